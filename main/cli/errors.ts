@@ -1,0 +1,22 @@
+// Maps any error to the one-line reason and exit code an administrator or a script sees.
+import { AddressError } from '../arp/addresses';
+import { InterfaceError } from '../net/interfaces';
+import { PacketIoError } from '../net/pcap';
+import { UsageError } from './args';
+import { EXIT } from './exit-codes';
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError || error instanceof AddressError || error instanceof InterfaceError) return EXIT.badInput;
+  if (error instanceof PacketIoError) {
+    if (error.code === 'NO_SUCH_INTERFACE') return EXIT.badInput;
+    if (error.code === 'PERMISSION' || error.code === 'NO_LIBPCAP') return EXIT.environment;
+    return EXIT.runtime;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EPERM' || code === 'EACCES' || code === 'NO_ADDON') return EXIT.environment;
+  return EXIT.runtime;
+}
+
+export function reasonFor(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

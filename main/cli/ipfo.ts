@@ -1,0 +1,55 @@
+// Entry point of the `ipfo` command (bin/ipfo).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseCommand, USAGE, type Command } from './args';
+import { claimCommand } from './commands/claim';
+import { probeCommand } from './commands/probe';
+import { watchCommand } from './commands/watch';
+import { exitCodeFor, reasonFor } from './errors';
+import { EXIT } from './exit-codes';
+import { readInterface } from '../net/interfaces';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function execute(command: Command): Promise<number> {
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    case 'version':
+      process.stdout.write(`ipfo ${version()}\n`);
+      return EXIT.ok;
+    case 'probe':
+      readInterface(command.dev); // an unknown interface is bad input (exit 2), checked before anything opens
+      return probeCommand(command);
+    case 'claim':
+      readInterface(command.dev);
+      return claimCommand(command);
+    case 'watch':
+      readInterface(command.dev);
+      return watchCommand(command);
+  }
+}
+
+export function run(argv: string[]): void {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    process.stderr.write(`ipfo: ${reasonFor(error)}\n`);
+    process.exitCode = exitCodeFor(error);
+    return;
+  }
+  execute(command).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`ipfo: ${reasonFor(error)}\n`);
+      process.exitCode = exitCodeFor(error);
+    },
+  );
+}

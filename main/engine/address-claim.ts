@@ -1,0 +1,131 @@
+// Runs one conflict-detection machine (arp/acd.ts) for real: it carries out the effects the machine
+// returns — frames through the ARP socket, the address through the registrar, one timer — and feeds
+// the machine the frames and timeouts that arrive. All decisions stay in the pure machine.
+import { EventEmitter } from 'node:events';
+import { createAcd, type AcdConfig, type AcdEffect, type AcdEvent } from '../arp/acd';
+import type { ArpFrame, Ipv4 } from '../arp/frame';
+import type { ArpSocket, CapturedFrame } from '../net/pcap';
+import { SingleTimer, systemClock, type Clock } from './timers';
+
+/** What the claim needs from an address registrar (net/registrar.ts on Linux). */
+export interface AddressRegistrar {
+  /** Adds the address (idempotent); throws with a one-line reason on failure. */
+  add(ifname: string, ip: Ipv4, prefix: number): void;
+  /** Removes the address if it is there and ours (idempotent). */
+  remove(ifname: string, ip: Ipv4, prefix: number): void;
+}
+
+export interface AddressClaimOptions {
+  ip: Ipv4;
+  prefix: number;
+  socket: ArpSocket;
+  registrar: AddressRegistrar;
+  config?: Partial<AcdConfig>;
+  clock?: Clock;
+}
+
+export interface AddressClaimEvents {
+  event: [AcdEvent];
+  /** A failure of an effect (send, deregister) that the machine does not model; the claim goes on. */
+  warning: [string];
+}
+
+export class AddressClaim extends EventEmitter<AddressClaimEvents> {
+  readonly ip: Ipv4;
+  readonly prefix: number;
+  private readonly machine;
+  private readonly timer: SingleTimer;
+  private readonly clock: Clock;
+  private readonly socket: ArpSocket;
+  private readonly registrar: AddressRegistrar;
+  private readonly onFrame = (captured: CapturedFrame): void => this.feedFrame(captured.frame);
+  private running = false;
+
+  constructor(options: AddressClaimOptions) {
+    super();
+    this.ip = options.ip;
+    this.prefix = options.prefix;
+    this.socket = options.socket;
+    this.registrar = options.registrar;
+    this.clock = options.clock ?? systemClock;
+    this.machine = createAcd(options.config ?? {}, { ip: options.ip, mac: options.socket.iface.mac });
+    this.timer = new SingleTimer(this.clock, () => this.apply(() => this.machine.onTimeout(this.clock.now())));
+  }
+
+  get state(): string {
+    return this.machine.state;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.socket.on('frame', this.onFrame);
+    this.apply(() => this.machine.start(this.clock.now()));
+  }
+
+  /** Operator release: deregisters (if registered) and ends the claim. */
+  stop(): void {
+    if (!this.running) return;
+    this.apply(() => this.machine.stop(this.clock.now()));
+  }
+
+  /** The interface went away or down: the address is dropped without defending it. */
+  linkDown(): void {
+    if (!this.running) return;
+    this.apply(() => this.machine.onLinkDown(this.clock.now()));
+  }
+
+  /** Frames may also be fed by a dispatcher that shares one socket among many claims. */
+  feedFrame(frame: ArpFrame): void {
+    if (!this.running) return;
+    this.apply(() => this.machine.onFrame(this.clock.now(), frame));
+  }
+
+  private apply(step: () => AcdEffect[]): void {
+    // Effects can produce more input (register -> onRegistered); run them in order, breadth first.
+    const queue: AcdEffect[] = step();
+    for (let effect = queue.shift(); effect; effect = queue.shift()) {
+      switch (effect.type) {
+        case 'send':
+          try {
+            this.socket.send(effect.frame);
+          } catch (error) {
+            this.emit('warning', (error as Error).message);
+          }
+          break;
+        case 'set-timer':
+          this.timer.setAt(effect.at);
+          break;
+        case 'cancel-timer':
+          this.timer.cancel();
+          break;
+        case 'register':
+          try {
+            this.registrar.add(this.socket.iface.name, this.ip, this.prefix);
+          } catch (error) {
+            queue.push(...this.machine.onRegisterFailed(this.clock.now(), (error as Error).message));
+            break;
+          }
+          queue.push(...this.machine.onRegistered(this.clock.now()));
+          break;
+        case 'deregister':
+          try {
+            this.registrar.remove(this.socket.iface.name, this.ip, this.prefix);
+          } catch (error) {
+            this.emit('warning', `could not remove ${this.ip}/${this.prefix}: ${(error as Error).message}`);
+          }
+          break;
+        case 'event':
+          if (effect.event.type === 'down' || effect.event.type === 'used-by' || effect.event.type === 'free') this.finish();
+          this.emit('event', effect.event);
+          break;
+      }
+    }
+  }
+
+  private finish(): void {
+    this.running = false;
+    this.timer.cancel();
+    this.socket.off('frame', this.onFrame);
+  }
+}

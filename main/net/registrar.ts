@@ -1,0 +1,323 @@
+// Linux address registrar: puts virtual IPv4 addresses on interfaces and takes them off again,
+// through the rtnetlink addon (no `ip` process per call). Every address we add carries the
+// kernel's per-address protocol mark IFA_PROTO = IPFO_ADDR_PROTO, so "ours" is a fact the kernel
+// keeps, not a list we could lose: listOwned() survives restarts of the agent, and we never
+// delete an address an administrator configured by hand.
+//
+// Lifetimes (validLftSec) are enforced by the kernel: an address whose owner stops renewing it
+// (register() again with the same lifetime) disappears by itself. That is the dead-man switch
+// the cluster design relies on when an owner hangs or is cut off.
+//
+// All operations act on the network namespace of the calling process, and interface names are
+// resolved through /sys/class/net, which must belong to that same namespace (true for the
+// host, and for `ip netns exec`, which remounts /sys).
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isIpv4 } from '../arp/addresses';
+import { validateIfname as validateInterfaceName } from './interfaces';
+import { netlink, type NetlinkAddress, type NetlinkAddressSpec, type NetlinkItemResult } from './netlink';
+
+/**
+ * IFA_PROTO value that marks our addresses. Address protocols share the RTPROT number space
+ * with routes; iproute2's rt_addrprotos names 0..3 (unspec, kernel_lo, kernel_ra, kernel_ll)
+ * and the kernel interprets nothing above 3. 0x99 = 153 is assigned to no routing daemon in
+ * linux/rtnetlink.h or /etc/iproute2/rt_protos (keepalived is 18, BGP 186...), so nothing
+ * else should ever set it on an address.
+ */
+export const IPFO_ADDR_PROTO = 0x99;
+
+/** Kernel "forever" for lifetimes; a finite lifetime must stay below it. */
+const MAX_FINITE_LIFETIME_SEC = 0xfffffffe;
+
+export interface VirtualAddress {
+  ifname: string;
+  ip: string;
+  prefix: number;
+  /** Kernel removes the address this many seconds after the last register(); absent = forever. */
+  validLftSec?: number;
+  /** Address becomes "deprecated" (not chosen as a source) after this; defaults to validLftSec. */
+  preferredLftSec?: number;
+}
+
+export type RegistrarResult =
+  | { address: VirtualAddress; ok: true }
+  | { address: VirtualAddress; ok: false; code: string; message: string };
+
+/** An IPv4 address as found on an interface. */
+export interface InterfaceAddress {
+  /** null only if the interface vanished while we listed. */
+  ifname: string | null;
+  ifindex: number;
+  ip: string;
+  prefix: number;
+  /** IFA_PROTO; IPFO_ADDR_PROTO for ours, 0 for addresses added by `ip addr add`. */
+  proto: number;
+  owned: boolean;
+  label: string;
+  /** Remaining seconds; null = forever. */
+  validLftSec: number | null;
+  preferredLftSec: number | null;
+  /** IFA_F_* bits. */
+  flags: number;
+}
+
+/** A caller mistake (bad name, bad address). code is always 'EINVAL'. */
+export class RegistrarInputError extends Error {
+  readonly code = 'EINVAL';
+  override name = 'RegistrarInputError';
+}
+
+export class NoSuchInterfaceError extends Error {
+  readonly code = 'ENODEV';
+  override name = 'NoSuchInterfaceError';
+  constructor(readonly ifname: string) {
+    super(`no such interface: ${ifname}`);
+  }
+}
+
+/** One failed item of a batch, as an Error (the members of RegistrarBatchError). */
+export class RegistrarItemError extends Error {
+  override name = 'RegistrarItemError';
+  constructor(
+    readonly address: VirtualAddress,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${address.ip}/${address.prefix} on ${address.ifname}: ${message}`);
+  }
+}
+
+export class RegistrarBatchError extends AggregateError {
+  override name = 'RegistrarBatchError';
+  constructor(
+    readonly action: 'register' | 'deregister',
+    readonly failures: readonly RegistrarItemError[],
+    total: number,
+  ) {
+    super(failures, `${action}: ${failures.length} of ${total} addresses failed: ${failures.map((f) => f.message).join('; ')}`);
+  }
+}
+
+// ---------- pure validation ----------
+
+/** Throws RegistrarInputError unless name is a plausible Linux interface name (rules in net/interfaces.ts). */
+export function validateIfname(name: string): void {
+  if (typeof name !== 'string') throw new RegistrarInputError('interface name must be a string');
+  try {
+    validateInterfaceName(name);
+  } catch (error) {
+    throw new RegistrarInputError((error as Error).message);
+  }
+}
+
+function checkLifetime(value: number | undefined, min: number, what: string): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > MAX_FINITE_LIFETIME_SEC) {
+    throw new RegistrarInputError(`${what} must be an integer ${min}..${MAX_FINITE_LIFETIME_SEC} seconds (leave it out for forever)`);
+  }
+}
+
+/** Throws RegistrarInputError describing the first problem with v. */
+export function validateVirtualAddress(v: VirtualAddress): void {
+  if (typeof v !== 'object' || v === null) throw new RegistrarInputError('address must be an object');
+  validateIfname(v.ifname);
+  if (!isIpv4(v.ip)) {
+    throw new RegistrarInputError(`not an IPv4 dotted quad (4 decimal octets 0-255, no leading zeros): ${JSON.stringify(v.ip)}`);
+  }
+  if (!Number.isInteger(v.prefix) || v.prefix < 0 || v.prefix > 32) {
+    throw new RegistrarInputError(`prefix must be an integer 0..32: ${String(v.prefix)}`);
+  }
+  checkLifetime(v.validLftSec, 1, 'validLftSec');
+  checkLifetime(v.preferredLftSec, 0, 'preferredLftSec');
+  if (v.validLftSec !== undefined && v.preferredLftSec !== undefined && v.preferredLftSec > v.validLftSec) {
+    throw new RegistrarInputError('preferredLftSec must not exceed validLftSec');
+  }
+}
+
+/** Throws RegistrarBatchError when any item failed. */
+export function throwOnFailures(action: 'register' | 'deregister', results: readonly RegistrarResult[]): void {
+  const failures = results.flatMap((r) => (r.ok ? [] : [new RegistrarItemError(r.address, r.code, r.message)]));
+  if (failures.length > 0) throw new RegistrarBatchError(action, failures, results.length);
+}
+
+// ---------- interfaces (sysfs) ----------
+
+const SYS_CLASS_NET = '/sys/class/net';
+
+/** Index of the interface called name; NoSuchInterfaceError when there is none. */
+export function ifindexOf(name: string): number {
+  validateIfname(name);
+  let text: string;
+  try {
+    text = readFileSync(path.join(SYS_CLASS_NET, name, 'ifindex'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NoSuchInterfaceError(name);
+    throw error;
+  }
+  const index = Number(text.trim());
+  if (!Number.isInteger(index) || index <= 0) throw new Error(`unreadable ifindex for ${name}: ${JSON.stringify(text)}`);
+  return index;
+}
+
+function interfaceNamesByIndex(): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const name of readdirSync(SYS_CLASS_NET)) {
+    try {
+      names.set(ifindexOf(name), name);
+    } catch {
+      // raced with the interface going away, or a sysfs entry that is not an interface
+    }
+  }
+  return names;
+}
+
+// ---------- effects ----------
+
+type Pending = { index: number; address: VirtualAddress; ifindex: number };
+
+const keyOf = (ifindex: number, ip: string, prefix: number): string => `${ifindex} ${ip}/${prefix}`;
+
+function failure(address: VirtualAddress, error: unknown): RegistrarResult {
+  const code = (error as { code?: unknown }).code;
+  return {
+    address,
+    ok: false,
+    code: typeof code === 'string' ? code : 'EIO',
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function fromNetlink(address: VirtualAddress, result: NetlinkItemResult): RegistrarResult {
+  return result.ok ? { address, ok: true } : { address, ok: false, code: result.code, message: result.message };
+}
+
+/**
+ * Validates every item and resolves its interface; invalid items get their result at once,
+ * the rest come back with the kernel's current addresses on their interfaces.
+ */
+function prepare(list: readonly VirtualAddress[], results: RegistrarResult[]): { pending: Pending[]; existing: Map<string, NetlinkAddress> } {
+  const pending: Pending[] = [];
+  const ifindexByName = new Map<string, number>();
+  list.forEach((address, index) => {
+    try {
+      validateVirtualAddress(address);
+      const ifindex = ifindexByName.get(address.ifname) ?? ifindexOf(address.ifname);
+      ifindexByName.set(address.ifname, ifindex);
+      pending.push({ index, address, ifindex });
+    } catch (error) {
+      results[index] = failure(address, error);
+    }
+  });
+  const existing = new Map<string, NetlinkAddress>();
+  const failedIfindexes = new Map<number, unknown>();
+  for (const ifindex of new Set(pending.map((p) => p.ifindex))) {
+    try {
+      for (const found of netlink().listAddresses(ifindex)) existing.set(keyOf(found.ifindex, found.address, found.prefix), found);
+    } catch (error) {
+      failedIfindexes.set(ifindex, error); // e.g. the interface vanished after we resolved it
+    }
+  }
+  const usable = pending.filter((p) => {
+    if (!failedIfindexes.has(p.ifindex)) return true;
+    results[p.index] = failure(p.address, failedIfindexes.get(p.ifindex));
+    return false;
+  });
+  return { pending: usable, existing };
+}
+
+function notOurs(address: VirtualAddress, found: NetlinkAddress, action: string): RegistrarResult {
+  return {
+    address,
+    ok: false,
+    code: 'ENOTOWNED',
+    message: `refusing to ${action} ${address.ip}/${address.prefix} on ${address.ifname}: it exists without our mark (proto ${found.proto}), so it belongs to someone else`,
+  };
+}
+
+/**
+ * Adds (or renews) addresses, marked as ours. Idempotent: registering an address again
+ * replaces it in place and renews its lifetimes. An address that already exists without
+ * our mark is left alone (ENOTOWNED), since taking it over would let a later deregister
+ * delete the administrator's address. One result per item, in order.
+ */
+export function register(list: readonly VirtualAddress[]): RegistrarResult[] {
+  const results = new Array<RegistrarResult>(list.length);
+  const { pending, existing } = prepare(list, results);
+  const toSend: Pending[] = [];
+  for (const p of pending) {
+    const found = existing.get(keyOf(p.ifindex, p.address.ip, p.address.prefix));
+    if (found !== undefined && found.proto !== IPFO_ADDR_PROTO) results[p.index] = notOurs(p.address, found, 'register');
+    else toSend.push(p);
+  }
+  const specs = toSend.map(({ address, ifindex }): NetlinkAddressSpec => {
+    const spec: NetlinkAddressSpec = { ifindex, address: address.ip, prefix: address.prefix, proto: IPFO_ADDR_PROTO };
+    if (address.validLftSec !== undefined) spec.validLft = address.validLftSec;
+    if (address.preferredLftSec !== undefined) spec.preferredLft = address.preferredLftSec;
+    return spec;
+  });
+  const outcomes = specs.length > 0 ? netlink().addAddresses(specs) : [];
+  toSend.forEach((p, i) => {
+    results[p.index] = fromNetlink(p.address, outcomes[i] ?? { ok: false, code: 'EIO', errno: 5, message: 'no result from the addon' });
+  });
+  return results;
+}
+
+/**
+ * Removes addresses we registered. Idempotent: an address that is not there counts as
+ * removed. An address that exists without our mark is refused (ENOTOWNED).
+ * Beware the kernel rule for primaries: deleting the first address of a subnet on an
+ * interface also deletes that subnet's secondaries unless net.ipv4.conf.<if>.promote_secondaries
+ * is 1. Keep an administrator's own address first in each subnet, or use /32 addresses.
+ */
+export function deregister(list: readonly VirtualAddress[]): RegistrarResult[] {
+  const results = new Array<RegistrarResult>(list.length);
+  const { pending, existing } = prepare(list, results);
+  const toSend: Pending[] = [];
+  for (const p of pending) {
+    const found = existing.get(keyOf(p.ifindex, p.address.ip, p.address.prefix));
+    if (found === undefined) results[p.index] = { address: p.address, ok: true };
+    else if (found.proto !== IPFO_ADDR_PROTO) results[p.index] = notOurs(p.address, found, 'deregister');
+    else toSend.push(p);
+  }
+  const keys = toSend.map(({ address, ifindex }) => ({ ifindex, address: address.ip, prefix: address.prefix }));
+  const outcomes = keys.length > 0 ? netlink().removeAddresses(keys) : [];
+  toSend.forEach((p, i) => {
+    results[p.index] = fromNetlink(p.address, outcomes[i] ?? { ok: false, code: 'EIO', errno: 5, message: 'no result from the addon' });
+  });
+  return results;
+}
+
+/** register(), throwing RegistrarBatchError if any item failed. */
+export function registerOrThrow(list: readonly VirtualAddress[]): void {
+  throwOnFailures('register', register(list));
+}
+
+/** deregister(), throwing RegistrarBatchError if any item failed. */
+export function deregisterOrThrow(list: readonly VirtualAddress[]): void {
+  throwOnFailures('deregister', deregister(list));
+}
+
+/** Every IPv4 address, of one interface or of all. */
+export function listAll(ifname?: string): InterfaceAddress[] {
+  const ifindex = ifname === undefined ? 0 : ifindexOf(ifname);
+  const names = ifname === undefined ? interfaceNamesByIndex() : new Map([[ifindex, ifname]]);
+  return netlink()
+    .listAddresses(ifindex)
+    .map((a) => ({
+      ifname: names.get(a.ifindex) ?? null,
+      ifindex: a.ifindex,
+      ip: a.address,
+      prefix: a.prefix,
+      proto: a.proto,
+      owned: a.proto === IPFO_ADDR_PROTO,
+      label: a.label,
+      validLftSec: a.validLft,
+      preferredLftSec: a.preferredLft,
+      flags: a.flags,
+    }));
+}
+
+/** Only the addresses carrying our mark. */
+export function listOwned(ifname?: string): InterfaceAddress[] {
+  return listAll(ifname).filter((a) => a.owned);
+}

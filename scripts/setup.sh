@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian 12 machine (run as root), then builds it.
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libpcap-dev: headers for the `cap` addon; iproute2: `ip netns`, veth and bridges for the lab;
+# build-essential + python3: node-gyp builds `cap` and our netlink addon; etcd-server: the cluster store
+# (started by the tests themselves); chromium: the browser the end-to-end tests drive;
+# keepalived + arpwatch: the peers the benchmarks compare against; ieee-data: the OUI registry.
+packages=(libpcap-dev iproute2 build-essential python3 etcd-server chromium keepalived arpwatch ieee-data procps)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing system packages (${missing[*]}); run this script as root to install them" >&2
+    exit 4
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts etcd as a service on install where systemd runs; the tests start their own etcd.
+
+npm ci --no-audit --no-fund
+npm run build
+echo "setup: done"

@@ -1,0 +1,168 @@
+// UDP client stream for the lab: one datagram every --interval-ms toward
+// --to ip:port, records every reply from udp-echo (which host, seq, rtt).
+//
+//   node build/test/lab/tools/udp-stream.js --to 10.213.7.101:7000
+//        [--interval-ms 1] [--duration-ms N] [--count N] [--wait-ms 100]
+//
+// Runs until --duration-ms elapsed, --count datagrams sent, SIGTERM/SIGINT, or
+// stdin closes (only watched when stdin is a pipe or socket, so a parent that
+// dies stops the stream too); then waits --wait-ms for late replies.
+// stdout, one JSON object per line:
+//   {"type":"start",...}   once the socket is bound, just before the first send
+//   {"type":"owner",...}   every time the answering host changes (first reply included)
+//   {"type":"summary",...} on exit (see StreamSummary)
+// Exit status: 0 if any reply arrived, 3 if none (handy as a reachability probe:
+// --count 1 --wait-ms 300).
+import { createSocket } from 'node:dgram';
+import { fstatSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { decodeReply, encodeRequest, parseTarget } from './echo-protocol';
+import { StreamStats } from './stream-stats';
+
+type StopReason = 'duration' | 'count' | 'signal' | 'stdin';
+
+/** After a short stall, send the missed datagrams back to back (at most this many per turn)... */
+const MAX_CATCH_UP_BURST = 4;
+/** ...but after a long one (GC, starved CPU) skip the backlog: the stall then shows as loss, not as a burst. */
+const REBASE_AFTER_MS = 20;
+/** Below this wait a timer is too coarse (setTimeout has ~1 ms granularity plus jitter): spin on setImmediate. */
+const SPIN_BELOW_MS = 2;
+
+function positiveNumber(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} wants a non-negative number, got "${text}"`);
+  return value;
+}
+
+function writeLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      to: { type: 'string' },
+      'interval-ms': { type: 'string', default: '1' },
+      'duration-ms': { type: 'string' },
+      count: { type: 'string' },
+      'wait-ms': { type: 'string', default: '100' },
+    },
+  });
+  if (values.to === undefined) throw new Error('--to <ipv4:port> is required');
+  const target = parseTarget(values.to);
+  const intervalMs = positiveNumber('interval-ms', values['interval-ms']) ?? 1;
+  if (intervalMs <= 0) throw new Error('--interval-ms must be > 0');
+  const durationMs = positiveNumber('duration-ms', values['duration-ms']);
+  const count = positiveNumber('count', values.count);
+  const waitMs = positiveNumber('wait-ms', values['wait-ms']) ?? 100;
+
+  const stats = new StreamStats();
+  const socket = createSocket('udp4');
+  let origin = 0;
+  let startWallMs = 0;
+  const clock = (): number => performance.now() - origin;
+  let nextDueMs = 0;
+  let sending = false;
+  let pendingTimer: NodeJS.Timeout | null = null;
+  let pendingImmediate: NodeJS.Immediate | null = null;
+  let stopReason: StopReason | null = null;
+  let finished = false;
+
+  socket.on('message', (payload) => {
+    const atMs = clock();
+    const reply = decodeReply(payload) ?? { host: '?', seq: null, t: null };
+    const change = stats.recordReply(reply, atMs);
+    if (change !== null) writeLine({ ...change, wallMs: Math.round(startWallMs + change.atMs) });
+  });
+  socket.on('error', (error) => {
+    process.stderr.write(`udp-stream: ${error.message}\n`);
+  });
+
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    const summary = stats.summary();
+    writeLine({
+      ...summary,
+      to: values.to,
+      intervalMs,
+      stopReason,
+      startWallMs,
+      durationMs: Math.round(clock() * 1000) / 1000,
+    });
+    socket.close();
+    process.exit(summary.received > 0 ? 0 : 3);
+  };
+
+  const stopSending = (reason: StopReason): void => {
+    if (stopReason !== null) {
+      // A second stop request during the linger (e.g. SIGTERM after stdin EOF, or a second SIGTERM): report now.
+      if (reason === 'signal') finish();
+      return;
+    }
+    stopReason = reason;
+    sending = false;
+    if (pendingTimer !== null) clearTimeout(pendingTimer);
+    if (pendingImmediate !== null) clearImmediate(pendingImmediate);
+    pendingTimer = null;
+    pendingImmediate = null;
+    setTimeout(finish, waitMs);
+  };
+
+  const sendOne = (atMs: number): void => {
+    const seq = stats.recordSend(atMs);
+    socket.send(encodeRequest({ seq, t: Math.round(atMs * 1000) / 1000 }), target.port, target.address, (error) => {
+      if (error) stats.recordSendError();
+    });
+  };
+
+  const schedule = (): void => {
+    const until = durationMs === undefined ? nextDueMs : Math.min(nextDueMs, durationMs);
+    const waitForMs = until - clock();
+    if (waitForMs > SPIN_BELOW_MS) pendingTimer = setTimeout(pump, waitForMs - 1);
+    else pendingImmediate = setImmediate(pump);
+  };
+
+  // Pacing by deadline (seq * interval on a monotonic clock), not by a repeating
+  // timer: setInterval(1) drifts to ~1.1 ms+, while spinning on setImmediate
+  // still lets the event loop poll the socket between sends.
+  function pump(): void {
+    pendingTimer = null;
+    pendingImmediate = null;
+    if (!sending) return;
+    const now = clock();
+    if (durationMs !== undefined && now >= durationMs) return stopSending('duration');
+    let burst = 0;
+    while (now >= nextDueMs && burst < MAX_CATCH_UP_BURST) {
+      sendOne(now);
+      burst += 1;
+      nextDueMs += intervalMs;
+      if (count !== undefined && stats.sent >= count) return stopSending('count');
+    }
+    if (now - nextDueMs > REBASE_AFTER_MS) nextDueMs = now + intervalMs;
+    schedule();
+  }
+
+  process.on('SIGTERM', () => stopSending('signal'));
+  process.on('SIGINT', () => stopSending('signal'));
+  const stdin = fstatSync(0);
+  if (stdin.isFIFO() || stdin.isSocket()) {
+    process.stdin.on('error', () => undefined);
+    process.stdin.on('end', () => stopSending('stdin'));
+    process.stdin.resume();
+  }
+
+  socket.bind(0, '0.0.0.0', () => {
+    origin = performance.now();
+    startWallMs = Date.now();
+    writeLine({ type: 'start', to: values.to, intervalMs, durationMs: durationMs ?? null, count: count ?? null, startWallMs });
+    if (count === 0) return stopSending('count');
+    sending = true;
+    nextDueMs = 0;
+    pump();
+  });
+}
+
+main();
