@@ -241,31 +241,26 @@ export function encodingLength(frame: ArpFrame): number {
 // leaves the caller's buffer untouched.
 const encodeScratch = new Uint8Array(MIN_TAGGED_FRAME_LENGTH);
 
-/** Re-raises an address problem as the codec's own error, naming the field. */
-function rethrowAddressError(error: unknown, context: string): never {
-  if (error instanceof AddressError) {
-    // Only MAC and IPv4 parsing happen here; there is no prefix or CIDR in a frame.
-    const code = error.code === 'BAD_MAC' ? 'BAD_MAC' : 'BAD_IPV4';
-    throw new ArpCodecError(code, `${context}: ${error.message}`, null, { cause: error });
+/** Runs an address parse, re-raising its AddressError as the codec's own error, prefixed with `context`. */
+function parsingAddress<T>(context: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof AddressError) {
+      // Only MAC and IPv4 parsing happen here; there is no prefix or CIDR in a frame.
+      const code = error.code === 'BAD_MAC' ? 'BAD_MAC' : 'BAD_IPV4';
+      throw new ArpCodecError(code, `${context}: ${error.message}`, null, { cause: error });
+    }
+    throw error;
   }
-  throw error;
 }
 
 function putMac(text: Mac, field: string, at: number): void {
-  try {
-    writeMac(text, encodeScratch, at);
-  } catch (error) {
-    rethrowAddressError(error, `cannot encode ${field}`);
-  }
+  parsingAddress(`cannot encode ${field}`, () => writeMac(text, encodeScratch, at));
 }
 
 function putIpv4(text: Ipv4, field: string, at: number): void {
-  let value: number;
-  try {
-    value = parseIpv4(text);
-  } catch (error) {
-    rethrowAddressError(error, `cannot encode ${field}`);
-  }
+  const value = parsingAddress(`cannot encode ${field}`, () => parseIpv4(text));
   encodeScratch[at] = value >>> 24;
   encodeScratch[at + 1] = (value >>> 16) & 0xff;
   encodeScratch[at + 2] = (value >>> 8) & 0xff;
@@ -356,11 +351,7 @@ export function encode(frame: ArpFrame, buf?: Buffer, offset = 0): Buffer {
 // frames they return compare equal to what decode returns for the same bytes.
 
 function canonical<T extends string>(canonicalize: (text: T) => T, text: T, field: string): T {
-  try {
-    return canonicalize(text);
-  } catch (error) {
-    rethrowAddressError(error, field);
-  }
+  return parsingAddress(field, () => canonicalize(text));
 }
 
 function frameOf(dst: Mac, src: Mac, arp: ArpPacket): ArpFrame {

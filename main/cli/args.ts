@@ -97,10 +97,10 @@ function onePositional(command: string, positionals: string[], what: string): st
 function parseWith(argv: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
-    // node:util's messages are long and mention internals; keep the first sentence.
-    throw new UsageError((error as Error).message.split('. ')[0] ?? 'bad arguments');
+    // node:util's messages run over several lines; an administrator gets the first one.
+    throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\.$/, ''));
   }
 }
 
@@ -148,7 +148,7 @@ export function parseCommand(argv: readonly string[]): Command {
       }
       if (parsed.ip === '0.0.0.0') throw new UsageError('cannot claim 0.0.0.0');
       const trusted = str(values['trusted-mac']);
-      if (trusted !== undefined && !isMac(trusted)) throw new UsageError(`invalid MAC address "${trusted}"`);
+      if (trusted !== undefined && !isMac(trusted)) throw new UsageError(`invalid MAC address "${String(trusted)}"`);
       return {
         kind: 'claim',
         ip: parsed.ip,
@@ -168,7 +168,7 @@ export function parseCommand(argv: readonly string[]): Command {
       const { values, positionals } = parseWith(rest, { dev: { type: 'string' }, held: { type: 'string' }, json: { type: 'boolean' } });
       if (positionals.length > 0) throw new UsageError(`watch: unexpected argument "${positionals[0]}"`);
       const held = (str(values.held) ?? '').split(',').filter((ip) => ip !== '');
-      for (const ip of held) if (!isIpv4(ip)) throw new UsageError(`invalid IPv4 address "${ip}" in --held`);
+      for (const ip of held) if (!isIpv4(ip)) throw new UsageError(`invalid IPv4 address "${String(ip)}" in --held`);
       return { kind: 'watch', dev: requireDev(str(values.dev)), held, json: values.json === true };
     }
     default:

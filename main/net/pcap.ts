@@ -47,6 +47,11 @@ interface CapModule {
 
 let capModule: CapModule | undefined;
 
+// `cap` leaves a handle whose open() failed half-initialised, and its destructor then trips a libuv
+// assertion (uv_poll_stop on a poll handle never started). Keeping such handles reachable means their
+// destructor never runs; there is at most one per failed open.
+const failedHandles: CapHandle[] = [];
+
 /** Loads `cap` on first use so that a missing libpcap is one clear error, not a crash at start-up. */
 function loadCap(): CapModule {
   if (capModule) return capModule;
@@ -111,6 +116,7 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     try {
       handle.open(ifname, filter, CAPTURE_BUFFER_BYTES, captureBuffer);
     } catch (error) {
+      failedHandles.push(handle);
       throw classifyOpenError(ifname, error);
     }
     handle.setMinBytes?.(0);

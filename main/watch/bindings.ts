@@ -87,11 +87,9 @@ class BindingRecord {
   /** Last claimant (reply/announcement) and when, for duplicate detection. */
   claimMac: Mac | null = null;
   claimAt = Number.NEGATIVE_INFINITY;
-  /** Last flip-flop / duplicate reported or folded, and between which MACs. */
-  flipFlopAt = Number.NEGATIVE_INFINITY;
-  flipFlopMacs: readonly [Mac, Mac] | null = null;
-  duplicateAt = Number.NEGATIVE_INFINITY;
-  duplicateMacs: readonly [Mac, Mac] | null = null;
+  /** Current flip-flop / duplicate episode, null until the first one is reported. */
+  flipFlop: Episode | null = null;
+  duplicate: Episode | null = null;
   /** This host holds the IP; ownMac is our MAC for it when known. */
   held = false;
   ownMac: Mac | null = null;
@@ -121,8 +119,27 @@ class BindingRecord {
   }
 }
 
-function samePair(pair: readonly [Mac, Mac] | null, a: Mac, b: Mac): boolean {
-  return pair !== null && ((pair[0] === a && pair[1] === b) || (pair[0] === b && pair[1] === a));
+/** A reported flip-flop or duplicate: the two MACs, and the last frame that continued it. */
+interface Episode {
+  lastAt: number;
+  readonly macs: readonly [Mac, Mac];
+}
+
+function samePair(pair: readonly [Mac, Mac], a: Mac, b: Mac): boolean {
+  return (pair[0] === a && pair[1] === b) || (pair[0] === b && pair[1] === a);
+}
+
+/**
+ * Once-per-episode reporting for flip-flops and duplicates. Between the same two MACs
+ * within `windowMs` of the episode's last frame, the episode just goes on (returns null:
+ * nothing to report); otherwise returns a new episode [a, b] to store and report.
+ */
+function nextEpisode(current: Episode | null, now: number, windowMs: number, a: Mac, b: Mac): Episode | null {
+  if (current !== null && now - current.lastAt <= windowMs && samePair(current.macs, a, b)) {
+    current.lastAt = now;
+    return null;
+  }
+  return { lastAt: now, macs: [a, b] };
 }
 
 function positiveNumber(name: string, value: number | undefined, fallback: number): number {
@@ -307,12 +324,10 @@ export class BindingTracker {
     if (returning === undefined || now - returning.lastSeen > this.flipFlopWindowMs) {
       return { type: 'changed-mac', at: now, vlan: record.vlan, ip: record.ip, oldMac, newMac: mac };
     }
-    const folded = now - record.flipFlopAt <= this.flipFlopWindowMs && samePair(record.flipFlopMacs, oldMac, mac);
-    record.flipFlopAt = now;
-    if (folded) return null;
-    const macs = [oldMac, mac] as const;
-    record.flipFlopMacs = macs;
-    return { type: 'flip-flop', at: now, vlan: record.vlan, ip: record.ip, macs };
+    const episode = nextEpisode(record.flipFlop, now, this.flipFlopWindowMs, oldMac, mac);
+    if (episode === null) return null;
+    record.flipFlop = episode;
+    return { type: 'flip-flop', at: now, vlan: record.vlan, ip: record.ip, macs: episode.macs };
   }
 
   /** Records a reply/announcement; returns a duplicate-address event unless none or folded. */
@@ -322,12 +337,10 @@ export class BindingTracker {
     record.claimMac = mac;
     record.claimAt = now;
     if (previousClaimant === null || previousClaimant === mac || elapsed > this.duplicateWindowMs) return null;
-    const folded = now - record.duplicateAt <= this.duplicateWindowMs && samePair(record.duplicateMacs, previousClaimant, mac);
-    record.duplicateAt = now;
-    if (folded) return null;
-    const macs = [previousClaimant, mac] as const;
-    record.duplicateMacs = macs;
-    return { type: 'duplicate-address', at: now, vlan: record.vlan, ip: record.ip, macs };
+    const episode = nextEpisode(record.duplicate, now, this.duplicateWindowMs, previousClaimant, mac);
+    if (episode === null) return null;
+    record.duplicate = episode;
+    return { type: 'duplicate-address', at: now, vlan: record.vlan, ip: record.ip, macs: episode.macs };
   }
 
   private lastOwnMac(record: BindingRecord): Mac | null {

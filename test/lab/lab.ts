@@ -26,6 +26,7 @@ import {
   type LabRecord,
 } from './lab-state';
 import {
+  abortCommandsSync,
   bridgeCommand,
   deleteNamespace,
   deleteNamespaceSync,
@@ -160,6 +161,12 @@ function countOption(name: string, value: number | undefined, fallback: number, 
   return count;
 }
 
+/** Like Promise.all, but rejects only after every step has finished, so a failed build is never torn down under a step still running. */
+async function settleAll(steps: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 function parseJsonArray(text: string): unknown[] {
   if (text.trim() === '') return [];
   const value: unknown = JSON.parse(text);
@@ -254,8 +261,14 @@ export class Lab implements TeardownTarget {
   /** @internal Called once by createLab. */
   async build(): Promise<void> {
     // Sequential: `ip netns add` mounts under /run/netns; no need to race that.
-    for (const ns of this.namespaces) await ip(['netns', 'add', ns]);
-    await Promise.all(this.namespaces.map((ns) => setSysctls(ns, ns === this.switchNs ? QUIET_IPV6 : HOST_SYSCTLS)));
+    // A teardown hook may fire between steps (a signal with another listener
+    // that keeps the process alive): stop building rather than recreate.
+    for (const ns of this.namespaces) {
+      this.requireNotTornDown();
+      await ip(['netns', 'add', ns]);
+    }
+    this.requireNotTornDown();
+    await settleAll(this.namespaces.map((ns) => setSysctls(ns, ns === this.switchNs ? QUIET_IPV6 : HOST_SYSCTLS)));
     // stp off and forward_delay 0: a port forwards the moment it is up (no
     // listening/learning states), so a test never waits for the bridge.
     // mcast_snooping off: every broadcast/multicast simply floods.
@@ -264,7 +277,12 @@ export class Lab implements TeardownTarget {
       'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0',
     ]);
     await ip(['-n', this.switchNs, 'link', 'set', this.bridge, 'up']);
-    await Promise.all(this.hosts.map((host) => this.plug(host)));
+    this.requireNotTornDown();
+    await settleAll(this.hosts.map((host) => this.plug(host)));
+  }
+
+  private requireNotTornDown(): void {
+    if (this.destroyed) throw new Error(`lab ${this.id} was torn down while it was being built`);
   }
 
   private async plug(host: LabHost): Promise<void> {
@@ -445,6 +463,8 @@ export class Lab implements TeardownTarget {
   /** @internal Synchronous teardown for the process hooks in cleanup.ts. */
   destroySync(_reason: string): void {
     if (this.destroyed) return;
+    // Mid-build (or mid-observation) `ip` commands first: one finishing later could recreate something.
+    abortCommandsSync();
     this.tracker.stopAllSync(DEFAULT_GRACE_MS);
     stopPidsSync([...new Set(this.namespaces.flatMap(namespacePidsSync))], 300);
     for (const ns of this.teardownOrder()) deleteNamespaceSync(ns);

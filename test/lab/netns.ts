@@ -1,8 +1,9 @@
 // Thin wrappers around iproute2 for the lab: every call is an argument array
 // (no shell), and every destructive call tolerates "already gone" so teardown
 // can run twice, or race with another sweeper, without failing.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { isProcessRunning, signalPid, sleepSync } from './processes';
 
 export interface CommandResult {
   code: number | null;
@@ -20,9 +21,23 @@ export class CommandError extends Error {
 
 const COMMAND_TIMEOUT_MS = 15_000;
 
+// Commands still running. A process that is torn down by a signal must stop
+// these before deleting namespaces: an `ip netns add` finishing after the
+// teardown would leave a namespace that no record describes.
+const inFlight = new Set<ChildProcess>();
+
+/** SIGKILLs every command this module has running and waits (bounded) until they are gone. */
+export function abortCommandsSync(timeoutMs = 1000): void {
+  const pids = [...inFlight].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  for (const pid of pids) signalPid(pid, 'SIGKILL');
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some((pid) => isProcessRunning(pid)) && Date.now() < deadline) sleepSync(5);
+}
+
 export function runCommand(file: string, args: readonly string[]): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(file, [...args], { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      inFlight.delete(child);
       const failure = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
       const code = failure === null ? 0 : typeof failure.code === 'number' ? failure.code : null;
       const signal = failure?.signal ?? null;
@@ -30,6 +45,7 @@ export function runCommand(file: string, args: readonly string[]): Promise<Comma
       const spawnError = failure !== null && typeof failure.code === 'string' ? `${failure.code}: ${failure.message}` : '';
       resolve({ code, signal, stdout, stderr: stderr + spawnError });
     });
+    inFlight.add(child);
   });
 }
 

@@ -13,6 +13,7 @@ export type { OwnerChange, StreamSummary } from './tools/stream-stats';
 export interface StreamReport extends StreamSummary {
   to: string;
   intervalMs: number;
+  pacing: 'spin' | 'sleep';
   stopReason: 'duration' | 'count' | 'signal' | 'stdin' | null;
   startWallMs: number;
   durationMs: number;
@@ -59,6 +60,8 @@ export interface StreamOptions {
   durationMs?: number;
   count?: number;
   waitMs?: number;
+  /** 'spin' (default: exact timing, one busy core) or 'sleep' (idle, replies timestamped up to one interval late). */
+  pacing?: 'spin' | 'sleep';
 }
 
 function streamArgs(to: string, options: StreamOptions): string[] {
@@ -67,6 +70,7 @@ function streamArgs(to: string, options: StreamOptions): string[] {
   if (options.durationMs !== undefined) args.push('--duration-ms', String(options.durationMs));
   if (options.count !== undefined) args.push('--count', String(options.count));
   if (options.waitMs !== undefined) args.push('--wait-ms', String(options.waitMs));
+  if (options.pacing !== undefined) args.push('--pacing', options.pacing);
   return args;
 }
 
@@ -129,7 +133,8 @@ export function startUdpStream(lab: Lab, from: LabHost | string, to: string, opt
 
 /**
  * One datagram (or a few) from `from` to `to`: which host answered, if any.
- * Returns the summary; summary.perHost names the responders.
+ * Returns the summary; summary.perHost names the responders. Returns as soon as
+ * every datagram is answered, else after waitMs (default 1000).
  */
 export async function udpProbe(
   lab: Lab,
@@ -140,7 +145,7 @@ export async function udpProbe(
   const stream = startUdpStream(lab, from, to, {
     port: options.port,
     count: options.count ?? 1,
-    waitMs: options.waitMs ?? 300,
+    waitMs: options.waitMs ?? 1000,
     intervalMs: 10,
   });
   return stream.done;

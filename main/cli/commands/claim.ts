@@ -55,7 +55,7 @@ export async function claimCommand(command: ClaimCommand): Promise<number> {
     process.on('SIGTERM', release);
     claim.on('event', (event) => {
       const wall = performance.timeOrigin + event.at;
-      const { type, at: _at, ...fields } = event;
+      const { type, at: _eventTime, ...fields } = event;
       out.record({ event: type, ip: command.ip, prefix: command.prefix, dev: command.dev, time: isoTime(wall), ...fields }, describe(event, cidr));
       if (event.type === 'used-by') resolve(EXIT.conflict);
       if (event.type === 'down') resolve(event.reason === 'released' ? EXIT.ok : event.reason === 'conflict' ? EXIT.conflict : EXIT.runtime);

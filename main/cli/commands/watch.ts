@@ -38,7 +38,7 @@ export async function watchCommand(command: WatchCommand): Promise<number> {
   const refresher = setInterval(refreshHeld, HELD_REFRESH_MS);
   socket.on('frame', ({ frame, at, mono }) => {
     for (const event of tracker.observe(mono, frame)) {
-      const { type, at: _at, ...fields } = event;
+      const { type, at: _eventTime, ...fields } = event;
       out.record({ event: type, time: isoTime(at), dev: command.dev, ...fields }, `${isoTime(at)} ${describe(event)}`);
     }
   });

@@ -80,7 +80,7 @@ export class StreamStats {
   private readonly perHost = new Map<string, number>();
   private readonly firstReply = new Map<string, number>();
   private readonly lastReply = new Map<string, number>();
-  private received = 0;
+  private answered = 0;
   private duplicates = 0;
   private foreign = 0;
   private sendErrors = 0;
@@ -92,6 +92,11 @@ export class StreamStats {
 
   get sent(): number {
     return this.sendTimes.length;
+  }
+
+  /** Distinct sequence numbers answered so far. */
+  get received(): number {
+    return this.answered;
   }
 
   /** Records a send and returns its sequence number (0, 1, 2, ...). */
@@ -126,7 +131,7 @@ export class StreamStats {
       return null;
     }
     this.replied[seq] = 1;
-    this.received += 1;
+    this.answered += 1;
     this.rtts.push(atMs - sentAt);
     this.trackGap(atMs, seq, reply.host);
     const first = !this.firstReply.has(reply.host);
@@ -174,8 +179,8 @@ export class StreamStats {
     return {
       type: 'summary',
       sent: this.sent,
-      received: this.received,
-      lost: this.sent - this.received,
+      received: this.answered,
+      lost: this.sent - this.answered,
       lostRanges: ranges.slice(0, MAX_LOST_RANGES),
       lostRangesTruncated: ranges.length > MAX_LOST_RANGES,
       longestLossRun: longestRun,

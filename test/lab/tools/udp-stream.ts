@@ -3,16 +3,25 @@
 //
 //   node build/test/lab/tools/udp-stream.js --to 10.213.7.101:7000
 //        [--interval-ms 1] [--duration-ms N] [--count N] [--wait-ms 100]
+//        [--pacing spin|sleep]
 //
 // Runs until --duration-ms elapsed, --count datagrams sent, SIGTERM/SIGINT, or
 // stdin closes (only watched when stdin is a pipe or socket, so a parent that
-// dies stops the stream too); then waits --wait-ms for late replies.
+// dies stops the stream too); then waits --wait-ms for late replies (a --count
+// run stops waiting as soon as every datagram has been answered).
 // stdout, one JSON object per line:
 //   {"type":"start",...}   once the socket is bound, just before the first send
 //   {"type":"owner",...}   every time the answering host changes (first reply included)
 //   {"type":"summary",...} on exit (see StreamSummary)
 // Exit status: 0 if any reply arrived, 3 if none (handy as a reachability probe:
 // --count 1 --wait-ms 300).
+//
+// Pacing: "spin" (default) busy-waits on setImmediate between sends: exact
+// send times and reply timestamps, at the cost of one busy core. "sleep"
+// blocks in Atomics.wait until the next send is due: nearly idle, but a reply
+// arriving during the wait is timestamped up to one interval late. On a small
+// machine where the spinning core starves the nodes, prefer "sleep"; the
+// summary's longestSendGapMs shows whether the sender itself stalled.
 import { createSocket } from 'node:dgram';
 import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +37,9 @@ const MAX_CATCH_UP_BURST = 4;
 const REBASE_AFTER_MS = 20;
 /** Below this wait a timer is too coarse (setTimeout has ~1 ms granularity plus jitter): spin on setImmediate. */
 const SPIN_BELOW_MS = 2;
+/** In sleep pacing, wake this much early: Atomics.wait overshoots by tens of µs. */
+const SLEEP_EARLY_MS = 0.03;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 function positiveNumber(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -48,6 +60,7 @@ function main(): void {
       'duration-ms': { type: 'string' },
       count: { type: 'string' },
       'wait-ms': { type: 'string', default: '100' },
+      pacing: { type: 'string', default: 'spin' },
     },
   });
   if (values.to === undefined) throw new Error('--to <ipv4:port> is required');
@@ -57,6 +70,8 @@ function main(): void {
   const durationMs = positiveNumber('duration-ms', values['duration-ms']);
   const count = positiveNumber('count', values.count);
   const waitMs = positiveNumber('wait-ms', values['wait-ms']) ?? 100;
+  const pacing = values.pacing;
+  if (pacing !== 'spin' && pacing !== 'sleep') throw new Error(`--pacing wants spin or sleep, got "${pacing}"`);
 
   const stats = new StreamStats();
   const socket = createSocket('udp4');
@@ -75,6 +90,9 @@ function main(): void {
     const reply = decodeReply(payload) ?? { host: '?', seq: null, t: null };
     const change = stats.recordReply(reply, atMs);
     if (change !== null) writeLine({ ...change, wallMs: Math.round(startWallMs + change.atMs) });
+    // A --count run that has every answer needs no more waiting: a probe with a
+    // generous --wait-ms returns as soon as it succeeds.
+    if (stopReason === 'count' && stats.received === stats.sent) finish();
   });
   socket.on('error', (error) => {
     process.stderr.write(`udp-stream: ${error.message}\n`);
@@ -88,6 +106,7 @@ function main(): void {
       ...summary,
       to: values.to,
       intervalMs,
+      pacing,
       stopReason,
       startWallMs,
       durationMs: Math.round(clock() * 1000) / 1000,
@@ -122,8 +141,17 @@ function main(): void {
     const until = durationMs === undefined ? nextDueMs : Math.min(nextDueMs, durationMs);
     const waitForMs = until - clock();
     if (waitForMs > SPIN_BELOW_MS) pendingTimer = setTimeout(pump, waitForMs - 1);
-    else pendingImmediate = setImmediate(pump);
+    else if (pacing === 'spin') pendingImmediate = setImmediate(pump);
+    else pendingImmediate = setImmediate(sleepThenPump);
   };
+
+  // Runs as an immediate, i.e. after this loop turn has polled the socket.
+  function sleepThenPump(): void {
+    const until = durationMs === undefined ? nextDueMs : Math.min(nextDueMs, durationMs);
+    const waitForMs = until - clock() - SLEEP_EARLY_MS;
+    if (waitForMs > 0) Atomics.wait(sleepCell, 0, 0, waitForMs);
+    pump();
+  }
 
   // Pacing by deadline (seq * interval on a monotonic clock), not by a repeating
   // timer: setInterval(1) drifts to ~1.1 ms+, while spinning on setImmediate
@@ -157,7 +185,7 @@ function main(): void {
   socket.bind(0, '0.0.0.0', () => {
     origin = performance.now();
     startWallMs = Date.now();
-    writeLine({ type: 'start', to: values.to, intervalMs, durationMs: durationMs ?? null, count: count ?? null, startWallMs });
+    writeLine({ type: 'start', to: values.to, intervalMs, pacing, durationMs: durationMs ?? null, count: count ?? null, startWallMs });
     if (count === 0) return stopSending('count');
     sending = true;
     nextDueMs = 0;
