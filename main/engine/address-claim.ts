@@ -22,6 +22,11 @@ export interface AddressClaimOptions {
   registrar: AddressRegistrar;
   config?: Partial<AcdConfig>;
   clock?: Clock;
+  /**
+   * Listen to the socket's frames itself (default). A caller that runs many claims on one socket
+   * passes false and routes each frame to the claim it concerns with feedFrame().
+   */
+  subscribe?: boolean;
 }
 
 export interface AddressClaimEvents {
@@ -40,9 +45,11 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
   private readonly registrar: AddressRegistrar;
   private readonly onFrame = (captured: CapturedFrame): void => this.feedFrame(captured.frame);
   private running = false;
+  private readonly subscribe: boolean;
 
   constructor(options: AddressClaimOptions) {
     super();
+    this.subscribe = options.subscribe ?? true;
     this.ip = options.ip;
     this.prefix = options.prefix;
     this.socket = options.socket;
@@ -56,10 +63,18 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
     return this.machine.state;
   }
 
+  get mac(): string {
+    return this.socket.iface.mac;
+  }
+
+  get ifname(): string {
+    return this.socket.iface.name;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.socket.on('frame', this.onFrame);
+    if (this.subscribe) this.socket.on('frame', this.onFrame);
     this.apply(() => this.machine.start(this.clock.now()));
   }
 
@@ -126,6 +141,6 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
   private finish(): void {
     this.running = false;
     this.timer.cancel();
-    this.socket.off('frame', this.onFrame);
+    if (this.subscribe) this.socket.off('frame', this.onFrame);
   }
 }

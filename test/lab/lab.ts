@@ -233,7 +233,9 @@ export class Lab implements TeardownTarget {
   }
 
   private resolve(host: LabHost | string): LabHost {
-    return this.host(hostName(host));
+    const found = this.host(hostName(host));
+    if (typeof host !== 'string' && host.ns !== found.ns) throw new Error(`host ${host.ns} belongs to another lab than ${this.id}`);
+    return found;
   }
 
   /** Virtual address number n (1..150) of this lab: 10.213.<k>.(100 + n). */
