@@ -1,0 +1,546 @@
+// The node agent: joins the cluster, keeps its lease, and makes this node hold exactly the addresses
+// the cluster gives it — nothing else. Decisions come from the pure planners in main/cluster/; this
+// file sequences them against the store (ownership by compare-and-swap) and the local addresses.
+//
+// Safety rules, in the order they are enforced:
+// 1. Never serve an address without owning its key: a resource held locally whose owner key is not
+//    ours any more is dropped at once (reconcile), and every address is dropped before the lease can
+//    expire in the store (checkLease: fence at validUntil - FENCE_MARGIN_MS; the kernel's address
+//    lifetime, renewed only after a confirmed keepalive, is the backstop when this process is frozen).
+// 2. Take an unowned address only after winning its owner key, and only after probing it.
+// 3. A planned move is a handoff: the target probes (trusted: only the owner's MAC may answer), the
+//    owner deregisters, the target registers and announces — never two holders at once.
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { AcdConfig } from '../arp/acd';
+import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
+import { bestNode } from '../cluster/placement';
+import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
+import { planDrain } from '../cluster/drain';
+import { failbackTarget } from '../cluster/failback';
+import { listAll } from '../net/registrar';
+import { isStoreError, type AuditRecord, type ClusterStore, type Intent, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
+import { ClusterView } from './cluster-view';
+import { chooseInterface } from './interface-choice';
+import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
+import { LocalAddresses, type HoldOutcome } from './local-addresses';
+import { localMacs } from './local-macs';
+
+export interface AgentOptions {
+  node: NodeName;
+  store: ClusterStore;
+  version: string;
+  /** Membership lease TTL (etcd's minimum is 2 s). */
+  leaseTtlSec?: number;
+  /** Probe settings when taking over an unowned address (failover, first start). */
+  takeoverProbe?: Partial<AcdConfig>;
+  log?: (line: string) => void;
+}
+
+export type AgentEvent =
+  | { type: 'fenced'; reason: string; addresses: number }
+  | { type: 'joined'; leaseId: string }
+  | { type: 'holding'; resource: ResourceName }
+  | { type: 'released'; resource: ResourceName };
+
+/** Drop every address this long before the lease could expire in the store. */
+const FENCE_MARGIN_MS = 300;
+/** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
+const KERNEL_EXPIRY_SLACK_MS = 400;
+const LEASE_CHECK_MS = 50;
+const REJOIN_DELAY_MS = 1000;
+
+const DEFAULT_TAKEOVER_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 50, probeWaitMs: 100 };
+const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
+  readonly node: NodeName;
+  private readonly store: ClusterStore;
+  private readonly ttlSec: number;
+  private readonly takeoverProbe: Partial<AcdConfig>;
+  private readonly log: (line: string) => void;
+  private readonly local: LocalAddresses;
+  private view = new ClusterView();
+  private membership: Membership | null = null;
+  private unwatch: Unsubscribe | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  /** Resources with an operation in flight: reconcile leaves them alone. */
+  private readonly busy = new Set<ResourceName>();
+  /** Resources this node handed over and must not take back while the move intent lives. */
+  private readonly handedOff = new Set<ResourceName>();
+  private reconcileQueued = false;
+  private fenced = false;
+  private stopping = false;
+  private lastRenew = 0;
+  private readonly lifetimeSec: number | null;
+  private readonly version: string;
+
+  constructor(options: AgentOptions) {
+    super();
+    this.node = options.node;
+    this.store = options.store;
+    this.version = options.version;
+    this.ttlSec = options.leaseTtlSec ?? 2;
+    this.takeoverProbe = options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE;
+    this.log = options.log ?? (() => undefined);
+    // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
+    this.lifetimeSec = this.store.kind === 'etcd' ? Math.max(1, Math.floor(this.ttlSec / 2)) : null;
+    this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec });
+    this.local.on('warning', (text) => this.log(`warning: ${text}`));
+    this.local.on('event', (resource, event) => {
+      if (event.type === 'conflict') void this.onConflict(resource, event.mac, event.action);
+      if (event.type === 'down' && event.reason !== 'released') this.schedule();
+    });
+  }
+
+  get clusterView(): ClusterView {
+    return this.view;
+  }
+
+  get localAddresses(): LocalAddresses {
+    return this.local;
+  }
+
+  async start(): Promise<void> {
+    await this.join();
+    this.leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
+  }
+
+  private nodeRecord(): NodeRecord {
+    return { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: localMacs() };
+  }
+
+  private async join(): Promise<void> {
+    const membership = await this.store.join(this.nodeRecord(), { ttlSec: this.ttlSec });
+    this.membership = membership;
+    this.fenced = false;
+    membership.onLost((reason) => this.onLeaseLost(reason));
+    this.emit('event', { type: 'joined', leaseId: membership.leaseId });
+    this.log(`joined as ${this.node} (lease ${membership.leaseId}, ttl ${membership.ttlSec} s)`);
+    await this.resync();
+  }
+
+  /** A fresh snapshot and a watch from its revision: nothing is missed between the two. */
+  private async resync(): Promise<void> {
+    await this.unwatch?.();
+    const snapshot = await this.store.snapshot();
+    this.view = ClusterView.fromSnapshot(snapshot);
+    this.unwatch = await this.store.watch(
+      snapshot.revision,
+      (change) => this.onChange(change),
+      (reason) => {
+        this.log(`watch reset (${reason}): resynchronising`);
+        void this.resync().catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
+      },
+    );
+    this.schedule();
+  }
+
+  private onChange(change: StoreChange): void {
+    this.view.apply(change);
+    if (change.collection === 'intents' && change.kind === 'delete') this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
+    this.schedule();
+  }
+
+  private resourceOfIntentKey(id: string): string | null {
+    // Intent ids of moves are "move-<resource>-<n>": the resource can be recovered after the delete.
+    const match = /^move:(.+):[^:]+$/.exec(id);
+    return match?.[1] ?? null;
+  }
+
+  // ---- lease and fencing -----------------------------------------------------------------------
+
+  private leaseHealthy(): boolean {
+    const membership = this.membership;
+    if (!membership || membership.ended) return false;
+    return performance.now() < membership.validUntil() - FENCE_MARGIN_MS;
+  }
+
+  private checkLease(): void {
+    const membership = this.membership;
+    if (!membership) return;
+    const now = performance.now();
+    const validUntil = membership.validUntil();
+    if (!this.leaseHealthy()) {
+      if (!this.fenced) this.fence(`lease not confirmed since ${Math.round(now - (validUntil - membership.ttlSec * 1000))} ms`);
+      return;
+    }
+    if (this.fenced) {
+      // Renewals came back before the lease ran out: nobody could take our addresses meanwhile.
+      this.fenced = false;
+      this.log('lease confirmed again: reclaiming addresses');
+      this.schedule();
+    }
+    if (this.lifetimeSec !== null && now - this.lastRenew >= 200 && now + this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS < validUntil) {
+      this.lastRenew = now;
+      this.local.renew(this.lifetimeSec);
+    }
+  }
+
+  private fence(reason: string): void {
+    const count = this.local.resources().length;
+    this.local.fenceAll();
+    this.fenced = true;
+    this.emit('event', { type: 'fenced', reason, addresses: count });
+    this.log(`fenced (${reason}): dropped ${count} address(es)`);
+  }
+
+  private onLeaseLost(reason: string): void {
+    this.fence(`lease ${reason}`);
+    this.membership = null;
+    if (this.stopping) return;
+    const retry = (): void => {
+      if (this.stopping) return;
+      this.join().catch((error: unknown) => {
+        this.log(`rejoin failed: ${(error as Error).message}`);
+        setTimeout(retry, REJOIN_DELAY_MS);
+      });
+    };
+    setTimeout(retry, REJOIN_DELAY_MS);
+  }
+
+  // ---- reconcile -------------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (this.reconcileQueued) return;
+    this.reconcileQueued = true;
+    setImmediate(() => {
+      this.reconcileQueued = false;
+      this.reconcile().catch((error: unknown) => this.log(`reconcile: ${error instanceof Error ? error.message : String(error)}`));
+    });
+  }
+
+  private async reconcile(): Promise<void> {
+    const membership = this.membership;
+    if (!membership || this.fenced || !this.leaseHealthy()) return;
+    const view = this.view;
+    const plan = planReconcile(this.node, view.specs(), view.ownerMap(), view.statusList(), view.nodeViews());
+
+    // Rule 1: nothing is served without ownership (an incoming handoff holds before the transfer lands).
+    for (const resource of this.local.resources()) {
+      if (view.ownerOf(resource) !== this.node && !this.busy.has(resource)) this.drop(resource, 'not owner');
+    }
+    for (const action of plan.actions) {
+      if (this.busy.has(action.resource)) continue;
+      if (action.kind === 'release') void this.guard(action.resource, () => this.releaseResource(action.resource, action.reason));
+      else void this.guard(action.resource, () => this.acquireResource(action.resource, membership));
+    }
+    for (const resource of plan.hold) {
+      if (this.local.has(resource) || this.busy.has(resource) || this.handedOff.has(resource)) continue;
+      void this.guard(resource, () => this.holdOwned(resource));
+    }
+    for (const resource of plan.unplaceable) {
+      if (view.statuses.get(resource)?.failure?.kind !== 'no-eligible-node') {
+        await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure: { kind: 'no-eligible-node' } });
+      }
+    }
+    this.handleMoves(membership);
+    if (!this.stopping) this.planOwnMoves();
+  }
+
+  private async guard(resource: ResourceName, work: () => Promise<void>): Promise<void> {
+    this.busy.add(resource);
+    try {
+      await work();
+    } catch (error) {
+      this.log(`${resource}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.busy.delete(resource);
+      this.schedule();
+    }
+  }
+
+  private drop(resource: ResourceName, why: string): void {
+    this.local.release(resource);
+    this.emit('event', { type: 'released', resource });
+    this.log(`${resource}: dropped (${why})`);
+  }
+
+  private ifnameFor(spec: ResourceSpec): { ok: true; ifname: string } | { ok: false; failure: FailureReason } {
+    const choice = chooseInterface(spec, this.node, listAll());
+    return choice.ok ? choice : { ok: false, failure: { kind: 'interface-missing', node: this.node, detail: choice.detail } };
+  }
+
+  private isPresent(spec: ResourceSpec, ifname: string): boolean {
+    return LocalAddresses.present().some((a) => a.ifname === ifname && a.ip === spec.ip);
+  }
+
+  /** Holds an address whose key is ours: re-adopted without probing when still registered (agent restart). */
+  private async holdOwned(resource: ResourceName): Promise<void> {
+    const spec = this.view.resources.get(resource);
+    if (!spec) return;
+    const iface = this.ifnameFor(spec);
+    if (!iface.ok) return this.fail(resource, iface.failure);
+    const adopt = this.isPresent(spec, iface.ifname);
+    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : this.takeoverProbe, adopt ? 're-adopted' : 'online');
+  }
+
+  private async acquireResource(resource: ResourceName, membership: Membership): Promise<void> {
+    const spec = this.view.resources.get(resource);
+    if (!spec) return;
+    const iface = this.ifnameFor(spec);
+    if (!iface.ok) {
+      // Not ours to take: another node may be able to; record why for the operator.
+      return this.fail(resource, iface.failure);
+    }
+    const result = await this.store.acquire(resource, membership);
+    if (!result.ok) return;
+    this.view.owners.set(resource, { node: this.node, leaseId: membership.leaseId });
+    const previous = this.view.statuses.get(resource)?.owner ?? null;
+    await this.putStatus(resource, { state: 'online-pending', owner: this.node, ownerMac: null, failure: null });
+    const adopt = this.isPresent(spec, iface.ifname);
+    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : this.takeoverProbe, previous && previous !== this.node ? `failover from ${previous}` : 'online');
+  }
+
+  private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string): Promise<HoldOutcome> {
+    const started = wallNow();
+    let outcome: HoldOutcome;
+    try {
+      outcome = await this.local.hold({
+        resource: spec.name,
+        ip: spec.ip,
+        prefix: spec.prefix,
+        ifname,
+        acd: { ...acd, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy },
+      });
+    } catch (error) {
+      outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    }
+    switch (outcome.kind) {
+      case 'ready':
+        await this.putStatus(spec.name, { state: 'online', owner: this.node, ownerMac: outcome.mac, failure: null });
+        await this.audit({ actor: this.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${this.node} ${ifname} (${outcome.mac}) after ${Math.round(wallNow() - started)} ms`, handoffMs: null });
+        this.emit('event', { type: 'holding', resource: spec.name });
+        break;
+      case 'used-by': {
+        const mac = outcome.macs[0] ?? 'unknown';
+        await this.store.release(spec.name, this.node);
+        await this.fail(spec.name, { kind: 'conflict', mac });
+        break;
+      }
+      case 'failed':
+        await this.store.release(spec.name, this.node);
+        await this.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: this.node, detail: outcome.reason } : { kind: 'register-failed', node: this.node, detail: outcome.reason });
+        break;
+    }
+    return outcome;
+  }
+
+  private async releaseResource(resource: ResourceName, reason: ReleaseReason): Promise<void> {
+    this.local.release(resource);
+    await this.store.release(resource, this.node);
+    if (reason === 'removed') await this.store.deleteStatus(resource);
+    else if (reason === 'disabled') await this.putStatus(resource, { state: 'offline', owner: null, ownerMac: null, failure: null });
+    await this.audit({ actor: this.node, action: 'release', target: resource, outcome: 'ok', detail: reason, handoffMs: null });
+    this.emit('event', { type: 'released', resource });
+  }
+
+  private async fail(resource: ResourceName, failure: FailureReason): Promise<void> {
+    await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure });
+    await this.audit({ actor: this.node, action: 'fail', target: resource, outcome: 'failed', detail: describeFailure(failure), handoffMs: null });
+  }
+
+  private async onConflict(resource: ResourceName, mac: string, action: string): Promise<void> {
+    await this.audit({ actor: this.node, action: 'conflict', target: resource, outcome: action === 'yielded' ? 'failed' : 'ok', detail: `${mac} claimed the address; ${action}`, handoffMs: null });
+  }
+
+  private async putStatus(resource: ResourceName, fields: Pick<ResourceStatus, 'state' | 'owner' | 'ownerMac' | 'failure'>): Promise<void> {
+    const previous = this.view.statuses.get(resource);
+    const status: ResourceStatus = {
+      name: resource,
+      ...fields,
+      since: previous?.state === fields.state && previous.owner === fields.owner ? previous.since : Date.now(),
+      lastHandoffMs: previous?.lastHandoffMs ?? null,
+    };
+    this.view.statuses.set(resource, status);
+    await this.store.putStatus(status);
+  }
+
+  private async audit(record: Omit<AuditRecord, 'at'>): Promise<void> {
+    try {
+      await this.store.appendAudit({ at: Date.now(), ...record });
+    } catch (error) {
+      if (!isStoreError(error)) throw error;
+      this.log(`audit not written: ${error.message}`);
+    }
+  }
+
+  // ---- planned moves ---------------------------------------------------------------------------
+
+  /** Drain (this node paused), failback and graceful stop: this node, as owner, asks for planned moves. */
+  private planOwnMoves(): void {
+    const view = this.view;
+    const me = view.nodes.get(this.node);
+    const owned = [...view.owners.entries()].filter(([, owner]) => owner.node === this.node).map(([resource]) => resource);
+    if (owned.length === 0) return;
+    const nodes = view.nodeViews();
+    const wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }> = [];
+    if (me?.state === 'paused') {
+      const plan = planDrain(this.node, view.specs(), view.ownerMap(), nodes);
+      for (const move of plan.moves) wanted.push({ resource: move.resource, to: move.to, actor: 'drain' });
+    } else {
+      for (const resource of owned) {
+        const spec = view.resources.get(resource);
+        if (!spec || !this.local.isReady(resource)) continue;
+        const target = failbackTarget(spec, this.node, nodes, new Date());
+        if (target) wanted.push({ resource, to: target, actor: 'failback' });
+      }
+    }
+    for (const move of wanted) {
+      if (view.intentFor(move.resource, 'move') || this.busy.has(move.resource)) continue;
+      void this.requestMove(move.resource, move.to, move.actor);
+    }
+  }
+
+  async requestMove(resource: ResourceName, to: NodeName, actor: string): Promise<string> {
+    const id = `move:${resource}:${Date.now().toString(36)}`;
+    const intent: MoveIntent = { id, kind: 'move', target: resource, toNode: to, actor, createdAt: Date.now(), phase: 'requested', fromNode: this.view.ownerOf(resource) };
+    this.view.intents.set(id, intent);
+    await this.store.putIntent(intent, 0);
+    return id;
+  }
+
+  private handleMoves(membership: Membership): void {
+    for (const intent of this.view.intents.values()) {
+      if (intent.kind !== 'move') continue;
+      const move = intent as MoveIntent;
+      const resource = move.target;
+      const owner = this.view.ownerOf(resource);
+      const phase = phaseOf(move);
+      const expired = Date.now() - move.createdAt > MOVE_TIMEOUT_MS;
+      if (move.toNode === this.node && !this.busy.has(resource)) {
+        if (expired || phase === 'failed') void this.guard(resource, () => this.endMove(move, phase === 'failed' ? move.detail ?? 'failed' : 'timed out'));
+        else if (owner === this.node) void this.guard(resource, () => this.endMove(move, null));
+        else if (owner === null && phase === 'requested') void this.guard(resource, () => this.moveUnowned(move, membership));
+        else if (phase === 'requested') void this.guard(resource, () => this.prepareMove(move));
+        else if (phase === 'released') void this.guard(resource, () => this.completeMove(move, membership));
+      } else if (owner === this.node && move.fromNode === this.node) {
+        if (phase === 'prepared' && !this.handedOff.has(resource)) this.letGo(move);
+        // The target died or stalled after we let go: take the move back and serve again.
+        else if (phase === 'released' && (expired || (move.toNode !== null && !this.view.isAlive(move.toNode)))) void this.guard(resource, () => this.abortMove(move));
+      }
+    }
+  }
+
+  /** Target, step 1: the trusted probe. Only the current owner's MAC may answer. */
+  private async prepareMove(move: MoveIntent): Promise<void> {
+    const spec = this.view.resources.get(move.target);
+    const status = this.view.statuses.get(move.target);
+    if (!spec) return this.endMove(move, 'resource removed');
+    const iface = this.ifnameFor(spec);
+    if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
+    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: TRUSTED_PROBE });
+    if (verdict.macs.length > 0) {
+      await this.store.putIntent({ ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` } as MoveIntent);
+      return;
+    }
+    await this.store.putIntent({ ...move, phase: 'prepared' } as MoveIntent);
+  }
+
+  /** Owner: deregister at once (one netlink call) and tell the target. */
+  private letGo(move: MoveIntent): void {
+    this.handedOff.add(move.target);
+    this.local.releaseMany([move.target]);
+    const releasedAt = wallNow();
+    this.store.putIntent({ ...move, phase: 'released', releasedAt } as MoveIntent).catch((error: unknown) => {
+      this.log(`${move.target}: could not record the release: ${String(error)}`);
+      this.handedOff.delete(move.target);
+      this.schedule();
+    });
+  }
+
+  /** Target, step 2: register and announce at once; take the key over in the same breath. */
+  private async completeMove(move: MoveIntent, membership: Membership): Promise<void> {
+    const spec = this.view.resources.get(move.target);
+    if (!spec) return this.endMove(move, 'resource removed');
+    const iface = this.ifnameFor(spec);
+    if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
+    const from = move.fromNode ?? this.view.ownerOf(move.target) ?? '';
+    const holding = this.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname: iface.ifname, acd: { skipProbe: true, trustedMac: this.view.statuses.get(spec.name)?.ownerMac ?? null, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy } });
+    const transfer = this.store.transfer(spec.name, from, membership);
+    const [outcome, result] = await Promise.all([holding, transfer]);
+    if (!result.ok) {
+      this.local.release(spec.name);
+      return this.endMove(move, `ownership changed meanwhile (now ${result.current?.node ?? 'nobody'})`);
+    }
+    this.view.owners.set(spec.name, { node: this.node, leaseId: membership.leaseId });
+    if (outcome.kind !== 'ready') {
+      await this.store.release(spec.name, this.node);
+      return this.endMove(move, outcome.kind === 'used-by' ? `conflict with ${outcome.macs.join(', ')}` : outcome.reason);
+    }
+    const handoffMs = move.releasedAt !== undefined ? Math.max(0, wallNow() - move.releasedAt) : null;
+    const previous = this.view.statuses.get(spec.name);
+    const status: ResourceStatus = { name: spec.name, state: 'online', owner: this.node, ownerMac: outcome.mac, since: Date.now(), failure: null, lastHandoffMs: handoffMs === null ? previous?.lastHandoffMs ?? null : round2(handoffMs) };
+    this.view.statuses.set(spec.name, status);
+    await this.store.putStatus(status);
+    await this.audit({ actor: move.actor, action: 'move', target: spec.name, outcome: 'ok', detail: `${from} -> ${this.node}`, handoffMs: handoffMs === null ? null : round2(handoffMs) });
+    await this.store.deleteIntent(move.id);
+  }
+
+  /** A move of an address nobody holds (offline or failed) is bringing it online on the target. */
+  private async moveUnowned(move: MoveIntent, membership: Membership): Promise<void> {
+    await this.acquireResource(move.target, membership);
+    await this.endMove(move, this.view.ownerOf(move.target) === this.node ? null : 'could not take the address');
+  }
+
+  private async abortMove(move: MoveIntent): Promise<void> {
+    await this.endMove(move, `${move.toNode ?? 'the target'} did not take the address; it stays on ${this.node}`);
+    this.handedOff.delete(move.target);
+  }
+
+  private async endMove(move: MoveIntent, failure: string | null): Promise<void> {
+    if (failure !== null) await this.audit({ actor: move.actor, action: 'move', target: move.target, outcome: 'failed', detail: failure, handoffMs: null });
+    await this.store.deleteIntent(move.id).catch(() => false);
+    this.view.intents.delete(move.id);
+  }
+
+  // ---- stop ------------------------------------------------------------------------------------
+
+  /** Graceful stop: hand every address to the best other node as planned moves, then leave. */
+  async stop(options: { handOff: boolean; timeoutMs?: number } = { handOff: true }): Promise<void> {
+    this.stopping = true;
+    if (options.handOff && this.membership && !this.fenced) {
+      const nodes = this.view.nodeViews();
+      for (const [resource, owner] of this.view.owners) {
+        if (owner.node !== this.node || this.view.intentFor(resource, 'move')) continue;
+        const spec = this.view.resources.get(resource);
+        const to = spec ? bestNode(spec, nodes, { exclude: [this.node] }) : null;
+        if (to) await this.requestMove(resource, to, `${this.node} stopping`).catch(() => undefined);
+      }
+      const deadline = Date.now() + (options.timeoutMs ?? MOVE_TIMEOUT_MS);
+      while (Date.now() < deadline && [...this.view.owners.values()].some((o) => o.node === this.node) && this.view.intents.size > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.local.fenceAll();
+    this.local.close();
+    await this.unwatch?.();
+    await this.membership?.revoke().catch(() => undefined);
+  }
+
+  /** Crash-like stop for tests of re-adoption: addresses stay, the lease is left to expire. */
+  async abandon(): Promise<void> {
+    this.stopping = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.local.close();
+    await this.unwatch?.();
+  }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+export function describeFailure(failure: FailureReason): string {
+  switch (failure.kind) {
+    case 'conflict': return `conflict with MAC ${failure.mac}`;
+    case 'no-eligible-node': return 'no eligible node';
+    case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
+    case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
+  }
+}
+
+export type { Intent };

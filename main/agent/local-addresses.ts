@@ -1,0 +1,218 @@
+// The addresses this node holds: one AddressClaim per resource, one ARP socket per interface shared by
+// every claim on it (frames routed by IP), and the kernel-side dead-man switch: each registered
+// address carries a short valid lifetime that is renewed only while the node's membership is
+// confirmed, so a frozen or dead agent loses its addresses even if nothing else acts.
+import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import type { AcdConfig, AcdEvent } from '../arp/acd';
+import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
+import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
+import { ArpSocket } from '../net/pcap';
+import { deregister, listOwned, register, registerOrThrow, type VirtualAddress } from '../net/registrar';
+
+export interface HoldRequest {
+  resource: string;
+  ip: Ipv4;
+  prefix: number;
+  ifname: string;
+  acd: Partial<AcdConfig>;
+}
+
+export type HoldOutcome =
+  | { kind: 'ready'; mac: Mac }
+  | { kind: 'used-by'; macs: Mac[] }
+  | { kind: 'failed'; reason: string };
+
+/** One interface: its socket and the claims (held addresses and running probes) its frames go to. */
+interface Route {
+  socket: ArpSocket;
+  byIp: Map<Ipv4, Held>;
+  probes: Map<Ipv4, Set<AddressClaim>>;
+}
+
+interface Held {
+  request: HoldRequest;
+  claim: AddressClaim;
+  ready: boolean;
+}
+
+export interface LocalAddressesEvents {
+  /** Every event of every claim, tagged with its resource. */
+  event: [resource: string, event: AcdEvent];
+  warning: [string];
+}
+
+export interface LocalAddressesOptions {
+  /** Kernel valid lifetime of registered addresses in seconds; null = forever (single host, no lease). */
+  lifetimeSec: number | null;
+}
+
+/** Linux drops every secondary address of a subnet with its primary unless this is on; a VIP may be that primary. */
+function promoteSecondaries(ifname: string): void {
+  try {
+    writeFileSync(`/proc/sys/net/ipv4/conf/${ifname}/promote_secondaries`, '1');
+  } catch {
+    // Not fatal: with the administrator's own address in the subnet, our addresses are never primaries.
+  }
+}
+
+export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
+  private readonly sockets = new Map<string, Route>();
+  private readonly held = new Map<string, Held>();
+  private lifetimeSec: number | null;
+
+  constructor(options: LocalAddressesOptions) {
+    super();
+    this.lifetimeSec = options.lifetimeSec;
+  }
+
+  /** Marked addresses present on this host now (after a restart: candidates for re-adoption). */
+  static present(): Array<{ ifname: string; ip: Ipv4; prefix: number }> {
+    return listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
+  }
+
+  private socketFor(ifname: string): Route {
+    let route = this.sockets.get(ifname);
+    if (!route) {
+      const socket = ArpSocket.open(ifname);
+      const created: Route = { socket, byIp: new Map(), probes: new Map() };
+      socket.on('frame', ({ frame }) => LocalAddresses.route(created, frame));
+      promoteSecondaries(ifname);
+      route = created;
+      this.sockets.set(ifname, route);
+    }
+    return route;
+  }
+
+  /** A frame concerns the claims of its sender IP and of its target IP (a probe has sender 0.0.0.0). */
+  private static route(route: Route, frame: ArpFrame): void {
+    const { senderIp, targetIp } = frame.arp;
+    for (const ip of senderIp === targetIp ? [senderIp] : [senderIp, targetIp]) {
+      route.byIp.get(ip)?.claim.feedFrame(frame);
+      const probes = route.probes.get(ip);
+      if (probes) for (const probe of probes) probe.feedFrame(frame);
+    }
+  }
+
+  private registrarFor(): AddressRegistrar {
+    return {
+      add: (ifname, ip, prefix) => registerOrThrow([this.virtualAddress(ifname, ip, prefix)]),
+      remove: (ifname, ip, prefix) => {
+        const [result] = deregister([{ ifname, ip, prefix }]);
+        if (result && !result.ok) throw new Error(result.message);
+      },
+    };
+  }
+
+  private virtualAddress(ifname: string, ip: Ipv4, prefix: number): VirtualAddress {
+    return this.lifetimeSec === null ? { ifname, ip, prefix } : { ifname, ip, prefix, validLftSec: this.lifetimeSec, preferredLftSec: this.lifetimeSec };
+  }
+
+  has(resource: string): boolean {
+    return this.held.has(resource);
+  }
+
+  isReady(resource: string): boolean {
+    return this.held.get(resource)?.ready ?? false;
+  }
+
+  macOf(resource: string): Mac | null {
+    return this.held.get(resource)?.claim.mac ?? null;
+  }
+
+  resources(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** Probe (per request.acd), register, announce; resolves when the address is ready or the claim ended. */
+  hold(request: HoldRequest): Promise<HoldOutcome> {
+    if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
+    const { socket, byIp } = this.socketFor(request.ifname);
+    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar: this.registrarFor(), config: request.acd, subscribe: false });
+    const entry: Held = { request, claim, ready: false };
+    this.held.set(request.resource, entry);
+    byIp.set(request.ip, entry);
+    claim.on('warning', (text) => this.emit('warning', `${request.resource}: ${text}`));
+    return new Promise((resolve) => {
+      claim.on('event', (event) => {
+        if (event.type === 'ready') {
+          entry.ready = true;
+          resolve({ kind: 'ready', mac: claim.mac });
+        }
+        if (event.type === 'used-by' || event.type === 'down') {
+          this.forget(entry);
+          if (event.type === 'used-by') resolve({ kind: 'used-by', macs: event.macs });
+          else resolve({ kind: 'failed', reason: event.detail ?? event.reason });
+        }
+        this.emit('event', request.resource, event);
+      });
+      claim.start();
+    });
+  }
+
+  /**
+   * Probe only (a move's pre-flight): who answers for the address? Answers from trustedMac (the current
+   * owner) are expected and left out. Never registers anything.
+   */
+  probe(request: { resource: string; ip: Ipv4; ifname: string; trustedMac: Mac | null; acd: Partial<AcdConfig> }): Promise<{ macs: Mac[]; trustedAnswered: boolean }> {
+    const { socket, probes } = this.socketFor(request.ifname);
+    const neverRegisters: AddressRegistrar = {
+      add: () => {
+        throw new Error('internal: a probe must not register an address');
+      },
+      remove: () => undefined,
+    };
+    const claim = new AddressClaim({ ip: request.ip, prefix: 32, socket, registrar: neverRegisters, config: { ...request.acd, mode: 'probe-only', trustedMac: request.trustedMac }, subscribe: false });
+    const running = probes.get(request.ip) ?? new Set<AddressClaim>();
+    probes.set(request.ip, running.add(claim));
+    let trustedAnswered = false;
+    return new Promise((resolve) => {
+      claim.on('event', (event) => {
+        if (event.type === 'trusted-answer') trustedAnswered = true;
+        if (event.type === 'free' || event.type === 'used-by' || event.type === 'down') {
+          running.delete(claim);
+          if (running.size === 0) probes.delete(request.ip);
+          resolve({ macs: event.type === 'used-by' ? event.macs : [], trustedAnswered });
+        }
+      });
+      claim.start();
+    });
+  }
+
+  private forget(entry: Held): void {
+    if (this.held.get(entry.request.resource) !== entry) return;
+    this.held.delete(entry.request.resource);
+    this.sockets.get(entry.request.ifname)?.byIp.delete(entry.request.ip);
+  }
+
+  /** Deregisters and ends the claim (idempotent). */
+  release(resource: string): void {
+    this.held.get(resource)?.claim.stop();
+  }
+
+  /** Drops many addresses in one netlink batch first (the handoff-critical part), then ends their claims. */
+  releaseMany(resources: readonly string[]): void {
+    const entries = resources.flatMap((r) => this.held.get(r) ?? []);
+    deregister(entries.map((e) => ({ ifname: e.request.ifname, ip: e.request.ip, prefix: e.request.prefix })));
+    for (const entry of entries) entry.claim.stop();
+  }
+
+  /** Fencing: every address goes, at once, without defending anything. */
+  fenceAll(): void {
+    this.releaseMany(this.resources());
+  }
+
+  /** Renews the kernel lifetime of every ready address (the membership was just confirmed). */
+  renew(lifetimeSec: number): void {
+    this.lifetimeSec = lifetimeSec;
+    const ready = [...this.held.values()].filter((e) => e.ready);
+    if (ready.length === 0) return;
+    const results = register(ready.map((e) => this.virtualAddress(e.request.ifname, e.request.ip, e.request.prefix)));
+    for (const result of results) if (!result.ok) this.emit('warning', `renew ${result.address.ip}: ${result.message}`);
+  }
+
+  close(): void {
+    for (const { socket } of this.sockets.values()) socket.close();
+    this.sockets.clear();
+  }
+}
