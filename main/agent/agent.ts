@@ -25,6 +25,7 @@ import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
 import { LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
+import { LeaseDeadlineFile } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
@@ -34,6 +35,8 @@ export interface AgentOptions {
   leaseTtlSec?: number;
   /** Probe settings when taking over an unowned address (failover, first start). */
   takeoverProbe?: Partial<AcdConfig>;
+  /** Where the lease deadline is kept for a restarted agent (tmpfs). */
+  stateDir?: string;
   log?: (line: string) => void;
 }
 
@@ -55,7 +58,7 @@ const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, 
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
-export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
+export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreChange] }> {
   readonly node: NodeName;
   private readonly store: ClusterStore;
   private readonly ttlSec: number;
@@ -76,6 +79,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
   private lastRenew = 0;
   private readonly lifetimeSec: number | null;
   private readonly version: string;
+  private readonly deadlineFile: LeaseDeadlineFile | null;
 
   constructor(options: AgentOptions) {
     super();
@@ -88,6 +92,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
     this.lifetimeSec = this.store.kind === 'etcd' ? Math.max(1, Math.floor(this.ttlSec / 2)) : null;
     this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec });
+    this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? '/run/ipfo', this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
     this.local.on('event', (resource, event) => {
       if (event.type === 'conflict') void this.onConflict(resource, event.mac, event.action);
@@ -104,8 +109,26 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
   }
 
   async start(): Promise<void> {
+    this.keepPredecessorAddresses();
     await this.join();
     this.leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
+  }
+
+  /**
+   * A restarted agent first renews the addresses its predecessor left registered, if the predecessor's
+   * lease certainly outlives the renewed lifetime; reconcile then re-adopts them without a gap.
+   */
+  private keepPredecessorAddresses(): void {
+    if (this.deadlineFile === null || this.lifetimeSec === null) return;
+    const remaining = this.deadlineFile.remainingMs();
+    const present = LocalAddresses.present();
+    if (present.length === 0) return;
+    if (remaining > this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS) {
+      LocalAddresses.renewPresent(present, this.lifetimeSec);
+      this.log(`kept ${present.length} address(es) of the previous agent (lease lives ${Math.round(remaining)} ms more)`);
+    } else {
+      this.log(`${present.length} address(es) of the previous agent left to expire (lease lives ${Math.round(remaining)} ms more)`);
+    }
   }
 
   private nodeRecord(): NodeRecord {
@@ -113,7 +136,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
   }
 
   private async join(): Promise<void> {
-    const membership = await this.store.join(this.nodeRecord(), { ttlSec: this.ttlSec });
+    // Renew eight times per TTL: the lease's known deadline then stays close to a full TTL ahead, which is the
+    // time a restarted agent has to take over the addresses of its predecessor.
+    const membership = await this.store.join(this.nodeRecord(), { ttlSec: this.ttlSec, keepaliveIntervalMs: (this.ttlSec * 1000) / 8 });
     this.membership = membership;
     this.fenced = false;
     membership.onLost((reason) => this.onLeaseLost(reason));
@@ -140,6 +165,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
 
   private onChange(change: StoreChange): void {
     this.view.apply(change);
+    this.emit('change', change);
     if (change.collection === 'intents' && change.kind === 'delete') this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
     this.schedule();
   }
@@ -176,6 +202,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
     if (this.lifetimeSec !== null && now - this.lastRenew >= 200 && now + this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS < validUntil) {
       this.lastRenew = now;
       this.local.renew(this.lifetimeSec);
+      this.deadlineFile?.write(validUntil);
     }
   }
 
@@ -494,6 +521,17 @@ export class Agent extends EventEmitter<{ event: [AgentEvent] }> {
     if (failure !== null) await this.audit({ actor: move.actor, action: 'move', target: move.target, outcome: 'failed', detail: failure, handoffMs: null });
     await this.store.deleteIntent(move.id).catch(() => false);
     this.view.intents.delete(move.id);
+  }
+
+  /** Pre-flight for the API: who answers ARP for `ip` here? The owner's MAC is expected, not a conflict. */
+  async probeAddress(ip: string, spec: ResourceSpec | null, ownerMac: string | null): Promise<{ macs: string[]; trustedAnswered: boolean }> {
+    const choice = chooseInterface(spec ?? { ip, prefix: 32, interfaces: {} }, this.node, listAll());
+    if (!choice.ok) throw new Error(choice.detail);
+    // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
+    // node is the owner, "the owner answered" is known without asking.
+    const ownedHere = spec !== null && this.local.isReady(spec.name);
+    const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: TRUSTED_PROBE });
+    return ownedHere ? { macs: result.macs, trustedAnswered: true } : result;
   }
 
   // ---- stop ------------------------------------------------------------------------------------

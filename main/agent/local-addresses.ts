@@ -71,6 +71,11 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
   }
 
+  /** Renews the lifetime of addresses found registered (a restarted agent's predecessor's). */
+  static renewPresent(present: ReadonlyArray<{ ifname: string; ip: Ipv4; prefix: number }>, lifetimeSec: number): void {
+    register(present.map((a) => ({ ...a, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
+  }
+
   private socketFor(ifname: string): Route {
     let route = this.sockets.get(ifname);
     if (!route) {

@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isIpv4, parseCidr, isMac } from '../arp/addresses';
 import { validateIfname } from '../net/interfaces';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
+import { validateNodeName } from '../cluster/validate';
+import { parseStoreLocation } from '../store/open';
+import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -43,7 +46,38 @@ export interface WatchCommand {
   json: boolean;
 }
 
-export type Command = ProbeCommand | ClaimCommand | WatchCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
+export interface AgentCommand {
+  kind: 'agent';
+  node: string;
+  store: string;
+  cluster: string;
+  apiHost: string;
+  apiPort: number;
+  tokenFile: string;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  leaseTtlSec: number;
+  stateDir: string;
+  webDir: string | null;
+  json: boolean;
+}
+
+export type Command = ProbeCommand | ClaimCommand | WatchCommand | AgentCommand | ClusterCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
+
+export const DEFAULT_STORE = 'file:/var/lib/ipfo/store';
+export const DEFAULT_TOKEN_FILE = '/var/lib/ipfo/token';
+export const DEFAULT_API = '127.0.0.1:7790';
+
+/** host:port with a port 1..65535 (0 allowed for tests: any free port). */
+export function parseHostPort(option: string, text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const portText = text.slice(colon + 1);
+  if (colon <= 0 || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535 || !/^[A-Za-z0-9.:-]+$/.test(host)) {
+    throw new UsageError(`--${option} wants host:port, got "${text}"`);
+  }
+  return { host, port: Number(portText) };
+}
 
 export const USAGE = `usage: ipfo <command> [options]
 
@@ -56,6 +90,12 @@ commands:
       Exit 3 on conflict (nothing registered).
   watch --dev <if> [--held <ip>[,<ip>...]] [--json]
       Live feed of ARP traffic: new and changed bindings, gratuitous ARP, probes, conflicts.
+  agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
+        [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--state-dir D] [--web-dir D] [--json]
+      The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
+      Defaults: --store ${'$'}{DEFAULT_STORE} (single host), --api ${'$'}{DEFAULT_API}, --token-file ${'$'}{DEFAULT_TOKEN_FILE}.
+
+${CLUSTER_USAGE}
 
 exit codes: 0 ok, 1 runtime error, 2 bad input (nothing changed), 3 address in use / conflict,
             4 environment missing something (permission, libpcap)`;
@@ -171,7 +211,45 @@ export function parseCommand(argv: readonly string[]): Command {
       for (const ip of held) if (!isIpv4(ip)) throw new UsageError(`invalid IPv4 address "${String(ip)}" in --held`);
       return { kind: 'watch', dev: requireDev(str(values.dev)), held, json: values.json === true };
     }
+    case 'agent': {
+      const { values, positionals } = parseWith(rest, {
+        node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' },
+        'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+        'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
+      });
+      if (positionals.length > 0) throw new UsageError(`agent: unexpected argument "${positionals[0]}"`);
+      const node = str(values.node);
+      if (node === undefined) throw new UsageError('--node <name> is required');
+      const nodeName = validateNodeName(node);
+      if (!nodeName.ok) throw new UsageError(`--node: ${nodeName.message}`);
+      const store = str(values.store) ?? DEFAULT_STORE;
+      try {
+        parseStoreLocation(store);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      const cert = str(values['tls-cert']) ?? null;
+      const key = str(values['tls-key']) ?? null;
+      if ((cert === null) !== (key === null)) throw new UsageError('--tls-cert and --tls-key go together');
+      const api = parseHostPort('api', str(values.api) ?? DEFAULT_API);
+      return {
+        kind: 'agent',
+        node,
+        store,
+        cluster: str(values.cluster) ?? 'default',
+        apiHost: api.host,
+        apiPort: api.port,
+        tokenFile: str(values['token-file']) ?? DEFAULT_TOKEN_FILE,
+        tlsCert: cert,
+        tlsKey: key,
+        leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), 2, 2, 60),
+        stateDir: str(values['state-dir']) ?? '/run/ipfo',
+        webDir: str(values['web-dir']) ?? null,
+        json: values.json === true,
+      };
+    }
     default:
+      if (isClusterCommandName(name)) return parseClusterCommand(name, rest);
       throw new UsageError(`unknown command "${name}" (try: ipfo help)`);
   }
 }

@@ -5,6 +5,8 @@ import { parseCommand, USAGE, type Command } from './args';
 import { claimCommand } from './commands/claim';
 import { probeCommand } from './commands/probe';
 import { watchCommand } from './commands/watch';
+import { agentCommand } from './commands/agent';
+import { clusterCommand } from './commands/cluster';
 import { exitCodeFor, reasonFor } from './errors';
 import { EXIT } from './exit-codes';
 import { readInterface } from '../net/interfaces';
@@ -31,6 +33,10 @@ async function execute(command: Command): Promise<number> {
     case 'watch':
       readInterface(command.dev);
       return watchCommand(command);
+    case 'agent':
+      return agentCommand(command, version());
+    case 'cluster':
+      return clusterCommand(command);
   }
 }
 

@@ -1,0 +1,348 @@
+// The agent's side of the agent API (main/api/service.ts): the console's and the CLI's commands become
+// store writes (specs, node states, move intents), and the store's changes become the contract's change
+// stream. The server in main/api has already authenticated and validated every command.
+import { performance } from 'node:perf_hooks';
+import type { ActionResult, ApiError, Change, ServiceCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
+import { BEST_NODE } from '../../preload/contract/protocol';
+import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
+import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../api/service';
+import { bestNode, isAllowed } from '../cluster/placement';
+import { validateResourceSpec, validateNodeName } from '../cluster/validate';
+import type { ResourceSpec, ResourceStatus } from '../cluster/model';
+import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
+import { isStoreError } from '../store/store';
+import type { Agent } from './agent';
+import type { ClusterView } from './cluster-view';
+
+const WAIT_MS = 15_000;
+
+const offlineStatus = (name: string): ResourceStatus => ({ name, state: 'offline', owner: null, ownerMac: null, since: 0, failure: null, lastHandoffMs: null });
+
+function toContractAudit(entry: AuditEntry): ContractAuditEntry {
+  return { seq: entry.seq, at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, outcome: entry.outcome, detail: entry.detail, durationMs: null, handoffMs: entry.handoffMs };
+}
+
+function failure(code: ApiError['code'], message: string, field?: string): CommandResult {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+export class AgentService implements ClusterService {
+  private revision = 0;
+  private readonly listeners = new Set<ServiceListener>();
+  private readonly conflicts = new Map<string, ConflictRecord>();
+
+  constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
+    agent.on('change', (change) => this.onStoreChange(change));
+    agent.localAddresses.on('event', (resource, event) => {
+      if (event.type !== 'conflict') return;
+      const spec = this.view.resources.get(resource);
+      if (!spec) return;
+      const key = `${agent.node}|${spec.ip}|${event.mac}`;
+      const wall = performance.timeOrigin + event.at;
+      const previous = this.conflicts.get(key);
+      const record: ConflictRecord = {
+        node: agent.node,
+        address: spec.ip,
+        vlan: null,
+        ourMac: agent.localAddresses.macOf(resource),
+        theirMac: event.mac,
+        firstSeen: previous?.firstSeen ?? Math.round(wall),
+        lastSeen: Math.round(wall),
+        count: (previous?.count ?? 0) + 1,
+        defended: (previous?.defended ?? false) || event.action === 'defended',
+      };
+      this.conflicts.set(key, record);
+      this.push({ kind: 'conflict', conflict: record });
+    });
+  }
+
+  private get view(): ClusterView {
+    return this.agent.clusterView;
+  }
+
+  // ---- reading -----------------------------------------------------------------------------------
+
+  private nodeRecords(): NodeRecord[] {
+    return [...this.view.nodes.values()].map((node) => this.nodeRecord(node.name)).filter((n): n is NodeRecord => n !== null);
+  }
+
+  private nodeRecord(name: string): NodeRecord | null {
+    const node = this.view.nodes.get(name);
+    if (!node) return null;
+    return { name: node.name, state: this.view.isAlive(name) ? node.state : 'down', agentVersion: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs };
+  }
+
+  private resourceView(name: string): ResourceView | null {
+    const spec = this.view.resources.get(name);
+    if (!spec) return null;
+    const status = this.view.statuses.get(name) ?? offlineStatus(name);
+    // A status says 'online' on a node; if that node no longer owns the key it is stale until someone writes anew.
+    const owner = this.view.ownerOf(name);
+    const shown: ResourceStatus = status.state === 'online' && owner !== status.owner ? { ...status, state: owner === null ? 'offline' : 'online-pending' } : status;
+    return { ...spec, status: shown };
+  }
+
+  async snapshot(): Promise<VersionedSnapshot> {
+    const events = (await this.store.audit({ limit: SNAPSHOT_EVENTS_LIMIT })).map(toContractAudit);
+    return {
+      revision: this.revision,
+      snapshot: {
+        nodes: this.nodeRecords(),
+        resources: [...this.view.resources.keys()].map((name) => this.resourceView(name)).filter((r): r is ResourceView => r !== null),
+        conflicts: [...this.conflicts.values()],
+        events,
+      },
+    };
+  }
+
+  subscribe(listener: ServiceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private push(change: Change): void {
+    this.revision++;
+    for (const listener of this.listeners) listener({ type: 'change', revision: this.revision, change });
+  }
+
+  private onStoreChange(change: StoreChange): void {
+    switch (change.collection) {
+      case 'nodes':
+      case 'members': {
+        const record = this.nodeRecord(change.name);
+        if (record) this.push({ kind: 'node', node: record });
+        else if (change.collection === 'nodes') this.push({ kind: 'node-removed', name: change.name });
+        break;
+      }
+      case 'resources':
+      case 'status':
+      case 'owners': {
+        const view = this.resourceView(change.name);
+        if (view) this.push({ kind: 'resource', resource: view });
+        else if (change.collection === 'resources') this.push({ kind: 'resource-removed', name: change.name });
+        break;
+      }
+      case 'audit':
+        if (change.kind === 'put') this.push({ kind: 'audit', entry: toContractAudit(change.value) });
+        break;
+      case 'intents':
+        break;
+    }
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------
+
+  async execute(command: ServiceCommand, actor: string): Promise<CommandResult> {
+    const started = performance.now();
+    try {
+      const result = await this.dispatch(command, actor);
+      if (result.ok && 'durationMs' in result.result && result.result.durationMs === null) {
+        return { ok: true, result: { ...result.result, durationMs: Math.round((performance.now() - started) * 100) / 100 } };
+      }
+      return result;
+    } catch (error) {
+      if (isStoreError(error, 'conflict')) return failure('conflict', `the cluster changed meanwhile: ${error.message}; try again`);
+      if (isStoreError(error, 'unavailable')) return failure('unavailable', `the cluster store cannot be reached: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private async dispatch(command: ServiceCommand, actor: string): Promise<CommandResult> {
+    switch (command.type) {
+      case 'resource.add': return this.add(command.spec, actor);
+      case 'resource.edit': return this.edit(command.name, command.patch, actor);
+      case 'resource.remove': return this.remove(command.name, actor);
+      case 'resource.move': return this.move(command.name, command.target, actor);
+      case 'resource.online': return this.setEnabled(command.name, true, actor);
+      case 'resource.offline': return this.setEnabled(command.name, false, actor);
+      case 'node.pause': return this.setNodeState(command.name, 'paused', actor);
+      case 'node.resume': return this.setNodeState(command.name, 'up', actor);
+      case 'probe': return this.probe(command.node, command.ip, actor);
+      case 'events.query': return this.events(command.limit ?? 100, command.since, command.filter);
+    }
+  }
+
+  private async audit(record: Omit<AuditRecord, 'at'>): Promise<number> {
+    return (await this.store.appendAudit({ at: Date.now(), ...record })).seq;
+  }
+
+  private action(fields: Partial<ActionResult> & Pick<ActionResult, 'outcome'>): CommandResult {
+    return { ok: true, result: { detail: null, auditSeq: null, resource: null, node: null, handoffMs: null, durationMs: null, ...fields } };
+  }
+
+  private invalid(errors: Array<{ field: string; message: string }>, prefix: string): CommandResult {
+    const issues = errors.map((e) => ({ field: e.field === '' ? prefix : `${prefix}.${e.field}`, message: e.message }));
+    const first = issues[0]!;
+    return { ok: false, error: { code: 'invalid', message: first.message, field: first.field, issues } };
+  }
+
+  /** Waits until the resource settles (online, offline or failed as asked), or the timeout. */
+  private settle(name: string, done: (view: ResourceView | null) => boolean, timeoutMs = WAIT_MS): Promise<ResourceView | null | undefined> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const view = this.resourceView(name);
+        if (!done(view)) return false;
+        resolve(view);
+        return true;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        this.agent.off('change', onChange);
+        resolve(undefined);
+      }, timeoutMs);
+      const onChange = (): void => {
+        if (check()) {
+          clearTimeout(timer);
+          this.agent.off('change', onChange);
+        }
+      };
+      this.agent.on('change', onChange);
+    });
+  }
+
+  private async add(input: unknown, actor: string): Promise<CommandResult> {
+    const existing = [...this.view.resources.values()];
+    const validation = validateResourceSpec(input, { nodes: [...this.view.nodes.keys()], existing });
+    if (!validation.ok) return this.invalid(validation.errors, 'spec');
+    const spec = validation.spec;
+    await this.store.putResource(spec, 0);
+    const auditSeq = await this.audit({ actor, action: 'resource.add', target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix}`, handoffMs: null });
+    const settled = spec.enabled ? await this.settle(spec.name, (v) => v !== null && (v.status.state === 'online' || v.status.state === 'failed')) : this.resourceView(spec.name);
+    return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(spec.name), detail: describeView(this.resourceView(spec.name)) });
+  }
+
+  private async edit(name: string, patch: Record<string, unknown>, actor: string): Promise<CommandResult> {
+    const current = this.view.resources.get(name);
+    if (!current) return failure('not-found', `no resource named "${name}"`, 'name');
+    const merged = { ...current, ...patch };
+    const validation = validateResourceSpec(merged, { nodes: [...this.view.nodes.keys()], existing: [...this.view.resources.values()], editing: name });
+    if (!validation.ok) return this.invalid(validation.errors, 'patch');
+    const spec = validation.spec;
+    if (spec.name !== name) {
+      return failure('invalid', 'a resource cannot be renamed; remove it and add it under the new name', 'patch.name');
+    }
+    await this.store.putResource(spec, this.revisionOf(name));
+    const auditSeq = await this.audit({ actor, action: 'resource.edit', target: name, outcome: 'ok', detail: Object.keys(patch).join(', '), handoffMs: null });
+    return this.action({ outcome: 'accepted', auditSeq, resource: this.resourceView(name) });
+  }
+
+  private revisionOf(_name: string): number | undefined {
+    // The view keeps values only; an unconditional write is fine here because validation ran on the view
+    // the agent holds, and the store's watch brings any concurrent edit to every agent anyway.
+    return undefined;
+  }
+
+  private async remove(name: string, actor: string): Promise<CommandResult> {
+    if (!this.view.resources.has(name)) return failure('not-found', `no resource named "${name}"`, 'name');
+    await this.store.deleteResource(name);
+    const auditSeq = await this.audit({ actor, action: 'resource.remove', target: name, outcome: 'ok', detail: null, handoffMs: null });
+    await this.settle(name, () => this.view.ownerOf(name) === null, 5000);
+    return this.action({ outcome: 'done', auditSeq });
+  }
+
+  private async setEnabled(name: string, enabled: boolean, actor: string): Promise<CommandResult> {
+    const spec = this.view.resources.get(name);
+    if (!spec) return failure('not-found', `no resource named "${name}"`, 'name');
+    const status = this.view.statuses.get(name);
+    if (spec.enabled !== enabled) await this.store.putResource({ ...spec, enabled });
+    // Bringing a failed resource online is the operator's word that the cause is gone: clear the failure.
+    if (enabled && status?.state === 'failed') await this.store.putStatus({ ...status, state: 'offline', failure: null, since: Date.now() });
+    const auditSeq = await this.audit({ actor, action: enabled ? 'resource.online' : 'resource.offline', target: name, outcome: 'ok', detail: null, handoffMs: null });
+    const settled = await this.settle(name, (v) => v !== null && (enabled ? v.status.state === 'online' || (v.status.state === 'failed' && v.status.since > Date.now() - WAIT_MS) : v.status.state === 'offline' && this.view.ownerOf(name) === null));
+    return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: describeView(this.resourceView(name)) });
+  }
+
+  private async move(name: string, target: string, actor: string): Promise<CommandResult> {
+    const spec = this.view.resources.get(name);
+    if (!spec) return failure('not-found', `no resource named "${name}"`, 'name');
+    const owner = this.view.ownerOf(name);
+    const nodes = this.view.nodeViews();
+    const to = target === BEST_NODE ? bestNode(spec, nodes, { exclude: owner === null ? [] : [owner] }) : target;
+    if (to === null) return failure('conflict', `no other live node may hold ${name}`, 'target');
+    const node = nodes.find((n) => n.name === to);
+    if (!node) return failure('not-found', `no node named "${to}"`, 'target');
+    if (node.state !== 'up') return failure('conflict', `node ${to} is ${node.state}`, 'target');
+    if (!isAllowed(spec, to)) return failure('invalid', `${to} is not a possible owner of ${name}`, 'target');
+    if (owner === to) return this.action({ outcome: 'done', detail: `${name} is already on ${to}`, resource: this.resourceView(name) });
+    if (this.view.intentFor(name, 'move')) return failure('conflict', `a move of ${name} is already under way`, 'name');
+    const started = Date.now();
+    const id = await this.agent.requestMove(name, to, actor);
+    const settled = await this.settle(name, () => !this.view.intents.has(id));
+    const view = this.resourceView(name);
+    const arrived = view?.status.owner === to && view.status.state === 'online' && this.view.ownerOf(name) === to;
+    if (settled === undefined) return this.action({ outcome: 'accepted', detail: `moving ${name} to ${to}`, resource: view });
+    if (!arrived) {
+      const entries = await this.store.audit({ limit: 20 });
+      const why = entries.reverse().find((e) => e.target === name && e.action === 'move' && e.outcome === 'failed' && e.at >= started - 1000);
+      return failure('failed', `move of ${name} to ${to} failed: ${why?.detail ?? 'see the events'}`);
+    }
+    return this.action({ outcome: 'done', detail: `${name} moved to ${to}`, resource: view, handoffMs: view.status.lastHandoffMs });
+  }
+
+  private async setNodeState(name: string, state: 'paused' | 'up', actor: string): Promise<CommandResult> {
+    const valid = validateNodeName(name);
+    if (!valid.ok) return failure('invalid', valid.message, 'name');
+    if (!this.view.nodes.has(name)) return failure('not-found', `no node named "${name}"`, 'name');
+    await this.store.setNodeState(name, state);
+    const auditSeq = await this.audit({ actor, action: state === 'paused' ? 'node.pause' : 'node.resume', target: name, outcome: 'ok', detail: null, handoffMs: null });
+    if (state === 'paused') {
+      const drained = await this.settle(name, () => ![...this.view.owners.values()].some((o) => o.node === name) || !this.view.isAlive(name), 30_000);
+      return { ok: true, result: { outcome: drained === undefined ? 'accepted' : 'done', detail: drained === undefined ? `${name} is draining` : `${name} drained`, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
+    }
+    return { ok: true, result: { outcome: 'done', detail: null, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
+  }
+
+  private async probe(nodeName: string, ip: string, _actor: string): Promise<CommandResult> {
+    if (nodeName !== this.agent.node) {
+      return failure('unavailable', `a probe runs on the node that would take the address: ask ${nodeName}'s agent`, 'node');
+    }
+    const started = performance.now();
+    const resource = [...this.view.resources.values()].find((r) => r.ip === ip);
+    const ownerMac = resource ? this.view.statuses.get(resource.name)?.ownerMac ?? null : null;
+    const verdict = await this.agent.probeAddress(ip, resource ?? null, ownerMac);
+    const answeredBy = [...(verdict.trustedAnswered && ownerMac ? [ownerMac] : []), ...verdict.macs];
+    const result: ProbeResult = {
+      node: nodeName,
+      ip,
+      verdict: verdict.macs.length > 0 ? 'conflict' : verdict.trustedAnswered ? 'owner-only' : 'free',
+      answeredBy,
+      ownerMac,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    };
+    return { ok: true, result };
+  }
+
+  private async events(limit: number, since: number | undefined, filter: EventsFilter | undefined): Promise<CommandResult> {
+    const entries = (await this.store.audit(since === undefined ? { limit: filter ? Math.max(limit, 10_000) : limit } : { sinceSeq: since, limit: filter ? 10_000 : limit }))
+      .filter((e) => matches(e, filter))
+      .slice(-limit)
+      .map(toContractAudit);
+    return { ok: true, result: { entries } };
+  }
+}
+
+function matches(entry: AuditEntry, filter: EventsFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.actor !== undefined && entry.actor !== filter.actor) return false;
+  if (filter.action !== undefined && entry.action !== filter.action) return false;
+  if (filter.target !== undefined && entry.target !== filter.target) return false;
+  if (filter.outcome !== undefined && entry.outcome !== filter.outcome) return false;
+  if (filter.text !== undefined) {
+    const needle = filter.text.toLowerCase();
+    return [entry.actor, entry.action, entry.target ?? '', entry.detail ?? ''].some((field) => field.toLowerCase().includes(needle));
+  }
+  return true;
+}
+
+function describeView(view: ResourceView | null): string | null {
+  if (!view) return null;
+  const s = view.status;
+  if (s.state === 'online') return `${view.name} online on ${s.owner ?? '?'} (${s.ownerMac ?? '?'})`;
+  if (s.state === 'failed' && s.failure) {
+    const f = s.failure;
+    return `${view.name} failed: ${f.kind === 'conflict' ? `conflict with MAC ${f.mac}` : f.kind === 'no-eligible-node' ? 'no eligible node' : f.detail}`;
+  }
+  return `${view.name} ${s.state}`;
+}
+
+export type { ResourceSpec };

@@ -1,0 +1,295 @@
+// Node client of the agent API, for the CLI and the Electron main process: connect, authenticate,
+// then one typed method per command and the snapshot + change stream. Everything the agent sends is
+// checked against the contract before it is handed out (a remote agent is still a remote party).
+// No reconnection: a closed client stays closed (onClose says why); callers connect again.
+import { WebSocket, type RawData } from 'ws';
+import { z } from 'zod';
+import { checkResult, parseServerMessage, SERVER_SCHEMAS, type ServerSchemas } from '../../preload/contract/parse';
+import {
+  API_PATH,
+  BEST_NODE,
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  MAX_SERVER_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  type ActionResult,
+  type ApiError,
+  type ChangePush,
+  type CommandArgs,
+  type CommandResults,
+  type CommandType,
+  type ErrorCode,
+  type EventsFilter,
+  type FieldIssue,
+  type ProbeResult,
+  type SnapshotPush,
+} from '../../preload/contract/protocol';
+import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch } from '../../preload/contract/domain';
+import { urlHost } from './exposure';
+import { rawText } from './raw-text';
+
+export interface ConnectAgentOptions {
+  /** "ws://127.0.0.1:7790/api"; or give host and port. */
+  url?: string;
+  host?: string;
+  port?: number;
+  token: string;
+  /** Use wss; `ca` trusts a self-signed agent certificate; rejectUnauthorized defaults to true. */
+  tls?: boolean | { ca?: string | Buffer; rejectUnauthorized?: boolean };
+  /** How this client appears in the audit log ("cli:alice"); default "api". */
+  client?: string;
+  /** Per request; default 60 s (a move waits for the handoff). */
+  requestTimeoutMs?: number;
+  /** Connection and authentication; default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/** A failure as the agent reported it, or as the client saw it (timeout, closed, protocol). */
+export class AgentError extends Error {
+  readonly field: string | undefined;
+  readonly issues: FieldIssue[];
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    details: { field?: string; issues?: FieldIssue[]; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.name = 'AgentError';
+    this.field = details.field;
+    this.issues = details.issues ?? [];
+  }
+
+  static fromApi(error: ApiError): AgentError {
+    return new AgentError(error.code, error.message, { field: error.field, issues: error.issues });
+  }
+}
+
+export type SnapshotHandler = (push: SnapshotPush) => void;
+export type ChangeHandler = (push: ChangePush) => void;
+export type CloseHandler = (code: number, reason: string) => void;
+
+interface Pending {
+  type: CommandType;
+  resolve: (result: unknown) => void;
+  reject: (error: AgentError) => void;
+  timer: NodeJS.Timeout;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+let compiledSchemas: ServerSchemas | null = null;
+
+/** The contract's schemas compiled once per process (Node allows `new Function`; see ServerSchemas). */
+function serverSchemas(): ServerSchemas {
+  compiledSchemas ??= {
+    reply: z.compile(SERVER_SCHEMAS.reply),
+    push: z.compile(SERVER_SCHEMAS.push),
+    results: Object.fromEntries(Object.entries(SERVER_SCHEMAS.results).map(([type, schema]) => [type, z.compile(schema)])) as ServerSchemas['results'],
+  };
+  return compiledSchemas;
+}
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export function agentUrl(options: Pick<ConnectAgentOptions, 'url' | 'host' | 'port' | 'tls'>): string {
+  if (options.url !== undefined) return options.url;
+  const scheme = options.tls ? 'wss' : 'ws';
+  return `${scheme}://${urlHost(options.host ?? DEFAULT_API_HOST)}:${options.port ?? DEFAULT_API_PORT}${API_PATH}`;
+}
+
+export class AgentClient {
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 1;
+  private onSnapshot: SnapshotHandler | null = null;
+  private onChange: ChangeHandler | null = null;
+  private readonly closeHandlers: CloseHandler[] = [];
+  private closedWith: AgentError | null = null;
+  /** How the agent records this session in its audit log. */
+  actor = '';
+
+  private constructor(
+    private readonly socket: WebSocket,
+    private readonly requestTimeoutMs: number,
+  ) {
+    socket.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    socket.on('close', (code: number, reason: Buffer) => this.onClosed(code, reason.toString('utf8')));
+    socket.on('error', () => undefined); // 'close' follows and carries the outcome
+  }
+
+  /** Opens the connection and authenticates; rejects with AgentError ('unavailable', 'auth-failed', 'timeout', ...). */
+  static async connect(options: ConnectAgentOptions): Promise<AgentClient> {
+    const url = agentUrl(options);
+    const tls = typeof options.tls === 'object' ? options.tls : {};
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const socket = new WebSocket(url, {
+      maxPayload: MAX_SERVER_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: connectTimeoutMs,
+      ca: tls.ca,
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error): void => {
+        socket.off('open', open);
+        reject(new AgentError('unavailable', `cannot reach the agent at ${url}: ${error.message}`, { cause: error }));
+      };
+      const open = (): void => {
+        socket.off('error', fail);
+        resolve();
+      };
+      socket.once('open', open);
+      socket.once('error', fail);
+    });
+    const client = new AgentClient(socket, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    try {
+      const args: CommandArgs['auth'] = options.client === undefined ? { token: options.token } : { token: options.token, client: options.client };
+      const auth = await client.request('auth', args, connectTimeoutMs);
+      if (auth.protocol !== PROTOCOL_VERSION) {
+        throw new AgentError('protocol', `the agent speaks protocol ${auth.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
+      }
+      client.actor = auth.actor;
+      return client;
+    } catch (error) {
+      client.socket.terminate();
+      throw error;
+    }
+  }
+
+  /** Sends one command and resolves with its result (checked against the contract). */
+  request<T extends CommandType>(type: T, args: CommandArgs[T], timeoutMs = this.requestTimeoutMs): Promise<CommandResults[T]> {
+    if (this.closedWith !== null) return Promise.reject(this.closedWith);
+    const id = `c${this.nextId++}`;
+    return new Promise<CommandResults[T]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        // The agent may still carry it out: a timed-out move can complete later.
+        reject(new AgentError('timeout', `${type}: no reply within ${timeoutMs} ms (the agent may still carry it out)`));
+      }, timeoutMs);
+      this.pending.set(id, { type, resolve: resolve as (result: unknown) => void, reject, timer });
+      this.socket.send(JSON.stringify({ ...args, id, type }));
+    });
+  }
+
+  snapshot(): Promise<CommandResults['snapshot']> {
+    return this.request('snapshot', {});
+  }
+
+  /**
+   * Streams the cluster: onSnapshot with the whole state (again after an agent-side reset: replace
+   * everything), onChange for every change after it. Resolves once the first snapshot has been
+   * delivered. Once per client.
+   */
+  subscribe(onSnapshot: SnapshotHandler, onChange: ChangeHandler): Promise<CommandResults['subscribe']> {
+    this.onSnapshot = onSnapshot;
+    this.onChange = onChange;
+    return this.request('subscribe', {});
+  }
+
+  addResource(spec: ResourceSpecInput): Promise<ActionResult> {
+    return this.request('resource.add', { spec });
+  }
+
+  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult> {
+    return this.request('resource.edit', { name, patch });
+  }
+
+  removeResource(name: string): Promise<ActionResult> {
+    return this.request('resource.remove', { name });
+  }
+
+  /** target: a node name, or 'best' (BEST_NODE) for the best live possible owner. */
+  moveResource(name: string, target: string = BEST_NODE): Promise<ActionResult> {
+    return this.request('resource.move', { name, target });
+  }
+
+  bringOnline(name: string): Promise<ActionResult> {
+    return this.request('resource.online', { name });
+  }
+
+  takeOffline(name: string): Promise<ActionResult> {
+    return this.request('resource.offline', { name });
+  }
+
+  pauseNode(name: string): Promise<ActionResult> {
+    return this.request('node.pause', { name });
+  }
+
+  resumeNode(name: string): Promise<ActionResult> {
+    return this.request('node.resume', { name });
+  }
+
+  probe(node: string, ip: string): Promise<ProbeResult> {
+    return this.request('probe', { node, ip });
+  }
+
+  async queryEvents(query: { limit?: number; since?: number; filter?: EventsFilter } = {}): Promise<AuditEntry[]> {
+    return (await this.request('events.query', query)).entries;
+  }
+
+  /** Called once when the connection ends, whoever ended it. */
+  onClose(handler: CloseHandler): void {
+    this.closeHandlers.push(handler);
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== null;
+  }
+
+  /** Closes the connection; pending requests reject with 'closed'. */
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close(1000, 'client done');
+      setTimeout(() => this.socket.terminate(), 2_000).unref();
+    });
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.breakContract('the agent sent a binary message');
+    const message = parseServerMessage(rawText(data), serverSchemas());
+    if (message.kind === 'invalid') return this.breakContract(message.message);
+    if (message.kind === 'push') {
+      if (message.push.type === 'snapshot') this.onSnapshot?.(message.push);
+      else this.onChange?.(message.push);
+      return;
+    }
+    const reply = message.reply;
+    const pending = reply.id === null ? undefined : this.pending.get(reply.id);
+    if (pending === undefined) {
+      // A reply to nothing we sent (or to a request that timed out): only a broken agent sends id null.
+      if (reply.id === null) this.breakContract(reply.ok ? 'reply without id' : `agent error: ${reply.error.message}`);
+      return;
+    }
+    this.pending.delete(reply.id as string);
+    clearTimeout(pending.timer);
+    if (!reply.ok) return pending.reject(AgentError.fromApi(reply.error));
+    const check = checkResult(pending.type, reply.result, serverSchemas().results);
+    if (check.ok) pending.resolve(check.result);
+    else {
+      pending.reject(new AgentError('protocol', check.message));
+      this.breakContract(check.message);
+    }
+  }
+
+  /** An agent that breaks the contract cannot be trusted with the rest of the conversation either. */
+  private breakContract(message: string): void {
+    this.closedWith ??= new AgentError('protocol', message);
+    this.socket.close(1002, 'protocol error');
+  }
+
+  private onClosed(code: number, reason: string): void {
+    this.closedWith ??= new AgentError('closed', `connection to the agent closed (${code}${reason === '' ? '' : ` ${reason}`})`);
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(this.closedWith);
+    }
+    this.pending.clear();
+    for (const handler of this.closeHandlers.splice(0)) handler(code, reason);
+  }
+}
+
+/** Connects and authenticates (see AgentClient.connect). */
+export function connectAgent(options: ConnectAgentOptions): Promise<AgentClient> {
+  return AgentClient.connect(options);
+}

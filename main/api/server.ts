@@ -1,0 +1,209 @@
+// The agent API server: one port that carries the WebSocket API at /api, /healthz, and (when a
+// directory is given) the static files of the web console, so that the console's origin and the
+// API's origin are one and the same (which is what lets the Origin check be exact).
+//
+// Listens on 127.0.0.1:7790 by default; any non-loopback address requires TLS (exposure.ts).
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  API_PATH,
+  CLOSE_CODES,
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  HEALTH_PATH,
+  MAX_CLIENT_MESSAGE_BYTES,
+} from '../../preload/contract/protocol';
+import { isTokenFormat } from './auth';
+import { ApiConnection, type ConnectionLimits } from './connection';
+import { acceptedHost, checkBind, ExposureError, isLoopbackHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
+import type { ClusterService } from './service';
+import { securityHeaders, sendPlain, serveStatic } from './static';
+import { checkTlsMaterial, type TlsMaterial } from './tls';
+
+export interface AgentServerOptions {
+  service: ClusterService;
+  /** The shared secret (64 hex digits, see token.ts). */
+  token: string;
+  /** Default 127.0.0.1; a non-loopback host requires `tls`. */
+  host?: string;
+  /** Default 7790 (DEFAULT_API_PORT); 0 picks a free port. */
+  port?: number;
+  /** Serve https/wss with this certificate. */
+  tls?: TlsMaterial | null;
+  /** The built web console; without it only /api and /healthz exist. */
+  staticDir?: string | null;
+  /** Host names besides the loopback ones and `host` that clients use (e.g. the certificate's name). */
+  allowedHosts?: readonly string[];
+  /** Simultaneous connections; more are refused with HTTP 503. */
+  maxConnections?: number;
+  /** Interval of WebSocket pings; a peer that misses one whole interval is dropped. 0 = none. */
+  heartbeatMs?: number;
+  limits?: Partial<ConnectionLimits>;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
+  authTimeoutMs: 5_000,
+  maxInFlight: 32,
+  badMessages: { count: 10, windowMs: 10_000 },
+  // A snapshot of 10,000 resources is a few MB; a client that leaves several of them unread is stuck.
+  maxBufferedBytes: 32 * 1024 * 1024,
+});
+
+export interface AgentServer {
+  /** The bound host and port (the port chosen by the system when 0 was asked). */
+  readonly host: string;
+  readonly port: number;
+  /** "ws://127.0.0.1:7790/api" or "wss://...". */
+  readonly url: string;
+  /** "http://127.0.0.1:7790" or "https://...": where the web console is. */
+  readonly origin: string;
+  connectionCount(): number;
+  /** Closes every connection (1001) and stops listening. */
+  close(): Promise<void>;
+}
+
+export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
+  const host = options.host ?? DEFAULT_API_HOST;
+  const tls = options.tls ?? null;
+  checkBind(host, tls !== null);
+  if (!isTokenFormat(options.token)) throw new Error('the API token must be 64 hex digits (see token.ts)');
+  if (tls !== null) checkTlsMaterial(tls);
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const log = options.log ?? (() => undefined);
+  const maxConnections = options.maxConnections ?? 64;
+  const scheme = tls === null ? 'http' : 'https';
+
+  let policy: ExposurePolicy = { scheme, host, port: options.port ?? DEFAULT_API_PORT, allowedHosts: options.allowedHosts ?? [] };
+  const socketOrigin = (acceptedHostName: string | null): string | null =>
+    acceptedHostName === null ? null : `${tls === null ? 'ws' : 'wss'}://${acceptedHostName}`;
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const accepted = acceptedHost(policy, request.headers.host);
+    for (const [name, value] of Object.entries(securityHeaders(socketOrigin(accepted)))) response.setHeader(name, value);
+    if (accepted === null) {
+      sendPlain(response, 421, 'this server does not answer to that host name\n');
+      return;
+    }
+    const path = (request.url ?? '').split(/[?#]/, 1)[0];
+    if (path === HEALTH_PATH) {
+      sendPlain(response, 200, request.method === 'HEAD' ? '' : 'ok\n');
+      return;
+    }
+    if (path === API_PATH) {
+      sendPlain(response, 426, 'the API is a WebSocket\n', { Upgrade: 'websocket' });
+      return;
+    }
+    if (options.staticDir === undefined || options.staticDir === null) {
+      sendPlain(response, 404, 'not found\n');
+      return;
+    }
+    serveStatic(options.staticDir, request, response).catch((error: unknown) => {
+      log(`api: static ${request.url ?? ''}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) sendPlain(response, 500, 'internal error\n');
+      else response.destroy();
+    });
+  };
+
+  const server: Server =
+    tls === null ? createHttpServer(onRequest) : createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, onRequest);
+  // Slow-loris bounds on the HTTP side (the WebSocket side has the auth timeout).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
+  const connections = new Map<WebSocket, ApiConnection>();
+  const alive = new WeakSet<WebSocket>();
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const accepted = acceptedHost(policy, request.headers.host);
+    const path = (request.url ?? '').split(/[?#]/, 1)[0];
+    if (path !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    if (accepted === null) return refuseUpgrade(socket, 421, 'Misdirected Request');
+    if (!originAllowed(policy, request.headers.origin, accepted)) {
+      log(`api: refused a WebSocket from origin ${JSON.stringify(request.headers.origin ?? '').slice(0, 100)}`);
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    if (connections.size >= maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) reads as 127.0.0.1 in the audit log.
+      const peer = (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+      connections.set(ws, new ApiConnection(ws, { service: options.service, token: options.token, limits, peer, log }));
+      ws.on('close', () => connections.delete(ws));
+    });
+  });
+
+  await listen(server, host, options.port ?? DEFAULT_API_PORT);
+  const address = server.address() as AddressInfo;
+  if (tls === null && !isLoopbackHost(address.address)) {
+    // "localhost" resolved to something else: do not serve in clear text there.
+    await closeServer(server);
+    throw new ExposureError(`${host} resolved to ${address.address}, which is not a loopback address; refusing to serve without TLS`);
+  }
+  policy = { ...policy, port: address.port };
+
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          for (const ws of connections.keys()) {
+            if (!alive.has(ws)) {
+              ws.terminate();
+              continue;
+            }
+            alive.delete(ws);
+            ws.ping();
+          }
+        }, heartbeatMs).unref()
+      : null;
+
+  const origin = `${scheme}://${urlHost(host)}:${address.port}`;
+  return {
+    host,
+    port: address.port,
+    url: `${tls === null ? 'ws' : 'wss'}://${urlHost(host)}:${address.port}${API_PATH}`,
+    origin,
+    connectionCount: () => connections.size,
+    close: async () => {
+      if (heartbeat !== null) clearInterval(heartbeat);
+      for (const connection of connections.values()) connection.close(CLOSE_CODES.goingAway, 'agent shutting down');
+      sockets.close();
+      await closeServer(server);
+    },
+  };
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') reject(new ExposureError(`${host}:${port} is in use (another agent running?)`));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new ExposureError(`${host} is not an address of this host`));
+      else reject(error);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host, port, exclusive: true });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,101 @@
+// The token file (`--token-file F`): the agent creates it on first start and reads it after that;
+// clients (CLI, console) read it to authenticate. One line, 64 hex digits.
+//
+// Creation is atomic and exclusive: the token is written to a private temp file, flushed, then
+// hard-linked to the final name. link() fails if the name exists, so two agents starting together
+// agree on one token, and a crash at any point leaves either no token file or a complete one
+// (never an empty file that would lock everyone out).
+import { constants } from 'node:fs';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { generateToken, isTokenFormat } from './auth';
+
+export class TokenFileError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`token file ${file}: ${message}`, options);
+    this.name = 'TokenFileError';
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Most bytes a token file may have (a token and a newline; anything much larger is not ours). */
+const MAX_TOKEN_FILE_BYTES = 256;
+
+/**
+ * Reads and checks a token file. With `requirePrivate` (the agent's own file) the file must not be
+ * readable or writable by group or others, as ssh treats private keys: a token anyone on the host
+ * can read is no secret, and failing loudly beats serving with it.
+ */
+export async function readTokenFile(file: string, options: { requirePrivate?: boolean } = {}): Promise<string> {
+  let handle;
+  try {
+    // O_NOFOLLOW: a symlink planted at the token's path must not redirect what the agent reads.
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') throw new TokenFileError(file, 'does not exist', { cause: error });
+    if (errorCode(error) === 'ELOOP') throw new TokenFileError(file, 'is a symbolic link; use the real file', { cause: error });
+    throw new TokenFileError(file, `cannot be opened (${errorCode(error) ?? String(error)})`, { cause: error });
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new TokenFileError(file, 'is not a regular file');
+    if (options.requirePrivate && process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
+      throw new TokenFileError(file, `is accessible by other users (mode ${(stats.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+    }
+    if (stats.size > MAX_TOKEN_FILE_BYTES) throw new TokenFileError(file, 'is too large to be a token file');
+    const token = (await handle.readFile('utf8')).trim();
+    if (!isTokenFormat(token)) throw new TokenFileError(file, 'does not hold a token (64 hex digits)');
+    return token;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The agent's token: read from `file`, or created there (mode 0600) when the file does not exist. */
+export async function loadOrCreateToken(file: string): Promise<string> {
+  try {
+    return await readTokenFile(file, { requirePrivate: true });
+  } catch (error) {
+    if (!(error instanceof TokenFileError) || errorCode(error.cause) !== 'ENOENT') throw error;
+  }
+  const directory = dirname(file);
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const temp = join(directory, `.${basename(file)}.${process.pid}.${generateToken().slice(0, 8)}.tmp`);
+  const token = generateToken();
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${token}\n`, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temp, file);
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw new TokenFileError(file, `cannot be created (${errorCode(error) ?? String(error)})`, { cause: error });
+    // Another process created it first: use its token, so every party agrees on one.
+    return readTokenFile(file, { requirePrivate: true });
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+  await syncDirectory(directory);
+  return token;
+}
+
+/** Makes the new directory entry durable (a power cut after start must not lose the token clients got). */
+async function syncDirectory(directory: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

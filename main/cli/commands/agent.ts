@@ -1,0 +1,49 @@
+// `ipfo agent --node <name> --store etcd://host:port|file:<dir> [--api host:port] [--token-file F]`:
+// the node agent. Joins the cluster, holds the addresses the cluster gives this node, serves the agent
+// API (and the web console when built). SIGTERM/SIGINT: hand every address to another node, then leave.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Agent } from '../../agent/agent';
+import { AgentService } from '../../agent/service';
+import { startAgentServer } from '../../api/server';
+import { loadTlsFiles } from '../../api/tls';
+import { loadOrCreateToken } from '../../api/token';
+import { openStore } from '../../store/open';
+import type { AgentCommand } from '../args';
+import { EXIT } from '../exit-codes';
+import { createOutput } from '../output';
+
+export const WEB_CONSOLE_DIR = resolve(__dirname, '..', '..', '..', '..', 'renderer', 'dist');
+
+export async function agentCommand(command: AgentCommand, version: string): Promise<number> {
+  const out = createOutput(command.json);
+  const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
+  const token = await loadOrCreateToken(command.tokenFile);
+  const tls = command.tlsCert && command.tlsKey ? await loadTlsFiles(command.tlsCert, command.tlsKey) : null;
+  const store = await openStore(command.store, { cluster: command.cluster });
+  const agent = new Agent({ node: command.node, store, version, leaseTtlSec: command.leaseTtlSec, stateDir: command.stateDir, log });
+  await agent.start();
+  const service = new AgentService(agent, store);
+  const webDir = command.webDir ?? (existsSync(join(WEB_CONSOLE_DIR, 'index.html')) ? WEB_CONSOLE_DIR : null);
+  const server = await startAgentServer({ service, token, host: command.apiHost, port: command.apiPort, tls, staticDir: webDir, log });
+  out.record(
+    { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/#token=${token}` : null, store: command.store },
+    `agent ${command.node} on ${command.store}: API ${server.url}${webDir ? `, web console ${server.origin}/#token=<token in ${command.tokenFile}>` : ''}`,
+  );
+
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      log('stopping: handing addresses over');
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await agent.stop({ handOff: true });
+  await server.close();
+  await store.close();
+  log('stopped');
+  return EXIT.ok;
+}

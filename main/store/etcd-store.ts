@@ -1,0 +1,511 @@
+// The cluster store on etcd (v3 API through the etcd3 client). Every conditional write is one
+// etcd transaction; every multi-part read is one transaction too, so it sees a single revision.
+// Key layout: keys.ts. Membership and keepalive: etcd-lease.ts. Change stream: etcd-watch.ts.
+import {
+  ClientClosedError,
+  Etcd3,
+  EtcdLeaseInvalidError,
+  GRPCCancelledError,
+  GRPCDeadlineExceededError,
+  GRPCUnavailableError,
+  type ICompare,
+  type IEvent,
+  type IKeyValue,
+  type IOptions,
+  type IRangeRequest,
+  type IRequestOp,
+  type ITxnResponse,
+} from 'etcd3';
+import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+import { decodeOwnerNode, decodeValue, encodeJson, encodeOwnerNode } from './codec';
+import { EtcdMembership, revokeLease } from './etcd-lease';
+import { RangeWatch } from './etcd-watch';
+import { KeyLayout, checkName, prefixEnd } from './keys';
+import {
+  DEFAULT_AUDIT_RETENTION,
+  RevisionConflictError,
+  StoreError,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRecord,
+  type ChangeListener,
+  type ClusterStore,
+  type Collection,
+  type Intent,
+  type IntentEntry,
+  type JoinOptions,
+  type LeaseId,
+  type Membership,
+  type NodeEntry,
+  type OwnerEntry,
+  type OwnershipResult,
+  type ResetListener,
+  type ResourceEntry,
+  type Revision,
+  type StatusEntry,
+  type StoreChange,
+  type StoreSnapshot,
+  type Unsubscribe,
+} from './store';
+
+export interface EtcdStoreOptions {
+  /** `host:port` of each etcd member. */
+  endpoints: string[];
+  /** Several clusters can share one etcd: keys live under ipfo/<cluster>/. */
+  cluster?: string;
+  auditRetention?: number;
+  /** Deadline of every unary call (streams have none: their deadlines are the lease's). */
+  callTimeoutMs?: number;
+  /** TLS to etcd; plain http when absent. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 3000;
+const CAS_ATTEMPTS = 50;
+
+type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/**
+ * etcd3 wraps calls in a retry policy and a per-host circuit breaker that, once open, refuses
+ * calls for 5 s - long enough to lose a 2 s lease after etcd comes back. Timing here belongs to
+ * the lease deadline and the caller, so calls go straight through.
+ */
+const passThrough = {
+  // Always a promise, also when fn throws: etcd3 attaches .catch() to what execute returns.
+  execute: (fn: (context: unknown) => unknown) => Promise.resolve().then(() => fn({ attempt: 0 })),
+} as unknown as Policy;
+
+function isUnreachable(error: unknown): boolean {
+  return error instanceof GRPCUnavailableError || error instanceof GRPCDeadlineExceededError || error instanceof GRPCCancelledError;
+}
+
+function storeErrorOf(error: unknown): unknown {
+  if (error instanceof StoreError) return error;
+  if (error instanceof EtcdLeaseInvalidError) return new StoreError('lease-lost', 'the lease no longer exists in etcd', { cause: error });
+  if (error instanceof ClientClosedError) return new StoreError('closed', 'the etcd store is closed', { cause: error });
+  if (isUnreachable(error)) return new StoreError('unavailable', `etcd unreachable: ${(error as Error).message}`, { cause: error });
+  return error;
+}
+
+function revisionOf(kv: IKeyValue | undefined): Revision {
+  return kv === undefined ? 0 : Number(kv.mod_revision);
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class EtcdStore implements ClusterStore {
+  readonly kind = 'etcd';
+  private readonly client: Etcd3;
+  private readonly keys: KeyLayout;
+  private readonly auditRetention: number;
+  private readonly memberships = new Set<EtcdMembership>();
+  private readonly watches = new Set<RangeWatch>();
+  private closed = false;
+
+  private constructor(options: EtcdStoreOptions) {
+    if (options.endpoints.length === 0) throw new StoreError('invalid', 'no etcd endpoint given');
+    this.keys = new KeyLayout(options.cluster);
+    this.auditRetention = Math.max(1, options.auditRetention ?? DEFAULT_AUDIT_RETENTION);
+    const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const scheme = options.tls === undefined ? 'http' : 'https';
+    this.client = new Etcd3({
+      hosts: options.endpoints.map((endpoint) => `${scheme}://${endpoint}`),
+      ...(options.tls === undefined
+        ? {}
+        : { credentials: { rootCertificate: options.tls.ca, privateKey: options.tls.key, certChain: options.tls.cert } }),
+      grpcOptions: {
+        // Reconnect within a second of etcd coming back, not after grpc's default backoff (up to 2 min).
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
+        // Notice a silently dead connection (cut link); etcd refuses pings more often than every 5 s.
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 3000,
+        // A full audit read (10,000 entries) or snapshot of a large cluster exceeds grpc's 4 MiB default.
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      },
+      faultHandling: { host: () => passThrough, global: passThrough },
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+    });
+  }
+
+  /** Connects and checks that etcd answers (StoreError 'unavailable' if not). */
+  static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
+    const store = new EtcdStore(options);
+    try {
+      await store.call(() => store.client.kv.range({ key: Buffer.from(store.keys.root), count_only: true }));
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  // --- plumbing -----------------------------------------------------------------------------------
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreError('closed', 'the etcd store is closed');
+    try {
+      return await fn();
+    } catch (error) {
+      throw storeErrorOf(error);
+    }
+  }
+
+  private txn(compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = []): Promise<ITxnResponse> {
+    return this.call(() => this.client.kv.txn({ compare, success, failure }));
+  }
+
+  private rangeOf(prefix: string, extra: IRangeRequest = {}): IRequestOp {
+    return { request_range: { key: Buffer.from(prefix), range_end: prefixEnd(prefix), ...extra } };
+  }
+
+  private async rangeKey(key: string): Promise<IKeyValue | undefined> {
+    const response = await this.call(() => this.client.kv.range({ key: Buffer.from(key) }));
+    return response.kvs[0];
+  }
+
+  private async rangePrefix(prefix: string, extra: IRangeRequest = {}): Promise<IKeyValue[]> {
+    const op = this.rangeOf(prefix, extra).request_range ?? {};
+    const response = await this.call(() => this.client.kv.range(op));
+    return response.kvs;
+  }
+
+  private nameOf(kv: IKeyValue, collection: Collection): string {
+    return kv.key.toString().slice(this.keys.dir(collection).length);
+  }
+
+  private modCompare(key: string, revision: Revision): ICompare {
+    return { key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: revision };
+  }
+
+  private static put(key: string, value: string, lease?: LeaseId): IRequestOp {
+    return { request_put: { key: Buffer.from(key), value: Buffer.from(value), ...(lease === undefined ? {} : { lease }) } };
+  }
+
+  private static del(key: string): IRequestOp {
+    return { request_delete_range: { key: Buffer.from(key) } };
+  }
+
+  private static getOp(key: string): IRequestOp {
+    return { request_range: { key: Buffer.from(key) } };
+  }
+
+  /** Put, unconditional or at an expected revision (0 = must not exist). Returns the new revision. */
+  private async putJson(key: string, value: unknown, expectRev: Revision | undefined): Promise<Revision> {
+    const compare = expectRev === undefined ? [] : [this.modCompare(key, expectRev)];
+    const response = await this.txn(compare, [EtcdStore.put(key, encodeJson(value))], [EtcdStore.getOp(key)]);
+    if (!response.succeeded) throw new RevisionConflictError(key, expectRev ?? 0, revisionOf(response.responses[0]?.response_range.kvs[0]));
+    return Number(response.header.revision);
+  }
+
+  /** Delete, unconditional (false when absent) or at an expected revision (0: must not exist). */
+  private async deleteKey(key: string, expectRev: Revision | undefined): Promise<boolean> {
+    if (expectRev === undefined) {
+      const response = await this.call(() => this.client.kv.deleteRange({ key: Buffer.from(key) }));
+      return Number(response.deleted) > 0;
+    }
+    const response = await this.txn([this.modCompare(key, expectRev)], [EtcdStore.del(key)], [EtcdStore.getOp(key)]);
+    if (!response.succeeded) throw new RevisionConflictError(key, expectRev, revisionOf(response.responses[0]?.response_range.kvs[0]));
+    return expectRev !== 0;
+  }
+
+  // --- membership ---------------------------------------------------------------------------------
+
+  async join(node: NodeRecord, options: JoinOptions): Promise<Membership> {
+    checkName('node', node.name);
+    const nodeKey = this.keys.key('nodes', node.name);
+    const grantSentAt = performance.now();
+    const grant = await this.call(() => this.client.leaseClient.leaseGrant({ TTL: Math.max(1, Math.ceil(options.ttlSec)) }));
+    const leaseId = grant.ID;
+    const ttlSec = Number(grant.TTL);
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        const existing = await this.rangeKey(nodeKey);
+        const state = existing === undefined ? node.state : decodeValue('nodes', nodeKey, existing.value.toString()).state;
+        const record: NodeRecord = { ...node, state, lastSeen: Date.now() };
+        const member = { leaseId, joinedAt: record.lastSeen };
+        const response = await this.txn(
+          [this.modCompare(nodeKey, revisionOf(existing))],
+          [EtcdStore.put(nodeKey, encodeJson(record)), EtcdStore.put(this.keys.key('members', node.name), encodeJson(member), leaseId)],
+        );
+        if (response.succeeded) break;
+        if (attempt >= CAS_ATTEMPTS) throw new StoreError('conflict', `node ${node.name}: record keeps changing, join gave up`);
+      }
+    } catch (error) {
+      await revokeLease(this.client.leaseClient, leaseId).catch(() => undefined);
+      throw error;
+    }
+    const membership = new EtcdMembership({
+      leases: this.client.leaseClient,
+      node: node.name,
+      leaseId,
+      ttlSec,
+      grantSentAt,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? (ttlSec * 1000) / 4,
+      onEnd: (ended) => this.memberships.delete(ended),
+    });
+    this.memberships.add(membership);
+    return membership;
+  }
+
+  async nodes(): Promise<NodeEntry[]> {
+    const response = await this.txn([], [this.rangeOf(this.keys.dir('nodes')), this.rangeOf(this.keys.dir('members'))]);
+    return this.nodeEntries(response.responses[0]?.response_range.kvs ?? [], response.responses[1]?.response_range.kvs ?? []);
+  }
+
+  private nodeEntries(nodeKvs: IKeyValue[], memberKvs: IKeyValue[]): NodeEntry[] {
+    const leases = new Map(memberKvs.map((kv) => [this.nameOf(kv, 'members'), kv.lease]));
+    return nodeKvs.map((kv) => {
+      const leaseId = leases.get(this.nameOf(kv, 'nodes')) ?? null;
+      return {
+        node: decodeValue('nodes', kv.key.toString(), kv.value.toString()),
+        alive: leaseId !== null,
+        leaseId,
+        revision: revisionOf(kv),
+      };
+    });
+  }
+
+  async setNodeState(name: NodeName, state: Exclude<NodeState, 'down'>): Promise<Revision> {
+    const key = this.keys.key('nodes', name);
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
+      const existing = await this.rangeKey(key);
+      if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
+      const record = { ...decodeValue('nodes', key, existing.value.toString()), state };
+      try {
+        return await this.putJson(key, record, revisionOf(existing));
+      } catch (error) {
+        if (!(error instanceof RevisionConflictError)) throw error;
+      }
+    }
+    throw new StoreError('conflict', `node ${name}: record keeps changing, state not set`);
+  }
+
+  async removeNode(name: NodeName): Promise<boolean> {
+    const nodeKey = this.keys.key('nodes', name);
+    const memberKey = this.keys.key('members', name);
+    const response = await this.txn(
+      [
+        { key: Buffer.from(memberKey), target: 'Create', result: 'Equal', create_revision: 0 },
+        { key: Buffer.from(nodeKey), target: 'Create', result: 'Greater', create_revision: 0 },
+      ],
+      [EtcdStore.del(nodeKey)],
+    );
+    return response.succeeded;
+  }
+
+  async revokeMembership(leaseId: LeaseId): Promise<boolean> {
+    const revoked = await this.call(() => revokeLease(this.client.leaseClient, leaseId));
+    // One of ours: say so now rather than at its next keepalive.
+    for (const membership of this.memberships) if (membership.leaseId === leaseId) membership.lose('revoked');
+    return revoked;
+  }
+
+  // --- resources ------------------------------------------------------------------------------------
+
+  async resources(): Promise<ResourceEntry[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('resources'));
+    return kvs.map((kv) => ({ spec: decodeValue('resources', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) }));
+  }
+
+  putResource(spec: ResourceSpec, expectRev?: Revision): Promise<Revision> {
+    return this.putJson(this.keys.key('resources', spec.name), spec, expectRev);
+  }
+
+  deleteResource(name: ResourceName, expectRev?: Revision): Promise<boolean> {
+    return this.deleteKey(this.keys.key('resources', name), expectRev);
+  }
+
+  // --- ownership ------------------------------------------------------------------------------------
+
+  private ownerEntry(kv: IKeyValue): OwnerEntry {
+    const key = kv.key.toString();
+    return { resource: this.nameOf(kv, 'owners'), node: decodeOwnerNode(key, kv.value.toString()), leaseId: kv.lease, revision: revisionOf(kv) };
+  }
+
+  async owners(): Promise<OwnerEntry[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('owners'));
+    return kvs.map((kv) => this.ownerEntry(kv));
+  }
+
+  private async ownershipTxn(resource: ResourceName, compare: ICompare, success: IRequestOp, after: (revision: Revision) => OwnerEntry | null): Promise<OwnershipResult> {
+    const key = this.keys.key('owners', resource);
+    const response = await this.txn([compare], [success], [EtcdStore.getOp(key)]);
+    if (response.succeeded) return { ok: true, current: after(Number(response.header.revision)) };
+    const kv = response.responses[0]?.response_range.kvs[0];
+    return { ok: false, current: kv === undefined ? null : this.ownerEntry(kv) };
+  }
+
+  acquire(resource: ResourceName, membership: Membership): Promise<OwnershipResult> {
+    const key = this.keys.key('owners', resource);
+    return this.ownershipTxn(
+      resource,
+      { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: 0 },
+      EtcdStore.put(key, encodeOwnerNode(membership.node), membership.leaseId),
+      (revision) => ({ resource, node: membership.node, leaseId: membership.leaseId, revision }),
+    );
+  }
+
+  transfer(resource: ResourceName, from: NodeName, to: Membership): Promise<OwnershipResult> {
+    const key = this.keys.key('owners', resource);
+    return this.ownershipTxn(
+      resource,
+      { key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(encodeOwnerNode(from)) },
+      EtcdStore.put(key, encodeOwnerNode(to.node), to.leaseId),
+      (revision) => ({ resource, node: to.node, leaseId: to.leaseId, revision }),
+    );
+  }
+
+  release(resource: ResourceName, node: NodeName): Promise<OwnershipResult> {
+    const key = this.keys.key('owners', resource);
+    return this.ownershipTxn(
+      resource,
+      { key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(encodeOwnerNode(node)) },
+      EtcdStore.del(key),
+      () => null,
+    );
+  }
+
+  // --- status and intents --------------------------------------------------------------------------
+
+  async statuses(): Promise<StatusEntry[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('status'));
+    return kvs.map((kv) => ({ status: decodeValue('status', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) }));
+  }
+
+  putStatus(status: ResourceStatus, expectRev?: Revision): Promise<Revision> {
+    return this.putJson(this.keys.key('status', status.name), status, expectRev);
+  }
+
+  deleteStatus(name: ResourceName): Promise<boolean> {
+    return this.deleteKey(this.keys.key('status', name), undefined);
+  }
+
+  async intents(): Promise<IntentEntry[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('intents'));
+    return kvs.map((kv) => ({ intent: decodeValue('intents', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) }));
+  }
+
+  putIntent(intent: Intent, expectRev?: Revision): Promise<Revision> {
+    return this.putJson(this.keys.key('intents', intent.id), intent, expectRev);
+  }
+
+  deleteIntent(id: string, expectRev?: Revision): Promise<boolean> {
+    return this.deleteKey(this.keys.key('intents', id), expectRev);
+  }
+
+  // --- audit ------------------------------------------------------------------------------------------
+
+  /** Seq comes from a counter taken by compare-and-swap, so entries are numbered without gaps. */
+  async appendAudit(record: AuditRecord): Promise<AuditEntry> {
+    const counterKey = this.keys.auditSeqKey;
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
+      const counter = await this.rangeKey(counterKey);
+      const seq = (counter === undefined ? 0 : Number(counter.value.toString())) + 1;
+      const entry: AuditEntry = { ...record, seq };
+      const success = [EtcdStore.put(counterKey, String(seq)), EtcdStore.put(this.keys.auditKey(seq), encodeJson(entry))];
+      const oldestKept = seq - this.auditRetention + 1;
+      if (oldestKept > 1) {
+        success.push({ request_delete_range: { key: Buffer.from(this.keys.dir('audit')), range_end: Buffer.from(this.keys.auditKey(oldestKept)) } });
+      }
+      const response = await this.txn([this.modCompare(counterKey, revisionOf(counter))], success);
+      if (response.succeeded) return entry;
+      await pause(Math.random() * 5 * (attempt + 1));
+    }
+    throw new StoreError('conflict', 'audit log: too much contention, entry not appended');
+  }
+
+  async audit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const limit = query.limit ?? this.auditRetention;
+    if (limit <= 0) return [];
+    const dir = this.keys.dir('audit');
+    let kvs: IKeyValue[];
+    if (query.sinceSeq !== undefined) {
+      const from = this.keys.auditKey(Math.max(0, Math.floor(query.sinceSeq)) + 1);
+      const response = await this.call(() =>
+        this.client.kv.range({ key: Buffer.from(from), range_end: prefixEnd(dir), limit, sort_target: 'Key', sort_order: 'Ascend' }),
+      );
+      kvs = response.kvs;
+    } else {
+      kvs = (await this.rangePrefix(dir, { limit, sort_target: 'Key', sort_order: 'Descend' })).reverse();
+    }
+    return kvs.map((kv) => decodeValue('audit', kv.key.toString(), kv.value.toString()));
+  }
+
+  // --- snapshot and watch -----------------------------------------------------------------------------
+
+  async snapshot(): Promise<StoreSnapshot> {
+    const collections: Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents'];
+    const response = await this.txn([], collections.map((collection) => this.rangeOf(this.keys.dir(collection))));
+    const kvs = (index: number): IKeyValue[] => response.responses[index]?.response_range.kvs ?? [];
+    return {
+      revision: Number(response.header.revision),
+      nodes: this.nodeEntries(kvs(0), kvs(1)),
+      resources: kvs(2).map((kv) => ({ spec: decodeValue('resources', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) })),
+      owners: kvs(3).map((kv) => this.ownerEntry(kv)),
+      statuses: kvs(4).map((kv) => ({ status: decodeValue('status', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) })),
+      intents: kvs(5).map((kv) => ({ intent: decodeValue('intents', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) })),
+    };
+  }
+
+  private changeOf(event: IEvent, revision: Revision): StoreChange | null {
+    const key = event.kv.key.toString();
+    const parsed = this.keys.parse(key);
+    if (parsed === null) return null; // meta keys are bookkeeping, not cluster state
+    const { collection, name } = parsed;
+    if (event.type === 'Delete') return { revision, collection, name, kind: 'delete', value: null };
+    const text = event.kv.value.toString();
+    const value = collection === 'owners' ? { node: decodeOwnerNode(key, text), leaseId: event.kv.lease } : decodeValue(collection, key, text);
+    return { revision, collection, name, kind: 'put', value } as StoreChange;
+  }
+
+  async watch(afterRevision: Revision, onChange: ChangeListener, onReset: ResetListener = () => undefined): Promise<Unsubscribe> {
+    if (this.closed) throw new StoreError('closed', 'the etcd store is closed');
+    const watch: RangeWatch = new RangeWatch({
+      watchClient: this.client.watchClient,
+      key: Buffer.from(this.keys.root),
+      rangeEnd: prefixEnd(this.keys.root),
+      afterRevision,
+      onEvent: (event, revision) => {
+        let change: StoreChange | null;
+        try {
+          change = this.changeOf(event, revision);
+        } catch (error) {
+          process.emitWarning(`cluster store watch: skipped an unreadable change: ${String(error)}`);
+          return;
+        }
+        if (change === null) return;
+        try {
+          onChange(change);
+        } catch (error) {
+          process.emitWarning(`cluster store watch: listener failed: ${String(error)}`);
+        }
+      },
+      onReset: (reason) => {
+        this.watches.delete(watch);
+        onReset(reason);
+      },
+    });
+    try {
+      await watch.start();
+    } catch (error) {
+      throw storeErrorOf(error);
+    }
+    this.watches.add(watch);
+    return async () => {
+      this.watches.delete(watch);
+      await watch.stop();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const membership of [...this.memberships]) membership.close();
+    await Promise.all([...this.watches].map((watch) => watch.stop()));
+    this.watches.clear();
+    this.client.close();
+  }
+}

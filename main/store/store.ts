@@ -1,0 +1,305 @@
+// The cluster store: the one interface the agent, the API and the CLI use to share cluster state.
+// Two implementations keep the same promises (test/lab/store-contract.ts checks them on both):
+// EtcdStore (multi-node, main/store/etcd-store.ts) and FileStore (one host, main/store/file-store.ts).
+//
+// Every stored value is JSON. Every entry carries the store revision at which it last changed;
+// passing that revision back (`expectRev`) makes a write conditional (compare-and-swap).
+//
+// Consistent reading without gaps: snapshot() returns the state at one revision R; a watch
+// started with watch(R, ...) then delivers every change with a revision above R, in revision
+// order, each exactly once - so nothing that happened between the snapshot and the watch is
+// lost and nothing is counted twice. If the store can no longer replay from R (history
+// compacted), the watch calls onReset instead and the consumer takes a new snapshot.
+import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+
+/** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
+export type Revision = number;
+
+/** A lease (etcd: the int64 lease ID as a decimal string). */
+export type LeaseId = string;
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A node as the store sees it: the persistent record, and whether a live membership backs it. */
+export interface NodeEntry {
+  /** As last written. `state` is the administrative state ('up' or 'paused'); liveness is `alive`. */
+  node: NodeRecord;
+  alive: boolean;
+  /** The lease of the live membership, null when not alive. */
+  leaseId: LeaseId | null;
+  /** Revision of the record (for conditional updates). */
+  revision: Revision;
+}
+
+/** The live half of a node: present only while the node's membership lease lives. */
+export interface MemberRecord {
+  leaseId: LeaseId;
+  /** Wall-clock ms of the join. */
+  joinedAt: number;
+}
+
+export interface ResourceEntry {
+  spec: ResourceSpec;
+  revision: Revision;
+}
+
+/** Who holds a resource's address: a key bound to the owner's lease, gone when the lease ends. */
+export interface OwnerRecord {
+  node: NodeName;
+  leaseId: LeaseId;
+}
+
+export interface OwnerEntry extends OwnerRecord {
+  resource: ResourceName;
+  revision: Revision;
+}
+
+export interface StatusEntry {
+  status: ResourceStatus;
+  revision: Revision;
+}
+
+/** Operator commands the agents carry out. */
+export type IntentKind = 'move' | 'online' | 'offline' | 'pause' | 'resume' | 'probe';
+
+export interface Intent {
+  /** Unique (e.g. a UUID); the intent's key. */
+  id: string;
+  kind: IntentKind;
+  /** The resource (move, online, offline) or node (pause, resume). */
+  target: string;
+  /** Destination of a move; null = the best live node. */
+  toNode: NodeName | null;
+  /** Who asked (user, console, CLI). */
+  actor: string;
+  /** Wall-clock ms. */
+  createdAt: number;
+}
+
+export interface IntentEntry {
+  intent: Intent;
+  revision: Revision;
+}
+
+export type AuditOutcome = 'ok' | 'failed' | 'rejected' | 'started';
+
+/** One line of the audit log: who did what, when, and how it went. */
+export interface AuditRecord {
+  /** Wall-clock ms. */
+  at: number;
+  actor: string;
+  action: string;
+  /** The resource or node acted on. */
+  target: string | null;
+  outcome: AuditOutcome;
+  detail: string | null;
+  /** Client-visible gap of a handoff, ms. */
+  handoffMs: number | null;
+}
+
+export interface AuditEntry extends AuditRecord {
+  /** 1, 2, 3 ... without gaps, in append order. */
+  seq: number;
+}
+
+export interface AuditQuery {
+  /** At most this many entries (the newest ones when `sinceSeq` is absent). */
+  limit?: number;
+  /** Only entries with a larger seq (the oldest of those first). */
+  sinceSeq?: number;
+}
+
+/** The default number of audit entries kept; older ones are deleted as new ones arrive. */
+export const DEFAULT_AUDIT_RETENTION = 10_000;
+
+export interface StoreSnapshot {
+  /** Every change with a larger revision is a change after this snapshot. */
+  revision: Revision;
+  nodes: NodeEntry[];
+  resources: ResourceEntry[];
+  owners: OwnerEntry[];
+  statuses: StatusEntry[];
+  intents: IntentEntry[];
+}
+
+/** The values of each collection, as carried by changes. */
+export interface CollectionValues {
+  nodes: NodeRecord;
+  members: MemberRecord;
+  resources: ResourceSpec;
+  owners: OwnerRecord;
+  status: ResourceStatus;
+  intents: Intent;
+  audit: AuditEntry;
+}
+
+export type Collection = keyof CollectionValues;
+
+export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit'];
+
+/** One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a revision. */
+export type StoreChange = {
+  [C in Collection]: { revision: Revision; collection: C; name: string } & (
+    | { kind: 'put'; value: CollectionValues[C] }
+    | { kind: 'delete'; value: null }
+  );
+}[Collection];
+
+export type ChangeListener = (change: StoreChange) => void;
+export type ResetListener = (reason: string) => void;
+export type Unsubscribe = () => Promise<void>;
+
+/**
+ * Result of an ownership operation. `current` is the owner after the operation when `ok`, or the
+ * owner that made it fail (null: nobody) when not.
+ */
+export interface OwnershipResult {
+  ok: boolean;
+  current: OwnerEntry | null;
+}
+
+export type LeaseLossReason =
+  /** The store says the lease is gone (revoked by a peer, or expired there). */
+  | 'revoked'
+  /** No renewal confirmed before validUntil(): the lease may already have expired in the store. */
+  | 'expired';
+
+export interface JoinOptions {
+  /** Lease time-to-live in seconds (etcd grants at least 2). */
+  ttlSec: number;
+  /** Renewal period; default a quarter of the TTL. */
+  keepaliveIntervalMs?: number;
+}
+
+/** A node's membership: a lease kept alive automatically until revoked, lost or the store closes. */
+export interface Membership {
+  readonly node: NodeName;
+  readonly leaseId: LeaseId;
+  /** The TTL the store granted (may exceed the one asked for). */
+  readonly ttlSec: number;
+  /**
+   * Until this moment (performance.now() ms) the lease is certainly alive in the store: the send
+   * time of the last confirmed renewal plus the TTL, as the store cannot have started counting
+   * before the request left. A node fences itself before this moment when renewals fail.
+   * Infinity when the lease cannot expire on its own (file store, while this process runs).
+   */
+  validUntil(): number;
+  /** True once revoked or lost; a lost membership never comes back (join again). */
+  readonly ended: boolean;
+  /** Called once when the lease is lost (not on revoke() or store close()). Returns an unsubscribe. */
+  onLost(listener: (reason: LeaseLossReason) => void): () => void;
+  /** Ends the membership now: every key bound to the lease (member, ownerships) goes at once. */
+  revoke(): Promise<void>;
+}
+
+export interface ClusterStore {
+  readonly kind: 'etcd' | 'file';
+
+  // --- Membership -------------------------------------------------------------------------------
+  /**
+   * Writes the node's record and its member key bound to a new lease. An existing record keeps its
+   * administrative state (a paused node stays paused across agent restarts); other fields are
+   * replaced. A node that joins again while its previous lease still lives gets a new lease; keys
+   * of the old lease (its ownerships) stay until that lease ends or are moved with transfer().
+   */
+  join(node: NodeRecord, options: JoinOptions): Promise<Membership>;
+  nodes(): Promise<NodeEntry[]>;
+  /** Changes a node's administrative state (throws not-found for an unknown node). */
+  setNodeState(name: NodeName, state: Exclude<NodeState, 'down'>): Promise<Revision>;
+  /** Forgets a node that is not alive; false when it is alive or unknown. */
+  removeNode(name: NodeName): Promise<boolean>;
+  /**
+   * Ends someone's lease now (a candidate that saw the owner stop answering ARP), deleting every
+   * key bound to it. False when the lease was already gone.
+   */
+  revokeMembership(leaseId: LeaseId): Promise<boolean>;
+
+  // --- Resources (operator specs) -----------------------------------------------------------------
+  resources(): Promise<ResourceEntry[]>;
+  /** expectRev: undefined = unconditional, 0 = must not exist, n = must be at revision n. */
+  putResource(spec: ResourceSpec, expectRev?: Revision): Promise<Revision>;
+  /** False when absent (and no expectRev given). */
+  deleteResource(name: ResourceName, expectRev?: Revision): Promise<boolean>;
+
+  // --- Ownership ------------------------------------------------------------------------------------
+  owners(): Promise<OwnerEntry[]>;
+  /** Takes the resource for the membership's node if nobody owns it (the key does not exist). */
+  acquire(resource: ResourceName, membership: Membership): Promise<OwnershipResult>;
+  /** Moves ownership from `from` to the membership's node in one step, only if `from` owns it now. */
+  transfer(resource: ResourceName, from: NodeName, to: Membership): Promise<OwnershipResult>;
+  /** Gives the resource up, only if `node` owns it. */
+  release(resource: ResourceName, node: NodeName): Promise<OwnershipResult>;
+
+  // --- Status, intents, audit -------------------------------------------------------------------
+  statuses(): Promise<StatusEntry[]>;
+  putStatus(status: ResourceStatus, expectRev?: Revision): Promise<Revision>;
+  deleteStatus(name: ResourceName): Promise<boolean>;
+  intents(): Promise<IntentEntry[]>;
+  putIntent(intent: Intent, expectRev?: Revision): Promise<Revision>;
+  deleteIntent(id: string, expectRev?: Revision): Promise<boolean>;
+  /** Appends an entry; the oldest entries beyond the retention are deleted. */
+  appendAudit(record: AuditRecord): Promise<AuditEntry>;
+  /** Entries oldest first. */
+  audit(query?: AuditQuery): Promise<AuditEntry[]>;
+
+  // --- Consistent reads and the change stream -------------------------------------------------------
+  snapshot(): Promise<StoreSnapshot>;
+  /** Delivers every change with revision > afterRevision, in order. See the header comment. */
+  watch(afterRevision: Revision, onChange: ChangeListener, onReset?: ResetListener): Promise<Unsubscribe>;
+
+  /**
+   * Stops keepalives and watches and releases connections or files. Leases are not revoked: their
+   * keys go when the TTL runs out (revoke() first for a graceful leave).
+   */
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode =
+  /** A conditional write found another revision (see RevisionConflictError). */
+  | 'conflict'
+  | 'not-found'
+  /** The membership's lease no longer exists. */
+  | 'lease-lost'
+  /** The store could not be reached in time. */
+  | 'unavailable'
+  /** Bad argument (e.g. a name that cannot be a key). */
+  | 'invalid'
+  /** A stored value is not what this version writes. */
+  | 'corrupt'
+  | 'closed'
+  /** The file store is in use by another process. */
+  | 'locked';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
+export class RevisionConflictError extends StoreError {
+  constructor(
+    readonly key: string,
+    readonly expected: Revision,
+    /** The revision found; 0 = the key does not exist. */
+    readonly actual: Revision,
+  ) {
+    super(
+      'conflict',
+      actual === 0
+        ? `${key} does not exist (expected revision ${expected})`
+        : expected === 0
+          ? `${key} already exists (at revision ${actual})`
+          : `${key} changed: expected revision ${expected}, found ${actual}`,
+    );
+    this.name = 'RevisionConflictError';
+  }
+}
+
+export function isStoreError(error: unknown, code?: StoreErrorCode): error is StoreError {
+  return error instanceof StoreError && (code === undefined || error.code === code);
+}

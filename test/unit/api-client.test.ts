@@ -1,0 +1,245 @@
+// The Node client of the agent API against the real server (with the recording fake service), and
+// against a hand-made agent that breaks the contract.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { describe, test } from 'node:test';
+import { WebSocketServer } from 'ws';
+import { PROTOCOL_VERSION, type ChangePush, type SnapshotPush } from '../../preload/contract/protocol';
+import { AgentError, agentUrl, connectAgent, type AgentClient } from '../../main/api/client';
+import { actionDone, NODE_N1, startTestServer, TOKEN, type TestServer } from './api-fixtures';
+
+async function withClient(run: (client: AgentClient, context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
+  const context = await startTestServer(options);
+  const client = await connectAgent({ host: '127.0.0.1', port: context.server.port, token: TOKEN, client: 'cli:alice', requestTimeoutMs: 2_000 });
+  try {
+    await run(client, context);
+  } finally {
+    await client.close();
+    await context.server.close();
+  }
+}
+
+function isAgentError(code: string, check: (error: AgentError) => void = () => undefined): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof AgentError, String(error));
+    assert.equal(error.code, code, error.message);
+    check(error);
+    return true;
+  };
+}
+
+/** A fake agent speaking raw JSON: answers auth as told, then answers every request with `reply`. */
+async function withRogueAgent(
+  answers: { auth?: (id: string) => unknown; other: (id: string) => unknown },
+  run: (url: string) => Promise<void>,
+): Promise<void> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  server.on('connection', (socket) => {
+    socket.on('message', (data) => {
+      const request = JSON.parse((data as Buffer).toString('utf8')) as { id: string; type: string };
+      const answer =
+        request.type === 'auth'
+          ? (answers.auth?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x' } })
+          : answers.other(request.id);
+      socket.send(typeof answer === 'string' ? answer : JSON.stringify(answer));
+    });
+  });
+  try {
+    await run(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/api`);
+  } finally {
+    for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe('connecting', () => {
+  test('builds the URL from host and port, with the default port and wss for TLS', () => {
+    assert.equal(agentUrl({}), 'ws://127.0.0.1:7790/api');
+    assert.equal(agentUrl({ host: '::1', port: 9000, tls: true }), 'wss://[::1]:9000/api');
+    assert.equal(agentUrl({ url: 'ws://x:1/api', host: 'ignored' }), 'ws://x:1/api');
+  });
+
+  test('authenticates and learns its actor', async () => {
+    await withClient(async (client) => {
+      assert.equal(client.actor, 'cli:alice@127.0.0.1');
+      assert.equal((await client.snapshot()).revision, 10);
+    });
+  });
+
+  test('a wrong token rejects with auth-failed', async () => {
+    const { server } = await startTestServer();
+    try {
+      await assert.rejects(connectAgent({ url: server.url, token: '1'.repeat(64) }), isAgentError('auth-failed'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('no agent listening rejects with unavailable', async () => {
+    const { server } = await startTestServer();
+    const url = server.url;
+    await server.close();
+    await assert.rejects(connectAgent({ url, token: TOKEN }), isAgentError('unavailable'));
+  });
+
+  test('an agent of another protocol version is refused', async () => {
+    await withRogueAgent(
+      { auth: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION + 1, actor: 'x' } }), other: () => '' },
+      async (url) => {
+        await assert.rejects(connectAgent({ url, token: TOKEN }), isAgentError('protocol'));
+      },
+    );
+  });
+});
+
+describe('commands', () => {
+  test('each typed method sends its command and resolves with the checked result', async () => {
+    await withClient(async (client, { service }) => {
+      assert.deepEqual(await client.addResource({ name: 'db', ip: '10.213.0.60', prefix: 24 }), actionDone());
+      await client.editResource('db', { enabled: false });
+      await client.removeResource('db');
+      await client.moveResource('web', 'n2');
+      await client.moveResource('web');
+      await client.bringOnline('web');
+      await client.takeOffline('web');
+      assert.equal((await client.pauseNode('n1')).node?.state, 'paused');
+      await client.resumeNode('n1');
+      assert.equal((await client.probe('n2', '10.213.0.50')).verdict, 'free');
+      assert.deepEqual(
+        (await client.queryEvents({ limit: 2 })).map((entry) => entry.seq),
+        [1, 2],
+      );
+      assert.deepEqual(
+        service.calls.map((call) => call.command),
+        [
+          { type: 'resource.add', spec: { name: 'db', ip: '10.213.0.60', prefix: 24 } },
+          { type: 'resource.edit', name: 'db', patch: { enabled: false } },
+          { type: 'resource.remove', name: 'db' },
+          { type: 'resource.move', name: 'web', target: 'n2' },
+          { type: 'resource.move', name: 'web', target: 'best' },
+          { type: 'resource.online', name: 'web' },
+          { type: 'resource.offline', name: 'web' },
+          { type: 'node.pause', name: 'n1' },
+          { type: 'node.resume', name: 'n1' },
+          { type: 'probe', node: 'n2', ip: '10.213.0.50' },
+          { type: 'events.query', limit: 2 },
+        ],
+      );
+      assert.ok(service.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
+    });
+  });
+
+  test("the agent's error arrives as an AgentError with code, field and issues", async () => {
+    await withClient(async (client, { service }) => {
+      service.respond = () => ({
+        ok: false,
+        error: { code: 'not-found', message: 'no resource "nope"', field: 'name', issues: [{ field: 'name', message: 'no resource "nope"' }] },
+      });
+      await assert.rejects(
+        client.bringOnline('nope'),
+        isAgentError('not-found', (error) => {
+          assert.equal(error.message, 'no resource "nope"');
+          assert.equal(error.field, 'name');
+          assert.equal(error.issues.length, 1);
+        }),
+      );
+    });
+  });
+
+  test('a request the server refuses as malformed rejects with bad-request naming the field', async () => {
+    await withClient(async (client, { service }) => {
+      await assert.rejects(
+        client.probe('n1', '999.1.1.1'),
+        isAgentError('bad-request', (error) => assert.equal(error.field, 'ip')),
+      );
+      assert.equal(service.calls.length, 0);
+    });
+  });
+
+  test('a request without a reply in time rejects with timeout', async () => {
+    await withClient(async (client, { service }) => {
+      service.respond = () => new Promise(() => undefined);
+      await assert.rejects(client.request('resource.online', { name: 'web' }, 100), isAgentError('timeout'));
+    });
+  });
+
+  test('pending requests reject with closed when the agent goes away, and onClose reports the code', async () => {
+    const context = await startTestServer();
+    const client = await connectAgent({ url: context.server.url, token: TOKEN });
+    context.service.respond = () => new Promise(() => undefined);
+    const closed = new Promise<number>((resolve) => client.onClose((code) => resolve(code)));
+    const pending = client.bringOnline('web');
+    while (context.service.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await context.server.close();
+    await assert.rejects(pending, isAgentError('closed'));
+    assert.equal(await closed, 1001);
+    assert.ok(client.closed);
+    await assert.rejects(client.snapshot(), isAgentError('closed'));
+  });
+});
+
+describe('stream', () => {
+  test('subscribe hands over the snapshot, then the changes in order', async () => {
+    await withClient(async (client, { service }) => {
+      const seen: Array<SnapshotPush | ChangePush> = [];
+      const { revision } = await client.subscribe(
+        (push) => seen.push(push),
+        (push) => seen.push(push),
+      );
+      assert.equal(revision, 10);
+      assert.equal(seen.length, 1);
+      assert.deepEqual(seen[0], { type: 'snapshot', revision: 10, snapshot: service.state });
+      service.emit({ kind: 'node', node: { ...NODE_N1, state: 'paused' } });
+      service.emit({ kind: 'node-removed', name: 'n2' });
+      while (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.deepEqual(
+        seen.map((push) => [push.type, push.revision]),
+        [
+          ['snapshot', 10],
+          ['change', 11],
+          ['change', 12],
+        ],
+      );
+    });
+  });
+});
+
+describe('an agent that breaks the contract', () => {
+  test('a result of the wrong shape rejects with protocol and closes the client', async () => {
+    await withRogueAgent({ other: (id) => ({ id, ok: true, result: { revision: 'ten' } }) }, async (url) => {
+      const client = await connectAgent({ url, token: TOKEN });
+      await assert.rejects(client.snapshot(), isAgentError('protocol'));
+      await assert.rejects(client.snapshot(), isAgentError('protocol'));
+      assert.ok(client.closed);
+    });
+  });
+
+  test('garbage from the agent closes the client and rejects what is pending with protocol', async () => {
+    await withRogueAgent({ other: () => 'this is not json' }, async (url) => {
+      const client = await connectAgent({ url, token: TOKEN });
+      await assert.rejects(client.bringOnline('web'), isAgentError('protocol'));
+    });
+  });
+
+  test('a push with an invalid snapshot is not handed out', async () => {
+    await withRogueAgent(
+      {
+        other: () => JSON.stringify({ type: 'snapshot', revision: 1, snapshot: { nodes: [{ name: 'n1' }], resources: [], conflicts: [], events: [] } }),
+      },
+      async (url) => {
+        const client = await connectAgent({ url, token: TOKEN });
+        let handedOut = false;
+        await assert.rejects(
+          client.subscribe(
+            () => (handedOut = true),
+            () => undefined,
+          ),
+          isAgentError('protocol'),
+        );
+        assert.equal(handedOut, false);
+      },
+    );
+  });
+});
