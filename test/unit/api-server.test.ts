@@ -99,6 +99,15 @@ describe('authentication', () => {
     });
   });
 
+  test('a binary first message gets an error and closes 4401', async () => {
+    await withServer(async ({ server }) => {
+      const peer = await RawPeer.open(server.url);
+      peer.socket.send(Buffer.from(JSON.stringify({ id: 'a', type: 'auth', token: TOKEN })), { binary: true });
+      assert.equal(((await peer.next()).error as { code: string }).code, 'bad-json');
+      assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
+    });
+  });
+
   test('no auth within the time limit closes the connection with 4401', async () => {
     await withServer(
       async ({ server }) => {

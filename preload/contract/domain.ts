@@ -1,0 +1,329 @@
+// The cluster's vocabulary as the agent protocol, the Electron preload and the renderer see it:
+// plain JSON-safe TypeScript types, each with a zod schema that checks a value received from the
+// other side of a socket or an IPC channel.
+//
+// This file is shared with the browser and the sandboxed preload, so it imports nothing from
+// main/ and nothing from Node (zod only). main/cluster/model.ts mirrors these types with the same
+// field names (the plan is for model.ts to re-export them from here); the `Same<>` checks at the
+// end of this file fail the build if a schema and its type drift apart.
+//
+// Two levels of checking on purpose: these schemas check SHAPE and canonical forms (a MAC is six
+// lowercase hex pairs, a prefix an integer 1..32); the cluster's RULES (unknown node, duplicate
+// address, network address of the subnet...) stay in main/cluster/validate.ts, which knows the
+// cluster and reports every problem per form field.
+import { z } from 'zod';
+
+// --- Scalars ---------------------------------------------------------------------------------------
+
+/** Canonical MAC: six lowercase two-digit hex groups joined by ':' (as main/arp/frame.ts). */
+export type Mac = string;
+/** Canonical IPv4: dotted quad, decimal, no leading zeros (as main/arp/frame.ts). */
+export type Ipv4 = string;
+export type NodeName = string;
+export type ResourceName = string;
+
+/** Longest name a protocol message may carry; the cluster's own rule (63, validate.ts) is stricter. */
+export const MAX_NAME_LENGTH = 128;
+/** Longest free text (a failure detail, an audit line) a message may carry. */
+export const MAX_TEXT_LENGTH = 1024;
+/** Most entries of any list of node names or interfaces in one resource. */
+export const MAX_OWNERS = 64;
+/** Most MACs one node reports (one per interface). */
+export const MAX_INTERFACES = 64;
+
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4_PATTERN = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+const MAC_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+
+export const MacSchema = z.string().regex(MAC_PATTERN, 'must be a MAC address such as "02:00:00:00:00:01" (lowercase)');
+export const Ipv4Schema = z.string().regex(IPV4_PATTERN, 'must be an IPv4 address such as "10.0.0.50"');
+export const NameSchema = z.string().min(1, 'must not be empty').max(MAX_NAME_LENGTH);
+export const TextSchema = z.string().max(MAX_TEXT_LENGTH);
+/** Wall-clock milliseconds since the epoch. */
+export const TimestampSchema = z.number().int().nonnegative();
+/** A duration in milliseconds (may be fractional: handoff gaps are measured below 1 ms). */
+export const DurationSchema = z.number().nonnegative();
+
+const NodeNamesSchema = z.array(NameSchema).max(MAX_OWNERS);
+const InterfaceMapSchema = z
+  .record(NameSchema, NameSchema)
+  .refine((map) => Object.keys(map).length <= MAX_OWNERS, `must have at most ${MAX_OWNERS} entries`);
+
+// --- Nodes -----------------------------------------------------------------------------------------
+
+export type NodeState = 'up' | 'down' | 'paused';
+export const NODE_STATES = ['up', 'down', 'paused'] as const satisfies readonly NodeState[];
+
+export interface NodeRecord {
+  name: NodeName;
+  state: NodeState;
+  agentVersion: string;
+  /** Wall-clock ms of the last heartbeat the cluster saw. */
+  lastSeen: number;
+  /** MAC per interface, as the agent reported them (lets peers recognise each other's ARP). */
+  macs: Record<string, Mac>;
+}
+
+export const NodeRecordSchema = z.strictObject({
+  name: NameSchema,
+  state: z.enum(NODE_STATES),
+  agentVersion: z.string().max(64),
+  lastSeen: TimestampSchema,
+  macs: z
+    .record(NameSchema, MacSchema)
+    .refine((map) => Object.keys(map).length <= MAX_INTERFACES, `must have at most ${MAX_INTERFACES} entries`),
+});
+
+// --- Resources -------------------------------------------------------------------------------------
+
+/** As main/arp/acd-config.ts. */
+export type AnnounceForm = 'request' | 'reply' | 'both';
+export const ANNOUNCE_FORMS = ['request', 'reply', 'both'] as const satisfies readonly AnnounceForm[];
+/** RFC 5227 §2.4 (a) never defend, (b) defend once then yield, (c) always defend. */
+export type DefendPolicy = 'never' | 'once' | 'always';
+export const DEFEND_POLICIES = ['never', 'once', 'always'] as const satisfies readonly DefendPolicy[];
+
+/**
+ * What happens when a more preferred owner comes back: move back at once, in a window, or never.
+ * The window is [startHour, endHour) in the nodes' local hours (0..23, start != end) and may wrap
+ * midnight: 22..6 allows 22:00 to 05:59.
+ */
+export type FailbackPolicy = { mode: 'never' } | { mode: 'immediate' } | { mode: 'window'; startHour: number; endHour: number };
+
+const HourSchema = z.number().int().min(0).max(23);
+export const FailbackPolicySchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('never') }),
+  z.strictObject({ mode: z.literal('immediate') }),
+  z.strictObject({ mode: z.literal('window'), startHour: HourSchema, endHour: HourSchema }),
+]);
+
+/** An IP resource as the operator defines it. */
+export interface ResourceSpec {
+  name: ResourceName;
+  ip: Ipv4;
+  /** 1..32. */
+  prefix: number;
+  /** Nodes allowed to hold the address; empty = every node. */
+  possibleOwners: NodeName[];
+  /** Ordered preference (a subset of possible owners); the first live one is the best. */
+  preferredOwners: NodeName[];
+  failback: FailbackPolicy;
+  /** Interface per node; a node without an entry uses the interface already in the resource's subnet. */
+  interfaces: Record<NodeName, string>;
+  /** Operator wants it online (true) or offline (false). */
+  enabled: boolean;
+  announceForm: AnnounceForm;
+  defendPolicy: DefendPolicy;
+}
+
+export const ResourceSpecSchema = z.strictObject({
+  name: NameSchema,
+  ip: Ipv4Schema,
+  prefix: z.number().int().min(1).max(32),
+  possibleOwners: NodeNamesSchema,
+  preferredOwners: NodeNamesSchema,
+  failback: FailbackPolicySchema,
+  interfaces: InterfaceMapSchema,
+  enabled: z.boolean(),
+  announceForm: z.enum(ANNOUNCE_FORMS),
+  defendPolicy: z.enum(DEFEND_POLICIES),
+});
+
+/**
+ * A resource definition as an operator TYPES it (console form, CLI, script): the fields of
+ * ResourceSpec with the JSON types they must have, most of them optional (defaults are filled in by
+ * main/cluster/validate.ts, which also accepts "a.b.c.d/nn" in `ip` and reports the cluster's rules
+ * per field). Unknown fields are rejected here already: a typo such as "prefered" must not silently
+ * fall back to a default.
+ */
+export const ResourceSpecInputSchema = z.strictObject({
+  name: z.string().max(MAX_NAME_LENGTH),
+  ip: z.string().max(64),
+  prefix: z.number().optional(),
+  possibleOwners: z.array(z.string().max(MAX_NAME_LENGTH)).max(MAX_OWNERS).optional(),
+  preferredOwners: z.array(z.string().max(MAX_NAME_LENGTH)).max(MAX_OWNERS).optional(),
+  failback: z
+    .discriminatedUnion('mode', [
+      z.strictObject({ mode: z.literal('never') }),
+      z.strictObject({ mode: z.literal('immediate') }),
+      z.strictObject({ mode: z.literal('window'), startHour: z.number(), endHour: z.number() }),
+    ])
+    .optional(),
+  interfaces: z
+    .record(z.string().max(MAX_NAME_LENGTH), z.string().max(MAX_NAME_LENGTH))
+    .refine((map) => Object.keys(map).length <= MAX_OWNERS, `must have at most ${MAX_OWNERS} entries`)
+    .optional(),
+  enabled: z.boolean().optional(),
+  announceForm: z.enum(ANNOUNCE_FORMS).optional(),
+  defendPolicy: z.enum(DEFEND_POLICIES).optional(),
+});
+export type ResourceSpecInput = z.infer<typeof ResourceSpecInputSchema>;
+
+/** The fields to change in resource.edit; at least one. */
+export const ResourceSpecPatchSchema = ResourceSpecInputSchema.partial().refine(
+  (patch) => Object.keys(patch).length > 0,
+  'must change at least one field',
+);
+export type ResourceSpecPatch = z.infer<typeof ResourceSpecPatchSchema>;
+
+export type ResourceState = 'offline' | 'online-pending' | 'online' | 'offline-pending' | 'failed';
+export const RESOURCE_STATES = ['offline', 'online-pending', 'online', 'offline-pending', 'failed'] as const satisfies readonly ResourceState[];
+
+export type FailureReason =
+  | { kind: 'conflict'; mac: Mac }
+  | { kind: 'no-eligible-node' }
+  | { kind: 'interface-missing'; node: NodeName; detail: string }
+  | { kind: 'register-failed'; node: NodeName; detail: string };
+
+export const FailureReasonSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('conflict'), mac: MacSchema }),
+  z.strictObject({ kind: z.literal('no-eligible-node') }),
+  z.strictObject({ kind: z.literal('interface-missing'), node: NameSchema, detail: TextSchema }),
+  z.strictObject({ kind: z.literal('register-failed'), node: NameSchema, detail: TextSchema }),
+]);
+
+/** What the cluster observes about a resource. */
+export interface ResourceStatus {
+  name: ResourceName;
+  state: ResourceState;
+  owner: NodeName | null;
+  ownerMac: Mac | null;
+  /** Wall-clock ms since the current state began. */
+  since: number;
+  failure: FailureReason | null;
+  /** Client-visible gap of the last handoff, ms (null before the first). */
+  lastHandoffMs: number | null;
+}
+
+export const ResourceStatusSchema = z.strictObject({
+  name: NameSchema,
+  state: z.enum(RESOURCE_STATES),
+  owner: NameSchema.nullable(),
+  ownerMac: MacSchema.nullable(),
+  since: TimestampSchema,
+  failure: FailureReasonSchema.nullable(),
+  lastHandoffMs: DurationSchema.nullable(),
+});
+
+/** A resource as consoles show it: the operator's definition and what the cluster observes. */
+export type ResourceView = ResourceSpec & { status: ResourceStatus };
+
+export const ResourceViewSchema = ResourceSpecSchema.extend({ status: ResourceStatusSchema });
+
+// --- Conflicts and the audit log -------------------------------------------------------------------
+
+/**
+ * Another station claims one of our addresses (RFC 5227 §2.4): one record per observing node,
+ * address and foreign MAC, updated as frames arrive. Key: (node, address, theirMac).
+ */
+export interface ConflictRecord {
+  /** The node whose ARP monitor saw the frames. */
+  node: NodeName;
+  address: Ipv4;
+  /** 802.1Q VLAN id of the frames, null when untagged. */
+  vlan: number | null;
+  /** Our MAC for the address, when known. */
+  ourMac: Mac | null;
+  theirMac: Mac;
+  /** Wall-clock ms. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Conflicting frames seen. */
+  count: number;
+  /** Whether we defended the address (re-announced) at least once in this episode. */
+  defended: boolean;
+}
+
+export const ConflictRecordSchema = z.strictObject({
+  node: NameSchema,
+  address: Ipv4Schema,
+  vlan: z.number().int().min(0).max(4095).nullable(),
+  ourMac: MacSchema.nullable(),
+  theirMac: MacSchema,
+  firstSeen: TimestampSchema,
+  lastSeen: TimestampSchema,
+  count: z.number().int().nonnegative(),
+  defended: z.boolean(),
+});
+
+/** As main/store/store.ts AuditOutcome: 'started' marks an operation still running. */
+export type AuditOutcome = 'ok' | 'failed' | 'rejected' | 'started';
+export const AUDIT_OUTCOMES = ['ok', 'failed', 'rejected', 'started'] as const satisfies readonly AuditOutcome[];
+
+/**
+ * One line of the audit log: who did what, when, to what, and how it went. Field names follow
+ * main/store/store.ts AuditEntry (at = when, actor = who, action = what), plus durationMs.
+ */
+export interface AuditEntry {
+  /** 1, 2, 3 ... without gaps, in append order. */
+  seq: number;
+  /** Wall-clock ms. */
+  at: number;
+  /** Who asked: the authenticated API session ("cli:alice@127.0.0.1"), or the agent itself ("agent:n1"). */
+  actor: string;
+  /** The command or automatic action ("resource.move", "failover", ...). */
+  action: string;
+  /** The resource or node acted on. */
+  target: string | null;
+  outcome: AuditOutcome;
+  detail: string | null;
+  /** How long the whole operation took, ms. */
+  durationMs: number | null;
+  /** Client-visible gap of a handoff, ms. */
+  handoffMs: number | null;
+}
+
+export const AuditEntrySchema = z.strictObject({
+  seq: z.number().int().positive(),
+  at: TimestampSchema,
+  actor: z.string().max(256),
+  action: z.string().max(64),
+  target: z.string().max(MAX_NAME_LENGTH).nullable(),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  detail: TextSchema.nullable(),
+  durationMs: DurationSchema.nullable(),
+  handoffMs: DurationSchema.nullable(),
+});
+
+// --- The snapshot ----------------------------------------------------------------------------------
+
+/** Most audit entries a snapshot carries (the newest); older ones through events.query. */
+export const SNAPSHOT_EVENTS_LIMIT = 200;
+/** Bounds that keep a hostile or broken agent from making a console allocate without limit. */
+export const MAX_SNAPSHOT_NODES = 1_000;
+export const MAX_SNAPSHOT_RESOURCES = 100_000;
+export const MAX_SNAPSHOT_CONFLICTS = 10_000;
+
+/** The whole cluster as a console shows it. */
+export interface Snapshot {
+  nodes: NodeRecord[];
+  resources: ResourceView[];
+  conflicts: ConflictRecord[];
+  /** The latest audit entries (at most SNAPSHOT_EVENTS_LIMIT), oldest first. */
+  events: AuditEntry[];
+}
+
+export const SnapshotSchema = z.strictObject({
+  nodes: z.array(NodeRecordSchema).max(MAX_SNAPSHOT_NODES),
+  resources: z.array(ResourceViewSchema).max(MAX_SNAPSHOT_RESOURCES),
+  conflicts: z.array(ConflictRecordSchema).max(MAX_SNAPSHOT_CONFLICTS),
+  events: z.array(AuditEntrySchema).max(SNAPSHOT_EVENTS_LIMIT),
+});
+
+// --- Compile-time agreement of every schema with its type ------------------------------------------
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+
+/** Never used at run time: the build fails here when a schema and its type disagree. */
+export type DomainSchemasAgreeWithTypes = [
+  Assert<Same<NodeRecord, z.infer<typeof NodeRecordSchema>>>,
+  Assert<Same<FailbackPolicy, z.infer<typeof FailbackPolicySchema>>>,
+  Assert<Same<ResourceSpec, z.infer<typeof ResourceSpecSchema>>>,
+  Assert<Same<FailureReason, z.infer<typeof FailureReasonSchema>>>,
+  Assert<Same<ResourceStatus, z.infer<typeof ResourceStatusSchema>>>,
+  Assert<Same<ResourceView, z.infer<typeof ResourceViewSchema>>>,
+  Assert<Same<ConflictRecord, z.infer<typeof ConflictRecordSchema>>>,
+  Assert<Same<AuditEntry, z.infer<typeof AuditEntrySchema>>>,
+  Assert<Same<Snapshot, z.infer<typeof SnapshotSchema>>>,
+];
