@@ -25,7 +25,7 @@ import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
 import { LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
-import { LeaseDeadlineFile } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, KERNEL_EXPIRY_SLACK_MS, LeaseDeadlineFile, lifetimeForTtl } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
@@ -48,8 +48,6 @@ export type AgentEvent =
 
 /** Drop every address this long before the lease could expire in the store. */
 const FENCE_MARGIN_MS = 300;
-/** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
-const KERNEL_EXPIRY_SLACK_MS = 400;
 const LEASE_CHECK_MS = 50;
 const REJOIN_DELAY_MS = 1000;
 
@@ -86,13 +84,13 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.node = options.node;
     this.store = options.store;
     this.version = options.version;
-    this.ttlSec = options.leaseTtlSec ?? 2;
+    this.ttlSec = options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC;
     this.takeoverProbe = options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE;
     this.log = options.log ?? (() => undefined);
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
-    this.lifetimeSec = this.store.kind === 'etcd' ? Math.max(1, Math.floor(this.ttlSec / 2)) : null;
-    this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec });
-    this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? '/run/ipfo', this.node);
+    this.lifetimeSec = this.store.kind === 'etcd' ? lifetimeForTtl(this.ttlSec) : null;
+    this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() });
+    this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
     this.local.on('event', (resource, event) => {
       if (event.type === 'conflict') void this.onConflict(resource, event.mac, event.action);
@@ -109,26 +107,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   async start(): Promise<void> {
-    this.keepPredecessorAddresses();
     await this.join();
     this.leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
-  }
-
-  /**
-   * A restarted agent first renews the addresses its predecessor left registered, if the predecessor's
-   * lease certainly outlives the renewed lifetime; reconcile then re-adopts them without a gap.
-   */
-  private keepPredecessorAddresses(): void {
-    if (this.deadlineFile === null || this.lifetimeSec === null) return;
-    const remaining = this.deadlineFile.remainingMs();
-    const present = LocalAddresses.present();
-    if (present.length === 0) return;
-    if (remaining > this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS) {
-      LocalAddresses.renewPresent(present, this.lifetimeSec);
-      this.log(`kept ${present.length} address(es) of the previous agent (lease lives ${Math.round(remaining)} ms more)`);
-    } else {
-      this.log(`${present.length} address(es) of the previous agent left to expire (lease lives ${Math.round(remaining)} ms more)`);
-    }
   }
 
   private nodeRecord(): NodeRecord {
@@ -245,6 +225,16 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const view = this.view;
     const plan = planReconcile(this.node, view.specs(), view.ownerMap(), view.statusList(), view.nodeViews());
 
+    // Ownerships this node left bound to an earlier lease (an agent restarted at once) move to the new one
+    // before that lease can expire and take them along.
+    for (const [resource, owner] of view.owners) {
+      if (owner.node === this.node && owner.leaseId !== membership.leaseId && !this.busy.has(resource)) {
+        void this.guard(resource, async () => {
+          const moved = await this.store.transfer(resource, this.node, membership);
+          if (moved.ok) view.owners.set(resource, { node: this.node, leaseId: membership.leaseId });
+        });
+      }
+    }
     // Rule 1: nothing is served without ownership (an incoming handoff holds before the transfer lands).
     for (const resource of this.local.resources()) {
       if (view.ownerOf(resource) !== this.node && !this.busy.has(resource)) this.drop(resource, 'not owner');

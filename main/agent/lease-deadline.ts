@@ -6,6 +6,24 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { listOwned, register } from '../net/registrar';
+
+export const DEFAULT_STATE_DIR = '/run/ipfo';
+
+/**
+ * Default membership lease. etcd allows 2 s, but then an agent killed and restarted at once (a crash,
+ * an upgrade) has only ~0.4 s to renew its predecessor's addresses (lease left minus lifetime minus
+ * kernel slack): a Node.js start on a busy host takes longer. 3 s gives it ~1 s and lets etcd restart
+ * without any node fencing, at the price of one more second before a dead owner's key expires.
+ */
+export const DEFAULT_LEASE_TTL_SEC = 3;
+/** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
+export const KERNEL_EXPIRY_SLACK_MS = 400;
+
+/** Kernel lifetime of our addresses for a lease TTL: whole seconds, expiring well before the lease can. */
+export function lifetimeForTtl(ttlSec: number): number {
+  return Math.max(1, Math.floor(ttlSec / 2));
+}
 
 export class LeaseDeadlineFile {
   private readonly file: string;
@@ -34,4 +52,21 @@ export class LeaseDeadlineFile {
     if (!/^\d+$/.test(text)) return 0;
     return Number(BigInt(text) - process.hrtime.bigint()) / 1e6;
   }
+}
+
+/**
+ * Run first by a (re)starting agent, before it loads anything slow: renews the addresses its predecessor
+ * left registered, if the predecessor's lease certainly outlives the renewed lifetime. The agent then
+ * re-adopts them (moves their keys to its new lease) without a gap. Returns a line for the log.
+ */
+export function keepPredecessorAddresses(stateDir: string, node: string, ttlSec: number): string | null {
+  const present = listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
+  if (present.length === 0) return null;
+  const lifetimeSec = lifetimeForTtl(ttlSec);
+  const remaining = new LeaseDeadlineFile(stateDir, node).remainingMs();
+  if (remaining <= lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS) {
+    return `${present.length} address(es) of the previous agent left to expire (its lease lives ${Math.round(remaining)} ms more)`;
+  }
+  register(present.map((a) => ({ ...a, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
+  return `kept ${present.length} address(es) of the previous agent (its lease lives ${Math.round(remaining)} ms more)`;
 }

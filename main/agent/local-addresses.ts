@@ -45,6 +45,8 @@ export interface LocalAddressesEvents {
 export interface LocalAddressesOptions {
   /** Kernel valid lifetime of registered addresses in seconds; null = forever (single host, no lease). */
   lifetimeSec: number | null;
+  /** False while this node may not be the owner of anything (lease unconfirmed): claims then send nothing. */
+  permitSend?: () => boolean;
 }
 
 /** Linux drops every secondary address of a subnet with its primary unless this is on; a VIP may be that primary. */
@@ -60,20 +62,17 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly sockets = new Map<string, Route>();
   private readonly held = new Map<string, Held>();
   private lifetimeSec: number | null;
+  private readonly permitSend: () => boolean;
 
   constructor(options: LocalAddressesOptions) {
     super();
     this.lifetimeSec = options.lifetimeSec;
+    this.permitSend = options.permitSend ?? (() => true);
   }
 
   /** Marked addresses present on this host now (after a restart: candidates for re-adoption). */
   static present(): Array<{ ifname: string; ip: Ipv4; prefix: number }> {
     return listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
-  }
-
-  /** Renews the lifetime of addresses found registered (a restarted agent's predecessor's). */
-  static renewPresent(present: ReadonlyArray<{ ifname: string; ip: Ipv4; prefix: number }>, lifetimeSec: number): void {
-    register(present.map((a) => ({ ...a, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
   }
 
   private socketFor(ifname: string): Route {
@@ -133,7 +132,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   hold(request: HoldRequest): Promise<HoldOutcome> {
     if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
     const { socket, byIp } = this.socketFor(request.ifname);
-    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar: this.registrarFor(), config: request.acd, subscribe: false });
+    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar: this.registrarFor(), config: request.acd, subscribe: false, permitSend: this.permitSend });
     const entry: Held = { request, claim, ready: false };
     this.held.set(request.resource, entry);
     byIp.set(request.ip, entry);

@@ -6,6 +6,7 @@ import { validateIfname } from '../net/interfaces';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
+import { DEFAULT_LEASE_TTL_SEC } from '../agent/lease-deadline';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 
 export class UsageError extends Error {
@@ -93,7 +94,8 @@ commands:
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
         [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--state-dir D] [--web-dir D] [--json]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
-      Defaults: --store ${'$'}{DEFAULT_STORE} (single host), --api ${'$'}{DEFAULT_API}, --token-file ${'$'}{DEFAULT_TOKEN_FILE}.
+      Defaults: --store ${DEFAULT_STORE} (single host), --api ${DEFAULT_API}, --token-file ${DEFAULT_TOKEN_FILE},
+      --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2).
 
 ${CLUSTER_USAGE}
 
@@ -242,7 +244,7 @@ export function parseCommand(argv: readonly string[]): Command {
         tokenFile: str(values['token-file']) ?? DEFAULT_TOKEN_FILE,
         tlsCert: cert,
         tlsKey: key,
-        leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), 2, 2, 60),
+        leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), DEFAULT_LEASE_TTL_SEC, 2, 60),
         stateDir: str(values['state-dir']) ?? '/run/ipfo',
         webDir: str(values['web-dir']) ?? null,
         json: values.json === true,

@@ -1,6 +1,20 @@
 // Parsing of the cluster commands that talk to an agent (resource, move, online, offline, node, status,
 // events). Pure: bad input is a UsageError (exit 2) before any connection is made.
-import { UsageError } from './args';
+//
+// The cluster's rules that need no cluster (address syntax and reserved ranges, network/broadcast
+// addresses, repeated nodes, preferred owners outside the possible ones, failback hours) are checked
+// here with the agent's own validator, so a typo fails at once; the rules that need the cluster
+// (unknown node, duplicate name or address) come back from the agent as an 'invalid' error.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseCidr } from '../arp/addresses';
+import { validateNodeName, validateResourceName, validateResourceSpec } from '../cluster/validate';
+import { validateIfname } from '../net/interfaces';
+import { isLoopbackHost } from '../api/exposure';
+import { ANNOUNCE_FORMS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
+import { BEST_NODE, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_EVENTS_QUERY_LIMIT, type EventsFilter } from '../../preload/contract/protocol';
+// args.ts imports this file for its dispatch, so these names are used only inside functions (when
+// args.ts has finished loading), never at module level.
+import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './args';
 
 export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
@@ -18,17 +32,388 @@ export interface AgentAddress {
   caFile: string | null;
 }
 
+/** What to do once connected. */
+export type ClusterOperation =
+  | { kind: 'resource-add'; spec: ResourceSpecInput }
+  | { kind: 'resource-edit'; name: string; patch: ResourceSpecPatch }
+  | { kind: 'resource-remove'; name: string }
+  | { kind: 'resource-list' }
+  /** target: a node name or BEST_NODE. */
+  | { kind: 'move'; name: string; target: string }
+  | { kind: 'online'; name: string }
+  | { kind: 'offline'; name: string }
+  | { kind: 'node-pause'; node: string }
+  | { kind: 'node-resume'; node: string }
+  | { kind: 'status' }
+  /** limit: how many past entries to show first (0 only with follow). */
+  | { kind: 'events'; follow: boolean; limit: number; filter: EventsFilter }
+  /** `ipfo <cluster command> --help`: print CLUSTER_USAGE, connect to nothing. */
+  | { kind: 'help' };
+
 export interface ClusterCommand {
   kind: 'cluster';
-  name: ClusterCommandName;
   agent: AgentAddress;
   json: boolean;
-  args: readonly string[];
+  op: ClusterOperation;
 }
 
-export const CLUSTER_USAGE = `cluster commands (reach an agent with --agent host:port --token-file F; default the local agent):
-  (being written)`;
+// Written with the protocol's constants, not args.ts's (see the import note above); a unit test checks they agree.
+export const CLUSTER_USAGE = `cluster commands (talk to a node agent; every one takes --agent host:port --token-file F [--tls [--ca F]] [--json];
+defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its token in /var/lib/ipfo/token):
+  resource add <name> <ip>/<prefix> [--owners n1,n2] [--preferred n1,n2] [--failback never|immediate|HH-HH]
+        [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
+      Define an IP resource and bring it online (unless --offline). --owners: nodes allowed to hold it (default
+      every node); --preferred: ordered preference; --failback HH-HH: move back to a preferred node only in that
+      window of local hours (22-06 wraps midnight); --if: the interface a node uses (default the one already in
+      the address's subnet). Exit 0 online (or accepted), 3 when it failed on a conflict (the line names the
+      other MAC), 1 when it failed otherwise.
+  resource edit <name> [--ip <ip>/<prefix>] [--owners ...] [--preferred ...] [--failback ...] [--if ...]
+        [--online|--offline] [--announce-form ...] [--defend ...]
+      Change the given settings; a list option replaces the whole list ("" clears it).
+  resource rm <name>            Take the address down everywhere and delete the resource.
+  resource list                 The resources as defined (owners, preference, failback, interfaces).
+  move <resource> <node>|--best
+      Planned handoff to <node> (or the best other live node); prints the client-visible gap.
+      Exit 1 when the move failed (the old owner still serves), 3 when it aborted on a conflict.
+  online <resource>             Bring a resource online (clears a failure); exit 3 on a conflict.
+  offline <resource>            Take a resource offline (the address leaves every node).
+  node pause <node>             Drain: every address of <node> moves to its best alternative; it takes no new ones.
+  node resume <node>            Let <node> hold addresses again (resources with failback may come back).
+  status                        Nodes (state, version, last seen), resources (state, owner, MAC, since, last
+                                handoff) and ARP conflicts. --json: one object { nodes, resources, conflicts }.
+  events [--follow] [--limit N] [--target R] [--action A] [--outcome ok|failed|rejected|started]
+      The audit log (who, when, what, outcome, handoff time); --follow keeps printing new entries until
+      SIGINT/SIGTERM. --json: one object per line.
+  Exit 4 when the agent cannot be reached or refuses the token.`;
 
-export function parseClusterCommand(name: ClusterCommandName, _argv: readonly string[]): ClusterCommand {
-  throw new UsageError(`${name}: not implemented yet`);
+// --- Small option helpers ----------------------------------------------------------------------------
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** An operation and the option values it was parsed from (the connection options are read from them later). */
+interface Parsed {
+  op: ClusterOperation;
+  values: Values;
+}
+
+const CONNECTION_OPTIONS: ParseArgsConfig['options'] = {
+  agent: { type: 'string' },
+  'token-file': { type: 'string' },
+  tls: { type: 'boolean' },
+  ca: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const SPEC_OPTIONS: ParseArgsConfig['options'] = {
+  owners: { type: 'string' },
+  preferred: { type: 'string' },
+  failback: { type: 'string' },
+  if: { type: 'string' },
+  online: { type: 'boolean' },
+  offline: { type: 'boolean' },
+  'announce-form': { type: 'string' },
+  defend: { type: 'string' },
+};
+
+function parseWith(command: string, argv: readonly string[], options: ParseArgsConfig['options']): { values: Values; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: [...argv], options: { ...CONNECTION_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return { values: parsed.values as Values, positionals: parsed.positionals };
+  } catch (error) {
+    // node:util's messages run over several lines; an administrator gets the first one.
+    throw new UsageError(`${command}: ${(error as Error).message.split('\n')[0]!.split('. ')[0]!.replace(/\.$/, '')}`);
+  }
+}
+
+const str = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function positionalsExactly(command: string, positionals: readonly string[], names: readonly string[]): string[] {
+  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]!}`);
+  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument "${positionals[names.length]!}"`);
+  return [...positionals];
+}
+
+function resourceName(command: string, text: string): string {
+  const check = validateResourceName(text);
+  if (!check.ok) throw new UsageError(`${command}: ${check.message}`);
+  return text;
+}
+
+function nodeName(command: string, text: string): string {
+  const check = validateNodeName(text);
+  if (!check.ok) throw new UsageError(`${command}: ${check.message}`);
+  return text;
+}
+
+function choice<T extends string>(option: string, raw: string | undefined, choices: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${option} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function agentAddress(values: Values): AgentAddress {
+  const { host, port } = parseHostPort('agent', str(values.agent) ?? DEFAULT_API);
+  const caFile = str(values.ca) ?? null;
+  const tls = values.tls === true || caFile !== null;
+  if (caFile === '') throw new UsageError('--ca wants a file name');
+  // The token is the first thing sent: it must not cross a network in clear text (the agent itself
+  // serves a non-loopback address only with TLS, so plain ws there could only reach an impostor).
+  if (!tls && !isLoopbackHost(host)) {
+    throw new UsageError(`--agent ${host}:${port} is not on this host: add --tls (and --ca F for a self-signed certificate) so the token is not sent in clear text`);
+  }
+  const tokenFile = str(values['token-file']) ?? DEFAULT_TOKEN_FILE;
+  if (tokenFile === '') throw new UsageError('--token-file wants a file name');
+  return { host, port, tokenFile, tls, caFile };
+}
+
+// --- Resource definitions ----------------------------------------------------------------------------
+
+/** The CLI option (or argument) an operator typed for a field of a resource definition. */
+export function optionForField(field: string, editing = false): string {
+  const bare = field.replace(/^(spec|patch)\.?/, '');
+  const top = bare.split('.')[0] ?? '';
+  switch (top) {
+    case '': return '';
+    case 'name': return '<name>';
+    case 'ip':
+    case 'prefix': return editing ? '--ip' : '<ip>/<prefix>';
+    case 'possibleOwners': return '--owners';
+    case 'preferredOwners': return '--preferred';
+    case 'failback': return '--failback';
+    case 'interfaces': return '--if';
+    case 'enabled': return editing ? '--online/--offline' : '--offline';
+    case 'announceForm': return '--announce-form';
+    case 'defendPolicy': return '--defend';
+    case 'target': return '<node>';
+    default: return bare;
+  }
+}
+
+/** "n1,n2" -> ["n1", "n2"]; "" -> [] (every node). */
+function nodeList(option: string, raw: string): string[] {
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const name = entry.trim();
+    const check = validateNodeName(name);
+    if (!check.ok) throw new UsageError(`--${option}: ${check.message}`);
+    return name;
+  });
+}
+
+const HOUR_PATTERN = /^(\d{1,2})-(\d{1,2})$/;
+
+/** never | immediate | HH-HH (a window of local hours, [start, end), may wrap midnight). */
+export function parseFailback(raw: string): FailbackPolicy {
+  if (raw === 'never' || raw === 'immediate') return { mode: raw };
+  const match = HOUR_PATTERN.exec(raw);
+  if (match === null) throw new UsageError(`--failback must be never, immediate or a window of hours such as 22-06, got "${raw}"`);
+  const startHour = Number(match[1]);
+  const endHour = Number(match[2]);
+  if (startHour > 23 || endHour > 23) throw new UsageError(`--failback hours must be 0..23, got "${raw}"`);
+  if (startHour === endHour) throw new UsageError(`--failback window "${raw}" is empty: start and end must differ (use immediate for any hour)`);
+  return { mode: 'window', startHour, endHour };
+}
+
+/** node=ifname[,node=ifname...]; "" -> {} (every node uses the interface in the address's subnet). */
+export function parseInterfaces(raw: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  if (raw.trim() === '') return map;
+  for (const entry of raw.split(',')) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0) throw new UsageError(`--if wants node=interface pairs such as n1=eth1, got "${entry}"`);
+    const node = entry.slice(0, equals).trim();
+    const ifname = entry.slice(equals + 1).trim();
+    const check = validateNodeName(node);
+    if (!check.ok) throw new UsageError(`--if: ${check.message}`);
+    try {
+      validateIfname(ifname);
+    } catch (error) {
+      throw new UsageError(`--if ${node}: ${(error as Error).message}`);
+    }
+    if (Object.prototype.hasOwnProperty.call(map, node)) throw new UsageError(`--if: node "${node}" is given twice`);
+    map[node] = ifname;
+  }
+  return map;
+}
+
+function address(option: string, raw: string): { ip: string; prefix: number } {
+  if (!raw.includes('/')) throw new UsageError(`${option}: expected an address with its prefix such as 10.0.0.50/24, got "${raw}"`);
+  try {
+    return parseCidr(raw);
+  } catch (error) {
+    throw new UsageError(`${option}: ${(error as Error).message}`);
+  }
+}
+
+/** The settings common to add and edit, as far as the options give them. */
+function specOptions(values: Values): ResourceSpecPatch {
+  const patch: ResourceSpecPatch = {};
+  const owners = str(values.owners);
+  if (owners !== undefined) patch.possibleOwners = nodeList('owners', owners);
+  const preferred = str(values.preferred);
+  if (preferred !== undefined) patch.preferredOwners = nodeList('preferred', preferred);
+  const failback = str(values.failback);
+  if (failback !== undefined) patch.failback = parseFailback(failback);
+  const interfaces = str(values.if);
+  if (interfaces !== undefined) patch.interfaces = parseInterfaces(interfaces);
+  if (values.online === true && values.offline === true) throw new UsageError('--online and --offline exclude each other');
+  if (values.online === true) patch.enabled = true;
+  if (values.offline === true) patch.enabled = false;
+  const announceForm = choice('announce-form', str(values['announce-form']), ANNOUNCE_FORMS);
+  if (announceForm !== undefined) patch.announceForm = announceForm;
+  const defend = choice('defend', str(values.defend), DEFEND_POLICIES);
+  if (defend !== undefined) patch.defendPolicy = defend;
+  return patch;
+}
+
+/**
+ * The agent's validator on what was typed, with every node mentioned taken as known (whether they
+ * exist is the agent's to say). Only problems in `fields` count: an edit leaves the rest as it is.
+ */
+function checkLocally(input: Record<string, unknown>, fields: ReadonlySet<string>, editing: boolean): void {
+  const mentioned = [
+    ...((input.possibleOwners as string[] | undefined) ?? []),
+    ...((input.preferredOwners as string[] | undefined) ?? []),
+    ...Object.keys((input.interfaces as Record<string, string> | undefined) ?? {}),
+  ];
+  const validation = validateResourceSpec(input, { nodes: mentioned, existing: [] });
+  if (validation.ok) return;
+  const problem = validation.errors.find((error) => fields.has(error.field.split('.')[0] ?? ''));
+  if (problem !== undefined) throw new UsageError(`${optionForField(problem.field, editing)}: ${problem.message}`);
+}
+
+function parseResource(argv: readonly string[]): Parsed {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'add': {
+      const { values, positionals } = parseWith('resource add', rest, SPEC_OPTIONS);
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [nameText, cidr] = positionalsExactly('resource add', positionals, ['<name>', '<ip>/<prefix>']);
+      const name = resourceName('resource add', nameText!);
+      const { ip, prefix } = address('<ip>/<prefix>', cidr!);
+      const spec: ResourceSpecInput = { name, ip, prefix, ...specOptions(values) };
+      checkLocally(spec, new Set(Object.keys(spec)), false);
+      return { op: { kind: 'resource-add', spec }, values };
+    }
+    case 'edit': {
+      const { values, positionals } = parseWith('resource edit', rest, { ...SPEC_OPTIONS, ip: { type: 'string' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [nameText] = positionalsExactly('resource edit', positionals, ['<name>']);
+      const name = resourceName('resource edit', nameText!);
+      const patch = specOptions(values);
+      const ipText = str(values.ip);
+      if (ipText !== undefined) Object.assign(patch, address('--ip', ipText));
+      if (Object.keys(patch).length === 0) throw new UsageError('resource edit: nothing to change (give at least one option, see ipfo help)');
+      checkLocally({ name, ip: '192.0.2.1', prefix: 24, ...patch }, new Set(Object.keys(patch)), true);
+      return { op: { kind: 'resource-edit', name, patch }, values };
+    }
+    case 'rm':
+    case 'remove': {
+      const { values, positionals } = parseWith('resource rm', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [nameText] = positionalsExactly('resource rm', positionals, ['<name>']);
+      return { op: { kind: 'resource-remove', name: resourceName('resource rm', nameText!) }, values };
+    }
+    case 'list':
+    case 'ls': {
+      const { values, positionals } = parseWith('resource list', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('resource list', positionals, []);
+      return { op: { kind: 'resource-list' }, values };
+    }
+    case undefined:
+      throw new UsageError('resource: missing subcommand (add, edit, rm or list)');
+    case '--help':
+    case '-h':
+      return { op: { kind: 'help' }, values: {} };
+    default:
+      throw new UsageError(`resource: unknown subcommand "${sub}" (add, edit, rm or list)`);
+  }
+}
+
+function parseEvents(argv: readonly string[]): Parsed {
+  const { values, positionals } = parseWith('events', argv, {
+    follow: { type: 'boolean', short: 'f' }, limit: { type: 'string' }, target: { type: 'string' }, action: { type: 'string' }, outcome: { type: 'string' },
+  });
+  if (values.help === true) return { op: { kind: 'help' }, values };
+  positionalsExactly('events', positionals, []);
+  const follow = values.follow === true;
+  const min = follow ? 0 : 1;
+  const limitText = str(values.limit);
+  let limit = follow ? 10 : 50;
+  if (limitText !== undefined) {
+    if (!/^\d+$/.test(limitText)) throw new UsageError(`--limit must be a whole number, got "${limitText}"`);
+    limit = Number(limitText);
+    if (limit < min || limit > MAX_EVENTS_QUERY_LIMIT) {
+      throw new UsageError(`--limit must be between ${min} and ${MAX_EVENTS_QUERY_LIMIT}${follow ? '' : ' (0 only with --follow)'}, got ${limit}`);
+    }
+  }
+  const filter: EventsFilter = {};
+  const target = str(values.target);
+  if (target !== undefined) {
+    if (target === '') throw new UsageError('--target wants a resource or node name');
+    filter.target = target;
+  }
+  const action = str(values.action);
+  if (action !== undefined) {
+    if (action === '') throw new UsageError('--action wants an action such as resource.move');
+    filter.action = action;
+  }
+  const outcome = choice('outcome', str(values.outcome), AUDIT_OUTCOMES);
+  if (outcome !== undefined) filter.outcome = outcome;
+  return { op: { kind: 'events', follow, limit, filter }, values };
+}
+
+function parseOperation(name: ClusterCommandName, argv: readonly string[]): Parsed {
+  switch (name) {
+    case 'resource':
+      return parseResource(argv);
+    case 'move': {
+      const { values, positionals } = parseWith('move', argv, { best: { type: 'boolean' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      if (positionals.length === 0) throw new UsageError('move: missing <resource>');
+      const resource = resourceName('move', positionals[0]!);
+      if (values.best === true) {
+        if (positionals.length > 1) throw new UsageError(`move: give a node or --best, not both (got "${positionals[1]!}" and --best)`);
+        return { op: { kind: 'move', name: resource, target: BEST_NODE }, values };
+      }
+      const [, target] = positionalsExactly('move', positionals, ['<resource>', '<node> (or --best)']);
+      return { op: { kind: 'move', name: resource, target: target === BEST_NODE ? BEST_NODE : nodeName('move', target!) }, values };
+    }
+    case 'online':
+    case 'offline': {
+      const { values, positionals } = parseWith(name, argv, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [resource] = positionalsExactly(name, positionals, ['<resource>']);
+      return { op: { kind: name, name: resourceName(name, resource!) }, values };
+    }
+    case 'node': {
+      const [sub, ...rest] = argv;
+      if (sub === '--help' || sub === '-h') return { op: { kind: 'help' }, values: {} };
+      if (sub !== 'pause' && sub !== 'resume') {
+        throw new UsageError(sub === undefined ? 'node: missing subcommand (pause or resume)' : `node: unknown subcommand "${sub}" (pause or resume)`);
+      }
+      const { values, positionals } = parseWith(`node ${sub}`, rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [node] = positionalsExactly(`node ${sub}`, positionals, ['<node>']);
+      return { op: { kind: sub === 'pause' ? 'node-pause' : 'node-resume', node: nodeName(`node ${sub}`, node!) }, values };
+    }
+    case 'status': {
+      const { values, positionals } = parseWith('status', argv, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('status', positionals, []);
+      return { op: { kind: 'status' }, values };
+    }
+    case 'events':
+      return parseEvents(argv);
+  }
+}
+
+export function parseClusterCommand(name: ClusterCommandName, argv: readonly string[]): ClusterCommand {
+  const { op, values } = parseOperation(name, argv);
+  if (op.kind === 'help') {
+    return { kind: 'cluster', agent: { host: DEFAULT_API_HOST, port: DEFAULT_API_PORT, tokenFile: DEFAULT_TOKEN_FILE, tls: false, caFile: null }, json: false, op };
+  }
+  return { kind: 'cluster', agent: agentAddress(values), json: values.json === true, op };
 }

@@ -2,11 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCommand, USAGE, type Command } from './args';
-import { claimCommand } from './commands/claim';
-import { probeCommand } from './commands/probe';
-import { watchCommand } from './commands/watch';
-import { agentCommand } from './commands/agent';
-import { clusterCommand } from './commands/cluster';
 import { exitCodeFor, reasonFor } from './errors';
 import { EXIT } from './exit-codes';
 import { readInterface } from '../net/interfaces';
@@ -24,19 +19,20 @@ async function execute(command: Command): Promise<number> {
     case 'version':
       process.stdout.write(`ipfo ${version()}\n`);
       return EXIT.ok;
+    // Each command loads only what it needs: the etcd client and the API stack take a second to load.
     case 'probe':
       readInterface(command.dev); // an unknown interface is bad input (exit 2), checked before anything opens
-      return probeCommand(command);
+      return (await import('./commands/probe.js')).probeCommand(command);
     case 'claim':
       readInterface(command.dev);
-      return claimCommand(command);
+      return (await import('./commands/claim.js')).claimCommand(command);
     case 'watch':
       readInterface(command.dev);
-      return watchCommand(command);
+      return (await import('./commands/watch.js')).watchCommand(command);
     case 'agent':
-      return agentCommand(command, version());
+      return (await import('./commands/agent.js')).agentCommand(command, version());
     case 'cluster':
-      return clusterCommand(command);
+      return (await import('./commands/cluster.js')).clusterCommand(command);
   }
 }
 

@@ -104,6 +104,8 @@ function nameValidation(label: string, input: unknown): NameValidation {
 
 /** A node's name as an agent registers it (`ipfo agent --node <name>`). */
 export function validateNodeName(input: unknown): NameValidation {
+  // "best" means "the best live node" wherever a move names its target (ipfo move web best, the API's BEST_NODE).
+  if (input === 'best') return { ok: false, message: 'node name "best" is reserved (a move to "best" picks the best live node)' };
   return nameValidation('node name', input);
 }
 

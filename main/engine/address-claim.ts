@@ -27,6 +27,12 @@ export interface AddressClaimOptions {
    * passes false and routes each frame to the claim it concerns with feedFrame().
    */
   subscribe?: boolean;
+  /**
+   * Asked before every frame the claim sends. A cluster node answers false once it may no longer be the
+   * owner (its lease unconfirmed): a process resumed after a freeze must not announce or defend an
+   * address another node has taken meanwhile, even for the moment before its fencing runs.
+   */
+  permitSend?: () => boolean;
 }
 
 export interface AddressClaimEvents {
@@ -46,10 +52,12 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
   private readonly onFrame = (captured: CapturedFrame): void => this.feedFrame(captured.frame);
   private running = false;
   private readonly subscribe: boolean;
+  private readonly permitSend: () => boolean;
 
   constructor(options: AddressClaimOptions) {
     super();
     this.subscribe = options.subscribe ?? true;
+    this.permitSend = options.permitSend ?? (() => true);
     this.ip = options.ip;
     this.prefix = options.prefix;
     this.socket = options.socket;
@@ -102,6 +110,10 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
     for (let effect = queue.shift(); effect; effect = queue.shift()) {
       switch (effect.type) {
         case 'send':
+          if (!this.permitSend()) {
+            this.emit('warning', `not sending ARP for ${this.ip}: ownership not confirmed`);
+            break;
+          }
           try {
             this.socket.send(effect.frame);
           } catch (error) {

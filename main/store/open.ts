@@ -1,7 +1,6 @@
 // Opens the store an agent is told to use: `etcd://host:port[,host:port...]` or `file:<dir>`.
 // Without etcd configured the file store is the default (one host).
-import { EtcdStore, type EtcdStoreOptions } from './etcd-store';
-import { FileStore } from './file-store';
+import type { EtcdStoreOptions } from './etcd-store';
 import { StoreError, type ClusterStore } from './store';
 
 export type StoreLocation = { kind: 'etcd'; endpoints: string[] } | { kind: 'file'; dir: string };
@@ -34,6 +33,7 @@ export interface OpenStoreOptions extends Omit<EtcdStoreOptions, 'endpoints'> {
 
 export async function openStore(location: string | StoreLocation, options: OpenStoreOptions = {}): Promise<ClusterStore> {
   const parsed = typeof location === 'string' ? parseStoreLocation(location) : location;
-  if (parsed.kind === 'etcd') return EtcdStore.open({ ...options, endpoints: parsed.endpoints });
-  return FileStore.open({ dir: parsed.dir, ...(options.auditRetention === undefined ? {} : { auditRetention: options.auditRetention }) });
+  // Loaded on demand: the etcd client (gRPC, protobuf) takes longer to load than the rest of ipfo together.
+  if (parsed.kind === 'etcd') return (await import('./etcd-store.js')).EtcdStore.open({ ...options, endpoints: parsed.endpoints });
+  return (await import('./file-store.js')).FileStore.open({ dir: parsed.dir, ...(options.auditRetention === undefined ? {} : { auditRetention: options.auditRetention }) });
 }

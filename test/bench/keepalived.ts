@@ -56,7 +56,7 @@ export class KeepalivedInstance {
   readonly log: string[] = [];
   private readonly recorded: RecordedPid[] = [];
   private readonly exited: Promise<void>;
-  private waiters: Array<{ state: VrrpState; resolve: () => void }> = [];
+  private waiters: Array<{ state: VrrpState; resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(
     readonly host: LabHost,
@@ -88,8 +88,9 @@ export class KeepalivedInstance {
     if (this.state === 'exited') return;
     this.state = state;
     this.waiters = this.waiters.filter((waiter) => {
-      if (waiter.state !== state) return true;
-      waiter.resolve();
+      if (waiter.state === state) waiter.resolve();
+      else if (state === 'exited') waiter.reject(new Error(`keepalived on ${this.host.name} exited before it was ${waiter.state}; log:\n${this.log.slice(-20).join('\n')}`));
+      else return true;
       return false;
     });
   }
@@ -131,6 +132,7 @@ export class KeepalivedInstance {
 
   waitForState(state: VrrpState, timeoutMs: number): Promise<void> {
     if (this.state === state) return Promise.resolve();
+    if (this.state === 'exited') return Promise.reject(new Error(`keepalived on ${this.host.name} has exited; log:\n${this.log.slice(-20).join('\n')}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
@@ -140,7 +142,11 @@ export class KeepalivedInstance {
         clearTimeout(timer);
         resolve();
       };
-      this.waiters.push({ state, resolve: done });
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      this.waiters.push({ state, resolve: done, reject: fail });
     });
   }
 
@@ -182,7 +188,7 @@ export interface KeepalivedPair {
   master: KeepalivedInstance;
   /** n2, priority 100. */
   backup: KeepalivedInstance;
-  /** Stops both (gracefully, then by force), deletes the config directory. Idempotent. */
+  /** Stops both (gracefully, then by force). Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -211,7 +217,9 @@ function startInstance(lab: Lab, dir: string, host: LabHost, peer: LabHost, prio
   );
   const vrrpPidFile = join(dir, `${host.name}.vrrp.pid`);
   const argv = [
-    KEEPALIVED_BIN, '--dont-fork', '--log-console', '--no-syslog', '--vrrp',
+    // --dont-respawn: the config is deleted once the pair runs (see startKeepalivedPair), so a
+    // VRRP child that died must end this keepalived, not come back without a config.
+    KEEPALIVED_BIN, '--dont-fork', '--dont-respawn', '--log-console', '--no-syslog', '--vrrp',
     '--use-file', config,
     '--pid', join(dir, `${host.name}.pid`),
     '--vrrp_pid', vrrpPidFile,
@@ -227,7 +235,8 @@ async function hasAddress(lab: Lab, host: LabHost, vip: string): Promise<boolean
 
 /**
  * Starts keepalived on two nodes and resolves once the first is master with the address
- * and the second is backup without it. On failure both are stopped and the files removed.
+ * and the second is backup without it. The config directory (a temp dir) is deleted as
+ * soon as both run. On failure both are stopped and the files removed.
  */
 export async function startKeepalivedPair(lab: Lab, vip: string, profileName: KeepalivedProfileName, options: KeepalivedPairOptions = {}): Promise<KeepalivedPair> {
   if (!lab.contains(vip)) throw new RangeError(`${vip} is not an address of lab ${lab.id}`);
@@ -254,6 +263,10 @@ export async function startKeepalivedPair(lab: Lab, vip: string, profileName: Ke
     // A non-owner starts as backup and becomes master after 3 adverts + skew without hearing one.
     const readyTimeoutMs = options.readyTimeoutMs ?? (8 * profile.advertIntS + 1) * 1000 + 2000;
     await Promise.all([master.waitForState('master', readyTimeoutMs), backup.waitForState('backup', readyTimeoutMs)]);
+    // Both have read their config and every process is recorded: the files can go now, so that
+    // nothing is left behind even if this process dies of a signal (the lab's hooks stop the
+    // processes then, but no finally block runs).
+    rmSync(dir, { recursive: true, force: true });
     // One more advert interval: the backup has heard the master at least once by then.
     await sleep(profile.advertIntS * 1000 * 1.5);
     if (backup.state !== 'backup') throw new Error(`keepalived on ${backupHost.name} is ${backup.state}, not backup:\n${backup.log.join('\n')}`);

@@ -58,7 +58,7 @@ describe('mac-witness on a real LAN', { skip: skipReason ?? false, timeout: 120_
     assert.ok(summary.probesSent >= 8, `probes sent: ${summary.probesSent}`);
     assert.ok((summary.macs[n1.mac]?.answers ?? 0) >= summary.probesSent - 1, `answers ${JSON.stringify(summary.macs)} for ${summary.probesSent} probes`);
     assert.deepEqual(summary.transitions, []);
-    assert.equal(witness.answers.length, summary.answers, 'one answer line per answer');
+    assert.equal(witness.answers.length, summary.answerCount, 'one answer line per answer');
     assert.ok(witness.answers.every((a) => a.mac === n1.mac && a.kind === 'reply' && a.request !== null));
   });
 

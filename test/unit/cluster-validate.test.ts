@@ -371,3 +371,9 @@ describe('validateNodeName and validateResourceName', () => {
     assert.ok(result.message.length < 250, result.message);
   });
 });
+
+test('the node name "best" is reserved for moves to the best node', () => {
+  const result = validateNodeName('best');
+  assert.equal(result.ok, false);
+  assert.match(result.ok ? '' : result.message, /reserved/);
+});

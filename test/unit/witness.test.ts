@@ -143,7 +143,7 @@ describe('WitnessLog', () => {
     log.observe(reply(B, VIP, CLIENT_MAC, CLIENT_IP), 0.3);
     const summary = log.summary();
     assert.deepEqual(summary.overlaps.map((o) => o.macs), [[A, B]]);
-    assert.equal(summary.answers, 2);
+    assert.equal(summary.answerCount, 2);
     assert.deepEqual(Object.keys(summary.macs).sort(), [A, B]);
   });
 

@@ -3,12 +3,7 @@
 // API (and the web console when built). SIGTERM/SIGINT: hand every address to another node, then leave.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Agent } from '../../agent/agent';
-import { AgentService } from '../../agent/service';
-import { startAgentServer } from '../../api/server';
-import { loadTlsFiles } from '../../api/tls';
-import { loadOrCreateToken } from '../../api/token';
-import { openStore } from '../../store/open';
+import { keepPredecessorAddresses } from '../../agent/lease-deadline';
 import type { AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput } from '../output';
@@ -18,6 +13,19 @@ export const WEB_CONSOLE_DIR = resolve(__dirname, '..', '..', '..', '..', 'rende
 export async function agentCommand(command: AgentCommand, version: string): Promise<number> {
   const out = createOutput(command.json);
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
+  // First, before the slow modules load: an agent restarted at once keeps its predecessor's addresses alive.
+  if (command.store.startsWith('etcd://')) {
+    const kept = keepPredecessorAddresses(command.stateDir, command.node, command.leaseTtlSec);
+    if (kept !== null) log(kept);
+  }
+  const [{ Agent }, { AgentService }, { startAgentServer }, { loadTlsFiles }, { loadOrCreateToken }, { openStore }] = await Promise.all([
+    import('../../agent/agent.js'),
+    import('../../agent/service.js'),
+    import('../../api/server.js'),
+    import('../../api/tls.js'),
+    import('../../api/token.js'),
+    import('../../store/open.js'),
+  ]);
   const token = await loadOrCreateToken(command.tokenFile);
   const tls = command.tlsCert && command.tlsKey ? await loadTlsFiles(command.tlsCert, command.tlsKey) : null;
   const store = await openStore(command.store, { cluster: command.cluster });

@@ -80,7 +80,8 @@ export interface WitnessSummary {
   intervalMs: number;
   /** ARP requests for the address the client sent (the witness's probes and its kernel's own). */
   requests: number;
-  answers: number;
+  /** How many answers were recorded (the tool printed one "answer" line for each). */
+  answerCount: number;
   macs: Record<Mac, MacActivity>;
   overlaps: WitnessOverlap[];
   transitions: WitnessTransition[];
@@ -264,7 +265,7 @@ export class WitnessLog {
       address: this.identity.address,
       intervalMs: this.identity.intervalMs,
       requests: this.requests,
-      answers: this.answers.length,
+      answerCount: this.answers.length,
       macs: macActivity(this.answers),
       overlaps: findOverlaps(this.answers, { windowMs: this.identity.intervalMs * INTERLEAVE_WINDOW_FACTOR }),
       transitions: findTransitions(this.answers),

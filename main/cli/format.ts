@@ -1,0 +1,197 @@
+// How the cluster commands show things to people: aligned tables and one-line outcomes. Pure (the
+// current time is an argument), so a fixed snapshot always gives the same lines.
+import type { AuditEntry, ConflictRecord, FailbackPolicy, FailureReason, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
+import type { ActionResult } from '../../preload/contract/protocol';
+import type { ClusterOperation } from './cluster-args';
+
+const NONE = '-';
+
+/** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
+/** A duration for people: "0.4 ms", "3.2 ms", "612 ms", "2.61 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** How long ago: "4s ago", "12m ago", "3h ago", "2d ago" (a clock ahead of ours counts as now). */
+export function formatAge(thenMs: number, nowMs: number): string {
+  const seconds = Math.max(0, Math.floor((nowMs - thenMs) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86_400)}d ago`;
+}
+
+export function formatFailure(failure: FailureReason): string {
+  switch (failure.kind) {
+    case 'conflict': return `conflict with MAC ${failure.mac}`;
+    case 'no-eligible-node': return 'no eligible node';
+    case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
+    case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
+  }
+}
+
+const hour = (h: number): string => String(h).padStart(2, '0');
+
+/** As `--failback` takes it: never, immediate, 22-06. */
+export function formatFailback(policy: FailbackPolicy): string {
+  return policy.mode === 'window' ? `${hour(policy.startHour)}-${hour(policy.endHour)}` : policy.mode;
+}
+
+/** "online on n1 (02:00:00:00:00:01)", "failed: conflict with MAC ...", "online-pending on n2", "offline". */
+export function resourceStateText(view: ResourceView): string {
+  const status = view.status;
+  if (status.state === 'failed') return status.failure === null ? 'failed' : `failed: ${formatFailure(status.failure)}`;
+  if (status.owner === null) return status.state;
+  return `${status.state} on ${status.owner}${status.ownerMac === null ? '' : ` (${status.ownerMac})`}`;
+}
+
+const byName = <T extends { name: string }>(items: readonly T[]): T[] => [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+function nodeRows(nodes: readonly NodeRecord[], now: number): string[][] {
+  return byName(nodes).map((node) => [node.name, node.state, node.agentVersion === '' ? NONE : node.agentVersion, formatAge(node.lastSeen, now)]);
+}
+
+function resourceRows(resources: readonly ResourceView[], now: number): string[][] {
+  return byName(resources).map((view) => {
+    const s = view.status;
+    return [
+      view.name,
+      `${view.ip}/${view.prefix}`,
+      s.state === 'offline' && !view.enabled ? 'offline (disabled)' : s.state,
+      s.owner ?? NONE,
+      s.ownerMac ?? NONE,
+      formatAge(s.since, now),
+      s.lastHandoffMs === null ? NONE : formatDuration(s.lastHandoffMs),
+    ];
+  });
+}
+
+function conflictRows(conflicts: readonly ConflictRecord[], now: number): string[][] {
+  return conflicts.map((c) => [c.address, c.theirMac, c.ourMac ?? NONE, c.node, String(c.count), formatAge(c.lastSeen, now), c.defended ? 'yes' : 'no']);
+}
+
+/** `ipfo status`: nodes, resources (with each failure spelled out below), and ARP conflicts if any. */
+export function formatStatus(snapshot: Snapshot, now: number): string[] {
+  const lines: string[] = [];
+  if (snapshot.nodes.length === 0) lines.push('no nodes have joined (start one: ipfo agent --node <name>)');
+  else lines.push(...table(['NODE', 'STATE', 'VERSION', 'LAST SEEN'], nodeRows(snapshot.nodes, now)));
+  lines.push('');
+  if (snapshot.resources.length === 0) lines.push('no resources (add one: ipfo resource add <name> <ip>/<prefix>)');
+  else {
+    lines.push(...table(['RESOURCE', 'ADDRESS', 'STATE', 'OWNER', 'OWNER MAC', 'SINCE', 'LAST HANDOFF'], resourceRows(snapshot.resources, now)));
+    for (const view of byName(snapshot.resources)) {
+      if (view.status.state === 'failed') lines.push(`${view.name} ${resourceStateText(view)}`);
+    }
+  }
+  if (snapshot.conflicts.length > 0) {
+    lines.push('');
+    lines.push(...table(['CONFLICT', 'THEIR MAC', 'OUR MAC', 'SEEN BY', 'FRAMES', 'LAST SEEN', 'DEFENDED'], conflictRows(snapshot.conflicts, now)));
+  }
+  return lines;
+}
+
+/** `ipfo status --json`: one object scripts can read (times are wall-clock ms). */
+export function statusJson(snapshot: Snapshot): Record<string, unknown> {
+  return {
+    nodes: byName(snapshot.nodes).map((node) => ({ name: node.name, state: node.state, version: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs })),
+    resources: byName(snapshot.resources).map((view) => ({
+      name: view.name,
+      ip: view.ip,
+      prefix: view.prefix,
+      enabled: view.enabled,
+      state: view.status.state,
+      owner: view.status.owner,
+      ownerMac: view.status.ownerMac,
+      since: view.status.since,
+      lastHandoffMs: view.status.lastHandoffMs,
+      failure: view.status.failure,
+    })),
+    conflicts: snapshot.conflicts,
+  };
+}
+
+const list = (names: readonly string[], empty: string): string => (names.length === 0 ? empty : names.join(','));
+
+/** `ipfo resource list`: the definitions, in the syntax the options take. */
+export function formatResourceList(resources: readonly ResourceView[]): string[] {
+  if (resources.length === 0) return ['no resources (add one: ipfo resource add <name> <ip>/<prefix>)'];
+  const rows = byName(resources).map((view) => [
+    view.name,
+    `${view.ip}/${view.prefix}`,
+    view.enabled ? 'yes' : 'no',
+    list(view.possibleOwners, 'all'),
+    list(view.preferredOwners, NONE),
+    formatFailback(view.failback),
+    list(Object.entries(view.interfaces).map(([node, ifname]) => `${node}=${ifname}`), 'auto'),
+    view.announceForm,
+    view.defendPolicy,
+  ]);
+  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'DEFEND'], rows);
+}
+
+/** One audit entry: "2023-11-14T22:13:20.001Z #7 cli:alice@127.0.0.1 resource.move web ok (handoff 3.1 ms, took 12 ms) web moved to n2". */
+export function formatEvent(entry: AuditEntry): string {
+  const timings = [
+    ...(entry.handoffMs === null ? [] : [`handoff ${formatDuration(entry.handoffMs)}`]),
+    ...(entry.durationMs === null ? [] : [`took ${formatDuration(entry.durationMs)}`]),
+  ];
+  return [
+    new Date(entry.at).toISOString(),
+    `#${entry.seq}`,
+    entry.actor,
+    entry.action,
+    ...(entry.target === null ? [] : [entry.target]),
+    entry.outcome,
+    ...(timings.length === 0 ? [] : [`(${timings.join(', ')})`]),
+    ...(entry.detail === null || entry.detail === '' ? [] : [entry.detail]),
+  ].join(' ');
+}
+
+const STILL_RUNNING = 'the agent is still carrying it out; follow with: ipfo events --follow';
+
+/** The one line that tells what a command did. */
+export function formatAction(op: ClusterOperation, result: ActionResult): string {
+  const view = result.resource;
+  const state = view === null ? null : resourceStateText(view);
+  switch (op.kind) {
+    case 'resource-add': {
+      const added = `added ${op.spec.name} ${view === null ? op.spec.ip : `${view.ip}/${view.prefix}`}`;
+      if (state === null) return added;
+      return result.outcome === 'accepted' && view?.status.state !== 'failed' ? `${added}: ${state} (${STILL_RUNNING})` : `${added}: ${state}`;
+    }
+    case 'resource-edit':
+      return state === null ? `updated ${op.name}` : `updated ${op.name}: ${state}`;
+    case 'resource-remove':
+      return `removed ${op.name}`;
+    case 'move': {
+      if (result.outcome === 'accepted') return `${result.detail ?? `moving ${op.name}`} (${STILL_RUNNING})`;
+      const owner = view?.status.owner ?? op.target;
+      // No audit entry: the agent found nothing to do.
+      if (result.auditSeq === null && result.handoffMs === null) return `${op.name} is already on ${owner}`;
+      return `${op.name} moved to ${owner}${result.handoffMs === null ? '' : ` (handoff ${formatDuration(result.handoffMs)})`}`;
+    }
+    case 'online':
+    case 'offline': {
+      const line = `${op.name} ${state ?? op.kind}`;
+      return result.outcome === 'accepted' && view?.status.state !== 'failed' ? `${line} (${STILL_RUNNING})` : line;
+    }
+    case 'node-pause':
+      return result.outcome === 'accepted' ? `paused ${op.node}: still draining (${STILL_RUNNING})` : `paused ${op.node}: drained`;
+    case 'node-resume':
+      return `resumed ${op.node}`;
+    default:
+      return result.detail ?? result.outcome;
+  }
+}

@@ -1,0 +1,164 @@
+// Issue 3 acceptance, failures: an owner killed, frozen, cut off from the LAN or from etcd; etcd going
+// away; an agent restarted at once; a graceful stop. After each, another node serves the address and
+// the witness on the client never saw two MACs answer for it at once.
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Lab } from './lab';
+import { LabCluster } from './cluster';
+import { startUdpEcho, startUdpStream, type RunningStream } from './traffic';
+import { startMacWitness, type RunningWitness } from './witness';
+import { waitForNeighborMac } from './neighbor-wait';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('failures of the owner', () => {
+  let lab: Lab;
+  let cluster: LabCluster;
+  let vip: string;
+  let witness: RunningWitness | null = null;
+  let stream: RunningStream | null = null;
+  let round = 0;
+
+  before(async () => {
+    lab = await createLab({ nodes: 3, clients: 2, rogue: false, name: 'cluster-failures' });
+    for (const node of lab.nodes) await startUdpEcho(lab, node);
+    cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
+  });
+  after(async () => {
+    await cluster?.destroy();
+    await lab?.destroy();
+  });
+
+  /** Each test: a fresh resource on n1, the client streaming to it, the witness watching it. */
+  beforeEach(async () => {
+    round++;
+    vip = lab.vip(round);
+    const added = await cluster.api('n2', 'addResource', { name: `r${round}`, ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
+    assert.equal(added.ok, true, JSON.stringify(added));
+    await cluster.waitOwner('n2', `r${round}`, 'n1');
+    witness = await startMacWitness(lab, 'c1', vip);
+    stream = startUdpStream(lab, 'c1', vip, { intervalMs: 1, pacing: 'sleep' });
+    await stream.started;
+    await sleep(200);
+  });
+  afterEach(async () => {
+    await stream?.stop().catch(() => undefined);
+    await witness?.stop().catch(() => undefined);
+    stream = null;
+    witness = null;
+  });
+
+  async function expectTakeover(by: string[], timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const node of by) {
+        if ((await lab.addresses(node)).includes(`${vip}/24`)) {
+          await waitForNeighborMac(lab, 'c1', vip, cluster.host(node).mac, 2000);
+          return node;
+        }
+      }
+      await sleep(50);
+    }
+    throw new Error(`nobody of ${by.join(', ')} took ${vip} within ${timeoutMs} ms`);
+  }
+
+  async function expectNoOverlap(): Promise<void> {
+    const report = await witness!.stop();
+    witness = null;
+    assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}`);
+  }
+
+  test('kill -9 of the owning agent: another node serves; restarted later, it rejoins without a duplicate', async () => {
+    await cluster.killAgent('n1');
+    const taker = await expectTakeover(['n2', 'n3'], 10_000);
+    assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`), 'the killed node stopped answering (kernel lifetime)');
+    await cluster.startAgent('n1');
+    await sleep(1500);
+    assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`), 'the restarted agent did not take the address back');
+    assert.ok((await lab.addresses(taker)).includes(`${vip}/24`));
+    await expectNoOverlap();
+  });
+
+  test('SIGSTOP of the owning agent: another node serves; on SIGCONT the old one stands down', async () => {
+    cluster.signal('n1', 'SIGSTOP');
+    try {
+      await expectTakeover(['n2', 'n3'], 10_000);
+      assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`), 'the frozen node lost the address');
+    } finally {
+      cluster.signal('n1', 'SIGCONT');
+    }
+    await sleep(2500);
+    assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`), 'the resumed agent did not take the address back');
+    await expectNoOverlap();
+  });
+
+  test("cutting the owner's link: another node serves, and after the link returns there is no duplicate", async () => {
+    await lab.setLinkUp('n1', false);
+    try {
+      await expectTakeover(['n2', 'n3'], 10_000);
+    } finally {
+      await lab.setLinkUp('n1', true);
+    }
+    await sleep(2500);
+    assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`));
+    await expectNoOverlap();
+  });
+
+  test('a node cut off from etcd but not from the LAN fences itself before its lease expires', async () => {
+    const etcdIp = cluster.etcd!.host;
+    await lab.run('n1', ['ip', 'route', 'add', 'blackhole', `${etcdIp}/32`]);
+    try {
+      const agent = cluster.agent('n1');
+      const mark = agent.records.length;
+      const fenced = await agent.waitFor((r) => r.event === 'log' && /fenced/.test(String(r.message)) && agent.records.indexOf(r) >= mark, 5000, 'fencing on n1');
+      assert.match(String(fenced.message), /dropped 1 address/);
+      await expectTakeover(['n2', 'n3'], 10_000);
+    } finally {
+      await lab.run('n1', ['ip', 'route', 'del', 'blackhole', `${etcdIp}/32`]);
+    }
+    await sleep(2500);
+    assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`));
+    await expectNoOverlap();
+  });
+
+  test('etcd stopped and restarted within the lease: no address moves, nothing is lost', async () => {
+    const stoppedAt = Date.now();
+    await cluster.etcd!.stop();
+    await sleep(500);
+    await cluster.etcd!.start();
+    const outageMs = Date.now() - stoppedAt;
+    process.stdout.write(`# etcd was away ${outageMs} ms\n`);
+    await sleep(1500);
+    assert.ok((await lab.addresses('n1')).includes(`${vip}/24`), 'n1 still serves');
+    const summary = await stream!.stop();
+    stream = null;
+    assert.deepEqual(Object.keys(summary.perHost), ['n1']);
+    assert.equal(summary.lost, 0, `datagrams lost: ${JSON.stringify(summary.lostRanges)}`);
+    await cluster.waitOwner('n2', `r${round}`, 'n1', 5000);
+    await expectNoOverlap();
+  });
+
+  test('an agent killed and restarted at once re-adopts its addresses: no datagram lost', async () => {
+    await cluster.killAgent('n1');
+    await cluster.startAgent('n1');
+    await sleep(3000); // past the old lease: ownership must have moved to the new one
+    await cluster.waitOwner('n2', `r${round}`, 'n1', 5000);
+    const summary = await stream!.stop();
+    stream = null;
+    assert.deepEqual(Object.keys(summary.perHost), ['n1']);
+    const log = cluster.agent('n1').records.filter((r) => r.event === 'log').map((r) => r.message);
+    assert.equal(summary.lost, 0, `datagrams lost: ${JSON.stringify(summary.lostRanges)}; n1 log: ${JSON.stringify(log)}`);
+    await expectNoOverlap();
+  });
+
+  test('a graceful stop (SIGTERM) hands the addresses to other nodes as planned moves', async () => {
+    const code = await cluster.stopAgent('n1');
+    assert.equal(code, 0);
+    const taker = await expectTakeover(['n2', 'n3'], 5000);
+    const events = await cluster.api(taker, 'queryEvents', { filter: { target: `r${round}`, action: 'move' } });
+    assert.equal(events.ok, true);
+    assert.ok((events.result as Array<{ outcome: string }>).some((e) => e.outcome === 'ok'), `a move was recorded: ${JSON.stringify(events.result)}`);
+    await cluster.startAgent('n1');
+    await expectNoOverlap();
+  });
+});

@@ -1,0 +1,95 @@
+// Issue 3 acceptance, planned operations: move, drain, resume with failback, a rogue at add time.
+// Real etcd, real agents (`ipfo agent`) in node namespaces, a client stream, and a witness on the
+// client that asks for the address every 20 ms and records every MAC that answers.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Lab } from './lab';
+import { LabCluster } from './cluster';
+import { startUdpEcho, startUdpStream } from './traffic';
+import { startMacWitness } from './witness';
+import { waitForNeighborMac } from './neighbor-wait';
+
+describe('planned operations on a three-node cluster', () => {
+  let lab: Lab;
+  let cluster: LabCluster;
+
+  before(async () => {
+    lab = await createLab({ nodes: 3, clients: 2, rogue: true, name: 'cluster-moves' });
+    for (const node of lab.nodes) await startUdpEcho(lab, node);
+    cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
+  });
+  after(async () => {
+    await cluster?.destroy();
+    await lab?.destroy();
+  });
+
+  test('a planned move: the client follows and no moment has two MACs answering', async () => {
+    const vip = lab.vip(1);
+    const added = await cluster.api('n1', 'addResource', { name: 'web', ip: `${vip}/24`, preferredOwners: ['n1'] });
+    assert.equal(added.ok, true, JSON.stringify(added));
+    await cluster.waitOwner('n1', 'web', 'n1');
+    const witness = await startMacWitness(lab, 'c1', vip);
+    const stream = startUdpStream(lab, 'c1', vip, { intervalMs: 1, pacing: 'sleep' });
+    await stream.started;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const moved = await cluster.api('n3', 'moveResource', 'web', 'n2');
+    assert.equal(moved.ok, true, JSON.stringify(moved));
+    const result = moved.result as { outcome: string; handoffMs: number | null };
+    assert.equal(result.outcome, 'done');
+    await waitForNeighborMac(lab, 'c1', vip, cluster.host('n2').mac, 1000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const summary = await stream.stop();
+    const report = await witness.stop();
+
+    assert.ok((summary.perHost.n2 ?? 0) > 0, `n2 answered the client: ${JSON.stringify(summary.perHost)}`);
+    assert.equal(stream.owners.at(-1)?.host, 'n2');
+    assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}`);
+    assert.deepEqual(new Set(witness.answers.map((a) => a.mac)), new Set([cluster.host("n1").mac, cluster.host("n2").mac]));
+    await cluster.waitOwner('n1', 'web', 'n2', 1000);
+  });
+
+  test('drain of a node moves every address it holds; resume with failback brings them home', async () => {
+    const names = ['db', 'mail', 'dns'];
+    for (const [i, name] of names.entries()) {
+      const added = await cluster.api('n1', 'addResource', { name, ip: `${lab.vip(10 + i)}/24`, preferredOwners: ['n1', 'n2', 'n3'], failback: { mode: 'immediate' } });
+      assert.equal(added.ok, true, JSON.stringify(added));
+      await cluster.waitOwner('n1', name, 'n1');
+    }
+    const stream = startUdpStream(lab, 'c1', lab.vip(10), { intervalMs: 1, pacing: 'sleep' });
+    await stream.started;
+    const witness = await startMacWitness(lab, 'c1', lab.vip(10));
+
+    const paused = await cluster.api('n2', 'pauseNode', 'n1');
+    assert.equal(paused.ok, true, JSON.stringify(paused));
+    for (const name of names) await cluster.waitOwner('n3', name, 'n2');
+    assert.deepEqual((await lab.addresses('n1')).filter((a) => a.startsWith(lab.vip(1).slice(0, -3))), [`${lab.host('n1').ip}/24`]);
+    await waitForNeighborMac(lab, 'c1', lab.vip(10), cluster.host('n2').mac, 1000);
+
+    const resumed = await cluster.api('n3', 'resumeNode', 'n1');
+    assert.equal(resumed.ok, true, JSON.stringify(resumed));
+    for (const name of names) await cluster.waitOwner('n3', name, 'n1');
+    await waitForNeighborMac(lab, 'c1', lab.vip(10), cluster.host('n1').mac, 1000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const summary = await stream.stop();
+    const report = await witness.stop();
+    assert.deepEqual(stream.owners.map((o) => o.host), ['n1', 'n2', 'n1'], `owners seen by the client: ${JSON.stringify(stream.owners)}`);
+    assert.ok(summary.received > 0);
+    assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}`);
+  });
+
+  test('adding a resource whose address the rogue holds: failed with the rogue MAC, nothing registered', async () => {
+    const vip = lab.vip(40);
+    await lab.run('r1', ['ip', 'addr', 'add', `${vip}/24`, 'dev', 'lan0']);
+    try {
+      const added = await cluster.api('n2', 'addResource', { name: 'stolen', ip: `${vip}/24` });
+      assert.equal(added.ok, true, JSON.stringify(added));
+      const view = (added.result as { resource: { status: { state: string; failure: { kind: string; mac?: string } | null } } }).resource;
+      assert.equal(view.status.state, 'failed');
+      assert.deepEqual(view.status.failure, { kind: 'conflict', mac: lab.host('r1').mac });
+      for (const node of cluster.nodes) assert.ok(!(await lab.addresses(node)).includes(`${vip}/24`), `${vip} registered on ${node}`);
+    } finally {
+      await lab.run('r1', ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'lan0']);
+    }
+  });
+});
