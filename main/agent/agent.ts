@@ -25,6 +25,8 @@ import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
 import { LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
+import { StandbyMonitor, carrierUp, type Watched } from './standby-monitor';
+import { systemClock } from '../engine/timers';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, KERNEL_EXPIRY_SLACK_MS, LeaseDeadlineFile, lifetimeForTtl } from './lease-deadline';
 
 export interface AgentOptions {
@@ -37,6 +39,8 @@ export interface AgentOptions {
   takeoverProbe?: Partial<AcdConfig>;
   /** Where the lease deadline is kept for a restarted agent (tmpfs). */
   stateDir?: string;
+  /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never). */
+  ownerSilenceMs?: number;
   log?: (line: string) => void;
 }
 
@@ -53,6 +57,8 @@ const REJOIN_DELAY_MS = 1000;
 
 const DEFAULT_TAKEOVER_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 50, probeWaitMs: 100 };
 const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
+/** After a failover the address has usually been silent for a while already: one quick confirmation. */
+const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 20, probeWaitMs: 60 };
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -76,8 +82,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private stopping = false;
   private lastRenew = 0;
   private readonly lifetimeSec: number | null;
+  private readonly ownerSilenceMs: number;
+  private readonly carrierLostAt = new Map<string, number>();
   private readonly version: string;
   private readonly deadlineFile: LeaseDeadlineFile | null;
+  private readonly monitor: StandbyMonitor;
 
   constructor(options: AgentOptions) {
     super();
@@ -89,9 +98,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.log = options.log ?? (() => undefined);
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
     this.lifetimeSec = this.store.kind === 'etcd' ? lifetimeForTtl(this.ttlSec) : null;
-    this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() });
+    this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() && this.addressesFresh() });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
+    this.monitor = new StandbyMonitor(this.local, (target, silentMs) => void this.onOwnerSilent(target, silentMs), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250 });
+    this.ownerSilenceMs = options.ownerSilenceMs ?? 250;
     this.local.on('event', (resource, event) => {
       if (event.type === 'conflict') void this.onConflict(resource, event.mac, event.action);
       if (event.type === 'down' && event.reason !== 'released') this.schedule();
@@ -121,6 +132,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const membership = await this.store.join(this.nodeRecord(), { ttlSec: this.ttlSec, keepaliveIntervalMs: (this.ttlSec * 1000) / 8 });
     this.membership = membership;
     this.fenced = false;
+    this.lastRenew = performance.now();
     membership.onLost((reason) => this.onLeaseLost(reason));
     this.emit('event', { type: 'joined', leaseId: membership.leaseId });
     this.log(`joined as ${this.node} (lease ${membership.leaseId}, ttl ${membership.ttlSec} s)`);
@@ -164,10 +176,26 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     return performance.now() < membership.validUntil() - FENCE_MARGIN_MS;
   }
 
+  /**
+   * True while the kernel certainly still has our addresses: their lifetime was renewed less than one
+   * lifetime ago. A process that was frozen or starved longer may have lost them to the kernel, and a
+   * standby may have taken over (it revokes our lease when the address goes silent): until it knows
+   * better, such a process must not send a single ARP frame for them.
+   */
+  private addressesFresh(): boolean {
+    return this.lifetimeSec === null || performance.now() - this.lastRenew < this.lifetimeSec * 1000;
+  }
+
   private checkLease(): void {
+    this.checkCarrier();
     const membership = this.membership;
     if (!membership) return;
     const now = performance.now();
+    if (!this.fenced && !this.addressesFresh() && this.local.resources().length > 0) {
+      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled?)`);
+      this.lastRenew = now; // the next healthy check starts a new renewal cycle
+      return;
+    }
     const validUntil = membership.validUntil();
     if (!this.leaseHealthy()) {
       if (!this.fenced) this.fence(`lease not confirmed since ${Math.round(now - (validUntil - membership.ttlSec * 1000))} ms`);
@@ -184,6 +212,32 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       this.local.renew(this.lifetimeSec);
       this.deadlineFile?.write(validUntil);
     }
+  }
+
+  /** A held address whose interface lost its carrier is dropped at once: nobody hears it, and it must not linger. */
+  private checkCarrier(): void {
+    for (const resource of this.local.resources()) {
+      const ifname = this.local.ifnameOf(resource);
+      if (ifname !== null && !carrierUp(ifname)) {
+        this.drop(resource, `carrier lost on ${ifname}`);
+        this.carrierLostAt.set(ifname, performance.now());
+      }
+    }
+  }
+
+  /**
+   * After a link was down, what this node believes may be stale (a standby may have revoked its lease
+   * meanwhile): it holds addresses on that link again only after a keepalive sent since the link was
+   * lost came back confirmed.
+   */
+  private confirmedSinceCarrierLoss(ifname: string): boolean {
+    const lostAt = this.carrierLostAt.get(ifname);
+    const membership = this.membership;
+    if (lostAt === undefined || !membership) return true;
+    const lastConfirmedSend = membership.validUntil() - membership.ttlSec * 1000;
+    if (lastConfirmedSend <= lostAt) return false;
+    this.carrierLostAt.delete(ifname);
+    return true;
   }
 
   private fence(reason: string): void {
@@ -255,6 +309,37 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
     this.handleMoves(membership);
     if (!this.stopping) this.planOwnMoves();
+    this.monitor.update(this.ownerSilenceMs > 0 && !this.stopping ? this.watchTargets() : []);
+  }
+
+  /** The owners this node is first standby for, to be watched on the wire. */
+  private watchTargets(): Watched[] {
+    const view = this.view;
+    const nodes = view.nodeViews();
+    const targets: Watched[] = [];
+    let addresses: ReturnType<typeof listAll> | null = null;
+    for (const [resource, owner] of view.owners) {
+      if (owner.node === this.node || view.intentFor(resource, 'move')) continue;
+      const spec = view.resources.get(resource);
+      const status = view.statuses.get(resource);
+      if (!spec?.enabled || status?.state !== 'online' || status.owner !== owner.node) continue;
+      if (bestNode(spec, nodes, { exclude: [owner.node] }) !== this.node) continue;
+      addresses ??= listAll();
+      const choice = chooseInterface(spec, this.node, addresses);
+      if (choice.ok) targets.push({ resource, ip: spec.ip, ifname: choice.ifname, owner: owner.node, ownerLeaseId: owner.leaseId });
+    }
+    return targets;
+  }
+
+  /** The owner stopped answering for an address: end its lease now rather than when it expires. */
+  private async onOwnerSilent(target: Watched, silentMs: number): Promise<void> {
+    if (!this.leaseHealthy() || this.view.owners.get(target.resource)?.leaseId !== target.ownerLeaseId) return;
+    this.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms: revoking its lease`);
+    const revoked = await this.store.revokeMembership(target.ownerLeaseId).catch((error: unknown) => {
+      this.log(`could not revoke ${target.owner}'s lease: ${String(error)}`);
+      return false;
+    });
+    if (revoked) await this.audit({ actor: this.node, action: 'takeover', target: target.resource, outcome: 'ok', detail: `${target.owner} left ${target.ip} unanswered for ${Math.round(silentMs)} ms; its lease was revoked`, handoffMs: null });
   }
 
   private async guard(resource: ResourceName, work: () => Promise<void>): Promise<void> {
@@ -290,6 +375,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!spec) return;
     const iface = this.ifnameFor(spec);
     if (!iface.ok) return this.fail(resource, iface.failure);
+    if (!carrierUp(iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
     const adopt = this.isPresent(spec, iface.ifname);
     await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : this.takeoverProbe, adopt ? 're-adopted' : 'online');
   }
@@ -302,13 +388,45 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // Not ours to take: another node may be able to; record why for the operator.
       return this.fail(resource, iface.failure);
     }
+    if (!carrierUp(iface.ifname)) return;
     const result = await this.store.acquire(resource, membership);
     if (!result.ok) return;
     this.view.owners.set(resource, { node: this.node, leaseId: membership.leaseId });
-    const previous = this.view.statuses.get(resource)?.owner ?? null;
+    const previousStatus = this.view.statuses.get(resource);
+    const previous = previousStatus?.owner ?? null;
+    const previousMac = previous !== null && previous !== this.node ? previousStatus?.ownerMac ?? null : null;
     await this.putStatus(resource, { state: 'online-pending', owner: this.node, ownerMac: null, failure: null });
-    const adopt = this.isPresent(spec, iface.ifname);
-    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : this.takeoverProbe, previous && previous !== this.node ? `failover from ${previous}` : 'online');
+    if (this.isPresent(spec, iface.ifname)) {
+      await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
+      return;
+    }
+    if (previousMac !== null) {
+      // Failover: the previous owner may still be going quiet (its fence runs on its own clock). Its
+      // answers are expected until then; anyone else's is a conflict.
+      const quiet = await this.waitForSilence(spec, iface.ifname, previousMac);
+      if (quiet.kind === 'conflict') {
+        await this.store.release(spec.name, this.node);
+        return this.fail(spec.name, { kind: 'conflict', mac: quiet.mac });
+      }
+      if (quiet.kind === 'timeout') {
+        await this.store.release(spec.name, this.node);
+        return this.fail(spec.name, { kind: 'conflict', mac: previousMac });
+      }
+      await this.hold(spec, iface.ifname, { skipProbe: true }, `failover from ${previous ?? '?'}`);
+      return;
+    }
+    await this.hold(spec, iface.ifname, this.takeoverProbe, 'online');
+  }
+
+  /** Probes until only silence answers (the old owner stopped) — at most one lease TTL, its fencing bound. */
+  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' }> {
+    const deadline = performance.now() + this.ttlSec * 1000 + 500;
+    while (performance.now() < deadline) {
+      const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: QUIET_CHECK_PROBE });
+      if (answer.macs.length > 0) return { kind: 'conflict', mac: answer.macs[0]! };
+      if (!answer.trustedAnswered) return { kind: 'quiet' };
+    }
+    return { kind: 'timeout' };
   }
 
   private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string): Promise<HoldOutcome> {
@@ -333,12 +451,15 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         break;
       case 'used-by': {
         const mac = outcome.macs[0] ?? 'unknown';
-        await this.store.release(spec.name, this.node);
-        await this.fail(spec.name, { kind: 'conflict', mac });
+        const released = await this.store.release(spec.name, this.node);
+        // Only an owner may declare the resource failed: if the key is not ours any more (our lease was
+        // revoked while we could not hear about it), whoever answered is the rightful new owner.
+        if (released.ok) await this.fail(spec.name, { kind: 'conflict', mac });
+        else this.log(`${spec.name}: ${mac} answered and the key is ${released.current?.node ?? 'nobody'}'s: standing down`);
         break;
       }
       case 'failed':
-        await this.store.release(spec.name, this.node);
+        if (!(await this.store.release(spec.name, this.node)).ok) break;
         await this.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: this.node, detail: outcome.reason } : { kind: 'register-failed', node: this.node, detail: outcome.reason });
         break;
     }
@@ -543,6 +664,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.monitor.stop();
     this.local.fenceAll();
     this.local.close();
     await this.unwatch?.();
@@ -553,6 +675,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   async abandon(): Promise<void> {
     this.stopping = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.monitor.stop();
     this.local.close();
     await this.unwatch?.();
   }

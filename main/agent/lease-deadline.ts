@@ -20,9 +20,14 @@ export const DEFAULT_LEASE_TTL_SEC = 3;
 /** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
 export const KERNEL_EXPIRY_SLACK_MS = 400;
 
-/** Kernel lifetime of our addresses for a lease TTL: whole seconds, expiring well before the lease can. */
+/**
+ * Kernel lifetime of our addresses for a lease TTL, in whole seconds. A running agent renews it only
+ * while `now + lifetime + slack < validUntil`; with keepalives every TTL/8, validUntil stays between
+ * TTL - TTL/8 and TTL ahead, so the longest lifetime that still leaves renewals room is
+ * TTL - TTL/8 - slack (minus a little for a late timer): 1 s for TTL 2, 2 s for TTL 3.
+ */
 export function lifetimeForTtl(ttlSec: number): number {
-  return Math.max(1, Math.floor(ttlSec / 2));
+  return Math.max(1, Math.floor(ttlSec - ttlSec / 8 - KERNEL_EXPIRY_SLACK_MS / 1000 - 0.1));
 }
 
 export class LeaseDeadlineFile {
@@ -60,13 +65,16 @@ export class LeaseDeadlineFile {
  * re-adopts them (moves their keys to its new lease) without a gap. Returns a line for the log.
  */
 export function keepPredecessorAddresses(stateDir: string, node: string, ttlSec: number): string | null {
-  const present = listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
+  const present = listOwned().filter((a) => a.ifname !== null);
   if (present.length === 0) return null;
-  const lifetimeSec = lifetimeForTtl(ttlSec);
   const remaining = new LeaseDeadlineFile(stateDir, node).remainingMs();
-  if (remaining <= lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS) {
-    return `${present.length} address(es) of the previous agent left to expire (its lease lives ${Math.round(remaining)} ms more)`;
+  // The longest whole-second lifetime that still ends before the predecessor's lease can.
+  const lifetimeSec = Math.min(lifetimeForTtl(ttlSec), Math.floor((remaining - KERNEL_EXPIRY_SLACK_MS) / 1000));
+  // Renewing can also shorten a lifetime (it restarts from now): only extend.
+  const extend = present.filter((a) => a.validLftSec !== null && a.validLftSec < lifetimeSec);
+  if (lifetimeSec < 1 || extend.length === 0) {
+    return `${present.length} address(es) of the previous agent kept as they are (its lease lives ${Math.round(remaining)} ms more)`;
   }
-  register(present.map((a) => ({ ...a, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
-  return `kept ${present.length} address(es) of the previous agent (its lease lives ${Math.round(remaining)} ms more)`;
+  register(extend.map((a) => ({ ifname: a.ifname!, ip: a.ip, prefix: a.prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
+  return `kept ${present.length} address(es) of the previous agent, ${extend.length} renewed for ${lifetimeSec} s (its lease lives ${Math.round(remaining)} ms more)`;
 }

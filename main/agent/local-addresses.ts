@@ -8,6 +8,7 @@ import type { AcdConfig, AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
 import { ArpSocket } from '../net/pcap';
+import { probe } from '../arp/codec';
 import { deregister, listOwned, register, registerOrThrow, type VirtualAddress } from '../net/registrar';
 
 export interface HoldRequest {
@@ -28,6 +29,8 @@ interface Route {
   socket: ArpSocket;
   byIp: Map<Ipv4, Held>;
   probes: Map<Ipv4, Set<AddressClaim>>;
+  /** Standby monitors: told of every ARP frame whose sender IP is the address they watch. */
+  watchers: Map<Ipv4, Set<(mac: Mac) => void>>;
 }
 
 interface Held {
@@ -79,7 +82,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     let route = this.sockets.get(ifname);
     if (!route) {
       const socket = ArpSocket.open(ifname);
-      const created: Route = { socket, byIp: new Map(), probes: new Map() };
+      const created: Route = { socket, byIp: new Map(), probes: new Map(), watchers: new Map() };
       socket.on('frame', ({ frame }) => LocalAddresses.route(created, frame));
       promoteSecondaries(ifname);
       route = created;
@@ -96,6 +99,32 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       const probes = route.probes.get(ip);
       if (probes) for (const probe of probes) probe.feedFrame(frame);
     }
+    const watchers = route.watchers.get(senderIp);
+    if (watchers && frame.src !== route.socket.iface.mac) for (const watcher of watchers) watcher(frame.arp.senderMac);
+  }
+
+  /**
+   * Watches who answers for `ip` on `ifname` (a standby watching the owner): `onAnswer` hears the sender
+   * MAC of every ARP frame claiming the address. `ask()` sends one RFC 5227 probe (sender 0.0.0.0, so no
+   * cache on the LAN changes) that makes the holder answer. Returns the controls; stop() ends the watch.
+   */
+  watchAddress(ifname: string, ip: Ipv4, onAnswer: (mac: Mac) => void): { ask: () => void; stop: () => void } {
+    const route = this.socketFor(ifname);
+    const set = route.watchers.get(ip) ?? new Set<(mac: Mac) => void>();
+    route.watchers.set(ip, set.add(onAnswer));
+    return {
+      ask: () => {
+        try {
+          route.socket.send(probe(route.socket.iface.mac, ip));
+        } catch (error) {
+          this.emit('warning', `watch ${ip}: ${(error as Error).message}`);
+        }
+      },
+      stop: () => {
+        set.delete(onAnswer);
+        if (set.size === 0) route.watchers.delete(ip);
+      },
+    };
   }
 
   private registrarFor(): AddressRegistrar {
@@ -122,6 +151,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
 
   macOf(resource: string): Mac | null {
     return this.held.get(resource)?.claim.mac ?? null;
+  }
+
+  ifnameOf(resource: string): string | null {
+    return this.held.get(resource)?.request.ifname ?? null;
   }
 
   resources(): string[] {

@@ -1,20 +1,16 @@
 // Pure parsing of the `ipfo` command line into a typed command. Bad input becomes a UsageError
 // (exit 2) before anything touches the network or the system.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+export { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
 import { isIpv4, parseCidr, isMac } from '../arp/addresses';
 import { validateIfname } from '../net/interfaces';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
 import { DEFAULT_LEASE_TTL_SEC } from '../agent/lease-deadline';
+import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface ProbeCommand {
   kind: 'probe';
@@ -65,20 +61,6 @@ export interface AgentCommand {
 
 export type Command = ProbeCommand | ClaimCommand | WatchCommand | AgentCommand | ClusterCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
 
-export const DEFAULT_STORE = 'file:/var/lib/ipfo/store';
-export const DEFAULT_TOKEN_FILE = '/var/lib/ipfo/token';
-export const DEFAULT_API = '127.0.0.1:7790';
-
-/** host:port with a port 1..65535 (0 allowed for tests: any free port). */
-export function parseHostPort(option: string, text: string): { host: string; port: number } {
-  const colon = text.lastIndexOf(':');
-  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  const portText = text.slice(colon + 1);
-  if (colon <= 0 || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535 || !/^[A-Za-z0-9.:-]+$/.test(host)) {
-    throw new UsageError(`--${option} wants host:port, got "${text}"`);
-  }
-  return { host, port: Number(portText) };
-}
 
 export const USAGE = `usage: ipfo <command> [options]
 

@@ -14,7 +14,7 @@ import { ANNOUNCE_FORMS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, t
 import { BEST_NODE, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_EVENTS_QUERY_LIMIT, type EventsFilter } from '../../preload/contract/protocol';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
-import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './args';
+import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
 export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];

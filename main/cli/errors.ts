@@ -2,7 +2,7 @@
 import { AddressError } from '../arp/addresses';
 import { InterfaceError } from '../net/interfaces';
 import { PacketIoError } from '../net/pcap';
-import { UsageError } from './args';
+import { UsageError } from './usage';
 import { EXIT } from './exit-codes';
 
 export function exitCodeFor(error: unknown): number {

@@ -17,11 +17,15 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [line(headers), ...rows.map(line)];
 }
 
-/** A duration for people: "0.4 ms", "3.2 ms", "612 ms", "2.61 s". */
+/** Rounded to `digits` decimals, without trailing zeros. */
+const rounded = (value: number, digits: number): string => String(Number(value.toFixed(digits)));
+
+/** A duration for people, with the precision that matters at its size: "0.45 ms", "3.2 ms", "41 ms", "2.61 s". */
 export function formatDuration(ms: number): string {
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 1) return `${rounded(ms, 2)} ms`;
+  if (ms < 10) return `${rounded(ms, 1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(2)} s`;
+  return `${rounded(ms / 1000, 2)} s`;
 }
 
 /** How long ago: "4s ago", "12m ago", "3h ago", "2d ago" (a clock ahead of ours counts as now). */
@@ -177,10 +181,9 @@ export function formatAction(op: ClusterOperation, result: ActionResult): string
       return `removed ${op.name}`;
     case 'move': {
       if (result.outcome === 'accepted') return `${result.detail ?? `moving ${op.name}`} (${STILL_RUNNING})`;
-      const owner = view?.status.owner ?? op.target;
-      // No audit entry: the agent found nothing to do.
-      if (result.auditSeq === null && result.handoffMs === null) return `${op.name} is already on ${owner}`;
-      return `${op.name} moved to ${owner}${result.handoffMs === null ? '' : ` (handoff ${formatDuration(result.handoffMs)})`}`;
+      // The agent's own line tells a move from "already there"; without one, the resource shows where it is now.
+      const line = result.detail ?? `${op.name} moved to ${view?.status.owner ?? op.target}`;
+      return `${line}${result.handoffMs === null ? '' : ` (handoff ${formatDuration(result.handoffMs)})`}`;
     }
     case 'online':
     case 'offline': {

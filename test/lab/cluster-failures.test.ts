@@ -63,9 +63,16 @@ describe('failures of the owner', () => {
   }
 
   async function expectNoOverlap(): Promise<void> {
+    const answers = witness!.answers;
     const report = await witness!.stop();
     witness = null;
-    assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}`);
+    const context = (): string => {
+      const at = report.overlaps[0]?.fromWallMs ?? 0;
+      const near = answers.filter((a) => Math.abs(a.wallMs - at) < 300).map((a) => `${a.wallMs.toFixed(1)} ${a.mac} ${a.kind}`);
+      const logs = cluster.nodes.map((n) => `${n}: ${cluster.agent(n).records.filter((r) => r.event === 'log').map((r) => `${String(r.time)} ${String(r.message)}`).join(' | ')}`);
+      return `answers near it: ${near.join('; ')}\nagent logs:\n${logs.join('\n')}`;
+    };
+    assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}\n${report.overlaps.length > 0 ? context() : ''}`);
   }
 
   test('kill -9 of the owning agent: another node serves; restarted later, it rejoins without a duplicate', async () => {
@@ -147,7 +154,10 @@ describe('failures of the owner', () => {
     await cluster.killAgent('n1');
     await cluster.startAgent('n1');
     await sleep(3000); // past the old lease: ownership must have moved to the new one
-    await cluster.waitOwner('n2', `r${round}`, 'n1', 5000);
+    const logs = (): string => cluster.nodes.map((n) => `${n}: ${cluster.agent(n).records.filter((r) => r.event === 'log').map((r) => `${String(r.time)} ${String(r.message)}`).join(' | ')}`).join('\n');
+    await cluster.waitOwner('n2', `r${round}`, 'n1', 5000).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n${logs()}`);
+    });
     const summary = await stream!.stop();
     stream = null;
     assert.deepEqual(Object.keys(summary.perHost), ['n1']);

@@ -47,6 +47,11 @@ describe('planned operations on a three-node cluster', () => {
     assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}`);
     assert.deepEqual(new Set(witness.answers.map((a) => a.mac)), new Set([cluster.host("n1").mac, cluster.host("n2").mac]));
     await cluster.waitOwner('n1', 'web', 'n2', 1000);
+    // What a script sees: `ipfo status --json` names the owner of each resource.
+    const status = await cluster.status('n3');
+    const web = status.resources.find((r) => r.name === 'web');
+    assert.equal(web?.owner, 'n2');
+    assert.equal(web?.state, 'online');
   });
 
   test('drain of a node moves every address it holds; resume with failback brings them home', async () => {
@@ -76,6 +81,36 @@ describe('planned operations on a three-node cluster', () => {
     assert.deepEqual(stream.owners.map((o) => o.host), ['n1', 'n2', 'n1'], `owners seen by the client: ${JSON.stringify(stream.owners)}`);
     assert.ok(summary.received > 0);
     assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}`);
+  });
+
+  test('the CLI drives the cluster: resource add, move, offline, online, rm, events', async () => {
+    const vip = lab.vip(20);
+    const add = await cluster.cli('n2', ['resource', 'add', 'cli', `${vip}/24`, '--owners', 'n1,n2,n3']);
+    assert.equal(add.code, 0, add.stderr);
+    const placed = (await cluster.status('n1')).resources.find((r) => r.name === 'cli');
+    const target = ['n1', 'n2', 'n3'].find((n) => n !== placed?.owner)!;
+    const move = await cluster.cli('n3', ['move', 'cli', target]);
+    assert.equal(move.code, 0, move.stderr);
+    assert.match(move.stdout, new RegExp(`cli moved to ${target} \\(handoff [\\d.]+ ms\\)`));
+    assert.ok((await lab.addresses(target)).includes(`${vip}/24`));
+    const offline = await cluster.cli('n1', ['offline', 'cli']);
+    assert.equal(offline.code, 0, offline.stderr);
+    for (const node of cluster.nodes) assert.ok(!(await lab.addresses(node)).includes(`${vip}/24`), `offline: not on ${node}`);
+    const online = await cluster.cli('n1', ['online', 'cli']);
+    assert.equal(online.code, 0, online.stderr);
+    const status = await cluster.status('n1');
+    const cli = status.resources.find((r) => r.name === 'cli');
+    assert.equal(cli?.state, 'online');
+    assert.ok((await lab.addresses(String(cli?.owner))).includes(`${vip}/24`));
+    const bad = await cluster.cli('n1', ['move', 'cli', 'nosuchnode']);
+    assert.equal(bad.code, 2, bad.stderr);
+    const rm = await cluster.cli('n1', ['resource', 'rm', 'cli']);
+    assert.equal(rm.code, 0, rm.stderr);
+    for (const node of cluster.nodes) assert.ok(!(await lab.addresses(node)).includes(`${vip}/24`), `removed: not on ${node}`);
+    const events = await cluster.cli('n2', ['events', '--json', '--target', 'cli']);
+    assert.equal(events.code, 0, events.stderr);
+    const actions = events.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
+    for (const action of ['resource.add', 'move', 'resource.offline', 'resource.online', 'resource.remove']) assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
   });
 
   test('adding a resource whose address the rogue holds: failed with the rogue MAC, nothing registered', async () => {

@@ -2,6 +2,7 @@
 // the node agent. Joins the cluster, holds the addresses the cluster gives this node, serves the agent
 // API (and the web console when built). SIGTERM/SIGINT: hand every address to another node, then leave.
 import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { keepPredecessorAddresses } from '../../agent/lease-deadline';
 import type { AgentCommand } from '../args';
@@ -18,19 +19,24 @@ export async function agentCommand(command: AgentCommand, version: string): Prom
     const kept = keepPredecessorAddresses(command.stateDir, command.node, command.leaseTtlSec);
     if (kept !== null) log(kept);
   }
-  const [{ Agent }, { AgentService }, { startAgentServer }, { loadTlsFiles }, { loadOrCreateToken }, { openStore }] = await Promise.all([
-    import('../../agent/agent.js'),
+  // Then join as soon as possible (an agent restarted at once must re-adopt its addresses within their
+  // kernel lifetime); the API stack loads after.
+  const started = performance.now();
+  const [{ Agent }, { openStore }] = await Promise.all([import('../../agent/agent.js'), import('../../store/open.js')]);
+  const imported = performance.now();
+  const store = await openStore(command.store, { cluster: command.cluster });
+  const agent = new Agent({ node: command.node, store, version, leaseTtlSec: command.leaseTtlSec, stateDir: command.stateDir, log });
+  const opened = performance.now();
+  await agent.start();
+  log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
+  const [{ AgentService }, { startAgentServer }, { loadTlsFiles }, { loadOrCreateToken }] = await Promise.all([
     import('../../agent/service.js'),
     import('../../api/server.js'),
     import('../../api/tls.js'),
     import('../../api/token.js'),
-    import('../../store/open.js'),
   ]);
   const token = await loadOrCreateToken(command.tokenFile);
   const tls = command.tlsCert && command.tlsKey ? await loadTlsFiles(command.tlsCert, command.tlsKey) : null;
-  const store = await openStore(command.store, { cluster: command.cluster });
-  const agent = new Agent({ node: command.node, store, version, leaseTtlSec: command.leaseTtlSec, stateDir: command.stateDir, log });
-  await agent.start();
   const service = new AgentService(agent, store);
   const webDir = command.webDir ?? (existsSync(join(WEB_CONSOLE_DIR, 'index.html')) ? WEB_CONSOLE_DIR : null);
   const server = await startAgentServer({ service, token, host: command.apiHost, port: command.apiPort, tls, staticDir: webDir, log });

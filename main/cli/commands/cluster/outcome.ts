@@ -32,8 +32,9 @@ function where(agent: AgentAddress): string {
 /** The client wraps the socket's error as "cannot reach the agent at <url>: <reason>"; the reason is what helps. */
 function unreachableReason(error: AgentError): string {
   const cause = error.cause;
-  if (cause instanceof Error && cause.message !== '') return cause.message;
-  return error.message.replace(/^cannot reach the agent at \S+: /, '');
+  const text = cause instanceof Error && cause.message !== '' ? cause.message : error.message.replace(/^cannot reach the agent at \S+: /, '');
+  // OpenSSL's messages run over several lines and end in a source location; one line is enough here.
+  return (text.split('\n')[0] ?? '').trim().replace(/:$/, '');
 }
 
 function fromAgent(error: AgentError, agent: AgentAddress, phase: Phase, editing: boolean): Failure {

@@ -1,0 +1,280 @@
+// The cluster commands' parser: every command, its defaults, and every bad input as a UsageError
+// with a message that names the problem (nothing is sent for those: parsing never connects).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+// args.ts first: it loads cluster-args.ts for its dispatch (see the import note in cluster-args.ts).
+import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseCommand, UsageError, USAGE } from '../../main/cli/args';
+import { CLUSTER_COMMAND_NAMES, CLUSTER_USAGE, optionForField, parseClusterCommand, type ClusterCommand } from '../../main/cli/cluster-args';
+
+function parse(...argv: string[]): ClusterCommand {
+  const command = parseCommand(argv);
+  assert.equal(command.kind, 'cluster');
+  return command;
+}
+
+function rejects(argv: string[], message: RegExp): void {
+  assert.throws(
+    () => parseCommand(argv),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError, `expected a UsageError, got ${String(error)}`);
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes('\n'), `one line: ${error.message}`);
+      return true;
+    },
+  );
+}
+
+const LOCAL = { host: '127.0.0.1', port: 7790, tokenFile: '/var/lib/ipfo/token', tls: false, caFile: null };
+
+describe('connection options', () => {
+  test('default to the local agent and its token file', () => {
+    const command = parse('status');
+    assert.deepEqual(command.agent, LOCAL);
+    assert.equal(command.json, false);
+    assert.equal(`${command.agent.host}:${command.agent.port}`, DEFAULT_API);
+    assert.equal(command.agent.tokenFile, DEFAULT_TOKEN_FILE);
+  });
+
+  test('--agent, --token-file, --json on every command', () => {
+    const common = ['--agent', '127.0.0.2:7795', '--token-file', '/tmp/t', '--json'];
+    const commands = [
+      ['resource', 'add', 'web', '10.0.0.50/24'], ['resource', 'edit', 'web', '--offline'], ['resource', 'rm', 'web'], ['resource', 'list'],
+      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'],
+    ];
+    for (const argv of commands) {
+      const command = parse(...argv, ...common);
+      assert.deepEqual(command.agent, { host: '127.0.0.2', port: 7795, tokenFile: '/tmp/t', tls: false, caFile: null }, argv.join(' '));
+      assert.equal(command.json, true, argv.join(' '));
+    }
+    // Every name the dispatch knows is covered above.
+    assert.deepEqual([...new Set(commands.map((argv) => argv[0]))].sort(), [...CLUSTER_COMMAND_NAMES].sort());
+  });
+
+  test('--tls and --ca (which implies --tls) allow a remote agent', () => {
+    assert.deepEqual(parse('status', '--agent', '10.213.0.1:7790', '--tls').agent, { host: '10.213.0.1', port: 7790, tokenFile: DEFAULT_TOKEN_FILE, tls: true, caFile: null });
+    assert.deepEqual(parse('status', '--agent', 'n1.lab:7790', '--ca', '/etc/ipfo/ca.pem').agent, { host: 'n1.lab', port: 7790, tokenFile: DEFAULT_TOKEN_FILE, tls: true, caFile: '/etc/ipfo/ca.pem' });
+    assert.deepEqual(parse('status', '--agent', '[::1]:7790').agent, { ...LOCAL, host: '::1' });
+    assert.equal(parse('status', '--agent', 'localhost:7790').agent.host, 'localhost');
+  });
+
+  test('bad connection options', () => {
+    rejects(['status', '--agent', '10.213.0.1:7790'], /--agent 10\.213\.0\.1:7790 is not on this host: add --tls/);
+    rejects(['status', '--agent', '127.0.0.1'], /--agent wants host:port, got "127\.0\.0\.1"/);
+    rejects(['status', '--agent', '127.0.0.1:99999'], /--agent wants host:port/);
+    rejects(['status', '--token-file', ''], /--token-file wants a file name/);
+    rejects(['status', '--ca', ''], /--ca wants a file name/);
+    rejects(['status', '--agent'], /status: Option '--agent <value>' argument missing/);
+    rejects(['status', '--bogus'], /^status: Unknown option '--bogus'$/);
+  });
+});
+
+describe('resource add', () => {
+  test('a minimal definition sends only what was typed (the agent fills the defaults)', () => {
+    assert.deepEqual(parse('resource', 'add', 'web', '10.0.0.50/24').op, { kind: 'resource-add', spec: { name: 'web', ip: '10.0.0.50', prefix: 24 } });
+  });
+
+  test('every option', () => {
+    const op = parse(
+      'resource', 'add', 'web', '10.0.0.50/24', '--owners', 'n1,n2,n3', '--preferred', 'n2,n1', '--failback', '22-6',
+      '--if', 'n1=eth1,n2=ens3', '--offline', '--announce-form', 'both', '--defend', 'once',
+    ).op;
+    assert.deepEqual(op, {
+      kind: 'resource-add',
+      spec: {
+        name: 'web', ip: '10.0.0.50', prefix: 24, possibleOwners: ['n1', 'n2', 'n3'], preferredOwners: ['n2', 'n1'],
+        failback: { mode: 'window', startHour: 22, endHour: 6 }, interfaces: { n1: 'eth1', n2: 'ens3' }, enabled: false,
+        announceForm: 'both', defendPolicy: 'once',
+      },
+    });
+  });
+
+  test('failback modes and empty lists', () => {
+    const spec = (...extra: string[]): unknown => (parse('resource', 'add', 'web', '10.0.0.50/24', ...extra).op as { spec: unknown }).spec;
+    assert.deepEqual(spec('--failback', 'never'), { name: 'web', ip: '10.0.0.50', prefix: 24, failback: { mode: 'never' } });
+    assert.deepEqual(spec('--failback', 'immediate'), { name: 'web', ip: '10.0.0.50', prefix: 24, failback: { mode: 'immediate' } });
+    assert.deepEqual(spec('--failback', '08-17'), { name: 'web', ip: '10.0.0.50', prefix: 24, failback: { mode: 'window', startHour: 8, endHour: 17 } });
+    assert.deepEqual(spec('--owners', ''), { name: 'web', ip: '10.0.0.50', prefix: 24, possibleOwners: [] });
+    assert.deepEqual(spec('--owners=', '--if='), { name: 'web', ip: '10.0.0.50', prefix: 24, possibleOwners: [], interfaces: {} });
+  });
+
+  test('bad input', () => {
+    const add = (...rest: string[]): string[] => ['resource', 'add', ...rest];
+    rejects(add(), /^resource add: missing <name>$/);
+    rejects(add('web'), /^resource add: missing <ip>\/<prefix>$/);
+    rejects(add('web', '10.0.0.50/24', 'extra'), /^resource add: unexpected argument "extra"$/);
+    rejects(add('-web', '10.0.0.50/24'), /Unknown option '-w'/);
+    rejects(add('w eb', '10.0.0.50/24'), /^resource add: resource name "w eb" may contain only letters/);
+    rejects(add('web', '10.0.0.50'), /^<ip>\/<prefix>: expected an address with its prefix such as 10\.0\.0\.50\/24, got "10\.0\.0\.50"$/);
+    rejects(add('web', '10.0.0.256/24'), /^<ip>\/<prefix>: .*10\.0\.0\.256/);
+    rejects(add('web', '10.0.0.50/33'), /^<ip>\/<prefix>: .*at most 32/);
+    rejects(add('web', '10.0.0.50/0'), /^<ip>\/<prefix>: .*prefix/);
+    rejects(add('web', '10.0.0.0/24'), /^<ip>\/<prefix>: 10\.0\.0\.0 is the network address of 10\.0\.0\.0\/24/);
+    rejects(add('web', '10.0.0.255/24'), /^<ip>\/<prefix>: 10\.0\.0\.255 is the broadcast address/);
+    rejects(add('web', '127.0.0.5/8'), /^<ip>\/<prefix>: 127\.0\.0\.5 is a loopback address/);
+    rejects(add('web', '224.0.0.5/24'), /^<ip>\/<prefix>: 224\.0\.0\.5 is a multicast address/);
+    rejects(add('web', '10.0.0.50/24', '--owners', 'n1,,n2'), /^--owners: node name is required$/);
+    rejects(add('web', '10.0.0.50/24', '--owners', 'n1,n$'), /^--owners: node name "n\$" may contain only/);
+    rejects(add('web', '10.0.0.50/24', '--owners', 'n1,n1'), /^--owners: node "n1" is listed twice$/);
+    rejects(add('web', '10.0.0.50/24', '--preferred', 'n2,n2'), /^--preferred: node "n2" is listed twice$/);
+    rejects(add('web', '10.0.0.50/24', '--owners', 'n1', '--preferred', 'n2'), /^--preferred: preferred owner "n2" is not one of the possible owners$/);
+    rejects(add('web', '10.0.0.50/24', '--failback', 'sometimes'), /^--failback must be never, immediate or a window of hours such as 22-06, got "sometimes"$/);
+    rejects(add('web', '10.0.0.50/24', '--failback', '22-24'), /^--failback hours must be 0\.\.23, got "22-24"$/);
+    rejects(add('web', '10.0.0.50/24', '--failback', '7-7'), /^--failback window "7-7" is empty/);
+    rejects(add('web', '10.0.0.50/24', '--if', 'eth1'), /^--if wants node=interface pairs such as n1=eth1, got "eth1"$/);
+    rejects(add('web', '10.0.0.50/24', '--if', '=eth1'), /^--if wants node=interface pairs/);
+    rejects(add('web', '10.0.0.50/24', '--if', 'n1=eth 1'), /^--if n1: invalid interface name "eth 1"/);
+    rejects(add('web', '10.0.0.50/24', '--if', 'n1='), /^--if n1: invalid interface name ""/);
+    rejects(add('web', '10.0.0.50/24', '--if', 'n1=a-very-long-interface-name'), /^--if n1: invalid interface name .*1 to 15 bytes/);
+    rejects(add('web', '10.0.0.50/24', '--if', 'n1=eth1,n1=eth2'), /^--if: node "n1" is given twice$/);
+    rejects(add('web', '10.0.0.50/24', '--if', 'n/1=eth1'), /^--if: node name "n\/1" may contain only/);
+    rejects(add('web', '10.0.0.50/24', '--online', '--offline'), /^--online and --offline exclude each other$/);
+    rejects(add('web', '10.0.0.50/24', '--announce-form', 'gratuitous'), /^--announce-form must be one of request, reply, both, got "gratuitous"$/);
+    rejects(add('web', '10.0.0.50/24', '--defend', 'sometimes'), /^--defend must be one of never, once, always, got "sometimes"$/);
+  });
+});
+
+describe('resource edit, rm, list', () => {
+  test('edit sends only the changed settings', () => {
+    assert.deepEqual(parse('resource', 'edit', 'web', '--preferred', 'n3').op, { kind: 'resource-edit', name: 'web', patch: { preferredOwners: ['n3'] } });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--ip', '10.0.1.7/23', '--online', '--failback', 'immediate', '--if', '').op, {
+      kind: 'resource-edit', name: 'web', patch: { ip: '10.0.1.7', prefix: 23, enabled: true, failback: { mode: 'immediate' }, interfaces: {} },
+    });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--offline', '--defend', 'never', '--announce-form', 'reply').op, {
+      kind: 'resource-edit', name: 'web', patch: { enabled: false, defendPolicy: 'never', announceForm: 'reply' },
+    });
+  });
+
+  test('edit checks only what it changes (the other settings stay as the agent has them)', () => {
+    // --preferred alone cannot be checked against owners the agent holds: that is the agent's to say.
+    assert.deepEqual(parse('resource', 'edit', 'web', '--preferred', 'n9').op, { kind: 'resource-edit', name: 'web', patch: { preferredOwners: ['n9'] } });
+  });
+
+  test('edit: bad input', () => {
+    rejects(['resource', 'edit'], /^resource edit: missing <name>$/);
+    rejects(['resource', 'edit', 'web'], /^resource edit: nothing to change/);
+    rejects(['resource', 'edit', 'web', '--ip', '10.0.1.7'], /^--ip: expected an address with its prefix/);
+    rejects(['resource', 'edit', 'web', '--ip', '10.0.1.0/24'], /^--ip: 10\.0\.1\.0 is the network address/);
+    rejects(['resource', 'edit', 'web', '--owners', 'n1', '--preferred', 'n2'], /^--preferred: preferred owner "n2" is not one of the possible owners$/);
+    rejects(['resource', 'edit', 'web', '--failback', '1-1'], /^--failback window "1-1" is empty/);
+    rejects(['resource', 'edit', 'web', 'web2', '--offline'], /^resource edit: unexpected argument "web2"$/);
+  });
+
+  test('rm (or remove) and list (or ls)', () => {
+    assert.deepEqual(parse('resource', 'rm', 'web').op, { kind: 'resource-remove', name: 'web' });
+    assert.deepEqual(parse('resource', 'remove', 'web').op, { kind: 'resource-remove', name: 'web' });
+    assert.deepEqual(parse('resource', 'list').op, { kind: 'resource-list' });
+    assert.deepEqual(parse('resource', 'ls', '--json').op, { kind: 'resource-list' });
+  });
+
+  test('rm, list and the subcommand: bad input', () => {
+    rejects(['resource'], /^resource: missing subcommand \(add, edit, rm or list\)$/);
+    rejects(['resource', 'delete', 'web'], /^resource: unknown subcommand "delete" \(add, edit, rm or list\)$/);
+    rejects(['resource', 'rm'], /^resource rm: missing <name>$/);
+    rejects(['resource', 'rm', 'web', 'db'], /^resource rm: unexpected argument "db"$/);
+    rejects(['resource', 'rm', '.web'], /^resource rm: resource name "\.web"/);
+    rejects(['resource', 'list', 'web'], /^resource list: unexpected argument "web"$/);
+    rejects(['resource', 'list', '--owners', 'n1'], /^resource list: Unknown option '--owners'$/);
+  });
+});
+
+describe('move, online, offline, node', () => {
+  test('move to a node or to the best one', () => {
+    assert.deepEqual(parse('move', 'web', 'n2').op, { kind: 'move', name: 'web', target: 'n2' });
+    assert.deepEqual(parse('move', 'web', '--best').op, { kind: 'move', name: 'web', target: 'best' });
+    assert.deepEqual(parse('move', '--best', 'web').op, { kind: 'move', name: 'web', target: 'best' });
+    assert.deepEqual(parse('move', 'web', 'best').op, { kind: 'move', name: 'web', target: 'best' });
+  });
+
+  test('move: bad input', () => {
+    rejects(['move'], /^move: missing <resource>$/);
+    rejects(['move', 'web'], /^move: missing <node> \(or --best\)$/);
+    rejects(['move', 'web', 'n2', '--best'], /^move: give a node or --best, not both/);
+    rejects(['move', 'web', 'n2', 'n3'], /^move: unexpected argument "n3"$/);
+    rejects(['move', 'web', 'n 2'], /^move: node name "n 2" may contain only/);
+    rejects(['move', 'w/eb', 'n2'], /^move: resource name "w\/eb"/);
+  });
+
+  test('online and offline', () => {
+    assert.deepEqual(parse('online', 'web').op, { kind: 'online', name: 'web' });
+    assert.deepEqual(parse('offline', 'web').op, { kind: 'offline', name: 'web' });
+    rejects(['online'], /^online: missing <resource>$/);
+    rejects(['offline', 'web', 'db'], /^offline: unexpected argument "db"$/);
+    rejects(['online', '--best', 'web'], /^online: Unknown option '--best'$/);
+  });
+
+  test('node pause and resume', () => {
+    assert.deepEqual(parse('node', 'pause', 'n1').op, { kind: 'node-pause', node: 'n1' });
+    assert.deepEqual(parse('node', 'resume', 'n1').op, { kind: 'node-resume', node: 'n1' });
+    rejects(['node'], /^node: missing subcommand \(pause or resume\)$/);
+    rejects(['node', 'drain', 'n1'], /^node: unknown subcommand "drain" \(pause or resume\)$/);
+    rejects(['node', 'pause'], /^node pause: missing <node>$/);
+    rejects(['node', 'resume', 'n1', 'n2'], /^node resume: unexpected argument "n2"$/);
+    rejects(['node', 'pause', 'n:1'], /^node pause: node name "n:1" may contain only/);
+  });
+});
+
+describe('status and events', () => {
+  test('status takes no arguments', () => {
+    assert.deepEqual(parse('status', '--json').op, { kind: 'status' });
+    rejects(['status', 'web'], /^status: unexpected argument "web"$/);
+  });
+
+  test('events: defaults, filters, follow', () => {
+    assert.deepEqual(parse('events').op, { kind: 'events', follow: false, limit: 50, filter: {} });
+    assert.deepEqual(parse('events', '--follow').op, { kind: 'events', follow: true, limit: 10, filter: {} });
+    assert.deepEqual(parse('events', '-f', '--limit', '0').op, { kind: 'events', follow: true, limit: 0, filter: {} });
+    assert.deepEqual(parse('events', '--limit', '1000', '--target', 'web', '--action', 'resource.move', '--outcome', 'failed').op, {
+      kind: 'events', follow: false, limit: 1000, filter: { target: 'web', action: 'resource.move', outcome: 'failed' },
+    });
+  });
+
+  test('events: bad input', () => {
+    rejects(['events', '--limit', '0'], /^--limit must be between 1 and 1000 \(0 only with --follow\), got 0$/);
+    rejects(['events', '--limit', '1001'], /^--limit must be between 1 and 1000/);
+    rejects(['events', '--follow', '--limit', '-1'], /--limit/);
+    rejects(['events', '--limit', 'ten'], /^--limit must be a whole number, got "ten"$/);
+    rejects(['events', '--outcome', 'good'], /^--outcome must be one of ok, failed, rejected, started, got "good"$/);
+    rejects(['events', '--target', ''], /^--target wants a resource or node name$/);
+    rejects(['events', '--action', ''], /^--action wants an action/);
+    rejects(['events', 'web'], /^events: unexpected argument "web"$/);
+  });
+});
+
+describe('help and usage', () => {
+  test('--help on any cluster command asks for the usage and needs no agent', () => {
+    for (const argv of [['resource', '--help'], ['resource', 'add', '-h'], ['move', '--help'], ['node', '--help'], ['node', 'pause', '--help'], ['events', '-h'], ['status', '--help']]) {
+      assert.equal(parse(...argv).op.kind, 'help', argv.join(' '));
+    }
+  });
+
+  test('the usage documents every command and option, with the real defaults', () => {
+    for (const text of [
+      'resource add <name> <ip>/<prefix>', 'resource edit <name>', 'resource rm <name>', 'resource list', 'move <resource> <node>|--best',
+      'online <resource>', 'offline <resource>', 'node pause <node>', 'node resume <node>', 'status', 'events [--follow]',
+      '--owners', '--preferred', '--failback never|immediate|HH-HH', '--if node=ifname', '--offline', '--announce-form', '--defend',
+      '--agent host:port', '--token-file F', '--tls', '--ca F', '--json', '--limit N', '--target R', '--action A', '--ip <ip>/<prefix>',
+      DEFAULT_API, DEFAULT_TOKEN_FILE,
+    ]) {
+      assert.ok(CLUSTER_USAGE.includes(text), `usage mentions ${text}`);
+    }
+    assert.ok(USAGE.includes(CLUSTER_USAGE), '`ipfo help` shows the cluster commands');
+  });
+
+  test('parseClusterCommand is what the dispatch calls', () => {
+    assert.deepEqual(parseClusterCommand('move', ['web', 'n2']), parse('move', 'web', 'n2'));
+  });
+
+  test('field names of the agent map to the options typed', () => {
+    assert.equal(optionForField('spec.possibleOwners'), '--owners');
+    assert.equal(optionForField('patch.preferredOwners', true), '--preferred');
+    assert.equal(optionForField('spec.ip'), '<ip>/<prefix>');
+    assert.equal(optionForField('patch.prefix', true), '--ip');
+    assert.equal(optionForField('spec.failback.endHour'), '--failback');
+    assert.equal(optionForField('spec.interfaces.n1'), '--if');
+    assert.equal(optionForField('spec.enabled'), '--offline');
+    assert.equal(optionForField('spec.name'), '<name>');
+    assert.equal(optionForField('spec'), '');
+    assert.equal(optionForField('target'), '<node>');
+    assert.equal(optionForField('spec.somethingNew'), 'somethingNew');
+  });
+});
