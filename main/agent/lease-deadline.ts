@@ -11,10 +11,10 @@ import { listOwned, register } from '../net/registrar';
 export const DEFAULT_STATE_DIR = '/run/ipfo';
 
 /**
- * Default membership lease. etcd allows 2 s, but then an agent killed and restarted at once (a crash,
- * an upgrade) has only ~0.4 s to renew its predecessor's addresses (lease left minus lifetime minus
- * kernel slack): a Node.js start on a busy host takes longer. 3 s gives it ~1 s and lets etcd restart
- * without any node fencing, at the price of one more second before a dead owner's key expires.
+ * Default membership lease. etcd allows 2 s, but then the address lifetime is 1 s and an agent killed
+ * and restarted at once (a crash, an upgrade) must re-adopt its addresses within that second: a Node.js
+ * start on a busy host takes longer. 3 s gives a 2 s lifetime and lets etcd restart without any node
+ * fencing; unplanned failover does not wait for the lease (the standby monitor revokes it).
  */
 export const DEFAULT_LEASE_TTL_SEC = 3;
 /** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
