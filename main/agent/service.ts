@@ -30,6 +30,8 @@ export class AgentService implements ClusterService {
   private revision = 0;
   private readonly listeners = new Set<ServiceListener>();
   private readonly conflicts = new Map<string, ConflictRecord>();
+  /** When this agent saw each node's membership end: its "last seen" once it is down. */
+  private readonly lastAlive = new Map<string, number>();
 
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
     agent.on('change', (change) => this.onStoreChange(change));
@@ -69,7 +71,10 @@ export class AgentService implements ClusterService {
   private nodeRecord(name: string): NodeRecord | null {
     const node = this.view.nodes.get(name);
     if (!node) return null;
-    return { name: node.name, state: this.view.isAlive(name) ? node.state : 'down', agentVersion: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs };
+    const alive = this.view.isAlive(name);
+    // A live membership is a heartbeat within the lease TTL: seen now. A dead one: when its lease ended.
+    const lastSeen = alive ? Date.now() : Math.max(node.lastSeen, this.lastAlive.get(name) ?? 0);
+    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs };
   }
 
   private resourceView(name: string): ResourceView | null {
@@ -109,6 +114,7 @@ export class AgentService implements ClusterService {
     switch (change.collection) {
       case 'nodes':
       case 'members': {
+        if (change.collection === 'members' && change.kind === 'delete') this.lastAlive.set(change.name, Date.now());
         const record = this.nodeRecord(change.name);
         if (record) this.push({ kind: 'node', node: record });
         else if (change.collection === 'nodes') this.push({ kind: 'node-removed', name: change.name });
@@ -246,7 +252,8 @@ export class AgentService implements ClusterService {
     const status = this.view.statuses.get(name);
     if (spec.enabled !== enabled) await this.store.putResource({ ...spec, enabled });
     // Bringing a failed resource online is the operator's word that the cause is gone: clear the failure.
-    if (enabled && status?.state === 'failed') await this.store.putStatus({ ...status, state: 'offline', failure: null, since: Date.now() });
+    // Taking a failed resource offline is the operator acknowledging it: it shows offline, not failed.
+    if (status?.state === 'failed') await this.store.putStatus({ ...status, state: 'offline', failure: null, since: Date.now() });
     const auditSeq = await this.audit({ actor, action: enabled ? 'resource.online' : 'resource.offline', target: name, outcome: 'ok', detail: null, handoffMs: null });
     const settled = await this.settle(name, (v) => v !== null && (enabled ? v.status.state === 'online' || (v.status.state === 'failed' && v.status.since > Date.now() - WAIT_MS) : v.status.state === 'offline' && this.view.ownerOf(name) === null));
     return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: describeView(this.resourceView(name)) });
@@ -299,7 +306,12 @@ export class AgentService implements ClusterService {
     const started = performance.now();
     const resource = [...this.view.resources.values()].find((r) => r.ip === ip);
     const ownerMac = resource ? this.view.statuses.get(resource.name)?.ownerMac ?? null : null;
-    const verdict = await this.agent.probeAddress(ip, resource ?? null, ownerMac);
+    let verdict: { macs: string[]; trustedAnswered: boolean };
+    try {
+      verdict = await this.agent.probeAddress(ip, resource ?? null, ownerMac);
+    } catch (error) {
+      return failure('invalid', `${nodeName} cannot probe ${ip}: ${(error as Error).message}`, 'ip');
+    }
     const answeredBy = [...(verdict.trustedAnswered && ownerMac ? [ownerMac] : []), ...verdict.macs];
     const result: ProbeResult = {
       node: nodeName,

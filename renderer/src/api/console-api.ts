@@ -1,0 +1,75 @@
+// What the console needs from an agent: the domain verbs and the snapshot + change stream. Two
+// implementations: WebSocketApi (the web console, same origin as the agent) and BridgeApi (Electron:
+// window.ipfo from the preload). The views only see this interface.
+import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
+import type { ActionResult, EventsFilter, ProbeResult, Push } from '../../../preload/contract/protocol';
+import type { ConnectionList, ConnectionState, ConnectTarget, StartLocalAgentResult } from '../../../preload/contract/ipc';
+
+export type ConnectionPhase =
+  /** First connection attempt under way. */
+  | 'connecting'
+  | 'connected'
+  /** Lost; the next attempt is scheduled (retryAt). */
+  | 'reconnecting'
+  /** The agent refused the token: nothing will work until the operator opens a link with the right one. */
+  | 'auth-failed'
+  /** The page was opened without a token. */
+  | 'no-token'
+  /** The agent broke the protocol or speaks another version; retrying with backoff. */
+  | 'broken'
+  /** Desktop only: connected to no agent; the operator picks one (local, remembered, remote). */
+  | 'disconnected';
+
+export interface ConnectionStatus {
+  phase: ConnectionPhase;
+  /** Where the agent is, for the status bar ("127.0.0.1:7790", "desktop bridge"). */
+  endpoint: string;
+  /** How the agent records this session in its audit log, once authenticated. */
+  actor: string | null;
+  /** One line on what went wrong, if anything. */
+  detail: string | null;
+  /** Wall-clock ms of the next connection attempt while reconnecting. */
+  retryAt: number | null;
+}
+
+export interface EventsQuery {
+  limit?: number;
+  since?: number;
+  filter?: EventsFilter;
+}
+
+/** Desktop only: which agent or cluster the console talks to (the web console is bound to its origin). */
+export interface ConnectionManager {
+  list(): Promise<ConnectionList>;
+  connect(target: ConnectTarget): Promise<ConnectionState>;
+  forget(id: string): Promise<boolean>;
+  disconnect(): Promise<ConnectionState>;
+  /** Starts a single-host agent through the OS password prompt; 'cancelled' is an answer, not an error. */
+  startLocalAgent(): Promise<StartLocalAgentResult>;
+}
+
+export interface ConsoleApi {
+  readonly transport: 'websocket' | 'bridge';
+  /** Null in the web console. */
+  readonly connections: ConnectionManager | null;
+  /**
+   * Connects (and reconnects after a loss), subscribes, and hands every push to `onPush` in order
+   * (each connection starts with a snapshot push that replaces everything). Returns a stop function.
+   */
+  start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void;
+  /** Starts the stream over with a fresh snapshot (after the console noticed a revision gap). */
+  resync(): void;
+  snapshot(): Promise<{ revision: number; snapshot: Snapshot }>;
+  /** target: a node name or BEST_NODE. */
+  move(name: string, target: string): Promise<ActionResult>;
+  online(name: string): Promise<ActionResult>;
+  offline(name: string): Promise<ActionResult>;
+  pauseNode(name: string): Promise<ActionResult>;
+  resumeNode(name: string): Promise<ActionResult>;
+  addResource(spec: ResourceSpecInput): Promise<ActionResult>;
+  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult>;
+  removeResource(name: string): Promise<ActionResult>;
+  /** Pre-flight of a move: `node` probes `ip` and reports who answered. */
+  probe(node: string, ip: string): Promise<ProbeResult>;
+  queryEvents(query?: EventsQuery): Promise<AuditEntry[]>;
+}

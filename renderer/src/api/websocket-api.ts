@@ -1,0 +1,229 @@
+// The web console's agent connection: a WebSocket to /api on the page's own origin, authenticated
+// by the token from the URL fragment. Every agent message is checked against the shared contract
+// before it is used. Reconnects with backoff after a loss (not after a refused token).
+import { checkResult, parseServerMessage } from '../../../preload/contract/parse';
+import {
+  API_PATH,
+  PROTOCOL_VERSION,
+  type ActionResult,
+  type CommandArgs,
+  type CommandResults,
+  type CommandType,
+  type ProbeResult,
+  type Push,
+} from '../../../preload/contract/protocol';
+import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
+import { ConsoleError } from '../model/errors';
+import { apiUrlFor } from '../model/token';
+import type { ConnectionStatus, ConsoleApi, EventsQuery } from './console-api';
+
+interface Pending {
+  type: CommandType;
+  resolve: (result: unknown) => void;
+  reject: (error: ConsoleError) => void;
+  timer: number;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+const AUTH_TIMEOUT_MS = 10_000;
+const RETRY_DELAYS_MS = [500, 1_000, 2_000, 5_000, 10_000];
+/** Close codes a browser may send: 1000 or 3000..4999. */
+const CLOSE_PROTOCOL_ERROR = 4002;
+const CLOSE_RESYNC = 4003;
+const AUTH_REFUSED_CLOSE = 4401;
+
+export class WebSocketApi implements ConsoleApi {
+  readonly transport = 'websocket' as const;
+  readonly connections = null;
+  private socket: WebSocket | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 1;
+  private onPush: (push: Push) => void = () => undefined;
+  private onStatus: (status: ConnectionStatus) => void = () => undefined;
+  private status: ConnectionStatus;
+  private attempt = 0;
+  private retryTimer: number | null = null;
+  private stopped = true;
+  private authRefused = false;
+
+  constructor(
+    private readonly token: string,
+    private readonly url = apiUrlFor(window.location, API_PATH),
+    private readonly clientLabel = 'console',
+  ) {
+    this.status = { phase: 'connecting', endpoint: new URL(url).host, actor: null, detail: null, retryAt: null };
+  }
+
+  start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void {
+    this.onPush = onPush;
+    this.onStatus = onStatus;
+    this.stopped = false;
+    onStatus(this.status);
+    this.connect();
+    return () => this.stop();
+  }
+
+  resync(): void {
+    this.socket?.close(CLOSE_RESYNC, 'resync');
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) window.clearTimeout(this.retryTimer);
+    this.socket?.close(1000, 'console closed');
+  }
+
+  private setStatus(patch: Partial<ConnectionStatus>): void {
+    this.status = { ...this.status, ...patch };
+    this.onStatus(this.status);
+  }
+
+  private connect(): void {
+    this.retryTimer = null;
+    if (this.stopped) return;
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.addEventListener('open', () => void this.authenticate(socket));
+    socket.addEventListener('message', (event: MessageEvent) => this.onMessage(socket, event.data));
+    socket.addEventListener('close', (event: CloseEvent) => this.onClosed(socket, event.code, event.reason));
+  }
+
+  private async authenticate(socket: WebSocket): Promise<void> {
+    try {
+      const auth = await this.request('auth', { token: this.token, client: this.clientLabel }, AUTH_TIMEOUT_MS);
+      if (auth.protocol !== PROTOCOL_VERSION) {
+        this.breakContract(socket, `the agent speaks protocol ${auth.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
+        return;
+      }
+      this.attempt = 0;
+      this.setStatus({ phase: 'connected', actor: auth.actor, detail: null, retryAt: null });
+      await this.request('subscribe', {});
+    } catch (error) {
+      if (error instanceof ConsoleError && error.code === 'auth-failed') {
+        this.authRefused = true;
+        this.setStatus({ phase: 'auth-failed', detail: error.message, retryAt: null });
+      }
+      // Anything else ends in a close, which schedules the next attempt.
+    }
+  }
+
+  private onMessage(socket: WebSocket, data: unknown): void {
+    if (socket !== this.socket) return;
+    if (typeof data !== 'string') return this.breakContract(socket, 'the agent sent a binary message');
+    const message = parseServerMessage(data);
+    if (message.kind === 'invalid') return this.breakContract(socket, message.message);
+    if (message.kind === 'push') return this.onPush(message.push);
+    const reply = message.reply;
+    const pending = reply.id === null ? undefined : this.pending.get(reply.id);
+    if (pending === undefined || reply.id === null) {
+      // id null: the agent could not read a request of ours (or refused the token before reading it).
+      if (reply.id === null && !reply.ok && reply.error.code === 'auth-failed') {
+        this.authRefused = true;
+        this.setStatus({ phase: 'auth-failed', detail: reply.error.message, retryAt: null });
+      }
+      return;
+    }
+    this.pending.delete(reply.id);
+    window.clearTimeout(pending.timer);
+    if (!reply.ok) return pending.reject(ConsoleError.fromApi(reply.error));
+    const check = checkResult(pending.type, reply.result);
+    if (check.ok) pending.resolve(check.result);
+    else {
+      pending.reject(new ConsoleError('protocol', check.message));
+      this.breakContract(socket, check.message);
+    }
+  }
+
+  /** An agent that breaks the contract is not trusted with the rest of this connection. */
+  private breakContract(socket: WebSocket, message: string): void {
+    this.setStatus({ phase: 'broken', detail: message });
+    socket.close(CLOSE_PROTOCOL_ERROR, 'protocol error');
+  }
+
+  private onClosed(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    const error = new ConsoleError('closed', `connection to the agent closed (${code}${reason === '' ? '' : ` ${reason}`})`);
+    for (const pending of this.pending.values()) {
+      window.clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+    if (this.stopped) return;
+    if (this.authRefused || code === AUTH_REFUSED_CLOSE) {
+      this.authRefused = true;
+      if (this.status.phase !== 'auth-failed') this.setStatus({ phase: 'auth-failed', detail: 'the agent refused the token', retryAt: null });
+      return;
+    }
+    const resync = code === CLOSE_RESYNC;
+    const delay = resync ? 0 : (RETRY_DELAYS_MS[Math.min(this.attempt, RETRY_DELAYS_MS.length - 1)] ?? 10_000);
+    this.attempt++;
+    const broken = this.status.phase === 'broken';
+    this.setStatus({
+      phase: resync ? 'connecting' : broken ? 'broken' : 'reconnecting',
+      detail: resync ? null : broken ? this.status.detail : `agent unreachable (${code === 1006 ? 'connection lost' : `closed ${code}`})`,
+      retryAt: Date.now() + delay,
+    });
+    this.retryTimer = window.setTimeout(() => this.connect(), delay);
+  }
+
+  private request<T extends CommandType>(type: T, args: CommandArgs[T], timeoutMs = REQUEST_TIMEOUT_MS): Promise<CommandResults[T]> {
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new ConsoleError('closed', 'not connected to the agent'));
+    }
+    const id = `w${this.nextId++}`;
+    return new Promise<CommandResults[T]>((resolve, reject) => {
+      const timer = window.setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ConsoleError('timeout', `${type}: no reply within ${Math.round(timeoutMs / 1000)} s (the agent may still carry it out)`));
+      }, timeoutMs);
+      this.pending.set(id, { type, resolve: resolve as (result: unknown) => void, reject, timer });
+      socket.send(JSON.stringify({ ...args, id, type }));
+    });
+  }
+
+  snapshot(): Promise<{ revision: number; snapshot: Snapshot }> {
+    return this.request('snapshot', {});
+  }
+
+  move(name: string, target: string): Promise<ActionResult> {
+    return this.request('resource.move', { name, target });
+  }
+
+  online(name: string): Promise<ActionResult> {
+    return this.request('resource.online', { name });
+  }
+
+  offline(name: string): Promise<ActionResult> {
+    return this.request('resource.offline', { name });
+  }
+
+  pauseNode(name: string): Promise<ActionResult> {
+    return this.request('node.pause', { name });
+  }
+
+  resumeNode(name: string): Promise<ActionResult> {
+    return this.request('node.resume', { name });
+  }
+
+  addResource(spec: ResourceSpecInput): Promise<ActionResult> {
+    return this.request('resource.add', { spec });
+  }
+
+  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult> {
+    return this.request('resource.edit', { name, patch });
+  }
+
+  removeResource(name: string): Promise<ActionResult> {
+    return this.request('resource.remove', { name });
+  }
+
+  probe(node: string, ip: string): Promise<ProbeResult> {
+    return this.request('probe', { node, ip });
+  }
+
+  async queryEvents(query: EventsQuery = {}): Promise<AuditEntry[]> {
+    return (await this.request('events.query', query)).entries;
+  }
+}

@@ -1,0 +1,261 @@
+// The console: header with the views, the current view, dialogs, toasts and the status bar.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ActionResult } from '../../../preload/contract/protocol';
+import { BEST_NODE } from '../../../preload/contract/protocol';
+import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
+import { useCluster } from '../hooks/useCluster';
+import { useNow } from '../hooks/useNow';
+import { errorMessage } from '../model/errors';
+import { formatCount, formatDuration } from '../model/format';
+import type { Tone } from '../model/move-flow';
+import type { NodeActions, ResourceActions } from './actions';
+import { AuthScreen } from './AuthScreen';
+import { ConfirmDialog } from './ConfirmDialog';
+import { ConflictsView } from './ConflictsView';
+import { ConnectionPanel } from './ConnectionPanel';
+import { Dialog } from './Dialog';
+import { EventsView } from './EventsView';
+import { MoveDialog } from './MoveDialog';
+import { NodesView } from './NodesView';
+import { ResourceFormDialog } from './ResourceFormDialog';
+import { ResourcesView } from './ResourcesView';
+import { StatusBar } from './StatusBar';
+import { Toasts, type Toast } from './Toasts';
+
+const TABS = ['resources', 'nodes', 'conflicts', 'events'] as const;
+type Tab = (typeof TABS)[number];
+const TAB_LABELS: Readonly<Record<Tab, string>> = { resources: 'Resources', nodes: 'Nodes', conflicts: 'Conflicts', events: 'Events' };
+
+type DialogState =
+  | { kind: 'move'; name: string; target: string }
+  | { kind: 'form'; name: string | null }
+  | { kind: 'delete'; name: string }
+  | { kind: 'connections' };
+
+const TOAST_MS = 6_000;
+
+export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: ConnectionStatus }) {
+  const { cluster, status } = useCluster(api, initialStatus);
+  const now = useNow(1_000);
+  const [tab, setTab] = useState<Tab>('resources');
+  const [dialog, setDialog] = useState<DialogState | null>(null);
+  const [busy, setBusy] = useState<ReadonlySet<string>>(() => new Set());
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [deleteState, setDeleteState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const nextToast = useRef(1);
+
+  const toast = useCallback((tone: Tone, text: string) => {
+    const id = nextToast.current++;
+    setToasts((current) => [...current.slice(-4), { id, tone, text }]);
+    window.setTimeout(() => setToasts((current) => current.filter((t) => t.id !== id)), TOAST_MS);
+  }, []);
+
+  /** Runs a command in the background; `key` marks what is busy meanwhile. */
+  const run = useCallback(
+    (key: string, label: string, command: () => Promise<ActionResult>) => {
+      setBusy((current) => new Set(current).add(key));
+      command().then(
+        (result) => toast(toneOf(result), `${label}: ${result.detail ?? (result.outcome === 'done' ? 'done' : 'accepted')}${result.durationMs === null ? '' : ` (${formatDuration(result.durationMs)})`}`),
+        (error: unknown) => toast('bad', `${label} failed: ${errorMessage(error)}`),
+      ).finally(() =>
+        setBusy((current) => {
+          const next = new Set(current);
+          next.delete(key);
+          return next;
+        }),
+      );
+    },
+    [toast],
+  );
+
+  const resourceActions = useMemo<ResourceActions>(
+    () => ({
+      openMove: (name, target = BEST_NODE) => setDialog({ kind: 'move', name, target }),
+      online: (name) => run(name, `Bring ${name} online`, () => api.online(name)),
+      offline: (name) => run(name, `Take ${name} offline`, () => api.offline(name)),
+      edit: (name) => setDialog({ kind: 'form', name }),
+      remove: (name) => {
+        setDeleteState({ busy: false, error: null });
+        setDialog({ kind: 'delete', name });
+      },
+    }),
+    [api, run],
+  );
+  const nodeActions = useMemo<NodeActions>(
+    () => ({
+      pause: (name) => run(`node:${name}`, `Pause ${name}`, () => api.pauseNode(name)),
+      resume: (name) => run(`node:${name}`, `Resume ${name}`, () => api.resumeNode(name)),
+    }),
+    [api, run],
+  );
+
+  // Alt+1..4 switch views from anywhere.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (!event.altKey || event.ctrlKey || event.metaKey) return;
+      const tabIndex = Number(event.key) - 1;
+      const next = TABS[tabIndex];
+      if (next !== undefined) {
+        event.preventDefault();
+        setTab(next);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const closeDialog = useCallback(() => setDialog(null), []);
+
+  if (status.phase === 'auth-failed') return <AuthScreen reason="auth-failed" detail={status.detail} />;
+  if (status.phase === 'disconnected' && api.connections !== null) {
+    return (
+      <main className="gate" data-testid="connection-screen">
+        <div className="gate-card gate-card-wide">
+          <h1>Connect to a cluster</h1>
+          <p className="muted">{status.detail ?? 'The console is not connected to any agent.'}</p>
+          <ConnectionPanel manager={api.connections} now={now} onConnected={() => undefined} />
+        </div>
+      </main>
+    );
+  }
+
+  const loading = cluster.revision === null;
+  const counts: Readonly<Record<Tab, number | null>> = {
+    resources: cluster.resources.size,
+    nodes: cluster.nodes.size,
+    conflicts: cluster.conflicts.size,
+    events: null,
+  };
+
+  const dialogResource = dialog !== null && 'name' in dialog && dialog.name !== null ? cluster.resources.get(dialog.name) : undefined;
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div className="brand">
+          <BrandMark />
+          <span className="brand-name">IP Failover</span>
+        </div>
+        <nav className="tabs" role="tablist" aria-label="Views">
+          {TABS.map((id, index) => (
+            <button
+              key={id}
+              type="button"
+              role="tab"
+              id={`tab-${id}`}
+              aria-selected={tab === id}
+              aria-controls="view"
+              className={tab === id ? 'tab tab-active' : 'tab'}
+              data-testid={`tab-${id}`}
+              title={`${TAB_LABELS[id]} (Alt+${index + 1})`}
+              onClick={() => setTab(id)}
+              onKeyDown={(event) => {
+                if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+                const next = TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length] ?? 'resources';
+                setTab(next);
+                document.getElementById(`tab-${next}`)?.focus();
+              }}
+            >
+              {TAB_LABELS[id]}
+              {counts[id] !== null && <span className={`tab-count${id === 'conflicts' && (counts[id] ?? 0) > 0 ? ' tab-count-alert' : ''}`}>{formatCount(counts[id] ?? 0)}</span>}
+            </button>
+          ))}
+        </nav>
+        <span className="header-spacer" />
+        {status.phase !== 'connected' && !loading && (
+          <span className="header-warning" role="status">
+            {status.phase === 'reconnecting' ? 'Connection lost — showing the last known state' : status.detail}
+          </span>
+        )}
+      </header>
+
+      <main className="app-main" id="view" role="tabpanel" aria-labelledby={`tab-${tab}`}>
+        {loading ? (
+          <div className="empty loading" data-testid="loading">
+            <span className="spinner" aria-hidden="true" />
+            <p>{status.phase === 'connecting' ? 'Connecting to the agent…' : (status.detail ?? 'Waiting for the agent…')}</p>
+          </div>
+        ) : tab === 'resources' ? (
+          <ResourcesView resources={cluster.resources} now={now} busy={busy} actions={resourceActions} onCreate={() => setDialog({ kind: 'form', name: null })} />
+        ) : tab === 'nodes' ? (
+          <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} />
+        ) : tab === 'conflicts' ? (
+          <ConflictsView conflicts={cluster.conflicts} now={now} />
+        ) : (
+          <EventsView api={api} events={cluster.events} now={now} />
+        )}
+      </main>
+
+      <StatusBar status={status} cluster={cluster} now={now} onSwitchCluster={api.connections === null ? null : () => setDialog({ kind: 'connections' })} />
+      <Toasts toasts={toasts} onDismiss={(id) => setToasts((current) => current.filter((t) => t.id !== id))} />
+
+      {dialog?.kind === 'move' && dialogResource !== undefined && (
+        <MoveDialog key={dialog.name} api={api} resource={dialogResource} nodes={cluster.nodes} resources={cluster.resources} initialTarget={dialog.target} onClose={closeDialog} />
+      )}
+      {dialog?.kind === 'form' && (dialog.name === null || dialogResource !== undefined) && (
+        <ResourceFormDialog
+          api={api}
+          editing={dialogResource ?? null}
+          resources={cluster.resources}
+          nodes={cluster.nodes}
+          onClose={closeDialog}
+          onSaved={(result, name, created) => {
+            setDialog(null);
+            toast(toneOf(result), `${created ? 'Created' : 'Saved'} ${name}${result.detail === null ? '' : `: ${result.detail}`}`);
+          }}
+          onDelete={(name) => resourceActions.remove(name)}
+        />
+      )}
+      {dialog?.kind === 'delete' && dialogResource !== undefined && (
+        <ConfirmDialog
+          title={`Delete ${dialogResource.name}?`}
+          message={
+            <p>
+              The address <span className="mono strong">{`${dialogResource.ip}/${dialogResource.prefix}`}</span> is released
+              {dialogResource.status.owner === null ? '' : ` on ${dialogResource.status.owner}`} and the resource definition is removed from the cluster. Clients of this address
+              lose it.
+            </p>
+          }
+          confirmLabel="Delete resource"
+          danger
+          busy={deleteState.busy}
+          error={deleteState.error}
+          onCancel={closeDialog}
+          onConfirm={() => {
+            const name = dialogResource.name;
+            setDeleteState({ busy: true, error: null });
+            api.removeResource(name).then(
+              () => {
+                setDialog(null);
+                toast('ok', `Deleted ${name}`);
+              },
+              (error: unknown) => setDeleteState({ busy: false, error: errorMessage(error) }),
+            );
+          }}
+        />
+      )}
+      {dialog?.kind === 'connections' && api.connections !== null && (
+        <Dialog title="Switch cluster" testId="connection-dialog" onClose={closeDialog} size="large">
+          <ConnectionPanel manager={api.connections} now={now} onConnected={closeDialog} />
+        </Dialog>
+      )}
+    </div>
+  );
+}
+
+/** A command can succeed while its resource ends up failed (e.g. no interface in the subnet). */
+function toneOf(result: ActionResult): Tone {
+  if (result.resource?.status.state === 'failed') return 'bad';
+  return result.outcome === 'done' ? 'ok' : 'info';
+}
+
+function BrandMark() {
+  return (
+    <svg className="brand-mark" width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
+      <rect x="1.5" y="1.5" width="21" height="21" rx="5" className="brand-mark-bg" />
+      <circle cx="7.5" cy="12" r="2.6" className="brand-mark-dot" />
+      <circle cx="16.5" cy="12" r="2.6" className="brand-mark-dot brand-mark-dot-2" />
+      <path d="M10.3 10.2c1.1-1.1 2.3-1.1 3.4 0M13.7 13.8c-1.1 1.1-2.3 1.1-3.4 0" className="brand-mark-arc" />
+    </svg>
+  );
+}

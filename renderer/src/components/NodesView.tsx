@@ -1,0 +1,232 @@
+// The Nodes board: one column per node holding its addresses as cards. Drag a card onto another
+// node to move it there (the move dialog opens preset to that node, so the pre-flight is shown
+// before anything moves); pause (drain) and resume nodes; down nodes are marked unmistakably.
+import { memo, useDeferredValue, useMemo, useState, type DragEvent } from 'react';
+import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
+import { formatCount, formatRelative, formatTimestamp } from '../model/format';
+import { buildBoard } from '../model/nodes-board';
+import { moveBlocker } from '../model/placement-hint';
+import type { NodeActions, ResourceActions } from './actions';
+import { NodeStateBadge, ResourceStateBadge } from './Badges';
+import { SearchIcon } from './ResourcesView';
+
+/** Cards drawn per column; a busier node shows a count and asks for a filter (the table has them all). */
+const MAX_CARDS = 200;
+const DRAG_TYPE = 'application/x-ipfo-resource';
+
+export interface NodesViewProps {
+  nodes: ReadonlyMap<string, NodeRecord>;
+  resources: ReadonlyMap<string, ResourceView>;
+  now: number;
+  busy: ReadonlySet<string>;
+  resourceActions: ResourceActions;
+  nodeActions: NodeActions;
+}
+
+export function NodesView({ nodes, resources, now, busy, resourceActions, nodeActions }: NodesViewProps) {
+  const [filter, setFilter] = useState('');
+  const deferredFilter = useDeferredValue(filter);
+  const board = useMemo(() => buildBoard(nodes.values(), resources.values(), deferredFilter), [nodes, resources, deferredFilter]);
+  const [dragging, setDragging] = useState<string | null>(null);
+  const [dropTarget, setDropTarget] = useState<string | null>(null);
+  const draggedResource = dragging === null ? undefined : resources.get(dragging);
+
+  const dragHandlers = useMemo<DragHandlers>(() => ({
+    onDragStart: (name: string, event: DragEvent) => {
+      event.dataTransfer.setData(DRAG_TYPE, name);
+      event.dataTransfer.setData('text/plain', name);
+      event.dataTransfer.effectAllowed = 'move';
+      setDragging(name);
+    },
+    onDragEnd: () => {
+      setDragging(null);
+      setDropTarget(null);
+    },
+  }), []);
+
+  const onDrop = (node: NodeRecord, event: DragEvent): void => {
+    event.preventDefault();
+    const name = event.dataTransfer.getData(DRAG_TYPE) || dragging;
+    setDragging(null);
+    setDropTarget(null);
+    const resource = name === null || name === '' ? undefined : resources.get(name);
+    if (resource === undefined || moveBlocker(resource, node) !== null) return;
+    resourceActions.openMove(resource.name, node.name);
+  };
+
+  if (nodes.size === 0) {
+    return (
+      <section className="view" aria-label="Nodes">
+        <div className="empty">
+          <p className="empty-title">No nodes have joined the cluster</p>
+          <p>Each cluster node runs <code>ipfo agent</code>; it appears here once it registers with the cluster store.</p>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <section className="view nodes-view" aria-label="Nodes">
+      <div className="toolbar">
+        <div className="search">
+          <SearchIcon />
+          <input
+            type="search"
+            className="input search-input"
+            placeholder="Filter addresses on the board…"
+            aria-label="Filter addresses on the board"
+            data-testid="node-filter"
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+          />
+        </div>
+        <span className="toolbar-count">
+          {formatCount(nodes.size)} node{nodes.size === 1 ? '' : 's'} · {formatCount([...nodes.values()].filter((n) => n.state === 'up').length)} up
+        </span>
+        <span className="toolbar-spacer" />
+        <span className="toolbar-hint">Drag an address onto another node to move it, or focus a card and press <kbd>Enter</kbd>.</span>
+      </div>
+      <div className="board" data-testid="node-board">
+        {board.columns.map(({ node, resources: held }) => {
+          const blocker = draggedResource === undefined ? null : moveBlocker(draggedResource, node);
+          const accepts = draggedResource !== undefined && blocker === null;
+          return (
+            <div
+              key={node.name}
+              className={`node-column node-column-${node.state}${accepts ? ' drop-ok' : ''}${dropTarget === node.name && accepts ? ' drop-hover' : ''}${draggedResource !== undefined && !accepts ? ' drop-no' : ''}`}
+              data-testid={`node-${node.name}`}
+              data-state={node.state}
+              aria-label={`Node ${node.name}, ${node.state}`}
+              role="region"
+              onDragOver={(event) => {
+                if (!accepts) return;
+                event.preventDefault();
+                event.dataTransfer.dropEffect = 'move';
+                if (dropTarget !== node.name) setDropTarget(node.name);
+              }}
+              onDragLeave={(event) => {
+                if (!event.currentTarget.contains(event.relatedTarget as Node | null) && dropTarget === node.name) setDropTarget(null);
+              }}
+              onDrop={(event) => onDrop(node, event)}
+            >
+              <NodeHeader node={node} count={held.length} now={now} actions={nodeActions} busy={busy.has(`node:${node.name}`)} />
+              {draggedResource !== undefined && blocker !== null && blocker !== 'current owner' && <div className="drop-note">cannot take it: {blocker}</div>}
+              <CardList resources={held} busy={busy} actions={resourceActions} drag={dragHandlers} dragging={dragging} />
+            </div>
+          );
+        })}
+        <div className="node-column node-column-unowned" data-testid="node-unowned" role="region" aria-label="Addresses held by no node">
+          <header className="node-head">
+            <div className="node-title">
+              <span className="node-name">Not held</span>
+              <span className="node-count">{formatCount(board.unowned.length)}</span>
+            </div>
+            <p className="node-meta">Offline, failed, or waiting for a node</p>
+          </header>
+          <CardList resources={board.unowned} busy={busy} actions={resourceActions} drag={dragHandlers} dragging={dragging} />
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function NodeHeader({ node, count, now, actions, busy }: { node: NodeRecord; count: number; now: number; actions: NodeActions; busy: boolean }) {
+  const macs = Object.entries(node.macs);
+  return (
+    <header className="node-head">
+      <div className="node-title">
+        <span className="node-name">{node.name}</span>
+        <NodeStateBadge state={node.state} />
+        <span className="node-count" title={`${count} addresses`}>
+          {formatCount(count)}
+        </span>
+      </div>
+      {node.state === 'down' && (
+        <p className="node-down-banner" data-testid={`node-down-${node.name}`}>
+          Node down — last heartbeat {formatRelative(node.lastSeen, now)}
+        </p>
+      )}
+      <div className="node-meta">
+        {node.state !== 'down' && <span title={formatTimestamp(node.lastSeen)}>seen {formatRelative(node.lastSeen, now)}</span>}
+        <span>agent {node.agentVersion || '?'}</span>
+      </div>
+      {macs.length > 0 && (
+        <ul className="node-macs">
+          {macs.map(([ifname, mac]) => (
+            <li key={ifname}>
+              <span className="muted">{ifname}</span> <span className="mono">{mac}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="node-actions">
+        {node.state === 'paused' ? (
+          <button type="button" className="button button-small" data-testid={`resume-${node.name}`} disabled={busy} onClick={() => actions.resume(node.name)}>
+            Resume
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="button button-small"
+            data-testid={`pause-${node.name}`}
+            disabled={busy || node.state === 'down'}
+            title="Drain: move every address to its best alternative; the node takes no new ones"
+            onClick={() => actions.pause(node.name)}
+          >
+            {busy ? 'Draining…' : 'Pause (drain)'}
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}
+
+interface DragHandlers {
+  onDragStart: (name: string, event: DragEvent) => void;
+  onDragEnd: () => void;
+}
+
+function CardList({ resources, busy, actions, drag, dragging }: { resources: ResourceView[]; busy: ReadonlySet<string>; actions: ResourceActions; drag: DragHandlers; dragging: string | null }) {
+  const shown = resources.length > MAX_CARDS ? resources.slice(0, MAX_CARDS) : resources;
+  return (
+    <div className="card-list">
+      {shown.map((resource) => (
+        <Card key={resource.name} resource={resource} busy={busy.has(resource.name)} actions={actions} drag={drag} dragging={dragging === resource.name} />
+      ))}
+      {resources.length > MAX_CARDS && <p className="card-more">+{formatCount(resources.length - MAX_CARDS)} more — filter to narrow</p>}
+      {resources.length === 0 && <p className="card-none">No addresses</p>}
+    </div>
+  );
+}
+
+const Card = memo(function Card({ resource, busy, actions, drag, dragging }: { resource: ResourceView; busy: boolean; actions: ResourceActions; drag: DragHandlers; dragging: boolean }) {
+  return (
+    <div
+      className={`card state-edge-${resource.status.state}${dragging ? ' dragging' : ''}${busy ? ' busy' : ''}`}
+      data-testid={`card-${resource.name}`}
+      data-state={resource.status.state}
+      draggable
+      tabIndex={0}
+      role="button"
+      aria-label={`${resource.name} ${resource.ip}, ${resource.status.state}. Enter to move.`}
+      onDragStart={(event) => drag.onDragStart(resource.name, event)}
+      onDragEnd={drag.onDragEnd}
+      onDoubleClick={() => actions.openMove(resource.name)}
+      onKeyDown={(event) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          actions.openMove(resource.name);
+        }
+      }}
+    >
+      <div className="card-top">
+        <span className="card-name">{resource.name}</span>
+        <ResourceStateBadge state={resource.status.state} />
+      </div>
+      <div className="card-address mono">
+        {resource.ip}
+        <span className="muted">/{resource.prefix}</span>
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,351 @@
+// The Resources table: every IP resource, sortable on each column, filterable, virtualised so that
+// 10,000 rows scroll at full frame rate (only the visible rows exist in the DOM).
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { ResourceView } from '../../../preload/contract/domain';
+import { describeFailure, formatCount, formatDuration, formatRelative, formatTimestamp } from '../model/format';
+import { DEFAULT_RESOURCE_SORT, nextSort, resourceRows, type ResourceColumn, type ResourceSort } from '../model/resource-table';
+import type { ResourceActions } from './actions';
+import { ResourceStateBadge } from './Badges';
+import { ContextMenu } from './ContextMenu';
+import { resourceMenuItems, resourceShortcut } from './resource-menu';
+
+const ROW_HEIGHT = 30;
+/** The sticky header row inside the scroller: the rows start below it. */
+const HEAD_HEIGHT = 32;
+
+const COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: boolean }> = [
+  { id: 'name', label: 'Name' },
+  { id: 'address', label: 'Address' },
+  { id: 'owner', label: 'Owner node' },
+  { id: 'state', label: 'State' },
+  { id: 'ownerMac', label: 'Owner MAC' },
+  { id: 'since', label: 'Since', numeric: true },
+  { id: 'lastHandoff', label: 'Last handoff', numeric: true },
+];
+
+export interface ResourcesViewProps {
+  resources: ReadonlyMap<string, ResourceView>;
+  now: number;
+  busy: ReadonlySet<string>;
+  actions: ResourceActions;
+  onCreate: () => void;
+}
+
+interface MenuState {
+  name: string;
+  x: number;
+  y: number;
+}
+
+export function ResourcesView({ resources, now, busy, actions, onCreate }: ResourcesViewProps) {
+  const [filter, setFilter] = useState('');
+  const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [menu, setMenu] = useState<MenuState | null>(null);
+  const deferredFilter = useDeferredValue(filter);
+  const rows = useMemo(() => resourceRows(resources.values(), deferredFilter, sort), [resources, deferredFilter, sort]);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const filterRef = useRef<HTMLInputElement>(null);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 16,
+    paddingStart: HEAD_HEIGHT,
+    scrollPaddingStart: HEAD_HEIGHT,
+    getItemKey: (index) => rows[index]?.name ?? index,
+  });
+
+  const selectedIndex = selected === null ? -1 : rows.findIndex((row) => row.name === selected);
+  const selectedRow = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
+
+  const select = useCallback(
+    (index: number) => {
+      const row = rows[Math.max(0, Math.min(rows.length - 1, index))];
+      if (row === undefined) return;
+      setSelected(row.name);
+      virtualizer.scrollToIndex(rows.indexOf(row), { align: 'auto' });
+    },
+    [rows, virtualizer],
+  );
+
+  // "/" jumps to the filter from anywhere in the view, as in most admin tools.
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent): void => {
+      const target = event.target as HTMLElement | null;
+      const typing = target !== null && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+      if (event.key === '/' && !typing && document.querySelector('dialog[open]') === null) {
+        event.preventDefault();
+        filterRef.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const openMenuAt = (name: string, x: number, y: number): void => setMenu({ name, x, y });
+
+  const onGridKey = (event: KeyboardEvent<HTMLDivElement>): void => {
+    // Keys typed on a header button belong to that button.
+    if (event.target !== event.currentTarget) return;
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 300) / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+    if (event.key in moves) {
+      event.preventDefault();
+      select(selectedIndex < 0 ? 0 : selectedIndex + (moves[event.key] ?? 0));
+      return;
+    }
+    if (event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      select(event.key === 'Home' ? 0 : rows.length - 1);
+      return;
+    }
+    if (selectedRow === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)) {
+      event.preventDefault();
+      const element = document.getElementById(rowId(selectedRow.name));
+      const box = element?.getBoundingClientRect();
+      openMenuAt(selectedRow.name, (box?.left ?? 0) + 40, (box?.bottom ?? 0) - 4);
+      return;
+    }
+    const run = resourceShortcut(event.key, selectedRow, actions);
+    if (run !== null) {
+      event.preventDefault();
+      run();
+    }
+  };
+
+  const menuResource = menu === null ? undefined : resources.get(menu.name);
+  const failed = useMemo(() => [...resources.values()].filter((r) => r.status.state === 'failed').length, [resources]);
+
+  return (
+    <section className="view resources-view" aria-label="Resources">
+      <div className="toolbar">
+        <div className="search">
+          <SearchIcon />
+          <input
+            ref={filterRef}
+            type="search"
+            className="input search-input"
+            placeholder="Filter resources   e.g. web  10.0.  state:failed  owner:n1"
+            aria-label="Filter resources"
+            data-testid="resource-filter"
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'ArrowDown' || event.key === 'Enter') {
+                event.preventDefault();
+                scrollRef.current?.focus();
+                if (selectedIndex < 0) select(0);
+              } else if (event.key === 'Escape') setFilter('');
+            }}
+          />
+          <kbd className="search-key">/</kbd>
+        </div>
+        <span className="toolbar-count" data-testid="resource-count">
+          {rows.length === resources.size ? `${formatCount(rows.length)} resources` : `${formatCount(rows.length)} of ${formatCount(resources.size)}`}
+          {failed > 0 && <span className="count-failed"> · {formatCount(failed)} failed</span>}
+        </span>
+        <span className="toolbar-spacer" />
+        <span className="toolbar-hint">
+          <kbd>↑</kbd>
+          <kbd>↓</kbd> select · <kbd>Enter</kbd> move · <kbd>O</kbd> online · <kbd>F</kbd> offline · <kbd>E</kbd> edit
+        </span>
+        <button type="button" className="button button-primary" data-testid="new-resource" onClick={onCreate}>
+          New resource
+        </button>
+      </div>
+
+      <div className="table resource-table" role="grid" aria-rowcount={rows.length + 1} aria-label="IP resources">
+        <div
+          ref={scrollRef}
+          className="table-body"
+          tabIndex={0}
+          data-testid="resource-table"
+          aria-activedescendant={selectedRow === undefined ? undefined : rowId(selectedRow.name)}
+          onKeyDown={onGridKey}
+          onFocus={(event) => {
+            if (event.target === event.currentTarget && selectedIndex < 0 && rows.length > 0) setSelected(rows[0]?.name ?? null);
+          }}
+        >
+          <div className="table-head resource-grid" role="row" aria-rowindex={1}>
+            {COLUMNS.map((column) => {
+              const active = sort.column === column.id;
+              return (
+                <div
+                  key={column.id}
+                  role="columnheader"
+                  className={column.numeric === true ? 'cell numeric' : 'cell'}
+                  aria-sort={active ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
+                >
+                  <button type="button" className={active ? 'sort sort-active' : 'sort'} data-testid={`sort-${column.id}`} onClick={() => setSort((current) => nextSort(current, column.id))}>
+                    {column.label}
+                    <span className="sort-arrow" aria-hidden="true">
+                      {active ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                </div>
+              );
+            })}
+            <div role="columnheader" className="cell actions-cell">
+              <span className="visually-hidden">Actions</span>
+            </div>
+          </div>
+          {rows.length === 0 ? (
+            <EmptyTable filtered={resources.size > 0} onCreate={onCreate} />
+          ) : (
+            <div className="table-canvas" role="rowgroup" style={{ height: virtualizer.getTotalSize() - HEAD_HEIGHT }}>
+              {virtualizer.getVirtualItems().map((item) => {
+                const row = rows[item.index];
+                if (row === undefined) return null;
+                return (
+                  <ResourceRow
+                    key={item.key}
+                    resource={row}
+                    index={item.index}
+                    top={item.start - HEAD_HEIGHT}
+                    now={now}
+                    selected={row.name === selected}
+                    busy={busy.has(row.name)}
+                    onSelect={setSelected}
+                    onMenu={openMenuAt}
+                    onMove={actions.openMove}
+                  />
+                );
+              })}
+            </div>
+          )}
+        </div>
+      </div>
+
+      {menu !== null && menuResource !== undefined && (
+        <ContextMenu
+          x={menu.x}
+          y={menu.y}
+          label={`Actions for ${menu.name}`}
+          items={resourceMenuItems(menuResource, actions)}
+          onClose={() => {
+            setMenu(null);
+            scrollRef.current?.focus();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function rowId(name: string): string {
+  return `resource-row-${name}`;
+}
+
+interface ResourceRowProps {
+  resource: ResourceView;
+  index: number;
+  top: number;
+  now: number;
+  selected: boolean;
+  busy: boolean;
+  onSelect: (name: string) => void;
+  onMenu: (name: string, x: number, y: number) => void;
+  onMove: (name: string) => void;
+}
+
+const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selected, busy, onSelect, onMenu, onMove }: ResourceRowProps) {
+  const { status } = resource;
+  const failure = describeFailure(status.failure);
+  const name = resource.name;
+  return (
+    <div
+      id={rowId(name)}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      className={`table-row resource-grid${selected ? ' selected' : ''}${index % 2 === 1 ? ' odd' : ''}${busy ? ' busy' : ''}`}
+      data-testid={`resource-row-${name}`}
+      data-state={status.state}
+      style={{ transform: `translateY(${top}px)` }}
+      onMouseDown={() => onSelect(name)}
+      onDoubleClick={() => onMove(name)}
+      onContextMenu={(event) => {
+        event.preventDefault();
+        onSelect(name);
+        onMenu(name, event.clientX, event.clientY);
+      }}
+    >
+      <div role="gridcell" className="cell cell-name" data-testid="name" title={name}>
+        {name}
+        {!resource.enabled && <span className="tag" title="The operator took it offline">disabled</span>}
+      </div>
+      <div role="gridcell" className="cell mono" data-testid="address">
+        <span>
+          {resource.ip}
+          <span className="muted">/{resource.prefix}</span>
+        </span>
+      </div>
+      <div role="gridcell" className="cell" data-testid="owner">
+        {status.owner ?? <span className="muted">—</span>}
+      </div>
+      <div role="gridcell" className="cell cell-state" data-testid="state" title={failure === '' ? undefined : failure}>
+        <ResourceStateBadge state={status.state} />
+        {failure !== '' && <span className="failure-text">{failure}</span>}
+      </div>
+      <div role="gridcell" className="cell mono" data-testid="owner-mac">
+        {status.ownerMac ?? <span className="muted">—</span>}
+      </div>
+      <div role="gridcell" className="cell numeric" data-testid="since" title={formatTimestamp(status.since)}>
+        {formatRelative(status.since, now)}
+      </div>
+      <div role="gridcell" className="cell numeric" data-testid="handoff">
+        {formatDuration(status.lastHandoffMs)}
+      </div>
+      <div role="gridcell" className="cell actions-cell">
+        <button type="button" className="row-button" data-testid={`move-${name}`} tabIndex={-1} onClick={() => onMove(name)} title={`Move ${name} (Enter)`}>
+          Move
+        </button>
+        <button
+          type="button"
+          className="row-button row-kebab"
+          data-testid={`actions-${name}`}
+          tabIndex={-1}
+          aria-label={`More actions for ${name}`}
+          onClick={(event) => {
+            onSelect(name);
+            const box = event.currentTarget.getBoundingClientRect();
+            onMenu(name, box.right - 160, box.bottom + 2);
+          }}
+        >
+          ⋯
+        </button>
+      </div>
+    </div>
+  );
+});
+
+function EmptyTable({ filtered, onCreate }: { filtered: boolean; onCreate: () => void }) {
+  return (
+    <div className="empty" data-testid="resources-empty">
+      {filtered ? (
+        <p>No resource matches the filter.</p>
+      ) : (
+        <>
+          <p className="empty-title">No IP resources yet</p>
+          <p>An IP resource is a virtual IPv4 address that the cluster keeps online on one of its nodes.</p>
+          <button type="button" className="button button-primary" onClick={onCreate}>
+            Create the first one
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function SearchIcon() {
+  return (
+    <svg className="search-icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true">
+      <circle cx="7" cy="7" r="4.8" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <path d="M10.6 10.6L14 14" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+    </svg>
+  );
+}

@@ -1,0 +1,75 @@
+// The bottom line: connection, agent, session, revision, and the cluster at a glance.
+import type { ConnectionStatus } from '../api/console-api';
+import type { ClusterState } from '../model/cluster-state';
+import { formatCount } from '../model/format';
+
+const PHASE_LABELS: Readonly<Record<ConnectionStatus['phase'], string>> = {
+  connecting: 'Connecting',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting',
+  'auth-failed': 'Token refused',
+  'no-token': 'No token',
+  broken: 'Protocol error',
+  disconnected: 'Not connected',
+};
+
+export interface StatusBarProps {
+  status: ConnectionStatus;
+  cluster: ClusterState;
+  now: number;
+  onSwitchCluster: (() => void) | null;
+}
+
+export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarProps) {
+  let online = 0;
+  let failed = 0;
+  for (const resource of cluster.resources.values()) {
+    if (resource.status.state === 'online') online++;
+    else if (resource.status.state === 'failed') failed++;
+  }
+  let up = 0;
+  let down = 0;
+  for (const node of cluster.nodes.values()) {
+    if (node.state === 'up') up++;
+    else if (node.state === 'down') down++;
+  }
+  const retryIn = status.retryAt === null ? null : Math.max(0, Math.ceil((status.retryAt - now) / 1000));
+  return (
+    <footer className="status-bar" data-testid="status-bar">
+      <span className={`status-connection phase-${status.phase}`} data-testid="status-connection" data-phase={status.phase}>
+        <span className="status-dot" aria-hidden="true" />
+        {PHASE_LABELS[status.phase]}
+        {status.phase === 'reconnecting' && retryIn !== null && retryIn > 0 && ` in ${retryIn} s`}
+      </span>
+      <span className="status-item" title="Agent">
+        <span className="status-key">agent</span> {status.endpoint}
+      </span>
+      {status.actor !== null && (
+        <span className="status-item" title="How this session appears in the audit log">
+          <span className="status-key">as</span> {status.actor}
+        </span>
+      )}
+      <span className="status-item" data-testid="status-revision">
+        <span className="status-key">rev</span> {cluster.revision ?? '—'}
+      </span>
+      {status.detail !== null && status.phase !== 'connected' && <span className="status-item status-detail">{status.detail}</span>}
+      {onSwitchCluster !== null && (
+        <button type="button" className="status-button" data-testid="switch-cluster" onClick={onSwitchCluster}>
+          Switch cluster…
+        </button>
+      )}
+      <span className="status-spacer" />
+      <span className="status-item">
+        {formatCount(cluster.resources.size)} resources · {formatCount(online)} online
+        {failed > 0 && <span className="status-bad"> · {formatCount(failed)} failed</span>}
+      </span>
+      <span className="status-item">
+        {formatCount(up)}/{formatCount(cluster.nodes.size)} nodes up
+        {down > 0 && <span className="status-bad"> · {formatCount(down)} down</span>}
+      </span>
+      <span className={`status-item${cluster.conflicts.size > 0 ? ' status-bad' : ''}`}>
+        {formatCount(cluster.conflicts.size)} conflicts
+      </span>
+    </footer>
+  );
+}

@@ -1,0 +1,2 @@
+// Vite bundles the stylesheet imported by main.tsx into a CSS file of its own.
+declare module '*.css';

@@ -1,0 +1,278 @@
+// The resource form's values, its quick local checks, and the mapping of the agent's 'invalid' and
+// 'bad-request' issues back onto form fields. The agent's validate.ts is the authority; the local
+// checks only catch what is plainly wrong before a round trip, and are never stricter than it.
+import {
+  ANNOUNCE_FORMS,
+  DEFEND_POLICIES,
+  type AnnounceForm,
+  type DefendPolicy,
+  type FailbackPolicy,
+  type ResourceSpecInput,
+  type ResourceSpecPatch,
+  type ResourceView,
+} from '../../../preload/contract/domain';
+import type { FieldIssue } from '../../../preload/contract/protocol';
+import { isIpv4 } from './ipv4';
+
+export const FAILBACK_MODES = ['never', 'immediate', 'window'] as const;
+export type FailbackMode = (typeof FAILBACK_MODES)[number];
+
+/** Form fields, named by the spec path the agent reports them under (without "spec."/"patch."). */
+export const FORM_FIELDS = [
+  'name',
+  'ip',
+  'prefix',
+  'possibleOwners',
+  'preferredOwners',
+  'failback',
+  'failback.startHour',
+  'failback.endHour',
+  'interfaces',
+  'enabled',
+  'announceForm',
+  'defendPolicy',
+] as const;
+export type FormField = (typeof FORM_FIELDS)[number];
+
+/** What the inputs hold: text as typed, parsed on submit. */
+export interface ResourceFormValues {
+  name: string;
+  /** "10.0.0.50" or "10.0.0.50/24". */
+  ip: string;
+  prefix: string;
+  /** Node names separated by commas or spaces; empty = every node. */
+  possibleOwners: string;
+  /** In order of preference. */
+  preferredOwners: string;
+  failbackMode: FailbackMode;
+  startHour: string;
+  endHour: string;
+  /** "node=ifname" pairs separated by commas or spaces. */
+  interfaces: string;
+  enabled: boolean;
+  announceForm: AnnounceForm;
+  defendPolicy: DefendPolicy;
+}
+
+export type FieldErrors = Partial<Record<FormField, string>>;
+
+export interface FormErrors {
+  fields: FieldErrors;
+  /** Problems that belong to no single field. */
+  general: string[];
+}
+
+export const NO_ERRORS: FormErrors = { fields: {}, general: [] };
+
+export function hasErrors(errors: FormErrors): boolean {
+  return errors.general.length > 0 || Object.keys(errors.fields).length > 0;
+}
+
+export function emptyForm(): ResourceFormValues {
+  return {
+    name: '',
+    ip: '',
+    prefix: '24',
+    possibleOwners: '',
+    preferredOwners: '',
+    failbackMode: 'never',
+    startHour: '22',
+    endHour: '6',
+    interfaces: '',
+    enabled: true,
+    announceForm: 'request',
+    defendPolicy: 'always',
+  };
+}
+
+export function formFromResource(resource: ResourceView): ResourceFormValues {
+  const failback = resource.failback;
+  return {
+    name: resource.name,
+    ip: resource.ip,
+    prefix: String(resource.prefix),
+    possibleOwners: resource.possibleOwners.join(', '),
+    preferredOwners: resource.preferredOwners.join(', '),
+    failbackMode: failback.mode,
+    startHour: failback.mode === 'window' ? String(failback.startHour) : '22',
+    endHour: failback.mode === 'window' ? String(failback.endHour) : '6',
+    interfaces: Object.entries(resource.interfaces)
+      .map(([node, ifname]) => `${node}=${ifname}`)
+      .join(', '),
+    enabled: resource.enabled,
+    announceForm: resource.announceForm,
+    defendPolicy: resource.defendPolicy,
+  };
+}
+
+export function splitList(text: string): string[] {
+  return text.split(/[\s,]+/).filter((word) => word !== '');
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** An integer typed as text; a number the agent then checks against its range. */
+function parseInteger(text: string): number | null {
+  const trimmed = text.trim();
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : null;
+}
+
+function parseInterfaces(text: string): Parsed<Record<string, string>> {
+  const map: Record<string, string> = {};
+  for (const pair of splitList(text)) {
+    const separator = pair.indexOf('=');
+    const node = pair.slice(0, separator);
+    const ifname = pair.slice(separator + 1);
+    if (separator <= 0 || ifname === '') return { ok: false, message: `"${pair}" is not node=interface (e.g. n1=eth1)` };
+    if (Object.hasOwn(map, node)) return { ok: false, message: `node "${node}" is given twice` };
+    map[node] = ifname;
+  }
+  return { ok: true, value: map };
+}
+
+/** "a.b.c.d/nn" in the address field carries the prefix; otherwise the prefix field does. */
+function splitAddress(values: ResourceFormValues): { ip: string; prefixText: string } {
+  const ip = values.ip.trim();
+  const slash = ip.indexOf('/');
+  return slash < 0 ? { ip, prefixText: values.prefix } : { ip: ip.slice(0, slash), prefixText: ip.slice(slash + 1) };
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const NAME_MAX = 63;
+
+export interface FormContext {
+  /** Resources already defined (to spot a duplicate name or address before asking). */
+  existing: readonly ResourceView[];
+  /** Name of the resource being edited, if any. */
+  editing: string | null;
+}
+
+/** Quick local checks; an empty result lets the agent judge the rest. */
+export function checkForm(values: ResourceFormValues, context: FormContext): FormErrors {
+  const fields: FieldErrors = {};
+  const name = values.name.trim();
+  if (context.editing === null) {
+    if (name === '') fields.name = 'a name is required';
+    else if (name.length > NAME_MAX) fields.name = `at most ${NAME_MAX} characters`;
+    else if (!NAME_PATTERN.test(name)) fields.name = 'letters, digits, ".", "_" and "-", starting with a letter or digit';
+    else if (context.existing.some((r) => r.name.toLowerCase() === name.toLowerCase())) fields.name = `a resource named "${name}" exists already`;
+  }
+
+  const { ip, prefixText } = splitAddress(values);
+  if (ip === '') fields.ip = 'an IPv4 address is required';
+  else if (!isIpv4(ip)) fields.ip = `"${ip}" is not an IPv4 address such as 10.0.0.50`;
+  else {
+    const holder = context.existing.find((r) => r.ip === ip && r.name !== context.editing);
+    if (holder !== undefined) fields.ip = `${ip} belongs to resource "${holder.name}" already`;
+  }
+
+  const prefix = parseInteger(prefixText);
+  const prefixField: FormField = values.ip.includes('/') ? 'ip' : 'prefix';
+  if (prefix === null || prefix < 1 || prefix > 32) fields[prefixField] ??= prefixField === 'prefix' ? 'a whole number 1..32' : 'the prefix length must be a whole number 1..32';
+
+  const possible = splitList(values.possibleOwners);
+  const preferred = splitList(values.preferredOwners);
+  const repeated = (list: string[]): string | undefined => list.find((entry, index) => list.indexOf(entry) !== index);
+  const possibleRepeat = repeated(possible);
+  if (possibleRepeat !== undefined) fields.possibleOwners = `node "${possibleRepeat}" is listed twice`;
+  const preferredRepeat = repeated(preferred);
+  if (preferredRepeat !== undefined) fields.preferredOwners = `node "${preferredRepeat}" is listed twice`;
+  else if (possible.length > 0) {
+    const outsider = preferred.find((node) => !possible.includes(node));
+    if (outsider !== undefined) fields.preferredOwners = `"${outsider}" is preferred but not a possible owner`;
+  }
+
+  if (values.failbackMode === 'window') {
+    const start = parseInteger(values.startHour);
+    const end = parseInteger(values.endHour);
+    if (start === null || start < 0 || start > 23) fields['failback.startHour'] = 'an hour 0..23';
+    if (end === null || end < 0 || end > 23) fields['failback.endHour'] = 'an hour 0..23';
+    else if (start === end) fields['failback.endHour'] = 'the window must not start and end at the same hour';
+  }
+
+  const interfaces = parseInterfaces(values.interfaces);
+  if (!interfaces.ok) fields.interfaces = interfaces.message;
+  return { fields, general: [] };
+}
+
+function failbackOf(values: ResourceFormValues): FailbackPolicy {
+  if (values.failbackMode !== 'window') return { mode: values.failbackMode };
+  return { mode: 'window', startHour: parseInteger(values.startHour) ?? -1, endHour: parseInteger(values.endHour) ?? -1 };
+}
+
+/** The definition to send with resource.add (call after checkForm found nothing). */
+export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
+  const { ip, prefixText } = splitAddress(values);
+  const interfaces = parseInterfaces(values.interfaces);
+  return {
+    name: values.name.trim(),
+    ip,
+    prefix: parseInteger(prefixText) ?? Number.NaN,
+    possibleOwners: splitList(values.possibleOwners),
+    preferredOwners: splitList(values.preferredOwners),
+    failback: failbackOf(values),
+    interfaces: interfaces.ok ? interfaces.value : {},
+    enabled: values.enabled,
+    announceForm: values.announceForm,
+    defendPolicy: values.defendPolicy,
+  };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Only the fields that differ from `original`, for resource.edit (empty when nothing changed). */
+export function toPatch(values: ResourceFormValues, original: ResourceView): ResourceSpecPatch {
+  const spec = toSpecInput(values);
+  const patch: ResourceSpecPatch = {};
+  if (spec.ip !== original.ip) patch.ip = spec.ip;
+  if (spec.prefix !== original.prefix) patch.prefix = spec.prefix;
+  if (!sameJson(spec.possibleOwners, original.possibleOwners)) patch.possibleOwners = spec.possibleOwners;
+  if (!sameJson(spec.preferredOwners, original.preferredOwners)) patch.preferredOwners = spec.preferredOwners;
+  if (!sameJson(spec.failback, original.failback)) patch.failback = spec.failback;
+  if (!sameJson(spec.interfaces, original.interfaces)) patch.interfaces = spec.interfaces;
+  if (spec.enabled !== original.enabled) patch.enabled = spec.enabled;
+  if (spec.announceForm !== original.announceForm) patch.announceForm = spec.announceForm;
+  if (spec.defendPolicy !== original.defendPolicy) patch.defendPolicy = spec.defendPolicy;
+  return patch;
+}
+
+/** "spec.failback.startHour" -> "failback.startHour"; "spec.interfaces.n1" -> "interfaces"; else null. */
+export function formFieldOf(path: string): FormField | null {
+  const parts = path.split('.');
+  if (parts[0] === 'spec' || parts[0] === 'patch') parts.shift();
+  const [head, next] = parts;
+  if (head === undefined || head === '') return null;
+  if (head === 'failback' && (next === 'startHour' || next === 'endHour')) return `failback.${next}`;
+  if (head === 'failback' && next === 'mode') return 'failback';
+  if (head === 'interfaces') return 'interfaces';
+  return (FORM_FIELDS as readonly string[]).includes(head) ? (head as FormField) : null;
+}
+
+/** The message without a leading "spec.ip: " (bad-request issues repeat their path). */
+function bareMessage(issue: FieldIssue): string {
+  const prefix = `${issue.field}: `;
+  return issue.field !== '' && issue.message.startsWith(prefix) ? issue.message.slice(prefix.length) : issue.message;
+}
+
+/**
+ * The agent's issues placed on the form: each on its field (the first message per field wins, the
+ * others are appended), whatever names no field in `general`. With no issues, `fallback` (the
+ * error's one-line message) goes to `field` or to general.
+ */
+export function issuesToFormErrors(issues: readonly FieldIssue[], fallback: { message: string; field?: string | undefined }): FormErrors {
+  const fields: FieldErrors = {};
+  const general: string[] = [];
+  const list = issues.length > 0 ? issues : [{ field: fallback.field ?? '', message: fallback.message }];
+  for (const issue of list) {
+    const field = formFieldOf(issue.field);
+    const message = bareMessage(issue);
+    if (field === null) general.push(issue.field === '' || issue.field === 'spec' || issue.field === 'patch' ? message : `${issue.field}: ${message}`);
+    else fields[field] = fields[field] === undefined ? message : `${fields[field]}; ${message}`;
+  }
+  return { fields, general };
+}
+
+export const ANNOUNCE_FORM_OPTIONS: readonly AnnounceForm[] = ANNOUNCE_FORMS;
+export const DEFEND_POLICY_OPTIONS: readonly DefendPolicy[] = DEFEND_POLICIES;
