@@ -3,9 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build
+npm run typecheck:electron
 npx eslint .
 mapfile -t unit_tests < <(find build/test/unit -name '*.test.js' | sort)
 node --test --test-reporter=spec "${unit_tests[@]}"
+# Electron end to end: runs where the Electron binary and a display exist, and says why it skips where not.
+mapfile -t e2e_tests < <(find build/test/e2e -name '*.test.js' | sort)
+node --test --test-reporter=spec "${e2e_tests[@]}"
 if [[ $(id -u) -ne 0 ]]; then
   echo "lab tests need root (network namespaces, raw sockets): skipped because uid=$(id -u)"
   exit 0
