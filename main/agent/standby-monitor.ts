@@ -25,6 +25,8 @@ export interface StandbyMonitorOptions {
 interface Watch {
   target: Watched;
   lastAnswer: number;
+  /** Probes sent since the last answer: silence counts only if we really asked, again and again. */
+  unanswered: number;
   fired: boolean;
   controls: { ask: () => void; stop: () => void };
 }
@@ -44,6 +46,7 @@ export class StandbyMonitor {
   private timer: NodeJS.Timeout | null = null;
   readonly intervalMs: number;
   readonly silenceMs: number;
+  private readonly probesForSilence: number;
 
   constructor(
     private readonly local: LocalAddresses,
@@ -52,6 +55,7 @@ export class StandbyMonitor {
   ) {
     this.intervalMs = options.intervalMs ?? 50;
     this.silenceMs = options.silenceMs ?? 250;
+    this.probesForSilence = Math.max(3, Math.ceil(this.silenceMs / this.intervalMs));
   }
 
   /** Watches exactly these targets from now on. */
@@ -65,9 +69,10 @@ export class StandbyMonitor {
     }
     for (const [k, target] of wanted) {
       if (this.watches.has(k)) continue;
-      const watch: Watch = { target, lastAnswer: this.options.clock.now(), fired: false, controls: { ask: () => undefined, stop: () => undefined } };
+      const watch: Watch = { target, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, controls: { ask: () => undefined, stop: () => undefined } };
       watch.controls = this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
         watch.lastAnswer = this.options.clock.now();
+        watch.unanswered = 0;
       });
       this.watches.set(k, watch);
     }
@@ -86,12 +91,15 @@ export class StandbyMonitor {
         watch.lastAnswer = now;
         continue;
       }
+      // Both a long silence and enough unanswered probes: if this process itself stalled (CPU, GC),
+      // it sent no probes meanwhile and the answers are still queued in its socket — not the owner's fault.
       const silent = now - watch.lastAnswer;
-      if (silent >= this.silenceMs && !watch.fired) {
+      if (silent >= this.silenceMs && watch.unanswered >= this.probesForSilence && !watch.fired) {
         watch.fired = true;
         this.onSilent(watch.target, silent);
       }
       watch.controls.ask();
+      watch.unanswered++;
     }
   }
 
