@@ -68,7 +68,7 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
         {down > 0 && <span className="status-bad"> · {formatCount(down)} down</span>}
       </span>
       <span className={`status-item${cluster.conflicts.size > 0 ? ' status-bad' : ''}`}>
-        {formatCount(cluster.conflicts.size)} conflicts
+        {formatCount(cluster.conflicts.size)} {cluster.conflicts.size === 1 ? "conflict" : "conflicts"}
       </span>
     </footer>
   );
