@@ -203,9 +203,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
     if (this.fenced) {
       // Renewals came back before the lease ran out: nobody could take our addresses meanwhile.
+      // What we saw while cut off may be stale: act only on a fresh snapshot.
       this.fenced = false;
-      this.log('lease confirmed again: reclaiming addresses');
-      this.schedule();
+      this.log('lease confirmed again: resynchronising before reclaiming addresses');
+      this.resync().catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
     }
     if (this.lifetimeSec !== null && now - this.lastRenew >= 200 && now + this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS < validUntil) {
       this.lastRenew = now;

@@ -76,7 +76,10 @@ function classifyOpenError(ifname: string, error: unknown): PacketIoError {
   return new PacketIoError('OPEN_FAILED', `cannot capture on "${ifname}": ${message}`);
 }
 
-const CAPTURE_BUFFER_BYTES = 4 * 1024 * 1024;
+// `cap` fixes the snaplen at 65535, so libpcap's ring holds buffer / 64 KiB frames: 4 MiB held only ~32,
+// and a burst of replies (a standby probing many addresses, a drain) lost every frame after the 32nd.
+// 32 MiB holds ~500 frames; the ARP watch will want a snaplen of its own before it needs more.
+const CAPTURE_BUFFER_BYTES = 32 * 1024 * 1024;
 const SNAP_BUFFER_BYTES = 2048; // ARP frames are 60-64 bytes; anything longer is not ours to read
 
 export interface ArpSocketEvents {

@@ -1,0 +1,245 @@
+// npm run bench — issue 3's benchmark, in one lab and one run: the client-visible gap of our cluster
+// (etcd + one `ipfo agent` per node) next to keepalived's (VRRP pair on n1/n2, its defaults and
+// advert_int 0.1 under VRRP v3), for a planned move, a killed owner, a cut link, and the time a
+// drain of a node holding 1,000 addresses takes until every address answers from its new node.
+// The client streams one datagram per ms; the figure is the gap at the owner change (the old
+// owner's last reply to the new owner's first; see cluster-scenarios.ts and keepalived.ts).
+//
+//   npm run bench
+//   BENCH_REPS=5 BENCH_SCENARIOS=planned,killed BENCH_PEER=0 node build/test/bench/cluster.bench.js
+//
+// Settings (environment):
+//   BENCH_REPS (20)          repetitions per scenario and product
+//   BENCH_DRAIN_REPS (5)     repetitions of the drain (each adds a resume + failback of 1,000 addresses)
+//   BENCH_DRAIN_COUNT (1000) addresses held by the drained node
+//   BENCH_SCENARIOS          comma list of planned, killed, killed-cut, link-cut, drain (default all)
+//   BENCH_PEER (1)           0 skips keepalived
+//   BENCH_LEASE_TTL          agents' lease TTL in s (default: the agent's own default)
+//   BENCH_PACING (sleep)     udp-stream pacing for both products: sleep or spin (spin takes a core)
+//   BENCH_SWEEP_ROUND_MS (100), BENCH_SWEEP_BURST (16)  the drain's ARP sweep: round period, requests per ms
+// Not a test: it asserts nothing, it prints a table. Needs root, etcd and keepalived.
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { withLab, type Lab } from '../lab/lab';
+import { LabCluster } from '../lab/cluster';
+import { startUdpEcho } from '../lab/traffic';
+import { DEFAULT_LEASE_TTL_SEC, lifetimeForTtl } from '../../main/agent/lease-deadline';
+import { ApiSession } from './api-session';
+import { formatTable, type PeerFigure, type TableRow } from './bench-table';
+import { runFailures, runPlannedMoves, type BenchContext, type GapSample } from './cluster-scenarios';
+import { measureDrain, setupDrain, undoDrain, type DrainSample, type SweepTuning } from './drain-scenario';
+import { KEEPALIVED_PROFILES, measureKeepalivedFailover, type AfterKill, type KeepalivedProfileName, type KeepalivedScenario } from './keepalived';
+import { summarize, type Summary } from './stats';
+
+const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+
+/** keepalived's counterpart of each scenario (none for the drain). */
+const PEER_CASES: Readonly<Record<Exclude<Scenario, 'drain'>, { scenario: KeepalivedScenario; afterKill?: AfterKill; note?: string }>> = {
+  planned: { scenario: 'planned-move', note: 'SIGTERM of the master (priority-0 advert): keepalived\'s planned move' },
+  killed: {
+    scenario: 'owner-killed',
+    afterKill: 'remove-address',
+    note: 'SIGKILL of the master\'s keepalived with its address removed at the kill (a killed keepalived leaves the address up forever: no gap, two MACs); ours keeps answering until the address lifetime runs out',
+  },
+  'killed-cut': { scenario: 'owner-killed', afterKill: 'cut-link' },
+  'link-cut': { scenario: 'link-cut' },
+};
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
+  return value;
+}
+
+function scenariosFromEnv(): Scenario[] {
+  const text = process.env.BENCH_SCENARIOS;
+  if (text === undefined || text === '') return [...SCENARIOS];
+  const wanted = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = wanted.filter((w) => !(SCENARIOS as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  return SCENARIOS.filter((s) => wanted.includes(s));
+}
+
+const REPS = intEnv('BENCH_REPS', 20);
+const DRAIN_REPS = intEnv('BENCH_DRAIN_REPS', 5);
+const DRAIN_COUNT = intEnv('BENCH_DRAIN_COUNT', 1000);
+const LEASE_TTL_SEC = intEnv('BENCH_LEASE_TTL', DEFAULT_LEASE_TTL_SEC, 2);
+const LABELS: Readonly<Record<Scenario, string>> = {
+  planned: 'planned move',
+  killed: 'agent killed (SIGKILL)',
+  'killed-cut': 'agent killed + link cut',
+  'link-cut': "owner's link cut",
+  drain: `drain of a node (${DRAIN_COUNT} addresses)`,
+};
+
+const WITH_PEER = process.env.BENCH_PEER !== '0';
+const PACING = process.env.BENCH_PACING ?? 'sleep';
+const SWEEP: SweepTuning = { roundMs: intEnv('BENCH_SWEEP_ROUND_MS', 100), burst: intEnv('BENCH_SWEEP_BURST', 16) };
+
+const note = (text: string): void => void process.stderr.write(`${text}\n`);
+
+interface Outcome {
+  summary: Summary | null;
+  error?: string;
+  detail?: string;
+}
+
+function outcome(samples: readonly number[], error: unknown, detail?: string): Outcome {
+  return {
+    summary: samples.length === 0 ? null : summarize(samples),
+    // The table keeps the first line; the whole report (statuses, agent logs) went to stderr.
+    ...(error === null ? {} : { error: `${samples.length > 0 ? `stopped after ${samples.length} reps: ` : ''}${(error instanceof Error ? error.message : JSON.stringify(error)).split('\n')[0] ?? ''} (details on stderr)` }),
+    ...(detail === undefined ? {} : { detail }),
+  };
+}
+
+async function runPeer(lab: Lab, scenario: Exclude<Scenario, 'drain'>, profile: KeepalivedProfileName): Promise<Outcome> {
+  const vip = lab.vip(150);
+  const peerCase = PEER_CASES[scenario];
+  const gaps: number[] = [];
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      const result = await measureKeepalivedFailover(lab, vip, profile, peerCase.scenario, { afterKill: peerCase.afterKill, pacing: PACING as 'sleep' | 'spin' });
+      gaps.push(result.ownerChangeGapMs);
+      note(`keepalived ${profile} ${LABELS[scenario]} #${rep + 1}: owner change ${result.ownerChangeGapMs} ms (longest gap ${result.gapMs} ms, lost ${result.lost}, sender stall ${String(result.report.longestSendGapMs)} ms)`);
+    }
+    return outcome(gaps, null);
+  } catch (error) {
+    note(`keepalived ${profile} ${LABELS[scenario]} FAILED: ${String(error)}`);
+    return outcome(gaps, error);
+  }
+}
+
+function describeGap(scenario: Scenario, rep: number, s: GapSample): void {
+  note(`ours ${LABELS[scenario]} #${rep + 1}: owner change ${s.ownerChangeGapMs} ms (longest gap ${s.longestGapMs} ms, lost ${s.lost}, sender stall ${String(s.longestSendGapMs)} ms; ${s.detail})`);
+}
+
+async function runOurs(ctx: BenchContext, scenario: Exclude<Scenario, 'drain'>, vip: string): Promise<Outcome> {
+  const gaps: number[] = [];
+  const onSample = (s: GapSample, rep: number): void => {
+    gaps.push(s.ownerChangeGapMs);
+    describeGap(scenario, rep, s);
+  };
+  try {
+    if (scenario === 'planned') await runPlannedMoves(ctx, REPS, vip, onSample);
+    else await runFailures(ctx, scenario, REPS, vip, onSample);
+    return outcome(gaps, null);
+  } catch (error) {
+    note(`ours ${LABELS[scenario]} FAILED: ${String(error)}`);
+    return outcome(gaps, error);
+  }
+}
+
+async function runDrain(ctx: BenchContext): Promise<Outcome> {
+  const samples: DrainSample[] = [];
+  try {
+    const setupStarted = performance.now();
+    const setup = await setupDrain(ctx, DRAIN_COUNT, SWEEP);
+    note(`drain setup ready in ${Math.round((performance.now() - setupStarted) / 1000)} s: ${DRAIN_COUNT} addresses in ${setup.range.cidr}, all answering from n1`);
+    for (let rep = 0; rep < DRAIN_REPS; rep++) {
+      const s = await measureDrain(ctx, setup, SWEEP).catch(async (error: unknown) => {
+        await ctx.api.call('resumeNode', 'n1');
+        throw error;
+      });
+      samples.push(s);
+      note(`ours drain #${rep + 1}: all ${DRAIN_COUNT} answer from new nodes after ${s.convergedMs.toFixed(1)} ms (per address median ${s.perAddressMedianMs.toFixed(1)} / p99 ${s.perAddressP99Ms.toFixed(1)} ms; API reply after ${s.apiReplyMs.toFixed(1)} ms; by MAC ${JSON.stringify(s.byMac)}; first seen as ${JSON.stringify(s.kinds)}; old MAC after move ${s.contraryAfterSettle})`);
+      await undoDrain(ctx, setup, SWEEP);
+    }
+  } catch (error) {
+    note(`ours drain FAILED: ${String(error)}`);
+    return outcome(samples.map((s) => s.convergedMs), error);
+  }
+  const api = summarize(samples.map((s) => s.apiReplyMs));
+  const median = summarize(samples.map((s) => s.perAddressMedianMs));
+  return outcome(
+    samples.map((s) => s.convergedMs),
+    null,
+    `${DRAIN_REPS} reps (BENCH_DRAIN_REPS; fewer than the others: each also resumes n1 and fails ${DRAIN_COUNT} addresses back); per-address settle median ${median.median.toFixed(0)} ms; pauseNode API reply median ${api.median.toFixed(0)} ms; sweep round ${SWEEP.roundMs} ms, ${SWEEP.burst} requests/ms`,
+  );
+}
+
+function peerFigure(result: Outcome | undefined, fallback: string): PeerFigure {
+  if (result === undefined) return { summary: null, note: fallback };
+  return result.error === undefined ? { summary: result.summary } : { summary: result.summary, note: `FAILED: ${result.error}` };
+}
+
+async function main(): Promise<void> {
+  if (PACING !== 'sleep' && PACING !== 'spin') throw new Error(`BENCH_PACING must be sleep or spin, got "${PACING}"`);
+  const scenarios = scenariosFromEnv();
+  const started = performance.now();
+  const loadAtStart = loadavg()[0] ?? Number.NaN;
+  const peer = new Map<string, Outcome>();
+  const ours = new Map<Scenario, Outcome>();
+  let labId = '';
+
+  await withLab({ nodes: 3, clients: 2, rogue: false, name: 'bench-cluster' }, async (lab) => {
+    labId = `${lab.id} (${lab.subnet})`;
+    for (const node of lab.nodes) await startUdpEcho(lab, node);
+
+    // keepalived first, while no agent runs: its link cuts then disturb nothing of ours (and ours nothing of it).
+    if (WITH_PEER) {
+      for (const scenario of scenarios) {
+        if (scenario === 'drain') continue;
+        for (const profile of Object.keys(KEEPALIVED_PROFILES) as KeepalivedProfileName[]) peer.set(`${scenario}/${profile}`, await runPeer(lab, scenario, profile));
+      }
+    }
+
+    const cluster = await LabCluster.start(lab, { etcdHost: 'c2', leaseTtlSec: LEASE_TTL_SEC });
+    let api: ApiSession | null = null;
+    try {
+      api = await ApiSession.open(cluster, 'n3');
+      const ctx: BenchContext = { lab, cluster, api, client: 'c1', pacing: PACING, note };
+      const vips: Readonly<Record<Exclude<Scenario, 'drain'>, string>> = { planned: lab.vip(1), killed: lab.vip(2), 'killed-cut': lab.vip(3), 'link-cut': lab.vip(4) };
+      for (const scenario of scenarios) ours.set(scenario, scenario === 'drain' ? await runDrain(ctx) : await runOurs(ctx, scenario, vips[scenario]));
+    } finally {
+      await api?.close();
+      await cluster.destroy();
+    }
+  });
+
+  const rows: TableRow[] = scenarios.map((scenario) => {
+    const result = ours.get(scenario);
+    const oursNote = [result?.detail, result?.error === undefined ? undefined : `FAILED: ${result.error}`].filter((s) => s !== undefined).join('; ');
+    if (scenario === 'drain') {
+      const none = 'no equivalent (one VRRP instance per address would be the peer): not run';
+      return { label: LABELS[scenario], ours: result?.summary ?? null, ...(oursNote === '' ? {} : { oursNote }), peerDefault: { summary: null, note: none }, peerTuned: { summary: null } };
+    }
+    const skipped = 'skipped (BENCH_PEER=0)';
+    const peerCaseNote = PEER_CASES[scenario].note;
+    const def = peerFigure(peer.get(`${scenario}/default`), skipped);
+    const tuned = peerFigure(peer.get(`${scenario}/tuned`), skipped);
+    const peerNote = [def.note ?? tuned.note, WITH_PEER ? peerCaseNote : undefined].filter((s) => s !== undefined).join('; ');
+    return {
+      label: LABELS[scenario],
+      ours: result?.summary ?? null,
+      ...(oursNote === '' ? {} : { oursNote }),
+      peerDefault: { summary: def.summary, ...(peerNote === '' ? {} : { note: peerNote }) },
+      peerTuned: { summary: tuned.summary },
+    };
+  });
+
+  const minutes = (performance.now() - started) / 60_000;
+  const { default: d, tuned: t } = KEEPALIVED_PROFILES;
+  console.log('');
+  console.log(`ipfo cluster vs keepalived — client-observed gap at the owner change (old owner's last reply -> new owner's first), one datagram per ms`);
+  console.log(`lab ${labId}: 3 nodes, client c1, etcd on c2; veth + bridge LAN; ${cpus().length} CPUs; stream pacing ${PACING}`);
+  console.log(`ours: lease TTL ${LEASE_TTL_SEC} s (address lifetime ${lifetimeForTtl(LEASE_TTL_SEC)} s), preferred owners [n1, n2]; ${REPS} reps per scenario${scenarios.includes('drain') ? `, drain ${DRAIN_REPS} reps of ${DRAIN_COUNT} addresses (preferred owner n1, failback immediate)` : ''}`);
+  console.log(WITH_PEER
+    ? `keepalived: pair n1 (prio 150) / n2 (prio 100), unicast; default = VRRPv${d.vrrpVersion} advert_int ${d.advertIntS} s, tuned = VRRPv${t.vrrpVersion} advert_int ${t.advertIntS} s; ${REPS} reps each, a fresh pair per rep`
+    : 'keepalived: skipped (BENCH_PEER=0)');
+  console.log('ratio = keepalived / ours (median / p99); above 1x means ours is faster');
+  console.log('');
+  console.log(formatTable(rows));
+  console.log('');
+  console.log('aims (issue 3): planned move < 10 ms median; unplanned < 500 ms with default settings (and below keepalived tuned when tuned); drain of 1,000 < 1 s');
+  console.log(`run took ${minutes.toFixed(1)} min; 1-min load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end (${cpus().length} CPUs; other processes on the machine count too)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
