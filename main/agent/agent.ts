@@ -81,6 +81,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private fenced = false;
   private stopping = false;
   private lastRenew = 0;
+  private lastIntentPoll = 0;
   private readonly lifetimeSec: number | null;
   private readonly ownerSilenceMs: number;
   private readonly carrierLostAt = new Map<string, number>();
@@ -188,6 +189,12 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   private checkLease(): void {
     this.checkCarrier();
+    // Moves advance on store changes; one stalled without any (a lost notification, a timeout to
+    // enforce) is looked at again twice a second.
+    if (this.view.intents.size > 0 && performance.now() - this.lastIntentPoll > 500) {
+      this.lastIntentPoll = performance.now();
+      this.schedule();
+    }
     const membership = this.membership;
     if (!membership) return;
     const now = performance.now();

@@ -90,8 +90,16 @@ describe('planned operations on a three-node cluster', () => {
     const placed = (await cluster.status('n1')).resources.find((r) => r.name === 'cli');
     const target = ['n1', 'n2', 'n3'].find((n) => n !== placed?.owner)!;
     const move = await cluster.cli('n3', ['move', 'cli', target]);
-    assert.equal(move.code, 0, move.stderr);
-    assert.match(move.stdout, new RegExp(`cli moved to ${target} \\(handoff [\\d.]+ ms\\)`));
+    const logs = (): string => cluster.nodes.map((n) => `${n}: ${cluster.agent(n).records.filter((r) => r.event === 'log').map((r) => `${String(r.time)} ${String(r.message)}`).slice(-15).join(' | ')}`).join('\n');
+    assert.equal(move.code, 0, `${move.stderr}\n${logs()}`);
+    if (/still carrying it out/.test(move.stdout)) {
+      // The CLI waits 15 s for the handoff, then reports it as accepted; the move must still land.
+      // Seen once per full CI run on this 2-core machine and not reproduced alone: print why.
+      process.stdout.write(`# move of cli was slow; agent logs:\n${logs().replace(/^/gm, '# ')}\n`);
+      await cluster.waitOwner('n1', 'cli', target, 30_000);
+    } else {
+      assert.match(move.stdout, new RegExp(`cli moved to ${target} \\(handoff [\\d.]+ ms\\)`));
+    }
     assert.ok((await lab.addresses(target)).includes(`${vip}/24`));
     const offline = await cluster.cli('n1', ['offline', 'cli']);
     assert.equal(offline.code, 0, offline.stderr);
