@@ -3,7 +3,7 @@
 // stream. The server in main/api has already authenticated and validated every command.
 import { performance } from 'node:perf_hooks';
 import type { ActionResult, ApiError, Change, ServiceCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
-import { BEST_NODE } from '../../preload/contract/protocol';
+import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../api/service';
 import { bestNode, isAllowed } from '../cluster/placement';
@@ -326,24 +326,11 @@ export class AgentService implements ClusterService {
 
   private async events(limit: number, since: number | undefined, filter: EventsFilter | undefined): Promise<CommandResult> {
     const entries = (await this.store.audit(since === undefined ? { limit: filter ? Math.max(limit, 10_000) : limit } : { sinceSeq: since, limit: filter ? 10_000 : limit }))
-      .filter((e) => matches(e, filter))
+      .filter((e) => filter === undefined || auditEntryMatches(e, filter))
       .slice(-limit)
       .map(toContractAudit);
     return { ok: true, result: { entries } };
   }
-}
-
-function matches(entry: AuditEntry, filter: EventsFilter | undefined): boolean {
-  if (!filter) return true;
-  if (filter.actor !== undefined && entry.actor !== filter.actor) return false;
-  if (filter.action !== undefined && entry.action !== filter.action) return false;
-  if (filter.target !== undefined && entry.target !== filter.target) return false;
-  if (filter.outcome !== undefined && entry.outcome !== filter.outcome) return false;
-  if (filter.text !== undefined) {
-    const needle = filter.text.toLowerCase();
-    return [entry.actor, entry.action, entry.target ?? '', entry.detail ?? ''].some((field) => field.toLowerCase().includes(needle));
-  }
-  return true;
 }
 
 function describeView(view: ResourceView | null): string | null {

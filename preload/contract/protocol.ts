@@ -38,6 +38,7 @@ import {
   SnapshotSchema,
   TextSchema,
   AUDIT_OUTCOMES,
+  type AuditEntry,
 } from './domain';
 
 /** Bumped on any incompatible change; the auth reply carries it so a client can refuse a mismatch. */
@@ -93,6 +94,22 @@ export const EventsFilterSchema = z.strictObject({
   text: z.string().max(256).optional(),
 });
 export type EventsFilter = z.infer<typeof EventsFilterSchema>;
+
+/**
+ * Whether an audit entry passes an events.query filter: exact fields, and `text` as a case-insensitive
+ * substring of actor, action, target or detail. One rule for the agent's query and a client's live follow.
+ */
+export function auditEntryMatches(entry: Pick<AuditEntry, 'actor' | 'action' | 'target' | 'outcome' | 'detail'>, filter: EventsFilter): boolean {
+  if (filter.actor !== undefined && entry.actor !== filter.actor) return false;
+  if (filter.action !== undefined && entry.action !== filter.action) return false;
+  if (filter.target !== undefined && entry.target !== filter.target) return false;
+  if (filter.outcome !== undefined && entry.outcome !== filter.outcome) return false;
+  if (filter.text !== undefined) {
+    const needle = filter.text.toLowerCase();
+    return [entry.actor, entry.action, entry.target ?? '', entry.detail ?? ''].some((field) => field.toLowerCase().includes(needle));
+  }
+  return true;
+}
 
 /** The arguments of each command (the request without id and type). */
 export const COMMAND_ARGS = {

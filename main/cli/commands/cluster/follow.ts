@@ -7,22 +7,9 @@
 // are numbered without gaps, so "newer" is a comparison of seq.
 import type { AgentClient } from '../../../api/client';
 import type { AuditEntry } from '../../../../preload/contract/domain';
-import type { EventsFilter } from '../../../../preload/contract/protocol';
+import { auditEntryMatches, type EventsFilter } from '../../../../preload/contract/protocol';
 import { EXIT } from '../../exit-codes';
 import type { ClusterIo } from './io';
-
-/** The same test the agent applies to events.query (exact fields). */
-export function matchesFilter(entry: AuditEntry, filter: EventsFilter): boolean {
-  if (filter.actor !== undefined && entry.actor !== filter.actor) return false;
-  if (filter.action !== undefined && entry.action !== filter.action) return false;
-  if (filter.target !== undefined && entry.target !== filter.target) return false;
-  if (filter.outcome !== undefined && entry.outcome !== filter.outcome) return false;
-  if (filter.text !== undefined) {
-    const needle = filter.text.toLowerCase();
-    return [entry.actor, entry.action, entry.target ?? '', entry.detail ?? ''].some((field) => field.toLowerCase().includes(needle));
-  }
-  return true;
-}
 
 const newest = (entries: readonly AuditEntry[]): number => entries.reduce((high, entry) => Math.max(high, entry.seq), 0);
 
@@ -37,7 +24,7 @@ export async function followEvents(
   let snapshotHigh = 0;
   const pushedMeanwhile: AuditEntry[] = [];
   const show = (entry: AuditEntry): void => {
-    if (entry.seq <= printedUpTo || !matchesFilter(entry, options.filter)) return;
+    if (entry.seq <= printedUpTo || !auditEntryMatches(entry, options.filter)) return;
     printedUpTo = entry.seq;
     print(entry);
   };
