@@ -130,13 +130,17 @@ describe('failures of the owner', () => {
 
   test('etcd stopped and restarted: no address moves, the agents recover', async () => {
     const stoppedAt = Date.now();
+    // Stopped, then started again at once: the outage is what a restart takes (1-2 s here), within the
+    // lease — the case the issue names. A longer outage fences every owner; see the issue note.
     await cluster.etcd!.stop();
-    await sleep(500);
     await cluster.etcd!.start();
     const outageMs = Date.now() - stoppedAt;
     await sleep(2500);
     // Whatever the outage, no other node took the address, and n1 serves it again.
-    await cluster.waitOwner('n2', `r${round}`, 'n1', 10_000);
+    await cluster.waitOwner('n2', `r${round}`, 'n1', 10_000).catch((error: unknown) => {
+      const logs = cluster.nodes.map((n) => `${n}: ${cluster.agent(n).records.filter((r) => r.event === 'log').map((r) => `${String(r.time)} ${String(r.message)}`).slice(-12).join(' | ')}`);
+      throw new Error(`${(error as Error).message} (etcd away ${outageMs} ms)\n${logs.join('\n')}`);
+    });
     assert.ok((await lab.addresses('n1')).includes(`${vip}/24`), 'n1 serves again');
     for (const node of ['n2', 'n3']) assert.ok(!(await lab.addresses(node)).includes(`${vip}/24`), `${node} never took it`);
     const summary = await stream!.stop();
