@@ -20,6 +20,9 @@ import { planDrain } from '../cluster/drain';
 import { failbackTarget } from '../cluster/failback';
 import { listAll } from '../net/registrar';
 import { isStoreError, type AuditRecord, type ClusterStore, type Intent, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
+import { ClusterArpWatch } from './arp-watch';
+import { ConvergenceMonitor } from './convergence-monitor';
+import type { ConvergenceOptions } from '../watch/convergence';
 import { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
@@ -41,6 +44,8 @@ export interface AgentOptions {
   stateDir?: string;
   /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never). */
   ownerSilenceMs?: number;
+  /** How the old owner proves a planned handoff converged (window, quiet time, GARP spacing). */
+  convergence?: ConvergenceOptions;
   log?: (line: string) => void;
 }
 
@@ -88,6 +93,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly version: string;
   private readonly deadlineFile: LeaseDeadlineFile | null;
   private readonly monitor: StandbyMonitor;
+  private readonly arpWatch: ClusterArpWatch;
+  private readonly convergence: ConvergenceMonitor;
+  /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
+  private watchedSpecsKey: string | null = null;
 
   constructor(options: AgentOptions) {
     super();
@@ -104,8 +113,25 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
     this.monitor = new StandbyMonitor(this.local, (target, silentMs) => void this.onOwnerSilent(target, silentMs), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250 });
     this.ownerSilenceMs = options.ownerSilenceMs ?? 250;
+    this.arpWatch = new ClusterArpWatch({
+      node: this.node,
+      view: () => this.view,
+      ownMacs: () => Object.values(localMacs()),
+      append: (record) => this.store.appendAudit(record).then(() => undefined),
+      log: this.log,
+    });
+    this.local.observeFrames((ifname, frame, mono) => this.arpWatch.observe(ifname, frame, mono));
+    this.convergence = new ConvergenceMonitor({
+      node: this.node,
+      // Once the address is back here there is nothing to tell stragglers.
+      currentMacOf: (resource) => (this.local.has(resource) ? null : (this.view.statuses.get(resource)?.ownerMac ?? null)),
+      send: (ifname, frame) => this.local.send(ifname, frame),
+      append: (record) => this.store.appendAudit(record).then(() => undefined),
+      log: this.log,
+      ...(options.convergence ? { convergence: options.convergence } : {}),
+    });
     this.local.on('event', (resource, event) => {
-      if (event.type === 'conflict') void this.onConflict(resource, event.mac, event.action);
+      if (event.type === 'conflict') this.onConflict(resource, event.mac, event.action);
       if (event.type === 'down' && event.reason !== 'released') this.schedule();
     });
   }
@@ -145,6 +171,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     await this.unwatch?.();
     const snapshot = await this.store.snapshot();
     this.view = ClusterView.fromSnapshot(snapshot);
+    this.arpWatch.viewChanged();
     this.unwatch = await this.store.watch(
       snapshot.revision,
       (change) => this.onChange(change),
@@ -158,6 +185,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   private onChange(change: StoreChange): void {
     this.view.apply(change);
+    if (change.collection !== 'audit') this.arpWatch.viewChanged();
+    else if (change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);
     if (change.collection === 'intents' && change.kind === 'delete') this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
     this.schedule();
@@ -318,6 +347,22 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.handleMoves(membership);
     if (!this.stopping) this.planOwnMoves();
     this.monitor.update(this.ownerSilenceMs > 0 && !this.stopping ? this.watchTargets() : []);
+    if (!this.stopping) this.watchResourceInterfaces();
+  }
+
+  /** The ARP watch covers every interface this node would carry a virtual address on. */
+  private watchResourceInterfaces(): void {
+    const specs = this.view.specs();
+    const key = specs.map((spec) => `${spec.ip}/${spec.prefix}/${spec.interfaces[this.node] ?? ''}`).join(',');
+    if (key === this.watchedSpecsKey) return;
+    this.watchedSpecsKey = key;
+    const addresses = listAll();
+    const ifnames = new Set<string>();
+    for (const spec of specs) {
+      const choice = chooseInterface(spec, this.node, addresses);
+      if (choice.ok) ifnames.add(choice.ifname);
+    }
+    for (const ifname of ifnames) this.local.watchInterface(ifname);
   }
 
   /** The owners this node is first standby for, to be watched on the wire. */
@@ -488,8 +533,18 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     await this.audit({ actor: this.node, action: 'fail', target: resource, outcome: 'failed', detail: describeFailure(failure), handoffMs: null });
   }
 
-  private async onConflict(resource: ResourceName, mac: string, action: string): Promise<void> {
-    await this.audit({ actor: this.node, action: 'conflict', target: resource, outcome: action === 'yielded' ? 'failed' : 'ok', detail: `${mac} claimed the address; ${action}`, handoffMs: null });
+  /** Another node saw a station claim an address this node holds, in frames only it saw: defend per policy. */
+  private onPeerConflict(entry: AuditRecord): void {
+    const conflict = entry.arp?.kind === 'conflict' ? entry.arp.conflict : null;
+    if (conflict === null || conflict.node === this.node || conflict.resource === null) return;
+    if (this.local.isReady(conflict.resource)) this.local.peerReport(conflict.resource, conflict.theirMac);
+  }
+
+  /** Our claim on a held address saw another MAC (and defended or yielded): one episode in the log, not a line per frame. */
+  private onConflict(resource: ResourceName, mac: string, action: string): void {
+    const spec = this.view.resources.get(resource);
+    if (!spec) return;
+    this.arpWatch.ownConflict(resource, spec.ip, this.local.macOf(resource), mac, action === 'defended');
   }
 
   private async putStatus(resource: ResourceName, fields: Pick<ResourceStatus, 'state' | 'owner' | 'ownerMac' | 'failure'>): Promise<void> {
@@ -588,7 +643,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   /** Owner: deregister at once (one netlink call) and tell the target. */
   private letGo(move: MoveIntent): void {
     this.handedOff.add(move.target);
+    const ifname = this.local.ifnameOf(move.target);
+    const mac = this.local.macOf(move.target);
+    const ip = this.view.resources.get(move.target)?.ip;
     this.local.releaseMany([move.target]);
+    if (ifname !== null && mac !== null && ip !== undefined) this.convergence.handedOff(move.target, ip, ifname, mac);
     const releasedAt = wallNow();
     this.store.putIntent({ ...move, phase: 'released', releasedAt } as MoveIntent).catch((error: unknown) => {
       this.log(`${move.target}: could not record the release: ${String(error)}`);
@@ -673,6 +732,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.monitor.stop();
+    this.arpWatch.close();
+    this.convergence.close();
     this.local.fenceAll();
     this.local.close();
     await this.unwatch?.();
@@ -684,6 +745,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.stopping = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.monitor.stop();
+    this.arpWatch.close();
+    this.convergence.close();
     this.local.close();
     await this.unwatch?.();
   }

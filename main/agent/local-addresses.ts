@@ -61,8 +61,12 @@ function promoteSecondaries(ifname: string): void {
   }
 }
 
+/** Sees every ARP frame of every interface this node has a socket on (the cluster's ARP watch). */
+export type FrameObserver = (ifname: string, frame: ArpFrame, mono: number) => void;
+
 export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly sockets = new Map<string, Route>();
+  private frameObserver: FrameObserver | null = null;
   private readonly held = new Map<string, Held>();
   private lifetimeSec: number | null;
   private readonly permitSend: () => boolean;
@@ -83,7 +87,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     if (!route) {
       const socket = ArpSocket.open(ifname);
       const created: Route = { socket, byIp: new Map(), probes: new Map(), watchers: new Map() };
-      socket.on('frame', ({ frame }) => LocalAddresses.route(created, frame));
+      socket.on('frame', ({ frame, mono }) => {
+        LocalAddresses.route(created, frame);
+        this.frameObserver?.(ifname, frame, mono);
+      });
       promoteSecondaries(ifname);
       route = created;
       this.sockets.set(ifname, route);
@@ -101,6 +108,33 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     }
     const watchers = route.watchers.get(senderIp);
     if (watchers && frame.src !== route.socket.iface.mac) for (const watcher of watchers) watcher(frame.arp.senderMac);
+  }
+
+  /** Hands every captured frame to `observer` as well (one observer; null removes it). */
+  observeFrames(observer: FrameObserver | null): void {
+    this.frameObserver = observer;
+  }
+
+  /** Captures on `ifname` even with nothing held there (the ARP watch covers every interface of a resource). */
+  watchInterface(ifname: string): void {
+    if (this.sockets.has(ifname)) return;
+    try {
+      this.socketFor(ifname);
+    } catch (error) {
+      this.emit('warning', `ARP watch on ${ifname}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Sends one frame on an interface this node captures on (false when it has no socket there). */
+  send(ifname: string, frame: ArpFrame): boolean {
+    const route = this.sockets.get(ifname);
+    if (!route) return false;
+    route.socket.send(frame);
+    return true;
+  }
+
+  macOfInterface(ifname: string): Mac | null {
+    return this.sockets.get(ifname)?.socket.iface.mac ?? null;
   }
 
   /**
@@ -220,6 +254,12 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     if (this.held.get(entry.request.resource) !== entry) return;
     this.held.delete(entry.request.resource);
     this.sockets.get(entry.request.ifname)?.byIp.delete(entry.request.ip);
+  }
+
+  /** Another node saw `mac` claim the held address of `resource` (frames this node could not see). */
+  peerReport(resource: string, mac: Mac): void {
+    const entry = this.held.get(resource);
+    if (entry?.ready) entry.claim.peerReport(mac);
   }
 
   /** Deregisters and ends the claim (idempotent). */

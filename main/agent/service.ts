@@ -30,32 +30,32 @@ export class AgentService implements ClusterService {
   private revision = 0;
   private readonly listeners = new Set<ServiceListener>();
   private readonly conflicts = new Map<string, ConflictRecord>();
+  private conflictsLoaded = false;
   /** When this agent saw each node's membership end: its "last seen" once it is down. */
   private readonly lastAlive = new Map<string, number>();
 
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
     agent.on('change', (change) => this.onStoreChange(change));
-    agent.localAddresses.on('event', (resource, event) => {
-      if (event.type !== 'conflict') return;
-      const spec = this.view.resources.get(resource);
-      if (!spec) return;
-      const key = `${agent.node}|${spec.ip}|${event.mac}`;
-      const wall = performance.timeOrigin + event.at;
-      const previous = this.conflicts.get(key);
-      const record: ConflictRecord = {
-        node: agent.node,
-        address: spec.ip,
-        vlan: null,
-        ourMac: agent.localAddresses.macOf(resource),
-        theirMac: event.mac,
-        firstSeen: previous?.firstSeen ?? Math.round(wall),
-        lastSeen: Math.round(wall),
-        count: (previous?.count ?? 0) + 1,
-        defended: (previous?.defended ?? false) || event.action === 'defended',
-      };
-      this.conflicts.set(key, record);
-      this.push({ kind: 'conflict', conflict: record });
-    });
+  }
+
+  /**
+   * Conflicts are recorded in the cluster's audit log by whichever agent saw them (main/agent/arp-watch.ts),
+   * so a console on any agent sees all of them; the log's retention bounds how far back they go.
+   */
+  private foldConflict(conflict: ConflictRecord): boolean {
+    const key = `${conflict.node}|${conflict.address}|${conflict.theirMac}`;
+    const previous = this.conflicts.get(key);
+    if (previous && previous.lastSeen > conflict.lastSeen) return false;
+    // Each entry carries its episode's totals so far: the newest one stands for the episode.
+    this.conflicts.set(key, conflict);
+    return true;
+  }
+
+  private async loadConflicts(): Promise<void> {
+    if (this.conflictsLoaded) return;
+    const entries = await this.store.audit();
+    for (const entry of entries) if (entry.arp?.kind === 'conflict') this.foldConflict(entry.arp.conflict);
+    this.conflictsLoaded = true;
   }
 
   private get view(): ClusterView {
@@ -88,6 +88,7 @@ export class AgentService implements ClusterService {
   }
 
   async snapshot(): Promise<VersionedSnapshot> {
+    await this.loadConflicts();
     const events = (await this.store.audit({ limit: SNAPSHOT_EVENTS_LIMIT })).map(toContractAudit);
     return {
       revision: this.revision,
@@ -129,7 +130,12 @@ export class AgentService implements ClusterService {
         break;
       }
       case 'audit':
-        if (change.kind === 'put') this.push({ kind: 'audit', entry: toContractAudit(change.value) });
+        if (change.kind !== 'put') break;
+        this.push({ kind: 'audit', entry: toContractAudit(change.value) });
+        if (change.value.arp?.kind === 'conflict' && this.foldConflict(change.value.arp.conflict)) {
+          const conflict = this.conflicts.get(`${change.value.arp.conflict.node}|${change.value.arp.conflict.address}|${change.value.arp.conflict.theirMac}`);
+          if (conflict) this.push({ kind: 'conflict', conflict });
+        }
         break;
       case 'intents':
         break;

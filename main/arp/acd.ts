@@ -71,7 +71,7 @@ export const AcdState = {
 } as const;
 export type AcdState = (typeof AcdState)[keyof typeof AcdState];
 
-export type AcdInput = 'start' | 'onTimeout' | 'onFrame' | 'onRegistered' | 'onRegisterFailed' | 'onLinkDown' | 'stop';
+export type AcdInput = 'start' | 'onTimeout' | 'onFrame' | 'onPeerReport' | 'onRegistered' | 'onRegisterFailed' | 'onLinkDown' | 'stop';
 
 export type ConflictAction = 'defended' | 'rate-limited' | 'yielded' | 'ignored';
 export type DownReason = 'released' | 'conflict' | 'register-failed' | 'link-down';
@@ -109,6 +109,7 @@ export interface Acd {
   start(now: number): AcdEffect[];
   onTimeout(now: number): AcdEffect[];
   onFrame(now: number, frame: ArpFrame): AcdEffect[];
+  onPeerReport(now: number, mac: Mac): AcdEffect[];
   onRegistered(now: number): AcdEffect[];
   onRegisterFailed(now: number, reason: string): AcdEffect[];
   onLinkDown(now: number): AcdEffect[];
@@ -225,6 +226,25 @@ class AddressConflictDetector implements Acd {
     }
   }
 
+  /**
+   * Another node of the cluster saw `mac` claim our address in frames this node could not see (a
+   * reply to that node's own request is unicast to it). Treated as a claim seen here, once bound: the
+   * defend policy decides. Before that the report says nothing a probe would not find out itself.
+   */
+  onPeerReport(now: number, mac: Mac): AcdEffect[] {
+    this.tick('onPeerReport', now);
+    switch (this.current) {
+      case AcdState.Announcing:
+      case AcdState.Defending:
+        return mac === this.mac ? [] : this.claimedBy(now, mac, 'reply');
+      case AcdState.Probing:
+      case AcdState.Registering:
+        return [];
+      default:
+        return this.impossible('onPeerReport');
+    }
+  }
+
   onRegistered(now: number): AcdEffect[] {
     this.tick('onRegistered', now);
     switch (this.current) {
@@ -338,10 +358,12 @@ class AddressConflictDetector implements Acd {
     // Probes and plain requests for our address are answered by the kernel's ARP; only a
     // sender claiming our IP with another MAC is a conflict (RFC 5227 §2.4).
     if (arp.senderIp !== this.ip) return [];
-    const mac = arp.senderMac;
-    if (this.current === AcdState.Announcing && mac === this.config.trustedMac) return [];
+    return this.claimedBy(now, arp.senderMac, classifyArp(arp));
+  }
 
-    const frameKind = classifyArp(arp);
+  /** `mac` claims our bound address: defend, yield or note it, as the policy says. */
+  private claimedBy(now: number, mac: Mac, frameKind: ArpKind): AcdEffect[] {
+    if (this.current === AcdState.Announcing && mac === this.config.trustedMac) return [];
     const insideInterval = this.lastDefenceAt !== null && now - this.lastDefenceAt < this.config.defendIntervalMs;
     switch (this.config.defendPolicy) {
       case 'never':

@@ -3,6 +3,7 @@
 // against too and therefore may not import main/); the engine uses them from here. Validation lives in
 // validate.ts, placement decisions in placement.ts.
 export type {
+  ConflictRecord,
   FailbackPolicy,
   FailureReason,
   NodeName,

@@ -104,6 +104,12 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
     this.apply(() => this.machine.onFrame(this.clock.now(), frame));
   }
 
+  /** Another node saw `mac` claim this address in frames this host could not see. */
+  peerReport(mac: string): void {
+    if (!this.running) return;
+    this.apply(() => this.machine.onPeerReport(this.clock.now(), mac));
+  }
+
   private apply(step: () => AcdEffect[]): void {
     // Effects can produce more input (register -> onRegistered); run them in order, breadth first.
     const queue: AcdEffect[] = step();

@@ -10,7 +10,7 @@
 // order, each exactly once - so nothing that happened between the snapshot and the watch is
 // lost and nothing is counted twice. If the store can no longer replay from R (history
 // compacted), the watch calls onReset instead and the consumer takes a new snapshot.
-import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
 export type Revision = number;
@@ -95,7 +95,16 @@ export interface AuditRecord {
   detail: string | null;
   /** Client-visible gap of a handoff, ms. */
   handoffMs: number | null;
+  /** What the ARP watch saw, for entries it writes (actions "arp.*"): shared with every agent's consoles. */
+  arp?: ArpRecord;
 }
+
+/** The structured part of an ARP watch entry. */
+export type ArpRecord =
+  | { kind: 'conflict'; conflict: ConflictRecord }
+  | { kind: 'handoff'; ip: string; fromMac: string; toMac: string; fromNode: NodeName | null; toNode: NodeName }
+  | { kind: 'duplicate'; ip: string; macs: string[]; vendors: Array<string | null> }
+  | { kind: 'convergence'; ip: string; stations: number; converged: string[]; stale: string[]; afterMs: number | null };
 
 export interface AuditEntry extends AuditRecord {
   /** 1, 2, 3 ... without gaps, in append order. */

@@ -225,6 +225,10 @@ export interface ConflictRecord {
   /** Our MAC for the address, when known. */
   ourMac: Mac | null;
   theirMac: Mac;
+  /** The manufacturer registered for their MAC's OUI, "(locally administered)", or null when unknown. */
+  theirVendor: string | null;
+  /** The resource whose address is claimed; null for a plain (non-cluster) address. */
+  resource: string | null;
   /** Wall-clock ms. */
   firstSeen: number;
   lastSeen: number;
@@ -240,6 +244,8 @@ export const ConflictRecordSchema = z.strictObject({
   vlan: z.number().int().min(0).max(4095).nullable(),
   ourMac: MacSchema.nullable(),
   theirMac: MacSchema,
+  theirVendor: z.string().max(256).nullable(),
+  resource: NameSchema.nullable(),
   firstSeen: TimestampSchema,
   lastSeen: TimestampSchema,
   count: z.number().int().nonnegative(),

@@ -107,6 +107,12 @@ export class LabCluster {
     return this.lab.run(node, ipfoArgv([...args, '--agent', `127.0.0.1:${API_PORT}`, '--token-file', this.tokenFile(node)]), { timeoutMs });
   }
 
+  /** `ipfo events --follow --json` on `node`: every audit entry from now on, as JSON lines. */
+  followEvents(node: string): JsonLines {
+    const argv = ipfoArgv(['events', '--follow', '--json', '--limit', '0', '--agent', `127.0.0.1:${API_PORT}`, '--token-file', this.tokenFile(node)]);
+    return new JsonLines(this.lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
   /** `ipfo status --json` on `node`. */
   async status(node: string): Promise<{ nodes: JsonRecord[]; resources: JsonRecord[] }> {
     const run = await this.cli(node, ['status', '--json']);

@@ -315,11 +315,8 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     assert.ok(lag.afterSend < 1000, `conflict shown ${lag.afterSend} ms after the announcement`);
   });
 
-  // Each agent keeps the conflicts it sees in memory (main/agent/service.ts) and reports only those:
-  // a console connected to n1 learns nothing of what n3 defended. Runs, but as a known gap until the
-  // agents share conflicts (then drop `todo`).
-  const crossNodeGap = 'agents do not share the conflicts they observe; a console sees only its own node\'s';
-  test('the rogue announcing an address held by another node appears in the conflict view within a second', { todo: crossNodeGap }, async (t) => {
+  // The holder records the conflict in the cluster's audit log; the console's agent learns it from the store.
+  test('the rogue announcing an address held by another node appears in the conflict view within a second', async (t) => {
     const held = await resourceHeldBy((owner) => owner !== CONSOLE_NODE);
     const lag = await rogueConflictLag(held.ip);
     t.diagnostic(`${held.name} (${held.ip}): ${describeLag(lag)}`);

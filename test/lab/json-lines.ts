@@ -6,6 +6,8 @@ export type JsonRecord = Record<string, unknown>;
 
 export class JsonLines {
   readonly records: JsonRecord[] = [];
+  /** Date.now() when each record's line was read (same index as records). */
+  readonly readAt: number[] = [];
   stderr = '';
   private waiters: Array<{ match: (r: JsonRecord) => boolean; resolve: (r: JsonRecord) => void }> = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -19,6 +21,7 @@ export class JsonLines {
         record = { text: line };
       }
       this.records.push(record);
+      this.readAt.push(Date.now());
       this.waiters = this.waiters.filter((waiter) => {
         if (!waiter.match(record)) return true;
         waiter.resolve(record);
@@ -45,6 +48,13 @@ export class JsonLines {
         },
       });
     });
+  }
+
+  /** When `record` (one of records) was read. */
+  readTimeOf(record: JsonRecord): number {
+    const index = this.records.indexOf(record);
+    if (index < 0) throw new Error('readTimeOf: not a record of this reader');
+    return this.readAt[index] ?? Number.NaN;
   }
 
   waitForEvent(event: string, timeoutMs: number): Promise<JsonRecord> {

@@ -684,3 +684,39 @@ describe('configuration', () => {
     assert.throws(() => createAcd({ trustedMac: OWN }, { ip: IP, mac: OWN }), /trustedMac is our own MAC/);
   });
 });
+
+describe('conflicts reported by another node (onPeerReport)', () => {
+  test('while Defending: judged like a reply seen here, and rate-limited like one', () => {
+    const { acd, now } = defending({ defendPolicy: 'always', defendIntervalMs: 10_000 });
+    assert.deepEqual(acd.onPeerReport(now + 5, OTHER), [
+      send(OUR_ANNOUNCE_REQUEST),
+      ev({ type: 'conflict', at: now + 5, mac: OTHER, frameKind: 'reply', action: 'defended' }),
+      ev({ type: 'defended', at: now + 5, mac: OTHER }),
+    ]);
+    assert.deepEqual(acd.onPeerReport(now + 6, OTHER), [ev({ type: 'conflict', at: now + 6, mac: OTHER, frameKind: 'reply', action: 'rate-limited' })]);
+  });
+
+  test("policy 'never' yields to a reported claim", () => {
+    const { acd, now } = defending({ defendPolicy: 'never' });
+    assert.deepEqual(acd.onPeerReport(now + 1, OTHER), [
+      deregister,
+      ev({ type: 'conflict', at: now + 1, mac: OTHER, frameKind: 'reply', action: 'yielded' }),
+      ev({ type: 'down', at: now + 1, reason: 'conflict' }),
+    ]);
+  });
+
+  test('a report naming our own MAC, or arriving while still probing, changes nothing', () => {
+    const { acd, now } = defending();
+    assert.deepEqual(acd.onPeerReport(now + 1, OWN), []);
+    const probing = machine();
+    probing.start(T0);
+    assert.deepEqual(probing.onPeerReport(T0 + 1, OTHER), []);
+    assert.equal(probing.state, AcdState.Probing);
+  });
+
+  test('after the claim ended a report is impossible (the driver stops feeding it)', () => {
+    const { acd, now } = defending();
+    acd.stop(now + 1);
+    assertImpossible(() => acd.onPeerReport(now + 2, OTHER), AcdState.Released, 'onPeerReport');
+  });
+});

@@ -54,6 +54,8 @@ export function sampleSnapshot(): Snapshot {
         vlan: null,
         ourMac: '02:00:00:00:00:01',
         theirMac: '02:00:00:00:00:66',
+        theirVendor: '(locally administered)',
+        resource: 'web',
         firstSeen: 1_700_000_000_000,
         lastSeen: 1_700_000_001_000,
         count: 3,

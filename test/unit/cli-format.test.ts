@@ -48,7 +48,7 @@ const SNAPSHOT: Snapshot = {
   nodes: [node('n2', 'up', 1), node('n1', 'paused', 2), node('n3', 'down', 7200)],
   resources: [WEB, DB, MAIL],
   conflicts: [
-    { node: 'n1', address: '10.213.0.51', vlan: null, ourMac: null, theirMac: '02:00:00:00:00:66', firstSeen: NOW - 20_000, lastSeen: NOW - 12_000, count: 3, defended: false },
+    { node: 'n1', address: '10.213.0.51', vlan: null, ourMac: null, theirMac: '02:00:00:00:00:66', theirVendor: null, resource: 'web', firstSeen: NOW - 20_000, lastSeen: NOW - 12_000, count: 3, defended: false },
   ],
   events: [],
 };

@@ -1,0 +1,234 @@
+// The agent's passive ARP watch, tied to the cluster: every frame on every interface that carries a
+// virtual address goes through a binding tracker (main/watch/bindings.ts), and what the tracker
+// reports is read against the cluster's facts (main/watch/classify.ts). A MAC change to the node
+// that now holds the address is an expected handoff; any other station claiming one of our
+// addresses is a conflict; two stations answering for a plain address is a duplicate. Results are
+// appended to the cluster's audit log ("arp.*" entries with a structured `arp` part), so every agent
+// — and through it every console — sees them, and they stay with the log's bounded retention.
+//
+// One agent records each fact, so a cluster of N nodes does not log it N times: conflicts on an
+// address that a node holds are that node's to record (its claim sees them and defends); the rest
+// is recorded by the first live node by name that is not the new holder.
+import { performance } from 'node:perf_hooks';
+import type { ArpFrame, Mac } from '../arp/frame';
+import type { ConflictRecord, NodeName } from '../cluster/model';
+import type { ArpRecord, AuditRecord } from '../store/store';
+import { BindingTracker } from '../watch/bindings';
+import { classify, clusterFacts, type ClusterFacts, type Verdict } from '../watch/classify';
+import { ConflictEpisodes, type ConflictEpisode } from '../watch/conflict-episodes';
+import type { WatchEvent } from '../watch/events';
+import { defaultOuiDirectory, type VendorLookup } from '../watch/oui';
+import type { ClusterView } from './cluster-view';
+
+/** A frame of a node's MAC may overtake the store's news that the node now holds the address. */
+export const UNSETTLED_GRACE_MS = 1500;
+const TICK_MS = 250;
+
+export interface ArpWatchOptions {
+  node: NodeName;
+  view: () => ClusterView;
+  /** MACs of this host's interfaces. */
+  ownMacs: () => Iterable<Mac>;
+  append: (record: AuditRecord) => Promise<void>;
+  log: (line: string) => void;
+  vendorOf?: VendorLookup;
+}
+
+interface Pending {
+  event: WatchEvent;
+  deadline: number;
+}
+
+const wallOf = (mono: number): number => Math.round(performance.timeOrigin + mono);
+
+export class ClusterArpWatch {
+  private readonly trackers = new Map<string, BindingTracker>();
+  private readonly episodes = new ConflictEpisodes();
+  private readonly pending: Pending[] = [];
+  private readonly vendorOf: VendorLookup;
+  private facts: ClusterFacts | null = null;
+  private ownMacs: Set<Mac> | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly options: ArpWatchOptions) {
+    const oui = options.vendorOf ? null : defaultOuiDirectory();
+    this.vendorOf = options.vendorOf ?? ((mac) => oui?.vendorOf(mac) ?? null);
+    this.timer = setInterval(() => this.tick(performance.now()), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** The cluster's records changed: facts are rebuilt on next use, and held-back verdicts looked at again. */
+  viewChanged(): void {
+    this.facts = null;
+    if (this.pending.length > 0) this.settle(performance.now());
+  }
+
+  private currentFacts(): ClusterFacts {
+    if (this.facts) return this.facts;
+    const view = this.options.view();
+    const moveTargets = new Map<string, string | null>();
+    for (const intent of view.intents.values()) if (intent.kind === 'move') moveTargets.set(intent.target, intent.toNode);
+    this.facts = clusterFacts({
+      resources: view.resources.values(),
+      ownerOf: (resource) => view.ownerOf(resource),
+      moveTargetOf: (resource) => moveTargets.get(resource) ?? null,
+      nodes: view.nodes.values(),
+    });
+    return this.facts;
+  }
+
+  /** Every ARP frame seen on `ifname`, with its monotonic receive time. */
+  observe(ifname: string, frame: ArpFrame, mono: number): void {
+    let tracker = this.trackers.get(ifname);
+    if (!tracker) {
+      tracker = new BindingTracker({ ownMacs: this.options.ownMacs(), vendorOf: this.vendorOf });
+      this.trackers.set(ifname, tracker);
+    }
+    const events = tracker.observe(mono, frame);
+    for (const event of events) this.judge(event, mono);
+    this.checkClaim(frame, mono);
+  }
+
+  /**
+   * Frame by frame, not per watch event, so an intruder that keeps going is counted and keeps being
+   * reported: a station outside the cluster using one of our addresses as its sender address.
+   */
+  private checkClaim(frame: ArpFrame, mono: number): void {
+    const facts = this.currentFacts();
+    const { senderIp, senderMac } = frame.arp;
+    const virtual = facts.virtualByIp.get(senderIp);
+    if (virtual === undefined || facts.nodeOfMac.has(senderMac)) return;
+    const view = this.options.view();
+    const owner = virtual.owner !== null && view.isAlive(virtual.owner) ? virtual.owner : null;
+    if (owner === this.options.node) return; // our claim sees the same frame, and defends
+    // The holder sees broadcast frames itself; a reply unicast to this node only this node saw.
+    const onlyWeSaw = this.ownMacSet().has(frame.dst);
+    if (owner !== null ? !onlyWeSaw : !this.isRecorder(null)) return;
+    this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan: frame.vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono);
+  }
+
+  private ownMacSet(): Set<Mac> {
+    return (this.ownMacs ??= new Set(this.options.ownMacs()));
+  }
+
+  /** The address's holder saw another MAC claim it (its claim's conflict detection) and acted. */
+  ownConflict(resource: string, ip: string, ourMac: Mac | null, theirMac: Mac, defended: boolean): void {
+    this.publishConflict({ resource, ip, vlan: null, ourMac, theirMac, theirVendor: this.vendorOf(theirMac), defended }, performance.now());
+  }
+
+  private judge(event: WatchEvent, mono: number): void {
+    const verdict = classify(event, this.currentFacts());
+    if (verdict === null) return;
+    if (verdict.kind === 'unsettled') {
+      this.pending.push({ event, deadline: mono + UNSETTLED_GRACE_MS });
+      return;
+    }
+    this.record(verdict, mono);
+  }
+
+  /** Re-reads held-back events with the facts as they are now; past their grace they count as they stand. */
+  private settle(now: number): void {
+    const facts = this.currentFacts();
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const pending = this.pending[i];
+      if (!pending) continue;
+      const verdict = classify(pending.event, facts);
+      if (verdict !== null && verdict.kind === 'unsettled') {
+        if (now < pending.deadline) continue;
+        this.record({ kind: 'conflict', resource: verdict.resource, ip: verdict.ip, theirMac: verdict.toMac, theirNode: verdict.toNode }, now);
+      } else if (verdict !== null) {
+        this.record(verdict, now);
+      }
+      this.pending.splice(i, 1);
+    }
+  }
+
+  private liveNodes(): NodeName[] {
+    const view = this.options.view();
+    return [...view.nodes.keys()].filter((name) => view.isAlive(name)).sort();
+  }
+
+  /** The first live node by name other than `except`; this node records only if it is that one. */
+  private isRecorder(except: NodeName | null): boolean {
+    const recorder = this.liveNodes().find((name) => name !== except) ?? except;
+    return recorder === this.options.node;
+  }
+
+  private record(verdict: Exclude<Verdict, { kind: 'unsettled' }>, mono: number): void {
+    switch (verdict.kind) {
+      case 'expected-handoff': {
+        if (!this.isRecorder(verdict.toNode)) return;
+        const arp: ArpRecord = { kind: 'handoff', ip: verdict.ip, fromMac: verdict.fromMac, toMac: verdict.toMac, fromNode: verdict.fromNode, toNode: verdict.toNode };
+        const from = verdict.fromNode ?? verdict.fromMac;
+        this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.handoff', target: verdict.resource, outcome: 'ok', detail: `expected handoff of ${verdict.ip}: ${from} (${verdict.fromMac}) -> ${verdict.toNode} (${verdict.toMac})`, handoffMs: null, arp });
+        return;
+      }
+      case 'conflict': {
+        // Stations outside the cluster are caught frame by frame (checkClaim). What is left here is a
+        // cluster node answering for an address the store never gave it: the holder's claim sees that
+        // too, so only an address without a live holder is recorded here.
+        if (verdict.theirNode === null) return;
+        const owner = this.options.view().ownerOf(verdict.resource);
+        if (owner !== null && this.options.view().isAlive(owner)) return;
+        if (!this.isRecorder(null)) return;
+        this.publishConflict({ resource: verdict.resource, ip: verdict.ip, vlan: null, ourMac: null, theirMac: verdict.theirMac, theirVendor: this.vendorOf(verdict.theirMac), defended: false }, mono);
+        return;
+      }
+      case 'duplicate-address': {
+        if (!this.isRecorder(null)) return;
+        const vendors = verdict.macs.map((mac) => this.vendorOf(mac));
+        const arp: ArpRecord = { kind: 'duplicate', ip: verdict.ip, macs: [...verdict.macs], vendors };
+        const named = verdict.macs.map((mac, i) => `${mac}${vendors[i] ? ` (${vendors[i]})` : ''}`).join(' and ');
+        this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.duplicate', target: verdict.ip, outcome: 'failed', detail: `duplicate address ${verdict.ip}: ${named} both answer`, handoffMs: null, arp });
+        return;
+      }
+    }
+  }
+
+  private publishConflict(sighting: Parameters<ConflictEpisodes['observe']>[0], mono: number): void {
+    const episode = this.episodes.observe(sighting, wallOf(mono));
+    if (episode) this.appendConflict(episode);
+  }
+
+  private appendConflict(episode: ConflictEpisode): void {
+    const conflict: ConflictRecord = {
+      node: this.options.node,
+      address: episode.ip,
+      vlan: episode.vlan,
+      ourMac: episode.ourMac,
+      theirMac: episode.theirMac,
+      theirVendor: episode.theirVendor,
+      resource: episode.resource === episode.ip ? null : episode.resource,
+      firstSeen: episode.firstSeen,
+      lastSeen: episode.lastSeen,
+      count: episode.count,
+      defended: episode.defended,
+    };
+    const vendor = episode.theirVendor ? ` (${episode.theirVendor})` : '';
+    const outcome = episode.defended ? 'defended' : 'not defended';
+    this.append({
+      at: episode.lastSeen,
+      actor: this.options.node,
+      action: 'arp.conflict',
+      target: conflict.resource ?? episode.ip,
+      outcome: 'failed',
+      detail: `conflict on ${episode.ip}: ${episode.theirMac}${vendor} claims it; ${episode.count} frame(s), ${outcome}`,
+      handoffMs: null,
+      arp: { kind: 'conflict', conflict },
+    });
+  }
+
+  private append(record: AuditRecord): void {
+    this.options.append(record).catch((error: unknown) => this.options.log(`arp watch: could not record ${record.action}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  private tick(now: number): void {
+    for (const tracker of this.trackers.values()) for (const event of tracker.tick(now)) this.judge(event, now);
+    if (this.pending.length > 0) this.settle(now);
+    for (const episode of this.episodes.due(wallOf(now))) this.appendConflict(episode);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}

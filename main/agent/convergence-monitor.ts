@@ -1,0 +1,124 @@
+// The old owner's side of a handoff: for a while after it gave an address away (ConvergenceWatch's
+// window), it watches for stations that still send to the address at its MAC, tells each of them the
+// new MAC with a unicast gratuitous ARP, and records in the audit log when they have all converged —
+// or who did not. One frame tap per interface while any handoff there is being watched.
+import { performance } from 'node:perf_hooks';
+import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
+import { FrameTap, type TappedFrame } from '../net/frame-tap';
+import type { AuditRecord } from '../store/store';
+import { ConvergenceWatch, describeConvergence, type ConvergenceOptions, type ConvergenceReport } from '../watch/convergence';
+
+const TICK_MS = 250;
+
+export interface ConvergenceMonitorOptions {
+  node: string;
+  /** The MAC that answers for the address now (the new owner's), once known. */
+  currentMacOf: (resource: string) => Mac | null;
+  /** Sends a frame on an interface the node captures ARP on. */
+  send: (ifname: string, frame: ArpFrame) => boolean;
+  append: (record: AuditRecord) => Promise<void>;
+  log: (line: string) => void;
+  convergence?: ConvergenceOptions;
+}
+
+interface Watched {
+  resource: string;
+  ifname: string;
+  ourMac: Mac;
+  watch: ConvergenceWatch;
+}
+
+export class ConvergenceMonitor {
+  private readonly byIp = new Map<Ipv4, Watched>();
+  private readonly taps = new Map<string, FrameTap>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: ConvergenceMonitorOptions) {}
+
+  /** `resource`'s address `ip` just left this node's interface `ifname` (our MAC `ourMac` there). */
+  handedOff(resource: string, ip: Ipv4, ifname: string, ourMac: Mac): void {
+    if (!this.taps.has(ifname)) {
+      try {
+        this.taps.set(ifname, FrameTap.open(ifname, ourMac, (frame) => this.onFrame(frame)));
+      } catch (error) {
+        this.options.log(`convergence of ${resource}: cannot watch ${ifname}: ${(error as Error).message}`);
+        return;
+      }
+    }
+    this.byIp.set(ip, { resource, ifname, ourMac, watch: new ConvergenceWatch(ip, performance.now(), this.options.convergence) });
+    this.timer ??= setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** The address came back to this node: nothing to prove any more. */
+  cancel(ip: Ipv4): void {
+    this.byIp.delete(ip);
+    this.closeIdleTaps();
+  }
+
+  private onFrame(frame: TappedFrame): void {
+    const watched = this.byIp.get(frame.dstIp);
+    if (!watched) return;
+    for (const effect of watched.watch.onFrame(frame.srcMac, frame.srcIp, performance.now())) {
+      if (effect.kind === 'new-straggler') {
+        this.append({ at: Date.now(), actor: this.options.node, action: 'arp.straggler', target: watched.resource, outcome: 'started', detail: `${effect.mac} (${effect.ip}) still sends to ${watched.watch.ip} at the old MAC ${watched.ourMac}: its ARP cache is stale`, handoffMs: null });
+        continue;
+      }
+      const newMac = this.options.currentMacOf(watched.resource);
+      if (newMac === null || newMac === watched.ourMac) continue;
+      // A unicast reply: the straggler's cache learns the new MAC; Ethernet source stays ours so the
+      // switch keeps the new owner's MAC on the new owner's port.
+      const garp: ArpFrame = { dst: effect.toMac, src: watched.ourMac, vlan: null, arp: { op: 'reply', senderMac: newMac, senderIp: watched.watch.ip, targetMac: effect.toMac, targetIp: effect.toIp } };
+      try {
+        this.options.send(watched.ifname, garp);
+      } catch (error) {
+        this.options.log(`convergence of ${watched.resource}: GARP to ${effect.toMac} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const [ip, watched] of this.byIp) {
+      const report = watched.watch.tick(now);
+      if (report) this.record(watched, report);
+      if (watched.watch.done) this.byIp.delete(ip);
+    }
+    this.closeIdleTaps();
+  }
+
+  private record(watched: Watched, report: ConvergenceReport): void {
+    const record: AuditRecord = {
+      at: Date.now(),
+      actor: this.options.node,
+      action: 'arp.convergence',
+      target: watched.resource,
+      outcome: report.stale.length === 0 ? 'ok' : 'failed',
+      detail: describeConvergence(report),
+      handoffMs: null,
+      arp: { kind: 'convergence', ip: report.ip, stations: report.stations, converged: report.converged, stale: report.stale, afterMs: report.afterMs },
+    };
+    this.append(record);
+  }
+
+  private append(record: AuditRecord): void {
+    this.options.append(record).catch((error: unknown) => this.options.log(`${record.action} of ${record.target ?? '?'}: not recorded: ${String(error)}`));
+  }
+
+  private closeIdleTaps(): void {
+    const busy = new Set([...this.byIp.values()].map((w) => w.ifname));
+    for (const [ifname, tap] of this.taps) {
+      if (busy.has(ifname)) continue;
+      tap.close();
+      this.taps.delete(ifname);
+    }
+    if (this.byIp.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  close(): void {
+    this.byIp.clear();
+    this.closeIdleTaps();
+  }
+}

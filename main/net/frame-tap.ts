@@ -1,0 +1,71 @@
+// A capture of the IPv4 frames sent to this host's MAC on one interface: what the convergence proof
+// (main/watch/convergence.ts) needs to find stations that still send to an address it gave away.
+// Only the Ethernet source and the IPv4 source and destination are read. The agent opens a tap only
+// while a handoff is being watched, one per interface whatever the number of addresses.
+import { createRequire } from 'node:module';
+import type { Ipv4, Mac } from '../arp/frame';
+import { canonicalMac } from '../arp/addresses';
+import { validateIfname } from './interfaces';
+
+interface CapHandle {
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  close(): void;
+  setMinBytes?(bytes: number): void;
+}
+
+const TAP_BUFFER_BYTES = 4 * 1024 * 1024;
+const SNAP_BYTES = 64; // Ethernet (+802.1Q) + the IPv4 header up to its destination address
+
+export interface TappedFrame {
+  srcMac: Mac;
+  srcIp: Ipv4;
+  dstIp: Ipv4;
+}
+
+function hexMac(buf: Buffer, offset: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 6; i++) parts.push((buf[offset + i] ?? 0).toString(16).padStart(2, '0'));
+  return parts.join(':');
+}
+
+/** Ethernet source and IPv4 source and destination of a frame; null when it is not IPv4 or too short. */
+export function parseTapped(buf: Buffer, length: number): TappedFrame | null {
+  if (length < 14) return null;
+  let offset = 12;
+  if (length >= 18 && buf.readUInt16BE(offset) === 0x8100) offset += 4;
+  if (length < offset + 2 + 20 || buf.readUInt16BE(offset) !== 0x0800) return null;
+  const ip = offset + 2;
+  const quad = (at: number): Ipv4 => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+  return { srcMac: hexMac(buf, 6), srcIp: quad(ip + 12), dstIp: quad(ip + 16) };
+}
+
+export class FrameTap {
+  private closed = false;
+
+  private constructor(private readonly handle: CapHandle) {}
+
+  /** IPv4 frames on `ifname` addressed to `mac` (untagged). Throws when capture is impossible. */
+  static open(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void): FrameTap {
+    validateIfname(ifname);
+    // Only the canonical MAC reaches the filter: no outside text is ever spliced into BPF source.
+    const filter = `ether dst ${canonicalMac(mac)} and ip`;
+    const { Cap } = createRequire(__filename)('cap') as { Cap: new () => CapHandle };
+    const handle = new Cap();
+    const buffer = Buffer.alloc(SNAP_BYTES * 32);
+    handle.open(ifname, filter, TAP_BUFFER_BYTES, buffer);
+    handle.setMinBytes?.(0);
+    const tap = new FrameTap(handle);
+    handle.on('packet', (nbytes) => {
+      const frame = parseTapped(buffer, nbytes);
+      if (frame && !tap.closed) onFrame(frame);
+    });
+    return tap;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handle.close();
+  }
+}
