@@ -22,6 +22,7 @@ import { listAll } from '../net/registrar';
 import { isStoreError, type AuditRecord, type ClusterStore, type Intent, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
 import { ClusterArpWatch } from './arp-watch';
 import { ConvergenceMonitor } from './convergence-monitor';
+import { HandoffChannel, checkNotify, type ReleasedNotice } from './handoff-channel';
 import type { ConvergenceOptions } from '../watch/convergence';
 import { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
@@ -95,6 +96,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly monitor: StandbyMonitor;
   private readonly arpWatch: ClusterArpWatch;
   private readonly convergence: ConvergenceMonitor;
+  private handoff: HandoffChannel | null = null;
+  /** Moves this node prepared as the target, by intent id: the nonce a release datagram must carry. */
+  private readonly preparedMoves = new Map<string, { move: MoveIntent; nonce: string }>();
   /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
   private watchedSpecsKey: string | null = null;
 
@@ -145,6 +149,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   async start(): Promise<void> {
+    this.handoff = await HandoffChannel.open((notice) => this.onReleasedNotice(notice), this.log).catch((error: unknown) => {
+      this.log(`handoff channel unavailable (moves go through the store only): ${String(error)}`);
+      return null;
+    });
     await this.join();
     this.leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
   }
@@ -171,7 +179,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     await this.unwatch?.();
     const snapshot = await this.store.snapshot();
     this.view = ClusterView.fromSnapshot(snapshot);
-    this.arpWatch.viewChanged();
+    this.arpWatch.viewReplaced();
     this.unwatch = await this.store.watch(
       snapshot.revision,
       (change) => this.onChange(change),
@@ -185,10 +193,13 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   private onChange(change: StoreChange): void {
     this.view.apply(change);
-    if (change.collection !== 'audit') this.arpWatch.viewChanged();
-    else if (change.kind === 'put') this.onPeerConflict(change.value);
+    this.arpWatch.viewChanged(change);
+    if (change.collection === 'audit' && change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);
-    if (change.collection === 'intents' && change.kind === 'delete') this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
+    if (change.collection === 'intents' && change.kind === 'delete') {
+      this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
+      this.preparedMoves.delete(change.name);
+    }
     this.schedule();
   }
 
@@ -637,7 +648,23 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       await this.store.putIntent({ ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` } as MoveIntent);
       return;
     }
-    await this.store.putIntent({ ...move, phase: 'prepared' } as MoveIntent);
+    const own = listAll(iface.ifname).find((a) => !a.owned);
+    const notify = this.handoff && own ? this.handoff.notifyFor(own.ip) : null;
+    const prepared: MoveIntent = { ...move, phase: 'prepared', ...(notify ? { notify } : {}) };
+    if (notify) this.preparedMoves.set(move.id, { move: prepared, nonce: notify.nonce });
+    await this.store.putIntent(prepared);
+  }
+
+  /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce. */
+  private onReleasedNotice(notice: ReleasedNotice): void {
+    const prepared = this.preparedMoves.get(notice.id);
+    const membership = this.membership;
+    if (!prepared || prepared.nonce !== notice.nonce || !membership || !this.leaseHealthy()) return;
+    this.preparedMoves.delete(notice.id);
+    const released: MoveIntent = { ...prepared.move, phase: 'released', releasedAt: notice.releasedAt };
+    const resource = released.target;
+    if (this.busy.has(resource) || this.local.has(resource)) return; // the store's news will do
+    void this.guard(resource, () => this.completeMove(released, membership));
   }
 
   /** Owner: deregister at once (one netlink call) and tell the target. */
@@ -647,10 +674,22 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const mac = this.local.macOf(move.target);
     const ip = this.view.resources.get(move.target)?.ip;
     this.local.releaseMany([move.target]);
-    if (ifname !== null && mac !== null && ip !== undefined) this.convergence.handedOff(move.target, ip, ifname, mac);
     const releasedAt = wallNow();
+    const notify = checkNotify(move.notify);
+    let told = false;
+    if (notify && this.handoff) {
+      try {
+        this.handoff.send(notify, { id: move.id, nonce: notify.nonce, releasedAt });
+        told = true;
+      } catch (error) {
+        this.log(`${move.target}: release datagram not sent: ${(error as Error).message}`);
+      }
+    }
+    if (ifname !== null && mac !== null && ip !== undefined) this.convergence.handedOff(move.target, ip, ifname, mac);
     this.store.putIntent({ ...move, phase: 'released', releasedAt } as MoveIntent).catch((error: unknown) => {
       this.log(`${move.target}: could not record the release: ${String(error)}`);
+      // A target that got the datagram may be taking the address now: the move's end (or timeout) decides.
+      if (told) return;
       this.handedOff.delete(move.target);
       this.schedule();
     });
@@ -658,6 +697,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   /** Target, step 2: register and announce at once; take the key over in the same breath. */
   private async completeMove(move: MoveIntent, membership: Membership): Promise<void> {
+    this.preparedMoves.delete(move.id);
     const spec = this.view.resources.get(move.target);
     if (!spec) return this.endMove(move, 'resource removed');
     const iface = this.ifnameFor(spec);
@@ -696,6 +736,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private async endMove(move: MoveIntent, failure: string | null): Promise<void> {
+    this.preparedMoves.delete(move.id);
     if (failure !== null) await this.audit({ actor: move.actor, action: 'move', target: move.target, outcome: 'failed', detail: failure, handoffMs: null });
     await this.store.deleteIntent(move.id).catch(() => false);
     this.view.intents.delete(move.id);
@@ -734,6 +775,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();
+    this.handoff?.close();
     this.local.fenceAll();
     this.local.close();
     await this.unwatch?.();
@@ -747,6 +789,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();
+    this.handoff?.close();
     this.local.close();
     await this.unwatch?.();
   }

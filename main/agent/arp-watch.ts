@@ -10,11 +10,11 @@
 // address that a node holds are that node's to record (its claim sees them and defends); the rest
 // is recorded by the first live node by name that is not the new holder.
 import { performance } from 'node:perf_hooks';
-import type { ArpFrame, Mac } from '../arp/frame';
+import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import type { ConflictRecord, NodeName } from '../cluster/model';
-import type { ArpRecord, AuditRecord } from '../store/store';
+import type { ArpRecord, AuditRecord, StoreChange } from '../store/store';
 import { BindingTracker } from '../watch/bindings';
-import { classify, clusterFacts, type ClusterFacts, type Verdict } from '../watch/classify';
+import { classify, type ClusterFacts, type VirtualAddressFacts, type Verdict } from '../watch/classify';
 import { ConflictEpisodes, type ConflictEpisode } from '../watch/conflict-episodes';
 import type { WatchEvent } from '../watch/events';
 import { defaultOuiDirectory, type VendorLookup } from '../watch/oui';
@@ -39,42 +39,101 @@ interface Pending {
   deadline: number;
 }
 
+/** Handoffs recorded one entry each per tick; beyond that (a drain of 1,000) one summary entry. */
+const HANDOFF_ENTRIES_PER_TICK = 20;
+
 const wallOf = (mono: number): number => Math.round(performance.timeOrigin + mono);
 
 export class ClusterArpWatch {
   private readonly trackers = new Map<string, BindingTracker>();
   private readonly episodes = new ConflictEpisodes();
-  private readonly pending: Pending[] = [];
+  /** Held-back verdicts by resource: looked at again when that resource's owner or moves change. */
+  private readonly pending = new Map<string, Pending[]>();
   private readonly vendorOf: VendorLookup;
-  private facts: ClusterFacts | null = null;
-  private ownMacs: Set<Mac> | null = null;
   private readonly timer: NodeJS.Timeout;
+  private ownMacs: Set<Mac> | null = null;
+  // The facts, kept up to date change by change: a drain makes thousands of changes and frames, and
+  // rebuilding everything per change would cost O(resources) each time.
+  private resourceOfIp: Map<Ipv4, string> | null = null;
+  private nodeOfMacMap: Map<Mac, string> | null = null;
+  private liveNodeList: NodeName[] | null = null;
+  private readonly moveTargetOfIntent = new Map<string, { resource: string; toNode: string | null }>();
+  private readonly facts: ClusterFacts;
+  private handoffsThisTick: Array<Extract<Verdict, { kind: 'expected-handoff' }>> = [];
 
   constructor(private readonly options: ArpWatchOptions) {
     const oui = options.vendorOf ? null : defaultOuiDirectory();
     this.vendorOf = options.vendorOf ?? ((mac) => oui?.vendorOf(mac) ?? null);
+    const virtualOf = (ip: Ipv4): VirtualAddressFacts | undefined => {
+      const resource = this.ipIndex().get(ip);
+      if (resource === undefined) return undefined;
+      return { resource, owner: this.options.view().ownerOf(resource), moveTarget: this.moveTargetOf(resource) };
+    };
+    this.facts = {
+      virtualByIp: { get: virtualOf, has: (ip) => this.ipIndex().has(ip) },
+      nodeOfMac: { get: (mac) => this.macIndex().get(mac), has: (mac) => this.macIndex().has(mac) },
+    };
     this.timer = setInterval(() => this.tick(performance.now()), TICK_MS);
     this.timer.unref();
   }
 
-  /** The cluster's records changed: facts are rebuilt on next use, and held-back verdicts looked at again. */
-  viewChanged(): void {
-    this.facts = null;
-    if (this.pending.length > 0) this.settle(performance.now());
+  /** A new view (resync): every fact is rebuilt on next use. */
+  viewReplaced(): void {
+    this.resourceOfIp = null;
+    this.nodeOfMacMap = null;
+    this.liveNodeList = null;
+    this.moveTargetOfIntent.clear();
+    for (const [id, intent] of this.options.view().intents) if (intent.kind === 'move') this.moveTargetOfIntent.set(id, { resource: intent.target, toNode: intent.toNode });
+    for (const resource of [...this.pending.keys()]) this.settle(resource, performance.now());
   }
 
-  private currentFacts(): ClusterFacts {
-    if (this.facts) return this.facts;
-    const view = this.options.view();
-    const moveTargets = new Map<string, string | null>();
-    for (const intent of view.intents.values()) if (intent.kind === 'move') moveTargets.set(intent.target, intent.toNode);
-    this.facts = clusterFacts({
-      resources: view.resources.values(),
-      ownerOf: (resource) => view.ownerOf(resource),
-      moveTargetOf: (resource) => moveTargets.get(resource) ?? null,
-      nodes: view.nodes.values(),
-    });
-    return this.facts;
+  /** One change of the cluster's records. */
+  viewChanged(change: StoreChange): void {
+    switch (change.collection) {
+      case 'resources':
+        this.resourceOfIp = null;
+        break;
+      case 'nodes':
+        this.nodeOfMacMap = null;
+        this.liveNodeList = null;
+        break;
+      case 'members':
+        this.liveNodeList = null;
+        break;
+      case 'intents': {
+        const before = this.moveTargetOfIntent.get(change.name);
+        if (change.kind === 'put' && change.value.kind === 'move') this.moveTargetOfIntent.set(change.name, { resource: change.value.target, toNode: change.value.toNode });
+        else this.moveTargetOfIntent.delete(change.name);
+        const resource = change.kind === 'put' ? change.value.target : before?.resource;
+        if (resource !== undefined) this.settle(resource, performance.now());
+        break;
+      }
+      case 'owners':
+        this.settle(change.name, performance.now());
+        break;
+      case 'status':
+      case 'audit':
+        break;
+    }
+  }
+
+  private ipIndex(): Map<Ipv4, string> {
+    if (this.resourceOfIp) return this.resourceOfIp;
+    const index = new Map<Ipv4, string>();
+    for (const spec of this.options.view().resources.values()) index.set(spec.ip, spec.name);
+    return (this.resourceOfIp = index);
+  }
+
+  private macIndex(): Map<Mac, string> {
+    if (this.nodeOfMacMap) return this.nodeOfMacMap;
+    const index = new Map<Mac, string>();
+    for (const node of this.options.view().nodes.values()) for (const mac of Object.values(node.macs)) index.set(mac, node.name);
+    return (this.nodeOfMacMap = index);
+  }
+
+  private moveTargetOf(resource: string): string | null {
+    for (const move of this.moveTargetOfIntent.values()) if (move.resource === resource) return move.toNode;
+    return null;
   }
 
   /** Every ARP frame seen on `ifname`, with its monotonic receive time. */
@@ -94,7 +153,7 @@ export class ClusterArpWatch {
    * reported: a station outside the cluster using one of our addresses as its sender address.
    */
   private checkClaim(frame: ArpFrame, mono: number): void {
-    const facts = this.currentFacts();
+    const facts = this.facts;
     const { senderIp, senderMac } = frame.arp;
     const virtual = facts.virtualByIp.get(senderIp);
     if (virtual === undefined || facts.nodeOfMac.has(senderMac)) return;
@@ -117,35 +176,40 @@ export class ClusterArpWatch {
   }
 
   private judge(event: WatchEvent, mono: number): void {
-    const verdict = classify(event, this.currentFacts());
+    const verdict = classify(event, this.facts);
     if (verdict === null) return;
     if (verdict.kind === 'unsettled') {
-      this.pending.push({ event, deadline: mono + UNSETTLED_GRACE_MS });
+      const list = this.pending.get(verdict.resource);
+      const entry = { event, deadline: mono + UNSETTLED_GRACE_MS };
+      if (list) list.push(entry);
+      else this.pending.set(verdict.resource, [entry]);
       return;
     }
     this.record(verdict, mono);
   }
 
-  /** Re-reads held-back events with the facts as they are now; past their grace they count as they stand. */
-  private settle(now: number): void {
-    const facts = this.currentFacts();
-    for (let i = this.pending.length - 1; i >= 0; i--) {
-      const pending = this.pending[i];
-      if (!pending) continue;
-      const verdict = classify(pending.event, facts);
+  /** Re-reads a resource's held-back events with the facts as they are now; past their grace they count as they stand. */
+  private settle(resource: string, now: number): void {
+    const list = this.pending.get(resource);
+    if (!list) return;
+    const kept = list.filter((pending) => {
+      const verdict = classify(pending.event, this.facts);
       if (verdict !== null && verdict.kind === 'unsettled') {
-        if (now < pending.deadline) continue;
+        if (now < pending.deadline) return true;
         this.record({ kind: 'conflict', resource: verdict.resource, ip: verdict.ip, theirMac: verdict.toMac, theirNode: verdict.toNode }, now);
       } else if (verdict !== null) {
         this.record(verdict, now);
       }
-      this.pending.splice(i, 1);
-    }
+      return false;
+    });
+    if (kept.length > 0) this.pending.set(resource, kept);
+    else this.pending.delete(resource);
   }
 
   private liveNodes(): NodeName[] {
+    if (this.liveNodeList) return this.liveNodeList;
     const view = this.options.view();
-    return [...view.nodes.keys()].filter((name) => view.isAlive(name)).sort();
+    return (this.liveNodeList = [...view.nodes.keys()].filter((name) => view.isAlive(name)).sort());
   }
 
   /** The first live node by name other than `except`; this node records only if it is that one. */
@@ -158,9 +222,12 @@ export class ClusterArpWatch {
     switch (verdict.kind) {
       case 'expected-handoff': {
         if (!this.isRecorder(verdict.toNode)) return;
-        const arp: ArpRecord = { kind: 'handoff', ip: verdict.ip, fromMac: verdict.fromMac, toMac: verdict.toMac, fromNode: verdict.fromNode, toNode: verdict.toNode };
-        const from = verdict.fromNode ?? verdict.fromMac;
-        this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.handoff', target: verdict.resource, outcome: 'ok', detail: `expected handoff of ${verdict.ip}: ${from} (${verdict.fromMac}) -> ${verdict.toNode} (${verdict.toMac})`, handoffMs: null, arp });
+        if (this.handoffsThisTick.length < HANDOFF_ENTRIES_PER_TICK) {
+          const arp: ArpRecord = { kind: 'handoff', ip: verdict.ip, fromMac: verdict.fromMac, toMac: verdict.toMac, fromNode: verdict.fromNode, toNode: verdict.toNode };
+          const from = verdict.fromNode ?? verdict.fromMac;
+          this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.handoff', target: verdict.resource, outcome: 'ok', detail: `expected handoff of ${verdict.ip}: ${from} (${verdict.fromMac}) -> ${verdict.toNode} (${verdict.toMac})`, handoffMs: null, arp });
+        }
+        this.handoffsThisTick.push(verdict);
         return;
       }
       case 'conflict': {
@@ -224,8 +291,18 @@ export class ClusterArpWatch {
 
   private tick(now: number): void {
     for (const tracker of this.trackers.values()) for (const event of tracker.tick(now)) this.judge(event, now);
-    if (this.pending.length > 0) this.settle(now);
+    for (const resource of [...this.pending.keys()]) this.settle(resource, now);
     for (const episode of this.episodes.due(wallOf(now))) this.appendConflict(episode);
+    this.summariseHandoffs(now);
+  }
+
+  /** The handoffs of a busy tick beyond the first few, as one entry. */
+  private summariseHandoffs(now: number): void {
+    const extra = this.handoffsThisTick.slice(HANDOFF_ENTRIES_PER_TICK);
+    this.handoffsThisTick = [];
+    if (extra.length === 0) return;
+    const shown = extra.slice(0, 10).map((v) => `${v.resource} -> ${v.toNode}`).join(', ');
+    this.append({ at: wallOf(now), actor: this.options.node, action: 'arp.handoff', target: null, outcome: 'ok', detail: `expected handoffs of ${extra.length} more address(es): ${shown}${extra.length > 10 ? ', ...' : ''}`, handoffMs: null });
   }
 
   close(): void {

@@ -78,12 +78,27 @@ export class ConvergenceMonitor {
 
   private tick(): void {
     const now = performance.now();
+    const quiet: Watched[] = [];
     for (const [ip, watched] of this.byIp) {
       const report = watched.watch.tick(now);
-      if (report) this.record(watched, report);
+      if (report && report.stations === 0) quiet.push(watched);
+      else if (report) this.record(watched, report);
       if (watched.watch.done) this.byIp.delete(ip);
     }
+    this.recordQuiet(quiet);
     this.closeIdleTaps();
+  }
+
+  /** Handoffs nobody straggled after: one entry for all that ended together (a drain ends 1,000 at once). */
+  private recordQuiet(quiet: Watched[]): void {
+    if (quiet.length === 0) return;
+    const only = quiet.length === 1 ? quiet[0] : undefined;
+    if (only) {
+      this.record(only, { ip: only.watch.ip, stations: 0, converged: [], stale: [], afterMs: null, reason: 'window-ended' });
+      return;
+    }
+    const names = quiet.slice(0, 10).map((w) => w.resource).join(', ');
+    this.append({ at: Date.now(), actor: this.options.node, action: 'arp.convergence', target: null, outcome: 'ok', detail: `converged: no station used the old MAC of ${quiet.length} handed-off addresses (${names}${quiet.length > 10 ? ', ...' : ''})`, handoffMs: null });
   }
 
   private record(watched: Watched, report: ConvergenceReport): void {

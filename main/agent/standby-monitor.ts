@@ -1,5 +1,5 @@
-// The first standby of an address watches its owner on the wire: it asks for the address with an ARP
-// probe every interval and notes every answer. When the owner stays silent longer than silenceMs while
+// The first standby of an address watches its owner on the wire: it asks for one of the owner's
+// addresses with an ARP probe every interval (each in turn) and notes every answer. When the owner stays silent longer than silenceMs while
 // this node's own link is up, the owner is dead, frozen past its kernel lifetime, or cut off — the
 // agent then revokes the owner's lease instead of waiting for it to expire (etcd's TTL is 2 s at
 // least), and the normal takeover follows. This is what makes unplanned failover sub-second.
@@ -22,13 +22,21 @@ export interface StandbyMonitorOptions {
   clock: Clock;
 }
 
-interface Watch {
-  target: Watched;
+/**
+ * Everything this node watches of one owner on one interface. Liveness is the owner's, not each
+ * address's: one probe per interval goes to one of its addresses in turn, and an answer for any of them
+ * counts. A standby of 1,000 addresses thus sends 20 probes a second, not 20,000.
+ */
+interface OwnerWatch {
+  targets: Watched[];
+  /** Index of the address the next probe asks for. */
+  next: number;
   lastAnswer: number;
   /** Probes sent since the last answer: silence counts only if we really asked, again and again. */
   unanswered: number;
   fired: boolean;
-  controls: { ask: () => void; stop: () => void };
+  /** One per address: the answer listener, and the probe sender. */
+  controls: Map<string, { ask: () => void; stop: () => void }>;
 }
 
 export function carrierUp(ifname: string): boolean {
@@ -39,10 +47,11 @@ export function carrierUp(ifname: string): boolean {
   }
 }
 
-const key = (w: Watched): string => `${w.resource}|${w.ip}|${w.ifname}|${w.owner}|${w.ownerLeaseId}`;
+const targetKey = (w: Watched): string => `${w.resource}|${w.ip}`;
+const ownerKey = (w: Watched): string => `${w.owner}|${w.ownerLeaseId}|${w.ifname}`;
 
 export class StandbyMonitor {
-  private readonly watches = new Map<string, Watch>();
+  private readonly owners = new Map<string, OwnerWatch>();
   private timer: NodeJS.Timeout | null = null;
   readonly intervalMs: number;
   readonly silenceMs: number;
@@ -60,33 +69,63 @@ export class StandbyMonitor {
 
   /** Watches exactly these targets from now on. */
   update(targets: readonly Watched[]): void {
-    const wanted = new Map(targets.map((t) => [key(t), t]));
-    for (const [k, watch] of this.watches) {
-      if (!wanted.has(k)) {
-        watch.controls.stop();
-        this.watches.delete(k);
+    const wanted = new Map<string, Watched[]>();
+    for (const target of targets) {
+      const group = wanted.get(ownerKey(target));
+      if (group) group.push(target);
+      else wanted.set(ownerKey(target), [target]);
+    }
+    for (const [k, watch] of this.owners) {
+      if (wanted.has(k)) continue;
+      for (const controls of watch.controls.values()) controls.stop();
+      this.owners.delete(k);
+    }
+    for (const [k, group] of wanted) {
+      let watch = this.owners.get(k);
+      if (!watch) {
+        watch = { targets: [], next: 0, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, controls: new Map() };
+        this.owners.set(k, watch);
       }
+      this.retarget(watch, group);
     }
-    for (const [k, target] of wanted) {
-      if (this.watches.has(k)) continue;
-      const watch: Watch = { target, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, controls: { ask: () => undefined, stop: () => undefined } };
-      watch.controls = this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
-        watch.lastAnswer = this.options.clock.now();
-        watch.unanswered = 0;
-      });
-      this.watches.set(k, watch);
-    }
-    if (this.watches.size > 0 && this.timer === null) this.timer = setInterval(() => this.tick(), this.intervalMs);
-    if (this.watches.size === 0 && this.timer !== null) {
+    if (this.owners.size > 0 && this.timer === null) this.timer = setInterval(() => this.tick(), this.intervalMs);
+    if (this.owners.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
     }
   }
 
+  /** The owner's addresses changed: listen for the new ones, stop listening for the gone ones. */
+  private retarget(watch: OwnerWatch, group: Watched[]): void {
+    const keep = new Set(group.map(targetKey));
+    for (const [k, controls] of watch.controls) {
+      if (keep.has(k)) continue;
+      controls.stop();
+      watch.controls.delete(k);
+    }
+    for (const target of group) {
+      const k = targetKey(target);
+      if (watch.controls.has(k)) continue;
+      const owner = watch;
+      watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
+        owner.lastAnswer = this.options.clock.now();
+        owner.unanswered = 0;
+      }));
+    }
+    watch.targets = group;
+    if (watch.next >= group.length) watch.next = 0;
+  }
+
   private tick(): void {
     const now = this.options.clock.now();
-    for (const watch of this.watches.values()) {
-      if (!carrierUp(watch.target.ifname)) {
+    const carrier = new Map<string, boolean>();
+    for (const watch of this.owners.values()) {
+      const target = watch.targets[watch.next];
+      if (!target) continue;
+      watch.next = (watch.next + 1) % watch.targets.length;
+      let up = carrier.get(target.ifname);
+      if (up === undefined) carrier.set(target.ifname, (up = carrierUp(target.ifname)));
+      if (!up) {
         // Our own link is down: silence says nothing about the owner.
         watch.lastAnswer = now;
         continue;
@@ -96,9 +135,9 @@ export class StandbyMonitor {
       const silent = now - watch.lastAnswer;
       if (silent >= this.silenceMs && watch.unanswered >= this.probesForSilence && !watch.fired) {
         watch.fired = true;
-        this.onSilent(watch.target, silent);
+        this.onSilent(target, silent);
       }
-      watch.controls.ask();
+      watch.controls.get(targetKey(target))?.ask();
       watch.unanswered++;
     }
   }

@@ -14,11 +14,17 @@ export interface VirtualAddressFacts {
   moveTarget: string | null;
 }
 
+/** The part of a Map that classify() reads: a caller may compute answers on demand. */
+export interface Lookup<K, V> {
+  get(key: K): V | undefined;
+  has(key: K): boolean;
+}
+
 export interface ClusterFacts {
   /** Virtual addresses of the cluster's resources. */
-  virtualByIp: ReadonlyMap<Ipv4, VirtualAddressFacts>;
+  virtualByIp: Lookup<Ipv4, VirtualAddressFacts>;
   /** Every MAC of every cluster node, to its node. */
-  nodeOfMac: ReadonlyMap<Mac, string>;
+  nodeOfMac: Lookup<Mac, string>;
 }
 
 /** A station outside the cluster (or a node that does not hold it) claims a virtual address. */

@@ -141,7 +141,7 @@ describe('ConvergenceWatch', () => {
     const report = watch.tick(30_000);
     assert.deepEqual(report, { ip: VIP, stations: 1, converged: [], stale: [STALE], afterMs: 30_000, reason: 'window-ended' });
     assert.equal(watch.done, true);
-    assert.match(describeConvergence(report!), /^not converged: 02:00:00:00:00:c1 still used the old MAC/);
+    assert.match(describeConvergence(report), /^not converged: 02:00:00:00:00:c1 still used the old MAC/);
   });
 
   test('no straggler: one report when the window ends', () => {
@@ -149,7 +149,7 @@ describe('ConvergenceWatch', () => {
     assert.equal(watch.tick(29_999), null);
     const report = watch.tick(30_000);
     assert.equal(report?.stations, 0);
-    assert.equal(describeConvergence(report!), `converged: no station used the old MAC for ${VIP}`);
+    assert.equal(describeConvergence(report), `converged: no station used the old MAC for ${VIP}`);
   });
 });
 

@@ -1,0 +1,99 @@
+// The last step of a planned move, sent straight to the target: "I have deregistered the address".
+// Through the store alone that news costs a write and a watch delivery (several ms under load) during
+// which nobody answers for the address; a datagram on the LAN costs well under one. The store still
+// records every phase — the datagram only lets the target start early.
+//
+// Trust: the target put a fresh random nonce and its own address and port into the move's "prepared"
+// record, which only cluster members can read; a datagram counts only if it names that move and
+// carries that nonce, and only while the move is in that phase (the agent checks). Anything else —
+// wrong size, not JSON, wrong fields — is dropped without a reply.
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { isIpv4 } from '../arp/addresses';
+
+/** Where and how the target wants to hear that the owner let go (stored in the prepared intent). */
+export interface HandoffNotify {
+  address: string;
+  port: number;
+  nonce: string;
+}
+
+export interface ReleasedNotice {
+  id: string;
+  nonce: string;
+  /** Wall-clock ms at which the owner deregistered. */
+  releasedAt: number;
+}
+
+const MAX_DATAGRAM_BYTES = 1024;
+const NONCE_PATTERN = /^[0-9a-f]{32}$/;
+
+/** A notice from untrusted bytes, or null. Pure. */
+export function parseReleasedNotice(bytes: Buffer): ReleasedNotice | null {
+  if (bytes.length > MAX_DATAGRAM_BYTES) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { v, id, nonce, releasedAt, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || v !== 1) return null;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 512) return null;
+  if (typeof nonce !== 'string' || !NONCE_PATTERN.test(nonce)) return null;
+  if (typeof releasedAt !== 'number' || !Number.isFinite(releasedAt) || releasedAt <= 0) return null;
+  return { id, nonce, releasedAt };
+}
+
+export function encodeReleasedNotice(notice: ReleasedNotice): Buffer {
+  return Buffer.from(JSON.stringify({ v: 1, id: notice.id, nonce: notice.nonce, releasedAt: notice.releasedAt }));
+}
+
+/** A stored notify field as the owner reads it back (another agent wrote it): checked, or null. */
+export function checkNotify(value: unknown): HandoffNotify | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { address, port, nonce } = value as Record<string, unknown>;
+  if (typeof address !== 'string' || !isIpv4(address)) return null;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return null;
+  if (typeof nonce !== 'string' || !NONCE_PATTERN.test(nonce)) return null;
+  return { address, port, nonce };
+}
+
+export class HandoffChannel {
+  private constructor(
+    private readonly socket: Socket,
+    readonly port: number,
+  ) {}
+
+  /** Listens on every IPv4 address, on a port the system picks. */
+  static async open(onNotice: (notice: ReleasedNotice) => void, log: (line: string) => void): Promise<HandoffChannel> {
+    const socket = createSocket('udp4');
+    socket.on('message', (bytes) => {
+      const notice = parseReleasedNotice(bytes);
+      if (notice) onNotice(notice);
+    });
+    socket.on('error', (error) => log(`handoff channel: ${error.message}`));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '0.0.0.0', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return new HandoffChannel(socket, socket.address().port);
+  }
+
+  /** What the target stores in its prepared intent. */
+  notifyFor(address: string): HandoffNotify {
+    return { address, port: this.port, nonce: randomBytes(16).toString('hex') };
+  }
+
+  send(to: HandoffNotify, notice: ReleasedNotice): void {
+    this.socket.send(encodeReleasedNotice(notice), to.port, to.address);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
