@@ -10,6 +10,8 @@ import { parseStoreLocation } from '../store/open';
 import { DEFAULT_LEASE_TTL_SEC } from '../agent/lease-deadline';
 import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
+import { agentConfigArgv, parseAgentConfig } from '../service/agent-config';
+import type { ServicePlatform } from '../service/launch';
 
 
 export interface ProbeCommand {
@@ -45,6 +47,7 @@ export interface WatchCommand {
 
 export interface AgentCommand {
   kind: 'agent';
+  action: 'run';
   node: string;
   store: string;
   cluster: string;
@@ -59,7 +62,31 @@ export interface AgentCommand {
   json: boolean;
 }
 
-export type Command = ProbeCommand | ClaimCommand | WatchCommand | AgentCommand | ClusterCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
+/** `ipfo agent --config FILE [options]`: resolved into an AgentCommand once the file is read (resolveAgentConfig). */
+export interface AgentConfigCommand {
+  kind: 'agent';
+  action: 'run-config';
+  configFile: string;
+  /** The other options, in canonical `--name value` form; they override the file. */
+  flags: string[];
+}
+
+/** `ipfo agent install|uninstall`: the agent as a system service (systemd unit, Windows boot task). */
+export interface AgentServiceCommand {
+  kind: 'agent';
+  action: 'install' | 'uninstall';
+  /** Write under this directory instead of / (like DESTDIR); null = the real system. */
+  root: string | null;
+  /** install: enable and start the service (default: installed disabled until configured). */
+  enable: boolean;
+  /** uninstall: also remove the configuration and the agent's state (store, token). */
+  purge: boolean;
+  json: boolean;
+}
+
+export type AgentAnyCommand = AgentCommand | AgentConfigCommand | AgentServiceCommand;
+
+export type Command = ProbeCommand | ClaimCommand | WatchCommand | AgentAnyCommand | ClusterCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
 
 
 export const USAGE = `usage: ipfo <command> [options]
@@ -78,6 +105,15 @@ commands:
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
       Defaults: --store ${DEFAULT_STORE} (single host), --api ${DEFAULT_API}, --token-file ${DEFAULT_TOKEN_FILE},
       --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2).
+  agent --config FILE [options]
+      The same, with the options read from FILE (JSON, keys are the option names: /etc/ipfo/agent.json
+      for the service); options on the command line override the file.
+  agent install [--enable] [--root DIR]
+      Installs the agent as a system service (systemd unit ipfo-agent; a boot task on Windows) running
+      \`ipfo agent --config <file>\`, and a commented configuration file if there is none. Installed
+      disabled until configured unless --enable. --root DIR writes under DIR (packaging, tests).
+  agent uninstall [--purge] [--root DIR]
+      Stops and removes the service; keeps the configuration and state unless --purge.
 
 ${CLUSTER_USAGE}
 
@@ -195,45 +231,96 @@ export function parseCommand(argv: readonly string[]): Command {
       for (const ip of held) if (!isIpv4(ip)) throw new UsageError(`invalid IPv4 address "${String(ip)}" in --held`);
       return { kind: 'watch', dev: requireDev(str(values.dev)), held, json: values.json === true };
     }
-    case 'agent': {
-      const { values, positionals } = parseWith(rest, {
-        node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' },
-        'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
-        'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
-      });
-      if (positionals.length > 0) throw new UsageError(`agent: unexpected argument "${positionals[0]}"`);
-      const node = str(values.node);
-      if (node === undefined) throw new UsageError('--node <name> is required');
-      const nodeName = validateNodeName(node);
-      if (!nodeName.ok) throw new UsageError(`--node: ${nodeName.message}`);
-      const store = str(values.store) ?? DEFAULT_STORE;
-      try {
-        parseStoreLocation(store);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-      const cert = str(values['tls-cert']) ?? null;
-      const key = str(values['tls-key']) ?? null;
-      if ((cert === null) !== (key === null)) throw new UsageError('--tls-cert and --tls-key go together');
-      const api = parseHostPort('api', str(values.api) ?? DEFAULT_API);
-      return {
-        kind: 'agent',
-        node,
-        store,
-        cluster: str(values.cluster) ?? 'default',
-        apiHost: api.host,
-        apiPort: api.port,
-        tokenFile: str(values['token-file']) ?? DEFAULT_TOKEN_FILE,
-        tlsCert: cert,
-        tlsKey: key,
-        leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), DEFAULT_LEASE_TTL_SEC, 2, 60),
-        stateDir: str(values['state-dir']) ?? '/run/ipfo',
-        webDir: str(values['web-dir']) ?? null,
-        json: values.json === true,
-      };
-    }
+    case 'agent':
+      return parseAgentCommand(rest);
     default:
       if (isClusterCommandName(name)) return parseClusterCommand(name, rest);
       throw new UsageError(`unknown command "${name}" (try: ipfo help)`);
   }
+}
+
+const AGENT_OPTIONS = {
+  node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' },
+  'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+  'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** `ipfo agent` with every option on the command line. */
+function parseAgentRun(rest: readonly string[]): AgentCommand {
+  const { values, positionals } = parseWith([...rest], AGENT_OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`agent: unexpected argument "${positionals[0]}"`);
+  const node = str(values.node);
+  if (node === undefined) throw new UsageError('--node <name> is required');
+  const nodeName = validateNodeName(node);
+  if (!nodeName.ok) throw new UsageError(`--node: ${nodeName.message}`);
+  const store = str(values.store) ?? DEFAULT_STORE;
+  try {
+    parseStoreLocation(store);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const cert = str(values['tls-cert']) ?? null;
+  const key = str(values['tls-key']) ?? null;
+  if ((cert === null) !== (key === null)) throw new UsageError('--tls-cert and --tls-key go together');
+  const api = parseHostPort('api', str(values.api) ?? DEFAULT_API);
+  return {
+    kind: 'agent',
+    action: 'run',
+    node,
+    store,
+    cluster: str(values.cluster) ?? 'default',
+    apiHost: api.host,
+    apiPort: api.port,
+    tokenFile: str(values['token-file']) ?? DEFAULT_TOKEN_FILE,
+    tlsCert: cert,
+    tlsKey: key,
+    leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), DEFAULT_LEASE_TTL_SEC, 2, 60),
+    stateDir: str(values['state-dir']) ?? '/run/ipfo',
+    webDir: str(values['web-dir']) ?? null,
+    json: values.json === true,
+  };
+}
+
+function parseAgentServiceCommand(action: 'install' | 'uninstall', rest: readonly string[]): AgentServiceCommand {
+  const { values, positionals } = parseWith([...rest], {
+    root: { type: 'string' }, json: { type: 'boolean' },
+    ...(action === 'install' ? { enable: { type: 'boolean' } } : { purge: { type: 'boolean' } }),
+  });
+  if (positionals.length > 0) throw new UsageError(`agent ${action}: unexpected argument "${positionals[0]}"`);
+  const rootText = str(values.root);
+  let root: string | null = null;
+  if (rootText !== undefined) {
+    if (!rootText.startsWith('/') || /\p{Cc}/u.test(rootText)) throw new UsageError(`--root must be an absolute directory, got "${rootText}"`);
+    root = rootText.replace(/\/+$/, '') || null;
+  }
+  const enable = values.enable === true;
+  if (enable && root !== null) throw new UsageError('--enable starts the service on this system: it cannot go with --root');
+  return { kind: 'agent', action, root, enable, purge: values.purge === true, json: values.json === true };
+}
+
+function parseAgentCommand(rest: readonly string[]): AgentAnyCommand {
+  if (rest[0] === 'install' || rest[0] === 'uninstall') return parseAgentServiceCommand(rest[0], rest.slice(1));
+  const config = parseWith([...rest], { ...AGENT_OPTIONS, config: { type: 'string' } });
+  const configFile = str(config.values.config);
+  if (configFile === undefined) return parseAgentRun(rest);
+  if (config.positionals.length > 0) throw new UsageError(`agent: unexpected argument "${config.positionals[0]}"`);
+  if (configFile === '') throw new UsageError('--config wants a file name');
+  const flags: string[] = [];
+  for (const [name, value] of Object.entries(config.values)) {
+    if (name === 'config' || value === undefined || value === false) continue;
+    flags.push(`--${name}`, ...(value === true ? [] : [value]));
+  }
+  return { kind: 'agent', action: 'run-config', configFile, flags };
+}
+
+/**
+ * `ipfo agent --config FILE [flags]` once FILE is read: the file's settings, then the flags (which
+ * win), through the same parser as the command line. Errors in the file name the file and the key.
+ */
+export function resolveAgentConfig(command: AgentConfigCommand, text: string, platform: ServicePlatform = 'linux'): AgentCommand {
+  const config = parseAgentConfig(text, command.configFile, platform);
+  if (config.node === undefined && !command.flags.includes('--node')) {
+    throw new UsageError(`${command.configFile}: no node name: set "node" in the file (or pass --node <name>)`);
+  }
+  return parseAgentRun([...agentConfigArgv(config), ...command.flags]);
 }

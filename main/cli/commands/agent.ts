@@ -1,17 +1,33 @@
-// `ipfo agent --node <name> --store etcd://host:port|file:<dir> [--api host:port] [--token-file F]`:
-// the node agent. Joins the cluster, holds the addresses the cluster gives this node, serves the agent
-// API (and the web console when built). SIGTERM/SIGINT: hand every address to another node, then leave.
+// `ipfo agent --node <name> --store etcd://host:port|file:<dir> [--api host:port] [--token-file F]`
+// (or `--config FILE`, main/service/agent-config.ts): the node agent. Joins the cluster, holds the
+// addresses the cluster gives this node, serves the agent API (and the web console when built).
+// SIGTERM/SIGINT: hand every address to another node, then leave.
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { keepPredecessorAddresses } from '../../agent/lease-deadline';
-import type { AgentCommand } from '../args';
+import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput } from '../output';
 
 export const WEB_CONSOLE_DIR = resolve(__dirname, '..', '..', '..', '..', 'renderer', 'dist');
 
-export async function agentCommand(command: AgentCommand, version: string): Promise<number> {
+/** `ipfo agent ...`: run (options from the command line, or --config FILE and then them), install, uninstall. */
+export async function agentCommand(command: AgentAnyCommand, version: string): Promise<number> {
+  switch (command.action) {
+    case 'install':
+    case 'uninstall':
+      return (await import('./agent-service.js')).agentServiceCommand(command);
+    case 'run-config': {
+      const text = await (await import('./agent-service.js')).readAgentConfigFile(command.configFile);
+      return runAgent(resolveAgentConfig(command, text, process.platform === 'win32' ? 'win32' : 'linux'), version);
+    }
+    case 'run':
+      return runAgent(command, version);
+  }
+}
+
+async function runAgent(command: AgentCommand, version: string): Promise<number> {
   const out = createOutput(command.json);
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
   // First, before the slow modules load: an agent restarted at once keeps its predecessor's addresses alive.
@@ -40,12 +56,9 @@ export async function agentCommand(command: AgentCommand, version: string): Prom
   const service = new AgentService(agent, store);
   const webDir = command.webDir ?? (existsSync(join(WEB_CONSOLE_DIR, 'index.html')) ? WEB_CONSOLE_DIR : null);
   const server = await startAgentServer({ service, token, host: command.apiHost, port: command.apiPort, tls, staticDir: webDir, log });
-  out.record(
-    { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/#token=${token}` : null, store: command.store },
-    `agent ${command.node} on ${command.store}: API ${server.url}${webDir ? `, web console ${server.origin}/#token=<token in ${command.tokenFile}>` : ''}`,
-  );
 
-  await new Promise<void>((done) => {
+  // Listening for SIGTERM before saying "listening": a supervisor may stop the agent the moment it reads that.
+  const stopRequested = new Promise<void>((done) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -55,6 +68,11 @@ export async function agentCommand(command: AgentCommand, version: string): Prom
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  out.record(
+    { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/#token=${token}` : null, store: command.store },
+    `agent ${command.node} on ${command.store}: API ${server.url}${webDir ? `, web console ${server.origin}/#token=<token in ${command.tokenFile}>` : ''}`,
+  );
+  await stopRequested;
   await agent.stop({ handOff: true });
   await server.close();
   await store.close();
