@@ -7,6 +7,9 @@ npm run typecheck:electron
 npx eslint .
 mapfile -t unit_tests < <(find build/test/unit -name '*.test.js' | sort)
 node --test --test-reporter=spec "${unit_tests[@]}"
+# Packaging: electron-builder builds the unpacked Linux app (--dir) from electron-builder.yml with a stand-in
+# Electron and no downloads, then the layout is checked (app.asar contents, unpacked addons, desktop entry, icons).
+node --test --test-reporter=spec build/test/package/*.test.js
 # Electron end to end: runs where the Electron binary and a display exist, and says why it skips where not.
 mapfile -t e2e_tests < <(find build/test/e2e -name '*.test.js' | sort)
 node --test --test-reporter=spec "${e2e_tests[@]}"

@@ -502,7 +502,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         ip: spec.ip,
         prefix: spec.prefix,
         ifname,
-        acd: { ...acd, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy },
+        acd: { ...acd, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy, ...announceSettings(spec) },
       });
     } catch (error) {
       outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
@@ -703,7 +703,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const iface = this.ifnameFor(spec);
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
     const from = move.fromNode ?? this.view.ownerOf(move.target) ?? '';
-    const holding = this.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname: iface.ifname, acd: { skipProbe: true, trustedMac: this.view.statuses.get(spec.name)?.ownerMac ?? null, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy } });
+    const holding = this.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname: iface.ifname, acd: { skipProbe: true, trustedMac: this.view.statuses.get(spec.name)?.ownerMac ?? null, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy, ...announceSettings(spec) } });
     const transfer = this.store.transfer(spec.name, from, membership);
     const [outcome, result] = await Promise.all([holding, transfer]);
     if (!result.ok) {
@@ -793,6 +793,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.local.close();
     await this.unwatch?.();
   }
+}
+
+/** A resource's own GARP count and spacing, where the operator set them (else the claim's defaults). */
+function announceSettings(spec: ResourceSpec): Partial<AcdConfig> {
+  return {
+    ...(spec.announceCount === undefined ? {} : { announceCount: spec.announceCount }),
+    ...(spec.announceIntervalMs === undefined ? {} : { announceIntervalMs: spec.announceIntervalMs }),
+  };
 }
 
 function round2(value: number): number {

@@ -246,7 +246,8 @@ export class ClusterArpWatch {
         const vendors = verdict.macs.map((mac) => this.vendorOf(mac));
         const arp: ArpRecord = { kind: 'duplicate', ip: verdict.ip, macs: [...verdict.macs], vendors };
         const named = verdict.macs.map((mac, i) => `${mac}${vendors[i] ? ` (${vendors[i]})` : ''}`).join(' and ');
-        this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.duplicate', target: verdict.ip, outcome: 'failed', detail: `duplicate address ${verdict.ip}: ${named} both answer`, handoffMs: null, arp });
+        const muted = this.isMuted(null, null, wallOf(mono)) ? '; muted (maintenance)' : '';
+        this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.duplicate', target: verdict.ip, outcome: 'failed', detail: `duplicate address ${verdict.ip}: ${named} both answer${muted}`, handoffMs: null, arp });
         return;
       }
     }
@@ -255,6 +256,18 @@ export class ClusterArpWatch {
   private publishConflict(sighting: Parameters<ConflictEpisodes['observe']>[0], mono: number): void {
     const episode = this.episodes.observe(sighting, wallOf(mono));
     if (episode) this.appendConflict(episode);
+  }
+
+  /**
+   * Alarms for a resource under maintenance, or seen by, held by or coming from a node under
+   * maintenance, are muted: recorded all the same, but not an alarm for the console.
+   */
+  private isMuted(resource: string | null, theirMac: Mac | null, wallNow: number): boolean {
+    const view = this.options.view();
+    const spec = resource === null ? undefined : view.resources.get(resource);
+    if ((spec?.maintenanceUntil ?? 0) > wallNow) return true;
+    const nodes = [this.options.node, resource === null ? null : view.ownerOf(resource), theirMac === null ? null : (this.macIndex().get(theirMac) ?? null)];
+    return nodes.some((node) => node !== null && (view.nodes.get(node)?.maintenanceUntil ?? 0) > wallNow);
   }
 
   private appendConflict(episode: ConflictEpisode): void {
@@ -270,9 +283,10 @@ export class ClusterArpWatch {
       lastSeen: episode.lastSeen,
       count: episode.count,
       defended: episode.defended,
+      muted: this.isMuted(episode.resource === episode.ip ? null : episode.resource, episode.theirMac, episode.lastSeen),
     };
     const vendor = episode.theirVendor ? ` (${episode.theirVendor})` : '';
-    const outcome = episode.defended ? 'defended' : 'not defended';
+    const outcome = `${episode.defended ? 'defended' : 'not defended'}${conflict.muted ? '; muted (maintenance)' : ''}`;
     this.append({
       at: episode.lastSeen,
       actor: this.options.node,

@@ -74,7 +74,8 @@ export class AgentService implements ClusterService {
     const alive = this.view.isAlive(name);
     // A live membership is a heartbeat within the lease TTL: seen now. A dead one: when its lease ended.
     const lastSeen = alive ? Date.now() : Math.max(node.lastSeen, this.lastAlive.get(name) ?? 0);
-    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs };
+    const maintenance = node.maintenanceUntil === undefined ? {} : { maintenanceUntil: node.maintenanceUntil };
+    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs, ...maintenance };
   }
 
   private resourceView(name: string): ResourceView | null {
@@ -169,6 +170,7 @@ export class AgentService implements ClusterService {
       case 'resource.offline': return this.setEnabled(command.name, false, actor);
       case 'node.pause': return this.setNodeState(command.name, 'paused', actor);
       case 'node.resume': return this.setNodeState(command.name, 'up', actor);
+      case 'node.maintenance': return this.setNodeMaintenance(command.name, command.until, actor);
       case 'probe': return this.probe(command.node, command.ip, actor);
       case 'events.query': return this.events(command.limit ?? 100, command.since, command.filter);
     }
@@ -303,6 +305,15 @@ export class AgentService implements ClusterService {
       return { ok: true, result: { outcome: drained === undefined ? 'accepted' : 'done', detail: drained === undefined ? `${name} is draining` : `${name} drained`, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
     }
     return { ok: true, result: { outcome: 'done', detail: null, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
+  }
+
+  private async setNodeMaintenance(name: string, until: number | null, actor: string): Promise<CommandResult> {
+    if (!this.view.nodes.has(name)) return failure('not-found', `no node named "${name}"`, 'name');
+    if (until !== null && until <= Date.now()) return failure('invalid', 'the end of a maintenance window must be in the future', 'until');
+    await this.store.setNodeMaintenance(name, until);
+    const detail = until === null ? 'maintenance ended' : `under maintenance until ${new Date(until).toISOString()}: ARP alarms muted`;
+    const auditSeq = await this.audit({ actor, action: 'node.maintenance', target: name, outcome: 'ok', detail, handoffMs: null });
+    return { ok: true, result: { outcome: 'done', detail, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
   }
 
   private async probe(nodeName: string, ip: string, _actor: string): Promise<CommandResult> {

@@ -10,7 +10,7 @@ import { parseCidr } from '../arp/addresses';
 import { validateNodeName, validateResourceName, validateResourceSpec } from '../cluster/validate';
 import { validateIfname } from '../net/interfaces';
 import { isLoopbackHost } from '../api/exposure';
-import { ANNOUNCE_FORMS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
+import { ANNOUNCE_COUNT_MAX, ANNOUNCE_FORMS, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
 import { BEST_NODE, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_EVENTS_QUERY_LIMIT, type EventsFilter } from '../../preload/contract/protocol';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
@@ -44,6 +44,8 @@ export type ClusterOperation =
   | { kind: 'offline'; name: string }
   | { kind: 'node-pause'; node: string }
   | { kind: 'node-resume'; node: string }
+  /** until: wall-clock ms the window ends; null ends it now. */
+  | { kind: 'node-maintenance'; node: string; until: number | null }
   | { kind: 'status' }
   /** limit: how many past entries to show first (0 only with follow). */
   | { kind: 'events'; follow: boolean; limit: number; filter: EventsFilter }
@@ -62,13 +64,17 @@ export const CLUSTER_USAGE = `cluster commands (talk to a node agent; every one 
 defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its token in /var/lib/ipfo/token):
   resource add <name> <ip>/<prefix> [--owners n1,n2] [--preferred n1,n2] [--failback never|immediate|HH-HH]
         [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
+        [--announce-count N] [--announce-interval-ms MS] [--maintenance DURATION|off]
       Define an IP resource and bring it online (unless --offline). --owners: nodes allowed to hold it (default
       every node); --preferred: ordered preference; --failback HH-HH: move back to a preferred node only in that
       window of local hours (22-06 wraps midnight); --if: the interface a node uses (default the one already in
       the address's subnet). Exit 0 online (or accepted), 3 when it failed on a conflict (the line names the
-      other MAC), 1 when it failed otherwise.
+      other MAC), 1 when it failed otherwise. --announce-count/--announce-interval-ms: the gratuitous ARPs sent
+      when the address comes up (default 2, 2000 ms apart). --maintenance 30m: ARP alarms for the address are
+      muted (still recorded) for that long (s, m, h or d); off ends it.
   resource edit <name> [--ip <ip>/<prefix>] [--owners ...] [--preferred ...] [--failback ...] [--if ...]
-        [--online|--offline] [--announce-form ...] [--defend ...]
+        [--online|--offline] [--announce-form ...] [--defend ...] [--announce-count N] [--announce-interval-ms MS]
+        [--maintenance DURATION|off]
       Change the given settings; a list option replaces the whole list ("" clears it).
   resource rm <name>            Take the address down everywhere and delete the resource.
   resource list                 The resources as defined (owners, preference, failback, interfaces).
@@ -79,6 +85,9 @@ defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its to
   offline <resource>            Take a resource offline (the address leaves every node).
   node pause <node>             Drain: every address of <node> moves to its best alternative; it takes no new ones.
   node resume <node>            Let <node> hold addresses again (resources with failback may come back).
+  node maintenance <node> --for DURATION|--end
+                                Mute the ARP alarms that involve <node> (recorded all the same) for DURATION
+                                (e.g. 30m, 2h; s, m, h or d), or end that window now.
   status                        Nodes (state, version, last seen), resources (state, owner, MAC, since, last
                                 handoff) and ARP conflicts. --json: one object { nodes, resources, conflicts }.
   events [--follow] [--limit N] [--target R] [--action A] [--outcome ok|failed|rejected|started]
@@ -114,7 +123,31 @@ const SPEC_OPTIONS: ParseArgsConfig['options'] = {
   offline: { type: 'boolean' },
   'announce-form': { type: 'string' },
   defend: { type: 'string' },
+  'announce-count': { type: 'string' },
+  'announce-interval-ms': { type: 'string' },
+  maintenance: { type: 'string' },
 };
+
+const DURATION_PATTERN = /^(\d{1,6})(s|m|h|d)$/;
+const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A maintenance window longer than this is a mistake, not a plan. */
+const MAX_MAINTENANCE_MS = 30 * 86_400_000;
+
+/** "30m", "2h", "90s", "1d" -> ms. */
+export function parseDuration(option: string, raw: string): number {
+  const match = DURATION_PATTERN.exec(raw);
+  const ms = match === null ? Number.NaN : Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? ''] ?? Number.NaN);
+  if (!(ms > 0)) throw new UsageError(`${option} wants a duration such as 30m, 2h or 90s, got "${raw}"`);
+  if (ms > MAX_MAINTENANCE_MS) throw new UsageError(`${option}: at most 30d, got "${raw}"`);
+  return ms;
+}
+
+/** A whole number option within [min, max]. */
+function integerOption(option: string, raw: string, min: number, max: number): number {
+  const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`--${option} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
 
 function parseWith(command: string, argv: readonly string[], options: ParseArgsConfig['options']): { values: Values; positionals: string[] } {
   try {
@@ -185,6 +218,9 @@ export function optionForField(field: string, editing = false): string {
     case 'enabled': return editing ? '--online/--offline' : '--offline';
     case 'announceForm': return '--announce-form';
     case 'defendPolicy': return '--defend';
+    case 'announceCount': return '--announce-count';
+    case 'announceIntervalMs': return '--announce-interval-ms';
+    case 'maintenanceUntil': return '--maintenance';
     case 'target': return '<node>';
     default: return bare;
   }
@@ -264,6 +300,12 @@ function specOptions(values: Values): ResourceSpecPatch {
   if (announceForm !== undefined) patch.announceForm = announceForm;
   const defend = choice('defend', str(values.defend), DEFEND_POLICIES);
   if (defend !== undefined) patch.defendPolicy = defend;
+  const count = str(values['announce-count']);
+  if (count !== undefined) patch.announceCount = integerOption('announce-count', count, 1, ANNOUNCE_COUNT_MAX);
+  const interval = str(values['announce-interval-ms']);
+  if (interval !== undefined) patch.announceIntervalMs = integerOption('announce-interval-ms', interval, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS);
+  const maintenance = str(values.maintenance);
+  if (maintenance !== undefined) patch.maintenanceUntil = maintenance === 'off' ? null : Date.now() + parseDuration('--maintenance', maintenance);
   return patch;
 }
 
@@ -281,6 +323,16 @@ function checkLocally(input: Record<string, unknown>, fields: ReadonlySet<string
   if (validation.ok) return;
   const problem = validation.errors.find((error) => fields.has(error.field.split('.')[0] ?? ''));
   if (problem !== undefined) throw new UsageError(`${optionForField(problem.field, editing)}: ${problem.message}`);
+}
+
+function parseNodeMaintenance(argv: readonly string[]): Parsed {
+  const { values, positionals } = parseWith('node maintenance', argv, { for: { type: 'string' }, end: { type: 'boolean' } });
+  if (values.help === true) return { op: { kind: 'help' }, values };
+  const [node] = positionalsExactly('node maintenance', positionals, ['<node>']);
+  const duration = str(values.for);
+  if ((duration === undefined) === (values.end !== true)) throw new UsageError('node maintenance: give either --for DURATION or --end');
+  const until = duration === undefined ? null : Date.now() + parseDuration('--for', duration);
+  return { op: { kind: 'node-maintenance', node: nodeName('node maintenance', node!), until }, values };
 }
 
 function parseResource(argv: readonly string[]): Parsed {
@@ -391,8 +443,9 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
     case 'node': {
       const [sub, ...rest] = argv;
       if (sub === '--help' || sub === '-h') return { op: { kind: 'help' }, values: {} };
+      if (sub === 'maintenance') return parseNodeMaintenance(rest);
       if (sub !== 'pause' && sub !== 'resume') {
-        throw new UsageError(sub === undefined ? 'node: missing subcommand (pause or resume)' : `node: unknown subcommand "${sub}" (pause or resume)`);
+        throw new UsageError(sub === undefined ? 'node: missing subcommand (pause, resume or maintenance)' : `node: unknown subcommand "${sub}" (pause, resume or maintenance)`);
       }
       const { values, positionals } = parseWith(`node ${sub}`, rest, {});
       if (values.help === true) return { op: { kind: 'help' }, values };

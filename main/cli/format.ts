@@ -83,7 +83,7 @@ function resourceRows(resources: readonly ResourceView[], now: number): string[]
 }
 
 function conflictRows(conflicts: readonly ConflictRecord[], now: number): string[][] {
-  return conflicts.map((c) => [c.address, c.theirMac, c.ourMac ?? NONE, c.node, String(c.count), formatAge(c.lastSeen, now), c.defended ? 'yes' : 'no']);
+  return conflicts.map((c) => [c.address, `${c.theirMac}${c.theirVendor ? ` (${c.theirVendor})` : ''}`, c.ourMac ?? NONE, c.node, String(c.count), formatAge(c.lastSeen, now), c.defended ? 'yes' : 'no', c.muted ? 'muted' : '']);
 }
 
 /** `ipfo status`: nodes, resources (with each failure spelled out below), and ARP conflicts if any. */
@@ -101,7 +101,7 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
   }
   if (snapshot.conflicts.length > 0) {
     lines.push('');
-    lines.push(...table(['CONFLICT', 'THEIR MAC', 'OUR MAC', 'SEEN BY', 'FRAMES', 'LAST SEEN', 'DEFENDED'], conflictRows(snapshot.conflicts, now)));
+    lines.push(...table(['CONFLICT', 'THEIR MAC', 'OUR MAC', 'SEEN BY', 'FRAMES', 'LAST SEEN', 'DEFENDED', 'ALARM'], conflictRows(snapshot.conflicts, now)));
   }
   return lines;
 }
@@ -109,7 +109,7 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
 /** `ipfo status --json`: one object scripts can read (times are wall-clock ms). */
 export function statusJson(snapshot: Snapshot): Record<string, unknown> {
   return {
-    nodes: byName(snapshot.nodes).map((node) => ({ name: node.name, state: node.state, version: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs })),
+    nodes: byName(snapshot.nodes).map((node) => ({ name: node.name, state: node.state, version: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs, maintenanceUntil: node.maintenanceUntil ?? null })),
     resources: byName(snapshot.resources).map((view) => ({
       name: view.name,
       ip: view.ip,

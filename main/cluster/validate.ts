@@ -25,6 +25,11 @@
 // - interfaces (default {}): node name -> interface name; known nodes, names valid for Linux
 //   (net/interfaces.ts validateIfname).
 // - enabled (default true), announceForm (default 'request'), defendPolicy (default 'always').
+// - announceCount (1..10) and announceIntervalMs (10..60000): the gratuitous ARPs sent when the address
+//   comes up, for switches and hosts that need more (or fewer) than the defaults 2 x 2000 ms. Absent =
+//   the defaults.
+// - maintenanceUntil: wall-clock ms of the end of a maintenance window (ARP alarms muted, still
+//   recorded); null or absent = none.
 // - Any other field is rejected: a typo such as "prefered" must not silently fall back to the default.
 //
 // Node names are exact identifiers (compared case-sensitively) because agents register themselves.
@@ -34,6 +39,7 @@ import type { AnnounceForm, DefendPolicy } from '../arp/acd-config';
 import type { Ipv4 } from '../arp/frame';
 import { validateIfname, InterfaceError } from '../net/interfaces';
 import type { FailbackPolicy, NodeName, ResourceName, ResourceSpec } from './model';
+import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS } from '../../preload/contract/domain';
 
 export interface FieldError {
   field: string;
@@ -66,6 +72,7 @@ const FAILBACK_MODES: readonly FailbackPolicy['mode'][] = ['never', 'immediate',
 
 const SPEC_FIELDS: ReadonlySet<string> = new Set<keyof ResourceSpec>([
   'name', 'ip', 'prefix', 'possibleOwners', 'preferredOwners', 'failback', 'interfaces', 'enabled', 'announceForm', 'defendPolicy',
+  'announceCount', 'announceIntervalMs', 'maintenanceUntil',
 ]);
 const FAILBACK_FIELDS: ReadonlySet<string> = new Set(['mode', 'startHour', 'endHour']);
 
@@ -313,6 +320,16 @@ function validateEnum<T extends string>(field: string, value: unknown, allowed: 
   return value as T;
 }
 
+/** An optional integer in [min, max]; null and undefined mean absent. */
+function validateOptionalInteger(field: string, value: unknown, min: number, max: number, unit: string, errors: ErrorList): number | undefined | false {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    errors.add(field, `${field} must be a whole number from ${min} to ${max}${unit} (got ${quote(value)})`);
+    return false;
+  }
+  return value;
+}
+
 function checkUniqueness(name: string | undefined, ip: Ipv4 | undefined, context: SpecContext, errors: ErrorList): void {
   for (const other of context.existing) {
     if (context.editing !== undefined && other.name === context.editing) continue;
@@ -368,6 +385,10 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
   const announceForm = validateEnum('announceForm', input.announceForm, ANNOUNCE_FORMS, 'request', errors);
   const defendPolicy = validateEnum('defendPolicy', input.defendPolicy, DEFEND_POLICIES, 'always', errors);
 
+  const announceCount = validateOptionalInteger('announceCount', input.announceCount, 1, ANNOUNCE_COUNT_MAX, '', errors);
+  const announceIntervalMs = validateOptionalInteger('announceIntervalMs', input.announceIntervalMs, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS, ' ms', errors);
+  const maintenanceUntil = validateOptionalInteger('maintenanceUntil', input.maintenanceUntil, 0, Number.MAX_SAFE_INTEGER, ' (wall-clock ms)', errors);
+
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
   if (
     name === undefined || ip === undefined || prefix === undefined || possibleOwners === undefined || preferredOwners === undefined ||
@@ -377,6 +398,11 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
   }
   return {
     ok: true,
-    spec: { name, ip, prefix, possibleOwners, preferredOwners, failback, interfaces, enabled, announceForm, defendPolicy },
+    spec: {
+      name, ip, prefix, possibleOwners, preferredOwners, failback, interfaces, enabled, announceForm, defendPolicy,
+      ...(typeof announceCount === 'number' ? { announceCount } : {}),
+      ...(typeof announceIntervalMs === 'number' ? { announceIntervalMs } : {}),
+      ...(typeof maintenanceUntil === 'number' ? { maintenanceUntil } : {}),
+    },
   };
 }

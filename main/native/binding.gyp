@@ -1,4 +1,4 @@
-# Builds ipfo_netlink.node (Linux only): `npm run build:native`.
+# Builds ipfo_netlink.node and ipfo_capture.node (Linux only): `npm run build:native`.
 # N-API is ABI-stable, so this one binary serves both Node and Electron.
 {
   "targets": [
@@ -7,6 +7,21 @@
       "conditions": [
         ["OS=='linux'", {
           "sources": ["netlink.c"],
+          "defines": ["NAPI_VERSION=8"],
+          "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
+        }, {
+          "type": "none"
+        }]
+      ]
+    },
+    {
+      # The ARP watch's capture (libpcap with a small snaplen, frames in batches) and the kernel
+      # counters of a capture socket, which `cap` does not expose. See capture.c.
+      "target_name": "ipfo_capture",
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["capture.c"],
+          "libraries": ["-lpcap"],
           "defines": ["NAPI_VERSION=8"],
           "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
         }, {

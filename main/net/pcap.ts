@@ -1,10 +1,16 @@
 // Packet I/O over `cap` (libpcap / Npcap): open an interface with a BPF filter, receive decoded ARP frames,
-// send frames, close. This is the only module that touches `cap`.
+// send frames, close. This is the only module that touches `cap`, and the only one that touches packet
+// capture at all: ArpCapture (receive-only, for the ARP watch) is libpcap through our own addon
+// (main/native/capture.c), with a small snaplen and frames in batches, which `cap` cannot do. Both report
+// the kernel's capture counters (libpcap's ps_recv / ps_drop), which `cap` does not expose.
 import { EventEmitter } from 'node:events';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { npcapLoadProblem } from './windows/npcap';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame } from '../arp/frame';
-import { ArpCodecError, decode, encode } from '../arp/codec';
+import { ArpCodecError, decode, encode, type ArpCodecErrorCode } from '../arp/codec';
 import { readInterface, type InterfaceInfo } from './interfaces';
 
 export type PacketIoErrorCode = 'NO_SUCH_INTERFACE' | 'PERMISSION' | 'NO_LIBPCAP' | 'OPEN_FAILED' | 'CLOSED' | 'SEND_FAILED';
@@ -25,11 +31,31 @@ export interface CapturedFrame {
 }
 
 export interface PacketStats {
+  /** Frames libpcap handed to this process. */
   received: number;
   decoded: number;
   /** Frames that matched the filter but were not valid ARP (truncated, malformed): counted and dropped. */
   malformed: number;
+  /** The same frames by the codec's reason (TRUNCATED, BAD_HLEN, BAD_OP, ...). */
+  malformedByCode: Partial<Record<ArpCodecErrorCode, number>>;
   sent: number;
+  /**
+   * The kernel's counters for the capture socket, as libpcap's pcap_stats() reports them on Linux
+   * (ps_recv, ps_drop: PACKET_STATISTICS): frames that passed the BPF filter, and those of them the
+   * kernel dropped because the capture ring was full. Brought up to date by refreshKernelStats();
+   * null when they cannot be read (native addon not built, capture socket not identified).
+   */
+  kernelReceived: number | null;
+  kernelDropped: number | null;
+}
+
+export interface ArpSocketOptions {
+  /** BPF filter; default ARP_FILTER. */
+  filter?: string;
+  /** libpcap's capture ring in bytes; default CAPTURE_BUFFER_BYTES (WATCH_CAPTURE_BUFFER_BYTES for ArpCapture). */
+  bufferBytes?: number;
+  /** ArpCapture only: the decoder (same contract as codec.decode), e.g. the watch's memo of repeated frames. */
+  decode?: (buf: Buffer, offset: number, length: number) => ArpFrame;
 }
 
 /** ARP, tagged or not. `vlan and arp` must come second: `vlan` shifts the offsets for what follows it. */
@@ -60,6 +86,9 @@ function loadCap(): CapModule {
     capModule = requireHere('cap') as CapModule;
     return capModule;
   } catch (error) {
+    // On Windows a missing or too old Npcap is the usual cause: say so in words an administrator acts on.
+    const npcap = process.platform === 'win32' ? npcapLoadProblem(error) : null;
+    if (npcap) throw new PacketIoError('NO_LIBPCAP', npcap.message);
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new PacketIoError('NO_LIBPCAP', `libpcap is not available (install libpcap, or Npcap on Windows): ${detail}`);
   }
@@ -76,11 +105,95 @@ function classifyOpenError(ifname: string, error: unknown): PacketIoError {
   return new PacketIoError('OPEN_FAILED', `cannot capture on "${ifname}": ${message}`);
 }
 
-// `cap` fixes the snaplen at 65535, so libpcap's ring holds buffer / 64 KiB frames: 4 MiB held only ~32,
-// and a burst of replies (a standby probing many addresses, a drain) lost every frame after the 32nd.
-// 32 MiB holds ~500 frames; the ARP watch will want a snaplen of its own before it needs more.
-const CAPTURE_BUFFER_BYTES = 32 * 1024 * 1024;
+// `cap` fixes the snaplen at 65535 and turns on immediate mode, so libpcap uses a TPACKET_V2 ring of
+// fixed-size slots: with offloads on (veth, most NICs: GRO) a slot is 128 KiB (one 64 KiB frame per
+// 128 KiB block), so the ring holds buffer / 128 KiB frames whatever their real size. 4 MiB held only
+// ~32, and a burst of replies (a standby probing many addresses, a drain) lost every frame after the
+// 32nd; 32 MiB holds ~256. The ARP watch asks for more (WATCH_BUFFER_BYTES in the watch command).
+export const CAPTURE_BUFFER_BYTES = 32 * 1024 * 1024;
 const SNAP_BUFFER_BYTES = 2048; // ARP frames are 60-64 bytes; anything longer is not ours to read
+
+// ---- kernel capture counters -------------------------------------------------------------------
+// `cap` has no pcap_stats(). Our own N-API addon (main/native/capture_stats.c) reads the same kernel
+// counters libpcap's pcap_stats() reads, with getsockopt(PACKET_STATISTICS) on libpcap's socket. That
+// socket's fd is found when the capture opens: the packet socket (in /proc/self/net/packet, bound to
+// the interface) that appeared among /proc/self/fd during the open.
+
+interface NativeCapture {
+  /** [ps_recv, ps_drop, ps_ifdrop] from pcap_stats(). */
+  stats(): [number, number, number];
+  close(): void;
+}
+interface CaptureAddon {
+  packetStatistics(fd: number): [number, number];
+  open(dev: string, filter: string, bufferBytes: number, data: Buffer, lengths: Int32Array, onBatch: (count: number) => void): NativeCapture;
+  readonly SLOT_BYTES: number;
+}
+
+// build/main/net/ -> repository root -> main/native/build/<config>/.
+const repositoryRoot = resolve(__dirname, '..', '..', '..');
+const CAPTURE_ADDON_PATHS = ['Release', 'Debug'].map((config) => join(repositoryRoot, 'main', 'native', 'build', config, 'ipfo_capture.node'));
+let captureAddon: CaptureAddon | null | undefined;
+
+function loadCaptureAddon(): CaptureAddon | null {
+  if (captureAddon !== undefined) return captureAddon;
+  captureAddon = null;
+  const file = CAPTURE_ADDON_PATHS.find((candidate) => existsSync(candidate));
+  if (file !== undefined) {
+    try {
+      const holder: { exports: unknown } = { exports: {} };
+      process.dlopen(holder, file);
+      captureAddon = holder.exports as CaptureAddon;
+    } catch {
+      captureAddon = null;
+    }
+  }
+  return captureAddon;
+}
+
+/** fd -> socket inode for every socket this process has open. */
+function openSockets(): Map<number, string> {
+  const sockets = new Map<number, string>();
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return sockets;
+  }
+  for (const name of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${name}`));
+      if (match) sockets.set(Number(name), match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return sockets;
+}
+
+/** Inodes of this namespace's packet sockets bound to `ifindex` (/proc/net/packet: sk RefCnt Type Proto Iface R Rmem User Inode). */
+export function packetSocketInodes(table: string, ifindex: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length >= 9 && Number(fields[4]) === ifindex) inodes.add(fields[8]!);
+  }
+  return inodes;
+}
+
+/** The fd of the packet socket on `ifindex` that is open now and was not in `before`, or null if not exactly one. */
+function newPacketSocketFd(before: ReadonlyMap<number, string>, ifindex: number): number | null {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/net/packet', 'utf8');
+  } catch {
+    return null;
+  }
+  const ours = packetSocketInodes(table, ifindex);
+  const found: number[] = [];
+  for (const [fd, inode] of openSockets()) if (before.get(fd) !== inode && ours.has(inode)) found.push(fd);
+  return found.length === 1 ? found[0]! : null;
+}
 
 export interface ArpSocketEvents {
   frame: [CapturedFrame];
@@ -93,7 +206,9 @@ export interface ArpSocketEvents {
  * libpcap also delivers the frames this host sends, so consumers must recognise their own MAC.
  */
 export class ArpSocket extends EventEmitter<ArpSocketEvents> {
-  readonly stats: PacketStats = { received: 0, decoded: 0, malformed: 0, sent: 0 };
+  readonly stats: PacketStats = {
+    received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: null, kernelDropped: null,
+  };
   private closed = false;
   private readonly sendBuffer = Buffer.alloc(64);
 
@@ -101,12 +216,21 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     readonly iface: InterfaceInfo,
     private readonly handle: CapHandle,
     private readonly captureBuffer: Buffer,
+    /** libpcap's packet socket, for the kernel counters; null when it could not be identified. */
+    private readonly captureFd: number | null,
   ) {
     super();
     handle.on('packet', (nbytes: number) => this.onPacket(nbytes));
+    if (captureFd !== null) {
+      this.stats.kernelReceived = 0;
+      this.stats.kernelDropped = 0;
+      this.refreshKernelStats(); // counts from the open to now (before the filter was set, too) are not ours to report
+      this.stats.kernelReceived = 0;
+      this.stats.kernelDropped = 0;
+    }
   }
 
-  static open(ifname: string, filter: string = ARP_FILTER): ArpSocket {
+  static open(ifname: string, filter: string = ARP_FILTER, options: Omit<ArpSocketOptions, 'filter'> = {}): ArpSocket {
     let iface: InterfaceInfo;
     try {
       iface = readInterface(ifname);
@@ -116,14 +240,35 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     const { Cap } = loadCap();
     const handle = new Cap();
     const captureBuffer = Buffer.alloc(SNAP_BUFFER_BYTES);
+    const addon = loadCaptureAddon();
+    const socketsBefore = addon === null ? null : openSockets();
     try {
-      handle.open(ifname, filter, CAPTURE_BUFFER_BYTES, captureBuffer);
+      handle.open(ifname, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES, captureBuffer);
     } catch (error) {
       failedHandles.push(handle);
       throw classifyOpenError(ifname, error);
     }
     handle.setMinBytes?.(0);
-    return new ArpSocket(iface, handle, captureBuffer);
+    const captureFd = socketsBefore === null ? null : newPacketSocketFd(socketsBefore, iface.index);
+    return new ArpSocket(iface, handle, captureBuffer, captureFd);
+  }
+
+  /**
+   * Brings stats.kernelReceived / kernelDropped up to date (libpcap's ps_recv / ps_drop: frames
+   * that passed the filter since the open, and those the kernel dropped for want of ring space).
+   * One getsockopt; call it when reporting (every second or so), not per frame.
+   */
+  refreshKernelStats(): PacketStats {
+    if (this.captureFd === null || this.closed || this.stats.kernelReceived === null || this.stats.kernelDropped === null) return this.stats;
+    try {
+      const [packets, drops] = loadCaptureAddon()!.packetStatistics(this.captureFd);
+      this.stats.kernelReceived += packets;
+      this.stats.kernelDropped += drops;
+    } catch {
+      this.stats.kernelReceived = null;
+      this.stats.kernelDropped = null;
+    }
+    return this.stats;
   }
 
   private onPacket(nbytes: number): void {
@@ -136,6 +281,7 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     } catch (error) {
       if (!(error instanceof ArpCodecError)) throw error;
       this.stats.malformed++;
+      this.stats.malformedByCode[error.code] = (this.stats.malformedByCode[error.code] ?? 0) + 1;
       // The capture buffer is reused for the next packet: hand out a copy.
       if (this.listenerCount('malformed') > 0) this.emit('malformed', error, Buffer.from(this.captureBuffer.subarray(0, nbytes)));
       return;
@@ -164,6 +310,7 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
 
   close(): void {
     if (this.closed) return;
+    this.refreshKernelStats();
     this.closed = true;
     this.handle.close();
     this.emit('close');
@@ -201,4 +348,122 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
       this.off('close', onClose);
     }
   }
+}
+
+// ---- the watch's capture -------------------------------------------------------------------------
+
+/** Frames per batch handed from the addon to JavaScript. */
+const BATCH_SLOTS = 256;
+/** The watch's ring: with a 128-byte snaplen a slot takes ~230 bytes (18 per 4 KiB block), so 16 MiB hold ~70,000 frames (0.7 s at 100,000/s). */
+export const WATCH_CAPTURE_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/** What the watch needs from a capture: decoded frames, counters, close. ArpSocket and ArpCapture both are one. */
+export interface FrameSource extends EventEmitter<ArpSocketEvents> {
+  readonly iface: InterfaceInfo;
+  readonly stats: PacketStats;
+  refreshKernelStats(): PacketStats;
+  close(): void;
+}
+
+/** True when the capture addon (main/native, npm run build:native) is built and loads. */
+export function captureAddonAvailable(): boolean {
+  return loadCaptureAddon() !== null;
+}
+
+/**
+ * A receive-only ARP capture for the watch, through our addon (main/native/capture.c): libpcap with a
+ * 128-byte snaplen (a ring of small slots instead of `cap`'s 64 KiB ones) in immediate mode, frames
+ * handed to JavaScript in batches of up to 256. Same events and counters as ArpSocket; the kernel
+ * counters are libpcap's own pcap_stats().
+ */
+export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSource {
+  readonly stats: PacketStats = {
+    received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: 0, kernelDropped: 0,
+  };
+  private closed = false;
+  private native: NativeCapture | null = null;
+  private readonly data: Buffer;
+  private readonly lengths = new Int32Array(BATCH_SLOTS);
+  private readonly slotBytes: number;
+  private decodeFrame: (buf: Buffer, offset: number, length: number) => ArpFrame = decode;
+
+  private constructor(readonly iface: InterfaceInfo, addon: CaptureAddon) {
+    super();
+    this.slotBytes = addon.SLOT_BYTES;
+    this.data = Buffer.alloc(BATCH_SLOTS * this.slotBytes);
+  }
+
+  static open(ifname: string, options: ArpSocketOptions = {}): ArpCapture {
+    let iface: InterfaceInfo;
+    try {
+      iface = readInterface(ifname);
+    } catch (error) {
+      throw new PacketIoError('NO_SUCH_INTERFACE', error instanceof Error ? error.message : String(error));
+    }
+    const addon = loadCaptureAddon();
+    if (addon === null) throw new PacketIoError('NO_LIBPCAP', 'the capture addon is not built (npm run build:native)');
+    const capture = new ArpCapture(iface, addon);
+    if (options.decode) capture.decodeFrame = options.decode;
+    try {
+      capture.native = addon.open(ifname, options.filter ?? ARP_FILTER, options.bufferBytes ?? WATCH_CAPTURE_BUFFER_BYTES, capture.data, capture.lengths, (count) => capture.onBatch(count));
+    } catch (error) {
+      throw classifyOpenError(ifname, error);
+    }
+    return capture;
+  }
+
+  private onBatch(count: number): void {
+    const mono = performance.now();
+    const at = performance.timeOrigin + mono;
+    const stats = this.stats;
+    stats.received += count;
+    for (let i = 0; i < count && !this.closed; i++) {
+      const offset = i * this.slotBytes;
+      const length = this.lengths[i]!;
+      let frame: ArpFrame;
+      try {
+        frame = this.decodeFrame(this.data, offset, length);
+      } catch (error) {
+        if (!(error instanceof ArpCodecError)) throw error;
+        stats.malformed++;
+        stats.malformedByCode[error.code] = (stats.malformedByCode[error.code] ?? 0) + 1;
+        if (this.listenerCount('malformed') > 0) this.emit('malformed', error, Buffer.from(this.data.subarray(offset, offset + length)));
+        continue;
+      }
+      stats.decoded++;
+      this.emit('frame', { frame, at, mono });
+    }
+  }
+
+  refreshKernelStats(): PacketStats {
+    if (this.native === null || this.closed) return this.stats;
+    try {
+      const [received, dropped] = this.native.stats();
+      this.stats.kernelReceived = received;
+      this.stats.kernelDropped = dropped;
+    } catch {
+      // keep the last figures
+    }
+    return this.stats;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.refreshKernelStats();
+    this.closed = true;
+    this.native?.close();
+    this.native = null;
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** The watch's capture: ArpCapture when the addon is built, else an ArpSocket (`cap`) with a bigger ring. */
+export function openFrameSource(ifname: string, fallbackBufferBytes: number, options: Pick<ArpSocketOptions, 'decode'> = {}): FrameSource {
+  if (captureAddonAvailable()) return ArpCapture.open(ifname, options);
+  return ArpSocket.open(ifname, ARP_FILTER, { bufferBytes: fallbackBufferBytes });
 }

@@ -18,6 +18,7 @@ import {
 } from 'etcd3';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import { decodeOwnerNode, decodeValue, encodeJson, encodeOwnerNode } from './codec';
+import { keptByJoin, withMaintenance } from './node-record';
 import { EtcdMembership, revokeLease } from './etcd-lease';
 import { RangeWatch } from './etcd-watch';
 import { KeyLayout, checkName, prefixEnd } from './keys';
@@ -223,8 +224,8 @@ export class EtcdStore implements ClusterStore {
     try {
       for (let attempt = 0; ; attempt += 1) {
         const existing = await this.rangeKey(nodeKey);
-        const state = existing === undefined ? node.state : decodeValue('nodes', nodeKey, existing.value.toString()).state;
-        const record: NodeRecord = { ...node, state, lastSeen: Date.now() };
+        const previous = existing === undefined ? undefined : decodeValue('nodes', nodeKey, existing.value.toString());
+        const record: NodeRecord = { ...node, ...keptByJoin(previous), state: previous?.state ?? node.state, lastSeen: Date.now() };
         const member = { leaseId, joinedAt: record.lastSeen };
         const response = await this.txn(
           [this.modCompare(nodeKey, revisionOf(existing))],
@@ -268,19 +269,27 @@ export class EtcdStore implements ClusterStore {
     });
   }
 
-  async setNodeState(name: NodeName, state: Exclude<NodeState, 'down'>): Promise<Revision> {
+  setNodeState(name: NodeName, state: Exclude<NodeState, 'down'>): Promise<Revision> {
+    return this.updateNode(name, (record) => ({ ...record, state }), 'state');
+  }
+
+  setNodeMaintenance(name: NodeName, until: number | null): Promise<Revision> {
+    return this.updateNode(name, (record) => withMaintenance(record, until), 'maintenance window');
+  }
+
+  private async updateNode(name: NodeName, change: (record: NodeRecord) => NodeRecord, what: string): Promise<Revision> {
     const key = this.keys.key('nodes', name);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
       const existing = await this.rangeKey(key);
       if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
-      const record = { ...decodeValue('nodes', key, existing.value.toString()), state };
+      const record = change(decodeValue('nodes', key, existing.value.toString()));
       try {
         return await this.putJson(key, record, revisionOf(existing));
       } catch (error) {
         if (!(error instanceof RevisionConflictError)) throw error;
       }
     }
-    throw new StoreError('conflict', `node ${name}: record keeps changing, state not set`);
+    throw new StoreError('conflict', `node ${name}: record keeps changing, ${what} not set`);
   }
 
   async removeNode(name: NodeName): Promise<boolean> {

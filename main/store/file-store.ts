@@ -14,6 +14,7 @@ import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, Resou
 import { FileState, type Commit, type KeyedCollection, type StoredEntry, type WriteOp, type AuditLine } from './file-state';
 import { AuditLog, STATE_FILE, lockDirectory, readStateFile, removeStaleTemps, writeFileAtomic } from './file-persistence';
 import { checkName } from './keys';
+import { keptByJoin, withMaintenance } from './node-record';
 import {
   DEFAULT_AUDIT_RETENTION,
   RevisionConflictError,
@@ -391,7 +392,7 @@ export class FileStore implements ClusterStore {
     const ttlSec = Math.max(1, Math.ceil(options.ttlSec));
     const leaseId = state.grantLease();
     const existing = state.get('nodes', node.name)?.value as NodeRecord | undefined;
-    const record: NodeRecord = { ...node, state: existing?.state ?? node.state, lastSeen: Date.now() };
+    const record: NodeRecord = { ...node, ...keptByJoin(existing), state: existing?.state ?? node.state, lastSeen: Date.now() };
     const membership = new FileMembership(this.core, node.name, leaseId, ttlSec);
     this.core.register(membership);
     for (const earlier of this.joined) if (earlier.ended) this.joined.delete(earlier);
@@ -418,6 +419,12 @@ export class FileStore implements ClusterStore {
     const existing = this.state.get('nodes', name);
     if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
     return this.commit([{ collection: 'nodes', name, value: { ...(existing.value as NodeRecord), state: nodeState } }]);
+  }
+
+  async setNodeMaintenance(name: NodeName, until: number | null): Promise<Revision> {
+    const existing = this.state.get('nodes', name);
+    if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
+    return this.commit([{ collection: 'nodes', name, value: withMaintenance(existing.value as NodeRecord, until) }]);
   }
 
   async removeNode(name: NodeName): Promise<boolean> {

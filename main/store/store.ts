@@ -207,7 +207,7 @@ export interface ClusterStore {
   // --- Membership -------------------------------------------------------------------------------
   /**
    * Writes the node's record and its member key bound to a new lease. An existing record keeps its
-   * administrative state (a paused node stays paused across agent restarts); other fields are
+   * administrative state (a paused node stays paused across agent restarts) and its maintenance window; other fields are
    * replaced. A node that joins again while its previous lease still lives gets a new lease; keys
    * of the old lease (its ownerships) stay until that lease ends or are moved with transfer().
    */
@@ -215,6 +215,8 @@ export interface ClusterStore {
   nodes(): Promise<NodeEntry[]>;
   /** Changes a node's administrative state (throws not-found for an unknown node). */
   setNodeState(name: NodeName, state: Exclude<NodeState, 'down'>): Promise<Revision>;
+  /** Starts (until = wall-clock ms) or ends (null) a node's maintenance window; kept across joins. */
+  setNodeMaintenance(name: NodeName, until: number | null): Promise<Revision>;
   /** Forgets a node that is not alive; false when it is alive or unknown. */
   removeNode(name: NodeName): Promise<boolean>;
   /**

@@ -62,6 +62,8 @@ export interface NodeRecord {
   lastSeen: number;
   /** MAC per interface, as the agent reported them (lets peers recognise each other's ARP). */
   macs: Record<string, Mac>;
+  /** Under maintenance until this wall-clock ms: its ARP alarms are muted (still recorded). Absent = not. */
+  maintenanceUntil?: number;
 }
 
 export const NodeRecordSchema = z.strictObject({
@@ -72,6 +74,7 @@ export const NodeRecordSchema = z.strictObject({
   macs: z
     .record(NameSchema, MacSchema)
     .refine((map) => Object.keys(map).length <= MAX_INTERFACES, `must have at most ${MAX_INTERFACES} entries`),
+  maintenanceUntil: TimestampSchema.optional(),
 });
 
 // --- Resources -------------------------------------------------------------------------------------
@@ -114,7 +117,17 @@ export interface ResourceSpec {
   enabled: boolean;
   announceForm: AnnounceForm;
   defendPolicy: DefendPolicy;
+  /** Gratuitous ARPs sent when the address comes up on a node (default 2), and their spacing (default 2000 ms). */
+  announceCount?: number;
+  announceIntervalMs?: number;
+  /** Under maintenance until this wall-clock ms: ARP alarms for its address are muted (still recorded). */
+  maintenanceUntil?: number;
 }
+
+/** Bounds of the per-resource GARP settings (as main/arp/acd-config.ts accepts them). */
+export const ANNOUNCE_COUNT_MAX = 10;
+export const ANNOUNCE_INTERVAL_MIN_MS = 10;
+export const ANNOUNCE_INTERVAL_MAX_MS = 60_000;
 
 export const ResourceSpecSchema = z.strictObject({
   name: NameSchema,
@@ -127,6 +140,9 @@ export const ResourceSpecSchema = z.strictObject({
   enabled: z.boolean(),
   announceForm: z.enum(ANNOUNCE_FORMS),
   defendPolicy: z.enum(DEFEND_POLICIES),
+  announceCount: z.number().int().min(1).max(ANNOUNCE_COUNT_MAX).optional(),
+  announceIntervalMs: z.number().int().min(ANNOUNCE_INTERVAL_MIN_MS).max(ANNOUNCE_INTERVAL_MAX_MS).optional(),
+  maintenanceUntil: TimestampSchema.optional(),
 });
 
 /**
@@ -156,6 +172,11 @@ export const ResourceSpecInputSchema = z.strictObject({
   enabled: z.boolean().optional(),
   announceForm: z.enum(ANNOUNCE_FORMS).optional(),
   defendPolicy: z.enum(DEFEND_POLICIES).optional(),
+  // Checked in detail by the agent (main/cluster/validate.ts), which reports every problem by field.
+  announceCount: z.number().optional(),
+  announceIntervalMs: z.number().optional(),
+  /** Wall-clock ms; null ends a maintenance window. */
+  maintenanceUntil: z.number().nullable().optional(),
 });
 export type ResourceSpecInput = z.infer<typeof ResourceSpecInputSchema>;
 
@@ -236,6 +257,8 @@ export interface ConflictRecord {
   count: number;
   /** Whether we defended the address (re-announced) at least once in this episode. */
   defended: boolean;
+  /** Seen while the resource or a node involved was under maintenance: recorded, not an alarm. */
+  muted: boolean;
 }
 
 export const ConflictRecordSchema = z.strictObject({
@@ -250,6 +273,7 @@ export const ConflictRecordSchema = z.strictObject({
   lastSeen: TimestampSchema,
   count: z.number().int().nonnegative(),
   defended: z.boolean(),
+  muted: z.boolean(),
 });
 
 /** As main/store/store.ts AuditOutcome: 'started' marks an operation still running. */

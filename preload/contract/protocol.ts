@@ -28,6 +28,7 @@ import {
   ConflictRecordSchema,
   DurationSchema,
   Ipv4Schema,
+  TimestampSchema,
   MacSchema,
   MAX_NAME_LENGTH,
   NameSchema,
@@ -129,6 +130,8 @@ export const COMMAND_ARGS = {
   /** Drain: every address of the node moves to its best alternative; the node takes no new ones. */
   'node.pause': z.strictObject({ name: NameSchema }),
   'node.resume': z.strictObject({ name: NameSchema }),
+  /** Mutes the node's ARP alarms until `until` (wall-clock ms); null ends the window. */
+  'node.maintenance': z.strictObject({ name: NameSchema, until: TimestampSchema.nullable() }),
   /** Pre-flight of a move: `node` probes `ip` and reports who answered. Sends ARP, changes nothing. */
   probe: z.strictObject({ node: NameSchema, ip: Ipv4Schema }),
   /**
@@ -221,6 +224,7 @@ export const COMMAND_RESULTS = {
   'resource.offline': ActionResultSchema,
   'node.pause': ActionResultSchema,
   'node.resume': ActionResultSchema,
+  'node.maintenance': ActionResultSchema,
   probe: ProbeResultSchema,
   /** Oldest first. */
   'events.query': z.strictObject({ entries: z.array(AuditEntrySchema).max(MAX_EVENTS_QUERY_LIMIT) }),

@@ -60,6 +60,7 @@ export function sampleSnapshot(): Snapshot {
         lastSeen: 1_700_000_001_000,
         count: 3,
         defended: true,
+        muted: false,
       },
     ],
     events: [auditEntry(1)],

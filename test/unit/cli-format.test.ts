@@ -48,7 +48,7 @@ const SNAPSHOT: Snapshot = {
   nodes: [node('n2', 'up', 1), node('n1', 'paused', 2), node('n3', 'down', 7200)],
   resources: [WEB, DB, MAIL],
   conflicts: [
-    { node: 'n1', address: '10.213.0.51', vlan: null, ourMac: null, theirMac: '02:00:00:00:00:66', theirVendor: null, resource: 'web', firstSeen: NOW - 20_000, lastSeen: NOW - 12_000, count: 3, defended: false },
+    { node: 'n1', address: '10.213.0.51', vlan: null, ourMac: null, theirMac: '02:00:00:00:00:66', theirVendor: null, resource: 'web', firstSeen: NOW - 20_000, lastSeen: NOW - 12_000, count: 3, defended: false, muted: false },
   ],
   events: [],
 };
@@ -111,7 +111,7 @@ describe('status', () => {
       'web       10.213.0.50/24  online              n2     02:00:00:00:00:02  5m ago   3.2 ms',
       'db failed: conflict with MAC 02:00:00:00:00:66',
       '',
-      'CONFLICT     THEIR MAC          OUR MAC  SEEN BY  FRAMES  LAST SEEN  DEFENDED',
+      'CONFLICT     THEIR MAC          OUR MAC  SEEN BY  FRAMES  LAST SEEN  DEFENDED  ALARM',
       '10.213.0.51  02:00:00:00:00:66  -        n1       3       12s ago    no',
     ]);
   });
@@ -126,7 +126,7 @@ describe('status', () => {
 
   test('--json: one object with each resource state and owner', () => {
     const json = JSON.parse(JSON.stringify(statusJson(SNAPSHOT))) as { nodes: unknown[]; resources: Array<Record<string, unknown>>; conflicts: unknown[] };
-    assert.deepEqual(json.nodes[0], { name: 'n1', state: 'paused', version: '0.1.0', lastSeen: NOW - 2000, macs: { eth0: '02:00:00:00:00:01' } });
+    assert.deepEqual(json.nodes[0], { name: 'n1', state: 'paused', version: '0.1.0', lastSeen: NOW - 2000, macs: { eth0: '02:00:00:00:00:01' }, maintenanceUntil: null });
     assert.deepEqual(json.resources.map((r) => r.name), ['db', 'mail', 'web']);
     assert.deepEqual(json.resources[2], {
       name: 'web', ip: '10.213.0.50', prefix: 24, enabled: true, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: NOW - 300_000, lastHandoffMs: 3.24, failure: null,

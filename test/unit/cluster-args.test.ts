@@ -205,11 +205,37 @@ describe('move, online, offline, node', () => {
   test('node pause and resume', () => {
     assert.deepEqual(parse('node', 'pause', 'n1').op, { kind: 'node-pause', node: 'n1' });
     assert.deepEqual(parse('node', 'resume', 'n1').op, { kind: 'node-resume', node: 'n1' });
-    rejects(['node'], /^node: missing subcommand \(pause or resume\)$/);
-    rejects(['node', 'drain', 'n1'], /^node: unknown subcommand "drain" \(pause or resume\)$/);
+    rejects(['node'], /^node: missing subcommand \(pause, resume or maintenance\)$/);
+    rejects(['node', 'drain', 'n1'], /^node: unknown subcommand "drain" \(pause, resume or maintenance\)$/);
     rejects(['node', 'pause'], /^node pause: missing <node>$/);
     rejects(['node', 'resume', 'n1', 'n2'], /^node resume: unexpected argument "n2"$/);
     rejects(['node', 'pause', 'n:1'], /^node pause: node name "n:1" may contain only/);
+  });
+
+  test('node maintenance: a window from now, or its end', () => {
+    const before = Date.now();
+    const op = parse('node', 'maintenance', 'n1', '--for', '30m').op;
+    assert.equal(op.kind, 'node-maintenance');
+    const until = op.kind === 'node-maintenance' ? op.until : null;
+    assert.ok(until !== null && until >= before + 1_800_000 && until <= Date.now() + 1_800_000, String(until));
+    assert.deepEqual(parse('node', 'maintenance', 'n1', '--end').op, { kind: 'node-maintenance', node: 'n1', until: null });
+    rejects(['node', 'maintenance', 'n1'], /^node maintenance: give either --for DURATION or --end$/);
+    rejects(['node', 'maintenance', 'n1', '--for', '1h', '--end'], /^node maintenance: give either --for DURATION or --end$/);
+    rejects(['node', 'maintenance', 'n1', '--for', '30'], /^--for wants a duration such as 30m, 2h or 90s, got "30"$/);
+    rejects(['node', 'maintenance', 'n1', '--for', '0m'], /^--for wants a duration/);
+    rejects(['node', 'maintenance', 'n1', '--for', '31d'], /^--for: at most 30d, got "31d"$/);
+  });
+
+  test('GARP count and spacing, and a resource\'s maintenance window', () => {
+    const added = parse('resource', 'add', 'web', '10.0.0.50/24', '--announce-count', '5', '--announce-interval-ms', '100').op;
+    assert.deepEqual(added, { kind: 'resource-add', spec: { name: 'web', ip: '10.0.0.50', prefix: 24, announceCount: 5, announceIntervalMs: 100 } });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--maintenance', 'off').op, { kind: 'resource-edit', name: 'web', patch: { maintenanceUntil: null } });
+    const edit = parse('resource', 'edit', 'web', '--maintenance', '2h').op;
+    const until = edit.kind === 'resource-edit' ? edit.patch.maintenanceUntil : null;
+    assert.ok(typeof until === 'number' && until > Date.now() + 7_000_000);
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--announce-count', '11'], /^--announce-count must be a whole number from 1 to 10, got "11"$/);
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--announce-count', '2.5'], /^--announce-count must be a whole number/);
+    rejects(['resource', 'edit', 'web', '--announce-interval-ms', '5'], /^--announce-interval-ms must be a whole number from 10 to 60000, got "5"$/);
   });
 });
 

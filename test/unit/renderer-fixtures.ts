@@ -47,7 +47,7 @@ export function resource(name: string, ip: string, options: ResourceOptions = {}
 }
 
 export function conflict(address: string, theirMac: string, fields: Partial<ConflictRecord> = {}): ConflictRecord {
-  return { node: 'n1', address, vlan: null, ourMac: '02:00:00:00:00:01', theirMac, theirVendor: null, resource: 'web', firstSeen: T0, lastSeen: T0 + 1_000, count: 1, defended: false, ...fields };
+  return { node: 'n1', address, vlan: null, ourMac: '02:00:00:00:00:01', theirMac, theirVendor: null, resource: 'web', firstSeen: T0, lastSeen: T0 + 1_000, count: 1, defended: false, muted: false, ...fields };
 }
 
 export function audit(seq: number, fields: Partial<AuditEntry> = {}): AuditEntry {

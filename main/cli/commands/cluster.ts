@@ -36,6 +36,7 @@ function runAction(client: AgentClient, op: ActionOperation): Promise<ActionResu
     case 'offline': return client.takeOffline(op.name);
     case 'node-pause': return client.pauseNode(op.node);
     case 'node-resume': return client.resumeNode(op.node);
+    case 'node-maintenance': return client.setNodeMaintenance(op.node, op.until);
   }
 }
 
