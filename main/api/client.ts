@@ -218,6 +218,11 @@ export class AgentClient {
     return this.request('node.resume', { name });
   }
 
+  /** Mutes the node's ARP alarms until `until` (wall-clock ms); null ends the window. */
+  setNodeMaintenance(name: string, until: number | null): Promise<ActionResult> {
+    return this.request('node.maintenance', { name, until });
+  }
+
   probe(node: string, ip: string): Promise<ProbeResult> {
     return this.request('probe', { node, ip });
   }
