@@ -9,6 +9,7 @@ import { LabCluster } from './cluster';
 import type { JsonLines, JsonRecord } from './json-lines';
 import { startUdpEcho, startUdpStream } from './traffic';
 import { waitForNeighborMac } from './neighbor-wait';
+import { startIpfo } from './ipfo';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
 /** An Intel OUI (00:1b:21), so the vendor can be checked; the lab's own MACs are locally administered. */
@@ -138,6 +139,66 @@ describe('the ARP watch tied to the cluster', () => {
     assert.match(String(converged.detail), new RegExp(`^converged: all 1 station\\(s\\) updated after \\d+ ms \\(${mac('c1')}\\)`));
     assert.equal((await lab.neighbor('c1', vip))?.mac, mac('n2'));
     await stream.stop();
+  });
+
+  test('maintenance windows: alarms for a resource or a node under maintenance are muted, and still recorded', async () => {
+    const vip = lab.vip(5);
+    await addOn('cache', vip, ['n1', 'n2', 'n3']);
+    // Each phase from another MAC of the rogue's: a new station is a new episode (the same one would be
+    // folded into its episode until 30 s of quiet).
+    const rogueAs = async (rogueMac: string): Promise<void> => {
+      const set = await lab.run('r1', ['ip', 'link', 'set', 'dev', 'lan0', 'address', rogueMac]);
+      assert.equal(set.code, 0, set.stderr);
+    };
+    const rogueAnnounces = async (): Promise<void> => {
+      const send = await lab.run('r1', [process.execPath, ARP_SEND, '--dev', 'lan0', '--form', 'announcement', '--ip', vip], { timeoutMs: 10_000 });
+      assert.equal(send.code, 0, send.stderr);
+    };
+    const edit = await cluster.cli('n3', ['resource', 'edit', 'cache', '--maintenance', '10m']);
+    assert.equal(edit.code, 0, edit.stderr);
+    await rogueAnnounces();
+    const muted = await events.waitFor((r) => r.action === 'arp.conflict' && r.target === 'cache', 3000, 'the muted conflict');
+    assert.match(String(muted.detail), /; muted \(maintenance\)$/);
+    const recorded = (await snapshot('n2')).conflicts.find((c) => c.address === vip);
+    assert.equal((recorded as { muted?: boolean } | undefined)?.muted, true);
+
+    // The resource's window ends; the node that holds it goes under maintenance instead.
+    assert.equal((await cluster.cli('n3', ['resource', 'edit', 'cache', '--maintenance', 'off'])).code, 0);
+    const node = await cluster.cli('n3', ['node', 'maintenance', 'n1', '--for', '5m']);
+    assert.equal(node.code, 0, node.stderr);
+    await rogueAs('00:1b:21:13:5e:9a');
+    await rogueAnnounces();
+    const second = await events.waitFor((r) => r.action === 'arp.conflict' && r.target === 'cache' && r !== muted, 3000, 'the conflict under node maintenance');
+    assert.match(String(second.detail), /; muted \(maintenance\)$/);
+
+    // Maintenance over: the next episode is an alarm again.
+    assert.equal((await cluster.cli('n3', ['node', 'maintenance', 'n1', '--end'])).code, 0);
+    await rogueAs('00:1b:21:13:5e:9b');
+    await rogueAnnounces();
+    const third = await events.waitFor((r) => r.action === 'arp.conflict' && r.target === 'cache' && r !== muted && r !== second, 3000, 'the conflict after maintenance');
+    assert.doesNotMatch(String(third.detail), /muted/);
+    await rogueAs(ROGUE_MAC);
+  });
+
+  test('a resource\'s own GARP count and spacing are what the new owner sends', async () => {
+    const vip = lab.vip(6);
+    await addOn('voip', vip, ['n1', 'n2', 'n3']);
+    const edit = await cluster.cli('n3', ['resource', 'edit', 'voip', '--announce-count', '4', '--announce-interval-ms', '100']);
+    assert.equal(edit.code, 0, edit.stderr);
+    const watch = startIpfo(lab, 'c1', ['watch', '--dev', 'lan0', '--json']);
+    try {
+      await watch.waitFor((r) => typeof r.text === 'string' || r.event !== undefined, 3000, 'the watch to start').catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const moved = await cluster.api('n3', 'moveResource', 'voip', 'n2');
+      assert.equal(moved.ok, true, JSON.stringify(moved));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const garps = watch.records.filter((r) => r.event === 'gratuitous' && r.ip === vip && r.mac === mac('n2'));
+      assert.equal(garps.length, 4, JSON.stringify(garps));
+      const times = garps.map((r) => Date.parse(String(r.time)));
+      for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 90 && times[i]! - times[i - 1]! < 400, `spacing ${times[i]! - times[i - 1]!} ms`);
+    } finally {
+      watch.child.kill('SIGTERM');
+    }
   });
 
   test('a planned move and an automatic failover are expected handoffs, never conflicts', async () => {
