@@ -100,6 +100,9 @@ commands:
       Exit 3 on conflict (nothing registered).
   watch --dev <if> [--held <ip>[,<ip>...]] [--json]
       Live feed of ARP traffic: new and changed bindings, gratuitous ARP, probes, conflicts.
+  watch --cluster [--agent host:port --token-file F] [--limit N] [--json]
+      The cluster's reading of the wire, from every agent: expected handoffs, conflicts (with vendor; muted
+      under maintenance), duplicate addresses, stragglers and convergence after moves.
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
         [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--state-dir D] [--web-dir D] [--json]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
@@ -225,6 +228,9 @@ export function parseCommand(argv: readonly string[]): Command {
       };
     }
     case 'watch': {
+      // The cluster's view of the wire: what every agent's ARP watch concluded (expected handoffs, conflicts,
+      // duplicates, stragglers, convergence), live from an agent — `ipfo events --follow --action 'arp.*'`.
+      if (rest.includes('--cluster')) return parseClusterCommand('events', ['--follow', '--action', 'arp.*', ...rest.filter((arg) => arg !== '--cluster')]);
       const { values, positionals } = parseWith(rest, { dev: { type: 'string' }, held: { type: 'string' }, json: { type: 'boolean' } });
       if (positionals.length > 0) throw new UsageError(`watch: unexpected argument "${positionals[0]}"`);
       const held = (str(values.held) ?? '').split(',').filter((ip) => ip !== '');

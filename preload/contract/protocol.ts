@@ -88,6 +88,7 @@ export const ClientLabelSchema = z
 
 export const EventsFilterSchema = z.strictObject({
   actor: z.string().max(256).optional(),
+  /** Exact, or a prefix followed by '*' ("arp.*"). */
   action: z.string().max(64).optional(),
   target: z.string().max(MAX_NAME_LENGTH).optional(),
   outcome: z.enum(AUDIT_OUTCOMES).optional(),
@@ -96,13 +97,18 @@ export const EventsFilterSchema = z.strictObject({
 });
 export type EventsFilter = z.infer<typeof EventsFilterSchema>;
 
+/** "arp.*" matches every action starting with "arp."; anything else must be equal. */
+function actionMatches(action: string, wanted: string): boolean {
+  return wanted.endsWith('*') ? action.startsWith(wanted.slice(0, -1)) : action === wanted;
+}
+
 /**
  * Whether an audit entry passes an events.query filter: exact fields, and `text` as a case-insensitive
  * substring of actor, action, target or detail. One rule for the agent's query and a client's live follow.
  */
 export function auditEntryMatches(entry: Pick<AuditEntry, 'actor' | 'action' | 'target' | 'outcome' | 'detail'>, filter: EventsFilter): boolean {
   if (filter.actor !== undefined && entry.actor !== filter.actor) return false;
-  if (filter.action !== undefined && entry.action !== filter.action) return false;
+  if (filter.action !== undefined && !actionMatches(entry.action, filter.action)) return false;
   if (filter.target !== undefined && entry.target !== filter.target) return false;
   if (filter.outcome !== undefined && entry.outcome !== filter.outcome) return false;
   if (filter.text !== undefined) {

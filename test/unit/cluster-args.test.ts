@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 // args.ts first: it loads cluster-args.ts for its dispatch (see the import note in cluster-args.ts).
 import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseCommand, UsageError, USAGE } from '../../main/cli/args';
 import { CLUSTER_COMMAND_NAMES, CLUSTER_USAGE, optionForField, parseClusterCommand, type ClusterCommand } from '../../main/cli/cluster-args';
+import { auditEntryMatches } from '../../preload/contract/protocol';
 
 function parse(...argv: string[]): ClusterCommand {
   const command = parseCommand(argv);
@@ -302,5 +303,23 @@ describe('help and usage', () => {
     assert.equal(optionForField('spec'), '');
     assert.equal(optionForField('target'), '<node>');
     assert.equal(optionForField('spec.somethingNew'), 'somethingNew');
+  });
+});
+
+describe('ipfo watch --cluster', () => {
+  test('is the ARP watch entries of the audit log, followed live from an agent', () => {
+    const command = parse('watch', '--cluster', '--agent', '127.0.0.1:7791', '--json');
+    assert.deepEqual(command.op, { kind: 'events', follow: true, limit: 10, filter: { action: 'arp.*' } });
+    assert.equal(command.agent.port, 7791);
+    assert.equal(command.json, true);
+  });
+
+  test('an action filter ending in * is a prefix; any other is exact', () => {
+    const entry = { actor: 'n1', action: 'arp.conflict', target: 'web', outcome: 'failed' as const, detail: null };
+    assert.equal(auditEntryMatches(entry, { action: 'arp.*' }), true);
+    assert.equal(auditEntryMatches(entry, { action: 'arp.conflict' }), true);
+    assert.equal(auditEntryMatches(entry, { action: 'arp.' }), false);
+    assert.equal(auditEntryMatches(entry, { action: 'node.*' }), false);
+    assert.equal(auditEntryMatches({ ...entry, action: 'move' }, { action: 'arp.*' }), false);
   });
 });
