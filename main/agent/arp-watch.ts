@@ -40,7 +40,7 @@ interface Pending {
 }
 
 /** Handoffs recorded one entry each per tick; beyond that (a drain of 1,000) one summary entry. */
-const HANDOFF_ENTRIES_PER_TICK = 20;
+const HANDOFF_ENTRIES_PER_TICK = 5;
 
 const wallOf = (mono: number): number => Math.round(performance.timeOrigin + mono);
 
@@ -57,7 +57,8 @@ export class ClusterArpWatch {
   private resourceOfIp: Map<Ipv4, string> | null = null;
   private nodeOfMacMap: Map<Mac, string> | null = null;
   private liveNodeList: NodeName[] | null = null;
-  private readonly moveTargetOfIntent = new Map<string, { resource: string; toNode: string | null }>();
+  /** Resource of each open intent: a deleted intent's change carries only its id. */
+  private readonly targetOfIntent = new Map<string, string>();
   private readonly facts: ClusterFacts;
   private handoffsThisTick: Array<Extract<Verdict, { kind: 'expected-handoff' }>> = [];
 
@@ -82,8 +83,8 @@ export class ClusterArpWatch {
     this.resourceOfIp = null;
     this.nodeOfMacMap = null;
     this.liveNodeList = null;
-    this.moveTargetOfIntent.clear();
-    for (const [id, intent] of this.options.view().intents) if (intent.kind === 'move') this.moveTargetOfIntent.set(id, { resource: intent.target, toNode: intent.toNode });
+    this.targetOfIntent.clear();
+    for (const [id, intent] of this.options.view().intents) this.targetOfIntent.set(id, intent.target);
     for (const resource of [...this.pending.keys()]) this.settle(resource, performance.now());
   }
 
@@ -101,10 +102,10 @@ export class ClusterArpWatch {
         this.liveNodeList = null;
         break;
       case 'intents': {
-        const before = this.moveTargetOfIntent.get(change.name);
-        if (change.kind === 'put' && change.value.kind === 'move') this.moveTargetOfIntent.set(change.name, { resource: change.value.target, toNode: change.value.toNode });
-        else this.moveTargetOfIntent.delete(change.name);
-        const resource = change.kind === 'put' ? change.value.target : before?.resource;
+        const before = this.targetOfIntent.get(change.name);
+        if (change.kind === 'put') this.targetOfIntent.set(change.name, change.value.target);
+        else this.targetOfIntent.delete(change.name);
+        const resource = change.kind === 'put' ? change.value.target : before;
         if (resource !== undefined) this.settle(resource, performance.now());
         break;
       }
@@ -132,8 +133,7 @@ export class ClusterArpWatch {
   }
 
   private moveTargetOf(resource: string): string | null {
-    for (const move of this.moveTargetOfIntent.values()) if (move.resource === resource) return move.toNode;
-    return null;
+    return this.options.view().intentFor(resource, 'move')?.toNode ?? null;
   }
 
   /** Every ARP frame seen on `ifname`, with its monotonic receive time. */

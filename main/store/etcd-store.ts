@@ -63,6 +63,8 @@ export interface EtcdStoreOptions {
 
 const DEFAULT_CALL_TIMEOUT_MS = 3000;
 const CAS_ATTEMPTS = 50;
+/** Audit entries per transaction: etcd allows 128 operations in one (counter + entries + trim). */
+const AUDIT_BATCH = 100;
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
@@ -101,6 +103,8 @@ export class EtcdStore implements ClusterStore {
   private readonly client: Etcd3;
   private readonly keys: KeyLayout;
   private readonly auditRetention: number;
+  private readonly auditQueue: Array<{ record: AuditRecord; resolve: (entry: AuditEntry) => void; reject: (error: unknown) => void }> = [];
+  private auditFlushing = false;
   private readonly memberships = new Set<EtcdMembership>();
   private readonly watches = new Set<RangeWatch>();
   private closed = false;
@@ -407,23 +411,54 @@ export class EtcdStore implements ClusterStore {
 
   // --- audit ------------------------------------------------------------------------------------------
 
-  /** Seq comes from a counter taken by compare-and-swap, so entries are numbered without gaps. */
-  async appendAudit(record: AuditRecord): Promise<AuditEntry> {
+  /**
+   * Seq comes from a counter taken by compare-and-swap, so entries are numbered without gaps. Appends
+   * of this process are queued and written together (up to AUDIT_BATCH per transaction): during a drain
+   * of 1,000 addresses three agents append thousands of entries, and one CAS round per entry made them
+   * contend until they gave up.
+   */
+  appendAudit(record: AuditRecord): Promise<AuditEntry> {
+    return new Promise((resolve, reject) => {
+      this.auditQueue.push({ record, resolve, reject });
+      void this.flushAudit();
+    });
+  }
+
+  private async flushAudit(): Promise<void> {
+    if (this.auditFlushing) return;
+    this.auditFlushing = true;
+    try {
+      while (this.auditQueue.length > 0) {
+        const batch = this.auditQueue.splice(0, AUDIT_BATCH);
+        try {
+          const entries = await this.appendAuditBatch(batch.map((item) => item.record));
+          batch.forEach((item, i) => item.resolve(entries[i]!));
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      this.auditFlushing = false;
+    }
+  }
+
+  private async appendAuditBatch(records: readonly AuditRecord[]): Promise<AuditEntry[]> {
     const counterKey = this.keys.auditSeqKey;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
       const counter = await this.rangeKey(counterKey);
-      const seq = (counter === undefined ? 0 : Number(counter.value.toString())) + 1;
-      const entry: AuditEntry = { ...record, seq };
-      const success = [EtcdStore.put(counterKey, String(seq)), EtcdStore.put(this.keys.auditKey(seq), encodeJson(entry))];
-      const oldestKept = seq - this.auditRetention + 1;
+      const first = (counter === undefined ? 0 : Number(counter.value.toString())) + 1;
+      const entries: AuditEntry[] = records.map((record, i) => ({ ...record, seq: first + i }));
+      const last = first + records.length - 1;
+      const success = [EtcdStore.put(counterKey, String(last)), ...entries.map((entry) => EtcdStore.put(this.keys.auditKey(entry.seq), encodeJson(entry)))];
+      const oldestKept = last - this.auditRetention + 1;
       if (oldestKept > 1) {
         success.push({ request_delete_range: { key: Buffer.from(this.keys.dir('audit')), range_end: Buffer.from(this.keys.auditKey(oldestKept)) } });
       }
       const response = await this.txn([this.modCompare(counterKey, revisionOf(counter))], success);
-      if (response.succeeded) return entry;
+      if (response.succeeded) return entries;
       await pause(Math.random() * 5 * (attempt + 1));
     }
-    throw new StoreError('conflict', 'audit log: too much contention, entry not appended');
+    throw new StoreError('conflict', 'audit log: too much contention, entries not appended');
   }
 
   async audit(query: AuditQuery = {}): Promise<AuditEntry[]> {

@@ -14,6 +14,7 @@ import {
 } from '../../../preload/contract/protocol';
 import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
 import { ConsoleError } from '../model/errors';
+import { fastPush } from './fast-push';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi, EventsQuery } from './console-api';
 
@@ -110,6 +111,10 @@ export class WebSocketApi implements ConsoleApi {
   private onMessage(socket: WebSocket, data: unknown): void {
     if (socket !== this.socket) return;
     if (typeof data !== 'string') return this.breakContract(socket, 'the agent sent a binary message');
+    // Snapshots and resource changes first try the fast check (fast-push.ts: never looser than the
+    // contract); whatever it does not accept goes through the contract's own parser.
+    const fast = data.startsWith('{"type":') ? fastPush(parseJson(data)) : null;
+    if (fast !== null) return this.onPush(fast);
     const message = parseServerMessage(data);
     if (message.kind === 'invalid') return this.breakContract(socket, message.message);
     if (message.kind === 'push') return this.onPush(message.push);
@@ -225,5 +230,13 @@ export class WebSocketApi implements ConsoleApi {
 
   async queryEvents(query: EventsQuery = {}): Promise<AuditEntry[]> {
     return (await this.request('events.query', query)).entries;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
   }
 }

@@ -176,7 +176,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
             <p>{status.phase === 'connecting' ? 'Connecting to the agent…' : (status.detail ?? 'Waiting for the agent…')}</p>
           </div>
         ) : tab === 'resources' ? (
-          <ResourcesView resources={cluster.resources} now={now} busy={busy} actions={resourceActions} onCreate={() => setDialog({ kind: 'form', name: null })} />
+          <ResourcesView resources={cluster.resources} revision={cluster.revision} changesApplied={cluster.changesApplied} now={now} busy={busy} actions={resourceActions} onCreate={() => setDialog({ kind: 'form', name: null })} />
         ) : tab === 'nodes' ? (
           <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} />
         ) : tab === 'conflicts' ? (

@@ -39,6 +39,7 @@ export function ConflictsView({ conflicts, now }: { conflicts: ReadonlyMap<strin
                   <th>VLAN</th>
                   <th>Our MAC</th>
                   <th>Their MAC</th>
+                  <th>Vendor</th>
                   <th>First seen</th>
                   <th>Last seen</th>
                   <th className="numeric">Frames</th>
@@ -67,6 +68,7 @@ export function ConflictsView({ conflicts, now }: { conflicts: ReadonlyMap<strin
                       <td className="mono strong" data-testid="their-mac">
                         {row.theirMac}
                       </td>
+                      <td data-testid="their-vendor">{row.theirVendor ?? <span className="muted">unknown</span>}</td>
                       <td title={formatTimestamp(row.firstSeen)}>{formatClock(row.firstSeen, now)}</td>
                       <td title={formatTimestamp(row.lastSeen)} data-testid="last-seen">
                         {formatClock(row.lastSeen, now)} <span className="muted">({formatRelative(row.lastSeen, now)})</span>
@@ -79,6 +81,11 @@ export function ConflictsView({ conflicts, now }: { conflicts: ReadonlyMap<strin
                           <span className="badge-dot" aria-hidden="true" />
                           {row.defended ? 'Defended' : 'Not defended'}
                         </span>
+                        {row.muted && (
+                          <span className="badge muted-alarm" data-testid="muted" title="under maintenance: recorded, not an alarm">
+                            Muted
+                          </span>
+                        )}
                       </td>
                     </tr>
                   );

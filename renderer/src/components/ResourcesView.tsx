@@ -4,7 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure, formatCount, formatDuration, formatRelative, formatTimestamp } from '../model/format';
-import { DEFAULT_RESOURCE_SORT, nextSort, resourceRows, type ResourceColumn, type ResourceSort } from '../model/resource-table';
+import { countResourceStates, DEFAULT_RESOURCE_SORT, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
 import { ContextMenu } from './ContextMenu';
@@ -13,6 +13,8 @@ import { resourceMenuItems, resourceShortcut } from './resource-menu';
 const ROW_HEIGHT = 30;
 /** The sticky header row inside the scroller: the rows start below it. */
 const HEAD_HEIGHT = 32;
+/** Rows are fixed-height (CSS .table-row): the virtualiser never measures one. */
+const estimateRowSize = (): number => ROW_HEIGHT;
 
 const COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: boolean }> = [
   { id: 'name', label: 'Name' },
@@ -26,6 +28,9 @@ const COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: bool
 
 export interface ResourcesViewProps {
   resources: ReadonlyMap<string, ResourceView>;
+  /** Revision of the last push applied, and change pushes applied since the snapshot: shown as data attributes of the table (data-revision, data-applied). */
+  revision: number | null;
+  changesApplied: number;
   now: number;
   busy: ReadonlySet<string>;
   actions: ResourceActions;
@@ -38,24 +43,34 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, now, busy, actions, onCreate }: ResourcesViewProps) {
+export function ResourcesView({ resources, revision, changesApplied, now, busy, actions, onCreate }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
   const deferredFilter = useDeferredValue(filter);
-  const rows = useMemo(() => resourceRows(resources.values(), deferredFilter, sort), [resources, deferredFilter, sort]);
+  // The previous rows are reused while the stream only changes resources in place (nextResourceRows).
+  const rowsCache = useRef<ResourceRowsCache | null>(null);
+  const rows = useMemo(() => nextResourceRows(rowsCache.current, resources, deferredFilter, sort), [resources, deferredFilter, sort]);
+  useEffect(() => {
+    rowsCache.current = { resources, filterText: deferredFilter, sort, rows };
+  }, [resources, deferredFilter, sort, rows]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
 
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 16,
+    estimateSize: estimateRowSize,
+    // Every row in the DOM is painted again on each scroll step (the scroller's cull rect moves with
+    // it), so few rows beyond the viewport: 6 x 30 px still covers several frames of fast scrolling.
+    overscan: 6,
     paddingStart: HEAD_HEIGHT,
     scrollPaddingStart: HEAD_HEIGHT,
-    getItemKey: (index) => rows[index]?.name ?? index,
+    // Items keep the virtualiser's default key, their index: rows are fixed-height, so nothing is
+    // cached per row, and the offsets of 10,000 rows are computed again only when their number
+    // changes (a key function that follows `rows` would redo it on every batch of the stream).
+    // React keys the rows by name below.
   });
 
   const selectedIndex = selected === null ? -1 : rows.findIndex((row) => row.name === selected);
@@ -85,7 +100,8 @@ export function ResourcesView({ resources, now, busy, actions, onCreate }: Resou
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const openMenuAt = (name: string, x: number, y: number): void => setMenu({ name, x, y });
+  // Stable, like every callback a row gets: a row re-renders only when its own data changes.
+  const openMenuAt = useCallback((name: string, x: number, y: number): void => setMenu({ name, x, y }), []);
 
   const onGridKey = (event: KeyboardEvent<HTMLDivElement>): void => {
     // Keys typed on a header button belong to that button.
@@ -118,10 +134,12 @@ export function ResourcesView({ resources, now, busy, actions, onCreate }: Resou
   };
 
   const menuResource = menu === null ? undefined : resources.get(menu.name);
-  const failed = useMemo(() => [...resources.values()].filter((r) => r.status.state === 'failed').length, [resources]);
+  const failed = countResourceStates(resources).failed;
 
-  return (
-    <section className="view resources-view" aria-label="Resources">
+  // The toolbar is its own element, rebuilt only when what it shows changes: a scroll step re-renders
+  // the table, and must not touch the filter input (React rewrites an input's attributes on every update).
+  const toolbar = useMemo(
+    () => (
       <div className="toolbar">
         <div className="search">
           <SearchIcon />
@@ -157,6 +175,13 @@ export function ResourcesView({ resources, now, busy, actions, onCreate }: Resou
           New resource
         </button>
       </div>
+    ),
+    [filter, rows.length, resources.size, failed, selectedIndex, select, onCreate],
+  );
+
+  return (
+    <section className="view resources-view" aria-label="Resources">
+      {toolbar}
 
       <div className="table resource-table" role="grid" aria-rowcount={rows.length + 1} aria-label="IP resources">
         <div
@@ -164,6 +189,8 @@ export function ResourcesView({ resources, now, busy, actions, onCreate }: Resou
           className="table-body"
           tabIndex={0}
           data-testid="resource-table"
+          data-revision={revision ?? undefined}
+          data-applied={changesApplied}
           aria-activedescendant={selectedRow === undefined ? undefined : rowId(selectedRow.name)}
           onKeyDown={onGridKey}
           onFocus={(event) => {
@@ -202,7 +229,7 @@ export function ResourcesView({ resources, now, busy, actions, onCreate }: Resou
                 if (row === undefined) return null;
                 return (
                   <ResourceRow
-                    key={item.key}
+                    key={row.name}
                     resource={row}
                     index={item.index}
                     top={item.start - HEAD_HEIGHT}
@@ -265,7 +292,7 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selec
       className={`table-row resource-grid${selected ? ' selected' : ''}${index % 2 === 1 ? ' odd' : ''}${busy ? ' busy' : ''}`}
       data-testid={`resource-row-${name}`}
       data-state={status.state}
-      style={{ transform: `translateY(${top}px)` }}
+      style={{ top }}
       onMouseDown={() => onSelect(name)}
       onDoubleClick={() => onMove(name)}
       onContextMenu={(event) => {

@@ -2,6 +2,7 @@
 import type { ConnectionStatus } from '../api/console-api';
 import type { ClusterState } from '../model/cluster-state';
 import { formatCount } from '../model/format';
+import { countResourceStates } from '../model/resource-table';
 
 const PHASE_LABELS: Readonly<Record<ConnectionStatus['phase'], string>> = {
   connecting: 'Connecting',
@@ -21,18 +22,15 @@ export interface StatusBarProps {
 }
 
 export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarProps) {
-  let online = 0;
-  let failed = 0;
-  for (const resource of cluster.resources.values()) {
-    if (resource.status.state === 'online') online++;
-    else if (resource.status.state === 'failed') failed++;
-  }
+  const { online, failed } = countResourceStates(cluster.resources);
   let up = 0;
   let down = 0;
   for (const node of cluster.nodes.values()) {
     if (node.state === 'up') up++;
     else if (node.state === 'down') down++;
   }
+  let alarms = 0;
+  for (const conflict of cluster.conflicts.values()) if (!conflict.muted) alarms++;
   const retryIn = status.retryAt === null ? null : Math.max(0, Math.ceil((status.retryAt - now) / 1000));
   return (
     <footer className="status-bar" data-testid="status-bar">
@@ -67,8 +65,9 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
         {formatCount(up)}/{formatCount(cluster.nodes.size)} nodes up
         {down > 0 && <span className="status-bad"> · {formatCount(down)} down</span>}
       </span>
-      <span className={`status-item${cluster.conflicts.size > 0 ? ' status-bad' : ''}`}>
+      <span className={`status-item${alarms > 0 ? ' status-bad' : ''}`}>
         {formatCount(cluster.conflicts.size)} {cluster.conflicts.size === 1 ? "conflict" : "conflicts"}
+        {alarms < cluster.conflicts.size && <span> · {formatCount(cluster.conflicts.size - alarms)} muted</span>}
       </span>
     </footer>
   );

@@ -1,7 +1,8 @@
 // Runs the agent connection and keeps the console's copy of the cluster. Pushes are queued and
 // applied in batches: on the next animation frame, but at most every MIN_FLUSH_INTERVAL_MS, so a
 // stream of 1,000 changes a second on 10,000 resources costs ten re-sorts a second instead of
-// sixty, and none is dropped (a batch applies every push it holds, in order).
+// sixty, and none is dropped (a batch applies every push it holds, in order). A snapshot is applied
+// as soon as it arrives.
 import { useEffect, useRef, useState } from 'react';
 import type { Push } from '../../../preload/contract/protocol';
 import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
@@ -54,6 +55,13 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
       }
     };
     const onPush = (push: Push): void => {
+      if (push.type === 'snapshot') {
+        // A snapshot replaces everything queued before it, and is applied at once: the first
+        // render of a large cluster should not also wait for the next animation frame.
+        queue.current = [push];
+        flush();
+        return;
+      }
       queue.current.push(push);
       schedule();
     };

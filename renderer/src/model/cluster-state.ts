@@ -15,6 +15,11 @@ export interface ClusterState {
   readonly revision: number | null;
   /** Revision of the snapshot this copy started from: changes at or below it are already in. */
   readonly snapshotRevision: number | null;
+  /**
+   * Change pushes applied since that snapshot (pushes already in the snapshot or ignored do not
+   * count): with the agent's count of changes sent, it tells whether any was dropped on the way.
+   */
+  readonly changesApplied: number;
   readonly nodes: ReadonlyMap<string, NodeRecord>;
   readonly resources: ReadonlyMap<string, ResourceView>;
   /** Keyed by conflictKey(node, address, theirMac). */
@@ -31,6 +36,7 @@ export interface ClusterState {
 export const EMPTY_CLUSTER: ClusterState = {
   revision: null,
   snapshotRevision: null,
+  changesApplied: 0,
   nodes: new Map(),
   resources: new Map(),
   conflicts: new Map(),
@@ -57,6 +63,7 @@ export function applyPush(state: ClusterState, push: Push, eventsCap = CONSOLE_E
 class Draft {
   private revision: number | null;
   private snapshotRevision: number | null;
+  private changesApplied: number;
   private outOfSync: boolean;
   private nodes: Map<string, NodeRecord> | null = null;
   private resources: Map<string, ResourceView> | null = null;
@@ -70,6 +77,7 @@ class Draft {
   ) {
     this.revision = base.revision;
     this.snapshotRevision = base.snapshotRevision;
+    this.changesApplied = base.changesApplied;
     this.outOfSync = base.outOfSync;
   }
 
@@ -79,15 +87,20 @@ class Draft {
       this.base = {
         revision: push.revision,
         snapshotRevision: push.revision,
+        changesApplied: 0,
         nodes: new Map(nodes.map((node) => [node.name, node])),
-        resources: new Map(resources.map((resource) => [resource.name, resource])),
+        resources: mapByName(resources),
         conflicts: new Map(conflicts.map((conflict) => [conflictKey(conflict.node, conflict.address, conflict.theirMac), conflict])),
         events: capEvents([...events].sort((a, b) => a.seq - b.seq), this.eventsCap),
         outOfSync: false,
       };
       this.revision = this.snapshotRevision = push.revision;
+      this.changesApplied = 0;
       this.outOfSync = false;
-      this.nodes = this.resources = this.conflicts = this.events = null;
+      this.nodes = this.conflicts = this.events = null;
+      // Made by this batch and shared with no earlier state: changes later in the batch (the
+      // stream keeps flowing while a snapshot of 10,000 resources is parsed) write into it directly.
+      this.resources = this.base.resources as Map<string, ResourceView>;
       this.changed = true;
       return;
     }
@@ -101,6 +114,7 @@ class Draft {
       return;
     }
     this.revision = push.revision;
+    this.changesApplied++;
     this.changed = true;
     this.applyChange(push.change);
   }
@@ -154,6 +168,7 @@ class Draft {
     return {
       revision: this.revision,
       snapshotRevision: this.snapshotRevision,
+      changesApplied: this.changesApplied,
       nodes: this.nodes ?? this.base.nodes,
       resources: this.resources ?? this.base.resources,
       conflicts: this.conflicts ?? this.base.conflicts,
@@ -192,4 +207,11 @@ function lowerBound(events: readonly AuditEntry[], seq: number): number {
 
 function capEvents(events: AuditEntry[], cap: number): AuditEntry[] {
   return events.length > cap ? events.slice(events.length - cap) : events;
+}
+
+/** 10,000 resources without 10,000 temporary [key, value] pairs. */
+function mapByName(resources: readonly ResourceView[]): Map<string, ResourceView> {
+  const map = new Map<string, ResourceView>();
+  for (const resource of resources) map.set(resource.name, resource);
+  return map;
 }

@@ -54,10 +54,15 @@ function compareBy(column: ResourceColumn, a: ResourceView, b: ResourceView, dir
   }
 }
 
-/** A sorted copy; ties are broken by name (ascending) so the order is total and stable across updates. */
-export function sortResources(rows: readonly ResourceView[], sort: ResourceSort): ResourceView[] {
+/** The table's order: the sort column, ties broken by name (ascending) so the order is total and stable across updates. */
+export function resourceComparator(sort: ResourceSort): (a: ResourceView, b: ResourceView) => number {
   const direction = sort.direction === 'asc' ? 1 : -1;
-  return [...rows].sort((a, b) => compareBy(sort.column, a, b, direction) || compareText(a.name, b.name));
+  return (a, b) => compareBy(sort.column, a, b, direction) || compareText(a.name, b.name);
+}
+
+/** A sorted copy (see resourceComparator). */
+export function sortResources(rows: readonly ResourceView[], sort: ResourceSort): ResourceView[] {
+  return [...rows].sort(resourceComparator(sort));
 }
 
 /** Clicking a column header: a new column sorts ascending, the same column flips direction. */
@@ -122,4 +127,61 @@ export function filterResources(rows: readonly ResourceView[], text: string): Re
 /** Filter then sort: what the table shows. */
 export function resourceRows(rows: Iterable<ResourceView>, filterText: string, sort: ResourceSort): ResourceView[] {
   return sortResources(filterResources([...rows], filterText), sort);
+}
+
+/** What the table showed last: its rows and what they were computed from. */
+export interface ResourceRowsCache {
+  resources: ReadonlyMap<string, ResourceView>;
+  filterText: string;
+  sort: ResourceSort;
+  rows: ResourceView[];
+}
+
+/**
+ * resourceRows, reusing the previous result when only some resources changed in place (the live
+ * stream's case): with the same filter, sort and set of names, each row is refreshed from the map
+ * and the order is only checked (one comparison per row); when a change moved a row out of order,
+ * the nearly sorted array is re-sorted, which TimSort does in about linear time. Anything else
+ * (a new filter, sort, resource or removal) computes the rows afresh. Same result as resourceRows.
+ */
+export function nextResourceRows(previous: ResourceRowsCache | null, resources: ReadonlyMap<string, ResourceView>, filterText: string, sort: ResourceSort): ResourceView[] {
+  if (previous === null || previous.filterText !== filterText || previous.sort !== sort || parseResourceQuery(filterText).terms.length > 0) {
+    return resourceRows(resources.values(), filterText, sort);
+  }
+  if (previous.resources === resources) return previous.rows;
+  const before = previous.rows;
+  if (before.length !== resources.size) return resourceRows(resources.values(), filterText, sort);
+  const rows = new Array<ResourceView>(before.length);
+  for (let i = 0; i < before.length; i++) {
+    const current = resources.get((before[i] as ResourceView).name);
+    // A name gone (and, as the sizes match, another one new): not an in-place update.
+    if (current === undefined) return resourceRows(resources.values(), filterText, sort);
+    rows[i] = current;
+  }
+  const compare = resourceComparator(sort);
+  for (let i = 1; i < rows.length; i++) {
+    if (compare(rows[i - 1] as ResourceView, rows[i] as ResourceView) > 0) return rows.sort(compare);
+  }
+  return rows;
+}
+
+export interface ResourceStateCounts {
+  online: number;
+  failed: number;
+}
+
+const stateCounts = new WeakMap<ReadonlyMap<string, ResourceView>, ResourceStateCounts>();
+
+/** Online and failed resources; one pass per version of the map, however many views ask. */
+export function countResourceStates(resources: ReadonlyMap<string, ResourceView>): ResourceStateCounts {
+  let counts = stateCounts.get(resources);
+  if (counts === undefined) {
+    counts = { online: 0, failed: 0 };
+    for (const resource of resources.values()) {
+      if (resource.status.state === 'online') counts.online++;
+      else if (resource.status.state === 'failed') counts.failed++;
+    }
+    stateCounts.set(resources, counts);
+  }
+  return counts;
 }

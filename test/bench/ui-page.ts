@@ -1,0 +1,135 @@
+// Scripts `npm run bench:ui` runs INSIDE the console page. Strings, not functions: the test tsconfig
+// has no DOM types, and a string is exactly what reaches the page. Nothing here ships with the
+// console; the page is the production build, unchanged.
+
+/**
+ * Installed before any page script (page.addInitScript). Records, in page time (ms since
+ * navigation start = performance.timeOrigin):
+ * - snapshotAt: the snapshot push arrived (dispatch of its WebSocket message event, before the
+ *   console's own listener runs: the bench's listener is added first, in the constructor);
+ * - rowInsertedAt: the first resource row is in the DOM (MutationObserver);
+ * - rowPaintedAt: the first frame holding that row has been painted: the first requestAnimationFrame
+ *   after the insertion runs just before that frame's paint, and a task posted from it runs after it.
+ */
+export const FIRST_RENDER_INIT_SCRIPT = `(() => {
+  const bench = { snapshotAt: null, snapshotBytes: 0, rowInsertedAt: null, rowPaintedAt: null };
+  Object.defineProperty(window, '__uiBench', { value: bench });
+  const NativeWebSocket = window.WebSocket;
+  class BenchWebSocket extends NativeWebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.addEventListener('message', (event) => {
+        if (bench.snapshotAt === null && typeof event.data === 'string' && event.data.startsWith('{"type":"snapshot"')) {
+          bench.snapshotAt = performance.now();
+          bench.snapshotBytes = event.data.length;
+        }
+      });
+    }
+  }
+  window.WebSocket = BenchWebSocket;
+  const observer = new MutationObserver(() => {
+    if (bench.rowInsertedAt !== null || document.querySelector('[data-testid^="resource-row-"]') === null) return;
+    bench.rowInsertedAt = performance.now();
+    observer.disconnect();
+    requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => { bench.rowPaintedAt = performance.now(); };
+      channel.port2.postMessage(0);
+    });
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})();`;
+
+export interface FirstRenderSample {
+  responseEnd: number;
+  domContentLoaded: number;
+  snapshotAt: number;
+  snapshotBytes: number;
+  rowInsertedAt: number;
+  rowPaintedAt: number;
+}
+
+export const FIRST_RENDER_READY = 'window.__uiBench !== undefined && window.__uiBench.rowPaintedAt !== null';
+
+export const FIRST_RENDER_RESULT = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const b = window.__uiBench;
+  return { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, snapshotAt: b.snapshotAt, snapshotBytes: b.snapshotBytes, rowInsertedAt: b.rowInsertedAt, rowPaintedAt: b.rowPaintedAt };
+})()`;
+
+export interface FrameRun {
+  /** requestAnimationFrame timestamp differences, ms. */
+  intervals: number[];
+  /** Durations of long-animation-frame entries (Chromium's LoAF, > 50 ms), ms. */
+  longAnimationFrames: number[];
+  /** Frames in which the table showed no row at the middle of its viewport (the virtualiser fell behind). */
+  blankFrames: number;
+}
+
+/**
+ * Records frame intervals for `durationMs`. With speedPxPerS > 0 the table's scroller moves at that
+ * fixed speed: its scrollTop is set from the elapsed time in every frame (a triangle wave over the
+ * whole height, so a long run bounces at the ends instead of stopping).
+ */
+export function frameRunScript(speedPxPerS: number, durationMs: number): string {
+  return `new Promise((resolve) => {
+  const speed = ${JSON.stringify(speedPxPerS)};
+  const durationMs = ${JSON.stringify(durationMs)};
+  const el = document.querySelector('[data-testid="resource-table"]');
+  const max = Math.max(1, el.scrollHeight - el.clientHeight);
+  const start = el.scrollTop;
+  const intervals = [];
+  const longAnimationFrames = [];
+  let blankFrames = 0;
+  let observer = null;
+  try {
+    observer = new PerformanceObserver((list) => { for (const entry of list.getEntries()) longAnimationFrames.push(entry.duration); });
+    observer.observe({ type: 'long-animation-frame' });
+  } catch { observer = null; }
+  // Blank check without forcing a layout: the rows' own offsets (in the canvas below the
+  // 32 px sticky header) against the position set in the previous frame.
+  const middle = el.clientHeight / 2 - 32;
+  const rowAt = (y) => {
+    for (const row of el.querySelectorAll('[data-testid^="resource-row-"]')) {
+      // The row's offset, whichever way the build positions rows (transform or top).
+      const transform = row.style.transform;
+      const offset = transform.startsWith('translateY(') ? parseFloat(transform.slice(11)) : parseFloat(row.style.top);
+      if (Number.isFinite(offset) && offset <= y && y < offset + 30) return true;
+    }
+    return false;
+  };
+  let previous = start;
+  let t0 = null;
+  let last = 0;
+  const step = (t) => {
+    if (t0 === null) t0 = t; else intervals.push(t - last);
+    last = t;
+    const elapsed = t - t0;
+    if (speed > 0) {
+      if (intervals.length > 0 && !rowAt(previous + middle)) blankFrames++;
+      let position = (start + (speed * elapsed) / 1000) % (2 * max);
+      if (position > max) position = 2 * max - position;
+      el.scrollTop = position;
+      previous = position;
+    }
+    if (elapsed < durationMs) requestAnimationFrame(step);
+    else {
+      if (observer !== null) { for (const entry of observer.takeRecords()) longAnimationFrames.push(entry.duration); observer.disconnect(); }
+      resolve({ intervals, longAnimationFrames, blankFrames });
+    }
+  };
+  requestAnimationFrame(step);
+})`;
+}
+
+/** The renderer's applied-stream counters, from attributes of the table (null where this build has none). */
+export const STREAM_COUNTERS = `(() => {
+  const table = document.querySelector('[data-testid="resource-table"]');
+  const status = document.querySelector('[data-testid="status-revision"]');
+  const revisionText = status === null ? '' : status.textContent.replace(/[^0-9]/g, '');
+  const attr = (name) => (table === null || !table.hasAttribute(name) ? null : Number(table.getAttribute(name)));
+  return {
+    revision: attr('data-revision') ?? (revisionText === '' ? null : Number(revisionText)),
+    applied: attr('data-applied'),
+  };
+})()`;

@@ -1,0 +1,73 @@
+// The console's fast check of snapshot and resource-change pushes (renderer/src/api/fast-push.ts)
+// must never accept what the contract refuses, and must give the contract's value when it accepts.
+// Differential: valid resources mutated at random, each message judged by both.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fastPush } from '../../renderer/src/api/fast-push';
+import { parseServerMessage } from '../../preload/contract/parse';
+import { node, resource } from './renderer-fixtures';
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const long = (n: number): string => 'x'.repeat(n);
+const WEIRD: unknown[] = [
+  null, 0, -1, 1.5, 2 ** 53, 1e300, '', 'a', long(128), long(129), long(1024), long(1025), true, false, [], {}, ['a'], Array(65).fill('n'),
+  '10.0.0.1', '010.0.0.1', '256.0.0.1', '1.2.3', '02:00:00:00:00:01', '02:00:00:00:00:0A', 'online', 'failed', 'bogus', 'never', 'request', 'reply', 'always', 'once',
+  { mode: 'never' }, { mode: 'immediate' }, { mode: 'window', startHour: 1, endHour: 2 }, { mode: 'window', startHour: 24, endHour: 2 }, { mode: 'window', startHour: 1 }, { mode: 'never', x: 1 },
+  { kind: 'no-eligible-node' }, { kind: 'conflict', mac: '02:00:00:00:00:01' }, { kind: 'conflict', mac: 'zz' }, { kind: 'interface-missing', node: 'n1', detail: long(1025) },
+  { kind: 'register-failed', node: 'n1', detail: '' }, { eth0: 'n1' }, { '': 'x' }, Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])),
+  JSON.parse('{"__proto__":"x"}'), { a: '' }, 0.5, 23, 32, 33, 9, 10, 11, 60_000, 60_001, 1_795_000_000_000,
+];
+const PATHS: Array<Array<string | number>> = [
+  ['name'], ['ip'], ['prefix'], ['possibleOwners'], ['preferredOwners'], ['failback'], ['interfaces'], ['enabled'], ['announceForm'], ['defendPolicy'], ['status'],
+  ['status', 'name'], ['status', 'state'], ['status', 'owner'], ['status', 'ownerMac'], ['status', 'since'], ['status', 'failure'], ['status', 'lastHandoffMs'],
+  ['extra'], ['status', 'extra'], ['failback', 'startHour'], ['failback', 'extra'], ['possibleOwners', 0], ['interfaces', 'n1'],
+  ['announceCount'], ['announceIntervalMs'], ['maintenanceUntil'],
+];
+
+describe('fast push check', () => {
+  test('never accepts what the contract refuses, and accepts the common case with the same value', () => {
+    const random = prng(1);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const bases: unknown[] = [
+      resource('web', '10.213.0.50'),
+      resource('db', '10.213.0.51', { owner: null, state: 'failed', lastHandoffMs: 0.4, possibleOwners: ['n1', 'n2'] }),
+      { ...resource('w', '10.0.0.9'), failback: { mode: 'window', startHour: 22, endHour: 6 }, interfaces: { n1: 'eth0' } },
+    ];
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const value = structuredClone(pick(bases)) as Record<string | number, unknown>;
+      if (i % 4 !== 0) {
+        const path = pick(PATHS);
+        let target: unknown = value;
+        for (const key of path.slice(0, -1)) target = typeof target === 'object' && target !== null ? (target as Record<string | number, unknown>)[key] : undefined;
+        if (typeof target === 'object' && target !== null) {
+          const last = path.at(-1) as string | number;
+          if (random() < 0.1) delete (target as Record<string | number, unknown>)[last];
+          else (target as Record<string | number, unknown>)[last] = structuredClone(pick(WEIRD));
+        }
+      }
+      const message =
+        random() < 0.5
+          ? { type: 'change', revision: pick([1, 0, -1, 1.5, 7]), change: { kind: 'resource', resource: value } }
+          : { type: 'snapshot', revision: 3, snapshot: { nodes: [node('n1')], resources: [value], conflicts: [], events: [] } };
+      const text = JSON.stringify(message);
+      const fast = fastPush(JSON.parse(text));
+      const slow = parseServerMessage(text);
+      if (fast === null) continue;
+      accepted++;
+      assert.equal(slow.kind, 'push', `fast check accepted what the contract refuses: ${text.slice(0, 300)}`);
+      if (slow.kind === 'push') assert.deepEqual(fast, slow.push);
+    }
+    assert.ok(accepted > 2_000, `the fast path should take the common case (took ${accepted})`);
+  });
+});
