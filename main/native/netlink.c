@@ -518,8 +518,22 @@ static bool set_lifetime(napi_env env, napi_value obj, const char *key, uint32_t
   return napi_set_named_property(env, obj, key, v) == napi_ok;
 }
 
+/* Only these IPv4 addresses (network order) are converted, when count > 0: a caller that needs one
+ * address of an interface holding 1,000 does not pay for 1,000 JavaScript objects. */
+typedef struct {
+  const uint32_t *addresses;
+  size_t count;
+} addr_filter;
+
+static bool filter_keeps(const addr_filter *filter, uint32_t address) {
+  if (filter == NULL || filter->count == 0) return true;
+  for (size_t i = 0; i < filter->count; i++)
+    if (filter->addresses[i] == address) return true;
+  return false;
+}
+
 /* Converts one RTM_NEWADDR dump entry; *obj stays NULL when it is filtered out. */
-static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_filter, napi_value *obj) {
+static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_filter, const addr_filter *filter, napi_value *obj) {
   *obj = NULL;
   if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg))) return true;
   const struct ifaddrmsg *ifa = NLMSG_DATA(h);
@@ -545,6 +559,9 @@ static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_
   /* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
   const uint32_t *ours = local != NULL ? local : address;
   if (ours == NULL) return true;
+  uint32_t ours_value;
+  memcpy(&ours_value, ours, sizeof ours_value);
+  if (!filter_keeps(filter, ours_value)) return true;
   char text[INET_ADDRSTRLEN];
   if (inet_ntop(AF_INET, ours, text, sizeof text) == NULL) return true;
   napi_value o, addr_v, label_v;
@@ -564,7 +581,7 @@ static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_
 enum { DUMP_DONE, DUMP_INTERRUPTED, DUMP_FAILED };
 
 /* One RTM_GETADDR dump into *arr. Sets *err (negative errno) + extack on kernel errors. */
-static int dump_once(napi_env env, nl_socket *s, char *in, uint32_t ifindex, napi_value *arr, int *err,
+static int dump_once(napi_env env, nl_socket *s, char *in, uint32_t ifindex, const addr_filter *filter, napi_value *arr, int *err,
                      char *extack) {
   struct {
     struct nlmsghdr h;
@@ -607,15 +624,19 @@ static int dump_once(napi_env env, nl_socket *s, char *in, uint32_t ifindex, nap
       }
       if (h->nlmsg_type != RTM_NEWADDR) continue;
       napi_value obj;
-      if (!addr_to_js(env, h, ifindex, &obj)) return DUMP_FAILED;
+      if (!addr_to_js(env, h, ifindex, filter, &obj)) return DUMP_FAILED;
       if (obj != NULL && napi_set_element(env, *arr, count++, obj) != napi_ok) return DUMP_FAILED;
     }
   }
 }
 
+#define MAX_FILTER_ADDRESSES 256
+
+/* listAddresses(ifindex[, onlyAddresses]): every IPv4 address (of one interface, 0 = all), or only those
+ * whose address is one of onlyAddresses (dotted quads, at most MAX_FILTER_ADDRESSES). */
 static napi_value list_addresses(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_valuetype t = napi_undefined;
   double d = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
@@ -624,6 +645,31 @@ static napi_value list_addresses(napi_env env, napi_callback_info info) {
       d != (double)(int64_t)d) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "ifindex must be an integer >= 0 (0 = all interfaces)");
     return NULL;
+  }
+  uint32_t only[MAX_FILTER_ADDRESSES];
+  addr_filter filter = {only, 0};
+  napi_valuetype t2 = napi_undefined;
+  if (argc >= 2 && napi_typeof(env, argv[1], &t2) != napi_ok) return NULL;
+  if (t2 != napi_undefined) {
+    bool is_array = false;
+    uint32_t length = 0;
+    if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &length) != napi_ok ||
+        length == 0 || length > MAX_FILTER_ADDRESSES) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must be an array of 1 to 256 IPv4 addresses");
+      return NULL;
+    }
+    for (uint32_t i = 0; i < length; i++) {
+      napi_value item;
+      char text[INET_ADDRSTRLEN + 1];
+      size_t text_len = 0;
+      if (napi_get_element(env, argv[1], i, &item) != napi_ok ||
+          napi_get_value_string_utf8(env, item, text, sizeof text, &text_len) != napi_ok || text_len >= INET_ADDRSTRLEN ||
+          inet_pton(AF_INET, text, &only[i]) != 1) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must hold dotted-quad IPv4 addresses");
+        return NULL;
+      }
+    }
+    filter.count = length;
   }
   nl_socket s;
   int err = nl_open(&s);
@@ -639,7 +685,7 @@ static napi_value list_addresses(napi_env env, napi_callback_info info) {
   /* A dump that raced with a change is flagged NLM_F_DUMP_INTR; take a fresh one. */
   for (int attempt = 0; in != NULL && attempt < 5; attempt++) {
     err = 0;
-    outcome = dump_once(env, &s, in, (uint32_t)d, &arr, &err, extack);
+    outcome = dump_once(env, &s, in, (uint32_t)d, &filter, &arr, &err, extack);
     if (outcome != DUMP_INTERRUPTED) break;
   }
   free(in);

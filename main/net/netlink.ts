@@ -52,7 +52,8 @@ export interface NetlinkAddon {
   /** RTM_DELADDR; an address that is not there counts as removed. */
   removeAddresses(list: readonly NetlinkAddressKey[]): NetlinkItemResult[];
   /** AF_INET dump; ifindex 0 = all interfaces. Throws an Error with .code/.errno. */
-  listAddresses(ifindex: number): NetlinkAddress[];
+  /** Every IPv4 address of the interface (0 = all), or only the given ones (at most 256). */
+  listAddresses(ifindex: number, onlyAddresses?: readonly string[]): NetlinkAddress[];
 }
 
 export const NATIVE_ADDON_MISSING_MESSAGE = 'native netlink addon not built: run npm run build:native';

@@ -26,6 +26,9 @@ import { netlink, type NetlinkAddress, type NetlinkAddressSpec, type NetlinkItem
  */
 export const IPFO_ADDR_PROTO = 0x99;
 
+/** Most addresses the addon filters a listing by (above that it lists everything). */
+const MAX_FILTER_ADDRESSES = 256;
+
 /** Kernel "forever" for lifetimes; a finite lifetime must stay below it. */
 const MAX_FINITE_LIFETIME_SEC = 0xfffffffe;
 
@@ -211,8 +214,11 @@ function prepare(list: readonly VirtualAddress[], results: RegistrarResult[]): {
   const existing = new Map<string, NetlinkAddress>();
   const failedIfindexes = new Map<number, unknown>();
   for (const ifindex of new Set(pending.map((p) => p.ifindex))) {
+    // Only the addresses in question come back as objects (the kernel still walks the interface's list).
+    const wanted = [...new Set(pending.filter((p) => p.ifindex === ifindex).map((p) => p.address.ip))];
     try {
-      for (const found of netlink().listAddresses(ifindex)) existing.set(keyOf(found.ifindex, found.address, found.prefix), found);
+      const found = netlink().listAddresses(ifindex, wanted.length <= MAX_FILTER_ADDRESSES ? wanted : undefined);
+      for (const entry of found) existing.set(keyOf(entry.ifindex, entry.address, entry.prefix), entry);
     } catch (error) {
       failedIfindexes.set(ifindex, error); // e.g. the interface vanished after we resolved it
     }
