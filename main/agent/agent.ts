@@ -124,6 +124,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       view: () => this.view,
       ownMacs: () => Object.values(localMacs()),
       append: (record) => this.store.appendAudit(record).then(() => undefined),
+      saveBindings: (record) => this.store.putBindings(record).then(() => undefined),
       log: this.log,
     });
     this.local.observeFrames((ifname, frame, mono) => this.arpWatch.observe(ifname, frame, mono));
@@ -667,7 +668,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
     const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: TRUSTED_PROBE });
     if (verdict.macs.length > 0) {
-      await this.store.putIntent({ ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` } as MoveIntent);
+      const failed: MoveIntent = { ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` };
+      await this.store.putIntent(failed);
+      if (this.view.intents.has(move.id)) this.view.intents.set(move.id, failed);
       return;
     }
     const own = listAll(iface.ifname).find((a) => !a.owned);
@@ -675,6 +678,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const prepared: MoveIntent = { ...move, phase: 'prepared', ...(notify ? { notify } : {}) };
     if (notify) this.preparedMoves.set(move.id, { move: prepared, nonce: notify.nonce });
     await this.store.putIntent(prepared);
+    // The view learns it at once, not when the watch brings our own write back: a reconcile in between
+    // would still see "requested", prepare again and could overwrite the owner's "released" with
+    // "prepared" — and the move would hang until it times out, with nobody answering for the address.
+    if (this.view.intents.has(move.id) && phaseOf(this.view.intents.get(move.id)!) === 'requested') this.view.intents.set(move.id, prepared);
   }
 
   /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce. */

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import type { ConflictRecord, NodeName } from '../cluster/model';
-import type { ArpRecord, AuditRecord, StoreChange } from '../store/store';
+import { MAX_STORED_BINDINGS, type ArpRecord, type AuditRecord, type BindingsRecord, type StoreChange, type StoredBinding } from '../store/store';
 import { BindingTracker } from '../watch/bindings';
 import { classify, type ClusterFacts, type VirtualAddressFacts, type Verdict } from '../watch/classify';
 import { ConflictEpisodes, type ConflictEpisode } from '../watch/conflict-episodes';
@@ -30,9 +30,14 @@ export interface ArpWatchOptions {
   /** MACs of this host's interfaces. */
   ownMacs: () => Iterable<Mac>;
   append: (record: AuditRecord) => Promise<void>;
+  /** Keeps the binding table in the cluster store (history that outlives the agent). */
+  saveBindings: (record: BindingsRecord) => Promise<void>;
   log: (line: string) => void;
   vendorOf?: VendorLookup;
 }
+
+/** The binding table is saved this often while frames arrive (one small write per node, not per frame). */
+const BINDINGS_SAVE_MS = 10_000;
 
 interface Pending {
   event: WatchEvent;
@@ -61,6 +66,10 @@ export class ClusterArpWatch {
   private readonly targetOfIntent = new Map<string, string>();
   private readonly facts: ClusterFacts;
   private handoffsThisTick: Array<Extract<Verdict, { kind: 'expected-handoff' }>> = [];
+  /** Frames since the table was last saved, and when that was. */
+  private bindingsDirty = false;
+  private bindingsSavedAt = Number.NEGATIVE_INFINITY;
+  private bindingsSaving = false;
 
   constructor(private readonly options: ArpWatchOptions) {
     const oui = options.vendorOf ? null : defaultOuiDirectory();
@@ -114,6 +123,7 @@ export class ClusterArpWatch {
         break;
       case 'status':
       case 'audit':
+      case 'bindings':
         break;
     }
   }
@@ -144,6 +154,7 @@ export class ClusterArpWatch {
       this.trackers.set(ifname, tracker);
     }
     const events = tracker.observe(mono, frame);
+    this.bindingsDirty = true;
     for (const event of events) this.judge(event, mono);
     this.checkClaim(frame, mono);
   }
@@ -308,6 +319,29 @@ export class ClusterArpWatch {
     for (const resource of [...this.pending.keys()]) this.settle(resource, now);
     for (const episode of this.episodes.due(wallOf(now))) this.appendConflict(episode);
     this.summariseHandoffs(now);
+    if (this.bindingsDirty && !this.bindingsSaving && now - this.bindingsSavedAt >= BINDINGS_SAVE_MS) this.saveBindings(now);
+  }
+
+  /** Every interface's table, the most recently seen first, bounded. */
+  bindingsRecord(now: number): BindingsRecord {
+    const all: StoredBinding[] = [];
+    for (const tracker of this.trackers.values()) {
+      for (const b of tracker.bindings()) {
+        all.push({ ip: b.ip, vlan: b.vlan, mac: b.mac, vendor: b.vendor, firstSeen: wallOf(b.firstSeen), lastSeen: wallOf(b.lastSeen), count: b.count, changes: b.changes });
+      }
+    }
+    all.sort((a, b) => b.lastSeen - a.lastSeen);
+    return { node: this.options.node, at: wallOf(now), bindings: all.slice(0, MAX_STORED_BINDINGS) };
+  }
+
+  private saveBindings(now: number): void {
+    this.bindingsDirty = false;
+    this.bindingsSavedAt = now;
+    this.bindingsSaving = true;
+    this.options
+      .saveBindings(this.bindingsRecord(now))
+      .catch((error: unknown) => this.options.log(`arp watch: binding table not saved: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (this.bindingsSaving = false));
   }
 
   /** The handoffs of a busy tick beyond the first few, as one entry. */

@@ -80,7 +80,7 @@ export class ClusterView {
       status: this.statuses,
       intents: this.intents,
     } as const;
-    if (change.collection === 'audit') return;
+    if (change.collection === 'audit' || change.collection === 'bindings') return;
     const map = maps[change.collection] as Map<string, unknown>;
     if (change.kind === 'put') map.set(change.name, change.value);
     else map.delete(change.name);

@@ -139,6 +139,7 @@ export class AgentService implements ClusterService {
         }
         break;
       case 'intents':
+      case 'bindings':
         break;
     }
   }
@@ -173,6 +174,7 @@ export class AgentService implements ClusterService {
       case 'node.maintenance': return this.setNodeMaintenance(command.name, command.until, actor);
       case 'probe': return this.probe(command.node, command.ip, actor);
       case 'events.query': return this.events(command.limit ?? 100, command.since, command.filter);
+      case 'bindings.query': return { ok: true, result: { nodes: await this.store.bindings() } };
     }
   }
 

@@ -24,7 +24,7 @@ import {
   type ProbeResult,
   type SnapshotPush,
 } from '../../preload/contract/protocol';
-import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch } from '../../preload/contract/domain';
+import type { AuditEntry, NodeBindings, ResourceSpecInput, ResourceSpecPatch } from '../../preload/contract/domain';
 import { urlHost } from './exposure';
 import { rawText } from './raw-text';
 
@@ -229,6 +229,11 @@ export class AgentClient {
 
   async queryEvents(query: { limit?: number; since?: number; filter?: EventsFilter } = {}): Promise<AuditEntry[]> {
     return (await this.request('events.query', query)).entries;
+  }
+
+  /** Every node's ARP binding table as last saved in the cluster store. */
+  async bindings(): Promise<NodeBindings[]> {
+    return (await this.request('bindings.query', {})).nodes;
   }
 
   /** Called once when the connection ends, whoever ended it. */

@@ -16,7 +16,7 @@ import { BEST_NODE, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_EVENTS_QUERY_LIMIT, 
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
-export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events'] as const;
+export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events', 'bindings'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
 
 export function isClusterCommandName(name: string): name is ClusterCommandName {
@@ -47,6 +47,7 @@ export type ClusterOperation =
   /** until: wall-clock ms the window ends; null ends it now. */
   | { kind: 'node-maintenance'; node: string; until: number | null }
   | { kind: 'status' }
+  | { kind: 'bindings' }
   /** limit: how many past entries to show first (0 only with follow). */
   | { kind: 'events'; follow: boolean; limit: number; filter: EventsFilter }
   /** `ipfo <cluster command> --help`: print CLUSTER_USAGE, connect to nothing. */
@@ -90,6 +91,8 @@ defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its to
                                 (e.g. 30m, 2h; s, m, h or d), or end that window now.
   status                        Nodes (state, version, last seen), resources (state, owner, MAC, since, last
                                 handoff) and ARP conflicts. --json: one object { nodes, resources, conflicts }.
+  bindings                      Every node's ARP binding table as last saved in the cluster store (every 10 s
+                                while frames arrive): IP, MAC, vendor, first and last seen, frames, MAC changes.
   events [--follow] [--limit N] [--target R] [--action A] [--outcome ok|failed|rejected|started]
       The audit log (who, when, what, outcome, handoff time); --follow keeps printing new entries until
       SIGINT/SIGTERM. --json: one object per line.
@@ -457,6 +460,12 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
       if (values.help === true) return { op: { kind: 'help' }, values };
       positionalsExactly('status', positionals, []);
       return { op: { kind: 'status' }, values };
+    }
+    case 'bindings': {
+      const { values, positionals } = parseWith('bindings', argv, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('bindings', positionals, []);
+      return { op: { kind: 'bindings' }, values };
     }
     case 'events':
       return parseEvents(argv);

@@ -1,6 +1,6 @@
 // How the cluster commands show things to people: aligned tables and one-line outcomes. Pure (the
 // current time is an argument), so a fixed snapshot always gives the same lines.
-import type { AuditEntry, ConflictRecord, FailbackPolicy, FailureReason, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
+import type { AuditEntry, ConflictRecord, FailbackPolicy, FailureReason, NodeBindings, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
 import type { ActionResult } from '../../preload/contract/protocol';
 import type { ClusterOperation } from './cluster-args';
 
@@ -127,6 +127,23 @@ export function statusJson(snapshot: Snapshot): Record<string, unknown> {
 }
 
 const list = (names: readonly string[], empty: string): string => (names.length === 0 ? empty : names.join(','));
+
+/** `ipfo bindings`: one table of every node's stations, by node then address. */
+export function formatBindings(nodes: readonly NodeBindings[], now: number): string[] {
+  const rows = [...nodes]
+    .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+    .flatMap((n) =>
+      [...n.bindings]
+        .sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip))
+        .map((b) => [n.node, b.ip, b.mac, b.vendor ?? NONE, formatAge(b.firstSeen, now), formatAge(b.lastSeen, now), String(b.count), String(b.changes)]),
+    );
+  if (rows.length === 0) return ['no bindings saved yet (agents save their ARP tables every 10 s while frames arrive)'];
+  return table(['SEEN BY', 'ADDRESS', 'MAC', 'VENDOR', 'FIRST SEEN', 'LAST SEEN', 'FRAMES', 'CHANGES'], rows);
+}
+
+function ipOrder(ip: string): number {
+  return ip.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+}
 
 /** `ipfo resource list`: the definitions, in the syntax the options take. */
 export function formatResourceList(resources: readonly ResourceView[]): string[] {

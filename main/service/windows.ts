@@ -15,32 +15,16 @@
 // are refused there; every part is quoted, so & | < > ( ) ^ stay literal (delayed `!` expansion is off).
 import { win32 } from 'node:path';
 import { ServiceSpecError, type AgentLaunch } from './systemd';
+import { quoteWindowsArg } from '../net/windows/quote';
 
 export const TASK_NAME = 'ipfo-agent';
 
 const CONTROL = /[\p{Cc}\u2028\u2029\p{Cs}]/u;
 
-/** One argument quoted for CommandLineToArgvW (and the MSVC runtime's argv parser). */
+/** One argument quoted for CommandLineToArgvW (and the MSVC runtime's argv parser); control characters refused. */
 export function quoteWindowsArgument(arg: string): string {
   if (CONTROL.test(arg.replace(/\t/g, ''))) throw new ServiceSpecError(`an argument contains a control character: ${JSON.stringify(arg)}`);
-  if (arg !== '' && !/[ \t"]/.test(arg)) return arg;
-  let out = '"';
-  let backslashes = 0;
-  for (const char of arg) {
-    if (char === '\\') {
-      backslashes += 1;
-      continue;
-    }
-    if (char === '"') {
-      // 2n backslashes + \" : n literal backslashes and a literal quote.
-      out += '\\'.repeat(backslashes * 2 + 1) + '"';
-    } else {
-      out += '\\'.repeat(backslashes) + char;
-    }
-    backslashes = 0;
-  }
-  // Backslashes before the closing quote are doubled, or the last one would escape it.
-  return `${out}${'\\'.repeat(backslashes * 2)}"`;
+  return quoteWindowsArg(arg);
 }
 
 function checkExecutable(path: string): void {

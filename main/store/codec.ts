@@ -11,6 +11,7 @@ const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number'
   status: { name: 'string', state: 'string', since: 'number' },
   intents: { id: 'string', kind: 'string', target: 'string', actor: 'string', createdAt: 'number' },
   audit: { seq: 'number', at: 'number', actor: 'string', action: 'string', outcome: 'string' },
+  bindings: { node: 'string', at: 'number', bindings: 'object' },
 };
 
 export function encodeJson(value: unknown): string {

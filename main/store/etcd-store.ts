@@ -24,9 +24,11 @@ import { RangeWatch } from './etcd-watch';
 import { KeyLayout, checkName, prefixEnd } from './keys';
 import {
   DEFAULT_AUDIT_RETENTION,
+  MAX_STORED_BINDINGS,
   RevisionConflictError,
   StoreError,
   type AuditEntry,
+  type BindingsRecord,
   type AuditQuery,
   type AuditRecord,
   type ChangeListener,
@@ -459,6 +461,17 @@ export class EtcdStore implements ClusterStore {
       await pause(Math.random() * 5 * (attempt + 1));
     }
     throw new StoreError('conflict', 'audit log: too much contention, entries not appended');
+  }
+
+  // --- ARP bindings ---------------------------------------------------------------------------------
+
+  async putBindings(record: BindingsRecord): Promise<Revision> {
+    return this.putJson(this.keys.key('bindings', record.node), { ...record, bindings: record.bindings.slice(0, MAX_STORED_BINDINGS) }, undefined);
+  }
+
+  async bindings(): Promise<BindingsRecord[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('bindings'));
+    return kvs.map((kv) => decodeValue('bindings', kv.key.toString(), kv.value.toString()));
   }
 
   async audit(query: AuditQuery = {}): Promise<AuditEntry[]> {

@@ -17,9 +17,11 @@ import { checkName } from './keys';
 import { keptByJoin, withMaintenance } from './node-record';
 import {
   DEFAULT_AUDIT_RETENTION,
+  MAX_STORED_BINDINGS,
   RevisionConflictError,
   StoreError,
   type AuditEntry,
+  type BindingsRecord,
   type AuditQuery,
   type AuditRecord,
   type ChangeListener,
@@ -499,6 +501,15 @@ export class FileStore implements ClusterStore {
 
   deleteStatus(name: ResourceName): Promise<boolean> {
     return this.deleteChecked('status', name, undefined);
+  }
+
+  async putBindings(record: BindingsRecord): Promise<Revision> {
+    checkName('node', record.node);
+    return this.putChecked({ collection: 'bindings', name: record.node, value: { ...record, bindings: record.bindings.slice(0, MAX_STORED_BINDINGS) } }, undefined);
+  }
+
+  bindings(): Promise<BindingsRecord[]> {
+    return this.read(() => this.values('bindings').map(({ entry }) => entry.value));
   }
 
   intents(): Promise<IntentEntry[]> {

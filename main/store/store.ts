@@ -11,6 +11,7 @@
 // lost and nothing is counted twice. If the store can no longer replay from R (history
 // compacted), the watch calls onReset instead and the consumer takes a new snapshot.
 import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+import { MAX_BINDINGS_PER_NODE, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
 export type Revision = number;
@@ -106,6 +107,15 @@ export type ArpRecord =
   | { kind: 'duplicate'; ip: string; macs: string[]; vendors: Array<string | null> }
   | { kind: 'convergence'; ip: string; stations: number; converged: string[]; stale: string[]; afterMs: number | null };
 
+/** One station as a node's ARP watch saw it last (the watch's history, kept in the store). */
+export type StoredBinding = StationBinding;
+
+/** A node's binding table: one record per node, replaced as it changes, the most recently seen first. */
+export type BindingsRecord = NodeBindings;
+
+/** The bound on a node's stored table: older stations beyond it are left out. */
+export const MAX_STORED_BINDINGS = MAX_BINDINGS_PER_NODE;
+
 export interface AuditEntry extends AuditRecord {
   /** 1, 2, 3 ... without gaps, in append order. */
   seq: number;
@@ -140,11 +150,12 @@ export interface CollectionValues {
   status: ResourceStatus;
   intents: Intent;
   audit: AuditEntry;
+  bindings: BindingsRecord;
 }
 
 export type Collection = keyof CollectionValues;
 
-export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit'];
+export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings'];
 
 /** One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a revision. */
 export type StoreChange = {
@@ -252,6 +263,10 @@ export interface ClusterStore {
   appendAudit(record: AuditRecord): Promise<AuditEntry>;
   /** Entries oldest first. */
   audit(query?: AuditQuery): Promise<AuditEntry[]>;
+  /** Replaces a node's ARP binding table (at most MAX_STORED_BINDINGS entries are kept). */
+  putBindings(record: BindingsRecord): Promise<Revision>;
+  /** Every node's binding table. */
+  bindings(): Promise<BindingsRecord[]>;
 
   // --- Consistent reads and the change stream -------------------------------------------------------
   snapshot(): Promise<StoreSnapshot>;

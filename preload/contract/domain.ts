@@ -315,6 +315,47 @@ export const AuditEntrySchema = z.strictObject({
   handoffMs: DurationSchema.nullable(),
 });
 
+// --- ARP bindings (the watch's table, kept in the cluster store) -----------------------------------
+
+/** As main/store/store.ts StoredBinding: one station as a node's ARP watch saw it last. */
+export interface StationBinding {
+  ip: Ipv4;
+  vlan: number | null;
+  mac: Mac;
+  vendor: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  count: number;
+  changes: number;
+}
+
+export interface NodeBindings {
+  node: NodeName;
+  /** Wall-clock ms of the node's last save. */
+  at: number;
+  bindings: StationBinding[];
+}
+
+/** As main/store/store.ts MAX_STORED_BINDINGS. */
+export const MAX_BINDINGS_PER_NODE = 4096;
+
+export const StationBindingSchema = z.strictObject({
+  ip: Ipv4Schema,
+  vlan: z.number().int().min(0).max(4095).nullable(),
+  mac: MacSchema,
+  vendor: z.string().max(256).nullable(),
+  firstSeen: TimestampSchema,
+  lastSeen: TimestampSchema,
+  count: z.number().int().nonnegative(),
+  changes: z.number().int().nonnegative(),
+});
+
+export const NodeBindingsSchema = z.strictObject({
+  node: NameSchema,
+  at: TimestampSchema,
+  bindings: z.array(StationBindingSchema).max(MAX_BINDINGS_PER_NODE),
+});
+
 // --- The snapshot ----------------------------------------------------------------------------------
 
 /** Most audit entries a snapshot carries (the newest); older ones through events.query. */
@@ -356,4 +397,5 @@ export type DomainSchemasAgreeWithTypes = [
   Assert<Same<ConflictRecord, z.infer<typeof ConflictRecordSchema>>>,
   Assert<Same<AuditEntry, z.infer<typeof AuditEntrySchema>>>,
   Assert<Same<Snapshot, z.infer<typeof SnapshotSchema>>>,
+  Assert<Same<NodeBindings, z.infer<typeof NodeBindingsSchema>>>,
 ];

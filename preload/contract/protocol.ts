@@ -28,9 +28,11 @@ import {
   ConflictRecordSchema,
   DurationSchema,
   Ipv4Schema,
+  NodeBindingsSchema,
   TimestampSchema,
   MacSchema,
   MAX_NAME_LENGTH,
+  MAX_SNAPSHOT_NODES,
   NameSchema,
   NodeRecordSchema,
   ResourceSpecInputSchema,
@@ -149,6 +151,8 @@ export const COMMAND_ARGS = {
     since: z.number().int().nonnegative().optional(),
     filter: EventsFilterSchema.optional(),
   }),
+  /** Every node's ARP binding table as last saved in the cluster store. */
+  'bindings.query': z.strictObject({}),
 } as const;
 
 export type CommandType = keyof typeof COMMAND_ARGS;
@@ -234,6 +238,7 @@ export const COMMAND_RESULTS = {
   probe: ProbeResultSchema,
   /** Oldest first. */
   'events.query': z.strictObject({ entries: z.array(AuditEntrySchema).max(MAX_EVENTS_QUERY_LIMIT) }),
+  'bindings.query': z.strictObject({ nodes: z.array(NodeBindingsSchema).max(MAX_SNAPSHOT_NODES) }),
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type CommandResults = { [T in CommandType]: z.infer<(typeof COMMAND_RESULTS)[T]> };

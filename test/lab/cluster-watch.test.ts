@@ -120,6 +120,25 @@ describe('the ARP watch tied to the cluster', () => {
     assert.match(String(entry.detail), new RegExp(`${mac('c1')} \\(\\(locally administered\\)\\) and ${ROGUE_MAC} \\(${ROGUE_VENDOR}\\)`));
   });
 
+  test('the binding tables are kept in the cluster store: ipfo bindings lists what every node saw', async () => {
+    const c1 = lab.host('c1');
+    const deadline = Date.now() + 15_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const run = await cluster.cli('n3', ['bindings', '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      last = run.stdout;
+      const { nodes } = JSON.parse(run.stdout) as { nodes: Array<{ node: string; bindings: Array<{ ip: string; mac: string; vendor: string | null; count: number }> }> };
+      const seen = nodes.flatMap((n) => n.bindings.filter((b) => b.ip === c1.ip && b.mac === c1.mac).map(() => n.node));
+      if (seen.length > 0) {
+        assert.ok(nodes.every((n) => n.bindings.length <= 4096));
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.fail(`no node's stored table has c1 (${c1.ip} at ${c1.mac}): ${last.slice(0, 500)}`);
+  });
+
   test('a client pinned to the old MAC is named as a straggler, then reported converged after the unicast GARP', async (t) => {
     const vip = lab.vip(4);
     await addOn('db', vip, ['n1', 'n2', 'n3']);

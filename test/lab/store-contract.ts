@@ -6,9 +6,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NodeRecord, ResourceSpec, ResourceStatus } from '../../main/cluster/model';
 import {
+  MAX_STORED_BINDINGS,
   RevisionConflictError,
   isStoreError,
   type AuditRecord,
+  type StoredBinding,
   type ClusterStore,
   type Intent,
   type LeaseLossReason,
@@ -147,6 +149,41 @@ export function runStoreContract(harness: StoreHarness): void {
         assert.deepEqual(await a.nodes(), []);
         await assert.rejects(a.setNodeState('n1', 'paused'), (error) => isStoreError(error, 'not-found'));
         await assert.rejects(a.join(nodeRecord('bad/name'), { ttlSec: CONTRACT_TTL_SEC }), (error) => isStoreError(error, 'invalid'));
+      }));
+
+    test('maintenance windows survive a rejoin and end on request', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const m1 = await a.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
+        await a.setNodeMaintenance('n1', 1_900_000_000_000);
+        await m1.revoke();
+        const again = await a.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
+        assert.equal((await a.nodes())[0]?.node.maintenanceUntil, 1_900_000_000_000, 'the window is the operator’s, not the agent’s');
+        await a.setNodeMaintenance('n1', null);
+        assert.equal((await a.nodes())[0]?.node.maintenanceUntil, undefined);
+        await again.revoke();
+        await assert.rejects(a.setNodeMaintenance('n9', null), (error) => isStoreError(error, 'not-found'));
+      }));
+
+    test('binding tables: one per node, replaced, bounded, seen by watchers', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const station = (i: number): StoredBinding => ({ ip: `10.213.7.${i % 250}`, vlan: null, mac: '02:00:00:00:00:09', vendor: null, firstSeen: i, lastSeen: i, count: 1, changes: 0 });
+        const snapshot = await b.snapshot();
+        const seen: string[] = [];
+        const stop = await b.watch(snapshot.revision, (change) => {
+          if (change.collection === 'bindings') seen.push(`${change.kind} ${change.name}`);
+        });
+        await a.putBindings({ node: 'n1', at: 1, bindings: [station(1)] });
+        await a.putBindings({ node: 'n1', at: 2, bindings: Array.from({ length: MAX_STORED_BINDINGS + 10 }, (_, i) => station(i)) });
+        await a.putBindings({ node: 'n2', at: 3, bindings: [] });
+        const tables = (await b.bindings()).sort((x, y) => (x.node < y.node ? -1 : 1));
+        assert.deepEqual(tables.map((t) => [t.node, t.at, t.bindings.length]), [['n1', 2, MAX_STORED_BINDINGS], ['n2', 3, 0]]);
+        for (let i = 0; i < 50 && seen.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(seen, ['put n1', 'put n1', 'put n2']);
+        await stop();
+        await assert.rejects(a.putBindings({ node: 'bad/name', at: 1, bindings: [] }), (error) => isStoreError(error, 'invalid'));
       }));
 
     test('resources: compare-and-swap by revision, with a clear conflict error', () =>

@@ -21,6 +21,7 @@ import {
   resourceStateText,
   statusJson,
   table,
+  formatBindings,
 } from '../../main/cli/format';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -263,5 +264,24 @@ describe('failures', () => {
     assert.equal(code(new AgentError('internal', 'a bug')), EXIT.runtime);
     assert.deepEqual(describeFailure(new AgentError('failed', 'move of web to n2 failed: n2 did not answer'), agent, 'command', move).lines, ['move of web to n2 failed: n2 did not answer']);
     assert.deepEqual(describeFailure(new Error('boom'), agent, 'command', move), { exitCode: EXIT.runtime, lines: ['boom'], json: { code: 'internal', message: 'boom' } });
+  });
+});
+
+describe('bindings', () => {
+  test('every node\'s stations, by node then address in numeric order', () => {
+    const station = (ip: string, mac: string, vendor: string | null, secondsAgo: number) => ({ ip, vlan: null, mac, vendor, firstSeen: NOW - 600_000, lastSeen: NOW - secondsAgo * 1000, count: 12, changes: 1 });
+    assert.deepEqual(
+      formatBindings([
+        { node: 'n2', at: NOW, bindings: [station('10.0.0.9', '00:1b:21:00:00:09', 'Intel Corporate', 2)] },
+        { node: 'n1', at: NOW, bindings: [station('10.0.0.10', '02:00:00:00:00:0a', null, 3), station('10.0.0.9', '00:1b:21:00:00:09', 'Intel Corporate', 1)] },
+      ], NOW),
+      [
+        'SEEN BY  ADDRESS    MAC                VENDOR           FIRST SEEN  LAST SEEN  FRAMES  CHANGES',
+        'n1       10.0.0.9   00:1b:21:00:00:09  Intel Corporate  10m ago     1s ago     12      1',
+        'n1       10.0.0.10  02:00:00:00:00:0a  -                10m ago     3s ago     12      1',
+        'n2       10.0.0.9   00:1b:21:00:00:09  Intel Corporate  10m ago     2s ago     12      1',
+      ],
+    );
+    assert.deepEqual(formatBindings([], NOW), ['no bindings saved yet (agents save their ARP tables every 10 s while frames arrive)']);
   });
 });

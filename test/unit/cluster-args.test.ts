@@ -40,7 +40,7 @@ describe('connection options', () => {
     const common = ['--agent', '127.0.0.2:7795', '--token-file', '/tmp/t', '--json'];
     const commands = [
       ['resource', 'add', 'web', '10.0.0.50/24'], ['resource', 'edit', 'web', '--offline'], ['resource', 'rm', 'web'], ['resource', 'list'],
-      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'],
+      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'],
     ];
     for (const argv of commands) {
       const command = parse(...argv, ...common);
@@ -303,6 +303,13 @@ describe('help and usage', () => {
     assert.equal(optionForField('spec'), '');
     assert.equal(optionForField('target'), '<node>');
     assert.equal(optionForField('spec.somethingNew'), 'somethingNew');
+  });
+});
+
+describe('ipfo bindings', () => {
+  test('takes no argument', () => {
+    assert.deepEqual(parse('bindings').op, { kind: 'bindings' });
+    rejects(['bindings', 'n1'], /^bindings: unexpected argument "n1"$/);
   });
 });
 

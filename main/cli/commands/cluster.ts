@@ -8,7 +8,7 @@ import { readTokenFile } from '../../api/token';
 import type { ActionResult } from '../../../preload/contract/protocol';
 import { CLUSTER_USAGE, type ClusterCommand, type ClusterOperation } from '../cluster-args';
 import { EXIT } from '../exit-codes';
-import { formatAction, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
+import { formatAction, formatBindings, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
 import { followEvents } from './cluster/follow';
 import { processIo, type ClusterIo } from './cluster/io';
 import { actionExitCode, describeFailure, type Phase } from './cluster/outcome';
@@ -24,7 +24,7 @@ export function clientLabel(user: () => string = () => userInfo().username): str
   return name === '' ? 'cli' : `cli:${name}`;
 }
 
-type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'help' }>;
+type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'bindings' | 'help' }>;
 
 function runAction(client: AgentClient, op: ActionOperation): Promise<ActionResult> {
   switch (op.kind) {
@@ -47,6 +47,12 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       const { snapshot } = await client.snapshot();
       if (json) io.stdout(JSON.stringify(statusJson(snapshot)));
       else for (const line of formatStatus(snapshot, io.now())) io.stdout(line);
+      return EXIT.ok;
+    }
+    case 'bindings': {
+      const nodes = await client.bindings();
+      if (json) io.stdout(JSON.stringify({ nodes }));
+      else for (const line of formatBindings(nodes, io.now())) io.stdout(line);
       return EXIT.ok;
     }
     case 'resource-list': {
