@@ -17,6 +17,9 @@ export const DEFAULT_STATE_DIR = '/run/ipfo';
  * fencing; unplanned failover does not wait for the lease (the standby monitor revokes it).
  */
 export const DEFAULT_LEASE_TTL_SEC = 3;
+
+/** A standby revokes an owner that leaves ARP unanswered this long (standby-monitor.ts). */
+export const DEFAULT_OWNER_SILENCE_MS = 250;
 /** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
 export const KERNEL_EXPIRY_SLACK_MS = 400;
 

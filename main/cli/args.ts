@@ -7,7 +7,7 @@ import { validateIfname } from '../net/interfaces';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
-import { DEFAULT_LEASE_TTL_SEC } from '../agent/lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_OWNER_SILENCE_MS } from '../agent/lease-deadline';
 import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 import { agentConfigArgv, parseAgentConfig } from '../service/agent-config';
@@ -57,6 +57,8 @@ export interface AgentCommand {
   tlsCert: string | null;
   tlsKey: string | null;
   leaseTtlSec: number;
+  /** A standby revokes an owner that leaves ARP unanswered this long (ms). */
+  ownerSilenceMs: number;
   stateDir: string;
   webDir: string | null;
   json: boolean;
@@ -104,10 +106,12 @@ commands:
       The cluster's reading of the wire, from every agent: expected handoffs, conflicts (with vendor; muted
       under maintenance), duplicate addresses, stragglers and convergence after moves.
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
-        [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--state-dir D] [--web-dir D] [--json]
+        [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--state-dir D] [--web-dir D] [--json]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
       Defaults: --store ${DEFAULT_STORE} (single host), --api ${DEFAULT_API}, --token-file ${DEFAULT_TOKEN_FILE},
-      --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2).
+      --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2). --owner-silence-ms ${DEFAULT_OWNER_SILENCE_MS}: a standby
+      takes over an address whose owner has left its ARP probes unanswered this long (150..10000; lower = faster
+      failover, more false alarms on a loaded host).
   agent --config FILE [options]
       The same, with the options read from FILE (JSON, keys are the option names: /etc/ipfo/agent.json
       for the service); options on the command line override the file.
@@ -249,6 +253,7 @@ const AGENT_OPTIONS = {
   node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' },
   'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
   'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
+  'owner-silence-ms': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ipfo agent` with every option on the command line. */
@@ -281,6 +286,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
     tlsCert: cert,
     tlsKey: key,
     leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), DEFAULT_LEASE_TTL_SEC, 2, 60),
+    ownerSilenceMs: integerOption('owner-silence-ms', str(values['owner-silence-ms']), DEFAULT_OWNER_SILENCE_MS, 150, 10_000),
     stateDir: str(values['state-dir']) ?? '/run/ipfo',
     webDir: str(values['web-dir']) ?? null,
     json: values.json === true,

@@ -29,6 +29,7 @@ export const AGENT_CONFIG_KEYS = {
   'tls-cert': 'path',
   'tls-key': 'path',
   'lease-ttl': 'integer',
+  'owner-silence-ms': 'integer',
   'state-dir': 'path',
   'web-dir': 'path',
   json: 'boolean',
@@ -123,6 +124,9 @@ function validateValues(file: string, config: AgentConfig, platform: ServicePlat
   if (config['lease-ttl'] !== undefined && (config['lease-ttl'] < 2 || config['lease-ttl'] > 60)) {
     fail(file, `"lease-ttl" must be between 2 and 60 seconds, got ${config['lease-ttl']}`);
   }
+  if (config['owner-silence-ms'] !== undefined && (config['owner-silence-ms'] < 150 || config['owner-silence-ms'] > 10_000)) {
+    fail(file, `"owner-silence-ms" must be between 150 and 10000, got ${config['owner-silence-ms']}`);
+  }
   if ((config['tls-cert'] === undefined) !== (config['tls-key'] === undefined)) fail(file, '"tls-cert" and "tls-key" go together');
 }
 
@@ -165,6 +169,7 @@ export function defaultAgentConfigText(platform: ServicePlatform, programData: s
     set('tls-cert', windows ? win32.join(win32.dirname(configFile), 'agent.crt') : '/etc/ipfo/agent.crt', true),
     set('tls-key', windows ? win32.join(win32.dirname(configFile), 'agent.key') : '/etc/ipfo/agent.key', true),
     set('lease-ttl', 3, true),
+    set('owner-silence-ms', 250, true),
     set('state-dir', windows ? at('run') : '/run/ipfo', !windows),
     set('json', false, true),
     '}',

@@ -18,6 +18,8 @@ export interface LabClusterOptions {
   /** The lab host that runs etcd (a client namespace); null = the file store on a single node. */
   etcdHost?: string | null;
   leaseTtlSec?: number;
+  /** The agents' --owner-silence-ms (default: the agent's own). */
+  ownerSilenceMs?: number;
 }
 
 export class LabCluster {
@@ -28,6 +30,7 @@ export class LabCluster {
     readonly etcd: EtcdServer | null,
     readonly dir: string,
     private readonly leaseTtlSec: number,
+    private readonly ownerSilenceMs: number | null = null,
   ) {}
 
   static async start(lab: Lab, options: LabClusterOptions = {}): Promise<LabCluster> {
@@ -40,7 +43,7 @@ export class LabCluster {
         const host = lab.host(etcdHost);
         etcd = await EtcdServer.launch({ host: host.ip, netns: host.ns, clientPort: 2379, peerPort: 2380 });
       }
-      const cluster = new LabCluster(lab, nodes, etcd, dir, options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC);
+      const cluster = new LabCluster(lab, nodes, etcd, dir, options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC, options.ownerSilenceMs ?? null);
       await Promise.all(nodes.map((node) => cluster.startAgent(node)));
       return cluster;
     } catch (error) {
@@ -60,7 +63,7 @@ export class LabCluster {
 
   /** Starts (or restarts) the agent of `node` and waits until its API listens. */
   async startAgent(node: string): Promise<JsonLines> {
-    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--lease-ttl', String(this.leaseTtlSec), '--json']);
+    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), '--json']);
     const agent = new JsonLines(this.lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.agents.set(node, agent);
     await agent.waitFor((r) => r.event === 'listening', 20_000, `agent ${node} listening`);

@@ -41,7 +41,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const [{ Agent }, { openStore }] = await Promise.all([import('../../agent/agent.js'), import('../../store/open.js')]);
   const imported = performance.now();
   const store = await openStore(command.store, { cluster: command.cluster });
-  const agent = new Agent({ node: command.node, store, version, leaseTtlSec: command.leaseTtlSec, stateDir: command.stateDir, log });
+  const agent = new Agent({ node: command.node, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, stateDir: command.stateDir, log });
   const opened = performance.now();
   await agent.start();
   log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
