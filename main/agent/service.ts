@@ -42,13 +42,14 @@ export class AgentService implements ClusterService {
    * Conflicts are recorded in the cluster's audit log by whichever agent saw them (main/agent/arp-watch.ts),
    * so a console on any agent sees all of them; the log's retention bounds how far back they go.
    */
-  private foldConflict(conflict: ConflictRecord): boolean {
+  /** The record kept for the conflict, or null when an entry already kept is newer. */
+  private foldConflict(conflict: ConflictRecord): ConflictRecord | null {
     const key = `${conflict.node}|${conflict.address}|${conflict.theirMac}`;
     const previous = this.conflicts.get(key);
-    if (previous && previous.lastSeen > conflict.lastSeen) return false;
+    if (previous && previous.lastSeen > conflict.lastSeen) return null;
     // Each entry carries its episode's totals so far: the newest one stands for the episode.
     this.conflicts.set(key, conflict);
-    return true;
+    return conflict;
   }
 
   private async loadConflicts(): Promise<void> {
@@ -130,14 +131,13 @@ export class AgentService implements ClusterService {
         else if (change.collection === 'resources') this.push({ kind: 'resource-removed', name: change.name });
         break;
       }
-      case 'audit':
+      case 'audit': {
         if (change.kind !== 'put') break;
         this.push({ kind: 'audit', entry: toContractAudit(change.value) });
-        if (change.value.arp?.kind === 'conflict' && this.foldConflict(change.value.arp.conflict)) {
-          const conflict = this.conflicts.get(`${change.value.arp.conflict.node}|${change.value.arp.conflict.address}|${change.value.arp.conflict.theirMac}`);
-          if (conflict) this.push({ kind: 'conflict', conflict });
-        }
+        const conflict = change.value.arp?.kind === 'conflict' ? this.foldConflict(change.value.arp.conflict) : null;
+        if (conflict) this.push({ kind: 'conflict', conflict });
         break;
+      }
       case 'intents':
       case 'bindings':
         break;

@@ -39,6 +39,19 @@ interface OwnerWatch {
   controls: Map<string, { ask: () => void; stop: () => void }>;
 }
 
+/**
+ * carrierUp() for one pass over many addresses: each interface's /sys file is read once (1,000 addresses
+ * checked every 50 ms were 20,000 reads a second).
+ */
+export function carrierReader(): (ifname: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (ifname) => {
+    let up = seen.get(ifname);
+    if (up === undefined) seen.set(ifname, (up = carrierUp(ifname)));
+    return up;
+  };
+}
+
 export function carrierUp(ifname: string): boolean {
   try {
     return readFileSync(`/sys/class/net/${ifname}/carrier`, 'utf8').trim() === '1';
@@ -118,14 +131,12 @@ export class StandbyMonitor {
 
   private tick(): void {
     const now = this.options.clock.now();
-    const carrier = new Map<string, boolean>();
+    const carrier = carrierReader();
     for (const watch of this.owners.values()) {
       const target = watch.targets[watch.next];
       if (!target) continue;
       watch.next = (watch.next + 1) % watch.targets.length;
-      let up = carrier.get(target.ifname);
-      if (up === undefined) carrier.set(target.ifname, (up = carrierUp(target.ifname)));
-      if (!up) {
+      if (!carrier(target.ifname)) {
         // Our own link is down: silence says nothing about the owner.
         watch.lastAnswer = now;
         continue;

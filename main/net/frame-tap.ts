@@ -2,17 +2,10 @@
 // (main/watch/convergence.ts) needs to find stations that still send to an address it gave away.
 // Only the Ethernet source and the IPv4 source and destination are read. The agent opens a tap only
 // while a handoff is being watched, one per interface whatever the number of addresses.
-import { createRequire } from 'node:module';
 import type { Ipv4, Mac } from '../arp/frame';
 import { canonicalMac } from '../arp/addresses';
 import { validateIfname } from './interfaces';
-
-interface CapHandle {
-  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
-  close(): void;
-  setMinBytes?(bytes: number): void;
-}
+import { loadCap } from './pcap';
 
 const TAP_BUFFER_BYTES = 4 * 1024 * 1024;
 const SNAP_BYTES = 64; // Ethernet (+802.1Q) + the IPv4 header up to its destination address
@@ -43,20 +36,20 @@ export function parseTapped(buf: Buffer, length: number): TappedFrame | null {
 export class FrameTap {
   private closed = false;
 
-  private constructor(private readonly handle: CapHandle) {}
+  private constructor(private readonly handle: { close(): void }) {}
 
   /** IPv4 frames on `ifname` addressed to `mac` (untagged). Throws when capture is impossible. */
   static open(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void): FrameTap {
     validateIfname(ifname);
     // Only the canonical MAC reaches the filter: no outside text is ever spliced into BPF source.
     const filter = `ether dst ${canonicalMac(mac)} and ip`;
-    const { Cap } = createRequire(__filename)('cap') as { Cap: new () => CapHandle };
+    const { Cap } = loadCap(); // one clear error when libpcap (or Npcap) is missing
     const handle = new Cap();
     const buffer = Buffer.alloc(SNAP_BYTES * 32);
     handle.open(ifname, filter, TAP_BUFFER_BYTES, buffer);
     handle.setMinBytes?.(0);
     const tap = new FrameTap(handle);
-    handle.on('packet', (nbytes) => {
+    handle.on('packet', (nbytes: number) => {
       const frame = parseTapped(buffer, nbytes);
       if (frame && !tap.closed) onFrame(frame);
     });

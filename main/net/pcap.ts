@@ -61,13 +61,13 @@ export interface ArpSocketOptions {
 /** ARP, tagged or not. `vlan and arp` must come second: `vlan` shifts the offsets for what follows it. */
 export const ARP_FILTER = 'arp or (vlan and arp)';
 
-interface CapHandle extends EventEmitter {
+export interface CapHandle extends EventEmitter {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
   send(buffer: Buffer, length?: number): void;
   close(): void;
   setMinBytes?(bytes: number): void;
 }
-interface CapModule {
+export interface CapModule {
   Cap: new () => CapHandle;
 }
 
@@ -79,7 +79,7 @@ let capModule: CapModule | undefined;
 const failedHandles: CapHandle[] = [];
 
 /** Loads `cap` on first use so that a missing libpcap is one clear error, not a crash at start-up. */
-function loadCap(): CapModule {
+export function loadCap(): CapModule {
   if (capModule) return capModule;
   try {
     const requireHere = createRequire(__filename);
