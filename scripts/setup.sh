@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # libpcap-dev: headers for the `cap` addon; iproute2: `ip netns`, veth and bridges for the lab;
 # build-essential + python3: node-gyp builds `cap` and our netlink addon; etcd-server: the cluster store
-# (started by the tests themselves); chromium: the browser the end-to-end tests drive;
+# (started by the tests themselves); etcd-client: etcdctl, which the tests use to check etcd's health;
+# chromium: the browser the end-to-end tests drive;
 # keepalived + arpwatch: the peers the benchmarks compare against; ieee-data: the OUI registry;
 # systemd: systemd-analyze verifies the agent's unit that `ipfo agent install` writes.
-packages=(libpcap-dev iproute2 build-essential python3 etcd-server chromium keepalived arpwatch ieee-data procps systemd)
+packages=(libpcap-dev iproute2 build-essential python3 etcd-server etcd-client chromium keepalived arpwatch ieee-data procps systemd)
 
 missing=()
 for package in "${packages[@]}"; do
