@@ -9,8 +9,11 @@ cd "$(dirname "$0")/.."
 # (started by the tests themselves); etcd-client: etcdctl, which the tests use to check etcd's health;
 # chromium: the browser the end-to-end tests drive;
 # keepalived + arpwatch: the peers the benchmarks compare against; ieee-data: the OUI registry;
-# systemd: systemd-analyze verifies the agent's unit that `ipfo agent install` writes.
-packages=(libpcap-dev iproute2 build-essential python3 etcd-server etcd-client chromium keepalived arpwatch ieee-data procps systemd)
+# systemd: systemd-analyze verifies the agent's unit that `ipfo agent install` writes;
+# gcc: the lab compiles its C traffic tools with `cc` (named although build-essential pulls it in, because
+# test/unit/external-programs.test.ts ties every program to a package named here); strace: the registrar's
+# one-syscall batch test (skipped without it); openssl: the API's TLS unit test makes its certificates.
+packages=(libpcap-dev iproute2 build-essential gcc python3 etcd-server etcd-client chromium keepalived arpwatch ieee-data procps systemd strace openssl)
 
 missing=()
 for package in "${packages[@]}"; do
