@@ -29,7 +29,10 @@ import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
 import { LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
-import { StandbyMonitor, carrierReader, carrierUp, type Watched } from './standby-monitor';
+import { StandbyMonitor, carrierUp, type Watched } from './standby-monitor';
+import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
+import { readInterfaceState } from '../net/interfaces';
+import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, KERNEL_EXPIRY_SLACK_MS, LeaseDeadlineFile, lifetimeForTtl } from './lease-deadline';
 
@@ -103,6 +106,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly preparedMoves = new Map<string, { move: MoveIntent; nonce: string }>();
   /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
   private watchedSpecsKey: string | null = null;
+  /** The interfaces the ARP watch should capture on (re-opened when one comes back after a fault). */
+  private watchedInterfaces = new Set<string>();
+  private lastRecoveryPoll = 0;
 
   constructor(options: AgentOptions) {
     super();
@@ -137,6 +143,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       log: this.log,
       ...(options.convergence ? { convergence: options.convergence } : {}),
     });
+    this.local.on('interface-fault', (ifname, fault, dropped) => this.onInterfaceFault(ifname, fault, dropped));
     this.local.on('event', (resource, event) => {
       if (event.type === 'ready' || event.type === 'down') this.addressCache = null;
       if (event.type === 'conflict') this.onConflict(resource, event.mac, event.action);
@@ -266,15 +273,43 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
   }
 
-  /** A held address whose interface lost its carrier is dropped at once: nobody hears it, and it must not linger. */
+  /**
+   * Every interface in use is looked at each pass: one that is down, without carrier, gone, re-created
+   * or has a new MAC loses its addresses at once (nobody hears them, or they would be announced with a
+   * stale MAC) and its capture (LocalAddresses.checkInterfaces -> onInterfaceFault). Interfaces that
+   * came back are picked up again here (recoverInterfaces).
+   */
   private checkCarrier(): void {
-    const up = carrierReader();
-    for (const resource of this.local.resources()) {
-      const ifname = this.local.ifnameOf(resource);
-      if (ifname !== null && !up(ifname)) {
-        this.drop(resource, `carrier lost on ${ifname}`);
-        this.carrierLostAt.set(ifname, performance.now());
-      }
+    this.local.checkInterfaces();
+    this.recoverInterfaces();
+  }
+
+  private onInterfaceFault(ifname: string, fault: InterfaceFault, dropped: string[]): void {
+    this.carrierLostAt.set(ifname, performance.now());
+    this.log(`${describeInterfaceFault(ifname, fault)}: dropped ${dropped.length} address(es)${dropped.length > 0 ? ` (${dropped.join(', ')})` : ''}; capture closed until it is back`);
+    for (const resource of dropped) this.emit('event', { type: 'released', resource });
+    // The standby's probes went out on the closed capture: start its watch afresh on the new one.
+    this.monitor.forgetInterface(ifname);
+    this.schedule();
+  }
+
+  /**
+   * After an interface fault: the ARP watch's capture is opened again as soon as the interface is usable,
+   * and the node reconciles (to hold its addresses there again) once a keepalive sent since the fault was
+   * confirmed — checked a few times a second, since no store change need arrive to say so.
+   */
+  private recoverInterfaces(): void {
+    const now = performance.now();
+    if (this.stopping || now - this.lastRecoveryPoll < 200) return;
+    this.lastRecoveryPoll = now;
+    const inUse = new Set(this.local.interfaces());
+    for (const ifname of this.watchedInterfaces) {
+      if (!inUse.has(ifname) && interfaceFault(null, readInterfaceState(ifname)) === null) this.local.watchInterface(ifname);
+    }
+    for (const ifname of this.carrierLostAt.keys()) {
+      if (interfaceFault(null, readInterfaceState(ifname)) !== null) continue;
+      if (this.confirmedSinceCarrierLoss(ifname)) this.log(`interface ${ifname} is usable again`);
+      this.schedule();
     }
   }
 
@@ -378,7 +413,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       const choice = chooseInterface(spec, this.node, addresses);
       if (choice.ok) ifnames.add(choice.ifname);
     }
-    for (const ifname of ifnames) this.local.watchInterface(ifname);
+    this.watchedInterfaces = ifnames;
+    for (const ifname of ifnames) if (interfaceFault(null, readInterfaceState(ifname)) === null) this.local.watchInterface(ifname);
   }
 
   /** The owners this node is first standby for, to be watched on the wire. */
@@ -484,6 +520,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // Failover: the previous owner may still be going quiet (its fence runs on its own clock). Its
       // answers are expected until then; anyone else's is a conflict.
       const quiet = await this.waitForSilence(spec, iface.ifname, previousMac);
+      if (quiet.kind === 'interrupted') {
+        // Our interface failed while listening: not the address's fault. Let it go; placement decides again.
+        await this.store.release(spec.name, this.node);
+        return;
+      }
       if (quiet.kind === 'conflict') {
         await this.store.release(spec.name, this.node);
         return this.fail(spec.name, { kind: 'conflict', mac: quiet.mac });
@@ -499,10 +540,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   /** Probes until only silence answers (the old owner stopped) — at most one lease TTL, its fencing bound. */
-  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' }> {
+  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' }> {
     const deadline = performance.now() + this.ttlSec * 1000 + 500;
     while (performance.now() < deadline) {
       const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: QUIET_CHECK_PROBE });
+      if (answer.interrupted) return { kind: 'interrupted' };
       if (answer.macs.length > 0) return { kind: 'conflict', mac: answer.macs[0]! };
       if (!answer.trustedAnswered) return { kind: 'quiet' };
     }
@@ -521,7 +563,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         acd: { ...acd, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy, ...announceSettings(spec) },
       });
     } catch (error) {
-      outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+      // The interface failed between choosing it and opening its capture: a fault of the link, not of the address.
+      const linkFault = error instanceof PacketIoError && ['NO_SUCH_INTERFACE', 'OPEN_FAILED', 'CAPTURE_LOST'].includes(error.code);
+      outcome = { kind: 'failed', reason: linkFault ? 'link-down' : error instanceof Error ? error.message : String(error) };
+      if (linkFault) this.log(`${spec.name}: not held: ${(error as Error).message}`);
     }
     switch (outcome.kind) {
       case 'ready':
@@ -540,6 +585,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
       case 'failed':
         if (!(await this.store.release(spec.name, this.node)).ok) break;
+        // The interface failed under the claim (onInterfaceFault): the address is not at fault, and a
+        // failed resource would wait for the operator. Unowned, it is placed again.
+        if (outcome.reason === 'link-down') break;
         await this.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: this.node, detail: outcome.reason } : { kind: 'register-failed', node: this.node, detail: outcome.reason });
         break;
     }
@@ -660,6 +708,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const iface = this.ifnameFor(spec);
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
     const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: TRUSTED_PROBE });
+    if (verdict.interrupted) return this.endMove(move, `interface ${iface.ifname} on ${this.node} failed during the probe; stays on ${move.fromNode ?? 'its owner'}`);
     if (verdict.macs.length > 0) {
       const failed: MoveIntent = { ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` };
       await this.store.putIntent(failed);
@@ -772,6 +821,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     // node is the owner, "the owner answered" is known without asking.
     const ownedHere = spec !== null && this.local.isReady(spec.name);
     const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: TRUSTED_PROBE });
+    if (result.interrupted) throw new Error(`interface ${choice.ifname} failed during the probe`);
     return ownedHere ? { macs: result.macs, trustedAnswered: true } : result;
   }
 

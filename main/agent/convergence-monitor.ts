@@ -39,7 +39,13 @@ export class ConvergenceMonitor {
   handedOff(resource: string, ip: Ipv4, ifname: string, ourMac: Mac): void {
     if (!this.taps.has(ifname)) {
       try {
-        this.taps.set(ifname, FrameTap.open(ifname, ourMac, (frame) => this.onFrame(frame)));
+        const onLost = (reason: string): void => {
+          // The interface went down or away: the proof for its addresses ends here, unproven.
+          this.options.log(`convergence watch on ${ifname} ended: ${reason}`);
+          this.taps.delete(ifname);
+          for (const [ip, watched] of this.byIp) if (watched.ifname === ifname) this.byIp.delete(ip);
+        };
+        this.taps.set(ifname, FrameTap.open(ifname, ourMac, (frame) => this.onFrame(frame), onLost));
       } catch (error) {
         this.options.log(`convergence of ${resource}: cannot watch ${ifname}: ${(error as Error).message}`);
         return;

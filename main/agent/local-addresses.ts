@@ -7,9 +7,11 @@ import { writeFileSync } from 'node:fs';
 import type { AcdConfig, AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
-import { ArpSocket } from '../net/pcap';
+import { ArpSocket, PacketIoError } from '../net/pcap';
 import { probe } from '../arp/codec';
-import { deregister, listOwned, register, registerOrThrow, type VirtualAddress } from '../net/registrar';
+import { deregister, listOwned, register, registerOrThrow, removeOwnedAnywhere, type VirtualAddress } from '../net/registrar';
+import { readInterfaceState, type InterfaceState } from '../net/interfaces';
+import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 
 export interface HoldRequest {
   resource: string;
@@ -17,6 +19,16 @@ export interface HoldRequest {
   prefix: number;
   ifname: string;
   acd: Partial<AcdConfig>;
+}
+
+/**
+ * Who answered a probe. `interrupted`: the interface failed while probing, so silence means nothing
+ * (the probe is not evidence that the address is free).
+ */
+export interface ProbeVerdict {
+  macs: Mac[];
+  trustedAnswered: boolean;
+  interrupted: boolean;
 }
 
 export type HoldOutcome =
@@ -43,6 +55,11 @@ export interface LocalAddressesEvents {
   /** Every event of every claim, tagged with its resource. */
   event: [resource: string, event: AcdEvent];
   warning: [string];
+  /**
+   * An interface became unusable or is not the one the capture was opened on: its addresses were
+   * dropped (without defending), its probes ended and its capture closed. `dropped` names the resources.
+   */
+  'interface-fault': [ifname: string, fault: InterfaceFault, dropped: string[]];
 }
 
 export interface LocalAddressesOptions {
@@ -85,11 +102,18 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private socketFor(ifname: string): Route {
     let route = this.sockets.get(ifname);
     if (!route) {
+      // A capture opened on an interface that is down fails at once; one that is missing cannot open.
+      // Refusing here keeps callers from looping open -> lost -> open while the interface is away.
+      const fault = interfaceFault(null, readInterfaceState(ifname));
+      if (fault !== null) throw new PacketIoError(fault.kind === 'missing' ? 'NO_SUCH_INTERFACE' : 'OPEN_FAILED', describeInterfaceFault(ifname, fault));
       const socket = ArpSocket.open(ifname);
       const created: Route = { socket, byIp: new Map(), probes: new Map(), watchers: new Map() };
       socket.on('frame', ({ frame, mono }) => {
         LocalAddresses.route(created, frame);
         this.frameObserver?.(ifname, frame, mono);
+      });
+      socket.on('lost', (error) => {
+        if (this.sockets.get(ifname) === created) this.loseInterface(ifname, { kind: 'capture-lost', detail: error.message });
       });
       promoteSecondaries(ifname);
       route = created;
@@ -131,6 +155,55 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     if (!route) return false;
     route.socket.send(frame);
     return true;
+  }
+
+  /** Interfaces this node captures on or holds addresses on. */
+  interfaces(): string[] {
+    const names = new Set(this.sockets.keys());
+    for (const entry of this.held.values()) names.add(entry.request.ifname);
+    return [...names];
+  }
+
+  /**
+   * Looks at every interface in use (one read of each per call): any that became unusable or is not the
+   * one its capture was opened on loses its addresses and its capture (see loseInterface). Returns the
+   * faults found. `read` is the state reader (the real one reads /sys).
+   */
+  checkInterfaces(read: (ifname: string) => InterfaceState | null = readInterfaceState): Array<{ ifname: string; fault: InterfaceFault }> {
+    const faults: Array<{ ifname: string; fault: InterfaceFault }> = [];
+    for (const ifname of this.interfaces()) {
+      const opened = this.sockets.get(ifname)?.socket.iface ?? null;
+      const fault = interfaceFault(opened, read(ifname));
+      if (fault === null) continue;
+      faults.push({ ifname, fault });
+      this.loseInterface(ifname, fault);
+    }
+    return faults;
+  }
+
+  /**
+   * The interface cannot carry our addresses now: drop every address held there at once (no defence:
+   * nobody can hear it, or it would be announced with a stale MAC), end the probes running there (they
+   * would report silence as "free"), close the capture. A renamed interface keeps its addresses under its
+   * new name, so they are also removed by our kernel mark wherever they are. Addresses and capture come
+   * back through hold() and watchInterface() once the interface is usable again.
+   */
+  private loseInterface(ifname: string, fault: InterfaceFault): void {
+    const route = this.sockets.get(ifname);
+    this.sockets.delete(ifname);
+    const entries = [...this.held.values()].filter((entry) => entry.request.ifname === ifname);
+    for (const entry of entries) entry.claim.linkDown();
+    try {
+      removeOwnedAnywhere(entries.map((entry) => ({ ip: entry.request.ip, prefix: entry.request.prefix })));
+    } catch (error) {
+      this.emit('warning', `removing addresses of ${ifname}: ${(error as Error).message}`);
+    }
+    if (route) {
+      for (const probes of route.probes.values()) for (const claim of probes) claim.linkDown();
+      route.watchers.clear();
+      route.socket.close();
+    }
+    this.emit('interface-fault', ifname, fault, entries.map((entry) => entry.request.resource));
   }
 
   macOfInterface(ifname: string): Mac | null {
@@ -225,7 +298,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
    * Probe only (a move's pre-flight): who answers for the address? Answers from trustedMac (the current
    * owner) are expected and left out. Never registers anything.
    */
-  probe(request: { resource: string; ip: Ipv4; ifname: string; trustedMac: Mac | null; acd: Partial<AcdConfig> }): Promise<{ macs: Mac[]; trustedAnswered: boolean }> {
+  probe(request: { resource: string; ip: Ipv4; ifname: string; trustedMac: Mac | null; acd: Partial<AcdConfig> }): Promise<ProbeVerdict> {
     const { socket, probes } = this.socketFor(request.ifname);
     const neverRegisters: AddressRegistrar = {
       add: () => {
@@ -243,7 +316,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
         if (event.type === 'free' || event.type === 'used-by' || event.type === 'down') {
           running.delete(claim);
           if (running.size === 0) probes.delete(request.ip);
-          resolve({ macs: event.type === 'used-by' ? event.macs : [], trustedAnswered });
+          resolve({ macs: event.type === 'used-by' ? event.macs : [], trustedAnswered, interrupted: event.type === 'down' });
         }
       });
       claim.start();
@@ -289,7 +362,8 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   }
 
   close(): void {
-    for (const { socket } of this.sockets.values()) socket.close();
+    const routes = [...this.sockets.values()];
     this.sockets.clear();
+    for (const { socket } of routes) socket.close();
   }
 }

@@ -120,13 +120,29 @@ export class StandbyMonitor {
       const k = targetKey(target);
       if (watch.controls.has(k)) continue;
       const owner = watch;
-      watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
-        owner.lastAnswer = this.options.clock.now();
-        owner.unanswered = 0;
-      }));
+      try {
+        watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
+          owner.lastAnswer = this.options.clock.now();
+          owner.unanswered = 0;
+        }));
+      } catch {
+        // Our interface is down or away: nothing can be asked or heard there; the next update tries again.
+      }
     }
     watch.targets = group;
     if (watch.next >= group.length) watch.next = 0;
+  }
+
+  /**
+   * Our capture on `ifname` was closed (the interface failed): every watch there starts afresh on the
+   * next update, with a new capture and a new silence clock.
+   */
+  forgetInterface(ifname: string): void {
+    for (const [k, watch] of this.owners) {
+      if (watch.targets[0]?.ifname !== ifname) continue;
+      for (const controls of watch.controls.values()) controls.stop();
+      this.owners.delete(k);
+    }
   }
 
   private tick(): void {
@@ -136,8 +152,8 @@ export class StandbyMonitor {
       const target = watch.targets[watch.next];
       if (!target) continue;
       watch.next = (watch.next + 1) % watch.targets.length;
-      if (!carrier(target.ifname)) {
-        // Our own link is down: silence says nothing about the owner.
+      if (!carrier(target.ifname) || !watch.controls.has(targetKey(target))) {
+        // Our own link is down (or we could not ask there): silence says nothing about the owner.
         watch.lastAnswer = now;
         continue;
       }

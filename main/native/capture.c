@@ -10,7 +10,8 @@
  * frames, copied into a Buffer the caller owns (slot i at i * SLOT_BYTES, its length in lengths[i]).
  * Immediate mode is kept, so a lone frame is delivered at once.
  *
- *   open(dev, filter, bufferBytes, data: Buffer, lengths: Int32Array, onBatch(count)) -> handle
+ *   open(dev, filter, bufferBytes, data: Buffer, lengths: Int32Array, onBatch(count[, reason])) -> handle
+ *       (count -1: the capture failed for good, e.g. the interface went down or away; reason says why)
  *   handle.stats()  -> [ps_recv, ps_drop, ps_ifdrop]    (pcap_stats)
  *   handle.close()
  *   packetStatistics(fd) -> [packets, drops]             (getsockopt PACKET_STATISTICS on a packet
@@ -119,14 +120,54 @@ static void deliver(capture_t *c) {
   napi_close_handle_scope(env, scope);
 }
 
+/*
+ * The capture failed for good (the interface set down, deleted, moved away): libuv has already stopped the
+ * poll when it reports an error, and a failed pcap_dispatch fails again. Stop polling and tell JavaScript
+ * with onBatch(-1, reason); it closes this handle and opens a new one when the interface is back.
+ */
+static void deliver_error(capture_t *c, const char *reason) {
+  if (c->polling) uv_poll_stop(&c->poll);
+  napi_env env = c->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value self, callback, argv[2], result;
+  if (napi_get_reference_value(env, c->self, &self) == napi_ok && self != NULL &&
+      napi_get_reference_value(env, c->on_batch, &callback) == napi_ok &&
+      napi_create_int32(env, -1, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok) {
+    napi_status status = napi_make_callback(env, c->async_context, self, callback, 2, argv, &result);
+    if (status == napi_pending_exception) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   capture_t *c = (capture_t *)handle->data;
-  if (status < 0 || !(events & UV_READABLE) || c->closing) return;
+  if (c->closing) return;
+  if (status < 0) {
+    char reason[160];
+    /* libuv reports the socket's POLLERR as EBADF; the kernel's reason is the interface's state. */
+    snprintf(reason, sizeof reason, "the capture socket reported an error (%s): interface down, deleted or moved?", uv_strerror(status));
+    deliver_error(c, reason);
+    return;
+  }
+  if (!(events & UV_READABLE)) return;
   for (int round = 0; round < MAX_ROUNDS && !c->closing; round++) {
     c->count = 0;
     int n = pcap_dispatch(c->pcap, (int)c->slots, on_packet, (u_char *)c);
     if (c->count > 0) deliver(c);
-    if (n < (int)c->slots) break; /* ring empty (0), error (-1) or a short batch */
+    if (c->closing) return;
+    if (n < 0 && n != PCAP_ERROR_BREAK) {
+      char reason[PCAP_ERRBUF_SIZE + 32];
+      snprintf(reason, sizeof reason, "capture failed: %s", pcap_geterr(c->pcap));
+      deliver_error(c, reason);
+      return;
+    }
+    if (n < (int)c->slots) break; /* ring empty (0) or a short batch */
   }
 }
 

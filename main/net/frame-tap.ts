@@ -5,7 +5,7 @@
 import type { Ipv4, Mac } from '../arp/frame';
 import { canonicalMac } from '../arp/addresses';
 import { validateIfname } from './interfaces';
-import { loadCap } from './pcap';
+import { openCapHandle } from './pcap';
 
 const TAP_BUFFER_BYTES = 4 * 1024 * 1024;
 const SNAP_BYTES = 64; // Ethernet (+802.1Q) + the IPv4 header up to its destination address
@@ -39,19 +39,25 @@ export class FrameTap {
   private constructor(private readonly handle: { close(): void }) {}
 
   /** IPv4 frames on `ifname` addressed to `mac` (untagged). Throws when capture is impossible. */
-  static open(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void): FrameTap {
+  /**
+   * IPv4 frames on `ifname` addressed to `mac` (untagged). Throws when capture is impossible; when the
+   * capture fails later (the interface went down or away) the tap closes and `onLost` says why.
+   */
+  static open(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void, onLost: (reason: string) => void = () => undefined): FrameTap {
     validateIfname(ifname);
     // Only the canonical MAC reaches the filter: no outside text is ever spliced into BPF source.
     const filter = `ether dst ${canonicalMac(mac)} and ip`;
-    const { Cap } = loadCap(); // one clear error when libpcap (or Npcap) is missing
-    const handle = new Cap();
     const buffer = Buffer.alloc(SNAP_BYTES * 32);
-    handle.open(ifname, filter, TAP_BUFFER_BYTES, buffer);
-    handle.setMinBytes?.(0);
+    const handle = openCapHandle(ifname, filter, TAP_BUFFER_BYTES, buffer); // one clear error when libpcap (or Npcap) is missing
     const tap = new FrameTap(handle);
     handle.on('packet', (nbytes: number) => {
       const frame = parseTapped(buffer, nbytes);
       if (frame && !tap.closed) onFrame(frame);
+    });
+    handle.on('error', (error: unknown) => {
+      if (tap.closed) return;
+      tap.close();
+      onLost(error instanceof Error ? error.message : String(error));
     });
     return tap;
   }

@@ -53,3 +53,36 @@ export function readInterface(name: string): InterfaceInfo {
   const operstate = readSys(name, 'operstate');
   return { name, index, mac, up: operstate === 'up' || operstate === 'unknown' };
 }
+
+/** What the agent watches of an interface it uses: who it is (index, MAC) and whether frames can pass. */
+export interface InterfaceState {
+  index: number;
+  mac: Mac;
+  /** IFF_UP: the administrator (or a tool) has not set it down. */
+  adminUp: boolean;
+  /** The link has a carrier (always false while admin-down). */
+  carrier: boolean;
+}
+
+const IFF_UP = 0x1;
+
+/** The interface's state now, or null when no interface has that name (deleted, renamed). Never throws. */
+export function readInterfaceState(name: string): InterfaceState | null {
+  let index: number;
+  let mac: Mac;
+  let flags: number;
+  try {
+    index = Number(readSys(name, 'ifindex'));
+    mac = readSys(name, 'address').toLowerCase();
+    flags = Number.parseInt(readSys(name, 'flags'), 16);
+  } catch {
+    return null;
+  }
+  let carrier = false;
+  try {
+    carrier = readSys(name, 'carrier') === '1';
+  } catch {
+    // EINVAL while the interface is down
+  }
+  return { index, mac, adminUp: (flags & IFF_UP) !== 0, carrier };
+}

@@ -13,7 +13,7 @@ import type { ArpFrame } from '../arp/frame';
 import { ArpCodecError, decode, encode, type ArpCodecErrorCode } from '../arp/codec';
 import { readInterface, type InterfaceInfo } from './interfaces';
 
-export type PacketIoErrorCode = 'NO_SUCH_INTERFACE' | 'PERMISSION' | 'NO_LIBPCAP' | 'OPEN_FAILED' | 'CLOSED' | 'SEND_FAILED';
+export type PacketIoErrorCode = 'NO_SUCH_INTERFACE' | 'PERMISSION' | 'NO_LIBPCAP' | 'OPEN_FAILED' | 'CLOSED' | 'SEND_FAILED' | 'CAPTURE_LOST';
 
 export class PacketIoError extends Error {
   constructor(readonly code: PacketIoErrorCode, message: string) {
@@ -73,11 +73,6 @@ export interface CapModule {
 
 let capModule: CapModule | undefined;
 
-// `cap` leaves a handle whose open() failed half-initialised, and its destructor then trips a libuv
-// assertion (uv_poll_stop on a poll handle never started). Keeping such handles reachable means their
-// destructor never runs; there is at most one per failed open.
-const failedHandles: CapHandle[] = [];
-
 /** Loads `cap` on first use so that a missing libpcap is one clear error, not a crash at start-up. */
 export function loadCap(): CapModule {
   if (capModule) return capModule;
@@ -92,6 +87,23 @@ export function loadCap(): CapModule {
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new PacketIoError('NO_LIBPCAP', `libpcap is not available (install libpcap, or Npcap on Windows): ${detail}`);
   }
+}
+
+/**
+ * Opens a `cap` capture. `cap` is patched at install (patches/cap+0.2.1.patch, applied by
+ * patch-package in postinstall): a socket error is an 'error' event instead of an abort, a closed
+ * handle leaves libuv's handle queue, and a handle whose open failed can be collected safely.
+ */
+export function openCapHandle(ifname: string, filter: string, bufferBytes: number, buffer: Buffer): CapHandle {
+  const { Cap } = loadCap();
+  const handle = new Cap();
+  try {
+    handle.open(ifname, filter, bufferBytes, buffer);
+  } catch (error) {
+    throw classifyOpenError(ifname, error);
+  }
+  handle.setMinBytes?.(0);
+  return handle;
 }
 
 function classifyOpenError(ifname: string, error: unknown): PacketIoError {
@@ -126,7 +138,8 @@ interface NativeCapture {
 }
 interface CaptureAddon {
   packetStatistics(fd: number): [number, number];
-  open(dev: string, filter: string, bufferBytes: number, data: Buffer, lengths: Int32Array, onBatch: (count: number) => void): NativeCapture;
+  /** onBatch(-1, reason): the capture failed for good (interface down or gone). */
+  open(dev: string, filter: string, bufferBytes: number, data: Buffer, lengths: Int32Array, onBatch: (count: number, reason?: string) => void): NativeCapture;
   readonly SLOT_BYTES: number;
 }
 
@@ -198,6 +211,11 @@ function newPacketSocketFd(before: ReadonlyMap<number, string>, ifindex: number)
 export interface ArpSocketEvents {
   frame: [CapturedFrame];
   malformed: [ArpCodecError, Buffer];
+  /**
+   * The capture failed for good: the interface was set down, deleted or moved to another namespace
+   * (code CAPTURE_LOST). The socket is closed by then; open a new one when the interface is back.
+   */
+  lost: [PacketIoError];
   close: [];
 }
 
@@ -221,6 +239,8 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
   ) {
     super();
     handle.on('packet', (nbytes: number) => this.onPacket(nbytes));
+    // `cap` as patched at install (patches/cap+0.2.1.patch): a socket error is this event, not an abort.
+    handle.on('error', (error: unknown) => this.lose(error instanceof Error ? error.message : String(error)));
     if (captureFd !== null) {
       this.stats.kernelReceived = 0;
       this.stats.kernelDropped = 0;
@@ -237,18 +257,10 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     } catch (error) {
       throw new PacketIoError('NO_SUCH_INTERFACE', error instanceof Error ? error.message : String(error));
     }
-    const { Cap } = loadCap();
-    const handle = new Cap();
     const captureBuffer = Buffer.alloc(SNAP_BUFFER_BYTES);
     const addon = loadCaptureAddon();
     const socketsBefore = addon === null ? null : openSockets();
-    try {
-      handle.open(ifname, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES, captureBuffer);
-    } catch (error) {
-      failedHandles.push(handle);
-      throw classifyOpenError(ifname, error);
-    }
-    handle.setMinBytes?.(0);
+    const handle = openCapHandle(ifname, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES, captureBuffer);
     const captureFd = socketsBefore === null ? null : newPacketSocketFd(socketsBefore, iface.index);
     return new ArpSocket(iface, handle, captureBuffer, captureFd);
   }
@@ -313,6 +325,16 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     this.refreshKernelStats();
     this.closed = true;
     this.handle.close();
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  private lose(reason: string): void {
+    if (this.closed) return;
+    const error = new PacketIoError('CAPTURE_LOST', `capture on "${this.iface.name}" lost: ${reason}`);
+    this.closed = true;
+    this.handle.close();
+    this.emit('lost', error);
     this.emit('close');
     this.removeAllListeners();
   }
@@ -405,14 +427,15 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
     const capture = new ArpCapture(iface, addon);
     if (options.decode) capture.decodeFrame = options.decode;
     try {
-      capture.native = addon.open(ifname, options.filter ?? ARP_FILTER, options.bufferBytes ?? WATCH_CAPTURE_BUFFER_BYTES, capture.data, capture.lengths, (count) => capture.onBatch(count));
+      capture.native = addon.open(ifname, options.filter ?? ARP_FILTER, options.bufferBytes ?? WATCH_CAPTURE_BUFFER_BYTES, capture.data, capture.lengths, (count, reason) => capture.onBatch(count, reason));
     } catch (error) {
       throw classifyOpenError(ifname, error);
     }
     return capture;
   }
 
-  private onBatch(count: number): void {
+  private onBatch(count: number, reason?: string): void {
+    if (count < 0) return this.lose(reason ?? 'capture failed');
     const mono = performance.now();
     const at = performance.timeOrigin + mono;
     const stats = this.stats;
@@ -453,6 +476,17 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
     this.closed = true;
     this.native?.close();
     this.native = null;
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  private lose(reason: string): void {
+    if (this.closed) return;
+    const error = new PacketIoError('CAPTURE_LOST', `capture on "${this.iface.name}" lost: ${reason}`);
+    this.closed = true;
+    this.native?.close();
+    this.native = null;
+    this.emit('lost', error);
     this.emit('close');
     this.removeAllListeners();
   }

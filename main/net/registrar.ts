@@ -327,3 +327,20 @@ export function listAll(ifname?: string): InterfaceAddress[] {
 export function listOwned(ifname?: string): InterfaceAddress[] {
   return listAll(ifname).filter((a) => a.owned);
 }
+
+/**
+ * Removes our marked copies of these addresses from whatever interface holds them now. After an
+ * interface was renamed, its old name resolves to nothing (deregister() cannot find it) while the
+ * address still sits on it under the new name; this finds it by the kernel's mark instead. Returns how
+ * many were removed; failures are left to the caller's next pass (the kernel lifetime is the backstop).
+ */
+export function removeOwnedAnywhere(addresses: ReadonlyArray<{ ip: string; prefix: number }>): number {
+  if (addresses.length === 0) return 0;
+  const wanted = new Set(addresses.map((a) => `${a.ip}/${a.prefix}`));
+  const keys = netlink()
+    .listAddresses(0)
+    .filter((a) => a.proto === IPFO_ADDR_PROTO && wanted.has(`${a.address}/${a.prefix}`))
+    .map((a) => ({ ifindex: a.ifindex, address: a.address, prefix: a.prefix }));
+  if (keys.length === 0) return 0;
+  return netlink().removeAddresses(keys).filter((outcome) => outcome.ok).length;
+}

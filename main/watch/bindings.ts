@@ -151,7 +151,7 @@ function positiveNumber(name: string, value: number | undefined, fallback: numbe
 export class BindingTracker {
   private readonly untagged = new Map<Ipv4, BindingRecord>();
   private readonly tagged = new Map<number, Map<Ipv4, BindingRecord>>();
-  private readonly ownMacs: ReadonlySet<Mac>;
+  private readonly ownMacs: Set<Mac>;
   private held = new Map<Ipv4, Mac | null>();
   private readonly flipFlopWindowMs: number;
   private readonly duplicateWindowMs: number;
@@ -250,6 +250,11 @@ export class BindingTracker {
   }
 
   /** Replaces the set of addresses this host holds (frames from other MACs using them are conflicts). */
+  /** This host's interface took another MAC (frames from it are ours too from now on). */
+  addOwnMac(mac: Mac): void {
+    this.ownMacs.add(mac.toLowerCase());
+  }
+
   setHeld(held: HeldAddresses): void {
     for (const ip of this.held.keys()) this.forEachRecord(ip, (record) => { record.held = false; });
     const next = new Map<Ipv4, Mac | null>();

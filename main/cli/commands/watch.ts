@@ -6,7 +6,9 @@
 // the capture ring was full) and the binding table's size. Without --json, one summary line at exit.
 import { performance } from 'node:perf_hooks';
 import { listAll } from '../../net/registrar';
-import { CAPTURE_BUFFER_BYTES, openFrameSource, type PacketStats } from '../../net/pcap';
+import { CAPTURE_BUFFER_BYTES, openFrameSource, type FrameSource, type PacketStats } from '../../net/pcap';
+import { readInterfaceState } from '../../net/interfaces';
+import { describeInterfaceFault, interfaceFault } from '../../net/interface-fault';
 import { BindingTracker, type WatchStats } from '../../watch/bindings';
 import { DecodedFrameCache } from '../../watch/frame-cache';
 import type { WatchEvent } from '../../watch/events';
@@ -15,6 +17,8 @@ import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
 
 const HELD_REFRESH_MS = 1000;
+/** How often the watch looks at its interface (a re-created one or a new MAC raises no socket error). */
+const INTERFACE_CHECK_MS = 250;
 export const STATS_INTERVAL_MS = 1000;
 /**
  * `cap`'s ring when the capture addon is not built: the default 32 MiB, ~256 slots of 128 KiB (see
@@ -63,17 +67,43 @@ export function statsLine(capture: PacketStats, watch: WatchStats): string {
   return `frames: ${capture.received}, malformed: ${capture.malformed}${reasons ? ` (${reasons})` : ''}, ${kernel}, bindings: ${watch.bindings}`;
 }
 
+/** Counters of a capture that was closed, added into the running totals (a watch outlives its captures). */
+function addStats(total: PacketStats, closed: PacketStats): void {
+  total.received += closed.received;
+  total.decoded += closed.decoded;
+  total.malformed += closed.malformed;
+  total.sent += closed.sent;
+  for (const [code, n] of Object.entries(closed.malformedByCode) as Array<[keyof PacketStats['malformedByCode'], number]>) {
+    total.malformedByCode[code] = (total.malformedByCode[code] ?? 0) + n;
+  }
+  if (closed.kernelReceived !== null) total.kernelReceived = (total.kernelReceived ?? 0) + closed.kernelReceived;
+  if (closed.kernelDropped !== null) total.kernelDropped = (total.kernelDropped ?? 0) + closed.kernelDropped;
+}
+
+function combinedStats(earlier: PacketStats, current: PacketStats | null): PacketStats {
+  const total: PacketStats = { ...earlier, malformedByCode: { ...earlier.malformedByCode } };
+  if (current) addStats(total, current);
+  return total;
+}
+
 export async function watchCommand(command: WatchCommand): Promise<number> {
   const out = createOutput(command.json);
-  const socket = openFrameSource(command.dev, FALLBACK_BUFFER_BYTES, { decode: new DecodedFrameCache().decode });
-  const ownMac = socket.iface.mac;
-  const tracker = new BindingTracker({ ownMacs: [ownMac] });
   const dev = command.dev;
+  const decode = new DecodedFrameCache().decode;
+  let socket: FrameSource | null = openFrameSource(dev, FALLBACK_BUFFER_BYTES, { decode });
+  let ownMac = socket.iface.mac;
+  const tracker = new BindingTracker({ ownMacs: [ownMac] });
   const wallOffset = performance.timeOrigin;
+  /** Counters of the captures closed so far (after an interface fault the watch opens a new one). */
+  const earlier: PacketStats = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: 0, kernelDropped: 0 };
   // Every address on the interface is one this host holds: refresh the set as addresses come and go.
   const refreshHeld = (): void => {
     const held = new Map<string, string | null>(command.held.map((ip) => [ip, ownMac]));
-    for (const address of listAll(command.dev)) held.set(address.ip, ownMac);
+    try {
+      for (const address of listAll(dev)) held.set(address.ip, ownMac);
+    } catch {
+      // The interface is gone for now: keep what the operator named.
+    }
     tracker.setHeld(held);
   };
   refreshHeld();
@@ -83,14 +113,55 @@ export async function watchCommand(command: WatchCommand): Promise<number> {
     const wall = isoTime(wallOffset + at);
     out.record({ event: type, time: wall, dev, ...fields }, `${wall} ${describe(event)}`);
   };
-  // The per-frame path: observe() allocates nothing unless the frame makes an event.
-  socket.on('frame', ({ frame, mono }) => {
-    const events = tracker.observe(mono, frame);
-    for (let i = 0; i < events.length; i++) emit(events[i]!);
-  });
+  const announce = (type: 'interface-lost' | 'interface-back', text: string, fields: Record<string, unknown> = {}): void => {
+    if (command.json) out.record({ event: type, time: isoTime(Date.now()), dev, detail: text, ...fields }, text);
+    process.stderr.write(`ipfo watch: ${text}\n`);
+  };
+  const wire = (capture: FrameSource): void => {
+    // The per-frame path: observe() allocates nothing unless the frame makes an event.
+    capture.on('frame', ({ frame, mono }) => {
+      const events = tracker.observe(mono, frame);
+      for (let i = 0; i < events.length; i++) emit(events[i]!);
+    });
+    capture.on('lost', (error) => {
+      if (socket !== capture) return;
+      addStats(earlier, capture.stats);
+      socket = null;
+      announce('interface-lost', `${error.message}; watching again when ${dev} is back`, { fault: 'capture-lost' });
+    });
+  };
+  wire(socket);
+  // A capture can fail (interface down, deleted) or go stale without an error (re-created, new MAC):
+  // look at the interface a few times a second, close a stale capture, and open a new one once it is usable.
+  const keeper = setInterval(() => {
+    const state = readInterfaceState(dev);
+    const fault = interfaceFault(socket?.iface ?? null, state);
+    if (socket !== null && fault !== null && fault.kind !== 'no-carrier') {
+      const stale = socket;
+      socket = null;
+      stale.refreshKernelStats();
+      addStats(earlier, stale.stats);
+      stale.close();
+      announce('interface-lost', `${describeInterfaceFault(dev, fault)}; watching again when it is back`, { fault: fault.kind });
+      return;
+    }
+    if (socket === null && fault === null) {
+      try {
+        socket = openFrameSource(dev, FALLBACK_BUFFER_BYTES, { decode });
+      } catch {
+        return; // not yet: the next look tries again
+      }
+      if (socket.iface.mac !== ownMac) tracker.addOwnMac(socket.iface.mac);
+      ownMac = socket.iface.mac;
+      wire(socket);
+      refreshHeld();
+      announce('interface-back', `watching ARP on ${dev} (${ownMac}) again`);
+    }
+  }, INTERFACE_CHECK_MS);
   const reportStats = (final: boolean): void => {
-    socket.refreshKernelStats();
-    out.record(statsRecord(dev, Date.now(), socket.stats, tracker.stats(), final), statsLine(socket.stats, tracker.stats()));
+    socket?.refreshKernelStats();
+    const stats = combinedStats(earlier, socket?.stats ?? null);
+    out.record(statsRecord(dev, Date.now(), stats, tracker.stats(), final), statsLine(stats, tracker.stats()));
   };
   // tick() ends a storm that stopped dead; the stats record is for scripts (--json) only.
   const ticker = setInterval(() => {
@@ -104,7 +175,8 @@ export async function watchCommand(command: WatchCommand): Promise<number> {
   });
   clearInterval(refresher);
   clearInterval(ticker);
+  clearInterval(keeper);
   reportStats(true);
-  socket.close();
+  socket?.close();
   return EXIT.ok;
 }
