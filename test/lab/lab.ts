@@ -427,6 +427,24 @@ export class Lab implements TeardownTarget {
     await bridgeCommand(['-n', this.switchNs, 'link', 'set', 'dev', target.port, 'state', partitioned ? '0' : '3']);
   }
 
+  /** Sets the host's own lan0 down or up, inside its namespace (as an administrator on the node would). */
+  async setAdminUp(host: LabHost | string, up: boolean): Promise<void> {
+    const target = this.resolve(host);
+    await ip(['-n', target.ns, 'link', 'set', LAB_IFNAME, up ? 'up' : 'down']);
+  }
+
+  /**
+   * Deletes the host's lan0 (its veth pair goes with it) and creates it again under the same name, MAC
+   * and address: the new interface has a new ifindex, as after a driver reload or a hot-plugged NIC.
+   * With `gapMs`, the host is without lan0 that long.
+   */
+  async recreateInterface(host: LabHost | string, gapMs = 0): Promise<void> {
+    const target = this.resolve(host);
+    await ip(['-n', target.ns, 'link', 'del', LAB_IFNAME]);
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    await this.plug(target);
+  }
+
   /** Reads a sysctl inside the host's namespace. */
   sysctl(host: LabHost | string, key: string): Promise<string> {
     return readSysctl(this.resolve(host).ns, key);

@@ -1,0 +1,193 @@
+// Issue 10, part 1: what an interface can do to a node — set down on the node itself, carrier loss,
+// deleted and re-created (a new ifindex), renamed, a new MAC, a new MTU, its IPv4 primary address removed
+// and re-added — on the owner, on its first standby and on an idle node. After each: no agent died, the
+// witness never saw two MACs answer, every address is online on exactly one node (status and kernel), and
+// the faulted node works again (a planned move to it succeeds). Then 50 admin-down/up flaps of the owner.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Lab } from './lab';
+import { LabCluster } from './cluster';
+import { startMacWitness, type RunningWitness } from './witness';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const RESOURCES = ['r1', 'r2', 'r3'];
+const ROLES = { owner: 'n1', standby: 'n2', idle: 'n3' } as const;
+
+interface Fault {
+  name: string;
+  /** While the fault lasts, the interface cannot carry addresses: the node must hold none. */
+  unusable: boolean;
+  apply(lab: Lab, node: string): Promise<void>;
+  restore(lab: Lab, node: string): Promise<void>;
+}
+
+const inNode = async (lab: Lab, node: string, argv: string[]): Promise<void> => {
+  const run = await lab.run(node, argv);
+  assert.equal(run.code, 0, `${argv.join(' ')} on ${node}: ${run.stderr}`);
+};
+
+const FAULTS: Fault[] = [
+  { name: 'admin-down then up', unusable: true, apply: (lab, node) => lab.setAdminUp(node, false), restore: (lab, node) => lab.setAdminUp(node, true) },
+  { name: 'carrier loss then back', unusable: true, apply: (lab, node) => lab.setLinkUp(node, false), restore: (lab, node) => lab.setLinkUp(node, true) },
+  {
+    name: 'deleted, re-created 1 s later (new ifindex)',
+    unusable: false, // checked by the kernel itself: a deleted interface takes its addresses along
+    apply: (lab, node) => lab.recreateInterface(node, 1000),
+    restore: async () => undefined,
+  },
+  { name: 'deleted and re-created at once', unusable: false, apply: (lab, node) => lab.recreateInterface(node, 0), restore: async () => undefined },
+  {
+    name: 'renamed (down, rename, up) and back',
+    unusable: true,
+    apply: async (lab, node) => {
+      await inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'down']);
+      await inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'name', 'lanx']);
+      await inNode(lab, node, ['ip', 'link', 'set', 'lanx', 'up']);
+    },
+    restore: async (lab, node) => {
+      await inNode(lab, node, ['ip', 'link', 'set', 'lanx', 'down']);
+      await inNode(lab, node, ['ip', 'link', 'set', 'lanx', 'name', 'lan0']);
+      await inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'up']);
+    },
+  },
+  {
+    name: 'MAC changed and back',
+    unusable: false,
+    apply: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', `02:ee:${lab.id.slice(0, 2)}:${lab.id.slice(2, 4)}:${lab.id.slice(4, 6)}:0${node.slice(1)}`]),
+    restore: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', lab.host(node).mac]),
+  },
+  {
+    name: 'MTU changed and back',
+    unusable: false,
+    apply: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'mtu', '1400']),
+    restore: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'mtu', '1500']),
+  },
+  {
+    name: 'IPv4 primary address removed and re-added',
+    unusable: false,
+    apply: (lab, node) => inNode(lab, node, ['ip', 'addr', 'del', `${lab.host(node).ip}/24`, 'dev', 'lan0']),
+    restore: (lab, node) => inNode(lab, node, ['ip', 'addr', 'add', `${lab.host(node).ip}/24`, 'brd', '+', 'dev', 'lan0']),
+  },
+];
+
+describe('interface faults on the owner, a standby and an idle node', () => {
+  let lab: Lab;
+  let cluster: LabCluster;
+  let witness: RunningWitness | null = null;
+
+  before(async () => {
+    lab = await createLab({ nodes: 3, clients: 2, rogue: false, name: 'interface-faults' });
+    cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
+    for (const [i, name] of RESOURCES.entries()) {
+      const added = await cluster.api('n3', 'addResource', { name, ip: `${lab.vip(i + 1)}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
+      assert.equal(added.ok, true, JSON.stringify(added));
+    }
+    for (const name of RESOURCES) await cluster.waitOwner('n3', name, 'n1');
+  });
+  after(async () => {
+    await witness?.stop().catch(() => undefined);
+    await cluster?.destroy();
+    await lab?.destroy();
+  });
+
+  const vipOf = (resource: string): string => `${lab.vip(RESOURCES.indexOf(resource) + 1)}/24`;
+
+  /** Which nodes have the resource's address in their kernel now. */
+  async function holders(resource: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of cluster.nodes) if ((await lab.addresses(node)).includes(vipOf(resource))) found.push(node);
+    return found;
+  }
+
+  function agentLogs(): string {
+    return cluster.nodes.map((n) => `${n}: ${cluster.agent(n).records.filter((r) => r.event === 'log').slice(-25).map((r) => `${String(r.time)} ${String(r.message)}`).join(' | ')}`).join('\n');
+  }
+
+  function assertAgentsAlive(): void {
+    for (const node of cluster.nodes) {
+      const child = cluster.agent(node).child;
+      assert.equal(child.exitCode ?? child.signalCode, null, `agent ${node} died (${String(child.exitCode ?? child.signalCode)}); stderr: ${cluster.agent(node).stderr.slice(-2000)}`);
+    }
+  }
+
+  /** Every resource online on exactly one node: the status says so, and only that node's kernel has it. */
+  async function waitSettled(timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    let last = '';
+    while (Date.now() - started < timeoutMs) {
+      const snap = await cluster.api('n3', 'snapshot').catch(() => null);
+      const views = (snap?.result as { snapshot: { resources: Array<{ name: string; status: { state: string; owner: string | null } }> } } | undefined)?.snapshot.resources ?? [];
+      let settled = views.length === RESOURCES.length;
+      const seen: string[] = [];
+      for (const view of views) {
+        const inKernel = await holders(view.name);
+        seen.push(`${view.name}: ${view.status.state} on ${String(view.status.owner)}, kernel ${inKernel.join('+') || 'none'}`);
+        if (view.status.state !== 'online' || inKernel.length !== 1 || inKernel[0] !== view.status.owner) settled = false;
+      }
+      last = seen.join('; ');
+      if (settled) return Date.now() - started;
+      await sleep(100);
+    }
+    throw new Error(`not settled within ${timeoutMs} ms: ${last}\n${agentLogs()}`);
+  }
+
+  async function moveAllTo(node: string): Promise<void> {
+    for (const name of RESOURCES) {
+      const moved = await cluster.api('n3', 'moveResource', name, node);
+      // Already there is fine; anything else is a failure of the node under test.
+      if (!moved.ok && !/already/.test(String(moved.message))) assert.fail(`move ${name} to ${node}: ${JSON.stringify(moved)}`);
+    }
+    for (const name of RESOURCES) await cluster.waitOwner('n3', name, node, 20_000);
+  }
+
+  for (const fault of FAULTS) {
+    for (const [role, node] of Object.entries(ROLES)) {
+      test(`${fault.name}, on the ${role} (${node})`, async () => {
+        await moveAllTo('n1');
+        await waitSettled(10_000);
+        witness = await startMacWitness(lab, 'c1', lab.vip(1));
+        await fault.apply(lab, node);
+        try {
+          await sleep(1500);
+          if (fault.unusable) {
+            const held = (await lab.addresses(node)).filter((a) => RESOURCES.some((r) => vipOf(r) === a));
+            assert.deepEqual(held, [], `${node} holds addresses on an unusable interface`);
+          }
+        } finally {
+          await fault.restore(lab, node);
+        }
+        const settledMs = await waitSettled(15_000);
+        const report = await witness.stop();
+        witness = null;
+        assertAgentsAlive();
+        assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}\n${agentLogs()}`);
+        // The faulted node captures, probes and announces again: a planned move to it succeeds.
+        await moveAllTo(node);
+        assert.deepEqual(await holders('r1'), [node]);
+        console.log(`# ${fault.name} on the ${role}: settled ${settledMs} ms after the fault ended`);
+      });
+    }
+  }
+
+  test("50 admin-down/up flaps of the owner's interface in a row", async () => {
+    await moveAllTo('n1');
+    await waitSettled(10_000);
+    witness = await startMacWitness(lab, 'c1', lab.vip(1));
+    const flapped = new Map<string, number>();
+    for (let i = 0; i < 50; i++) {
+      const owner = (await holders('r1'))[0] ?? 'n1';
+      flapped.set(owner, (flapped.get(owner) ?? 0) + 1);
+      await lab.setAdminUp(owner, false);
+      await sleep(400);
+      await lab.setAdminUp(owner, true);
+      await sleep(600);
+      assertAgentsAlive();
+    }
+    const settledMs = await waitSettled(20_000);
+    const report = await witness.stop();
+    witness = null;
+    assertAgentsAlive();
+    assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}\n${agentLogs()}`);
+    console.log(`# 50 flaps (${[...flapped].map(([n, c]) => `${n} ${c}x`).join(', ')}): settled ${settledMs} ms after the last`);
+  });
+});
