@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
+import { isStationMac } from '../arp/acd-config';
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { bestNode } from '../cluster/placement';
 import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
@@ -493,7 +494,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!iface.ok) return this.fail(resource, iface.failure);
     if (!carrierUp(iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
     const adopt = this.isPresent(spec, iface.ifname);
-    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : this.takeoverProbe, adopt ? 're-adopted' : 'online');
+    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : { ...this.takeoverProbe, askingMacs: this.peerMacs() }, adopt ? 're-adopted' : 'online');
   }
 
   private async acquireResource(resource: ResourceName, membership: Membership): Promise<void> {
@@ -543,12 +544,32 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' }> {
     const deadline = performance.now() + this.ttlSec * 1000 + 500;
     while (performance.now() < deadline) {
-      const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: QUIET_CHECK_PROBE });
+      const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: { ...QUIET_CHECK_PROBE, askingMacs: this.peerMacs() } });
       if (answer.interrupted) return { kind: 'interrupted' };
       if (answer.macs.length > 0) return { kind: 'conflict', mac: answer.macs[0]! };
       if (!answer.trustedAnswered) return { kind: 'quiet' };
     }
     return { kind: 'timeout' };
+  }
+
+  /**
+   * The other nodes' MACs, for the probes where their ARP probes are questions, not rival claims
+   * (RFC 5227's simultaneous probe): an owner taking back an address whose key it holds (holdOwned),
+   * and a failover's silence check, which never registers anything. While the key is ours, a peer
+   * probes the address only to ask who answers: the standby watching the owner (it watches every
+   * address whose status says "online"), a move's pre-flight. This matters after a long store outage:
+   * every owner fenced, rejoins and probes to take its addresses back while their statuses still say
+   * "online" — and the standbys keep probing them. Taken as a conflict, that failed the resource,
+   * naming the standby's MAC. A peer that *answers* for the address is still a conflict, and a fresh
+   * acquisition (acquireResource) keeps the RFC rule: there a peer's probe may be a rival's.
+   */
+  private peerMacs(): string[] {
+    const macs = new Set<string>();
+    for (const [name, record] of this.view.nodes) {
+      if (name === this.node) continue;
+      for (const mac of Object.values(record.macs)) if (isStationMac(mac)) macs.add(mac);
+    }
+    return [...macs];
   }
 
   private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string): Promise<HoldOutcome> {

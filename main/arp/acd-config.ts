@@ -27,6 +27,12 @@ export interface AcdConfig {
   probeWaitMs: number;
   /** The one station whose answers are expected during a planned move (the old owner). */
   trustedMac: Mac | null;
+  /**
+   * Stations whose ARP probes (sender IP 0.0.0.0) for the address are questions, not rival claims:
+   * while probing, such a probe is not a conflict. Their answers (sender IP = the address) still are.
+   * A cluster agent lists its peer nodes here (see the Agent's peerMacs).
+   */
+  askingMacs?: readonly Mac[];
   /** Announcements after registration, the first one immediately. */
   announceCount: number;
   announceIntervalMs: number;
@@ -54,6 +60,8 @@ export const DEFAULT_ACD_CONFIG: Readonly<AcdConfig> = Object.freeze({
 
 const MAX_TIMING_MS = 60_000;
 const MAX_DEFEND_INTERVAL_MS = 3_600_000;
+/** Every interface of every node of a large cluster. */
+const MAX_ASKING_MACS = 4096;
 
 /**
  * A canonical MAC that can stand for a station: not all-zero, not broadcast. Group addresses are
@@ -87,7 +95,8 @@ function oneOf<T extends string>(key: keyof AcdConfig, value: unknown, allowed: 
   return value as T;
 }
 
-const KNOWN_KEYS = new Set<string>(Object.keys(DEFAULT_ACD_CONFIG));
+/** The defaults' keys, and the optional ones that have no default. */
+const KNOWN_KEYS = new Set<string>([...Object.keys(DEFAULT_ACD_CONFIG), 'askingMacs']);
 
 /**
  * Fills in defaults and checks every range. Unknown keys are rejected because a typo such
@@ -116,6 +125,10 @@ export function resolveAcdConfig(partial: Partial<AcdConfig> = {}): Readonly<Acd
   if (trustedMac !== null && !isStationMac(trustedMac)) {
     fail('trustedMac', 'null or a canonical station MAC such as "02:00:00:00:00:01"', trustedMac);
   }
+  const askingMacs = merged.askingMacs;
+  if (askingMacs !== undefined && (!Array.isArray(askingMacs) || askingMacs.length > MAX_ASKING_MACS || !askingMacs.every(isStationMac))) {
+    fail('askingMacs', `a list of at most ${MAX_ASKING_MACS} canonical station MACs`, askingMacs);
+  }
 
   return Object.freeze({
     mode,
@@ -124,6 +137,7 @@ export function resolveAcdConfig(partial: Partial<AcdConfig> = {}): Readonly<Acd
     probeIntervalMs: integerIn('probeIntervalMs', merged.probeIntervalMs, 1, MAX_TIMING_MS),
     probeWaitMs: integerIn('probeWaitMs', merged.probeWaitMs, 1, MAX_TIMING_MS),
     trustedMac,
+    ...(askingMacs === undefined ? {} : { askingMacs: Object.freeze([...askingMacs]) }),
     announceCount: integerIn('announceCount', merged.announceCount, 1, 10),
     announceIntervalMs: integerIn('announceIntervalMs', merged.announceIntervalMs, 1, MAX_TIMING_MS),
     announceForm: oneOf('announceForm', merged.announceForm, ['request', 'reply', 'both'] as const),

@@ -22,6 +22,7 @@
 // - Probing conflicts (RFC 5227 §2.1.1): any ARP with sender IP = our IP, or an ARP probe
 //   (request, sender IP 0.0.0.0) from someone else for our IP. A plain request for our IP
 //   from a host that has an address of its own is not a conflict.
+//   Probes from `askingMacs` (a cluster's other nodes, asking who answers) are not conflicts.
 // - Probe-only mode ends in its own terminal state, Done, whatever it found: it never held
 //   the address, so neither Failed nor Released describes it. The trusted MAC is reported
 //   as `trusted-answer` there too and is left out of `used-by`, so "free" in probe-only with
@@ -301,6 +302,9 @@ class AddressConflictDetector implements Acd {
     if (!claimsOurIp && !probesForOurIp) return [];
 
     const mac = arp.senderMac;
+    // A probe from a station known to only ask (a cluster's peer nodes, see the agent) is not a rival
+    // claim; an answer from it still is.
+    if (!claimsOurIp && this.config.askingMacs?.includes(mac) === true) return [];
     if (mac === this.config.trustedMac) {
       if (this.trustedSeen.has(mac)) return [];
       this.trustedSeen.add(mac);

@@ -720,3 +720,48 @@ describe('conflicts reported by another node (onPeerReport)', () => {
     assertImpossible(() => acd.onPeerReport(now + 2, OTHER), AcdState.Released, 'onPeerReport');
   });
 });
+
+describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', () => {
+  test('their probes for the address are not a conflict while claiming: the claim goes on to register', () => {
+    const acd = machine({ askingMacs: [OTHER], probeCount: 1 });
+    acd.start(T0);
+    assert.deepEqual(acd.onFrame(T0 + 10, probeFrom(OTHER)), []);
+    assert.equal(acd.state, AcdState.Probing);
+    assert.deepEqual(acd.onTimeout(T0 + 400), [register]);
+  });
+
+  test('their answers still are a conflict, and so is a probe from a station not listed', () => {
+    const answered = machine({ askingMacs: [OTHER] });
+    answered.start(T0);
+    assert.deepEqual(answered.onFrame(T0 + 10, replyFrom(OTHER)), [cancel, ev({ type: 'used-by', at: T0 + 10, macs: [OTHER] })]);
+    const rival = machine({ askingMacs: [OTHER] });
+    rival.start(T0);
+    assert.deepEqual(rival.onFrame(T0 + 10, probeFrom(OTHER2)), [cancel, ev({ type: 'used-by', at: T0 + 10, macs: [OTHER2] })]);
+  });
+
+  test('probe-only: their probes are left out of used-by, their answers are not', () => {
+    const quiet = machine({ mode: 'probe-only', askingMacs: [OTHER], probeCount: 1 });
+    quiet.start(T0);
+    assert.deepEqual(quiet.onFrame(T0 + 5, probeFrom(OTHER)), []);
+    assert.deepEqual(quiet.onTimeout(T0 + 400), [ev({ type: 'free', at: T0 + 400 })]);
+    const used = machine({ mode: 'probe-only', askingMacs: [OTHER], probeCount: 1 });
+    used.start(T0);
+    used.onFrame(T0 + 5, replyFrom(OTHER));
+    assert.deepEqual(used.onTimeout(T0 + 400), [ev({ type: 'used-by', at: T0 + 400, macs: [OTHER] })]);
+  });
+
+  test('the trusted old owner\'s probe is not its answer when it is listed as asking', () => {
+    const acd = machine({ mode: 'probe-only', trustedMac: TRUSTED, askingMacs: [TRUSTED], probeCount: 1 });
+    acd.start(T0);
+    assert.deepEqual(acd.onFrame(T0 + 5, probeFrom(TRUSTED)), []);
+    assert.deepEqual(acd.onFrame(T0 + 6, replyFrom(TRUSTED)), [ev({ type: 'trusted-answer', at: T0 + 6, mac: TRUSTED })]);
+  });
+
+  test('the setting is checked: a list of station MACs, absent by default', () => {
+    assert.equal(resolveAcdConfig().askingMacs, undefined);
+    assert.deepEqual(resolveAcdConfig({ askingMacs: [OTHER, OTHER2] }).askingMacs, [OTHER, OTHER2]);
+    for (const bad of ['02:00:00:00:00:0b', ['ff:ff:ff:ff:ff:ff'], ['02:00:00:00:00:0B'], [null]]) {
+      assert.throws(() => resolveAcdConfig({ askingMacs: bad as unknown as Mac[] }), /askingMacs must be a list of at most 4096 canonical station MACs/);
+    }
+  });
+});
