@@ -65,6 +65,8 @@ const FENCE_MARGIN_MS = 300;
 const LEASE_CHECK_MS = 50;
 const ADDRESS_CACHE_MS = 100;
 const REJOIN_DELAY_MS = 1000;
+/** How long after an interface fault a missing interface counts as passing (down, re-created, renamed back). */
+const INTERFACE_RECOVERY_MS = 30_000;
 
 const DEFAULT_TAKEOVER_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 50, probeWaitMs: 100 };
 const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
@@ -110,6 +112,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   /** The interfaces the ARP watch should capture on (re-opened when one comes back after a fault). */
   private watchedInterfaces = new Set<string>();
   private lastRecoveryPoll = 0;
+  /** An interface fault may have changed our MACs: the node record is compared (and updated) once usable. */
+  private macsMayHaveChanged = false;
 
   constructor(options: AgentOptions) {
     super();
@@ -287,6 +291,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   private onInterfaceFault(ifname: string, fault: InterfaceFault, dropped: string[]): void {
     this.carrierLostAt.set(ifname, performance.now());
+    this.macsMayHaveChanged = true;
     this.log(`${describeInterfaceFault(ifname, fault)}: dropped ${dropped.length} address(es)${dropped.length > 0 ? ` (${dropped.join(', ')})` : ''}; capture closed until it is back`);
     for (const resource of dropped) this.emit('event', { type: 'released', resource });
     // The standby's probes went out on the closed capture: start its watch afresh on the new one.
@@ -309,9 +314,36 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
     for (const ifname of this.carrierLostAt.keys()) {
       if (interfaceFault(null, readInterfaceState(ifname)) !== null) continue;
-      if (this.confirmedSinceCarrierLoss(ifname)) this.log(`interface ${ifname} is usable again`);
+      if (this.membership && this.confirmedSinceCarrierLoss(ifname)) this.log(`interface ${ifname} is usable again`);
       this.schedule();
     }
+    if (this.macsMayHaveChanged && this.leaseHealthy()) this.updateOwnMacs();
+  }
+
+  /**
+   * True while one of our interfaces had a fault in the last INTERFACE_RECOVERY_MS (looked at afresh
+   * first: the reconcile may run before the periodic check noticed). A missing interface is then taken
+   * for a passing fault, not a misconfiguration; after that window it is reported as before.
+   */
+  private interfaceRecovering(): boolean {
+    this.local.checkInterfaces();
+    const now = performance.now();
+    for (const lostAt of this.carrierLostAt.values()) if (now - lostAt < INTERFACE_RECOVERY_MS) return true;
+    return false;
+  }
+
+  /** Peers recognise this node's ARP by the MACs of its record (handoffs, peers' probes): keep them true. */
+  private updateOwnMacs(): void {
+    const macs = localMacs();
+    const recorded = this.view.nodes.get(this.node)?.macs ?? {};
+    // An interface still recovering may change again before it is back: look again until none is.
+    this.macsMayHaveChanged = this.carrierLostAt.size > 0;
+    if (JSON.stringify(Object.entries(macs).sort()) === JSON.stringify(Object.entries(recorded).sort())) return;
+    this.log(`interface MACs changed: telling the cluster (${Object.entries(macs).map(([i, m]) => `${i} ${m}`).join(', ')})`);
+    this.store.setNodeMacs(this.node, macs).catch((error: unknown) => {
+      this.log(`could not record the new MACs: ${String(error)}`);
+      this.macsMayHaveChanged = true;
+    });
   }
 
   /**
@@ -491,7 +523,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const spec = this.view.resources.get(resource);
     if (!spec) return;
     const iface = this.ifnameFor(spec);
-    if (!iface.ok) return this.fail(resource, iface.failure);
+    if (!iface.ok) {
+      if (!this.interfaceRecovering()) return this.fail(resource, iface.failure);
+      // Our interface is down or being re-created: not the address's fault. Let the key go so a node
+      // that can serve it takes it; a failed resource would wait for the operator.
+      this.log(`${resource}: not held here while our interface recovers (${iface.failure.kind === 'interface-missing' ? iface.failure.detail : iface.failure.kind}); released`);
+      await this.store.release(resource, this.node);
+      return;
+    }
     if (!carrierUp(iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
     const adopt = this.isPresent(spec, iface.ifname);
     await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : { ...this.takeoverProbe, askingMacs: this.peerMacs() }, adopt ? 're-adopted' : 'online');
@@ -502,6 +541,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!spec) return;
     const iface = this.ifnameFor(spec);
     if (!iface.ok) {
+      // While our interface recovers, the address waits (placement gives it to us again when it is back).
+      if (this.interfaceRecovering()) return;
       // Not ours to take: another node may be able to; record why for the operator.
       return this.fail(resource, iface.failure);
     }

@@ -45,6 +45,9 @@ typedef struct {
   bool polling;
   bool closing;
   bool poll_closed;
+  /* Inside napi_make_callback: a close() from JavaScript must not destroy the async context in use. */
+  bool in_callback;
+  bool release_pending;
   napi_ref self;      /* weak: the JS handle object */
   napi_ref on_batch;  /* strong */
   napi_ref data_ref;  /* strong: keeps the buffers alive while libpcap writes into them */
@@ -71,6 +74,10 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *header, const u_ch
 }
 
 static void release(capture_t *c) {
+  if (c->in_callback) {
+    c->release_pending = true;
+    return;
+  }
   napi_env env = c->env;
   if (c->on_batch) napi_delete_reference(env, c->on_batch);
   if (c->data_ref) napi_delete_reference(env, c->data_ref);
@@ -110,7 +117,9 @@ static void deliver(capture_t *c) {
   if (napi_get_reference_value(env, c->self, &self) == napi_ok && self != NULL &&
       napi_get_reference_value(env, c->on_batch, &callback) == napi_ok &&
       napi_create_uint32(env, (uint32_t)c->count, &argv[0]) == napi_ok) {
+    c->in_callback = true;
     napi_status status = napi_make_callback(env, c->async_context, self, callback, 1, argv, &result);
+    c->in_callback = false;
     if (status == napi_pending_exception) {
       napi_value error;
       napi_get_and_clear_last_exception(env, &error);
@@ -118,6 +127,10 @@ static void deliver(capture_t *c) {
     }
   }
   napi_close_handle_scope(env, scope);
+  if (c->release_pending) {
+    c->release_pending = false;
+    release(c);
+  }
 }
 
 /*
@@ -135,7 +148,9 @@ static void deliver_error(capture_t *c, const char *reason) {
       napi_get_reference_value(env, c->on_batch, &callback) == napi_ok &&
       napi_create_int32(env, -1, &argv[0]) == napi_ok &&
       napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok) {
+    c->in_callback = true;
     napi_status status = napi_make_callback(env, c->async_context, self, callback, 2, argv, &result);
+    c->in_callback = false;
     if (status == napi_pending_exception) {
       napi_value error;
       napi_get_and_clear_last_exception(env, &error);
@@ -143,6 +158,10 @@ static void deliver_error(capture_t *c, const char *reason) {
     }
   }
   napi_close_handle_scope(env, scope);
+  if (c->release_pending) {
+    c->release_pending = false;
+    release(c);
+  }
 }
 
 static void on_readable(uv_poll_t *handle, int status, int events) {

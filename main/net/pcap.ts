@@ -92,7 +92,8 @@ export function loadCap(): CapModule {
 /**
  * Opens a `cap` capture. `cap` is patched at install (patches/cap+0.2.1.patch, applied by
  * patch-package in postinstall): a socket error is an 'error' event instead of an abort, a closed
- * handle leaves libuv's handle queue, and a handle whose open failed can be collected safely.
+ * handle leaves libuv's handle queue, and a closed handle can be garbage-collected (it crashed the
+ * process before). Every handle must be closed, also one whose open failed.
  */
 export function openCapHandle(ifname: string, filter: string, bufferBytes: number, buffer: Buffer): CapHandle {
   const { Cap } = loadCap();
@@ -100,6 +101,7 @@ export function openCapHandle(ifname: string, filter: string, bufferBytes: numbe
   try {
     handle.open(ifname, filter, bufferBytes, buffer);
   } catch (error) {
+    handle.close(); // frees what the failed open left, while we are in a JavaScript call (see the patch)
     throw classifyOpenError(ifname, error);
   }
   handle.setMinBytes?.(0);

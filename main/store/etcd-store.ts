@@ -17,6 +17,7 @@ import {
   type ITxnResponse,
 } from 'etcd3';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+import type { Mac } from '../arp/frame';
 import { decodeOwnerNode, decodeValue, encodeJson, encodeOwnerNode } from './codec';
 import { keptByJoin, withMaintenance } from './node-record';
 import { EtcdMembership, revokeLease } from './etcd-lease';
@@ -281,6 +282,10 @@ export class EtcdStore implements ClusterStore {
 
   setNodeMaintenance(name: NodeName, until: number | null): Promise<Revision> {
     return this.updateNode(name, (record) => withMaintenance(record, until), 'maintenance window');
+  }
+
+  setNodeMacs(name: NodeName, macs: Record<string, Mac>): Promise<Revision> {
+    return this.updateNode(name, (record) => ({ ...record, macs: { ...macs } }), 'MACs');
   }
 
   private async updateNode(name: NodeName, change: (record: NodeRecord) => NodeRecord, what: string): Promise<Revision> {

@@ -11,6 +11,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+import type { Mac } from '../arp/frame';
 import { FileState, type Commit, type KeyedCollection, type StoredEntry, type WriteOp, type AuditLine } from './file-state';
 import { AuditLog, STATE_FILE, lockDirectory, readStateFile, removeStaleTemps, writeFileAtomic } from './file-persistence';
 import { checkName } from './keys';
@@ -427,6 +428,12 @@ export class FileStore implements ClusterStore {
     const existing = this.state.get('nodes', name);
     if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
     return this.commit([{ collection: 'nodes', name, value: withMaintenance(existing.value as NodeRecord, until) }]);
+  }
+
+  async setNodeMacs(name: NodeName, macs: Record<string, Mac>): Promise<Revision> {
+    const existing = this.state.get('nodes', name);
+    if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
+    return this.commit([{ collection: 'nodes', name, value: { ...(existing.value as NodeRecord), macs: { ...macs } } }]);
   }
 
   async removeNode(name: NodeName): Promise<boolean> {

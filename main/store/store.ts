@@ -11,6 +11,7 @@
 // lost and nothing is counted twice. If the store can no longer replay from R (history
 // compacted), the watch calls onReset instead and the consumer takes a new snapshot.
 import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
+import type { Mac } from '../arp/frame';
 import { MAX_BINDINGS_PER_NODE, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
@@ -228,6 +229,11 @@ export interface ClusterStore {
   setNodeState(name: NodeName, state: Exclude<NodeState, 'down'>): Promise<Revision>;
   /** Starts (until = wall-clock ms) or ends (null) a node's maintenance window; kept across joins. */
   setNodeMaintenance(name: NodeName, until: number | null): Promise<Revision>;
+  /**
+   * Replaces the MACs a node's record names (an interface of the node took another MAC): peers recognise
+   * the node's ARP by them. Throws not-found for an unknown node.
+   */
+  setNodeMacs(name: NodeName, macs: Record<string, Mac>): Promise<Revision>;
   /** Forgets a node that is not alive; false when it is alive or unknown. */
   removeNode(name: NodeName): Promise<boolean>;
   /**

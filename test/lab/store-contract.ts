@@ -165,6 +165,28 @@ export function runStoreContract(harness: StoreHarness): void {
         await assert.rejects(a.setNodeMaintenance('n9', null), (error) => isStoreError(error, 'not-found'));
       }));
 
+    test('a node record takes new MACs (an interface changed its MAC) and keeps its state; unknown node: not-found', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const m1 = await a.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
+        await a.setNodeState('n1', 'paused');
+        const snapshot = await b.snapshot();
+        const seen: string[] = [];
+        const stop = await b.watch(snapshot.revision, (change) => {
+          if (change.collection === 'nodes' && change.kind === 'put') seen.push(JSON.stringify(change.value.macs));
+        });
+        await a.setNodeMacs('n1', { lan0: '02:ee:00:00:00:01' });
+        const [entry] = await a.nodes();
+        assert.deepEqual(entry?.node.macs, { lan0: '02:ee:00:00:00:01' });
+        assert.equal(entry?.node.state, 'paused', 'the administrative state is kept');
+        for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(seen, ['{"lan0":"02:ee:00:00:00:01"}'], 'watchers see the new MACs');
+        await stop();
+        await assert.rejects(a.setNodeMacs('n9', {}), (error) => isStoreError(error, 'not-found'));
+        await m1.revoke();
+      }));
+
     test('binding tables: one per node, replaced, bounded, seen by watchers', () =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();
