@@ -33,9 +33,9 @@ const FAULTS: Fault[] = [
     name: 'deleted, re-created 1 s later (new ifindex)',
     unusable: false, // checked by the kernel itself: a deleted interface takes its addresses along
     apply: (lab, node) => lab.recreateInterface(node, 1000),
-    restore: async () => undefined,
+    restore: () => Promise.resolve(),
   },
-  { name: 'deleted and re-created at once', unusable: false, apply: (lab, node) => lab.recreateInterface(node, 0), restore: async () => undefined },
+  { name: 'deleted and re-created at once', unusable: false, apply: (lab, node) => lab.recreateInterface(node, 0), restore: () => Promise.resolve() },
   {
     name: 'renamed (down, rename, up) and back',
     // Down first, so its addresses go; under its new name it still has the subnet and may serve again.
