@@ -338,6 +338,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const recorded = this.view.nodes.get(this.node)?.macs ?? {};
     // An interface still recovering may change again before it is back: look again until none is.
     this.macsMayHaveChanged = this.carrierLostAt.size > 0;
+    // Mid-fault (an interface deleted, renamed) the list is not the node's: wait until every one is back.
+    if (this.macsMayHaveChanged || Object.keys(macs).length === 0) return;
     if (JSON.stringify(Object.entries(macs).sort()) === JSON.stringify(Object.entries(recorded).sort())) return;
     this.log(`interface MACs changed: telling the cluster (${Object.entries(macs).map(([i, m]) => `${i} ${m}`).join(', ')})`);
     this.store.setNodeMacs(this.node, macs).catch((error: unknown) => {
@@ -561,7 +563,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (previousMac !== null) {
       // Failover: the previous owner may still be going quiet (its fence runs on its own clock). Its
       // answers are expected until then; anyone else's is a conflict.
-      const quiet = await this.waitForSilence(spec, iface.ifname, previousMac);
+      const quiet = await this.waitForSilence(spec, iface.ifname, previousMac, previous);
       if (quiet.kind === 'interrupted') {
         // Our interface failed while listening: not the address's fault. Let it go; placement decides again.
         await this.store.release(spec.name, this.node);
@@ -582,12 +584,17 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   /** Probes until only silence answers (the old owner stopped) — at most one lease TTL, its fencing bound. */
-  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' }> {
+  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string, oldOwner: NodeName | null): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' }> {
     const deadline = performance.now() + this.ttlSec * 1000 + 500;
     while (performance.now() < deadline) {
       const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: { ...QUIET_CHECK_PROBE, askingMacs: this.peerMacs() } });
       if (answer.interrupted) return { kind: 'interrupted' };
-      if (answer.macs.length > 0) return { kind: 'conflict', mac: answer.macs[0]! };
+      // The old owner may answer under another MAC of its own (its interface just took a new one and it
+      // re-held the address before learning that its lease was revoked): it is going quiet all the same.
+      const ownerMacs = new Set(Object.values((oldOwner === null ? undefined : this.view.nodes.get(oldOwner))?.macs ?? {}));
+      const strangers = answer.macs.filter((mac) => !ownerMacs.has(mac));
+      if (strangers.length > 0) return { kind: 'conflict', mac: strangers[0]! };
+      if (answer.macs.length > 0) continue;
       if (!answer.trustedAnswered) return { kind: 'quiet' };
     }
     return { kind: 'timeout' };

@@ -18,6 +18,11 @@ interface Fault {
   /** While the fault lasts, the interface cannot carry addresses: the node must hold none. */
   unusable: boolean;
   apply(lab: Lab, node: string): Promise<void>;
+  /**
+   * MACs that are one station (the node itself, before and after the fault): the kernel answers a probe
+   * queued across the change with the old MAC and the next with the new one — one host, not two holders.
+   */
+  oneStation?(lab: Lab, node: string): string[];
   restore(lab: Lab, node: string): Promise<void>;
 }
 
@@ -25,6 +30,8 @@ const inNode = async (lab: Lab, node: string, argv: string[]): Promise<void> => 
   const run = await lab.run(node, argv);
   assert.equal(run.code, 0, `${argv.join(' ')} on ${node}: ${run.stderr}`);
 };
+
+const changedMac = (lab: Lab, node: string): string => `02:ee:${lab.id.slice(0, 2)}:${lab.id.slice(2, 4)}:${lab.id.slice(4, 6)}:0${node.slice(1)}`;
 
 const FAULTS: Fault[] = [
   { name: 'admin-down then up', unusable: true, apply: (lab, node) => lab.setAdminUp(node, false), restore: (lab, node) => lab.setAdminUp(node, true) },
@@ -54,7 +61,8 @@ const FAULTS: Fault[] = [
   {
     name: 'MAC changed and back',
     unusable: false,
-    apply: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', `02:ee:${lab.id.slice(0, 2)}:${lab.id.slice(2, 4)}:${lab.id.slice(4, 6)}:0${node.slice(1)}`]),
+    apply: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', changedMac(lab, node)]),
+    oneStation: (lab, node) => [lab.host(node).mac, changedMac(lab, node)],
     restore: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', lab.host(node).mac]),
   },
   {
@@ -183,7 +191,9 @@ describe('interface faults on the owner, a standby and an idle node', () => {
         const report = await witness.stop();
         witness = null;
         assertAgentsAlive();
-        assert.deepEqual(report.overlaps, [], `two MACs answered at once: ${JSON.stringify(report.overlaps)}\n${agentLogs()}`);
+        const oneStation = new Set(fault.oneStation?.(lab, node) ?? []);
+        const overlaps = report.overlaps.filter((overlap) => !overlap.macs.every((mac) => oneStation.has(mac)));
+        assert.deepEqual(overlaps, [], `two MACs answered at once: ${JSON.stringify(overlaps)}\n${agentLogs()}`);
         // The faulted node captures, probes and announces again: a planned move to it succeeds.
         await moveAllTo(node);
         assert.deepEqual(await holders('r1'), [node]);
