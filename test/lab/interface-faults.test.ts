@@ -26,9 +26,10 @@ interface Fault {
   restore(lab: Lab, node: string): Promise<void>;
 }
 
-const inNode = async (lab: Lab, node: string, argv: string[]): Promise<void> => {
-  const run = await lab.run(node, argv);
-  assert.equal(run.code, 0, `${argv.join(' ')} on ${node}: ${run.stderr}`);
+/** `ip <args>` inside the node's namespace, as an administrator on the node would type it. */
+const ipOnNode = async (lab: Lab, node: string, args: string[]): Promise<void> => {
+  const run = await lab.run(node, ['ip', ...args]);
+  assert.equal(run.code, 0, `ip ${args.join(' ')} on ${node}: ${run.stderr}`);
 };
 
 const changedMac = (lab: Lab, node: string): string => `02:ee:${lab.id.slice(0, 2)}:${lab.id.slice(2, 4)}:${lab.id.slice(4, 6)}:0${node.slice(1)}`;
@@ -48,34 +49,34 @@ const FAULTS: Fault[] = [
     // Down first, so its addresses go; under its new name it still has the subnet and may serve again.
     unusable: false,
     apply: async (lab, node) => {
-      await inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'down']);
-      await inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'name', 'lanx']);
-      await inNode(lab, node, ['ip', 'link', 'set', 'lanx', 'up']);
+      await ipOnNode(lab, node, ['link', 'set', 'lan0', 'down']);
+      await ipOnNode(lab, node, ['link', 'set', 'lan0', 'name', 'lanx']);
+      await ipOnNode(lab, node, ['link', 'set', 'lanx', 'up']);
     },
     restore: async (lab, node) => {
-      await inNode(lab, node, ['ip', 'link', 'set', 'lanx', 'down']);
-      await inNode(lab, node, ['ip', 'link', 'set', 'lanx', 'name', 'lan0']);
-      await inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'up']);
+      await ipOnNode(lab, node, ['link', 'set', 'lanx', 'down']);
+      await ipOnNode(lab, node, ['link', 'set', 'lanx', 'name', 'lan0']);
+      await ipOnNode(lab, node, ['link', 'set', 'lan0', 'up']);
     },
   },
   {
     name: 'MAC changed and back',
     unusable: false,
-    apply: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', changedMac(lab, node)]),
+    apply: (lab, node) => ipOnNode(lab, node, ['link', 'set', 'lan0', 'address', changedMac(lab, node)]),
     oneStation: (lab, node) => [lab.host(node).mac, changedMac(lab, node)],
-    restore: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'address', lab.host(node).mac]),
+    restore: (lab, node) => ipOnNode(lab, node, ['link', 'set', 'lan0', 'address', lab.host(node).mac]),
   },
   {
     name: 'MTU changed and back',
     unusable: false,
-    apply: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'mtu', '1400']),
-    restore: (lab, node) => inNode(lab, node, ['ip', 'link', 'set', 'lan0', 'mtu', '1500']),
+    apply: (lab, node) => ipOnNode(lab, node, ['link', 'set', 'lan0', 'mtu', '1400']),
+    restore: (lab, node) => ipOnNode(lab, node, ['link', 'set', 'lan0', 'mtu', '1500']),
   },
   {
     name: 'IPv4 primary address removed and re-added',
     unusable: false,
-    apply: (lab, node) => inNode(lab, node, ['ip', 'addr', 'del', `${lab.host(node).ip}/24`, 'dev', 'lan0']),
-    restore: (lab, node) => inNode(lab, node, ['ip', 'addr', 'add', `${lab.host(node).ip}/24`, 'brd', '+', 'dev', 'lan0']),
+    apply: (lab, node) => ipOnNode(lab, node, ['addr', 'del', `${lab.host(node).ip}/24`, 'dev', 'lan0']),
+    restore: (lab, node) => ipOnNode(lab, node, ['addr', 'add', `${lab.host(node).ip}/24`, 'brd', '+', 'dev', 'lan0']),
   },
 ];
 
