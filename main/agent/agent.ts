@@ -117,7 +117,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() && this.addressesFresh() });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
-    this.monitor = new StandbyMonitor(this.local, (target, silentMs) => void this.onOwnerSilent(target, silentMs), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250 });
+    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250 });
     this.ownerSilenceMs = options.ownerSilenceMs ?? 250;
     this.arpWatch = new ClusterArpWatch({
       node: this.node,
@@ -243,7 +243,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!membership) return;
     const now = performance.now();
     if (!this.fenced && !this.addressesFresh() && this.local.resources().length > 0) {
-      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled?)`);
+      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(now - (membership.validUntil() - membership.ttlSec * 1000))} ms ago)`);
       this.lastRenew = now; // the next healthy check starts a new renewal cycle
       return;
     }
@@ -401,9 +401,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   /** The owner stopped answering for an address: end its lease now rather than when it expires. */
-  private async onOwnerSilent(target: Watched, silentMs: number): Promise<void> {
+  private async onOwnerSilent(target: Watched, silentMs: number, evidence: string): Promise<void> {
     if (!this.leaseHealthy() || this.view.owners.get(target.resource)?.leaseId !== target.ownerLeaseId) return;
-    this.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms: revoking its lease`);
+    this.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms (${evidence}): revoking its lease`);
     const revoked = await this.store.revokeMembership(target.ownerLeaseId).catch((error: unknown) => {
       this.log(`could not revoke ${target.owner}'s lease: ${String(error)}`);
       return false;

@@ -35,6 +35,9 @@ interface OwnerWatch {
   /** Probes sent since the last answer: silence counts only if we really asked, again and again. */
   unanswered: number;
   fired: boolean;
+  /** Measured over the silence (instrumentation): kernel drops on our capture, longest gap between passes. */
+  dropsInWindow: number;
+  longestPassGapMs: number;
   /** One per address: the answer listener, and the probe sender. */
   controls: Map<string, { ask: () => void; stop: () => void }>;
 }
@@ -72,7 +75,7 @@ export class StandbyMonitor {
 
   constructor(
     private readonly local: LocalAddresses,
-    private readonly onSilent: (target: Watched, silentMs: number) => void,
+    private readonly onSilent: (target: Watched, silentMs: number, evidence: string) => void,
     private readonly options: StandbyMonitorOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 50;
@@ -96,7 +99,7 @@ export class StandbyMonitor {
     for (const [k, group] of wanted) {
       let watch = this.owners.get(k);
       if (!watch) {
-        watch = { targets: [], next: 0, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, controls: new Map() };
+        watch = { targets: [], next: 0, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, dropsInWindow: 0, longestPassGapMs: 0, controls: new Map() };
         this.owners.set(k, watch);
       }
       this.retarget(watch, group);
@@ -123,15 +126,40 @@ export class StandbyMonitor {
       watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
         owner.lastAnswer = this.options.clock.now();
         owner.unanswered = 0;
+        owner.dropsInWindow = 0;
+        owner.longestPassGapMs = 0;
       }));
     }
     watch.targets = group;
     if (watch.next >= group.length) watch.next = 0;
   }
 
+  private lastPassAt: number | null = null;
+  private readonly dropsSeen = new Map<string, number>();
+
+  private dropsSincePass(ifname: string): number {
+    const total = this.local.kernelDropped(ifname);
+    if (total === null) return 0;
+    const before = this.dropsSeen.get(ifname) ?? total;
+    this.dropsSeen.set(ifname, total);
+    return total - before;
+  }
+
   private tick(): void {
     const now = this.options.clock.now();
+    const gap = this.lastPassAt === null ? 0 : now - this.lastPassAt;
+    this.lastPassAt = now;
     const carrier = carrierReader();
+    const drops = new Map<string, number>();
+    for (const watch of this.owners.values()) {
+      const ifname = watch.targets[0]?.ifname;
+      if (ifname !== undefined) {
+        let d = drops.get(ifname);
+        if (d === undefined) drops.set(ifname, (d = this.dropsSincePass(ifname)));
+        watch.dropsInWindow += d;
+        watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
+      }
+    }
     for (const watch of this.owners.values()) {
       const target = watch.targets[watch.next];
       if (!target) continue;
@@ -146,7 +174,7 @@ export class StandbyMonitor {
       const silent = now - watch.lastAnswer;
       if (silent >= this.silenceMs && watch.unanswered >= this.probesForSilence && !watch.fired) {
         watch.fired = true;
-        this.onSilent(target, silent);
+        this.onSilent(target, silent, `${watch.unanswered} probes unanswered, kernel dropped ${watch.dropsInWindow} frame(s) on our capture meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`);
       }
       watch.controls.get(targetKey(target))?.ask();
       watch.unanswered++;
