@@ -31,7 +31,7 @@ import { LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
 import { StandbyMonitor, carrierReader, carrierUp, type Watched } from './standby-monitor';
 import { systemClock } from '../engine/timers';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, KERNEL_EXPIRY_SLACK_MS, LeaseDeadlineFile, lifetimeForTtl } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, renewalLifetimeSec } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
@@ -88,6 +88,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private fenced = false;
   private stopping = false;
   private lastRenew = 0;
+  /** The kernel lifetime the last renewal gave our addresses (ms): they are certainly there until lastRenew + this. */
+  private renewedLifetimeMs = 0;
   private lastIntentPoll = 0;
   private readonly lifetimeSec: number | null;
   private readonly ownerSilenceMs: number;
@@ -117,7 +119,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() && this.addressesFresh() });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
-    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250 });
+    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250, log: this.log });
     this.ownerSilenceMs = options.ownerSilenceMs ?? 250;
     this.arpWatch = new ClusterArpWatch({
       node: this.node,
@@ -172,6 +174,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.membership = membership;
     this.fenced = false;
     this.lastRenew = performance.now();
+    this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
     membership.onLost((reason) => this.onLeaseLost(reason));
     this.emit('event', { type: 'joined', leaseId: membership.leaseId });
     this.log(`joined as ${this.node} (lease ${membership.leaseId}, ttl ${membership.ttlSec} s)`);
@@ -228,7 +231,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
    * better, such a process must not send a single ARP frame for them.
    */
   private addressesFresh(): boolean {
-    return this.lifetimeSec === null || performance.now() - this.lastRenew < this.lifetimeSec * 1000;
+    return this.lifetimeSec === null || performance.now() - this.lastRenew < this.renewedLifetimeMs;
   }
 
   private checkLease(): void {
@@ -245,6 +248,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!this.fenced && !this.addressesFresh() && this.local.resources().length > 0) {
       this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(now - (membership.validUntil() - membership.ttlSec * 1000))} ms ago)`);
       this.lastRenew = now; // the next healthy check starts a new renewal cycle
+      this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
       return;
     }
     const validUntil = membership.validUntil();
@@ -259,9 +263,13 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       this.log('lease confirmed again: resynchronising before reclaiming addresses');
       this.resync().catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
     }
-    if (this.lifetimeSec !== null && now - this.lastRenew >= 200 && now + this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS < validUntil) {
+    // The longest lifetime that ends before the lease can (renewalLifetimeSec), and only if it extends
+    // the current one: a late keepalive shortens what we may give, it must not cut what we gave.
+    const lifetime = this.lifetimeSec === null ? 0 : renewalLifetimeSec(this.lifetimeSec, validUntil - now);
+    if (lifetime >= 1 && now - this.lastRenew >= 200 && now + lifetime * 1000 > this.lastRenew + this.renewedLifetimeMs) {
       this.lastRenew = now;
-      this.local.renew(this.lifetimeSec);
+      this.renewedLifetimeMs = lifetime * 1000;
+      this.local.renew(lifetime);
       this.deadlineFile?.write(validUntil);
     }
   }

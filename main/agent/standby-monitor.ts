@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Mac } from '../arp/frame';
 import type { LocalAddresses } from './local-addresses';
 import type { Clock } from '../engine/timers';
+import { ProbeAnswers } from './probe-answers';
+import { answered, asked, judge, openWindow, type SilenceWindow } from './silence-window';
 
 export interface Watched {
   resource: string;
@@ -20,7 +22,12 @@ export interface StandbyMonitorOptions {
   intervalMs?: number;
   silenceMs?: number;
   clock: Clock;
+  /** Where the monitor says why it did not count a silence (rate-limited). */
+  log?: (text: string) => void;
 }
+
+/** At most one "could not hear" line per interface and reason this often. */
+const DEAF_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Everything this node watches of one owner on one interface. Liveness is the owner's, not each
@@ -31,14 +38,12 @@ interface OwnerWatch {
   targets: Watched[];
   /** Index of the address the next probe asks for. */
   next: number;
-  lastAnswer: number;
-  /** Probes sent since the last answer: silence counts only if we really asked, again and again. */
-  unanswered: number;
+  /** The silence that counts: since the last answer or the last moment this node could not hear. */
+  window: SilenceWindow;
   fired: boolean;
-  /** Measured over the silence (instrumentation): kernel drops on our capture, longest gap between passes. */
-  dropsInWindow: number;
+  /** Longest gap between two of our passes within the window (reported with a revocation). */
   longestPassGapMs: number;
-  /** One per address: the answer listener, and the probe sender. */
+  /** One per address: the answer listener on the shared socket, and the probe sender. */
   controls: Map<string, { ask: () => void; stop: () => void }>;
 }
 
@@ -68,7 +73,14 @@ const ownerKey = (w: Watched): string => `${w.owner}|${w.ownerLeaseId}|${w.ifnam
 
 export class StandbyMonitor {
   private readonly owners = new Map<string, OwnerWatch>();
+  /** `ifname|ip` -> the watch of the owner of that address: where an answer on the dedicated capture goes. */
+  private readonly byAddress = new Map<string, OwnerWatch>();
+  private readonly answers: ProbeAnswers;
   private timer: NodeJS.Timeout | null = null;
+  private lastPassAt: number | null = null;
+  /** The shared socket's drop counter per interface when last read (used where the dedicated capture is missing). */
+  private readonly sharedDropsRead = new Map<string, number>();
+  private readonly deafLog = new Map<string, { since: number; passes: number }>();
   readonly intervalMs: number;
   readonly silenceMs: number;
   private readonly probesForSilence: number;
@@ -81,6 +93,7 @@ export class StandbyMonitor {
     this.intervalMs = options.intervalMs ?? 50;
     this.silenceMs = options.silenceMs ?? 250;
     this.probesForSilence = Math.max(3, Math.ceil(this.silenceMs / this.intervalMs));
+    this.answers = new ProbeAnswers((ifname, ip) => this.onAnswer(ifname, ip), (text) => this.options.log?.(text));
   }
 
   /** Watches exactly these targets from now on. */
@@ -96,15 +109,21 @@ export class StandbyMonitor {
       for (const controls of watch.controls.values()) controls.stop();
       this.owners.delete(k);
     }
+    this.byAddress.clear();
     for (const [k, group] of wanted) {
       let watch = this.owners.get(k);
       if (!watch) {
-        watch = { targets: [], next: 0, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, dropsInWindow: 0, longestPassGapMs: 0, controls: new Map() };
+        watch = { targets: [], next: 0, window: openWindow(this.options.clock.now()), fired: false, longestPassGapMs: 0, controls: new Map() };
         this.owners.set(k, watch);
       }
       this.retarget(watch, group);
+      for (const target of group) this.byAddress.set(`${target.ifname}|${target.ip}`, watch);
     }
-    if (this.owners.size > 0 && this.timer === null) this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.answers.listenOn(new Set(targets.map((t) => t.ifname)));
+    if (this.owners.size > 0 && this.timer === null) {
+      this.lastPassAt = null;
+      this.timer = setInterval(() => this.tick(), this.intervalMs);
+    }
     if (this.owners.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
@@ -123,65 +142,89 @@ export class StandbyMonitor {
       const k = targetKey(target);
       if (watch.controls.has(k)) continue;
       const owner = watch;
-      watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
-        owner.lastAnswer = this.options.clock.now();
-        owner.unanswered = 0;
-        owner.dropsInWindow = 0;
-        owner.longestPassGapMs = 0;
-      }));
+      // Any ARP frame from the owner for the address heard on the shared socket counts as well.
+      watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => this.heard(owner)));
     }
     watch.targets = group;
     if (watch.next >= group.length) watch.next = 0;
   }
 
-  private lastPassAt: number | null = null;
-  private readonly dropsSeen = new Map<string, number>();
+  private onAnswer(ifname: string, ip: string): void {
+    const watch = this.byAddress.get(`${ifname}|${ip}`);
+    if (watch) this.heard(watch);
+  }
 
-  private dropsSincePass(ifname: string): number {
-    const total = this.local.kernelDropped(ifname);
-    if (total === null) return 0;
-    const before = this.dropsSeen.get(ifname) ?? total;
-    this.dropsSeen.set(ifname, total);
-    return total - before;
+  private heard(watch: OwnerWatch): void {
+    answered(watch.window, this.options.clock.now());
+    watch.longestPassGapMs = 0;
   }
 
   private tick(): void {
+    // Node runs timers before it reads sockets: judged here, a standby that stalled would judge with the
+    // owner's answers still queued. setImmediate runs right after this loop turn's reads.
+    setImmediate(() => {
+      if (this.timer !== null) this.pass();
+    });
+  }
+
+  /** Frames lost on the capture that hears the answers of `ifname` since the last pass (null: unknown). */
+  private droppedSinceLastPass(ifname: string): number | null {
+    if (this.answers.has(ifname)) return this.answers.droppedSinceLastRead(ifname);
+    const total = this.local.kernelDropped(ifname);
+    if (total === null) return null;
+    const dropped = total - (this.sharedDropsRead.get(ifname) ?? total);
+    this.sharedDropsRead.set(ifname, total);
+    return dropped;
+  }
+
+  private pass(): void {
     const now = this.options.clock.now();
     const gap = this.lastPassAt === null ? 0 : now - this.lastPassAt;
     this.lastPassAt = now;
     const carrier = carrierReader();
-    const drops = new Map<string, number>();
-    for (const watch of this.owners.values()) {
-      const ifname = watch.targets[0]?.ifname;
-      if (ifname !== undefined) {
-        let d = drops.get(ifname);
-        if (d === undefined) drops.set(ifname, (d = this.dropsSincePass(ifname)));
-        watch.dropsInWindow += d;
-        watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
-      }
-    }
+    const drops = new Map<string, number | null>();
+    const dropsOf = (ifname: string): number | null => {
+      if (!drops.has(ifname)) drops.set(ifname, this.droppedSinceLastPass(ifname));
+      return drops.get(ifname) ?? null;
+    };
     for (const watch of this.owners.values()) {
       const target = watch.targets[watch.next];
       if (!target) continue;
       watch.next = (watch.next + 1) % watch.targets.length;
-      if (!carrier(target.ifname)) {
-        // Our own link is down: silence says nothing about the owner.
-        watch.lastAnswer = now;
-        continue;
+      watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
+      const verdict = judge(watch.window, { now, carrierUp: carrier(target.ifname), droppedFrames: dropsOf(target.ifname) }, { silenceMs: this.silenceMs, probesForSilence: this.probesForSilence });
+      if (verdict.kind === 'deaf') {
+        watch.longestPassGapMs = 0;
+        this.noteDeaf(target.ifname, verdict.reason, now);
       }
-      // Both a long silence and enough unanswered probes: if this process itself stalled (CPU, GC),
-      // it sent no probes meanwhile and the answers are still queued in its socket — not the owner's fault.
-      const silent = now - watch.lastAnswer;
-      if (silent >= this.silenceMs && watch.unanswered >= this.probesForSilence && !watch.fired) {
+      if (verdict.kind === 'silent' && !watch.fired) {
         watch.fired = true;
-        this.onSilent(target, silent, `${watch.unanswered} probes unanswered, kernel dropped ${watch.dropsInWindow} frame(s) on our capture meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`);
+        const channel = this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
+        this.onSilent(target, verdict.silentMs, `${verdict.asked} probes unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`);
       }
       watch.controls.get(targetKey(target))?.ask();
-      watch.unanswered++;
+      asked(watch.window);
+    }
+  }
+
+  /** Rate-limited: how often this node could not have heard an owner, and why. */
+  private noteDeaf(ifname: string, reason: string, now: number): void {
+    const kind = `${ifname}|${reason.replace(/\d+/g, 'N')}`;
+    const entry = this.deafLog.get(kind);
+    if (entry === undefined) {
+      this.deafLog.set(kind, { since: now, passes: 0 });
+      this.options.log?.(`standby on ${ifname} could not hear its owners (${reason}): their silence does not count until it can`);
+      return;
+    }
+    entry.passes++;
+    if (now - entry.since >= DEAF_LOG_INTERVAL_MS) {
+      this.options.log?.(`standby on ${ifname} could not hear its owners in ${entry.passes} passes of the last ${Math.round((now - entry.since) / 1000)} s (${reason.replace(/\d+/g, 'N')})`);
+      this.deafLog.set(kind, { since: now, passes: 0 });
     }
   }
 
   stop(): void {
     this.update([]);
+    this.answers.close();
   }
 }
