@@ -227,6 +227,9 @@ async function main(): Promise<void> {
     }
 
     const cluster = await LabCluster.start(lab, { etcdHost: 'c2', leaseTtlSec: LEASE_TTL_SEC, ...(OWNER_SILENCE_MS === null ? {} : { ownerSilenceMs: OWNER_SILENCE_MS }) });
+    // A run stopped by hand keeps its agents' logs too (before the lab's own teardown hook).
+    const saveOnSignal = (): void => saveAgentLogs(cluster);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependOnceListener(signal, saveOnSignal);
     let api: ApiSession | null = null;
     let hogs: CpuHogs | null = null;
     try {
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
     } finally {
       await hogs?.stop();
       await api?.close();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, saveOnSignal);
       saveAgentLogs(cluster);
       await cluster.destroy();
     }
