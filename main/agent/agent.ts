@@ -11,7 +11,7 @@
 // 3. A planned move is a handoff: the target probes (trusted: only the owner's MAC may answer), the
 //    owner deregisters, the target registers and announces — never two holders at once.
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { bestNode } from '../cluster/placement';
@@ -90,6 +90,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private lastRenew = 0;
   /** The kernel lifetime the last renewal gave our addresses (ms): they are certainly there until lastRenew + this. */
   private renewedLifetimeMs = 0;
+  /** This process's event-loop delay since the last renewal: tells a stalled process from late keepalives when addresses run out. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private lastIntentPoll = 0;
   private readonly lifetimeSec: number | null;
   private readonly ownerSilenceMs: number;
@@ -160,6 +162,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return null;
     });
     await this.join();
+    this.loopDelay.enable();
     this.leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
   }
 
@@ -246,7 +249,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!membership) return;
     const now = performance.now();
     if (!this.fenced && !this.addressesFresh() && this.local.resources().length > 0) {
-      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(now - (membership.validUntil() - membership.ttlSec * 1000))} ms ago)`);
+      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(now - (membership.validUntil() - membership.ttlSec * 1000))} ms ago; longest event-loop delay meanwhile ${Math.round(this.loopDelay.max / 1e6)} ms)`);
+      this.loopDelay.reset();
       this.lastRenew = now; // the next healthy check starts a new renewal cycle
       this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
       return;
@@ -269,6 +273,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (lifetime >= 1 && now - this.lastRenew >= 200 && now + lifetime * 1000 > this.lastRenew + this.renewedLifetimeMs) {
       this.lastRenew = now;
       this.renewedLifetimeMs = lifetime * 1000;
+      this.loopDelay.reset();
       this.local.renew(lifetime);
       this.deadlineFile?.write(validUntil);
     }
@@ -802,6 +807,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.loopDelay.disable();
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();
@@ -816,6 +822,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   async abandon(): Promise<void> {
     this.stopping = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.loopDelay.disable();
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();
