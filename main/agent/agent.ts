@@ -11,7 +11,7 @@
 // 3. A planned move is a handoff: the target probes (trusted: only the owner's MAC may answer), the
 //    owner deregisters, the target registers and announces — never two holders at once.
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import { isStationMac } from '../arp/acd-config';
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
@@ -35,7 +35,7 @@ import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../
 import { readInterfaceState } from '../net/interfaces';
 import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, KERNEL_EXPIRY_SLACK_MS, LeaseDeadlineFile, lifetimeForTtl } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, renewalLifetimeSec } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
@@ -94,6 +94,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private fenced = false;
   private stopping = false;
   private lastRenew = 0;
+  /** The kernel lifetime the last renewal gave our addresses (ms): they are certainly there until lastRenew + this. */
+  private renewedLifetimeMs = 0;
+  /** This process's event-loop delay since the last renewal: tells a stalled process from late keepalives when addresses run out. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private lastIntentPoll = 0;
   private readonly lifetimeSec: number | null;
   private readonly ownerSilenceMs: number;
@@ -128,7 +132,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() && this.addressesFresh() });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
-    this.monitor = new StandbyMonitor(this.local, (target, silentMs) => void this.onOwnerSilent(target, silentMs), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250 });
+    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250, log: this.log });
     this.ownerSilenceMs = options.ownerSilenceMs ?? 250;
     this.arpWatch = new ClusterArpWatch({
       node: this.node,
@@ -170,6 +174,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return null;
     });
     await this.join();
+    this.loopDelay.enable();
     this.leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
   }
 
@@ -184,6 +189,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.membership = membership;
     this.fenced = false;
     this.lastRenew = performance.now();
+    this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
     membership.onLost((reason) => this.onLeaseLost(reason));
     this.emit('event', { type: 'joined', leaseId: membership.leaseId });
     this.log(`joined as ${this.node} (lease ${membership.leaseId}, ttl ${membership.ttlSec} s)`);
@@ -240,7 +246,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
    * better, such a process must not send a single ARP frame for them.
    */
   private addressesFresh(): boolean {
-    return this.lifetimeSec === null || performance.now() - this.lastRenew < this.lifetimeSec * 1000;
+    return this.lifetimeSec === null || performance.now() - this.lastRenew < this.renewedLifetimeMs;
   }
 
   private checkLease(): void {
@@ -255,8 +261,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!membership) return;
     const now = performance.now();
     if (!this.fenced && !this.addressesFresh() && this.local.resources().length > 0) {
-      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled?)`);
+      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(now - (membership.validUntil() - membership.ttlSec * 1000))} ms ago; longest event-loop delay meanwhile ${Math.round(this.loopDelay.max / 1e6)} ms)`);
+      this.loopDelay.reset();
       this.lastRenew = now; // the next healthy check starts a new renewal cycle
+      this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
       return;
     }
     const validUntil = membership.validUntil();
@@ -271,9 +279,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       this.log('lease confirmed again: resynchronising before reclaiming addresses');
       this.resync().catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
     }
-    if (this.lifetimeSec !== null && now - this.lastRenew >= 200 && now + this.lifetimeSec * 1000 + KERNEL_EXPIRY_SLACK_MS < validUntil) {
+    // The longest lifetime that ends before the lease can (renewalLifetimeSec), and only if it extends
+    // the current one: a late keepalive shortens what we may give, it must not cut what we gave.
+    const lifetime = this.lifetimeSec === null ? 0 : renewalLifetimeSec(this.lifetimeSec, validUntil - now);
+    if (lifetime >= 1 && now - this.lastRenew >= 200 && now + lifetime * 1000 > this.lastRenew + this.renewedLifetimeMs) {
       this.lastRenew = now;
-      this.local.renew(this.lifetimeSec);
+      this.renewedLifetimeMs = lifetime * 1000;
+      this.loopDelay.reset();
+      this.local.renew(lifetime);
       this.deadlineFile?.write(validUntil);
     }
   }
@@ -472,9 +485,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   /** The owner stopped answering for an address: end its lease now rather than when it expires. */
-  private async onOwnerSilent(target: Watched, silentMs: number): Promise<void> {
+  private async onOwnerSilent(target: Watched, silentMs: number, evidence: string): Promise<void> {
     if (!this.leaseHealthy() || this.view.owners.get(target.resource)?.leaseId !== target.ownerLeaseId) return;
-    this.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms: revoking its lease`);
+    this.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms (${evidence}): revoking its lease`);
     const revoked = await this.store.revokeMembership(target.ownerLeaseId).catch((error: unknown) => {
       this.log(`could not revoke ${target.owner}'s lease: ${String(error)}`);
       return false;
@@ -913,6 +926,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.loopDelay.disable();
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();
@@ -927,6 +941,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   async abandon(): Promise<void> {
     this.stopping = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.loopDelay.disable();
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();

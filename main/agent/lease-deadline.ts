@@ -33,6 +33,17 @@ export function lifetimeForTtl(ttlSec: number): number {
   return Math.max(1, Math.floor(ttlSec - ttlSec / 8 - KERNEL_EXPIRY_SLACK_MS / 1000 - 0.1));
 }
 
+/**
+ * The lifetime a renewal may give our addresses now, in whole seconds: the longest that still ends
+ * before the lease certainly does (`leaseLeftMs` from now), at most `maxLifetimeSec`; 0 when not even
+ * one second fits. A fixed lifetime would need the last keepalive confirmed within TTL - lifetime -
+ * slack (0.6 s for TTL 3): a busy etcd that confirms keepalives a second late made a live owner drop
+ * every address while its lease still had two seconds to run, and its standby then saw it silent.
+ */
+export function renewalLifetimeSec(maxLifetimeSec: number, leaseLeftMs: number): number {
+  return Math.max(0, Math.min(maxLifetimeSec, Math.floor((leaseLeftMs - KERNEL_EXPIRY_SLACK_MS) / 1000)));
+}
+
 export class LeaseDeadlineFile {
   private readonly file: string;
 
@@ -72,7 +83,7 @@ export function keepPredecessorAddresses(stateDir: string, node: string, ttlSec:
   if (present.length === 0) return null;
   const remaining = new LeaseDeadlineFile(stateDir, node).remainingMs();
   // The longest whole-second lifetime that still ends before the predecessor's lease can.
-  const lifetimeSec = Math.min(lifetimeForTtl(ttlSec), Math.floor((remaining - KERNEL_EXPIRY_SLACK_MS) / 1000));
+  const lifetimeSec = renewalLifetimeSec(lifetimeForTtl(ttlSec), remaining);
   // Renewing can also shorten a lifetime (it restarts from now): only extend.
   const extend = present.filter((a) => a.validLftSec !== null && a.validLftSec < lifetimeSec);
   if (lifetimeSec < 1 || extend.length === 0) {

@@ -206,6 +206,14 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     this.emit('interface-fault', ifname, fault, entries.map((entry) => entry.request.resource));
   }
 
+  /**
+   * Frames the kernel dropped on this node's capture socket of `ifname` since it opened (its ring was
+   * full), up to date; null when unknown (no socket there, counters unreadable).
+   */
+  kernelDropped(ifname: string): number | null {
+    return this.sockets.get(ifname)?.socket.refreshKernelStats().kernelDropped ?? null;
+  }
+
   macOfInterface(ifname: string): Mac | null {
     return this.sockets.get(ifname)?.socket.iface.mac ?? null;
   }

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Mac } from '../arp/frame';
 import type { LocalAddresses } from './local-addresses';
 import type { Clock } from '../engine/timers';
+import { ProbeAnswers } from './probe-answers';
+import { answered, asked, judge, openWindow, type SilenceWindow } from './silence-window';
 
 export interface Watched {
   resource: string;
@@ -20,22 +22,37 @@ export interface StandbyMonitorOptions {
   intervalMs?: number;
   silenceMs?: number;
   clock: Clock;
+  /** Where the monitor says why it did not count a silence (rate-limited). */
+  log?: (text: string) => void;
 }
+
+/** At most one "could not hear" line per interface and reason this often. */
+const DEAF_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Everything this node watches of one owner on one interface. Liveness is the owner's, not each
- * address's: one probe per interval goes to one of its addresses in turn, and an answer for any of them
- * counts. A standby of 1,000 addresses thus sends 20 probes a second, not 20,000.
+ * address's: one probe per interval goes to one of its confirmed addresses in turn (and one to an
+ * address not confirmed yet, if any), and an answer for any of them counts. A standby of 1,000
+ * addresses thus sends 20-40 probes a second, not 20,000.
  */
 interface OwnerWatch {
   targets: Watched[];
-  /** Index of the address the next probe asks for. */
+  /** Where the next search for an address to ask starts: one cursor for confirmed addresses, one for the others. */
   next: number;
-  lastAnswer: number;
-  /** Probes sent since the last answer: silence counts only if we really asked, again and again. */
-  unanswered: number;
+  nextUnconfirmed: number;
+  /**
+   * Addresses the owner was heard answering for since this node watches it. Only their silence is
+   * evidence: the store can name an owner for an address its kernel does not hold (a status not yet
+   * updated after a failed move, a registration still under way), and asking for such an address
+   * proves nothing about the owner. The others are asked too, in between, so that they get confirmed.
+   */
+  confirmed: Set<string>;
+  /** The silence that counts: since the last answer or the last moment this node could not hear. */
+  window: SilenceWindow;
   fired: boolean;
-  /** One per address: the answer listener, and the probe sender. */
+  /** Longest gap between two of our passes within the window (reported with a revocation). */
+  longestPassGapMs: number;
+  /** One per address: the answer listener on the shared socket, and the probe sender. */
   controls: Map<string, { ask: () => void; stop: () => void }>;
 }
 
@@ -65,19 +82,27 @@ const ownerKey = (w: Watched): string => `${w.owner}|${w.ownerLeaseId}|${w.ifnam
 
 export class StandbyMonitor {
   private readonly owners = new Map<string, OwnerWatch>();
+  /** `ifname|ip` -> the watch of the owner of that address: where an answer on the dedicated capture goes. */
+  private readonly byAddress = new Map<string, OwnerWatch>();
+  private readonly answers: ProbeAnswers;
   private timer: NodeJS.Timeout | null = null;
+  private lastPassAt: number | null = null;
+  /** The shared socket's drop counter per interface when last read (used where the dedicated capture is missing). */
+  private readonly sharedDropsRead = new Map<string, number>();
+  private readonly deafLog = new Map<string, { since: number; passes: number }>();
   readonly intervalMs: number;
   readonly silenceMs: number;
   private readonly probesForSilence: number;
 
   constructor(
     private readonly local: LocalAddresses,
-    private readonly onSilent: (target: Watched, silentMs: number) => void,
+    private readonly onSilent: (target: Watched, silentMs: number, evidence: string) => void,
     private readonly options: StandbyMonitorOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 50;
     this.silenceMs = options.silenceMs ?? 250;
     this.probesForSilence = Math.max(3, Math.ceil(this.silenceMs / this.intervalMs));
+    this.answers = new ProbeAnswers((ifname, ip) => this.onAnswer(ifname, ip), (text) => this.options.log?.(text));
   }
 
   /** Watches exactly these targets from now on. */
@@ -93,15 +118,21 @@ export class StandbyMonitor {
       for (const controls of watch.controls.values()) controls.stop();
       this.owners.delete(k);
     }
+    this.byAddress.clear();
     for (const [k, group] of wanted) {
       let watch = this.owners.get(k);
       if (!watch) {
-        watch = { targets: [], next: 0, lastAnswer: this.options.clock.now(), unanswered: 0, fired: false, controls: new Map() };
+        watch = { targets: [], next: 0, nextUnconfirmed: 0, confirmed: new Set(), window: openWindow(this.options.clock.now()), fired: false, longestPassGapMs: 0, controls: new Map() };
         this.owners.set(k, watch);
       }
       this.retarget(watch, group);
+      for (const target of group) this.byAddress.set(`${target.ifname}|${target.ip}`, watch);
     }
-    if (this.owners.size > 0 && this.timer === null) this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.answers.listenOn(new Set(targets.map((t) => t.ifname)));
+    if (this.owners.size > 0 && this.timer === null) {
+      this.lastPassAt = null;
+      this.timer = setInterval(() => this.tick(), this.intervalMs);
+    }
     if (this.owners.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
@@ -121,21 +152,33 @@ export class StandbyMonitor {
       if (watch.controls.has(k)) continue;
       const owner = watch;
       try {
-        watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => {
-          owner.lastAnswer = this.options.clock.now();
-          owner.unanswered = 0;
-        }));
+        // Any ARP frame from the owner for the address heard on the shared socket counts as well.
+        watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => this.heard(owner, target.ip)));
       } catch {
         // Our interface is down or away: nothing can be asked or heard there; the next update tries again.
       }
     }
     watch.targets = group;
+    const ips = new Set(group.map((t) => t.ip));
+    for (const ip of watch.confirmed) if (!ips.has(ip)) watch.confirmed.delete(ip);
     if (watch.next >= group.length) watch.next = 0;
+    if (watch.nextUnconfirmed >= group.length) watch.nextUnconfirmed = 0;
+  }
+
+  private onAnswer(ifname: string, ip: string): void {
+    const watch = this.byAddress.get(`${ifname}|${ip}`);
+    if (watch) this.heard(watch, ip);
+  }
+
+  private heard(watch: OwnerWatch, ip: string): void {
+    watch.confirmed.add(ip);
+    answered(watch.window, this.options.clock.now());
+    watch.longestPassGapMs = 0;
   }
 
   /**
    * Our capture on `ifname` was closed (the interface failed): every watch there starts afresh on the
-   * next update, with a new capture and a new silence clock.
+   * next update, with new captures and a new silence window.
    */
   forgetInterface(ifname: string): void {
     for (const [k, watch] of this.owners) {
@@ -143,33 +186,97 @@ export class StandbyMonitor {
       for (const controls of watch.controls.values()) controls.stop();
       this.owners.delete(k);
     }
+    this.answers.forget(ifname);
   }
 
   private tick(): void {
+    // Node runs timers before it reads sockets: judged here, a standby that stalled would judge with the
+    // owner's answers still queued. setImmediate runs right after this loop turn's reads.
+    setImmediate(() => {
+      if (this.timer !== null) this.pass();
+    });
+  }
+
+  /** Frames lost on the capture that hears the answers of `ifname` since the last pass (null: unknown). */
+  private droppedSinceLastPass(ifname: string): number | null {
+    if (this.answers.has(ifname)) return this.answers.droppedSinceLastRead(ifname);
+    const total = this.local.kernelDropped(ifname);
+    if (total === null) return null;
+    const dropped = total - (this.sharedDropsRead.get(ifname) ?? total);
+    this.sharedDropsRead.set(ifname, total);
+    return dropped;
+  }
+
+  private pass(): void {
     const now = this.options.clock.now();
+    const gap = this.lastPassAt === null ? 0 : now - this.lastPassAt;
+    this.lastPassAt = now;
     const carrier = carrierReader();
+    const drops = new Map<string, number | null>();
+    const dropsOf = (ifname: string): number | null => {
+      if (!drops.has(ifname)) drops.set(ifname, this.droppedSinceLastPass(ifname));
+      return drops.get(ifname) ?? null;
+    };
     for (const watch of this.owners.values()) {
-      const target = watch.targets[watch.next];
-      if (!target) continue;
-      watch.next = (watch.next + 1) % watch.targets.length;
-      if (!carrier(target.ifname) || !watch.controls.has(targetKey(target))) {
-        // Our own link is down (or we could not ask there): silence says nothing about the owner.
-        watch.lastAnswer = now;
+      const target = this.nextTarget(watch, true);
+      const unconfirmed = this.nextTarget(watch, false);
+      // Not one address confirmed yet: ask, but there is nothing to judge.
+      if (!target) {
+        if (unconfirmed) watch.controls.get(targetKey(unconfirmed))?.ask();
         continue;
       }
-      // Both a long silence and enough unanswered probes: if this process itself stalled (CPU, GC),
-      // it sent no probes meanwhile and the answers are still queued in its socket — not the owner's fault.
-      const silent = now - watch.lastAnswer;
-      if (silent >= this.silenceMs && watch.unanswered >= this.probesForSilence && !watch.fired) {
+      watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
+      // Without a way to ask there (our capture could not be opened) silence says nothing, as with our link down.
+      const canHear = carrier(target.ifname) && watch.controls.has(targetKey(target));
+      const verdict = judge(watch.window, { now, carrierUp: canHear, droppedFrames: dropsOf(target.ifname) }, { silenceMs: this.silenceMs, probesForSilence: this.probesForSilence });
+      if (verdict.kind === 'deaf') {
+        watch.longestPassGapMs = 0;
+        this.noteDeaf(target.ifname, verdict.reason, now);
+      }
+      if (verdict.kind === 'silent' && !watch.fired) {
         watch.fired = true;
-        this.onSilent(target, silent);
+        const channel = this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
+        this.onSilent(target, verdict.silentMs, `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`);
       }
       watch.controls.get(targetKey(target))?.ask();
-      watch.unanswered++;
+      asked(watch.window);
+      if (unconfirmed) watch.controls.get(targetKey(unconfirmed))?.ask();
+    }
+  }
+
+  /** The next address to ask for among the confirmed ones (or the others), in turn; null when there is none. */
+  private nextTarget(watch: OwnerWatch, confirmed: boolean): Watched | null {
+    const count = watch.targets.length;
+    const start = confirmed ? watch.next : watch.nextUnconfirmed;
+    for (let step = 0; step < count; step++) {
+      const index = (start + step) % count;
+      const target = watch.targets[index]!;
+      if (watch.confirmed.has(target.ip) !== confirmed) continue;
+      if (confirmed) watch.next = (index + 1) % count;
+      else watch.nextUnconfirmed = (index + 1) % count;
+      return target;
+    }
+    return null;
+  }
+
+  /** Rate-limited: how often this node could not have heard an owner, and why. */
+  private noteDeaf(ifname: string, reason: string, now: number): void {
+    const kind = `${ifname}|${reason.replace(/\d+/g, 'N')}`;
+    const entry = this.deafLog.get(kind);
+    if (entry === undefined) {
+      this.deafLog.set(kind, { since: now, passes: 0 });
+      this.options.log?.(`standby on ${ifname} could not hear its owners (${reason}): their silence does not count until it can`);
+      return;
+    }
+    entry.passes++;
+    if (now - entry.since >= DEAF_LOG_INTERVAL_MS) {
+      this.options.log?.(`standby on ${ifname} could not hear its owners in ${entry.passes} passes of the last ${Math.round((now - entry.since) / 1000)} s (${reason.replace(/\d+/g, 'N')})`);
+      this.deafLog.set(kind, { since: now, passes: 0 });
     }
   }
 
   stop(): void {
     this.update([]);
+    this.answers.close();
   }
 }

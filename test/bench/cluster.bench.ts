@@ -18,8 +18,12 @@
 //   BENCH_OWNER_SILENCE_MS   agents' --owner-silence-ms (our tuned profile; default: the agent's own, 250)
 //   BENCH_PACING (sleep)     udp-stream pacing for both products: sleep or spin (spin takes a core)
 //   BENCH_SWEEP_ROUND_MS (100), BENCH_SWEEP_BURST (16)  the drain's ARP sweep: round period, requests per ms
+//   BENCH_CPU_HOGS (0)       busy processes (one endless loop each) running while our scenarios run
+//   BENCH_AGENT_LOG_DIR      write every agent's JSON log lines there (n1.jsonl, ...) after the run
 // Not a test: it asserts nothing, it prints a table. Needs root, etcd and keepalived.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { withLab, type Lab } from '../lab/lab';
 import { LabCluster } from '../lab/cluster';
@@ -31,6 +35,8 @@ import { runFailures, runPlannedMoves, type BenchContext, type GapSample } from 
 import { measureDrain, setupDrain, undoDrain, type DrainSample, type SweepTuning } from './drain-scenario';
 import { KEEPALIVED_PROFILES, measureKeepalivedFailover, type AfterKill, type KeepalivedProfileName, type KeepalivedScenario } from './keepalived';
 import { summarize, type Summary } from './stats';
+import { CpuHogs } from './cpu-hogs';
+import { revocationsByPhase, type Phase } from './revocations';
 
 const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -81,6 +87,7 @@ const LABELS: Readonly<Record<Scenario, string>> = {
 
 const WITH_PEER = process.env.BENCH_PEER !== '0';
 const PACING = process.env.BENCH_PACING ?? 'sleep';
+const CPU_HOGS = intEnv('BENCH_CPU_HOGS', 0, 0);
 const SWEEP: SweepTuning = { roundMs: intEnv('BENCH_SWEEP_ROUND_MS', 100), burst: intEnv('BENCH_SWEEP_BURST', 16) };
 
 const note = (text: string): void => void process.stderr.write(`${text}\n`);
@@ -137,32 +144,60 @@ async function runOurs(ctx: BenchContext, scenario: Exclude<Scenario, 'drain'>, 
   }
 }
 
+/** Revocations of a live owner in the drain scenario (every owner there is alive), phase by phase. */
+let drainRevocations: { total: number; summary: string } | null = null;
+
 async function runDrain(ctx: BenchContext): Promise<Outcome> {
   const samples: DrainSample[] = [];
+  const phases: Phase[] = [];
+  /** Runs one phase and notes its span, also when it fails (its revocations are the ones to see then). */
+  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const sinceIso = new Date().toISOString();
+    try {
+      return await work();
+    } finally {
+      phases.push({ name, sinceIso, untilIso: new Date().toISOString() });
+    }
+  };
+  let failure: unknown = null;
   try {
     const setupStarted = performance.now();
-    const setup = await setupDrain(ctx, DRAIN_COUNT, SWEEP);
+    const setup = await phase('adding', () => setupDrain(ctx, DRAIN_COUNT, SWEEP));
     note(`drain setup ready in ${Math.round((performance.now() - setupStarted) / 1000)} s: ${DRAIN_COUNT} addresses in ${setup.range.cidr}, all answering from n1`);
     for (let rep = 0; rep < DRAIN_REPS; rep++) {
-      const s = await measureDrain(ctx, setup, SWEEP).catch(async (error: unknown) => {
+      const s = await phase(`drain #${rep + 1}`, () => measureDrain(ctx, setup, SWEEP)).catch(async (error: unknown) => {
         await ctx.api.call('resumeNode', 'n1');
         throw error;
       });
       samples.push(s);
       note(`ours drain #${rep + 1}: all ${DRAIN_COUNT} answer from new nodes after ${s.convergedMs.toFixed(1)} ms (per address median ${s.perAddressMedianMs.toFixed(1)} / p99 ${s.perAddressP99Ms.toFixed(1)} ms; API reply after ${s.apiReplyMs.toFixed(1)} ms; by MAC ${JSON.stringify(s.byMac)}; first seen as ${JSON.stringify(s.kinds)}; old MAC after move ${s.contraryAfterSettle})`);
-      await undoDrain(ctx, setup, SWEEP);
+      await phase(`failback #${rep + 1}`, () => undoDrain(ctx, setup, SWEEP));
     }
   } catch (error) {
+    failure = error;
     note(`ours drain FAILED: ${String(error)}`);
-    return outcome(samples.map((s) => s.convergedMs), error);
   }
+  const revoked = revocationsByPhase(ctx.cluster, phases);
+  drainRevocations = revoked;
+  note(`drain scenario: ${revoked.total} revocations of a live owner (${revoked.summary})${revoked.lines.length === 0 ? '' : `\n${revoked.lines.join('\n')}`}`);
+  const revokedNote = `revocations of a live owner ${revoked.total} (${revoked.summary})`;
+  if (failure !== null) return outcome(samples.map((s) => s.convergedMs), failure, revokedNote);
   const api = summarize(samples.map((s) => s.apiReplyMs));
   const median = summarize(samples.map((s) => s.perAddressMedianMs));
   return outcome(
     samples.map((s) => s.convergedMs),
     null,
-    `${DRAIN_REPS} reps (BENCH_DRAIN_REPS; fewer than the others: each also resumes n1 and fails ${DRAIN_COUNT} addresses back); per-address settle median ${median.median.toFixed(0)} ms; pauseNode API reply median ${api.median.toFixed(0)} ms; sweep round ${SWEEP.roundMs} ms, ${SWEEP.burst} requests/ms`,
+    `${DRAIN_REPS} reps (BENCH_DRAIN_REPS; fewer than the others: each also resumes n1 and fails ${DRAIN_COUNT} addresses back); per-address settle median ${median.median.toFixed(0)} ms; pauseNode API reply median ${api.median.toFixed(0)} ms; sweep round ${SWEEP.roundMs} ms, ${SWEEP.burst} requests/ms; ${revokedNote}`,
   );
+}
+
+/** BENCH_AGENT_LOG_DIR: every agent's JSON lines, one file per node, for a look after the run. */
+function saveAgentLogs(cluster: LabCluster): void {
+  const dir = process.env.BENCH_AGENT_LOG_DIR;
+  if (dir === undefined || dir === '') return;
+  mkdirSync(dir, { recursive: true });
+  for (const [node, agent] of cluster.agents) writeFileSync(join(dir, `${node}.jsonl`), agent.records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  note(`agent logs in ${dir}`);
 }
 
 function peerFigure(result: Outcome | undefined, fallback: string): PeerFigure {
@@ -192,14 +227,25 @@ async function main(): Promise<void> {
     }
 
     const cluster = await LabCluster.start(lab, { etcdHost: 'c2', leaseTtlSec: LEASE_TTL_SEC, ...(OWNER_SILENCE_MS === null ? {} : { ownerSilenceMs: OWNER_SILENCE_MS }) });
+    // A run stopped by hand keeps its agents' logs too (before the lab's own teardown hook).
+    const saveOnSignal = (): void => saveAgentLogs(cluster);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependOnceListener(signal, saveOnSignal);
     let api: ApiSession | null = null;
+    let hogs: CpuHogs | null = null;
     try {
       api = await ApiSession.open(cluster, 'n3');
       const ctx: BenchContext = { lab, cluster, api, client: 'c1', pacing: PACING, note };
       const vips: Readonly<Record<Exclude<Scenario, 'drain'>, string>> = { planned: lab.vip(1), killed: lab.vip(2), 'killed-cut': lab.vip(3), 'link-cut': lab.vip(4) };
+      if (CPU_HOGS > 0) {
+        hogs = CpuHogs.start(CPU_HOGS);
+        note(`${CPU_HOGS} CPU hogs running (pids ${hogs.pids.join(', ')})`);
+      }
       for (const scenario of scenarios) ours.set(scenario, scenario === 'drain' ? await runDrain(ctx) : await runOurs(ctx, scenario, vips[scenario]));
     } finally {
+      await hogs?.stop();
       await api?.close();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, saveOnSignal);
+      saveAgentLogs(cluster);
       await cluster.destroy();
     }
   });
@@ -235,6 +281,8 @@ async function main(): Promise<void> {
     ? `keepalived: pair n1 (prio 150) / n2 (prio 100), unicast; default = VRRPv${d.vrrpVersion} advert_int ${d.advertIntS} s, tuned = VRRPv${t.vrrpVersion} advert_int ${t.advertIntS} s; ${REPS} reps each, a fresh pair per rep`
     : 'keepalived: skipped (BENCH_PEER=0)');
   console.log('ratio = keepalived / ours (median / p99); above 1x means ours is faster');
+  if (CPU_HOGS > 0) console.log(`${CPU_HOGS} CPU-burning processes ran during our scenarios (BENCH_CPU_HOGS)`);
+  if (drainRevocations !== null) console.log(`revocations of a live owner in the drain scenario (adding, drains, failbacks; must be 0): ${drainRevocations.total} (${drainRevocations.summary})`);
   console.log('');
   console.log(formatTable(rows));
   console.log('');

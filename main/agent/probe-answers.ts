@@ -1,0 +1,98 @@
+// The answers to a standby's liveness probes, on a capture of their own. The agent's shared ARP socket
+// (`cap`: fixed 64 KiB slots, ~256 frames in its ring) sees every ARP frame of the LAN; during 1,000
+// claims, a drain or an ARP sweep its ring overflows whenever this process falls behind, and the
+// kernel drops the owner's answers with the rest. This capture's kernel filter lets through only ARP
+// replies whose target IP is 0.0.0.0 — answers to RFC 5227 probes, which the LAN sends at a bounded
+// rate (a standby asks 20 times a second per owner) — into a ring of small slots (our addon, 128-byte
+// snaplen): it cannot fill up unless this process stops reading for minutes, and when it does, its
+// drop counter says so (silence-window.ts then discounts the silence).
+import type { Ipv4, Mac } from '../arp/frame';
+import { ArpCapture, captureAddonAvailable, type CapturedFrame } from '../net/pcap';
+import { readInterfaceState } from '../net/interfaces';
+import { interfaceFault } from '../net/interface-fault';
+
+/** ARP replies to a probe (operation 2, target IP 0.0.0.0), tagged or not (`vlan` shifts what follows it). */
+export const PROBE_ANSWER_FILTER = '(arp and arp[6:2] = 2 and arp[24:4] = 0) or (vlan and arp and arp[6:2] = 2 and arp[24:4] = 0)';
+/** ~4,500 slots of ~230 bytes: minutes of answers at the rate probes are sent. */
+const ANSWER_RING_BYTES = 1024 * 1024;
+
+export type AnswerListener = (ifname: string, senderIp: Ipv4, senderMac: Mac) => void;
+
+interface Tap {
+  capture: ArpCapture;
+  /** The kernel's drop counter when last read. */
+  dropsRead: number;
+}
+
+export class ProbeAnswers {
+  private readonly taps = new Map<string, Tap>();
+  /** Interfaces where the capture could not be opened (addon missing, error): not retried every pass. */
+  private readonly unavailable = new Set<string>();
+
+  constructor(private readonly onAnswer: AnswerListener, private readonly warn: (text: string) => void) {}
+
+  /** Captures answers on exactly these interfaces from now on (opening is retried after a failure only when an interface is asked for anew). */
+  listenOn(ifnames: ReadonlySet<string>): void {
+    for (const [ifname, tap] of this.taps) {
+      if (ifnames.has(ifname)) continue;
+      tap.capture.close();
+      this.taps.delete(ifname);
+    }
+    for (const ifname of this.unavailable) if (!ifnames.has(ifname)) this.unavailable.delete(ifname);
+    for (const ifname of ifnames) if (!this.taps.has(ifname) && !this.unavailable.has(ifname)) this.open(ifname);
+  }
+
+  private open(ifname: string): void {
+    // Down or away: nothing to hear now; the next update (after the interface is back) opens it.
+    if (interfaceFault(null, readInterfaceState(ifname)) !== null) return;
+    if (!captureAddonAvailable()) {
+      this.unavailable.add(ifname);
+      this.warn(`standby on ${ifname}: capture addon not built (npm run build:native): answers come through the shared ARP socket only`);
+      return;
+    }
+    try {
+      const capture = ArpCapture.open(ifname, { filter: PROBE_ANSWER_FILTER, bufferBytes: ANSWER_RING_BYTES });
+      const ownMac = capture.iface.mac;
+      capture.on('frame', ({ frame }: CapturedFrame) => {
+        // libpcap also hands over what this host sends: its kernel's answers to others' probes.
+        if (frame.src !== ownMac) this.onAnswer(ifname, frame.arp.senderIp, frame.arp.senderMac);
+      });
+      capture.once('close', () => {
+        if (this.taps.get(ifname)?.capture === capture) this.taps.delete(ifname);
+      });
+      this.taps.set(ifname, { capture, dropsRead: 0 });
+    } catch (error) {
+      this.unavailable.add(ifname);
+      this.warn(`standby on ${ifname}: cannot open the probe-answer capture (${(error as Error).message}): answers come through the shared ARP socket only`);
+    }
+  }
+
+  /** The interface failed: close its capture (a new one is opened when it is asked for anew). */
+  forget(ifname: string): void {
+    this.taps.get(ifname)?.capture.close();
+    this.taps.delete(ifname);
+    this.unavailable.delete(ifname);
+  }
+
+  /** True when answers on `ifname` come through this capture. */
+  has(ifname: string): boolean {
+    return this.taps.has(ifname);
+  }
+
+  /** Frames the kernel dropped on this capture of `ifname` since the last call (null: no capture there, or counters unreadable). */
+  droppedSinceLastRead(ifname: string): number | null {
+    const tap = this.taps.get(ifname);
+    if (!tap) return null;
+    const total = tap.capture.refreshKernelStats().kernelDropped;
+    if (total === null) return null;
+    const dropped = total - tap.dropsRead;
+    tap.dropsRead = total;
+    return dropped;
+  }
+
+  close(): void {
+    for (const tap of this.taps.values()) tap.capture.close();
+    this.taps.clear();
+    this.unavailable.clear();
+  }
+}
