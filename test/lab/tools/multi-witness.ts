@@ -76,6 +76,8 @@ function main(): void {
   let probesSent = 0;
   let probing = true;
   let finished = false;
+  /** When probing stopped: an address is still silent at the end if it has not answered since well before then. */
+  let probingStoppedWallMs = Number.NaN;
 
   const probe = (ip: string): void => {
     const frame = frames.get(ip);
@@ -113,7 +115,7 @@ function main(): void {
     clearInterval(flush);
     clearInterval(stats);
     const endWallMs = wallNow();
-    const { overlaps, openGaps } = stream.finish(endWallMs);
+    const { overlaps, openGaps } = stream.finish(Number.isNaN(probingStoppedWallMs) ? endWallMs : probingStoppedWallMs);
     for (const overlap of overlaps) writeLine({ type: 'overlap', ...overlap });
     const s = capture.refreshKernelStats();
     writeLine({ type: 'summary', startWallMs, endWallMs, probesSent, openGaps, answers: stream.answerCounts(), received: s.received, kernelDropped: s.kernelDropped });
@@ -124,6 +126,7 @@ function main(): void {
   const stop = (): void => {
     if (!probing) return finish();
     probing = false;
+    probingStoppedWallMs = wallNow();
     clearInterval(tick);
     setTimeout(finish, waitMs);
   };

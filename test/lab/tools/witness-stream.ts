@@ -109,7 +109,7 @@ export class WitnessStream {
     return this.judge(nowWallMs - this.settleMs, false);
   }
 
-  /** At the end: every overlap not reported yet, and the addresses silent for more than gapMs. */
+  /** At the end (`nowWallMs`: when probing stopped): every overlap not reported yet, and the addresses silent for more than gapMs by then. */
   finish(nowWallMs: number): { overlaps: StreamOverlap[]; openGaps: StreamGap[] } {
     const overlaps = this.judge(Number.POSITIVE_INFINITY, true);
     const openGaps: StreamGap[] = [];
