@@ -125,6 +125,7 @@ export async function runFault(ctx: SoakContext, fault: Fault): Promise<FaultRun
   const startWallMs = Date.now();
   let detail = `hold ${fault.holdMs} ms`;
   const { lab, cluster } = ctx;
+  ctx.agents.faultBegins(node);
   try {
     switch (fault.kind) {
       case 'kill':
@@ -163,8 +164,12 @@ export async function runFault(ctx: SoakContext, fault: Fault): Promise<FaultRun
         detail = await cpuHog(ctx, fault);
         break;
     }
-    return { index: fault.index, kind: fault.kind, node, startWallMs, endWallMs: Date.now(), detail };
+    const endWallMs = Date.now();
+    await ctx.agents.faultUndone();
+    return { index: fault.index, kind: fault.kind, node, startWallMs, endWallMs, detail };
   } catch (error) {
-    return { index: fault.index, kind: fault.kind, node, startWallMs, endWallMs: Date.now(), detail, error: String(error).split('\n')[0]?.slice(0, 300) ?? '' };
+    const endWallMs = Date.now();
+    await ctx.agents.faultUndone();
+    return { index: fault.index, kind: fault.kind, node, startWallMs, endWallMs, detail, error: String(error).split('\n')[0]?.slice(0, 300) ?? '' };
   }
 }

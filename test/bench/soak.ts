@@ -29,6 +29,7 @@ import { AgentSupervisor } from './soak-agents';
 import { checkPlacement, type SoakResource } from './soak-check';
 import { runFault, type SoakContext } from './soak-faults';
 import {
+  faultAt,
   formatKindTable,
   formatTotals,
   isLiveOwnerRevocation,
@@ -143,7 +144,7 @@ function logAround(agents: AgentSupervisor, node: string, atWallMs: number, wind
 
 const iso = (wallMs: number): string => new Date(wallMs).toISOString();
 
-function printReport(settings: Settings, facts: SoakFacts, figures: { labId: string; setupMs: number; soakMs: number; settleMs: number; settled: boolean; witness: WitnessEnd; loadStart: number }, agents: AgentSupervisor): boolean {
+function printReport(settings: Settings, facts: SoakFacts, figures: { labId: string; setupMs: number; soakMs: number; settleMs: number; settled: boolean; witness: WitnessEnd; loadStart: number; nodesByMac: (macs: readonly string[]) => string[] }, agents: AgentSupervisor): boolean {
   const t = totals(facts);
   const out = (line = ''): void => console.log(line);
   out('');
@@ -171,16 +172,17 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
     out('');
     out('two MACs answering one address:');
     for (const o of facts.overlaps.slice(0, 10)) {
-      const fault = facts.faults.find((f) => o.fromWallMs >= f.startWallMs - 200 && o.fromWallMs <= f.endWallMs + 3000);
-      out(`  ${o.ip} ${o.macs.join(' + ')} from ${iso(o.fromWallMs)} for ${(o.toWallMs - o.fromWallMs).toFixed(0)} ms; fault: ${fault === undefined ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      const fault = faultAt(facts.faults, o.fromWallMs);
+      out(`  ${o.ip} ${o.macs.join(' + ')} from ${iso(o.fromWallMs)} for ${(o.toWallMs - o.fromWallMs).toFixed(0)} ms; fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      for (const node of figures.nodesByMac(o.macs)) for (const l of logAround(agents, node, o.fromWallMs, 1500, 10)) out(l);
     }
   }
   if (facts.crashes.length > 0) {
     out('');
     out('agent crashes:');
     for (const c of facts.crashes.slice(0, 10)) {
-      const fault = facts.faults.find((f) => c.atWallMs >= f.startWallMs - 200 && c.atWallMs <= f.endWallMs + 3000);
-      out(`  ${c.node} at ${iso(c.atWallMs)}: ${c.code === null ? `signal ${String(c.signal)}` : `exit ${c.code}`}; fault: ${fault === undefined ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      const fault = faultAt(facts.faults, c.atWallMs);
+      out(`  ${c.node} at ${iso(c.atWallMs)}: ${c.code === null ? `signal ${String(c.signal)}` : `exit ${c.code}`}; fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
       for (const l of c.stderrTail.trim().split('\n').slice(-4)) out(`      stderr: ${l}`);
     }
   }
@@ -189,8 +191,8 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
     out('');
     out('revocations of a live owner:');
     for (const r of live.slice(0, 10)) {
-      const fault = facts.faults.find((f) => r.atWallMs >= f.startWallMs - 200 && r.atWallMs <= f.endWallMs + 3000);
-      out(`  ${r.by} revoked ${r.owner} (silent on ARP for ${r.ip} for ${r.silentMs} ms) at ${iso(r.atWallMs)}; fault then: ${fault === undefined ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      const fault = faultAt(facts.faults, r.atWallMs);
+      out(`  ${r.by} revoked ${r.owner} (silent on ARP for ${r.ip} for ${r.silentMs} ms) at ${iso(r.atWallMs)}; fault then: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
       for (const l of logAround(agents, r.owner, r.atWallMs)) out(l);
     }
   }
@@ -249,7 +251,7 @@ async function soak(settings: Settings): Promise<boolean> {
 
     note('faults over; waiting for every resource to be online on exactly one node');
     const settleStarted = Date.now();
-    await agents.settle();
+    await agents.restartCrashed();
     const settled = await waitPlaced(ctx, resources, settings.settleMs - (Date.now() - settleStarted));
     const settleMs = Date.now() - settleStarted;
     const witnessRecords = witness.records();
@@ -266,7 +268,7 @@ async function soak(settings: Settings): Promise<boolean> {
       crashes,
       endProblems: settled.problems,
     };
-    return printReport(settings, facts, { labId: `${lab.id} (${lab.subnet})`, setupMs, soakMs, settleMs, settled: settled.problems.length === 0, witness: witnessEnd, loadStart }, agents);
+    return printReport(settings, facts, { labId: `${lab.id} (${lab.subnet})`, setupMs, soakMs, settleMs, settled: settled.problems.length === 0, witness: witnessEnd, loadStart, nodesByMac: (macs) => lab.nodes.filter((n) => macs.includes(n.mac)).map((n) => n.name) }, agents);
   } finally {
     agents?.stopWatching();
     await witness?.kill().catch(() => undefined);
