@@ -125,6 +125,13 @@ export class WitnessStream {
     return Object.fromEntries([...this.states].map(([ip, s]) => [ip, s.answers]));
   }
 
+  /** Answers held in memory (all addresses): bounded by the window, not by the run's length. */
+  keptAnswerCount(): number {
+    let count = 0;
+    for (const state of this.states.values()) count += state.log.keptAnswers.length;
+    return count;
+  }
+
   private judge(cutoff: number, final: boolean): StreamOverlap[] {
     const done: StreamOverlap[] = [];
     for (const [ip, state] of this.states) {
