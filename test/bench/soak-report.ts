@@ -29,6 +29,21 @@ export interface OverlapEvent {
   macs: string[];
   fromWallMs: number;
   toWallMs: number;
+  /** witness-log's proof rules behind it, and how many proofs were merged into it. */
+  rules?: string[];
+  evidence?: number;
+  /** Answers around its start: mac, kind, request index, wall ms. */
+  around?: Array<[string, string, number | null, number]>;
+}
+
+/** The overlaps by kind of proof: lasting ones (several proofs) and single proofs, per rule. */
+export function overlapProofs(overlaps: readonly OverlapEvent[]): { lasting: number; singleSameRequest: number; singleInterleaved: number } {
+  const single = overlaps.filter((o) => (o.evidence ?? 1) <= 1);
+  return {
+    lasting: overlaps.length - single.length,
+    singleSameRequest: single.filter((o) => o.rules?.includes('same-request')).length,
+    singleInterleaved: single.filter((o) => !o.rules?.includes('same-request')).length,
+  };
 }
 
 /** An agent's "<owner> silent on ARP for <ip> for N ms: revoking its lease". */

@@ -31,6 +31,7 @@ import { runFault, type SoakContext } from './soak-faults';
 import {
   faultAt,
   formatKindTable,
+  overlapProofs,
   formatTotals,
   isLiveOwnerRevocation,
   kindRows,
@@ -170,10 +171,12 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
   }
   if (facts.overlaps.length > 0) {
     out('');
-    out('two MACs answering one address:');
+    const proofs = overlapProofs(facts.overlaps);
+    out(`two MACs answering one address: ${proofs.lasting} lasting (several proofs), ${proofs.singleSameRequest} single same-request proofs, ${proofs.singleInterleaved} single interleaved proofs`);
     for (const o of facts.overlaps.slice(0, 10)) {
       const fault = faultAt(facts.faults, o.fromWallMs);
-      out(`  ${o.ip} ${o.macs.join(' + ')} from ${iso(o.fromWallMs)} for ${(o.toWallMs - o.fromWallMs).toFixed(0)} ms; fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      out(`  ${o.ip} ${o.macs.join(' + ')} from ${iso(o.fromWallMs)} for ${(o.toWallMs - o.fromWallMs).toFixed(1)} ms (${(o.rules ?? []).join('+')}, ${o.evidence ?? 1} proofs); fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      if (o.around !== undefined) out(`      answers around it (mac kind request ms-offset): ${o.around.map(([mac, kind, request, at]) => `${mac.slice(-2)} ${kind} ${String(request)} ${(at - o.fromWallMs).toFixed(1)}`).join('; ')}`);
       for (const node of figures.nodesByMac(o.macs)) for (const l of logAround(agents, node, o.fromWallMs, 1500, 10)) out(l);
     }
   }

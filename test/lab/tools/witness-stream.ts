@@ -29,7 +29,12 @@ export interface StreamOverlap {
   toWallMs: number;
   rules: OverlapRule[];
   evidence: number;
+  /** The answers around the stretch's start (±around ms, at most 24): mac, kind, request index, wall ms. */
+  around: Array<[Mac, string, number | null, number]>;
 }
+
+const AROUND_MS = 60;
+const AROUND_MAX = 24;
 
 export interface WitnessStreamOptions {
   ownMac: Mac;
@@ -146,7 +151,11 @@ export class WitnessStream {
           open.evidence += 1;
         } else {
           if (open !== null) done.push(open);
-          state.open = { ip, macs: [...proof.macs], fromWallMs: proof.fromWallMs, toWallMs: proof.toWallMs, rules: [proof.rule], evidence: 1 };
+          const around = state.log.keptAnswers
+            .filter((a) => Math.abs(a.wallMs - proof.fromWallMs) <= AROUND_MS)
+            .slice(0, AROUND_MAX)
+            .map((a): [Mac, string, number | null, number] => [a.mac, a.kind, a.request, Math.round(a.wallMs * 10) / 10]);
+          state.open = { ip, macs: [...proof.macs], fromWallMs: proof.fromWallMs, toWallMs: proof.toWallMs, rules: [proof.rule], evidence: 1, around };
         }
       }
       if (state.open !== null && (final || state.open.toWallMs + this.windowMs < cutoff)) {
