@@ -173,7 +173,16 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
     out('');
     const proofs = overlapProofs(facts.overlaps);
     out(`two MACs answering one address: ${proofs.lasting} lasting (several proofs), ${proofs.singleSameRequest} single same-request proofs, ${proofs.singleInterleaved} single interleaved proofs`);
-    for (const o of facts.overlaps.slice(0, 10)) {
+    // The first two of each fault (at most 12 faults): one fault kind must not hide another.
+    const shown = new Map<number, number>();
+    const examples = facts.overlaps.filter((o) => {
+      const key = faultAt(facts.faults, o.fromWallMs)?.index ?? -1;
+      const seen = shown.get(key) ?? 0;
+      if (seen >= 2 || (seen === 0 && shown.size >= 12)) return false;
+      shown.set(key, seen + 1);
+      return true;
+    });
+    for (const o of examples) {
       const fault = faultAt(facts.faults, o.fromWallMs);
       out(`  ${o.ip} ${o.macs.join(' + ')} from ${iso(o.fromWallMs)} for ${(o.toWallMs - o.fromWallMs).toFixed(1)} ms (${(o.rules ?? []).join('+')}, ${o.evidence ?? 1} proofs); fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
       if (o.around !== undefined) out(`      answers around it (mac kind request ms-offset): ${o.around.map(([mac, kind, request, at]) => `${mac.slice(-2)} ${kind} ${String(request)} ${(at - o.fromWallMs).toFixed(1)}`).join('; ')}`);
@@ -201,7 +210,12 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
   }
   if (facts.endProblems.length > 0) {
     out('');
-    out('resources not online on exactly one node at the end:');
+    const byProblem = new Map<string, number>();
+    for (const p of facts.endProblems) {
+      const kind = p.problem.replace(/\d+(\.\d+){3}|([0-9a-f]{2}:){5}[0-9a-f]{2}/g, 'X');
+      byProblem.set(kind, (byProblem.get(kind) ?? 0) + 1);
+    }
+    out(`resources not online on exactly one node at the end: ${[...byProblem].map(([kind, n]) => `${n} x ${kind}`).join('; ')}`);
     for (const p of facts.endProblems.slice(0, 15)) out(`  ${p.resource} ${p.ip}: ${p.problem}`);
   }
   if (figures.witness.openGaps.length > 0) out(`\naddresses unanswered at the witness's end: ${figures.witness.openGaps.map((g) => g.ip).slice(0, 20).join(', ')}`);
