@@ -259,6 +259,20 @@ export class WitnessLog {
     return { answer, probeNow };
   }
 
+  /** The answers kept (all of them, unless forgetBefore() dropped the oldest), in capture order. */
+  get keptAnswers(): readonly WitnessAnswer[] {
+    return this.answers;
+  }
+
+  /**
+   * Drops the answers received before `wallMs`: a witness that runs for many minutes keeps a window,
+   * not its whole history (summary() then covers the window only). Request numbering is unaffected.
+   */
+  forgetBefore(wallMs: number): void {
+    const keepFrom = this.answers.findIndex((a) => a.wallMs >= wallMs);
+    this.answers.splice(0, keepFrom < 0 ? this.answers.length : keepFrom);
+  }
+
   summary(): WitnessSummary {
     return {
       type: 'summary',
