@@ -92,6 +92,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly handedOff = new Set<ResourceName>();
   private reconcileQueued = false;
   private fenced = false;
+  private fencedAt = 0;
   private stopping = false;
   private lastRenew = 0;
   /** The kernel lifetime the last renewal gave our addresses (ms): they are certainly there until lastRenew + this. */
@@ -273,6 +274,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return;
     }
     if (this.fenced) {
+      // Only a keepalive sent after the fence proves the lease outlived it: one confirmed from before (a
+      // process frozen, then resumed) says nothing of what happened meanwhile — a standby may have
+      // revoked the lease, and the news may still be on its way.
+      if (validUntil - membership.ttlSec * 1000 <= this.fencedAt) return;
       // Renewals came back before the lease ran out: nobody could take our addresses meanwhile.
       // What we saw while cut off may be stale: act only on a fresh snapshot.
       this.fenced = false;
@@ -380,6 +385,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const count = this.local.resources().length;
     this.local.fenceAll();
     this.fenced = true;
+    this.fencedAt = performance.now();
     this.emit('event', { type: 'fenced', reason, addresses: count });
     this.log(`fenced (${reason}): dropped ${count} address(es)`);
   }

@@ -55,9 +55,10 @@ async function withSession<T>(ctx: SoakContext, via: string, work: (api: ApiSess
   }
 }
 
-async function inNode(ctx: SoakContext, node: string, argv: readonly string[]): Promise<void> {
-  const run = await ctx.lab.run(node, argv, { timeoutMs: 10_000 });
-  if (run.code !== 0) throw new Error(`${argv.join(' ')} on ${node} exited ${String(run.code ?? run.signal)}: ${run.stderr.trim()}`);
+/** `ip <args>` inside the node's namespace (the program named here, where the external-programs check reads it). */
+async function ipOnNode(ctx: SoakContext, node: string, args: readonly string[]): Promise<void> {
+  const run = await ctx.lab.run(node, ['ip', ...args], { timeoutMs: 10_000 });
+  if (run.code !== 0) throw new Error(`ip ${args.join(' ')} on ${node} exited ${String(run.code ?? run.signal)}: ${run.stderr.trim()}`);
 }
 
 /** Runs `inject`, holds, and always runs `undo` (its own error wins only if inject succeeded). */
@@ -135,7 +136,7 @@ export async function runFault(ctx: SoakContext, fault: Fault): Promise<FaultRun
         await holdFault(fault, () => Promise.resolve(cluster.signal(node!, 'SIGSTOP')), () => Promise.resolve(cluster.signal(node!, 'SIGCONT')));
         break;
       case 'admin-down':
-        await holdFault(fault, () => inNode(ctx, node!, ['ip', 'link', 'set', 'dev', 'lan0', 'down']), () => inNode(ctx, node!, ['ip', 'link', 'set', 'dev', 'lan0', 'up']));
+        await holdFault(fault, () => ipOnNode(ctx, node!, ['link', 'set', 'dev', 'lan0', 'down']), () => ipOnNode(ctx, node!, ['link', 'set', 'dev', 'lan0', 'up']));
         break;
       case 'carrier':
         await holdFault(fault, () => lab.setLinkUp(node!, false), () => lab.setLinkUp(node!, true));
@@ -145,7 +146,7 @@ export async function runFault(ctx: SoakContext, fault: Fault): Promise<FaultRun
         break;
       case 'etcd-cut': {
         const route = ['blackhole', `${cluster.etcd!.host}/32`];
-        await holdFault(fault, () => inNode(ctx, node!, ['ip', 'route', 'add', ...route]), () => inNode(ctx, node!, ['ip', 'route', 'del', ...route]));
+        await holdFault(fault, () => ipOnNode(ctx, node!, ['route', 'add', ...route]), () => ipOnNode(ctx, node!, ['route', 'del', ...route]));
         break;
       }
       case 'move':
