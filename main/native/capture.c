@@ -109,16 +109,22 @@ static void stop(capture_t *c) {
   }
 }
 
-static void deliver(capture_t *c) {
+/*
+ * onBatch(count) with a batch, or onBatch(-1, reason) when the capture failed. JavaScript may close the
+ * handle from inside the call: the async context in use is released only after it returns.
+ */
+static void call_on_batch(capture_t *c, int32_t count, const char *reason) {
   napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self, callback, argv[1], result;
+  napi_value self, callback, argv[2], result;
+  size_t argc = reason == NULL ? 1 : 2;
   if (napi_get_reference_value(env, c->self, &self) == napi_ok && self != NULL &&
       napi_get_reference_value(env, c->on_batch, &callback) == napi_ok &&
-      napi_create_uint32(env, (uint32_t)c->count, &argv[0]) == napi_ok) {
+      napi_create_int32(env, count, &argv[0]) == napi_ok &&
+      (reason == NULL || napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok)) {
     c->in_callback = true;
-    napi_status status = napi_make_callback(env, c->async_context, self, callback, 1, argv, &result);
+    napi_status status = napi_make_callback(env, c->async_context, self, callback, argc, argv, &result);
     c->in_callback = false;
     if (status == napi_pending_exception) {
       napi_value error;
@@ -133,6 +139,10 @@ static void deliver(capture_t *c) {
   }
 }
 
+static void deliver(capture_t *c) {
+  call_on_batch(c, (int32_t)c->count, NULL);
+}
+
 /*
  * The capture failed for good (the interface set down, deleted, moved away): libuv has already stopped the
  * poll when it reports an error, and a failed pcap_dispatch fails again. Stop polling and tell JavaScript
@@ -140,28 +150,7 @@ static void deliver(capture_t *c) {
  */
 static void deliver_error(capture_t *c, const char *reason) {
   if (c->polling) uv_poll_stop(&c->poll);
-  napi_env env = c->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value self, callback, argv[2], result;
-  if (napi_get_reference_value(env, c->self, &self) == napi_ok && self != NULL &&
-      napi_get_reference_value(env, c->on_batch, &callback) == napi_ok &&
-      napi_create_int32(env, -1, &argv[0]) == napi_ok &&
-      napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok) {
-    c->in_callback = true;
-    napi_status status = napi_make_callback(env, c->async_context, self, callback, 2, argv, &result);
-    c->in_callback = false;
-    if (status == napi_pending_exception) {
-      napi_value error;
-      napi_get_and_clear_last_exception(env, &error);
-      napi_fatal_exception(env, error);
-    }
-  }
-  napi_close_handle_scope(env, scope);
-  if (c->release_pending) {
-    c->release_pending = false;
-    release(c);
-  }
+  call_on_batch(c, -1, reason);
 }
 
 static void on_readable(uv_poll_t *handle, int status, int events) {

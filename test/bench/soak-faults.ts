@@ -9,7 +9,8 @@ import type { LabCluster } from '../lab/cluster';
 import { ApiSession } from './api-session';
 import type { AgentSupervisor } from './soak-agents';
 import type { FaultRun } from './soak-report';
-import { seededRandom, type Fault } from './soak-schedule';
+import type { Fault } from './soak-schedule';
+import { seededRandom } from '../seeded-random';
 
 export interface SoakContext {
   lab: Lab;

@@ -5,6 +5,7 @@
 // faults (etcd restart) never meet a node fault — and it gives every client-visible gap a single
 // cause, so the per-kind figures mean something. Kinds come from shuffled bags (every kind once per
 // bag, in random order), so even a short run meets every kind and no kind starves.
+import { seededRandom } from '../seeded-random';
 export const FAULT_KINDS = ['kill', 'stop', 'admin-down', 'carrier', 'etcd-restart', 'etcd-cut', 'move', 'drain', 'cpu-hog'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -66,17 +67,6 @@ const MOVE_COUNT: readonly [number, number] = [1, 10];
 /** Planning estimate of what a fault's actions take besides its hold (restarts, API calls), ms. */
 const ACTION_ESTIMATE_MS = 1000;
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function between(random: () => number, [min, max]: readonly [number, number]): number {
   return Math.round(min + random() * (max - min));

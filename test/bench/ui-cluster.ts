@@ -4,18 +4,8 @@
 // bench drives are the real ones; only the cluster behind the service is made up.
 import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../../main/api/service';
 import type { NodeRecord, ResourceState, ResourceView } from '../../preload/contract/domain';
+import { seededRandom as prng } from '../seeded-random';
 
-/** Small deterministic PRNG (mulberry32): the same seed gives the same workload. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function resourceName(index: number): string {
   return `vip-${String(index).padStart(5, '0')}`;

@@ -23,7 +23,8 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { startAgentServer, type AgentServer } from '../../main/api/server';
 import { summarize, type Summary } from './stats';
-import { SyntheticCluster, prng } from './ui-cluster';
+import { SyntheticCluster } from './ui-cluster';
+import { seededRandom as prng } from '../seeded-random';
 import {
   FIRST_RENDER_INIT_SCRIPT,
   FIRST_RENDER_READY,

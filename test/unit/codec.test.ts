@@ -15,6 +15,7 @@ import {
   type ArpCodecErrorCode,
 } from '../../main/arp/codec';
 import type { ArpFrame } from '../../main/arp/frame';
+import { seededRandom } from '../seeded-random';
 
 /** Hex with spaces, for vectors laid out field by field. */
 function fromHex(...parts: string[]): Buffer {
@@ -455,17 +456,6 @@ describe('decode reads only inside offset..offset+length', () => {
   });
 });
 
-/** Small seeded PRNG (mulberry32) so a fuzz failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertCanonical(frame: ArpFrame): void {
   for (const mac of [frame.dst, frame.src, frame.arp.senderMac, frame.arp.targetMac]) {

@@ -6,17 +6,8 @@ import assert from 'node:assert/strict';
 import { fastPush } from '../../renderer/src/api/fast-push';
 import { parseServerMessage } from '../../preload/contract/parse';
 import { node, resource } from './renderer-fixtures';
+import { seededRandom as prng } from '../seeded-random';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const long = (n: number): string => 'x'.repeat(n);
 const WEIRD: unknown[] = [

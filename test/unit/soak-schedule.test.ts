@@ -2,7 +2,8 @@
 // kind met even in CI's 2-minute run, and never two faults at once (so never every node down).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSchedule, FAULT_KINDS, NODE_FAULTS, parseFaultKinds, seededRandom, type Fault } from '../bench/soak-schedule';
+import { buildSchedule, FAULT_KINDS, NODE_FAULTS, parseFaultKinds, type Fault } from '../bench/soak-schedule';
+import { seededRandom } from '../seeded-random';
 
 const NODES = ['n1', 'n2', 'n3'];
 const TWO_MINUTES = 2 * 60_000;

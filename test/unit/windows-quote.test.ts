@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { quoteWindowsArg, windowsArgProblem, windowsCommandLine } from '../../main/net/windows/quote';
-import { commandLineToArgv, HOSTILE_ALIASES, seededRandom } from './windows-fixtures';
+import { commandLineToArgv, HOSTILE_ALIASES } from './windows-fixtures';
+import { seededRandom } from '../seeded-random';
 
 /** libuv src/win/process.c quote_cmd_arg, ported line by line (it builds the string reversed). */
 function libuvQuote(source: string): string {

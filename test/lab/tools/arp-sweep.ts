@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { request } from '../../../main/arp/codec';
 import type { ArpFrame } from '../../../main/arp/frame';
 import { ArpSocket } from '../../../main/net/pcap';
+import { positive, wallNow, writeLine } from './tool-io';
 
 type StopReason = 'converged' | 'timeout' | 'signal' | 'stdin';
 
@@ -32,19 +33,6 @@ interface Settled {
   atWallMs: number;
   mac: string;
   kind: 'reply' | 'gratuitous' | 'other';
-}
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
-
-function writeLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} wants a positive number, got "${text}"`);
-  return value;
 }
 
 function kindOf(frame: ArpFrame, ownMac: string): Settled['kind'] {

@@ -17,13 +17,12 @@
 // Stops on --duration-ms, SIGTERM/SIGINT, or stdin closing (when stdin is a
 // pipe, so a parent that dies stops the witness); waits --wait-ms for late
 // replies first.
-import { fstatSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { request } from '../../../main/arp/codec';
 import { ArpSocket } from '../../../main/net/pcap';
 import { WitnessLog } from './witness-log';
+import { onStopRequest, wallNow, writeLine } from './tool-io';
 
 function nonNegative(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -37,12 +36,6 @@ function primaryIpv4(dev: string): string {
   if (found === undefined) throw new Error(`${dev} has no IPv4 address: pass --from-ip`);
   return found.address;
 }
-
-function writeLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 function main(): void {
   const { values } = parseArgs({
@@ -104,14 +97,7 @@ function main(): void {
     setTimeout(finish, waitMs);
   };
 
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('error', () => undefined);
-    process.stdin.on('end', stop);
-    process.stdin.resume();
-  }
+  onStopRequest(stop);
   if (durationMs !== undefined) setTimeout(stop, durationMs);
 
   sendProbe();

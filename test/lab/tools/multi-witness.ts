@@ -15,30 +15,17 @@
 //   {"type":"summary",...}                    on exit: open gaps, answers per address, counters
 // Stops on SIGTERM/SIGINT or stdin closing (when it is a pipe); waits --wait-ms for late replies.
 // Receives through the project's capture addon (16 MiB ring, no loss at these rates) when built.
-import { fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { request } from '../../../main/arp/codec';
 import { ArpSocket, openFrameSource } from '../../../main/net/pcap';
 import { WitnessStream } from './witness-stream';
+import { onStopRequest, positive, wallNow, writeLine } from './tool-io';
 
 const TICK_MS = 2;
 const FLUSH_MS = 500;
 const STATS_MS = 5000;
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
-
-function writeLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} wants a positive number, got "${text}"`);
-  return value;
-}
 
 function primaryIpv4(dev: string): string {
   const found = networkInterfaces()[dev]?.find((entry) => entry.family === 'IPv4' && !entry.internal);
@@ -130,14 +117,7 @@ function main(): void {
     clearInterval(tick);
     setTimeout(finish, waitMs);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('error', () => undefined);
-    process.stdin.on('end', stop);
-    process.stdin.resume();
-  }
+  onStopRequest(stop);
   writeLine({ type: 'ready', mac: ownMac, ip: ownIp, targets: targets.length, intervalMs, gapMs, wallMs: startWallMs });
 }
 
