@@ -627,7 +627,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
    * address whose status says "online"), a move's pre-flight. This matters after a long store outage:
    * every owner fenced, rejoins and probes to take its addresses back while their statuses still say
    * "online" — and the standbys keep probing them. Taken as a conflict, that failed the resource,
-   * naming the standby's MAC. A peer that *answers* for the address is still a conflict, and a fresh
+   * naming the standby's MAC. A move's pre-flight (prepareMove, probeAddress) is the same case: the
+   * key stays the owner's throughout, and a standby's watch probe landing in the 90 ms window failed
+   * the move, naming the standby. A peer that *answers* for the address is still a conflict, and a fresh
    * acquisition (acquireResource) keeps the RFC rule: there a peer's probe may be a rival's.
    */
   private peerMacs(): string[] {
@@ -795,7 +797,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!spec) return this.endMove(move, 'resource removed');
     const iface = this.ifnameFor(spec);
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
-    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: TRUSTED_PROBE });
+    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: { ...TRUSTED_PROBE, askingMacs: this.peerMacs() } });
     if (verdict.interrupted) return this.endMove(move, `interface ${iface.ifname} on ${this.node} failed during the probe; stays on ${move.fromNode ?? 'its owner'}`);
     if (verdict.macs.length > 0) {
       const failed: MoveIntent = { ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` };
@@ -908,7 +910,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
     // node is the owner, "the owner answered" is known without asking.
     const ownedHere = spec !== null && this.local.isReady(spec.name);
-    const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: TRUSTED_PROBE });
+    const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: { ...TRUSTED_PROBE, askingMacs: this.peerMacs() } });
     if (result.interrupted) throw new Error(`interface ${choice.ifname} failed during the probe`);
     return ownedHere ? { macs: result.macs, trustedAnswered: true } : result;
   }

@@ -8,6 +8,9 @@ import { LabCluster } from './cluster';
 import { startUdpEcho, startUdpStream } from './traffic';
 import { startMacWitness } from './witness';
 import { waitForNeighborMac } from './neighbor-wait';
+import { join } from 'node:path';
+
+const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
 
 describe('planned operations on a three-node cluster', () => {
   let lab: Lab;
@@ -119,6 +122,33 @@ describe('planned operations on a three-node cluster', () => {
     assert.equal(events.code, 0, events.stderr);
     const actions = events.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
     for (const action of ['resource.add', 'move', 'resource.offline', 'resource.online', 'resource.remove']) assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
+  });
+
+  test("a peer's ARP probes during a move's pre-flight are questions, a stranger's stop the move", async () => {
+    // A standby watches the owner by probing its addresses (sender 0.0.0.0); one landing in the target's
+    // 90 ms pre-flight window once failed a move, naming the standby's MAC (seen in CI, 1 in ~30 moves).
+    // Here n2 (a peer, not the move's target) probes the address every 5 ms for the whole move.
+    const vip = lab.vip(50);
+    const added = await cluster.api('n1', 'addResource', { name: 'asked', ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
+    assert.equal(added.ok, true, JSON.stringify(added));
+    await cluster.waitOwner('n1', 'asked', 'n1');
+    const probeFrom = (host: string) => lab.run(host, [process.execPath, ARP_SEND, '--dev', 'lan0', '--form', 'probe', '--ip', vip, '--count', '300', '--interval-ms', '5'], { timeoutMs: 15_000 });
+    const peerProbes = probeFrom('n2');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const moved = await cluster.api('n1', 'moveResource', 'asked', 'n3');
+    assert.equal((await peerProbes).code, 0);
+    assert.equal(moved.ok, true, JSON.stringify(moved));
+    await cluster.waitOwner('n1', 'asked', 'n3', 2000);
+    // The same probes from a station outside the cluster: someone else wants the address; it stays put.
+    const strangerProbes = probeFrom('r1');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = await cluster.api('n1', 'moveResource', 'asked', 'n2');
+    assert.equal((await strangerProbes).code, 0);
+    assert.equal(refused.ok, false, JSON.stringify(refused));
+    assert.match(String(refused.message), new RegExp(`answered by ${lab.host('r1').mac}`));
+    await cluster.waitOwner('n1', 'asked', 'n3', 2000);
+    const removed = await cluster.api('n1', 'removeResource', 'asked');
+    assert.equal(removed.ok, true, JSON.stringify(removed));
   });
 
   test('adding a resource whose address the rogue holds: failed with the rogue MAC, nothing registered', async () => {
