@@ -554,7 +554,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
     if (!carrierUp(iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
     const adopt = this.isPresent(spec, iface.ifname);
-    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : { ...this.takeoverProbe, askingMacs: this.peerMacs() }, adopt ? 're-adopted' : 'online');
+    // Our belief may be the stale one (a standby revoked our lease while we were fenced and is taking the
+    // address over): a peer's claim-probe is a conflict here, and we stand aside (hold, used-by).
+    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : { ...this.takeoverProbe, askingMacs: this.peerMacs(), peerProbes: 'claim' }, adopt ? 're-adopted' : 'online');
   }
 
   private async acquireResource(resource: ResourceName, membership: Membership): Promise<void> {
@@ -579,39 +581,44 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
       return;
     }
-    if (previousMac !== null) {
-      // Failover: the previous owner may still be going quiet (its fence runs on its own clock). Its
-      // answers are expected until then; anyone else's is a conflict.
-      const quiet = await this.waitForSilence(spec, iface.ifname, previousMac, previous);
-      if (quiet.kind === 'interrupted') {
-        // Our interface failed while listening: not the address's fault. Let it go; placement decides again.
-        await this.store.release(spec.name, this.node);
-        return;
-      }
-      if (quiet.kind === 'conflict') {
-        await this.store.release(spec.name, this.node);
-        return this.fail(spec.name, { kind: 'conflict', mac: quiet.mac });
-      }
-      if (quiet.kind === 'timeout') {
-        await this.store.release(spec.name, this.node);
-        return this.fail(spec.name, { kind: 'conflict', mac: previousMac });
-      }
-      await this.hold(spec, iface.ifname, { skipProbe: true }, `failover from ${previous ?? '?'}`);
+    let goingQuiet = previousMac;
+    if (goingQuiet === null) {
+      // The key is ours (compare-and-swap): a peer's probe is a question, or a stale belief that yields to ours.
+      const peers = this.peerMacs();
+      const outcome = await this.hold(spec, iface.ifname, { ...this.takeoverProbe, askingMacs: peers }, 'online', 'report');
+      if (outcome.kind !== 'used-by' || !outcome.macs.every((mac) => peers.includes(mac))) return;
+      // A peer answered: it still holds the address on a belief that ended with its lease (fenced, then
+      // revoked by a standby) and goes quiet within a lease TTL. Wait for that as after a failover.
+      goingQuiet = outcome.macs[0]!;
+      this.log(`${spec.name}: ${this.nodeOfMac(goingQuiet) ?? goingQuiet} still answers for ${spec.ip} though the key is ours: waiting until it goes quiet`);
+    }
+    // Failover: the previous owner may still be going quiet (its fence runs on its own clock). Its
+    // answers, and any other peer's, are expected until then; a stranger's is a conflict.
+    const quiet = await this.waitForSilence(spec, iface.ifname, goingQuiet);
+    if (quiet.kind === 'interrupted') {
+      // Our interface failed while listening: not the address's fault. Let it go; placement decides again.
+      await this.store.release(spec.name, this.node);
       return;
     }
-    await this.hold(spec, iface.ifname, this.takeoverProbe, 'online');
+    if (quiet.kind !== 'quiet') {
+      await this.store.release(spec.name, this.node);
+      return this.fail(spec.name, { kind: 'conflict', mac: quiet.kind === 'conflict' ? quiet.mac : goingQuiet });
+    }
+    await this.hold(spec, iface.ifname, { skipProbe: true }, previousMac === null ? 'online' : `failover from ${previous ?? '?'}`);
   }
 
-  /** Probes until only silence answers (the old owner stopped) — at most one lease TTL, its fencing bound. */
-  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string, oldOwner: NodeName | null): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' }> {
+  /**
+   * Probes until only silence answers — at most one lease TTL, the fencing bound of the node that answers.
+   * Only peers may answer meanwhile: the old owner, or a node holding the address on a belief that ended
+   * with its lease (possibly under another MAC of its own: its interface just took a new one).
+   */
+  private async waitForSilence(spec: ResourceSpec, ifname: string, oldMac: string): Promise<{ kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' }> {
     const deadline = performance.now() + this.ttlSec * 1000 + 500;
     while (performance.now() < deadline) {
-      const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: { ...QUIET_CHECK_PROBE, askingMacs: this.peerMacs() } });
+      const peers = this.peerMacs();
+      const answer = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname, trustedMac: oldMac, acd: { ...QUIET_CHECK_PROBE, askingMacs: peers } });
       if (answer.interrupted) return { kind: 'interrupted' };
-      // The old owner may answer under another MAC of its own (its interface just took a new one and it
-      // re-held the address before learning that its lease was revoked): it is going quiet all the same.
-      const ownerMacs = new Set(Object.values((oldOwner === null ? undefined : this.view.nodes.get(oldOwner))?.macs ?? {}));
-      const strangers = answer.macs.filter((mac) => !ownerMacs.has(mac));
+      const strangers = answer.macs.filter((mac) => !peers.includes(mac));
       if (strangers.length > 0) return { kind: 'conflict', mac: strangers[0]! };
       if (answer.macs.length > 0) continue;
       if (!answer.trustedAnswered) return { kind: 'quiet' };
@@ -619,18 +626,21 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     return { kind: 'timeout' };
   }
 
+  /** The peer node one of whose interfaces has `mac`, if any. */
+  private nodeOfMac(mac: string): NodeName | null {
+    for (const [name, record] of this.view.nodes) if (name !== this.node && Object.values(record.macs).includes(mac)) return name;
+    return null;
+  }
+
   /**
-   * The other nodes' MACs, for the probes where their ARP probes are questions, not rival claims
-   * (RFC 5227's simultaneous probe): an owner taking back an address whose key it holds (holdOwned),
-   * and a failover's silence check, which never registers anything. While the key is ours, a peer
-   * probes the address only to ask who answers: the standby watching the owner (it watches every
-   * address whose status says "online"), a move's pre-flight. This matters after a long store outage:
-   * every owner fenced, rejoins and probes to take its addresses back while their statuses still say
-   * "online" — and the standbys keep probing them. Taken as a conflict, that failed the resource,
-   * naming the standby's MAC. A move's pre-flight (prepareMove, probeAddress) is the same case: the
-   * key stays the owner's throughout, and a standby's watch probe landing in the 90 ms window failed
-   * the move, naming the standby. A peer that *answers* for the address is still a conflict, and a fresh
-   * acquisition (acquireResource) keeps the RFC rule: there a peer's probe may be a rival's.
+   * The other nodes' MACs (ACD askingMacs): RFC 5227's simultaneous-probe rule, made to know the store.
+   * A peer asks who holds an address with a probe marked as a question (the standby watching the owner,
+   * a move's pre-flight): never a conflict — taken as one, it failed a move naming the standby, and after
+   * a long store outage it failed every owner re-taking its addresses. A peer's plain probe precedes a
+   * registration: the node that won the key by compare-and-swap ignores it (the prober acts on a stale
+   * belief and yields), the node that takes back an address after a fence treats it as a conflict and
+   * stands aside (its own belief may be the stale one). A peer that *answers* for the address is
+   * acting on a stale belief that ends with its lease: waited for (acquireResource), stood aside for (hold).
    */
   private peerMacs(): string[] {
     const macs = new Set<string>();
@@ -641,7 +651,12 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     return [...macs];
   }
 
-  private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string): Promise<HoldOutcome> {
+  /**
+   * Claims the address here and records the outcome. A conflict with a stranger fails the resource; one
+   * with a peer (acting on a stale belief, or taking it over) does not: `onPeer` 'stand-aside' lets the key
+   * go so placement decides again, 'report' leaves it to the caller.
+   */
+  private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string, onPeer: 'stand-aside' | 'report' = 'stand-aside'): Promise<HoldOutcome> {
     const started = wallNow();
     let outcome: HoldOutcome;
     try {
@@ -666,11 +681,16 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         break;
       case 'used-by': {
         const mac = outcome.macs[0] ?? 'unknown';
+        const peers = this.peerMacs();
+        const byPeers = outcome.macs.every((m) => peers.includes(m));
+        this.log(`${spec.name}: ${action}: the probe on ${ifname} met ${outcome.macs.map((m) => this.nodeOfMac(m) ?? m).join(', ')}`);
+        if (byPeers && onPeer === 'report') break;
         const released = await this.store.release(spec.name, this.node);
         // Only an owner may declare the resource failed: if the key is not ours any more (our lease was
         // revoked while we could not hear about it), whoever answered is the rightful new owner.
-        if (released.ok) await this.fail(spec.name, { kind: 'conflict', mac });
-        else this.log(`${spec.name}: ${mac} answered and the key is ${released.current?.node ?? 'nobody'}'s: standing down`);
+        if (!released.ok) this.log(`${spec.name}: ${mac} answered and the key is ${released.current?.node ?? 'nobody'}'s: standing down`);
+        else if (byPeers) this.log(`${spec.name}: a peer claims it: key let go, placement decides again`);
+        else await this.fail(spec.name, { kind: 'conflict', mac });
         break;
       }
       case 'failed':
@@ -694,6 +714,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private async fail(resource: ResourceName, failure: FailureReason): Promise<void> {
+    this.log(`${resource}: failed: ${describeFailure(failure)}`);
     await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure });
     await this.audit({ actor: this.node, action: 'fail', target: resource, outcome: 'failed', detail: describeFailure(failure), handoffMs: null });
   }
@@ -797,7 +818,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!spec) return this.endMove(move, 'resource removed');
     const iface = this.ifnameFor(spec);
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
-    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: { ...TRUSTED_PROBE, askingMacs: this.peerMacs() } });
+    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
     if (verdict.interrupted) return this.endMove(move, `interface ${iface.ifname} on ${this.node} failed during the probe; stays on ${move.fromNode ?? 'its owner'}`);
     if (verdict.macs.length > 0) {
       const failed: MoveIntent = { ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` };
@@ -910,7 +931,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
     // node is the owner, "the owner answered" is known without asking.
     const ownedHere = spec !== null && this.local.isReady(spec.name);
-    const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: { ...TRUSTED_PROBE, askingMacs: this.peerMacs() } });
+    const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
     if (result.interrupted) throw new Error(`interface ${choice.ifname} failed during the probe`);
     return ownedHere ? { macs: result.macs, trustedAnswered: true } : result;
   }

@@ -8,7 +8,7 @@ import type { AcdConfig, AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
 import { ArpSocket, PacketIoError } from '../net/pcap';
-import { probe } from '../arp/codec';
+import { question } from '../arp/codec';
 import { deregister, listOwned, register, registerOrThrow, removeOwnedAnywhere, type VirtualAddress } from '../net/registrar';
 import { readInterfaceState, type InterfaceState } from '../net/interfaces';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
@@ -220,8 +220,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
 
   /**
    * Watches who answers for `ip` on `ifname` (a standby watching the owner): `onAnswer` hears the sender
-   * MAC of every ARP frame claiming the address. `ask()` sends one RFC 5227 probe (sender 0.0.0.0, so no
-   * cache on the LAN changes) that makes the holder answer. Returns the controls; stop() ends the watch.
+   * MAC of every ARP frame claiming the address. `ask()` sends one probe marked as a question
+   * (codec.question: sender 0.0.0.0, so no cache on the LAN changes, and peers do not take it for a claim)
+   * that makes the holder answer. Returns the controls; stop() ends the watch.
    */
   watchAddress(ifname: string, ip: Ipv4, onAnswer: (mac: Mac) => void): { ask: () => void; stop: () => void } {
     const route = this.socketFor(ifname);
@@ -230,7 +231,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return {
       ask: () => {
         try {
-          route.socket.send(probe(route.socket.iface.mac, ip));
+          route.socket.send(question(route.socket.iface.mac, ip));
         } catch (error) {
           this.emit('warning', `watch ${ip}: ${(error as Error).message}`);
         }

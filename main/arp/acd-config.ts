@@ -13,6 +13,8 @@ import { BROADCAST_MAC, ZERO_MAC, type Mac } from './frame';
 export type AcdMode = 'claim' | 'probe-only';
 export type AnnounceForm = 'request' | 'reply' | 'both';
 export type DefendPolicy = 'never' | 'once' | 'always';
+/** What a probe says: 'claim' (RFC 5227: about to register) or 'question' (codec.question: who holds it?). */
+export type ProbeForm = 'claim' | 'question';
 
 export interface AcdConfig {
   /** 'claim' probes, registers, announces and defends; 'probe-only' only reports who answers. */
@@ -27,12 +29,21 @@ export interface AcdConfig {
   probeWaitMs: number;
   /** The one station whose answers are expected during a planned move (the old owner). */
   trustedMac: Mac | null;
+  /** Our probes: claims (before registering) or questions (a pre-flight that never registers). */
+  probeForm: ProbeForm;
   /**
-   * Stations whose ARP probes (sender IP 0.0.0.0) for the address are questions, not rival claims:
-   * while probing, such a probe is not a conflict. Their answers (sender IP = the address) still are.
-   * A cluster agent lists its peer nodes here (see the Agent's peerMacs).
+   * A cluster's peer nodes (see the Agent's peerMacs). Their probes marked as questions are never
+   * conflicts; their answers (sender IP = the address) always are; their plain RFC 5227 probes count
+   * as `peerProbes` says.
    */
   askingMacs?: readonly Mac[];
+  /**
+   * 'question': a peer's plain probe is not a conflict either — for a node that holds the address's key
+   * in the store: a peer probing it is either asking or acting on a stale belief, and yields to us.
+   * 'claim': it is a conflict — for a node whose belief may be the stale one (taking back an address
+   * after a fence): the peer may be taking it over.
+   */
+  peerProbes: ProbeForm;
   /** Announcements after registration, the first one immediately. */
   announceCount: number;
   announceIntervalMs: number;
@@ -51,6 +62,8 @@ export const DEFAULT_ACD_CONFIG: Readonly<AcdConfig> = Object.freeze({
   probeIntervalMs: 200,
   probeWaitMs: 400,
   trustedMac: null,
+  probeForm: 'claim',
+  peerProbes: 'question',
   announceCount: 2,
   announceIntervalMs: 2000,
   announceForm: 'request',
@@ -137,7 +150,9 @@ export function resolveAcdConfig(partial: Partial<AcdConfig> = {}): Readonly<Acd
     probeIntervalMs: integerIn('probeIntervalMs', merged.probeIntervalMs, 1, MAX_TIMING_MS),
     probeWaitMs: integerIn('probeWaitMs', merged.probeWaitMs, 1, MAX_TIMING_MS),
     trustedMac,
+    probeForm: oneOf('probeForm', merged.probeForm, ['claim', 'question'] as const),
     ...(askingMacs === undefined ? {} : { askingMacs: Object.freeze([...askingMacs]) }),
+    peerProbes: oneOf('peerProbes', merged.peerProbes, ['claim', 'question'] as const),
     announceCount: integerIn('announceCount', merged.announceCount, 1, 10),
     announceIntervalMs: integerIn('announceIntervalMs', merged.announceIntervalMs, 1, MAX_TIMING_MS),
     announceForm: oneOf('announceForm', merged.announceForm, ['request', 'reply', 'both'] as const),

@@ -22,7 +22,8 @@
 // - Probing conflicts (RFC 5227 §2.1.1): any ARP with sender IP = our IP, or an ARP probe
 //   (request, sender IP 0.0.0.0) from someone else for our IP. A plain request for our IP
 //   from a host that has an address of its own is not a conflict.
-//   Probes from `askingMacs` (a cluster's other nodes, asking who answers) are not conflicts.
+//   From `askingMacs` (a cluster's other nodes): a probe marked as a question (codec.question) is
+//   never a conflict, a plain probe only with peerProbes 'claim' (see acd-config.ts).
 // - Probe-only mode ends in its own terminal state, Done, whatever it found: it never held
 //   the address, so neither Failed nor Released describes it. The trusted MAC is reported
 //   as `trusted-answer` there too and is left out of `used-by`, so "free" in probe-only with
@@ -49,7 +50,7 @@
 //   received frames to this interface/VLAN before handing them in.
 
 import { isIpv4 } from './addresses';
-import { announcement, classifyArp, gratuitousReply, probe, type ArpKind } from './codec';
+import { announcement, classifyArp, gratuitousReply, isQuestion, probe, question, type ArpKind } from './codec';
 import { ZERO_IP, type ArpFrame, type ArpPacket, type Ipv4, type Mac } from './frame';
 import { isStationMac, resolveAcdConfig, type AcdConfig } from './acd-config';
 
@@ -287,7 +288,7 @@ class AddressConflictDetector implements Acd {
     if (this.probesSent < probeCount) {
       this.probesSent += 1;
       effects.push(
-        { type: 'send', frame: probe(this.mac, this.ip) },
+        { type: 'send', frame: this.config.probeForm === 'question' ? question(this.mac, this.ip) : probe(this.mac, this.ip) },
         event({ type: 'probing', at: now, n: this.probesSent, count: probeCount }),
       );
     }
@@ -302,9 +303,9 @@ class AddressConflictDetector implements Acd {
     if (!claimsOurIp && !probesForOurIp) return [];
 
     const mac = arp.senderMac;
-    // A probe from a station known to only ask (a cluster's peer nodes, see the agent) is not a rival
-    // claim; an answer from it still is.
-    if (!claimsOurIp && this.config.askingMacs?.includes(mac) === true) return [];
+    // A peer node's question is never a rival claim, its plain probe only if we may be the stale one
+    // (peerProbes); an answer from it always is.
+    if (!claimsOurIp && this.config.askingMacs?.includes(mac) === true && (isQuestion(arp) || this.config.peerProbes === 'question')) return [];
     if (mac === this.config.trustedMac) {
       if (this.trustedSeen.has(mac)) return [];
       this.trustedSeen.add(mac);

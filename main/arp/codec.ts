@@ -365,6 +365,24 @@ export function probe(ownMac: Mac, targetIp: Ipv4): ArpFrame {
   return frameOf(BROADCAST_MAC, mac, { op: 'request', senderMac: mac, senderIp: ZERO_IP, targetMac: ZERO_MAC, targetIp: ip });
 }
 
+/**
+ * A probe that asks rather than claims: sender IP 0.0.0.0 like an RFC 5227 probe, so no cache learns
+ * anything and the holder's kernel answers it the same, but target MAC ff:ff:ff:ff:ff:ff where RFC 5227
+ * has zeros ("ignored, SHOULD be set to all zeroes"). A cluster node asks who holds an address this way
+ * (a standby watching the owner, a move's pre-flight) and its peers, which know the mark, can tell it
+ * from the probe of a node about to register the address (isQuestion).
+ */
+export function question(ownMac: Mac, targetIp: Ipv4): ArpFrame {
+  const mac = canonical(canonicalMac, ownMac, 'question ownMac');
+  const ip = canonical(canonicalIpv4, targetIp, 'question targetIp');
+  return frameOf(BROADCAST_MAC, mac, { op: 'request', senderMac: mac, senderIp: ZERO_IP, targetMac: BROADCAST_MAC, targetIp: ip });
+}
+
+/** A probe marked as a question (see question()): an RFC 5227 probe's target MAC is zero. */
+export function isQuestion(arp: ArpPacket): boolean {
+  return arp.op === 'request' && arp.senderIp === ZERO_IP && arp.targetMac === BROADCAST_MAC;
+}
+
 /** RFC 5227 §2.3 announcement: a broadcast request with sender IP = target IP = ip. */
 export function announcement(ownMac: Mac, ip: Ipv4): ArpFrame {
   const mac = canonical(canonicalMac, ownMac, 'announcement ownMac');

@@ -143,6 +143,16 @@ function logAround(agents: AgentSupervisor, node: string, atWallMs: number, wind
     .map((r) => `      ${String(r.time)} ${node}: ${String(r.message)}`);
 }
 
+/** The last `max` agent log lines, of every node, that name `resource` (a whole word), in time order. */
+function logNaming(agents: AgentSupervisor, resource: string, max: number): string[] {
+  const word = new RegExp(`\\b${resource.replace(/[^a-z0-9-]/gi, '')}\\b`);
+  return agents.started
+    .flatMap(({ node, lines }) => lines.records.filter((r) => r.event === 'log' && word.test(String(r.message))).map((r) => ({ node, time: String(r.time), message: String(r.message) })))
+    .sort((a, b) => Date.parse(a.time) - Date.parse(b.time))
+    .slice(-max)
+    .map((r) => `      ${r.time} ${r.node}: ${r.message}`);
+}
+
 const iso = (wallMs: number): string => new Date(wallMs).toISOString();
 
 function printReport(settings: Settings, facts: SoakFacts, figures: { labId: string; setupMs: number; soakMs: number; settleMs: number; settled: boolean; witness: WitnessEnd; loadStart: number; nodesByMac: (macs: readonly string[]) => string[] }, agents: AgentSupervisor): boolean {
@@ -217,6 +227,11 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
     }
     out(`resources not online on exactly one node at the end: ${[...byProblem].map(([kind, n]) => `${n} x ${kind}`).join('; ')}`);
     for (const p of facts.endProblems.slice(0, 15)) out(`  ${p.resource} ${p.ip}: ${p.problem}`);
+    // What the agents said about the first few: the story of how each got there.
+    for (const p of facts.endProblems.slice(0, 3)) {
+      out(`  log lines naming ${p.resource} (every agent, last 20):`);
+      for (const l of logNaming(agents, p.resource, 20)) out(l);
+    }
   }
   if (figures.witness.openGaps.length > 0) out(`\naddresses unanswered at the witness's end: ${figures.witness.openGaps.map((g) => g.ip).slice(0, 20).join(', ')}`);
   out('');

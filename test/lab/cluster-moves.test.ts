@@ -125,9 +125,10 @@ describe('planned operations on a three-node cluster', () => {
   });
 
   test("a peer's ARP probes during a move's pre-flight are questions, a stranger's stop the move", async () => {
-    // A standby watches the owner by probing its addresses (sender 0.0.0.0); one landing in the target's
-    // 90 ms pre-flight window once failed a move, naming the standby's MAC (seen in CI, 1 in ~30 moves).
-    // Here n2 (a peer, not the move's target) probes the address every 5 ms for the whole move.
+    // A standby's watch probe landing in the target's 90 ms pre-flight window once failed a move, naming
+    // the standby's MAC (seen in CI). Here n2 (a peer, not the move's target) sends plain RFC 5227 probes,
+    // not even marked as questions, every 5 ms for the whole move: the key is the owner's, so they cannot
+    // be a rival's claim.
     const vip = lab.vip(50);
     const added = await cluster.api('n1', 'addResource', { name: 'asked', ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
     assert.equal(added.ok, true, JSON.stringify(added));

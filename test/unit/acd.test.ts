@@ -39,6 +39,10 @@ function announcementFrom(mac: Mac, ip: Ipv4 = IP): ArpFrame {
 function replyFrom(mac: Mac, ip: Ipv4 = IP): ArpFrame {
   return frame(mac, { op: 'reply', senderMac: mac, senderIp: ip, targetMac: OWN, targetIp: ZERO_IP }, OWN);
 }
+/** A peer's probe marked as a question (codec.question): target MAC all ones. */
+function questionFrom(mac: Mac, ip: Ipv4 = IP): ArpFrame {
+  return frame(mac, { op: 'request', senderMac: mac, senderIp: ZERO_IP, targetMac: BROADCAST_MAC, targetIp: ip });
+}
 /** Ordinary who-has request. */
 function requestFrom(mac: Mac, senderIp: Ipv4, targetIp: Ipv4): ArpFrame {
   return frame(mac, { op: 'request', senderMac: mac, senderIp, targetMac: ZERO_MAC, targetIp });
@@ -621,6 +625,8 @@ describe('configuration', () => {
       probeIntervalMs: 200,
       probeWaitMs: 400,
       trustedMac: null,
+      probeForm: 'claim',
+      peerProbes: 'question',
       announceCount: 2,
       announceIntervalMs: 2000,
       announceForm: 'request',
@@ -755,6 +761,34 @@ describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', (
     acd.start(T0);
     assert.deepEqual(acd.onFrame(T0 + 5, probeFrom(TRUSTED)), []);
     assert.deepEqual(acd.onFrame(T0 + 6, replyFrom(TRUSTED)), [ev({ type: 'trusted-answer', at: T0 + 6, mac: TRUSTED })]);
+  });
+
+  test("peerProbes 'claim': their plain probe is a conflict (a peer taking over), their question still is not", () => {
+    const acd = machine({ askingMacs: [OTHER], peerProbes: 'claim', probeCount: 1 });
+    acd.start(T0);
+    assert.deepEqual(acd.onFrame(T0 + 5, questionFrom(OTHER)), []);
+    assert.deepEqual(acd.onFrame(T0 + 10, probeFrom(OTHER)), [cancel, ev({ type: 'used-by', at: T0 + 10, macs: [OTHER] })]);
+  });
+
+  test("a question from a station not listed is a conflict like any probe", () => {
+    const acd = machine({ askingMacs: [OTHER], peerProbes: 'claim' });
+    acd.start(T0);
+    assert.deepEqual(acd.onFrame(T0 + 10, questionFrom(OTHER2)), [cancel, ev({ type: 'used-by', at: T0 + 10, macs: [OTHER2] })]);
+  });
+
+  test("probeForm 'question': the probes sent carry the all-ones target MAC; 'claim' (the default) the RFC's zeros", () => {
+    const asking = machine({ mode: 'probe-only', probeForm: 'question', probeCount: 1 });
+    const sent = asking.start(T0).filter((e): e is Extract<AcdEffect, { type: 'send' }> => e.type === 'send');
+    assert.deepEqual(sent.map((e) => e.frame), [{ ...OUR_PROBE, arp: { ...OUR_PROBE.arp, targetMac: BROADCAST_MAC } }]);
+    const claiming = machine({ probeCount: 1 });
+    assert.deepEqual(claiming.start(T0).filter((e) => e.type === 'send').map((e) => (e as Extract<AcdEffect, { type: 'send' }>).frame), [OUR_PROBE]);
+  });
+
+  test('probeForm and peerProbes are checked', () => {
+    assert.equal(resolveAcdConfig().probeForm, 'claim');
+    assert.equal(resolveAcdConfig().peerProbes, 'question');
+    assert.throws(() => resolveAcdConfig({ probeForm: 'ask' as never }), /probeForm must be one of 'claim', 'question'/);
+    assert.throws(() => resolveAcdConfig({ peerProbes: 1 as never }), /peerProbes must be one of 'claim', 'question'/);
   });
 
   test('the setting is checked: a list of station MACs, absent by default', () => {

@@ -9,7 +9,9 @@ import {
   encode,
   encodingLength,
   gratuitousReply,
+  isQuestion,
   probe,
+  question,
   reply,
   request,
   type ArpCodecErrorCode,
@@ -162,6 +164,23 @@ describe('encode fixed vectors', () => {
     const bytes = encode(reply(PEER_MAC, '10.213.0.20', OWN_MAC, '10.213.0.1'));
     assert.equal(bytes.length, 60);
     assert.equal(bytes.toString('hex'), Buffer.concat([CAPTURED_REPLY_42, Buffer.alloc(18)]).toString('hex'));
+  });
+
+  test('question: a probe whose target MAC is all ones; isQuestion tells it from a probe', () => {
+    assert.equal(
+      encode(question(OWN_MAC, '10.213.0.10')).toString('hex'),
+      fromHex(
+        'ff ff ff ff ff ff  02 00 0a d5 00 01  08 06',
+        '00 01 08 00 06 04 00 01',
+        '02 00 0a d5 00 01  00 00 00 00',
+        'ff ff ff ff ff ff  0a d5 00 0a',
+        '00'.repeat(18),
+      ).toString('hex'),
+    );
+    assert.equal(isQuestion(question(OWN_MAC, '10.213.0.10').arp), true);
+    assert.equal(isQuestion(probe(OWN_MAC, '10.213.0.10').arp), false);
+    assert.equal(isQuestion(request(OWN_MAC, '10.213.0.1', '10.213.0.10').arp), false);
+    assert.equal(classify(question(OWN_MAC, '10.213.0.10')), 'probe');
   });
 
   test('gratuitous reply: target MAC is our own MAC, sender IP = target IP', () => {
