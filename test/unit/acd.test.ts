@@ -781,7 +781,7 @@ describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', (
     const sent = asking.start(T0).filter((e): e is Extract<AcdEffect, { type: 'send' }> => e.type === 'send');
     assert.deepEqual(sent.map((e) => e.frame), [{ ...OUR_PROBE, arp: { ...OUR_PROBE.arp, targetMac: BROADCAST_MAC } }]);
     const claiming = machine({ probeCount: 1 });
-    assert.deepEqual(claiming.start(T0).filter((e) => e.type === 'send').map((e) => (e as Extract<AcdEffect, { type: 'send' }>).frame), [OUR_PROBE]);
+    assert.deepEqual(claiming.start(T0).filter((e) => e.type === 'send').map((e) => (e).frame), [OUR_PROBE]);
   });
 
   test('probeForm and peerProbes are checked', () => {
