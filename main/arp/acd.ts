@@ -23,7 +23,8 @@
 //   (request, sender IP 0.0.0.0) from someone else for our IP. A plain request for our IP
 //   from a host that has an address of its own is not a conflict.
 //   From `askingMacs` (a cluster's other nodes): a probe marked as a question (codec.question) is
-//   never a conflict, a plain probe only with peerProbes 'claim' (see acd-config.ts).
+//   never a conflict, a plain probe only with peerProbes 'claim' (see acd-config.ts); otherwise
+//   it is answered with a probe of ours, so that the stale peer sees our claim and yields.
 // - Probe-only mode ends in its own terminal state, Done, whatever it found: it never held
 //   the address, so neither Failed nor Released describes it. The trusted MAC is reported
 //   as `trusted-answer` there too and is left out of `used-by`, so "free" in probe-only with
@@ -56,6 +57,9 @@ import { isStationMac, resolveAcdConfig, type AcdConfig } from './acd-config';
 
 export { DEFAULT_ACD_CONFIG, resolveAcdConfig } from './acd-config';
 export type { AcdConfig, AcdMode, AnnounceForm, DefendPolicy } from './acd-config';
+
+/** How often a claim answers a peer's probe with one of its own (peerProbe). */
+const MAX_REASSERTS = 3;
 
 /** States. String values so that errors, logs and snapshots read without a lookup table. */
 export const AcdState = {
@@ -154,6 +158,8 @@ class AddressConflictDetector implements Acd {
   private lastNow = Number.NEGATIVE_INFINITY;
 
   private probesSent = 0;
+  /** Probes sent again because a peer probed the address too (see peerProbe). */
+  private reasserted = 0;
   /** Untrusted stations that answered while probing, in the order first seen. */
   private readonly usedBy: Mac[] = [];
   private readonly trustedSeen = new Set<Mac>();
@@ -305,7 +311,10 @@ class AddressConflictDetector implements Acd {
     const mac = arp.senderMac;
     // A peer node's question is never a rival claim, its plain probe only if we may be the stale one
     // (peerProbes); an answer from it always is.
-    if (!claimsOurIp && this.config.askingMacs?.includes(mac) === true && (isQuestion(arp) || this.config.peerProbes === 'question')) return [];
+    if (!claimsOurIp && this.config.askingMacs?.includes(mac) === true) {
+      if (isQuestion(arp)) return [];
+      if (this.config.peerProbes === 'question') return this.peerProbe(now);
+    }
     if (mac === this.config.trustedMac) {
       if (this.trustedSeen.has(mac)) return [];
       this.trustedSeen.add(mac);
@@ -318,6 +327,18 @@ class AddressConflictDetector implements Acd {
     }
     this.current = AcdState.Failed;
     return [...this.cancelTimer(), event({ type: 'used-by', at: now, macs: [mac] })];
+  }
+
+  /**
+   * A peer probes the address we are claiming with the store's key: it acts on a stale belief and
+   * yields to our claim — if it sees one. Our probes may all have gone out before its window opened, so
+   * we claim again at once and listen a full probeWaitMs more (a few times at most: a stale peer yields
+   * at the first). A pre-flight that never registers (probeForm 'question') claims nothing.
+   */
+  private peerProbe(now: number): AcdEffect[] {
+    if (this.config.probeForm === 'question' || this.reasserted >= MAX_REASSERTS) return [];
+    this.reasserted += 1;
+    return [{ type: 'send', frame: probe(this.mac, this.ip) }, this.setTimer(Math.max(this.pendingTimerAt ?? now, now + this.config.probeWaitMs))];
   }
 
   private finishProbing(now: number): AcdEffect[] {

@@ -728,12 +728,30 @@ describe('conflicts reported by another node (onPeerReport)', () => {
 });
 
 describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', () => {
-  test('their probes for the address are not a conflict while claiming: the claim goes on to register', () => {
+  test('their questions are not a conflict while claiming: the claim goes on to register', () => {
     const acd = machine({ askingMacs: [OTHER], probeCount: 1 });
     acd.start(T0);
-    assert.deepEqual(acd.onFrame(T0 + 10, probeFrom(OTHER)), []);
+    assert.deepEqual(acd.onFrame(T0 + 10, questionFrom(OTHER)), []);
     assert.equal(acd.state, AcdState.Probing);
     assert.deepEqual(acd.onTimeout(T0 + 400), [register]);
+  });
+
+  test('their plain probe is answered with ours and a full wait more (the stale peer must see our claim), at most 3 times', () => {
+    const acd = machine({ askingMacs: [OTHER], probeCount: 1 });
+    acd.start(T0); // one probe, timer at T0 + 400
+    assert.deepEqual(acd.onFrame(T0 + 390, probeFrom(OTHER)), [send(OUR_PROBE), timer(T0 + 790)]);
+    assert.equal(acd.state, AcdState.Probing);
+    assert.deepEqual(acd.onFrame(T0 + 400, probeFrom(OTHER)), [send(OUR_PROBE), timer(T0 + 800)]);
+    assert.deepEqual(acd.onFrame(T0 + 410, probeFrom(OTHER)), [send(OUR_PROBE), timer(T0 + 810)]);
+    assert.deepEqual(acd.onFrame(T0 + 420, probeFrom(OTHER)), []);
+    assert.deepEqual(acd.onTimeout(T0 + 810), [register]);
+  });
+
+  test('a pre-flight that asks (probeForm question) answers a peer\'s probe with nothing', () => {
+    const acd = machine({ mode: 'probe-only', probeForm: 'question', askingMacs: [OTHER], probeCount: 1 });
+    acd.start(T0);
+    assert.deepEqual(acd.onFrame(T0 + 10, probeFrom(OTHER)), []);
+    assert.deepEqual(acd.onTimeout(T0 + 400), [ev({ type: 'free', at: T0 + 400 })]);
   });
 
   test('their answers still are a conflict, and so is a probe from a station not listed', () => {
@@ -748,7 +766,7 @@ describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', (
   test('probe-only: their probes are left out of used-by, their answers are not', () => {
     const quiet = machine({ mode: 'probe-only', askingMacs: [OTHER], probeCount: 1 });
     quiet.start(T0);
-    assert.deepEqual(quiet.onFrame(T0 + 5, probeFrom(OTHER)), []);
+    assert.deepEqual(quiet.onFrame(T0 + 5, questionFrom(OTHER)), []);
     assert.deepEqual(quiet.onTimeout(T0 + 400), [ev({ type: 'free', at: T0 + 400 })]);
     const used = machine({ mode: 'probe-only', askingMacs: [OTHER], probeCount: 1 });
     used.start(T0);
@@ -759,7 +777,7 @@ describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', (
   test('the trusted old owner\'s probe is not its answer when it is listed as asking', () => {
     const acd = machine({ mode: 'probe-only', trustedMac: TRUSTED, askingMacs: [TRUSTED], probeCount: 1 });
     acd.start(T0);
-    assert.deepEqual(acd.onFrame(T0 + 5, probeFrom(TRUSTED)), []);
+    assert.deepEqual(acd.onFrame(T0 + 5, questionFrom(TRUSTED)), []);
     assert.deepEqual(acd.onFrame(T0 + 6, replyFrom(TRUSTED)), [ev({ type: 'trusted-answer', at: T0 + 6, mac: TRUSTED })]);
   });
 
