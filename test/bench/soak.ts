@@ -153,6 +153,9 @@ function logNaming(agents: AgentSupervisor, resource: string, max: number): stri
     .map((r) => `      ${r.time} ${r.node}: ${r.message}`);
 }
 
+/** A client-visible gap this long is shown with the agents' logs around it. */
+const LONG_GAP_MS = 2000;
+
 const iso = (wallMs: number): string => new Date(wallMs).toISOString();
 
 function printReport(settings: Settings, facts: SoakFacts, figures: { labId: string; setupMs: number; soakMs: number; settleMs: number; settled: boolean; witness: WitnessEnd; loadStart: number; nodesByMac: (macs: readonly string[]) => string[] }, agents: AgentSupervisor): boolean {
@@ -197,6 +200,21 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
       out(`  ${o.ip} ${o.macs.join(' + ')} from ${iso(o.fromWallMs)} for ${(o.toWallMs - o.fromWallMs).toFixed(1)} ms (${(o.rules ?? []).join('+')}, ${o.evidence ?? 1} proofs); fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
       if (o.around !== undefined) out(`      answers around it (mac kind request ms-offset): ${o.around.map(([mac, kind, request, at]) => `${mac.slice(-2)} ${kind} ${String(request)} ${(at - o.fromWallMs).toFixed(1)}`).join('; ')}`);
       for (const node of figures.nodesByMac(o.macs)) for (const l of logAround(agents, node, o.fromWallMs, 1500, 10)) out(l);
+    }
+  }
+  // A client waiting seconds is a finding even when every total is zero: show the first few, with what
+  // the nodes involved (the one answering before, the one after) said around its start.
+  const longGaps = facts.gaps.filter((g) => g.ms > LONG_GAP_MS && faultAt(facts.faults, g.fromWallMs)?.kind !== 'etcd-restart');
+  if (longGaps.length > 0) {
+    out('');
+    out(`gaps over ${seconds(LONG_GAP_MS)} (etcd restarts aside: every owner fences): ${longGaps.length}`);
+    const shownFaults = new Set<number>();
+    for (const g of longGaps) {
+      const fault = faultAt(facts.faults, g.fromWallMs);
+      if (shownFaults.has(fault?.index ?? -1) || shownFaults.size >= 4) continue;
+      shownFaults.add(fault?.index ?? -1);
+      out(`  ${g.ip} unanswered ${seconds(g.ms)} from ${iso(g.fromWallMs)} (${g.fromMac ?? '?'} before, ${g.toMac ?? 'nobody'} after); fault: ${fault === null ? 'none' : `#${fault.index} ${fault.kind} ${fault.node ?? ''}`}`);
+      for (const node of figures.nodesByMac([g.fromMac, g.toMac].filter((m): m is string => m !== null))) for (const l of logAround(agents, node, g.fromWallMs, 1500, 10)) out(l);
     }
   }
   if (facts.crashes.length > 0) {
