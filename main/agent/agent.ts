@@ -28,14 +28,14 @@ import type { ConvergenceOptions } from '../watch/convergence';
 import { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
-import { LocalAddresses, type HoldOutcome } from './local-addresses';
+import { LEASE_UNCONFIRMED, LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
 import { StandbyMonitor, carrierUp, type Watched } from './standby-monitor';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 import { readInterfaceState } from '../net/interfaces';
 import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, renewalLifetimeSec } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, renewalDeadline, renewalLifetimeSec } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
@@ -63,6 +63,11 @@ export type AgentEvent =
 /** Drop every address this long before the lease could expire in the store. */
 const FENCE_MARGIN_MS = 300;
 const LEASE_CHECK_MS = 50;
+/** The CLOCK_MONOTONIC time (process.hrtime.bigint() ns) of a performance.now() instant. */
+function monotonicNsAt(performanceMs: number): bigint {
+  const ns = process.hrtime.bigint() + BigInt(Math.round((performanceMs - performance.now()) * 1e6));
+  return ns > 0n ? ns : 1n;
+}
 const ADDRESS_CACHE_MS = 100;
 const REJOIN_DELAY_MS = 1000;
 /** How long after an interface fault a missing interface counts as passing (down, re-created, renamed back). */
@@ -130,7 +135,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.log = options.log ?? (() => undefined);
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
     this.lifetimeSec = this.store.kind === 'etcd' ? lifetimeForTtl(this.ttlSec) : null;
-    this.local = new LocalAddresses({ lifetimeSec: this.lifetimeSec, permitSend: () => this.leaseHealthy() && this.addressesFresh() });
+    this.local = new LocalAddresses({
+      lifetimeSec: this.lifetimeSec,
+      permitSend: () => this.leaseHealthy() && this.addressesFresh(),
+      registrationDeadline: () => (this.lifetimeSec === null || !this.membership ? undefined : monotonicNsAt(this.membership.validUntil())),
+    });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
     this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250, log: this.log });
@@ -288,10 +297,15 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     // the current one: a late keepalive shortens what we may give, it must not cut what we gave.
     const lifetime = this.lifetimeSec === null ? 0 : renewalLifetimeSec(this.lifetimeSec, validUntil - now);
     if (lifetime >= 1 && now - this.lastRenew >= 200 && now + lifetime * 1000 > this.lastRenew + this.renewedLifetimeMs) {
+      // This process can be frozen between deciding the renewal and the kernel seeing it (renewalDeadline).
+      const notAfter = renewalDeadline(validUntil, lifetime, { at: this.lastRenew, lifetimeMs: this.renewedLifetimeMs });
+      if (!this.local.renew(lifetime, monotonicNsAt(notAfter))) {
+        this.log(`renewal not sent: it came ${Math.round(performance.now() - notAfter)} ms after its deadline (the process was held up after deciding it)`);
+        return;
+      }
       this.lastRenew = now;
       this.renewedLifetimeMs = lifetime * 1000;
       this.loopDelay.reset();
-      this.local.renew(lifetime);
       this.deadlineFile?.write(validUntil);
     }
   }
@@ -553,10 +567,30 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return;
     }
     if (!carrierUp(iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
-    const adopt = this.isPresent(spec, iface.ifname);
-    // Our belief may be the stale one (a standby revoked our lease while we were fenced and is taking the
-    // address over): a peer's claim-probe is a conflict here, and we stand aside (hold, used-by).
-    await this.hold(spec, iface.ifname, adopt ? { skipProbe: true } : { ...this.takeoverProbe, askingMacs: this.peerMacs(), peerProbes: 'claim' }, adopt ? 're-adopted' : 'online');
+    if (this.isPresent(spec, iface.ifname)) {
+      await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
+      return;
+    }
+    // Taking an address back (after a fence): our belief may be the stale one — a standby that heard us
+    // silent may be revoking our lease and taking the address over. A peer's claim-probe is a conflict
+    // here (we stand aside), and after a silent probe the store has the last word: the key must still be
+    // ours, read after the probe, right before we register. A revocation the probe did not hear about
+    // (its probe fell before ours, or was still queued behind our capture's backlog) then stops us.
+    const acd: Partial<AcdConfig> = { ...this.takeoverProbe, askingMacs: this.peerMacs(), peerProbes: 'claim' };
+    const heard = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: null, acd });
+    if (heard.interrupted) return; // the interface failed under the probe: held again when it is back
+    if (heard.macs.length > 0) {
+      await this.onProbeAnswered(spec, iface.ifname, heard.macs, 'online', 'stand-aside');
+      return;
+    }
+    const membership = this.membership;
+    if (!membership || this.fenced || !this.leaseHealthy()) return;
+    const still = await this.store.transfer(spec.name, this.node, membership);
+    if (!still.ok) {
+      this.log(`${spec.name}: not taken back: the key is ${still.current?.node ?? 'nobody'}'s now (our lease was revoked while we probed)`);
+      return;
+    }
+    await this.hold(spec, iface.ifname, { skipProbe: true }, 'online');
   }
 
   private async acquireResource(resource: ResourceName, membership: Membership): Promise<void> {
@@ -679,29 +713,34 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         await this.audit({ actor: this.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${this.node} ${ifname} (${outcome.mac}) after ${Math.round(wallNow() - started)} ms`, handoffMs: null });
         this.emit('event', { type: 'holding', resource: spec.name });
         break;
-      case 'used-by': {
-        const mac = outcome.macs[0] ?? 'unknown';
-        const peers = this.peerMacs();
-        const byPeers = outcome.macs.every((m) => peers.includes(m));
-        this.log(`${spec.name}: ${action}: the probe on ${ifname} met ${outcome.macs.map((m) => this.nodeOfMac(m) ?? m).join(', ')}`);
-        if (byPeers && onPeer === 'report') break;
-        const released = await this.store.release(spec.name, this.node);
-        // Only an owner may declare the resource failed: if the key is not ours any more (our lease was
-        // revoked while we could not hear about it), whoever answered is the rightful new owner.
-        if (!released.ok) this.log(`${spec.name}: ${mac} answered and the key is ${released.current?.node ?? 'nobody'}'s: standing down`);
-        else if (byPeers) this.log(`${spec.name}: a peer claims it: key let go, placement decides again`);
-        else await this.fail(spec.name, { kind: 'conflict', mac });
+      case 'used-by':
+        await this.onProbeAnswered(spec, ifname, outcome.macs, action, onPeer);
         break;
-      }
       case 'failed':
         if (!(await this.store.release(spec.name, this.node)).ok) break;
         // The interface failed under the claim (onInterfaceFault): the address is not at fault, and a
-        // failed resource would wait for the operator. Unowned, it is placed again.
-        if (outcome.reason === 'link-down') break;
+        // failed resource would wait for the operator. Unowned, it is placed again. The same when the
+        // registration came after our lease may have ended (the process was held up): not the address's fault.
+        if (outcome.reason === 'link-down' || outcome.reason === LEASE_UNCONFIRMED) break;
         await this.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: this.node, detail: outcome.reason } : { kind: 'register-failed', node: this.node, detail: outcome.reason });
         break;
     }
     return outcome;
+  }
+
+  /** Our probe for the address met `macs`: a peer's claim or answer (see hold's onPeer), or a stranger's (a conflict). */
+  private async onProbeAnswered(spec: ResourceSpec, ifname: string, macs: readonly string[], action: string, onPeer: 'stand-aside' | 'report'): Promise<void> {
+    const mac = macs[0] ?? 'unknown';
+    const peers = this.peerMacs();
+    const byPeers = macs.every((m) => peers.includes(m));
+    this.log(`${spec.name}: ${action}: the probe on ${ifname} met ${macs.map((m) => this.nodeOfMac(m) ?? m).join(', ')}`);
+    if (byPeers && onPeer === 'report') return;
+    const released = await this.store.release(spec.name, this.node);
+    // Only an owner may declare the resource failed: if the key is not ours any more (our lease was
+    // revoked while we could not hear about it), whoever answered is the rightful new owner.
+    if (!released.ok) this.log(`${spec.name}: ${mac} answered and the key is ${released.current?.node ?? 'nobody'}'s: standing down`);
+    else if (byPeers) this.log(`${spec.name}: a peer claims it: key let go, placement decides again`);
+    else await this.fail(spec.name, { kind: 'conflict', mac });
   }
 
   private async releaseResource(resource: ResourceName, reason: ReleaseReason): Promise<void> {

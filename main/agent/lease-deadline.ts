@@ -44,6 +44,20 @@ export function renewalLifetimeSec(maxLifetimeSec: number, leaseLeftMs: number):
   return Math.max(0, Math.min(maxLifetimeSec, Math.floor((leaseLeftMs - KERNEL_EXPIRY_SLACK_MS) / 1000)));
 }
 
+/** The kernel may expire an address up to HZ/50 (20 ms) before its lifetime is up; keep clear of it. */
+export const KERNEL_EARLY_EXPIRY_MS = 50;
+
+/**
+ * The last moment (same clock as the arguments) a renewal giving `lifetimeSec` may reach the kernel.
+ * A lifetime counts from when the kernel sees it, and the renewing process can be frozen between
+ * deciding and sending: landing later than the lease allows would outlive the lease, and landing after
+ * the previous renewal ran out would bring back addresses the kernel already expired — which a standby
+ * may have taken over meanwhile.
+ */
+export function renewalDeadline(validUntil: number, lifetimeSec: number, previous: { at: number; lifetimeMs: number }): number {
+  return Math.min(validUntil - KERNEL_EXPIRY_SLACK_MS - lifetimeSec * 1000, previous.at + previous.lifetimeMs - KERNEL_EARLY_EXPIRY_MS);
+}
+
 export class LeaseDeadlineFile {
   private readonly file: string;
 

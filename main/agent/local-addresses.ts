@@ -9,7 +9,7 @@ import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
 import { ArpSocket, PacketIoError } from '../net/pcap';
 import { question } from '../arp/codec';
-import { deregister, listOwned, register, registerOrThrow, removeOwnedAnywhere, type VirtualAddress } from '../net/registrar';
+import { DEADLINE_PASSED, deregister, listOwned, register, removeOwnedAnywhere, type VirtualAddress } from '../net/registrar';
 import { readInterfaceState, type InterfaceState } from '../net/interfaces';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 
@@ -36,6 +36,9 @@ export type HoldOutcome =
   | { kind: 'used-by'; macs: Mac[] }
   | { kind: 'failed'; reason: string };
 
+/** The reason of a hold whose registration came too late: the lease may have ended while the process was held up. */
+export const LEASE_UNCONFIRMED = 'lease-unconfirmed';
+
 /** One interface: its socket and the claims (held addresses and running probes) its frames go to. */
 interface Route {
   socket: ArpSocket;
@@ -49,6 +52,8 @@ interface Held {
   request: HoldRequest;
   claim: AddressClaim;
   ready: boolean;
+  /** Its registration was refused for coming after the deadline (registrationDeadline). */
+  registeredTooLate: boolean;
 }
 
 export interface LocalAddressesEvents {
@@ -67,6 +72,11 @@ export interface LocalAddressesOptions {
   lifetimeSec: number | null;
   /** False while this node may not be the owner of anything (lease unconfirmed): claims then send nothing. */
   permitSend?: () => boolean;
+  /**
+   * The latest moment (process.hrtime.bigint() ns) a new address may reach the kernel: the end of the
+   * lease as last confirmed. A claim decided before the process froze must not register after it thaws.
+   */
+  registrationDeadline?: () => bigint | undefined;
 }
 
 /** Linux drops every secondary address of a subnet with its primary unless this is on; a VIP may be that primary. */
@@ -87,11 +97,13 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly held = new Map<string, Held>();
   private lifetimeSec: number | null;
   private readonly permitSend: () => boolean;
+  private readonly registrationDeadline: () => bigint | undefined;
 
   constructor(options: LocalAddressesOptions) {
     super();
     this.lifetimeSec = options.lifetimeSec;
     this.permitSend = options.permitSend ?? (() => true);
+    this.registrationDeadline = options.registrationDeadline ?? (() => undefined);
   }
 
   /** Marked addresses present on this host now (after a restart: candidates for re-adoption). */
@@ -243,9 +255,15 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     };
   }
 
-  private registrarFor(): AddressRegistrar {
+  private registrarFor(entry: Held): AddressRegistrar {
     return {
-      add: (ifname, ip, prefix) => registerOrThrow([this.virtualAddress(ifname, ip, prefix)]),
+      add: (ifname, ip, prefix) => {
+        const [result] = register([this.virtualAddress(ifname, ip, prefix)], this.registrationDeadline());
+        if (result && !result.ok) {
+          entry.registeredTooLate = result.code === DEADLINE_PASSED;
+          throw new Error(result.message);
+        }
+      },
       remove: (ifname, ip, prefix) => {
         const [result] = deregister([{ ifname, ip, prefix }]);
         if (result && !result.ok) throw new Error(result.message);
@@ -253,8 +271,8 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     };
   }
 
-  private virtualAddress(ifname: string, ip: Ipv4, prefix: number): VirtualAddress {
-    return this.lifetimeSec === null ? { ifname, ip, prefix } : { ifname, ip, prefix, validLftSec: this.lifetimeSec, preferredLftSec: this.lifetimeSec };
+  private virtualAddress(ifname: string, ip: Ipv4, prefix: number, lifetimeSec = this.lifetimeSec): VirtualAddress {
+    return lifetimeSec === null ? { ifname, ip, prefix } : { ifname, ip, prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec };
   }
 
   has(resource: string): boolean {
@@ -281,8 +299,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   hold(request: HoldRequest): Promise<HoldOutcome> {
     if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
     const { socket, byIp } = this.socketFor(request.ifname);
-    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar: this.registrarFor(), config: request.acd, subscribe: false, permitSend: this.permitSend });
-    const entry: Held = { request, claim, ready: false };
+    const entry = { request, ready: false, registeredTooLate: false } as Held;
+    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar: this.registrarFor(entry), config: request.acd, subscribe: false, permitSend: this.permitSend });
+    entry.claim = claim;
     this.held.set(request.resource, entry);
     byIp.set(request.ip, entry);
     claim.on('warning', (text) => this.emit('warning', `${request.resource}: ${text}`));
@@ -295,7 +314,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
         if (event.type === 'used-by' || event.type === 'down') {
           this.forget(entry);
           if (event.type === 'used-by') resolve({ kind: 'used-by', macs: event.macs });
-          else resolve({ kind: 'failed', reason: event.detail ?? event.reason });
+          else resolve({ kind: 'failed', reason: entry.registeredTooLate ? LEASE_UNCONFIRMED : (event.detail ?? event.reason) });
         }
         this.emit('event', request.resource, event);
       });
@@ -361,13 +380,21 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     this.releaseMany(this.resources());
   }
 
-  /** Renews the kernel lifetime of every ready address (the membership was just confirmed). */
-  renew(lifetimeSec: number): void {
-    this.lifetimeSec = lifetimeSec;
+  /**
+   * Renews the kernel lifetime of every ready address (the membership was just confirmed), unless the
+   * kernel would only see it after `notAfterNs`: then nothing is renewed and false comes back.
+   */
+  renew(lifetimeSec: number, notAfterNs?: bigint): boolean {
     const ready = [...this.held.values()].filter((e) => e.ready);
-    if (ready.length === 0) return;
-    const results = register(ready.map((e) => this.virtualAddress(e.request.ifname, e.request.ip, e.request.prefix)));
+    if (ready.length === 0) {
+      this.lifetimeSec = lifetimeSec;
+      return true;
+    }
+    const results = register(ready.map((e) => this.virtualAddress(e.request.ifname, e.request.ip, e.request.prefix, lifetimeSec)), notAfterNs);
+    if (results.some((r) => !r.ok && r.code === DEADLINE_PASSED)) return false;
+    this.lifetimeSec = lifetimeSec;
     for (const result of results) if (!result.ok) this.emit('warning', `renew ${result.address.ip}: ${result.message}`);
+    return true;
   }
 
   close(): void {

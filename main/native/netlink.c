@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IFAPROT_UNSPEC
@@ -261,13 +262,22 @@ static void fail_pending(item_result *res, size_t n, int err) {
     if (res[i].err == ERR_PENDING) res[i].err = err;
 }
 
+static uint64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * Sends items in rounds of MAX_MSGS_PER_ROUND: one sendmsg carrying all the
  * round's messages, then the ACKs collected by sequence number. Every item
  * gets its own result; one failure never stops the rest of the batch.
+ * not_after_ns (CLOCK_MONOTONIC, 0 = none): a round not yet sent by then is
+ * not sent at all (ETIME). A lifetime runs from when the kernel sees it, so a
+ * renewal decided before the process was frozen must not land after it thaws.
  */
 static void run_batch(const addr_item *items, size_t n, uint16_t type, uint16_t flags,
-                      bool with_proto_and_lifetimes, item_result *res) {
+                      bool with_proto_and_lifetimes, uint64_t not_after_ns, item_result *res) {
   for (size_t i = 0; i < n; i++) res[i].err = ERR_PENDING;
   if (n == 0) return;
   nl_socket s;
@@ -294,6 +304,10 @@ static void run_batch(const addr_item *items, size_t n, uint16_t type, uint16_t 
       len += NLMSG_ALIGN(h->nlmsg_len);
     }
     item_result *round = res + start;
+    if (not_after_ns != 0 && monotonic_ns() > not_after_ns) {
+      fail_pending(res + start, n - start, -ETIME);
+      goto done;
+    }
     err = nl_send(&s, out, len);
     if (err < 0) {
       fail_pending(res + start, n - start, err);
@@ -414,10 +428,24 @@ static bool read_item(napi_env env, napi_value obj, size_t idx, bool for_add, ad
   return true;
 }
 
-/* Parses args[0] (an array) into a malloc'd item array; NULL with a pending exception on error. */
-static addr_item *read_items(napi_env env, napi_callback_info info, bool for_add, size_t *count) {
-  size_t argc = 1;
-  napi_value argv[1];
+/* Reads the optional deadline args[1]: a bigint of CLOCK_MONOTONIC nanoseconds (process.hrtime.bigint()). */
+static bool read_not_after(napi_env env, size_t argc, napi_value *argv, uint64_t *out) {
+  *out = 0;
+  napi_valuetype t = napi_undefined;
+  if (argc < 2 || napi_typeof(env, argv[1], &t) != napi_ok || t == napi_undefined) return true;
+  bool lossless = false;
+  if (t != napi_bigint || napi_get_value_bigint_uint64(env, argv[1], out, &lossless) != napi_ok || !lossless ||
+      *out == 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "notAfterNs must be a positive bigint (process.hrtime.bigint())");
+    return false;
+  }
+  return true;
+}
+
+/* Parses args[0] (an array) into a malloc'd item array and args[1] (the optional deadline); NULL with a pending exception on error. */
+static addr_item *read_items(napi_env env, napi_callback_info info, bool for_add, size_t *count, uint64_t *not_after_ns) {
+  size_t argc = 2;
+  napi_value argv[2];
   bool is_array = false;
   uint32_t len = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
@@ -426,6 +454,7 @@ static addr_item *read_items(napi_env env, napi_callback_info info, bool for_add
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected an array of addresses");
     return NULL;
   }
+  if (!read_not_after(env, argc, argv, not_after_ns)) return NULL;
   addr_item *items = calloc(len ? len : 1, sizeof *items);
   if (items == NULL) {
     napi_throw_error(env, "ENOMEM", "out of memory");
@@ -457,7 +486,10 @@ static napi_value results_to_js(napi_env env, const item_result *res, size_t n, 
     } else {
       int errnum = -res[i].err;
       char code_buf[16], msg[EXTACK_LEN + 192];
-      describe_errno(errnum, res[i].extack, verb, msg, sizeof msg);
+      if (errnum == ETIME)
+        snprintf(msg, sizeof msg, "%s: not sent: its deadline had passed (the process was held up between deciding and sending)", verb);
+      else
+        describe_errno(errnum, res[i].extack, verb, msg, sizeof msg);
       napi_value code_v, msg_v, errno_v;
       if (napi_create_string_utf8(env, errno_code(errnum, code_buf, sizeof code_buf), NAPI_AUTO_LENGTH,
                                   &code_v) != napi_ok ||
@@ -476,8 +508,14 @@ static napi_value results_to_js(napi_env env, const item_result *res, size_t n, 
 
 static napi_value batch_call(napi_env env, napi_callback_info info, bool is_add) {
   size_t n = 0;
-  addr_item *items = read_items(env, info, is_add, &n);
+  uint64_t not_after_ns = 0;
+  addr_item *items = read_items(env, info, is_add, &n, &not_after_ns);
   if (items == NULL) return NULL;
+  if (!is_add && not_after_ns != 0) {
+    free(items);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "removals take no deadline: a late removal is still wanted");
+    return NULL;
+  }
   item_result *res = calloc(n ? n : 1, sizeof *res);
   if (res == NULL) {
     free(items);
@@ -486,9 +524,9 @@ static napi_value batch_call(napi_env env, napi_callback_info info, bool is_add)
   }
   if (is_add) {
     /* REPLACE makes a repeat idempotent and renews lifetimes and the proto mark. */
-    run_batch(items, n, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, true, res);
+    run_batch(items, n, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, true, not_after_ns, res);
   } else {
-    run_batch(items, n, RTM_DELADDR, 0, false, res);
+    run_batch(items, n, RTM_DELADDR, 0, false, 0, res);
     for (size_t i = 0; i < n; i++)
       if (res[i].err == -EADDRNOTAVAIL) res[i].err = 0; /* already gone: removal is idempotent */
   }

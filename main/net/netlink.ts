@@ -47,8 +47,12 @@ export interface NetlinkAddress {
 }
 
 export interface NetlinkAddon {
-  /** RTM_NEWADDR with CREATE|REPLACE, whole batch per sendmsg; one result per item, in order. */
-  addAddresses(list: readonly NetlinkAddressSpec[]): NetlinkItemResult[];
+  /**
+   * RTM_NEWADDR with CREATE|REPLACE, whole batch per sendmsg; one result per item, in order. With
+   * `notAfterNs` (CLOCK_MONOTONIC ns, as process.hrtime.bigint()), a round not sent by then is not sent:
+   * its items fail with code ETIME.
+   */
+  addAddresses(list: readonly NetlinkAddressSpec[], notAfterNs?: bigint): NetlinkItemResult[];
   /** RTM_DELADDR; an address that is not there counts as removed. */
   removeAddresses(list: readonly NetlinkAddressKey[]): NetlinkItemResult[];
   /** AF_INET dump; ifindex 0 = all interfaces. Throws an Error with .code/.errno. */

@@ -240,13 +240,20 @@ function notOurs(address: VirtualAddress, found: NetlinkAddress, action: string)
   };
 }
 
+/** The code of items register() did not send because their deadline (`notAfterNs`) had passed. */
+export const DEADLINE_PASSED = 'ETIME';
+
 /**
  * Adds (or renews) addresses, marked as ours. Idempotent: registering an address again
  * replaces it in place and renews its lifetimes. An address that already exists without
  * our mark is left alone (ENOTOWNED), since taking it over would let a later deregister
  * delete the administrator's address. One result per item, in order.
+ * `notAfterNs` (process.hrtime.bigint() time): nothing is sent after it — the items fail with
+ * code DEADLINE_PASSED. A lifetime counts from when the kernel sees it, so a renewal decided
+ * just before this process was frozen must not land when it thaws (it would bring back
+ * addresses that expired meanwhile, and a standby may have taken them over).
  */
-export function register(list: readonly VirtualAddress[]): RegistrarResult[] {
+export function register(list: readonly VirtualAddress[], notAfterNs?: bigint): RegistrarResult[] {
   const results = new Array<RegistrarResult>(list.length);
   const { pending, existing } = prepare(list, results);
   const toSend: Pending[] = [];
@@ -261,7 +268,7 @@ export function register(list: readonly VirtualAddress[]): RegistrarResult[] {
     if (address.preferredLftSec !== undefined) spec.preferredLft = address.preferredLftSec;
     return spec;
   });
-  const outcomes = specs.length > 0 ? netlink().addAddresses(specs) : [];
+  const outcomes = specs.length > 0 ? netlink().addAddresses(specs, notAfterNs) : [];
   toSend.forEach((p, i) => {
     results[p.index] = fromNetlink(p.address, outcomes[i] ?? { ok: false, code: 'EIO', errno: 5, message: 'no result from the addon' });
   });
@@ -294,8 +301,8 @@ export function deregister(list: readonly VirtualAddress[]): RegistrarResult[] {
 }
 
 /** register(), throwing RegistrarBatchError if any item failed. */
-export function registerOrThrow(list: readonly VirtualAddress[]): void {
-  throwOnFailures('register', register(list));
+export function registerOrThrow(list: readonly VirtualAddress[], notAfterNs?: bigint): void {
+  throwOnFailures('register', register(list, notAfterNs));
 }
 
 /** deregister(), throwing RegistrarBatchError if any item failed. */

@@ -17,6 +17,7 @@
 //   SOAK_FAULTS (all)     comma list of kill, stop, admin-down, carrier, etcd-restart, etcd-cut, move, drain, cpu-hog
 //   SOAK_RESOURCES (100)  resources (1..150: the lab's virtual addresses)
 //   SOAK_SETTLE_S (60)    how long the end check waits for every resource to be placed
+//   SOAK_WITNESS_LOG, SOAK_AGENT_LOG (unset)  files to keep the witness's records and every agent log line in
 // Not a test (it prints figures); needs root and etcd. Progress goes to stderr, the report to stdout.
 import { cpus, loadavg } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -307,6 +308,10 @@ async function soak(settings: Settings): Promise<boolean> {
     const witnessRecords = witness.records();
     const witnessEnd = await witness.stop();
     if (process.env.SOAK_WITNESS_LOG) writeFileSync(process.env.SOAK_WITNESS_LOG, witnessRecords.map((r) => JSON.stringify(r)).join('\n'));
+    if (process.env.SOAK_AGENT_LOG) {
+      const lines = agents.started.flatMap(({ node, lines: l }) => l.records.filter((r) => r.event === 'log').map((r) => `${String(r.time)} ${node}: ${String(r.message)}`));
+      writeFileSync(process.env.SOAK_AGENT_LOG, `${lines.sort().join('\n')}\n`);
+    }
     witness = null;
     const crashes = [...agents.crashes];
     agents.stopWatching();

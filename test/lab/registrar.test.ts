@@ -3,7 +3,7 @@
 // namespace), results checked with `ip -j addr` as an independent observer.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ADDON_PATHS, loadNetlinkAddonFrom, NATIVE_ADDON_MISSING_MESSAGE } from '../../main/net/netlink';
 import {
+  DEADLINE_PASSED,
   IPFO_ADDR_PROTO,
   validateIfname,
   validateVirtualAddress,
@@ -45,6 +46,15 @@ function ip(...args: string[]): string {
 function observed(): ObservedAddress[] {
   const links = JSON.parse(ip('-n', NS, '-j', 'addr', 'show', 'dev', IF_A)) as { addr_info: (ObservedAddress & { family: string })[] }[];
   return links.flatMap((link) => link.addr_info.filter((a) => a.family === 'inet'));
+}
+
+/** The state letter of /proc/<pid>/stat ('T' = stopped); '' once gone. */
+function processState(pid: number): string {
+  try {
+    return /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function observedIps(): string[] {
@@ -239,6 +249,61 @@ describe('registrar on a real kernel (network namespace)', () => {
     t.diagnostic(`renewed address disappeared after ${renewedGoneAfterMs} ms`);
     assert.ok(!observedIps().includes(renewed.ip), 'the renewed address expires too once renewals stop');
     assert.ok(renewedGoneAfterMs > goneAfterMs);
+  });
+
+  test('a renewal decided before the process froze is not sent when it thaws: no expired address comes back', async (t) => {
+    if (!needsRoot(t)) return;
+    const renewedThenFrozen = va('10.213.250.35', { validLftSec: 1 });
+    const fresh = va('10.213.250.36', { validLftSec: 1 });
+    assertAllOk(childValue<RegistrarResult[]>({ op: 'register', list: [renewedThenFrozen] }).value, 1);
+
+    // The renewal is decided with a 300 ms deadline, then the process is frozen (SIGSTOP, as a debugger,
+    // a cgroup freezer or a stalled VM would) until the address it was renewing has expired.
+    const op: ChildOp = { op: 'registerAfterFreeze', list: [renewedThenFrozen, fresh], deadlineInMs: 300, freeze: true };
+    const proc = spawn('ip', ['netns', 'exec', NS, process.execPath, CHILD, JSON.stringify(op)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    try {
+      const frozenBy = Date.now() + 10_000;
+      while (processState(proc.pid!) !== 'T' && Date.now() < frozenBy) await sleep(20);
+      assert.equal(processState(proc.pid!), 'T', 'the child froze itself after deciding');
+      const expiredBy = Date.now() + 5_000;
+      while (observedIps().includes(renewedThenFrozen.ip) && Date.now() < expiredBy) await sleep(50);
+      assert.ok(!observedIps().includes(renewedThenFrozen.ip), 'the kernel expired the address while the renewer was frozen');
+    } finally {
+      proc.kill('SIGCONT');
+    }
+    await exited;
+    const out = JSON.parse(stdout) as ChildOutput;
+    assert.ok(out.ok, stdout);
+    const results = out.value as RegistrarResult[];
+    assert.deepEqual(results.map((r) => (r.ok ? 'ok' : r.code)), [DEADLINE_PASSED, DEADLINE_PASSED]);
+    assert.match(results[0]!.ok ? '' : results[0]!.message, /deadline had passed/);
+    await sleep(50);
+    const present = observedIps();
+    assert.ok(!present.includes(renewedThenFrozen.ip) && !present.includes(fresh.ip), `nothing registered after the thaw: ${present.join(', ')}`);
+
+    // The same renewal sent in time goes through.
+    const inTime = childValue<RegistrarResult[]>({ op: 'registerAfterFreeze', list: [renewedThenFrozen, fresh], deadlineInMs: 2000, freeze: false }).value;
+    assertAllOk(inTime, 2);
+    assert.ok(observedIps().includes(fresh.ip));
+    assertAllOk(childValue<RegistrarResult[]>({ op: 'deregister', list: [renewedThenFrozen, fresh] }).value, 2);
+  });
+
+  test('the addon checks its deadline argument and takes none for removals', (t) => {
+    if (!needsRoot(t)) return;
+    const { value: ifindex } = childValue<number>({ op: 'ifindexOf', ifname: IF_A });
+    const spec = { ifindex, address: '10.213.250.37', prefix: 24, proto: IPFO_ADDR_PROTO };
+    for (const hostile of [5, '0n', '-1n', `${2n ** 64n}n`, 'soon', null, {}]) {
+      const out = child({ op: 'addonAddWithDeadline', list: [spec], notAfterNs: hostile });
+      assert.equal(!out.ok && out.error.code, 'ERR_INVALID_ARG_TYPE', `deadline ${JSON.stringify(hostile)}: ${JSON.stringify(out)}`);
+    }
+    const past = childValue<{ ok: boolean; code?: string }[]>({ op: 'addonAddWithDeadline', list: [spec], notAfterNs: '1n' }).value;
+    assert.deepEqual(past.map((r) => r.code), [DEADLINE_PASSED]);
+    assert.ok(!observedIps().includes(spec.address), 'a batch past its deadline sends nothing');
+    const removal = child({ op: 'addonRemoveWithDeadline', list: [{ ifindex, address: spec.address, prefix: 24 }], notAfterNs: `${process.hrtime.bigint() + 10n ** 9n}n` });
+    assert.equal(!removal.ok && removal.error.code, 'ERR_INVALID_ARG_VALUE');
   });
 
   test('bad names and unknown interfaces give clear errors, per item', (t) => {
