@@ -35,7 +35,7 @@ import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../
 import { readInterfaceState } from '../net/interfaces';
 import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, renewalDeadline, renewalLifetimeSec } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, monotonicNsAt, renewalDeadline, renewalLifetimeSec } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
@@ -63,11 +63,6 @@ export type AgentEvent =
 /** Drop every address this long before the lease could expire in the store. */
 const FENCE_MARGIN_MS = 300;
 const LEASE_CHECK_MS = 50;
-/** The CLOCK_MONOTONIC time (process.hrtime.bigint() ns) of a performance.now() instant. */
-function monotonicNsAt(performanceMs: number): bigint {
-  const ns = process.hrtime.bigint() + BigInt(Math.round((performanceMs - performance.now()) * 1e6));
-  return ns > 0n ? ns : 1n;
-}
 const ADDRESS_CACHE_MS = 100;
 const REJOIN_DELAY_MS = 1000;
 /** How long after an interface fault a missing interface counts as passing (down, re-created, renamed back). */

@@ -58,6 +58,12 @@ export function renewalDeadline(validUntil: number, lifetimeSec: number, previou
   return Math.min(validUntil - KERNEL_EXPIRY_SLACK_MS - lifetimeSec * 1000, previous.at + previous.lifetimeMs - KERNEL_EARLY_EXPIRY_MS);
 }
 
+/** The CLOCK_MONOTONIC time (process.hrtime.bigint() ns, shared by every process) of a performance.now() instant of this one. */
+export function monotonicNsAt(performanceMs: number): bigint {
+  const ns = process.hrtime.bigint() + BigInt(Math.round((performanceMs - performance.now()) * 1e6));
+  return ns > 0n ? ns : 1n;
+}
+
 export class LeaseDeadlineFile {
   private readonly file: string;
 
@@ -68,9 +74,8 @@ export class LeaseDeadlineFile {
 
   /** Records that the lease lives at least until `validUntil` (performance.now() ms of this process). */
   write(validUntil: number): void {
-    const remainingNs = BigInt(Math.floor((validUntil - performance.now()) * 1e6));
     const temp = `${this.file}.tmp`;
-    writeFileSync(temp, `${process.hrtime.bigint() + remainingNs}\n`);
+    writeFileSync(temp, `${monotonicNsAt(validUntil)}\n`);
     renameSync(temp, this.file);
   }
 

@@ -52,8 +52,6 @@ interface Held {
   request: HoldRequest;
   claim: AddressClaim;
   ready: boolean;
-  /** Its registration was refused for coming after the deadline (registrationDeadline). */
-  registeredTooLate: boolean;
 }
 
 export interface LocalAddressesEvents {
@@ -255,12 +253,13 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     };
   }
 
-  private registrarFor(entry: Held): AddressRegistrar {
+  /** `onTooLate`: the registration was refused for coming after registrationDeadline. */
+  private registrarFor(onTooLate: () => void): AddressRegistrar {
     return {
       add: (ifname, ip, prefix) => {
         const [result] = register([this.virtualAddress(ifname, ip, prefix)], this.registrationDeadline());
         if (result && !result.ok) {
-          entry.registeredTooLate = result.code === DEADLINE_PASSED;
+          if (result.code === DEADLINE_PASSED) onTooLate();
           throw new Error(result.message);
         }
       },
@@ -299,9 +298,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   hold(request: HoldRequest): Promise<HoldOutcome> {
     if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
     const { socket, byIp } = this.socketFor(request.ifname);
-    const entry = { request, ready: false, registeredTooLate: false } as Held;
-    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar: this.registrarFor(entry), config: request.acd, subscribe: false, permitSend: this.permitSend });
-    entry.claim = claim;
+    let registeredTooLate = false;
+    const registrar = this.registrarFor(() => (registeredTooLate = true));
+    const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar, config: request.acd, subscribe: false, permitSend: this.permitSend });
+    const entry: Held = { request, claim, ready: false };
     this.held.set(request.resource, entry);
     byIp.set(request.ip, entry);
     claim.on('warning', (text) => this.emit('warning', `${request.resource}: ${text}`));
@@ -314,7 +314,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
         if (event.type === 'used-by' || event.type === 'down') {
           this.forget(entry);
           if (event.type === 'used-by') resolve({ kind: 'used-by', macs: event.macs });
-          else resolve({ kind: 'failed', reason: entry.registeredTooLate ? LEASE_UNCONFIRMED : (event.detail ?? event.reason) });
+          else resolve({ kind: 'failed', reason: registeredTooLate ? LEASE_UNCONFIRMED : (event.detail ?? event.reason) });
         }
         this.emit('event', request.resource, event);
       });

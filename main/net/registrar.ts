@@ -301,8 +301,8 @@ export function deregister(list: readonly VirtualAddress[]): RegistrarResult[] {
 }
 
 /** register(), throwing RegistrarBatchError if any item failed. */
-export function registerOrThrow(list: readonly VirtualAddress[], notAfterNs?: bigint): void {
-  throwOnFailures('register', register(list, notAfterNs));
+export function registerOrThrow(list: readonly VirtualAddress[]): void {
+  throwOnFailures('register', register(list));
 }
 
 /** deregister(), throwing RegistrarBatchError if any item failed. */
