@@ -73,6 +73,13 @@ const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, 
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
 const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 20, probeWaitMs: 60 };
 
+/** The longest a reconcile waits because the previous one ran long (schedule). */
+const MAX_RECONCILE_SPACING_MS = 100;
+/** How long a resource whose work threw is left alone before the next try. */
+const FAILED_WORK_BACKOFF_MS = 1000;
+/** Planned moves this node asks for at once as their owner (drain, failback, stop); the rest wait their turn. */
+const MOVES_IN_FLIGHT = 64;
+
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
 export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreChange] }> {
@@ -88,9 +95,13 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private leaseTimer: NodeJS.Timeout | null = null;
   /** Resources with an operation in flight: reconcile leaves them alone. */
   private readonly busy = new Set<ResourceName>();
+  /** Resources whose last work threw, and until when no new work starts for them (guard). */
+  private readonly backoffUntil = new Map<ResourceName, number>();
   /** Resources this node handed over and must not take back while the move intent lives. */
   private readonly handedOff = new Set<ResourceName>();
   private reconcileQueued = false;
+  /** performance.now() before which the next reconcile does not start (schedule). */
+  private nextReconcileAt = 0;
   private fenced = false;
   private fencedAt = 0;
   private stopping = false;
@@ -415,13 +426,25 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   // ---- reconcile -------------------------------------------------------------------------------
 
+  /**
+   * Reconciles soon, once for any number of calls. Every end of work asks for one, and a reconcile over
+   * 1,000 resources costs tens of milliseconds on a loaded host: back to back they took most of the
+   * event loop during a drain. The next one waits at least as long as the last one ran (at most half
+   * the loop's time goes to reconciling).
+   */
   private schedule(): void {
     if (this.reconcileQueued) return;
     this.reconcileQueued = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.reconcileQueued = false;
+      const started = performance.now();
       this.reconcile().catch((error: unknown) => this.log(`reconcile: ${error instanceof Error ? error.message : String(error)}`));
-    });
+      const now = performance.now();
+      this.nextReconcileAt = now + Math.min(now - started, MAX_RECONCILE_SPACING_MS);
+    };
+    const wait = this.nextReconcileAt - performance.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private async reconcile(): Promise<void> {
@@ -511,11 +534,18 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private async guard(resource: ResourceName, work: () => Promise<void>): Promise<void> {
+    // Work that failed is not tried again at once: every end of work schedules a reconcile, and a step
+    // that throws before its first await (a stale record it cannot act on) looped at thousands a second.
+    const until = this.backoffUntil.get(resource);
+    if (until !== undefined && performance.now() < until) return;
+    this.backoffUntil.delete(resource);
     this.busy.add(resource);
     try {
       await work();
     } catch (error) {
-      this.log(`${resource}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log(`${resource}: ${error instanceof Error ? error.message : String(error)} (tried again in ${FAILED_WORK_BACKOFF_MS} ms)`);
+      this.backoffUntil.set(resource, performance.now() + FAILED_WORK_BACKOFF_MS);
+      setTimeout(() => this.schedule(), FAILED_WORK_BACKOFF_MS).unref();
     } finally {
       this.busy.delete(resource);
       this.schedule();
@@ -809,10 +839,22 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         if (target) wanted.push({ resource, to: target, actor: 'failback' });
       }
     }
+    // A drain of 1,000 addresses asked for all at once made every node start 1,000 probes, 1,000 store
+    // writes and 1,000 registrations in the same few turns of its event loop: seconds in which no lease
+    // timer ran, and a live owner fenced itself. Moves go in waves; each ending move lets the next start.
+    let slots = MOVES_IN_FLIGHT - this.ownMovesInFlight();
     for (const move of wanted) {
+      if (slots <= 0) break;
       if (view.intentFor(move.resource, 'move') || this.busy.has(move.resource)) continue;
+      slots--;
       void this.requestMove(move.resource, move.to, move.actor);
     }
+  }
+
+  private ownMovesInFlight(): number {
+    let count = 0;
+    for (const intent of this.view.intents.values()) if (intent.kind === 'move' && (intent as MoveIntent).fromNode === this.node) count++;
+    return count;
   }
 
   async requestMove(resource: ResourceName, to: NodeName, actor: string): Promise<string> {
@@ -852,7 +894,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!spec) return this.endMove(move, 'resource removed');
     const iface = this.ifnameFor(spec);
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
-    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: status?.ownerMac ?? null, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
+    const ownerMac = status?.ownerMac ?? null;
+    // The status is written after the key changes hands: one that names our own MAC is older than the key.
+    if (ownerMac !== null && Object.values(localMacs()).includes(ownerMac)) return this.endMove(move, `the status of ${spec.name} is out of date (it names this node's MAC ${ownerMac}); stays on ${move.fromNode ?? 'its owner'}`);
+    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
     if (verdict.interrupted) return this.endMove(move, `interface ${iface.ifname} on ${this.node} failed during the probe; stays on ${move.fromNode ?? 'its owner'}`);
     if (verdict.macs.length > 0) {
       const failed: MoveIntent = { ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` };
