@@ -19,6 +19,7 @@ import { bestNode } from '../cluster/placement';
 import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
 import { planDrain } from '../cluster/drain';
 import { failbackTarget } from '../cluster/failback';
+import { nextWave } from '../cluster/move-waves';
 import { listAll } from '../net/registrar';
 import { isStoreError, type AuditRecord, type ClusterStore, type Intent, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
 import { ClusterArpWatch } from './arp-watch';
@@ -77,8 +78,6 @@ const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 
 const MAX_RECONCILE_SPACING_MS = 100;
 /** How long a resource whose work threw is left alone before the next try. */
 const FAILED_WORK_BACKOFF_MS = 1000;
-/** Planned moves this node asks for at once as their owner (drain, failback, stop); the rest wait their turn. */
-const MOVES_IN_FLIGHT = 64;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -234,6 +233,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.arpWatch.viewChanged(change);
     if (change.collection === 'audit' && change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);
+    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind === 'move') this.monitor.setAside(change.value.target);
     if (change.collection === 'intents' && change.kind === 'delete') {
       this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
       this.preparedMoves.delete(change.name);
@@ -839,16 +839,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         if (target) wanted.push({ resource, to: target, actor: 'failback' });
       }
     }
-    // A drain of 1,000 addresses asked for all at once made every node start 1,000 probes, 1,000 store
-    // writes and 1,000 registrations in the same few turns of its event loop: seconds in which no lease
-    // timer ran, and a live owner fenced itself. Moves go in waves; each ending move lets the next start.
-    let slots = MOVES_IN_FLIGHT - this.ownMovesInFlight();
-    for (const move of wanted) {
-      if (slots <= 0) break;
-      if (view.intentFor(move.resource, 'move') || this.busy.has(move.resource)) continue;
-      slots--;
-      void this.requestMove(move.resource, move.to, move.actor);
-    }
+    // In waves (move-waves.ts): all at once, a drain of 1,000 kept the lease timers of every node from running.
+    const wave = nextWave(wanted, this.ownMovesInFlight(), (resource) => view.intentFor(resource, 'move') !== undefined || this.busy.has(resource));
+    for (const move of wave) void this.requestMove(move.resource, move.to, move.actor);
   }
 
   private ownMovesInFlight(): number {

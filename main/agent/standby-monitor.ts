@@ -90,6 +90,8 @@ export class StandbyMonitor {
   /** The shared socket's drop counter per interface when last read (used where the dedicated capture is missing). */
   private readonly sharedDropsRead = new Map<string, number>();
   private readonly deafLog = new Map<string, { since: number; passes: number }>();
+  /** Resources whose move began since the last update(): not asked for (setAside). */
+  private readonly asideResources = new Set<string>();
   readonly intervalMs: number;
   readonly silenceMs: number;
   private readonly probesForSilence: number;
@@ -105,8 +107,20 @@ export class StandbyMonitor {
     this.answers = new ProbeAnswers((ifname, ip) => this.onAnswer(ifname, ip), (text) => this.options.log?.(text));
   }
 
+  /**
+   * A move of `resource` began: its owner may let go of the address any moment, so from now on it is not
+   * asked for and its silence proves nothing. Takes effect at once, not at the next update() (which
+   * leaves it out while the move lasts): the owner lets go one store round trip after the move is asked
+   * for, and a standby whose reconcile came later probed addresses a live owner had just handed over —
+   * three of those in a row revoked a draining node.
+   */
+  setAside(resource: string): void {
+    this.asideResources.add(resource);
+  }
+
   /** Watches exactly these targets from now on. */
   update(targets: readonly Watched[]): void {
+    this.asideResources.clear();
     const wanted = new Map<string, Watched[]>();
     for (const target of targets) {
       const group = wanted.get(ownerKey(target));
@@ -251,7 +265,7 @@ export class StandbyMonitor {
     for (let step = 0; step < count; step++) {
       const index = (start + step) % count;
       const target = watch.targets[index]!;
-      if (watch.confirmed.has(target.ip) !== confirmed) continue;
+      if (watch.confirmed.has(target.ip) !== confirmed || this.asideResources.has(target.resource)) continue;
       if (confirmed) watch.next = (index + 1) % count;
       else watch.nextUnconfirmed = (index + 1) % count;
       return target;
