@@ -889,7 +889,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
     const ownerMac = status?.ownerMac ?? null;
     // The status is written after the key changes hands: one that names our own MAC is older than the key.
-    if (ownerMac !== null && Object.values(localMacs()).includes(ownerMac)) return this.endMove(move, `the status of ${spec.name} is out of date (it names this node's MAC ${ownerMac}); stays on ${move.fromNode ?? 'its owner'}`);
+    // The owner's write usually follows within milliseconds; guard tries again after its back-off, and the
+    // move's timeout bounds the wait.
+    if (ownerMac !== null && Object.values(localMacs()).includes(ownerMac)) throw new Error(`the status still names this node's MAC ${ownerMac} as the owner's (older than the key): waiting for the owner's status`);
     const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
     if (verdict.interrupted) return this.endMove(move, `interface ${iface.ifname} on ${this.node} failed during the probe; stays on ${move.fromNode ?? 'its owner'}`);
     if (verdict.macs.length > 0) {
