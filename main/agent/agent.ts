@@ -17,18 +17,17 @@ import { isStationMac } from '../arp/acd-config';
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { bestNode } from '../cluster/placement';
 import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
-import { planDrain } from '../cluster/drain';
-import { failbackTarget } from '../cluster/failback';
-import { nextWave } from '../cluster/move-waves';
 import { listAll } from '../net/registrar';
 import { isStoreError, type AuditRecord, type ClusterStore, type Intent, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
 import { ClusterArpWatch } from './arp-watch';
 import { ConvergenceMonitor } from './convergence-monitor';
-import { HandoffChannel, checkNotify, type ReleasedNotice } from './handoff-channel';
+import { HandoffChannel } from './handoff-channel';
+import { PlannedMoves, TRUSTED_PROBE } from './planned-moves';
+import { Preflight } from './preflight';
 import type { ConvergenceOptions } from '../watch/convergence';
 import { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
-import { MOVE_TIMEOUT_MS, phaseOf, type MoveIntent } from './intents';
+import { MOVE_TIMEOUT_MS, parseIntent, type ProbeOutcome } from '../cluster/intents';
 import { LEASE_UNCONFIRMED, LocalAddresses, type HoldOutcome } from './local-addresses';
 import { localMacs } from './local-macs';
 import { StandbyMonitor, carrierUp, type Watched } from './standby-monitor';
@@ -70,7 +69,6 @@ const REJOIN_DELAY_MS = 1000;
 const INTERFACE_RECOVERY_MS = 30_000;
 
 const DEFAULT_TAKEOVER_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 50, probeWaitMs: 100 };
-const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
 const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 20, probeWaitMs: 60 };
 
@@ -81,7 +79,7 @@ const FAILED_WORK_BACKOFF_MS = 1000;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
-export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreChange] }> {
+export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreChange]; reset: [reason: string] }> {
   readonly node: NodeName;
   private readonly store: ClusterStore;
   private readonly ttlSec: number;
@@ -96,8 +94,6 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly busy = new Set<ResourceName>();
   /** Resources whose last work threw, and until when no new work starts for them (guard). */
   private readonly backoffUntil = new Map<ResourceName, number>();
-  /** Resources this node handed over and must not take back while the move intent lives. */
-  private readonly handedOff = new Set<ResourceName>();
   private reconcileQueued = false;
   /** performance.now() before which the next reconcile does not start (schedule). */
   private nextReconcileAt = 0;
@@ -120,8 +116,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly convergence: ConvergenceMonitor;
   private addressCache: { at: number; all: ReturnType<typeof listAll> } | null = null;
   private handoff: HandoffChannel | null = null;
-  /** Moves this node prepared as the target, by intent id: the nonce a release datagram must carry. */
-  private readonly preparedMoves = new Map<string, { move: MoveIntent; nonce: string }>();
+  private readonly moves: PlannedMoves;
+  private readonly preflight: Preflight;
   /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
   private watchedSpecsKey: string | null = null;
   /** The interfaces the ARP watch should capture on (re-opened when one comes back after a fault). */
@@ -167,6 +163,39 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       log: this.log,
       ...(options.convergence ? { convergence: options.convergence } : {}),
     });
+    this.moves = new PlannedMoves({
+      node: this.node,
+      store: this.store,
+      local: this.local,
+      convergence: this.convergence,
+      view: () => this.view,
+      membership: () => this.membership,
+      leaseHealthy: () => this.leaseHealthy(),
+      handoff: () => this.handoff,
+      guard: (resource, work) => void this.guard(resource, work),
+      busy: (resource) => this.busy.has(resource),
+      schedule: () => this.schedule(),
+      ifnameFor: (spec) => this.ifnameFor(spec),
+      ownMacs: () => Object.values(localMacs()),
+      peerMacs: () => this.peerMacs(),
+      stationAddress: (ifname) => listAll(ifname).find((a) => !a.owned)?.ip ?? null,
+      acquire: (resource, membership) => this.acquireResource(resource, membership),
+      claimSettings: (spec) => claimSettings(spec),
+      audit: (record) => this.audit(record),
+      wallNow,
+      log: this.log,
+    });
+    this.preflight = new Preflight({
+      node: this.node,
+      store: this.store,
+      view: () => this.view,
+      probeHere: (ip) => this.probeHere(ip),
+      onChange: (listener) => {
+        this.on('change', listener);
+        return () => this.off('change', listener);
+      },
+      log: this.log,
+    });
     this.local.on('interface-fault', (ifname, fault, dropped) => this.onInterfaceFault(ifname, fault, dropped));
     this.local.on('event', (resource, event) => {
       if (event.type === 'ready' || event.type === 'down') this.addressCache = null;
@@ -184,7 +213,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   async start(): Promise<void> {
-    this.handoff = await HandoffChannel.open((notice) => this.onReleasedNotice(notice), this.log).catch((error: unknown) => {
+    this.handoff = await HandoffChannel.open((notice) => this.moves.onReleasedNotice(notice), this.log).catch((error: unknown) => {
       this.log(`handoff channel unavailable (moves go through the store only): ${String(error)}`);
       return null;
     });
@@ -211,40 +240,43 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     await this.resync();
   }
 
-  /** A fresh snapshot and a watch from its revision: nothing is missed between the two. */
-  private async resync(): Promise<void> {
+  /**
+   * A fresh snapshot and a watch from its revision: nothing is missed between the two. The changes in
+   * between are not known one by one, so listeners (the API's streams) are told to start over ('reset').
+   */
+  private async resync(reason = 'joined'): Promise<void> {
     await this.unwatch?.();
     const snapshot = await this.store.snapshot();
     this.view = ClusterView.fromSnapshot(snapshot);
     this.arpWatch.viewReplaced();
+    this.emit('reset', reason);
     this.unwatch = await this.store.watch(
       snapshot.revision,
       (change) => this.onChange(change),
       (reason) => {
         this.log(`watch reset (${reason}): resynchronising`);
-        void this.resync().catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
+        void this.resync(`store watch reset: ${reason}`).catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
       },
     );
     this.schedule();
   }
 
   private onChange(change: StoreChange): void {
+    if (change.collection === 'intents' && change.kind === 'put') {
+      // Another agent wrote it: the machine sees only records that are what they claim to be.
+      const parsed = parseIntent(change.value);
+      if (!parsed.ok) {
+        this.log(`intent ${change.name} ignored: ${parsed.reason}`);
+        change = { revision: change.revision, collection: 'intents', name: change.name, kind: 'delete', value: null };
+      }
+    }
     this.view.apply(change);
     this.arpWatch.viewChanged(change);
     if (change.collection === 'audit' && change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);
-    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind === 'move') this.monitor.setAside(change.value.target);
-    if (change.collection === 'intents' && change.kind === 'delete') {
-      this.handedOff.delete(this.resourceOfIntentKey(change.name) ?? '');
-      this.preparedMoves.delete(change.name);
-    }
+    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind === 'move') this.monitor.setAside(change.value.resource);
+    if (change.collection === 'intents' && change.kind === 'delete') this.moves.onDeleted(change.name, resourceOfMoveId(change.name));
     this.schedule();
-  }
-
-  private resourceOfIntentKey(id: string): string | null {
-    // Intent ids of moves are "move-<resource>-<n>": the resource can be recovered after the delete.
-    const match = /^move:(.+):[^:]+$/.exec(id);
-    return match?.[1] ?? null;
   }
 
   // ---- lease and fencing -----------------------------------------------------------------------
@@ -297,7 +329,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // What we saw while cut off may be stale: act only on a fresh snapshot.
       this.fenced = false;
       this.log('lease confirmed again: resynchronising before reclaiming addresses');
-      this.resync().catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
+      this.resync('lease confirmed again after a fence').catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
     }
     // The longest lifetime that ends before the lease can (renewalLifetimeSec), and only if it extends
     // the current one: a late keepalive shortens what we may give, it must not cut what we gave.
@@ -473,7 +505,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       else void this.guard(action.resource, () => this.acquireResource(action.resource, membership));
     }
     for (const resource of plan.hold) {
-      if (this.local.has(resource) || this.busy.has(resource) || this.handedOff.has(resource)) continue;
+      if (this.local.has(resource) || this.busy.has(resource) || this.moves.handedOver(resource)) continue;
       void this.guard(resource, () => this.holdOwned(resource));
     }
     for (const resource of plan.unplaceable) {
@@ -481,8 +513,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure: { kind: 'no-eligible-node' } });
       }
     }
-    this.handleMoves(membership);
-    if (!this.stopping) this.planOwnMoves();
+    this.moves.advance(membership);
+    if (!this.stopping) this.moves.planOwn();
+    this.preflight.serve();
     this.monitor.update(this.ownerSilenceMs > 0 && !this.stopping ? this.watchTargets() : []);
     if (!this.stopping) this.watchResourceInterfaces();
   }
@@ -510,7 +543,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const targets: Watched[] = [];
     let addresses: ReturnType<typeof listAll> | null = null;
     for (const [resource, owner] of view.owners) {
-      if (owner.node === this.node || view.intentFor(resource, 'move')) continue;
+      if (owner.node === this.node || view.moveOf(resource)) continue;
       const spec = view.resources.get(resource);
       const status = view.statuses.get(resource);
       if (!spec?.enabled || status?.state !== 'online' || status.owner !== owner.node) continue;
@@ -724,7 +757,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         ip: spec.ip,
         prefix: spec.prefix,
         ifname,
-        acd: { ...acd, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy, ...announceSettings(spec) },
+        acd: { ...acd, ...claimSettings(spec) },
       });
     } catch (error) {
       // The interface failed between choosing it and opening its capture: a fault of the link, not of the address.
@@ -818,196 +851,39 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
   }
 
-  // ---- planned moves ---------------------------------------------------------------------------
-
-  /** Drain (this node paused), failback and graceful stop: this node, as owner, asks for planned moves. */
-  private planOwnMoves(): void {
-    const view = this.view;
-    const me = view.nodes.get(this.node);
-    const owned = [...view.owners.entries()].filter(([, owner]) => owner.node === this.node).map(([resource]) => resource);
-    if (owned.length === 0) return;
-    const nodes = view.nodeViews();
-    const wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }> = [];
-    if (me?.state === 'paused') {
-      const plan = planDrain(this.node, view.specs(), view.ownerMap(), nodes);
-      for (const move of plan.moves) wanted.push({ resource: move.resource, to: move.to, actor: 'drain' });
-    } else {
-      for (const resource of owned) {
-        const spec = view.resources.get(resource);
-        if (!spec || !this.local.isReady(resource)) continue;
-        const target = failbackTarget(spec, this.node, nodes, new Date());
-        if (target) wanted.push({ resource, to: target, actor: 'failback' });
-      }
-    }
-    // In waves (move-waves.ts): all at once, a drain of 1,000 kept the lease timers of every node from running.
-    const wave = nextWave(wanted, this.ownMovesInFlight(), (resource) => view.intentFor(resource, 'move') !== undefined || this.busy.has(resource));
-    for (const move of wave) void this.requestMove(move.resource, move.to, move.actor);
+  /** A planned move asked for through the API. */
+  requestMove(resource: ResourceName, to: NodeName, actor: string): Promise<string> {
+    return this.moves.request(resource, to, actor);
   }
 
-  private ownMovesInFlight(): number {
-    let count = 0;
-    for (const intent of this.view.intents.values()) if (intent.kind === 'move' && (intent as MoveIntent).fromNode === this.node) count++;
-    return count;
+  /**
+   * The move dialog's pre-flight, run on `node` (the one that would take the address): here, or through
+   * the store on another node (preflight.ts). Resolves with a timeout when that node does not answer.
+   */
+  probeOn(node: NodeName, ip: string, actor: string): ReturnType<Preflight['run']> {
+    return this.preflight.run(node, ip, actor);
   }
 
-  async requestMove(resource: ResourceName, to: NodeName, actor: string): Promise<string> {
-    const id = `move:${resource}:${Date.now().toString(36)}`;
-    const intent: MoveIntent = { id, kind: 'move', target: resource, toNode: to, actor, createdAt: Date.now(), phase: 'requested', fromNode: this.view.ownerOf(resource) };
-    this.view.intents.set(id, intent);
-    await this.store.putIntent(intent, 0);
-    return id;
-  }
-
-  private handleMoves(membership: Membership): void {
-    for (const intent of this.view.intents.values()) {
-      if (intent.kind !== 'move') continue;
-      const move = intent as MoveIntent;
-      const resource = move.target;
-      const owner = this.view.ownerOf(resource);
-      const phase = phaseOf(move);
-      const expired = Date.now() - move.createdAt > MOVE_TIMEOUT_MS;
-      if (move.toNode === this.node && !this.busy.has(resource)) {
-        if (expired || phase === 'failed') void this.guard(resource, () => this.endMove(move, phase === 'failed' ? move.detail ?? 'failed' : 'timed out'));
-        else if (owner === this.node) void this.guard(resource, () => this.endMove(move, null));
-        else if (owner === null && phase === 'requested') void this.guard(resource, () => this.moveUnowned(move, membership));
-        else if (phase === 'requested') void this.guard(resource, () => this.prepareMove(move));
-        else if (phase === 'released') void this.guard(resource, () => this.completeMove(move, membership));
-      } else if (owner === this.node && move.fromNode === this.node) {
-        if (phase === 'prepared' && !this.handedOff.has(resource)) this.letGo(move);
-        // The target died or stalled after we let go: take the move back and serve again.
-        else if (phase === 'released' && (expired || (move.toNode !== null && !this.view.isAlive(move.toNode)))) void this.guard(resource, () => this.abortMove(move));
-      }
-    }
-  }
-
-  /** Target, step 1: the trusted probe. Only the current owner's MAC may answer. */
-  private async prepareMove(move: MoveIntent): Promise<void> {
-    const spec = this.view.resources.get(move.target);
-    const status = this.view.statuses.get(move.target);
-    if (!spec) return this.endMove(move, 'resource removed');
-    const iface = this.ifnameFor(spec);
-    if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
-    const ownerMac = status?.ownerMac ?? null;
-    // The status is written after the key changes hands: one that names our own MAC is older than the key.
-    // The owner's write usually follows within milliseconds; guard tries again after its back-off, and the
-    // move's timeout bounds the wait.
-    if (ownerMac !== null && Object.values(localMacs()).includes(ownerMac)) throw new Error(`the status still names this node's MAC ${ownerMac} as the owner's (older than the key): waiting for the owner's status`);
-    const verdict = await this.local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
-    if (verdict.interrupted) return this.endMove(move, `interface ${iface.ifname} on ${this.node} failed during the probe; stays on ${move.fromNode ?? 'its owner'}`);
-    if (verdict.macs.length > 0) {
-      const failed: MoveIntent = { ...move, phase: 'failed', detail: `conflict: ${spec.ip} answered by ${verdict.macs.join(', ')}; stays on ${move.fromNode ?? 'its owner'}` };
-      await this.store.putIntent(failed);
-      if (this.view.intents.has(move.id)) this.view.intents.set(move.id, failed);
-      return;
-    }
-    const own = listAll(iface.ifname).find((a) => !a.owned);
-    const notify = this.handoff && own ? this.handoff.notifyFor(own.ip) : null;
-    const prepared: MoveIntent = { ...move, phase: 'prepared', ...(notify ? { notify } : {}) };
-    if (notify) this.preparedMoves.set(move.id, { move: prepared, nonce: notify.nonce });
-    await this.store.putIntent(prepared);
-    // The view learns it at once, not when the watch brings our own write back: a reconcile in between
-    // would still see "requested", prepare again and could overwrite the owner's "released" with
-    // "prepared" — and the move would hang until it times out, with nobody answering for the address.
-    if (this.view.intents.has(move.id) && phaseOf(this.view.intents.get(move.id)!) === 'requested') this.view.intents.set(move.id, prepared);
-  }
-
-  /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce. */
-  private onReleasedNotice(notice: ReleasedNotice): void {
-    const prepared = this.preparedMoves.get(notice.id);
-    const membership = this.membership;
-    if (!prepared || prepared.nonce !== notice.nonce || !membership || !this.leaseHealthy()) return;
-    this.preparedMoves.delete(notice.id);
-    const released: MoveIntent = { ...prepared.move, phase: 'released', releasedAt: notice.releasedAt };
-    const resource = released.target;
-    if (this.busy.has(resource) || this.local.has(resource)) return; // the store's news will do
-    void this.guard(resource, () => this.completeMove(released, membership));
-  }
-
-  /** Owner: deregister at once (one netlink call) and tell the target. */
-  private letGo(move: MoveIntent): void {
-    this.handedOff.add(move.target);
-    const ifname = this.local.ifnameOf(move.target);
-    const mac = this.local.macOf(move.target);
-    const ip = this.view.resources.get(move.target)?.ip;
-    this.local.releaseMany([move.target]);
-    const releasedAt = wallNow();
-    const notify = checkNotify(move.notify);
-    let told = false;
-    if (notify && this.handoff) {
-      try {
-        this.handoff.send(notify, { id: move.id, nonce: notify.nonce, releasedAt });
-        told = true;
-      } catch (error) {
-        this.log(`${move.target}: release datagram not sent: ${(error as Error).message}`);
-      }
-    }
-    if (ifname !== null && mac !== null && ip !== undefined) this.convergence.handedOff(move.target, ip, ifname, mac);
-    this.store.putIntent({ ...move, phase: 'released', releasedAt } as MoveIntent).catch((error: unknown) => {
-      this.log(`${move.target}: could not record the release: ${String(error)}`);
-      // A target that got the datagram may be taking the address now: the move's end (or timeout) decides.
-      if (told) return;
-      this.handedOff.delete(move.target);
-      this.schedule();
-    });
-  }
-
-  /** Target, step 2: register and announce at once; take the key over in the same breath. */
-  private async completeMove(move: MoveIntent, membership: Membership): Promise<void> {
-    this.preparedMoves.delete(move.id);
-    const spec = this.view.resources.get(move.target);
-    if (!spec) return this.endMove(move, 'resource removed');
-    const iface = this.ifnameFor(spec);
-    if (!iface.ok) return this.endMove(move, describeFailure(iface.failure));
-    const from = move.fromNode ?? this.view.ownerOf(move.target) ?? '';
-    const holding = this.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname: iface.ifname, acd: { skipProbe: true, trustedMac: this.view.statuses.get(spec.name)?.ownerMac ?? null, announceForm: spec.announceForm, defendPolicy: spec.defendPolicy, ...announceSettings(spec) } });
-    const transfer = this.store.transfer(spec.name, from, membership);
-    const [outcome, result] = await Promise.all([holding, transfer]);
-    if (!result.ok) {
-      this.local.release(spec.name);
-      return this.endMove(move, `ownership changed meanwhile (now ${result.current?.node ?? 'nobody'})`);
-    }
-    this.view.owners.set(spec.name, { node: this.node, leaseId: membership.leaseId });
-    if (outcome.kind !== 'ready') {
-      await this.store.release(spec.name, this.node);
-      return this.endMove(move, outcome.kind === 'used-by' ? `conflict with ${outcome.macs.join(', ')}` : outcome.reason);
-    }
-    const handoffMs = move.releasedAt !== undefined ? Math.max(0, wallNow() - move.releasedAt) : null;
-    const previous = this.view.statuses.get(spec.name);
-    const status: ResourceStatus = { name: spec.name, state: 'online', owner: this.node, ownerMac: outcome.mac, since: Date.now(), failure: null, lastHandoffMs: handoffMs === null ? previous?.lastHandoffMs ?? null : round2(handoffMs) };
-    this.view.statuses.set(spec.name, status);
-    await this.store.putStatus(status);
-    await this.audit({ actor: move.actor, action: 'move', target: spec.name, outcome: 'ok', detail: `${from} -> ${this.node}`, handoffMs: handoffMs === null ? null : round2(handoffMs) });
-    await this.store.deleteIntent(move.id);
-  }
-
-  /** A move of an address nobody holds (offline or failed) is bringing it online on the target. */
-  private async moveUnowned(move: MoveIntent, membership: Membership): Promise<void> {
-    await this.acquireResource(move.target, membership);
-    await this.endMove(move, this.view.ownerOf(move.target) === this.node ? null : 'could not take the address');
-  }
-
-  private async abortMove(move: MoveIntent): Promise<void> {
-    await this.endMove(move, `${move.toNode ?? 'the target'} did not take the address; it stays on ${this.node}`);
-    this.handedOff.delete(move.target);
-  }
-
-  private async endMove(move: MoveIntent, failure: string | null): Promise<void> {
-    this.preparedMoves.delete(move.id);
-    if (failure !== null) await this.audit({ actor: move.actor, action: 'move', target: move.target, outcome: 'failed', detail: failure, handoffMs: null });
-    await this.store.deleteIntent(move.id).catch(() => false);
-    this.view.intents.delete(move.id);
-  }
-
-  /** Pre-flight for the API: who answers ARP for `ip` here? The owner's MAC is expected, not a conflict. */
-  async probeAddress(ip: string, spec: ResourceSpec | null, ownerMac: string | null): Promise<{ macs: string[]; trustedAnswered: boolean }> {
+  /** Who answers ARP for `ip` on this node's segment? The owner's MAC is expected, not a conflict. */
+  private async probeHere(ip: string): Promise<ProbeOutcome> {
+    const started = performance.now();
+    const spec = [...this.view.resources.values()].find((r) => r.ip === ip) ?? null;
+    const ownerMac = spec ? this.view.statuses.get(spec.name)?.ownerMac ?? null : null;
     const choice = chooseInterface(spec ?? { ip, prefix: 32, interfaces: {} }, this.node, listAll());
-    if (!choice.ok) throw new Error(choice.detail);
+    if (!choice.ok) return { ok: false, message: choice.detail };
     // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
     // node is the owner, "the owner answered" is known without asking.
     const ownedHere = spec !== null && this.local.isReady(spec.name);
-    const result = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
-    if (result.interrupted) throw new Error(`interface ${choice.ifname} failed during the probe`);
-    return ownedHere ? { macs: result.macs, trustedAnswered: true } : result;
+    const heard = await this.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.peerMacs() } });
+    if (heard.interrupted) return { ok: false, message: `interface ${choice.ifname} failed during the probe` };
+    const ownerAnswered = ownedHere || heard.trustedAnswered;
+    return {
+      ok: true,
+      verdict: heard.macs.length > 0 ? 'conflict' : ownerAnswered ? 'owner-only' : 'free',
+      answeredBy: [...(ownerAnswered && ownerMac ? [ownerMac] : []), ...heard.macs],
+      ownerMac,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    };
   }
 
   // ---- stop ------------------------------------------------------------------------------------
@@ -1016,13 +892,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   async stop(options: { handOff: boolean; timeoutMs?: number } = { handOff: true }): Promise<void> {
     this.stopping = true;
     if (options.handOff && this.membership && !this.fenced) {
-      const nodes = this.view.nodeViews();
-      for (const [resource, owner] of this.view.owners) {
-        if (owner.node !== this.node || this.view.intentFor(resource, 'move')) continue;
-        const spec = this.view.resources.get(resource);
-        const to = spec ? bestNode(spec, nodes, { exclude: [this.node] }) : null;
-        if (to) await this.requestMove(resource, to, `${this.node} stopping`).catch(() => undefined);
-      }
+      await this.moves.requestAllAway(`${this.node} stopping`);
       const deadline = Date.now() + (options.timeoutMs ?? MOVE_TIMEOUT_MS);
       while (Date.now() < deadline && [...this.view.owners.values()].some((o) => o.node === this.node) && this.view.intents.size > 0) {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -1054,16 +924,19 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 }
 
-/** A resource's own GARP count and spacing, where the operator set them (else the claim's defaults). */
-function announceSettings(spec: ResourceSpec): Partial<AcdConfig> {
+/** The claim settings a resource asks for: announce form and policy, and its own GARP count and spacing where set. */
+function claimSettings(spec: ResourceSpec): Partial<AcdConfig> {
   return {
+    announceForm: spec.announceForm,
+    defendPolicy: spec.defendPolicy,
     ...(spec.announceCount === undefined ? {} : { announceCount: spec.announceCount }),
     ...(spec.announceIntervalMs === undefined ? {} : { announceIntervalMs: spec.announceIntervalMs }),
   };
 }
 
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
+/** Move ids are "move:<resource>:<n>" (PlannedMoves.request): the resource survives the record's delete. */
+function resourceOfMoveId(id: string): ResourceName | null {
+  return /^move:(.+):[^:]+$/.exec(id)?.[1] ?? null;
 }
 
 export function describeFailure(failure: FailureReason): string {

@@ -62,8 +62,8 @@ export class ClusterArpWatch {
   private resourceOfIp: Map<Ipv4, string> | null = null;
   private nodeOfMacMap: Map<Mac, string> | null = null;
   private liveNodeList: NodeName[] | null = null;
-  /** Resource of each open intent: a deleted intent's change carries only its id. */
-  private readonly targetOfIntent = new Map<string, string>();
+  /** Resource of each open move: a deleted intent's change carries only its id. */
+  private readonly resourceOfMove = new Map<string, string>();
   private readonly facts: ClusterFacts;
   private handoffsThisTick: Array<Extract<Verdict, { kind: 'expected-handoff' }>> = [];
   /** Frames since the table was last saved, and when that was. */
@@ -92,8 +92,8 @@ export class ClusterArpWatch {
     this.resourceOfIp = null;
     this.nodeOfMacMap = null;
     this.liveNodeList = null;
-    this.targetOfIntent.clear();
-    for (const [id, intent] of this.options.view().intents) this.targetOfIntent.set(id, intent.target);
+    this.resourceOfMove.clear();
+    for (const [id, intent] of this.options.view().intents) if (intent.kind === 'move') this.resourceOfMove.set(id, intent.resource);
     for (const resource of [...this.pending.keys()]) this.settle(resource, performance.now());
   }
 
@@ -111,10 +111,10 @@ export class ClusterArpWatch {
         this.liveNodeList = null;
         break;
       case 'intents': {
-        const before = this.targetOfIntent.get(change.name);
-        if (change.kind === 'put') this.targetOfIntent.set(change.name, change.value.target);
-        else this.targetOfIntent.delete(change.name);
-        const resource = change.kind === 'put' ? change.value.target : before;
+        const before = this.resourceOfMove.get(change.name);
+        if (change.kind === 'put' && change.value.kind === 'move') this.resourceOfMove.set(change.name, change.value.resource);
+        else this.resourceOfMove.delete(change.name);
+        const resource = change.kind === 'put' && change.value.kind === 'move' ? change.value.resource : before;
         if (resource !== undefined) this.settle(resource, performance.now());
         break;
       }
@@ -143,7 +143,7 @@ export class ClusterArpWatch {
   }
 
   private moveTargetOf(resource: string): string | null {
-    return this.options.view().intentFor(resource, 'move')?.toNode ?? null;
+    return this.options.view().moveOf(resource)?.toNode ?? null;
   }
 
   /** Every ARP frame seen on `ifname`, with its monotonic receive time. */

@@ -2,25 +2,26 @@
 // applied in order (store.watch guarantees none is missed). Read by the reconciler and the API.
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { NodeView, Owners } from '../cluster/placement';
-import type { Intent, MemberRecord, OwnerRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
+import type { MemberRecord, OwnerRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
+import { subjectOf, type Intent, type MoveIntent, type ProbeIntent } from '../cluster/intents';
 
 /**
- * The open intents by id, indexed by kind and target as well: "is a move of X under way?" is asked for
+ * The open intents by id, indexed by kind and subject (a move's resource) as well: "is a move of X under way?" is asked for
  * every resource on every reconcile, and a drain of 1,000 addresses has 1,000 intents open — a scan
  * per question made reconcile quadratic (seconds of blocked event loop per drain).
  */
 class IntentMap extends Map<string, Intent> {
-  private readonly byTarget = new Map<string, Intent>();
+  private readonly bySubject = new Map<string, Intent>();
 
-  private static indexKey(kind: Intent['kind'], target: string): string {
-    return `${kind}\u0000${target}`;
+  private static indexKey(kind: Intent['kind'], subject: string): string {
+    return `${kind}\u0000${subject}`;
   }
 
   override set(id: string, intent: Intent): this {
     const previous = super.get(id);
-    if (previous) this.byTarget.delete(IntentMap.indexKey(previous.kind, previous.target));
+    if (previous) this.bySubject.delete(IntentMap.indexKey(previous.kind, subjectOf(previous)));
     super.set(id, intent);
-    this.byTarget.set(IntentMap.indexKey(intent.kind, intent.target), intent);
+    this.bySubject.set(IntentMap.indexKey(intent.kind, subjectOf(intent)), intent);
     return this;
   }
 
@@ -28,22 +29,22 @@ class IntentMap extends Map<string, Intent> {
     const previous = super.get(id);
     if (!previous) return false;
     super.delete(id);
-    const key = IntentMap.indexKey(previous.kind, previous.target);
-    if (this.byTarget.get(key) === previous) {
-      this.byTarget.delete(key);
-      // Another open intent for the same target (rare: a stale one) takes its place in the index.
-      for (const other of super.values()) if (other.kind === previous.kind && other.target === previous.target) this.byTarget.set(key, other);
+    const key = IntentMap.indexKey(previous.kind, subjectOf(previous));
+    if (this.bySubject.get(key) === previous) {
+      this.bySubject.delete(key);
+      // Another open intent for the same subject (rare: a stale one) takes its place in the index.
+      for (const other of super.values()) if (other.kind === previous.kind && subjectOf(other) === subjectOf(previous)) this.bySubject.set(key, other);
     }
     return true;
   }
 
   override clear(): void {
     super.clear();
-    this.byTarget.clear();
+    this.bySubject.clear();
   }
 
-  forTarget(target: string, kind: Intent['kind']): Intent | undefined {
-    return this.byTarget.get(IntentMap.indexKey(kind, target));
+  forSubject(subject: string, kind: Intent['kind']): Intent | undefined {
+    return this.bySubject.get(IntentMap.indexKey(kind, subject));
   }
 }
 
@@ -113,8 +114,15 @@ export class ClusterView {
     return [...this.statuses.values()];
   }
 
-  /** The open move (or probe) intent for a resource, if any. */
-  intentFor(resource: ResourceName, kind: Intent['kind']): Intent | undefined {
-    return this.intents.forTarget(resource, kind);
+  /** The open move of a resource, if any. */
+  moveOf(resource: ResourceName): MoveIntent | undefined {
+    const intent = this.intents.forSubject(resource, 'move');
+    return intent?.kind === 'move' ? intent : undefined;
+  }
+
+  /** The open pre-flight probe of `ip` from `node`, if any. */
+  probeOf(node: NodeName, ip: string): ProbeIntent | undefined {
+    const intent = this.intents.forSubject(`${node}\u0000${ip}`, 'probe');
+    return intent?.kind === 'probe' ? intent : undefined;
   }
 }

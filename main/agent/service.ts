@@ -11,6 +11,7 @@ import { validateResourceSpec, validateNodeName } from '../cluster/validate';
 import type { ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
 import { isStoreError } from '../store/store';
+import { PROBE_TIMEOUT_MS } from '../cluster/intents';
 import type { Agent } from './agent';
 import type { ClusterView } from './cluster-view';
 
@@ -36,6 +37,7 @@ export class AgentService implements ClusterService {
 
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
     agent.on('change', (change) => this.onStoreChange(change));
+    agent.on('reset', (reason) => this.onReset(reason));
   }
 
   /**
@@ -111,6 +113,12 @@ export class AgentService implements ClusterService {
   private push(change: Change): void {
     this.revision++;
     for (const listener of this.listeners) listener({ type: 'change', revision: this.revision, change });
+  }
+
+  /** The agent replaced its view wholesale (a rejoin, a watch the store could not continue): subscribers start over. */
+  private onReset(reason: string): void {
+    this.revision++;
+    for (const listener of this.listeners) listener({ type: 'reset', reason });
   }
 
   private onStoreChange(change: StoreChange): void {
@@ -281,7 +289,7 @@ export class AgentService implements ClusterService {
     if (node.state !== 'up') return failure('conflict', `node ${to} is ${node.state}`, 'target');
     if (!isAllowed(spec, to)) return failure('invalid', `${to} is not a possible owner of ${name}`, 'target');
     if (owner === to) return this.action({ outcome: 'done', detail: `${name} is already on ${to}`, resource: this.resourceView(name) });
-    if (this.view.intentFor(name, 'move')) return failure('conflict', `a move of ${name} is already under way`, 'name');
+    if (this.view.moveOf(name)) return failure('conflict', `a move of ${name} is already under way`, 'name');
     const started = Date.now();
     const id = await this.agent.requestMove(name, to, actor);
     const settled = await this.settle(name, () => !this.view.intents.has(id));
@@ -318,28 +326,17 @@ export class AgentService implements ClusterService {
     return { ok: true, result: { outcome: 'done', detail, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
   }
 
-  private async probe(nodeName: string, ip: string, _actor: string): Promise<CommandResult> {
-    if (nodeName !== this.agent.node) {
-      return failure('unavailable', `a probe runs on the node that would take the address: ask ${nodeName}'s agent`, 'node');
-    }
+  /** The pre-flight, on the node that would take the address (forwarded through the store when not this one). */
+  private async probe(nodeName: string, ip: string, actor: string): Promise<CommandResult> {
+    if (!this.view.nodes.has(nodeName)) return failure('not-found', `no node named "${nodeName}"`, 'node');
+    if (nodeName !== this.agent.node && !this.view.isAlive(nodeName)) return failure('unavailable', `${nodeName} is down: it cannot probe ${ip}`, 'node');
     const started = performance.now();
-    const resource = [...this.view.resources.values()].find((r) => r.ip === ip);
-    const ownerMac = resource ? this.view.statuses.get(resource.name)?.ownerMac ?? null : null;
-    let verdict: { macs: string[]; trustedAnswered: boolean };
-    try {
-      verdict = await this.agent.probeAddress(ip, resource ?? null, ownerMac);
-    } catch (error) {
-      return failure('invalid', `${nodeName} cannot probe ${ip}: ${(error as Error).message}`, 'ip');
-    }
-    const answeredBy = [...(verdict.trustedAnswered && ownerMac ? [ownerMac] : []), ...verdict.macs];
-    const result: ProbeResult = {
-      node: nodeName,
-      ip,
-      verdict: verdict.macs.length > 0 ? 'conflict' : verdict.trustedAnswered ? 'owner-only' : 'free',
-      answeredBy,
-      ownerMac,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    };
+    const outcome = await this.agent.probeOn(nodeName, ip, actor);
+    if ('timedOut' in outcome) return failure('unavailable', `${nodeName} did not answer the probe of ${ip} within ${PROBE_TIMEOUT_MS / 1000} s`, 'node');
+    if (!outcome.ok) return failure('invalid', `${nodeName} cannot probe ${ip}: ${outcome.message}`, 'ip');
+    const { verdict, answeredBy, ownerMac } = outcome;
+    // The console's figure is what the operator waited for, forwarding included.
+    const result: ProbeResult = { node: nodeName, ip, verdict, answeredBy, ownerMac, durationMs: Math.round((performance.now() - started) * 100) / 100 };
     return { ok: true, result };
   }
 

@@ -9,7 +9,8 @@ const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number'
   resources: { name: 'string', ip: 'string', prefix: 'number', enabled: 'boolean' },
   owners: { node: 'string', leaseId: 'string' },
   status: { name: 'string', state: 'string', since: 'number' },
-  intents: { id: 'string', kind: 'string', target: 'string', actor: 'string', createdAt: 'number' },
+  // Each kind's own fields are checked where the record is used (cluster/intents.ts parseIntent).
+  intents: { id: 'string', kind: 'string', actor: 'string', createdAt: 'number' },
   audit: { seq: 'number', at: 'number', actor: 'string', action: 'string', outcome: 'string' },
   bindings: { node: 'string', at: 'number', bindings: 'object' },
 };

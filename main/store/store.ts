@@ -61,22 +61,9 @@ export interface StatusEntry {
   revision: Revision;
 }
 
-/** Operator commands the agents carry out. */
-export type IntentKind = 'move' | 'online' | 'offline' | 'pause' | 'resume' | 'probe';
-
-export interface Intent {
-  /** Unique (e.g. a UUID); the intent's key. */
-  id: string;
-  kind: IntentKind;
-  /** The resource (move, online, offline) or node (pause, resume). */
-  target: string;
-  /** Destination of a move; null = the best live node. */
-  toNode: NodeName | null;
-  /** Who asked (user, console, CLI). */
-  actor: string;
-  /** Wall-clock ms. */
-  createdAt: number;
-}
+/** What agents ask of each other (moves, pre-flight probes): a tagged union, see cluster/intents.ts. */
+export type { Intent, IntentKind } from '../cluster/intents';
+import type { Intent } from '../cluster/intents';
 
 export interface IntentEntry {
   intent: Intent;

@@ -132,8 +132,20 @@ describe('long store outages end with every resource online', () => {
     await expectNoOverlap();
   }
 
-  test('etcd down for 5 s, then back: every resource online on exactly one node, none failed', async () => {
-    await etcdOutage(5000);
+  test('etcd down for 5 s, then back: every resource online on exactly one node, none failed; consoles start over', async () => {
+    // A console on n2: the agent rejoins and replaces its view after the outage, and the console must be
+    // told (a 'reset', pushed as a fresh snapshot) instead of keeping the picture from before.
+    const stream = cluster.followSnapshots('n2');
+    try {
+      await stream.waitForEvent('snapshot', 10_000);
+      const outageStarted = Date.now();
+      await etcdOutage(5000);
+      const fresh = await stream.waitFor((r) => r.event === 'snapshot' && stream.readTimeOf(r) > outageStarted, 5000, 'a snapshot pushed after the outage (the reset)');
+      assert.equal((fresh.resources as unknown[]).length, RESOURCES);
+    } finally {
+      stream.child.kill('SIGTERM');
+      await stream.exited;
+    }
   });
 
   test('etcd down for 20 s, then back: every resource online on exactly one node, none failed', async () => {

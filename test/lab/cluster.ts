@@ -11,6 +11,7 @@ import { ipfoArgv } from './ipfo';
 import { DEFAULT_LEASE_TTL_SEC } from '../../main/agent/lease-deadline';
 
 const API_CALL = join(__dirname, 'fixtures', 'api-call.js');
+const API_FOLLOW = join(__dirname, 'fixtures', 'api-follow.js');
 const API_PORT = 7790;
 
 export interface LabClusterOptions {
@@ -114,6 +115,11 @@ export class LabCluster {
   followEvents(node: string): JsonLines {
     const argv = ipfoArgv(['events', '--follow', '--json', '--limit', '0', '--agent', `127.0.0.1:${API_PORT}`, '--token-file', this.tokenFile(node)]);
     return new JsonLines(this.lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
+  /** A console's stream on `node`'s agent: one JSON line per snapshot pushed (api-follow.ts). */
+  followSnapshots(node: string): JsonLines {
+    return new JsonLines(this.lab.spawn(node, [process.execPath, API_FOLLOW, String(API_PORT), this.tokenFile(node)], { stdio: ['ignore', 'pipe', 'pipe'] }));
   }
 
   /** `ipfo status --json` on `node`. */

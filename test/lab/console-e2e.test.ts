@@ -102,7 +102,7 @@ function appearanceTime(page: Page, testId: string, timeoutMs: number): Promise<
  * outcome and closes the dialog. Returns the pre-flight verdict and the outcome. The dialog is
  * closed also when something fails, so one failure does not block the next test's clicks.
  */
-async function confirmMove(page: Page, target: string, options: { select: boolean }): Promise<{ verdict: string | null; outcome: string | null; text: string }> {
+async function confirmMove(page: Page, target: string, options: { select: boolean }): Promise<{ verdict: string | null; probedOn: string | null; outcome: string | null; text: string }> {
   const dialog = page.getByTestId('move-dialog');
   try {
     await dialog.waitFor({ timeout: UI_TIMEOUT_MS });
@@ -114,7 +114,7 @@ async function confirmMove(page: Page, target: string, options: { select: boolea
     await dialog.getByTestId('move-confirm').click({ timeout: UI_TIMEOUT_MS });
     const result = dialog.getByTestId('move-result');
     await result.waitFor({ timeout: 30_000 });
-    const answer = { verdict: await verdict.getAttribute('data-verdict'), outcome: await result.getAttribute('data-outcome'), text: await result.innerText() };
+    const answer = { verdict: await verdict.getAttribute('data-verdict'), probedOn: await verdict.getAttribute('data-node'), outcome: await result.getAttribute('data-outcome'), text: await result.innerText() };
     await dialog.getByTestId('move-close').click({ timeout: UI_TIMEOUT_MS });
     return answer;
   } catch (error) {
@@ -240,6 +240,26 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     assert.ok((summary.perHost[to] ?? 0) > 0, JSON.stringify(summary.perHost));
   }
 
+  test('the pre-flight runs on the node that would take the address, forwarded by the console\'s agent', async () => {
+    // backup is offline: nobody answers for it. web is online: only its owner answers, heard from n2 and n3.
+    const free = await cluster.api(CONSOLE_NODE, 'probe', 'n2', lab.vip(5));
+    assert.equal(free.ok, true, JSON.stringify(free));
+    assert.deepEqual({ ...(free.result as { node: string; verdict: string; answeredBy: string[] }), durationMs: 0 }, { node: 'n2', ip: lab.vip(5), verdict: 'free', answeredBy: [], ownerMac: null, durationMs: 0 });
+    const owner = await onlineOwner('web');
+    for (const node of lab.nodes.map((n) => n.name).filter((name) => name !== owner)) {
+      const heard = await cluster.api(CONSOLE_NODE, 'probe', node, lab.vip(1));
+      assert.equal(heard.ok, true, JSON.stringify(heard));
+      const result = heard.result as { node: string; verdict: string; answeredBy: string[]; ownerMac: string };
+      assert.equal(result.node, node);
+      assert.equal(result.verdict, 'owner-only', JSON.stringify(result));
+      assert.deepEqual(result.answeredBy, [lab.host(owner).mac]);
+      assert.equal(result.ownerMac, lab.host(owner).mac);
+    }
+    const unknown = await cluster.api(CONSOLE_NODE, 'probe', 'n9', lab.vip(1));
+    assert.equal(unknown.ok, false);
+    assert.equal(unknown.code, 'not-found', JSON.stringify(unknown));
+  });
+
   test('a move by click (row → dialog → node → confirm) changes the owner; the client follows', async () => {
     const from = await onlineOwner('web');
     const to = nextNode(from);
@@ -247,8 +267,10 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
       await showTab(page, 'resources');
       await page.getByTestId('move-web').click();
       const move = await confirmMove(page, to, { select: true });
-      // The pre-flight: the target probed the address and found only the current owner answering.
-      assert.notEqual(move.verdict, 'conflict');
+      // The pre-flight: the target (not the console's agent, n1) probed the address and heard only the owner.
+      assert.notEqual(to, CONSOLE_NODE);
+      assert.equal(move.verdict, 'owner-only', move.text);
+      assert.equal(move.probedOn, to);
       assert.equal(move.outcome, 'done', move.text);
     });
   });
@@ -263,6 +285,8 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
       await card.dragTo(page.getByTestId(`node-${to}`));
       // The drop opens the move dialog preset to the column's node, with its pre-flight.
       const move = await confirmMove(page, to, { select: false });
+      assert.equal(move.verdict, 'owner-only', move.text);
+      assert.equal(move.probedOn, to);
       assert.equal(move.outcome, 'done', move.text);
       await page.getByTestId(`node-${to}`).getByTestId('card-db').waitFor({ timeout: UI_TIMEOUT_MS });
       assert.equal(await page.getByTestId(`node-${from}`).getByTestId('card-db').count(), 0, `db still drawn on ${from}`);

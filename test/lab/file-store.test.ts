@@ -139,7 +139,7 @@ describe('file store on disk', { timeout: 180_000 }, () => {
     await first.setNodeState('n1', 'paused');
     const resourceRev = await first.putResource(resourceSpec('web'));
     await first.putStatus({ name: 'web', state: 'online', owner: 'n1', ownerMac: null, since: 1, failure: null, lastHandoffMs: 3 });
-    await first.putIntent({ id: 'i1', kind: 'offline', target: 'web', toNode: null, actor: 't', createdAt: 1 });
+    await first.putIntent({ id: 'i1', kind: 'move', phase: 'requested', resource: 'web', fromNode: null, toNode: 'n1', actor: 't', createdAt: 1 });
     assert.equal((await first.acquire('web', membership)).ok, true);
     const entry = await first.appendAudit({ at: 1, actor: 't', action: 'a', target: 'web', outcome: 'ok', detail: 'x', handoffMs: 4 });
     const before = await first.snapshot();

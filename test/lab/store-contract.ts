@@ -369,7 +369,7 @@ export function runStoreContract(harness: StoreHarness): void {
         await assert.rejects(b.putStatus(statusOf('web', 'n2'), statusRev - 1), RevisionConflictError);
         await b.putStatus(statusOf('web', 'n2'), statusRev);
         assert.equal((await a.statuses())[0]?.status.owner, 'n2');
-        const intent: Intent = { id: 'i-1', kind: 'move', target: 'web', toNode: 'n2', actor: 'alice', createdAt: Date.now() };
+        const intent: Intent = { id: 'i-1', kind: 'move', phase: 'requested', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'alice', createdAt: Date.now() };
         const intentRev = await a.putIntent(intent, 0);
         await assert.rejects(b.putIntent(intent, 0), RevisionConflictError);
         assert.deepEqual(await b.intents(), [{ intent, revision: intentRev }]);
@@ -451,7 +451,7 @@ export function runStoreContract(harness: StoreHarness): void {
         const writes: Array<Promise<unknown>> = [];
         for (let i = 0; i < 15; i += 1) {
           writes.push(a.putResource(resourceSpec(`r${i}`)));
-          writes.push(b.putIntent({ id: `i${i}`, kind: 'online', target: `r${i}`, toNode: null, actor: 'watch-test', createdAt: i }));
+          writes.push(b.putIntent({ id: `i${i}`, kind: 'move', phase: 'requested', resource: `r${i}`, fromNode: null, toNode: 'n1', actor: 'watch-test', createdAt: i }));
         }
         await Promise.all(writes);
         await a.acquire('r0', m1);

@@ -190,7 +190,7 @@ function Preflight({ state, ip }: { state: MoveState; ip: string }) {
     tone = verdict.tone;
     body = (
       <>
-        <strong data-testid="preflight-verdict" data-verdict={found.probe.verdict}>
+        <strong data-testid="preflight-verdict" data-verdict={found.probe.verdict} data-node={found.probe.node}>
           {verdict.headline}
         </strong>
         <span className="small">{verdict.detail}</span>

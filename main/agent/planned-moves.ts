@@ -1,0 +1,304 @@
+// Planned moves on this node: the owner's side (asking for drain, failback and stop moves, letting go)
+// and the target's (trusted probe, take-over). What to do is decided by the pure machine in
+// cluster/move-machine.ts; this file carries out its effects against the store, the local addresses and
+// the release datagram, and keeps the little local state a move needs (the nonces of moves this node
+// prepared, the resources it let go).
+import type { AcdConfig } from '../arp/acd';
+import type { NodeName, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
+import { planDrain } from '../cluster/drain';
+import { failbackTarget } from '../cluster/failback';
+import { nextWave } from '../cluster/move-waves';
+import { bestNode } from '../cluster/placement';
+import { checkNotify, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
+import { afterProbe, afterTake, nextStep, onReleaseNotice, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
+import type { AuditRecord, ClusterStore, Membership } from '../store/store';
+import type { ClusterView } from './cluster-view';
+import type { ConvergenceMonitor } from './convergence-monitor';
+import type { HandoffChannel, ReleasedNotice } from './handoff-channel';
+import type { LocalAddresses } from './local-addresses';
+import { describeFailure } from './agent';
+
+/** The target's trusted probe before a handoff: quick, the owner is expected to answer. */
+export const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
+
+/** What the moves need from the rest of the agent. */
+export interface MovesContext {
+  node: NodeName;
+  store: ClusterStore;
+  local: LocalAddresses;
+  convergence: ConvergenceMonitor;
+  view(): ClusterView;
+  membership(): Membership | null;
+  leaseHealthy(): boolean;
+  handoff(): HandoffChannel | null;
+  /** Runs work for a resource once at a time (busy, back-off after a throw, reconcile after). */
+  guard(resource: ResourceName, work: () => Promise<void>): void;
+  busy(resource: ResourceName): boolean;
+  schedule(): void;
+  ifnameFor(spec: ResourceSpec): { ok: true; ifname: string } | { ok: false; failure: FailureReason };
+  /** This host's MACs. */
+  ownMacs(): string[];
+  peerMacs(): string[];
+  /** An address of this host on `ifname` that is not ours to move (the datagram's return address). */
+  stationAddress(ifname: string): string | null;
+  /** Takes an unowned resource as after a failover (probe, register, announce). */
+  acquire(resource: ResourceName, membership: Membership): Promise<void>;
+  /** The claim settings a resource asks for (announce form, count, spacing, defend policy). */
+  claimSettings(spec: ResourceSpec): Partial<AcdConfig>;
+  audit(record: Omit<AuditRecord, 'at'>): Promise<void>;
+  wallNow(): number;
+  log(line: string): void;
+}
+
+export class PlannedMoves {
+  /** Resources this node handed over and must not take back while the move intent lives. */
+  private readonly handedOff = new Set<ResourceName>();
+  /** Moves this node prepared as the target, by intent id (the release datagram must carry their nonce). */
+  private readonly prepared = new Map<string, PreparedMove>();
+
+  constructor(private readonly context: MovesContext) {}
+
+  /** This node let `resource` go in a move that is still open: reconcile must not take it back. */
+  handedOver(resource: ResourceName): boolean {
+    return this.handedOff.has(resource);
+  }
+
+  /** A move record was deleted (the move ended, here or on the other node). */
+  onDeleted(id: string, resource: ResourceName | null): void {
+    if (resource !== null) this.handedOff.delete(resource);
+    this.prepared.delete(id);
+  }
+
+  /** Every open move, looked at once per reconcile: the machine says what this node does next. */
+  advance(membership: Membership): void {
+    const node = this.context.node;
+    const view = this.context.view();
+    const now = Date.now();
+    for (const intent of view.intents.values()) {
+      if (intent.kind !== 'move') continue;
+      const effect = nextStep(intent, {
+        me: node,
+        now,
+        owner: view.ownerOf(intent.resource),
+        busy: this.context.busy(intent.resource),
+        handedOff: this.handedOff.has(intent.resource),
+        targetAlive: view.isAlive(intent.toNode),
+      });
+      if (effect) this.carryOut(effect, membership);
+    }
+  }
+
+  private carryOut(effect: MoveEffect, membership: Membership): void {
+    const guard = (resource: ResourceName, work: () => Promise<void>): void => this.context.guard(resource, work);
+    const resource = effect.type === 'write' ? effect.intent.resource : effect.move.resource;
+    switch (effect.type) {
+      case 'probe': return guard(resource, () => this.prepare(effect.move));
+      case 'take-unowned': return guard(resource, () => this.takeUnowned(effect.move, membership));
+      case 'take': return guard(resource, () => this.take(effect.move, membership));
+      case 'let-go': return this.letGo(effect.move, effect.released);
+      case 'abort': return guard(resource, () => this.abort(effect.move, effect.failure));
+      case 'end': return guard(resource, () => this.end(effect.move, effect.failure));
+      case 'write': return guard(resource, () => this.write(effect.intent));
+    }
+  }
+
+  // ---- the owner asks ----------------------------------------------------------------------------
+
+  /** Drain (this node paused) and failback: this node, as owner, asks for planned moves, in waves. */
+  planOwn(): void {
+    const { node, local } = this.context;
+    const view = this.context.view();
+    const me = view.nodes.get(node);
+    const owned = [...view.owners.entries()].filter(([, owner]) => owner.node === node).map(([resource]) => resource);
+    if (owned.length === 0) return;
+    const nodes = view.nodeViews();
+    const wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }> = [];
+    if (me?.state === 'paused') {
+      const plan = planDrain(node, view.specs(), view.ownerMap(), nodes);
+      for (const move of plan.moves) wanted.push({ resource: move.resource, to: move.to, actor: 'drain' });
+    } else {
+      for (const resource of owned) {
+        const spec = view.resources.get(resource);
+        if (!spec || !local.isReady(resource)) continue;
+        const target = failbackTarget(spec, node, nodes, new Date());
+        if (target) wanted.push({ resource, to: target, actor: 'failback' });
+      }
+    }
+    // In waves (move-waves.ts): all at once, a drain of 1,000 kept the lease timers of every node from running.
+    const wave = nextWave(wanted, this.ownInFlight(), (resource) => view.moveOf(resource) !== undefined || this.context.busy(resource));
+    for (const move of wave) void this.request(move.resource, move.to, move.actor);
+  }
+
+  /** Graceful stop: every address this node owns goes to the best other node. */
+  async requestAllAway(actor: string): Promise<void> {
+    const view = this.context.view();
+    const nodes = view.nodeViews();
+    for (const [resource, owner] of view.owners) {
+      if (owner.node !== this.context.node || view.moveOf(resource)) continue;
+      const spec = view.resources.get(resource);
+      const to = spec ? bestNode(spec, nodes, { exclude: [this.context.node] }) : null;
+      if (to) await this.request(resource, to, actor).catch(() => undefined);
+    }
+  }
+
+  private ownInFlight(): number {
+    let count = 0;
+    for (const intent of this.context.view().intents.values()) if (intent.kind === 'move' && intent.fromNode === this.context.node) count++;
+    return count;
+  }
+
+  async request(resource: ResourceName, to: NodeName, actor: string): Promise<string> {
+    const view = this.context.view();
+    const id = `move:${resource}:${Date.now().toString(36)}`;
+    const intent: RequestedMove = { id, kind: 'move', phase: 'requested', resource, fromNode: view.ownerOf(resource), toNode: to, actor, createdAt: Date.now() };
+    view.intents.set(id, intent);
+    await this.context.store.putIntent(intent, 0);
+    return id;
+  }
+
+  // ---- the target --------------------------------------------------------------------------------
+
+  /** Target, step 1: the trusted probe. Only the current owner's MAC may answer. */
+  private async prepare(move: RequestedMove): Promise<void> {
+    const { local, node } = this.context;
+    const view = this.context.view();
+    const spec = view.resources.get(move.resource);
+    if (!spec) return this.end(move, 'resource removed');
+    const iface = this.context.ifnameFor(spec);
+    if (!iface.ok) return this.end(move, describeFailure(iface.failure));
+    const ownerMac = view.statuses.get(move.resource)?.ownerMac ?? null;
+    // The status is written after the key changes hands: one that names our own MAC is older than the key.
+    // The owner's write usually follows within milliseconds; guard tries again after its back-off, and the
+    // move's timeout bounds the wait.
+    if (ownerMac !== null && this.context.ownMacs().includes(ownerMac)) throw new Error(`the status still names this node's MAC ${ownerMac} as the owner's (older than the key): waiting for the owner's status`);
+    const verdict = await local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.context.peerMacs() } });
+    const heard = verdict.interrupted ? { kind: 'interrupted' as const, ifname: iface.ifname } : verdict.macs.length > 0 ? { kind: 'answered' as const, ip: spec.ip, macs: verdict.macs } : { kind: 'quiet' as const };
+    const station = heard.kind === 'quiet' ? this.context.stationAddress(iface.ifname) : null;
+    const handoff = this.context.handoff();
+    const notify = handoff && station !== null ? handoff.notifyFor(station) : null;
+    const effect = afterProbe(move, heard, node, notify);
+    if (effect.type === 'end') return this.end(effect.move, effect.failure);
+    if (effect.type !== 'write') throw new Error(`internal: a probe's outcome cannot be ${effect.type}`);
+    if (effect.intent.phase === 'prepared') this.prepared.set(move.id, effect.intent);
+    await this.write(effect.intent);
+  }
+
+  /**
+   * Writes a phase the target decided. The view learns it at once, not when the watch brings our own
+   * write back: a reconcile in between would still see "requested", prepare again and could overwrite
+   * the owner's "released" with "prepared" — and the move would hang until it times out, with nobody
+   * answering for the address.
+   */
+  private async write(intent: MoveIntent): Promise<void> {
+    await this.context.store.putIntent(intent);
+    const view = this.context.view();
+    if (view.intents.get(intent.id)?.kind === 'move' && (view.intents.get(intent.id) as MoveIntent).phase === 'requested') view.intents.set(intent.id, intent);
+  }
+
+  /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce. */
+  onReleasedNotice(notice: ReleasedNotice): void {
+    const membership = this.context.membership();
+    if (!membership || !this.context.leaseHealthy()) return;
+    const released = onReleaseNotice(this.prepared.get(notice.id), notice);
+    if (!released) return;
+    this.prepared.delete(notice.id);
+    const resource = released.resource;
+    if (this.context.busy(resource) || this.context.local.has(resource)) return; // the store's news will do
+    this.context.guard(resource, () => this.take(released, membership));
+  }
+
+  /** Target, step 2: register and announce at once; take the key over in the same breath. */
+  private async take(move: ReleasedMove, membership: Membership): Promise<void> {
+    const { local, store, node } = this.context;
+    const view = this.context.view();
+    this.prepared.delete(move.id);
+    const spec = view.resources.get(move.resource);
+    if (!spec) return this.end(move, 'resource removed');
+    const iface = this.context.ifnameFor(spec);
+    if (!iface.ok) return this.end(move, describeFailure(iface.failure));
+    const from = move.fromNode ?? view.ownerOf(move.resource) ?? '';
+    const holding = local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname: iface.ifname, acd: { skipProbe: true, trustedMac: view.statuses.get(spec.name)?.ownerMac ?? null, ...this.context.claimSettings(spec) } });
+    const transfer = store.transfer(spec.name, from, membership);
+    const [held, transferred] = await Promise.all([holding, transfer]);
+    if (transferred.ok) view.owners.set(spec.name, { node, leaseId: membership.leaseId });
+    const outcome: TakeOutcome = !transferred.ok
+      ? { kind: 'transfer-lost', current: transferred.current?.node ?? null }
+      : held.kind === 'ready'
+        ? { kind: 'held', mac: held.mac }
+        : { kind: 'not-held', reason: held.kind === 'used-by' ? `conflict with ${held.macs.join(', ')}` : held.reason };
+    for (const effect of afterTake(move, outcome, this.context.wallNow())) {
+      switch (effect.type) {
+        case 'drop-local':
+          local.release(spec.name);
+          break;
+        case 'release-key':
+          await store.release(spec.name, node);
+          break;
+        case 'record-online': {
+          const previous = view.statuses.get(spec.name);
+          const status: ResourceStatus = { name: spec.name, state: 'online', owner: node, ownerMac: effect.mac, since: Date.now(), failure: null, lastHandoffMs: effect.handoffMs ?? previous?.lastHandoffMs ?? null };
+          view.statuses.set(spec.name, status);
+          await store.putStatus(status);
+          await this.context.audit({ actor: move.actor, action: 'move', target: spec.name, outcome: 'ok', detail: `${from} -> ${node}`, handoffMs: effect.handoffMs });
+          break;
+        }
+        case 'end':
+          if (effect.failure !== null) await this.end(effect.move, effect.failure);
+          else await store.deleteIntent(move.id);
+          break;
+      }
+    }
+  }
+
+  /** A move of an address nobody holds (offline or failed) is bringing it online on the target. */
+  private async takeUnowned(move: RequestedMove, membership: Membership): Promise<void> {
+    await this.context.acquire(move.resource, membership);
+    await this.end(move, this.context.view().ownerOf(move.resource) === this.context.node ? null : 'could not take the address');
+  }
+
+  private async end(move: MoveIntent, failure: string | null): Promise<void> {
+    this.prepared.delete(move.id);
+    if (failure !== null) await this.context.audit({ actor: move.actor, action: 'move', target: move.resource, outcome: 'failed', detail: failure, handoffMs: null });
+    await this.context.store.deleteIntent(move.id).catch(() => false);
+    this.context.view().intents.delete(move.id);
+  }
+
+  // ---- the owner lets go -------------------------------------------------------------------------
+
+  /** Owner: deregister at once (one netlink call) and tell the target. */
+  private letGo(move: PreparedMove, released: Omit<ReleasedMove, 'releasedAt'>): void {
+    const { local, convergence, store } = this.context;
+    this.handedOff.add(move.resource);
+    const ifname = local.ifnameOf(move.resource);
+    const mac = local.macOf(move.resource);
+    const ip = this.context.view().resources.get(move.resource)?.ip;
+    local.releaseMany([move.resource]);
+    const releasedAt = this.context.wallNow();
+    // Another agent wrote the notify field: checked again before anything is sent to it.
+    const notify = checkNotify(move.notify);
+    const handoff = this.context.handoff();
+    let told = false;
+    if (notify && handoff) {
+      try {
+        handoff.send(notify, { id: move.id, nonce: notify.nonce, releasedAt });
+        told = true;
+      } catch (error) {
+        this.context.log(`${move.resource}: release datagram not sent: ${(error as Error).message}`);
+      }
+    }
+    if (ifname !== null && mac !== null && ip !== undefined) convergence.handedOff(move.resource, ip, ifname, mac);
+    store.putIntent({ ...released, releasedAt }).catch((error: unknown) => {
+      this.context.log(`${move.resource}: could not record the release: ${String(error)}`);
+      // A target that got the datagram may be taking the address now: the move's end (or timeout) decides.
+      if (told) return;
+      this.handedOff.delete(move.resource);
+      this.context.schedule();
+    });
+  }
+
+  /** Owner: the target never took the address after we let go: end the move and serve again. */
+  private async abort(move: ReleasedMove, failure: string): Promise<void> {
+    await this.end(move, failure);
+    this.handedOff.delete(move.resource);
+  }
+}
