@@ -1,13 +1,14 @@
 // The token file (`--token-file F`): the agent creates it on first start and reads it after that;
 // clients (CLI, console) read it to authenticate. One line, 64 hex digits.
 //
-// Creation is atomic and exclusive: the token is written to a private temp file, flushed, then
-// hard-linked to the final name. link() fails if the name exists, so two agents starting together
-// agree on one token, and a crash at any point leaves either no token file or a complete one
-// (never an empty file that would lock everyone out).
+// Creation is atomic and exclusive (createFileAtomically, main/fs/atomic-write.ts): the token is
+// written to a private temp file, flushed, then hard-linked to the final name. link() fails if the
+// name exists, so two agents starting together agree on one token, and a crash at any point leaves
+// either no token file or a complete one (never an empty file that would lock everyone out); the
+// directory is fsynced after, so a power cut after start cannot lose the token clients got.
 import { constants } from 'node:fs';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { open } from 'node:fs/promises';
+import { createFileAtomically } from '../fs/atomic-write';
 import { generateToken, isTokenFormat } from './auth';
 
 export class TokenFileError extends Error {
@@ -58,44 +59,23 @@ export async function readTokenFile(file: string, options: { requirePrivate?: bo
   }
 }
 
-/** The agent's token: read from `file`, or created there (mode 0600) when the file does not exist. */
+/** The agent's token: read from `file`, or created there (mode 0600; a missing directory 0700) when the file does not exist. */
 export async function loadOrCreateToken(file: string): Promise<string> {
   try {
     return await readTokenFile(file, { requirePrivate: true });
   } catch (error) {
     if (!(error instanceof TokenFileError) || errorCode(error.cause) !== 'ENOENT') throw error;
   }
-  const directory = dirname(file);
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  const temp = join(directory, `.${basename(file)}.${process.pid}.${generateToken().slice(0, 8)}.tmp`);
   const token = generateToken();
-  const handle = await open(temp, 'wx', 0o600);
+  let created: boolean;
   try {
-    await handle.writeFile(`${token}\n`, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temp, file);
+    created = await createFileAtomically(file, `${token}\n`, { mode: 0o600, directoryMode: 0o700 });
   } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw new TokenFileError(file, `cannot be created (${errorCode(error) ?? String(error)})`, { cause: error });
-    // Another process created it first: use its token, so every party agrees on one.
-    return readTokenFile(file, { requirePrivate: true });
-  } finally {
-    await unlink(temp).catch(() => undefined);
+    // A failed link to the final name is the token file's own problem; a directory or temp file
+    // that cannot be made keeps its system error (EACCES: the environment's exit code).
+    if ((error as NodeJS.ErrnoException).syscall === 'link') throw new TokenFileError(file, `cannot be created (${errorCode(error) ?? String(error)})`, { cause: error });
+    throw error;
   }
-  await syncDirectory(directory);
-  return token;
-}
-
-/** Makes the new directory entry durable (a power cut after start must not lose the token clients got). */
-async function syncDirectory(directory: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  // Not created: another process created it first. Use its token, so every party agrees on one.
+  return created ? token : readTokenFile(file, { requirePrivate: true });
 }

@@ -1,16 +1,17 @@
 // The console's remembered connections: several clusters (address, token, optional CA) and the
 // token of the local agent the console started, in one JSON file under the user's config
 // directory. The file holds tokens, so it is created 0600 (in a 0700 directory), written
-// atomically (private temp file, fsync, rename, fsync of the directory: a crash leaves the old file
-// or the new one, never half of one), and read without following a symlink planted at its name.
+// atomically (main/fs/atomic-write.ts: private temp file, fsync, rename, fsync of the directory: a
+// crash leaves the old file or the new one, never half of one), and read without following a
+// symlink planted at its name.
 // A file that others can read is made private again and reported (ssh refuses such a key instead;
 // refusing here would hide the list from its owner while the tokens stay exposed all the same).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { MAX_CA_PEM_LENGTH, MAX_LABEL_LENGTH, MAX_SAVED_CONNECTIONS, type SavedConnection } from '../../preload/contract/ipc';
+import { replaceFileAtomically } from '../fs/atomic-write';
 import { endpointUrl } from './connection-target';
 
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -166,30 +167,7 @@ export class ConnectionStore {
   }
 }
 
-/** Writes `text` to `file` with mode 0600: temp file, fsync, rename over, fsync of the directory. */
-export async function writePrivateFileAtomically(file: string, text: string): Promise<void> {
-  const directory = dirname(file);
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  const temp = join(directory, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  if (process.platform !== 'win32') {
-    const dir = await open(directory, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  }
+/** Writes `text` to `file` with mode 0600 (a missing directory 0700), atomically and durably. */
+export function writePrivateFileAtomically(file: string, text: string): Promise<void> {
+  return replaceFileAtomically(file, text, { mode: 0o600, directoryMode: 0o700 });
 }

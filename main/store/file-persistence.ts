@@ -1,14 +1,16 @@
 // The file store on disk, built to survive kill -9 (and power loss) at any instant:
-//  - state.json is replaced atomically: written to a temp file in the same directory, fsynced,
-//    renamed over the old one, then the directory is fsynced so the rename itself is durable.
-//    A reader sees the old file or the new one, never a mixture.
+//  - state.json is replaced atomically (main/fs/atomic-write.ts): written to a temp file in the same
+//    directory, fsynced, renamed over the old one, then the directory is fsynced so the rename itself
+//    is durable. A reader sees the old file or the new one, never a mixture.
 //  - audit.jsonl is append-only, one JSON line per entry, fdatasynced before the append is
 //    acknowledged. A kill can leave only a torn last line (never acknowledged): the loader cuts it
-//    off. When the file grows past the retention it is rewritten atomically like state.json.
+//    off. When the file grows past the retention (plus some slack: file-store.ts) it is rewritten
+//    atomically like state.json.
 //  - a lock file names the process using the directory; a lock whose process is gone is taken over.
 import { closeSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
-import { open, readFile, rename, truncate, unlink } from 'node:fs/promises';
+import { open, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TEMP_MARK, replaceFileAtomically, syncDirectory } from '../fs/atomic-write';
 import { checkValue, parseJson } from './codec';
 import type { AuditLine, DiskState } from './file-state';
 import { StoreError } from './store';
@@ -16,42 +18,10 @@ import { StoreError } from './store';
 export const STATE_FILE = 'state.json';
 export const AUDIT_FILE = 'audit.jsonl';
 export const LOCK_FILE = 'lock';
-const TEMP_MARK = '.tmp-';
 
-let tempCounter = 0;
-
-/** fsync of a directory makes renames and creations in it durable (a no-op where unsupported). */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** Replaces `path` with `text` so that any crash leaves either the old or the new content. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  tempCounter += 1;
-  const temp = `${path}${TEMP_MARK}${process.pid}-${tempCounter}`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncDirectory(join(path, '..'));
+/** Replaces `path` with `text` (mode 0600) so that any crash leaves either the old or the new content. */
+export function writeFileAtomic(path: string, text: string): Promise<void> {
+  return replaceFileAtomically(path, text, { mode: 0o600 });
 }
 
 /** Temp files of writes that never reached their rename (the process died first). */

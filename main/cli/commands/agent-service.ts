@@ -3,16 +3,17 @@
 // this file only writes files and runs systemctl / schtasks.exe (argument vectors, never a shell).
 //
 // Linux: writes /etc/systemd/system/ipfo-agent.service and, only when there is none, a commented
-// /etc/ipfo/agent.json; runs `systemctl daemon-reload` when systemd runs this system; enables and
+// /etc/ipfo/agent.json (both 0644, atomically: main/fs/atomic-write.ts); runs `systemctl daemon-reload` when systemd runs this system; enables and
 // starts the service only with --enable. `--root DIR` writes under DIR and runs nothing (packaging,
 // tests). uninstall stops, disables and removes the unit; it keeps the configuration (unless it is
 // still the untouched default) and the state unless --purge.
 // Windows: a boot task running as SYSTEM (main/service/windows.ts says why not a service).
 import { execFile } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, win32 } from 'node:path';
+import { replaceFileAtomically } from '../../fs/atomic-write';
 import type { AgentServiceCommand } from '../args';
 import { UsageError } from '../usage';
 import { EXIT } from '../exit-codes';
@@ -67,13 +68,8 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Writes a file atomically (temp file + rename) with `mode`. */
-async function writeAtomic(path: string, data: string | Buffer, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  const temp = `${path}.ipfo-tmp-${process.pid}`;
-  await writeFile(temp, data, { mode, flag: 'w' });
-  await rename(temp, path);
-}
+/** The unit and the configuration: 0644 whatever the umask (readable by all, writable by the owner only: the agent refuses a configuration others may write). */
+const SYSTEM_FILE = { mode: 0o644, directoryMode: 0o755 };
 
 async function removeIfEmpty(dir: string): Promise<boolean> {
   try {
@@ -111,14 +107,14 @@ async function linuxInstall(command: AgentServiceCommand, out: Output): Promise<
   if (!existsSync(launch.args[0]!)) throw new UsageError(`the ipfo entry ${launch.args[0]!} does not exist`);
   const unit = renderAgentUnit({ launch });
   const unitFile = under(join(ADMIN_UNIT_DIR, UNIT_NAME));
-  await writeAtomic(unitFile, unit, 0o644);
+  await replaceFileAtomically(unitFile, unit, SYSTEM_FILE);
   out.record({ event: 'wrote', file: unitFile, what: 'unit' }, `wrote ${unitFile}`);
 
   const configFile = under(LINUX_CONFIG_FILE);
   if (await exists(configFile)) {
     out.record({ event: 'kept', file: configFile, what: 'config' }, `kept ${configFile} (an existing configuration is never overwritten)`);
   } else {
-    await writeAtomic(configFile, defaultAgentConfigText('linux'), 0o644);
+    await replaceFileAtomically(configFile, defaultAgentConfigText('linux'), SYSTEM_FILE);
     out.record({ event: 'wrote', file: configFile, what: 'config' }, `wrote ${configFile} (every setting commented out: set "node" at least)`);
   }
 
@@ -196,7 +192,7 @@ async function windowsInstall(command: AgentServiceCommand, out: Output): Promis
   if (await exists(configFile)) {
     out.record({ event: 'kept', file: configFile, what: 'config' }, `kept ${configFile}`);
   } else {
-    await writeAtomic(configFile, defaultAgentConfigText('win32', programData), 0o644);
+    await replaceFileAtomically(configFile, defaultAgentConfigText('win32', programData), SYSTEM_FILE);
     out.record({ event: 'wrote', file: configFile, what: 'config' }, `wrote ${configFile} (set "node" at least)`);
   }
   const launch = serviceLaunch({ ...currentRuntime(APP_ROOT), platform: 'win32', configFile });
