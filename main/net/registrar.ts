@@ -16,6 +16,7 @@ import path from 'node:path';
 import { isIpv4 } from '../arp/addresses';
 import { validateIfname as validateInterfaceName } from './interfaces';
 import { netlink, type NetlinkAddress, type NetlinkAddressSpec, type NetlinkItemResult } from './netlink';
+import { type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 
 /**
  * IFA_PROTO value that marks our addresses. Address protocols share the RTPROT number space
@@ -32,39 +33,9 @@ const MAX_FILTER_ADDRESSES = 256;
 /** Kernel "forever" for lifetimes; a finite lifetime must stay below it. */
 const MAX_FINITE_LIFETIME_SEC = 0xfffffffe;
 
-export interface VirtualAddress {
-  ifname: string;
-  ip: string;
-  prefix: number;
-  /** Kernel removes the address this many seconds after the last register(); absent = forever. */
-  validLftSec?: number;
-  /** Address becomes "deprecated" (not chosen as a source) after this; defaults to validLftSec. */
-  preferredLftSec?: number;
-}
+export type { InterfaceAddress, RegistrarResult, VirtualAddress } from '../host/address-types';
+export { DEADLINE_PASSED } from '../host/address-types';
 
-export type RegistrarResult =
-  | { address: VirtualAddress; ok: true }
-  | { address: VirtualAddress; ok: false; code: string; message: string };
-
-/** An IPv4 address as found on an interface. */
-export interface InterfaceAddress {
-  /** null only if the interface vanished while we listed. */
-  ifname: string | null;
-  ifindex: number;
-  ip: string;
-  prefix: number;
-  /** IFA_PROTO; IPFO_ADDR_PROTO for ours, 0 for addresses added by `ip addr add`. */
-  proto: number;
-  owned: boolean;
-  label: string;
-  /** Remaining seconds; null = forever. */
-  validLftSec: number | null;
-  preferredLftSec: number | null;
-  /** IFA_F_* bits. */
-  flags: number;
-}
-
-/** A caller mistake (bad name, bad address). code is always 'EINVAL'. */
 export class RegistrarInputError extends Error {
   readonly code = 'EINVAL';
   override name = 'RegistrarInputError';
@@ -240,8 +211,6 @@ function notOurs(address: VirtualAddress, found: NetlinkAddress, action: string)
   };
 }
 
-/** The code of items register() did not send because their deadline (`notAfterNs`) had passed. */
-export const DEADLINE_PASSED = 'ETIME';
 
 /**
  * Adds (or renews) addresses, marked as ours. Idempotent: registering an address again
