@@ -12,6 +12,7 @@
 // address, network address of the subnet...) stay in main/cluster/validate.ts, which knows the
 // cluster and reports every problem per form field.
 import { z } from 'zod';
+import { IPV4_PATTERN } from './ipv4';
 
 // --- Scalars ---------------------------------------------------------------------------------------
 
@@ -31,9 +32,7 @@ export const MAX_OWNERS = 64;
 /** Most MACs one node reports (one per interface). */
 export const MAX_INTERFACES = 64;
 
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4_PATTERN = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
-const MAC_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+export const MAC_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 
 export const MacSchema = z.string().regex(MAC_PATTERN, 'must be a MAC address such as "02:00:00:00:00:01" (lowercase)');
 export const Ipv4Schema = z.string().regex(IPV4_PATTERN, 'must be an IPv4 address such as "10.0.0.50"');
