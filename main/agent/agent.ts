@@ -1066,13 +1066,7 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-export function describeFailure(failure: FailureReason): string {
-  switch (failure.kind) {
-    case 'conflict': return `conflict with MAC ${failure.mac}`;
-    case 'no-eligible-node': return 'no eligible node';
-    case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
-    case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
-  }
-}
+// The one wording of a failure, shared with the CLI and the console.
+import { describeFailure } from '../../preload/contract/failure-text';
 
 export type { Intent };
