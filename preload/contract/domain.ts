@@ -275,17 +275,15 @@ export const ConflictRecordSchema = z.strictObject({
   muted: z.boolean(),
 });
 
-/** As main/store/store.ts AuditOutcome: 'started' marks an operation still running. */
+/** How an operation went; 'started' marks one still running. */
 export type AuditOutcome = 'ok' | 'failed' | 'rejected' | 'started';
 export const AUDIT_OUTCOMES = ['ok', 'failed', 'rejected', 'started'] as const satisfies readonly AuditOutcome[];
 
 /**
- * One line of the audit log: who did what, when, to what, and how it went. Field names follow
- * main/store/store.ts AuditEntry (at = when, actor = who, action = what), plus durationMs.
+ * One line of the audit log as the agent writes it: who did what, when, to what, and how it went.
+ * The store keeps it with an ARP part (main/store/store.ts AuditRecord); consoles get it numbered.
  */
-export interface AuditEntry {
-  /** 1, 2, 3 ... without gaps, in append order. */
-  seq: number;
+export interface AuditLine {
   /** Wall-clock ms. */
   at: number;
   /** Who asked: the authenticated API session ("cli:alice@127.0.0.1"), or the agent itself ("agent:n1"). */
@@ -296,10 +294,16 @@ export interface AuditEntry {
   target: string | null;
   outcome: AuditOutcome;
   detail: string | null;
-  /** How long the whole operation took, ms. */
-  durationMs: number | null;
   /** Client-visible gap of a handoff, ms. */
   handoffMs: number | null;
+}
+
+/** An audit line as consoles see it. */
+export interface AuditEntry extends AuditLine {
+  /** 1, 2, 3 ... without gaps, in append order. */
+  seq: number;
+  /** How long the whole operation took, ms. */
+  durationMs: number | null;
 }
 
 export const AuditEntrySchema = z.strictObject({
