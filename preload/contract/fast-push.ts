@@ -55,7 +55,7 @@ interface Shape {
 
 /** `optional` names every optional field of T (the compiler checks that too). */
 function shape<T>(checks: Checks<T>, optional: { readonly [K in OptionalKeys<T>]-?: true }): Shape {
-  const entries = Object.entries(checks) as Array<[string, Check]>;
+  const entries = Object.entries<Check>(checks);
   const optionalSet = new Set<string>(Object.keys(optional));
   return { checks: new Map(entries), optional: optionalSet, required: entries.length - optionalSet.size };
 }
