@@ -3,9 +3,9 @@
 // other side of a socket or an IPC channel.
 //
 // This file is shared with the browser and the sandboxed preload, so it imports nothing from
-// main/ and nothing from Node (zod only). main/cluster/model.ts mirrors these types with the same
-// field names (the plan is for model.ts to re-export them from here); the `Same<>` checks at the
-// end of this file fail the build if a schema and its type drift apart.
+// main/ and nothing from Node (zod only). main/cluster/model.ts re-exports these types for the
+// engine; the `Same<>` checks at the end of this file fail the build if a schema and its type drift
+// apart.
 //
 // Two levels of checking on purpose: these schemas check SHAPE and canonical forms (a MAC is six
 // lowercase hex pairs, a prefix an integer 1..32); the cluster's RULES (unknown node, duplicate
