@@ -939,13 +939,7 @@ function resourceOfMoveId(id: string): ResourceName | null {
   return /^move:(.+):[^:]+$/.exec(id)?.[1] ?? null;
 }
 
-export function describeFailure(failure: FailureReason): string {
-  switch (failure.kind) {
-    case 'conflict': return `conflict with MAC ${failure.mac}`;
-    case 'no-eligible-node': return 'no eligible node';
-    case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
-    case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
-  }
-}
+// The one wording of a failure, shared with the CLI and the console.
+import { describeFailure } from '../../preload/contract/failure-text';
 
 export type { Intent };

@@ -17,7 +17,8 @@ import { BindingTracker } from '../watch/bindings';
 import { classify, type ClusterFacts, type VirtualAddressFacts, type Verdict } from '../watch/classify';
 import { ConflictEpisodes, type ConflictEpisode } from '../watch/conflict-episodes';
 import type { WatchEvent } from '../watch/events';
-import { defaultOuiDirectory, type VendorLookup } from '../watch/oui';
+import type { VendorLookup } from '../watch/oui';
+import { defaultOuiDirectory } from './oui-directory';
 import type { ClusterView } from './cluster-view';
 
 /** A frame of a node's MAC may overtake the store's news that the node now holds the address. */

@@ -7,6 +7,7 @@ import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../api/service';
 import { bestNode, isAllowed } from '../cluster/placement';
+import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
 import type { ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
@@ -354,8 +355,7 @@ function describeView(view: ResourceView | null): string | null {
   const s = view.status;
   if (s.state === 'online') return `${view.name} online on ${s.owner ?? '?'} (${s.ownerMac ?? '?'})`;
   if (s.state === 'failed' && s.failure) {
-    const f = s.failure;
-    return `${view.name} failed: ${f.kind === 'conflict' ? `conflict with MAC ${f.mac}` : f.kind === 'no-eligible-node' ? 'no eligible node' : f.detail}`;
+    return `${view.name} failed: ${describeFailure(s.failure)}`;
   }
   return `${view.name} ${s.state}`;
 }

@@ -1,7 +1,8 @@
 // How the cluster commands show things to people: aligned tables and one-line outcomes. Pure (the
 // current time is an argument), so a fixed snapshot always gives the same lines.
-import type { AuditEntry, ConflictRecord, FailbackPolicy, FailureReason, NodeBindings, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
+import type { AuditEntry, ConflictRecord, FailbackPolicy, NodeBindings, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
 import type { ActionResult } from '../../preload/contract/protocol';
+import { describeFailure } from '../../preload/contract/failure-text';
 import type { ClusterOperation } from './cluster-args';
 
 const NONE = '-';
@@ -37,15 +38,6 @@ export function formatAge(thenMs: number, nowMs: number): string {
   return `${Math.floor(seconds / 86_400)}d ago`;
 }
 
-export function formatFailure(failure: FailureReason): string {
-  switch (failure.kind) {
-    case 'conflict': return `conflict with MAC ${failure.mac}`;
-    case 'no-eligible-node': return 'no eligible node';
-    case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
-    case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
-  }
-}
-
 const hour = (h: number): string => String(h).padStart(2, '0');
 
 /** As `--failback` takes it: never, immediate, 22-06. */
@@ -56,7 +48,7 @@ export function formatFailback(policy: FailbackPolicy): string {
 /** "online on n1 (02:00:00:00:00:01)", "failed: conflict with MAC ...", "online-pending on n2", "offline". */
 export function resourceStateText(view: ResourceView): string {
   const status = view.status;
-  if (status.state === 'failed') return status.failure === null ? 'failed' : `failed: ${formatFailure(status.failure)}`;
+  if (status.state === 'failed') return status.failure === null ? 'failed' : `failed: ${describeFailure(status.failure)}`;
   if (status.owner === null) return status.state;
   return `${status.state} on ${status.owner}${status.ownerMac === null ? '' : ` (${status.ownerMac})`}`;
 }

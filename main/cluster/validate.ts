@@ -23,7 +23,7 @@
 // - failback (default { mode: 'never' }): 'never' | 'immediate' | 'window' with startHour and endHour
 //   integers 0..23 that differ (the window is [start, end) in the node's local hours, may wrap midnight).
 // - interfaces (default {}): node name -> interface name; known nodes, names valid for Linux
-//   (net/interfaces.ts validateIfname).
+//   (net/ifname.ts validateIfname).
 // - enabled (default true), announceForm (default 'request'), defendPolicy (default 'always').
 // - announceCount (1..10) and announceIntervalMs (10..60000): the gratuitous ARPs sent when the address
 //   comes up, for switches and hosts that need more (or fewer) than the defaults 2 x 2000 ms. Absent =
@@ -37,7 +37,7 @@
 import { AddressError, formatIpv4, parseCidr, parseIpv4, prefixMask } from '../arp/addresses';
 import type { AnnounceForm, DefendPolicy } from '../arp/acd-config';
 import type { Ipv4 } from '../arp/frame';
-import { validateIfname, InterfaceError } from '../net/interfaces';
+import { validateIfname, InterfaceError } from '../net/ifname';
 import type { FailbackPolicy, NodeName, ResourceName, ResourceSpec } from './model';
 import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS } from '../../preload/contract/domain';
 

@@ -2,28 +2,9 @@
 // Run inside `ip netns exec`, /sys shows that namespace's interfaces.
 import { readFileSync } from 'node:fs';
 import type { Mac } from '../arp/frame';
+import { InterfaceError, validateIfname } from './ifname';
 
-export class InterfaceError extends Error {
-  constructor(readonly code: 'BAD_IFNAME' | 'NO_SUCH_INTERFACE' | 'NOT_ETHERNET', message: string) {
-    super(message);
-    this.name = 'InterfaceError';
-  }
-}
-
-const IFNAMSIZ = 16; // the kernel's limit including the terminating NUL
-
-/** Throws InterfaceError BAD_IFNAME unless `name` is a name Linux could have given an interface. */
-export function validateIfname(name: string): void {
-  const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes === 0 || bytes > IFNAMSIZ - 1) {
-    throw new InterfaceError('BAD_IFNAME', `invalid interface name "${name}": must be 1 to ${IFNAMSIZ - 1} bytes`);
-  }
-  // The kernel refuses '/', ':' (alias syntax), whitespace and NUL; ';' is refused by us so that a name can never
-  // look like a command separator in any log or shell an administrator pastes it into.
-  if (name === '.' || name === '..' || /[\s/:;\0]/.test(name)) {
-    throw new InterfaceError('BAD_IFNAME', `invalid interface name "${name}": no spaces, '/', ':', ';' or NUL allowed`);
-  }
-}
+export { InterfaceError, validateIfname };
 
 export interface InterfaceInfo {
   name: string;

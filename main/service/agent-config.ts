@@ -10,7 +10,7 @@
 import { posix, win32 } from 'node:path';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
-import { UsageError, parseHostPort } from '../cli/usage';
+import { UsageError, parseHostPort } from './operator-input';
 import type { ServicePlatform } from './launch';
 
 export const LINUX_CONFIG_FILE = '/etc/ipfo/agent.json';

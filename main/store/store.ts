@@ -12,7 +12,7 @@
 // compacted), the watch calls onReset instead and the consumer takes a new snapshot.
 import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
-import { MAX_BINDINGS_PER_NODE, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
+import { MAX_BINDINGS_PER_NODE, type AuditLine, type AuditOutcome, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
 export type Revision = number;
@@ -70,20 +70,10 @@ export interface IntentEntry {
   revision: Revision;
 }
 
-export type AuditOutcome = 'ok' | 'failed' | 'rejected' | 'started';
+export type { AuditOutcome };
 
-/** One line of the audit log: who did what, when, and how it went. */
-export interface AuditRecord {
-  /** Wall-clock ms. */
-  at: number;
-  actor: string;
-  action: string;
-  /** The resource or node acted on. */
-  target: string | null;
-  outcome: AuditOutcome;
-  detail: string | null;
-  /** Client-visible gap of a handoff, ms. */
-  handoffMs: number | null;
+/** One line of the audit log (the contract's AuditLine) as the store keeps it. */
+export interface AuditRecord extends AuditLine {
   /** What the ARP watch saw, for entries it writes (actions "arp.*"): shared with every agent's consoles. */
   arp?: ArpRecord;
 }

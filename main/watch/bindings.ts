@@ -12,7 +12,7 @@ import { classifyArp, type ArpKind } from '../arp/codec';
 import { ZERO_IP, type ArpFrame, type Ipv4, type Mac } from '../arp/frame';
 import type { WatchEvent } from './events';
 import { isClaim } from './frame-kind';
-import { defaultOuiDirectory, type VendorLookup } from './oui';
+import type { VendorLookup } from './oui';
 import { StormDetector } from './storm';
 
 /** Addresses this host holds: a list, or a map to the MAC of the interface that holds each. */
@@ -33,8 +33,8 @@ export interface BindingTrackerOptions {
   stormQuietPerSec?: number;
   /** Table size; beyond it the least recently seen binding is evicted. Default 65536. */
   maxBindings?: number;
-  /** Vendor names for MACs. Default: the packaged OUI table, read on first use. */
-  vendorOf?: VendorLookup;
+  /** Vendor names for MACs (the packaged table: main/agent/oui-directory.ts). */
+  vendorOf: VendorLookup;
 }
 
 export interface PreviousMac {
@@ -167,7 +167,7 @@ export class BindingTracker {
   private readonly byKind: Record<ArpKind, number> = { probe: 0, announcement: 0, 'gratuitous-reply': 0, request: 0, reply: 0 };
   private latest = Number.NEGATIVE_INFINITY;
 
-  constructor(options: BindingTrackerOptions = {}) {
+  constructor(options: BindingTrackerOptions) {
     this.ownMacs = new Set([...(options.ownMacs ?? [])].map((mac) => mac.toLowerCase()));
     this.flipFlopWindowMs = positiveNumber('flipFlopWindowMs', options.flipFlopWindowMs, 60_000);
     this.duplicateWindowMs = positiveNumber('duplicateWindowMs', options.duplicateWindowMs, 5_000);
@@ -175,7 +175,7 @@ export class BindingTracker {
     if (!Number.isInteger(this.maxBindings)) throw new RangeError(`maxBindings must be an integer, got ${this.maxBindings}`);
     const threshold = options.stormThresholdPerSec ?? 500;
     this.storm = new StormDetector(threshold, options.stormQuietPerSec ?? Math.max(1, Math.floor(threshold / 2)));
-    this.vendorOf = options.vendorOf ?? defaultOuiDirectory().vendorOf;
+    this.vendorOf = options.vendorOf;
     if (options.held) this.setHeld(options.held);
   }
 

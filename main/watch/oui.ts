@@ -1,16 +1,9 @@
-// Vendor names from a MAC's OUI (its first three bytes), for the ARP watch's binding table.
-// The table ships as resources/oui/oui.tsv ("AABBCC<TAB>Vendor" per line, made by
-// scripts/gen-oui.ts from the IEEE registry). It is read once, on the first lookup, so a
-// watch that never shows vendors never pays the ~1 MB read.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// Vendor names from a MAC's OUI (its first three bytes), for the ARP watch's binding table. Pure: the
+// table is handed in (main/agent/oui-directory.ts reads the shipped resources/oui/oui.tsv).
 import type { Mac } from '../arp/frame';
 
 export const LOCALLY_ADMINISTERED = '(locally administered)';
 export const MULTICAST = '(multicast)';
-
-/** Compiled to build/main/watch/oui.js; resources/ sits at the package root, three levels up. */
-export const DEFAULT_OUI_PATH = resolve(__dirname, '..', '..', '..', 'resources', 'oui', 'oui.tsv');
 
 export type VendorLookup = (mac: Mac) => string | null;
 
@@ -49,48 +42,19 @@ export function parseOuiTable(text: string): Map<number, string> {
   return table;
 }
 
-export class OuiDirectory {
-  private table: Map<number, string> | null = null;
-
-  constructor(private readonly path: string = DEFAULT_OUI_PATH) {}
-
-  /**
-   * Vendor of the MAC's OUI. The individual/group and universal/local bits of the first
-   * octet are checked first: such MACs have no registered vendor. Multicast wins when both
-   * are set (ff:ff:ff:ff:ff:ff), since a group address as a sender is the stranger fact.
-   * Unknown or malformed -> null. Throws on the first call if the table cannot be read.
-   */
-  readonly vendorOf: VendorLookup = (mac) => {
+/**
+ * Vendor of the MAC's OUI from `table` (asked only for universal unicast OUIs, so a watch that never
+ * meets one never loads it). The individual/group and universal/local bits of the first octet are
+ * checked first: such MACs have no registered vendor. Multicast wins when both are set
+ * (ff:ff:ff:ff:ff:ff), since a group address as a sender is the stranger fact. Unknown or malformed -> null.
+ */
+export function vendorLookup(table: () => ReadonlyMap<number, string>): VendorLookup {
+  return (mac) => {
     const oui = ouiOf(mac);
     if (oui < 0) return null;
     const firstOctet = oui >>> 16;
     if (firstOctet & 0x01) return MULTICAST;
     if (firstOctet & 0x02) return LOCALLY_ADMINISTERED;
-    return this.load().get(oui) ?? null;
+    return table().get(oui) ?? null;
   };
-
-  /** Number of vendor entries (loads the table). */
-  get size(): number {
-    return this.load().size;
-  }
-
-  private load(): Map<number, string> {
-    if (this.table === null) {
-      let text: string;
-      try {
-        text = readFileSync(this.path, 'utf8');
-      } catch (error) {
-        throw new Error(`OUI vendor table not readable at ${this.path} (regenerate with scripts/gen-oui.ts)`, { cause: error });
-      }
-      this.table = parseOuiTable(text);
-    }
-    return this.table;
-  }
-}
-
-let shared: OuiDirectory | null = null;
-
-/** The packaged table, shared by every tracker in the process. */
-export function defaultOuiDirectory(): OuiDirectory {
-  return (shared ??= new OuiDirectory());
 }

@@ -3,15 +3,16 @@
 // other side of a socket or an IPC channel.
 //
 // This file is shared with the browser and the sandboxed preload, so it imports nothing from
-// main/ and nothing from Node (zod only). main/cluster/model.ts mirrors these types with the same
-// field names (the plan is for model.ts to re-export them from here); the `Same<>` checks at the
-// end of this file fail the build if a schema and its type drift apart.
+// main/ and nothing from Node (zod only). main/cluster/model.ts re-exports these types for the
+// engine; the `Same<>` checks at the end of this file fail the build if a schema and its type drift
+// apart.
 //
 // Two levels of checking on purpose: these schemas check SHAPE and canonical forms (a MAC is six
 // lowercase hex pairs, a prefix an integer 1..32); the cluster's RULES (unknown node, duplicate
 // address, network address of the subnet...) stay in main/cluster/validate.ts, which knows the
 // cluster and reports every problem per form field.
 import { z } from 'zod';
+import { IPV4_PATTERN } from './ipv4';
 
 // --- Scalars ---------------------------------------------------------------------------------------
 
@@ -31,9 +32,7 @@ export const MAX_OWNERS = 64;
 /** Most MACs one node reports (one per interface). */
 export const MAX_INTERFACES = 64;
 
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4_PATTERN = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
-const MAC_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+export const MAC_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 
 export const MacSchema = z.string().regex(MAC_PATTERN, 'must be a MAC address such as "02:00:00:00:00:01" (lowercase)');
 export const Ipv4Schema = z.string().regex(IPV4_PATTERN, 'must be an IPv4 address such as "10.0.0.50"');
@@ -276,17 +275,15 @@ export const ConflictRecordSchema = z.strictObject({
   muted: z.boolean(),
 });
 
-/** As main/store/store.ts AuditOutcome: 'started' marks an operation still running. */
+/** How an operation went; 'started' marks one still running. */
 export type AuditOutcome = 'ok' | 'failed' | 'rejected' | 'started';
 export const AUDIT_OUTCOMES = ['ok', 'failed', 'rejected', 'started'] as const satisfies readonly AuditOutcome[];
 
 /**
- * One line of the audit log: who did what, when, to what, and how it went. Field names follow
- * main/store/store.ts AuditEntry (at = when, actor = who, action = what), plus durationMs.
+ * One line of the audit log as the agent writes it: who did what, when, to what, and how it went.
+ * The store keeps it with an ARP part (main/store/store.ts AuditRecord); consoles get it numbered.
  */
-export interface AuditEntry {
-  /** 1, 2, 3 ... without gaps, in append order. */
-  seq: number;
+export interface AuditLine {
   /** Wall-clock ms. */
   at: number;
   /** Who asked: the authenticated API session ("cli:alice@127.0.0.1"), or the agent itself ("agent:n1"). */
@@ -297,10 +294,16 @@ export interface AuditEntry {
   target: string | null;
   outcome: AuditOutcome;
   detail: string | null;
-  /** How long the whole operation took, ms. */
-  durationMs: number | null;
   /** Client-visible gap of a handoff, ms. */
   handoffMs: number | null;
+}
+
+/** An audit line as consoles see it. */
+export interface AuditEntry extends AuditLine {
+  /** 1, 2, 3 ... without gaps, in append order. */
+  seq: number;
+  /** How long the whole operation took, ms. */
+  durationMs: number | null;
 }
 
 export const AuditEntrySchema = z.strictObject({

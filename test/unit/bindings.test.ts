@@ -8,7 +8,8 @@ import { classifyArp } from '../../main/arp/codec';
 import type { ArpFrame, ArpOp, Ipv4, Mac } from '../../main/arp/frame';
 import { BindingTracker, MAX_PREVIOUS_MACS, type BindingTrackerOptions } from '../../main/watch/bindings';
 import type { WatchEvent } from '../../main/watch/events';
-import { DEFAULT_OUI_PATH, LOCALLY_ADMINISTERED, MULTICAST, OuiDirectory, ouiOf, parseOuiTable } from '../../main/watch/oui';
+import { LOCALLY_ADMINISTERED, MULTICAST, ouiOf, parseOuiTable } from '../../main/watch/oui';
+import { DEFAULT_OUI_PATH, OuiDirectory, defaultOuiDirectory } from '../../main/agent/oui-directory';
 import { StormDetector } from '../../main/watch/storm';
 import { ouiTsvLines, parseCsv } from '../../scripts/gen-oui';
 
@@ -32,7 +33,7 @@ const gratuitousReply = (mac: Mac, ip: Ipv4) => arp('reply', mac, ip, ip);
 /** Vendor lookup that needs no table: tests of the tracker should not depend on the IEEE file. */
 const fakeVendor = (mac: Mac) => (mac === A ? 'Vendor A' : null);
 
-function tracker(options: BindingTrackerOptions = {}): BindingTracker {
+function tracker(options: Partial<BindingTrackerOptions> = {}): BindingTracker {
   return new BindingTracker({ vendorOf: fakeVendor, ...options });
 }
 
@@ -396,8 +397,8 @@ describe('OUI vendor table', () => {
     assert.throws(() => parseOuiTable('00000C Cisco\n'), /bad OUI table line/);
   });
 
-  test('the tracker uses the packaged table by default', () => {
-    const watch = new BindingTracker();
+  test('the tracker names vendors from the packaged table', () => {
+    const watch = new BindingTracker({ vendorOf: defaultOuiDirectory().vendorOf });
     assert.deepEqual(watch.observe(0, request(B, IP)), [{ type: 'new-station', at: 0, vlan: null, ip: IP, mac: B, vendor: 'VMware, Inc.' }]);
     assert.equal(watch.binding(IP)?.vendor, 'VMware, Inc.');
   });

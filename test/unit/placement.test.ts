@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FailbackPolicy, NodeName, NodeState, ResourceSpec, ResourceStatus } from '../../main/cluster/model';
-import { bestNode, compareNames, countLoads, eligibleNodes, placeBatch, type NodeView, type Owners } from '../../main/cluster/placement';
+import { bestNode, compareNames, countLoads, eligibleNodes, placeBatch, type NodeView, type Owners } from '../../preload/contract/placement';
 import { failbackAllowedAt, failbackTarget, isWithinWindow, shouldFailback } from '../../main/cluster/failback';
 import { planDrain } from '../../main/cluster/drain';
 import { planReconcile } from '../../main/cluster/reconcile';

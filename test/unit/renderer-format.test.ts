@@ -1,7 +1,7 @@
-// How the console words times, durations and failures; the token in the URL; conflicts and events.
+// How the console words times and durations; the token in the URL; conflicts and events.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeFailure, formatCount, formatDuration, formatRelative } from '../../renderer/src/model/format';
+import { formatCount, formatDuration, formatRelative } from '../../renderer/src/model/format';
 import { apiUrlFor, tokenFromHash } from '../../renderer/src/model/token';
 import { buildTimeline, sortConflicts } from '../../renderer/src/model/conflicts';
 import { filterEvents } from '../../renderer/src/model/events';
@@ -26,14 +26,6 @@ describe('format', () => {
     assert.equal(formatDuration(412.6), '413 ms');
     assert.equal(formatDuration(1250), '1.25 s');
     assert.equal(formatDuration(125_000), '2 min 5 s');
-  });
-
-  test('failures in one line, the node named once', () => {
-    assert.equal(describeFailure(null), '');
-    assert.equal(describeFailure({ kind: 'conflict', mac: '0a:1b:2c:3d:4e:5f' }), 'address in use by 0a:1b:2c:3d:4e:5f');
-    assert.equal(describeFailure({ kind: 'no-eligible-node' }), 'no live node may hold it');
-    assert.equal(describeFailure({ kind: 'interface-missing', node: 'n1', detail: 'no interface of n1 has an address in 10.213.0.0/24' }), 'no interface of n1 has an address in 10.213.0.0/24');
-    assert.equal(describeFailure({ kind: 'register-failed', node: 'n2', detail: 'EPERM' }), 'n2: register failed: EPERM');
   });
 
   test('counts', () => {

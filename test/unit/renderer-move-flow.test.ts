@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import type { ActionResult, ProbeResult } from '../../preload/contract/protocol';
 import { canCommit, describeMoveResult, describeProbe, initialMove, moveReducer, preflightOf, type MoveEvent, type MoveState } from '../../renderer/src/model/move-flow';
 import { likelyBestNode, loadsOf, moveBlocker } from '../../renderer/src/model/placement-hint';
-import { bestNode } from '../../main/cluster/placement';
 import { node, resource } from './renderer-fixtures';
 
 const PROBE: ProbeResult = { node: 'n2', ip: '10.213.0.50', verdict: 'owner-only', answeredBy: ['02:00:00:00:00:01'], ownerMac: '02:00:00:00:00:01', durationMs: 602.5 };
@@ -79,7 +78,17 @@ describe('likely best node', () => {
     assert.equal(moveBlocker(web, node('n4')), null);
   });
 
-  test('agrees with the agent\'s placement (main/cluster/placement.ts) on many clusters', () => {
+  test('the agent\'s rules without the current owner: preferred first, then the least loaded', () => {
+    const nodes = [node('n1'), node('n2'), node('n3'), node('n4', 'paused')];
+    const loads = loadsOf([resource('a', '10.213.1.1', { owner: 'n2' }), resource('b', '10.213.1.2', { owner: 'n2' }), resource('c', '10.213.1.3', { owner: 'n3' })]);
+    const preferOwner = resource('web', '10.213.0.50', { owner: 'n1', preferredOwners: ['n1', 'n4', 'n2'] });
+    assert.equal(likelyBestNode(preferOwner, nodes, loads), 'n2', 'the owner and a paused node are skipped, the next preferred wins');
+    assert.equal(likelyBestNode(resource('web', '10.213.0.50', { owner: 'n1' }), nodes, loads), 'n3', 'least loaded of n2 (2) and n3 (1)');
+    assert.equal(likelyBestNode(resource('web', '10.213.0.50', { owner: null }), nodes, loads), 'n1', 'an unowned resource may go anywhere');
+    assert.equal(likelyBestNode(resource('web', '10.213.0.50', { owner: 'n1', possibleOwners: ['n1', 'n4'] }), nodes, loads), null);
+  });
+
+  test('on many clusters, names a node the dialog lets the operator pick, and one only when there is one', () => {
     const states = ['up', 'up', 'paused', 'down'] as const;
     let seed = 7;
     const random = (n: number): number => {
@@ -94,10 +103,18 @@ describe('likely best node', () => {
       const others = Array.from({ length: random(12) }, (_, i) => resource(`o${i}`, `10.213.1.${i + 1}`, { owner: names[random(names.length)] ?? null }));
       const possibleOwners = pick();
       const web = resource('web', '10.213.0.50', { owner, possibleOwners, preferredOwners: pick().filter((n) => possibleOwners.length === 0 || possibleOwners.includes(n)) });
-      const all = [web, ...others];
-      const loads = loadsOf(all);
-      const expected = bestNode(web, nodes, { exclude: owner === null ? [] : [owner], loads: Object.fromEntries(loads) });
-      assert.equal(likelyBestNode(web, nodes, loads), expected, `round ${round}`);
+      const loads = loadsOf([web, ...others]);
+      const open = nodes.filter((n) => moveBlocker(web, n) === null);
+      const best = likelyBestNode(web, nodes, loads);
+      if (open.length === 0) {
+        assert.equal(best, null, `round ${round}`);
+        continue;
+      }
+      const chosen = open.find((n) => n.name === best);
+      assert.ok(chosen !== undefined, `round ${round}: ${String(best)} is not open to the move`);
+      const preferred = web.preferredOwners.find((name) => open.some((n) => n.name === name));
+      if (preferred !== undefined) assert.equal(best, preferred, `round ${round}`);
+      else assert.equal(loads.get(chosen.name) ?? 0, Math.min(...open.map((n) => loads.get(n.name) ?? 0)), `round ${round}: not the least loaded`);
     }
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { ResourceView } from '../../preload/contract/domain';
 import { filterResources, nextSort, resourceRows, sortResources, RESOURCE_COLUMNS, type ResourceSort } from '../../renderer/src/model/resource-table';
 import { buildBoard } from '../../renderer/src/model/nodes-board';
-import { compareIpv4, ipv4ToNumber, isIpv4 } from '../../renderer/src/model/ipv4';
+import { compareIpv4, ipv4ToNumber, isIpv4 } from '../../preload/contract/ipv4';
 import { node, resource, T0 } from './renderer-fixtures';
 
 const ROWS: ResourceView[] = [

@@ -10,6 +10,7 @@ import { CAPTURE_BUFFER_BYTES, openFrameSource, type FrameSource, type PacketSta
 import { readInterfaceState } from '../../net/interfaces';
 import { describeInterfaceFault, interfaceFault } from '../../net/interface-fault';
 import { BindingTracker, type WatchStats } from '../../watch/bindings';
+import { defaultOuiDirectory } from '../../agent/oui-directory';
 import { DecodedFrameCache } from '../../watch/frame-cache';
 import type { WatchEvent } from '../../watch/events';
 import type { WatchCommand } from '../args';
@@ -92,7 +93,7 @@ export async function watchCommand(command: WatchCommand): Promise<number> {
   const decode = new DecodedFrameCache().decode;
   let socket: FrameSource | null = openFrameSource(dev, FALLBACK_BUFFER_BYTES, { decode });
   let ownMac = socket.iface.mac;
-  const tracker = new BindingTracker({ ownMacs: [ownMac] });
+  const tracker = new BindingTracker({ ownMacs: [ownMac], vendorOf: defaultOuiDirectory().vendorOf });
   const wallOffset = performance.timeOrigin;
   /** Counters of the captures closed so far (after an interface fault the watch opens a new one). */
   const earlier: PacketStats = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: 0, kernelDropped: 0 };

@@ -14,7 +14,7 @@ import {
 } from '../../../preload/contract/protocol';
 import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
 import { ConsoleError } from '../model/errors';
-import { fastPush } from './fast-push';
+import { fastPush } from '../../../preload/contract/fast-push';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi, EventsQuery } from './console-api';
 

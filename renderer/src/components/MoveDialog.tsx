@@ -6,7 +6,8 @@ import type { NodeRecord, ResourceView } from '../../../preload/contract/domain'
 import { BEST_NODE } from '../../../preload/contract/protocol';
 import type { ConsoleApi } from '../api/console-api';
 import { errorMessage } from '../model/errors';
-import { describeFailure, formatDuration } from '../model/format';
+import { describeFailure } from '../../../preload/contract/failure-text';
+import { formatDuration } from '../model/format';
 import { canCommit, describeMoveResult, describeProbe, initialMove, moveReducer, preflightOf, type MoveState } from '../model/move-flow';
 import { likelyBestNode, loadsOf, moveBlocker } from '../model/placement-hint';
 import { ResourceStateBadge } from './Badges';

@@ -3,7 +3,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ResourceView } from '../../../preload/contract/domain';
-import { describeFailure, formatCount, formatDuration, formatRelative, formatTimestamp } from '../model/format';
+import { describeFailure } from '../../../preload/contract/failure-text';
+import { formatCount, formatDuration, formatRelative, formatTimestamp } from '../model/format';
 import { countResourceStates, DEFAULT_RESOURCE_SORT, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
@@ -281,7 +282,7 @@ interface ResourceRowProps {
 
 const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selected, busy, onSelect, onMenu, onMove }: ResourceRowProps) {
   const { status } = resource;
-  const failure = describeFailure(status.failure);
+  const failure = status.failure === null ? '' : describeFailure(status.failure);
   const name = resource.name;
   return (
     <div

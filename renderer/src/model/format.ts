@@ -1,5 +1,5 @@
 // How times, durations and states read in the console. Pure: `now` is always passed in.
-import type { FailureReason, NodeState, ResourceState } from '../../../preload/contract/domain';
+import type { NodeState, ResourceState } from '../../../preload/contract/domain';
 
 /** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago"; "—" for an unknown (0) time. */
 export function formatRelative(at: number, now: number): string {
@@ -62,26 +62,6 @@ export const NODE_STATE_LABELS: Readonly<Record<NodeState, string>> = {
   paused: 'Paused',
   down: 'Down',
 };
-
-/** One line explaining a failed resource. */
-export function describeFailure(failure: FailureReason | null): string {
-  if (failure === null) return '';
-  switch (failure.kind) {
-    case 'conflict':
-      return `address in use by ${failure.mac}`;
-    case 'no-eligible-node':
-      return 'no live node may hold it';
-    // The agent's detail usually names the node already; add it only where it does not.
-    case 'interface-missing':
-      return withNode(failure.node, failure.detail === '' ? 'interface missing' : failure.detail);
-    case 'register-failed':
-      return withNode(failure.node, `register failed${failure.detail === '' ? '' : `: ${failure.detail}`}`);
-  }
-}
-
-function withNode(node: string, text: string): string {
-  return text.includes(node) ? text : `${node}: ${text}`;
-}
 
 /** "1,234" with a plain comma, whatever the locale (stable in screenshots and tests). */
 export function formatCount(value: number): string {

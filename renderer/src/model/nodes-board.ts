@@ -1,6 +1,6 @@
 // The Nodes view's columns: every node with the resources it holds, plus the resources nobody holds.
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
-import { compareIpv4 } from './ipv4';
+import { compareIpv4 } from '../../../preload/contract/ipv4';
 import { matchesResource, parseResourceQuery } from './resource-table';
 
 export interface NodeColumn {

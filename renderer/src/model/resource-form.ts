@@ -12,7 +12,7 @@ import {
   type ResourceView,
 } from '../../../preload/contract/domain';
 import type { FieldIssue } from '../../../preload/contract/protocol';
-import { isIpv4 } from './ipv4';
+import { isIpv4 } from '../../../preload/contract/ipv4';
 
 export const FAILBACK_MODES = ['never', 'immediate', 'window'] as const;
 export type FailbackMode = (typeof FAILBACK_MODES)[number];

@@ -1,7 +1,7 @@
 // The Resources table's rows: filter by a query, sort by any column. Pure, so 10,000 rows can be
 // tested without a browser; a sort of 10,000 rows takes a few milliseconds.
 import type { ResourceState, ResourceView } from '../../../preload/contract/domain';
-import { compareIpv4 } from './ipv4';
+import { compareIpv4 } from '../../../preload/contract/ipv4';
 import { RESOURCE_STATE_LABELS } from './format';
 
 export const RESOURCE_COLUMNS = ['name', 'address', 'owner', 'state', 'ownerMac', 'since', 'lastHandoff'] as const;

@@ -1,9 +1,11 @@
-// The console's fast check of snapshot and resource-change pushes (renderer/src/api/fast-push.ts)
+// The console's fast check of snapshot and resource-change pushes (preload/contract/fast-push.ts)
 // must never accept what the contract refuses, and must give the contract's value when it accepts.
-// Differential: valid resources mutated at random, each message judged by both.
+// Differential: valid resources mutated at random, each message judged by both. The fields mutated
+// are read from the zod schemas, so a field the contract gains is mutated here without an edit.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fastPush } from '../../renderer/src/api/fast-push';
+import { fastPush } from '../../preload/contract/fast-push';
+import { FailureReasonSchema, ResourceStatusSchema, ResourceViewSchema, SnapshotSchema } from '../../preload/contract/domain';
 import { parseServerMessage } from '../../preload/contract/parse';
 import { node, resource } from './renderer-fixtures';
 import { seededRandom as prng } from '../seeded-random';
@@ -18,11 +20,19 @@ const WEIRD: unknown[] = [
   { kind: 'register-failed', node: 'n1', detail: '' }, { eth0: 'n1' }, { '': 'x' }, Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])),
   JSON.parse('{"__proto__":"x"}'), { a: '' }, 0.5, 23, 32, 33, 9, 10, 11, 60_000, 60_001, 1_795_000_000_000,
 ];
-const PATHS: Array<Array<string | number>> = [
-  ['name'], ['ip'], ['prefix'], ['possibleOwners'], ['preferredOwners'], ['failback'], ['interfaces'], ['enabled'], ['announceForm'], ['defendPolicy'], ['status'],
-  ['status', 'name'], ['status', 'state'], ['status', 'owner'], ['status', 'ownerMac'], ['status', 'since'], ['status', 'failure'], ['status', 'lastHandoffMs'],
-  ['extra'], ['status', 'extra'], ['failback', 'startHour'], ['failback', 'extra'], ['possibleOwners', 0], ['interfaces', 'n1'],
-  ['announceCount'], ['announceIntervalMs'], ['maintenanceUntil'],
+type Path = Array<string | number>;
+const FAILURE_KEYS = [...new Set(FailureReasonSchema.options.flatMap((option) => Object.keys(option.shape)))];
+const PATHS: Path[] = [
+  ...Object.keys(ResourceViewSchema.shape).map((key): Path => [key]),
+  ...Object.keys(ResourceStatusSchema.shape).map((key): Path => ['status', key]),
+  ...FAILURE_KEYS.map((key): Path => ['status', 'failure', key]),
+  ['extra'], ['status', 'extra'], ['status', 'failure', 'extra'], ['failback', 'startHour'], ['failback', 'mode'], ['failback', 'extra'], ['possibleOwners', 0], ['interfaces', 'n1'],
+  ['constructor'], ['status', 'constructor'], ['interfaces', 'constructor'],
+];
+const SNAPSHOT_KEYS = [...Object.keys(SnapshotSchema.shape), 'extra'];
+const SNAPSHOT_WEIRD: unknown[] = [[], null, {}, [node('n1'), node('n2')], [{ ...node('n1'), state: 'gone' }], [{ ...node('n1'), extra: 1 }], ['x']];
+const FAILURES: unknown[] = [
+  { kind: 'conflict', mac: '0a:1b:2c:3d:4e:5f' }, { kind: 'no-eligible-node' }, { kind: 'interface-missing', node: 'n1', detail: 'gone' }, { kind: 'register-failed', node: 'n2', detail: 'EPERM' },
 ];
 
 describe('fast push check', () => {
@@ -33,7 +43,16 @@ describe('fast push check', () => {
       resource('web', '10.213.0.50'),
       resource('db', '10.213.0.51', { owner: null, state: 'failed', lastHandoffMs: 0.4, possibleOwners: ['n1', 'n2'] }),
       { ...resource('w', '10.0.0.9'), failback: { mode: 'window', startHour: 22, endHour: 6 }, interfaces: { n1: 'eth0' } },
+      { ...resource('m', '192.168.1.1'), announceCount: 3, announceIntervalMs: 500, maintenanceUntil: 1_795_000_000_000 },
+      ...FAILURES.map((failure, i) => {
+        const base = resource(`f${i}`, '10.213.0.60', { owner: null, state: 'failed' });
+        return { ...base, status: { ...base.status, failure } };
+      }),
     ];
+    for (const base of bases) {
+      const message = { type: 'change', revision: 1, change: { kind: 'resource', resource: base } };
+      assert.notEqual(fastPush(structuredClone(message)), null, `the fast path declined a plain resource: ${JSON.stringify(base).slice(0, 200)}`);
+    }
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
       const value = structuredClone(pick(bases)) as Record<string | number, unknown>;
@@ -47,10 +66,12 @@ describe('fast push check', () => {
           else (target as Record<string | number, unknown>)[last] = structuredClone(pick(WEIRD));
         }
       }
+      const snapshot: Record<string, unknown> = { nodes: [node('n1')], resources: [value], conflicts: [], events: [] };
+      if (random() < 0.1) snapshot[pick(SNAPSHOT_KEYS)] = structuredClone(pick(SNAPSHOT_WEIRD));
       const message =
         random() < 0.5
           ? { type: 'change', revision: pick([1, 0, -1, 1.5, 7]), change: { kind: 'resource', resource: value } }
-          : { type: 'snapshot', revision: 3, snapshot: { nodes: [node('n1')], resources: [value], conflicts: [], events: [] } };
+          : { type: 'snapshot', revision: 3, snapshot };
       const text = JSON.stringify(message);
       const fast = fastPush(JSON.parse(text));
       const slow = parseServerMessage(text);

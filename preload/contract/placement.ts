@@ -1,0 +1,139 @@
+// Where an IP resource should run. Every agent applies these rules to the same snapshot of the cluster
+// and so reaches the same answer without talking to the others; the store's compare-and-swap settles
+// the rare race between two agents that saw different snapshots. The console applies the same rules
+// to name the node a "best" move will most likely pick, so the rules live here, in the contract.
+//
+// Rules:
+// - A node is live when its state is 'up'. Down nodes cannot serve; paused nodes are being drained
+//   for maintenance and take nothing new.
+// - A node is allowed to hold a resource when the resource's possibleOwners is empty (every node) or
+//   names it. Eligible = live and allowed. Eligible lists are in name order.
+// - The best node for a resource is the first eligible preferred owner, in the operator's order;
+//   otherwise the eligible node with the fewest resources (its load), ties broken by name. Names are
+//   compared by UTF-16 code units, never by locale, so agents with different locales agree.
+// - `exclude` takes nodes out of consideration (the node being drained, the owner that is leaving).
+// - A batch of resources (a drained node's, or those a dead node left unowned) is placed one by one
+//   with running loads, so it spreads evenly: first those that go to a preferred owner (their place is
+//   fixed, and counting their load first lets the rest balance around them), then the others, the
+//   most constrained first (fewest eligible nodes), then by name.
+
+import type { NodeName, NodeRecord, ResourceName, ResourceSpec } from './domain';
+
+/** The part of a node record placement looks at. */
+export type NodeView = Pick<NodeRecord, 'name' | 'state'>;
+
+/** The part of a resource spec placement looks at. */
+export type PlacementSpec = Pick<ResourceSpec, 'name' | 'possibleOwners' | 'preferredOwners'>;
+
+/** Number of resources per node; a node without an entry holds none. */
+export type Loads = Readonly<Record<NodeName, number>>;
+
+/** Owner per resource, as the store's ownership keys say; no entry or null = unowned. */
+export type Owners = Readonly<Record<ResourceName, NodeName | null>>;
+
+export interface BestNodeOptions {
+  exclude?: readonly NodeName[];
+  loads?: Loads;
+}
+
+/** Code-unit order: the same on every agent whatever its locale. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Reads a record keyed by names an operator chose: a node called "constructor" must not find
+ * Object.prototype.constructor.
+ */
+export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+export function isLive(node: NodeView): boolean {
+  return node.state === 'up';
+}
+
+export function isAllowed(spec: Pick<ResourceSpec, 'possibleOwners'>, node: NodeName): boolean {
+  return spec.possibleOwners.length === 0 || spec.possibleOwners.includes(node);
+}
+
+/** Nodes that may take the resource now: live and allowed, in name order. */
+export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'possibleOwners'>, nodes: readonly N[]): N[] {
+  return nodes.filter((node) => isLive(node) && isAllowed(spec, node.name)).sort((a, b) => compareNames(a.name, b.name));
+}
+
+/** The first eligible preferred owner in the operator's order, or null. */
+export function bestPreferredNode(spec: PlacementSpec, nodes: readonly NodeView[], exclude: readonly NodeName[] = []): NodeName | null {
+  const eligible = new Set(eligibleNodes(spec, nodes).map((node) => node.name));
+  return spec.preferredOwners.find((name) => eligible.has(name) && !exclude.includes(name)) ?? null;
+}
+
+/** The least loaded of `candidates` (already in name order, so the first wins a tie). */
+function leastLoaded(candidates: readonly NodeName[], loadOf: (node: NodeName) => number): NodeName | null {
+  let best: NodeName | null = null;
+  let bestLoad = Infinity;
+  for (const name of candidates) {
+    const load = loadOf(name);
+    if (load < bestLoad) {
+      best = name;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
+
+/** Where the resource should run: see the rules at the top of this file. Null when no node is eligible. */
+export function bestNode(spec: PlacementSpec, nodes: readonly NodeView[], options: BestNodeOptions = {}): NodeName | null {
+  const exclude = options.exclude ?? [];
+  const preferred = bestPreferredNode(spec, nodes, exclude);
+  if (preferred !== null) return preferred;
+  const candidates = eligibleNodes(spec, nodes)
+    .map((node) => node.name)
+    .filter((name) => !exclude.includes(name));
+  const loads = options.loads ?? {};
+  return leastLoaded(candidates, (node) => ownEntry(loads, node) ?? 0);
+}
+
+/** Resources held per node, counted from the ownership map. */
+export function countLoads(owners: Owners): Record<NodeName, number> {
+  const counts = new Map<NodeName, number>();
+  for (const owner of Object.values(owners)) {
+    if (owner !== null && owner !== undefined) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+  }
+  return Object.fromEntries(counts);
+}
+
+/**
+ * Places a batch of resources with running loads (rules at the top of this file). Returns each
+ * resource's node, or null when no node is eligible for it. Does not change `loads`.
+ */
+export function placeBatch(
+  specs: readonly PlacementSpec[],
+  nodes: readonly NodeView[],
+  loads: Loads,
+  exclude: readonly NodeName[] = [],
+): Map<ResourceName, NodeName | null> {
+  const running = new Map<NodeName, number>(Object.entries(loads));
+  const placed = new Map<ResourceName, NodeName | null>();
+  const assign = (spec: PlacementSpec, node: NodeName | null): void => {
+    placed.set(spec.name, node);
+    if (node !== null) running.set(node, (running.get(node) ?? 0) + 1);
+  };
+
+  const balanced: Array<{ spec: PlacementSpec; candidates: NodeName[] }> = [];
+  for (const spec of [...specs].sort((a, b) => compareNames(a.name, b.name))) {
+    const preferred = bestPreferredNode(spec, nodes, exclude);
+    if (preferred !== null) {
+      assign(spec, preferred);
+      continue;
+    }
+    const candidates = eligibleNodes(spec, nodes)
+      .map((node) => node.name)
+      .filter((name) => !exclude.includes(name));
+    balanced.push({ spec, candidates });
+  }
+  // Stable sort: equal constraint keeps name order.
+  balanced.sort((a, b) => a.candidates.length - b.candidates.length);
+  for (const { spec, candidates } of balanced) assign(spec, leastLoaded(candidates, (node) => running.get(node) ?? 0));
+  return placed;
+}
