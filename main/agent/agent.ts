@@ -11,6 +11,7 @@
 // 3. A planned move is a handoff: the target probes (trusted: only the owner's MAC may answer), the
 //    owner deregisters, the target registers and announces — never two holders at once.
 import { EventEmitter } from 'node:events';
+import { describeFailure } from '../../preload/contract/failure-text';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import { isStationMac } from '../arp/acd-config';
@@ -18,7 +19,7 @@ import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, 
 import { bestNode } from '../cluster/placement';
 import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
 import { listAll } from '../net/registrar';
-import { isStoreError, type AuditRecord, type ClusterStore, type Intent, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
+import { isStoreError, type AuditRecord, type ClusterStore, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
 import { ClusterArpWatch } from './arp-watch';
 import { ConvergenceMonitor } from './convergence-monitor';
 import { HandoffChannel } from './handoff-channel';
@@ -939,7 +940,3 @@ function resourceOfMoveId(id: string): ResourceName | null {
   return /^move:(.+):[^:]+$/.exec(id)?.[1] ?? null;
 }
 
-// The one wording of a failure, shared with the CLI and the console.
-import { describeFailure } from '../../preload/contract/failure-text';
-
-export type { Intent };

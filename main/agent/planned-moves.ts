@@ -16,7 +16,7 @@ import type { ClusterView } from './cluster-view';
 import type { ConvergenceMonitor } from './convergence-monitor';
 import type { HandoffChannel, ReleasedNotice } from './handoff-channel';
 import type { LocalAddresses } from './local-addresses';
-import { describeFailure } from './agent';
+import { describeFailure } from '../../preload/contract/failure-text';
 
 /** The target's trusted probe before a handoff: quick, the owner is expected to answer. */
 export const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
