@@ -18,7 +18,6 @@ import { isStationMac } from '../arp/acd-config';
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { bestNode } from '../cluster/placement';
 import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
-import { listAll } from '../net/registrar';
 import { isStoreError, type AuditRecord, type ClusterStore, type Membership, type StoreChange, type Unsubscribe } from '../store/store';
 import { ClusterArpWatch } from './arp-watch';
 import { ConvergenceMonitor } from './convergence-monitor';
@@ -30,16 +29,19 @@ import { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, parseIntent, type ProbeOutcome } from '../cluster/intents';
 import { LEASE_UNCONFIRMED, LocalAddresses, type HoldOutcome } from './local-addresses';
-import { localMacs } from './local-macs';
-import { StandbyMonitor, carrierUp, type Watched } from './standby-monitor';
+import { StandbyMonitor, type Watched } from './standby-monitor';
+import { carrierUp, type Host } from '../host/host';
+import { linuxHost } from '../host/linux-host';
+import type { InterfaceAddress } from '../host/address-types';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
-import { readInterfaceState } from '../net/interfaces';
 import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, monotonicNsAt, renewalDeadline, renewalLifetimeSec } from './lease-deadline';
 
 export interface AgentOptions {
   node: NodeName;
+  /** The machine: addresses, interfaces, ARP (default: this Linux host). */
+  host?: Host;
   store: ClusterStore;
   version: string;
   /** Membership lease TTL (etcd's minimum is 2 s). */
@@ -115,7 +117,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly monitor: StandbyMonitor;
   private readonly arpWatch: ClusterArpWatch;
   private readonly convergence: ConvergenceMonitor;
-  private addressCache: { at: number; all: ReturnType<typeof listAll> } | null = null;
+  private addressCache: { at: number; all: InterfaceAddress[] } | null = null;
+  private readonly host: Host;
   private handoff: HandoffChannel | null = null;
   private readonly moves: PlannedMoves;
   private readonly preflight: Preflight;
@@ -131,6 +134,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     super();
     this.node = options.node;
     this.store = options.store;
+    this.host = options.host ?? linuxHost;
     this.version = options.version;
     this.ttlSec = options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC;
     this.takeoverProbe = options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE;
@@ -138,24 +142,26 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
     this.lifetimeSec = this.store.kind === 'etcd' ? lifetimeForTtl(this.ttlSec) : null;
     this.local = new LocalAddresses({
+      host: this.host,
       lifetimeSec: this.lifetimeSec,
       permitSend: () => this.leaseHealthy() && this.addressesFresh(),
       registrationDeadline: () => (this.lifetimeSec === null || !this.membership ? undefined : monotonicNsAt(this.membership.validUntil())),
     });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
     this.local.on('warning', (text) => this.log(`warning: ${text}`));
-    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250, log: this.log });
+    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void this.onOwnerSilent(target, silentMs, evidence), { host: this.host, clock: systemClock, silenceMs: options.ownerSilenceMs ?? 250, log: this.log });
     this.ownerSilenceMs = options.ownerSilenceMs ?? 250;
     this.arpWatch = new ClusterArpWatch({
       node: this.node,
       view: () => this.view,
-      ownMacs: () => Object.values(localMacs()),
+      ownMacs: () => Object.values(this.host.macs()),
       append: (record) => this.store.appendAudit(record).then(() => undefined),
       saveBindings: (record) => this.store.putBindings(record).then(() => undefined),
       log: this.log,
     });
     this.local.observeFrames((ifname, frame, mono) => this.arpWatch.observe(ifname, frame, mono));
     this.convergence = new ConvergenceMonitor({
+      host: this.host,
       node: this.node,
       // Once the address is back here there is nothing to tell stragglers.
       currentMacOf: (resource) => (this.local.has(resource) ? null : (this.view.statuses.get(resource)?.ownerMac ?? null)),
@@ -177,9 +183,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       busy: (resource) => this.busy.has(resource),
       schedule: () => this.schedule(),
       ifnameFor: (spec) => this.ifnameFor(spec),
-      ownMacs: () => Object.values(localMacs()),
+      ownMacs: () => Object.values(this.host.macs()),
       peerMacs: () => this.peerMacs(),
-      stationAddress: (ifname) => listAll(ifname).find((a) => !a.owned)?.ip ?? null,
+      stationAddress: (ifname) => this.host.addresses.listAll(ifname).find((a) => !a.owned)?.ip ?? null,
       acquire: (resource, membership) => this.acquireResource(resource, membership),
       claimSettings: (spec) => claimSettings(spec),
       audit: (record) => this.audit(record),
@@ -214,7 +220,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   async start(): Promise<void> {
-    this.handoff = await HandoffChannel.open((notice) => this.moves.onReleasedNotice(notice), this.log).catch((error: unknown) => {
+    this.handoff = await HandoffChannel.open(this.host, (notice) => this.moves.onReleasedNotice(notice), this.log).catch((error: unknown) => {
       this.log(`handoff channel unavailable (moves go through the store only): ${String(error)}`);
       return null;
     });
@@ -224,7 +230,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private nodeRecord(): NodeRecord {
-    return { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: localMacs() };
+    return { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: this.host.macs() };
   }
 
   private async join(): Promise<void> {
@@ -381,10 +387,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.lastRecoveryPoll = now;
     const inUse = new Set(this.local.interfaces());
     for (const ifname of this.watchedInterfaces) {
-      if (!inUse.has(ifname) && interfaceFault(null, readInterfaceState(ifname)) === null) this.local.watchInterface(ifname);
+      if (!inUse.has(ifname) && interfaceFault(null, this.host.interfaceState(ifname)) === null) this.local.watchInterface(ifname);
     }
     for (const ifname of this.carrierLostAt.keys()) {
-      if (interfaceFault(null, readInterfaceState(ifname)) !== null) continue;
+      if (interfaceFault(null, this.host.interfaceState(ifname)) !== null) continue;
       if (this.membership && this.confirmedSinceCarrierLoss(ifname)) this.log(`interface ${ifname} is usable again`);
       this.schedule();
     }
@@ -405,7 +411,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   /** Peers recognise this node's ARP by the MACs of its record (handoffs, peers' probes): keep them true. */
   private updateOwnMacs(): void {
-    const macs = localMacs();
+    const macs = this.host.macs();
     const recorded = this.view.nodes.get(this.node)?.macs ?? {};
     // An interface still recovering may change again before it is back: look again until none is.
     this.macsMayHaveChanged = this.carrierLostAt.size > 0;
@@ -534,7 +540,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       if (choice.ok) ifnames.add(choice.ifname);
     }
     this.watchedInterfaces = ifnames;
-    for (const ifname of ifnames) if (interfaceFault(null, readInterfaceState(ifname)) === null) this.local.watchInterface(ifname);
+    for (const ifname of ifnames) if (interfaceFault(null, this.host.interfaceState(ifname)) === null) this.local.watchInterface(ifname);
   }
 
   /** The owners this node is first standby for, to be watched on the wire. */
@@ -542,7 +548,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const view = this.view;
     const nodes = view.nodeViews();
     const targets: Watched[] = [];
-    let addresses: ReturnType<typeof listAll> | null = null;
+    let addresses: InterfaceAddress[] | null = null;
     for (const [resource, owner] of view.owners) {
       if (owner.node === this.node || view.moveOf(resource)) continue;
       const spec = view.resources.get(resource);
@@ -597,9 +603,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
    * changes: a mass operation (a drain, a failback of 1,000) asks for them once per resource, and each
    * read is a netlink dump of every address.
    */
-  private hostAddresses(): ReturnType<typeof listAll> {
+  private hostAddresses(): InterfaceAddress[] {
     const now = performance.now();
-    if (this.addressCache === null || now - this.addressCache.at > ADDRESS_CACHE_MS) this.addressCache = { at: now, all: listAll() };
+    if (this.addressCache === null || now - this.addressCache.at > ADDRESS_CACHE_MS) this.addressCache = { at: now, all: this.host.addresses.listAll() };
     return this.addressCache.all;
   }
 
@@ -625,7 +631,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       await this.store.release(resource, this.node);
       return;
     }
-    if (!carrierUp(iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
+    if (!carrierUp(this.host, iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
     if (this.isPresent(spec, iface.ifname)) {
       await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
       return;
@@ -662,7 +668,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // Not ours to take: another node may be able to; record why for the operator.
       return this.fail(resource, iface.failure);
     }
-    if (!carrierUp(iface.ifname)) return;
+    if (!carrierUp(this.host, iface.ifname)) return;
     const result = await this.store.acquire(resource, membership);
     if (!result.ok) return;
     this.view.owners.set(resource, { node: this.node, leaseId: membership.leaseId });
@@ -861,8 +867,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
    * The move dialog's pre-flight, run on `node` (the one that would take the address): here, or through
    * the store on another node (preflight.ts). Resolves with a timeout when that node does not answer.
    */
-  probeOn(node: NodeName, ip: string, actor: string): ReturnType<Preflight['run']> {
-    return this.preflight.run(node, ip, actor);
+  probeOn(node: NodeName, ip: string, actor: string, timeoutMs?: number): ReturnType<Preflight['run']> {
+    return this.preflight.run(node, ip, actor, timeoutMs);
   }
 
   /** Who answers ARP for `ip` on this node's segment? The owner's MAC is expected, not a conflict. */
@@ -870,7 +876,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const started = performance.now();
     const spec = [...this.view.resources.values()].find((r) => r.ip === ip) ?? null;
     const ownerMac = spec ? this.view.statuses.get(spec.name)?.ownerMac ?? null : null;
-    const choice = chooseInterface(spec ?? { ip, prefix: 32, interfaces: {} }, this.node, listAll());
+    const choice = chooseInterface(spec ?? { ip, prefix: 32, interfaces: {} }, this.node, this.host.addresses.listAll());
     if (!choice.ok) return { ok: false, message: choice.detail };
     // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
     // node is the owner, "the owner answered" is known without asking.

@@ -4,7 +4,8 @@
 // or who did not. One frame tap per interface while any handoff there is being watched.
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
-import { FrameTap, type TappedFrame } from '../net/frame-tap';
+import type { TappedFrame } from '../net/frame-tap';
+import type { Host } from '../host/host';
 import type { AuditRecord } from '../store/store';
 import { ConvergenceWatch, describeConvergence, type ConvergenceOptions, type ConvergenceReport } from '../watch/convergence';
 
@@ -12,6 +13,7 @@ const TICK_MS = 250;
 
 export interface ConvergenceMonitorOptions {
   node: string;
+  host: Host;
   /** The MAC that answers for the address now (the new owner's), once known. */
   currentMacOf: (resource: string) => Mac | null;
   /** Sends a frame on an interface the node captures ARP on. */
@@ -30,7 +32,7 @@ interface Watched {
 
 export class ConvergenceMonitor {
   private readonly byIp = new Map<Ipv4, Watched>();
-  private readonly taps = new Map<string, FrameTap>();
+  private readonly taps = new Map<string, { close(): void }>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ConvergenceMonitorOptions) {}
@@ -45,7 +47,7 @@ export class ConvergenceMonitor {
           this.taps.delete(ifname);
           for (const [ip, watched] of this.byIp) if (watched.ifname === ifname) this.byIp.delete(ip);
         };
-        this.taps.set(ifname, FrameTap.open(ifname, ourMac, (frame) => this.onFrame(frame), onLost));
+        this.taps.set(ifname, this.options.host.openFrameTap(ifname, ourMac, (frame) => this.onFrame(frame), onLost));
       } catch (error) {
         this.options.log(`convergence of ${resource}: cannot watch ${ifname}: ${(error as Error).message}`);
         return;

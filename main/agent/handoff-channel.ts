@@ -8,8 +8,8 @@
 // carries that nonce, and only while the move is in that phase (the agent checks). Anything else —
 // wrong size, not JSON, wrong fields — is dropped without a reply.
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { isIpv4 } from '../arp/addresses';
+import type { DatagramEndpoint, Host } from '../host/host';
 
 /** Where and how the target wants to hear that the owner let go (stored in the prepared intent). */
 export interface HandoffNotify {
@@ -61,27 +61,22 @@ export function checkNotify(value: unknown): HandoffNotify | null {
 }
 
 export class HandoffChannel {
-  private constructor(
-    private readonly socket: Socket,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly endpoint: DatagramEndpoint) {}
 
-  /** Listens on every IPv4 address, on a port the system picks. */
-  static async open(onNotice: (notice: ReleasedNotice) => void, log: (line: string) => void): Promise<HandoffChannel> {
-    const socket = createSocket('udp4');
-    socket.on('message', (bytes) => {
-      const notice = parseReleasedNotice(bytes);
-      if (notice) onNotice(notice);
-    });
-    socket.on('error', (error) => log(`handoff channel: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '0.0.0.0', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    return new HandoffChannel(socket, socket.address().port);
+  get port(): number {
+    return this.endpoint.port;
+  }
+
+  /** Listens on every IPv4 address of the host, on a port the host picks. */
+  static async open(host: Host, onNotice: (notice: ReleasedNotice) => void, log: (line: string) => void): Promise<HandoffChannel> {
+    const endpoint = await host.openDatagram(
+      (bytes) => {
+        const notice = parseReleasedNotice(bytes);
+        if (notice) onNotice(notice);
+      },
+      (error) => log(`handoff channel: ${error.message}`),
+    );
+    return new HandoffChannel(endpoint);
   }
 
   /** What the target stores in its prepared intent. */
@@ -90,10 +85,10 @@ export class HandoffChannel {
   }
 
   send(to: HandoffNotify, notice: ReleasedNotice): void {
-    this.socket.send(encodeReleasedNotice(notice), to.port, to.address);
+    this.endpoint.send(encodeReleasedNotice(notice), to.port, to.address);
   }
 
   close(): void {
-    this.socket.close();
+    this.endpoint.close();
   }
 }

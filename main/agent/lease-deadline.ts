@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { listOwned, register } from '../net/registrar';
+import type { HostAddresses } from '../host/host';
 
 export const DEFAULT_STATE_DIR = '/run/ipfo';
 
@@ -97,8 +97,8 @@ export class LeaseDeadlineFile {
  * left registered, if the predecessor's lease certainly outlives the renewed lifetime. The agent then
  * re-adopts them (moves their keys to its new lease) without a gap. Returns a line for the log.
  */
-export function keepPredecessorAddresses(stateDir: string, node: string, ttlSec: number): string | null {
-  const present = listOwned().filter((a) => a.ifname !== null);
+export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwned' | 'register'>, stateDir: string, node: string, ttlSec: number): string | null {
+  const present = addresses.listOwned().filter((a) => a.ifname !== null);
   if (present.length === 0) return null;
   const remaining = new LeaseDeadlineFile(stateDir, node).remainingMs();
   // The longest whole-second lifetime that still ends before the predecessor's lease can.
@@ -108,6 +108,6 @@ export function keepPredecessorAddresses(stateDir: string, node: string, ttlSec:
   if (lifetimeSec < 1 || extend.length === 0) {
     return `${present.length} address(es) of the previous agent kept as they are (its lease lives ${Math.round(remaining)} ms more)`;
   }
-  register(extend.map((a) => ({ ifname: a.ifname!, ip: a.ip, prefix: a.prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
+  addresses.register(extend.map((a) => ({ ifname: a.ifname!, ip: a.ip, prefix: a.prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
   return `kept ${present.length} address(es) of the previous agent, ${extend.length} renewed for ${lifetimeSec} s (its lease lives ${Math.round(remaining)} ms more)`;
 }

@@ -3,14 +3,14 @@
 // address carries a short valid lifetime that is renewed only while the node's membership is
 // confirmed, so a frozen or dead agent loses its addresses even if nothing else acts.
 import { EventEmitter } from 'node:events';
-import { writeFileSync } from 'node:fs';
 import type { AcdConfig, AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
-import { ArpSocket, PacketIoError } from '../net/pcap';
+import { PacketIoError } from '../net/pcap';
 import { question } from '../arp/codec';
-import { DEADLINE_PASSED, deregister, listOwned, register, removeOwnedAnywhere, type VirtualAddress } from '../net/registrar';
-import { readInterfaceState, type InterfaceState } from '../net/interfaces';
+import { DEADLINE_PASSED, type VirtualAddress } from '../host/address-types';
+import type { InterfaceState } from '../net/interfaces';
+import type { ArpPort, Host } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 
 export interface HoldRequest {
@@ -41,7 +41,7 @@ export const LEASE_UNCONFIRMED = 'lease-unconfirmed';
 
 /** One interface: its socket and the claims (held addresses and running probes) its frames go to. */
 interface Route {
-  socket: ArpSocket;
+  socket: ArpPort;
   byIp: Map<Ipv4, Held>;
   probes: Map<Ipv4, Set<AddressClaim>>;
   /** Standby monitors: told of every ARP frame whose sender IP is the address they watch. */
@@ -66,6 +66,7 @@ export interface LocalAddressesEvents {
 }
 
 export interface LocalAddressesOptions {
+  host: Host;
   /** Kernel valid lifetime of registered addresses in seconds; null = forever (single host, no lease). */
   lifetimeSec: number | null;
   /** False while this node may not be the owner of anything (lease unconfirmed): claims then send nothing. */
@@ -75,15 +76,6 @@ export interface LocalAddressesOptions {
    * lease as last confirmed. A claim decided before the process froze must not register after it thaws.
    */
   registrationDeadline?: () => bigint | undefined;
-}
-
-/** Linux drops every secondary address of a subnet with its primary unless this is on; a VIP may be that primary. */
-function promoteSecondaries(ifname: string): void {
-  try {
-    writeFileSync(`/proc/sys/net/ipv4/conf/${ifname}/promote_secondaries`, '1');
-  } catch {
-    // Not fatal: with the administrator's own address in the subnet, our addresses are never primaries.
-  }
 }
 
 /** Sees every ARP frame of every interface this node has a socket on (the cluster's ARP watch). */
@@ -96,17 +88,19 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private lifetimeSec: number | null;
   private readonly permitSend: () => boolean;
   private readonly registrationDeadline: () => bigint | undefined;
+  private readonly host: Host;
 
   constructor(options: LocalAddressesOptions) {
     super();
+    this.host = options.host;
     this.lifetimeSec = options.lifetimeSec;
     this.permitSend = options.permitSend ?? (() => true);
     this.registrationDeadline = options.registrationDeadline ?? (() => undefined);
   }
 
   /** Marked addresses present on this host now (after a restart: candidates for re-adoption). */
-  static present(): Array<{ ifname: string; ip: Ipv4; prefix: number }> {
-    return listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
+  present(): Array<{ ifname: string; ip: Ipv4; prefix: number }> {
+    return this.host.addresses.listOwned().flatMap((a) => (a.ifname === null ? [] : [{ ifname: a.ifname, ip: a.ip, prefix: a.prefix }]));
   }
 
   private socketFor(ifname: string): Route {
@@ -114,9 +108,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     if (!route) {
       // A capture opened on an interface that is down fails at once; one that is missing cannot open.
       // Refusing here keeps callers from looping open -> lost -> open while the interface is away.
-      const fault = interfaceFault(null, readInterfaceState(ifname));
+      const fault = interfaceFault(null, this.host.interfaceState(ifname));
       if (fault !== null) throw new PacketIoError(fault.kind === 'missing' ? 'NO_SUCH_INTERFACE' : 'OPEN_FAILED', describeInterfaceFault(ifname, fault));
-      const socket = ArpSocket.open(ifname);
+      const socket = this.host.openArp(ifname);
       const created: Route = { socket, byIp: new Map(), probes: new Map(), watchers: new Map() };
       socket.on('frame', ({ frame, mono }) => {
         LocalAddresses.route(created, frame);
@@ -125,7 +119,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       socket.on('lost', (error) => {
         if (this.sockets.get(ifname) === created) this.loseInterface(ifname, { kind: 'capture-lost', detail: error.message });
       });
-      promoteSecondaries(ifname);
+      this.host.prepareInterface(ifname);
       route = created;
       this.sockets.set(ifname, route);
     }
@@ -177,9 +171,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /**
    * Looks at every interface in use (one read of each per call): any that became unusable or is not the
    * one its capture was opened on loses its addresses and its capture (see loseInterface). Returns the
-   * faults found. `read` is the state reader (the real one reads /sys).
+   * faults found. `read` is the state reader (the host's, unless a caller has read the states already).
    */
-  checkInterfaces(read: (ifname: string) => InterfaceState | null = readInterfaceState): Array<{ ifname: string; fault: InterfaceFault }> {
+  checkInterfaces(read: (ifname: string) => InterfaceState | null = (ifname) => this.host.interfaceState(ifname)): Array<{ ifname: string; fault: InterfaceFault }> {
     const faults: Array<{ ifname: string; fault: InterfaceFault }> = [];
     for (const ifname of this.interfaces()) {
       const opened = this.sockets.get(ifname)?.socket.iface ?? null;
@@ -204,7 +198,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     const entries = [...this.held.values()].filter((entry) => entry.request.ifname === ifname);
     for (const entry of entries) entry.claim.linkDown();
     try {
-      removeOwnedAnywhere(entries.map((entry) => ({ ip: entry.request.ip, prefix: entry.request.prefix })));
+      this.host.addresses.removeOwnedAnywhere(entries.map((entry) => ({ ip: entry.request.ip, prefix: entry.request.prefix })));
     } catch (error) {
       this.emit('warning', `removing addresses of ${ifname}: ${(error as Error).message}`);
     }
@@ -257,14 +251,14 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private registrarFor(onTooLate: () => void): AddressRegistrar {
     return {
       add: (ifname, ip, prefix) => {
-        const [result] = register([this.virtualAddress(ifname, ip, prefix)], this.registrationDeadline());
+        const [result] = this.host.addresses.register([this.virtualAddress(ifname, ip, prefix)], this.registrationDeadline());
         if (result && !result.ok) {
           if (result.code === DEADLINE_PASSED) onTooLate();
           throw new Error(result.message);
         }
       },
       remove: (ifname, ip, prefix) => {
-        const [result] = deregister([{ ifname, ip, prefix }]);
+        const [result] = this.host.addresses.deregister([{ ifname, ip, prefix }]);
         if (result && !result.ok) throw new Error(result.message);
       },
     };
@@ -371,7 +365,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /** Drops many addresses in one netlink batch first (the handoff-critical part), then ends their claims. */
   releaseMany(resources: readonly string[]): void {
     const entries = resources.flatMap((r) => this.held.get(r) ?? []);
-    deregister(entries.map((e) => ({ ifname: e.request.ifname, ip: e.request.ip, prefix: e.request.prefix })));
+    this.host.addresses.deregister(entries.map((e) => ({ ifname: e.request.ifname, ip: e.request.ip, prefix: e.request.prefix })));
     for (const entry of entries) entry.claim.stop();
   }
 
@@ -390,7 +384,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       this.lifetimeSec = lifetimeSec;
       return true;
     }
-    const results = register(ready.map((e) => this.virtualAddress(e.request.ifname, e.request.ip, e.request.prefix, lifetimeSec)), notAfterNs);
+    const results = this.host.addresses.register(ready.map((e) => this.virtualAddress(e.request.ifname, e.request.ip, e.request.prefix, lifetimeSec)), notAfterNs);
     if (results.some((r) => !r.ok && r.code === DEADLINE_PASSED)) return false;
     this.lifetimeSec = lifetimeSec;
     for (const result of results) if (!result.ok) this.emit('warning', `renew ${result.address.ip}: ${result.message}`);

@@ -7,19 +7,16 @@
 // snaplen): it cannot fill up unless this process stops reading for minutes, and when it does, its
 // drop counter says so (silence-window.ts then discounts the silence).
 import type { Ipv4, Mac } from '../arp/frame';
-import { ArpCapture, captureAddonAvailable, type CapturedFrame } from '../net/pcap';
-import { readInterfaceState } from '../net/interfaces';
+import type { CapturedFrame, FrameSource } from '../net/pcap';
 import { interfaceFault } from '../net/interface-fault';
-
-/** ARP replies to a probe (operation 2, target IP 0.0.0.0), tagged or not (`vlan` shifts what follows it). */
-export const PROBE_ANSWER_FILTER = '(arp and arp[6:2] = 2 and arp[24:4] = 0) or (vlan and arp and arp[6:2] = 2 and arp[24:4] = 0)';
+import type { Host } from '../host/host';
 /** ~4,500 slots of ~230 bytes: minutes of answers at the rate probes are sent. */
 const ANSWER_RING_BYTES = 1024 * 1024;
 
 export type AnswerListener = (ifname: string, senderIp: Ipv4, senderMac: Mac) => void;
 
 interface Tap {
-  capture: ArpCapture;
+  capture: FrameSource;
   /** The kernel's drop counter when last read. */
   dropsRead: number;
 }
@@ -29,7 +26,7 @@ export class ProbeAnswers {
   /** Interfaces where the capture could not be opened (addon missing, error): not retried every pass. */
   private readonly unavailable = new Set<string>();
 
-  constructor(private readonly onAnswer: AnswerListener, private readonly warn: (text: string) => void) {}
+  constructor(private readonly host: Host, private readonly onAnswer: AnswerListener, private readonly warn: (text: string) => void) {}
 
   /** Captures answers on exactly these interfaces from now on (opening is retried after a failure only when an interface is asked for anew). */
   listenOn(ifnames: ReadonlySet<string>): void {
@@ -44,14 +41,14 @@ export class ProbeAnswers {
 
   private open(ifname: string): void {
     // Down or away: nothing to hear now; the next update (after the interface is back) opens it.
-    if (interfaceFault(null, readInterfaceState(ifname)) !== null) return;
-    if (!captureAddonAvailable()) {
-      this.unavailable.add(ifname);
-      this.warn(`standby on ${ifname}: capture addon not built (npm run build:native): answers come through the shared ARP socket only`);
-      return;
-    }
+    if (interfaceFault(null, this.host.interfaceState(ifname)) !== null) return;
     try {
-      const capture = ArpCapture.open(ifname, { filter: PROBE_ANSWER_FILTER, bufferBytes: ANSWER_RING_BYTES });
+      const capture = this.host.openProbeAnswers(ifname, ANSWER_RING_BYTES);
+      if (capture === null) {
+        this.unavailable.add(ifname);
+        this.warn(`standby on ${ifname}: no probe-answer capture on this host (Linux: the capture addon is not built, npm run build:native): answers come through the shared ARP socket only`);
+        return;
+      }
       const ownMac = capture.iface.mac;
       capture.on('frame', ({ frame }: CapturedFrame) => {
         // libpcap also hands over what this host sends: its kernel's answers to others' probes.

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { createAcd, type AcdConfig, type AcdEffect, type AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4 } from '../arp/frame';
-import type { ArpSocket, CapturedFrame } from '../net/pcap';
+import type { CapturedFrame } from '../net/pcap';
+import type { ArpPort } from '../host/host';
 import { SingleTimer, systemClock, type Clock } from './timers';
 
 /** What the claim needs from an address registrar (net/registrar.ts on Linux). */
@@ -18,7 +19,7 @@ export interface AddressRegistrar {
 export interface AddressClaimOptions {
   ip: Ipv4;
   prefix: number;
-  socket: ArpSocket;
+  socket: ArpPort;
   registrar: AddressRegistrar;
   config?: Partial<AcdConfig>;
   clock?: Clock;
@@ -47,7 +48,7 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
   private readonly machine;
   private readonly timer: SingleTimer;
   private readonly clock: Clock;
-  private readonly socket: ArpSocket;
+  private readonly socket: ArpPort;
   private readonly registrar: AddressRegistrar;
   private readonly onFrame = (captured: CapturedFrame): void => this.feedFrame(captured.frame);
   private running = false;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { keepPredecessorAddresses } from '../../agent/lease-deadline';
+import { listOwned, register } from '../../net/registrar';
 import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput } from '../output';
@@ -32,7 +33,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
   // First, before the slow modules load: an agent restarted at once keeps its predecessor's addresses alive.
   if (command.store.startsWith('etcd://')) {
-    const kept = keepPredecessorAddresses(command.stateDir, command.node, command.leaseTtlSec);
+    const kept = keepPredecessorAddresses({ listOwned, register }, command.stateDir, command.node, command.leaseTtlSec);
     if (kept !== null) log(kept);
   }
   // Then join as soon as possible (an agent restarted at once must re-adopt its addresses within their

@@ -1,0 +1,64 @@
+// The one seam between the agent and the machine it runs on: addresses, interfaces, ARP sockets and
+// captures. The agent and its parts (local-addresses, standby-monitor, probe-answers,
+// convergence-monitor) reach the host only through this, so they run the same on Linux
+// (linux-host.ts), and in unit tests on a fake LAN (test/unit/fake-host.ts).
+import type { ArpFrame, Mac } from '../arp/frame';
+import type { InterfaceState } from '../net/interfaces';
+import type { FrameSource } from '../net/pcap';
+import type { TappedFrame } from '../net/frame-tap';
+import type { InterfaceAddress, RegistrarResult, VirtualAddress } from './address-types';
+
+/** The host's IPv4 addresses. Synchronous: on Linux each call is one netlink round trip, on the hot path of a handoff. */
+export interface HostAddresses {
+  /**
+   * Adds (or renews) addresses, marked as ours; one result per item, in order. `notAfterNs`
+   * (process.hrtime.bigint() time): nothing reaches the host after it (items fail with DEADLINE_PASSED).
+   */
+  register(list: readonly VirtualAddress[], notAfterNs?: bigint): RegistrarResult[];
+  /** Removes addresses we added; absent counts as removed. */
+  deregister(list: readonly VirtualAddress[]): RegistrarResult[];
+  listAll(ifname?: string): InterfaceAddress[];
+  /** Only ours, found again after a restart. */
+  listOwned(ifname?: string): InterfaceAddress[];
+  /** Removes our addresses with these IPs on whatever interface they are now (a renamed one); returns how many. */
+  removeOwnedAnywhere(addresses: ReadonlyArray<{ ip: string; prefix: number }>): number;
+}
+
+/** An ARP socket on one interface: frames in (including the ones this host sends), frames out. */
+export interface ArpPort extends FrameSource {
+  send(frame: ArpFrame): void;
+}
+
+/** A UDP endpoint bound on every IPv4 address of the host. */
+export interface DatagramEndpoint {
+  readonly port: number;
+  send(bytes: Buffer, port: number, address: string): void;
+  close(): void;
+}
+
+export interface Host {
+  readonly addresses: HostAddresses;
+  /** Index, MAC, admin state and carrier of an interface; null when there is none by that name. Never throws. */
+  interfaceState(ifname: string): InterfaceState | null;
+  /** The MAC of every Ethernet interface (the node record: peers recognise this node's ARP by them). */
+  macs(): Record<string, Mac>;
+  /** Readies an interface to carry virtual addresses (Linux: a removed primary must not take its secondaries along). */
+  prepareInterface(ifname: string): void;
+  /** Opens an ARP socket; throws PacketIoError (no such interface, no permission, no libpcap/Npcap). */
+  openArp(ifname: string): ArpPort;
+  /**
+   * A receive-only capture of ARP replies to probes (target IP 0.0.0.0) with a ring of its own, for the
+   * standby's liveness probes; null when this host has no such capture (the answers then come through
+   * openArp's socket). Throws PacketIoError like openArp.
+   */
+  openProbeAnswers(ifname: string, bufferBytes: number): FrameSource | null;
+  /** A UDP endpoint on a port the host picks (a move's release datagram, agent/handoff-channel.ts). */
+  openDatagram(onMessage: (bytes: Buffer) => void, onError: (error: Error) => void): Promise<DatagramEndpoint>;
+  /** IPv4 frames on `ifname` addressed to `mac` (a handoff's stragglers); throws when capture is impossible. */
+  openFrameTap(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void, onLost: (reason: string) => void): { close(): void };
+}
+
+/** carrier of an interface from its state: false when missing. */
+export function carrierUp(host: Host, ifname: string): boolean {
+  return host.interfaceState(ifname)?.carrier ?? false;
+}

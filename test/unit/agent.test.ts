@@ -1,0 +1,201 @@
+// The node agent without root: real agents (main/agent/agent.ts) on a fake LAN of fake hosts
+// (fake-host.ts: addresses, interfaces and ARP as the agent sees them through main/host/host.ts) and
+// a real embedded store in a temporary directory. The lab (test/lab/cluster-*.test.ts) runs the same
+// scenarios on kernels in network namespaces; these catch a broken handoff in seconds, without either.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { Agent } from '../../main/agent/agent';
+import type { ResourceSpec } from '../../main/cluster/model';
+import { validateResourceSpec } from '../../main/cluster/validate';
+import { FileStore } from '../../main/store/file-store';
+import type { ClusterStore } from '../../main/store/store';
+import { FakeLan, type FakeHost } from './fake-host';
+
+const VIP = '10.231.0.100';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** The store as seen by a node that hears of changes late (in order, each `delay()` ms after it happened). */
+function lateWatch(store: ClusterStore, delay: () => number): ClusterStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property !== 'watch') {
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      }
+      const watch: ClusterStore['watch'] = (afterRevision, onChange, onReset) =>
+        target.watch(afterRevision, (change) => {
+          const ms = delay();
+          if (ms === 0) onChange(change);
+          else setTimeout(() => onChange(change), ms);
+        }, onReset);
+      return watch;
+    },
+  });
+}
+
+/** A resource as the API would store it: validated, with every default filled in. */
+function spec(name: string, ip: string, preferredOwners: string[]): ResourceSpec {
+  const validation = validateResourceSpec({ name, ip: `${ip}/24`, preferredOwners }, { nodes: ['n1', 'n2'], existing: [] });
+  if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+  return validation.spec;
+}
+
+describe('the agent on fake hosts', () => {
+  const dirs: string[] = [];
+  let lan: FakeLan;
+  let stores: ClusterStore[];
+  let agents: Agent[];
+  let hosts: Record<string, FakeHost>;
+  let logs: string[];
+  /** How late n1 hears of the store's changes (a busy owner): its watch deliveries wait this long. */
+  let n1WatchDelayMs = 0;
+
+  beforeEach(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipfo-agent-unit-'));
+    dirs.push(dir);
+    lan = new FakeLan();
+    hosts = { n1: lan.host('n1', '10.231.0.1', '02:77:00:00:00:01'), n2: lan.host('n2', '10.231.0.2', '02:77:00:00:00:02') };
+    stores = [];
+    agents = [];
+    logs = [];
+    n1WatchDelayMs = 0;
+    for (const node of ['n1', 'n2']) {
+      const store = await FileStore.open({ dir });
+      stores.push(store);
+      const agent = new Agent({ node, store: node === 'n1' ? lateWatch(store, () => n1WatchDelayMs) : store, version: 'test', host: hosts[node], ownerSilenceMs: 250, log: (line) => logs.push(`${node}: ${line}`) });
+      agents.push(agent);
+      await agent.start();
+    }
+  });
+
+  afterEach(async () => {
+    for (const agent of agents) await agent.stop({ handOff: false }).catch(() => undefined);
+    for (const store of stores) await store.close().catch(() => undefined);
+  });
+
+  after(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const agent = (node: string): Agent => agents[['n1', 'n2'].indexOf(node)]!;
+  const ownerOf = (resource: string): string | null => agent('n1').clusterView.ownerOf(resource);
+  const stateOf = (resource: string): string | undefined => agent('n1').clusterView.statuses.get(resource)?.state;
+  const explain = (): string => `\nlog:\n  ${logs.slice(-30).join('\n  ')}`;
+
+  /** A resource put in the store, online on its preferred node, with the address in that host's "kernel". */
+  async function online(name: string, ip: string, node: string): Promise<void> {
+    await stores[0]!.putResource(spec(name, ip, [node]));
+    await until(`${name} online on ${node}`, () => stateOf(name) === 'online' && ownerOf(name) === node && hosts[node]!.held().includes(ip)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+  }
+
+  test('a resource comes online on exactly one node: probed, registered, announced', async () => {
+    await online('web', VIP, 'n1');
+    assert.deepEqual(hosts.n1!.held(), [VIP]);
+    assert.deepEqual(hosts.n2!.held(), []);
+    assert.ok(hosts.n1!.prepared.has('lan0'));
+    // On the wire: n1 probed (sender 0.0.0.0) before it announced (sender = target = the address).
+    const fromN1 = lan.wire.filter((w) => w.from === 'n1' && w.frame.arp.targetIp === VIP).map((w) => w.frame.arp);
+    const firstAnnouncement = fromN1.findIndex((arp) => arp.senderIp === VIP);
+    assert.ok(firstAnnouncement > 0, JSON.stringify(fromN1));
+    assert.ok(fromN1.slice(0, firstAnnouncement).every((arp) => arp.senderIp === '0.0.0.0'));
+  });
+
+  test('a planned move hands the address over: never held by both hosts at once, even with a slow owner', async () => {
+    await online('web', VIP, 'n1');
+    // The owner hears of "prepared" 150 ms late: a target that did not wait for "released" would register meanwhile.
+    n1WatchDelayMs = 150;
+    // The invariant at every registration on the target: the owner has let go already.
+    const violations: string[] = [];
+    const addresses = hosts.n2!.addresses;
+    const register = addresses.register.bind(addresses);
+    (addresses as { register: typeof register }).register = (list, notAfter) => {
+      for (const item of list) if (hosts.n1!.held().includes(item.ip)) violations.push(`${item.ip} registered on n2 while n1 held it`);
+      return register(list, notAfter);
+    };
+    await agent('n1').requestMove('web', 'n2', 'unit-test');
+    await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && agent('n1').clusterView.intents.size === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(violations, []);
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), [VIP]);
+    const moves = (await stores[0]!.audit()).filter((e) => e.action === 'move');
+    assert.equal(moves.at(-1)?.outcome, 'ok', JSON.stringify(moves));
+    assert.equal(moves.at(-1)?.detail, 'n1 -> n2');
+    assert.equal(typeof moves.at(-1)?.handoffMs, 'number');
+  });
+
+  test('the pre-flight runs on the node that would take the address, asked through the store', async () => {
+    await online('web', VIP, 'n1');
+    const heard = await agent('n1').probeOn('n2', VIP, 'unit-test');
+    assert.ok('verdict' in heard, JSON.stringify(heard));
+    assert.equal(heard.verdict, 'owner-only');
+    assert.deepEqual(heard.answeredBy, [hosts.n1!.mac]);
+    const free = await agent('n1').probeOn('n2', '10.231.0.200', 'unit-test');
+    assert.ok('verdict' in free, JSON.stringify(free));
+    assert.equal(free.verdict, 'free');
+    // The probe intents are gone once answered.
+    await until('no probe intents left', () => [...agent('n1').clusterView.intents.values()].every((i) => i.kind !== 'probe'));
+    // A node that never answers: the asker gives up after its timeout, and says so.
+    const silent = await agent('n1').probeOn('n9', VIP, 'unit-test', 300);
+    assert.deepEqual(silent, { ok: false, timedOut: true });
+  });
+
+  test('the owner\'s interface set down on the node: its addresses go at once, the other node takes over', async () => {
+    await online('web', VIP, 'n1');
+    // The standby (n2) has heard n1 answer its liveness probe: from now on n1's silence counts.
+    await until('n2 watching n1', () => lan.wire.some((w) => w.from === 'n1' && w.frame.arp.op === 'reply' && w.frame.arp.targetIp === '0.0.0.0' && w.frame.arp.targetMac === hosts.n2!.mac));
+    hosts.n1!.setDown();
+    await until('n1 dropped the address', () => hosts.n1!.held().length === 0, 2000);
+    await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.match(logs.join('\n'), /n2: n1 silent on ARP for 10\.231\.0\.100/);
+    hosts.n1!.setUp();
+    await sleep(500);
+    // Back up, n1 does not take the address back from a live owner.
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), [VIP]);
+  });
+
+  test('a stranger answering the target\'s trusted probe fails the move; the owner keeps the address', async () => {
+    await online('web', VIP, 'n1');
+    const stranger = lan.host('rogue', '10.231.0.66', '02:66:00:00:00:66');
+    // The rogue's "kernel" answers for the address too (it was configured there by hand).
+    stranger.table.push({ ifname: 'lan0', ip: VIP, prefix: 24, owned: false });
+    await agent('n1').requestMove('web', 'n2', 'unit-test');
+    await until('the move ended', () => agent('n1').clusterView.intents.size === 0);
+    const moves = (await stores[0]!.audit()).filter((e) => e.action === 'move');
+    assert.equal(moves.at(-1)?.outcome, 'failed', JSON.stringify(moves));
+    assert.match(String(moves.at(-1)?.detail), /answered by 02:66:00:00:00:66/);
+    assert.equal(ownerOf('web'), 'n1');
+    assert.deepEqual(hosts.n1!.held(), [VIP]);
+    assert.deepEqual(hosts.n2!.held(), []);
+  });
+
+  test('a node whose lease was revoked rejoins, replaces its view and tells listeners to start over', async () => {
+    const resets: string[] = [];
+    agent('n2').on('reset', (reason) => resets.push(reason));
+    const member = agent('n1').clusterView.members.get('n2');
+    assert.ok(member);
+    assert.equal(await stores[0]!.revokeMembership(member.leaseId), true);
+    await until('n2 rejoined and reset its listeners', () => resets.length > 0, 5000);
+    assert.deepEqual(resets, ['joined']);
+    await until('n2 alive again', () => agent('n1').clusterView.isAlive('n2') && agent('n1').clusterView.members.get('n2')?.leaseId !== member.leaseId);
+  });
+});
