@@ -150,7 +150,7 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     for (const node of lab.nodes) await startUdpEcho(lab, node);
     cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
     for (const spec of resourceSpecs(lab)) {
-      const added = await cluster.api('n1', 'addResource', spec);
+      const added = await cluster.api('n1', 'resource.add', { spec });
       assert.equal(added.ok, true, JSON.stringify(added));
     }
     for (const [name, owner] of [['web', 'n1'], ['db', 'n2'], ['mail', 'n3'], ['dns', 'n1']] as const) await cluster.waitOwner('n1', name, owner);
