@@ -47,6 +47,7 @@ export type ClusterOperation =
   | { kind: 'resource-add'; spec: ResourceSpecInput }
   | { kind: 'resource-edit'; name: string; patch: ResourceSpecPatch }
   | { kind: 'resource-remove'; name: string }
+  | { kind: 'resource-cleanup'; name: string }
   | { kind: 'resource-list' }
   /** target: a node name or BEST_NODE. */
   | { kind: 'move'; name: string; target: string }
@@ -76,6 +77,7 @@ export function actionRequest(op: ActionOperation): ActionRequest {
     case 'resource-add': return { type: 'resource.add', args: { spec: op.spec } };
     case 'resource-edit': return { type: 'resource.edit', args: { name: op.name, patch: op.patch } };
     case 'resource-remove': return { type: 'resource.remove', args: { name: op.name } };
+    case 'resource-cleanup': return { type: 'resource.cleanup', args: { name: op.name } };
     case 'move': return { type: 'resource.move', args: { name: op.name, target: op.target } };
     case 'online': return { type: 'resource.online', args: { name: op.name } };
     case 'offline': return { type: 'resource.offline', args: { name: op.name } };
@@ -111,6 +113,8 @@ defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its to
       Change the given settings; a list option replaces the whole list ("" clears it).
   resource rm <name>            Take the address down everywhere and delete the resource.
   resource list                 The resources as defined (owners, preference, failback, interfaces).
+  resource cleanup <name>       Forget a failed resource's failure (it shows offline) so placement tries it
+                                again; its online/offline setting stays. Nothing to do unless it failed.
   move <resource> <node>|--best
       Planned handoff to <node> (or the best other live node); prints the client-visible gap.
       Exit 1 when the move failed (the old owner still serves), 3 when it aborted on a conflict.
@@ -402,6 +406,12 @@ function parseResource(argv: readonly string[]): Parsed {
       const [nameText] = positionalsExactly('resource rm', positionals, ['<name>']);
       return { op: { kind: 'resource-remove', name: resourceName('resource rm', nameText!) }, values };
     }
+    case 'cleanup': {
+      const { values, positionals } = parseWith('resource cleanup', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [nameText] = positionalsExactly('resource cleanup', positionals, ['<name>']);
+      return { op: { kind: 'resource-cleanup', name: resourceName('resource cleanup', nameText!) }, values };
+    }
     case 'list':
     case 'ls': {
       const { values, positionals } = parseWith('resource list', rest, {});
@@ -410,12 +420,12 @@ function parseResource(argv: readonly string[]): Parsed {
       return { op: { kind: 'resource-list' }, values };
     }
     case undefined:
-      throw new UsageError('resource: missing subcommand (add, edit, rm or list)');
+      throw new UsageError('resource: missing subcommand (add, edit, rm, list or cleanup)');
     case '--help':
     case '-h':
       return { op: { kind: 'help' }, values: {} };
     default:
-      throw new UsageError(`resource: unknown subcommand "${sub}" (add, edit, rm or list)`);
+      throw new UsageError(`resource: unknown subcommand "${sub}" (add, edit, rm, list or cleanup)`);
   }
 }
 
