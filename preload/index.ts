@@ -1,28 +1,18 @@
-// The preload script of the console window: exposes `window.ipfo`, the domain verbs of
-// contract/ipc.ts, and nothing else. Each verb is one ipcRenderer.invoke of its fixed channel; main
-// validates the argument, the sender and the result. No ipcRenderer, no event object, no Node API
-// reaches the page.
+// The preload script of the console window: exposes `window.ipfo`, the verbs of contract/ipc.ts,
+// and nothing else: `request(type, args)` for every agent command, the stream, and connection
+// management. Each verb is one ipcRenderer.invoke of its fixed channel; main validates the sender,
+// the argument (a command against the protocol's table) and the result. No ipcRenderer, no event
+// object, no Node API reaches the page.
 //
 // Sandboxed preloads can require 'electron' and little else (not zod, not a sibling file), so this
 // file imports types only besides 'electron', and repeats the channel names in a table whose type
 // (IpcChannelTable) makes the build fail if it drifts from the contract.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { IPC_STREAM_CHANNEL, IpcChannelTable, IpcOutcome, IpcResult, IpcVerb, IpfoBridge, StreamMessage } from './contract/ipc';
+import type { IPC_REQUEST_CHANNEL, IPC_STREAM_CHANNEL, IpcChannelTable, IpcOutcome, IpcResult, IpcVerb, IpfoBridge, StreamMessage } from './contract/ipc';
 
 const CHANNELS = {
-  snapshot: 'ipfo:snapshot',
   subscribe: 'ipfo:subscribe',
   unsubscribe: 'ipfo:unsubscribe',
-  move: 'ipfo:move',
-  online: 'ipfo:online',
-  offline: 'ipfo:offline',
-  pauseNode: 'ipfo:pauseNode',
-  resumeNode: 'ipfo:resumeNode',
-  addResource: 'ipfo:addResource',
-  editResource: 'ipfo:editResource',
-  removeResource: 'ipfo:removeResource',
-  probe: 'ipfo:probe',
-  queryEvents: 'ipfo:queryEvents',
   'connection.status': 'ipfo:connection.status',
   'connection.list': 'ipfo:connection.list',
   'connection.connect': 'ipfo:connection.connect',
@@ -32,6 +22,7 @@ const CHANNELS = {
 } as const satisfies IpcChannelTable;
 
 const STREAM_CHANNEL: typeof IPC_STREAM_CHANNEL = 'ipfo:stream';
+const REQUEST_CHANNEL: typeof IPC_REQUEST_CHANNEL = 'ipfo:request';
 
 function invoke<V extends IpcVerb>(verb: V, args: unknown = {}): Promise<IpcOutcome<IpcResult<V>>> {
   return ipcRenderer.invoke(CHANNELS[verb], args) as Promise<IpcOutcome<IpcResult<V>>>;
@@ -68,18 +59,9 @@ function subscribe(onMessage: (message: StreamMessage) => void): () => void {
 }
 
 const bridge: IpfoBridge = {
-  snapshot: () => invoke('snapshot'),
+  // Type and arguments travel as one object, like every verb's argument; main checks both against the protocol.
+  request: (type, args) => ipcRenderer.invoke(REQUEST_CHANNEL, { type, args }) as Promise<IpcOutcome<never>>,
   subscribe,
-  move: (args) => invoke('move', args),
-  online: (args) => invoke('online', args),
-  offline: (args) => invoke('offline', args),
-  pauseNode: (args) => invoke('pauseNode', args),
-  resumeNode: (args) => invoke('resumeNode', args),
-  addResource: (args) => invoke('addResource', args),
-  editResource: (args) => invoke('editResource', args),
-  removeResource: (args) => invoke('removeResource', args),
-  probe: (args) => invoke('probe', args),
-  queryEvents: (args) => invoke('queryEvents', args),
   connection: {
     status: () => invoke('connection.status'),
     list: () => invoke('connection.list'),

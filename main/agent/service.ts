@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ActionResult, ApiError, Change, ServiceCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
 import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
-import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
+import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../api/service';
 import { bestNode, isAllowed } from '../cluster/placement';
 import { describeFailure } from '../../preload/contract/failure-text';
@@ -22,6 +22,15 @@ const offlineStatus = (name: string): ResourceStatus => ({ name, state: 'offline
 
 function toContractAudit(entry: AuditEntry): ContractAuditEntry {
   return { seq: entry.seq, at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, outcome: entry.outcome, detail: entry.detail, durationMs: null, handoffMs: entry.handoffMs };
+}
+
+/** One line for the audit log: what the failure was that a cleanup forgot. */
+function failureText(reason: FailureReason): string {
+  switch (reason.kind) {
+    case 'conflict': return `conflict with ${reason.mac}`;
+    case 'no-eligible-node': return 'no eligible node';
+    default: return `${reason.kind} on ${reason.node}: ${reason.detail}`;
+  }
 }
 
 function failure(code: ApiError['code'], message: string, field?: string): CommandResult {
@@ -178,6 +187,7 @@ export class AgentService implements ClusterService {
       case 'resource.move': return this.move(command.name, command.target, actor);
       case 'resource.online': return this.setEnabled(command.name, true, actor);
       case 'resource.offline': return this.setEnabled(command.name, false, actor);
+      case 'resource.cleanup': return this.cleanup(command.name, actor);
       case 'node.pause': return this.setNodeState(command.name, 'paused', actor);
       case 'node.resume': return this.setNodeState(command.name, 'up', actor);
       case 'node.maintenance': return this.setNodeMaintenance(command.name, command.until, actor);
@@ -276,6 +286,24 @@ export class AgentService implements ClusterService {
     const auditSeq = await this.audit({ actor, action: enabled ? 'resource.online' : 'resource.offline', target: name, outcome: 'ok', detail: null, handoffMs: null });
     const settled = await this.settle(name, (v) => v !== null && (enabled ? v.status.state === 'online' || (v.status.state === 'failed' && v.status.since > Date.now() - WAIT_MS) : v.status.state === 'offline' && this.view.ownerOf(name) === null));
     return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: describeView(this.resourceView(name)) });
+  }
+
+  /**
+   * Forgets a failure without changing what the operator asked for (online and offline clear it
+   * too, but also set `enabled`): the status goes offline with no failure, and placement, which
+   * leaves failed resources alone, tries the resource again if it is enabled.
+   */
+  private async cleanup(name: string, actor: string): Promise<CommandResult> {
+    if (!this.view.resources.has(name)) return failure('not-found', `no resource named "${name}"`, 'name');
+    const status = this.view.statuses.get(name);
+    if (status?.state !== 'failed') {
+      return this.action({ outcome: 'done', detail: `nothing to clean up: ${name} has not failed (${status?.state ?? 'offline'})`, resource: this.resourceView(name) });
+    }
+    await this.store.putStatus({ ...status, state: 'offline', failure: null, since: Date.now() });
+    const auditSeq = await this.audit({ actor, action: 'resource.cleanup', target: name, outcome: 'ok', detail: status.failure === null ? null : `cleared: ${failureText(status.failure)}`, handoffMs: null });
+    // Done once this agent's view shows the failure gone (the store's watch brings the write back).
+    const settled = await this.settle(name, (v) => v !== null && v.status.state !== 'failed', 5000);
+    return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: `${name}: failure cleared; placement may try it again` });
   }
 
   private async move(name: string, target: string, actor: string): Promise<CommandResult> {

@@ -1,30 +1,25 @@
 // Node client of the agent API, for the CLI and the Electron main process: connect, authenticate,
-// then one typed method per command and the snapshot + change stream. Everything the agent sends is
-// checked against the contract before it is handed out (a remote agent is still a remote party).
+// then `request(type, args)` for every command of the contract, by its protocol name (no wrapper per
+// command: a new command needs nothing here), and the snapshot + change stream. Everything the agent
+// sends is checked against the contract before it is handed out (a remote agent is still a remote
+// party); requests are tracked by the tracker every client shares (preload/contract/request-tracker.ts).
 // No reconnection: a closed client stays closed (onClose says why); callers connect again.
 import { WebSocket, type RawData } from 'ws';
 import { z } from 'zod';
 import { checkResult, parseServerMessage, SERVER_SCHEMAS, type ServerSchemas } from '../../preload/contract/parse';
 import {
   API_PATH,
-  BEST_NODE,
   DEFAULT_API_HOST,
   DEFAULT_API_PORT,
   MAX_SERVER_MESSAGE_BYTES,
   PROTOCOL_VERSION,
-  type ActionResult,
-  type ApiError,
   type ChangePush,
   type CommandArgs,
   type CommandResults,
   type CommandType,
-  type ErrorCode,
-  type EventsFilter,
-  type FieldIssue,
-  type ProbeResult,
   type SnapshotPush,
 } from '../../preload/contract/protocol';
-import type { AuditEntry, NodeBindings, ResourceSpecInput, ResourceSpecPatch } from '../../preload/contract/domain';
+import { ApiRequestError, RequestTracker } from '../../preload/contract/request-tracker';
 import { urlHost } from './exposure';
 import { rawText } from './raw-text';
 
@@ -44,37 +39,9 @@ export interface ConnectAgentOptions {
   connectTimeoutMs?: number;
 }
 
-/** A failure as the agent reported it, or as the client saw it (timeout, closed, protocol). */
-export class AgentError extends Error {
-  readonly field: string | undefined;
-  readonly issues: FieldIssue[];
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    details: { field?: string; issues?: FieldIssue[]; cause?: unknown } = {},
-  ) {
-    super(message, { cause: details.cause });
-    this.name = 'AgentError';
-    this.field = details.field;
-    this.issues = details.issues ?? [];
-  }
-
-  static fromApi(error: ApiError): AgentError {
-    return new AgentError(error.code, error.message, { field: error.field, issues: error.issues });
-  }
-}
-
 export type SnapshotHandler = (push: SnapshotPush) => void;
 export type ChangeHandler = (push: ChangePush) => void;
 export type CloseHandler = (code: number, reason: string) => void;
-
-interface Pending {
-  type: CommandType;
-  resolve: (result: unknown) => void;
-  reject: (error: AgentError) => void;
-  timer: NodeJS.Timeout;
-}
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
@@ -98,25 +65,25 @@ export function agentUrl(options: Pick<ConnectAgentOptions, 'url' | 'host' | 'po
 }
 
 export class AgentClient {
-  private readonly pending = new Map<string, Pending>();
-  private nextId = 1;
+  private readonly requests: RequestTracker;
   private onSnapshot: SnapshotHandler | null = null;
   private onChange: ChangeHandler | null = null;
   private readonly closeHandlers: CloseHandler[] = [];
-  private closedWith: AgentError | null = null;
+  private closedWith: ApiRequestError | null = null;
   /** How the agent records this session in its audit log. */
   actor = '';
 
   private constructor(
     private readonly socket: WebSocket,
-    private readonly requestTimeoutMs: number,
+    requestTimeoutMs: number,
   ) {
+    this.requests = new RequestTracker({ idPrefix: 'c', timeoutMs: requestTimeoutMs, checkResult: (type, result) => checkResult(type, result, serverSchemas().results) });
     socket.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     socket.on('close', (code: number, reason: Buffer) => this.onClosed(code, reason.toString('utf8')));
     socket.on('error', () => undefined); // 'close' follows and carries the outcome
   }
 
-  /** Opens the connection and authenticates; rejects with AgentError ('unavailable', 'auth-failed', 'timeout', ...). */
+  /** Opens the connection and authenticates; rejects with ApiRequestError ('unavailable', 'auth-failed', 'timeout', ...). */
   static async connect(options: ConnectAgentOptions): Promise<AgentClient> {
     const url = agentUrl(options);
     const tls = typeof options.tls === 'object' ? options.tls : {};
@@ -131,7 +98,7 @@ export class AgentClient {
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error): void => {
         socket.off('open', open);
-        reject(new AgentError('unavailable', `cannot reach the agent at ${url}: ${error.message}`, { cause: error }));
+        reject(new ApiRequestError('unavailable', `cannot reach the agent at ${url}: ${error.message}`, { cause: error }));
       };
       const open = (): void => {
         socket.off('error', fail);
@@ -145,7 +112,7 @@ export class AgentClient {
       const args: CommandArgs['auth'] = options.client === undefined ? { token: options.token } : { token: options.token, client: options.client };
       const auth = await client.request('auth', args, connectTimeoutMs);
       if (auth.protocol !== PROTOCOL_VERSION) {
-        throw new AgentError('protocol', `the agent speaks protocol ${auth.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
+        throw new ApiRequestError('protocol', `the agent speaks protocol ${auth.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
       }
       client.actor = auth.actor;
       return client;
@@ -156,22 +123,9 @@ export class AgentClient {
   }
 
   /** Sends one command and resolves with its result (checked against the contract). */
-  request<T extends CommandType>(type: T, args: CommandArgs[T], timeoutMs = this.requestTimeoutMs): Promise<CommandResults[T]> {
+  request<T extends CommandType>(type: T, args: CommandArgs[T], timeoutMs?: number): Promise<CommandResults[T]> {
     if (this.closedWith !== null) return Promise.reject(this.closedWith);
-    const id = `c${this.nextId++}`;
-    return new Promise<CommandResults[T]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        // The agent may still carry it out: a timed-out move can complete later.
-        reject(new AgentError('timeout', `${type}: no reply within ${timeoutMs} ms (the agent may still carry it out)`));
-      }, timeoutMs);
-      this.pending.set(id, { type, resolve: resolve as (result: unknown) => void, reject, timer });
-      this.socket.send(JSON.stringify({ ...args, id, type }));
-    });
-  }
-
-  snapshot(): Promise<CommandResults['snapshot']> {
-    return this.request('snapshot', {});
+    return this.requests.send(type, args, (text) => this.socket.send(text), timeoutMs);
   }
 
   /**
@@ -183,57 +137,6 @@ export class AgentClient {
     this.onSnapshot = onSnapshot;
     this.onChange = onChange;
     return this.request('subscribe', {});
-  }
-
-  addResource(spec: ResourceSpecInput): Promise<ActionResult> {
-    return this.request('resource.add', { spec });
-  }
-
-  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult> {
-    return this.request('resource.edit', { name, patch });
-  }
-
-  removeResource(name: string): Promise<ActionResult> {
-    return this.request('resource.remove', { name });
-  }
-
-  /** target: a node name, or 'best' (BEST_NODE) for the best live possible owner. */
-  moveResource(name: string, target: string = BEST_NODE): Promise<ActionResult> {
-    return this.request('resource.move', { name, target });
-  }
-
-  bringOnline(name: string): Promise<ActionResult> {
-    return this.request('resource.online', { name });
-  }
-
-  takeOffline(name: string): Promise<ActionResult> {
-    return this.request('resource.offline', { name });
-  }
-
-  pauseNode(name: string): Promise<ActionResult> {
-    return this.request('node.pause', { name });
-  }
-
-  resumeNode(name: string): Promise<ActionResult> {
-    return this.request('node.resume', { name });
-  }
-
-  /** Mutes the node's ARP alarms until `until` (wall-clock ms); null ends the window. */
-  setNodeMaintenance(name: string, until: number | null): Promise<ActionResult> {
-    return this.request('node.maintenance', { name, until });
-  }
-
-  probe(node: string, ip: string): Promise<ProbeResult> {
-    return this.request('probe', { node, ip });
-  }
-
-  async queryEvents(query: { limit?: number; since?: number; filter?: EventsFilter } = {}): Promise<AuditEntry[]> {
-    return (await this.request('events.query', query)).entries;
-  }
-
-  /** Every node's ARP binding table as last saved in the cluster store. */
-  async bindings(): Promise<NodeBindings[]> {
-    return (await this.request('bindings.query', {})).nodes;
   }
 
   /** Called once when the connection ends, whoever ended it. */
@@ -264,37 +167,23 @@ export class AgentClient {
       else this.onChange?.(message.push);
       return;
     }
-    const reply = message.reply;
-    const pending = reply.id === null ? undefined : this.pending.get(reply.id);
-    if (pending === undefined) {
-      // A reply to nothing we sent (or to a request that timed out): only a broken agent sends id null.
-      if (reply.id === null) this.breakContract(reply.ok ? 'reply without id' : `agent error: ${reply.error.message}`);
-      return;
-    }
-    this.pending.delete(reply.id as string);
-    clearTimeout(pending.timer);
-    if (!reply.ok) return pending.reject(AgentError.fromApi(reply.error));
-    const check = checkResult(pending.type, reply.result, serverSchemas().results);
-    if (check.ok) pending.resolve(check.result);
-    else {
-      pending.reject(new AgentError('protocol', check.message));
-      this.breakContract(check.message);
+    const settled = this.requests.settle(message.reply);
+    if (settled.kind === 'broken') this.breakContract(settled.message);
+    // A reply to nothing we sent (or to a request that timed out): only a broken agent sends id null.
+    else if (settled.kind === 'unknown' && message.reply.id === null) {
+      this.breakContract(message.reply.ok ? 'reply without id' : `agent error: ${message.reply.error.message}`);
     }
   }
 
   /** An agent that breaks the contract cannot be trusted with the rest of the conversation either. */
   private breakContract(message: string): void {
-    this.closedWith ??= new AgentError('protocol', message);
+    this.closedWith ??= new ApiRequestError('protocol', message);
     this.socket.close(1002, 'protocol error');
   }
 
   private onClosed(code: number, reason: string): void {
-    this.closedWith ??= new AgentError('closed', `connection to the agent closed (${code}${reason === '' ? '' : ` ${reason}`})`);
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(this.closedWith);
-    }
-    this.pending.clear();
+    this.closedWith ??= new ApiRequestError('closed', `connection to the agent closed (${code}${reason === '' ? '' : ` ${reason}`})`);
+    this.requests.rejectAll(this.closedWith);
     for (const handler of this.closeHandlers.splice(0)) handler(code, reason);
   }
 }

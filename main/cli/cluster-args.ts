@@ -11,7 +11,17 @@ import { validateNodeName, validateResourceName, validateResourceSpec } from '..
 import { validateIfname } from '../net/interfaces';
 import { isLoopbackHost } from '../api/exposure';
 import { ANNOUNCE_COUNT_MAX, ANNOUNCE_FORMS, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
-import { BEST_NODE, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_EVENTS_QUERY_LIMIT, type EventsFilter } from '../../preload/contract/protocol';
+import {
+  BEST_NODE,
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  MAX_EVENTS_QUERY_LIMIT,
+  type ActionResult,
+  type CommandArgs,
+  type CommandResults,
+  type CommandType,
+  type EventsFilter,
+} from '../../preload/contract/protocol';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
@@ -37,6 +47,7 @@ export type ClusterOperation =
   | { kind: 'resource-add'; spec: ResourceSpecInput }
   | { kind: 'resource-edit'; name: string; patch: ResourceSpecPatch }
   | { kind: 'resource-remove'; name: string }
+  | { kind: 'resource-cleanup'; name: string }
   | { kind: 'resource-list' }
   /** target: a node name or BEST_NODE. */
   | { kind: 'move'; name: string; target: string }
@@ -52,6 +63,29 @@ export type ClusterOperation =
   | { kind: 'events'; follow: boolean; limit: number; filter: EventsFilter }
   /** `ipfo <cluster command> --help`: print CLUSTER_USAGE, connect to nothing. */
   | { kind: 'help' };
+
+/** The operations that send one command answered by an ActionResult. */
+export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'bindings' | 'help' }>;
+
+/** The contract's commands answered by an ActionResult (derived, so a new one needs no entry here). */
+export type ActionCommandType = { [T in CommandType]: CommandResults[T] extends ActionResult ? T : never }[CommandType];
+export type ActionRequest<T extends ActionCommandType = ActionCommandType> = { [P in T]: { type: P; args: CommandArgs[P] } }[T];
+
+/** The protocol request an action sends: the subcommand words are UI, the command names are the contract's. */
+export function actionRequest(op: ActionOperation): ActionRequest {
+  switch (op.kind) {
+    case 'resource-add': return { type: 'resource.add', args: { spec: op.spec } };
+    case 'resource-edit': return { type: 'resource.edit', args: { name: op.name, patch: op.patch } };
+    case 'resource-remove': return { type: 'resource.remove', args: { name: op.name } };
+    case 'resource-cleanup': return { type: 'resource.cleanup', args: { name: op.name } };
+    case 'move': return { type: 'resource.move', args: { name: op.name, target: op.target } };
+    case 'online': return { type: 'resource.online', args: { name: op.name } };
+    case 'offline': return { type: 'resource.offline', args: { name: op.name } };
+    case 'node-pause': return { type: 'node.pause', args: { name: op.node } };
+    case 'node-resume': return { type: 'node.resume', args: { name: op.node } };
+    case 'node-maintenance': return { type: 'node.maintenance', args: { name: op.node, until: op.until } };
+  }
+}
 
 export interface ClusterCommand {
   kind: 'cluster';
@@ -79,6 +113,8 @@ defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its to
       Change the given settings; a list option replaces the whole list ("" clears it).
   resource rm <name>            Take the address down everywhere and delete the resource.
   resource list                 The resources as defined (owners, preference, failback, interfaces).
+  resource cleanup <name>       Forget a failed resource's failure (it shows offline) so placement tries it
+                                again; its online/offline setting stays. Nothing to do unless it failed.
   move <resource> <node>|--best
       Planned handoff to <node> (or the best other live node); prints the client-visible gap.
       Exit 1 when the move failed (the old owner still serves), 3 when it aborted on a conflict.
@@ -370,6 +406,12 @@ function parseResource(argv: readonly string[]): Parsed {
       const [nameText] = positionalsExactly('resource rm', positionals, ['<name>']);
       return { op: { kind: 'resource-remove', name: resourceName('resource rm', nameText!) }, values };
     }
+    case 'cleanup': {
+      const { values, positionals } = parseWith('resource cleanup', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [nameText] = positionalsExactly('resource cleanup', positionals, ['<name>']);
+      return { op: { kind: 'resource-cleanup', name: resourceName('resource cleanup', nameText!) }, values };
+    }
     case 'list':
     case 'ls': {
       const { values, positionals } = parseWith('resource list', rest, {});
@@ -378,12 +420,12 @@ function parseResource(argv: readonly string[]): Parsed {
       return { op: { kind: 'resource-list' }, values };
     }
     case undefined:
-      throw new UsageError('resource: missing subcommand (add, edit, rm or list)');
+      throw new UsageError('resource: missing subcommand (add, edit, rm, list or cleanup)');
     case '--help':
     case '-h':
       return { op: { kind: 'help' }, values: {} };
     default:
-      throw new UsageError(`resource: unknown subcommand "${sub}" (add, edit, rm or list)`);
+      throw new UsageError(`resource: unknown subcommand "${sub}" (add, edit, rm, list or cleanup)`);
   }
 }
 

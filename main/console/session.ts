@@ -8,7 +8,8 @@
 // that says it is disconnected.
 import { X509Certificate } from 'node:crypto';
 import type { ConnectionState, ConnectTarget, ConnectionList, StartLocalAgentResult, StreamMessage } from '../../preload/contract/ipc';
-import { AgentError, connectAgent, type AgentClient, type ConnectAgentOptions } from '../api/client';
+import { connectAgent, type AgentClient, type ConnectAgentOptions } from '../api/client';
+import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { endpointFor, endpointUrl, parseAgentAddress, type AgentEndpoint } from './connection-target';
 import type { ConnectionStore } from './connection-store';
 import type { LocalAgentLaunch } from './launch-report';
@@ -73,9 +74,9 @@ export class ConsoleSession {
     return () => this.listeners.delete(listener);
   }
 
-  /** The command connection; AgentError 'unavailable' when not connected. */
+  /** The command connection; ApiRequestError 'unavailable' when not connected. */
   agent(): AgentClient {
-    if (this.client === null || this.client.closed) throw new AgentError('unavailable', 'not connected to an agent');
+    if (this.client === null || this.client.closed) throw new ApiRequestError('unavailable', 'not connected to an agent');
     return this.client;
   }
 
@@ -105,7 +106,7 @@ export class ConsoleSession {
     };
   }
 
-  /** Connects to `target` (closing the current connection first); rejects with AgentError. */
+  /** Connects to `target` (closing the current connection first); rejects with ApiRequestError. */
   async connect(request: ConnectTarget): Promise<ConnectionState> {
     const target = await this.resolve(request);
     const generation = await this.closeCurrent();
@@ -119,14 +120,14 @@ export class ConsoleSession {
         this.target = null;
         this.setState({ ...DISCONNECTED, kind: target.kind, id: target.id, label: target.label, endpoint: target.url, detail: describe(error) });
       }
-      if (target.rememberedToken && error instanceof AgentError && error.code === 'auth-failed') {
+      if (target.rememberedToken && error instanceof ApiRequestError && error.code === 'auth-failed') {
         await this.options.store.setLocalToken(this.options.local.port, null).catch(() => undefined);
       }
       throw error;
     }
     if (generation !== this.generation) {
       await client.close();
-      throw new AgentError('closed', 'another connection was chosen meanwhile');
+      throw new ApiRequestError('closed', 'another connection was chosen meanwhile');
     }
     this.client = client;
     client.onClose((code, reason) => this.lost(generation, `connection closed (${code}${reason === '' ? '' : ` ${reason}`})`));
@@ -149,17 +150,17 @@ export class ConsoleSession {
 
   /**
    * Starts (or restarts) the stream: `send` gets a snapshot push, then every change push. Resolves
-   * once the first snapshot has been sent. AgentError 'unavailable' when not connected.
+   * once the first snapshot has been sent. ApiRequestError 'unavailable' when not connected.
    */
   async openStream(send: (message: StreamMessage) => void): Promise<void> {
     const target = this.target;
-    if (target === null || this.state.phase !== 'connected') throw new AgentError('unavailable', 'not connected to an agent');
+    if (target === null || this.state.phase !== 'connected') throw new ApiRequestError('unavailable', 'not connected to an agent');
     await this.closeStream();
     const generation = this.generation;
     const stream = await this.connectTo({ ...target.options, client: this.label('stream') });
     if (generation !== this.generation) {
       await stream.close();
-      throw new AgentError('closed', 'the connection changed meanwhile');
+      throw new ApiRequestError('closed', 'the connection changed meanwhile');
     }
     this.stream = stream;
     stream.onClose((code, reason) => {
@@ -200,14 +201,14 @@ export class ConsoleSession {
         const fileToken = await this.readToken(tokenFile);
         const token = fileToken ?? (await this.options.store.localToken(port));
         if (token === null) {
-          throw new AgentError('auth-failed', `no token for the local agent: ${tokenFile} is root's; start the agent from this console (password prompt) to let it in`);
+          throw new ApiRequestError('auth-failed', `no token for the local agent: ${tokenFile} is root's; start the agent from this console (password prompt) to let it in`);
         }
         const endpoint: AgentEndpoint = { host, port, tls: false };
         return { ...this.targetFor('local', null, 'This host', endpoint, token, null), rememberedToken: fileToken === null };
       }
       case 'saved': {
         const saved = await this.options.store.get(request.id);
-        if (saved === null) throw new AgentError('not-found', 'no such remembered connection', { field: 'id' });
+        if (saved === null) throw new ApiRequestError('not-found', 'no such remembered connection', { field: 'id' });
         return this.targetFor('remote', saved.id, saved.label, saved, saved.token, saved.ca);
       }
       case 'remote': {
@@ -278,8 +279,8 @@ function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }
 
-function fieldError(field: string, message: string): AgentError {
-  return new AgentError('bad-request', `${field}: ${message}`, { field, issues: [{ field, message: `${field}: ${message}` }] });
+function fieldError(field: string, message: string): ApiRequestError {
+  return new ApiRequestError('bad-request', `${field}: ${message}`, { field, issues: [{ field, message: `${field}: ${message}` }] });
 }
 
 function checkCa(pem: string): void {

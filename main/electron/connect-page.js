@@ -109,7 +109,7 @@
     countsPending = true;
     setTimeout(() => {
       countsPending = false;
-      void ipfo.snapshot().then((result) => {
+      void ipfo.request('snapshot', {}).then((result) => {
         if (result.ok) showCounts(result.value.snapshot);
       });
     }, 2_000);

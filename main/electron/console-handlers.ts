@@ -1,10 +1,11 @@
-// Every verb of window.ipfo, as one line each onto the console session and its agent client.
+// Every verb of window.ipfo, as one line each onto the console session and its agent client; every
+// agent command is the one `request` line, so a new command needs nothing here.
 import type { WebContents } from 'electron';
 import { IPC_STREAM_CHANNEL, type StreamMessage } from '../../preload/contract/ipc';
 import type { ConnectionStore } from '../console/connection-store';
 import { isValidStreamMessage } from '../console/ipc-dispatch';
 import type { ConsoleSession } from '../console/session';
-import { handle, type IpcHost } from './ipc-main';
+import { handle, handleRequest, type IpcHost } from './ipc-main';
 
 /** Sends a stream message to the window's page, if there is one and the message keeps the contract. */
 export function streamSender(host: IpcHost): (message: StreamMessage) => void {
@@ -24,7 +25,7 @@ export function registerConsoleHandlers(host: IpcHost, session: ConsoleSession, 
   const send = streamSender(host);
   const agent = () => session.agent();
 
-  handle(host, 'snapshot', () => agent().snapshot());
+  handleRequest(host, (type, args) => agent().request(type, args));
   handle(host, 'subscribe', async () => {
     send({ type: 'connection', connection: session.connection });
     await session.openStream(send);
@@ -34,16 +35,6 @@ export function registerConsoleHandlers(host: IpcHost, session: ConsoleSession, 
     await session.closeStream();
     return { subscribed: false as const };
   });
-  handle(host, 'move', ({ name, target }) => agent().moveResource(name, target));
-  handle(host, 'online', ({ name }) => agent().bringOnline(name));
-  handle(host, 'offline', ({ name }) => agent().takeOffline(name));
-  handle(host, 'pauseNode', ({ name }) => agent().pauseNode(name));
-  handle(host, 'resumeNode', ({ name }) => agent().resumeNode(name));
-  handle(host, 'addResource', ({ spec }) => agent().addResource(spec));
-  handle(host, 'editResource', ({ name, patch }) => agent().editResource(name, patch));
-  handle(host, 'removeResource', ({ name }) => agent().removeResource(name));
-  handle(host, 'probe', ({ node, ip }) => agent().probe(node, ip));
-  handle(host, 'queryEvents', (query) => agent().request('events.query', query));
   handle(host, 'connection.status', () => Promise.resolve(session.connection));
   handle(host, 'connection.list', () => session.list());
   handle(host, 'connection.connect', (target) => session.connect(target));

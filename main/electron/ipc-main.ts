@@ -1,11 +1,12 @@
-// The one way main answers the renderer: handle(verb, implementation). Each call is served only
-// when it comes from the console window's top frame showing one of our pages (senderVerdict), with
-// an argument that passes the verb's schema; its result is checked against the contract before
-// the page sees it (dispatchIpcCall). Nothing the renderer sends is trusted.
+// The only ways main answers the renderer: handle(verb, implementation) for a verb of IPC_CONTRACT,
+// handleRequest(implementation) for every agent command. Each call is served only when it comes
+// from the console window's top frame showing one of our pages (servedFrom), with an argument that
+// passes the verb's schema or the command's schema in the protocol; its result is checked against
+// the contract before the page sees it (ipc-dispatch.ts). Nothing the renderer sends is trusted.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { IPC_CONTRACT, type IpcVerb } from '../../preload/contract/ipc';
-import { senderVerdict, type SenderFacts } from '../console/app-pages';
-import { dispatchIpcCall, type IpcImplementation } from '../console/ipc-dispatch';
+import { IPC_CONTRACT, IPC_REQUEST_CHANNEL, type IpcVerb } from '../../preload/contract/ipc';
+import type { SenderFacts } from '../console/app-pages';
+import { dispatchIpcCall, dispatchIpcRequest, servedFrom, type IpcImplementation, type IpcRequestImplementation } from '../console/ipc-dispatch';
 
 export interface IpcHost {
   /** The console window, or null while there is none. */
@@ -26,12 +27,13 @@ export function senderFacts(event: IpcMainInvokeEvent, window: BrowserWindow | n
 }
 
 export function handle<V extends IpcVerb>(host: IpcHost, verb: V, implementation: IpcImplementation<V>): void {
-  ipcMain.handle(IPC_CONTRACT[verb].channel, (event, ...args: unknown[]) => {
-    const verdict = senderVerdict(senderFacts(event, host.window()));
-    if (!verdict.ok) {
-      host.log(`ipc: refused ${verb}: ${verdict.reason}`);
-      throw new Error('refused');
-    }
-    return dispatchIpcCall(verb, args, implementation);
-  });
+  ipcMain.handle(IPC_CONTRACT[verb].channel, (event, ...args: unknown[]) =>
+    servedFrom(senderFacts(event, host.window()), verb, host.log, () => dispatchIpcCall(verb, args, implementation)),
+  );
+}
+
+export function handleRequest(host: IpcHost, implementation: IpcRequestImplementation): void {
+  ipcMain.handle(IPC_REQUEST_CHANNEL, (event, ...args: unknown[]) =>
+    servedFrom(senderFacts(event, host.window()), 'request', host.log, () => dispatchIpcRequest(args, implementation)),
+  );
 }

@@ -1,7 +1,9 @@
-// The typed IPC contract between the Electron main process, the preload and the renderer: one
-// entry per verb that `window.ipfo` exposes, with its channel name, the schema of its single
-// argument and the schema of its result. Main validates every argument and every result against
-// these schemas (the renderer is never trusted); the preload only forwards; the renderer imports
+// The typed IPC contract between the Electron main process, the preload and the renderer. Agent
+// commands take one verb, `request(type, args)`, with the protocol's own command names and schemas
+// (COMMAND_ARGS / COMMAND_RESULTS of protocol.ts): a new agent command needs nothing here. The other
+// verbs (the stream, connection management) have one entry each in IPC_CONTRACT, with its channel,
+// the schema of its single argument and the schema of its result. Main validates every argument and
+// every result (the renderer is never trusted); the preload only forwards; the renderer imports
 // this file for its types.
 //
 // Conventions:
@@ -19,15 +21,16 @@ import { z } from 'zod';
 import {
   ApiErrorSchema,
   ChangePushSchema,
-  COMMAND_ARGS,
-  COMMAND_RESULTS,
-  ActionResultSchema,
-  ProbeResultSchema,
+  COMMAND_TYPES,
   SnapshotPushSchema,
   type ApiError,
   type ChangePush,
+  type CommandArgs,
+  type CommandResults,
+  type CommandType,
   type SnapshotPush,
 } from './protocol';
+import { ApiRequestError } from './request-tracker';
 
 // --- Connections -----------------------------------------------------------------------------------
 
@@ -137,29 +140,34 @@ export type StreamMessage = SnapshotPush | ChangePush | z.infer<typeof Connectio
 /** main -> renderer: every StreamMessage after `subscribe`. */
 export const IPC_STREAM_CHANNEL = 'ipfo:stream';
 
-// --- The verbs -------------------------------------------------------------------------------------
+// --- Agent commands ----------------------------------------------------------------------------------
+
+/** main -> agent, for the renderer: one channel for every agent command, checked against the protocol's tables. */
+export const IPC_REQUEST_CHANNEL = 'ipfo:request';
+
+/** The agent commands the page may send: every one but auth and subscribe, which main holds (the token, the stream). */
+export type IpcCommandType = Exclude<CommandType, 'auth' | 'subscribe'>;
+export const IPC_COMMAND_TYPES = COMMAND_TYPES.filter((type): type is IpcCommandType => type !== 'auth' && type !== 'subscribe');
+
+export function isIpcCommandType(value: string): value is IpcCommandType {
+  return (IPC_COMMAND_TYPES as readonly string[]).includes(value);
+}
+
+/** The single argument of the request channel; `args` is checked against COMMAND_ARGS[type] in main. */
+export interface IpcRequest<T extends IpcCommandType = IpcCommandType> {
+  type: T;
+  args: CommandArgs[T];
+}
+
+// --- The other verbs -------------------------------------------------------------------------------
 
 const NoArgs = z.strictObject({});
 
-/**
- * Every verb of window.ipfo. The channel is 'ipfo:' + the verb; the argument and result schemas of
- * agent commands are the protocol's own, so the IPC bridge and the WebSocket speak one language.
- */
+/** Every verb of window.ipfo besides `request`. The channel is 'ipfo:' + the verb. */
 export const IPC_CONTRACT = {
-  snapshot: { channel: 'ipfo:snapshot', args: NoArgs, result: COMMAND_RESULTS.snapshot },
   /** Starts (or restarts: a fresh snapshot) the stream on IPC_STREAM_CHANNEL. */
   subscribe: { channel: 'ipfo:subscribe', args: NoArgs, result: z.strictObject({ subscribed: z.literal(true) }) },
   unsubscribe: { channel: 'ipfo:unsubscribe', args: NoArgs, result: z.strictObject({ subscribed: z.literal(false) }) },
-  move: { channel: 'ipfo:move', args: COMMAND_ARGS['resource.move'], result: ActionResultSchema },
-  online: { channel: 'ipfo:online', args: COMMAND_ARGS['resource.online'], result: ActionResultSchema },
-  offline: { channel: 'ipfo:offline', args: COMMAND_ARGS['resource.offline'], result: ActionResultSchema },
-  pauseNode: { channel: 'ipfo:pauseNode', args: COMMAND_ARGS['node.pause'], result: ActionResultSchema },
-  resumeNode: { channel: 'ipfo:resumeNode', args: COMMAND_ARGS['node.resume'], result: ActionResultSchema },
-  addResource: { channel: 'ipfo:addResource', args: COMMAND_ARGS['resource.add'], result: ActionResultSchema },
-  editResource: { channel: 'ipfo:editResource', args: COMMAND_ARGS['resource.edit'], result: ActionResultSchema },
-  removeResource: { channel: 'ipfo:removeResource', args: COMMAND_ARGS['resource.remove'], result: ActionResultSchema },
-  probe: { channel: 'ipfo:probe', args: COMMAND_ARGS.probe, result: ProbeResultSchema },
-  queryEvents: { channel: 'ipfo:queryEvents', args: COMMAND_ARGS['events.query'], result: COMMAND_RESULTS['events.query'] },
   'connection.status': { channel: 'ipfo:connection.status', args: NoArgs, result: ConnectionStateSchema },
   'connection.list': { channel: 'ipfo:connection.list', args: NoArgs, result: ConnectionListSchema },
   'connection.connect': { channel: 'ipfo:connection.connect', args: ConnectTargetSchema, result: ConnectionStateSchema },
@@ -196,25 +204,10 @@ export function ipcOutcomeSchema<T extends z.ZodType>(value: T) {
   ]);
 }
 
-/** A failed IPC call as an Error carrying the agent's code and per-field issues. */
-export class IpcCallError extends Error {
-  readonly code: IpcError['code'];
-  readonly field: string | undefined;
-  readonly issues: NonNullable<IpcError['issues']>;
-
-  constructor(error: IpcError) {
-    super(error.message);
-    this.name = 'IpcCallError';
-    this.code = error.code;
-    this.field = error.field;
-    this.issues = error.issues ?? [];
-  }
-}
-
-/** The value of a successful outcome; throws IpcCallError for a failed one. */
+/** The value of a successful outcome; throws ApiRequestError (the one error type of every client) for a failed one. */
 export function unwrapOutcome<T>(outcome: IpcOutcome<T>): T {
   if (outcome.ok) return outcome.value;
-  throw new IpcCallError(outcome.error);
+  throw ApiRequestError.fromApi(outcome.error);
 }
 
 // --- window.ipfo -----------------------------------------------------------------------------------
@@ -226,22 +219,13 @@ type Call<V extends IpcVerb> = Record<never, never> extends IpcArgsInput<V>
 
 /** What the preload exposes as `window.ipfo` (and nothing else). */
 export interface IpfoBridge {
-  snapshot: Call<'snapshot'>;
+  /** One agent command by its protocol name ('resource.move', 'snapshot', ...). */
+  request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<IpcOutcome<CommandResults[T]>>;
   /**
    * Calls `onMessage` with every StreamMessage: first a snapshot push, then change pushes, and a
    * 'connection' message when the connection changes. Returns the function that stops it.
    */
   subscribe(onMessage: (message: StreamMessage) => void): () => void;
-  move: Call<'move'>;
-  online: Call<'online'>;
-  offline: Call<'offline'>;
-  pauseNode: Call<'pauseNode'>;
-  resumeNode: Call<'resumeNode'>;
-  addResource: Call<'addResource'>;
-  editResource: Call<'editResource'>;
-  removeResource: Call<'removeResource'>;
-  probe: Call<'probe'>;
-  queryEvents: Call<'queryEvents'>;
   connection: {
     status: Call<'connection.status'>;
     list: Call<'connection.list'>;

@@ -135,6 +135,8 @@ export const COMMAND_ARGS = {
   'resource.move': z.strictObject({ name: NameSchema, target: NameSchema }),
   'resource.online': z.strictObject({ name: NameSchema }),
   'resource.offline': z.strictObject({ name: NameSchema }),
+  /** Clears a failed resource's failure (it shows offline) so placement tries it again; a no-op otherwise. */
+  'resource.cleanup': z.strictObject({ name: NameSchema }),
   /** Drain: every address of the node moves to its best alternative; the node takes no new ones. */
   'node.pause': z.strictObject({ name: NameSchema }),
   'node.resume': z.strictObject({ name: NameSchema }),
@@ -232,6 +234,7 @@ export const COMMAND_RESULTS = {
   'resource.move': ActionResultSchema,
   'resource.online': ActionResultSchema,
   'resource.offline': ActionResultSchema,
+  'resource.cleanup': ActionResultSchema,
   'node.pause': ActionResultSchema,
   'node.resume': ActionResultSchema,
   'node.maintenance': ActionResultSchema,

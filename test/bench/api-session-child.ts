@@ -2,7 +2,7 @@
 // kept open for the whole run, so a benchmark can time a command from the moment it is sent (not
 // from a process start) and can add a thousand resources without a thousand connections.
 //   node api-session-child.js <port> <token-file>
-// stdin, one JSON object per line: {"id": 1, "method": "moveResource", "args": ["web", "n2"]}
+// stdin, one JSON object per line: {"id": 1, "type": "resource.move", "args": {"name": "web", "target": "n2"}}
 // stdout: {"type":"ready"} once connected, then per command
 //   {"type":"result","id":1,"ok":true,"result":...,"sentAtWallMs":..,"doneAtWallMs":..}
 //   ({"ok":false,"code":..,"message":..} on failure). Commands run concurrently, as they arrive.
@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { connectAgent, type AgentClient } from '../../main/api/client';
+import type { CommandType } from '../../preload/contract/protocol';
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -22,12 +23,11 @@ async function run(client: AgentClient, line: string): Promise<void> {
   let id: unknown = null;
   let sentAtWallMs = Number.NaN;
   try {
-    const command = JSON.parse(line) as { id: unknown; method: string; args?: unknown[] };
+    const command = JSON.parse(line) as { id: unknown; type: CommandType; args?: unknown };
     id = command.id;
-    const method = (client as unknown as Record<string, unknown>)[command.method];
-    if (typeof method !== 'function') throw new Error(`no client method "${command.method}"`);
     sentAtWallMs = wallNow();
-    const result = await (method as (...args: unknown[]) => Promise<unknown>).apply(client, command.args ?? []);
+    // The command is checked by the agent, as any client's: a bad one comes back as its error.
+    const result = await client.request(command.type, command.args ?? {});
     writeLine({ type: 'result', id, ok: true, result, sentAtWallMs, doneAtWallMs: wallNow() });
   } catch (error) {
     writeLine({ type: 'result', id, ok: false, code: (error as { code?: string }).code, message: (error as Error).message, sentAtWallMs, doneAtWallMs: wallNow() });

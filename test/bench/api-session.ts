@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { LabCluster } from '../lab/cluster';
 import { JsonLines, type JsonRecord } from '../lab/json-lines';
-import { DEFAULT_API_PORT } from '../../preload/contract/protocol';
+import { DEFAULT_API_PORT, type CommandArgs, type CommandType } from '../../preload/contract/protocol';
 
 const CHILD = join(__dirname, 'api-session-child.js');
 
@@ -30,14 +30,14 @@ export class ApiSession {
     return new ApiSession(node, lines);
   }
 
-  /** One AgentClient method call (e.g. 'moveResource', 'pauseNode', 'snapshot'). */
-  async call(method: string, ...args: unknown[]): Promise<SessionResult> {
+  /** One agent command by its protocol name (e.g. 'resource.move', 'node.pause', 'snapshot'). */
+  async call<T extends CommandType>(type: T, args: CommandArgs[T]): Promise<SessionResult> {
     const id = this.nextId++;
     const ended = this.lines.exited.then((exit): never => {
-      throw new Error(`api session on ${this.node} ended (${String(exit.code ?? exit.signal)}) during ${method}: ${this.lines.stderr}`);
+      throw new Error(`api session on ${this.node} ended (${String(exit.code ?? exit.signal)}) during ${type}: ${this.lines.stderr}`);
     });
-    const answer = this.lines.waitFor((r) => r.type === 'result' && r.id === id, 180_000, `${method} on ${this.node}`);
-    this.lines.child.stdin!.write(`${JSON.stringify({ id, method, args })}\n`);
+    const answer = this.lines.waitFor((r) => r.type === 'result' && r.id === id, 180_000, `${type} on ${this.node}`);
+    this.lines.child.stdin!.write(`${JSON.stringify({ id, type, args })}\n`);
     const record: JsonRecord = await Promise.race([answer, ended]);
     // Results are not needed twice: keep the record list from growing with a thousand adds.
     const at = this.lines.records.indexOf(record);
@@ -46,9 +46,9 @@ export class ApiSession {
   }
 
   /** Like call(), but throws unless the agent answered ok. */
-  async must(method: string, ...args: unknown[]): Promise<SessionResult> {
-    const result = await this.call(method, ...args);
-    if (!result.ok) throw new Error(`${method}(${args.map((a) => JSON.stringify(a)).join(', ')}) on ${this.node}: ${result.code ?? ''} ${result.message ?? ''}`);
+  async must<T extends CommandType>(type: T, args: CommandArgs[T]): Promise<SessionResult> {
+    const result = await this.call(type, args);
+    if (!result.ok) throw new Error(`${type}(${JSON.stringify(args)}) on ${this.node}: ${result.code ?? ''} ${result.message ?? ''}`);
     return result;
   }
 

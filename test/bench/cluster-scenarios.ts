@@ -21,6 +21,7 @@ import type { LabCluster } from '../lab/cluster';
 import type { JsonRecord } from '../lab/json-lines';
 import { startUdpStream, type RunningStream, type StreamReport } from '../lab/traffic';
 import type { ApiSession } from './api-session';
+import type { CommandArgs } from '../../preload/contract/protocol';
 
 export interface BenchContext {
   lab: Lab;
@@ -77,7 +78,7 @@ interface ResourceState {
 }
 
 async function resourceState(ctx: BenchContext, name: string): Promise<ResourceState | null> {
-  const snap = await ctx.api.must('snapshot');
+  const snap = await ctx.api.must('snapshot', {});
   const resources = (snap.result as { snapshot: { resources: Array<{ name: string; status: ResourceState }> } }).snapshot.resources;
   return resources.find((r) => r.name === name)?.status ?? null;
 }
@@ -141,12 +142,12 @@ async function measureChange(ctx: BenchContext, vip: string, from: string, to: s
   }
 }
 
-async function addResource(ctx: BenchContext, spec: Record<string, unknown>): Promise<void> {
-  await ctx.api.must('addResource', spec);
+async function addResource(ctx: BenchContext, spec: CommandArgs['resource.add']['spec']): Promise<void> {
+  await ctx.api.must('resource.add', { spec });
 }
 
 async function removeResource(ctx: BenchContext, name: string): Promise<void> {
-  await ctx.api.call('removeResource', name);
+  await ctx.api.call('resource.remove', { name });
 }
 
 // ---- planned move ---------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ export async function runPlannedMoves(ctx: BenchContext, reps: number, vip: stri
     for (let rep = 0; rep < reps; rep++) {
       const target = owner === 'n1' ? 'n2' : 'n1';
       const sample = await measureChange(ctx, vip, owner, target, async () => {
-        const moved = await ctx.api.must('moveResource', name, target);
+        const moved = await ctx.api.must('resource.move', { name, target });
         const result = moved.result as { outcome: string; handoffMs: number | null };
         if (result.outcome !== 'done') throw new Error(`move of ${name} to ${target}: ${JSON.stringify(result)}`);
         return `agent handoffMs ${String(result.handoffMs)}, API call ${Math.round(moved.doneAtWallMs - moved.sentAtWallMs)} ms`;

@@ -166,7 +166,7 @@ async function runDrain(ctx: BenchContext): Promise<Outcome> {
     note(`drain setup ready in ${Math.round((performance.now() - setupStarted) / 1000)} s: ${DRAIN_COUNT} addresses in ${setup.range.cidr}, all answering from n1`);
     for (let rep = 0; rep < DRAIN_REPS; rep++) {
       const s = await phase(`drain #${rep + 1}`, () => measureDrain(ctx, setup, SWEEP)).catch(async (error: unknown) => {
-        await ctx.api.call('resumeNode', 'n1');
+        await ctx.api.call('node.resume', { name: 'n1' });
         throw error;
       });
       samples.push(s);

@@ -43,14 +43,14 @@ export interface SweepTuning {
 /** The stuck state of a drain or failback, precisely: what the sweep saw, statuses, agent logs. */
 async function describeStuck(ctx: BenchContext, setup: DrainSetup, summary: SweepSummary, what: string): Promise<string> {
   const sample = summary.unsettledSample.slice(0, 5);
-  const snap = await ctx.api.call('snapshot');
+  const snap = await ctx.api.call('snapshot', {});
   const resources = snap.ok ? (snap.result as { snapshot: { resources: Array<{ name: string; ip: string; status: unknown }> } }).snapshot.resources : [];
   const stuck = sample.map((u) => resources.find((r) => r.ip === u.ip));
   const statuses = stuck.map((r) => `  ${JSON.stringify(r === undefined ? null : { name: r.name, ip: r.ip, status: r.status })}`);
   const events = await Promise.all(stuck.slice(0, 3).map(async (r) => {
     if (r === undefined) return [];
-    const found = await ctx.api.call('queryEvents', { limit: 8, filter: { target: r.name } });
-    const entries = found.ok ? (found.result as Array<{ at: number; actor: string; action: string; outcome: string; detail: string | null }>) : [];
+    const found = await ctx.api.call('events.query', { limit: 8, filter: { target: r.name } });
+    const entries = found.ok ? (found.result as { entries: Array<{ at: number; actor: string; action: string; outcome: string; detail: string | null }> }).entries : [];
     return entries.map((e) => `  ${r.name}: ${new Date(e.at).toISOString()} ${e.actor} ${e.action} ${e.outcome} ${e.detail ?? ''}`);
   }));
   const held = await Promise.all(['n1', 'n2', 'n3'].map(async (node) => `${node} holds ${(await ctx.lab.addresses(node)).filter((a) => setup.addresses.includes(a.split('/')[0]!)).length}`));
@@ -91,7 +91,7 @@ export async function setupDrain(ctx: BenchContext, count: number, tuning: Sweep
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
-      const added = await ctx.api.call('addResource', { name: names[i], ip: addresses[i], prefix: DRAIN_PREFIX, preferredOwners: ['n1'], failback: { mode: 'immediate' }, interfaces });
+      const added = await ctx.api.call('resource.add', { spec: { name: names[i]!, ip: addresses[i]!, prefix: DRAIN_PREFIX, preferredOwners: ['n1'], failback: { mode: 'immediate' }, interfaces } });
       const state = (added.result as { resource?: { status?: { state?: string; owner?: string | null } } } | undefined)?.resource?.status;
       if (!added.ok || state?.state !== 'online' || state.owner !== 'n1') failures.push(`${names[i]} ${addresses[i]}: ${added.ok ? JSON.stringify(state) : `${added.code ?? ''} ${added.message ?? ''}`}`);
       // An undisturbed cluster puts every one on n1 at once; when many do not, adding more only buries the cause.
@@ -111,7 +111,7 @@ export async function setupDrain(ctx: BenchContext, count: number, tuning: Sweep
 
 /** Drain resources not online on `node`: failed ones, and those online elsewhere. */
 async function strayDrainResources(ctx: BenchContext, setup: DrainSetup, node: string): Promise<{ failed: string[]; elsewhere: string[] }> {
-  const snap = await ctx.api.must('snapshot');
+  const snap = await ctx.api.must('snapshot', {});
   const names = new Set(setup.names);
   const resources = (snap.result as { snapshot: { resources: Array<{ name: string; status: { state: string; owner: string | null } }> } }).snapshot.resources.filter((r) => names.has(r.name));
   return {
@@ -134,8 +134,8 @@ async function waitAllOn(ctx: BenchContext, setup: DrainSetup, node: string, tim
     const stuck = await describeStuck(ctx, setup, summary, `${what}: not all addresses answer from ${node}`);
     if (attempt >= retries || failed.length + elsewhere.length === 0) throw new Error(stuck);
     ctx.note(`WARNING ${stuck}\n${what}: bringing ${failed.length} failed resources online again and moving ${elsewhere.length} to ${node} (retry ${attempt + 1} of ${retries})`);
-    for (const name of failed) await ctx.api.call('bringOnline', name);
-    for (const name of elsewhere) await ctx.api.call('moveResource', name, node);
+    for (const name of failed) await ctx.api.call('resource.online', { name });
+    for (const name of elsewhere) await ctx.api.call('resource.move', { name, target: node });
   }
   const wanted = new Set(setup.addresses);
   const deadline = Date.now() + timeoutMs;
@@ -150,7 +150,7 @@ async function waitAllOn(ctx: BenchContext, setup: DrainSetup, node: string, tim
 /** One drain of n1: pause, and the time until every address answers from n2 or n3. */
 export async function measureDrain(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning, timeoutMs = 60_000): Promise<DrainSample> {
   const sweep = await sweepUntil(ctx, setup, { notMac: ctx.lab.host('n1').mac }, timeoutMs, tuning);
-  const pause = ctx.api.call('pauseNode', 'n1');
+  const pause = ctx.api.call('node.pause', { name: 'n1' });
   const summary = await sweep.done;
   const paused = await pause;
   if (!paused.ok) throw new Error(`pauseNode n1: ${paused.code ?? ''} ${paused.message ?? ''}`);
@@ -170,6 +170,6 @@ export async function measureDrain(ctx: BenchContext, setup: DrainSetup, tuning:
 
 /** After a drain (measured or not): resume n1 and wait until failback has brought every address home. */
 export async function undoDrain(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning): Promise<void> {
-  await ctx.api.must('resumeNode', 'n1');
+  await ctx.api.must('node.resume', { name: 'n1' });
   await waitAllOn(ctx, setup, 'n1', 60_000, tuning, 'failback after resume of n1');
 }

@@ -81,7 +81,7 @@ async function moveSome(ctx: SoakContext, fault: Fault): Promise<string> {
   const random = seededRandom(fault.pickSeed);
   const via = apiNode(ctx, null);
   return withSession(ctx, via, async (api) => {
-    const snap = await api.must('snapshot');
+    const snap = await api.must('snapshot', {});
     const rows = (snap.result as { snapshot: { resources: Array<{ name: string; status: { state: string; owner: string | null } }> } }).snapshot.resources
       .map((r): ResourceRow => ({ name: r.name, state: r.status.state, owner: r.status.owner }))
       .filter((r) => r.state === 'online' && r.owner !== null);
@@ -92,7 +92,7 @@ async function moveSome(ctx: SoakContext, fault: Fault): Promise<string> {
       picked.push({ name: row!.name, target: others[Math.floor(random() * others.length)]! });
     }
     const results = await Promise.all(picked.map(async ({ name, target }) => {
-      const moved = await api.call('moveResource', name, target);
+      const moved = await api.call('resource.move', { name, target });
       const outcome = moved.ok ? (moved.result as { outcome?: string }).outcome ?? 'ok' : `error ${moved.code ?? ''}`;
       return `${name}->${target} ${outcome}`;
     }));
@@ -157,8 +157,8 @@ export async function runFault(ctx: SoakContext, fault: Fault): Promise<FaultRun
         const via = apiNode(ctx, node);
         await holdFault(
           fault,
-          () => withSession(ctx, via, async (api) => void (await api.must('pauseNode', node))),
-          () => withSession(ctx, apiNode(ctx, node), async (api) => void (await api.must('resumeNode', node))),
+          () => withSession(ctx, via, async (api) => void (await api.must('node.pause', { name: node! }))),
+          () => withSession(ctx, apiNode(ctx, node), async (api) => void (await api.must('node.resume', { name: node! }))),
         );
         break;
       }

@@ -96,7 +96,7 @@ async function addResources(cluster: LabCluster, resources: readonly SoakResourc
         const { name, ip } = resources[i]!;
         const n = cluster.nodes.length;
         const preferredOwners = cluster.nodes.map((_, k) => cluster.nodes[(i + k) % n]!);
-        const added = await api.call('addResource', { name, ip: `${ip}/24`, preferredOwners, failback: { mode: i % 2 === 0 ? 'immediate' : 'never' } });
+        const added = await api.call('resource.add', { spec: { name, ip: `${ip}/24`, preferredOwners, failback: { mode: i % 2 === 0 ? 'immediate' : 'never' } } });
         if (!added.ok) failures.push(`${name}: ${added.code ?? ''} ${added.message ?? ''}`);
       }
     };

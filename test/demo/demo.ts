@@ -27,12 +27,12 @@ async function main(): Promise<void> {
     for (const node of lab.nodes) await startUdpEcho(lab, node);
     cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
     const resources = [
-      { name: 'web', ip: `${lab.vip(1)}/24`, preferredOwners: ['n1', 'n2'], failback: { mode: 'immediate' } },
+      { name: 'web', ip: `${lab.vip(1)}/24`, preferredOwners: ['n1', 'n2'], failback: { mode: 'immediate' as const } },
       { name: 'db', ip: `${lab.vip(2)}/24`, preferredOwners: ['n2', 'n3'] },
       { name: 'mail', ip: `${lab.vip(3)}/24`, possibleOwners: ['n1', 'n3'] },
     ];
     for (const spec of resources) {
-      const added = await cluster.api('n1', 'addResource', spec);
+      const added = await cluster.api('n1', 'resource.add', { spec });
       console.log(`  resource ${spec.name} ${spec.ip}: ${added.ok ? (added.result as { detail: string }).detail : `failed: ${String(added.message)}`}`);
     }
     const stream = startUdpStream(lab, 'c1', lab.vip(1), { intervalMs: 10, pacing: 'sleep', durationMs: 24 * 3600_000 });

@@ -124,7 +124,7 @@ test('the desktop console: isolation, preload surface, IPC checks, CSP, stream, 
       const ipfo = (globalThis as unknown as PageGlobals).ipfo;
       return { verbs: Object.keys(ipfo).sort(), connection: Object.keys(ipfo.connection).sort() };
     });
-    assert.deepEqual(surface.verbs, ['addResource', 'connection', 'editResource', 'move', 'offline', 'online', 'pauseNode', 'probe', 'queryEvents', 'removeResource', 'resumeNode', 'snapshot', 'subscribe']);
+    assert.deepEqual(surface.verbs, ['connection', 'request', 'subscribe']);
     assert.deepEqual(surface.connection, ['connect', 'disconnect', 'forget', 'list', 'startLocalAgent', 'status']);
 
     // Connected to the local agent at start (its token file is readable by this user here).
@@ -133,15 +133,15 @@ test('the desktop console: isolation, preload surface, IPC checks, CSP, stream, 
 
     // Commands go through to the real agent; hostile arguments do not.
     const added = await page.evaluate(() =>
-      (globalThis as unknown as PageGlobals).ipfo.addResource({ spec: { name: 'e2e-web', ip: '10.213.250.10', prefix: 24, enabled: false } }),
+      (globalThis as unknown as PageGlobals).ipfo.request('resource.add', { spec: { name: 'e2e-web', ip: '10.213.250.10', prefix: 24, enabled: false } }),
     );
     assert.ok(added.ok, JSON.stringify(added));
-    const snapshot = await page.evaluate(() => (globalThis as unknown as PageGlobals).ipfo.snapshot());
+    const snapshot = await page.evaluate(() => (globalThis as unknown as PageGlobals).ipfo.request('snapshot', {}));
     assert.ok(snapshot.ok && snapshot.value.snapshot.resources.some((resource) => resource.name === 'e2e-web'));
-    const hostile = await page.evaluate(() => (globalThis as unknown as PageGlobals).ipfo.move({ name: 'e2e-web', target: 'best', force: true } as never));
+    const hostile = await page.evaluate(() => (globalThis as unknown as PageGlobals).ipfo.request('resource.move', { name: 'e2e-web', target: 'best', force: true } as never));
     assert.ok(!hostile.ok && hostile.error.code === 'bad-request');
     const invalid = await page.evaluate(() =>
-      (globalThis as unknown as PageGlobals).ipfo.addResource({ spec: { name: 'bad name!', ip: '300.1.1.1' } }),
+      (globalThis as unknown as PageGlobals).ipfo.request('resource.add', { spec: { name: 'bad name!', ip: '300.1.1.1' } }),
     );
     assert.ok(!invalid.ok && (invalid.error.issues ?? []).length > 0, JSON.stringify(invalid));
 

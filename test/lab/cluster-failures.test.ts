@@ -33,7 +33,7 @@ describe('failures of the owner', () => {
   beforeEach(async () => {
     round++;
     vip = lab.vip(round);
-    const added = await cluster.api('n2', 'addResource', { name: `r${round}`, ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
+    const added = await cluster.api('n2', 'resource.add', { spec: { name: `r${round}`, ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] } });
     assert.equal(added.ok, true, JSON.stringify(added));
     await cluster.waitOwner('n2', `r${round}`, 'n1');
     witness = await startMacWitness(lab, 'c1', vip);
@@ -174,9 +174,9 @@ describe('failures of the owner', () => {
     const code = await cluster.stopAgent('n1');
     assert.equal(code, 0);
     const taker = await expectTakeover(['n2', 'n3'], 5000);
-    const events = await cluster.api(taker, 'queryEvents', { filter: { target: `r${round}`, action: 'move' } });
+    const events = await cluster.api(taker, 'events.query', { filter: { target: `r${round}`, action: 'move' } });
     assert.equal(events.ok, true);
-    assert.ok((events.result as Array<{ outcome: string }>).some((e) => e.outcome === 'ok'), `a move was recorded: ${JSON.stringify(events.result)}`);
+    assert.ok((events.result as { entries: Array<{ outcome: string }> }).entries.some((e) => e.outcome === 'ok'), `a move was recorded: ${JSON.stringify(events.result)}`);
     await cluster.startAgent('n1');
     await expectNoOverlap();
   });

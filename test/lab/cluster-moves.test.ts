@@ -28,7 +28,7 @@ describe('planned operations on a three-node cluster', () => {
 
   test('a planned move: the client follows and no moment has two MACs answering', async () => {
     const vip = lab.vip(1);
-    const added = await cluster.api('n1', 'addResource', { name: 'web', ip: `${vip}/24`, preferredOwners: ['n1'] });
+    const added = await cluster.api('n1', 'resource.add', { spec: { name: 'web', ip: `${vip}/24`, preferredOwners: ['n1'] } });
     assert.equal(added.ok, true, JSON.stringify(added));
     await cluster.waitOwner('n1', 'web', 'n1');
     const witness = await startMacWitness(lab, 'c1', vip);
@@ -36,7 +36,7 @@ describe('planned operations on a three-node cluster', () => {
     await stream.started;
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    const moved = await cluster.api('n3', 'moveResource', 'web', 'n2');
+    const moved = await cluster.api('n3', 'resource.move', { name: 'web', target: 'n2' });
     assert.equal(moved.ok, true, JSON.stringify(moved));
     const result = moved.result as { outcome: string; handoffMs: number | null };
     assert.equal(result.outcome, 'done');
@@ -60,7 +60,7 @@ describe('planned operations on a three-node cluster', () => {
   test('drain of a node moves every address it holds; resume with failback brings them home', async () => {
     const names = ['db', 'mail', 'dns'];
     for (const [i, name] of names.entries()) {
-      const added = await cluster.api('n1', 'addResource', { name, ip: `${lab.vip(10 + i)}/24`, preferredOwners: ['n1', 'n2', 'n3'], failback: { mode: 'immediate' } });
+      const added = await cluster.api('n1', 'resource.add', { spec: { name, ip: `${lab.vip(10 + i)}/24`, preferredOwners: ['n1', 'n2', 'n3'], failback: { mode: 'immediate' } } });
       assert.equal(added.ok, true, JSON.stringify(added));
       await cluster.waitOwner('n1', name, 'n1');
     }
@@ -68,13 +68,13 @@ describe('planned operations on a three-node cluster', () => {
     await stream.started;
     const witness = await startMacWitness(lab, 'c1', lab.vip(10));
 
-    const paused = await cluster.api('n2', 'pauseNode', 'n1');
+    const paused = await cluster.api('n2', 'node.pause', { name: 'n1' });
     assert.equal(paused.ok, true, JSON.stringify(paused));
     for (const name of names) await cluster.waitOwner('n3', name, 'n2');
     assert.deepEqual((await lab.addresses('n1')).filter((a) => a.startsWith(lab.vip(1).slice(0, -3))), [`${lab.host('n1').ip}/24`]);
     await waitForNeighborMac(lab, 'c1', lab.vip(10), cluster.host('n2').mac, 1000);
 
-    const resumed = await cluster.api('n3', 'resumeNode', 'n1');
+    const resumed = await cluster.api('n3', 'node.resume', { name: 'n1' });
     assert.equal(resumed.ok, true, JSON.stringify(resumed));
     for (const name of names) await cluster.waitOwner('n3', name, 'n1');
     await waitForNeighborMac(lab, 'c1', lab.vip(10), cluster.host('n1').mac, 1000);
@@ -130,25 +130,25 @@ describe('planned operations on a three-node cluster', () => {
     // not even marked as questions, every 5 ms for the whole move: the key is the owner's, so they cannot
     // be a rival's claim.
     const vip = lab.vip(50);
-    const added = await cluster.api('n1', 'addResource', { name: 'asked', ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
+    const added = await cluster.api('n1', 'resource.add', { spec: { name: 'asked', ip: `${vip}/24`, preferredOwners: ['n1', 'n2', 'n3'] } });
     assert.equal(added.ok, true, JSON.stringify(added));
     await cluster.waitOwner('n1', 'asked', 'n1');
     const probeFrom = (host: string) => lab.run(host, [process.execPath, ARP_SEND, '--dev', 'lan0', '--form', 'probe', '--ip', vip, '--count', '300', '--interval-ms', '5'], { timeoutMs: 15_000 });
     const peerProbes = probeFrom('n2');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const moved = await cluster.api('n1', 'moveResource', 'asked', 'n3');
+    const moved = await cluster.api('n1', 'resource.move', { name: 'asked', target: 'n3' });
     assert.equal((await peerProbes).code, 0);
     assert.equal(moved.ok, true, JSON.stringify(moved));
     await cluster.waitOwner('n1', 'asked', 'n3', 2000);
     // The same probes from a station outside the cluster: someone else wants the address; it stays put.
     const strangerProbes = probeFrom('r1');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const refused = await cluster.api('n1', 'moveResource', 'asked', 'n2');
+    const refused = await cluster.api('n1', 'resource.move', { name: 'asked', target: 'n2' });
     assert.equal((await strangerProbes).code, 0);
     assert.equal(refused.ok, false, JSON.stringify(refused));
     assert.match(String(refused.message), new RegExp(`answered by ${lab.host('r1').mac}`));
     await cluster.waitOwner('n1', 'asked', 'n3', 2000);
-    const removed = await cluster.api('n1', 'removeResource', 'asked');
+    const removed = await cluster.api('n1', 'resource.remove', { name: 'asked' });
     assert.equal(removed.ok, true, JSON.stringify(removed));
   });
 
@@ -156,7 +156,7 @@ describe('planned operations on a three-node cluster', () => {
     const vip = lab.vip(40);
     await lab.run('r1', ['ip', 'addr', 'add', `${vip}/24`, 'dev', 'lan0']);
     try {
-      const added = await cluster.api('n2', 'addResource', { name: 'stolen', ip: `${vip}/24` });
+      const added = await cluster.api('n2', 'resource.add', { spec: { name: 'stolen', ip: `${vip}/24` } });
       assert.equal(added.ok, true, JSON.stringify(added));
       const view = (added.result as { resource: { status: { state: string; failure: { kind: string; mac?: string } | null } } }).resource;
       assert.equal(view.status.state, 'failed');

@@ -42,7 +42,7 @@ describe('long store outages end with every resource online', () => {
     // Three per node: each node's preferred list starts with a different node.
     for (const [i, name] of names.entries()) {
       const preferred = [NODES[i % 3]!, NODES[(i + 1) % 3]!, NODES[(i + 2) % 3]!];
-      const added = await cluster.api('n1', 'addResource', { name, ip: `${lab.vip(i + 1)}/24`, preferredOwners: preferred });
+      const added = await cluster.api('n1', 'resource.add', { spec: { name, ip: `${lab.vip(i + 1)}/24`, preferredOwners: preferred } });
       assert.equal(added.ok, true, JSON.stringify(added));
     }
     await waitAllOnline(20_000);
@@ -62,13 +62,13 @@ describe('long store outages end with every resource online', () => {
   /** What a failure report needs: who is who on the wire, the audit log's recent entries, the agents' logs. */
   async function evidence(via: string): Promise<string> {
     const macs = NODES.map((n) => `${n}=${cluster.host(n).mac}`).join(' ');
-    const events = await cluster.api(via, 'queryEvents', { limit: 300 }).catch(() => null);
-    const recent = ((events?.result as Array<Record<string, unknown>> | undefined) ?? []).filter((e) => !String(e.action).startsWith('arp.')).slice(-40);
+    const events = await cluster.api(via, 'events.query', { limit: 300 }).catch(() => null);
+    const recent = ((events?.result as { entries: Array<Record<string, unknown>> } | undefined)?.entries ?? []).filter((e) => !String(e.action).startsWith('arp.')).slice(-40);
     return `node MACs: ${macs}\naudit (latest):\n  ${recent.map((e) => `${new Date(Number(e.at)).toISOString()} ${String(e.actor)} ${String(e.action)} ${String(e.target)} ${String(e.outcome)} ${String(e.detail)}`).join('\n  ')}\nagent logs:\n${agentLogs()}`;
   }
 
   async function resourceStates(via: string): Promise<ResourceState[]> {
-    const snap = await cluster.api(via, 'snapshot');
+    const snap = await cluster.api(via, 'snapshot', {});
     const resources = (snap.result as { snapshot: { resources: Array<{ name: string; ip: string; status: { state: string; owner: string | null; failure: unknown } }> } } | undefined)?.snapshot.resources ?? [];
     return resources.map((r) => ({ name: r.name, ip: r.ip, state: r.status.state, owner: r.status.owner, failure: r.status.failure }));
   }

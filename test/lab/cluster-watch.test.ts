@@ -44,7 +44,7 @@ describe('the ARP watch tied to the cluster', () => {
   const mac = (node: string): string => cluster.host(node).mac;
 
   async function addOn(name: string, vip: string, preferredOwners: string[]): Promise<void> {
-    const added = await cluster.api('n1', 'addResource', { name, ip: `${vip}/24`, preferredOwners });
+    const added = await cluster.api('n1', 'resource.add', { spec: { name, ip: `${vip}/24`, preferredOwners } });
     assert.equal(added.ok, true, JSON.stringify(added));
     await cluster.waitOwner('n1', name, preferredOwners[0] ?? 'n1');
   }
@@ -54,7 +54,7 @@ describe('the ARP watch tied to the cluster', () => {
   }
 
   async function snapshot(node: string): Promise<Snapshot> {
-    const snap = await cluster.api(node, 'snapshot');
+    const snap = await cluster.api(node, 'snapshot', {});
     assert.equal(snap.ok, true, JSON.stringify(snap));
     return (snap.result as { snapshot: Snapshot }).snapshot;
   }
@@ -146,7 +146,7 @@ describe('the ARP watch tied to the cluster', () => {
     await stream.started;
     await waitForNeighborMac(lab, 'c1', vip, mac('n1'), 2000);
     await lab.setNeighbor('c1', vip, mac('n1'), 'permanent');
-    const moved = await cluster.api('n3', 'moveResource', 'db', 'n2');
+    const moved = await cluster.api('n3', 'resource.move', { name: 'db', target: 'n2' });
     assert.equal(moved.ok, true, JSON.stringify(moved));
     const straggler = await events.waitFor((r) => r.action === 'arp.straggler' && r.target === 'db', 3000, 'the straggler');
     assert.match(String(straggler.detail), new RegExp(`^${mac('c1')} \\(${lab.host('c1').ip}\\) still sends to ${vip} at the old MAC ${mac('n1')}`));
@@ -208,7 +208,7 @@ describe('the ARP watch tied to the cluster', () => {
     try {
       await watch.waitFor((r) => typeof r.text === 'string' || r.event !== undefined, 3000, 'the watch to start').catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      const moved = await cluster.api('n3', 'moveResource', 'voip', 'n2');
+      const moved = await cluster.api('n3', 'resource.move', { name: 'voip', target: 'n2' });
       assert.equal(moved.ok, true, JSON.stringify(moved));
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const garps = watch.records.filter((r) => r.event === 'gratuitous' && r.ip === vip && r.mac === mac('n2'));
@@ -223,7 +223,7 @@ describe('the ARP watch tied to the cluster', () => {
   test('a planned move and an automatic failover are expected handoffs, never conflicts', async () => {
     const vip = lab.vip(3);
     await addOn('mail', vip, ['n1', 'n2', 'n3']);
-    const moved = await cluster.api('n3', 'moveResource', 'mail', 'n2');
+    const moved = await cluster.api('n3', 'resource.move', { name: 'mail', target: 'n2' });
     assert.equal(moved.ok, true, JSON.stringify(moved));
     const planned = await events.waitFor((r) => r.action === 'arp.handoff' && r.target === 'mail', 5000, 'the planned handoff');
     assert.match(String(planned.detail), new RegExp(`n1 \\(${mac('n1')}\\) -> n2 \\(${mac('n2')}\\)`));

@@ -9,6 +9,7 @@ import { EtcdServer } from './etcd';
 import { JsonLines, type JsonRecord } from './json-lines';
 import { ipfoArgv } from './ipfo';
 import { DEFAULT_LEASE_TTL_SEC } from '../../main/agent/lease-deadline';
+import type { CommandArgs, CommandType } from '../../preload/contract/protocol';
 
 const API_CALL = join(__dirname, 'fixtures', 'api-call.js');
 const API_FOLLOW = join(__dirname, 'fixtures', 'api-follow.js');
@@ -95,14 +96,14 @@ export class LabCluster {
     await agent.exited;
   }
 
-  /** One agent API call on `node` (through the real client, in the node's namespace). */
-  async api(node: string, method: string, ...args: unknown[]): Promise<{ ok: boolean; result?: unknown; code?: string; message?: string }> {
-    const run = await this.lab.run(node, [process.execPath, API_CALL, String(API_PORT), this.tokenFile(node), method, ...args.map((a) => JSON.stringify(a))], { timeoutMs: 60_000 });
+  /** One agent command on `node`, by its protocol name (through the real client, in the node's namespace). */
+  async api<T extends CommandType>(node: string, type: T, args: CommandArgs[T]): Promise<{ ok: boolean; result?: unknown; code?: string; message?: string }> {
+    const run = await this.lab.run(node, [process.execPath, API_CALL, String(API_PORT), this.tokenFile(node), type, JSON.stringify(args)], { timeoutMs: 60_000 });
     const line = run.stdout.trim().split('\n').at(-1) ?? '';
     try {
       return JSON.parse(line) as { ok: boolean; result?: unknown };
     } catch {
-      throw new Error(`api ${method} on ${node}: no answer (${run.code}): ${run.stdout} ${run.stderr}`);
+      throw new Error(`api ${type} on ${node}: no answer (${run.code}): ${run.stdout} ${run.stderr}`);
     }
   }
 
@@ -134,7 +135,7 @@ export class LabCluster {
     const deadline = Date.now() + timeoutMs;
     let last: unknown = null;
     while (Date.now() < deadline) {
-      const snap = await this.api(via, 'snapshot');
+      const snap = await this.api(via, 'snapshot', {});
       const view = (snap.result as { snapshot: { resources: Array<{ name: string; status: { state: string; owner: string | null } }> } } | undefined)?.snapshot.resources.find((r) => r.name === resource);
       last = view?.status;
       if (view?.status.state === 'online' && view.status.owner === node) return;

@@ -150,7 +150,7 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     for (const node of lab.nodes) await startUdpEcho(lab, node);
     cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
     for (const spec of resourceSpecs(lab)) {
-      const added = await cluster.api('n1', 'addResource', spec);
+      const added = await cluster.api('n1', 'resource.add', { spec });
       assert.equal(added.ok, true, JSON.stringify(added));
     }
     for (const [name, owner] of [['web', 'n1'], ['db', 'n2'], ['mail', 'n3'], ['dns', 'n1']] as const) await cluster.waitOwner('n1', name, owner);
@@ -242,12 +242,12 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
 
   test('the pre-flight runs on the node that would take the address, forwarded by the console\'s agent', async () => {
     // backup is offline: nobody answers for it. web is online: only its owner answers, heard from n2 and n3.
-    const free = await cluster.api(CONSOLE_NODE, 'probe', 'n2', lab.vip(5));
+    const free = await cluster.api(CONSOLE_NODE, 'probe', { node: 'n2', ip: lab.vip(5) });
     assert.equal(free.ok, true, JSON.stringify(free));
     assert.deepEqual({ ...(free.result as { node: string; verdict: string; answeredBy: string[] }), durationMs: 0 }, { node: 'n2', ip: lab.vip(5), verdict: 'free', answeredBy: [], ownerMac: null, durationMs: 0 });
     const owner = await onlineOwner('web');
     for (const node of lab.nodes.map((n) => n.name).filter((name) => name !== owner)) {
-      const heard = await cluster.api(CONSOLE_NODE, 'probe', node, lab.vip(1));
+      const heard = await cluster.api(CONSOLE_NODE, 'probe', { node, ip: lab.vip(1) });
       assert.equal(heard.ok, true, JSON.stringify(heard));
       const result = heard.result as { node: string; verdict: string; answeredBy: string[]; ownerMac: string };
       assert.equal(result.node, node);
@@ -255,7 +255,7 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
       assert.deepEqual(result.answeredBy, [lab.host(owner).mac]);
       assert.equal(result.ownerMac, lab.host(owner).mac);
     }
-    const unknown = await cluster.api(CONSOLE_NODE, 'probe', 'n9', lab.vip(1));
+    const unknown = await cluster.api(CONSOLE_NODE, 'probe', { node: 'n9', ip: lab.vip(1) });
     assert.equal(unknown.ok, false);
     assert.equal(unknown.code, 'not-found', JSON.stringify(unknown));
   });

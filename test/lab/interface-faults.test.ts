@@ -89,7 +89,7 @@ describe('interface faults on the owner, a standby and an idle node', () => {
     lab = await createLab({ nodes: 3, clients: 2, rogue: false, name: 'interface-faults' });
     cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
     for (const [i, name] of RESOURCES.entries()) {
-      const added = await cluster.api('n3', 'addResource', { name, ip: `${lab.vip(i + 1)}/24`, preferredOwners: ['n1', 'n2', 'n3'] });
+      const added = await cluster.api('n3', 'resource.add', { spec: { name, ip: `${lab.vip(i + 1)}/24`, preferredOwners: ['n1', 'n2', 'n3'] } });
       assert.equal(added.ok, true, JSON.stringify(added));
     }
     for (const name of RESOURCES) await cluster.waitOwner('n3', name, 'n1');
@@ -129,7 +129,7 @@ describe('interface faults on the owner, a standby and an idle node', () => {
     const started = Date.now();
     let last = '';
     while (Date.now() - started < timeoutMs) {
-      const snap = await cluster.api('n3', 'snapshot').catch(() => null);
+      const snap = await cluster.api('n3', 'snapshot', {}).catch(() => null);
       const views = (snap?.result as { snapshot: { resources: Array<{ name: string; status: { state: string; owner: string | null } }> } } | undefined)?.snapshot.resources ?? [];
       let settled = views.length === RESOURCES.length;
       const seen: string[] = [];
@@ -142,7 +142,7 @@ describe('interface faults on the owner, a standby and an idle node', () => {
       if (settled) return Date.now() - started;
       await sleep(100);
     }
-    const events = await cluster.api('n3', 'queryEvents', { filter: { action: 'fail' } }).catch(() => null);
+    const events = await cluster.api('n3', 'events.query', { filter: { action: 'fail' } }).catch(() => null);
     throw new Error(`not settled within ${timeoutMs} ms: ${last}\nfailures: ${JSON.stringify(events?.result ?? null).slice(-3000)}\n${agentLogs()}`);
   }
 
@@ -151,7 +151,7 @@ describe('interface faults on the owner, a standby and an idle node', () => {
     const deadline = Date.now() + timeoutMs;
     let last: unknown = null;
     while (Date.now() < deadline) {
-      const snap = await cluster.api('n3', 'snapshot').catch(() => null);
+      const snap = await cluster.api('n3', 'snapshot', {}).catch(() => null);
       const view = (snap?.result as { snapshot: { nodes: Array<{ name: string; state: string; alive?: boolean }> } } | undefined)?.snapshot.nodes.find((n) => n.name === node);
       last = view;
       if (view?.state === 'up') return;
@@ -163,7 +163,7 @@ describe('interface faults on the owner, a standby and an idle node', () => {
   async function moveAllTo(node: string): Promise<void> {
     await waitNodeUp(node, 15_000);
     for (const name of RESOURCES) {
-      const moved = await cluster.api('n3', 'moveResource', name, node);
+      const moved = await cluster.api('n3', 'resource.move', { name, target: node });
       // Already there is fine; anything else is a failure of the node under test.
       if (!moved.ok && !/already/.test(String(moved.message))) assert.fail(`move ${name} to ${node}: ${JSON.stringify(moved)}`);
     }

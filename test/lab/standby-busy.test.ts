@@ -55,7 +55,7 @@ describe('a busy standby', () => {
 
   test("an ARP flood on the standby's capture is no silence of the owner: nobody revokes it", async () => {
     const vip = lab.vip(150); // outside the flood's stations (.101-.240)
-    const added = await cluster.api('n3', 'addResource', { name: 'busy', ip: `${vip}/24`, preferredOwners: ['n1', 'n2'] });
+    const added = await cluster.api('n3', 'resource.add', { spec: { name: 'busy', ip: `${vip}/24`, preferredOwners: ['n1', 'n2'] } });
     assert.equal(added.ok, true, JSON.stringify(added));
     await cluster.waitOwner('n3', 'busy', 'n1');
     await sleep(1000); // n2 is watching n1 by now

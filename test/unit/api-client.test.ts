@@ -5,8 +5,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { PROTOCOL_VERSION, type ChangePush, type SnapshotPush } from '../../preload/contract/protocol';
-import { AgentError, agentUrl, connectAgent, type AgentClient } from '../../main/api/client';
+import { BEST_NODE, PROTOCOL_VERSION, type ChangePush, type SnapshotPush } from '../../preload/contract/protocol';
+import { agentUrl, connectAgent, type AgentClient } from '../../main/api/client';
+import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { actionDone, NODE_N1, startTestServer, TOKEN, type TestServer } from './api-fixtures';
 
 async function withClient(run: (client: AgentClient, context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
@@ -20,9 +21,9 @@ async function withClient(run: (client: AgentClient, context: TestServer) => Pro
   }
 }
 
-function isAgentError(code: string, check: (error: AgentError) => void = () => undefined): (error: unknown) => boolean {
+function isApiRequestError(code: string, check: (error: ApiRequestError) => void = () => undefined): (error: unknown) => boolean {
   return (error) => {
-    assert.ok(error instanceof AgentError, String(error));
+    assert.ok(error instanceof ApiRequestError, String(error));
     assert.equal(error.code, code, error.message);
     check(error);
     return true;
@@ -64,14 +65,14 @@ describe('connecting', () => {
   test('authenticates and learns its actor', async () => {
     await withClient(async (client) => {
       assert.equal(client.actor, 'cli:alice@127.0.0.1');
-      assert.equal((await client.snapshot()).revision, 10);
+      assert.equal((await client.request('snapshot', {})).revision, 10);
     });
   });
 
   test('a wrong token rejects with auth-failed', async () => {
     const { server } = await startTestServer();
     try {
-      await assert.rejects(connectAgent({ url: server.url, token: '1'.repeat(64) }), isAgentError('auth-failed'));
+      await assert.rejects(connectAgent({ url: server.url, token: '1'.repeat(64) }), isApiRequestError('auth-failed'));
     } finally {
       await server.close();
     }
@@ -81,34 +82,34 @@ describe('connecting', () => {
     const { server } = await startTestServer();
     const url = server.url;
     await server.close();
-    await assert.rejects(connectAgent({ url, token: TOKEN }), isAgentError('unavailable'));
+    await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('unavailable'));
   });
 
   test('an agent of another protocol version is refused', async () => {
     await withRogueAgent(
       { auth: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION + 1, actor: 'x' } }), other: () => '' },
       async (url) => {
-        await assert.rejects(connectAgent({ url, token: TOKEN }), isAgentError('protocol'));
+        await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('protocol'));
       },
     );
   });
 });
 
 describe('commands', () => {
-  test('each typed method sends its command and resolves with the checked result', async () => {
+  test('request sends each command by its protocol name and resolves with the checked result', async () => {
     await withClient(async (client, { service }) => {
-      assert.deepEqual(await client.addResource({ name: 'db', ip: '10.213.0.60', prefix: 24 }), actionDone());
-      await client.editResource('db', { enabled: false });
-      await client.removeResource('db');
-      await client.moveResource('web', 'n2');
-      await client.moveResource('web');
-      await client.bringOnline('web');
-      await client.takeOffline('web');
-      assert.equal((await client.pauseNode('n1')).node?.state, 'paused');
-      await client.resumeNode('n1');
-      assert.equal((await client.probe('n2', '10.213.0.50')).verdict, 'free');
+      assert.deepEqual(await client.request('resource.add', { spec: { name: 'db', ip: '10.213.0.60', prefix: 24 } }), actionDone());
+      await client.request('resource.edit', { name: 'db', patch: { enabled: false } });
+      await client.request('resource.remove', { name: 'db' });
+      await client.request('resource.move', { name: 'web', target: 'n2' });
+      await client.request('resource.move', { name: 'web', target: BEST_NODE });
+      await client.request('resource.online', { name: 'web' });
+      await client.request('resource.offline', { name: 'web' });
+      assert.equal((await client.request('node.pause', { name: 'n1' })).node?.state, 'paused');
+      await client.request('node.resume', { name: 'n1' });
+      assert.equal((await client.request('probe', { node: 'n2', ip: '10.213.0.50' })).verdict, 'free');
       assert.deepEqual(
-        (await client.queryEvents({ limit: 2 })).map((entry) => entry.seq),
+        (await client.request('events.query', { limit: 2 })).entries.map((entry) => entry.seq),
         [1, 2],
       );
       assert.deepEqual(
@@ -131,15 +132,15 @@ describe('commands', () => {
     });
   });
 
-  test("the agent's error arrives as an AgentError with code, field and issues", async () => {
+  test("the agent's error arrives as an ApiRequestError with code, field and issues", async () => {
     await withClient(async (client, { service }) => {
       service.respond = () => ({
         ok: false,
         error: { code: 'not-found', message: 'no resource "nope"', field: 'name', issues: [{ field: 'name', message: 'no resource "nope"' }] },
       });
       await assert.rejects(
-        client.bringOnline('nope'),
-        isAgentError('not-found', (error) => {
+        client.request('resource.online', { name: 'nope' }),
+        isApiRequestError('not-found', (error) => {
           assert.equal(error.message, 'no resource "nope"');
           assert.equal(error.field, 'name');
           assert.equal(error.issues.length, 1);
@@ -151,8 +152,8 @@ describe('commands', () => {
   test('a request the server refuses as malformed rejects with bad-request naming the field', async () => {
     await withClient(async (client, { service }) => {
       await assert.rejects(
-        client.probe('n1', '999.1.1.1'),
-        isAgentError('bad-request', (error) => assert.equal(error.field, 'ip')),
+        client.request('probe', { node: 'n1', ip: '999.1.1.1' }),
+        isApiRequestError('bad-request', (error) => assert.equal(error.field, 'ip')),
       );
       assert.equal(service.calls.length, 0);
     });
@@ -161,7 +162,7 @@ describe('commands', () => {
   test('a request without a reply in time rejects with timeout', async () => {
     await withClient(async (client, { service }) => {
       service.respond = () => new Promise(() => undefined);
-      await assert.rejects(client.request('resource.online', { name: 'web' }, 100), isAgentError('timeout'));
+      await assert.rejects(client.request('resource.online', { name: 'web' }, 100), isApiRequestError('timeout'));
     });
   });
 
@@ -170,13 +171,13 @@ describe('commands', () => {
     const client = await connectAgent({ url: context.server.url, token: TOKEN });
     context.service.respond = () => new Promise(() => undefined);
     const closed = new Promise<number>((resolve) => client.onClose((code) => resolve(code)));
-    const pending = client.bringOnline('web');
+    const pending = client.request('resource.online', { name: 'web' });
     while (context.service.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await context.server.close();
-    await assert.rejects(pending, isAgentError('closed'));
+    await assert.rejects(pending, isApiRequestError('closed'));
     assert.equal(await closed, 1001);
     assert.ok(client.closed);
-    await assert.rejects(client.snapshot(), isAgentError('closed'));
+    await assert.rejects(client.request('snapshot', {}), isApiRequestError('closed'));
   });
 });
 
@@ -210,8 +211,8 @@ describe('an agent that breaks the contract', () => {
   test('a result of the wrong shape rejects with protocol and closes the client', async () => {
     await withRogueAgent({ other: (id) => ({ id, ok: true, result: { revision: 'ten' } }) }, async (url) => {
       const client = await connectAgent({ url, token: TOKEN });
-      await assert.rejects(client.snapshot(), isAgentError('protocol'));
-      await assert.rejects(client.snapshot(), isAgentError('protocol'));
+      await assert.rejects(client.request('snapshot', {}), isApiRequestError('protocol'));
+      await assert.rejects(client.request('snapshot', {}), isApiRequestError('protocol'));
       assert.ok(client.closed);
     });
   });
@@ -219,7 +220,7 @@ describe('an agent that breaks the contract', () => {
   test('garbage from the agent closes the client and rejects what is pending with protocol', async () => {
     await withRogueAgent({ other: () => 'this is not json' }, async (url) => {
       const client = await connectAgent({ url, token: TOKEN });
-      await assert.rejects(client.bringOnline('web'), isAgentError('protocol'));
+      await assert.rejects(client.request('resource.online', { name: 'web' }), isApiRequestError('protocol'));
     });
   });
 
@@ -236,7 +237,7 @@ describe('an agent that breaks the contract', () => {
             () => (handedOut = true),
             () => undefined,
           ),
-          isAgentError('protocol'),
+          isApiRequestError('protocol'),
         );
         assert.equal(handedOut, false);
       },

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { AgentError, connectAgent } from '../../main/api/client';
+import { connectAgent } from '../../main/api/client';
+import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { checkBind, ExposureError } from '../../main/api/exposure';
 import { checkTlsMaterial, loadTlsFiles, TlsConfigError, type TlsMaterial } from '../../main/api/tls';
 import { RawPeer, startTestServer, TOKEN, type TestServer } from './api-fixtures';
@@ -63,9 +64,9 @@ describe('TLS mode', () => {
   test('a client that trusts the certificate connects, authenticates and is served', async () => {
     const client = await connectAgent({ url: context.server.url, token: TOKEN, tls: { ca: material.cert }, client: 'console' });
     try {
-      const { snapshot } = await client.snapshot();
+      const { snapshot } = await client.request('snapshot', {});
       assert.deepEqual(snapshot, context.service.state);
-      await client.bringOnline('web');
+      await client.request('resource.online', { name: 'web' });
       assert.equal(context.service.calls.at(-1)?.actor, 'console@127.0.0.1');
     } finally {
       await client.close();
@@ -74,7 +75,7 @@ describe('TLS mode', () => {
 
   test('a client that does not trust the certificate is refused by TLS before any token is sent', async () => {
     await assert.rejects(connectAgent({ url: context.server.url, token: TOKEN }), (error: unknown) => {
-      assert.ok(error instanceof AgentError);
+      assert.ok(error instanceof ApiRequestError);
       assert.equal(error.code, 'unavailable');
       assert.match(error.message, /self[- ]signed|certificate/i);
       return true;

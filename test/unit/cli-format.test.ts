@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AuditEntry, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
 import type { ActionResult } from '../../preload/contract/protocol';
-import { AgentError } from '../../main/api/client';
+import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { TokenFileError } from '../../main/api/token';
 import '../../main/cli/args'; // loads cluster-args.ts the way bin/ipfo does (see its import note)
 import type { AgentAddress, ClusterOperation } from '../../main/cli/cluster-args';
@@ -208,15 +208,15 @@ describe('failures', () => {
   const move: ClusterOperation = { kind: 'move', name: 'web', target: 'n2' };
 
   test('agent unreachable or the token refused: exit 4 with what to check', () => {
-    const refused = new AgentError('unavailable', 'cannot reach the agent at ws://127.0.0.1:7795/api: connect ECONNREFUSED 127.0.0.1:7795', { cause: new Error('connect ECONNREFUSED 127.0.0.1:7795') });
+    const refused = new ApiRequestError('unavailable', 'cannot reach the agent at ws://127.0.0.1:7795/api: connect ECONNREFUSED 127.0.0.1:7795', { cause: new Error('connect ECONNREFUSED 127.0.0.1:7795') });
     assert.deepEqual(describeFailure(refused, agent, 'connect', add).lines, ['cannot reach the agent at 127.0.0.1:7795 (connect ECONNREFUSED 127.0.0.1:7795): is `ipfo agent` running?']);
     assert.equal(describeFailure(refused, agent, 'connect', add).exitCode, EXIT.environment);
-    const tls = new AgentError('unavailable', 'x', { cause: new Error('write EPROTO 80:error:0A00010B:SSL routines:wrong version number:ssl3_record.c:350:\n') });
+    const tls = new ApiRequestError('unavailable', 'x', { cause: new Error('write EPROTO 80:error:0A00010B:SSL routines:wrong version number:ssl3_record.c:350:\n') });
     assert.deepEqual(describeFailure(tls, { ...agent, host: '::1' }, 'connect', add).lines, ['cannot reach the agent at [::1]:7795 (write EPROTO 80:error:0A00010B:SSL routines:wrong version number:ssl3_record.c:350): is `ipfo agent` running?']);
-    const wrongToken = describeFailure(new AgentError('auth-failed', 'wrong token'), agent, 'connect', add);
+    const wrongToken = describeFailure(new ApiRequestError('auth-failed', 'wrong token'), agent, 'connect', add);
     assert.equal(wrongToken.exitCode, EXIT.environment);
     assert.deepEqual(wrongToken.lines, ['the agent at 127.0.0.1:7795 refused the token in /tmp/token: wrong token (use the --token-file of that agent)']);
-    assert.equal(describeFailure(new AgentError('timeout', 'auth: no reply'), agent, 'connect', add).exitCode, EXIT.environment);
+    assert.equal(describeFailure(new ApiRequestError('timeout', 'auth: no reply'), agent, 'connect', add).exitCode, EXIT.environment);
   });
 
   test('token and CA files', () => {
@@ -232,7 +232,7 @@ describe('failures', () => {
   });
 
   test("the agent's 'invalid': every issue on its own line, named by the option typed", () => {
-    const invalid = new AgentError('invalid', 'unknown node "n9"', {
+    const invalid = new ApiRequestError('invalid', 'unknown node "n9"', {
       field: 'spec.possibleOwners',
       issues: [
         { field: 'spec.possibleOwners', message: 'unknown node "n9" (known nodes: n1, n2)' },
@@ -248,21 +248,21 @@ describe('failures', () => {
       'a resource definition must be an object',
     ]);
     assert.deepEqual(failure.json.issues?.[0], { field: 'spec.possibleOwners', option: '--owners', message: 'unknown node "n9" (known nodes: n1, n2)' });
-    const onEdit = describeFailure(new AgentError('invalid', 'x', { issues: [{ field: 'patch.prefix', message: 'prefix must be 1..32' }] }), agent, 'command', edit);
+    const onEdit = describeFailure(new ApiRequestError('invalid', 'x', { issues: [{ field: 'patch.prefix', message: 'prefix must be 1..32' }] }), agent, 'command', edit);
     assert.deepEqual(onEdit.lines, ['--ip: prefix must be 1..32']);
   });
 
   test('each error code of a command maps to its exit code', () => {
-    const code = (error: AgentError): number => describeFailure(error, agent, 'command', move).exitCode;
-    assert.equal(code(new AgentError('not-found', 'no resource named "web"')), EXIT.badInput);
-    assert.equal(code(new AgentError('bad-request', 'spec.name: too long')), EXIT.badInput);
-    assert.equal(code(new AgentError('conflict', 'node n2 is paused')), EXIT.conflict);
-    assert.equal(code(new AgentError('failed', 'move of web to n2 failed: conflict with MAC 02:00:00:00:00:66')), EXIT.conflict);
-    assert.equal(code(new AgentError('failed', 'move of web to n2 failed: n2 did not answer')), EXIT.runtime);
-    assert.equal(code(new AgentError('unavailable', 'the cluster store cannot be reached')), EXIT.environment);
-    assert.equal(code(new AgentError('timeout', 'resource.move: no reply within 60000 ms')), EXIT.runtime);
-    assert.equal(code(new AgentError('internal', 'a bug')), EXIT.runtime);
-    assert.deepEqual(describeFailure(new AgentError('failed', 'move of web to n2 failed: n2 did not answer'), agent, 'command', move).lines, ['move of web to n2 failed: n2 did not answer']);
+    const code = (error: ApiRequestError): number => describeFailure(error, agent, 'command', move).exitCode;
+    assert.equal(code(new ApiRequestError('not-found', 'no resource named "web"')), EXIT.badInput);
+    assert.equal(code(new ApiRequestError('bad-request', 'spec.name: too long')), EXIT.badInput);
+    assert.equal(code(new ApiRequestError('conflict', 'node n2 is paused')), EXIT.conflict);
+    assert.equal(code(new ApiRequestError('failed', 'move of web to n2 failed: conflict with MAC 02:00:00:00:00:66')), EXIT.conflict);
+    assert.equal(code(new ApiRequestError('failed', 'move of web to n2 failed: n2 did not answer')), EXIT.runtime);
+    assert.equal(code(new ApiRequestError('unavailable', 'the cluster store cannot be reached')), EXIT.environment);
+    assert.equal(code(new ApiRequestError('timeout', 'resource.move: no reply within 60000 ms')), EXIT.runtime);
+    assert.equal(code(new ApiRequestError('internal', 'a bug')), EXIT.runtime);
+    assert.deepEqual(describeFailure(new ApiRequestError('failed', 'move of web to n2 failed: n2 did not answer'), agent, 'command', move).lines, ['move of web to n2 failed: n2 did not answer']);
     assert.deepEqual(describeFailure(new Error('boom'), agent, 'command', move), { exitCode: EXIT.runtime, lines: ['boom'], json: { code: 'internal', message: 'boom' } });
   });
 });

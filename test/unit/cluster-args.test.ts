@@ -160,19 +160,22 @@ describe('resource edit, rm, list', () => {
     rejects(['resource', 'edit', 'web', 'web2', '--offline'], /^resource edit: unexpected argument "web2"$/);
   });
 
-  test('rm (or remove) and list (or ls)', () => {
+  test('rm (or remove), list (or ls) and cleanup', () => {
     assert.deepEqual(parse('resource', 'rm', 'web').op, { kind: 'resource-remove', name: 'web' });
     assert.deepEqual(parse('resource', 'remove', 'web').op, { kind: 'resource-remove', name: 'web' });
+    assert.deepEqual(parse('resource', 'cleanup', 'web').op, { kind: 'resource-cleanup', name: 'web' });
     assert.deepEqual(parse('resource', 'list').op, { kind: 'resource-list' });
     assert.deepEqual(parse('resource', 'ls', '--json').op, { kind: 'resource-list' });
   });
 
-  test('rm, list and the subcommand: bad input', () => {
-    rejects(['resource'], /^resource: missing subcommand \(add, edit, rm or list\)$/);
-    rejects(['resource', 'delete', 'web'], /^resource: unknown subcommand "delete" \(add, edit, rm or list\)$/);
+  test('rm, list, cleanup and the subcommand: bad input', () => {
+    rejects(['resource'], /^resource: missing subcommand \(add, edit, rm, list or cleanup\)$/);
+    rejects(['resource', 'delete', 'web'], /^resource: unknown subcommand "delete" \(add, edit, rm, list or cleanup\)$/);
     rejects(['resource', 'rm'], /^resource rm: missing <name>$/);
     rejects(['resource', 'rm', 'web', 'db'], /^resource rm: unexpected argument "db"$/);
     rejects(['resource', 'rm', '.web'], /^resource rm: resource name "\.web"/);
+    rejects(['resource', 'cleanup'], /^resource cleanup: missing <name>$/);
+    rejects(['resource', 'cleanup', 'web', 'db'], /^resource cleanup: unexpected argument "db"$/);
     rejects(['resource', 'list', 'web'], /^resource list: unexpected argument "web"$/);
     rejects(['resource', 'list', '--owners', 'n1'], /^resource list: Unknown option '--owners'$/);
   });
@@ -276,7 +279,7 @@ describe('help and usage', () => {
 
   test('the usage documents every command and option, with the real defaults', () => {
     for (const text of [
-      'resource add <name> <ip>/<prefix>', 'resource edit <name>', 'resource rm <name>', 'resource list', 'move <resource> <node>|--best',
+      'resource add <name> <ip>/<prefix>', 'resource edit <name>', 'resource rm <name>', 'resource list', 'resource cleanup <name>', 'move <resource> <node>|--best',
       'online <resource>', 'offline <resource>', 'node pause <node>', 'node resume <node>', 'status', 'events [--follow]',
       '--owners', '--preferred', '--failback never|immediate|HH-HH', '--if node=ifname', '--offline', '--announce-form', '--defend',
       '--agent host:port', '--token-file F', '--tls', '--ca F', '--json', '--limit N', '--target R', '--action A', '--ip <ip>/<prefix>',

@@ -139,7 +139,7 @@ describe('one-shot commands', () => {
       assert.equal(await clusterCommand(command(context, 'move', 'web', 'n2'), failed.io), EXIT.runtime);
     }));
 
-  test('node pause, online, offline, rm, edit reach the agent as their commands', () =>
+  test('node pause, online, offline, rm, cleanup, edit reach the agent as their commands', () =>
     withServer(async (context) => {
       const runs: Array<[string[], unknown]> = [
         [['node', 'pause', 'n1'], { type: 'node.pause', name: 'n1' }],
@@ -147,6 +147,7 @@ describe('one-shot commands', () => {
         [['online', 'web'], { type: 'resource.online', name: 'web' }],
         [['offline', 'web'], { type: 'resource.offline', name: 'web' }],
         [['resource', 'rm', 'web'], { type: 'resource.remove', name: 'web' }],
+        [['resource', 'cleanup', 'web'], { type: 'resource.cleanup', name: 'web' }],
         [['resource', 'edit', 'web', '--failback', '22-06'], { type: 'resource.edit', name: 'web', patch: { failback: { mode: 'window', startHour: 22, endHour: 6 } } }],
       ];
       for (const [argv, sent] of runs) {

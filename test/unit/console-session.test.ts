@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import type { ConnectionState, StreamMessage } from '../../preload/contract/ipc';
-import { AgentError } from '../../main/api/client';
+import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { ConnectionStore } from '../../main/console/connection-store';
 import type { LocalAgentLaunch } from '../../main/console/launch-report';
 import type { LocalAgentSettings } from '../../main/console/local-agent';
@@ -67,7 +67,7 @@ describe('connecting to the local agent', () => {
     const state = await session.autoConnect();
     assert.equal(state.phase, 'disconnected');
     assert.equal(state.detail, 'no agent answers on 127.0.0.1:9');
-    assert.throws(() => session.agent(), (error: unknown) => error instanceof AgentError && error.code === 'unavailable');
+    assert.throws(() => session.agent(), (error: unknown) => error instanceof ApiRequestError && error.code === 'unavailable');
   });
 
   test('an answering agent with a readable token file: connected, commands work', async () => {
@@ -78,7 +78,7 @@ describe('connecting to the local agent', () => {
     assert.equal(state.endpoint, `ws://127.0.0.1:${server?.server.port}/api`);
     assert.match(state.actor ?? '', /^console:ui@127\.0\.0\.1$/);
     assert.deepEqual(states.map((entry) => entry.phase), ['connecting', 'connected']);
-    const moved = await session.agent().moveResource('web', 'n2');
+    const moved = await session.agent().request('resource.move', { name: 'web', target: 'n2' });
     assert.equal(moved.outcome, 'done');
     assert.equal(server?.service.calls.at(-1)?.command.type, 'resource.move');
   });
@@ -95,7 +95,7 @@ describe('connecting to the local agent', () => {
     await store.setLocalToken(local.port, TOKEN);
     assert.equal((await session.connect({ kind: 'local' })).phase, 'connected');
     await store.setLocalToken(local.port, 'e'.repeat(64));
-    await assert.rejects(session.connect({ kind: 'local' }), (error: unknown) => error instanceof AgentError && error.code === 'auth-failed');
+    await assert.rejects(session.connect({ kind: 'local' }), (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed');
     assert.equal(session.connection.phase, 'disconnected');
     assert.equal(await store.localToken(local.port), null);
   });
@@ -126,7 +126,7 @@ describe('remote clusters', () => {
     const { session, store, server } = await setup();
     await assert.rejects(
       session.connect({ kind: 'remote', label: 'lab', address: `127.0.0.1:${server?.server.port}`, token: 'd'.repeat(64), ca: null, remember: true }),
-      (error: unknown) => error instanceof AgentError && error.code === 'auth-failed',
+      (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed',
     );
     assert.equal(session.connection.phase, 'disconnected');
     assert.ok((session.connection.detail ?? '').length > 0);
@@ -149,7 +149,7 @@ describe('remote clusters', () => {
     ] as const) {
       await assert.rejects(
         session.connect({ kind: 'remote', label: 'x', address, token: TOKEN, ca, remember: false }),
-        (error: unknown) => error instanceof AgentError && error.code === 'bad-request' && error.field === field,
+        (error: unknown) => error instanceof ApiRequestError && error.code === 'bad-request' && error.field === field,
         address,
       );
     }
@@ -161,7 +161,7 @@ describe('remote clusters', () => {
     const { session } = await setup({
       connect: (options) => {
         dialled.push(options);
-        return Promise.reject(new AgentError('unavailable', 'not in a unit test'));
+        return Promise.reject(new ApiRequestError('unavailable', 'not in a unit test'));
       },
     });
     await assert.rejects(session.connect({ kind: 'remote', label: 'prod', address: 'node1.example.net', token: TOKEN, ca: null, remember: false }));
@@ -191,7 +191,7 @@ describe('the stream', () => {
     await server?.server.close();
     const lost = await waitFor(() => states.find((state) => state.phase === 'disconnected'));
     assert.match(lost.detail ?? '', /lost the connection to ws:\/\/127\.0\.0\.1:\d+\/api/);
-    await assert.rejects(session.openStream(() => undefined), (error: unknown) => error instanceof AgentError && error.code === 'unavailable');
+    await assert.rejects(session.openStream(() => undefined), (error: unknown) => error instanceof ApiRequestError && error.code === 'unavailable');
   });
 });
 

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { connectAgent, type AgentClient } from '../../api/client';
 import { readTokenFile } from '../../api/token';
 import type { ActionResult } from '../../../preload/contract/protocol';
-import { CLUSTER_USAGE, type ClusterCommand, type ClusterOperation } from '../cluster-args';
+import { actionRequest, CLUSTER_USAGE, type ActionCommandType, type ActionRequest, type ClusterCommand } from '../cluster-args';
 import { EXIT } from '../exit-codes';
 import { formatAction, formatBindings, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
 import { followEvents } from './cluster/follow';
@@ -24,39 +24,27 @@ export function clientLabel(user: () => string = () => userInfo().username): str
   return name === '' ? 'cli' : `cli:${name}`;
 }
 
-type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'bindings' | 'help' }>;
-
-function runAction(client: AgentClient, op: ActionOperation): Promise<ActionResult> {
-  switch (op.kind) {
-    case 'resource-add': return client.addResource(op.spec);
-    case 'resource-edit': return client.editResource(op.name, op.patch);
-    case 'resource-remove': return client.removeResource(op.name);
-    case 'move': return client.moveResource(op.name, op.target);
-    case 'online': return client.bringOnline(op.name);
-    case 'offline': return client.takeOffline(op.name);
-    case 'node-pause': return client.pauseNode(op.node);
-    case 'node-resume': return client.resumeNode(op.node);
-    case 'node-maintenance': return client.setNodeMaintenance(op.node, op.until);
-  }
+function send<T extends ActionCommandType>(client: AgentClient, request: ActionRequest<T>): Promise<ActionResult> {
+  return client.request<T>(request.type, request.args);
 }
 
 async function runOperation(client: AgentClient, command: ClusterCommand, io: ClusterIo): Promise<number> {
   const { op, json } = command;
   switch (op.kind) {
     case 'status': {
-      const { snapshot } = await client.snapshot();
+      const { snapshot } = await client.request('snapshot', {});
       if (json) io.stdout(JSON.stringify(statusJson(snapshot)));
       else for (const line of formatStatus(snapshot, io.now())) io.stdout(line);
       return EXIT.ok;
     }
     case 'bindings': {
-      const nodes = await client.bindings();
+      const { nodes } = await client.request('bindings.query', {});
       if (json) io.stdout(JSON.stringify({ nodes }));
       else for (const line of formatBindings(nodes, io.now())) io.stdout(line);
       return EXIT.ok;
     }
     case 'resource-list': {
-      const { snapshot } = await client.snapshot();
+      const { snapshot } = await client.request('snapshot', {});
       if (json) io.stdout(JSON.stringify({ resources: snapshot.resources }));
       else for (const line of formatResourceList(snapshot.resources)) io.stdout(line);
       return EXIT.ok;
@@ -65,14 +53,15 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       const print = (entry: Parameters<typeof formatEvent>[0]): void => io.stdout(json ? JSON.stringify(entry) : formatEvent(entry));
       if (op.follow) return followEvents(client, op, io, print);
       const filter = Object.keys(op.filter).length === 0 ? {} : { filter: op.filter };
-      for (const entry of await client.queryEvents({ limit: op.limit, ...filter })) print(entry);
+      const { entries } = await client.request('events.query', { limit: op.limit, ...filter });
+      for (const entry of entries) print(entry);
       return EXIT.ok;
     }
     case 'help':
       io.stdout(CLUSTER_USAGE);
       return EXIT.ok;
     default: {
-      const result = await runAction(client, op);
+      const result = await send(client, actionRequest(op));
       io.stdout(json ? JSON.stringify(result) : formatAction(op, result));
       return actionExitCode(op, result);
     }

@@ -1,11 +1,11 @@
 // The desktop console's agent connection: window.ipfo from the Electron preload. The main process
 // holds the agent connection, validates everything both ways and sends the stream over IPC; this
 // class only adapts the bridge's outcomes ({ ok, value } | { ok, error }) to the ConsoleApi.
-import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
-import type { ConnectionList, ConnectionState, ConnectTarget, IpcOutcome, IpfoBridge, StartLocalAgentResult, StreamMessage } from '../../../preload/contract/ipc';
-import type { ActionResult, ProbeResult, Push } from '../../../preload/contract/protocol';
-import { ConsoleError, errorMessage } from '../model/errors';
-import type { ConnectionManager, ConnectionStatus, ConsoleApi, EventsQuery } from './console-api';
+import type { ConnectionList, ConnectionState, ConnectTarget, IpcCommandType, IpcOutcome, IpfoBridge, StartLocalAgentResult, StreamMessage } from '../../../preload/contract/ipc';
+import type { CommandArgs, CommandResults, Push } from '../../../preload/contract/protocol';
+import { ApiRequestError } from '../../../preload/contract/request-tracker';
+import { errorMessage } from '../model/errors';
+import type { ConnectionManager, ConnectionStatus, ConsoleApi } from './console-api';
 
 async function unwrap<T>(call: Promise<IpcOutcome<T>>): Promise<T> {
   let outcome: IpcOutcome<T>;
@@ -13,10 +13,10 @@ async function unwrap<T>(call: Promise<IpcOutcome<T>>): Promise<T> {
     outcome = await call;
   } catch (error) {
     // The bridge itself failed (main gone, a handler threw): only the message crosses contextBridge.
-    throw new ConsoleError('closed', `desktop bridge: ${errorMessage(error)}`);
+    throw new ApiRequestError('closed', `desktop bridge: ${errorMessage(error)}`);
   }
   if (outcome.ok) return outcome.value;
-  throw ConsoleError.fromApi(outcome.error);
+  throw ApiRequestError.fromApi(outcome.error);
 }
 
 export function statusFromConnection(connection: ConnectionState): ConnectionStatus {
@@ -75,47 +75,7 @@ export class BridgeApi implements ConsoleApi {
     if (this.handlers !== null) this.subscribe();
   }
 
-  snapshot(): Promise<{ revision: number; snapshot: Snapshot }> {
-    return unwrap(this.bridge.snapshot({}));
-  }
-
-  move(name: string, target: string): Promise<ActionResult> {
-    return unwrap(this.bridge.move({ name, target }));
-  }
-
-  online(name: string): Promise<ActionResult> {
-    return unwrap(this.bridge.online({ name }));
-  }
-
-  offline(name: string): Promise<ActionResult> {
-    return unwrap(this.bridge.offline({ name }));
-  }
-
-  pauseNode(name: string): Promise<ActionResult> {
-    return unwrap(this.bridge.pauseNode({ name }));
-  }
-
-  resumeNode(name: string): Promise<ActionResult> {
-    return unwrap(this.bridge.resumeNode({ name }));
-  }
-
-  addResource(spec: ResourceSpecInput): Promise<ActionResult> {
-    return unwrap(this.bridge.addResource({ spec }));
-  }
-
-  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult> {
-    return unwrap(this.bridge.editResource({ name, patch }));
-  }
-
-  removeResource(name: string): Promise<ActionResult> {
-    return unwrap(this.bridge.removeResource({ name }));
-  }
-
-  probe(node: string, ip: string): Promise<ProbeResult> {
-    return unwrap(this.bridge.probe({ node, ip }));
-  }
-
-  async queryEvents(query: EventsQuery = {}): Promise<AuditEntry[]> {
-    return (await unwrap(this.bridge.queryEvents(query))).entries;
+  request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<CommandResults[T]> {
+    return unwrap(this.bridge.request(type, args));
   }
 }

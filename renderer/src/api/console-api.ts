@@ -1,9 +1,9 @@
-// What the console needs from an agent: the domain verbs and the snapshot + change stream. Two
-// implementations: WebSocketApi (the web console, same origin as the agent) and BridgeApi (Electron:
-// window.ipfo from the preload). The views only see this interface.
-import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
-import type { ActionResult, EventsFilter, ProbeResult, Push } from '../../../preload/contract/protocol';
-import type { ConnectionList, ConnectionState, ConnectTarget, StartLocalAgentResult } from '../../../preload/contract/ipc';
+// What the console needs from an agent: `request(type, args)` for every agent command, by the
+// protocol's names, and the snapshot + change stream. Two implementations: WebSocketApi (the web
+// console, same origin as the agent) and BridgeApi (Electron: window.ipfo from the preload). The
+// views only see this interface; a failed request rejects with ApiRequestError.
+import type { CommandArgs, CommandResults, Push } from '../../../preload/contract/protocol';
+import type { ConnectionList, ConnectionState, ConnectTarget, IpcCommandType, StartLocalAgentResult } from '../../../preload/contract/ipc';
 
 export type ConnectionPhase =
   /** First connection attempt under way. */
@@ -32,12 +32,6 @@ export interface ConnectionStatus {
   retryAt: number | null;
 }
 
-export interface EventsQuery {
-  limit?: number;
-  since?: number;
-  filter?: EventsFilter;
-}
-
 /** Desktop only: which agent or cluster the console talks to (the web console is bound to its origin). */
 export interface ConnectionManager {
   list(): Promise<ConnectionList>;
@@ -59,17 +53,6 @@ export interface ConsoleApi {
   start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void;
   /** Starts the stream over with a fresh snapshot (after the console noticed a revision gap). */
   resync(): void;
-  snapshot(): Promise<{ revision: number; snapshot: Snapshot }>;
-  /** target: a node name or BEST_NODE. */
-  move(name: string, target: string): Promise<ActionResult>;
-  online(name: string): Promise<ActionResult>;
-  offline(name: string): Promise<ActionResult>;
-  pauseNode(name: string): Promise<ActionResult>;
-  resumeNode(name: string): Promise<ActionResult>;
-  addResource(spec: ResourceSpecInput): Promise<ActionResult>;
-  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult>;
-  removeResource(name: string): Promise<ActionResult>;
-  /** Pre-flight of a move: `node` probes `ip` and reports who answered. */
-  probe(node: string, ip: string): Promise<ProbeResult>;
-  queryEvents(query?: EventsQuery): Promise<AuditEntry[]>;
+  /** One agent command (the commands the desktop bridge also serves: all but auth and subscribe). */
+  request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<CommandResults[T]>;
 }

@@ -1,29 +1,14 @@
 // The web console's agent connection: a WebSocket to /api on the page's own origin, authenticated
 // by the token from the URL fragment. Every agent message is checked against the shared contract
-// before it is used. Reconnects with backoff after a loss (not after a refused token).
-import { checkResult, parseServerMessage } from '../../../preload/contract/parse';
-import {
-  API_PATH,
-  PROTOCOL_VERSION,
-  type ActionResult,
-  type CommandArgs,
-  type CommandResults,
-  type CommandType,
-  type ProbeResult,
-  type Push,
-} from '../../../preload/contract/protocol';
-import type { AuditEntry, ResourceSpecInput, ResourceSpecPatch, Snapshot } from '../../../preload/contract/domain';
-import { ConsoleError } from '../model/errors';
+// before it is used; requests are tracked by the tracker the CLI client shares
+// (preload/contract/request-tracker.ts). Reconnects with backoff after a loss (not after a refused token).
+import { parseServerMessage } from '../../../preload/contract/parse';
+import { API_PATH, PROTOCOL_VERSION, type CommandArgs, type CommandResults, type CommandType, type Push } from '../../../preload/contract/protocol';
+import { ApiRequestError, RequestTracker } from '../../../preload/contract/request-tracker';
+import type { IpcCommandType } from '../../../preload/contract/ipc';
 import { fastPush } from '../../../preload/contract/fast-push';
 import { apiUrlFor } from '../model/token';
-import type { ConnectionStatus, ConsoleApi, EventsQuery } from './console-api';
-
-interface Pending {
-  type: CommandType;
-  resolve: (result: unknown) => void;
-  reject: (error: ConsoleError) => void;
-  timer: number;
-}
+import type { ConnectionStatus, ConsoleApi } from './console-api';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const AUTH_TIMEOUT_MS = 10_000;
@@ -37,8 +22,7 @@ export class WebSocketApi implements ConsoleApi {
   readonly transport = 'websocket' as const;
   readonly connections = null;
   private socket: WebSocket | null = null;
-  private readonly pending = new Map<string, Pending>();
-  private nextId = 1;
+  private readonly requests = new RequestTracker({ idPrefix: 'w', timeoutMs: REQUEST_TIMEOUT_MS });
   private onPush: (push: Push) => void = () => undefined;
   private onStatus: (status: ConnectionStatus) => void = () => undefined;
   private status: ConnectionStatus;
@@ -91,16 +75,16 @@ export class WebSocketApi implements ConsoleApi {
 
   private async authenticate(socket: WebSocket): Promise<void> {
     try {
-      const auth = await this.request('auth', { token: this.token, client: this.clientLabel }, AUTH_TIMEOUT_MS);
+      const auth = await this.send('auth', { token: this.token, client: this.clientLabel }, AUTH_TIMEOUT_MS);
       if (auth.protocol !== PROTOCOL_VERSION) {
         this.breakContract(socket, `the agent speaks protocol ${auth.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
         return;
       }
       this.attempt = 0;
       this.setStatus({ phase: 'connected', actor: auth.actor, detail: null, retryAt: null });
-      await this.request('subscribe', {});
+      await this.send('subscribe', {});
     } catch (error) {
-      if (error instanceof ConsoleError && error.code === 'auth-failed') {
+      if (error instanceof ApiRequestError && error.code === 'auth-failed') {
         this.authRefused = true;
         this.setStatus({ phase: 'auth-failed', detail: error.message, retryAt: null });
       }
@@ -119,23 +103,12 @@ export class WebSocketApi implements ConsoleApi {
     if (message.kind === 'invalid') return this.breakContract(socket, message.message);
     if (message.kind === 'push') return this.onPush(message.push);
     const reply = message.reply;
-    const pending = reply.id === null ? undefined : this.pending.get(reply.id);
-    if (pending === undefined || reply.id === null) {
-      // id null: the agent could not read a request of ours (or refused the token before reading it).
-      if (reply.id === null && !reply.ok && reply.error.code === 'auth-failed') {
-        this.authRefused = true;
-        this.setStatus({ phase: 'auth-failed', detail: reply.error.message, retryAt: null });
-      }
-      return;
-    }
-    this.pending.delete(reply.id);
-    window.clearTimeout(pending.timer);
-    if (!reply.ok) return pending.reject(ConsoleError.fromApi(reply.error));
-    const check = checkResult(pending.type, reply.result);
-    if (check.ok) pending.resolve(check.result);
-    else {
-      pending.reject(new ConsoleError('protocol', check.message));
-      this.breakContract(socket, check.message);
+    const settled = this.requests.settle(reply);
+    if (settled.kind === 'broken') return this.breakContract(socket, settled.message);
+    // id null: the agent could not read a request of ours (or refused the token before reading it).
+    if (settled.kind === 'unknown' && reply.id === null && !reply.ok && reply.error.code === 'auth-failed') {
+      this.authRefused = true;
+      this.setStatus({ phase: 'auth-failed', detail: reply.error.message, retryAt: null });
     }
   }
 
@@ -148,12 +121,7 @@ export class WebSocketApi implements ConsoleApi {
   private onClosed(socket: WebSocket, code: number, reason: string): void {
     if (socket !== this.socket) return;
     this.socket = null;
-    const error = new ConsoleError('closed', `connection to the agent closed (${code}${reason === '' ? '' : ` ${reason}`})`);
-    for (const pending of this.pending.values()) {
-      window.clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.pending.clear();
+    this.requests.rejectAll(new ApiRequestError('closed', `connection to the agent closed (${code}${reason === '' ? '' : ` ${reason}`})`));
     if (this.stopped) return;
     if (this.authRefused || code === AUTH_REFUSED_CLOSE) {
       this.authRefused = true;
@@ -172,64 +140,16 @@ export class WebSocketApi implements ConsoleApi {
     this.retryTimer = window.setTimeout(() => this.connect(), delay);
   }
 
-  private request<T extends CommandType>(type: T, args: CommandArgs[T], timeoutMs = REQUEST_TIMEOUT_MS): Promise<CommandResults[T]> {
+  request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<CommandResults[T]> {
+    return this.send(type, args);
+  }
+
+  private send<T extends CommandType>(type: T, args: CommandArgs[T], timeoutMs?: number): Promise<CommandResults[T]> {
     const socket = this.socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new ConsoleError('closed', 'not connected to the agent'));
+      return Promise.reject(new ApiRequestError('closed', 'not connected to the agent'));
     }
-    const id = `w${this.nextId++}`;
-    return new Promise<CommandResults[T]>((resolve, reject) => {
-      const timer = window.setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ConsoleError('timeout', `${type}: no reply within ${Math.round(timeoutMs / 1000)} s (the agent may still carry it out)`));
-      }, timeoutMs);
-      this.pending.set(id, { type, resolve: resolve as (result: unknown) => void, reject, timer });
-      socket.send(JSON.stringify({ ...args, id, type }));
-    });
-  }
-
-  snapshot(): Promise<{ revision: number; snapshot: Snapshot }> {
-    return this.request('snapshot', {});
-  }
-
-  move(name: string, target: string): Promise<ActionResult> {
-    return this.request('resource.move', { name, target });
-  }
-
-  online(name: string): Promise<ActionResult> {
-    return this.request('resource.online', { name });
-  }
-
-  offline(name: string): Promise<ActionResult> {
-    return this.request('resource.offline', { name });
-  }
-
-  pauseNode(name: string): Promise<ActionResult> {
-    return this.request('node.pause', { name });
-  }
-
-  resumeNode(name: string): Promise<ActionResult> {
-    return this.request('node.resume', { name });
-  }
-
-  addResource(spec: ResourceSpecInput): Promise<ActionResult> {
-    return this.request('resource.add', { spec });
-  }
-
-  editResource(name: string, patch: ResourceSpecPatch): Promise<ActionResult> {
-    return this.request('resource.edit', { name, patch });
-  }
-
-  removeResource(name: string): Promise<ActionResult> {
-    return this.request('resource.remove', { name });
-  }
-
-  probe(node: string, ip: string): Promise<ProbeResult> {
-    return this.request('probe', { node, ip });
-  }
-
-  async queryEvents(query: EventsQuery = {}): Promise<AuditEntry[]> {
-    return (await this.request('events.query', query)).entries;
+    return this.requests.send(type, args, (text) => socket.send(text), timeoutMs);
   }
 }
 

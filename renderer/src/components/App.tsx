@@ -71,8 +71,8 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
   const resourceActions = useMemo<ResourceActions>(
     () => ({
       openMove: (name, target = BEST_NODE) => setDialog({ kind: 'move', name, target }),
-      online: (name) => run(name, `Bring ${name} online`, () => api.online(name)),
-      offline: (name) => run(name, `Take ${name} offline`, () => api.offline(name)),
+      online: (name) => run(name, `Bring ${name} online`, () => api.request('resource.online', { name })),
+      offline: (name) => run(name, `Take ${name} offline`, () => api.request('resource.offline', { name })),
       edit: (name) => setDialog({ kind: 'form', name }),
       remove: (name) => {
         setDeleteState({ busy: false, error: null });
@@ -83,8 +83,8 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
   );
   const nodeActions = useMemo<NodeActions>(
     () => ({
-      pause: (name) => run(`node:${name}`, `Pause ${name}`, () => api.pauseNode(name)),
-      resume: (name) => run(`node:${name}`, `Resume ${name}`, () => api.resumeNode(name)),
+      pause: (name) => run(`node:${name}`, `Pause ${name}`, () => api.request('node.pause', { name })),
+      resume: (name) => run(`node:${name}`, `Resume ${name}`, () => api.request('node.resume', { name })),
     }),
     [api, run],
   );
@@ -224,7 +224,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
           onConfirm={() => {
             const name = dialogResource.name;
             setDeleteState({ busy: true, error: null });
-            api.removeResource(name).then(
+            api.request('resource.remove', { name }).then(
               () => {
                 setDialog(null);
                 toast('ok', `Deleted ${name}`);

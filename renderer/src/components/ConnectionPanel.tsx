@@ -4,7 +4,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ConnectionList, ConnectTarget } from '../../../preload/contract/ipc';
 import type { ConnectionManager } from '../api/console-api';
-import { ConsoleError, errorMessage } from '../model/errors';
+import { ApiRequestError } from '../../../preload/contract/request-tracker';
+import { errorMessage } from '../model/errors';
 import { formatRelative } from '../model/format';
 
 type RemoteField = 'label' | 'address' | 'token' | 'ca';
@@ -38,7 +39,7 @@ export function ConnectionPanel({ manager, now, onConnected }: { manager: Connec
       if (state.phase === 'disconnected') setMessage({ tone: 'bad', text: state.detail ?? 'could not connect' });
       else onConnected();
     } catch (error) {
-      if (error instanceof ConsoleError && error.issues.length > 0) {
+      if (error instanceof ApiRequestError && error.issues.length > 0) {
         const fields: Partial<Record<RemoteField, string>> = {};
         for (const issue of error.issues) {
           const field = issue.field.split('.').pop() as RemoteField;

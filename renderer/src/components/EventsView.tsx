@@ -39,7 +39,7 @@ export function EventsView({ api, events, now }: { api: ConsoleApi; events: read
     setSearchError(null);
     try {
       const text = filter.text.trim();
-      const entries = await api.queryEvents({
+      const { entries } = await api.request('events.query', {
         limit: MAX_EVENTS_QUERY_LIMIT,
         filter: { ...(text === '' ? {} : { text }), ...(filter.outcome === 'any' ? {} : { outcome: filter.outcome }) },
       });

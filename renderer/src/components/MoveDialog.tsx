@@ -37,7 +37,7 @@ export function MoveDialog({ api, resource, nodes, resources, initialTarget, onC
     const current = ++ticket.current;
     dispatch({ type: 'target', target, probeNode, ticket: current });
     if (probeNode === null) return;
-    api.probe(probeNode, resource.ip).then(
+    api.request('probe', { node: probeNode, ip: resource.ip }).then(
       (probe) => dispatch({ type: 'probe-result', ticket: current, probe }),
       (error: unknown) => dispatch({ type: 'probe-error', ticket: current, message: errorMessage(error) }),
     );
@@ -64,7 +64,7 @@ export function MoveDialog({ api, resource, nodes, resources, initialTarget, onC
     if (!canCommit(state)) return;
     dispatch({ type: 'commit', at: Date.now() });
     setElapsed(0);
-    api.move(resource.name, state.target).then(
+    api.request('resource.move', { name: resource.name, target: state.target }).then(
       (result) => dispatch({ type: 'move-result', result }),
       (error: unknown) => dispatch({ type: 'move-error', message: errorMessage(error) }),
     );

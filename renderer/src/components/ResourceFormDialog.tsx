@@ -5,7 +5,8 @@ import { useId, useMemo, useState, type ReactNode } from 'react';
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
 import type { ActionResult } from '../../../preload/contract/protocol';
 import type { ConsoleApi } from '../api/console-api';
-import { ConsoleError, errorMessage } from '../model/errors';
+import { ApiRequestError } from '../../../preload/contract/request-tracker';
+import { errorMessage } from '../model/errors';
 import {
   ANNOUNCE_FORM_OPTIONS,
   checkForm,
@@ -60,18 +61,18 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
     try {
       if (editing === null) {
         const spec = toSpecInput(values);
-        onSaved(await api.addResource(spec), spec.name, true);
+        onSaved(await api.request('resource.add', { spec }), spec.name, true);
       } else {
         const patch = toPatch(values, editing);
         if (Object.keys(patch).length === 0) {
           onClose();
           return;
         }
-        onSaved(await api.editResource(editing.name, patch), editing.name, false);
+        onSaved(await api.request('resource.edit', { name: editing.name, patch }), editing.name, false);
       }
     } catch (error) {
       const shown =
-        error instanceof ConsoleError && (error.code === 'invalid' || error.code === 'bad-request')
+        error instanceof ApiRequestError && (error.code === 'invalid' || error.code === 'bad-request')
           ? issuesToFormErrors(error.issues, { message: error.message, field: error.field })
           : { fields: {}, general: [errorMessage(error)] };
       setErrors(shown);

@@ -44,7 +44,7 @@ export async function followEvents(
         else pushedMeanwhile.push(push.change.entry);
       },
     );
-    const history = options.limit === 0 ? [] : await client.queryEvents({ limit: options.limit, ...(Object.keys(options.filter).length === 0 ? {} : { filter: options.filter }) });
+    const history = options.limit === 0 ? [] : (await client.request('events.query', { limit: options.limit, ...(Object.keys(options.filter).length === 0 ? {} : { filter: options.filter }) })).entries;
     for (const entry of history) show(entry);
     printedUpTo = Math.max(printedUpTo, snapshotHigh);
     historyShown = true;

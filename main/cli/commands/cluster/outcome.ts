@@ -1,6 +1,6 @@
 // What a cluster command's outcome means to a script (exit code) and to a person (lines on stderr).
 // Pure: the runner (../cluster.ts) does the printing.
-import { AgentError } from '../../../api/client';
+import { ApiRequestError } from '../../../../preload/contract/request-tracker';
 import { TokenFileError } from '../../../api/token';
 import type { ActionResult } from '../../../../preload/contract/protocol';
 import { optionForField, type AgentAddress, type ClusterOperation } from '../../cluster-args';
@@ -30,14 +30,14 @@ function where(agent: AgentAddress): string {
 }
 
 /** The client wraps the socket's error as "cannot reach the agent at <url>: <reason>"; the reason is what helps. */
-function unreachableReason(error: AgentError): string {
+function unreachableReason(error: ApiRequestError): string {
   const cause = error.cause;
   const text = cause instanceof Error && cause.message !== '' ? cause.message : error.message.replace(/^cannot reach the agent at \S+: /, '');
   // OpenSSL's messages run over several lines and end in a source location; one line is enough here.
   return (text.split('\n')[0] ?? '').trim().replace(/:$/, '');
 }
 
-function fromAgent(error: AgentError, agent: AgentAddress, phase: Phase, editing: boolean): Failure {
+function fromAgent(error: ApiRequestError, agent: AgentAddress, phase: Phase, editing: boolean): Failure {
   const json = { code: error.code, message: error.message };
   if (phase === 'connect') {
     switch (error.code) {
@@ -82,7 +82,7 @@ function fromAgent(error: AgentError, agent: AgentAddress, phase: Phase, editing
 
 /** Any error of a cluster command, as exit code and lines. */
 export function describeFailure(error: unknown, agent: AgentAddress, phase: Phase, op: ClusterOperation): Failure {
-  if (error instanceof AgentError) return fromAgent(error, agent, phase, op.kind === 'resource-edit');
+  if (error instanceof ApiRequestError) return fromAgent(error, agent, phase, op.kind === 'resource-edit');
   const message = error instanceof Error ? error.message : String(error);
   if (phase === 'token') {
     const cause = error instanceof TokenFileError ? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
