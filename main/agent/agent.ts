@@ -1,6 +1,8 @@
 // The node agent: joins the cluster, keeps its lease, and makes this node hold exactly the addresses
 // the cluster gives it — nothing else. Decisions come from the pure planners in main/cluster/; this
 // file sequences them against the store (ownership by compare-and-swap) and the local addresses.
+// Planned moves are planned-moves.ts (the machine: cluster/move-machine.ts), the pre-flight is
+// preflight.ts; the machine itself is reached only through the Host (main/host/host.ts).
 //
 // Safety rules, in the order they are enforced:
 // 1. Never serve an address without owning its key: a resource held locally whose owner key is not
@@ -9,7 +11,7 @@
 //    lifetime, renewed only after a confirmed keepalive, is the backstop when this process is frozen).
 // 2. Take an unowned address only after winning its owner key, and only after probing it.
 // 3. A planned move is a handoff: the target probes (trusted: only the owner's MAC may answer), the
-//    owner deregisters, the target registers and announces — never two holders at once.
+//    owner deregisters, the target registers and announces — never two holders at once (planned-moves.ts).
 import { EventEmitter } from 'node:events';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -905,27 +907,25 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.loopDelay.disable();
-    this.monitor.stop();
-    this.arpWatch.close();
-    this.convergence.close();
-    this.handoff?.close();
-    this.local.fenceAll();
-    this.local.close();
-    await this.unwatch?.();
+    await this.teardown({ keepAddresses: false });
     await this.membership?.revoke().catch(() => undefined);
   }
 
   /** Crash-like stop for tests of re-adoption: addresses stay, the lease is left to expire. */
   async abandon(): Promise<void> {
     this.stopping = true;
+    await this.teardown({ keepAddresses: true });
+  }
+
+  /** Ends every timer, capture and watch; the addresses go too unless they are to outlive this process. */
+  private async teardown(options: { keepAddresses: boolean }): Promise<void> {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.loopDelay.disable();
     this.monitor.stop();
     this.arpWatch.close();
     this.convergence.close();
     this.handoff?.close();
+    if (!options.keepAddresses) this.local.fenceAll();
     this.local.close();
     await this.unwatch?.();
   }

@@ -56,6 +56,8 @@ export class ClusterView {
   readonly owners = new Map<ResourceName, OwnerRecord>();
   readonly statuses = new Map<ResourceName, ResourceStatus>();
   readonly intents = new IntentMap();
+  /** The store revision each resource's spec was last written at: an edit writes only over the one it read. */
+  readonly resourceRevisions = new Map<ResourceName, Revision>();
 
   static fromSnapshot(snapshot: StoreSnapshot): ClusterView {
     const view = new ClusterView();
@@ -64,7 +66,10 @@ export class ClusterView {
       view.nodes.set(entry.node.name, entry.node);
       if (entry.alive && entry.leaseId !== null) view.members.set(entry.node.name, { leaseId: entry.leaseId, joinedAt: entry.node.lastSeen });
     }
-    for (const entry of snapshot.resources) view.resources.set(entry.spec.name, entry.spec);
+    for (const entry of snapshot.resources) {
+      view.resources.set(entry.spec.name, entry.spec);
+      view.resourceRevisions.set(entry.spec.name, entry.revision);
+    }
     for (const entry of snapshot.owners) view.owners.set(entry.resource, { node: entry.node, leaseId: entry.leaseId });
     for (const entry of snapshot.statuses) view.statuses.set(entry.status.name, entry.status);
     for (const entry of snapshot.intents) view.intents.set(entry.intent.id, entry.intent);
@@ -82,6 +87,10 @@ export class ClusterView {
       intents: this.intents,
     } as const;
     if (change.collection === 'audit' || change.collection === 'bindings') return;
+    if (change.collection === 'resources') {
+      if (change.kind === 'put') this.resourceRevisions.set(change.name, change.revision);
+      else this.resourceRevisions.delete(change.name);
+    }
     const map = maps[change.collection] as Map<string, unknown>;
     if (change.kind === 'put') map.set(change.name, change.value);
     else map.delete(change.name);

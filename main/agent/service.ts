@@ -50,10 +50,6 @@ export class AgentService implements ClusterService {
     agent.on('reset', (reason) => this.onReset(reason));
   }
 
-  /**
-   * Conflicts are recorded in the cluster's audit log by whichever agent saw them (main/agent/arp-watch.ts),
-   * so a console on any agent sees all of them; the log's retention bounds how far back they go.
-   */
   /** The record kept for the conflict, or null when an entry already kept is newer. */
   private foldConflict(conflict: ConflictRecord): ConflictRecord | null {
     const key = `${conflict.node}|${conflict.address}|${conflict.theirMac}`;
@@ -64,6 +60,10 @@ export class AgentService implements ClusterService {
     return conflict;
   }
 
+  /**
+   * Conflicts are recorded in the cluster's audit log by whichever agent saw them (main/agent/arp-watch.ts),
+   * so a console on any agent sees all of them; the log's retention bounds how far back they go.
+   */
   private async loadConflicts(): Promise<void> {
     if (this.conflictsLoaded) return;
     const entries = await this.store.audit();
@@ -256,15 +256,11 @@ export class AgentService implements ClusterService {
     if (spec.name !== name) {
       return failure('invalid', 'a resource cannot be renamed; remove it and add it under the new name', 'patch.name');
     }
-    await this.store.putResource(spec, this.revisionOf(name));
+    // Written only over the version this edit was validated against: an edit from another console that
+    // this agent has not seen yet makes the store refuse it ('conflict': try again), instead of losing one.
+    await this.store.putResource(spec, this.view.resourceRevisions.get(name));
     const auditSeq = await this.audit({ actor, action: 'resource.edit', target: name, outcome: 'ok', detail: Object.keys(patch).join(', '), handoffMs: null });
     return this.action({ outcome: 'accepted', auditSeq, resource: this.resourceView(name) });
-  }
-
-  private revisionOf(_name: string): number | undefined {
-    // The view keeps values only; an unconditional write is fine here because validation ran on the view
-    // the agent holds, and the store's watch brings any concurrent edit to every agent anyway.
-    return undefined;
   }
 
   private async remove(name: string, actor: string): Promise<CommandResult> {
