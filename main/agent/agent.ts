@@ -7,7 +7,7 @@
 // Safety rules, in the order they are enforced:
 // 1. Never serve an address without owning its key: a resource held locally whose owner key is not
 //    ours any more is dropped at once (reconcile), and every address is dropped before the lease can
-//    expire in the store (checkLease: fence at validUntil - FENCE_MARGIN_MS; the kernel's address
+//    expire in the store (cluster/fencing.ts: fence at validUntil - FENCE_MARGIN_MS; the kernel's address
 //    lifetime, renewed only after a confirmed keepalive, is the backstop when this process is frozen).
 // 2. Take an unowned address only after winning its owner key, and only after probing it.
 // 3. A planned move is a handoff: the target probes (trusted: only the owner's MAC may answer), the
@@ -38,7 +38,8 @@ import type { InterfaceAddress } from '../host/address-types';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, lifetimeForTtl, monotonicNsAt, renewalDeadline, renewalLifetimeSec } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, monotonicNsAt } from './lease-deadline';
+import { addressesFresh, checkLease, fenced, joinedState, leaseHealthy, lifetimeForTtl, renewed, type FenceState, type LeaseView } from '../cluster/fencing';
 
 export interface AgentOptions {
   node: NodeName;
@@ -65,8 +66,6 @@ export type AgentEvent =
   | { type: 'holding'; resource: ResourceName }
   | { type: 'released'; resource: ResourceName };
 
-/** Drop every address this long before the lease could expire in the store. */
-const FENCE_MARGIN_MS = 300;
 const LEASE_CHECK_MS = 50;
 const ADDRESS_CACHE_MS = 100;
 const REJOIN_DELAY_MS = 1000;
@@ -102,12 +101,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private reconcileQueued = false;
   /** performance.now() before which the next reconcile does not start (schedule). */
   private nextReconcileAt = 0;
-  private fenced = false;
-  private fencedAt = 0;
+  /** Fenced or not, and how long the kernel keeps our addresses (cluster/fencing.ts). */
+  private fencing: FenceState = joinedState(0, null);
   private stopping = false;
-  private lastRenew = 0;
-  /** The kernel lifetime the last renewal gave our addresses (ms): they are certainly there until lastRenew + this. */
-  private renewedLifetimeMs = 0;
   /** This process's event-loop delay since the last renewal: tells a stalled process from late keepalives when addresses run out. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private lastIntentPoll = 0;
@@ -146,7 +142,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.local = new LocalAddresses({
       host: this.host,
       lifetimeSec: this.lifetimeSec,
-      permitSend: () => this.leaseHealthy() && this.addressesFresh(),
+      permitSend: () => this.leaseHealthy() && addressesFresh(this.fencing, this.lifetimeSec, performance.now()),
       registrationDeadline: () => (this.lifetimeSec === null || !this.membership ? undefined : monotonicNsAt(this.membership.validUntil())),
     });
     this.deadlineFile = this.lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node);
@@ -240,9 +236,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     // time a restarted agent has to take over the addresses of its predecessor.
     const membership = await this.store.join(this.nodeRecord(), { ttlSec: this.ttlSec, keepaliveIntervalMs: (this.ttlSec * 1000) / 8 });
     this.membership = membership;
-    this.fenced = false;
-    this.lastRenew = performance.now();
-    this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
+    this.fencing = joinedState(performance.now(), this.lifetimeSec);
     membership.onLost((reason) => this.onLeaseLost(reason));
     this.emit('event', { type: 'joined', leaseId: membership.leaseId });
     this.log(`joined as ${this.node} (lease ${membership.leaseId}, ttl ${membership.ttlSec} s)`);
@@ -290,20 +284,17 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
 
   // ---- lease and fencing -----------------------------------------------------------------------
 
-  private leaseHealthy(): boolean {
+  private lease(): LeaseView | null {
     const membership = this.membership;
-    if (!membership || membership.ended) return false;
-    return performance.now() < membership.validUntil() - FENCE_MARGIN_MS;
+    return membership ? { ended: membership.ended, validUntil: membership.validUntil(), ttlMs: membership.ttlSec * 1000 } : null;
   }
 
-  /**
-   * True while the kernel certainly still has our addresses: their lifetime was renewed less than one
-   * lifetime ago. A process that was frozen or starved longer may have lost them to the kernel, and a
-   * standby may have taken over (it revokes our lease when the address goes silent): until it knows
-   * better, such a process must not send a single ARP frame for them.
-   */
-  private addressesFresh(): boolean {
-    return this.lifetimeSec === null || performance.now() - this.lastRenew < this.renewedLifetimeMs;
+  private get fenced(): boolean {
+    return this.fencing.fenced;
+  }
+
+  private leaseHealthy(): boolean {
+    return leaseHealthy(this.lease(), performance.now());
   }
 
   private checkLease(): void {
@@ -314,46 +305,35 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       this.lastIntentPoll = performance.now();
       this.schedule();
     }
-    const membership = this.membership;
-    if (!membership) return;
+    const lease = this.lease();
     const now = performance.now();
-    if (!this.fenced && !this.addressesFresh() && this.local.resources().length > 0) {
-      this.fence(`addresses not renewed for ${Math.round(now - this.lastRenew)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(now - (membership.validUntil() - membership.ttlSec * 1000))} ms ago; longest event-loop delay meanwhile ${Math.round(this.loopDelay.max / 1e6)} ms)`);
-      this.loopDelay.reset();
-      this.lastRenew = now; // the next healthy check starts a new renewal cycle
-      this.renewedLifetimeMs = (this.lifetimeSec ?? 0) * 1000;
-      return;
-    }
-    const validUntil = membership.validUntil();
-    if (!this.leaseHealthy()) {
-      if (!this.fenced) this.fence(`lease not confirmed since ${Math.round(now - (validUntil - membership.ttlSec * 1000))} ms`);
-      return;
-    }
-    if (this.fenced) {
-      // Only a keepalive sent after the fence proves the lease outlived it: one confirmed from before (a
-      // process frozen, then resumed) says nothing of what happened meanwhile — a standby may have
-      // revoked the lease, and the news may still be on its way.
-      if (validUntil - membership.ttlSec * 1000 <= this.fencedAt) return;
-      // Renewals came back before the lease ran out: nobody could take our addresses meanwhile.
-      // What we saw while cut off may be stale: act only on a fresh snapshot.
-      this.fenced = false;
-      this.log('lease confirmed again: resynchronising before reclaiming addresses');
-      this.resync('lease confirmed again after a fence').catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
-    }
-    // The longest lifetime that ends before the lease can (renewalLifetimeSec), and only if it extends
-    // the current one: a late keepalive shortens what we may give, it must not cut what we gave.
-    const lifetime = this.lifetimeSec === null ? 0 : renewalLifetimeSec(this.lifetimeSec, validUntil - now);
-    if (lifetime >= 1 && now - this.lastRenew >= 200 && now + lifetime * 1000 > this.lastRenew + this.renewedLifetimeMs) {
-      // This process can be frozen between deciding the renewal and the kernel seeing it (renewalDeadline).
-      const notAfter = renewalDeadline(validUntil, lifetime, { at: this.lastRenew, lifetimeMs: this.renewedLifetimeMs });
-      if (!this.local.renew(lifetime, monotonicNsAt(notAfter))) {
-        this.log(`renewal not sent: it came ${Math.round(performance.now() - notAfter)} ms after its deadline (the process was held up after deciding it)`);
-        return;
+    const { state, effects } = checkLease(this.fencing, lease, { now, holding: this.local.resources().length, lifetimeSec: this.lifetimeSec });
+    this.fencing = state;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'fence':
+          this.dropAll(
+            effect.cause === 'stalled'
+              ? `addresses not renewed for ${Math.round(effect.sinceRenewMs)} ms (process stalled, or keepalives confirmed too late: the last confirmed one was sent ${Math.round(effect.lastConfirmedSendAgoMs)} ms ago; longest event-loop delay meanwhile ${Math.round(this.loopDelay.max / 1e6)} ms)`
+              : `lease not confirmed since ${Math.round(effect.lastConfirmedSendAgoMs)} ms`,
+          );
+          if (effect.cause === 'stalled') this.loopDelay.reset();
+          break;
+        case 'unfence':
+          // What we saw while cut off may be stale: act only on a fresh snapshot.
+          this.log('lease confirmed again: resynchronising before reclaiming addresses');
+          this.resync('lease confirmed again after a fence').catch((error: unknown) => this.log(`resync failed: ${String(error)}`));
+          break;
+        case 'renew':
+          if (!this.local.renew(effect.lifetimeSec, monotonicNsAt(effect.notAfter))) {
+            this.log(`renewal not sent: it came ${Math.round(performance.now() - effect.notAfter)} ms after its deadline (the process was held up after deciding it)`);
+            break;
+          }
+          this.fencing = renewed(this.fencing, now, effect.lifetimeSec);
+          this.loopDelay.reset();
+          if (lease) this.deadlineFile?.write(lease.validUntil);
+          break;
       }
-      this.lastRenew = now;
-      this.renewedLifetimeMs = lifetime * 1000;
-      this.loopDelay.reset();
-      this.deadlineFile?.write(validUntil);
     }
   }
 
@@ -442,17 +422,17 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     return true;
   }
 
-  private fence(reason: string): void {
+  /** The fence's effect: every address goes at once, without defending anything. */
+  private dropAll(reason: string): void {
     const count = this.local.resources().length;
     this.local.fenceAll();
-    this.fenced = true;
-    this.fencedAt = performance.now();
     this.emit('event', { type: 'fenced', reason, addresses: count });
     this.log(`fenced (${reason}): dropped ${count} address(es)`);
   }
 
   private onLeaseLost(reason: string): void {
-    this.fence(`lease ${reason}`);
+    this.fencing = fenced(this.fencing, performance.now());
+    this.dropAll(`lease ${reason}`);
     this.membership = null;
     if (this.stopping) return;
     const retry = (): void => {

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { HostAddresses } from '../host/host';
+import { lifetimeForTtl, renewalLifetimeSec } from '../cluster/fencing';
 
 export const DEFAULT_STATE_DIR = '/run/ipfo';
 
@@ -20,44 +21,6 @@ export const DEFAULT_LEASE_TTL_SEC = 3;
 
 /** A standby revokes an owner that leaves ARP unanswered this long (standby-monitor.ts). */
 export const DEFAULT_OWNER_SILENCE_MS = 250;
-/** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
-export const KERNEL_EXPIRY_SLACK_MS = 400;
-
-/**
- * Kernel lifetime of our addresses for a lease TTL, in whole seconds. A running agent renews it only
- * while `now + lifetime + slack < validUntil`; with keepalives every TTL/8, validUntil stays between
- * TTL - TTL/8 and TTL ahead, so the longest lifetime that still leaves renewals room is
- * TTL - TTL/8 - slack (minus a little for a late timer): 1 s for TTL 2, 2 s for TTL 3.
- */
-export function lifetimeForTtl(ttlSec: number): number {
-  return Math.max(1, Math.floor(ttlSec - ttlSec / 8 - KERNEL_EXPIRY_SLACK_MS / 1000 - 0.1));
-}
-
-/**
- * The lifetime a renewal may give our addresses now, in whole seconds: the longest that still ends
- * before the lease certainly does (`leaseLeftMs` from now), at most `maxLifetimeSec`; 0 when not even
- * one second fits. A fixed lifetime would need the last keepalive confirmed within TTL - lifetime -
- * slack (0.6 s for TTL 3): a busy etcd that confirms keepalives a second late made a live owner drop
- * every address while its lease still had two seconds to run, and its standby then saw it silent.
- */
-export function renewalLifetimeSec(maxLifetimeSec: number, leaseLeftMs: number): number {
-  return Math.max(0, Math.min(maxLifetimeSec, Math.floor((leaseLeftMs - KERNEL_EXPIRY_SLACK_MS) / 1000)));
-}
-
-/** The kernel may expire an address up to HZ/50 (20 ms) before its lifetime is up; keep clear of it. */
-export const KERNEL_EARLY_EXPIRY_MS = 50;
-
-/**
- * The last moment (same clock as the arguments) a renewal giving `lifetimeSec` may reach the kernel.
- * A lifetime counts from when the kernel sees it, and the renewing process can be frozen between
- * deciding and sending: landing later than the lease allows would outlive the lease, and landing after
- * the previous renewal ran out would bring back addresses the kernel already expired — which a standby
- * may have taken over meanwhile.
- */
-export function renewalDeadline(validUntil: number, lifetimeSec: number, previous: { at: number; lifetimeMs: number }): number {
-  return Math.min(validUntil - KERNEL_EXPIRY_SLACK_MS - lifetimeSec * 1000, previous.at + previous.lifetimeMs - KERNEL_EARLY_EXPIRY_MS);
-}
-
 /** The CLOCK_MONOTONIC time (process.hrtime.bigint() ns, shared by every process) of a performance.now() instant of this one. */
 export function monotonicNsAt(performanceMs: number): bigint {
   const ns = process.hrtime.bigint() + BigInt(Math.round((performanceMs - performance.now()) * 1e6));

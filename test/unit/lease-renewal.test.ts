@@ -3,7 +3,7 @@
 // KERNEL_EXPIRY_SLACK_MS) before the lease certainly does.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KERNEL_EARLY_EXPIRY_MS, KERNEL_EXPIRY_SLACK_MS, lifetimeForTtl, renewalDeadline, renewalLifetimeSec } from '../../main/agent/lease-deadline';
+import { KERNEL_EARLY_EXPIRY_MS, KERNEL_EXPIRY_SLACK_MS, lifetimeForTtl, renewalDeadline, renewalLifetimeSec } from '../../main/cluster/fencing';
 
 describe('renewal lifetime', () => {
   const max = lifetimeForTtl(3); // 2 s
