@@ -25,6 +25,7 @@ import { ClusterArpWatch } from './arp-watch';
 import { ConvergenceMonitor } from './convergence-monitor';
 import { HandoffChannel } from './handoff-channel';
 import { PlannedMoves, TRUSTED_PROBE } from './planned-moves';
+import { InterfaceRecovery } from './interface-recovery';
 import { Preflight } from './preflight';
 import type { ConvergenceOptions } from '../watch/convergence';
 import { ClusterView } from './cluster-view';
@@ -35,7 +36,6 @@ import { StandbyMonitor, type Watched } from './standby-monitor';
 import { carrierUp, type Host } from '../host/host';
 import { linuxHost } from '../host/linux-host';
 import type { InterfaceAddress } from '../host/address-types';
-import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 import { PacketIoError } from '../net/pcap';
 import { systemClock } from '../engine/timers';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile, monotonicNsAt } from './lease-deadline';
@@ -69,8 +69,6 @@ export type AgentEvent =
 const LEASE_CHECK_MS = 50;
 const ADDRESS_CACHE_MS = 100;
 const REJOIN_DELAY_MS = 1000;
-/** How long after an interface fault a missing interface counts as passing (down, re-created, renamed back). */
-const INTERFACE_RECOVERY_MS = 30_000;
 
 const DEFAULT_TAKEOVER_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 50, probeWaitMs: 100 };
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
@@ -109,7 +107,6 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private lastIntentPoll = 0;
   private readonly lifetimeSec: number | null;
   private readonly ownerSilenceMs: number;
-  private readonly carrierLostAt = new Map<string, number>();
   private readonly version: string;
   private readonly deadlineFile: LeaseDeadlineFile | null;
   private readonly monitor: StandbyMonitor;
@@ -122,11 +119,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly preflight: Preflight;
   /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
   private watchedSpecsKey: string | null = null;
-  /** The interfaces the ARP watch should capture on (re-opened when one comes back after a fault). */
-  private watchedInterfaces = new Set<string>();
-  private lastRecoveryPoll = 0;
-  /** An interface fault may have changed our MACs: the node record is compared (and updated) once usable. */
-  private macsMayHaveChanged = false;
+  private readonly interfaces: InterfaceRecovery;
 
   constructor(options: AgentOptions) {
     super();
@@ -201,7 +194,24 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       },
       log: this.log,
     });
-    this.local.on('interface-fault', (ifname, fault, dropped) => this.onInterfaceFault(ifname, fault, dropped));
+    this.interfaces = new InterfaceRecovery({
+      node: this.node,
+      host: this.host,
+      local: this.local,
+      store: this.store,
+      view: () => this.view,
+      membership: () => this.membership,
+      leaseHealthy: () => this.leaseHealthy(),
+      stopping: () => this.stopping,
+      schedule: () => this.schedule(),
+      released: (resources) => {
+        for (const resource of resources) this.emit('event', { type: 'released', resource });
+      },
+      forgetStandby: (ifname) => this.monitor.forgetInterface(ifname),
+      now: () => performance.now(),
+      log: this.log,
+    });
+    this.local.on('interface-fault', (ifname, fault, dropped) => this.interfaces.onFault(ifname, fault, dropped));
     this.local.on('event', (resource, event) => {
       if (event.type === 'ready' || event.type === 'down') this.addressCache = null;
       if (event.type === 'conflict') this.onConflict(resource, event.mac, event.action);
@@ -298,7 +308,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private checkLease(): void {
-    this.checkCarrier();
+    this.interfaces.poll();
     // Moves advance on store changes; one stalled without any (a lost notification, a timeout to
     // enforce) is looked at again twice a second.
     if (this.view.intents.size > 0 && performance.now() - this.lastIntentPoll > 500) {
@@ -335,91 +345,6 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
           break;
       }
     }
-  }
-
-  /**
-   * Every interface in use is looked at each pass: one that is down, without carrier, gone, re-created
-   * or has a new MAC loses its addresses at once (nobody hears them, or they would be announced with a
-   * stale MAC) and its capture (LocalAddresses.checkInterfaces -> onInterfaceFault). Interfaces that
-   * came back are picked up again here (recoverInterfaces).
-   */
-  private checkCarrier(): void {
-    this.local.checkInterfaces();
-    this.recoverInterfaces();
-  }
-
-  private onInterfaceFault(ifname: string, fault: InterfaceFault, dropped: string[]): void {
-    this.carrierLostAt.set(ifname, performance.now());
-    this.macsMayHaveChanged = true;
-    this.log(`${describeInterfaceFault(ifname, fault)}: dropped ${dropped.length} address(es)${dropped.length > 0 ? ` (${dropped.join(', ')})` : ''}; capture closed until it is back`);
-    for (const resource of dropped) this.emit('event', { type: 'released', resource });
-    // The standby's probes went out on the closed capture: start its watch afresh on the new one.
-    this.monitor.forgetInterface(ifname);
-    this.schedule();
-  }
-
-  /**
-   * After an interface fault: the ARP watch's capture is opened again as soon as the interface is usable,
-   * and the node reconciles (to hold its addresses there again) once a keepalive sent since the fault was
-   * confirmed — checked a few times a second, since no store change need arrive to say so.
-   */
-  private recoverInterfaces(): void {
-    const now = performance.now();
-    if (this.stopping || now - this.lastRecoveryPoll < 200) return;
-    this.lastRecoveryPoll = now;
-    const inUse = new Set(this.local.interfaces());
-    for (const ifname of this.watchedInterfaces) {
-      if (!inUse.has(ifname) && interfaceFault(null, this.host.interfaceState(ifname)) === null) this.local.watchInterface(ifname);
-    }
-    for (const ifname of this.carrierLostAt.keys()) {
-      if (interfaceFault(null, this.host.interfaceState(ifname)) !== null) continue;
-      if (this.membership && this.confirmedSinceCarrierLoss(ifname)) this.log(`interface ${ifname} is usable again`);
-      this.schedule();
-    }
-    if (this.macsMayHaveChanged && this.leaseHealthy()) this.updateOwnMacs();
-  }
-
-  /**
-   * True while one of our interfaces had a fault in the last INTERFACE_RECOVERY_MS (looked at afresh
-   * first: the reconcile may run before the periodic check noticed). A missing interface is then taken
-   * for a passing fault, not a misconfiguration; after that window it is reported as before.
-   */
-  private interfaceRecovering(): boolean {
-    this.local.checkInterfaces();
-    const now = performance.now();
-    for (const lostAt of this.carrierLostAt.values()) if (now - lostAt < INTERFACE_RECOVERY_MS) return true;
-    return false;
-  }
-
-  /** Peers recognise this node's ARP by the MACs of its record (handoffs, peers' probes): keep them true. */
-  private updateOwnMacs(): void {
-    const macs = this.host.macs();
-    const recorded = this.view.nodes.get(this.node)?.macs ?? {};
-    // An interface still recovering may change again before it is back: look again until none is.
-    this.macsMayHaveChanged = this.carrierLostAt.size > 0;
-    // Mid-fault (an interface deleted, renamed) the list is not the node's: wait until every one is back.
-    if (this.macsMayHaveChanged || Object.keys(macs).length === 0) return;
-    if (JSON.stringify(Object.entries(macs).sort()) === JSON.stringify(Object.entries(recorded).sort())) return;
-    this.log(`interface MACs changed: telling the cluster (${Object.entries(macs).map(([i, m]) => `${i} ${m}`).join(', ')})`);
-    this.store.setNodeMacs(this.node, macs).catch((error: unknown) => {
-      this.log(`could not record the new MACs: ${String(error)}`);
-      this.macsMayHaveChanged = true;
-    });
-  }
-
-  /**
-   * After a link was down, what this node believes may be stale (a standby may have revoked its lease
-   * meanwhile): it holds addresses on that link again only after a keepalive sent since the link was
-   * lost came back confirmed.
-   */
-  private confirmedSinceCarrierLoss(ifname: string): boolean {
-    const lostAt = this.carrierLostAt.get(ifname);
-    const membership = this.membership;
-    if (lostAt === undefined || !membership) return true;
-    const lastConfirmedSend = membership.validUntil() - membership.ttlSec * 1000;
-    if (lastConfirmedSend <= lostAt) return false;
-    this.carrierLostAt.delete(ifname);
-    return true;
   }
 
   /** The fence's effect: every address goes at once, without defending anything. */
@@ -521,8 +446,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       const choice = chooseInterface(spec, this.node, addresses);
       if (choice.ok) ifnames.add(choice.ifname);
     }
-    this.watchedInterfaces = ifnames;
-    for (const ifname of ifnames) if (interfaceFault(null, this.host.interfaceState(ifname)) === null) this.local.watchInterface(ifname);
+    this.interfaces.watch(ifnames);
   }
 
   /** The owners this node is first standby for, to be watched on the wire. */
@@ -606,14 +530,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (!spec) return;
     const iface = this.ifnameFor(spec);
     if (!iface.ok) {
-      if (!this.interfaceRecovering()) return this.fail(resource, iface.failure);
+      if (!this.interfaces.recovering()) return this.fail(resource, iface.failure);
       // Our interface is down or being re-created: not the address's fault. Let the key go so a node
       // that can serve it takes it; a failed resource would wait for the operator.
       this.log(`${resource}: not held here while our interface recovers (${iface.failure.kind === 'interface-missing' ? iface.failure.detail : iface.failure.kind}); released`);
       await this.store.release(resource, this.node);
       return;
     }
-    if (!carrierUp(this.host, iface.ifname) || !this.confirmedSinceCarrierLoss(iface.ifname)) return; // held again when the link returns
+    if (!carrierUp(this.host, iface.ifname) || !this.interfaces.confirmedSinceLoss(iface.ifname)) return; // held again when the link returns
     if (this.isPresent(spec, iface.ifname)) {
       await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
       return;
@@ -646,7 +570,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const iface = this.ifnameFor(spec);
     if (!iface.ok) {
       // While our interface recovers, the address waits (placement gives it to us again when it is back).
-      if (this.interfaceRecovering()) return;
+      if (this.interfaces.recovering()) return;
       // Not ours to take: another node may be able to; record why for the operator.
       return this.fail(resource, iface.failure);
     }
@@ -765,7 +689,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         break;
       case 'failed':
         if (!(await this.store.release(spec.name, this.node)).ok) break;
-        // The interface failed under the claim (onInterfaceFault): the address is not at fault, and a
+        // The interface failed under the claim (InterfaceRecovery.onFault): the address is not at fault, and a
         // failed resource would wait for the operator. Unowned, it is placed again. The same when the
         // registration came after our lease may have ended (the process was held up): not the address's fault.
         if (outcome.reason === 'link-down' || outcome.reason === LEASE_UNCONFIRMED) break;

@@ -1,5 +1,5 @@
-// One API client's WebSocket: authentication, validation, dispatch to the ClusterService, the
-// stream. Nothing reaches the service before a successful `auth`, and nothing malformed reaches it
+// One API client's WebSocket: authentication, validation, dispatch to the ApiHandler, the
+// stream. Nothing reaches the handler before a successful `auth`, and nothing malformed reaches it
 // at all: every message is parsed against the contract first (preload/contract/parse.ts).
 import type { RawData, WebSocket } from 'ws';
 import { checkResult, clip, parseRequest, type RequestParse } from '../../preload/contract/parse';
@@ -11,17 +11,17 @@ import {
   type CommandType,
   type Push,
   type Request,
-  type ServiceCommand,
+  type ApiCommand,
 } from '../../preload/contract/protocol';
 import { tokensEqual } from './auth';
 import { rawText } from './raw-text';
-import type { ClusterService } from './service';
+import type { ApiHandler } from './handler';
 import { StreamSession } from './stream';
 
 export interface ConnectionLimits {
   /** The first message must be a successful auth within this time. */
   authTimeoutMs: number;
-  /** Requests of one connection running at once (service calls); more get 'busy'. */
+  /** Requests of one connection running at once (handler calls); more get 'busy'. */
   maxInFlight: number;
   /** More rejected messages than `count` within `windowMs` close the connection (1008). */
   badMessages: { count: number; windowMs: number };
@@ -30,7 +30,7 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionContext {
-  service: ClusterService;
+  handler: ApiHandler;
   token: string;
   limits: ConnectionLimits;
   /** The peer's address as the socket saw it. */
@@ -118,20 +118,20 @@ export class ApiConnection {
       case 'snapshot':
         // Not checked against the contract here, unlike command results: a 10,000-resource snapshot
         // takes ~200 ms to check and every client checks what it receives anyway.
-        this.run(request.id, async () => ({ ok: true, result: await this.context.service.snapshot() }));
+        this.run(request.id, async () => ({ ok: true, result: await this.context.handler.snapshot() }));
         return;
       default: {
         const { id, ...command } = request;
         const actor = this.actor ?? '';
         this.run(id, async () => {
-          const outcome = await this.context.service.execute(command satisfies ServiceCommand, actor);
+          const outcome = await this.context.handler.execute(command satisfies ApiCommand, actor);
           return outcome.ok ? checkedResult(command.type, outcome.result) : { ok: false, error: checkedError(outcome.error) };
         });
       }
     }
   }
 
-  /** Runs one service call under the in-flight limit; a throw is a bug and reported as 'internal'. */
+  /** Runs one handler call under the in-flight limit; a throw is a bug and reported as 'internal'. */
   private run(id: string, call: () => Promise<Outcome>): void {
     if (this.inFlight >= this.context.limits.maxInFlight) {
       this.send({ id, ok: false, error: { code: 'busy', message: `more than ${this.context.limits.maxInFlight} requests running; wait for replies` } });
@@ -156,7 +156,7 @@ export class ApiConnection {
       this.reject(id, { code: 'bad-request', message: 'already subscribed on this connection', field: 'type' });
       return;
     }
-    const stream = new StreamSession(this.context.service, {
+    const stream = new StreamSession(this.context.handler, {
       push: (message: Push) => this.send(message),
       fail: (reason) => {
         this.context.log(`api: stream of ${this.context.peer} ended: ${reason}`);
@@ -211,16 +211,16 @@ export class ApiConnection {
   }
 }
 
-/** The result, if it keeps to the contract (else it is a bug in the service: thrown, sent as 'internal'). */
+/** The result, if it keeps to the contract (else it is a bug in the handler: thrown, sent as 'internal'). */
 function checkedResult(type: CommandType, result: unknown): Outcome {
   const check = checkResult(type, result);
   if (check.ok) return { ok: true, result: check.result };
   throw new Error(check.message);
 }
 
-/** The service's error, if it keeps to the contract (else it is a bug: 'internal'). */
+/** The handler's error, if it keeps to the contract (else it is a bug: 'internal'). */
 function checkedError(error: ApiError): ApiError {
   const check = ApiErrorSchema.safeParse(error);
   if (check.success) return check.data;
-  throw new Error(`service error breaks the contract: ${JSON.stringify(error).slice(0, 200)}`);
+  throw new Error(`handler error breaks the contract: ${JSON.stringify(error).slice(0, 200)}`);
 }

@@ -19,12 +19,12 @@ import {
 import { isTokenFormat } from './auth';
 import { ApiConnection, type ConnectionLimits } from './connection';
 import { acceptedHost, checkBind, ExposureError, isLoopbackHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
-import type { ClusterService } from './service';
+import type { ApiHandler } from './handler';
 import { securityHeaders, sendPlain, serveStatic } from './static';
 import { checkTlsMaterial, type TlsMaterial } from './tls';
 
 export interface AgentServerOptions {
-  service: ClusterService;
+  handler: ApiHandler;
   /** The shared secret (64 hex digits, see token.ts). */
   token: string;
   /** Default 127.0.0.1; a non-loopback host requires `tls`. */
@@ -128,13 +128,13 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       log(`api: refused a WebSocket from origin ${JSON.stringify(request.headers.origin ?? '').slice(0, 100)}`);
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
-    if (connections.size >= maxConnections) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (connections.size >= maxConnections) return refuseUpgrade(socket, 503, 'Handler Unavailable');
     sockets.handleUpgrade(request, socket, head, (ws) => {
       // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) reads as 127.0.0.1 in the audit log.
       const peer = (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
       alive.add(ws);
       ws.on('pong', () => alive.add(ws));
-      connections.set(ws, new ApiConnection(ws, { service: options.service, token: options.token, limits, peer, log }));
+      connections.set(ws, new ApiConnection(ws, { handler: options.handler, token: options.token, limits, peer, log }));
       ws.on('close', () => connections.delete(ws));
     });
   });

@@ -1,12 +1,12 @@
 // One connection's subscription: a snapshot, then every later change exactly once, in order.
 //
-// The service is subscribed to BEFORE the snapshot is taken; changes that arrive meanwhile are
+// The handler is subscribed to BEFORE the snapshot is taken; changes that arrive meanwhile are
 // held back, and once the snapshot (at revision R) is out, the held changes above R follow it.
 // Subscribing after the snapshot instead would lose whatever changed in between.
-// A 'reset' from the service, or more held-back changes than maxHeld (a very slow snapshot under a
+// A 'reset' from the handler, or more held-back changes than maxHeld (a very slow snapshot under a
 // storm of changes), start over with a fresh snapshot: the client replaces its state wholesale.
 import type { ChangePush, Push, SnapshotPush } from '../../preload/contract/protocol';
-import type { ClusterService, ServiceUpdate } from './service';
+import type { ApiHandler, ApiUpdate } from './handler';
 
 export interface StreamSink {
   push(message: Push): void;
@@ -25,7 +25,7 @@ export class StreamSession {
   private unsubscribe: (() => void) | null = null;
 
   constructor(
-    private readonly service: ClusterService,
+    private readonly handler: ApiHandler,
     private readonly sink: StreamSink,
     private readonly maxHeld = DEFAULT_MAX_HELD_CHANGES,
   ) {}
@@ -36,7 +36,7 @@ export class StreamSession {
    * cannot be taken; the session is closed then.
    */
   async start(beforeChanges: (revision: number) => void): Promise<void> {
-    this.unsubscribe = this.service.subscribe((update) => this.onUpdate(update));
+    this.unsubscribe = this.handler.subscribe((update) => this.onUpdate(update));
     try {
       await this.load(beforeChanges);
     } catch (error) {
@@ -60,7 +60,7 @@ export class StreamSession {
       this.state = 'loading';
       this.held = [];
       this.reloadWanted = false;
-      const { revision, snapshot } = await this.service.snapshot();
+      const { revision, snapshot } = await this.handler.snapshot();
       if (this.isClosed()) return;
       this.snapshotRevision = revision;
       const push: SnapshotPush = { type: 'snapshot', revision, snapshot };
@@ -80,7 +80,7 @@ export class StreamSession {
     return this.state === 'closed';
   }
 
-  private onUpdate(update: ServiceUpdate): void {
+  private onUpdate(update: ApiUpdate): void {
     if (this.state === 'closed') return;
     if (update.type === 'reset') {
       this.reload();

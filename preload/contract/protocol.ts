@@ -168,13 +168,13 @@ export function isCommandType(value: string): value is CommandType {
 /** A whole request as sent on the wire. */
 export type Request = { [T in CommandType]: { id: string; type: T } & CommandArgs[T] }[CommandType];
 
-/** Commands the agent's ClusterService carries out (auth, snapshot and subscribe are the server's own). */
-export type ServiceCommandType = Exclude<CommandType, 'auth' | 'snapshot' | 'subscribe'>;
+/** Commands the agent's ApiHandler carries out (auth, snapshot and subscribe are the server's own). */
+export type ApiCommandType = Exclude<CommandType, 'auth' | 'snapshot' | 'subscribe'>;
 export const SERVICE_COMMAND_TYPES = COMMAND_TYPES.filter(
-  (type): type is ServiceCommandType => type !== 'auth' && type !== 'snapshot' && type !== 'subscribe',
+  (type): type is ApiCommandType => type !== 'auth' && type !== 'snapshot' && type !== 'subscribe',
 );
 /** A service command: the request without its id. */
-export type ServiceCommand = { [T in ServiceCommandType]: { type: T } & CommandArgs[T] }[ServiceCommandType];
+export type ApiCommand = { [T in ApiCommandType]: { type: T } & CommandArgs[T] }[ApiCommandType];
 
 // --- Results -------------------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
-// The workload generator of `npm run bench:ui`: a synthetic ClusterService (main/api/service.ts)
+// The workload generator of `npm run bench:ui`: a synthetic ApiHandler (main/api/handler.ts)
 // holding N generated IP resources over a few nodes, which emits resource state changes at a fixed
-// rate through the service's change stream. The API server, protocol, browser and renderer the
-// bench drives are the real ones; only the cluster behind the service is made up.
-import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../../main/api/service';
+// rate through the handler's change stream. The API server, protocol, browser and renderer the
+// bench drives are the real ones; only the cluster behind the handler is made up.
+import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../../main/api/handler';
 import type { NodeRecord, ResourceState, ResourceView } from '../../preload/contract/domain';
 import { seededRandom as prng } from '../seeded-random';
 
@@ -25,10 +25,10 @@ export interface StreamStats {
   lastRevision: number;
 }
 
-export class SyntheticCluster implements ClusterService {
+export class SyntheticCluster implements ApiHandler {
   readonly nodes: NodeRecord[];
   private readonly resources = new Map<string, ResourceView>();
-  private readonly listeners = new Set<ServiceListener>();
+  private readonly listeners = new Set<UpdateListener>();
   private readonly random: () => number;
   private revision = 1;
   private timer: NodeJS.Timeout | null = null;
@@ -89,7 +89,7 @@ export class SyntheticCluster implements ClusterService {
     });
   }
 
-  subscribe(listener: ServiceListener): () => void {
+  subscribe(listener: UpdateListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

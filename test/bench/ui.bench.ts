@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     console.log(text);
   };
   try {
-    server = await startAgentServer({ service: cluster, token, host: '127.0.0.1', port: 0, staticDir: DIST, heartbeatMs: 0 });
+    server = await startAgentServer({ handler: cluster, token, host: '127.0.0.1', port: 0, staticDir: DIST, heartbeatMs: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS, timeout: 30_000 });
     print(`bench:ui — ${RESOURCES.toLocaleString('en')} resources over ${NODES} nodes, ${CHANGES_PER_S} resource state changes/s`);
     print(`  workload: a SYNTHETIC cluster (test/bench/ui-cluster.ts) behind the REAL API server (main/api/server.ts, ${server.origin}),`);

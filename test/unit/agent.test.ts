@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { Agent } from '../../main/agent/agent';
-import { AgentService } from '../../main/agent/service';
+import { AgentApiHandler } from '../../main/agent/api-handler';
 import type { ResourceSpec } from '../../main/cluster/model';
 import { validateResourceSpec } from '../../main/cluster/validate';
 import { FileStore } from '../../main/store/file-store';
@@ -191,15 +191,15 @@ describe('the agent on fake hosts', () => {
 
   test('an edit written over another console\'s edit this agent has not seen yet is refused, not lost', async () => {
     await online('web', VIP, 'n1');
-    const service = new AgentService(agent('n1'), stores[0]!);
-    const edited = await service.execute({ type: 'resource.edit', name: 'web', patch: { announceCount: 4 } }, 'unit-a');
+    const handler = new AgentApiHandler(agent('n1'), stores[0]!);
+    const edited = await handler.execute({ type: 'resource.edit', name: 'web', patch: { announceCount: 4 } }, 'unit-a');
     assert.equal(edited.ok, true, JSON.stringify(edited));
     await until('n1 saw its own edit', () => agent('n1').clusterView.resources.get('web')?.announceCount === 4);
     // Another console's edit through n2 reaches n1 late; n1's edit meanwhile was validated on the old spec.
     n1WatchDelayMs = 300;
-    const other = await new AgentService(agent('n2'), stores[1]!).execute({ type: 'resource.edit', name: 'web', patch: { announceIntervalMs: 1500 } }, 'unit-b');
+    const other = await new AgentApiHandler(agent('n2'), stores[1]!).execute({ type: 'resource.edit', name: 'web', patch: { announceIntervalMs: 1500 } }, 'unit-b');
     assert.equal(other.ok, true, JSON.stringify(other));
-    const stale = await service.execute({ type: 'resource.edit', name: 'web', patch: { announceCount: 5 } }, 'unit-a');
+    const stale = await handler.execute({ type: 'resource.edit', name: 'web', patch: { announceCount: 5 } }, 'unit-a');
     assert.equal(stale.ok, false, JSON.stringify(stale));
     assert.equal(!stale.ok && stale.error.code, 'conflict');
     // Both earlier edits are in the store; the stale one is not.

@@ -1,4 +1,4 @@
-// The Node client of the agent API against the real server (with the recording fake service), and
+// The Node client of the agent API against the real server (with the recording fake handler), and
 // against a hand-made agent that breaks the contract.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -97,7 +97,7 @@ describe('connecting', () => {
 
 describe('commands', () => {
   test('request sends each command by its protocol name and resolves with the checked result', async () => {
-    await withClient(async (client, { service }) => {
+    await withClient(async (client, { handler }) => {
       assert.deepEqual(await client.request('resource.add', { spec: { name: 'db', ip: '10.213.0.60', prefix: 24 } }), actionDone());
       await client.request('resource.edit', { name: 'db', patch: { enabled: false } });
       await client.request('resource.remove', { name: 'db' });
@@ -113,7 +113,7 @@ describe('commands', () => {
         [1, 2],
       );
       assert.deepEqual(
-        service.calls.map((call) => call.command),
+        handler.calls.map((call) => call.command),
         [
           { type: 'resource.add', spec: { name: 'db', ip: '10.213.0.60', prefix: 24 } },
           { type: 'resource.edit', name: 'db', patch: { enabled: false } },
@@ -128,13 +128,13 @@ describe('commands', () => {
           { type: 'events.query', limit: 2 },
         ],
       );
-      assert.ok(service.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
+      assert.ok(handler.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
     });
   });
 
   test("the agent's error arrives as an ApiRequestError with code, field and issues", async () => {
-    await withClient(async (client, { service }) => {
-      service.respond = () => ({
+    await withClient(async (client, { handler }) => {
+      handler.respond = () => ({
         ok: false,
         error: { code: 'not-found', message: 'no resource "nope"', field: 'name', issues: [{ field: 'name', message: 'no resource "nope"' }] },
       });
@@ -150,18 +150,18 @@ describe('commands', () => {
   });
 
   test('a request the server refuses as malformed rejects with bad-request naming the field', async () => {
-    await withClient(async (client, { service }) => {
+    await withClient(async (client, { handler }) => {
       await assert.rejects(
         client.request('probe', { node: 'n1', ip: '999.1.1.1' }),
         isApiRequestError('bad-request', (error) => assert.equal(error.field, 'ip')),
       );
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
     });
   });
 
   test('a request without a reply in time rejects with timeout', async () => {
-    await withClient(async (client, { service }) => {
-      service.respond = () => new Promise(() => undefined);
+    await withClient(async (client, { handler }) => {
+      handler.respond = () => new Promise(() => undefined);
       await assert.rejects(client.request('resource.online', { name: 'web' }, 100), isApiRequestError('timeout'));
     });
   });
@@ -169,10 +169,10 @@ describe('commands', () => {
   test('pending requests reject with closed when the agent goes away, and onClose reports the code', async () => {
     const context = await startTestServer();
     const client = await connectAgent({ url: context.server.url, token: TOKEN });
-    context.service.respond = () => new Promise(() => undefined);
+    context.handler.respond = () => new Promise(() => undefined);
     const closed = new Promise<number>((resolve) => client.onClose((code) => resolve(code)));
     const pending = client.request('resource.online', { name: 'web' });
-    while (context.service.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (context.handler.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await context.server.close();
     await assert.rejects(pending, isApiRequestError('closed'));
     assert.equal(await closed, 1001);
@@ -183,7 +183,7 @@ describe('commands', () => {
 
 describe('stream', () => {
   test('subscribe hands over the snapshot, then the changes in order', async () => {
-    await withClient(async (client, { service }) => {
+    await withClient(async (client, { handler }) => {
       const seen: Array<SnapshotPush | ChangePush> = [];
       const { revision } = await client.subscribe(
         (push) => seen.push(push),
@@ -191,9 +191,9 @@ describe('stream', () => {
       );
       assert.equal(revision, 10);
       assert.equal(seen.length, 1);
-      assert.deepEqual(seen[0], { type: 'snapshot', revision: 10, snapshot: service.state });
-      service.emit({ kind: 'node', node: { ...NODE_N1, state: 'paused' } });
-      service.emit({ kind: 'node-removed', name: 'n2' });
+      assert.deepEqual(seen[0], { type: 'snapshot', revision: 10, snapshot: handler.state });
+      handler.emit({ kind: 'node', node: { ...NODE_N1, state: 'paused' } });
+      handler.emit({ kind: 'node-removed', name: 'n2' });
       while (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
       assert.deepEqual(
         seen.map((push) => [push.type, push.revision]),

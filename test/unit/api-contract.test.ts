@@ -47,7 +47,7 @@ describe('parseRequest', () => {
     assert.equal(parseRequest(JSON.stringify({ id: 'r', type: 'resource.add', spec: { name: 'web', ip: '10.213.0.50/24' } })).ok, true);
   });
 
-  test('every command has args and result schemas, and the service commands are the rest', () => {
+  test('every command has args and result schemas, and the handler commands are the rest', () => {
     assert.deepEqual(Object.keys(COMMAND_RESULTS).sort(), Object.keys(COMMAND_ARGS).sort());
     assert.deepEqual([...SERVICE_COMMAND_TYPES, 'auth', 'snapshot', 'subscribe'].sort(), [...COMMAND_TYPES].sort());
     assert.ok(COMMAND_TYPES.includes('resource.move') && COMMAND_TYPES.includes('events.query'));

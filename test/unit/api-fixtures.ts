@@ -1,4 +1,4 @@
-// Shared by the api-*.test.ts files: an in-memory ClusterService that records every call (the unit
+// Shared by the api-*.test.ts files: an in-memory ApiHandler that records every call (the unit
 // under test is the API server, not the cluster), sample data that satisfies the contract, and a
 // raw WebSocket peer that sends exactly the bytes a test wants (the real client would refuse to
 // send most of the malformed messages these tests need).
@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { AuditEntry, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
 import type { ActionResult, Change, ProbeResult } from '../../preload/contract/protocol';
-import type { ClusterService, CommandResult, ServiceCommand, ServiceListener, VersionedSnapshot } from '../../main/api/service';
+import type { ApiHandler, CommandResult, ApiCommand, UpdateListener, VersionedSnapshot } from '../../main/api/handler';
 import { generateToken } from '../../main/api/auth';
 import { startAgentServer, type AgentServer, type AgentServerOptions } from '../../main/api/server';
 
@@ -72,23 +72,23 @@ export function actionDone(resource: ResourceView | null = resourceView('web', '
 }
 
 export interface RecordedCall {
-  command: ServiceCommand;
+  command: ApiCommand;
   actor: string;
 }
 
-/** An in-memory ClusterService: records calls, answers with contract-valid defaults, emits changes on demand. */
-export class FakeClusterService implements ClusterService {
+/** An in-memory ApiHandler: records calls, answers with contract-valid defaults, emits changes on demand. */
+export class FakeApiHandler implements ApiHandler {
   readonly calls: RecordedCall[] = [];
   snapshotCalls = 0;
   revision = 10;
   state: Snapshot = sampleSnapshot();
-  readonly listeners = new Set<ServiceListener>();
+  readonly listeners = new Set<UpdateListener>();
   /** When set, snapshot() waits for it (to inject changes while a snapshot is being taken). */
   snapshotGate: Promise<void> | null = null;
   /** Take the revision after the gate opens (the snapshot then already contains what happened meanwhile). */
   revisionAfterGate = false;
   /** Overrides the default answer. */
-  respond: ((command: ServiceCommand, actor: string) => Promise<CommandResult> | CommandResult) | null = null;
+  respond: ((command: ApiCommand, actor: string) => Promise<CommandResult> | CommandResult) | null = null;
 
   async snapshot(): Promise<VersionedSnapshot> {
     this.snapshotCalls += 1;
@@ -98,7 +98,7 @@ export class FakeClusterService implements ClusterService {
     return { revision, snapshot: structuredClone(this.state) };
   }
 
-  subscribe(listener: ServiceListener): () => void {
+  subscribe(listener: UpdateListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -114,7 +114,7 @@ export class FakeClusterService implements ClusterService {
     for (const listener of this.listeners) listener({ type: 'reset', reason });
   }
 
-  async execute(command: ServiceCommand, actor: string): Promise<CommandResult> {
+  async execute(command: ApiCommand, actor: string): Promise<CommandResult> {
     this.calls.push({ command: structuredClone(command), actor });
     if (this.respond !== null) return this.respond(command, actor);
     switch (command.type) {
@@ -221,16 +221,16 @@ export class RawPeer {
 
 export interface TestServer {
   server: AgentServer;
-  service: FakeClusterService;
+  handler: FakeApiHandler;
   logs: string[];
 }
 
-/** An agent API server on 127.0.0.1 and an ephemeral port, backed by a FakeClusterService. */
+/** An agent API server on 127.0.0.1 and an ephemeral port, backed by a FakeApiHandler. */
 export async function startTestServer(options: Partial<AgentServerOptions> = {}): Promise<TestServer> {
-  const service = new FakeClusterService();
+  const handler = new FakeApiHandler();
   const logs: string[] = [];
   const server = await startAgentServer({
-    service,
+    handler,
     token: TOKEN,
     host: '127.0.0.1',
     port: 0,
@@ -238,5 +238,5 @@ export async function startTestServer(options: Partial<AgentServerOptions> = {})
     log: (line) => logs.push(line),
     ...options,
   });
-  return { server, service, logs };
+  return { server, handler, logs };
 }

@@ -1,14 +1,14 @@
-// The agent API server over real WebSockets on loopback, with a recording fake ClusterService:
-// authentication, rejection of every kind of malformed message (with no service call), dispatch
+// The agent API server over real WebSockets on loopback, with a recording fake ApiHandler:
+// authentication, rejection of every kind of malformed message (with no handler call), dispatch
 // with the actor, the snapshot + change stream, and who may connect.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { checkResult } from '../../preload/contract/parse';
-import { CLOSE_CODES, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type ServiceCommand } from '../../preload/contract/protocol';
+import { CLOSE_CODES, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type ApiCommand } from '../../preload/contract/protocol';
 import { ExposureError } from '../../main/api/exposure';
 import { startAgentServer } from '../../main/api/server';
-import { actionDone, FakeClusterService, NODE_N2, RawPeer, resourceView, startTestServer, TOKEN, type TestServer } from './api-fixtures';
+import { actionDone, FakeApiHandler, NODE_N2, RawPeer, resourceView, startTestServer, TOKEN, type TestServer } from './api-fixtures';
 
 async function withServer(run: (context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
   const context = await startTestServer(options);
@@ -38,21 +38,21 @@ function upgradeStatus(url: string, headers: Record<string, string>): Promise<nu
 }
 
 describe('authentication', () => {
-  test('a command before auth is answered with unauthenticated, the connection closes 4401, the service is not called', async () => {
-    await withServer(async ({ server, service }) => {
+  test('a command before auth is answered with unauthenticated, the connection closes 4401, the handler is not called', async () => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.open(server.url);
       peer.send({ id: '1', type: 'resource.remove', name: 'web' });
       const reply = await peer.next();
       assert.equal(reply.ok, false);
       assert.equal((reply.error as { code: string }).code, 'unauthenticated');
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
-      assert.equal(service.calls.length, 0);
-      assert.equal(service.snapshotCalls, 0);
+      assert.equal(handler.calls.length, 0);
+      assert.equal(handler.snapshotCalls, 0);
     });
   });
 
   test('a snapshot or subscribe before auth is not served either', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       for (const type of ['snapshot', 'subscribe']) {
         const peer = await RawPeer.open(server.url);
         peer.send({ id: '1', type });
@@ -61,31 +61,31 @@ describe('authentication', () => {
         assert.equal(reply.result, undefined);
         assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
       }
-      assert.equal(service.snapshotCalls, 0);
-      assert.equal(service.listeners.size, 0);
+      assert.equal(handler.snapshotCalls, 0);
+      assert.equal(handler.listeners.size, 0);
     });
   });
 
   test('a wrong token gets auth-failed and the connection is closed with 4401', async () => {
-    await withServer(async ({ server, service, logs }) => {
+    await withServer(async ({ server, handler, logs }) => {
       const peer = await RawPeer.open(server.url);
       peer.send({ id: 'a', type: 'auth', token: '0'.repeat(64) });
       const reply = await peer.next();
       assert.deepEqual(reply, { id: 'a', ok: false, error: { code: 'auth-failed', message: 'wrong token' } });
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
       assert.ok(logs.some((line) => line.includes('wrong token')));
       assert.ok(!logs.some((line) => line.includes(TOKEN)), 'the real token is never logged');
     });
   });
 
   test('a command sent right after a wrong auth is not served', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.open(server.url);
       peer.send({ id: 'a', type: 'auth', token: 'nope' });
       peer.send({ id: 'b', type: 'resource.remove', name: 'web' });
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
     });
   });
 
@@ -192,9 +192,9 @@ describe('malformed messages', () => {
     { name: 'null instead of object', message: { id: 'm15', type: 'resource.add', spec: null }, code: 'bad-request', field: 'spec', id: 'm15' },
   ];
 
-  test('each kind gets an error naming the problem, reaches no service, and leaves the connection up', async () => {
+  test('each kind gets an error naming the problem, reaches no handler, and leaves the connection up', async () => {
     await withServer(
-      async ({ server, service }) => {
+      async ({ server, handler }) => {
         const peer = await RawPeer.authenticated(server.url);
         for (const { name, message, code, field, id } of cases) {
           peer.send(message);
@@ -206,25 +206,25 @@ describe('malformed messages', () => {
           assert.equal(error.field, field, `${name}: field of ${JSON.stringify(error)}`);
           assert.ok(error.message.length > 0 && error.message.length <= 300, `${name}: a one-line message`);
         }
-        assert.deepEqual(service.calls, []);
-        assert.equal(service.snapshotCalls, 0);
+        assert.deepEqual(handler.calls, []);
+        assert.equal(handler.snapshotCalls, 0);
         // Still up and serving.
         const reply = await peer.request({ id: 'ok', type: 'resource.online', name: 'web' });
         assert.equal(reply.ok, true);
-        assert.equal(service.calls.length, 1);
+        assert.equal(handler.calls.length, 1);
         peer.close();
       },
       { limits: { badMessages: { count: 100, windowMs: 10_000 } } },
     );
   });
 
-  test('a binary message gets an error and reaches no service', async () => {
-    await withServer(async ({ server, service }) => {
+  test('a binary message gets an error and reaches no handler', async () => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       peer.socket.send(Buffer.from(JSON.stringify({ id: 'b', type: 'resource.remove', name: 'web' })), { binary: true });
       const reply = await peer.next();
       assert.equal((reply.error as { code: string }).code, 'bad-json');
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
       peer.close();
     });
   });
@@ -239,31 +239,31 @@ describe('malformed messages', () => {
     });
   });
 
-  test('a message over 64 KiB closes the connection with 1009 and reaches no service', async () => {
-    await withServer(async ({ server, service }) => {
+  test('a message over 64 KiB closes the connection with 1009 and reaches no handler', async () => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       peer.send({ id: 'big', type: 'resource.remove', name: 'x'.repeat(MAX_CLIENT_MESSAGE_BYTES) });
       assert.equal((await peer.closed).code, CLOSE_CODES.tooBig);
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
     });
   });
 
   test('a message just under 64 KiB is parsed and refused by its string bounds, not by size', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       const reply = await peer.request({ id: 'near', type: 'resource.remove', name: 'x'.repeat(MAX_CLIENT_MESSAGE_BYTES - 100) });
       assert.equal((reply.error as { field: string }).field, 'name');
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
       peer.close();
     });
   });
 
   test('a burst of bad messages closes the connection with 1008', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       for (let i = 0; i < 11; i += 1) peer.send('garbage');
       assert.equal((await peer.closed).code, CLOSE_CODES.policy);
-      assert.equal(service.calls.length, 0);
+      assert.equal(handler.calls.length, 0);
     });
   });
 
@@ -282,7 +282,7 @@ describe('malformed messages', () => {
 });
 
 describe('dispatch', () => {
-  const commands: ServiceCommand[] = [
+  const commands: ApiCommand[] = [
     { type: 'resource.add', spec: { name: 'db', ip: '10.213.0.60/24', possibleOwners: ['n1', 'n2'], failback: { mode: 'window', startHour: 22, endHour: 6 } } },
     { type: 'resource.edit', name: 'web', patch: { preferredOwners: ['n2'], enabled: false } },
     { type: 'resource.remove', name: 'web' },
@@ -297,8 +297,8 @@ describe('dispatch', () => {
     { type: 'events.query' },
   ];
 
-  test('every valid command reaches the service once, unchanged, with the session actor, and its result comes back', async () => {
-    await withServer(async ({ server, service }) => {
+  test('every valid command reaches the handler once, unchanged, with the session actor, and its result comes back', async () => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url, 'cli:alice');
       for (const [index, command] of commands.entries()) {
         const reply = await peer.request({ id: `r${index}`, ...command });
@@ -306,35 +306,35 @@ describe('dispatch', () => {
         assert.ok(checkResult(command.type, reply.result).ok, `${command.type}: result keeps to the contract`);
       }
       assert.deepEqual(
-        service.calls.map((call) => call.command),
+        handler.calls.map((call) => call.command),
         commands,
       );
-      assert.ok(service.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
+      assert.ok(handler.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
       peer.close();
     });
   });
 
   test('a client without a label is recorded as api@peer', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       await peer.request({ id: 'r', type: 'resource.online', name: 'web' });
-      assert.equal(service.calls[0]?.actor, 'api@127.0.0.1');
+      assert.equal(handler.calls[0]?.actor, 'api@127.0.0.1');
       peer.close();
     });
   });
 
-  test('snapshot returns the service snapshot with its revision', async () => {
-    await withServer(async ({ server, service }) => {
+  test('snapshot returns the handler snapshot with its revision', async () => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       const reply = await peer.request({ id: 's', type: 'snapshot' });
-      assert.deepEqual(reply.result, { revision: service.revision, snapshot: service.state });
+      assert.deepEqual(reply.result, { revision: handler.revision, snapshot: handler.state });
       peer.close();
     });
   });
 
-  test("the service's own errors (field, issues) reach the client as they are", async () => {
-    await withServer(async ({ server, service }) => {
-      service.respond = () => ({
+  test("the handler's own errors (field, issues) reach the client as they are", async () => {
+    await withServer(async ({ server, handler }) => {
+      handler.respond = () => ({
         ok: false,
         error: {
           code: 'invalid',
@@ -356,9 +356,9 @@ describe('dispatch', () => {
     });
   });
 
-  test('a service that throws yields internal, without leaking the exception', async () => {
-    await withServer(async ({ server, service, logs }) => {
-      service.respond = () => {
+  test('a handler that throws yields internal, without leaking the exception', async () => {
+    await withServer(async ({ server, handler, logs }) => {
+      handler.respond = () => {
         throw new Error('secret detail /etc/ipfo/state');
       };
       const peer = await RawPeer.authenticated(server.url);
@@ -373,9 +373,9 @@ describe('dispatch', () => {
     });
   });
 
-  test('a service result that breaks the contract is not sent (internal instead)', async () => {
-    await withServer(async ({ server, service }) => {
-      service.respond = () => ({ ok: true, result: { ...actionDone(), outcome: 'maybe' } as unknown as ReturnType<typeof actionDone> });
+  test('a handler result that breaks the contract is not sent (internal instead)', async () => {
+    await withServer(async ({ server, handler }) => {
+      handler.respond = () => ({ ok: true, result: { ...actionDone(), outcome: 'maybe' } as unknown as ReturnType<typeof actionDone> });
       const peer = await RawPeer.authenticated(server.url);
       const reply = await peer.request({ id: 'c', type: 'resource.move', name: 'web', target: 'n2' });
       assert.equal((reply.error as { code: string }).code, 'internal');
@@ -384,10 +384,10 @@ describe('dispatch', () => {
   });
 
   test('replies are matched by id when a slow command finishes after a fast one', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       let release: () => void = () => undefined;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      service.respond = async (command) => {
+      handler.respond = async (command) => {
         if (command.type === 'resource.move') await gate;
         return { ok: true, result: actionDone() };
       };
@@ -401,12 +401,12 @@ describe('dispatch', () => {
     });
   });
 
-  test('more requests in flight than the limit get busy and reach no service', async () => {
+  test('more requests in flight than the limit get busy and reach no handler', async () => {
     await withServer(
-      async ({ server, service }) => {
+      async ({ server, handler }) => {
         let release: () => void = () => undefined;
         const gate = new Promise<void>((resolve) => (release = resolve));
-        service.respond = async () => {
+        handler.respond = async () => {
           await gate;
           return { ok: true, result: actionDone() };
         };
@@ -415,7 +415,7 @@ describe('dispatch', () => {
         const busy = await peer.next();
         assert.equal(busy.id, 'c');
         assert.equal((busy.error as { code: string }).code, 'busy');
-        assert.equal(service.calls.length, 2);
+        assert.equal(handler.calls.length, 2);
         release();
         const ids = [(await peer.next()).id, (await peer.next()).id].sort();
         assert.deepEqual(ids, ['a', 'b']);
@@ -428,17 +428,17 @@ describe('dispatch', () => {
 
 describe('subscribe', () => {
   test('delivers the snapshot, then the reply, then every change in order', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       peer.send({ id: 'sub', type: 'subscribe' });
       const snapshot = await peer.next();
       assert.equal(snapshot.type, 'snapshot');
       assert.equal(snapshot.revision, 10);
-      assert.deepEqual(snapshot.snapshot, service.state);
+      assert.deepEqual(snapshot.snapshot, handler.state);
       assert.deepEqual(await peer.next(), { id: 'sub', ok: true, result: { revision: 10 } });
-      service.emit({ kind: 'node', node: { ...NODE_N2, state: 'paused' } });
-      service.emit({ kind: 'resource', resource: resourceView('web', '10.213.0.50', 'n2') });
-      service.emit({ kind: 'resource-removed', name: 'db' });
+      handler.emit({ kind: 'node', node: { ...NODE_N2, state: 'paused' } });
+      handler.emit({ kind: 'resource', resource: resourceView('web', '10.213.0.50', 'n2') });
+      handler.emit({ kind: 'resource-removed', name: 'db' });
       const changes = [await peer.next(), await peer.next(), await peer.next()];
       assert.deepEqual(
         changes.map((change) => [change.type, change.revision, (change.change as { kind: string }).kind]),
@@ -453,15 +453,15 @@ describe('subscribe', () => {
   });
 
   test('changes made while the snapshot is taken follow it, none lost and none repeated', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       let release: () => void = () => undefined;
-      service.snapshotGate = new Promise<void>((resolve) => (release = resolve));
+      handler.snapshotGate = new Promise<void>((resolve) => (release = resolve));
       const peer = await RawPeer.authenticated(server.url);
       peer.send({ id: 'sub', type: 'subscribe' });
-      while (service.listeners.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (handler.listeners.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       // The snapshot is at revision 10; these happen after it.
-      service.emit({ kind: 'resource-removed', name: 'a' });
-      service.emit({ kind: 'resource-removed', name: 'b' });
+      handler.emit({ kind: 'resource-removed', name: 'a' });
+      handler.emit({ kind: 'resource-removed', name: 'b' });
       release();
       const received = [await peer.next(), await peer.next(), await peer.next(), await peer.next()];
       assert.deepEqual(
@@ -478,19 +478,19 @@ describe('subscribe', () => {
   });
 
   test('changes already contained in the snapshot are not sent again', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       let release: () => void = () => undefined;
-      service.snapshotGate = new Promise<void>((resolve) => (release = resolve));
-      service.revisionAfterGate = true;
+      handler.snapshotGate = new Promise<void>((resolve) => (release = resolve));
+      handler.revisionAfterGate = true;
       const peer = await RawPeer.authenticated(server.url);
       peer.send({ id: 'sub', type: 'subscribe' });
-      while (service.listeners.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      service.emit({ kind: 'resource-removed', name: 'a' }); // 11, inside the snapshot
+      while (handler.listeners.size === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      handler.emit({ kind: 'resource-removed', name: 'a' }); // 11, inside the snapshot
       release();
       const snapshot = await peer.next();
       assert.equal(snapshot.revision, 11);
       assert.equal((await peer.next()).id, 'sub');
-      service.emit({ kind: 'resource-removed', name: 'b' }); // 12
+      handler.emit({ kind: 'resource-removed', name: 'b' }); // 12
       const change = await peer.next();
       assert.equal(change.revision, 12);
       assert.deepEqual(await peer.drain(), []);
@@ -498,14 +498,14 @@ describe('subscribe', () => {
     });
   });
 
-  test('a reset from the service sends a fresh snapshot', async () => {
-    await withServer(async ({ server, service }) => {
+  test('a reset from the handler sends a fresh snapshot', async () => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       await peer.request({ id: 'sub', type: 'subscribe' });
       assert.equal((await peer.next()).type, 'snapshot');
-      service.state = { ...service.state, resources: [] };
-      service.revision = 40;
-      service.reset();
+      handler.state = { ...handler.state, resources: [] };
+      handler.revision = 40;
+      handler.reset();
       const fresh = await peer.next();
       assert.equal(fresh.type, 'snapshot');
       assert.equal(fresh.revision, 40);
@@ -515,36 +515,36 @@ describe('subscribe', () => {
   });
 
   test('a second subscribe on one connection is refused; closing the connection unsubscribes', async () => {
-    await withServer(async ({ server, service }) => {
+    await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       await peer.request({ id: 'one', type: 'subscribe' });
       const second = await peer.request({ id: 'two', type: 'subscribe' });
       assert.equal((second.error as { code: string }).code, 'bad-request');
-      assert.equal(service.listeners.size, 1);
+      assert.equal(handler.listeners.size, 1);
       peer.close();
       await peer.closed;
-      for (let i = 0; i < 100 && service.listeners.size > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      assert.equal(service.listeners.size, 0);
+      for (let i = 0; i < 100 && handler.listeners.size > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(handler.listeners.size, 0);
     });
   });
 
   test('a snapshot that cannot be taken gives unavailable and leaves no subscription', async () => {
-    await withServer(async ({ server, service }) => {
-      service.snapshot = () => Promise.reject(new Error('store down'));
+    await withServer(async ({ server, handler }) => {
+      handler.snapshot = () => Promise.reject(new Error('store down'));
       const peer = await RawPeer.authenticated(server.url);
       const reply = await peer.request({ id: 'sub', type: 'subscribe' });
       assert.equal((reply.error as { code: string }).code, 'unavailable');
-      assert.equal(service.listeners.size, 0);
+      assert.equal(handler.listeners.size, 0);
       peer.close();
     });
   });
 
   test('a client that stops reading its stream is disconnected instead of buffering without bound', async () => {
     await withServer(
-      async ({ server, service, logs }) => {
+      async ({ server, handler, logs }) => {
         // A large snapshot (about 2 MB), requested again and again by a peer that reads nothing.
-        const big = { ...service.state, resources: Array.from({ length: 5_000 }, (_, i) => resourceView(`r${i}`, `10.213.${i >> 8}.${(i % 254) + 1}`)) };
-        service.snapshot = () => Promise.resolve({ revision: 1, snapshot: big });
+        const big = { ...handler.state, resources: Array.from({ length: 5_000 }, (_, i) => resourceView(`r${i}`, `10.213.${i >> 8}.${(i % 254) + 1}`)) };
+        handler.snapshot = () => Promise.resolve({ revision: 1, snapshot: big });
         const peer = await RawPeer.authenticated(server.url);
         (peer.socket as unknown as { _socket: { pause(): void } })._socket.pause();
         for (let i = 0; i < 40; i += 1) peer.send({ id: `s${i}`, type: 'snapshot' });
@@ -604,12 +604,12 @@ describe('who may connect', () => {
 
   test('a non-loopback address without TLS is refused before listening', async () => {
     for (const host of ['0.0.0.0', '::', '10.213.0.1', 'example.com']) {
-      await assert.rejects(startAgentServer({ service: new FakeClusterService(), token: TOKEN, host, port: 0 }), ExposureError, host);
+      await assert.rejects(startAgentServer({ handler: new FakeApiHandler(), token: TOKEN, host, port: 0 }), ExposureError, host);
     }
   });
 
   test('a malformed token is refused at start', async () => {
-    await assert.rejects(startAgentServer({ service: new FakeClusterService(), token: 'short', host: '127.0.0.1', port: 0 }), /64 hex digits/);
+    await assert.rejects(startAgentServer({ handler: new FakeApiHandler(), token: 'short', host: '127.0.0.1', port: 0 }), /64 hex digits/);
   });
 
   test('closing the server closes its connections with 1001', async () => {

@@ -65,9 +65,9 @@ describe('TLS mode', () => {
     const client = await connectAgent({ url: context.server.url, token: TOKEN, tls: { ca: material.cert }, client: 'console' });
     try {
       const { snapshot } = await client.request('snapshot', {});
-      assert.deepEqual(snapshot, context.service.state);
+      assert.deepEqual(snapshot, context.handler.state);
       await client.request('resource.online', { name: 'web' });
-      assert.equal(context.service.calls.at(-1)?.actor, 'console@127.0.0.1');
+      assert.equal(context.handler.calls.at(-1)?.actor, 'console@127.0.0.1');
     } finally {
       await client.close();
     }

@@ -1,5 +1,5 @@
 // The cluster commands end to end against the real agent API server backed by the recording fake
-// service (the unit here is the CLI: token file, connection, what is sent, what is printed, exit codes).
+// handler (the unit here is the CLI: token file, connection, what is sent, what is printed, exit codes).
 // A real agent and cluster are the lead's lab test.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -81,7 +81,7 @@ describe('one-shot commands', () => {
       assert.deepEqual(status.resources.map((r) => [r.name, r.state, r.owner]), [['web', 'online', 'n1']]);
       assert.deepEqual(status.nodes.map((n) => n.name), ['n1', 'n2']);
       assert.deepEqual(err, []);
-      assert.deepEqual(context.service.calls, []); // a read, not a command
+      assert.deepEqual(context.handler.calls, []); // a read, not a command
     }));
 
   test('resource add sends the typed definition under the CLI label and prints the outcome', () =>
@@ -89,8 +89,8 @@ describe('one-shot commands', () => {
       const { io, out } = capture();
       const code = await clusterCommand(command(context, 'resource', 'add', 'web', '10.213.0.50/24', '--owners', 'n1,n2'), io);
       assert.equal(code, EXIT.ok);
-      assert.deepEqual(context.service.calls[0]?.command, { type: 'resource.add', spec: { name: 'web', ip: '10.213.0.50', prefix: 24, possibleOwners: ['n1', 'n2'] } });
-      assert.equal(context.service.calls[0]?.actor, `${clientLabel()}@127.0.0.1`);
+      assert.deepEqual(context.handler.calls[0]?.command, { type: 'resource.add', spec: { name: 'web', ip: '10.213.0.50', prefix: 24, possibleOwners: ['n1', 'n2'] } });
+      assert.equal(context.handler.calls[0]?.actor, `${clientLabel()}@127.0.0.1`);
       assert.deepEqual(out, ['added web 10.213.0.50/24: online on n2 (02:00:00:00:00:01)']);
     }));
 
@@ -98,7 +98,7 @@ describe('one-shot commands', () => {
     withServer(async (context) => {
       const failed = resourceView('web', '10.213.0.50', null);
       failed.status = { ...failed.status, state: 'failed', failure: { kind: 'conflict', mac: '02:00:00:00:00:66' } };
-      context.service.respond = () => ({ ok: true, result: { outcome: 'done', detail: null, auditSeq: 2, resource: failed, node: null, handoffMs: null, durationMs: 900 } });
+      context.handler.respond = () => ({ ok: true, result: { outcome: 'done', detail: null, auditSeq: 2, resource: failed, node: null, handoffMs: null, durationMs: 900 } });
       const { io, out } = capture();
       assert.equal(await clusterCommand(command(context, 'resource', 'add', 'web', '10.213.0.50/24'), io), EXIT.conflict);
       assert.deepEqual(out, ['added web 10.213.0.50/24: failed: conflict with MAC 02:00:00:00:00:66']);
@@ -106,7 +106,7 @@ describe('one-shot commands', () => {
 
   test("the agent's 'invalid': exit 2, one line per issue; with --json also the issues on stdout", () =>
     withServer(async (context) => {
-      context.service.respond = () => ({
+      context.handler.respond = () => ({
         ok: false,
         error: { code: 'invalid', message: 'unknown node "n9"', field: 'spec.possibleOwners', issues: [{ field: 'spec.possibleOwners', message: 'unknown node "n9" (known nodes: n1, n2)' }, { field: 'spec.name', message: 'a resource named "web" already exists' }] },
       });
@@ -125,16 +125,16 @@ describe('one-shot commands', () => {
     withServer(async (context) => {
       const done = capture();
       assert.equal(await clusterCommand(command(context, 'move', 'web', 'n2'), done.io), EXIT.ok);
-      assert.deepEqual(context.service.calls[0]?.command, { type: 'resource.move', name: 'web', target: 'n2' });
+      assert.deepEqual(context.handler.calls[0]?.command, { type: 'resource.move', name: 'web', target: 'n2' });
       assert.deepEqual(done.out, ['web moved to n2 (handoff 2.5 ms)']);
 
-      context.service.respond = () => ({ ok: false, error: { code: 'failed', message: 'move of web to n2 failed: conflict with MAC 02:00:00:00:00:66' } });
+      context.handler.respond = () => ({ ok: false, error: { code: 'failed', message: 'move of web to n2 failed: conflict with MAC 02:00:00:00:00:66' } });
       const conflict = capture();
       assert.equal(await clusterCommand(command(context, 'move', 'web', '--best'), conflict.io), EXIT.conflict);
-      assert.deepEqual(context.service.calls[1]?.command, { type: 'resource.move', name: 'web', target: 'best' });
+      assert.deepEqual(context.handler.calls[1]?.command, { type: 'resource.move', name: 'web', target: 'best' });
       assert.deepEqual(conflict.err, ['ipfo: move of web to n2 failed: conflict with MAC 02:00:00:00:00:66']);
 
-      context.service.respond = () => ({ ok: false, error: { code: 'failed', message: 'move of web to n2 failed: n2 did not take it' } });
+      context.handler.respond = () => ({ ok: false, error: { code: 'failed', message: 'move of web to n2 failed: n2 did not take it' } });
       const failed = capture();
       assert.equal(await clusterCommand(command(context, 'move', 'web', 'n2'), failed.io), EXIT.runtime);
     }));
@@ -153,7 +153,7 @@ describe('one-shot commands', () => {
       for (const [argv, sent] of runs) {
         const { io } = capture();
         assert.equal(await clusterCommand(command(context, ...argv), io), EXIT.ok, argv.join(' '));
-        assert.deepEqual(context.service.calls.at(-1)?.command, sent);
+        assert.deepEqual(context.handler.calls.at(-1)?.command, sent);
       }
     }));
 
@@ -161,7 +161,7 @@ describe('one-shot commands', () => {
     withServer(async (context) => {
       const { io, out } = capture();
       assert.equal(await clusterCommand(command(context, 'events', '--json', '--limit', '5', '--target', 'web'), io), EXIT.ok);
-      assert.deepEqual(context.service.calls[0]?.command, { type: 'events.query', limit: 5, filter: { target: 'web' } });
+      assert.deepEqual(context.handler.calls[0]?.command, { type: 'events.query', limit: 5, filter: { target: 'web' } });
       assert.deepEqual(out.map((line) => (JSON.parse(line) as { seq: number }).seq), [1, 2]);
     }));
 });
@@ -184,7 +184,7 @@ describe('reaching the agent', () => {
       const { io, err } = capture();
       assert.equal(await clusterCommand(parsed, io), EXIT.environment);
       assert.match(err[0] ?? '', /wrong token/);
-      assert.deepEqual(context.service.calls, []);
+      assert.deepEqual(context.handler.calls, []);
     }));
 
   test('no token file: exit 4 with the hint', async () => {
@@ -201,9 +201,9 @@ describe('events --follow', () => {
       const { io, out, stop } = capture();
       const running = clusterCommand(command(context, 'events', '--follow', '--json'), io);
       await until(() => out.length === 2, 'the history');
-      context.service.emit({ kind: 'audit', entry: auditEntry(2) }); // already shown by the query
-      context.service.emit({ kind: 'resource-removed', name: 'db' }); // not an audit entry
-      context.service.emit({ kind: 'audit', entry: auditEntry(3) });
+      context.handler.emit({ kind: 'audit', entry: auditEntry(2) }); // already shown by the query
+      context.handler.emit({ kind: 'resource-removed', name: 'db' }); // not an audit entry
+      context.handler.emit({ kind: 'audit', entry: auditEntry(3) });
       await until(() => out.length === 3, 'the pushed entry');
       stop();
       assert.equal(await running, EXIT.ok);
@@ -214,14 +214,14 @@ describe('events --follow', () => {
     withServer(async (context) => {
       const { io, out, stop } = capture();
       const running = clusterCommand(command(context, 'events', '--follow', '--limit', '0', '--action', 'failover'), io);
-      await until(() => context.service.listeners.size > 0, 'the subscription');
-      context.service.emit({ kind: 'audit', entry: auditEntry(3) });
-      context.service.emit({ kind: 'audit', entry: { ...auditEntry(4, 'failover'), detail: 'n1 went silent' } });
+      await until(() => context.handler.listeners.size > 0, 'the subscription');
+      context.handler.emit({ kind: 'audit', entry: auditEntry(3) });
+      context.handler.emit({ kind: 'audit', entry: { ...auditEntry(4, 'failover'), detail: 'n1 went silent' } });
       await until(() => out.length === 1, 'the failover entry');
       stop();
       assert.equal(await running, EXIT.ok);
       assert.match(out[0]!, /^\S+ #4 cli:test@127\.0\.0\.1 failover web ok \(handoff 3\.1 ms, took 12 ms\) n1 went silent$/);
-      assert.ok(!context.service.calls.some((call) => call.command.type === 'events.query'), 'no history asked for');
+      assert.ok(!context.handler.calls.some((call) => call.command.type === 'events.query'), 'no history asked for');
     }));
 
   test('the agent going away ends the follow with exit 1', async () => {

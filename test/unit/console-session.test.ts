@@ -80,7 +80,7 @@ describe('connecting to the local agent', () => {
     assert.deepEqual(states.map((entry) => entry.phase), ['connecting', 'connected']);
     const moved = await session.agent().request('resource.move', { name: 'web', target: 'n2' });
     assert.equal(moved.outcome, 'done');
-    assert.equal(server?.service.calls.at(-1)?.command.type, 'resource.move');
+    assert.equal(server?.handler.calls.at(-1)?.command.type, 'resource.move');
   });
 
   test('no token at hand (the file is root\'s): refused before connecting, with what to do', async () => {
@@ -177,7 +177,7 @@ describe('the stream', () => {
     const received: StreamMessage[] = [];
     await session.openStream((message) => received.push(message));
     assert.equal(received[0]?.type, 'snapshot');
-    server?.service.emit({ kind: 'audit', entry: auditEntry(2) });
+    server?.handler.emit({ kind: 'audit', entry: auditEntry(2) });
     await waitFor(() => (received.length >= 2 ? true : undefined));
     assert.equal(received[1]?.type, 'change');
     await session.openStream((message) => received.push(message));

@@ -46,17 +46,17 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const opened = performance.now();
   await agent.start();
   log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
-  const [{ AgentService }, { startAgentServer }, { loadTlsFiles }, { loadOrCreateToken }] = await Promise.all([
-    import('../../agent/service.js'),
+  const [{ AgentApiHandler }, { startAgentServer }, { loadTlsFiles }, { loadOrCreateToken }] = await Promise.all([
+    import('../../agent/api-handler.js'),
     import('../../api/server.js'),
     import('../../api/tls.js'),
     import('../../api/token.js'),
   ]);
   const token = await loadOrCreateToken(command.tokenFile);
   const tls = command.tlsCert && command.tlsKey ? await loadTlsFiles(command.tlsCert, command.tlsKey) : null;
-  const service = new AgentService(agent, store);
+  const handler = new AgentApiHandler(agent, store);
   const webDir = command.webDir ?? (existsSync(join(WEB_CONSOLE_DIR, 'index.html')) ? WEB_CONSOLE_DIR : null);
-  const server = await startAgentServer({ service, token, host: command.apiHost, port: command.apiPort, tls, staticDir: webDir, log });
+  const server = await startAgentServer({ handler, token, host: command.apiHost, port: command.apiPort, tls, staticDir: webDir, log });
 
   // Listening for SIGTERM before saying "listening": a supervisor may stop the agent the moment it reads that.
   const stopRequested = new Promise<void>((done) => {

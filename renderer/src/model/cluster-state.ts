@@ -1,6 +1,6 @@
 // The console's copy of the cluster: a snapshot push replaces it, each change push after it applies
 // on top (protocol.ts: pushes arrive in revision order, a change already in the snapshot is never
-// sent, none is skipped; main/api/service.ts: several changes made together may share a revision,
+// sent, none is skipped; main/api/handler.ts: several changes made together may share a revision,
 // and revisions may jump, so only a revision going BACKWARDS shows a broken stream). Pure and copy-on-write: a batch of pushes copies each touched collection
 // once, so 1,000 changes a second on 10,000 resources cost a few map copies per frame, not one
 // per change.

@@ -1,11 +1,11 @@
-// The agent's side of the agent API (main/api/service.ts): the console's and the CLI's commands become
+// The agent's side of the agent API (main/api/handler.ts): the console's and the CLI's commands become
 // store writes (specs, node states, move intents), and the store's changes become the contract's change
 // stream. The server in main/api has already authenticated and validated every command.
 import { performance } from 'node:perf_hooks';
-import type { ActionResult, ApiError, Change, ServiceCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
+import type { ActionResult, ApiError, Change, ApiCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
 import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
-import type { ClusterService, CommandResult, ServiceListener, VersionedSnapshot } from '../api/service';
+import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../api/handler';
 import { bestNode, isAllowed } from '../cluster/placement';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
@@ -37,9 +37,9 @@ function failure(code: ApiError['code'], message: string, field?: string): Comma
   return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
 }
 
-export class AgentService implements ClusterService {
+export class AgentApiHandler implements ApiHandler {
   private revision = 0;
-  private readonly listeners = new Set<ServiceListener>();
+  private readonly listeners = new Set<UpdateListener>();
   private readonly conflicts = new Map<string, ConflictRecord>();
   private conflictsLoaded = false;
   /** When this agent saw each node's membership end: its "last seen" once it is down. */
@@ -115,7 +115,7 @@ export class AgentService implements ClusterService {
     };
   }
 
-  subscribe(listener: ServiceListener): () => void {
+  subscribe(listener: UpdateListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -164,7 +164,7 @@ export class AgentService implements ClusterService {
 
   // ---- commands ----------------------------------------------------------------------------------
 
-  async execute(command: ServiceCommand, actor: string): Promise<CommandResult> {
+  async execute(command: ApiCommand, actor: string): Promise<CommandResult> {
     const started = performance.now();
     try {
       const result = await this.dispatch(command, actor);
@@ -179,7 +179,7 @@ export class AgentService implements ClusterService {
     }
   }
 
-  private async dispatch(command: ServiceCommand, actor: string): Promise<CommandResult> {
+  private async dispatch(command: ApiCommand, actor: string): Promise<CommandResult> {
     switch (command.type) {
       case 'resource.add': return this.add(command.spec, actor);
       case 'resource.edit': return this.edit(command.name, command.patch, actor);

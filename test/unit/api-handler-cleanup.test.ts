@@ -1,4 +1,4 @@
-// resource.cleanup in the agent's service (main/agent/service.ts), against a real file store: the
+// resource.cleanup in the agent's handler (main/agent/api-handler.ts), against a real file store: the
 // agent itself is stood in for by its cluster view fed from the store's watch, which is all the
 // command reads (no ARP, no leases, no placement).
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Agent } from '../../main/agent/agent';
 import { ClusterView } from '../../main/agent/cluster-view';
-import { AgentService } from '../../main/agent/service';
+import { AgentApiHandler } from '../../main/agent/api-handler';
 import type { ResourceSpec, ResourceStatus } from '../../main/cluster/model';
 import { FileStore } from '../../main/store/file-store';
 import type { Unsubscribe } from '../../main/store/store';
@@ -44,7 +44,7 @@ describe('resource.cleanup', () => {
   let store: FileStore;
   let view: ClusterView;
   let stopWatch: Unsubscribe;
-  let service: AgentService;
+  let handler: AgentApiHandler;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ipfo-cleanup-'));
@@ -55,7 +55,7 @@ describe('resource.cleanup', () => {
       view.apply(change);
       agent.emit('change', change);
     });
-    service = new AgentService(agent as unknown as Agent, store);
+    handler = new AgentApiHandler(agent as unknown as Agent, store);
   });
 
   afterEach(async () => {
@@ -77,7 +77,7 @@ describe('resource.cleanup', () => {
     await store.putStatus(failed('web'));
     await seen(() => view.statuses.get('web')?.state === 'failed');
 
-    const answer = await service.execute({ type: 'resource.cleanup', name: 'web' }, ACTOR);
+    const answer = await handler.execute({ type: 'resource.cleanup', name: 'web' }, ACTOR);
     assert.ok(answer.ok, JSON.stringify(answer));
     const result = answer.result as { outcome: string; detail: string | null; auditSeq: number | null; resource: { enabled: boolean; status: ResourceStatus } | null };
     assert.equal(result.outcome, 'done');
@@ -103,7 +103,7 @@ describe('resource.cleanup', () => {
     await seen(() => view.resources.has('db'));
     const before = (await store.audit()).length;
 
-    const answer = await service.execute({ type: 'resource.cleanup', name: 'db' }, ACTOR);
+    const answer = await handler.execute({ type: 'resource.cleanup', name: 'db' }, ACTOR);
     assert.ok(answer.ok, JSON.stringify(answer));
     const result = answer.result as { outcome: string; detail: string | null; auditSeq: number | null };
     assert.equal(result.outcome, 'done');
@@ -114,7 +114,7 @@ describe('resource.cleanup', () => {
   });
 
   test('an unknown resource: not-found naming the field', async () => {
-    const answer = await service.execute({ type: 'resource.cleanup', name: 'nope' }, ACTOR);
+    const answer = await handler.execute({ type: 'resource.cleanup', name: 'nope' }, ACTOR);
     assert.deepEqual(answer, { ok: false, error: { code: 'not-found', message: 'no resource named "nope"', field: 'name' } });
     assert.equal((await store.audit()).length, 0);
   });
