@@ -8,25 +8,14 @@
 // carries that nonce, and only while the move is in that phase (the agent checks). Anything else —
 // wrong size, not JSON, wrong fields — is dropped without a reply.
 import { randomBytes } from 'node:crypto';
-import { isIpv4 } from '../arp/addresses';
+import { NONCE_PATTERN, type HandoffNotify } from '../cluster/intents';
+import type { ReleaseNotice } from '../cluster/move-machine';
 import type { DatagramEndpoint, Host } from '../host/host';
 
-/** Where and how the target wants to hear that the owner let go (stored in the prepared intent). */
-export interface HandoffNotify {
-  address: string;
-  port: number;
-  nonce: string;
-}
-
-export interface ReleasedNotice {
-  id: string;
-  nonce: string;
-  /** Wall-clock ms at which the owner deregistered. */
-  releasedAt: number;
-}
+/** The datagram's content: the move, the target's nonce, and when the owner deregistered (wall-clock ms). */
+export type ReleasedNotice = ReleaseNotice;
 
 const MAX_DATAGRAM_BYTES = 1024;
-const NONCE_PATTERN = /^[0-9a-f]{32}$/;
 
 /** A notice from untrusted bytes, or null. Pure. */
 export function parseReleasedNotice(bytes: Buffer): ReleasedNotice | null {
@@ -48,16 +37,6 @@ export function parseReleasedNotice(bytes: Buffer): ReleasedNotice | null {
 
 export function encodeReleasedNotice(notice: ReleasedNotice): Buffer {
   return Buffer.from(JSON.stringify({ v: 1, id: notice.id, nonce: notice.nonce, releasedAt: notice.releasedAt }));
-}
-
-/** A stored notify field as the owner reads it back (another agent wrote it): checked, or null. */
-export function checkNotify(value: unknown): HandoffNotify | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const { address, port, nonce } = value as Record<string, unknown>;
-  if (typeof address !== 'string' || !isIpv4(address)) return null;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return null;
-  if (typeof nonce !== 'string' || !NONCE_PATTERN.test(nonce)) return null;
-  return { address, port, nonce };
 }
 
 export class HandoffChannel {

@@ -96,7 +96,8 @@ export function subjectOf(intent: Intent): string {
 
 // ---- reading what another agent wrote ---------------------------------------------------------------
 
-const NONCE_PATTERN = /^[0-9a-f]{32}$/;
+/** A release datagram's nonce: 16 random bytes, hex. */
+export const NONCE_PATTERN = /^[0-9a-f]{32}$/;
 const MAX_TEXT = 4096;
 
 /** A stored notify field (another agent wrote it): checked, or null. */

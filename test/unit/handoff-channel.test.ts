@@ -2,7 +2,8 @@
 // and what a stored notify field must look like before the owner sends anything to it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkNotify, encodeReleasedNotice, parseReleasedNotice } from '../../main/agent/handoff-channel';
+import { encodeReleasedNotice, parseReleasedNotice } from '../../main/agent/handoff-channel';
+import { checkNotify } from '../../main/cluster/intents';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
 
