@@ -133,12 +133,45 @@ describe('the agent on fake hosts', () => {
       throw new Error(error.message + explain());
     });
     assert.deepEqual(violations, []);
+    // The owner told the target by datagram (the store's "released" came after it).
+    assert.equal(lan.datagrams.sent, 1);
     assert.deepEqual(hosts.n1!.held(), []);
     assert.deepEqual(hosts.n2!.held(), [VIP]);
     const moves = (await stores[0]!.audit()).filter((e) => e.action === 'move');
     assert.equal(moves.at(-1)?.outcome, 'ok', JSON.stringify(moves));
     assert.equal(moves.at(-1)?.detail, 'n1 -> n2');
     assert.equal(typeof moves.at(-1)?.handoffMs, 'number');
+  });
+
+  test('a lost release datagram costs only time: the target takes over when the store says "released"', async () => {
+    await online('web', VIP, 'n1');
+    lan.loseDatagrams = true;
+    await agent('n1').requestMove('web', 'n2', 'unit-test');
+    await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && agent('n1').clusterView.intents.size === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.equal(lan.datagrams.lost, 1);
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), [VIP]);
+    assert.equal((await stores[0]!.audit()).filter((e) => e.action === 'move').at(-1)?.outcome, 'ok');
+  });
+
+  test('the target cannot register the address after the owner let go: the move fails, the address comes back', async () => {
+    await online('web', VIP, 'n1');
+    const addresses = hosts.n2!.addresses;
+    const register = addresses.register.bind(addresses);
+    (addresses as { register: typeof register }).register = (list, notAfter) =>
+      list.some((item) => item.ip === VIP) ? list.map((address) => ({ address, ok: false as const, code: 'EPERM', message: 'refused by the test' })) : register(list, notAfter);
+    await agent('n1').requestMove('web', 'n2', 'unit-test');
+    await until('the move ended', () => agent('n1').clusterView.intents.size === 0);
+    const move = (await stores[0]!.audit()).filter((e) => e.action === 'move').at(-1);
+    assert.equal(move?.outcome, 'failed', JSON.stringify(move));
+    await until('web online on a node again', () => stateOf('web') === 'online' && ownerOf('web') !== null).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.equal(ownerOf('web'), 'n1');
+    assert.deepEqual(hosts.n1!.held(), [VIP]);
+    assert.deepEqual(hosts.n2!.held(), []);
   });
 
   test('the pre-flight runs on the node that would take the address, asked through the store', async () => {

@@ -52,8 +52,17 @@ export class FakeLan {
     return host;
   }
 
+  /** Datagrams sent and lost on the way (a test sets `loseDatagrams`). */
+  readonly datagrams = { sent: 0, lost: 0 };
+  loseDatagrams = false;
+
   /** A datagram to `address`:`port`: delivered on the next turn if a host has that station address and an endpoint on that port. */
   sendDatagram(bytes: Buffer, port: number, address: string): void {
+    this.datagrams.sent++;
+    if (this.loseDatagrams) {
+      this.datagrams.lost++;
+      return;
+    }
     const copy = Buffer.from(bytes);
     setImmediate(() => this.hosts.find((host) => host.station === address)?.receiveDatagram(copy, port));
   }
