@@ -538,6 +538,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return;
     }
     if (!carrierUp(this.host, iface.ifname) || !this.interfaces.confirmedSinceLoss(iface.ifname)) return; // held again when the link returns
+    if (!this.interfaces.macKnown(iface.ifname)) return; // held again once our record names the MAC we would claim with
     if (this.isPresent(spec, iface.ifname)) {
       await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
       return;
@@ -574,7 +575,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // Not ours to take: another node may be able to; record why for the operator.
       return this.fail(resource, iface.failure);
     }
-    if (!carrierUp(this.host, iface.ifname)) return;
+    if (!carrierUp(this.host, iface.ifname) || !this.interfaces.macKnown(iface.ifname)) return;
     const result = await this.store.acquire(resource, membership);
     if (!result.ok) return;
     this.view.owners.set(resource, { node: this.node, leaseId: membership.leaseId });

@@ -207,6 +207,22 @@ describe('the agent on fake hosts', () => {
     assert.deepEqual(hosts.n2!.held(), [VIP]);
   });
 
+  test('an interface that took a new MAC: the node claims with it only once its record names it (never a conflict)', async () => {
+    await online('web', VIP, 'n1');
+    await until('n2 watching n1', () => lan.wire.some((w) => w.from === 'n1' && w.frame.arp.op === 'reply' && w.frame.arp.targetIp === '0.0.0.0' && w.frame.arp.targetMac === hosts.n2!.mac));
+    const newMac = '02:77:00:00:00:99';
+    hosts.n1!.setMac(newMac);
+    await until('n1 dropped the address', () => hosts.n1!.held().length === 0, 2000);
+    await until("n1's record names its new MAC", () => agent('n2').clusterView.nodes.get('n1')?.macs.lan0 === newMac, 5000);
+    await until('web online on one node', () => stateOf('web') === 'online' && ownerOf('web') !== null && hosts[ownerOf('web')!]!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    // No node took the new MAC for a stranger's.
+    assert.deepEqual((await stores[0]!.audit()).filter((e) => e.action === 'fail'), []);
+    const owner = ownerOf('web')!;
+    assert.deepEqual(hosts[owner === 'n1' ? 'n2' : 'n1']!.held(), []);
+  });
+
   test('a stranger answering the target\'s trusted probe fails the move; the owner keeps the address', async () => {
     await online('web', VIP, 'n1');
     const stranger = lan.host('rogue', '10.231.0.66', '02:66:00:00:00:66');

@@ -167,6 +167,11 @@ export class FakeHost implements Host {
     iface.carrier = true;
   }
 
+  /** `ip link set dev lan0 address …`: the link stays up, captures opened on the old MAC see a new one. */
+  setMac(mac: Mac, ifname = 'lan0'): void {
+    this.interfaces.get(ifname)!.mac = mac;
+  }
+
   /** `ip link del`: the interface and its addresses are gone. */
   remove(ifname = 'lan0'): FakeInterface {
     const iface = this.interfaces.get(ifname)!;
