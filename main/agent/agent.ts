@@ -33,7 +33,7 @@ import { chooseInterface } from './interface-choice';
 import { MOVE_TIMEOUT_MS, parseIntent, type ProbeOutcome } from '../cluster/intents';
 import { LEASE_UNCONFIRMED, LocalAddresses, type HoldOutcome } from './local-addresses';
 import { StandbyMonitor, type Watched } from './standby-monitor';
-import { carrierUp, type Host } from '../host/host';
+import type { Host } from '../host/host';
 import { linuxHost } from '../host/linux-host';
 import type { InterfaceAddress } from '../host/address-types';
 import { PacketIoError } from '../net/pcap';
@@ -260,7 +260,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private async resync(reason = 'joined'): Promise<void> {
     await this.unwatch?.();
     const snapshot = await this.store.snapshot();
-    this.view = ClusterView.fromSnapshot(snapshot);
+    this.view = ClusterView.fromSnapshot(snapshot, (id, reason) => this.log(`intent ${id} ignored: ${reason}`));
     this.arpWatch.viewReplaced();
     this.emit('reset', reason);
     this.unwatch = await this.store.watch(
@@ -278,7 +278,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (change.collection === 'intents' && change.kind === 'put') {
       // Another agent wrote it: the machine sees only records that are what they claim to be.
       const parsed = parseIntent(change.value);
-      if (!parsed.ok) {
+      if (parsed.ok) change = { ...change, value: parsed.intent };
+      else {
         this.log(`intent ${change.name} ignored: ${parsed.reason}`);
         change = { revision: change.revision, collection: 'intents', name: change.name, kind: 'delete', value: null };
       }
@@ -537,8 +538,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       await this.store.release(resource, this.node);
       return;
     }
-    if (!carrierUp(this.host, iface.ifname) || !this.interfaces.confirmedSinceLoss(iface.ifname)) return; // held again when the link returns
-    if (!this.interfaces.macKnown(iface.ifname)) return; // held again once our record names the MAC we would claim with
+    // One read of the interface for carrier and MAC: this runs once per resource in a mass takeover.
+    const link = this.host.interfaceState(iface.ifname);
+    if (!link?.carrier || !this.interfaces.confirmedSinceLoss(iface.ifname)) return; // held again when the link returns
+    if (!this.interfaces.macKnown(iface.ifname, link.mac)) return; // held again once our record names the MAC we would claim with
     if (this.isPresent(spec, iface.ifname)) {
       await this.hold(spec, iface.ifname, { skipProbe: true }, 're-adopted');
       return;
@@ -575,7 +578,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // Not ours to take: another node may be able to; record why for the operator.
       return this.fail(resource, iface.failure);
     }
-    if (!carrierUp(this.host, iface.ifname) || !this.interfaces.macKnown(iface.ifname)) return;
+    const link = this.host.interfaceState(iface.ifname);
+    if (!link?.carrier || !this.interfaces.macKnown(iface.ifname, link.mac)) return;
     const result = await this.store.acquire(resource, membership);
     if (!result.ok) return;
     this.view.owners.set(resource, { node: this.node, leaseId: membership.leaseId });

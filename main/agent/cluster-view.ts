@@ -3,7 +3,7 @@
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { NodeView, Owners } from '../cluster/placement';
 import type { MemberRecord, OwnerRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
-import { subjectOf, type Intent, type MoveIntent, type ProbeIntent } from '../cluster/intents';
+import { parseIntent, subjectOf, type Intent, type MoveIntent } from '../cluster/intents';
 
 /**
  * The open intents by id, indexed by kind and subject (a move's resource) as well: "is a move of X under way?" is asked for
@@ -59,7 +59,8 @@ export class ClusterView {
   /** The store revision each resource's spec was last written at: an edit writes only over the one it read. */
   readonly resourceRevisions = new Map<ResourceName, Revision>();
 
-  static fromSnapshot(snapshot: StoreSnapshot): ClusterView {
+  /** `onRejected`: an intent another agent wrote that is not what it claims to be (left out). */
+  static fromSnapshot(snapshot: StoreSnapshot, onRejected: (id: string, reason: string) => void = () => undefined): ClusterView {
     const view = new ClusterView();
     view.revision = snapshot.revision;
     for (const entry of snapshot.nodes) {
@@ -72,7 +73,11 @@ export class ClusterView {
     }
     for (const entry of snapshot.owners) view.owners.set(entry.resource, { node: entry.node, leaseId: entry.leaseId });
     for (const entry of snapshot.statuses) view.statuses.set(entry.status.name, entry.status);
-    for (const entry of snapshot.intents) view.intents.set(entry.intent.id, entry.intent);
+    for (const entry of snapshot.intents) {
+      const parsed = parseIntent(entry.intent);
+      if (parsed.ok) view.intents.set(parsed.intent.id, parsed.intent);
+      else onRejected(entry.intent.id, parsed.reason);
+    }
     return view;
   }
 
@@ -127,11 +132,5 @@ export class ClusterView {
   moveOf(resource: ResourceName): MoveIntent | undefined {
     const intent = this.intents.forSubject(resource, 'move');
     return intent?.kind === 'move' ? intent : undefined;
-  }
-
-  /** The open pre-flight probe of `ip` from `node`, if any. */
-  probeOf(node: NodeName, ip: string): ProbeIntent | undefined {
-    const intent = this.intents.forSubject(`${node}\u0000${ip}`, 'probe');
-    return intent?.kind === 'probe' ? intent : undefined;
   }
 }

@@ -98,12 +98,11 @@ export class InterfaceRecovery {
    * Peers recognise this node's ARP by the MACs of its node record: a probe or an announcement from a MAC
    * they do not know yet is a stranger's, and the node taking the address over fails it as a conflict
    * (lab: n1's interface took a new MAC, n1 probed to take its addresses back a moment before its record
-   * said so, and n2 failed all three). False until the record shows the interface's MAC now; the record
-   * is then brought up to date by the next pass.
+   * said so, and n2 failed all three). False until the record shows `mac` (the interface's MAC now) for
+   * it; the record is then brought up to date by the next pass.
    */
-  macKnown(ifname: string): boolean {
-    const mac = this.context.host.interfaceState(ifname)?.mac;
-    const known = mac !== undefined && this.context.view().nodes.get(this.context.node)?.macs[ifname] === mac;
+  macKnown(ifname: string, mac: string): boolean {
+    const known = this.context.view().nodes.get(this.context.node)?.macs[ifname] === mac;
     if (!known) this.macsMayHaveChanged = true;
     return known;
   }

@@ -178,7 +178,6 @@ export class PlannedMoves {
     const notify = handoff && station !== null ? handoff.notifyFor(station) : null;
     const effect = afterProbe(move, heard, node, notify);
     if (effect.type === 'end') return this.end(effect.move, effect.failure);
-    if (effect.type !== 'write') throw new Error(`internal: a probe's outcome cannot be ${effect.type}`);
     if (effect.intent.phase === 'prepared') this.prepared.set(move.id, effect.intent);
     await this.write(effect.intent);
   }
@@ -192,7 +191,8 @@ export class PlannedMoves {
   private async write(intent: MoveIntent): Promise<void> {
     await this.context.store.putIntent(intent);
     const view = this.context.view();
-    if (view.intents.get(intent.id)?.kind === 'move' && (view.intents.get(intent.id) as MoveIntent).phase === 'requested') view.intents.set(intent.id, intent);
+    const seen = view.intents.get(intent.id);
+    if (seen?.kind === 'move' && seen.phase === 'requested') view.intents.set(intent.id, intent);
   }
 
   /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce. */

@@ -95,7 +95,7 @@ export type ProbeHeard =
  * Target, after its trusted probe: silence but the owner means the owner may let go (`prepared`, with
  * where to send the datagram); anyone else failed the move before anything changed hands.
  */
-export function afterProbe(move: RequestedMove, heard: ProbeHeard, me: NodeName, notify: HandoffNotify | null): MoveEffect {
+export function afterProbe(move: RequestedMove, heard: ProbeHeard, me: NodeName, notify: HandoffNotify | null): Extract<MoveEffect, { type: 'write' | 'end' }> {
   const stays = `stays on ${move.fromNode ?? 'its owner'}`;
   switch (heard.kind) {
     case 'quiet':

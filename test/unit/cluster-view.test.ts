@@ -13,9 +13,9 @@ describe('ClusterView intents', () => {
     const view = new ClusterView();
     view.apply({ revision: 1, collection: 'intents', name: 'a', kind: 'put', value: move('a', 'web') });
     assert.equal(view.moveOf('web')?.id, 'a');
-    assert.equal(view.probeOf('n2', '10.0.0.1'), undefined);
+    // A probe intent is indexed under its node and address, never taken for a move.
     view.intents.set('p', probe('p', 'n2', '10.0.0.1'));
-    assert.equal(view.probeOf('n2', '10.0.0.1')?.id, 'p');
+    assert.equal(view.intents.forSubject('n2\u000010.0.0.1', 'probe')?.id, 'p');
     assert.equal(view.moveOf('n2'), undefined);
     assert.equal(view.moveOf('db'), undefined);
     view.intents.set('b', move('b', 'db'));
@@ -40,6 +40,15 @@ describe('ClusterView intents', () => {
     view.intents.set('new', move('new', 'web', 'n3'));
     view.intents.delete('new');
     assert.equal(view.moveOf('web')?.id, 'old');
+  });
+
+  test('a snapshot leaves out an intent that is not what it claims to be, and says so', () => {
+    const rejected: string[] = [];
+    const hostile = { id: 'x', kind: 'move', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'test', createdAt: 1, phase: 'done' } as unknown as Intent;
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [{ intent: hostile, revision: 4 }, { intent: move('a', 'db'), revision: 4 }] }, (id, reason) => rejected.push(`${id}: ${reason}`));
+    assert.deepEqual(rejected, ['x: move: unknown phase "done"']);
+    assert.equal(view.moveOf('web'), undefined);
+    assert.equal(view.moveOf('db')?.id, 'a');
   });
 
   test('a snapshot indexes its intents', () => {
