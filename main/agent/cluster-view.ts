@@ -4,6 +4,7 @@ import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus }
 import type { NodeView, Owners } from '../cluster/placement';
 import type { MemberRecord, OwnerRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
 import { parseIntent, subjectOf, type Intent, type MoveIntent } from '../cluster/intents';
+import { isStationMac } from '../arp/acd-config';
 
 /**
  * The open intents by id, indexed by kind and subject (a move's resource) as well: "is a move of X under way?" is asked for
@@ -126,6 +127,31 @@ export class ClusterView {
 
   statusList(): ResourceStatus[] {
     return [...this.statuses.values()];
+  }
+
+  /**
+   * The MACs of every node but `me` (ACD askingMacs): RFC 5227's simultaneous-probe rule, made to know the store.
+   * A peer asks who holds an address with a probe marked as a question (the standby watching the owner,
+   * a move's pre-flight): never a conflict — taken as one, it failed a move naming the standby, and after
+   * a long store outage it failed every owner re-taking its addresses. A peer's plain probe precedes a
+   * registration: the node that won the key by compare-and-swap ignores it (the prober acts on a stale
+   * belief and yields), the node that takes back an address after a fence treats it as a conflict and
+   * stands aside (its own belief may be the stale one). A peer that *answers* for the address is
+   * acting on a stale belief that ends with its lease: waited for (Claims.acquire), stood aside for (Claims.hold).
+   */
+  peerMacs(me: NodeName): string[] {
+    const macs = new Set<string>();
+    for (const [name, record] of this.nodes) {
+      if (name === me) continue;
+      for (const mac of Object.values(record.macs)) if (isStationMac(mac)) macs.add(mac);
+    }
+    return [...macs];
+  }
+
+  /** The node other than `me` one of whose interfaces has `mac`, if any. */
+  nodeOfMac(me: NodeName, mac: string): NodeName | null {
+    for (const [name, record] of this.nodes) if (name !== me && Object.values(record.macs).includes(mac)) return name;
+    return null;
   }
 
   /** The open move of a resource, if any. */

@@ -4,10 +4,14 @@
 // writes a probe intent naming the node; that node's agent probes and writes the outcome into the
 // intent; the asker reads it and deletes the intent.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { PROBE_TIMEOUT_MS, type ProbeIntent, type ProbeOutcome } from '../cluster/intents';
 import type { NodeName } from '../cluster/model';
 import type { ClusterStore, StoreChange } from '../store/store';
 import type { ClusterView } from './cluster-view';
+import { chooseInterface } from './interface-choice';
+import type { NodeContext } from './node-context';
+import { TRUSTED_PROBE } from './planned-moves';
 
 /** A probe intent nobody deleted (its asker died) is removed by the node it names after this long. */
 const STALE_PROBE_MS = 60_000;
@@ -86,4 +90,27 @@ export class Preflight {
     if (!written) return;
     await this.context.store.putIntent({ ...intent, outcome }, written.revision).catch((error: unknown) => this.context.log(`probe ${intent.id}: outcome not written: ${String(error)}`));
   }
+}
+
+/** Who answers ARP for `ip` on this node's segment? The owner's MAC is expected, not a conflict. */
+export async function probeFromHere(context: Pick<NodeContext, 'node' | 'view' | 'local' | 'host'>, ip: string): Promise<ProbeOutcome> {
+  const started = performance.now();
+  const view = context.view();
+  const spec = [...view.resources.values()].find((r) => r.ip === ip) ?? null;
+  const ownerMac = spec ? view.statuses.get(spec.name)?.ownerMac ?? null : null;
+  const choice = chooseInterface(spec ?? { ip, prefix: 32, interfaces: {} }, context.node, context.host.addresses.listAll());
+  if (!choice.ok) return { ok: false, message: choice.detail };
+  // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
+  // node is the owner, "the owner answered" is known without asking.
+  const ownedHere = spec !== null && context.local.isReady(spec.name);
+  const heard = await context.local.probe({ resource: spec?.name ?? ip, ip, ifname: choice.ifname, trustedMac: ownedHere ? null : ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: view.peerMacs(context.node) } });
+  if (heard.interrupted) return { ok: false, message: `interface ${choice.ifname} failed during the probe` };
+  const ownerAnswered = ownedHere || heard.trustedAnswered;
+  return {
+    ok: true,
+    verdict: heard.macs.length > 0 ? 'conflict' : ownerAnswered ? 'owner-only' : 'free',
+    answeredBy: [...(ownerAnswered && ownerMac ? [ownerMac] : []), ...heard.macs],
+    ownerMac,
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+  };
 }

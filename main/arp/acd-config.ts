@@ -32,7 +32,7 @@ export interface AcdConfig {
   /** Our probes: claims (before registering) or questions (a pre-flight that never registers). */
   probeForm: ProbeForm;
   /**
-   * A cluster's peer nodes (see the Agent's peerMacs). Their probes marked as questions are never
+   * A cluster's peer nodes (see ClusterView.peerMacs). Their probes marked as questions are never
    * conflicts; their answers (sender IP = the address) always are; their plain RFC 5227 probes count
    * as `peerProbes` says.
    */

@@ -18,10 +18,12 @@ import { FakeLan, type FakeHost } from './fake-host';
 const VIP = '10.231.0.100';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 5000): Promise<T> {
+type Maybe<T> = T | null | undefined | false;
+
+async function until<T>(what: string, probe: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== null && value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
@@ -221,6 +223,23 @@ describe('the agent on fake hosts', () => {
     assert.deepEqual((await stores[0]!.audit()).filter((e) => e.action === 'fail'), []);
     const owner = ownerOf('web')!;
     assert.deepEqual(hosts[owner === 'n1' ? 'n2' : 'n1']!.held(), []);
+  });
+
+  test('an address a stranger already answers for is never registered: the node that won the key fails it as a conflict', async () => {
+    const stranger = lan.host('rogue', '10.231.0.66', '02:66:00:00:00:66');
+    stranger.table.push({ ifname: 'lan0', ip: VIP, prefix: 24, owned: false });
+    await stores[0]!.putResource(spec('web', VIP, ['n1']));
+    await until('web failed', () => stateOf('web') === 'failed');
+    assert.deepEqual(agent('n1').clusterView.statuses.get('web')?.failure, { kind: 'conflict', mac: '02:66:00:00:00:66' });
+    assert.equal(ownerOf('web'), null, 'the key was let go');
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), []);
+    // The status is written before the audit entry.
+    let fail: Awaited<ReturnType<ClusterStore['audit']>> = [];
+    await until('the failure in the audit log', async () => (fail = (await stores[0]!.audit()).filter((e) => e.action === 'fail')).length > 0);
+    assert.equal(fail.length, 1, JSON.stringify(fail));
+    assert.equal(fail[0]!.actor, 'n1');
+    assert.match(String(fail[0]!.detail), /02:66:00:00:00:66/);
   });
 
   test('a stranger answering the target\'s trusted probe fails the move; the owner keeps the address', async () => {

@@ -1,0 +1,43 @@
+// The host's addresses as the reconcile reads them: at most once per MAX_AGE_MS, and again after any
+// of our own changes (invalidate). A mass operation (a drain, a failback of 1,000) asks once per
+// resource, and each read is a netlink dump of every address.
+import { performance } from 'node:perf_hooks';
+import type { FailureReason, NodeName, ResourceSpec } from '../cluster/model';
+import type { InterfaceAddress } from '../host/address-types';
+import type { Host } from '../host/host';
+import { chooseInterface } from './interface-choice';
+
+const MAX_AGE_MS = 100;
+
+export type InterfaceForResource = { ok: true; ifname: string } | { ok: false; failure: FailureReason };
+
+export class HostAddressCache {
+  private cached: { at: number; all: InterfaceAddress[] } | null = null;
+
+  constructor(
+    private readonly host: Host,
+    private readonly node: NodeName,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  all(): InterfaceAddress[] {
+    const now = this.now();
+    if (this.cached === null || now - this.cached.at > MAX_AGE_MS) this.cached = { at: now, all: this.host.addresses.listAll() };
+    return this.cached.all;
+  }
+
+  invalidate(): void {
+    this.cached = null;
+  }
+
+  /** The interface this node would carry the resource's address on, or why there is none. */
+  interfaceFor(spec: ResourceSpec): InterfaceForResource {
+    const choice = chooseInterface(spec, this.node, this.all());
+    return choice.ok ? choice : { ok: false, failure: { kind: 'interface-missing', node: this.node, detail: choice.detail } };
+  }
+
+  /** Our address for the resource is registered on `ifname` (left by a predecessor, or still ours). */
+  isPresent(spec: ResourceSpec, ifname: string): boolean {
+    return this.all().some((a) => a.owned && a.ifname === ifname && a.ip === spec.ip);
+  }
+}

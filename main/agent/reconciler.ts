@@ -1,0 +1,99 @@
+// The reconcile pass: what this node should hold, from the pure planner (cluster/reconcile.ts), turned
+// into work per resource — acquire, hold again, release, drop what is not ours — plus each pass's look
+// at the open moves, the pre-flights asked of this node, the owners it watches as standby and the
+// interfaces its ARP watch covers. Work runs one piece per resource at a time (resource-work.ts).
+import type { NodeName } from '../cluster/model';
+import { planReconcile } from '../cluster/reconcile';
+import type { Claims } from './claims';
+import type { HostAddressCache } from './host-address-cache';
+import { chooseInterface } from './interface-choice';
+import type { InterfaceRecovery } from './interface-recovery';
+import type { NodeContext } from './node-context';
+import type { PlannedMoves } from './planned-moves';
+import type { Preflight } from './preflight';
+import type { ResourceRecords } from './resource-records';
+import type { ResourceWork } from './resource-work';
+import { standbyTargets } from './standby';
+import type { StandbyMonitor } from './standby-monitor';
+
+export interface ReconcilerParts {
+  context: NodeContext;
+  work: ResourceWork;
+  claims: Claims;
+  moves: PlannedMoves;
+  preflight: Preflight;
+  monitor: StandbyMonitor;
+  interfaces: InterfaceRecovery;
+  records: ResourceRecords;
+  addresses: HostAddressCache;
+  /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never watch). */
+  ownerSilenceMs: number;
+  stopping(): boolean;
+}
+
+export class Reconciler {
+  /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
+  private watchedSpecsKey: string | null = null;
+
+  constructor(private readonly parts: ReconcilerParts) {}
+
+  async reconcile(): Promise<void> {
+    const { context, work, claims, moves } = this.parts;
+    const membership = context.membership();
+    if (!membership || context.fenced() || !context.leaseHealthy()) return;
+    const node: NodeName = context.node;
+    const view = context.view();
+    const plan = planReconcile(node, view.specs(), view.ownerMap(), view.statusList(), view.nodeViews());
+
+    // Ownerships this node left bound to an earlier lease (an agent restarted at once) move to the new one
+    // before that lease can expire and take them along.
+    for (const [resource, owner] of view.owners) {
+      if (owner.node === node && owner.leaseId !== membership.leaseId && !work.busy(resource)) {
+        void work.guard(resource, async () => {
+          const moved = await context.store.transfer(resource, node, membership);
+          if (moved.ok) view.owners.set(resource, { node, leaseId: membership.leaseId });
+        });
+      }
+    }
+    // Rule 1: nothing is served without ownership (an incoming handoff holds before the transfer lands).
+    for (const resource of context.local.resources()) {
+      if (view.ownerOf(resource) !== node && !work.busy(resource)) claims.drop(resource, 'not owner');
+    }
+    for (const action of plan.actions) {
+      if (work.busy(action.resource)) continue;
+      if (action.kind === 'release') void work.guard(action.resource, () => claims.release(action.resource, action.reason));
+      else void work.guard(action.resource, () => claims.acquire(action.resource, membership));
+    }
+    for (const resource of plan.hold) {
+      if (context.local.has(resource) || work.busy(resource) || moves.handedOver(resource)) continue;
+      void work.guard(resource, () => claims.holdOwned(resource));
+    }
+    for (const resource of plan.unplaceable) {
+      if (view.statuses.get(resource)?.failure?.kind !== 'no-eligible-node') {
+        await this.parts.records.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure: { kind: 'no-eligible-node' } });
+      }
+    }
+    const stopping = this.parts.stopping();
+    moves.advance(membership);
+    if (!stopping) moves.planOwn();
+    this.parts.preflight.serve();
+    this.parts.monitor.update(this.parts.ownerSilenceMs > 0 && !stopping ? standbyTargets(view, node, () => this.parts.addresses.all()) : []);
+    if (!stopping) this.watchResourceInterfaces();
+  }
+
+  /** The ARP watch covers every interface this node would carry a virtual address on. */
+  private watchResourceInterfaces(): void {
+    const { context } = this.parts;
+    const specs = context.view().specs();
+    const key = specs.map((spec) => `${spec.ip}/${spec.prefix}/${spec.interfaces[context.node] ?? ''}`).join(',');
+    if (key === this.watchedSpecsKey) return;
+    this.watchedSpecsKey = key;
+    const addresses = this.parts.addresses.all();
+    const ifnames = new Set<string>();
+    for (const spec of specs) {
+      const choice = chooseInterface(spec, context.node, addresses);
+      if (choice.ok) ifnames.add(choice.ifname);
+    }
+    this.parts.interfaces.watch(ifnames);
+  }
+}

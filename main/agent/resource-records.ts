@@ -1,0 +1,42 @@
+// What this node writes about its resources: their status (state, owner, failure) and the audit log.
+// A status is also set in the local view at once, so the next reconcile does not act on the old one.
+import { describeFailure } from '../../preload/contract/failure-text';
+import type { FailureReason, ResourceName, ResourceStatus } from '../cluster/model';
+import { isStoreError, type AuditRecord } from '../store/store';
+import type { NodeContext } from './node-context';
+
+export type StatusFields = Pick<ResourceStatus, 'state' | 'owner' | 'ownerMac' | 'failure'>;
+
+export class ResourceRecords {
+  constructor(private readonly context: Pick<NodeContext, 'node' | 'store' | 'view' | 'log'>) {}
+
+  async putStatus(resource: ResourceName, fields: StatusFields): Promise<void> {
+    const view = this.context.view();
+    const previous = view.statuses.get(resource);
+    const status: ResourceStatus = {
+      name: resource,
+      ...fields,
+      since: previous?.state === fields.state && previous.owner === fields.owner ? previous.since : Date.now(),
+      lastHandoffMs: previous?.lastHandoffMs ?? null,
+    };
+    view.statuses.set(resource, status);
+    await this.context.store.putStatus(status);
+  }
+
+  /** An audit entry; one the store cannot take is logged and dropped (the work it records went on). */
+  async audit(record: Omit<AuditRecord, 'at'>): Promise<void> {
+    try {
+      await this.context.store.appendAudit({ at: Date.now(), ...record });
+    } catch (error) {
+      if (!isStoreError(error)) throw error;
+      this.context.log(`audit not written: ${error.message}`);
+    }
+  }
+
+  /** The resource cannot be served by this node for a reason the operator must see. */
+  async fail(resource: ResourceName, failure: FailureReason): Promise<void> {
+    this.context.log(`${resource}: failed: ${describeFailure(failure)}`);
+    await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure });
+    await this.audit({ actor: this.context.node, action: 'fail', target: resource, outcome: 'failed', detail: describeFailure(failure), handoffMs: null });
+  }
+}

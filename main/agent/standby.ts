@@ -1,0 +1,46 @@
+// This node as a standby: which owners it watches on the wire (those whose addresses it is first in
+// line for), and what it does when one stops answering — it ends the owner's lease at once rather than
+// when it expires, and the reconcile then takes the address like any unowned one (Claims.acquire).
+// The watching itself is standby-monitor.ts.
+import { bestNode } from '../cluster/placement';
+import type { NodeName } from '../cluster/model';
+import type { InterfaceAddress } from '../host/address-types';
+import type { ClusterView } from './cluster-view';
+import { chooseInterface } from './interface-choice';
+import type { NodeContext } from './node-context';
+import type { ResourceRecords } from './resource-records';
+import type { Watched } from './standby-monitor';
+
+/**
+ * The owners `me` is first standby for, each with the address to watch and the interface to watch it on:
+ * online resources of a live owner, not being moved. `addresses` is read only when there is one to watch.
+ */
+export function standbyTargets(view: ClusterView, me: NodeName, addresses: () => readonly InterfaceAddress[]): Watched[] {
+  const nodes = view.nodeViews();
+  const targets: Watched[] = [];
+  let listed: readonly InterfaceAddress[] | null = null;
+  for (const [resource, owner] of view.owners) {
+    if (owner.node === me || view.moveOf(resource)) continue;
+    const spec = view.resources.get(resource);
+    const status = view.statuses.get(resource);
+    if (!spec?.enabled || status?.state !== 'online' || status.owner !== owner.node) continue;
+    if (bestNode(spec, nodes, { exclude: [owner.node] }) !== me) continue;
+    listed ??= addresses();
+    const choice = chooseInterface(spec, me, listed);
+    if (choice.ok) targets.push({ resource, ip: spec.ip, ifname: choice.ifname, owner: owner.node, ownerLeaseId: owner.leaseId });
+  }
+  return targets;
+}
+
+/** The owner stopped answering for an address: its lease ends now (unless it changed meanwhile), and the audit says why. */
+export async function revokeSilentOwner(context: NodeContext, records: ResourceRecords, target: Watched, silentMs: number, evidence: string): Promise<void> {
+  if (!context.leaseHealthy() || context.view().owners.get(target.resource)?.leaseId !== target.ownerLeaseId) return;
+  context.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms (${evidence}): revoking its lease`);
+  const revoked = await context.store.revokeMembership(target.ownerLeaseId).catch((error: unknown) => {
+    context.log(`could not revoke ${target.owner}'s lease: ${String(error)}`);
+    return false;
+  });
+  if (revoked) {
+    await records.audit({ actor: context.node, action: 'takeover', target: target.resource, outcome: 'ok', detail: `${target.owner} left ${target.ip} unanswered for ${Math.round(silentMs)} ms; its lease was revoked`, handoffMs: null });
+  }
+}
