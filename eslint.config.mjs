@@ -20,6 +20,11 @@ const noHostEffects = {
   message: `${PURE} does not import the host's effects (addresses, netlink, capture, /sys): pure checks such as net/ifname.ts are fine.`,
 };
 const contractNoMain = { regex: '^(\\.\\./)+main/', message: 'preload/contract/ is compiled into the sandboxed console too: it imports nothing from main/.' };
+const agentThroughHost = {
+  regex: '(^|/)net/(registrar|netlink|pcap|interfaces|frame-tap)$',
+  allowTypeImports: true,
+  message: 'The agent reaches the machine only through main/host/ (the Host seam): it runs on Linux, Windows and the fake LAN of the unit tests.',
+};
 const installNoCli = { regex: '(^|/)cli(/|$)', message: 'Install code (main/service/) does not import the CLI: the CLI imports it.' };
 
 const noShellStrings = {
@@ -78,6 +83,10 @@ export default tseslint.config(
   {
     files: ['renderer/src/model/**/*.ts'],
     rules: restrictImports([rendererNoElectron], [rendererNoMain, ...noNode]),
+  },
+  {
+    files: ['main/agent/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [agentThroughHost] }] },
   },
   {
     files: ['main/service/**/*.ts'],

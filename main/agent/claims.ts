@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import type { ResourceName, ResourceSpec } from '../cluster/model';
 import type { ReleaseReason } from '../cluster/reconcile';
-import { PacketIoError } from '../net/pcap';
+import { PacketIoError } from '../net/packet-io-error';
 import type { Membership } from '../store/store';
 import type { HostAddressCache } from './host-address-cache';
 import type { InterfaceRecovery } from './interface-recovery';

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { AcdConfig, AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
-import { PacketIoError } from '../net/pcap';
+import { PacketIoError } from '../net/packet-io-error';
 import { question } from '../arp/codec';
 import { DEADLINE_PASSED, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';

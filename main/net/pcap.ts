@@ -13,14 +13,9 @@ import type { ArpFrame } from '../arp/frame';
 import { ArpCodecError, decode, encode, type ArpCodecErrorCode } from '../arp/codec';
 import { readInterface, type InterfaceInfo } from './interfaces';
 
-export type PacketIoErrorCode = 'NO_SUCH_INTERFACE' | 'PERMISSION' | 'NO_LIBPCAP' | 'OPEN_FAILED' | 'CLOSED' | 'SEND_FAILED' | 'CAPTURE_LOST';
+import { PacketIoError } from './packet-io-error';
 
-export class PacketIoError extends Error {
-  constructor(readonly code: PacketIoErrorCode, message: string) {
-    super(message);
-    this.name = 'PacketIoError';
-  }
-}
+export { PacketIoError, type PacketIoErrorCode } from './packet-io-error';
 
 export interface CapturedFrame {
   frame: ArpFrame;
