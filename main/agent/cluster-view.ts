@@ -59,6 +59,8 @@ export class ClusterView {
   readonly intents = new IntentMap();
   /** The store revision each resource's spec was last written at: an edit writes only over the one it read. */
   readonly resourceRevisions = new Map<ResourceName, Revision>();
+  /** The store revision each open intent was last written at: its next write is a compare-and-swap on it. */
+  readonly intentRevisions = new Map<string, Revision>();
 
   /** `onRejected`: an intent another agent wrote that is not what it claims to be (left out). */
   static fromSnapshot(snapshot: StoreSnapshot, onRejected: (id: string, reason: string) => void = () => undefined): ClusterView {
@@ -76,8 +78,10 @@ export class ClusterView {
     for (const entry of snapshot.statuses) view.statuses.set(entry.status.name, entry.status);
     for (const entry of snapshot.intents) {
       const parsed = parseIntent(entry.intent);
-      if (parsed.ok) view.intents.set(parsed.intent.id, parsed.intent);
-      else onRejected(entry.intent.id, parsed.reason);
+      if (parsed.ok) {
+        view.intents.set(parsed.intent.id, parsed.intent);
+        view.intentRevisions.set(parsed.intent.id, entry.revision);
+      } else onRejected(entry.intent.id, parsed.reason);
     }
     return view;
   }
@@ -93,9 +97,10 @@ export class ClusterView {
       intents: this.intents,
     } as const;
     if (change.collection === 'audit' || change.collection === 'bindings') return;
-    if (change.collection === 'resources') {
-      if (change.kind === 'put') this.resourceRevisions.set(change.name, change.revision);
-      else this.resourceRevisions.delete(change.name);
+    const revisions = change.collection === 'resources' ? this.resourceRevisions : change.collection === 'intents' ? this.intentRevisions : null;
+    if (revisions !== null) {
+      if (change.kind === 'put') revisions.set(change.name, change.revision);
+      else revisions.delete(change.name);
     }
     const map = maps[change.collection] as Map<string, unknown>;
     if (change.kind === 'put') map.set(change.name, change.value);

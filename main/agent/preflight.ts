@@ -85,10 +85,11 @@ export class Preflight {
 
   private async answer(intent: ProbeIntent): Promise<void> {
     const outcome = await this.context.probeHere(intent.ip).catch((error: unknown): ProbeOutcome => ({ ok: false, message: error instanceof Error ? error.message : String(error) }));
-    // Only if the asker still waits: a deleted intent must not come back.
-    const written = await this.context.store.intents().then((entries) => entries.find((entry) => entry.intent.id === intent.id));
-    if (!written) return;
-    await this.context.store.putIntent({ ...intent, outcome }, written.revision).catch((error: unknown) => this.context.log(`probe ${intent.id}: outcome not written: ${String(error)}`));
+    // Only if the asker still waits: a compare-and-swap on the revision the view last saw it at, so a
+    // deleted intent does not come back (and one rewritten meanwhile is not overwritten).
+    const revision = this.context.view().intentRevisions.get(intent.id);
+    if (revision === undefined) return;
+    await this.context.store.putIntent({ ...intent, outcome }, revision).catch((error: unknown) => this.context.log(`probe ${intent.id}: outcome not written: ${String(error)}`));
   }
 }
 

@@ -4,7 +4,7 @@
 // separate handles), so races and "another node sees it" are tested for real.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodeRecord, ResourceSpec, ResourceStatus } from '../../main/cluster/model';
+import type { NodeRecord, ResourceStatus } from '../../main/cluster/model';
 import {
   MAX_STORED_BINDINGS,
   RevisionConflictError,
@@ -17,6 +17,9 @@ import {
   type StoreChange,
   type StoreSnapshot,
 } from '../../main/store/store';
+import { resourceSpec } from '../fixtures/records';
+
+export { resourceSpec };
 
 export interface ClusterHandle {
   /** Another connection to the same cluster. */
@@ -37,20 +40,6 @@ export function nodeRecord(name: string): NodeRecord {
   return { name, state: 'up', agentVersion: 'contract-test', lastSeen: 0, macs: { lan0: '02:00:00:00:00:01' } };
 }
 
-export function resourceSpec(name: string, ip = '10.213.7.10'): ResourceSpec {
-  return {
-    name,
-    ip,
-    prefix: 24,
-    possibleOwners: [],
-    preferredOwners: [],
-    failback: { mode: 'never' },
-    interfaces: {},
-    enabled: true,
-    announceForm: 'request',
-    defendPolicy: 'once',
-  };
-}
 
 function statusOf(name: string, owner: string | null): ResourceStatus {
   return { name, state: owner === null ? 'offline' : 'online', owner, ownerMac: null, since: Date.now(), failure: null, lastHandoffMs: null };

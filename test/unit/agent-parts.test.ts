@@ -12,15 +12,15 @@ import type { AgentEvent } from '../../main/agent/node-context';
 import { ResourceRecords } from '../../main/agent/resource-records';
 import { FAILED_WORK_BACKOFF_MS, ResourceWork } from '../../main/agent/resource-work';
 import { standbyTargets } from '../../main/agent/standby';
-import type { NodeRecord, ResourceSpec, ResourceStatus } from '../../main/cluster/model';
+import type { ResourceSpec, ResourceStatus } from '../../main/cluster/model';
 import { validateResourceSpec } from '../../main/cluster/validate';
 import type { InterfaceAddress } from '../../main/host/address-types';
 import type { ClusterStore, Membership } from '../../main/store/store';
+import { nodeRecord } from '../fixtures/records';
 import { FakeLan } from './fake-host';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const nodeRecord = (name: string, macs: Record<string, string>): NodeRecord => ({ name, state: 'up', agentVersion: 't', lastSeen: 1, macs });
 
 function spec(name: string, ip: string, preferredOwners: string[]): ResourceSpec {
   const validation = validateResourceSpec({ name, ip: `${ip}/24`, preferredOwners }, { nodes: ['n1', 'n2', 'n3'], existing: [] });

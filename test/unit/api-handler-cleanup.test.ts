@@ -12,22 +12,12 @@ import { ClusterView } from '../../main/agent/cluster-view';
 import { AgentApiHandler } from '../../main/agent/api-handler';
 import type { ResourceSpec, ResourceStatus } from '../../main/cluster/model';
 import { FileStore } from '../../main/store/file-store';
+import { resourceSpec } from '../fixtures/records';
 import type { Unsubscribe } from '../../main/store/store';
 
 const ACTOR = 'cli:test@127.0.0.1';
 
-const spec = (name: string, enabled = true): ResourceSpec => ({
-  name,
-  ip: '10.213.1.1',
-  prefix: 24,
-  possibleOwners: [],
-  preferredOwners: [],
-  failback: { mode: 'never' },
-  interfaces: {},
-  enabled,
-  announceForm: 'request',
-  defendPolicy: 'once',
-});
+const spec = (name: string, enabled = true): ResourceSpec => resourceSpec(name, '10.213.1.1', { enabled });
 
 const failed = (name: string): ResourceStatus => ({
   name,

@@ -55,4 +55,15 @@ describe('ClusterView intents', () => {
     const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [{ intent: move('a', 'web'), revision: 4 }] });
     assert.equal(view.moveOf('web')?.id, 'a');
   });
+
+  test('each open intent\'s revision follows snapshot, puts and deletes (its next write is a compare-and-swap on it)', () => {
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [{ intent: probe('p', 'n2', '10.0.0.1'), revision: 4 }] });
+    assert.equal(view.intentRevisions.get('p'), 4);
+    view.apply({ revision: 9, collection: 'intents', name: 'p', kind: 'put', value: probe('p', 'n2', '10.0.0.1') });
+    assert.equal(view.intentRevisions.get('p'), 9);
+    view.apply({ revision: 10, collection: 'intents', name: 'p', kind: 'delete', value: null });
+    assert.equal(view.intentRevisions.has('p'), false);
+    view.apply({ revision: 11, collection: 'resources', name: 'web', kind: 'delete', value: null });
+    assert.equal(view.intentRevisions.size, 0, 'a resource change is not an intent revision');
+  });
 });

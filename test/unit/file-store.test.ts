@@ -10,20 +10,10 @@ import { decodeOwnerNode, decodeValue, encodeOwnerNode } from '../../main/store/
 import { parseStoreLocation } from '../../main/store/open';
 import { StoreError, isStoreError, type AuditRecord } from '../../main/store/store';
 import type { NodeRecord, ResourceSpec } from '../../main/cluster/model';
+import { nodeRecord, resourceSpec } from '../fixtures/records';
 
-const node = (name: string): NodeRecord => ({ name, state: 'up', agentVersion: '1', lastSeen: 5, macs: {} });
-const spec = (name: string): ResourceSpec => ({
-  name,
-  ip: '10.213.1.1',
-  prefix: 24,
-  possibleOwners: [],
-  preferredOwners: [],
-  failback: { mode: 'never' },
-  interfaces: {},
-  enabled: true,
-  announceForm: 'request',
-  defendPolicy: 'once',
-});
+const node = (name: string): NodeRecord => nodeRecord(name);
+const spec = (name: string): ResourceSpec => resourceSpec(name, '10.213.1.1');
 const record = (action: string): AuditRecord => ({ at: 1, actor: 'u', action, target: null, outcome: 'ok', detail: null, handoffMs: null });
 
 test('FileState: one revision per commit, create and mod revisions per key', () => {
