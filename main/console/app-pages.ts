@@ -3,19 +3,13 @@
 // Pages are served from a custom scheme, app://, rather than file://: every file:// page shares one
 // origin with the whole disk, while app://console/ is an origin of its own whose requests main
 // answers from one directory only (and with the CSP header below).
-//   app://console/...          the React renderer (renderer/dist)
-//   app://shell/connect.html   the fallback connection page (main/electron/connect.*), CSP-clean
+//   app://console/...          the React renderer (renderer/dist): the console's one UI, connection
+//                              screen included
 import { staticSegments } from '../api/static';
 
 export const APP_SCHEME = 'app';
 export const CONSOLE_ORIGIN = 'app://console';
-export const SHELL_ORIGIN = 'app://shell';
 export const CONSOLE_PAGE_URL = `${CONSOLE_ORIGIN}/index.html`;
-export const CONNECT_PAGE_URL = `${SHELL_ORIGIN}/connect.html`;
-
-/** The shell's own files; nothing else is served from app://shell/. */
-export const SHELL_FILES = ['connect.html', 'connect.css', 'connect-page.js'] as const;
-export type ShellFile = (typeof SHELL_FILES)[number];
 
 /**
  * The window's Content Security Policy: scripts, styles, fonts and images from the page's own
@@ -38,7 +32,7 @@ export const WINDOW_CSP = [
   "manifest-src 'none'",
 ].join('; ');
 
-export type AppRequest = { kind: 'console'; segments: string[] } | { kind: 'shell'; file: ShellFile } | { kind: 'refused'; reason: string };
+export type AppRequest = { kind: 'console'; segments: string[] } | { kind: 'refused'; reason: string };
 
 /** What an app:// URL names, or why it names nothing. */
 export function resolveAppRequest(url: string): AppRequest {
@@ -55,16 +49,11 @@ export function resolveAppRequest(url: string): AppRequest {
   const checked = staticSegments(rawPath === '' ? '/' : rawPath);
   if ('refused' in checked) return { kind: 'refused', reason: checked.refused };
   if (parsed.host === 'console') return { kind: 'console', segments: checked.segments.length === 0 ? ['index.html'] : checked.segments };
-  if (parsed.host === 'shell') {
-    const name = checked.segments.join('/');
-    const file = SHELL_FILES.find((candidate) => candidate === name);
-    return file === undefined ? { kind: 'refused', reason: 'no such shell file' } : { kind: 'shell', file };
-  }
   return { kind: 'refused', reason: 'unknown app host' };
 }
 
 /** The pages whose top frame may call the main process: exact origin and path, any query or fragment. */
-export const TRUSTED_PAGES: readonly string[] = [CONSOLE_PAGE_URL, `${CONSOLE_ORIGIN}/`, CONNECT_PAGE_URL];
+export const TRUSTED_PAGES: readonly string[] = [CONSOLE_PAGE_URL, `${CONSOLE_ORIGIN}/`];
 
 /** What main knows about the sender of an IPC message (from the event and the window). */
 export interface SenderFacts {

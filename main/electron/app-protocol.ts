@@ -1,20 +1,13 @@
-// app:// for the console window: the renderer from renderer/dist, the fallback connection page
-// from main/electron, nothing else (app-pages.ts decides what a URL names). Every response carries
-// the window's CSP, so the policy holds even before the session-wide header hook sees it.
+// app:// for the console window: the renderer from renderer/dist and nothing else (app-pages.ts
+// decides what a URL names). Every response carries the window's CSP, so the policy holds even
+// before the session-wide header hook sees it.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Protocol } from 'electron';
-import { APP_SCHEME, resolveAppRequest, WINDOW_CSP, type ShellFile } from '../console/app-pages';
+import { APP_SCHEME, resolveAppRequest, WINDOW_CSP } from '../console/app-pages';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 export const RENDERER_DIR = join(ROOT, 'renderer', 'dist');
-
-/** The shell's files, served from the sources as they are (connect-page.js is plain browser JS). */
-const SHELL_FILE_PATHS: Readonly<Record<ShellFile, string>> = {
-  'connect.html': join(ROOT, 'main', 'electron', 'connect.html'),
-  'connect.css': join(ROOT, 'main', 'electron', 'connect.css'),
-  'connect-page.js': join(ROOT, 'main', 'electron', 'connect-page.js'),
-};
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -56,9 +49,7 @@ async function fileUnder(root: string, segments: string[]): Promise<string | nul
 async function serve(request: Request): Promise<Response> {
   if (request.method !== 'GET') return respond(405, 'method not allowed\n');
   const target = resolveAppRequest(request.url);
-  let file: string | null = null;
-  if (target.kind === 'console') file = await fileUnder(RENDERER_DIR, target.segments);
-  else if (target.kind === 'shell') file = SHELL_FILE_PATHS[target.file];
+  const file = target.kind === 'console' ? await fileUnder(RENDERER_DIR, target.segments) : null;
   if (file === null) return respond(404, 'not found\n');
   try {
     return respond(200, await readFile(file), CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');

@@ -3,14 +3,15 @@
 // new windows, no permissions; the page reaches the agent only through the verbs of
 // preload/contract/ipc.ts, each checked in ipc-main.ts.
 //
-// Connecting: the local agent if it answers (127.0.0.1:7790) and its token is at hand; else the
-// connection page offers to start one through the OS password prompt (single-host file store) or
-// to connect to a remote cluster (remembered, several). A connected console shows the renderer.
+// One page, the renderer (renderer/dist), whatever the connection: at start main connects to the
+// local agent if it answers (127.0.0.1:7790) and its token is at hand; otherwise the renderer's
+// connection screen offers to start one through the OS password prompt (single-host file store) or
+// to connect to a remote cluster (remembered, several). A renderer that is not built is an error
+// box, not a second UI.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { app, BrowserWindow, protocol, session as electronSession, type Session, type WebContents } from 'electron';
-import type { ConnectionState } from '../../preload/contract/ipc';
-import { APP_SCHEME, CONNECT_PAGE_URL, CONSOLE_PAGE_URL, WINDOW_CSP } from '../console/app-pages';
+import { app, BrowserWindow, dialog, protocol, session as electronSession, type Session, type WebContents } from 'electron';
+import { APP_SCHEME, CONSOLE_PAGE_URL, WINDOW_CSP } from '../console/app-pages';
 import { ConnectionStore } from '../console/connection-store';
 import { startLocalAgentElevated } from '../console/elevate';
 import { defaultLocalAgentSettings } from '../console/local-agent';
@@ -54,11 +55,6 @@ function rendererBuilt(): boolean {
   return existsSync(join(RENDERER_DIR, 'index.html'));
 }
 
-/** The page for a connection state: the console when connected (and built), else the connection page. */
-function pageFor(state: ConnectionState): string {
-  return state.phase === 'connected' && rendererBuilt() ? CONSOLE_PAGE_URL : CONNECT_PAGE_URL;
-}
-
 export function startShell(): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
   // Tests run the shell against their own directory and agent (see local-agent.ts for the agent).
@@ -81,6 +77,13 @@ export function startShell(): void {
   app.on('window-all-closed', () => app.quit());
 
   void app.whenReady().then(async () => {
+    if (!rendererBuilt()) {
+      const missing = join(RENDERER_DIR, 'index.html');
+      log(`${missing} is missing`);
+      dialog.showErrorBox('IP Failover Console', `The console's page is not built (${missing} is missing): run \`npm run build\`, then start the console again.`);
+      app.quit();
+      return;
+    }
     registerAppProtocol(protocol);
     hardenSession(electronSession.defaultSession);
     const settings = defaultLocalAgentSettings();
@@ -105,19 +108,14 @@ export function startShell(): void {
       if (details.isMainFrame && !details.isSameDocument) void session.closeStream();
     });
 
+    // The page follows the connection through 'connection' messages on its stream (it subscribes
+    // again when a session begins); main loads it once, after the first attempt at the local agent
+    // (so it does not open on "not connected" while that attempt is under way).
     const send = streamSender(host);
-    // The page main last loaded (pages cannot navigate themselves, see hardenWebContents).
-    let shown: string | null = null;
-    const show = (url: string): void => {
-      if (consoleWindow.isDestroyed() || shown === url) return;
-      shown = url;
-      consoleWindow.loadURL(url).catch((error: unknown) => log(`cannot load ${url}: ${String(error)}`));
-    };
-    session.onState((state) => {
-      send({ type: 'connection', connection: state });
-      if (state.phase !== 'connecting') show(pageFor(state));
-    });
-    const state = await session.autoConnect();
-    show(pageFor(state));
+    session.onState((state) => send({ type: 'connection', connection: state }));
+    await session.autoConnect();
+    if (!consoleWindow.isDestroyed()) {
+      consoleWindow.loadURL(CONSOLE_PAGE_URL).catch((error: unknown) => log(`cannot load ${CONSOLE_PAGE_URL}: ${String(error)}`));
+    }
   });
 }

@@ -47,12 +47,12 @@ const LabelSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(MAX_LABEL_LENGTH)
+  .max(MAX_LABEL_LENGTH, `must be at most ${MAX_LABEL_LENGTH} characters`)
   .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, 'must be one line of text');
 const TokenSchema = z.string().trim().regex(/^[0-9a-f]{64}$/, 'must be the agent token: 64 hex digits (see the agent\'s token file)');
 const CaPemSchema = z
   .string()
-  .max(MAX_CA_PEM_LENGTH)
+  .max(MAX_CA_PEM_LENGTH, `must be at most ${MAX_CA_PEM_LENGTH / 1024} KiB of PEM text`)
   .regex(/-----BEGIN CERTIFICATE-----/, 'must be PEM text starting with -----BEGIN CERTIFICATE-----');
 
 export type ConnectionPhase = 'connecting' | 'connected' | 'disconnected';
@@ -111,7 +111,7 @@ export const ConnectTargetSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('remote'),
     label: LabelSchema,
-    address: z.string().trim().min(1, 'must not be empty').max(MAX_ADDRESS_LENGTH),
+    address: z.string().trim().min(1, 'must not be empty').max(MAX_ADDRESS_LENGTH, `must be at most ${MAX_ADDRESS_LENGTH} characters`),
     token: TokenSchema,
     ca: CaPemSchema.nullable(),
     remember: z.boolean(),

@@ -1,7 +1,7 @@
 // End to end: the desktop console (Electron, launched by Playwright) against a real `ipfo agent`
 // on a single-host file store in a temp directory. Checks the window's isolation, the preload's
-// surface, the IPC checks, CSP, blocked navigation and windows, the stream, and the single-instance
-// lock.
+// surface, the IPC checks, CSP, blocked navigation and windows, the stream, the renderer's
+// connection screen (the window's one page: disconnect, connect again) and the single-instance lock.
 //
 // Needs: the Electron binary (npm's electron package downloads it on first run, from github.com),
 // a display (DISPLAY/WAYLAND_DISPLAY, or run under xvfb-run), and a normal user (Chromium's sandbox
@@ -19,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { ElectronApplication, Page } from 'playwright-core';
 import type { IpfoBridge, StreamMessage } from '../../preload/contract/ipc';
-import { CONNECT_PAGE_URL, CONSOLE_ORIGIN } from '../../main/console/app-pages';
+import { CONSOLE_ORIGIN } from '../../main/console/app-pages';
 import { findElectronBinary } from '../../main/console/electron-binary';
 import { hasDisplay } from '../../main/console/start-decision';
 
@@ -100,7 +100,7 @@ test('the desktop console: isolation, preload surface, IPC checks, CSP, stream, 
     app = await _electron.launch({ executablePath: binary.path, args: [ROOT], env, cwd: ROOT });
     const page = await app.firstWindow();
     await page.waitForFunction(() => typeof (globalThis as unknown as PageGlobals).ipfo === 'object');
-    await page.waitForURL((url) => url.href.startsWith(`${CONSOLE_ORIGIN}/`) || url.href.startsWith(CONNECT_PAGE_URL));
+    await page.waitForURL((url) => url.href.startsWith(`${CONSOLE_ORIGIN}/`));
 
     // The window: one, its renderer sandboxed (Chromium's Linux sandbox is a seccomp-bpf filter:
     // "Seccomp: 2"), the page isolated from the preload (contextBridge objects arrive frozen) and
@@ -152,6 +152,20 @@ test('the desktop console: isolation, preload surface, IPC checks, CSP, stream, 
       scope.ipfo.subscribe((message) => scope.e2eMessages?.push(message));
     });
     await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).e2eMessages ?? []).some((message) => message.type === 'snapshot'));
+
+    // The renderer is the one UI, connection screen included: disconnect from its connection
+    // dialog, then connect to the local agent again from its connection screen; the page stays.
+    const consoleUrl = page.url();
+    await page.getByTestId('resource-row-e2e-web').waitFor();
+    await page.getByTestId('switch-cluster').click();
+    const current = page.getByTestId('connection-state');
+    assert.match(await current.innerText(), /Connected to This host/);
+    await page.getByTestId('disconnect').click();
+    await page.getByTestId('connection-screen').waitFor();
+    assert.equal(await page.getByTestId('resource-row-e2e-web').count(), 0, 'the ended session\'s cluster is gone');
+    await page.getByTestId('connect-local').click();
+    await page.getByTestId('resource-row-e2e-web').waitFor();
+    assert.equal(page.url(), consoleUrl, 'no other page was loaded');
 
     // No new windows, no navigation, no network, no inline script.
     const url = page.url();

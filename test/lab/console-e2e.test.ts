@@ -403,6 +403,24 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     }
   });
 
+  test('the web console is bound to its agent: no desktop connection controls; a link without a token says so', async () => {
+    // The connection screen's controls (connect, start, remembered clusters) exist only where the desktop bridge offers them.
+    assert.equal(await page.getByTestId('status-connection').getAttribute('data-phase'), 'connected');
+    for (const testId of ['switch-cluster', 'connection-panel', 'connection-screen', 'connect-local', 'start-local', 'remote-form']) {
+      assert.equal(await page.getByTestId(testId).count(), 0, testId);
+    }
+    const bare = await browser.openConsole({ token: '' });
+    try {
+      const screen = bare.getByTestId('auth-error');
+      await screen.waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await screen.getAttribute('data-reason'), 'no-token');
+      assert.equal(await bare.getByTestId('connection-panel').count(), 0);
+      assert.equal(await bare.getByTestId('tab-resources').count(), 0);
+    } finally {
+      await bare.context().close();
+    }
+  });
+
   test('screenshots of the main views, light and dark, for the README', async () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const written: string[] = [];

@@ -153,7 +153,6 @@ function layoutProblems(appOutDir: string, desktop: DesktopIntegration | null): 
   const required = [
     PACKAGE.main, // build/main/electron/shell.js
     'build/main/electron/main.js',
-    'main/electron/connect.html',
     'build/preload/index.js',
     'renderer/dist/index.html',
     'build/main/cli/ipfo.js', // the agent and the CLI
@@ -161,6 +160,8 @@ function layoutProblems(appOutDir: string, desktop: DesktopIntegration | null): 
     'resources/oui/oui.tsv',
   ];
   for (const path of required) if (!packed(path)) problems.push(`${path} is not packed in app.asar`);
+  // The renderer is the console's one UI: no page of the shell's own (the connect page is gone).
+  for (const path of asar.files.keys()) if (path.startsWith('main/electron/')) problems.push(`${path}: the shell ships no source page`);
   const rendererScripts = [...asar.files.keys()].filter((path) => /^renderer\/dist\/assets\/.+\.js$/.test(path));
   if (rendererScripts.length === 0) problems.push('app.asar holds no renderer bundle (renderer/dist/assets/*.js)');
   if (!asar.files.has('bin/ipfo')) problems.push('bin/ipfo (the agent entry) is not in app.asar');

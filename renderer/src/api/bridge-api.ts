@@ -1,22 +1,60 @@
 // The desktop console's agent connection: window.ipfo from the Electron preload. The main process
 // holds the agent connection, validates everything both ways and sends the stream over IPC; this
-// class only adapts the bridge's outcomes ({ ok, value } | { ok, error }) to the ConsoleApi.
-import type { ConnectionList, ConnectionState, ConnectTarget, IpcCommandType, IpcOutcome, IpfoBridge, StartLocalAgentResult, StreamMessage } from '../../../preload/contract/ipc';
+// class adapts the bridge's outcomes ({ ok, value } | { ok, error }) to the ConsoleApi, checks what
+// the connection verbs and the stream bring against the IPC contract (the page trusts nothing it is
+// handed), and follows main's connection: a new session starts a new subscription, an ended one
+// drops the cluster on screen (streamStep in model/connections.ts).
+import {
+  IPC_CONTRACT,
+  ipcOutcomeSchema,
+  StreamMessageSchema,
+  type ConnectionList,
+  type ConnectionState,
+  type ConnectTarget,
+  type IpcCommandType,
+  type IpcOutcome,
+  type IpcResult,
+  type IpcVerb,
+  type IpfoBridge,
+  type StartLocalAgentResult,
+  type StreamMessage,
+} from '../../../preload/contract/ipc';
+import { fastPush } from '../../../preload/contract/fast-push';
 import type { CommandArgs, CommandResults, Push } from '../../../preload/contract/protocol';
 import { ApiRequestError } from '../../../preload/contract/request-tracker';
+import { streamStep } from '../model/connections';
 import { errorMessage } from '../model/errors';
 import type { ConnectionManager, ConnectionStatus, ConsoleApi } from './console-api';
 
-async function unwrap<T>(call: Promise<IpcOutcome<T>>): Promise<T> {
-  let outcome: IpcOutcome<T>;
+async function settle<T>(call: () => Promise<IpcOutcome<T>>): Promise<IpcOutcome<T>> {
   try {
-    outcome = await call;
+    return await call();
   } catch (error) {
     // The bridge itself failed (main gone, a handler threw): only the message crosses contextBridge.
     throw new ApiRequestError('closed', `desktop bridge: ${errorMessage(error)}`);
   }
+}
+
+async function unwrap<T>(call: () => Promise<IpcOutcome<T>>): Promise<T> {
+  const outcome = await settle(call);
   if (outcome.ok) return outcome.value;
   throw ApiRequestError.fromApi(outcome.error);
+}
+
+/** A connection verb's outcome, checked against the contract before the page uses it. */
+async function verb<V extends IpcVerb>(name: V, call: () => Promise<IpcOutcome<IpcResult<V>>>): Promise<IpcResult<V>> {
+  const outcome: unknown = await settle(call);
+  const checked = ipcOutcomeSchema(IPC_CONTRACT[name].result).safeParse(outcome);
+  if (!checked.success) throw new ApiRequestError('protocol', `desktop bridge: the answer to ${name} breaks the contract`);
+  return unwrap(() => Promise.resolve(checked.data as IpcOutcome<IpcResult<V>>));
+}
+
+/** A stream message as the contract has it, or null: the fast check for snapshots and changes, zod for the rest. */
+export function checkStreamMessage(message: unknown): StreamMessage | null {
+  const fast = fastPush(message);
+  if (fast !== null) return fast;
+  const parsed = StreamMessageSchema.safeParse(message);
+  return parsed.success ? parsed.data : null;
 }
 
 export function statusFromConnection(connection: ConnectionState): ConnectionStatus {
@@ -30,27 +68,40 @@ export function statusFromConnection(connection: ConnectionState): ConnectionSta
   };
 }
 
+interface Handlers {
+  onPush: (push: Push) => void;
+  onStatus: (status: ConnectionStatus) => void;
+  onReset: () => void;
+}
+
 export class BridgeApi implements ConsoleApi {
   readonly transport = 'bridge' as const;
   readonly connections: ConnectionManager;
   private stopStream: (() => void) | null = null;
-  private handlers: { onPush: (push: Push) => void; onStatus: (status: ConnectionStatus) => void } | null = null;
+  private handlers: Handlers | null = null;
+  /** The last connection state main reported (status or stream), null before the first. */
+  private connection: ConnectionState | null = null;
 
   constructor(private readonly bridge: IpfoBridge) {
     this.connections = {
-      list: (): Promise<ConnectionList> => unwrap(bridge.connection.list({})),
-      connect: (target: ConnectTarget): Promise<ConnectionState> => unwrap(bridge.connection.connect(target)),
-      forget: async (id: string): Promise<boolean> => (await unwrap(bridge.connection.forget({ id }))).forgotten,
-      disconnect: (): Promise<ConnectionState> => unwrap(bridge.connection.disconnect({})),
-      startLocalAgent: (): Promise<StartLocalAgentResult> => unwrap(bridge.connection.startLocalAgent({})),
+      list: (): Promise<ConnectionList> => verb('connection.list', () => bridge.connection.list({})),
+      connect: async (target: ConnectTarget): Promise<ConnectionState> => this.follow(await verb('connection.connect', () => bridge.connection.connect(target))),
+      forget: async (id: string): Promise<boolean> => (await verb('connection.forget', () => bridge.connection.forget({ id }))).forgotten,
+      disconnect: async (): Promise<ConnectionState> => this.follow(await verb('connection.disconnect', () => bridge.connection.disconnect({}))),
+      startLocalAgent: async (): Promise<StartLocalAgentResult> => {
+        const result = await verb('connection.startLocalAgent', () => bridge.connection.startLocalAgent({}));
+        this.follow(result.connection);
+        return result;
+      },
     };
   }
 
-  start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void {
-    this.handlers = { onPush, onStatus };
+  start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void, onReset: () => void = () => undefined): () => void {
+    this.handlers = { onPush, onStatus, onReset };
+    this.connection = null;
     onStatus({ phase: 'connecting', endpoint: 'desktop', actor: null, detail: null, retryAt: null });
-    unwrap(this.bridge.connection.status({})).then(
-      (connection) => onStatus(statusFromConnection(connection)),
+    verb('connection.status', () => this.bridge.connection.status({})).then(
+      (connection) => this.follow(connection),
       (error: unknown) => onStatus({ phase: 'disconnected', endpoint: 'desktop', actor: null, detail: errorMessage(error), retryAt: null }),
     );
     this.subscribe();
@@ -61,13 +112,30 @@ export class BridgeApi implements ConsoleApi {
     };
   }
 
+  /** A connection state from main: shown, and the stream follows it. Returns it. */
+  private follow(connection: ConnectionState): ConnectionState {
+    const handlers = this.handlers;
+    if (handlers === null) return connection;
+    const step = streamStep(this.connection, connection);
+    this.connection = connection;
+    if (step.reset) handlers.onReset();
+    handlers.onStatus(statusFromConnection(connection));
+    if (step.resubscribe) this.subscribe();
+    return connection;
+  }
+
   private subscribe(): void {
     this.stopStream?.();
-    this.stopStream = this.bridge.subscribe((message: StreamMessage) => {
-      const handlers = this.handlers;
-      if (handlers === null) return;
-      if (message.type === 'connection') handlers.onStatus(statusFromConnection(message.connection));
-      else handlers.onPush(message);
+    this.stopStream = this.bridge.subscribe((message: unknown) => {
+      if (this.handlers === null) return;
+      const checked = checkStreamMessage(message);
+      if (checked === null) {
+        const type = typeof message === 'object' && message !== null ? String((message as { type?: unknown }).type).slice(0, 40) : typeof message;
+        this.handlers.onStatus({ ...statusFromConnection(this.connection ?? DISCONNECTED), phase: 'broken', detail: `the desktop bridge sent a ${type} message that breaks the contract; it was dropped` });
+        return;
+      }
+      if (checked.type === 'connection') this.follow(checked.connection);
+      else this.handlers.onPush(checked);
     });
   }
 
@@ -76,6 +144,8 @@ export class BridgeApi implements ConsoleApi {
   }
 
   request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<CommandResults[T]> {
-    return unwrap(this.bridge.request(type, args));
+    return unwrap(() => this.bridge.request(type, args));
   }
 }
+
+const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: null };

@@ -48,9 +48,12 @@ export interface ConsoleApi {
   readonly connections: ConnectionManager | null;
   /**
    * Connects (and reconnects after a loss), subscribes, and hands every push to `onPush` in order
-   * (each connection starts with a snapshot push that replaces everything). Returns a stop function.
+   * (each connection starts with a snapshot push that replaces everything). `onReset`: the cluster
+   * received so far belongs to a session that ended (desktop: main disconnected, or switched to
+   * another cluster); the web console never calls it and keeps showing the last known state while it
+   * reconnects. Returns a stop function.
    */
-  start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void;
+  start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void, onReset?: () => void): () => void;
   /** Starts the stream over with a fresh snapshot (after the console noticed a revision gap). */
   resync(): void;
   /** One agent command (the commands the desktop bridge also serves: all but auth and subscribe). */

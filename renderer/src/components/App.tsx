@@ -112,8 +112,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
       <main className="gate" data-testid="connection-screen">
         <div className="gate-card gate-card-wide">
           <h1>Connect to a cluster</h1>
-          <p className="muted">{status.detail ?? 'The console is not connected to any agent.'}</p>
-          <ConnectionPanel manager={api.connections} now={now} onConnected={() => undefined} />
+          <ConnectionPanel manager={api.connections} status={status} now={now} onConnected={() => undefined} />
         </div>
       </main>
     );
@@ -173,7 +172,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
         {loading ? (
           <div className="empty loading" data-testid="loading">
             <span className="spinner" aria-hidden="true" />
-            <p>{status.phase === 'connecting' ? 'Connecting to the agent…' : (status.detail ?? 'Waiting for the agent…')}</p>
+            <p>{status.phase === 'connecting' ? `Connecting to ${status.endpoint}…` : (status.detail ?? 'Waiting for the agent…')}</p>
           </div>
         ) : tab === 'resources' ? (
           <ResourcesView resources={cluster.resources} revision={cluster.revision} changesApplied={cluster.changesApplied} now={now} busy={busy} actions={resourceActions} onCreate={() => setDialog({ kind: 'form', name: null })} />
@@ -235,8 +234,8 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
         />
       )}
       {dialog?.kind === 'connections' && api.connections !== null && (
-        <Dialog title="Switch cluster" testId="connection-dialog" onClose={closeDialog} size="large">
-          <ConnectionPanel manager={api.connections} now={now} onConnected={closeDialog} />
+        <Dialog title="Connection" testId="connection-dialog" onClose={closeDialog} size="large">
+          <ConnectionPanel manager={api.connections} status={status} now={now} onConnected={closeDialog} />
         </Dialog>
       )}
     </div>

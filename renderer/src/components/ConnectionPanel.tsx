@@ -1,79 +1,108 @@
-// Desktop only: choose the agent to talk to. The local agent (or start one through the OS password
-// prompt; declining the prompt is an answer, not an error), a remembered cluster, or a new remote
-// cluster by address and token. The main process checks every field again and holds the secrets.
+// Desktop only: where the console is connected, and the choice of agent: the local one (or start
+// one through the OS password prompt, where main can; declining the prompt is an answer, not an
+// error), a remembered cluster (connect, forget), or a new remote cluster by address and token.
+// What shows when is model/connections.ts; the form's checks are model/connection-form.ts. Main
+// checks every field again and holds the secrets.
 import { useCallback, useEffect, useState } from 'react';
 import type { ConnectionList, ConnectTarget } from '../../../preload/contract/ipc';
-import type { ConnectionManager } from '../api/console-api';
 import { ApiRequestError } from '../../../preload/contract/request-tracker';
+import type { ConnectionManager, ConnectionStatus } from '../api/console-api';
+import { checkRemoteForm, EMPTY_REMOTE_FORM, failureLine, remoteConnectErrors, type RemoteFormErrors, type RemoteFormValues } from '../model/connection-form';
+import { connectionControls } from '../model/connections';
 import { errorMessage } from '../model/errors';
 import { formatRelative } from '../model/format';
 
-type RemoteField = 'label' | 'address' | 'token' | 'ca';
+const NO_ERRORS: RemoteFormErrors = { fields: {}, general: null };
 
-interface RemoteValues {
-  label: string;
-  address: string;
-  token: string;
-  ca: string;
-  remember: boolean;
+function lineOf(error: unknown): string {
+  return error instanceof ApiRequestError ? failureLine(error) : errorMessage(error);
 }
 
-export function ConnectionPanel({ manager, now, onConnected }: { manager: ConnectionManager; now: number; onConnected: () => void }) {
+export interface ConnectionPanelProps {
+  manager: ConnectionManager;
+  /** The console's connection as the stream reports it: the panel reads the list again when it changes. */
+  status: ConnectionStatus;
+  now: number;
+  onConnected: () => void;
+}
+
+export function ConnectionPanel({ manager, status, now, onConnected }: ConnectionPanelProps) {
   const [list, setList] = useState<ConnectionList | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<{ tone: 'bad' | 'info'; text: string } | null>(null);
-  const [remote, setRemote] = useState<RemoteValues>({ label: '', address: '', token: '', ca: '', remember: true });
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<RemoteField, string>>>({});
+  const [remote, setRemote] = useState<RemoteFormValues>(EMPTY_REMOTE_FORM);
+  const [remoteErrors, setRemoteErrors] = useState<RemoteFormErrors>(NO_ERRORS);
 
   const refresh = useCallback(() => {
-    manager.list().then(setList, (error: unknown) => setMessage({ tone: 'bad', text: errorMessage(error) }));
+    manager.list().then(setList, (error: unknown) => setMessage({ tone: 'bad', text: lineOf(error) }));
   }, [manager]);
-  useEffect(refresh, [refresh]);
+  useEffect(refresh, [refresh, status.phase, status.endpoint]);
 
-  const connect = async (key: string, target: ConnectTarget): Promise<void> => {
+  /** One action at a time; the list is read again after each. */
+  const act = async (key: string, action: () => Promise<void>): Promise<void> => {
+    if (busy !== null) return;
     setBusy(key);
     setMessage(null);
-    setFieldErrors({});
     try {
+      await action();
+    } catch (error) {
+      setMessage({ tone: 'bad', text: lineOf(error) });
+    } finally {
+      setBusy(null);
+      refresh();
+    }
+  };
+
+  const connect = (key: string, target: ConnectTarget): Promise<void> =>
+    act(key, async () => {
       const state = await manager.connect(target);
       if (state.phase === 'disconnected') setMessage({ tone: 'bad', text: state.detail ?? 'could not connect' });
       else onConnected();
-    } catch (error) {
-      if (error instanceof ApiRequestError && error.issues.length > 0) {
-        const fields: Partial<Record<RemoteField, string>> = {};
-        for (const issue of error.issues) {
-          const field = issue.field.split('.').pop() as RemoteField;
-          if (['label', 'address', 'token', 'ca'].includes(field)) fields[field] ??= issue.message.replace(/^[\w.]+: /, '');
-        }
-        setFieldErrors(fields);
-        // Shown next to the fields; repeat only what no field took.
-        if (Object.keys(fields).length > 0) return;
-      }
-      setMessage({ tone: 'bad', text: errorMessage(error) });
-    } finally {
-      setBusy(null);
-      refresh();
+    });
+
+  const connectRemote = (): Promise<void> => {
+    const checked = checkRemoteForm(remote);
+    if (!checked.ok) {
+      // Nothing is sent: the operator corrects the marked fields.
+      setRemoteErrors(checked.errors);
+      return Promise.resolve();
     }
+    setRemoteErrors(NO_ERRORS);
+    return act('remote', async () => {
+      try {
+        const state = await manager.connect(checked.target);
+        if (state.phase === 'disconnected') {
+          setRemoteErrors({ fields: {}, general: state.detail ?? 'could not connect' });
+          return;
+        }
+        setRemote({ ...EMPTY_REMOTE_FORM, remember: remote.remember });
+        onConnected();
+      } catch (error) {
+        if (!(error instanceof ApiRequestError)) throw error;
+        setRemoteErrors(remoteConnectErrors(error));
+      }
+    });
   };
 
-  const startLocal = async (): Promise<void> => {
-    setBusy('start');
-    setMessage(null);
-    try {
+  const startLocal = (): Promise<void> =>
+    act('start', async () => {
       const result = await manager.startLocalAgent();
       if (result.outcome === 'started' || result.outcome === 'already-running') onConnected();
       else setMessage({ tone: result.outcome === 'cancelled' ? 'info' : 'bad', text: result.outcome === 'cancelled' ? 'The password prompt was cancelled; no agent was started.' : result.detail });
-    } catch (error) {
-      setMessage({ tone: 'bad', text: errorMessage(error) });
-    } finally {
-      setBusy(null);
-      refresh();
-    }
-  };
+    });
 
-  const local = list?.local;
+  const controls = connectionControls(list, busy !== null);
+  const { local } = controls;
   return (
     <div className="connection-panel" data-testid="connection-panel">
+      <div className={`callout callout-${controls.headline.tone} connection-current`} data-testid="connection-state" data-tone={controls.headline.tone} role="status">
+        <span>{controls.headline.text}</span>
+        {controls.showDisconnect && (
+          <button type="button" className="button" data-testid="disconnect" disabled={busy !== null} onClick={() => void act('disconnect', async () => void (await manager.disconnect()))}>
+            {busy === 'disconnect' ? 'Disconnecting…' : 'Disconnect'}
+          </button>
+        )}
+      </div>
       {message !== null && (
         <p className={`callout callout-${message.tone}`} data-testid="connection-error" role="alert">
           {message.text}
@@ -81,78 +110,116 @@ export function ConnectionPanel({ manager, now, onConnected }: { manager: Connec
       )}
       <section className="connection-section">
         <h3>This computer</h3>
-        <div className="connection-row">
+        <div className="connection-row" data-testid="local-agent">
           <div>
             <div className="strong">Local agent</div>
-            <div className="muted small mono">{local?.endpoint ?? '…'}</div>
-            <div className="small">{local === undefined ? 'checking…' : local.answering ? 'running' : 'not running'}</div>
+            <div className="muted small mono">{local.endpoint}</div>
+            <div className="small" data-testid="local-state">
+              {local.state === 'checking' ? 'checking…' : local.state}
+              {local.current ? ' · connected' : ''}
+            </div>
           </div>
           <div className="connection-buttons">
-            <button type="button" className="button button-primary" data-testid="connect-local" disabled={busy !== null || local?.answering !== true} onClick={() => void connect('local', { kind: 'local' })}>
-              {busy === 'local' ? 'Connecting…' : 'Connect'}
+            <button type="button" className="button button-primary" data-testid="connect-local" disabled={!local.canConnect} onClick={() => void connect('local', { kind: 'local' })}>
+              {busy === 'local' ? 'Connecting…' : local.current ? 'Connected' : 'Connect'}
             </button>
-            {local?.canStart === true && local.answering !== true && (
-              <button type="button" className="button" data-testid="start-local" disabled={busy !== null} onClick={() => void startLocal()} title="Starts a single-host agent; asks for an administrator password">
-                {busy === 'start' ? 'Starting…' : 'Start local agent…'}
+            {local.showStart && (
+              <button type="button" className="button" data-testid="start-local" disabled={!local.canStart} onClick={() => void startLocal()} title="Starts a single-host agent; asks for an administrator password">
+                {busy === 'start' ? 'Waiting for the password prompt…' : 'Start local agent…'}
               </button>
             )}
           </div>
         </div>
+        {local.showStart && (
+          <p className="small muted">
+            Starting an agent asks for an administrator password: the agent registers addresses and sends ARP, which needs root. It runs in single-host mode (a file store, no etcd).
+          </p>
+        )}
       </section>
 
-      {list !== null && list.saved.length > 0 && (
-        <section className="connection-section">
-          <h3>Remembered clusters</h3>
-          {list.saved.map((saved) => (
-            <div key={saved.id} className="connection-row" data-testid={`saved-${saved.id}`}>
-              <div>
-                <div className="strong">{saved.label}</div>
-                <div className="muted small mono">
-                  {saved.endpoint}
-                  {saved.tls ? ' · TLS' : ''}
-                  {saved.hasCa ? ' · private CA' : ''}
-                </div>
-                <div className="small muted">{saved.lastUsed === null ? 'never connected' : `last used ${formatRelative(saved.lastUsed, now)}`}</div>
+      <section className="connection-section" data-testid="saved-connections">
+        <h3>Remembered clusters</h3>
+        {list !== null && controls.saved.length === 0 && <p className="small muted">None yet.</p>}
+        {controls.saved.map(({ entry, current, canConnect, canForget }) => (
+          <div key={entry.id} className="connection-row" data-testid={`saved-${entry.id}`} data-current={current}>
+            <div>
+              <div className="strong">
+                {entry.label}
+                {current && <span className="muted small"> · connected</span>}
               </div>
-              <div className="connection-buttons">
-                <button type="button" className="button" disabled={busy !== null} onClick={() => void connect(saved.id, { kind: 'saved', id: saved.id })}>
-                  {busy === saved.id ? 'Connecting…' : 'Connect'}
-                </button>
-                <button type="button" className="button button-danger-quiet" disabled={busy !== null} onClick={() => void manager.forget(saved.id).then(refresh)}>
-                  Forget
-                </button>
+              <div className="muted small mono">
+                {entry.endpoint}
+                {entry.tls ? ' · TLS' : ''}
+                {entry.hasCa ? ' · private CA' : ''}
               </div>
+              <div className="small muted">{entry.lastUsed === null ? 'never connected' : `last used ${formatRelative(entry.lastUsed, now)}`}</div>
             </div>
-          ))}
-        </section>
-      )}
+            <div className="connection-buttons">
+              <button type="button" className="button" aria-label={`Connect to ${entry.label}`} disabled={!canConnect} onClick={() => void connect(entry.id, { kind: 'saved', id: entry.id })}>
+                {busy === entry.id ? 'Connecting…' : 'Connect'}
+              </button>
+              <button
+                type="button"
+                className="button button-danger-quiet"
+                aria-label={`Forget ${entry.label}`}
+                disabled={!canForget}
+                onClick={() => void act(`forget:${entry.id}`, async () => void (await manager.forget(entry.id)))}
+              >
+                Forget
+              </button>
+            </div>
+          </div>
+        ))}
+      </section>
 
       <section className="connection-section">
         <h3>Remote cluster</h3>
         <form
           className="form-grid"
           noValidate
+          data-testid="remote-form"
           onSubmit={(event) => {
             event.preventDefault();
-            void connect('remote', { kind: 'remote', label: remote.label, address: remote.address, token: remote.token, ca: remote.ca.trim() === '' ? null : remote.ca, remember: remote.remember });
+            void connectRemote();
           }}
         >
-          <RemoteInput field="label" label="Name" hint="how this cluster is listed" values={remote} errors={fieldErrors} onChange={setRemote} />
-          <RemoteInput field="address" label="Agent address" hint="host or host:port; reached over TLS" values={remote} errors={fieldErrors} onChange={setRemote} />
-          <RemoteInput field="token" label="Token" hint="64 hex digits from the agent's token file" values={remote} errors={fieldErrors} onChange={setRemote} secret />
-          <div className="field field-wide">
+          {remoteErrors.general !== null && (
+            <p className="callout callout-bad field-wide" data-testid="remote-error" role="alert">
+              {remoteErrors.general}
+            </p>
+          )}
+          <RemoteInput field="label" label="Name" hint="how this cluster is listed" values={remote} errors={remoteErrors} onChange={setRemote} />
+          <RemoteInput field="address" label="Agent address" hint="host or host:port; any address but loopback is reached over TLS" values={remote} errors={remoteErrors} onChange={setRemote} />
+          <RemoteInput field="token" label="Token" hint="64 hex digits from the agent's token file" values={remote} errors={remoteErrors} onChange={setRemote} secret />
+          <div className={`field field-wide${remoteErrors.fields.ca === undefined ? '' : ' field-invalid'}`}>
             <label className="field-label" htmlFor="remote-ca">
               CA certificate (optional)
             </label>
-            <textarea id="remote-ca" className="input mono textarea" rows={3} data-testid="remote-ca" placeholder="-----BEGIN CERTIFICATE-----" value={remote.ca} onChange={(e) => setRemote({ ...remote, ca: e.target.value })} />
-            {fieldErrors.ca !== undefined ? <span className="field-error">{fieldErrors.ca}</span> : <span className="field-hint">for an agent certificate signed by a private CA</span>}
+            <textarea
+              id="remote-ca"
+              className="input mono textarea"
+              rows={3}
+              data-testid="remote-ca"
+              spellCheck={false}
+              aria-invalid={remoteErrors.fields.ca !== undefined}
+              placeholder="-----BEGIN CERTIFICATE-----"
+              value={remote.ca}
+              onChange={(e) => setRemote({ ...remote, ca: e.target.value })}
+            />
+            {remoteErrors.fields.ca !== undefined ? (
+              <span className="field-error" data-testid="remote-ca-error">
+                {remoteErrors.fields.ca}
+              </span>
+            ) : (
+              <span className="field-hint">for an agent certificate signed by a private CA</span>
+            )}
           </div>
           <label className="checkbox">
             <input type="checkbox" data-testid="remote-remember" checked={remote.remember} onChange={(e) => setRemote({ ...remote, remember: e.target.checked })} />
-            <span>Remember this cluster</span>
+            <span>Remember this cluster (the token is stored for this user only)</span>
           </label>
           <div className="connection-buttons">
-            <button type="submit" className="button button-primary" data-testid="remote-connect" disabled={busy !== null}>
+            <button type="submit" className="button button-primary" data-testid="remote-connect" disabled={!controls.canSubmitRemote}>
               {busy === 'remote' ? 'Connecting…' : 'Connect'}
             </button>
           </div>
@@ -162,10 +229,27 @@ export function ConnectionPanel({ manager, now, onConnected }: { manager: Connec
   );
 }
 
-function RemoteInput({ field, label, hint, values, errors, onChange, secret = false }: { field: 'label' | 'address' | 'token'; label: string; hint: string; values: RemoteValues; errors: Partial<Record<RemoteField, string>>; onChange: (values: RemoteValues) => void; secret?: boolean }) {
+function RemoteInput({
+  field,
+  label,
+  hint,
+  values,
+  errors,
+  onChange,
+  secret = false,
+}: {
+  field: 'label' | 'address' | 'token';
+  label: string;
+  hint: string;
+  values: RemoteFormValues;
+  errors: RemoteFormErrors;
+  onChange: (values: RemoteFormValues) => void;
+  secret?: boolean;
+}) {
   const id = `remote-${field}`;
+  const error = errors.fields[field];
   return (
-    <div className={`field${errors[field] === undefined ? '' : ' field-invalid'}`}>
+    <div className={`field${error === undefined ? '' : ' field-invalid'}`}>
       <label className="field-label" htmlFor={id}>
         {label}
       </label>
@@ -176,11 +260,17 @@ function RemoteInput({ field, label, hint, values, errors, onChange, secret = fa
         data-testid={id}
         autoComplete="off"
         spellCheck={false}
-        aria-invalid={errors[field] !== undefined}
+        aria-invalid={error !== undefined}
         value={values[field]}
         onChange={(event) => onChange({ ...values, [field]: event.target.value })}
       />
-      {errors[field] !== undefined ? <span className="field-error">{errors[field]}</span> : <span className="field-hint">{hint}</span>}
+      {error !== undefined ? (
+        <span className="field-error" data-testid={`${id}-error`}>
+          {error}
+        </span>
+      ) : (
+        <span className="field-hint">{hint}</span>
+      )}
     </div>
   );
 }

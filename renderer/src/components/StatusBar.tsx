@@ -53,7 +53,7 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
       {status.detail !== null && status.phase !== 'connected' && <span className="status-item status-detail">{status.detail}</span>}
       {onSwitchCluster !== null && (
         <button type="button" className="status-button" data-testid="switch-cluster" onClick={onSwitchCluster}>
-          Switch cluster…
+          Connection…
         </button>
       )}
       <span className="status-spacer" />

@@ -65,7 +65,12 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
       queue.current.push(push);
       schedule();
     };
-    const stop = api.start(onPush, setStatus);
+    const reset = (): void => {
+      cancel();
+      queue.current = [];
+      setCluster(EMPTY_CLUSTER);
+    };
+    const stop = api.start(onPush, setStatus, reset);
     return () => {
       stop();
       cancel();
