@@ -106,17 +106,20 @@ export class ConsoleSession {
     };
   }
 
-  /** Connects to `target` (closing the current connection first); rejects with ApiRequestError. */
+  /**
+   * Connects to `target`; rejects with ApiRequestError. The current connection stays until the new one
+   * is up: a refused token or an unreachable cluster costs the operator nothing they had.
+   */
   async connect(request: ConnectTarget): Promise<ConnectionState> {
     const target = await this.resolve(request);
-    const generation = await this.closeCurrent();
-    this.target = target;
-    this.setState({ phase: 'connecting', kind: target.kind, id: target.id, label: target.label, endpoint: target.url, actor: null, detail: null });
+    const generation = ++this.generation;
+    const connected = (): boolean => this.client !== null && !this.client.closed;
+    if (!connected()) this.setState({ phase: 'connecting', kind: target.kind, id: target.id, label: target.label, endpoint: target.url, actor: null, detail: null });
     let client: AgentClient;
     try {
       client = await this.connectTo(target.options);
     } catch (error) {
-      if (generation === this.generation) {
+      if (generation === this.generation && !connected()) {
         this.target = null;
         this.setState({ ...DISCONNECTED, kind: target.kind, id: target.id, label: target.label, endpoint: target.url, detail: describe(error) });
       }
@@ -129,20 +132,31 @@ export class ConsoleSession {
       await client.close();
       throw new ApiRequestError('closed', 'another connection was chosen meanwhile');
     }
+    // The new connection is up: now the old one goes.
+    await this.closeConnections();
+    if (generation !== this.generation) {
+      await client.close();
+      throw new ApiRequestError('closed', 'another connection was chosen meanwhile');
+    }
+    this.target = target;
     this.client = client;
-    client.onClose((code, reason) => this.lost(generation, `connection closed (${code}${reason === '' ? '' : ` ${reason}`})`));
+    client.onClose((code, reason) => {
+      if (this.client === client) this.lost(`connection closed (${code}${reason === '' ? '' : ` ${reason}`})`);
+    });
     const savedId = await this.remember(request, target);
     // Lost or replaced while the list was being saved: that newer state stands.
-    if (generation === this.generation) {
+    if (generation === this.generation && this.client === client) {
       if (savedId !== null) this.target = { ...target, id: savedId };
-      this.setState({ ...this.state, id: savedId ?? this.state.id, phase: 'connected', actor: client.actor });
+      this.setState({ phase: 'connected', kind: target.kind, id: savedId ?? target.id, label: target.label, endpoint: target.url, actor: client.actor, detail: null });
     }
     return this.state;
   }
 
   /** Closes everything; the state says why (`detail`). */
   async disconnect(detail: string | null = null): Promise<ConnectionState> {
-    await this.closeCurrent();
+    // Any connection still being made is dropped when it comes up.
+    this.generation += 1;
+    await this.closeConnections();
     this.target = null;
     this.setState({ ...DISCONNECTED, detail });
     return this.state;
@@ -164,7 +178,7 @@ export class ConsoleSession {
     }
     this.stream = stream;
     stream.onClose((code, reason) => {
-      if (this.stream === stream) this.lost(generation, `stream closed (${code}${reason === '' ? '' : ` ${reason}`})`);
+      if (this.stream === stream) this.lost(`stream closed (${code}${reason === '' ? '' : ` ${reason}`})`);
     });
     await stream.subscribe(send, send);
   }
@@ -253,18 +267,16 @@ export class ConsoleSession {
     return null;
   }
 
-  /** Closes both connections; returns the new generation. */
-  private async closeCurrent(): Promise<number> {
-    const generation = ++this.generation;
+  /** Closes both connections (each is forgotten before it closes, so its close is not taken for a loss). */
+  private async closeConnections(): Promise<void> {
     const client = this.client;
     this.client = null;
     await this.closeStream();
     if (client !== null) await client.close();
-    return generation;
   }
 
-  private lost(generation: number, why: string): void {
-    if (generation !== this.generation) return;
+  /** The current connection or its stream closed on its own. */
+  private lost(why: string): void {
     const endpoint = this.state.endpoint ?? 'the agent';
     void this.disconnect(`lost the connection to ${endpoint}: ${why}`);
   }

@@ -96,8 +96,12 @@ describe('connecting to the local agent', () => {
     assert.equal((await session.connect({ kind: 'local' })).phase, 'connected');
     await store.setLocalToken(local.port, 'e'.repeat(64));
     await assert.rejects(session.connect({ kind: 'local' }), (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed');
-    assert.equal(session.connection.phase, 'disconnected');
+    // The refused attempt costs nothing: the connection made with the good token stays.
+    assert.equal(session.connection.phase, 'connected');
     assert.equal(await store.localToken(local.port), null);
+    await session.disconnect();
+    await assert.rejects(session.connect({ kind: 'local' }), (error: unknown) => error instanceof ApiRequestError);
+    assert.equal(session.connection.phase, 'disconnected', 'with no connection to keep, a refused attempt leaves the session disconnected');
   });
 });
 
@@ -131,6 +135,32 @@ describe('remote clusters', () => {
     assert.equal(session.connection.phase, 'disconnected');
     assert.ok((session.connection.detail ?? '').length > 0);
     assert.deepEqual(await store.list(), []);
+  });
+
+  test('a refused token for another cluster leaves the current connection as it was', async () => {
+    const { session, server } = await setup();
+    const other = await startTestServer();
+    open.push(other.server);
+    await session.autoConnect();
+    const before = session.connection;
+    assert.equal(before.phase, 'connected');
+    const client = session.agent();
+    await assert.rejects(
+      session.connect({ kind: 'remote', label: 'other', address: `127.0.0.1:${other.server.port}`, token: 'd'.repeat(64), ca: null, remember: false }),
+      (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed',
+    );
+    assert.deepEqual(session.connection, before, 'still connected to the first agent');
+    assert.equal(session.agent(), client);
+    assert.equal(client.closed, false);
+    // And a good one replaces it: the old connection closes without being taken for a loss.
+    const states: ConnectionState[] = [];
+    session.onState((state) => states.push(state));
+    const after = await session.connect({ kind: 'remote', label: 'other', address: `127.0.0.1:${other.server.port}`, token: TOKEN, ca: null, remember: false });
+    assert.equal(after.phase, 'connected');
+    assert.equal(after.endpoint, `ws://127.0.0.1:${other.server.port}/api`);
+    assert.equal(client.closed, true);
+    assert.deepEqual(states.map((state) => state.phase), ['connected']);
+    assert.notEqual(server?.server.port, other.server.port);
   });
 
   test('a bad address or CA is a field error, and nothing is dialled', async () => {
