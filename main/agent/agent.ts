@@ -41,6 +41,7 @@ import type { AgentEvent, NodeContext } from './node-context';
 import { PlannedMoves } from './planned-moves';
 import { Preflight, probeFromHere } from './preflight';
 import { Reconciler } from './reconciler';
+import { RejectionReport } from './rejection-report';
 import { ResourceRecords } from './resource-records';
 import { ResourceWork } from './resource-work';
 import { revokeSilentOwner } from './standby';
@@ -98,6 +99,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly convergence: ConvergenceMonitor;
   private readonly interfaces: InterfaceRecovery;
   private readonly addresses: HostAddressCache;
+  private readonly rejections: RejectionReport;
 
   constructor(options: AgentOptions) {
     super();
@@ -140,6 +142,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       stopping: () => this.stopping,
     });
     const records = new ResourceRecords(context);
+    this.rejections = new RejectionReport(context, records);
     this.addresses = new HostAddressCache(this.host, this.node);
     this.work = new ResourceWork(() => this.reconciler.reconcile(), this.log);
     this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void revokeSilentOwner(context, records, target, silentMs, evidence), { host: this.host, clock: systemClock, silenceMs: ownerSilenceMs, log: this.log });
@@ -265,6 +268,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.view = ClusterView.fromSnapshot(snapshot, (id, reason) => this.log(`intent ${id} ignored: ${reason}`));
     this.arpWatch.viewReplaced();
     this.emit('reset', reason);
+    this.rejections.review();
     this.unwatch = await this.store.watch(
       snapshot.revision,
       (change) => this.onChange(change),
@@ -287,6 +291,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }
     this.view.apply(change);
+    if (change.kind === 'delete' && change.rejected !== undefined) this.rejections.review();
     this.arpWatch.viewChanged(change);
     if (change.collection === 'audit' && change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ActionResult, ApiError, Change, ApiCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
 import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
-import { SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type ResourceView } from '../../preload/contract/domain';
+import { MAX_SNAPSHOT_REJECTED, SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type RejectedStoreRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../api/handler';
 import { bestNode, isAllowed } from '../cluster/placement';
 import { describeFailure } from '../../preload/contract/failure-text';
@@ -41,6 +41,8 @@ export class AgentApiHandler implements ApiHandler {
   private revision = 0;
   private readonly listeners = new Set<UpdateListener>();
   private readonly conflicts = new Map<string, ConflictRecord>();
+  /** The rejected records consoles know of ("collection/name" to key): a later change of one of those keys clears it. */
+  private shownRejected: Map<string, string>;
   private conflictsLoaded = false;
   /** When this agent saw each node's membership end: its "last seen" once it is down. */
   private readonly lastAlive = new Map<string, number>();
@@ -48,6 +50,11 @@ export class AgentApiHandler implements ApiHandler {
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
     agent.on('change', (change) => this.onStoreChange(change));
     agent.on('reset', (reason) => this.onReset(reason));
+    this.shownRejected = this.rejectedKeys();
+  }
+
+  private rejectedKeys(): Map<string, string> {
+    return new Map([...this.view.rejected].map(([id, record]) => [id, record.key]));
   }
 
   /** The record kept for the conflict, or null when an entry already kept is newer. */
@@ -111,8 +118,14 @@ export class AgentApiHandler implements ApiHandler {
         resources: [...this.view.resources.keys()].map((name) => this.resourceView(name)).filter((r): r is ResourceView => r !== null),
         conflicts: [...this.conflicts.values()],
         events,
+        rejected: this.rejectedRecords(),
       },
     };
+  }
+
+  /** Store records the agent left out (the store's word, through the view), the first MAX_SNAPSHOT_REJECTED. */
+  private rejectedRecords(): RejectedStoreRecord[] {
+    return [...this.view.rejected.values()].slice(0, MAX_SNAPSHOT_REJECTED).map(({ collection, name, key, reason, revision }) => ({ collection, name, key, reason, revision }));
   }
 
   subscribe(listener: UpdateListener): () => void {
@@ -127,11 +140,25 @@ export class AgentApiHandler implements ApiHandler {
 
   /** The agent replaced its view wholesale (a rejoin, a watch the store could not continue): subscribers start over. */
   private onReset(reason: string): void {
+    this.shownRejected = this.rejectedKeys();
     this.revision++;
     for (const listener of this.listeners) listener({ type: 'reset', reason });
   }
 
   private onStoreChange(change: StoreChange): void {
+    // A rejected record is said once; a later change of its key clears it (the view did the same).
+    const id = `${change.collection}/${change.name}`;
+    const rejected = change.kind === 'delete' ? change.rejected : undefined;
+    const shownKey = this.shownRejected.get(id);
+    if (shownKey !== undefined && rejected === undefined) {
+      this.shownRejected.delete(id);
+      this.push({ kind: 'rejected-cleared', key: shownKey });
+    }
+    if (rejected !== undefined) {
+      this.shownRejected.set(id, rejected.key);
+      const { collection, name, key, reason, revision } = rejected;
+      this.push({ kind: 'rejected', record: { collection, name, key, reason, revision } });
+    }
     switch (change.collection) {
       case 'nodes':
       case 'members': {

@@ -2,7 +2,7 @@
 // applied in order (store.watch guarantees none is missed). Read by the reconciler and the API.
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { NodeView, Owners } from '../cluster/placement';
-import type { MemberRecord, OwnerRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
+import type { MemberRecord, OwnerRecord, RejectedRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
 import { parseIntent, subjectOf, type Intent, type MoveIntent } from '../cluster/intents';
 import { isStationMac } from '../arp/acd-config';
 
@@ -61,6 +61,8 @@ export class ClusterView {
   readonly resourceRevisions = new Map<ResourceName, Revision>();
   /** The store revision each open intent was last written at: its next write is a compare-and-swap on it. */
   readonly intentRevisions = new Map<string, Revision>();
+  /** Records the store left out as not what they claim to be, by "collection/name", until the key changes again. */
+  readonly rejected = new Map<string, RejectedRecord>();
 
   /** `onRejected`: an intent another agent wrote that is not what it claims to be (left out). */
   static fromSnapshot(snapshot: StoreSnapshot, onRejected: (id: string, reason: string) => void = () => undefined): ClusterView {
@@ -76,6 +78,7 @@ export class ClusterView {
     }
     for (const entry of snapshot.owners) view.owners.set(entry.resource, { node: entry.node, leaseId: entry.leaseId });
     for (const entry of snapshot.statuses) view.statuses.set(entry.status.name, entry.status);
+    for (const record of snapshot.rejected ?? []) view.rejected.set(`${record.collection}/${record.name}`, record);
     for (const entry of snapshot.intents) {
       const parsed = parseIntent(entry.intent);
       if (parsed.ok) {
@@ -88,6 +91,10 @@ export class ClusterView {
 
   apply(change: StoreChange): void {
     this.revision = Math.max(this.revision, change.revision);
+    // Any change of a key settles what was said about its last record; a rejected put says it again.
+    const id = `${change.collection}/${change.name}`;
+    this.rejected.delete(id);
+    if (change.kind === 'delete' && change.rejected !== undefined) this.rejected.set(id, change.rejected);
     const maps = {
       nodes: this.nodes,
       members: this.members,

@@ -95,6 +95,12 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
     lines.push('');
     lines.push(...table(['CONFLICT', 'THEIR MAC', 'OUR MAC', 'SEEN BY', 'FRAMES', 'LAST SEEN', 'DEFENDED', 'ALARM'], conflictRows(snapshot.conflicts, now)));
   }
+  if (snapshot.rejected.length > 0) {
+    lines.push('');
+    lines.push(`${snapshot.rejected.length} store ${snapshot.rejected.length === 1 ? 'record is' : 'records are'} not what ${snapshot.rejected.length === 1 ? 'it claims' : 'they claim'} to be and left out (fix or delete the key):`);
+    const rows = [...snapshot.rejected].sort((a, b) => a.key.localeCompare(b.key)).map((record) => [record.name, record.key, record.reason]);
+    lines.push(...table(['REJECTED', 'KEY', 'REASON'], rows));
+  }
   return lines;
 }
 
@@ -115,6 +121,7 @@ export function statusJson(snapshot: Snapshot): Record<string, unknown> {
       failure: view.status.failure,
     })),
     conflicts: snapshot.conflicts,
+    rejected: snapshot.rejected,
   };
 }
 

@@ -1,6 +1,7 @@
 // Stored values are JSON text. Decoding checks the few fields every reader relies on, so a value
 // written by something else fails with a clear 'corrupt' error naming the key instead of
 // surfacing later as an undefined deep inside the agent.
+import { checkRecord, type RecordCheck } from './record-check';
 import { StoreError, type Collection, type CollectionValues } from './store';
 
 const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number' | 'boolean' | 'object'>> } = {
@@ -54,4 +55,31 @@ export function decodeOwnerNode(key: string, text: string): string {
   const value = parseJson(key, text);
   if (typeof value !== 'string') throw new StoreError('corrupt', `${key}: owner is not a node name`);
   return value;
+}
+
+/**
+ * A stored value read under `collection`/`name` and checked in full (record-check.ts): the value, or
+ * why it is not one (left out by the reader, reported as a RejectedRecord). Never throws.
+ */
+export function decodeRecord<C extends Collection>(collection: C, name: string, text: string): RecordCheck<C> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  return checkRecord(collection, name, value);
+}
+
+/** An owner key's value (the node name as a JSON string), checked; `lease` '0' = bound to no lease. */
+export function decodeOwner(name: string, text: string, lease: string): { ok: true; node: string } | { ok: false; reason: string } {
+  if (lease === '0') return { ok: false, reason: 'owner key not bound to a lease (an owner key lives only as long as its owner\'s lease)' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const checked = checkRecord('owners', name, { node: value, leaseId: lease });
+  return checked.ok ? { ok: true, node: checked.value.node } : { ok: false, reason: checked.reason };
 }

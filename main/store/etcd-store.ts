@@ -18,7 +18,8 @@ import {
 } from 'etcd3';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
-import { decodeOwnerNode, decodeValue, encodeJson, encodeOwnerNode } from './codec';
+import { decodeOwner, decodeRecord, encodeJson, encodeOwnerNode } from './codec';
+import { rejectedRecord, type RejectedRecord } from './record-check';
 import { keptByJoin, withMaintenance } from './node-record';
 import { EtcdMembership, revokeLease } from './etcd-lease';
 import { RangeWatch } from './etcd-watch';
@@ -35,6 +36,7 @@ import {
   type ChangeListener,
   type ClusterStore,
   type Collection,
+  type CollectionValues,
   type Intent,
   type IntentEntry,
   type JoinOptions,
@@ -184,6 +186,15 @@ export class EtcdStore implements ClusterStore {
     return kv.key.toString().slice(this.keys.dir(collection).length);
   }
 
+  /** A record as read, checked in full (record-check.ts): a bad one is left out, and reported in `rejected` when given. */
+  private record<C extends Collection>(collection: C, kv: IKeyValue, rejected?: RejectedRecord[]): CollectionValues[C] | null {
+    const name = this.nameOf(kv, collection);
+    const checked = decodeRecord(collection, name, kv.value.toString());
+    if (checked.ok) return checked.value;
+    rejected?.push(rejectedRecord(collection, name, kv.key.toString(), checked.reason, revisionOf(kv)));
+    return null;
+  }
+
   private modCompare(key: string, revision: Revision): ICompare {
     return { key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: revision };
   }
@@ -231,7 +242,8 @@ export class EtcdStore implements ClusterStore {
     try {
       for (let attempt = 0; ; attempt += 1) {
         const existing = await this.rangeKey(nodeKey);
-        const previous = existing === undefined ? undefined : decodeValue('nodes', nodeKey, existing.value.toString());
+        // A record that is not one (written by something else) keeps nothing: it is replaced.
+        const previous = existing === undefined ? undefined : (this.record('nodes', existing) ?? undefined);
         const record: NodeRecord = { ...node, ...keptByJoin(previous), state: previous?.state ?? node.state, lastSeen: Date.now() };
         const member = { leaseId, joinedAt: record.lastSeen };
         const response = await this.txn(
@@ -263,16 +275,18 @@ export class EtcdStore implements ClusterStore {
     return this.nodeEntries(response.responses[0]?.response_range.kvs ?? [], response.responses[1]?.response_range.kvs ?? []);
   }
 
-  private nodeEntries(nodeKvs: IKeyValue[], memberKvs: IKeyValue[]): NodeEntry[] {
-    const leases = new Map(memberKvs.map((kv) => [this.nameOf(kv, 'members'), kv.lease]));
-    return nodeKvs.map((kv) => {
-      const leaseId = leases.get(this.nameOf(kv, 'nodes')) ?? null;
-      return {
-        node: decodeValue('nodes', kv.key.toString(), kv.value.toString()),
-        alive: leaseId !== null,
-        leaseId,
-        revision: revisionOf(kv),
-      };
+  private nodeEntries(nodeKvs: IKeyValue[], memberKvs: IKeyValue[], rejected?: RejectedRecord[]): NodeEntry[] {
+    const leases = new Map<string, LeaseId>();
+    for (const kv of memberKvs) {
+      // A member key lives only as long as its lease: one bound to none would keep a node "alive" forever.
+      if (kv.lease === '0') rejected?.push(rejectedRecord('members', this.nameOf(kv, 'members'), kv.key.toString(), 'member key not bound to a lease', revisionOf(kv)));
+      else if (this.record('members', kv, rejected) !== null) leases.set(this.nameOf(kv, 'members'), kv.lease);
+    }
+    return nodeKvs.flatMap((kv) => {
+      const node = this.record('nodes', kv, rejected);
+      if (node === null) return [];
+      const leaseId = leases.get(node.name) ?? null;
+      return [{ node, alive: leaseId !== null, leaseId, revision: revisionOf(kv) }];
     });
   }
 
@@ -293,7 +307,10 @@ export class EtcdStore implements ClusterStore {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
       const existing = await this.rangeKey(key);
       if (existing === undefined) throw new StoreError('not-found', `node ${name} is not known`);
-      const record = change(decodeValue('nodes', key, existing.value.toString()));
+      const rejected: RejectedRecord[] = [];
+      const current = this.record('nodes', existing, rejected);
+      if (current === null) throw new StoreError('corrupt', `${key}: ${rejected[0]?.reason ?? 'not a node record'} (write it again with \`ipfo\` or delete it)`);
+      const record = change(current);
       try {
         return await this.putJson(key, record, revisionOf(existing));
       } catch (error) {
@@ -327,7 +344,10 @@ export class EtcdStore implements ClusterStore {
 
   async resources(): Promise<ResourceEntry[]> {
     const kvs = await this.rangePrefix(this.keys.dir('resources'));
-    return kvs.map((kv) => ({ spec: decodeValue('resources', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) }));
+    return kvs.flatMap((kv) => {
+      const spec = this.record('resources', kv);
+      return spec === null ? [] : [{ spec, revision: revisionOf(kv) }];
+    });
   }
 
   putResource(spec: ResourceSpec, expectRev?: Revision): Promise<Revision> {
@@ -340,14 +360,17 @@ export class EtcdStore implements ClusterStore {
 
   // --- ownership ------------------------------------------------------------------------------------
 
-  private ownerEntry(kv: IKeyValue): OwnerEntry {
-    const key = kv.key.toString();
-    return { resource: this.nameOf(kv, 'owners'), node: decodeOwnerNode(key, kv.value.toString()), leaseId: kv.lease, revision: revisionOf(kv) };
+  private ownerEntry(kv: IKeyValue, rejected?: RejectedRecord[]): OwnerEntry | null {
+    const resource = this.nameOf(kv, 'owners');
+    const owner = decodeOwner(resource, kv.value.toString(), kv.lease);
+    if (owner.ok) return { resource, node: owner.node, leaseId: kv.lease, revision: revisionOf(kv) };
+    rejected?.push(rejectedRecord('owners', resource, kv.key.toString(), owner.reason, revisionOf(kv)));
+    return null;
   }
 
   async owners(): Promise<OwnerEntry[]> {
     const kvs = await this.rangePrefix(this.keys.dir('owners'));
-    return kvs.map((kv) => this.ownerEntry(kv));
+    return kvs.flatMap((kv) => this.ownerEntry(kv) ?? []);
   }
 
   private async ownershipTxn(resource: ResourceName, compare: ICompare, success: IRequestOp, after: (revision: Revision) => OwnerEntry | null): Promise<OwnershipResult> {
@@ -392,7 +415,10 @@ export class EtcdStore implements ClusterStore {
 
   async statuses(): Promise<StatusEntry[]> {
     const kvs = await this.rangePrefix(this.keys.dir('status'));
-    return kvs.map((kv) => ({ status: decodeValue('status', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) }));
+    return kvs.flatMap((kv) => {
+      const status = this.record('status', kv);
+      return status === null ? [] : [{ status, revision: revisionOf(kv) }];
+    });
   }
 
   putStatus(status: ResourceStatus, expectRev?: Revision): Promise<Revision> {
@@ -405,7 +431,10 @@ export class EtcdStore implements ClusterStore {
 
   async intents(): Promise<IntentEntry[]> {
     const kvs = await this.rangePrefix(this.keys.dir('intents'));
-    return kvs.map((kv) => ({ intent: decodeValue('intents', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) }));
+    return kvs.flatMap((kv) => {
+      const intent = this.record('intents', kv);
+      return intent === null ? [] : [{ intent, revision: revisionOf(kv) }];
+    });
   }
 
   putIntent(intent: Intent, expectRev?: Revision): Promise<Revision> {
@@ -476,7 +505,7 @@ export class EtcdStore implements ClusterStore {
 
   async bindings(): Promise<BindingsRecord[]> {
     const kvs = await this.rangePrefix(this.keys.dir('bindings'));
-    return kvs.map((kv) => decodeValue('bindings', kv.key.toString(), kv.value.toString()));
+    return kvs.flatMap((kv) => this.record('bindings', kv) ?? []);
   }
 
   async audit(query: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -493,7 +522,7 @@ export class EtcdStore implements ClusterStore {
     } else {
       kvs = (await this.rangePrefix(dir, { limit, sort_target: 'Key', sort_order: 'Descend' })).reverse();
     }
-    return kvs.map((kv) => decodeValue('audit', kv.key.toString(), kv.value.toString()));
+    return kvs.flatMap((kv) => this.record('audit', kv) ?? []);
   }
 
   // --- snapshot and watch -----------------------------------------------------------------------------
@@ -502,13 +531,25 @@ export class EtcdStore implements ClusterStore {
     const collections: Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents'];
     const response = await this.txn([], collections.map((collection) => this.rangeOf(this.keys.dir(collection))));
     const kvs = (index: number): IKeyValue[] => response.responses[index]?.response_range.kvs ?? [];
+    const rejected: RejectedRecord[] = [];
+    const entries = <T>(index: number, read: (kv: IKeyValue) => T | null): T[] => kvs(index).flatMap((kv) => read(kv) ?? []);
     return {
       revision: Number(response.header.revision),
-      nodes: this.nodeEntries(kvs(0), kvs(1)),
-      resources: kvs(2).map((kv) => ({ spec: decodeValue('resources', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) })),
-      owners: kvs(3).map((kv) => this.ownerEntry(kv)),
-      statuses: kvs(4).map((kv) => ({ status: decodeValue('status', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) })),
-      intents: kvs(5).map((kv) => ({ intent: decodeValue('intents', kv.key.toString(), kv.value.toString()), revision: revisionOf(kv) })),
+      nodes: this.nodeEntries(kvs(0), kvs(1), rejected),
+      resources: entries(2, (kv) => {
+        const spec = this.record('resources', kv, rejected);
+        return spec === null ? null : { spec, revision: revisionOf(kv) };
+      }),
+      owners: entries(3, (kv) => this.ownerEntry(kv, rejected)),
+      statuses: entries(4, (kv) => {
+        const status = this.record('status', kv, rejected);
+        return status === null ? null : { status, revision: revisionOf(kv) };
+      }),
+      intents: entries(5, (kv) => {
+        const intent = this.record('intents', kv, rejected);
+        return intent === null ? null : { intent, revision: revisionOf(kv) };
+      }),
+      rejected,
     };
   }
 
@@ -519,8 +560,18 @@ export class EtcdStore implements ClusterStore {
     const { collection, name } = parsed;
     if (event.type === 'Delete') return { revision, collection, name, kind: 'delete', value: null };
     const text = event.kv.value.toString();
-    const value = collection === 'owners' ? { node: decodeOwnerNode(key, text), leaseId: event.kv.lease } : decodeValue(collection, key, text);
-    return { revision, collection, name, kind: 'put', value } as StoreChange;
+    let checked: { ok: true; value: unknown } | { ok: false; reason: string };
+    if (collection === 'owners') {
+      const owner = decodeOwner(name, text, event.kv.lease);
+      checked = owner.ok ? { ok: true, value: { node: owner.node, leaseId: event.kv.lease } } : owner;
+    } else if (collection === 'members' && event.kv.lease === '0') {
+      checked = { ok: false, reason: 'member key not bound to a lease' };
+    } else {
+      checked = decodeRecord(collection, name, text);
+    }
+    // A record that is not one replaces whatever the key held: readers see the key as absent, and why.
+    if (!checked.ok) return { revision, collection, name, kind: 'delete', value: null, rejected: rejectedRecord(collection, name, key, checked.reason, revision) };
+    return { revision, collection, name, kind: 'put', value: checked.value } as StoreChange;
   }
 
   async watch(afterRevision: Revision, onChange: ChangeListener, onReset: ResetListener = () => undefined): Promise<Unsubscribe> {

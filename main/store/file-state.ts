@@ -2,7 +2,7 @@
 // bookkeeping (one store revision per commit, create/mod revision per key), leases that own keys,
 // and the retained tail of the audit log. Persistence (file-persistence.ts) writes what
 // toDisk() returns; leased keys are never written, because leases end with the process.
-import { checkValue } from './codec';
+import { checkRecord, rejectedRecord, type RejectedRecord } from './record-check';
 import { StoreError, type AuditEntry, type AuditRecord, type Collection, type CollectionValues, type LeaseId, type Revision, type StoreChange } from './store';
 
 export type KeyedCollection = Exclude<Collection, 'audit'>;
@@ -61,6 +61,8 @@ export class FileState {
   private auditLines: AuditLine[] = [];
   private lastAuditSeq = 0;
   private leaseCounter = 0;
+  /** Records of the state file that were not what they claimed to be, left out at load (record-check.ts). */
+  readonly rejectedAtLoad: RejectedRecord[] = [];
 
   constructor(
     private readonly auditRetention: number,
@@ -177,8 +179,10 @@ export class FileState {
       for (const collection of PERSISTENT_COLLECTIONS) {
         const table = state.tables.get(collection);
         for (const [name, stored] of Object.entries(disk.entries[collection] ?? {})) {
-          const value = checkValue(collection, `${collection}/${name}`, stored.value);
-          table?.set(name, { value, createRevision: stored.create, modRevision: stored.mod, lease: null });
+          // A record that is not one (the file edited by hand, or by someone else) is left out and reported.
+          const checked = checkRecord(collection, name, stored.value);
+          if (checked.ok) table?.set(name, { value: checked.value, createRevision: stored.create, modRevision: stored.mod, lease: null });
+          else state.rejectedAtLoad.push(rejectedRecord(collection, name, `${collection}/${name}`, checked.reason, stored.mod));
         }
       }
     }

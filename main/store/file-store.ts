@@ -560,6 +560,8 @@ export class FileStore implements ClusterStore {
       owners: this.values('owners').map(({ name, entry }) => ownerEntry(name, entry)),
       statuses: this.values('status').map(({ entry }) => ({ status: entry.value, revision: entry.modRevision })),
       intents: this.values('intents').map(({ entry }) => ({ intent: entry.value, revision: entry.modRevision })),
+      // Until the key is written again.
+      rejected: this.state.rejectedAtLoad.filter((record) => this.state.get(record.collection as KeyedCollection, record.name) === undefined),
     }));
   }
 

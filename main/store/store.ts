@@ -12,6 +12,7 @@
 // compacted), the watch calls onReset instead and the consumer takes a new snapshot.
 import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
+import type { RejectedRecord } from './record-check';
 import { MAX_BINDINGS_PER_NODE, type AuditLine, type AuditOutcome, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
@@ -71,6 +72,7 @@ export interface IntentEntry {
 }
 
 export type { AuditOutcome };
+export type { RejectedRecord };
 
 /** One line of the audit log (the contract's AuditLine) as the store keeps it. */
 export interface AuditRecord extends AuditLine {
@@ -117,6 +119,8 @@ export interface StoreSnapshot {
   owners: OwnerEntry[];
   statuses: StatusEntry[];
   intents: IntentEntry[];
+  /** Records left out because they are not what they claim to be (record-check.ts); absent = none. */
+  rejected?: RejectedRecord[];
 }
 
 /** The values of each collection, as carried by changes. */
@@ -135,11 +139,15 @@ export type Collection = keyof CollectionValues;
 
 export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings'];
 
-/** One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a revision. */
+/**
+ * One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a
+ * revision. A put of a record that is not one (record-check.ts) arrives as a delete that says why
+ * (`rejected`): the key no longer holds a usable record.
+ */
 export type StoreChange = {
   [C in Collection]: { revision: Revision; collection: C; name: string } & (
     | { kind: 'put'; value: CollectionValues[C] }
-    | { kind: 'delete'; value: null }
+    | { kind: 'delete'; value: null; rejected?: RejectedRecord }
   );
 }[Collection];
 

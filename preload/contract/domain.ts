@@ -368,6 +368,33 @@ export const MAX_SNAPSHOT_NODES = 1_000;
 export const MAX_SNAPSHOT_RESOURCES = 100_000;
 export const MAX_SNAPSHOT_CONFLICTS = 10_000;
 
+/** Most rejected records a snapshot carries. */
+export const MAX_SNAPSHOT_REJECTED = 1_000;
+
+/**
+ * A record in the cluster store that is not what it claims to be (written by something other than an
+ * agent, or broken): the agents leave it out as if its key were absent, and say so here.
+ */
+export interface RejectedStoreRecord {
+  /** The store's collection: nodes, members, resources, owners, status, intents, audit, bindings. */
+  collection: string;
+  /** The record's name (the last part of its key). */
+  name: string;
+  /** The whole store key. */
+  key: string;
+  reason: string;
+  /** The store revision it was written at. */
+  revision: number;
+}
+
+export const RejectedStoreRecordSchema = z.strictObject({
+  collection: z.string().max(32),
+  name: z.string().max(1024),
+  key: z.string().max(2048),
+  reason: TextSchema,
+  revision: z.number().int().nonnegative(),
+});
+
 /** The whole cluster as a console shows it. */
 export interface Snapshot {
   nodes: NodeRecord[];
@@ -375,6 +402,8 @@ export interface Snapshot {
   conflicts: ConflictRecord[];
   /** The latest audit entries (at most SNAPSHOT_EVENTS_LIMIT), oldest first. */
   events: AuditEntry[];
+  /** Store records the agents left out (at most MAX_SNAPSHOT_REJECTED). */
+  rejected: RejectedStoreRecord[];
 }
 
 export const SnapshotSchema = z.strictObject({
@@ -382,6 +411,7 @@ export const SnapshotSchema = z.strictObject({
   resources: z.array(ResourceViewSchema).max(MAX_SNAPSHOT_RESOURCES),
   conflicts: z.array(ConflictRecordSchema).max(MAX_SNAPSHOT_CONFLICTS),
   events: z.array(AuditEntrySchema).max(SNAPSHOT_EVENTS_LIMIT),
+  rejected: z.array(RejectedStoreRecordSchema).max(MAX_SNAPSHOT_REJECTED),
 });
 
 // --- Compile-time agreement of every schema with its type ------------------------------------------
@@ -400,5 +430,6 @@ export type DomainSchemasAgreeWithTypes = [
   Assert<Same<ConflictRecord, z.infer<typeof ConflictRecordSchema>>>,
   Assert<Same<AuditEntry, z.infer<typeof AuditEntrySchema>>>,
   Assert<Same<Snapshot, z.infer<typeof SnapshotSchema>>>,
+  Assert<Same<RejectedStoreRecord, z.infer<typeof RejectedStoreRecordSchema>>>,
   Assert<Same<NodeBindings, z.infer<typeof NodeBindingsSchema>>>,
 ];

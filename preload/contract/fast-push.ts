@@ -25,9 +25,11 @@ import {
   MAX_OWNERS,
   MAX_SNAPSHOT_CONFLICTS,
   MAX_SNAPSHOT_NODES,
+  MAX_SNAPSHOT_REJECTED,
   MAX_SNAPSHOT_RESOURCES,
   MAX_TEXT_LENGTH,
   NodeRecordSchema,
+  RejectedStoreRecordSchema,
   RESOURCE_STATES,
   SNAPSHOT_EVENTS_LIMIT,
   type FailbackPolicy,
@@ -211,7 +213,7 @@ function parsedList<T>(list: unknown, max: number, schema: { safeParse(item: unk
 }
 
 // Only the keys: the lists are checked (and nodes, conflicts, events parsed) in fastPush.
-const SNAPSHOT_SHAPE = shape<Snapshot>({ nodes: Array.isArray, resources: Array.isArray, conflicts: Array.isArray, events: Array.isArray }, {});
+const SNAPSHOT_SHAPE = shape<Snapshot>({ nodes: Array.isArray, resources: Array.isArray, conflicts: Array.isArray, events: Array.isArray, rejected: Array.isArray }, {});
 const PUSH_KEYS = { snapshot: ['type', 'revision', 'snapshot'], change: ['type', 'revision', 'change'] } as const;
 
 function hasExactly(value: unknown, keys: readonly string[]): value is Obj {
@@ -239,8 +241,9 @@ export function fastPush(value: unknown): Push | null {
     const nodes = parsedList(snapshot.nodes, MAX_SNAPSHOT_NODES, NodeRecordSchema);
     const conflicts = parsedList(snapshot.conflicts, MAX_SNAPSHOT_CONFLICTS, ConflictRecordSchema);
     const events = parsedList(snapshot.events, SNAPSHOT_EVENTS_LIMIT, AuditEntrySchema);
-    if (nodes === null || conflicts === null || events === null) return null;
-    return { type: 'snapshot', revision: value.revision as number, snapshot: { nodes, resources: snapshot.resources as ResourceView[], conflicts, events } };
+    const rejected = parsedList(snapshot.rejected, MAX_SNAPSHOT_REJECTED, RejectedStoreRecordSchema);
+    if (nodes === null || conflicts === null || events === null || rejected === null) return null;
+    return { type: 'snapshot', revision: value.revision as number, snapshot: { nodes, resources: snapshot.resources as ResourceView[], conflicts, events, rejected } };
   }
   if (type === 'change') {
     if (!hasExactly(value, PUSH_KEYS.change) || !isTimestamp(value.revision)) return null;

@@ -37,6 +37,7 @@ import {
   NodeRecordSchema,
   ResourceSpecInputSchema,
   ResourceSpecPatchSchema,
+  RejectedStoreRecordSchema,
   ResourceViewSchema,
   SnapshotSchema,
   TextSchema,
@@ -303,6 +304,9 @@ export const ChangeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('conflict'), conflict: ConflictRecordSchema }),
   z.strictObject({ kind: z.literal('conflict-cleared'), node: NameSchema, address: Ipv4Schema, theirMac: MacSchema }),
   z.strictObject({ kind: z.literal('audit'), entry: AuditEntrySchema }),
+  /** A store record the agents leave out, or (cleared) a key that holds a good record again or none. */
+  z.strictObject({ kind: z.literal('rejected'), record: RejectedStoreRecordSchema }),
+  z.strictObject({ kind: z.literal('rejected-cleared'), key: z.string().max(2048) }),
 ]);
 export type Change = z.infer<typeof ChangeSchema>;
 

@@ -85,7 +85,7 @@ export class SyntheticCluster implements ApiHandler {
     this.snapshotRevisions.push(this.revision);
     return Promise.resolve({
       revision: this.revision,
-      snapshot: { nodes: this.nodes, resources: [...this.resources.values()], conflicts: [], events: [] },
+      snapshot: { nodes: this.nodes, resources: [...this.resources.values()], conflicts: [], events: [], rejected: [] },
     });
   }
 

@@ -64,6 +64,7 @@ export function sampleSnapshot(): Snapshot {
       },
     ],
     events: [auditEntry(1)],
+    rejected: [],
   };
 }
 

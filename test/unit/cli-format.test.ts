@@ -52,6 +52,7 @@ const SNAPSHOT: Snapshot = {
     { node: 'n1', address: '10.213.0.51', vlan: null, ourMac: null, theirMac: '02:00:00:00:00:66', theirVendor: null, resource: 'web', firstSeen: NOW - 20_000, lastSeen: NOW - 12_000, count: 3, defended: false, muted: false },
   ],
   events: [],
+  rejected: [],
 };
 
 describe('building blocks', () => {
@@ -118,7 +119,7 @@ describe('status', () => {
   });
 
   test('an empty cluster says what to do', () => {
-    assert.deepEqual(formatStatus({ nodes: [], resources: [], conflicts: [], events: [] }, NOW), [
+    assert.deepEqual(formatStatus({ nodes: [], resources: [], conflicts: [], events: [], rejected: [] }, NOW), [
       'no nodes have joined (start one: ipfo agent --node <name>)',
       '',
       'no resources (add one: ipfo resource add <name> <ip>/<prefix>)',

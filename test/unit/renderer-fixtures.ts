@@ -55,7 +55,7 @@ export function audit(seq: number, fields: Partial<AuditEntry> = {}): AuditEntry
 }
 
 export function snapshotPush(revision: number, parts: Partial<SnapshotPush['snapshot']> = {}): SnapshotPush {
-  return { type: 'snapshot', revision, snapshot: { nodes: [], resources: [], conflicts: [], events: [], ...parts } };
+  return { type: 'snapshot', revision, snapshot: { nodes: [], resources: [], conflicts: [], events: [], rejected: [], ...parts } };
 }
 
 export function changePush(revision: number, change: ChangePush['change']): ChangePush {

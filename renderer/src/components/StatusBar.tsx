@@ -69,6 +69,15 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
         {formatCount(cluster.conflicts.size)} {cluster.conflicts.size === 1 ? "conflict" : "conflicts"}
         {alarms < cluster.conflicts.size && <span> · {formatCount(cluster.conflicts.size - alarms)} muted</span>}
       </span>
+      {cluster.rejected.size > 0 && (
+        <span
+          className="status-item status-bad"
+          data-testid="status-rejected"
+          title={[...cluster.rejected.values()].map((record) => `${record.key}: ${record.reason}`).join('\n')}
+        >
+          {formatCount(cluster.rejected.size)} {cluster.rejected.size === 1 ? 'store record' : 'store records'} left out
+        </span>
+      )}
     </footer>
   );
 }

@@ -4,7 +4,7 @@
 // and revisions may jump, so only a revision going BACKWARDS shows a broken stream). Pure and copy-on-write: a batch of pushes copies each touched collection
 // once, so 1,000 changes a second on 10,000 resources cost a few map copies per frame, not one
 // per change.
-import type { AuditEntry, ConflictRecord, NodeRecord, ResourceView } from '../../../preload/contract/domain';
+import type { AuditEntry, ConflictRecord, NodeRecord, RejectedStoreRecord, ResourceView } from '../../../preload/contract/domain';
 import type { Change, Push } from '../../../preload/contract/protocol';
 
 /** The newest audit entries a console keeps (the snapshot brings 200; the live stream adds to them). */
@@ -26,6 +26,8 @@ export interface ClusterState {
   readonly conflicts: ReadonlyMap<string, ConflictRecord>;
   /** Oldest first, by seq, at most the cap. */
   readonly events: readonly AuditEntry[];
+  /** Store records the agents leave out (not what they claim to be), by store key. */
+  readonly rejected: ReadonlyMap<string, RejectedStoreRecord>;
   /**
    * A change arrived with a revision below one already applied: the stream is out of order and this
    * copy cannot be trusted. The console then resubscribes (a fresh snapshot replaces everything).
@@ -41,6 +43,7 @@ export const EMPTY_CLUSTER: ClusterState = {
   resources: new Map(),
   conflicts: new Map(),
   events: [],
+  rejected: new Map(),
   outOfSync: false,
 };
 
@@ -69,6 +72,7 @@ class Draft {
   private resources: Map<string, ResourceView> | null = null;
   private conflicts: Map<string, ConflictRecord> | null = null;
   private events: AuditEntry[] | null = null;
+  private rejected: Map<string, RejectedStoreRecord> | null = null;
   private changed = false;
 
   constructor(
@@ -83,7 +87,7 @@ class Draft {
 
   apply(push: Push): void {
     if (push.type === 'snapshot') {
-      const { nodes, resources, conflicts, events } = push.snapshot;
+      const { nodes, resources, conflicts, events, rejected } = push.snapshot;
       this.base = {
         revision: push.revision,
         snapshotRevision: push.revision,
@@ -92,12 +96,13 @@ class Draft {
         resources: mapByName(resources),
         conflicts: new Map(conflicts.map((conflict) => [conflictKey(conflict.node, conflict.address, conflict.theirMac), conflict])),
         events: capEvents([...events].sort((a, b) => a.seq - b.seq), this.eventsCap),
+        rejected: new Map(rejected.map((record) => [record.key, record])),
         outOfSync: false,
       };
       this.revision = this.snapshotRevision = push.revision;
       this.changesApplied = 0;
       this.outOfSync = false;
-      this.nodes = this.conflicts = this.events = null;
+      this.nodes = this.conflicts = this.events = this.rejected = null;
       // Made by this batch and shared with no earlier state: changes later in the batch (the
       // stream keeps flowing while a snapshot of 10,000 resources is parsed) write into it directly.
       this.resources = this.base.resources as Map<string, ResourceView>;
@@ -144,6 +149,12 @@ class Draft {
       case 'audit':
         upsertEvent(this.eventList(), change.entry, this.eventsCap);
         return;
+      case 'rejected':
+        this.rejectedMap().set(change.record.key, change.record);
+        return;
+      case 'rejected-cleared':
+        this.rejectedMap().delete(change.key);
+        return;
     }
   }
 
@@ -157,6 +168,10 @@ class Draft {
 
   private conflictMap(): Map<string, ConflictRecord> {
     return (this.conflicts ??= new Map(this.base.conflicts));
+  }
+
+  private rejectedMap(): Map<string, RejectedStoreRecord> {
+    return (this.rejected ??= new Map(this.base.rejected));
   }
 
   private eventList(): AuditEntry[] {
@@ -173,6 +188,7 @@ class Draft {
       resources: this.resources ?? this.base.resources,
       conflicts: this.conflicts ?? this.base.conflicts,
       events: this.events ?? this.base.events,
+      rejected: this.rejected ?? this.base.rejected,
       outOfSync: this.outOfSync,
     };
   }

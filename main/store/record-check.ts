@@ -1,0 +1,135 @@
+// Every record read from the store is checked against the same schemas and rules as what the API
+// accepts, because the store is a trust boundary: anyone who can write to etcd can put anything under
+// our keys. A record that fails is not what it claims to be — the reader leaves it out (as if the key
+// were absent), and says which key and why (RejectedRecord), so one hostile or broken record can never
+// stop the reconcile of the others or make an agent place an address the API would have refused.
+import { z } from 'zod';
+import {
+  AUDIT_OUTCOMES,
+  ConflictRecordSchema,
+  Ipv4Schema,
+  MacSchema,
+  NameSchema,
+  NodeBindingsSchema,
+  NodeRecordSchema,
+  ResourceSpecSchema,
+  ResourceStatusSchema,
+  TextSchema,
+  TimestampSchema,
+} from '../../preload/contract/domain';
+import { parseIntent } from '../cluster/intents';
+import { validateResourceSpec } from '../cluster/validate';
+import type { Collection, CollectionValues, Revision } from './store';
+
+/** A record left out: where it is, and why. */
+export interface RejectedRecord {
+  collection: Collection;
+  /** The record's name within its collection (the last part of its key). */
+  name: string;
+  /** The whole store key (etcd) or `collection/name` (file store). */
+  key: string;
+  reason: string;
+  /** The revision it was written at. */
+  revision: Revision;
+}
+
+/** A RejectedRecord whose texts are safe to print (they come from whoever wrote the key). */
+export function rejectedRecord(collection: Collection, name: string, key: string, reason: string, revision: Revision): RejectedRecord {
+  return { collection, name: printable(name, 256), key: printable(key, 512), reason: printable(reason), revision };
+}
+
+export type RecordCheck<C extends Collection> = { ok: true; value: CollectionValues[C] } | { ok: false; reason: string };
+
+const MemberRecordSchema = z.strictObject({ leaseId: z.string().min(1).max(64), joinedAt: TimestampSchema });
+const OwnerRecordSchema = z.strictObject({ node: NameSchema, leaseId: z.string().min(1).max(64) });
+
+const ArpRecordSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('conflict'), conflict: ConflictRecordSchema }),
+  z.strictObject({ kind: z.literal('handoff'), ip: Ipv4Schema, fromMac: MacSchema, toMac: MacSchema, fromNode: NameSchema.nullable(), toNode: NameSchema }),
+  z.strictObject({ kind: z.literal('duplicate'), ip: Ipv4Schema, macs: z.array(MacSchema).max(64), vendors: z.array(z.string().max(256).nullable()).max(64) }),
+  z.strictObject({
+    kind: z.literal('convergence'),
+    ip: Ipv4Schema,
+    stations: z.number().int().nonnegative(),
+    converged: z.array(Ipv4Schema).max(100_000),
+    stale: z.array(Ipv4Schema).max(100_000),
+    afterMs: z.number().nonnegative().nullable(),
+  }),
+]);
+
+const StoredAuditSchema = z.strictObject({
+  seq: z.number().int().positive(),
+  at: TimestampSchema,
+  actor: z.string().max(256),
+  action: z.string().max(64),
+  target: z.string().max(256).nullable(),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  detail: TextSchema.nullable(),
+  handoffMs: z.number().nonnegative().nullable(),
+  arp: ArpRecordSchema.optional(),
+});
+
+const SCHEMAS: { [C in Exclude<Collection, 'intents'>]: z.ZodType } = {
+  nodes: NodeRecordSchema,
+  members: MemberRecordSchema,
+  resources: ResourceSpecSchema,
+  owners: OwnerRecordSchema,
+  status: ResourceStatusSchema,
+  audit: StoredAuditSchema,
+  bindings: NodeBindingsSchema,
+};
+
+/** The field a record names itself by, which must be its key's name (a record under "web" that says "db" shadows db). */
+const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node' };
+
+/** Checks a parsed value read under `collection`/`name`. Never throws. */
+export function checkRecord<C extends Collection>(collection: C, name: string, value: unknown): RecordCheck<C> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const selfField = SELF_NAME[collection];
+  if (selfField !== undefined) {
+    const own = (value as Record<string, unknown>)[selfField];
+    if (own !== name) return { ok: false, reason: `${selfField} ${describe(own)} is not the key's name ${JSON.stringify(name)}` };
+  }
+  if (collection === 'intents') {
+    const parsed = parseIntent(value);
+    return parsed.ok ? { ok: true, value: parsed.intent as CollectionValues[C] } : { ok: false, reason: parsed.reason };
+  }
+  const schema = schemaFor(collection);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return { ok: false, reason: firstIssue(parsed.error) };
+  if (collection === 'resources') {
+    // The cluster's own rules, as for an operator's definition: a unicast address, not a subnet's edge, owners consistent.
+    const spec = parsed.data as CollectionValues['resources'];
+    const nodes = [...new Set([...spec.possibleOwners, ...spec.preferredOwners, ...Object.keys(spec.interfaces)])];
+    const rules = validateResourceSpec(spec, { nodes, existing: [] });
+    if (!rules.ok) return { ok: false, reason: rules.errors.map((e) => (e.message.startsWith(e.field) || e.field === '' ? e.message : `${e.field}: ${e.message}`)).join('; ') };
+  }
+  return { ok: true, value: parsed.data as CollectionValues[C] };
+}
+
+function schemaFor(collection: Exclude<Collection, 'intents'>): z.ZodType {
+  return SCHEMAS[collection];
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'does not match the schema';
+  const path = issue.path.map(String).join('.');
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
+  return `${path === '' ? '' : `${path}: `}${issue.message}${more}`;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
+/**
+ * Text from a hostile key or record made safe to print: control characters (a terminal's escape
+ * sequences among them) as JSON escapes, and at most `max` characters.
+ */
+export function printable(text: string, max = 1024): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return safe.length > max ? `${safe.slice(0, max - 3)}...` : safe;
+}
