@@ -249,10 +249,12 @@ export class WindowsAddresses implements HostAddresses {
   }
 
   private batchFailed(sent: readonly Change[], error: unknown): void {
+    this.inFlight = null; // none of it is known to have happened: the listing stays as it was
+    this.merged = null;
     const message = error instanceof Error ? error.message : String(error);
     const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'EIO';
     for (const change of sent) {
-      if (change.kind === 'register' && !this.pending.has(change.key)) this.wanted.delete(change.key);
+      if (change.kind === 'register' && !this.pending.has(change.key) && !listedIn(this.snapshot, change.key)) this.wanted.delete(change.key);
       this.report({ action: change.kind, address: change.address, code, message });
     }
     // What Windows carries now is unknown: look.

@@ -42,6 +42,8 @@ export class FakeWindows {
   readonly journal: string[];
   deny = false;
   noPowerShell = false;
+  /** The listing script fails as a whole (every change that lists first fails with it). */
+  failListing = false;
   /** Every answer waits this long (a PowerShell process takes 0.3-0.5 s on a real host). */
   latencyMs = 0;
   /** Refuses an item of a register/deregister script (undefined: applied). */
@@ -100,6 +102,7 @@ export class FakeWindows {
     this.log.push(name);
     const request = JSON.parse(command.env?.[REQUEST_ENV] ?? 'null') as { v: number; items?: Item[] };
     assert.equal(request.v, 1);
+    if (name === 'listAddresses' && this.failListing) return answer({ ok: false, message: 'Cannot connect to CIM server. The service cannot be started.', errorId: 'CimJob_BrokenCimSession,Get-NetIPAddress' });
     if (name === 'listAddresses') return answer({ ok: true, value: { active: this.active, persistent: this.persistent, adapters: this.adapters } });
     if (name === 'listAdapters') return answer({ ok: true, value: this.adapters });
     const results = (request.items ?? []).map((item) => this.apply(name, item));

@@ -143,6 +143,24 @@ describe('the Windows host: addresses as a desired state', () => {
     host.close();
   });
 
+  test('a batch PowerShell cannot run at all fails every change in it: reported, and not listed', async () => {
+    const windows = new FakeWindows();
+    const { host, failures, logs } = await windowsHost(windows);
+    host.addresses.register([vip('192.168.50.69', 2)]);
+    await host.addresses.settled();
+    windows.failListing = true;
+    host.addresses.deregister([vip('192.168.50.69')]);
+    host.addresses.register([vip('192.168.50.68', 2)]);
+    assert.deepEqual(owned(host), ['12 192.168.50.68/32']);
+    await host.addresses.settled();
+    assert.deepEqual(failures.map((f) => [f.action, f.address.ip, f.code]), [['deregister', '192.168.50.69', 'EIO'], ['register', '192.168.50.68', 'EIO']]);
+    assert.match(failures[0]?.message ?? '', /Cannot connect to CIM server/);
+    assert.deepEqual(owned(host), ['12 192.168.50.69/32'], 'as Windows last showed it: the add did not happen, the removal neither');
+    await host.addresses.refresh();
+    assert.equal(logs.filter((line) => /listing the addresses failed/.test(line)).length, 1, 'a failed listing is logged once');
+    host.close();
+  });
+
   test('deadlines: a passed one is refused at once as on Linux; one that passes while queued is never run', async () => {
     const windows = new FakeWindows();
     let now = process.hrtime.bigint();
