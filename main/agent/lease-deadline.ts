@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { HostAddresses } from '../host/host';
-import { lifetimeForTtl, renewalLifetimeSec } from '../cluster/fencing';
+import { KERNEL_EARLY_EXPIRY_MS, KERNEL_EXPIRY_SLACK_MS, lifetimeForTtl, renewalLifetimeSec } from '../cluster/fencing';
 
 export const DEFAULT_STATE_DIR = '/run/ipfo';
 
@@ -59,8 +59,10 @@ export class LeaseDeadlineFile {
  * Run first by a (re)starting agent, before it loads anything slow: renews the addresses its predecessor
  * left registered, if the predecessor's lease certainly outlives the renewed lifetime. The agent then
  * re-adopts them (moves their keys to its new lease) without a gap. Returns a line for the log.
+ * `deadline`: for a host that applies the renewal later (Windows), it carries the same deadline as the
+ * running agent's renewals (it must still end before the lease, and land before the addresses expire).
  */
-export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwned' | 'register'>, stateDir: string, node: string, ttlSec: number): string | null {
+export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwned' | 'register'>, stateDir: string, node: string, ttlSec: number, options: { deadline?: boolean } = {}): string | null {
   const present = addresses.listOwned().filter((a) => a.ifname !== null);
   if (present.length === 0) return null;
   const remaining = new LeaseDeadlineFile(stateDir, node).remainingMs();
@@ -71,6 +73,14 @@ export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwn
   if (lifetimeSec < 1 || extend.length === 0) {
     return `${present.length} address(es) of the previous agent kept as they are (its lease lives ${Math.round(remaining)} ms more)`;
   }
-  addresses.register(extend.map((a) => ({ ifname: a.ifname!, ip: a.ip, prefix: a.prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec })));
+  const renewals = extend.map((a) => ({ ifname: a.ifname!, ip: a.ip, prefix: a.prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec }));
+  if (options.deadline) {
+    const shortestMs = Math.min(...extend.map((a) => a.validLftSec! * 1000));
+    const leftMs = Math.min(remaining - KERNEL_EXPIRY_SLACK_MS - lifetimeSec * 1000, shortestMs - KERNEL_EARLY_EXPIRY_MS);
+    const refused = addresses.register(renewals, process.hrtime.bigint() + BigInt(Math.floor(leftMs * 1e6))).filter((r) => !r.ok).length;
+    if (refused > 0) return `${present.length} address(es) of the previous agent found, ${refused} not renewed: too late for its lease (it lives ${Math.round(remaining)} ms more)`;
+  } else {
+    addresses.register(renewals);
+  }
   return `kept ${present.length} address(es) of the previous agent, ${extend.length} renewed for ${lifetimeSec} s (its lease lives ${Math.round(remaining)} ms more)`;
 }

@@ -10,7 +10,7 @@ import { PacketIoError } from '../net/packet-io-error';
 import { question } from '../arp/codec';
 import { DEADLINE_PASSED, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';
-import type { ArpPort, Host } from '../host/host';
+import type { ArpPort, Host, LateAddressFailure } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 
 export interface HoldRequest {
@@ -52,6 +52,10 @@ interface Held {
   request: HoldRequest;
   claim: AddressClaim;
   ready: boolean;
+  /** Registered, waiting for the host to apply it (a host that applies changes later: Windows). */
+  settling?: boolean;
+  /** What the host said when it refused the registration meanwhile. */
+  lateFailure?: LateAddressFailure;
 }
 
 export interface LocalAddressesEvents {
@@ -89,6 +93,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly permitSend: () => boolean;
   private readonly registrationDeadline: () => bigint | undefined;
   private readonly host: Host;
+  private readonly unsubscribeLate: () => void;
 
   constructor(options: LocalAddressesOptions) {
     super();
@@ -96,6 +101,42 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     this.lifetimeSec = options.lifetimeSec;
     this.permitSend = options.permitSend ?? (() => true);
     this.registrationDeadline = options.registrationDeadline ?? (() => undefined);
+    this.unsubscribeLate = this.host.addresses.onLateFailure((failure) => this.onLateFailure(failure));
+  }
+
+  /**
+   * The host refused a change after accepting it (Windows applies them later; Linux never calls this).
+   * Nothing may go on believing it holds an address the host does not carry: a registration that fails
+   * while its hold waits for the host fails the hold; a held address the host no longer carries ends
+   * its claim as after a link fault (the agent holds it again under the usual rules). A failed renewal
+   * of an address still there is only a warning: its current lifetime is the bound.
+   */
+  private onLateFailure(failure: LateAddressFailure): void {
+    const { address } = failure;
+    this.emit('warning', `${failure.action} of ${address.ip}/${address.prefix} on ${address.ifname} failed on the host: ${failure.message}`);
+    if (failure.action !== 'register') return;
+    const entry = [...this.held.values()].find((e) => e.request.ip === address.ip && e.request.prefix === address.prefix);
+    if (entry === undefined) return;
+    if (entry.settling) {
+      entry.lateFailure ??= failure;
+      return;
+    }
+    if (!entry.ready || this.carries(entry.request.ifname, entry.request.ip)) return;
+    entry.claim.linkDown();
+  }
+
+  /** Whether the host's listing shows our address `ip` on `ifname` (with the changes it accepted). */
+  carries(ifname: string, ip: Ipv4): boolean {
+    try {
+      return this.host.addresses.listOwned(ifname).some((a) => a.ip === ip);
+    } catch {
+      return false;
+    }
+  }
+
+  /** null when every address change so far has reached the host (Linux: always); else when it has. */
+  settled(): Promise<void> | null {
+    return this.host.addresses.settled();
   }
 
   /** Marked addresses present on this host now (after a restart: candidates for re-adoption). */
@@ -302,8 +343,26 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return new Promise((resolve) => {
       claim.on('event', (event) => {
         if (event.type === 'ready') {
-          entry.ready = true;
-          resolve({ kind: 'ready', mac: claim.mac });
+          const settling = this.host.addresses.settled();
+          if (settling === null) {
+            entry.ready = true;
+            resolve({ kind: 'ready', mac: claim.mac });
+          } else {
+            // Ready once the host carries it: a registration it refuses later fails the hold, as at once on Linux.
+            entry.settling = true;
+            void settling.then(() => {
+              entry.settling = false;
+              if (this.held.get(request.resource) !== entry) return; // the claim ended meanwhile
+              const failure = entry.lateFailure;
+              if (failure === undefined && this.carries(request.ifname, request.ip)) {
+                entry.ready = true;
+                resolve({ kind: 'ready', mac: claim.mac });
+                return;
+              }
+              resolve({ kind: 'failed', reason: failure === undefined ? 'the host does not carry the address' : failure.code === DEADLINE_PASSED ? LEASE_UNCONFIRMED : failure.message });
+              claim.stop();
+            });
+          }
         }
         if (event.type === 'used-by' || event.type === 'down') {
           this.forget(entry);
@@ -392,6 +451,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   }
 
   close(): void {
+    this.unsubscribeLate();
     const routes = [...this.sockets.values()];
     this.sockets.clear();
     for (const { socket } of routes) socket.close();

@@ -265,14 +265,35 @@ export class PlannedMoves {
 
   // ---- the owner lets go -------------------------------------------------------------------------
 
-  /** Owner: deregister at once (one netlink call) and tell the target. */
+  /**
+   * Owner: deregister at once (one netlink call) and tell the target. On a host that applies address
+   * changes later (Windows) the target is told only once the removal has reached the host: one holder
+   * at a time needs the old owner to have let go before it says so.
+   */
   private letGo(move: PreparedMove, released: Omit<ReleasedMove, 'releasedAt'>): void {
-    const { local, convergence, store } = this.context;
+    const { local } = this.context;
     this.handedOff.add(move.resource);
     const ifname = local.ifnameOf(move.resource);
     const mac = local.macOf(move.resource);
     const ip = this.context.view().resources.get(move.resource)?.ip;
     local.releaseMany([move.resource]);
+    const settling = local.settled();
+    if (settling === null) return this.tell(move, released, ifname, mac, ip);
+    void settling.then(() => {
+      if (ifname !== null && ip !== undefined && local.carries(ifname, ip)) {
+        // Removing it failed (reported as a warning): the target is not told, and this node serves it again.
+        this.context.log(`${move.resource}: not handed over: ${ip} is still on ${ifname} after its removal`);
+        this.handedOff.delete(move.resource);
+        this.context.schedule();
+        return;
+      }
+      this.tell(move, released, ifname, mac, ip);
+    });
+  }
+
+  /** Owner, after letting go: the release datagram, the straggler watch, and "released" in the store. */
+  private tell(move: PreparedMove, released: Omit<ReleasedMove, 'releasedAt'>, ifname: string | null, mac: string | null, ip: string | undefined): void {
+    const { convergence, store } = this.context;
     const releasedAt = this.context.wallNow();
     // Another agent wrote the notify field: checked again before anything is sent to it.
     const notify = checkNotify(move.notify);

@@ -1,14 +1,31 @@
 // The one seam between the agent and the machine it runs on: addresses, interfaces, ARP sockets and
 // captures. The agent and its parts (local-addresses, standby-monitor, probe-answers,
 // convergence-monitor) reach the host only through this, so they run the same on Linux
-// (linux-host.ts), and in unit tests on a fake LAN (test/unit/fake-host.ts).
+// (linux-host.ts), on Windows (windows-host.ts), and in unit tests on a fake LAN (test/unit/fake-host.ts).
 import type { ArpFrame, Mac } from '../arp/frame';
 import type { InterfaceState } from '../net/interfaces';
 import type { FrameSource } from '../net/pcap';
 import type { TappedFrame } from '../net/frame-tap';
 import type { InterfaceAddress, RegistrarResult, VirtualAddress } from './address-types';
 
-/** The host's IPv4 addresses. Synchronous: on Linux each call is one netlink round trip, on the hot path of a handoff. */
+/** A change register() or deregister() accepted that the host then refused (a host that applies changes later). */
+export interface LateAddressFailure {
+  action: 'register' | 'deregister';
+  address: VirtualAddress;
+  /** DEADLINE_PASSED, EPERM, EIO, ... as in RegistrarResult; GONE: the address left the host without us removing it. */
+  code: string;
+  message: string;
+}
+
+/** The code of a late failure for an address we wanted that a listing no longer shows (lifetime ran out, removed by hand). */
+export const ADDRESS_GONE = 'GONE';
+
+/**
+ * The host's IPv4 addresses. Synchronous: on Linux each call is one netlink round trip, on the hot path
+ * of a handoff, done when it returns. A host whose changes take longer (Windows: PowerShell,
+ * host/windows-host.ts) accepts them at once, applies them in the background, and says when they have
+ * reached the host (settled) or failed there (onLateFailure); its listings show the changes accepted.
+ */
 export interface HostAddresses {
   /**
    * Adds (or renews) addresses, marked as ours; one result per item, in order. `notAfterNs`
@@ -22,6 +39,13 @@ export interface HostAddresses {
   listOwned(ifname?: string): InterfaceAddress[];
   /** Removes our addresses with these IPs on whatever interface they are now (a renamed one); returns how many. */
   removeOwnedAnywhere(addresses: ReadonlyArray<{ ip: string; prefix: number }>): number;
+  /**
+   * null when every change accepted so far has reached the host (Linux: always); else a promise that
+   * resolves once they have (applied, or failed and reported through onLateFailure). Never rejects.
+   */
+  settled(): Promise<void> | null;
+  /** Hears of changes that failed after register/deregister had accepted them; returns the unsubscribe. */
+  onLateFailure(listener: (failure: LateAddressFailure) => void): () => void;
 }
 
 /** An ARP socket on one interface: frames in (including the ones this host sends), frames out. */
@@ -54,7 +78,7 @@ export interface Host {
   openProbeAnswers(ifname: string, bufferBytes: number): FrameSource | null;
   /** A UDP endpoint on a port the host picks (a move's release datagram, agent/handoff-channel.ts). */
   openDatagram(onMessage: (bytes: Buffer) => void, onError: (error: Error) => void): Promise<DatagramEndpoint>;
-  /** IPv4 frames on `ifname` addressed to `mac` (a handoff's stragglers); throws when capture is impossible. */
+  /** IPv4 frames on `ifname` addressed to `mac` (a handoff's stragglers); throws when capture is impossible (always on Windows). */
   openFrameTap(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void, onLost: (reason: string) => void): { close(): void };
 }
 

@@ -263,6 +263,16 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
   }
 
   /**
+   * Opens `device` for an interface the caller has identified itself (Windows: Npcap's
+   * \Device\NPF_{GUID} for the adapter `iface` names; no /sys to read, no kernel counters).
+   */
+  static openDevice(iface: InterfaceInfo, device: string, filter: string = ARP_FILTER, options: Omit<ArpSocketOptions, 'filter'> = {}): ArpSocket {
+    const captureBuffer = Buffer.alloc(SNAP_BUFFER_BYTES);
+    const handle = openCapHandle(device, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES, captureBuffer);
+    return new ArpSocket(iface, handle, captureBuffer, null);
+  }
+
+  /**
    * Brings stats.kernelReceived / kernelDropped up to date (libpcap's ps_recv / ps_drop: frames
    * that passed the filter since the open, and those the kernel dropped for want of ring space).
    * One getsockopt; call it when reporting (every second or so), not per frame.

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { isIpv4 } from '../arp/addresses';
 import { validateIfname as validateInterfaceName } from './interfaces';
 import { netlink, type NetlinkAddress, type NetlinkAddressSpec, type NetlinkItemResult } from './netlink';
-import { type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../host/address-types';
+import { NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 
 /**
  * IFA_PROTO value that marks our addresses. Address protocols share the RTPROT number space
@@ -34,20 +34,13 @@ const MAX_FILTER_ADDRESSES = 256;
 const MAX_FINITE_LIFETIME_SEC = 0xfffffffe;
 
 export type { InterfaceAddress, RegistrarResult, VirtualAddress } from '../host/address-types';
-export { DEADLINE_PASSED } from '../host/address-types';
+export { DEADLINE_PASSED, NoSuchInterfaceError } from '../host/address-types';
 
 export class RegistrarInputError extends Error {
   readonly code = 'EINVAL';
   override name = 'RegistrarInputError';
 }
 
-export class NoSuchInterfaceError extends Error {
-  readonly code = 'ENODEV';
-  override name = 'NoSuchInterfaceError';
-  constructor(readonly ifname: string) {
-    super(`no such interface: ${ifname}`);
-  }
-}
 
 /** One failed item of a batch, as an Error (the members of RegistrarBatchError). */
 export class RegistrarItemError extends Error {

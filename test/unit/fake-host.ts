@@ -251,6 +251,8 @@ export class FakeHost implements Host {
       }
       return removed;
     },
+    settled: () => null,
+    onLateFailure: () => () => undefined,
   };
 
   private list(ifname?: string): InterfaceAddress[] {

@@ -1,92 +1,14 @@
-// main/net/windows/backend.ts against a fake Windows (a CommandRunner that plays PowerShell and netsh
-// from the recorded outputs), main/net/windows/npcap.ts, and main/net/address-backend.ts.
+// main/net/windows/backend.ts against a fake Windows (fake-windows.ts: a CommandRunner that plays
+// PowerShell and netsh from the recorded outputs), main/net/windows/npcap.ts, and the address helper
+// every platform shares (host/address-types.ts interfaceForSubnetIn).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { interfaceForSubnetIn, linuxAddressBackend, selectAddressBackend } from '../../main/net/address-backend';
-import { NoSuchInterfaceError, type InterfaceAddress } from '../../main/net/registrar';
-import { encodeScript, REQUEST_ENV, SCRIPTS, type ScriptName, type WindowsCommand } from '../../main/net/windows/commands';
-import { createWindowsAddressBackend, defaultRecordFile, type CommandOutput, type RecordStore } from '../../main/net/windows/backend';
+import { DEADLINE_PASSED, interfaceForSubnetIn, NoSuchInterfaceError, type InterfaceAddress } from '../../main/host/address-types';
+import { REQUEST_ENV } from '../../main/net/windows/commands';
+import { createWindowsAddressBackend, defaultRecordFile } from '../../main/net/windows/backend';
 import { NPCAP_MISSING_MESSAGE, NPCAP_TOO_OLD_MESSAGE, npcapDeviceName, npcapLoadProblem } from '../../main/net/windows/npcap';
-import { fixture, HOSTILE_ALIASES } from './windows-fixtures';
-
-type JsonObject = Record<string, unknown>;
-type Item = { action?: string; ifindex: number; ip: string; prefix: number; validSec?: number | null; preferredSec?: number | null };
-
-const ticks = (seconds: number | null | undefined): JsonObject => ({ Ticks: seconds === null || seconds === undefined ? 2 ** 63 : seconds * 10_000_000 });
-const answer = (value: unknown): CommandOutput => ({ stdout: `${Buffer.from(JSON.stringify(value), 'utf8').toString('base64')}\r\n`, stderr: '', exitCode: (value as { ok?: boolean }).ok === false ? 1 : 0 });
-
-/** PowerShell and netsh as far as the backend can tell, state included. */
-class FakeWindows {
-  active = JSON.parse(fixture('get-netipaddress-many.json')) as JsonObject[];
-  readonly adapters = JSON.parse(fixture('get-netadapter-many.json')) as JsonObject[];
-  readonly calls: WindowsCommand[] = [];
-  readonly log: string[] = [];
-  deny = false;
-  noPowerShell = false;
-
-  private script(command: WindowsCommand): ScriptName {
-    const name = (Object.keys(SCRIPTS) as ScriptName[]).find((n) => encodeScript(SCRIPTS[n]) === command.args.at(-1));
-    assert.ok(name !== undefined, 'a known script');
-    return name;
-  }
-
-  private find(item: Item): number {
-    return this.active.findIndex((a) => a.InterfaceIndex === item.ifindex && a.IPAddress === item.ip && a.PrefixLength === item.prefix);
-  }
-
-  run = (command: WindowsCommand): Promise<CommandOutput> => {
-    this.calls.push(command);
-    if (command.file.endsWith('\\netsh.exe')) return Promise.resolve(this.netsh(command.args));
-    if (this.noPowerShell) return Promise.reject(Object.assign(new Error('spawn powershell.exe ENOENT'), { code: 'ENOENT' }));
-    const name = this.script(command);
-    this.log.push(name);
-    const request = JSON.parse(command.env?.[REQUEST_ENV] ?? 'null') as { v: number; items?: Item[] };
-    assert.equal(request.v, 1);
-    if (name === 'listAddresses') return Promise.resolve(answer({ ok: true, value: { active: this.active, persistent: [], adapters: this.adapters } }));
-    if (name === 'listAdapters') return Promise.resolve(answer({ ok: true, value: this.adapters }));
-    const results = (request.items ?? []).map((item) => {
-      if (this.deny) return { ok: false, message: 'Access is denied.', errorId: 'Windows System Error 5,New-NetIPAddress' };
-      const at = this.find(item);
-      if (name === 'deregister') {
-        if (at < 0) return { ok: false, message: 'No matching MSFT_NetIPAddress objects found', errorId: 'CmdletizationQuery_NotFound,Remove-NetIPAddress' };
-        this.active.splice(at, 1);
-        return { ok: true };
-      }
-      if (item.action === 'add') {
-        if (at >= 0) return { ok: false, message: 'Instance MSFT_NetIPAddress already exists', errorId: 'Windows System Error 1,New-NetIPAddress' };
-        const alias = this.adapters.find((a) => a.ifIndex === item.ifindex)?.Name;
-        this.active.push({ IPAddress: item.ip, InterfaceIndex: item.ifindex, InterfaceAlias: alias, AddressFamily: 2, Type: 1, PrefixLength: item.prefix, PrefixOrigin: 1, SuffixOrigin: 1, AddressState: 4, SkipAsSource: true, ValidLifetime: ticks(item.validSec), PreferredLifetime: ticks(item.preferredSec), Store: 1 });
-      } else {
-        const found = this.active[at]!;
-        found.ValidLifetime = ticks(item.validSec);
-        found.PreferredLifetime = ticks(item.preferredSec);
-      }
-      return { ok: true };
-    });
-    return Promise.resolve(answer({ ok: true, value: results }));
-  };
-
-  private netsh(args: readonly string[]): CommandOutput {
-    this.log.push(`netsh ${args.join(' ')}`);
-    const text = args.join(' ');
-    if (text === 'interface ipv4 show interfaces') return { stdout: fixture('netsh-show-interfaces.txt'), stderr: '', exitCode: 0 };
-    if (text === 'interface ipv4 show addresses') return { stdout: fixture('netsh-show-addresses.txt'), stderr: '', exitCode: 0 };
-    return { stdout: 'Ok.\r\n\r\n', stderr: '', exitCode: 0 };
-  }
-}
-
-class MemoryRecords implements RecordStore {
-  text = '';
-  constructor(private readonly log: string[]) {}
-  read(): Promise<string> {
-    return Promise.resolve(this.text);
-  }
-  write(text: string): Promise<void> {
-    this.log.push(`write ${text.replace(/\s+/g, '')}`);
-    this.text = text;
-    return Promise.resolve();
-  }
-}
+import { FakeWindows, MemoryRecords } from './fake-windows';
+import { HOSTILE_ALIASES } from './windows-fixtures';
 
 const owned = (list: readonly InterfaceAddress[]): string[] => list.filter((a) => a.owned).map((a) => `${a.ifindex} ${a.ifname} ${a.ip}/${a.prefix}`);
 
@@ -170,6 +92,39 @@ describe('windows backend over a fake Windows', () => {
     assert.equal(removed[0]?.ok === false && removed[0].code, 'ENOTOWNED', 'no record: not ours, even via netsh');
   });
 
+  test('apply: one listing, removals first, then additions; the listing it returns has both', async () => {
+    const windows = new FakeWindows();
+    const records = new MemoryRecords(windows.log);
+    const backend = createWindowsAddressBackend({ run: windows.run, records, systemRoot: 'C:\\Windows' });
+    await backend.register([{ ifname: 'Ethernet 2', ip: '192.168.50.77', prefix: 32 }]);
+    windows.log.length = 0;
+    const applied = await backend.apply({
+      deregister: [{ ifname: 'Ethernet 2', ip: '192.168.50.77', prefix: 32 }, { ifname: 'Ethernet 2', ip: '192.168.50.10', prefix: 24 }],
+      register: [{ address: { ifname: '以太网', ip: '10.60.0.201', prefix: 24, validLftSec: 2 } }, { address: { ifname: 'nope', ip: '10.60.0.202', prefix: 24 } }],
+    });
+    assert.deepEqual(windows.scripts(), ['listAddresses', 'deregister', 'register'], 'one listing for the whole batch');
+    assert.deepEqual(applied.deregistered.map((r) => (r.ok ? 'ok' : r.code)), ['ok', 'ENOTOWNED']);
+    assert.deepEqual(applied.registered.map((r) => (r.ok ? 'ok' : r.code)), ['ok', 'ENODEV']);
+    assert.deepEqual(owned(applied.after.addresses), ['18 以太网 10.60.0.201/24']);
+    assert.equal(applied.after.addresses.find((a) => a.ip === '10.60.0.201')?.validLftSec, 2);
+    assert.ok(applied.after.adapters.some((a) => a.name === 'Ethernet 2' && a.guid === '{5E0C3A2B-8F11-4C7A-9B0E-2D4F6A8C1E31}'));
+    assert.deepEqual(owned(await backend.listAll()), owned(applied.after.addresses), 'what Windows lists next agrees');
+  });
+
+  test('a registration carries its deadline to the script, and is not run once it passed', async () => {
+    const windows = new FakeWindows();
+    const backend = createWindowsAddressBackend({ run: windows.run, records: new MemoryRecords(windows.log), systemRoot: 'C:\\Windows' });
+    const later = process.hrtime.bigint() + 60_000_000_000n;
+    const ok = await backend.register([{ ifname: 'Ethernet 2', ip: '192.168.50.78', prefix: 32, validLftSec: 2 }], later);
+    assert.deepEqual(ok.map((r) => r.ok), [true]);
+    assert.match(windows.calls.at(-1)?.env?.[REQUEST_ENV] ?? '', new RegExp(`"notAfterNs":"${later}"`), 'as text: nanoseconds since boot pass 2^53');
+    windows.log.length = 0;
+    const passed = await backend.register([{ ifname: 'Ethernet 2', ip: '192.168.50.79', prefix: 32 }], process.hrtime.bigint() - 1n);
+    assert.deepEqual(passed.map((r) => (r.ok ? 'ok' : r.code)), [DEADLINE_PASSED]);
+    assert.deepEqual(windows.scripts(), ['listAddresses'], 'no register process for an item whose deadline passed');
+    assert.deepEqual(windows.ours(), ['12 192.168.50.200/32', '12 192.168.50.78/32']);
+  });
+
   test('the default record file is under ProgramData', () => {
     assert.equal(defaultRecordFile({ ProgramData: 'D:\\Data' }), 'D:\\Data\\ipfo\\owned-addresses.json');
     assert.equal(defaultRecordFile({}), 'C:\\ProgramData\\ipfo\\owned-addresses.json');
@@ -205,16 +160,8 @@ describe('npcap', () => {
   });
 });
 
-describe('address-backend', () => {
-  test('selectAddressBackend: Linux wraps the registrar, Windows loads lazily, others are refused', async () => {
-    assert.equal(await selectAddressBackend('linux'), linuxAddressBackend);
-    const windows = await selectAddressBackend('win32');
-    assert.equal(typeof windows.register, 'function');
-    assert.equal(await selectAddressBackend('win32'), windows, 'one shared Windows backend');
-    await assert.rejects(selectAddressBackend('darwin'), /no address backend for platform darwin/);
-  });
-
-  test('interfaceForSubnetIn: not ours, not loopback, /32 by the host prefix, lowest name', () => {
+describe('interfaceForSubnetIn', () => {
+  test('not ours, not loopback, /32 by the host prefix, lowest name', () => {
     const a = (ifname: string | null, ip: string, prefix: number, isOwned = false): InterfaceAddress => ({ ifname, ifindex: 1, ip, prefix, proto: 0, owned: isOwned, label: '', validLftSec: null, preferredLftSec: null, flags: 0 });
     const list = [a('lo', '127.0.0.1', 8), a('eth1', '10.0.0.2', 24), a('eth0', '10.0.0.3', 24), a('eth9', '10.1.0.5', 24, true), a(null, '10.2.0.1', 16)];
     assert.equal(interfaceForSubnetIn(list, '10.0.0.50', 24), 'eth0');

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
-import { keepPredecessorAddresses } from '../../agent/lease-deadline';
-import { listOwned, register } from '../../net/registrar';
+import { DEFAULT_STATE_DIR, keepPredecessorAddresses } from '../../agent/lease-deadline';
+import { openAgentHost } from './agent-host';
 import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput } from '../output';
@@ -31,9 +31,12 @@ export async function agentCommand(command: AgentAnyCommand, version: string): P
 async function runAgent(command: AgentCommand, version: string): Promise<number> {
   const out = createOutput(command.json);
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
+  // The machine: Linux, or Windows (its first address listing is taken here).
+  const machine = await openAgentHost(process.platform, { stateDir: command.stateDir, linuxStateDir: DEFAULT_STATE_DIR, log });
+  const { host, stateDir } = machine;
   // First, before the slow modules load: an agent restarted at once keeps its predecessor's addresses alive.
   if (command.store.startsWith('etcd://')) {
-    const kept = keepPredecessorAddresses({ listOwned, register }, command.stateDir, command.node, command.leaseTtlSec);
+    const kept = keepPredecessorAddresses(host.addresses, stateDir, command.node, command.leaseTtlSec, { deadline: machine.renewWithDeadline });
     if (kept !== null) log(kept);
   }
   // Then join as soon as possible (an agent restarted at once must re-adopt its addresses within their
@@ -42,7 +45,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const [{ Agent }, { openStore }] = await Promise.all([import('../../agent/agent.js'), import('../../store/open.js')]);
   const imported = performance.now();
   const store = await openStore(command.store, { cluster: command.cluster });
-  const agent = new Agent({ node: command.node, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, stateDir: command.stateDir, log });
+  const agent = new Agent({ node: command.node, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, stateDir, log });
   const opened = performance.now();
   await agent.start();
   log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
@@ -75,6 +78,9 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   );
   await stopRequested;
   await agent.stop({ handOff: true });
+  // Windows applies address changes after the call: the last removals must reach it before the process ends.
+  await host.addresses.settled();
+  machine.close();
   await server.close();
   await store.close();
   log('stopped');

@@ -1,14 +1,16 @@
-// The Windows address backend: AddressBackend over PowerShell's NetTCPIP cmdlets, netsh as fallback.
+// The Windows address backend: the host's IPv4 addresses over PowerShell's NetTCPIP cmdlets, netsh as
+// fallback, asynchronous (the agent reaches it through the desired-state facade in host/windows-host.ts).
 // Effects only: every command comes from commands.ts, every output goes through parse.ts, every
 // decision is made in owned.ts. Programs run with execFile (no shell), by absolute path.
 //
 // Cost: one PowerShell process per operation (~0.3-0.5 s to start), so a batch is one process, and
-// register/deregister list first (one more process) to decide add / renew / refuse per address.
+// every change lists first (one more process) to decide add / renew / refuse per address. apply() does
+// a whole batch of removals and additions on one listing and hands that listing, brought up to date with
+// the outcomes, back to the caller: the facade's cache costs no process of its own.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AddressBackend } from '../address-backend';
-import { NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../registrar';
+import { DEADLINE_PASSED, NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../../host/address-types';
 import {
   DEFAULT_SYSTEM_ROOT,
   deregisterCommand,
@@ -23,7 +25,9 @@ import {
   type RegisterItem,
   type WindowsCommand,
 } from './commands';
+import { resolveLifetimes } from './validate';
 import {
+  IPFO_ADDR_PROTO,
   formatOwnedRecords,
   knownInterfaces,
   markOwnership,
@@ -46,6 +50,7 @@ import {
   parseNetshShowAddresses,
   parseNetshShowInterfaces,
   WindowsParseError,
+  type WindowsAdapter,
   type WindowsAddress,
 } from './parse';
 import { windowsCommandLine } from './quote';
@@ -118,21 +123,63 @@ export function defaultRecordFile(env: NodeJS.ProcessEnv = process.env): string 
   return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'ipfo', 'owned-addresses.json');
 }
 
+/** The host's addresses as one listing saw them: every IPv4 address (ours marked), the adapters, alias ↔ index. */
+export interface WindowsSnapshot {
+  addresses: InterfaceAddress[];
+  /** Get-NetAdapter (empty through netsh, which lists no adapters). */
+  adapters: WindowsAdapter[];
+  known: KnownInterface[];
+}
+
+/** An address to add or renew, and the latest moment (process.hrtime.bigint() ns) it may reach the host. */
+export interface DeadlinedAddress {
+  address: VirtualAddress;
+  notAfterNs?: bigint;
+}
+
+/** What apply() did: one result per item, in order, and the listing it worked on brought up to date. */
+export interface AppliedChanges {
+  deregistered: RegistrarResult[];
+  registered: RegistrarResult[];
+  after: WindowsSnapshot;
+}
+
+/** The Windows host's IPv4 addresses, asynchronous: each call runs one or two PowerShell (or netsh) processes. */
+export interface WindowsAddressBackend {
+  /** Adds or renews addresses, marked as ours; one result per item, in order. */
+  register(list: readonly VirtualAddress[], notAfterNs?: bigint): Promise<RegistrarResult[]>;
+  /** Removes addresses we added; absent counts as removed; one result per item. */
+  deregister(list: readonly VirtualAddress[]): Promise<RegistrarResult[]>;
+  /** Only ours, found again after a restart. */
+  listOwned(ifname?: string): Promise<InterfaceAddress[]>;
+  listAll(ifname?: string): Promise<InterfaceAddress[]>;
+  /** The interface with an address of its own (not ours) in the subnet of ip/prefix; null when none. */
+  interfaceForSubnet(ip: string, prefix: number): Promise<string | null>;
+  /** Canonical MAC ("02:00:0a:d5:00:01") of an interface. */
+  macOf(ifname: string): Promise<string>;
+  /** One listing: addresses, adapters, interfaces. */
+  snapshot(): Promise<WindowsSnapshot>;
+  /** Removals first, then additions and renewals, on one listing (see AppliedChanges). */
+  apply(changes: { deregister: readonly VirtualAddress[]; register: readonly DeadlinedAddress[] }): Promise<AppliedChanges>;
+}
+
 interface View {
   active: WindowsAddress[];
   addresses: InterfaceAddress[];
+  adapters: WindowsAdapter[];
   known: KnownInterface[];
 }
 
 interface Listed {
   active: WindowsAddress[];
   marked: OwnershipView;
+  adapters: WindowsAdapter[];
   known: KnownInterface[];
 }
 
 class ToolMissing extends Error {}
 
-class WindowsAddressBackend implements AddressBackend {
+class PowerShellAddressBackend implements WindowsAddressBackend {
   private readonly systemRoot: string;
   private readonly run: CommandRunner;
   private readonly store: RecordStore;
@@ -202,12 +249,12 @@ class WindowsAddressBackend implements AddressBackend {
         const persistent = netIPAddressesFromJson(parts.persistent ?? null, 'Get-NetIPAddress (persistent)');
         const adapters = netAdaptersFromJson(parts.adapters ?? null);
         const marked = markOwnership(active, persistent, records);
-        return { active, marked, known: knownInterfaces(adapters, active) };
+        return { active, marked, adapters, known: knownInterfaces(adapters, active) };
       },
       async () => this.netshView(records),
     );
     await this.writeRecordsIfChanged(records, listed.marked.records);
-    return { active: listed.active, addresses: listed.marked.addresses, known: listed.known };
+    return { active: listed.active, addresses: listed.marked.addresses, adapters: listed.adapters, known: listed.known };
   }
 
   /**
@@ -225,7 +272,7 @@ class WindowsAddressBackend implements AddressBackend {
       active.push({ ifindex, alias: a.alias, ip: a.ip, prefix: a.prefix, prefixOrigin: 'Manual', suffixOrigin: 'Manual', state: 'Preferred', type: 'Unicast', skipAsSource: true, validLftSec: null, preferredLftSec: null, store: 'ActiveStore' });
     }
     const marked = markOwnership(active, [], records);
-    return { active, marked, known };
+    return { active, marked, adapters: [], known };
   }
 
   listAll(ifname?: string): Promise<InterfaceAddress[]> {
@@ -261,56 +308,91 @@ class WindowsAddressBackend implements AddressBackend {
     });
   }
 
-  register(list: readonly VirtualAddress[]): Promise<RegistrarResult[]> {
+  snapshot(): Promise<WindowsSnapshot> {
     return this.serial(async () => {
       const view = await this.view();
-      const plan = planRegister(list, view.known, view.addresses);
-      const before = await this.readRecords();
-      const records = new Map(before.map((r) => [ownedKey(r.ifindex, r.ip, r.prefix), r]));
-      // Recorded BEFORE the add: a crash after it must not leave an address we would refuse to remove.
-      for (const { item } of plan.items) records.set(ownedKey(item.ifindex, item.ip, item.prefix), { ifindex: item.ifindex, ip: item.ip, prefix: item.prefix });
-      const intended = [...records.values()];
-      await this.writeRecordsIfChanged(before, intended);
-      const results = plan.results;
-      const netsh = this.tool === 'netsh';
-      for (let start = 0; start < plan.items.length; start += MAX_BATCH) {
-        const chunk = plan.items.slice(start, start + MAX_BATCH);
-        const outcomes = netsh ? await this.netshRegister(chunk.map((c) => c.item)) : await this.scriptResults(registerCommand(chunk.map((c) => c.item), this.systemRoot), chunk.length);
-        chunk.forEach(({ index, item }, i) => {
-          const address = list[index]!;
-          const outcome = outcomes[i]!;
-          results[index] = outcome.ok ? { address, ok: true } : { address, ok: false, code: outcome.code, message: outcome.message };
-          // A failed add is not ours (it may even be someone else's that appeared meanwhile).
-          if (!outcome.ok && item.action === 'add') records.delete(ownedKey(item.ifindex, item.ip, item.prefix));
-        });
-      }
-      await this.writeRecordsIfChanged(intended, [...records.values()]);
-      return complete(list, results);
+      return { addresses: view.addresses, adapters: view.adapters, known: view.known };
     });
   }
 
+  register(list: readonly VirtualAddress[], notAfterNs?: bigint): Promise<RegistrarResult[]> {
+    return this.serial(async () => this.registerOn(await this.view(), list.map((address) => (notAfterNs === undefined ? { address } : { address, notAfterNs }))));
+  }
+
   deregister(list: readonly VirtualAddress[]): Promise<RegistrarResult[]> {
+    return this.serial(async () => this.deregisterOn(await this.view(), list));
+  }
+
+  apply(changes: { deregister: readonly VirtualAddress[]; register: readonly DeadlinedAddress[] }): Promise<AppliedChanges> {
     return this.serial(async () => {
       const view = await this.view();
-      const plan = planDeregister(list, view.known, view.addresses);
-      const before = await this.readRecords();
-      const records = new Map(before.map((r) => [ownedKey(r.ifindex, r.ip, r.prefix), r]));
-      const results = plan.results;
-      const netsh = this.tool === 'netsh';
-      for (let start = 0; start < plan.items.length; start += MAX_BATCH) {
-        const chunk = plan.items.slice(start, start + MAX_BATCH);
-        const outcomes = netsh ? await this.netshDeregister(chunk.map((c) => c.item)) : await this.scriptResults(deregisterCommand(chunk.map((c) => c.item), this.systemRoot), chunk.length);
-        chunk.forEach(({ index, item }, i) => {
-          const address = list[index]!;
-          const outcome = outcomes[i]!;
-          const gone = outcome.ok || outcome.code === 'ENOENT';
-          results[index] = gone ? { address, ok: true } : { address, ok: false, code: outcome.code, message: outcome.message };
-          if (gone) records.delete(ownedKey(item.ifindex, item.ip, item.prefix));
-        });
-      }
-      await this.writeRecordsIfChanged(before, [...records.values()]);
-      return complete(list, results);
+      const deregistered = changes.deregister.length > 0 ? await this.deregisterOn(view, changes.deregister) : [];
+      const registered = changes.register.length > 0 ? await this.registerOn(view, changes.register) : [];
+      return { deregistered, registered, after: { addresses: view.addresses, adapters: view.adapters, known: view.known } };
     });
+  }
+
+  /** register() on a listing; the listing is brought up to date with what was added or renewed. */
+  private async registerOn(view: View, list: readonly DeadlinedAddress[]): Promise<RegistrarResult[]> {
+    const plan = planRegister(list.map((d) => d.address), view.known, view.addresses);
+    for (const { index, item } of plan.items) {
+      const notAfterNs = list[index]!.notAfterNs;
+      if (notAfterNs !== undefined) item.notAfterNs = notAfterNs;
+    }
+    const before = await this.readRecords();
+    const records = new Map(before.map((r) => [ownedKey(r.ifindex, r.ip, r.prefix), r]));
+    // Recorded BEFORE the add: a crash after it must not leave an address we would refuse to remove.
+    for (const { item } of plan.items) records.set(ownedKey(item.ifindex, item.ip, item.prefix), { ifindex: item.ifindex, ip: item.ip, prefix: item.prefix });
+    const intended = [...records.values()];
+    await this.writeRecordsIfChanged(before, intended);
+    const results = plan.results;
+    const netsh = this.tool === 'netsh';
+    for (let start = 0; start < plan.items.length; start += MAX_BATCH) {
+      // The deadline is checked again right before the process starts (the listing took a while), and by
+      // the script right before each cmdlet (netsh cannot: there this check is the last one).
+      const now = process.hrtime.bigint();
+      const chunk = plan.items.slice(start, start + MAX_BATCH);
+      const due = chunk.filter(({ item }) => item.notAfterNs === undefined || now <= item.notAfterNs);
+      const ran = due.length === 0 ? [] : netsh ? await this.netshRegister(due.map((c) => c.item)) : await this.scriptResults(registerCommand(due.map((c) => c.item), this.systemRoot), due.length);
+      const outcomeOf = new Map(due.map((c, i) => [c, ran[i]!]));
+      const late: Outcome = { ok: false, code: DEADLINE_PASSED, message: 'not applied: its deadline passed before PowerShell could run' };
+      chunk.forEach((entry) => {
+        const { index, item } = entry;
+        const address = list[index]!.address;
+        const outcome = outcomeOf.get(entry) ?? late;
+        results[index] = outcome.ok ? { address, ok: true } : { address, ok: false, code: outcome.code, message: outcome.message };
+        // A failed add is not ours (it may even be someone else's that appeared meanwhile).
+        if (!outcome.ok && item.action === 'add') records.delete(ownedKey(item.ifindex, item.ip, item.prefix));
+        if (outcome.ok) view.addresses = withRegistered(view.addresses, view.known, item);
+      });
+    }
+    await this.writeRecordsIfChanged(intended, [...records.values()]);
+    return complete(list.map((d) => d.address), results);
+  }
+
+  /** deregister() on a listing; the listing is brought up to date with what was removed. */
+  private async deregisterOn(view: View, list: readonly VirtualAddress[]): Promise<RegistrarResult[]> {
+    const plan = planDeregister(list, view.known, view.addresses);
+    const before = await this.readRecords();
+    const records = new Map(before.map((r) => [ownedKey(r.ifindex, r.ip, r.prefix), r]));
+    const results = plan.results;
+    const netsh = this.tool === 'netsh';
+    for (let start = 0; start < plan.items.length; start += MAX_BATCH) {
+      const chunk = plan.items.slice(start, start + MAX_BATCH);
+      const outcomes = netsh ? await this.netshDeregister(chunk.map((c) => c.item)) : await this.scriptResults(deregisterCommand(chunk.map((c) => c.item), this.systemRoot), chunk.length);
+      chunk.forEach(({ index, item }, i) => {
+        const address = list[index]!;
+        const outcome = outcomes[i]!;
+        const gone = outcome.ok || outcome.code === 'ENOENT';
+        results[index] = gone ? { address, ok: true } : { address, ok: false, code: outcome.code, message: outcome.message };
+        if (gone) {
+          records.delete(ownedKey(item.ifindex, item.ip, item.prefix));
+          view.addresses = view.addresses.filter((a) => !(a.owned && a.ifindex === item.ifindex && a.ip === item.ip && a.prefix === item.prefix));
+        }
+      });
+    }
+    await this.writeRecordsIfChanged(before, [...records.values()]);
+    return complete(list, results);
   }
 
   /** Per-item outcomes of a register/deregister script; a failed script fails every item. */
@@ -370,19 +452,28 @@ function lifetimesOf(item: { validLftSec?: number; preferredLftSec?: number }): 
   return out;
 }
 
+/** The listing after an add or renewal Windows confirmed: the address, ours, with the lifetimes asked for. */
+function withRegistered(addresses: readonly InterfaceAddress[], known: readonly KnownInterface[], item: RegisterItem): InterfaceAddress[] {
+  const { validSec, preferredSec } = resolveLifetimes(item.validLftSec, item.preferredLftSec);
+  const alias = known.find((k) => k.ifindex === item.ifindex)?.alias ?? null;
+  const entry: InterfaceAddress = { ifname: alias, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, proto: IPFO_ADDR_PROTO, owned: true, label: alias ?? '', validLftSec: validSec, preferredLftSec: preferredSec, flags: 0 };
+  const others = addresses.filter((a) => !(a.ifindex === item.ifindex && a.ip === item.ip && a.prefix === item.prefix));
+  return [...others, entry];
+}
+
 function complete(list: readonly VirtualAddress[], results: readonly (RegistrarResult | undefined)[]): RegistrarResult[] {
   return list.map((address, i) => results[i] ?? { address, ok: false, code: 'EIO', message: 'no result' });
 }
 
 /** A Windows backend; options are for tests and for hosts with an unusual %SystemRoot%. */
-export function createWindowsAddressBackend(options: WindowsBackendOptions = {}): AddressBackend {
-  return new WindowsAddressBackend({ systemRoot: process.env.SystemRoot ?? DEFAULT_SYSTEM_ROOT, ...options });
+export function createWindowsAddressBackend(options: WindowsBackendOptions = {}): WindowsAddressBackend {
+  return new PowerShellAddressBackend({ systemRoot: process.env.SystemRoot ?? DEFAULT_SYSTEM_ROOT, ...options });
 }
 
-let shared: AddressBackend | undefined;
+let shared: WindowsAddressBackend | undefined;
 
 /** The process-wide Windows backend (one queue for the records file). */
-export function windowsAddressBackend(): AddressBackend {
+export function windowsAddressBackend(): WindowsAddressBackend {
   shared ??= createWindowsAddressBackend();
   return shared;
 }

@@ -95,6 +95,14 @@ const ADDRESS_FIELDS = 'IPAddress, InterfaceIndex, InterfaceAlias, AddressFamily
 
 const ADAPTER_FIELDS = 'Name, InterfaceDescription, ifIndex, InterfaceGuid, MacAddress, Status';
 
+/**
+ * What the register script throws for an item whose deadline (`notAfterNs`) passed before its cmdlet ran.
+ * The deadline is process.hrtime.bigint() time: libuv reads QueryPerformanceCounter on Windows
+ * (counter / (frequency / 1e9)), the same counter [Diagnostics.Stopwatch]::GetTimestamp() returns, so
+ * the script compares it on the clock the agent decided on, right before New-/Set-NetIPAddress.
+ */
+export const DEADLINE_MESSAGE = 'ipfo: deadline passed';
+
 /** The scripts, by operation. Constants: no request data is ever part of them (tested). */
 export const SCRIPTS = {
   listAddresses: `${PRELUDE}  $active = @(Get-NetIPAddress -AddressFamily IPv4 -PolicyStore ActiveStore | Select-Object ${ADDRESS_FIELDS})
@@ -107,6 +115,10 @@ export const SCRIPTS = {
 
   register: `${PRELUDE}  $results = @(foreach ($item in $request.items) {
     try {
+      if ($null -ne $item.notAfterNs) {
+        $nowNs = [decimal][Diagnostics.Stopwatch]::GetTimestamp() * [decimal]1000000000 / [decimal][Diagnostics.Stopwatch]::Frequency
+        if ($nowNs -gt [decimal][string]$item.notAfterNs) { throw '${DEADLINE_MESSAGE}' }
+      }
       $common = @{ AddressFamily = 'IPv4'; InterfaceIndex = [uint32]$item.ifindex; IPAddress = [string]$item.ip; PrefixLength = [byte]$item.prefix; PolicyStore = 'ActiveStore'; SkipAsSource = $true }
       if ($null -ne $item.validSec) { $common.ValidLifetime = [TimeSpan]::FromSeconds([double]$item.validSec) }
       if ($null -ne $item.preferredSec) { $common.PreferredLifetime = [TimeSpan]::FromSeconds([double]$item.preferredSec) }
@@ -171,6 +183,8 @@ export interface IndexedAddress {
 export interface RegisterItem extends IndexedAddress {
   /** 'add' = New-NetIPAddress; 'renew' = Set-NetIPAddress on an address that is ours already. */
   action: 'add' | 'renew';
+  /** process.hrtime.bigint() ns: the script refuses the item (DEADLINE_MESSAGE) when its cmdlet would run later. */
+  notAfterNs?: bigint;
 }
 
 function checkBatch(items: readonly unknown[]): void {
@@ -200,7 +214,9 @@ export function registerCommand(items: readonly RegisterItem[], systemRoot = DEF
     } catch (error) {
       throw new WindowsInputError(`address ${at + 1}: ${(error as Error).message}`);
     }
-    return { action: item.action, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, ...lifetimes };
+    if (item.notAfterNs !== undefined && (typeof item.notAfterNs !== 'bigint' || item.notAfterNs < 0n)) throw new WindowsInputError(`address ${at + 1}: notAfterNs must be a non-negative bigint`);
+    // As text: nanoseconds since boot pass 2^53 after ~104 days, and the script reads it as [decimal].
+    return { action: item.action, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, ...lifetimes, ...(item.notAfterNs === undefined ? {} : { notAfterNs: item.notAfterNs.toString() }) };
   });
   return powershellCommand('register', { items: request }, systemRoot);
 }

@@ -12,13 +12,13 @@
 // listing, so a stale record cannot claim an address added later. ActiveStore addresses vanish at a
 // reboot, like netlink addresses on Linux, which keeps the records short-lived.
 import { isIpv4, sameSubnet } from '../../arp/addresses';
-import type { InterfaceAddress, RegistrarResult, VirtualAddress } from '../registrar';
-import type { RegisterItem, IndexedAddress } from './commands';
+import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../../host/address-types';
+import { DEADLINE_MESSAGE, type RegisterItem, type IndexedAddress } from './commands';
 import type { WindowsAdapter, WindowsAddress } from './parse';
 import { validateAlias, validateIpv4, validateLifetimes, validatePrefix } from './validate';
 
 /** IFA_PROTO of our addresses on Linux (registrar.ts); reported for ours here so `proto` and `owned` agree. */
-const IPFO_ADDR_PROTO = 0x99;
+export const IPFO_ADDR_PROTO = 0x99;
 
 export interface OwnedRecord {
   ifindex: number;
@@ -228,6 +228,7 @@ export function planDeregister(list: readonly VirtualAddress[], known: readonly 
 /** A Windows error from a script item as a registrar error code. */
 export function windowsErrorCode(message: string, errorId: string): string {
   const text = `${message} ${errorId}`;
+  if (text.includes(DEADLINE_MESSAGE)) return DEADLINE_PASSED;
   if (/Windows System Error 5\b|access is denied|0x80070005/i.test(text)) return 'EPERM';
   if (/already exists|Windows System Error 5010\b/i.test(text)) return 'EEXIST';
   if (/No matching MSFT_NetIPAddress|CmdletizationQuery_NotFound|ObjectNotFound/i.test(text)) return 'ENOENT';
