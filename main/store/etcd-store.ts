@@ -482,7 +482,9 @@ export class EtcdStore implements ClusterStore {
     const counterKey = this.keys.auditSeqKey;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
       const counter = await this.rangeKey(counterKey);
-      const first = (counter === undefined ? 0 : Number(counter.value.toString())) + 1;
+      // A counter that is not one (written by something else) is taken from the newest audit key instead.
+      const counted = counter === undefined ? 0 : auditSeqOf(counter.value.toString());
+      const first = (counted ?? (await this.lastAuditSeq())) + 1;
       const entries: AuditEntry[] = records.map((record, i) => ({ ...record, seq: first + i }));
       const last = first + records.length - 1;
       const success = [EtcdStore.put(counterKey, String(last)), ...entries.map((entry) => EtcdStore.put(this.keys.auditKey(entry.seq), encodeJson(entry)))];
@@ -495,6 +497,17 @@ export class EtcdStore implements ClusterStore {
       await pause(Math.random() * 5 * (attempt + 1));
     }
     throw new StoreError('conflict', 'audit log: too much contention, entries not appended');
+  }
+
+  /** The seq of the newest well-formed audit key (0 when none). */
+  private async lastAuditSeq(): Promise<number> {
+    const dir = this.keys.dir('audit');
+    const kvs = await this.rangePrefix(dir, { limit: 100, sort_target: 'Key', sort_order: 'Descend', keys_only: true });
+    for (const kv of kvs) {
+      const seq = auditSeqOf(kv.key.toString().slice(dir.length));
+      if (seq !== null) return seq;
+    }
+    return 0;
   }
 
   // --- ARP bindings ---------------------------------------------------------------------------------
@@ -621,4 +634,11 @@ export class EtcdStore implements ClusterStore {
     this.watches.clear();
     this.client.close();
   }
+}
+
+/** A stored audit sequence number (the counter's value, or an audit key's name): digits only, a safe integer; else null. */
+function auditSeqOf(text: string): number | null {
+  if (!/^[0-9]{1,16}$/.test(text)) return null;
+  const seq = Number(text);
+  return Number.isSafeInteger(seq) ? seq : null;
 }

@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
 import { EtcdStore } from '../../main/store/etcd-store';
 import { isStoreError, type ClusterStore, type LeaseLossReason, type StoreChange } from '../../main/store/store';
 import { EtcdServer, freePort } from './etcd';
@@ -151,5 +152,54 @@ describe('etcd store with etcd going away', { timeout: 60_000 }, () => {
     const started = performance.now();
     await assert.rejects(EtcdStore.open({ endpoints: [`127.0.0.1:${port}`], callTimeoutMs: 1000 }), (error) => isStoreError(error, 'unavailable'));
     assert.ok(performance.now() - started < 3000);
+  });
+});
+
+describe('records in etcd that are not what they claim to be', { timeout: 60_000 }, () => {
+  test('are left out of every read and reported with key and reason; a put over a good record arrives as a delete that says why', async () => {
+    const name = newClusterName();
+    const cluster = clusterOn(name);
+    // Anything that can write to etcd, as the issue's unauthenticated etcdctl did.
+    const raw = new Etcd3({ hosts: [`http://${server().endpoint}`] });
+    try {
+      const store = await cluster.connect();
+      await store.putResource(resourceSpec('web', '10.213.7.10'));
+      await store.putResource(resourceSpec('db', '10.213.7.11'));
+      const changes: StoreChange[] = [];
+      const unwatch = await store.watch((await store.snapshot()).revision, (change) => changes.push(change));
+      const root = `ipfo/${name}/`;
+      await raw.put(`${root}resources/evil`).value('{"name":"evil","ip":"10.77.0.5","prefix":24,"enabled":true}');
+      await raw.put(`${root}resources/db`).value(JSON.stringify({ ...resourceSpec('db', '10.213.7.11'), ip: '224.0.0.1' }));
+      await raw.put(`${root}owners/web`).value('"n1"'); // an owner key bound to no lease
+      await raw.put(`${root}members/ghost`).value('{"leaseId":"1","joinedAt":1}');
+      await raw.put(`${root}status/web`).value('not json');
+      const snapshot = await store.snapshot();
+      assert.deepEqual(snapshot.resources.map((r) => r.spec.name), ['web']);
+      assert.deepEqual(snapshot.owners, []);
+      assert.deepEqual(snapshot.statuses, []);
+      assert.deepEqual(
+        (snapshot.rejected ?? []).map((r) => [r.key.slice(root.length), r.reason.split(':')[0]]).sort(),
+        [['members/ghost', 'member key not bound to a lease'], ['owners/web', 'owner key not bound to a lease (an owner key lives only as long as its owner\'s lease)'], ['resources/db', 'ip'], ['resources/evil', 'possibleOwners'], ['status/web', 'not JSON']],
+      );
+      assert.deepEqual((await store.resources()).map((r) => r.spec.name), ['web'], 'the list reads leave them out too');
+      assert.deepEqual(await store.owners(), []);
+      const deadline = Date.now() + 5000;
+      while (changes.length < 5 && Date.now() < deadline) await sleep(20);
+      assert.deepEqual(
+        changes.map((c) => [c.collection, c.name, c.kind, c.kind === 'delete' && c.rejected !== undefined]),
+        [['resources', 'evil', 'delete', true], ['resources', 'db', 'delete', true], ['owners', 'web', 'delete', true], ['members', 'ghost', 'delete', true], ['status', 'web', 'delete', true]],
+      );
+      await unwatch();
+      // The audit log's counter overwritten with garbage, and a hostile audit key: appends go on after the newest real entry.
+      await store.appendAudit({ at: 1, actor: 't', action: 'a', target: null, outcome: 'ok', detail: null, handoffMs: null });
+      await raw.put(`${root}meta/audit-seq`).value('NaN; rm -rf');
+      await raw.put(`${root}audit/zzzz`).value('{}');
+      const appended = await store.appendAudit({ at: 2, actor: 't', action: 'b', target: null, outcome: 'ok', detail: null, handoffMs: null });
+      assert.equal(appended.seq, 2);
+      assert.deepEqual((await store.audit()).map((e) => [e.seq, e.action]), [[1, 'a'], [2, 'b']]);
+    } finally {
+      raw.close();
+      await cluster.cleanup();
+    }
   });
 });

@@ -3,7 +3,7 @@
 // a real embedded store in a temporary directory. The lab (test/lab/cluster-*.test.ts) runs the same
 // scenarios on kernels in network namespaces; these catch a broken handoff in seconds, without either.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
@@ -285,5 +285,63 @@ describe('the agent on fake hosts', () => {
     await until('n2 rejoined and reset its listeners', () => resets.length > 0, 5000);
     assert.deepEqual(resets, ['joined']);
     await until('n2 alive again', () => agent('n1').clusterView.isAlive('n2') && agent('n1').clusterView.members.get('n2')?.leaseId !== member.leaseId);
+  });
+});
+
+describe('records in the store that are not what they claim to be', () => {
+  test('are left out and reported once; the good resources come online and the reconcile goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipfo-agent-rejected-'));
+    const lan = new FakeLan();
+    const hosts = { n1: lan.host('n1', '10.231.0.1', '02:77:00:00:00:01'), n2: lan.host('n2', '10.231.0.2', '02:77:00:00:00:02') };
+    const stores: ClusterStore[] = [];
+    const agents: Agent[] = [];
+    try {
+      const seed = await FileStore.open({ dir });
+      await seed.putResource(spec('web', VIP, ['n1']));
+      await seed.close();
+      // Written by something that is not an agent: the record without its lists (it froze every
+      // reconcile), and an address the API refuses (an agent placed it).
+      const stateFile = join(dir, 'state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { entries: { resources: Record<string, unknown> } };
+      state.entries.resources.evil = { value: { name: 'evil', ip: '10.231.0.5', prefix: 24, enabled: true }, create: 1, mod: 1 };
+      state.entries.resources.mcast = { value: { ...spec('mcast', '10.231.0.6', ['n1']), ip: '224.0.0.1' }, create: 1, mod: 1 };
+      writeFileSync(stateFile, JSON.stringify(state));
+      for (const node of ['n1', 'n2'] as const) {
+        const store = await FileStore.open({ dir });
+        stores.push(store);
+        const started = new Agent({ node, store, version: 'test', host: hosts[node], ownerSilenceMs: 250 });
+        agents.push(started);
+        await started.start();
+      }
+      const view = (): ReturnType<Agent['clusterView']['statuses']['get']> => agents[0]!.clusterView.statuses.get('web');
+      await until('web online', () => view()?.state === 'online');
+      assert.deepEqual([...agents[1]!.clusterView.rejected.keys()].sort(), ['resources/evil', 'resources/mcast']);
+      assert.deepEqual(hosts.n1.held(), [VIP], 'only the good address is placed');
+      assert.deepEqual(hosts.n2.held(), []);
+      // The reconcile goes on: a resource added now comes online.
+      await stores[0]!.putResource(spec('db', '10.231.0.101', ['n2']));
+      await until('db online', () => agents[0]!.clusterView.statuses.get('db')?.state === 'online' && hosts.n2.held().includes('10.231.0.101'));
+      // Reported once for the cluster (by n1, the first live member by name), with key and reason.
+      let reported: Awaited<ReturnType<ClusterStore['audit']>> = [];
+      await until('two store.rejected entries', async () => (reported = (await stores[0]!.audit()).filter((e) => e.action === 'store.rejected')).length >= 2);
+      await sleep(200);
+      reported = (await stores[0]!.audit()).filter((e) => e.action === 'store.rejected');
+      assert.deepEqual(reported.map((e) => [e.actor, e.target, e.outcome]).sort(), [['n1', 'evil', 'rejected'], ['n1', 'mcast', 'rejected']]);
+      assert.match(String(reported.find((e) => e.target === 'mcast')?.detail), /^resources\/mcast \(revision 1\): ip: .*multicast/);
+      // Consoles see them in the snapshot; a good record written over one clears it, and they are told.
+      const handler = new AgentApiHandler(agents[1]!, stores[1]!);
+      const pushed: unknown[] = [];
+      handler.subscribe((update) => pushed.push(update));
+      const snapshot = await handler.snapshot();
+      assert.deepEqual(snapshot.snapshot.rejected.map((r) => r.key).sort(), ['resources/evil', 'resources/mcast']);
+      await stores[0]!.putResource(spec('evil', '10.231.0.5', ['n2']));
+      await until('the rejection cleared', () => !agents[1]!.clusterView.rejected.has('resources/evil'));
+      assert.ok(pushed.some((u) => JSON.stringify(u).includes('"kind":"rejected-cleared","key":"resources/evil"')), JSON.stringify(pushed));
+      await until('evil, now a good record, online', () => agents[0]!.clusterView.statuses.get('evil')?.state === 'online');
+    } finally {
+      for (const a of agents) await a.stop({ handOff: false }).catch(() => undefined);
+      for (const s of stores) await s.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -118,6 +118,14 @@ describe('status', () => {
     ]);
   });
 
+  test('store records left out are listed with key and reason, control characters never reach the terminal', () => {
+    const lines = formatStatus({ ...SNAPSHOT, rejected: [{ collection: 'resources', name: 'evil', key: 'ipfo/default/resources/evil', reason: 'possibleOwners: expected array, received undefined', revision: 4 }] }, NOW);
+    const at = lines.indexOf('1 store record is not what it claims to be and left out (fix or delete the key):');
+    assert.ok(at > 0, lines.join('\n'));
+    assert.deepEqual(lines.slice(at + 1), ['REJECTED  KEY                          REASON', 'evil      ipfo/default/resources/evil  possibleOwners: expected array, received undefined']);
+    assert.deepEqual(statusJson({ ...SNAPSHOT, rejected: [] }).rejected, []);
+  });
+
   test('an empty cluster says what to do', () => {
     assert.deepEqual(formatStatus({ nodes: [], resources: [], conflicts: [], events: [], rejected: [] }, NOW), [
       'no nodes have joined (start one: ipfo agent --node <name>)',

@@ -66,4 +66,17 @@ describe('ClusterView intents', () => {
     view.apply({ revision: 11, collection: 'resources', name: 'web', kind: 'delete', value: null });
     assert.equal(view.intentRevisions.size, 0, 'a resource change is not an intent revision');
   });
+
+  test('a record the store left out is kept with its reason until its key changes again', () => {
+    const rejected = { collection: 'resources' as const, name: 'evil', key: 'ipfo/default/resources/evil', reason: 'not JSON', revision: 3 };
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [], rejected: [rejected] });
+    assert.deepEqual([...view.rejected.keys()], ['resources/evil']);
+    view.apply({ revision: 6, collection: 'resources', name: 'web', kind: 'delete', value: null, rejected: { ...rejected, name: 'web', key: 'ipfo/default/resources/web', revision: 6 } });
+    assert.deepEqual([...view.rejected.keys()].sort(), ['resources/evil', 'resources/web']);
+    view.apply({ revision: 7, collection: 'resources', name: 'evil', kind: 'delete', value: null });
+    assert.deepEqual([...view.rejected.keys()], ['resources/web']);
+    // An audit key's rejection is kept too (audit changes are otherwise not part of the view).
+    view.apply({ revision: 8, collection: 'audit', name: '00000009', kind: 'delete', value: null, rejected: { ...rejected, collection: 'audit', name: '00000009', key: 'k', revision: 8 } });
+    assert.equal(view.rejected.has('audit/00000009'), true);
+  });
 });

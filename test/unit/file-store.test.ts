@@ -94,6 +94,24 @@ test('FileState: disk image leaves out leased keys and round-trips the rest', ()
   assert.throws(() => FileState.fromDisk({ ...disk, format: 'other' as typeof STATE_FORMAT }, [], 3, 'z'), (error) => isStoreError(error, 'corrupt'));
 });
 
+test('FileState: a record in the state file that is not one is left out at load and reported; the others load', () => {
+  const state = new FileState(3, 'x');
+  state.commit([
+    { collection: 'resources', name: 'web', value: spec('web') },
+    { collection: 'resources', name: 'db', value: spec('db') },
+  ]);
+  const disk = JSON.parse(JSON.stringify(state.toDisk())) as DiskState;
+  // Edited by hand (or by someone else): the record without its lists, and a multicast address.
+  disk.entries.resources!.evil = { value: { name: 'evil', ip: '10.77.0.5', prefix: 24, enabled: true }, create: 2, mod: 2 };
+  (disk.entries.resources!.db!.value as { ip: string }).ip = '224.0.0.1';
+  const loaded = FileState.fromDisk(disk, [], 3, 'y');
+  assert.deepEqual(loaded.get('resources', 'web')?.value, spec('web'));
+  assert.equal(loaded.get('resources', 'db'), undefined);
+  assert.equal(loaded.get('resources', 'evil'), undefined);
+  assert.deepEqual(loaded.rejectedAtLoad.map((r) => [r.key, r.revision]).sort(), [['resources/db', 1], ['resources/evil', 2]]);
+  assert.match(loaded.rejectedAtLoad.find((r) => r.name === 'db')?.reason ?? '', /multicast/);
+});
+
 test('FileState: audit retention deletes the oldest entries in the same revision as the append', () => {
   const state = new FileState(2, 'x');
   state.appendAudit(record('a'));

@@ -71,6 +71,19 @@ describe('changes', () => {
     assert.equal(state.outOfSync, false);
   });
 
+  test('store records left out: the snapshot\'s list, then rejected and cleared by key', () => {
+    const record = (key: string, reason = 'not JSON') => ({ collection: 'resources', name: key.split('/').at(-1)!, key, reason, revision: 3 });
+    const start = applyPush(EMPTY_CLUSTER, snapshotPush(10, { rejected: [record('ipfo/default/resources/evil')] }));
+    assert.deepEqual([...start.rejected.keys()], ['ipfo/default/resources/evil']);
+    const state = applyPushes(start, [
+      changePush(11, { kind: 'rejected', record: record('ipfo/default/resources/mcast', 'ip: multicast') }),
+      changePush(12, { kind: 'rejected-cleared', key: 'ipfo/default/resources/evil' }),
+      changePush(13, { kind: 'rejected-cleared', key: 'ipfo/default/resources/never-seen' }),
+    ]);
+    assert.deepEqual([...state.rejected.values()].map((r) => [r.key, r.reason]), [['ipfo/default/resources/mcast', 'ip: multicast']]);
+    assert.deepEqual([...start.rejected.keys()], ['ipfo/default/resources/evil'], 'copy on write: the earlier state is unchanged');
+  });
+
   test('several changes may share a revision, and revisions may jump: all are applied', () => {
     const state = applyPushes(loaded(10), [
       changePush(11, { kind: 'node', node: node('n3') }),

@@ -1,0 +1,104 @@
+// Records read from the store (main/store/record-check.ts, codec.ts decodeRecord/decodeOwner): every
+// hostile record is refused with its exact reason, every record an agent writes passes, and what is
+// printed of a hostile key cannot drive a terminal.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeOwner, decodeRecord } from '../../main/store/codec';
+import { checkRecord, printable, rejectedRecord } from '../../main/store/record-check';
+import type { Collection } from '../../main/store/store';
+import { nodeRecord, resourceSpec } from '../fixtures/records';
+
+const reasonOf = (collection: Collection, name: string, value: unknown): string => {
+  const checked = checkRecord(collection, name, value);
+  assert.equal(checked.ok, false, `${collection}/${name} should be refused: ${JSON.stringify(value)}`);
+  return checked.ok ? '' : checked.reason;
+};
+
+describe('records an agent writes pass', () => {
+  test('one of each collection', () => {
+    const good: Array<[Collection, string, unknown]> = [
+      ['nodes', 'n1', nodeRecord('n1', { eth0: '02:00:00:00:00:01' })],
+      ['members', 'n1', { leaseId: '7587869301884468996', joinedAt: 5 }],
+      ['resources', 'web', resourceSpec('web', '10.213.7.10', { preferredOwners: ['n1', 'n2'], possibleOwners: ['n1', 'n2', 'n3'], interfaces: { n1: 'eth0' } })],
+      ['owners', 'web', { node: 'n1', leaseId: '7587869301884468996' }],
+      ['status', 'web', { name: 'web', state: 'online', owner: 'n1', ownerMac: '02:00:00:00:00:01', since: 5, failure: null, lastHandoffMs: 2.5 }],
+      ['intents', 'move:web:1', { id: 'move:web:1', kind: 'move', phase: 'requested', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'cli:a', createdAt: 5 }],
+      ['audit', '0000000000000001', { seq: 1, at: 5, actor: 'agent:n1', action: 'move', target: 'web', outcome: 'ok', detail: null, handoffMs: 1.2 }],
+      ['bindings', 'n1', { node: 'n1', at: 5, bindings: [{ ip: '10.213.7.1', vlan: null, mac: '02:00:00:00:00:09', vendor: null, firstSeen: 1, lastSeen: 5, count: 3, changes: 0 }] }],
+    ];
+    for (const [collection, name, value] of good) {
+      const checked = checkRecord(collection, name, value);
+      assert.deepEqual(checked, { ok: true, value }, `${collection}/${name}`);
+    }
+  });
+});
+
+describe('hostile records are refused with their reason', () => {
+  test('the issue\'s reproduction: a resource without its lists (it froze every reconcile)', () => {
+    assert.match(reasonOf('resources', 'evil', { name: 'evil', ip: '10.77.0.5', prefix: 24, enabled: true }), /^possibleOwners: .*\(and \d+ more\)$/);
+  });
+
+  test('an address the API refuses is refused here too: multicast, broadcast, loopback, a subnet\'s edge', () => {
+    assert.match(reasonOf('resources', 'm', resourceSpec('m', '224.0.0.1')), /multicast/);
+    assert.match(reasonOf('resources', 'b', resourceSpec('b', '255.255.255.255', { prefix: 32 })), /255\.255\.255\.255|broadcast/);
+    assert.match(reasonOf('resources', 'l', resourceSpec('l', '127.0.0.5')), /loopback/);
+    assert.match(reasonOf('resources', 'n', resourceSpec('n', '10.213.7.0')), /network address/);
+  });
+
+  test('a record that names another key than its own (it would shadow that one)', () => {
+    assert.equal(reasonOf('resources', 'evil', resourceSpec('web')), 'name "web" is not the key\'s name "evil"');
+    assert.equal(reasonOf('nodes', 'n2', nodeRecord('n1')), 'name "n1" is not the key\'s name "n2"');
+    assert.equal(reasonOf('status', 'db', { name: 'web', state: 'online', owner: null, ownerMac: null, since: 1, failure: null, lastHandoffMs: null }), 'name "web" is not the key\'s name "db"');
+    assert.equal(reasonOf('bindings', 'n1', { node: 'n9', at: 1, bindings: [] }), 'node "n9" is not the key\'s name "n1"');
+  });
+
+  test('wrong types, unknown fields, out-of-range values, not an object', () => {
+    assert.equal(reasonOf('resources', 'web', []), 'not a JSON object');
+    assert.equal(reasonOf('resources', 'web', null), 'not a JSON object');
+    assert.match(reasonOf('resources', 'web', { ...resourceSpec('web'), prefix: '24' }), /^prefix: /);
+    assert.match(reasonOf('resources', 'web', { ...resourceSpec('web'), extra: 1 }), /extra/);
+    assert.match(reasonOf('resources', 'web', resourceSpec('web', '10.213.7.10', { announceCount: 1e9 })), /^announceCount: /);
+    assert.match(reasonOf('resources', 'web', resourceSpec('web', '10.213.7.10', { preferredOwners: ['n9'], possibleOwners: ['n1'] })), /preferred owner "n9" is not one of the possible owners/);
+    assert.match(reasonOf('nodes', 'n1', { ...nodeRecord('n1'), macs: { eth0: 'FF:FF' } }), /^macs\.eth0: /);
+    assert.match(reasonOf('status', 'web', { name: 'web', state: 'exploded', owner: null, ownerMac: null, since: 1, failure: null, lastHandoffMs: null }), /^state: /);
+    assert.match(reasonOf('members', 'n1', { leaseId: 5, joinedAt: 1 }), /^leaseId: /);
+    assert.match(reasonOf('bindings', 'n1', { node: 'n1', at: 1, bindings: Array.from({ length: 5000 }, () => ({})) }), /^bindings: /);
+  });
+
+  test('an audit entry whose ARP part is not one (a forged conflict would make an owner defend against it)', () => {
+    const entry = { seq: 1, at: 5, actor: 'x', action: 'arp.conflict', target: null, outcome: 'ok', detail: null, handoffMs: null };
+    assert.match(reasonOf('audit', '1', { ...entry, arp: { kind: 'conflict', conflict: { node: 'n1' } } }), /^arp\.conflict\./);
+    assert.match(reasonOf('audit', '1', { ...entry, arp: { kind: 'nonsense' } }), /^arp\.kind: /);
+    assert.match(reasonOf('audit', '1', { ...entry, outcome: 'maybe' }), /^outcome: /);
+  });
+
+  test('intents are parsed by the move machine\'s own parser', () => {
+    assert.equal(reasonOf('intents', 'm', { id: 'm', kind: 'move', phase: 'done', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'a', createdAt: 1 }).length > 0, true);
+    assert.equal(reasonOf('intents', 'other', { id: 'm', kind: 'move', phase: 'requested', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'a', createdAt: 1 }), 'id "m" is not the key\'s name "other"');
+  });
+});
+
+describe('decoding stored text', () => {
+  test('not JSON, and a good record', () => {
+    assert.deepEqual(decodeRecord('resources', 'web', '{"name":'), { ok: false, reason: 'not JSON' });
+    assert.deepEqual(decodeRecord('resources', 'web', JSON.stringify(resourceSpec('web'))), { ok: true, value: resourceSpec('web') });
+  });
+
+  test('an owner key must name a node and be bound to a lease', () => {
+    assert.deepEqual(decodeOwner('web', '"n1"', '7587869301884468996'), { ok: true, node: 'n1' });
+    assert.match((decodeOwner('web', '"n1"', '0') as { reason: string }).reason, /not bound to a lease/);
+    assert.match((decodeOwner('web', '{"node":"n1"}', '7') as { reason: string }).reason, /^node: /);
+    assert.match((decodeOwner('web', '""', '7') as { reason: string }).reason, /^node: /);
+    assert.deepEqual(decodeOwner('web', 'n1', '7'), { ok: false, reason: 'not JSON' });
+  });
+});
+
+describe('what is printed of a rejected record', () => {
+  test('control characters are escaped, long texts cut', () => {
+    assert.equal(printable('web\u001b[2J\u0007'), 'web\\u001b[2J\\u0007');
+    assert.equal(printable('a\u2028b'), 'a\\u2028b');
+    assert.equal(printable('x'.repeat(2000), 10), 'xxxxxxx...');
+    const record = rejectedRecord('resources', 'e\u001bvil', 'ipfo/default/resources/e\u001bvil', 'name "x\u001b" bad', 9);
+    assert.deepEqual(record, { collection: 'resources', name: 'e\\u001bvil', key: 'ipfo/default/resources/e\\u001bvil', reason: 'name "x\\u001b" bad', revision: 9 });
+  });
+});
