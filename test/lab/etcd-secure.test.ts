@@ -174,6 +174,23 @@ describe('agents on a secured etcd', { timeout: 240_000 }, () => {
       await exerciseCluster(lab, cluster, 2, true);
     });
 
+    test('etcd restarted (its login tokens die with it): the agents log in again and still move the address', async () => {
+      await cluster.startAgent('n2');
+      await cluster.etcd!.stop();
+      await cluster.etcd!.start();
+      const deadline = Date.now() + 20_000;
+      let moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n2' });
+      while (!moved.ok && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n2' });
+      }
+      assert.equal(moved.ok, true, JSON.stringify(moved));
+      await cluster.waitOwner('n2', 'web', 'n2');
+      const status = await cluster.status('n2');
+      assert.deepEqual(status.nodes.map((n) => [n.name, n.state]).sort(), [['n1', 'up'], ['n2', 'up']], JSON.stringify(status.nodes));
+      for (const node of ['n1', 'n2']) assert.equal(cluster.agent(node).child.exitCode, null, `agent ${node} still runs: ${cluster.agent(node).stderr}`);
+    });
+
     test('a wrong password: exit 4, "authentication failed"', async () => {
       const run = await refusedStart(lab, cluster, scratch, ['--store-ca', certs.ca, '--store-user', 'ipfo', '--store-password-file', password('wrong', 'not-it\n')]);
       assert.equal(run.code, 4, run.line);
