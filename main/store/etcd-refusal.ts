@@ -32,7 +32,7 @@ export function connectionReason(message: string): string {
   const last = /Last error: ([\s\S]*?)(?: \(\d{4}-\d\d-\d\dT[^)]*\))?\.? Resolution note:/.exec(message)?.[1] ?? message;
   const line = (last.split('\n')[0] ?? '').trim();
   // 80FCE7...:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/...:1601:SSL alert number 42
-  const openssl = /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(line);
+  const openssl = /(?:^|:)error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(line);
   if (openssl !== null) return openssl[1]!.trim();
   return line.replace(/^Error(?: \[[A-Z_]+\])?: /, '').replace(/\.$/, '');
 }
