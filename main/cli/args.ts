@@ -7,6 +7,7 @@ import { validateIfname } from '../net/interfaces';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
+import { hasStoreAccess, storeAccessProblem, type StoreAccessFiles } from '../store/etcd-access';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_OWNER_SILENCE_MS } from '../agent/lease-deadline';
 import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
@@ -62,6 +63,8 @@ export interface AgentCommand {
   stateDir: string;
   webDir: string | null;
   json: boolean;
+  /** How to prove ourselves to a secured etcd (--store-ca, ...): absent when none is given. Files are read at start. */
+  storeAccess?: StoreAccessFiles;
 }
 
 /** `ipfo agent --config FILE [options]`: resolved into an AgentCommand once the file is read (resolveAgentConfig). */
@@ -107,7 +110,11 @@ commands:
       under maintenance), duplicate addresses, stragglers and convergence after moves.
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
         [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--state-dir D] [--web-dir D] [--json]
+        [--store-ca F [--store-cert F --store-key F]] [--store-user NAME --store-password-file F]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
+      A secured etcd: --store-ca (TLS: https to every endpoint, etcd verified with this CA), --store-cert/--store-key
+      (client certificate for etcd's --client-cert-auth), --store-user/--store-password-file (etcd user; the file
+      holds the password, mode 0600). See docs/security.md.
       Defaults: --store ${DEFAULT_STORE} (single host), --api ${DEFAULT_API}, --token-file ${DEFAULT_TOKEN_FILE},
       --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2). --owner-silence-ms ${DEFAULT_OWNER_SILENCE_MS}: a standby
       takes over an address whose owner has left its ARP probes unanswered this long (150..10000; lower = faster
@@ -125,7 +132,7 @@ commands:
 ${CLUSTER_USAGE}
 
 exit codes: 0 ok, 1 runtime error, 2 bad input (nothing changed), 3 address in use / conflict,
-            4 environment missing something (permission, libpcap)`;
+            4 environment missing something (permission, libpcap; etcd refused the agent's certificate, user or permissions)`;
 
 const MAX_INT_OPTION = 3_600_000;
 
@@ -254,7 +261,23 @@ const AGENT_OPTIONS = {
   'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
   'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
   'owner-silence-ms': { type: 'string' },
+  'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' },
+  'store-user': { type: 'string' }, 'store-password-file': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** --store-ca ... as given, checked against the store (UsageError naming the option). */
+function storeAccessOption(values: Record<string, string | boolean | undefined>, store: string): StoreAccessFiles | null {
+  const access: StoreAccessFiles = {
+    ca: str(values['store-ca']) ?? null,
+    cert: str(values['store-cert']) ?? null,
+    key: str(values['store-key']) ?? null,
+    user: str(values['store-user']) ?? null,
+    passwordFile: str(values['store-password-file']) ?? null,
+  };
+  const problem = storeAccessProblem(access, parseStoreLocation(store), (option) => `--${option}`);
+  if (problem !== null) throw new UsageError(problem);
+  return hasStoreAccess(access) ? access : null;
+}
 
 /** `ipfo agent` with every option on the command line. */
 function parseAgentRun(rest: readonly string[]): AgentCommand {
@@ -274,6 +297,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
   const key = str(values['tls-key']) ?? null;
   if ((cert === null) !== (key === null)) throw new UsageError('--tls-cert and --tls-key go together');
   const api = parseHostPort('api', str(values.api) ?? DEFAULT_API);
+  const storeAccess = storeAccessOption(values, store);
   return {
     kind: 'agent',
     action: 'run',
@@ -290,6 +314,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
     stateDir: str(values['state-dir']) ?? '/run/ipfo',
     webDir: str(values['web-dir']) ?? null,
     json: values.json === true,
+    ...(storeAccess === null ? {} : { storeAccess }),
   };
 }
 

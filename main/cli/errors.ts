@@ -4,6 +4,8 @@ import { InterfaceError } from '../net/interfaces';
 import { PacketIoError } from '../net/pcap';
 import { UsageError } from './usage';
 import { EXIT } from './exit-codes';
+import { StoreAccessError } from '../store/etcd-access';
+import { isStoreError } from '../store/store';
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || error instanceof AddressError || error instanceof InterfaceError) return EXIT.badInput;
@@ -12,6 +14,10 @@ export function exitCodeFor(error: unknown): number {
     if (error.code === 'PERMISSION' || error.code === 'NO_LIBPCAP') return EXIT.environment;
     return EXIT.runtime;
   }
+  // The etcd credentials: a wrong file is bad input; one the agent may not read, or credentials etcd
+  // turns down (TLS handshake, user, permissions), are the environment's (exit 4, as a missing capability).
+  if (error instanceof StoreAccessError) return error.reason === 'permission' ? EXIT.environment : EXIT.badInput;
+  if (isStoreError(error, 'refused')) return EXIT.environment;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'EPERM' || code === 'EACCES' || code === 'NO_ADDON') return EXIT.environment;
   return EXIT.runtime;

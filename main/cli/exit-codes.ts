@@ -4,5 +4,6 @@ export const EXIT = {
   runtime: 1,
   badInput: 2,
   conflict: 3,
+  /** Something the environment must fix: a permission or capability, libpcap, an etcd that refuses our credentials. */
   environment: 4,
 } as const;

@@ -10,6 +10,7 @@
 import { posix, win32 } from 'node:path';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
+import { storeAccessProblem } from '../store/etcd-access';
 import { UsageError, parseHostPort } from './operator-input';
 import type { ServicePlatform } from './launch';
 
@@ -33,6 +34,11 @@ export const AGENT_CONFIG_KEYS = {
   'state-dir': 'path',
   'web-dir': 'path',
   json: 'boolean',
+  'store-ca': 'path',
+  'store-cert': 'path',
+  'store-key': 'path',
+  'store-user': 'string',
+  'store-password-file': 'path',
 } as const satisfies Record<string, Kind>;
 
 export type AgentConfigKey = keyof typeof AGENT_CONFIG_KEYS;
@@ -105,8 +111,8 @@ function validateValues(file: string, config: AgentConfig, platform: ServicePlat
     const node = validateNodeName(config.node);
     if (!node.ok) fail(file, `"node": ${node.message}`);
   }
+  let location: ReturnType<typeof parseStoreLocation> | null = null;
   if (config.store !== undefined) {
-    let location: ReturnType<typeof parseStoreLocation>;
     try {
       location = parseStoreLocation(config.store);
     } catch (error) {
@@ -114,6 +120,16 @@ function validateValues(file: string, config: AgentConfig, platform: ServicePlat
     }
     if (location.kind === 'file') checkPath(file, 'store', location.dir, platform);
   }
+  // The etcd credentials, checked against the file's store when it names one (else the command line's, at start).
+  const access = {
+    ca: config['store-ca'] ?? null,
+    cert: config['store-cert'] ?? null,
+    key: config['store-key'] ?? null,
+    user: config['store-user'] ?? null,
+    passwordFile: config['store-password-file'] ?? null,
+  };
+  const accessProblem = storeAccessProblem(access, location, (key) => JSON.stringify(key));
+  if (accessProblem !== null) fail(file, accessProblem);
   if (config.api !== undefined) {
     try {
       parseHostPort('api', config.api);
@@ -168,6 +184,12 @@ export function defaultAgentConfigText(platform: ServicePlatform, programData: s
     set('token-file', at('token'), !windows),
     set('tls-cert', windows ? win32.join(win32.dirname(configFile), 'agent.crt') : '/etc/ipfo/agent.crt', true),
     set('tls-key', windows ? win32.join(win32.dirname(configFile), 'agent.key') : '/etc/ipfo/agent.key', true),
+    '  // A secured etcd (docs/security.md): its CA (TLS), a client certificate, an etcd user and its password file (0600).',
+    set('store-ca', windows ? win32.join(win32.dirname(configFile), 'etcd-ca.crt') : '/etc/ipfo/etcd-ca.crt', true),
+    set('store-cert', windows ? win32.join(win32.dirname(configFile), 'etcd-client.crt') : '/etc/ipfo/etcd-client.crt', true),
+    set('store-key', windows ? win32.join(win32.dirname(configFile), 'etcd-client.key') : '/etc/ipfo/etcd-client.key', true),
+    set('store-user', 'ipfo', true),
+    set('store-password-file', windows ? win32.join(win32.dirname(configFile), 'etcd-password') : '/etc/ipfo/etcd-password', true),
     set('lease-ttl', 3, true),
     set('owner-silence-ms', 250, true),
     set('state-dir', windows ? at('run') : '/run/ipfo', !windows),

@@ -24,11 +24,13 @@ import { keptByJoin, withMaintenance } from './node-record';
 import { EtcdMembership, revokeLease } from './etcd-lease';
 import { RangeWatch } from './etcd-watch';
 import { KeyLayout, checkName, prefixEnd } from './keys';
+import { connectionReason, refusalOf, unreachableHint, type RefusalContext } from './etcd-refusal';
 import {
   DEFAULT_AUDIT_RETENTION,
   MAX_STORED_BINDINGS,
   RevisionConflictError,
   StoreError,
+  isStoreError,
   type AuditEntry,
   type BindingsRecord,
   type AuditQuery,
@@ -62,8 +64,10 @@ export interface EtcdStoreOptions {
   auditRetention?: number;
   /** Deadline of every unary call (streams have none: their deadlines are the lease's). */
   callTimeoutMs?: number;
-  /** TLS to etcd; plain http when absent. */
+  /** TLS to etcd (https, verified with `ca`; a client certificate with cert and key); plain http when absent. */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** An etcd user (etcd's authentication and RBAC). See main/store/etcd-access.ts. */
+  auth?: { username: string; password: string };
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 3000;
@@ -95,6 +99,25 @@ function storeErrorOf(error: unknown): unknown {
   return error;
 }
 
+/**
+ * etcd certificates name their members by IP address (subjectAltName IP:...), and grpc-js passes the
+ * address as the TLS server name, which Node reports once per process as DEP0123 ("Setting the TLS
+ * ServerName to an IP address is not permitted"): a line on an agent's stderr that reads like a fault
+ * and is none (the certificate is still checked against the address). Only that warning is dropped.
+ */
+let serverNameWarningMuted = false;
+function muteIpServerNameWarning(): void {
+  if (serverNameWarningMuted) return;
+  serverNameWarningMuted = true;
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOptions, code] = args;
+    const warningCode = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { code?: unknown }).code : code;
+    if (warningCode === 'DEP0123') return;
+    emitWarning(...args);
+  });
+}
+
 function revisionOf(kv: IKeyValue | undefined): Revision {
   return kv === undefined ? 0 : Number(kv.mod_revision);
 }
@@ -112,6 +135,7 @@ export class EtcdStore implements ClusterStore {
   private auditFlushing = false;
   private readonly memberships = new Set<EtcdMembership>();
   private readonly watches = new Set<RangeWatch>();
+  private readonly refusalContext: RefusalContext;
   private closed = false;
 
   private constructor(options: EtcdStoreOptions) {
@@ -120,11 +144,15 @@ export class EtcdStore implements ClusterStore {
     this.auditRetention = Math.max(1, options.auditRetention ?? DEFAULT_AUDIT_RETENTION);
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const scheme = options.tls === undefined ? 'http' : 'https';
+    const hosts = options.endpoints.map((endpoint) => `${scheme}://${endpoint}`);
+    this.refusalContext = { urls: hosts, prefix: this.keys.root, tls: options.tls !== undefined, clientCert: options.tls?.cert !== undefined, user: options.auth?.username ?? null };
+    if (options.tls !== undefined) muteIpServerNameWarning();
     this.client = new Etcd3({
-      hosts: options.endpoints.map((endpoint) => `${scheme}://${endpoint}`),
+      hosts,
       ...(options.tls === undefined
         ? {}
         : { credentials: { rootCertificate: options.tls.ca, privateKey: options.tls.key, certChain: options.tls.cert } }),
+      ...(options.auth === undefined ? {} : { auth: { username: options.auth.username, password: options.auth.password } }),
       grpcOptions: {
         // Reconnect within a second of etcd coming back, not after grpc's default backoff (up to 2 min).
         'grpc.initial_reconnect_backoff_ms': 100,
@@ -140,16 +168,42 @@ export class EtcdStore implements ClusterStore {
     });
   }
 
-  /** Connects and checks that etcd answers (StoreError 'unavailable' if not). */
+  /**
+   * Connects and checks that etcd answers and lets us read and write the cluster's keys: StoreError
+   * 'unavailable' if it does not answer, 'refused' (one line: what, where, the likely fix) if it
+   * turns down our TLS handshake, our user or our permissions.
+   */
   static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
     const store = new EtcdStore(options);
     try {
-      await store.call(() => store.client.kv.range({ key: Buffer.from(store.keys.root), count_only: true }));
+      await store.checkAccess();
     } catch (error) {
       await store.close();
-      throw error;
+      const refusal = refusalOf(error, store.refusalContext);
+      if (refusal !== null) throw refusal;
+      const storeError = storeErrorOf(error);
+      if (isStoreError(storeError, 'unavailable')) {
+        const reason = error instanceof GRPCUnavailableError ? connectionReason(error.message) : (error as Error).message;
+        throw new StoreError('unavailable', `cannot reach etcd at ${store.refusalContext.urls.join(', ')} (${reason})${unreachableHint(error, store.refusalContext)}`, { cause: error });
+      }
+      throw storeError;
     }
     return store;
+  }
+
+  /**
+   * One transaction whose comparison never holds (no key has a create revision below 0): etcd checks
+   * the permissions of both branches before it looks at the comparison, so a user who may not read
+   * the cluster's prefix or write in it is refused here, at start, and nothing is written.
+   */
+  private async checkAccess(): Promise<void> {
+    const root = Buffer.from(this.keys.root);
+    const response = await this.client.kv.txn({
+      compare: [{ key: root, target: 'Create', result: 'Less', create_revision: 0 }],
+      success: [EtcdStore.put(`${this.keys.root}meta/access-check`, '')],
+      failure: [{ request_range: { key: root, range_end: prefixEnd(this.keys.root), count_only: true } }],
+    });
+    if (response.succeeded) throw new StoreError('corrupt', 'etcd answered a comparison that cannot hold as if it held: not an etcd this agent can trust');
   }
 
   // --- plumbing -----------------------------------------------------------------------------------

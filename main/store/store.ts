@@ -279,6 +279,8 @@ export type StoreErrorCode =
   | 'lease-lost'
   /** The store could not be reached in time. */
   | 'unavailable'
+  /** The store refused our credentials: TLS handshake, authentication, or permission (etcd-refusal.ts). */
+  | 'refused'
   /** Bad argument (e.g. a name that cannot be a key). */
   | 'invalid'
   /** A stored value is not what this version writes. */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, LabHost } from './lab';
-import { EtcdServer } from './etcd';
+import { EtcdServer, type EtcdTls } from './etcd';
 import { JsonLines, type JsonRecord } from './json-lines';
 import { ipfoArgv } from './ipfo';
 import { DEFAULT_LEASE_TTL_SEC } from '../../main/agent/lease-deadline';
@@ -22,6 +22,12 @@ export interface LabClusterOptions {
   leaseTtlSec?: number;
   /** The agents' --owner-silence-ms (default: the agent's own). */
   ownerSilenceMs?: number;
+  /** etcd over TLS (the agents then need agentArgs such as --store-ca). */
+  etcdTls?: EtcdTls;
+  /** Run once etcd is up, before the agents start (users, roles, `auth enable`). */
+  prepareEtcd?: (etcd: EtcdServer) => Promise<void>;
+  /** More `ipfo agent` options for every agent (--store-ca, --store-user, ...). */
+  agentArgs?: string[];
 }
 
 export class LabCluster {
@@ -33,6 +39,7 @@ export class LabCluster {
     readonly dir: string,
     private readonly leaseTtlSec: number,
     private readonly ownerSilenceMs: number | null = null,
+    private readonly agentArgs: readonly string[] = [],
   ) {}
 
   static async start(lab: Lab, options: LabClusterOptions = {}): Promise<LabCluster> {
@@ -43,9 +50,10 @@ export class LabCluster {
     try {
       if (etcdHost !== null) {
         const host = lab.host(etcdHost);
-        etcd = await EtcdServer.launch({ host: host.ip, netns: host.ns, clientPort: 2379, peerPort: 2380 });
+        etcd = await EtcdServer.launch({ host: host.ip, netns: host.ns, clientPort: 2379, peerPort: 2380, ...(options.etcdTls === undefined ? {} : { tls: options.etcdTls }) });
+        await options.prepareEtcd?.(etcd);
       }
-      const cluster = new LabCluster(lab, nodes, etcd, dir, options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC, options.ownerSilenceMs ?? null);
+      const cluster = new LabCluster(lab, nodes, etcd, dir, options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC, options.ownerSilenceMs ?? null, options.agentArgs ?? []);
       await Promise.all(nodes.map((node) => cluster.startAgent(node)));
       return cluster;
     } catch (error) {
@@ -65,7 +73,7 @@ export class LabCluster {
 
   /** Starts (or restarts) the agent of `node` and waits until its API listens. */
   async startAgent(node: string): Promise<JsonLines> {
-    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), '--json']);
+    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...this.agentArgs, '--json']);
     const agent = new JsonLines(this.lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.agents.set(node, agent);
     await agent.waitFor((r) => r.event === 'listening', 20_000, `agent ${node} listening`);

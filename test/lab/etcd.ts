@@ -2,14 +2,15 @@
 // 127.0.0.1 (or of a lab address, inside a lab namespace), a temporary data dir, quiet logs.
 // stop()/start() keep the data dir and the ports, so tests can take etcd away and bring it
 // back as it was; destroy() kills it by PID and removes the dir. A process-exit hook does the
-// same if a test dies before its after-hook runs.
+// same if a test dies before its after-hook runs. With `tls` it serves https (and with clientCertAuth
+// wants a client certificate signed by the CA); etcdctl() runs etcdctl against it with the same files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerLab, unregisterLab, type TeardownTarget } from './cleanup';
-import { runCommand } from './netns';
+import { runCommand, type CommandResult } from './netns';
 import { isProcessRunning, processStartTicks, signalPid, sleepSync, stopChild } from './processes';
 
 export const ETCD_BIN = '/usr/bin/etcd';
@@ -25,6 +26,18 @@ export interface EtcdOptions {
   peerPort?: number;
   /** How long start() waits for `endpoint health`. */
   startTimeoutMs?: number;
+  /** Serve clients over TLS (files: PEM); clientCertAuth = etcd's --client-cert-auth. */
+  tls?: EtcdTls;
+}
+
+export interface EtcdTls {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCertAuth: boolean;
+  /** The client certificate etcdctl uses (needed with clientCertAuth). */
+  ctlCert?: string;
+  ctlKey?: string;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
@@ -53,6 +66,8 @@ export class EtcdServer implements TeardownTarget {
   private childStartTicks: string | null = null;
   private stderrTail = '';
   private destroyed = false;
+  /** `--user name:password` for etcdctl once etcd's authentication is on (useCtlUser). */
+  private ctlUser: string | null = null;
 
   private constructor(
     readonly host: string,
@@ -60,6 +75,7 @@ export class EtcdServer implements TeardownTarget {
     readonly peerPort: number,
     private readonly netns: string | undefined,
     private readonly startTimeoutMs: number,
+    readonly tls: EtcdTls | null = null,
   ) {
     instanceCounter += 1;
     this.id = `etcd-${process.pid}-${instanceCounter}`;
@@ -74,7 +90,7 @@ export class EtcdServer implements TeardownTarget {
     }
     const clientPort = options.clientPort ?? (await freePort());
     const peerPort = options.peerPort ?? (await freePort());
-    const server = new EtcdServer(host, clientPort, peerPort, options.netns, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    const server = new EtcdServer(host, clientPort, peerPort, options.netns, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, options.tls ?? null);
     registerLab(server);
     try {
       await server.start();
@@ -91,7 +107,7 @@ export class EtcdServer implements TeardownTarget {
   }
 
   get clientUrl(): string {
-    return `http://${this.endpoint}`;
+    return `${this.tls === null ? 'http' : 'https'}://${this.endpoint}`;
   }
 
   get pid(): number | null {
@@ -123,7 +139,34 @@ export class EtcdServer implements TeardownTarget {
       '--logger', 'zap',
       '--log-outputs', 'stderr',
       '--log-level', 'error',
+      ...(this.tls === null
+        ? []
+        : ['--cert-file', this.tls.cert, '--key-file', this.tls.key, ...(this.tls.clientCertAuth ? ['--client-cert-auth', '--trusted-ca-file', this.tls.ca] : [])]),
     ];
+  }
+
+  private ctlArgv(args: readonly string[], timeout = '2s'): string[] {
+    const tls = this.tls === null ? [] : ['--cacert', this.tls.ca, ...(this.tls.ctlCert && this.tls.ctlKey ? ['--cert', this.tls.ctlCert, '--key', this.tls.ctlKey] : [])];
+    const user = this.ctlUser === null ? [] : ['--user', this.ctlUser];
+    return [ETCDCTL_BIN, '--endpoints', this.clientUrl, `--command-timeout=${timeout}`, `--dial-timeout=${timeout}`, ...tls, ...user, ...args];
+  }
+
+  /** etcdctl against this etcd (in its namespace, with its TLS files and the user of useCtlUser). */
+  etcdctl(args: readonly string[]): Promise<CommandResult> {
+    const [file, argv] = this.wrap(this.ctlArgv(args));
+    return runCommand(file, argv);
+  }
+
+  /** etcdctl, failing the test with its output when it fails. */
+  async etcdctlOk(args: readonly string[]): Promise<string> {
+    const result = await this.etcdctl(args);
+    if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')} exited ${String(result.code)}: ${result.stderr.trim()}`);
+    return result.stdout;
+  }
+
+  /** The etcdctl user (`name:password`) from now on: for after `etcdctl auth enable`. */
+  useCtlUser(user: string | null): void {
+    this.ctlUser = user;
   }
 
   /** Starts etcd on the same data dir and ports (again, after stop()) and waits until healthy. */
@@ -153,7 +196,7 @@ export class EtcdServer implements TeardownTarget {
 
   /** True when `etcdctl endpoint health` succeeds (run in the same namespace as etcd). */
   async healthy(): Promise<boolean> {
-    const [file, args] = this.wrap([ETCDCTL_BIN, '--endpoints', this.clientUrl, '--command-timeout=1s', '--dial-timeout=1s', 'endpoint', 'health']);
+    const [file, args] = this.wrap(this.ctlArgv(['endpoint', 'health'], '1s'));
     const result = await runCommand(file, args);
     return result.code === 0;
   }

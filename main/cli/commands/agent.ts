@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { DEFAULT_STATE_DIR, keepPredecessorAddresses } from '../../agent/lease-deadline';
+import { loadStoreAccess } from '../../store/etcd-access';
 import { openAgentHost } from './agent-host';
 import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
@@ -31,6 +32,8 @@ export async function agentCommand(command: AgentAnyCommand, version: string): P
 async function runAgent(command: AgentCommand, version: string): Promise<number> {
   const out = createOutput(command.json);
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
+  // The etcd credentials are read once, before anything starts: a wrong file is exit 2 (4 if unreadable to us).
+  const storeAccess = command.storeAccess === undefined ? {} : await loadStoreAccess(command.storeAccess);
   // The machine: Linux, or Windows (its first address listing is taken here).
   const machine = await openAgentHost(process.platform, { stateDir: command.stateDir, linuxStateDir: DEFAULT_STATE_DIR, log });
   const { host, stateDir } = machine;
@@ -44,7 +47,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const started = performance.now();
   const [{ Agent }, { openStore }] = await Promise.all([import('../../agent/agent.js'), import('../../store/open.js')]);
   const imported = performance.now();
-  const store = await openStore(command.store, { cluster: command.cluster });
+  const store = await openStore(command.store, { cluster: command.cluster, ...storeAccess });
   const agent = new Agent({ node: command.node, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, stateDir, log });
   const opened = performance.now();
   await agent.start();
