@@ -102,8 +102,8 @@ test('FileState: a record in the state file that is not one is left out at load 
   ]);
   const disk = JSON.parse(JSON.stringify(state.toDisk())) as DiskState;
   // Edited by hand (or by someone else): the issue's record without its lists, and a multicast address.
-  disk.entries.resources!.evil = { value: { name: 'evil', ip: '10.77.0.5', prefix: 24, enabled: true }, create: 2, mod: 2 };
-  (disk.entries.resources!.db!.value as { ip: string }).ip = '224.0.0.1';
+  disk.entries.resources.evil = { value: { name: 'evil', ip: '10.77.0.5', prefix: 24, enabled: true }, create: 2, mod: 2 };
+  (disk.entries.resources.db!.value as { ip: string }).ip = '224.0.0.1';
   const loaded = FileState.fromDisk(disk, [], 3, 'y');
   assert.deepEqual(loaded.get('resources', 'web')?.value, spec('web'));
   assert.equal(loaded.get('resources', 'db'), undefined);
