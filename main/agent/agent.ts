@@ -255,7 +255,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private nodeRecord(): NodeRecord {
-    return { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: this.host.macs() };
+    const record: NodeRecord = { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: this.host.macs() };
+    return this.handoff === null ? record : { ...record, handoffKey: this.handoff.publicKey };
   }
 
   /**

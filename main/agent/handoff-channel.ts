@@ -4,18 +4,63 @@
 // records every phase — the datagram only lets the target start early.
 //
 // Trust: the target put a fresh random nonce and its own address and port into the move's "prepared"
-// record, which only cluster members can read; a datagram counts only if it names that move and
-// carries that nonce, and only while the move is in that phase (the agent checks). Anything else —
-// wrong size, not JSON, wrong fields — is dropped without a reply.
-import { randomBytes } from 'node:crypto';
+// record; a datagram counts only if it names that move, carries that nonce, only while the move is in
+// that phase (the agent checks), and is signed by the owner. The nonce alone would be safe only while
+// nobody else reads the store: anyone who can read etcd (a read-only user, a backup) could send it first
+// and make the target register while the owner still answers. So each agent holds an Ed25519 key made
+// at start (never stored), publishes its public half in its node record (`handoffKey`), and signs its
+// notices; the target checks the signature against the record of the move's owner. Anything else —
+// wrong size, not JSON, wrong fields, a bad signature — is dropped without a reply.
+import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { NONCE_PATTERN, type HandoffNotify } from '../cluster/intents';
 import type { ReleaseNotice } from '../cluster/move-machine';
 import type { DatagramEndpoint, Host } from '../host/host';
 
-/** The datagram's content: the move, the target's nonce, and when the owner deregistered (wall-clock ms). */
-export type ReleasedNotice = ReleaseNotice;
+/** The datagram's content: the move, the target's nonce, when the owner deregistered (wall-clock ms), and the owner's signature. */
+export interface ReleasedNotice extends ReleaseNotice {
+  /** Ed25519 over signedBytes(), base64url (86 characters). */
+  signature: string;
+}
 
 const MAX_DATAGRAM_BYTES = 1024;
+const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+/** An Ed25519 public key as a node record carries it: the 32 raw bytes, base64url (JWK "x"). */
+export const HANDOFF_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** What the owner signs: the datagram's fields, in a form no other message of ours has. */
+function signedBytes(notice: ReleaseNotice): Buffer {
+  return Buffer.from(`ipfo release v2\u0000${notice.id}\u0000${notice.nonce}\u0000${notice.releasedAt}`);
+}
+
+/** True when `notice` is signed by the holder of `publicKey` (a node record's handoffKey). Never throws. */
+export function verifyReleasedNotice(publicKey: string, notice: ReleasedNotice): boolean {
+  if (!HANDOFF_KEY_PATTERN.test(publicKey)) return false;
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
+    return verify(null, signedBytes(notice), key, Buffer.from(notice.signature, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+/** This agent's signing key for release notices: made at start, kept in memory only. */
+export class HandoffIdentity {
+  private readonly privateKey: KeyObject;
+  /** The public half, as the node record carries it. */
+  readonly publicKey: string;
+
+  constructor() {
+    const pair = generateKeyPairSync('ed25519');
+    this.privateKey = pair.privateKey;
+    const jwk = pair.publicKey.export({ format: 'jwk' });
+    if (typeof jwk.x !== 'string') throw new Error('internal: an Ed25519 public key without x');
+    this.publicKey = jwk.x;
+  }
+
+  sign(notice: ReleaseNotice): ReleasedNotice {
+    return { ...notice, signature: sign(null, signedBytes(notice), this.privateKey).toString('base64url') };
+  }
+}
 
 /** A notice from untrusted bytes, or null. Pure. */
 export function parseReleasedNotice(bytes: Buffer): ReleasedNotice | null {
@@ -27,20 +72,29 @@ export function parseReleasedNotice(bytes: Buffer): ReleasedNotice | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { v, id, nonce, releasedAt, ...rest } = value as Record<string, unknown>;
-  if (Object.keys(rest).length > 0 || v !== 1) return null;
+  const { v, id, nonce, releasedAt, signature, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || v !== 2) return null;
   if (typeof id !== 'string' || id.length === 0 || id.length > 512) return null;
   if (typeof nonce !== 'string' || !NONCE_PATTERN.test(nonce)) return null;
   if (typeof releasedAt !== 'number' || !Number.isFinite(releasedAt) || releasedAt <= 0) return null;
-  return { id, nonce, releasedAt };
+  if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return null;
+  return { id, nonce, releasedAt, signature };
 }
 
 export function encodeReleasedNotice(notice: ReleasedNotice): Buffer {
-  return Buffer.from(JSON.stringify({ v: 1, id: notice.id, nonce: notice.nonce, releasedAt: notice.releasedAt }));
+  return Buffer.from(JSON.stringify({ v: 2, id: notice.id, nonce: notice.nonce, releasedAt: notice.releasedAt, signature: notice.signature }));
 }
 
 export class HandoffChannel {
-  private constructor(private readonly endpoint: DatagramEndpoint) {}
+  private constructor(
+    private readonly endpoint: DatagramEndpoint,
+    private readonly identity: HandoffIdentity,
+  ) {}
+
+  /** The public key peers check this node's notices with (its node record's handoffKey). */
+  get publicKey(): string {
+    return this.identity.publicKey;
+  }
 
   get port(): number {
     return this.endpoint.port;
@@ -55,7 +109,7 @@ export class HandoffChannel {
       },
       (error) => log(`handoff channel: ${error.message}`),
     );
-    return new HandoffChannel(endpoint);
+    return new HandoffChannel(endpoint, new HandoffIdentity());
   }
 
   /** What the target stores in its prepared intent. */
@@ -63,8 +117,9 @@ export class HandoffChannel {
     return { address, port: this.port, nonce: randomBytes(16).toString('hex') };
   }
 
-  send(to: HandoffNotify, notice: ReleasedNotice): void {
-    this.endpoint.send(encodeReleasedNotice(notice), to.port, to.address);
+  /** Signs and sends the notice. */
+  send(to: HandoffNotify, notice: ReleaseNotice): void {
+    this.endpoint.send(encodeReleasedNotice(this.identity.sign(notice)), to.port, to.address);
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import { afterProbe, afterTake, nextStep, onReleaseNotice, type MoveEffect, type
 import type { AuditRecord, ClusterStore, Membership } from '../store/store';
 import type { ClusterView } from './cluster-view';
 import type { ConvergenceMonitor } from './convergence-monitor';
-import type { HandoffChannel, ReleasedNotice } from './handoff-channel';
+import { verifyReleasedNotice, type HandoffChannel, type ReleasedNotice } from './handoff-channel';
 import type { LocalAddresses } from './local-addresses';
 import { describeFailure } from '../../preload/contract/failure-text';
 
@@ -195,11 +195,18 @@ export class PlannedMoves {
     if (seen?.kind === 'move' && seen.phase === 'requested') view.intents.set(intent.id, intent);
   }
 
-  /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce. */
+  /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce, signed by the owner. */
   onReleasedNotice(notice: ReleasedNotice): void {
     const membership = this.context.membership();
     if (!membership || !this.context.leaseHealthy()) return;
-    const released = onReleaseNotice(this.prepared.get(notice.id), notice);
+    const prepared = this.prepared.get(notice.id);
+    if (!prepared) return;
+    const ownerKey = prepared.fromNode === null ? undefined : this.context.view().nodes.get(prepared.fromNode)?.handoffKey;
+    if (ownerKey === undefined || !verifyReleasedNotice(ownerKey, notice)) {
+      this.context.log(`${prepared.resource}: a release datagram for ${notice.id} not signed by ${prepared.fromNode ?? 'the owner'} was ignored (the store's word is awaited)`);
+      return;
+    }
+    const released = onReleaseNotice(prepared, notice);
     if (!released) return;
     this.prepared.delete(notice.id);
     const resource = released.resource;

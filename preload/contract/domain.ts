@@ -63,6 +63,8 @@ export interface NodeRecord {
   macs: Record<string, Mac>;
   /** Under maintenance until this wall-clock ms: its ARP alarms are muted (still recorded). Absent = not. */
   maintenanceUntil?: number;
+  /** The Ed25519 public key (raw, base64url) the node's release datagrams are signed with; made at each agent start. */
+  handoffKey?: string;
 }
 
 export const NodeRecordSchema = z.strictObject({
@@ -74,6 +76,7 @@ export const NodeRecordSchema = z.strictObject({
     .record(NameSchema, MacSchema)
     .refine((map) => Object.keys(map).length <= MAX_INTERFACES, `must have at most ${MAX_INTERFACES} entries`),
   maintenanceUntil: TimestampSchema.optional(),
+  handoffKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an Ed25519 public key (43 base64url characters)').optional(),
 });
 
 // --- Resources -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { Agent } from '../../main/agent/agent';
 import { AgentApiHandler } from '../../main/agent/api-handler';
+import { encodeReleasedNotice, HandoffIdentity } from '../../main/agent/handoff-channel';
 import type { ResourceSpec } from '../../main/cluster/model';
 import { validateResourceSpec } from '../../main/cluster/validate';
 import { FileStore } from '../../main/store/file-store';
@@ -143,6 +144,41 @@ describe('the agent on fake hosts', () => {
     assert.equal(moves.at(-1)?.outcome, 'ok', JSON.stringify(moves));
     assert.equal(moves.at(-1)?.detail, 'n1 -> n2');
     assert.equal(typeof moves.at(-1)?.handoffMs, 'number');
+  });
+
+  test('a release datagram forged by someone who read the nonce in the store is ignored: never two holders', async () => {
+    await online('web', VIP, 'n1');
+    // The owner hears of "prepared" late, so the forger's datagram is certainly first.
+    n1WatchDelayMs = 300;
+    const violations: string[] = [];
+    const addresses = hosts.n2!.addresses;
+    const register = addresses.register.bind(addresses);
+    (addresses as { register: typeof register }).register = (list, notAfter) => {
+      for (const item of list) if (hosts.n1!.held().includes(item.ip)) violations.push(`${item.ip} registered on n2 while n1 held it`);
+      return register(list, notAfter);
+    };
+    // A reader of the store (a read-only etcd user, a backup) sees the prepared record and answers first.
+    const forger = new HandoffIdentity();
+    let forged = 0;
+    const unwatch = await stores[1]!.watch((await stores[1]!.snapshot()).revision, (change) => {
+      if (change.collection !== 'intents' || change.kind !== 'put' || change.value.kind !== 'move' || change.value.phase !== 'prepared' || change.value.notify === null) return;
+      const { notify } = change.value;
+      lan.sendDatagram(encodeReleasedNotice(forger.sign({ id: change.value.id, nonce: notify.nonce, releasedAt: Date.now() })), notify.port, notify.address);
+      forged++;
+    });
+    try {
+      await agent('n1').requestMove('web', 'n2', 'unit-test');
+      await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && agent('n1').clusterView.intents.size === 0).catch((error: Error) => {
+        throw new Error(error.message + explain());
+      });
+    } finally {
+      await unwatch();
+    }
+    assert.equal(forged, 1);
+    assert.deepEqual(violations, []);
+    assert.ok(logs.some((line) => /n2: web: a release datagram for move:web:\S+ not signed by n1 was ignored/.test(line)), explain());
+    // The owner's own, signed datagram was taken.
+    assert.equal(lan.datagrams.sent, 2);
   });
 
   test('a lost release datagram costs only time: the target takes over when the store says "released"', async () => {
