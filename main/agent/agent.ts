@@ -23,6 +23,7 @@ import type { NodeName, NodeRecord, ResourceName } from '../cluster/model';
 import { lifetimeForTtl } from '../cluster/fencing';
 import { MOVE_TIMEOUT_MS, parseIntent } from '../cluster/intents';
 import { systemClock } from '../engine/timers';
+import { macsForRecord } from '../store/node-record';
 import type { Host } from '../host/host';
 import { linuxHost } from '../host/linux-host';
 import type { AuditRecord, ClusterStore, StoreChange, Unsubscribe } from '../store/store';
@@ -255,7 +256,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 
   private nodeRecord(): NodeRecord {
-    const record: NodeRecord = { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: this.host.macs() };
+    const record: NodeRecord = { name: this.node, state: 'up', agentVersion: this.version, lastSeen: Date.now(), macs: macsForRecord(this.host.macs()) };
     return this.handoff === null ? record : { ...record, handoffKey: this.handoff.publicKey };
   }
 

@@ -4,6 +4,7 @@
 // reopens, the node reconciles to hold its addresses there again — but only after a keepalive sent since
 // the fault was confirmed (its lease may have been revoked meanwhile) — and a new MAC goes into the node
 // record so peers still recognise this node.
+import { macsForRecord } from '../store/node-record';
 import type { NodeName } from '../cluster/model';
 import type { Host } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
@@ -128,7 +129,7 @@ export class InterfaceRecovery {
   /** Peers recognise this node's ARP by the MACs of its record (handoffs, peers' probes): keep them true. */
   private updateOwnMacs(): void {
     const { host, store, node } = this.context;
-    const macs = host.macs();
+    const macs = macsForRecord(host.macs());
     const recorded = this.context.view().nodes.get(node)?.macs ?? {};
     // An interface still recovering may change again before it is back: look again until none is.
     this.macsMayHaveChanged = this.lostAt.size > 0;

@@ -1,6 +1,7 @@
 // What this node writes about its resources: their status (state, owner, failure) and the audit log.
 // A status is also set in the local view at once, so the next reconcile does not act on the old one.
 import { describeFailure } from '../../preload/contract/failure-text';
+import { MAX_TEXT_LENGTH } from '../../preload/contract/domain';
 import type { FailureReason, ResourceName, ResourceStatus } from '../cluster/model';
 import { isStoreError, type AuditRecord } from '../store/store';
 import type { NodeContext } from './node-context';
@@ -16,6 +17,8 @@ export class ResourceRecords {
     const status: ResourceStatus = {
       name: resource,
       ...fields,
+      // Every reader refuses a longer text (main/store/record-check.ts): an error message is cut, never the record.
+      failure: fields.failure !== null && 'detail' in fields.failure ? { ...fields.failure, detail: cut(fields.failure.detail, MAX_TEXT_LENGTH) } : fields.failure,
       since: previous?.state === fields.state && previous.owner === fields.owner ? previous.since : Date.now(),
       lastHandoffMs: previous?.lastHandoffMs ?? null,
     };
@@ -39,4 +42,8 @@ export class ResourceRecords {
     await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure });
     await this.audit({ actor: this.context.node, action: 'fail', target: resource, outcome: 'failed', detail: describeFailure(failure), handoffMs: null });
   }
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

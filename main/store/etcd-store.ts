@@ -19,7 +19,7 @@ import {
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import { decodeOwner, decodeRecord, encodeJson, encodeOwnerNode } from './codec';
-import { rejectedRecord, type RejectedRecord } from './record-check';
+import { fitAuditRecord, rejectedRecord, type RejectedRecord } from './record-check';
 import { keptByJoin, withMaintenance } from './node-record';
 import { EtcdMembership, revokeLease } from './etcd-lease';
 import { RangeWatch } from './etcd-watch';
@@ -509,7 +509,7 @@ export class EtcdStore implements ClusterStore {
    */
   appendAudit(record: AuditRecord): Promise<AuditEntry> {
     return new Promise((resolve, reject) => {
-      this.auditQueue.push({ record, resolve, reject });
+      this.auditQueue.push({ record: fitAuditRecord(record), resolve, reject });
       void this.flushAudit();
     });
   }

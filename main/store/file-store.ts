@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
+import { fitAuditRecord } from './record-check';
 import { FileState, type Commit, type KeyedCollection, type StoredEntry, type WriteOp, type AuditLine } from './file-state';
 import { AuditLog, STATE_FILE, lockDirectory, readStateFile, removeStaleTemps, writeFileAtomic } from './file-persistence';
 import { checkName } from './keys';
@@ -534,7 +535,7 @@ export class FileStore implements ClusterStore {
   // --- audit ------------------------------------------------------------------------------------------
 
   async appendAudit(record: AuditRecord): Promise<AuditEntry> {
-    const { line, commit } = this.state.appendAudit(record);
+    const { line, commit } = this.state.appendAudit(fitAuditRecord(record));
     await this.core.record(commit, line);
     return structuredClone(line.entry);
   }

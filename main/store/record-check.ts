@@ -4,11 +4,14 @@
 // were absent), and says which key and why (RejectedRecord), so one hostile or broken record can never
 // stop the reconcile of the others or make an agent place an address the API would have refused.
 import { z } from 'zod';
+import type { AuditRecord } from './store';
 import {
   AUDIT_OUTCOMES,
   ConflictRecordSchema,
   Ipv4Schema,
   MacSchema,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
   NameSchema,
   NodeBindingsSchema,
   NodeRecordSchema,
@@ -40,19 +43,25 @@ export function rejectedRecord(collection: Collection, name: string, key: string
 
 export type RecordCheck<C extends Collection> = { ok: true; value: CollectionValues[C] } | { ok: false; reason: string };
 
+/** Bounds of an audit entry's texts and lists (the console's contract has the same): fitAuditRecord keeps our own writes inside them. */
+const MAX_ACTOR = 256;
+const MAX_ACTION = 64;
+const MAX_VENDOR = 256;
+const MAX_LISTED = 100_000;
+
 const MemberRecordSchema = z.strictObject({ leaseId: z.string().min(1).max(64), joinedAt: TimestampSchema });
 const OwnerRecordSchema = z.strictObject({ node: NameSchema, leaseId: z.string().min(1).max(64) });
 
 const ArpRecordSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('conflict'), conflict: ConflictRecordSchema }),
   z.strictObject({ kind: z.literal('handoff'), ip: Ipv4Schema, fromMac: MacSchema, toMac: MacSchema, fromNode: NameSchema.nullable(), toNode: NameSchema }),
-  z.strictObject({ kind: z.literal('duplicate'), ip: Ipv4Schema, macs: z.array(MacSchema).max(64), vendors: z.array(z.string().max(256).nullable()).max(64) }),
+  z.strictObject({ kind: z.literal('duplicate'), ip: Ipv4Schema, macs: z.array(MacSchema).max(MAX_LISTED), vendors: z.array(z.string().max(MAX_VENDOR).nullable()).max(MAX_LISTED) }),
   z.strictObject({
     kind: z.literal('convergence'),
     ip: Ipv4Schema,
     stations: z.number().int().nonnegative(),
-    converged: z.array(Ipv4Schema).max(100_000),
-    stale: z.array(Ipv4Schema).max(100_000),
+    converged: z.array(MacSchema).max(MAX_LISTED),
+    stale: z.array(MacSchema).max(MAX_LISTED),
     afterMs: z.number().nonnegative().nullable(),
   }),
 ]);
@@ -60,9 +69,9 @@ const ArpRecordSchema = z.discriminatedUnion('kind', [
 const StoredAuditSchema = z.strictObject({
   seq: z.number().int().positive(),
   at: TimestampSchema,
-  actor: z.string().max(256),
-  action: z.string().max(64),
-  target: z.string().max(256).nullable(),
+  actor: z.string().max(MAX_ACTOR),
+  action: z.string().max(MAX_ACTION),
+  target: z.string().max(MAX_NAME_LENGTH).nullable(),
   outcome: z.enum(AUDIT_OUTCOMES),
   detail: TextSchema.nullable(),
   handoffMs: z.number().nonnegative().nullable(),
@@ -132,4 +141,20 @@ export function printable(text: string, max = 1024): string {
   // eslint-disable-next-line no-control-regex
   const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return safe.length > max ? `${safe.slice(0, max - 3)}...` : safe;
+}
+
+/**
+ * An audit record cut to what every reader accepts (texts and lists within the bounds above): what an
+ * agent writes must never be a record its peers leave out. A long detail (a convergence report naming
+ * a hundred stations) is cut, not refused.
+ */
+export function fitAuditRecord(record: AuditRecord): AuditRecord {
+  const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
+  return {
+    ...record,
+    actor: cut(record.actor, MAX_ACTOR),
+    action: cut(record.action, MAX_ACTION),
+    target: record.target === null ? null : cut(record.target, MAX_NAME_LENGTH),
+    detail: record.detail === null ? null : cut(record.detail, MAX_TEXT_LENGTH),
+  };
 }

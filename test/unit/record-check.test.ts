@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeOwner, decodeRecord } from '../../main/store/codec';
-import { checkRecord, printable, rejectedRecord } from '../../main/store/record-check';
+import { checkRecord, fitAuditRecord, printable, rejectedRecord } from '../../main/store/record-check';
+import { macsForRecord } from '../../main/store/node-record';
 import type { Collection } from '../../main/store/store';
 import { nodeRecord, resourceSpec } from '../fixtures/records';
 
@@ -100,5 +101,30 @@ describe('what is printed of a rejected record', () => {
     assert.equal(printable('x'.repeat(2000), 10), 'xxxxxxx...');
     const record = rejectedRecord('resources', 'e\u001bvil', 'ipfo/default/resources/e\u001bvil', 'name "x\u001b" bad', 9);
     assert.deepEqual(record, { collection: 'resources', name: 'e\\u001bvil', key: 'ipfo/default/resources/e\\u001bvil', reason: 'name "x\\u001b" bad', revision: 9 });
+  });
+});
+
+describe('what agents write is always what their peers accept', () => {
+  test('an audit entry with a long detail and target is cut, not left out; ARP parts as the agent writes them pass', () => {
+    const stations = Array.from({ length: 200 }, (_, i) => `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`);
+    const record = fitAuditRecord({
+      at: 5, actor: 'agent:n1', action: 'arp.convergence', target: 'w'.repeat(300), outcome: 'ok', detail: `converged: all 200 station(s) updated after 40 ms (${stations.join(', ')})`, handoffMs: null,
+      arp: { kind: 'convergence', ip: '10.213.7.10', stations: 200, converged: stations, stale: [], afterMs: 40 },
+    });
+    assert.equal(record.detail?.length, 1024);
+    assert.ok(record.detail?.endsWith('...'));
+    assert.equal(record.target?.length, 128);
+    assert.deepEqual(checkRecord('audit', '1', { seq: 1, ...record }), { ok: true, value: { seq: 1, ...record } });
+    const handoff = { seq: 2, at: 5, actor: 'n2', action: 'arp.handoff', target: 'web', outcome: 'ok', detail: 'x', handoffMs: null, arp: { kind: 'handoff', ip: '10.213.7.10', fromMac: stations[0], toMac: stations[1], fromNode: null, toNode: 'n2' } };
+    assert.equal(checkRecord('audit', '2', handoff).ok, true);
+  });
+
+  test('a host with more Ethernet interfaces than a record holds records the first 64 by name', () => {
+    const macs = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`veth${String(i).padStart(3, '0')}`, '02:00:00:00:00:01']));
+    const recorded = macsForRecord(macs);
+    assert.equal(Object.keys(recorded).length, 64);
+    assert.equal(Object.keys(recorded).sort()[63], 'veth063');
+    assert.equal(checkRecord('nodes', 'n1', { ...nodeRecord('n1'), macs: recorded }).ok, true);
+    assert.equal(checkRecord('nodes', 'n1', { ...nodeRecord('n1'), macs }).ok, false, 'uncut, peers would leave the node out');
   });
 });
