@@ -2,7 +2,13 @@
 // directory is given) the static files of the web console, so that the console's origin and the
 // API's origin are one and the same (which is what lets the Origin check be exact).
 //
-// Listens on 127.0.0.1:7790 by default; any non-loopback address requires TLS (exposure.ts).
+// Listens on 127.0.0.1:7790 by default; any non-loopback address requires TLS (exposure.ts). May also
+// listen on a Unix socket (socketPath: a root-only directory, the socket 0600, unix-socket.ts) that
+// carries the same API for local clients: nobody else can bind it first, and nobody else can connect.
+//
+// Login (preload/contract/handshake.ts) and its budget (login-guard.ts): connections that have not
+// logged in have their own small budget per client and in all; only sessions count toward
+// maxConnections.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +22,11 @@ import {
   HEALTH_PATH,
   MAX_CLIENT_MESSAGE_BYTES,
 } from '../../preload/contract/protocol';
+import { channelOfListener, handshakeKey } from '../../preload/contract/handshake';
 import { isTokenFormat } from './auth';
-import { ApiConnection, type ConnectionLimits } from './connection';
+import { ApiConnection, type ConnectionLimits, type LoginHooks } from './connection';
+import { DEFAULT_LOGIN_LIMITS, LoginGuard, type LoginGuardLimits } from './login-guard';
+import { listenOnSocketPath, UNIX_CHANNEL } from './unix-socket';
 import { acceptedHost, checkBind, ExposureError, isLoopbackHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
 import type { ApiHandler } from './handler';
 import { securityHeaders, sendPlain, serveStatic } from './static';
@@ -37,8 +46,12 @@ export interface AgentServerOptions {
   staticDir?: string | null;
   /** Host names besides the loopback ones and `host` that clients use (e.g. the certificate's name). */
   allowedHosts?: readonly string[];
-  /** Simultaneous connections; more are refused with HTTP 503. */
+  /** Also serve the API on this Unix socket (its directory is made 0700, the socket 0600). */
+  socketPath?: string | null;
+  /** Simultaneous authenticated sessions; a login beyond them is refused with 'busy' (close 1013). */
   maxConnections?: number;
+  /** The budget of connections that have not logged in, failed-login backoff and its log (login-guard.ts). */
+  login?: Partial<LoginGuardLimits>;
   /** Interval of WebSocket pings; a peer that misses one whole interval is dropped. 0 = none. */
   heartbeatMs?: number;
   limits?: Partial<ConnectionLimits>;
@@ -61,7 +74,12 @@ export interface AgentServer {
   readonly url: string;
   /** "http://127.0.0.1:7790" or "https://...": where the web console is. */
   readonly origin: string;
+  /** The Unix socket's URL ("ws+unix:/run/ipfo/api.sock:/api"), null without one. */
+  readonly socketUrl: string | null;
+  /** Open WebSockets, logged in or not. */
   connectionCount(): number;
+  /** Authenticated sessions. */
+  sessionCount(): number;
   /** Closes every connection (1001) and stops listening. */
   close(): Promise<void>;
 }
@@ -74,7 +92,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   if (tls !== null) checkTlsMaterial(tls);
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const log = options.log ?? (() => undefined);
-  const maxConnections = options.maxConnections ?? 64;
+  const maxSessions = options.maxConnections ?? 64;
+  const guard = new LoginGuard({ ...DEFAULT_LOGIN_LIMITS, ...options.login }, log);
+  const key = await handshakeKey(options.token);
   const scheme = tls === null ? 'http' : 'https';
 
   let policy: ExposurePolicy = { scheme, host, port: options.port ?? DEFAULT_API_PORT, allowedHosts: options.allowedHosts ?? [] };
@@ -116,8 +136,50 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
   const connections = new Map<WebSocket, ApiConnection>();
+  const sessions = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
 
+  /** Admits an upgrade under the login budget and makes the WebSocket a connection; `channel` names the listener. */
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, peer: string, channel: string): void => {
+    if (!guard.admit(peer)) {
+      guard.refused(peer, 'too many connections that have not logged in');
+      return refuseUpgrade(socket, 503, 'Service Unavailable');
+    }
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      guard.release(peer);
+    };
+    let handed = false;
+    // An upgrade that never becomes a connection (the peer left during the handshake) gives its slot back here.
+    socket.once('close', () => {
+      if (!handed) release();
+    });
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      handed = true;
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+      const login: LoginHooks = {
+        failed: (reason) => guard.failed(peer, reason),
+        refused: (reason) => guard.refused(peer, reason),
+        release,
+        authenticated: () => {
+          release();
+          if (sessions.size >= maxSessions) return false;
+          sessions.add(ws);
+          return true;
+        },
+      };
+      connections.set(ws, new ApiConnection(ws, { handler: options.handler, key, channel, limits, peer, log, login }));
+      ws.on('close', () => {
+        connections.delete(ws);
+        sessions.delete(ws);
+      });
+    });
+  };
+
+  const tcpChannel = (): string => channelOfListener(tls !== null, policy.port);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const accepted = acceptedHost(policy, request.headers.host);
@@ -128,15 +190,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       log(`api: refused a WebSocket from origin ${JSON.stringify(request.headers.origin ?? '').slice(0, 100)}`);
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
-    if (connections.size >= maxConnections) return refuseUpgrade(socket, 503, 'Handler Unavailable');
-    sockets.handleUpgrade(request, socket, head, (ws) => {
-      // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) reads as 127.0.0.1 in the audit log.
-      const peer = (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
-      alive.add(ws);
-      ws.on('pong', () => alive.add(ws));
-      connections.set(ws, new ApiConnection(ws, { handler: options.handler, token: options.token, limits, peer, log }));
-      ws.on('close', () => connections.delete(ws));
-    });
+    // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) reads as 127.0.0.1 in the audit log.
+    const peer = (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+    upgrade(request, socket, head, peer, tcpChannel());
   });
 
   await listen(server, host, options.port ?? DEFAULT_API_PORT);
@@ -147,6 +203,29 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     throw new ExposureError(`${host} resolved to ${address.address}, which is not a loopback address; refusing to serve without TLS`);
   }
   policy = { ...policy, port: address.port };
+
+  // The Unix socket: the same API for local clients. No browser reaches it (no Host or Origin to
+  // check; a request with an Origin is refused all the same), and only root may connect.
+  let unixServer: Server | null = null;
+  if (options.socketPath !== undefined && options.socketPath !== null) {
+    const unix = createHttpServer((_request, response) => sendPlain(response, 404, 'only the API (/api) is served here\n'));
+    unix.headersTimeout = 10_000;
+    unix.requestTimeout = 30_000;
+    unix.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      const path = (request.url ?? '').split(/[?#]/, 1)[0];
+      if (path !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+      if (request.headers.origin !== undefined) return refuseUpgrade(socket, 403, 'Forbidden');
+      upgrade(request, socket, head, 'unix', UNIX_CHANNEL);
+    });
+    try {
+      await listenOnSocketPath(unix, options.socketPath);
+    } catch (error) {
+      await closeServer(server);
+      throw error;
+    }
+    unixServer = unix;
+  }
 
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const heartbeat =
@@ -169,12 +248,15 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     port: address.port,
     url: `${tls === null ? 'ws' : 'wss'}://${urlHost(host)}:${address.port}${API_PATH}`,
     origin,
+    socketUrl: unixServer === null ? null : `ws+unix:${options.socketPath ?? ''}:${API_PATH}`,
     connectionCount: () => connections.size,
+    sessionCount: () => sessions.size,
     close: async () => {
       if (heartbeat !== null) clearInterval(heartbeat);
+      guard.close();
       for (const connection of connections.values()) connection.close(CLOSE_CODES.goingAway, 'agent shutting down');
       sockets.close();
-      await closeServer(server);
+      await Promise.all([closeServer(server), unixServer === null ? undefined : closeServer(unixServer)]);
     },
   };
 }
