@@ -9,16 +9,12 @@
 // Login (preload/contract/handshake.ts) and its budget (login-guard.ts): connections that have not
 // logged in have their own small budget per client and in all; only sessions count toward
 // maxConnections.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   API_PATH,
   CLOSE_CODES,
-  DEFAULT_API_HOST,
-  DEFAULT_API_PORT,
   HEALTH_PATH,
   MAX_CLIENT_MESSAGE_BYTES,
 } from '../../preload/contract/protocol';
@@ -26,11 +22,12 @@ import { channelOfListener, handshakeKey } from '../../preload/contract/handshak
 import { isTokenFormat } from './auth';
 import { ApiConnection, type ConnectionLimits, type LoginHooks } from './connection';
 import { DEFAULT_LOGIN_LIMITS, LoginGuard, type LoginGuardLimits } from './login-guard';
-import { listenOnSocketPath, UNIX_CHANNEL } from './unix-socket';
-import { acceptedHost, checkBind, ExposureError, isLoopbackHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
+import { socketUrl, UNIX_CHANNEL } from './unix-socket';
+import { acceptedHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
 import type { ApiHandler } from './handler';
 import { securityHeaders, sendPlain, serveStatic } from './static';
-import { checkTlsMaterial, type TlsMaterial } from './tls';
+import { listenApi, STARTING_HANDLER, type ApiListeners } from './listen';
+import type { TlsMaterial } from './tls';
 
 export interface AgentServerOptions {
   handler: ApiHandler;
@@ -48,6 +45,8 @@ export interface AgentServerOptions {
   allowedHosts?: readonly string[];
   /** Also serve the API on this Unix socket (its directory is made 0700, the socket 0600). */
   socketPath?: string | null;
+  /** Listeners bound beforehand (listen.ts; `ipfo agent` binds them before it joins): host, port, tls and socketPath are theirs. */
+  listeners?: ApiListeners;
   /** Simultaneous authenticated sessions; a login beyond them is refused with 'busy' (close 1013). */
   maxConnections?: number;
   /** The budget of connections that have not logged in, failed-login backoff and its log (login-guard.ts). */
@@ -85,11 +84,9 @@ export interface AgentServer {
 }
 
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
-  const host = options.host ?? DEFAULT_API_HOST;
-  const tls = options.tls ?? null;
-  checkBind(host, tls !== null);
   if (!isTokenFormat(options.token)) throw new Error('the API token must be 64 hex digits (see token.ts)');
-  if (tls !== null) checkTlsMaterial(tls);
+  const listeners = options.listeners ?? (await listenApi(options));
+  const { host, tls, tcp: server, unix: unixServer } = listeners;
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const log = options.log ?? (() => undefined);
   const maxSessions = options.maxConnections ?? 64;
@@ -97,7 +94,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const key = await handshakeKey(options.token);
   const scheme = tls === null ? 'http' : 'https';
 
-  let policy: ExposurePolicy = { scheme, host, port: options.port ?? DEFAULT_API_PORT, allowedHosts: options.allowedHosts ?? [] };
+  const policy: ExposurePolicy = { scheme, host, port: listeners.port, allowedHosts: options.allowedHosts ?? [] };
   const socketOrigin = (acceptedHostName: string | null): string | null =>
     acceptedHostName === null ? null : `${tls === null ? 'ws' : 'wss'}://${acceptedHostName}`;
 
@@ -127,12 +124,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       else response.destroy();
     });
   };
-
-  const server: Server =
-    tls === null ? createHttpServer(onRequest) : createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, onRequest);
-  // Slow-loris bounds on the HTTP side (the WebSocket side has the auth timeout).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.off('request', STARTING_HANDLER);
+  server.on('request', onRequest);
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
   const connections = new Map<WebSocket, ApiConnection>();
@@ -195,36 +188,18 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     upgrade(request, socket, head, peer, tcpChannel());
   });
 
-  await listen(server, host, options.port ?? DEFAULT_API_PORT);
-  const address = server.address() as AddressInfo;
-  if (tls === null && !isLoopbackHost(address.address)) {
-    // "localhost" resolved to something else: do not serve in clear text there.
-    await closeServer(server);
-    throw new ExposureError(`${host} resolved to ${address.address}, which is not a loopback address; refusing to serve without TLS`);
-  }
-  policy = { ...policy, port: address.port };
-
   // The Unix socket: the same API for local clients. No browser reaches it (no Host or Origin to
   // check; a request with an Origin is refused all the same), and only root may connect.
-  let unixServer: Server | null = null;
-  if (options.socketPath !== undefined && options.socketPath !== null) {
-    const unix = createHttpServer((_request, response) => sendPlain(response, 404, 'only the API (/api) is served here\n'));
-    unix.headersTimeout = 10_000;
-    unix.requestTimeout = 30_000;
-    unix.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  if (unixServer !== null) {
+    unixServer.off('request', STARTING_HANDLER);
+    unixServer.on('request', (_request: IncomingMessage, response: ServerResponse) => sendPlain(response, 404, 'only the API (/api) is served here\n'));
+    unixServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const path = (request.url ?? '').split(/[?#]/, 1)[0];
       if (path !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
       if (request.headers.origin !== undefined) return refuseUpgrade(socket, 403, 'Forbidden');
       upgrade(request, socket, head, 'unix', UNIX_CHANNEL);
     });
-    try {
-      await listenOnSocketPath(unix, options.socketPath);
-    } catch (error) {
-      await closeServer(server);
-      throw error;
-    }
-    unixServer = unix;
   }
 
   const heartbeatMs = options.heartbeatMs ?? 30_000;
@@ -242,13 +217,13 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         }, heartbeatMs).unref()
       : null;
 
-  const origin = `${scheme}://${urlHost(host)}:${address.port}`;
+  const origin = `${scheme}://${urlHost(host)}:${listeners.port}`;
   return {
     host,
-    port: address.port,
-    url: `${tls === null ? 'ws' : 'wss'}://${urlHost(host)}:${address.port}${API_PATH}`,
+    port: listeners.port,
+    url: `${tls === null ? 'ws' : 'wss'}://${urlHost(host)}:${listeners.port}${API_PATH}`,
     origin,
-    socketUrl: unixServer === null ? null : `ws+unix:${options.socketPath ?? ''}:${API_PATH}`,
+    socketUrl: listeners.socketPath === null ? null : socketUrl(listeners.socketPath, API_PATH),
     connectionCount: () => connections.size,
     sessionCount: () => sessions.size,
     close: async () => {
@@ -256,36 +231,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       guard.close();
       for (const connection of connections.values()) connection.close(CLOSE_CODES.goingAway, 'agent shutting down');
       sockets.close();
-      await Promise.all([closeServer(server), unixServer === null ? undefined : closeServer(unixServer)]);
+      await listeners.close();
     },
   };
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      if (error.code === 'EADDRINUSE') reject(new ExposureError(`${host}:${port} is in use (another agent running?)`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new ExposureError(`${host} is not an address of this host`));
-      else reject(error);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ host, port, exclusive: true });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

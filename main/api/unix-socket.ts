@@ -25,7 +25,7 @@ export function socketUrl(path: string, apiPath: string): string {
 /** Makes the socket's directory (0700) or checks the one there: a directory of ours that nobody else may write into. */
 async function prepareDirectory(directory: string): Promise<void> {
   try {
-    await mkdir(directory, { mode: 0o700 });
+    await mkdir(directory, { recursive: true, mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }

@@ -18,7 +18,7 @@ import { connectAgent } from '../../main/api/client';
 import { LoginGuard } from '../../main/api/login-guard';
 import { parseCommand } from '../../main/cli/args';
 import type { ClusterCommand } from '../../main/cli/cluster-args';
-import { clusterCommand } from '../../main/cli/commands/cluster';
+import { clusterCommand, localAgentSocket } from '../../main/cli/commands/cluster';
 import { EXIT } from '../../main/cli/exit-codes';
 import { prove } from '../../preload/contract/handshake';
 import { CLOSE_CODES } from '../../preload/contract/protocol';
@@ -342,6 +342,21 @@ describe('the agent socket (a Unix socket, root-only directory)', () => {
     await withServer(async () => {
       await assert.rejects(startTestServer({ socketPath }), /is in use/);
     }, { socketPath });
+  });
+
+  test('the CLI without --agent uses the one agent socket it finds (none or several: host:port)', async () => {
+    const dir = join(directory, 'sockets');
+    assert.equal(await localAgentSocket(dir), null, 'no directory');
+    await withServer(
+      async () => {
+        assert.equal(await localAgentSocket(dir), join(dir, 'n1.sock'));
+        await withServer(async () => {
+          assert.equal(await localAgentSocket(dir), null, 'two agents: no guess');
+        }, { socketPath: join(dir, 'n2.sock') });
+      },
+      { socketPath: join(dir, 'n1.sock') },
+    );
+    assert.equal(await localAgentSocket(dir), null, 'closed: gone');
   });
 
   test('a proof made for the socket does not log in on the TCP port, nor the reverse', async () => {

@@ -26,6 +26,7 @@ export function actionExitCode(op: ClusterOperation, result: ActionResult): numb
 }
 
 function where(agent: AgentAddress): string {
+  if (agent.socketPath !== undefined && agent.socketPath !== null) return agent.socketPath;
   return `${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}`;
 }
 
