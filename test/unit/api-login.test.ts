@@ -7,6 +7,7 @@
 // - 6,537 failed logins in 3 s wrote 6,537 log lines. Now they are logged in aggregate, and a client
 //   that keeps failing is answered later and later.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -357,6 +358,13 @@ describe('the agent socket (a Unix socket, root-only directory)', () => {
       { socketPath: join(dir, 'n1.sock') },
     );
     assert.equal(await localAgentSocket(dir), null, 'closed: gone');
+    // A socket a killed agent left behind (SIGKILL: nobody unlinks it) answers nobody: not taken for an agent.
+    const stale = join(dir, 'n3.sock');
+    await new Promise<void>((done) => {
+      execFile(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`], () => done());
+    });
+    assert.equal((await stat(stale)).isSocket(), true);
+    assert.equal(await localAgentSocket(dir), null, 'a stale socket');
   });
 
   test('a proof made for the socket does not log in on the TCP port, nor the reverse', async () => {

@@ -3,6 +3,7 @@
 // Every failure is reported here as "ipfo: ..." lines and an exit code (see cluster/outcome.ts).
 import { constants } from 'node:fs';
 import { access, readdir, readFile, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { connectAgent, type AgentClient } from '../../api/client';
@@ -16,18 +17,27 @@ import { followEvents } from './cluster/follow';
 import { processIo, type ClusterIo } from './cluster/io';
 import { actionExitCode, describeFailure, type Phase } from './cluster/outcome';
 
-/** Whether `path` is a socket this process may connect to (root's agent socket, for root). */
+/** Whether `path` is a socket this process may connect to and something answers on (not one a killed agent left). */
 async function usableSocket(path: string): Promise<boolean> {
   try {
     if (!(await stat(path)).isSocket()) return false;
     await access(path, constants.R_OK | constants.W_OK);
-    return true;
   } catch {
     return false;
   }
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const done = (answers: boolean): void => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
-/** The one agent socket in `directory` this process may use; null when there is none (not root, no agent) or several. */
+/** The one answering agent socket in `directory` this process may use; null when there is none (not root, no agent) or several. */
 export async function localAgentSocket(directory: string): Promise<string | null> {
   let names: string[];
   try {
