@@ -1,5 +1,6 @@
-// Node client of the agent API, for the CLI and the Electron main process: connect, authenticate,
-// then `request(type, args)` for every command of the contract, by its protocol name (no wrapper per
+// Node client of the agent API, for the CLI and the Electron main process: connect, log in (the
+// challenge–response of preload/contract/handshake.ts: the agent proves it knows the token before this
+// client sends its own proof, and the token never leaves this process), then `request(type, args)` for every command of the contract, by its protocol name (no wrapper per
 // command: a new command needs nothing here), and the snapshot + change stream. Everything the agent
 // sends is checked against the contract before it is handed out (a remote agent is still a remote
 // party); requests are tracked by the tracker every client shares (preload/contract/request-tracker.ts).
@@ -20,12 +21,16 @@ import {
   type SnapshotPush,
 } from '../../preload/contract/protocol';
 import { ApiRequestError, RequestTracker } from '../../preload/contract/request-tracker';
+import { channelOfUrl, checkProof, handshakeKey, newNonce, prove, type Transcript } from '../../preload/contract/handshake';
 import { urlHost } from './exposure';
+import { socketUrl } from './unix-socket';
 import { rawText } from './raw-text';
 
 export interface ConnectAgentOptions {
-  /** "ws://127.0.0.1:7790/api"; or give host and port. */
+  /** "ws://127.0.0.1:7790/api" or "ws+unix:/run/ipfo/api.sock:/api"; or give socketPath, or host and port. */
   url?: string;
+  /** The agent's Unix socket (unix-socket.ts). */
+  socketPath?: string;
   host?: string;
   port?: number;
   token: string;
@@ -58,8 +63,9 @@ function serverSchemas(): ServerSchemas {
 }
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-export function agentUrl(options: Pick<ConnectAgentOptions, 'url' | 'host' | 'port' | 'tls'>): string {
+export function agentUrl(options: Pick<ConnectAgentOptions, 'url' | 'socketPath' | 'host' | 'port' | 'tls'>): string {
   if (options.url !== undefined) return options.url;
+  if (options.socketPath !== undefined) return socketUrl(options.socketPath, API_PATH);
   const scheme = options.tls ? 'wss' : 'ws';
   return `${scheme}://${urlHost(options.host ?? DEFAULT_API_HOST)}:${options.port ?? DEFAULT_API_PORT}${API_PATH}`;
 }
@@ -83,7 +89,7 @@ export class AgentClient {
     socket.on('error', () => undefined); // 'close' follows and carries the outcome
   }
 
-  /** Opens the connection and authenticates; rejects with ApiRequestError ('unavailable', 'auth-failed', 'timeout', ...). */
+  /** Opens the connection and logs in; rejects with ApiRequestError ('unavailable', 'auth-failed', 'protocol', 'timeout', ...). */
   static async connect(options: ConnectAgentOptions): Promise<AgentClient> {
     const url = agentUrl(options);
     const tls = typeof options.tls === 'object' ? options.tls : {};
@@ -109,17 +115,45 @@ export class AgentClient {
     });
     const client = new AgentClient(socket, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     try {
-      const args: CommandArgs['auth'] = options.client === undefined ? { token: options.token } : { token: options.token, client: options.client };
-      const auth = await client.request('auth', args, connectTimeoutMs);
-      if (auth.protocol !== PROTOCOL_VERSION) {
-        throw new ApiRequestError('protocol', `the agent speaks protocol ${auth.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
-      }
-      client.actor = auth.actor;
+      client.actor = await client.login(url, options.token, options.client, connectTimeoutMs);
       return client;
     } catch (error) {
       client.socket.terminate();
       throw error;
     }
+  }
+
+  /**
+   * hello, check the agent's proof, then auth (handshake.ts). Nothing derived from the token is sent
+   * before the agent has proved it holds the token too, over this channel and these nonces.
+   */
+  private async login(url: string, token: string, label: string | undefined, timeoutMs: number): Promise<string> {
+    const key = await handshakeKey(token);
+    const clientNonce = newNonce();
+    const hello = await this.request('hello', label === undefined ? { protocol: PROTOCOL_VERSION, clientNonce } : { protocol: PROTOCOL_VERSION, clientNonce, client: label }, timeoutMs).catch(
+      (error: unknown) => {
+        // An agent of protocol 1 knows no hello (and was sent nothing secret).
+        if (error instanceof ApiRequestError && error.code === 'unknown-type') {
+          throw new ApiRequestError('protocol', `the agent at ${url} speaks an older protocol (1; this client ${PROTOCOL_VERSION}): update the agent`);
+        }
+        throw error;
+      },
+    );
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new ApiRequestError('protocol', `the agent speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
+    }
+    const transcript: Transcript = { channel: channelOfUrl(url), client: label ?? '', clientNonce, serverNonce: hello.serverNonce };
+    if (!(await checkProof(key, 'server', transcript, hello.serverProof))) {
+      throw new ApiRequestError(
+        'auth-failed',
+        `the agent at ${url} could not prove it holds this token: wrong token file, or not the agent (another program on that address?); nothing secret was sent`,
+      );
+    }
+    const auth = await this.request('auth', { proof: await prove(key, 'client', transcript) }, timeoutMs);
+    if (auth.protocol !== PROTOCOL_VERSION) {
+      throw new ApiRequestError('protocol', `the agent speaks protocol ${auth.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
+    }
+    return auth.actor;
   }
 
   /** Sends one command and resolves with its result (checked against the contract). */

@@ -1,6 +1,7 @@
-// One API client's WebSocket: authentication, validation, dispatch to the ApiHandler, the
-// stream. Nothing reaches the handler before a successful `auth`, and nothing malformed reaches it
-// at all: every message is parsed against the contract first (preload/contract/parse.ts).
+// One API client's WebSocket: the login (hello, auth: the challenge–response of
+// preload/contract/handshake.ts), validation, dispatch to the ApiHandler, the stream. Nothing
+// reaches the handler before a successful `auth`, and nothing malformed reaches it at all: every
+// message is parsed against the contract first (preload/contract/parse.ts).
 import type { RawData, WebSocket } from 'ws';
 import { checkResult, clip, parseRequest, type RequestParse } from '../../preload/contract/parse';
 import {
@@ -13,13 +14,13 @@ import {
   type Request,
   type ApiCommand,
 } from '../../preload/contract/protocol';
-import { tokensEqual } from './auth';
+import { checkProof, newNonce, prove, type HandshakeKey, type Transcript } from '../../preload/contract/handshake';
 import { rawText } from './raw-text';
 import type { ApiHandler } from './handler';
 import { StreamSession } from './stream';
 
 export interface ConnectionLimits {
-  /** The first message must be a successful auth within this time. */
+  /** The login (hello, auth) must have been sent within this time. */
   authTimeoutMs: number;
   /** Requests of one connection running at once (handler calls); more get 'busy'. */
   maxInFlight: number;
@@ -31,11 +32,27 @@ export interface ConnectionLimits {
 
 export interface ConnectionContext {
   handler: ApiHandler;
-  token: string;
+  /** The token as an HMAC key (handshake.ts): the agent proves it knows the token and checks the client's proof. */
+  key: HandshakeKey;
+  /** The listener this connection came in on, as a client names it in the handshake ("ws:7790", "unix"). */
+  channel: string;
   limits: ConnectionLimits;
   /** The peer's address as the socket saw it. */
   peer: string;
   log: (line: string) => void;
+  login: LoginHooks;
+}
+
+/** What the server decides for the login (login-guard.ts, the session limit). */
+export interface LoginHooks {
+  /** A wrong proof: how long to hold the refusal back (ms). */
+  failed(reason: string): number;
+  /** Any other refused login (logged in aggregate). */
+  refused(reason: string): void;
+  /** The proof checked out: gives the unauthenticated slot back and takes a session; false when none is free ('busy'). */
+  authenticated(): boolean;
+  /** Gives the unauthenticated slot back (idempotent): the connection closed, or its refusal was sent. */
+  release(): void;
 }
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: ApiError };
@@ -43,19 +60,35 @@ type Reply = { id: string | null } & Outcome;
 
 const INTERNAL_ERROR: ApiError = { code: 'internal', message: 'internal error in the agent (details are in its log)' };
 
+/**
+ * The login's steps: waiting for hello; hello answered, waiting for auth; a step's crypto running
+ * (messages wait); refused (the refusal is being held back, messages are dropped); in.
+ */
+type LoginPhase = { kind: 'hello' } | { kind: 'auth'; transcript: Transcript } | { kind: 'working' } | { kind: 'refused' } | { kind: 'in' };
+
+/** Messages a client may send while a login step runs (a pipelining client); more close the connection. */
+const MAX_HELD_MESSAGES = 16;
+
 export class ApiConnection {
   private actor: string | null = null;
+  private phase: LoginPhase = { kind: 'hello' };
+  private held: Array<{ data: RawData; isBinary: boolean }> = [];
   private inFlight = 0;
   private badTimes: number[] = [];
   private stream: StreamSession | null = null;
   private closed = false;
+  /** A refusal is being held back (login-guard.ts): the slot stays taken until it is sent, even if the peer leaves. */
+  private refusalPending = false;
   private readonly authTimer: NodeJS.Timeout;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly context: ConnectionContext,
   ) {
-    this.authTimer = setTimeout(() => this.close(CLOSE_CODES.unauthorized, 'no auth in time'), context.limits.authTimeoutMs);
+    this.authTimer = setTimeout(() => {
+      context.login.refused('no login in time');
+      this.close(CLOSE_CODES.unauthorized, 'no auth in time');
+    }, context.limits.authTimeoutMs);
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', () => this.dispose());
     socket.on('error', (error) => {
@@ -63,17 +96,30 @@ export class ApiConnection {
     });
   }
 
-  private get authenticated(): boolean {
+  get authenticated(): boolean {
     return this.actor !== null;
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
+    switch (this.phase.kind) {
+      case 'refused':
+        return;
+      case 'working':
+        if (this.held.length >= MAX_HELD_MESSAGES) this.close(CLOSE_CODES.policy, 'too many messages during login');
+        else this.held.push({ data, isBinary });
+        return;
+      default:
+    }
     const parsed: RequestParse = isBinary
       ? { ok: false, id: null, error: { code: 'bad-json', message: 'binary messages are not accepted; send JSON text' } }
       : parseRequest(rawText(data));
-    if (!this.authenticated) {
-      this.onFirstMessage(parsed);
+    if (this.phase.kind === 'hello') {
+      this.onHello(parsed, isBinary ? '' : rawText(data));
+      return;
+    }
+    if (this.phase.kind === 'auth') {
+      this.onAuth(parsed, this.phase.transcript);
       return;
     }
     if (!parsed.ok) {
@@ -83,32 +129,101 @@ export class ApiConnection {
     this.dispatch(parsed.request);
   }
 
-  /** Before auth: anything but a correct auth is answered, then the connection closes. */
-  private onFirstMessage(parsed: RequestParse): void {
+  /** Runs a login step; messages that arrive meanwhile wait for it. */
+  private work(step: () => Promise<LoginPhase>): void {
+    this.phase = { kind: 'working' };
+    step().then(
+      (next) => {
+        if (this.closed) return;
+        this.phase = next;
+        for (const { data, isBinary } of this.held.splice(0)) this.onMessage(data, isBinary);
+      },
+      (error: unknown) => {
+        this.context.log(`api: login of ${this.context.peer} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.close(1011, 'internal error');
+      },
+    );
+  }
+
+  /** Refuses the login: the error, then the connection closes (4401). */
+  private refuse(id: string | null, error: ApiError, reason: string): void {
+    this.context.login.refused(reason);
+    this.phase = { kind: 'refused' };
+    this.send({ id, ok: false, error });
+    this.close(CLOSE_CODES.unauthorized, 'authenticate first');
+  }
+
+  /** The first message must be hello: the agent answers with its nonce and its proof. */
+  private onHello(parsed: RequestParse, text: string): void {
     if (!parsed.ok) {
-      this.send({ id: parsed.id, ok: false, error: parsed.error });
-      this.close(CLOSE_CODES.unauthorized, 'authenticate first');
+      if (isOldAuth(text)) {
+        // A client of protocol 1 sent its token: say what to do, and neither check nor log the token.
+        this.refuse(parsed.id, { code: 'unauthenticated', message: `this agent speaks protocol ${PROTOCOL_VERSION} (challenge-response login); this client is older: update it` }, 'a client of protocol 1');
+        return;
+      }
+      this.refuse(parsed.id, parsed.error, 'malformed first message');
+      return;
+    }
+    const request = parsed.request;
+    if (request.type !== 'hello') {
+      this.refuse(request.id, { code: 'unauthenticated', message: 'authenticate first: the first request must be hello' }, `${request.type} before hello`);
+      return;
+    }
+    if (request.protocol !== PROTOCOL_VERSION) {
+      const message = `this agent speaks protocol ${PROTOCOL_VERSION}, the client ${request.protocol}: use matching versions`;
+      this.refuse(request.id, { code: 'unauthenticated', message }, `a client of protocol ${request.protocol}`);
+      return;
+    }
+    const client = request.client ?? '';
+    this.work(async () => {
+      const transcript: Transcript = { channel: this.context.channel, client, clientNonce: request.clientNonce, serverNonce: newNonce() };
+      const serverProof = await prove(this.context.key, 'server', transcript);
+      this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce: transcript.serverNonce, serverProof } });
+      return { kind: 'auth', transcript };
+    });
+  }
+
+  /** The second message must be auth with the client's proof over the same transcript. */
+  private onAuth(parsed: RequestParse, transcript: Transcript): void {
+    if (!parsed.ok) {
+      this.refuse(parsed.id, parsed.error, 'malformed auth');
       return;
     }
     const request = parsed.request;
     if (request.type !== 'auth') {
-      this.send({ id: request.id, ok: false, error: { code: 'unauthenticated', message: 'authenticate first: the first request must be auth' } });
-      this.close(CLOSE_CODES.unauthorized, 'authenticate first');
-      return;
-    }
-    if (!tokensEqual(request.token, this.context.token)) {
-      this.context.log(`api: wrong token from ${this.context.peer}`);
-      this.send({ id: request.id, ok: false, error: { code: 'auth-failed', message: 'wrong token' } });
-      this.close(CLOSE_CODES.unauthorized, 'wrong token');
+      this.refuse(request.id, { code: 'unauthenticated', message: 'authenticate first: after hello comes auth' }, `${request.type} before auth`);
       return;
     }
     clearTimeout(this.authTimer);
-    this.actor = `${request.client ?? 'api'}@${this.context.peer}`;
-    this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: this.actor } });
+    this.work(async () => {
+      if (!(await checkProof(this.context.key, 'client', transcript, request.proof))) {
+        const delay = this.context.login.failed('wrong proof');
+        const answer = (): void => {
+          this.refusalPending = false;
+          this.send({ id: request.id, ok: false, error: { code: 'auth-failed', message: 'wrong proof: this client does not hold the token of this agent' } });
+          this.close(CLOSE_CODES.unauthorized, 'wrong token');
+          this.context.login.release();
+        };
+        if (delay > 0) {
+          this.refusalPending = true;
+          setTimeout(answer, delay).unref();
+        } else answer();
+        return { kind: 'refused' };
+      }
+      if (!this.context.login.authenticated()) {
+        this.send({ id: request.id, ok: false, error: { code: 'busy', message: 'the agent serves its most sessions now; try again later' } });
+        this.close(CLOSE_CODES.tryAgainLater, 'too many sessions');
+        return { kind: 'refused' };
+      }
+      this.actor = `${transcript.client === '' ? 'api' : transcript.client}@${this.context.peer}`;
+      this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: this.actor } });
+      return { kind: 'in' };
+    });
   }
 
   private dispatch(request: Request): void {
     switch (request.type) {
+      case 'hello':
       case 'auth':
         this.reject(request.id, { code: 'bad-request', message: 'already authenticated', field: 'type' });
         return;
@@ -205,6 +320,7 @@ export class ApiConnection {
 
   private dispose(): void {
     this.closed = true;
+    if (!this.refusalPending) this.context.login.release();
     clearTimeout(this.authTimer);
     this.stream?.close();
     this.stream = null;
@@ -223,4 +339,14 @@ function checkedError(error: ApiError): ApiError {
   const check = ApiErrorSchema.safeParse(error);
   if (check.success) return check.data;
   throw new Error(`handler error breaks the contract: ${JSON.stringify(error).slice(0, 200)}`);
+}
+
+/** Whether a refused first message is protocol 1's `auth { token }` (checked for shape only; the value is never looked at). */
+function isOldAuth(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'auth' && 'token' in value;
+  } catch {
+    return false;
+  }
 }

@@ -22,6 +22,14 @@ export class ExposureError extends Error {
   }
 }
 
+/** The API's port or socket could not be bound (in use, not an address of this host, a socket directory not ours): exit 4. */
+export class ApiBindError extends ExposureError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApiBindError';
+  }
+}
+
 /** True for 127.0.0.0/8, ::1, their IPv4-mapped forms, and the name "localhost". */
 export function isLoopbackHost(host: string): boolean {
   const bare = stripBrackets(host).toLowerCase();

@@ -2,26 +2,32 @@
 // directory is given) the static files of the web console, so that the console's origin and the
 // API's origin are one and the same (which is what lets the Origin check be exact).
 //
-// Listens on 127.0.0.1:7790 by default; any non-loopback address requires TLS (exposure.ts).
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+// Listens on 127.0.0.1:7790 by default; any non-loopback address requires TLS (exposure.ts). May also
+// listen on a Unix socket (socketPath: a root-only directory, the socket 0600, unix-socket.ts) that
+// carries the same API for local clients: nobody else can bind it first, and nobody else can connect.
+//
+// Login (preload/contract/handshake.ts) and its budget (login-guard.ts): connections that have not
+// logged in have their own small budget per client and in all; only sessions count toward
+// maxConnections.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   API_PATH,
   CLOSE_CODES,
-  DEFAULT_API_HOST,
-  DEFAULT_API_PORT,
   HEALTH_PATH,
   MAX_CLIENT_MESSAGE_BYTES,
 } from '../../preload/contract/protocol';
+import { channelOfListener, handshakeKey } from '../../preload/contract/handshake';
 import { isTokenFormat } from './auth';
-import { ApiConnection, type ConnectionLimits } from './connection';
-import { acceptedHost, checkBind, ExposureError, isLoopbackHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
+import { ApiConnection, type ConnectionLimits, type LoginHooks } from './connection';
+import { DEFAULT_LOGIN_LIMITS, LoginGuard, type LoginGuardLimits } from './login-guard';
+import { socketUrl, UNIX_CHANNEL } from './unix-socket';
+import { acceptedHost, originAllowed, urlHost, type ExposurePolicy } from './exposure';
 import type { ApiHandler } from './handler';
 import { securityHeaders, sendPlain, serveStatic } from './static';
-import { checkTlsMaterial, type TlsMaterial } from './tls';
+import { listenApi, STARTING_HANDLER, type ApiListeners } from './listen';
+import type { TlsMaterial } from './tls';
 
 export interface AgentServerOptions {
   handler: ApiHandler;
@@ -37,8 +43,14 @@ export interface AgentServerOptions {
   staticDir?: string | null;
   /** Host names besides the loopback ones and `host` that clients use (e.g. the certificate's name). */
   allowedHosts?: readonly string[];
-  /** Simultaneous connections; more are refused with HTTP 503. */
+  /** Also serve the API on this Unix socket (its directory is made 0700, the socket 0600). */
+  socketPath?: string | null;
+  /** Listeners bound beforehand (listen.ts; `ipfo agent` binds them before it joins): host, port, tls and socketPath are theirs. */
+  listeners?: ApiListeners;
+  /** Simultaneous authenticated sessions; a login beyond them is refused with 'busy' (close 1013). */
   maxConnections?: number;
+  /** The budget of connections that have not logged in, failed-login backoff and its log (login-guard.ts). */
+  login?: Partial<LoginGuardLimits>;
   /** Interval of WebSocket pings; a peer that misses one whole interval is dropped. 0 = none. */
   heartbeatMs?: number;
   limits?: Partial<ConnectionLimits>;
@@ -61,23 +73,28 @@ export interface AgentServer {
   readonly url: string;
   /** "http://127.0.0.1:7790" or "https://...": where the web console is. */
   readonly origin: string;
+  /** The Unix socket's URL ("ws+unix:/run/ipfo/api.sock:/api"), null without one. */
+  readonly socketUrl: string | null;
+  /** Open WebSockets, logged in or not. */
   connectionCount(): number;
+  /** Authenticated sessions. */
+  sessionCount(): number;
   /** Closes every connection (1001) and stops listening. */
   close(): Promise<void>;
 }
 
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
-  const host = options.host ?? DEFAULT_API_HOST;
-  const tls = options.tls ?? null;
-  checkBind(host, tls !== null);
   if (!isTokenFormat(options.token)) throw new Error('the API token must be 64 hex digits (see token.ts)');
-  if (tls !== null) checkTlsMaterial(tls);
+  const listeners = options.listeners ?? (await listenApi(options));
+  const { host, tls, tcp: server, unix: unixServer } = listeners;
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const log = options.log ?? (() => undefined);
-  const maxConnections = options.maxConnections ?? 64;
+  const maxSessions = options.maxConnections ?? 64;
+  const guard = new LoginGuard({ ...DEFAULT_LOGIN_LIMITS, ...options.login }, log);
+  const key = await handshakeKey(options.token);
   const scheme = tls === null ? 'http' : 'https';
 
-  let policy: ExposurePolicy = { scheme, host, port: options.port ?? DEFAULT_API_PORT, allowedHosts: options.allowedHosts ?? [] };
+  const policy: ExposurePolicy = { scheme, host, port: listeners.port, allowedHosts: options.allowedHosts ?? [] };
   const socketOrigin = (acceptedHostName: string | null): string | null =>
     acceptedHostName === null ? null : `${tls === null ? 'ws' : 'wss'}://${acceptedHostName}`;
 
@@ -107,17 +124,55 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       else response.destroy();
     });
   };
-
-  const server: Server =
-    tls === null ? createHttpServer(onRequest) : createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, onRequest);
-  // Slow-loris bounds on the HTTP side (the WebSocket side has the auth timeout).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.off('request', STARTING_HANDLER);
+  server.on('request', onRequest);
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
   const connections = new Map<WebSocket, ApiConnection>();
+  const sessions = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
 
+  /** Admits an upgrade under the login budget and makes the WebSocket a connection; `channel` names the listener. */
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, peer: string, channel: string): void => {
+    if (!guard.admit(peer)) {
+      guard.refused(peer, 'too many connections that have not logged in');
+      return refuseUpgrade(socket, 503, 'Service Unavailable');
+    }
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      guard.release(peer);
+    };
+    let handed = false;
+    // An upgrade that never becomes a connection (the peer left during the handshake) gives its slot back here.
+    socket.once('close', () => {
+      if (!handed) release();
+    });
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      handed = true;
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+      const login: LoginHooks = {
+        failed: (reason) => guard.failed(peer, reason),
+        refused: (reason) => guard.refused(peer, reason),
+        release,
+        authenticated: () => {
+          release();
+          if (sessions.size >= maxSessions) return false;
+          sessions.add(ws);
+          return true;
+        },
+      };
+      connections.set(ws, new ApiConnection(ws, { handler: options.handler, key, channel, limits, peer, log, login }));
+      ws.on('close', () => {
+        connections.delete(ws);
+        sessions.delete(ws);
+      });
+    });
+  };
+
+  const tcpChannel = (): string => channelOfListener(tls !== null, policy.port);
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const accepted = acceptedHost(policy, request.headers.host);
@@ -128,25 +183,24 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       log(`api: refused a WebSocket from origin ${JSON.stringify(request.headers.origin ?? '').slice(0, 100)}`);
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
-    if (connections.size >= maxConnections) return refuseUpgrade(socket, 503, 'Handler Unavailable');
-    sockets.handleUpgrade(request, socket, head, (ws) => {
-      // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) reads as 127.0.0.1 in the audit log.
-      const peer = (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
-      alive.add(ws);
-      ws.on('pong', () => alive.add(ws));
-      connections.set(ws, new ApiConnection(ws, { handler: options.handler, token: options.token, limits, peer, log }));
-      ws.on('close', () => connections.delete(ws));
-    });
+    // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) reads as 127.0.0.1 in the audit log.
+    const peer = (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '');
+    upgrade(request, socket, head, peer, tcpChannel());
   });
 
-  await listen(server, host, options.port ?? DEFAULT_API_PORT);
-  const address = server.address() as AddressInfo;
-  if (tls === null && !isLoopbackHost(address.address)) {
-    // "localhost" resolved to something else: do not serve in clear text there.
-    await closeServer(server);
-    throw new ExposureError(`${host} resolved to ${address.address}, which is not a loopback address; refusing to serve without TLS`);
+  // The Unix socket: the same API for local clients. No browser reaches it (no Host or Origin to
+  // check; a request with an Origin is refused all the same), and only root may connect.
+  if (unixServer !== null) {
+    unixServer.off('request', STARTING_HANDLER);
+    unixServer.on('request', (_request: IncomingMessage, response: ServerResponse) => sendPlain(response, 404, 'only the API (/api) is served here\n'));
+    unixServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      const path = (request.url ?? '').split(/[?#]/, 1)[0];
+      if (path !== API_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+      if (request.headers.origin !== undefined) return refuseUpgrade(socket, 403, 'Forbidden');
+      upgrade(request, socket, head, 'unix', UNIX_CHANNEL);
+    });
   }
-  policy = { ...policy, port: address.port };
 
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const heartbeat =
@@ -163,47 +217,25 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         }, heartbeatMs).unref()
       : null;
 
-  const origin = `${scheme}://${urlHost(host)}:${address.port}`;
+  const origin = `${scheme}://${urlHost(host)}:${listeners.port}`;
   return {
     host,
-    port: address.port,
-    url: `${tls === null ? 'ws' : 'wss'}://${urlHost(host)}:${address.port}${API_PATH}`,
+    port: listeners.port,
+    url: `${tls === null ? 'ws' : 'wss'}://${urlHost(host)}:${listeners.port}${API_PATH}`,
     origin,
+    socketUrl: listeners.socketPath === null ? null : socketUrl(listeners.socketPath, API_PATH),
     connectionCount: () => connections.size,
+    sessionCount: () => sessions.size,
     close: async () => {
       if (heartbeat !== null) clearInterval(heartbeat);
+      guard.close();
       for (const connection of connections.values()) connection.close(CLOSE_CODES.goingAway, 'agent shutting down');
       sockets.close();
-      await closeServer(server);
+      await listeners.close();
     },
   };
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      if (error.code === 'EADDRINUSE') reject(new ExposureError(`${host}:${port} is in use (another agent running?)`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new ExposureError(`${host} is not an address of this host`));
-      else reject(error);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ host, port, exclusive: true });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -9,7 +9,7 @@ import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
 import { hasStoreAccess, storeAccessProblem, type StoreAccessFiles } from '../store/etcd-access';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_OWNER_SILENCE_MS } from '../agent/lease-deadline';
-import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
+import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 import { agentConfigArgv, parseAgentConfig } from '../service/agent-config';
 import type { ServicePlatform } from '../service/launch';
@@ -54,6 +54,8 @@ export interface AgentCommand {
   cluster: string;
   apiHost: string;
   apiPort: number;
+  /** The API's Unix socket: a path, null for none (--api-socket none); absent: the default (DEFAULT_API_SOCKET for root on Linux, else none). */
+  apiSocket?: string | null;
   tokenFile: string;
   tlsCert: string | null;
   tlsKey: string | null;
@@ -109,13 +111,15 @@ commands:
       The cluster's reading of the wire, from every agent: expected handoffs, conflicts (with vendor; muted
       under maintenance), duplicate addresses, stragglers and convergence after moves.
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
-        [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--state-dir D] [--web-dir D] [--json]
+        [--api-socket PATH|none] [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--state-dir D] [--web-dir D] [--json]
         [--store-ca F [--store-cert F --store-key F]] [--store-user NAME --store-password-file F]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
       A secured etcd: --store-ca (TLS: https to every endpoint, etcd verified with this CA), --store-cert/--store-key
       (client certificate for etcd's --client-cert-auth), --store-user/--store-password-file (etcd user; the file
       holds the password, mode 0600). See docs/security.md.
       Defaults: --store ${DEFAULT_STORE} (single host), --api ${DEFAULT_API}, --token-file ${DEFAULT_TOKEN_FILE},
+      --api-socket ${DEFAULT_API_SOCKET_DIR}/<node>.sock when run as root on Linux (the local CLI's default; only root
+      may connect), else none.
       --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2). --owner-silence-ms ${DEFAULT_OWNER_SILENCE_MS}: a standby
       takes over an address whose owner has left its ARP probes unanswered this long (150..10000; lower = faster
       failover, more false alarms on a loaded host).
@@ -257,7 +261,7 @@ export function parseCommand(argv: readonly string[]): Command {
 }
 
 const AGENT_OPTIONS = {
-  node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' },
+  node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' }, 'api-socket': { type: 'string' },
   'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
   'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
   'owner-silence-ms': { type: 'string' },
@@ -279,6 +283,16 @@ function storeAccessOption(values: Record<string, string | boolean | undefined>,
   return hasStoreAccess(access) ? access : null;
 }
 
+/** --api-socket: an absolute path, or "none"; undefined when not given (the agent's default). */
+function apiSocketOption(text: string | undefined): string | null | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'none') return null;
+  if (!text.startsWith('/') || /\p{Cc}/u.test(text)) throw new UsageError(`--api-socket wants an absolute path or "none", got "${text}"`);
+  // sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included.
+  if (Buffer.byteLength(text) > 103) throw new UsageError(`--api-socket: the path is too long for a Unix socket (at most 103 bytes)`);
+  return text;
+}
+
 /** `ipfo agent` with every option on the command line. */
 function parseAgentRun(rest: readonly string[]): AgentCommand {
   const { values, positionals } = parseWith([...rest], AGENT_OPTIONS);
@@ -297,6 +311,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
   const key = str(values['tls-key']) ?? null;
   if ((cert === null) !== (key === null)) throw new UsageError('--tls-cert and --tls-key go together');
   const api = parseHostPort('api', str(values.api) ?? DEFAULT_API);
+  const apiSocket = apiSocketOption(str(values['api-socket']));
   const storeAccess = storeAccessOption(values, store);
   return {
     kind: 'agent',
@@ -306,6 +321,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
     cluster: str(values.cluster) ?? 'default',
     apiHost: api.host,
     apiPort: api.port,
+    ...(apiSocket === undefined ? {} : { apiSocket }),
     tokenFile: str(values['token-file']) ?? DEFAULT_TOKEN_FILE,
     tlsCert: cert,
     tlsKey: key,

@@ -24,7 +24,7 @@ import {
 } from '../../preload/contract/protocol';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
-import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
+import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
 export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events', 'bindings'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
@@ -33,10 +33,14 @@ export function isClusterCommandName(name: string): name is ClusterCommandName {
   return (CLUSTER_COMMAND_NAMES as readonly string[]).includes(name);
 }
 
-/** Where the agent is: --agent host:port (default the local agent) and --token-file. */
+/** Where the agent is: --agent host:port or a socket path (default the local agent) and --token-file. */
 export interface AgentAddress {
   host: string;
   port: number;
+  /** --agent /path: the agent's Unix socket. */
+  socketPath?: string | null;
+  /** No --agent: the local agent's socket (the one in DEFAULT_API_SOCKET_DIR) when this user may use it, else host:port. */
+  preferSocket?: boolean;
   tokenFile: string;
   tls: boolean;
   caFile: string | null;
@@ -95,8 +99,9 @@ export interface ClusterCommand {
 }
 
 // Written with the protocol's constants, not args.ts's (see the import note above); a unit test checks they agree.
-export const CLUSTER_USAGE = `cluster commands (talk to a node agent; every one takes --agent host:port --token-file F [--tls [--ca F]] [--json];
-defaults: the local agent at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT} with its token in /var/lib/ipfo/token):
+export const CLUSTER_USAGE = `cluster commands (talk to a node agent; every one takes --agent host:port|/socket --token-file F [--tls [--ca F]] [--json];
+defaults: the local agent on its socket in ${DEFAULT_API_SOCKET_DIR}/ when this user may use it (root), else at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT},
+with its token in /var/lib/ipfo/token):
   resource add <name> <ip>/<prefix> [--owners n1,n2] [--preferred n1,n2] [--failback never|immediate|HH-HH]
         [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
         [--announce-count N] [--announce-interval-ms MS] [--maintenance DURATION|off]
@@ -225,18 +230,26 @@ function choice<T extends string>(option: string, raw: string | undefined, choic
 }
 
 function agentAddress(values: Values): AgentAddress {
-  const { host, port } = parseHostPort('agent', str(values.agent) ?? DEFAULT_API);
+  const given = str(values.agent);
   const caFile = str(values.ca) ?? null;
   const tls = values.tls === true || caFile !== null;
   if (caFile === '') throw new UsageError('--ca wants a file name');
-  // The token is the first thing sent: it must not cross a network in clear text (the agent itself
-  // serves a non-loopback address only with TLS, so plain ws there could only reach an impostor).
-  if (!tls && !isLoopbackHost(host)) {
-    throw new UsageError(`--agent ${host}:${port} is not on this host: add --tls (and --ca F for a self-signed certificate) so the token is not sent in clear text`);
-  }
   const tokenFile = str(values['token-file']) ?? DEFAULT_TOKEN_FILE;
   if (tokenFile === '') throw new UsageError('--token-file wants a file name');
-  return { host, port, tokenFile, tls, caFile };
+  if (given?.startsWith('/')) {
+    // The agent's Unix socket: local by nature, no TLS.
+    if (tls) throw new UsageError('--agent with a socket path takes no --tls or --ca');
+    const { host, port } = parseHostPort('agent', DEFAULT_API);
+    return { host, port, socketPath: given, tokenFile, tls, caFile };
+  }
+  const { host, port } = parseHostPort('agent', given ?? DEFAULT_API);
+  // The login proves the token without sending it (handshake.ts), but what follows is in clear text
+  // without TLS, and the agent itself serves a non-loopback address only with TLS: plain ws there
+  // could only reach an impostor.
+  if (!tls && !isLoopbackHost(host)) {
+    throw new UsageError(`--agent ${host}:${port} is not on this host: add --tls (and --ca F for a self-signed certificate) so the session is not sent in clear text`);
+  }
+  return { host, port, tokenFile, tls, caFile, ...(given === undefined ? { preferSocket: true } : {}) };
 }
 
 // --- Resource definitions ----------------------------------------------------------------------------

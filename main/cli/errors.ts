@@ -6,6 +6,7 @@ import { UsageError } from './usage';
 import { EXIT } from './exit-codes';
 import { StoreAccessError } from '../store/etcd-access';
 import { isStoreError } from '../store/store';
+import { ApiBindError } from '../api/exposure';
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || error instanceof AddressError || error instanceof InterfaceError) return EXIT.badInput;
@@ -18,6 +19,8 @@ export function exitCodeFor(error: unknown): number {
   // turns down (TLS handshake, user, permissions), are the environment's (exit 4, as a missing capability).
   if (error instanceof StoreAccessError) return error.reason === 'permission' ? EXIT.environment : EXIT.badInput;
   if (isStoreError(error, 'refused')) return EXIT.environment;
+  // The API's port or socket is taken (another agent, a squatter) or not ours to bind: the environment's to fix.
+  if (error instanceof ApiBindError) return EXIT.environment;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'EPERM' || code === 'EACCES' || code === 'NO_ADDON') return EXIT.environment;
   return EXIT.runtime;

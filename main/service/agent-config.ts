@@ -26,6 +26,7 @@ export const AGENT_CONFIG_KEYS = {
   store: 'string',
   cluster: 'string',
   api: 'string',
+  'api-socket': 'string',
   'token-file': 'path',
   'tls-cert': 'path',
   'tls-key': 'path',

@@ -145,9 +145,9 @@ export const IPC_STREAM_CHANNEL = 'ipfo:stream';
 /** main -> agent, for the renderer: one channel for every agent command, checked against the protocol's tables. */
 export const IPC_REQUEST_CHANNEL = 'ipfo:request';
 
-/** The agent commands the page may send: every one but auth and subscribe, which main holds (the token, the stream). */
-export type IpcCommandType = Exclude<CommandType, 'auth' | 'subscribe'>;
-export const IPC_COMMAND_TYPES = COMMAND_TYPES.filter((type): type is IpcCommandType => type !== 'auth' && type !== 'subscribe');
+/** The agent commands the page may send: every one but the login (hello, auth) and subscribe, which main holds (the token, the stream). */
+export type IpcCommandType = Exclude<CommandType, 'hello' | 'auth' | 'subscribe'>;
+export const IPC_COMMAND_TYPES = COMMAND_TYPES.filter((type): type is IpcCommandType => type !== 'hello' && type !== 'auth' && type !== 'subscribe');
 
 export function isIpcCommandType(value: string): value is IpcCommandType {
   return (IPC_COMMAND_TYPES as readonly string[]).includes(value);

@@ -10,7 +10,8 @@
 // Rules both sides keep:
 // - Every message is validated against the schemas below; objects are strict (an unknown key is an
 //   error, so a typo never silently means "default"), strings, arrays and messages are bounded.
-// - The first request must be `auth`; nothing else is served before it succeeds.
+// - The first request must be `hello`, the second `auth` (the challenge–response of handshake.ts:
+//   the token itself never crosses the wire); nothing else is served before `auth` succeeds.
 // - Replies may come in any order (long commands such as a move run concurrently); match them by id.
 // - Pushes come in revision order. A `snapshot` push replaces everything the client holds; each
 //   `change` push after it applies on top. A client never sees a change already contained in the
@@ -45,8 +46,11 @@ import {
   type AuditEntry,
 } from './domain';
 
-/** Bumped on any incompatible change; the auth reply carries it so a client can refuse a mismatch. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change; the hello and auth replies carry it so a client can refuse a
+ * mismatch. 2: challenge–response login (hello, then auth with a proof) instead of the token in auth.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** The WebSocket endpoint; everything else on the port is static files and /healthz. */
 export const API_PATH = '/api';
@@ -68,7 +72,8 @@ export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 export const MAX_SERVER_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 export const MAX_REQUEST_ID_LENGTH = 64;
-export const MAX_TOKEN_LENGTH = 256;
+/** A handshake nonce or proof (handshake.ts): 32 bytes as 64 lowercase hex digits. */
+export const Hex32Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 export const MAX_EVENTS_QUERY_LIMIT = 1_000;
 
 /** Target of resource.move that means "the best live node" (node names may therefore not be "best"). */
@@ -123,8 +128,10 @@ export function auditEntryMatches(entry: Pick<AuditEntry, 'actor' | 'action' | '
 
 /** The arguments of each command (the request without id and type). */
 export const COMMAND_ARGS = {
-  /** Must be the first request. */
-  auth: z.strictObject({ token: z.string().min(1).max(MAX_TOKEN_LENGTH), client: ClientLabelSchema.optional() }),
+  /** Must be the first request: the client's nonce (and label); the reply proves the agent knows the token. */
+  hello: z.strictObject({ protocol: z.number().int(), clientNonce: Hex32Schema, client: ClientLabelSchema.optional() }),
+  /** Must be the second request, sent only after the agent's proof checked out: the client's proof. */
+  auth: z.strictObject({ proof: Hex32Schema }),
   /** The whole cluster, once. */
   snapshot: z.strictObject({}),
   /** A snapshot push, the reply, then a change push for every change (see the header). Once per connection. */
@@ -169,10 +176,16 @@ export function isCommandType(value: string): value is CommandType {
 /** A whole request as sent on the wire. */
 export type Request = { [T in CommandType]: { id: string; type: T } & CommandArgs[T] }[CommandType];
 
-/** Commands the agent's ApiHandler carries out (auth, snapshot and subscribe are the server's own). */
-export type ApiCommandType = Exclude<CommandType, 'auth' | 'snapshot' | 'subscribe'>;
+/** The login's requests (handshake.ts): the server's own, never an operator's command. */
+export type LoginCommandType = 'hello' | 'auth';
+export function isLoginCommand(type: CommandType): type is LoginCommandType {
+  return type === 'hello' || type === 'auth';
+}
+
+/** Commands the agent's ApiHandler carries out (hello, auth, snapshot and subscribe are the server's own). */
+export type ApiCommandType = Exclude<CommandType, LoginCommandType | 'snapshot' | 'subscribe'>;
 export const SERVICE_COMMAND_TYPES = COMMAND_TYPES.filter(
-  (type): type is ApiCommandType => type !== 'auth' && type !== 'snapshot' && type !== 'subscribe',
+  (type): type is ApiCommandType => !isLoginCommand(type) && type !== 'snapshot' && type !== 'subscribe',
 );
 /** A service command: the request without its id. */
 export type ApiCommand = { [T in ApiCommandType]: { type: T } & CommandArgs[T] }[ApiCommandType];
@@ -221,6 +234,12 @@ export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 export const RevisionSchema = z.number().int().nonnegative();
 
 export const COMMAND_RESULTS = {
+  hello: z.strictObject({
+    protocol: z.number().int(),
+    serverNonce: Hex32Schema,
+    /** HMAC(token, the "server" transcript): the client checks it before it sends its own proof. */
+    serverProof: Hex32Schema,
+  }),
   auth: z.strictObject({
     protocol: z.number().int(),
     /** How this session appears in the audit log. */
@@ -254,9 +273,9 @@ export const ERROR_CODES = [
   'bad-json', //        not a JSON object
   'unknown-type', //    `type` names no command
   'bad-request', //     arguments of the wrong shape (see field / issues)
-  'unauthenticated', // a command before auth (the connection is then closed, 4401)
-  'auth-failed', //     wrong token (the connection is then closed, 4401)
-  'busy', //            too many requests of this connection still running
+  'unauthenticated', // a command before auth, or a client of another protocol (the connection is then closed, 4401)
+  'auth-failed', //     wrong proof (the connection is then closed, 4401)
+  'busy', //            too many requests of this connection still running, or (at auth) too many sessions
   // The cluster's answer:
   'invalid', //         well-formed but against the cluster's rules (validate.ts messages per field)
   'not-found', //       no such resource or node
@@ -337,6 +356,8 @@ export const CLOSE_CODES = {
   policy: 1008,
   /** A message above MAX_CLIENT_MESSAGE_BYTES (sent by the WebSocket layer). */
   tooBig: 1009,
-  /** No auth, late auth or a wrong token (4000 + HTTP 401). */
+  /** No auth, late auth or a wrong proof (4000 + HTTP 401). */
   unauthorized: 4401,
+  /** Authenticated, but the agent already serves its most sessions: try again later (as 1013). */
+  tryAgainLater: 1013,
 } as const;

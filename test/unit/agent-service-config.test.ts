@@ -22,7 +22,7 @@ function refuses(text: string, message: RegExp, platform: 'linux' | 'win32' = 'l
 }
 
 const FULL = {
-  node: 'n1', store: 'etcd://10.0.0.1:2379,10.0.0.2:2379', cluster: 'prod', api: '0.0.0.0:7790', 'token-file': '/var/lib/ipfo/token',
+  node: 'n1', store: 'etcd://10.0.0.1:2379,10.0.0.2:2379', cluster: 'prod', api: '0.0.0.0:7790', 'api-socket': '/run/ipfo/api/n1.sock', 'token-file': '/var/lib/ipfo/token',
   'tls-cert': '/etc/ipfo/agent.crt', 'tls-key': '/etc/ipfo/agent.key', 'lease-ttl': 4, 'owner-silence-ms': 200, 'state-dir': '/run/ipfo', 'web-dir': '/srv/web', json: true,
   'store-ca': '/etc/ipfo/etcd-ca.crt', 'store-cert': '/etc/ipfo/etcd.crt', 'store-key': '/etc/ipfo/etcd.key', 'store-user': 'ipfo', 'store-password-file': '/etc/ipfo/etcd-password',
 };
@@ -32,7 +32,7 @@ describe('configuration file', () => {
     const config = parseAgentConfig(JSON.stringify(FULL), FILE);
     assert.deepEqual(config, FULL);
     assert.deepEqual(agentConfigArgv(config), [
-      '--node', 'n1', '--store', 'etcd://10.0.0.1:2379,10.0.0.2:2379', '--cluster', 'prod', '--api', '0.0.0.0:7790', '--token-file', '/var/lib/ipfo/token',
+      '--node', 'n1', '--store', 'etcd://10.0.0.1:2379,10.0.0.2:2379', '--cluster', 'prod', '--api', '0.0.0.0:7790', '--api-socket', '/run/ipfo/api/n1.sock', '--token-file', '/var/lib/ipfo/token',
       '--tls-cert', '/etc/ipfo/agent.crt', '--tls-key', '/etc/ipfo/agent.key', '--lease-ttl', '4', '--owner-silence-ms', '200', '--state-dir', '/run/ipfo', '--web-dir', '/srv/web', '--json',
       '--store-ca', '/etc/ipfo/etcd-ca.crt', '--store-cert', '/etc/ipfo/etcd.crt', '--store-key', '/etc/ipfo/etcd.key', '--store-user', 'ipfo', '--store-password-file', '/etc/ipfo/etcd-password',
     ]);

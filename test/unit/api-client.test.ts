@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { BEST_NODE, PROTOCOL_VERSION, type ChangePush, type SnapshotPush } from '../../preload/contract/protocol';
 import { agentUrl, connectAgent, type AgentClient } from '../../main/api/client';
+import { newNonce, prove } from '../../preload/contract/handshake';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { actionDone, NODE_N1, startTestServer, TOKEN, type TestServer } from './api-fixtures';
 
@@ -30,25 +31,32 @@ function isApiRequestError(code: string, check: (error: ApiRequestError) => void
   };
 }
 
-/** A fake agent speaking raw JSON: answers auth as told, then answers every request with `reply`. */
+/** A fake agent speaking raw JSON that holds the token: logs in as told (by default correctly), then answers every request with `other`. */
 async function withRogueAgent(
-  answers: { auth?: (id: string) => unknown; other: (id: string) => unknown },
+  answers: { hello?: (id: string) => unknown; auth?: (id: string) => unknown; other: (id: string) => unknown },
   run: (url: string) => Promise<void>,
 ): Promise<void> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
   server.on('connection', (socket) => {
     socket.on('message', (data) => {
-      const request = JSON.parse((data as Buffer).toString('utf8')) as { id: string; type: string };
-      const answer =
-        request.type === 'auth'
-          ? (answers.auth?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x' } })
-          : answers.other(request.id);
-      socket.send(typeof answer === 'string' ? answer : JSON.stringify(answer));
+      void (async () => {
+        const request = JSON.parse((data as Buffer).toString('utf8')) as { id: string; type: string; clientNonce?: string; client?: string };
+        let answer: unknown;
+        if (request.type === 'hello') {
+          const serverNonce = newNonce();
+          const transcript = { channel: `ws:${port}`, client: request.client ?? '', clientNonce: request.clientNonce ?? '', serverNonce };
+          answer = answers.hello?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce, serverProof: await prove(TOKEN, 'server', transcript) } };
+        } else if (request.type === 'auth') {
+          answer = answers.auth?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x' } };
+        } else answer = answers.other(request.id);
+        socket.send(typeof answer === 'string' ? answer : JSON.stringify(answer));
+      })();
     });
   });
   try {
-    await run(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/api`);
+    await run(`ws://127.0.0.1:${port}/api`);
   } finally {
     for (const client of server.clients) client.terminate();
     await new Promise((resolve) => server.close(resolve));
@@ -60,6 +68,7 @@ describe('connecting', () => {
     assert.equal(agentUrl({}), 'ws://127.0.0.1:7790/api');
     assert.equal(agentUrl({ host: '::1', port: 9000, tls: true }), 'wss://[::1]:9000/api');
     assert.equal(agentUrl({ url: 'ws://x:1/api', host: 'ignored' }), 'ws://x:1/api');
+    assert.equal(agentUrl({ socketPath: '/run/ipfo/api.sock', host: 'ignored' }), 'ws+unix:/run/ipfo/api.sock:/api');
   });
 
   test('authenticates and learns its actor', async () => {
@@ -87,9 +96,36 @@ describe('connecting', () => {
 
   test('an agent of another protocol version is refused', async () => {
     await withRogueAgent(
-      { auth: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION + 1, actor: 'x' } }), other: () => '' },
+      { hello: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION + 1, serverNonce: 'a'.repeat(64), serverProof: 'b'.repeat(64) } }), other: () => '' },
       async (url) => {
         await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('protocol'));
+      },
+    );
+  });
+
+  test('an agent of protocol 1 (no hello) is named as older, and was sent nothing but the hello', async () => {
+    await withRogueAgent(
+      { hello: (id) => ({ id, ok: false, error: { code: 'unknown-type', message: 'unknown type "hello"', field: 'type' } }), other: () => '' },
+      async (url) => {
+        await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('protocol', (error) => assert.match(error.message, /older protocol \(1; this client 2\): update the agent/)));
+      },
+    );
+  });
+
+  test('an agent with a wrong proof is refused before the client sends its own', async () => {
+    let authSent = false;
+    await withRogueAgent(
+      {
+        hello: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce: 'a'.repeat(64), serverProof: 'b'.repeat(64) } }),
+        auth: (id) => {
+          authSent = true;
+          return { id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x' } };
+        },
+        other: () => '',
+      },
+      async (url) => {
+        await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('auth-failed', (error) => assert.match(error.message, /could not prove/)));
+        assert.equal(authSent, false);
       },
     );
   });

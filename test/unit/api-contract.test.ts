@@ -20,10 +20,16 @@ describe('parseRequest', () => {
     assert.deepEqual(parsed, { ok: true, request: { id: 'r1', type: 'resource.move', name: 'web', target: 'best' } });
   });
 
-  test('the auth token is kept, the optional client label checked', () => {
-    assert.equal(parseRequest(JSON.stringify({ id: 'a', type: 'auth', token: 'x', client: 'cli:bob' })).ok, true);
-    const bad = parseRequest(JSON.stringify({ id: 'a', type: 'auth', token: 'x', client: 'bob\nINJECTED' }));
+  test('hello: a 64-hex nonce and an optional, checked client label; auth: a 64-hex proof and no token', () => {
+    const nonce = 'ab'.repeat(32);
+    assert.equal(parseRequest(JSON.stringify({ id: 'h', type: 'hello', protocol: 2, clientNonce: nonce, client: 'cli:bob' })).ok, true);
+    const bad = parseRequest(JSON.stringify({ id: 'h', type: 'hello', protocol: 2, clientNonce: nonce, client: 'bob\nINJECTED' }));
     assert.ok(!bad.ok && bad.error.field === 'client');
+    const short = parseRequest(JSON.stringify({ id: 'h', type: 'hello', protocol: 2, clientNonce: 'AB'.repeat(32) }));
+    assert.ok(!short.ok && short.error.field === 'clientNonce');
+    assert.equal(parseRequest(JSON.stringify({ id: 'a', type: 'auth', proof: nonce })).ok, true);
+    const token = parseRequest(JSON.stringify({ id: 'a', type: 'auth', token: nonce }));
+    assert.ok(!token.ok);
   });
 
   test('an unknown key is reported as that field, quoted and bounded', () => {
@@ -49,7 +55,7 @@ describe('parseRequest', () => {
 
   test('every command has args and result schemas, and the handler commands are the rest', () => {
     assert.deepEqual(Object.keys(COMMAND_RESULTS).sort(), Object.keys(COMMAND_ARGS).sort());
-    assert.deepEqual([...SERVICE_COMMAND_TYPES, 'auth', 'snapshot', 'subscribe'].sort(), [...COMMAND_TYPES].sort());
+    assert.deepEqual([...SERVICE_COMMAND_TYPES, 'hello', 'auth', 'snapshot', 'subscribe'].sort(), [...COMMAND_TYPES].sort());
     assert.ok(COMMAND_TYPES.includes('resource.move') && COMMAND_TYPES.includes('events.query'));
   });
 });

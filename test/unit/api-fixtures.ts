@@ -8,6 +8,8 @@ import type { AuditEntry, NodeRecord, ResourceView, Snapshot } from '../../prelo
 import type { ActionResult, Change, ProbeResult } from '../../preload/contract/protocol';
 import type { ApiHandler, CommandResult, ApiCommand, UpdateListener, VersionedSnapshot } from '../../main/api/handler';
 import { generateToken } from '../../main/api/auth';
+import { channelOfUrl, checkProof, newNonce, prove, type Transcript } from '../../preload/contract/handshake';
+import { PROTOCOL_VERSION } from '../../preload/contract/protocol';
 import { startAgentServer, type AgentServer, type AgentServerOptions } from '../../main/api/server';
 
 export const TOKEN = generateToken();
@@ -164,13 +166,24 @@ export class RawPeer {
     return peer;
   }
 
-  /** Opens and authenticates with the right token. */
-  static async authenticated(url: string, client?: string): Promise<RawPeer> {
-    const peer = await RawPeer.open(url);
-    peer.send({ id: 'auth', type: 'auth', token: TOKEN, ...(client === undefined ? {} : { client }) });
-    const reply = await peer.next();
+  /** Opens and logs in with the right token. */
+  static async authenticated(url: string, client?: string, options: ClientOptions = {}): Promise<RawPeer> {
+    const peer = await RawPeer.open(url, options);
+    const transcript = await peer.hello(url, client);
+    const reply = await peer.request({ id: 'auth', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
     if (reply.ok !== true) throw new Error(`auth failed: ${JSON.stringify(reply)}`);
     return peer;
+  }
+
+  /** Sends hello, checks the agent's proof (throws if wrong) and returns the transcript for auth. */
+  async hello(url: string, client?: string): Promise<Transcript> {
+    const clientNonce = newNonce();
+    const reply = await this.request({ id: 'hello', type: 'hello', protocol: PROTOCOL_VERSION, clientNonce, ...(client === undefined ? {} : { client }) });
+    if (reply.ok !== true) throw new Error(`hello failed: ${JSON.stringify(reply)}`);
+    const result = reply.result as { serverNonce: string; serverProof: string };
+    const transcript: Transcript = { channel: channelOfUrl(url), client: client ?? '', clientNonce, serverNonce: result.serverNonce };
+    if (!(await checkProof(TOKEN, 'server', transcript, result.serverProof))) throw new Error('the server proof is wrong');
+    return transcript;
   }
 
   send(message: unknown): void {

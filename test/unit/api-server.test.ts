@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { checkResult } from '../../preload/contract/parse';
 import { CLOSE_CODES, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type ApiCommand } from '../../preload/contract/protocol';
 import { ExposureError } from '../../main/api/exposure';
+import { prove } from '../../preload/contract/handshake';
 import { startAgentServer } from '../../main/api/server';
 import { actionDone, FakeApiHandler, NODE_N2, RawPeer, resourceView, startTestServer, TOKEN, type TestServer } from './api-fixtures';
 
@@ -66,15 +67,15 @@ describe('authentication', () => {
     });
   });
 
-  test('a wrong token gets auth-failed and the connection is closed with 4401', async () => {
+  test('a wrong proof gets auth-failed and the connection is closed with 4401', async () => {
     await withServer(async ({ server, handler, logs }) => {
       const peer = await RawPeer.open(server.url);
-      peer.send({ id: 'a', type: 'auth', token: '0'.repeat(64) });
-      const reply = await peer.next();
-      assert.deepEqual(reply, { id: 'a', ok: false, error: { code: 'auth-failed', message: 'wrong token' } });
+      await peer.hello(server.url);
+      const reply = await peer.request({ id: 'a', type: 'auth', proof: '0'.repeat(64) });
+      assert.deepEqual(reply, { id: 'a', ok: false, error: { code: 'auth-failed', message: 'wrong proof: this client does not hold the token of this agent' } });
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
       assert.equal(handler.calls.length, 0);
-      assert.ok(logs.some((line) => line.includes('wrong token')));
+      assert.ok(logs.some((line) => line.includes('wrong proof')));
       assert.ok(!logs.some((line) => line.includes(TOKEN)), 'the real token is never logged');
     });
   });
@@ -82,10 +83,71 @@ describe('authentication', () => {
   test('a command sent right after a wrong auth is not served', async () => {
     await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.open(server.url);
-      peer.send({ id: 'a', type: 'auth', token: 'nope' });
+      await peer.hello(server.url);
+      peer.send({ id: 'a', type: 'auth', proof: 'f'.repeat(64) });
       peer.send({ id: 'b', type: 'resource.remove', name: 'web' });
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
       assert.equal(handler.calls.length, 0);
+    });
+  });
+
+  test('auth before hello, or a second hello, is refused', async () => {
+    await withServer(async ({ server, handler }) => {
+      const early = await RawPeer.open(server.url);
+      early.send({ id: 'a', type: 'auth', proof: 'f'.repeat(64) });
+      assert.equal(((await early.next()).error as { code: string }).code, 'unauthenticated');
+      assert.equal((await early.closed).code, CLOSE_CODES.unauthorized);
+      const twice = await RawPeer.open(server.url);
+      await twice.hello(server.url);
+      await assert.rejects(twice.hello(server.url));
+      assert.equal((await twice.closed).code, CLOSE_CODES.unauthorized);
+      assert.equal(handler.calls.length, 0);
+    });
+  });
+
+  test('a client of protocol 1 (auth with the token) is told to update; the token is neither checked nor logged', async () => {
+    await withServer(async ({ server, handler, logs }) => {
+      const peer = await RawPeer.open(server.url);
+      peer.send({ id: 'a', type: 'auth', token: TOKEN });
+      const reply = await peer.next();
+      assert.equal((reply.error as { code: string }).code, 'unauthenticated');
+      assert.match((reply.error as { message: string }).message, /protocol 2 .*older: update it/);
+      assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
+      assert.equal(handler.calls.length, 0);
+      assert.ok(!logs.some((line) => line.includes(TOKEN)));
+    });
+  });
+
+  test('a hello of another protocol version is refused with both versions named', async () => {
+    await withServer(async ({ server }) => {
+      const peer = await RawPeer.open(server.url);
+      const reply = await peer.request({ id: 'h', type: 'hello', protocol: 3, clientNonce: 'a'.repeat(64) });
+      assert.match((reply.error as { message: string }).message, /protocol 2, the client 3/);
+      assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
+    });
+  });
+
+  test("a proof made for another connection's nonces, or for another channel, is refused", async () => {
+    await withServer(async ({ server, logs }) => {
+      // A proof seen on one connection (by a relay, say) is useless on the next one: fresh nonces.
+      const first = await RawPeer.open(server.url);
+      const firstTranscript = await first.hello(server.url);
+      const replayed = await prove(TOKEN, 'client', firstTranscript);
+      first.close();
+      const second = await RawPeer.open(server.url);
+      await second.hello(server.url);
+      assert.equal(((await second.request({ id: 'a', type: 'auth', proof: replayed })).error as { code: string }).code, 'auth-failed');
+      // A proof for the channel a client dialled elsewhere (a relay on another port) is refused too.
+      const third = await RawPeer.open(server.url);
+      const transcript = await third.hello(server.url);
+      const elsewhere = await prove(TOKEN, 'client', { ...transcript, channel: 'ws:7790' === transcript.channel ? 'ws:7791' : 'ws:7790' });
+      assert.equal(((await third.request({ id: 'a', type: 'auth', proof: elsewhere })).error as { code: string }).code, 'auth-failed');
+      // The server's own proof is not a client proof.
+      const fourth = await RawPeer.open(server.url);
+      const fourthTranscript = await fourth.hello(server.url);
+      const reflected = await prove(TOKEN, 'server', fourthTranscript);
+      assert.equal(((await fourth.request({ id: 'a', type: 'auth', proof: reflected })).error as { code: string }).code, 'auth-failed');
+      assert.ok(logs.length >= 1);
     });
   });
 
@@ -102,7 +164,7 @@ describe('authentication', () => {
   test('a binary first message gets an error and closes 4401', async () => {
     await withServer(async ({ server }) => {
       const peer = await RawPeer.open(server.url);
-      peer.socket.send(Buffer.from(JSON.stringify({ id: 'a', type: 'auth', token: TOKEN })), { binary: true });
+      peer.socket.send(Buffer.from(JSON.stringify({ id: 'a', type: 'hello', protocol: PROTOCOL_VERSION, clientNonce: 'a'.repeat(64) })), { binary: true });
       assert.equal(((await peer.next()).error as { code: string }).code, 'bad-json');
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
     });
@@ -121,14 +183,26 @@ describe('authentication', () => {
     );
   });
 
-  test('the right token authenticates; the actor is the client label at the peer address', async () => {
+  test('the right proof logs in; the actor is the client label at the peer address', async () => {
     await withServer(async ({ server }) => {
       const peer = await RawPeer.open(server.url);
-      const reply = await peer.request({ id: 'a', type: 'auth', token: TOKEN, client: 'cli:alice' });
+      const transcript = await peer.hello(server.url, 'cli:alice');
+      const reply = await peer.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
       assert.deepEqual(reply, { id: 'a', ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'cli:alice@127.0.0.1' } });
-      const again = await peer.request({ id: 'b', type: 'auth', token: TOKEN });
+      const again = await peer.request({ id: 'b', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
       assert.equal((again.error as { code: string }).code, 'bad-request');
+      const hello = await peer.request({ id: 'c', type: 'hello', protocol: PROTOCOL_VERSION, clientNonce: 'a'.repeat(64) });
+      assert.equal((hello.error as { code: string }).code, 'bad-request');
       peer.close();
+    });
+  });
+
+  test('the label is part of the proof: a label changed after hello does not log in', async () => {
+    await withServer(async ({ server }) => {
+      const peer = await RawPeer.open(server.url);
+      const transcript = await peer.hello(server.url, 'cli:alice');
+      const reply = await peer.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', { ...transcript, client: 'cli:mallory' }) });
+      assert.equal((reply.error as { code: string }).code, 'auth-failed');
     });
   });
 
@@ -589,14 +663,23 @@ describe('who may connect', () => {
     });
   });
 
-  test('connections beyond the limit are refused with 503', async () => {
+  test('sessions beyond the limit are refused at login with busy (1013); connections not logged in do not count', async () => {
     await withServer(
       async ({ server }) => {
-        const first = await RawPeer.open(server.url);
-        const second = await RawPeer.open(server.url);
-        assert.equal(await upgradeStatus(server.url, {}), 503);
+        const first = await RawPeer.authenticated(server.url);
+        const idle = await RawPeer.open(server.url);
+        const second = await RawPeer.authenticated(server.url);
+        assert.equal(server.sessionCount(), 2);
+        const third = await RawPeer.open(server.url);
+        const transcript = await third.hello(server.url);
+        const reply = await third.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
+        assert.equal((reply.error as { code: string }).code, 'busy');
+        assert.equal((await third.closed).code, CLOSE_CODES.tryAgainLater);
         first.close();
-        second.close();
+        for (let i = 0; i < 100 && server.sessionCount() > 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+        const fourth = await RawPeer.authenticated(server.url);
+        assert.equal(server.sessionCount(), 2);
+        for (const peer of [idle, second, fourth]) peer.close();
       },
       { maxConnections: 2 },
     );

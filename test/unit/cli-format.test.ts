@@ -225,6 +225,11 @@ describe('failures', () => {
     const wrongToken = describeFailure(new ApiRequestError('auth-failed', 'wrong token'), agent, 'connect', add);
     assert.equal(wrongToken.exitCode, EXIT.environment);
     assert.deepEqual(wrongToken.lines, ['the agent at 127.0.0.1:7795 refused the token in /tmp/token: wrong token (use the --token-file of that agent)']);
+    const unproven = describeFailure(new ApiRequestError('auth-failed', 'the agent at ws://127.0.0.1:7795/api could not prove it holds this token'), agent, 'connect', add);
+    assert.equal(unproven.exitCode, EXIT.environment);
+    assert.deepEqual(unproven.lines, [
+      'the agent at 127.0.0.1:7795 could not prove it holds the token in /tmp/token: wrong token (use the --token-file of that agent), or another program on that address; nothing secret was sent',
+    ]);
     assert.equal(describeFailure(new ApiRequestError('timeout', 'auth: no reply'), agent, 'connect', add).exitCode, EXIT.environment);
   });
 

@@ -30,7 +30,8 @@ const LOCAL = { host: '127.0.0.1', port: 7790, tokenFile: '/var/lib/ipfo/token',
 describe('connection options', () => {
   test('default to the local agent and its token file', () => {
     const command = parse('status');
-    assert.deepEqual(command.agent, LOCAL);
+    // Without --agent, the CLI tries the local agent's socket first (when this user may use it), then host:port.
+    assert.deepEqual(command.agent, { ...LOCAL, preferSocket: true });
     assert.equal(command.json, false);
     assert.equal(`${command.agent.host}:${command.agent.port}`, DEFAULT_API);
     assert.equal(command.agent.tokenFile, DEFAULT_TOKEN_FILE);
@@ -49,6 +50,12 @@ describe('connection options', () => {
     }
     // Every name the dispatch knows is covered above.
     assert.deepEqual([...new Set(commands.map((argv) => argv[0]))].sort(), [...CLUSTER_COMMAND_NAMES].sort());
+  });
+
+  test('--agent /path names the agent socket (no TLS there); an explicit host:port never prefers the socket', () => {
+    assert.deepEqual(parse('status', '--agent', '/run/ipfo/api/n1.sock').agent, { ...LOCAL, socketPath: '/run/ipfo/api/n1.sock' });
+    assert.throws(() => parse('status', '--agent', '/run/ipfo/api/n1.sock', '--tls'), /takes no --tls/);
+    assert.equal(parse('status', '--agent', '127.0.0.1:7790').agent.preferSocket, undefined);
   });
 
   test('--tls and --ca (which implies --tls) allow a remote agent', () => {

@@ -60,12 +60,12 @@ describe('the contract', () => {
   });
 
   test('agent commands are one verb with the protocol\'s names; the other verbs are the stream and connections', () => {
-    assert.deepEqual([...IPC_COMMAND_TYPES].sort(), COMMAND_TYPES.filter((type) => type !== 'auth' && type !== 'subscribe').sort());
+    assert.deepEqual([...IPC_COMMAND_TYPES].sort(), COMMAND_TYPES.filter((type) => type !== 'hello' && type !== 'auth' && type !== 'subscribe').sort());
     for (const type of ['snapshot', 'resource.move', 'resource.online', 'resource.offline', 'node.pause', 'node.resume', 'resource.add', 'resource.edit', 'resource.remove', 'probe', 'events.query']) {
       assert.ok(isIpcCommandType(type), type);
       assert.ok(!isIpcVerb(type), `${type} is no verb of its own`);
     }
-    for (const type of ['auth', 'subscribe', 'move', 'addResource', '__proto__']) assert.ok(!isIpcCommandType(type), type);
+    for (const type of ['hello', 'auth', 'subscribe', 'move', 'addResource', '__proto__']) assert.ok(!isIpcCommandType(type), type);
     for (const verb of ['subscribe', 'unsubscribe']) assert.ok(isIpcVerb(verb), verb);
     for (const verb of ['list', 'connect', 'forget', 'startLocalAgent']) assert.ok(isIpcVerb(`connection.${verb}`), verb);
   });

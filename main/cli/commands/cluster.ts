@@ -1,17 +1,54 @@
 // The cluster commands (`ipfo resource|move|online|offline|node|status|events`): read the token,
 // connect to the agent, run one operation, print its outcome, exit with a code a script can use.
 // Every failure is reported here as "ipfo: ..." lines and an exit code (see cluster/outcome.ts).
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { connectAgent, type AgentClient } from '../../api/client';
 import { readTokenFile } from '../../api/token';
 import type { ActionResult } from '../../../preload/contract/protocol';
 import { actionRequest, CLUSTER_USAGE, type ActionCommandType, type ActionRequest, type ClusterCommand } from '../cluster-args';
 import { EXIT } from '../exit-codes';
+import { DEFAULT_API_SOCKET_DIR } from '../usage';
 import { formatAction, formatBindings, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
 import { followEvents } from './cluster/follow';
 import { processIo, type ClusterIo } from './cluster/io';
 import { actionExitCode, describeFailure, type Phase } from './cluster/outcome';
+
+/** Whether `path` is a socket this process may connect to and something answers on (not one a killed agent left). */
+async function usableSocket(path: string): Promise<boolean> {
+  try {
+    if (!(await stat(path)).isSocket()) return false;
+    await access(path, constants.R_OK | constants.W_OK);
+  } catch {
+    return false;
+  }
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const done = (answers: boolean): void => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** The one answering agent socket in `directory` this process may use; null when there is none (not root, no agent) or several. */
+export async function localAgentSocket(directory: string): Promise<string | null> {
+  let names: string[];
+  try {
+    names = (await readdir(directory)).filter((name) => name.endsWith('.sock'));
+  } catch {
+    return null;
+  }
+  const usable: string[] = [];
+  for (const name of names.slice(0, 16)) if (await usableSocket(join(directory, name))) usable.push(join(directory, name));
+  return usable.length === 1 ? (usable[0] ?? null) : null;
+}
 
 /** How this CLI session appears in the audit log: "cli:<user>" (the agent appends the peer address). */
 export function clientLabel(user: () => string = () => userInfo().username): string {
@@ -73,7 +110,7 @@ export async function clusterCommand(command: ClusterCommand, io: ClusterIo = pr
     io.stdout(CLUSTER_USAGE);
     return EXIT.ok;
   }
-  const { agent } = command;
+  let agent = command.agent;
   let phase: Phase = 'token';
   let client: AgentClient | null = null;
   try {
@@ -81,7 +118,17 @@ export async function clusterCommand(command: ClusterCommand, io: ClusterIo = pr
     phase = 'ca';
     const ca = agent.caFile === null ? undefined : await readFile(agent.caFile);
     phase = 'connect';
-    client = await connectAgent({ host: agent.host, port: agent.port, token, tls: agent.tls ? { ca } : false, client: clientLabel() });
+    // No --agent: the local agent's socket when this user may use it (nobody else can listen there).
+    if (agent.preferSocket === true) {
+      const local = await localAgentSocket(DEFAULT_API_SOCKET_DIR);
+      if (local !== null) agent = { ...agent, socketPath: local };
+    }
+    const socketPath = agent.socketPath ?? null;
+    client = await connectAgent(
+      socketPath !== null
+        ? { socketPath, token, client: clientLabel() }
+        : { host: agent.host, port: agent.port, token, tls: agent.tls ? { ca } : false, client: clientLabel() },
+    );
     phase = 'command';
     return await runOperation(client, command, io);
   } catch (error) {

@@ -1,5 +1,6 @@
-// The web console's agent connection: a WebSocket to /api on the page's own origin, authenticated
-// by the token from the URL fragment. Every agent message is checked against the shared contract
+// The web console's agent connection: a WebSocket to /api on the page's own origin, logged in with
+// the token from the URL fragment by the challenge–response of preload/contract/handshake.ts
+// (WebCrypto; the token never crosses the wire, and the agent proves it holds it first). Every agent message is checked against the shared contract
 // before it is used; requests are tracked by the tracker the CLI client shares
 // (preload/contract/request-tracker.ts). Reconnects with backoff after a loss (not after a refused token).
 import { parseServerMessage } from '../../../preload/contract/parse';
@@ -7,6 +8,7 @@ import { API_PATH, PROTOCOL_VERSION, type CommandArgs, type CommandResults, type
 import { ApiRequestError, RequestTracker } from '../../../preload/contract/request-tracker';
 import type { IpcCommandType } from '../../../preload/contract/ipc';
 import { fastPush } from '../../../preload/contract/fast-push';
+import { channelOfUrl, checkProof, handshakeKey, newNonce, prove, type Transcript } from '../../../preload/contract/handshake';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi } from './console-api';
 
@@ -75,7 +77,22 @@ export class WebSocketApi implements ConsoleApi {
 
   private async authenticate(socket: WebSocket): Promise<void> {
     try {
-      const auth = await this.send('auth', { token: this.token, client: this.clientLabel }, AUTH_TIMEOUT_MS);
+      const key = await handshakeKey(this.token);
+      const clientNonce = newNonce();
+      const hello = await this.send('hello', { protocol: PROTOCOL_VERSION, clientNonce, client: this.clientLabel }, AUTH_TIMEOUT_MS);
+      if (hello.protocol !== PROTOCOL_VERSION) {
+        this.breakContract(socket, `the agent speaks protocol ${hello.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
+        return;
+      }
+      const transcript: Transcript = { channel: channelOfUrl(this.url), client: this.clientLabel, clientNonce, serverNonce: hello.serverNonce };
+      if (!(await checkProof(key, 'server', transcript, hello.serverProof))) {
+        // The agent cannot prove it holds this token: a wrong link, or not the agent. Send nothing more.
+        this.authRefused = true;
+        this.setStatus({ phase: 'auth-failed', detail: 'the agent could not prove it holds this token (wrong link?)', retryAt: null });
+        socket.close(1000, 'token not proven');
+        return;
+      }
+      const auth = await this.send('auth', { proof: await prove(key, 'client', transcript) }, AUTH_TIMEOUT_MS);
       if (auth.protocol !== PROTOCOL_VERSION) {
         this.breakContract(socket, `the agent speaks protocol ${auth.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
         return;

@@ -26,6 +26,7 @@ export function actionExitCode(op: ClusterOperation, result: ActionResult): numb
 }
 
 function where(agent: AgentAddress): string {
+  if (agent.socketPath !== undefined && agent.socketPath !== null) return agent.socketPath;
   return `${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}`;
 }
 
@@ -47,9 +48,15 @@ function fromAgent(error: ApiRequestError, agent: AgentAddress, phase: Phase, ed
         const line = `cannot reach the agent at ${where(agent)} (${unreachableReason(error)}): is \`ipfo agent\` running?`;
         return { exitCode: EXIT.environment, lines: [line], json: { code: 'unavailable', message: line } };
       }
-      case 'auth-failed':
+      case 'auth-failed': {
+        // The client checks the agent's proof first (handshake.ts): a wrong token, or something else on that port.
+        const line = /could not prove/.test(error.message)
+          ? `the agent at ${where(agent)} could not prove it holds the token in ${agent.tokenFile}: wrong token (use the --token-file of that agent), or another program on that address; nothing secret was sent`
+          : `the agent at ${where(agent)} refused the token in ${agent.tokenFile}: wrong token (use the --token-file of that agent)`;
+        return { exitCode: EXIT.environment, lines: [line], json: { code: 'auth-failed', message: line } };
+      }
       case 'unauthenticated': {
-        const line = `the agent at ${where(agent)} refused the token in ${agent.tokenFile}: wrong token (use the --token-file of that agent)`;
+        const line = `the agent at ${where(agent)} refused the login: ${error.message}`;
         return { exitCode: EXIT.environment, lines: [line], json: { code: 'auth-failed', message: line } };
       }
       default:
