@@ -76,7 +76,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     process.on('SIGTERM', stop);
   });
   out.record(
-    { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/#token=${token}` : null, store: command.store },
+    { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/` : null, tokenFile: command.tokenFile, store: command.store },
     `agent ${command.node} on ${command.store}: API ${server.url}${webDir ? `, web console ${server.origin}/#token=<token in ${command.tokenFile}>` : ''}`,
   );
   await stopRequested;
