@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { DEFAULT_STATE_DIR, keepPredecessorAddresses } from '../../agent/lease-deadline';
 import { loadStoreAccess } from '../../store/etcd-access';
+import { checkTrustedPath } from '../../fs/trusted-path';
 import { openAgentHost } from './agent-host';
 import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
@@ -34,6 +35,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
   // The etcd credentials are read once, before anything starts: a wrong file is exit 2 (4 if unreadable to us).
   const storeAccess = command.storeAccess === undefined ? {} : await loadStoreAccess(command.storeAccess);
+  checkTrustedPath(command.tokenFile, { label: `--token-file ${command.tokenFile}` }); // before joining: a token file another user controls is exit 2 (main/fs/trusted-path.ts)
   // The machine: Linux, or Windows (its first address listing is taken here).
   const machine = await openAgentHost(process.platform, { stateDir: command.stateDir, linuxStateDir: DEFAULT_STATE_DIR, log });
   const { host, stateDir } = machine;

@@ -1,0 +1,122 @@
+// Issue 12's reproductions with the real `ipfo agent` run as root: a directory another user prepared
+// (`--store file:/tmp/evil/store --token-file /tmp/evil/token`) made the root agent truncate a
+// root-owned file through a link in the store directory and serve with the planted token; and its
+// `--json` log printed the full token in the console URL (which reaches the journal). "Another user"
+// is a uid with no passwd entry (chown 42424): nothing to create or remove but the files.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { generateToken } from '../../main/api/auth';
+import { ipfoArgv } from './ipfo';
+
+const ROOT = process.getuid?.() === 0;
+const STRANGER = 42424;
+const VICTIM_TEXT = 'root:x:0:0:root:/root:/bin/bash\n';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ipfo(args: readonly string[], timeoutMs = 20_000): Promise<Run> {
+  const [program, ...rest] = ipfoArgv(args);
+  return new Promise((done) => {
+    execFile(program!, rest, { timeout: timeoutMs }, (error, stdout, stderr) => {
+      done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+describe('a root agent on paths another user prepared', { skip: ROOT ? false : 'needs root (chown to another uid, a root agent)' }, () => {
+  let work: string;
+  let evil: string;
+  let victim: string;
+  before(async () => {
+    work = await realpath(await mkdtemp(join(tmpdir(), 'ipfo-local-attacker-')));
+    await chmod(work, 0o755);
+    victim = join(work, 'victim');
+    await writeFile(victim, VICTIM_TEXT, { mode: 0o644 });
+    // What the other user prepares: their directory, their store with a link to a file of root's, their token.
+    evil = join(work, 'evil');
+    await mkdir(join(evil, 'store'), { recursive: true, mode: 0o755 });
+    await symlink(victim, join(evil, 'store', 'audit.jsonl'));
+    await writeFile(join(evil, 'token'), `${generateToken()}\n`, { mode: 0o600 });
+    for (const path of [evil, join(evil, 'store'), join(evil, 'token')]) await chown(path, STRANGER, STRANGER);
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const agent = (store: string, tokenFile: string, extra: string[] = []): string[] => [
+    'agent', '--node', 'n1', '--store', `file:${store}`, '--token-file', tokenFile, '--state-dir', join(work, 'run'), '--api', '127.0.0.1:0', '--json', ...extra,
+  ];
+
+  test('their store directory is refused (exit 2) and the file their link points to stays intact', async () => {
+    const result = await ipfo(agent(join(evil, 'store'), join(work, 'own-token')));
+    assert.equal(result.code, 2, `${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`--store file:${evil}/store: ${evil} belongs to uid ${STRANGER}`));
+    assert.equal(await readFile(victim, 'utf8'), VICTIM_TEXT, 'truncated through the link');
+    assert.doesNotMatch(result.stdout, /"listening"/);
+  });
+
+  test('even in a store directory of root\'s, a link planted among its files is not followed', async () => {
+    const store = join(work, 'root-store');
+    await mkdir(store, { mode: 0o700 });
+    await symlink(victim, join(store, 'audit.jsonl'));
+    const result = await ipfo(agent(store, join(work, 'own-token')));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /audit\.jsonl is a symbolic link/);
+    assert.equal(await readFile(victim, 'utf8'), VICTIM_TEXT);
+  });
+
+  test('their token file is refused (exit 2): the agent does not serve with a token they know', async () => {
+    const result = await ipfo(agent(join(work, 'store'), join(evil, 'token')));
+    assert.equal(result.code, 2, `${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`--token-file ${evil}/token: ${evil} belongs to uid ${STRANGER}`));
+    assert.doesNotMatch(result.stdout, /"listening"/);
+  });
+
+  test('a state directory in theirs is refused (exit 2)', async () => {
+    const result = await ipfo(['agent', '--node', 'n1', '--store', `file:${join(work, 'store')}`, '--token-file', join(work, 'own-token'), '--state-dir', join(evil, 'run'), '--api', '127.0.0.1:0']);
+    assert.equal(result.code, 2, `${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, /--state-dir .*belongs to uid 42424/);
+  });
+
+  test('the --json log names the token file, never the token', async () => {
+    const tokenFile = join(work, 'own-token');
+    const [program, ...args] = ipfoArgv(agent(join(work, 'store'), tokenFile));
+    const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no "listening" within 20 s: ${stdout} ${stderr}`)), 20_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('"listening"') && stdout.slice(stdout.indexOf('"listening"')).includes('\n')) {
+            clearTimeout(timer);
+            done();
+          }
+        });
+        void exited.then((code) => fail(new Error(`exited ${String(code)}: ${stderr}`)));
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    assert.ok(existsSync(tokenFile));
+    assert.ok(!stdout.includes(token) && !stderr.includes(token), 'the token is in the log');
+    const listening = stdout.split('\n').filter((line) => line.includes('"listening"')).map((line) => JSON.parse(line) as Record<string, unknown>)[0]!;
+    assert.equal(listening.tokenFile, tokenFile);
+  });
+});
