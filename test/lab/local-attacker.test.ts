@@ -5,10 +5,10 @@
 // is a uid with no passwd entry (chown 42424): nothing to create or remove but the files.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, lchownSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateToken } from '../../main/api/auth';
 import { ipfoArgv } from './ipfo';
@@ -23,13 +23,17 @@ interface Run {
   stderr: string;
 }
 
-function ipfo(args: readonly string[], timeoutMs = 20_000): Promise<Run> {
-  const [program, ...rest] = ipfoArgv(args);
+function run(argv: readonly string[], timeoutMs = 20_000): Promise<Run> {
   return new Promise((done) => {
-    execFile(program!, rest, { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs }, (error, stdout, stderr) => {
       done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
     });
   });
+}
+
+/** `ipfo args`, from this repository or from the entry `bin`. */
+function ipfo(args: readonly string[], timeoutMs = 20_000, bin?: string): Promise<Run> {
+  return run(bin === undefined ? ipfoArgv(args) : [process.execPath, bin, ...args], timeoutMs);
 }
 
 describe('a root agent on paths another user prepared', { skip: ROOT ? false : 'needs root (chown to another uid, a root agent)' }, () => {
@@ -118,5 +122,64 @@ describe('a root agent on paths another user prepared', { skip: ROOT ? false : '
     assert.ok(!stdout.includes(token) && !stderr.includes(token), 'the token is in the log');
     const listening = stdout.split('\n').filter((line) => line.includes('"listening"')).map((line) => JSON.parse(line) as Record<string, unknown>)[0]!;
     assert.equal(listening.tokenFile, tokenFile);
+  });
+});
+
+/** The repository this test was built from (build/test/lab/../../..). */
+const REPO = resolve(__dirname, '..', '..', '..');
+
+describe('root code from a checkout another user owns', { skip: ROOT ? false : 'needs root (chown, install)' }, () => {
+  let work: string;
+  let checkout: string;
+  before(async () => {
+    work = await realpath(await mkdtemp(join(tmpdir(), 'ipfo-user-checkout-')));
+    await chmod(work, 0o755);
+    // What the installer and the launcher load: bin/, build/, package.json, the native addons, node_modules (a link to root's).
+    checkout = join(work, 'checkout');
+    for (const part of ['bin', 'build', 'package.json', join('main', 'native', 'build')]) {
+      cpSync(join(REPO, part), join(checkout, part), { recursive: true, verbatimSymlinks: true });
+    }
+    await symlink(await realpath(join(REPO, 'node_modules')), join(checkout, 'node_modules'));
+    lchownSync(checkout, STRANGER, STRANGER);
+    for (const entry of readdirSync(checkout, { recursive: true }) as string[]) lchownSync(join(checkout, entry), STRANGER, STRANGER);
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** Runs `argv` in a mount namespace whose /etc is a throw-away copy: nothing a regression writes reaches the host. */
+  function sandboxed(argv: readonly string[]): Promise<Run> {
+    const scratch = join(work, 'scratch');
+    const script = 'mkdir -p "$1" && mount -t tmpfs tmpfs "$1" && cp -a /etc "$1/etc" && mount --bind "$1/etc" /etc && shift && exec "$@"';
+    return new Promise((done) => {
+      execFile('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', scratch, ...argv], { timeout: 30_000 }, (error, stdout, stderr) => {
+        done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+      });
+    });
+  }
+
+  test('ipfo agent install from it is refused (exit 2) and writes nothing', async () => {
+    const result = await sandboxed([process.execPath, join(checkout, 'bin', 'ipfo'), 'agent', 'install', '--json']);
+    assert.equal(result.code, 2, `${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`the service ipfo-agent\\.service would run as root code that others can change \\(the installation ${checkout}: ${checkout} belongs to uid ${STRANGER}`));
+    assert.doesNotMatch(result.stdout, /"wrote"/);
+  });
+
+  test('ipfo agent install --root (packaging) from it warns', async () => {
+    const root = join(work, 'root');
+    const result = await ipfo(['agent', 'install', '--root', root, '--json'], 30_000, join(checkout, 'bin', 'ipfo'));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^warning: the service ipfo-agent\.service would run as root code that others can change/m);
+  });
+
+  test('the launcher the password prompt runs as root refuses to start the agent from it', async () => {
+    const port = 17_000 + Math.floor(Math.random() * 1000);
+    const args = ['--node', 'n1', '--store', `file:${join(work, 'local-store')}`, '--api', `127.0.0.1:${port}`, '--token-file', join(work, 'local', 'token')];
+    const result = await run([process.execPath, join(checkout, 'build', 'main', 'console', 'launch-agent.js'), ...args]);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { outcome?: string; detail?: string; pid?: number };
+    if (typeof report.pid === 'number') process.kill(report.pid, 'SIGTERM'); // today's code started it: stop it
+    assert.equal(report.outcome, 'failed', result.stdout);
+    assert.match(String(report.detail), /^the agent would run as root code that others can change/);
+    assert.equal(existsSync(join(work, 'local-store')), false, 'nothing was created');
   });
 });

@@ -14,6 +14,7 @@ import { loadOrCreateToken } from '../../main/api/token';
 import { checkTrustedPath, UntrustedPathError } from '../../main/fs/trusted-path';
 import { FileStore } from '../../main/store/file-store';
 import { exitCodeFor } from '../../main/cli/errors';
+import { untrustedProgramProblems, untrustedProgramText } from '../../main/service/program-trust';
 import { EXIT } from '../../main/cli/exit-codes';
 
 const POSIX = process.platform !== 'win32';
@@ -147,5 +148,59 @@ describe('the file store and the token file refuse what others control', { skip:
     const own = fresh('token-own');
     const token = await loadOrCreateToken(join(own, 'token'));
     assert.equal(await loadOrCreateToken(join(own, 'token')), token);
+  });
+});
+
+describe('the program a root service or the password prompt would run', { skip: POSIX ? false : 'POSIX owners and modes (Windows: ACLs)' }, () => {
+  /** A tree like a checkout: bin/ipfo, build/, node_modules as a link to a directory elsewhere. */
+  function tree(name: string): { appRoot: string; modules: string } {
+    const appRoot = fresh(name);
+    chmodSync(appRoot, 0o755);
+    mkdirSync(join(appRoot, 'bin'));
+    writeFileSync(join(appRoot, 'bin', 'ipfo'), '#!/usr/bin/env node\n', { mode: 0o755 });
+    mkdirSync(join(appRoot, 'build', 'main'), { recursive: true });
+    writeFileSync(join(appRoot, 'build', 'main', 'ipfo.js'), '', { mode: 0o644 });
+    mkdirSync(join(appRoot, '.git'));
+    writeFileSync(join(appRoot, '.git', 'config'), '', { mode: 0o666 });
+    chmodSync(join(appRoot, '.git', 'config'), 0o666);
+    const modules = fresh(`${name}-modules`);
+    chmodSync(modules, 0o755);
+    writeFileSync(join(modules, 'index.js'), '', { mode: 0o644 });
+    symlinkSync(modules, join(appRoot, 'node_modules'));
+    return { appRoot, modules };
+  }
+  const me = { uid: ROOT ? 0 : process.getuid!() };
+
+  test('a tree only root (here: this user) can change passes; .git is not loaded and not looked at', () => {
+    const { appRoot } = tree('program-good');
+    assert.deepEqual(untrustedProgramProblems({ executable: process.execPath, appRoot }, me), []);
+  });
+
+  test('a file others may write, in the tree or behind one of its links, is named', () => {
+    const { appRoot, modules } = tree('program-open');
+    chmodSync(join(appRoot, 'build', 'main', 'ipfo.js'), 0o664);
+    chmodSync(join(modules, 'index.js'), 0o646);
+    const problems = untrustedProgramProblems({ executable: process.execPath, appRoot }, me);
+    assert.deepEqual(problems, [`${join(appRoot, 'build', 'main', 'ipfo.js')} is writable by group or others (mode 0664)`, `${join(modules, 'index.js')} is writable by group or others (mode 0646)`]);
+    assert.match(untrustedProgramText({ executable: process.execPath, appRoot }, problems, 'the service'), /^the service would run as root code that others can change \(.*\): install the package .*chown -R root:root /);
+  });
+
+  test('a checkout another user owns is refused at its root; a file of theirs inside root\'s tree is named', { skip: ROOT ? false : 'needs root (chown)' }, () => {
+    const { appRoot } = tree('program-theirs');
+    chownSync(appRoot, STRANGER, STRANGER);
+    assert.deepEqual(untrustedProgramProblems({ executable: process.execPath, appRoot }), [`the installation ${appRoot}: ${appRoot} belongs to uid ${STRANGER}, not to root or the agent's user`]);
+    chownSync(appRoot, 0, 0);
+    chownSync(join(appRoot, 'bin', 'ipfo'), STRANGER, STRANGER);
+    assert.deepEqual(untrustedProgramProblems({ executable: process.execPath, appRoot }), [`${join(appRoot, 'bin', 'ipfo')} belongs to uid ${STRANGER}`]);
+    assert.match(untrustedProgramProblems({ executable: join(appRoot, 'bin', 'ipfo'), appRoot })[0]!, /^the runtime .*belongs to uid 42424/);
+  });
+
+  test('the walk stops after `limit` problems', () => {
+    const { appRoot } = tree('program-many');
+    for (let i = 0; i < 8; i += 1) {
+      writeFileSync(join(appRoot, 'build', `f${i}.js`), '', { mode: 0o666 });
+      chmodSync(join(appRoot, 'build', `f${i}.js`), 0o666);
+    }
+    assert.equal(untrustedProgramProblems({ executable: process.execPath, appRoot }, { ...me, limit: 3 }).length, 3);
   });
 });

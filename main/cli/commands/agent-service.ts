@@ -20,6 +20,7 @@ import { EXIT } from '../exit-codes';
 import { createOutput, type Output } from '../output';
 import { LINUX_CONFIG_FILE, MAX_CONFIG_BYTES, agentConfigPath, defaultAgentConfigText } from '../../service/agent-config';
 import { currentRuntime, serviceLaunch } from '../../service/launch';
+import { untrustedProgramProblems, untrustedProgramText } from '../../service/program-trust';
 import { ADMIN_UNIT_DIR, UNIT_NAME, renderAgentUnit } from '../../service/systemd';
 import { TASK_NAME, schtasks, taskAction, taskXml, taskXmlBytes } from '../../service/windows';
 
@@ -105,6 +106,15 @@ async function linuxInstall(command: AgentServiceCommand, out: Output): Promise<
   }
   // existsSync: Electron's asar support covers the synchronous calls for certain (the entry is inside app.asar).
   if (!existsSync(launch.args[0]!)) throw new UsageError(`the ipfo entry ${launch.args[0]!} does not exist`);
+  // The unit runs this runtime and tree as root: refused when others can change them (a source
+  // checkout of a user's); under --root (packaging, tests) only a warning, the tree is not final.
+  const program = { executable: launch.executable, appRoot: APP_ROOT };
+  const problems = untrustedProgramProblems(program);
+  if (problems.length > 0) {
+    const text = untrustedProgramText(program, problems, `the service ${UNIT_NAME}`);
+    if (command.root === null) throw new UsageError(text);
+    out.note(`warning: ${text}`);
+  }
   const unit = renderAgentUnit({ launch });
   const unitFile = under(join(ADMIN_UNIT_DIR, UNIT_NAME));
   await replaceFileAtomically(unitFile, unit, SYSTEM_FILE);
