@@ -262,7 +262,7 @@ describe('the unit\'s hardening (issue 12)', { skip: SYSTEMD_ANALYZE === null ? 
     const trace = join(await mkdtemp(join(tmpdir(), 'ipfo-strace-')), 'agent.trace');
     let cluster: Awaited<ReturnType<typeof LabCluster.start>> | null = null;
     try {
-      cluster = await LabCluster.start(lab, { nodes: ['n1'], etcdHost: null, agentWrapper: () => [STRACE!, '-f', '-qq', '-o', trace] });
+      cluster = await LabCluster.start(lab, { nodes: ['n1'], etcdHost: null, agentTrace: () => trace });
       const add = await cluster.cli('n1', ['resource', 'add', 'web', `${lab.vip(1)}/24`, '--owners', 'n1']);
       assert.equal(add.code, 0, add.stderr);
       await cluster.waitOwner('n1', 'web', 'n1');

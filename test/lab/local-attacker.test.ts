@@ -33,7 +33,7 @@ function run(argv: readonly string[], timeoutMs = 20_000): Promise<Run> {
 
 /** `ipfo args`, from this repository or from the entry `bin`. */
 function ipfo(args: readonly string[], timeoutMs = 20_000, bin?: string): Promise<Run> {
-  return run(bin === undefined ? ipfoArgv(args) : [process.execPath, bin, ...args], timeoutMs);
+  return bin === undefined ? run(ipfoArgv(args), timeoutMs) : run([process.execPath, bin, ...args], timeoutMs);
 }
 
 describe('a root agent on paths another user prepared', { skip: ROOT ? false : 'needs root (chown to another uid, a root agent)' }, () => {
