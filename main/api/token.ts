@@ -70,6 +70,7 @@ export async function loadOrCreateToken(file: string): Promise<string> {
   // Its directory and those above must be root's or the agent's own, not writable by others: else
   // another user could put a token of theirs there, or swap the file (main/fs/trusted-path.ts).
   checkTrustedPath(file, { label: `--token-file ${file}` });
+  if (process.platform === 'win32') await (await import('../service/windows-acl.js')).checkWindowsTrustedPath(file, { label: `--token-file ${file}` });
   try {
     return await readTokenFile(file, { requirePrivate: true });
   } catch (error) {

@@ -153,6 +153,7 @@ class FileStoreCore {
     // (main/fs/trusted-path.ts): checked before it is created (what exists) and after (all of it).
     const label = `--store file:${options.dir}`;
     checkTrustedPath(options.dir, { label });
+    if (process.platform === 'win32') await (await import('../service/windows-acl.js')).checkWindowsTrustedPath(options.dir, { label });
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     const dir = realpathSync(checkTrustedPath(options.dir, { label }).resolved);
     for (;;) {
