@@ -9,6 +9,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createFileAtomically } from '../fs/atomic-write';
+import { checkTrustedPath } from '../fs/trusted-path';
 import { generateToken, isTokenFormat } from './auth';
 
 export class TokenFileError extends Error {
@@ -50,6 +51,11 @@ export async function readTokenFile(file: string, options: { requirePrivate?: bo
     if (options.requirePrivate && process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
       throw new TokenFileError(file, `is accessible by other users (mode ${(stats.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
     }
+    const uid = process.getuid?.();
+    if (options.requirePrivate && uid !== undefined && stats.uid !== uid && stats.uid !== 0) {
+      // Whoever owns it knows the token (and can change it): a planted token file is not the agent's.
+      throw new TokenFileError(file, `belongs to uid ${stats.uid}, not to the agent's user (uid ${uid}) or root: whoever owns it knows the token; remove it (the agent makes a new one)`);
+    }
     if (stats.size > MAX_TOKEN_FILE_BYTES) throw new TokenFileError(file, 'is too large to be a token file');
     const token = (await handle.readFile('utf8')).trim();
     if (!isTokenFormat(token)) throw new TokenFileError(file, 'does not hold a token (64 hex digits)');
@@ -61,6 +67,10 @@ export async function readTokenFile(file: string, options: { requirePrivate?: bo
 
 /** The agent's token: read from `file`, or created there (mode 0600; a missing directory 0700) when the file does not exist. */
 export async function loadOrCreateToken(file: string): Promise<string> {
+  // Its directory and those above must be root's or the agent's own, not writable by others: else
+  // another user could put a token of theirs there, or swap the file (main/fs/trusted-path.ts).
+  checkTrustedPath(file, { label: `--token-file ${file}` });
+  if (process.platform === 'win32') await (await import('../service/windows-acl.js')).checkWindowsTrustedPath(file, { label: `--token-file ${file}` });
   try {
     return await readTokenFile(file, { requirePrivate: true });
   } catch (error) {

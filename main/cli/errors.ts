@@ -7,9 +7,11 @@ import { EXIT } from './exit-codes';
 import { StoreAccessError } from '../store/etcd-access';
 import { isStoreError } from '../store/store';
 import { ApiBindError } from '../api/exposure';
+import { UntrustedPathError } from '../fs/trusted-path';
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || error instanceof AddressError || error instanceof InterfaceError) return EXIT.badInput;
+  // A store, token or state path another user controls: the path given is wrong (exit 2, no restart).
+  if (error instanceof UsageError || error instanceof AddressError || error instanceof InterfaceError || error instanceof UntrustedPathError) return EXIT.badInput;
   if (error instanceof PacketIoError) {
     if (error.code === 'NO_SUCH_INTERFACE') return EXIT.badInput;
     if (error.code === 'PERMISSION' || error.code === 'NO_LIBPCAP') return EXIT.environment;

@@ -5,9 +5,12 @@ import { resolve } from 'node:path';
 import { buildElevatedCommand, classifyElevationError, ELEVATION_PROMPT_NAME, isSafeWorkingDirectory, type ElevationPlatform } from './elevation';
 import { launchFromReport, parseLaunchReport, type LocalAgentLaunch } from './launch-report';
 import type { LocalAgentSettings } from './local-agent';
+import { untrustedProgramProblems, untrustedProgramText } from '../service/program-trust';
 
 /** build/main/console/launch-agent.js, next to this file once compiled. */
 export const LAUNCHER_SCRIPT = resolve(__dirname, 'launch-agent.js');
+/** The installation's root (the repository, or <resources>/app.asar): what runs as root. */
+const APP_ROOT = resolve(__dirname, '..', '..', '..');
 
 export interface ElevationHost {
   platform: NodeJS.Platform;
@@ -42,6 +45,10 @@ export async function startLocalAgentElevated(settings: LocalAgentSettings, host
     tokenFile: settings.tokenFile,
   });
   if (!built.ok) return { outcome: 'failed', detail: `cannot start the local agent safely: ${built.problem}` };
+  // The prompt runs the launcher and the agent as root from this installation: not when others can change it.
+  const program = { executable: host.executable, appRoot: APP_ROOT };
+  const problems = untrustedProgramProblems(program);
+  if (problems.length > 0) return { outcome: 'failed', detail: untrustedProgramText(program, problems, 'the password prompt') };
   // sudo-prompt writes the working directory into its shell line; all our paths are absolute.
   if (!isSafeWorkingDirectory(host.platform, process.cwd())) process.chdir('/');
   const sudo = await import('@vscode/sudo-prompt');

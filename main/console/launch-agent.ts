@@ -15,6 +15,7 @@ import { validateNodeName } from '../cluster/validate';
 import { launcherOptions, pathProblem } from './elevation';
 import type { LaunchReport } from './launch-report';
 import { agentAnswers } from './local-agent';
+import { untrustedProgramProblems, untrustedProgramText } from '../service/program-trust';
 
 export interface LauncherOptions {
   node: string;
@@ -67,6 +68,10 @@ async function logTail(file: string): Promise<string> {
 
 async function launch(options: LauncherOptions): Promise<LaunchReport> {
   if (process.getuid?.() !== 0) return { outcome: 'failed', detail: 'the launcher must run as root (through the password prompt)' };
+  // Checked by the console before the prompt too; again here, right before root starts the agent from the tree.
+  const program = { executable: process.execPath, appRoot: resolve(__dirname, '..', '..', '..') };
+  const problems = untrustedProgramProblems(program);
+  if (problems.length > 0) return { outcome: 'failed', detail: untrustedProgramText(program, problems, 'the agent') };
   if (await agentAnswers('127.0.0.1', options.port)) {
     return { outcome: 'already-running', token: await readTokenFile(options.tokenFile, { requirePrivate: true }) };
   }

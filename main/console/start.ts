@@ -99,9 +99,13 @@ async function serveLocalAgent(settings: LocalAgentSettings): Promise<number> {
         return;
       }
       if (record.event === 'listening') {
-        if (typeof record.console === 'string') say(`web console: ${record.console}`);
-        else say(`agent API ${String(record.url)}; the web console is not built (renderer/dist is missing), token in ${settings.tokenFile}`);
-        say('Ctrl-C stops the agent (its addresses are handed over first).');
+        // The agent's log names the token file, never the token (logs reach the journal): read it here.
+        const built = typeof record.console === 'string';
+        void readLocalToken(settings.tokenFile).then((token) => {
+          if (built) say(`web console: ${consoleUrl(settings, token)}`);
+          else say(`agent API ${String(record.url)}; the web console is not built (renderer/dist is missing), token in ${settings.tokenFile}`);
+          say('Ctrl-C stops the agent (its addresses are handed over first).');
+        });
       } else if (record.event === 'log') {
         say(`${String(record.time)} ${String(record.message)}`);
       } else {

@@ -88,6 +88,9 @@ export const AGENT_CAPABILITIES = ['CAP_NET_RAW', 'CAP_NET_ADMIN'] as const;
 /** Sockets the agent opens: API and etcd (inet), rtnetlink (netlink), ARP (packet), local IPC (unix). */
 export const AGENT_ADDRESS_FAMILIES = ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET'] as const;
 
+/** The unit's SystemCallFilter= allow list. */
+export const AGENT_SYSCALL_FILTER = '@system-service @pkey';
+
 export interface UnitOptions {
   launch: AgentLaunch;
   /** Extra writable paths (a file store or token file outside /var/lib/ipfo and /run/ipfo). */
@@ -175,6 +178,15 @@ export function renderAgentUnit(options: UnitOptions): string {
     'RestrictRealtime=yes',
     'RestrictSUIDSGID=yes',
     'LockPersonality=yes',
+    // Other users' processes hidden in /proc (the file store's lock checks a root process: visible);
+    // mounts made inside stay inside.
+    'ProtectProc=invisible',
+    'PrivateMounts=yes',
+    // The system calls of an ordinary service, and memory protection keys (V8 allocates one at start);
+    // test/lab/agent-service.test.ts traces a real agent taking and handing over an address and checks
+    // each call it makes is in this set. One outside fails with EPERM instead of killing the agent.
+    `SystemCallFilter=${AGENT_SYSCALL_FILTER}`,
+    'SystemCallErrorNumber=EPERM',
     'SystemCallArchitectures=native',
     `RestrictAddressFamilies=${AGENT_ADDRESS_FAMILIES.join(' ')}`,
     // Not set on purpose: ProtectKernelTunables (the agent turns on net.ipv4.conf.<if>.promote_secondaries),

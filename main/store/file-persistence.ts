@@ -7,8 +7,11 @@
 //    off. When the file grows past the retention (plus some slack: file-store.ts) it is rewritten
 //    atomically like state.json.
 //  - a lock file names the process using the directory; a lock whose process is gone is taken over.
-import { closeSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
-import { open, readFile, truncate } from 'node:fs/promises';
+// Every file here is opened without following a symbolic link (O_NOFOLLOW; new ones with O_EXCL): the
+// directory is checked to be root's or the agent's own (file-store.ts), and even so a link planted in
+// it must not make the agent read, append to or truncate another file.
+import { closeSync, constants, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_MARK, replaceFileAtomically, syncDirectory } from '../fs/atomic-write';
 import { checkValue, parseJson } from './codec';
@@ -24,6 +27,27 @@ export function writeFileAtomic(path: string, text: string): Promise<void> {
   return replaceFileAtomically(path, text, { mode: 0o600 });
 }
 
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/** The text of `path`, a regular file, not through a symbolic link (ELOOP); null when it does not exist. */
+async function readOwnFile(path: string): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new StoreError('corrupt', `${path} is a symbolic link: the store's files must be its own (remove the link)`, { cause: error });
+    throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new StoreError('corrupt', `${path} is not a regular file`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Temp files of writes that never reached their rename (the process died first). */
 export function removeStaleTemps(dir: string): void {
   for (const name of readdirSync(dir)) {
@@ -33,13 +57,8 @@ export function removeStaleTemps(dir: string): void {
 
 export async function readStateFile(dir: string): Promise<DiskState | null> {
   const path = join(dir, STATE_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readOwnFile(path);
+  if (text === null) return null;
   const value = parseJson(path, text);
   if (typeof value !== 'object' || value === null || typeof (value as DiskState).revision !== 'number') {
     throw new StoreError('corrupt', `${path}: not a state file`);
@@ -86,12 +105,7 @@ export class AuditLog {
   /** Reads the log, cutting off a torn tail, and opens it for appending. */
   static async open(dir: string): Promise<{ log: AuditLog; lines: AuditLine[] }> {
     const path = join(dir, AUDIT_FILE);
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const text = (await readOwnFile(path)) ?? '';
     const { lines, intactBytes } = parseAuditLog(text, path);
     if (intactBytes < Buffer.byteLength(text)) await truncateDurably(path, intactBytes);
     return { log: new AuditLog(path, lines.length, intactBytes), lines };
@@ -105,7 +119,7 @@ export class AuditLog {
     if (lines.length === 0) return;
     const text = formatAuditLines(lines);
     try {
-      const handle = await open(this.path, 'a', 0o600);
+      const handle = await open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o600);
       try {
         await handle.appendFile(text);
         await handle.datasync();
@@ -133,9 +147,10 @@ export class AuditLog {
 }
 
 async function truncateDurably(path: string, bytes: number): Promise<void> {
-  await truncate(path, bytes);
-  const handle = await open(path, 'r+');
+  const handle = await open(path, constants.O_RDWR | NOFOLLOW);
   try {
+    if (!(await handle.stat()).isFile()) throw new StoreError('corrupt', `${path} is not a regular file`);
+    await handle.truncate(bytes);
     await handle.sync();
   } finally {
     await handle.close();
@@ -169,7 +184,14 @@ function isOwnerAlive(owner: LockOwner): boolean {
 
 function readLockOwner(path: string): LockOwner | null {
   try {
-    const owner = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
+    const fd = openSync(path, constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+    let text: string;
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+    const owner = JSON.parse(text) as Partial<LockOwner>;
     return typeof owner.pid === 'number' ? { pid: owner.pid, start: typeof owner.start === 'string' ? owner.start : null } : null;
   } catch {
     return null; // unreadable or half-written by a process that died: stale

@@ -9,7 +9,8 @@
 // process starts with no members and no owners.
 import { mkdirSync, realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { checkTrustedPath } from '../fs/trusted-path';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import { fitAuditRecord } from './record-check';
@@ -149,8 +150,13 @@ class FileStoreCore {
   }
 
   static async acquire(options: FileStoreOptions): Promise<FileStoreCore> {
+    // The directory and every one above it must be root's or this user's, not writable by others
+    // (main/fs/trusted-path.ts): checked before it is created (what exists) and after (all of it).
+    const label = `--store file:${options.dir}`;
+    checkTrustedPath(options.dir, { label });
+    if (process.platform === 'win32') await (await import('../service/windows-acl.js')).checkWindowsTrustedPath(options.dir, { label });
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    const dir = realpathSync(resolve(options.dir));
+    const dir = realpathSync(checkTrustedPath(options.dir, { label }).resolved);
     for (;;) {
       // A core of this directory still closing holds the lock and may still write: wait for it.
       const closing = FileStoreCore.closing.get(dir);

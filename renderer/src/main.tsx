@@ -8,7 +8,7 @@ import { BridgeApi } from './api/bridge-api';
 import { WebSocketApi } from './api/websocket-api';
 import { App } from './components/App';
 import { AuthScreen } from './components/AuthScreen';
-import { tokenFromHash } from './model/token';
+import { hashWithoutToken, tokenFromHash } from './model/token';
 import './styles.css';
 
 z.config({ jitless: true });
@@ -19,6 +19,9 @@ function connectionFor(): { api: ConsoleApi; status: ConnectionStatus } | null {
   }
   const token = tokenFromHash(window.location.hash);
   if (token === null) return null;
+  // Read once: off the address bar and out of the history (a shoulder, a screenshot, a shared link).
+  const { pathname, search, hash } = window.location;
+  window.history.replaceState(window.history.state, '', `${pathname}${search}${hashWithoutToken(hash)}`);
   return { api: new WebSocketApi(token), status: { phase: 'connecting', endpoint: window.location.host, actor: null, detail: null, retryAt: null } };
 }
 

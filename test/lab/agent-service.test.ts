@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { renderAgentUnit } from '../../main/service/systemd';
+import { AGENT_SYSCALL_FILTER, renderAgentUnit } from '../../main/service/systemd';
 import { IPFO_BIN, ipfoArgv } from './ipfo';
 
 const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((path) => existsSync(path)) ?? null;
@@ -205,5 +205,85 @@ describe('ipfo agent --config', () => {
     const result = await ipfo('agent', '--config', config);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /writable by group or others/);
+  });
+});
+
+const STRACE = ['/usr/bin/strace', '/bin/strace'].find((path) => existsSync(path)) ?? null;
+
+/** Every system call `systemd-analyze syscall-filter` puts in the groups of `filter` (nested ones expanded), and @default's (always allowed). */
+async function filterSet(filter: string): Promise<Set<string>> {
+  const listing = await run([SYSTEMD_ANALYZE!, 'syscall-filter']);
+  const groups = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of listing.stdout.split('\n')) {
+    const name = /^(@[a-z0-9-]+)$/.exec(line.trim());
+    if (name !== null && !line.startsWith(' ')) {
+      current = [];
+      groups.set(name[1]!, current);
+    } else if (current !== null && /^\s+[@a-z0-9_-]+$/.test(line)) {
+      current.push(line.trim());
+    }
+  }
+  const out = new Set<string>();
+  const add = (entry: string): void => {
+    if (!entry.startsWith('@')) {
+      out.add(entry);
+      return;
+    }
+    for (const member of groups.get(entry) ?? []) add(member);
+  };
+  add('@default');
+  for (const entry of filter.split(' ')) add(entry);
+  return out;
+}
+
+describe('the unit\'s hardening (issue 12)', { skip: SYSTEMD_ANALYZE === null ? 'systemd-analyze is missing' : false }, () => {
+  test('systemd-analyze security rates the shipped unit better than before SystemCallFilter, ProtectProc and PrivateMounts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ipfo-unit-security-'));
+    try {
+      const unit = join(dir, 'ipfo-agent.service');
+      await writeFile(unit, await readFile(join(__dirname, '..', '..', '..', 'resources', 'linux', 'ipfo-agent.service'), 'utf8'));
+      const result = await run([SYSTEMD_ANALYZE!, 'security', '--offline=true', '--no-pager', unit]);
+      const exposure = Number(/Overall exposure level for ipfo-agent\.service: ([0-9.]+)/.exec(result.stdout)?.[1]);
+      assert.ok(exposure <= 3.5, `exposure ${exposure} (4.3 before): ${result.stdout}`);
+      for (const setting of ['SystemCallFilter=~@mount', 'SystemCallFilter=~@debug', 'SystemCallFilter=~@raw-io', 'ProtectProc=', 'PrivateMounts=']) {
+        assert.match(result.stdout, new RegExp(`✓ ${setting.replace(/[~@]/g, (c) => `\\${c}`)}`), setting);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every system call a real agent makes (start, take an address with ARP, hand it over on SIGTERM) is in the unit\'s SystemCallFilter', { skip: STRACE === null ? 'strace is missing' : false, timeout: 180_000 }, async () => {
+    const allowed = await filterSet(AGENT_SYSCALL_FILTER);
+    const { createLab } = await import('./lab.js');
+    const { LabCluster } = await import('./cluster.js');
+    const lab = await createLab({ nodes: 1, clients: 0, rogue: false, name: 'agent-service syscalls' });
+    const trace = join(await mkdtemp(join(tmpdir(), 'ipfo-strace-')), 'agent.trace');
+    let cluster: Awaited<ReturnType<typeof LabCluster.start>> | null = null;
+    try {
+      cluster = await LabCluster.start(lab, { nodes: ['n1'], etcdHost: null, agentTrace: () => trace });
+      const add = await cluster.cli('n1', ['resource', 'add', 'web', `${lab.vip(1)}/24`, '--owners', 'n1']);
+      assert.equal(add.code, 0, add.stderr);
+      await cluster.waitOwner('n1', 'web', 'n1');
+      // SIGTERM to the agent itself (strace passes it on only to a process it started... and then detaches).
+      const agentPid = Number(/^(\d+)\s+execve\(/m.exec(await readFile(trace, 'utf8'))?.[1]);
+      assert.ok(agentPid > 0, 'the traced agent\'s pid');
+      const agent = cluster.agents.get('n1')!;
+      process.kill(agentPid, 'SIGTERM');
+      await agent.exited;
+    } finally {
+      await cluster?.destroy();
+      await lab.destroy();
+    }
+    const used = new Set<string>();
+    for (const line of (await readFile(trace, 'utf8')).split('\n')) {
+      const call = /^\d+\s+([a-z0-9_]+)\(/.exec(line);
+      if (call !== null) used.add(call[1]!);
+    }
+    await rm(join(trace, '..'), { recursive: true, force: true });
+    const outside = [...used].filter((call) => !allowed.has(call)).sort();
+    assert.ok(used.has('socket') && used.size > 40, `traced ${used.size} calls`);
+    assert.deepEqual(outside, [], `outside ${AGENT_SYSCALL_FILTER} (they would fail with EPERM under the unit): ${outside.join(' ')}; used: ${[...used].sort().join(' ')}`);
   });
 });

@@ -28,6 +28,8 @@ export interface LabClusterOptions {
   prepareEtcd?: (etcd: EtcdServer) => Promise<void>;
   /** More `ipfo agent` options for every agent (--store-ca, --store-user, ...). */
   agentArgs?: string[];
+  /** Runs each agent under `strace -f -qq -o <this file>` (the system calls it makes). */
+  agentTrace?: (node: string) => string;
 }
 
 export class LabCluster {
@@ -40,6 +42,7 @@ export class LabCluster {
     private readonly leaseTtlSec: number,
     private readonly ownerSilenceMs: number | null = null,
     private readonly agentArgs: readonly string[] = [],
+    private readonly agentTrace: ((node: string) => string) | null = null,
   ) {}
 
   static async start(lab: Lab, options: LabClusterOptions = {}): Promise<LabCluster> {
@@ -53,7 +56,7 @@ export class LabCluster {
         etcd = await EtcdServer.launch({ host: host.ip, netns: host.ns, clientPort: 2379, peerPort: 2380, ...(options.etcdTls === undefined ? {} : { tls: options.etcdTls }) });
         await options.prepareEtcd?.(etcd);
       }
-      const cluster = new LabCluster(lab, nodes, etcd, dir, options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC, options.ownerSilenceMs ?? null, options.agentArgs ?? []);
+      const cluster = new LabCluster(lab, nodes, etcd, dir, options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC, options.ownerSilenceMs ?? null, options.agentArgs ?? [], options.agentTrace ?? null);
       await Promise.all(nodes.map((node) => cluster.startAgent(node)));
       return cluster;
     } catch (error) {
@@ -74,7 +77,9 @@ export class LabCluster {
   /** Starts (or restarts) the agent of `node` and waits until its API listens. */
   async startAgent(node: string): Promise<JsonLines> {
     const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...this.agentArgs, '--json']);
-    const agent = new JsonLines(this.lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+    const child = this.agentTrace === null ? this.lab.spawn(node, argv, { stdio }) : this.lab.spawn(node, ['strace', '-f', '-qq', '-o', this.agentTrace(node), ...argv], { stdio });
+    const agent = new JsonLines(child);
     this.agents.set(node, agent);
     await agent.waitFor((r) => r.event === 'listening', 20_000, `agent ${node} listening`);
     return agent;

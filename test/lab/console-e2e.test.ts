@@ -421,6 +421,13 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     }
   });
 
+  test('the token is taken out of the address bar and the history once read (issue 12)', async () => {
+    assert.equal(await page.getByTestId('status-connection').getAttribute('data-phase'), 'connected');
+    const href = await page.evaluate<string>('window.location.href');
+    assert.doesNotMatch(href, /token/, `the address bar still shows the token: ${href}`);
+    assert.doesNotMatch(page.url(), /token/);
+  });
+
   test('screenshots of the main views, light and dark, for the README', async () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const written: string[] = [];

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCount, formatDuration, formatRelative } from '../../renderer/src/model/format';
-import { apiUrlFor, tokenFromHash } from '../../renderer/src/model/token';
+import { apiUrlFor, hashWithoutToken, tokenFromHash } from '../../renderer/src/model/token';
 import { buildTimeline, sortConflicts } from '../../renderer/src/model/conflicts';
 import { filterEvents } from '../../renderer/src/model/events';
 import { audit, conflict, T0 } from './renderer-fixtures';
@@ -42,6 +42,14 @@ describe('token and endpoint', () => {
     assert.equal(tokenFromHash(''), null);
     assert.equal(tokenFromHash('#token='), null);
     assert.equal(tokenFromHash('#other=1'), null);
+  });
+
+  test('once read, the token is taken out of the fragment, other parameters kept', () => {
+    assert.equal(hashWithoutToken('#token=ab12'), '');
+    assert.equal(hashWithoutToken('#view=nodes&token=ab12'), '#view=nodes');
+    assert.equal(hashWithoutToken('#token=ab12&view=nodes'), '#view=nodes');
+    assert.equal(hashWithoutToken('#view=nodes'), '#view=nodes');
+    assert.equal(hashWithoutToken(''), '');
   });
 
   test('the API socket is on the page\'s own origin', () => {

@@ -1,5 +1,6 @@
 // The machine `ipfo agent` runs on (main/host/host.ts), chosen by platform when the agent starts: Linux
 // (rtnetlink, /sys, libpcap) or Windows (PowerShell, Npcap), whose module is loaded only on win32.
+import { checkTrustedPath } from '../../fs/trusted-path';
 import type { Host } from '../../host/host';
 import type { WindowsHostOptions } from '../../host/windows-host';
 
@@ -19,6 +20,9 @@ export async function openAgentHost(
   options: { stateDir: string; linuxStateDir: string; log: (line: string) => void; windows?: WindowsHostOptions },
 ): Promise<AgentHost> {
   if (platform === 'linux') {
+    // The lease deadline is trusted at the next start: its directory must be root's (or the agent's
+    // user's), not writable by others, nor reached through a directory or link of theirs.
+    checkTrustedPath(options.stateDir, { label: `--state-dir ${options.stateDir}` });
     const { linuxHost } = await import('../../host/linux-host.js');
     return { host: linuxHost, stateDir: options.stateDir, renewWithDeadline: false, close: () => undefined };
   }

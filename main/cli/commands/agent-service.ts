@@ -20,6 +20,9 @@ import { EXIT } from '../exit-codes';
 import { createOutput, type Output } from '../output';
 import { LINUX_CONFIG_FILE, MAX_CONFIG_BYTES, agentConfigPath, defaultAgentConfigText } from '../../service/agent-config';
 import { currentRuntime, serviceLaunch } from '../../service/launch';
+import { untrustedProgramProblems, untrustedProgramText } from '../../service/program-trust';
+import { AGENT_DATA_SDDL, PROGRAM_DIR_SDDL, checkWindowsTrustedPath, protectWindowsDirectory } from '../../service/windows-acl';
+import { UntrustedPathError } from '../../fs/trusted-path';
 import { ADMIN_UNIT_DIR, UNIT_NAME, renderAgentUnit } from '../../service/systemd';
 import { TASK_NAME, schtasks, taskAction, taskXml, taskXmlBytes } from '../../service/windows';
 
@@ -47,6 +50,9 @@ export async function readAgentConfigFile(file: string): Promise<string> {
     if ((info.mode & 0o022) !== 0) throw new UsageError(`${file}: writable by group or others (chmod go-w ${file})`);
     const uid = process.getuid?.();
     if (uid === 0 && info.uid !== 0) throw new UsageError(`${file}: the agent runs as root, so its configuration must be owned by root (owner uid ${info.uid})`);
+  } else {
+    // The same rule in ACLs: owner and writers SYSTEM or Administrators, the folders above too (main/service/windows-acl.ts).
+    await checkWindowsTrustedPath(file, { label: file });
   }
   return readFile(file, 'utf8');
 }
@@ -105,6 +111,15 @@ async function linuxInstall(command: AgentServiceCommand, out: Output): Promise<
   }
   // existsSync: Electron's asar support covers the synchronous calls for certain (the entry is inside app.asar).
   if (!existsSync(launch.args[0]!)) throw new UsageError(`the ipfo entry ${launch.args[0]!} does not exist`);
+  // The unit runs this runtime and tree as root: refused when others can change them (a source
+  // checkout of a user's); under --root (packaging, tests) only a warning, the tree is not final.
+  const program = { executable: launch.executable, appRoot: APP_ROOT };
+  const problems = untrustedProgramProblems(program);
+  if (problems.length > 0) {
+    const text = untrustedProgramText(program, problems, `the service ${UNIT_NAME}`);
+    if (command.root === null) throw new UsageError(text);
+    out.note(`warning: ${text}`);
+  }
   const unit = renderAgentUnit({ launch });
   const unitFile = under(join(ADMIN_UNIT_DIR, UNIT_NAME));
   await replaceFileAtomically(unitFile, unit, SYSTEM_FILE);
@@ -189,6 +204,12 @@ async function schtasksRun(exe: string, args: string[], out: Output, required = 
 async function windowsInstall(command: AgentServiceCommand, out: Output): Promise<number> {
   const { programData, systemRoot, schtasksExe } = windowsPaths();
   const configFile = agentConfigPath('win32', programData);
+  // %ProgramData%\ipfo would inherit "Users may create files" from %ProgramData%: its own ACL first
+  // (SYSTEM and Administrators only, inheritance removed), before anything is written into it.
+  const dataDir = win32.dirname(configFile);
+  await protectWindowsDirectory(dataDir, AGENT_DATA_SDDL, { systemRoot });
+  out.record({ event: 'protected', file: dataDir, sddl: AGENT_DATA_SDDL }, `gave ${dataDir} an ACL of SYSTEM and Administrators only`);
+  await checkWindowsProgram(systemRoot, out);
   if (await exists(configFile)) {
     out.record({ event: 'kept', file: configFile, what: 'config' }, `kept ${configFile}`);
   } else {
@@ -208,6 +229,34 @@ async function windowsInstall(command: AgentServiceCommand, out: Output): Promis
   if (command.enable) await schtasksRun(schtasksExe, schtasks.run(), out);
   else out.note(`the boot task is installed disabled: edit ${configFile}, then: schtasks /Change /TN ${TASK_NAME} /ENABLE and schtasks /Run /TN ${TASK_NAME}`);
   return EXIT.ok;
+}
+
+/**
+ * The boot task runs this runtime and tree as SYSTEM: a custom installation folder (outside
+ * %ProgramFiles%) inherits Modify for Authenticated Users from C:\. Such a folder of the packaged app
+ * gets PROGRAM_DIR_SDDL; anything still open to others (a source checkout) is refused.
+ */
+async function checkWindowsProgram(systemRoot: string, out: Output): Promise<void> {
+  const runtime = currentRuntime(APP_ROOT);
+  const paths = [runtime.execPath, APP_ROOT];
+  try {
+    for (const path of paths) await checkWindowsTrustedPath(path, { label: `the program ${path}`, systemRoot });
+    return;
+  } catch (error) {
+    if (!(error instanceof UntrustedPathError) || !runtime.electron || runtime.resourcesPath === null) throw toUsage(error);
+  }
+  const installDir = win32.dirname(runtime.execPath);
+  await protectWindowsDirectory(installDir, PROGRAM_DIR_SDDL, { systemRoot });
+  out.record({ event: 'protected', file: installDir, sddl: PROGRAM_DIR_SDDL }, `gave ${installDir} an ACL of SYSTEM and Administrators (Users may read and run it)`);
+  try {
+    for (const path of paths) await checkWindowsTrustedPath(path, { label: `the program ${path}`, systemRoot });
+  } catch (error) {
+    throw toUsage(error);
+  }
+}
+
+function toUsage(error: unknown): unknown {
+  return error instanceof UntrustedPathError ? new UsageError(`the boot task would run as SYSTEM code that others can change: ${error.message}`) : error;
 }
 
 async function windowsUninstall(command: AgentServiceCommand, out: Output): Promise<number> {

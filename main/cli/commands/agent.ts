@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { DEFAULT_STATE_DIR, keepPredecessorAddresses } from '../../agent/lease-deadline';
 import { loadStoreAccess } from '../../store/etcd-access';
+import { checkTrustedPath } from '../../fs/trusted-path';
 import { openAgentHost } from './agent-host';
 import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../args';
 import { EXIT } from '../exit-codes';
@@ -47,6 +48,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
   // The etcd credentials are read once, before anything starts: a wrong file is exit 2 (4 if unreadable to us).
   const storeAccess = command.storeAccess === undefined ? {} : await loadStoreAccess(command.storeAccess);
+  checkTrustedPath(command.tokenFile, { label: `--token-file ${command.tokenFile}` }); // before joining: a token file another user controls is exit 2 (main/fs/trusted-path.ts)
   // The API's port and socket next, before the agent joins or touches an address: they are this
   // agent's (a second agent, or a program that took the port, stops the start here: ApiBindError,
   // exit 4, nothing joined), and a client never finds someone else there. They answer "starting"
@@ -104,7 +106,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
 
     if (server.socketUrl !== null) log(`API for local clients also on ${listeners.socketPath ?? ''} (root only)`);
     out.record(
-      { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/#token=${token}` : null, store: command.store },
+      { event: 'listening', node: command.node, url: server.url, console: webDir ? `${server.origin}/` : null, tokenFile: command.tokenFile, store: command.store },
       `agent ${command.node} on ${command.store}: API ${server.url}${webDir ? `, web console ${server.origin}/#token=<token in ${command.tokenFile}>` : ''}`,
     );
     await stopRequested;

@@ -70,7 +70,7 @@ export function netshPath(systemRoot = DEFAULT_SYSTEM_ROOT): string {
 
 // ---------- PowerShell ----------
 
-const PRELUDE = `$ErrorActionPreference = 'Stop'
+export const PRELUDE = `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 function Send-Result($result) {
   $json = ConvertTo-Json -InputObject $result -Depth 6 -Compress
@@ -84,7 +84,7 @@ try {
   if ($request.v -ne 1) { throw 'ipfo: unsupported request version' }
 `;
 
-const POSTLUDE = `
+export const POSTLUDE = `
 } catch {
   Send-Result (Get-Failure $_)
   exit 1

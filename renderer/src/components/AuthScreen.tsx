@@ -16,8 +16,8 @@ export function AuthScreen({ reason, detail }: { reason: 'auth-failed' | 'no-tok
             : 'This page was opened without the agent’s token, so it cannot connect.'}
         </p>
         <p>
-          Open the link that <code>ipfo agent</code> prints when it starts (it ends in <code>#token=…</code>), or append{' '}
-          <code>#token=</code> followed by the 64 hex digits of the agent’s token file.
+          Append <code>#token=</code> followed by the 64 hex digits of the agent’s token file (<code>ipfo agent</code> names the
+          file when it starts). The console takes the token out of the address bar once read, so a reload needs it again.
         </p>
         {detail !== null && <p className="gate-detail">Agent said: {detail}</p>}
       </div>

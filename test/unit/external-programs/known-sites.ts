@@ -32,6 +32,7 @@ export const LAB_CLASS_FILE = 'test/lab/lab.ts';
 export const FILE_WRAPPERS: ReadonlyMap<string, { program?: number; argv?: number }> = new Map([
   // run(argv): execFile(argv[0], argv.slice(1)).
   ['test/lab/agent-service.test.ts#run', { argv: 0 }],
+  ['test/lab/local-attacker.test.ts#run', { argv: 0 }],
   // run(program, args) and schtasksRun(exe, args): execFile(program, args).
   ['main/cli/commands/agent-service.ts#run', { program: 0, argv: 1 }],
   ['main/cli/commands/agent-service.ts#schtasksRun', { program: 0, argv: 1 }],
@@ -68,6 +69,8 @@ export const COMPUTED_SITES: ReadonlyMap<string, ComputedSite> = new Map<string,
   ['test/lab/etcd.ts#file', { programs: [], why: 'wrap([ETCD_BIN | ETCDCTL_BIN, …]): the binary itself or `ip netns exec`; ETCD_BIN, ETCDCTL_BIN and ip are collected from their own literals' }],
   ['test/lab/agent-service.test.ts#argv[0]!', { programs: [], why: 'the local run(argv) wrapper; its callers are scanned' }],
   ['test/lab/agent-service.test.ts#program!', { programs: [], runtime: true, why: 'destructured from ipfoArgv(…): process.execPath' }],
+  ['test/lab/local-attacker.test.ts#argv[0]!', { programs: [], why: 'the local run(argv) wrapper; its callers are scanned' }],
+  ['test/lab/local-attacker.test.ts#program!', { programs: [], runtime: true, why: 'destructured from ipfoArgv(…): process.execPath' }],
   ['test/lab/agent-service.test.ts#SYSTEMD_ANALYZE', { programs: ['systemd-analyze'], why: 'the first of /usr/bin and /bin that exists (usrmerge)' }],
   ['main/cli/commands/agent-service.ts#program', { programs: [], why: 'the local run(program, args) wrapper; its callers are scanned' }],
   ['main/cli/commands/agent-service.ts#systemctl', { programs: ['systemctl'], why: 'systemctlPath(): /usr/bin/systemctl or /bin/systemctl, only where systemd runs' }],
