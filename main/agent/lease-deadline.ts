@@ -3,10 +3,13 @@
 // has even reconnected to the store, as long as the renewed lifetime still ends before the old lease
 // could expire — the same rule the running agent follows. Times are CLOCK_MONOTONIC nanoseconds
 // (process.hrtime), which every process on the host shares, so no wall-clock jump can fool it.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { HostAddresses } from '../host/host';
+
+/** O_NOFOLLOW where the platform has it (not Windows). */
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 import { KERNEL_EARLY_EXPIRY_MS, KERNEL_EXPIRY_SLACK_MS, lifetimeForTtl, renewalLifetimeSec } from '../cluster/fencing';
 
 export const DEFAULT_STATE_DIR = '/run/ipfo';
@@ -35,18 +38,37 @@ export class LeaseDeadlineFile {
     this.file = join(stateDir, `${node}.lease-deadline`);
   }
 
-  /** Records that the lease lives at least until `validUntil` (performance.now() ms of this process). */
-  write(validUntil: number): void {
+  /**
+   * Records that the lease lives at least until `validUntil` (performance.now() ms of this process).
+   * Never throws (it runs on the lease timer): returns why it could not, or null. Neither file is
+   * reached through a symbolic link (the directory is checked when the host opens; this is the rest).
+   */
+  write(validUntil: number): string | null {
     const temp = `${this.file}.tmp`;
-    writeFileSync(temp, `${monotonicNsAt(validUntil)}\n`);
-    renameSync(temp, this.file);
+    try {
+      const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NO_FOLLOW, 0o600);
+      try {
+        writeSync(fd, `${monotonicNsAt(validUntil)}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, this.file);
+      return null;
+    } catch (error) {
+      return `lease deadline not recorded in ${this.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+    }
   }
 
   /** Milliseconds the recorded lease certainly still lives (<= 0 when gone or unknown). */
   remainingMs(): number {
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8').trim();
+      const fd = openSync(this.file, constants.O_RDONLY | NO_FOLLOW);
+      try {
+        text = readFileSync(fd, 'utf8').trim();
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       return 0;
     }

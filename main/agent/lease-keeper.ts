@@ -33,6 +33,7 @@ export class LeaseKeeper {
   private fencing: FenceState;
   /** This process's event-loop delay since the last renewal: tells a stalled process from late keepalives when addresses run out. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private deadlineFailing = false;
 
   constructor(private readonly options: LeaseKeeperOptions) {
     this.fencing = joinedState(0, null);
@@ -107,10 +108,17 @@ export class LeaseKeeper {
           }
           this.fencing = renewed(this.fencing, now, effect.lifetimeSec);
           this.loopDelay.reset();
-          if (lease) this.options.deadlineFile?.write(lease.validUntil);
+          if (lease) this.recordDeadline(lease.validUntil);
           break;
       }
     }
+  }
+
+  /** For a restarted agent (lease-deadline.ts); a failure is logged once until it works again. */
+  private recordDeadline(validUntil: number): void {
+    const problem = this.options.deadlineFile?.write(validUntil) ?? null;
+    if (problem !== null && !this.deadlineFailing) this.options.context.log(`warning: ${problem} (a restarted agent will not keep this one's addresses)`);
+    this.deadlineFailing = problem !== null;
   }
 
   /** The fence's effect: every address goes at once, without defending anything. */

@@ -1,5 +1,6 @@
 // TLS material of the API server (`--tls-cert F --tls-key F`), checked at start so that a wrong
 // file is a clear error then, not a handshake failure every console reports differently later.
+import { checkTrustedPath } from '../fs/trusted-path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
@@ -41,6 +42,8 @@ export function checkTlsMaterial(material: TlsMaterial, now: Date = new Date()):
 /** Reads and checks the certificate and key files. */
 export async function loadTlsFiles(certFile: string, keyFile: string): Promise<TlsMaterial> {
   const read = async (file: string, what: string): Promise<string> => {
+    // Whoever can change these files (or a directory on the way) can pose as this agent.
+    checkTrustedPath(file, { label: `the TLS ${what} ${file}` });
     try {
       return await readFile(file, 'utf8');
     } catch (error) {

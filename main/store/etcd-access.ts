@@ -6,6 +6,7 @@
 // Two halves: storeAccessProblem() is pure (which combinations make sense, checked before anything
 // starts: exit 2); loadStoreAccess() reads the files, once, at start, and checks each (exit 2 for a
 // wrong file, 4 when the agent may not read it). See docs/security.md.
+import { checkTrustedPath } from '../fs/trusted-path';
 import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -149,6 +150,8 @@ async function readAccessFile(option: string, file: string, limit: number, secre
       }
     }
     if (stats.size > limit) throw new StoreAccessError(option, file, `larger than ${limit} bytes: not the file meant`, 'file');
+    // Whoever can change the CA or the certificate (the file, or a directory on the way) decides whom the agent trusts.
+    checkTrustedPath(file, { label: `--${option} ${file}` });
     try {
       return await handle.readFile();
     } catch (error) {
