@@ -99,6 +99,18 @@ describe('the agent on fake hosts', () => {
   const stateOf = (resource: string): string | undefined => agent('n1').clusterView.statuses.get(resource)?.state;
   const explain = (): string => `\nlog:\n  ${logs.slice(-30).join('\n  ')}`;
 
+  /** Every registration on `target` of an address `owner` still holds (one holder at a time says: none), as it happens. */
+  function registrationsWhileHeld(target: string, owner: string): string[] {
+    const violations: string[] = [];
+    const addresses = hosts[target]!.addresses;
+    const register = addresses.register.bind(addresses);
+    (addresses as { register: typeof register }).register = (list, notAfter) => {
+      for (const item of list) if (hosts[owner]!.held().includes(item.ip)) violations.push(`${item.ip} registered on ${target} while ${owner} held it`);
+      return register(list, notAfter);
+    };
+    return violations;
+  }
+
   /** A resource put in the store, online on its preferred node, with the address in that host's "kernel". */
   async function online(name: string, ip: string, node: string): Promise<void> {
     await stores[0]!.putResource(spec(name, ip, [node]));
@@ -124,13 +136,7 @@ describe('the agent on fake hosts', () => {
     // The owner hears of "prepared" 150 ms late: a target that did not wait for "released" would register meanwhile.
     n1WatchDelayMs = 150;
     // The invariant at every registration on the target: the owner has let go already.
-    const violations: string[] = [];
-    const addresses = hosts.n2!.addresses;
-    const register = addresses.register.bind(addresses);
-    (addresses as { register: typeof register }).register = (list, notAfter) => {
-      for (const item of list) if (hosts.n1!.held().includes(item.ip)) violations.push(`${item.ip} registered on n2 while n1 held it`);
-      return register(list, notAfter);
-    };
+    const violations = registrationsWhileHeld('n2', 'n1');
     await agent('n1').requestMove('web', 'n2', 'unit-test');
     await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && agent('n1').clusterView.intents.size === 0).catch((error: Error) => {
       throw new Error(error.message + explain());
@@ -150,13 +156,7 @@ describe('the agent on fake hosts', () => {
     await online('web', VIP, 'n1');
     // The owner hears of "prepared" late, so the forger's datagram is certainly first.
     n1WatchDelayMs = 300;
-    const violations: string[] = [];
-    const addresses = hosts.n2!.addresses;
-    const register = addresses.register.bind(addresses);
-    (addresses as { register: typeof register }).register = (list, notAfter) => {
-      for (const item of list) if (hosts.n1!.held().includes(item.ip)) violations.push(`${item.ip} registered on n2 while n1 held it`);
-      return register(list, notAfter);
-    };
+    const violations = registrationsWhileHeld('n2', 'n1');
     // A reader of the store (a read-only etcd user, a backup) sees the prepared record and answers first.
     const forger = new HandoffIdentity();
     let forged = 0;
