@@ -3,6 +3,7 @@
 import { describeFailure } from '../../preload/contract/failure-text';
 import { MAX_TEXT_LENGTH } from '../../preload/contract/domain';
 import type { FailureReason, ResourceName, ResourceStatus } from '../cluster/model';
+import { cut } from '../store/record-check';
 import { isStoreError, type AuditRecord } from '../store/store';
 import type { NodeContext } from './node-context';
 
@@ -42,8 +43,4 @@ export class ResourceRecords {
     await this.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure });
     await this.audit({ actor: this.context.node, action: 'fail', target: resource, outcome: 'failed', detail: describeFailure(failure), handoffMs: null });
   }
-}
-
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

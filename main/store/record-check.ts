@@ -140,7 +140,7 @@ function describe(value: unknown): string {
 export function printable(text: string, max = 1024): string {
   // eslint-disable-next-line no-control-regex
   const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return safe.length > max ? `${safe.slice(0, max - 3)}...` : safe;
+  return cut(safe, max);
 }
 
 /**
@@ -149,7 +149,6 @@ export function printable(text: string, max = 1024): string {
  * a hundred stations) is cut, not refused.
  */
 export function fitAuditRecord(record: AuditRecord): AuditRecord {
-  const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
   return {
     ...record,
     actor: cut(record.actor, MAX_ACTOR),
@@ -157,4 +156,9 @@ export function fitAuditRecord(record: AuditRecord): AuditRecord {
     target: record.target === null ? null : cut(record.target, MAX_NAME_LENGTH),
     detail: record.detail === null ? null : cut(record.detail, MAX_TEXT_LENGTH),
   };
+}
+
+/** `text` cut to `max` characters, the cut marked with "...". */
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

@@ -239,6 +239,16 @@ export interface TestServer {
   logs: string[];
 }
 
+/** Runs `run` against a fresh test server, closed afterwards whatever happens. */
+export async function withServer(run: (context: TestServer) => Promise<void>, options: Partial<AgentServerOptions> = {}): Promise<void> {
+  const context = await startTestServer(options);
+  try {
+    await run(context);
+  } finally {
+    await context.server.close();
+  }
+}
+
 /** An agent API server on 127.0.0.1 and an ephemeral port, backed by a FakeApiHandler. */
 export async function startTestServer(options: Partial<AgentServerOptions> = {}): Promise<TestServer> {
   const handler = new FakeApiHandler();

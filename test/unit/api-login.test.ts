@@ -24,7 +24,7 @@ import { EXIT } from '../../main/cli/exit-codes';
 import { prove } from '../../preload/contract/handshake';
 import { CLOSE_CODES } from '../../preload/contract/protocol';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
-import { RawPeer, startTestServer, TOKEN, type TestServer } from './api-fixtures';
+import { RawPeer, startTestServer, TOKEN, withServer } from './api-fixtures';
 
 let directory = '';
 let tokenFile = '';
@@ -38,15 +38,6 @@ before(async () => {
 after(async () => {
   await rm(directory, { recursive: true, force: true });
 });
-
-async function withServer(run: (context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
-  const context = await startTestServer(options);
-  try {
-    await run(context);
-  } finally {
-    await context.server.close();
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -9,16 +9,7 @@ import { CLOSE_CODES, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type ApiComman
 import { ExposureError } from '../../main/api/exposure';
 import { prove } from '../../preload/contract/handshake';
 import { startAgentServer } from '../../main/api/server';
-import { actionDone, FakeApiHandler, NODE_N2, RawPeer, resourceView, startTestServer, TOKEN, type TestServer } from './api-fixtures';
-
-async function withServer(run: (context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
-  const context = await startTestServer(options);
-  try {
-    await run(context);
-  } finally {
-    await context.server.close();
-  }
-}
+import { actionDone, FakeApiHandler, NODE_N2, RawPeer, resourceView, startTestServer, TOKEN, withServer } from './api-fixtures';
 
 /** Resolves with the HTTP status of a refused upgrade, or 101 when the WebSocket opened. */
 function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {

@@ -11,7 +11,7 @@ import type { ClusterCommand } from '../../main/cli/cluster-args';
 import { clientLabel, clusterCommand } from '../../main/cli/commands/cluster';
 import type { ClusterIo } from '../../main/cli/commands/cluster/io';
 import { EXIT } from '../../main/cli/exit-codes';
-import { auditEntry, resourceView, startTestServer, TOKEN, type TestServer } from './api-fixtures';
+import { auditEntry, resourceView, startTestServer, TOKEN, type TestServer, withServer } from './api-fixtures';
 
 let directory = '';
 let tokenFile = '';
@@ -53,15 +53,6 @@ function command(context: TestServer | { port: number }, ...argv: string[]): Clu
   const parsed = parseCommand([...argv, '--agent', `127.0.0.1:${port}`, '--token-file', tokenFile]);
   assert.equal(parsed.kind, 'cluster');
   return parsed;
-}
-
-async function withServer(run: (context: TestServer) => Promise<void>): Promise<void> {
-  const context = await startTestServer();
-  try {
-    await run(context);
-  } finally {
-    await context.server.close();
-  }
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
