@@ -11,7 +11,8 @@
 // - Every message is validated against the schemas below; objects are strict (an unknown key is an
 //   error, so a typo never silently means "default"), strings, arrays and messages are bounded.
 // - The first request must be `hello`, the second `auth` (the challenge–response of handshake.ts:
-//   the token itself never crosses the wire); nothing else is served before `auth` succeeds.
+//   no secret crosses the wire); nothing else is served before `auth` succeeds. After it, every
+//   command is checked against the session's role (users.ts COMMAND_ROLES): 'forbidden' otherwise.
 // - Replies may come in any order (long commands such as a move run concurrently); match them by id.
 // - Pushes come in revision order. A `snapshot` push replaces everything the client holds; each
 //   `change` push after it applies on top. A client never sees a change already contained in the
@@ -45,12 +46,14 @@ import {
   AUDIT_OUTCOMES,
   type AuditEntry,
 } from './domain';
+import { MAX_USERS, RoleSchema, UserInfoSchema, UserNameSchema, USER_NAME_PATTERN } from './users';
 
 /**
  * Bumped on any incompatible change; the hello and auth replies carry it so a client can refuse a
  * mismatch. 2: challenge–response login (hello, then auth with a proof) instead of the token in auth.
+ * 3: named users with roles (hello's `user`, SCRAM-style keys in handshake.ts; auth answers the role).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The WebSocket endpoint; everything else on the port is static files and /healthz. */
 export const API_PATH = '/api';
@@ -84,9 +87,9 @@ export const BEST_NODE = 'best';
 export const RequestIdSchema = z.string().min(1, 'must not be empty').max(MAX_REQUEST_ID_LENGTH);
 
 /**
- * Who a client says it is, for the audit log ("cli:alice", "console"). Everyone holding the token
- * has the same rights, so this is a label, not an identity; the agent appends the peer address it
- * saw ("cli:alice@127.0.0.1"), which the client cannot forge.
+ * What program a client says it is ("cli:alice", "console"), for the agent's log. A label, not an
+ * identity: the audit log's actor comes from the credential (the user, or "root" for the node
+ * token) and the peer address the agent saw ("alice@127.0.0.1"), which the client cannot forge.
  */
 export const ClientLabelSchema = z
   .string()
@@ -129,7 +132,7 @@ export function auditEntryMatches(entry: Pick<AuditEntry, 'actor' | 'action' | '
 /** The arguments of each command (the request without id and type). */
 export const COMMAND_ARGS = {
   /** Must be the first request: the client's nonce (and label); the reply proves the agent knows the token. */
-  hello: z.strictObject({ protocol: z.number().int(), clientNonce: Hex32Schema, client: ClientLabelSchema.optional() }),
+  hello: z.strictObject({ protocol: z.number().int(), clientNonce: Hex32Schema, client: ClientLabelSchema.optional(), user: UserNameSchema.optional() }),
   /** Must be the second request, sent only after the agent's proof checked out: the client's proof. */
   auth: z.strictObject({ proof: Hex32Schema }),
   /** The whole cluster, once. */
@@ -163,6 +166,13 @@ export const COMMAND_ARGS = {
   }),
   /** Every node's ARP binding table as last saved in the cluster store. */
   'bindings.query': z.strictObject({}),
+  /** A new user with a new credential (printed once: the store keeps only its verifier). */
+  'user.add': z.strictObject({ name: UserNameSchema, role: RoleSchema }),
+  'user.list': z.strictObject({}),
+  /** Removes the user; its open sessions are closed. */
+  'user.remove': z.strictObject({ name: UserNameSchema }),
+  /** A new credential for the user; the old one stops working and its sessions are closed. */
+  'user.rotate': z.strictObject({ name: UserNameSchema }),
 } as const;
 
 export type CommandType = keyof typeof COMMAND_ARGS;
@@ -233,17 +243,23 @@ export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 
 export const RevisionSchema = z.number().int().nonnegative();
 
+/** A user credential as printed: "NAME:SECRET" (users.ts parseCredential). */
+const CredentialTextSchema = z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}:[0-9a-f]{64}$/);
+
 export const COMMAND_RESULTS = {
   hello: z.strictObject({
     protocol: z.number().int(),
     serverNonce: Hex32Schema,
-    /** HMAC(token, the "server" transcript): the client checks it before it sends its own proof. */
+    /** HMAC(ServerKey, the "server" transcript): the client checks it before it sends its own proof. */
     serverProof: Hex32Schema,
   }),
   auth: z.strictObject({
     protocol: z.number().int(),
-    /** How this session appears in the audit log. */
+    /** How this session appears in the audit log ("alice@10.0.0.9", "root@127.0.0.1"). */
     actor: z.string().max(256),
+    /** The user signed in; null for the node's token (the local root). */
+    user: z.string().regex(USER_NAME_PATTERN).nullable(),
+    role: RoleSchema,
   }),
   snapshot: z.strictObject({ revision: RevisionSchema, snapshot: SnapshotSchema }),
   /** The revision of the snapshot push that preceded this reply. */
@@ -262,6 +278,11 @@ export const COMMAND_RESULTS = {
   /** Oldest first. */
   'events.query': z.strictObject({ entries: z.array(AuditEntrySchema).max(MAX_EVENTS_QUERY_LIMIT) }),
   'bindings.query': z.strictObject({ nodes: z.array(NodeBindingsSchema).max(MAX_SNAPSHOT_NODES) }),
+  /** `credential` ("NAME:SECRET") is shown this once; nobody can read it back. */
+  'user.add': z.strictObject({ user: UserInfoSchema, credential: CredentialTextSchema }),
+  'user.list': z.strictObject({ users: z.array(UserInfoSchema).max(MAX_USERS) }),
+  'user.remove': z.strictObject({ user: UserInfoSchema }),
+  'user.rotate': z.strictObject({ user: UserInfoSchema, credential: CredentialTextSchema }),
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type CommandResults = { [T in CommandType]: z.infer<(typeof COMMAND_RESULTS)[T]> };
@@ -276,6 +297,7 @@ export const ERROR_CODES = [
   'unauthenticated', // a command before auth, or a client of another protocol (the connection is then closed, 4401)
   'auth-failed', //     wrong proof (the connection is then closed, 4401)
   'busy', //            too many requests of this connection still running, or (at auth) too many sessions
+  'forbidden', //       the session's role may not run this command (users.ts COMMAND_ROLES); nothing changed
   // The cluster's answer:
   'invalid', //         well-formed but against the cluster's rules (validate.ts messages per field)
   'not-found', //       no such resource or node

@@ -35,6 +35,11 @@ export interface StoreHarness {
 
 /** The shortest TTL etcd grants; the file store uses the same so timings compare. */
 export const CONTRACT_TTL_SEC = 2;
+/** How long after TTL a lease may take to run out. etcd's leader looks for expired leases every
+ * 500 ms and revokes them through raft; on a loaded 2-core CI machine that was seen to take 2 s
+ * (the owner key went 3.99 s after the close with TTL 2 s). Safety never rests on it: an agent
+ * fences itself at its own deadline (docs/ARCHITECTURE.md), this bound is liveness only. */
+const EXPIRY_SLACK_MS = 2500;
 
 export function nodeRecord(name: string): NodeRecord {
   return { name, state: 'up', agentVersion: 'contract-test', lastSeen: 0, macs: { lan0: '02:00:00:00:00:01' } };
@@ -320,7 +325,7 @@ export function runStoreContract(harness: StoreHarness): void {
           'every key of the revoked lease went at once',
         );
         assert.equal((await b.nodes()).find((n) => n.node.name === 'n1')?.alive, false);
-        await waitFor('n1 to learn it lost its lease', (m1.ttlSec + 1) * 1000, () => Promise.resolve(losses.length > 0 ? true : null));
+        await waitFor('n1 to learn it lost its lease', m1.ttlSec * 1000 + EXPIRY_SLACK_MS, () => Promise.resolve(losses.length > 0 ? true : null));
         assert.deepEqual(losses, ['revoked']);
         assert.equal(m1.ended, true);
         assert.equal(await b.revokeMembership(m1.leaseId), false, 'already gone');
@@ -331,7 +336,7 @@ export function runStoreContract(harness: StoreHarness): void {
         assert.equal(losses.length, 1, 'lost fires once');
       }));
 
-    test('when keepalives stop (connection closed), ownership vanishes within TTL + 1 s, not at once', () =>
+    test('when keepalives stop (connection closed), ownership vanishes after TTL plus slack, not at once', (t) =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();
         const b = await cluster.connect();
@@ -341,9 +346,10 @@ export function runStoreContract(harness: StoreHarness): void {
         await b.close();
         await sleep(300);
         assert.equal((await a.owners()).length, 1, 'the lease is not revoked by a close: it runs out');
-        await waitFor('the owner key to expire', (m2.ttlSec + 1) * 1000 + 500, async () => ((await a.owners()).length === 0 ? true : null));
+        await waitFor('the owner key to expire', m2.ttlSec * 1000 + EXPIRY_SLACK_MS + 500, async () => ((await a.owners()).length === 0 ? true : null));
         const elapsed = performance.now() - closedAt;
-        assert.ok(elapsed <= (m2.ttlSec + 1) * 1000, `owner gone after ${elapsed.toFixed(0)} ms, more than TTL + 1 s`);
+        t.diagnostic(`owner key gone ${elapsed.toFixed(0)} ms after the close (TTL ${m2.ttlSec} s)`);
+        assert.ok(elapsed <= m2.ttlSec * 1000 + EXPIRY_SLACK_MS, `owner gone after ${elapsed.toFixed(0)} ms, more than TTL + ${EXPIRY_SLACK_MS} ms`);
         assert.equal((await a.nodes())[0]?.alive, false);
       }));
 
