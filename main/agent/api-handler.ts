@@ -15,6 +15,7 @@ import { isStoreError } from '../store/store';
 import { PROBE_TIMEOUT_MS } from '../cluster/intents';
 import type { Agent } from './agent';
 import type { ClusterView } from './cluster-view';
+import { UserCommands } from './user-commands';
 
 const WAIT_MS = 15_000;
 
@@ -47,7 +48,10 @@ export class AgentApiHandler implements ApiHandler {
   /** When this agent saw each node's membership end: its "last seen" once it is down. */
   private readonly lastAlive = new Map<string, number>();
 
+  private readonly users: UserCommands;
+
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
+    this.users = new UserCommands(store, (record) => this.audit(record));
     agent.on('change', (change) => this.onStoreChange(change));
     agent.on('reset', (reason) => this.onReset(reason));
     this.shownRejected = this.rejectedKeys();
@@ -221,6 +225,10 @@ export class AgentApiHandler implements ApiHandler {
       case 'probe': return this.probe(command.node, command.ip, actor);
       case 'events.query': return this.events(command.limit ?? 100, command.since, command.filter);
       case 'bindings.query': return { ok: true, result: { nodes: await this.store.bindings() } };
+      case 'user.add': return this.users.add(command.name, command.role, actor);
+      case 'user.list': return this.users.list();
+      case 'user.remove': return this.users.remove(command.name, actor);
+      case 'user.rotate': return this.users.rotate(command.name, actor);
     }
   }
 

@@ -1,6 +1,6 @@
 // Node client of the agent API, for the CLI and the Electron main process: connect, log in (the
-// challenge–response of preload/contract/handshake.ts: the agent proves it knows the token before this
-// client sends its own proof, and the token never leaves this process), then `request(type, args)` for every command of the contract, by its protocol name (no wrapper per
+// challenge–response of preload/contract/handshake.ts: the agent proves it holds the credential's
+// verifier before this client sends its own proof, and the secret never leaves this process), then `request(type, args)` for every command of the contract, by its protocol name (no wrapper per
 // command: a new command needs nothing here), and the snapshot + change stream. Everything the agent
 // sends is checked against the contract before it is handed out (a remote agent is still a remote
 // party); requests are tracked by the tracker every client shares (preload/contract/request-tracker.ts).
@@ -21,7 +21,8 @@ import {
   type SnapshotPush,
 } from '../../preload/contract/protocol';
 import { ApiRequestError, RequestTracker } from '../../preload/contract/request-tracker';
-import { channelOfUrl, checkProof, handshakeKey, newNonce, prove, type Transcript } from '../../preload/contract/handshake';
+import { answerChallenge, channelOfUrl, credentialKeys, newNonce, type Transcript } from '../../preload/contract/handshake';
+import { CREDENTIAL_FORMS, parseCredential, type Role } from '../../preload/contract/users';
 import { urlHost } from './exposure';
 import { socketUrl } from './unix-socket';
 import { rawText } from './raw-text';
@@ -33,10 +34,11 @@ export interface ConnectAgentOptions {
   socketPath?: string;
   host?: string;
   port?: number;
-  token: string;
+  /** The node's token (64 hex digits) or a user's credential "NAME:SECRET" (preload/contract/users.ts). */
+  credential: string;
   /** Use wss; `ca` trusts a self-signed agent certificate; rejectUnauthorized defaults to true. */
   tls?: boolean | { ca?: string | Buffer; rejectUnauthorized?: boolean };
-  /** How this client appears in the audit log ("cli:alice"); default "api". */
+  /** What program this is, for the agent's log ("cli:alice"); the audit log names the credential's user. */
   client?: string;
   /** Per request; default 60 s (a move waits for the handoff). */
   requestTimeoutMs?: number;
@@ -76,8 +78,11 @@ export class AgentClient {
   private onChange: ChangeHandler | null = null;
   private readonly closeHandlers: CloseHandler[] = [];
   private closedWith: ApiRequestError | null = null;
-  /** How the agent records this session in its audit log. */
+  /** How the agent records this session in its audit log ("alice@127.0.0.1"). */
   actor = '';
+  /** The user signed in, null for the node token (the local root), and the session's role. */
+  user: string | null = null;
+  role: Role = 'viewer';
 
   private constructor(
     private readonly socket: WebSocket,
@@ -115,7 +120,10 @@ export class AgentClient {
     });
     const client = new AgentClient(socket, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     try {
-      client.actor = await client.login(url, options.token, options.client, connectTimeoutMs);
+      const session = await client.login(url, options.credential, options.client, connectTimeoutMs);
+      client.actor = session.actor;
+      client.user = session.user;
+      client.role = session.role;
       return client;
     } catch (error) {
       client.socket.terminate();
@@ -124,13 +132,19 @@ export class AgentClient {
   }
 
   /**
-   * hello, check the agent's proof, then auth (handshake.ts). Nothing derived from the token is sent
-   * before the agent has proved it holds the token too, over this channel and these nonces.
+   * hello, check the agent's proof, then auth (handshake.ts). Nothing derived from the secret is sent
+   * before the agent has proved it holds the credential's verifier, over this channel and these nonces.
    */
-  private async login(url: string, token: string, label: string | undefined, timeoutMs: number): Promise<string> {
-    const key = await handshakeKey(token);
+  private async login(url: string, credentialText: string, label: string | undefined, timeoutMs: number): Promise<CommandResults['auth']> {
+    const credential = parseCredential(credentialText);
+    if (credential === null) throw new ApiRequestError('auth-failed', `not a credential: expected ${CREDENTIAL_FORMS}`);
+    const keys = await credentialKeys(credential.secret);
     const clientNonce = newNonce();
-    const hello = await this.request('hello', label === undefined ? { protocol: PROTOCOL_VERSION, clientNonce } : { protocol: PROTOCOL_VERSION, clientNonce, client: label }, timeoutMs).catch(
+    const hello = await this.request(
+      'hello',
+      { protocol: PROTOCOL_VERSION, clientNonce, ...(label === undefined ? {} : { client: label }), ...(credential.user === null ? {} : { user: credential.user }) },
+      timeoutMs,
+    ).catch(
       (error: unknown) => {
         // An agent of protocol 1 knows no hello (and was sent nothing secret).
         if (error instanceof ApiRequestError && error.code === 'unknown-type') {
@@ -142,18 +156,21 @@ export class AgentClient {
     if (hello.protocol !== PROTOCOL_VERSION) {
       throw new ApiRequestError('protocol', `the agent speaks protocol ${hello.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
     }
-    const transcript: Transcript = { channel: channelOfUrl(url), client: label ?? '', clientNonce, serverNonce: hello.serverNonce };
-    if (!(await checkProof(key, 'server', transcript, hello.serverProof))) {
+    const transcript: Transcript = { channel: channelOfUrl(url), client: label ?? '', user: credential.user ?? '', clientNonce, serverNonce: hello.serverNonce };
+    const proof = await answerChallenge(keys, transcript, hello.serverProof);
+    if (proof === null) {
       throw new ApiRequestError(
         'auth-failed',
-        `the agent at ${url} could not prove it holds this token: wrong token file, or not the agent (another program on that address?); nothing secret was sent`,
+        credential.user === null
+          ? `the agent at ${url} could not prove it holds this token: wrong token file, or not the agent (another program on that address?); nothing secret was sent`
+          : `the agent at ${url} does not know user "${credential.user}" with this credential (removed, rotated, or mistyped), or is not the agent; nothing secret was sent`,
       );
     }
-    const auth = await this.request('auth', { proof: await prove(key, 'client', transcript) }, timeoutMs);
+    const auth = await this.request('auth', { proof }, timeoutMs);
     if (auth.protocol !== PROTOCOL_VERSION) {
       throw new ApiRequestError('protocol', `the agent speaks protocol ${auth.protocol}, this client ${PROTOCOL_VERSION}; use matching versions`);
     }
-    return auth.actor;
+    return auth;
   }
 
   /** Sends one command and resolves with its result (checked against the contract). */

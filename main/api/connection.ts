@@ -1,7 +1,8 @@
 // One API client's WebSocket: the login (hello, auth: the challenge–response of
-// preload/contract/handshake.ts), validation, dispatch to the ApiHandler, the stream. Nothing
-// reaches the handler before a successful `auth`, and nothing malformed reaches it at all: every
-// message is parsed against the contract first (preload/contract/parse.ts).
+// preload/contract/handshake.ts, for the node token or a named user), validation, the role check,
+// dispatch to the ApiHandler, the stream. Nothing reaches the handler before a successful `auth`,
+// nothing the session's role may not do, and nothing malformed: every message is parsed against
+// the contract first (preload/contract/parse.ts).
 import type { RawData, WebSocket } from 'ws';
 import { checkResult, clip, parseRequest, type RequestParse } from '../../preload/contract/parse';
 import {
@@ -14,7 +15,9 @@ import {
   type Request,
   type ApiCommand,
 } from '../../preload/contract/protocol';
-import { checkProof, newNonce, prove, type HandshakeKey, type Transcript } from '../../preload/contract/handshake';
+import { checkClientProof, newNonce, serverProof, type Transcript, type VerifierKeys } from '../../preload/contract/handshake';
+import { roleAllows, roleNeeded } from '../../preload/contract/users';
+import { actorOf, type Credentials, type Identity } from './credentials';
 import { rawText } from './raw-text';
 import type { ApiHandler } from './handler';
 import { StreamSession } from './stream';
@@ -32,8 +35,8 @@ export interface ConnectionLimits {
 
 export interface ConnectionContext {
   handler: ApiHandler;
-  /** The token as an HMAC key (handshake.ts): the agent proves it knows the token and checks the client's proof. */
-  key: HandshakeKey;
+  /** The node token's and the users' verifiers (credentials.ts): the agent proves it holds one and checks the client's proof. */
+  credentials: Credentials;
   /** The listener this connection came in on, as a client names it in the handshake ("ws:7790", "unix"). */
   channel: string;
   limits: ConnectionLimits;
@@ -64,13 +67,19 @@ const INTERNAL_ERROR: ApiError = { code: 'internal', message: 'internal error in
  * The login's steps: waiting for hello; hello answered, waiting for auth; a step's crypto running
  * (messages wait); refused (the refusal is being held back, messages are dropped); in.
  */
-type LoginPhase = { kind: 'hello' } | { kind: 'auth'; transcript: Transcript } | { kind: 'working' } | { kind: 'refused' } | { kind: 'in' };
+type LoginPhase =
+  | { kind: 'hello' }
+  | { kind: 'auth'; transcript: Transcript; keys: VerifierKeys; identity: Identity | null }
+  | { kind: 'working' }
+  | { kind: 'refused' }
+  | { kind: 'in' };
 
 /** Messages a client may send while a login step runs (a pipelining client); more close the connection. */
 const MAX_HELD_MESSAGES = 16;
 
 export class ApiConnection {
   private actor: string | null = null;
+  private identity: Identity | null = null;
   private phase: LoginPhase = { kind: 'hello' };
   private held: Array<{ data: RawData; isBinary: boolean }> = [];
   private inFlight = 0;
@@ -100,6 +109,13 @@ export class ApiConnection {
     return this.actor !== null;
   }
 
+  /** Closes the session if its user was removed, rotated or given another role since it logged in. */
+  recheck(): void {
+    if (this.identity === null || this.closed || this.context.credentials.stillValid(this.identity)) return;
+    this.context.log(`api: closing the session of ${this.actor ?? '?'}: its credential or role changed`);
+    this.close(CLOSE_CODES.unauthorized, 'credential revoked or role changed; log in again');
+  }
+
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     switch (this.phase.kind) {
@@ -119,7 +135,7 @@ export class ApiConnection {
       return;
     }
     if (this.phase.kind === 'auth') {
-      this.onAuth(parsed, this.phase.transcript);
+      this.onAuth(parsed, this.phase);
       return;
     }
     if (!parsed.ok) {
@@ -175,16 +191,19 @@ export class ApiConnection {
       return;
     }
     const client = request.client ?? '';
+    const user = request.user ?? '';
     this.work(async () => {
-      const transcript: Transcript = { channel: this.context.channel, client, clientNonce: request.clientNonce, serverNonce: newNonce() };
-      const serverProof = await prove(this.context.key, 'server', transcript);
-      this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce: transcript.serverNonce, serverProof } });
-      return { kind: 'auth', transcript };
+      // An unknown user is answered like a known one (a decoy verifier): the hello tells nobody which users exist.
+      const { keys, identity } = await this.context.credentials.challenge(user);
+      const transcript: Transcript = { channel: this.context.channel, client, user, clientNonce: request.clientNonce, serverNonce: newNonce() };
+      const proof = await serverProof(keys, transcript);
+      this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce: transcript.serverNonce, serverProof: proof } });
+      return { kind: 'auth', transcript, keys, identity };
     });
   }
 
   /** The second message must be auth with the client's proof over the same transcript. */
-  private onAuth(parsed: RequestParse, transcript: Transcript): void {
+  private onAuth(parsed: RequestParse, { transcript, keys, identity }: { transcript: Transcript; keys: VerifierKeys; identity: Identity | null }): void {
     if (!parsed.ok) {
       this.refuse(parsed.id, parsed.error, 'malformed auth');
       return;
@@ -196,11 +215,16 @@ export class ApiConnection {
     }
     clearTimeout(this.authTimer);
     this.work(async () => {
-      if (!(await checkProof(this.context.key, 'client', transcript, request.proof))) {
-        const delay = this.context.login.failed('wrong proof');
+      const proven = (await checkClientProof(keys, transcript, request.proof)) && identity !== null && this.context.credentials.stillValid(identity);
+      if (!proven) {
+        const delay = this.context.login.failed(transcript.user === '' ? 'wrong proof' : 'wrong proof or unknown user');
+        const message =
+          transcript.user === ''
+            ? 'wrong proof: this client does not hold the token of this agent'
+            : `wrong proof: no user "${transcript.user}" with this credential (removed, rotated, or mistyped)`;
         const answer = (): void => {
           this.refusalPending = false;
-          this.send({ id: request.id, ok: false, error: { code: 'auth-failed', message: 'wrong proof: this client does not hold the token of this agent' } });
+          this.send({ id: request.id, ok: false, error: { code: 'auth-failed', message } });
           this.close(CLOSE_CODES.unauthorized, 'wrong token');
           this.context.login.release();
         };
@@ -215,18 +239,24 @@ export class ApiConnection {
         this.close(CLOSE_CODES.tryAgainLater, 'too many sessions');
         return { kind: 'refused' };
       }
-      this.actor = `${transcript.client === '' ? 'api' : transcript.client}@${this.context.peer}`;
-      this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: this.actor } });
+      this.identity = identity;
+      this.actor = actorOf(identity, this.context.peer);
+      this.send({ id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: this.actor, user: identity.user, role: identity.role } });
       return { kind: 'in' };
     });
   }
 
   private dispatch(request: Request): void {
+    if (request.type === 'hello' || request.type === 'auth') {
+      this.reject(request.id, { code: 'bad-request', message: 'already authenticated', field: 'type' });
+      return;
+    }
+    if (this.identity === null || !roleAllows(this.identity.role, request.type)) {
+      // Not a bad message (no close after ten): a console may well offer what the role cannot do.
+      this.send({ id: request.id, ok: false, error: { code: 'forbidden', message: forbiddenMessage(this.identity, request.type) } });
+      return;
+    }
     switch (request.type) {
-      case 'hello':
-      case 'auth':
-        this.reject(request.id, { code: 'bad-request', message: 'already authenticated', field: 'type' });
-        return;
       case 'subscribe':
         this.subscribe(request.id);
         return;
@@ -325,6 +355,12 @@ export class ApiConnection {
     this.stream?.close();
     this.stream = null;
   }
+}
+
+function forbiddenMessage(identity: Identity | null, type: string): string {
+  const needed = roleNeeded(type) ?? 'admin';
+  if (identity === null) return `${type} needs the ${needed} role`;
+  return `${identity.user ?? 'root'} has the ${identity.role} role; ${type} needs ${needed === 'admin' ? 'admin' : `${needed} or admin`}`;
 }
 
 /** The result, if it keeps to the contract (else it is a bug in the handler: thrown, sent as 'internal'). */

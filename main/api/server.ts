@@ -18,8 +18,9 @@ import {
   HEALTH_PATH,
   MAX_CLIENT_MESSAGE_BYTES,
 } from '../../preload/contract/protocol';
-import { channelOfListener, handshakeKey } from '../../preload/contract/handshake';
+import { channelOfListener } from '../../preload/contract/handshake';
 import { isTokenFormat } from './auth';
+import { Credentials, type UserDirectory } from './credentials';
 import { ApiConnection, type ConnectionLimits, type LoginHooks } from './connection';
 import { DEFAULT_LOGIN_LIMITS, LoginGuard, type LoginGuardLimits } from './login-guard';
 import { socketUrl, UNIX_CHANNEL } from './unix-socket';
@@ -31,8 +32,10 @@ import type { TlsMaterial } from './tls';
 
 export interface AgentServerOptions {
   handler: ApiHandler;
-  /** The shared secret (64 hex digits, see token.ts). */
+  /** The node's token (64 hex digits, see token.ts): the local root's admin credential. */
   token: string;
+  /** The cluster's named users (credentials.ts); without it only the token logs in. */
+  users?: UserDirectory | null;
   /** Default 127.0.0.1; a non-loopback host requires `tls`. */
   host?: string;
   /** Default 7790 (DEFAULT_API_PORT); 0 picks a free port. */
@@ -91,7 +94,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const log = options.log ?? (() => undefined);
   const maxSessions = options.maxConnections ?? 64;
   const guard = new LoginGuard({ ...DEFAULT_LOGIN_LIMITS, ...options.login }, log);
-  const key = await handshakeKey(options.token);
+  const credentials = await Credentials.create(options.token, options.users ?? null);
   const scheme = tls === null ? 'http' : 'https';
 
   const policy: ExposurePolicy = { scheme, host, port: listeners.port, allowedHosts: options.allowedHosts ?? [] };
@@ -164,7 +167,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
           return true;
         },
       };
-      connections.set(ws, new ApiConnection(ws, { handler: options.handler, key, channel, limits, peer, log, login }));
+      connections.set(ws, new ApiConnection(ws, { handler: options.handler, credentials, channel, limits, peer, log, login }));
       ws.on('close', () => {
         connections.delete(ws);
         sessions.delete(ws);
@@ -202,6 +205,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     });
   }
 
+  // A removed or rotated user, or one given another role, is logged out at once, on every agent.
+  const stopWatchingUsers = credentials.directory?.onChange(() => {
+    for (const connection of connections.values()) connection.recheck();
+  });
+
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const heartbeat =
     heartbeatMs > 0
@@ -228,6 +236,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     sessionCount: () => sessions.size,
     close: async () => {
       if (heartbeat !== null) clearInterval(heartbeat);
+      stopWatchingUsers?.();
       guard.close();
       for (const connection of connections.values()) connection.close(CLOSE_CODES.goingAway, 'agent shutting down');
       sockets.close();

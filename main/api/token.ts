@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { createFileAtomically } from '../fs/atomic-write';
 import { checkTrustedPath } from '../fs/trusted-path';
 import { generateToken, isTokenFormat } from './auth';
+import { CREDENTIAL_FORMS, parseCredential } from '../../preload/contract/users';
 
 export class TokenFileError extends Error {
   constructor(
@@ -36,6 +37,23 @@ const MAX_TOKEN_FILE_BYTES = 256;
  * can read is no secret, and failing loudly beats serving with it.
  */
 export async function readTokenFile(file: string, options: { requirePrivate?: boolean } = {}): Promise<string> {
+  const token = await readSecretFile(file, options);
+  if (!isTokenFormat(token)) throw new TokenFileError(file, 'does not hold a token (64 hex digits)');
+  return token;
+}
+
+/**
+ * A user's credential file (`--credential-file`): "NAME:SECRET" (or a node token). Private like an
+ * ssh key: a credential others on the host can read is theirs too, so it is refused, not used.
+ */
+export async function readCredentialFile(file: string): Promise<string> {
+  const text = await readSecretFile(file, { requirePrivate: true, owner: 'reader' });
+  if (parseCredential(text) === null) throw new TokenFileError(file, `does not hold a credential (${CREDENTIAL_FORMS})`);
+  return text;
+}
+
+/** One line of secret text from a file that is not a link and not too large; `requirePrivate`: see readTokenFile. */
+async function readSecretFile(file: string, options: { requirePrivate?: boolean; owner?: 'agent' | 'reader' }): Promise<string> {
   let handle;
   try {
     // O_NOFOLLOW: a symlink planted at the token's path must not redirect what the agent reads.
@@ -53,13 +71,16 @@ export async function readTokenFile(file: string, options: { requirePrivate?: bo
     }
     const uid = process.getuid?.();
     if (options.requirePrivate && uid !== undefined && stats.uid !== uid && stats.uid !== 0) {
-      // Whoever owns it knows the token (and can change it): a planted token file is not the agent's.
-      throw new TokenFileError(file, `belongs to uid ${stats.uid}, not to the agent's user (uid ${uid}) or root: whoever owns it knows the token; remove it (the agent makes a new one)`);
+      // Whoever owns it knows the secret (and can change it): a planted file is not ours.
+      throw new TokenFileError(
+        file,
+        options.owner === 'reader'
+          ? `belongs to uid ${stats.uid}, not to you (uid ${uid}) or root: whoever owns it knows the credential`
+          : `belongs to uid ${stats.uid}, not to the agent's user (uid ${uid}) or root: whoever owns it knows the token; remove it (the agent makes a new one)`,
+      );
     }
-    if (stats.size > MAX_TOKEN_FILE_BYTES) throw new TokenFileError(file, 'is too large to be a token file');
-    const token = (await handle.readFile('utf8')).trim();
-    if (!isTokenFormat(token)) throw new TokenFileError(file, 'does not hold a token (64 hex digits)');
-    return token;
+    if (stats.size > MAX_TOKEN_FILE_BYTES) throw new TokenFileError(file, 'is too large to be a token or credential file');
+    return (await handle.readFile('utf8')).trim();
   } finally {
     await handle.close();
   }

@@ -1,5 +1,5 @@
 // Parsing of the cluster commands that talk to an agent (resource, move, online, offline, node, status,
-// events). Pure: bad input is a UsageError (exit 2) before any connection is made.
+// events, bindings, user). Pure: bad input is a UsageError (exit 2) before any connection is made.
 //
 // The cluster's rules that need no cluster (address syntax and reserved ranges, network/broadcast
 // addresses, repeated nodes, preferred owners outside the possible ones, failback hours) are checked
@@ -22,18 +22,19 @@ import {
   type CommandType,
   type EventsFilter,
 } from '../../preload/contract/protocol';
+import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
-export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events', 'bindings'] as const;
+export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events', 'bindings', 'user'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
 
 export function isClusterCommandName(name: string): name is ClusterCommandName {
   return (CLUSTER_COMMAND_NAMES as readonly string[]).includes(name);
 }
 
-/** Where the agent is: --agent host:port or a socket path (default the local agent) and --token-file. */
+/** Where the agent is: --agent host:port or a socket path (default the local agent), and --token-file or --credential-file. */
 export interface AgentAddress {
   host: string;
   port: number;
@@ -42,6 +43,8 @@ export interface AgentAddress {
   /** No --agent: the local agent's socket (the one in DEFAULT_API_SOCKET_DIR) when this user may use it, else host:port. */
   preferSocket?: boolean;
   tokenFile: string;
+  /** --credential-file F: a user's credential ("NAME:SECRET"), used instead of the token file. */
+  credentialFile?: string | null;
   tls: boolean;
   caFile: string | null;
 }
@@ -65,11 +68,15 @@ export type ClusterOperation =
   | { kind: 'bindings' }
   /** limit: how many past entries to show first (0 only with follow). */
   | { kind: 'events'; follow: boolean; limit: number; filter: EventsFilter }
+  | { kind: 'user-add'; name: string; role: Role }
+  | { kind: 'user-list' }
+  | { kind: 'user-remove'; name: string }
+  | { kind: 'user-rotate'; name: string }
   /** `ipfo <cluster command> --help`: print CLUSTER_USAGE, connect to nothing. */
   | { kind: 'help' };
 
 /** The operations that send one command answered by an ActionResult. */
-export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'bindings' | 'help' }>;
+export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'bindings' | 'help' | `user-${string}` }>;
 
 /** The contract's commands answered by an ActionResult (derived, so a new one needs no entry here). */
 export type ActionCommandType = { [T in CommandType]: CommandResults[T] extends ActionResult ? T : never }[CommandType];
@@ -99,9 +106,10 @@ export interface ClusterCommand {
 }
 
 // Written with the protocol's constants, not args.ts's (see the import note above); a unit test checks they agree.
-export const CLUSTER_USAGE = `cluster commands (talk to a node agent; every one takes --agent host:port|/socket --token-file F [--tls [--ca F]] [--json];
-defaults: the local agent on its socket in ${DEFAULT_API_SOCKET_DIR}/ when this user may use it (root), else at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT},
-with its token in /var/lib/ipfo/token):
+export const CLUSTER_USAGE = `cluster commands (talk to a node agent; every one takes --agent host:port|/socket
+--token-file F|--credential-file F [--tls [--ca F]] [--json]; defaults: the local agent on its socket in ${DEFAULT_API_SOCKET_DIR}/
+when this user may use it (root), else at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT}, with its token in /var/lib/ipfo/token (the node's
+root credential: admin); --credential-file: a file holding a user's credential NAME:SECRET, readable only by its owner):
   resource add <name> <ip>/<prefix> [--owners n1,n2] [--preferred n1,n2] [--failback never|immediate|HH-HH]
         [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
         [--announce-count N] [--announce-interval-ms MS] [--maintenance DURATION|off]
@@ -137,7 +145,14 @@ with its token in /var/lib/ipfo/token):
   events [--follow] [--limit N] [--target R] [--action A] [--outcome ok|failed|rejected|started]
       The audit log (who, when, what, outcome, handoff time); --follow keeps printing new entries until
       SIGINT/SIGTERM. --json: one object per line.
-  Exit 4 when the agent cannot be reached or refuses the token.`;
+  user add <name> --role viewer|operator|admin
+      A named user; prints its credential NAME:SECRET once (the cluster keeps only what checks it). Viewers read;
+      operators also move, bring online/offline, clean up, pause, resume, set maintenance and probe; admins also
+      add, edit and remove resources and manage users. Save it with: umask 077; cat > alice.cred
+  user list                     The users: name, role, created (when, by whom), credential last rotated.
+  user rm <name>                Remove a user; its open sessions end at once.
+  user rotate <name>            A new credential for the user (printed once); the old one and its sessions end.
+  Exit 4 when the agent cannot be reached, refuses the credential, or the user's role may not do the command.`;
 
 // --- Small option helpers ----------------------------------------------------------------------------
 
@@ -152,6 +167,7 @@ interface Parsed {
 const CONNECTION_OPTIONS: ParseArgsConfig['options'] = {
   agent: { type: 'string' },
   'token-file': { type: 'string' },
+  'credential-file': { type: 'string' },
   tls: { type: 'boolean' },
   ca: { type: 'string' },
   json: { type: 'boolean' },
@@ -236,11 +252,15 @@ function agentAddress(values: Values): AgentAddress {
   if (caFile === '') throw new UsageError('--ca wants a file name');
   const tokenFile = str(values['token-file']) ?? DEFAULT_TOKEN_FILE;
   if (tokenFile === '') throw new UsageError('--token-file wants a file name');
+  const credentialFile = str(values['credential-file']) ?? null;
+  if (credentialFile === '') throw new UsageError('--credential-file wants a file name');
+  if (credentialFile !== null && values['token-file'] !== undefined) throw new UsageError('give --token-file or --credential-file, not both');
+  const credential = credentialFile === null ? {} : { credentialFile };
   if (given?.startsWith('/')) {
     // The agent's Unix socket: local by nature, no TLS.
     if (tls) throw new UsageError('--agent with a socket path takes no --tls or --ca');
     const { host, port } = parseHostPort('agent', DEFAULT_API);
-    return { host, port, socketPath: given, tokenFile, tls, caFile };
+    return { host, port, socketPath: given, tokenFile, ...credential, tls, caFile };
   }
   const { host, port } = parseHostPort('agent', given ?? DEFAULT_API);
   // The login proves the token without sending it (handshake.ts), but what follows is in clear text
@@ -249,7 +269,7 @@ function agentAddress(values: Values): AgentAddress {
   if (!tls && !isLoopbackHost(host)) {
     throw new UsageError(`--agent ${host}:${port} is not on this host: add --tls (and --ca F for a self-signed certificate) so the session is not sent in clear text`);
   }
-  return { host, port, tokenFile, tls, caFile, ...(given === undefined ? { preferSocket: true } : {}) };
+  return { host, port, tokenFile, ...credential, tls, caFile, ...(given === undefined ? { preferSocket: true } : {}) };
 }
 
 // --- Resource definitions ----------------------------------------------------------------------------
@@ -524,6 +544,45 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
     }
     case 'events':
       return parseEvents(argv);
+    case 'user':
+      return parseUser(argv);
+  }
+}
+
+const USER_SUBCOMMANDS = 'add, list, rm or rotate';
+
+function parseUser(argv: readonly string[]): Parsed {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') return { op: { kind: 'help' }, values: {} };
+  const userName = (command: string, text: string): string => {
+    const check = UserNameSchema.safeParse(text);
+    if (!check.success) throw new UsageError(`${command}: user name "${text}" ${check.error.issues[0]?.message ?? 'is not valid'}`);
+    return text;
+  };
+  switch (sub) {
+    case 'add': {
+      const { values, positionals } = parseWith('user add', rest, { role: { type: 'string' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [name] = positionalsExactly('user add', positionals, ['<name>']);
+      const role = choice('role', str(values.role), ROLES);
+      if (role === undefined) throw new UsageError(`user add: missing --role (${ROLES.join(', ')})`);
+      return { op: { kind: 'user-add', name: userName('user add', name!), role }, values };
+    }
+    case 'list': {
+      const { values, positionals } = parseWith('user list', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('user list', positionals, []);
+      return { op: { kind: 'user-list' }, values };
+    }
+    case 'rm':
+    case 'rotate': {
+      const { values, positionals } = parseWith(`user ${sub}`, rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [name] = positionalsExactly(`user ${sub}`, positionals, ['<name>']);
+      return { op: { kind: sub === 'rm' ? 'user-remove' : 'user-rotate', name: userName(`user ${sub}`, name!) }, values };
+    }
+    default:
+      throw new UsageError(sub === undefined ? `user: missing subcommand (${USER_SUBCOMMANDS})` : `user: unknown subcommand "${sub}" (${USER_SUBCOMMANDS})`);
   }
 }
 

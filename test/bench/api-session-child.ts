@@ -36,7 +36,7 @@ async function run(client: AgentClient, line: string): Promise<void> {
 
 async function main(): Promise<void> {
   const [port, tokenFile] = process.argv.slice(2);
-  const client = await connectAgent({ host: '127.0.0.1', port: Number(port), token: readFileSync(tokenFile!, 'utf8').trim(), client: 'bench', requestTimeoutMs: 120_000 });
+  const client = await connectAgent({ host: '127.0.0.1', port: Number(port), credential: readFileSync(tokenFile!, 'utf8').trim(), client: 'bench', requestTimeoutMs: 120_000 });
   client.onClose((code, reason) => {
     writeLine({ type: 'closed', code, reason });
     process.exit(0);

@@ -13,7 +13,7 @@ import { actionDone, NODE_N1, startTestServer, TOKEN, type TestServer } from './
 
 async function withClient(run: (client: AgentClient, context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
   const context = await startTestServer(options);
-  const client = await connectAgent({ host: '127.0.0.1', port: context.server.port, token: TOKEN, client: 'cli:alice', requestTimeoutMs: 2_000 });
+  const client = await connectAgent({ host: '127.0.0.1', port: context.server.port, credential: TOKEN, client: 'cli:alice', requestTimeoutMs: 2_000 });
   try {
     await run(client, context);
   } finally {
@@ -81,7 +81,7 @@ describe('connecting', () => {
   test('a wrong token rejects with auth-failed', async () => {
     const { server } = await startTestServer();
     try {
-      await assert.rejects(connectAgent({ url: server.url, token: '1'.repeat(64) }), isApiRequestError('auth-failed'));
+      await assert.rejects(connectAgent({ url: server.url, credential: '1'.repeat(64) }), isApiRequestError('auth-failed'));
     } finally {
       await server.close();
     }
@@ -91,14 +91,14 @@ describe('connecting', () => {
     const { server } = await startTestServer();
     const url = server.url;
     await server.close();
-    await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('unavailable'));
+    await assert.rejects(connectAgent({ url, credential: TOKEN }), isApiRequestError('unavailable'));
   });
 
   test('an agent of another protocol version is refused', async () => {
     await withRogueAgent(
       { hello: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION + 1, serverNonce: 'a'.repeat(64), serverProof: 'b'.repeat(64) } }), other: () => '' },
       async (url) => {
-        await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('protocol'));
+        await assert.rejects(connectAgent({ url, credential: TOKEN }), isApiRequestError('protocol'));
       },
     );
   });
@@ -107,7 +107,7 @@ describe('connecting', () => {
     await withRogueAgent(
       { hello: (id) => ({ id, ok: false, error: { code: 'unknown-type', message: 'unknown type "hello"', field: 'type' } }), other: () => '' },
       async (url) => {
-        await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('protocol', (error) => assert.match(error.message, /older protocol \(1; this client 2\): update the agent/)));
+        await assert.rejects(connectAgent({ url, credential: TOKEN }), isApiRequestError('protocol', (error) => assert.match(error.message, /older protocol \(1; this client 2\): update the agent/)));
       },
     );
   });
@@ -124,7 +124,7 @@ describe('connecting', () => {
         other: () => '',
       },
       async (url) => {
-        await assert.rejects(connectAgent({ url, token: TOKEN }), isApiRequestError('auth-failed', (error) => assert.match(error.message, /could not prove/)));
+        await assert.rejects(connectAgent({ url, credential: TOKEN }), isApiRequestError('auth-failed', (error) => assert.match(error.message, /could not prove/)));
         assert.equal(authSent, false);
       },
     );
@@ -204,7 +204,7 @@ describe('commands', () => {
 
   test('pending requests reject with closed when the agent goes away, and onClose reports the code', async () => {
     const context = await startTestServer();
-    const client = await connectAgent({ url: context.server.url, token: TOKEN });
+    const client = await connectAgent({ url: context.server.url, credential: TOKEN });
     context.handler.respond = () => new Promise(() => undefined);
     const closed = new Promise<number>((resolve) => client.onClose((code) => resolve(code)));
     const pending = client.request('resource.online', { name: 'web' });
@@ -246,7 +246,7 @@ describe('stream', () => {
 describe('an agent that breaks the contract', () => {
   test('a result of the wrong shape rejects with protocol and closes the client', async () => {
     await withRogueAgent({ other: (id) => ({ id, ok: true, result: { revision: 'ten' } }) }, async (url) => {
-      const client = await connectAgent({ url, token: TOKEN });
+      const client = await connectAgent({ url, credential: TOKEN });
       await assert.rejects(client.request('snapshot', {}), isApiRequestError('protocol'));
       await assert.rejects(client.request('snapshot', {}), isApiRequestError('protocol'));
       assert.ok(client.closed);
@@ -255,7 +255,7 @@ describe('an agent that breaks the contract', () => {
 
   test('garbage from the agent closes the client and rejects what is pending with protocol', async () => {
     await withRogueAgent({ other: () => 'this is not json' }, async (url) => {
-      const client = await connectAgent({ url, token: TOKEN });
+      const client = await connectAgent({ url, credential: TOKEN });
       await assert.rejects(client.request('resource.online', { name: 'web' }), isApiRequestError('protocol'));
     });
   });
@@ -266,7 +266,7 @@ describe('an agent that breaks the contract', () => {
         other: () => JSON.stringify({ type: 'snapshot', revision: 1, snapshot: { nodes: [{ name: 'n1' }], resources: [], conflicts: [], events: [] } }),
       },
       async (url) => {
-        const client = await connectAgent({ url, token: TOKEN });
+        const client = await connectAgent({ url, credential: TOKEN });
         let handedOut = false;
         await assert.rejects(
           client.subscribe(

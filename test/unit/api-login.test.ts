@@ -122,7 +122,7 @@ describe('a squatter on the API port (issue 12 §2)', () => {
       const squatter = await startSquatter(server.url);
       try {
         await assert.rejects(
-          connectAgent({ host: '127.0.0.1', port: squatter.port, token: TOKEN, client: 'cli:alice' }),
+          connectAgent({ host: '127.0.0.1', port: squatter.port, credential: TOKEN, client: 'cli:alice' }),
           (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed' && /could not prove/.test(error.message),
         );
         assertNothingUsable(squatter.received);
@@ -138,7 +138,7 @@ describe('a squatter on the API port (issue 12 §2)', () => {
 
   test('the real agent proves itself and the client logs in (the same client code)', async () => {
     await withServer(async ({ server }) => {
-      const client = await connectAgent({ host: '127.0.0.1', port: server.port, token: TOKEN, client: 'cli:alice' });
+      const client = await connectAgent({ host: '127.0.0.1', port: server.port, credential: TOKEN, client: 'cli:alice' });
       assert.equal(client.actor, 'cli:alice@127.0.0.1');
       await client.close();
     });
@@ -171,7 +171,7 @@ describe('sockets that never log in (issue 12 §4)', () => {
       assert.ok(refused > 0, 'the attacker is held to its own budget');
       assert.ok(server.connectionCount() <= 8, `${server.connectionCount()} connections held by one client`);
       // The real client (127.0.0.1) logs in and is served while the attack goes on.
-      const client = await connectAgent({ host: '127.0.0.1', port: server.port, token: TOKEN, client: 'cli:alice', connectTimeoutMs: 2_000 });
+      const client = await connectAgent({ host: '127.0.0.1', port: server.port, credential: TOKEN, client: 'cli:alice', connectTimeoutMs: 2_000 });
       const snapshot = await client.request('snapshot', {});
       assert.ok(snapshot.snapshot.nodes.length > 0);
       assert.equal(server.sessionCount(), 1);
@@ -312,7 +312,7 @@ describe('the agent socket (a Unix socket, root-only directory)', () => {
         assert.equal((await stat(socketPath)).mode & 0o777, 0o600);
         const squatters = await Promise.all(Array.from({ length: 2 }, () => RawPeer.open(server.url)));
         await assert.rejects(RawPeer.open(server.url), /503/);
-        const client = await connectAgent({ socketPath, token: TOKEN, client: 'cli:root' });
+        const client = await connectAgent({ socketPath, credential: TOKEN, client: 'cli:root' });
         assert.equal(client.actor, 'cli:root@unix');
         await client.request('snapshot', {});
         await client.close();

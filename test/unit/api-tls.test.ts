@@ -62,7 +62,7 @@ describe('TLS mode', () => {
   });
 
   test('a client that trusts the certificate connects, authenticates and is served', async () => {
-    const client = await connectAgent({ url: context.server.url, token: TOKEN, tls: { ca: material.cert }, client: 'console' });
+    const client = await connectAgent({ url: context.server.url, credential: TOKEN, tls: { ca: material.cert }, client: 'console' });
     try {
       const { snapshot } = await client.request('snapshot', {});
       assert.deepEqual(snapshot, context.handler.state);
@@ -74,7 +74,7 @@ describe('TLS mode', () => {
   });
 
   test('a client that does not trust the certificate is refused by TLS before any token is sent', async () => {
-    await assert.rejects(connectAgent({ url: context.server.url, token: TOKEN }), (error: unknown) => {
+    await assert.rejects(connectAgent({ url: context.server.url, credential: TOKEN }), (error: unknown) => {
       assert.ok(error instanceof ApiRequestError);
       assert.equal(error.code, 'unavailable');
       assert.match(error.message, /self[- ]signed|certificate/i);

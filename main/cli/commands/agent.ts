@@ -99,10 +99,14 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     const opened = performance.now();
     await agent.start();
     log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
-    const [{ AgentApiHandler }, { startAgentServer }] = await Promise.all([import('../../agent/api-handler.js'), import('../../api/server.js')]);
+    const [{ AgentApiHandler }, { startAgentServer }, { agentUserDirectory }] = await Promise.all([
+      import('../../agent/api-handler.js'),
+      import('../../api/server.js'),
+      import('../../agent/user-commands.js'),
+    ]);
     const handler = new AgentApiHandler(agent, store);
     const webDir = command.webDir ?? (existsSync(join(WEB_CONSOLE_DIR, 'index.html')) ? WEB_CONSOLE_DIR : null);
-    const server = await startAgentServer({ handler, token, listeners, staticDir: webDir, log });
+    const server = await startAgentServer({ handler, token, users: agentUserDirectory(agent), listeners, staticDir: webDir, log });
 
     if (server.socketUrl !== null) log(`API for local clients also on ${listeners.socketPath ?? ''} (root only)`);
     out.record(

@@ -1,4 +1,4 @@
-// The cluster commands (`ipfo resource|move|online|offline|node|status|events`): read the token,
+// The cluster commands (`ipfo resource|move|online|offline|node|status|events|bindings|user`): read the token or credential,
 // connect to the agent, run one operation, print its outcome, exit with a code a script can use.
 // Every failure is reported here as "ipfo: ..." lines and an exit code (see cluster/outcome.ts).
 import { constants } from 'node:fs';
@@ -7,12 +7,13 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { connectAgent, type AgentClient } from '../../api/client';
-import { readTokenFile } from '../../api/token';
+import { readCredentialFile, readTokenFile } from '../../api/token';
 import type { ActionResult } from '../../../preload/contract/protocol';
 import { actionRequest, CLUSTER_USAGE, type ActionCommandType, type ActionRequest, type ClusterCommand } from '../cluster-args';
 import { EXIT } from '../exit-codes';
 import { DEFAULT_API_SOCKET_DIR } from '../usage';
 import { formatAction, formatBindings, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
+import { formatNewCredential, formatUsers } from '../format-users';
 import { followEvents } from './cluster/follow';
 import { processIo, type ClusterIo } from './cluster/io';
 import { actionExitCode, describeFailure, type Phase } from './cluster/outcome';
@@ -94,6 +95,24 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       for (const entry of entries) print(entry);
       return EXIT.ok;
     }
+    case 'user-add':
+    case 'user-rotate': {
+      const result = op.kind === 'user-add' ? await client.request('user.add', { name: op.name, role: op.role }) : await client.request('user.rotate', { name: op.name });
+      if (json) io.stdout(JSON.stringify(result));
+      else for (const line of formatNewCredential(result.user, result.credential, op.kind === 'user-add' ? 'added' : 'rotated')) io.stdout(line);
+      return EXIT.ok;
+    }
+    case 'user-list': {
+      const { users } = await client.request('user.list', {});
+      if (json) io.stdout(JSON.stringify({ users }));
+      else for (const line of formatUsers(users)) io.stdout(line);
+      return EXIT.ok;
+    }
+    case 'user-remove': {
+      const result = await client.request('user.remove', { name: op.name });
+      io.stdout(json ? JSON.stringify(result) : `user ${result.user.name} (${result.user.role}) removed; its sessions have ended`);
+      return EXIT.ok;
+    }
     case 'help':
       io.stdout(CLUSTER_USAGE);
       return EXIT.ok;
@@ -114,7 +133,7 @@ export async function clusterCommand(command: ClusterCommand, io: ClusterIo = pr
   let phase: Phase = 'token';
   let client: AgentClient | null = null;
   try {
-    const token = await readTokenFile(agent.tokenFile);
+    const credential = agent.credentialFile ? await readCredentialFile(agent.credentialFile) : await readTokenFile(agent.tokenFile);
     phase = 'ca';
     const ca = agent.caFile === null ? undefined : await readFile(agent.caFile);
     phase = 'connect';
@@ -126,8 +145,8 @@ export async function clusterCommand(command: ClusterCommand, io: ClusterIo = pr
     const socketPath = agent.socketPath ?? null;
     client = await connectAgent(
       socketPath !== null
-        ? { socketPath, token, client: clientLabel() }
-        : { host: agent.host, port: agent.port, token, tls: agent.tls ? { ca } : false, client: clientLabel() },
+        ? { socketPath, credential, client: clientLabel() }
+        : { host: agent.host, port: agent.port, credential, tls: agent.tls ? { ca } : false, client: clientLabel() },
     );
     phase = 'command';
     return await runOperation(client, command, io);
