@@ -7,9 +7,9 @@ import { describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { BEST_NODE, PROTOCOL_VERSION, type ChangePush, type SnapshotPush } from '../../preload/contract/protocol';
 import { agentUrl, connectAgent, type AgentClient } from '../../main/api/client';
-import { newNonce, prove } from '../../preload/contract/handshake';
+import { newNonce } from '../../preload/contract/handshake';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
-import { actionDone, NODE_N1, startTestServer, TOKEN, type TestServer } from './api-fixtures';
+import { actionDone, NODE_N1, serverProofOf, startTestServer, TOKEN, type TestServer } from './api-fixtures';
 
 async function withClient(run: (client: AgentClient, context: TestServer) => Promise<void>, options: Parameters<typeof startTestServer>[0] = {}): Promise<void> {
   const context = await startTestServer(options);
@@ -46,10 +46,10 @@ async function withRogueAgent(
         let answer: unknown;
         if (request.type === 'hello') {
           const serverNonce = newNonce();
-          const transcript = { channel: `ws:${port}`, client: request.client ?? '', clientNonce: request.clientNonce ?? '', serverNonce };
-          answer = answers.hello?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce, serverProof: await prove(TOKEN, 'server', transcript) } };
+          const transcript = { channel: `ws:${port}`, client: request.client ?? '', user: '', clientNonce: request.clientNonce ?? '', serverNonce };
+          answer = answers.hello?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce, serverProof: await serverProofOf(transcript) } };
         } else if (request.type === 'auth') {
-          answer = answers.auth?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x' } };
+          answer = answers.auth?.(request.id) ?? { id: request.id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x', user: null, role: 'admin' } };
         } else answer = answers.other(request.id);
         socket.send(typeof answer === 'string' ? answer : JSON.stringify(answer));
       })();
@@ -73,7 +73,7 @@ describe('connecting', () => {
 
   test('authenticates and learns its actor', async () => {
     await withClient(async (client) => {
-      assert.equal(client.actor, 'cli:alice@127.0.0.1');
+      assert.equal(client.actor, 'root@127.0.0.1', 'the node token is root, whatever label the client sends');
       assert.equal((await client.request('snapshot', {})).revision, 10);
     });
   });
@@ -107,7 +107,7 @@ describe('connecting', () => {
     await withRogueAgent(
       { hello: (id) => ({ id, ok: false, error: { code: 'unknown-type', message: 'unknown type "hello"', field: 'type' } }), other: () => '' },
       async (url) => {
-        await assert.rejects(connectAgent({ url, credential: TOKEN }), isApiRequestError('protocol', (error) => assert.match(error.message, /older protocol \(1; this client 2\): update the agent/)));
+        await assert.rejects(connectAgent({ url, credential: TOKEN }), isApiRequestError('protocol', (error) => assert.match(error.message, /older protocol \(1; this client 3\): update the agent/)));
       },
     );
   });
@@ -119,7 +119,7 @@ describe('connecting', () => {
         hello: (id) => ({ id, ok: true, result: { protocol: PROTOCOL_VERSION, serverNonce: 'a'.repeat(64), serverProof: 'b'.repeat(64) } }),
         auth: (id) => {
           authSent = true;
-          return { id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x' } };
+          return { id, ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'x', user: null, role: 'admin' } };
         },
         other: () => '',
       },
@@ -164,7 +164,7 @@ describe('commands', () => {
           { type: 'events.query', limit: 2 },
         ],
       );
-      assert.ok(handler.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
+      assert.ok(handler.calls.every((call) => call.actor === 'root@127.0.0.1'));
     });
   });
 

@@ -8,11 +8,31 @@ import type { AuditEntry, NodeRecord, ResourceView, Snapshot } from '../../prelo
 import type { ActionResult, Change, ProbeResult } from '../../preload/contract/protocol';
 import type { ApiHandler, CommandResult, ApiCommand, UpdateListener, VersionedSnapshot } from '../../main/api/handler';
 import { generateToken } from '../../main/api/auth';
-import { channelOfUrl, checkProof, newNonce, prove, type Transcript } from '../../preload/contract/handshake';
+import { answerChallenge, channelOfUrl, credentialKeys, newNonce, serverProof, type Transcript } from '../../preload/contract/handshake';
 import { PROTOCOL_VERSION } from '../../preload/contract/protocol';
 import { startAgentServer, type AgentServer, type AgentServerOptions } from '../../main/api/server';
 
 export const TOKEN = generateToken();
+
+/** A secret to log in with: the node token (user null) or a user's. */
+export interface TestCredential {
+  user: string | null;
+  secret: string;
+}
+const TOKEN_CREDENTIAL: TestCredential = { user: null, secret: TOKEN };
+
+/** The agent's proof of a transcript for this secret (what a real agent holding its verifier sends). */
+export async function serverProofOf(transcript: Transcript, secret = TOKEN): Promise<string> {
+  return serverProof((await credentialKeys(secret)).verifier, transcript);
+}
+
+/** The client's proof of a transcript for this secret (what a real client sends after checking the agent's proof). */
+export async function clientProofOf(transcript: Transcript, secret = TOKEN): Promise<string> {
+  const keys = await credentialKeys(secret);
+  const proof = await answerChallenge(keys, transcript, await serverProof(keys.verifier, transcript));
+  if (proof === null) throw new Error('unreachable: the proof of our own verifier was refused');
+  return proof;
+}
 
 export const NODE_N1: NodeRecord = { name: 'n1', state: 'up', agentVersion: '0.1.0', lastSeen: 1_700_000_000_000, macs: { eth0: '02:00:00:00:00:01' } };
 export const NODE_N2: NodeRecord = { name: 'n2', state: 'up', agentVersion: '0.1.0', lastSeen: 1_700_000_000_000, macs: { eth0: '02:00:00:00:00:02' } };
@@ -166,23 +186,28 @@ export class RawPeer {
     return peer;
   }
 
-  /** Opens and logs in with the right token. */
-  static async authenticated(url: string, client?: string, options: ClientOptions = {}): Promise<RawPeer> {
+  /** Opens and logs in with the right token (or the credential given); the auth reply's result. */
+  static async authenticated(url: string, client?: string, options: ClientOptions = {}, credential = TOKEN_CREDENTIAL): Promise<RawPeer> {
     const peer = await RawPeer.open(url, options);
-    const transcript = await peer.hello(url, client);
-    const reply = await peer.request({ id: 'auth', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
+    const transcript = await peer.hello(url, client, credential);
+    const reply = await peer.request({ id: 'auth', type: 'auth', proof: await clientProofOf(transcript, credential.secret) });
     if (reply.ok !== true) throw new Error(`auth failed: ${JSON.stringify(reply)}`);
+    peer.login = reply.result as { actor: string; user: string | null; role: string };
     return peer;
   }
 
+  /** The auth result of `authenticated`. */
+  login: { actor: string; user: string | null; role: string } | null = null;
+
   /** Sends hello, checks the agent's proof (throws if wrong) and returns the transcript for auth. */
-  async hello(url: string, client?: string): Promise<Transcript> {
+  async hello(url: string, client?: string, credential = TOKEN_CREDENTIAL): Promise<Transcript> {
     const clientNonce = newNonce();
-    const reply = await this.request({ id: 'hello', type: 'hello', protocol: PROTOCOL_VERSION, clientNonce, ...(client === undefined ? {} : { client }) });
+    const user = credential.user === null ? {} : { user: credential.user };
+    const reply = await this.request({ id: 'hello', type: 'hello', protocol: PROTOCOL_VERSION, clientNonce, ...(client === undefined ? {} : { client }), ...user });
     if (reply.ok !== true) throw new Error(`hello failed: ${JSON.stringify(reply)}`);
     const result = reply.result as { serverNonce: string; serverProof: string };
-    const transcript: Transcript = { channel: channelOfUrl(url), client: client ?? '', clientNonce, serverNonce: result.serverNonce };
-    if (!(await checkProof(TOKEN, 'server', transcript, result.serverProof))) throw new Error('the server proof is wrong');
+    const transcript: Transcript = { channel: channelOfUrl(url), client: client ?? '', user: credential.user ?? '', clientNonce, serverNonce: result.serverNonce };
+    if (result.serverProof !== (await serverProofOf(transcript, credential.secret))) throw new Error('the server proof is wrong');
     return transcript;
   }
 

@@ -21,10 +21,9 @@ import { parseCommand } from '../../main/cli/args';
 import type { ClusterCommand } from '../../main/cli/cluster-args';
 import { clusterCommand, localAgentSocket } from '../../main/cli/commands/cluster';
 import { EXIT } from '../../main/cli/exit-codes';
-import { prove } from '../../preload/contract/handshake';
 import { CLOSE_CODES } from '../../preload/contract/protocol';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
-import { RawPeer, startTestServer, TOKEN, withServer } from './api-fixtures';
+import { clientProofOf, RawPeer, serverProofOf, startTestServer, TOKEN, withServer } from './api-fixtures';
 
 let directory = '';
 let tokenFile = '';
@@ -74,8 +73,8 @@ async function startSquatter(relayTo: string | null): Promise<{ port: number; re
         return;
       }
       const message = JSON.parse(text) as { id: string; type: string };
-      if (message.type === 'hello') socket.send(JSON.stringify({ id: message.id, ok: true, result: { protocol: 2, serverNonce: 'b'.repeat(64), serverProof: 'c'.repeat(64) } }));
-      else socket.send(JSON.stringify({ id: message.id, ok: true, result: { protocol: 2, actor: 'x@127.0.0.1' } }));
+      if (message.type === 'hello') socket.send(JSON.stringify({ id: message.id, ok: true, result: { protocol: 3, serverNonce: 'b'.repeat(64), serverProof: 'c'.repeat(64) } }));
+      else socket.send(JSON.stringify({ id: message.id, ok: true, result: { protocol: 3, actor: 'x@127.0.0.1', user: null, role: 'admin' } }));
     });
     socket.on('close', () => upstream?.terminate());
   });
@@ -139,7 +138,7 @@ describe('a squatter on the API port (issue 12 §2)', () => {
   test('the real agent proves itself and the client logs in (the same client code)', async () => {
     await withServer(async ({ server }) => {
       const client = await connectAgent({ host: '127.0.0.1', port: server.port, credential: TOKEN, client: 'cli:alice' });
-      assert.equal(client.actor, 'cli:alice@127.0.0.1');
+      assert.equal(client.actor, 'root@127.0.0.1', 'the node token is root, whatever label the client sends');
       await client.close();
     });
   });
@@ -271,7 +270,7 @@ describe('failed logins (issue 12 §4)', () => {
       async ({ server }) => {
         const peer = await RawPeer.open(server.url);
         const transcript = await peer.hello(server.url);
-        peer.send({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'server', transcript) });
+        peer.send({ id: 'a', type: 'auth', proof: await serverProofOf(transcript) });
         await sleep(50);
         peer.close();
         await sleep(50);
@@ -313,7 +312,7 @@ describe('the agent socket (a Unix socket, root-only directory)', () => {
         const squatters = await Promise.all(Array.from({ length: 2 }, () => RawPeer.open(server.url)));
         await assert.rejects(RawPeer.open(server.url), /503/);
         const client = await connectAgent({ socketPath, credential: TOKEN, client: 'cli:root' });
-        assert.equal(client.actor, 'cli:root@unix');
+        assert.equal(client.actor, 'root@unix');
         await client.request('snapshot', {});
         await client.close();
         for (const peer of squatters) peer.close();
@@ -364,7 +363,7 @@ describe('the agent socket (a Unix socket, root-only directory)', () => {
       async ({ server }) => {
         const peer = await RawPeer.open(server.url);
         const transcript = await peer.hello(server.url);
-        const reply = await peer.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', { ...transcript, channel: 'unix' }) });
+        const reply = await peer.request({ id: 'a', type: 'auth', proof: await clientProofOf({ ...transcript, channel: 'unix' }) });
         assert.equal((reply.error as { code: string }).code, 'auth-failed');
       },
       { socketPath },

@@ -7,9 +7,8 @@ import { WebSocket } from 'ws';
 import { checkResult } from '../../preload/contract/parse';
 import { CLOSE_CODES, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type ApiCommand } from '../../preload/contract/protocol';
 import { ExposureError } from '../../main/api/exposure';
-import { prove } from '../../preload/contract/handshake';
 import { startAgentServer } from '../../main/api/server';
-import { actionDone, FakeApiHandler, NODE_N2, RawPeer, resourceView, startTestServer, TOKEN, withServer } from './api-fixtures';
+import { actionDone, clientProofOf, FakeApiHandler, NODE_N2, RawPeer, resourceView, serverProofOf, startTestServer, TOKEN, withServer } from './api-fixtures';
 
 /** Resolves with the HTTP status of a refused upgrade, or 101 when the WebSocket opened. */
 function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
@@ -102,7 +101,7 @@ describe('authentication', () => {
       peer.send({ id: 'a', type: 'auth', token: TOKEN });
       const reply = await peer.next();
       assert.equal((reply.error as { code: string }).code, 'unauthenticated');
-      assert.match((reply.error as { message: string }).message, /protocol 2 .*older: update it/);
+      assert.match((reply.error as { message: string }).message, /protocol 3 .*older: update it/);
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
       assert.equal(handler.calls.length, 0);
       assert.ok(!logs.some((line) => line.includes(TOKEN)));
@@ -112,8 +111,8 @@ describe('authentication', () => {
   test('a hello of another protocol version is refused with both versions named', async () => {
     await withServer(async ({ server }) => {
       const peer = await RawPeer.open(server.url);
-      const reply = await peer.request({ id: 'h', type: 'hello', protocol: 3, clientNonce: 'a'.repeat(64) });
-      assert.match((reply.error as { message: string }).message, /protocol 2, the client 3/);
+      const reply = await peer.request({ id: 'h', type: 'hello', protocol: 4, clientNonce: 'a'.repeat(64) });
+      assert.match((reply.error as { message: string }).message, /protocol 3, the client 4/);
       assert.equal((await peer.closed).code, CLOSE_CODES.unauthorized);
     });
   });
@@ -123,7 +122,7 @@ describe('authentication', () => {
       // A proof seen on one connection (by a relay, say) is useless on the next one: fresh nonces.
       const first = await RawPeer.open(server.url);
       const firstTranscript = await first.hello(server.url);
-      const replayed = await prove(TOKEN, 'client', firstTranscript);
+      const replayed = await clientProofOf(firstTranscript);
       first.close();
       const second = await RawPeer.open(server.url);
       await second.hello(server.url);
@@ -131,12 +130,12 @@ describe('authentication', () => {
       // A proof for the channel a client dialled elsewhere (a relay on another port) is refused too.
       const third = await RawPeer.open(server.url);
       const transcript = await third.hello(server.url);
-      const elsewhere = await prove(TOKEN, 'client', { ...transcript, channel: 'ws:7790' === transcript.channel ? 'ws:7791' : 'ws:7790' });
+      const elsewhere = await clientProofOf({ ...transcript, channel: 'ws:7790' === transcript.channel ? 'ws:7791' : 'ws:7790' });
       assert.equal(((await third.request({ id: 'a', type: 'auth', proof: elsewhere })).error as { code: string }).code, 'auth-failed');
       // The server's own proof is not a client proof.
       const fourth = await RawPeer.open(server.url);
       const fourthTranscript = await fourth.hello(server.url);
-      const reflected = await prove(TOKEN, 'server', fourthTranscript);
+      const reflected = await serverProofOf(fourthTranscript);
       assert.equal(((await fourth.request({ id: 'a', type: 'auth', proof: reflected })).error as { code: string }).code, 'auth-failed');
       assert.ok(logs.length >= 1);
     });
@@ -174,13 +173,13 @@ describe('authentication', () => {
     );
   });
 
-  test('the right proof logs in; the actor is the client label at the peer address', async () => {
+  test('the right proof of the node token logs in as root (admin), whatever label the client sends, at the peer address', async () => {
     await withServer(async ({ server }) => {
       const peer = await RawPeer.open(server.url);
       const transcript = await peer.hello(server.url, 'cli:alice');
-      const reply = await peer.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
-      assert.deepEqual(reply, { id: 'a', ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'cli:alice@127.0.0.1' } });
-      const again = await peer.request({ id: 'b', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
+      const reply = await peer.request({ id: 'a', type: 'auth', proof: await clientProofOf(transcript) });
+      assert.deepEqual(reply, { id: 'a', ok: true, result: { protocol: PROTOCOL_VERSION, actor: 'root@127.0.0.1', user: null, role: 'admin' } });
+      const again = await peer.request({ id: 'b', type: 'auth', proof: await clientProofOf(transcript) });
       assert.equal((again.error as { code: string }).code, 'bad-request');
       const hello = await peer.request({ id: 'c', type: 'hello', protocol: PROTOCOL_VERSION, clientNonce: 'a'.repeat(64) });
       assert.equal((hello.error as { code: string }).code, 'bad-request');
@@ -192,7 +191,7 @@ describe('authentication', () => {
     await withServer(async ({ server }) => {
       const peer = await RawPeer.open(server.url);
       const transcript = await peer.hello(server.url, 'cli:alice');
-      const reply = await peer.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', { ...transcript, client: 'cli:mallory' }) });
+      const reply = await peer.request({ id: 'a', type: 'auth', proof: await clientProofOf({ ...transcript, client: 'cli:mallory' }) });
       assert.equal((reply.error as { code: string }).code, 'auth-failed');
     });
   });
@@ -374,7 +373,7 @@ describe('dispatch', () => {
         handler.calls.map((call) => call.command),
         commands,
       );
-      assert.ok(handler.calls.every((call) => call.actor === 'cli:alice@127.0.0.1'));
+      assert.ok(handler.calls.every((call) => call.actor === 'root@127.0.0.1'));
       peer.close();
     });
   });
@@ -383,7 +382,7 @@ describe('dispatch', () => {
     await withServer(async ({ server, handler }) => {
       const peer = await RawPeer.authenticated(server.url);
       await peer.request({ id: 'r', type: 'resource.online', name: 'web' });
-      assert.equal(handler.calls[0]?.actor, 'api@127.0.0.1');
+      assert.equal(handler.calls[0]?.actor, 'root@127.0.0.1');
       peer.close();
     });
   });
@@ -663,7 +662,7 @@ describe('who may connect', () => {
         assert.equal(server.sessionCount(), 2);
         const third = await RawPeer.open(server.url);
         const transcript = await third.hello(server.url);
-        const reply = await third.request({ id: 'a', type: 'auth', proof: await prove(TOKEN, 'client', transcript) });
+        const reply = await third.request({ id: 'a', type: 'auth', proof: await clientProofOf(transcript) });
         assert.equal((reply.error as { code: string }).code, 'busy');
         assert.equal((await third.closed).code, CLOSE_CODES.tryAgainLater);
         first.close();

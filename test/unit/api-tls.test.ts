@@ -67,7 +67,7 @@ describe('TLS mode', () => {
       const { snapshot } = await client.request('snapshot', {});
       assert.deepEqual(snapshot, context.handler.state);
       await client.request('resource.online', { name: 'web' });
-      assert.equal(context.handler.calls.at(-1)?.actor, 'console@127.0.0.1');
+      assert.equal(context.handler.calls.at(-1)?.actor, 'root@127.0.0.1');
     } finally {
       await client.close();
     }

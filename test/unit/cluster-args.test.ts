@@ -42,6 +42,7 @@ describe('connection options', () => {
     const commands = [
       ['resource', 'add', 'web', '10.0.0.50/24'], ['resource', 'edit', 'web', '--offline'], ['resource', 'rm', 'web'], ['resource', 'list'],
       ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'],
+      ['user', 'add', 'alice', '--role', 'viewer'], ['user', 'list'], ['user', 'rm', 'alice'], ['user', 'rotate', 'alice'],
     ];
     for (const argv of commands) {
       const command = parse(...argv, ...common);
@@ -338,5 +339,31 @@ describe('ipfo watch --cluster', () => {
     assert.equal(auditEntryMatches(entry, { action: 'arp.' }), false);
     assert.equal(auditEntryMatches(entry, { action: 'node.*' }), false);
     assert.equal(auditEntryMatches({ ...entry, action: 'move' }, { action: 'arp.*' }), false);
+  });
+});
+
+describe('user', () => {
+  test('add, list, rm, rotate map to the protocol commands', () => {
+    assert.deepEqual(parse('user', 'add', 'alice', '--role', 'viewer').op, { kind: 'user-add', name: 'alice', role: 'viewer' });
+    assert.deepEqual(parse('user', 'list').op, { kind: 'user-list' });
+    assert.deepEqual(parse('user', 'rm', 'alice').op, { kind: 'user-remove', name: 'alice' });
+    assert.deepEqual(parse('user', 'rotate', 'ops.team-1', '--json').op, { kind: 'user-rotate', name: 'ops.team-1' });
+  });
+
+  test('bad input is refused before anything is sent', () => {
+    rejects(['user'], /user: missing subcommand \(add, list, rm or rotate\)/);
+    rejects(['user', 'delete', 'alice'], /user: unknown subcommand "delete"/);
+    rejects(['user', 'add', 'alice'], /user add: missing --role \(viewer, operator, admin\)/);
+    rejects(['user', 'add', 'alice', '--role', 'root'], /--role must be one of viewer, operator, admin, got "root"/);
+    rejects(['user', 'add', 'Alice', '--role', 'admin'], /user add: user name "Alice" must be 1-32 characters/);
+    rejects(['user', 'add', 'root', '--role', 'admin'], /"root" is the node token's identity/);
+    rejects(['user', 'rm'], /user rm: missing <name>/);
+    rejects(['user', 'rotate', 'a', 'b'], /user rotate: unexpected argument "b"/);
+  });
+
+  test('--credential-file replaces the token file; not both', () => {
+    assert.deepEqual(parse('status', '--credential-file', '/home/alice/alice.cred').agent, { ...LOCAL, credentialFile: '/home/alice/alice.cred', preferSocket: true });
+    rejects(['status', '--credential-file', 'a', '--token-file', 'b'], /give --token-file or --credential-file, not both/);
+    rejects(['status', '--credential-file', ''], /--credential-file wants a file name/);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseCommand } from '../../main/cli/args';
 import type { ClusterCommand } from '../../main/cli/cluster-args';
-import { clientLabel, clusterCommand } from '../../main/cli/commands/cluster';
+import { clusterCommand } from '../../main/cli/commands/cluster';
 import type { ClusterIo } from '../../main/cli/commands/cluster/io';
 import { EXIT } from '../../main/cli/exit-codes';
 import { auditEntry, resourceView, startTestServer, TOKEN, type TestServer, withServer } from './api-fixtures';
@@ -75,13 +75,13 @@ describe('one-shot commands', () => {
       assert.deepEqual(context.handler.calls, []); // a read, not a command
     }));
 
-  test('resource add sends the typed definition under the CLI label and prints the outcome', () =>
+  test('resource add sends the typed definition as root (the token) and prints the outcome', () =>
     withServer(async (context) => {
       const { io, out } = capture();
       const code = await clusterCommand(command(context, 'resource', 'add', 'web', '10.213.0.50/24', '--owners', 'n1,n2'), io);
       assert.equal(code, EXIT.ok);
       assert.deepEqual(context.handler.calls[0]?.command, { type: 'resource.add', spec: { name: 'web', ip: '10.213.0.50', prefix: 24, possibleOwners: ['n1', 'n2'] } });
-      assert.equal(context.handler.calls[0]?.actor, `${clientLabel()}@127.0.0.1`);
+      assert.equal(context.handler.calls[0]?.actor, 'root@127.0.0.1');
       assert.deepEqual(out, ['added web 10.213.0.50/24: online on n2 (02:00:00:00:00:01)']);
     }));
 

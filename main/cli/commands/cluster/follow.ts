@@ -7,7 +7,7 @@
 // are numbered without gaps, so "newer" is a comparison of seq.
 import type { AgentClient } from '../../../api/client';
 import type { AuditEntry } from '../../../../preload/contract/domain';
-import { auditEntryMatches, type EventsFilter } from '../../../../preload/contract/protocol';
+import { auditEntryMatches, CLOSE_CODES, type EventsFilter } from '../../../../preload/contract/protocol';
 import { EXIT } from '../../exit-codes';
 import type { ClusterIo } from './io';
 
@@ -30,7 +30,7 @@ export async function followEvents(
   };
 
   const stop = io.untilStopped();
-  const closed = new Promise<string>((resolve) => client.onClose((code, reason) => resolve(`${code}${reason === '' ? '' : ` ${reason}`}`)));
+  const closed = new Promise<{ code: number; text: string }>((resolve) => client.onClose((code, reason) => resolve({ code, text: `${code}${reason === '' ? '' : ` ${reason}`}` })));
   try {
     await client.subscribe(
       (push) => {
@@ -52,8 +52,9 @@ export async function followEvents(
 
     const outcome = await Promise.race([stop.stopped.then(() => 'stopped' as const), closed]);
     if (outcome === 'stopped') return EXIT.ok;
-    io.stderr(`ipfo: the agent closed the connection (${outcome})`);
-    return EXIT.runtime;
+    io.stderr(`ipfo: the agent closed the connection (${outcome.text})`);
+    // 4401: the credential was revoked (user removed or rotated): like a refused login, exit 4.
+    return outcome.code === CLOSE_CODES.unauthorized ? EXIT.environment : EXIT.runtime;
   } finally {
     stop.dispose();
   }

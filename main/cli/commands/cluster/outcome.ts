@@ -49,6 +49,10 @@ function fromAgent(error: ApiRequestError, agent: AgentAddress, phase: Phase, ed
         return { exitCode: EXIT.environment, lines: [line], json: { code: 'unavailable', message: line } };
       }
       case 'auth-failed': {
+        if (agent.credentialFile) {
+          const line = `the agent at ${where(agent)} does not accept the credential in ${agent.credentialFile} (a removed or rotated user, a mistyped credential, or not the agent); nothing secret was sent`;
+          return { exitCode: EXIT.environment, lines: [line], json: { code: 'auth-failed', message: line } };
+        }
         // The client checks the agent's proof first (handshake.ts): a wrong token, or something else on that port.
         const line = /could not prove/.test(error.message)
           ? `the agent at ${where(agent)} could not prove it holds the token in ${agent.tokenFile}: wrong token (use the --token-file of that agent), or another program on that address; nothing secret was sent`
@@ -81,6 +85,7 @@ function fromAgent(error: ApiRequestError, agent: AgentAddress, phase: Phase, ed
     case 'unavailable':
     case 'auth-failed':
     case 'unauthenticated':
+    case 'forbidden': // the user's role may not do this: a permission, like a refused token
       return { exitCode: EXIT.environment, lines: [error.message], json };
     default:
       return { exitCode: EXIT.runtime, lines: [error.message], json };
@@ -94,7 +99,8 @@ export function describeFailure(error: unknown, agent: AgentAddress, phase: Phas
   if (phase === 'token') {
     const cause = error instanceof TokenFileError ? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
     const hint =
-      cause === 'ENOENT' ? ': the agent creates it when it starts; is `ipfo agent` running on this host, or is it another --token-file?'
+      agent.credentialFile ? (cause === 'ENOENT' ? ': save the credential `ipfo user add` printed there' : '')
+      : cause === 'ENOENT' ? ': the agent creates it when it starts; is `ipfo agent` running on this host, or is it another --token-file?'
       : cause === 'EACCES' || cause === 'EPERM' ? ': run as root, or as the user the agent runs as'
       : '';
     const line = `${message}${hint}`;
