@@ -62,7 +62,11 @@ export class RangeWatch {
     this.stream = null;
     if (stream !== null) {
       try {
+        // Cancelled, not only half-closed: etcd keeps a watch stream open after the client's end of it
+        // closes, and that open call kept grpc's connection, and with it a stopped agent, alive until
+        // the next keepalive ping failed (7.5 s after "stopped").
         stream.end();
+        stream.cancel();
       } catch {
         // already closed
       }
@@ -138,7 +142,7 @@ export class RangeWatch {
       this.options.watchClient.watch().then(
         (stream) => {
           if (this.stopped) {
-            stream.end();
+            stream.cancel();
             return;
           }
           this.attach(stream, () => undefined);
