@@ -187,8 +187,10 @@ export class AgentApiHandler implements ApiHandler {
         if (conflict) this.push({ kind: 'conflict', conflict });
         break;
       }
+      // Users are not part of the console's Snapshot: a user's record (its verifier) stays in the agent.
       case 'intents':
       case 'bindings':
+      case 'users':
         break;
     }
   }

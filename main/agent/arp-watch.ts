@@ -125,6 +125,7 @@ export class ClusterArpWatch {
       case 'status':
       case 'audit':
       case 'bindings':
+      case 'users':
         break;
     }
   }

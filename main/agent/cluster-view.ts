@@ -5,6 +5,7 @@ import type { NodeView, Owners } from '../cluster/placement';
 import type { MemberRecord, OwnerRecord, RejectedRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
 import { parseIntent, subjectOf, type Intent, type MoveIntent } from '../cluster/intents';
 import { isStationMac } from '../arp/acd-config';
+import type { UserRecord } from '../../preload/contract/users';
 
 /**
  * The open intents by id, indexed by kind and subject (a move's resource) as well: "is a move of X under way?" is asked for
@@ -57,10 +58,13 @@ export class ClusterView {
   readonly owners = new Map<ResourceName, OwnerRecord>();
   readonly statuses = new Map<ResourceName, ResourceStatus>();
   readonly intents = new IntentMap();
+  readonly users = new Map<string, UserRecord>();
   /** The store revision each resource's spec was last written at: an edit writes only over the one it read. */
   readonly resourceRevisions = new Map<ResourceName, Revision>();
   /** The store revision each open intent was last written at: its next write is a compare-and-swap on it. */
   readonly intentRevisions = new Map<string, Revision>();
+  /** The store revision each user was last written at: a rotate or remove writes only over the one it read. */
+  readonly userRevisions = new Map<string, Revision>();
   /** Records the store left out as not what they claim to be, by "collection/name", until the key changes again. */
   readonly rejected = new Map<string, RejectedRecord>();
 
@@ -78,6 +82,10 @@ export class ClusterView {
     }
     for (const entry of snapshot.owners) view.owners.set(entry.resource, { node: entry.node, leaseId: entry.leaseId });
     for (const entry of snapshot.statuses) view.statuses.set(entry.status.name, entry.status);
+    for (const entry of snapshot.users) {
+      view.users.set(entry.user.name, entry.user);
+      view.userRevisions.set(entry.user.name, entry.revision);
+    }
     for (const record of snapshot.rejected ?? []) view.rejected.set(`${record.collection}/${record.name}`, record);
     for (const entry of snapshot.intents) {
       const parsed = parseIntent(entry.intent);
@@ -102,9 +110,14 @@ export class ClusterView {
       owners: this.owners,
       status: this.statuses,
       intents: this.intents,
+      users: this.users,
     } as const;
     if (change.collection === 'audit' || change.collection === 'bindings') return;
-    const revisions = change.collection === 'resources' ? this.resourceRevisions : change.collection === 'intents' ? this.intentRevisions : null;
+    const revisions =
+      change.collection === 'resources' ? this.resourceRevisions
+      : change.collection === 'intents' ? this.intentRevisions
+      : change.collection === 'users' ? this.userRevisions
+      : null;
     if (revisions !== null) {
       if (change.kind === 'put') revisions.set(change.name, change.revision);
       else revisions.delete(change.name);
@@ -164,6 +177,11 @@ export class ClusterView {
   nodeOfMac(me: NodeName, mac: string): NodeName | null {
     for (const [name, record] of this.nodes) if (name !== me && Object.values(record.macs).includes(mac)) return name;
     return null;
+  }
+
+  /** A named user as the store last said (null: no such user, or its record was left out). */
+  user(name: string): UserRecord | null {
+    return this.users.get(name) ?? null;
   }
 
   /** The open move of a resource, if any. */

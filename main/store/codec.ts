@@ -1,7 +1,7 @@
 // Stored values are JSON text. Decoding checks the few fields every reader relies on, so a value
 // written by something else fails with a clear 'corrupt' error naming the key instead of
 // surfacing later as an undefined deep inside the agent.
-import { checkRecord, type RecordCheck } from './record-check';
+import { checkRecord, printable, type RecordCheck } from './record-check';
 import { StoreError, type Collection, type CollectionValues } from './store';
 
 const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number' | 'boolean' | 'object'>> } = {
@@ -14,6 +14,7 @@ const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number'
   intents: { id: 'string', kind: 'string', actor: 'string', createdAt: 'number' },
   audit: { seq: 'number', at: 'number', actor: 'string', action: 'string', outcome: 'string' },
   bindings: { node: 'string', at: 'number', bindings: 'object' },
+  users: { name: 'string', role: 'string', verifier: 'object', createdAt: 'number' },
 };
 
 export function encodeJson(value: unknown): string {
@@ -69,6 +70,16 @@ export function decodeRecord<C extends Collection>(collection: C, name: string, 
     return { ok: false, reason: 'not JSON' };
   }
   return checkRecord(collection, name, value);
+}
+
+/**
+ * A record about to be written under `collection`/`name`, checked as every reader will check it: a
+ * record its readers would leave out is refused now ('invalid'), so it is never written.
+ */
+export function checkedForWrite<C extends Collection>(collection: C, name: string, value: CollectionValues[C]): CollectionValues[C] {
+  const checked = checkRecord(collection, name, value);
+  if (!checked.ok) throw new StoreError('invalid', `${collection}/${printable(name, 256)}: ${checked.reason}`);
+  return checked.value;
 }
 
 /** An owner key's value (the node name as a JSON string), checked; `lease` '0' = bound to no lease. */

@@ -18,7 +18,8 @@ import {
 } from 'etcd3';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
-import { decodeOwner, decodeRecord, encodeJson, encodeOwnerNode } from './codec';
+import type { UserRecord } from '../../preload/contract/users';
+import { checkedForWrite, decodeOwner, decodeRecord, encodeJson, encodeOwnerNode } from './codec';
 import { fitAuditRecord, rejectedRecord, type RejectedRecord } from './record-check';
 import { keptByJoin, withMaintenance } from './node-record';
 import { EtcdMembership, revokeLease } from './etcd-lease';
@@ -54,6 +55,7 @@ import {
   type StoreChange,
   type StoreSnapshot,
   type Unsubscribe,
+  type UserEntry,
 } from './store';
 
 export interface EtcdStoreOptions {
@@ -412,6 +414,24 @@ export class EtcdStore implements ClusterStore {
     return this.deleteKey(this.keys.key('resources', name), expectRev);
   }
 
+  // --- users ----------------------------------------------------------------------------------------
+
+  async users(): Promise<UserEntry[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('users'));
+    return kvs.flatMap((kv) => {
+      const user = this.record('users', kv);
+      return user === null ? [] : [{ user, revision: revisionOf(kv) }];
+    });
+  }
+
+  async putUser(user: UserRecord, expectRev?: Revision): Promise<Revision> {
+    return this.putJson(this.keys.key('users', user.name), checkedForWrite('users', user.name, user), expectRev);
+  }
+
+  deleteUser(name: string, expectRev?: Revision): Promise<boolean> {
+    return this.deleteKey(this.keys.key('users', name), expectRev);
+  }
+
   // --- ownership ------------------------------------------------------------------------------------
 
   private ownerEntry(kv: IKeyValue, rejected?: RejectedRecord[]): OwnerEntry | null {
@@ -595,7 +615,7 @@ export class EtcdStore implements ClusterStore {
   // --- snapshot and watch -----------------------------------------------------------------------------
 
   async snapshot(): Promise<StoreSnapshot> {
-    const collections: Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents'];
+    const collections: Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'users'];
     const response = await this.txn([], collections.map((collection) => this.rangeOf(this.keys.dir(collection))));
     const kvs = (index: number): IKeyValue[] => response.responses[index]?.response_range.kvs ?? [];
     const rejected: RejectedRecord[] = [];
@@ -615,6 +635,10 @@ export class EtcdStore implements ClusterStore {
       intents: entries(5, (kv) => {
         const intent = this.record('intents', kv, rejected);
         return intent === null ? null : { intent, revision: revisionOf(kv) };
+      }),
+      users: entries(6, (kv) => {
+        const user = this.record('users', kv, rejected);
+        return user === null ? null : { user, revision: revisionOf(kv) };
       }),
       rejected,
     };

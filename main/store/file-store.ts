@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { checkTrustedPath } from '../fs/trusted-path';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
+import type { UserRecord } from '../../preload/contract/users';
+import { checkedForWrite } from './codec';
 import { fitAuditRecord } from './record-check';
 import { FileState, type Commit, type KeyedCollection, type StoredEntry, type WriteOp, type AuditLine } from './file-state';
 import { AuditLog, STATE_FILE, lockDirectory, readStateFile, removeStaleTemps, writeFileAtomic } from './file-persistence';
@@ -46,6 +48,7 @@ import {
   type StoreChange,
   type StoreSnapshot,
   type Unsubscribe,
+  type UserEntry,
 } from './store';
 
 export interface FileStoreOptions {
@@ -467,6 +470,20 @@ export class FileStore implements ClusterStore {
     return this.deleteChecked('resources', name, expectRev);
   }
 
+  // --- users ----------------------------------------------------------------------------------------
+
+  users(): Promise<UserEntry[]> {
+    return this.read(() => this.values('users').map(({ entry }) => ({ user: entry.value, revision: entry.modRevision })));
+  }
+
+  async putUser(user: UserRecord, expectRev?: Revision): Promise<Revision> {
+    return this.putChecked({ collection: 'users', name: user.name, value: checkedForWrite('users', user.name, user) }, expectRev);
+  }
+
+  deleteUser(name: string, expectRev?: Revision): Promise<boolean> {
+    return this.deleteChecked('users', name, expectRev);
+  }
+
   // --- ownership ------------------------------------------------------------------------------------
 
   owners(): Promise<OwnerEntry[]> {
@@ -567,6 +584,7 @@ export class FileStore implements ClusterStore {
       owners: this.values('owners').map(({ name, entry }) => ownerEntry(name, entry)),
       statuses: this.values('status').map(({ entry }) => ({ status: entry.value, revision: entry.modRevision })),
       intents: this.values('intents').map(({ entry }) => ({ intent: entry.value, revision: entry.modRevision })),
+      users: this.values('users').map(({ entry }) => ({ user: entry.value, revision: entry.modRevision })),
       // Until the key is written again.
       rejected: this.state.rejectedAtLoad.filter((record) => this.state.get(record.collection as KeyedCollection, record.name) === undefined),
     }));

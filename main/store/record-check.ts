@@ -20,6 +20,7 @@ import {
   TextSchema,
   TimestampSchema,
 } from '../../preload/contract/domain';
+import { UserRecordSchema } from '../../preload/contract/users';
 import { parseIntent } from '../cluster/intents';
 import { validateResourceSpec } from '../cluster/validate';
 import type { Collection, CollectionValues, Revision } from './store';
@@ -86,10 +87,11 @@ const SCHEMAS: { [C in Exclude<Collection, 'intents'>]: z.ZodType } = {
   status: ResourceStatusSchema,
   audit: StoredAuditSchema,
   bindings: NodeBindingsSchema,
+  users: UserRecordSchema,
 };
 
 /** The field a record names itself by, which must be its key's name (a record under "web" that says "db" shadows db). */
-const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node' };
+const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node', users: 'name' };
 
 /** Checks a parsed value read under `collection`/`name`. Never throws. */
 export function checkRecord<C extends Collection>(collection: C, name: string, value: unknown): RecordCheck<C> {

@@ -14,6 +14,7 @@ import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, Res
 import type { Mac } from '../arp/frame';
 import type { RejectedRecord } from './record-check';
 import { MAX_BINDINGS_PER_NODE, type AuditLine, type AuditOutcome, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
+import type { UserRecord } from '../../preload/contract/users';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
 export type Revision = number;
@@ -71,6 +72,12 @@ export interface IntentEntry {
   revision: Revision;
 }
 
+/** A named user (preload/contract/users.ts): persistent, like a resource. */
+export interface UserEntry {
+  user: UserRecord;
+  revision: Revision;
+}
+
 export type { AuditOutcome };
 export type { RejectedRecord };
 
@@ -119,6 +126,7 @@ export interface StoreSnapshot {
   owners: OwnerEntry[];
   statuses: StatusEntry[];
   intents: IntentEntry[];
+  users: UserEntry[];
   /** Records left out because they are not what they claim to be (record-check.ts); absent = none. */
   rejected?: RejectedRecord[];
 }
@@ -133,11 +141,12 @@ export interface CollectionValues {
   intents: Intent;
   audit: AuditEntry;
   bindings: BindingsRecord;
+  users: UserRecord;
 }
 
 export type Collection = keyof CollectionValues;
 
-export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings'];
+export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings', 'users'];
 
 /**
  * One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a
@@ -233,6 +242,16 @@ export interface ClusterStore {
   putResource(spec: ResourceSpec, expectRev?: Revision): Promise<Revision>;
   /** False when absent (and no expectRev given). */
   deleteResource(name: ResourceName, expectRev?: Revision): Promise<boolean>;
+
+  // --- Users --------------------------------------------------------------------------------------
+  users(): Promise<UserEntry[]>;
+  /**
+   * expectRev as for putResource. A record that is not one (UserRecordSchema, a reserved name) is
+   * refused with 'invalid' and nothing is written: every reader would leave it out.
+   */
+  putUser(user: UserRecord, expectRev?: Revision): Promise<Revision>;
+  /** False when absent (and no expectRev given). */
+  deleteUser(name: string, expectRev?: Revision): Promise<boolean>;
 
   // --- Ownership ------------------------------------------------------------------------------------
   owners(): Promise<OwnerEntry[]>;

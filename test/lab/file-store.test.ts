@@ -12,6 +12,7 @@ import { FileStore } from '../../main/store/file-store';
 import { AUDIT_FILE, STATE_FILE } from '../../main/store/file-persistence';
 import { isStoreError, type ClusterStore, type StoreChange } from '../../main/store/store';
 import { CONTRACT_TTL_SEC, nodeRecord, resourceSpec, runStoreContract, type ClusterHandle } from './store-contract';
+import { userRecord } from '../fixtures/records';
 import { stopChild } from './processes';
 
 const WRITER = join(__dirname, 'file-store-writer.js');
@@ -132,7 +133,7 @@ describe('file store on disk', { timeout: 180_000 }, () => {
     assert.ok(previous.audits > retention + 64, `the audit log was rotated during the test (${previous.audits} entries)`);
   });
 
-  test('a restart keeps nodes, resources, status, intents and audit; members and owners end with the process', async () => {
+  test('a restart keeps nodes, resources, status, intents, users and audit; members and owners end with the process', async () => {
     const dir = tempDir();
     const first = await FileStore.open({ dir });
     const membership = await first.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
@@ -140,6 +141,7 @@ describe('file store on disk', { timeout: 180_000 }, () => {
     const resourceRev = await first.putResource(resourceSpec('web'));
     await first.putStatus({ name: 'web', state: 'online', owner: 'n1', ownerMac: null, since: 1, failure: null, lastHandoffMs: 3 });
     await first.putIntent({ id: 'i1', kind: 'move', phase: 'requested', resource: 'web', fromNode: null, toNode: 'n1', actor: 't', createdAt: 1 });
+    const userRev = await first.putUser(userRecord('alice', 'admin'));
     assert.equal((await first.acquire('web', membership)).ok, true);
     const entry = await first.appendAudit({ at: 1, actor: 't', action: 'a', target: 'web', outcome: 'ok', detail: 'x', handoffMs: 4 });
     const before = await first.snapshot();
@@ -152,6 +154,7 @@ describe('file store on disk', { timeout: 180_000 }, () => {
       assert.deepEqual(after.resources, [{ spec: resourceSpec('web'), revision: resourceRev }]);
       assert.deepEqual(after.statuses, before.statuses);
       assert.deepEqual(after.intents, before.intents);
+      assert.deepEqual(after.users, [{ user: userRecord('alice', 'admin'), revision: userRev }]);
       assert.deepEqual(
         after.nodes.map((n) => [n.node.name, n.node.state, n.alive]),
         [['n1', 'paused', false]],

@@ -17,7 +17,7 @@ import {
   type StoreChange,
   type StoreSnapshot,
 } from '../../main/store/store';
-import { resourceSpec } from '../fixtures/records';
+import { resourceSpec, userRecord } from '../fixtures/records';
 
 export { resourceSpec };
 
@@ -375,6 +375,34 @@ export function runStoreContract(harness: StoreHarness): void {
         assert.equal(await a.deleteStatus('web'), true);
         assert.equal(await a.deleteStatus('web'), false);
         assert.deepEqual(await b.intents(), []);
+      }));
+
+    test('users: stored, listed, compare-and-swap, deleted, seen by watchers', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const snapshot = await b.snapshot();
+        assert.deepEqual(snapshot.users, []);
+        const seen: string[] = [];
+        const stop = await b.watch(snapshot.revision, (change) => {
+          if (change.collection === 'users') seen.push(`${change.kind} ${change.name}${change.kind === 'put' ? ` ${change.value.role}` : ''}`);
+        });
+        const created = await a.putUser(userRecord('alice', 'viewer'), 0);
+        assert.deepEqual(await b.users(), [{ user: userRecord('alice', 'viewer'), revision: created }]);
+        await assert.rejects(b.putUser(userRecord('alice', 'admin'), 0), (error: unknown) => error instanceof RevisionConflictError && error.actual === created);
+        const promoted = await b.putUser(userRecord('alice', 'operator'), created);
+        await assert.rejects(a.putUser(userRecord('alice', 'admin'), created), (error: unknown) => error instanceof RevisionConflictError && error.actual === promoted);
+        await assert.rejects(a.deleteUser('alice', created), RevisionConflictError);
+        assert.deepEqual((await a.snapshot()).users, [{ user: userRecord('alice', 'operator'), revision: promoted }]);
+        // A record every reader would leave out is not written at all.
+        await assert.rejects(a.putUser({ ...userRecord('bob'), role: 'superuser' as 'admin' }), (error) => isStoreError(error, 'invalid'));
+        await assert.rejects(a.putUser(userRecord('root', 'admin')), (error) => isStoreError(error, 'invalid'));
+        assert.equal(await a.deleteUser('alice', promoted), true);
+        assert.equal(await a.deleteUser('alice'), false, 'already gone');
+        assert.deepEqual(await b.users(), []);
+        for (let i = 0; i < 50 && seen.length < 3; i++) await sleep(20);
+        assert.deepEqual(seen, ['put alice viewer', 'put alice operator', 'delete alice']);
+        await stop();
       }));
 
     test('audit: append order, gapless seq, queries, bounded retention', () =>

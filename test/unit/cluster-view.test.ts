@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClusterView } from '../../main/agent/cluster-view';
 import type { Intent } from '../../main/cluster/intents';
+import { userRecord } from '../fixtures/records';
 
 const move = (id: string, resource: string, toNode = 'n2'): Intent => ({ id, kind: 'move', phase: 'requested', resource, fromNode: 'n1', toNode, actor: 'test', createdAt: 1 });
 const probe = (id: string, node: string, ip: string): Intent => ({ id, kind: 'probe', node, ip, outcome: null, actor: 'test', createdAt: 1 });
@@ -45,19 +46,19 @@ describe('ClusterView intents', () => {
   test('a snapshot leaves out an intent that is not what it claims to be, and says so', () => {
     const rejected: string[] = [];
     const hostile = { id: 'x', kind: 'move', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'test', createdAt: 1, phase: 'done' } as unknown as Intent;
-    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [{ intent: hostile, revision: 4 }, { intent: move('a', 'db'), revision: 4 }] }, (id, reason) => rejected.push(`${id}: ${reason}`));
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], users: [], intents: [{ intent: hostile, revision: 4 }, { intent: move('a', 'db'), revision: 4 }] }, (id, reason) => rejected.push(`${id}: ${reason}`));
     assert.deepEqual(rejected, ['x: move: unknown phase "done"']);
     assert.equal(view.moveOf('web'), undefined);
     assert.equal(view.moveOf('db')?.id, 'a');
   });
 
   test('a snapshot indexes its intents', () => {
-    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [{ intent: move('a', 'web'), revision: 4 }] });
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], users: [], intents: [{ intent: move('a', 'web'), revision: 4 }] });
     assert.equal(view.moveOf('web')?.id, 'a');
   });
 
   test('each open intent\'s revision follows snapshot, puts and deletes (its next write is a compare-and-swap on it)', () => {
-    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [{ intent: probe('p', 'n2', '10.0.0.1'), revision: 4 }] });
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], users: [], intents: [{ intent: probe('p', 'n2', '10.0.0.1'), revision: 4 }] });
     assert.equal(view.intentRevisions.get('p'), 4);
     view.apply({ revision: 9, collection: 'intents', name: 'p', kind: 'put', value: probe('p', 'n2', '10.0.0.1') });
     assert.equal(view.intentRevisions.get('p'), 9);
@@ -69,7 +70,7 @@ describe('ClusterView intents', () => {
 
   test('a record the store left out is kept with its reason until its key changes again', () => {
     const rejected = { collection: 'resources' as const, name: 'evil', key: 'ipfo/default/resources/evil', reason: 'not JSON', revision: 3 };
-    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], intents: [], rejected: [rejected] });
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], users: [], intents: [], rejected: [rejected] });
     assert.deepEqual([...view.rejected.keys()], ['resources/evil']);
     view.apply({ revision: 6, collection: 'resources', name: 'web', kind: 'delete', value: null, rejected: { ...rejected, name: 'web', key: 'ipfo/default/resources/web', revision: 6 } });
     assert.deepEqual([...view.rejected.keys()].sort(), ['resources/evil', 'resources/web']);
@@ -78,5 +79,31 @@ describe('ClusterView intents', () => {
     // An audit key's rejection is kept too (audit changes are otherwise not part of the view).
     view.apply({ revision: 8, collection: 'audit', name: '00000009', kind: 'delete', value: null, rejected: { ...rejected, collection: 'audit', name: '00000009', key: 'k', revision: 8 } });
     assert.equal(view.rejected.has('audit/00000009'), true);
+  });
+});
+
+describe('ClusterView users', () => {
+  test('users and their revisions come from the snapshot, then follow puts and deletes', () => {
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], users: [{ user: userRecord('alice', 'admin'), revision: 3 }], intents: [] });
+    assert.deepEqual(view.user('alice'), userRecord('alice', 'admin'));
+    assert.equal(view.userRevisions.get('alice'), 3);
+    assert.equal(view.user('bob'), null);
+    view.apply({ revision: 6, collection: 'users', name: 'bob', kind: 'put', value: userRecord('bob', 'operator') });
+    view.apply({ revision: 7, collection: 'users', name: 'alice', kind: 'put', value: userRecord('alice', 'viewer', { rotatedAt: 7 }) });
+    assert.equal(view.user('bob')?.role, 'operator');
+    assert.deepEqual(view.user('alice'), userRecord('alice', 'viewer', { rotatedAt: 7 }));
+    assert.equal(view.userRevisions.get('alice'), 7);
+    view.apply({ revision: 8, collection: 'users', name: 'alice', kind: 'delete', value: null });
+    assert.equal(view.user('alice'), null);
+    assert.equal(view.userRevisions.has('alice'), false);
+    assert.deepEqual([...view.users.keys()], ['bob']);
+  });
+
+  test('a user record the store left out is no user', () => {
+    const view = ClusterView.fromSnapshot({ revision: 5, nodes: [], resources: [], owners: [], statuses: [], users: [{ user: userRecord('alice'), revision: 3 }], intents: [] });
+    const rejected = { collection: 'users' as const, name: 'alice', key: 'ipfo/default/users/alice', reason: 'role: Invalid option', revision: 6 };
+    view.apply({ revision: 6, collection: 'users', name: 'alice', kind: 'delete', value: null, rejected });
+    assert.equal(view.user('alice'), null);
+    assert.deepEqual(view.rejected.get('users/alice'), rejected);
   });
 });

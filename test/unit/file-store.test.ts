@@ -10,7 +10,7 @@ import { decodeOwnerNode, decodeValue, encodeOwnerNode } from '../../main/store/
 import { parseStoreLocation } from '../../main/store/open';
 import { StoreError, isStoreError, type AuditRecord } from '../../main/store/store';
 import type { NodeRecord, ResourceSpec } from '../../main/cluster/model';
-import { nodeRecord, resourceSpec } from '../fixtures/records';
+import { nodeRecord, resourceSpec, userRecord } from '../fixtures/records';
 
 const node = (name: string): NodeRecord => nodeRecord(name);
 const spec = (name: string): ResourceSpec => resourceSpec(name, '10.213.1.1');
@@ -75,15 +75,17 @@ test('FileState: disk image leaves out leased keys and round-trips the rest', ()
     { collection: 'members', name: 'n1', value: { leaseId: lease, joinedAt: 1 }, lease },
     { collection: 'resources', name: 'web', value: spec('web') },
     { collection: 'owners', name: 'web', value: { node: 'n1', leaseId: lease }, lease },
+    { collection: 'users', name: 'alice', value: userRecord('alice') },
   ]);
   const lines: AuditLine[] = [];
   for (const action of ['a', 'b', 'c', 'd']) lines.push(state.appendAudit(record(action)).line);
   const disk = JSON.parse(JSON.stringify(state.toDisk())) as DiskState;
-  assert.deepEqual(Object.keys(disk.entries).sort(), ['bindings', 'intents', 'nodes', 'resources', 'status']);
+  assert.deepEqual(Object.keys(disk.entries).sort(), ['bindings', 'intents', 'nodes', 'resources', 'status', 'users']);
   assert.deepEqual(Object.keys(disk.entries.nodes), ['n1']);
   const loaded = FileState.fromDisk(disk, lines, 3, 'y');
   assert.equal(loaded.revision, state.revision, 'the newest audit line carries the latest revision');
   assert.deepEqual(loaded.get('resources', 'web'), state.get('resources', 'web'));
+  assert.deepEqual(loaded.get('users', 'alice'), state.get('users', 'alice'));
   assert.equal(loaded.get('owners', 'web'), undefined);
   assert.equal(loaded.get('members', 'n1'), undefined);
   assert.deepEqual(

@@ -7,7 +7,7 @@ import { decodeOwner, decodeRecord } from '../../main/store/codec';
 import { checkRecord, fitAuditRecord, printable, rejectedRecord } from '../../main/store/record-check';
 import { macsForRecord } from '../../main/store/node-record';
 import type { Collection } from '../../main/store/store';
-import { nodeRecord, resourceSpec } from '../fixtures/records';
+import { nodeRecord, resourceSpec, userRecord } from '../fixtures/records';
 
 const reasonOf = (collection: Collection, name: string, value: unknown): string => {
   const checked = checkRecord(collection, name, value);
@@ -26,6 +26,7 @@ describe('records an agent writes pass', () => {
       ['intents', 'move:web:1', { id: 'move:web:1', kind: 'move', phase: 'requested', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'cli:a', createdAt: 5 }],
       ['audit', '0000000000000001', { seq: 1, at: 5, actor: 'agent:n1', action: 'move', target: 'web', outcome: 'ok', detail: null, handoffMs: 1.2 }],
       ['bindings', 'n1', { node: 'n1', at: 5, bindings: [{ ip: '10.213.7.1', vlan: null, mac: '02:00:00:00:00:09', vendor: null, firstSeen: 1, lastSeen: 5, count: 3, changes: 0 }] }],
+      ['users', 'alice', userRecord('alice', 'operator', { rotatedAt: 9 })],
     ];
     for (const [collection, name, value] of good) {
       const checked = checkRecord(collection, name, value);
@@ -73,6 +74,16 @@ describe('hostile records are refused with their reason', () => {
     assert.match(reasonOf('audit', '1', { ...entry, outcome: 'maybe' }), /^outcome: /);
   });
 
+  test('a user that is not one: it could sign in under another name, or with a role no one gave it', () => {
+    assert.equal(reasonOf('users', 'alice', userRecord('mallory', 'admin')), 'name "mallory" is not the key\'s name "alice"');
+    assert.match(reasonOf('users', 'alice', { ...userRecord('alice'), role: 'superuser' }), /^role: /);
+    assert.match(reasonOf('users', 'alice', { ...userRecord('alice'), verifier: { storedKey: 'z'.repeat(64), serverKey: 'b'.repeat(64) } }), /^verifier\.storedKey: must be 64 lowercase hex digits$/);
+    assert.match(reasonOf('users', 'alice', { ...userRecord('alice'), secret: 'c'.repeat(64) }), /secret/);
+    assert.match(reasonOf('users', 'root', userRecord('root', 'admin')), /^name: "root" is the node token's identity/);
+    const { createdBy: _createdBy, ...missing } = userRecord('alice');
+    assert.match(reasonOf('users', 'alice', missing), /^createdBy: /);
+  });
+
   test('intents are parsed by the move machine\'s own parser', () => {
     assert.equal(reasonOf('intents', 'm', { id: 'm', kind: 'move', phase: 'done', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'a', createdAt: 1 }).length > 0, true);
     assert.equal(reasonOf('intents', 'other', { id: 'm', kind: 'move', phase: 'requested', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'a', createdAt: 1 }), 'id "m" is not the key\'s name "other"');
@@ -83,6 +94,7 @@ describe('decoding stored text', () => {
   test('not JSON, and a good record', () => {
     assert.deepEqual(decodeRecord('resources', 'web', '{"name":'), { ok: false, reason: 'not JSON' });
     assert.deepEqual(decodeRecord('resources', 'web', JSON.stringify(resourceSpec('web'))), { ok: true, value: resourceSpec('web') });
+    assert.deepEqual(decodeRecord('users', 'alice', JSON.stringify(userRecord('alice'))), { ok: true, value: userRecord('alice') });
   });
 
   test('an owner key must name a node and be bound to a lease', () => {
