@@ -72,12 +72,13 @@ describe('named users and roles on a real cluster', { timeout: 240_000 }, () => 
     await cluster.waitOwner('n1', 'web', 'n2');
 
     // The audit log's actor is the credential's user at the peer the agent saw, not the CLI's label.
-    const events = await cluster.cli('n1', ['events', '--json', '--action', 'resource.move']);
-    const moves = events.stdout.trim().split('\n').map((line) => JSON.parse(line) as { actor: string; target: string });
+    const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+    const events = await cluster.cli('n1', ['events', '--json', '--action', 'move']);
+    const moves = lines(events.stdout).map((line) => JSON.parse(line) as { actor: string; target: string });
     assert.deepEqual(moves.map((entry) => [entry.actor, entry.target]), [['otto@127.0.0.1', 'web']]);
     const userEvents = await cluster.cli('n1', ['events', '--json', '--action', 'user.*']);
     assert.deepEqual(
-      userEvents.stdout.trim().split('\n').map((line) => JSON.parse(line) as { actor: string; action: string; target: string }).map((e) => [e.actor, e.action, e.target]),
+      lines(userEvents.stdout).map((line) => JSON.parse(line) as { actor: string; action: string; target: string }).map((e) => [e.actor, e.action, e.target]),
       [['root@127.0.0.1', 'user.added', 'vera'], ['root@127.0.0.1', 'user.added', 'otto']],
     );
   });
