@@ -50,7 +50,7 @@ function fuzzRecords(random: () => number, root: string, vip: (i: number) => str
   const out: Array<[string, string]> = [];
   for (let i = 0; out.length < FUZZ_RECORDS; i++) {
     const name = `fz${i}`;
-    const collection = pick<Collection>(['resources', 'resources', 'resources', 'status', 'intents', 'nodes', 'members', 'owners', 'bindings']);
+    const collection = pick<Collection>(['resources', 'resources', 'resources', 'status', 'intents', 'nodes', 'members', 'owners', 'bindings', 'users']);
     const bases: Record<string, Record<string, unknown>> = {
       resources: { ...resourceSpec(name, vip(100 + (i % 50))), preferredOwners: ['n2'] },
       status: { name, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: 1, failure: null, lastHandoffMs: null },
@@ -59,6 +59,7 @@ function fuzzRecords(random: () => number, root: string, vip: (i: number) => str
       members: { leaseId: '1', joinedAt: 1 },
       owners: { node: 'n2', leaseId: '1' },
       bindings: { node: name, at: 1, bindings: [] },
+      users: { name, role: 'viewer', verifier: { storedKey: 'a'.repeat(64), serverKey: 'b'.repeat(64) }, createdAt: 1, createdBy: 'fuzz', rotatedAt: null },
     };
     let text: string;
     const style = random();
