@@ -62,6 +62,8 @@ export interface AgentOptions {
   takeoverProbe?: Partial<AcdConfig>;
   /** Where the lease deadline is kept for a restarted agent (tmpfs). */
   stateDir?: string;
+  /** The state files' name (stateFileName: node and cluster); default the node's name. */
+  stateName?: string;
   /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never). */
   ownerSilenceMs?: number;
   /** How the old owner proves a planned handoff converged (window, quiet time, GARP spacing). */
@@ -136,7 +138,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       context,
       ttlSec,
       lifetimeSec,
-      deadlineFile: lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, this.node),
+      deadlineFile: lifetimeSec === null ? null : new LeaseDeadlineFile(options.stateDir ?? DEFAULT_STATE_DIR, options.stateName ?? this.node),
       nodeRecord: () => this.nodeRecord(),
       joined: () => this.resync(),
       unfenced: () => void this.resync('lease confirmed again after a fence').catch((error: unknown) => this.log(`resync failed: ${String(error)}`)),
@@ -205,6 +207,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       audit: (record) => records.audit(record),
       wallNow,
       log: this.log,
+      stopping: () => this.stopping,
     });
     this.preflight = new Preflight({
       node: this.node,
@@ -339,13 +342,25 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     return this.preflight.run(node, ip, actor, timeoutMs);
   }
 
-  /** Graceful stop: hand every address to the best other node as planned moves, then leave. */
+  /**
+   * Graceful stop: say this node is leaving (peers then ask it for nothing and take nothing new from
+   * it), hand every address to the best other node as planned moves, asking again as moves end (a
+   * target that is stopping too refuses), then leave. When no live node remains, as when the whole
+   * cluster stops at once, the addresses go down with the node at once instead of waiting for moves.
+   */
   async stop(options: { handOff: boolean; timeoutMs?: number } = { handOff: true }): Promise<void> {
     this.stopping = true;
-    if (options.handOff && this.lease.membership() && !this.lease.fenced()) {
-      await this.moves.requestAllAway(`${this.node} stopping`);
+    const membership = this.lease.membership();
+    if (options.handOff && membership && !this.lease.fenced()) {
+      await this.store.markLeaving(membership).catch((error: unknown) => this.log(`stopping: could not tell the cluster (${error instanceof Error ? error.message : String(error)})`));
       const deadline = Date.now() + (options.timeoutMs ?? MOVE_TIMEOUT_MS);
-      while (Date.now() < deadline && [...this.view.owners.values()].some((o) => o.node === this.node) && this.view.intents.size > 0) {
+      const owned = (): number => [...this.view.owners.values()].filter((o) => o.node === this.node).length;
+      const tries = new Map<ResourceName, number>();
+      while (Date.now() < deadline && owned() > 0) {
+        if ((await this.moves.requestAllAway(`${this.node} stopping`, tries)) === 0) {
+          this.log(`stopping: no live node can take ${owned()} address(es); they go down with this node`);
+          break;
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }

@@ -131,9 +131,17 @@ export class ClusterView {
     return this.members.has(node);
   }
 
-  /** Nodes as placement sees them: a node without a live membership is down, whatever its record says. */
+  /** The node is alive but stopping (its member record says `leaving`). */
+  isLeaving(node: NodeName): boolean {
+    return this.members.get(node)?.leaving === true;
+  }
+
+  /**
+   * Nodes as placement sees them: a node without a live membership is down, whatever its record says;
+   * a stopping one is paused (it takes nothing new; its own addresses it hands over itself).
+   */
   nodeViews(): NodeView[] {
-    return [...this.nodes.values()].map((node) => ({ name: node.name, state: this.isAlive(node.name) ? node.state : 'down' }));
+    return [...this.nodes.values()].map((node) => ({ name: node.name, state: !this.isAlive(node.name) ? 'down' : this.isLeaving(node.name) ? 'paused' : node.state }));
   }
 
   ownerMap(): Owners {

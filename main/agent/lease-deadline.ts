@@ -3,6 +3,7 @@
 // has even reconnected to the store, as long as the renewed lifetime still ends before the old lease
 // could expire — the same rule the running agent follows. Times are CLOCK_MONOTONIC nanoseconds
 // (process.hrtime), which every process on the host shares, so no wall-clock jump can fool it.
+import { createHash } from 'node:crypto';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,12 +31,23 @@ export function monotonicNsAt(performanceMs: number): bigint {
   return ns > 0n ? ns : 1n;
 }
 
+/**
+ * The name of a node's state files: the node and its cluster (the store and the cluster name). One
+ * state directory serves every agent of a host, and two clusters (two labs, a demo beside a test run)
+ * may both have an "n1": by node alone, one read the other's lease deadline and renewed its own
+ * addresses by a lease that was not theirs.
+ */
+export function stateFileName(node: string, store: string, cluster: string): string {
+  return `${node}.${createHash('sha256').update(`${store}\n${cluster}`).digest('hex').slice(0, 12)}`;
+}
+
 export class LeaseDeadlineFile {
   private readonly file: string;
 
-  constructor(stateDir: string, node: string) {
+  /** `name`: stateFileName() of the node. */
+  constructor(stateDir: string, name: string) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    this.file = join(stateDir, `${node}.lease-deadline`);
+    this.file = join(stateDir, `${name}.lease-deadline`);
   }
 
   /**
@@ -84,10 +96,10 @@ export class LeaseDeadlineFile {
  * `deadline`: for a host that applies the renewal later (Windows), it carries the same deadline as the
  * running agent's renewals (it must still end before the lease, and land before the addresses expire).
  */
-export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwned' | 'register'>, stateDir: string, node: string, ttlSec: number, options: { deadline?: boolean } = {}): string | null {
+export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwned' | 'register'>, stateDir: string, name: string, ttlSec: number, options: { deadline?: boolean } = {}): string | null {
   const present = addresses.listOwned().filter((a) => a.ifname !== null);
   if (present.length === 0) return null;
-  const remaining = new LeaseDeadlineFile(stateDir, node).remainingMs();
+  const remaining = new LeaseDeadlineFile(stateDir, name).remainingMs();
   // The longest whole-second lifetime that still ends before the predecessor's lease can.
   const lifetimeSec = renewalLifetimeSec(lifetimeForTtl(ttlSec), remaining);
   // Renewing can also shorten a lifetime (it restarts from now): only extend.

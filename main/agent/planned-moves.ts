@@ -22,6 +22,9 @@ import { describeFailure } from '../../preload/contract/failure-text';
 export const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
 
 /** What the moves need from the rest of the agent. */
+/** How often a stopping node asks a move for one address (each refusal or failure ends one). */
+const MAX_STOP_TRIES = 3;
+
 export interface MovesContext {
   node: NodeName;
   store: ClusterStore;
@@ -48,6 +51,8 @@ export interface MovesContext {
   audit(record: Omit<AuditRecord, 'at'>): Promise<void>;
   wallNow(): number;
   log(line: string): void;
+  /** This node is stopping (it hands its addresses over and takes none). */
+  stopping(): boolean;
 }
 
 export class PlannedMoves {
@@ -83,6 +88,7 @@ export class PlannedMoves {
         busy: this.context.busy(intent.resource),
         handedOff: this.handedOff.has(intent.resource),
         targetAlive: view.isAlive(intent.toNode),
+        stopping: this.context.stopping(),
       });
       if (effect) this.carryOut(effect, membership);
     }
@@ -130,15 +136,39 @@ export class PlannedMoves {
   }
 
   /** Graceful stop: every address this node owns goes to the best other node. */
-  async requestAllAway(actor: string): Promise<void> {
+  /**
+   * Asks a move away for every address this node owns that has none open, to its best other node
+   * (a stopping one is paused to placement). Returns how many of its addresses are moving now: 0 when
+   * no live node can take any of them.
+   */
+  async requestAllAway(actor: string, tries: Map<ResourceName, number> = new Map()): Promise<number> {
     const view = this.context.view();
     const nodes = view.nodeViews();
+    let moving = 0;
     for (const [resource, owner] of view.owners) {
-      if (owner.node !== this.context.node || view.moveOf(resource)) continue;
+      if (owner.node !== this.context.node) continue;
+      const open = view.moveOf(resource);
+      if (open !== undefined) {
+        // Asked of a node that has stopped or is stopping before it looked at it: nobody will answer it.
+        const unanswered = open.phase === 'requested' && (!view.isAlive(open.toNode) || view.isLeaving(open.toNode));
+        if (!unanswered) {
+          moving += 1;
+          continue;
+        }
+        await this.context.store.deleteIntent(open.id, view.intentRevisions.get(open.id)).catch(() => undefined);
+        view.intents.delete(open.id);
+      }
       const spec = view.resources.get(resource);
       const to = spec ? bestNode(spec, nodes, { exclude: [this.context.node] }) : null;
-      if (to) await this.request(resource, to, actor).catch(() => undefined);
+      // A move that keeps failing (a conflict at the target) is not asked for again and again.
+      if (to === null || (tries.get(resource) ?? 0) >= MAX_STOP_TRIES) continue;
+      tries.set(resource, (tries.get(resource) ?? 0) + 1);
+      await this.request(resource, to, actor).then(
+        () => (moving += 1),
+        () => undefined,
+      );
     }
+    return moving;
   }
 
   private ownInFlight(): number {

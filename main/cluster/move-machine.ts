@@ -23,6 +23,8 @@ export interface MoveFacts {
   handedOff: boolean;
   /** The target's membership is alive. */
   targetAlive: boolean;
+  /** This node is stopping: as a target it takes nothing more. */
+  stopping: boolean;
 }
 
 export type MoveEffect =
@@ -62,6 +64,8 @@ function targetStep(move: MoveIntent, facts: MoveFacts): MoveEffect | null {
   if (facts.owner === facts.me) return { type: 'end', move, failure: null };
   switch (move.phase) {
     case 'requested':
+      // A stopping node would only have to hand the address on again (or drop it): the owner keeps it and asks another.
+      if (facts.stopping) return { type: 'end', move, failure: `${facts.me} is stopping` };
       return facts.owner === null ? { type: 'take-unowned', move } : { type: 'probe', move };
     case 'prepared':
       return null; // the owner's turn

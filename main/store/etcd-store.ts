@@ -389,6 +389,17 @@ export class EtcdStore implements ClusterStore {
     return response.succeeded;
   }
 
+  async markLeaving(membership: Membership): Promise<Revision> {
+    const memberKey = this.keys.key('members', membership.node);
+    const current = await this.rangeKey(memberKey);
+    const record = current === undefined ? null : this.record('members', current);
+    if (record === null || record.leaseId !== membership.leaseId) throw new StoreError('lease-lost', `node ${membership.node}: its member key is not this membership's`);
+    // Only while the key is still this lease's: a rejoin in between keeps its own record.
+    const response = await this.txn([this.modCompare(memberKey, revisionOf(current))], [EtcdStore.put(memberKey, encodeJson({ ...record, leaving: true }), membership.leaseId)]);
+    if (!response.succeeded) throw new StoreError('lease-lost', `node ${membership.node}: its member key changed`);
+    return Number(response.header.revision);
+  }
+
   async revokeMembership(leaseId: LeaseId): Promise<boolean> {
     const revoked = await this.call(() => revokeLease(this.client.leaseClient, leaseId));
     // One of ours: say so now rather than at its next keepalive.

@@ -37,6 +37,7 @@ import {
   type LeaseId,
   type LeaseLossReason,
   type Membership,
+  type MemberRecord,
   type NodeEntry,
   type OwnerEntry,
   type OwnerRecord,
@@ -419,6 +420,13 @@ export class FileStore implements ClusterStore {
 
   nodes(): Promise<NodeEntry[]> {
     return this.read(() => this.nodeEntries());
+  }
+
+  async markLeaving(membership: Membership): Promise<Revision> {
+    const current = this.state.get('members', membership.node);
+    const record = current?.value as MemberRecord | undefined;
+    if (record === undefined || record.leaseId !== membership.leaseId) throw new StoreError('lease-lost', `node ${membership.node}: its member key is not this membership's`);
+    return this.commit([{ collection: 'members', name: membership.node, value: { ...record, leaving: true }, lease: membership.leaseId }]);
   }
 
   private nodeEntries(): NodeEntry[] {

@@ -50,7 +50,7 @@ const MAX_ACTION = 64;
 const MAX_VENDOR = 256;
 const MAX_LISTED = 100_000;
 
-const MemberRecordSchema = z.strictObject({ leaseId: z.string().min(1).max(64), joinedAt: TimestampSchema });
+const MemberRecordSchema = z.strictObject({ leaseId: z.string().min(1).max(64), joinedAt: TimestampSchema, leaving: z.literal(true).optional() });
 const OwnerRecordSchema = z.strictObject({ node: NameSchema, leaseId: z.string().min(1).max(64) });
 
 const ArpRecordSchema = z.discriminatedUnion('kind', [

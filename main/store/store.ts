@@ -40,6 +40,8 @@ export interface MemberRecord {
   leaseId: LeaseId;
   /** Wall-clock ms of the join. */
   joinedAt: number;
+  /** The node is stopping (markLeaving): peers ask it to take nothing and take nothing from it by a move. */
+  leaving?: true;
 }
 
 export interface ResourceEntry {
@@ -228,6 +230,12 @@ export interface ClusterStore {
    * the node's ARP by them. Throws not-found for an unknown node.
    */
   setNodeMacs(name: NodeName, macs: Record<string, Mac>): Promise<Revision>;
+  /**
+   * Says the membership's node is stopping: its member key (same lease) gets `leaving`. Peers then
+   * treat it as paused for placement, so a cluster stopping all at once does not wait on moves to
+   * nodes that are leaving too. Throws lease-lost when the lease is gone.
+   */
+  markLeaving(membership: Membership): Promise<Revision>;
   /** Forgets a node that is not alive; false when it is alive or unknown. */
   removeNode(name: NodeName): Promise<boolean>;
   /**

@@ -36,3 +36,41 @@ describe('a stopping agent', { timeout: 120_000 }, () => {
     }
   });
 });
+
+describe('a whole cluster stopping at once', { timeout: 120_000 }, () => {
+  let lab: Lab;
+  let cluster: LabCluster;
+
+  before(async () => {
+    lab = await createLab({ nodes: 3, clients: 1, rogue: false, name: 'cluster-stop' });
+    cluster = await LabCluster.start(lab, { etcdHost: 'c1' });
+  });
+  after(async () => {
+    await cluster?.destroy();
+    await lab?.destroy();
+  });
+
+  test('SIGTERM to every agent together: each exits within 2 s, says why, and no address is left in any kernel', async (t) => {
+    const names = ['web', 'db', 'mail'];
+    for (const [index, name] of names.entries()) {
+      const added = await cluster.api('n1', 'resource.add', { spec: { name, ip: `${lab.vip(50 + index)}/24`, preferredOwners: [`n${index + 1}`] } });
+      assert.equal(added.ok, true, JSON.stringify(added));
+    }
+    for (const [index, name] of names.entries()) await cluster.waitOwner('n1', name, `n${index + 1}`);
+    const signalled = Date.now();
+    for (const node of cluster.nodes) cluster.signal(node, 'SIGTERM');
+    const exits = await Promise.all(cluster.nodes.map(async (node) => ({ node, exit: await cluster.agent(node).exited, after: Date.now() - signalled })));
+    for (const { node, exit, after } of exits) {
+      t.diagnostic(`${node}: exit ${String(exit.code)} after ${after} ms`);
+      if (process.env.IPFO_STOP_DEBUG) for (const r of cluster.agent(node).records.filter((r) => Date.parse(String(r.time)) >= signalled - 100)) t.diagnostic(`  ${node} ${String(r.time)} ${String(r.message)}`);
+      assert.equal(exit.code, 0, `${node}: ${cluster.agent(node).stderr}`);
+      assert.ok(after < 2_000, `${node} took ${after} ms to stop`);
+    }
+    const said = cluster.nodes.flatMap((node) => cluster.agent(node).records.filter((r) => /no live node can take|is stopping/.test(String(r.message))));
+    assert.ok(said.length > 0, 'an agent said why it did not hand its addresses over');
+    for (const node of cluster.nodes) {
+      const left = (await lab.addresses(node)).filter((address) => names.some((_, index) => address.startsWith(`${lab.vip(50 + index)}/`)));
+      assert.deepEqual(left, [], `${node} still holds ${left.join(', ')}`);
+    }
+  });
+});

@@ -76,7 +76,7 @@ export class LabCluster {
 
   /** Starts (or restarts) the agent of `node` and waits until its API listens. */
   async startAgent(node: string): Promise<JsonLines> {
-    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...this.agentArgs, '--json']);
+    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--api-socket', join(this.dir, 'api', `${node}.sock`), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...this.agentArgs, '--json']);
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     const child = this.agentTrace === null ? this.lab.spawn(node, argv, { stdio }) : this.lab.spawn(node, ['strace', '-f', '-qq', '-o', this.agentTrace(node), ...argv], { stdio });
     const agent = new JsonLines(child);

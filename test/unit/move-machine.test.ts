@@ -13,7 +13,7 @@ const NOTIFY: HandoffNotify = { address: '10.250.0.2', port: 40000, nonce: 'ab'.
 const requested = (over: Partial<RequestedMove> = {}): RequestedMove => ({ id: 'move:web:1', kind: 'move', phase: 'requested', resource: 'web', fromNode: 'n1', toNode: 'n2', actor: 'alice', createdAt: T0, ...over });
 
 /** The facts as `me` sees them: n1 owns the key unless said otherwise, nothing busy, the target alive. */
-const facts = (me: string, over: Partial<MoveFacts> = {}): MoveFacts => ({ me, now: T0 + 100, owner: 'n1', busy: false, handedOff: false, targetAlive: true, ...over });
+const facts = (me: string, over: Partial<MoveFacts> = {}): MoveFacts => ({ me, now: T0 + 100, owner: 'n1', busy: false, handedOff: false, targetAlive: true, stopping: false, ...over });
 
 /** Runs the happy path up to the owner's release and returns each record on the way. */
 function toReleased(): { prepared: PreparedMove; released: ReleasedMove } {
@@ -83,6 +83,14 @@ describe('move machine: the happy path, both sides', () => {
 });
 
 describe('move machine: failures', () => {
+  test('a stopping target takes nothing: a requested move ends at once with the reason, before any probe', () => {
+    assert.deepEqual(nextStep(requested(), facts('n2', { stopping: true })), { type: 'end', move: requested(), failure: 'n2 is stopping' });
+    assert.deepEqual(nextStep(requested({ fromNode: null }), facts('n2', { owner: null, stopping: true })), { type: 'end', move: requested({ fromNode: null }), failure: 'n2 is stopping' });
+    // Once the owner let go, the stopping target still takes the address: nobody else would hold it.
+    const { released } = toReleased();
+    assert.deepEqual(nextStep(released, facts('n2', { stopping: true })), { type: 'take', move: released, from: 'n1' });
+  });
+
   test('lost datagram: the store\'s "released" makes the target take over from the old owner', () => {
     const { released } = toReleased();
     assert.deepEqual(nextStep(released, facts('n2')), { type: 'take', move: released, from: 'n1' });

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { LeaseDeadlineFile } from '../../main/agent/lease-deadline';
+import { LeaseDeadlineFile, stateFileName } from '../../main/agent/lease-deadline';
 import { loadTlsFiles } from '../../main/api/tls';
 import { exitCodeFor } from '../../main/cli/errors';
 import { EXIT } from '../../main/cli/exit-codes';
@@ -75,4 +75,13 @@ describe('certificates another user can change', { skip: !asRoot && 'needs root 
     chmodSync(cert, 0o666);
     await assert.rejects(loadTlsFiles(cert, key), (error: unknown) => error instanceof UntrustedPathError && /writable by group or others/.test(error.message));
   });
+});
+
+test('state files are named by node and cluster: two clusters with an "n1" do not share a lease deadline', () => {
+  const a = stateFileName('n1', 'etcd://10.1.0.5:2379', 'default');
+  assert.match(a, /^n1\.[0-9a-f]{12}$/);
+  assert.equal(stateFileName('n1', 'etcd://10.1.0.5:2379', 'default'), a, 'the same cluster: the same name across restarts');
+  assert.notEqual(stateFileName('n1', 'etcd://10.2.0.5:2379', 'default'), a, 'another store');
+  assert.notEqual(stateFileName('n1', 'etcd://10.1.0.5:2379', 'other'), a, 'another cluster on the same store');
+  assert.notEqual(stateFileName('n2', 'etcd://10.1.0.5:2379', 'default'), a);
 });

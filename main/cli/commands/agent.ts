@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
-import { DEFAULT_STATE_DIR, keepPredecessorAddresses } from '../../agent/lease-deadline';
+import { DEFAULT_STATE_DIR, keepPredecessorAddresses, stateFileName } from '../../agent/lease-deadline';
 import { loadStoreAccess } from '../../store/etcd-access';
 import { checkTrustedPath } from '../../fs/trusted-path';
 import { openAgentHost } from './agent-host';
@@ -82,9 +82,10 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     // The machine: Linux, or Windows (its first address listing is taken here).
     machine = await openAgentHost(process.platform, { stateDir: command.stateDir, linuxStateDir: DEFAULT_STATE_DIR, log });
     const { host, stateDir } = machine;
+    const stateName = stateFileName(command.node, command.store, command.cluster);
     // First, before the slow modules load: an agent restarted at once keeps its predecessor's addresses alive.
     if (command.store.startsWith('etcd://')) {
-      const kept = keepPredecessorAddresses(host.addresses, stateDir, command.node, command.leaseTtlSec, { deadline: machine.renewWithDeadline });
+      const kept = keepPredecessorAddresses(host.addresses, stateDir, stateName, command.leaseTtlSec, { deadline: machine.renewWithDeadline });
       if (kept !== null) log(kept);
     }
     // Then join as soon as possible (an agent restarted at once must re-adopt its addresses within their
@@ -95,7 +96,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     const store = await openStore(command.store, { cluster: command.cluster, ...storeAccess });
     closeStore = () => store.close();
     if (stopping) throw new StoppedBeforeJoin();
-    const agent = new Agent({ node: command.node, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, stateDir, log });
+    const agent = new Agent({ node: command.node, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, stateDir, stateName, log });
     const opened = performance.now();
     await agent.start();
     log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
