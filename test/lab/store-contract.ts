@@ -524,5 +524,28 @@ export function runStoreContract(harness: StoreHarness): void {
         assert.deepEqual(received.map((c) => `${c.kind} ${c.collection}/${c.name}`).sort(), ['delete members/n2', 'delete owners/web']);
         assert.equal(received[0]?.revision, received[1]?.revision, 'one revision: nobody sees n2 alive without its owner key');
       }));
+
+    test('a member marks itself leaving: watchers see it, the node stays alive with its keys, a stale membership cannot', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const old = await b.join(nodeRecord('n2'), { ttlSec: CONTRACT_TTL_SEC });
+        const m2 = await b.join(nodeRecord('n2'), { ttlSec: CONTRACT_TTL_SEC });
+        await b.acquire('web', m2);
+        const { revision } = await a.snapshot();
+        const received: StoreChange[] = [];
+        const unsubscribe = await a.watch(revision, (change) => received.push(change));
+        await assert.rejects(b.markLeaving(old), (error) => isStoreError(error, 'lease-lost'), 'an earlier membership of the node does not speak for it');
+        await b.markLeaving(m2);
+        await waitFor('the leaving member', 5000, () => Promise.resolve(received.length >= 1 ? true : null));
+        await unsubscribe();
+        assert.deepEqual(received.map((c) => [c.kind, c.collection, c.name, c.kind === 'put' ? c.value : null]), [['put', 'members', 'n2', { leaseId: m2.leaseId, joinedAt: (received[0]?.value as { joinedAt: number }).joinedAt, leaving: true }]]);
+        const snapshot = await a.snapshot();
+        assert.equal(snapshot.nodes.find((n) => n.node.name === 'n2')?.alive, true);
+        assert.deepEqual(snapshot.owners.map((o) => o.resource), ['web'], 'its keys stay until it leaves');
+        assert.equal(snapshot.rejected?.length ?? 0, 0, 'the leaving record is a valid one');
+        await m2.revoke();
+        await assert.rejects(b.markLeaving(m2), (error) => isStoreError(error, 'lease-lost'));
+      }));
   });
 }
