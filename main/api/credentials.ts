@@ -3,7 +3,7 @@
 // A session keeps the identity it logged in with; when that user is removed, rotated or given
 // another role, `stillValid` turns false and the server closes the session.
 import { credentialKeys, newNonce, verifierKeys, verifierOf, type VerifierKeys } from '../../preload/contract/handshake';
-import { ROOT_ACTOR, type Role, type UserRecord } from '../../preload/contract/users';
+import { ROOT_ACTOR, type Role, type UserRecord, type Verifier } from '../../preload/contract/users';
 
 /** The users as the agent knows them now (its view of the store). */
 export interface UserDirectory {
@@ -46,8 +46,9 @@ export class Credentials {
   async challenge(user: string): Promise<Challenge> {
     if (user === '') return { keys: this.tokenKeys, identity: { user: null, role: 'admin', storedKey: null } };
     const record = this.directory?.user(user) ?? null;
-    if (record === null) return { keys: await verifierKeys(await verifierOf(`${this.decoySecret}:${user}`)), identity: null };
-    return { keys: await this.keysOf(record), identity: { user: record.name, role: record.role, storedKey: record.verifier.storedKey } };
+    if (record === null) return { keys: await this.cached(`decoy:${user}`, () => verifierOf(`${this.decoySecret}:${user}`)), identity: null };
+    const { storedKey, serverKey } = record.verifier;
+    return { keys: await this.cached(`${storedKey}:${serverKey}`, () => Promise.resolve(record.verifier)), identity: { user: record.name, role: record.role, storedKey } };
   }
 
   /** Whether the session's identity still stands: the token always; a user while its record has the same credential and role. */
@@ -57,11 +58,11 @@ export class Credentials {
     return record !== null && record.role === identity.role && record.verifier.storedKey === identity.storedKey;
   }
 
-  private async keysOf(record: UserRecord): Promise<VerifierKeys> {
-    const id = `${record.verifier.storedKey}:${record.verifier.serverKey}`;
+  /** A verifier's keys, kept (bounded) so that a known and an unknown user cost the same after the first try. */
+  private async cached(id: string, verifier: () => Promise<Verifier>): Promise<VerifierKeys> {
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached;
-    const keys = await verifierKeys(record.verifier);
+    const keys = await verifierKeys(await verifier());
     if (this.cache.size >= MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, keys);
     return keys;
