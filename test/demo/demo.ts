@@ -5,6 +5,8 @@ import { createLab } from '../lab/lab';
 import { LabCluster } from '../lab/cluster';
 import { startUdpEcho, startUdpStream } from '../lab/traffic';
 import { ipfoArgv } from '../lab/ipfo';
+import { startConsoleForward, type ConsoleForward } from '../lab/console-forward';
+import { readFileSync } from 'node:fs';
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -15,8 +17,10 @@ async function main(): Promise<void> {
   console.log('building the lab: a bridge, nodes n1 n2 n3, clients c1 c2 (etcd runs on c2), a rogue r1 ...');
   const lab = await createLab({ nodes: 3, clients: 2, rogue: true, name: 'demo' });
   let cluster: LabCluster | null = null;
+  let forward: ConsoleForward | null = null;
   const stop = async (): Promise<void> => {
-    console.log('\nstopping: agents, etcd and the lab go away');
+    console.log('\nstopping: the console forward, agents, etcd and the lab go away');
+    await forward?.close();
     await cluster?.destroy();
     await lab.destroy();
     process.exit(0);
@@ -38,9 +42,21 @@ async function main(): Promise<void> {
     const stream = startUdpStream(lab, 'c1', lab.vip(1), { intervalMs: 10, pacing: 'sleep', durationMs: 24 * 3600_000 });
     await stream.started;
     const n1 = lab.host('n1');
+    // The console of n1's agent, on this machine's loopback (the agents serve it in their namespaces).
+    let consoleLine: string;
+    try {
+      forward = await startConsoleForward(lab, 'n1', 7790);
+      consoleLine = `Web console of n1, from this machine: ${forward.url(readFileSync(cluster.tokenFile('n1'), 'utf8').trim())}`;
+    } catch (error) {
+      consoleLine = `No web console on this machine: ${error instanceof Error ? error.message : String(error)}`;
+    }
     const cli = (args: string) => `ip netns exec ${n1.ns} ${ipfoArgv([]).join(' ')} ${args} --agent 127.0.0.1:7790 --token-file ${cluster!.tokenFile('n1')}`;
     console.log(`
-The cluster runs (etcd ${cluster.store}). In another terminal, as root:
+The cluster runs (etcd ${cluster.store}).
+
+${consoleLine}
+
+In another terminal, as root:
 
   ${cli('status')}
   ${cli('move web n3')}
@@ -61,6 +77,7 @@ Ctrl-C stops the demo and deletes everything it made.
     }, 200);
   } catch (error) {
     console.error(error);
+    await forward?.close();
     await cluster?.destroy();
     await lab.destroy();
     process.exitCode = 1;

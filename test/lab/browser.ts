@@ -17,7 +17,7 @@ export const CONSOLE_ORIGIN = 'http://127.0.0.1:7790';
 
 // Root has no sandbox user namespace to spare here; the rest keeps Chromium off the network and
 // quiet (no component updates, sync or first-run pages in a namespace that has no Internet).
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 
 export type ColorScheme = 'light' | 'dark';
