@@ -11,7 +11,7 @@ import { API_PATH, PROTOCOL_VERSION, type CommandArgs, type CommandResults, type
 import { ApiRequestError, RequestTracker } from '../../../preload/contract/request-tracker';
 import type { IpcCommandType } from '../../../preload/contract/ipc';
 import { fastPush } from '../../../preload/contract/fast-push';
-import { answerChallenge, channelOfUrl, credentialKeys, newNonce, type CredentialKeys, type Transcript } from '../../../preload/contract/handshake';
+import { answerChallenge, channelOfUrl, credentialKeys, newNonce, type Transcript } from '../../../preload/contract/handshake';
 import type { Credential } from '../../../preload/contract/users';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi } from './console-api';
@@ -36,16 +36,14 @@ export class WebSocketApi implements ConsoleApi {
   private retryTimer: number | null = null;
   private stopped = true;
   private authRefused = false;
-  /** Derived once (handshake.ts credentialKeys); the secret itself is not kept. */
-  private readonly keys: Promise<CredentialKeys>;
+  /** The user of the credential, null for the node's token. */
   private readonly user: string | null;
 
   constructor(
-    credential: Credential,
+    private readonly credential: Credential,
     private readonly url = apiUrlFor(window.location, API_PATH),
     private readonly clientLabel = 'console',
   ) {
-    this.keys = credentialKeys(credential.secret);
     this.user = credential.user;
     this.status = { phase: 'connecting', endpoint: new URL(url).host, actor: null, user: null, role: null, detail: null, retryAt: null };
   }
@@ -86,7 +84,8 @@ export class WebSocketApi implements ConsoleApi {
 
   private async authenticate(socket: WebSocket): Promise<void> {
     try {
-      const keys = await this.keys;
+      // Inside the try: WebCrypto fails here in a page that is not a secure context.
+      const keys = await credentialKeys(this.credential.secret);
       const clientNonce = newNonce();
       const hello = await this.send(
         'hello',
