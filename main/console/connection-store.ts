@@ -1,17 +1,18 @@
-// The console's remembered connections: several clusters (address, token, optional CA) and the
-// token of the local agent the console started, in one JSON file under the user's config
-// directory. The file holds tokens, so it is created 0600 (in a 0700 directory), written
+// The console's remembered connections: several clusters (address, credential — the node's token or
+// a user's "NAME:SECRET" —, optional CA) and the token of the local agent the console started, in
+// one JSON file under the user's config directory. The file holds secrets, so it is created 0600 (in a 0700 directory), written
 // atomically (main/fs/atomic-write.ts: private temp file, fsync, rename, fsync of the directory: a
 // crash leaves the old file or the new one, never half of one), and read without following a
 // symlink planted at its name.
 // A file that others can read is made private again and reported (ssh refuses such a key instead;
-// refusing here would hide the list from its owner while the tokens stay exposed all the same).
+// refusing here would hide the list from its owner while the secrets stay exposed all the same).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { MAX_CA_PEM_LENGTH, MAX_LABEL_LENGTH, MAX_SAVED_CONNECTIONS, type SavedConnection } from '../../preload/contract/ipc';
 import { replaceFileAtomically } from '../fs/atomic-write';
+import { parseCredential } from '../../preload/contract/users';
 import { endpointUrl } from './connection-target';
 
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -22,7 +23,8 @@ const StoredConnectionSchema = z.strictObject({
   host: z.string().min(1).max(253),
   port: z.number().int().min(1).max(65535),
   tls: z.boolean(),
-  token: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The node's token or a user's credential (the key keeps its name from before users: older files read as they are). */
+  token: z.string().max(256).refine((text) => parseCredential(text) !== null && text === text.trim()),
   ca: z.string().max(MAX_CA_PEM_LENGTH).nullable(),
   lastUsed: z.number().int().nonnegative().nullable(),
 });

@@ -1,5 +1,6 @@
 // The console's connection to one agent at a time: the local one (its token from the token file,
-// or remembered from the elevated launcher) or a remote cluster (typed, or remembered). Electron-
+// or remembered from the elevated launcher) or a remote cluster (typed, or remembered; the node's
+// token or a user's credential, whose role the state carries for the page to offer). Electron-
 // free: the Electron main process hands it the elevation function and forwards what it emits.
 //
 // Two agent connections while connected: one for commands, and one per stream subscription (the
@@ -10,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ConnectionState, ConnectTarget, ConnectionList, StartLocalAgentResult, StreamMessage } from '../../preload/contract/ipc';
 import { connectAgent, type AgentClient, type ConnectAgentOptions } from '../api/client';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
+import { CREDENTIAL_FORMS, formatCredential, parseCredential } from '../../preload/contract/users';
 import { endpointFor, endpointUrl, parseAgentAddress, type AgentEndpoint } from './connection-target';
 import type { ConnectionStore } from './connection-store';
 import type { LocalAgentLaunch } from './launch-report';
@@ -42,7 +44,7 @@ interface Target {
 
 type StateListener = (state: ConnectionState) => void;
 
-const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: null };
+const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, user: null, role: null, detail: null };
 
 export class ConsoleSession {
   private state: ConnectionState = DISCONNECTED;
@@ -108,13 +110,13 @@ export class ConsoleSession {
 
   /**
    * Connects to `target`; rejects with ApiRequestError. The current connection stays until the new one
-   * is up: a refused token or an unreachable cluster costs the operator nothing they had.
+   * is up: a refused credential or an unreachable cluster costs the operator nothing they had.
    */
   async connect(request: ConnectTarget): Promise<ConnectionState> {
     const target = await this.resolve(request);
     const generation = ++this.generation;
     const connected = (): boolean => this.client !== null && !this.client.closed;
-    if (!connected()) this.setState({ phase: 'connecting', kind: target.kind, id: target.id, label: target.label, endpoint: target.url, actor: null, detail: null });
+    if (!connected()) this.setState({ phase: 'connecting', kind: target.kind, id: target.id, label: target.label, endpoint: target.url, actor: null, user: null, role: null, detail: null });
     let client: AgentClient;
     try {
       client = await this.connectTo(target.options);
@@ -147,7 +149,7 @@ export class ConsoleSession {
     // Lost or replaced while the list was being saved: that newer state stands.
     if (generation === this.generation && this.client === client) {
       if (savedId !== null) this.target = { ...target, id: savedId };
-      this.setState({ phase: 'connected', kind: target.kind, id: savedId ?? target.id, label: target.label, endpoint: target.url, actor: client.actor, detail: null });
+      this.setState({ phase: 'connected', kind: target.kind, id: savedId ?? target.id, label: target.label, endpoint: target.url, actor: client.actor, user: client.user, role: client.role, detail: null });
     }
     return this.state;
   }
@@ -228,14 +230,17 @@ export class ConsoleSession {
       case 'remote': {
         const address = parseAgentAddress(request.address);
         if (!address.ok) throw fieldError('address', address.problem);
+        // The node's token or a user's "NAME:SECRET", kept as written out again (trimmed).
+        const credential = parseCredential(request.credential);
+        if (credential === null) throw fieldError('credential', `must be ${CREDENTIAL_FORMS}`);
         if (request.ca !== null) checkCa(request.ca);
         const endpoint = endpointFor(address.host, address.port, request.ca !== null);
-        return this.targetFor('remote', null, request.label, endpoint, request.token, request.ca);
+        return this.targetFor('remote', null, request.label, endpoint, formatCredential(credential), request.ca);
       }
     }
   }
 
-  private targetFor(kind: Target['kind'], id: string | null, label: string, endpoint: AgentEndpoint, token: string, ca: string | null): Target {
+  private targetFor(kind: Target['kind'], id: string | null, label: string, endpoint: AgentEndpoint, credential: string, ca: string | null): Target {
     const { host, port, tls } = endpoint;
     return {
       kind,
@@ -243,7 +248,7 @@ export class ConsoleSession {
       label,
       endpoint: { host, port, tls },
       url: endpointUrl(endpoint),
-      options: { host, port, token, tls: tls ? (ca === null ? true : { ca }) : false, client: this.label('ui') },
+      options: { host, port, credential, tls: tls ? (ca === null ? true : { ca }) : false, client: this.label('ui') },
       rememberedToken: false,
     };
   }
@@ -258,7 +263,7 @@ export class ConsoleSession {
       if (request.kind === 'saved') await this.options.store.touch(request.id);
       if (request.kind === 'remote' && request.remember) {
         const { host, port, tls } = target.endpoint;
-        return (await this.options.store.remember({ label: request.label, host, port, tls, token: request.token, ca: request.ca })).id;
+        return (await this.options.store.remember({ label: request.label, host, port, tls, token: target.options.credential, ca: request.ca })).id;
       }
     } catch (error) {
       // Connected is what the operator asked for; a list that could not be saved is worth a log line.

@@ -31,6 +31,7 @@ import {
   type SnapshotPush,
 } from './protocol';
 import { ApiRequestError } from './request-tracker';
+import { CREDENTIAL_FORMS, parseCredential, RoleSchema, USER_NAME_PATTERN } from './users';
 
 // --- Connections -----------------------------------------------------------------------------------
 
@@ -49,7 +50,12 @@ const LabelSchema = z
   .min(1, 'must not be empty')
   .max(MAX_LABEL_LENGTH, `must be at most ${MAX_LABEL_LENGTH} characters`)
   .regex(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, 'must be one line of text');
-const TokenSchema = z.string().trim().regex(/^[0-9a-f]{64}$/, 'must be the agent token: 64 hex digits (see the agent\'s token file)');
+/** The node's token or a user's "NAME:SECRET" (users.ts parseCredential), surrounding blanks ignored. */
+const CredentialSchema = z
+  .string()
+  .max(256, 'must be at most 256 characters')
+  .trim()
+  .refine((text) => parseCredential(text) !== null, `must be ${CREDENTIAL_FORMS}`);
 const CaPemSchema = z
   .string()
   .max(MAX_CA_PEM_LENGTH, `must be at most ${MAX_CA_PEM_LENGTH / 1024} KiB of PEM text`)
@@ -57,7 +63,7 @@ const CaPemSchema = z
 
 export type ConnectionPhase = 'connecting' | 'connected' | 'disconnected';
 
-/** Where the console is connected, as the UI shows it (never the token). */
+/** Where the console is connected, as the UI shows it (never the credential). */
 export const ConnectionStateSchema = z.strictObject({
   phase: z.enum(['connecting', 'connected', 'disconnected']),
   /** 'local': the agent on this host (127.0.0.1:7790 by default); 'remote': a remembered or typed cluster. */
@@ -69,6 +75,10 @@ export const ConnectionStateSchema = z.strictObject({
   endpoint: z.string().max(MAX_ADDRESS_LENGTH + 32).nullable(),
   /** How the agent records this session in its audit log. */
   actor: z.string().max(256).nullable(),
+  /** Who is signed in: the user, null for the node's token (root) and before the login. */
+  user: z.string().regex(USER_NAME_PATTERN).nullable(),
+  /** The session's role (what the console offers follows it); null before the login. */
+  role: RoleSchema.nullable(),
   /** One line: why the console is not connected, or what it is doing. */
   detail: z.string().max(1024).nullable(),
 });
@@ -106,13 +116,14 @@ export const ConnectTargetSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('saved'), id: ConnectionIdSchema }),
   /**
    * A cluster typed in the dialog. Any address but loopback is reached over TLS (wss): the agent
-   * refuses to serve its token in clear text off the host. `ca`: PEM of a private CA to trust.
+   * refuses to serve its token in clear text off the host. `credential`: the node's token or a
+   * user's "NAME:SECRET". `ca`: PEM of a private CA to trust.
    */
   z.strictObject({
     kind: z.literal('remote'),
     label: LabelSchema,
     address: z.string().trim().min(1, 'must not be empty').max(MAX_ADDRESS_LENGTH, `must be at most ${MAX_ADDRESS_LENGTH} characters`),
-    token: TokenSchema,
+    credential: CredentialSchema,
     ca: CaPemSchema.nullable(),
     remember: z.boolean(),
   }),
@@ -145,7 +156,7 @@ export const IPC_STREAM_CHANNEL = 'ipfo:stream';
 /** main -> agent, for the renderer: one channel for every agent command, checked against the protocol's tables. */
 export const IPC_REQUEST_CHANNEL = 'ipfo:request';
 
-/** The agent commands the page may send: every one but the login (hello, auth) and subscribe, which main holds (the token, the stream). */
+/** The agent commands the page may send: every one but the login (hello, auth) and subscribe, which main holds (the credential, the stream). */
 export type IpcCommandType = Exclude<CommandType, 'hello' | 'auth' | 'subscribe'>;
 export const IPC_COMMAND_TYPES = COMMAND_TYPES.filter((type): type is IpcCommandType => type !== 'hello' && type !== 'auth' && type !== 'subscribe');
 

@@ -14,6 +14,7 @@ import { startUdpEcho, startUdpStream, type StreamReport } from './traffic';
 import { waitForNeighborMac } from './neighbor-wait';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
+const API_CALL = join(__dirname, 'fixtures', 'api-call.js');
 const SCREENSHOT_DIR = join(__dirname, '..', '..', '..', 'docs', 'screenshots');
 const RENDERER_INDEX = join(__dirname, '..', '..', '..', 'renderer', 'dist', 'index.html');
 const UI_TIMEOUT_MS = 10_000;
@@ -426,6 +427,141 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     const href = await page.evaluate<string>('window.location.href');
     assert.doesNotMatch(href, /token/, `the address bar still shows the token: ${href}`);
     assert.doesNotMatch(page.url(), /token/);
+  });
+
+  /** `ipfo user add NAME --role ROLE --json` with the node token on the console's node: the credential "NAME:SECRET". */
+  async function addUser(name: string, role: 'viewer' | 'operator' | 'admin'): Promise<string> {
+    const run = await cluster.cli(CONSOLE_NODE, ['user', 'add', name, '--role', role, '--json']);
+    assert.equal(run.code, 0, `ipfo user add ${name}: ${run.stderr}`);
+    const credential = (JSON.parse(run.stdout) as { credential?: unknown }).credential;
+    assert.ok(typeof credential === 'string' && credential.startsWith(`${name}:`), run.stdout);
+    return credential;
+  }
+
+  /** One agent command with a user's credential, through the Node client in the console's namespace. */
+  async function apiAs(credential: string, type: string, args: object): Promise<{ ok: boolean; code?: string; message?: string }> {
+    const file = join(cluster.dir, `credential-${credential.split(':')[0]}`);
+    writeFileSync(file, `${credential}\n`, { mode: 0o600 });
+    const run = await lab.run(CONSOLE_NODE, [process.execPath, API_CALL, '7790', file, type, JSON.stringify(args)], { timeoutMs: 60_000 });
+    return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { ok: boolean; code?: string; message?: string };
+  }
+
+  /** The status bar's "as <user> · <role>". */
+  async function signedInAs(shown: Page): Promise<string> {
+    const session = shown.getByTestId('status-session');
+    await session.waitFor({ timeout: UI_TIMEOUT_MS });
+    return (await session.innerText()).replace(/\s+/g, ' ').trim();
+  }
+
+  test('the node token signs in as root, admin: the status bar says so', async () => {
+    assert.equal(await signedInAs(page), 'as root · admin');
+  });
+
+  test('a viewer sees the cluster but no action; the agent refuses a move anyway', async () => {
+    const credential = await addUser('viewer1', 'viewer');
+    const viewer = await browser.openConsole({ token: credential });
+    try {
+      await viewer.getByTestId('resource-row-web').waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await signedInAs(viewer), 'as viewer1 · viewer');
+      assert.doesNotMatch(await viewer.evaluate<string>('window.location.href'), /token|viewer1/, 'the credential left the address bar');
+      // The whole cluster is there to read.
+      assert.deepEqual((await tableRows(viewer)).map((row) => row.name), ['backup', 'db', 'dns', 'mail', 'web']);
+
+      // Nothing that changes anything is offered: no Move, no row menu, no "New resource".
+      assert.equal(await viewer.getByRole('button', { name: 'Move', exact: true }).count(), 0, 'a Move button');
+      assert.equal(await viewer.getByRole('button', { name: 'New resource' }).count(), 0, 'New resource');
+      assert.equal(await viewer.getByRole('button', { name: /^More actions for / }).count(), 0, 'a row menu button');
+      assert.equal(await viewer.locator('[data-testid^="move-"], [data-testid^="actions-"]').count(), 0);
+      // Not by mouse, nor by keyboard: a right click, the menu key, Enter, E and Delete on a row do nothing.
+      await viewer.getByTestId('resource-row-web').click({ button: 'right' });
+      await viewer.getByTestId('resource-row-web').dblclick();
+      await viewer.getByTestId('resource-table').focus();
+      for (const key of ['ArrowDown', 'ContextMenu', 'Enter', 'm', 'o', 'f', 'e', 'Delete']) await viewer.keyboard.press(key);
+      await viewer.waitForTimeout(300);
+      assert.equal(await viewer.getByRole('menu').count(), 0, 'a context menu opened');
+      assert.equal(await viewer.locator('dialog[open]').count(), 0, 'a dialog opened');
+
+      // The nodes board: no pause or resume, and cards that neither drag nor take the focus.
+      await showTab(viewer, 'nodes');
+      await viewer.getByTestId('card-web').waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await viewer.getByRole('button', { name: /^(Pause|Resume)/ }).count(), 0, 'pause or resume');
+      assert.equal(await viewer.locator('[data-testid^="card-"][draggable="true"], [data-testid^="card-"][tabindex]').count(), 0, 'a card that drags or takes the focus');
+      await viewer.getByTestId('card-web').dblclick();
+      assert.equal(await viewer.locator('dialog[open]').count(), 0, 'a dialog opened from a card');
+
+      // The agent decides anyway: a move sent with the viewer's credential is refused and moves nothing.
+      const before = await onlineOwner('web');
+      const target = nextNode(before);
+      const refused = await apiAs(credential, 'resource.move', { name: 'web', target });
+      assert.equal(refused.ok, false, JSON.stringify(refused));
+      assert.equal(refused.code, 'forbidden', JSON.stringify(refused));
+      assert.match(refused.message ?? '', /viewer1 has the viewer role; resource\.move needs operator or admin/);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await onlineOwner('web'), before, 'the refused move moved web');
+      await showTab(viewer, 'resources');
+      assert.equal(await ownerInTable(viewer, 'web'), before);
+      const moves = await cluster.cli('n2', ['events', '--json', '--action', 'resource.move']);
+      assert.ok(!moves.stdout.includes('viewer1'), `the audit log has a move by viewer1: ${moves.stdout}`);
+    } finally {
+      await viewer.context().close();
+    }
+  });
+
+  test('an operator (signed in by pasting the credential after a refused link) sees Move but not Add resource', async () => {
+    const credential = await addUser('operator1', 'operator');
+    const refused = await browser.openConsole({ token: `operator1:${'0'.repeat(64)}` });
+    try {
+      const screen = refused.getByTestId('auth-error');
+      await screen.waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await screen.getAttribute('data-reason'), 'auth-failed');
+      assert.match(await screen.innerText(), /Credential refused/);
+      // Something that is not a credential is refused on the page, before anything is sent.
+      await refused.getByTestId('auth-credential').fill('operator1:not-a-secret');
+      await refused.getByTestId('auth-submit').click();
+      await refused.getByTestId('auth-credential-error').waitFor({ timeout: UI_TIMEOUT_MS });
+      await refused.getByTestId('auth-credential').fill(credential);
+      await refused.getByTestId('auth-submit').click();
+      const operator = refused;
+      await operator.getByTestId('resource-row-web').waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await signedInAs(operator), 'as operator1 · operator');
+
+      assert.ok((await operator.getByRole('button', { name: 'Move', exact: true }).count()) >= 5, 'a Move button on every row');
+      assert.equal(await operator.getByRole('button', { name: 'New resource' }).count(), 0, 'New resource');
+      // The row menu: move, online and offline; edit and delete disabled, saying which role they need.
+      await operator.getByRole('button', { name: 'More actions for web' }).click();
+      const menu = operator.getByRole('menu');
+      await menu.waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await menu.getByRole('menuitem', { name: /Move to/ }).isEnabled(), true);
+      for (const name of [/Edit/, /Delete/]) {
+        const item = menu.getByRole('menuitem', { name });
+        assert.equal(await item.isDisabled(), true, String(name));
+        assert.match((await item.getAttribute('title')) ?? '', /Needs the admin role/);
+      }
+      await operator.keyboard.press('Escape');
+      await menu.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+      // E (edit) does nothing for an operator; Enter opens the move dialog, whose pre-flight runs.
+      await operator.getByTestId('resource-table').focus();
+      await operator.keyboard.press('ArrowDown');
+      await operator.keyboard.press('e');
+      await operator.waitForTimeout(300);
+      assert.equal(await operator.getByTestId('resource-form').count(), 0, 'the edit form opened');
+      await operator.getByTestId('move-web').click();
+      const dialog = operator.getByTestId('move-dialog');
+      await dialog.getByTestId('preflight-verdict').waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.notEqual(await dialog.getByTestId('preflight-verdict').getAttribute('data-verdict'), 'unavailable');
+      await dialog.getByTestId('move-cancel').click();
+      await dialog.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+      // The nodes board offers pause to an operator.
+      await showTab(operator, 'nodes');
+      await operator.getByTestId(`pause-${CONSOLE_NODE}`).waitFor({ timeout: UI_TIMEOUT_MS });
+      // And the agent refuses what an operator may not do.
+      const add = await apiAs(credential, 'resource.add', { spec: { name: 'refused', ip: `${lab.vip(70)}/24` } });
+      assert.equal(add.code, 'forbidden', JSON.stringify(add));
+      assert.ok(!(await cluster.status('n2')).resources.some((r) => r.name === 'refused'));
+    } finally {
+      await closeDialogs(refused);
+      await refused.context().close();
+    }
   });
 
   test('screenshots of the main views, light and dark, for the README', async () => {

@@ -50,6 +50,23 @@ describe('ConnectionStore', () => {
     assert.equal((await store.get(first.id))?.token, 'f'.repeat(64));
   });
 
+  test('a user\'s credential is remembered like a token; a file with something else is not a connection list', async () => {
+    const file = freshFile();
+    const store = new ConnectionStore(file);
+    const vera = `vera:${'ab'.repeat(32)}`;
+    const saved = await store.remember(cluster(1, { token: vera }));
+    assert.equal((await new ConnectionStore(file).get(saved.id))?.token, vera);
+    assert.ok(!JSON.stringify(await store.list()).includes('ab'.repeat(32)), 'no secret in the list');
+    for (const bad of [`root:${'ab'.repeat(32)}`, `Vera:${'ab'.repeat(32)}`, ` ${vera}`, `vera:${'ab'.repeat(31)}`]) {
+      await assert.rejects(store.remember(cluster(2, { token: bad })), Error, bad);
+    }
+    // A file edited to hold something else is set aside (as any invalid list), not used.
+    writeFileSync(file, JSON.stringify({ version: 1, connections: [{ ...saved, token: `vera:${'ab'.repeat(32)};rm -rf /` }], local: null }), { mode: 0o600 });
+    const fresh = new ConnectionStore(file);
+    assert.deepEqual(await fresh.list(), []);
+    assert.match(fresh.takeWarnings().join('\n'), /not a valid connection list/);
+  });
+
   test('forget removes one; touch reorders', async () => {
     let now = 10;
     const store = new ConnectionStore(freshFile(), () => now);

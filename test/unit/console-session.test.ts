@@ -14,6 +14,10 @@ import type { LocalAgentLaunch } from '../../main/console/launch-report';
 import type { LocalAgentSettings } from '../../main/console/local-agent';
 import { ConsoleSession, type ConsoleSessionOptions } from '../../main/console/session';
 import { auditEntry, startTestServer, TOKEN, type TestServer } from './api-fixtures';
+import { generateToken } from '../../main/api/auth';
+import type { UserDirectory } from '../../main/api/credentials';
+import { verifierOf } from '../../preload/contract/handshake';
+import type { Role, UserRecord } from '../../preload/contract/users';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ipfo-session-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -61,6 +65,26 @@ function waitFor<T>(poll: () => T | undefined, timeoutMs = 3_000): Promise<T> {
   });
 }
 
+/** The cluster's users as the agent sees them, in memory (api-users.test.ts has the full one). */
+class TestUsers implements UserDirectory {
+  private readonly records = new Map<string, UserRecord>();
+
+  user(name: string): UserRecord | null {
+    return this.records.get(name) ?? null;
+  }
+
+  onChange(): () => void {
+    return () => undefined;
+  }
+
+  /** A user with a fresh secret; returns the credential text "NAME:SECRET". */
+  async put(name: string, role: Role): Promise<string> {
+    const secret = generateToken();
+    this.records.set(name, { name, role, verifier: await verifierOf(secret), createdAt: 1, createdBy: 'root@127.0.0.1', rotatedAt: null });
+    return `${name}:${secret}`;
+  }
+}
+
 describe('connecting to the local agent', () => {
   test('nothing answers: disconnected, and says where it looked', async () => {
     const { session } = await setup({ server: false });
@@ -76,7 +100,9 @@ describe('connecting to the local agent', () => {
     assert.equal(state.phase, 'connected');
     assert.equal(state.kind, 'local');
     assert.equal(state.endpoint, `ws://127.0.0.1:${server?.server.port}/api`);
-    assert.match(state.actor ?? '', /^console:ui@127\.0\.0\.1$/);
+    // Protocol 3: the audit log names the credential's identity (root for the node token), not the client label.
+    assert.match(state.actor ?? '', /^root@127\.0\.0\.1$/);
+    assert.deepEqual([state.user, state.role], [null, 'admin']);
     assert.deepEqual(states.map((entry) => entry.phase), ['connecting', 'connected']);
     const moved = await session.agent().request('resource.move', { name: 'web', target: 'n2' });
     assert.equal(moved.outcome, 'done');
@@ -109,7 +135,7 @@ describe('remote clusters', () => {
   test('typed, remembered (the list has no token), then connected again from the list', async () => {
     const { session, store, server } = await setup({ tokenInFile: false });
     const port = server?.server.port ?? 0;
-    const state = await session.connect({ kind: 'remote', label: 'lab', address: `127.0.0.1:${port}`, token: TOKEN, ca: null, remember: true });
+    const state = await session.connect({ kind: 'remote', label: 'lab', address: `127.0.0.1:${port}`, credential: TOKEN, ca: null, remember: true });
     assert.equal(state.phase, 'connected');
     assert.equal(state.kind, 'remote');
     assert.match(state.id ?? '', /^[0-9a-f]{16}$/);
@@ -129,7 +155,7 @@ describe('remote clusters', () => {
   test('a wrong token: refused, disconnected with the reason, nothing remembered', async () => {
     const { session, store, server } = await setup();
     await assert.rejects(
-      session.connect({ kind: 'remote', label: 'lab', address: `127.0.0.1:${server?.server.port}`, token: 'd'.repeat(64), ca: null, remember: true }),
+      session.connect({ kind: 'remote', label: 'lab', address: `127.0.0.1:${server?.server.port}`, credential: 'd'.repeat(64), ca: null, remember: true }),
       (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed',
     );
     assert.equal(session.connection.phase, 'disconnected');
@@ -146,7 +172,7 @@ describe('remote clusters', () => {
     assert.equal(before.phase, 'connected');
     const client = session.agent();
     await assert.rejects(
-      session.connect({ kind: 'remote', label: 'other', address: `127.0.0.1:${other.server.port}`, token: 'd'.repeat(64), ca: null, remember: false }),
+      session.connect({ kind: 'remote', label: 'other', address: `127.0.0.1:${other.server.port}`, credential: 'd'.repeat(64), ca: null, remember: false }),
       (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed',
     );
     assert.deepEqual(session.connection, before, 'still connected to the first agent');
@@ -155,12 +181,38 @@ describe('remote clusters', () => {
     // And a good one replaces it: the old connection closes without being taken for a loss.
     const states: ConnectionState[] = [];
     session.onState((state) => states.push(state));
-    const after = await session.connect({ kind: 'remote', label: 'other', address: `127.0.0.1:${other.server.port}`, token: TOKEN, ca: null, remember: false });
+    const after = await session.connect({ kind: 'remote', label: 'other', address: `127.0.0.1:${other.server.port}`, credential: TOKEN, ca: null, remember: false });
     assert.equal(after.phase, 'connected');
     assert.equal(after.endpoint, `ws://127.0.0.1:${other.server.port}/api`);
     assert.equal(client.closed, true);
     assert.deepEqual(states.map((state) => state.phase), ['connected']);
     assert.notEqual(server?.server.port, other.server.port);
+  });
+
+  test('a user\'s credential: the state says who and which role; remembered, it logs in again as that user', async () => {
+    const users = new TestUsers();
+    const vera = await users.put('vera', 'viewer');
+    const server = await startTestServer({ users });
+    open.push(server.server);
+    const { session, store } = await setup({ server: false, tokenInFile: false });
+    const address = `127.0.0.1:${server.server.port}`;
+    const state = await session.connect({ kind: 'remote', label: 'lab', address, credential: ` ${vera}\n`, ca: null, remember: true });
+    assert.deepEqual([state.phase, state.actor, state.user, state.role], ['connected', 'vera@127.0.0.1', 'vera', 'viewer']);
+    // What the role may not do is still refused by the agent, whatever the console sends.
+    await assert.rejects(session.agent().request('resource.move', { name: 'web', target: 'n2' }), (error: unknown) => error instanceof ApiRequestError && error.code === 'forbidden');
+    assert.equal(server.handler.calls.length, 0);
+    const listed = await session.list();
+    assert.ok(!JSON.stringify(listed).includes(vera.split(':')[1] ?? '?'), 'the list has no secret');
+    assert.equal((await store.get(listed.saved[0]?.id ?? ''))?.token, vera, 'saved trimmed');
+    await session.disconnect();
+    assert.deepEqual([session.connection.user, session.connection.role], [null, null]);
+    const again = await session.connect({ kind: 'saved', id: listed.saved[0]?.id ?? '' });
+    assert.deepEqual([again.user, again.role], ['vera', 'viewer']);
+    // A user whose credential the agent does not know is refused like a wrong token.
+    await assert.rejects(
+      session.connect({ kind: 'remote', label: 'lab', address, credential: `otto:${'d'.repeat(64)}`, ca: null, remember: false }),
+      (error: unknown) => error instanceof ApiRequestError && error.code === 'auth-failed',
+    );
   });
 
   test('a bad address or CA is a field error, and nothing is dialled', async () => {
@@ -178,7 +230,7 @@ describe('remote clusters', () => {
       ['cluster.example', '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----', 'ca'],
     ] as const) {
       await assert.rejects(
-        session.connect({ kind: 'remote', label: 'x', address, token: TOKEN, ca, remember: false }),
+        session.connect({ kind: 'remote', label: 'x', address, credential: TOKEN, ca, remember: false }),
         (error: unknown) => error instanceof ApiRequestError && error.code === 'bad-request' && error.field === field,
         address,
       );
@@ -194,8 +246,8 @@ describe('remote clusters', () => {
         return Promise.reject(new ApiRequestError('unavailable', 'not in a unit test'));
       },
     });
-    await assert.rejects(session.connect({ kind: 'remote', label: 'prod', address: 'node1.example.net', token: TOKEN, ca: null, remember: false }));
-    assert.deepEqual(dialled, [{ host: 'node1.example.net', port: 7790, token: TOKEN, tls: true, client: 'console:ui' }]);
+    await assert.rejects(session.connect({ kind: 'remote', label: 'prod', address: 'node1.example.net', credential: TOKEN, ca: null, remember: false }));
+    assert.deepEqual(dialled, [{ host: 'node1.example.net', port: 7790, credential: TOKEN, tls: true, client: 'console:ui' }]);
     assert.equal(session.connection.endpoint, 'wss://node1.example.net:7790/api');
   });
 });

@@ -206,7 +206,7 @@ describe('dispatching an agent command (request)', () => {
 
 describe('dispatching a call of the other verbs', () => {
   test('a verb without arguments accepts none or {}', async () => {
-    const state = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: null } as const;
+    const state = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, user: null, role: null, detail: null } as const;
     for (const args of [[], [undefined], [{}]]) {
       const impl = recorder(state);
       const outcome = await dispatchIpcCall('connection.status', args, impl.run);
@@ -220,10 +220,14 @@ describe('dispatching a call of the other verbs', () => {
     ['connection.forget', ['0123456789abcdef'], 'a string instead of the argument object'],
     ['connection.connect', [{ kind: 'shell', command: 'id' }], 'an unknown connection kind'],
     ['connection.connect', [{ kind: 'saved', id: '../../etc/passwd' }], 'a path as connection id'],
-    ['connection.connect', [{ kind: 'remote', label: 'prod\nINJECTED', address: 'a:1', token: 'a'.repeat(64), ca: null, remember: true }], 'a two-line label'],
-    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', token: 'not-a-token', ca: null, remember: true }], 'a malformed token'],
-    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', token: 'a'.repeat(64), ca: 'just text', remember: true }], 'a CA that is not PEM'],
-    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a'.repeat(5000), token: 'a'.repeat(64), ca: null, remember: true }], 'an oversized address'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod\nINJECTED', address: 'a:1', credential: 'a'.repeat(64), ca: null, remember: true }], 'a two-line label'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', credential: 'not-a-token', ca: null, remember: true }], 'a malformed credential'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', credential: `root:${'a'.repeat(64)}`, ca: null, remember: true }], 'a credential for the reserved user root'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', credential: `alice:${'a'.repeat(64)}\nx`, ca: null, remember: true }], 'a credential with a second line'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', credential: 'a'.repeat(100_000), ca: null, remember: true }], 'an oversized credential'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', token: 'a'.repeat(64), ca: null, remember: true }], 'the old name of the credential (token)'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a:1', credential: 'a'.repeat(64), ca: 'just text', remember: true }], 'a CA that is not PEM'],
+    ['connection.connect', [{ kind: 'remote', label: 'prod', address: 'a'.repeat(5000), credential: 'a'.repeat(64), ca: null, remember: true }], 'an oversized address'],
     ['connection.forget', [{ id: 'x' }], 'a malformed id'],
     ['connection.startLocalAgent', [{ command: '/bin/sh' }], 'arguments to a verb that takes none'],
     ['subscribe', [{ channel: 'ipfo:other' }], 'a channel of its own choosing'],
@@ -242,10 +246,10 @@ describe('dispatching a call of the other verbs', () => {
   }
 
   test('field issues point at the field, for a form to show them', async () => {
-    const outcome = await dispatchIpcCall('connection.connect', [{ kind: 'remote', label: '', address: '', token: 'x', ca: null, remember: false }], () => Promise.reject(new Error('must not run')));
+    const outcome = await dispatchIpcCall('connection.connect', [{ kind: 'remote', label: '', address: '', credential: 'x', ca: null, remember: false }], () => Promise.reject(new Error('must not run')));
     assert.ok(!outcome.ok);
     const fields = (outcome.error.issues ?? []).map((issue) => issue.field).sort();
-    assert.deepEqual(fields, ['address', 'label', 'token']);
+    assert.deepEqual(fields, ['address', 'credential', 'label']);
   });
 
   test('a result that breaks the contract is not handed to the page', async () => {
@@ -304,7 +308,7 @@ describe('stream messages', () => {
     assert.ok(
       isValidStreamMessage({
         type: 'connection',
-        connection: { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: 'no agent answers' },
+        connection: { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, user: null, role: null, detail: 'no agent answers' },
       }),
     );
     assert.ok(!isValidStreamMessage({ type: 'eval', code: 'alert(1)' }));

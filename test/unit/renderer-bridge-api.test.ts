@@ -8,11 +8,12 @@ import type { ConnectionList, ConnectionState, IpcOutcome, IpfoBridge, StreamMes
 import type { Push } from '../../preload/contract/protocol';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
 import type { ConnectionStatus } from '../../renderer/src/api/console-api';
-import { BridgeApi, checkStreamMessage } from '../../renderer/src/api/bridge-api';
+import { BridgeApi, checkStreamMessage, statusFromConnection } from '../../renderer/src/api/bridge-api';
 import { changePush, resource, snapshotPush } from './renderer-fixtures';
 
-const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: 'no agent answers on 127.0.0.1:7790' };
-const LOCAL: ConnectionState = { phase: 'connected', kind: 'local', id: null, label: 'This host', endpoint: 'ws://127.0.0.1:7790/api', actor: 'console:ui@127.0.0.1', detail: null };
+const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, user: null, role: null, detail: 'no agent answers on 127.0.0.1:7790' };
+const LOCAL: ConnectionState = { phase: 'connected', kind: 'local', id: null, label: 'This host', endpoint: 'ws://127.0.0.1:7790/api', actor: 'root@127.0.0.1', user: null, role: 'admin', detail: null };
+const REMOTE_VIEWER: ConnectionState = { phase: 'connected', kind: 'remote', id: '0123456789abcdef', label: 'production', endpoint: 'wss://node1.example.net:7790/api', actor: 'vera@10.0.0.9', user: 'vera', role: 'viewer', detail: null };
 const LIST: ConnectionList = { saved: [], local: { endpoint: 'ws://127.0.0.1:7790/api', answering: true, canStart: false }, current: DISCONNECTED };
 
 /** A window.ipfo whose answers a test sets, which records what was called and lets the test push stream messages. */
@@ -113,7 +114,7 @@ describe('the connection verbs', () => {
     const api = new BridgeApi(fake.bridge);
     const issues = [{ field: 'address', message: 'address: "bad host!" is not a host name or IPv4 address' }];
     fake.answers.connect = () => Promise.resolve({ ok: false, error: { code: 'bad-request', message: issues[0]?.message ?? '', field: 'address', issues } });
-    const error = await rejection(api.connections.connect({ kind: 'remote', label: 'p', address: 'bad host!', token: 'ab'.repeat(32), ca: null, remember: true }));
+    const error = await rejection(api.connections.connect({ kind: 'remote', label: 'p', address: 'bad host!', credential: 'ab'.repeat(32), ca: null, remember: true }));
     assert.equal(error.code, 'bad-request');
     assert.equal(error.field, 'address');
     assert.deepEqual(error.issues, issues);
@@ -167,6 +168,24 @@ describe('the stream', () => {
     assert.equal(checkStreamMessage({ type: 'connection', connection: LOCAL })?.type, 'connection');
     assert.equal(checkStreamMessage({ type: 'connection', connection: { ...LOCAL, phase: 'owned' } }), null);
     assert.equal(checkStreamMessage({ type: 'connection', connection: LOCAL, token: 'x' }), null);
+    assert.equal(checkStreamMessage({ type: 'connection', connection: { ...LOCAL, role: 'root' } }), null, 'a role the contract does not know');
+    assert.equal(checkStreamMessage({ type: 'connection', connection: { ...LOCAL, user: 'Vera <script>' } }), null, 'a user name the contract does not allow');
+  });
+
+  test('who is signed in (user and role) reaches the status the console shows and gates on', async () => {
+    const fake = new FakeBridge();
+    const run = started(fake, REMOTE_VIEWER);
+    await tick();
+    const status = run.statuses.at(-1);
+    assert.deepEqual({ phase: status?.phase, actor: status?.actor, user: status?.user, role: status?.role }, { phase: 'connected', actor: 'vera@10.0.0.9', user: 'vera', role: 'viewer' });
+    // The node token: no user (the console shows root), admin.
+    fake.push({ type: 'connection', connection: LOCAL });
+    assert.deepEqual([run.statuses.at(-1)?.user, run.statuses.at(-1)?.role], [null, 'admin']);
+    // Disconnected: no session, no role (nothing is offered).
+    fake.push({ type: 'connection', connection: DISCONNECTED });
+    assert.deepEqual([run.statuses.at(-1)?.user, run.statuses.at(-1)?.role], [null, null]);
+    assert.deepEqual(statusFromConnection(REMOTE_VIEWER), { phase: 'connected', endpoint: 'production (wss://node1.example.net:7790/api)', actor: 'vera@10.0.0.9', user: 'vera', role: 'viewer', detail: null, retryAt: null });
+    run.stop();
   });
 
   test('from not connected to connected: a new subscription (the snapshot comes with it)', async () => {
@@ -177,7 +196,7 @@ describe('the stream', () => {
     assert.equal(run.statuses.at(-1)?.detail, DISCONNECTED.detail);
     assert.equal(fake.subscribes, 1);
     const message = (connection: ConnectionState): StreamMessage => ({ type: 'connection', connection });
-    fake.push(message({ ...LOCAL, phase: 'connecting', actor: null }));
+    fake.push(message({ ...LOCAL, phase: 'connecting', actor: null, user: null, role: null }));
     assert.equal(fake.subscribes, 1);
     assert.equal(run.statuses.at(-1)?.phase, 'connecting');
     fake.push(message(LOCAL));

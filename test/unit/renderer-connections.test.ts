@@ -11,23 +11,24 @@ import {
   hasRemoteErrors,
   issuesToRemoteErrors,
   remoteConnectErrors,
-  TOKEN_REFUSED,
+  CREDENTIAL_REFUSED,
   type RemoteFormValues,
 } from '../../renderer/src/model/connection-form';
 import { connectionControls, connectionHeadline, streamStep } from '../../renderer/src/model/connections';
 
 const TOKEN = 'ab'.repeat(32);
+const ALICE = `alice:${'cd'.repeat(32)}`;
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function form(values: Partial<RemoteFormValues>): RemoteFormValues {
-  return { ...EMPTY_REMOTE_FORM, label: 'production', address: 'node1.example.net:7790', token: TOKEN, ...values };
+  return { ...EMPTY_REMOTE_FORM, label: 'production', address: 'node1.example.net:7790', credential: TOKEN, ...values };
 }
 
 describe('the remote form', () => {
   test('a complete form becomes the contract\'s remote target, trimmed; an empty CA is none', () => {
-    const checked = checkRemoteForm(form({ label: '  production ', token: ` ${TOKEN}\n`, ca: '  \n', remember: false }));
+    const checked = checkRemoteForm(form({ label: '  production ', credential: ` ${TOKEN}\n`, ca: '  \n', remember: false }));
     assert.ok(checked.ok);
-    assert.deepEqual(checked.target, { kind: 'remote', label: 'production', address: 'node1.example.net:7790', token: TOKEN, ca: null, remember: false });
+    assert.deepEqual(checked.target, { kind: 'remote', label: 'production', address: 'node1.example.net:7790', credential: TOKEN, ca: null, remember: false });
     // What the form sends is what main accepts first.
     assert.equal(ConnectTargetSchema.safeParse(checked.target).success, true);
     const withCa = checkRemoteForm(form({ ca: PEM }));
@@ -35,14 +36,25 @@ describe('the remote form', () => {
     assert.equal(withCa.target.ca, PEM);
   });
 
+  test('the credential is the node token or a user\'s NAME:SECRET; anything else is marked on the field', () => {
+    const user = checkRemoteForm(form({ credential: `  ${ALICE}\n` }));
+    assert.ok(user.ok);
+    assert.equal(user.target.credential, ALICE);
+    for (const bad of ['1234', TOKEN.toUpperCase(), `root:${'cd'.repeat(32)}`, `Alice:${'cd'.repeat(32)}`, 'alice:', `:${'cd'.repeat(32)}`, `alice:${'cd'.repeat(31)}`, `alice:bob:${'cd'.repeat(32)}`, `${ALICE}\nx`, 'x'.repeat(10_000)]) {
+      const checked = checkRemoteForm(form({ credential: bad }));
+      assert.ok(!checked.ok, bad.slice(0, 80));
+      assert.deepEqual(Object.keys(checked.errors.fields), ['credential'], bad.slice(0, 80));
+    }
+  });
+
   test('bad input: one message per field, beside its field, and no target to send', () => {
-    const checked = checkRemoteForm({ label: '', address: '   ', token: '1234', ca: 'not a certificate', remember: true });
+    const checked = checkRemoteForm({ label: '', address: '   ', credential: '1234', ca: 'not a certificate', remember: true });
     assert.equal(checked.ok, false);
     if (checked.ok) return;
-    assert.deepEqual(Object.keys(checked.errors.fields).sort(), ['address', 'ca', 'label', 'token']);
+    assert.deepEqual(Object.keys(checked.errors.fields).sort(), ['address', 'ca', 'credential', 'label']);
     assert.equal(checked.errors.fields.label, 'must not be empty');
     assert.equal(checked.errors.fields.address, 'must not be empty');
-    assert.match(checked.errors.fields.token ?? '', /^must be the agent token: 64 hex digits/);
+    assert.match(checked.errors.fields.credential ?? '', /^must be a node token \(64 hex digits\) or a user credential NAME:SECRET/);
     assert.match(checked.errors.fields.ca ?? '', /BEGIN CERTIFICATE/);
     assert.equal(checked.errors.general, null, 'every problem has its field');
     assert.ok(hasRemoteErrors(checked.errors));
@@ -55,9 +67,9 @@ describe('the remote form', () => {
     const twoLines = checkRemoteForm(form({ label: 'prod\nuction' }));
     assert.ok(!twoLines.ok);
     assert.deepEqual(twoLines.errors.fields, { label: 'must be one line of text' });
-    const upper = checkRemoteForm(form({ token: TOKEN.toUpperCase() }));
+    const upper = checkRemoteForm(form({ credential: TOKEN.toUpperCase() }));
     assert.ok(!upper.ok);
-    assert.deepEqual(Object.keys(upper.errors.fields), ['token']);
+    assert.deepEqual(Object.keys(upper.errors.fields), ['credential']);
   });
 
   test('main\'s issues land on the same fields; what has no field is one line', () => {
@@ -76,24 +88,24 @@ describe('the remote form', () => {
     assert.deepEqual(fallback, { fields: { address: 'bad' }, general: null });
   });
 
-  test('a failed connect: a refused token marks the token, an unreachable agent is one line', () => {
+  test('a failed connect: a refused credential marks the credential, an unreachable agent is one line', () => {
     const refused = remoteConnectErrors({ code: 'auth-failed', message: 'invalid token', issues: [] });
-    assert.deepEqual(refused.fields, { token: TOKEN_REFUSED });
-    assert.equal(refused.general, 'Token refused: invalid token');
+    assert.deepEqual(refused.fields, { credential: CREDENTIAL_REFUSED });
+    assert.equal(refused.general, 'Credential refused: invalid token');
     const unreachable = remoteConnectErrors({ code: 'unavailable', message: 'connect ECONNREFUSED 10.0.0.1:7790', issues: [] });
     assert.deepEqual(unreachable, { fields: {}, general: 'connect ECONNREFUSED 10.0.0.1:7790' });
     const badAddress = remoteConnectErrors({ code: 'bad-request', message: 'address: the port must be a number 1..65535, got "x"', field: 'address', issues: [{ field: 'address', message: 'address: the port must be a number 1..65535, got "x"' }] });
     assert.deepEqual(badAddress, { fields: { address: 'the port must be a number 1..65535, got "x"' }, general: null });
-    assert.equal(failureLine({ code: 'auth-failed', message: 'no token for the local agent' }), 'Token refused: no token for the local agent');
+    assert.equal(failureLine({ code: 'auth-failed', message: 'no token for the local agent' }), 'Credential refused: no token for the local agent');
     assert.equal(failureLine({ code: 'timeout', message: 'timed out' }), 'timed out');
     assert.equal(hasRemoteErrors({ fields: {}, general: null }), false);
   });
 });
 
-const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: null };
-const LOCAL: ConnectionState = { phase: 'connected', kind: 'local', id: null, label: 'This host', endpoint: 'ws://127.0.0.1:7790/api', actor: 'console:ui@127.0.0.1', detail: null };
+const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, user: null, role: null, detail: null };
+const LOCAL: ConnectionState = { phase: 'connected', kind: 'local', id: null, label: 'This host', endpoint: 'ws://127.0.0.1:7790/api', actor: 'root@127.0.0.1', user: null, role: 'admin', detail: null };
 const PROD_ID = '0123456789abcdef';
-const PROD: ConnectionState = { phase: 'connected', kind: 'remote', id: PROD_ID, label: 'production', endpoint: 'wss://node1.example.net:7790/api', actor: 'console:ui@10.0.0.9', detail: null };
+const PROD: ConnectionState = { phase: 'connected', kind: 'remote', id: PROD_ID, label: 'production', endpoint: 'wss://node1.example.net:7790/api', actor: 'alice@10.0.0.9', user: 'alice', role: 'viewer', detail: null };
 
 function saved(id: string, label: string): SavedConnection {
   return { id, label, endpoint: `wss://${label}.example.net:7790/api`, tls: true, hasCa: false, lastUsed: null };
@@ -148,7 +160,7 @@ describe('which controls show', () => {
     assert.equal(controls.local.canConnect, false);
     assert.equal(controls.showDisconnect, true);
     assert.ok(controls.saved.every((s) => !s.current && s.canConnect));
-    assert.deepEqual(controls.headline, { tone: 'ok', text: 'Connected to This host (ws://127.0.0.1:7790/api) as console:ui@127.0.0.1.' });
+    assert.deepEqual(controls.headline, { tone: 'ok', text: 'Connected to This host (ws://127.0.0.1:7790/api) as root@127.0.0.1 (admin).' });
   });
 
   test('connected to a remembered cluster: that one is current, the others and the local agent connectable', () => {
@@ -171,14 +183,16 @@ describe('which controls show', () => {
 
   test('the headline for each phase', () => {
     assert.deepEqual(connectionHeadline(null), { tone: 'info', text: 'Looking for an agent…' });
-    assert.deepEqual(connectionHeadline({ ...PROD, phase: 'connecting', actor: null }), { tone: 'info', text: 'Connecting to production (wss://node1.example.net:7790/api)…' });
+    assert.deepEqual(connectionHeadline({ ...PROD, phase: 'connecting', actor: null, user: null, role: null }), { tone: 'info', text: 'Connecting to production (wss://node1.example.net:7790/api)…' });
+    assert.deepEqual(connectionHeadline(PROD), { tone: 'ok', text: 'Connected to production (wss://node1.example.net:7790/api) as alice@10.0.0.9 (viewer).' });
+    assert.deepEqual(connectionHeadline(LOCAL), { tone: 'ok', text: 'Connected to This host (ws://127.0.0.1:7790/api) as root@127.0.0.1 (admin).' });
     assert.deepEqual(connectionHeadline(DISCONNECTED), { tone: 'info', text: 'Not connected to any agent.' });
     assert.equal(connectionHeadline({ ...DISCONNECTED, kind: 'local', detail: 'the agent refused the token' }).tone, 'bad');
   });
 });
 
 describe('the bridge stream follows the connection', () => {
-  const connecting = (state: ConnectionState): ConnectionState => ({ ...state, phase: 'connecting', actor: null });
+  const connecting = (state: ConnectionState): ConnectionState => ({ ...state, phase: 'connecting', actor: null, user: null, role: null });
   const lost: ConnectionState = { ...DISCONNECTED, detail: 'lost the connection to ws://127.0.0.1:7790/api: connection closed (1006)' };
 
   test('the first state changes nothing: the subscription that brought it is under way', () => {

@@ -1,8 +1,8 @@
-// How the console words times and durations; the token in the URL; conflicts and events.
+// How the console words times and durations; the credential in the URL; conflicts and events.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCount, formatDuration, formatRelative } from '../../renderer/src/model/format';
-import { apiUrlFor, hashWithoutToken, tokenFromHash } from '../../renderer/src/model/token';
+import { apiUrlFor, credentialFromHash, hashWithoutCredential } from '../../renderer/src/model/token';
 import { buildTimeline, sortConflicts } from '../../renderer/src/model/conflicts';
 import { filterEvents } from '../../renderer/src/model/events';
 import { audit, conflict, T0 } from './renderer-fixtures';
@@ -35,21 +35,61 @@ describe('format', () => {
   });
 });
 
-describe('token and endpoint', () => {
-  test('the token comes from the fragment only', () => {
-    assert.equal(tokenFromHash('#token=ab12'), 'ab12');
-    assert.equal(tokenFromHash('#view=nodes&token=ab12'), 'ab12');
-    assert.equal(tokenFromHash(''), null);
-    assert.equal(tokenFromHash('#token='), null);
-    assert.equal(tokenFromHash('#other=1'), null);
+describe('credential and endpoint', () => {
+  const TOKEN = 'ab12'.repeat(16);
+  const SECRET = 'cd34'.repeat(16);
+  const token = { kind: 'credential', credential: { user: null, secret: TOKEN } } as const;
+  const alice = { kind: 'credential', credential: { user: 'alice', secret: SECRET } } as const;
+
+  test('the node token comes from the fragment only, as #token= (the link ipfo agent prints)', () => {
+    assert.deepEqual(credentialFromHash(`#token=${TOKEN}`), token);
+    assert.deepEqual(credentialFromHash(`#view=nodes&token=${TOKEN}`), token);
+    assert.deepEqual(credentialFromHash(`#token=%20${TOKEN}%0A`), token, 'blanks around a pasted token are ignored');
+    assert.deepEqual(credentialFromHash(''), { kind: 'none' });
+    assert.deepEqual(credentialFromHash('#token='), { kind: 'none' });
+    assert.deepEqual(credentialFromHash('#other=1'), { kind: 'none' });
   });
 
-  test('once read, the token is taken out of the fragment, other parameters kept', () => {
-    assert.equal(hashWithoutToken('#token=ab12'), '');
-    assert.equal(hashWithoutToken('#view=nodes&token=ab12'), '#view=nodes');
-    assert.equal(hashWithoutToken('#token=ab12&view=nodes'), '#view=nodes');
-    assert.equal(hashWithoutToken('#view=nodes'), '#view=nodes');
-    assert.equal(hashWithoutToken(''), '');
+  test('a user credential NAME:SECRET, in #token= or #credential=, the colon plain or encoded', () => {
+    assert.deepEqual(credentialFromHash(`#token=alice:${SECRET}`), alice);
+    assert.deepEqual(credentialFromHash(`#token=alice%3A${SECRET}`), alice);
+    assert.deepEqual(credentialFromHash(`#credential=alice:${SECRET}`), alice);
+    assert.deepEqual(credentialFromHash(`#credential=${TOKEN}&view=nodes`), token);
+    // The same credential twice is still one.
+    assert.deepEqual(credentialFromHash(`#token=alice:${SECRET}&credential=alice%3A${SECRET}`), alice);
+  });
+
+  test('hostile or broken fragments are not credentials: nothing would be sent', () => {
+    const invalid = { kind: 'invalid' };
+    for (const hash of [
+      '#token=ab12', // cut off
+      `#token=${TOKEN.toUpperCase()}`, // the agent prints lowercase
+      `#token=${TOKEN}0`,
+      `#token=root:${SECRET}`, // root is the token's identity, not a user
+      `#token=Alice:${SECRET}`,
+      `#token=:${SECRET}`,
+      `#token=alice:`,
+      `#token=alice:bob:${SECRET}`,
+      `#token=a%00lice:${SECRET}`,
+      `#token=<script>:${SECRET}`,
+      `#token=${'a'.repeat(33)}:${SECRET}`,
+      `#token=alice:${SECRET}%0Aevil`,
+      `#token=${TOKEN}&credential=alice:${SECRET}`, // two different credentials: which one?
+      `#token=${TOKEN}&token=${SECRET}`,
+      `#token=${'%'.repeat(10)}`,
+      `#token=${'a'.repeat(100_000)}`,
+    ]) {
+      assert.deepEqual(credentialFromHash(hash), invalid, hash.slice(0, 80));
+    }
+  });
+
+  test('once read, the credential is taken out of the fragment (both names, also a broken one), other parameters kept', () => {
+    assert.equal(hashWithoutCredential('#token=ab12'), '');
+    assert.equal(hashWithoutCredential(`#credential=alice:${SECRET}`), '');
+    assert.equal(hashWithoutCredential(`#view=nodes&token=alice%3A${SECRET}`), '#view=nodes');
+    assert.equal(hashWithoutCredential('#token=ab12&view=nodes&credential=x'), '#view=nodes');
+    assert.equal(hashWithoutCredential('#view=nodes'), '#view=nodes');
+    assert.equal(hashWithoutCredential(''), '');
   });
 
   test('the API socket is on the page\'s own origin', () => {

@@ -63,6 +63,8 @@ export function statusFromConnection(connection: ConnectionState): ConnectionSta
     phase: connection.phase === 'connected' ? 'connected' : connection.phase === 'connecting' ? 'connecting' : 'disconnected',
     endpoint: label !== null && endpoint !== null ? `${label} (${endpoint})` : (label ?? endpoint ?? 'no agent'),
     actor: connection.actor,
+    user: connection.user,
+    role: connection.role,
     detail: connection.detail,
     retryAt: null,
   };
@@ -99,10 +101,10 @@ export class BridgeApi implements ConsoleApi {
   start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void, onReset: () => void = () => undefined): () => void {
     this.handlers = { onPush, onStatus, onReset };
     this.connection = null;
-    onStatus({ phase: 'connecting', endpoint: 'desktop', actor: null, detail: null, retryAt: null });
+    onStatus({ phase: 'connecting', endpoint: 'desktop', actor: null, user: null, role: null, detail: null, retryAt: null });
     verb('connection.status', () => this.bridge.connection.status({})).then(
       (connection) => this.follow(connection),
-      (error: unknown) => onStatus({ phase: 'disconnected', endpoint: 'desktop', actor: null, detail: errorMessage(error), retryAt: null }),
+      (error: unknown) => onStatus({ phase: 'disconnected', endpoint: 'desktop', actor: null, user: null, role: null, detail: errorMessage(error), retryAt: null }),
     );
     this.subscribe();
     return () => {
@@ -148,4 +150,4 @@ export class BridgeApi implements ConsoleApi {
   }
 }
 
-const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, detail: null };
+const DISCONNECTED: ConnectionState = { phase: 'disconnected', kind: null, id: null, label: null, endpoint: null, actor: null, user: null, role: null, detail: null };

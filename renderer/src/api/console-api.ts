@@ -4,6 +4,7 @@
 // views only see this interface; a failed request rejects with ApiRequestError.
 import type { CommandArgs, CommandResults, Push } from '../../../preload/contract/protocol';
 import type { ConnectionList, ConnectionState, ConnectTarget, IpcCommandType, StartLocalAgentResult } from '../../../preload/contract/ipc';
+import type { Role } from '../../../preload/contract/users';
 
 export type ConnectionPhase =
   /** First connection attempt under way. */
@@ -11,9 +12,9 @@ export type ConnectionPhase =
   | 'connected'
   /** Lost; the next attempt is scheduled (retryAt). */
   | 'reconnecting'
-  /** The agent refused the token: nothing will work until the operator opens a link with the right one. */
+  /** The agent refused the credential: nothing will work until the operator gives the right one. */
   | 'auth-failed'
-  /** The page was opened without a token. */
+  /** The page was opened without a credential. */
   | 'no-token'
   /** The agent broke the protocol or speaks another version; retrying with backoff. */
   | 'broken'
@@ -26,6 +27,13 @@ export interface ConnectionStatus {
   endpoint: string;
   /** How the agent records this session in its audit log, once authenticated. */
   actor: string | null;
+  /** Who is signed in: the user, null for the node's token (root) or before the login. */
+  user: string | null;
+  /**
+   * The session's role, once logged in; kept while reconnecting (the last known state stays on
+   * screen). What the console offers follows it (model/roles.ts); the agent enforces it.
+   */
+  role: Role | null;
   /** One line on what went wrong, if anything. */
   detail: string | null;
   /** Wall-clock ms of the next connection attempt while reconnecting. */

@@ -1,14 +1,18 @@
 // The web console's agent connection: a WebSocket to /api on the page's own origin, logged in with
-// the token from the URL fragment by the challenge–response of preload/contract/handshake.ts
-// (WebCrypto; the token never crosses the wire, and the agent proves it holds it first). Every agent message is checked against the shared contract
-// before it is used; requests are tracked by the tracker the CLI client shares
-// (preload/contract/request-tracker.ts). Reconnects with backoff after a loss (not after a refused token).
+// the credential from the URL fragment (the node's token or a user's "NAME:SECRET") by the
+// challenge–response of preload/contract/handshake.ts, as the Node client does it (main/api/client.ts):
+// WebCrypto; the secret never crosses the wire, and the agent proves it holds the credential's
+// verifier first. The session's user and role go into the status (what the console offers follows
+// the role). Every agent message is checked against the shared contract before it is used; requests
+// are tracked by the tracker the CLI client shares (preload/contract/request-tracker.ts). Reconnects
+// with backoff after a loss (not after a refused credential).
 import { parseServerMessage } from '../../../preload/contract/parse';
 import { API_PATH, PROTOCOL_VERSION, type CommandArgs, type CommandResults, type CommandType, type Push } from '../../../preload/contract/protocol';
 import { ApiRequestError, RequestTracker } from '../../../preload/contract/request-tracker';
 import type { IpcCommandType } from '../../../preload/contract/ipc';
 import { fastPush } from '../../../preload/contract/fast-push';
-import { channelOfUrl, checkProof, handshakeKey, newNonce, prove, type Transcript } from '../../../preload/contract/handshake';
+import { answerChallenge, channelOfUrl, credentialKeys, newNonce, type Transcript } from '../../../preload/contract/handshake';
+import type { Credential } from '../../../preload/contract/users';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi } from './console-api';
 
@@ -32,13 +36,16 @@ export class WebSocketApi implements ConsoleApi {
   private retryTimer: number | null = null;
   private stopped = true;
   private authRefused = false;
+  /** The user of the credential, null for the node's token. */
+  private readonly user: string | null;
 
   constructor(
-    private readonly token: string,
+    private readonly credential: Credential,
     private readonly url = apiUrlFor(window.location, API_PATH),
     private readonly clientLabel = 'console',
   ) {
-    this.status = { phase: 'connecting', endpoint: new URL(url).host, actor: null, detail: null, retryAt: null };
+    this.user = credential.user;
+    this.status = { phase: 'connecting', endpoint: new URL(url).host, actor: null, user: null, role: null, detail: null, retryAt: null };
   }
 
   start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void {
@@ -77,28 +84,39 @@ export class WebSocketApi implements ConsoleApi {
 
   private async authenticate(socket: WebSocket): Promise<void> {
     try {
-      const key = await handshakeKey(this.token);
+      // Inside the try: WebCrypto fails here in a page that is not a secure context.
+      const keys = await credentialKeys(this.credential.secret);
       const clientNonce = newNonce();
-      const hello = await this.send('hello', { protocol: PROTOCOL_VERSION, clientNonce, client: this.clientLabel }, AUTH_TIMEOUT_MS);
+      const hello = await this.send(
+        'hello',
+        { protocol: PROTOCOL_VERSION, clientNonce, client: this.clientLabel, ...(this.user === null ? {} : { user: this.user }) },
+        AUTH_TIMEOUT_MS,
+      );
       if (hello.protocol !== PROTOCOL_VERSION) {
         this.breakContract(socket, `the agent speaks protocol ${hello.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
         return;
       }
-      const transcript: Transcript = { channel: channelOfUrl(this.url), client: this.clientLabel, clientNonce, serverNonce: hello.serverNonce };
-      if (!(await checkProof(key, 'server', transcript, hello.serverProof))) {
-        // The agent cannot prove it holds this token: a wrong link, or not the agent. Send nothing more.
+      const transcript: Transcript = { channel: channelOfUrl(this.url), client: this.clientLabel, user: this.user ?? '', clientNonce, serverNonce: hello.serverNonce };
+      const proof = await answerChallenge(keys, transcript, hello.serverProof);
+      if (proof === null) {
+        // The agent cannot prove it holds this credential's verifier: a wrong link, a removed or
+        // rotated user, or not the agent. Send nothing more.
         this.authRefused = true;
-        this.setStatus({ phase: 'auth-failed', detail: 'the agent could not prove it holds this token (wrong link?)', retryAt: null });
-        socket.close(1000, 'token not proven');
+        const detail =
+          this.user === null
+            ? 'the agent could not prove it holds this token (wrong link?)'
+            : `the agent does not know user "${this.user}" with this credential (removed, rotated, or mistyped?)`;
+        this.setStatus({ phase: 'auth-failed', detail, retryAt: null });
+        socket.close(1000, 'credential not proven');
         return;
       }
-      const auth = await this.send('auth', { proof: await prove(key, 'client', transcript) }, AUTH_TIMEOUT_MS);
+      const auth = await this.send('auth', { proof }, AUTH_TIMEOUT_MS);
       if (auth.protocol !== PROTOCOL_VERSION) {
         this.breakContract(socket, `the agent speaks protocol ${auth.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
         return;
       }
       this.attempt = 0;
-      this.setStatus({ phase: 'connected', actor: auth.actor, detail: null, retryAt: null });
+      this.setStatus({ phase: 'connected', actor: auth.actor, user: auth.user, role: auth.role, detail: null, retryAt: null });
       await this.send('subscribe', {});
     } catch (error) {
       if (error instanceof ApiRequestError && error.code === 'auth-failed') {
@@ -122,7 +140,7 @@ export class WebSocketApi implements ConsoleApi {
     const reply = message.reply;
     const settled = this.requests.settle(reply);
     if (settled.kind === 'broken') return this.breakContract(socket, settled.message);
-    // id null: the agent could not read a request of ours (or refused the token before reading it).
+    // id null: the agent could not read a request of ours (or refused the credential before reading it).
     if (settled.kind === 'unknown' && reply.id === null && !reply.ok && reply.error.code === 'auth-failed') {
       this.authRefused = true;
       this.setStatus({ phase: 'auth-failed', detail: reply.error.message, retryAt: null });
@@ -142,7 +160,8 @@ export class WebSocketApi implements ConsoleApi {
     if (this.stopped) return;
     if (this.authRefused || code === AUTH_REFUSED_CLOSE) {
       this.authRefused = true;
-      if (this.status.phase !== 'auth-failed') this.setStatus({ phase: 'auth-failed', detail: 'the agent refused the token', retryAt: null });
+      // 4401 after a login: the user was removed, rotated or given another role meanwhile.
+      if (this.status.phase !== 'auth-failed') this.setStatus({ phase: 'auth-failed', detail: reason === '' ? 'the agent refused the credential' : `the agent ended the session: ${reason}`, retryAt: null });
       return;
     }
     const resync = code === CLOSE_RESYNC;

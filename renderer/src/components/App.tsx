@@ -2,13 +2,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ActionResult } from '../../../preload/contract/protocol';
 import { BEST_NODE } from '../../../preload/contract/protocol';
+import type { Credential } from '../../../preload/contract/users';
 import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
 import { useCluster } from '../hooks/useCluster';
 import { useNow } from '../hooks/useNow';
 import { errorMessage } from '../model/errors';
 import { formatCount, formatDuration } from '../model/format';
+import { can } from '../model/roles';
 import type { Tone } from '../model/move-flow';
-import type { NodeActions, ResourceActions } from './actions';
+import { nodeActionsFor, resourceActionsFor, type NodeActions, type ResourceActions } from './actions';
 import { AuthScreen } from './AuthScreen';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ConflictsView } from './ConflictsView';
@@ -34,8 +36,16 @@ type DialogState =
 
 const TOAST_MS = 6_000;
 
-export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: ConnectionStatus }) {
+export interface AppProps {
+  api: ConsoleApi;
+  initialStatus: ConnectionStatus;
+  /** The web console's sign-in with a pasted credential (on the refused-credential screen). */
+  onCredential?: ((credential: Credential) => void) | undefined;
+}
+
+export function App({ api, initialStatus, onCredential }: AppProps) {
   const { cluster, status } = useCluster(api, initialStatus);
+  const role = status.role;
   const now = useNow(1_000);
   const [tab, setTab] = useState<Tab>('resources');
   const [dialog, setDialog] = useState<DialogState | null>(null);
@@ -68,26 +78,32 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
     [toast],
   );
 
+  // Each action is there only when the session's role may run its command (actions.ts,
+  // model/roles.ts): the views draw no control, and no key reaches one, for an action that is null.
+  // The agent refuses it anyway ('forbidden', shown like any failure) if the role changed meanwhile.
   const resourceActions = useMemo<ResourceActions>(
-    () => ({
-      openMove: (name, target = BEST_NODE) => setDialog({ kind: 'move', name, target }),
-      online: (name) => run(name, `Bring ${name} online`, () => api.request('resource.online', { name })),
-      offline: (name) => run(name, `Take ${name} offline`, () => api.request('resource.offline', { name })),
-      edit: (name) => setDialog({ kind: 'form', name }),
-      remove: (name) => {
-        setDeleteState({ busy: false, error: null });
-        setDialog({ kind: 'delete', name });
-      },
-    }),
-    [api, run],
+    () =>
+      resourceActionsFor(role, {
+        openMove: (name, target = BEST_NODE) => setDialog({ kind: 'move', name, target }),
+        online: (name) => run(name, `Bring ${name} online`, () => api.request('resource.online', { name })),
+        offline: (name) => run(name, `Take ${name} offline`, () => api.request('resource.offline', { name })),
+        edit: (name) => setDialog({ kind: 'form', name }),
+        remove: (name) => {
+          setDeleteState({ busy: false, error: null });
+          setDialog({ kind: 'delete', name });
+        },
+      }),
+    [api, run, role],
   );
   const nodeActions = useMemo<NodeActions>(
-    () => ({
-      pause: (name) => run(`node:${name}`, `Pause ${name}`, () => api.request('node.pause', { name })),
-      resume: (name) => run(`node:${name}`, `Resume ${name}`, () => api.request('node.resume', { name })),
-    }),
-    [api, run],
+    () =>
+      nodeActionsFor(role, {
+        pause: (name) => run(`node:${name}`, `Pause ${name}`, () => api.request('node.pause', { name })),
+        resume: (name) => run(`node:${name}`, `Resume ${name}`, () => api.request('node.resume', { name })),
+      }),
+    [api, run, role],
   );
+  const createResource = useMemo(() => (can(role, 'resource.add') ? () => setDialog({ kind: 'form', name: null }) : null), [role]);
 
   // Alt+1..4 switch views from anywhere.
   useEffect(() => {
@@ -106,7 +122,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
 
   const closeDialog = useCallback(() => setDialog(null), []);
 
-  if (status.phase === 'auth-failed') return <AuthScreen reason="auth-failed" detail={status.detail} />;
+  if (status.phase === 'auth-failed') return <AuthScreen reason="auth-failed" detail={status.detail} onCredential={onCredential} />;
   if (status.phase === 'disconnected' && api.connections !== null) {
     return (
       <main className="gate" data-testid="connection-screen">
@@ -175,7 +191,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
             <p>{status.phase === 'connecting' ? `Connecting to ${status.endpoint}…` : (status.detail ?? 'Waiting for the agent…')}</p>
           </div>
         ) : tab === 'resources' ? (
-          <ResourcesView resources={cluster.resources} revision={cluster.revision} changesApplied={cluster.changesApplied} now={now} busy={busy} actions={resourceActions} onCreate={() => setDialog({ kind: 'form', name: null })} />
+          <ResourcesView resources={cluster.resources} revision={cluster.revision} changesApplied={cluster.changesApplied} now={now} busy={busy} actions={resourceActions} onCreate={createResource} />
         ) : tab === 'nodes' ? (
           <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} />
         ) : tab === 'conflicts' ? (
@@ -189,7 +205,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
       <Toasts toasts={toasts} onDismiss={(id) => setToasts((current) => current.filter((t) => t.id !== id))} />
 
       {dialog?.kind === 'move' && dialogResource !== undefined && (
-        <MoveDialog key={dialog.name} api={api} resource={dialogResource} nodes={cluster.nodes} resources={cluster.resources} initialTarget={dialog.target} onClose={closeDialog} />
+        <MoveDialog key={dialog.name} api={api} role={role} resource={dialogResource} nodes={cluster.nodes} resources={cluster.resources} initialTarget={dialog.target} onClose={closeDialog} />
       )}
       {dialog?.kind === 'form' && (dialog.name === null || dialogResource !== undefined) && (
         <ResourceFormDialog
@@ -202,7 +218,7 @@ export function App({ api, initialStatus }: { api: ConsoleApi; initialStatus: Co
             setDialog(null);
             toast(toneOf(result), `${created ? 'Created' : 'Saved'} ${name}${result.detail === null ? '' : `: ${result.detail}`}`);
           }}
-          onDelete={(name) => resourceActions.remove(name)}
+          onDelete={resourceActions.remove}
         />
       )}
       {dialog?.kind === 'delete' && dialogResource !== undefined && (

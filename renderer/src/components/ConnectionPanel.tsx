@@ -1,6 +1,6 @@
 // Desktop only: where the console is connected, and the choice of agent: the local one (or start
 // one through the OS password prompt, where main can; declining the prompt is an answer, not an
-// error), a remembered cluster (connect, forget), or a new remote cluster by address and token.
+// error), a remembered cluster (connect, forget), or a new remote cluster by address and credential (the node's token or a user's).
 // What shows when is model/connections.ts; the form's checks are model/connection-form.ts. Main
 // checks every field again and holds the secrets.
 import { useCallback, useEffect, useState } from 'react';
@@ -190,7 +190,7 @@ export function ConnectionPanel({ manager, status, now, onConnected }: Connectio
           )}
           <RemoteInput field="label" label="Name" hint="how this cluster is listed" values={remote} errors={remoteErrors} onChange={setRemote} />
           <RemoteInput field="address" label="Agent address" hint="host or host:port; any address but loopback is reached over TLS" values={remote} errors={remoteErrors} onChange={setRemote} />
-          <RemoteInput field="token" label="Token" hint="64 hex digits from the agent's token file" values={remote} errors={remoteErrors} onChange={setRemote} secret />
+          <RemoteInput field="credential" label="Credential" hint="the agent's token (64 hex digits) or a user's NAME:SECRET from ipfo user add" values={remote} errors={remoteErrors} onChange={setRemote} secret />
           <div className={`field field-wide${remoteErrors.fields.ca === undefined ? '' : ' field-invalid'}`}>
             <label className="field-label" htmlFor="remote-ca">
               CA certificate (optional)
@@ -216,7 +216,7 @@ export function ConnectionPanel({ manager, status, now, onConnected }: Connectio
           </div>
           <label className="checkbox">
             <input type="checkbox" data-testid="remote-remember" checked={remote.remember} onChange={(e) => setRemote({ ...remote, remember: e.target.checked })} />
-            <span>Remember this cluster (the token is stored for this user only)</span>
+            <span>Remember this cluster (the credential is stored for this user only)</span>
           </label>
           <div className="connection-buttons">
             <button type="submit" className="button button-primary" data-testid="remote-connect" disabled={!controls.canSubmitRemote}>
@@ -238,7 +238,7 @@ function RemoteInput({
   onChange,
   secret = false,
 }: {
-  field: 'label' | 'address' | 'token';
+  field: 'label' | 'address' | 'credential';
   label: string;
   hint: string;
   values: RemoteFormValues;

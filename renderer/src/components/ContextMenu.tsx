@@ -1,15 +1,9 @@
 // A small menu at a point (right click, the menu key, Shift+F10 or the row's "⋯" button), reachable
 // with the arrow keys; Escape or a click elsewhere closes it and gives focus back.
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { MenuItem } from './menu-item';
 
-export interface MenuItem {
-  id: string;
-  label: string;
-  shortcut?: string;
-  disabled?: boolean;
-  danger?: boolean;
-  run: () => void;
-}
+export type { MenuItem };
 
 export interface ContextMenuProps {
   x: number;
@@ -29,7 +23,8 @@ export function ContextMenu({ x, y, items, label, onClose }: ContextMenuProps) {
     if (menu === null) return;
     const { width, height } = menu.getBoundingClientRect();
     setPosition({ left: Math.max(4, Math.min(x, window.innerWidth - width - 4)), top: Math.max(4, Math.min(y, window.innerHeight - height - 4)) });
-    menu.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus();
+    // With every item disabled the menu itself takes the focus, so Escape still closes it.
+    (menu.querySelector<HTMLButtonElement>('button:not(:disabled)') ?? menu).focus();
   }, [x, y]);
 
   useEffect(() => {
@@ -64,7 +59,7 @@ export function ContextMenu({ x, y, items, label, onClose }: ContextMenuProps) {
   };
 
   return (
-    <div ref={ref} className="context-menu" role="menu" aria-label={label} data-testid="context-menu" style={position} onKeyDown={onKeyDown}>
+    <div ref={ref} className="context-menu" role="menu" aria-label={label} data-testid="context-menu" style={position} tabIndex={-1} onKeyDown={onKeyDown}>
       {items.map((item) => (
         <button
           key={item.id}
@@ -73,6 +68,7 @@ export function ContextMenu({ x, y, items, label, onClose }: ContextMenuProps) {
           className={item.danger === true ? 'menu-item menu-danger' : 'menu-item'}
           data-testid={`menu-${item.id}`}
           disabled={item.disabled}
+          title={item.title}
           onClick={() => {
             onClose();
             item.run();

@@ -5,16 +5,20 @@ import { useEffect, useReducer, useRef, useState, type FormEvent, type ReactNode
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
 import { BEST_NODE } from '../../../preload/contract/protocol';
 import type { ConsoleApi } from '../api/console-api';
+import type { Role } from '../../../preload/contract/users';
 import { errorMessage } from '../model/errors';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatDuration } from '../model/format';
 import { canCommit, describeMoveResult, describeProbe, initialMove, moveReducer, preflightOf, type MoveState } from '../model/move-flow';
 import { likelyBestNode, loadsOf, moveBlocker } from '../model/placement-hint';
+import { can, roleHint } from '../model/roles';
 import { ResourceStateBadge } from './Badges';
 import { Dialog } from './Dialog';
 
 export interface MoveDialogProps {
   api: ConsoleApi;
+  /** The session's role: the pre-flight probe runs only if it may (the move still probes itself). */
+  role: Role | null;
   resource: ResourceView;
   nodes: ReadonlyMap<string, NodeRecord>;
   resources: ReadonlyMap<string, ResourceView>;
@@ -22,7 +26,7 @@ export interface MoveDialogProps {
   onClose: () => void;
 }
 
-export function MoveDialog({ api, resource, nodes, resources, initialTarget, onClose }: MoveDialogProps) {
+export function MoveDialog({ api, role, resource, nodes, resources, initialTarget, onClose }: MoveDialogProps) {
   const ticket = useRef(0);
   const [loads] = useState(() => loadsOf(resources.values()));
   const nodeList = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -37,6 +41,10 @@ export function MoveDialog({ api, resource, nodes, resources, initialTarget, onC
     const current = ++ticket.current;
     dispatch({ type: 'target', target, probeNode, ticket: current });
     if (probeNode === null) return;
+    if (!can(role, 'probe')) {
+      dispatch({ type: 'probe-error', ticket: current, message: roleHint(role, 'probe').toLowerCase() });
+      return;
+    }
     api.request('probe', { node: probeNode, ip: resource.ip }).then(
       (probe) => dispatch({ type: 'probe-result', ticket: current, probe }),
       (error: unknown) => dispatch({ type: 'probe-error', ticket: current, message: errorMessage(error) }),

@@ -1,7 +1,8 @@
 // The Nodes board: one column per node holding its addresses as cards. Drag a card onto another
 // node to move it there (the move dialog opens preset to that node, so the pre-flight is shown
-// before anything moves); pause (drain) and resume nodes; down nodes are marked unmistakably.
-import { memo, useDeferredValue, useMemo, useState, type DragEvent } from 'react';
+// before anything moves); pause (drain) and resume nodes; down nodes are marked unmistakably. A role
+// that may not move or pause (a viewer) sees the board only: cards neither drag nor take the focus.
+import { memo, useDeferredValue, useMemo, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
 import { formatCount, formatRelative, formatTimestamp } from '../model/format';
 import { buildBoard } from '../model/nodes-board';
@@ -51,7 +52,7 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
     setDropTarget(null);
     const resource = name === null || name === '' ? undefined : resources.get(name);
     if (resource === undefined || moveBlocker(resource, node) !== null) return;
-    resourceActions.openMove(resource.name, node.name);
+    resourceActions.openMove?.(resource.name, node.name);
   };
 
   if (nodes.size === 0) {
@@ -84,7 +85,11 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
           {formatCount(nodes.size)} node{nodes.size === 1 ? '' : 's'} · {formatCount([...nodes.values()].filter((n) => n.state === 'up').length)} up
         </span>
         <span className="toolbar-spacer" />
-        <span className="toolbar-hint">Drag an address onto another node to move it, or focus a card and press <kbd>Enter</kbd>.</span>
+        {resourceActions.openMove !== null && (
+          <span className="toolbar-hint">
+            Drag an address onto another node to move it, or focus a card and press <kbd>Enter</kbd>.
+          </span>
+        )}
       </div>
       <div className="board" data-testid="node-board">
         {board.columns.map(({ node, resources: held }) => {
@@ -159,25 +164,38 @@ function NodeHeader({ node, count, now, actions, busy }: { node: NodeRecord; cou
           ))}
         </ul>
       )}
-      <div className="node-actions">
-        {node.state === 'paused' ? (
-          <button type="button" className="button button-small" data-testid={`resume-${node.name}`} disabled={busy} onClick={() => actions.resume(node.name)}>
-            Resume
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="button button-small"
-            data-testid={`pause-${node.name}`}
-            disabled={busy || node.state === 'down'}
-            title="Drain: move every address to its best alternative; the node takes no new ones"
-            onClick={() => actions.pause(node.name)}
-          >
-            {busy ? 'Draining…' : 'Pause (drain)'}
-          </button>
-        )}
-      </div>
+      <NodeButtons node={node} actions={actions} busy={busy} />
     </header>
+  );
+}
+
+/** Pause or resume, whichever the node's state calls for, when the role may run it. */
+function NodeButtons({ node, actions, busy }: { node: NodeRecord; actions: NodeActions; busy: boolean }) {
+  const { pause, resume } = actions;
+  if (node.state === 'paused') {
+    if (resume === null) return null;
+    return (
+      <div className="node-actions">
+        <button type="button" className="button button-small" data-testid={`resume-${node.name}`} disabled={busy} onClick={() => resume(node.name)}>
+          Resume
+        </button>
+      </div>
+    );
+  }
+  if (pause === null) return null;
+  return (
+    <div className="node-actions">
+      <button
+        type="button"
+        className="button button-small"
+        data-testid={`pause-${node.name}`}
+        disabled={busy || node.state === 'down'}
+        title="Drain: move every address to its best alternative; the node takes no new ones"
+        onClick={() => pause(node.name)}
+      >
+        {busy ? 'Draining…' : 'Pause (drain)'}
+      </button>
+    </div>
   );
 }
 
@@ -200,25 +218,29 @@ function CardList({ resources, busy, actions, drag, dragging }: { resources: Res
 }
 
 const Card = memo(function Card({ resource, busy, actions, drag, dragging }: { resource: ResourceView; busy: boolean; actions: ResourceActions; drag: DragHandlers; dragging: boolean }) {
+  const { openMove } = actions;
+  const className = `card state-edge-${resource.status.state}${dragging ? ' dragging' : ''}${busy ? ' busy' : ''}`;
+  // A card is a control only for a role that may move it (otherwise its text says it all).
+  const control =
+    openMove === null
+      ? {}
+      : {
+          draggable: true,
+          tabIndex: 0,
+          role: 'button',
+          'aria-label': `${resource.name} ${resource.ip}, ${resource.status.state}. Enter to move.`,
+          onDragStart: (event: DragEvent) => drag.onDragStart(resource.name, event),
+          onDragEnd: drag.onDragEnd,
+          onDoubleClick: () => openMove(resource.name),
+          onKeyDown: (event: KeyboardEvent) => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              openMove(resource.name);
+            }
+          },
+        };
   return (
-    <div
-      className={`card state-edge-${resource.status.state}${dragging ? ' dragging' : ''}${busy ? ' busy' : ''}`}
-      data-testid={`card-${resource.name}`}
-      data-state={resource.status.state}
-      draggable
-      tabIndex={0}
-      role="button"
-      aria-label={`${resource.name} ${resource.ip}, ${resource.status.state}. Enter to move.`}
-      onDragStart={(event) => drag.onDragStart(resource.name, event)}
-      onDragEnd={drag.onDragEnd}
-      onDoubleClick={() => actions.openMove(resource.name)}
-      onKeyDown={(event) => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          actions.openMove(resource.name);
-        }
-      }}
-    >
+    <div className={className} data-testid={`card-${resource.name}`} data-state={resource.status.state} {...control}>
       <div className="card-top">
         <span className="card-name">{resource.name}</span>
         <ResourceStateBadge state={resource.status.state} />

@@ -33,7 +33,8 @@ export interface ResourceFormDialogProps {
   nodes: ReadonlyMap<string, NodeRecord>;
   onClose: () => void;
   onSaved: (result: ActionResult, name: string, created: boolean) => void;
-  onDelete: (name: string) => void;
+  /** Null when the role may not remove resources (no Delete button). */
+  onDelete: ((name: string) => void) | null;
 }
 
 export function ResourceFormDialog({ api, editing, resources, nodes, onClose, onSaved, onDelete }: ResourceFormDialogProps) {
@@ -104,7 +105,7 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
       onClose={onClose}
       footer={
         <>
-          {editing !== null && (
+          {editing !== null && onDelete !== null && (
             <button type="button" className="button button-danger-quiet footer-left" data-testid="form-delete" onClick={() => onDelete(editing.name)}>
               Delete…
             </button>

@@ -9,7 +9,7 @@ import { countResourceStates, DEFAULT_RESOURCE_SORT, nextResourceRows, nextSort,
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
 import { ContextMenu } from './ContextMenu';
-import { resourceMenuItems, resourceShortcut } from './resource-menu';
+import { hasResourceMenu, resourceMenuItems, resourceShortcut } from './resource-menu';
 
 const ROW_HEIGHT = 30;
 /** The sticky header row inside the scroller: the rows start below it. */
@@ -35,7 +35,8 @@ export interface ResourcesViewProps {
   now: number;
   busy: ReadonlySet<string>;
   actions: ResourceActions;
-  onCreate: () => void;
+  /** Opens the new-resource form; null when the role may not add one (no button then). */
+  onCreate: (() => void) | null;
 }
 
 interface MenuState {
@@ -103,6 +104,8 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
 
   // Stable, like every callback a row gets: a row re-renders only when its own data changes.
   const openMenuAt = useCallback((name: string, x: number, y: number): void => setMenu({ name, x, y }), []);
+  // A role that may run none of the menu's actions (a viewer) gets no menu, by mouse or key.
+  const menuAt = hasResourceMenu(actions) ? openMenuAt : null;
 
   const onGridKey = (event: KeyboardEvent<HTMLDivElement>): void => {
     // Keys typed on a header button belong to that button.
@@ -120,11 +123,11 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
       return;
     }
     if (selectedRow === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)) {
+    if (menuAt !== null && (event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey))) {
       event.preventDefault();
       const element = document.getElementById(rowId(selectedRow.name));
       const box = element?.getBoundingClientRect();
-      openMenuAt(selectedRow.name, (box?.left ?? 0) + 40, (box?.bottom ?? 0) - 4);
+      menuAt(selectedRow.name, (box?.left ?? 0) + 40, (box?.bottom ?? 0) - 4);
       return;
     }
     const run = resourceShortcut(event.key, selectedRow, actions);
@@ -136,6 +139,7 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
 
   const menuResource = menu === null ? undefined : resources.get(menu.name);
   const failed = countResourceStates(resources).failed;
+  const { openMove, online, offline, edit } = actions;
 
   // The toolbar is its own element, rebuilt only when what it shows changes: a scroll step re-renders
   // the table, and must not touch the filter input (React rewrites an input's attributes on every update).
@@ -170,14 +174,40 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
         <span className="toolbar-spacer" />
         <span className="toolbar-hint">
           <kbd>↑</kbd>
-          <kbd>↓</kbd> select · <kbd>Enter</kbd> move · <kbd>O</kbd> online · <kbd>F</kbd> offline · <kbd>E</kbd> edit
+          <kbd>↓</kbd> select
+          {openMove !== null && (
+            <>
+              {' · '}
+              <kbd>Enter</kbd> move
+            </>
+          )}
+          {online !== null && (
+            <>
+              {' · '}
+              <kbd>O</kbd> online
+            </>
+          )}
+          {offline !== null && (
+            <>
+              {' · '}
+              <kbd>F</kbd> offline
+            </>
+          )}
+          {edit !== null && (
+            <>
+              {' · '}
+              <kbd>E</kbd> edit
+            </>
+          )}
         </span>
-        <button type="button" className="button button-primary" data-testid="new-resource" onClick={onCreate}>
-          New resource
-        </button>
+        {onCreate !== null && (
+          <button type="button" className="button button-primary" data-testid="new-resource" onClick={onCreate}>
+            New resource
+          </button>
+        )}
       </div>
     ),
-    [filter, rows.length, resources.size, failed, selectedIndex, select, onCreate],
+    [filter, rows.length, resources.size, failed, selectedIndex, select, onCreate, openMove, online, offline, edit],
   );
 
   return (
@@ -238,8 +268,8 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
                     selected={row.name === selected}
                     busy={busy.has(row.name)}
                     onSelect={setSelected}
-                    onMenu={openMenuAt}
-                    onMove={actions.openMove}
+                    onMenu={menuAt}
+                    onMove={openMove}
                   />
                 );
               })}
@@ -248,7 +278,7 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
         </div>
       </div>
 
-      {menu !== null && menuResource !== undefined && (
+      {menu !== null && menuResource !== undefined && menuAt !== null && (
         <ContextMenu
           x={menu.x}
           y={menu.y}
@@ -276,8 +306,10 @@ interface ResourceRowProps {
   selected: boolean;
   busy: boolean;
   onSelect: (name: string) => void;
-  onMenu: (name: string, x: number, y: number) => void;
-  onMove: (name: string) => void;
+  /** Null: no menu for this role (the browser's own shows on right click). */
+  onMenu: ((name: string, x: number, y: number) => void) | null;
+  /** Null: the role may not move (no button, double click does nothing). */
+  onMove: ((name: string) => void) | null;
 }
 
 const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selected, busy, onSelect, onMenu, onMove }: ResourceRowProps) {
@@ -295,12 +327,16 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selec
       data-state={status.state}
       style={{ top }}
       onMouseDown={() => onSelect(name)}
-      onDoubleClick={() => onMove(name)}
-      onContextMenu={(event) => {
-        event.preventDefault();
-        onSelect(name);
-        onMenu(name, event.clientX, event.clientY);
-      }}
+      onDoubleClick={onMove === null ? undefined : () => onMove(name)}
+      onContextMenu={
+        onMenu === null
+          ? undefined
+          : (event) => {
+              event.preventDefault();
+              onSelect(name);
+              onMenu(name, event.clientX, event.clientY);
+            }
+      }
     >
       <div role="gridcell" className="cell cell-name" data-testid="name" title={name}>
         {name}
@@ -329,29 +365,33 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selec
         {formatDuration(status.lastHandoffMs)}
       </div>
       <div role="gridcell" className="cell actions-cell">
-        <button type="button" className="row-button" data-testid={`move-${name}`} tabIndex={-1} onClick={() => onMove(name)} title={`Move ${name} (Enter)`}>
-          Move
-        </button>
-        <button
-          type="button"
-          className="row-button row-kebab"
-          data-testid={`actions-${name}`}
-          tabIndex={-1}
-          aria-label={`More actions for ${name}`}
-          onClick={(event) => {
-            onSelect(name);
-            const box = event.currentTarget.getBoundingClientRect();
-            onMenu(name, box.right - 160, box.bottom + 2);
-          }}
-        >
-          ⋯
-        </button>
+        {onMove !== null && (
+          <button type="button" className="row-button" data-testid={`move-${name}`} tabIndex={-1} onClick={() => onMove(name)} title={`Move ${name} (Enter)`}>
+            Move
+          </button>
+        )}
+        {onMenu !== null && (
+          <button
+            type="button"
+            className="row-button row-kebab"
+            data-testid={`actions-${name}`}
+            tabIndex={-1}
+            aria-label={`More actions for ${name}`}
+            onClick={(event) => {
+              onSelect(name);
+              const box = event.currentTarget.getBoundingClientRect();
+              onMenu(name, box.right - 160, box.bottom + 2);
+            }}
+          >
+            ⋯
+          </button>
+        )}
       </div>
     </div>
   );
 });
 
-function EmptyTable({ filtered, onCreate }: { filtered: boolean; onCreate: () => void }) {
+function EmptyTable({ filtered, onCreate }: { filtered: boolean; onCreate: (() => void) | null }) {
   return (
     <div className="empty" data-testid="resources-empty">
       {filtered ? (
@@ -360,9 +400,11 @@ function EmptyTable({ filtered, onCreate }: { filtered: boolean; onCreate: () =>
         <>
           <p className="empty-title">No IP resources yet</p>
           <p>An IP resource is a virtual IPv4 address that the cluster keeps online on one of its nodes.</p>
-          <button type="button" className="button button-primary" onClick={onCreate}>
-            Create the first one
-          </button>
+          {onCreate !== null && (
+            <button type="button" className="button button-primary" onClick={onCreate}>
+              Create the first one
+            </button>
+          )}
         </>
       )}
     </div>

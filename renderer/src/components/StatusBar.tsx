@@ -1,15 +1,16 @@
-// The bottom line: connection, agent, session, revision, and the cluster at a glance.
+// The bottom line: connection, agent, who is signed in (user and role), revision, and the cluster at a glance.
 import type { ConnectionStatus } from '../api/console-api';
 import type { ClusterState } from '../model/cluster-state';
 import { formatCount } from '../model/format';
+import { sessionLabel } from '../model/roles';
 import { countResourceStates } from '../model/resource-table';
 
 const PHASE_LABELS: Readonly<Record<ConnectionStatus['phase'], string>> = {
   connecting: 'Connecting',
   connected: 'Connected',
   reconnecting: 'Reconnecting',
-  'auth-failed': 'Token refused',
-  'no-token': 'No token',
+  'auth-failed': 'Credential refused',
+  'no-token': 'No credential',
   broken: 'Protocol error',
   disconnected: 'Not connected',
 };
@@ -42,9 +43,9 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
       <span className="status-item" title="Agent">
         <span className="status-key">agent</span> {status.endpoint}
       </span>
-      {status.actor !== null && (
-        <span className="status-item" title="How this session appears in the audit log">
-          <span className="status-key">as</span> {status.actor}
+      {status.role !== null && (
+        <span className="status-item" data-testid="status-session" title={`Signed in${status.actor === null ? '' : `; the audit log names this session ${status.actor}`}`}>
+          <span className="status-key">as</span> {sessionLabel(status.user, status.role)}
         </span>
       )}
       <span className="status-item" data-testid="status-revision">

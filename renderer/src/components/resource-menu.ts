@@ -1,37 +1,68 @@
-// The actions of one resource, shared by the table's context menu and its keyboard shortcuts.
+// The actions of one resource, shared by the table's context menu and its keyboard shortcuts. An
+// action the role may not run stays in the menu, disabled, saying which role it needs (so the menu
+// does not change shape between sessions); its shortcut does nothing.
 import type { ResourceView } from '../../../preload/contract/domain';
+import type { IpcCommandType } from '../../../preload/contract/ipc';
+import type { Role } from '../../../preload/contract/users';
+import { roleHint } from '../model/roles';
 import type { ResourceActions } from './actions';
-import type { MenuItem } from './ContextMenu';
+import type { MenuItem } from './menu-item';
 
 export function resourceMenuItems(resource: ResourceView, actions: ResourceActions): MenuItem[] {
   const name = resource.name;
+  const { openMove, online, offline, edit, remove, role } = actions;
   return [
-    { id: 'move', label: 'Move to…', shortcut: 'Enter', run: () => actions.openMove(name) },
-    { id: 'online', label: 'Bring online', shortcut: 'O', disabled: resource.enabled && resource.status.state === 'online', run: () => actions.online(name) },
-    { id: 'offline', label: 'Take offline', shortcut: 'F', disabled: !resource.enabled && resource.status.state === 'offline', run: () => actions.offline(name) },
-    { id: 'edit', label: 'Edit…', shortcut: 'E', run: () => actions.edit(name) },
-    { id: 'delete', label: 'Delete…', shortcut: 'Del', danger: true, run: () => actions.remove(name) },
+    { id: 'move', label: 'Move to…', shortcut: 'Enter', ...gate(role, openMove, 'resource.move'), run: () => openMove?.(name) },
+    {
+      id: 'online',
+      label: 'Bring online',
+      shortcut: 'O',
+      ...gate(role, online, 'resource.online', resource.enabled && resource.status.state === 'online'),
+      run: () => online?.(name),
+    },
+    {
+      id: 'offline',
+      label: 'Take offline',
+      shortcut: 'F',
+      ...gate(role, offline, 'resource.offline', !resource.enabled && resource.status.state === 'offline'),
+      run: () => offline?.(name),
+    },
+    { id: 'edit', label: 'Edit…', shortcut: 'E', ...gate(role, edit, 'resource.edit'), run: () => edit?.(name) },
+    { id: 'delete', label: 'Delete…', shortcut: 'Del', danger: true, ...gate(role, remove, 'resource.remove'), run: () => remove?.(name) },
   ];
 }
 
-/** The table's single-key shortcuts; null when the key means nothing here. */
+/** Whether the role may run any of the menu's actions (a viewer gets no menu at all). */
+export function hasResourceMenu(actions: ResourceActions): boolean {
+  return [actions.openMove, actions.online, actions.offline, actions.edit, actions.remove].some((action) => action !== null);
+}
+
+/** Disabled when the role lacks the command (null action; the title says which role it needs) or when the action is `moot`. */
+function gate(role: Role | null, action: unknown, type: IpcCommandType, moot = false): Pick<MenuItem, 'disabled' | 'title'> {
+  if (action === null) return { disabled: true, title: roleHint(role, type) };
+  return { disabled: moot };
+}
+
+/** The table's single-key shortcuts; null when the key means nothing here (or the role may not). */
 export function resourceShortcut(key: string, resource: ResourceView, actions: ResourceActions): (() => void) | null {
+  const name = resource.name;
+  const bound = (action: ((name: string) => void) | null): (() => void) | null => (action === null ? null : () => action(name));
   switch (key) {
     case 'Enter':
     case 'm':
     case 'M':
-      return () => actions.openMove(resource.name);
+      return bound(actions.openMove);
     case 'o':
     case 'O':
-      return () => actions.online(resource.name);
+      return bound(actions.online);
     case 'f':
     case 'F':
-      return () => actions.offline(resource.name);
+      return bound(actions.offline);
     case 'e':
     case 'E':
-      return () => actions.edit(resource.name);
+      return bound(actions.edit);
     case 'Delete':
-      return () => actions.remove(resource.name);
+      return bound(actions.remove);
     default:
       return null;
   }

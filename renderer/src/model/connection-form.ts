@@ -6,20 +6,21 @@ import { ConnectTargetSchema, type ConnectTarget } from '../../../preload/contra
 import type { ErrorCode, FieldIssue } from '../../../preload/contract/protocol';
 import { fieldIssues } from '../../../preload/contract/parse';
 
-export const REMOTE_FIELDS = ['label', 'address', 'token', 'ca'] as const;
+export const REMOTE_FIELDS = ['label', 'address', 'credential', 'ca'] as const;
 export type RemoteField = (typeof REMOTE_FIELDS)[number];
 
 /** What the inputs hold, as typed. */
 export interface RemoteFormValues {
   label: string;
   address: string;
-  token: string;
+  /** The node's token (64 hex digits) or a user's credential "NAME:SECRET". */
+  credential: string;
   /** PEM text; empty = no private CA. */
   ca: string;
   remember: boolean;
 }
 
-export const EMPTY_REMOTE_FORM: RemoteFormValues = { label: '', address: '', token: '', ca: '', remember: true };
+export const EMPTY_REMOTE_FORM: RemoteFormValues = { label: '', address: '', credential: '', ca: '', remember: true };
 
 export type RemoteFieldErrors = Partial<Record<RemoteField, string>>;
 
@@ -35,20 +36,20 @@ export type RemoteCheck = { ok: true; target: Extract<ConnectTarget, { kind: 're
 /** The request for these values, or the errors to show (nothing is sent then). */
 export function checkRemoteForm(values: RemoteFormValues): RemoteCheck {
   const ca = values.ca.trim() === '' ? null : values.ca;
-  const parsed = ConnectTargetSchema.safeParse({ kind: 'remote', label: values.label, address: values.address, token: values.token, ca, remember: values.remember });
+  const parsed = ConnectTargetSchema.safeParse({ kind: 'remote', label: values.label, address: values.address, credential: values.credential, ca, remember: values.remember });
   if (parsed.success && parsed.data.kind === 'remote') return { ok: true, target: parsed.data };
   const issues = parsed.success ? [] : fieldIssues(parsed.error);
   return { ok: false, errors: issuesToRemoteErrors(issues, { message: 'the form does not describe a cluster' }) };
 }
 
-/** "token: must be …" → "must be …" (the field is shown by its place). */
+/** "credential: must be …" → "must be …" (the field is shown by its place). */
 function bareMessage(issue: FieldIssue): string {
   const prefix = `${issue.field}: `;
   return issue.message.startsWith(prefix) ? issue.message.slice(prefix.length) : issue.message;
 }
 
 function remoteFieldOf(path: string): RemoteField | null {
-  // Main reports the connect argument's fields by their own names; "target.token" would be the same field.
+  // Main reports the connect argument's fields by their own names; "target.credential" would be the same field.
   const last = path.split('.').pop() ?? '';
   return (REMOTE_FIELDS as readonly string[]).includes(last) ? (last as RemoteField) : null;
 }
@@ -74,20 +75,20 @@ export interface ConnectFailure {
   issues: readonly FieldIssue[];
 }
 
-export const TOKEN_REFUSED = 'the agent refused this token';
+export const CREDENTIAL_REFUSED = 'the agent refused this credential';
 
-/** One line for a failed connect or start: a refused token says so first. */
+/** One line for a failed connect or start: a refused credential (token or user's) says so first. */
 export function failureLine(failure: Pick<ConnectFailure, 'code' | 'message'>): string {
-  return failure.code === 'auth-failed' ? `Token refused: ${failure.message}` : failure.message;
+  return failure.code === 'auth-failed' ? `Credential refused: ${failure.message}` : failure.message;
 }
 
 /**
- * Where a failed connect of the form shows: field issues beside their fields; a refused token
- * beside the token (the agent answered, so the address was right); anything else (unreachable,
+ * Where a failed connect of the form shows: field issues beside their fields; a refused credential
+ * beside the credential (the agent answered, so the address was right); anything else (unreachable,
  * TLS, timeout) as one line.
  */
 export function remoteConnectErrors(failure: ConnectFailure): RemoteFormErrors {
-  if (failure.code === 'auth-failed') return { fields: { token: TOKEN_REFUSED }, general: failureLine(failure) };
+  if (failure.code === 'auth-failed') return { fields: { credential: CREDENTIAL_REFUSED }, general: failureLine(failure) };
   if (failure.issues.length > 0 || failure.field !== undefined) {
     return issuesToRemoteErrors(failure.issues, { message: failure.message, field: failure.field });
   }

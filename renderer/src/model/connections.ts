@@ -40,7 +40,7 @@ export function connectionHeadline(state: ConnectionState | null): { tone: Tone;
   if (state === null) return { tone: 'info', text: 'Looking for an agent…' };
   switch (state.phase) {
     case 'connected':
-      return { tone: 'ok', text: `Connected to ${where(state)}${state.actor === null ? '' : ` as ${state.actor}`}.` };
+      return { tone: 'ok', text: `Connected to ${where(state)}${state.actor === null ? '' : ` as ${state.actor}`}${state.role === null ? '' : ` (${state.role})`}.` };
     case 'connecting':
       return { tone: 'info', text: `Connecting to ${where(state)}…` };
     case 'disconnected':
