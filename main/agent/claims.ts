@@ -17,7 +17,6 @@ import type { ResourceRecords } from './resource-records';
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
 const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 20, probeWaitMs: 60 };
 
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 export interface ClaimsOptions {
   context: NodeContext;
@@ -179,7 +178,7 @@ export class Claims {
    */
   private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string, onPeer: 'stand-aside' | 'report' = 'stand-aside'): Promise<HoldOutcome> {
     const { context } = this;
-    const started = wallNow();
+    const started = performance.now();
     let outcome: HoldOutcome;
     try {
       outcome = await context.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname, acd: { ...acd, ...claimSettings(spec) } });
@@ -192,7 +191,7 @@ export class Claims {
     switch (outcome.kind) {
       case 'ready':
         await this.records.putStatus(spec.name, { state: 'online', owner: context.node, ownerMac: outcome.mac, failure: null });
-        await this.records.audit({ actor: context.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${outcome.mac}) after ${Math.round(wallNow() - started)} ms`, handoffMs: null });
+        await this.records.audit({ actor: context.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${outcome.mac}) after ${Math.round(performance.now() - started)} ms`, handoffMs: null });
         context.emit({ type: 'holding', resource: spec.name });
         break;
       case 'used-by':
