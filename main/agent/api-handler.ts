@@ -208,6 +208,7 @@ export class AgentApiHandler implements ApiHandler {
     } catch (error) {
       if (isStoreError(error, 'conflict')) return failure('conflict', `the cluster changed meanwhile: ${error.message}; try again`);
       if (isStoreError(error, 'unavailable')) return failure('unavailable', `the cluster store cannot be reached: ${error.message}`);
+      if (isStoreError(error, 'refused')) return failure('unavailable', `the cluster store refuses this agent: ${error.message}`);
       throw error;
     }
   }

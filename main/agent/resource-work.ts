@@ -4,17 +4,22 @@
 // as long as the last one ran (at most half the loop's time goes to reconciling).
 import { performance } from 'node:perf_hooks';
 import type { ResourceName } from '../cluster/model';
+import { isStoreError } from '../store/store';
 
 /** The longest a pass waits because the previous one ran long. */
 const MAX_SPACING_MS = 100;
 /** How long a resource whose work threw is left alone before the next try. */
 export const FAILED_WORK_BACKOFF_MS = 1000;
 
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 export class ResourceWork {
   /** Resources with work in flight: the reconcile leaves them alone. */
   private readonly inFlight = new Set<ResourceName>();
   /** Resources whose last work threw, and until when no new work starts for them. */
   private readonly backoffUntil = new Map<ResourceName, number>();
+  /** The store's refusal last logged, and when (performance.now()). */
+  private refusal: { message: string; at: number } | null = null;
   private queued = false;
   /** performance.now() before which the next pass does not start. */
   private nextPassAt = 0;
@@ -36,13 +41,26 @@ export class ResourceWork {
     const run = (): void => {
       this.queued = false;
       const started = performance.now();
-      this.pass().catch((error: unknown) => this.log(`reconcile: ${error instanceof Error ? error.message : String(error)}`));
+      this.pass().catch((error: unknown) => this.report('reconcile', error, ''));
       const now = performance.now();
       this.nextPassAt = now + Math.min(now - started, MAX_SPACING_MS);
     };
     const wait = this.nextPassAt - performance.now();
     if (wait > 0) setTimeout(run, wait);
     else setImmediate(run);
+  }
+
+  private report(what: string, error: unknown, retry: string): void {
+    if (isStoreError(error, 'refused')) {
+      // Every resource's work meets the same refusal: said once a minute, not once per resource and second.
+      const now = performance.now();
+      if (this.refusal?.message !== error.message || now - this.refusal.at >= REFUSAL_LOG_INTERVAL_MS) {
+        this.log(`the cluster store refuses this agent: ${error.message} (work is tried again; said once a minute while it lasts)`);
+        this.refusal = { message: error.message, at: now };
+      }
+      return;
+    }
+    this.log(`${what}: ${error instanceof Error ? error.message : String(error)}${retry}`);
   }
 
   /** Runs `work` for `resource` unless work for it is in flight or backing off; a pass follows. */
@@ -56,7 +74,7 @@ export class ResourceWork {
     try {
       await work();
     } catch (error) {
-      this.log(`${resource}: ${error instanceof Error ? error.message : String(error)} (tried again in ${FAILED_WORK_BACKOFF_MS} ms)`);
+      this.report(resource, error, ` (tried again in ${FAILED_WORK_BACKOFF_MS} ms)`);
       this.backoffUntil.set(resource, performance.now() + FAILED_WORK_BACKOFF_MS);
       setTimeout(() => this.schedule(), FAILED_WORK_BACKOFF_MS).unref();
     } finally {

@@ -215,7 +215,8 @@ export class EtcdStore implements ClusterStore {
     try {
       return await fn();
     } catch (error) {
-      throw storeErrorOf(error);
+      // A refusal at run time (a role revoked, a password changed) says what and why, as at start.
+      throw refusalOf(error, this.refusalContext) ?? storeErrorOf(error);
     }
   }
 

@@ -191,6 +191,33 @@ describe('agents on a secured etcd', { timeout: 240_000 }, () => {
       for (const node of ['n1', 'n2']) assert.equal(cluster.agent(node).child.exitCode, null, `agent ${node} still runs: ${cluster.agent(node).stderr}`);
     });
 
+    test('the role loses its permission while the agents run: each says once why etcd refuses it, runs on, and works again once it is back', async () => {
+      const etcd = cluster.etcd!;
+      const said = (node: string): number => cluster.agent(node).records.filter((r) => /the cluster store refuses this agent: .*permission denied to user "ipfo" on ipfo\/default\//.test(String(r.message))).length;
+      await etcd.etcdctlOk(['role', 'revoke-permission', 'ipfo-agent', '--prefix=true', 'ipfo/default/']);
+      try {
+        const refused = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n1' });
+        assert.equal(refused.ok, false);
+        assert.equal(refused.code, 'unavailable', JSON.stringify(refused));
+        assert.match(String(refused.message), /refuses this agent: .*permission denied.*grant its role readwrite/);
+        // The agents' own writes (statuses, bindings) meet it too; wait, then count what they said.
+        await cluster.agent('n1').waitFor((r) => /the cluster store refuses this agent/.test(String(r.message)), 15_000, 'n1 saying etcd refuses it');
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        assert.equal(said('n1'), 1, `said once, not once per resource and per second: ${cluster.agent('n1').records.filter((r) => /refuses/.test(String(r.message))).map((r) => String(r.message)).join(' | ')}`);
+      } finally {
+        await etcd.etcdctlOk(['role', 'grant-permission', 'ipfo-agent', '--prefix=true', 'readwrite', 'ipfo/default/']);
+      }
+      for (const node of ['n1', 'n2']) assert.equal(cluster.agent(node).child.exitCode, null, `agent ${node} still runs: ${cluster.agent(node).stderr}`);
+      const deadline = Date.now() + 20_000;
+      let moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n1' });
+      while (!moved.ok && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n1' });
+      }
+      assert.equal(moved.ok, true, JSON.stringify(moved));
+      await cluster.waitOwner('n2', 'web', 'n1');
+    });
+
     test('a wrong password: exit 4, "authentication failed"', async () => {
       const run = await refusedStart(lab, cluster, scratch, ['--store-ca', certs.ca, '--store-user', 'ipfo', '--store-password-file', password('wrong', 'not-it\n')]);
       assert.equal(run.code, 4, run.line);
