@@ -187,13 +187,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     });
     const claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec });
     this.moves = new PlannedMoves({
-      node: this.node,
-      store: this.store,
-      local: this.local,
+      ...context,
       convergence: this.convergence,
-      view: () => this.view,
-      membership: () => this.lease.membership(),
-      leaseHealthy: () => this.lease.healthy(),
       handoff: () => this.handoff,
       guard: (resource, work) => void this.work.guard(resource, work),
       busy: (resource) => this.work.busy(resource),
@@ -206,7 +201,6 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       claimSettings,
       audit: (record) => records.audit(record),
       wallNow,
-      log: this.log,
       stopping: () => this.stopping,
     });
     this.preflight = new Preflight({

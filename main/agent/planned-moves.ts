@@ -11,11 +11,10 @@ import { nextWave } from '../cluster/move-waves';
 import { bestNode } from '../cluster/placement';
 import { checkNotify, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
 import { afterProbe, afterTake, nextStep, onReleaseNotice, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
-import type { AuditRecord, ClusterStore, Membership } from '../store/store';
-import type { ClusterView } from './cluster-view';
+import type { AuditRecord, Membership } from '../store/store';
 import type { ConvergenceMonitor } from './convergence-monitor';
 import { verifyReleasedNotice, type HandoffChannel, type ReleasedNotice } from './handoff-channel';
-import type { LocalAddresses } from './local-addresses';
+import type { NodeContext } from './node-context';
 import { describeFailure } from '../../preload/contract/failure-text';
 
 /** The target's trusted probe before a handoff: quick, the owner is expected to answer. */
@@ -25,14 +24,9 @@ export const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalM
 /** How often a stopping node asks a move for one address (each refusal or failure ends one). */
 const MAX_STOP_TRIES = 3;
 
-export interface MovesContext {
-  node: NodeName;
-  store: ClusterStore;
-  local: LocalAddresses;
+/** The node's context (node-context.ts) and what moves need besides. */
+export interface MovesContext extends Pick<NodeContext, 'node' | 'store' | 'local' | 'view' | 'membership' | 'leaseHealthy' | 'log'> {
   convergence: ConvergenceMonitor;
-  view(): ClusterView;
-  membership(): Membership | null;
-  leaseHealthy(): boolean;
   handoff(): HandoffChannel | null;
   /** Runs work for a resource once at a time (busy, back-off after a throw, reconcile after). */
   guard(resource: ResourceName, work: () => Promise<void>): void;
@@ -50,7 +44,6 @@ export interface MovesContext {
   claimSettings(spec: ResourceSpec): Partial<AcdConfig>;
   audit(record: Omit<AuditRecord, 'at'>): Promise<void>;
   wallNow(): number;
-  log(line: string): void;
   /** This node is stopping (it hands its addresses over and takes none). */
   stopping(): boolean;
 }
