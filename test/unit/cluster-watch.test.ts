@@ -125,7 +125,7 @@ describe('ConvergenceWatch', () => {
     assert.equal(watch.tick(2000), null, 'quiet for 1300 ms only');
     assert.deepEqual(watch.tick(2700), { ip: VIP, stations: 1, converged: [STALE], stale: [], afterMs: 700, reason: 'settled' });
     assert.equal(watch.tick(5000), null, 'reported once');
-    assert.equal(describeConvergence({ ip: VIP, stations: 1, converged: [STALE], stale: [], afterMs: 700, reason: 'settled' }), `converged: all 1 station(s) updated after 700 ms (${STALE})`);
+    assert.equal(describeConvergence({ ip: VIP, stations: 1, converged: [STALE], stale: [], afterMs: 700, reason: 'settled' }), `converged: all 1 station updated after 700 ms (${STALE})`);
   });
 
   test('GARPs per straggler are capped', () => {

@@ -56,7 +56,7 @@ describe('silence window', () => {
   test('the deaf verdict says why', () => {
     const window = openWindow(0);
     const verdict = judge(window, { now: 10, carrierUp: true, droppedFrames: 7 }, RULES);
-    assert.deepEqual(verdict, { kind: 'deaf', reason: 'kernel dropped 7 frame(s) on the capture' });
+    assert.deepEqual(verdict, { kind: 'deaf', reason: 'kernel dropped 7 frames on the capture' });
     assert.deepEqual(window, { since: 10, asked: 0 });
   });
 });

@@ -305,7 +305,7 @@ describe('an agent restarted at once on Windows', () => {
       const alive = predecessor(1);
       const { host } = await windowsHost(alive.windows, {}, alive.records);
       const line = keepPredecessorAddresses(host.addresses, dir, 'n1', 3, { deadline: true });
-      assert.match(line ?? '', /^kept 2 address\(es\) of the previous agent, 2 renewed for 2 s/);
+      assert.match(line ?? '', /^kept 2 addresses of the previous agent, 2 renewed for 2 s/);
       await host.addresses.settled();
       const renewal = requestOf(alive.windows, 0) as { items: Array<{ action: string; validSec: number; notAfterNs?: string }> };
       assert.deepEqual(renewal.items.map((i) => [i.action, i.validSec]), [['renew', 2], ['renew', 2]]);
@@ -319,7 +319,7 @@ describe('an agent restarted at once on Windows', () => {
       new LeaseDeadlineFile(dir, 'n1').write(performance.now() + 3000);
       const expiring = predecessor(0);
       const late = await windowsHost(expiring.windows, {}, expiring.records);
-      assert.match(keepPredecessorAddresses(late.host.addresses, dir, 'n1', 3, { deadline: true }) ?? '', /2 address\(es\) of the previous agent found, 2 not renewed: too late for its lease/);
+      assert.match(keepPredecessorAddresses(late.host.addresses, dir, 'n1', 3, { deadline: true }) ?? '', /2 addresses of the previous agent found, 2 not renewed: too late for its lease/);
       assert.equal(late.host.addresses.settled(), null, 'nothing was queued');
       late.host.close();
     } finally {

@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import type { ConflictRecord } from '../../../preload/contract/domain';
 import { buildTimeline, sortConflicts, type Timeline } from '../model/conflicts';
 import { formatClock, formatCount, formatRelative, formatTimestamp } from '../model/format';
+import { counted } from '../../../preload/contract/plural';
 
 const LIVE_MS = 5_000;
 
@@ -140,7 +141,7 @@ function TimelineChart({ timeline, now }: { timeline: Timeline; now: number }) {
             const width = Math.max(0.004, bar.end - bar.start);
             return (
               <g key={bar.key} className={`timeline-bar${bar.defended ? ' defended' : ''}${bar.live ? ' live' : ''}`}>
-                <title>{`${bar.label}: ${bar.count} frames${bar.defended ? ', defended' : ''}`}</title>
+                <title>{`${bar.label}: ${counted(bar.count, 'frame')}${bar.defended ? ', defended' : ''}`}</title>
                 <rect x={percent(bar.start)} y={y} width={percent(width)} height={LANE_HEIGHT - 10} rx={2} />
                 <circle cx={percent(bar.end)} cy={y + (LANE_HEIGHT - 10) / 2} r={bar.live ? 4.5 : 3} />
               </g>

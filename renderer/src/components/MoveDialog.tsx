@@ -9,6 +9,7 @@ import type { Role } from '../../../preload/contract/users';
 import { errorMessage } from '../model/errors';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatDuration } from '../model/format';
+import { counted } from '../../../preload/contract/plural';
 import { canCommit, describeMoveResult, describeProbe, initialMove, moveReducer, preflightOf, type MoveState } from '../model/move-flow';
 import { likelyBestNode, loadsOf, moveBlocker } from '../model/placement-hint';
 import { can, roleHint } from '../model/roles';
@@ -135,7 +136,7 @@ export function MoveDialog({ api, role, resource, nodes, resources, initialTarge
               return (
                 <option key={node.name} value={node.name} disabled={blocker !== null}>
                   {node.name}
-                  {blocker === null ? ` — ${loads.get(node.name) ?? 0} addresses` : ` — ${blocker}`}
+                  {blocker === null ? ` — ${counted(loads.get(node.name) ?? 0, 'address')}` : ` — ${blocker}`}
                 </option>
               );
             })}

@@ -5,6 +5,7 @@ import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useSta
 import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp } from '../model/format';
+import { counted } from '../../../preload/contract/plural';
 import { countResourceStates, DEFAULT_RESOURCE_SORT, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
@@ -168,7 +169,7 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
           <kbd className="search-key">/</kbd>
         </div>
         <span className="toolbar-count" data-testid="resource-count">
-          {rows.length === resources.size ? `${formatCount(rows.length)} resources` : `${formatCount(rows.length)} of ${formatCount(resources.size)}`}
+          {rows.length === resources.size ? counted(rows.length, 'resource') : `${formatCount(rows.length)} of ${formatCount(resources.size)}`}
           {failed > 0 && <span className="count-failed"> · {formatCount(failed)} failed</span>}
         </span>
         <span className="toolbar-spacer" />

@@ -2,6 +2,7 @@
 import type { ConnectionStatus } from '../api/console-api';
 import type { ClusterState } from '../model/cluster-state';
 import { formatCount } from '../model/format';
+import { counted } from '../../../preload/contract/plural';
 import { sessionLabel } from '../model/roles';
 import { countResourceStates } from '../model/resource-table';
 
@@ -59,15 +60,15 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
       )}
       <span className="status-spacer" />
       <span className="status-item">
-        {formatCount(cluster.resources.size)} resources · {formatCount(online)} online
+        {counted(cluster.resources.size, 'resource')} · {formatCount(online)} online
         {failed > 0 && <span className="status-bad"> · {formatCount(failed)} failed</span>}
       </span>
       <span className="status-item">
-        {formatCount(up)}/{formatCount(cluster.nodes.size)} nodes up
+        {formatCount(up)}/{counted(cluster.nodes.size, 'node')} up
         {down > 0 && <span className="status-bad"> · {formatCount(down)} down</span>}
       </span>
       <span className={`status-item${alarms > 0 ? ' status-bad' : ''}`}>
-        {formatCount(cluster.conflicts.size)} {cluster.conflicts.size === 1 ? "conflict" : "conflicts"}
+        {counted(cluster.conflicts.size, 'conflict')}
         {alarms < cluster.conflicts.size && <span> · {formatCount(cluster.conflicts.size - alarms)} muted</span>}
       </span>
       {cluster.rejected.size > 0 && (
