@@ -47,7 +47,7 @@ import { ResourceRecords } from './resource-records';
 import { ResourceWork } from './resource-work';
 import { revokeSilentOwner } from './standby';
 import { StandbyMonitor } from './standby-monitor';
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 export type { AgentEvent } from './node-context';
 
@@ -353,7 +353,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       const tries = new Map<ResourceName, number>();
       while (Date.now() < deadline && owned() > 0) {
         if ((await this.moves.requestAllAway(`${this.node} stopping`, tries)) === 0) {
-          this.log(`stopping: no live node can take ${counted(owned(), 'address')}; they go down with this node`);
+          this.log(`stopping: no live node can take ${plural(owned(), 'address')}; they go down with this node`);
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, 20));

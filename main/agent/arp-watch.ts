@@ -20,7 +20,7 @@ import type { WatchEvent } from '../watch/events';
 import type { VendorLookup } from '../watch/oui';
 import { defaultOuiDirectory } from './oui-directory';
 import type { ClusterView } from './cluster-view';
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 /** A frame of a node's MAC may overtake the store's news that the node now holds the address. */
 export const UNSETTLED_GRACE_MS = 1500;
@@ -307,7 +307,7 @@ export class ClusterArpWatch {
       action: 'arp.conflict',
       target: conflict.resource ?? episode.ip,
       outcome: 'failed',
-      detail: `conflict on ${episode.ip}: ${episode.theirMac}${vendor} claims it; ${counted(episode.count, 'frame')}, ${outcome}`,
+      detail: `conflict on ${episode.ip}: ${episode.theirMac}${vendor} claims it; ${plural(episode.count, 'frame')}, ${outcome}`,
       handoffMs: null,
       arp: { kind: 'conflict', conflict },
     });
@@ -353,7 +353,7 @@ export class ClusterArpWatch {
     this.handoffsThisTick = [];
     if (extra.length === 0) return;
     const shown = extra.slice(0, 10).map((v) => `${v.resource} -> ${v.toNode}`).join(', ');
-    this.append({ at: wallOf(now), actor: this.options.node, action: 'arp.handoff', target: null, outcome: 'ok', detail: `expected handoffs of ${counted(extra.length, 'address')} more: ${shown}${extra.length > 10 ? ', ...' : ''}`, handoffMs: null });
+    this.append({ at: wallOf(now), actor: this.options.node, action: 'arp.handoff', target: null, outcome: 'ok', detail: `expected handoffs of ${plural(extra.length, 'address')} more: ${shown}${extra.length > 10 ? ', ...' : ''}`, handoffMs: null });
   }
 
   close(): void {

@@ -11,7 +11,7 @@ import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../
 import type { ClusterStore, Membership } from '../store/store';
 import type { ClusterView } from './cluster-view';
 import type { LocalAddresses } from './local-addresses';
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 /** How long after an interface fault a missing interface counts as passing (down, re-created, renamed back). */
 const INTERFACE_RECOVERY_MS = 30_000;
@@ -57,7 +57,7 @@ export class InterfaceRecovery {
   onFault(ifname: string, fault: InterfaceFault, dropped: string[]): void {
     this.lostAt.set(ifname, this.context.now());
     this.macsMayHaveChanged = true;
-    this.context.log(`${describeInterfaceFault(ifname, fault)}: dropped ${counted(dropped.length, 'address')}${dropped.length > 0 ? ` (${dropped.join(', ')})` : ''}; capture closed until it is back`);
+    this.context.log(`${describeInterfaceFault(ifname, fault)}: dropped ${plural(dropped.length, 'address')}${dropped.length > 0 ? ` (${dropped.join(', ')})` : ''}; capture closed until it is back`);
     this.context.released(dropped);
     this.context.forgetStandby(ifname);
     this.context.schedule();

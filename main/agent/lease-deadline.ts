@@ -12,7 +12,7 @@ import type { HostAddresses } from '../host/host';
 /** O_NOFOLLOW where the platform has it (not Windows). */
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 import { KERNEL_EARLY_EXPIRY_MS, KERNEL_EXPIRY_SLACK_MS, lifetimeForTtl, renewalLifetimeSec } from '../cluster/fencing';
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 export const DEFAULT_STATE_DIR = '/run/ipfo';
 
@@ -106,16 +106,16 @@ export function keepPredecessorAddresses(addresses: Pick<HostAddresses, 'listOwn
   // Renewing can also shorten a lifetime (it restarts from now): only extend.
   const extend = present.filter((a) => a.validLftSec !== null && a.validLftSec < lifetimeSec);
   if (lifetimeSec < 1 || extend.length === 0) {
-    return `${counted(present.length, 'address')} of the previous agent kept as they are (its lease lives ${Math.round(remaining)} ms more)`;
+    return `${plural(present.length, 'address')} of the previous agent kept as they are (its lease lives ${Math.round(remaining)} ms more)`;
   }
   const renewals = extend.map((a) => ({ ifname: a.ifname!, ip: a.ip, prefix: a.prefix, validLftSec: lifetimeSec, preferredLftSec: lifetimeSec }));
   if (options.deadline) {
     const shortestMs = Math.min(...extend.map((a) => a.validLftSec! * 1000));
     const leftMs = Math.min(remaining - KERNEL_EXPIRY_SLACK_MS - lifetimeSec * 1000, shortestMs - KERNEL_EARLY_EXPIRY_MS);
     const refused = addresses.register(renewals, process.hrtime.bigint() + BigInt(Math.floor(leftMs * 1e6))).filter((r) => !r.ok).length;
-    if (refused > 0) return `${counted(present.length, 'address')} of the previous agent found, ${refused} not renewed: too late for its lease (it lives ${Math.round(remaining)} ms more)`;
+    if (refused > 0) return `${plural(present.length, 'address')} of the previous agent found, ${refused} not renewed: too late for its lease (it lives ${Math.round(remaining)} ms more)`;
   } else {
     addresses.register(renewals);
   }
-  return `kept ${counted(present.length, 'address')} of the previous agent, ${extend.length} renewed for ${lifetimeSec} s (its lease lives ${Math.round(remaining)} ms more)`;
+  return `kept ${plural(present.length, 'address')} of the previous agent, ${extend.length} renewed for ${lifetimeSec} s (its lease lives ${Math.round(remaining)} ms more)`;
 }

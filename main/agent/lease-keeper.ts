@@ -9,7 +9,7 @@ import type { NodeRecord } from '../cluster/model';
 import type { Membership } from '../store/store';
 import { monotonicNsAt, type LeaseDeadlineFile } from './lease-deadline';
 import type { NodeContext } from './node-context';
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 const REJOIN_DELAY_MS = 1000;
 
@@ -128,7 +128,7 @@ export class LeaseKeeper {
     const count = context.local.resources().length;
     context.local.fenceAll();
     context.emit({ type: 'fenced', reason, addresses: count });
-    context.log(`fenced (${reason}): dropped ${counted(count, 'address')}`);
+    context.log(`fenced (${reason}): dropped ${plural(count, 'address')}`);
   }
 
   private onLost(reason: string): void {

@@ -3,7 +3,7 @@
 // kernel dropped frames on its socket: a burst of claims, an ARP sweep, a storm) or whose own link was
 // down has heard nothing, whatever the owner said: such a stretch is no evidence, and the window starts
 // again once this node can hear. Pure: the caller feeds what it measured, this decides.
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 /** What one standby knows of one owner's silence. */
 export interface SilenceWindow {
@@ -55,7 +55,7 @@ export function asked(window: SilenceWindow): void {
  */
 export function judge(window: SilenceWindow, sample: HearingSample, rules: SilenceRules): Verdict {
   if (!sample.carrierUp) return deaf(window, sample.now, 'own carrier down');
-  if (sample.droppedFrames !== null && sample.droppedFrames > 0) return deaf(window, sample.now, `kernel dropped ${counted(sample.droppedFrames, 'frame')} on the capture`);
+  if (sample.droppedFrames !== null && sample.droppedFrames > 0) return deaf(window, sample.now, `kernel dropped ${plural(sample.droppedFrames, 'frame')} on the capture`);
   const silentMs = sample.now - window.since;
   if (silentMs >= rules.silenceMs && window.asked >= rules.probesForSilence) return { kind: 'silent', silentMs, asked: window.asked };
   return { kind: 'listening' };

@@ -3,6 +3,7 @@
 import type { AuditEntry, ConflictRecord, FailbackPolicy, NodeBindings, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
 import type { ActionResult } from '../../preload/contract/protocol';
 import { describeFailure } from '../../preload/contract/failure-text';
+import { plural } from '../../preload/contract/plural';
 import type { ClusterOperation } from './cluster-args';
 
 const NONE = '-';
@@ -97,7 +98,7 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
   }
   if (snapshot.rejected.length > 0) {
     lines.push('');
-    lines.push(`${snapshot.rejected.length} store ${snapshot.rejected.length === 1 ? 'record is' : 'records are'} not what ${snapshot.rejected.length === 1 ? 'it claims' : 'they claim'} to be and left out (fix or delete the key):`);
+    lines.push(`${plural(snapshot.rejected.length, 'store record')} ${snapshot.rejected.length === 1 ? 'is' : 'are'} not what ${snapshot.rejected.length === 1 ? 'it claims' : 'they claim'} to be and left out (fix or delete the key):`);
     const rows = [...snapshot.rejected].sort((a, b) => a.key.localeCompare(b.key)).map((record) => [record.name, record.key, record.reason]);
     lines.push(...table(['REJECTED', 'KEY', 'REASON'], rows));
   }

@@ -4,7 +4,7 @@
 // while it keeps using the old one, and counts as converged once it has been quiet towards the old MAC
 // for `quietMs`. Pure: frames and times come in, effects and the report go out.
 import type { Ipv4, Mac } from '../arp/frame';
-import { counted } from '../../preload/contract/plural';
+import { plural } from '../../preload/contract/plural';
 
 export interface ConvergenceOptions {
   /** How long after the handoff stragglers are looked for. Default 30 s. */
@@ -141,6 +141,6 @@ export class ConvergenceWatch {
 /** The move's record: "converged: all N stations updated after T ms", or who did not. */
 export function describeConvergence(report: ConvergenceReport): string {
   if (report.stations === 0) return `converged: no station used the old MAC for ${report.ip}`;
-  if (report.stale.length === 0) return `converged: all ${counted(report.stations, 'station')} updated after ${report.afterMs} ms (${report.converged.join(', ')})`;
+  if (report.stale.length === 0) return `converged: all ${plural(report.stations, 'station')} updated after ${report.afterMs} ms (${report.converged.join(', ')})`;
   return `not converged: ${report.stale.join(', ')} still used the old MAC for ${report.ip}; ${report.converged.length} of ${report.stations} updated`;
 }

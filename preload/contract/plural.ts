@@ -1,27 +1,34 @@
-// Counted nouns, said right: "1 resource", "2 resources", "1,000 addresses". One helper for the
-// console and the CLI, so no screen says "1 resources" (Intl.PluralRules: the same in Node and the browser).
-const PLURAL_RULES = new Intl.PluralRules('en-US');
-const NUMBERS = new Intl.NumberFormat('en-US');
+// Counts with their noun, as English reads them: "0 resources", "1 resource", "1,000 addresses". One
+// helper for the console and the CLI, so no place writes "1 resources" again: Intl.PluralRules picks
+// the form, and the plural of every noun the UI counts is spelled out here (English has irregular ones).
+const RULES = new Intl.PluralRules('en');
 
-/** Every noun the console and the CLI count, with its plural. */
-export const COUNTED_NOUNS = {
-  resource: 'resources',
+/** Every counted noun, singular → plural. */
+const PLURALS = {
   address: 'addresses',
-  node: 'nodes',
   conflict: 'conflicts',
+  event: 'events',
   frame: 'frames',
+  node: 'nodes',
+  resource: 'resources',
   station: 'stations',
-  user: 'users',
-  entry: 'entries',
+  'store record': 'store records',
 } as const;
-export type CountedNoun = keyof typeof COUNTED_NOUNS;
 
-/** The noun for `count` ("address" or "addresses"). */
-export function nounFor(count: number, noun: CountedNoun): string {
-  return PLURAL_RULES.select(count) === 'one' ? noun : COUNTED_NOUNS[noun];
+export type CountedNoun = keyof typeof PLURALS;
+export const COUNTED_NOUNS = Object.keys(PLURALS) as readonly CountedNoun[];
+
+/** "1,234" with a plain comma, whatever the locale (stable in screenshots, tests and scripts). */
+export function formatCount(value: number): string {
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** "1 resource", "0 resources", "1,000 addresses". */
-export function counted(count: number, noun: CountedNoun): string {
-  return `${NUMBERS.format(count)} ${nounFor(count, noun)}`;
+/** The noun alone in the form `count` takes: "resource" for 1, "resources" for 0, 2, 1,000. */
+export function nounFor(count: number, noun: CountedNoun): string {
+  return RULES.select(count) === 'one' ? noun : PLURALS[noun];
+}
+
+/** "1 resource", "2 resources", "1,000 resources". */
+export function plural(count: number, noun: CountedNoun): string {
+  return `${formatCount(count)} ${nounFor(count, noun)}`;
 }

@@ -27,6 +27,8 @@ export interface ConsolePageOptions {
   token: string;
   colorScheme?: ColorScheme;
   viewport?: { width: number; height: number };
+  /** Script run in the page before the console's own (e.g. a stand-in for the desktop bridge). */
+  initScript?: string;
 }
 
 function ipBinary(): string {
@@ -86,6 +88,7 @@ export class LabBrowser {
     this.contexts.add(context);
     context.once('close', () => this.contexts.delete(context));
     const page = await context.newPage();
+    if (options.initScript !== undefined) await page.addInitScript(options.initScript);
     await page.goto(consoleUrl(options.token), { waitUntil: 'domcontentloaded' });
     return page;
   }

@@ -22,7 +22,8 @@ import { NodesView } from './NodesView';
 import { ResourceFormDialog } from './ResourceFormDialog';
 import { ResourcesView } from './ResourcesView';
 import { StatusBar } from './StatusBar';
-import { Toasts, type Toast } from './Toasts';
+import { Toasts } from './Toasts';
+import { toastsStillTrue, toastSubject, type Toast } from '../model/toasts';
 
 const TABS = ['resources', 'nodes', 'conflicts', 'events'] as const;
 type Tab = (typeof TABS)[number];
@@ -50,13 +51,19 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const [tab, setTab] = useState<Tab>('resources');
   const [dialog, setDialog] = useState<DialogState | null>(null);
   const [busy, setBusy] = useState<ReadonlySet<string>>(() => new Set());
-  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [toasts, setToasts] = useState<readonly Toast[]>([]);
   const [deleteState, setDeleteState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const nextToast = useRef(1);
 
-  const toast = useCallback((tone: Tone, text: string) => {
+  // The live resources as of the last render: an answer may arrive after the stream moved on.
+  const liveResources = useRef(cluster.resources);
+  useEffect(() => {
+    liveResources.current = cluster.resources;
+  }, [cluster.resources]);
+
+  const toast = useCallback((tone: Tone, text: string, about: Toast['about'] = null) => {
     const id = nextToast.current++;
-    setToasts((current) => [...current.slice(-4), { id, tone, text }]);
+    setToasts((current) => toastsStillTrue([...current.slice(-4), { id, tone, text, about }], liveResources.current));
     window.setTimeout(() => setToasts((current) => current.filter((t) => t.id !== id)), TOAST_MS);
   }, []);
 
@@ -65,7 +72,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
     (key: string, label: string, command: () => Promise<ActionResult>) => {
       setBusy((current) => new Set(current).add(key));
       command().then(
-        (result) => toast(toneOf(result), `${label}: ${result.detail ?? (result.outcome === 'done' ? 'done' : 'accepted')}${result.durationMs === null ? '' : ` (${formatDuration(result.durationMs)})`}`),
+        (result) => toast(toneOf(result), `${label}: ${result.detail ?? (result.outcome === 'done' ? 'done' : 'accepted')}${result.durationMs === null ? '' : ` (${formatDuration(result.durationMs)})`}`, toastSubject(result.resource)),
         (error: unknown) => toast('bad', `${label} failed: ${errorMessage(error)}`),
       ).finally(() =>
         setBusy((current) => {
@@ -77,6 +84,9 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
     },
     [toast],
   );
+
+  // A toast about a resource closes as soon as the live state moves on from what it says.
+  useEffect(() => setToasts((current) => toastsStillTrue(current, cluster.resources)), [cluster.resources]);
 
   // Each action is there only when the session's role may run its command (actions.ts,
   // model/roles.ts): the views draw no control, and no key reaches one, for an action that is null.
@@ -216,7 +226,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
           onClose={closeDialog}
           onSaved={(result, name, created) => {
             setDialog(null);
-            toast(toneOf(result), `${created ? 'Created' : 'Saved'} ${name}${result.detail === null ? '' : `: ${result.detail}`}`);
+            toast(toneOf(result), `${created ? 'Created' : 'Saved'} ${name}${result.detail === null ? '' : `: ${result.detail}`}`, toastSubject(result.resource));
           }}
           onDelete={resourceActions.remove}
         />

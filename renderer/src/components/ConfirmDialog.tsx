@@ -31,6 +31,7 @@ export function ConfirmDialog({ title, message, confirmLabel, danger = false, bu
             disabled={busy}
             onClick={onConfirm}
             autoFocus
+            data-autofocus
           >
             {busy ? 'Working…' : confirmLabel}
           </button>

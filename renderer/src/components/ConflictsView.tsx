@@ -3,8 +3,7 @@
 import { useMemo } from 'react';
 import type { ConflictRecord } from '../../../preload/contract/domain';
 import { buildTimeline, sortConflicts, type Timeline } from '../model/conflicts';
-import { formatClock, formatCount, formatRelative, formatTimestamp } from '../model/format';
-import { counted } from '../../../preload/contract/plural';
+import { formatClock, formatCount, formatRelative, formatTimestamp, plural } from '../model/format';
 
 const LIVE_MS = 5_000;
 
@@ -17,8 +16,8 @@ export function ConflictsView({ conflicts, now }: { conflicts: ReadonlyMap<strin
     <section className="view conflicts-view" aria-label="ARP conflicts">
       <div className="toolbar">
         <span className="toolbar-count">
-          {formatCount(rows.length)} conflict{rows.length === 1 ? '' : 's'}
-          {active > 0 && <span className="count-failed"> · {active} active now</span>}
+          {plural(rows.length, 'conflict')}
+          {active > 0 && <span className="count-failed"> · {formatCount(active)} active now</span>}
         </span>
         <span className="toolbar-spacer" />
         <span className="toolbar-hint">Another station answering for or announcing one of our addresses. Updated as frames arrive.</span>
@@ -58,7 +57,8 @@ export function ConflictsView({ conflicts, now }: { conflicts: ReadonlyMap<strin
                       data-node={row.node}
                     >
                       <td className="mono" data-testid="address">
-                        {live && <span className="live-dot" title="active now" />}
+                        {/* Hidden from screen readers: the cell reads as the address it shows (the toolbar counts the active ones). */}
+                        {live && <span className="live-dot" title="active now" aria-hidden="true" />}
                         {row.address}
                       </td>
                       <td data-testid="node">{row.node}</td>
@@ -141,7 +141,7 @@ function TimelineChart({ timeline, now }: { timeline: Timeline; now: number }) {
             const width = Math.max(0.004, bar.end - bar.start);
             return (
               <g key={bar.key} className={`timeline-bar${bar.defended ? ' defended' : ''}${bar.live ? ' live' : ''}`}>
-                <title>{`${bar.label}: ${counted(bar.count, 'frame')}${bar.defended ? ', defended' : ''}`}</title>
+                <title>{`${bar.label}: ${plural(bar.count, 'frame')}${bar.defended ? ', defended' : ''}`}</title>
                 <rect x={percent(bar.start)} y={y} width={percent(width)} height={LANE_HEIGHT - 10} rx={2} />
                 <circle cx={percent(bar.end)} cy={y + (LANE_HEIGHT - 10) / 2} r={bar.live ? 4.5 : 3} />
               </g>

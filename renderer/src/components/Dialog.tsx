@@ -17,7 +17,12 @@ export function Dialog({ title, subtitle, testId, onClose, children, footer, siz
   const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
-    if (dialog !== null && !dialog.open) dialog.showModal();
+    if (dialog !== null && !dialog.open) {
+      dialog.showModal();
+      // showModal focuses the first control (Close); React's autoFocus ran while the dialog was
+      // closed and could not take the focus, so the control marked data-autofocus takes it now.
+      dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    }
     return () => dialog?.close();
   }, []);
   return (

@@ -7,7 +7,7 @@ import { MAX_EVENTS_QUERY_LIMIT } from '../../../preload/contract/protocol';
 import type { ConsoleApi } from '../api/console-api';
 import { errorMessage } from '../model/errors';
 import { filterEvents, type EventFilter } from '../model/events';
-import { formatClock, formatCount, formatDuration, formatTimestamp } from '../model/format';
+import { formatClock, formatCount, formatDuration, formatTimestamp, plural } from '../model/format';
 import { SearchIcon } from './ResourcesView';
 
 interface Search {
@@ -101,7 +101,7 @@ export function EventsView({ api, events, now }: { api: ConsoleApi; events: read
           </button>
         )}
         <span className="toolbar-count">
-          {search === null ? `${formatCount(rows.length)} of the latest ${formatCount(events.length)}` : `${formatCount(rows.length)} found in the agent's log`}
+          {search === null ? `${formatCount(rows.length)} of the latest ${plural(events.length, 'event')}` : `${plural(rows.length, 'event')} found in the agent's log`}
         </span>
         <span className="toolbar-spacer" />
         <label className="checkbox checkbox-inline">

@@ -8,8 +8,7 @@ import type { ConsoleApi } from '../api/console-api';
 import type { Role } from '../../../preload/contract/users';
 import { errorMessage } from '../model/errors';
 import { describeFailure } from '../../../preload/contract/failure-text';
-import { formatDuration } from '../model/format';
-import { counted } from '../../../preload/contract/plural';
+import { formatDuration, plural } from '../model/format';
 import { canCommit, describeMoveResult, describeProbe, initialMove, moveReducer, preflightOf, type MoveState } from '../model/move-flow';
 import { likelyBestNode, loadsOf, moveBlocker } from '../model/placement-hint';
 import { can, roleHint } from '../model/roles';
@@ -80,6 +79,12 @@ export function MoveDialog({ api, role, resource, nodes, resources, initialTarge
   };
 
   const finished = state.phase === 'moved';
+  // The focused Move button is gone once the move ends: Close takes the focus, so a keyboard user is
+  // not left on the page behind the dialog (autoFocus alone lost it there in Chromium).
+  const closeRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (finished) closeRef.current?.focus();
+  }, [finished]);
   const targetNode = state.target === BEST_NODE ? null : nodes.get(state.target);
   const conflict = state.phase === 'probed' && state.probe.verdict === 'conflict';
 
@@ -98,7 +103,7 @@ export function MoveDialog({ api, role, resource, nodes, resources, initialTarge
       onClose={onClose}
       footer={
         finished ? (
-          <button type="button" className="button button-primary" data-testid="move-close" onClick={onClose} autoFocus>
+          <button type="button" className="button button-primary" data-testid="move-close" onClick={onClose} ref={closeRef}>
             Close
           </button>
         ) : (
@@ -129,6 +134,7 @@ export function MoveDialog({ api, role, resource, nodes, resources, initialTarge
             disabled={moving || finished}
             onChange={(event) => chooseTarget(event.target.value)}
             autoFocus
+            data-autofocus
           >
             <option value={BEST_NODE}>{best === null ? 'Best node (none eligible now)' : `Best node (likely ${best})`}</option>
             {nodeList.map((node) => {
@@ -136,7 +142,7 @@ export function MoveDialog({ api, role, resource, nodes, resources, initialTarge
               return (
                 <option key={node.name} value={node.name} disabled={blocker !== null}>
                   {node.name}
-                  {blocker === null ? ` — ${counted(loads.get(node.name) ?? 0, 'address')}` : ` — ${blocker}`}
+                  {blocker === null ? ` — ${plural(loads.get(node.name) ?? 0, 'address')}` : ` — ${blocker}`}
                 </option>
               );
             })}

@@ -4,8 +4,7 @@
 // that may not move or pause (a viewer) sees the board only: cards neither drag nor take the focus.
 import { memo, useDeferredValue, useMemo, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
-import { formatCount, formatRelative, formatTimestamp } from '../model/format';
-import { counted } from '../../../preload/contract/plural';
+import { formatCount, formatRelative, formatTimestamp, plural } from '../model/format';
 import { buildBoard } from '../model/nodes-board';
 import { moveBlocker } from '../model/placement-hint';
 import type { NodeActions, ResourceActions } from './actions';
@@ -83,7 +82,7 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
           />
         </div>
         <span className="toolbar-count">
-          {counted(nodes.size, 'node')} · {formatCount([...nodes.values()].filter((n) => n.state === 'up').length)} up
+          {plural(nodes.size, 'node')} · {formatCount([...nodes.values()].filter((n) => n.state === 'up').length)} up
         </span>
         <span className="toolbar-spacer" />
         {resourceActions.openMove !== null && (
@@ -143,7 +142,7 @@ function NodeHeader({ node, count, now, actions, busy }: { node: NodeRecord; cou
       <div className="node-title">
         <span className="node-name">{node.name}</span>
         <NodeStateBadge state={node.state} />
-        <span className="node-count" title={counted(count, 'address')}>
+        <span className="node-count" title={plural(count, 'address')}>
           {formatCount(count)}
         </span>
       </div>

@@ -140,11 +140,11 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
           <legend>Address</legend>
           <div className="form-grid">
             <Field label="Name" htmlFor={`${formId}-name`} hint={editing === null ? 'letters, digits, . _ -' : 'cannot be changed'} error={errorOf('name')}>
-              <input className="input" {...fieldProps('name')} value={values.name} disabled={editing !== null} autoFocus={editing === null} spellCheck={false} autoComplete="off" onChange={(e) => set('name', e.target.value, 'name')} />
+              <input className="input" {...fieldProps('name')} value={values.name} disabled={editing !== null} autoFocus={editing === null} data-autofocus={editing === null || undefined} spellCheck={false} autoComplete="off" onChange={(e) => set('name', e.target.value, 'name')} />
             </Field>
             <div className="field-pair">
               <Field label="IPv4 address" htmlFor={`${formId}-ip`} hint="e.g. 10.0.0.50 or 10.0.0.50/24" error={errorOf('ip')}>
-                <input className="input mono" {...fieldProps('ip')} value={values.ip} autoFocus={editing !== null} spellCheck={false} autoComplete="off" onChange={(e) => set('ip', e.target.value, 'ip')} />
+                <input className="input mono" {...fieldProps('ip')} value={values.ip} autoFocus={editing !== null} data-autofocus={editing !== null || undefined} spellCheck={false} autoComplete="off" onChange={(e) => set('ip', e.target.value, 'ip')} />
               </Field>
               <Field label="Prefix" htmlFor={`${formId}-prefix`} hint="1..32" error={errorOf('prefix')} narrow>
                 <input className="input mono" inputMode="numeric" {...fieldProps('prefix')} value={values.prefix} disabled={values.ip.includes('/')} onChange={(e) => set('prefix', e.target.value, 'prefix')} />

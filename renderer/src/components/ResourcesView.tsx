@@ -4,8 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure } from '../../../preload/contract/failure-text';
-import { formatCount, formatDuration, formatRelative, formatTimestamp } from '../model/format';
-import { counted } from '../../../preload/contract/plural';
+import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
 import { countResourceStates, DEFAULT_RESOURCE_SORT, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
@@ -169,7 +168,7 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
           <kbd className="search-key">/</kbd>
         </div>
         <span className="toolbar-count" data-testid="resource-count">
-          {rows.length === resources.size ? counted(rows.length, 'resource') : `${formatCount(rows.length)} of ${formatCount(resources.size)}`}
+          {rows.length === resources.size ? plural(rows.length, 'resource') : `${formatCount(rows.length)} of ${formatCount(resources.size)}`}
           {failed > 0 && <span className="count-failed"> · {formatCount(failed)} failed</span>}
         </span>
         <span className="toolbar-spacer" />
@@ -215,10 +214,14 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
     <section className="view resources-view" aria-label="Resources">
       {toolbar}
 
-      <div className="table resource-table" role="grid" aria-rowcount={rows.length + 1} aria-label="IP resources">
+      <div className="table resource-table">
+        {/* The grid is the scroller: it holds the rows, keeps the focus and names the selected row (aria-activedescendant). */}
         <div
           ref={scrollRef}
           className="table-body"
+          role="grid"
+          aria-rowcount={rows.length + 1}
+          aria-label="IP resources"
           tabIndex={0}
           data-testid="resource-table"
           data-revision={revision ?? undefined}
@@ -365,9 +368,11 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selec
       <div role="gridcell" className="cell numeric" data-testid="handoff">
         {formatDuration(status.lastHandoffMs)}
       </div>
+      {/* A roving tab index: the selected row's buttons are the tab stops after the table (the
+          arrows move the selection), so every action is reachable without a mouse. */}
       <div role="gridcell" className="cell actions-cell">
         {onMove !== null && (
-          <button type="button" className="row-button" data-testid={`move-${name}`} tabIndex={-1} onClick={() => onMove(name)} title={`Move ${name} (Enter)`}>
+          <button type="button" className="row-button" data-testid={`move-${name}`} tabIndex={selected ? 0 : -1} onClick={() => onMove(name)} title={`Move ${name} (Enter)`}>
             Move
           </button>
         )}
@@ -376,7 +381,7 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selec
             type="button"
             className="row-button row-kebab"
             data-testid={`actions-${name}`}
-            tabIndex={-1}
+            tabIndex={selected ? 0 : -1}
             aria-label={`More actions for ${name}`}
             onClick={(event) => {
               onSelect(name);

@@ -1,8 +1,7 @@
 // The bottom line: connection, agent, who is signed in (user and role), revision, and the cluster at a glance.
 import type { ConnectionStatus } from '../api/console-api';
 import type { ClusterState } from '../model/cluster-state';
-import { formatCount } from '../model/format';
-import { counted } from '../../../preload/contract/plural';
+import { formatCount, plural } from '../model/format';
 import { sessionLabel } from '../model/roles';
 import { countResourceStates } from '../model/resource-table';
 
@@ -60,15 +59,15 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
       )}
       <span className="status-spacer" />
       <span className="status-item">
-        {counted(cluster.resources.size, 'resource')} · {formatCount(online)} online
+        {plural(cluster.resources.size, 'resource')} · {formatCount(online)} online
         {failed > 0 && <span className="status-bad"> · {formatCount(failed)} failed</span>}
       </span>
       <span className="status-item">
-        {formatCount(up)}/{counted(cluster.nodes.size, 'node')} up
+        {formatCount(up)}/{plural(cluster.nodes.size, 'node')} up
         {down > 0 && <span className="status-bad"> · {formatCount(down)} down</span>}
       </span>
       <span className={`status-item${alarms > 0 ? ' status-bad' : ''}`}>
-        {counted(cluster.conflicts.size, 'conflict')}
+        {plural(cluster.conflicts.size, 'conflict')}
         {alarms < cluster.conflicts.size && <span> · {formatCount(cluster.conflicts.size - alarms)} muted</span>}
       </span>
       {cluster.rejected.size > 0 && (
@@ -77,7 +76,7 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
           data-testid="status-rejected"
           title={[...cluster.rejected.values()].map((record) => `${record.key}: ${record.reason}`).join('\n')}
         >
-          {formatCount(cluster.rejected.size)} {cluster.rejected.size === 1 ? 'store record' : 'store records'} left out
+          {plural(cluster.rejected.size, 'store record')} left out
         </span>
       )}
     </footer>

@@ -1,11 +1,7 @@
 // Outcomes of commands that run in the background (online, offline, pause...), announced politely.
-import type { Tone } from '../model/move-flow';
+import type { Toast } from '../model/toasts';
 
-export interface Toast {
-  id: number;
-  tone: Tone;
-  text: string;
-}
+export type { Toast };
 
 export function Toasts({ toasts, onDismiss }: { toasts: readonly Toast[]; onDismiss: (id: number) => void }) {
   return (

@@ -63,7 +63,5 @@ export const NODE_STATE_LABELS: Readonly<Record<NodeState, string>> = {
   down: 'Down',
 };
 
-/** "1,234" with a plain comma, whatever the locale (stable in screenshots and tests). */
-export function formatCount(value: number): string {
-  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+// Counts and counted nouns are the contract's, shared with the CLI.
+export { formatCount, plural } from '../../../preload/contract/plural';
