@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Lab } from './lab';
+import type { LabCluster } from './cluster';
 import { LAB_NAMESPACE_PATTERN } from './lab-state';
 
 /** Debian's package; never a browser Playwright downloads. */
@@ -103,6 +104,22 @@ export class LabBrowser {
     } finally {
       process.removeListener('exit', this.removeWrapper);
       this.removeWrapper();
+    }
+  }
+}
+
+/**
+ * A console test's teardown: the browser, the cluster, then the lab, each even if an earlier one
+ * fails (the browser runs inside a lab namespace, so the lab goes last).
+ */
+export async function closeConsoleLab(parts: { browser?: LabBrowser | null; cluster?: LabCluster | null; lab?: Lab | null }): Promise<void> {
+  try {
+    await parts.browser?.close();
+  } finally {
+    try {
+      await parts.cluster?.destroy();
+    } finally {
+      await parts.lab?.destroy();
     }
   }
 }

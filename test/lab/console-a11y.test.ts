@@ -10,7 +10,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { createLab, type Lab } from './lab';
 import { LabCluster } from './cluster';
-import { LabBrowser, type ColorScheme } from './browser';
+import { closeConsoleLab, LabBrowser, type ColorScheme } from './browser';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
 const RENDERER_INDEX = join(__dirname, '..', '..', '..', 'renderer', 'dist', 'index.html');
@@ -113,17 +113,7 @@ describe('the web console by keyboard and screen reader (issue 16)', () => {
     browser = await LabBrowser.launch(lab, CONSOLE_NODE);
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      try {
-        await cluster?.destroy();
-      } finally {
-        await lab?.destroy();
-      }
-    }
-  });
+  after(() => closeConsoleLab({ browser, cluster, lab }));
 
   test('axe-core finds no serious or critical violation in any view, light and dark', async (t) => {
     const found: string[] = [];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createLab, type Lab } from './lab';
 import { LabCluster } from './cluster';
-import { LabBrowser, type ColorScheme } from './browser';
+import { closeConsoleLab, LabBrowser, type ColorScheme } from './browser';
 import { startUdpEcho, startUdpStream, type StreamReport } from './traffic';
 import { waitForNeighborMac } from './neighbor-wait';
 
@@ -162,18 +162,7 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     await page.getByTestId('resource-row-web').waitFor({ timeout: UI_TIMEOUT_MS });
   });
 
-  after(async () => {
-    // Each step even if an earlier one fails: the browser runs inside a lab namespace, the lab last.
-    try {
-      await browser?.close();
-    } finally {
-      try {
-        await cluster?.destroy();
-      } finally {
-        await lab?.destroy();
-      }
-    }
-  });
+  after(() => closeConsoleLab({ browser, cluster, lab }));
 
   test('the resource list matches `ipfo status --json`: names, owners, states', async () => {
     const status = await cluster.status('n2');

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from './lab';
 import { JsonLines } from './json-lines';
+import { splice } from './tools/tool-io';
 
 const FORWARD_TOOL = join(__dirname, 'tools', 'unix-forward.js');
 
@@ -36,17 +37,7 @@ export async function startConsoleForward(lab: Lab, node: string, port: number):
   };
   try {
     await inside.waitFor((record) => record.text === 'ready', 10_000, 'the forward in the namespace');
-    server = createServer((client) => {
-      const upstream = connect(socketPath);
-      for (const socket of [client, upstream]) {
-        open.add(socket);
-        socket.on('close', () => open.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    server = createServer((client) => splice(client, connect(socketPath), open));
     server.listen(port, '127.0.0.1');
     await Promise.race([
       once(server, 'listening'),

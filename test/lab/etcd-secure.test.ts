@@ -55,6 +55,17 @@ async function exerciseCluster(lab: Lab, cluster: LabCluster, vipIndex: number, 
   for (const [node, agent] of cluster.agents) assert.doesNotMatch(agent.stderr, /DeprecationWarning|Error/, `agent ${node} stderr: ${agent.stderr}`);
 }
 
+/** Asks n1 to move `resource` to `target` until the cluster accepts it (within 20 s), as an operator would after an outage. */
+async function moveOnceAccepted(cluster: LabCluster, resource: string, target: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let moved = await cluster.api('n1', 'resource.move', { name: resource, target });
+  while (!moved.ok && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    moved = await cluster.api('n1', 'resource.move', { name: resource, target });
+  }
+  assert.equal(moved.ok, true, JSON.stringify(moved));
+}
+
 describe('agents on a secured etcd', { timeout: 240_000 }, () => {
   let lab: Lab;
   let certs: EtcdCertificates;
@@ -178,13 +189,7 @@ describe('agents on a secured etcd', { timeout: 240_000 }, () => {
       await cluster.startAgent('n2');
       await cluster.etcd!.stop();
       await cluster.etcd!.start();
-      const deadline = Date.now() + 20_000;
-      let moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n2' });
-      while (!moved.ok && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n2' });
-      }
-      assert.equal(moved.ok, true, JSON.stringify(moved));
+      await moveOnceAccepted(cluster, 'web', 'n2');
       await cluster.waitOwner('n2', 'web', 'n2');
       const status = await cluster.status('n2');
       assert.deepEqual(status.nodes.map((n) => [n.name, n.state]).sort(), [['n1', 'up'], ['n2', 'up']], JSON.stringify(status.nodes));
@@ -208,13 +213,7 @@ describe('agents on a secured etcd', { timeout: 240_000 }, () => {
         await etcd.etcdctlOk(['role', 'grant-permission', 'ipfo-agent', '--prefix=true', 'readwrite', 'ipfo/default/']);
       }
       for (const node of ['n1', 'n2']) assert.equal(cluster.agent(node).child.exitCode, null, `agent ${node} still runs: ${cluster.agent(node).stderr}`);
-      const deadline = Date.now() + 20_000;
-      let moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n1' });
-      while (!moved.ok && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        moved = await cluster.api('n1', 'resource.move', { name: 'web', target: 'n1' });
-      }
-      assert.equal(moved.ok, true, JSON.stringify(moved));
+      await moveOnceAccepted(cluster, 'web', 'n1');
       await cluster.waitOwner('n2', 'web', 'n1');
     });
 

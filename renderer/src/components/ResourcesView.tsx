@@ -1,7 +1,7 @@
 // The Resources table: every IP resource, sortable on each column, filterable, virtualised so that
 // 10,000 rows scroll at full frame rate (only the visible rows exist in the DOM).
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { Fragment, memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
@@ -175,30 +175,21 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
         <span className="toolbar-hint">
           <kbd>↑</kbd>
           <kbd>↓</kbd> select
-          {openMove !== null && (
-            <>
-              {' · '}
-              <kbd>Enter</kbd> move
-            </>
-          )}
-          {online !== null && (
-            <>
-              {' · '}
-              <kbd>O</kbd> online
-            </>
-          )}
-          {offline !== null && (
-            <>
-              {' · '}
-              <kbd>F</kbd> offline
-            </>
-          )}
-          {edit !== null && (
-            <>
-              {' · '}
-              <kbd>E</kbd> edit
-            </>
-          )}
+          {(
+            [
+              ['Enter', 'move', openMove],
+              ['O', 'online', online],
+              ['F', 'offline', offline],
+              ['E', 'edit', edit],
+            ] as const
+          )
+            .filter(([, , action]) => action !== null)
+            .map(([key, label]) => (
+              <Fragment key={key}>
+                {' · '}
+                <kbd>{key}</kbd> {label}
+              </Fragment>
+            ))}
         </span>
         {onCreate !== null && (
           <button type="button" className="button button-primary" data-testid="new-resource" onClick={onCreate}>

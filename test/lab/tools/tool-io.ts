@@ -1,6 +1,7 @@
 // What the lab's command-line tools share: JSON lines out, numeric options checked, wall-clock time,
-// and one way to be told to stop (a signal, or the parent closing our stdin pipe).
+// one way to be told to stop (a signal, or the parent closing our stdin pipe), and two sockets joined.
 import { fstatSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 export const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -26,4 +27,19 @@ export function onStopRequest(stop: () => void): void {
     process.stdin.on('end', stop);
     process.stdin.resume();
   }
+}
+
+/**
+ * Joins two sockets both ways; either one closing closes the other. Each is in `open` while it lives
+ * (so a stopping forward can end them); their errors end them too, with nothing to report.
+ */
+export function splice(a: Socket, b: Socket, open: Set<Socket>): void {
+  for (const socket of [a, b]) {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    socket.on('error', () => undefined);
+  }
+  a.pipe(b).pipe(a);
+  a.on('close', () => b.destroy());
+  b.on('close', () => a.destroy());
 }

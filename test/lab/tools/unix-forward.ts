@@ -6,7 +6,7 @@
 //
 // Prints "ready" once listening; exits 0 on SIGTERM/SIGINT.
 import { connect, createServer, type Socket } from 'node:net';
-import { onStopRequest } from './tool-io';
+import { onStopRequest, splice } from './tool-io';
 
 function main(): void {
   const [path, host, portText] = process.argv.slice(2);
@@ -15,17 +15,7 @@ function main(): void {
     throw new Error('usage: unix-forward.js <socket path> <host> <port>');
   }
   const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(port, host);
-    for (const socket of [client, upstream]) {
-      open.add(socket);
-      socket.on('close', () => open.delete(socket));
-      socket.on('error', () => undefined); // the other side is closed below; nothing to report
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
+  const server = createServer((client) => splice(client, connect(port, host), open));
   server.listen(path, () => process.stdout.write('ready\n'));
   onStopRequest(() => {
     for (const socket of open) socket.destroy();
