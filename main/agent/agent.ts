@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import type { NodeName, NodeRecord, ResourceName } from '../cluster/model';
 import { lifetimeForTtl } from '../cluster/fencing';
-import { MOVE_TIMEOUT_MS, parseIntent } from '../cluster/intents';
+import { MOVE_TIMEOUT_MS, parseIntent, subjectsOf } from '../cluster/intents';
 import { systemClock } from '../engine/timers';
 import { macsForRecord } from '../store/node-record';
 import type { Host } from '../host/host';
@@ -192,6 +192,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       convergence: this.convergence,
       handoff: () => this.handoff,
       guard: (resource, work) => void this.work.guard(resource, work),
+      guardMany: (key, resources, work) => void this.work.guardMany(key, resources, work),
       busy: (resource) => this.work.busy(resource),
       schedule: () => this.work.schedule(),
       ifnameFor: (spec) => this.addresses.interfaceFor(spec),
@@ -290,13 +291,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
         change = { revision: change.revision, collection: 'intents', name: change.name, kind: 'delete', value: null };
       }
     }
+    const intentBefore = change.collection === 'intents' ? this.view.intents.get(change.name) : undefined;
     this.view.apply(change);
     if (change.kind === 'delete' && change.rejected !== undefined) this.rejections.review();
     this.arpWatch.viewChanged(change);
     if (change.collection === 'audit' && change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);
-    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind === 'move') this.monitor.setAside(change.value.resource);
-    if (change.collection === 'intents' && change.kind === 'delete') this.moves.onDeleted(change.name, resourceOfMoveId(change.name));
+    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind !== 'probe') for (const resource of subjectsOf(change.value)) this.monitor.setAside(resource);
+    if (change.collection === 'intents' && change.kind === 'delete') this.moves.onDeleted(change.name, intentBefore ?? null);
     this.work.schedule();
   }
 
@@ -383,7 +385,3 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   }
 }
 
-/** Move ids are "move:<resource>:<n>" (PlannedMoves.request): the resource survives the record's delete. */
-function resourceOfMoveId(id: string): ResourceName | null {
-  return /^move:(.+):[^:]+$/.exec(id)?.[1] ?? null;
-}

@@ -352,7 +352,7 @@ export class AgentApiHandler implements ApiHandler {
     if (node.state !== 'up') return failure('conflict', `node ${to} is ${node.state}`, 'target');
     if (!isAllowed(spec, to)) return failure('invalid', `${to} is not a possible owner of ${name}`, 'target');
     if (owner === to) return this.action({ outcome: 'done', detail: `${name} is already on ${to}`, resource: this.resourceView(name) });
-    if (this.view.moveOf(name)) return failure('conflict', `a move of ${name} is already under way`, 'name');
+    if (this.view.movingTo(name) !== null) return failure('conflict', `a move of ${name} is already under way`, 'name');
     const started = Date.now();
     const id = await this.agent.requestMove(name, to, actor);
     const settled = await this.settle(name, () => !this.view.intents.has(id));

@@ -20,6 +20,7 @@ import type { WatchEvent } from '../watch/events';
 import type { VendorLookup } from '../watch/oui';
 import { defaultOuiDirectory } from './oui-directory';
 import type { ClusterView } from './cluster-view';
+import { subjectsOf } from '../cluster/intents';
 import { plural } from '../../preload/contract/plural';
 
 /** A frame of a node's MAC may overtake the store's news that the node now holds the address. */
@@ -64,8 +65,8 @@ export class ClusterArpWatch {
   private resourceOfIp: Map<Ipv4, string> | null = null;
   private nodeOfMacMap: Map<Mac, string> | null = null;
   private liveNodeList: NodeName[] | null = null;
-  /** Resource of each open move: a deleted intent's change carries only its id. */
-  private readonly resourceOfMove = new Map<string, string>();
+  /** Resources of each open move or batch: a deleted intent's change carries only its id. */
+  private readonly resourcesOfMove = new Map<string, readonly string[]>();
   private readonly facts: ClusterFacts;
   private handoffsThisTick: Array<Extract<Verdict, { kind: 'expected-handoff' }>> = [];
   /** Frames since the table was last saved, and when that was. */
@@ -94,8 +95,8 @@ export class ClusterArpWatch {
     this.resourceOfIp = null;
     this.nodeOfMacMap = null;
     this.liveNodeList = null;
-    this.resourceOfMove.clear();
-    for (const [id, intent] of this.options.view().intents) if (intent.kind === 'move') this.resourceOfMove.set(id, intent.resource);
+    this.resourcesOfMove.clear();
+    for (const [id, intent] of this.options.view().intents) if (intent.kind !== 'probe') this.resourcesOfMove.set(id, subjectsOf(intent));
     for (const resource of [...this.pending.keys()]) this.settle(resource, performance.now());
   }
 
@@ -113,11 +114,12 @@ export class ClusterArpWatch {
         this.liveNodeList = null;
         break;
       case 'intents': {
-        const before = this.resourceOfMove.get(change.name);
-        if (change.kind === 'put' && change.value.kind === 'move') this.resourceOfMove.set(change.name, change.value.resource);
-        else this.resourceOfMove.delete(change.name);
-        const resource = change.kind === 'put' && change.value.kind === 'move' ? change.value.resource : before;
-        if (resource !== undefined) this.settle(resource, performance.now());
+        const before = this.resourcesOfMove.get(change.name);
+        const moving = change.kind === 'put' && change.value.kind !== 'probe' ? subjectsOf(change.value) : undefined;
+        if (moving !== undefined) this.resourcesOfMove.set(change.name, moving);
+        else this.resourcesOfMove.delete(change.name);
+        const now = performance.now();
+        for (const resource of moving ?? before ?? []) this.settle(resource, now);
         break;
       }
       case 'owners':
@@ -146,7 +148,7 @@ export class ClusterArpWatch {
   }
 
   private moveTargetOf(resource: string): string | null {
-    return this.options.view().moveOf(resource)?.toNode ?? null;
+    return this.options.view().movingTo(resource);
   }
 
   /** Every ARP frame seen on `ifname`, with its monotonic receive time. */

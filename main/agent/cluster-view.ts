@@ -3,12 +3,12 @@
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { NodeView, Owners } from '../cluster/placement';
 import type { MemberRecord, OwnerRecord, RejectedRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
-import { parseIntent, subjectOf, type Intent, type MoveIntent } from '../cluster/intents';
+import { parseIntent, subjectsOf, type BatchMove, type Intent, type MoveIntent } from '../cluster/intents';
 import { isStationMac } from '../arp/acd-config';
 import type { UserRecord } from '../../preload/contract/users';
 
 /**
- * The open intents by id, indexed by kind and subject (a move's resource) as well: "is a move of X under way?" is asked for
+ * The open intents by id, indexed by kind and subject (a move's resource, each resource of a batch) as well: "is a move of X under way?" is asked for
  * every resource on every reconcile, and a drain of 1,000 addresses has 1,000 intents open — a scan
  * per question made reconcile quadratic (seconds of blocked event loop per drain).
  */
@@ -21,9 +21,9 @@ class IntentMap extends Map<string, Intent> {
 
   override set(id: string, intent: Intent): this {
     const previous = super.get(id);
-    if (previous) this.bySubject.delete(IntentMap.indexKey(previous.kind, subjectOf(previous)));
+    if (previous) this.unindex(previous);
     super.set(id, intent);
-    this.bySubject.set(IntentMap.indexKey(intent.kind, subjectOf(intent)), intent);
+    for (const subject of subjectsOf(intent)) this.bySubject.set(IntentMap.indexKey(intent.kind, subject), intent);
     return this;
   }
 
@@ -31,13 +31,27 @@ class IntentMap extends Map<string, Intent> {
     const previous = super.get(id);
     if (!previous) return false;
     super.delete(id);
-    const key = IntentMap.indexKey(previous.kind, subjectOf(previous));
-    if (this.bySubject.get(key) === previous) {
-      this.bySubject.delete(key);
-      // Another open intent for the same subject (rare: a stale one) takes its place in the index.
-      for (const other of super.values()) if (other.kind === previous.kind && subjectOf(other) === subjectOf(previous)) this.bySubject.set(key, other);
+    const orphaned = this.unindex(previous);
+    // Another open intent for the same subject (rare: a stale one) takes its place in the index.
+    if (orphaned.size > 0) {
+      for (const other of super.values()) {
+        if (other.kind !== previous.kind) continue;
+        for (const subject of subjectsOf(other)) if (orphaned.has(subject)) this.bySubject.set(IntentMap.indexKey(other.kind, subject), other);
+      }
     }
     return true;
+  }
+
+  /** Takes `intent` out of the index; returns the subjects it was indexed under. */
+  private unindex(intent: Intent): Set<string> {
+    const removed = new Set<string>();
+    for (const subject of subjectsOf(intent)) {
+      const key = IntentMap.indexKey(intent.kind, subject);
+      if (this.bySubject.get(key) !== intent) continue;
+      this.bySubject.delete(key);
+      removed.add(subject);
+    }
+    return removed;
   }
 
   override clear(): void {
@@ -196,5 +210,16 @@ export class ClusterView {
   moveOf(resource: ResourceName): MoveIntent | undefined {
     const intent = this.intents.forSubject(resource, 'move');
     return intent?.kind === 'move' ? intent : undefined;
+  }
+
+  /** The open batch a resource is part of, if any. */
+  batchOf(resource: ResourceName): BatchMove | undefined {
+    const intent = this.intents.forSubject(resource, 'batch');
+    return intent?.kind === 'batch' ? intent : undefined;
+  }
+
+  /** Where a move or batch under way takes the resource (null: none under way). */
+  movingTo(resource: ResourceName): NodeName | null {
+    return (this.moveOf(resource) ?? this.batchOf(resource))?.toNode ?? null;
   }
 }

@@ -8,7 +8,7 @@ import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
 import { PacketIoError } from '../net/packet-io-error';
 import { question } from '../arp/codec';
-import { DEADLINE_PASSED, type VirtualAddress } from '../host/address-types';
+import { DEADLINE_PASSED, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';
 import type { ArpPort, Host, LateAddressFailure } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
@@ -288,11 +288,16 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     };
   }
 
-  /** `onTooLate`: the registration was refused for coming after registrationDeadline. */
-  private registrarFor(onTooLate: () => void): AddressRegistrar {
+  /**
+   * `onTooLate`: the registration was refused for coming after registrationDeadline. `registered`: how a
+   * batch registration of this address went (holdMany), taken as the claim's first registration.
+   */
+  private registrarFor(onTooLate: () => void, registered?: RegistrarResult): AddressRegistrar {
+    let batched = registered;
     return {
       add: (ifname, ip, prefix) => {
-        const [result] = this.host.addresses.register([this.virtualAddress(ifname, ip, prefix)], this.registrationDeadline());
+        const [result] = batched !== undefined ? [batched] : this.host.addresses.register([this.virtualAddress(ifname, ip, prefix)], this.registrationDeadline());
+        batched = undefined;
         if (result && !result.ok) {
           if (result.code === DEADLINE_PASSED) onTooLate();
           throw new Error(result.message);
@@ -329,12 +334,37 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return [...this.held.keys()];
   }
 
+  /**
+   * A batch move's take-over: every address registered in one netlink batch first (the handoff-critical
+   * part), then each claim starts as hold() does (`acd.skipProbe`: announce at once) with its
+   * registration already made. Requests whose interface cannot be opened fail alone.
+   */
+  holdMany(requests: readonly HoldRequest[]): Array<Promise<HoldOutcome>> {
+    const usable = requests.map((request) => {
+      if (this.held.has(request.resource)) return `internal: ${request.resource} is already held`;
+      try {
+        this.socketFor(request.ifname);
+        return null;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    const toRegister = requests.filter((_, i) => usable[i] === null);
+    const results = toRegister.length === 0 ? [] : this.host.addresses.register(toRegister.map((r) => this.virtualAddress(r.ifname, r.ip, r.prefix)), this.registrationDeadline());
+    let next = 0;
+    return requests.map((request, i) => {
+      const unusable = usable[i];
+      if (unusable !== null && unusable !== undefined) return Promise.resolve({ kind: 'failed' as const, reason: unusable });
+      return this.hold(request, results[next++]);
+    });
+  }
+
   /** Probe (per request.acd), register, announce; resolves when the address is ready or the claim ended. */
-  hold(request: HoldRequest): Promise<HoldOutcome> {
+  hold(request: HoldRequest, registered?: RegistrarResult): Promise<HoldOutcome> {
     if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
     const { socket, byIp } = this.socketFor(request.ifname);
     let registeredTooLate = false;
-    const registrar = this.registrarFor(() => (registeredTooLate = true));
+    const registrar = this.registrarFor(() => (registeredTooLate = true), registered);
     const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar, config: request.acd, subscribe: false, permitSend: this.permitSend });
     const entry: Held = { request, claim, ready: false };
     this.held.set(request.resource, entry);

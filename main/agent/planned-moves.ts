@@ -7,29 +7,30 @@ import type { AcdConfig } from '../arp/acd';
 import type { NodeName, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { planDrain } from '../cluster/drain';
 import { failbackTarget } from '../cluster/failback';
-import { nextWave } from '../cluster/move-waves';
+import { nextBatches, nextWave } from '../cluster/move-waves';
+import { requestBatch } from '../cluster/batch-machine';
 import { bestNode } from '../cluster/placement';
-import { checkNotify, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
-import { afterProbe, afterTake, nextStep, onReleaseNotice, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
+import { checkNotify, MAX_BATCH, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
+import { afterProbe, afterTake, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
 import type { AuditRecord, Membership } from '../store/store';
 import type { ConvergenceMonitor } from './convergence-monitor';
 import { verifyReleasedNotice, type HandoffChannel, type ReleasedNotice } from './handoff-channel';
+import { BatchMoves } from './batch-moves';
 import type { NodeContext } from './node-context';
 import { describeFailure } from '../../preload/contract/failure-text';
-
-/** The target's trusted probe before a handoff: quick, the owner is expected to answer. */
-export const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
 
 /** What the moves need from the rest of the agent. */
 /** How often a stopping node asks a move for one address (each refusal or failure ends one). */
 const MAX_STOP_TRIES = 3;
 
 /** The node's context (node-context.ts) and what moves need besides. */
-export interface MovesContext extends Pick<NodeContext, 'node' | 'store' | 'local' | 'view' | 'membership' | 'leaseHealthy' | 'log'> {
+export interface MovesContext extends Pick<NodeContext, 'node' | 'host' | 'store' | 'local' | 'view' | 'membership' | 'leaseHealthy' | 'log'> {
   convergence: ConvergenceMonitor;
   handoff(): HandoffChannel | null;
   /** Runs work for a resource once at a time (busy, back-off after a throw, reconcile after). */
   guard(resource: ResourceName, work: () => Promise<void>): void;
+  /** Runs work for a batch (`key`: its id) once at a time; its resources count as busy meanwhile. */
+  guardMany(key: string, resources: readonly ResourceName[], work: () => Promise<void>): void;
   busy(resource: ResourceName): boolean;
   schedule(): void;
   ifnameFor(spec: ResourceSpec): { ok: true; ifname: string } | { ok: false; failure: FailureReason };
@@ -53,16 +54,23 @@ export class PlannedMoves {
   private readonly handedOff = new Set<ResourceName>();
   /** Moves this node prepared as the target, by intent id (the release datagram must carry their nonce). */
   private readonly prepared = new Map<string, PreparedMove>();
+  /** Many addresses towards one node at once (drain, failback): batch-moves.ts. */
+  private readonly batches: BatchMoves;
+  private batchCount = 0;
 
-  constructor(private readonly context: MovesContext) {}
-
-  /** This node let `resource` go in a move that is still open: reconcile must not take it back. */
-  handedOver(resource: ResourceName): boolean {
-    return this.handedOff.has(resource);
+  constructor(private readonly context: MovesContext) {
+    this.batches = new BatchMoves(context);
   }
 
-  /** A move record was deleted (the move ended, here or on the other node). */
-  onDeleted(id: string, resource: ResourceName | null): void {
+  /** This node let `resource` go in a move or batch that is still open: reconcile must not take it back. */
+  handedOver(resource: ResourceName): boolean {
+    return this.handedOff.has(resource) || this.batches.handedOver(resource);
+  }
+
+  /** A move or batch record was deleted (it ended, here or on the other node); `intent`: the record as last seen, if known. */
+  onDeleted(id: string, intent: Intent | null): void {
+    if (isBatchId(id)) return this.batches.onDeleted(id);
+    const resource = intent?.kind === 'move' ? intent.resource : resourceOfMoveId(id);
     if (resource !== null) this.handedOff.delete(resource);
     this.prepared.delete(id);
   }
@@ -73,6 +81,7 @@ export class PlannedMoves {
     const view = this.context.view();
     const now = Date.now();
     for (const intent of view.intents.values()) {
+      if (intent.kind === 'batch') this.batches.advance(intent, membership);
       if (intent.kind !== 'move') continue;
       const effect = nextStep(intent, {
         me: node,
@@ -103,7 +112,10 @@ export class PlannedMoves {
 
   // ---- the owner asks ----------------------------------------------------------------------------
 
-  /** Drain (this node paused) and failback: this node, as owner, asks for planned moves, in waves. */
+  /**
+   * Drain (this node paused) and failback: this node, as owner, asks for planned moves: one batch per
+   * target (the next when it ends), a single move where a target has only one address to take.
+   */
   planOwn(): void {
     const { node, local } = this.context;
     const view = this.context.view();
@@ -123,9 +135,17 @@ export class PlannedMoves {
         if (target) wanted.push({ resource, to: target, actor: 'failback' });
       }
     }
-    // In waves (move-waves.ts): all at once, a drain of 1,000 kept the lease timers of every node from running.
-    const wave = nextWave(wanted, this.ownInFlight(), (resource) => view.moveOf(resource) !== undefined || this.context.busy(resource));
-    for (const move of wave) void this.request(move.resource, move.to, move.actor);
+    const underWay = (resource: ResourceName): boolean => view.movingTo(resource) !== null || this.context.busy(resource);
+    const { batches, singles } = nextBatches(wanted, this.batches.openTargets(), underWay, MAX_BATCH);
+    for (const group of batches) {
+      const batch = requestBatch(group.map((move) => move.resource), node, group[0]!.to, group[0]!.actor, Date.now(), `${Date.now().toString(36)}.${++this.batchCount}`);
+      this.batches.request(batch).catch((error: unknown) => {
+        this.context.view().intents.delete(batch.id);
+        this.context.log(`batch ${batch.id}: not requested: ${String(error)}`);
+      });
+    }
+    // Single moves in waves (move-waves.ts): all at once, 1,000 moves kept the lease timers of every node from running.
+    for (const move of nextWave(singles, this.ownInFlight(), underWay)) void this.request(move.resource, move.to, move.actor);
   }
 
   /** Graceful stop: every address this node owns goes to the best other node. */
@@ -140,6 +160,10 @@ export class PlannedMoves {
     let moving = 0;
     for (const [resource, owner] of view.owners) {
       if (owner.node !== this.context.node) continue;
+      if (view.batchOf(resource) !== undefined) {
+        moving += 1; // its batch goes on (a stopping target ends it; then this asks again)
+        continue;
+      }
       const open = view.moveOf(resource);
       if (open !== undefined) {
         // Asked of a node that has stopped or is stopping before it looked at it: nobody will answer it.
@@ -220,6 +244,7 @@ export class PlannedMoves {
 
   /** Target: the owner says it let go (handoff-channel.ts). Acts only on a move it prepared, with its nonce, signed by the owner. */
   onReleasedNotice(notice: ReleasedNotice): void {
+    if (isBatchId(notice.id)) return this.batches.onReleasedNotice(notice);
     const membership = this.context.membership();
     if (!membership || !this.context.leaseHealthy()) return;
     const prepared = this.prepared.get(notice.id);
@@ -352,4 +377,13 @@ export class PlannedMoves {
     await this.end(move, failure);
     this.handedOff.delete(move.resource);
   }
+}
+
+/** Move ids are "move:<resource>:<n>" (request()): the resource survives the record's delete. */
+function resourceOfMoveId(id: string): ResourceName | null {
+  return /^move:(.+):[^:]+$/.exec(id)?.[1] ?? null;
+}
+
+function isBatchId(id: string): boolean {
+  return id.startsWith('batch:');
 }

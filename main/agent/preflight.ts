@@ -11,7 +11,7 @@ import type { ClusterStore, StoreChange } from '../store/store';
 import type { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
 import type { NodeContext } from './node-context';
-import { TRUSTED_PROBE } from './planned-moves';
+import { TRUSTED_PROBE } from '../cluster/move-machine';
 
 /** A probe intent nobody deleted (its asker died) is removed by the node it names after this long. */
 const STALE_PROBE_MS = 60_000;

@@ -20,7 +20,7 @@ export function standbyTargets(view: ClusterView, me: NodeName, addresses: () =>
   const targets: Watched[] = [];
   let listed: readonly InterfaceAddress[] | null = null;
   for (const [resource, owner] of view.owners) {
-    if (owner.node === me || view.moveOf(resource)) continue;
+    if (owner.node === me || view.movingTo(resource) !== null) continue;
     const spec = view.resources.get(resource);
     const status = view.statuses.get(resource);
     if (!spec?.enabled || status?.state !== 'online' || status.owner !== owner.node) continue;

@@ -10,6 +10,11 @@
 //   failed    — the target's probe met another MAC; the owner keeps serving
 // The target deletes the intent when the move ends (after writing the audit entry).
 //
+// A batch move: many addresses between the same two nodes (a drain, a failback), as one intent with the
+// same phases; the target probes them all at once and leaves out (`excluded`) any another station
+// answers for; the owner deregisters the others in one netlink batch and says so once; the target
+// registers them in one batch and takes their keys in transactions of up to 100.
+//
 // A pre-flight probe: the console asks, before a move, whether the address is free or answered by its
 // owner only — heard from the node that would take it. The agent the console is connected to writes
 // the probe intent; the named node probes and writes the verdict back; the asker reads it and deletes it.
@@ -81,7 +86,49 @@ export interface ProbeIntent extends IntentBase {
   outcome: ProbeOutcome | null;
 }
 
-export type Intent = MoveIntent | ProbeIntent;
+interface BatchBase extends IntentBase {
+  kind: 'batch';
+  /** The addresses moving, at most MAX_BATCH, no name twice. */
+  resources: ResourceName[];
+  /** The owner of every one of them when the batch was requested (it asks). */
+  fromNode: NodeName;
+  toNode: NodeName;
+}
+
+/** A resource the target left out of a batch (its probe met another station, or it cannot carry it). */
+export interface BatchExclusion {
+  resource: ResourceName;
+  detail: string;
+}
+
+export interface RequestedBatch extends BatchBase {
+  phase: 'requested';
+}
+
+export interface PreparedBatch extends BatchBase {
+  phase: 'prepared';
+  notify: HandoffNotify | null;
+  /** Left out by the target: the owner keeps these; every other resource of the batch moves. */
+  excluded: BatchExclusion[];
+}
+
+export interface ReleasedBatch extends BatchBase {
+  phase: 'released';
+  excluded: BatchExclusion[];
+  /** Wall-clock ms at which the owner deregistered every resource not excluded. */
+  releasedAt: number;
+}
+
+export type BatchMove = RequestedBatch | PreparedBatch | ReleasedBatch;
+
+/** The resources of a batch that move (not excluded). */
+export function movingOf(batch: BatchMove): ResourceName[] {
+  if (batch.phase === 'requested' || batch.excluded.length === 0) return batch.resources;
+  const excluded = new Set(batch.excluded.map((e) => e.resource));
+  return batch.resources.filter((resource) => !excluded.has(resource));
+}
+
+export type Intent = MoveIntent | BatchMove | ProbeIntent;
 export type IntentKind = Intent['kind'];
 
 /** How long a move may take before the target gives up (the owner then keeps, or takes back, the address). */
@@ -89,9 +136,16 @@ export const MOVE_TIMEOUT_MS = 10_000;
 /** How long the asker waits for a probe's outcome; the probing node ignores older probe intents. */
 export const PROBE_TIMEOUT_MS = 5_000;
 
-/** The key an intent is indexed by: a move by its resource, a probe by its node and address. */
-export function subjectOf(intent: Intent): string {
-  return intent.kind === 'move' ? intent.resource : `${intent.node}\u0000${intent.ip}`;
+/** The most addresses one batch moves (its record stays far below etcd's 1.5 MiB request limit). */
+export const MAX_BATCH = 1024;
+
+/** The keys an intent is indexed by: a move by its resource, a batch by each of its resources, a probe by its node and address. */
+export function subjectsOf(intent: Intent): readonly string[] {
+  switch (intent.kind) {
+    case 'move': return [intent.resource];
+    case 'batch': return intent.resources;
+    case 'probe': return [`${intent.node}\u0000${intent.ip}`];
+  }
 }
 
 // ---- reading what another agent wrote ---------------------------------------------------------------
@@ -132,6 +186,7 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
     if (outcome === undefined) return { ok: false, reason: 'probe: outcome is malformed' };
     return { ok: true, intent: { ...base, kind: 'probe', node: record.node, ip: record.ip, outcome } };
   }
+  if (record.kind === 'batch') return parseBatch(base, record);
   if (record.kind !== 'move') return { ok: false, reason: `unknown kind ${JSON.stringify(record.kind)}` };
   if (!isText(record.resource)) return { ok: false, reason: 'move: resource is not a string' };
   if (!isText(record.toNode)) return { ok: false, reason: 'move: toNode is not a string' };
@@ -154,6 +209,47 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
     default:
       return { ok: false, reason: `move: unknown phase ${JSON.stringify(record.phase)}` };
   }
+}
+
+function parseBatch(base: IntentBase, record: Record<string, unknown>): { ok: true; intent: BatchMove } | { ok: false; reason: string } {
+  const { resources } = record;
+  if (!Array.isArray(resources) || resources.length === 0 || resources.length > MAX_BATCH) return { ok: false, reason: `batch: resources is not a list of 1 to ${MAX_BATCH} names` };
+  if (!resources.every(isText)) return { ok: false, reason: 'batch: a resource is not a string' };
+  if (new Set(resources).size !== resources.length) return { ok: false, reason: 'batch: a resource is named twice' };
+  if (!isText(record.fromNode)) return { ok: false, reason: 'batch: fromNode is not a string' };
+  if (!isText(record.toNode)) return { ok: false, reason: 'batch: toNode is not a string' };
+  if (record.fromNode === record.toNode) return { ok: false, reason: 'batch: fromNode and toNode are the same node' };
+  const batch = { ...base, kind: 'batch' as const, resources, fromNode: record.fromNode, toNode: record.toNode };
+  if (record.phase === 'requested') return { ok: true, intent: { ...batch, phase: 'requested' } };
+  const excluded = checkExclusions(record.excluded, new Set(batch.resources));
+  if (excluded === null) return { ok: false, reason: 'batch: excluded is malformed' };
+  switch (record.phase) {
+    case 'prepared': {
+      const notify = record.notify === null || record.notify === undefined ? null : checkNotify(record.notify);
+      if (record.notify != null && notify === null) return { ok: false, reason: 'batch: notify is malformed' };
+      return { ok: true, intent: { ...batch, phase: 'prepared', notify, excluded } };
+    }
+    case 'released':
+      if (!isTime(record.releasedAt)) return { ok: false, reason: 'batch: releasedAt is not a time' };
+      return { ok: true, intent: { ...batch, phase: 'released', excluded, releasedAt: record.releasedAt } };
+    default:
+      return { ok: false, reason: `batch: unknown phase ${JSON.stringify(record.phase)}` };
+  }
+}
+
+/** A batch's exclusions: each names a resource of the batch once, with a reason; null when malformed. */
+function checkExclusions(value: unknown, resources: ReadonlySet<string>): BatchExclusion[] | null {
+  if (!Array.isArray(value) || value.length > resources.size) return null;
+  const seen = new Set<string>();
+  const excluded: BatchExclusion[] = [];
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null) return null;
+    const { resource, detail } = item as Record<string, unknown>;
+    if (!isText(resource) || !resources.has(resource) || seen.has(resource) || !isText(detail)) return null;
+    seen.add(resource);
+    excluded.push({ resource, detail });
+  }
+  return excluded;
 }
 
 const VERDICTS: readonly ProbeVerdict[] = ['free', 'owner-only', 'conflict'];

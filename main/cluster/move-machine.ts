@@ -6,8 +6,12 @@
 // by datagram), and the target registers only after reading that. Every failure leaves the address with
 // exactly one node: a probe answered by anyone but the owner fails the move before the owner let go; a
 // target that dies or stalls after the owner let go is replaced by the owner itself (abort).
+import type { AcdConfig } from '../arp/acd';
 import type { NodeName } from './model';
 import { MOVE_TIMEOUT_MS, type FailedMove, type HandoffNotify, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from './intents';
+
+/** The target's trusted probe before a handoff: quick, the owner is expected to answer. */
+export const TRUSTED_PROBE: Partial<AcdConfig> = { probeCount: 2, probeIntervalMs: 30, probeWaitMs: 60 };
 
 /** What the node knows about a move's surroundings when it looks at the move. */
 export interface MoveFacts {

@@ -21,3 +21,27 @@ export function nextWave<T extends { resource: string }>(wanted: readonly T[], i
   }
   return wave;
 }
+
+/**
+ * The batches to ask for now: the wanted moves grouped by target, in the order wanted, at most `max` per
+ * batch, none towards a target that already has a batch of this owner open (`openTargets`: the next
+ * batch follows when that one ends), none for a resource already under way. A target with one move
+ * wanted gets it as a single move (today's path: no batch of one).
+ */
+export function nextBatches<T extends { resource: string; to: string }>(wanted: readonly T[], openTargets: ReadonlySet<string>, underWay: (resource: string) => boolean, max: number): { batches: T[][]; singles: T[] } {
+  if (!Number.isInteger(max) || max < 2) throw new RangeError(`batch size must be a whole number >= 2, got ${max}`);
+  const byTarget = new Map<string, T[]>();
+  for (const move of wanted) {
+    if (openTargets.has(move.to) || underWay(move.resource)) continue;
+    const group = byTarget.get(move.to) ?? [];
+    if (group.length < max) group.push(move);
+    byTarget.set(move.to, group);
+  }
+  const batches: T[][] = [];
+  const singles: T[] = [];
+  for (const group of byTarget.values()) {
+    if (group.length === 1) singles.push(group[0]!);
+    else batches.push(group);
+  }
+  return { batches, singles };
+}

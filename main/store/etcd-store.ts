@@ -76,6 +76,14 @@ const DEFAULT_CALL_TIMEOUT_MS = 3000;
 const CAS_ATTEMPTS = 50;
 /** Audit entries per transaction: etcd allows 128 operations in one (counter + entries + trim). */
 const AUDIT_BATCH = 100;
+/** Keys one transaction of a batch writes (etcd refuses more than --max-txn-ops, 128 by default). */
+const KEYS_PER_TXN = 100;
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
@@ -487,6 +495,23 @@ export class EtcdStore implements ClusterStore {
     );
   }
 
+  /**
+   * One transaction per 100 keys, all sent at once: each moves its keys only if `from` owns every one of
+   * them; a transaction that fails (one key moved meanwhile) is retried key by key.
+   */
+  async transferMany(resources: readonly ResourceName[], from: NodeName, to: Membership): Promise<OwnershipResult[]> {
+    const chunks = chunked(resources, KEYS_PER_TXN);
+    const results = await Promise.all(chunks.map(async (chunk) => {
+      const keys = chunk.map((resource) => Buffer.from(this.keys.key('owners', resource)));
+      const compare: ICompare[] = keys.map((key) => ({ key, target: 'Value', result: 'Equal', value: Buffer.from(encodeOwnerNode(from)) }));
+      const response = await this.txn(compare, keys.map((key) => ({ request_put: { key, value: Buffer.from(encodeOwnerNode(to.node)), lease: to.leaseId } })));
+      if (!response.succeeded) return Promise.all(chunk.map((resource) => this.transfer(resource, from, to)));
+      const revision = Number(response.header.revision);
+      return chunk.map((resource): OwnershipResult => ({ ok: true, current: { resource, node: to.node, leaseId: to.leaseId, revision } }));
+    }));
+    return results.flat();
+  }
+
   release(resource: ResourceName, node: NodeName): Promise<OwnershipResult> {
     const key = this.keys.key('owners', resource);
     return this.ownershipTxn(
@@ -509,6 +534,10 @@ export class EtcdStore implements ClusterStore {
 
   putStatus(status: ResourceStatus, expectRev?: Revision): Promise<Revision> {
     return this.putJson(this.keys.key('status', status.name), status, expectRev);
+  }
+
+  async putStatuses(statuses: readonly ResourceStatus[]): Promise<void> {
+    await Promise.all(chunked(statuses, KEYS_PER_TXN).map((chunk) => this.txn([], chunk.map((status) => EtcdStore.put(this.keys.key('status', status.name), encodeJson(status))))));
   }
 
   deleteStatus(name: ResourceName): Promise<boolean> {

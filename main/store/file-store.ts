@@ -521,6 +521,18 @@ export class FileStore implements ClusterStore {
     return this.takeOwnership(resource, to);
   }
 
+  /** One write for every key `from` owns; the others are reported as they stand. */
+  async transferMany(resources: readonly ResourceName[], from: NodeName, to: Membership): Promise<OwnershipResult[]> {
+    const refused = resources.map((resource): OwnershipResult | null => {
+      const current = this.currentOwner(resource);
+      return current === null || current.node !== from ? { ok: false, current } : null;
+    });
+    const owner: OwnerRecord = { node: to.node, leaseId: to.leaseId };
+    const ops: WriteOp[] = resources.flatMap((resource, i) => (refused[i] === null ? [{ collection: 'owners' as const, name: resource, value: owner, lease: to.leaseId }] : []));
+    if (ops.length > 0) await this.commit(ops);
+    return resources.map((resource, i) => refused[i] ?? { ok: true, current: this.currentOwner(resource) });
+  }
+
   async release(resource: ResourceName, node: NodeName): Promise<OwnershipResult> {
     const current = this.currentOwner(resource);
     if (current === null || current.node !== node) return { ok: false, current };
@@ -536,6 +548,11 @@ export class FileStore implements ClusterStore {
 
   putStatus(status: ResourceStatus, expectRev?: Revision): Promise<Revision> {
     return this.putChecked({ collection: 'status', name: status.name, value: status }, expectRev);
+  }
+
+  async putStatuses(statuses: readonly ResourceStatus[]): Promise<void> {
+    for (const status of statuses) checkName('status', status.name);
+    if (statuses.length > 0) await this.commit(statuses.map((status) => ({ collection: 'status' as const, name: status.name, value: status })));
   }
 
   deleteStatus(name: ResourceName): Promise<boolean> {

@@ -267,12 +267,16 @@ export interface ClusterStore {
   acquire(resource: ResourceName, membership: Membership): Promise<OwnershipResult>;
   /** Moves ownership from `from` to the membership's node in one step, only if `from` owns it now. */
   transfer(resource: ResourceName, from: NodeName, to: Membership): Promise<OwnershipResult>;
+  /** transfer() for many (a batch move): in transactions of up to 100 keys; results in the order asked. */
+  transferMany(resources: readonly ResourceName[], from: NodeName, to: Membership): Promise<OwnershipResult[]>;
   /** Gives the resource up, only if `node` owns it. */
   release(resource: ResourceName, node: NodeName): Promise<OwnershipResult>;
 
   // --- Status, intents, audit -------------------------------------------------------------------
   statuses(): Promise<StatusEntry[]>;
   putStatus(status: ResourceStatus, expectRev?: Revision): Promise<Revision>;
+  /** Many statuses, unconditionally, in transactions of up to 100 keys (a batch move's one status write). */
+  putStatuses(statuses: readonly ResourceStatus[]): Promise<void>;
   deleteStatus(name: ResourceName): Promise<boolean>;
   intents(): Promise<IntentEntry[]>;
   putIntent(intent: Intent, expectRev?: Revision): Promise<Revision>;

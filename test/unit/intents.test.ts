@@ -2,7 +2,7 @@
 // (main/cluster/intents.ts) gives a typed record only when every field of its kind and phase checks out.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseIntent, subjectOf, type Intent } from '../../main/cluster/intents';
+import { parseIntent, subjectsOf, type Intent } from '../../main/cluster/intents';
 
 const base = { id: 'move:web:1', actor: 'alice', createdAt: 1_700_000_000_000 };
 const move = { ...base, kind: 'move', resource: 'web', fromNode: 'n1', toNode: 'n2' };
@@ -59,7 +59,7 @@ describe('parseIntent', () => {
   }
 
   test('a move is indexed by its resource, a probe by its node and address', () => {
-    assert.equal(subjectOf(valid[0]!), 'web');
-    assert.equal(subjectOf(valid[5]!), 'n2\u000010.250.0.100');
+    assert.deepEqual(subjectsOf(valid[0]!), ['web']);
+    assert.deepEqual(subjectsOf(valid[5]!), ['n2\u000010.250.0.100']);
   });
 });

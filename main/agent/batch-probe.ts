@@ -1,0 +1,104 @@
+// The trusted probe of a batch move: who answers for each of hundreds of addresses, asked at once. One
+// probe machine per address (local.probe) would do, but the shared ARP socket's ring (~256 frames) cannot
+// hold what comes back: both targets of a drain ask 2 × 500 questions, every node hears all of them, and
+// the owner answers 1,000 — the socket dropped frames in every batch measured, and an answer lost is a
+// stranger not heard. So the answers come in on a capture of their own whose kernel filter passes only
+// replies to probes (probe-answers.ts: small slots, a ring of 1 MiB), and a probe during which it dropped
+// anything counts for nothing. Frames that claim an address without being asked (a stranger's
+// announcement) are heard on the shared socket as well. The questions are marked (codec.question), so no
+// cache on the LAN changes and no peer takes them for a claim.
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { Ipv4, Mac } from '../arp/frame';
+import type { ProbeHeard } from '../cluster/move-machine';
+import type { ResourceName } from '../cluster/model';
+import type { Host } from '../host/host';
+import { interfaceFault } from '../net/interface-fault';
+import type { CapturedFrame, FrameSource } from '../net/pcap';
+import type { LocalAddresses } from './local-addresses';
+
+export interface BatchProbeRequest {
+  resource: ResourceName;
+  ip: Ipv4;
+  ifname: string;
+  /** The owner's MAC: its answers are expected. */
+  trustedMac: Mac | null;
+}
+
+export interface BatchProbeTiming {
+  /** Questions per address. */
+  rounds: number;
+  /** Between rounds, and after the last one until the verdict. */
+  intervalMs: number;
+  waitMs: number;
+}
+
+/** The single move's trusted probe (move-machine.ts TRUSTED_PROBE): 2 questions 30 ms apart, 60 ms more. */
+export const BATCH_PROBE_TIMING: BatchProbeTiming = { rounds: 2, intervalMs: 30, waitMs: 60 };
+
+/** ~4,500 answers of ~230 bytes: both rounds of a batch of 1,024, twice over. */
+const ANSWER_RING_BYTES = 1024 * 1024;
+/** Questions sent per turn of the event loop: the lease's timers run in between. */
+const QUESTIONS_PER_TURN = 128;
+
+export type BatchProbeResult =
+  | { kind: 'heard'; heard: Map<ResourceName, ProbeHeard> }
+  /** No answer capture on this host (Windows, the addon not built): the caller probes one by one. */
+  | { kind: 'unavailable' }
+  /** The answer capture dropped frames: nothing is known. */
+  | { kind: 'dropped'; ifname: string; count: number };
+
+export async function probeMany(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], ownMacs: readonly Mac[], timing: BatchProbeTiming = BATCH_PROBE_TIMING): Promise<BatchProbeResult> {
+  const ifnames = [...new Set(requests.map((r) => r.ifname))];
+  const captures = new Map<string, FrameSource>();
+  const heardMacs = new Map<string, Set<Mac>>();
+  const key = (ifname: string, ip: Ipv4): string => `${ifname}\u0000${ip}`;
+  const own = new Set(ownMacs);
+  const hear = (ifname: string, ip: Ipv4, mac: Mac): void => {
+    if (own.has(mac)) return;
+    heardMacs.get(key(ifname, ip))?.add(mac);
+  };
+  const watches: Array<{ ask: () => void; stop: () => void }> = [];
+  try {
+    for (const ifname of ifnames) {
+      let capture: FrameSource | null;
+      try {
+        capture = host.openProbeAnswers(ifname, ANSWER_RING_BYTES);
+      } catch {
+        capture = null;
+      }
+      if (capture === null) return { kind: 'unavailable' };
+      captures.set(ifname, capture);
+      capture.on('frame', ({ frame }: CapturedFrame) => hear(ifname, frame.arp.senderIp, frame.arp.senderMac));
+    }
+    for (const request of requests) {
+      heardMacs.set(key(request.ifname, request.ip), new Set());
+      watches.push(local.watchAddress(request.ifname, request.ip, (mac) => hear(request.ifname, request.ip, mac)));
+    }
+    for (let round = 0; round < timing.rounds; round++) {
+      if (round > 0) await sleep(timing.intervalMs);
+      for (let i = 0; i < watches.length; i++) {
+        if (i > 0 && i % QUESTIONS_PER_TURN === 0) await nextTurn();
+        watches[i]!.ask();
+      }
+    }
+    await sleep(timing.waitMs);
+    for (const [ifname, capture] of captures) {
+      const dropped = capture.refreshKernelStats().kernelDropped;
+      if (dropped !== null && dropped > 0) return { kind: 'dropped', ifname, count: dropped };
+    }
+    const faulted = new Set(ifnames.filter((ifname) => interfaceFault(null, host.interfaceState(ifname)) !== null));
+    const heard = new Map<ResourceName, ProbeHeard>();
+    for (const request of requests) {
+      if (faulted.has(request.ifname)) {
+        heard.set(request.resource, { kind: 'interrupted', ifname: request.ifname });
+        continue;
+      }
+      const macs = [...(heardMacs.get(key(request.ifname, request.ip)) ?? [])].filter((mac) => mac !== request.trustedMac);
+      heard.set(request.resource, macs.length > 0 ? { kind: 'answered', ip: request.ip, macs } : { kind: 'quiet' });
+    }
+    return { kind: 'heard', heard };
+  } finally {
+    for (const watch of watches) watch.stop();
+    for (const capture of captures.values()) capture.close();
+  }
+}
