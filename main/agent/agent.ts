@@ -299,6 +299,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.emit('change', change);
     if (change.collection === 'intents' && change.kind === 'put' && change.value.kind !== 'probe') for (const resource of subjectsOf(change.value)) this.monitor.setAside(resource);
     if (change.collection === 'intents' && change.kind === 'delete') this.moves.onDeleted(change.name, intentBefore ?? null);
+    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind === 'batch') this.moves.onBatchChanged(change.value);
     this.work.schedule();
   }
 

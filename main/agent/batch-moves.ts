@@ -20,6 +20,8 @@ export class BatchMoves {
   private readonly handedBatches = new Map<string, readonly ResourceName[]>();
   /** Batches this node prepared as the target, by id (the datagram must carry their nonce). */
   private readonly prepared = new Map<string, PreparedBatch>();
+  /** When this node's probe of a batch ran (wall-clock ms), for the line that reports the batch. */
+  private readonly probedAt = new Map<string, { started: number; ended: number }>();
 
   constructor(private readonly context: MovesContext) {}
 
@@ -104,7 +106,9 @@ export class BatchMoves {
       if (ownerMac !== null && this.context.ownMacs().includes(ownerMac)) throw new Error(`${resource}: the status still names this node's MAC ${ownerMac} as the owner's (older than the key): waiting for the owner's status`);
       requests.push({ resource, ip: spec.ip, ifname: iface.ifname, trustedMac: ownerMac });
     }
+    const probeStarted = Date.now();
     const heard = await this.probe(batch, requests);
+    this.probedAt.set(batch.id, { started: probeStarted, ended: Date.now() });
     const station = [...new Set(requests.map((r) => r.ifname))].map((ifname) => this.context.stationAddress(ifname)).find((address) => address !== null) ?? null;
     const handoff = this.context.handoff();
     const notify = handoff && station !== null ? handoff.notifyFor(station) : null;
@@ -206,7 +210,15 @@ export class BatchMoves {
             : { kind: 'not-held', reason: hold.kind === 'used-by' ? `conflict with ${hold.macs.join(', ')}` : hold.reason },
       );
     });
-    const result = afterBatchTake(batch, outcomes, this.context.wallNow());
+    const heldAt = this.context.wallNow();
+    const result = afterBatchTake(batch, outcomes, heldAt);
+    const probed = this.probedAt.get(batch.id);
+    this.probedAt.delete(batch.id);
+    this.context.log(
+      `batch ${batch.id}: ${result.online.length} of ${batch.resources.length} addresses taken from ${batch.fromNode} ${Math.round(heldAt - batch.createdAt)} ms after the request` +
+        (probed === undefined ? '' : ` (probe ${probed.started - batch.createdAt} ms after it, ${probed.ended - probed.started} ms long; released ${Math.round(batch.releasedAt - probed.ended)} ms after; held ${Math.round(heldAt - batch.releasedAt)} ms after that)`) +
+        (result.failures.length === 0 ? '' : `; ${result.failures.length} not taken`),
+    );
     for (const resource of result.drop) local.release(resource);
     const now = Date.now();
     const statuses: ResourceStatus[] = result.online.map(({ resource, mac, handoffMs }) => ({ name: resource, state: 'online', owner: node, ownerMac: mac, since: now, failure: null, lastHandoffMs: handoffMs }));
@@ -221,6 +233,7 @@ export class BatchMoves {
 
   private async end(batch: BatchMove, failures: readonly BatchExclusion[]): Promise<void> {
     this.prepared.delete(batch.id);
+    this.probedAt.delete(batch.id);
     await this.auditFailures(batch, failures);
     await this.context.store.deleteIntent(batch.id).catch(() => false);
     this.context.view().intents.delete(batch.id);

@@ -10,7 +10,7 @@ import { failbackTarget } from '../cluster/failback';
 import { nextBatches, nextWave } from '../cluster/move-waves';
 import { requestBatch } from '../cluster/batch-machine';
 import { bestNode } from '../cluster/placement';
-import { checkNotify, MAX_BATCH, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
+import { checkNotify, MAX_BATCH, type BatchMove, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
 import { afterProbe, afterTake, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
 import type { AuditRecord, Membership } from '../store/store';
 import type { ConvergenceMonitor } from './convergence-monitor';
@@ -24,7 +24,7 @@ import { describeFailure } from '../../preload/contract/failure-text';
 const MAX_STOP_TRIES = 3;
 
 /** The node's context (node-context.ts) and what moves need besides. */
-export interface MovesContext extends Pick<NodeContext, 'node' | 'host' | 'store' | 'local' | 'view' | 'membership' | 'leaseHealthy' | 'log'> {
+export interface MovesContext extends Pick<NodeContext, 'node' | 'host' | 'fenced' | 'store' | 'local' | 'view' | 'membership' | 'leaseHealthy' | 'log'> {
   convergence: ConvergenceMonitor;
   handoff(): HandoffChannel | null;
   /** Runs work for a resource once at a time (busy, back-off after a throw, reconcile after). */
@@ -73,6 +73,16 @@ export class PlannedMoves {
     const resource = intent?.kind === 'move' ? intent.resource : resourceOfMoveId(id);
     if (resource !== null) this.handedOff.delete(resource);
     this.prepared.delete(id);
+  }
+
+  /**
+   * A batch record just came from the store: its next step is taken now, not at the next reconcile (a
+   * pass over 1,000 resources is paced during a drain, and each of a batch's four steps waited for one).
+   */
+  onBatchChanged(batch: BatchMove): void {
+    const membership = this.context.membership();
+    if (!membership || this.context.fenced() || !this.context.leaseHealthy()) return;
+    this.batches.advance(batch, membership);
   }
 
   /** Every open move, looked at once per reconcile: the machine says what this node does next. */

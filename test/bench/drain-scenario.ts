@@ -25,6 +25,8 @@ export interface DrainSetup {
 export interface DrainSample {
   /** From the pauseNode command leaving the API client to the last address answered by another node. */
   convergedMs: number;
+  /** etcd writes (revisions) from just before the command until 2 s after the last address answered (null: no etcd). */
+  etcdWrites: number | null;
   /** From the same moment to the agent's reply to pauseNode ("drained" by the ownership map). */
   apiReplyMs: number;
   /** Per-address settle times (ms since the pause), median and p99. */
@@ -147,18 +149,29 @@ async function waitAllOn(ctx: BenchContext, setup: DrainSetup, node: string, tim
   }
 }
 
-/** One drain of n1: pause, and the time until every address answers from n2 or n3. */
-export async function measureDrain(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning, timeoutMs = 60_000): Promise<DrainSample> {
-  const sweep = await sweepUntil(ctx, setup, { notMac: ctx.lab.host('n1').mac }, timeoutMs, tuning);
-  const pause = ctx.api.call('node.pause', { name: 'n1' });
+/** Writes settle a moment after the last address answers (statuses, audit, the intent's delete). */
+const WRITES_SETTLE_MS = 2000;
+
+/**
+ * One drain of n1 (`node.pause`) or its undoing (`node.resume`: failback), timed from the command leaving
+ * the API client until every address answers from another node (drain) or from n1 again (failback).
+ */
+export async function measureDrain(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning, timeoutMs = 60_000, command: 'node.pause' | 'node.resume' = 'node.pause'): Promise<DrainSample> {
+  const n1 = ctx.lab.host('n1').mac;
+  const sweep = await sweepUntil(ctx, setup, command === 'node.pause' ? { notMac: n1 } : { mac: n1 }, timeoutMs, tuning);
+  const revisionBefore = await ctx.cluster.etcd?.revision();
+  const pause = ctx.api.call(command, { name: 'n1' });
   const summary = await sweep.done;
   const paused = await pause;
-  if (!paused.ok) throw new Error(`pauseNode n1: ${paused.code ?? ''} ${paused.message ?? ''}`);
-  if (summary.reason !== 'converged' || summary.allSettledAtWallMs === null) throw new Error(await describeStuck(ctx, setup, summary, 'drain of n1'));
+  if (!paused.ok) throw new Error(`${command} n1: ${paused.code ?? ''} ${paused.message ?? ''}`);
+  if (summary.reason !== 'converged' || summary.allSettledAtWallMs === null) throw new Error(await describeStuck(ctx, setup, summary, command === 'node.pause' ? 'drain of n1' : 'failback to n1'));
+  await sleep(WRITES_SETTLE_MS);
+  const revisionAfter = await ctx.cluster.etcd?.revision();
   const since = paused.sentAtWallMs;
   const perAddress = summary.settledAtWallMs.map((t) => (t ?? Number.NaN) - since).sort((a, b) => a - b);
   return {
     convergedMs: summary.allSettledAtWallMs - since,
+    etcdWrites: revisionBefore === undefined || revisionAfter === undefined ? null : revisionAfter - revisionBefore,
     apiReplyMs: paused.doneAtWallMs - since,
     perAddressMedianMs: percentile(perAddress, 0.5),
     perAddressP99Ms: percentile(perAddress, 0.99),
@@ -166,6 +179,17 @@ export async function measureDrain(ctx: BenchContext, setup: DrainSetup, tuning:
     kinds: summary.settledKinds,
     contraryAfterSettle: summary.contraryAfterSettle,
   };
+}
+
+/**
+ * After a drain: resume n1 and time the failback of every address to n1, then check that no other node
+ * holds any of them. A failback that does not complete on its own throws (the caller helps it home with
+ * undoDrain and counts it as not completed).
+ */
+export async function measureFailback(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning): Promise<DrainSample> {
+  const sample = await measureDrain(ctx, setup, tuning, 60_000, 'node.resume');
+  await waitAllOn(ctx, setup, 'n1', 60_000, tuning, 'failback after resume of n1', 0);
+  return sample;
 }
 
 /** After a drain (measured or not): resume n1 and wait until failback has brought every address home. */

@@ -164,6 +164,14 @@ export class EtcdServer implements TeardownTarget {
     return result.stdout;
   }
 
+  /** The store's revision now: one more for every write (a put, a delete, a transaction that writes). */
+  async revision(): Promise<number> {
+    const status = JSON.parse(await this.etcdctlOk(['endpoint', 'status', '-w', 'json'])) as Array<{ Status?: { header?: { revision?: number } } }>;
+    const revision = status[0]?.Status?.header?.revision;
+    if (typeof revision !== 'number') throw new Error('etcdctl endpoint status: no revision in its answer');
+    return revision;
+  }
+
   /** The etcdctl user (`name:password`) from now on: for after `etcdctl auth enable`. */
   useCtlUser(user: string | null): void {
     this.ctlUser = user;

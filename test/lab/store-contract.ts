@@ -306,6 +306,37 @@ export function runStoreContract(harness: StoreHarness): void {
         );
       }));
 
+    test('transferMany moves in transactions of 100 what the old owner holds, reports the rest as it stands; putStatuses writes them all', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const m1 = await a.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
+        const m2 = await b.join(nodeRecord('n2'), { ttlSec: CONTRACT_TTL_SEC });
+        // 250 names: three transactions, the second of which meets a key n1 no longer holds.
+        const names = Array.from({ length: 250 }, (_, i) => `vip${String(i).padStart(3, '0')}`);
+        for (const name of names) assert.equal((await a.acquire(name, m1)).ok, true);
+        assert.equal((await a.release('vip150', 'n1')).ok, true);
+        const results = await b.transferMany([...names, 'absent'], 'n1', m2);
+        assert.equal(results.length, 251, 'one result per name, in order');
+        results.forEach((result, i) => {
+          const name = i < 250 ? names[i] : 'absent';
+          if (name === 'vip150' || name === 'absent') assert.deepEqual(result, { ok: false, current: null }, name);
+          else assert.deepEqual([result.ok, result.current?.node, result.current?.leaseId, result.current?.resource], [true, 'n2', m2.leaseId, name], name);
+        });
+        const owners = await a.owners();
+        assert.equal(owners.length, 249);
+        assert.ok(owners.every((o) => o.node === 'n2' && o.leaseId === m2.leaseId), 'every key moved is bound to the new lease');
+        const again = await a.transferMany(names.slice(0, 3), 'n1', m1);
+        assert.deepEqual(again.map((r) => [r.ok, r.current?.node]), [[false, 'n2'], [false, 'n2'], [false, 'n2']], 'n1 holds none of them now');
+        const statuses = names.map((name) => ({ name, state: 'online' as const, owner: 'n2', ownerMac: '02:00:00:00:00:02', since: 1, failure: null, lastHandoffMs: 1.5 }));
+        await b.putStatuses(statuses);
+        await b.putStatuses([]);
+        const stored = (await a.statuses()).map((entry) => entry.status);
+        assert.deepEqual(stored.sort((x, y) => x.name.localeCompare(y.name)), statuses);
+        await m2.revoke();
+        assert.deepEqual(await a.owners(), [], 'the keys moved went with the new lease');
+      }));
+
     test('a revoked lease takes its ownerships with it; the member is told; the lease cannot be used again', () =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();
