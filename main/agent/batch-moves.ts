@@ -8,7 +8,7 @@ import { checkNotify, movingOf, type BatchExclusion, type BatchMove, type Prepar
 import { TRUSTED_PROBE, type ProbeHeard, type TakeOutcome } from '../cluster/move-machine';
 import { RevisionConflictError, type Membership } from '../store/store';
 import type { HoldOutcome, HoldRequest } from './local-addresses';
-import { probeMany, type BatchProbeRequest } from './batch-probe';
+import { probeAll, type BatchProbeRequest } from './batch-probe';
 import { verifyReleasedNotice, type ReleasedNotice } from './handoff-channel';
 import type { MovesContext } from './planned-moves';
 import { describeFailure } from '../../preload/contract/failure-text';
@@ -119,18 +119,16 @@ export class BatchMoves {
     await this.write(effect.batch, effect.excluded);
   }
 
-  /** Who answers for each address (batch-probe.ts); one by one where the host has no answer capture. */
+  /** Who answers for each address (batch-probe.ts; one by one where the host has no answer capture). */
   private async probe(batch: RequestedBatch, requests: readonly BatchProbeRequest[]): Promise<Map<ResourceName, ProbeHeard>> {
-    const { local, host } = this.context;
-    const result = requests.length === 0 ? { kind: 'heard' as const, heard: new Map<ResourceName, ProbeHeard>() } : await probeMany(host, local, requests, this.context.ownMacs());
-    if (result.kind === 'heard') return result.heard;
-    if (result.kind === 'dropped') throw new Error(`batch ${batch.id}: the answer capture on ${result.ifname} dropped ${result.count} frames during the probe; probing again`);
-    const acd = { ...TRUSTED_PROBE, probeForm: 'question' as const, askingMacs: this.context.peerMacs() };
-    const probes = requests.map(async ({ resource, ip, ifname, trustedMac }): Promise<[ResourceName, ProbeHeard]> => {
-      const verdict = await local.probe({ resource, ip, ifname, trustedMac, acd });
-      return [resource, verdict.interrupted ? { kind: 'interrupted', ifname } : verdict.macs.length > 0 ? { kind: 'answered', ip, macs: verdict.macs } : { kind: 'quiet' }];
-    });
-    return new Map(await Promise.all(probes));
+    const verdicts = await probeAll(this.context.host, this.context.local, requests, this.context.ownMacs(), { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.context.peerMacs() });
+    if (verdicts.kind === 'dropped') throw new Error(`batch ${batch.id}: the answer capture on ${verdicts.ifname} dropped ${verdicts.count} frames during the probe; probing again`);
+    const heard = new Map<ResourceName, ProbeHeard>();
+    for (const { resource, ip, ifname } of requests) {
+      const verdict = verdicts.heard.get(resource);
+      heard.set(resource, verdict === undefined || verdict.interrupted ? { kind: 'interrupted', ifname } : verdict.macs.length > 0 ? { kind: 'answered', ip, macs: verdict.macs } : { kind: 'quiet' });
+    }
+    return heard;
   }
 
   /**

@@ -8,13 +8,13 @@
 // announcement) are heard on the shared socket as well. The questions are marked (codec.question), so no
 // cache on the LAN changes and no peer takes them for a claim.
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { AcdConfig } from '../arp/acd';
 import type { Ipv4, Mac } from '../arp/frame';
-import type { ProbeHeard } from '../cluster/move-machine';
 import type { ResourceName } from '../cluster/model';
 import type { Host } from '../host/host';
 import { interfaceFault } from '../net/interface-fault';
 import type { CapturedFrame, FrameSource } from '../net/pcap';
-import type { LocalAddresses } from './local-addresses';
+import type { LocalAddresses, ProbeVerdict } from './local-addresses';
 
 export interface BatchProbeRequest {
   resource: ResourceName;
@@ -33,7 +33,7 @@ export interface BatchProbeTiming {
 }
 
 /** The single move's trusted probe (move-machine.ts TRUSTED_PROBE): 2 questions 30 ms apart, 60 ms more. */
-export const BATCH_PROBE_TIMING: BatchProbeTiming = { rounds: 2, intervalMs: 30, waitMs: 60 };
+const BATCH_PROBE_TIMING: BatchProbeTiming = { rounds: 2, intervalMs: 30, waitMs: 60 };
 
 /** ~4,500 answers of ~230 bytes: both rounds of a batch of 1,024, twice over. */
 const ANSWER_RING_BYTES = 1024 * 1024;
@@ -41,7 +41,8 @@ const ANSWER_RING_BYTES = 1024 * 1024;
 const QUESTIONS_PER_TURN = 128;
 
 export type BatchProbeResult =
-  | { kind: 'heard'; heard: Map<ResourceName, ProbeHeard> }
+  /** Per resource, as local.probe reports one: the MACs other than the trusted one, whether that one answered, an interface fault. */
+  | { kind: 'heard'; heard: Map<ResourceName, ProbeVerdict> }
   /** No answer capture on this host (Windows, the addon not built): the caller probes one by one. */
   | { kind: 'unavailable' }
   /** The answer capture dropped frames: nothing is known. */
@@ -87,18 +88,28 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
       if (dropped !== null && dropped > 0) return { kind: 'dropped', ifname, count: dropped };
     }
     const faulted = new Set(ifnames.filter((ifname) => interfaceFault(null, host.interfaceState(ifname)) !== null));
-    const heard = new Map<ResourceName, ProbeHeard>();
+    const heard = new Map<ResourceName, ProbeVerdict>();
     for (const request of requests) {
-      if (faulted.has(request.ifname)) {
-        heard.set(request.resource, { kind: 'interrupted', ifname: request.ifname });
-        continue;
-      }
-      const macs = [...(heardMacs.get(key(request.ifname, request.ip)) ?? [])].filter((mac) => mac !== request.trustedMac);
-      heard.set(request.resource, macs.length > 0 ? { kind: 'answered', ip: request.ip, macs } : { kind: 'quiet' });
+      const all = [...(heardMacs.get(key(request.ifname, request.ip)) ?? [])];
+      const macs = all.filter((mac) => mac !== request.trustedMac);
+      heard.set(request.resource, { macs, trustedAnswered: macs.length < all.length, interrupted: faulted.has(request.ifname) });
     }
     return { kind: 'heard', heard };
   } finally {
     for (const watch of watches) watch.stop();
     for (const capture of captures.values()) capture.close();
   }
+}
+
+/**
+ * probeMany, or where the host has no answer capture, one probe machine per address (local.probe with
+ * `acd`, the same timing): the answer for every request, or the capture's drop.
+ */
+export async function probeAll(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], ownMacs: readonly Mac[], acd: Partial<AcdConfig>): Promise<Exclude<BatchProbeResult, { kind: 'unavailable' }>> {
+  if (requests.length === 0) return { kind: 'heard', heard: new Map() };
+  const timing: BatchProbeTiming = { rounds: acd.probeCount ?? BATCH_PROBE_TIMING.rounds, intervalMs: acd.probeIntervalMs ?? BATCH_PROBE_TIMING.intervalMs, waitMs: acd.probeWaitMs ?? BATCH_PROBE_TIMING.waitMs };
+  const result = await probeMany(host, local, requests, ownMacs, timing);
+  if (result.kind !== 'unavailable') return result;
+  const verdicts = await Promise.all(requests.map((r) => local.probe({ resource: r.resource, ip: r.ip, ifname: r.ifname, trustedMac: r.trustedMac, acd })));
+  return { kind: 'heard', heard: new Map(requests.map((r, i) => [r.resource, verdicts[i]!])) };
 }

@@ -6,11 +6,11 @@ import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import type { ResourceName, ResourceSpec } from '../cluster/model';
 import type { ReleaseReason } from '../cluster/reconcile';
-import { PacketIoError } from '../net/packet-io-error';
 import type { Membership } from '../store/store';
 import type { HostAddressCache } from './host-address-cache';
+import { probeAll } from './batch-probe';
 import type { InterfaceRecovery } from './interface-recovery';
-import { LEASE_UNCONFIRMED, type HoldOutcome } from './local-addresses';
+import { holdFailureReason, LEASE_UNCONFIRMED, LINK_DOWN, type HoldOutcome } from './local-addresses';
 import type { NodeContext } from './node-context';
 import type { ResourceRecords } from './resource-records';
 
@@ -27,6 +27,14 @@ export interface ClaimsOptions {
   takeoverProbe: Partial<AcdConfig>;
   /** The lease TTL: the longest a node that lost its key can go on answering (waitForSilence). */
   ttlSec: number;
+}
+
+/** An address being taken over from `previous`, whose MAC may answer until it goes quiet. */
+interface Takeover {
+  spec: ResourceSpec;
+  ifname: string;
+  previous: string;
+  goingQuiet: string;
 }
 
 export type SilenceOutcome = { kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' };
@@ -153,6 +161,110 @@ export class Claims {
   }
 
   /**
+   * Whether acquire() of `resource` may go with others in one batch (acquireMany): a failover from a
+   * previous owner whose MAC the status names. First claims (nobody held it) keep the longer probe of
+   * acquire(), and an address still registered here is re-adopted by it.
+   */
+  takesOverFromPeer(resource: ResourceName): boolean {
+    const view = this.context.view();
+    const spec = view.resources.get(resource);
+    const status = view.statuses.get(resource);
+    if (!spec || !status?.owner || status.owner === this.context.node || !status.ownerMac) return false;
+    const iface = this.addresses.interfaceFor(spec);
+    return iface.ok && !this.addresses.isPresent(spec, iface.ifname);
+  }
+
+  /**
+   * acquire() for many addresses at once (a node's takeover), each under the same rules: keys by
+   * compare-and-swap (transactions of 100), then silence — the old owner's and every peer's answers are
+   * waited out for at most one lease TTL, a stranger's fails that address — asked of all of them at once
+   * (batch-probe.ts), then one netlink batch, the announcements, statuses in transactions of 100.
+   * Addresses that do not qualify here (takesOverFromPeer) are left to acquire() on a later pass.
+   */
+  async acquireMany(resources: readonly ResourceName[], membership: Membership): Promise<void> {
+    const { context } = this;
+    const view = context.view();
+    const started = performance.now();
+    const usable = new Map<string, boolean>();
+    const candidates: Takeover[] = [];
+    for (const resource of resources) {
+      if (!this.takesOverFromPeer(resource)) continue;
+      const spec = view.resources.get(resource)!;
+      const status = view.statuses.get(resource)!;
+      const iface = this.addresses.interfaceFor(spec);
+      if (!iface.ok) continue;
+      let ok = usable.get(iface.ifname);
+      if (ok === undefined) {
+        const link = context.host.interfaceState(iface.ifname);
+        ok = link !== null && link.carrier && this.interfaces.macKnown(iface.ifname, link.mac);
+        usable.set(iface.ifname, ok);
+      }
+      if (ok) candidates.push({ spec, ifname: iface.ifname, previous: status.owner!, goingQuiet: status.ownerMac! });
+    }
+    if (candidates.length === 0) return;
+    const won = await context.store.acquireMany(candidates.map((c) => c.spec.name), membership);
+    const mine = candidates.filter((_, i) => won[i]!.ok);
+    for (const c of mine) view.owners.set(c.spec.name, { node: context.node, leaseId: membership.leaseId });
+    await this.records.putStatuses(mine.map((c) => ({ resource: c.spec.name, fields: { state: 'online-pending', owner: context.node, ownerMac: null, failure: null } })));
+    const quiet = await this.waitForSilenceOfAll(mine);
+    const outcomes = context.local.holdMany(quiet.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, prefix: c.spec.prefix, ifname: c.ifname, acd: { skipProbe: true, ...claimSettings(c.spec) } })));
+    const held = await Promise.all(outcomes);
+    const ready = quiet.flatMap((c, i) => {
+      const outcome = held[i]!;
+      return outcome.kind === 'ready' ? [{ ...c, mac: outcome.mac }] : [];
+    });
+    const byPrevious = new Map<string, typeof ready>();
+    for (const r of ready) byPrevious.set(r.previous, [...(byPrevious.get(r.previous) ?? []), r]);
+    for (const [previous, group] of byPrevious) await this.recordHeld(group, `failover from ${previous}`, started);
+    await Promise.all(quiet.flatMap((c, i) => {
+      const outcome = held[i]!;
+      return outcome.kind === 'ready' ? [] : [this.recordNotHeld(c.spec, c.ifname, outcome, `failover from ${c.previous}`, 'stand-aside')];
+    }));
+    context.log(`takeover: ${ready.length} of ${resources.length} addresses held after ${Math.round(performance.now() - started)} ms (${candidates.length - mine.length} keys taken by others meanwhile, ${mine.length - quiet.length} not quiet)`);
+  }
+
+  /**
+   * waitForSilence for many addresses, asked together: those only silence answers, once it does. The
+   * others had their key let go: an interface fault under the probe (placement decides again), a
+   * stranger's answer or an old owner that never went quiet (a conflict).
+   */
+  private async waitForSilenceOfAll(taking: readonly Takeover[]): Promise<Takeover[]> {
+    const { context } = this;
+    const deadline = performance.now() + this.ttlSec * 1000 + 500;
+    const quiet: Takeover[] = [];
+    let waiting = [...taking];
+    let unheard = false;
+    const giveUp = async (c: Takeover, mac: string | null): Promise<void> => {
+      await context.store.release(c.spec.name, context.node);
+      if (mac !== null) await this.records.fail(c.spec.name, { kind: 'conflict', mac });
+    };
+    while (waiting.length > 0 && performance.now() < deadline) {
+      const peers = this.peerMacs();
+      const ownMacs = Object.values(context.host.macs());
+      const heard = await probeAll(context.host, context.local, waiting.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, ifname: c.ifname, trustedMac: c.goingQuiet })), ownMacs, { ...QUIET_CHECK_PROBE, askingMacs: peers });
+      // Nothing is known from a round the capture dropped frames in: ask again.
+      unheard = heard.kind === 'dropped';
+      if (heard.kind === 'dropped') continue;
+      const still: Takeover[] = [];
+      for (const c of waiting) {
+        const answer = heard.heard.get(c.spec.name);
+        if (answer === undefined || answer.interrupted) {
+          await giveUp(c, null);
+          continue;
+        }
+        const stranger = answer.macs.find((mac) => !peers.includes(mac));
+        if (stranger !== undefined) await giveUp(c, stranger);
+        else if (answer.macs.length > 0 || answer.trustedAnswered) still.push(c);
+        else quiet.push(c);
+      }
+      waiting = still;
+    }
+    // Answered until the end: the old owner never went quiet (a conflict) — or, if nothing could be heard, nobody knows: placement decides again.
+    await Promise.all(waiting.map((c) => giveUp(c, unheard ? null : c.goingQuiet)));
+    return quiet;
+  }
+
+  /**
    * Probes until only silence answers — at most one lease TTL, the fencing bound of the node that answers.
    * Only peers may answer meanwhile: the old owner, or a node holding the address on a belief that ended
    * with its lease (possibly under another MAC of its own: its interface just took a new one).
@@ -177,36 +289,38 @@ export class Claims {
    * go so placement decides again, 'report' leaves it to the caller.
    */
   private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string, onPeer: 'stand-aside' | 'report' = 'stand-aside'): Promise<HoldOutcome> {
-    const { context } = this;
     const started = performance.now();
     let outcome: HoldOutcome;
     try {
-      outcome = await context.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname, acd: { ...acd, ...claimSettings(spec) } });
+      outcome = await this.context.local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname, acd: { ...acd, ...claimSettings(spec) } });
     } catch (error) {
-      // The interface failed between choosing it and opening its capture: a fault of the link, not of the address.
-      const linkFault = error instanceof PacketIoError && ['NO_SUCH_INTERFACE', 'OPEN_FAILED', 'CAPTURE_LOST'].includes(error.code);
-      outcome = { kind: 'failed', reason: linkFault ? 'link-down' : error instanceof Error ? error.message : String(error) };
-      if (linkFault) context.log(`${spec.name}: not held: ${(error as Error).message}`);
+      outcome = { kind: 'failed', reason: holdFailureReason(error) };
     }
-    switch (outcome.kind) {
-      case 'ready':
-        await this.records.putStatus(spec.name, { state: 'online', owner: context.node, ownerMac: outcome.mac, failure: null });
-        await this.records.audit({ actor: context.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${outcome.mac}) after ${Math.round(performance.now() - started)} ms`, handoffMs: null });
-        context.emit({ type: 'holding', resource: spec.name });
-        break;
-      case 'used-by':
-        await this.onProbeAnswered(spec, ifname, outcome.macs, action, onPeer);
-        break;
-      case 'failed':
-        if (!(await context.store.release(spec.name, context.node)).ok) break;
-        // The interface failed under the claim (InterfaceRecovery.onFault): the address is not at fault, and a
-        // failed resource would wait for the operator. Unowned, it is placed again. The same when the
-        // registration came after our lease may have ended (the process was held up): not the address's fault.
-        if (outcome.reason === 'link-down' || outcome.reason === LEASE_UNCONFIRMED) break;
-        await this.records.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: context.node, detail: outcome.reason } : { kind: 'register-failed', node: context.node, detail: outcome.reason });
-        break;
-    }
+    if (outcome.kind === 'ready') await this.recordHeld([{ spec, ifname, mac: outcome.mac }], action, started);
+    else await this.recordNotHeld(spec, ifname, outcome, action, onPeer);
     return outcome;
+  }
+
+  /** Addresses now held here: their status (one batch of writes), an audit entry each, the event. */
+  private async recordHeld(held: ReadonlyArray<{ spec: ResourceSpec; ifname: string; mac: string }>, action: string, started: number): Promise<void> {
+    const { context } = this;
+    await this.records.putStatuses(held.map(({ spec, mac }) => ({ resource: spec.name, fields: { state: 'online', owner: context.node, ownerMac: mac, failure: null } })));
+    const ms = Math.round(performance.now() - started);
+    await Promise.all(held.map(({ spec, ifname, mac }) => this.records.audit({ actor: context.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${mac}) after ${ms} ms`, handoffMs: null })));
+    for (const { spec } of held) context.emit({ type: 'holding', resource: spec.name });
+  }
+
+  /** A claim that did not end in holding the address: what that means for the key and the resource. */
+  private async recordNotHeld(spec: ResourceSpec, ifname: string, outcome: Exclude<HoldOutcome, { kind: 'ready' }>, action: string, onPeer: 'stand-aside' | 'report'): Promise<void> {
+    const { context } = this;
+    if (outcome.kind === 'used-by') return this.onProbeAnswered(spec, ifname, outcome.macs, action, onPeer);
+    if (outcome.reason === LINK_DOWN) context.log(`${spec.name}: not held: the interface ${ifname} failed`);
+    if (!(await context.store.release(spec.name, context.node)).ok) return;
+    // The interface failed under the claim (InterfaceRecovery.onFault): the address is not at fault, and a
+    // failed resource would wait for the operator. Unowned, it is placed again. The same when the
+    // registration came after our lease may have ended (the process was held up): not the address's fault.
+    if (outcome.reason === LINK_DOWN || outcome.reason === LEASE_UNCONFIRMED) return;
+    await this.records.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: context.node, detail: outcome.reason } : { kind: 'register-failed', node: context.node, detail: outcome.reason });
   }
 
   /** Our probe for the address met `macs`: a peer's claim or answer (see hold's onPeer), or a stranger's (a conflict). */

@@ -38,6 +38,14 @@ export type HoldOutcome =
 
 /** The reason of a hold whose registration came too late: the lease may have ended while the process was held up. */
 export const LEASE_UNCONFIRMED = 'lease-unconfirmed';
+/** The reason of a hold whose interface failed between choosing it and opening its capture: the link's fault, not the address's. */
+export const LINK_DOWN = 'link-down';
+
+/** Why a hold could not start: a link fault (LINK_DOWN) or the error's message. */
+export function holdFailureReason(error: unknown): string {
+  if (error instanceof PacketIoError && ['NO_SUCH_INTERFACE', 'OPEN_FAILED', 'CAPTURE_LOST'].includes(error.code)) return LINK_DOWN;
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** One interface: its socket and the claims (held addresses and running probes) its frames go to. */
 interface Route {
@@ -346,7 +354,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
         this.socketFor(request.ifname);
         return null;
       } catch (error) {
-        return (error as Error).message;
+        return holdFailureReason(error);
       }
     });
     const toRegister = requests.filter((_, i) => usable[i] === null);

@@ -2,7 +2,8 @@
 // into work per resource — acquire, hold again, release, drop what is not ours — plus each pass's look
 // at the open moves, the pre-flights asked of this node, the owners it watches as standby and the
 // interfaces its ARP watch covers. Work runs one piece per resource at a time (resource-work.ts).
-import type { NodeName } from '../cluster/model';
+import type { NodeName, ResourceName } from '../cluster/model';
+import { MAX_BATCH } from '../cluster/intents';
 import { planReconcile } from '../cluster/reconcile';
 import type { Claims } from './claims';
 import type { HostAddressCache } from './host-address-cache';
@@ -34,6 +35,8 @@ export interface ReconcilerParts {
 export class Reconciler {
   /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
   private watchedSpecsKey: string | null = null;
+  /** Takeover batches started (their work's key). */
+  private takeovers = 0;
 
   constructor(private readonly parts: ReconcilerParts) {}
 
@@ -59,10 +62,21 @@ export class Reconciler {
     for (const resource of context.local.resources()) {
       if (view.ownerOf(resource) !== node && !work.busy(resource)) claims.drop(resource, 'not owner');
     }
+    const takingOver: ResourceName[] = [];
     for (const action of plan.actions) {
       if (work.busy(action.resource)) continue;
       if (action.kind === 'release') void work.guard(action.resource, () => claims.release(action.resource, action.reason));
+      else if (claims.takesOverFromPeer(action.resource)) takingOver.push(action.resource);
       else void work.guard(action.resource, () => claims.acquire(action.resource, membership));
+    }
+    // A node's takeover: the addresses of a dead owner taken together (one probe burst, one netlink batch,
+    // keys and statuses in transactions of 100); a single one as before.
+    if (takingOver.length === 1) void work.guard(takingOver[0]!, () => claims.acquire(takingOver[0]!, membership));
+    else {
+      for (let i = 0; i < takingOver.length; i += MAX_BATCH) {
+        const batch = takingOver.slice(i, i + MAX_BATCH);
+        void work.guardMany(`takeover:${++this.takeovers}`, batch, () => claims.acquireMany(batch, membership));
+      }
     }
     for (const resource of plan.hold) {
       if (context.local.has(resource) || work.busy(resource) || moves.handedOver(resource)) continue;

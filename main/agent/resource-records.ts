@@ -13,6 +13,17 @@ export class ResourceRecords {
   constructor(private readonly context: Pick<NodeContext, 'node' | 'store' | 'view' | 'log'>) {}
 
   async putStatus(resource: ResourceName, fields: StatusFields): Promise<void> {
+    await this.context.store.putStatus(this.statusOf(resource, fields));
+  }
+
+  /** Many statuses in one batch of writes (a takeover): set in the view at once as putStatus does. */
+  async putStatuses(updates: ReadonlyArray<{ resource: ResourceName; fields: StatusFields }>): Promise<void> {
+    if (updates.length === 0) return;
+    await this.context.store.putStatuses(updates.map(({ resource, fields }) => this.statusOf(resource, fields)));
+  }
+
+  /** The status a write of `fields` makes, set in the view at once. */
+  private statusOf(resource: ResourceName, fields: StatusFields): ResourceStatus {
     const view = this.context.view();
     const previous = view.statuses.get(resource);
     const status: ResourceStatus = {
@@ -24,7 +35,7 @@ export class ResourceRecords {
       lastHandoffMs: previous?.lastHandoffMs ?? null,
     };
     view.statuses.set(resource, status);
-    await this.context.store.putStatus(status);
+    return status;
   }
 
   /** An audit entry; one the store cannot take is logged and dropped (the work it records went on). */

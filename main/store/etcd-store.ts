@@ -485,6 +485,19 @@ export class EtcdStore implements ClusterStore {
     );
   }
 
+  /** One transaction per 100 keys, all sent at once, each creating its keys only if none exists; a failed one is retried key by key. */
+  async acquireMany(resources: readonly ResourceName[], membership: Membership): Promise<OwnershipResult[]> {
+    const results = await Promise.all(chunked(resources, KEYS_PER_TXN).map(async (chunk) => {
+      const keys = chunk.map((resource) => Buffer.from(this.keys.key('owners', resource)));
+      const compare: ICompare[] = keys.map((key) => ({ key, target: 'Create', result: 'Equal', create_revision: 0 }));
+      const response = await this.txn(compare, keys.map((key) => ({ request_put: { key, value: Buffer.from(encodeOwnerNode(membership.node)), lease: membership.leaseId } })));
+      if (!response.succeeded) return Promise.all(chunk.map((resource) => this.acquire(resource, membership)));
+      const revision = Number(response.header.revision);
+      return chunk.map((resource): OwnershipResult => ({ ok: true, current: { resource, node: membership.node, leaseId: membership.leaseId, revision } }));
+    }));
+    return results.flat();
+  }
+
   transfer(resource: ResourceName, from: NodeName, to: Membership): Promise<OwnershipResult> {
     const key = this.keys.key('owners', resource);
     return this.ownershipTxn(

@@ -521,6 +521,18 @@ export class FileStore implements ClusterStore {
     return this.takeOwnership(resource, to);
   }
 
+  /** One write for every key nobody owns; the others are reported as they stand. */
+  async acquireMany(resources: readonly ResourceName[], membership: Membership): Promise<OwnershipResult[]> {
+    const taken = resources.map((resource): OwnershipResult | null => {
+      const current = this.currentOwner(resource);
+      return current === null ? null : { ok: false, current };
+    });
+    const owner: OwnerRecord = { node: membership.node, leaseId: membership.leaseId };
+    const ops: WriteOp[] = resources.flatMap((resource, i) => (taken[i] === null ? [{ collection: 'owners' as const, name: resource, value: owner, lease: membership.leaseId }] : []));
+    if (ops.length > 0) await this.commit(ops);
+    return resources.map((resource, i) => taken[i] ?? { ok: true, current: this.currentOwner(resource) });
+  }
+
   /** One write for every key `from` owns; the others are reported as they stand. */
   async transferMany(resources: readonly ResourceName[], from: NodeName, to: Membership): Promise<OwnershipResult[]> {
     const refused = resources.map((resource): OwnershipResult | null => {

@@ -265,6 +265,8 @@ export interface ClusterStore {
   owners(): Promise<OwnerEntry[]>;
   /** Takes the resource for the membership's node if nobody owns it (the key does not exist). */
   acquire(resource: ResourceName, membership: Membership): Promise<OwnershipResult>;
+  /** acquire() for many (a node's takeover): in transactions of up to 100 keys; results in the order asked. */
+  acquireMany(resources: readonly ResourceName[], membership: Membership): Promise<OwnershipResult[]>;
   /** Moves ownership from `from` to the membership's node in one step, only if `from` owns it now. */
   transfer(resource: ResourceName, from: NodeName, to: Membership): Promise<OwnershipResult>;
   /** transfer() for many (a batch move): in transactions of up to 100 keys; results in the order asked. */

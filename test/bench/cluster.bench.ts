@@ -12,6 +12,7 @@
 //   BENCH_REPS (20)          repetitions per scenario and product
 //   BENCH_DRAIN_REPS (5)     repetitions of the drain (each adds a resume + failback of 1,000 addresses)
 //   BENCH_DRAIN_COUNT (1000) addresses held by the drained node
+//   BENCH_TAKEOVER_REPS (3)  after the drains: n1's agent killed while it holds them all, until every address answers elsewhere
 //   BENCH_SCENARIOS          comma list of planned, killed, killed-cut, link-cut, drain (default all)
 //   BENCH_PEER (1)           0 skips keepalived
 //   BENCH_LEASE_TTL          agents' lease TTL in s (default: the agent's own default)
@@ -33,7 +34,7 @@ import { lifetimeForTtl } from '../../main/cluster/fencing';
 import { ApiSession } from './api-session';
 import { formatTable, type PeerFigure, type TableRow } from './bench-table';
 import { runFailures, runPlannedMoves, type BenchContext, type GapSample } from './cluster-scenarios';
-import { measureDrain, measureFailback, setupDrain, undoDrain, type DrainSample, type SweepTuning } from './drain-scenario';
+import { measureDrain, measureFailback, measureTakeover, setupDrain, undoDrain, type DrainSample, type SweepTuning } from './drain-scenario';
 import { KEEPALIVED_PROFILES, measureKeepalivedFailover, type AfterKill, type KeepalivedProfileName, type KeepalivedScenario } from './keepalived';
 import { percentile, summarize, type Summary } from './stats';
 import { CpuHogs } from './cpu-hogs';
@@ -74,6 +75,7 @@ function scenariosFromEnv(): Scenario[] {
 
 const REPS = intEnv('BENCH_REPS', 20);
 const DRAIN_REPS = intEnv('BENCH_DRAIN_REPS', 5);
+const TAKEOVER_REPS = intEnv('BENCH_TAKEOVER_REPS', 3, 0);
 const DRAIN_COUNT = intEnv('BENCH_DRAIN_COUNT', 1000);
 const LEASE_TTL_SEC = intEnv('BENCH_LEASE_TTL', DEFAULT_LEASE_TTL_SEC, 2);
 /** Our "tuned" profile: a shorter owner-silence threshold (default: the agent's own, 250 ms). */
@@ -149,6 +151,8 @@ async function runOurs(ctx: BenchContext, scenario: Exclude<Scenario, 'drain'>, 
 let drainRevocations: { total: number; summary: string } | null = null;
 /** The failbacks of the drain scenario (resume n1 until every address answers from it again): their own row. */
 let failbackOutcome: Outcome | null = null;
+/** n1's agent killed while it holds every drain address (after the drains): its own row. */
+let takeoverOutcome: Outcome | null = null;
 
 /** etcd writes per repetition, as "median (min–max)". */
 function writesNote(samples: readonly DrainSample[]): string {
@@ -194,6 +198,18 @@ async function runDrain(ctx: BenchContext): Promise<Outcome> {
           await undoDrain(ctx, setup, SWEEP);
         }
       });
+    }
+    const takeovers: DrainSample[] = [];
+    try {
+      for (let rep = 0; rep < TAKEOVER_REPS; rep++) {
+        const t = await measureTakeover(ctx, setup, SWEEP);
+        takeovers.push(t);
+        note(`ours takeover #${rep + 1}: all ${DRAIN_COUNT} answer from other nodes ${t.convergedMs.toFixed(1)} ms after n1's agent was killed (per address median ${t.perAddressMedianMs.toFixed(1)} / p99 ${t.perAddressP99Ms.toFixed(1)} ms; etcd writes ${String(t.etcdWrites)}; by MAC ${JSON.stringify(t.byMac)})`);
+      }
+      takeoverOutcome = outcome(takeovers.map((t) => t.convergedMs), null, `${TAKEOVER_REPS} reps (BENCH_TAKEOVER_REPS); from the SIGKILL until every address answers from n2 or n3 (n1's kernel serves them until their lifetime runs out); per-address median ${summarize(takeovers.map((t) => t.perAddressMedianMs)).median.toFixed(0)} ms; ${writesNote(takeovers)}`);
+    } catch (error) {
+      note(`ours takeover FAILED: ${String(error)}`);
+      takeoverOutcome = outcome(takeovers.map((t) => t.convergedMs), error);
     }
   } catch (error) {
     failure = error;
@@ -283,9 +299,9 @@ async function main(): Promise<void> {
     if (scenario === 'drain') {
       const none = 'no equivalent (one VRRP instance per address would be the peer): not run';
       const drainRow: TableRow = { label: LABELS[scenario], ours: result?.summary ?? null, ...(oursNote === '' ? {} : { oursNote }), peerDefault: { summary: null, note: none }, peerTuned: { summary: null } };
-      if (failbackOutcome === null) return [drainRow];
-      const backNote = [failbackOutcome.detail, failbackOutcome.error].filter((s) => s !== undefined).join('; ');
-      return [drainRow, { label: `failback after the resume (${DRAIN_COUNT} addresses)`, ours: failbackOutcome.summary, oursNote: backNote, peerDefault: { summary: null, note: none }, peerTuned: { summary: null } }];
+      const extra = (label: string, extraOutcome: Outcome | null): TableRow[] =>
+        extraOutcome === null ? [] : [{ label, ours: extraOutcome.summary, oursNote: [extraOutcome.detail, extraOutcome.error].filter((s) => s !== undefined).join('; '), peerDefault: { summary: null, note: none }, peerTuned: { summary: null } }];
+      return [drainRow, ...extra(`failback after the resume (${DRAIN_COUNT} addresses)`, failbackOutcome), ...extra(`takeover of a killed node (${DRAIN_COUNT} addresses)`, takeoverOutcome)];
     }
     const skipped = 'skipped (BENCH_PEER=0)';
     const peerCaseNote = PEER_CASES[scenario].note;

@@ -192,6 +192,36 @@ export async function measureFailback(ctx: BenchContext, setup: DrainSetup, tuni
   return sample;
 }
 
+/**
+ * A node's takeover: n1's agent is killed (SIGKILL) while it holds every address; timed from the kill
+ * until every address answers from another node (its kernel serves on until the addresses' lifetime
+ * runs out, then the standbys hear the silence). n1's agent is started again and failback brings every
+ * address home before the next repetition.
+ */
+export async function measureTakeover(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning, timeoutMs = 60_000): Promise<DrainSample> {
+  const sweep = await sweepUntil(ctx, setup, { notMac: ctx.lab.host('n1').mac }, timeoutMs, tuning);
+  const revisionBefore = await ctx.cluster.etcd?.revision();
+  const killedAt = Date.now();
+  await ctx.cluster.killAgent('n1');
+  const summary = await sweep.done;
+  if (summary.reason !== 'converged' || summary.allSettledAtWallMs === null) throw new Error(await describeStuck(ctx, setup, summary, 'takeover of n1'));
+  await sleep(WRITES_SETTLE_MS);
+  const revisionAfter = await ctx.cluster.etcd?.revision();
+  const perAddress = summary.settledAtWallMs.map((t) => (t ?? Number.NaN) - killedAt).sort((a, b) => a - b);
+  await ctx.cluster.startAgent('n1');
+  await waitAllOn(ctx, setup, 'n1', 60_000, tuning, 'failback after n1 came back');
+  return {
+    convergedMs: summary.allSettledAtWallMs - killedAt,
+    etcdWrites: revisionBefore === undefined || revisionAfter === undefined ? null : revisionAfter - revisionBefore,
+    apiReplyMs: Number.NaN,
+    perAddressMedianMs: percentile(perAddress, 0.5),
+    perAddressP99Ms: percentile(perAddress, 0.99),
+    byMac: summary.settledByMac,
+    kinds: summary.settledKinds,
+    contraryAfterSettle: summary.contraryAfterSettle,
+  };
+}
+
 /** After a drain (measured or not): resume n1 and wait until failback has brought every address home. */
 export async function undoDrain(ctx: BenchContext, setup: DrainSetup, tuning: SweepTuning): Promise<void> {
   await ctx.api.must('node.resume', { name: 'n1' });

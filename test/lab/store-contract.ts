@@ -306,7 +306,7 @@ export function runStoreContract(harness: StoreHarness): void {
         );
       }));
 
-    test('transferMany moves in transactions of 100 what the old owner holds, reports the rest as it stands; putStatuses writes them all', () =>
+    test('transferMany moves in transactions of 100 what the old owner holds, acquireMany takes what nobody holds, each reports the rest as it stands; putStatuses writes them all', () =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();
         const b = await cluster.connect();
@@ -328,6 +328,11 @@ export function runStoreContract(harness: StoreHarness): void {
         assert.ok(owners.every((o) => o.node === 'n2' && o.leaseId === m2.leaseId), 'every key moved is bound to the new lease');
         const again = await a.transferMany(names.slice(0, 3), 'n1', m1);
         assert.deepEqual(again.map((r) => [r.ok, r.current?.node]), [[false, 'n2'], [false, 'n2'], [false, 'n2']], 'n1 holds none of them now');
+        // acquireMany: only what nobody holds (vip150 was released above and moved nowhere).
+        const acquired = await a.acquireMany(['vip150', 'vip151', 'fresh'], m1);
+        assert.deepEqual(acquired.map((r) => [r.ok, r.current?.node]), [[true, 'n1'], [false, 'n2'], [true, 'n1']]);
+        assert.equal((await a.release('vip150', 'n1')).ok, true);
+        assert.equal((await a.release('fresh', 'n1')).ok, true);
         const statuses = names.map((name) => ({ name, state: 'online' as const, owner: 'n2', ownerMac: '02:00:00:00:00:02', since: 1, failure: null, lastHandoffMs: 1.5 }));
         await b.putStatuses(statuses);
         await b.putStatuses([]);
