@@ -278,6 +278,45 @@ describe('the agent on fake hosts', () => {
     assert.match(String(fail[0]!.detail), /02:66:00:00:00:66/);
   });
 
+  test('a drain moves many addresses as one batch: one registration on the target, never held by both hosts, one audit entry each', async () => {
+    const ips = [1, 2, 3, 4, 5].map((i) => `10.231.0.${110 + i}`);
+    for (const [i, ip] of ips.entries()) await online(`vip${i}`, ip, 'n1');
+    const violations = registrationsWhileHeld('n2', 'n1');
+    const batches: number[] = [];
+    const register = hosts.n2!.addresses.register.bind(hosts.n2!.addresses);
+    (hosts.n2!.addresses as { register: typeof register }).register = (list, notAfter) => {
+      if (list.some((item) => ips.includes(item.ip) && item.validLftSec === undefined)) batches.push(list.length);
+      return register(list, notAfter);
+    };
+    await sleep(300); // the last claim's status and audit writes end: no work in flight when the drain is planned
+    await stores[0]!.setNodeState('n1', 'paused');
+    await until('every address on n2', () => ips.every((ip) => hosts.n2!.held().includes(ip)) && hosts.n1!.held().length === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(violations, []);
+    assert.deepEqual(batches, [5], `one netlink batch for the five: ${JSON.stringify(batches)}`);
+    await until('the batch reported', () => logs.some((line) => /^n2: batch batch:n1:n2:\S+: 5 of 5 addresses taken from n1/.test(line))).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    await until('five move entries', async () => (await stores[0]!.audit()).filter((e) => e.action === 'move' && e.actor === 'drain' && e.outcome === 'ok').length === 5);
+    await until('the batch record gone', () => agent('n1').clusterView.intents.size === 0 && agent('n2').clusterView.intents.size === 0);
+  });
+
+  test("a dead owner's addresses are taken over together: keys, one silence probe and one registration for all", async () => {
+    const ips = [1, 2, 3, 4].map((i) => `10.231.0.${120 + i}`);
+    for (const [i, ip] of ips.entries()) await online(`take${i}`, ip, 'n1');
+    await until('n2 watching n1', () => lan.wire.some((w) => w.from === 'n1' && w.frame.arp.op === 'reply' && w.frame.arp.targetIp === '0.0.0.0' && w.frame.arp.targetMac === hosts.n2!.mac));
+    hosts.n1!.setDown();
+    await until('every address on n2', () => ips.every((ip) => hosts.n2!.held().includes(ip)) && ips.every((_, i) => ownerOf(`take${i}`) === 'n2' && stateOf(`take${i}`) === 'online')).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    await until('the takeover reported', () => logs.some((line) => /^n2: takeover: 4 of 4 addresses held/.test(line))).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    const failovers = (await stores[0]!.audit()).filter((e) => e.action === 'failover from n1' && e.outcome === 'ok');
+    assert.deepEqual(failovers.map((e) => e.target).sort(), ['take0', 'take1', 'take2', 'take3']);
+  });
+
   test('a stranger answering the target\'s trusted probe fails the move; the owner keeps the address', async () => {
     await online('web', VIP, 'n1');
     const stranger = lan.host('rogue', '10.231.0.66', '02:66:00:00:00:66');
