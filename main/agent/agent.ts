@@ -35,7 +35,7 @@ import { ConvergenceMonitor } from './convergence-monitor';
 import { HandoffChannel } from './handoff-channel';
 import { HostAddressCache } from './host-address-cache';
 import { InterfaceRecovery } from './interface-recovery';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, LeaseDeadlineFile } from './lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, DEFAULT_STATS_INTERVAL_SEC, LeaseDeadlineFile } from './lease-deadline';
 import { LeaseKeeper } from './lease-keeper';
 import { LocalAddresses } from './local-addresses';
 import type { AgentEvent, NodeContext } from './node-context';
@@ -67,12 +67,15 @@ export interface AgentOptions {
   stateName?: string;
   /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never). */
   ownerSilenceMs?: number;
+  /** How often the agent logs its load line (resources, reconcile time, standby probes, memory); 0 = never. Default 10 min. */
+  statsIntervalMs?: number;
   /** How the old owner proves a planned handoff converged (window, quiet time, GARP spacing). */
   convergence?: ConvergenceOptions;
   log?: (line: string) => void;
 }
 
 const TICK_MS = 50;
+const DEFAULT_STATS_INTERVAL_MS = DEFAULT_STATS_INTERVAL_SEC * 1000;
 /** Moves advance on store changes; one stalled without any (a lost notification, a timeout to enforce) is looked at again this often. */
 const INTENT_POLL_MS = 500;
 
@@ -89,6 +92,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private view = new ClusterView();
   private unwatch: Unsubscribe | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private readonly statsIntervalMs: number;
+  private statsSince = { at: performance.now(), probes: 0 };
   private lastIntentPoll = 0;
   private stopping = false;
   private handoff: HandoffChannel | null = null;
@@ -114,6 +120,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.log = options.log ?? (() => undefined);
     const ttlSec = options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC;
     const ownerSilenceMs = options.ownerSilenceMs ?? 250;
+    this.statsIntervalMs = options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS;
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
     const lifetimeSec = this.store.kind === 'etcd' ? lifetimeForTtl(ttlSec) : null;
     this.local = new LocalAddresses({
@@ -252,6 +259,27 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     });
     await this.lease.join();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
+  }
+
+  /**
+   * The load line: what a cluster of this size costs this agent (docs/ARCHITECTURE.md, "A large cluster
+   * stays light"). Reconcile times are the event loop's time per pass; probes are the standby's.
+   */
+  private logLoad(): void {
+    const now = performance.now();
+    const passes = this.work.passStats();
+    const probes = this.monitor.probesSent;
+    const perSecond = (probes - this.statsSince.probes) / Math.max(0.001, (now - this.statsSince.at) / 1000);
+    this.statsSince = { at: now, probes };
+    const memory = process.memoryUsage();
+    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+    this.log(
+      `load: ${plural(this.view.resources.size, 'resource')}, ${this.local.resources().length} held here; ` +
+        `reconcile ${plural(passes.passes, 'pass')}, median ${passes.medianMs.toFixed(1)} ms, longest ${passes.longestMs.toFixed(1)} ms; ` +
+        `standby ${perSecond.toFixed(1)} probes/s to ${plural(this.monitor.ownersWatched, 'owner')}; ` +
+        `memory rss ${mib(memory.rss)} MiB, heap ${mib(memory.heapUsed)} MiB`,
+    );
   }
 
   private nodeRecord(): NodeRecord {
@@ -375,6 +403,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   /** Ends every timer, capture and watch; the addresses go too unless they are to outlive this process. */
   private async teardown(options: { keepAddresses: boolean }): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
     this.lease.close();
     this.monitor.stop();
     this.arpWatch.close();

@@ -21,6 +21,8 @@ export class ResourceWork {
   /** The store's refusal last logged, and when (performance.now()). */
   private refusal: { message: string; at: number } | null = null;
   private queued = false;
+  /** How long each pass since the last passStats() kept the event loop (ms; at most the last 10,000). */
+  private passDurations: number[] = [];
   /** performance.now() before which the next pass does not start. */
   private nextPassAt = 0;
 
@@ -29,6 +31,13 @@ export class ResourceWork {
     private readonly pass: () => Promise<void>,
     private readonly log: (line: string) => void,
   ) {}
+
+  /** The passes since the last call: how many, and how long they kept the event loop (median, longest). */
+  passStats(): { passes: number; medianMs: number; longestMs: number } {
+    const durations = this.passDurations.sort((a, b) => a - b);
+    this.passDurations = [];
+    return { passes: durations.length, medianMs: durations[Math.floor(durations.length / 2)] ?? 0, longestMs: durations.at(-1) ?? 0 };
+  }
 
   busy(resource: ResourceName): boolean {
     return this.inFlight.has(resource);
@@ -43,6 +52,7 @@ export class ResourceWork {
       const started = performance.now();
       this.pass().catch((error: unknown) => this.report('reconcile', error, ''));
       const now = performance.now();
+      if (this.passDurations.length < 10_000) this.passDurations.push(now - started);
       this.nextPassAt = now + Math.min(now - started, MAX_SPACING_MS);
     };
     const wait = this.nextPassAt - performance.now();

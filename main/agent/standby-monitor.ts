@@ -229,7 +229,7 @@ export class StandbyMonitor {
       const unconfirmed = this.nextTarget(watch, false);
       // Not one address confirmed yet: ask, but there is nothing to judge.
       if (!target) {
-        if (unconfirmed) watch.controls.get(targetKey(unconfirmed))?.ask();
+        if (unconfirmed) this.ask(watch, unconfirmed);
         continue;
       }
       watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
@@ -245,10 +245,25 @@ export class StandbyMonitor {
         const channel = this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
         this.onSilent(target, verdict.silentMs, `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`);
       }
-      watch.controls.get(targetKey(target))?.ask();
+      this.ask(watch, target);
       asked(watch.window);
-      if (unconfirmed) watch.controls.get(targetKey(unconfirmed))?.ask();
+      if (unconfirmed) this.ask(watch, unconfirmed);
     }
+  }
+
+  /** Probes sent since this monitor started (a bounded rate: at most two per owner per pass). */
+  probesSent = 0;
+
+  /** Owners watched now. */
+  get ownersWatched(): number {
+    return this.owners.size;
+  }
+
+  private ask(watch: OwnerWatch, target: Watched): void {
+    const controls = watch.controls.get(targetKey(target));
+    if (!controls) return;
+    controls.ask();
+    this.probesSent += 1;
   }
 
   /** The next address to ask for among the confirmed ones (or the others), in turn; null when there is none. */

@@ -8,7 +8,7 @@ import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
 import { hasStoreAccess, storeAccessProblem, type StoreAccessFiles } from '../store/etcd-access';
-import { DEFAULT_LEASE_TTL_SEC, DEFAULT_OWNER_SILENCE_MS } from '../agent/lease-deadline';
+import { DEFAULT_LEASE_TTL_SEC, DEFAULT_OWNER_SILENCE_MS, DEFAULT_STATS_INTERVAL_SEC } from '../agent/lease-deadline';
 import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 import { agentConfigArgv, parseAgentConfig } from '../service/agent-config';
@@ -62,6 +62,8 @@ export interface AgentCommand {
   leaseTtlSec: number;
   /** A standby revokes an owner that leaves ARP unanswered this long (ms). */
   ownerSilenceMs: number;
+  /** Seconds between load lines (0 = never). */
+  statsIntervalSec: number;
   stateDir: string;
   webDir: string | null;
   json: boolean;
@@ -111,7 +113,7 @@ commands:
       The cluster's reading of the wire, from every agent: expected handoffs, conflicts (with vendor; muted
       under maintenance), duplicate addresses, stragglers and convergence after moves.
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
-        [--api-socket PATH|none] [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--state-dir D] [--web-dir D] [--json]
+        [--api-socket PATH|none] [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--stats-interval S] [--state-dir D] [--web-dir D] [--json]
         [--store-ca F [--store-cert F --store-key F]] [--store-user NAME --store-password-file F]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
       A secured etcd: --store-ca (TLS: https to every endpoint, etcd verified with this CA), --store-cert/--store-key
@@ -122,7 +124,8 @@ commands:
       may connect), else none.
       --lease-ttl ${DEFAULT_LEASE_TTL_SEC} (seconds; etcd's minimum is 2). --owner-silence-ms ${DEFAULT_OWNER_SILENCE_MS}: a standby
       takes over an address whose owner has left its ARP probes unanswered this long (150..10000; lower = faster
-      failover, more false alarms on a loaded host).
+      failover, more false alarms on a loaded host). --stats-interval ${DEFAULT_STATS_INTERVAL_SEC}: seconds between the agent's
+      load lines (resources, reconcile time per pass, standby probes per second, memory); 0 = never.
   agent --config FILE [options]
       The same, with the options read from FILE (JSON, keys are the option names: /etc/ipfo/agent.json
       for the service); options on the command line override the file.
@@ -264,7 +267,7 @@ const AGENT_OPTIONS = {
   node: { type: 'string' }, store: { type: 'string' }, cluster: { type: 'string' }, api: { type: 'string' }, 'api-socket': { type: 'string' },
   'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
   'lease-ttl': { type: 'string' }, 'state-dir': { type: 'string' }, 'web-dir': { type: 'string' }, json: { type: 'boolean' },
-  'owner-silence-ms': { type: 'string' },
+  'owner-silence-ms': { type: 'string' }, 'stats-interval': { type: 'string' },
   'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' },
   'store-user': { type: 'string' }, 'store-password-file': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -327,6 +330,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
     tlsKey: key,
     leaseTtlSec: integerOption('lease-ttl', str(values['lease-ttl']), DEFAULT_LEASE_TTL_SEC, 2, 60),
     ownerSilenceMs: integerOption('owner-silence-ms', str(values['owner-silence-ms']), DEFAULT_OWNER_SILENCE_MS, 150, 10_000),
+    statsIntervalSec: integerOption('stats-interval', str(values['stats-interval']), DEFAULT_STATS_INTERVAL_SEC, 0, 86_400),
     stateDir: str(values['state-dir']) ?? '/run/ipfo',
     webDir: str(values['web-dir']) ?? null,
     json: values.json === true,

@@ -32,6 +32,7 @@ export const AGENT_CONFIG_KEYS = {
   'tls-key': 'path',
   'lease-ttl': 'integer',
   'owner-silence-ms': 'integer',
+  'stats-interval': 'integer',
   'state-dir': 'path',
   'web-dir': 'path',
   json: 'boolean',
@@ -144,6 +145,9 @@ function validateValues(file: string, config: AgentConfig, platform: ServicePlat
   if (config['owner-silence-ms'] !== undefined && (config['owner-silence-ms'] < 150 || config['owner-silence-ms'] > 10_000)) {
     fail(file, `"owner-silence-ms" must be between 150 and 10000, got ${config['owner-silence-ms']}`);
   }
+  if (config['stats-interval'] !== undefined && (config['stats-interval'] < 0 || config['stats-interval'] > 86_400)) {
+    fail(file, `"stats-interval" must be between 0 and 86400 seconds, got ${config['stats-interval']}`);
+  }
   if ((config['tls-cert'] === undefined) !== (config['tls-key'] === undefined)) fail(file, '"tls-cert" and "tls-key" go together');
 }
 
@@ -193,6 +197,7 @@ export function defaultAgentConfigText(platform: ServicePlatform, programData: s
     set('store-password-file', windows ? win32.join(win32.dirname(configFile), 'etcd-password') : '/etc/ipfo/etcd-password', true),
     set('lease-ttl', 3, true),
     set('owner-silence-ms', 250, true),
+    set('stats-interval', 600, true),
     set('state-dir', windows ? at('run') : '/run/ipfo', !windows),
     set('json', false, true),
     '}',

@@ -10,6 +10,8 @@ const PLURALS = {
   event: 'events',
   frame: 'frames',
   node: 'nodes',
+  owner: 'owners',
+  pass: 'passes',
   resource: 'resources',
   station: 'stations',
   'store record': 'store records',

@@ -23,7 +23,7 @@ function refuses(text: string, message: RegExp, platform: 'linux' | 'win32' = 'l
 
 const FULL = {
   node: 'n1', store: 'etcd://10.0.0.1:2379,10.0.0.2:2379', cluster: 'prod', api: '0.0.0.0:7790', 'api-socket': '/run/ipfo/api/n1.sock', 'token-file': '/var/lib/ipfo/token',
-  'tls-cert': '/etc/ipfo/agent.crt', 'tls-key': '/etc/ipfo/agent.key', 'lease-ttl': 4, 'owner-silence-ms': 200, 'state-dir': '/run/ipfo', 'web-dir': '/srv/web', json: true,
+  'tls-cert': '/etc/ipfo/agent.crt', 'tls-key': '/etc/ipfo/agent.key', 'lease-ttl': 4, 'owner-silence-ms': 200, 'stats-interval': 60, 'state-dir': '/run/ipfo', 'web-dir': '/srv/web', json: true,
   'store-ca': '/etc/ipfo/etcd-ca.crt', 'store-cert': '/etc/ipfo/etcd.crt', 'store-key': '/etc/ipfo/etcd.key', 'store-user': 'ipfo', 'store-password-file': '/etc/ipfo/etcd-password',
 };
 
@@ -33,7 +33,7 @@ describe('configuration file', () => {
     assert.deepEqual(config, FULL);
     assert.deepEqual(agentConfigArgv(config), [
       '--node', 'n1', '--store', 'etcd://10.0.0.1:2379,10.0.0.2:2379', '--cluster', 'prod', '--api', '0.0.0.0:7790', '--api-socket', '/run/ipfo/api/n1.sock', '--token-file', '/var/lib/ipfo/token',
-      '--tls-cert', '/etc/ipfo/agent.crt', '--tls-key', '/etc/ipfo/agent.key', '--lease-ttl', '4', '--owner-silence-ms', '200', '--state-dir', '/run/ipfo', '--web-dir', '/srv/web', '--json',
+      '--tls-cert', '/etc/ipfo/agent.crt', '--tls-key', '/etc/ipfo/agent.key', '--lease-ttl', '4', '--owner-silence-ms', '200', '--stats-interval', '60', '--state-dir', '/run/ipfo', '--web-dir', '/srv/web', '--json',
       '--store-ca', '/etc/ipfo/etcd-ca.crt', '--store-cert', '/etc/ipfo/etcd.crt', '--store-key', '/etc/ipfo/etcd.key', '--store-user', 'ipfo', '--store-password-file', '/etc/ipfo/etcd-password',
     ]);
     assert.deepEqual(Object.keys(AGENT_CONFIG_KEYS).sort(), Object.keys(FULL).sort());
@@ -178,7 +178,7 @@ describe('ipfo agent --config', () => {
     const command = parseCommand(['agent', '--node', 'n1']);
     assert.deepEqual(command, {
       kind: 'agent', action: 'run', node: 'n1', store: 'file:/var/lib/ipfo/store', cluster: 'default', apiHost: '127.0.0.1', apiPort: 7790,
-      tokenFile: '/var/lib/ipfo/token', tlsCert: null, tlsKey: null, leaseTtlSec: 3, ownerSilenceMs: 250, stateDir: '/run/ipfo', webDir: null, json: false,
+      tokenFile: '/var/lib/ipfo/token', tlsCert: null, tlsKey: null, leaseTtlSec: 3, ownerSilenceMs: 250, statsIntervalSec: 600, stateDir: '/run/ipfo', webDir: null, json: false,
     });
     assert.throws(() => parseCommand(['agent']), /--node <name> is required/);
     assert.throws(() => parseCommand(['agent', '--node', 'n1', 'start']), /unexpected argument "start"/);

@@ -11,6 +11,8 @@ const EXPECTED: Readonly<Record<(typeof COUNTED_NOUNS)[number], readonly [string
   event: ['0 events', '1 event', '2 events', '1,000 events'],
   frame: ['0 frames', '1 frame', '2 frames', '1,000 frames'],
   node: ['0 nodes', '1 node', '2 nodes', '1,000 nodes'],
+  owner: ['0 owners', '1 owner', '2 owners', '1,000 owners'],
+  pass: ['0 passes', '1 pass', '2 passes', '1,000 passes'],
   resource: ['0 resources', '1 resource', '2 resources', '1,000 resources'],
   station: ['0 stations', '1 station', '2 stations', '1,000 stations'],
   'store record': ['0 store records', '1 store record', '2 store records', '1,000 store records'],
