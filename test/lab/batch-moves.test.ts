@@ -1,4 +1,4 @@
-// Issue 13 §1 acceptance: a drain and its failback move many addresses as batches (one intent per
+// Issue 13 §1 acceptance: a drain, its failback and a killed node's takeover move many addresses as batches (one intent per
 // owner and target, one netlink batch on each side). Real etcd, real agents, a client that sweeps every
 // address with ARP until each answers from its new node, and a witness that asks for a sample of them
 // every 20 ms and reports any moment two MACs answered.
@@ -20,7 +20,7 @@ interface StatusRow {
   owner: string | null;
 }
 
-describe('batched drain and failback on a three-node cluster', () => {
+describe('batched drain, failback and takeover on a three-node cluster', () => {
   let lab: Lab;
   let cluster: LabCluster;
   const names = Array.from({ length: COUNT }, (_, i) => `b${String(i + 1).padStart(3, '0')}`);
@@ -111,6 +111,27 @@ describe('batched drain and failback on a three-node cluster', () => {
       assert.deepEqual(seen.neverAnswered, [], 'every watched address answered');
       assert.equal(seen.kernelDropped ?? 0, 0, 'the witness heard everything');
     }
+  });
+
+  test("a killed node's addresses are taken over in batches: every address answers from a live node, no moment has two MACs", async () => {
+    const sample = addresses.filter((_, i) => i % SAMPLE_STEP === 3);
+    const witness = await SoakWitness.start(lab, 'c1', sample, 20, 100);
+    try {
+      await cluster.killAgent('n1');
+      // n1's kernel serves until the addresses' lifetime runs out (2 s); the standbys then hear the silence.
+      await sweep({ notMac: cluster.host('n1').mac }, addresses);
+      await waitStatuses('!n1', 10_000);
+      const takeovers = ['n2', 'n3'].flatMap((node) => cluster.agent(node).records.flatMap((r) => (typeof r.message === 'string' && r.message.startsWith('takeover: ') ? [`${node} ${r.message}`] : [])));
+      const taken = takeovers.reduce((sum, line) => sum + Number(/takeover: (\d+) of/.exec(line)?.[1] ?? 0), 0);
+      assert.equal(taken, COUNT, `the takeovers carried every address: ${takeovers.join(' | ')}`);
+      assert.ok(takeovers.length <= 4, `in batches, not one by one: ${takeovers.join(' | ')}`);
+    } finally {
+      const seen = await witness.stop();
+      assert.deepEqual(seen.overlaps, [], `two MACs answered at once: ${JSON.stringify(seen.overlaps.slice(0, 3))}`);
+    }
+    await cluster.startAgent('n1');
+    await sweep({ mac: cluster.host('n1').mac }, addresses);
+    await waitStatuses('n1', 15_000);
   });
 
   test('an address of a batch that a station outside the cluster answers for is left out: it stays on its owner, the others move', async () => {
