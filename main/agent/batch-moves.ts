@@ -203,7 +203,10 @@ export class BatchMoves {
         resource,
         !moved.ok
           ? { kind: 'transfer-lost', current: moved.current?.node ?? null }
-          : hold.kind === 'ready'
+          : hold.kind === 'ready' && !local.isReady(resource)
+            ? // An interface fault dropped it after it was registered: placement finds a node that can serve it.
+              { kind: 'not-held', reason: 'its interface failed during the take-over' }
+            : hold.kind === 'ready'
             ? { kind: 'held', mac: hold.mac }
             : { kind: 'not-held', reason: hold.kind === 'used-by' ? `conflict with ${hold.macs.join(', ')}` : hold.reason },
       );

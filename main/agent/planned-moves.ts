@@ -288,7 +288,10 @@ export class PlannedMoves {
     if (transferred.ok) view.owners.set(spec.name, { node, leaseId: membership.leaseId });
     const outcome: TakeOutcome = !transferred.ok
       ? { kind: 'transfer-lost', current: transferred.current?.node ?? null }
-      : held.kind === 'ready'
+      : held.kind === 'ready' && !local.isReady(spec.name)
+        ? // An interface fault dropped it after it was registered: placement finds a node that can serve it.
+          { kind: 'not-held', reason: 'its interface failed during the take-over' }
+        : held.kind === 'ready'
         ? { kind: 'held', mac: held.mac }
         : { kind: 'not-held', reason: held.kind === 'used-by' ? `conflict with ${held.macs.join(', ')}` : held.reason };
     for (const effect of afterTake(move, outcome, this.context.wallNow())) {
