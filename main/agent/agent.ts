@@ -39,6 +39,7 @@ import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, DEFAULT_STATS_INTERVAL_SEC, L
 import { LeaseKeeper } from './lease-keeper';
 import { LocalAddresses } from './local-addresses';
 import type { AgentEvent, NodeContext } from './node-context';
+import { formatLoadLine } from './load-line';
 import { PlannedMoves } from './planned-moves';
 import { Preflight, probeFromHere } from './preflight';
 import { Reconciler } from './reconciler';
@@ -273,12 +274,18 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const perSecond = (probes - this.statsSince.probes) / Math.max(0.001, (now - this.statsSince.at) / 1000);
     this.statsSince = { at: now, probes };
     const memory = process.memoryUsage();
-    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
     this.log(
-      `load: ${plural(this.view.resources.size, 'resource')}, ${this.local.resources().length} held here; ` +
-        `reconcile ${plural(passes.passes, 'pass')}, median ${passes.medianMs.toFixed(1)} ms, longest ${passes.longestMs.toFixed(1)} ms; ` +
-        `standby ${perSecond.toFixed(1)} probes/s to ${plural(this.monitor.ownersWatched, 'owner')}; ` +
-        `memory rss ${mib(memory.rss)} MiB, heap ${mib(memory.heapUsed)} MiB`,
+      formatLoadLine({
+        resources: this.view.resources.size,
+        heldHere: this.local.resources().length,
+        passes: passes.passes,
+        passMedianMs: passes.medianMs,
+        passLongestMs: passes.longestMs,
+        probesPerSecond: perSecond,
+        ownersWatched: this.monitor.ownersWatched,
+        rssBytes: memory.rss,
+        heapBytes: memory.heapUsed,
+      }),
     );
   }
 
