@@ -74,17 +74,28 @@ export class ResourceWork {
   }
 
   /**
-   * Runs `work` for a batch (`key`, its intent id) over many resources: unless the batch's work is in
+   * Runs `work` for a batch (`key`: its intent id) over many resources, unless the batch's work is in
    * flight or backing off; every resource counts as busy meanwhile, so no work of its own starts.
    * `resources` already busy with work of their own are the caller's to leave out.
    */
   async guardMany(key: string, resources: readonly ResourceName[], work: () => Promise<void>): Promise<void> {
+    if (this.inFlight.has(key)) return;
+    await this.run(key, resources.filter((resource) => !this.inFlight.has(resource)), work);
+  }
+
+  /** Runs `work` for `resource` unless work for it is in flight or backing off; a pass follows. */
+  async guard(resource: ResourceName, work: () => Promise<void>): Promise<void> {
+    await this.run(resource, [], work);
+  }
+
+  private async run(key: string, alsoBusy: readonly ResourceName[], work: () => Promise<void>): Promise<void> {
+    // Work that failed is not tried again at once: every end of work schedules a pass, and a step
+    // that throws before its first await (a stale record it cannot act on) looped at thousands a second.
     const until = this.backoffUntil.get(key);
-    if (this.inFlight.has(key) || (until !== undefined && performance.now() < until)) return;
+    if (until !== undefined && performance.now() < until) return;
     this.backoffUntil.delete(key);
     this.inFlight.add(key);
-    const marked = resources.filter((resource) => !this.inFlight.has(resource));
-    for (const resource of marked) this.inFlight.add(resource);
+    for (const resource of alsoBusy) this.inFlight.add(resource);
     try {
       await work();
     } catch (error) {
@@ -93,27 +104,7 @@ export class ResourceWork {
       setTimeout(() => this.schedule(), FAILED_WORK_BACKOFF_MS).unref();
     } finally {
       this.inFlight.delete(key);
-      for (const resource of marked) this.inFlight.delete(resource);
-      this.schedule();
-    }
-  }
-
-  /** Runs `work` for `resource` unless work for it is in flight or backing off; a pass follows. */
-  async guard(resource: ResourceName, work: () => Promise<void>): Promise<void> {
-    // Work that failed is not tried again at once: every end of work schedules a pass, and a step
-    // that throws before its first await (a stale record it cannot act on) looped at thousands a second.
-    const until = this.backoffUntil.get(resource);
-    if (until !== undefined && performance.now() < until) return;
-    this.backoffUntil.delete(resource);
-    this.inFlight.add(resource);
-    try {
-      await work();
-    } catch (error) {
-      this.report(resource, error, ` (tried again in ${FAILED_WORK_BACKOFF_MS} ms)`);
-      this.backoffUntil.set(resource, performance.now() + FAILED_WORK_BACKOFF_MS);
-      setTimeout(() => this.schedule(), FAILED_WORK_BACKOFF_MS).unref();
-    } finally {
-      this.inFlight.delete(resource);
+      for (const resource of alsoBusy) this.inFlight.delete(resource);
       this.schedule();
     }
   }

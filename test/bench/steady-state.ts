@@ -5,21 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabCluster } from '../lab/cluster';
+import type { LoadFigures } from '../../main/agent/load-line';
 
 /** The agents' load-line interval the bench starts them with. */
 export const STATS_INTERVAL_SEC = 5;
 
-export interface AgentLoad {
-  node: string;
-  rssMiB: number;
-  resources: number;
-  heldHere: number;
-  passes: number;
-  passMedianMs: number;
-  passLongestMs: number;
-  probesPerSecond: number;
-  ownersWatched: number;
-}
+/** One agent's figures: its load line's (without the agent's own view of its memory) and its RSS read from /proc. */
+export type AgentLoad = { node: string; rssMiB: number } & LineFigures;
+type LineFigures = Omit<LoadFigures, 'rssBytes' | 'heapBytes'>;
 
 export interface SteadyState {
   agents: AgentLoad[];
@@ -31,7 +24,7 @@ const LOAD_LINE = /^load: ([\d,]+) resources?, (\d+) held here; reconcile ([\d,]
 const count = (text: string): number => Number(text.replace(/,/g, ''));
 
 /** The load line's figures, or null when `message` is not one. Exported for its unit test. */
-export function parseLoadLine(message: string): Omit<AgentLoad, 'node' | 'rssMiB'> & { agentRssMiB: number } | null {
+export function parseLoadLine(message: string): (LineFigures & { agentRssMiB: number }) | null {
   const m = LOAD_LINE.exec(message);
   if (m === null) return null;
   return { resources: count(m[1]!), heldHere: count(m[2]!), passes: count(m[3]!), passMedianMs: Number(m[4]), passLongestMs: Number(m[5]), probesPerSecond: Number(m[6]), ownersWatched: count(m[7]!), agentRssMiB: Number(m[8]) };
