@@ -7,22 +7,15 @@
 // every other address of the batch changes hands together.
 import type { NodeName, ResourceName } from './model';
 import { MOVE_TIMEOUT_MS, movingOf, type BatchExclusion, type BatchMove, type HandoffNotify, type PreparedBatch, type ReleasedBatch, type RequestedBatch } from './intents';
-import type { ProbeHeard, ReleaseNotice, TakeOutcome } from './move-machine';
+import type { MoveFacts, ProbeHeard, ReleaseNotice, TakeOutcome } from './move-machine';
 
-/** What a node knows about a batch's surroundings when it looks at it. */
-export interface BatchFacts {
-  me: NodeName;
-  /** Wall-clock ms. */
-  now: number;
-  /** This node has work in flight for the batch. */
-  busy: boolean;
-  /** This node, as the owner, has let the batch's addresses go. */
-  handedOff: boolean;
-  /** The owner's and the target's memberships are alive. */
+/**
+ * What a node knows about a batch's surroundings when it looks at it: a single move's facts (busy and
+ * handedOff for the batch as a whole), no owner key (the target checked each when it probed), and
+ * whether the owner is alive (a target waiting for a dead owner ends the batch).
+ */
+export interface BatchFacts extends Pick<MoveFacts, 'me' | 'now' | 'busy' | 'handedOff' | 'targetAlive' | 'stopping'> {
   ownerAlive: boolean;
-  targetAlive: boolean;
-  /** This node is stopping: as a target it takes nothing more. */
-  stopping: boolean;
 }
 
 export type BatchEffect =
