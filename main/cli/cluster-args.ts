@@ -139,8 +139,9 @@ root credential: admin); --credential-file: a file holding a user's credential N
       announce-count, announce-interval-ms, maintenance-until; lists inside a cell separated by spaces,
       interfaces as node=ifname). Every row is checked first: each bad one is printed as FILE:LINE: field:
       message and nothing is created (exit 2), unless --skip-invalid creates the good ones. Then created in
-      batches with a progress bar, and waited for until online (--no-wait: not). Format: from the file's
-      extension unless --format. At most ${MAX_IMPORT_ROWS} rows and ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB.
+      batches with a progress bar, and waited for until online (--no-wait: not); exit 1 when some failed.
+      Format: from the file's extension unless --format. At most ${MAX_IMPORT_ROWS} rows and
+      ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB.
   resource export [--format json|csv] [--output FILE]
       Every resource's definition, sorted by name, in the form import reads back unchanged (default json,
       or the --output file's extension).

@@ -21,7 +21,7 @@ import {
   type TableContext,
   type TableFormat,
 } from '../../main/cluster/resource-table';
-import { importBatches } from '../../main/cli/commands/cluster/import';
+import { importBatches, SettleTracker } from '../../main/cli/commands/cluster/import';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../../preload/contract/protocol';
 import { progressText, ProgressReporter } from '../../main/cli/progress';
 
@@ -307,6 +307,26 @@ describe('the CLI side: file format, batches, progress', () => {
     tty.update(1);
     tty.end(100);
     assert.ok(redrawn[0]!.startsWith('\r') && redrawn.at(-1) === '\n');
+  });
+
+  test('the settle count follows the stream incrementally: states before or after the create, disabled ones settle offline', async () => {
+    const tracker = new SettleTracker();
+    tracker.state('a', 'online-pending');
+    tracker.add(spec('a', '10.213.0.50'));
+    tracker.add(spec('b', '10.213.0.51', { enabled: false }));
+    tracker.add(spec('a', '10.213.0.50'));
+    assert.deepEqual([tracker.created, tracker.settled, tracker.online], [2, 0, 0]);
+    tracker.state('b', 'offline');
+    tracker.state('other', 'online');
+    assert.deepEqual([tracker.settled, tracker.online], [1, 0]);
+    const waited = tracker.until(() => tracker.settled === 2, () => false);
+    tracker.state('a', 'online');
+    await waited;
+    assert.deepEqual([tracker.settled, tracker.online, tracker.failed], [2, 1, 0]);
+    tracker.state('a', 'failed');
+    assert.deepEqual([tracker.settled, tracker.online, tracker.failed], [2, 0, 1]);
+    tracker.state('a', undefined);
+    assert.deepEqual([tracker.settled, tracker.online, tracker.failed], [1, 0, 0]);
   });
 
   test('CSV columns of validator fields', () => {

@@ -7,7 +7,8 @@
 //      nothing sent — unless --skip-invalid, which sends only the good ones;
 //   3. send the good rows in batches that fit one API message (resource.import; the agent checks each
 //      row again and refuses a batch with a bad row, e.g. one another console added meanwhile: then the
-//      import stops there and says what was created before);
+//      import stops there and says what was created before), never more than IMPORT_WINDOW ahead of
+//      the resources the agents have brought online;
 //   4. wait until every created resource is online (or failed, or offline as defined), with progress.
 // --json: the same facts as JSON lines on stdout ({ event: 'invalid' | 'progress' | 'summary' }).
 import { open } from 'node:fs/promises';
@@ -27,6 +28,79 @@ const BATCH_BYTES = MAX_CLIENT_MESSAGE_BYTES - 4 * 1024;
 const STALL_MS = 30_000;
 /** A batch may wait for the agent's view, behind other imports: more than the client's usual 15 s. */
 const BATCH_TIMEOUT_MS = 60_000;
+
+/**
+ * The most resources created and not yet settled: the CLI sends the next batch only below it, so an
+ * import never runs far ahead of the agents. 10,000 sent at once had every node of the 2-core lab
+ * starting thousands of claims together: event-loop stalls of 1-2 s, late keepalives, every node
+ * fenced (test/bench/import.bench.ts).
+ */
+export const IMPORT_WINDOW = 1_000;
+
+/**
+ * What the import waits for, counted as the change stream arrives (each change costs O(1): a stream of
+ * 30,000 changes for 10,000 resources must not be 30,000 passes over them).
+ */
+export class SettleTracker {
+  private readonly states = new Map<string, ResourceState>();
+  private readonly mine = new Map<string, ResourceSpec>();
+  private readonly counted = new Map<string, { online: boolean; failed: boolean; settled: boolean }>();
+  created = 0;
+  online = 0;
+  failed = 0;
+  settled = 0;
+  /** performance.now() of the last time `settled` changed. */
+  lastChangeAt = performance.now();
+  private waiter: (() => void) | null = null;
+
+  /** A resource's state from the stream (undefined: removed). */
+  state(name: string, state: ResourceState | undefined): void {
+    if (state === undefined) this.states.delete(name);
+    else this.states.set(name, state);
+    if (this.mine.has(name)) this.recount(name);
+  }
+
+  /** A resource this import created. */
+  add(spec: ResourceSpec): void {
+    if (this.mine.has(spec.name)) return;
+    this.mine.set(spec.name, spec);
+    this.created++;
+    this.recount(spec.name);
+  }
+
+  private recount(name: string): void {
+    const spec = this.mine.get(name)!;
+    const state = this.states.get(name);
+    const now = { online: state === 'online', failed: state === 'failed', settled: state !== undefined && settledState(state, spec.enabled) };
+    const before = this.counted.get(name) ?? { online: false, failed: false, settled: false };
+    this.online += Number(now.online) - Number(before.online);
+    this.failed += Number(now.failed) - Number(before.failed);
+    if (now.settled !== before.settled) {
+      this.settled += now.settled ? 1 : -1;
+      this.lastChangeAt = performance.now();
+    }
+    this.counted.set(name, now);
+    this.waiter?.();
+  }
+
+  /** Resolves once `done()` holds (checked at each change), or nothing settled for STALL_MS, or `gone()`. */
+  until(done: () => boolean, gone: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        this.waiter = null;
+        clearInterval(timer);
+        resolve();
+      };
+      this.waiter = () => {
+        if (done()) finish();
+      };
+      const timer = setInterval(() => {
+        if (done() || gone() || performance.now() - this.lastChangeAt > STALL_MS) finish();
+      }, 500);
+    });
+  }
+}
 
 export interface ImportOptions {
   file: string;
@@ -114,24 +188,20 @@ export async function importResources(client: AgentClient, options: ImportOption
   }
 
   // The cluster's state as the rows are checked, and every change from then on (the online count).
-  const states = new Map<string, ResourceState>();
+  const tracker = new SettleTracker();
   let snapshotResolve: (value: CommandResults['snapshot']['snapshot']) => void = () => undefined;
   const firstSnapshot = new Promise<CommandResults['snapshot']['snapshot']>((resolve) => {
     snapshotResolve = resolve;
   });
-  let onSettled: () => void = () => undefined;
   await client.subscribe(
     (push) => {
-      for (const resource of push.snapshot.resources) states.set(resource.name, resource.status.state);
+      for (const resource of push.snapshot.resources) tracker.state(resource.name, resource.status.state);
       snapshotResolve(push.snapshot);
-      onSettled();
     },
     (push) => {
       const change = push.change;
-      if (change.kind === 'resource') states.set(change.resource.name, change.resource.status.state);
-      else if (change.kind === 'resource-removed') states.delete(change.name);
-      else return;
-      onSettled();
+      if (change.kind === 'resource') tracker.state(change.resource.name, change.resource.status.state);
+      else if (change.kind === 'resource-removed') tracker.state(change.name, undefined);
     },
   );
   const snapshot = await firstSnapshot;
@@ -155,8 +225,6 @@ export async function importResources(client: AgentClient, options: ImportOption
   const lineOf = new Map(checked.valid.map((row) => [row.spec.name, row.line]));
   const sink = json ? undefined : io.progress;
   const creating = sink === undefined ? null : new ProgressReporter(sink, 'created', specs.length, now);
-  const created: ResourceSpec[] = [];
-  const createdNames = new Set<string>();
   let stopped: string[] | null = null;
   let lastJsonProgress = -Infinity;
   const jsonProgress = (phase: string, done: number, total: number, since: number, force = false): void => {
@@ -166,13 +234,12 @@ export async function importResources(client: AgentClient, options: ImportOption
   };
   const specByName = new Map(specs.map((spec) => [spec.name, spec]));
   for (const batch of importBatches(specs)) {
+    // Never far ahead of the agents (IMPORT_WINDOW): they bring each resource online while we send.
+    await tracker.until(() => tracker.created - tracker.settled + batch.length <= IMPORT_WINDOW, () => client.closed);
     const result = await client.request('resource.import', { rows: batch, skipInvalid: options.skipInvalid }, BATCH_TIMEOUT_MS);
     for (const name of result.created) {
       const spec = specByName.get(name);
-      if (spec !== undefined && !createdNames.has(name)) {
-        created.push(spec);
-        createdNames.add(name);
-      }
+      if (spec !== undefined) tracker.add(spec);
     }
     // Rows good here but refused by the agent: the cluster changed since they were checked.
     const refused = [
@@ -184,73 +251,40 @@ export async function importResources(client: AgentClient, options: ImportOption
       else io.stderr(issueLine(file, issue));
     }
     if (refused.length > 0 && !options.skipInvalid) {
-      stopped = [`the cluster changed during the import: the agent refused ${refused.length} ${refused.length === 1 ? 'row' : 'rows'} (above); ${created.length} of ${specs.length} resources were created before it stopped`];
+      stopped = [`the cluster changed during the import: the agent refused ${refused.length} ${refused.length === 1 ? 'row' : 'rows'} (above); ${tracker.created} of ${specs.length} resources were created before it stopped`];
       break;
     }
-    creating?.update(created.length);
-    jsonProgress('create', created.length, specs.length, startedAt);
+    creating?.update(tracker.created);
+    jsonProgress('create', tracker.created, specs.length, startedAt);
   }
-  creating?.end(created.length);
+  creating?.end(tracker.created);
   const createMs = now() - startedAt;
-  jsonProgress('create', created.length, specs.length, startedAt, true);
+  jsonProgress('create', tracker.created, specs.length, startedAt, true);
 
   // Wait until they settle.
-  const countSettled = (): { online: number; failed: number; settled: number } => {
-    let online = 0;
-    let failed = 0;
-    let settled = 0;
-    for (const spec of created) {
-      const state = states.get(spec.name);
-      if (state === undefined) continue;
-      if (state === 'online') online++;
-      if (state === 'failed') failed++;
-      if (settledState(state, spec.enabled)) settled++;
-    }
-    return { online, failed, settled };
-  };
-  let counts = countSettled();
   let onlineMs: number | null = null;
-  if (options.wait && created.length > 0) {
-    const waiting = sink === undefined ? null : new ProgressReporter(sink, 'settled', created.length, now);
-    const waitStart = startedAt;
-    counts = await new Promise((resolve) => {
-      let lastSettled = -1;
-      let lastProgressAt = now();
-      let stallTimer: NodeJS.Timeout | null = null;
-      const finish = (): void => {
-        onSettled = () => undefined;
-        if (stallTimer !== null) clearInterval(stallTimer);
-        resolve(countSettled());
-      };
-      onSettled = () => {
-        const current = countSettled();
-        if (current.settled !== lastSettled) {
-          lastSettled = current.settled;
-          lastProgressAt = now();
-        }
-        waiting?.update(current.settled);
-        jsonProgress('settle', current.settled, created.length, waitStart);
-        if (current.settled >= created.length) finish();
-      };
-      stallTimer = setInterval(() => {
-        if (now() - lastProgressAt > STALL_MS || client.closed) finish();
-      }, 500);
-      onSettled();
-    });
-    waiting?.end(counts.settled);
-    if (counts.settled >= created.length) onlineMs = now() - startedAt;
+  if (options.wait && tracker.created > 0) {
+    const waiting = sink === undefined ? null : new ProgressReporter(sink, 'settled', tracker.created, now);
+    await tracker.until(() => {
+      waiting?.update(tracker.settled);
+      jsonProgress('settle', tracker.settled, tracker.created, startedAt);
+      return tracker.settled >= tracker.created;
+    }, () => client.closed);
+    waiting?.end(tracker.settled);
+    if (tracker.settled >= tracker.created) onlineMs = now() - startedAt;
   }
+  const counts = { online: tracker.online, failed: tracker.failed, settled: tracker.settled, created: tracker.created };
 
   // The summary.
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   const skipped = options.skipInvalid ? checked.badRows : 0;
   if (json) {
-    emit({ event: 'summary', file, rows: rowCount, bad: checked.badRows, skipped, created: created.length, online: counts.online, failed: counts.failed, settled: counts.settled, createMs: Math.round(createMs), onlineMs: onlineMs === null ? null : Math.round(onlineMs) });
+    emit({ event: 'summary', file, rows: rowCount, bad: checked.badRows, skipped, created: counts.created, online: counts.online, failed: counts.failed, settled: counts.settled, createMs: Math.round(createMs), onlineMs: onlineMs === null ? null : Math.round(onlineMs) });
   } else {
-    const parts = [`${created.length} of ${rowCount} resources created in ${seconds(createMs)} (${Math.round(ratePerSec(created.length, createMs))}/s)`];
+    const parts = [`${counts.created} of ${rowCount} resources created in ${seconds(createMs)} (${Math.round(ratePerSec(counts.created, createMs))}/s)`];
     if (skipped > 0) parts.push(`${skipped} bad ${skipped === 1 ? 'row' : 'rows'} skipped`);
-    if (options.wait && created.length > 0) {
-      parts.push(onlineMs !== null ? `all settled after ${seconds(onlineMs)}: ${counts.online} online${counts.failed > 0 ? `, ${counts.failed} failed` : ''}` : `${counts.online} online, ${counts.failed} failed, ${created.length - counts.settled} still coming up (nothing settled for ${STALL_MS / 1000} s)`);
+    if (options.wait && counts.created > 0) {
+      parts.push(onlineMs !== null ? `all settled after ${seconds(onlineMs)}: ${counts.online} online${counts.failed > 0 ? `, ${counts.failed} failed` : ''}` : `${counts.online} online, ${counts.failed} failed, ${counts.created - counts.settled} still coming up (nothing settled for ${STALL_MS / 1000} s)`);
     }
     io.stdout(parts.join('; '));
   }
