@@ -9,6 +9,7 @@ import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } fro
 import { bestNode, isAllowed } from '../cluster/placement';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
+import { checkTable } from '../cluster/resource-table';
 import type { ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
 import { isStoreError } from '../store/store';
@@ -232,6 +233,8 @@ export class AgentApiHandler implements ApiHandler {
       case 'user.list': return this.users.list();
       case 'user.remove': return this.users.remove(command.name, actor);
       case 'user.rotate': return this.users.rotate(command.name, actor);
+      case 'resource.import': return this.importRows(command.rows, command.skipInvalid, actor);
+      case 'resource.export': return this.exportSpecs();
     }
   }
 
@@ -409,6 +412,46 @@ export class AgentApiHandler implements ApiHandler {
       .slice(-limit)
       .map(toContractAudit);
     return { ok: true, result: { entries } };
+  }
+
+  // ---- bulk ----------------------------------------------------------------------------------------
+
+  /**
+   * resource.import: every row checked against this agent's view (never the client's word), then the
+   * good ones created in one putResources. One import at a time on this agent, and each waits until its
+   * view holds what it created, so the next batch is checked against it (a name twice across batches).
+   */
+  private importRows(rows: readonly unknown[], skipInvalid: boolean, actor: string): Promise<CommandResult> {
+    const run = this.importChain.then(() => this.importNow(rows, skipInvalid, actor));
+    this.importChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private importChain: Promise<unknown> = Promise.resolve();
+
+  private async importNow(rows: readonly unknown[], skipInvalid: boolean, actor: string): Promise<CommandResult> {
+    const tableRows = rows.map((input, index) => ({ line: index, input: input as Record<string, unknown> }));
+    const checked = checkTable(tableRows, { nodes: [...this.view.nodes.keys()], existing: [...this.view.resources.values()] });
+    const invalid = checked.issues.map((issue) => ({ index: issue.line, field: issue.field, message: issue.message }));
+    const nothing = { created: [], collided: [], auditSeq: null, durationMs: null };
+    if (invalid.length > 0 && !skipInvalid) return { ok: true, result: { ...nothing, invalid } };
+    if (checked.valid.length === 0) return { ok: true, result: { ...nothing, invalid } };
+    const specs = checked.valid.map((row) => row.spec);
+    const { collided } = await this.store.putResources(specs);
+    const refused = new Set(collided);
+    const created = specs.filter((spec) => !refused.has(spec.name)).map((spec) => spec.name);
+    const collidedRows = checked.valid.filter((row) => refused.has(row.spec.name)).map((row) => ({ index: row.line, name: row.spec.name }));
+    const skippedRows = new Set(invalid.map((issue) => issue.index)).size;
+    const detail = `${created.length} created${created.length > 0 ? ` (${created[0]}${created.length > 1 ? ` .. ${created.at(-1)}` : ''})` : ''}${skippedRows > 0 ? `, ${skippedRows} invalid skipped` : ''}${collidedRows.length > 0 ? `, ${collidedRows.length} already existed` : ''}`;
+    const auditSeq = created.length === 0 ? null : await this.audit({ actor, action: 'resource.import', target: null, outcome: 'ok', detail, handoffMs: null });
+    // The next batch is checked against these: wait until the watch has brought them into the view.
+    await this.settle(created.at(-1) ?? '', () => created.every((name) => this.view.resources.has(name)), 10_000);
+    return { ok: true, result: { created, invalid, collided: collidedRows, auditSeq, durationMs: null } };
+  }
+
+  private exportSpecs(): CommandResult {
+    const specs = [...this.view.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { ok: true, result: { specs } };
   }
 }
 

@@ -9,6 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseCidr } from '../arp/addresses';
 import { validateNodeName, validateResourceName, validateResourceSpec } from '../cluster/validate';
 import { validateIfname } from '../net/interfaces';
+import { formatOfFileName, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, TABLE_FORMATS, type TableFormat } from '../cluster/resource-table';
 import { isLoopbackHost } from '../api/exposure';
 import { ANNOUNCE_COUNT_MAX, ANNOUNCE_FORMS, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
 import {
@@ -56,6 +57,10 @@ export type ClusterOperation =
   | { kind: 'resource-remove'; name: string }
   | { kind: 'resource-cleanup'; name: string }
   | { kind: 'resource-list' }
+  /** format: from --format, else the file name's extension. wait: until every created resource settles. */
+  | { kind: 'resource-import'; file: string; format: TableFormat; skipInvalid: boolean; wait: boolean }
+  /** output: a file, or null for stdout. */
+  | { kind: 'resource-export'; format: TableFormat; output: string | null }
   /** target: a node name or BEST_NODE. */
   | { kind: 'move'; name: string; target: string }
   | { kind: 'online'; name: string }
@@ -76,7 +81,7 @@ export type ClusterOperation =
   | { kind: 'help' };
 
 /** The operations that send one command answered by an ActionResult. */
-export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'status' | 'events' | 'bindings' | 'help' | `user-${string}` }>;
+export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'help' | `user-${string}` }>;
 
 /** The contract's commands answered by an ActionResult (derived, so a new one needs no entry here). */
 export type ActionCommandType = { [T in CommandType]: CommandResults[T] extends ActionResult ? T : never }[CommandType];
@@ -128,6 +133,18 @@ root credential: admin); --credential-file: a file holding a user's credential N
   resource list                 The resources as defined (owners, preference, failback, interfaces).
   resource cleanup <name>       Forget a failed resource's failure (it shows offline) so placement tries it
                                 again; its online/offline setting stays. Nothing to do unless it failed.
+  resource import <file> [--format json|csv] [--skip-invalid] [--no-wait]
+      Define many resources at once: a JSON array of resource definitions, or CSV with a header row (columns
+      name, ip (a.b.c.d/nn), owners, preferred, failback, interfaces, enabled, announce-form, defend,
+      announce-count, announce-interval-ms, maintenance-until; lists inside a cell separated by spaces,
+      interfaces as node=ifname). Every row is checked first: each bad one is printed as FILE:LINE: field:
+      message and nothing is created (exit 2), unless --skip-invalid creates the good ones. Then created in
+      batches with a progress bar, and waited for until online (--no-wait: not); exit 1 when some failed.
+      Format: from the file's extension unless --format. At most ${MAX_IMPORT_ROWS} rows and
+      ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB.
+  resource export [--format json|csv] [--output FILE]
+      Every resource's definition, sorted by name, in the form import reads back unchanged (default json,
+      or the --output file's extension).
   move <resource> <node>|--best
       Planned handoff to <node> (or the best other live node); prints the client-visible gap.
       Exit 1 when the move failed (the old owner still serves), 3 when it aborted on a conflict.
@@ -407,6 +424,8 @@ function parseNodeMaintenance(argv: readonly string[]): Parsed {
   return { op: { kind: 'node-maintenance', node: nodeName('node maintenance', node!), until }, values };
 }
 
+const RESOURCE_SUBCOMMANDS = 'add, edit, rm, list, cleanup, import or export';
+
 function parseResource(argv: readonly string[]): Parsed {
   const [sub, ...rest] = argv;
   switch (sub) {
@@ -445,6 +464,24 @@ function parseResource(argv: readonly string[]): Parsed {
       const [nameText] = positionalsExactly('resource cleanup', positionals, ['<name>']);
       return { op: { kind: 'resource-cleanup', name: resourceName('resource cleanup', nameText!) }, values };
     }
+    case 'import': {
+      const { values, positionals } = parseWith('resource import', rest, { format: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, 'no-wait': { type: 'boolean' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [file] = positionalsExactly('resource import', positionals, ['<file>']);
+      if (file === '') throw new UsageError('resource import: <file> wants a file name');
+      const format = choice('format', str(values.format), TABLE_FORMATS) ?? formatOfFileName(file!);
+      if (format === null) throw new UsageError(`resource import: cannot tell the format of "${file!}" from its name: give --format json or --format csv`);
+      return { op: { kind: 'resource-import', file: file!, format, skipInvalid: values['skip-invalid'] === true, wait: values['no-wait'] !== true }, values };
+    }
+    case 'export': {
+      const { values, positionals } = parseWith('resource export', rest, { format: { type: 'string' }, output: { type: 'string', short: 'o' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('resource export', positionals, []);
+      const output = str(values.output) ?? null;
+      if (output === '') throw new UsageError('--output wants a file name');
+      const format = choice('format', str(values.format), TABLE_FORMATS) ?? (output === null ? null : formatOfFileName(output)) ?? 'json';
+      return { op: { kind: 'resource-export', format, output }, values };
+    }
     case 'list':
     case 'ls': {
       const { values, positionals } = parseWith('resource list', rest, {});
@@ -453,12 +490,12 @@ function parseResource(argv: readonly string[]): Parsed {
       return { op: { kind: 'resource-list' }, values };
     }
     case undefined:
-      throw new UsageError('resource: missing subcommand (add, edit, rm, list or cleanup)');
+      throw new UsageError(`resource: missing subcommand (${RESOURCE_SUBCOMMANDS})`);
     case '--help':
     case '-h':
       return { op: { kind: 'help' }, values: {} };
     default:
-      throw new UsageError(`resource: unknown subcommand "${sub}" (add, edit, rm, list or cleanup)`);
+      throw new UsageError(`resource: unknown subcommand "${sub}" (${RESOURCE_SUBCOMMANDS})`);
   }
 }
 

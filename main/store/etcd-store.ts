@@ -29,6 +29,8 @@ import { connectionReason, refusalOf, unreachableHint, type RefusalContext } fro
 import {
   DEFAULT_AUDIT_RETENTION,
   MAX_STORED_BINDINGS,
+  PUT_RESOURCES_TXN_KEYS,
+  distinctByName,
   RevisionConflictError,
   StoreError,
   isStoreError,
@@ -48,6 +50,7 @@ import {
   type NodeEntry,
   type OwnerEntry,
   type OwnershipResult,
+  type PutResourcesResult,
   type ResetListener,
   type ResourceEntry,
   type Revision,
@@ -765,6 +768,43 @@ export class EtcdStore implements ClusterStore {
     await Promise.all([...this.watches].map((watch) => watch.stop()));
     this.watches.clear();
     this.client.close();
+  }
+
+  // --- bulk -----------------------------------------------------------------------------------------
+
+  async putResources(specs: readonly ResourceSpec[]): Promise<PutResourcesResult> {
+    // Every key is checked before anything is written: a bad name fails the call, not half of it.
+    const { unique, repeated } = distinctByName(specs);
+    const entries = unique.map((spec) => ({ spec, key: this.keys.key('resources', spec.name) }));
+    const collided: ResourceName[] = [...repeated];
+    let revision = 0;
+    const chunks: Array<typeof entries> = [];
+    for (let i = 0; i < entries.length; i += PUT_RESOURCES_TXN_KEYS) chunks.push(entries.slice(i, i + PUT_RESOURCES_TXN_KEYS));
+    // A few transactions at once: etcd batches concurrent proposals into one raft round.
+    const PARALLEL = 4;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < chunks.length) {
+        let chunk = chunks[next++]!;
+        // Create-only: every key must not exist. When one does, the transaction wrote nothing; the
+        // failure branch says which exist, and the rest is tried again without them.
+        while (chunk.length > 0) {
+          const response = await this.txn(
+            chunk.map(({ key }) => this.modCompare(key, 0)),
+            chunk.map(({ key, spec }) => EtcdStore.put(key, encodeJson(spec))),
+            chunk.map(({ key }) => ({ request_range: { key: Buffer.from(key), keys_only: true } })),
+          );
+          revision = Math.max(revision, Number(response.header.revision));
+          if (response.succeeded) break;
+          const present = new Set(response.responses.flatMap((r) => (r.response_range.kvs.length > 0 ? [r.response_range.kvs[0]!.key.toString()] : [])));
+          if (present.size === 0) throw new StoreError('conflict', 'putResources: a create-only transaction failed but no key exists');
+          for (const entry of chunk) if (present.has(entry.key)) collided.push(entry.spec.name);
+          chunk = chunk.filter((entry) => !present.has(entry.key));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, chunks.length) }, worker));
+    return { revision, collided };
   }
 }
 

@@ -24,6 +24,7 @@ import {
   DEFAULT_AUDIT_RETENTION,
   MAX_STORED_BINDINGS,
   RevisionConflictError,
+  distinctByName,
   StoreError,
   type AuditEntry,
   type BindingsRecord,
@@ -38,6 +39,7 @@ import {
   type LeaseLossReason,
   type Membership,
   type MemberRecord,
+  type PutResourcesResult,
   type NodeEntry,
   type OwnerEntry,
   type OwnerRecord,
@@ -648,5 +650,21 @@ export class FileStore implements ClusterStore {
     for (const membership of this.joined) membership.detach();
     this.joined.clear();
     await this.core.release();
+  }
+
+  // --- bulk -----------------------------------------------------------------------------------------
+
+  async putResources(specs: readonly ResourceSpec[]): Promise<PutResourcesResult> {
+    const { unique, repeated } = distinctByName(specs);
+    for (const spec of unique) checkName('resources', spec.name);
+    const collided: ResourceName[] = [...repeated];
+    const ops: WriteOp[] = [];
+    for (const spec of unique) {
+      if (this.state.get('resources', spec.name) !== undefined) collided.push(spec.name);
+      else ops.push({ collection: 'resources', name: spec.name, value: spec });
+    }
+    // One commit: one revision and one write of the state file for the whole batch.
+    const revision = ops.length === 0 ? 0 : await this.commit(ops);
+    return { revision, collided };
   }
 }

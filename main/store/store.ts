@@ -302,7 +302,27 @@ export interface ClusterStore {
    * keys go when the TTL runs out (revoke() first for a graceful leave).
    */
   close(): Promise<void>;
+
+  // --- Bulk ---------------------------------------------------------------------------------------
+  /**
+   * Creates many resources (resource.import): each only if no resource of that name exists (as
+   * putResource with expectRev 0); an existing one is left as it is and its name returned in
+   * `collided` (also a name given twice: the later one). etcd: transactions of at most
+   * PUT_RESOURCES_TXN_KEYS keys, each all-or-nothing, so watchers see the specs arrive in a few
+   * revisions; file store: one write. `revision`: the store's revision after the last write (0 when
+   * nothing was written).
+   */
+  putResources(specs: readonly ResourceSpec[]): Promise<PutResourcesResult>;
 }
+
+/** What putResources did: the store revision reached and the names it did not create. */
+export interface PutResourcesResult {
+  revision: Revision;
+  collided: ResourceName[];
+}
+
+/** The most keys one etcd transaction of putResources writes (etcd's default --max-txn-ops is 128). */
+export const PUT_RESOURCES_TXN_KEYS = 100;
 
 export type StoreErrorCode =
   /** A conditional write found another revision (see RevisionConflictError). */
@@ -354,4 +374,19 @@ export class RevisionConflictError extends StoreError {
 
 export function isStoreError(error: unknown, code?: StoreErrorCode): error is StoreError {
   return error instanceof StoreError && (code === undefined || error.code === code);
+}
+
+/** The specs with each name once (the first), and the names given again. */
+export function distinctByName(specs: readonly ResourceSpec[]): { unique: ResourceSpec[]; repeated: ResourceName[] } {
+  const seen = new Set<string>();
+  const unique: ResourceSpec[] = [];
+  const repeated: ResourceName[] = [];
+  for (const spec of specs) {
+    if (seen.has(spec.name)) repeated.push(spec.name);
+    else {
+      seen.add(spec.name);
+      unique.push(spec);
+    }
+  }
+  return { unique, repeated };
 }

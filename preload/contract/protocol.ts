@@ -39,6 +39,8 @@ import {
   NodeRecordSchema,
   ResourceSpecInputSchema,
   ResourceSpecPatchSchema,
+  ResourceSpecSchema,
+  MAX_SNAPSHOT_RESOURCES,
   RejectedStoreRecordSchema,
   ResourceViewSchema,
   SnapshotSchema,
@@ -68,7 +70,7 @@ export const DEFAULT_API_HOST = '127.0.0.1';
 
 /**
  * Largest message a client may send (the server enforces it in the WebSocket layer, before parsing:
- * the largest legitimate request, a resource definition, is far below 4 KiB). Server-to-client
+ * a resource definition is far below 4 KiB; a resource.import batch is filled up to it). Server-to-client
  * messages are larger (a snapshot of 10,000 resources is megabytes) and bounded by MAX_SERVER_MESSAGE_BYTES.
  */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -78,6 +80,13 @@ export const MAX_REQUEST_ID_LENGTH = 64;
 /** A handshake nonce or proof (handshake.ts): 32 bytes as 64 lowercase hex digits. */
 export const Hex32Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 export const MAX_EVENTS_QUERY_LIMIT = 1_000;
+
+/** Most rows of one resource.import request (the message size usually binds first: ~200 rows). */
+export const MAX_IMPORT_BATCH_ROWS = 1_000;
+
+/** A bad row of a resource.import request: its index in `rows`, the field and what is wrong. */
+export const ImportIssueSchema = z.strictObject({ index: z.number().int().nonnegative(), field: z.string().max(256), message: TextSchema });
+export type ImportIssue = z.infer<typeof ImportIssueSchema>;
 
 /** Target of resource.move that means "the best live node" (node names may therefore not be "best"). */
 export const BEST_NODE = 'best';
@@ -173,6 +182,15 @@ export const COMMAND_ARGS = {
   'user.remove': z.strictObject({ name: UserNameSchema }),
   /** A new credential for the user; the old one stops working and its sessions are closed. */
   'user.rotate': z.strictObject({ name: UserNameSchema }),
+  /**
+   * Bulk create (`ipfo resource import`): every row is checked first (as resource.add, plus a name or
+   * address twice among the rows); with any bad row and no skipInvalid nothing is created. A large import
+   * is sent in batches (a request must fit MAX_CLIENT_MESSAGE_BYTES: about 200 rows); the CLI checks the
+   * whole file before the first batch, so a bad row anywhere creates nothing.
+   */
+  'resource.import': z.strictObject({ rows: z.array(ResourceSpecInputSchema).min(1).max(MAX_IMPORT_BATCH_ROWS), skipInvalid: z.boolean() }),
+  /** Every resource's definition, sorted by name: what `ipfo resource import` takes back unchanged. */
+  'resource.export': z.strictObject({}),
 } as const;
 
 export type CommandType = keyof typeof COMMAND_ARGS;
@@ -283,6 +301,18 @@ export const COMMAND_RESULTS = {
   'user.list': z.strictObject({ users: z.array(UserInfoSchema).max(MAX_USERS) }),
   'user.remove': z.strictObject({ user: UserInfoSchema }),
   'user.rotate': z.strictObject({ user: UserInfoSchema, credential: CredentialTextSchema }),
+  'resource.import': z.strictObject({
+    /** The names created, in row order (empty when a bad row refused the whole request). */
+    created: z.array(NameSchema).max(MAX_IMPORT_BATCH_ROWS),
+    /** Every problem of every bad row (index into `rows`; field as resource.add's); at most 8 per row. */
+    invalid: z.array(ImportIssueSchema).max(MAX_IMPORT_BATCH_ROWS * 8),
+    /** Good rows the store refused because a resource of that name appeared meanwhile (not overwritten). */
+    collided: z.array(z.strictObject({ index: z.number().int().nonnegative(), name: NameSchema })).max(MAX_IMPORT_BATCH_ROWS),
+    /** The audit entry of the import, when anything was created. */
+    auditSeq: z.number().int().positive().nullable(),
+    durationMs: DurationSchema.nullable(),
+  }),
+  'resource.export': z.strictObject({ specs: z.array(ResourceSpecSchema).max(MAX_SNAPSHOT_RESOURCES) }),
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type CommandResults = { [T in CommandType]: z.infer<(typeof COMMAND_RESULTS)[T]> };

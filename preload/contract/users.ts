@@ -46,6 +46,8 @@ export const COMMAND_ROLES = {
   'user.list': 'admin',
   'user.remove': 'admin',
   'user.rotate': 'admin',
+  'resource.import': 'admin',
+  'resource.export': 'viewer',
 } as const satisfies Record<string, Role>;
 export type RoleGatedCommand = keyof typeof COMMAND_ROLES;
 

@@ -22,9 +22,7 @@
 //   BENCH_CPU_HOGS (0)       busy processes (one endless loop each) running while our scenarios run
 //   BENCH_AGENT_LOG_DIR      write every agent's JSON log lines there (n1.jsonl, ...) after the run
 // Not a test: it asserts nothing, it prints a table. Needs root, etcd and keepalived.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { withLab, type Lab } from '../lab/lab';
 import { LabCluster } from '../lab/cluster';
@@ -39,6 +37,7 @@ import { KEEPALIVED_PROFILES, measureKeepalivedFailover, type AfterKill, type Ke
 import { percentile, summarize, type Summary } from './stats';
 import { CpuHogs } from './cpu-hogs';
 import { revocationsByPhase, type Phase } from './revocations';
+import { saveAgentLogs } from './agent-logs';
 
 const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -234,15 +233,6 @@ async function runDrain(ctx: BenchContext): Promise<Outcome> {
   );
 }
 
-/** BENCH_AGENT_LOG_DIR: every agent's JSON lines, one file per node, for a look after the run. */
-function saveAgentLogs(cluster: LabCluster): void {
-  const dir = process.env.BENCH_AGENT_LOG_DIR;
-  if (dir === undefined || dir === '') return;
-  mkdirSync(dir, { recursive: true });
-  for (const [node, agent] of cluster.agents) writeFileSync(join(dir, `${node}.jsonl`), agent.records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  note(`agent logs in ${dir}`);
-}
-
 function peerFigure(result: Outcome | undefined, fallback: string): PeerFigure {
   if (result === undefined) return { summary: null, note: fallback };
   return result.error === undefined ? { summary: result.summary } : { summary: result.summary, note: `FAILED: ${result.error}` };
@@ -271,7 +261,7 @@ async function main(): Promise<void> {
 
     const cluster = await LabCluster.start(lab, { etcdHost: 'c2', leaseTtlSec: LEASE_TTL_SEC, ...(OWNER_SILENCE_MS === null ? {} : { ownerSilenceMs: OWNER_SILENCE_MS }) });
     // A run stopped by hand keeps its agents' logs too (before the lab's own teardown hook).
-    const saveOnSignal = (): void => saveAgentLogs(cluster);
+    const saveOnSignal = (): void => saveAgentLogs(cluster, note);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependOnceListener(signal, saveOnSignal);
     let api: ApiSession | null = null;
     let hogs: CpuHogs | null = null;
@@ -288,7 +278,7 @@ async function main(): Promise<void> {
       await hogs?.stop();
       await api?.close();
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, saveOnSignal);
-      saveAgentLogs(cluster);
+      saveAgentLogs(cluster, note);
       await cluster.destroy();
     }
   });

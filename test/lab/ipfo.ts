@@ -5,8 +5,11 @@ import { JsonLines } from './json-lines';
 
 export const IPFO_BIN = join(__dirname, '..', '..', '..', 'bin', 'ipfo');
 
+/** IPFO_LAB_NODE_FLAGS: node options for every ipfo the lab starts ("--cpu-prof --cpu-prof-dir=/tmp/p"; NODE_OPTIONS refuses those). */
+const NODE_FLAGS = (process.env.IPFO_LAB_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+
 export function ipfoArgv(args: readonly string[]): string[] {
-  return [process.execPath, IPFO_BIN, ...args];
+  return [process.execPath, ...NODE_FLAGS, IPFO_BIN, ...args];
 }
 
 /** Starts a long-running ipfo (claim, watch) with JSON output and returns its line reader. */

@@ -583,5 +583,30 @@ export function runStoreContract(harness: StoreHarness): void {
         await m2.revoke();
         await assert.rejects(b.markLeaving(m2), (error) => isStoreError(error, 'lease-lost'));
       }));
+
+    test('putResources: creates many at once, never overwrites (an existing or repeated name is reported), watchers see each', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const kept = await a.putResource(resourceSpec('r-0007', '10.213.99.99'));
+        const { revision: before } = await b.snapshot();
+        const received: StoreChange[] = [];
+        const unsubscribe = await b.watch(before, (change) => received.push(change));
+        // More than two etcd transactions' worth, with a name that exists and one given twice.
+        const specs = Array.from({ length: 250 }, (_, i) => resourceSpec(`r-${String(i).padStart(4, '0')}`, `10.213.${8 + Math.floor(i / 200)}.${1 + (i % 200)}`));
+        const result = await a.putResources([...specs, resourceSpec('r-0001', '10.213.100.1')]);
+        assert.ok(result.revision > before);
+        assert.deepEqual([...result.collided].sort(), ['r-0001', 'r-0007']);
+        const stored = await b.resources();
+        assert.equal(stored.length, 250);
+        assert.equal(stored.find((entry) => entry.spec.name === 'r-0007')?.revision, kept, 'the existing one is untouched');
+        assert.equal(stored.find((entry) => entry.spec.name === 'r-0001')?.spec.ip, '10.213.8.2', 'the first of a repeated name is the one created');
+        await waitFor('every create in the watch', 10_000, () => Promise.resolve(received.filter((c) => c.collection === 'resources').length >= 249 ? true : null));
+        await unsubscribe();
+        assert.deepEqual(received.filter((c) => c.collection === 'resources').map((c) => `${c.kind} ${c.name}`).sort(), specs.filter((spec) => spec.name !== 'r-0007').map((spec) => `put ${spec.name}`).sort());
+        assert.deepEqual(await a.putResources([]), { revision: 0, collided: [] }, 'nothing to write: nothing written');
+        await assert.rejects(a.putResources([resourceSpec('fine', '10.213.101.1'), resourceSpec('bad/name', '10.213.101.2')]), (error) => isStoreError(error, 'invalid'));
+        assert.equal((await b.resources()).some((entry) => entry.spec.name === 'fine'), false, 'a bad name fails the call before anything is written');
+      }));
   });
 }

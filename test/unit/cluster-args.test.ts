@@ -177,8 +177,8 @@ describe('resource edit, rm, list', () => {
   });
 
   test('rm, list, cleanup and the subcommand: bad input', () => {
-    rejects(['resource'], /^resource: missing subcommand \(add, edit, rm, list or cleanup\)$/);
-    rejects(['resource', 'delete', 'web'], /^resource: unknown subcommand "delete" \(add, edit, rm, list or cleanup\)$/);
+    rejects(['resource'], /^resource: missing subcommand \(add, edit, rm, list, cleanup, import or export\)$/);
+    rejects(['resource', 'delete', 'web'], /^resource: unknown subcommand "delete" \(add, edit, rm, list, cleanup, import or export\)$/);
     rejects(['resource', 'rm'], /^resource rm: missing <name>$/);
     rejects(['resource', 'rm', 'web', 'db'], /^resource rm: unexpected argument "db"$/);
     rejects(['resource', 'rm', '.web'], /^resource rm: resource name "\.web"/);
@@ -186,6 +186,29 @@ describe('resource edit, rm, list', () => {
     rejects(['resource', 'cleanup', 'web', 'db'], /^resource cleanup: unexpected argument "db"$/);
     rejects(['resource', 'list', 'web'], /^resource list: unexpected argument "web"$/);
     rejects(['resource', 'list', '--owners', 'n1'], /^resource list: Unknown option '--owners'$/);
+  });
+});
+
+describe('resource import and export', () => {
+  test('import: the format from the extension or --format; --skip-invalid, --no-wait', () => {
+    assert.deepEqual(parse('resource', 'import', 'a.csv').op, { kind: 'resource-import', file: 'a.csv', format: 'csv', skipInvalid: false, wait: true });
+    assert.deepEqual(parse('resource', 'import', '/tmp/x.JSON', '--skip-invalid', '--no-wait').op, { kind: 'resource-import', file: '/tmp/x.JSON', format: 'json', skipInvalid: true, wait: false });
+    assert.deepEqual(parse('resource', 'import', 'list.txt', '--format', 'csv', '--json').op, { kind: 'resource-import', file: 'list.txt', format: 'csv', skipInvalid: false, wait: true });
+  });
+
+  test('export: json to stdout by default; the format of --output; --format', () => {
+    assert.deepEqual(parse('resource', 'export').op, { kind: 'resource-export', format: 'json', output: null });
+    assert.deepEqual(parse('resource', 'export', '--output', 'all.csv').op, { kind: 'resource-export', format: 'csv', output: 'all.csv' });
+    assert.deepEqual(parse('resource', 'export', '-o', 'all.txt', '--format', 'csv').op, { kind: 'resource-export', format: 'csv', output: 'all.txt' });
+  });
+
+  test('bad input', () => {
+    rejects(['resource', 'import'], /^resource import: missing <file>$/);
+    rejects(['resource', 'import', 'a.txt'], /^resource import: cannot tell the format of "a\.txt" from its name: give --format json or --format csv$/);
+    rejects(['resource', 'import', 'a.csv', '--format', 'xml'], /^--format must be one of json, csv, got "xml"$/);
+    rejects(['resource', 'import', 'a.csv', 'b.csv'], /^resource import: unexpected argument "b\.csv"$/);
+    rejects(['resource', 'export', 'x'], /^resource export: unexpected argument "x"$/);
+    rejects(['resource', 'export', '--output', ''], /^--output wants a file name$/);
   });
 });
 

@@ -15,6 +15,7 @@ import { DEFAULT_API_SOCKET_DIR } from '../usage';
 import { formatAction, formatBindings, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
 import { formatNewCredential, formatUsers } from '../format-users';
 import { followEvents } from './cluster/follow';
+import { exportResources, importResources } from './cluster/import';
 import { processIo, type ClusterIo } from './cluster/io';
 import { actionExitCode, describeFailure, type Phase } from './cluster/outcome';
 
@@ -113,6 +114,10 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       io.stdout(json ? JSON.stringify(result) : `user ${result.user.name} (${result.user.role}) removed; its sessions have ended`);
       return EXIT.ok;
     }
+    case 'resource-import':
+      return importResources(client, { file: op.file, format: op.format, skipInvalid: op.skipInvalid, wait: op.wait, json }, io);
+    case 'resource-export':
+      return exportResources(client, { format: op.format, output: op.output, json }, io);
     case 'help':
       io.stdout(CLUSTER_USAGE);
       return EXIT.ok;

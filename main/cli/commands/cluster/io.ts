@@ -1,5 +1,7 @@
 // The outside world of a cluster command: where its lines go and when the operator asks it to stop.
 // A test passes its own to capture the lines and to stop a follow without signals.
+import type { ProgressSink } from '../../progress';
+
 export interface ClusterIo {
   /** One line of the command's result. */
   stdout(line: string): void;
@@ -9,6 +11,10 @@ export interface ClusterIo {
   untilStopped(): { stopped: Promise<void>; dispose(): void };
   /** Wall-clock ms, for "12s ago". */
   now(): number;
+  /** Where a long operation's progress goes (stderr); none: no progress shown. */
+  progress?: ProgressSink;
+  /** Writes a whole file's text to stdout (an export), no newline added. */
+  stdoutText?(text: string): Promise<void>;
 }
 
 export function processIo(): ClusterIo {
@@ -16,6 +22,8 @@ export function processIo(): ClusterIo {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
     now: () => Date.now(),
+    progress: { tty: process.stderr.isTTY === true, write: (text) => void process.stderr.write(text) },
+    stdoutText: (text) => new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve()))),
     untilStopped() {
       let stop: () => void = () => undefined;
       const stopped = new Promise<void>((resolve) => {
