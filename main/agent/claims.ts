@@ -29,12 +29,12 @@ export interface ClaimsOptions {
   ttlSec: number;
 }
 
-/** An address being taken over from `previous`, whose MAC may answer until it goes quiet. */
+/** An address being claimed: taken over from `previous`, whose MAC may answer until it goes quiet, or (null) claimed first. */
 interface Takeover {
   spec: ResourceSpec;
   ifname: string;
-  previous: string;
-  goingQuiet: string;
+  previous: string | null;
+  goingQuiet: string | null;
 }
 
 export type SilenceOutcome = { kind: 'quiet' } | { kind: 'conflict'; mac: string } | { kind: 'timeout' } | { kind: 'interrupted' };
@@ -162,24 +162,28 @@ export class Claims {
 
   /**
    * Whether acquire() of `resource` may go with others in one batch (acquireMany): a failover from a
-   * previous owner whose MAC the status names. First claims (nobody held it) keep the longer probe of
-   * acquire(), and an address still registered here is re-adopted by it.
+   * previous owner whose MAC the status names, or a first claim (nobody held it: a new or imported
+   * resource). An address this node held last, or still registered here, goes through acquire().
    */
-  takesOverFromPeer(resource: ResourceName): boolean {
+  claimsTogether(resource: ResourceName): boolean {
     const view = this.context.view();
     const spec = view.resources.get(resource);
     const status = view.statuses.get(resource);
-    if (!spec || !status?.owner || status.owner === this.context.node || !status.ownerMac) return false;
+    if (!spec || status?.owner === this.context.node) return false;
+    if (status?.owner && !status.ownerMac) return false;
     const iface = this.addresses.interfaceFor(spec);
     return iface.ok && !this.addresses.isPresent(spec, iface.ifname);
   }
 
   /**
-   * acquire() for many addresses at once (a node's takeover), each under the same rules: keys by
-   * compare-and-swap (transactions of 100), then silence — the old owner's and every peer's answers are
-   * waited out for at most one lease TTL, a stranger's fails that address — asked of all of them at once
-   * (batch-probe.ts), then one netlink batch, the announcements, statuses in transactions of 100.
-   * Addresses that do not qualify here (takesOverFromPeer) are left to acquire() on a later pass.
+   * acquire() for many addresses at once (a node's takeover, an import), each under the same rules: keys
+   * by compare-and-swap (transactions of 100), then silence — the old owner's and every peer's answers
+   * are waited out for at most one lease TTL, a stranger's fails that address — asked of all of them at
+   * once (batch-probe.ts; a first claim's first round with the takeover probe's timing), then one netlink
+   * batch, the announcements, statuses in transactions of 100. Addresses that do not qualify here
+   * (claimsTogether) are left to acquire() on a later pass. Unlike acquire()'s claim, the batch's
+   * questions do not hear a stranger that only probes for the address at the same moment (RFC 5227's
+   * simultaneous probe); one that answers or announces is heard.
    */
   async acquireMany(resources: readonly ResourceName[], membership: Membership): Promise<void> {
     const { context } = this;
@@ -188,9 +192,9 @@ export class Claims {
     const usable = new Map<string, boolean>();
     const candidates: Takeover[] = [];
     for (const resource of resources) {
-      if (!this.takesOverFromPeer(resource)) continue;
+      if (!this.claimsTogether(resource)) continue;
       const spec = view.resources.get(resource)!;
-      const status = view.statuses.get(resource)!;
+      const status = view.statuses.get(resource);
       const iface = this.addresses.interfaceFor(spec);
       if (!iface.ok) continue;
       let ok = usable.get(iface.ifname);
@@ -199,7 +203,8 @@ export class Claims {
         ok = link !== null && link.carrier && this.interfaces.macKnown(iface.ifname, link.mac);
         usable.set(iface.ifname, ok);
       }
-      if (ok) candidates.push({ spec, ifname: iface.ifname, previous: status.owner!, goingQuiet: status.ownerMac! });
+      const previous = status?.owner ?? null;
+      if (ok) candidates.push({ spec, ifname: iface.ifname, previous, goingQuiet: previous === null ? null : (status?.ownerMac ?? null) });
     }
     if (candidates.length === 0) return;
     const won = await context.store.acquireMany(candidates.map((c) => c.spec.name), membership);
@@ -213,14 +218,16 @@ export class Claims {
       const outcome = held[i]!;
       return outcome.kind === 'ready' ? [{ ...c, mac: outcome.mac }] : [];
     });
-    const byPrevious = new Map<string, typeof ready>();
-    for (const r of ready) byPrevious.set(r.previous, [...(byPrevious.get(r.previous) ?? []), r]);
-    for (const [previous, group] of byPrevious) await this.recordHeld(group, `failover from ${previous}`, started);
+    const actionOf = (c: Takeover): string => (c.previous === null ? 'online' : `failover from ${c.previous}`);
+    const byAction = new Map<string, typeof ready>();
+    for (const r of ready) byAction.set(actionOf(r), [...(byAction.get(actionOf(r)) ?? []), r]);
+    for (const [action, group] of byAction) await this.recordHeld(group, action, started);
     await Promise.all(quiet.flatMap((c, i) => {
       const outcome = held[i]!;
-      return outcome.kind === 'ready' ? [] : [this.recordNotHeld(c.spec, c.ifname, outcome, `failover from ${c.previous}`, 'stand-aside')];
+      return outcome.kind === 'ready' ? [] : [this.recordNotHeld(c.spec, c.ifname, outcome, actionOf(c), 'stand-aside')];
     }));
-    context.log(`takeover: ${ready.length} of ${resources.length} addresses held after ${Math.round(performance.now() - started)} ms (${candidates.length - mine.length} keys taken by others meanwhile, ${mine.length - quiet.length} not quiet)`);
+    const firsts = ready.filter((r) => r.previous === null).length;
+    context.log(`claimed together: ${ready.length} of ${resources.length} addresses held after ${Math.round(performance.now() - started)} ms (${ready.length - firsts} failovers, ${firsts} first claims; ${candidates.length - mine.length} keys taken by others meanwhile, ${mine.length - quiet.length} not quiet)`);
   }
 
   /**
@@ -234,6 +241,9 @@ export class Claims {
     const quiet: Takeover[] = [];
     let waiting = [...taking];
     let unheard = false;
+    let round = 0;
+    /** The last peer heard for an address whose first claim met one (its MAC names the conflict if it never goes quiet). */
+    const peerHeard = new Map<ResourceName, string>();
     const giveUp = async (c: Takeover, mac: string | null): Promise<void> => {
       await context.store.release(c.spec.name, context.node);
       if (mac !== null) await this.records.fail(c.spec.name, { kind: 'conflict', mac });
@@ -241,7 +251,9 @@ export class Claims {
     while (waiting.length > 0 && performance.now() < deadline) {
       const peers = this.peerMacs();
       const ownMacs = Object.values(context.host.macs());
-      const heard = await probeAll(context.host, context.local, waiting.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, ifname: c.ifname, trustedMac: c.goingQuiet })), ownMacs, { ...QUIET_CHECK_PROBE, askingMacs: peers });
+      // A first claim's first look is the takeover probe (acquire()'s); after that, quick confirmations.
+      const timing = round++ === 0 && waiting.some((c) => c.previous === null) ? this.takeoverProbe : QUIET_CHECK_PROBE;
+      const heard = await probeAll(context.host, context.local, waiting.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, ifname: c.ifname, trustedMac: c.goingQuiet })), ownMacs, { ...timing, askingMacs: peers });
       // Nothing is known from a round the capture dropped frames in: ask again.
       unheard = heard.kind === 'dropped';
       if (heard.kind === 'dropped') continue;
@@ -253,6 +265,7 @@ export class Claims {
           continue;
         }
         const stranger = answer.macs.find((mac) => !peers.includes(mac));
+        if (answer.macs.length > 0) peerHeard.set(c.spec.name, answer.macs[0]!);
         if (stranger !== undefined) await giveUp(c, stranger);
         else if (answer.macs.length > 0 || answer.trustedAnswered) still.push(c);
         else quiet.push(c);
@@ -260,7 +273,7 @@ export class Claims {
       waiting = still;
     }
     // Answered until the end: the old owner never went quiet (a conflict) — or, if nothing could be heard, nobody knows: placement decides again.
-    await Promise.all(waiting.map((c) => giveUp(c, unheard ? null : c.goingQuiet)));
+    await Promise.all(waiting.map((c) => giveUp(c, unheard ? null : (c.goingQuiet ?? peerHeard.get(c.spec.name) ?? null))));
     return quiet;
   }
 

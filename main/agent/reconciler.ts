@@ -66,11 +66,11 @@ export class Reconciler {
     for (const action of plan.actions) {
       if (work.busy(action.resource)) continue;
       if (action.kind === 'release') void work.guard(action.resource, () => claims.release(action.resource, action.reason));
-      else if (claims.takesOverFromPeer(action.resource)) takingOver.push(action.resource);
+      else if (claims.claimsTogether(action.resource)) takingOver.push(action.resource);
       else void work.guard(action.resource, () => claims.acquire(action.resource, membership));
     }
-    // A node's takeover: the addresses of a dead owner taken together (one probe burst, one netlink batch,
-    // keys and statuses in transactions of 100); a single one as before.
+    // A node's takeover, an import: the addresses placed here taken together (one probe burst, one netlink
+    // batch, keys and statuses in transactions of 100); a single one as before.
     if (takingOver.length === 1) void work.guard(takingOver[0]!, () => claims.acquire(takingOver[0]!, membership));
     else {
       for (let i = 0; i < takingOver.length; i += MAX_BATCH) {

@@ -121,8 +121,8 @@ describe('batched drain, failback and takeover on a three-node cluster', () => {
       // n1's kernel serves until the addresses' lifetime runs out (2 s); the standbys then hear the silence.
       await sweep({ notMac: cluster.host('n1').mac }, addresses);
       await waitStatuses('!n1', 10_000);
-      const takeovers = ['n2', 'n3'].flatMap((node) => cluster.agent(node).records.flatMap((r) => (typeof r.message === 'string' && r.message.startsWith('takeover: ') ? [`${node} ${r.message}`] : [])));
-      const taken = takeovers.reduce((sum, line) => sum + Number(/takeover: (\d+) of/.exec(line)?.[1] ?? 0), 0);
+      const takeovers = ['n2', 'n3'].flatMap((node) => cluster.agent(node).records.flatMap((r) => (typeof r.message === 'string' && r.message.startsWith('claimed together: ') ? [`${node} ${r.message}`] : [])));
+      const taken = takeovers.reduce((sum, line) => sum + Number(/claimed together: (\d+) of/.exec(line)?.[1] ?? 0), 0);
       assert.equal(taken, COUNT, `the takeovers carried every address: ${takeovers.join(' | ')}`);
       assert.ok(takeovers.length <= 4, `in batches, not one by one: ${takeovers.join(' | ')}`);
     } finally {

@@ -310,7 +310,7 @@ describe('the agent on fake hosts', () => {
     await until('every address on n2', () => ips.every((ip) => hosts.n2!.held().includes(ip)) && ips.every((_, i) => ownerOf(`take${i}`) === 'n2' && stateOf(`take${i}`) === 'online')).catch((error: Error) => {
       throw new Error(error.message + explain());
     });
-    await until('the takeover reported', () => logs.some((line) => /^n2: takeover: 4 of 4 addresses held/.test(line))).catch((error: Error) => {
+    await until('the takeover reported', () => logs.some((line) => /^n2: claimed together: 4 of 4 addresses held/.test(line))).catch((error: Error) => {
       throw new Error(error.message + explain());
     });
     const failovers = (await stores[0]!.audit()).filter((e) => e.action === 'failover from n1' && e.outcome === 'ok');
