@@ -32,6 +32,7 @@ import { addDrainRange, importRange } from './drain-range';
 import { startArpSweep, type SweepSummary } from './arp-sweep';
 import { formatSummary, summarize } from './stats';
 import { revocations } from './revocations';
+import { formatSteadyState, measureSteadyState, STATS_INTERVAL_SEC, type SteadyState } from './steady-state';
 import { saveAgentLogs } from './agent-logs';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -180,6 +181,9 @@ async function clearCluster(lab: Lab, cluster: LabCluster, addresses: readonly s
   return Date.now() - started;
 }
 
+/** The steady state after the first import that brought everything online (issue 13 §3). */
+let steady: SteadyState | null = null;
+
 async function main(): Promise<void> {
   if (FORMAT !== 'csv' && FORMAT !== 'json') throw new Error(`BENCH_IMPORT_FORMAT must be csv or json, got "${String(process.env.BENCH_IMPORT_FORMAT)}"`);
   const started = performance.now();
@@ -199,12 +203,17 @@ async function main(): Promise<void> {
       let file = join(scratch, `import-0.${FORMAT}`);
       writeFileSync(file, input);
       note(`${COUNT} resources in ${range.cidr}, ${FORMAT} file of ${(input.length / 1024 / 1024).toFixed(1)} MiB`);
-      const cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
+      const cluster = await LabCluster.start(lab, { etcdHost: 'c2', agentArgs: ['--stats-interval', String(STATS_INTERVAL_SEC)] });
       const sinceIso = new Date().toISOString();
       try {
         for (let rep = 0; rep < REPS; rep++) {
           try {
             const measured = await measureImport(lab, cluster, file, addresses, range.hostAddress(lab.host('c1')));
+            // Issue 13 §3: what the cluster costs once everything is online and nothing happens (once per run).
+            if (steady === null && measured.failed === 0) {
+              steady = await measureSteadyState(cluster, NODES, 'n3');
+              for (const line of formatSteadyState(`steady state with ${COUNT} resources online`, steady)) note(line);
+            }
             const exported = join(scratch, `import-${rep + 1}.${FORMAT}`);
             const exportRun = await cluster.cli('n1', ['resource', 'export', '--format', FORMAT, '--output', exported], 120_000);
             if (exportRun.code !== 0) throw new Error(`export exited ${exportRun.code}: ${exportRun.stderr}`);
@@ -251,6 +260,7 @@ async function main(): Promise<void> {
   console.log(`export identical to the imported file: ${samples.map((s) => (s.exportIdentical ? 'yes' : 'NO')).join(', ')}; failed resources: ${samples.map((s) => s.failed).join(', ')}`);
   console.log(`revocations of a live owner during the run (must be 0): ${revoked}`);
   if (errors.length > 0) console.log(`FAILED repetitions: ${errors.length}\n  ${errors.join('\n  ')}`);
+  if (steady !== null) for (const line of formatSteadyState(`steady state with ${COUNT} resources online (issue 13 §3; aims in docs/ARCHITECTURE.md)`, steady)) console.log(line);
   console.log('aim (issue 13 §2): 10,000 imported and online in < 10 s');
   console.log(`run took ${((performance.now() - started) / 60_000).toFixed(1)} min; 1-min load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end`);
   if (errors.length > 0) process.exitCode = 1;
