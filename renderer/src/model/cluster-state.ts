@@ -4,11 +4,45 @@
 // and revisions may jump, so only a revision going BACKWARDS shows a broken stream). Pure and copy-on-write: a batch of pushes copies each touched collection
 // once, so 1,000 changes a second on 10,000 resources cost a few map copies per frame, not one
 // per change.
-import type { AuditEntry, ConflictRecord, NodeRecord, RejectedStoreRecord, ResourceView } from '../../../preload/contract/domain';
-import type { Change, Push } from '../../../preload/contract/protocol';
+//
+// The paged stream (protocol.ts): a head replaces everything like a snapshot, but brings only the
+// first page of the console's view; the rest of the resources follow in rows pushes while changes
+// keep coming. Until the last rows push, `loading` says what is known: `resources` then holds the
+// page and whatever changed since the head (exactly the rows the view can show for sure:
+// resource-table.ts loadingRows), and the rows received so far wait in `loading.rows`, where a row
+// already changed or removed since the head is never put. The last rows push makes them `resources`.
+import type { AuditEntry, ConflictRecord, NodeRecord, RejectedStoreRecord, ResourceState, ResourceView } from '../../../preload/contract/domain';
+import type { Change, Push, SnapshotHeadPush } from '../../../preload/contract/protocol';
+import type { ResourceTableView } from '../../../preload/contract/resource-order';
 
 /** The newest audit entries a console keeps (the snapshot brings 200; the live stream adds to them). */
 export const CONSOLE_EVENTS_LIMIT = 1_000;
+
+/** A paged snapshot still arriving (see the header). */
+export interface SnapshotLoading {
+  /** The head's revision: rows pushes of another one belong to an abandoned snapshot. */
+  readonly revision: number;
+  /** The view the head's page was computed for. */
+  readonly view: ResourceTableView;
+  /** Resources in the snapshot, those passing the view's filter, per state: at the head's revision. */
+  readonly resourceCount: number;
+  readonly matching: number;
+  readonly states: Readonly<Record<ResourceState, number>>;
+  /**
+   * The page's last row as it was at the head's revision; null when the page holds every matching
+   * row. Every row of the view that sorts at or before it is known.
+   */
+  readonly boundary: ResourceView | null;
+  /** Rows received (the last rows push must bring the total to resourceCount). */
+  readonly received: number;
+  /**
+   * Written in place as pushes arrive (never read before the last rows push): the rows of the
+   * snapshot received so far, and the names changed or removed since it. Writes are idempotent, so
+   * a state updater run twice gives the same result.
+   */
+  readonly rows: Map<string, ResourceView>;
+  readonly touched: Set<string>;
+}
 
 export interface ClusterState {
   /** Revision of the last push applied; null before the first snapshot. */
@@ -33,6 +67,8 @@ export interface ClusterState {
    * copy cannot be trusted. The console then resubscribes (a fresh snapshot replaces everything).
    */
   readonly outOfSync: boolean;
+  /** A paged snapshot whose rows are still arriving, null when `resources` is the whole cluster. */
+  readonly loading: SnapshotLoading | null;
 }
 
 export const EMPTY_CLUSTER: ClusterState = {
@@ -45,6 +81,7 @@ export const EMPTY_CLUSTER: ClusterState = {
   events: [],
   rejected: new Map(),
   outOfSync: false,
+  loading: null,
 };
 
 export function conflictKey(node: string, address: string, theirMac: string): string {
@@ -73,6 +110,7 @@ class Draft {
   private conflicts: Map<string, ConflictRecord> | null = null;
   private events: AuditEntry[] | null = null;
   private rejected: Map<string, RejectedStoreRecord> | null = null;
+  private loading: SnapshotLoading | null;
   private changed = false;
 
   constructor(
@@ -83,11 +121,44 @@ class Draft {
     this.snapshotRevision = base.snapshotRevision;
     this.changesApplied = base.changesApplied;
     this.outOfSync = base.outOfSync;
+    this.loading = base.loading;
   }
 
   apply(push: Push): void {
+    if (push.type === 'snapshot-head') {
+      this.applyHead(push);
+      return;
+    }
+    if (push.type === 'snapshot-rows') {
+      const loading = this.loading;
+      // Rows of an abandoned snapshot (a newer head came), or after the last rows push: nothing to do.
+      if (loading === null || push.revision !== loading.revision || this.outOfSync) return;
+      for (const row of push.resources) if (!loading.touched.has(row.name)) loading.rows.set(row.name, row);
+      const received = loading.received + push.resources.length;
+      this.changed = true;
+      if (!push.done) {
+        this.loading = { ...loading, received };
+        return;
+      }
+      if (received !== loading.resourceCount) {
+        // Rows lost or doubled on the way: this copy cannot be trusted (the console resubscribes).
+        this.outOfSync = true;
+        return;
+      }
+      const current = this.resourceMap();
+      for (const name of loading.touched) {
+        const value = current.get(name);
+        if (value === undefined) loading.rows.delete(name);
+        else loading.rows.set(name, value);
+      }
+      // Made by this batch's pushes and shared with no state that shows it: later changes write into it.
+      this.resources = loading.rows;
+      this.loading = null;
+      return;
+    }
     if (push.type === 'snapshot') {
       const { nodes, resources, conflicts, events, rejected } = push.snapshot;
+      this.loading = null;
       this.base = {
         revision: push.revision,
         snapshotRevision: push.revision,
@@ -98,6 +169,7 @@ class Draft {
         events: capEvents([...events].sort((a, b) => a.seq - b.seq), this.eventsCap),
         rejected: new Map(rejected.map((record) => [record.key, record])),
         outOfSync: false,
+        loading: null,
       };
       this.revision = this.snapshotRevision = push.revision;
       this.changesApplied = 0;
@@ -124,6 +196,41 @@ class Draft {
     this.applyChange(push.change);
   }
 
+  private applyHead(push: SnapshotHeadPush): void {
+    const { nodes, page, conflicts, events, rejected } = push;
+    const last = page[page.length - 1];
+    const loading: SnapshotLoading = {
+      revision: push.revision,
+      view: push.view,
+      resourceCount: push.resourceCount,
+      matching: push.matching,
+      states: push.states,
+      boundary: push.matching > page.length && last !== undefined ? last : null,
+      received: 0,
+      rows: new Map(),
+      touched: new Set(),
+    };
+    this.base = {
+      revision: push.revision,
+      snapshotRevision: push.revision,
+      changesApplied: 0,
+      nodes: new Map(nodes.map((node) => [node.name, node])),
+      resources: mapByName(page),
+      conflicts: new Map(conflicts.map((conflict) => [conflictKey(conflict.node, conflict.address, conflict.theirMac), conflict])),
+      events: capEvents([...events].sort((a, b) => a.seq - b.seq), this.eventsCap),
+      rejected: new Map(rejected.map((record) => [record.key, record])),
+      outOfSync: false,
+      loading,
+    };
+    this.revision = this.snapshotRevision = push.revision;
+    this.changesApplied = 0;
+    this.outOfSync = false;
+    this.loading = loading;
+    this.nodes = this.conflicts = this.events = this.rejected = null;
+    this.resources = this.base.resources as Map<string, ResourceView>;
+    this.changed = true;
+  }
+
   private applyChange(change: Change): void {
     switch (change.kind) {
       case 'node':
@@ -133,9 +240,11 @@ class Draft {
         this.nodeMap().delete(change.name);
         return;
       case 'resource':
+        this.loading?.touched.add(change.resource.name);
         this.resourceMap().set(change.resource.name, change.resource);
         return;
       case 'resource-removed':
+        this.loading?.touched.add(change.name);
         this.resourceMap().delete(change.name);
         return;
       case 'conflict': {
@@ -190,6 +299,7 @@ class Draft {
       events: this.events ?? this.base.events,
       rejected: this.rejected ?? this.base.rejected,
       outOfSync: this.outOfSync,
+      loading: this.loading,
     };
   }
 }
@@ -231,3 +341,4 @@ function mapByName(resources: readonly ResourceView[]): Map<string, ResourceView
   for (const resource of resources) map.set(resource.name, resource);
   return map;
 }
+
