@@ -149,7 +149,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
 
   const loading = cluster.revision === null;
   const counts: Readonly<Record<Tab, number | null>> = {
-    resources: clusterResourceCounts(cluster.resources, cluster.loading).total,
+    resources: clusterResourceCounts(cluster).total,
     nodes: cluster.nodes.size,
     conflicts: cluster.conflicts.size,
     events: null,
@@ -206,6 +206,8 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
         ) : tab === 'resources' ? (
           <ResourcesView
             resources={cluster.resources}
+            resourceStates={cluster.resourceStates}
+            resourceLog={cluster.resourceLog}
             loading={cluster.loading}
             revision={cluster.revision}
             changesApplied={cluster.changesApplied}

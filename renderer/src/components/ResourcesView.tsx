@@ -6,7 +6,7 @@ import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
 import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
-import type { SnapshotLoading } from '../model/cluster-state';
+import type { ClusterState, ResourceLog, SnapshotLoading } from '../model/cluster-state';
 import { DEFAULT_PAGE_SIZE, type ResourceTableView } from '../../../preload/contract/resource-order';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
@@ -14,6 +14,7 @@ import { ContextMenu } from './ContextMenu';
 import { hasResourceMenu, resourceMenuItems, resourceShortcut } from './resource-menu';
 
 const ROW_HEIGHT = 30;
+const NO_ROWS: ResourceView[] = [];
 /** The sticky header row inside the scroller: the rows start below it. */
 const HEAD_HEIGHT = 32;
 /** Rows are fixed-height (CSS .table-row): the virtualiser never measures one. */
@@ -31,6 +32,9 @@ const COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: bool
 
 export interface ResourcesViewProps {
   resources: ReadonlyMap<string, ResourceView>;
+  /** Per state, and what the last batches changed (cluster-state.ts): the table refreshes only those rows. */
+  resourceStates: ClusterState['resourceStates'];
+  resourceLog: ResourceLog;
   /** A paged snapshot still arriving: only the rows known for sure show (loadingRows). */
   loading: SnapshotLoading | null;
   /** Revision of the last push applied, and change pushes applied since the snapshot: shown as data attributes of the table (data-revision, data-applied). */
@@ -51,7 +55,7 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange }: ResourcesViewProps) {
+export function ResourcesView({ resources, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
@@ -62,13 +66,14 @@ export function ResourcesView({ resources, loading, revision, changesApplied, no
   // While the rest of a paged snapshot arrives: the rows known for sure, or null (another view than
   // the first page's: nothing shows until the rest is in).
   const known = useMemo(() => (loading === null ? null : loadingRows(loading, resources, deferredFilter, sort)), [loading, resources, deferredFilter, sort]);
-  const rows = useMemo(
-    () => (loading !== null ? (known ?? []) : nextResourceRows(rowsCache.current, resources, deferredFilter, sort)),
-    [loading, known, resources, deferredFilter, sort],
+  const computed = useMemo(
+    () => (loading !== null ? null : nextResourceRows(rowsCache.current, resources, resourceLog, deferredFilter, sort)),
+    [loading, resources, resourceLog, deferredFilter, sort],
   );
+  const rows = computed?.rows ?? known ?? NO_ROWS;
   useEffect(() => {
-    rowsCache.current = loading === null ? { resources, filterText: deferredFilter, sort, rows } : null;
-  }, [loading, resources, deferredFilter, sort, rows]);
+    rowsCache.current = computed;
+  }, [computed]);
   useEffect(() => onViewChange?.({ sort, filter: deferredFilter, pageSize: DEFAULT_PAGE_SIZE }), [onViewChange, sort, deferredFilter]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
@@ -151,7 +156,7 @@ export function ResourcesView({ resources, loading, revision, changesApplied, no
   };
 
   const menuResource = menu === null ? undefined : resources.get(menu.name);
-  const { total, failed } = clusterResourceCounts(resources, loading);
+  const { total, failed } = clusterResourceCounts({ resources, loading, resourceStates });
   const receiving = loading === null ? null : `loading ${formatCount(loading.received)} of ${formatCount(loading.resourceCount)}…`;
   const { openMove, online, offline, edit } = actions;
 

@@ -23,7 +23,7 @@ export interface StatusBarProps {
 }
 
 export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarProps) {
-  const { total, online, failed } = clusterResourceCounts(cluster.resources, cluster.loading);
+  const { total, online, failed } = clusterResourceCounts(cluster);
   let up = 0;
   let down = 0;
   for (const node of cluster.nodes.values()) {
