@@ -30,7 +30,9 @@ export class WebSocketApi implements ConsoleApi {
   readonly connections = null;
   private socket: WebSocket | null = null;
   private readonly requests = new RequestTracker({ idPrefix: 'w', timeoutMs: REQUEST_TIMEOUT_MS });
-  private onPush: (push: Push) => void = () => undefined;
+  /** Pushes that arrived before start() (after preconnect()), handed over by start(). */
+  private early: Push[] | null = null;
+  private onPush: (push: Push) => void = (push) => this.early?.push(push);
   private view: ResourceTableView = DEFAULT_TABLE_VIEW;
   private onStatus: (status: ConnectionStatus) => void = () => undefined;
   private status: ConnectionStatus;
@@ -50,12 +52,27 @@ export class WebSocketApi implements ConsoleApi {
     this.status = { phase: 'connecting', endpoint: new URL(url).host, actor: null, user: null, role: null, detail: null, retryAt: null };
   }
 
+  /**
+   * Connects, logs in and subscribes now, before the page has rendered anything: the first push
+   * waits for start() instead of start() waiting for the connection.
+   */
+  preconnect(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.early = [];
+    this.connect();
+  }
+
   start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void {
     this.onPush = onPush;
     this.onStatus = onStatus;
-    this.stopped = false;
+    const early = this.early;
+    this.early = null;
     onStatus(this.status);
-    this.connect();
+    if (this.stopped) {
+      this.stopped = false;
+      this.connect();
+    } else if (early !== null) for (const push of early) onPush(push);
     return () => this.stop();
   }
 
