@@ -14,8 +14,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startAgentServer, type AgentServer } from '../../main/api/server';
 import { resourceRows, type ResourceSort } from '../../preload/contract/resource-order';
 import { SyntheticCluster } from '../bench/ui-cluster';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, waitUntil } from './browser';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
 const DIST = join(__dirname, '..', '..', '..', 'renderer', 'dist');
 const RESOURCES = 20_000;
 
@@ -54,16 +54,6 @@ const HOLD_ROWS = `(() => {
 const SHOWN_ROWS = `[...document.querySelectorAll('[data-testid^="resource-row-"]')].map((row) => row.getAttribute('data-testid').slice('resource-row-'.length))`;
 const TABLE_REVISION = `Number(document.querySelector('[data-testid="resource-table"]')?.getAttribute('data-revision') ?? -1)`;
 
-async function waitUntil<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null && value !== undefined && value !== false) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 const available = existsSync(CHROMIUM_PATH) && existsSync(join(DIST, 'index.html'));
 
 describe('the console\'s first screen (paged stream)', { skip: available ? false : 'needs /usr/bin/chromium and a built renderer/dist' }, () => {
@@ -74,7 +64,7 @@ describe('the console\'s first screen (paged stream)', { skip: available ? false
 
   before(async () => {
     server = await startAgentServer({ handler: cluster, token, host: '127.0.0.1', port: 0, staticDir: DIST, heartbeatMs: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
   });
 
   after(async () => {

@@ -36,20 +36,25 @@ const FAILURES: unknown[] = [
   { kind: 'conflict', mac: '0a:1b:2c:3d:4e:5f' }, { kind: 'no-eligible-node' }, { kind: 'interface-missing', node: 'n1', detail: 'gone' }, { kind: 'register-failed', node: 'n2', detail: 'EPERM' },
 ];
 
+/** Valid resources with every optional part and failure kind. */
+function resourceBases(): ResourceView[] {
+  return [
+    resource('web', '10.213.0.50'),
+    resource('db', '10.213.0.51', { owner: null, state: 'failed', lastHandoffMs: 0.4, possibleOwners: ['n1', 'n2'] }),
+    { ...resource('w', '10.0.0.9'), failback: { mode: 'window', startHour: 22, endHour: 6 }, interfaces: { n1: 'eth0' } },
+    { ...resource('m', '192.168.1.1'), announceCount: 3, announceIntervalMs: 500, maintenanceUntil: 1_795_000_000_000 },
+    ...FAILURES.map((failure, i) => {
+      const base = resource(`f${i}`, '10.213.0.60', { owner: null, state: 'failed' });
+      return { ...base, status: { ...base.status, failure } } as ResourceView;
+    }),
+  ];
+}
+
 describe('fast push check', () => {
   test('never accepts what the contract refuses, and accepts the common case with the same value', () => {
     const random = prng(1);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-    const bases: unknown[] = [
-      resource('web', '10.213.0.50'),
-      resource('db', '10.213.0.51', { owner: null, state: 'failed', lastHandoffMs: 0.4, possibleOwners: ['n1', 'n2'] }),
-      { ...resource('w', '10.0.0.9'), failback: { mode: 'window', startHour: 22, endHour: 6 }, interfaces: { n1: 'eth0' } },
-      { ...resource('m', '192.168.1.1'), announceCount: 3, announceIntervalMs: 500, maintenanceUntil: 1_795_000_000_000 },
-      ...FAILURES.map((failure, i) => {
-        const base = resource(`f${i}`, '10.213.0.60', { owner: null, state: 'failed' });
-        return { ...base, status: { ...base.status, failure } };
-      }),
-    ];
+    const bases: unknown[] = resourceBases();
     for (const base of bases) {
       const message = { type: 'change', revision: 1, change: { kind: 'resource', resource: base } };
       assert.notEqual(fastPush(structuredClone(message)), null, `the fast path declined a plain resource: ${JSON.stringify(base).slice(0, 200)}`);
@@ -86,16 +91,6 @@ describe('fast push check', () => {
 });
 
 describe('fast check of the paged stream (head, compact rows)', () => {
-  const ROW_BASES = (): ResourceView[] => [
-    resource('web', '10.213.0.50'),
-    resource('db', '10.213.0.51', { owner: null, state: 'failed', lastHandoffMs: 0.4, possibleOwners: ['n1', 'n2'] }),
-    { ...resource('w', '10.0.0.9'), failback: { mode: 'window', startHour: 22, endHour: 6 }, interfaces: { n1: 'eth0' } },
-    { ...resource('m', '192.168.1.1'), announceCount: 3, announceIntervalMs: 500, maintenanceUntil: 1_795_000_000_000 },
-    ...FAILURES.map((failure, i) => {
-      const base = resource(`f${i}`, '10.213.0.60', { owner: null, state: 'failed' });
-      return { ...base, status: { ...base.status, failure } } as ResourceView;
-    }),
-  ];
   const CELL_WEIRD: unknown[] = [null, -1, 0, 1, 2, 3, 4, 5, 99, 0.5, 'x', '', long(129), '10.0.0.1', true, [], {}];
   const HEAD_KEYS = ['view', 'resourceCount', 'matching', 'states', 'page', 'nodes', 'revision', 'extra'];
   const HEAD_WEIRD: unknown[] = [
@@ -109,7 +104,7 @@ describe('fast check of the paged stream (head, compact rows)', () => {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
     let accepted = 0;
     for (let i = 0; i < 6_000; i++) {
-      const rows = ROW_BASES().filter(() => random() < 0.6);
+      const rows = resourceBases().filter(() => random() < 0.6);
       const encoded = encodeRows(rows) as unknown as Record<string, unknown[]>;
       if (i % 3 !== 0) {
         const roll = random();
@@ -144,7 +139,7 @@ describe('fast check of the paged stream (head, compact rows)', () => {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
     let accepted = 0;
     for (let i = 0; i < 4_000; i++) {
-      const page = ROW_BASES().filter(() => random() < 0.5);
+      const page = resourceBases().filter(() => random() < 0.5);
       const head: Record<string, unknown> = {
         type: 'snapshot-head', revision: 4, view: { sort: { column: 'name', direction: 'asc' }, filter: '', pageSize: 100 },
         resourceCount: 9, matching: 9, states: { online: 5, offline: 1, failed: 3, 'online-pending': 0, 'offline-pending': 0 },

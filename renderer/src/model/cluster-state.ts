@@ -13,7 +13,7 @@
 // page and whatever changed since the head (exactly the rows the view can show for sure:
 // resource-table.ts loadingRows), and the rows received so far wait in `loading.rows`, where a row
 // already changed or removed since the head is never put. The last rows push makes them `resources`.
-import type { AuditEntry, ConflictRecord, NodeRecord, RejectedStoreRecord, ResourceState, ResourceView } from '../../../preload/contract/domain';
+import type { AuditEntry, ConflictRecord, NodeRecord, RejectedStoreRecord, ResourceState, ResourceView, Snapshot } from '../../../preload/contract/domain';
 import type { Change, Push, SnapshotHeadPush } from '../../../preload/contract/protocol';
 import type { ResourceTableView } from '../../../preload/contract/resource-order';
 import { RESOURCE_STATES } from '../../../preload/contract/domain';
@@ -214,30 +214,7 @@ class Draft {
       return;
     }
     if (push.type === 'snapshot') {
-      const { nodes, resources, conflicts, events, rejected } = push.snapshot;
-      this.loading = null;
-      this.base = {
-        revision: push.revision,
-        snapshotRevision: push.revision,
-        changesApplied: 0,
-        nodes: new Map(nodes.map((node) => [node.name, node])),
-        resources: mapByName(resources),
-        conflicts: new Map(conflicts.map((conflict) => [conflictKey(conflict.node, conflict.address, conflict.theirMac), conflict])),
-        events: capEvents([...events].sort((a, b) => a.seq - b.seq), this.eventsCap),
-        rejected: new Map(rejected.map((record) => [record.key, record])),
-        outOfSync: false,
-        loading: null,
-        resourceStates: statesOf(resources),
-        resourceLog: this.base.resourceLog,
-      };
-      this.resourceStates = null;
-      this.changedNames = null;
-      this.revision = this.snapshotRevision = push.revision;
-      this.changesApplied = 0;
-      this.outOfSync = false;
-      this.nodes = this.conflicts = this.events = this.rejected = null;
-      this.resources = null;
-      this.changed = true;
+      this.startOver(push.revision, push.snapshot, push.snapshot.resources, null);
       return;
     }
     // Before the first snapshot there is nothing to apply a change to; one at or below the
@@ -256,41 +233,45 @@ class Draft {
   }
 
   private applyHead(push: SnapshotHeadPush): void {
-    const { nodes, page, conflicts, events, rejected } = push;
-    const last = page[page.length - 1];
-    const loading: SnapshotLoading = {
+    const last = push.page[push.page.length - 1];
+    this.startOver(push.revision, push, push.page, {
       revision: push.revision,
       view: push.view,
       resourceCount: push.resourceCount,
       matching: push.matching,
       states: push.states,
-      boundary: push.matching > page.length && last !== undefined ? last : null,
+      boundary: push.matching > push.page.length && last !== undefined ? last : null,
       received: 0,
       rows: BucketMap.empty<ResourceView>().edit(),
       touched: new Set(),
-    };
+    });
+  }
+
+  /** A snapshot, or a head with its page as the resources: everything replaced, at `revision`. */
+  private startOver(revision: number, parts: Omit<Snapshot, 'resources'>, resources: readonly ResourceView[], loading: SnapshotLoading | null): void {
+    const { nodes, conflicts, events, rejected } = parts;
     this.base = {
-      revision: push.revision,
-      snapshotRevision: push.revision,
+      revision,
+      snapshotRevision: revision,
       changesApplied: 0,
       nodes: new Map(nodes.map((node) => [node.name, node])),
-      resources: mapByName(page),
+      resources: mapByName(resources),
       conflicts: new Map(conflicts.map((conflict) => [conflictKey(conflict.node, conflict.address, conflict.theirMac), conflict])),
       events: capEvents([...events].sort((a, b) => a.seq - b.seq), this.eventsCap),
       rejected: new Map(rejected.map((record) => [record.key, record])),
       outOfSync: false,
       loading,
-      resourceStates: statesOf(page),
+      resourceStates: statesOf(resources),
       resourceLog: this.base.resourceLog,
     };
-    this.resourceStates = null;
-    this.changedNames = null;
-    this.revision = this.snapshotRevision = push.revision;
+    this.revision = this.snapshotRevision = revision;
     this.changesApplied = 0;
     this.outOfSync = false;
     this.loading = loading;
     this.nodes = this.conflicts = this.events = this.rejected = null;
     this.resources = null;
+    this.resourceStates = null;
+    this.changedNames = null;
     this.changed = true;
   }
 
