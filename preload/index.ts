@@ -8,7 +8,7 @@
 // file imports types only besides 'electron', and repeats the channel names in a table whose type
 // (IpcChannelTable) makes the build fail if it drifts from the contract.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { IPC_REQUEST_CHANNEL, IPC_STREAM_CHANNEL, IpcChannelTable, IpcOutcome, IpcResult, IpcVerb, IpfoBridge, StreamMessage } from './contract/ipc';
+import type { IPC_REQUEST_CHANNEL, IPC_STREAM_CHANNEL, IpcChannelTable, IpcOutcome, IpcResult, IpcVerb, IpfoBridge, ResourceTableView, StreamMessage } from './contract/ipc';
 
 const CHANNELS = {
   subscribe: 'ipfo:subscribe',
@@ -41,12 +41,13 @@ function deliver(_event: IpcRendererEvent, message: StreamMessage): void {
   }
 }
 
-function subscribe(onMessage: (message: StreamMessage) => void): () => void {
+function subscribe(onMessage: (message: StreamMessage) => void, view?: ResourceTableView): () => void {
   if (typeof onMessage !== 'function') throw new TypeError('subscribe(onMessage) needs a function');
   listeners.add(onMessage);
   if (listeners.size === 1) ipcRenderer.on(STREAM_CHANNEL, deliver);
-  // Every subscribe starts the stream over with a snapshot, for every listener (a snapshot push replaces all).
-  void invoke('subscribe');
+  // Every subscribe starts the stream over with a snapshot, for every listener (a snapshot push replaces
+  // all); main checks the view (the paged stream: the first page of that view first).
+  void invoke('subscribe', view === undefined ? {} : { view });
   let active = true;
   return () => {
     if (!active) return;

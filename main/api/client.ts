@@ -18,8 +18,10 @@ import {
   type CommandArgs,
   type CommandResults,
   type CommandType,
+  type Push,
   type SnapshotPush,
 } from '../../preload/contract/protocol';
+import type { ResourceTableView } from '../../preload/contract/resource-order';
 import { ApiRequestError, RequestTracker } from '../../preload/contract/request-tracker';
 import { answerChallenge, channelOfUrl, credentialKeys, newNonce, type Transcript } from '../../preload/contract/handshake';
 import { CREDENTIAL_FORMS, parseCredential, type Role } from '../../preload/contract/users';
@@ -47,6 +49,8 @@ export interface ConnectAgentOptions {
 }
 
 export type SnapshotHandler = (push: SnapshotPush) => void;
+/** Every push of the paged stream: its head, its rows, changes. */
+export type PushHandler = (push: Push) => void;
 export type ChangeHandler = (push: ChangePush) => void;
 export type CloseHandler = (code: number, reason: string) => void;
 
@@ -74,8 +78,7 @@ export function agentUrl(options: Pick<ConnectAgentOptions, 'url' | 'socketPath'
 
 export class AgentClient {
   private readonly requests: RequestTracker;
-  private onSnapshot: SnapshotHandler | null = null;
-  private onChange: ChangeHandler | null = null;
+  private onPush: PushHandler | null = null;
   private readonly closeHandlers: CloseHandler[] = [];
   private closedWith: ApiRequestError | null = null;
   /** How the agent records this session in its audit log ("alice@127.0.0.1"). */
@@ -182,12 +185,23 @@ export class AgentClient {
   /**
    * Streams the cluster: onSnapshot with the whole state (again after an agent-side reset: replace
    * everything), onChange for every change after it. Resolves once the first snapshot has been
-   * delivered. Once per client.
+   * delivered. Once per client (this or subscribeView).
    */
   subscribe(onSnapshot: SnapshotHandler, onChange: ChangeHandler): Promise<CommandResults['subscribe']> {
-    this.onSnapshot = onSnapshot;
-    this.onChange = onChange;
+    this.onPush = (push) => {
+      if (push.type === 'snapshot') onSnapshot(push);
+      else if (push.type === 'change') onChange(push);
+    };
     return this.request('subscribe', {});
+  }
+
+  /**
+   * The paged stream (protocol.ts): every push in order, the head first (again after a reset),
+   * then its rows and the changes, which may come between the rows. Resolves after the first head.
+   */
+  subscribeView(view: ResourceTableView, onPush: PushHandler): Promise<CommandResults['subscribe']> {
+    this.onPush = onPush;
+    return this.request('subscribe', { view });
   }
 
   /** Called once when the connection ends, whoever ended it. */
@@ -214,8 +228,7 @@ export class AgentClient {
     const message = parseServerMessage(rawText(data), serverSchemas());
     if (message.kind === 'invalid') return this.breakContract(message.message);
     if (message.kind === 'push') {
-      if (message.push.type === 'snapshot') this.onSnapshot?.(message.push);
-      else this.onChange?.(message.push);
+      this.onPush?.(message.push);
       return;
     }
     const settled = this.requests.settle(message.reply);

@@ -11,7 +11,7 @@ import {
   PROTOCOL_VERSION,
   type ApiError,
   type CommandType,
-  type Push,
+  type WirePush,
   type Request,
   type ApiCommand,
 } from '../../preload/contract/protocol';
@@ -21,6 +21,7 @@ import { actorOf, type Credentials, type Identity } from './credentials';
 import { rawText } from './raw-text';
 import type { ApiHandler } from './handler';
 import { StreamSession } from './stream';
+import type { ResourceTableView } from '../../preload/contract/resource-order';
 
 export interface ConnectionLimits {
   /** The login (hello, auth) must have been sent within this time. */
@@ -258,7 +259,7 @@ export class ApiConnection {
     }
     switch (request.type) {
       case 'subscribe':
-        this.subscribe(request.id);
+        this.subscribe(request.id, request.view ?? null);
         return;
       case 'snapshot':
         // Not checked against the contract here, unlike command results: a 10,000-resource snapshot
@@ -296,18 +297,23 @@ export class ApiConnection {
       });
   }
 
-  private subscribe(id: string): void {
+  private subscribe(id: string, view: ResourceTableView | null): void {
     if (this.stream !== null) {
       this.reject(id, { code: 'bad-request', message: 'already subscribed on this connection', field: 'type' });
       return;
     }
-    const stream = new StreamSession(this.context.handler, {
-      push: (message: Push) => this.send(message),
-      fail: (reason) => {
-        this.context.log(`api: stream of ${this.context.peer} ended: ${reason}`);
-        this.close(1011, 'stream failed; subscribe again');
+    const stream = new StreamSession(
+      this.context.handler,
+      {
+        push: (message: WirePush) => this.send(message),
+        fail: (reason) => {
+          this.context.log(`api: stream of ${this.context.peer} ended: ${reason}`);
+          this.close(1011, 'stream failed; subscribe again');
+        },
       },
-    });
+      undefined,
+      view,
+    );
     this.stream = stream;
     stream
       .start((revision) => this.send({ id, ok: true, result: { revision } }))
@@ -328,7 +334,7 @@ export class ApiConnection {
     if (this.badTimes.length > count) this.close(CLOSE_CODES.policy, 'too many bad messages');
   }
 
-  private send(message: Reply | Push): void {
+  private send(message: Reply | WirePush): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(message));
     if (this.socket.bufferedAmount > this.context.limits.maxBufferedBytes) {

@@ -5,11 +5,22 @@
 // Subscribing after the snapshot instead would lose whatever changed in between.
 // A 'reset' from the handler, or more held-back changes than maxHeld (a very slow snapshot under a
 // storm of changes), start over with a fresh snapshot: the client replaces its state wholesale.
-import type { ChangePush, Push, SnapshotPush } from '../../preload/contract/protocol';
+//
+// With a view (the paged stream, protocol.ts), the snapshot at R goes out as a head (the view's first
+// page and the counts), then the changes are live at once and the rows of R follow in chunks, one per
+// turn of the event loop (setImmediate), so changes and other connections interleave with them and no
+// chunk blocks the loop for long. A reload meanwhile abandons the chunks of the old snapshot.
+import { encodeRows } from '../../preload/contract/compact-rows';
+import type { ChangePush, SnapshotHeadPush, SnapshotPush, WirePush } from '../../preload/contract/protocol';
+import { firstPage, resourceComparator, type ResourceTableView } from '../../preload/contract/resource-order';
+import { RESOURCE_STATES, type ResourceView, type Snapshot } from '../../preload/contract/domain';
 import type { ApiHandler, ApiUpdate } from './handler';
 
+/** Resources per 'snapshot-rows' push: ~140 KB of JSON, a few ms to encode here and to parse in a browser. */
+export const DEFAULT_ROWS_PER_CHUNK = 2_000;
+
 export interface StreamSink {
-  push(message: Push): void;
+  push(message: WirePush): void;
   /** The stream cannot continue (a later snapshot failed); the connection should close. */
   fail(reason: string): void;
 }
@@ -23,11 +34,16 @@ export class StreamSession {
   private reloadWanted = false;
   private snapshotRevision = -1;
   private unsubscribe: (() => void) | null = null;
+  /** Counts snapshots taken: the rows of an older one stop being sent. */
+  private generation = 0;
 
   constructor(
     private readonly handler: ApiHandler,
     private readonly sink: StreamSink,
     private readonly maxHeld = DEFAULT_MAX_HELD_CHANGES,
+    /** The paged stream's view, null for whole snapshots. */
+    private readonly view: ResourceTableView | null = null,
+    private readonly rowsPerChunk = DEFAULT_ROWS_PER_CHUNK,
   ) {}
 
   /**
@@ -63,16 +79,38 @@ export class StreamSession {
       const { revision, snapshot } = await this.handler.snapshot();
       if (this.isClosed()) return;
       this.snapshotRevision = revision;
-      const push: SnapshotPush = { type: 'snapshot', revision, snapshot };
-      this.sink.push(push);
+      this.generation += 1;
+      if (this.view === null) {
+        const push: SnapshotPush = { type: 'snapshot', revision, snapshot };
+        this.sink.push(push);
+      } else {
+        this.sink.push(headOf(revision, snapshot, this.view));
+      }
       if (first) beforeChanges(revision);
       first = false;
+      if (this.view !== null && !this.reloadWanted) this.sendRows(revision, snapshot.resources, this.view);
     } while (this.reloadWanted && !this.isClosed());
     if (this.isClosed()) return;
     const held = this.held;
     this.held = [];
     this.state = 'live';
     for (const change of held) this.forward(change);
+  }
+
+  /** The rows of the snapshot at `revision`, in the view's order, a chunk per turn of the loop, until done or a newer snapshot. */
+  private sendRows(revision: number, resources: readonly ResourceView[], view: ResourceTableView): void {
+    const generation = this.generation;
+    const sorted = [...resources].sort(resourceComparator(view.sort));
+    let at = 0;
+    const next = (): void => {
+      if (this.isClosed() || generation !== this.generation) return;
+      const chunk = sorted.slice(at, at + this.rowsPerChunk);
+      at += chunk.length;
+      const done = at >= sorted.length;
+      this.sink.push({ type: 'snapshot-rows', revision, rows: encodeRows(chunk), done });
+      if (!done) setImmediate(next);
+    };
+    setImmediate(next);
   }
 
   /** A separate method so TypeScript does not narrow `state` across the awaits in load(). */
@@ -114,4 +152,24 @@ export class StreamSession {
       this.sink.fail(`cannot take a fresh snapshot: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
+}
+
+/** The paged stream's head: everything but the resources, the counts, the view's first page. */
+export function headOf(revision: number, snapshot: Snapshot, view: ResourceTableView): SnapshotHeadPush {
+  const { page, matching } = firstPage(snapshot.resources, view);
+  const states = Object.fromEntries(RESOURCE_STATES.map((state) => [state, 0])) as SnapshotHeadPush['states'];
+  for (const resource of snapshot.resources) states[resource.status.state] += 1;
+  return {
+    type: 'snapshot-head',
+    revision,
+    view,
+    resourceCount: snapshot.resources.length,
+    matching,
+    states,
+    page,
+    nodes: snapshot.nodes,
+    conflicts: snapshot.conflicts,
+    events: snapshot.events,
+    rejected: snapshot.rejected,
+  };
 }

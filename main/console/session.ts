@@ -8,7 +8,7 @@
 // Losing either ends the session: a console that shows a stale cluster as live is worse than one
 // that says it is disconnected.
 import { X509Certificate } from 'node:crypto';
-import type { ConnectionState, ConnectTarget, ConnectionList, StartLocalAgentResult, StreamMessage } from '../../preload/contract/ipc';
+import type { ConnectionState, ConnectTarget, ConnectionList, ResourceTableView, StartLocalAgentResult, StreamMessage } from '../../preload/contract/ipc';
 import { connectAgent, type AgentClient, type ConnectAgentOptions } from '../api/client';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { CREDENTIAL_FORMS, formatCredential, parseCredential } from '../../preload/contract/users';
@@ -165,10 +165,11 @@ export class ConsoleSession {
   }
 
   /**
-   * Starts (or restarts) the stream: `send` gets a snapshot push, then every change push. Resolves
-   * once the first snapshot has been sent. ApiRequestError 'unavailable' when not connected.
+   * Starts (or restarts) the stream: `send` gets a snapshot push, then every change push (with a
+   * view: the paged stream of protocol.ts, its rows decoded). Resolves once the first snapshot (or
+   * head) has been sent. ApiRequestError 'unavailable' when not connected.
    */
-  async openStream(send: (message: StreamMessage) => void): Promise<void> {
+  async openStream(send: (message: StreamMessage) => void, view?: ResourceTableView): Promise<void> {
     const target = this.target;
     if (target === null || this.state.phase !== 'connected') throw new ApiRequestError('unavailable', 'not connected to an agent');
     await this.closeStream();
@@ -182,7 +183,8 @@ export class ConsoleSession {
     stream.onClose((code, reason) => {
       if (this.stream === stream) this.lost(`stream closed (${code}${reason === '' ? '' : ` ${reason}`})`);
     });
-    await stream.subscribe(send, send);
+    if (view === undefined) await stream.subscribe(send, send);
+    else await stream.subscribeView(view, send);
   }
 
   async closeStream(): Promise<void> {

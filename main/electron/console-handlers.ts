@@ -26,9 +26,9 @@ export function registerConsoleHandlers(host: IpcHost, session: ConsoleSession, 
   const agent = () => session.agent();
 
   handleRequest(host, (type, args) => agent().request(type, args));
-  handle(host, 'subscribe', async () => {
+  handle(host, 'subscribe', async ({ view }) => {
     send({ type: 'connection', connection: session.connection });
-    await session.openStream(send);
+    await session.openStream(send, view);
     return { subscribed: true as const };
   });
   handle(host, 'unsubscribe', async () => {

@@ -39,7 +39,8 @@ import {
   type Snapshot,
 } from './domain';
 import { IPV4_PATTERN } from './ipv4';
-import type { Push } from './protocol';
+import { decodeRows, type CompactRows } from './compact-rows';
+import { MAX_PAGE_ROWS, MAX_ROWS_PER_CHUNK, ResourceTableViewSchema, type Push, type SnapshotHeadPush } from './protocol';
 
 type Obj = Record<string, unknown>;
 type Check = (value: unknown) => boolean;
@@ -214,7 +215,13 @@ function parsedList<T>(list: unknown, max: number, schema: { safeParse(item: unk
 
 // Only the keys: the lists are checked (and nodes, conflicts, events parsed) in fastPush.
 const SNAPSHOT_SHAPE = shape<Snapshot>({ nodes: Array.isArray, resources: Array.isArray, conflicts: Array.isArray, events: Array.isArray, rejected: Array.isArray }, {});
-const PUSH_KEYS = { snapshot: ['type', 'revision', 'snapshot'], change: ['type', 'revision', 'change'] } as const;
+const PUSH_KEYS = {
+  snapshot: ['type', 'revision', 'snapshot'],
+  change: ['type', 'revision', 'change'],
+  head: ['type', 'revision', 'view', 'resourceCount', 'matching', 'states', 'page', 'nodes', 'conflicts', 'events', 'rejected'],
+  rows: ['type', 'revision', 'rows', 'done'],
+  compact: ['specs', 'failures', 'strings', 'cells', 'raw'],
+} as const;
 
 function hasExactly(value: unknown, keys: readonly string[]): value is Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -245,6 +252,8 @@ export function fastPush(value: unknown): Push | null {
     if (nodes === null || conflicts === null || events === null || rejected === null) return null;
     return { type: 'snapshot', revision: value.revision as number, snapshot: { nodes, resources: snapshot.resources as ResourceView[], conflicts, events, rejected } };
   }
+  if (type === 'snapshot-head') return fastHead(value);
+  if (type === 'snapshot-rows') return fastRows(value);
   if (type === 'change') {
     if (!hasExactly(value, PUSH_KEYS.change) || !isTimestamp(value.revision)) return null;
     const change = value.change;
@@ -252,4 +261,73 @@ export function fastPush(value: unknown): Push | null {
     return { type: 'change', revision: value.revision as number, change: { kind: 'resource', resource: change.resource } };
   }
   return null;
+}
+
+function isCount(value: unknown): boolean {
+  return isIntIn(value, 0, MAX_SNAPSHOT_RESOURCES);
+}
+
+function isStateCounts(value: unknown): boolean {
+  if (!hasExactly(value, RESOURCE_STATES)) return false;
+  for (const state of RESOURCE_STATES) if (!isCount(value[state])) return false;
+  return true;
+}
+
+/** The paged stream's head: the page with the fast check, the small parts with the contract's schemas. */
+function fastHead(value: unknown): Push | null {
+  if (!hasExactly(value, PUSH_KEYS.head) || !isTimestamp(value.revision)) return null;
+  if (!isCount(value.resourceCount) || !isCount(value.matching) || !isStateCounts(value.states)) return null;
+  if (!allMatch(value.page, MAX_PAGE_ROWS, isResourceView)) return null;
+  const view = ResourceTableViewSchema.safeParse(value.view);
+  const nodes = parsedList(value.nodes, MAX_SNAPSHOT_NODES, NodeRecordSchema);
+  const conflicts = parsedList(value.conflicts, MAX_SNAPSHOT_CONFLICTS, ConflictRecordSchema);
+  const events = parsedList(value.events, SNAPSHOT_EVENTS_LIMIT, AuditEntrySchema);
+  const rejected = parsedList(value.rejected, MAX_SNAPSHOT_REJECTED, RejectedStoreRecordSchema);
+  if (!view.success || nodes === null || conflicts === null || events === null || rejected === null) return null;
+  const head: SnapshotHeadPush = {
+    type: 'snapshot-head',
+    revision: value.revision as number,
+    view: view.data,
+    resourceCount: value.resourceCount as number,
+    matching: value.matching as number,
+    states: value.states as SnapshotHeadPush['states'],
+    page: value.page as ResourceView[],
+    nodes,
+    conflicts,
+    events,
+    rejected,
+  };
+  return head;
+}
+
+function isCell(value: unknown): boolean {
+  return value === null || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= MAX_NAME_LENGTH);
+}
+
+/** A rows push (compact-rows.ts): the arrays' bounds here, every decoded resource through isResourceView. */
+function fastRows(value: unknown): Push | null {
+  if (!hasExactly(value, PUSH_KEYS.rows) || !isTimestamp(value.revision) || typeof value.done !== 'boolean') return null;
+  const rows = value.rows;
+  if (!hasExactly(rows, PUSH_KEYS.compact)) return null;
+  const { specs, failures, strings, cells, raw } = rows;
+  if (!Array.isArray(specs) || specs.length > MAX_ROWS_PER_CHUNK || !Array.isArray(failures) || failures.length > MAX_ROWS_PER_CHUNK) return null;
+  if (!Array.isArray(raw) || raw.length > MAX_ROWS_PER_CHUNK) return null;
+  if (!allMatch(strings, 2 * MAX_ROWS_PER_CHUNK, (item) => typeof item === 'string' && item.length <= MAX_NAME_LENGTH)) return null;
+  if (!allMatch(cells, 10 * MAX_ROWS_PER_CHUNK, isCell)) return null;
+  const resources = decodeRows(rows as unknown as CompactRows, isResourceView, MAX_ROWS_PER_CHUNK);
+  if (resources === null) return null;
+  return { type: 'snapshot-rows', revision: value.revision as number, resources, done: value.done };
+}
+
+/**
+ * A stream message of the Electron bridge (ipc.ts StreamMessageSchema) when it is a push this file
+ * decides: as fastPush, but rows come decoded (`resources`), as main forwards them. Null: not decided here.
+ */
+export function fastBridgePush(value: unknown): Push | null {
+  if (typeof value === 'object' && value !== null && (value as Obj).type === 'snapshot-rows') {
+    if (!hasExactly(value, ['type', 'revision', 'resources', 'done']) || !isTimestamp(value.revision) || typeof value.done !== 'boolean') return null;
+    if (!allMatch(value.resources, MAX_ROWS_PER_CHUNK, isResourceView)) return null;
+    return { type: 'snapshot-rows', revision: value.revision as number, resources: value.resources as ResourceView[], done: value.done };
+  }
+  return fastPush(value);
 }

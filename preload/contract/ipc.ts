@@ -12,9 +12,11 @@
 //   protocol's ApiError shape (code, message, field, issues). Outcomes are plain data, so they
 //   cross contextBridge intact; a thrown Error would lose everything but its message, and a
 //   resource form needs the per-field issues. unwrapOutcome turns an outcome into value-or-throw.
-// - The stream: `subscribe(callback)` in the preload invokes the 'subscribe' verb and listens on
+// - The stream: `subscribe(callback, view?)` in the preload invokes the 'subscribe' verb and listens on
 //   IPC_STREAM_CHANNEL; main sends a snapshot push, then every change push, and a 'connection'
-//   message whenever the connection changes (a snapshot push always starts over).
+//   message whenever the connection changes (a snapshot push always starts over). With a view, the
+//   paged stream of protocol.ts instead (head, rows, changes between them), the rows decoded: a
+//   structured clone needs no compact form.
 //
 // Like domain.ts and protocol.ts this file imports nothing from main/ or Node.
 import { z } from 'zod';
@@ -22,13 +24,18 @@ import {
   ApiErrorSchema,
   ChangePushSchema,
   COMMAND_TYPES,
+  DecodedRowsPushSchema,
+  ResourceTableViewSchema,
+  SnapshotHeadPushSchema,
   SnapshotPushSchema,
   type ApiError,
   type ChangePush,
   type CommandArgs,
   type CommandResults,
   type CommandType,
+  type SnapshotHeadPush,
   type SnapshotPush,
+  type SnapshotRowsPush,
 } from './protocol';
 import { ApiRequestError } from './request-tracker';
 import { CREDENTIAL_FORMS, parseCredential, RoleSchema, USER_NAME_PATTERN } from './users';
@@ -145,8 +152,8 @@ export type StartLocalAgentResult = z.infer<typeof StartLocalAgentResultSchema>;
 // --- The stream ------------------------------------------------------------------------------------
 
 export const ConnectionMessageSchema = z.strictObject({ type: z.literal('connection'), connection: ConnectionStateSchema });
-export const StreamMessageSchema = z.discriminatedUnion('type', [SnapshotPushSchema, ChangePushSchema, ConnectionMessageSchema]);
-export type StreamMessage = SnapshotPush | ChangePush | z.infer<typeof ConnectionMessageSchema>;
+export const StreamMessageSchema = z.discriminatedUnion('type', [SnapshotPushSchema, ChangePushSchema, SnapshotHeadPushSchema, DecodedRowsPushSchema, ConnectionMessageSchema]);
+export type StreamMessage = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsPush | z.infer<typeof ConnectionMessageSchema>;
 
 /** main -> renderer: every StreamMessage after `subscribe`. */
 export const IPC_STREAM_CHANNEL = 'ipfo:stream';
@@ -176,8 +183,8 @@ const NoArgs = z.strictObject({});
 
 /** Every verb of window.ipfo besides `request`. The channel is 'ipfo:' + the verb. */
 export const IPC_CONTRACT = {
-  /** Starts (or restarts: a fresh snapshot) the stream on IPC_STREAM_CHANNEL. */
-  subscribe: { channel: 'ipfo:subscribe', args: NoArgs, result: z.strictObject({ subscribed: z.literal(true) }) },
+  /** Starts (or restarts: a fresh snapshot) the stream on IPC_STREAM_CHANNEL; with a view, the paged stream. */
+  subscribe: { channel: 'ipfo:subscribe', args: z.strictObject({ view: ResourceTableViewSchema.optional() }), result: z.strictObject({ subscribed: z.literal(true) }) },
   unsubscribe: { channel: 'ipfo:unsubscribe', args: NoArgs, result: z.strictObject({ subscribed: z.literal(false) }) },
   'connection.status': { channel: 'ipfo:connection.status', args: NoArgs, result: ConnectionStateSchema },
   'connection.list': { channel: 'ipfo:connection.list', args: NoArgs, result: ConnectionListSchema },
@@ -221,6 +228,8 @@ export function unwrapOutcome<T>(outcome: IpcOutcome<T>): T {
   throw ApiRequestError.fromApi(outcome.error);
 }
 
+export type ResourceTableView = z.infer<typeof ResourceTableViewSchema>;
+
 // --- window.ipfo -----------------------------------------------------------------------------------
 
 /** A verb whose argument fields are all optional may be called without one. */
@@ -233,10 +242,11 @@ export interface IpfoBridge {
   /** One agent command by its protocol name ('resource.move', 'snapshot', ...). */
   request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<IpcOutcome<CommandResults[T]>>;
   /**
-   * Calls `onMessage` with every StreamMessage: first a snapshot push, then change pushes, and a
-   * 'connection' message when the connection changes. Returns the function that stops it.
+   * Calls `onMessage` with every StreamMessage: first a snapshot push (with `view`: the paged stream's
+   * head and rows), then change pushes, and a 'connection' message when the connection changes.
+   * Returns the function that stops it.
    */
-  subscribe(onMessage: (message: StreamMessage) => void): () => void;
+  subscribe(onMessage: (message: StreamMessage) => void, view?: ResourceTableView): () => void;
   connection: {
     status: Call<'connection.status'>;
     list: Call<'connection.list'>;

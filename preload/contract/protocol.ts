@@ -6,6 +6,8 @@
 //                                                                          the request had no usable id)
 //   agent -> client   { type: 'snapshot', revision, snapshot }           (stream pushes, after
 //                     { type: 'change', revision, change }                 `subscribe`)
+//                     { type: 'snapshot-head', revision, view, ... }       (the paged stream:
+//                     { type: 'snapshot-rows', revision, rows, done }       `subscribe { view }`)
 //
 // Rules both sides keep:
 // - Every message is validated against the schemas below; objects are strict (an unknown key is an
@@ -17,6 +19,24 @@
 // - Pushes come in revision order. A `snapshot` push replaces everything the client holds; each
 //   `change` push after it applies on top. A client never sees a change already contained in the
 //   snapshot it holds, and never misses one.
+// - The paged stream (`subscribe { view }`, what the console asks for): the first screen must not
+//   wait for the whole cluster. The snapshot at revision R then comes in parts:
+//     1. one `snapshot-head` at R: everything but the resources (nodes, conflicts, events, rejected),
+//        the counts (resources, those passing the view's filter, per state) and the view's first page
+//        (resource-order.ts: the first `pageSize` rows of that filter and order, at R). It replaces
+//        everything the client holds, like a snapshot; the subscribe reply follows it;
+//     2. `snapshot-rows` pushes at R: every resource of the snapshot exactly once, first page included,
+//        in the view's order, in chunks of at most MAX_ROWS_PER_CHUNK in the compact encoding of
+//        compact-rows.ts; the last one says `done`, and the rows received must then number the
+//        head's `resourceCount`;
+//     3. `change` pushes above R, as always, and they may come BETWEEN the rows pushes: a change is
+//        newer than any row at R, so a row of the snapshot arrives after a change of that resource
+//        (or its removal) is dropped by the client, never applied over it. "Snapshot, then every
+//        change exactly once" holds per resource.
+//   A new `snapshot-head` (after a reset) starts over; rows pushes of another revision than the
+//   head's are ignored. Until `done`, the client knows exactly the first rows of the head's view that
+//   sort at or before the page's last row (the page, and the resources changed since R); for any
+//   other view it waits for the rest.
 //
 // The brief also sketched an `{ type: 'event', event }` push for the audit log. Audit entries are
 // part of the snapshot (its latest events), so they travel as `change` pushes ({ kind: 'audit' })
@@ -47,7 +67,12 @@ import {
   TextSchema,
   AUDIT_OUTCOMES,
   type AuditEntry,
+  type ResourceView,
+  FailureReasonSchema,
+  RESOURCE_STATES,
 } from './domain';
+import { decodeRows } from './compact-rows';
+import { RESOURCE_COLUMNS, SORT_DIRECTIONS } from './resource-order';
 import { MAX_USERS, RoleSchema, UserInfoSchema, UserNameSchema, USER_NAME_PATTERN } from './users';
 
 /**
@@ -138,6 +163,19 @@ export function auditEntryMatches(entry: Pick<AuditEntry, 'actor' | 'action' | '
   return true;
 }
 
+/** Most rows of a first page (a tall screen shows ~60). */
+export const MAX_PAGE_ROWS = 500;
+/** Most resources in one 'snapshot-rows' push. */
+export const MAX_ROWS_PER_CHUNK = 5_000;
+export const MAX_VIEW_FILTER_LENGTH = 256;
+
+/** The console's Resources table view (resource-order.ts): its first page comes before the rest. */
+export const ResourceTableViewSchema = z.strictObject({
+  sort: z.strictObject({ column: z.enum(RESOURCE_COLUMNS), direction: z.enum(SORT_DIRECTIONS) }),
+  filter: z.string().max(MAX_VIEW_FILTER_LENGTH),
+  pageSize: z.number().int().min(1).max(MAX_PAGE_ROWS),
+});
+
 /** The arguments of each command (the request without id and type). */
 export const COMMAND_ARGS = {
   /** Must be the first request: the client's nonce (and label); the reply proves the agent knows the token. */
@@ -146,8 +184,11 @@ export const COMMAND_ARGS = {
   auth: z.strictObject({ proof: Hex32Schema }),
   /** The whole cluster, once. */
   snapshot: z.strictObject({}),
-  /** A snapshot push, the reply, then a change push for every change (see the header). Once per connection. */
-  subscribe: z.strictObject({}),
+  /**
+   * A snapshot push, the reply, then a change push for every change (see the header). Once per
+   * connection. With `view`: the paged stream, the first page of that view first (see the header).
+   */
+  subscribe: z.strictObject({ view: ResourceTableViewSchema.optional() }),
   'resource.add': z.strictObject({ spec: ResourceSpecInputSchema }),
   'resource.edit': z.strictObject({ name: NameSchema, patch: ResourceSpecPatchSchema }),
   'resource.remove': z.strictObject({ name: NameSchema }),
@@ -383,10 +424,77 @@ export type Change = z.infer<typeof ChangeSchema>;
 
 export const SnapshotPushSchema = z.strictObject({ type: z.literal('snapshot'), revision: RevisionSchema, snapshot: SnapshotSchema });
 export const ChangePushSchema = z.strictObject({ type: z.literal('change'), revision: RevisionSchema, change: ChangeSchema });
-export const PushSchema = z.discriminatedUnion('type', [SnapshotPushSchema, ChangePushSchema]);
+
+const CountSchema = z.number().int().min(0).max(MAX_SNAPSHOT_RESOURCES);
+/** Resources per state at the head's revision. */
+export const StateCountsSchema = z.strictObject(Object.fromEntries(RESOURCE_STATES.map((state) => [state, CountSchema])) as Record<(typeof RESOURCE_STATES)[number], typeof CountSchema>);
+
+/** The paged stream's first message (see the header): everything the first screen shows. */
+export const SnapshotHeadPushSchema = z.strictObject({
+  type: z.literal('snapshot-head'),
+  revision: RevisionSchema,
+  view: ResourceTableViewSchema,
+  /** Resources in the snapshot; the rows pushes bring exactly this many. */
+  resourceCount: CountSchema,
+  /** Of them, those passing the view's filter. */
+  matching: CountSchema,
+  states: StateCountsSchema,
+  /** The view's first rows (at most view.pageSize), in its order. */
+  page: z.array(ResourceViewSchema).max(MAX_PAGE_ROWS),
+  nodes: SnapshotSchema.shape.nodes,
+  conflicts: SnapshotSchema.shape.conflicts,
+  events: SnapshotSchema.shape.events,
+  rejected: SnapshotSchema.shape.rejected,
+});
+
+/** compact-rows.ts; every decoded resource is checked against ResourceViewSchema. */
+export const CompactRowsSchema = z.strictObject({
+  specs: z.array(ResourceSpecSchema.omit({ name: true, ip: true, prefix: true })).max(MAX_ROWS_PER_CHUNK),
+  failures: z.array(FailureReasonSchema).max(MAX_ROWS_PER_CHUNK),
+  strings: z.array(z.string().max(MAX_NAME_LENGTH)).max(2 * MAX_ROWS_PER_CHUNK),
+  cells: z.array(z.union([z.string().max(MAX_NAME_LENGTH), z.number(), z.null()])).max(10 * MAX_ROWS_PER_CHUNK),
+  raw: z.array(ResourceViewSchema).max(MAX_ROWS_PER_CHUNK),
+});
+
+const isResourceViewByContract = (row: unknown): boolean => ResourceViewSchema.safeParse(row).success;
+
+/**
+ * Part of the paged snapshot at `revision`: on the wire `rows` (compact), once parsed `resources`.
+ * The parse decodes the rows and checks each resource against the contract.
+ */
+export const SnapshotRowsPushSchema = z
+  .strictObject({ type: z.literal('snapshot-rows'), revision: RevisionSchema, rows: CompactRowsSchema, done: z.boolean() })
+  .transform((push, context) => {
+    const resources = decodeRows(push.rows, isResourceViewByContract, MAX_ROWS_PER_CHUNK);
+    if (resources === null) {
+      context.addIssue({ code: 'custom', message: 'rows that do not decode to valid resources', path: ['rows'] });
+      return z.NEVER;
+    }
+    return { type: push.type, revision: push.revision, resources, done: push.done };
+  });
+
+/** A rows push as parsed (and as the Electron bridge carries it: structured clone needs no compact form). */
+export const DecodedRowsPushSchema = z.strictObject({
+  type: z.literal('snapshot-rows'),
+  revision: RevisionSchema,
+  resources: z.array(ResourceViewSchema).max(MAX_ROWS_PER_CHUNK),
+  done: z.boolean(),
+});
+
+export const PushSchema = z.union([SnapshotPushSchema, ChangePushSchema, SnapshotHeadPushSchema, SnapshotRowsPushSchema]);
 export type SnapshotPush = z.infer<typeof SnapshotPushSchema>;
 export type ChangePush = z.infer<typeof ChangePushSchema>;
-export type Push = z.infer<typeof PushSchema>;
+export type SnapshotHeadPush = z.infer<typeof SnapshotHeadPushSchema>;
+export type SnapshotRowsPush = { type: 'snapshot-rows'; revision: number; resources: ResourceView[]; done: boolean };
+/** A push as parsed (rows decoded). */
+export type Push = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsPush;
+// The parsed pushes are exactly the Push type (a rows push's transform included).
+type ParsedPush = z.output<typeof PushSchema>;
+export const PUSH_TYPE_AGREES: [ParsedPush] extends [Push] ? ([Push] extends [ParsedPush] ? true : false) : false = true;
+/** A rows push as the agent sends it. */
+export type SnapshotRowsWirePush = z.input<typeof SnapshotRowsPushSchema>;
+/** A push as the agent sends it. */
+export type WirePush = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsWirePush;
 
 /** A reply's result is checked against COMMAND_RESULTS of the request's type by whoever knows that type. */
 export const ReplySchema = z.discriminatedUnion('ok', [

@@ -1,10 +1,10 @@
 // Entry of the console page. The CSP of the agent and of the Electron window forbids eval, so zod
 // must not compile its validators with `new Function`: jitless before anything is parsed.
 import { z } from 'zod';
-import { StrictMode, useCallback, useState } from 'react';
+import { StrictMode, useCallback, useState, type ReactElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Credential } from '../../preload/contract/users';
-import type { ConnectionStatus, ConsoleApi } from './api/console-api';
+import type { ConnectionStatus } from './api/console-api';
 import { BridgeApi } from './api/bridge-api';
 import { WebSocketApi } from './api/websocket-api';
 import { App } from './components/App';
@@ -28,7 +28,7 @@ function takeCredentialFromLink(): HashCredential {
 }
 
 interface WebSession {
-  api: ConsoleApi;
+  api: WebSocketApi;
   status: ConnectionStatus;
   /** A new one per sign-in: the console starts over (App's key). */
   id: number;
@@ -40,8 +40,8 @@ function webSession(credential: Credential): WebSession {
 }
 
 /** The web console: the link's credential, or the one the person pastes on the sign-in screen. */
-function WebConsole({ fromLink }: { fromLink: HashCredential }) {
-  const [session, setSession] = useState<WebSession | null>(() => (fromLink.kind === 'credential' ? webSession(fromLink.credential) : null));
+function WebConsole({ fromLink, first }: { fromLink: HashCredential; first: WebSession | null }) {
+  const [session, setSession] = useState<WebSession | null>(first);
   const signIn = useCallback((credential: Credential) => setSession(webSession(credential)), []);
   if (session === null) return <AuthScreen reason={fromLink.kind === 'invalid' ? 'invalid' : 'no-token'} detail={null} onCredential={signIn} />;
   return <App key={session.id} api={session.api} initialStatus={session.status} onCredential={signIn} />;
@@ -49,8 +49,15 @@ function WebConsole({ fromLink }: { fromLink: HashCredential }) {
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('index.html lacks #root');
-createRoot(container).render(
-  <StrictMode>
-    {window.ipfo !== undefined ? <App api={new BridgeApi(window.ipfo)} initialStatus={connectingTo('desktop')} /> : <WebConsole fromLink={takeCredentialFromLink()} />}
-  </StrictMode>,
-);
+// The web console with a credential in its link connects before React renders anything: the agent's
+// first push (the first screen) is on its way while the page builds.
+function webPage(): ReactElement {
+  const fromLink = takeCredentialFromLink();
+  const first = fromLink.kind === 'credential' ? webSession(fromLink.credential) : null;
+  first?.api.preconnect();
+  return <WebConsole fromLink={fromLink} first={first} />;
+}
+
+const bridge = window.ipfo;
+const page = bridge !== undefined ? <App api={new BridgeApi(bridge)} initialStatus={connectingTo('desktop')} /> : webPage();
+createRoot(container).render(<StrictMode>{page}</StrictMode>);

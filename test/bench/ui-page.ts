@@ -5,24 +5,32 @@
 /**
  * Installed before any page script (page.addInitScript). Records, in page time (ms since
  * navigation start = performance.timeOrigin):
- * - snapshotAt: the snapshot push arrived (dispatch of its WebSocket message event, before the
- *   console's own listener runs: the bench's listener is added first, in the constructor);
+ * - snapshotAt: the first snapshot message arrived (a whole snapshot push, or the paged stream's
+ *   head: dispatch of its WebSocket message event, before the console's own listener runs: the
+ *   bench's listener is added first, in the constructor), snapshotBytes its size;
+ * - restAt: the paged stream's last rows push arrived (null for a whole snapshot), restBytes the
+ *   size of the head and all rows pushes;
  * - rowInsertedAt: the first resource row is in the DOM (MutationObserver);
  * - rowPaintedAt: the first frame holding that row has been painted: the first requestAnimationFrame
  *   after the insertion runs just before that frame's paint, and a task posted from it runs after it.
  */
 export const FIRST_RENDER_INIT_SCRIPT = `(() => {
-  const bench = { snapshotAt: null, snapshotBytes: 0, rowInsertedAt: null, rowPaintedAt: null };
+  const bench = { snapshotAt: null, snapshotBytes: 0, paged: false, restAt: null, restBytes: 0, rowInsertedAt: null, rowPaintedAt: null };
   Object.defineProperty(window, '__uiBench', { value: bench });
   const NativeWebSocket = window.WebSocket;
   class BenchWebSocket extends NativeWebSocket {
     constructor(url, protocols) {
       super(url, protocols);
       this.addEventListener('message', (event) => {
-        if (bench.snapshotAt === null && typeof event.data === 'string' && event.data.startsWith('{"type":"snapshot"')) {
+        if (typeof event.data !== 'string' || !event.data.startsWith('{"type":"snapshot')) return;
+        if (bench.snapshotAt === null) {
           bench.snapshotAt = performance.now();
           bench.snapshotBytes = event.data.length;
+          bench.paged = event.data.startsWith('{"type":"snapshot-head"');
         }
+        if (bench.restAt !== null) return;
+        bench.restBytes += event.data.length;
+        if (event.data.startsWith('{"type":"snapshot-rows"') && event.data.endsWith('"done":true}')) bench.restAt = performance.now();
       });
     }
   }
@@ -45,16 +53,20 @@ export interface FirstRenderSample {
   domContentLoaded: number;
   snapshotAt: number;
   snapshotBytes: number;
+  /** Null when the console got a whole snapshot. */
+  restAt: number | null;
+  restBytes: number;
   rowInsertedAt: number;
   rowPaintedAt: number;
 }
 
-export const FIRST_RENDER_READY = 'window.__uiBench !== undefined && window.__uiBench.rowPaintedAt !== null';
+/** The first row painted and, for the paged stream, its last rows push arrived. */
+export const FIRST_RENDER_READY = 'window.__uiBench !== undefined && window.__uiBench.rowPaintedAt !== null && (!window.__uiBench.paged || window.__uiBench.restAt !== null)';
 
 export const FIRST_RENDER_RESULT = `(() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const b = window.__uiBench;
-  return { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, snapshotAt: b.snapshotAt, snapshotBytes: b.snapshotBytes, rowInsertedAt: b.rowInsertedAt, rowPaintedAt: b.rowPaintedAt };
+  return { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, snapshotAt: b.snapshotAt, snapshotBytes: b.snapshotBytes, restAt: b.restAt, restBytes: b.restBytes, rowInsertedAt: b.rowInsertedAt, rowPaintedAt: b.rowPaintedAt };
 })()`;
 
 export interface FrameRun {

@@ -123,3 +123,14 @@ export async function closeConsoleLab(parts: { browser?: LabBrowser | null; clus
     }
   }
 }
+
+/** Polls `probe` every 50 ms until it gives a value (a throw counts as no value yet). */
+export async function waitUntil<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => null);
+    if (value !== null && value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

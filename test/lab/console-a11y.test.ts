@@ -10,7 +10,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { createLab, type Lab } from './lab';
 import { LabCluster } from './cluster';
-import { closeConsoleLab, LabBrowser, type ColorScheme } from './browser';
+import { closeConsoleLab, LabBrowser, waitUntil, type ColorScheme } from './browser';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
 const RENDERER_INDEX = join(__dirname, '..', '..', '..', 'renderer', 'dist', 'index.html');
@@ -35,16 +35,6 @@ const FAKE_DESKTOP_BRIDGE = `(() => {
     connection: { status: () => ok(current), list: () => ok(list), connect: refused, forget: refused, disconnect: () => ok(current), startLocalAgent: refused },
   };
 })();`;
-
-async function waitUntil<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null && value !== undefined && value !== false) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 /** The serious and critical violations (colour contrast is one) of the page as it is now, one line each. */
 async function audit(page: Page, where: string): Promise<string[]> {

@@ -2,6 +2,7 @@
 // authentication, rejection of every kind of malformed message (with no handler call), dispatch
 // with the actor, the snapshot + change stream, and who may connect.
 import assert from 'node:assert/strict';
+import { parseServerMessage } from '../../preload/contract/parse';
 import { describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { checkResult } from '../../preload/contract/parse';
@@ -512,6 +513,32 @@ describe('subscribe', () => {
           ['change', 13, 'resource-removed'],
         ],
       );
+      peer.close();
+    });
+  });
+
+  test('with a view: the head (first page, counts), the reply, then the compact rows and the changes', async () => {
+    await withServer(async ({ server, handler }) => {
+      const peer = await RawPeer.authenticated(server.url);
+      const view = { sort: { column: 'name', direction: 'desc' }, filter: '', pageSize: 1 };
+      peer.send({ id: 'sub', type: 'subscribe', view });
+      const head = await peer.next();
+      assert.equal(head.type, 'snapshot-head');
+      assert.equal(head.revision, 10);
+      assert.deepEqual(head.view, view);
+      assert.equal(head.resourceCount, handler.state.resources.length);
+      const last = [...handler.state.resources].sort((a, b) => (a.name < b.name ? 1 : -1))[0];
+      assert.deepEqual(head.page, [last]);
+      assert.deepEqual(await peer.next(), { id: 'sub', ok: true, result: { revision: 10 } });
+      const rows = await peer.next();
+      assert.equal(rows.type, 'snapshot-rows');
+      assert.equal(rows.done, true);
+      const parsed = parseServerMessage(JSON.stringify(rows));
+      assert.ok(parsed.kind === 'push' && parsed.push.type === 'snapshot-rows');
+      assert.deepEqual(new Set(parsed.push.resources.map((row) => row.name)), new Set(handler.state.resources.map((row) => row.name)));
+      peer.send({ id: 'bad', type: 'subscribe', view: { ...view, pageSize: 100_000 } });
+      const refused = await peer.next();
+      assert.equal((refused.error as { code: string }).code, 'bad-request');
       peer.close();
     });
   });

@@ -2,7 +2,7 @@
 // once) under changes that race the snapshot, resets, overflow and failures.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Push } from '../../preload/contract/protocol';
+import type { WirePush as Push } from '../../preload/contract/protocol';
 import { StreamSession } from '../../main/api/stream';
 import { FakeApiHandler } from './api-fixtures';
 

@@ -315,4 +315,16 @@ describe('stream messages', () => {
     assert.ok(!isValidStreamMessage({ type: 'change', revision: -1, change: { kind: 'resource-removed', name: 'web' } }));
     assert.ok(!isValidStreamMessage({ type: 'connection', connection: { phase: 'connected' } }));
   });
+
+  test('the paged stream: a head and decoded rows pass; the compact form (main decodes it) and anything off do not', () => {
+    const { resources, ...rest } = sampleSnapshot();
+    const view = { sort: { column: 'name', direction: 'asc' }, filter: '', pageSize: 100 };
+    const states = { online: 1, offline: 0, failed: 0, 'online-pending': 0, 'offline-pending': 0 };
+    const head = { type: 'snapshot-head', revision: 3, view, resourceCount: resources.length, matching: resources.length, states, page: resources.slice(0, 1), ...rest };
+    assert.ok(isValidStreamMessage(head));
+    assert.ok(isValidStreamMessage({ type: 'snapshot-rows', revision: 3, resources, done: true }));
+    assert.ok(!isValidStreamMessage({ ...head, view: { ...view, pageSize: 501 } }));
+    assert.ok(!isValidStreamMessage({ type: 'snapshot-rows', revision: 3, rows: { specs: [], failures: [], strings: [], cells: [], raw: [] }, done: true }));
+    assert.ok(!isValidStreamMessage({ type: 'snapshot-rows', revision: 3, resources: [{ name: 'web' }], done: true }));
+  });
 });

@@ -20,6 +20,8 @@ const LIST: ConnectionList = { saved: [], local: { endpoint: 'ws://127.0.0.1:779
 class FakeBridge {
   subscribes = 0;
   unsubscribes = 0;
+  /** The view each subscription asked for (the paged stream's first page). */
+  readonly views: unknown[] = [];
   readonly calls: Array<{ verb: string; args: unknown }> = [];
   answers: Record<string, () => Promise<unknown>> = {};
   private listener: ((message: unknown) => void) | null = null;
@@ -38,8 +40,9 @@ class FakeBridge {
 
   readonly bridge: IpfoBridge = {
     request: (type, args) => this.answer(`request:${type}`, args),
-    subscribe: (onMessage) => {
+    subscribe: (onMessage, view) => {
       this.subscribes++;
+      this.views.push(view);
       this.listener = onMessage as (message: unknown) => void;
       return () => {
         this.unsubscribes++;
@@ -162,6 +165,32 @@ describe('the stream', () => {
     assert.equal(fake.unsubscribes, 1);
     fake.push(snapshotPush(9));
     assert.equal(run.pushes.length, 2, 'nothing after stop');
+  });
+
+  test('the paged stream: the view goes with the subscription; head and decoded rows are checked like snapshots', async () => {
+    const fake = new FakeBridge();
+    const api = new BridgeApi(fake.bridge);
+    const view = { sort: { column: 'state' as const, direction: 'desc' as const }, filter: 'n1', pageSize: 50 };
+    api.setView(view);
+    const pushes: Push[] = [];
+    const statuses: ConnectionStatus[] = [];
+    const stop = api.start((push) => pushes.push(push), (status) => statuses.push(status));
+    await tick();
+    assert.deepEqual(fake.views, [view]);
+    const rows = [resource('web', '10.0.0.50'), resource('db', '10.0.0.51')];
+    const head = { type: 'snapshot-head', revision: 5, view, resourceCount: 2, matching: 1, states: { online: 2, offline: 0, failed: 0, 'online-pending': 0, 'offline-pending': 0 }, page: rows.slice(0, 1), nodes: [], conflicts: [], events: [], rejected: [] };
+    fake.push(head);
+    fake.push({ type: 'snapshot-rows', revision: 5, resources: rows, done: true });
+    assert.deepEqual(pushes.map((push) => push.type), ['snapshot-head', 'snapshot-rows']);
+    assert.deepEqual(checkStreamMessage({ type: 'snapshot-rows', revision: 5, resources: rows, done: true }), { type: 'snapshot-rows', revision: 5, resources: rows, done: true });
+    // Main forwards rows decoded; a compact or broken rows message, or a head with an extra key, is refused.
+    fake.push({ type: 'snapshot-rows', revision: 5, resources: [{ ...rows[0], extra: 1 }], done: true });
+    fake.push({ type: 'snapshot-rows', revision: 5, rows: { specs: [], failures: [], strings: [], cells: [], raw: [] }, done: true });
+    fake.push({ ...head, extra: true });
+    fake.push({ ...head, matching: -1 });
+    assert.equal(pushes.length, 2, 'nothing that breaks the contract was applied');
+    assert.equal(statuses.at(-1)?.phase, 'broken');
+    stop();
   });
 
   test('connection messages are checked too', () => {

@@ -22,7 +22,7 @@ describe('snapshot', () => {
     assert.equal(state.revision, 10);
     assert.equal(state.snapshotRevision, 10);
     assert.deepEqual([...state.nodes.keys()], ['n1', 'n2']);
-    assert.deepEqual([...state.resources.keys()], ['web', 'db']);
+    assert.deepEqual([...state.resources.keys()].sort(), ['db', 'web'], 'by name (a BucketMap iterates by bucket)');
     assert.deepEqual([...state.conflicts.keys()], [conflictKey('n1', '10.213.0.50', '02:00:00:00:00:66')]);
     assert.deepEqual(state.events.map((e) => e.seq), [1, 2, 3]);
     const replaced = applyPush(state, snapshotPush(4, { nodes: [node('n9')] }));

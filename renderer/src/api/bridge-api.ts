@@ -19,7 +19,8 @@ import {
   type StartLocalAgentResult,
   type StreamMessage,
 } from '../../../preload/contract/ipc';
-import { fastPush } from '../../../preload/contract/fast-push';
+import { fastBridgePush } from '../../../preload/contract/fast-push';
+import { DEFAULT_TABLE_VIEW, type ResourceTableView } from '../../../preload/contract/resource-order';
 import type { CommandArgs, CommandResults, Push } from '../../../preload/contract/protocol';
 import { ApiRequestError } from '../../../preload/contract/request-tracker';
 import { streamStep } from '../model/connections';
@@ -49,9 +50,9 @@ async function verb<V extends IpcVerb>(name: V, call: () => Promise<IpcOutcome<I
   return unwrap(() => Promise.resolve(checked.data as IpcOutcome<IpcResult<V>>));
 }
 
-/** A stream message as the contract has it, or null: the fast check for snapshots and changes, zod for the rest. */
+/** A stream message as the contract has it, or null: the fast check for snapshots, heads, rows and changes, zod for the rest. */
 export function checkStreamMessage(message: unknown): StreamMessage | null {
-  const fast = fastPush(message);
+  const fast = fastBridgePush(message);
   if (fast !== null) return fast;
   const parsed = StreamMessageSchema.safeParse(message);
   return parsed.success ? parsed.data : null;
@@ -83,6 +84,7 @@ export class BridgeApi implements ConsoleApi {
   private handlers: Handlers | null = null;
   /** The last connection state main reported (status or stream), null before the first. */
   private connection: ConnectionState | null = null;
+  private view: ResourceTableView = DEFAULT_TABLE_VIEW;
 
   constructor(private readonly bridge: IpfoBridge) {
     this.connections = {
@@ -138,7 +140,11 @@ export class BridgeApi implements ConsoleApi {
       }
       if (checked.type === 'connection') this.follow(checked.connection);
       else this.handlers.onPush(checked);
-    });
+    }, this.view);
+  }
+
+  setView(view: ResourceTableView): void {
+    this.view = view;
   }
 
   resync(): void {

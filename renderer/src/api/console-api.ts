@@ -5,6 +5,7 @@
 import type { CommandArgs, CommandResults, Push } from '../../../preload/contract/protocol';
 import type { ConnectionList, ConnectionState, ConnectTarget, IpcCommandType, StartLocalAgentResult } from '../../../preload/contract/ipc';
 import type { Role } from '../../../preload/contract/users';
+import type { ResourceTableView } from '../../../preload/contract/resource-order';
 
 export type ConnectionPhase =
   /** First connection attempt under way. */
@@ -64,6 +65,11 @@ export interface ConsoleApi {
   start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void, onReset?: () => void): () => void;
   /** Starts the stream over with a fresh snapshot (after the console noticed a revision gap). */
   resync(): void;
+  /**
+   * The Resources table's view (sort, filter): each subscription asks for the paged stream with the
+   * latest one, so the first push brings the first page of what the table will show (protocol.ts).
+   */
+  setView(view: ResourceTableView): void;
   /** One agent command (the commands the desktop bridge also serves: all but auth and subscribe). */
   request<T extends IpcCommandType>(type: T, args: CommandArgs[T]): Promise<CommandResults[T]>;
 }

@@ -15,6 +15,7 @@ import { answerChallenge, channelOfUrl, credentialKeys, newNonce, type Transcrip
 import type { Credential } from '../../../preload/contract/users';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi } from './console-api';
+import { DEFAULT_TABLE_VIEW, type ResourceTableView } from '../../../preload/contract/resource-order';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const AUTH_TIMEOUT_MS = 10_000;
@@ -29,7 +30,10 @@ export class WebSocketApi implements ConsoleApi {
   readonly connections = null;
   private socket: WebSocket | null = null;
   private readonly requests = new RequestTracker({ idPrefix: 'w', timeoutMs: REQUEST_TIMEOUT_MS });
-  private onPush: (push: Push) => void = () => undefined;
+  /** Pushes that arrived before start() (after preconnect()), handed over by start(). */
+  private early: Push[] | null = null;
+  private onPush: (push: Push) => void = (push) => this.early?.push(push);
+  private view: ResourceTableView = DEFAULT_TABLE_VIEW;
   private onStatus: (status: ConnectionStatus) => void = () => undefined;
   private status: ConnectionStatus;
   private attempt = 0;
@@ -48,17 +52,36 @@ export class WebSocketApi implements ConsoleApi {
     this.status = { phase: 'connecting', endpoint: new URL(url).host, actor: null, user: null, role: null, detail: null, retryAt: null };
   }
 
+  /**
+   * Connects, logs in and subscribes now, before the page has rendered anything: the first push
+   * waits for start() instead of start() waiting for the connection.
+   */
+  preconnect(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.early = [];
+    this.connect();
+  }
+
   start(onPush: (push: Push) => void, onStatus: (status: ConnectionStatus) => void): () => void {
     this.onPush = onPush;
     this.onStatus = onStatus;
-    this.stopped = false;
+    const early = this.early;
+    this.early = null;
     onStatus(this.status);
-    this.connect();
+    if (this.stopped) {
+      this.stopped = false;
+      this.connect();
+    } else if (early !== null) for (const push of early) onPush(push);
     return () => this.stop();
   }
 
   resync(): void {
     this.socket?.close(CLOSE_RESYNC, 'resync');
+  }
+
+  setView(view: ResourceTableView): void {
+    this.view = view;
   }
 
   private stop(): void {
@@ -117,7 +140,7 @@ export class WebSocketApi implements ConsoleApi {
       }
       this.attempt = 0;
       this.setStatus({ phase: 'connected', actor: auth.actor, user: auth.user, role: auth.role, detail: null, retryAt: null });
-      await this.send('subscribe', {});
+      await this.send('subscribe', { view: this.view });
     } catch (error) {
       if (error instanceof ApiRequestError && error.code === 'auth-failed') {
         this.authRefused = true;
@@ -130,8 +153,9 @@ export class WebSocketApi implements ConsoleApi {
   private onMessage(socket: WebSocket, data: unknown): void {
     if (socket !== this.socket) return;
     if (typeof data !== 'string') return this.breakContract(socket, 'the agent sent a binary message');
-    // Snapshots and resource changes first try the fast check (fast-push.ts: never looser than the
-    // contract); whatever it does not accept goes through the contract's own parser.
+    // Snapshots, the paged stream's head and rows, and resource changes first try the fast check
+    // (fast-push.ts: never looser than the contract); whatever it does not accept goes through the
+    // contract's own parser.
     const fast = data.startsWith('{"type":') ? fastPush(parseJson(data)) : null;
     if (fast !== null) return this.onPush(fast);
     const message = parseServerMessage(data);

@@ -6,6 +6,8 @@ import type { Credential } from '../../../preload/contract/users';
 import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
 import { useCluster } from '../hooks/useCluster';
 import { useNow } from '../hooks/useNow';
+import { clusterResourceCounts } from '../model/resource-table';
+import type { ResourceTableView } from '../../../preload/contract/resource-order';
 import { errorMessage } from '../model/errors';
 import { formatCount, formatDuration } from '../model/format';
 import { can } from '../model/roles';
@@ -113,6 +115,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
       }),
     [api, run, role],
   );
+  const setApiView = useCallback((view: ResourceTableView) => api.setView(view), [api]);
   const createResource = useMemo(() => (can(role, 'resource.add') ? () => setDialog({ kind: 'form', name: null }) : null), [role]);
 
   // Alt+1..4 switch views from anywhere.
@@ -146,7 +149,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
 
   const loading = cluster.revision === null;
   const counts: Readonly<Record<Tab, number | null>> = {
-    resources: cluster.resources.size,
+    resources: clusterResourceCounts(cluster).total,
     nodes: cluster.nodes.size,
     conflicts: cluster.conflicts.size,
     events: null,
@@ -201,7 +204,19 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
             <p>{status.phase === 'connecting' ? `Connecting to ${status.endpoint}…` : (status.detail ?? 'Waiting for the agent…')}</p>
           </div>
         ) : tab === 'resources' ? (
-          <ResourcesView resources={cluster.resources} revision={cluster.revision} changesApplied={cluster.changesApplied} now={now} busy={busy} actions={resourceActions} onCreate={createResource} />
+          <ResourcesView
+            resources={cluster.resources}
+            resourceStates={cluster.resourceStates}
+            resourceLog={cluster.resourceLog}
+            loading={cluster.loading}
+            revision={cluster.revision}
+            changesApplied={cluster.changesApplied}
+            now={now}
+            busy={busy}
+            actions={resourceActions}
+            onCreate={createResource}
+            onViewChange={setApiView}
+          />
         ) : tab === 'nodes' ? (
           <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} />
         ) : tab === 'conflicts' ? (

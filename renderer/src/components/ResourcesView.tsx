@@ -5,13 +5,16 @@ import { Fragment, memo, useCallback, useDeferredValue, useEffect, useMemo, useR
 import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
-import { countResourceStates, DEFAULT_RESOURCE_SORT, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
+import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
+import type { ClusterState, ResourceLog, SnapshotLoading } from '../model/cluster-state';
+import { DEFAULT_PAGE_SIZE, type ResourceTableView } from '../../../preload/contract/resource-order';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
 import { ContextMenu } from './ContextMenu';
 import { hasResourceMenu, resourceMenuItems, resourceShortcut } from './resource-menu';
 
 const ROW_HEIGHT = 30;
+const NO_ROWS: ResourceView[] = [];
 /** The sticky header row inside the scroller: the rows start below it. */
 const HEAD_HEIGHT = 32;
 /** Rows are fixed-height (CSS .table-row): the virtualiser never measures one. */
@@ -29,6 +32,11 @@ const COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: bool
 
 export interface ResourcesViewProps {
   resources: ReadonlyMap<string, ResourceView>;
+  /** Per state, and what the last batches changed (cluster-state.ts): the table refreshes only those rows. */
+  resourceStates: ClusterState['resourceStates'];
+  resourceLog: ResourceLog;
+  /** A paged snapshot still arriving: only the rows known for sure show (loadingRows). */
+  loading: SnapshotLoading | null;
   /** Revision of the last push applied, and change pushes applied since the snapshot: shown as data attributes of the table (data-revision, data-applied). */
   revision: number | null;
   changesApplied: number;
@@ -37,6 +45,8 @@ export interface ResourcesViewProps {
   actions: ResourceActions;
   /** Opens the new-resource form; null when the role may not add one (no button then). */
   onCreate: (() => void) | null;
+  /** The table's sort and filter, for the next subscription's first page. */
+  onViewChange?: (view: ResourceTableView) => void;
 }
 
 interface MenuState {
@@ -45,7 +55,7 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, revision, changesApplied, now, busy, actions, onCreate }: ResourcesViewProps) {
+export function ResourcesView({ resources, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
@@ -53,10 +63,18 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
   const deferredFilter = useDeferredValue(filter);
   // The previous rows are reused while the stream only changes resources in place (nextResourceRows).
   const rowsCache = useRef<ResourceRowsCache | null>(null);
-  const rows = useMemo(() => nextResourceRows(rowsCache.current, resources, deferredFilter, sort), [resources, deferredFilter, sort]);
+  // While the rest of a paged snapshot arrives: the rows known for sure, or null (another view than
+  // the first page's: nothing shows until the rest is in).
+  const known = useMemo(() => (loading === null ? null : loadingRows(loading, resources, deferredFilter, sort)), [loading, resources, deferredFilter, sort]);
+  const computed = useMemo(
+    () => (loading !== null ? null : nextResourceRows(rowsCache.current, resources, resourceLog, deferredFilter, sort)),
+    [loading, resources, resourceLog, deferredFilter, sort],
+  );
+  const rows = computed?.rows ?? known ?? NO_ROWS;
   useEffect(() => {
-    rowsCache.current = { resources, filterText: deferredFilter, sort, rows };
-  }, [resources, deferredFilter, sort, rows]);
+    rowsCache.current = computed;
+  }, [computed]);
+  useEffect(() => onViewChange?.({ sort, filter: deferredFilter, pageSize: DEFAULT_PAGE_SIZE }), [onViewChange, sort, deferredFilter]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
 
@@ -138,7 +156,8 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
   };
 
   const menuResource = menu === null ? undefined : resources.get(menu.name);
-  const failed = countResourceStates(resources).failed;
+  const { total, failed } = clusterResourceCounts({ resources, loading, resourceStates });
+  const receiving = loading === null ? null : `loading ${formatCount(loading.received)} of ${formatCount(loading.resourceCount)}…`;
   const { openMove, online, offline, edit } = actions;
 
   // The toolbar is its own element, rebuilt only when what it shows changes: a scroll step re-renders
@@ -168,8 +187,14 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
           <kbd className="search-key">/</kbd>
         </div>
         <span className="toolbar-count" data-testid="resource-count">
-          {rows.length === resources.size ? plural(rows.length, 'resource') : `${formatCount(rows.length)} of ${formatCount(resources.size)}`}
+          {receiving !== null || rows.length === total ? plural(total, 'resource') : `${formatCount(rows.length)} of ${formatCount(total)}`}
           {failed > 0 && <span className="count-failed"> · {formatCount(failed)} failed</span>}
+          {receiving !== null && (
+            <span className="count-loading" data-testid="resources-loading">
+              {' '}
+              · {receiving}
+            </span>
+          )}
         </span>
         <span className="toolbar-spacer" />
         <span className="toolbar-hint">
@@ -198,7 +223,7 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
         )}
       </div>
     ),
-    [filter, rows.length, resources.size, failed, selectedIndex, select, onCreate, openMove, online, offline, edit],
+    [filter, rows.length, total, failed, receiving, selectedIndex, select, onCreate, openMove, online, offline, edit],
   );
 
   return (
@@ -246,7 +271,11 @@ export function ResourcesView({ resources, revision, changesApplied, now, busy, 
               <span className="visually-hidden">Actions</span>
             </div>
           </div>
-          {rows.length === 0 ? (
+          {rows.length === 0 && loading !== null ? (
+            <div className="empty" data-testid="resources-waiting">
+              <p>Loading the rest of the cluster: {formatCount(loading.received)} of {plural(loading.resourceCount, 'resource')}…</p>
+            </div>
+          ) : rows.length === 0 ? (
             <EmptyTable filtered={resources.size > 0} onCreate={onCreate} />
           ) : (
             <div className="table-canvas" role="rowgroup" style={{ height: virtualizer.getTotalSize() - HEAD_HEIGHT }}>

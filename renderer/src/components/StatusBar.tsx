@@ -3,7 +3,7 @@ import type { ConnectionStatus } from '../api/console-api';
 import type { ClusterState } from '../model/cluster-state';
 import { formatCount, plural } from '../model/format';
 import { sessionLabel } from '../model/roles';
-import { countResourceStates } from '../model/resource-table';
+import { clusterResourceCounts } from '../model/resource-table';
 
 const PHASE_LABELS: Readonly<Record<ConnectionStatus['phase'], string>> = {
   connecting: 'Connecting',
@@ -23,7 +23,7 @@ export interface StatusBarProps {
 }
 
 export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarProps) {
-  const { online, failed } = countResourceStates(cluster.resources);
+  const { total, online, failed } = clusterResourceCounts(cluster);
   let up = 0;
   let down = 0;
   for (const node of cluster.nodes.values()) {
@@ -59,7 +59,7 @@ export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarPr
       )}
       <span className="status-spacer" />
       <span className="status-item">
-        {plural(cluster.resources.size, 'resource')} · {formatCount(online)} online
+        {plural(total, 'resource')} · {formatCount(online)} online
         {failed > 0 && <span className="status-bad"> · {formatCount(failed)} failed</span>}
       </span>
       <span className="status-item">

@@ -43,7 +43,7 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
       if (frame !== null || timer !== null) return;
       const wait = lastFlush + MIN_FLUSH_INTERVAL_MS - performance.now();
       // A snapshot (or the first change after a quiet spell) shows at the next frame; a stream is paced.
-      if (wait <= 0 || queue.current.some((push) => push.type === 'snapshot')) {
+      if (wait <= 0 || queue.current.some((push) => push.type === 'snapshot' || push.type === 'snapshot-head')) {
         frame = requestAnimationFrame(flush);
         timer = window.setTimeout(flush, BACKGROUND_FLUSH_MS);
       } else {
@@ -55,13 +55,15 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
       }
     };
     const onPush = (push: Push): void => {
-      if (push.type === 'snapshot') {
-        // A snapshot replaces everything queued before it, and is applied at once: the first
-        // render of a large cluster should not also wait for the next animation frame.
+      if (push.type === 'snapshot' || push.type === 'snapshot-head') {
+        // A snapshot (or the paged stream's head) replaces everything queued before it, and is
+        // applied at once: the first screen should not also wait for the next animation frame.
         queue.current = [push];
         flush();
         return;
       }
+      // Rows of the paged snapshot queue like changes, in order with them (the model drops a row
+      // that a change already overtook); the last one makes the whole table at the next flush.
       queue.current.push(push);
       schedule();
     };

@@ -1,5 +1,5 @@
 // How times, durations and states read in the console. Pure: `now` is always passed in.
-import type { NodeState, ResourceState } from '../../../preload/contract/domain';
+import type { NodeState } from '../../../preload/contract/domain';
 
 /** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago"; "—" for an unknown (0) time. */
 export function formatRelative(at: number, now: number): string {
@@ -49,13 +49,7 @@ export function formatTimestamp(at: number): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
-export const RESOURCE_STATE_LABELS: Readonly<Record<ResourceState, string>> = {
-  online: 'Online',
-  'online-pending': 'Coming online',
-  'offline-pending': 'Going offline',
-  offline: 'Offline',
-  failed: 'Failed',
-};
+export { RESOURCE_STATE_LABELS } from '../../../preload/contract/resource-order';
 
 export const NODE_STATE_LABELS: Readonly<Record<NodeState, string>> = {
   up: 'Up',

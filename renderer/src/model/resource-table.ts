@@ -1,69 +1,25 @@
 // The Resources table's rows: filter by a query, sort by any column. Pure, so 10,000 rows can be
-// tested without a browser; a sort of 10,000 rows takes a few milliseconds.
-import type { ResourceState, ResourceView } from '../../../preload/contract/domain';
-import { compareIpv4 } from '../../../preload/contract/ipv4';
-import { RESOURCE_STATE_LABELS } from './format';
+// tested without a browser; a sort of 10,000 rows takes a few milliseconds. The order and the filter
+// themselves are the contract's (preload/contract/resource-order.ts): the agent computes the first
+// page of the same view before the rest of the cluster has arrived.
+import type { ResourceView } from '../../../preload/contract/domain';
+import { resourceComparator, resourceRows, parseResourceQuery, sameRowsView, type ResourceColumn, type ResourceSort } from '../../../preload/contract/resource-order';
+import { resourceChangesSince, type ClusterState, type ResourceLog, type SnapshotLoading } from './cluster-state';
 
-export const RESOURCE_COLUMNS = ['name', 'address', 'owner', 'state', 'ownerMac', 'since', 'lastHandoff'] as const;
-export type ResourceColumn = (typeof RESOURCE_COLUMNS)[number];
-export type SortDirection = 'asc' | 'desc';
-export interface ResourceSort {
-  column: ResourceColumn;
-  direction: SortDirection;
-}
-
-export const DEFAULT_RESOURCE_SORT: ResourceSort = { column: 'name', direction: 'asc' };
-
-/** Ascending order of states: trouble first, so a sort by state puts what needs attention on top. */
-const STATE_RANK: Readonly<Record<ResourceState, number>> = {
-  failed: 0,
-  'online-pending': 1,
-  'offline-pending': 2,
-  offline: 3,
-  online: 4,
-};
-
-/** Code-unit order, as the agent compares names: the same in every locale. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Nulls sort after every value in both directions: "no owner" rows never hide the real ones. */
-function compareNullable<T>(a: T | null, b: T | null, compare: (x: T, y: T) => number, direction: number): number {
-  if (a === null) return b === null ? 0 : 1;
-  if (b === null) return -1;
-  return compare(a, b) * direction;
-}
-
-function compareBy(column: ResourceColumn, a: ResourceView, b: ResourceView, direction: number): number {
-  switch (column) {
-    case 'name':
-      return compareText(a.name, b.name) * direction;
-    case 'address':
-      return (compareIpv4(a.ip, b.ip) || a.prefix - b.prefix) * direction;
-    case 'owner':
-      return compareNullable(a.status.owner, b.status.owner, compareText, direction);
-    case 'state':
-      return (STATE_RANK[a.status.state] - STATE_RANK[b.status.state]) * direction;
-    case 'ownerMac':
-      return compareNullable(a.status.ownerMac, b.status.ownerMac, compareText, direction);
-    case 'since':
-      return compareNullable(a.status.since > 0 ? a.status.since : null, b.status.since > 0 ? b.status.since : null, (x, y) => x - y, direction);
-    case 'lastHandoff':
-      return compareNullable(a.status.lastHandoffMs, b.status.lastHandoffMs, (x, y) => x - y, direction);
-  }
-}
-
-/** The table's order: the sort column, ties broken by name (ascending) so the order is total and stable across updates. */
-export function resourceComparator(sort: ResourceSort): (a: ResourceView, b: ResourceView) => number {
-  const direction = sort.direction === 'asc' ? 1 : -1;
-  return (a, b) => compareBy(sort.column, a, b, direction) || compareText(a.name, b.name);
-}
-
-/** A sorted copy (see resourceComparator). */
-export function sortResources(rows: readonly ResourceView[], sort: ResourceSort): ResourceView[] {
-  return [...rows].sort(resourceComparator(sort));
-}
+export {
+  DEFAULT_RESOURCE_SORT,
+  RESOURCE_COLUMNS,
+  filterResources,
+  matchesResource,
+  parseResourceQuery,
+  resourceComparator,
+  resourceRows,
+  sortResources,
+  type ResourceColumn,
+  type ResourceQuery,
+  type ResourceSort,
+  type SortDirection,
+} from '../../../preload/contract/resource-order';
 
 /** Clicking a column header: a new column sorts ascending, the same column flips direction. */
 export function nextSort(current: ResourceSort, column: ResourceColumn): ResourceSort {
@@ -71,98 +27,60 @@ export function nextSort(current: ResourceSort, column: ResourceColumn): Resourc
   return { column, direction: current.direction === 'asc' ? 'desc' : 'asc' };
 }
 
-/** Field prefixes a query term may use: "state:failed owner:n1 mac:02:00 ip:10.0.". */
-const FIELD_ALIASES: Readonly<Record<string, (row: ResourceView) => string[]>> = {
-  name: (row) => [row.name],
-  ip: (row) => [`${row.ip}/${row.prefix}`],
-  address: (row) => [`${row.ip}/${row.prefix}`],
-  owner: (row) => [row.status.owner ?? 'none'],
-  node: (row) => [row.status.owner ?? 'none'],
-  state: (row) => [row.status.state, RESOURCE_STATE_LABELS[row.status.state]],
-  mac: (row) => [row.status.ownerMac ?? ''],
-};
-
-function searchable(row: ResourceView): string[] {
-  return [
-    row.name,
-    `${row.ip}/${row.prefix}`,
-    row.status.owner ?? '',
-    row.status.state,
-    RESOURCE_STATE_LABELS[row.status.state],
-    row.status.ownerMac ?? '',
-  ];
-}
-
-export interface ResourceQuery {
-  /** Every term must match (case-insensitive substring); "field:value" restricts a term to a field. */
-  terms: Array<{ field: string | null; value: string }>;
-}
-
-export function parseResourceQuery(text: string): ResourceQuery {
-  const terms = text
-    .trim()
-    .toLowerCase()
-    .split(/\s+/)
-    .filter((word) => word !== '')
-    .map((word) => {
-      const colon = word.indexOf(':');
-      const field = colon > 0 ? word.slice(0, colon) : '';
-      return Object.hasOwn(FIELD_ALIASES, field) ? { field, value: word.slice(colon + 1) } : { field: null, value: word };
-    });
-  return { terms };
-}
-
-export function matchesResource(row: ResourceView, query: ResourceQuery): boolean {
-  return query.terms.every(({ field, value }) => {
-    const haystack = field === null ? searchable(row) : (FIELD_ALIASES[field]?.(row) ?? []);
-    return haystack.some((text) => text.toLowerCase().includes(value));
-  });
-}
-
-export function filterResources(rows: readonly ResourceView[], text: string): ResourceView[] {
-  const query = parseResourceQuery(text);
-  return query.terms.length === 0 ? [...rows] : rows.filter((row) => matchesResource(row, query));
-}
-
-/** Filter then sort: what the table shows. */
-export function resourceRows(rows: Iterable<ResourceView>, filterText: string, sort: ResourceSort): ResourceView[] {
-  return sortResources(filterResources([...rows], filterText), sort);
-}
-
 /** What the table showed last: its rows and what they were computed from. */
 export interface ResourceRowsCache {
   resources: ReadonlyMap<string, ResourceView>;
+  /** The resources' version (cluster-state.ts ResourceLog) the rows were computed at. */
+  version: number;
   filterText: string;
   sort: ResourceSort;
   rows: ResourceView[];
+  /** Each row's index by name: built at the first in-place update, kept while the order holds. */
+  index: ReadonlyMap<string, number> | null;
+}
+
+function indexByName(rows: readonly ResourceView[]): Map<string, number> {
+  const index = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) index.set((rows[i] as ResourceView).name, i);
+  return index;
 }
 
 /**
  * resourceRows, reusing the previous result when only some resources changed in place (the live
- * stream's case): with the same filter, sort and set of names, each row is refreshed from the map
- * and the order is only checked (one comparison per row); when a change moved a row out of order,
- * the nearly sorted array is re-sorted, which TimSort does in about linear time. Anything else
- * (a new filter, sort, resource or removal) computes the rows afresh. Same result as resourceRows.
+ * stream's case): with the same filter and sort, the rows of the names the journal says changed
+ * (resourceChangesSince) are replaced in a copy of the previous rows and the order is checked
+ * next to them only; when a change moved a row out of order, the nearly sorted array is re-sorted,
+ * which TimSort does in about linear time. So a batch of 100 changes on 100,000 resources costs an
+ * array copy, not 100,000 lookups. Anything else (a new filter or sort, an active filter, a resource
+ * added or removed, a journal that does not reach back) computes the rows afresh. Same rows as
+ * resourceRows.
  */
-export function nextResourceRows(previous: ResourceRowsCache | null, resources: ReadonlyMap<string, ResourceView>, filterText: string, sort: ResourceSort): ResourceView[] {
-  if (previous === null || previous.filterText !== filterText || previous.sort !== sort || parseResourceQuery(filterText).terms.length > 0) {
-    return resourceRows(resources.values(), filterText, sort);
-  }
-  if (previous.resources === resources) return previous.rows;
-  const before = previous.rows;
-  if (before.length !== resources.size) return resourceRows(resources.values(), filterText, sort);
-  const rows = new Array<ResourceView>(before.length);
-  for (let i = 0; i < before.length; i++) {
-    const current = resources.get((before[i] as ResourceView).name);
-    // A name gone (and, as the sizes match, another one new): not an in-place update.
-    if (current === undefined) return resourceRows(resources.values(), filterText, sort);
-    rows[i] = current;
+export function nextResourceRows(previous: ResourceRowsCache | null, resources: ReadonlyMap<string, ResourceView>, log: ResourceLog, filterText: string, sort: ResourceSort): ResourceRowsCache {
+  const fresh = (): ResourceRowsCache => ({ resources, version: log.version, filterText, sort, rows: resourceRows(resources.values(), filterText, sort), index: null });
+  if (previous === null || previous.filterText !== filterText || previous.sort !== sort || parseResourceQuery(filterText).terms.length > 0) return fresh();
+  if (previous.resources === resources) return previous;
+  const names = resourceChangesSince(log, previous.version);
+  if (names === null) return fresh();
+  const index = previous.index ?? indexByName(previous.rows);
+  const rows = previous.rows.slice();
+  for (const name of names) {
+    const at = index.get(name);
+    const current = resources.get(name);
+    // Added or removed: not an in-place update.
+    if (at === undefined || current === undefined) return fresh();
+    rows[at] = current;
   }
   const compare = resourceComparator(sort);
-  for (let i = 1; i < rows.length; i++) {
-    if (compare(rows[i - 1] as ResourceView, rows[i] as ResourceView) > 0) return rows.sort(compare);
+  for (const name of names) {
+    const at = index.get(name) as number;
+    const before = rows[at - 1];
+    const after = rows[at + 1];
+    const row = rows[at] as ResourceView;
+    if ((before !== undefined && compare(before, row) > 0) || (after !== undefined && compare(row, after) > 0)) {
+      return { resources, version: log.version, filterText, sort, rows: rows.sort(compare), index: null };
+    }
   }
-  return rows;
+  return { resources, version: log.version, filterText, sort, rows, index };
 }
 
 export interface ResourceStateCounts {
@@ -184,4 +102,33 @@ export function countResourceStates(resources: ReadonlyMap<string, ResourceView>
     stateCounts.set(resources, counts);
   }
   return counts;
+}
+
+/**
+ * While a paged snapshot arrives (cluster-state.ts `loading`): the rows of the view (filter text,
+ * sort) known for sure, in order — the first rows of the whole view, maybe not all of them — or
+ * null when nothing can be said for this view before the rest has arrived (another view than the
+ * head's). For the head's view: the page and the resources changed since the head (`resources`
+ * holds exactly those) that pass the filter and sort at or before the page's last row as it was at
+ * the head. Every other resource was, at the head, filtered out or after that row, and has not
+ * changed since.
+ */
+export function loadingRows(loading: SnapshotLoading, resources: ReadonlyMap<string, ResourceView>, filterText: string, sort: ResourceSort): ResourceView[] | null {
+  if (!sameRowsView(loading.view, { sort, filter: filterText })) return null;
+  const rows = resourceRows(resources.values(), filterText, sort);
+  const boundary = loading.boundary;
+  if (boundary === null) return rows;
+  const compare = resourceComparator(sort);
+  return rows.filter((row) => compare(row, boundary) <= 0);
+}
+
+export interface ResourceCounts extends ResourceStateCounts {
+  total: number;
+}
+
+/** How many resources, online and failed: of the whole cluster, or (while a paged snapshot arrives) as its head said. */
+export function clusterResourceCounts(cluster: Pick<ClusterState, 'resources' | 'loading' | 'resourceStates'>): ResourceCounts {
+  const { loading } = cluster;
+  if (loading !== null) return { total: loading.resourceCount, online: loading.states.online, failed: loading.states.failed };
+  return { total: cluster.resources.size, online: cluster.resourceStates.online, failed: cluster.resourceStates.failed };
 }

@@ -84,6 +84,7 @@ export const COMPUTED_SITES: ReadonlyMap<string, ComputedSite> = new Map<string,
   ['test/lab/standby-busy.test.ts#arpFloodArgv(…)', { programs: [], why: 'arp-flood, a C helper compiled at run time by compileC (cc collected there)' }],
   ['test/lab/browser.ts#wrapper', { programs: ['sh', 'ip', 'chromium'], why: 'a #!/bin/sh script written at run time that execs `ip netns exec <ns> /usr/bin/chromium`' }],
   ['test/lab/demo.test.ts#CHROMIUM_PATH', { programs: ['chromium'], why: "browser.ts's CHROMIUM_PATH: Debian's /usr/bin/chromium, in the host's namespace" }],
+  ['test/lab/console-first-screen.test.ts#CHROMIUM_PATH', { programs: ['chromium'], why: "browser.ts's CHROMIUM_PATH: Debian's /usr/bin/chromium, in the host's namespace (no lab: the bench's synthetic cluster)" }],
   ['test/e2e/electron.test.ts#binary.path', { programs: [], runtime: true, why: "npm's electron package's binary (findElectronBinary), the runtime the console presupposes" }],
   ['main/console/elevate.ts#built.elevated.command', { programs: ['pkexec'], why: '@vscode/sudo-prompt runs the command through pkexec on Linux' }],
 ]);
