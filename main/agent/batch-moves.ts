@@ -5,7 +5,7 @@
 import type { ResourceName, ResourceStatus } from '../cluster/model';
 import { afterBatchProbe, afterBatchTake, nextBatchStep, onBatchReleaseNotice, type BatchEffect } from '../cluster/batch-machine';
 import { checkNotify, movingOf, type BatchExclusion, type BatchMove, type PreparedBatch, type ReleasedBatch, type RequestedBatch } from '../cluster/intents';
-import { TRUSTED_PROBE, type ProbeHeard, type TakeOutcome } from '../cluster/move-machine';
+import { heardFrom, TRUSTED_PROBE, type ProbeHeard, type TakeOutcome } from '../cluster/move-machine';
 import { RevisionConflictError, type Membership } from '../store/store';
 import type { HoldOutcome, HoldRequest } from './local-addresses';
 import { probeAll, type BatchProbeRequest } from './batch-probe';
@@ -121,12 +121,12 @@ export class BatchMoves {
 
   /** Who answers for each address (batch-probe.ts; one by one where the host has no answer capture). */
   private async probe(batch: RequestedBatch, requests: readonly BatchProbeRequest[]): Promise<Map<ResourceName, ProbeHeard>> {
-    const verdicts = await probeAll(this.context.host, this.context.local, requests, this.context.ownMacs(), { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.context.peerMacs() });
+    const verdicts = await probeAll(this.context.host, this.context.local, requests, { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.context.peerMacs() });
     if (verdicts.kind === 'dropped') throw new Error(`batch ${batch.id}: the answer capture on ${verdicts.ifname} dropped ${verdicts.count} frames during the probe; probing again`);
     const heard = new Map<ResourceName, ProbeHeard>();
     for (const { resource, ip, ifname } of requests) {
       const verdict = verdicts.heard.get(resource);
-      heard.set(resource, verdict === undefined || verdict.interrupted ? { kind: 'interrupted', ifname } : verdict.macs.length > 0 ? { kind: 'answered', ip, macs: verdict.macs } : { kind: 'quiet' });
+      heard.set(resource, verdict === undefined ? { kind: 'interrupted', ifname } : heardFrom(verdict, ip, ifname));
     }
     return heard;
   }

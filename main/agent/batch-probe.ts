@@ -48,12 +48,12 @@ export type BatchProbeResult =
   /** The answer capture dropped frames: nothing is known. */
   | { kind: 'dropped'; ifname: string; count: number };
 
-export async function probeMany(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], ownMacs: readonly Mac[], timing: BatchProbeTiming = BATCH_PROBE_TIMING): Promise<BatchProbeResult> {
+export async function probeMany(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], timing: BatchProbeTiming = BATCH_PROBE_TIMING): Promise<BatchProbeResult> {
   const ifnames = [...new Set(requests.map((r) => r.ifname))];
   const captures = new Map<string, FrameSource>();
   const heardMacs = new Map<string, Set<Mac>>();
   const key = (ifname: string, ip: Ipv4): string => `${ifname}\u0000${ip}`;
-  const own = new Set(ownMacs);
+  const own = new Set<Mac>(Object.values(host.macs()));
   const hear = (ifname: string, ip: Ipv4, mac: Mac): void => {
     if (own.has(mac)) return;
     heardMacs.get(key(ifname, ip))?.add(mac);
@@ -105,10 +105,10 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
  * probeMany, or where the host has no answer capture, one probe machine per address (local.probe with
  * `acd`, the same timing): the answer for every request, or the capture's drop.
  */
-export async function probeAll(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], ownMacs: readonly Mac[], acd: Partial<AcdConfig>): Promise<Exclude<BatchProbeResult, { kind: 'unavailable' }>> {
+export async function probeAll(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], acd: Partial<AcdConfig>): Promise<Exclude<BatchProbeResult, { kind: 'unavailable' }>> {
   if (requests.length === 0) return { kind: 'heard', heard: new Map() };
   const timing: BatchProbeTiming = { rounds: acd.probeCount ?? BATCH_PROBE_TIMING.rounds, intervalMs: acd.probeIntervalMs ?? BATCH_PROBE_TIMING.intervalMs, waitMs: acd.probeWaitMs ?? BATCH_PROBE_TIMING.waitMs };
-  const result = await probeMany(host, local, requests, ownMacs, timing);
+  const result = await probeMany(host, local, requests, timing);
   if (result.kind !== 'unavailable') return result;
   const verdicts = await Promise.all(requests.map((r) => local.probe({ resource: r.resource, ip: r.ip, ifname: r.ifname, trustedMac: r.trustedMac, acd })));
   return { kind: 'heard', heard: new Map(requests.map((r, i) => [r.resource, verdicts[i]!])) };

@@ -250,10 +250,9 @@ export class Claims {
     };
     while (waiting.length > 0 && performance.now() < deadline) {
       const peers = this.peerMacs();
-      const ownMacs = Object.values(context.host.macs());
       // A first claim's first look is the takeover probe (acquire()'s); after that, quick confirmations.
       const timing = round++ === 0 && waiting.some((c) => c.previous === null) ? this.takeoverProbe : QUIET_CHECK_PROBE;
-      const heard = await probeAll(context.host, context.local, waiting.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, ifname: c.ifname, trustedMac: c.goingQuiet })), ownMacs, { ...timing, askingMacs: peers });
+      const heard = await probeAll(context.host, context.local, waiting.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, ifname: c.ifname, trustedMac: c.goingQuiet })), { ...timing, askingMacs: peers });
       // Nothing is known from a round the capture dropped frames in: ask again.
       unheard = heard.kind === 'dropped';
       if (heard.kind === 'dropped') continue;

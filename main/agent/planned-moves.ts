@@ -11,7 +11,7 @@ import { nextBatches, nextWave } from '../cluster/move-waves';
 import { requestBatch } from '../cluster/batch-machine';
 import { bestNode } from '../cluster/placement';
 import { checkNotify, MAX_BATCH, type BatchMove, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
-import { afterProbe, afterTake, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
+import { afterProbe, afterTake, heardFrom, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
 import type { AuditRecord, Membership } from '../store/store';
 import type { ConvergenceMonitor } from './convergence-monitor';
 import { verifyReleasedNotice, type HandoffChannel, type ReleasedNotice } from './handoff-channel';
@@ -229,7 +229,7 @@ export class PlannedMoves {
     // move's timeout bounds the wait.
     if (ownerMac !== null && this.context.ownMacs().includes(ownerMac)) throw new Error(`the status still names this node's MAC ${ownerMac} as the owner's (older than the key): waiting for the owner's status`);
     const verdict = await local.probe({ resource: spec.name, ip: spec.ip, ifname: iface.ifname, trustedMac: ownerMac, acd: { ...TRUSTED_PROBE, probeForm: 'question', askingMacs: this.context.peerMacs() } });
-    const heard = verdict.interrupted ? { kind: 'interrupted' as const, ifname: iface.ifname } : verdict.macs.length > 0 ? { kind: 'answered' as const, ip: spec.ip, macs: verdict.macs } : { kind: 'quiet' as const };
+    const heard = heardFrom(verdict, spec.ip, iface.ifname);
     const station = heard.kind === 'quiet' ? this.context.stationAddress(iface.ifname) : null;
     const handoff = this.context.handoff();
     const notify = handoff && station !== null ? handoff.notifyFor(station) : null;

@@ -99,6 +99,12 @@ export type ProbeHeard =
   | { kind: 'answered'; ip: string; macs: readonly string[] }
   | { kind: 'interrupted'; ifname: string };
 
+/** What a probe of `ip` on `ifname` heard, from its verdict (the MACs other than the trusted one; an interface fault). */
+export function heardFrom(verdict: { macs: readonly string[]; interrupted: boolean }, ip: string, ifname: string): ProbeHeard {
+  if (verdict.interrupted) return { kind: 'interrupted', ifname };
+  return verdict.macs.length > 0 ? { kind: 'answered', ip, macs: verdict.macs } : { kind: 'quiet' };
+}
+
 /**
  * Target, after its trusted probe: silence but the owner means the owner may let go (`prepared`, with
  * where to send the datagram); anyone else failed the move before anything changed hands.
