@@ -387,7 +387,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (options.handOff && membership && !this.lease.fenced()) {
       await this.store.markLeaving(membership).catch((error: unknown) => this.log(`stopping: could not tell the cluster (${error instanceof Error ? error.message : String(error)})`));
       const deadline = Date.now() + (options.timeoutMs ?? MOVE_TIMEOUT_MS);
-      const owned = (): number => [...this.view.owners.values()].filter((o) => o.node === this.node).length;
+      const owned = (): number => this.view.owners.ownedBy(this.node).size;
       const tries = new Map<ResourceName, number>();
       while (Date.now() < deadline && owned() > 0) {
         if ((await this.moves.requestAllAway(`${this.node} stopping`, tries)) === 0) {

@@ -377,7 +377,7 @@ export class AgentApiHandler implements ApiHandler {
     await this.store.setNodeState(name, state);
     const auditSeq = await this.audit({ actor, action: state === 'paused' ? 'node.pause' : 'node.resume', target: name, outcome: 'ok', detail: null, handoffMs: null });
     if (state === 'paused') {
-      const drained = await this.settle(name, () => ![...this.view.owners.values()].some((o) => o.node === name) || !this.view.isAlive(name), 30_000);
+      const drained = await this.settle(name, () => this.view.owners.ownedBy(name).size === 0 || !this.view.isAlive(name), 30_000);
       return { ok: true, result: { outcome: drained === undefined ? 'accepted' : 'done', detail: drained === undefined ? `${name} is draining` : `${name} drained`, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };
     }
     return { ok: true, result: { outcome: 'done', detail: null, auditSeq, resource: null, node: this.nodeRecord(name), handoffMs: null, durationMs: null } };

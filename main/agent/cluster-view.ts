@@ -8,11 +8,36 @@ import { isStationMac } from '../arp/acd-config';
 import type { UserRecord } from '../../preload/contract/users';
 
 /**
+ * A map that counts its changes: work derived from it (the standby's targets, the watched interfaces)
+ * is done again only when the count moved, not on every pass over 10,000 resources.
+ */
+export class CountedMap<K, V> extends Map<K, V> {
+  /** Changes so far (sets, deletes, clears); only ever grows. */
+  changes = 0;
+
+  override set(key: K, value: V): this {
+    this.changes++;
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    const had = super.delete(key);
+    if (had) this.changes++;
+    return had;
+  }
+
+  override clear(): void {
+    this.changes++;
+    super.clear();
+  }
+}
+
+/**
  * The open intents by id, indexed by kind and subject (a move's resource, each resource of a batch) as well: "is a move of X under way?" is asked for
  * every resource on every reconcile, and a drain of 1,000 addresses has 1,000 intents open — a scan
  * per question made reconcile quadratic (seconds of blocked event loop per drain).
  */
-class IntentMap extends Map<string, Intent> {
+class IntentMap extends CountedMap<string, Intent> {
   private readonly bySubject = new Map<string, Intent>();
 
   private static indexKey(kind: Intent['kind'], subject: string): string {
@@ -64,13 +89,51 @@ class IntentMap extends Map<string, Intent> {
   }
 }
 
+const NO_RESOURCES: ReadonlySet<ResourceName> = new Set();
+
+/**
+ * The ownership keys, indexed by node as well: "what does this node own?" is asked several times a
+ * pass, and a scan of 10,000 keys per question was a good part of a pass.
+ */
+class OwnerMap extends CountedMap<ResourceName, OwnerRecord> {
+  private readonly byNode = new Map<NodeName, Set<ResourceName>>();
+
+  override set(resource: ResourceName, owner: OwnerRecord): this {
+    const previous = super.get(resource);
+    if (previous) this.byNode.get(previous.node)?.delete(resource);
+    super.set(resource, owner);
+    let owned = this.byNode.get(owner.node);
+    if (!owned) this.byNode.set(owner.node, (owned = new Set()));
+    owned.add(resource);
+    return this;
+  }
+
+  override delete(resource: ResourceName): boolean {
+    const previous = super.get(resource);
+    if (!previous) return false;
+    super.delete(resource);
+    this.byNode.get(previous.node)?.delete(resource);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.byNode.clear();
+  }
+
+  /** The resources `node` owns now (a live view: do not change the map while iterating it). */
+  ownedBy(node: NodeName): ReadonlySet<ResourceName> {
+    return this.byNode.get(node) ?? NO_RESOURCES;
+  }
+}
+
 export class ClusterView {
   revision: Revision = 0;
-  readonly nodes = new Map<NodeName, NodeRecord>();
-  readonly members = new Map<NodeName, MemberRecord>();
-  readonly resources = new Map<ResourceName, ResourceSpec>();
-  readonly owners = new Map<ResourceName, OwnerRecord>();
-  readonly statuses = new Map<ResourceName, ResourceStatus>();
+  readonly nodes = new CountedMap<NodeName, NodeRecord>();
+  readonly members = new CountedMap<NodeName, MemberRecord>();
+  readonly resources = new CountedMap<ResourceName, ResourceSpec>();
+  readonly owners = new OwnerMap();
+  readonly statuses = new CountedMap<ResourceName, ResourceStatus>();
   readonly intents = new IntentMap();
   readonly users = new Map<string, UserRecord>();
   /** The store revision each resource's spec was last written at: an edit writes only over the one it read. */
@@ -139,6 +202,11 @@ export class ClusterView {
     const map = maps[change.collection] as Map<string, unknown>;
     if (change.kind === 'put') map.set(change.name, change.value);
     else map.delete(change.name);
+  }
+
+  /** Changes so far of everything placement and the standby read (only ever grows). */
+  placementChanges(): number {
+    return this.nodes.changes + this.members.changes + this.resources.changes + this.owners.changes + this.statuses.changes + this.intents.changes;
   }
 
   isAlive(node: NodeName): boolean {
@@ -220,6 +288,7 @@ export class ClusterView {
 
   /** Where a move or batch under way takes the resource (null: none under way). */
   movingTo(resource: ResourceName): NodeName | null {
+    if (this.intents.size === 0) return null;
     return (this.moveOf(resource) ?? this.batchOf(resource))?.toNode ?? null;
   }
 }

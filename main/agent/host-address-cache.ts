@@ -5,14 +5,21 @@ import { performance } from 'node:perf_hooks';
 import type { FailureReason, NodeName, ResourceSpec } from '../cluster/model';
 import type { InterfaceAddress } from '../host/address-types';
 import type { Host } from '../host/host';
-import { chooseInterface } from './interface-choice';
+import { chooseInterface, stationAddresses } from './interface-choice';
 
 const MAX_AGE_MS = 100;
+/**
+ * The station addresses (an administrator's, never ours) change rarely, and reading them is a dump of
+ * every address — 3,333 of ours on a node of a 10,000-address cluster — so they are read at most once
+ * a second, and our own changes do not make them stale.
+ */
+const STATIONS_MAX_AGE_MS = 1000;
 
 export type InterfaceForResource = { ok: true; ifname: string } | { ok: false; failure: FailureReason };
 
 export class HostAddressCache {
   private cached: { at: number; all: InterfaceAddress[] } | null = null;
+  private cachedStations: { at: number; stations: InterfaceAddress[] } | null = null;
 
   constructor(
     private readonly host: Host,
@@ -22,8 +29,17 @@ export class HostAddressCache {
 
   all(): InterfaceAddress[] {
     const now = this.now();
-    if (this.cached === null || now - this.cached.at > MAX_AGE_MS) this.cached = { at: now, all: this.host.addresses.listAll() };
+    if (this.cached === null || now - this.cached.at > MAX_AGE_MS) {
+      this.cached = { at: now, all: this.host.addresses.listAll() };
+      this.cachedStations = { at: now, stations: stationAddresses(this.cached.all) };
+    }
     return this.cached.all;
+  }
+
+  /** The host's own addresses that decide interfaces (interface-choice.ts): not the virtual ones it holds. */
+  stations(): InterfaceAddress[] {
+    if (this.cachedStations === null || this.now() - this.cachedStations.at > STATIONS_MAX_AGE_MS) this.all();
+    return this.cachedStations?.stations ?? [];
   }
 
   invalidate(): void {
@@ -32,7 +48,7 @@ export class HostAddressCache {
 
   /** The interface this node would carry the resource's address on, or why there is none. */
   interfaceFor(spec: ResourceSpec): InterfaceForResource {
-    const choice = chooseInterface(spec, this.node, this.all());
+    const choice = chooseInterface(spec, this.node, this.stations());
     return choice.ok ? choice : { ok: false, failure: { kind: 'interface-missing', node: this.node, detail: choice.detail } };
   }
 

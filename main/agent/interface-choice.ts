@@ -14,13 +14,26 @@ export interface HostAddress {
 
 export type InterfaceChoice = { ok: true; ifname: string } | { ok: false; detail: string };
 
+/** A host address that can decide an interface: not one of ours, not loopback, on a named interface. */
+function isStation(address: HostAddress): address is HostAddress & { ifname: string } {
+  return !address.owned && address.ifname !== null && address.ifname !== 'lo';
+}
+
+/**
+ * The addresses chooseInterface looks at, picked out of a host's list once: a node holding 3,000
+ * virtual addresses otherwise walked all of them for each resource (quadratic per reconcile).
+ */
+export function stationAddresses<A extends HostAddress>(addresses: readonly A[]): A[] {
+  return addresses.filter(isStation);
+}
+
 export function chooseInterface(spec: Pick<ResourceSpec, 'ip' | 'prefix' | 'interfaces'>, node: NodeName, addresses: readonly HostAddress[]): InterfaceChoice {
   const named = Object.hasOwn(spec.interfaces, node) ? spec.interfaces[node] : undefined;
   // An interface the operator named is used as it is; whether it exists shows when it is opened.
   if (named !== undefined) return { ok: true, ifname: named };
   const candidates = new Set<string>();
   for (const address of addresses) {
-    if (address.owned || address.ifname === null || address.ifname === 'lo') continue;
+    if (!isStation(address)) continue;
     // A /32 resource names no subnet of its own: then the network the host address is on decides.
     const prefix = spec.prefix === 32 ? address.prefix : spec.prefix;
     if (sameSubnet(spec.ip, address.ip, prefix)) candidates.add(address.ifname);

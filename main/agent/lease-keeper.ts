@@ -102,15 +102,16 @@ export class LeaseKeeper {
           context.log('lease confirmed again: resynchronising before reclaiming addresses');
           this.options.unfenced();
           break;
-        case 'renew':
+        case 'renew': {
           if (!context.local.renew(effect.lifetimeSec, monotonicNsAt(effect.notAfter))) {
             context.log(`renewal not sent: it came ${Math.round(performance.now() - effect.notAfter)} ms after its deadline (the process was held up after deciding it)`);
             break;
           }
-          this.fencing = renewed(this.fencing, now, effect.lifetimeSec);
+          this.fencing = renewed(this.fencing, now, effect.lifetimeSec, performance.now() - now);
           this.loopDelay.reset();
           if (lease) this.recordDeadline(lease.validUntil);
           break;
+        }
       }
     }
   }

@@ -130,7 +130,7 @@ export class PlannedMoves {
     const { node, local } = this.context;
     const view = this.context.view();
     const me = view.nodes.get(node);
-    const owned = [...view.owners.entries()].filter(([, owner]) => owner.node === node).map(([resource]) => resource);
+    const owned = [...view.owners.ownedBy(node)];
     if (owned.length === 0) return;
     const nodes = view.nodeViews();
     const wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }> = [];
@@ -138,10 +138,11 @@ export class PlannedMoves {
       const plan = planDrain(node, view.specs(), view.ownerMap(), nodes);
       for (const move of plan.moves) wanted.push({ resource: move.resource, to: move.to, actor: 'drain' });
     } else {
+      const now = new Date();
       for (const resource of owned) {
         const spec = view.resources.get(resource);
         if (!spec || !local.isReady(resource)) continue;
-        const target = failbackTarget(spec, node, nodes, new Date());
+        const target = failbackTarget(spec, node, nodes, now);
         if (target) wanted.push({ resource, to: target, actor: 'failback' });
       }
     }

@@ -25,11 +25,20 @@ export class ProbeAnswers {
   private readonly taps = new Map<string, Tap>();
   /** Interfaces where the capture could not be opened (addon missing, error): not retried every pass. */
   private readonly unavailable = new Set<string>();
+  /** The interfaces asked for last. */
+  private wanted: ReadonlySet<string> = new Set();
 
   constructor(private readonly host: Host, private readonly onAnswer: AnswerListener, private readonly warn: (text: string) => void) {}
 
   /** Captures answers on exactly these interfaces from now on (opening is retried after a failure only when an interface is asked for anew). */
+  /** An interface asked for in the last listenOn() has no capture yet (down or away when it was asked). */
+  missing(): boolean {
+    for (const ifname of this.wanted) if (!this.taps.has(ifname) && !this.unavailable.has(ifname)) return true;
+    return false;
+  }
+
   listenOn(ifnames: ReadonlySet<string>): void {
+    this.wanted = ifnames;
     for (const [ifname, tap] of this.taps) {
       if (ifnames.has(ifname)) continue;
       tap.capture.close();

@@ -6,6 +6,7 @@ import type { NodeName, ResourceName } from '../cluster/model';
 import { MAX_BATCH } from '../cluster/intents';
 import { planReconcile } from '../cluster/reconcile';
 import type { Claims } from './claims';
+import type { ClusterView } from './cluster-view';
 import type { HostAddressCache } from './host-address-cache';
 import { chooseInterface } from './interface-choice';
 import type { InterfaceRecovery } from './interface-recovery';
@@ -33,8 +34,10 @@ export interface ReconcilerParts {
 }
 
 export class Reconciler {
-  /** The resources' addresses and interfaces when the watched interfaces were last worked out. */
-  private watchedSpecsKey: string | null = null;
+  /** The view and its count of spec changes when the watched interfaces were last worked out. */
+  private watchedSpecs: { view: ClusterView; changes: number } | null = null;
+  /** What the standby targets were last worked out from: the same again gives the same targets. */
+  private standbyInputs: { view: ClusterView; changes: number; stations: string; watching: boolean } | null = null;
   /** Takeover batches started (their work's key). */
   private takeovers = 0;
 
@@ -46,12 +49,13 @@ export class Reconciler {
     if (!membership || context.fenced() || !context.leaseHealthy()) return;
     const node: NodeName = context.node;
     const view = context.view();
-    const plan = planReconcile(node, view.specs(), view.ownerMap(), view.statusList(), view.nodeViews());
+    const plan = planReconcile(node, { specs: view.resources, owners: view.owners, ownedBy: (owner) => view.owners.ownedBy(owner), statuses: view.statuses, nodes: view.nodeViews() });
 
     // Ownerships this node left bound to an earlier lease (an agent restarted at once) move to the new one
     // before that lease can expire and take them along.
-    for (const [resource, owner] of view.owners) {
-      if (owner.node === node && owner.leaseId !== membership.leaseId && !work.busy(resource)) {
+    for (const resource of [...view.owners.ownedBy(node)]) {
+      const owner = view.owners.get(resource)!;
+      if (owner.leaseId !== membership.leaseId && !work.busy(resource)) {
         void work.guard(resource, async () => {
           const moved = await context.store.transfer(resource, node, membership);
           if (moved.ok) view.owners.set(resource, { node, leaseId: membership.leaseId });
@@ -91,20 +95,35 @@ export class Reconciler {
     moves.advance(membership);
     if (!stopping) moves.planOwn();
     this.parts.preflight.serve();
-    this.parts.monitor.update(this.parts.ownerSilenceMs > 0 && !stopping ? standbyTargets(view, node, () => this.parts.addresses.all()) : []);
+    this.watchOwners(view, this.parts.ownerSilenceMs > 0 && !stopping);
     if (!stopping) this.watchResourceInterfaces();
+  }
+
+  /**
+   * The owners this node watches as standby. Working the targets out walks every resource (a third of
+   * a pass at 10,000), so it is done only when what they depend on changed: the view, the host's own
+   * addresses, whether to watch at all — or when the monitor has something to try again.
+   */
+  private watchOwners(view: ClusterView, watching: boolean): void {
+    const { monitor, addresses } = this.parts;
+    const stations = addresses.stations().map((a) => `${a.ifname} ${a.ip}/${a.prefix}`).join(',');
+    const inputs = { view, changes: view.placementChanges(), stations, watching };
+    const last = this.standbyInputs;
+    const same = last !== null && last.view === view && last.changes === inputs.changes && last.stations === stations && last.watching === watching;
+    if (same && !monitor.needsUpdate()) return;
+    this.standbyInputs = inputs;
+    monitor.update(watching ? standbyTargets(view, this.parts.context.node, () => addresses.stations()) : []);
   }
 
   /** The ARP watch covers every interface this node would carry a virtual address on. */
   private watchResourceInterfaces(): void {
     const { context } = this.parts;
-    const specs = context.view().specs();
-    const key = specs.map((spec) => `${spec.ip}/${spec.prefix}/${spec.interfaces[context.node] ?? ''}`).join(',');
-    if (key === this.watchedSpecsKey) return;
-    this.watchedSpecsKey = key;
-    const addresses = this.parts.addresses.all();
+    const view = context.view();
+    if (this.watchedSpecs?.view === view && this.watchedSpecs.changes === view.resources.changes) return;
+    this.watchedSpecs = { view, changes: view.resources.changes };
+    const addresses = this.parts.addresses.stations();
     const ifnames = new Set<string>();
-    for (const spec of specs) {
+    for (const spec of view.resources.values()) {
       const choice = chooseInterface(spec, context.node, addresses);
       if (choice.ok) ifnames.add(choice.ifname);
     }

@@ -85,6 +85,8 @@ export class StandbyMonitor {
   private readonly deafLog = new Map<string, { since: number; passes: number }>();
   /** Resources whose move began since the last update(): not asked for (setAside). */
   private readonly asideResources = new Set<string>();
+  /** Something of the last update() is still to be done again (needsUpdate). */
+  private incomplete = false;
   readonly intervalMs: number;
   readonly silenceMs: number;
   private readonly probesForSilence: number;
@@ -111,9 +113,19 @@ export class StandbyMonitor {
     this.asideResources.add(resource);
   }
 
+  /**
+   * update() with the same targets as last time would still change something: a move set an address
+   * aside since, an interface was forgotten, or a listener or capture could not be opened last time
+   * (it is tried again on each update).
+   */
+  needsUpdate(): boolean {
+    return this.asideResources.size > 0 || this.incomplete || this.answers.missing();
+  }
+
   /** Watches exactly these targets from now on. */
   update(targets: readonly Watched[]): void {
     this.asideResources.clear();
+    this.incomplete = false;
     const wanted = new Map<string, Watched[]>();
     for (const target of targets) {
       const group = wanted.get(ownerKey(target));
@@ -163,6 +175,7 @@ export class StandbyMonitor {
         watch.controls.set(k, this.local.watchAddress(target.ifname, target.ip, (_mac: Mac) => this.heard(owner, target.ip)));
       } catch {
         // Our interface is down or away: nothing can be asked or heard there; the next update tries again.
+        this.incomplete = true;
       }
     }
     watch.targets = group;
@@ -188,6 +201,7 @@ export class StandbyMonitor {
    * next update, with new captures and a new silence window.
    */
   forgetInterface(ifname: string): void {
+    this.incomplete = true;
     for (const [k, watch] of this.owners) {
       if (watch.targets[0]?.ifname !== ifname) continue;
       for (const controls of watch.controls.values()) controls.stop();

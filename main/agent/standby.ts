@@ -13,18 +13,25 @@ import type { Watched } from './standby-monitor';
 
 /**
  * The owners `me` is first standby for, each with the address to watch and the interface to watch it on:
- * online resources of a live owner, not being moved. `addresses` is read only when there is one to watch.
+ * online resources of a live owner, not being moved. `addresses` (the host's station addresses,
+ * interface-choice.ts) is read only when there is one to watch.
  */
 export function standbyTargets(view: ClusterView, me: NodeName, addresses: () => readonly InterfaceAddress[]): Watched[] {
   const nodes = view.nodeViews();
   const targets: Watched[] = [];
   let listed: readonly InterfaceAddress[] | null = null;
+  // Who stands by depends only on the owner and the spec's owner lists: thousands of resources share a
+  // handful of answers, worked out once per pass.
+  const standbyFor = new Map<string, NodeName | null>();
   for (const [resource, owner] of view.owners) {
-    if (owner.node === me || view.movingTo(resource) !== null) continue;
+    if (owner.node === me) continue;
     const spec = view.resources.get(resource);
     const status = view.statuses.get(resource);
     if (!spec?.enabled || status?.state !== 'online' || status.owner !== owner.node) continue;
-    if (bestNode(spec, nodes, { exclude: [owner.node] }) !== me) continue;
+    const key = spec.preferredOwners.length === 0 && spec.possibleOwners.length === 0 ? owner.node : `${owner.node}\u0000${spec.preferredOwners.join('\u0000')}\u0001${spec.possibleOwners.join('\u0000')}`;
+    let standby = standbyFor.get(key);
+    if (standby === undefined) standbyFor.set(key, (standby = bestNode(spec, nodes, { exclude: [owner.node] })));
+    if (standby !== me || view.movingTo(resource) !== null) continue;
     listed ??= addresses();
     const choice = chooseInterface(spec, me, listed);
     if (choice.ok) targets.push({ resource, ip: spec.ip, ifname: choice.ifname, owner: owner.node, ownerLeaseId: owner.leaseId });

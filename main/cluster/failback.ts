@@ -38,7 +38,7 @@ export function failbackAllowedAt(policy: FailbackPolicy, now: Date): boolean {
 
 /** The node the resource should fail back to now, or null (rules at the top of this file). */
 export function failbackTarget(spec: FailbackSpec, currentOwner: NodeName | null, nodes: readonly NodeView[], now: Date): NodeName | null {
-  if (currentOwner === null) return null;
+  if (currentOwner === null || spec.preferredOwners.length === 0) return null;
   const owner = nodes.find((node) => node.name === currentOwner);
   if (owner === undefined || !isLive(owner)) return null;
   const target = bestPreferredNode(spec, nodes);

@@ -14,6 +14,21 @@
 export const FENCE_MARGIN_MS = 300;
 /** Renewals are at least this far apart (each is one netlink batch over every address). */
 export const MIN_RENEWAL_SPACING_MS = 200;
+/**
+ * Renewals take at most about this share of the time: the kernel walks the interface's address list
+ * for every address renewed, so one renewal of 3,333 addresses took 40-70 ms and of 10,000 about
+ * 350 ms (test/bench/renewal.bench.ts) — every 200 ms, a quarter of a core or more.
+ */
+export const RENEWAL_TIME_SHARE = 0.1;
+
+/**
+ * How far apart renewals are: 200 ms while they are cheap, further as they cost more, but never more
+ * than a quarter of the lifetime in force (`lifetimeSec`: what the last renewal gave, shorter than the
+ * longest when keepalives came late), so a stall of three quarters of it is still survived.
+ */
+export function renewalSpacingMs(lifetimeSec: number, lastRenewalMs: number): number {
+  return Math.max(MIN_RENEWAL_SPACING_MS, Math.min(lastRenewalMs / RENEWAL_TIME_SHARE, (lifetimeSec * 1000) / 4));
+}
 /** The kernel removes an expired address up to ~0.3 s after its lifetime (whole seconds); keep clear of the lease. */
 export const KERNEL_EXPIRY_SLACK_MS = 400;
 /** The kernel may expire an address up to HZ/50 (20 ms) before its lifetime is up; keep clear of it. */
@@ -68,6 +83,8 @@ export interface FenceState {
   lastRenew: number;
   /** The lifetime that renewal gave: the addresses are certainly there until lastRenew + this. */
   renewedLifetimeMs: number;
+  /** How long the last renewal took (ms): what sets the spacing of the next (renewalSpacingMs). */
+  lastRenewalMs: number;
 }
 
 export interface FenceFacts {
@@ -89,7 +106,7 @@ export type FenceEffect =
 
 /** A node that just joined: its lease is fresh, and the addresses it may hold were just (re)given a lifetime. */
 export function joinedState(now: number, lifetimeSec: number | null): FenceState {
-  return { fenced: false, fencedAt: 0, lastRenew: now, renewedLifetimeMs: (lifetimeSec ?? 0) * 1000 };
+  return { fenced: false, fencedAt: 0, lastRenew: now, renewedLifetimeMs: (lifetimeSec ?? 0) * 1000, lastRenewalMs: 0 };
 }
 
 export function leaseHealthy(lease: LeaseView | null, now: number): boolean {
@@ -135,13 +152,13 @@ export function checkLease(state: FenceState, lease: LeaseView | null, facts: Fe
   }
   // A late keepalive shortens what we may give; it must not cut what we gave.
   const lifetime = lifetimeSec === null ? 0 : renewalLifetimeSec(lifetimeSec, lease.validUntil - now);
-  if (lifetime >= 1 && now - next.lastRenew >= MIN_RENEWAL_SPACING_MS && now + lifetime * 1000 > next.lastRenew + next.renewedLifetimeMs) {
+  if (lifetime >= 1 && now - next.lastRenew >= renewalSpacingMs(next.renewedLifetimeMs / 1000, next.lastRenewalMs) && now + lifetime * 1000 > next.lastRenew + next.renewedLifetimeMs) {
     effects.push({ type: 'renew', lifetimeSec: lifetime, notAfter: renewalDeadline(lease.validUntil, lifetime, { at: next.lastRenew, lifetimeMs: next.renewedLifetimeMs }) });
   }
   return { state: next, effects };
 }
 
-/** The renewal reached the kernel at `now`. (One refused for its deadline changes nothing.) */
-export function renewed(state: FenceState, now: number, lifetimeSec: number): FenceState {
-  return { ...state, lastRenew: now, renewedLifetimeMs: lifetimeSec * 1000 };
+/** The renewal reached the kernel at `now` and took `tookMs`. (One refused for its deadline changes nothing.) */
+export function renewed(state: FenceState, now: number, lifetimeSec: number, tookMs = 0): FenceState {
+  return { ...state, lastRenew: now, renewedLifetimeMs: lifetimeSec * 1000, lastRenewalMs: tookMs };
 }

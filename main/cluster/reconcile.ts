@@ -22,7 +22,7 @@
 // - Failback and drain are separate decisions (failback.ts, drain.ts), carried out as planned moves.
 
 import type { NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
-import { compareNames, countLoads, isAllowed, ownEntry, placeBatch, type NodeView, type Owners } from './placement';
+import { compareNames, isAllowed, placeBatch, type NodeView } from './placement';
 
 export type ReleaseReason = 'removed' | 'disabled' | 'failed' | 'not-allowed';
 
@@ -39,6 +39,20 @@ export interface ReconcilePlan {
   unplaceable: ResourceName[];
 }
 
+/**
+ * What the planner reads: the agent's view as it is. A pass runs on every change, and at 10,000
+ * resources copying the view into arrays and records each time cost more than the plan itself.
+ */
+export interface ReconcileInput {
+  specs: ReadonlyMap<ResourceName, ResourceSpec>;
+  /** The owner of each owned resource; no entry = unowned. */
+  owners: ReadonlyMap<ResourceName, { readonly node: NodeName }>;
+  /** The same facts indexed: the resources a node owns. */
+  ownedBy(node: NodeName): ReadonlySet<ResourceName>;
+  statuses: ReadonlyMap<ResourceName, ResourceStatus>;
+  nodes: readonly NodeView[];
+}
+
 function releaseReason(spec: ResourceSpec | undefined, status: ResourceStatus | undefined, node: NodeName): ReleaseReason | null {
   if (spec === undefined) return 'removed';
   if (!spec.enabled) return 'disabled';
@@ -52,38 +66,32 @@ function isRetryable(status: ResourceStatus | undefined): boolean {
   return status?.state !== 'failed' || status.failure?.kind === 'no-eligible-node';
 }
 
-export function planReconcile(
-  nodeName: NodeName,
-  specs: readonly ResourceSpec[],
-  owners: Owners,
-  statuses: readonly ResourceStatus[],
-  nodes: readonly NodeView[],
-): ReconcilePlan {
-  const specByName = new Map(specs.map((spec) => [spec.name, spec]));
-  const statusByName = new Map(statuses.map((status) => [status.name, status]));
+export function planReconcile(nodeName: NodeName, input: ReconcileInput): ReconcilePlan {
+  const { specs, owners, statuses, nodes } = input;
 
   const hold: ResourceName[] = [];
   const releases: ReconcileAction[] = [];
-  const ownedHere = Object.keys(owners)
-    .filter((resource) => ownEntry(owners, resource) === nodeName)
-    .sort(compareNames);
-  for (const resource of ownedHere) {
-    const reason = releaseReason(specByName.get(resource), statusByName.get(resource), nodeName);
+  for (const resource of [...input.ownedBy(nodeName)].sort(compareNames)) {
+    const reason = releaseReason(specs.get(resource), statuses.get(resource), nodeName);
     if (reason === null) hold.push(resource);
     else releases.push({ kind: 'release', resource, reason });
   }
 
-  const unowned = specs.filter((spec) => {
-    const owner = ownEntry(owners, spec.name);
-    return spec.enabled && (owner === undefined || owner === null) && isRetryable(statusByName.get(spec.name));
-  });
-  const placed = placeBatch(unowned, nodes, countLoads(owners));
+  const unowned: ResourceSpec[] = [];
+  for (const spec of specs.values()) {
+    if (spec.enabled && !owners.has(spec.name) && isRetryable(statuses.get(spec.name))) unowned.push(spec);
+  }
   const acquires: ReconcileAction[] = [];
   const unplaceable: ResourceName[] = [];
-  for (const spec of [...unowned].sort((a, b) => compareNames(a.name, b.name))) {
-    const node = placed.get(spec.name) ?? null;
-    if (node === nodeName) acquires.push({ kind: 'acquire', resource: spec.name });
-    else if (node === null && statusByName.get(spec.name)?.state !== 'failed') unplaceable.push(spec.name);
+  if (unowned.length > 0) {
+    const loads: Record<NodeName, number> = Object.create(null) as Record<NodeName, number>;
+    for (const node of nodes) loads[node.name] = input.ownedBy(node.name).size;
+    const placed = placeBatch(unowned, nodes, loads);
+    for (const spec of unowned.sort((a, b) => compareNames(a.name, b.name))) {
+      const node = placed.get(spec.name) ?? null;
+      if (node === nodeName) acquires.push({ kind: 'acquire', resource: spec.name });
+      else if (node === null && statuses.get(spec.name)?.state !== 'failed') unplaceable.push(spec.name);
+    }
   }
 
   return { hold, actions: [...releases, ...acquires], unplaceable };

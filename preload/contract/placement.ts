@@ -64,6 +64,7 @@ export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'poss
 
 /** The first eligible preferred owner in the operator's order, or null. */
 export function bestPreferredNode(spec: PlacementSpec, nodes: readonly NodeView[], exclude: readonly NodeName[] = []): NodeName | null {
+  if (spec.preferredOwners.length === 0) return null;
   const eligible = new Set(eligibleNodes(spec, nodes).map((node) => node.name));
   return spec.preferredOwners.find((name) => eligible.has(name) && !exclude.includes(name)) ?? null;
 }

@@ -108,6 +108,29 @@ describe('HostAddressCache', () => {
     assert.equal(dumps, 3);
   });
 
+  test('station addresses: read at most once a second, and our own addresses never among them', () => {
+    const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
+    let dumps = 0;
+    const listAll = host.addresses.listAll.bind(host.addresses);
+    host.addresses.listAll = (ifname) => (dumps++, listAll(ifname));
+    let now = 1000;
+    const cache = new HostAddressCache(host, 'n1', () => now);
+    host.addresses.register([{ ifname: 'lan0', ip: '10.231.0.10', prefix: 24 }]);
+    assert.deepEqual(cache.stations().map((a) => a.ip), ['10.231.0.1']);
+    cache.invalidate(); // our own change: the full listing is read again, the stations are not
+    now += 500;
+    cache.stations();
+    assert.equal(dumps, 1);
+    now += 501;
+    cache.stations();
+    assert.equal(dumps, 2);
+    // A full read brings the stations up to date as well.
+    now += 101;
+    cache.all();
+    cache.stations();
+    assert.equal(dumps, 3);
+  });
+
   test('no interface in the subnet: interface-missing, naming this node', () => {
     const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
     const result = new HostAddressCache(host, 'n1').interfaceFor(spec('far', '10.99.0.10', ['n1']));

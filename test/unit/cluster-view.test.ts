@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClusterView } from '../../main/agent/cluster-view';
 import type { Intent } from '../../main/cluster/intents';
+import type { StoreChange } from '../../main/store/store';
 import { userRecord } from '../fixtures/records';
+import { seededRandom } from '../seeded-random';
 
 const move = (id: string, resource: string, toNode = 'n2'): Intent => ({ id, kind: 'move', phase: 'requested', resource, fromNode: 'n1', toNode, actor: 'test', createdAt: 1 });
 const probe = (id: string, node: string, ip: string): Intent => ({ id, kind: 'probe', node, ip, outcome: null, actor: 'test', createdAt: 1 });
@@ -105,5 +107,45 @@ describe('ClusterView users', () => {
     view.apply({ revision: 6, collection: 'users', name: 'alice', kind: 'delete', value: null, rejected });
     assert.equal(view.user('alice'), null);
     assert.deepEqual(view.rejected.get('users/alice'), rejected);
+  });
+});
+
+describe('ClusterView owners', () => {
+  test('ownedBy follows every change of the ownership keys, and each change is counted', () => {
+    const view = new ClusterView();
+    const random = seededRandom(7);
+    const truth = new Map<string, string>();
+    let counted = view.owners.changes;
+    for (let step = 0; step < 2000; step++) {
+      const resource = `r${Math.floor(random() * 50)}`;
+      const node = `n${Math.floor(random() * 3)}`;
+      if (random() < 0.3) {
+        const had = truth.delete(resource);
+        view.owners.delete(resource);
+        if (had) counted++;
+      } else {
+        truth.set(resource, node);
+        view.owners.set(resource, { node, leaseId: '1' });
+        counted++;
+      }
+      assert.equal(view.owners.changes, counted);
+    }
+    for (const node of ['n0', 'n1', 'n2', 'n3']) {
+      const expected = [...truth].filter(([, owner]) => owner === node).map(([resource]) => resource).sort();
+      assert.deepEqual([...view.owners.ownedBy(node)].sort(), expected, node);
+    }
+    view.owners.clear();
+    assert.equal(view.owners.ownedBy('n1').size, 0);
+  });
+
+  test('a change from the store moves the counts that placement and the standby read', () => {
+    const view = new ClusterView();
+    const before = view.placementChanges();
+    view.apply({ revision: 5, collection: 'owners', kind: 'put', name: 'web', value: { node: 'n1', leaseId: '9' } });
+    assert.ok(view.placementChanges() > before);
+    assert.deepEqual([...view.owners.ownedBy('n1')], ['web']);
+    const afterOwner = view.placementChanges();
+    view.apply({ revision: 6, collection: 'audit', kind: 'delete', name: '1', value: null } satisfies StoreChange);
+    assert.equal(view.placementChanges(), afterOwner, 'the audit log is not placement');
   });
 });

@@ -45,9 +45,9 @@ export class FakeLan {
   /** Every frame that went on the wire, in order (tests read it like a capture). */
   readonly wire: Array<{ from: string; frame: ArpFrame }> = [];
 
-  /** A host with one interface `lan0` on this LAN. */
-  host(name: string, station: string, mac: Mac): FakeHost {
-    const host = new FakeHost(this, name, { name: 'lan0', index: nextIndex++, mac, adminUp: true, carrier: true, station: { ip: station, prefix: 24 } });
+  /** A host with one interface `lan0` on this LAN (its station address in a /`prefix` subnet). */
+  host(name: string, station: string, mac: Mac, prefix = 24): FakeHost {
+    const host = new FakeHost(this, name, { name: 'lan0', index: nextIndex++, mac, adminUp: true, carrier: true, station: { ip: station, prefix } });
     this.hosts.push(host);
     return host;
   }

@@ -3,7 +3,7 @@
 // and the way back after a fence — only a keepalive sent after it counts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FENCE_MARGIN_MS, MIN_RENEWAL_SPACING_MS, checkLease, fenced, joinedState, leaseHealthy, renewed, type FenceEffect, type FenceState, type LeaseView } from '../../main/cluster/fencing';
+import { FENCE_MARGIN_MS, MIN_RENEWAL_SPACING_MS, checkLease, renewalSpacingMs, fenced, joinedState, leaseHealthy, renewed, type FenceEffect, type FenceState, type LeaseView } from '../../main/cluster/fencing';
 
 const TTL_MS = 3000;
 const LIFETIME_SEC = 2; // lifetimeForTtl(3)
@@ -12,7 +12,7 @@ const LIFETIME_SEC = 2; // lifetimeForTtl(3)
 const lease = (sentAt: number, ended = false): LeaseView => ({ ended, validUntil: sentAt + TTL_MS, ttlMs: TTL_MS });
 
 /** Runs the machine every 50 ms from `from` to `to`, keepalives sent every `keepaliveMs` and confirmed `confirmDelayMs` later. */
-function run(start: FenceState, from: number, to: number, options: { keepaliveMs: number; confirmDelayMs: number; holding?: number; frozen?: [number, number]; lifetimeSec?: number | null }): { state: FenceState; log: Array<{ at: number; effect: FenceEffect }> } {
+function run(start: FenceState, from: number, to: number, options: { keepaliveMs: number; confirmDelayMs: number; holding?: number; frozen?: [number, number]; lifetimeSec?: number | null; renewalMs?: number }): { state: FenceState; log: Array<{ at: number; effect: FenceEffect }> } {
   let state = start;
   const log: Array<{ at: number; effect: FenceEffect }> = [];
   for (let now = from; now <= to; now += 50) {
@@ -23,7 +23,7 @@ function run(start: FenceState, from: number, to: number, options: { keepaliveMs
     state = result.state;
     for (const effect of result.effects) {
       log.push({ at: now, effect });
-      if (effect.type === 'renew') state = renewed(state, now, effect.lifetimeSec);
+      if (effect.type === 'renew') state = renewed(state, now, effect.lifetimeSec, options.renewalMs ?? 0);
     }
   }
   return { state, log };
@@ -38,6 +38,34 @@ describe('fencing', () => {
     assert.ok(renewals.length > 20);
     for (let i = 1; i < renewals.length; i++) assert.ok(renewals[i]! - renewals[i - 1]! >= MIN_RENEWAL_SPACING_MS);
     for (const { at, effect } of log) if (effect.type === 'renew') assert.ok(effect.notAfter > at, `deadline ${effect.notAfter} before ${at}`);
+  });
+
+  test('renewals that cost more are spaced further (ten times their cost), never more than a quarter of the lifetime', () => {
+    assert.equal(renewalSpacingMs(2, 5), MIN_RENEWAL_SPACING_MS);
+    assert.equal(renewalSpacingMs(2, 40), 400);
+    assert.equal(renewalSpacingMs(2, 350), 500);
+    assert.equal(renewalSpacingMs(1, 350), 250);
+    for (const renewalMs of [0, 30, 45, 400]) {
+      const { state, log } = run(joinedState(0, LIFETIME_SEC), 0, 20_000, { keepaliveMs: 375, confirmDelayMs: 5, renewalMs });
+      assert.equal(state.fenced, false, `renewals of ${renewalMs} ms`);
+      const renewals = log.filter((entry) => entry.effect.type === 'renew').map((entry) => entry.at);
+      const spacing = renewalSpacingMs(LIFETIME_SEC, renewalMs);
+      for (let i = 1; i < renewals.length; i++) {
+        const gap = renewals[i]! - renewals[i - 1]!;
+        assert.ok(gap >= spacing && gap < spacing + 50 + 1, `renewals of ${renewalMs} ms: a gap of ${gap} ms, spacing ${spacing}`);
+      }
+    }
+    // Keepalives confirmed a second late give 1 s lifetimes: costly renewals then come every 250 ms, not 500.
+    const late = run(joinedState(0, LIFETIME_SEC), 0, 20_000, { keepaliveMs: 375, confirmDelayMs: 1000, renewalMs: 400 });
+    assert.equal(late.state.fenced, false);
+    const lateRenewals = late.log.filter((entry) => entry.effect.type === 'renew');
+    for (let i = 1; i < lateRenewals.length; i++) {
+      const previous = lateRenewals[i - 1]!;
+      if (previous.effect.type === 'renew' && previous.effect.lifetimeSec === 1) assert.ok(lateRenewals[i]!.at - previous.at <= 300, `${lateRenewals[i]!.at - previous.at} ms after a 1 s renewal`);
+    }
+    // A stall shorter than three quarters of the lifetime after a costly renewal is survived.
+    const stalled = run(joinedState(0, LIFETIME_SEC), 0, 8000, { keepaliveMs: 375, confirmDelayMs: 5, renewalMs: 400, frozen: [3000, 4400] });
+    assert.equal(stalled.state.fenced, false, JSON.stringify(stalled.log.filter((e) => e.effect.type !== 'renew')));
   });
 
   test('keepalives confirmed a second late: shorter lifetimes, still no fence', () => {

@@ -4,7 +4,7 @@ import type { FailbackPolicy, NodeName, NodeState, ResourceSpec, ResourceStatus 
 import { bestNode, compareNames, countLoads, eligibleNodes, placeBatch, type NodeView, type Owners } from '../../preload/contract/placement';
 import { failbackAllowedAt, failbackTarget, isWithinWindow, shouldFailback } from '../../main/cluster/failback';
 import { planDrain } from '../../main/cluster/drain';
-import { planReconcile } from '../../main/cluster/reconcile';
+import { planReconcile, type ReconcileInput } from '../../main/cluster/reconcile';
 
 function node(name: NodeName, state: NodeState = 'up'): NodeView {
   return { name, state };
@@ -310,12 +310,24 @@ describe('planDrain', () => {
   });
 });
 
+/** The planner's input from plain lists, as the agent's view holds it (an owner of null = no entry). */
+function reconcileInput(specs: ResourceSpec[], owners: Owners, statuses: ResourceStatus[], nodes: NodeView[]): ReconcileInput {
+  const owned = Object.entries(owners).flatMap(([resource, node]) => (node === null ? [] : [[resource, { node }] as const]));
+  return {
+    specs: new Map(specs.map((s) => [s.name, s])),
+    owners: new Map(owned),
+    ownedBy: (node) => new Set(owned.filter(([, owner]) => owner.node === node).map(([resource]) => resource)),
+    statuses: new Map(statuses.map((s) => [s.name, s])),
+    nodes,
+  };
+}
+
 describe('planReconcile', () => {
   test('holds exactly its owned, enabled, allowed resources that have not failed', () => {
     const specs = [spec('b'), spec('a'), spec('off', { enabled: false }), spec('bad'), spec('theirs'), spec('moved-away', { possibleOwners: ['n2'] })];
     const owners: Owners = { a: 'n1', b: 'n1', off: 'n1', bad: 'n1', gone: 'n1', theirs: 'n2', 'moved-away': 'n1' };
     const statuses = [status('bad', { state: 'failed', owner: 'n1', failure: { kind: 'conflict', mac: '02:00:00:00:00:99' } })];
-    const plan = planReconcile('n1', specs, owners, statuses, UP3);
+    const plan = planReconcile('n1', reconcileInput(specs, owners, statuses, UP3));
     assert.deepEqual(plan.hold, ['a', 'b']);
     assert.deepEqual(plan.actions, [
       { kind: 'release', resource: 'bad', reason: 'failed' },
@@ -328,32 +340,32 @@ describe('planReconcile', () => {
 
   test('acquires an unowned enabled resource when it is the best node, and only then', () => {
     const specs = [spec('to-n1', { preferredOwners: ['n1'] }), spec('to-n2', { preferredOwners: ['n2'] })];
-    assert.deepEqual(planReconcile('n1', specs, {}, [], UP3).actions, [{ kind: 'acquire', resource: 'to-n1' }]);
-    assert.deepEqual(planReconcile('n2', specs, { 'to-n1': null }, [], UP3).actions, [{ kind: 'acquire', resource: 'to-n2' }]);
-    assert.deepEqual(planReconcile('n3', specs, {}, [], UP3).actions, []);
+    assert.deepEqual(planReconcile('n1', reconcileInput(specs, {}, [], UP3)).actions, [{ kind: 'acquire', resource: 'to-n1' }]);
+    assert.deepEqual(planReconcile('n2', reconcileInput(specs, { 'to-n1': null }, [], UP3)).actions, [{ kind: 'acquire', resource: 'to-n2' }]);
+    assert.deepEqual(planReconcile('n3', reconcileInput(specs, {}, [], UP3)).actions, []);
   });
 
   test('never acquires a disabled resource, nor one another node owns (even a down one)', () => {
     const specs = [spec('off', { enabled: false }), spec('held', { preferredOwners: ['n1'] })];
     const nodes = [node('n1'), node('n2', 'down')];
-    const plan = planReconcile('n1', specs, { held: 'n2' }, [], nodes);
+    const plan = planReconcile('n1', reconcileInput(specs, { held: 'n2' }, [], nodes));
     assert.deepEqual(plan, { hold: [], actions: [], unplaceable: [] });
   });
 
   test('a paused or down node acquires nothing but keeps holding what it owns', () => {
     const specs = [spec('kept'), spec('new')];
     for (const state of ['paused', 'down'] as const) {
-      const plan = planReconcile('n1', specs, { kept: 'n1' }, [], [node('n1', state), node('n2')]);
+      const plan = planReconcile('n1', reconcileInput(specs, { kept: 'n1' }, [], [node('n1', state), node('n2')]));
       assert.deepEqual(plan.hold, ['kept']);
       assert.deepEqual(plan.actions, []);
     }
-    assert.deepEqual(planReconcile('n2', specs, { kept: 'n1' }, [], [node('n1', 'paused'), node('n2')]).actions, [{ kind: 'acquire', resource: 'new' }]);
+    assert.deepEqual(planReconcile('n2', reconcileInput(specs, { kept: 'n1' }, [], [node('n1', 'paused'), node('n2')])).actions, [{ kind: 'acquire', resource: 'new' }]);
   });
 
   test('many unowned resources: every node computes the same even split and takes only its share', () => {
     const specs = resources(300);
     const owners: Owners = Object.fromEntries(specs.map((s) => [s.name, null]));
-    const plans = UP3.map((n) => planReconcile(n.name, specs, owners, [], UP3));
+    const plans = UP3.map((n) => planReconcile(n.name, reconcileInput(specs, owners, [], UP3)));
     assert.ok(plans.every((plan) => plan.actions.every((action) => action.kind === 'acquire')));
     const shares = plans.map((plan) => plan.actions.map((action) => action.resource));
     assert.deepEqual(shares.map((share) => share.length), [100, 100, 100]);
@@ -363,7 +375,7 @@ describe('planReconcile', () => {
   test('the split accounts for what nodes already hold', () => {
     const specs = resources(6);
     const owners: Owners = { x1: 'n1', x2: 'n1', x3: 'n1' };
-    const counts = UP3.map((n) => planReconcile(n.name, [...specs, spec('x1'), spec('x2'), spec('x3')], owners, [], UP3).actions.length);
+    const counts = UP3.map((n) => planReconcile(n.name, reconcileInput([...specs, spec('x1'), spec('x2'), spec('x3')], owners, [], UP3)).actions.length);
     assert.deepEqual(counts, [0, 3, 3]);
   });
 
@@ -374,7 +386,7 @@ describe('planReconcile', () => {
       status('stranded', { state: 'failed', failure: { kind: 'no-eligible-node' } }),
       status('missing-if', { state: 'failed', failure: { kind: 'interface-missing', node: 'n1', detail: 'no eth1' } }),
     ];
-    const plan = planReconcile('n1', specs, {}, statuses, [node('n1')]);
+    const plan = planReconcile('n1', reconcileInput(specs, {}, statuses, [node('n1')]));
     assert.deepEqual(plan.actions, [{ kind: 'acquire', resource: 'stranded' }]);
     assert.deepEqual(plan.unplaceable, []);
   });
@@ -384,7 +396,7 @@ describe('planReconcile', () => {
     const statuses = [status('already-failed', { state: 'failed', failure: { kind: 'no-eligible-node' } })];
     const nodes = [node('n1'), node('n2'), node('n3', 'down')];
     for (const me of ['n1', 'n2']) {
-      const plan = planReconcile(me, specs, {}, statuses, nodes);
+      const plan = planReconcile(me, reconcileInput(specs, {}, statuses, nodes));
       assert.deepEqual(plan.unplaceable, ['nowhere']);
       assert.deepEqual(plan.actions, []);
     }
@@ -392,7 +404,7 @@ describe('planReconcile', () => {
 
   test('releases come before acquisitions', () => {
     const specs = [spec('a-new', { preferredOwners: ['n1'] }), spec('z-off', { enabled: false })];
-    const plan = planReconcile('n1', specs, { 'z-off': 'n1' }, [], UP3);
+    const plan = planReconcile('n1', reconcileInput(specs, { 'z-off': 'n1' }, [], UP3));
     assert.deepEqual(plan.actions.map((action) => action.kind), ['release', 'acquire']);
   });
 });
