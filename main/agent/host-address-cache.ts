@@ -28,18 +28,24 @@ export class HostAddressCache {
   ) {}
 
   all(): InterfaceAddress[] {
-    const now = this.now();
-    if (this.cached === null || now - this.cached.at > MAX_AGE_MS) {
-      this.cached = { at: now, all: this.host.addresses.listAll() };
-      this.cachedStations = { at: now, stations: stationAddresses(this.cached.all) };
-    }
+    if (this.cached === null || this.now() - this.cached.at > MAX_AGE_MS) return this.fresh().all;
     return this.cached.all;
   }
 
   /** The host's own addresses that decide interfaces (interface-choice.ts): not the virtual ones it holds. */
   stations(): InterfaceAddress[] {
-    if (this.cachedStations === null || this.now() - this.cachedStations.at > STATIONS_MAX_AGE_MS) this.all();
-    return this.cachedStations?.stations ?? [];
+    if (this.cachedStations === null || this.now() - this.cachedStations.at > STATIONS_MAX_AGE_MS) return this.fresh().stations;
+    return this.cachedStations.stations;
+  }
+
+  /** Reads the host's addresses now. */
+  private fresh(): { all: InterfaceAddress[]; stations: InterfaceAddress[] } {
+    const now = this.now();
+    const all = this.host.addresses.listAll();
+    const stations = stationAddresses(all);
+    this.cached = { at: now, all };
+    this.cachedStations = { at: now, stations };
+    return { all, stations };
   }
 
   invalidate(): void {
@@ -48,7 +54,10 @@ export class HostAddressCache {
 
   /** The interface this node would carry the resource's address on, or why there is none. */
   interfaceFor(spec: ResourceSpec): InterfaceForResource {
-    const choice = chooseInterface(spec, this.node, this.stations());
+    let choice = chooseInterface(spec, this.node, this.stations());
+    // No interface by a listing up to a second old: an interface deleted and re-created meanwhile
+    // would fail the resource for good on a stale listing, so the host is asked again first.
+    if (!choice.ok) choice = chooseInterface(spec, this.node, this.fresh().stations);
     return choice.ok ? choice : { ok: false, failure: { kind: 'interface-missing', node: this.node, detail: choice.detail } };
   }
 

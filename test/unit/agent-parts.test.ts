@@ -131,6 +131,19 @@ describe('HostAddressCache', () => {
     assert.equal(dumps, 3);
   });
 
+  test('an interface that came back within the second is found: no interface by the cached stations reads the host again', () => {
+    const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
+    const listAll = host.addresses.listAll.bind(host.addresses);
+    let gone = true;
+    host.addresses.listAll = (ifname) => (gone ? [] : listAll(ifname));
+    let now = 1000;
+    const cache = new HostAddressCache(host, 'n1', () => now);
+    assert.deepEqual(cache.stations(), []); // read while the interface was deleted
+    gone = false; // re-created with its address
+    now += 200;
+    assert.deepEqual(cache.interfaceFor(spec('web', '10.231.0.10', ['n1'])), { ok: true, ifname: 'lan0' });
+  });
+
   test('no interface in the subnet: interface-missing, naming this node', () => {
     const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
     const result = new HostAddressCache(host, 'n1').interfaceFor(spec('far', '10.99.0.10', ['n1']));
