@@ -20,6 +20,8 @@ export type InterfaceForResource = { ok: true; ifname: string } | { ok: false; f
 export class HostAddressCache {
   private cached: { at: number; all: InterfaceAddress[] } | null = null;
   private cachedStations: { at: number; stations: InterfaceAddress[] } | null = null;
+  /** "ifname ip" of every address of ours in the listing `all` (isPresent). */
+  private ownedKeys: { all: InterfaceAddress[]; keys: Set<string> } | null = null;
 
   constructor(
     private readonly host: Host,
@@ -63,6 +65,9 @@ export class HostAddressCache {
 
   /** Our address for the resource is registered on `ifname` (left by a predecessor, or still ours). */
   isPresent(spec: ResourceSpec, ifname: string): boolean {
-    return this.all().some((a) => a.owned && a.ifname === ifname && a.ip === spec.ip);
+    const all = this.all();
+    // Asked for each of thousands of resources between two reads: one set per read, not a walk per question.
+    if (this.ownedKeys?.all !== all) this.ownedKeys = { all, keys: new Set(all.filter((a) => a.owned).map((a) => `${a.ifname ?? ''} ${a.ip}`)) };
+    return this.ownedKeys.keys.has(`${ifname} ${spec.ip}`);
   }
 }

@@ -64,9 +64,13 @@ export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'poss
 
 /** The first eligible preferred owner in the operator's order, or null. */
 export function bestPreferredNode(spec: PlacementSpec, nodes: readonly NodeView[], exclude: readonly NodeName[] = []): NodeName | null {
-  if (spec.preferredOwners.length === 0) return null;
-  const eligible = new Set(eligibleNodes(spec, nodes).map((node) => node.name));
-  return spec.preferredOwners.find((name) => eligible.has(name) && !exclude.includes(name)) ?? null;
+  // Asked for every resource on every pass: a walk of the few preferred names, no list built or sorted.
+  for (const name of spec.preferredOwners) {
+    if (exclude.includes(name) || !isAllowed(spec, name)) continue;
+    const node = nodes.find((candidate) => candidate.name === name);
+    if (node !== undefined && isLive(node)) return name;
+  }
+  return null;
 }
 
 /** The least loaded of `candidates` (already in name order, so the first wins a tie). */

@@ -41,7 +41,8 @@ function address(i: number): string {
 function specs(count: number): ResourceSpec[] {
   const list: ResourceSpec[] = [];
   for (let i = 0; i < count; i++) {
-    const validation = validateResourceSpec({ name: `r${i}`, ip: `${address(i)}/16` }, { nodes: [...NODES], existing: [] });
+    // Spread over the three nodes by preference, as bench:import's resources are.
+    const validation = validateResourceSpec({ name: `r${i}`, ip: `${address(i)}/16`, preferredOwners: [NODES[i % NODES.length]!] }, { nodes: [...NODES], existing: [] });
     if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
     list.push(validation.spec);
   }
