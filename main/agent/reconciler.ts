@@ -4,7 +4,7 @@
 // interfaces its ARP watch covers. Work runs one piece per resource at a time (resource-work.ts).
 import type { NodeName, ResourceName } from '../cluster/model';
 import { MAX_BATCH } from '../cluster/intents';
-import { planReconcile } from '../cluster/reconcile';
+import { planReconcile, type ReleaseReason } from '../cluster/reconcile';
 import type { Claims } from './claims';
 import type { ClusterView } from './cluster-view';
 import type { HostAddressCache } from './host-address-cache';
@@ -67,11 +67,19 @@ export class Reconciler {
       if (view.ownerOf(resource) !== node && !work.busy(resource)) claims.drop(resource, 'not owner');
     }
     const takingOver: ResourceName[] = [];
+    const releasing: Array<{ resource: ResourceName; reason: ReleaseReason }> = [];
     for (const action of plan.actions) {
       if (work.busy(action.resource)) continue;
-      if (action.kind === 'release') void work.guard(action.resource, () => claims.release(action.resource, action.reason));
+      if (action.kind === 'release') releasing.push({ resource: action.resource, reason: action.reason });
       else if (claims.claimsTogether(action.resource)) takingOver.push(action.resource);
       else void work.guard(action.resource, () => claims.acquire(action.resource, membership));
+    }
+    if (releasing.length === 1) void work.guard(releasing[0]!.resource, () => claims.release(releasing[0]!.resource, releasing[0]!.reason));
+    else {
+      for (let i = 0; i < releasing.length; i += MAX_BATCH) {
+        const batch = releasing.slice(i, i + MAX_BATCH);
+        void work.guardMany(`release:${batch[0]!.resource}..${batch.at(-1)!.resource}:${batch.length}`, batch.map((r) => r.resource), () => claims.releaseMany(batch));
+      }
     }
     // A node's takeover, an import: the addresses placed here taken together (one probe burst, one netlink
     // batch, keys and statuses in transactions of 100); a single one as before.
