@@ -64,6 +64,8 @@ interface Held {
   settling?: boolean;
   /** What the host said when it refused the registration meanwhile. */
   lateFailure?: LateAddressFailure;
+  /** Deregistered with others in one batch (releaseMany): the claim's own removal has nothing left to do. */
+  removal: { inBatch: boolean };
 }
 
 export interface LocalAddressesEvents {
@@ -300,7 +302,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
    * `onTooLate`: the registration was refused for coming after registrationDeadline. `registered`: how a
    * batch registration of this address went (holdMany), taken as the claim's first registration.
    */
-  private registrarFor(onTooLate: () => void, registered?: RegistrarResult): AddressRegistrar {
+  private registrarFor(onTooLate: () => void, registered?: RegistrarResult, removedInBatch: () => boolean = () => false): AddressRegistrar {
     let batched = registered;
     return {
       add: (ifname, ip, prefix) => {
@@ -312,6 +314,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
         }
       },
       remove: (ifname, ip, prefix) => {
+        // Each removal on its own reads the interface's address list: after a batch, 1,000 of them
+        // read a list of thousands each and blocked the loop for seconds.
+        if (removedInBatch()) return;
         const [result] = this.host.addresses.deregister([{ ifname, ip, prefix }]);
         if (result && !result.ok) throw new Error(result.message);
       },
@@ -372,9 +377,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
     const { socket, byIp } = this.socketFor(request.ifname);
     let registeredTooLate = false;
-    const registrar = this.registrarFor(() => (registeredTooLate = true), registered);
+    const removal = { inBatch: false };
+    const registrar = this.registrarFor(() => (registeredTooLate = true), registered, () => removal.inBatch);
     const claim = new AddressClaim({ ip: request.ip, prefix: request.prefix, socket, registrar, config: request.acd, subscribe: false, permitSend: this.permitSend });
-    const entry: Held = { request, claim, ready: false };
+    const entry: Held = { request, claim, ready: false, removal };
     this.held.set(request.resource, entry);
     byIp.set(request.ip, entry);
     claim.on('warning', (text) => this.emit('warning', `${request.resource}: ${text}`));
@@ -462,8 +468,11 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /** Drops many addresses in one netlink batch first (the handoff-critical part), then ends their claims. */
   releaseMany(resources: readonly string[]): void {
     const entries = resources.flatMap((r) => this.held.get(r) ?? []);
-    this.host.addresses.deregister(entries.map((e) => ({ ifname: e.request.ifname, ip: e.request.ip, prefix: e.request.prefix })));
-    for (const entry of entries) entry.claim.stop();
+    const results = this.host.addresses.deregister(entries.map((e) => ({ ifname: e.request.ifname, ip: e.request.ip, prefix: e.request.prefix })));
+    entries.forEach((entry, i) => {
+      entry.removal.inBatch = results[i]?.ok === true;
+      entry.claim.stop();
+    });
   }
 
   /** Fencing: every address goes, at once, without defending anything. */
