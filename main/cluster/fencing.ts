@@ -16,8 +16,8 @@ export const FENCE_MARGIN_MS = 300;
 export const MIN_RENEWAL_SPACING_MS = 200;
 /**
  * Renewals take at most about this share of the time: the kernel walks the interface's address list
- * for every address renewed, so one renewal of 3,333 addresses took 40-70 ms and of 10,000 about
- * 350 ms (test/bench/renewal.bench.ts) — every 200 ms, a quarter of a core or more.
+ * for every address renewed, so one renewal of 3,333 addresses took 35-70 ms and of 10,000 about
+ * 280 ms (test/bench/renewal.bench.ts) — every 200 ms, a quarter of a core or more.
  */
 export const RENEWAL_TIME_SHARE = 0.1;
 

@@ -35,7 +35,7 @@ const BATCH_TIMEOUT_MS = 60_000;
  * starting thousands of claims together: event-loop stalls of 1-2 s, late keepalives, every node
  * fenced (test/bench/import.bench.ts).
  */
-export const IMPORT_WINDOW = 3_000;
+export const IMPORT_WINDOW = 1_000;
 
 /**
  * What the import waits for, counted as the change stream arrives (each change costs O(1): a stream of
