@@ -35,6 +35,8 @@ export class LeaseKeeper {
   /** This process's event-loop delay since the last renewal: tells a stalled process from late keepalives when addresses run out. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private deadlineFailing = false;
+  /** A rejoin loop runs (onLost). */
+  private rejoining = false;
 
   constructor(private readonly options: LeaseKeeperOptions) {
     this.fencing = joinedState(0, null);
@@ -74,11 +76,24 @@ export class LeaseKeeper {
     const membership = await context.store.join(this.options.nodeRecord(), { ttlSec, keepaliveIntervalMs: (ttlSec * 1000) / 8 });
     this.current = membership;
     this.fencing = joinedState(performance.now(), this.options.lifetimeSec);
-    membership.onLost((reason) => this.onLost(reason));
+    // Only the current membership's loss fences: a lost one from before must not drop what a newer one holds.
+    const unsubscribe = membership.onLost((reason) => {
+      if (this.current === membership) this.onLost(reason);
+    });
     this.loopDelay.enable();
     context.emit({ type: 'joined', leaseId: membership.leaseId });
     context.log(`joined as ${context.node} (lease ${membership.leaseId}, ttl ${membership.ttlSec} s)`);
-    await this.options.joined();
+    try {
+      await this.options.joined();
+    } catch (error) {
+      // Joined but not resynchronised (etcd overloaded): this membership is given up, so the next try
+      // starts clean. Kept alive, each failed try left one behind whose later loss started another
+      // rejoin loop: 1,800 failed rejoins in two minutes on an overloaded node.
+      unsubscribe();
+      if (this.current === membership) this.current = null;
+      void membership.revoke().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** One fencing step (every tick): fence, unfence or renew, as cluster/fencing.ts decides. */
@@ -136,13 +151,21 @@ export class LeaseKeeper {
     this.fencing = fenced(this.fencing, performance.now());
     this.dropAll(`lease ${reason}`);
     this.current = null;
-    if (this.options.stopping()) return;
+    if (this.options.stopping() || this.rejoining) return;
+    // One rejoin loop at a time, until a join and its resynchronisation both succeed.
+    this.rejoining = true;
     const retry = (): void => {
-      if (this.options.stopping()) return;
-      this.join().catch((error: unknown) => {
-        this.options.context.log(`rejoin failed: ${(error as Error).message}`);
-        setTimeout(retry, REJOIN_DELAY_MS);
-      });
+      if (this.options.stopping()) {
+        this.rejoining = false;
+        return;
+      }
+      this.join().then(
+        () => (this.rejoining = false),
+        (error: unknown) => {
+          this.options.context.log(`rejoin failed: ${(error as Error).message}`);
+          setTimeout(retry, REJOIN_DELAY_MS);
+        },
+      );
     };
     setTimeout(retry, REJOIN_DELAY_MS);
   }

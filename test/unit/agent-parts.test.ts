@@ -21,6 +21,14 @@ import { FakeLan } from './fake-host';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 
 function spec(name: string, ip: string, preferredOwners: string[]): ResourceSpec {
   const validation = validateResourceSpec({ name, ip: `${ip}/24`, preferredOwners }, { nodes: ['n1', 'n2', 'n3'], existing: [] });
@@ -289,6 +297,44 @@ describe('LeaseKeeper', () => {
     assert.equal(lease.healthy(), false);
     assert.deepEqual(calls, ['joined', 'fenceAll(3)']);
     assert.deepEqual(events.at(-1), { type: 'fenced', reason: 'lease expired', addresses: 3 });
+    lease.close();
+  });
+
+  test('a rejoin whose resync fails gives its membership up: one rejoin loop, and an old lease lost later fences nothing', async () => {
+    const made: Array<ReturnType<typeof fakeMembership>> = [];
+    const revoked: string[] = [];
+    const store = {
+      join: () => {
+        const membership = fakeMembership(3);
+        (membership as { leaseId: string }).leaseId = `lease-${made.length + 1}`;
+        membership.revoke = () => (revoked.push(membership.leaseId), Promise.resolve());
+        made.push(membership);
+        return Promise.resolve(membership);
+      },
+    } as unknown as ClusterStore;
+    const events: AgentEvent[] = [];
+    let resyncFailures = 0;
+    const lease = new LeaseKeeper({
+      context: { node: 'n1', store, local: { resources: () => [], fenceAll: () => undefined, renew: () => true } as unknown as LocalAddresses, emit: (event) => events.push(event), log: () => undefined },
+      ttlSec: 3,
+      lifetimeSec: 2,
+      deadlineFile: null,
+      nodeRecord: () => nodeRecord('n1', {}),
+      joined: () => (resyncFailures-- > 0 ? Promise.reject(new Error('etcd unreachable')) : Promise.resolve()),
+      unfenced: () => undefined,
+      stopping: () => false,
+    });
+    await lease.join();
+    resyncFailures = 1;
+    made[0]!.lose('expired');
+    made[0]!.lose('expired'); // told twice: still one loop
+    await until('rejoined', () => lease.membership()?.leaseId === 'lease-3', 5000);
+    assert.equal(made.length, 3, 'one join per try: lease-2 (resync failed), lease-3');
+    assert.deepEqual(revoked, ['lease-2'], 'the membership whose resync failed is given up');
+    // lease-2 expires later in the store: lease-3 is untouched.
+    made[1]!.lose('expired');
+    assert.equal(lease.membership()?.leaseId, 'lease-3');
+    assert.equal(events.filter((event) => event.type === 'fenced').length, 1);
     lease.close();
   });
 });
