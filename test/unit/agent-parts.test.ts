@@ -96,47 +96,47 @@ describe('standbyTargets', () => {
 });
 
 describe('HostAddressCache', () => {
-  test('the host is asked at most once per 100 ms, and again at once after our own change', () => {
+  /** A cache on a fake host whose listings are counted, on a clock the test moves. */
+  function countedCache() {
     const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
-    let dumps = 0;
+    const counts = { dumps: 0 };
     const listAll = host.addresses.listAll.bind(host.addresses);
-    host.addresses.listAll = (ifname) => (dumps++, listAll(ifname));
-    let now = 1000;
-    const cache = new HostAddressCache(host, 'n1', () => now);
+    host.addresses.listAll = (ifname) => (counts.dumps++, listAll(ifname));
+    const clock = { now: 1000 };
+    return { host, counts, clock, cache: new HostAddressCache(host, 'n1', () => clock.now) };
+  }
+
+  test('the host is asked at most once per 100 ms, and again at once after our own change', () => {
+    const { host, counts, clock, cache } = countedCache();
     const web = spec('web', '10.231.0.10', ['n1']);
     for (let i = 0; i < 1000; i++) assert.deepEqual(cache.interfaceFor(web), { ok: true, ifname: 'lan0' });
-    assert.equal(dumps, 1);
+    assert.equal(counts.dumps, 1);
     host.addresses.register([{ ifname: 'lan0', ip: '10.231.0.10', prefix: 24 }]);
     assert.equal(cache.isPresent(web, 'lan0'), false, 'within 100 ms the cached listing answers');
     cache.invalidate();
     assert.equal(cache.isPresent(web, 'lan0'), true);
-    assert.equal(dumps, 2);
-    now += 101;
+    assert.equal(counts.dumps, 2);
+    clock.now += 101;
     cache.all();
-    assert.equal(dumps, 3);
+    assert.equal(counts.dumps, 3);
   });
 
   test('station addresses: read at most once a second, and our own addresses never among them', () => {
-    const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
-    let dumps = 0;
-    const listAll = host.addresses.listAll.bind(host.addresses);
-    host.addresses.listAll = (ifname) => (dumps++, listAll(ifname));
-    let now = 1000;
-    const cache = new HostAddressCache(host, 'n1', () => now);
+    const { host, counts, clock, cache } = countedCache();
     host.addresses.register([{ ifname: 'lan0', ip: '10.231.0.10', prefix: 24 }]);
     assert.deepEqual(cache.stations().map((a) => a.ip), ['10.231.0.1']);
     cache.invalidate(); // our own change: the full listing is read again, the stations are not
-    now += 500;
+    clock.now += 500;
     cache.stations();
-    assert.equal(dumps, 1);
-    now += 501;
+    assert.equal(counts.dumps, 1);
+    clock.now += 501;
     cache.stations();
-    assert.equal(dumps, 2);
+    assert.equal(counts.dumps, 2);
     // A full read brings the stations up to date as well.
-    now += 101;
+    clock.now += 101;
     cache.all();
     cache.stations();
-    assert.equal(dumps, 3);
+    assert.equal(counts.dumps, 3);
   });
 
   test('an interface that came back within the second is found: no interface by the cached stations reads the host again', () => {
