@@ -82,8 +82,7 @@ import { MAX_USERS, RoleSchema, UserInfoSchema, UserNameSchema, USER_NAME_PATTER
  */
 export const PROTOCOL_VERSION = 3;
 
-/** The WebSocket endpoint; everything else on the port is static files and /healthz. */
-export const API_PATH = '/api';
+export { API_PATH } from './api-path';
 export const HEALTH_PATH = '/healthz';
 
 /**
