@@ -15,6 +15,7 @@ import {
   MAX_SERVER_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   type ChangePush,
+  type ChangesPush,
   type CommandArgs,
   type CommandResults,
   type CommandType,
@@ -199,8 +200,13 @@ export class AgentClient {
    * The paged stream (protocol.ts): every push in order, the head first (again after a reset),
    * then its rows and the changes, which may come between the rows. Resolves after the first head.
    */
-  subscribeView(view: ResourceTableView, onPush: PushHandler): Promise<CommandResults['subscribe']> {
-    this.onPush = onPush;
+  subscribeView(view: ResourceTableView, onPush: (push: Exclude<Push, ChangesPush>) => void): Promise<CommandResults['subscribe']> {
+    // Changes come several to a message; the handler gets them one by one, as the Electron bridge
+    // carries them (ipc.ts).
+    this.onPush = (push) => {
+      if (push.type === 'changes') for (const change of push.changes) onPush(change);
+      else onPush(push);
+    };
     return this.request('subscribe', { view });
   }
 

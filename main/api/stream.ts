@@ -10,8 +10,11 @@
 // page and the counts), then the changes are live at once and the rows of R follow in chunks, one per
 // turn of the event loop (setImmediate), so changes and other connections interleave with them and no
 // chunk blocks the loop for long. A reload meanwhile abandons the chunks of the old snapshot.
+// The paged stream's changes go out several to a message ('changes'): those of one batch window
+// (CHANGE_BATCH_MS), in order; any other push first sends the batch waiting, so the order on the
+// wire is the order of the pushes, as without batching.
 import { encodeRows } from '../../preload/contract/compact-rows';
-import type { ChangePush, SnapshotHeadPush, SnapshotPush, WirePush } from '../../preload/contract/protocol';
+import { MAX_CHANGES_PER_PUSH, type ChangePush, type SnapshotHeadPush, type SnapshotPush, type WirePush } from '../../preload/contract/protocol';
 import { firstPage, resourceComparator, type ResourceTableView } from '../../preload/contract/resource-order';
 import { RESOURCE_STATES, type ResourceView, type Snapshot } from '../../preload/contract/domain';
 import type { ApiHandler, ApiUpdate } from './handler';
@@ -28,6 +31,13 @@ export interface StreamSink {
 /** Held-back changes beyond which a fresh snapshot is cheaper than replaying them. */
 export const DEFAULT_MAX_HELD_CHANGES = 50_000;
 
+/**
+ * How long the paged stream gathers changes into one message: about a frame, so a thousand changes
+ * a second reach the console as ~60 messages (each message is a task, a parse and an event on the
+ * console's main thread, which also has to draw 60 frames a second); a lone change waits that long.
+ */
+export const CHANGE_BATCH_MS = 16;
+
 export class StreamSession {
   private state: 'loading' | 'live' | 'closed' = 'loading';
   private held: ChangePush[] = [];
@@ -36,6 +46,9 @@ export class StreamSession {
   private unsubscribe: (() => void) | null = null;
   /** Counts snapshots taken: the rows of an older one stop being sent. */
   private generation = 0;
+  /** The paged stream's changes waiting for their message (see the header), oldest first. */
+  private batch: ChangePush[] = [];
+  private batchTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly handler: ApiHandler,
@@ -65,6 +78,9 @@ export class StreamSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.held = [];
+    this.batch = [];
+    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     unsubscribe?.();
@@ -82,9 +98,9 @@ export class StreamSession {
       this.generation += 1;
       if (this.view === null) {
         const push: SnapshotPush = { type: 'snapshot', revision, snapshot };
-        this.sink.push(push);
+        this.send(push);
       } else {
-        this.sink.push(headOf(revision, snapshot, this.view));
+        this.send(headOf(revision, snapshot, this.view));
       }
       if (first) beforeChanges(revision);
       first = false;
@@ -107,7 +123,7 @@ export class StreamSession {
       const chunk = sorted.slice(at, at + this.rowsPerChunk);
       at += chunk.length;
       const done = at >= sorted.length;
-      this.sink.push({ type: 'snapshot-rows', revision, rows: encodeRows(chunk), done });
+      this.send({ type: 'snapshot-rows', revision, rows: encodeRows(chunk), done });
       if (!done) setImmediate(next);
     };
     setImmediate(next);
@@ -138,7 +154,28 @@ export class StreamSession {
   private forward(push: ChangePush): void {
     // Already contained in the snapshot the client holds.
     if (push.revision <= this.snapshotRevision) return;
+    if (this.view === null) {
+      this.sink.push(push);
+      return;
+    }
+    this.batch.push(push);
+    if (this.batch.length >= MAX_CHANGES_PER_PUSH) this.sendBatch();
+    else this.batchTimer ??= setTimeout(() => this.sendBatch(), CHANGE_BATCH_MS);
+  }
+
+  /** Any push but a change: the changes gathered so far go first, so the wire keeps the pushes' order. */
+  private send(push: WirePush): void {
+    this.sendBatch();
     this.sink.push(push);
+  }
+
+  private sendBatch(): void {
+    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    if (this.batch.length === 0 || this.state === 'closed') return;
+    const changes = this.batch.map(({ revision, change }) => ({ revision, change }));
+    this.batch = [];
+    this.sink.push({ type: 'changes', changes });
   }
 
   private reload(): void {

@@ -40,7 +40,7 @@ import {
 } from './domain';
 import { IPV4_PATTERN } from './ipv4';
 import { decodeRows, type CompactRows } from './compact-rows';
-import { MAX_PAGE_ROWS, MAX_ROWS_PER_CHUNK, ResourceTableViewSchema, type Push, type SnapshotHeadPush } from './protocol';
+import { MAX_CHANGES_PER_PUSH, MAX_PAGE_ROWS, MAX_ROWS_PER_CHUNK, ResourceTableViewSchema, type ChangePush, type ChangesPush, type Push, type SnapshotHeadPush } from './protocol';
 
 type Obj = Record<string, unknown>;
 type Check = (value: unknown) => boolean;
@@ -218,6 +218,8 @@ const SNAPSHOT_SHAPE = shape<Snapshot>({ nodes: Array.isArray, resources: Array.
 const PUSH_KEYS = {
   snapshot: ['type', 'revision', 'snapshot'],
   change: ['type', 'revision', 'change'],
+  changes: ['type', 'changes'],
+  changeItem: ['revision', 'change'],
   head: ['type', 'revision', 'view', 'resourceCount', 'matching', 'states', 'page', 'nodes', 'conflicts', 'events', 'rejected'],
   rows: ['type', 'revision', 'rows', 'done'],
   compact: ['specs', 'failures', 'strings', 'cells', 'raw'],
@@ -255,12 +257,33 @@ export function fastPush(value: unknown): Push | null {
   if (type === 'snapshot-head') return fastHead(value);
   if (type === 'snapshot-rows') return fastRows(value);
   if (type === 'change') {
-    if (!hasExactly(value, PUSH_KEYS.change) || !isTimestamp(value.revision)) return null;
-    const change = value.change;
-    if (!hasExactly(change, ['kind', 'resource']) || change.kind !== 'resource' || !isResourceView(change.resource)) return null;
-    return { type: 'change', revision: value.revision as number, change: { kind: 'resource', resource: change.resource } };
+    if (!hasExactly(value, PUSH_KEYS.change)) return null;
+    return resourceChange(value.revision, value.change);
   }
+  if (type === 'changes') return fastChanges(value);
   return null;
+}
+
+/** A resource change (the stream's bulk), or null: anything else goes to the contract's check. */
+function resourceChange(revision: unknown, change: unknown): ChangePush | null {
+  if (!isTimestamp(revision)) return null;
+  if (!hasExactly(change, ['kind', 'resource']) || change.kind !== 'resource' || !isResourceView(change.resource)) return null;
+  return { type: 'change', revision: revision as number, change: { kind: 'resource', resource: change.resource } };
+}
+
+/** Several changes: decided here only when every one of them is a resource change this file accepts. */
+function fastChanges(value: unknown): Push | null {
+  if (!hasExactly(value, PUSH_KEYS.changes)) return null;
+  const items = value.changes;
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_CHANGES_PER_PUSH) return null;
+  const changes: ChangePush[] = [];
+  for (const item of items as unknown[]) {
+    if (!hasExactly(item, PUSH_KEYS.changeItem)) return null;
+    const change = resourceChange(item.revision, item.change);
+    if (change === null) return null;
+    changes.push(change);
+  }
+  return { type: 'changes', changes };
 }
 
 function isCount(value: unknown): boolean {
@@ -323,11 +346,13 @@ function fastRows(value: unknown): Push | null {
  * A stream message of the Electron bridge (ipc.ts StreamMessageSchema) when it is a push this file
  * decides: as fastPush, but rows come decoded (`resources`), as main forwards them. Null: not decided here.
  */
-export function fastBridgePush(value: unknown): Push | null {
+export function fastBridgePush(value: unknown): Exclude<Push, ChangesPush> | null {
   if (typeof value === 'object' && value !== null && (value as Obj).type === 'snapshot-rows') {
     if (!hasExactly(value, ['type', 'revision', 'resources', 'done']) || !isTimestamp(value.revision) || typeof value.done !== 'boolean') return null;
     if (!allMatch(value.resources, MAX_ROWS_PER_CHUNK, isResourceView)) return null;
     return { type: 'snapshot-rows', revision: value.revision as number, resources: value.resources as ResourceView[], done: value.done };
   }
-  return fastPush(value);
+  const push = fastPush(value);
+  // The bridge carries changes one by one (main/api/client.ts subscribeView): a batch is not its message.
+  return push?.type === 'changes' ? null : push;
 }

@@ -8,6 +8,7 @@
 //                     { type: 'change', revision, change }                 `subscribe`)
 //                     { type: 'snapshot-head', revision, view, ... }       (the paged stream:
 //                     { type: 'snapshot-rows', revision, rows, done }       `subscribe { view }`)
+//                     { type: 'changes', changes: [{ revision, change }] }
 //
 // Rules both sides keep:
 // - Every message is validated against the schemas below; objects are strict (an unknown key is an
@@ -29,7 +30,10 @@
 //        in the view's order, in chunks of at most MAX_ROWS_PER_CHUNK in the compact encoding of
 //        compact-rows.ts; the last one says `done`, and the rows received must then number the
 //        head's `resourceCount`;
-//     3. `change` pushes above R, as always, and they may come BETWEEN the rows pushes: a change is
+//     3. the changes above R, as always, but several to a message: `changes` pushes ({ type:
+//        'changes', changes: [{ revision, change }, ...] }, what the agent had within a frame or so,
+//        in order: a thousand changes a second are then ~60 messages, not a thousand events for
+//        the console's main thread). They may come BETWEEN the rows pushes: a change is
 //        newer than any row at R, so a row of the snapshot arrives after a change of that resource
 //        (or its removal) is dropped by the client, never applied over it. "Snapshot, then every
 //        change exactly once" holds per resource.
@@ -82,8 +86,7 @@ import { MAX_USERS, RoleSchema, UserInfoSchema, UserNameSchema, USER_NAME_PATTER
  */
 export const PROTOCOL_VERSION = 3;
 
-/** The WebSocket endpoint; everything else on the port is static files and /healthz. */
-export const API_PATH = '/api';
+export { API_PATH } from './api-path';
 export const HEALTH_PATH = '/healthz';
 
 /**
@@ -481,20 +484,37 @@ export const DecodedRowsPushSchema = z.strictObject({
   done: z.boolean(),
 });
 
-export const PushSchema = z.union([SnapshotPushSchema, ChangePushSchema, SnapshotHeadPushSchema, SnapshotRowsPushSchema]);
+/** Changes in one 'changes' push at most. */
+export const MAX_CHANGES_PER_PUSH = 1_000;
+
+/**
+ * The paged stream's changes, several to a message (see the header): on the wire each item is a
+ * change push without its type, once parsed a change push. Their revisions keep the stream's order.
+ */
+export const ChangesPushSchema = z
+  .strictObject({
+    type: z.literal('changes'),
+    changes: z.array(z.strictObject({ revision: RevisionSchema, change: ChangeSchema })).min(1).max(MAX_CHANGES_PER_PUSH),
+  })
+  .transform((push) => ({ type: push.type, changes: push.changes.map(({ revision, change }): ChangePush => ({ type: 'change', revision, change })) }));
+
+export const PushSchema = z.union([SnapshotPushSchema, ChangePushSchema, SnapshotHeadPushSchema, SnapshotRowsPushSchema, ChangesPushSchema]);
 export type SnapshotPush = z.infer<typeof SnapshotPushSchema>;
 export type ChangePush = z.infer<typeof ChangePushSchema>;
 export type SnapshotHeadPush = z.infer<typeof SnapshotHeadPushSchema>;
 export type SnapshotRowsPush = { type: 'snapshot-rows'; revision: number; resources: ResourceView[]; done: boolean };
-/** A push as parsed (rows decoded). */
-export type Push = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsPush;
+export type ChangesPush = { type: 'changes'; changes: ChangePush[] };
+/** A push as parsed (rows decoded, changes as change pushes). */
+export type Push = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsPush | ChangesPush;
 // The parsed pushes are exactly the Push type (a rows push's transform included).
 type ParsedPush = z.output<typeof PushSchema>;
 export const PUSH_TYPE_AGREES: [ParsedPush] extends [Push] ? ([Push] extends [ParsedPush] ? true : false) : false = true;
 /** A rows push as the agent sends it. */
 export type SnapshotRowsWirePush = z.input<typeof SnapshotRowsPushSchema>;
+/** Several changes as the agent sends them. */
+export type ChangesWirePush = z.input<typeof ChangesPushSchema>;
 /** A push as the agent sends it. */
-export type WirePush = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsWirePush;
+export type WirePush = SnapshotPush | ChangePush | SnapshotHeadPush | SnapshotRowsWirePush | ChangesWirePush;
 
 /** A reply's result is checked against COMMAND_RESULTS of the request's type by whoever knows that type. */
 export const ReplySchema = z.discriminatedUnion('ok', [

@@ -1,5 +1,7 @@
 // Entry of the console page. The CSP of the agent and of the Electron window forbids eval, so zod
 // must not compile its validators with `new Function`: jitless before anything is parsed.
+// First of all: opens the agent's socket while the rest of the bundle evaluates (early-socket.ts).
+import { discardEarlySocket } from './api/early-socket';
 import { z } from 'zod';
 import { StrictMode, useCallback, useState, type ReactElement } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -54,6 +56,7 @@ if (container === null) throw new Error('index.html lacks #root');
 function webPage(): ReactElement {
   const fromLink = takeCredentialFromLink();
   const first = fromLink.kind === 'credential' ? webSession(fromLink.credential) : null;
+  if (first === null) discardEarlySocket();
   first?.api.preconnect();
   return <WebConsole fromLink={fromLink} first={first} />;
 }
@@ -61,3 +64,4 @@ function webPage(): ReactElement {
 const bridge = window.ipfo;
 const page = bridge !== undefined ? <App api={new BridgeApi(bridge)} initialStatus={connectingTo('desktop')} /> : webPage();
 createRoot(container).render(<StrictMode>{page}</StrictMode>);
+performance.mark('ipfo:script-end');

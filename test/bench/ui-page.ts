@@ -12,15 +12,26 @@
  *   size of the head and all rows pushes;
  * - rowInsertedAt: the first resource row is in the DOM (MutationObserver);
  * - rowPaintedAt: the first frame holding that row has been painted: the first requestAnimationFrame
- *   after the insertion runs just before that frame's paint, and a task posted from it runs after it.
+ *   after the insertion runs just before that frame's paint, and a task posted from it runs after it;
+ * - for the breakdown of the first-row time, the first socket's life: socketAt (created), openAt,
+ *   helloAt (first message sent), helloReplyAt (the agent's first message), subscribeAt (the
+ *   subscribe request sent).
  */
 export const FIRST_RENDER_INIT_SCRIPT = `(() => {
-  const bench = { snapshotAt: null, snapshotBytes: 0, paged: false, restAt: null, restBytes: 0, rowInsertedAt: null, rowPaintedAt: null };
+  const bench = { snapshotAt: null, snapshotBytes: 0, paged: false, restAt: null, restBytes: 0, rowInsertedAt: null, rowPaintedAt: null,
+    socketAt: null, openAt: null, helloAt: null, helloReplyAt: null, subscribeAt: null };
   Object.defineProperty(window, '__uiBench', { value: bench });
   const NativeWebSocket = window.WebSocket;
   class BenchWebSocket extends NativeWebSocket {
     constructor(url, protocols) {
       super(url, protocols);
+      const first = bench.socketAt === null;
+      if (first) {
+        bench.socketAt = performance.now();
+        this.addEventListener('open', () => { bench.openAt = performance.now(); });
+        this.addEventListener('message', () => { if (bench.helloReplyAt === null) bench.helloReplyAt = performance.now(); });
+      }
+      this.benchFirst = first;
       this.addEventListener('message', (event) => {
         if (typeof event.data !== 'string' || !event.data.startsWith('{"type":"snapshot')) return;
         if (bench.snapshotAt === null) {
@@ -34,6 +45,14 @@ export const FIRST_RENDER_INIT_SCRIPT = `(() => {
       });
     }
   }
+  const nativeSend = NativeWebSocket.prototype.send;
+  BenchWebSocket.prototype.send = function (data) {
+    if (this.benchFirst && typeof data === 'string') {
+      if (bench.helloAt === null) bench.helloAt = performance.now();
+      if (bench.subscribeAt === null && data.includes('"type":"subscribe"')) bench.subscribeAt = performance.now();
+    }
+    return nativeSend.call(this, data);
+  };
   window.WebSocket = BenchWebSocket;
   const observer = new MutationObserver(() => {
     if (bench.rowInsertedAt !== null || document.querySelector('[data-testid^="resource-row-"]') === null) return;
@@ -58,6 +77,18 @@ export interface FirstRenderSample {
   restBytes: number;
   rowInsertedAt: number;
   rowPaintedAt: number;
+  /** The first socket: created, open, hello sent, the agent's first reply, subscribe sent (null: not seen). */
+  socketAt: number | null;
+  openAt: number | null;
+  helloAt: number | null;
+  helloReplyAt: number | null;
+  subscribeAt: number | null;
+  /** The page's script (the first .js resource): request start and response end. */
+  scriptRequestAt: number | null;
+  scriptLoadedAt: number | null;
+  /** The page's own marks (renderer: early-socket.ts, main.tsx), null where this build sets none. */
+  scriptStartMark: number | null;
+  scriptEndMark: number | null;
 }
 
 /** The first row painted and, for the paged stream, its last rows push arrived. */
@@ -66,7 +97,11 @@ export const FIRST_RENDER_READY = 'window.__uiBench !== undefined && window.__ui
 export const FIRST_RENDER_RESULT = `(() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const b = window.__uiBench;
-  return { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, snapshotAt: b.snapshotAt, snapshotBytes: b.snapshotBytes, restAt: b.restAt, restBytes: b.restBytes, rowInsertedAt: b.rowInsertedAt, rowPaintedAt: b.rowPaintedAt };
+  const script = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('.js'));
+  const mark = (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? null;
+  return { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, snapshotAt: b.snapshotAt, snapshotBytes: b.snapshotBytes, restAt: b.restAt, restBytes: b.restBytes, rowInsertedAt: b.rowInsertedAt, rowPaintedAt: b.rowPaintedAt,
+    socketAt: b.socketAt, openAt: b.openAt, helloAt: b.helloAt, helloReplyAt: b.helloReplyAt, subscribeAt: b.subscribeAt,
+    scriptRequestAt: script?.startTime ?? null, scriptLoadedAt: script?.responseEnd ?? null, scriptStartMark: mark('ipfo:script-start'), scriptEndMark: mark('ipfo:script-end') };
 })()`;
 
 export interface FrameRun {

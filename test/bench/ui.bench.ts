@@ -111,6 +111,48 @@ async function firstRender(browser: Browser, origin: string, token: string): Pro
   }
 }
 
+/**
+ * Where the first-row time goes: the page's milestones in order, each step's length (median, p99 over
+ * the page loads). Steps may overlap (the socket opens while the script evaluates); a step whose ends
+ * a build does not record is left out.
+ */
+function breakdownLines(samples: readonly FirstRender[]): string[] {
+  type Milestone = (s: FirstRender) => number | null;
+  const steps: Array<[string, Milestone, Milestone]> = [
+    ['navigation -> script requested (HTML, renderer start)', () => 0, (s) => s.scriptRequestAt],
+    ['script download', (s) => s.scriptRequestAt, (s) => s.scriptLoadedAt],
+    ['script loaded -> evaluation starts (compile, CSS)', (s) => s.scriptLoadedAt, (s) => s.scriptStartMark],
+    ['script evaluation (mark to mark)', (s) => s.scriptStartMark, (s) => s.scriptEndMark],
+    ['socket created -> open', (s) => s.socketAt, (s) => s.openAt],
+    ['socket open -> hello sent (key derivation, busy thread)', (s) => s.openAt, (s) => s.helloAt],
+    ['hello sent -> the agent\'s hello reply', (s) => s.helloAt, (s) => s.helloReplyAt],
+    ['hello reply -> subscribe sent (proof)', (s) => s.helloReplyAt, (s) => s.subscribeAt],
+    ['subscribe sent -> head received (agent, wire)', (s) => s.subscribeAt, (s) => s.snapshotAt],
+    ['head received -> first row in the DOM (parse, React)', (s) => s.snapshotAt, (s) => s.rowInsertedAt],
+    ['row in the DOM -> painted (style, layout, paint)', (s) => s.rowInsertedAt, (s) => s.rowPaintedAt],
+  ];
+  const lines = ['  breakdown of the first-row time (each step: median, p99 over the page loads; steps may overlap):'];
+  for (const [label, from, to] of steps) {
+    const spans = samples.flatMap((sample) => {
+      const start = from(sample);
+      const end = to(sample);
+      return start === null || end === null ? [] : [end - start];
+    });
+    if (spans.length === 0) continue;
+    const s = summarize(spans);
+    lines.push(line(`    ${label}`, `median ${ms(s.median)}  p99 ${ms(s.p99)}`, ''));
+  }
+  const at = (pick: Milestone): string => {
+    const values = samples.flatMap((sample) => (pick(sample) === null ? [] : [pick(sample) as number]));
+    return values.length === 0 ? 'n/a' : summarize(values).median.toFixed(0);
+  };
+  lines.push(
+    `    milestones (median ms): script requested ${at((s) => s.scriptRequestAt)}, loaded ${at((s) => s.scriptLoadedAt)}, evaluated ${at((s) => s.scriptStartMark)}-${at((s) => s.scriptEndMark)};`,
+    `      socket ${at((s) => s.socketAt)}, open ${at((s) => s.openAt)}, hello ${at((s) => s.helloAt)}, reply ${at((s) => s.helloReplyAt)}, subscribe ${at((s) => s.subscribeAt)}, head ${at((s) => s.snapshotAt)}, row ${at((s) => s.rowInsertedAt)}, painted ${at((s) => s.rowPaintedAt)}`,
+  );
+  return lines;
+}
+
 type MeasuredRun = FrameRun & { threadCpuMs: number; processCpuMs: number };
 
 interface FramePhase {
@@ -243,6 +285,7 @@ async function main(): Promise<void> {
     print(timing(`  renderer main-thread CPU up to ${paged ? 'all rows received' : 'then'}`, summarize(samples.map((s) => s.mainThreadCpuMs)), '(load-independent part)'));
     print('  definition: navigation start -> end of the first frame that shows a resource row (the first');
     print('  requestAnimationFrame after the row entered the DOM, then a task posted from it, which runs after that frame is painted).');
+    for (const text of breakdownLines(samples)) print(text);
     print('');
 
     // One long-lived page for the rest.

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { WirePush as Push } from '../../preload/contract/protocol';
-import { StreamSession } from '../../main/api/stream';
+import { CHANGE_BATCH_MS, StreamSession } from '../../main/api/stream';
+import { DEFAULT_TABLE_VIEW } from '../../preload/contract/resource-order';
+import { MAX_CHANGES_PER_PUSH } from '../../preload/contract/protocol';
 import { FakeApiHandler } from './api-fixtures';
 
 function recorder(): { sink: { push(message: Push): void; fail(reason: string): void }; log: string[] } {
@@ -11,7 +13,10 @@ function recorder(): { sink: { push(message: Push): void; fail(reason: string): 
   return {
     log,
     sink: {
-      push: (message) => log.push(message.type === 'snapshot' ? `snapshot@${message.revision}` : `change@${message.revision}`),
+      push: (message) => {
+        if (message.type === 'changes') for (const { revision } of message.changes) log.push(`change@${revision}`);
+        else log.push(message.type === 'snapshot' ? `snapshot@${message.revision}` : `change@${message.revision}`);
+      },
       fail: (reason) => log.push(`fail:${reason}`),
     },
   };
@@ -150,5 +155,46 @@ describe('StreamSession', () => {
     await tick();
     assert.deepEqual(log, ['snapshot@10', 'fail:cannot take a fresh snapshot: store down']);
     assert.equal(handler.listeners.size, 0);
+  });
+
+  test('the paged stream sends its changes several to a message, in order; any other push sends the waiting ones first', async () => {
+    const handler = new FakeApiHandler();
+    const messages: Push[] = [];
+    const session = new StreamSession(handler, { push: (message) => messages.push(message), fail: assert.fail }, undefined, DEFAULT_TABLE_VIEW, 1_000);
+    await session.start(() => undefined);
+    await tick();
+    const kinds = (): string[] => messages.map((message) => (message.type === 'changes' ? `changes:${message.changes.map((c) => c.revision).join(',')}` : message.type));
+    assert.deepEqual(kinds(), ['snapshot-head', 'snapshot-rows']);
+    handler.emit(removed('a'));
+    handler.emit(removed('b'));
+    handler.emit(removed('c'));
+    assert.deepEqual(kinds(), ['snapshot-head', 'snapshot-rows'], 'gathered, not sent one by one');
+    await new Promise((resolve) => setTimeout(resolve, CHANGE_BATCH_MS + 10));
+    assert.deepEqual(kinds(), ['snapshot-head', 'snapshot-rows', 'changes:11,12,13']);
+    // A reset: the changes waiting go out before the new head.
+    handler.emit(removed('d'));
+    handler.reset();
+    await tick();
+    assert.deepEqual(kinds().slice(3, 5), ['changes:14', 'snapshot-head']);
+    // A full batch goes at once.
+    await tick();
+    messages.length = 0;
+    for (let i = 0; i < MAX_CHANGES_PER_PUSH; i++) handler.emit(removed(`x${i}`));
+    assert.equal(messages.length, 1);
+    assert.equal(messages[0]?.type === 'changes' ? messages[0].changes.length : 0, MAX_CHANGES_PER_PUSH);
+    session.close();
+    handler.emit(removed('late'));
+    await new Promise((resolve) => setTimeout(resolve, CHANGE_BATCH_MS + 10));
+    assert.equal(messages.length, 1, 'nothing after close');
+  });
+
+  test('whole snapshots (subscribe without a view) keep one change per message', async () => {
+    const handler = new FakeApiHandler();
+    const { sink, log } = recorder();
+    const session = new StreamSession(handler, sink);
+    await session.start(() => undefined);
+    handler.emit(removed('a'));
+    assert.deepEqual(log, ['snapshot@10', 'change@11']);
+    session.close();
   });
 });

@@ -11,7 +11,7 @@ import { fastPush } from '../../preload/contract/fast-push';
 import { parseServerMessage } from '../../preload/contract/parse';
 import type { Push, WirePush } from '../../preload/contract/protocol';
 import { DEFAULT_TABLE_VIEW, firstPage, resourceRows, RESOURCE_COLUMNS, type ResourceTableView } from '../../preload/contract/resource-order';
-import { StreamSession } from '../../main/api/stream';
+import { CHANGE_BATCH_MS, StreamSession } from '../../main/api/stream';
 import { applyPushes, EMPTY_CLUSTER, type ClusterState } from '../../renderer/src/model/cluster-state';
 import { loadingRows } from '../../renderer/src/model/resource-table';
 import { FakeApiHandler } from './api-fixtures';
@@ -107,6 +107,17 @@ describe('the paged stream, agent to console', () => {
       const initial = cluster(1_000, random);
       handler.state = { ...handler.state, nodes: [node('n1'), node('n2'), node('n3')], resources: initial };
       const truth = new Map(initial.map((row) => [row.name, row]));
+      // What the cluster was at each revision: the console sees changes a batch window late (stream.ts).
+      const history: Array<{ revision: number; name: string; value: ResourceView | undefined }> = [];
+      const truthAt = (revision: number | null): Map<string, ResourceView> => {
+        const then = new Map(initial.map((row) => [row.name, row]));
+        for (const entry of history) {
+          if (revision === null || entry.revision > revision) break;
+          if (entry.value === undefined) then.delete(entry.name);
+          else then.set(entry.name, entry.value);
+        }
+        return then;
+      };
       const pushes: Push[] = [];
       const view: ResourceTableView = seed % 2 === 0 ? DEFAULT_TABLE_VIEW : { sort: { column: 'state', direction: 'desc' }, filter: 'n', pageSize: 25 };
       const session = new StreamSession(handler, { push: (message) => pushes.push(overTheWire(message)), fail: assert.fail }, undefined, view, 90);
@@ -123,17 +134,17 @@ describe('the paged stream, agent to console', () => {
           const roll = random();
           if (roll < 0.15) {
             truth.delete(name);
-            handler.emit({ kind: 'resource-removed', name });
+            history.push({ revision: handler.emit({ kind: 'resource-removed', name }), name, value: undefined });
           } else if (roll < 0.25) {
             const fresh = resource(`new-${turn}-${i}`, `10.200.${turn}.${i}`, { owner: 'n3' });
             truth.set(fresh.name, fresh);
-            handler.emit({ kind: 'resource', resource: fresh });
+            history.push({ revision: handler.emit({ kind: 'resource', resource: fresh }), name: fresh.name, value: fresh });
           } else {
             const before = truth.get(name) as ResourceView;
             const state2 = STATES[Math.floor(random() * STATES.length)] ?? 'online';
             const next: ResourceView = { ...before, status: { ...before.status, state: state2, failure: state2 === 'failed' ? { kind: 'no-eligible-node' } : null, since: T0 + 10_000_000 + turn } };
             truth.set(name, next);
-            handler.emit({ kind: 'resource', resource: next });
+            history.push({ revision: handler.emit({ kind: 'resource', resource: next }), name, value: next });
           }
         }
         // The console applies what arrived so far, in batches of random size.
@@ -145,7 +156,7 @@ describe('the paged stream, agent to console', () => {
           // What the table shows meanwhile is exactly the start of the real view.
           const known = loadingRows(state.loading, state.resources, view.filter, sortLike);
           assert.ok(known !== null);
-          const whole = resourceRows(truth.values(), view.filter, sortLike);
+          const whole = resourceRows(truthAt(state.revision).values(), view.filter, sortLike);
           assert.deepEqual(known.map((row) => row.name), whole.slice(0, known.length).map((row) => row.name));
           assert.ok(known.length >= Math.min(view.pageSize, whole.length) - 40, 'the first page stays on screen');
           assert.equal(loadingRows(state.loading, state.resources, 'other', sortLike), null, 'another view waits for the rest');
@@ -153,6 +164,8 @@ describe('the paged stream, agent to console', () => {
         await tick();
       }
       for (let i = 0; i < 30; i++) await tick();
+      // The last changes wait for their batch window (stream.ts CHANGE_BATCH_MS).
+      await new Promise((resolve) => setTimeout(resolve, CHANGE_BATCH_MS + 10));
       state = applyPushes(state, pushes.slice(consumed));
       session.close();
       assert.ok(loadingTurns >= 5, `changes raced the rows (${loadingTurns} turns)`);
@@ -195,5 +208,54 @@ describe('the paged stream, agent to console', () => {
     const good = applyPushes(EMPTY_CLUSTER, [head, { type: 'snapshot-rows', revision: 5, resources: rows.slice(0, 4), done: false }, { type: 'snapshot-rows', revision: 5, resources: rows.slice(4), done: true }]);
     assert.equal(good.outOfSync, false);
     assert.equal(good.resources.size, 10);
+  });
+});
+
+describe('batched changes ("changes" pushes): the fast check against the contract', () => {
+  const ITEM_WEIRD: unknown[] = [null, [], {}, 'x', { revision: 1 }, { change: {} }, { revision: 1, change: { kind: 'resource-removed', name: 'web' } }, { revision: 2, change: { kind: 'resource', resource: {} } }];
+
+  test('never accepts what the contract refuses, and gives the contract\'s value (change pushes, in order)', () => {
+    const random = prng(4);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const bases = cluster(8, prng(5));
+    let accepted = 0;
+    for (let i = 0; i < 4_000; i++) {
+      const count = 1 + Math.floor(random() * 6);
+      const changes: unknown[] = Array.from({ length: count }, (_, k) => ({ revision: 10 + k, change: { kind: 'resource', resource: structuredClone(pick(bases)) } }));
+      const message: Record<string, unknown> = { type: 'changes', changes };
+      if (i % 2 === 1) {
+        const roll = random();
+        const at = Math.floor(random() * count);
+        if (roll < 0.3) changes[at] = structuredClone(pick(ITEM_WEIRD));
+        else if (roll < 0.5) (changes[at] as Record<string, unknown>).revision = pick([-1, 1.5, 'x', null]);
+        else if (roll < 0.6) (changes[at] as Record<string, unknown>).extra = 1;
+        else if (roll < 0.7) ((changes[at] as { change: { resource: Record<string, unknown> } }).change.resource).prefix = pick([null, -1, 33, 'x', 1.5, 16]);
+        else if (roll < 0.8) message.changes = pick([[], null, {}, 'x', Array(1_001).fill(changes[0])]);
+        else if (roll < 0.9) message.extra = true;
+        else delete message.changes;
+      }
+      const text = JSON.stringify(message);
+      const fast = fastPush(JSON.parse(text));
+      const slow = parseServerMessage(text);
+      if (fast === null) continue;
+      accepted++;
+      assert.equal(slow.kind, 'push', `fast check accepted changes the contract refuses: ${text.slice(0, 300)}`);
+      if (slow.kind === 'push') assert.deepEqual(fast, slow.push);
+      assert.equal(fast.type, 'changes');
+      if (fast.type === 'changes') assert.deepEqual(fast.changes.map((change) => [change.type, change.revision]), Array.from({ length: count }, (_, k) => ['change', 10 + k]));
+    }
+    assert.ok(accepted > 1_500, `the fast path should take the common case (took ${accepted})`);
+  });
+
+  test('the contract refuses an empty batch, more than the limit, and a batch with a bad change', () => {
+    const change = { revision: 3, change: { kind: 'resource', resource: resource('web', '10.0.0.1') } };
+    for (const changes of [[], Array(1_001).fill(change), [change, { revision: 4, change: { kind: 'resource' } }], [change, { ...change, extra: 1 }]]) {
+      assert.equal(parseServerMessage(JSON.stringify({ type: 'changes', changes })).kind, 'invalid');
+      assert.equal(fastPush({ type: 'changes', changes }), null);
+    }
+    // Other kinds than resource changes are the contract's to check, and it takes them.
+    const mixed = parseServerMessage(JSON.stringify({ type: 'changes', changes: [change, { revision: 4, change: { kind: 'resource-removed', name: 'web' } }] }));
+    assert.equal(mixed.kind, 'push');
+    assert.equal(fastPush({ type: 'changes', changes: [change, { revision: 4, change: { kind: 'resource-removed', name: 'web' } }] }), null);
   });
 });

@@ -151,7 +151,7 @@ describe('the stream', () => {
     assert.equal(fake.subscribes, 1);
     fake.push(snapshotPush(5, { resources: [resource('web', '10.0.0.50')] }));
     fake.push(changePush(6, { kind: 'resource', resource: resource('web', '10.0.0.50', { owner: 'n2' }) }));
-    assert.deepEqual(run.pushes.map((push) => [push.type, push.revision]), [
+    assert.deepEqual(run.pushes.map((push) => [push.type, 'revision' in push ? push.revision : null]), [
       ['snapshot', 5],
       ['change', 6],
     ]);

@@ -16,6 +16,7 @@ import type { Credential } from '../../../preload/contract/users';
 import { apiUrlFor } from '../model/token';
 import type { ConnectionStatus, ConsoleApi } from './console-api';
 import { DEFAULT_TABLE_VIEW, type ResourceTableView } from '../../../preload/contract/resource-order';
+import { takeEarlySocket } from './early-socket';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const AUTH_TIMEOUT_MS = 10_000;
@@ -98,11 +99,13 @@ export class WebSocketApi implements ConsoleApi {
   private connect(): void {
     this.retryTimer = null;
     if (this.stopped) return;
-    const socket = new WebSocket(this.url);
+    // The first connection may have been opened while the page's script was still evaluating.
+    const socket = takeEarlySocket(this.url) ?? new WebSocket(this.url);
     this.socket = socket;
     socket.addEventListener('open', () => void this.authenticate(socket));
     socket.addEventListener('message', (event: MessageEvent) => this.onMessage(socket, event.data));
     socket.addEventListener('close', (event: CloseEvent) => this.onClosed(socket, event.code, event.reason));
+    if (socket.readyState === WebSocket.OPEN) void this.authenticate(socket);
   }
 
   private async authenticate(socket: WebSocket): Promise<void> {
@@ -133,14 +136,20 @@ export class WebSocketApi implements ConsoleApi {
         socket.close(1000, 'credential not proven');
         return;
       }
-      const auth = await this.send('auth', { proof }, AUTH_TIMEOUT_MS);
+      const authenticated = this.send('auth', { proof }, AUTH_TIMEOUT_MS);
+      // The subscription goes out right behind the proof, not a round trip later: the agent holds it
+      // until the proof is checked, and drops it if the login is refused (then the auth reply says
+      // why, and the close rejects this request, which nobody needs to hear about).
+      const subscribed = this.send('subscribe', { view: this.view });
+      subscribed.catch(() => undefined);
+      const auth = await authenticated;
       if (auth.protocol !== PROTOCOL_VERSION) {
         this.breakContract(socket, `the agent speaks protocol ${auth.protocol}, this console ${PROTOCOL_VERSION}: use matching versions`);
         return;
       }
       this.attempt = 0;
       this.setStatus({ phase: 'connected', actor: auth.actor, user: auth.user, role: auth.role, detail: null, retryAt: null });
-      await this.send('subscribe', { view: this.view });
+      await subscribed;
     } catch (error) {
       if (error instanceof ApiRequestError && error.code === 'auth-failed') {
         this.authRefused = true;

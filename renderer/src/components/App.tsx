@@ -148,6 +148,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   }
 
   const loading = cluster.revision === null;
+  const waitingText = status.phase === 'connecting' ? `Connecting to ${status.endpoint}…` : (status.detail ?? 'Waiting for the agent…');
   const counts: Readonly<Record<Tab, number | null>> = {
     resources: clusterResourceCounts(cluster).total,
     nodes: cluster.nodes.size,
@@ -198,13 +199,16 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
       </header>
 
       <main className="app-main" id="view" role="tabpanel" aria-labelledby={`tab-${tab}`}>
-        {loading ? (
+        {loading && tab !== 'resources' ? (
           <div className="empty loading" data-testid="loading">
             <span className="spinner" aria-hidden="true" />
-            <p>{status.phase === 'connecting' ? `Connecting to ${status.endpoint}…` : (status.detail ?? 'Waiting for the agent…')}</p>
+            <p>{waitingText}</p>
           </div>
         ) : tab === 'resources' ? (
+          // Mounted while the agent's first push is on its way (waiting): the toolbar, the table's
+          // head and the virtualiser are in place, so the first push only adds its rows.
           <ResourcesView
+            waiting={loading ? waitingText : null}
             resources={cluster.resources}
             resourceStates={cluster.resourceStates}
             resourceLog={cluster.resourceLog}

@@ -47,6 +47,8 @@ export interface ResourcesViewProps {
   onCreate: (() => void) | null;
   /** The table's sort and filter, for the next subscription's first page. */
   onViewChange?: (view: ResourceTableView) => void;
+  /** Nothing from the agent yet: what the table says meanwhile (null once the first push is in). */
+  waiting?: string | null;
 }
 
 interface MenuState {
@@ -55,7 +57,7 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange }: ResourcesViewProps) {
+export function ResourcesView({ resources, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
@@ -187,7 +189,7 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
           <kbd className="search-key">/</kbd>
         </div>
         <span className="toolbar-count" data-testid="resource-count">
-          {receiving !== null || rows.length === total ? plural(total, 'resource') : `${formatCount(rows.length)} of ${formatCount(total)}`}
+          {waiting !== null ? '' : receiving !== null || rows.length === total ? plural(total, 'resource') : `${formatCount(rows.length)} of ${formatCount(total)}`}
           {failed > 0 && <span className="count-failed"> · {formatCount(failed)} failed</span>}
           {receiving !== null && (
             <span className="count-loading" data-testid="resources-loading">
@@ -223,7 +225,7 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
         )}
       </div>
     ),
-    [filter, rows.length, total, failed, receiving, selectedIndex, select, onCreate, openMove, online, offline, edit],
+    [filter, rows.length, total, failed, receiving, waiting, selectedIndex, select, onCreate, openMove, online, offline, edit],
   );
 
   return (
@@ -271,7 +273,12 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
               <span className="visually-hidden">Actions</span>
             </div>
           </div>
-          {rows.length === 0 && loading !== null ? (
+          {waiting !== null ? (
+            <div className="empty loading" data-testid="loading">
+              <span className="spinner" aria-hidden="true" />
+              <p>{waiting}</p>
+            </div>
+          ) : rows.length === 0 && loading !== null ? (
             <div className="empty" data-testid="resources-waiting">
               <p>Loading the rest of the cluster: {formatCount(loading.received)} of {plural(loading.resourceCount, 'resource')}…</p>
             </div>

@@ -217,6 +217,10 @@ class Draft {
       this.startOver(push.revision, push.snapshot, push.snapshot.resources, null);
       return;
     }
+    if (push.type === 'changes') {
+      for (const change of push.changes) this.apply(change);
+      return;
+    }
     // Before the first snapshot there is nothing to apply a change to; one at or below the
     // snapshot's revision is already in it; after an out-of-order push nothing more is trusted.
     if (this.revision === null || this.snapshotRevision === null || this.outOfSync) return;

@@ -39,7 +39,4 @@ export function hashWithoutCredential(hash: string): string {
   return rest === '' ? '' : `#${rest}`;
 }
 
-/** The API endpoint on the page's own origin: ws://host:port/api, or wss:// for an https page. */
-export function apiUrlFor(location: { protocol: string; host: string }, path: string): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
-}
+export { apiUrlFor } from '../api/api-url';
