@@ -17,6 +17,7 @@ import { loadingRows } from '../../renderer/src/model/resource-table';
 import { FakeApiHandler } from './api-fixtures';
 import { node, resource, T0 } from './renderer-fixtures';
 import { seededRandom as prng } from '../seeded-random';
+import { fastCheckAgrees } from './fast-check-agreement';
 
 const isRow = (row: unknown): boolean => ResourceViewSchema.safeParse(row).success;
 const STATES = ['online', 'offline', 'failed', 'online-pending', 'offline-pending'] as const;
@@ -234,13 +235,9 @@ describe('batched changes ("changes" pushes): the fast check against the contrac
         else if (roll < 0.9) message.extra = true;
         else delete message.changes;
       }
-      const text = JSON.stringify(message);
-      const fast = fastPush(JSON.parse(text));
-      const slow = parseServerMessage(text);
+      const fast = fastCheckAgrees(message, 'changes');
       if (fast === null) continue;
       accepted++;
-      assert.equal(slow.kind, 'push', `fast check accepted changes the contract refuses: ${text.slice(0, 300)}`);
-      if (slow.kind === 'push') assert.deepEqual(fast, slow.push);
       assert.equal(fast.type, 'changes');
       if (fast.type === 'changes') assert.deepEqual(fast.changes.map((change) => [change.type, change.revision]), Array.from({ length: count }, (_, k) => ['change', 10 + k]));
     }
