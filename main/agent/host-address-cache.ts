@@ -58,8 +58,9 @@ export class HostAddressCache {
   interfaceFor(spec: ResourceSpec): InterfaceForResource {
     let choice = chooseInterface(spec, this.node, this.stations());
     // No interface by a listing up to a second old: an interface deleted and re-created meanwhile
-    // would fail the resource for good on a stale listing, so the host is asked again first.
-    if (!choice.ok) choice = chooseInterface(spec, this.node, this.fresh().stations);
+    // would fail the resource for good on a stale listing, so the host is asked again first — unless
+    // the listing is as fresh as all() keeps it (1,000 resources on a missing interface asked once each).
+    if (!choice.ok && this.now() - (this.cachedStations?.at ?? -Infinity) > MAX_AGE_MS) choice = chooseInterface(spec, this.node, this.fresh().stations);
     return choice.ok ? choice : { ok: false, failure: { kind: 'interface-missing', node: this.node, detail: choice.detail } };
   }
 

@@ -139,6 +139,16 @@ describe('HostAddressCache', () => {
     assert.equal(counts.dumps, 3);
   });
 
+  test('resources on a missing interface: the host is read again at most once per 100 ms, not once per resource', () => {
+    const { counts, clock, cache } = countedCache();
+    const elsewhere = (i: number) => spec(`far${i}`, `10.99.0.${i + 1}`, ['n1']);
+    for (let i = 0; i < 100; i++) assert.equal(cache.interfaceFor(elsewhere(i)).ok, false);
+    assert.equal(counts.dumps, 1);
+    clock.now += 200;
+    for (let i = 0; i < 100; i++) assert.equal(cache.interfaceFor(elsewhere(i)).ok, false);
+    assert.equal(counts.dumps, 2);
+  });
+
   test('an interface that came back within the second is found: no interface by the cached stations reads the host again', () => {
     const host = new FakeLan().host('n1', '10.231.0.1', '02:00:00:00:00:01');
     const listAll = host.addresses.listAll.bind(host.addresses);
