@@ -7,9 +7,13 @@
 // that, the real path (symlinks followed) must still lie inside the real root. No directory
 // listing: a directory serves its index.html or nothing.
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,6 +35,56 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.ttf': 'font/ttf',
   '.wasm': 'application/wasm',
 };
+
+/**
+ * Text files sent gzipped to a client that accepts it: the console's script is a third of its size
+ * then, and its download is on the way to the first screen. Static files only (no secret in them to
+ * leak through compression); the compressed copy is kept while the file's size and time stay.
+ */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.txt', '.svg']);
+/** Larger files are streamed as they are. */
+const MAX_COMPRESSED_FILE_BYTES = 8 * 1024 * 1024;
+/** The compressed copies kept, all files together (a few hundred KB for the console). */
+const MAX_COMPRESSED_CACHE_BYTES = 32 * 1024 * 1024;
+
+interface Compressed {
+  size: number;
+  mtimeMs: number;
+  body: Buffer;
+}
+
+const compressedFiles = new Map<string, Compressed>();
+
+/** Whether an Accept-Encoding header takes gzip ("gzip", "*", not "gzip;q=0"). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let wildcard = false;
+  for (const item of text.split(',')) {
+    const [name = '', ...params] = item.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    const refused = q !== undefined && Number(q.slice(2)) === 0;
+    if (name === 'gzip' || name === 'x-gzip') return !refused;
+    if (name === '*') wildcard = !refused;
+  }
+  return wildcard;
+}
+
+async function compressedCopy(file: string, size: number, mtimeMs: number): Promise<Buffer> {
+  const cached = compressedFiles.get(file);
+  if (cached !== undefined && cached.size === size && cached.mtimeMs === mtimeMs) return cached.body;
+  const body = await gzipAsync(await readFile(file));
+  compressedFiles.delete(file);
+  let total = body.length;
+  for (const copy of compressedFiles.values()) total += copy.body.length;
+  // Oldest first: Map keeps insertion order.
+  for (const [name, copy] of compressedFiles) {
+    if (total <= MAX_COMPRESSED_CACHE_BYTES) break;
+    compressedFiles.delete(name);
+    total -= copy.body.length;
+  }
+  compressedFiles.set(file, { size, mtimeMs, body });
+  return body;
+}
 
 /**
  * The Content Security Policy of the web console: everything from this server only; the API
@@ -141,10 +195,18 @@ export async function serveStatic(root: string, request: IncomingMessage, respon
     return;
   }
   const info = await stat(file);
-  response.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'Content-Length': info.size,
-  });
+  const type = extname(file).toLowerCase();
+  const contentType = CONTENT_TYPES[type] ?? 'application/octet-stream';
+  if (COMPRESSIBLE.has(type) && info.size <= MAX_COMPRESSED_FILE_BYTES) {
+    response.setHeader('Vary', 'Accept-Encoding');
+    if (acceptsGzip(request.headers['accept-encoding'])) {
+      const body = await compressedCopy(file, info.size, info.mtimeMs);
+      response.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+      response.end(request.method === 'HEAD' ? undefined : body);
+      return;
+    }
+  }
+  response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': info.size });
   if (request.method === 'HEAD') {
     response.end();
     return;

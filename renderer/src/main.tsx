@@ -1,8 +1,6 @@
-// Entry of the console page. The CSP of the agent and of the Electron window forbids eval, so zod
-// must not compile its validators with `new Function`: jitless before anything is parsed.
-// First of all: opens the agent's socket while the rest of the bundle evaluates (early-socket.ts).
-import { discardEarlySocket } from './api/early-socket';
-import { z } from 'zod';
+// The console: React, mounted by the page's entry (boot.ts) once the first screen is painted, or at
+// once when there is none. It takes over the agent session the entry began (first-screen/session.ts)
+// and replaces the first screen when it shows rows of its own: the page never goes blank between the two.
 import { StrictMode, useCallback, useState, type ReactElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Credential } from '../../preload/contract/users';
@@ -11,22 +9,12 @@ import { BridgeApi } from './api/bridge-api';
 import { WebSocketApi } from './api/websocket-api';
 import { App } from './components/App';
 import { AuthScreen } from './components/AuthScreen';
-import { credentialFromHash, hashWithoutCredential, type HashCredential } from './model/token';
-import './styles.css';
-
-z.config({ jitless: true });
+import { FIRST_SCREEN_ID } from './first-screen/paint';
+import { bootState } from './first-screen/session';
+import type { HashCredential } from './model/token';
 
 function connectingTo(endpoint: string): ConnectionStatus {
   return { phase: 'connecting', endpoint, actor: null, user: null, role: null, detail: null, retryAt: null };
-}
-
-/** The credential in the link, read once: off the address bar and out of the history (a shoulder, a screenshot, a shared link). */
-function takeCredentialFromLink(): HashCredential {
-  const found = credentialFromHash(window.location.hash);
-  const { pathname, search, hash } = window.location;
-  const rest = hashWithoutCredential(hash);
-  if (rest !== hash) window.history.replaceState(window.history.state, '', `${pathname}${search}${rest}`);
-  return found;
 }
 
 interface WebSession {
@@ -49,16 +37,44 @@ function WebConsole({ fromLink, first }: { fromLink: HashCredential; first: WebS
   return <App key={session.id} api={session.api} initialStatus={session.status} onCredential={signIn} />;
 }
 
-const container = document.getElementById('root');
-if (container === null) throw new Error('index.html lacks #root');
-// The web console with a credential in its link connects before React renders anything: the agent's
-// first push (the first screen) is on its way while the page builds.
+/** The console's own rows are in: the first screen may go. */
+const CONSOLE_ROWS = '[data-testid^="resource-row-"]';
+/** A console that shows no rows by then (a refused login, a lost agent) replaces the first screen anyway. */
+const TAKEOVER_DEADLINE_MS = 2_000;
+
+/** The console renders beneath the first screen, inert, and replaces it at its first row. */
+function takeOverFrom(firstScreen: HTMLElement, container: HTMLElement): void {
+  firstScreen.classList.add('first-screen-over');
+  container.inert = true;
+  let done = false;
+  const observer = new MutationObserver(() => {
+    if (container.querySelector(CONSOLE_ROWS) !== null) takeOver();
+  });
+  const deadline = window.setTimeout(() => takeOver(), TAKEOVER_DEADLINE_MS);
+  function takeOver(): void {
+    if (done) return;
+    done = true;
+    observer.disconnect();
+    window.clearTimeout(deadline);
+    firstScreen.remove();
+    container.inert = false;
+  }
+  observer.observe(container, { childList: true, subtree: true });
+}
+
+const root = document.getElementById('root');
+if (root === null) throw new Error('index.html lacks #root');
+const boot = bootState() ?? { fromLink: { kind: 'none' } as const, session: null, painted: false };
+const container = document.createElement('div');
+container.className = 'console-root';
+const firstScreen = document.getElementById(FIRST_SCREEN_ID);
+if (firstScreen !== null && boot.painted) takeOverFrom(firstScreen, container);
+else firstScreen?.remove();
+root.append(container);
+
 function webPage(): ReactElement {
-  const fromLink = takeCredentialFromLink();
-  const first = fromLink.kind === 'credential' ? webSession(fromLink.credential) : null;
-  if (first === null) discardEarlySocket();
-  first?.api.preconnect();
-  return <WebConsole fromLink={fromLink} first={first} />;
+  const first = boot.session === null ? null : { api: boot.session, status: connectingTo(window.location.host), id: ++sessions };
+  return <WebConsole fromLink={boot.fromLink} first={first} />;
 }
 
 const bridge = window.ipfo;

@@ -18,6 +18,11 @@
  *   subscribe request sent).
  */
 export const FIRST_RENDER_INIT_SCRIPT = `(() => {
+  // Said on the console (CDP delivers it) once the sample is complete: the bench does not poll the
+  // page while it loads, as every evaluate would be a task on the thread being measured.
+  const ready = () => {
+    if (bench.rowPaintedAt !== null && (!bench.paged || bench.restAt !== null)) console.debug('ipfo-bench:first-render-ready');
+  };
   const bench = { snapshotAt: null, snapshotBytes: 0, paged: false, restAt: null, restBytes: 0, rowInsertedAt: null, rowPaintedAt: null,
     socketAt: null, openAt: null, helloAt: null, helloReplyAt: null, subscribeAt: null };
   Object.defineProperty(window, '__uiBench', { value: bench });
@@ -41,7 +46,10 @@ export const FIRST_RENDER_INIT_SCRIPT = `(() => {
         }
         if (bench.restAt !== null) return;
         bench.restBytes += event.data.length;
-        if (event.data.startsWith('{"type":"snapshot-rows"') && event.data.endsWith('"done":true}')) bench.restAt = performance.now();
+        if (event.data.startsWith('{"type":"snapshot-rows"') && event.data.endsWith('"done":true}')) {
+          bench.restAt = performance.now();
+          ready();
+        }
       });
     }
   }
@@ -55,12 +63,15 @@ export const FIRST_RENDER_INIT_SCRIPT = `(() => {
   };
   window.WebSocket = BenchWebSocket;
   const observer = new MutationObserver(() => {
-    if (bench.rowInsertedAt !== null || document.querySelector('[data-testid^="resource-row-"]') === null) return;
+    if (bench.rowInsertedAt !== null || document.querySelector('[data-testid^="resource-row-"], [data-first-screen-row]') === null) return;
     bench.rowInsertedAt = performance.now();
     observer.disconnect();
     requestAnimationFrame(() => {
       const channel = new MessageChannel();
-      channel.port1.onmessage = () => { bench.rowPaintedAt = performance.now(); };
+      channel.port1.onmessage = () => {
+        bench.rowPaintedAt = performance.now();
+        ready();
+      };
       channel.port2.postMessage(0);
     });
   });
@@ -91,8 +102,8 @@ export interface FirstRenderSample {
   scriptEndMark: number | null;
 }
 
-/** The first row painted and, for the paged stream, its last rows push arrived. */
-export const FIRST_RENDER_READY = 'window.__uiBench !== undefined && window.__uiBench.rowPaintedAt !== null && (!window.__uiBench.paged || window.__uiBench.restAt !== null)';
+/** The console message of the init script once the first row is painted and, for the paged stream, its last rows push arrived. */
+export const FIRST_RENDER_READY = 'ipfo-bench:first-render-ready';
 
 export const FIRST_RENDER_RESULT = `(() => {
   const nav = performance.getEntriesByType('navigation')[0];

@@ -51,6 +51,16 @@ const HOLD_ROWS = `(() => {
   });
 })();`;
 
+/** Each row's cells as the person reads them (innerText), the row's buttons left out. */
+const CELL_TEXTS = (selector: string, nameAttribute: string, prefix = ''): string => `Object.fromEntries([...document.querySelectorAll('${selector}')].map((row) => [
+  row.getAttribute('${nameAttribute}').slice(${prefix.length}),
+  [...row.querySelectorAll('[role="gridcell"]:not(.actions-cell)')].map((cell) => cell.innerText.trim()),
+]))`;
+const FIRST_SCREEN_CELLS = CELL_TEXTS('[data-first-screen-row]', 'data-first-screen-row');
+const CONSOLE_CELLS = CELL_TEXTS('[data-testid^="resource-row-"]', 'data-testid', 'resource-row-');
+/** The columns whose text depends on when it was drawn ("since": a relative time). */
+const SINCE_COLUMN = 5;
+
 const SHOWN_ROWS = `[...document.querySelectorAll('[data-testid^="resource-row-"]')].map((row) => row.getAttribute('data-testid').slice('resource-row-'.length))`;
 const TABLE_REVISION = `Number(document.querySelector('[data-testid="resource-table"]')?.getAttribute('data-revision') ?? -1)`;
 
@@ -87,6 +97,83 @@ describe('the console\'s first screen (paged stream)', { skip: available ? false
     await page.locator('[data-testid^="resource-row-"]').first().waitFor({ timeout: 30_000 });
     return page;
   }
+
+  test('the first page is painted before the console has loaded, cell for cell as the console then shows it, and no change is lost meanwhile', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
+    try {
+      // The console's chunk is held until the test lets it go: "before the console has loaded" is a
+      // state, not a race.
+      let releaseConsole: () => void = () => undefined;
+      const consoleHeld = new Promise<void>((resolve) => (releaseConsole = resolve));
+      let consoleRequested = false;
+      await context.route(/\/assets\/main-[^/]*\.js$/, async (route) => {
+        consoleRequested = true;
+        await consoleHeld;
+        await route.continue();
+      });
+      const page = await context.newPage();
+      await page.goto(`${server.origin}/#token=${token}`);
+      await page.locator('[data-first-screen-row]').first().waitFor({ timeout: 30_000 });
+      await waitUntil(() => Promise.resolve(consoleRequested), 10_000, 'the console requested after the first paint');
+      const painted = await page.evaluate<Record<string, string[]>>(FIRST_SCREEN_CELLS);
+      const names = Object.keys(painted);
+      // The window's rows of the default view (900 px: 30 rows of 30 px), and nothing of the console yet.
+      assert.equal(names.length, 30);
+      assert.deepEqual(names, truth('', { column: 'name', direction: 'asc' }, 30));
+      assert.equal(await page.locator('[data-testid^="resource-row-"]').count(), 0);
+      assert.match(await page.locator('#first-screen .toolbar-count').innerText(), /^20,000 resources/);
+      assert.equal(page.url().includes(token), false, 'the credential is off the address bar at once');
+
+      // Changes stream while the console loads; the messages that came meanwhile are read in order.
+      cluster.startStream(300);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      releaseConsole();
+      await page.locator('[data-testid^="resource-row-"]').first().waitFor({ timeout: 30_000 });
+      await page.locator('#first-screen').waitFor({ state: 'detached', timeout: 10_000 });
+      const { lastRevision } = cluster.stopStream();
+      await waitUntil(async () => (await page.evaluate<number>(TABLE_REVISION)) === lastRevision, 10_000, 'every change applied');
+      for (const name of names.slice(0, 12)) {
+        const row = page.getByTestId(`resource-row-${name}`);
+        assert.equal(await row.getAttribute('data-state'), cluster.resource(name)?.status.state, name);
+      }
+
+      // Same rows, same cells: a fresh first screen next to the console, with the stream stopped.
+      const again = await context.newPage();
+      await again.goto(`${server.origin}/#token=${token}`);
+      await again.locator('[data-first-screen-row]').first().waitFor({ timeout: 30_000 });
+      const before = await again.evaluate<Record<string, string[]>>(FIRST_SCREEN_CELLS);
+      releaseConsole();
+      await again.locator('#first-screen').waitFor({ state: 'detached', timeout: 30_000 });
+      const after = await again.evaluate<Record<string, string[]>>(CONSOLE_CELLS);
+      assert.equal(Object.keys(before).length, 30);
+      for (const [name, cells] of Object.entries(before)) {
+        const shown = after[name];
+        assert.ok(shown !== undefined, `${name} is in the console`);
+        assert.equal(cells.length, shown.length, name);
+        assert.match(cells[SINCE_COLUMN] ?? '', /ago|just now|—/, name);
+        const without = (texts: string[]) => texts.filter((_, index) => index !== SINCE_COLUMN);
+        assert.deepEqual(without(cells), without(shown), name);
+      }
+    } finally {
+      cluster.stopStream();
+      await context.close();
+    }
+  });
+
+  test('a console script that cannot load is said on the first screen, not left as a picture that never answers', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      await context.route(/\/assets\/main-[^/]*\.js$/, (route) => route.abort('connectionrefused'));
+      const page = await context.newPage();
+      await page.goto(`${server.origin}/#token=${token}`);
+      await page.locator('[data-first-screen-row]').first().waitFor({ timeout: 30_000 });
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ timeout: 10_000 });
+      assert.match(await alert.innerText(), /^The console could not load \(.+\): reload the page\.$/);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('the first page shows before the rest; a sort and a filter chosen meanwhile show the right rows once it is in', async () => {
     cluster.startStream(300);

@@ -8,13 +8,16 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { staticSegments } from '../../main/api/static';
+import { gunzipSync } from 'node:zlib';
+import { acceptsGzip, staticSegments } from '../../main/api/static';
 import { startTestServer, type TestServer } from './api-fixtures';
 
 interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The body's bytes (a gzipped one is not text). */
+  bytes: Buffer;
 }
 
 /** Sends one HTTP/1.1 request with exactly this target and these headers; reads the whole response. */
@@ -25,7 +28,8 @@ function rawRequest(port: number, target: string, options: { method?: string; ho
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
+      const all = Buffer.concat(chunks);
+      const text = all.toString('latin1');
       const split = text.indexOf('\r\n\r\n');
       const head = text.slice(0, split).split('\r\n');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head[0] ?? '')?.[1] ?? 0);
@@ -34,7 +38,7 @@ function rawRequest(port: number, target: string, options: { method?: string; ho
         const colon = line.indexOf(':');
         headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
       }
-      resolve({ status, headers, body: text.slice(split + 4) });
+      resolve({ status, headers, body: text.slice(split + 4), bytes: all.subarray(split + 4) });
     });
     const extra = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
     socket.write(`${options.method ?? 'GET'} ${target} HTTP/1.1\r\nHost: ${options.host ?? `127.0.0.1:${port}`}\r\n${extra}Connection: close\r\n\r\n`);
@@ -106,6 +110,60 @@ describe('static files', () => {
     assert.equal(js.body, 'console.log("app")');
     const bin = await rawRequest(context.server.port, '/assets/data.bin?v=1');
     assert.equal(bin.headers['content-type'], 'application/octet-stream');
+  });
+
+  test('text files go gzipped to a client that accepts it, and change with the file', async () => {
+    const { port } = context.server;
+    const script = 'console.log("app");\n'.repeat(200);
+    await writeFile(join(root, 'www', 'assets', 'big.js'), script);
+    const zipped = await rawRequest(port, '/assets/big.js', { headers: { 'Accept-Encoding': 'br, gzip;q=0.8' } });
+    assert.equal(zipped.status, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers.vary, 'Accept-Encoding');
+    assert.equal(zipped.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(Number(zipped.headers['content-length']), zipped.bytes.length);
+    assert.ok(zipped.bytes.length < script.length / 4, `${zipped.bytes.length} bytes gzipped of ${script.length}`);
+    assert.equal(gunzipSync(zipped.bytes).toString(), script);
+    const head = await rawRequest(port, '/assets/big.js', { method: 'HEAD', headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(head.headers['content-length'], zipped.headers['content-length']);
+    assert.equal(head.body, '');
+    // A new build in place: the new file, not the copy compressed before.
+    const rebuilt = 'console.log("rebuilt");\n'.repeat(300);
+    await writeFile(join(root, 'www', 'assets', 'big.js'), rebuilt);
+    assert.equal(gunzipSync((await rawRequest(port, '/assets/big.js', { headers: { 'Accept-Encoding': 'gzip' } })).bytes).toString(), rebuilt);
+  });
+
+  test('no gzip unasked, refused with q=0, or for a file that is not text', async () => {
+    const { port } = context.server;
+    const unzipped: Array<Record<string, string>> = [{}, { 'Accept-Encoding': 'gzip;q=0, br' }, { 'Accept-Encoding': 'identity' }];
+    for (const headers of unzipped) {
+      const plain = await rawRequest(port, '/assets/app.js', { headers });
+      assert.equal(plain.headers['content-encoding'], undefined, JSON.stringify(headers));
+      assert.equal(plain.body, 'console.log("app")');
+    }
+    const bin = await rawRequest(port, '/assets/data.bin', { headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(bin.headers['content-encoding'], undefined);
+    assert.deepEqual([...bin.bytes], [1, 2, 3]);
+  });
+
+  test('Accept-Encoding is read as RFC 9110 says', () => {
+    const cases: Array<[string | string[] | undefined, boolean]> = [
+      [undefined, false],
+      ['', false],
+      ['gzip', true],
+      ['GZIP', true],
+      ['deflate, gzip;q=1.0, *;q=0.5', true],
+      ['gzip;q=0', false],
+      ['gzip; q=0.000', false],
+      ['br, *', true],
+      ['*;q=0', false],
+      ['*;q=0, gzip', true],
+      ['gzip;q=0, *', false],
+      ['x-gzip', true],
+      ['gzipped', false],
+      [['br', 'gzip'], true],
+    ];
+    for (const [header, expected] of cases) assert.equal(acceptsGzip(header), expected, JSON.stringify(header));
   });
 
   test('HEAD has the headers and no body', async () => {

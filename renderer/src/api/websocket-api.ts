@@ -33,7 +33,14 @@ export class WebSocketApi implements ConsoleApi {
   private readonly requests = new RequestTracker({ idPrefix: 'w', timeoutMs: REQUEST_TIMEOUT_MS });
   /** Pushes that arrived before start() (after preconnect()), handed over by start(). */
   private early: Push[] | null = null;
-  private onPush: (push: Push) => void = (push) => this.early?.push(push);
+  /** Sees the pushes that arrive before start(): the first screen painted before React (first-screen/). */
+  private watchEarly: ((push: Push) => boolean) | null = null;
+  /** Messages left unread until start(), once the watcher asked for it: they must not delay its paint. */
+  private held: Array<{ socket: WebSocket; data: unknown }> | null = null;
+  private onPush: (push: Push) => void = (push) => {
+    this.early?.push(push);
+    if (this.watchEarly?.(push) === true && this.early !== null) this.held ??= [];
+  };
   private view: ResourceTableView = DEFAULT_TABLE_VIEW;
   private onStatus: (status: ConnectionStatus) => void = () => undefined;
   private status: ConnectionStatus;
@@ -55,10 +62,13 @@ export class WebSocketApi implements ConsoleApi {
 
   /**
    * Connects, logs in and subscribes now, before the page has rendered anything: the first push
-   * waits for start() instead of start() waiting for the connection.
+   * waits for start() instead of start() waiting for the connection. `watch` sees each push that
+   * arrives meanwhile (start() still gets them all); when it returns true, the messages after that
+   * push are left unread until start() (the page paints its first screen meanwhile).
    */
-  preconnect(): void {
+  preconnect(watch?: (push: Push) => boolean): void {
     if (!this.stopped) return;
+    this.watchEarly = watch ?? null;
     this.stopped = false;
     this.early = [];
     this.connect();
@@ -68,12 +78,14 @@ export class WebSocketApi implements ConsoleApi {
     this.onPush = onPush;
     this.onStatus = onStatus;
     const early = this.early;
-    this.early = null;
+    const held = this.held;
+    this.early = this.held = this.watchEarly = null;
     onStatus(this.status);
     if (this.stopped) {
       this.stopped = false;
       this.connect();
     } else if (early !== null) for (const push of early) onPush(push);
+    for (const { socket, data } of held ?? []) this.onMessage(socket, data);
     return () => this.stop();
   }
 
@@ -161,6 +173,10 @@ export class WebSocketApi implements ConsoleApi {
 
   private onMessage(socket: WebSocket, data: unknown): void {
     if (socket !== this.socket) return;
+    if (this.held !== null) {
+      this.held.push({ socket, data });
+      return;
+    }
     if (typeof data !== 'string') return this.breakContract(socket, 'the agent sent a binary message');
     // Snapshots, the paged stream's head and rows, and resource changes first try the fast check
     // (fast-push.ts: never looser than the contract); whatever it does not accept goes through the

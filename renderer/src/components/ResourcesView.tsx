@@ -5,30 +5,21 @@ import { Fragment, memo, useCallback, useDeferredValue, useEffect, useMemo, useR
 import type { ResourceView } from '../../../preload/contract/domain';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
-import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, nextSort, type ResourceColumn, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
+import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, nextSort, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
 import type { ClusterState, ResourceLog, SnapshotLoading } from '../model/cluster-state';
 import { DEFAULT_PAGE_SIZE, type ResourceTableView } from '../../../preload/contract/resource-order';
+import { RESOURCE_HEAD_HEIGHT, RESOURCE_ROW_HEIGHT, RESOURCE_TABLE_COLUMNS } from '../model/resource-columns';
 import type { ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
 import { ContextMenu } from './ContextMenu';
 import { hasResourceMenu, resourceMenuItems, resourceShortcut } from './resource-menu';
 
-const ROW_HEIGHT = 30;
+const ROW_HEIGHT = RESOURCE_ROW_HEIGHT;
+const HEAD_HEIGHT = RESOURCE_HEAD_HEIGHT;
+const COLUMNS = RESOURCE_TABLE_COLUMNS;
 const NO_ROWS: ResourceView[] = [];
-/** The sticky header row inside the scroller: the rows start below it. */
-const HEAD_HEIGHT = 32;
 /** Rows are fixed-height (CSS .table-row): the virtualiser never measures one. */
 const estimateRowSize = (): number => ROW_HEIGHT;
-
-const COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: boolean }> = [
-  { id: 'name', label: 'Name' },
-  { id: 'address', label: 'Address' },
-  { id: 'owner', label: 'Owner node' },
-  { id: 'state', label: 'State' },
-  { id: 'ownerMac', label: 'Owner MAC' },
-  { id: 'since', label: 'Since', numeric: true },
-  { id: 'lastHandoff', label: 'Last handoff', numeric: true },
-];
 
 export interface ResourcesViewProps {
   resources: ReadonlyMap<string, ResourceView>;
