@@ -7,10 +7,10 @@
 // painter (first-screen/paint.ts). The console's chunk is imported once the first page is painted
 // (or at once when there is nothing to paint: the desktop console, a link without a credential, a
 // login that does not end in a first page soon), and takes the session over (first-screen/session.ts).
-import './api/early-socket';
+// First: the socket opens before the rest of the entry is evaluated.
+import { discardEarlySocket } from './api/early-socket';
 import { z } from 'zod';
 import type { Push } from '../../preload/contract/protocol';
-import { discardEarlySocket } from './api/early-socket';
 import { WebSocketApi } from './api/websocket-api';
 import { paintConsoleFailure, paintFirstScreen } from './first-screen/paint';
 import { setBootState, type BootState } from './first-screen/session';

@@ -1,2 +1,2 @@
-// Vite bundles the stylesheet imported by main.tsx into a CSS file of its own.
+// Vite bundles the stylesheet imported by boot.ts into a CSS file of its own.
 declare module '*.css';

@@ -1,8 +1,8 @@
 // The web console's agent socket, opened while the page's script is still being evaluated.
 //
-// Evaluating the bundle (the contract's zod schemas, React) takes ~100-150 ms of a loaded 2-core
+// Evaluating the page's entry (the contract's zod schemas) takes ~100-190 ms of a loaded 2-core
 // machine, and the first screen waits for the agent's first push, which comes only after the socket
-// opened, the login's round trips and the subscription. This module is the bundle's first (main.tsx
+// opened, the login's round trips and the subscription. This module is the entry's first (boot.ts
 // imports it before anything else, and it imports nothing that evaluates code), so the TCP connection
 // and the WebSocket upgrade happen meanwhile; WebSocketApi takes the socket over (takeEarlySocket)
 // and logs in on it as on any other. No message is sent here: the agent says nothing before a hello,
@@ -10,7 +10,7 @@
 import { API_PATH } from '../../../preload/contract/api-path';
 import { apiUrlFor } from './api-url';
 
-/** The page's own mark (read by `npm run bench:ui`): evaluation of the bundle started. */
+/** The page's own mark (read by `npm run bench:ui`): evaluation of the entry started. */
 performance.mark('ipfo:script-start');
 
 /** A credential parameter in the fragment (model/token.ts reads it properly later). */

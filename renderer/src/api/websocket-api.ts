@@ -39,7 +39,7 @@ export class WebSocketApi implements ConsoleApi {
   private held: Array<{ socket: WebSocket; data: unknown }> | null = null;
   private onPush: (push: Push) => void = (push) => {
     this.early?.push(push);
-    if (this.watchEarly?.(push) === true && this.early !== null) this.held ??= [];
+    if (this.watchEarly?.(push) === true) this.held ??= [];
   };
   private view: ResourceTableView = DEFAULT_TABLE_VIEW;
   private onStatus: (status: ConnectionStatus) => void = () => undefined;

@@ -1,7 +1,7 @@
 // The web console's credential travels in the URL fragment, which browsers never send to the
 // server: "#token=<64 hex>" (the node's token, as `ipfo agent` prints the link) or a user's
 // "#token=alice:<64 hex>" (also "#credential=..."; the colon may be written %3A). It is read once at
-// start and then removed from the address bar and the history (history.replaceState: main.tsx), so
+// start and then removed from the address bar and the history (history.replaceState: boot.ts), so
 // it is not left on screen, in the history or in a bookmark. A reload then needs the link again.
 import { parseCredential, type Credential } from '../../../preload/contract/users';
 
