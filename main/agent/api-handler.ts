@@ -2,7 +2,7 @@
 // store writes (specs, node states, move intents), and the store's changes become the contract's change
 // stream. The server in main/api has already authenticated and validated every command.
 import { performance } from 'node:perf_hooks';
-import type { ActionResult, ApiError, Change, ApiCommand, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
+import type { ActionResult, ApiError, Change, ApiCommand, CommandResults, ProbeResult, EventsFilter } from '../../preload/contract/protocol';
 import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { MAX_SNAPSHOT_REJECTED, SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type RejectedStoreRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../api/handler';
@@ -418,35 +418,52 @@ export class AgentApiHandler implements ApiHandler {
 
   /**
    * resource.import: every row checked against this agent's view (never the client's word), then the
-   * good ones created in one putResources. One import at a time on this agent, and each waits until its
-   * view holds what it created, so the next batch is checked against it (a name twice across batches).
+   * good ones created in one putResources. One import at a time on this agent; the next batch is checked
+   * against the view plus what earlier batches created that the view has not brought in yet (an address
+   * or name twice across batches). Waiting for the watch instead cost each batch a few turns of a busy
+   * event loop: 10,000 rows in 41 batches took 15-19 s, almost all of it in those waits.
    */
-  private importRows(rows: readonly unknown[], skipInvalid: boolean, actor: string): Promise<CommandResult> {
-    const run = this.importChain.then(() => this.importNow(rows, skipInvalid, actor));
-    this.importChain = run.catch(() => undefined);
-    return run;
+  private async importRows(rows: readonly unknown[], skipInvalid: boolean, actor: string): Promise<CommandResult> {
+    const batch = this.importChain.then(() => this.createRows(rows, skipInvalid));
+    this.importChain = batch.catch(() => undefined);
+    // The next batch need not wait for this one's audit entry: appends queue behind the claims' entries
+    // and contend with the other agents' for the audit counter (a quarter of a second each in a 10,000-row import).
+    const { result, auditDetail } = await batch;
+    if (auditDetail === null) return { ok: true, result };
+    return { ok: true, result: { ...result, auditSeq: await this.audit({ actor, action: 'resource.import', target: null, outcome: 'ok', detail: auditDetail, handoffMs: null }) } };
   }
 
   private importChain: Promise<unknown> = Promise.resolve();
+  /** Batches this agent created, each with the store revision it reached, until the view has reached it. */
+  private createdAhead: Array<{ revision: number; specs: ResourceSpec[] }> = [];
 
-  private async importNow(rows: readonly unknown[], skipInvalid: boolean, actor: string): Promise<CommandResult> {
+  /** The resources a new row is checked against: the view's, and those created here it has not seen yet. */
+  private existingForImport(): ResourceSpec[] {
+    const view = this.view;
+    this.createdAhead = this.createdAhead.filter((batch) => batch.revision > view.revision);
+    const existing = [...view.resources.values()];
+    for (const batch of this.createdAhead) for (const spec of batch.specs) if (!view.resources.has(spec.name)) existing.push(spec);
+    return existing;
+  }
+
+  /** One batch checked and created; `auditDetail` is what its audit entry says (null: nothing created). */
+  private async createRows(rows: readonly unknown[], skipInvalid: boolean): Promise<{ result: CommandResults['resource.import']; auditDetail: string | null }> {
     const tableRows = rows.map((input, index) => ({ line: index, input: input as Record<string, unknown> }));
-    const checked = checkTable(tableRows, { nodes: [...this.view.nodes.keys()], existing: [...this.view.resources.values()] });
+    const checked = checkTable(tableRows, { nodes: [...this.view.nodes.keys()], existing: this.existingForImport() });
     const invalid = checked.issues.map((issue) => ({ index: issue.line, field: issue.field, message: issue.message }));
-    const nothing = { created: [], collided: [], auditSeq: null, durationMs: null };
-    if (invalid.length > 0 && !skipInvalid) return { ok: true, result: { ...nothing, invalid } };
-    if (checked.valid.length === 0) return { ok: true, result: { ...nothing, invalid } };
+    const nothing = { result: { created: [], collided: [], invalid, auditSeq: null, durationMs: null }, auditDetail: null };
+    if (invalid.length > 0 && !skipInvalid) return nothing;
+    if (checked.valid.length === 0) return nothing;
     const specs = checked.valid.map((row) => row.spec);
-    const { collided } = await this.store.putResources(specs);
+    const { collided, revision } = await this.store.putResources(specs);
     const refused = new Set(collided);
-    const created = specs.filter((spec) => !refused.has(spec.name)).map((spec) => spec.name);
+    const createdSpecs = specs.filter((spec) => !refused.has(spec.name));
+    if (createdSpecs.length > 0) this.createdAhead.push({ revision, specs: createdSpecs });
+    const created = createdSpecs.map((spec) => spec.name);
     const collidedRows = checked.valid.filter((row) => refused.has(row.spec.name)).map((row) => ({ index: row.line, name: row.spec.name }));
     const skippedRows = new Set(invalid.map((issue) => issue.index)).size;
     const detail = `${created.length} created${created.length > 0 ? ` (${created[0]}${created.length > 1 ? ` .. ${created.at(-1)}` : ''})` : ''}${skippedRows > 0 ? `, ${skippedRows} invalid skipped` : ''}${collidedRows.length > 0 ? `, ${collidedRows.length} already existed` : ''}`;
-    const auditSeq = created.length === 0 ? null : await this.audit({ actor, action: 'resource.import', target: null, outcome: 'ok', detail, handoffMs: null });
-    // The next batch is checked against these: wait until the watch has brought them into the view.
-    await this.settle(created.at(-1) ?? '', () => created.every((name) => this.view.resources.has(name)), 10_000);
-    return { ok: true, result: { created, invalid, collided: collidedRows, auditSeq, durationMs: null } };
+    return { result: { created, invalid, collided: collidedRows, auditSeq: null, durationMs: null }, auditDetail: created.length === 0 ? null : detail };
   }
 
   private exportSpecs(): CommandResult {

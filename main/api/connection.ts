@@ -3,6 +3,7 @@
 // dispatch to the ApiHandler, the stream. Nothing reaches the handler before a successful `auth`,
 // nothing the session's role may not do, and nothing malformed: every message is parsed against
 // the contract first (preload/contract/parse.ts).
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { checkResult, clip, parseRequest, type RequestParse } from '../../preload/contract/parse';
 import {
@@ -45,6 +46,13 @@ export interface ConnectionContext {
   peer: string;
   log: (line: string) => void;
   login: LoginHooks;
+  /**
+   * The byte stream under the WebSocket: what is sent in one turn of the event loop goes out in one
+   * write. A subscriber without a table view gets a message per change, and during a 10,000-row
+   * import one write (a loopback send that also runs the receiver's side) per message took ~2.4 s of
+   * the serving agent's CPU.
+   */
+  transport: Pick<Duplex, 'cork' | 'uncork'>;
 }
 
 /** What the server decides for the login (login-guard.ts, the session limit). */
@@ -87,6 +95,8 @@ export class ApiConnection {
   private badTimes: number[] = [];
   private stream: StreamSession | null = null;
   private closed = false;
+  /** The transport is corked until the end of this turn of the loop. */
+  private corked = false;
   /** A refusal is being held back (login-guard.ts): the slot stays taken until it is sent, even if the peer leaves. */
   private refusalPending = false;
   private readonly authTimer: NodeJS.Timeout;
@@ -336,6 +346,14 @@ export class ApiConnection {
 
   private send(message: Reply | WirePush): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.context.transport.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.context.transport.uncork();
+      });
+    }
     this.socket.send(JSON.stringify(message));
     if (this.socket.bufferedAmount > this.context.limits.maxBufferedBytes) {
       // Dropped at once rather than closed politely: a close frame would queue behind the megabytes

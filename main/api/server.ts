@@ -167,7 +167,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
           return true;
         },
       };
-      connections.set(ws, new ApiConnection(ws, { handler: options.handler, credentials, channel, limits, peer, log, login }));
+      connections.set(ws, new ApiConnection(ws, { handler: options.handler, credentials, channel, limits, peer, log, login, transport: socket }));
       ws.on('close', () => {
         connections.delete(ws);
         sessions.delete(ws);

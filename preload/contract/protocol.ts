@@ -229,8 +229,10 @@ export const COMMAND_ARGS = {
   /**
    * Bulk create (`ipfo resource import`): every row is checked first (as resource.add, plus a name or
    * address twice among the rows); with any bad row and no skipInvalid nothing is created. A large import
-   * is sent in batches (a request must fit MAX_CLIENT_MESSAGE_BYTES: about 200 rows); the CLI checks the
-   * whole file before the first batch, so a bad row anywhere creates nothing.
+   * is sent in batches (a request must fit MAX_CLIENT_MESSAGE_BYTES: about 300 rows); the CLI checks the
+   * whole file before the first batch, so a bad row anywhere creates nothing. The agent checks a batch
+   * against the batches it created before it, also those its view has not brought in yet, so a client
+   * may send the next batch before the answer to the last.
    */
   'resource.import': z.strictObject({ rows: z.array(ResourceSpecInputSchema).min(1).max(MAX_IMPORT_BATCH_ROWS), skipInvalid: z.boolean() }),
   /** Every resource's definition, sorted by name: what `ipfo resource import` takes back unchanged. */

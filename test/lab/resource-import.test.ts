@@ -2,7 +2,8 @@
 // by the real `ipfo resource import|export`. A file with bad rows names every one by line and field,
 // exits 2 and creates nothing (etcd is read to be sure); --skip-invalid creates the good ones; a JSON
 // import of a few dozen comes online; an export imports back unchanged (after the cluster forgot them);
-// a viewer may export but not import (exit 4, nothing created).
+// a viewer may export but not import (exit 4, nothing created); 900 rows in several batches, sent
+// before the first is answered, are all created once and come online.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { LabCluster } from './cluster';
 import { ipfoArgv } from './ipfo';
 import { formatCsvTable, formatJsonTable } from '../../main/cluster/resource-table';
 import type { ResourceSpec } from '../../main/cluster/model';
+import { importBatches } from '../../main/cli/commands/cluster/import';
+import { addDrainRange, drainRange } from '../bench/drain-range';
 
 const RESOURCE_KEYS = 'ipfo/default/resources/';
 
@@ -155,5 +158,23 @@ describe('ipfo resource import and export on a real cluster', { timeout: 300_000
     const exported = await as(['resource', 'export', '--format', 'csv']);
     assert.equal(exported.code, 0, exported.stderr);
     assert.equal(exported.stdout.trimEnd().split('\n').length, 1 + before.length);
+  });
+
+  test('an import of several batches, sent before the first is answered: every row created once, all online', async () => {
+    const range = drainRange(lab);
+    await addDrainRange(lab, range);
+    const before = await storedNames();
+    const specs = range.virtualAddresses(900).map((ip, i) => spec(`many-${String(i).padStart(3, '0')}`, ip, { prefix: range.prefix }));
+    const input = file('many.csv', formatCsvTable(specs));
+    const imported = await cluster.cli('n3', ['resource', 'import', input, '--json'], 120_000);
+    assert.equal(imported.code, 0, imported.stderr);
+    const summary = imported.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).find((record) => record.event === 'summary');
+    assert.deepEqual({ created: summary?.created, online: summary?.online, failed: summary?.failed }, { created: 900, online: 900, failed: 0 }, imported.stdout);
+    assert.ok(importBatches(specs).length >= 3, 'several batches: requests went out before the first was answered');
+    assert.deepEqual(await storedNames(), [...before, ...specs.map((s) => s.name)].sort());
+    const wanted = new Set(specs.map((s) => `${s.ip}/${s.prefix}`));
+    const held = (await Promise.all(['n1', 'n2', 'n3'].map((node) => lab.addresses(node)))).flat().filter((address) => wanted.has(address));
+    assert.equal(new Set(held).size, 900, 'every address held by a node');
+    assert.equal(held.length, 900, 'and by one node only');
   });
 });
