@@ -25,14 +25,14 @@ interface WebSession {
 }
 
 let sessions = 0;
-function webSession(credential: Credential): WebSession {
-  return { api: new WebSocketApi(credential), status: connectingTo(window.location.host), id: ++sessions };
+function webSession(api: WebSocketApi): WebSession {
+  return { api, status: connectingTo(window.location.host), id: ++sessions };
 }
 
 /** The web console: the link's credential, or the one the person pastes on the sign-in screen. */
 function WebConsole({ fromLink, first }: { fromLink: HashCredential; first: WebSession | null }) {
   const [session, setSession] = useState<WebSession | null>(first);
-  const signIn = useCallback((credential: Credential) => setSession(webSession(credential)), []);
+  const signIn = useCallback((credential: Credential) => setSession(webSession(new WebSocketApi(credential))), []);
   if (session === null) return <AuthScreen reason={fromLink.kind === 'invalid' ? 'invalid' : 'no-token'} detail={null} onCredential={signIn} />;
   return <App key={session.id} api={session.api} initialStatus={session.status} onCredential={signIn} />;
 }
@@ -73,7 +73,7 @@ else firstScreen?.remove();
 root.append(container);
 
 function webPage(): ReactElement {
-  const first = boot.session === null ? null : { api: boot.session, status: connectingTo(window.location.host), id: ++sessions };
+  const first = boot.session === null ? null : webSession(boot.session);
   return <WebConsole fromLink={boot.fromLink} first={first} />;
 }
 

@@ -242,8 +242,7 @@ export async function importResources(client: AgentClient, options: ImportOption
     emit({ event: 'progress', phase, done, total, ratePerSec: Math.round(ratePerSec(done, now() - since)) });
   };
   const specByName = new Map(specs.map((spec) => [spec.name, spec]));
-  // A few requests in flight: the agent checks and creates one batch at a time, and each reply waits for
-  // its audit entry; sent one by one, 10,000 rows spent most of their time between a reply and the next request.
+  // Up to IMPORT_REQUESTS_IN_FLIGHT requests out, their replies taken in the order sent.
   const inFlight: Array<{ batch: ResourceSpec[]; reply: Promise<CommandResults['resource.import']> }> = [];
   let rowsInFlight = 0;
   let refusedRows = 0;
