@@ -5,6 +5,7 @@
 //   lease-keeper.ts   membership and fencing      reconciler.ts  the reconcile pass, resource-work.ts its pacing
 //   claims.ts         acquire / hold / release    planned-moves.ts  handoffs (machine: cluster/move-machine.ts)
 //   standby.ts        whom to watch, revocation   preflight.ts   the move dialog's probe
+//   announcer.ts      re-announcements (refresh, announce-now)
 //   interface-recovery.ts  interface faults       api-handler.ts the API's commands on this agent
 // The machine itself is reached only through the Host (main/host/host.ts).
 //
@@ -21,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import type { NodeName, NodeRecord, ResourceName } from '../cluster/model';
 import { lifetimeForTtl } from '../cluster/fencing';
-import { MOVE_TIMEOUT_MS, parseIntent, subjectsOf } from '../cluster/intents';
+import { MOVE_TIMEOUT_MS, movesAddresses, parseIntent, subjectsOf } from '../cluster/intents';
 import { systemClock } from '../engine/timers';
 import { macsForRecord } from '../store/node-record';
 import type { Host } from '../host/host';
@@ -42,6 +43,7 @@ import type { AgentEvent, NodeContext } from './node-context';
 import { formatLoadLine } from './load-line';
 import { PlannedMoves } from './planned-moves';
 import { Preflight, probeFromHere } from './preflight';
+import { Announcer } from './announcer';
 import { Reconciler } from './reconciler';
 import { RejectionReport } from './rejection-report';
 import { ResourceRecords } from './resource-records';
@@ -76,6 +78,8 @@ export interface AgentOptions {
 }
 
 const TICK_MS = 50;
+/** A refresh pass (announcer.ts) every second: periods are whole seconds, and each pass is bounded. */
+const REFRESH_PASS_MS = 1_000;
 const DEFAULT_STATS_INTERVAL_MS = DEFAULT_STATS_INTERVAL_SEC * 1000;
 /** Moves advance on store changes; one stalled without any (a lost notification, a timeout to enforce) is looked at again this often. */
 const INTENT_POLL_MS = 500;
@@ -94,6 +98,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private unwatch: Unsubscribe | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
   private readonly statsIntervalMs: number;
   private statsSince = { at: performance.now(), probes: 0 };
   private lastIntentPoll = 0;
@@ -105,6 +110,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly reconciler: Reconciler;
   private readonly moves: PlannedMoves;
   private readonly preflight: Preflight;
+  private readonly announcer: Announcer;
   private readonly monitor: StandbyMonitor;
   private readonly arpWatch: ClusterArpWatch;
   private readonly convergence: ConvergenceMonitor;
@@ -224,12 +230,26 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       },
       log: this.log,
     });
+    this.announcer = new Announcer({
+      node: this.node,
+      store: this.store,
+      view: () => this.view,
+      reannounceHere: (resource) => this.local.reannounce(resource),
+      maySend: () => this.lease.permitSend(),
+      onChange: (listener) => {
+        this.on('change', listener);
+        return () => this.off('change', listener);
+      },
+      log: this.log,
+      now: () => performance.now(),
+    });
     this.reconciler = new Reconciler({
       context,
       work: this.work,
       claims,
       moves: this.moves,
       preflight: this.preflight,
+      announcer: this.announcer,
       monitor: this.monitor,
       interfaces: this.interfaces,
       records,
@@ -239,6 +259,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     });
     this.local.on('interface-fault', (ifname, fault, dropped) => this.interfaces.onFault(ifname, fault, dropped));
     this.local.on('event', (resource, event) => {
+      this.announcer.onClaimEvent(resource, event);
       if (event.type === 'ready' || event.type === 'down') this.addresses.invalidate();
       if (event.type === 'conflict') this.onConflict(resource, event.mac, event.action);
       if (event.type === 'down' && event.reason !== 'released') this.work.schedule();
@@ -260,6 +281,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     });
     await this.lease.join();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.refreshTimer = setInterval(() => this.announcer.refresh(), REFRESH_PASS_MS);
     if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
   }
 
@@ -332,7 +354,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.arpWatch.viewChanged(change);
     if (change.collection === 'audit' && change.kind === 'put') this.onPeerConflict(change.value);
     this.emit('change', change);
-    if (change.collection === 'intents' && change.kind === 'put' && change.value.kind !== 'probe') for (const resource of subjectsOf(change.value)) this.monitor.setAside(resource);
+    if (change.collection === 'intents' && change.kind === 'put' && movesAddresses(change.value)) for (const resource of subjectsOf(change.value)) this.monitor.setAside(resource);
     if (change.collection === 'intents' && change.kind === 'delete') this.moves.onDeleted(change.name, intentBefore ?? null);
     if (change.collection === 'intents' && change.kind === 'put' && change.value.kind === 'batch') this.moves.onBatchChanged(change.value);
     this.work.schedule();
@@ -360,6 +382,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const spec = this.view.resources.get(resource);
     if (!spec) return;
     this.arpWatch.ownConflict(resource, spec.ip, this.local.macOf(resource), mac, action === 'defended');
+  }
+
+  /** The operator's announce-now, carried out by `node` (the holder): here, or through the store (announcer.ts). */
+  announceOn(node: NodeName, resource: ResourceName, actor: string): ReturnType<Announcer['run']> {
+    return this.announcer.run(node, resource, actor);
   }
 
   /** A planned move asked for through the API. */
@@ -410,6 +437,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   /** Ends every timer, capture and watch; the addresses go too unless they are to outlive this process. */
   private async teardown(options: { keepAddresses: boolean }): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.lease.close();
     this.monitor.stop();

@@ -14,6 +14,7 @@ import type { ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
 import { isStoreError } from '../store/store';
 import { PROBE_TIMEOUT_MS } from '../cluster/intents';
+import { ANNOUNCE_TIMEOUT_MS } from './announcer';
 import type { Agent } from './agent';
 import type { ClusterView } from './cluster-view';
 import { UserCommands } from './user-commands';
@@ -223,6 +224,7 @@ export class AgentApiHandler implements ApiHandler {
       case 'resource.online': return this.setEnabled(command.name, true, actor);
       case 'resource.offline': return this.setEnabled(command.name, false, actor);
       case 'resource.cleanup': return this.cleanup(command.name, actor);
+      case 'resource.announce': return this.announce(command.name, actor);
       case 'node.pause': return this.setNodeState(command.name, 'paused', actor);
       case 'node.resume': return this.setNodeState(command.name, 'up', actor);
       case 'node.maintenance': return this.setNodeMaintenance(command.name, command.until, actor);
@@ -341,6 +343,25 @@ export class AgentApiHandler implements ApiHandler {
     // Done once this agent's view shows the failure gone (the store's watch brings the write back).
     const settled = await this.settle(name, (v) => v !== null && v.status.state !== 'failed', 5000);
     return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: `${name}: failure cleared; placement may try it again` });
+  }
+
+  /** Announce-now: the holder sends one more announcement (wherever this agent is); recorded in the audit log. */
+  private async announce(name: string, actor: string): Promise<CommandResult> {
+    const spec = this.view.resources.get(name);
+    if (!spec) return failure('not-found', `no resource named "${name}"`, 'name');
+    const status = this.view.statuses.get(name);
+    const holder = this.view.ownerOf(name);
+    if (status?.state !== 'online' || holder === null) {
+      return failure('failed', `${name} is not online (${status?.state ?? 'offline'}): no node holds ${spec.ip} to announce it`, 'name');
+    }
+    if (holder !== this.agent.node && !this.view.isAlive(holder)) return failure('unavailable', `${holder}, which holds ${name}, is down: it cannot announce`, 'name');
+    const started = performance.now();
+    const outcome = await this.agent.announceOn(holder, name, actor);
+    if ('timedOut' in outcome) return failure('unavailable', `${holder} did not announce ${name} within ${ANNOUNCE_TIMEOUT_MS / 1000} s`, 'name');
+    if (!outcome.ok) return failure('failed', outcome.message, 'name');
+    const detail = `${spec.ip} announced from ${holder} ${outcome.ifname} (${outcome.mac})`;
+    const auditSeq = await this.audit({ actor, action: 'resource.announce', target: name, outcome: 'ok', detail, handoffMs: null });
+    return this.action({ outcome: 'done', detail, auditSeq, resource: this.resourceView(name), durationMs: Math.round((performance.now() - started) * 100) / 100 });
   }
 
   private async move(name: string, target: string, actor: string): Promise<CommandResult> {

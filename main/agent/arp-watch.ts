@@ -20,7 +20,7 @@ import type { WatchEvent } from '../watch/events';
 import type { VendorLookup } from '../watch/oui';
 import { defaultOuiDirectory } from './oui-directory';
 import type { ClusterView } from './cluster-view';
-import { subjectsOf } from '../cluster/intents';
+import { movesAddresses, subjectsOf } from '../cluster/intents';
 import { plural } from '../../preload/contract/plural';
 
 /** A frame of a node's MAC may overtake the store's news that the node now holds the address. */
@@ -96,7 +96,7 @@ export class ClusterArpWatch {
     this.nodeOfMacMap = null;
     this.liveNodeList = null;
     this.resourcesOfMove.clear();
-    for (const [id, intent] of this.options.view().intents) if (intent.kind !== 'probe') this.resourcesOfMove.set(id, subjectsOf(intent));
+    for (const [id, intent] of this.options.view().intents) if (movesAddresses(intent)) this.resourcesOfMove.set(id, subjectsOf(intent));
     for (const resource of [...this.pending.keys()]) this.settle(resource, performance.now());
   }
 
@@ -115,7 +115,7 @@ export class ClusterArpWatch {
         break;
       case 'intents': {
         const before = this.resourcesOfMove.get(change.name);
-        const moving = change.kind === 'put' && change.value.kind !== 'probe' ? subjectsOf(change.value) : undefined;
+        const moving = change.kind === 'put' && movesAddresses(change.value) ? subjectsOf(change.value) : undefined;
         if (moving !== undefined) this.resourcesOfMove.set(change.name, moving);
         else this.resourcesOfMove.delete(change.name);
         const now = performance.now();

@@ -460,6 +460,16 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     if (entry?.ready) entry.claim.peerReport(mac);
   }
 
+  /**
+   * Announces a held, ready address once more (a cache refresh, the operator's "announce now"): its MAC
+   * and interface when the frames went out, null when it is not held ready here or may not be sent for.
+   */
+  reannounce(resource: string): { mac: Mac; ifname: string } | null {
+    const entry = this.held.get(resource);
+    if (entry === undefined || !entry.ready || !entry.claim.reannounce()) return null;
+    return { mac: entry.claim.mac, ifname: entry.claim.ifname };
+  }
+
   /** Deregisters and ends the claim (idempotent). */
   release(resource: string): void {
     this.held.get(resource)?.claim.stop();

@@ -13,6 +13,7 @@ import type { InterfaceRecovery } from './interface-recovery';
 import type { NodeContext } from './node-context';
 import type { PlannedMoves } from './planned-moves';
 import type { Preflight } from './preflight';
+import type { Announcer } from './announcer';
 import type { ResourceRecords } from './resource-records';
 import type { ResourceWork } from './resource-work';
 import { standbyTargets } from './standby';
@@ -24,6 +25,7 @@ export interface ReconcilerParts {
   claims: Claims;
   moves: PlannedMoves;
   preflight: Preflight;
+  announcer: Announcer;
   monitor: StandbyMonitor;
   interfaces: InterfaceRecovery;
   records: ResourceRecords;
@@ -103,6 +105,7 @@ export class Reconciler {
     moves.advance(membership);
     if (!stopping) moves.planOwn();
     this.parts.preflight.serve();
+    this.parts.announcer.serve();
     this.watchOwners(view, this.parts.ownerSilenceMs > 0 && !stopping);
     if (!stopping) this.watchResourceInterfaces();
   }

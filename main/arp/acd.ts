@@ -39,6 +39,10 @@
 //   limit: a conflict at `now - lastDefence < defendIntervalMs` is inside the interval; at
 //   exactly defendIntervalMs it is outside (same comparison as n-acd). 'once' yields on a
 //   conflict inside the interval and defends again outside it (RFC 5227 §2.4 (b)).
+// - Re-announcing (onReannounce: a periodic refresh, or the operator's "announce now") sends one
+//   announcement's frames once bound (Announcing or Defending) and, like a defence, does not move the
+//   schedule of the first announcements. Before the address is bound there is nothing to re-announce
+//   ([], no event): the caller reads the `reannounced` event as "sent".
 // - Yielding (and stop/link down while the address may be registered) emits `deregister`
 //   first, so the caller stops using the address before it reports anything.
 // - stop() in Registering emits `deregister` too: the caller's register may complete
@@ -77,7 +81,7 @@ export const AcdState = {
 } as const;
 export type AcdState = (typeof AcdState)[keyof typeof AcdState];
 
-export type AcdInput = 'start' | 'onTimeout' | 'onFrame' | 'onPeerReport' | 'onRegistered' | 'onRegisterFailed' | 'onLinkDown' | 'stop';
+export type AcdInput = 'start' | 'onTimeout' | 'onFrame' | 'onPeerReport' | 'onReannounce' | 'onRegistered' | 'onRegisterFailed' | 'onLinkDown' | 'stop';
 
 export type ConflictAction = 'defended' | 'rate-limited' | 'yielded' | 'ignored';
 export type DownReason = 'released' | 'conflict' | 'register-failed' | 'link-down';
@@ -92,6 +96,8 @@ export type AcdEvent =
   /** `frameKind` says how the conflicting frame looked on the wire, for the operator's conflict log. */
   | { type: 'conflict'; at: number; mac: Mac; frameKind: ArpKind; action: ConflictAction }
   | { type: 'defended'; at: number; mac: Mac }
+  /** One announcement sent again on request (onReannounce), after the first ones. */
+  | { type: 'reannounced'; at: number }
   /** `detail` carries the caller's message for 'register-failed' and is absent otherwise. */
   | { type: 'down'; at: number; reason: DownReason; detail?: string };
 
@@ -116,6 +122,7 @@ export interface Acd {
   onTimeout(now: number): AcdEffect[];
   onFrame(now: number, frame: ArpFrame): AcdEffect[];
   onPeerReport(now: number, mac: Mac): AcdEffect[];
+  onReannounce(now: number): AcdEffect[];
   onRegistered(now: number): AcdEffect[];
   onRegisterFailed(now: number, reason: string): AcdEffect[];
   onLinkDown(now: number): AcdEffect[];
@@ -250,6 +257,21 @@ class AddressConflictDetector implements Acd {
         return [];
       default:
         return this.impossible('onPeerReport');
+    }
+  }
+
+  /** Announce the bound address once more, now: a cache refresh (see the header). */
+  onReannounce(now: number): AcdEffect[] {
+    this.tick('onReannounce', now);
+    switch (this.current) {
+      case AcdState.Announcing:
+      case AcdState.Defending:
+        return [...this.announcementFrames().map((frame): AcdEffect => ({ type: 'send', frame })), event({ type: 'reannounced', at: now })];
+      case AcdState.Probing:
+      case AcdState.Registering:
+        return [];
+      default:
+        return this.impossible('onReannounce');
     }
   }
 

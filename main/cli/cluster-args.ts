@@ -11,7 +11,7 @@ import { validateNodeName, validateResourceName, validateResourceSpec } from '..
 import { validateIfname } from '../net/interfaces';
 import { formatOfFileName, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, TABLE_FORMATS, type TableFormat } from '../cluster/resource-table';
 import { isLoopbackHost } from '../api/exposure';
-import { ANNOUNCE_COUNT_MAX, ANNOUNCE_FORMS, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
+import { ANNOUNCE_COUNT_MAX, ANNOUNCE_FORMS, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_REFRESH_MAX_SEC, AUDIT_OUTCOMES, DEFEND_POLICIES, type FailbackPolicy, type ResourceSpecInput, type ResourceSpecPatch } from '../../preload/contract/domain';
 import {
   BEST_NODE,
   DEFAULT_API_HOST,
@@ -28,7 +28,7 @@ import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
-export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'node', 'status', 'events', 'bindings', 'user'] as const;
+export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
 
 export function isClusterCommandName(name: string): name is ClusterCommandName {
@@ -65,6 +65,7 @@ export type ClusterOperation =
   | { kind: 'move'; name: string; target: string }
   | { kind: 'online'; name: string }
   | { kind: 'offline'; name: string }
+  | { kind: 'announce'; name: string }
   | { kind: 'node-pause'; node: string }
   | { kind: 'node-resume'; node: string }
   /** until: wall-clock ms the window ends; null ends it now. */
@@ -97,6 +98,7 @@ export function actionRequest(op: ActionOperation): ActionRequest {
     case 'move': return { type: 'resource.move', args: { name: op.name, target: op.target } };
     case 'online': return { type: 'resource.online', args: { name: op.name } };
     case 'offline': return { type: 'resource.offline', args: { name: op.name } };
+    case 'announce': return { type: 'resource.announce', args: { name: op.name } };
     case 'node-pause': return { type: 'node.pause', args: { name: op.node } };
     case 'node-resume': return { type: 'node.resume', args: { name: op.node } };
     case 'node-maintenance': return { type: 'node.maintenance', args: { name: op.node, until: op.until } };
@@ -117,17 +119,19 @@ when this user may use it (root), else at ${DEFAULT_API_HOST}:${DEFAULT_API_PORT
 root credential: admin); --credential-file: a file holding a user's credential NAME:SECRET, readable only by its owner):
   resource add <name> <ip>/<prefix> [--owners n1,n2] [--preferred n1,n2] [--failback never|immediate|HH-HH]
         [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
-        [--announce-count N] [--announce-interval-ms MS] [--maintenance DURATION|off]
+        [--announce-count N] [--announce-interval-ms MS] [--announce-refresh DURATION|off] [--maintenance DURATION|off]
       Define an IP resource and bring it online (unless --offline). --owners: nodes allowed to hold it (default
       every node); --preferred: ordered preference; --failback HH-HH: move back to a preferred node only in that
       window of local hours (22-06 wraps midnight); --if: the interface a node uses (default the one already in
       the address's subnet). Exit 0 online (or accepted), 3 when it failed on a conflict (the line names the
       other MAC), 1 when it failed otherwise. --announce-count/--announce-interval-ms: the gratuitous ARPs sent
-      when the address comes up (default 2, 2000 ms apart). --maintenance 30m: ARP alarms for the address are
+      when the address comes up (default 2, 2000 ms apart). --announce-refresh 60s: the holder announces the
+      address again that often (1s to 1d; default off), for routers whose ARP caches outlive a move's
+      announcements. --maintenance 30m: ARP alarms for the address are
       muted (still recorded) for that long (s, m, h or d); off ends it.
   resource edit <name> [--ip <ip>/<prefix>] [--owners ...] [--preferred ...] [--failback ...] [--if ...]
         [--online|--offline] [--announce-form ...] [--defend ...] [--announce-count N] [--announce-interval-ms MS]
-        [--maintenance DURATION|off]
+        [--announce-refresh DURATION|off] [--maintenance DURATION|off]
       Change the given settings; a list option replaces the whole list ("" clears it).
   resource rm <name>            Take the address down everywhere and delete the resource.
   resource list                 The resources as defined (owners, preference, failback, interfaces).
@@ -136,7 +140,7 @@ root credential: admin); --credential-file: a file holding a user's credential N
   resource import <file> [--format json|csv] [--skip-invalid] [--no-wait]
       Define many resources at once: a JSON array of resource definitions, or CSV with a header row (columns
       name, ip (a.b.c.d/nn), owners, preferred, failback, interfaces, enabled, announce-form, defend,
-      announce-count, announce-interval-ms, maintenance-until; lists inside a cell separated by spaces,
+      announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until; lists inside a cell separated by spaces,
       interfaces as node=ifname). Every row is checked first: each bad one is printed as FILE:LINE: field:
       message and nothing is created (exit 2), unless --skip-invalid creates the good ones. Then created in
       batches with a progress bar, and waited for until online (--no-wait: not); exit 1 when some failed.
@@ -150,6 +154,9 @@ root credential: admin); --credential-file: a file holding a user's credential N
       Exit 1 when the move failed (the old owner still serves), 3 when it aborted on a conflict.
   online <resource>             Bring a resource online (clears a failure); exit 3 on a conflict.
   offline <resource>            Take a resource offline (the address leaves every node).
+  announce <resource>           Its holder announces the address again now (gratuitous ARP), for stale ARP caches
+                                on the LAN; recorded in the audit log. Exit 1 when it is not online or its holder
+                                could not announce it, 4 when the holder cannot be reached.
   node pause <node>             Drain: every address of <node> moves to its best alternative; it takes no new ones.
   node resume <node>            Let <node> hold addresses again (resources with failback may come back).
   node maintenance <node> --for DURATION|--end
@@ -202,6 +209,7 @@ const SPEC_OPTIONS: ParseArgsConfig['options'] = {
   defend: { type: 'string' },
   'announce-count': { type: 'string' },
   'announce-interval-ms': { type: 'string' },
+  'announce-refresh': { type: 'string' },
   maintenance: { type: 'string' },
 };
 
@@ -217,6 +225,13 @@ export function parseDuration(option: string, raw: string): number {
   if (!(ms > 0)) throw new UsageError(`${option} wants a duration such as 30m, 2h or 90s, got "${raw}"`);
   if (ms > MAX_MAINTENANCE_MS) throw new UsageError(`${option}: at most 30d, got "${raw}"`);
   return ms;
+}
+
+/** --announce-refresh: "60s", "5m", "4h" -> whole seconds (a duration is at least 1s), at most ANNOUNCE_REFRESH_MAX_SEC. */
+function refreshSeconds(raw: string): number {
+  const seconds = parseDuration('--announce-refresh', raw) / 1000;
+  if (seconds > ANNOUNCE_REFRESH_MAX_SEC) throw new UsageError(`--announce-refresh: at most 1d, got "${raw}"`);
+  return seconds;
 }
 
 /** A whole number option within [min, max]. */
@@ -309,6 +324,7 @@ export function optionForField(field: string, editing = false): string {
     case 'defendPolicy': return '--defend';
     case 'announceCount': return '--announce-count';
     case 'announceIntervalMs': return '--announce-interval-ms';
+    case 'announceRefreshSec': return '--announce-refresh';
     case 'maintenanceUntil': return '--maintenance';
     case 'target': return '<node>';
     default: return bare;
@@ -393,6 +409,8 @@ function specOptions(values: Values): ResourceSpecPatch {
   if (count !== undefined) patch.announceCount = integerOption('announce-count', count, 1, ANNOUNCE_COUNT_MAX);
   const interval = str(values['announce-interval-ms']);
   if (interval !== undefined) patch.announceIntervalMs = integerOption('announce-interval-ms', interval, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS);
+  const refresh = str(values['announce-refresh']);
+  if (refresh !== undefined) patch.announceRefreshSec = refresh === 'off' ? null : refreshSeconds(refresh);
   const maintenance = str(values.maintenance);
   if (maintenance !== undefined) patch.maintenanceUntil = maintenance === 'off' ? null : Date.now() + parseDuration('--maintenance', maintenance);
   return patch;
@@ -549,7 +567,8 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
       return { op: { kind: 'move', name: resource, target: target === BEST_NODE ? BEST_NODE : nodeName('move', target!) }, values };
     }
     case 'online':
-    case 'offline': {
+    case 'offline':
+    case 'announce': {
       const { values, positionals } = parseWith(name, argv, {});
       if (values.help === true) return { op: { kind: 'help' }, values };
       const [resource] = positionalsExactly(name, positionals, ['<resource>']);

@@ -157,9 +157,16 @@ export function formatResourceList(resources: readonly ResourceView[]): string[]
     formatFailback(view.failback),
     list(Object.entries(view.interfaces).map(([node, ifname]) => `${node}=${ifname}`), 'auto'),
     view.announceForm,
+    view.announceRefreshSec === undefined ? 'off' : formatPeriod(view.announceRefreshSec),
     view.defendPolicy,
   ]);
-  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'DEFEND'], rows);
+  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'REFRESH', 'DEFEND'], rows);
+}
+
+/** Whole seconds in the largest unit that divides them, as --announce-refresh takes them: 60 -> "1m", 90 -> "90s". */
+export function formatPeriod(seconds: number): string {
+  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60]] as const) if (seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
 }
 
 /** One audit entry: "2023-11-14T22:13:20.001Z #7 cli:alice@127.0.0.1 resource.move web ok (handoff 3.1 ms, took 12 ms) web moved to n2". */

@@ -18,6 +18,10 @@
 // A pre-flight probe: the console asks, before a move, whether the address is free or answered by its
 // owner only — heard from the node that would take it. The agent the console is connected to writes
 // the probe intent; the named node probes and writes the verdict back; the asker reads it and deletes it.
+//
+// An announce-now: the operator asks for the address to be announced again (stale caches on the LAN).
+// Only its holder can; the agent asked writes the announce intent naming that node, which announces and
+// writes the outcome back; the asker reads it and deletes it (as a probe).
 import { isCanonicalMac, isIpv4 } from '../arp/addresses';
 import type { NodeName, ResourceName } from './model';
 
@@ -86,6 +90,18 @@ export interface ProbeIntent extends IntentBase {
   outcome: ProbeOutcome | null;
 }
 
+/** What the holder writes back into an announce intent: the frames went out from `mac` on `ifname`, or why not. */
+export type AnnounceOutcome = { ok: true; mac: string; ifname: string } | { ok: false; message: string };
+
+export interface AnnounceIntent extends IntentBase {
+  kind: 'announce';
+  /** The node asked to announce: the address's holder when the intent was written. */
+  node: NodeName;
+  resource: ResourceName;
+  /** Written by `node` once it has announced (or found it could not). */
+  outcome: AnnounceOutcome | null;
+}
+
 interface BatchBase extends IntentBase {
   kind: 'batch';
   /** The addresses moving, at most MAX_BATCH, no name twice. */
@@ -121,6 +137,11 @@ export interface ReleasedBatch extends BatchBase {
 
 export type BatchMove = RequestedBatch | PreparedBatch | ReleasedBatch;
 
+/** A move or a batch: an intent that moves addresses (a probe or an announce-now moves none). */
+export function movesAddresses(intent: Intent): intent is MoveIntent | BatchMove {
+  return intent.kind === 'move' || intent.kind === 'batch';
+}
+
 /** The resources of a batch that move (not excluded). */
 export function movingOf(batch: BatchMove): ResourceName[] {
   if (batch.phase === 'requested' || batch.excluded.length === 0) return batch.resources;
@@ -128,7 +149,7 @@ export function movingOf(batch: BatchMove): ResourceName[] {
   return batch.resources.filter((resource) => !excluded.has(resource));
 }
 
-export type Intent = MoveIntent | BatchMove | ProbeIntent;
+export type Intent = MoveIntent | BatchMove | ProbeIntent | AnnounceIntent;
 export type IntentKind = Intent['kind'];
 
 /** How long a move may take before the target gives up (the owner then keeps, or takes back, the address). */
@@ -139,12 +160,16 @@ export const PROBE_TIMEOUT_MS = 5_000;
 /** The most addresses one batch moves (its record stays far below etcd's 1.5 MiB request limit). */
 export const MAX_BATCH = 1024;
 
-/** The keys an intent is indexed by: a move by its resource, a batch by each of its resources, a probe by its node and address. */
+/**
+ * The keys an intent is indexed by: a move by its resource, a batch by each of its resources, a probe by
+ * its node and address, an announce-now by a key no resource name can be (it moves nothing).
+ */
 export function subjectsOf(intent: Intent): readonly string[] {
   switch (intent.kind) {
     case 'move': return [intent.resource];
     case 'batch': return intent.resources;
     case 'probe': return [`${intent.node}\u0000${intent.ip}`];
+    case 'announce': return [`announce\u0000${intent.resource}`];
   }
 }
 
@@ -185,6 +210,13 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
     const outcome = record.outcome === null || record.outcome === undefined ? null : checkProbeOutcome(record.outcome);
     if (outcome === undefined) return { ok: false, reason: 'probe: outcome is malformed' };
     return { ok: true, intent: { ...base, kind: 'probe', node: record.node, ip: record.ip, outcome } };
+  }
+  if (record.kind === 'announce') {
+    if (!isText(record.node)) return { ok: false, reason: 'announce: node is not a string' };
+    if (!isText(record.resource)) return { ok: false, reason: 'announce: resource is not a string' };
+    const outcome = record.outcome === null || record.outcome === undefined ? null : checkAnnounceOutcome(record.outcome);
+    if (outcome === undefined) return { ok: false, reason: 'announce: outcome is malformed' };
+    return { ok: true, intent: { ...base, kind: 'announce', node: record.node, resource: record.resource, outcome } };
   }
   if (record.kind === 'batch') return parseBatch(base, record);
   if (record.kind !== 'move') return { ok: false, reason: `unknown kind ${JSON.stringify(record.kind)}` };
@@ -266,4 +298,15 @@ function checkProbeOutcome(value: unknown): ProbeOutcome | undefined {
   if (ownerMac !== null && !isCanonicalMac(ownerMac)) return undefined;
   if (!isTime(durationMs)) return undefined;
   return { ok: true, verdict: verdict as ProbeVerdict, answeredBy, ownerMac, durationMs };
+}
+
+/** An announce outcome, or undefined when malformed. */
+function checkAnnounceOutcome(value: unknown): AnnounceOutcome | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (record.ok === false) return isText(record.message) ? { ok: false, message: record.message } : undefined;
+  if (record.ok !== true) return undefined;
+  const { mac, ifname } = record;
+  if (typeof mac !== 'string' || !isCanonicalMac(mac) || !isText(ifname) || ifname.length > 15) return undefined;
+  return { ok: true, mac, ifname };
 }

@@ -23,6 +23,7 @@
 //   defend                never | once | always
 //   announce-count        1..10
 //   announce-interval-ms  10..60000
+//   announce-refresh-sec  1..86400 (empty: no periodic re-announcement)
 //   maintenance-until     end of a maintenance window, ISO 8601 UTC (2026-12-04T15:00:00.000Z) or
 //                         wall-clock ms
 // Lists are separated by spaces because node and interface names can never contain one, so a cell
@@ -84,7 +85,7 @@ export interface TableContext {
 
 export const CSV_COLUMNS = [
   'name', 'ip', 'prefix', 'owners', 'preferred', 'failback', 'interfaces', 'enabled', 'announce-form', 'defend',
-  'announce-count', 'announce-interval-ms', 'maintenance-until',
+  'announce-count', 'announce-interval-ms', 'announce-refresh-sec', 'maintenance-until',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -104,6 +105,7 @@ const FIELD_OF_COLUMN: Record<CsvColumn, keyof ResourceSpec> = {
   defend: 'defendPolicy',
   'announce-count': 'announceCount',
   'announce-interval-ms': 'announceIntervalMs',
+  'announce-refresh-sec': 'announceRefreshSec',
   'maintenance-until': 'maintenanceUntil',
 };
 
@@ -453,6 +455,7 @@ function readCell(column: CsvColumn, cell: string): CellValue {
     case 'prefix':
     case 'announce-count':
     case 'announce-interval-ms':
+    case 'announce-refresh-sec':
       // The validator checks the range; here only that it is a whole number at all.
       return /^\d{1,9}$/.test(text) ? { ok: true, value: Number(text) } : { ok: false, message: `${column} must be a whole number (got ${shown(text)})` };
     case 'owners':
@@ -576,6 +579,7 @@ function canonical(spec: ResourceSpec): ResourceSpec {
     defendPolicy: spec.defendPolicy,
     ...(spec.announceCount === undefined ? {} : { announceCount: spec.announceCount }),
     ...(spec.announceIntervalMs === undefined ? {} : { announceIntervalMs: spec.announceIntervalMs }),
+    ...(spec.announceRefreshSec === undefined ? {} : { announceRefreshSec: spec.announceRefreshSec }),
     ...(spec.maintenanceUntil === undefined ? {} : { maintenanceUntil: spec.maintenanceUntil }),
   };
 }
@@ -615,6 +619,7 @@ function cellOf(column: CsvColumn, spec: ResourceSpec): string {
     case 'defend': return spec.defendPolicy;
     case 'announce-count': return spec.announceCount === undefined ? '' : String(spec.announceCount);
     case 'announce-interval-ms': return spec.announceIntervalMs === undefined ? '' : String(spec.announceIntervalMs);
+    case 'announce-refresh-sec': return spec.announceRefreshSec === undefined ? '' : String(spec.announceRefreshSec);
     case 'maintenance-until': {
       if (spec.maintenanceUntil === undefined) return '';
       return spec.maintenanceUntil <= MAX_DATE_MS ? new Date(spec.maintenanceUntil).toISOString() : String(spec.maintenanceUntil);

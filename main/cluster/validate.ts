@@ -28,6 +28,8 @@
 // - announceCount (1..10) and announceIntervalMs (10..60000): the gratuitous ARPs sent when the address
 //   comes up, for switches and hosts that need more (or fewer) than the defaults 2 x 2000 ms. Absent =
 //   the defaults.
+// - announceRefreshSec (1..86400): re-announce the held address this often, for caches that outlive a
+//   move's announcements; null or absent = never.
 // - maintenanceUntil: wall-clock ms of the end of a maintenance window (ARP alarms muted, still
 //   recorded); null or absent = none.
 // - Any other field is rejected: a typo such as "prefered" must not silently fall back to the default.
@@ -39,7 +41,7 @@ import type { AnnounceForm, DefendPolicy } from '../arp/acd-config';
 import type { Ipv4 } from '../arp/frame';
 import { validateIfname, InterfaceError } from '../net/ifname';
 import type { FailbackPolicy, NodeName, ResourceName, ResourceSpec } from './model';
-import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS } from '../../preload/contract/domain';
+import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_REFRESH_MAX_SEC, ANNOUNCE_REFRESH_MIN_SEC } from '../../preload/contract/domain';
 
 export interface FieldError {
   field: string;
@@ -72,7 +74,7 @@ const FAILBACK_MODES: readonly FailbackPolicy['mode'][] = ['never', 'immediate',
 
 const SPEC_FIELDS: ReadonlySet<string> = new Set<keyof ResourceSpec>([
   'name', 'ip', 'prefix', 'possibleOwners', 'preferredOwners', 'failback', 'interfaces', 'enabled', 'announceForm', 'defendPolicy',
-  'announceCount', 'announceIntervalMs', 'maintenanceUntil',
+  'announceCount', 'announceIntervalMs', 'announceRefreshSec', 'maintenanceUntil',
 ]);
 const FAILBACK_FIELDS: ReadonlySet<string> = new Set(['mode', 'startHour', 'endHour']);
 
@@ -387,6 +389,7 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
 
   const announceCount = validateOptionalInteger('announceCount', input.announceCount, 1, ANNOUNCE_COUNT_MAX, '', errors);
   const announceIntervalMs = validateOptionalInteger('announceIntervalMs', input.announceIntervalMs, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS, ' ms', errors);
+  const announceRefreshSec = validateOptionalInteger('announceRefreshSec', input.announceRefreshSec, ANNOUNCE_REFRESH_MIN_SEC, ANNOUNCE_REFRESH_MAX_SEC, ' s', errors);
   const maintenanceUntil = validateOptionalInteger('maintenanceUntil', input.maintenanceUntil, 0, Number.MAX_SAFE_INTEGER, ' (wall-clock ms)', errors);
 
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
@@ -402,6 +405,7 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
       name, ip, prefix, possibleOwners, preferredOwners, failback, interfaces, enabled, announceForm, defendPolicy,
       ...(typeof announceCount === 'number' ? { announceCount } : {}),
       ...(typeof announceIntervalMs === 'number' ? { announceIntervalMs } : {}),
+      ...(typeof announceRefreshSec === 'number' ? { announceRefreshSec } : {}),
       ...(typeof maintenanceUntil === 'number' ? { maintenanceUntil } : {}),
     },
   };

@@ -111,6 +111,21 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
     this.apply(() => this.machine.onPeerReport(this.clock.now(), mac));
   }
 
+  /**
+   * Announces the bound address once more (a cache refresh): true when the frames went out; false before
+   * the address is bound, after the claim ended, or while this node may no longer send for it (permitSend).
+   */
+  reannounce(): boolean {
+    if (!this.running || !this.permitSend()) return false;
+    let sent = false;
+    this.apply(() => {
+      const effects = this.machine.state === 'announcing' || this.machine.state === 'defending' ? this.machine.onReannounce(this.clock.now()) : [];
+      sent = effects.some((effect) => effect.type === 'event' && effect.event.type === 'reannounced');
+      return effects;
+    });
+    return sent;
+  }
+
   private apply(step: () => AcdEffect[]): void {
     // Effects can produce more input (register -> onRegistered); run them in order, breadth first.
     const queue: AcdEffect[] = step();

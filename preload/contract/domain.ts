@@ -122,6 +122,11 @@ export interface ResourceSpec {
   /** Gratuitous ARPs sent when the address comes up on a node (default 2), and their spacing (default 2000 ms). */
   announceCount?: number;
   announceIntervalMs?: number;
+  /**
+   * Re-announce the held address this often (s): for routers and switches whose ARP caches outlive the
+   * gratuitous ARPs of a move. Absent = never (the default). Only the confirmed holder refreshes.
+   */
+  announceRefreshSec?: number;
   /** Under maintenance until this wall-clock ms: ARP alarms for its address are muted (still recorded). */
   maintenanceUntil?: number;
 }
@@ -130,6 +135,9 @@ export interface ResourceSpec {
 export const ANNOUNCE_COUNT_MAX = 10;
 export const ANNOUNCE_INTERVAL_MIN_MS = 10;
 export const ANNOUNCE_INTERVAL_MAX_MS = 60_000;
+/** Bounds of the periodic re-announcement (one second to one day). */
+export const ANNOUNCE_REFRESH_MIN_SEC = 1;
+export const ANNOUNCE_REFRESH_MAX_SEC = 86_400;
 
 export const ResourceSpecSchema = z.strictObject({
   name: NameSchema,
@@ -144,6 +152,7 @@ export const ResourceSpecSchema = z.strictObject({
   defendPolicy: z.enum(DEFEND_POLICIES),
   announceCount: z.number().int().min(1).max(ANNOUNCE_COUNT_MAX).optional(),
   announceIntervalMs: z.number().int().min(ANNOUNCE_INTERVAL_MIN_MS).max(ANNOUNCE_INTERVAL_MAX_MS).optional(),
+  announceRefreshSec: z.number().int().min(ANNOUNCE_REFRESH_MIN_SEC).max(ANNOUNCE_REFRESH_MAX_SEC).optional(),
   maintenanceUntil: TimestampSchema.optional(),
 });
 
@@ -177,6 +186,8 @@ export const ResourceSpecInputSchema = z.strictObject({
   // Checked in detail by the agent (main/cluster/validate.ts), which reports every problem by field.
   announceCount: z.number().optional(),
   announceIntervalMs: z.number().optional(),
+  /** Seconds; null turns the periodic re-announcement off. */
+  announceRefreshSec: z.number().nullable().optional(),
   /** Wall-clock ms; null ends a maintenance window. */
   maintenanceUntil: z.number().nullable().optional(),
 });

@@ -17,6 +17,8 @@ import {
   ANNOUNCE_FORMS,
   ANNOUNCE_INTERVAL_MAX_MS,
   ANNOUNCE_INTERVAL_MIN_MS,
+  ANNOUNCE_REFRESH_MAX_SEC,
+  ANNOUNCE_REFRESH_MIN_SEC,
   AuditEntrySchema,
   ConflictRecordSchema,
   DEFEND_POLICIES,
@@ -184,10 +186,11 @@ const RESOURCE_SHAPE = shape<ResourceView>(
     defendPolicy: isOneOf(DEFEND_POLICIES),
     announceCount: (v) => isIntIn(v, 1, ANNOUNCE_COUNT_MAX),
     announceIntervalMs: (v) => isIntIn(v, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS),
+    announceRefreshSec: (v) => isIntIn(v, ANNOUNCE_REFRESH_MIN_SEC, ANNOUNCE_REFRESH_MAX_SEC),
     maintenanceUntil: isTimestamp,
     status: (v) => matches(v, STATUS_SHAPE),
   },
-  { announceCount: true, announceIntervalMs: true, maintenanceUntil: true },
+  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true },
 );
 
 /** ResourceViewSchema, or stricter. */

@@ -201,6 +201,8 @@ export const COMMAND_ARGS = {
   'resource.offline': z.strictObject({ name: NameSchema }),
   /** Clears a failed resource's failure (it shows offline) so placement tries it again; a no-op otherwise. */
   'resource.cleanup': z.strictObject({ name: NameSchema }),
+  /** Re-announce the address now (gratuitous ARP from its holder, wherever the agent asked is): for stale caches on the LAN. */
+  'resource.announce': z.strictObject({ name: NameSchema }),
   /** Drain: every address of the node moves to its best alternative; the node takes no new ones. */
   'node.pause': z.strictObject({ name: NameSchema }),
   'node.resume': z.strictObject({ name: NameSchema }),
@@ -335,6 +337,7 @@ export const COMMAND_RESULTS = {
   'resource.online': ActionResultSchema,
   'resource.offline': ActionResultSchema,
   'resource.cleanup': ActionResultSchema,
+  'resource.announce': ActionResultSchema,
   'node.pause': ActionResultSchema,
   'node.resume': ActionResultSchema,
   'node.maintenance': ActionResultSchema,

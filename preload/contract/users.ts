@@ -23,7 +23,7 @@ export const UserNameSchema = z
 
 /**
  * Which role each command needs: viewers read; operators also move, bring online/offline, clean up,
- * pause, resume, set maintenance and probe (a probe sends ARP on the LAN); admins also add, edit and
+ * pause, resume, set maintenance, probe and re-announce (both send ARP on the LAN); admins also add, edit and
  * remove resources and manage users. Roles are ordered: a role may do all a lower one may.
  */
 export const COMMAND_ROLES = {
@@ -35,6 +35,7 @@ export const COMMAND_ROLES = {
   'resource.online': 'operator',
   'resource.offline': 'operator',
   'resource.cleanup': 'operator',
+  'resource.announce': 'operator',
   'node.pause': 'operator',
   'node.resume': 'operator',
   'node.maintenance': 'operator',

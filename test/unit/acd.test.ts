@@ -817,3 +817,40 @@ describe('stations that only ask (askingMacs: a cluster agent\'s peer nodes)', (
     }
   });
 });
+
+describe('re-announcing (onReannounce: a cache refresh, the operator\'s announce-now)', () => {
+  test('bound: one announcement of the resource\'s form, then the event; state and timer untouched', () => {
+    const { acd, now } = defending({ announceForm: 'both' });
+    assert.deepEqual(acd.onReannounce(now + 60_000), [send(OUR_ANNOUNCE_REQUEST), send(OUR_GRATUITOUS_REPLY), ev({ type: 'reannounced', at: now + 60_000 })]);
+    assert.equal(acd.state, AcdState.Defending);
+    assert.equal(acd.timerAt, null);
+  });
+
+  test('while the first announcements run, it does not move their schedule', () => {
+    const acd = announcing();
+    assert.equal(acd.timerAt, T0 + 2810);
+    assert.deepEqual(acd.onReannounce(T0 + 1000), [send(OUR_ANNOUNCE_REQUEST), ev({ type: 'reannounced', at: T0 + 1000 })]);
+    assert.equal(acd.timerAt, T0 + 2810);
+    assert.deepEqual(acd.onTimeout(T0 + 2810), [send(OUR_ANNOUNCE_REQUEST), ev({ type: 'announced', at: T0 + 2810, n: 2, count: 2 })]);
+    assert.equal(acd.state, AcdState.Defending);
+  });
+
+  test('before the address is bound there is nothing to announce: no frame, no event', () => {
+    const acd = machine();
+    acd.start(T0);
+    assert.equal(acd.state, AcdState.Probing);
+    assert.deepEqual(acd.onReannounce(T0 + 1), []);
+    acd.onTimeout(T0 + 200);
+    acd.onTimeout(T0 + 400);
+    acd.onTimeout(T0 + 800);
+    assert.equal(acd.state, AcdState.Registering);
+    assert.deepEqual(acd.onReannounce(T0 + 801), []);
+  });
+
+  test('after the claim ended it is a caller bug', () => {
+    const { acd, now } = defending();
+    acd.stop(now + 1);
+    assertImpossible(() => acd.onReannounce(now + 2), AcdState.Released, 'onReannounce');
+    assertImpossible(() => machine().onReannounce(T0), AcdState.Idle, 'onReannounce');
+  });
+});

@@ -16,6 +16,7 @@ import {
   formatDuration,
   formatEvent,
   formatFailback,
+  formatPeriod,
   formatResourceList,
   formatStatus,
   resourceStateText,
@@ -149,11 +150,17 @@ describe('status', () => {
 describe('resource list', () => {
   test('definitions in the syntax of the options', () => {
     assert.deepEqual(formatResourceList(SNAPSHOT.resources), [
-      'RESOURCE  ADDRESS         ENABLED  OWNERS    PREFERRED  FAILBACK   INTERFACES       ANNOUNCE  DEFEND',
-      'db        10.213.0.51/24  yes      all       -          never      auto             request   once',
-      'mail      10.213.1.9/24   no       all       -          immediate  auto             both      always',
-      'web       10.213.0.50/24  yes      n1,n2,n3  n1,n2      22-06      n1=eth1,n2=eth1  request   always',
+      'RESOURCE  ADDRESS         ENABLED  OWNERS    PREFERRED  FAILBACK   INTERFACES       ANNOUNCE  REFRESH  DEFEND',
+      'db        10.213.0.51/24  yes      all       -          never      auto             request   off      once',
+      'mail      10.213.1.9/24   no       all       -          immediate  auto             both      off      always',
+      'web       10.213.0.50/24  yes      n1,n2,n3  n1,n2      22-06      n1=eth1,n2=eth1  request   off      always',
     ]);
+    const refreshed = formatResourceList(SNAPSHOT.resources.map((resource) => ({ ...resource, announceRefreshSec: 90 })));
+    assert.match(refreshed[1] ?? '', /request {3}90s {6}once$/);
+  });
+
+  test('a refresh period in the unit --announce-refresh takes it in', () => {
+    assert.deepEqual([1, 59, 60, 90, 300, 3600, 5400, 86_400].map(formatPeriod), ['1s', '59s', '1m', '90s', '5m', '1h', '90m', '1d']);
     assert.deepEqual(formatResourceList([]), ['no resources (add one: ipfo resource add <name> <ip>/<prefix>)']);
   });
 });

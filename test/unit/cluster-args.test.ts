@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 // args.ts first: it loads cluster-args.ts for its dispatch (see the import note in cluster-args.ts).
 import { DEFAULT_API, DEFAULT_TOKEN_FILE, parseCommand, UsageError, USAGE } from '../../main/cli/args';
-import { CLUSTER_COMMAND_NAMES, CLUSTER_USAGE, optionForField, parseClusterCommand, type ClusterCommand } from '../../main/cli/cluster-args';
+import { actionRequest, CLUSTER_COMMAND_NAMES, CLUSTER_USAGE, optionForField, parseClusterCommand, type ActionOperation, type ClusterCommand } from '../../main/cli/cluster-args';
 import { auditEntryMatches } from '../../preload/contract/protocol';
 
 function parse(...argv: string[]): ClusterCommand {
@@ -41,7 +41,7 @@ describe('connection options', () => {
     const common = ['--agent', '127.0.0.2:7795', '--token-file', '/tmp/t', '--json'];
     const commands = [
       ['resource', 'add', 'web', '10.0.0.50/24'], ['resource', 'edit', 'web', '--offline'], ['resource', 'rm', 'web'], ['resource', 'list'],
-      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'],
+      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['announce', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'],
       ['user', 'add', 'alice', '--role', 'viewer'], ['user', 'list'], ['user', 'rm', 'alice'], ['user', 'rotate', 'alice'],
     ];
     for (const argv of commands) {
@@ -237,6 +237,14 @@ describe('move, online, offline, node', () => {
     rejects(['online', '--best', 'web'], /^online: Unknown option '--best'$/);
   });
 
+  test('announce: one resource, sent as resource.announce', () => {
+    const op = parse('announce', 'web').op;
+    assert.deepEqual(op, { kind: 'announce', name: 'web' });
+    assert.deepEqual(actionRequest(op as ActionOperation), { type: 'resource.announce', args: { name: 'web' } });
+    rejects(['announce'], /^announce: missing <resource>$/);
+    rejects(['announce', 'web', 'db'], /^announce: unexpected argument "db"$/);
+  });
+
   test('node pause and resume', () => {
     assert.deepEqual(parse('node', 'pause', 'n1').op, { kind: 'node-pause', node: 'n1' });
     assert.deepEqual(parse('node', 'resume', 'n1').op, { kind: 'node-resume', node: 'n1' });
@@ -271,6 +279,18 @@ describe('move, online, offline, node', () => {
     rejects(['resource', 'add', 'web', '10.0.0.50/24', '--announce-count', '11'], /^--announce-count must be a whole number from 1 to 10, got "11"$/);
     rejects(['resource', 'add', 'web', '10.0.0.50/24', '--announce-count', '2.5'], /^--announce-count must be a whole number/);
     rejects(['resource', 'edit', 'web', '--announce-interval-ms', '5'], /^--announce-interval-ms must be a whole number from 10 to 60000, got "5"$/);
+  });
+
+  test('--announce-refresh: a duration in whole seconds, off in an edit', () => {
+    const added = parse('resource', 'add', 'web', '10.0.0.50/24', '--announce-refresh', '5m').op;
+    assert.deepEqual(added, { kind: 'resource-add', spec: { name: 'web', ip: '10.0.0.50', prefix: 24, announceRefreshSec: 300 } });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--announce-refresh', '60s').op, { kind: 'resource-edit', name: 'web', patch: { announceRefreshSec: 60 } });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--announce-refresh', 'off').op, { kind: 'resource-edit', name: 'web', patch: { announceRefreshSec: null } });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--announce-refresh', '1d').op, { kind: 'resource-edit', name: 'web', patch: { announceRefreshSec: 86_400 } });
+    rejects(['resource', 'edit', 'web', '--announce-refresh', '60'], /^--announce-refresh wants a duration such as 30m, 2h or 90s, got "60"$/);
+    rejects(['resource', 'edit', 'web', '--announce-refresh', '0s'], /^--announce-refresh wants a duration/);
+    rejects(['resource', 'edit', 'web', '--announce-refresh', '25h'], /^--announce-refresh: at most 1d, got "25h"$/);
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--announce-refresh', '-5s'], /announce-refresh/);
   });
 });
 

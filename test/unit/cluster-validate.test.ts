@@ -377,3 +377,20 @@ test('the node name "best" is reserved for moves to the best node', () => {
   assert.equal(result.ok, false);
   assert.match(result.ok ? '' : result.message, /reserved/);
 });
+
+describe('validateResourceSpec: periodic re-announcement', () => {
+  test('announceRefreshSec: whole seconds from 1 to 86400; null or absent is none', () => {
+    assert.equal(accept({ ...BASE, announceRefreshSec: 1 }).announceRefreshSec, 1);
+    assert.equal(accept({ ...BASE, announceRefreshSec: 86_400 }).announceRefreshSec, 86_400);
+    assert.equal('announceRefreshSec' in accept({ ...BASE, announceRefreshSec: null }), false);
+    assert.equal('announceRefreshSec' in accept(BASE), false);
+  });
+
+  for (const bad of [0, -5, 1.5, 86_401, '60', Number.NaN, true]) {
+    test(`announceRefreshSec ${JSON.stringify(bad) ?? String(bad)} is refused on its field`, () => {
+      const errors = reject({ ...BASE, announceRefreshSec: bad });
+      assert.deepEqual(errors.map((e) => e.field), ['announceRefreshSec']);
+      assert.match(errors[0]!.message, /^announceRefreshSec must be a whole number from 1 to 86400 s/);
+    });
+  }
+});

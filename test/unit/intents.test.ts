@@ -2,7 +2,7 @@
 // (main/cluster/intents.ts) gives a typed record only when every field of its kind and phase checks out.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseIntent, subjectsOf, type Intent } from '../../main/cluster/intents';
+import { movesAddresses, parseIntent, subjectsOf, type Intent } from '../../main/cluster/intents';
 
 const base = { id: 'move:web:1', actor: 'alice', createdAt: 1_700_000_000_000 };
 const move = { ...base, kind: 'move', resource: 'web', fromNode: 'n1', toNode: 'n2' };
@@ -17,6 +17,9 @@ const valid: Intent[] = [
   { ...base, id: 'probe:n2:1', kind: 'probe', node: 'n2', ip: '10.250.0.100', outcome: null },
   { ...base, id: 'probe:n2:2', kind: 'probe', node: 'n2', ip: '10.250.0.100', outcome: { ok: true, verdict: 'owner-only', answeredBy: ['02:00:00:00:00:01'], ownerMac: '02:00:00:00:00:01', durationMs: 12.5 } },
   { ...base, id: 'probe:n2:3', kind: 'probe', node: 'n2', ip: '10.250.0.100', outcome: { ok: false, message: 'no interface on 10.250.0.0/24' } },
+  { ...base, id: 'announce:n1:1', kind: 'announce', node: 'n1', resource: 'web', outcome: null },
+  { ...base, id: 'announce:n1:2', kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: true, mac: '02:00:00:00:00:01', ifname: 'eth1' } },
+  { ...base, id: 'announce:n1:3', kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: false, message: 'web is not held on n1' } },
 ];
 
 describe('parseIntent', () => {
@@ -53,13 +56,23 @@ describe('parseIntent', () => {
     ['an answer from a non-MAC', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: true, verdict: 'conflict', answeredBy: ['<script>'], ownerMac: null, durationMs: 1 } }, 'probe: outcome is malformed'],
     ['65 answers', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: true, verdict: 'conflict', answeredBy: Array<string>(65).fill('02:00:00:00:00:01'), ownerMac: null, durationMs: 1 } }, 'probe: outcome is malformed'],
     ['a failure without a message', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: false } }, 'probe: outcome is malformed'],
+    ['an announce without a node', { ...base, kind: 'announce', resource: 'web', outcome: null }, 'announce: node is not a string'],
+    ['an announce of nothing', { ...base, kind: 'announce', node: 'n1', resource: '', outcome: null }, 'announce: resource is not a string'],
+    ['an announce from a non-MAC', { ...base, kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: true, mac: 'ff:ff', ifname: 'eth1' } }, 'announce: outcome is malformed'],
+    ['an announce on a 16-character interface', { ...base, kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: true, mac: '02:00:00:00:00:01', ifname: 'x'.repeat(16) } }, 'announce: outcome is malformed'],
+    ['an announce that neither worked nor failed', { ...base, kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: 'yes' } }, 'announce: outcome is malformed'],
   ];
   for (const [name, value, reason] of hostile) {
     test(`refuses ${name}: ${reason}`, () => assert.deepEqual(parseIntent(value), { ok: false, reason }));
   }
 
-  test('a move is indexed by its resource, a probe by its node and address', () => {
+  test('a move is indexed by its resource, a probe by its node and address, an announce-now apart from any resource', () => {
     assert.deepEqual(subjectsOf(valid[0]!), ['web']);
     assert.deepEqual(subjectsOf(valid[5]!), ['n2\u000010.250.0.100']);
+    assert.deepEqual(subjectsOf(valid[8]!), ['announce\u0000web']);
+  });
+
+  test('only moves and batches move addresses (a probe or an announce-now never sets a resource aside)', () => {
+    assert.deepEqual(valid.map((intent) => movesAddresses(intent)), valid.map((intent) => intent.kind === 'move'));
   });
 });

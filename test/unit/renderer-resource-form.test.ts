@@ -90,6 +90,24 @@ describe('what is sent', () => {
     assert.ok(ResourceSpecPatchSchema.safeParse(patch).success);
   });
 
+  test('re-announce every: seconds, empty for never; an edit that clears it sends null, one that keeps it sends nothing', () => {
+    assert.equal('announceRefreshSec' in toSpecInput(form({})), false, 'empty: no refresh');
+    assert.equal(toSpecInput(form({ announceRefreshSec: ' 60 ' })).announceRefreshSec, 60);
+    for (const bad of ['0', '1.5', 'abc', '86401', '-5', '1m']) {
+      assert.match(fieldsOf({ announceRefreshSec: bad }).announceRefreshSec ?? '', /^whole seconds 1\.\.86400, or empty for never$/, bad);
+    }
+    assert.equal(fieldsOf({ announceRefreshSec: '86400' }).announceRefreshSec, undefined);
+
+    const refreshed = { ...resource('web', '10.213.0.50'), announceRefreshSec: 300 };
+    const values = formFromResource(refreshed);
+    assert.equal(values.announceRefreshSec, '300');
+    assert.equal(formFromResource(resource('web', '10.213.0.50')).announceRefreshSec, '');
+    assert.deepEqual(toPatch(values, refreshed), {}, 'kept: nothing sent');
+    assert.deepEqual(toPatch({ ...values, announceRefreshSec: '' }, refreshed), { announceRefreshSec: null }, 'cleared: turned off');
+    assert.deepEqual(toPatch({ ...values, announceRefreshSec: '60' }, refreshed), { announceRefreshSec: 60 });
+    assert.ok(ResourceSpecPatchSchema.safeParse({ announceRefreshSec: null }).success);
+  });
+
   test('a resource round-trips through the form', () => {
     const original = { ...resource('web', '10.213.0.50', { preferredOwners: ['n2'] }), failback: { mode: 'window' as const, startHour: 1, endHour: 5 }, interfaces: { n2: 'eth9' } };
     const spec = toSpecInput(formFromResource(original));

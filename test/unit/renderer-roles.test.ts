@@ -1,6 +1,6 @@
 // What the console offers each role (renderer/src/model/roles.ts, components/actions.ts and
-// resource-menu.ts): viewers read, operators also move, bring online/offline, pause, resume and
-// probe, admins also add, edit and remove — the contract's table, never a role name in a component.
+// resource-menu.ts): viewers read, operators also move, bring online/offline, re-announce, pause,
+// resume and probe, admins also add, edit and remove — the contract's table, never a role name in a component.
 // The agent refuses the rest anyway ('forbidden': test/unit/api-users.test.ts, the lab's e2e).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -16,7 +16,7 @@ import { resource } from './renderer-fixtures';
 /** What each role is offered, by the command each control sends. */
 const OFFERED: Readonly<Record<Role, readonly string[]>> = {
   viewer: ['snapshot', 'events.query', 'bindings.query', 'resource.export'],
-  operator: ['snapshot', 'events.query', 'bindings.query', 'resource.export', 'resource.move', 'resource.online', 'resource.offline', 'resource.cleanup', 'node.pause', 'node.resume', 'node.maintenance', 'probe'],
+  operator: ['snapshot', 'events.query', 'bindings.query', 'resource.export', 'resource.move', 'resource.online', 'resource.offline', 'resource.cleanup', 'resource.announce', 'node.pause', 'node.resume', 'node.maintenance', 'probe'],
   admin: [...IPC_COMMAND_TYPES],
 };
 
@@ -25,7 +25,7 @@ function recorder(): { calls: string[]; resourceFns: Parameters<typeof resourceA
   const call = (what: string) => (name: string) => void calls.push(`${what} ${name}`);
   return {
     calls,
-    resourceFns: { openMove: call('move'), online: call('online'), offline: call('offline'), edit: call('edit'), remove: call('remove') },
+    resourceFns: { openMove: call('move'), online: call('online'), offline: call('offline'), announce: call('announce'), edit: call('edit'), remove: call('remove') },
     nodeFns: { pause: call('pause'), resume: call('resume') },
   };
 }
@@ -69,20 +69,20 @@ describe('the actions each role gets', () => {
       .map(([key]) => key)
       .sort();
 
-  test('viewer: none; operator: move, online, offline, pause, resume; admin: all', () => {
+  test('viewer: none; operator: move, online, offline, announce, pause, resume; admin: all', () => {
     const { resourceFns, nodeFns } = recorder();
     assert.deepEqual(offeredActions(resourceActionsFor('viewer', resourceFns)), []);
     assert.deepEqual(offeredActions(nodeActionsFor('viewer', nodeFns)), []);
-    assert.deepEqual(offeredActions(resourceActionsFor('operator', resourceFns)), ['offline', 'online', 'openMove']);
+    assert.deepEqual(offeredActions(resourceActionsFor('operator', resourceFns)), ['announce', 'offline', 'online', 'openMove']);
     assert.deepEqual(offeredActions(nodeActionsFor('operator', nodeFns)), ['pause', 'resume']);
-    assert.deepEqual(offeredActions(resourceActionsFor('admin', resourceFns)), ['edit', 'offline', 'online', 'openMove', 'remove']);
+    assert.deepEqual(offeredActions(resourceActionsFor('admin', resourceFns)), ['announce', 'edit', 'offline', 'online', 'openMove', 'remove']);
     assert.deepEqual(offeredActions(nodeActionsFor('admin', nodeFns)), ['pause', 'resume']);
     assert.deepEqual(offeredActions(resourceActionsFor(null, resourceFns)), [], 'not logged in yet');
     assert.equal(resourceActionsFor('viewer', resourceFns).role, 'viewer');
   });
 
   const web = resource('web', '10.0.0.50', { owner: 'n1' });
-  const KEYS = ['Enter', 'm', 'o', 'F', 'e', 'Delete'];
+  const KEYS = ['Enter', 'm', 'o', 'F', 'A', 'e', 'Delete'];
 
   function keysThatAct(actions: ResourceActions): string[] {
     return KEYS.filter((key) => resourceShortcut(key, web, actions) !== null);
@@ -102,21 +102,23 @@ describe('the actions each role gets', () => {
     assert.deepEqual(calls, []);
   });
 
-  test('an operator: move, online, offline by key and menu; edit and delete disabled, saying they need admin', () => {
+  test('an operator: move, online, offline, announce by key and menu; edit and delete disabled, saying they need admin', () => {
     const { resourceFns, calls } = recorder();
     const actions = resourceActionsFor('operator', resourceFns);
     assert.equal(hasResourceMenu(actions), true);
-    assert.deepEqual(keysThatAct(actions), ['Enter', 'm', 'o', 'F']);
+    assert.deepEqual(keysThatAct(actions), ['Enter', 'm', 'o', 'F', 'A']);
     const items = new Map(resourceMenuItems(web, actions).map((item) => [item.id, item]));
     assert.equal(items.get('move')?.disabled, false);
     assert.equal(items.get('offline')?.disabled, false);
     // web is online and enabled: "Bring online" is moot, and says nothing about roles.
     assert.deepEqual([items.get('online')?.disabled, items.get('online')?.title], [true, undefined]);
     for (const id of ['edit', 'delete']) assert.deepEqual([items.get(id)?.disabled, items.get(id)?.title], [true, 'Needs the admin role (you are an operator)'], id);
+    assert.equal(items.get('announce')?.disabled, false);
     resourceShortcut('Enter', web, actions)?.();
     items.get('offline')?.run();
+    items.get('announce')?.run();
     items.get('delete')?.run();
-    assert.deepEqual(calls, ['move web', 'offline web']);
+    assert.deepEqual(calls, ['move web', 'offline web', 'announce web']);
   });
 
   test('an admin: everything, by key and menu', () => {
@@ -124,9 +126,20 @@ describe('the actions each role gets', () => {
     const actions = resourceActionsFor('admin', resourceFns);
     assert.deepEqual(keysThatAct(actions), KEYS);
     const items = resourceMenuItems(web, actions);
-    assert.deepEqual(items.filter((item) => item.disabled !== true).map((item) => item.id), ['move', 'offline', 'edit', 'delete']);
+    assert.deepEqual(items.filter((item) => item.disabled !== true).map((item) => item.id), ['move', 'offline', 'announce', 'edit', 'delete']);
     assert.ok(items.every((item) => item.title === undefined));
     resourceShortcut('Delete', web, actions)?.();
     assert.deepEqual(calls, ['remove web']);
+  });
+
+  test('announce now: offered only while the address is online (only its holder can announce it)', () => {
+    const { resourceFns } = recorder();
+    const actions = resourceActionsFor('operator', resourceFns);
+    const announceOf = (view: typeof web) => resourceMenuItems(view, actions).find((item) => item.id === 'announce');
+    assert.deepEqual([announceOf(web)?.disabled, announceOf(web)?.label, announceOf(web)?.shortcut], [false, 'Announce now', 'A']);
+    for (const state of ['offline', 'online-pending', 'offline-pending', 'failed'] as const) {
+      const view = resource('web', '10.0.0.50', { owner: state === 'offline' ? null : 'n1', state });
+      assert.deepEqual([announceOf(view)?.disabled, announceOf(view)?.title], [true, undefined], state);
+    }
   });
 });

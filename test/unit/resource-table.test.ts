@@ -40,7 +40,7 @@ const VARIED: ResourceSpec[] = [
   spec('db', '10.213.0.51', { prefix: 22, possibleOwners: ['n1', 'n2'], preferredOwners: ['n2', 'n1'], failback: { mode: 'immediate' }, interfaces: { n1: 'eth1', n2: 'lan0.10' } }),
   spec('mail-1', '10.213.0.52', { failback: { mode: 'window', startHour: 22, endHour: 6 }, enabled: false, announceForm: 'both', defendPolicy: 'once', announceCount: 4, announceIntervalMs: 250 }),
   spec('Cache.2', '192.168.7.1', { prefix: 32, maintenanceUntil: Date.UTC(2026, 11, 4, 15, 0, 0, 123), defendPolicy: 'never', announceForm: 'reply' }),
-  spec('far', '172.16.0.9', { prefix: 31, maintenanceUntil: 9_000_000_000_000_000, failback: { mode: 'window', startHour: 0, endHour: 23 } }),
+  spec('far', '172.16.0.9', { prefix: 31, maintenanceUntil: 9_000_000_000_000_000, failback: { mode: 'window', startHour: 0, endHour: 23 }, announceRefreshSec: 3600 }),
 ];
 
 function read(text: string, format: TableFormat, context: TableContext = CONTEXT) {
@@ -52,6 +52,22 @@ function lines(issues: readonly RowIssue[]): string[] {
 }
 
 const byName = (a: ResourceSpec, b: ResourceSpec): number => (a.name < b.name ? -1 : 1);
+
+describe('CSV import: the periodic re-announcement', () => {
+  test('announce-refresh-sec: whole seconds from 1 to 86400, empty for none; anything else named by line and field', () => {
+    const header = 'name,ip,announce-refresh-sec';
+    const good = read(`${header}\nweb,10.213.0.50/24,60\ndb,10.213.0.51/24,\n`, 'csv');
+    assert.deepEqual(good.issues, []);
+    assert.deepEqual(good.valid.map((row) => row.spec.announceRefreshSec), [60, undefined]);
+    const bad = read(`${header}\nweb,10.213.0.50/24,0\ndb,10.213.0.51/24,86401\nmx,10.213.0.52/24,1m\n`, 'csv');
+    assert.deepEqual(bad.valid, []);
+    assert.deepEqual(lines(bad.issues), [
+      '2: announce-refresh-sec: announceRefreshSec must be a whole number from 1 to 86400 s (got 0)',
+      '3: announce-refresh-sec: announceRefreshSec must be a whole number from 1 to 86400 s (got 86401)',
+      '4: announce-refresh-sec: announce-refresh-sec must be a whole number (got "1m")',
+    ]);
+  });
+});
 
 describe('CSV import: fixed vectors', () => {
   test('a header, rows with every column, lists separated by spaces', () => {
@@ -136,7 +152,7 @@ describe('CSV import: every bad row by line and field, nothing else', () => {
   });
 
   test('a wrong header refuses the whole file: unknown or repeated column, no name or ip, empty file', () => {
-    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, maintenance-until)']);
+    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until)']);
     assert.match(lines(read('name,ip,ip\n', 'csv').issues)[0]!, /^1: ip: column "ip" appears twice/);
     assert.match(lines(read('name,owners\nweb,n1\n', 'csv').issues)[0]!, /^1: : the header has no ip column/);
     assert.match(lines(read('web,10.213.0.50/24\n', 'csv').issues)[0]!, /unknown column "web"/, 'a file without a header is not read as data');
@@ -233,15 +249,15 @@ describe('checkTable (the agent checks each request with it)', () => {
 describe('export, and the round trip', () => {
   test('CSV: the header without prefix, sorted by name, lists with spaces, windows as HH-HH, times in UTC', () => {
     const text = formatCsvTable(VARIED);
-    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,maintenance-until');
+    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until');
     assert.deepEqual(text.trimEnd().split('\n').slice(1), [
-      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,2026-12-04T15:00:00.123Z',
-      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,',
-      'far,172.16.0.9/31,,,00-23,,true,request,always,,,9000000000000000',
-      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,',
-      'web,10.213.0.50/24,,,never,,true,request,always,,,',
+      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z',
+      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,',
+      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000',
+      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,',
+      'web,10.213.0.50/24,,,never,,true,request,always,,,,',
     ]);
-    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,maintenance-until\n');
+    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until\n');
   });
 
   test('JSON: one object per line, fields in one order whatever the input order', () => {

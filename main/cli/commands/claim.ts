@@ -42,6 +42,7 @@ function describe(event: AcdEvent, cidr: string): string {
     case 'announced': return `announced ${cidr} (${event.n}/${event.count})`;
     case 'conflict': return `conflict: ${event.mac} claims ${cidr} (${event.frameKind}); ${event.action}`;
     case 'defended': return `defended ${cidr} against ${event.mac}`;
+    case 'reannounced': return `announced ${cidr} again`;
     case 'down': return `released ${cidr} (${event.reason}${event.detail ? `: ${event.detail}` : ''})`;
   }
 }

@@ -99,6 +99,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
         openMove: (name, target = BEST_NODE) => setDialog({ kind: 'move', name, target }),
         online: (name) => run(name, `Bring ${name} online`, () => api.request('resource.online', { name })),
         offline: (name) => run(name, `Take ${name} offline`, () => api.request('resource.offline', { name })),
+        announce: (name) => run(name, `Announce ${name} now`, () => api.request('resource.announce', { name })),
         edit: (name) => setDialog({ kind: 'form', name }),
         remove: (name) => {
           setDeleteState({ busy: false, error: null });

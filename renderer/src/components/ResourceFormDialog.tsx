@@ -199,6 +199,9 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
                 ))}
               </select>
             </Field>
+            <Field label="Re-announce every" htmlFor={`${formId}-announceRefreshSec`} hint="seconds; empty = never (for routers whose ARP caches outlive a move)" error={errorOf('announceRefreshSec')}>
+              <input className="input mono" inputMode="numeric" {...fieldProps('announceRefreshSec')} value={values.announceRefreshSec} placeholder="never" onChange={(e) => set('announceRefreshSec', e.target.value, 'announceRefreshSec')} />
+            </Field>
             <Field label="Defend" htmlFor={`${formId}-defendPolicy`} hint="RFC 5227 §2.4 when another station claims it" error={errorOf('defendPolicy')}>
               <select className="input" {...fieldProps('defendPolicy')} value={values.defendPolicy} onChange={(e) => set('defendPolicy', e.target.value as ResourceFormValues['defendPolicy'], 'defendPolicy')}>
                 {DEFEND_POLICY_OPTIONS.map((policy) => (

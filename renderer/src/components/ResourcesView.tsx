@@ -151,7 +151,7 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
   const menuResource = menu === null ? undefined : resources.get(menu.name);
   const { total, failed } = clusterResourceCounts({ resources, loading, resourceStates });
   const receiving = loading === null ? null : `loading ${formatCount(loading.received)} of ${formatCount(loading.resourceCount)}…`;
-  const { openMove, online, offline, edit } = actions;
+  const { openMove, online, offline, announce, edit } = actions;
 
   // The toolbar is its own element, rebuilt only when what it shows changes: a scroll step re-renders
   // the table, and must not touch the filter input (React rewrites an input's attributes on every update).
@@ -198,6 +198,7 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
               ['Enter', 'move', openMove],
               ['O', 'online', online],
               ['F', 'offline', offline],
+              ['A', 'announce', announce],
               ['E', 'edit', edit],
             ] as const
           )

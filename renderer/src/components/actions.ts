@@ -14,6 +14,8 @@ interface ResourceFns {
   openMove: (name: string, target?: string) => void;
   online: (name: string) => void;
   offline: (name: string) => void;
+  /** The holder announces the address again now (stale ARP caches on the LAN). */
+  announce: (name: string) => void;
   edit: (name: string) => void;
   remove: (name: string) => void;
 }
@@ -28,6 +30,7 @@ export const RESOURCE_ACTION_COMMANDS = {
   openMove: 'resource.move',
   online: 'resource.online',
   offline: 'resource.offline',
+  announce: 'resource.announce',
   edit: 'resource.edit',
   remove: 'resource.remove',
 } as const satisfies Record<keyof ResourceFns, IpcCommandType>;

@@ -10,7 +10,7 @@ import type { MenuItem } from './menu-item';
 
 export function resourceMenuItems(resource: ResourceView, actions: ResourceActions): MenuItem[] {
   const name = resource.name;
-  const { openMove, online, offline, edit, remove, role } = actions;
+  const { openMove, online, offline, announce, edit, remove, role } = actions;
   return [
     { id: 'move', label: 'Move to…', shortcut: 'Enter', ...gate(role, openMove, 'resource.move'), run: () => openMove?.(name) },
     {
@@ -27,6 +27,14 @@ export function resourceMenuItems(resource: ResourceView, actions: ResourceActio
       ...gate(role, offline, 'resource.offline', !resource.enabled && resource.status.state === 'offline'),
       run: () => offline?.(name),
     },
+    {
+      id: 'announce',
+      label: 'Announce now',
+      shortcut: 'A',
+      // Only its holder can announce it: nothing to do unless it is online.
+      ...gate(role, announce, 'resource.announce', resource.status.state !== 'online'),
+      run: () => announce?.(name),
+    },
     { id: 'edit', label: 'Edit…', shortcut: 'E', ...gate(role, edit, 'resource.edit'), run: () => edit?.(name) },
     { id: 'delete', label: 'Delete…', shortcut: 'Del', danger: true, ...gate(role, remove, 'resource.remove'), run: () => remove?.(name) },
   ];
@@ -34,7 +42,7 @@ export function resourceMenuItems(resource: ResourceView, actions: ResourceActio
 
 /** Whether the role may run any of the menu's actions (a viewer gets no menu at all). */
 export function hasResourceMenu(actions: ResourceActions): boolean {
-  return [actions.openMove, actions.online, actions.offline, actions.edit, actions.remove].some((action) => action !== null);
+  return [actions.openMove, actions.online, actions.offline, actions.announce, actions.edit, actions.remove].some((action) => action !== null);
 }
 
 /** Disabled when the role lacks the command (null action; the title says which role it needs) or when the action is `moot`. */
@@ -58,6 +66,9 @@ export function resourceShortcut(key: string, resource: ResourceView, actions: R
     case 'f':
     case 'F':
       return bound(actions.offline);
+    case 'a':
+    case 'A':
+      return bound(actions.announce);
     case 'e':
     case 'E':
       return bound(actions.edit);

@@ -3,6 +3,8 @@
 // checks only catch what is plainly wrong before a round trip, and are never stricter than it.
 import {
   ANNOUNCE_FORMS,
+  ANNOUNCE_REFRESH_MAX_SEC,
+  ANNOUNCE_REFRESH_MIN_SEC,
   DEFEND_POLICIES,
   type AnnounceForm,
   type DefendPolicy,
@@ -30,6 +32,7 @@ export const FORM_FIELDS = [
   'interfaces',
   'enabled',
   'announceForm',
+  'announceRefreshSec',
   'defendPolicy',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
@@ -51,6 +54,8 @@ export interface ResourceFormValues {
   interfaces: string;
   enabled: boolean;
   announceForm: AnnounceForm;
+  /** Seconds between the holder's re-announcements; empty = never. */
+  announceRefreshSec: string;
   defendPolicy: DefendPolicy;
 }
 
@@ -81,6 +86,7 @@ export function emptyForm(): ResourceFormValues {
     interfaces: '',
     enabled: true,
     announceForm: 'request',
+    announceRefreshSec: '',
     defendPolicy: 'always',
   };
 }
@@ -101,6 +107,7 @@ export function formFromResource(resource: ResourceView): ResourceFormValues {
       .join(', '),
     enabled: resource.enabled,
     announceForm: resource.announceForm,
+    announceRefreshSec: resource.announceRefreshSec === undefined ? '' : String(resource.announceRefreshSec),
     defendPolicy: resource.defendPolicy,
   };
 }
@@ -192,12 +199,23 @@ export function checkForm(values: ResourceFormValues, context: FormContext): For
 
   const interfaces = parseInterfaces(values.interfaces);
   if (!interfaces.ok) fields.interfaces = interfaces.message;
+
+  const refresh = refreshOf(values);
+  if (refresh !== null && !(refresh >= ANNOUNCE_REFRESH_MIN_SEC && refresh <= ANNOUNCE_REFRESH_MAX_SEC)) {
+    fields.announceRefreshSec = `whole seconds ${ANNOUNCE_REFRESH_MIN_SEC}..${ANNOUNCE_REFRESH_MAX_SEC}, or empty for never`;
+  }
   return { fields, general: [] };
 }
 
 function failbackOf(values: ResourceFormValues): FailbackPolicy {
   if (values.failbackMode !== 'window') return { mode: values.failbackMode };
   return { mode: 'window', startHour: parseInteger(values.startHour) ?? -1, endHour: parseInteger(values.endHour) ?? -1 };
+}
+
+/** The refresh period typed (seconds), null when the field is empty (never); NaN when it is not a whole number. */
+function refreshOf(values: ResourceFormValues): number | null {
+  if (values.announceRefreshSec.trim() === '') return null;
+  return parseInteger(values.announceRefreshSec) ?? Number.NaN;
 }
 
 /** The definition to send with resource.add (call after checkForm found nothing). */
@@ -215,6 +233,7 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
     enabled: values.enabled,
     announceForm: values.announceForm,
     defendPolicy: values.defendPolicy,
+    ...(refreshOf(values) === null ? {} : { announceRefreshSec: refreshOf(values) }),
   };
 }
 
@@ -235,6 +254,9 @@ export function toPatch(values: ResourceFormValues, original: ResourceView): Res
   if (spec.enabled !== original.enabled) patch.enabled = spec.enabled;
   if (spec.announceForm !== original.announceForm) patch.announceForm = spec.announceForm;
   if (spec.defendPolicy !== original.defendPolicy) patch.defendPolicy = spec.defendPolicy;
+  // Cleared in the form: null turns the refresh off (an absent key would leave it as it was).
+  const refresh = spec.announceRefreshSec ?? null;
+  if (refresh !== (original.announceRefreshSec ?? null)) patch.announceRefreshSec = refresh;
   return patch;
 }
 
