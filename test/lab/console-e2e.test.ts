@@ -265,6 +265,22 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     });
   });
 
+  test('Announce now from a row\'s menu: the holder announces at once, a client\'s stale ARP entry follows, the audit log has it', async () => {
+    const mail = (await cluster.status('n2')).resources.find((r) => r.name === 'mail');
+    assert.ok(mail?.state === 'online' && typeof mail.owner === 'string' && typeof mail.ip === 'string', JSON.stringify(mail));
+    const ownerMac = cluster.host(mail.owner).mac;
+    // c2 sends nothing to the address, so only an announcement can repair its entry.
+    await lab.setNeighbor('c2', mail.ip, '02:de:ad:00:00:02', 'stale');
+    await showTab(page, 'resources');
+    await page.getByTestId('resource-row-mail').click({ button: 'right' });
+    await page.getByRole('menuitem', { name: /Announce now/ }).click();
+    await waitForNeighborMac(lab, 'c2', mail.ip, ownerMac, 3_000);
+    const events = await cluster.cli('n3', ['events', '--action', 'resource.announce', '--target', 'mail', '--json']);
+    const entries = events.stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { outcome: string; detail: string });
+    assert.equal(entries.length, 1, events.stdout);
+    assert.match(entries[0]!.detail, new RegExp(`announced from ${mail.owner} lan0 \\(${ownerMac}\\)`));
+  });
+
   test('a move by drag (card onto another node column) changes the owner; the client follows', async () => {
     const from = await onlineOwner('db');
     const to = nextNode(from);
