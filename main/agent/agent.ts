@@ -281,7 +281,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     });
     await this.lease.join();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
-    this.refreshTimer = setInterval(() => this.announcer.refresh(), REFRESH_PASS_MS);
+    this.refreshTimer = setInterval(() => {
+      // A bug in a pass must not end the agent (its addresses would go with it): said, and the next pass runs.
+      try {
+        this.announcer.refresh();
+      } catch (error) {
+        this.log(`announce refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }, REFRESH_PASS_MS);
     if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
   }
 
