@@ -48,15 +48,12 @@ export class Announcer {
       if (everySec !== undefined) candidates.push({ resource, everyMs: everySec * 1000, lastAnnouncedAt });
     }
     if (candidates.length === 0) return 0;
-    const now = this.context.now();
     let sent = 0;
-    for (const resource of dueRefreshes(candidates, now)) {
+    // A refresh that went out comes back as the claim's 'reannounced' event (onClaimEvent), which restarts its period.
+    for (const resource of dueRefreshes(candidates, this.context.now())) {
       // Not held ready after all (an event not seen yet): forget it until its next announcement.
       if (this.context.reannounceHere(resource) === null) this.lastAnnounced.delete(resource);
-      else {
-        this.lastAnnounced.set(resource, now);
-        sent++;
-      }
+      else sent++;
     }
     return sent;
   }

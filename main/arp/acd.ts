@@ -266,7 +266,7 @@ class AddressConflictDetector implements Acd {
     switch (this.current) {
       case AcdState.Announcing:
       case AcdState.Defending:
-        return [...this.announcementFrames().map((frame): AcdEffect => ({ type: 'send', frame })), event({ type: 'reannounced', at: now })];
+        return [...this.announcementSends(), event({ type: 'reannounced', at: now })];
       case AcdState.Probing:
       case AcdState.Registering:
         return [];
@@ -389,7 +389,7 @@ class AddressConflictDetector implements Acd {
     this.announcementsSent += 1;
     const n = this.announcementsSent;
     const effects: AcdEffect[] = [
-      ...this.announcementFrames().map((frame): AcdEffect => ({ type: 'send', frame })),
+      ...this.announcementSends(),
       event({ type: 'announced', at: now, n, count: announceCount }),
     ];
     if (n === 1) effects.push(event({ type: 'ready', at: now }));
@@ -427,7 +427,7 @@ class AddressConflictDetector implements Acd {
   private defend(now: number, mac: Mac, frameKind: ArpKind): AcdEffect[] {
     this.lastDefenceAt = now;
     return [
-      ...this.announcementFrames().map((frame): AcdEffect => ({ type: 'send', frame })),
+      ...this.announcementSends(),
       event({ type: 'conflict', at: now, mac, frameKind, action: 'defended' }),
       event({ type: 'defended', at: now, mac }),
     ];
@@ -494,6 +494,11 @@ class AddressConflictDetector implements Acd {
   }
 
   // ---- frames (the codec's builders: untagged, to broadcast) ----
+
+  /** One announcement (announceForm's frames) as send effects: a round, a defence or a re-announcement. */
+  private announcementSends(): AcdEffect[] {
+    return this.announcementFrames().map((frame): AcdEffect => ({ type: 'send', frame }));
+  }
 
   private announcementFrames(): ArpFrame[] {
     switch (this.config.announceForm) {

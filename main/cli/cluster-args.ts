@@ -214,7 +214,7 @@ const SPEC_OPTIONS: ParseArgsConfig['options'] = {
 };
 
 const DURATION_PATTERN = /^(\d{1,6})(s|m|h|d)$/;
-const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** A maintenance window longer than this is a mistake, not a plan. */
 const MAX_MAINTENANCE_MS = 30 * 86_400_000;
 

@@ -4,7 +4,7 @@ import type { AuditEntry, ConflictRecord, FailbackPolicy, NodeBindings, NodeReco
 import type { ActionResult } from '../../preload/contract/protocol';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { plural } from '../../preload/contract/plural';
-import type { ClusterOperation } from './cluster-args';
+import { DURATION_UNIT_MS, type ClusterOperation } from './cluster-args';
 
 const NONE = '-';
 
@@ -165,7 +165,11 @@ export function formatResourceList(resources: readonly ResourceView[]): string[]
 
 /** Whole seconds in the largest unit that divides them, as --announce-refresh takes them: 60 -> "1m", 90 -> "90s". */
 export function formatPeriod(seconds: number): string {
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60]] as const) if (seconds % size === 0) return `${seconds / size}${unit}`;
+  // The parser's own units (parseDuration), largest first: what this prints reads back as the same period.
+  for (const unit of ['d', 'h', 'm'] as const) {
+    const size = (DURATION_UNIT_MS[unit] ?? Number.NaN) / 1000;
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
   return `${seconds}s`;
 }
 

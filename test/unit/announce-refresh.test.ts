@@ -41,13 +41,15 @@ function harness(specs: Array<Pick<ResourceSpec, 'name'> & Partial<ResourceSpec>
   const clock = { now: 0 };
   const state = { maySend: true, sent: [] as string[], held: new Set(held) };
   const view = { resources: new Map(specs.map((spec) => [spec.name, spec])), intents: new Map(), intentRevisions: new Map() } as unknown as ClusterView;
-  const announcer = new Announcer({
+  // The claim's event comes back at once, as LocalAddresses forwards it to the agent's listener.
+  const announcer: Announcer = new Announcer({
     node: 'n1',
     store: {} as ClusterStore,
     view: () => view,
     reannounceHere: (resource) => {
       if (!state.held.has(resource)) return null;
       state.sent.push(resource);
+      announcer.onClaimEvent(resource, { type: 'reannounced', at: clock.now });
       return { mac: '02:00:00:00:00:01', ifname: 'eth1' };
     },
     maySend: () => state.maySend,

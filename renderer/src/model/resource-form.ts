@@ -222,6 +222,7 @@ function refreshOf(values: ResourceFormValues): number | null {
 export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
   const { ip, prefixText } = splitAddress(values);
   const interfaces = parseInterfaces(values.interfaces);
+  const refresh = refreshOf(values);
   return {
     name: values.name.trim(),
     ip,
@@ -233,7 +234,7 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
     enabled: values.enabled,
     announceForm: values.announceForm,
     defendPolicy: values.defendPolicy,
-    ...(refreshOf(values) === null ? {} : { announceRefreshSec: refreshOf(values) }),
+    ...(refresh === null ? {} : { announceRefreshSec: refresh }),
   };
 }
 
