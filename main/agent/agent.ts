@@ -44,6 +44,8 @@ import { formatLoadLine } from './load-line';
 import { PlannedMoves } from './planned-moves';
 import { Preflight, probeFromHere } from './preflight';
 import { Announcer } from './announcer';
+import { HealthMonitor } from './health-monitor';
+import { describeFailure } from '../../preload/contract/failure-text';
 import { Reconciler } from './reconciler';
 import { RejectionReport } from './rejection-report';
 import { ResourceRecords } from './resource-records';
@@ -111,6 +113,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly moves: PlannedMoves;
   private readonly preflight: Preflight;
   private readonly announcer: Announcer;
+  private readonly health: HealthMonitor;
   private readonly monitor: StandbyMonitor;
   private readonly arpWatch: ClusterArpWatch;
   private readonly convergence: ConvergenceMonitor;
@@ -243,6 +246,22 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       log: this.log,
       now: () => performance.now(),
     });
+    this.health = new HealthMonitor({
+      ...context,
+      arpAnswered: async (ip, ifname, timeoutMs) => {
+        // A question (sender 0.0.0.0): no cache on the LAN changes; any answer counts.
+        const intervalMs = Math.min(100, Math.floor(timeoutMs / 4));
+        const heard = await this.local.probe({ resource: `gateway ${ip}`, ip, ifname, trustedMac: null, acd: { probeCount: 2, probeIntervalMs: intervalMs, probeWaitMs: Math.max(20, timeoutMs - 2 * intervalMs), probeForm: 'question' } });
+        return heard.macs.length > 0;
+      },
+      ifnameFor: (spec) => {
+        const choice = this.addresses.interfaceFor(spec);
+        return choice.ok ? choice : { ok: false, reason: describeFailure(choice.failure) };
+      },
+      audit: (record) => records.audit(record),
+      now: () => performance.now(),
+      wallNow,
+    });
     this.reconciler = new Reconciler({
       context,
       work: this.work,
@@ -370,6 +389,12 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   /** Every 50 ms: interface faults, a look at stalled moves, and the fencing step. */
   private tick(): void {
     this.interfaces.poll();
+    // A bug in the checks' bookkeeping must not end the agent (its addresses would go with it).
+    try {
+      this.health.tick();
+    } catch (error) {
+      this.log(`health checks: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (this.view.intents.size > 0 && performance.now() - this.lastIntentPoll > INTENT_POLL_MS) {
       this.lastIntentPoll = performance.now();
       this.work.schedule();

@@ -6,7 +6,8 @@ import type { ActionResult, ApiError, Change, ApiCommand, CommandResults, ProbeR
 import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { MAX_SNAPSHOT_REJECTED, SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type RejectedStoreRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../api/handler';
-import { bestNode, isAllowed } from '../cluster/placement';
+import { bestNode, isAllowed, passesChecks } from '../cluster/placement';
+import { healthKey } from '../../preload/contract/health';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
 import { checkTable } from '../cluster/resource-table';
@@ -31,9 +32,15 @@ function toContractAudit(entry: AuditEntry): ContractAuditEntry {
 function failureText(reason: FailureReason): string {
   switch (reason.kind) {
     case 'conflict': return `conflict with ${reason.mac}`;
-    case 'no-eligible-node': return 'no eligible node';
+    case 'no-eligible-node':
+    case 'no-healthy-node':
+      return describeFailure(reason);
     default: return `${reason.kind} on ${reason.node}: ${reason.detail}`;
   }
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function failure(code: ApiError['code'], message: string, field?: string): CommandResult {
@@ -101,7 +108,8 @@ export class AgentApiHandler implements ApiHandler {
     // A live membership is a heartbeat within the lease TTL: seen now. A dead one: when its lease ended.
     const lastSeen = alive ? Date.now() : Math.max(node.lastSeen, this.lastAlive.get(name) ?? 0);
     const maintenance = node.maintenanceUntil === undefined ? {} : { maintenanceUntil: node.maintenanceUntil };
-    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs, ...maintenance };
+    const health = alive ? this.view.health.get(name)?.results : undefined;
+    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs, ...maintenance, ...(health === undefined ? {} : { health }) };
   }
 
   private resourceView(name: string): ResourceView | null {
@@ -167,7 +175,8 @@ export class AgentApiHandler implements ApiHandler {
     }
     switch (change.collection) {
       case 'nodes':
-      case 'members': {
+      case 'members':
+      case 'health': {
         if (change.collection === 'members' && change.kind === 'delete') this.lastAlive.set(change.name, Date.now());
         const record = this.nodeRecord(change.name);
         if (record) this.push({ kind: 'node', node: record });
@@ -293,6 +302,8 @@ export class AgentApiHandler implements ApiHandler {
     const current = this.view.resources.get(name);
     if (!current) return failure('not-found', `no resource named "${name}"`, 'name');
     const merged = { ...current, ...patch };
+    // A health patch names what changes (a new fall, the same checks): the rest of the current settings stay.
+    if (isPlainRecord(patch.health) && current.health !== undefined) merged.health = { ...current.health, ...patch.health };
     const validation = validateResourceSpec(merged, { nodes: [...this.view.nodes.keys()], existing: [...this.view.resources.values()], editing: name });
     if (!validation.ok) return this.invalid(validation.errors, 'patch');
     const spec = validation.spec;
@@ -370,11 +381,19 @@ export class AgentApiHandler implements ApiHandler {
     const owner = this.view.ownerOf(name);
     const nodes = this.view.nodeViews();
     const to = target === BEST_NODE ? bestNode(spec, nodes, { exclude: owner === null ? [] : [owner] }) : target;
-    if (to === null) return failure('conflict', `no other live node may hold ${name}`, 'target');
+    if (to === null) {
+      const healthyOrNot = bestNode({ ...spec, health: undefined }, nodes, { exclude: owner === null ? [] : [owner] }) !== null;
+      return failure('conflict', healthyOrNot ? `no other live node passes the health checks of ${name}` : `no other live node may hold ${name}`, 'target');
+    }
     const node = nodes.find((n) => n.name === to);
     if (!node) return failure('not-found', `no node named "${to}"`, 'target');
     if (node.state !== 'up') return failure('conflict', `node ${to} is ${node.state}`, 'target');
     if (!isAllowed(spec, to)) return failure('invalid', `${to} is not a possible owner of ${name}`, 'target');
+    // An unhealthy target would hand the address straight on (or hold a service that is not there).
+    if (!passesChecks(spec, node)) {
+      const result = spec.health === undefined ? undefined : node.verdicts?.get(healthKey(spec.health));
+      return failure('conflict', `${to} does not pass the health checks of ${name}${result === undefined ? ' (not checked there yet)' : `: ${result.reason}`}`, 'target');
+    }
     if (owner === to) return this.action({ outcome: 'done', detail: `${name} is already on ${to}`, resource: this.resourceView(name) });
     if (this.view.movingTo(name) !== null) return failure('conflict', `a move of ${name} is already under way`, 'name');
     const started = Date.now();

@@ -6,6 +6,7 @@ import type { MemberRecord, OwnerRecord, RejectedRecord, Revision, StoreChange, 
 import { parseIntent, subjectsOf, type BatchMove, type Intent, type MoveIntent } from '../cluster/intents';
 import { isStationMac } from '../arp/acd-config';
 import type { UserRecord } from '../../preload/contract/users';
+import { resultsByProfile, type HealthByProfile, type NodeHealth } from '../../preload/contract/health';
 
 /**
  * A map that counts its changes: work derived from it (the standby's targets, the watched interfaces)
@@ -90,6 +91,7 @@ class IntentMap extends CountedMap<string, Intent> {
 }
 
 const NO_RESOURCES: ReadonlySet<ResourceName> = new Set();
+const NO_HEALTH: HealthByProfile = new Map();
 
 /**
  * The ownership keys, indexed by node as well: "what does this node own?" is asked several times a
@@ -136,6 +138,8 @@ export class ClusterView {
   readonly statuses = new CountedMap<ResourceName, ResourceStatus>();
   readonly intents = new IntentMap();
   readonly users = new Map<string, UserRecord>();
+  /** Live nodes' health records: their checks' verdicts by profile (health/<node>, bound to their leases). */
+  readonly health = new CountedMap<NodeName, NodeHealth>();
   /** The store revision each resource's spec was last written at: an edit writes only over the one it read. */
   readonly resourceRevisions = new Map<ResourceName, Revision>();
   /** The store revision each open intent was last written at: its next write is a compare-and-swap on it. */
@@ -163,6 +167,7 @@ export class ClusterView {
       view.users.set(entry.user.name, entry.user);
       view.userRevisions.set(entry.user.name, entry.revision);
     }
+    for (const record of snapshot.health ?? []) view.health.set(record.node, record);
     for (const record of snapshot.rejected ?? []) view.rejected.set(`${record.collection}/${record.name}`, record);
     for (const entry of snapshot.intents) {
       const parsed = parseIntent(entry.intent);
@@ -188,6 +193,7 @@ export class ClusterView {
       status: this.statuses,
       intents: this.intents,
       users: this.users,
+      health: this.health,
     } as const;
     if (change.collection === 'audit' || change.collection === 'bindings') return;
     const revisions =
@@ -206,7 +212,7 @@ export class ClusterView {
 
   /** Changes so far of everything placement and the standby read (only ever grows). */
   placementChanges(): number {
-    return this.nodes.changes + this.members.changes + this.resources.changes + this.owners.changes + this.statuses.changes + this.intents.changes;
+    return this.nodes.changes + this.members.changes + this.resources.changes + this.owners.changes + this.statuses.changes + this.intents.changes + this.health.changes;
   }
 
   isAlive(node: NodeName): boolean {
@@ -223,7 +229,18 @@ export class ClusterView {
    * a stopping one is paused (it takes nothing new; its own addresses it hands over itself).
    */
   nodeViews(): NodeView[] {
-    return [...this.nodes.values()].map((node) => ({ name: node.name, state: !this.isAlive(node.name) ? 'down' : this.isLeaving(node.name) ? 'paused' : node.state }));
+    return [...this.nodes.values()].map((node) => ({
+      name: node.name,
+      state: !this.isAlive(node.name) ? 'down' : this.isLeaving(node.name) ? 'paused' : node.state,
+      // A node without a record has not checked anything yet: no verdict, so no resource with checks.
+      verdicts: this.healthOf(node.name),
+    }));
+  }
+
+  /** A node's verdicts by profile (empty before its first check, or when it is down). */
+  healthOf(node: NodeName): HealthByProfile {
+    const record = this.health.get(node);
+    return record === undefined ? NO_HEALTH : resultsByProfile(record);
   }
 
   ownerMap(): Owners {

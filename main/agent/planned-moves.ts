@@ -9,7 +9,7 @@ import { planDrain } from '../cluster/drain';
 import { failbackTarget } from '../cluster/failback';
 import { nextBatches, nextWave } from '../cluster/move-waves';
 import { requestBatch } from '../cluster/batch-machine';
-import { bestNode } from '../cluster/placement';
+import { bestNode, countLoads, failsChecks, placeBatch } from '../cluster/placement';
 import { checkNotify, MAX_BATCH, type BatchMove, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
 import { afterProbe, afterTake, heardFrom, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
 import type { AuditRecord, Membership } from '../store/store';
@@ -57,6 +57,8 @@ export class PlannedMoves {
   /** Many addresses towards one node at once (drain, failback): batch-moves.ts. */
   private readonly batches: BatchMoves;
   private batchCount = 0;
+  /** Resources this node fails the checks of that no other node could take: said once, until that changes. */
+  private readonly stranded = new Set<ResourceName>();
 
   constructor(private readonly context: MovesContext) {
     this.batches = new BatchMoves(context);
@@ -139,12 +141,19 @@ export class PlannedMoves {
       for (const move of plan.moves) wanted.push({ resource: move.resource, to: move.to, actor: 'drain' });
     } else {
       const now = new Date();
+      const self = nodes.find((n) => n.name === node);
+      const failing: ResourceSpec[] = [];
       for (const resource of owned) {
         const spec = view.resources.get(resource);
         if (!spec || !local.isReady(resource)) continue;
-        const target = failbackTarget(spec, node, nodes, now);
-        if (target) wanted.push({ resource, to: target, actor: 'failback' });
+        if (self !== undefined && failsChecks(spec, self)) failing.push(spec);
+        else {
+          this.stranded.delete(resource);
+          const target = failbackTarget(spec, node, nodes, now);
+          if (target) wanted.push({ resource, to: target, actor: 'failback' });
+        }
       }
+      if (failing.length > 0) this.planHealthMoves(failing, wanted);
     }
     const underWay = (resource: ResourceName): boolean => view.movingTo(resource) !== null || this.context.busy(resource);
     const { batches, singles } = nextBatches(wanted, this.batches.openTargets(), underWay, MAX_BATCH);
@@ -157,6 +166,28 @@ export class PlannedMoves {
     }
     // Single moves in waves (move-waves.ts): all at once, 1,000 moves kept the lease timers of every node from running.
     for (const move of nextWave(singles, this.ownInFlight(), underWay)) void this.request(move.resource, move.to, move.actor);
+  }
+
+  /**
+   * This node fails the checks of `failing` (resources it holds): each goes to a healthy node as a planned
+   * move (spread with running loads, as a drain); one that no node passes stays here, said once in the audit.
+   */
+  private planHealthMoves(failing: readonly ResourceSpec[], wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }>): void {
+    const { node } = this.context;
+    const view = this.context.view();
+    const placed = placeBatch(failing, view.nodeViews(), countLoads(view.ownerMap()), [node]);
+    for (const spec of failing) {
+      const to = placed.get(spec.name) ?? null;
+      if (to !== null) {
+        this.stranded.delete(spec.name);
+        wanted.push({ resource: spec.name, to, actor: 'health' });
+      } else if (!this.stranded.has(spec.name)) {
+        this.stranded.add(spec.name);
+        void this.context
+          .audit({ actor: `agent:${node}`, action: 'check.no-healthy-node', target: spec.name, outcome: 'failed', detail: `${node} fails the health checks of ${spec.name} and no other node passes them: it stays on ${node}`, handoffMs: null })
+          .catch(() => undefined);
+      }
+    }
   }
 
   /** Graceful stop: every address this node owns goes to the best other node. */

@@ -96,10 +96,8 @@ export class Reconciler {
       if (context.local.has(resource) || work.busy(resource) || moves.handedOver(resource)) continue;
       void work.guard(resource, () => claims.holdOwned(resource));
     }
-    for (const resource of plan.unplaceable) {
-      if (view.statuses.get(resource)?.failure?.kind !== 'no-eligible-node') {
-        await this.parts.records.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure: { kind: 'no-eligible-node' } });
-      }
+    for (const { resource, failure } of plan.unplaceable) {
+      await this.parts.records.putStatus(resource, { state: 'failed', owner: null, ownerMac: null, failure });
     }
     const stopping = this.parts.stopping();
     moves.advance(membership);

@@ -3,6 +3,7 @@
 // when it expires, and the reconcile then takes the address like any unowned one (Claims.acquire).
 // The watching itself is standby-monitor.ts.
 import { bestNode } from '../cluster/placement';
+import { healthKey } from '../../preload/contract/health';
 import type { NodeName } from '../cluster/model';
 import type { InterfaceAddress } from '../host/address-types';
 import type { ClusterView } from './cluster-view';
@@ -28,7 +29,9 @@ export function standbyTargets(view: ClusterView, me: NodeName, addresses: () =>
     const spec = view.resources.get(resource);
     const status = view.statuses.get(resource);
     if (!spec?.enabled || status?.state !== 'online' || status.owner !== owner.node) continue;
-    const key = spec.preferredOwners.length === 0 && spec.possibleOwners.length === 0 ? owner.node : `${owner.node}\u0000${spec.preferredOwners.join('\u0000')}\u0001${spec.possibleOwners.join('\u0000')}`;
+    // Health checks narrow who may stand by: resources with a profile share answers only with its others.
+    const profile = spec.health === undefined ? '' : `\u0002${healthKey(spec.health)}`;
+    const key = spec.preferredOwners.length === 0 && spec.possibleOwners.length === 0 && profile === '' ? owner.node : `${owner.node}\u0000${spec.preferredOwners.join('\u0000')}\u0001${spec.possibleOwners.join('\u0000')}${profile}`;
     let standby = standbyFor.get(key);
     if (standby === undefined) standbyFor.set(key, (standby = bestNode(spec, nodes, { exclude: [owner.node] })));
     if (standby !== me || view.movingTo(resource) !== null) continue;

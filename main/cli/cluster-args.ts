@@ -24,6 +24,7 @@ import {
   type EventsFilter,
 } from '../../preload/contract/protocol';
 import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
+import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, parseCheck } from '../../preload/contract/health';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
@@ -120,6 +121,7 @@ root credential: admin); --credential-file: a file holding a user's credential N
   resource add <name> <ip>/<prefix> [--owners n1,n2] [--preferred n1,n2] [--failback never|immediate|HH-HH]
         [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
         [--announce-count N] [--announce-interval-ms MS] [--announce-refresh DURATION|off] [--maintenance DURATION|off]
+        [--check CHECK ...] [--check-interval DURATION] [--check-timeout DURATION] [--fall N] [--rise N]
       Define an IP resource and bring it online (unless --offline). --owners: nodes allowed to hold it (default
       every node); --preferred: ordered preference; --failback HH-HH: move back to a preferred node only in that
       window of local hours (22-06 wraps midnight); --if: the interface a node uses (default the one already in
@@ -129,10 +131,20 @@ root credential: admin); --credential-file: a file holding a user's credential N
       address again that often (1s to 1d; default off), for routers whose ARP caches outlive a move's
       announcements. --maintenance 30m: ARP alarms for the address are
       muted (still recorded) for that long (s, m, h or d); off ends it.
+      --check (repeatable; all must pass): tcp:HOST:PORT (connection accepted), http://HOST[:PORT]/PATH or
+      https://… (a 2xx or 3xx answer; append " =200" for an exact status; certificates are not verified),
+      exec:/PROGRAM ARG… (exit 0; split at spaces, never by a shell; run as nobody when the agent is root),
+      gateway or gateway:IP (an ARP probe answered: the default route's gateway, or IP). Every possible owner
+      runs them every --check-interval (default 2s; 100ms to 1h) with --check-timeout each (default 1s); --fall
+      failed runs in a row (default 3) make a node unhealthy, --rise passed runs (default 2) healthy again. The
+      address goes only to a node passing them; an owner that fails them hands it to one that passes (a
+      planned move); when none passes it stays where it is. --check off (edit) removes them.
   resource edit <name> [--ip <ip>/<prefix>] [--owners ...] [--preferred ...] [--failback ...] [--if ...]
         [--online|--offline] [--announce-form ...] [--defend ...] [--announce-count N] [--announce-interval-ms MS]
-        [--announce-refresh DURATION|off] [--maintenance DURATION|off]
-      Change the given settings; a list option replaces the whole list ("" clears it).
+        [--announce-refresh DURATION|off] [--maintenance DURATION|off] [--check CHECK ...|off] [--check-interval D]
+        [--check-timeout D] [--fall N] [--rise N]
+      Change the given settings; a list option replaces the whole list ("" clears it); --check replaces every
+      check, the timing options alone keep them.
   resource rm <name>            Take the address down everywhere and delete the resource.
   resource list                 The resources as defined (owners, preference, failback, interfaces).
   resource cleanup <name>       Forget a failed resource's failure (it shows offline) so placement tries it
@@ -180,7 +192,7 @@ root credential: admin); --credential-file: a file holding a user's credential N
 
 // --- Small option helpers ----------------------------------------------------------------------------
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** An operation and the option values it was parsed from (the connection options are read from them later). */
 interface Parsed {
@@ -211,7 +223,49 @@ const SPEC_OPTIONS: ParseArgsConfig['options'] = {
   'announce-interval-ms': { type: 'string' },
   'announce-refresh': { type: 'string' },
   maintenance: { type: 'string' },
+  check: { type: 'string', multiple: true },
+  'check-interval': { type: 'string' },
+  'check-timeout': { type: 'string' },
+  fall: { type: 'string' },
+  rise: { type: 'string' },
 };
+
+const MILLIS_PATTERN = /^(\d{1,7})(ms|s|m)$/;
+const MILLIS_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** --check-interval / --check-timeout: "500ms", "2s", "1m" -> ms within [min, max]. */
+function millisOption(option: string, raw: string, min: number, max: number): number {
+  const match = MILLIS_PATTERN.exec(raw);
+  const ms = match === null ? Number.NaN : Number(match[1]) * (MILLIS_UNIT[match[2] ?? ''] ?? Number.NaN);
+  if (!(ms >= min && ms <= max)) throw new UsageError(`--${option} wants a duration from ${min} ms to ${max / 1000} s such as 500ms or 2s, got "${raw}"`);
+  return ms;
+}
+
+/** --check (repeatable; "off" removes every check), --check-interval, --check-timeout, --fall, --rise. */
+function healthOptions(values: Values): ResourceSpecPatch['health'] {
+  const given = values.check === undefined ? [] : Array.isArray(values.check) ? values.check : [String(values.check)];
+  const timing: { intervalMs?: number; timeoutMs?: number; fall?: number; rise?: number } = {};
+  const interval = str(values['check-interval']);
+  if (interval !== undefined) timing.intervalMs = millisOption('check-interval', interval, CHECK_INTERVAL_MIN_MS, CHECK_INTERVAL_MAX_MS);
+  const timeout = str(values['check-timeout']);
+  if (timeout !== undefined) timing.timeoutMs = millisOption('check-timeout', timeout, CHECK_TIMEOUT_MIN_MS, CHECK_TIMEOUT_MAX_MS);
+  const fall = str(values.fall);
+  if (fall !== undefined) timing.fall = integerOption('fall', fall, 1, FALL_RISE_MAX);
+  const rise = str(values.rise);
+  if (rise !== undefined) timing.rise = integerOption('rise', rise, 1, FALL_RISE_MAX);
+  if (given.length === 1 && given[0] === 'off') {
+    if (Object.keys(timing).length > 0) throw new UsageError('--check off removes the checks: it takes no --check-interval, --check-timeout, --fall or --rise');
+    return null;
+  }
+  if (given.includes('off')) throw new UsageError('--check off cannot be given with other checks');
+  const checks = given.map((text) => {
+    const parsed = parseCheck(text);
+    if (!parsed.ok) throw new UsageError(`--check ${parsed.error}`);
+    return parsed.check;
+  });
+  if (checks.length === 0 && Object.keys(timing).length === 0) return undefined;
+  return { ...(checks.length > 0 ? { checks } : {}), ...timing };
+}
 
 const DURATION_PATTERN = /^(\d{1,6})(s|m|h|d)$/;
 export const DURATION_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -251,7 +305,7 @@ function parseWith(command: string, argv: readonly string[], options: ParseArgsC
   }
 }
 
-const str = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+const str = (value: string | boolean | string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 
 function positionalsExactly(command: string, positionals: readonly string[], names: readonly string[]): string[] {
   if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]!}`);
@@ -326,6 +380,10 @@ export function optionForField(field: string, editing = false): string {
     case 'announceIntervalMs': return '--announce-interval-ms';
     case 'announceRefreshSec': return '--announce-refresh';
     case 'maintenanceUntil': return '--maintenance';
+    case 'health': {
+      const part = bare.split('.')[1];
+      return part === 'intervalMs' ? '--check-interval' : part === 'timeoutMs' ? '--check-timeout' : part === 'fall' ? '--fall' : part === 'rise' ? '--rise' : '--check';
+    }
     case 'target': return '<node>';
     default: return bare;
   }
@@ -413,6 +471,8 @@ function specOptions(values: Values): ResourceSpecPatch {
   if (refresh !== undefined) patch.announceRefreshSec = refresh === 'off' ? null : refreshSeconds(refresh);
   const maintenance = str(values.maintenance);
   if (maintenance !== undefined) patch.maintenanceUntil = maintenance === 'off' ? null : Date.now() + parseDuration('--maintenance', maintenance);
+  const health = healthOptions(values);
+  if (health !== undefined) patch.health = health;
   return patch;
 }
 
@@ -466,7 +526,9 @@ function parseResource(argv: readonly string[]): Parsed {
       const ipText = str(values.ip);
       if (ipText !== undefined) Object.assign(patch, address('--ip', ipText));
       if (Object.keys(patch).length === 0) throw new UsageError('resource edit: nothing to change (give at least one option, see ipfo help)');
-      checkLocally({ name, ip: '192.0.2.1', prefix: 24, ...patch }, new Set(Object.keys(patch)), true);
+      // Timing without checks changes the resource's current checks: only the agent knows them, and checks the result.
+      const timingOnly = patch.health !== undefined && patch.health !== null && patch.health.checks === undefined;
+      checkLocally({ name, ip: '192.0.2.1', prefix: 24, ...patch }, new Set(Object.keys(patch).filter((field) => !(timingOnly && field === 'health'))), true);
       return { op: { kind: 'resource-edit', name, patch }, values };
     }
     case 'rm':

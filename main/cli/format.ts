@@ -4,6 +4,7 @@ import type { AuditEntry, ConflictRecord, FailbackPolicy, NodeBindings, NodeReco
 import type { ActionResult } from '../../preload/contract/protocol';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { plural } from '../../preload/contract/plural';
+import { resourceHealth, type ResourceHealth } from '../../preload/contract/health';
 import { DURATION_UNIT_MS, type ClusterOperation } from './cluster-args';
 
 const NONE = '-';
@@ -60,7 +61,23 @@ function nodeRows(nodes: readonly NodeRecord[], now: number): string[][] {
   return byName(nodes).map((node) => [node.name, node.state, node.agentVersion === '' ? NONE : node.agentVersion, formatAge(node.lastSeen, now)]);
 }
 
-function resourceRows(resources: readonly ResourceView[], now: number): string[][] {
+/** The HEALTH cell: '-' without checks, else the holder's verdict (FAILING in capitals: it is why to look). */
+function healthCell(health: ResourceHealth): string {
+  return health.state === 'none' ? NONE : health.state === 'failing' ? 'FAILING' : health.state;
+}
+
+/** A resource's health in one line below the table, when it fails somewhere or is stuck. */
+function healthLine(view: ResourceView, health: ResourceHealth): string | null {
+  if (health.state === 'none' || (health.state !== 'failing' && health.failing.length === 0 && view.status.owner !== null)) return null;
+  const parts = [`${view.name} health:`];
+  if (health.state === 'failing') parts.push(`failing on ${view.status.owner ?? '?'} (${health.reason ?? 'no reason'});`);
+  parts.push(health.passing.length > 0 ? `passes on ${health.passing.join(', ')}` : 'passes on no node');
+  if (health.failing.length > 0) parts.push(`, fails on ${health.failing.join(', ')}`);
+  if (health.stuck !== null) parts.push(`— ${health.stuck}`);
+  return parts.join(' ').replace(' ,', ',');
+}
+
+function resourceRows(resources: readonly ResourceView[], nodes: readonly NodeRecord[], now: number): string[][] {
   return byName(resources).map((view) => {
     const s = view.status;
     return [
@@ -71,6 +88,7 @@ function resourceRows(resources: readonly ResourceView[], now: number): string[]
       s.ownerMac ?? NONE,
       formatAge(s.since, now),
       s.lastHandoffMs === null ? NONE : formatDuration(s.lastHandoffMs),
+      healthCell(resourceHealth(view, s.owner, nodes)),
     ];
   });
 }
@@ -87,9 +105,14 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
   lines.push('');
   if (snapshot.resources.length === 0) lines.push('no resources (add one: ipfo resource add <name> <ip>/<prefix>)');
   else {
-    lines.push(...table(['RESOURCE', 'ADDRESS', 'STATE', 'OWNER', 'OWNER MAC', 'SINCE', 'LAST HANDOFF'], resourceRows(snapshot.resources, now)));
+    // The HEALTH column appears once a resource has checks: a cluster without any keeps its table as it was.
+    const checked = snapshot.resources.some((view) => view.health !== undefined);
+    const rows = resourceRows(snapshot.resources, snapshot.nodes, now).map((row) => (checked ? row : row.slice(0, -1)));
+    lines.push(...table(['RESOURCE', 'ADDRESS', 'STATE', 'OWNER', 'OWNER MAC', 'SINCE', 'LAST HANDOFF', ...(checked ? ['HEALTH'] : [])], rows));
     for (const view of byName(snapshot.resources)) {
       if (view.status.state === 'failed') lines.push(`${view.name} ${resourceStateText(view)}`);
+      const line = healthLine(view, resourceHealth(view, view.status.owner, snapshot.nodes));
+      if (line !== null) lines.push(line);
     }
   }
   if (snapshot.conflicts.length > 0) {
@@ -120,6 +143,7 @@ export function statusJson(snapshot: Snapshot): Record<string, unknown> {
       since: view.status.since,
       lastHandoffMs: view.status.lastHandoffMs,
       failure: view.status.failure,
+      health: view.health === undefined ? null : { ...resourceHealth(view, view.status.owner, snapshot.nodes) },
     })),
     conflicts: snapshot.conflicts,
     rejected: snapshot.rejected,

@@ -14,15 +14,16 @@
 //   hundreds of addresses unowned every agent computes the same even split and takes only its share.
 //   A resource failed for "no eligible node" is the exception: it is placed again, since a node that
 //   comes up clears the cause; other failures (a conflict, a missing interface) wait for the operator.
-// - Unplaceable: unowned, enabled, not yet failed, and no node at all is eligible: the agent records
-//   the resource as failed with "no eligible node" (every agent computes the same list; the write is
-//   idempotent).
+// - Unplaceable: unowned, enabled, not yet failed for that reason, and no node at all is eligible: the
+//   agent records the resource as failed with "no eligible node", or "no healthy node" when live allowed
+//   nodes exist but none passes its health checks (every agent computes the same list; the write is
+//   idempotent). Both are placed again as soon as a node qualifies.
 // - Resources owned by another node are that node's business, even when it is down: its ownership key
 //   goes away with its lease, and only then may another node acquire.
 // - Failback and drain are separate decisions (failback.ts, drain.ts), carried out as planned moves.
 
-import type { NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
-import { compareNames, isAllowed, placeBatch, type NodeView } from './placement';
+import type { FailureReason, NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
+import { compareNames, isAllowed, isLive, placeBatch, type NodeView } from './placement';
 
 export type ReleaseReason = 'removed' | 'disabled' | 'failed' | 'not-allowed';
 
@@ -35,8 +36,8 @@ export interface ReconcilePlan {
   hold: ResourceName[];
   /** Releases first (in name order), then acquisitions (in name order). */
   actions: ReconcileAction[];
-  /** Resources no node can take: to be recorded as failed with 'no-eligible-node'. */
-  unplaceable: ResourceName[];
+  /** Resources no node can take, with the failure to record (no eligible node, no healthy node). */
+  unplaceable: Array<{ resource: ResourceName; failure: Extract<FailureReason, { kind: 'no-eligible-node' | 'no-healthy-node' }> }>;
 }
 
 /**
@@ -61,9 +62,9 @@ function releaseReason(spec: ResourceSpec | undefined, status: ResourceStatus | 
   return null;
 }
 
-/** Failed for a reason that a change of node states can clear by itself. */
+/** Failed for a reason that a change of node states or health can clear by itself. */
 function isRetryable(status: ResourceStatus | undefined): boolean {
-  return status?.state !== 'failed' || status.failure?.kind === 'no-eligible-node';
+  return status?.state !== 'failed' || status.failure?.kind === 'no-eligible-node' || status.failure?.kind === 'no-healthy-node';
 }
 
 export function planReconcile(nodeName: NodeName, input: ReconcileInput): ReconcilePlan {
@@ -82,7 +83,7 @@ export function planReconcile(nodeName: NodeName, input: ReconcileInput): Reconc
     if (spec.enabled && !owners.has(spec.name) && isRetryable(statuses.get(spec.name))) unowned.push(spec);
   }
   const acquires: ReconcileAction[] = [];
-  const unplaceable: ResourceName[] = [];
+  const unplaceable: ReconcilePlan['unplaceable'] = [];
   if (unowned.length > 0) {
     const loads: Record<NodeName, number> = Object.create(null) as Record<NodeName, number>;
     for (const node of nodes) loads[node.name] = input.ownedBy(node.name).size;
@@ -90,7 +91,11 @@ export function planReconcile(nodeName: NodeName, input: ReconcileInput): Reconc
     for (const spec of unowned.sort((a, b) => compareNames(a.name, b.name))) {
       const node = placed.get(spec.name) ?? null;
       if (node === nodeName) acquires.push({ kind: 'acquire', resource: spec.name });
-      else if (node === null && statuses.get(spec.name)?.state !== 'failed') unplaceable.push(spec.name);
+      else if (node === null) {
+        // Eligible but for their checks: the checks are why.
+        const kind = spec.health !== undefined && nodes.some((n) => isLive(n) && isAllowed(spec, n.name)) ? 'no-healthy-node' : 'no-eligible-node';
+        if (statuses.get(spec.name)?.failure?.kind !== kind) unplaceable.push({ resource: spec.name, failure: { kind } });
+      }
     }
   }
 

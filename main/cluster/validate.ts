@@ -32,6 +32,9 @@
 //   move's announcements; null or absent = never.
 // - maintenanceUntil: wall-clock ms of the end of a maintenance window (ARP alarms muted, still
 //   recorded); null or absent = none.
+// - health: { checks, intervalMs, timeoutMs, fall, rise } (preload/contract/health.ts): 1..8 checks, each
+//   checked against the contract's schema ("health.checks.N"); timing defaults 2 s, 1 s, 3, 2; the
+//   timeout at most the interval. null or absent = no checks.
 // - Any other field is rejected: a typo such as "prefered" must not silently fall back to the default.
 //
 // Node names are exact identifiers (compared case-sensitively) because agents register themselves.
@@ -41,6 +44,7 @@ import type { AnnounceForm, DefendPolicy } from '../arp/acd-config';
 import type { Ipv4 } from '../arp/frame';
 import { validateIfname, InterfaceError } from '../net/ifname';
 import type { FailbackPolicy, NodeName, ResourceName, ResourceSpec } from './model';
+import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, HEALTH_DEFAULTS, HealthCheckSchema, MAX_CHECKS, type HealthCheck, type HealthSpec } from '../../preload/contract/health';
 import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_REFRESH_MAX_SEC, ANNOUNCE_REFRESH_MIN_SEC } from '../../preload/contract/domain';
 
 export interface FieldError {
@@ -74,8 +78,9 @@ const FAILBACK_MODES: readonly FailbackPolicy['mode'][] = ['never', 'immediate',
 
 const SPEC_FIELDS: ReadonlySet<string> = new Set<keyof ResourceSpec>([
   'name', 'ip', 'prefix', 'possibleOwners', 'preferredOwners', 'failback', 'interfaces', 'enabled', 'announceForm', 'defendPolicy',
-  'announceCount', 'announceIntervalMs', 'announceRefreshSec', 'maintenanceUntil',
+  'announceCount', 'announceIntervalMs', 'announceRefreshSec', 'maintenanceUntil', 'health',
 ]);
+const HEALTH_FIELDS: ReadonlySet<string> = new Set(['checks', 'intervalMs', 'timeoutMs', 'fall', 'rise']);
 const FAILBACK_FIELDS: ReadonlySet<string> = new Set(['mode', 'startHour', 'endHour']);
 
 const MAX_QUOTED_LENGTH = 64;
@@ -332,6 +337,39 @@ function validateOptionalInteger(field: string, value: unknown, min: number, max
   return value;
 }
 
+/** The health checks and their timing, defaults filled in; undefined when absent or null, false when invalid. */
+function validateHealth(value: unknown, errors: ErrorList): HealthSpec | undefined | false {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) {
+    errors.add('health', `health must be an object like { "checks": [...] } (got ${quote(value)})`);
+    return false;
+  }
+  const before = errors.errors.length;
+  for (const key of Object.keys(value)) if (!HEALTH_FIELDS.has(key)) errors.add('health', `health has an unknown setting ${quote(key)}`);
+  const checks: HealthCheck[] = [];
+  if (!Array.isArray(value.checks) || value.checks.length === 0) errors.add('health.checks', 'health.checks must list at least one check');
+  else if (value.checks.length > MAX_CHECKS) errors.add('health.checks', `health.checks may list at most ${MAX_CHECKS} checks (got ${value.checks.length})`);
+  else {
+    (value.checks as unknown[]).forEach((check, i) => {
+      const parsed = HealthCheckSchema.safeParse(check);
+      if (parsed.success) checks.push(parsed.data);
+      else {
+        const issue = parsed.error.issues[0]!;
+        errors.add(`health.checks.${i}`, `check ${i + 1}: ${issue.path.length > 0 ? `${issue.path.join('.')} ` : ''}${issue.message}`);
+      }
+    });
+  }
+  const intervalMs = validateOptionalInteger('health.intervalMs', value.intervalMs, CHECK_INTERVAL_MIN_MS, CHECK_INTERVAL_MAX_MS, ' ms', errors) ?? HEALTH_DEFAULTS.intervalMs;
+  const timeoutMs = validateOptionalInteger('health.timeoutMs', value.timeoutMs, CHECK_TIMEOUT_MIN_MS, CHECK_TIMEOUT_MAX_MS, ' ms', errors) ?? Math.min(HEALTH_DEFAULTS.timeoutMs, typeof intervalMs === 'number' ? intervalMs : HEALTH_DEFAULTS.timeoutMs);
+  const fall = validateOptionalInteger('health.fall', value.fall, 1, FALL_RISE_MAX, '', errors) ?? HEALTH_DEFAULTS.fall;
+  const rise = validateOptionalInteger('health.rise', value.rise, 1, FALL_RISE_MAX, '', errors) ?? HEALTH_DEFAULTS.rise;
+  if (typeof intervalMs === 'number' && typeof timeoutMs === 'number' && timeoutMs > intervalMs) {
+    errors.add('health.timeoutMs', `the check timeout (${timeoutMs} ms) must not exceed the interval (${intervalMs} ms)`);
+  }
+  if (errors.errors.length > before || intervalMs === false || timeoutMs === false || fall === false || rise === false) return false;
+  return { checks, intervalMs, timeoutMs, fall, rise };
+}
+
 function checkUniqueness(name: string | undefined, ip: Ipv4 | undefined, context: SpecContext, errors: ErrorList): void {
   for (const other of context.existing) {
     if (context.editing !== undefined && other.name === context.editing) continue;
@@ -391,6 +429,7 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
   const announceIntervalMs = validateOptionalInteger('announceIntervalMs', input.announceIntervalMs, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS, ' ms', errors);
   const announceRefreshSec = validateOptionalInteger('announceRefreshSec', input.announceRefreshSec, ANNOUNCE_REFRESH_MIN_SEC, ANNOUNCE_REFRESH_MAX_SEC, ' s', errors);
   const maintenanceUntil = validateOptionalInteger('maintenanceUntil', input.maintenanceUntil, 0, Number.MAX_SAFE_INTEGER, ' (wall-clock ms)', errors);
+  const health = validateHealth(input.health, errors);
 
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
   if (
@@ -407,6 +446,7 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
       ...(typeof announceIntervalMs === 'number' ? { announceIntervalMs } : {}),
       ...(typeof announceRefreshSec === 'number' ? { announceRefreshSec } : {}),
       ...(typeof maintenanceUntil === 'number' ? { maintenanceUntil } : {}),
+      ...(health ? { health } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@
 // captures. The agent and its parts (local-addresses, standby-monitor, probe-answers,
 // convergence-monitor) reach the host only through this, so they run the same on Linux
 // (linux-host.ts), on Windows (windows-host.ts), and in unit tests on a fake LAN (test/unit/fake-host.ts).
+import type { CheckRun, NetworkCheck } from './health-checks';
 import type { ArpFrame, Mac } from '../arp/frame';
 import type { InterfaceState } from '../net/interfaces';
 import type { FrameSource } from '../net/pcap';
@@ -80,6 +81,10 @@ export interface Host {
   openDatagram(onMessage: (bytes: Buffer) => void, onError: (error: Error) => void): Promise<DatagramEndpoint>;
   /** IPv4 frames on `ifname` addressed to `mac` (a handoff's stragglers); throws when capture is impossible (always on Windows). */
   openFrameTap(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void, onLost: (reason: string) => void): { close(): void };
+  /** Runs a TCP, HTTP(S) or program health check within `timeoutMs` (health-checks.ts); never throws. */
+  runCheck(check: NetworkCheck, timeoutMs: number): Promise<CheckRun>;
+  /** The default route's gateway (on `ifname`), for the gateway check without an address; null when none is known. */
+  defaultGateway(ifname: string): string | null;
 }
 
 /** carrier of an interface from its state: false when missing. */

@@ -8,6 +8,7 @@ import { deregister, listAll, listOwned, register, removeOwnedAnywhere } from '.
 import { localMacs } from './linux-macs';
 import { openDatagram } from './datagram';
 import type { Host } from './host';
+import { defaultGateway, runNetworkCheck } from './health-checks';
 
 /** ARP replies to a probe (operation 2, target IP 0.0.0.0), tagged or not (`vlan` shifts what follows it). */
 export const PROBE_ANSWER_FILTER = '(arp and arp[6:2] = 2 and arp[24:4] = 0) or (vlan and arp and arp[6:2] = 2 and arp[24:4] = 0)';
@@ -29,4 +30,6 @@ export const linuxHost: Host = {
   openProbeAnswers: (ifname, bufferBytes) => (captureAddonAvailable() ? ArpCapture.open(ifname, { filter: PROBE_ANSWER_FILTER, bufferBytes }) : null),
   openDatagram,
   openFrameTap: (ifname, mac, onFrame, onLost) => FrameTap.open(ifname, mac, onFrame, onLost),
+  runCheck: runNetworkCheck,
+  defaultGateway: (ifname) => defaultGateway(ifname),
 };

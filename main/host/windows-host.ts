@@ -28,6 +28,7 @@ import type { WindowsAdapter } from '../net/windows/parse';
 import { resolveLifetimes } from '../net/windows/validate';
 import { DEADLINE_PASSED, NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from './address-types';
 import { openDatagram } from './datagram';
+import { runNetworkCheck, type CheckRun, type NetworkCheck } from './health-checks';
 import { ADDRESS_GONE, type ArpPort, type Host, type HostAddresses, type LateAddressFailure } from './host';
 
 /** A listing is taken when none was taken for this long (batches list too). */
@@ -390,6 +391,15 @@ export class WindowsHost implements Host {
 
   openFrameTap(ifname: string): { close(): void } {
     throw new Error(`the straggler capture is not available on Windows (${ifname}): a handoff's convergence is not watched there`);
+  }
+
+  runCheck(check: NetworkCheck, timeoutMs: number): Promise<CheckRun> {
+    return runNetworkCheck(check, timeoutMs);
+  }
+
+  /** Not read on Windows (no /proc/net/route): the gateway check there needs its address. */
+  defaultGateway(): string | null {
+    return null;
   }
 
   close(): void {

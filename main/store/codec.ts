@@ -15,6 +15,7 @@ const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number'
   audit: { seq: 'number', at: 'number', actor: 'string', action: 'string', outcome: 'string' },
   bindings: { node: 'string', at: 'number', bindings: 'object' },
   users: { name: 'string', role: 'string', verifier: 'object', createdAt: 'number' },
+  health: { node: 'string', results: 'object' },
 };
 
 export function encodeJson(value: unknown): string {

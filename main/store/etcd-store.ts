@@ -19,6 +19,7 @@ import {
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import type { UserRecord } from '../../preload/contract/users';
+import type { NodeHealth } from '../../preload/contract/health';
 import { checkedForWrite, decodeOwner, decodeRecord, encodeJson, encodeOwnerNode } from './codec';
 import { fitAuditRecord, rejectedRecord, type RejectedRecord } from './record-check';
 import { keptByJoin, withMaintenance } from './node-record';
@@ -652,6 +653,26 @@ export class EtcdStore implements ClusterStore {
     return kvs.flatMap((kv) => this.record('bindings', kv) ?? []);
   }
 
+  // --- health ---------------------------------------------------------------------------------------
+
+  async putHealth(membership: Membership, record: NodeHealth): Promise<Revision> {
+    if (record.node !== membership.node) throw new StoreError('invalid', `a health record of ${record.node} cannot be written under ${membership.node}'s lease`);
+    const key = this.keys.key('health', record.node);
+    const response = await this.txn([], [EtcdStore.put(key, encodeJson(record), membership.leaseId)]);
+    return Number(response.header.revision);
+  }
+
+  /** Health records bound to a live lease; one bound to none would say a dead node is healthy forever. */
+  private healthRecords(kvs: IKeyValue[], rejected: RejectedRecord[]): NodeHealth[] {
+    return kvs.flatMap((kv) => {
+      if (kv.lease === '0') {
+        rejected.push(rejectedRecord('health', this.nameOf(kv, 'health'), kv.key.toString(), 'health record not bound to a lease', revisionOf(kv)));
+        return [];
+      }
+      return this.record('health', kv, rejected) ?? [];
+    });
+  }
+
   async audit(query: AuditQuery = {}): Promise<AuditEntry[]> {
     const limit = query.limit ?? this.auditRetention;
     if (limit <= 0) return [];
@@ -672,7 +693,7 @@ export class EtcdStore implements ClusterStore {
   // --- snapshot and watch -----------------------------------------------------------------------------
 
   async snapshot(): Promise<StoreSnapshot> {
-    const collections: Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'users'];
+    const collections: Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'users', 'health'];
     const response = await this.txn([], collections.map((collection) => this.rangeOf(this.keys.dir(collection))));
     const kvs = (index: number): IKeyValue[] => response.responses[index]?.response_range.kvs ?? [];
     const rejected: RejectedRecord[] = [];
@@ -697,6 +718,7 @@ export class EtcdStore implements ClusterStore {
         const user = this.record('users', kv, rejected);
         return user === null ? null : { user, revision: revisionOf(kv) };
       }),
+      health: this.healthRecords(kvs(7), rejected),
       rejected,
     };
   }
@@ -714,6 +736,8 @@ export class EtcdStore implements ClusterStore {
       checked = owner.ok ? { ok: true, value: { node: owner.node, leaseId: event.kv.lease } } : owner;
     } else if (collection === 'members' && event.kv.lease === '0') {
       checked = { ok: false, reason: 'member key not bound to a lease' };
+    } else if (collection === 'health' && event.kv.lease === '0') {
+      checked = { ok: false, reason: 'health record not bound to a lease' };
     } else {
       checked = decodeRecord(collection, name, text);
     }

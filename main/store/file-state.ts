@@ -7,10 +7,10 @@ import { StoreError, type AuditEntry, type AuditRecord, type Collection, type Co
 
 export type KeyedCollection = Exclude<Collection, 'audit'>;
 
-/** Collections written to disk; members and owners are bound to leases and live in memory only. */
+/** Collections written to disk; members, owners and health are bound to leases and live in memory only. */
 export const PERSISTENT_COLLECTIONS = ['nodes', 'resources', 'status', 'intents', 'bindings', 'users'] as const;
 export type PersistentCollection = (typeof PERSISTENT_COLLECTIONS)[number];
-const KEYED_COLLECTIONS: readonly KeyedCollection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'bindings', 'users'];
+const KEYED_COLLECTIONS: readonly KeyedCollection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'bindings', 'users', 'health'];
 
 export interface StoredEntry<C extends KeyedCollection = KeyedCollection> {
   value: CollectionValues[C];

@@ -14,6 +14,7 @@ import { checkTrustedPath } from '../fs/trusted-path';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import type { UserRecord } from '../../preload/contract/users';
+import type { NodeHealth } from '../../preload/contract/health';
 import { checkedForWrite } from './codec';
 import { fitAuditRecord } from './record-check';
 import { FileState, type Commit, type KeyedCollection, type StoredEntry, type WriteOp, type AuditLine } from './file-state';
@@ -582,6 +583,11 @@ export class FileStore implements ClusterStore {
     return this.read(() => this.values('bindings').map(({ entry }) => entry.value));
   }
 
+  putHealth(membership: Membership, record: NodeHealth): Promise<Revision> {
+    if (record.node !== membership.node) return Promise.reject(new StoreError('invalid', `a health record of ${record.node} cannot be written under ${membership.node}'s lease`));
+    return this.commit([{ collection: 'health', name: record.node, value: record, lease: membership.leaseId }]);
+  }
+
   intents(): Promise<IntentEntry[]> {
     return this.read(() => this.values('intents').map(({ entry }) => ({ intent: entry.value, revision: entry.modRevision })));
   }
@@ -624,6 +630,7 @@ export class FileStore implements ClusterStore {
       statuses: this.values('status').map(({ entry }) => ({ status: entry.value, revision: entry.modRevision })),
       intents: this.values('intents').map(({ entry }) => ({ intent: entry.value, revision: entry.modRevision })),
       users: this.values('users').map(({ entry }) => ({ user: entry.value, revision: entry.modRevision })),
+      health: this.values('health').map(({ entry }) => entry.value),
       // Until the key is written again.
       rejected: this.state.rejectedAtLoad.filter((record) => this.state.get(record.collection as KeyedCollection, record.name) === undefined),
     }));

@@ -5,6 +5,7 @@
 //   ipfo/<cluster>/owners/<resource>    JSON string of the owner's node name, bound to its lease
 //   ipfo/<cluster>/status/<resource>    ResourceStatus
 //   ipfo/<cluster>/intents/<id>         Intent
+//   ipfo/<cluster>/health/<node>        NodeHealth, bound to the node's lease (its checks' verdicts)
 //   ipfo/<cluster>/users/<name>         UserRecord (a named user: role and login verifier, never the secret)
 //   ipfo/<cluster>/audit/<seq, 16 digits> AuditEntry (zero-padded so key order = append order)
 //   ipfo/<cluster>/meta/audit-seq       the last audit seq (compare-and-swap counter)

@@ -21,6 +21,7 @@ import {
   TimestampSchema,
 } from '../../preload/contract/domain';
 import { UserRecordSchema } from '../../preload/contract/users';
+import { NodeHealthSchema } from '../../preload/contract/health';
 import { parseIntent } from '../cluster/intents';
 import { validateResourceSpec } from '../cluster/validate';
 import type { Collection, CollectionValues, Revision } from './store';
@@ -80,7 +81,8 @@ const StoredAuditSchema = z.strictObject({
 });
 
 const SCHEMAS: { [C in Exclude<Collection, 'intents'>]: z.ZodType } = {
-  nodes: NodeRecordSchema,
+  // The verdicts of its checks live in health/<node>, bound to its lease: never in the persistent record.
+  nodes: NodeRecordSchema.omit({ health: true }),
   members: MemberRecordSchema,
   resources: ResourceSpecSchema,
   owners: OwnerRecordSchema,
@@ -88,10 +90,11 @@ const SCHEMAS: { [C in Exclude<Collection, 'intents'>]: z.ZodType } = {
   audit: StoredAuditSchema,
   bindings: NodeBindingsSchema,
   users: UserRecordSchema,
+  health: NodeHealthSchema,
 };
 
 /** The field a record names itself by, which must be its key's name (a record under "web" that says "db" shadows db). */
-const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node', users: 'name' };
+const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node', users: 'name', health: 'node' };
 
 /** Checks a parsed value read under `collection`/`name`. Never throws. */
 export function checkRecord<C extends Collection>(collection: C, name: string, value: unknown): RecordCheck<C> {

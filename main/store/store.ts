@@ -13,6 +13,7 @@
 import type { ConflictRecord, NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import type { RejectedRecord } from './record-check';
+import type { NodeHealth } from '../../preload/contract/health';
 import { MAX_BINDINGS_PER_NODE, type AuditLine, type AuditOutcome, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
 import type { UserRecord } from '../../preload/contract/users';
 
@@ -131,6 +132,8 @@ export interface StoreSnapshot {
   users: UserEntry[];
   /** Records left out because they are not what they claim to be (record-check.ts); absent = none. */
   rejected?: RejectedRecord[];
+  /** Live nodes' health records (bound to their leases); absent = none. */
+  health?: NodeHealth[];
 }
 
 /** The values of each collection, as carried by changes. */
@@ -144,11 +147,12 @@ export interface CollectionValues {
   audit: AuditEntry;
   bindings: BindingsRecord;
   users: UserRecord;
+  health: NodeHealth;
 }
 
 export type Collection = keyof CollectionValues;
 
-export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings', 'users'];
+export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings', 'users', 'health'];
 
 /**
  * One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a
@@ -291,6 +295,11 @@ export interface ClusterStore {
   putBindings(record: BindingsRecord): Promise<Revision>;
   /** Every node's binding table. */
   bindings(): Promise<BindingsRecord[]>;
+  /**
+   * Replaces the membership's node's health record (its checks' verdicts), bound to its lease: a node
+   * that dies or restarts has none until it checked again. Throws lease-lost when the lease is gone.
+   */
+  putHealth(membership: Membership, record: NodeHealth): Promise<Revision>;
 
   // --- Consistent reads and the change stream -------------------------------------------------------
   snapshot(): Promise<StoreSnapshot>;

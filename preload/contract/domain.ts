@@ -13,6 +13,7 @@
 // cluster and reports every problem per form field.
 import { z } from 'zod';
 import { IPV4_PATTERN } from './ipv4';
+import { HealthResultSchema, HealthSpecSchema, MAX_HEALTH_PROFILES, type HealthResult, type HealthSpec } from './health';
 
 // --- Scalars ---------------------------------------------------------------------------------------
 
@@ -65,6 +66,11 @@ export interface NodeRecord {
   maintenanceUntil?: number;
   /** The Ed25519 public key (raw, base64url) the node's release datagrams are signed with; made at each agent start. */
   handoffKey?: string;
+  /**
+   * Its health checks' verdicts, one per profile (health.ts), from its live health record: the agent API
+   * adds them for consoles; never stored in the node record itself.
+   */
+  health?: HealthResult[];
 }
 
 export const NodeRecordSchema = z.strictObject({
@@ -77,6 +83,7 @@ export const NodeRecordSchema = z.strictObject({
     .refine((map) => Object.keys(map).length <= MAX_INTERFACES, `must have at most ${MAX_INTERFACES} entries`),
   maintenanceUntil: TimestampSchema.optional(),
   handoffKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an Ed25519 public key (43 base64url characters)').optional(),
+  health: z.array(HealthResultSchema).max(MAX_HEALTH_PROFILES).optional(),
 });
 
 // --- Resources -------------------------------------------------------------------------------------
@@ -129,6 +136,8 @@ export interface ResourceSpec {
   announceRefreshSec?: number;
   /** Under maintenance until this wall-clock ms: ARP alarms for its address are muted (still recorded). */
   maintenanceUntil?: number;
+  /** The service's health checks (health.ts): only a node passing them holds the address. Absent = none. */
+  health?: HealthSpec;
 }
 
 /** Bounds of the per-resource GARP settings (as main/arp/acd-config.ts accepts them). */
@@ -154,6 +163,7 @@ export const ResourceSpecSchema = z.strictObject({
   announceIntervalMs: z.number().int().min(ANNOUNCE_INTERVAL_MIN_MS).max(ANNOUNCE_INTERVAL_MAX_MS).optional(),
   announceRefreshSec: z.number().int().min(ANNOUNCE_REFRESH_MIN_SEC).max(ANNOUNCE_REFRESH_MAX_SEC).optional(),
   maintenanceUntil: TimestampSchema.optional(),
+  health: HealthSpecSchema.optional(),
 });
 
 /**
@@ -190,6 +200,18 @@ export const ResourceSpecInputSchema = z.strictObject({
   announceRefreshSec: z.number().nullable().optional(),
   /** Wall-clock ms; null ends a maintenance window. */
   maintenanceUntil: z.number().nullable().optional(),
+  /** Checks with optional timing (validate.ts fills in the defaults and checks each field); null removes them. */
+  health: z
+    .strictObject({
+      /** Required when the resource has no checks yet; an edit may give only the timing. */
+      checks: z.array(z.unknown()).max(64).optional(),
+      intervalMs: z.number().optional(),
+      timeoutMs: z.number().optional(),
+      fall: z.number().optional(),
+      rise: z.number().optional(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ResourceSpecInput = z.infer<typeof ResourceSpecInputSchema>;
 
@@ -206,12 +228,15 @@ export const RESOURCE_STATES = ['offline', 'online-pending', 'online', 'offline-
 export type FailureReason =
   | { kind: 'conflict'; mac: Mac }
   | { kind: 'no-eligible-node' }
+  /** Nodes could take it, but none passes its health checks (yet). */
+  | { kind: 'no-healthy-node' }
   | { kind: 'interface-missing'; node: NodeName; detail: string }
   | { kind: 'register-failed'; node: NodeName; detail: string };
 
 export const FailureReasonSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('conflict'), mac: MacSchema }),
   z.strictObject({ kind: z.literal('no-eligible-node') }),
+  z.strictObject({ kind: z.literal('no-healthy-node') }),
   z.strictObject({ kind: z.literal('interface-missing'), node: NameSchema, detail: TextSchema }),
   z.strictObject({ kind: z.literal('register-failed'), node: NameSchema, detail: TextSchema }),
 ]);

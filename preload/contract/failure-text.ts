@@ -6,6 +6,7 @@ export function describeFailure(failure: FailureReason): string {
   switch (failure.kind) {
     case 'conflict': return `conflict with MAC ${failure.mac}`;
     case 'no-eligible-node': return 'no eligible node';
+    case 'no-healthy-node': return 'no node passes its health checks';
     case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
     case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
   }

@@ -41,6 +41,7 @@ import {
   type Snapshot,
 } from './domain';
 import { IPV4_PATTERN } from './ipv4';
+import { HealthSpecSchema } from './health';
 import { decodeRows, type CompactRows } from './compact-rows';
 import { MAX_CHANGES_PER_PUSH, MAX_PAGE_ROWS, MAX_ROWS_PER_CHUNK, ResourceTableViewSchema, type ChangePush, type ChangesPush, type Push, type SnapshotHeadPush } from './protocol';
 
@@ -155,6 +156,7 @@ const FAILBACK_SHAPES: { [M in FailbackPolicy['mode']]: Shape } = {
 const FAILURE_SHAPES: { [K in FailureReason['kind']]: Shape } = {
   conflict: shape<Variant<FailureReason, 'kind', 'conflict'>>({ kind: literal('conflict'), mac: isMac }, {}),
   'no-eligible-node': shape<Variant<FailureReason, 'kind', 'no-eligible-node'>>({ kind: literal('no-eligible-node') }, {}),
+  'no-healthy-node': shape<Variant<FailureReason, 'kind', 'no-healthy-node'>>({ kind: literal('no-healthy-node') }, {}),
   'interface-missing': shape<Variant<FailureReason, 'kind', 'interface-missing'>>({ kind: literal('interface-missing'), node: isName, detail: isText }, {}),
   'register-failed': shape<Variant<FailureReason, 'kind', 'register-failed'>>({ kind: literal('register-failed'), node: isName, detail: isText }, {}),
 };
@@ -188,9 +190,11 @@ const RESOURCE_SHAPE = shape<ResourceView>(
     announceIntervalMs: (v) => isIntIn(v, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS),
     announceRefreshSec: (v) => isIntIn(v, ANNOUNCE_REFRESH_MIN_SEC, ANNOUNCE_REFRESH_MAX_SEC),
     maintenanceUntil: isTimestamp,
+    // Few resources carry checks, and theirs are lists of tagged records: the contract's own schema.
+    health: (v) => HealthSpecSchema.safeParse(v).success,
     status: (v) => matches(v, STATUS_SHAPE),
   },
-  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true },
+  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true, health: true },
 );
 
 /** ResourceViewSchema, or stricter. */

@@ -7,7 +7,9 @@
 // - A node is live when its state is 'up'. Down nodes cannot serve; paused nodes are being drained
 //   for maintenance and take nothing new.
 // - A node is allowed to hold a resource when the resource's possibleOwners is empty (every node) or
-//   names it. Eligible = live and allowed. Eligible lists are in name order.
+//   names it. A resource with health checks (health.ts) may go only to a node whose last verdict on its
+//   profile is healthy: a node that fails them, or has not run them yet, is never chosen. Eligible =
+//   live, allowed and healthy. Eligible lists are in name order.
 // - The best node for a resource is the first eligible preferred owner, in the operator's order;
 //   otherwise the eligible node with the fewest resources (its load), ties broken by name. Names are
 //   compared by UTF-16 code units, never by locale, so agents with different locales agree.
@@ -18,12 +20,16 @@
 //   most constrained first (fewest eligible nodes), then by name.
 
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec } from './domain';
+import { healthKey, type HealthByProfile } from './health';
 
-/** The part of a node record placement looks at. */
-export type NodeView = Pick<NodeRecord, 'name' | 'state'>;
+/**
+ * The part of a node record placement looks at, and the node's health results by profile. Without
+ * `verdicts` the caller knows nothing of the node's checks and they do not count (a console's hint).
+ */
+export type NodeView = Pick<NodeRecord, 'name' | 'state'> & { verdicts?: HealthByProfile };
 
 /** The part of a resource spec placement looks at. */
-export type PlacementSpec = Pick<ResourceSpec, 'name' | 'possibleOwners' | 'preferredOwners'>;
+export type PlacementSpec = Pick<ResourceSpec, 'name' | 'possibleOwners' | 'preferredOwners' | 'health'>;
 
 /** Number of resources per node; a node without an entry holds none. */
 export type Loads = Readonly<Record<NodeName, number>>;
@@ -57,9 +63,24 @@ export function isAllowed(spec: Pick<ResourceSpec, 'possibleOwners'>, node: Node
   return spec.possibleOwners.length === 0 || spec.possibleOwners.includes(node);
 }
 
-/** Nodes that may take the resource now: live and allowed, in name order. */
-export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'possibleOwners'>, nodes: readonly N[]): N[] {
-  return nodes.filter((node) => isLive(node) && isAllowed(spec, node.name)).sort((a, b) => compareNames(a.name, b.name));
+/** The node's checks let it hold the resource: none to pass, none known, or its last verdict is healthy. */
+export function passesChecks(spec: Pick<ResourceSpec, 'health'>, node: NodeView): boolean {
+  if (spec.health === undefined || node.verdicts === undefined) return true;
+  return node.verdicts.get(healthKey(spec.health))?.healthy === true;
+}
+
+/**
+ * The node's last verdict on the resource's checks is a failure (not merely unknown): its owner hands
+ * the address to a healthy node. A node that has not checked yet (it just started) keeps what it holds.
+ */
+export function failsChecks(spec: Pick<ResourceSpec, 'health'>, node: NodeView): boolean {
+  if (spec.health === undefined || node.verdicts === undefined) return false;
+  return node.verdicts.get(healthKey(spec.health))?.healthy === false;
+}
+
+/** Nodes that may take the resource now: live, allowed and healthy, in name order. */
+export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'possibleOwners' | 'health'>, nodes: readonly N[]): N[] {
+  return nodes.filter((node) => isLive(node) && isAllowed(spec, node.name) && passesChecks(spec, node)).sort((a, b) => compareNames(a.name, b.name));
 }
 
 /** The first eligible preferred owner in the operator's order, or null. */
@@ -68,7 +89,7 @@ export function bestPreferredNode(spec: PlacementSpec, nodes: readonly NodeView[
   for (const name of spec.preferredOwners) {
     if (exclude.includes(name) || !isAllowed(spec, name)) continue;
     const node = nodes.find((candidate) => candidate.name === name);
-    if (node !== undefined && isLive(node)) return name;
+    if (node !== undefined && isLive(node) && passesChecks(spec, node)) return name;
   }
   return null;
 }

@@ -152,6 +152,49 @@ describe('the agent on fake hosts', () => {
     assert.equal(typeof moves.at(-1)?.handoffMs, 'number');
   });
 
+  test('health checks: the address goes where the service runs, leaves a node whose service died, and comes back when it is up again', async () => {
+    const health = { checks: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 8080 }], intervalMs: 100, timeoutMs: 50, fall: 2, rise: 2 };
+    const service = 'tcp:127.0.0.1:8080';
+    hosts.n2!.services.add(service);
+    // Preferred n1, but only n2 runs the service: placement gives it to n2.
+    await stores[0]!.putResource({ ...spec('web', VIP, ['n1']), failback: { mode: 'immediate' }, health });
+    await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    // The service starts on n1: after rise passes there, failback brings the address to the preferred node.
+    hosts.n1!.services.add(service);
+    await until('web back on n1', () => stateOf('web') === 'online' && ownerOf('web') === 'n1' && hosts.n1!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    // It dies on n1: a planned move to n2 (never two holders), after `fall` failed runs.
+    const violations = registrationsWhileHeld('n2', 'n1');
+    hosts.n1!.services.delete(service);
+    await until('web moved to n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP) && hosts.n1!.held().length === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(violations, []);
+    // The audit: the check failed on n1, then the move (its entry is written once the move ended).
+    const audit = await until('the move audited', async () => {
+      const entries = await stores[0]!.audit();
+      const failed = entries.findLastIndex((e) => e.action === 'check.failed' && e.target === 'web' && e.detail?.startsWith('on n1:') === true);
+      return failed >= 0 && entries.some((e, i) => i > failed && e.action === 'move' && e.outcome === 'ok' && e.detail === 'n1 -> n2') && entries;
+    }).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify((await stores[0]!.audit()).map((e) => [e.action, e.detail]))}`);
+    });
+    assert.ok(audit.length > 0);
+    // Nowhere healthy: nothing moves, and the owner says why once.
+    hosts.n2!.services.delete(service);
+    await until('the owner says it stays', async () => (await stores[0]!.audit()).some((e) => e.action === 'check.no-healthy-node' && e.target === 'web')).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    await sleep(400);
+    assert.equal(ownerOf('web'), 'n2');
+    assert.deepEqual(hosts.n2!.held(), [VIP]);
+    assert.equal((await stores[0]!.audit()).filter((e) => e.action === 'check.no-healthy-node').length, 1);
+    // Each node ran the one profile, not once per resource, at about its interval.
+    assert.ok(hosts.n1!.checksRun.length > 5 && hosts.n1!.checksRun.every((name) => name === service));
+  });
+
   test('a release datagram forged by someone who read the nonce in the store is ignored: never two holders', async () => {
     await online('web', VIP, 'n1');
     // The owner hears of "prepared" late, so the forger's datagram is certainly first.

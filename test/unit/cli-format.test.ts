@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AuditEntry, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
 import type { ActionResult } from '../../preload/contract/protocol';
+import { healthKey } from '../../preload/contract/health';
 import { ApiRequestError } from '../../preload/contract/request-tracker';
 import { TokenFileError } from '../../main/api/token';
 import '../../main/cli/args'; // loads cluster-args.ts the way bin/ipfo does (see its import note)
@@ -140,10 +141,42 @@ describe('status', () => {
     assert.deepEqual(json.nodes[0], { name: 'n1', state: 'paused', version: '0.1.0', lastSeen: NOW - 2000, macs: { eth0: '02:00:00:00:00:01' }, maintenanceUntil: null });
     assert.deepEqual(json.resources.map((r) => r.name), ['db', 'mail', 'web']);
     assert.deepEqual(json.resources[2], {
-      name: 'web', ip: '10.213.0.50', prefix: 24, enabled: true, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: NOW - 300_000, lastHandoffMs: 3.24, failure: null,
+      name: 'web', ip: '10.213.0.50', prefix: 24, enabled: true, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: NOW - 300_000, lastHandoffMs: 3.24, failure: null, health: null,
     });
     assert.deepEqual(json.resources[0]?.failure, { kind: 'conflict', mac: '02:00:00:00:00:66' });
     assert.equal(json.conflicts.length, 1);
+  });
+});
+
+describe('status with health checks', () => {
+  const health = { checks: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 8080 }], intervalMs: 500, timeoutMs: 200, fall: 2, rise: 2 };
+  const key = healthKey(health);
+  const withHealth = (name: string, state: NodeRecord['state'], healthy: boolean | null, reason = ''): NodeRecord => ({
+    ...node(name, state, 1),
+    ...(healthy === null ? {} : { health: [{ key, healthy, reason, since: NOW - 10_000 }] }),
+  });
+  const api = view('api', '10.213.0.60', { state: 'online', owner: 'n1', ownerMac: '02:00:00:00:00:01', since: NOW - 60_000 }, { health });
+
+  test('a HEALTH column, and a line for a holder that fails while another node passes', () => {
+    const snapshot: Snapshot = { ...SNAPSHOT, nodes: [withHealth('n1', 'up', false, 'tcp 127.0.0.1:8080: connection refused'), withHealth('n2', 'up', true, 'accepted'), withHealth('n3', 'up', null)], resources: [api, WEB], conflicts: [] };
+    const lines = formatStatus(snapshot, NOW);
+    assert.match(lines.find((line) => line.startsWith('RESOURCE'))!, /LAST HANDOFF {2}HEALTH$/);
+    assert.match(lines.find((line) => line.startsWith('api '))!, / FAILING$/);
+    assert.match(lines.find((line) => line.startsWith('web '))!, / -$/);
+    assert.ok(lines.includes('api health: failing on n1 (tcp 127.0.0.1:8080: connection refused); passes on n2, fails on n1'), lines.join('\n'));
+  });
+
+  test('a holder that fails where no other node passes says it stays', () => {
+    const snapshot: Snapshot = { ...SNAPSHOT, nodes: [withHealth('n1', 'up', false, 'refused'), withHealth('n2', 'up', false, 'refused'), withHealth('n3', 'down', true, 'old')], resources: [api], conflicts: [] };
+    const lines = formatStatus(snapshot, NOW);
+    assert.ok(lines.includes('api health: failing on n1 (refused); passes on no node, fails on n1, n2 — fails on n1 and no other node passes: it stays on n1'), lines.join('\n'));
+    const json = statusJson(snapshot) as { resources: Array<{ health: { state: string; stuck: string | null } }> };
+    assert.equal(json.resources[0]!.health.state, 'failing');
+    assert.match(json.resources[0]!.health.stuck ?? '', /stays on n1/);
+  });
+
+  test('without checks anywhere the table has no HEALTH column', () => {
+    assert.ok(!formatStatus(SNAPSHOT, NOW).some((line) => line.includes('HEALTH')));
   });
 });
 

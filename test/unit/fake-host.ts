@@ -18,6 +18,7 @@ import type { ArpPort, DatagramEndpoint, Host, HostAddresses } from '../../main/
 import type { InterfaceState } from '../../main/net/interfaces';
 import { PacketIoError, type ArpSocketEvents, type PacketStats } from '../../main/net/pcap';
 import type { InterfaceInfo } from '../../main/net/interfaces';
+import type { CheckRun, NetworkCheck } from '../../main/host/health-checks';
 
 const OUR_PROTO = 0x99;
 
@@ -315,5 +316,23 @@ export class FakeHost implements Host {
     const tap = { ifname, onLost, closed: false };
     this.taps.add(tap);
     return { close: () => { tap.closed = true; this.taps.delete(tap); } };
+  }
+
+  // ---- health checks: the services a test says run here -----------------------------------------
+
+  /** TCP ports (and http URLs, exec programs by path) that answer on this host; anything else fails. */
+  readonly services = new Set<string>();
+  /** Checks run so far, by the service's name (tcp:HOST:PORT, the URL, the program). */
+  readonly checksRun: string[] = [];
+  gateway: string | null = null;
+
+  runCheck(check: NetworkCheck): Promise<CheckRun> {
+    const name = check.kind === 'tcp' ? `tcp:${check.host}:${check.port}` : check.kind === 'http' ? check.url : check.argv[0]!;
+    this.checksRun.push(name);
+    return Promise.resolve(this.services.has(name) ? { ok: true, reason: `${name}: up` } : { ok: false, reason: `${name}: down` });
+  }
+
+  defaultGateway(): string | null {
+    return this.gateway;
   }
 }

@@ -397,7 +397,7 @@ describe('planReconcile', () => {
     const nodes = [node('n1'), node('n2'), node('n3', 'down')];
     for (const me of ['n1', 'n2']) {
       const plan = planReconcile(me, reconcileInput(specs, {}, statuses, nodes));
-      assert.deepEqual(plan.unplaceable, ['nowhere']);
+      assert.deepEqual(plan.unplaceable, [{ resource: 'nowhere', failure: { kind: 'no-eligible-node' } }]);
       assert.deepEqual(plan.actions, []);
     }
   });
