@@ -99,7 +99,7 @@ export class HealthMonitor {
     // The profile may have gone while the checks ran (its resources removed or edited).
     if (!this.profiles.has(profile.key)) return;
     const before = this.verdicts.get(profile.key) ?? null;
-    const { verdict, change } = afterRun(before, combineRuns(runs), profile.health, this.context.wallNow());
+    const { verdict, change } = afterRun(before, combineRuns(runs), profile.health, Math.round(this.context.wallNow()));
     this.verdicts.set(profile.key, verdict);
     // The record carries the verdict and its reason: a new reason is news for the consoles, a repeated one is not.
     if (change !== null || verdict.reason !== before?.reason) this.dirty = true;

@@ -17,13 +17,14 @@
 // - Unplaceable: unowned, enabled, not yet failed for that reason, and no node at all is eligible: the
 //   agent records the resource as failed with "no eligible node", or "no healthy node" when live allowed
 //   nodes exist but none passes its health checks (every agent computes the same list; the write is
-//   idempotent). Both are placed again as soon as a node qualifies.
+//   idempotent). Both are placed again as soon as a node qualifies. While a live allowed node has not run
+//   the resource's checks yet, nothing is recorded: its first verdict may place it.
 // - Resources owned by another node are that node's business, even when it is down: its ownership key
 //   goes away with its lease, and only then may another node acquire.
 // - Failback and drain are separate decisions (failback.ts, drain.ts), carried out as planned moves.
 
 import type { FailureReason, NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
-import { compareNames, isAllowed, isLive, placeBatch, type NodeView } from './placement';
+import { compareNames, hasVerdict, isAllowed, isLive, placeBatch, type NodeView } from './placement';
 
 export type ReleaseReason = 'removed' | 'disabled' | 'failed' | 'not-allowed';
 
@@ -92,8 +93,11 @@ export function planReconcile(nodeName: NodeName, input: ReconcileInput): Reconc
       const node = placed.get(spec.name) ?? null;
       if (node === nodeName) acquires.push({ kind: 'acquire', resource: spec.name });
       else if (node === null) {
-        // Eligible but for their checks: the checks are why.
-        const kind = spec.health !== undefined && nodes.some((n) => isLive(n) && isAllowed(spec, n.name)) ? 'no-healthy-node' : 'no-eligible-node';
+        // Eligible but for their checks: the checks are why — once every such node ran them (a new
+        // resource, or one whose nodes just started, waits for their first verdicts instead of failing).
+        const candidates = spec.health === undefined ? [] : nodes.filter((n) => isLive(n) && isAllowed(spec, n.name));
+        if (candidates.some((n) => !hasVerdict(spec, n))) continue;
+        const kind = candidates.length > 0 ? 'no-healthy-node' : 'no-eligible-node';
         if (statuses.get(spec.name)?.failure?.kind !== kind) unplaceable.push({ resource: spec.name, failure: { kind } });
       }
     }

@@ -69,6 +69,12 @@ export function passesChecks(spec: Pick<ResourceSpec, 'health'>, node: NodeView)
   return node.verdicts.get(healthKey(spec.health))?.healthy === true;
 }
 
+/** The node has a verdict on the resource's checks (it ran them), or there is none to have. */
+export function hasVerdict(spec: Pick<ResourceSpec, 'health'>, node: NodeView): boolean {
+  if (spec.health === undefined || node.verdicts === undefined) return true;
+  return node.verdicts.has(healthKey(spec.health));
+}
+
 /**
  * The node's last verdict on the resource's checks is a failure (not merely unknown): its owner hands
  * the address to a healthy node. A node that has not checked yet (it just started) keeps what it holds.

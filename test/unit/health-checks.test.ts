@@ -34,7 +34,7 @@ describe('health checks run on this host', () => {
   test('tcp: accepted, refused', async () => {
     const up = await runNetworkCheck({ kind: 'tcp', host: '127.0.0.1', port: tcpPort }, 500);
     assert.equal(up.ok, true);
-    assert.match(up.reason, new RegExp(`^tcp 127\\.0\\.0\\.1:${tcpPort}: accepted in \\d+ ms$`));
+    assert.equal(up.reason, `tcp 127.0.0.1:${tcpPort}: accepted`);
     // A port nobody listens on: the one just used, once closed.
     const spare = createServer();
     await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));

@@ -154,7 +154,8 @@ describe('placement with checks', () => {
   test('the reconcile planner says "no healthy node" when live nodes fail the checks, and places it once one passes', () => {
     const specs = new Map([['web', spec('web')]]);
     const input = (nodes: NodeView[], statuses: ResourceStatus[] = []) => ({ specs, owners: new Map(), ownedBy: () => new Set<string>(), statuses: new Map(statuses.map((s) => [s.name, s])), nodes });
-    assert.deepEqual(planReconcile('n1', input([node('n1', false), node('n2', null)])).unplaceable, [{ resource: 'web', failure: { kind: 'no-healthy-node' } }]);
+    assert.deepEqual(planReconcile('n1', input([node('n1', false), node('n2', false)])).unplaceable, [{ resource: 'web', failure: { kind: 'no-healthy-node' } }]);
+    assert.deepEqual(planReconcile('n1', input([node('n1', false), node('n2', null)])).unplaceable, [], 'n2 has not checked yet: no verdict, no failure');
     assert.deepEqual(planReconcile('n1', input([node('n1', false, 'down')])).unplaceable, [{ resource: 'web', failure: { kind: 'no-eligible-node' } }]);
     const failed: ResourceStatus = { name: 'web', state: 'failed', owner: null, ownerMac: null, since: 0, failure: { kind: 'no-healthy-node' }, lastHandoffMs: null };
     assert.deepEqual(planReconcile('n1', input([node('n1', false)], [failed])).unplaceable, [], 'said once');
