@@ -18,7 +18,8 @@
 //   agent records the resource as failed with "no eligible node", or "no healthy node" when live allowed
 //   nodes exist but none passes its health checks (every agent computes the same list; the write is
 //   idempotent). Both are placed again as soon as a node qualifies. While a live allowed node has not run
-//   the resource's checks yet, nothing is recorded: its first verdict may place it.
+//   the resource's checks yet, nothing is recorded: its first verdict may place it. A live preferred owner
+//   without a verdict yet holds the placement back until it has one.
 // - Resources owned by another node are that node's business, even when it is down: its ownership key
 //   goes away with its lease, and only then may another node acquire.
 // - Failback and drain are separate decisions (failback.ts, drain.ts), carried out as planned moves.
@@ -68,6 +69,20 @@ function isRetryable(status: ResourceStatus | undefined): boolean {
   return status?.state !== 'failed' || status.failure?.kind === 'no-eligible-node' || status.failure?.kind === 'no-healthy-node';
 }
 
+/**
+ * A resource with checks whose live preferred owner has not run them yet waits for that verdict (one
+ * interval at most) rather than going to whichever node judged first: placed before, a new resource
+ * landed on a node the operator did not prefer, and without failback stayed there.
+ */
+function awaitsPreferredVerdict(spec: ResourceSpec, nodes: readonly NodeView[]): boolean {
+  if (spec.health === undefined) return false;
+  for (const name of spec.preferredOwners) {
+    const node = nodes.find((candidate) => candidate.name === name);
+    if (node !== undefined && isLive(node) && isAllowed(spec, name) && !hasVerdict(spec, node)) return true;
+  }
+  return false;
+}
+
 export function planReconcile(nodeName: NodeName, input: ReconcileInput): ReconcilePlan {
   const { specs, owners, statuses, nodes } = input;
 
@@ -81,7 +96,7 @@ export function planReconcile(nodeName: NodeName, input: ReconcileInput): Reconc
 
   const unowned: ResourceSpec[] = [];
   for (const spec of specs.values()) {
-    if (spec.enabled && !owners.has(spec.name) && isRetryable(statuses.get(spec.name))) unowned.push(spec);
+    if (spec.enabled && !owners.has(spec.name) && isRetryable(statuses.get(spec.name)) && !awaitsPreferredVerdict(spec, nodes)) unowned.push(spec);
   }
   const acquires: ReconcileAction[] = [];
   const unplaceable: ReconcilePlan['unplaceable'] = [];

@@ -12,6 +12,7 @@ import { LabCluster } from './cluster';
 import { closeConsoleLab, LabBrowser, type ColorScheme } from './browser';
 import { startUdpEcho, startUdpStream, type StreamReport } from './traffic';
 import { waitForNeighborMac } from './neighbor-wait';
+import { startTcpService } from './tcp-service';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
 const API_CALL = join(__dirname, 'fixtures', 'api-call.js');
@@ -279,6 +280,56 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     const entries = events.stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { outcome: string; detail: string });
     assert.equal(entries.length, 1, events.stdout);
     assert.match(entries[0]!.detail, new RegExp(`announced from ${mail.owner} lan0 \\(${ownerMac}\\)`));
+  });
+
+  test('health checks: the Health cell turns red when the service dies on the owner and the address moves to where it runs', async () => {
+    const port = 18_081;
+    const services = new Map([['n2', await startTcpService(lab, 'n2', port)], ['n3', await startTcpService(lab, 'n3', port)]]);
+    try {
+      const health = { checks: [{ kind: 'tcp' as const, host: '127.0.0.1', port }], intervalMs: 300, timeoutMs: 200, fall: 2, rise: 2 };
+      const added = await cluster.api('n1', 'resource.add', { spec: { name: 'api', ip: `${lab.vip(60)}/24`, preferredOwners: ['n2', 'n3'], health } });
+      assert.equal(added.ok, true, JSON.stringify(added));
+      await cluster.waitOwner('n1', 'api', 'n2');
+      await showTab(page, 'resources');
+      const row = page.getByTestId('resource-row-api');
+      const cell = row.getByTestId('health');
+      const apiCell = (testid: string): string => `document.querySelector('[data-testid="resource-row-api"] [data-testid="${testid}"]')`;
+      await page.waitForFunction(`${apiCell('health')}?.getAttribute('data-health') === 'health-passing'`, undefined, { timeout: UI_TIMEOUT_MS });
+      assert.equal(await cell.innerText(), 'Passing');
+      // Every verdict the cell shows from here on, with the owner beside it (the red one may last only until the move).
+      await page.evaluate(`(() => {
+        const seen = [];
+        window.healthSeen = seen;
+        const record = () => {
+          const entry = (${apiCell('health')}?.getAttribute('data-health') ?? 'gone') + '@' + (${apiCell('owner')}?.textContent ?? '');
+          if (seen.at(-1) !== entry) seen.push(entry);
+        };
+        new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+        record();
+      })()`);
+      await services.get('n2')!.kill();
+      await cluster.waitOwner('n1', 'api', 'n3');
+      await page.waitForFunction(`${apiCell('owner')}?.textContent === 'n3'`, undefined, { timeout: UI_TIMEOUT_MS });
+      await page.waitForFunction(`${apiCell('health')}?.getAttribute('data-health') === 'health-passing'`, undefined, { timeout: UI_TIMEOUT_MS });
+      const seen = await page.evaluate<string[]>('window.healthSeen');
+      assert.ok(seen.includes('health-failing@n2'), `the cell went red on n2 before the move: ${seen.join(' → ')}`);
+      assert.equal(seen.at(-1), 'health-passing@n3', seen.join(' → '));
+      assert.match((await cell.getAttribute('title')) ?? '', /passes on n3/);
+      // The nodes board says which node fails its checks, and why.
+      await showTab(page, 'nodes');
+      const n2Health = page.getByTestId('node-health-n2');
+      await n2Health.filter({ hasText: 'failing' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.match(await n2Health.innerText(), /connection refused/);
+      // Dead everywhere: it stays on n3, and the cell stays red and says so.
+      await services.get('n3')!.kill();
+      await showTab(page, 'resources');
+      await cell.filter({ hasText: 'Failing · stays' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await row.getByTestId('owner').innerText(), 'n3');
+      assert.match((await cell.getAttribute('title')) ?? '', /no other node passes: it stays on n3/);
+    } finally {
+      for (const service of services.values()) await service.kill();
+      await cluster.api('n1', 'resource.remove', { name: 'api' });
+    }
   });
 
   test('a move by drag (card onto another node column) changes the owner; the client follows', async () => {

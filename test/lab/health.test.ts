@@ -5,10 +5,10 @@
 // service dead everywhere → nothing moves and `ipfo status` says why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { createLab, type Lab } from './lab';
 import { LabCluster } from './cluster';
 import { waitForNeighborMac } from './neighbor-wait';
+import { startTcpService, type TcpService } from './tcp-service';
 
 const PORT = 18_080;
 const INTERVAL_MS = 300;
@@ -19,35 +19,26 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('health checks: the address follows its service', { timeout: 180_000 }, () => {
   let lab: Lab;
   let cluster: LabCluster;
-  const services = new Map<string, ChildProcess>();
+  const services = new Map<string, TcpService>();
 
   before(async () => {
     lab = await createLab({ nodes: 3, clients: 1, rogue: false, name: 'health' });
     cluster = await LabCluster.start(lab, { etcdHost: 'c1' });
   });
   after(async () => {
-    for (const child of services.values()) child.kill('SIGKILL');
+    for (const service of services.values()) await service.kill();
     await cluster?.destroy();
     await lab?.destroy();
   });
 
-  /** A TCP service on the node's loopback (each namespace has its own), listening when this returns. */
   async function startService(node: string): Promise<void> {
-    const child = lab.spawn(node, [process.execPath, '-e', `require('net').createServer((s) => s.end()).listen(${PORT}, '127.0.0.1', () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    services.set(node, child);
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.setEncoding('utf8').on('data', (text: string) => text.includes('listening') && resolve());
-      child.once('exit', (code) => reject(new Error(`the service on ${node} exited (${code})`)));
-    });
+    services.set(node, await startTcpService(lab, node, PORT));
   }
 
-  /** The service dies the hard way (kill -9): no goodbye, the port simply refuses. */
   async function killService(node: string): Promise<void> {
-    const child = services.get(node)!;
+    const service = services.get(node)!;
     services.delete(node);
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await service.kill();
   }
 
   async function owner(resource: string): Promise<{ state: string; owner: string | null; health: { state: string; stuck: string | null } | null }> {

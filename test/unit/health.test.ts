@@ -160,6 +160,12 @@ describe('placement with checks', () => {
     const failed: ResourceStatus = { name: 'web', state: 'failed', owner: null, ownerMac: null, since: 0, failure: { kind: 'no-healthy-node' }, lastHandoffMs: null };
     assert.deepEqual(planReconcile('n1', input([node('n1', false)], [failed])).unplaceable, [], 'said once');
     assert.deepEqual(planReconcile('n2', input([node('n1', false), node('n2', true)], [failed])).actions, [{ kind: 'acquire', resource: 'web' }]);
+    // A preferred owner that has not checked yet is waited for: the first node to judge does not take it.
+    const preferred = new Map([['web', spec('web', { preferredOwners: ['n1'] })]]);
+    const waiting = { ...input([node('n1', null), node('n2', true)]), specs: preferred };
+    assert.deepEqual(planReconcile('n2', waiting).actions, []);
+    assert.deepEqual(planReconcile('n2', waiting).unplaceable, []);
+    assert.deepEqual(planReconcile('n1', { ...input([node('n1', true), node('n2', true)]), specs: preferred }).actions, [{ kind: 'acquire', resource: 'web' }]);
   });
 });
 

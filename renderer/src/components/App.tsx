@@ -211,6 +211,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
           <ResourcesView
             waiting={loading ? waitingText : null}
             resources={cluster.resources}
+            nodes={cluster.nodes}
             resourceStates={cluster.resourceStates}
             resourceLog={cluster.resourceLog}
             loading={cluster.loading}

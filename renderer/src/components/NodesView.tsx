@@ -155,6 +155,7 @@ function NodeHeader({ node, count, now, actions, busy }: { node: NodeRecord; cou
         {node.state !== 'down' && <span title={formatTimestamp(node.lastSeen)}>seen {formatRelative(node.lastSeen, now)}</span>}
         <span>agent {node.agentVersion || '?'}</span>
       </div>
+      <NodeHealthLine node={node} />
       {macs.length > 0 && (
         <ul className="node-macs">
           {macs.map(([ifname, mac]) => (
@@ -166,6 +167,21 @@ function NodeHeader({ node, count, now, actions, busy }: { node: NodeRecord; cou
       )}
       <NodeButtons node={node} actions={actions} busy={busy} />
     </header>
+  );
+}
+
+/** What the node's health checks say (one verdict per profile it runs): how many pass, and why the others fail. */
+function NodeHealthLine({ node }: { node: NodeRecord }) {
+  const results = node.health ?? [];
+  if (results.length === 0 || node.state === 'down') return null;
+  const failing = results.filter((result) => !result.healthy);
+  const passing = results.length - failing.length;
+  const summary = failing.length === 0 ? `checks passing (${formatCount(passing)})` : `checks: ${formatCount(passing)} passing, ${formatCount(failing.length)} failing`;
+  return (
+    <p className={`node-health${failing.length > 0 ? ' node-health-failing' : ''}`} data-testid={`node-health-${node.name}`} title={failing.map((result) => result.reason).join('\n') || undefined}>
+      {summary}
+      {failing.length > 0 && <span className="node-health-reason"> — {failing[0]!.reason}</span>}
+    </p>
   );
 }
 

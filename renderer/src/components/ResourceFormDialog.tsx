@@ -221,6 +221,26 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
             </label>
           </div>
         </fieldset>
+        <fieldset className="form-section">
+          <legend>Health checks</legend>
+          <div className="form-grid">
+            <Field label="Checks" htmlFor={`${formId}-health`} wide hint="one per line, all must pass: tcp:HOST:PORT, http://HOST:PORT/PATH (=CODE), exec:/PROGRAM ARGS, gateway or gateway:IP; empty = none" error={errorOf('health')}>
+              <textarea className="input mono" rows={3} {...fieldProps('health')} value={values.checks} placeholder="tcp:127.0.0.1:80" spellCheck={false} onChange={(e) => set('checks', e.target.value, 'health')} />
+            </Field>
+            <Field label="Interval" htmlFor={`${formId}-checkIntervalMs`} narrow hint="ms; default 2000" error={null}>
+              <input className="input mono" inputMode="numeric" id={`${formId}-checkIntervalMs`} data-testid="field-checkIntervalMs" value={values.checkIntervalMs} placeholder="2000" onChange={(e) => set('checkIntervalMs', e.target.value, 'health')} />
+            </Field>
+            <Field label="Timeout" htmlFor={`${formId}-checkTimeoutMs`} narrow hint="ms; default 1000" error={null}>
+              <input className="input mono" inputMode="numeric" id={`${formId}-checkTimeoutMs`} data-testid="field-checkTimeoutMs" value={values.checkTimeoutMs} placeholder="1000" onChange={(e) => set('checkTimeoutMs', e.target.value, 'health')} />
+            </Field>
+            <Field label="Fall" htmlFor={`${formId}-checkFall`} narrow hint="failed runs to fail; default 3" error={null}>
+              <input className="input mono" inputMode="numeric" id={`${formId}-checkFall`} data-testid="field-checkFall" value={values.checkFall} placeholder="3" onChange={(e) => set('checkFall', e.target.value, 'health')} />
+            </Field>
+            <Field label="Rise" htmlFor={`${formId}-checkRise`} narrow hint="passed runs to recover; default 2" error={null}>
+              <input className="input mono" inputMode="numeric" id={`${formId}-checkRise`} data-testid="field-checkRise" value={values.checkRise} placeholder="2" onChange={(e) => set('checkRise', e.target.value, 'health')} />
+            </Field>
+          </div>
+        </fieldset>
       </form>
     </Dialog>
   );

@@ -2,7 +2,8 @@
 // 10,000 rows scroll at full frame rate (only the visible rows exist in the DOM).
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Fragment, memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { ResourceView } from '../../../preload/contract/domain';
+import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
+import { healthCell, type HealthCell } from '../model/health-cell';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
 import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, nextSort, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
@@ -23,6 +24,8 @@ const estimateRowSize = (): number => ROW_HEIGHT;
 
 export interface ResourcesViewProps {
   resources: ReadonlyMap<string, ResourceView>;
+  /** The nodes with their health results: the Health column's verdicts. */
+  nodes: ReadonlyMap<string, NodeRecord>;
   /** Per state, and what the last batches changed (cluster-state.ts): the table refreshes only those rows. */
   resourceStates: ClusterState['resourceStates'];
   resourceLog: ResourceLog;
@@ -48,7 +51,7 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null }: ResourcesViewProps) {
+export function ResourcesView({ resources, nodes, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
@@ -244,7 +247,17 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
         >
           <div className="table-head resource-grid" role="row" aria-rowindex={1}>
             {COLUMNS.map((column) => {
-              const active = sort.column === column.id;
+              if (column.sortable === false) {
+                return (
+                  <div key={column.id} role="columnheader" className="cell">
+                    <span className="sort" data-testid={`head-${column.id}`}>
+                      {column.label}
+                    </span>
+                  </div>
+                );
+              }
+              const id = column.id;
+              const active = sort.column === id;
               return (
                 <div
                   key={column.id}
@@ -252,7 +265,7 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
                   className={column.numeric === true ? 'cell numeric' : 'cell'}
                   aria-sort={active ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
                 >
-                  <button type="button" className={active ? 'sort sort-active' : 'sort'} data-testid={`sort-${column.id}`} onClick={() => setSort((current) => nextSort(current, column.id))}>
+                  <button type="button" className={active ? 'sort sort-active' : 'sort'} data-testid={`sort-${id}`} onClick={() => setSort((current) => nextSort(current, id))}>
                     {column.label}
                     <span className="sort-arrow" aria-hidden="true">
                       {active ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
@@ -288,6 +301,7 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
                     index={item.index}
                     top={item.start - HEAD_HEIGHT}
                     now={now}
+                    {...healthProps(healthCell(row, nodes.values()))}
                     selected={row.name === selected}
                     busy={busy.has(row.name)}
                     onSelect={setSelected}
@@ -317,6 +331,10 @@ export function ResourcesView({ resources, resourceStates, resourceLog, loading,
   );
 }
 
+function healthProps(cell: HealthCell): Pick<ResourceRowProps, 'healthLabel' | 'healthClass' | 'healthDetail'> {
+  return { healthLabel: cell.label, healthClass: cell.className, healthDetail: cell.detail };
+}
+
 function rowId(name: string): string {
   return `resource-row-${name}`;
 }
@@ -326,6 +344,10 @@ interface ResourceRowProps {
   index: number;
   top: number;
   now: number;
+  /** The Health cell (health-cell.ts) as plain values, so an unchanged row is not rendered again. */
+  healthLabel: string;
+  healthClass: string;
+  healthDetail: string | null;
   selected: boolean;
   busy: boolean;
   onSelect: (name: string) => void;
@@ -335,7 +357,7 @@ interface ResourceRowProps {
   onMove: ((name: string) => void) | null;
 }
 
-const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selected, busy, onSelect, onMenu, onMove }: ResourceRowProps) {
+const ResourceRow = memo(function ResourceRow({ resource, index, top, now, healthLabel, healthClass, healthDetail, selected, busy, onSelect, onMenu, onMove }: ResourceRowProps) {
   const { status } = resource;
   const failure = status.failure === null ? '' : describeFailure(status.failure);
   const name = resource.name;
@@ -377,6 +399,16 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, selec
       <div role="gridcell" className="cell cell-state" data-testid="state" title={failure === '' ? undefined : failure}>
         <ResourceStateBadge state={status.state} />
         {failure !== '' && <span className="failure-text">{failure}</span>}
+      </div>
+      <div role="gridcell" className="cell" data-testid="health" data-health={healthClass || 'none'} title={healthDetail ?? undefined}>
+        {healthClass === '' ? (
+          <span className="muted">{healthLabel}</span>
+        ) : (
+          <span className={`badge ${healthClass}`} aria-label={healthDetail === null ? healthLabel : `${healthLabel}: ${healthDetail}`}>
+            <span className="badge-dot" />
+            {healthLabel}
+          </span>
+        )}
       </div>
       <div role="gridcell" className="cell mono" data-testid="owner-mac">
         {status.ownerMac ?? <span className="muted">—</span>}

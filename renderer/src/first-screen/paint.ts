@@ -6,7 +6,8 @@
 //
 // Every value from the agent goes in as text (textContent), never as markup: the page trusts no
 // field of a push, checked or not.
-import type { ResourceView } from '../../../preload/contract/domain';
+import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
+import { healthCell } from '../model/health-cell';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import type { SnapshotHeadPush } from '../../../preload/contract/protocol';
 import { formatCount, formatDuration, formatRelative, plural, RESOURCE_STATE_LABELS } from '../model/format';
@@ -39,13 +40,18 @@ function cell(className: string, ...children: Child[]): HTMLElement {
 }
 
 /** One row, cell for cell as ResourcesView's ResourceRow shows it (without the row's buttons). */
-function row(resource: ResourceView, index: number, now: number): HTMLElement {
+function row(resource: ResourceView, index: number, now: number, nodes: readonly NodeRecord[]): HTMLElement {
   const { status } = resource;
   const failure = status.failure === null ? '' : describeFailure(status.failure);
   const name = cell('cell-name', resource.name);
   if (!resource.enabled) name.append(element('span', 'tag', 'disabled'));
   const state = cell('cell-state', element('span', `badge state-${status.state}`, element('span', 'badge-dot'), RESOURCE_STATE_LABELS[status.state]));
   if (failure !== '') state.append(element('span', 'failure-text', failure));
+  const health = healthCell(resource, nodes);
+  const healthBadge = health.className === '' ? muted(health.label) : element('span', `badge ${health.className}`, element('span', 'badge-dot'), health.label);
+  if (health.className !== '') healthBadge.setAttribute('aria-label', health.detail === null ? health.label : `${health.label}: ${health.detail}`);
+  const healthCellNode = cell('', healthBadge);
+  if (health.detail !== null) healthCellNode.title = health.detail;
   const node = element(
     'div',
     `table-row resource-grid${index % 2 === 1 ? ' odd' : ''}`,
@@ -53,6 +59,7 @@ function row(resource: ResourceView, index: number, now: number): HTMLElement {
     cell('mono', element('span', '', resource.ip, muted(`/${resource.prefix}`))),
     cell('', status.owner ?? muted('—')),
     state,
+    healthCellNode,
     cell('mono', status.ownerMac ?? muted('—')),
     cell('numeric', formatRelative(status.since, now)),
     cell('numeric', formatDuration(status.lastHandoffMs)),
@@ -89,7 +96,7 @@ export function paintFirstScreen(head: SnapshotHeadPush, now: number): boolean {
   if (failed > 0) count.append(element('span', 'count-failed', ` · ${formatCount(failed)} failed`));
   // Only the rows a window this tall can show: each row more is layout and paint before the first frame.
   const shown = head.page.slice(0, Math.max(1, Math.ceil(window.innerHeight / RESOURCE_ROW_HEIGHT)));
-  const canvas = element('div', 'table-canvas', ...shown.map((resource, index) => row(resource, index, now)));
+  const canvas = element('div', 'table-canvas', ...shown.map((resource, index) => row(resource, index, now, head.nodes)));
   canvas.setAttribute('role', 'rowgroup');
   canvas.style.height = `${head.matching * RESOURCE_ROW_HEIGHT}px`;
   const grid = element('div', 'table-body', headRow(head), canvas);

@@ -2,13 +2,22 @@
 // the operator commits: the agent's own placement rules (preload/contract/placement.ts) with the
 // current owner excluded. The agent decides for real when the move runs.
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
-import { bestNode, isAllowed, isLive } from '../../../preload/contract/placement';
+import { bestNode, isAllowed, isLive, passesChecks, type NodeView } from '../../../preload/contract/placement';
+import { healthKey, verdictsOf } from '../../../preload/contract/health';
+
+/** A node as placement sees it, with its health verdicts (the agent's API carries them in the record). */
+function placementView(node: NodeRecord): NodeView {
+  return { name: node.name, state: node.state, verdicts: verdictsOf(node.health) };
+}
 
 /** Why `node` cannot take `resource` now, or null when it can. */
 export function moveBlocker(resource: ResourceView, node: NodeRecord): string | null {
   if (resource.status.owner === node.name) return 'current owner';
   if (!isLive(node)) return node.state;
   if (!isAllowed(resource, node.name)) return 'not a possible owner';
+  if (resource.health !== undefined && !passesChecks(resource, placementView(node))) {
+    return verdictsOf(node.health).has(healthKey(resource.health)) ? 'fails the health checks' : 'health not checked yet';
+  }
   return null;
 }
 
@@ -24,5 +33,5 @@ export function loadsOf(resources: Iterable<ResourceView>): Map<string, number> 
 
 export function likelyBestNode(resource: ResourceView, nodes: Iterable<NodeRecord>, loads: ReadonlyMap<string, number>): string | null {
   const owner = resource.status.owner;
-  return bestNode(resource, [...nodes], { exclude: owner === null ? [] : [owner], loads: Object.fromEntries(loads) });
+  return bestNode(resource, [...nodes].map(placementView), { exclude: owner === null ? [] : [owner], loads: Object.fromEntries(loads) });
 }

@@ -3,11 +3,16 @@
 // same head in the same places.
 import type { ResourceColumn } from '../../../preload/contract/resource-order';
 
-export const RESOURCE_TABLE_COLUMNS: ReadonlyArray<{ id: ResourceColumn; label: string; numeric?: boolean }> = [
+/** A column the table can sort by (the agent sorts the first page the same way), or the Health column, which it cannot. */
+export type ResourceTableColumn = { id: ResourceColumn; label: string; numeric?: boolean; sortable?: true } | { id: 'health'; label: string; numeric?: boolean; sortable: false };
+
+export const RESOURCE_TABLE_COLUMNS: readonly ResourceTableColumn[] = [
   { id: 'name', label: 'Name' },
   { id: 'address', label: 'Address' },
   { id: 'owner', label: 'Owner node' },
   { id: 'state', label: 'State' },
+  // Its verdict depends on the nodes' health records, which the agent's ordering of rows does not read.
+  { id: 'health', label: 'Health', sortable: false },
   { id: 'ownerMac', label: 'Owner MAC' },
   { id: 'since', label: 'Since', numeric: true },
   { id: 'lastHandoff', label: 'Last handoff', numeric: true },

@@ -15,6 +15,7 @@ import {
 } from '../../../preload/contract/domain';
 import type { FieldIssue } from '../../../preload/contract/protocol';
 import { isIpv4 } from '../../../preload/contract/ipv4';
+import { formatCheck, HEALTH_DEFAULTS, parseCheck, type HealthCheck, type HealthSpec } from '../../../preload/contract/health';
 
 export const FAILBACK_MODES = ['never', 'immediate', 'window'] as const;
 export type FailbackMode = (typeof FAILBACK_MODES)[number];
@@ -34,6 +35,7 @@ export const FORM_FIELDS = [
   'announceForm',
   'announceRefreshSec',
   'defendPolicy',
+  'health',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -57,6 +59,13 @@ export interface ResourceFormValues {
   /** Seconds between the holder's re-announcements; empty = never. */
   announceRefreshSec: string;
   defendPolicy: DefendPolicy;
+  /** Health checks, one per line as `--check` takes them (tcp:HOST:PORT, http://…, exec:/PROGRAM ARGS, gateway[:IP]); empty = none. */
+  checks: string;
+  /** Milliseconds and counts as typed; empty = the default. */
+  checkIntervalMs: string;
+  checkTimeoutMs: string;
+  checkFall: string;
+  checkRise: string;
 }
 
 export type FieldErrors = Partial<Record<FormField, string>>;
@@ -88,6 +97,11 @@ export function emptyForm(): ResourceFormValues {
     announceForm: 'request',
     announceRefreshSec: '',
     defendPolicy: 'always',
+    checks: '',
+    checkIntervalMs: '',
+    checkTimeoutMs: '',
+    checkFall: '',
+    checkRise: '',
   };
 }
 
@@ -109,6 +123,11 @@ export function formFromResource(resource: ResourceView): ResourceFormValues {
     announceForm: resource.announceForm,
     announceRefreshSec: resource.announceRefreshSec === undefined ? '' : String(resource.announceRefreshSec),
     defendPolicy: resource.defendPolicy,
+    checks: resource.health?.checks.map(formatCheck).join('\n') ?? '',
+    checkIntervalMs: resource.health === undefined ? '' : String(resource.health.intervalMs),
+    checkTimeoutMs: resource.health === undefined ? '' : String(resource.health.timeoutMs),
+    checkFall: resource.health === undefined ? '' : String(resource.health.fall),
+    checkRise: resource.health === undefined ? '' : String(resource.health.rise),
   };
 }
 
@@ -204,7 +223,28 @@ export function checkForm(values: ResourceFormValues, context: FormContext): For
   if (refresh !== null && !(refresh >= ANNOUNCE_REFRESH_MIN_SEC && refresh <= ANNOUNCE_REFRESH_MAX_SEC)) {
     fields.announceRefreshSec = `whole seconds ${ANNOUNCE_REFRESH_MIN_SEC}..${ANNOUNCE_REFRESH_MAX_SEC}, or empty for never`;
   }
+  const health = healthOf(values);
+  if (!health.ok) fields.health = health.message;
   return { fields, general: [] };
+}
+
+/** The checks typed, one per line; the timing fields as whole numbers (the agent checks their ranges). */
+function healthOf(values: ResourceFormValues): Parsed<HealthSpec | null> {
+  const checks: HealthCheck[] = [];
+  for (const line of values.checks.split('\n')) {
+    if (line.trim() === '') continue;
+    const parsed = parseCheck(line);
+    if (!parsed.ok) return { ok: false, message: parsed.error };
+    checks.push(parsed.check);
+  }
+  const number = (text: string, fallback: number): number | null => (text.trim() === '' ? fallback : parseInteger(text));
+  const intervalMs = number(values.checkIntervalMs, HEALTH_DEFAULTS.intervalMs);
+  const timeoutMs = number(values.checkTimeoutMs, Math.min(HEALTH_DEFAULTS.timeoutMs, intervalMs ?? HEALTH_DEFAULTS.timeoutMs));
+  const fall = number(values.checkFall, HEALTH_DEFAULTS.fall);
+  const rise = number(values.checkRise, HEALTH_DEFAULTS.rise);
+  if (intervalMs === null || timeoutMs === null || fall === null || rise === null) return { ok: false, message: 'interval, timeout, fall and rise are whole numbers (or empty for the defaults)' };
+  if (checks.length === 0) return { ok: true, value: null };
+  return { ok: true, value: { checks, intervalMs, timeoutMs, fall, rise } };
 }
 
 function failbackOf(values: ResourceFormValues): FailbackPolicy {
@@ -223,6 +263,7 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
   const { ip, prefixText } = splitAddress(values);
   const interfaces = parseInterfaces(values.interfaces);
   const refresh = refreshOf(values);
+  const health = healthOf(values);
   return {
     name: values.name.trim(),
     ip,
@@ -235,6 +276,7 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
     announceForm: values.announceForm,
     defendPolicy: values.defendPolicy,
     ...(refresh === null ? {} : { announceRefreshSec: refresh }),
+    ...(health.ok && health.value !== null ? { health: health.value } : {}),
   };
 }
 
@@ -258,6 +300,8 @@ export function toPatch(values: ResourceFormValues, original: ResourceView): Res
   // Cleared in the form: null turns the refresh off (an absent key would leave it as it was).
   const refresh = spec.announceRefreshSec ?? null;
   if (refresh !== (original.announceRefreshSec ?? null)) patch.announceRefreshSec = refresh;
+  // No checks left in the form: null removes them.
+  if (!sameJson(spec.health ?? null, original.health ?? null)) patch.health = spec.health ?? null;
   return patch;
 }
 
@@ -270,6 +314,7 @@ export function formFieldOf(path: string): FormField | null {
   if (head === 'failback' && (next === 'startHour' || next === 'endHour')) return `failback.${next}`;
   if (head === 'failback' && next === 'mode') return 'failback';
   if (head === 'interfaces') return 'interfaces';
+  if (head === 'health') return 'health';
   return (FORM_FIELDS as readonly string[]).includes(head) ? (head as FormField) : null;
 }
 
