@@ -152,8 +152,9 @@ root credential: admin); --credential-file: a file holding a user's credential N
   resource import <file> [--format json|csv] [--skip-invalid] [--no-wait]
       Define many resources at once: a JSON array of resource definitions, or CSV with a header row (columns
       name, ip (a.b.c.d/nn), owners, preferred, failback, interfaces, enabled, announce-form, defend,
-      announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until; lists inside a cell separated by spaces,
-      interfaces as node=ifname). Every row is checked first: each bad one is printed as FILE:LINE: field:
+      announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until, checks, check-interval-ms,
+      check-timeout-ms, fall, rise; lists inside a cell separated by spaces, interfaces as node=ifname, checks as
+      --check spells them between " | " or a JSON array). Every row is checked first: each bad one is printed as FILE:LINE: field:
       message and nothing is created (exit 2), unless --skip-invalid creates the good ones. Then created in
       batches with a progress bar, and waited for until online (--no-wait: not); exit 1 when some failed.
       Format: from the file's extension unless --format. At most ${MAX_IMPORT_ROWS} rows and

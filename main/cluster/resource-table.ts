@@ -32,6 +32,7 @@
 // Bounds: at most MAX_IMPORT_BYTES of text and MAX_IMPORT_ROWS rows; a longer file is refused whole.
 import type { FailbackPolicy, NodeName, ResourceSpec } from './model';
 import { validateResourceSpec, type FieldError } from './validate';
+import { formatCheck, parseCheck, type HealthCheck, type HealthSpec } from '../../preload/contract/health';
 
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 export const MAX_IMPORT_ROWS = 100_000;
@@ -86,13 +87,30 @@ export interface TableContext {
 export const CSV_COLUMNS = [
   'name', 'ip', 'prefix', 'owners', 'preferred', 'failback', 'interfaces', 'enabled', 'announce-form', 'defend',
   'announce-count', 'announce-interval-ms', 'announce-refresh-sec', 'maintenance-until',
+  'checks', 'check-interval-ms', 'check-timeout-ms', 'fall', 'rise',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** The columns that make up a resource's `health` (its checks and their timing), by the part they set. */
+const HEALTH_PART_OF_COLUMN: Partial<Record<CsvColumn, keyof HealthSpec>> = {
+  checks: 'checks',
+  'check-interval-ms': 'intervalMs',
+  'check-timeout-ms': 'timeoutMs',
+  fall: 'fall',
+  rise: 'rise',
+};
+/** Checks in one cell, as `--check` spells them, between " | " (a JSON array of checks is read too). */
+const CHECKS_SEPARATOR = ' | ';
 
 /** The columns an export writes (prefix is inside ip). */
 const EXPORT_COLUMNS: readonly CsvColumn[] = CSV_COLUMNS.filter((column) => column !== 'prefix');
 
 const FIELD_OF_COLUMN: Record<CsvColumn, keyof ResourceSpec> = {
+  checks: 'health',
+  'check-interval-ms': 'health',
+  'check-timeout-ms': 'health',
+  fall: 'health',
+  rise: 'health',
   name: 'name',
   ip: 'ip',
   prefix: 'prefix',
@@ -111,7 +129,8 @@ const FIELD_OF_COLUMN: Record<CsvColumn, keyof ResourceSpec> = {
 
 /** The CSV column a validator field ("possibleOwners", "failback.startHour", "interfaces.n1") was read from. */
 export function csvColumnOf(field: string): string {
-  const top = field.split('.')[0] ?? '';
+  const [top = '', part] = field.split('.');
+  if (top === 'health') return CSV_COLUMNS.find((c) => HEALTH_PART_OF_COLUMN[c] === part) ?? 'checks';
   const column = CSV_COLUMNS.find((c) => FIELD_OF_COLUMN[c] === top);
   return column ?? field;
 }
@@ -420,8 +439,10 @@ function parseCsvTable(text: string): ParsedTable {
     columns.forEach((column, index) => {
       const cell = record.cells[index]!;
       const parsed = readCell(column, cell);
+      const healthPart = HEALTH_PART_OF_COLUMN[column];
       if (parsed.ok) {
-        if (parsed.value !== undefined) input[FIELD_OF_COLUMN[column]] = parsed.value;
+        if (parsed.value !== undefined && healthPart !== undefined) ((input.health ??= {}) as Record<string, unknown>)[healthPart] = parsed.value;
+        else if (parsed.value !== undefined) input[FIELD_OF_COLUMN[column]] = parsed.value;
       } else {
         cellIssues.push({ line: record.line, field: column, message: parsed.message });
       }
@@ -456,6 +477,10 @@ function readCell(column: CsvColumn, cell: string): CellValue {
     case 'announce-count':
     case 'announce-interval-ms':
     case 'announce-refresh-sec':
+    case 'check-interval-ms':
+    case 'check-timeout-ms':
+    case 'fall':
+    case 'rise':
       // The validator checks the range; here only that it is a whole number at all.
       return /^\d{1,9}$/.test(text) ? { ok: true, value: Number(text) } : { ok: false, message: `${column} must be a whole number (got ${shown(text)})` };
     case 'owners':
@@ -487,6 +512,22 @@ function readCell(column: CsvColumn, cell: string): CellValue {
     case 'announce-form':
     case 'defend':
       return { ok: true, value: text };
+    case 'checks': {
+      if (text.startsWith('[')) {
+        try {
+          return { ok: true, value: JSON.parse(text) as unknown };
+        } catch {
+          return { ok: false, message: `checks starting with "[" must be a JSON array of checks (got ${shown(text)})` };
+        }
+      }
+      const checks: HealthCheck[] = [];
+      for (const part of text.split(CHECKS_SEPARATOR.trim())) {
+        const parsed = parseCheck(part);
+        if (!parsed.ok) return { ok: false, message: parsed.error };
+        checks.push(parsed.check);
+      }
+      return { ok: true, value: checks };
+    }
     case 'maintenance-until': {
       // Wall-clock ms as well: what an export writes for a time beyond what a date can print.
       if (/^\d{1,16}$/.test(text)) return { ok: true, value: Number(text) };
@@ -581,7 +622,24 @@ function canonical(spec: ResourceSpec): ResourceSpec {
     ...(spec.announceIntervalMs === undefined ? {} : { announceIntervalMs: spec.announceIntervalMs }),
     ...(spec.announceRefreshSec === undefined ? {} : { announceRefreshSec: spec.announceRefreshSec }),
     ...(spec.maintenanceUntil === undefined ? {} : { maintenanceUntil: spec.maintenanceUntil }),
+    ...(spec.health === undefined ? {} : { health: { checks: spec.health.checks.map(canonicalCheck), intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs, fall: spec.health.fall, rise: spec.health.rise } }),
   };
+}
+
+function canonicalCheck(check: HealthCheck): HealthCheck {
+  switch (check.kind) {
+    case 'tcp': return { kind: 'tcp', host: check.host, port: check.port };
+    case 'http': return check.expectStatus === undefined ? { kind: 'http', url: check.url } : { kind: 'http', url: check.url, expectStatus: check.expectStatus };
+    case 'exec': return { kind: 'exec', argv: [...check.argv] };
+    case 'gateway': return check.ip === undefined ? { kind: 'gateway' } : { kind: 'gateway', ip: check.ip };
+  }
+}
+
+/** The checks' cell: their `--check` spellings, or a JSON array when one of them cannot be spelled so and read back the same. */
+function checksCell(checks: readonly HealthCheck[]): string {
+  const spelled = checks.map(formatCheck);
+  const readsBack = spelled.every((text, i) => !text.includes(CHECKS_SEPARATOR.trim()) && JSON.stringify(parseCheck(text)) === JSON.stringify({ ok: true, check: canonicalCheck(checks[i]!) }));
+  return readsBack ? spelled.join(CHECKS_SEPARATOR) : JSON.stringify(checks.map(canonicalCheck));
 }
 
 function byName(a: ResourceSpec, b: ResourceSpec): number {
@@ -620,6 +678,11 @@ function cellOf(column: CsvColumn, spec: ResourceSpec): string {
     case 'announce-count': return spec.announceCount === undefined ? '' : String(spec.announceCount);
     case 'announce-interval-ms': return spec.announceIntervalMs === undefined ? '' : String(spec.announceIntervalMs);
     case 'announce-refresh-sec': return spec.announceRefreshSec === undefined ? '' : String(spec.announceRefreshSec);
+    case 'checks': return spec.health === undefined ? '' : checksCell(spec.health.checks);
+    case 'check-interval-ms': return spec.health === undefined ? '' : String(spec.health.intervalMs);
+    case 'check-timeout-ms': return spec.health === undefined ? '' : String(spec.health.timeoutMs);
+    case 'fall': return spec.health === undefined ? '' : String(spec.health.fall);
+    case 'rise': return spec.health === undefined ? '' : String(spec.health.rise);
     case 'maintenance-until': {
       if (spec.maintenanceUntil === undefined) return '';
       return spec.maintenanceUntil <= MAX_DATE_MS ? new Date(spec.maintenanceUntil).toISOString() : String(spec.maintenanceUntil);

@@ -292,6 +292,25 @@ describe('move, online, offline, node', () => {
     rejects(['resource', 'edit', 'web', '--announce-refresh', '25h'], /^--announce-refresh: at most 1d, got "25h"$/);
     rejects(['resource', 'add', 'web', '10.0.0.50/24', '--announce-refresh', '-5s'], /announce-refresh/);
   });
+
+  test('--check (repeatable), its timing, and off in an edit', () => {
+    const added = parse('resource', 'add', 'web', '10.0.0.50/24', '--check', 'tcp:127.0.0.1:80', '--check', 'exec:/usr/bin/pgrep -x haproxy', '--check-interval', '500ms', '--check-timeout', '200ms', '--fall', '2', '--rise', '4').op;
+    assert.deepEqual(added, {
+      kind: 'resource-add',
+      spec: { name: 'web', ip: '10.0.0.50', prefix: 24, health: { checks: [{ kind: 'tcp', host: '127.0.0.1', port: 80 }, { kind: 'exec', argv: ['/usr/bin/pgrep', '-x', 'haproxy'] }], intervalMs: 500, timeoutMs: 200, fall: 2, rise: 4 } },
+    });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--check', 'off').op, { kind: 'resource-edit', name: 'web', patch: { health: null } });
+    // Timing alone keeps the checks (the agent merges it into the current ones).
+    assert.deepEqual(parse('resource', 'edit', 'web', '--fall', '5', '--check-interval', '1m').op, { kind: 'resource-edit', name: 'web', patch: { health: { intervalMs: 60_000, fall: 5 } } });
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--check', 'tcp:127.0.0.1'], /^--check "tcp:127.0.0.1": a TCP check is tcp:HOST:PORT$/);
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--check', 'exec:sh -c reboot'], /absolute path/);
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--fall', '2'], /^--check: health.checks must list at least one check$/);
+    rejects(['resource', 'add', 'web', '10.0.0.50/24', '--check', 'gateway', '--check-interval', '500ms', '--check-timeout', '1s'], /^--check-timeout: the check timeout \(1000 ms\) must not exceed the interval \(500 ms\)$/);
+    rejects(['resource', 'edit', 'web', '--check-interval', '50ms'], /^--check-interval wants a duration from 100 ms to 3600 s/);
+    rejects(['resource', 'edit', 'web', '--check', 'off', '--fall', '2'], /--check off removes the checks/);
+    rejects(['resource', 'edit', 'web', '--check', 'off', '--check', 'gateway'], /--check off cannot be given with other checks/);
+    rejects(['resource', 'edit', 'web', '--rise', '0'], /^--rise must be a whole number from 1 to 100, got "0"$/);
+  });
 });
 
 describe('status and events', () => {

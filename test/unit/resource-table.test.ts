@@ -69,6 +69,42 @@ describe('CSV import: the periodic re-announcement', () => {
   });
 });
 
+describe('health checks in a table', () => {
+  const tcpAndHttp = { checks: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 80 }, { kind: 'http' as const, url: 'http://127.0.0.1/ready', expectStatus: 204 }], intervalMs: 500, timeoutMs: 200, fall: 2, rise: 3 };
+  const spaced = { checks: [{ kind: 'exec' as const, argv: ['/usr/local/bin/check', 'two words'] }, { kind: 'gateway' as const }], intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2 };
+  const CHECKED = [spec('api', '10.213.0.60', { health: tcpAndHttp }), spec('job', '10.213.0.61', { health: spaced }), spec('plain', '10.213.0.62')];
+
+  test('CSV: checks as --check spells them, between " | "; a JSON array when a spelling would not read back', () => {
+    const text = formatCsvTable(CHECKED);
+    const rows = text.trimEnd().split('\n').slice(1);
+    assert.equal(rows[0], 'api,10.213.0.60/24,,,never,,true,request,always,,,,,tcp:127.0.0.1:80 | http://127.0.0.1/ready =204,500,200,2,3');
+    assert.match(rows[1]!, /^job,.*,"\[\{""kind"":""exec"",""argv"":\[""\/usr\/local\/bin\/check"",""two words""\]\},\{""kind"":""gateway""\}\]",2000,1000,3,2$/);
+    assert.equal(rows[2], 'plain,10.213.0.62/24,,,never,,true,request,always,,,,,,,,,');
+  });
+
+  for (const format of ['csv', 'json'] as const) {
+    test(`${format}: checks round-trip unchanged`, () => {
+      const text = formatTable(CHECKED, format);
+      const back = read(text, format);
+      assert.deepEqual(back.issues, []);
+      assert.deepEqual(back.valid.map((row) => row.spec), [...CHECKED].sort(byName));
+      assert.equal(formatTable(back.valid.map((row) => row.spec), format), text);
+    });
+  }
+
+  test('CSV: defaults fill the timing; a bad check or timing without checks is named by line and column', () => {
+    const good = read('name,ip,checks\nweb,10.213.0.50/24,tcp:127.0.0.1:80\n', 'csv');
+    assert.deepEqual(good.valid[0]?.spec.health, { checks: [{ kind: 'tcp', host: '127.0.0.1', port: 80 }], intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2 });
+    const bad = read('name,ip,checks,fall\nweb,10.213.0.50/24,tcp:127.0.0.1,\ndb,10.213.0.51/24,,2\nmx,10.213.0.52/24,exec:/bin/true,0\n', 'csv');
+    assert.deepEqual(bad.valid, []);
+    assert.deepEqual(lines(bad.issues), [
+      '2: checks: "tcp:127.0.0.1": a TCP check is tcp:HOST:PORT',
+      '3: checks: health.checks must list at least one check',
+      '4: fall: health.fall must be a whole number from 1 to 100 (got 0)',
+    ]);
+  });
+});
+
 describe('CSV import: fixed vectors', () => {
   test('a header, rows with every column, lists separated by spaces', () => {
     const text = [
@@ -152,7 +188,7 @@ describe('CSV import: every bad row by line and field, nothing else', () => {
   });
 
   test('a wrong header refuses the whole file: unknown or repeated column, no name or ip, empty file', () => {
-    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until)']);
+    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until, checks, check-interval-ms, check-timeout-ms, fall, rise)']);
     assert.match(lines(read('name,ip,ip\n', 'csv').issues)[0]!, /^1: ip: column "ip" appears twice/);
     assert.match(lines(read('name,owners\nweb,n1\n', 'csv').issues)[0]!, /^1: : the header has no ip column/);
     assert.match(lines(read('web,10.213.0.50/24\n', 'csv').issues)[0]!, /unknown column "web"/, 'a file without a header is not read as data');
@@ -249,15 +285,15 @@ describe('checkTable (the agent checks each request with it)', () => {
 describe('export, and the round trip', () => {
   test('CSV: the header without prefix, sorted by name, lists with spaces, windows as HH-HH, times in UTC', () => {
     const text = formatCsvTable(VARIED);
-    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until');
+    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise');
     assert.deepEqual(text.trimEnd().split('\n').slice(1), [
-      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z',
-      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,',
-      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000',
-      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,',
-      'web,10.213.0.50/24,,,never,,true,request,always,,,,',
+      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z,,,,,',
+      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,,,,,,',
+      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000,,,,,',
+      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,,,,,,',
+      'web,10.213.0.50/24,,,never,,true,request,always,,,,,,,,,',
     ]);
-    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until\n');
+    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise\n');
   });
 
   test('JSON: one object per line, fields in one order whatever the input order', () => {
