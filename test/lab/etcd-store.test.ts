@@ -173,21 +173,24 @@ describe('records in etcd that are not what they claim to be', { timeout: 60_000
       await raw.put(`${root}owners/web`).value('"n1"'); // an owner key bound to no lease
       await raw.put(`${root}members/ghost`).value('{"leaseId":"1","joinedAt":1}');
       await raw.put(`${root}status/web`).value('not json');
+      // A well-formed verdict bound to no lease: "healthy" for ever, even after the node died.
+      await raw.put(`${root}health/n1`).value(JSON.stringify({ node: 'n1', results: [{ key: '0123456789abcdef', healthy: true, reason: 'forged', since: 1 }] }));
       const snapshot = await store.snapshot();
       assert.deepEqual(snapshot.resources.map((r) => r.spec.name), ['web']);
       assert.deepEqual(snapshot.owners, []);
       assert.deepEqual(snapshot.statuses, []);
+      assert.deepEqual(snapshot.health, []);
       assert.deepEqual(
         (snapshot.rejected ?? []).map((r) => [r.key.slice(root.length), r.reason.split(':')[0]]).sort(),
-        [['members/ghost', 'member key not bound to a lease'], ['owners/web', 'owner key not bound to a lease (an owner key lives only as long as its owner\'s lease)'], ['resources/db', 'ip'], ['resources/evil', 'possibleOwners'], ['status/web', 'not JSON']],
+        [['health/n1', 'health record not bound to a lease'], ['members/ghost', 'member key not bound to a lease'], ['owners/web', 'owner key not bound to a lease (an owner key lives only as long as its owner\'s lease)'], ['resources/db', 'ip'], ['resources/evil', 'possibleOwners'], ['status/web', 'not JSON']],
       );
       assert.deepEqual((await store.resources()).map((r) => r.spec.name), ['web'], 'the list reads leave them out too');
       assert.deepEqual(await store.owners(), []);
       const deadline = Date.now() + 5000;
-      while (changes.length < 5 && Date.now() < deadline) await sleep(20);
+      while (changes.length < 6 && Date.now() < deadline) await sleep(20);
       assert.deepEqual(
         changes.map((c) => [c.collection, c.name, c.kind, c.kind === 'delete' && c.rejected !== undefined]),
-        [['resources', 'evil', 'delete', true], ['resources', 'db', 'delete', true], ['owners', 'web', 'delete', true], ['members', 'ghost', 'delete', true], ['status', 'web', 'delete', true]],
+        [['resources', 'evil', 'delete', true], ['resources', 'db', 'delete', true], ['owners', 'web', 'delete', true], ['members', 'ghost', 'delete', true], ['status', 'web', 'delete', true], ['health', 'n1', 'delete', true]],
       );
       await unwatch();
       // The audit log's counter overwritten with garbage, and a hostile audit key: appends go on after the newest real entry.

@@ -202,6 +202,29 @@ export function runStoreContract(harness: StoreHarness): void {
         await assert.rejects(a.putBindings({ node: 'bad/name', at: 1, bindings: [] }), (error) => isStoreError(error, 'invalid'));
       }));
 
+    test('health records: bound to the writer\'s lease (gone with it), replaced, seen by watchers; another node\'s name or a dead lease refused', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const m1 = await a.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
+        const snapshot = await b.snapshot();
+        const seen: string[] = [];
+        const stop = await b.watch(snapshot.revision, (change) => {
+          if (change.collection === 'health') seen.push(`${change.kind} ${change.name}${change.kind === 'put' ? ` ${change.value.results.length}` : ''}`);
+        });
+        const verdict = { key: '0123456789abcdef', healthy: true, reason: 'tcp 127.0.0.1:80: accepted', since: 5 };
+        await a.putHealth(m1, { node: 'n1', results: [verdict] });
+        await a.putHealth(m1, { node: 'n1', results: [verdict, { ...verdict, key: 'fedcba9876543210', healthy: false }] });
+        assert.deepEqual((await b.snapshot()).health?.map((record) => [record.node, record.results.length]), [['n1', 2]]);
+        await assert.rejects(a.putHealth(m1, { node: 'n2', results: [] }), (error) => isStoreError(error, 'invalid'));
+        await m1.revoke();
+        for (let i = 0; i < 50 && seen.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(seen, ['put n1 1', 'put n1 2', 'delete n1'], 'the record went with the lease');
+        assert.deepEqual((await b.snapshot()).health ?? [], []);
+        await assert.rejects(a.putHealth(m1, { node: 'n1', results: [] }), (error) => isStoreError(error, 'lease-lost'));
+        await stop();
+      }));
+
     test('resources: compare-and-swap by revision, with a clear conflict error', () =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();

@@ -27,6 +27,8 @@ describe('records an agent writes pass', () => {
       ['audit', '0000000000000001', { seq: 1, at: 5, actor: 'agent:n1', action: 'move', target: 'web', outcome: 'ok', detail: null, handoffMs: 1.2 }],
       ['bindings', 'n1', { node: 'n1', at: 5, bindings: [{ ip: '10.213.7.1', vlan: null, mac: '02:00:00:00:00:09', vendor: null, firstSeen: 1, lastSeen: 5, count: 3, changes: 0 }] }],
       ['users', 'alice', userRecord('alice', 'operator', { rotatedAt: 9 })],
+      ['health', 'n1', { node: 'n1', results: [{ key: '0123456789abcdef', healthy: false, reason: 'tcp 127.0.0.1:80: connection refused', since: 5 }] }],
+      ['resources', 'api', resourceSpec('api', '10.213.7.11', { health: { checks: [{ kind: 'tcp', host: '127.0.0.1', port: 80 }, { kind: 'exec', argv: ['/bin/true'] }], intervalMs: 500, timeoutMs: 200, fall: 2, rise: 2 } })],
     ];
     for (const [collection, name, value] of good) {
       const checked = checkRecord(collection, name, value);
@@ -65,6 +67,23 @@ describe('hostile records are refused with their reason', () => {
     assert.match(reasonOf('status', 'web', { name: 'web', state: 'exploded', owner: null, ownerMac: null, since: 1, failure: null, lastHandoffMs: null }), /^state: /);
     assert.match(reasonOf('members', 'n1', { leaseId: 5, joinedAt: 1 }), /^leaseId: /);
     assert.match(reasonOf('bindings', 'n1', { node: 'n1', at: 1, bindings: Array.from({ length: 5000 }, () => ({})) }), /^bindings: /);
+  });
+
+  test('a health record or a resource\'s checks that are not what they claim to be (a forged verdict would move an address)', () => {
+    const verdict = { key: '0123456789abcdef', healthy: true, reason: 'ok', since: 1 };
+    assert.equal(reasonOf('health', 'n1', { node: 'n2', results: [] }), 'node "n2" is not the key\'s name "n1"');
+    assert.match(reasonOf('health', 'n1', { node: 'n1', results: [{ ...verdict, key: '../../etc' }] }), /^results\.0\.key: /);
+    assert.match(reasonOf('health', 'n1', { node: 'n1', results: [{ ...verdict, healthy: 1 }] }), /^results\.0\.healthy: /);
+    assert.match(reasonOf('health', 'n1', { node: 'n1', results: [{ ...verdict, since: 1.5 }] }), /^results\.0\.since: /);
+    assert.match(reasonOf('health', 'n1', { node: 'n1', results: [{ ...verdict, reason: '\u001b'.repeat(300) }] }), /^results\.0\.reason: /);
+    assert.match(reasonOf('health', 'n1', { node: 'n1', results: [], extra: true }), /extra/);
+    const health = (checks: unknown[], extra: Record<string, unknown> = {}): unknown => ({ ...resourceSpec('api', '10.213.7.11'), health: { checks, intervalMs: 500, timeoutMs: 200, fall: 2, rise: 2, ...extra } });
+    assert.match(reasonOf('resources', 'api', health([{ kind: 'exec', argv: ['sh', '-c', 'reboot'] }])), /absolute path/);
+    assert.match(reasonOf('resources', 'api', health([{ kind: 'exec', argv: ['/bin/sh', 'a\u0000b'] }])), /control characters/);
+    assert.match(reasonOf('resources', 'api', health([{ kind: 'tcp', host: '$(reboot)', port: 80 }])), /host name/);
+    assert.match(reasonOf('resources', 'api', health([])), /at least one check/);
+    assert.match(reasonOf('resources', 'api', health([{ kind: 'gateway' }], { timeoutMs: 900 })), /timeout/);
+    assert.match(reasonOf('resources', 'api', health([{ kind: 'ping', host: 'x' }])), /kind/);
   });
 
   test('an audit entry whose ARP part is not one (a forged conflict would make an owner defend against it)', () => {
