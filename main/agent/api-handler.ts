@@ -7,6 +7,7 @@ import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { MAX_SNAPSHOT_REJECTED, SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type RejectedStoreRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../api/handler';
 import { bestNode, isAllowed, passesChecks } from '../cluster/placement';
+import { planWhatIf, type WhatIf } from '../cluster/what-if';
 import { healthKey } from '../../preload/contract/health';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
@@ -246,6 +247,7 @@ export class AgentApiHandler implements ApiHandler {
       case 'user.rotate': return this.users.rotate(command.name, actor);
       case 'resource.import': return this.importRows(command.rows, command.skipInvalid, actor);
       case 'resource.export': return this.exportSpecs();
+      case 'plan': return this.plan(command.scenario);
     }
   }
 
@@ -373,6 +375,14 @@ export class AgentApiHandler implements ApiHandler {
     const detail = `${spec.ip} announced from ${holder} ${outcome.ifname} (${outcome.mac})`;
     const auditSeq = await this.audit({ actor, action: 'resource.announce', target: name, outcome: 'ok', detail, handoffMs: null });
     return this.action({ outcome: 'done', detail, auditSeq, resource: this.resourceView(name), durationMs: Math.round((performance.now() - started) * 100) / 100 });
+  }
+
+  /** `ipfo plan`: the agents' own planners on the cluster as this agent sees it, right after the event. */
+  private plan(scenario: WhatIf): CommandResult {
+    const view = this.view;
+    const planned = planWhatIf({ specs: view.resources, owners: view.owners, statuses: view.statuses, nodes: view.nodeViews() }, scenario);
+    if (!planned.ok) return failure(planned.field === 'node' ? 'not-found' : planned.message.includes('no health checks') ? 'invalid' : 'not-found', planned.message, `scenario.${planned.field}`);
+    return { ok: true, result: planned.plan };
   }
 
   private async move(name: string, target: string, actor: string): Promise<CommandResult> {

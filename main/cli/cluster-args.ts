@@ -22,6 +22,7 @@ import {
   type CommandResults,
   type CommandType,
   type EventsFilter,
+  type WhatIfScenario,
 } from '../../preload/contract/protocol';
 import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
 import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, parseCheck } from '../../preload/contract/health';
@@ -29,7 +30,7 @@ import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHE
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
-export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user'] as const;
+export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user', 'plan'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
 
 export function isClusterCommandName(name: string): name is ClusterCommandName {
@@ -73,6 +74,8 @@ export type ClusterOperation =
   | { kind: 'node-maintenance'; node: string; until: number | null }
   | { kind: 'status' }
   | { kind: 'bindings' }
+  /** `ipfo plan`: what the cluster would do on an event (changes nothing). */
+  | { kind: 'plan'; scenario: WhatIfScenario }
   /** limit: how many past entries to show first (0 only with follow). */
   | { kind: 'events'; follow: boolean; limit: number; filter: EventsFilter }
   | { kind: 'user-add'; name: string; role: Role }
@@ -83,7 +86,7 @@ export type ClusterOperation =
   | { kind: 'help' };
 
 /** The operations that send one command answered by an ActionResult. */
-export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'help' | `user-${string}` }>;
+export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'plan' | 'help' | `user-${string}` }>;
 
 /** The contract's commands answered by an ActionResult (derived, so a new one needs no entry here). */
 export type ActionCommandType = { [T in CommandType]: CommandResults[T] extends ActionResult ? T : never }[CommandType];
@@ -175,6 +178,11 @@ root credential: admin); --credential-file: a file holding a user's credential N
   node maintenance <node> --for DURATION|--end
                                 Mute the ARP alarms that involve <node> (recorded all the same) for DURATION
                                 (e.g. 30m, 2h; s, m, h or d), or end that window now.
+  plan --node-down NODE | --pause NODE | --check-fails RESOURCE@NODE
+                                What the cluster would do if NODE died, were paused (drained), or failed RESOURCE's
+                                health checks: each address that would move and where, that would stay and why, that
+                                would go offline — from the planners the agents run, on the cluster as it is now.
+                                Changes nothing. --json: { moves, stays, offline }.
   status                        Nodes (state, version, last seen), resources (state, owner, MAC, since, last
                                 handoff) and ARP conflicts. --json: one object { nodes, resources, conflicts }.
   bindings                      Every node's ARP binding table as last saved in the cluster store (every 10 s
@@ -580,6 +588,23 @@ function parseResource(argv: readonly string[]): Parsed {
   }
 }
 
+/** --node-down NODE | --pause NODE | --check-fails RESOURCE@NODE: exactly one. */
+function parsePlan(argv: readonly string[]): Parsed {
+  const { values, positionals } = parseWith('plan', argv, { 'node-down': { type: 'string' }, pause: { type: 'string' }, 'check-fails': { type: 'string' } });
+  if (values.help === true) return { op: { kind: 'help' }, values };
+  positionalsExactly('plan', positionals, []);
+  const given = (['node-down', 'pause', 'check-fails'] as const).filter((option) => values[option] !== undefined);
+  if (given.length !== 1) throw new UsageError('plan: give exactly one of --node-down NODE, --pause NODE, --check-fails RESOURCE@NODE');
+  const option = given[0]!;
+  const text = str(values[option]) ?? '';
+  if (option === 'check-fails') {
+    const at = text.lastIndexOf('@');
+    if (at <= 0 || at === text.length - 1) throw new UsageError(`plan --check-fails wants RESOURCE@NODE such as web@n1, got "${text}"`);
+    return { op: { kind: 'plan', scenario: { kind: 'check-fails', resource: resourceName('plan --check-fails', text.slice(0, at)), node: nodeName('plan --check-fails', text.slice(at + 1)) } }, values };
+  }
+  return { op: { kind: 'plan', scenario: { kind: option === 'pause' ? 'pause' : 'node-down', node: nodeName(`plan --${option}`, text) } }, values };
+}
+
 function parseEvents(argv: readonly string[]): Parsed {
   const { values, positionals } = parseWith('events', argv, {
     follow: { type: 'boolean', short: 'f' }, limit: { type: 'string' }, target: { type: 'string' }, action: { type: 'string' }, outcome: { type: 'string' },
@@ -661,6 +686,8 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
       positionalsExactly('bindings', positionals, []);
       return { op: { kind: 'bindings' }, values };
     }
+    case 'plan':
+      return parsePlan(argv);
     case 'events':
       return parseEvents(argv);
     case 'user':

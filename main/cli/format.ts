@@ -1,10 +1,11 @@
 // How the cluster commands show things to people: aligned tables and one-line outcomes. Pure (the
 // current time is an argument), so a fixed snapshot always gives the same lines.
 import type { AuditEntry, ConflictRecord, FailbackPolicy, NodeBindings, NodeRecord, ResourceView, Snapshot } from '../../preload/contract/domain';
-import type { ActionResult } from '../../preload/contract/protocol';
+import type { ActionResult, WhatIfScenario } from '../../preload/contract/protocol';
+import type { WhatIfPlan } from '../cluster/what-if';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { plural } from '../../preload/contract/plural';
-import { resourceHealth, type ResourceHealth } from '../../preload/contract/health';
+import { formatCheck, resourceHealth, type ResourceHealth } from '../../preload/contract/health';
 import { DURATION_UNIT_MS, type ClusterOperation } from './cluster-args';
 
 const NONE = '-';
@@ -131,7 +132,7 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
 /** `ipfo status --json`: one object scripts can read (times are wall-clock ms). */
 export function statusJson(snapshot: Snapshot): Record<string, unknown> {
   return {
-    nodes: byName(snapshot.nodes).map((node) => ({ name: node.name, state: node.state, version: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs, maintenanceUntil: node.maintenanceUntil ?? null })),
+    nodes: byName(snapshot.nodes).map((node) => ({ name: node.name, state: node.state, version: node.agentVersion, lastSeen: node.lastSeen, macs: node.macs, maintenanceUntil: node.maintenanceUntil ?? null, health: node.health ?? [] })),
     resources: byName(snapshot.resources).map((view) => ({
       name: view.name,
       ip: view.ip,
@@ -169,6 +170,18 @@ function ipOrder(ip: string): number {
   return ip.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
 }
 
+/** `ipfo plan`: the event, then one row per address it concerns (what would happen to it). */
+export function formatPlan(scenario: WhatIfScenario, plan: WhatIfPlan): string[] {
+  const event = scenario.kind === 'node-down' ? `if ${scenario.node} went down` : scenario.kind === 'pause' ? `if ${scenario.node} were paused (drained)` : `if ${scenario.resource}'s health checks failed on ${scenario.node}`;
+  const rows = [
+    ...plan.moves.map((move) => ({ resource: move.resource, now: move.from, then: `moves to ${move.to}` })),
+    ...plan.stays.map((stay) => ({ resource: stay.resource, now: stay.node, then: `stays on ${stay.node}: ${stay.why}` })),
+    ...plan.offline.map((gone) => ({ resource: gone.resource, now: gone.from, then: `goes offline: ${gone.why}` })),
+  ].sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
+  if (rows.length === 0) return [`${event}: nothing would move`];
+  return [`${event}:`, ...table(['RESOURCE', 'NOW ON', 'THEN'], rows.map((row) => [row.resource, row.now, row.then]))];
+}
+
 /** `ipfo resource list`: the definitions, in the syntax the options take. */
 export function formatResourceList(resources: readonly ResourceView[]): string[] {
   if (resources.length === 0) return ['no resources (add one: ipfo resource add <name> <ip>/<prefix>)'];
@@ -183,8 +196,16 @@ export function formatResourceList(resources: readonly ResourceView[]): string[]
     view.announceForm,
     view.announceRefreshSec === undefined ? 'off' : formatPeriod(view.announceRefreshSec),
     view.defendPolicy,
+    view.health === undefined ? NONE : `${view.health.checks.map(formatCheck).join(' | ')} every ${formatMillis(view.health.intervalMs)} (timeout ${formatMillis(view.health.timeoutMs)}, fall ${view.health.fall}, rise ${view.health.rise})`,
   ]);
-  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'REFRESH', 'DEFEND'], rows);
+  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'REFRESH', 'DEFEND', 'CHECKS'], rows);
+}
+
+/** As --check-interval takes it: 500ms, 2s, 1m. */
+function formatMillis(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 /** Whole seconds in the largest unit that divides them, as --announce-refresh takes them: 60 -> "1m", 90 -> "90s". */

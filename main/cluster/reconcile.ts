@@ -83,8 +83,26 @@ function awaitsPreferredVerdict(spec: ResourceSpec, nodes: readonly NodeView[]):
   return false;
 }
 
-export function planReconcile(nodeName: NodeName, input: ReconcileInput): ReconcilePlan {
+/**
+ * Where every unowned resource that wants a node goes now, with running loads (every agent computes the
+ * same): the acquisitions of the reconcile, and what `ipfo plan` predicts after a node dies. `unowned`
+ * in name order.
+ */
+export function placeUnowned(input: Pick<ReconcileInput, 'specs' | 'owners' | 'ownedBy' | 'statuses' | 'nodes'>): { unowned: ResourceSpec[]; placed: Map<ResourceName, NodeName | null> } {
   const { specs, owners, statuses, nodes } = input;
+  const unowned: ResourceSpec[] = [];
+  for (const spec of specs.values()) {
+    if (spec.enabled && !owners.has(spec.name) && isRetryable(statuses.get(spec.name)) && !awaitsPreferredVerdict(spec, nodes)) unowned.push(spec);
+  }
+  if (unowned.length === 0) return { unowned, placed: new Map() };
+  const loads: Record<NodeName, number> = Object.create(null) as Record<NodeName, number>;
+  for (const node of nodes) loads[node.name] = input.ownedBy(node.name).size;
+  const placed = placeBatch(unowned, nodes, loads);
+  return { unowned: unowned.sort((a, b) => compareNames(a.name, b.name)), placed };
+}
+
+export function planReconcile(nodeName: NodeName, input: ReconcileInput): ReconcilePlan {
+  const { specs, statuses, nodes } = input;
 
   const hold: ResourceName[] = [];
   const releases: ReconcileAction[] = [];
@@ -94,17 +112,11 @@ export function planReconcile(nodeName: NodeName, input: ReconcileInput): Reconc
     else releases.push({ kind: 'release', resource, reason });
   }
 
-  const unowned: ResourceSpec[] = [];
-  for (const spec of specs.values()) {
-    if (spec.enabled && !owners.has(spec.name) && isRetryable(statuses.get(spec.name)) && !awaitsPreferredVerdict(spec, nodes)) unowned.push(spec);
-  }
+  const { unowned, placed } = placeUnowned(input);
   const acquires: ReconcileAction[] = [];
   const unplaceable: ReconcilePlan['unplaceable'] = [];
   if (unowned.length > 0) {
-    const loads: Record<NodeName, number> = Object.create(null) as Record<NodeName, number>;
-    for (const node of nodes) loads[node.name] = input.ownedBy(node.name).size;
-    const placed = placeBatch(unowned, nodes, loads);
-    for (const spec of unowned.sort((a, b) => compareNames(a.name, b.name))) {
+    for (const spec of unowned) {
       const node = placed.get(spec.name) ?? null;
       if (node === nodeName) acquires.push({ kind: 'acquire', resource: spec.name });
       else if (node === null) {

@@ -179,6 +179,21 @@ export const ResourceTableViewSchema = z.strictObject({
   pageSize: z.number().int().min(1).max(MAX_PAGE_ROWS),
 });
 
+/** A what-if (`ipfo plan`): an event the cluster would react to. */
+export const WhatIfSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('node-down'), node: NameSchema }),
+  z.strictObject({ kind: z.literal('pause'), node: NameSchema }),
+  z.strictObject({ kind: z.literal('check-fails'), resource: NameSchema, node: NameSchema }),
+]);
+export type WhatIfScenario = z.infer<typeof WhatIfSchema>;
+
+/** What the cluster would do: the planners the agents run, on the cluster right after the event. */
+export const WhatIfPlanSchema = z.strictObject({
+  moves: z.array(z.strictObject({ resource: NameSchema, from: NameSchema, to: NameSchema })).max(MAX_SNAPSHOT_RESOURCES),
+  stays: z.array(z.strictObject({ resource: NameSchema, node: NameSchema, why: TextSchema })).max(MAX_SNAPSHOT_RESOURCES),
+  offline: z.array(z.strictObject({ resource: NameSchema, from: NameSchema, why: TextSchema })).max(MAX_SNAPSHOT_RESOURCES),
+});
+
 /** The arguments of each command (the request without id and type). */
 export const COMMAND_ARGS = {
   /** Must be the first request: the client's nonce (and label); the reply proves the agent knows the token. */
@@ -239,6 +254,8 @@ export const COMMAND_ARGS = {
   'resource.import': z.strictObject({ rows: z.array(ResourceSpecInputSchema).min(1).max(MAX_IMPORT_BATCH_ROWS), skipInvalid: z.boolean() }),
   /** Every resource's definition, sorted by name: what `ipfo resource import` takes back unchanged. */
   'resource.export': z.strictObject({}),
+  /** What the cluster would do if the node died, were paused, or failed the resource's checks (changes nothing). */
+  plan: z.strictObject({ scenario: WhatIfSchema }),
 } as const;
 
 export type CommandType = keyof typeof COMMAND_ARGS;
@@ -362,6 +379,7 @@ export const COMMAND_RESULTS = {
     durationMs: DurationSchema.nullable(),
   }),
   'resource.export': z.strictObject({ specs: z.array(ResourceSpecSchema).max(MAX_SNAPSHOT_RESOURCES) }),
+  plan: WhatIfPlanSchema,
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type CommandResults = { [T in CommandType]: z.infer<(typeof COMMAND_RESULTS)[T]> };

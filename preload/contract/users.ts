@@ -49,6 +49,7 @@ export const COMMAND_ROLES = {
   'user.rotate': 'admin',
   'resource.import': 'admin',
   'resource.export': 'viewer',
+  plan: 'viewer',
 } as const satisfies Record<string, Role>;
 export type RoleGatedCommand = keyof typeof COMMAND_ROLES;
 

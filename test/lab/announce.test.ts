@@ -62,8 +62,8 @@ describe('re-announcing a held address: the periodic refresh and ipfo announce',
     assert.equal((await lab.neighbor('c1', plain))?.mac, STALE_MAC, 'a resource without a refresh is never announced again on its own');
 
     const listed = await cluster.cli('n2', ['resource', 'list']);
-    assert.match(listed.stdout, /^web\s.*\brequest\s+2s\s+always$/m);
-    assert.match(listed.stdout, /^plain\s.*\brequest\s+off\s+always$/m);
+    assert.match(listed.stdout, /^web\s.*\brequest\s+2s\s+always\s+-$/m);
+    assert.match(listed.stdout, /^plain\s.*\brequest\s+off\s+always\s+-$/m);
 
     // Turned off: the entry made stale again stays so.
     const off = await cluster.cli('n3', ['resource', 'edit', 'web', '--announce-refresh', 'off']);

@@ -332,6 +332,26 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     }
   });
 
+  test('Pause asks first and previews the drain exactly as `ipfo plan --pause` does; Cancel pauses nothing', async () => {
+    const node = 'n3';
+    const run = await cluster.cli('n2', ['plan', '--pause', node, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const planned = JSON.parse(run.stdout) as { moves: Array<{ resource: string; to: string }>; stays: Array<{ resource: string; node: string; why: string }> };
+    assert.ok(planned.moves.length > 0, run.stdout);
+    await showTab(page, 'nodes');
+    await page.getByTestId(`pause-${node}`).click();
+    const preview = page.getByTestId('pause-preview');
+    await preview.waitFor({ timeout: UI_TIMEOUT_MS });
+    const shown = (await preview.locator('li').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim()).sort();
+    const expected = [...planned.moves.map((m) => `${m.resource} → ${m.to}`), ...planned.stays.map((s) => `${s.resource} stays on ${s.node}: ${s.why}`)].sort();
+    assert.deepEqual(shown, expected);
+    await page.getByTestId('confirm-cancel').click();
+    await preview.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const nodes = (await cluster.status('n1')).nodes;
+    assert.equal(nodes.find((n) => n.name === node)?.state, 'up', 'Cancel paused nothing');
+  });
+
   test('a move by drag (card onto another node column) changes the owner; the client follows', async () => {
     const from = await onlineOwner('db');
     const to = nextNode(from);

@@ -15,6 +15,7 @@ import { startAgentServer, type AgentServer } from '../../main/api/server';
 import { resourceRows, type ResourceSort } from '../../preload/contract/resource-order';
 import { SyntheticCluster } from '../bench/ui-cluster';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, waitUntil } from './browser';
+import { RESOURCE_TABLE_COLUMNS } from '../../renderer/src/model/resource-columns';
 
 const DIST = join(__dirname, '..', '..', '..', 'renderer', 'dist');
 const RESOURCES = 20_000;
@@ -58,8 +59,8 @@ const CELL_TEXTS = (selector: string, nameAttribute: string, prefix = ''): strin
 ]))`;
 const FIRST_SCREEN_CELLS = CELL_TEXTS('[data-first-screen-row]', 'data-first-screen-row');
 const CONSOLE_CELLS = CELL_TEXTS('[data-testid^="resource-row-"]', 'data-testid', 'resource-row-');
-/** The columns whose text depends on when it was drawn ("since": a relative time). */
-const SINCE_COLUMN = 5;
+/** The column whose text depends on when it was drawn ("since": a relative time). */
+const SINCE_COLUMN = RESOURCE_TABLE_COLUMNS.findIndex((column) => column.id === 'since');
 
 const SHOWN_ROWS = `[...document.querySelectorAll('[data-testid^="resource-row-"]')].map((row) => row.getAttribute('data-testid').slice('resource-row-'.length))`;
 const TABLE_REVISION = `Number(document.querySelector('[data-testid="resource-table"]')?.getAttribute('data-revision') ?? -1)`;

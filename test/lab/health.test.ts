@@ -73,6 +73,8 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     await waitFor('web online on n1', async () => (await owner('web'))?.owner === 'n1' && (await owner('web')).state === 'online', 15_000);
     const listed = await cluster.cli('n2', ['status']);
     assert.match(listed.stdout, /^web\s.*\bpassing$/m, listed.stdout);
+    const defined = await cluster.cli('n3', ['resource', 'list']);
+    assert.match(defined.stdout, new RegExp(`^web\\s.*\\btcp:127\\.0\\.0\\.1:${PORT} every ${INTERVAL_MS}ms \\(timeout 200ms, fall ${FALL}, rise ${RISE}\\)$`, 'm'), defined.stdout);
 
     // The client knows the address at n1 (as after talking to it): gratuitous ARP updates an entry, never creates one.
     await lab.setNeighbor('c1', vip, cluster.host('n1').mac, 'stale');

@@ -138,7 +138,7 @@ describe('status', () => {
 
   test('--json: one object with each resource state and owner', () => {
     const json = JSON.parse(JSON.stringify(statusJson(SNAPSHOT))) as { nodes: unknown[]; resources: Array<Record<string, unknown>>; conflicts: unknown[] };
-    assert.deepEqual(json.nodes[0], { name: 'n1', state: 'paused', version: '0.1.0', lastSeen: NOW - 2000, macs: { eth0: '02:00:00:00:00:01' }, maintenanceUntil: null });
+    assert.deepEqual(json.nodes[0], { name: 'n1', state: 'paused', version: '0.1.0', lastSeen: NOW - 2000, macs: { eth0: '02:00:00:00:00:01' }, maintenanceUntil: null, health: [] });
     assert.deepEqual(json.resources.map((r) => r.name), ['db', 'mail', 'web']);
     assert.deepEqual(json.resources[2], {
       name: 'web', ip: '10.213.0.50', prefix: 24, enabled: true, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: NOW - 300_000, lastHandoffMs: 3.24, failure: null, health: null,
@@ -183,13 +183,15 @@ describe('status with health checks', () => {
 describe('resource list', () => {
   test('definitions in the syntax of the options', () => {
     assert.deepEqual(formatResourceList(SNAPSHOT.resources), [
-      'RESOURCE  ADDRESS         ENABLED  OWNERS    PREFERRED  FAILBACK   INTERFACES       ANNOUNCE  REFRESH  DEFEND',
-      'db        10.213.0.51/24  yes      all       -          never      auto             request   off      once',
-      'mail      10.213.1.9/24   no       all       -          immediate  auto             both      off      always',
-      'web       10.213.0.50/24  yes      n1,n2,n3  n1,n2      22-06      n1=eth1,n2=eth1  request   off      always',
+      'RESOURCE  ADDRESS         ENABLED  OWNERS    PREFERRED  FAILBACK   INTERFACES       ANNOUNCE  REFRESH  DEFEND  CHECKS',
+      'db        10.213.0.51/24  yes      all       -          never      auto             request   off      once    -',
+      'mail      10.213.1.9/24   no       all       -          immediate  auto             both      off      always  -',
+      'web       10.213.0.50/24  yes      n1,n2,n3  n1,n2      22-06      n1=eth1,n2=eth1  request   off      always  -',
     ]);
     const refreshed = formatResourceList(SNAPSHOT.resources.map((resource) => ({ ...resource, announceRefreshSec: 90 })));
-    assert.match(refreshed[1] ?? '', /request {3}90s {6}once$/);
+    assert.match(refreshed[1] ?? '', /request {3}90s {6}once {4}-$/);
+    const checked = formatResourceList([{ ...WEB, health: { checks: [{ kind: 'tcp', host: '127.0.0.1', port: 80 }, { kind: 'gateway' }], intervalMs: 500, timeoutMs: 200, fall: 2, rise: 3 } }]);
+    assert.match(checked[1] ?? '', / tcp:127\.0\.0\.1:80 \| gateway every 500ms \(timeout 200ms, fall 2, rise 3\)$/);
   });
 
   test('a refresh period in the unit --announce-refresh takes it in', () => {

@@ -41,7 +41,7 @@ describe('connection options', () => {
     const common = ['--agent', '127.0.0.2:7795', '--token-file', '/tmp/t', '--json'];
     const commands = [
       ['resource', 'add', 'web', '10.0.0.50/24'], ['resource', 'edit', 'web', '--offline'], ['resource', 'rm', 'web'], ['resource', 'list'],
-      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['announce', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'],
+      ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['announce', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'], ['plan', '--pause', 'n1'],
       ['user', 'add', 'alice', '--role', 'viewer'], ['user', 'list'], ['user', 'rm', 'alice'], ['user', 'rotate', 'alice'],
     ];
     for (const argv of commands) {

@@ -12,7 +12,7 @@ import type { ActionResult } from '../../../preload/contract/protocol';
 import { actionRequest, CLUSTER_USAGE, type ActionCommandType, type ActionRequest, type ClusterCommand } from '../cluster-args';
 import { EXIT } from '../exit-codes';
 import { DEFAULT_API_SOCKET_DIR } from '../usage';
-import { formatAction, formatBindings, formatEvent, formatResourceList, formatStatus, statusJson } from '../format';
+import { formatAction, formatBindings, formatEvent, formatPlan, formatResourceList, formatStatus, statusJson } from '../format';
 import { formatNewCredential, formatUsers } from '../format-users';
 import { followEvents } from './cluster/follow';
 import { exportResources, importResources } from './cluster/import';
@@ -74,6 +74,12 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       const { snapshot } = await client.request('snapshot', {});
       if (json) io.stdout(JSON.stringify(statusJson(snapshot)));
       else for (const line of formatStatus(snapshot, io.now())) io.stdout(line);
+      return EXIT.ok;
+    }
+    case 'plan': {
+      const plan = await client.request('plan', { scenario: op.scenario });
+      if (json) io.stdout(JSON.stringify(plan));
+      else for (const line of formatPlan(op.scenario, plan)) io.stdout(line);
       return EXIT.ok;
     }
     case 'bindings': {

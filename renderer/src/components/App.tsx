@@ -14,6 +14,7 @@ import { can } from '../model/roles';
 import type { Tone } from '../model/move-flow';
 import { nodeActionsFor, resourceActionsFor, type NodeActions, type ResourceActions } from './actions';
 import { AuthScreen } from './AuthScreen';
+import { PauseDialog } from './PauseDialog';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ConflictsView } from './ConflictsView';
 import { ConnectionPanel } from './ConnectionPanel';
@@ -35,6 +36,7 @@ type DialogState =
   | { kind: 'move'; name: string; target: string }
   | { kind: 'form'; name: string | null }
   | { kind: 'delete'; name: string }
+  | { kind: 'pause'; node: string }
   | { kind: 'connections' };
 
 const TOAST_MS = 6_000;
@@ -111,7 +113,8 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const nodeActions = useMemo<NodeActions>(
     () =>
       nodeActionsFor(role, {
-        pause: (name) => run(`node:${name}`, `Pause ${name}`, () => api.request('node.pause', { name })),
+        // Asked first, with the drain's preview (PauseDialog).
+        pause: (name) => setDialog({ kind: 'pause', node: name }),
         resume: (name) => run(`node:${name}`, `Resume ${name}`, () => api.request('node.resume', { name })),
       }),
     [api, run, role],
@@ -250,6 +253,18 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
             toast(toneOf(result), `${created ? 'Created' : 'Saved'} ${name}${result.detail === null ? '' : `: ${result.detail}`}`, toastSubject(result.resource));
           }}
           onDelete={resourceActions.remove}
+        />
+      )}
+      {dialog?.kind === 'pause' && (
+        <PauseDialog
+          api={api}
+          node={dialog.node}
+          onCancel={closeDialog}
+          onConfirm={() => {
+            const name = dialog.node;
+            setDialog(null);
+            run(`node:${name}`, `Pause ${name}`, () => api.request('node.pause', { name }));
+          }}
         />
       )}
       {dialog?.kind === 'delete' && dialogResource !== undefined && (
