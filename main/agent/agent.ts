@@ -249,9 +249,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.health = new HealthMonitor({
       ...context,
       arpAnswered: async (ip, ifname, timeoutMs) => {
-        // A question (sender 0.0.0.0): no cache on the LAN changes; any answer counts.
+        // A question (sender 0.0.0.0): no cache on the LAN changes. The peers probe the same gateway at the
+        // same moments: their questions are not answers (askingMacs), or a dead router would pass on every node.
         const intervalMs = Math.min(100, Math.floor(timeoutMs / 4));
-        const heard = await this.local.probe({ resource: `gateway ${ip}`, ip, ifname, trustedMac: null, acd: { probeCount: 2, probeIntervalMs: intervalMs, probeWaitMs: Math.max(20, timeoutMs - 2 * intervalMs), probeForm: 'question' } });
+        const acd = { probeCount: 2, probeIntervalMs: intervalMs, probeWaitMs: Math.max(20, timeoutMs - 2 * intervalMs), probeForm: 'question' as const, askingMacs: this.view.peerMacs(this.node) };
+        const heard = await this.local.probe({ resource: `gateway ${ip}`, ip, ifname, trustedMac: null, acd });
         return heard.macs.length > 0;
       },
       ifnameFor: (spec) => {

@@ -18,6 +18,7 @@ import { verifyReleasedNotice, type HandoffChannel, type ReleasedNotice } from '
 import { BatchMoves } from './batch-moves';
 import type { NodeContext } from './node-context';
 import { describeFailure } from '../../preload/contract/failure-text';
+import { healthKey, settleBeforeMovingMs } from '../../preload/contract/health';
 
 /** What the moves need from the rest of the agent. */
 /** How often a stopping node asks a move for one address (each refusal or failure ends one). */
@@ -59,6 +60,8 @@ export class PlannedMoves {
   private batchCount = 0;
   /** Resources this node fails the checks of that no other node could take: said once, until that changes. */
   private readonly stranded = new Set<ResourceName>();
+  /** The pending wake-up of wakeAfter. */
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
 
   constructor(private readonly context: MovesContext) {
     this.batches = new BatchMoves(context);
@@ -146,8 +149,12 @@ export class PlannedMoves {
       for (const resource of owned) {
         const spec = view.resources.get(resource);
         if (!spec || !local.isReady(resource)) continue;
-        if (self !== undefined && failsChecks(spec, self)) failing.push(spec);
-        else {
+        if (self !== undefined && failsChecks(spec, self)) {
+          const since = self.verdicts?.get(healthKey(spec.health!))?.since ?? 0;
+          const wait = settleBeforeMovingMs(spec.health!, since, now.getTime());
+          if (wait > 0) this.wakeAfter(wait);
+          else failing.push(spec);
+        } else {
           this.stranded.delete(resource);
           const target = failbackTarget(spec, node, nodes, now);
           if (target) wanted.push({ resource, to: target, actor: 'failback' });
@@ -188,6 +195,19 @@ export class PlannedMoves {
           .catch(() => undefined);
       }
     }
+  }
+
+  /** A reconcile again in `ms` (a health move waiting for its failure to settle): the earliest asked wins. */
+  private wakeAfter(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.wake !== null && this.wake.at <= at) return;
+    if (this.wake !== null) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = null;
+      this.context.schedule();
+    }, ms + 10);
+    timer.unref();
+    this.wake = { at, timer };
   }
 
   /** Graceful stop: every address this node owns goes to the best other node. */

@@ -258,3 +258,31 @@ export function resourceHealth(spec: { health?: HealthSpec; possibleOwners: read
   const stuck = state === 'failing' && holder !== null && others.length === 0 ? `fails on ${holder} and no other node passes: it stays on ${holder}` : null;
   return { state, reason: own?.reason ?? null, passing, failing, stuck };
 }
+
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3})$/i;
+
+/**
+ * Whether a failure of the profile is this node's alone: every check asks the node itself (a program, or
+ * TCP/HTTP on loopback). Otherwise (a gateway, a remote host) the same failure may be reaching every node
+ * at once, a fraction of an interval apart.
+ */
+export function isLocalProfile(spec: HealthSpec): boolean {
+  return spec.checks.every((check) => {
+    switch (check.kind) {
+      case 'exec': return true;
+      case 'tcp': return LOOPBACK_HOST.test(check.host);
+      case 'http': return LOOPBACK_HOST.test(new URL(check.url).hostname);
+      case 'gateway': return false;
+    }
+  });
+}
+
+/**
+ * How long an owner whose verdict just turned failing waits before it hands the address on: none for a
+ * local profile; one interval otherwise, so that a failure the other nodes see too (the router died) has
+ * turned their verdicts as well and nothing moves to a node about to fail — measured in the lab: without
+ * it the address moved once, to the node whose verdict turned last.
+ */
+export function settleBeforeMovingMs(spec: HealthSpec, failingSince: number, now: number): number {
+  return isLocalProfile(spec) ? 0 : Math.max(0, failingSince + spec.intervalMs - now);
+}

@@ -22,7 +22,8 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
   const services = new Map<string, TcpService>();
 
   before(async () => {
-    lab = await createLab({ nodes: 3, clients: 1, rogue: false, name: 'health' });
+    // c2 plays the LAN's router for the gateway check.
+    lab = await createLab({ nodes: 3, clients: 2, rogue: false, name: 'health' });
     cluster = await LabCluster.start(lab, { etcdHost: 'c1' });
   });
   after(async () => {
@@ -107,6 +108,28 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     assert.equal((await owner('web')).owner, 'n1');
     const recovered = (await events('check.recovered')).filter((e) => e.target === 'web' && e.detail.startsWith('on n1:'));
     assert.ok(recovered.length >= 1, 'check.recovered on n1 audited');
+  });
+
+  test('the gateway check: an ARP probe of the router answered on every node; the router gone, every node fails it and the address stays', async () => {
+    const router = lab.host('c2');
+    const vip = lab.vip(41);
+    const added = await cluster.cli('n2', ['resource', 'add', 'gw', `${vip}/24`, '--check', `gateway:${router.ip}`, '--check-interval', '500ms', '--check-timeout', '300ms', '--fall', '2', '--rise', '1']);
+    assert.equal(added.code, 0, added.stderr);
+    await waitFor('gw online and passing', async () => (await owner('gw'))?.state === 'online' && (await owner('gw')).health?.state === 'passing', 15_000);
+    const holder = (await owner('gw')).owner!;
+    await lab.setAdminUp(router, false);
+    try {
+      await waitFor('gw failing on every node', async () => (await cluster.cli('n1', ['status'])).stdout.includes('gw health: failing'), 10_000);
+      const shown = await cluster.cli('n1', ['status']);
+      assert.match(shown.stdout, new RegExp(`^gw health: failing on ${holder} \\(gateway ${router.ip.replace(/\./g, '\\.')}: no ARP answer on lan0 within 300 ms\\); passes on no node`, 'm'), shown.stdout);
+      assert.equal((await owner('gw')).owner, holder, 'nowhere better: it stays');
+    } finally {
+      await lab.setAdminUp(router, true);
+    }
+    await waitFor('gw passing again', async () => (await owner('gw')).health?.state === 'passing', 10_000);
+    assert.equal((await owner('gw')).owner, holder);
+    const removed = await cluster.cli('n2', ['resource', 'rm', 'gw']);
+    assert.equal(removed.code, 0, removed.stderr);
   });
 
   test('dead on every node: nothing moves, and status says why', async () => {

@@ -3,7 +3,7 @@
 // planner's "no healthy node", and the validation of an operator's checks.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatCheck, healthKey, HealthSpecSchema, NodeHealthSchema, parseCheck, resourceHealth, verdictsOf, type HealthResult, type HealthSpec } from '../../preload/contract/health';
+import { formatCheck, healthKey, HealthSpecSchema, isLocalProfile, NodeHealthSchema, parseCheck, resourceHealth, settleBeforeMovingMs, verdictsOf, type HealthResult, type HealthSpec } from '../../preload/contract/health';
 import { bestNode, failsChecks, passesChecks, placeBatch, type NodeView } from '../../preload/contract/placement';
 import { afterRun, combineRuns, type Verdict } from '../../main/cluster/health-verdict';
 import { planReconcile } from '../../main/cluster/reconcile';
@@ -79,6 +79,19 @@ describe('profile keys and records', () => {
       { node: 'n1', results: Array.from({ length: 4097 }, () => result(true)) },
     ]) assert.equal(NodeHealthSchema.safeParse(hostile).success, false);
     assert.equal(HealthSpecSchema.safeParse({ ...TCP, timeoutMs: 600 }).success, false, 'timeout above the interval');
+  });
+});
+
+describe('a failure that may be everyone\'s waits an interval before the address moves', () => {
+  test('local profiles move at once; a gateway or a remote host waits until the failure is an interval old', () => {
+    assert.equal(isLocalProfile(TCP), true);
+    assert.equal(isLocalProfile({ ...TCP, checks: [{ kind: 'http', url: 'http://localhost:8080/x' }, { kind: 'exec', argv: ['/bin/true'] }] }), true);
+    assert.equal(isLocalProfile({ ...TCP, checks: [...TCP.checks, { kind: 'gateway' }] }), false);
+    assert.equal(isLocalProfile({ ...TCP, checks: [{ kind: 'tcp', host: 'db.example', port: 5432 }] }), false);
+    assert.equal(settleBeforeMovingMs(TCP, 1_000, 1_000), 0);
+    const gateway = { ...TCP, checks: [{ kind: 'gateway' as const }] };
+    assert.equal(settleBeforeMovingMs(gateway, 1_000, 1_100), 400);
+    assert.equal(settleBeforeMovingMs(gateway, 1_000, 1_600), 0);
   });
 });
 
