@@ -13,6 +13,10 @@ import type { NodeContext } from './node-context';
 
 /** Most resources named one by one in a verdict's audit entry; the rest are counted. */
 const AUDIT_NAMES = 10;
+/** A new reason under the same verdict (a program's changing message) is published at most this often. */
+const REASON_REPUBLISH_MS = 5_000;
+/** A check that has not settled this long after its timeout is counted as failed (a hung probe must not stop its profile for good). */
+const RUN_GRACE_MS = 1_000;
 
 export interface HealthMonitorContext extends Pick<NodeContext, 'node' | 'store' | 'host' | 'view' | 'membership' | 'log'> {
   /** Who answers an ARP probe of `ip` on `ifname` (the gateway check): at least one MAC = answered. */
@@ -43,18 +47,15 @@ export class HealthMonitor {
   private seen: { view: ClusterView; changes: number } | null = null;
   private dirty = false;
   private publishing = false;
+  /** Only reasons changed since the last write: written once REASON_REPUBLISH_MS passed. */
+  private reasonsOnly = false;
+  private publishedAt = Number.NEGATIVE_INFINITY;
   /** After a failed write, not before this (monotonic ms): a store that is down is not asked 20 times a second. */
   private retryAt = 0;
   /** The lease the record was last written under: a new membership needs it written again. */
   private publishedLease: string | null = null;
 
   constructor(private readonly context: HealthMonitorContext) {}
-
-  /** This node's verdict on the profile of `spec`: true, false, or null before its first run here. */
-  verdictOn(spec: ResourceSpec): boolean | null {
-    if (spec.health === undefined) return true;
-    return this.verdicts.get(healthKey(spec.health))?.healthy ?? null;
-  }
 
   /** The profiles to run: those of enabled resources with checks that this node may hold. */
   private refreshProfiles(): void {
@@ -74,6 +75,7 @@ export class HealthMonitor {
         this.verdicts.delete(key);
         this.nextRunAt.delete(key);
         this.dirty = true;
+        this.reasonsOnly = false;
       }
     }
     this.profiles = profiles;
@@ -90,20 +92,39 @@ export class HealthMonitor {
       void this.runProfile(profile).finally(() => this.running.delete(profile.key));
     }
     const membership = this.context.membership();
-    if (membership !== null && membership.leaseId !== this.publishedLease) this.dirty = true;
-    if (this.dirty && !this.publishing && membership !== null && now >= this.retryAt) void this.publish();
+    if (membership !== null && membership.leaseId !== this.publishedLease) {
+      this.dirty = true;
+      this.reasonsOnly = false;
+    }
+    const due = this.dirty && (!this.reasonsOnly || now - this.publishedAt >= REASON_REPUBLISH_MS);
+    if (due && !this.publishing && membership !== null && now >= this.retryAt) void this.publish();
   }
 
   private async runProfile(profile: Profile): Promise<void> {
-    const runs = await Promise.all(profile.health.checks.map((check) => this.runCheck(check, profile)));
+    const runs = await Promise.all(profile.health.checks.map((check) => this.bounded(check, profile)));
     // The profile may have gone while the checks ran (its resources removed or edited).
     if (!this.profiles.has(profile.key)) return;
     const before = this.verdicts.get(profile.key) ?? null;
     const { verdict, change } = afterRun(before, combineRuns(runs), profile.health, Math.round(this.context.wallNow()));
     this.verdicts.set(profile.key, verdict);
     // The record carries the verdict and its reason: a new reason is news for the consoles, a repeated one is not.
-    if (change !== null || verdict.reason !== before?.reason) this.dirty = true;
+    if (change !== null) {
+      this.dirty = true;
+      this.reasonsOnly = false;
+    } else if (verdict.reason !== before?.reason) {
+      if (!this.dirty) this.reasonsOnly = true;
+      this.dirty = true;
+    }
     if (change !== null) this.onChange(profile, verdict, change);
+  }
+
+  /** A check's run, failed when it has not settled shortly after its timeout. */
+  private bounded(check: HealthCheck, profile: Profile): Promise<RunOutcome> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<RunOutcome>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, reason: `${formatCheck(check)}: did not finish within ${profile.health.timeoutMs} ms` }), profile.health.timeoutMs + RUN_GRACE_MS);
+    });
+    return Promise.race([this.runCheck(check, profile), late]).finally(() => clearTimeout(timer));
   }
 
   private async runCheck(check: HealthCheck, profile: Profile): Promise<RunOutcome> {
@@ -155,6 +176,8 @@ export class HealthMonitor {
     const membership = this.context.membership();
     if (membership === null) return;
     this.dirty = false;
+    this.reasonsOnly = false;
+    this.publishedAt = this.context.now();
     this.publishing = true;
     try {
       await this.context.store.putHealth(membership, this.record());
