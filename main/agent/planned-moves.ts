@@ -150,8 +150,10 @@ export class PlannedMoves {
         const spec = view.resources.get(resource);
         if (!spec || !local.isReady(resource)) continue;
         if (self !== undefined && failsChecks(spec, self)) {
-          const since = self.verdicts?.get(healthKey(spec.health!))?.since ?? 0;
-          const wait = settleBeforeMovingMs(spec.health!, since, now.getTime());
+          // The latest verdict change on any node: its own turning failing, another's turning healthy.
+          const key = healthKey(spec.health!);
+          const latest = Math.max(0, ...nodes.map((n) => n.verdicts?.get(key)?.since ?? 0));
+          const wait = settleBeforeMovingMs(spec.health!, latest, now.getTime());
           if (wait > 0) this.wakeAfter(wait);
           else failing.push(spec);
         } else {

@@ -277,12 +277,18 @@ export function isLocalProfile(spec: HealthSpec): boolean {
   });
 }
 
+/** Slack for a verdict to reach the store and every agent's view. */
+const VERDICT_PROPAGATION_MS = 250;
+
 /**
- * How long an owner whose verdict just turned failing waits before it hands the address on: none for a
- * local profile; one interval otherwise, so that a failure the other nodes see too (the router died) has
- * turned their verdicts as well and nothing moves to a node about to fail — measured in the lab: without
- * it the address moved once, to the node whose verdict turned last.
+ * How long a failing owner waits before it hands the address on: none for a local profile. Otherwise
+ * until the latest verdict change on any node (`latestChange`: its own turning failing, or another node's
+ * turning healthy) is an interval plus a timeout plus a little old — another node's run may start up to an
+ * interval later and take its whole timeout — so that a failure, or a recovery, every node sees (the router
+ * died, or came back) has reached every verdict and nothing moves to a node about to turn. Measured in the
+ * lab: without it the address moved once, to the node whose verdict turned last, both when the router
+ * died and when it came back.
  */
-export function settleBeforeMovingMs(spec: HealthSpec, failingSince: number, now: number): number {
-  return isLocalProfile(spec) ? 0 : Math.max(0, failingSince + spec.intervalMs - now);
+export function settleBeforeMovingMs(spec: HealthSpec, latestChange: number, now: number): number {
+  return isLocalProfile(spec) ? 0 : Math.max(0, latestChange + spec.intervalMs + spec.timeoutMs + VERDICT_PROPAGATION_MS - now);
 }
