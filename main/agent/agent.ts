@@ -6,6 +6,7 @@
 //   claims.ts         acquire / hold / release    planned-moves.ts  handoffs (machine: cluster/move-machine.ts)
 //   standby.ts        whom to watch, revocation   preflight.ts   the move dialog's probe
 //   announcer.ts      re-announcements (refresh, announce-now)
+//   health-monitor.ts the health checks      local-failures.ts  retries and bans after a failure here
 //   interface-recovery.ts  interface faults       api-handler.ts the API's commands on this agent
 // The machine itself is reached only through the Host (main/host/host.ts).
 //
@@ -45,6 +46,7 @@ import { PlannedMoves } from './planned-moves';
 import { Preflight, probeFromHere } from './preflight';
 import { Announcer } from './announcer';
 import { HealthMonitor } from './health-monitor';
+import { LocalFailures } from './local-failures';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { Reconciler } from './reconciler';
 import { RejectionReport } from './rejection-report';
@@ -114,6 +116,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly preflight: Preflight;
   private readonly announcer: Announcer;
   private readonly health: HealthMonitor;
+  private readonly failures: LocalFailures;
   private readonly monitor: StandbyMonitor;
   private readonly arpWatch: ClusterArpWatch;
   private readonly convergence: ConvergenceMonitor;
@@ -203,7 +206,27 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       now: () => performance.now(),
       log: this.log,
     });
-    const claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec });
+    this.failures = new LocalFailures({
+      node: this.node,
+      store: this.store,
+      view: () => this.view,
+      onChange: (listener) => {
+        this.on('change', listener);
+        return () => this.off('change', listener);
+      },
+      log: this.log,
+      putStatus: (resource, fields) => records.putStatus(resource, fields),
+      fail: (resource, failure) => records.fail(resource, failure),
+      audit: (record) => records.audit(record),
+      releaseKey: async (resource) => {
+        await this.store.release(resource, this.node);
+      },
+      recordChanged: () => this.health.markChanged(),
+      schedule: () => this.work.schedule(),
+      now: () => performance.now(),
+      wallNow,
+    });
+    const claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, failures: this.failures, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec });
     this.moves = new PlannedMoves({
       ...context,
       convergence: this.convergence,
@@ -219,6 +242,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       acquire: (resource, membership) => claims.acquire(resource, membership),
       claimSettings,
       audit: (record) => records.audit(record),
+      putStatus: (resource, fields) => records.putStatus(resource, fields),
+      failovers: { marks: () => this.failures.allMarks(), mark: (resource) => this.failures.markFailover(resource) },
       wallNow,
       stopping: () => this.stopping,
     });
@@ -263,6 +288,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       audit: (record) => records.audit(record),
       now: () => performance.now(),
       wallNow,
+      policy: () => this.failures.recordParts(),
     });
     this.reconciler = new Reconciler({
       context,
@@ -271,6 +297,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       moves: this.moves,
       preflight: this.preflight,
       announcer: this.announcer,
+      failures: this.failures,
       monitor: this.monitor,
       interfaces: this.interfaces,
       records,
@@ -304,6 +331,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.refreshTimer = setInterval(() => {
       // A bug in a pass must not end the agent (its addresses would go with it): said, and the next pass runs.
+      try {
+        this.failures.tick();
+      } catch (error) {
+        this.log(`failure policy: ${error instanceof Error ? error.message : String(error)}`);
+      }
       try {
         this.announcer.refresh();
       } catch (error) {
@@ -421,6 +453,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   /** The operator's announce-now, carried out by `node` (the holder): here, or through the store (announcer.ts). */
   announceOn(node: NodeName, resource: ResourceName, actor: string): ReturnType<Announcer['run']> {
     return this.announcer.run(node, resource, actor);
+  }
+
+  /** The operator's cleanup of the failure policy's bans and counts on `node` (local-failures.ts). */
+  cleanupOn(node: NodeName, resource: ResourceName, actor: string): ReturnType<LocalFailures['cleanupOn']> {
+    return this.failures.cleanupOn(node, resource, actor);
   }
 
   /** A planned move asked for through the API. */

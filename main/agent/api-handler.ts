@@ -17,6 +17,8 @@ import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../stor
 import { isStoreError } from '../store/store';
 import { PROBE_TIMEOUT_MS } from '../cluster/intents';
 import { ANNOUNCE_TIMEOUT_MS } from './announcer';
+import { CLEANUP_TIMEOUT_MS } from './local-failures';
+import { plural } from '../../preload/contract/plural';
 import type { Agent } from './agent';
 import type { ClusterView } from './cluster-view';
 import { UserCommands } from './user-commands';
@@ -35,6 +37,8 @@ function failureText(reason: FailureReason): string {
     case 'conflict': return `conflict with ${reason.mac}`;
     case 'no-eligible-node':
     case 'no-healthy-node':
+    case 'banned-everywhere':
+    case 'failover-limit':
       return describeFailure(reason);
     default: return `${reason.kind} on ${reason.node}: ${reason.detail}`;
   }
@@ -109,8 +113,10 @@ export class AgentApiHandler implements ApiHandler {
     // A live membership is a heartbeat within the lease TTL: seen now. A dead one: when its lease ended.
     const lastSeen = alive ? Date.now() : Math.max(node.lastSeen, this.lastAlive.get(name) ?? 0);
     const maintenance = node.maintenanceUntil === undefined ? {} : { maintenanceUntil: node.maintenanceUntil };
-    const health = alive ? this.view.health.get(name)?.results : undefined;
-    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs, ...maintenance, ...(health === undefined ? {} : { health }) };
+    const record = alive ? this.view.health.get(name) : undefined;
+    const health = record?.results;
+    const bans = record?.bans !== undefined && record.bans.length > 0 ? { bans: record.bans } : {};
+    return { name: node.name, state: alive ? node.state : 'down', agentVersion: node.agentVersion, lastSeen, macs: node.macs, ...maintenance, ...(health === undefined ? {} : { health }), ...bans };
   }
 
   private resourceView(name: string): ResourceView | null {
@@ -233,7 +239,7 @@ export class AgentApiHandler implements ApiHandler {
       case 'resource.move': return this.move(command.name, command.target, actor);
       case 'resource.online': return this.setEnabled(command.name, true, actor);
       case 'resource.offline': return this.setEnabled(command.name, false, actor);
-      case 'resource.cleanup': return this.cleanup(command.name, actor);
+      case 'resource.cleanup': return this.cleanup(command.name, command.node, actor);
       case 'resource.announce': return this.announce(command.name, actor);
       case 'node.pause': return this.setNodeState(command.name, 'paused', actor);
       case 'node.resume': return this.setNodeState(command.name, 'up', actor);
@@ -342,20 +348,43 @@ export class AgentApiHandler implements ApiHandler {
 
   /**
    * Forgets a failure without changing what the operator asked for (online and offline clear it
-   * too, but also set `enabled`): the status goes offline with no failure, and placement, which
-   * leaves failed resources alone, tries the resource again if it is enabled.
+   * too, but also set `enabled`): a failed resource goes offline with no failure, and placement, which
+   * leaves failed resources alone, tries it again if it is enabled. Also lifts the bans and drops the
+   * failover counts of the failure policy on every node that has some for it (or on `node` only): each
+   * node keeps its own in its health record, so each is asked through a cleanup intent.
    */
-  private async cleanup(name: string, actor: string): Promise<CommandResult> {
+  private async cleanup(name: string, node: string | undefined, actor: string): Promise<CommandResult> {
     if (!this.view.resources.has(name)) return failure('not-found', `no resource named "${name}"`, 'name');
+    if (node !== undefined && !this.view.nodes.has(node)) return failure('not-found', `no node named "${node}"`, 'node');
     const status = this.view.statuses.get(name);
-    if (status?.state !== 'failed') {
-      return this.action({ outcome: 'done', detail: `nothing to clean up: ${name} has not failed (${status?.state ?? 'offline'})`, resource: this.resourceView(name) });
+    const policyFailure = status?.failure?.kind === 'failover-limit';
+    const clearStatus = node === undefined && (status?.state === 'failed' || policyFailure);
+    const asked = [...this.view.health.values()]
+      .filter((record) => (node === undefined || record.node === node) && ((record.bans ?? []).some((ban) => ban.resource === name) || (record.failovers ?? []).some((mark) => mark.resource === name)))
+      .map((record) => record.node);
+    // A node named by the operator is asked even when its record shows nothing (its retries are in its memory).
+    if (node !== undefined && !asked.includes(node) && (node === this.agent.node || this.view.isAlive(node))) asked.push(node);
+    if (!clearStatus && asked.length === 0) {
+      const where = node === undefined ? 'no node is banned from it' : `${node} is not banned from it`;
+      return this.action({ outcome: 'done', detail: `nothing to clean up: ${name} has not failed (${status?.state ?? 'offline'}) and ${where}`, resource: this.resourceView(name) });
     }
-    await this.store.putStatus({ ...status, state: 'offline', failure: null, since: Date.now() });
-    const auditSeq = await this.audit({ actor, action: 'resource.cleanup', target: name, outcome: 'ok', detail: status.failure === null ? null : `cleared: ${failureText(status.failure)}`, handoffMs: null });
+    const outcomes = await Promise.all(asked.map(async (on) => ({ on, outcome: await this.agent.cleanupOn(on, name, actor) })));
+    const said: string[] = [];
+    if (clearStatus && status !== undefined && status.failure !== null) said.push(`cleared: ${failureText(status.failure)}`);
+    if (clearStatus && status !== undefined) {
+      await this.store.putStatus(status.state === 'failed' ? { ...status, state: 'offline', failure: null, since: Date.now() } : { ...status, failure: null });
+    }
+    const unanswered: string[] = [];
+    for (const { on, outcome } of outcomes) {
+      if (!outcome.ok) unanswered.push(`${on}: ${'timedOut' in outcome ? `no answer within ${CLEANUP_TIMEOUT_MS / 1000} s` : outcome.message}`);
+      else if (outcome.bans + outcome.failovers > 0) said.push(`${on}: ${outcome.bans > 0 ? 'ban lifted' : 'no ban'}, ${plural(outcome.failovers, 'failover mark')} dropped`);
+    }
+    const detail = [...said, ...unanswered.map((text) => `not cleaned on ${text}`)].join('; ') || 'nothing was left to clean';
+    const auditSeq = await this.audit({ actor, action: 'resource.cleanup', target: name, outcome: unanswered.length > 0 ? 'failed' : 'ok', detail, handoffMs: null });
+    if (unanswered.length > 0) return failure('unavailable', `${name}: ${detail}`, node === undefined ? 'name' : 'node');
     // Done once this agent's view shows the failure gone (the store's watch brings the write back).
-    const settled = await this.settle(name, (v) => v !== null && v.status.state !== 'failed', 5000);
-    return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: `${name}: failure cleared; placement may try it again` });
+    const settled = clearStatus ? await this.settle(name, (v) => v !== null && v.status.state !== 'failed', 5000) : null;
+    return this.action({ outcome: settled === undefined ? 'accepted' : 'done', auditSeq, resource: this.resourceView(name), detail: `${name}: ${detail}; placement may try it again` });
   }
 
   /** Announce-now: the holder sends one more announcement (wherever this agent is); recorded in the audit log. */

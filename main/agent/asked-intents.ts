@@ -3,7 +3,7 @@
 // writes an intent naming that node; the node does it and writes the outcome into the intent (once, by
 // compare-and-swap, only while the asker still waits); the asker reads it and deletes the intent. An
 // intent its asker never deleted (the asker died) is removed by the node it names after a minute.
-import type { AnnounceIntent, ProbeIntent } from '../cluster/intents';
+import type { AnnounceIntent, CleanupIntent, ProbeIntent } from '../cluster/intents';
 import type { NodeName } from '../cluster/model';
 import type { ClusterStore, StoreChange } from '../store/store';
 import type { ClusterView } from './cluster-view';
@@ -12,6 +12,7 @@ import type { ClusterView } from './cluster-view';
 interface AskedIntent {
   probe: ProbeIntent;
   announce: AnnounceIntent;
+  cleanup: CleanupIntent;
 }
 export type AskedKind = keyof AskedIntent;
 export type OutcomeOf<K extends AskedKind> = NonNullable<AskedIntent[K]['outcome']>;

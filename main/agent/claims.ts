@@ -4,12 +4,14 @@
 // answer for an address while keys change hands is here; the planned move's handoff is planned-moves.ts.
 import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
-import type { ResourceName, ResourceSpec } from '../cluster/model';
+import type { FailureReason, ResourceName, ResourceSpec } from '../cluster/model';
+import { isLocalFailure } from '../cluster/failure-policy';
 import type { ReleaseReason } from '../cluster/reconcile';
 import type { Membership } from '../store/store';
 import type { HostAddressCache } from './host-address-cache';
 import { probeAll } from './batch-probe';
 import type { InterfaceRecovery } from './interface-recovery';
+import type { LocalFailures } from './local-failures';
 import { holdFailureReason, LEASE_UNCONFIRMED, LINK_DOWN, type HoldOutcome } from './local-addresses';
 import type { NodeContext } from './node-context';
 import type { ResourceRecords } from './resource-records';
@@ -25,6 +27,8 @@ export interface ClaimsOptions {
   records: ResourceRecords;
   addresses: HostAddressCache;
   interfaces: InterfaceRecovery;
+  /** The failure policy: a failure of this node's own is tried again here, then the node banned (not the resource failed). */
+  failures: LocalFailures;
   /** Probe settings when taking over an unowned address (failover, first start). */
   takeoverProbe: Partial<AcdConfig>;
   /** The lease TTL: the longest a node that lost its key can go on answering (waitForSilence). */
@@ -46,6 +50,7 @@ export class Claims {
   private readonly records: ResourceRecords;
   private readonly addresses: HostAddressCache;
   private readonly interfaces: InterfaceRecovery;
+  private readonly failures: LocalFailures;
   private readonly takeoverProbe: Partial<AcdConfig>;
   private readonly ttlSec: number;
 
@@ -54,6 +59,7 @@ export class Claims {
     this.records = options.records;
     this.addresses = options.addresses;
     this.interfaces = options.interfaces;
+    this.failures = options.failures;
     this.takeoverProbe = options.takeoverProbe;
     this.ttlSec = options.ttlSec;
   }
@@ -73,7 +79,7 @@ export class Claims {
     if (!spec) return;
     const iface = this.addresses.interfaceFor(spec);
     if (!iface.ok) {
-      if (!this.interfaces.recovering()) return this.records.fail(resource, iface.failure);
+      if (!this.interfaces.recovering()) return this.failHere(resource, iface.failure);
       // Our interface is down or being re-created: not the address's fault. Let the key go so a node
       // that can serve it takes it; a failed resource would wait for the operator.
       context.log(`${resource}: not held here while our interface recovers (${iface.failure.kind === 'interface-missing' ? iface.failure.detail : iface.failure.kind}); released`);
@@ -120,8 +126,8 @@ export class Claims {
     if (!iface.ok) {
       // While our interface recovers, the address waits (placement gives it to us again when it is back).
       if (this.interfaces.recovering()) return;
-      // Not ours to take: another node may be able to; record why for the operator.
-      return this.records.fail(resource, iface.failure);
+      // Not ours to take: another node may be able to (the failure policy bans this node after its retries).
+      return this.failHere(resource, iface.failure);
     }
     const link = context.host.interfaceState(iface.ifname);
     if (!link?.carrier || !this.interfaces.macKnown(iface.ifname, link.mac)) return;
@@ -321,7 +327,10 @@ export class Claims {
     await this.records.putStatuses(held.map(({ spec, mac }) => ({ resource: spec.name, fields: { state: 'online', owner: context.node, ownerMac: mac, failure: null } })));
     const ms = Math.round(performance.now() - started);
     await Promise.all(held.map(({ spec, ifname, mac }) => this.records.audit({ actor: context.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${mac}) after ${ms} ms`, handoffMs: null })));
-    for (const { spec } of held) context.emit({ type: 'holding', resource: spec.name });
+    for (const { spec } of held) {
+      this.failures.held(spec.name);
+      context.emit({ type: 'holding', resource: spec.name });
+    }
   }
 
   /** A claim that did not end in holding the address: what that means for the key and the resource. */
@@ -334,7 +343,12 @@ export class Claims {
     // failed resource would wait for the operator. Unowned, it is placed again. The same when the
     // registration came after our lease may have ended (the process was held up): not the address's fault.
     if (outcome.reason === LINK_DOWN || outcome.reason === LEASE_UNCONFIRMED) return;
-    await this.records.fail(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: context.node, detail: outcome.reason } : { kind: 'register-failed', node: context.node, detail: outcome.reason });
+    await this.failHere(spec.name, /No such|no such/.test(outcome.reason) ? { kind: 'interface-missing', node: context.node, detail: outcome.reason } : { kind: 'register-failed', node: context.node, detail: outcome.reason });
+  }
+
+  /** A failure here: this node's own (tried again, then banned: local-failures.ts), or the resource's. */
+  private failHere(resource: ResourceName, failure: FailureReason): Promise<void> {
+    return isLocalFailure(failure) ? this.failures.onFailure(resource, failure) : this.records.fail(resource, failure);
   }
 
   /** Our probe for the address met `macs`: a peer's claim or answer (see hold's onPeer), or a stranger's (a conflict). */

@@ -1,5 +1,6 @@
 // A node's local mirror of the cluster store: a snapshot at revision R, then every change after R
 // applied in order (store.watch guarantees none is missed). Read by the reconciler and the API.
+import { bannedResources } from '../../preload/contract/failure-policy';
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { NodeView, Owners } from '../cluster/placement';
 import type { MemberRecord, OwnerRecord, RejectedRecord, Revision, StoreChange, StoreSnapshot } from '../store/store';
@@ -234,6 +235,7 @@ export class ClusterView {
       state: !this.isAlive(node.name) ? 'down' : this.isLeaving(node.name) ? 'paused' : node.state,
       // A node without a record has not checked anything yet: no verdict, so no resource with checks.
       verdicts: this.healthOf(node.name),
+      banned: bannedResources(this.health.get(node.name)?.bans),
     }));
   }
 

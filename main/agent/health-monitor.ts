@@ -27,6 +27,8 @@ export interface HealthMonitorContext extends Pick<NodeContext, 'node' | 'store'
   /** Monotonic ms. */
   now(): number;
   wallNow(): number;
+  /** The failure policy's part of the record: this node's bans and failover marks (local-failures.ts). */
+  policy(): Pick<NodeHealth, 'bans' | 'failovers'>;
 }
 
 interface Profile {
@@ -163,13 +165,20 @@ export class HealthMonitor {
     }
   }
 
-  /** The record as it stands: one result per profile with a verdict. */
+  /** The failure policy's part changed: the record is written again at the next tick. */
+  markChanged(): void {
+    this.dirty = true;
+    this.reasonsOnly = false;
+  }
+
+  /** The record as it stands: one result per profile with a verdict, and the policy's bans and marks. */
   record(): NodeHealth {
     const results: HealthResult[] = [];
     for (const [key, verdict] of this.verdicts) {
       results.push({ key, healthy: verdict.healthy, reason: verdict.reason.slice(0, MAX_HEALTH_REASON_LENGTH), since: verdict.since });
     }
-    return { node: this.context.node, results };
+    const { bans, failovers } = this.context.policy();
+    return { node: this.context.node, results, ...(bans !== undefined && bans.length > 0 ? { bans } : {}), ...(failovers !== undefined && failovers.length > 0 ? { failovers } : {}) };
   }
 
   private async publish(): Promise<void> {

@@ -19,6 +19,8 @@ import { BatchMoves } from './batch-moves';
 import type { NodeContext } from './node-context';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { healthKey, settleBeforeMovingMs } from '../../preload/contract/health';
+import { failoverLimitReached, type FailoverMark } from '../../preload/contract/failure-policy';
+import type { StatusFields } from './resource-records';
 
 /** What the moves need from the rest of the agent. */
 /** How often a stopping node asks a move for one address (each refusal or failure ends one). */
@@ -45,6 +47,9 @@ export interface MovesContext extends Pick<NodeContext, 'node' | 'host' | 'fence
   /** The claim settings a resource asks for (announce form, count, spacing, defend policy). */
   claimSettings(spec: ResourceSpec): Partial<AcdConfig>;
   audit(record: Omit<AuditRecord, 'at'>): Promise<void>;
+  putStatus(resource: ResourceName, fields: StatusFields): Promise<void>;
+  /** Moves caused by failures: every node's marks as they stand, and a mark for a health move this node asks. */
+  failovers: { marks(): Iterable<{ failovers?: readonly FailoverMark[] }>; mark(resource: ResourceName): void };
   wallNow(): number;
   /** This node is stopping (it hands its addresses over and takes none). */
   stopping(): boolean;
@@ -167,6 +172,7 @@ export class PlannedMoves {
     const underWay = (resource: ResourceName): boolean => view.movingTo(resource) !== null || this.context.busy(resource);
     const { batches, singles } = nextBatches(wanted, this.batches.openTargets(), underWay, MAX_BATCH);
     for (const group of batches) {
+      if (group[0]!.actor === 'health') for (const move of group) this.context.failovers.mark(move.resource);
       const batch = requestBatch(group.map((move) => move.resource), node, group[0]!.to, group[0]!.actor, Date.now(), `${Date.now().toString(36)}.${++this.batchCount}`);
       this.batches.request(batch).catch((error: unknown) => {
         this.context.view().intents.delete(batch.id);
@@ -174,7 +180,10 @@ export class PlannedMoves {
       });
     }
     // Single moves in waves (move-waves.ts): all at once, 1,000 moves kept the lease timers of every node from running.
-    for (const move of nextWave(singles, this.ownInFlight(), underWay)) void this.request(move.resource, move.to, move.actor);
+    for (const move of nextWave(singles, this.ownInFlight(), underWay)) {
+      if (move.actor === 'health') this.context.failovers.mark(move.resource);
+      void this.request(move.resource, move.to, move.actor);
+    }
   }
 
   /**
@@ -185,8 +194,13 @@ export class PlannedMoves {
     const { node } = this.context;
     const view = this.context.view();
     const placed = placeBatch(failing, view.nodeViews(), countLoads(view.ownerMap()), [node]);
+    const now = this.context.wallNow();
     for (const spec of failing) {
       const to = placed.get(spec.name) ?? null;
+      if (to !== null && spec.failoverThreshold !== undefined && failoverLimitReached(spec, this.context.failovers.marks(), now)) {
+        this.stayAtLimit(spec);
+        continue;
+      }
       if (to !== null) {
         this.stranded.delete(spec.name);
         wanted.push({ resource: spec.name, to, actor: 'health' });
@@ -197,6 +211,23 @@ export class PlannedMoves {
           .catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The moves failures caused reached the resource's threshold (failover-threshold): it stays here though
+   * this node fails its checks, and its status says so (once) until a cleanup resets the count.
+   */
+  private stayAtLimit(spec: ResourceSpec): void {
+    const { node } = this.context;
+    const status = this.context.view().statuses.get(spec.name);
+    if (status === undefined || status.owner !== node || status.failure?.kind === 'failover-limit') return;
+    const { count, windowSec } = spec.failoverThreshold!;
+    const failure = { kind: 'failover-limit' as const, count, windowSec, detail: `${node} fails its health checks and keeps it` };
+    this.context.log(`${spec.name}: ${describeFailure(failure)}`);
+    void this.context
+      .putStatus(spec.name, { state: status.state, owner: status.owner, ownerMac: status.ownerMac, failure })
+      .then(() => this.context.audit({ actor: `agent:${node}`, action: 'failover.limit', target: spec.name, outcome: 'failed', detail: describeFailure(failure), handoffMs: null }))
+      .catch((error: unknown) => this.context.log(`${spec.name}: failover limit not recorded: ${String(error)}`));
   }
 
   /** A reconcile again in `ms` (a health move waiting for its failure to settle): the earliest asked wins. */

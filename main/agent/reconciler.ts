@@ -14,6 +14,7 @@ import type { NodeContext } from './node-context';
 import type { PlannedMoves } from './planned-moves';
 import type { Preflight } from './preflight';
 import type { Announcer } from './announcer';
+import type { LocalFailures } from './local-failures';
 import type { ResourceRecords } from './resource-records';
 import type { ResourceWork } from './resource-work';
 import { standbyTargets } from './standby';
@@ -26,6 +27,7 @@ export interface ReconcilerParts {
   moves: PlannedMoves;
   preflight: Preflight;
   announcer: Announcer;
+  failures: LocalFailures;
   monitor: StandbyMonitor;
   interfaces: InterfaceRecovery;
   records: ResourceRecords;
@@ -72,6 +74,8 @@ export class Reconciler {
     const releasing: Array<{ resource: ResourceName; reason: ReleaseReason }> = [];
     for (const action of plan.actions) {
       if (work.busy(action.resource)) continue;
+      // A retry not due yet, or this node banned from it (its record may not have reached the view yet).
+      if (action.kind === 'acquire' && this.parts.failures.refuses(action.resource)) continue;
       if (action.kind === 'release') releasing.push({ resource: action.resource, reason: action.reason });
       else if (claims.claimsTogether(action.resource)) takingOver.push(action.resource);
       else void work.guard(action.resource, () => claims.acquire(action.resource, membership));
@@ -104,6 +108,7 @@ export class Reconciler {
     if (!stopping) moves.planOwn();
     this.parts.preflight.serve();
     this.parts.announcer.serve();
+    this.parts.failures.serve();
     this.watchOwners(view, this.parts.ownerSilenceMs > 0 && !stopping);
     if (!stopping) this.watchResourceInterfaces();
   }

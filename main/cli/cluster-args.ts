@@ -26,6 +26,7 @@ import {
 } from '../../preload/contract/protocol';
 import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
 import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, parseCheck } from '../../preload/contract/health';
+import { BAN_FOR_MAX_SEC, parseThreshold, RETRIES_MAX, type FailoverThreshold } from '../../preload/contract/failure-policy';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
@@ -57,7 +58,7 @@ export type ClusterOperation =
   | { kind: 'resource-add'; spec: ResourceSpecInput }
   | { kind: 'resource-edit'; name: string; patch: ResourceSpecPatch }
   | { kind: 'resource-remove'; name: string }
-  | { kind: 'resource-cleanup'; name: string }
+  | { kind: 'resource-cleanup'; name: string; node?: string }
   | { kind: 'resource-list' }
   /** format: from --format, else the file name's extension. wait: until every created resource settles. */
   | { kind: 'resource-import'; file: string; format: TableFormat; skipInvalid: boolean; wait: boolean }
@@ -98,7 +99,7 @@ export function actionRequest(op: ActionOperation): ActionRequest {
     case 'resource-add': return { type: 'resource.add', args: { spec: op.spec } };
     case 'resource-edit': return { type: 'resource.edit', args: { name: op.name, patch: op.patch } };
     case 'resource-remove': return { type: 'resource.remove', args: { name: op.name } };
-    case 'resource-cleanup': return { type: 'resource.cleanup', args: { name: op.name } };
+    case 'resource-cleanup': return { type: 'resource.cleanup', args: { name: op.name, ...(op.node === undefined ? {} : { node: op.node }) } };
     case 'move': return { type: 'resource.move', args: { name: op.name, target: op.target } };
     case 'online': return { type: 'resource.online', args: { name: op.name } };
     case 'offline': return { type: 'resource.offline', args: { name: op.name } };
@@ -125,6 +126,7 @@ root credential: admin); --credential-file: a file holding a user's credential N
         [--if node=ifname[,...]] [--offline] [--announce-form request|reply|both] [--defend never|once|always]
         [--announce-count N] [--announce-interval-ms MS] [--announce-refresh DURATION|off] [--maintenance DURATION|off]
         [--check CHECK ...] [--check-interval DURATION] [--check-timeout DURATION] [--fall N] [--rise N]
+        [--retry N] [--ban-for DURATION] [--failover-threshold COUNT/WINDOW|off]
       Define an IP resource and bring it online (unless --offline). --owners: nodes allowed to hold it (default
       every node); --preferred: ordered preference; --failback HH-HH: move back to a preferred node only in that
       window of local hours (22-06 wraps midnight); --if: the interface a node uses (default the one already in
@@ -142,16 +144,24 @@ root credential: admin); --credential-file: a file holding a user's credential N
       failed runs in a row (default 3) make a node unhealthy, --rise passed runs (default 2) healthy again. The
       address goes only to a node passing them; an owner that fails them hands it to one that passes (a
       planned move); when none passes it stays where it is. --check off (edit) removes them.
+      --retry N (default 1, 0..10): a failure of a node's own (the address cannot be registered there, its
+      interface is missing) is tried again there N times (1 s, then 2 s, 4 s … apart), then that node is banned
+      from the resource for --ban-for (default 10m; up to 7d) and another node takes it. --failover-threshold
+      5/1h: after 5 moves caused by failures (bans, health moves) within the hour the resource stays where it is
+      (failed if it has nowhere to stay) until a cleanup; default off. A conflict with a station outside the
+      cluster is never moved away from: it fails the resource.
   resource edit <name> [--ip <ip>/<prefix>] [--owners ...] [--preferred ...] [--failback ...] [--if ...]
         [--online|--offline] [--announce-form ...] [--defend ...] [--announce-count N] [--announce-interval-ms MS]
         [--announce-refresh DURATION|off] [--maintenance DURATION|off] [--check CHECK ...|off] [--check-interval D]
-        [--check-timeout D] [--fall N] [--rise N]
+        [--check-timeout D] [--fall N] [--rise N] [--retry N] [--ban-for D] [--failover-threshold N/W|off]
       Change the given settings; a list option replaces the whole list ("" clears it); --check replaces every
       check, the timing options alone keep them.
   resource rm <name>            Take the address down everywhere and delete the resource.
   resource list                 The resources as defined (owners, preference, failback, interfaces).
-  resource cleanup <name>       Forget a failed resource's failure (it shows offline) so placement tries it
-                                again; its online/offline setting stays. Nothing to do unless it failed.
+  resource cleanup <name> [--node N]
+      Forget a failed resource's failure (it shows offline) so placement tries it again, lift the bans of the
+      failure policy and reset its failover count on every node (--node: that node's only; the failure stays);
+      its online/offline setting stays. Exit 4 when a node with a ban did not answer.
   resource import <file> [--format json|csv] [--skip-invalid] [--no-wait]
       Define many resources at once: a JSON array of resource definitions, or CSV with a header row (columns
       name, ip (a.b.c.d/nn), owners, preferred, failback, interfaces, enabled, announce-form, defend,
@@ -237,6 +247,9 @@ const SPEC_OPTIONS: ParseArgsConfig['options'] = {
   'check-timeout': { type: 'string' },
   fall: { type: 'string' },
   rise: { type: 'string' },
+  retry: { type: 'string' },
+  'ban-for': { type: 'string' },
+  'failover-threshold': { type: 'string' },
 };
 
 const MILLIS_PATTERN = /^(\d{1,7})(ms|s|m)$/;
@@ -393,6 +406,9 @@ export function optionForField(field: string, editing = false): string {
       const part = bare.split('.')[1];
       return part === 'intervalMs' ? '--check-interval' : part === 'timeoutMs' ? '--check-timeout' : part === 'fall' ? '--fall' : part === 'rise' ? '--rise' : '--check';
     }
+    case 'retries': return '--retry';
+    case 'banForSec': return '--ban-for';
+    case 'failoverThreshold': return '--failover-threshold';
     case 'target': return '<node>';
     default: return bare;
   }
@@ -482,7 +498,27 @@ function specOptions(values: Values): ResourceSpecPatch {
   if (maintenance !== undefined) patch.maintenanceUntil = maintenance === 'off' ? null : Date.now() + parseDuration('--maintenance', maintenance);
   const health = healthOptions(values);
   if (health !== undefined) patch.health = health;
+  const retry = str(values.retry);
+  if (retry !== undefined) patch.retries = integerOption('retry', retry, 0, RETRIES_MAX);
+  const banFor = str(values['ban-for']);
+  if (banFor !== undefined) patch.banForSec = banSeconds(banFor);
+  const threshold = str(values['failover-threshold']);
+  if (threshold !== undefined) patch.failoverThreshold = threshold === 'off' ? null : thresholdOption(threshold);
   return patch;
+}
+
+/** --ban-for: "10m", "1h", "90s" -> whole seconds, at most BAN_FOR_MAX_SEC. */
+function banSeconds(raw: string): number {
+  const seconds = parseDuration('--ban-for', raw) / 1000;
+  if (seconds > BAN_FOR_MAX_SEC) throw new UsageError(`--ban-for: at most 7d, got "${raw}"`);
+  return seconds;
+}
+
+/** --failover-threshold COUNT/WINDOW ("5/1h"). */
+function thresholdOption(raw: string): FailoverThreshold {
+  const parsed = parseThreshold(raw);
+  if (!parsed.ok) throw new UsageError(`--failover-threshold: ${parsed.error}, got "${raw}"`);
+  return parsed.threshold;
 }
 
 /**
@@ -548,10 +584,13 @@ function parseResource(argv: readonly string[]): Parsed {
       return { op: { kind: 'resource-remove', name: resourceName('resource rm', nameText!) }, values };
     }
     case 'cleanup': {
-      const { values, positionals } = parseWith('resource cleanup', rest, {});
+      const { values, positionals } = parseWith('resource cleanup', rest, { node: { type: 'string' } });
       if (values.help === true) return { op: { kind: 'help' }, values };
       const [nameText] = positionalsExactly('resource cleanup', positionals, ['<name>']);
-      return { op: { kind: 'resource-cleanup', name: resourceName('resource cleanup', nameText!) }, values };
+      const nodeText = str(values.node);
+      const node = nodeText === undefined ? undefined : nodeList('node', nodeText);
+      if (node !== undefined && node.length !== 1) throw new UsageError('resource cleanup: --node wants one node name');
+      return { op: { kind: 'resource-cleanup', name: resourceName('resource cleanup', nameText!), ...(node === undefined ? {} : { node: node[0]! }) }, values };
     }
     case 'import': {
       const { values, positionals } = parseWith('resource import', rest, { format: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, 'no-wait': { type: 'boolean' } });

@@ -4,6 +4,7 @@ import type { AuditEntry, ConflictRecord, FailbackPolicy, NodeBindings, NodeReco
 import type { ActionResult, WhatIfScenario } from '../../preload/contract/protocol';
 import type { WhatIfPlan } from '../cluster/what-if';
 import { describeFailure } from '../../preload/contract/failure-text';
+import { bansOf, formatThreshold, POLICY_DEFAULTS } from '../../preload/contract/failure-policy';
 import { plural } from '../../preload/contract/plural';
 import { formatCheck, resourceHealth, type ResourceHealth } from '../../preload/contract/health';
 import { DURATION_UNIT_MS, type ClusterOperation } from './cluster-args';
@@ -30,6 +31,14 @@ export function formatDuration(ms: number): string {
   if (ms < 10) return `${rounded(ms, 1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${rounded(ms / 1000, 2)} s`;
+}
+
+/** How long is left: "42s", "9m", "2h" (rounded up: a ban with 1 s left is not "0s"). */
+export function formatLeft(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.ceil(seconds / 60)}m`;
+  return `${Math.ceil(seconds / 3600)}h`;
 }
 
 /** How long ago: "4s ago", "12m ago", "3h ago", "2d ago" (a clock ahead of ours counts as now). */
@@ -112,8 +121,10 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
     lines.push(...table(['RESOURCE', 'ADDRESS', 'STATE', 'OWNER', 'OWNER MAC', 'SINCE', 'LAST HANDOFF', ...(checked ? ['HEALTH'] : [])], rows));
     for (const view of byName(snapshot.resources)) {
       if (view.status.state === 'failed') lines.push(`${view.name} ${resourceStateText(view)}`);
+      else if (view.status.failure !== null) lines.push(`${view.name} marked: ${describeFailure(view.status.failure)}`);
       const line = healthLine(view, resourceHealth(view, view.status.owner, snapshot.nodes));
       if (line !== null) lines.push(line);
+      for (const { node, ban } of bansOf(view.name, snapshot.nodes)) lines.push(`${view.name} banned on ${node} for ${formatLeft(ban.until - now)} more: ${ban.reason}`);
     }
   }
   if (snapshot.conflicts.length > 0) {
@@ -145,6 +156,7 @@ export function statusJson(snapshot: Snapshot): Record<string, unknown> {
       lastHandoffMs: view.status.lastHandoffMs,
       failure: view.status.failure,
       health: view.health === undefined ? null : { ...resourceHealth(view, view.status.owner, snapshot.nodes) },
+      bans: bansOf(view.name, snapshot.nodes).map(({ node, ban }) => ({ node, since: ban.since, until: ban.until, reason: ban.reason })),
     })),
     conflicts: snapshot.conflicts,
     rejected: snapshot.rejected,
@@ -185,6 +197,8 @@ export function formatPlan(scenario: WhatIfScenario, plan: WhatIfPlan): string[]
 /** `ipfo resource list`: the definitions, in the syntax the options take. */
 export function formatResourceList(resources: readonly ResourceView[]): string[] {
   if (resources.length === 0) return ['no resources (add one: ipfo resource add <name> <ip>/<prefix>)'];
+  // The POLICY column appears once a resource sets its failure policy: others keep the table as it was.
+  const withPolicy = resources.some((view) => view.retries !== undefined || view.banForSec !== undefined || view.failoverThreshold !== undefined);
   const rows = byName(resources).map((view) => [
     view.name,
     `${view.ip}/${view.prefix}`,
@@ -197,8 +211,15 @@ export function formatResourceList(resources: readonly ResourceView[]): string[]
     view.announceRefreshSec === undefined ? 'off' : formatPeriod(view.announceRefreshSec),
     view.defendPolicy,
     view.health === undefined ? NONE : `${view.health.checks.map(formatCheck).join(' | ')} every ${formatMillis(view.health.intervalMs)} (timeout ${formatMillis(view.health.timeoutMs)}, fall ${view.health.fall}, rise ${view.health.rise})`,
+    ...(withPolicy ? [formatPolicy(view)] : []),
   ]);
-  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'REFRESH', 'DEFEND', 'CHECKS'], rows);
+  return table(['RESOURCE', 'ADDRESS', 'ENABLED', 'OWNERS', 'PREFERRED', 'FAILBACK', 'INTERFACES', 'ANNOUNCE', 'REFRESH', 'DEFEND', 'CHECKS', ...(withPolicy ? ['POLICY'] : [])], rows);
+}
+
+/** "retry 1, ban 10m, limit 5/1h": the failure policy as the options take it (defaults filled in). */
+export function formatPolicy(view: Pick<ResourceView, 'retries' | 'banForSec' | 'failoverThreshold'>): string {
+  const limit = view.failoverThreshold === undefined ? 'no limit' : `limit ${formatThreshold(view.failoverThreshold)}`;
+  return `retry ${view.retries ?? POLICY_DEFAULTS.retries}, ban ${formatPeriod(view.banForSec ?? POLICY_DEFAULTS.banForSec)}, ${limit}`;
 }
 
 /** As --check-interval takes it: 500ms, 2s, 1m. */

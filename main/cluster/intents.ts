@@ -22,6 +22,9 @@
 // An announce-now: the operator asks for the address to be announced again (stale caches on the LAN).
 // Only its holder can; the agent asked writes the announce intent naming that node, which announces and
 // writes the outcome back; the asker reads it and deletes it (as a probe).
+//
+// A cleanup: the operator lifts a node's bans and failure counts for a resource (failure-policy.ts). They
+// live in that node's own health record, which only it writes, so it is asked as an announce-now is.
 import { isCanonicalMac, isIpv4 } from '../arp/addresses';
 import type { NodeName, ResourceName } from './model';
 
@@ -102,6 +105,17 @@ export interface AnnounceIntent extends IntentBase {
   outcome: AnnounceOutcome | null;
 }
 
+/** What a node writes back into a cleanup intent: how many of its bans and failover marks it dropped. */
+export type CleanupOutcome = { ok: true; bans: number; failovers: number } | { ok: false; message: string };
+
+export interface CleanupIntent extends IntentBase {
+  kind: 'cleanup';
+  /** The node whose bans and counts for `resource` go. */
+  node: NodeName;
+  resource: ResourceName;
+  outcome: CleanupOutcome | null;
+}
+
 interface BatchBase extends IntentBase {
   kind: 'batch';
   /** The addresses moving, at most MAX_BATCH, no name twice. */
@@ -149,7 +163,7 @@ export function movingOf(batch: BatchMove): ResourceName[] {
   return batch.resources.filter((resource) => !excluded.has(resource));
 }
 
-export type Intent = MoveIntent | BatchMove | ProbeIntent | AnnounceIntent;
+export type Intent = MoveIntent | BatchMove | ProbeIntent | AnnounceIntent | CleanupIntent;
 export type IntentKind = Intent['kind'];
 
 /** How long a move may take before the target gives up (the owner then keeps, or takes back, the address). */
@@ -170,6 +184,7 @@ export function subjectsOf(intent: Intent): readonly string[] {
     case 'batch': return intent.resources;
     case 'probe': return [`${intent.node}\u0000${intent.ip}`];
     case 'announce': return [`announce\u0000${intent.resource}`];
+    case 'cleanup': return [`cleanup\u0000${intent.resource}\u0000${intent.node}`];
   }
 }
 
@@ -217,6 +232,13 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
     const outcome = record.outcome === null || record.outcome === undefined ? null : checkAnnounceOutcome(record.outcome);
     if (outcome === undefined) return { ok: false, reason: 'announce: outcome is malformed' };
     return { ok: true, intent: { ...base, kind: 'announce', node: record.node, resource: record.resource, outcome } };
+  }
+  if (record.kind === 'cleanup') {
+    if (!isText(record.node)) return { ok: false, reason: 'cleanup: node is not a string' };
+    if (!isText(record.resource)) return { ok: false, reason: 'cleanup: resource is not a string' };
+    const outcome = record.outcome === null || record.outcome === undefined ? null : checkCleanupOutcome(record.outcome);
+    if (outcome === undefined) return { ok: false, reason: 'cleanup: outcome is malformed' };
+    return { ok: true, intent: { ...base, kind: 'cleanup', node: record.node, resource: record.resource, outcome } };
   }
   if (record.kind === 'batch') return parseBatch(base, record);
   if (record.kind !== 'move') return { ok: false, reason: `unknown kind ${JSON.stringify(record.kind)}` };
@@ -309,4 +331,16 @@ function checkAnnounceOutcome(value: unknown): AnnounceOutcome | undefined {
   const { mac, ifname } = record;
   if (typeof mac !== 'string' || !isCanonicalMac(mac) || !isText(ifname) || ifname.length > 15) return undefined;
   return { ok: true, mac, ifname };
+}
+
+/** A cleanup outcome, or undefined when malformed. */
+function checkCleanupOutcome(value: unknown): CleanupOutcome | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (record.ok === false) return isText(record.message) ? { ok: false, message: record.message } : undefined;
+  if (record.ok !== true) return undefined;
+  const { bans, failovers } = record;
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1_000_000;
+  if (!isCount(bans) || !isCount(failovers)) return undefined;
+  return { ok: true, bans, failovers };
 }

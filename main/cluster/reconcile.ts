@@ -16,7 +16,8 @@
 //   comes up clears the cause; other failures (a conflict, a missing interface) wait for the operator.
 // - Unplaceable: unowned, enabled, not yet failed for that reason, and no node at all is eligible: the
 //   agent records the resource as failed with "no eligible node", or "no healthy node" when live allowed
-//   nodes exist but none passes its health checks (every agent computes the same list; the write is
+//   nodes exist but none passes its health checks, or "banned everywhere" when every live allowed node
+//   is banned from it after failures there (every agent computes the same list; the write is
 //   idempotent). Both are placed again as soon as a node qualifies. While a live allowed node has not run
 //   the resource's checks yet, nothing is recorded: its first verdict may place it. A live preferred owner
 //   without a verdict yet holds the placement back until it has one.
@@ -25,7 +26,7 @@
 // - Failback and drain are separate decisions (failback.ts, drain.ts), carried out as planned moves.
 
 import type { FailureReason, NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
-import { compareNames, hasVerdict, isAllowed, isLive, placeBatch, type NodeView } from './placement';
+import { compareNames, hasVerdict, isAllowed, isBanned, isLive, placeBatch, type NodeView } from './placement';
 
 export type ReleaseReason = 'removed' | 'disabled' | 'failed' | 'not-allowed';
 
@@ -39,7 +40,7 @@ export interface ReconcilePlan {
   /** Releases first (in name order), then acquisitions (in name order). */
   actions: ReconcileAction[];
   /** Resources no node can take, with the failure to record (no eligible node, no healthy node). */
-  unplaceable: Array<{ resource: ResourceName; failure: Extract<FailureReason, { kind: 'no-eligible-node' | 'no-healthy-node' }> }>;
+  unplaceable: Array<{ resource: ResourceName; failure: Extract<FailureReason, { kind: 'no-eligible-node' | 'no-healthy-node' | 'banned-everywhere' }> }>;
 }
 
 /**
@@ -66,7 +67,8 @@ function releaseReason(spec: ResourceSpec | undefined, status: ResourceStatus | 
 
 /** Failed for a reason that a change of node states or health can clear by itself. */
 function isRetryable(status: ResourceStatus | undefined): boolean {
-  return status?.state !== 'failed' || status.failure?.kind === 'no-eligible-node' || status.failure?.kind === 'no-healthy-node';
+  const kind = status?.failure?.kind;
+  return status?.state !== 'failed' || kind === 'no-eligible-node' || kind === 'no-healthy-node' || kind === 'banned-everywhere';
 }
 
 /**
@@ -78,7 +80,7 @@ function awaitsPreferredVerdict(spec: ResourceSpec, nodes: readonly NodeView[]):
   if (spec.health === undefined) return false;
   for (const name of spec.preferredOwners) {
     const node = nodes.find((candidate) => candidate.name === name);
-    if (node !== undefined && isLive(node) && isAllowed(spec, name) && !hasVerdict(spec, node)) return true;
+    if (node !== undefined && isLive(node) && isAllowed(spec, name) && !isBanned(spec, node) && !hasVerdict(spec, node)) return true;
   }
   return false;
 }
@@ -120,11 +122,14 @@ export function planReconcile(nodeName: NodeName, input: ReconcileInput): Reconc
       const node = placed.get(spec.name) ?? null;
       if (node === nodeName) acquires.push({ kind: 'acquire', resource: spec.name });
       else if (node === null) {
+        // Live and allowed, but banned everywhere: the bans are why (they end, or a cleanup lifts them).
         // Eligible but for their checks: the checks are why — once every such node ran them (a new
         // resource, or one whose nodes just started, waits for their first verdicts instead of failing).
-        const candidates = spec.health === undefined ? [] : nodes.filter((n) => isLive(n) && isAllowed(spec, n.name));
+        const allowed = nodes.filter((n) => isLive(n) && isAllowed(spec, n.name));
+        const unbanned = allowed.filter((n) => !isBanned(spec, n));
+        const candidates = spec.health === undefined ? [] : unbanned;
         if (candidates.some((n) => !hasVerdict(spec, n))) continue;
-        const kind = candidates.length > 0 ? 'no-healthy-node' : 'no-eligible-node';
+        const kind = allowed.length > 0 && unbanned.length === 0 ? 'banned-everywhere' : candidates.length > 0 ? 'no-healthy-node' : 'no-eligible-node';
         if (statuses.get(spec.name)?.failure?.kind !== kind) unplaceable.push({ resource: spec.name, failure: { kind } });
       }
     }

@@ -24,6 +24,8 @@
 //   announce-count        1..10
 //   announce-interval-ms  10..60000
 //   announce-refresh-sec  1..86400 (empty: no periodic re-announcement)
+//   retries               0..10 (empty: 1), ban-for-sec 1..604800 (empty: 600), failover-threshold
+//                         COUNT/WINDOW such as 5/1h (empty: no limit) — the failure policy
 //   maintenance-until     end of a maintenance window, ISO 8601 UTC (2026-12-04T15:00:00.000Z) or
 //                         wall-clock ms
 // Lists are separated by spaces because node and interface names can never contain one, so a cell
@@ -33,6 +35,7 @@
 import type { FailbackPolicy, NodeName, ResourceSpec } from './model';
 import { validateResourceSpec, type FieldError } from './validate';
 import { formatCheck, parseCheck, type HealthCheck, type HealthSpec } from '../../preload/contract/health';
+import { formatThreshold, parseThreshold } from '../../preload/contract/failure-policy';
 
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 export const MAX_IMPORT_ROWS = 100_000;
@@ -88,6 +91,7 @@ export const CSV_COLUMNS = [
   'name', 'ip', 'prefix', 'owners', 'preferred', 'failback', 'interfaces', 'enabled', 'announce-form', 'defend',
   'announce-count', 'announce-interval-ms', 'announce-refresh-sec', 'maintenance-until',
   'checks', 'check-interval-ms', 'check-timeout-ms', 'fall', 'rise',
+  'retries', 'ban-for-sec', 'failover-threshold',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -125,6 +129,9 @@ const FIELD_OF_COLUMN: Record<CsvColumn, keyof ResourceSpec> = {
   'announce-interval-ms': 'announceIntervalMs',
   'announce-refresh-sec': 'announceRefreshSec',
   'maintenance-until': 'maintenanceUntil',
+  retries: 'retries',
+  'ban-for-sec': 'banForSec',
+  'failover-threshold': 'failoverThreshold',
 };
 
 /** The CSV column a validator field ("possibleOwners", "failback.startHour", "interfaces.n1") was read from. */
@@ -481,6 +488,8 @@ function readCell(column: CsvColumn, cell: string): CellValue {
     case 'check-timeout-ms':
     case 'fall':
     case 'rise':
+    case 'retries':
+    case 'ban-for-sec':
       // The validator checks the range; here only that it is a whole number at all.
       return /^\d{1,9}$/.test(text) ? { ok: true, value: Number(text) } : { ok: false, message: `${column} must be a whole number (got ${shown(text)})` };
     case 'owners':
@@ -527,6 +536,10 @@ function readCell(column: CsvColumn, cell: string): CellValue {
         checks.push(parsed.check);
       }
       return { ok: true, value: checks };
+    }
+    case 'failover-threshold': {
+      const parsed = parseThreshold(text);
+      return parsed.ok ? { ok: true, value: parsed.threshold } : { ok: false, message: `failover-threshold: ${parsed.error} (got ${shown(text)})` };
     }
     case 'maintenance-until': {
       // Wall-clock ms as well: what an export writes for a time beyond what a date can print.
@@ -623,6 +636,9 @@ function canonical(spec: ResourceSpec): ResourceSpec {
     ...(spec.announceRefreshSec === undefined ? {} : { announceRefreshSec: spec.announceRefreshSec }),
     ...(spec.maintenanceUntil === undefined ? {} : { maintenanceUntil: spec.maintenanceUntil }),
     ...(spec.health === undefined ? {} : { health: { checks: spec.health.checks.map(canonicalCheck), intervalMs: spec.health.intervalMs, timeoutMs: spec.health.timeoutMs, fall: spec.health.fall, rise: spec.health.rise } }),
+    ...(spec.retries === undefined ? {} : { retries: spec.retries }),
+    ...(spec.banForSec === undefined ? {} : { banForSec: spec.banForSec }),
+    ...(spec.failoverThreshold === undefined ? {} : { failoverThreshold: { count: spec.failoverThreshold.count, windowSec: spec.failoverThreshold.windowSec } }),
   };
 }
 
@@ -683,6 +699,9 @@ function cellOf(column: CsvColumn, spec: ResourceSpec): string {
     case 'check-timeout-ms': return spec.health === undefined ? '' : String(spec.health.timeoutMs);
     case 'fall': return spec.health === undefined ? '' : String(spec.health.fall);
     case 'rise': return spec.health === undefined ? '' : String(spec.health.rise);
+    case 'retries': return spec.retries === undefined ? '' : String(spec.retries);
+    case 'ban-for-sec': return spec.banForSec === undefined ? '' : String(spec.banForSec);
+    case 'failover-threshold': return spec.failoverThreshold === undefined ? '' : formatThreshold(spec.failoverThreshold);
     case 'maintenance-until': {
       if (spec.maintenanceUntil === undefined) return '';
       return spec.maintenanceUntil <= MAX_DATE_MS ? new Date(spec.maintenanceUntil).toISOString() : String(spec.maintenanceUntil);

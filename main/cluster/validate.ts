@@ -35,6 +35,10 @@
 // - health: { checks, intervalMs, timeoutMs, fall, rise } (preload/contract/health.ts): 1..8 checks, each
 //   checked against the contract's schema ("health.checks.N"); timing defaults 2 s, 1 s, 3, 2; the
 //   timeout at most the interval. null or absent = no checks.
+// - retries (0..10, default 1), banForSec (1..604800, default 600), failoverThreshold { count 1..100,
+//   windowSec 60..604800 } (preload/contract/failure-policy.ts): tries again on the node where a failure of
+//   its own happened, then bans that node for banForSec; moves caused by failures beyond the threshold are
+//   not made. null or absent = the default (no threshold).
 // - Any other field is rejected: a typo such as "prefered" must not silently fall back to the default.
 //
 // Node names are exact identifiers (compared case-sensitively) because agents register themselves.
@@ -45,6 +49,7 @@ import type { Ipv4 } from '../arp/frame';
 import { validateIfname, InterfaceError } from '../net/ifname';
 import type { FailbackPolicy, NodeName, ResourceName, ResourceSpec } from './model';
 import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, HEALTH_DEFAULTS, HealthCheckSchema, MAX_CHECKS, type HealthCheck, type HealthSpec } from '../../preload/contract/health';
+import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, RETRIES_MAX, THRESHOLD_COUNT_MAX, THRESHOLD_WINDOW_MAX_SEC, THRESHOLD_WINDOW_MIN_SEC, type FailoverThreshold } from '../../preload/contract/failure-policy';
 import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_REFRESH_MAX_SEC, ANNOUNCE_REFRESH_MIN_SEC } from '../../preload/contract/domain';
 
 export interface FieldError {
@@ -79,6 +84,7 @@ const FAILBACK_MODES: readonly FailbackPolicy['mode'][] = ['never', 'immediate',
 const SPEC_FIELDS: ReadonlySet<string> = new Set<keyof ResourceSpec>([
   'name', 'ip', 'prefix', 'possibleOwners', 'preferredOwners', 'failback', 'interfaces', 'enabled', 'announceForm', 'defendPolicy',
   'announceCount', 'announceIntervalMs', 'announceRefreshSec', 'maintenanceUntil', 'health',
+  'retries', 'banForSec', 'failoverThreshold',
 ]);
 const HEALTH_FIELDS: ReadonlySet<string> = new Set(['checks', 'intervalMs', 'timeoutMs', 'fall', 'rise']);
 const FAILBACK_FIELDS: ReadonlySet<string> = new Set(['mode', 'startHour', 'endHour']);
@@ -430,6 +436,9 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
   const announceRefreshSec = validateOptionalInteger('announceRefreshSec', input.announceRefreshSec, ANNOUNCE_REFRESH_MIN_SEC, ANNOUNCE_REFRESH_MAX_SEC, ' s', errors);
   const maintenanceUntil = validateOptionalInteger('maintenanceUntil', input.maintenanceUntil, 0, Number.MAX_SAFE_INTEGER, ' (wall-clock ms)', errors);
   const health = validateHealth(input.health, errors);
+  const retries = validateOptionalInteger('retries', input.retries, 0, RETRIES_MAX, '', errors);
+  const banForSec = validateOptionalInteger('banForSec', input.banForSec, BAN_FOR_MIN_SEC, BAN_FOR_MAX_SEC, ' s', errors);
+  const failoverThreshold = validateThreshold(input.failoverThreshold, errors);
 
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
   if (
@@ -447,6 +456,24 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
       ...(typeof announceRefreshSec === 'number' ? { announceRefreshSec } : {}),
       ...(typeof maintenanceUntil === 'number' ? { maintenanceUntil } : {}),
       ...(health ? { health } : {}),
+      ...(typeof retries === 'number' ? { retries } : {}),
+      ...(typeof banForSec === 'number' ? { banForSec } : {}),
+      ...(failoverThreshold ? { failoverThreshold } : {}),
     },
   };
+}
+
+/** { count, windowSec } within the contract's bounds; null or absent = no threshold. */
+function validateThreshold(input: unknown, errors: ErrorList): FailoverThreshold | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (!isPlainObject(input)) {
+    errors.add('failoverThreshold', `failoverThreshold must be { count, windowSec } (got ${quote(input)})`);
+    return undefined;
+  }
+  for (const key of Object.keys(input)) if (key !== 'count' && key !== 'windowSec') errors.add(`failoverThreshold.${key}`, `unknown field ${quote(key)}`);
+  const count = validateOptionalInteger('failoverThreshold.count', input.count, 1, THRESHOLD_COUNT_MAX, '', errors);
+  const windowSec = validateOptionalInteger('failoverThreshold.windowSec', input.windowSec, THRESHOLD_WINDOW_MIN_SEC, THRESHOLD_WINDOW_MAX_SEC, ' s', errors);
+  if (input.count === undefined || input.count === null) errors.add('failoverThreshold.count', 'failoverThreshold.count is required');
+  if (input.windowSec === undefined || input.windowSec === null) errors.add('failoverThreshold.windowSec', 'failoverThreshold.windowSec is required');
+  return typeof count === 'number' && typeof windowSec === 'number' ? { count, windowSec } : undefined;
 }

@@ -82,7 +82,7 @@ const StoredAuditSchema = z.strictObject({
 
 const SCHEMAS: { [C in Exclude<Collection, 'intents'>]: z.ZodType } = {
   // The verdicts of its checks live in health/<node>, bound to its lease: never in the persistent record.
-  nodes: NodeRecordSchema.omit({ health: true }),
+  nodes: NodeRecordSchema.omit({ health: true, bans: true }),
   members: MemberRecordSchema,
   resources: ResourceSpecSchema,
   owners: OwnerRecordSchema,

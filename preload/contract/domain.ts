@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { IPV4_PATTERN } from './ipv4';
 import { HealthResultSchema, HealthSpecSchema, MAX_HEALTH_PROFILES, type HealthResult, type HealthSpec } from './health';
+import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, FailoverThresholdSchema, MAX_BANS, NodeBanSchema, RETRIES_MAX, type FailoverThreshold, type NodeBan } from './failure-policy';
 
 // --- Scalars ---------------------------------------------------------------------------------------
 
@@ -71,6 +72,8 @@ export interface NodeRecord {
    * adds them for consoles; never stored in the node record itself.
    */
   health?: HealthResult[];
+  /** The resources it is banned from after failures there (failure-policy.ts), from the same record; API only. */
+  bans?: NodeBan[];
 }
 
 export const NodeRecordSchema = z.strictObject({
@@ -84,6 +87,7 @@ export const NodeRecordSchema = z.strictObject({
   maintenanceUntil: TimestampSchema.optional(),
   handoffKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an Ed25519 public key (43 base64url characters)').optional(),
   health: z.array(HealthResultSchema).max(MAX_HEALTH_PROFILES).optional(),
+  bans: z.array(NodeBanSchema).max(MAX_BANS).optional(),
 });
 
 // --- Resources -------------------------------------------------------------------------------------
@@ -138,6 +142,12 @@ export interface ResourceSpec {
   maintenanceUntil?: number;
   /** The service's health checks (health.ts): only a node passing them holds the address. Absent = none. */
   health?: HealthSpec;
+  /** Failure policy (failure-policy.ts): tries again on the node where it failed, absent = 1. */
+  retries?: number;
+  /** How long a node is banned from the resource after its retries (s); absent = 600. */
+  banForSec?: number;
+  /** Moves caused by failures allowed within a window; absent = no limit. */
+  failoverThreshold?: FailoverThreshold;
 }
 
 /** Bounds of the per-resource GARP settings (as main/arp/acd-config.ts accepts them). */
@@ -164,6 +174,9 @@ export const ResourceSpecSchema = z.strictObject({
   announceRefreshSec: z.number().int().min(ANNOUNCE_REFRESH_MIN_SEC).max(ANNOUNCE_REFRESH_MAX_SEC).optional(),
   maintenanceUntil: TimestampSchema.optional(),
   health: HealthSpecSchema.optional(),
+  retries: z.number().int().min(0).max(RETRIES_MAX).optional(),
+  banForSec: z.number().int().min(BAN_FOR_MIN_SEC).max(BAN_FOR_MAX_SEC).optional(),
+  failoverThreshold: FailoverThresholdSchema.optional(),
 });
 
 /**
@@ -212,6 +225,11 @@ export const ResourceSpecInputSchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  /** Null: back to the default. */
+  retries: z.number().nullable().optional(),
+  banForSec: z.number().nullable().optional(),
+  /** Null: no limit. */
+  failoverThreshold: z.strictObject({ count: z.number(), windowSec: z.number() }).nullable().optional(),
 });
 export type ResourceSpecInput = z.infer<typeof ResourceSpecInputSchema>;
 
@@ -231,7 +249,11 @@ export type FailureReason =
   /** Nodes could take it, but none passes its health checks (yet). */
   | { kind: 'no-healthy-node' }
   | { kind: 'interface-missing'; node: NodeName; detail: string }
-  | { kind: 'register-failed'; node: NodeName; detail: string };
+  | { kind: 'register-failed'; node: NodeName; detail: string }
+  /** Every live node that may hold it is banned after failures there (failure-policy.ts); tried again when a ban ends. */
+  | { kind: 'banned-everywhere' }
+  /** Its moves caused by failures reached the threshold: it stays where it is (or, failed, waits for a cleanup). */
+  | { kind: 'failover-limit'; count: number; windowSec: number; detail: string };
 
 export const FailureReasonSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('conflict'), mac: MacSchema }),
@@ -239,6 +261,8 @@ export const FailureReasonSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('no-healthy-node') }),
   z.strictObject({ kind: z.literal('interface-missing'), node: NameSchema, detail: TextSchema }),
   z.strictObject({ kind: z.literal('register-failed'), node: NameSchema, detail: TextSchema }),
+  z.strictObject({ kind: z.literal('banned-everywhere') }),
+  z.strictObject({ kind: z.literal('failover-limit'), count: z.number().int().min(1), windowSec: z.number().int().min(1), detail: TextSchema }),
 ]);
 
 /** What the cluster observes about a resource. */

@@ -12,6 +12,7 @@
 // The field tables are typed by the contract's types: a field added to ResourceView, ResourceStatus,
 // a failure kind or a failback mode does not compile until it has its check here. The differential
 // test (test/unit/fast-push.test.ts) mutates every field of the zod schemas against this file.
+import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, FailoverThresholdSchema, RETRIES_MAX } from './failure-policy';
 import {
   ANNOUNCE_COUNT_MAX,
   ANNOUNCE_FORMS,
@@ -159,6 +160,8 @@ const FAILURE_SHAPES: { [K in FailureReason['kind']]: Shape } = {
   'no-healthy-node': shape<Variant<FailureReason, 'kind', 'no-healthy-node'>>({ kind: literal('no-healthy-node') }, {}),
   'interface-missing': shape<Variant<FailureReason, 'kind', 'interface-missing'>>({ kind: literal('interface-missing'), node: isName, detail: isText }, {}),
   'register-failed': shape<Variant<FailureReason, 'kind', 'register-failed'>>({ kind: literal('register-failed'), node: isName, detail: isText }, {}),
+  'banned-everywhere': shape<Variant<FailureReason, 'kind', 'banned-everywhere'>>({ kind: literal('banned-everywhere') }, {}),
+  'failover-limit': shape<Variant<FailureReason, 'kind', 'failover-limit'>>({ kind: literal('failover-limit'), count: (v) => isIntIn(v, 1, Number.MAX_SAFE_INTEGER), windowSec: (v) => isIntIn(v, 1, Number.MAX_SAFE_INTEGER), detail: isText }, {}),
 };
 
 const STATUS_SHAPE = shape<ResourceStatus>(
@@ -192,9 +195,12 @@ const RESOURCE_SHAPE = shape<ResourceView>(
     maintenanceUntil: isTimestamp,
     // Few resources carry checks, and theirs are lists of tagged records: the contract's own schema.
     health: (v) => HealthSpecSchema.safeParse(v).success,
+    retries: (v) => isIntIn(v, 0, RETRIES_MAX),
+    banForSec: (v) => isIntIn(v, BAN_FOR_MIN_SEC, BAN_FOR_MAX_SEC),
+    failoverThreshold: (v) => FailoverThresholdSchema.safeParse(v).success,
     status: (v) => matches(v, STATUS_SHAPE),
   },
-  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true, health: true },
+  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true, health: true, retries: true, banForSec: true, failoverThreshold: true },
 );
 
 /** ResourceViewSchema, or stricter. */

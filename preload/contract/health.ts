@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { IPV4_PATTERN } from './ipv4';
 import type { NodeName } from './domain';
+import { FailoverMarkSchema, MAX_BANS, MAX_FAILOVER_MARKS, NodeBanSchema, type FailoverMark, type NodeBan } from './failure-policy';
 
 export type HealthCheck =
   /** A TCP connection to HOST:PORT is accepted. */
@@ -94,6 +95,9 @@ export interface HealthResult {
 export interface NodeHealth {
   node: NodeName;
   results: HealthResult[];
+  /** The resources this node is banned from after failures here, and the moves its failures caused (failure-policy.ts). */
+  bans?: NodeBan[];
+  failovers?: FailoverMark[];
 }
 
 /** Most profiles one node reports: 4,096 × ~150 bytes stays far below etcd's 1.5 MiB request limit. */
@@ -110,6 +114,8 @@ export const HealthResultSchema = z.strictObject({
 export const NodeHealthSchema = z.strictObject({
   node: z.string().min(1).max(128),
   results: z.array(HealthResultSchema).max(MAX_HEALTH_PROFILES),
+  bans: z.array(NodeBanSchema).max(MAX_BANS).optional(),
+  failovers: z.array(FailoverMarkSchema).max(MAX_FAILOVER_MARKS).optional(),
 });
 
 // --- Profile keys -----------------------------------------------------------------------------------

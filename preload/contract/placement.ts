@@ -8,8 +8,9 @@
 //   for maintenance and take nothing new.
 // - A node is allowed to hold a resource when the resource's possibleOwners is empty (every node) or
 //   names it. A resource with health checks (health.ts) may go only to a node whose last verdict on its
-//   profile is healthy: a node that fails them, or has not run them yet, is never chosen. Eligible =
-//   live, allowed and healthy. Eligible lists are in name order.
+//   profile is healthy: a node that fails them, or has not run them yet, is never chosen. A node banned
+//   from the resource after failures there (failure-policy.ts) is never chosen while the ban lasts.
+//   Eligible = live, allowed, healthy and not banned. Eligible lists are in name order.
 // - The best node for a resource is the first eligible preferred owner, in the operator's order;
 //   otherwise the eligible node with the fewest resources (its load), ties broken by name. Names are
 //   compared by UTF-16 code units, never by locale, so agents with different locales agree.
@@ -26,7 +27,7 @@ import { healthKey, type HealthByProfile } from './health';
  * The part of a node record placement looks at, and the node's health results by profile. Without
  * `verdicts` the caller knows nothing of the node's checks and they do not count (a console's hint).
  */
-export type NodeView = Pick<NodeRecord, 'name' | 'state'> & { verdicts?: HealthByProfile };
+export type NodeView = Pick<NodeRecord, 'name' | 'state'> & { verdicts?: HealthByProfile; banned?: ReadonlySet<ResourceName> };
 
 /** The part of a resource spec placement looks at. */
 export type PlacementSpec = Pick<ResourceSpec, 'name' | 'possibleOwners' | 'preferredOwners' | 'health'>;
@@ -84,9 +85,14 @@ export function failsChecks(spec: Pick<ResourceSpec, 'health'>, node: NodeView):
   return node.verdicts.get(healthKey(spec.health))?.healthy === false;
 }
 
-/** Nodes that may take the resource now: live, allowed and healthy, in name order. */
-export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'possibleOwners' | 'health'>, nodes: readonly N[]): N[] {
-  return nodes.filter((node) => isLive(node) && isAllowed(spec, node.name) && passesChecks(spec, node)).sort((a, b) => compareNames(a.name, b.name));
+/** The node is banned from the resource after failures there (it lifts the ban itself when it ends). */
+export function isBanned(spec: Pick<ResourceSpec, 'name'>, node: NodeView): boolean {
+  return node.banned !== undefined && node.banned.has(spec.name);
+}
+
+/** Nodes that may take the resource now: live, allowed, healthy and not banned, in name order. */
+export function eligibleNodes<N extends NodeView>(spec: Pick<ResourceSpec, 'name' | 'possibleOwners' | 'health'>, nodes: readonly N[]): N[] {
+  return nodes.filter((node) => isLive(node) && isAllowed(spec, node.name) && passesChecks(spec, node) && !isBanned(spec, node)).sort((a, b) => compareNames(a.name, b.name));
 }
 
 /** The first eligible preferred owner in the operator's order, or null. */
@@ -95,7 +101,7 @@ export function bestPreferredNode(spec: PlacementSpec, nodes: readonly NodeView[
   for (const name of spec.preferredOwners) {
     if (exclude.includes(name) || !isAllowed(spec, name)) continue;
     const node = nodes.find((candidate) => candidate.name === name);
-    if (node !== undefined && isLive(node) && passesChecks(spec, node)) return name;
+    if (node !== undefined && isLive(node) && passesChecks(spec, node) && !isBanned(spec, node)) return name;
   }
   return null;
 }

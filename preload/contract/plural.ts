@@ -8,6 +8,7 @@ const PLURALS = {
   address: 'addresses',
   conflict: 'conflicts',
   event: 'events',
+  'failover mark': 'failover marks',
   frame: 'frames',
   node: 'nodes',
   owner: 'owners',

@@ -215,7 +215,8 @@ export const COMMAND_ARGS = {
   'resource.online': z.strictObject({ name: NameSchema }),
   'resource.offline': z.strictObject({ name: NameSchema }),
   /** Clears a failed resource's failure (it shows offline) so placement tries it again; a no-op otherwise. */
-  'resource.cleanup': z.strictObject({ name: NameSchema }),
+  /** `node`: only that node's bans and failover count (the resource's failure stays). */
+  'resource.cleanup': z.strictObject({ name: NameSchema, node: NameSchema.optional() }),
   /** Re-announce the address now (gratuitous ARP from its holder, wherever the agent asked is): for stale caches on the LAN. */
   'resource.announce': z.strictObject({ name: NameSchema }),
   /** Drain: every address of the node moves to its best alternative; the node takes no new ones. */

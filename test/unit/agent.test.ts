@@ -195,6 +195,79 @@ describe('the agent on fake hosts', () => {
     assert.ok(hosts.n1!.checksRun.length > 5 && hosts.n1!.checksRun.every((name) => name === service));
   });
 
+  /** Makes `node`'s kernel refuse VIP as the capability check of RTM_NEWADDR does; returns the undo. */
+  function refuseRegistration(node: string): () => void {
+    const addresses = hosts[node]!.addresses;
+    const register = addresses.register.bind(addresses);
+    (addresses as { register: typeof register }).register = (list, notAfter) =>
+      list.some((item) => item.ip === VIP) ? list.map((address) => ({ address, ok: false as const, code: 'EPERM', message: 'Operation not permitted' })) : register(list, notAfter);
+    return () => {
+      (addresses as { register: typeof register }).register = register;
+    };
+  }
+
+  test('failure policy: a node that cannot register the address tries again, is banned, and the other node takes it; cleanup lifts the ban', async () => {
+    const undo = refuseRegistration('n1');
+    const started = Date.now();
+    await stores[0]!.putResource({ ...spec('web', VIP, ['n1']), failback: { mode: 'immediate' } });
+    await until('web online on n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP), 6000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    // One retry (the default) a second after the first failure, then the ban: never failed cluster-wide.
+    assert.ok(Date.now() - started >= 1000, 'the retry waited its second');
+    const audit = (await stores[0]!.audit()).filter((e) => e.target === 'web').map((e) => e.action);
+    assert.deepEqual(audit.filter((a) => a === 'resource.retry' || a === 'resource.banned' || a === 'fail'), ['resource.retry', 'resource.banned']);
+    const n1Health = agent('n2').clusterView.health.get('n1');
+    assert.equal(n1Health?.bans?.[0]?.resource, 'web');
+    assert.match(n1Health?.bans?.[0]?.reason ?? '', /could not register on n1: .*Operation not permitted/);
+    assert.ok((n1Health?.bans?.[0]?.until ?? 0) - (n1Health?.bans?.[0]?.since ?? 0) === 600_000, 'banned for the default 10 minutes');
+    assert.deepEqual(n1Health?.failovers?.map((m) => m.resource), ['web']);
+    // Failback immediate, but n1 is banned: the address stays on n2.
+    undo();
+    await sleep(300);
+    assert.equal(ownerOf('web'), 'n2');
+    // The operator cleans up on n1 only: the ban goes and failback brings the address home.
+    const handler = new AgentApiHandler(agent('n2'), stores[1]!);
+    const cleaned = await handler.execute({ type: 'resource.cleanup', name: 'web', node: 'n1' }, 'unit-test');
+    assert.ok(cleaned.ok, JSON.stringify(cleaned));
+    assert.match(JSON.stringify(cleaned), /n1: ban lifted, 1 failover mark dropped/);
+    await until('web back on n1', () => stateOf('web') === 'online' && ownerOf('web') === 'n1' && hosts.n1!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.equal(agent('n2').clusterView.health.get('n1')?.bans, undefined);
+  });
+
+  test('failure policy: banned everywhere is said and tried again when a ban ends; beyond the threshold the resource fails and waits for a cleanup', async () => {
+    refuseRegistration('n1');
+    refuseRegistration('n2');
+    await stores[0]!.putResource({ ...spec('web', VIP, ['n1']), retries: 0, banForSec: 2 });
+    await until('banned everywhere', () => agent('n1').clusterView.statuses.get('web')?.failure?.kind === 'banned-everywhere').catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.equal(stateOf('web'), 'failed');
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), []);
+    // The bans end after 2 s: the resource is placed again (and banned again: both nodes still refuse).
+    await until('a ban ended and web was tried again', async () => (await stores[0]!.audit()).filter((e) => e.action === 'resource.banned').length >= 3, 6000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+
+    // A threshold of 2 moves caused by failures in the hour: reached already, the next failure fails it.
+    await stores[0]!.putResource({ ...agent('n1').clusterView.resources.get('web')!, failoverThreshold: { count: 2, windowSec: 3600 } }, agent('n1').clusterView.resourceRevisions.get('web'));
+    await until('failed at the limit', () => agent('n1').clusterView.statuses.get('web')?.failure?.kind === 'failover-limit', 8000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    const limit = agent('n1').clusterView.statuses.get('web')?.failure;
+    assert.match(JSON.stringify(limit), /could not register on n[12]: .*Operation not permitted/);
+    // It stays failed (no ban ending places it again) until the cleanup, which resets the counts everywhere.
+    await sleep(2500);
+    assert.equal(agent('n1').clusterView.statuses.get('web')?.failure?.kind, 'failover-limit');
+    const handler = new AgentApiHandler(agent('n1'), stores[0]!);
+    const cleaned = await handler.execute({ type: 'resource.cleanup', name: 'web' }, 'unit-test');
+    assert.ok(cleaned.ok, JSON.stringify(cleaned));
+    await until('no marks left anywhere', () => [...agent('n1').clusterView.health.values()].every((record) => (record.failovers ?? []).length === 0));
+  });
+
   test('a release datagram forged by someone who read the nonce in the store is ignored: never two holders', async () => {
     await online('web', VIP, 'n1');
     // The owner hears of "prepared" late, so the forger's datagram is certainly first.

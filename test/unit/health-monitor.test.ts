@@ -36,6 +36,7 @@ function harness(answer: (check: NetworkCheck) => Promise<CheckRun>) {
     audit: (record: Omit<AuditRecord, 'at'>) => (audited.push(record), Promise.resolve()),
     now: () => now,
     wallNow: () => 1_000_000 + now,
+    policy: () => ({}),
   } as unknown as HealthMonitorContext;
   const monitor = new HealthMonitor(context);
   return {

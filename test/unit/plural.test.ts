@@ -9,6 +9,7 @@ const EXPECTED: Readonly<Record<(typeof COUNTED_NOUNS)[number], readonly [string
   address: ['0 addresses', '1 address', '2 addresses', '1,000 addresses'],
   conflict: ['0 conflicts', '1 conflict', '2 conflicts', '1,000 conflicts'],
   event: ['0 events', '1 event', '2 events', '1,000 events'],
+  'failover mark': ['0 failover marks', '1 failover mark', '2 failover marks', '1,000 failover marks'],
   frame: ['0 frames', '1 frame', '2 frames', '1,000 frames'],
   node: ['0 nodes', '1 node', '2 nodes', '1,000 nodes'],
   owner: ['0 owners', '1 owner', '2 owners', '1,000 owners'],

@@ -37,8 +37,8 @@ function spec(name: string, ip: string, extra: Partial<ResourceSpec> = {}): Reso
 /** Specs that use every field and every form of each. */
 const VARIED: ResourceSpec[] = [
   spec('web', '10.213.0.50'),
-  spec('db', '10.213.0.51', { prefix: 22, possibleOwners: ['n1', 'n2'], preferredOwners: ['n2', 'n1'], failback: { mode: 'immediate' }, interfaces: { n1: 'eth1', n2: 'lan0.10' } }),
-  spec('mail-1', '10.213.0.52', { failback: { mode: 'window', startHour: 22, endHour: 6 }, enabled: false, announceForm: 'both', defendPolicy: 'once', announceCount: 4, announceIntervalMs: 250 }),
+  spec('db', '10.213.0.51', { prefix: 22, possibleOwners: ['n1', 'n2'], preferredOwners: ['n2', 'n1'], failback: { mode: 'immediate' }, interfaces: { n1: 'eth1', n2: 'lan0.10' }, retries: 3, banForSec: 90, failoverThreshold: { count: 5, windowSec: 3600 } }),
+  spec('mail-1', '10.213.0.52', { failback: { mode: 'window', startHour: 22, endHour: 6 }, enabled: false, announceForm: 'both', defendPolicy: 'once', announceCount: 4, announceIntervalMs: 250, retries: 0, failoverThreshold: { count: 2, windowSec: 5400 } }),
   spec('Cache.2', '192.168.7.1', { prefix: 32, maintenanceUntil: Date.UTC(2026, 11, 4, 15, 0, 0, 123), defendPolicy: 'never', announceForm: 'reply' }),
   spec('far', '172.16.0.9', { prefix: 31, maintenanceUntil: 9_000_000_000_000_000, failback: { mode: 'window', startHour: 0, endHour: 23 }, announceRefreshSec: 3600 }),
 ];
@@ -69,6 +69,28 @@ describe('CSV import: the periodic re-announcement', () => {
   });
 });
 
+describe('CSV import: the failure policy', () => {
+  test('retries, ban-for-sec and failover-threshold (COUNT/WINDOW); empty cells are the defaults; bad ones named by line and column', () => {
+    const header = 'name,ip,retries,ban-for-sec,failover-threshold';
+    const good = read(`${header}\nweb,10.213.0.50/24,2,60,3/30m\ndb,10.213.0.51/24,,,\n`, 'csv');
+    assert.deepEqual(good.issues, []);
+    assert.deepEqual(good.valid.map((row) => [row.spec.retries, row.spec.banForSec, row.spec.failoverThreshold]), [[2, 60, { count: 3, windowSec: 1800 }], [undefined, undefined, undefined]]);
+    const bad = read(`${header}\nweb,10.213.0.50/24,11,0,5\ndb,10.213.0.51/24,1,604801,0/1h\nmx,10.213.0.52/24,-1,,5/30s\n`, 'csv');
+    assert.deepEqual(bad.valid, []);
+    assert.deepEqual(lines(bad.issues), [
+      '2: failover-threshold: failover-threshold: expected COUNT/WINDOW, e.g. 5/1h (window in s, m, h or d) (got "5")',
+      '3: failover-threshold: failover-threshold: the count must be 1..100 (got "0/1h")',
+      '4: retries: retries must be a whole number (got "-1")',
+      '4: failover-threshold: failover-threshold: the window must be 1 minute to 7 days (got "5/30s")',
+    ]);
+    const ranges = read(`${header}\nweb,10.213.0.50/24,11,0,\n`, 'csv');
+    assert.deepEqual(lines(ranges.issues), [
+      '2: retries: retries must be a whole number from 0 to 10 (got 11)',
+      '2: ban-for-sec: banForSec must be a whole number from 1 to 604800 s (got 0)',
+    ]);
+  });
+});
+
 describe('health checks in a table', () => {
   const tcpAndHttp = { checks: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 80 }, { kind: 'http' as const, url: 'http://127.0.0.1/ready', expectStatus: 204 }], intervalMs: 500, timeoutMs: 200, fall: 2, rise: 3 };
   const spaced = { checks: [{ kind: 'exec' as const, argv: ['/usr/local/bin/check', 'two words'] }, { kind: 'gateway' as const }], intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2 };
@@ -77,9 +99,9 @@ describe('health checks in a table', () => {
   test('CSV: checks as --check spells them, between " | "; a JSON array when a spelling would not read back', () => {
     const text = formatCsvTable(CHECKED);
     const rows = text.trimEnd().split('\n').slice(1);
-    assert.equal(rows[0], 'api,10.213.0.60/24,,,never,,true,request,always,,,,,tcp:127.0.0.1:80 | http://127.0.0.1/ready =204,500,200,2,3');
-    assert.match(rows[1]!, /^job,.*,"\[\{""kind"":""exec"",""argv"":\[""\/usr\/local\/bin\/check"",""two words""\]\},\{""kind"":""gateway""\}\]",2000,1000,3,2$/);
-    assert.equal(rows[2], 'plain,10.213.0.62/24,,,never,,true,request,always,,,,,,,,,');
+    assert.equal(rows[0], 'api,10.213.0.60/24,,,never,,true,request,always,,,,,tcp:127.0.0.1:80 | http://127.0.0.1/ready =204,500,200,2,3,,,');
+    assert.match(rows[1]!, /^job,.*,"\[\{""kind"":""exec"",""argv"":\[""\/usr\/local\/bin\/check"",""two words""\]\},\{""kind"":""gateway""\}\]",2000,1000,3,2,,,$/);
+    assert.equal(rows[2], 'plain,10.213.0.62/24,,,never,,true,request,always,,,,,,,,,,,,');
   });
 
   for (const format of ['csv', 'json'] as const) {
@@ -108,11 +130,11 @@ describe('health checks in a table', () => {
 describe('CSV import: fixed vectors', () => {
   test('a header, rows with every column, lists separated by spaces', () => {
     const text = [
-      'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,maintenance-until',
-      'web,10.213.0.50/24,,,,,,,,,,',
-      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,',
-      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,',
-      'Cache.2,192.168.7.1/32,,,never,,,reply,never,,,2026-12-04T15:00:00.123Z',
+      'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,maintenance-until,retries,ban-for-sec,failover-threshold',
+      'web,10.213.0.50/24,,,,,,,,,,,,,',
+      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,3,90,5/1h',
+      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,0,,2/90m',
+      'Cache.2,192.168.7.1/32,,,never,,,reply,never,,,2026-12-04T15:00:00.123Z,,,',
     ].join('\n');
     const result = read(text, 'csv');
     assert.deepEqual(result.issues, []);
@@ -188,7 +210,7 @@ describe('CSV import: every bad row by line and field, nothing else', () => {
   });
 
   test('a wrong header refuses the whole file: unknown or repeated column, no name or ip, empty file', () => {
-    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until, checks, check-interval-ms, check-timeout-ms, fall, rise)']);
+    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until, checks, check-interval-ms, check-timeout-ms, fall, rise, retries, ban-for-sec, failover-threshold)']);
     assert.match(lines(read('name,ip,ip\n', 'csv').issues)[0]!, /^1: ip: column "ip" appears twice/);
     assert.match(lines(read('name,owners\nweb,n1\n', 'csv').issues)[0]!, /^1: : the header has no ip column/);
     assert.match(lines(read('web,10.213.0.50/24\n', 'csv').issues)[0]!, /unknown column "web"/, 'a file without a header is not read as data');
@@ -226,7 +248,7 @@ describe('CSV import: every bad row by line and field, nothing else', () => {
 
 describe('JSON import', () => {
   test('an array of definitions, each with the line its object starts on; ip may carry the prefix', () => {
-    const text = '\ufeff[\n  {"name": "web", "ip": "10.213.0.50/24"},\n  {\n    "name": "db",\n    "ip": "10.213.0.51", "prefix": 22, "possibleOwners": ["n1", "n2"], "preferredOwners": ["n2", "n1"],\n    "failback": {"mode": "immediate"}, "interfaces": {"n1": "eth1", "n2": "lan0.10"}\n  }\n]\n';
+    const text = '\ufeff[\n  {"name": "web", "ip": "10.213.0.50/24"},\n  {\n    "name": "db",\n    "ip": "10.213.0.51", "prefix": 22, "possibleOwners": ["n1", "n2"], "preferredOwners": ["n2", "n1"],\n    "failback": {"mode": "immediate"}, "interfaces": {"n1": "eth1", "n2": "lan0.10"},\n    "retries": 3, "banForSec": 90, "failoverThreshold": {"count": 5, "windowSec": 3600}\n  }\n]\n';
     const result = read(text, 'json');
     assert.deepEqual(result.issues, []);
     assert.deepEqual(result.valid.map((row) => [row.line, row.spec]), [[2, VARIED[0]], [3, VARIED[1]]]);
@@ -285,15 +307,15 @@ describe('checkTable (the agent checks each request with it)', () => {
 describe('export, and the round trip', () => {
   test('CSV: the header without prefix, sorted by name, lists with spaces, windows as HH-HH, times in UTC', () => {
     const text = formatCsvTable(VARIED);
-    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise');
+    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise,retries,ban-for-sec,failover-threshold');
     assert.deepEqual(text.trimEnd().split('\n').slice(1), [
-      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z,,,,,',
-      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,,,,,,',
-      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000,,,,,',
-      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,,,,,,',
-      'web,10.213.0.50/24,,,never,,true,request,always,,,,,,,,,',
+      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z,,,,,,,,',
+      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,,,,,,,3,90,5/1h',
+      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000,,,,,,,,',
+      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,,,,,,,0,,2/90m',
+      'web,10.213.0.50/24,,,never,,true,request,always,,,,,,,,,,,,',
     ]);
-    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise\n');
+    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise,retries,ban-for-sec,failover-threshold\n');
   });
 
   test('JSON: one object per line, fields in one order whatever the input order', () => {

@@ -2,12 +2,13 @@
 // the operator commits: the agent's own placement rules (preload/contract/placement.ts) with the
 // current owner excluded. The agent decides for real when the move runs.
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
-import { bestNode, isAllowed, isLive, passesChecks, type NodeView } from '../../../preload/contract/placement';
+import { bestNode, isAllowed, isBanned, isLive, passesChecks, type NodeView } from '../../../preload/contract/placement';
 import { healthKey, verdictsOf } from '../../../preload/contract/health';
+import { bannedResources } from '../../../preload/contract/failure-policy';
 
-/** A node as placement sees it, with its health verdicts (the agent's API carries them in the record). */
+/** A node as placement sees it, with its health verdicts and bans (the agent's API carries them in the record). */
 function placementView(node: NodeRecord): NodeView {
-  return { name: node.name, state: node.state, verdicts: verdictsOf(node.health) };
+  return { name: node.name, state: node.state, verdicts: verdictsOf(node.health), banned: bannedResources(node.bans) };
 }
 
 /** Why `node` cannot take `resource` now, or null when it can. */
@@ -15,6 +16,7 @@ export function moveBlocker(resource: ResourceView, node: NodeRecord): string | 
   if (resource.status.owner === node.name) return 'current owner';
   if (!isLive(node)) return node.state;
   if (!isAllowed(resource, node.name)) return 'not a possible owner';
+  if (isBanned(resource, placementView(node))) return 'banned after failures';
   if (resource.health !== undefined && !passesChecks(resource, placementView(node))) {
     return verdictsOf(node.health).has(healthKey(resource.health)) ? 'fails the health checks' : 'health not checked yet';
   }
