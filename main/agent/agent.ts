@@ -243,7 +243,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       claimSettings,
       audit: (record) => records.audit(record),
       putStatus: (resource, fields) => records.putStatus(resource, fields),
-      failovers: { marks: () => this.failures.allMarks(), mark: (resource) => this.failures.markFailover(resource) },
+      failovers: { marks: () => this.failures.allMarks(), mark: (resource) => this.failures.markFailover(resource), takeFailed: (resource, failure) => this.failures.onFailedTake(resource, failure) },
       wallNow,
       stopping: () => this.stopping,
     });

@@ -19,6 +19,11 @@ import type { ResourceRecords } from './resource-records';
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
 const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 20, probeWaitMs: 60 };
 
+/** The failure of an interface named for this node that does not exist. */
+function missingInterface(node: string, ifname: string): FailureReason {
+  return { kind: 'interface-missing', node, detail: `no interface ${ifname} on ${node}` };
+}
+
 /** Releases whose store writes are in flight at once (releaseMany). */
 const RELEASE_WRITES_AT_ONCE = 32;
 
@@ -88,6 +93,10 @@ export class Claims {
     }
     // One read of the interface for carrier and MAC: this runs once per resource in a mass takeover.
     const link = context.host.interfaceState(iface.ifname);
+    if (link === null && !this.interfaces.recovering()) {
+      await context.store.release(resource, context.node);
+      return this.failHere(resource, missingInterface(context.node, iface.ifname));
+    }
     if (!link?.carrier || !this.interfaces.confirmedSinceLoss(iface.ifname)) return; // held again when the link returns
     if (!this.interfaces.macKnown(iface.ifname, link.mac)) return; // held again once our record names the MAC we would claim with
     if (this.addresses.isPresent(spec, iface.ifname)) {
@@ -130,6 +139,8 @@ export class Claims {
       return this.failHere(resource, iface.failure);
     }
     const link = context.host.interfaceState(iface.ifname);
+    // An interface named for this node that does not exist (and is not coming back from a fault): this node's failure.
+    if (link === null && !this.interfaces.recovering()) return this.failHere(resource, missingInterface(context.node, iface.ifname));
     if (!link?.carrier || !this.interfaces.macKnown(iface.ifname, link.mac)) return;
     const result = await context.store.acquire(resource, membership);
     if (!result.ok) return;
@@ -198,6 +209,7 @@ export class Claims {
     const view = context.view();
     const started = performance.now();
     const usable = new Map<string, boolean>();
+    const missing = new Set<string>();
     const candidates: Takeover[] = [];
     for (const resource of resources) {
       if (!this.claimsTogether(resource)) continue;
@@ -210,6 +222,11 @@ export class Claims {
         const link = context.host.interfaceState(iface.ifname);
         ok = link !== null && link.carrier && this.interfaces.macKnown(iface.ifname, link.mac);
         usable.set(iface.ifname, ok);
+        if (link === null && !this.interfaces.recovering()) missing.add(iface.ifname);
+      }
+      if (missing.has(iface.ifname)) {
+        await this.failHere(resource, missingInterface(context.node, iface.ifname));
+        continue;
       }
       const previous = status?.owner ?? null;
       if (ok) candidates.push({ spec, ifname: iface.ifname, previous, goingQuiet: previous === null ? null : (status?.ownerMac ?? null) });

@@ -75,7 +75,7 @@ export class LocalFailures {
     if (spec === undefined) return;
     const attempt = (this.attempts.get(resource) ?? 0) + 1;
     this.attempts.set(resource, attempt);
-    const decision = decideLocalFailure({ spec, failure, attempt, marks: this.allMarks(), now: context.wallNow() });
+    const decision = decideLocalFailure({ spec, failure, attempt, marks: this.allMarks(), now: Math.round(context.wallNow()) });
     const why = describeFailure(failure);
     switch (decision.kind) {
       case 'retry': {
@@ -93,8 +93,7 @@ export class LocalFailures {
         this.bans = [...this.bans.filter((ban) => ban.resource !== resource), decision.ban];
         this.marks = [...this.marks, { resource, at: decision.ban.since }];
         context.recordChanged();
-        const minutes = Math.round((decision.ban.until - decision.ban.since) / 60_000);
-        const length = minutes >= 1 ? `${minutes} min` : `${Math.round((decision.ban.until - decision.ban.since) / 1000)} s`;
+        const length = banLength(decision.ban);
         context.log(`${resource}: ${why}; ${context.node} banned from it for ${length} after ${decision.after} failures; another node takes it`);
         await context.releaseKey(resource);
         await context.putStatus(resource, { state: 'online-pending', owner: null, ownerMac: null, failure: null });
@@ -107,6 +106,26 @@ export class LocalFailures {
         await context.releaseKey(resource);
         await context.fail(resource, decision.failure);
     }
+  }
+
+  /**
+   * A planned move to this node failed because this node could not carry the address (its registration
+   * refused, its interface missing): the move's own path gives the address back to its owner, so only the
+   * count is kept here; beyond the retries this node is banned, and failback or a drain stop choosing it.
+   */
+  async onFailedTake(resource: ResourceName, failure: LocalFailure): Promise<void> {
+    const { context } = this;
+    const spec = context.view().resources.get(resource);
+    if (spec === undefined) return;
+    const attempt = (this.attempts.get(resource) ?? 0) + 1;
+    this.attempts.set(resource, attempt);
+    const decision = decideLocalFailure({ spec, failure, attempt, marks: this.allMarks(), now: Math.round(context.wallNow()) });
+    if (decision.kind !== 'ban') return; // a retry is the next move asked; at the threshold nothing moves here anyway
+    this.attempts.delete(resource);
+    this.bans = [...this.bans.filter((ban) => ban.resource !== resource), decision.ban];
+    context.recordChanged();
+    context.log(`${resource}: ${describeFailure(failure)}; ${context.node} banned from it after ${decision.after} failed moves here`);
+    await context.audit({ actor: context.node, action: 'resource.banned', target: resource, outcome: 'failed', detail: `${context.node} banned for ${banLength(decision.ban)} after ${decision.after} failed moves here: ${describeFailure(failure)}`, handoffMs: null });
   }
 
   /** This node hands `resource` on because it fails the health checks: counted towards the threshold. */
@@ -160,4 +179,10 @@ export class LocalFailures {
   serve(): void {
     this.asked.serve((intent) => Promise.resolve({ ok: true, ...this.clear(intent.resource) }));
   }
+}
+
+/** "10 min", "90 s": how long a ban lasts, for the log and the audit. */
+function banLength(ban: NodeBan): string {
+  const seconds = Math.round((ban.until - ban.since) / 1000);
+  return seconds >= 60 && seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }

@@ -21,6 +21,8 @@ import { describeFailure } from '../../preload/contract/failure-text';
 import { healthKey, settleBeforeMovingMs } from '../../preload/contract/health';
 import { failoverLimitReached, type FailoverMark } from '../../preload/contract/failure-policy';
 import type { StatusFields } from './resource-records';
+import { isLocalFailure, type LocalFailure } from '../cluster/failure-policy';
+import { LEASE_UNCONFIRMED, LINK_DOWN } from './local-addresses';
 
 /** What the moves need from the rest of the agent. */
 /** How often a stopping node asks a move for one address (each refusal or failure ends one). */
@@ -49,7 +51,7 @@ export interface MovesContext extends Pick<NodeContext, 'node' | 'host' | 'fence
   audit(record: Omit<AuditRecord, 'at'>): Promise<void>;
   putStatus(resource: ResourceName, fields: StatusFields): Promise<void>;
   /** Moves caused by failures: every node's marks as they stand, and a mark for a health move this node asks. */
-  failovers: { marks(): Iterable<{ failovers?: readonly FailoverMark[] }>; mark(resource: ResourceName): void };
+  failovers: { marks(): Iterable<{ failovers?: readonly FailoverMark[] }>; mark(resource: ResourceName): void; takeFailed(resource: ResourceName, failure: LocalFailure): Promise<void> };
   wallNow(): number;
   /** This node is stopping (it hands its addresses over and takes none). */
   stopping(): boolean;
@@ -365,7 +367,10 @@ export class PlannedMoves {
     const spec = view.resources.get(move.resource);
     if (!spec) return this.end(move, 'resource removed');
     const iface = this.context.ifnameFor(spec);
-    if (!iface.ok) return this.end(move, describeFailure(iface.failure));
+    if (!iface.ok) {
+      if (isLocalFailure(iface.failure)) await this.context.failovers.takeFailed(spec.name, iface.failure);
+      return this.end(move, describeFailure(iface.failure));
+    }
     const from = move.fromNode ?? view.ownerOf(move.resource) ?? '';
     const holding = local.hold({ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname: iface.ifname, acd: { skipProbe: true, trustedMac: view.statuses.get(spec.name)?.ownerMac ?? null, ...this.context.claimSettings(spec) } });
     const transfer = store.transfer(spec.name, from, membership);
@@ -379,6 +384,10 @@ export class PlannedMoves {
         : held.kind === 'ready'
         ? { kind: 'held', mac: held.mac }
         : { kind: 'not-held', reason: held.kind === 'used-by' ? `conflict with ${held.macs.join(', ')}` : held.reason };
+    // This node could not register it (not an interface fault, not a late lease): counted by the failure policy.
+    if (transferred.ok && held.kind === 'failed' && held.reason !== LINK_DOWN && held.reason !== LEASE_UNCONFIRMED) {
+      await this.context.failovers.takeFailed(spec.name, { kind: 'register-failed', node, detail: held.reason });
+    }
     for (const effect of afterTake(move, outcome, this.context.wallNow())) {
       switch (effect.type) {
         case 'drop-local':

@@ -59,7 +59,9 @@ export function decideLocalFailure(input: LocalFailureInput): LocalFailureDecisi
     return { kind: 'fail', failure: { kind: 'failover-limit', count, windowSec, detail } };
   }
   const banForSec = spec.banForSec ?? POLICY_DEFAULTS.banForSec;
-  return { kind: 'ban', ban: { resource: spec.name, since: now, until: now + banForSec * 1000, reason: detail.slice(0, MAX_BAN_REASON_LENGTH) }, after: attempt };
+  // Whole ms: every reader's schema wants them (a clock read from performance.now() has fractions).
+  const since = Math.round(now);
+  return { kind: 'ban', ban: { resource: spec.name, since, until: since + banForSec * 1000, reason: detail.slice(0, MAX_BAN_REASON_LENGTH) }, after: attempt };
 }
 
 /**

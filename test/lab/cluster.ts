@@ -74,11 +74,14 @@ export class LabCluster {
     return join(this.dir, `${node}.token`);
   }
 
-  /** Starts (or restarts) the agent of `node` and waits until its API listens. */
-  async startAgent(node: string): Promise<JsonLines> {
+  /**
+   * Starts (or restarts) the agent of `node` and waits until its API listens. `prefix`: a command the
+   * agent runs under (`setpriv --bounding-set=-net_admin`: an agent the kernel refuses addresses to).
+   */
+  async startAgent(node: string, prefix: readonly string[] = []): Promise<JsonLines> {
     const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--api-socket', join(this.dir, 'api', `${node}.sock`), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...this.agentArgs, '--json']);
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
-    const child = this.agentTrace === null ? this.lab.spawn(node, argv, { stdio }) : this.lab.spawn(node, ['strace', '-f', '-qq', '-o', this.agentTrace(node), ...argv], { stdio });
+    const child = this.agentTrace === null ? this.lab.spawn(node, [...prefix, ...argv], { stdio }) : this.lab.spawn(node, ['strace', '-f', '-qq', '-o', this.agentTrace(node), ...prefix, ...argv], { stdio });
     const agent = new JsonLines(child);
     this.agents.set(node, agent);
     await agent.waitFor((r) => r.event === 'listening', 20_000, `agent ${node} listening`);

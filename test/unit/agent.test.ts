@@ -237,6 +237,30 @@ describe('the agent on fake hosts', () => {
     assert.equal(agent('n2').clusterView.health.get('n1')?.bans, undefined);
   });
 
+  test('failure policy: a failback to a node that cannot register fails; after the retries the node is banned and failback asks it no more', async () => {
+    await stores[0]!.putResource({ ...spec('web', VIP, ['n1']), failback: { mode: 'immediate' } });
+    await until('web online on n1', () => stateOf('web') === 'online' && ownerOf('web') === 'n1');
+    await stores[0]!.setNodeState('n1', 'paused');
+    await until('web drained to n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    refuseRegistration('n1');
+    await stores[0]!.setNodeState('n1', 'up');
+    await until('n1 banned', async () => (await stores[0]!.audit()).some((e) => e.action === 'resource.banned' && e.target === 'web'), 8000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    // One retry (the default): the failed failback, then n1's own claim of the address it let go; then the ban.
+    await until('web online on n2 again', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP));
+    const failures = async (): Promise<string[]> => (await stores[0]!.audit()).filter((e) => (e.action === 'move' && e.outcome === 'failed') || e.action === 'resource.banned' || e.action === 'resource.retry').map((e) => e.action);
+    const seen = await failures();
+    assert.ok(seen.length >= 2 && seen.at(-1) === 'resource.banned', JSON.stringify(seen));
+    assert.match(JSON.stringify((await stores[0]!.audit()).find((e) => e.action === 'resource.banned')), /n1 banned for 10 min after 2 failures.*Operation not permitted/);
+    await sleep(500);
+    assert.deepEqual(await failures(), seen, 'failback asks n1 no more');
+    assert.equal(ownerOf('web'), 'n2');
+    assert.deepEqual(hosts.n1!.held(), []);
+  });
+
   test('failure policy: banned everywhere is said and tried again when a ban ends; beyond the threshold the resource fails and waits for a cleanup', async () => {
     refuseRegistration('n1');
     refuseRegistration('n2');

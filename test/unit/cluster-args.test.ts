@@ -172,8 +172,24 @@ describe('resource edit, rm, list', () => {
     assert.deepEqual(parse('resource', 'rm', 'web').op, { kind: 'resource-remove', name: 'web' });
     assert.deepEqual(parse('resource', 'remove', 'web').op, { kind: 'resource-remove', name: 'web' });
     assert.deepEqual(parse('resource', 'cleanup', 'web').op, { kind: 'resource-cleanup', name: 'web' });
+    assert.deepEqual(parse('resource', 'cleanup', 'web', '--node', 'n1').op, { kind: 'resource-cleanup', name: 'web', node: 'n1' });
+    assert.deepEqual(actionRequest(parse('resource', 'cleanup', 'web', '--node', 'n1').op as ActionOperation), { type: 'resource.cleanup', args: { name: 'web', node: 'n1' } });
     assert.deepEqual(parse('resource', 'list').op, { kind: 'resource-list' });
     assert.deepEqual(parse('resource', 'ls', '--json').op, { kind: 'resource-list' });
+  });
+
+  test('the failure policy: --retry, --ban-for, --failover-threshold (off in an edit)', () => {
+    assert.deepEqual(parse('resource', 'add', 'web', '10.213.0.50/24', '--retry', '0', '--ban-for', '90s', '--failover-threshold', '5/1h').op, {
+      kind: 'resource-add',
+      spec: { name: 'web', ip: '10.213.0.50', prefix: 24, retries: 0, banForSec: 90, failoverThreshold: { count: 5, windowSec: 3600 } },
+    });
+    assert.deepEqual(parse('resource', 'edit', 'web', '--failover-threshold', 'off', '--ban-for', '7d').op, { kind: 'resource-edit', name: 'web', patch: { banForSec: 604_800, failoverThreshold: null } });
+    rejects(['resource', 'add', 'web', '10.213.0.50/24', '--retry', '11'], /^--retry/);
+    rejects(['resource', 'add', 'web', '10.213.0.50/24', '--ban-for', '8d'], /^--ban-for: at most 7d, got "8d"$/);
+    rejects(['resource', 'add', 'web', '10.213.0.50/24', '--ban-for', '10'], /^--ban-for wants a duration/);
+    rejects(['resource', 'add', 'web', '10.213.0.50/24', '--failover-threshold', '5'], /^--failover-threshold: expected COUNT\/WINDOW, e\.g\. 5\/1h \(window in s, m, h or d\), got "5"$/);
+    rejects(['resource', 'cleanup', 'web', '--node', 'n1,n2'], /^resource cleanup: --node wants one node name$/);
+    rejects(['resource', 'cleanup', 'web', '--node', 'bad name'], /^--node: /);
   });
 
   test('rm, list, cleanup and the subcommand: bad input', () => {
