@@ -6,7 +6,7 @@ import type { ActionResult, ApiError, Change, ApiCommand, CommandResults, ProbeR
 import { BEST_NODE, auditEntryMatches } from '../../preload/contract/protocol';
 import { MAX_SNAPSHOT_REJECTED, SNAPSHOT_EVENTS_LIMIT, type AuditEntry as ContractAuditEntry, type ConflictRecord, type FailureReason, type NodeRecord, type RejectedStoreRecord, type ResourceView } from '../../preload/contract/domain';
 import type { ApiHandler, CommandResult, UpdateListener, VersionedSnapshot } from '../api/handler';
-import { bestNode, isAllowed, passesChecks } from '../cluster/placement';
+import { bestNode, isAllowed, isBanned, passesChecks } from '../cluster/placement';
 import { planWhatIf, type WhatIf } from '../cluster/what-if';
 import { healthKey } from '../../preload/contract/health';
 import { describeFailure } from '../../preload/contract/failure-text';
@@ -421,13 +421,23 @@ export class AgentApiHandler implements ApiHandler {
     const nodes = this.view.nodeViews();
     const to = target === BEST_NODE ? bestNode(spec, nodes, { exclude: owner === null ? [] : [owner] }) : target;
     if (to === null) {
-      const healthyOrNot = bestNode({ ...spec, health: undefined }, nodes, { exclude: owner === null ? [] : [owner] }) !== null;
-      return failure('conflict', healthyOrNot ? `no other live node passes the health checks of ${name}` : `no other live node may hold ${name}`, 'target');
+      const exclude = owner === null ? [] : [owner];
+      const unbanned = nodes.map((n) => ({ ...n, banned: undefined }));
+      const why =
+        bestNode({ ...spec, health: undefined }, nodes, { exclude }) !== null ? `no other live node passes the health checks of ${name}`
+        : bestNode(spec, unbanned, { exclude }) !== null ? `every other live node that may hold ${name} is banned from it after failures there (ipfo resource cleanup ${name})`
+        : `no other live node may hold ${name}`;
+      return failure('conflict', why, 'target');
     }
     const node = nodes.find((n) => n.name === to);
     if (!node) return failure('not-found', `no node named "${to}"`, 'target');
     if (node.state !== 'up') return failure('conflict', `node ${to} is ${node.state}`, 'target');
     if (!isAllowed(spec, to)) return failure('invalid', `${to} is not a possible owner of ${name}`, 'target');
+    // A banned target failed with this address and would fail again (failure policy).
+    if (isBanned(spec, node)) {
+      const ban = this.view.health.get(to)?.bans?.find((b) => b.resource === name);
+      return failure('conflict', `${to} is banned from ${name} after failures there${ban === undefined ? '' : ` (${ban.reason})`}; ipfo resource cleanup ${name} --node ${to} lifts the ban`, 'target');
+    }
     // An unhealthy target would hand the address straight on (or hold a service that is not there).
     if (!passesChecks(spec, node)) {
       const result = spec.health === undefined ? undefined : node.verdicts?.get(healthKey(spec.health));

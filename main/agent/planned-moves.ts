@@ -67,6 +67,8 @@ export class PlannedMoves {
   private batchCount = 0;
   /** Resources this node fails the checks of that no other node could take: said once, until that changes. */
   private readonly stranded = new Set<ResourceName>();
+  /** Resources kept here at their failover threshold: audited once, until they move or the count is reset. */
+  private readonly limited = new Set<ResourceName>();
   /** The pending wake-up of wakeAfter. */
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
 
@@ -165,6 +167,7 @@ export class PlannedMoves {
           else failing.push(spec);
         } else {
           this.stranded.delete(resource);
+          this.limited.delete(resource);
           const target = failbackTarget(spec, node, nodes, now);
           if (target) wanted.push({ resource, to: target, actor: 'failback' });
         }
@@ -198,11 +201,14 @@ export class PlannedMoves {
     const placed = placeBatch(failing, view.nodeViews(), countLoads(view.ownerMap()), [node]);
     const now = this.context.wallNow();
     for (const spec of failing) {
+      // Its move is under way (and already counted): nothing to decide again until it ends.
+      if (view.movingTo(spec.name) !== null || this.context.busy(spec.name)) continue;
       const to = placed.get(spec.name) ?? null;
       if (to !== null && spec.failoverThreshold !== undefined && failoverLimitReached(spec, this.context.failovers.marks(), now)) {
         this.stayAtLimit(spec);
         continue;
       }
+      if (to !== null) this.limited.delete(spec.name);
       if (to !== null) {
         this.stranded.delete(spec.name);
         wanted.push({ resource: spec.name, to, actor: 'health' });
@@ -222,14 +228,17 @@ export class PlannedMoves {
   private stayAtLimit(spec: ResourceSpec): void {
     const { node } = this.context;
     const status = this.context.view().statuses.get(spec.name);
-    if (status === undefined || status.owner !== node || status.failure?.kind === 'failover-limit') return;
+    if (status === undefined || status.owner !== node) return;
     const { count, windowSec } = spec.failoverThreshold!;
     const failure = { kind: 'failover-limit' as const, count, windowSec, detail: `${node} fails its health checks and keeps it` };
+    // The mark is written again if a later status write (a stale one from the watch, a claim's) dropped it; said once.
+    if (status.failure?.kind !== 'failover-limit') {
+      void this.context.putStatus(spec.name, { state: status.state, owner: status.owner, ownerMac: status.ownerMac, failure }).catch((error: unknown) => this.context.log(`${spec.name}: failover limit not recorded: ${String(error)}`));
+    }
+    if (this.limited.has(spec.name)) return;
+    this.limited.add(spec.name);
     this.context.log(`${spec.name}: ${describeFailure(failure)}`);
-    void this.context
-      .putStatus(spec.name, { state: status.state, owner: status.owner, ownerMac: status.ownerMac, failure })
-      .then(() => this.context.audit({ actor: `agent:${node}`, action: 'failover.limit', target: spec.name, outcome: 'failed', detail: describeFailure(failure), handoffMs: null }))
-      .catch((error: unknown) => this.context.log(`${spec.name}: failover limit not recorded: ${String(error)}`));
+    void this.context.audit({ actor: `agent:${node}`, action: 'failover.limit', target: spec.name, outcome: 'failed', detail: describeFailure(failure), handoffMs: null }).catch(() => undefined);
   }
 
   /** A reconcile again in `ms` (a health move waiting for its failure to settle): the earliest asked wins. */

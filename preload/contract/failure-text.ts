@@ -10,7 +10,7 @@ export function describeFailure(failure: FailureReason): string {
     case 'interface-missing': return `interface missing on ${failure.node}: ${failure.detail}`;
     case 'register-failed': return `could not register on ${failure.node}: ${failure.detail}`;
     case 'banned-everywhere': return 'every node that may hold it is banned after failures there (ipfo resource cleanup lifts the bans)';
-    case 'failover-limit': return `${failure.count} moves caused by failures within ${windowText(failure.windowSec)}: it stays put (ipfo resource cleanup resets the count); ${failure.detail}`;
+    case 'failover-limit': return `${failure.count} ${failure.count === 1 ? 'move' : 'moves'} caused by failures within ${windowText(failure.windowSec)}: it stays put (ipfo resource cleanup resets the count); ${failure.detail}`;
   }
 }
 

@@ -226,8 +226,12 @@ describe('the agent on fake hosts', () => {
     undo();
     await sleep(300);
     assert.equal(ownerOf('web'), 'n2');
-    // The operator cleans up on n1 only: the ban goes and failback brings the address home.
+    // A move to the banned node is refused with the ban's reason and how to lift it.
     const handler = new AgentApiHandler(agent('n2'), stores[1]!);
+    const refused = await handler.execute({ type: 'resource.move', name: 'web', target: 'n1' }, 'unit-test');
+    assert.equal(refused.ok, false);
+    assert.match(JSON.stringify(refused), /n1 is banned from web after failures there \(could not register on n1: .*\); ipfo resource cleanup web --node n1 lifts the ban/);
+    // The operator cleans up on n1 only: the ban goes and failback brings the address home.
     const cleaned = await handler.execute({ type: 'resource.cleanup', name: 'web', node: 'n1' }, 'unit-test');
     assert.ok(cleaned.ok, JSON.stringify(cleaned));
     assert.match(JSON.stringify(cleaned), /n1: ban lifted, 1 failover mark dropped/);
@@ -259,6 +263,40 @@ describe('the agent on fake hosts', () => {
     assert.deepEqual(await failures(), seen, 'failback asks n1 no more');
     assert.equal(ownerOf('web'), 'n2');
     assert.deepEqual(hosts.n1!.held(), []);
+  });
+
+  test('failure policy: health moves count towards the threshold; at the limit an owner failing its checks keeps the address and says so until a cleanup', async () => {
+    const health = { checks: [{ kind: 'tcp' as const, host: '127.0.0.1', port: 8080 }], intervalMs: 100, timeoutMs: 50, fall: 2, rise: 2 };
+    const service = 'tcp:127.0.0.1:8080';
+    hosts.n1!.services.add(service);
+    hosts.n2!.services.add(service);
+    await stores[0]!.putResource({ ...spec('web', VIP, ['n1']), health, failoverThreshold: { count: 1, windowSec: 3600 } });
+    await until('web online on n1', () => stateOf('web') === 'online' && ownerOf('web') === 'n1');
+    // The service dies on n1: one health move to n2, marked on n1.
+    hosts.n1!.services.delete(service);
+    await until('web moved to n2', () => stateOf('web') === 'online' && ownerOf('web') === 'n2' && hosts.n2!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    await until('the move marked in n1\'s record', () => agent('n2').clusterView.health.get('n1')?.failovers?.length === 1);
+    // Back on n1, dead on n2: the second move would pass the threshold of one, so the address stays on n2, marked.
+    hosts.n1!.services.add(service);
+    hosts.n2!.services.delete(service);
+    await until('marked at the limit', () => agent('n1').clusterView.statuses.get('web')?.failure?.kind === 'failover-limit').catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    await sleep(500);
+    assert.equal(ownerOf('web'), 'n2');
+    assert.deepEqual(hosts.n2!.held(), [VIP]);
+    assert.equal(stateOf('web'), 'online');
+    const limited = (await stores[0]!.audit()).filter((e) => e.action === 'failover.limit');
+    assert.equal(limited.length, 1, JSON.stringify((await stores[0]!.audit()).map((e) => [e.actor, e.action, e.detail])) + explain());
+    assert.match(String(limited[0]!.detail), /^1 move caused by failures within 1 h: it stays put .*n2 fails its health checks and keeps it$/);
+    // The cleanup resets the count and the mark: the next pass moves it to n1, where the service runs.
+    const cleaned = await new AgentApiHandler(agent('n1'), stores[0]!).execute({ type: 'resource.cleanup', name: 'web' }, 'unit-test');
+    assert.ok(cleaned.ok, JSON.stringify(cleaned));
+    await until('web moved to n1 after the cleanup', () => stateOf('web') === 'online' && ownerOf('web') === 'n1' && hosts.n1!.held().includes(VIP)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
   });
 
   test('failure policy: banned everywhere is said and tried again when a ban ends; beyond the threshold the resource fails and waits for a cleanup', async () => {

@@ -36,6 +36,25 @@ describe('the Health cell', () => {
   });
 });
 
+describe('bans of the failure policy in the Health cell and the move hint', () => {
+  const ban = { resource: 'web', since: 0, until: 600_000, reason: 'could not register on n1: Operation not permitted' };
+  test('without checks: the banned nodes and why; with checks: the ban after the verdict', () => {
+    const banned = { ...node('n1'), bans: [ban] };
+    assert.deepEqual(healthCell(resource('web', '10.213.0.50', { owner: 'n2' }), [banned, node('n2')]), { label: 'n1 banned', className: 'health-unknown', detail: 'banned on n1: could not register on n1: Operation not permitted' });
+    assert.deepEqual(healthCell(resource('db', '10.213.0.51'), [banned]), { label: '—', className: '', detail: null }, 'a ban of another resource is not this one\'s');
+    const withChecks = healthCell({ ...checked('n2'), name: 'web' }, [{ ...judged('n1', true), bans: [ban] }, judged('n2', true)]);
+    assert.equal(withChecks.label, 'Passing');
+    assert.equal(withChecks.detail, 'tcp 127.0.0.1:80: accepted · passes on n1, n2 · banned on n1: could not register on n1: Operation not permitted');
+  });
+
+  test('a banned node is named as such in the move dialog and never the likely best', () => {
+    const nodes = [{ ...node('n1'), bans: [ban] }, node('n2'), node('n3')];
+    const web = resource('web', '10.213.0.50', { owner: 'n2' });
+    assert.equal(moveBlocker(web, nodes[0]!), 'banned after failures');
+    assert.equal(likelyBestNode({ ...web, preferredOwners: ['n1', 'n3'] }, nodes, new Map()), 'n3');
+  });
+});
+
 describe('health checks in the resource form', () => {
   test('one check per line, the timing with its defaults; what is sent passes the contract', () => {
     const values = { ...emptyForm(), name: 'api', ip: '10.213.0.60', checks: 'tcp:127.0.0.1:80\n\nhttp://127.0.0.1/ready =204\n', checkIntervalMs: '500', checkFall: '2' };

@@ -108,6 +108,29 @@ describe('what is sent', () => {
     assert.ok(ResourceSpecPatchSchema.safeParse({ announceRefreshSec: null }).success);
   });
 
+  test('on a failure: retries, ban and threshold; empty for the defaults; an edit that clears one sends null', () => {
+    const sent = toSpecInput(form({ retries: '0', banForSec: ' 90 ', failoverThreshold: '5/1h' }));
+    assert.deepEqual([sent.retries, sent.banForSec, sent.failoverThreshold], [0, 90, { count: 5, windowSec: 3600 }]);
+    assert.ok(ResourceSpecInputSchema.safeParse(sent).success);
+    const plain = toSpecInput(form({}));
+    assert.equal('retries' in plain || 'banForSec' in plain || 'failoverThreshold' in plain, false, 'empty: the defaults');
+    assert.deepEqual(fieldsOf({ retries: '11', banForSec: '0', failoverThreshold: '5' }), {
+      retries: 'a whole number 0..10, or empty for 1',
+      banForSec: 'whole seconds 1..604800, or empty for 600',
+      failoverThreshold: 'expected COUNT/WINDOW, e.g. 5/1h (window in s, m, h or d)',
+    });
+    assert.equal(fieldsOf({ retries: 'one' }).retries, 'a whole number 0..10, or empty for 1');
+    assert.equal(formFieldOf('patch.failoverThreshold.count'), 'failoverThreshold');
+
+    const original = { ...resource('web', '10.213.0.50'), retries: 3, failoverThreshold: { count: 2, windowSec: 5400 } };
+    const values = formFromResource(original);
+    assert.deepEqual([values.retries, values.banForSec, values.failoverThreshold], ['3', '', '2/90m']);
+    assert.deepEqual(toPatch(values, original), {}, 'kept: nothing sent');
+    const cleared = toPatch({ ...values, retries: '', failoverThreshold: '', banForSec: '60' }, original);
+    assert.deepEqual(cleared, { retries: null, banForSec: 60, failoverThreshold: null });
+    assert.ok(ResourceSpecPatchSchema.safeParse(cleared).success);
+  });
+
   test('a resource round-trips through the form', () => {
     const original = { ...resource('web', '10.213.0.50', { preferredOwners: ['n2'] }), failback: { mode: 'window' as const, startHour: 1, endHour: 5 }, interfaces: { n2: 'eth9' } };
     const spec = toSpecInput(formFromResource(original));

@@ -25,7 +25,7 @@ function recorder(): { calls: string[]; resourceFns: Parameters<typeof resourceA
   const call = (what: string) => (name: string) => void calls.push(`${what} ${name}`);
   return {
     calls,
-    resourceFns: { openMove: call('move'), online: call('online'), offline: call('offline'), announce: call('announce'), edit: call('edit'), remove: call('remove') },
+    resourceFns: { openMove: call('move'), online: call('online'), offline: call('offline'), announce: call('announce'), cleanup: call('cleanup'), edit: call('edit'), remove: call('remove') },
     nodeFns: { pause: call('pause'), resume: call('resume') },
   };
 }
@@ -69,20 +69,20 @@ describe('the actions each role gets', () => {
       .map(([key]) => key)
       .sort();
 
-  test('viewer: none; operator: move, online, offline, announce, pause, resume; admin: all', () => {
+  test('viewer: none; operator: move, online, offline, announce, clean up, pause, resume; admin: all', () => {
     const { resourceFns, nodeFns } = recorder();
     assert.deepEqual(offeredActions(resourceActionsFor('viewer', resourceFns)), []);
     assert.deepEqual(offeredActions(nodeActionsFor('viewer', nodeFns)), []);
-    assert.deepEqual(offeredActions(resourceActionsFor('operator', resourceFns)), ['announce', 'offline', 'online', 'openMove']);
+    assert.deepEqual(offeredActions(resourceActionsFor('operator', resourceFns)), ['announce', 'cleanup', 'offline', 'online', 'openMove']);
     assert.deepEqual(offeredActions(nodeActionsFor('operator', nodeFns)), ['pause', 'resume']);
-    assert.deepEqual(offeredActions(resourceActionsFor('admin', resourceFns)), ['announce', 'edit', 'offline', 'online', 'openMove', 'remove']);
+    assert.deepEqual(offeredActions(resourceActionsFor('admin', resourceFns)), ['announce', 'cleanup', 'edit', 'offline', 'online', 'openMove', 'remove']);
     assert.deepEqual(offeredActions(nodeActionsFor('admin', nodeFns)), ['pause', 'resume']);
     assert.deepEqual(offeredActions(resourceActionsFor(null, resourceFns)), [], 'not logged in yet');
     assert.equal(resourceActionsFor('viewer', resourceFns).role, 'viewer');
   });
 
   const web = resource('web', '10.0.0.50', { owner: 'n1' });
-  const KEYS = ['Enter', 'm', 'o', 'F', 'A', 'e', 'Delete'];
+  const KEYS = ['Enter', 'm', 'o', 'F', 'A', 'C', 'e', 'Delete'];
 
   function keysThatAct(actions: ResourceActions): string[] {
     return KEYS.filter((key) => resourceShortcut(key, web, actions) !== null);
@@ -102,11 +102,11 @@ describe('the actions each role gets', () => {
     assert.deepEqual(calls, []);
   });
 
-  test('an operator: move, online, offline, announce by key and menu; edit and delete disabled, saying they need admin', () => {
+  test('an operator: move, online, offline, announce, clean up by key and menu; edit and delete disabled, saying they need admin', () => {
     const { resourceFns, calls } = recorder();
     const actions = resourceActionsFor('operator', resourceFns);
     assert.equal(hasResourceMenu(actions), true);
-    assert.deepEqual(keysThatAct(actions), ['Enter', 'm', 'o', 'F', 'A']);
+    assert.deepEqual(keysThatAct(actions), ['Enter', 'm', 'o', 'F', 'A', 'C']);
     const items = new Map(resourceMenuItems(web, actions).map((item) => [item.id, item]));
     assert.equal(items.get('move')?.disabled, false);
     assert.equal(items.get('offline')?.disabled, false);
@@ -117,8 +117,9 @@ describe('the actions each role gets', () => {
     resourceShortcut('Enter', web, actions)?.();
     items.get('offline')?.run();
     items.get('announce')?.run();
+    items.get('cleanup')?.run();
     items.get('delete')?.run();
-    assert.deepEqual(calls, ['move web', 'offline web', 'announce web']);
+    assert.deepEqual(calls, ['move web', 'offline web', 'announce web', 'cleanup web']);
   });
 
   test('an admin: everything, by key and menu', () => {
@@ -126,7 +127,7 @@ describe('the actions each role gets', () => {
     const actions = resourceActionsFor('admin', resourceFns);
     assert.deepEqual(keysThatAct(actions), KEYS);
     const items = resourceMenuItems(web, actions);
-    assert.deepEqual(items.filter((item) => item.disabled !== true).map((item) => item.id), ['move', 'offline', 'announce', 'edit', 'delete']);
+    assert.deepEqual(items.filter((item) => item.disabled !== true).map((item) => item.id), ['move', 'offline', 'announce', 'cleanup', 'edit', 'delete']);
     assert.ok(items.every((item) => item.title === undefined));
     resourceShortcut('Delete', web, actions)?.();
     assert.deepEqual(calls, ['remove web']);

@@ -102,6 +102,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
         online: (name) => run(name, `Bring ${name} online`, () => api.request('resource.online', { name })),
         offline: (name) => run(name, `Take ${name} offline`, () => api.request('resource.offline', { name })),
         announce: (name) => run(name, `Announce ${name} now`, () => api.request('resource.announce', { name })),
+        cleanup: (name) => run(name, `Clean up ${name}`, () => api.request('resource.cleanup', { name })),
         edit: (name) => setDialog({ kind: 'form', name }),
         remove: (name) => {
           setDeleteState({ busy: false, error: null });

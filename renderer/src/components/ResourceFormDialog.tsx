@@ -241,6 +241,20 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
             </Field>
           </div>
         </fieldset>
+        <fieldset className="form-section">
+          <legend>On a failure</legend>
+          <div className="form-grid">
+            <Field label="Retries" htmlFor={`${formId}-retries`} narrow hint="on the node that failed, then it is banned; default 1" error={errorOf('retries')}>
+              <input className="input mono" inputMode="numeric" {...fieldProps('retries')} value={values.retries} placeholder="1" onChange={(e) => set('retries', e.target.value, 'retries')} />
+            </Field>
+            <Field label="Ban for" htmlFor={`${formId}-banForSec`} narrow hint="seconds; default 600" error={errorOf('banForSec')}>
+              <input className="input mono" inputMode="numeric" {...fieldProps('banForSec')} value={values.banForSec} placeholder="600" onChange={(e) => set('banForSec', e.target.value, 'banForSec')} />
+            </Field>
+            <Field label="Failover threshold" htmlFor={`${formId}-failoverThreshold`} hint="moves caused by failures per window, e.g. 5/1h; empty = no limit" error={errorOf('failoverThreshold')}>
+              <input className="input mono" {...fieldProps('failoverThreshold')} value={values.failoverThreshold} placeholder="no limit" onChange={(e) => set('failoverThreshold', e.target.value, 'failoverThreshold')} />
+            </Field>
+          </div>
+        </fieldset>
       </form>
     </Dialog>
   );

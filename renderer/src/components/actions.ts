@@ -16,6 +16,8 @@ interface ResourceFns {
   offline: (name: string) => void;
   /** The holder announces the address again now (stale ARP caches on the LAN). */
   announce: (name: string) => void;
+  /** Forgets its failure and lifts the failure policy's bans and counts on every node. */
+  cleanup: (name: string) => void;
   edit: (name: string) => void;
   remove: (name: string) => void;
 }
@@ -31,6 +33,7 @@ export const RESOURCE_ACTION_COMMANDS = {
   online: 'resource.online',
   offline: 'resource.offline',
   announce: 'resource.announce',
+  cleanup: 'resource.cleanup',
   edit: 'resource.edit',
   remove: 'resource.remove',
 } as const satisfies Record<keyof ResourceFns, IpcCommandType>;

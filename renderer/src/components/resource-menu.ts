@@ -10,7 +10,7 @@ import type { MenuItem } from './menu-item';
 
 export function resourceMenuItems(resource: ResourceView, actions: ResourceActions): MenuItem[] {
   const name = resource.name;
-  const { openMove, online, offline, announce, edit, remove, role } = actions;
+  const { openMove, online, offline, announce, cleanup, edit, remove, role } = actions;
   return [
     { id: 'move', label: 'Move to…', shortcut: 'Enter', ...gate(role, openMove, 'resource.move'), run: () => openMove?.(name) },
     {
@@ -35,6 +35,8 @@ export function resourceMenuItems(resource: ResourceView, actions: ResourceActio
       ...gate(role, announce, 'resource.announce', resource.status.state !== 'online'),
       run: () => announce?.(name),
     },
+    // Bans live in the nodes' records, which the menu does not read: the agent says when there is nothing to clean.
+    { id: 'cleanup', label: 'Clean up failures', shortcut: 'C', ...gate(role, cleanup, 'resource.cleanup'), run: () => cleanup?.(name) },
     { id: 'edit', label: 'Edit…', shortcut: 'E', ...gate(role, edit, 'resource.edit'), run: () => edit?.(name) },
     { id: 'delete', label: 'Delete…', shortcut: 'Del', danger: true, ...gate(role, remove, 'resource.remove'), run: () => remove?.(name) },
   ];
@@ -42,7 +44,7 @@ export function resourceMenuItems(resource: ResourceView, actions: ResourceActio
 
 /** Whether the role may run any of the menu's actions (a viewer gets no menu at all). */
 export function hasResourceMenu(actions: ResourceActions): boolean {
-  return [actions.openMove, actions.online, actions.offline, actions.announce, actions.edit, actions.remove].some((action) => action !== null);
+  return [actions.openMove, actions.online, actions.offline, actions.announce, actions.cleanup, actions.edit, actions.remove].some((action) => action !== null);
 }
 
 /** Disabled when the role lacks the command (null action; the title says which role it needs) or when the action is `moot`. */
@@ -69,6 +71,9 @@ export function resourceShortcut(key: string, resource: ResourceView, actions: R
     case 'a':
     case 'A':
       return bound(actions.announce);
+    case 'c':
+    case 'C':
+      return bound(actions.cleanup);
     case 'e':
     case 'E':
       return bound(actions.edit);

@@ -16,6 +16,7 @@ import {
 import type { FieldIssue } from '../../../preload/contract/protocol';
 import { isIpv4 } from '../../../preload/contract/ipv4';
 import { formatCheck, HEALTH_DEFAULTS, parseCheck, type HealthCheck, type HealthSpec } from '../../../preload/contract/health';
+import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, formatThreshold, parseThreshold, POLICY_DEFAULTS, RETRIES_MAX, type FailoverThreshold } from '../../../preload/contract/failure-policy';
 
 export const FAILBACK_MODES = ['never', 'immediate', 'window'] as const;
 export type FailbackMode = (typeof FAILBACK_MODES)[number];
@@ -36,6 +37,9 @@ export const FORM_FIELDS = [
   'announceRefreshSec',
   'defendPolicy',
   'health',
+  'retries',
+  'banForSec',
+  'failoverThreshold',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -66,6 +70,10 @@ export interface ResourceFormValues {
   checkTimeoutMs: string;
   checkFall: string;
   checkRise: string;
+  /** The failure policy as typed: retries and seconds (empty = the defaults, 1 and 600), a threshold such as 5/1h (empty = none). */
+  retries: string;
+  banForSec: string;
+  failoverThreshold: string;
 }
 
 export type FieldErrors = Partial<Record<FormField, string>>;
@@ -102,6 +110,9 @@ export function emptyForm(): ResourceFormValues {
     checkTimeoutMs: '',
     checkFall: '',
     checkRise: '',
+    retries: '',
+    banForSec: '',
+    failoverThreshold: '',
   };
 }
 
@@ -128,6 +139,9 @@ export function formFromResource(resource: ResourceView): ResourceFormValues {
     checkTimeoutMs: resource.health === undefined ? '' : String(resource.health.timeoutMs),
     checkFall: resource.health === undefined ? '' : String(resource.health.fall),
     checkRise: resource.health === undefined ? '' : String(resource.health.rise),
+    retries: resource.retries === undefined ? '' : String(resource.retries),
+    banForSec: resource.banForSec === undefined ? '' : String(resource.banForSec),
+    failoverThreshold: resource.failoverThreshold === undefined ? '' : formatThreshold(resource.failoverThreshold),
   };
 }
 
@@ -225,7 +239,23 @@ export function checkForm(values: ResourceFormValues, context: FormContext): For
   }
   const health = healthOf(values);
   if (!health.ok) fields.health = health.message;
+  const policy = policyOf(values);
+  if (Number.isNaN(policy.retries) || (policy.retries !== null && !(policy.retries >= 0 && policy.retries <= RETRIES_MAX))) fields.retries = `a whole number 0..${RETRIES_MAX}, or empty for ${POLICY_DEFAULTS.retries}`;
+  if (Number.isNaN(policy.banForSec) || (policy.banForSec !== null && !(policy.banForSec >= BAN_FOR_MIN_SEC && policy.banForSec <= BAN_FOR_MAX_SEC))) fields.banForSec = `whole seconds ${BAN_FOR_MIN_SEC}..${BAN_FOR_MAX_SEC}, or empty for ${POLICY_DEFAULTS.banForSec}`;
+  if (!policy.threshold.ok) fields.failoverThreshold = policy.threshold.error;
   return { fields, general: [] };
+}
+
+/** The failure policy typed: null = empty (the default); NaN = not a whole number. */
+function policyOf(values: ResourceFormValues): { retries: number | null; banForSec: number | null; threshold: { ok: true; value: FailoverThreshold | null } | { ok: false; error: string } } {
+  const integer = (text: string): number | null => (text.trim() === '' ? null : (parseInteger(text) ?? Number.NaN));
+  const text = values.failoverThreshold.trim();
+  const parsed = text === '' ? null : parseThreshold(text);
+  return {
+    retries: integer(values.retries),
+    banForSec: integer(values.banForSec),
+    threshold: parsed === null ? { ok: true, value: null } : parsed.ok ? { ok: true, value: parsed.threshold } : { ok: false, error: parsed.error },
+  };
 }
 
 /** The checks typed, one per line; the timing fields as whole numbers (the agent checks their ranges). */
@@ -264,6 +294,7 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
   const interfaces = parseInterfaces(values.interfaces);
   const refresh = refreshOf(values);
   const health = healthOf(values);
+  const policy = policyOf(values);
   return {
     name: values.name.trim(),
     ip,
@@ -277,6 +308,9 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
     defendPolicy: values.defendPolicy,
     ...(refresh === null ? {} : { announceRefreshSec: refresh }),
     ...(health.ok && health.value !== null ? { health: health.value } : {}),
+    ...(policy.retries === null ? {} : { retries: policy.retries }),
+    ...(policy.banForSec === null ? {} : { banForSec: policy.banForSec }),
+    ...(policy.threshold.ok && policy.threshold.value !== null ? { failoverThreshold: policy.threshold.value } : {}),
   };
 }
 
@@ -302,6 +336,10 @@ export function toPatch(values: ResourceFormValues, original: ResourceView): Res
   if (refresh !== (original.announceRefreshSec ?? null)) patch.announceRefreshSec = refresh;
   // No checks left in the form: null removes them.
   if (!sameJson(spec.health ?? null, original.health ?? null)) patch.health = spec.health ?? null;
+  // Emptied: null is the default again (retries, ban) or no threshold.
+  if ((spec.retries ?? null) !== (original.retries ?? null)) patch.retries = spec.retries ?? null;
+  if ((spec.banForSec ?? null) !== (original.banForSec ?? null)) patch.banForSec = spec.banForSec ?? null;
+  if (!sameJson(spec.failoverThreshold ?? null, original.failoverThreshold ?? null)) patch.failoverThreshold = spec.failoverThreshold ?? null;
   return patch;
 }
 
@@ -315,6 +353,7 @@ export function formFieldOf(path: string): FormField | null {
   if (head === 'failback' && next === 'mode') return 'failback';
   if (head === 'interfaces') return 'interfaces';
   if (head === 'health') return 'health';
+  if (head === 'failoverThreshold') return 'failoverThreshold';
   return (FORM_FIELDS as readonly string[]).includes(head) ? (head as FormField) : null;
 }
 
