@@ -7,7 +7,8 @@ import { afterBatchProbe, afterBatchTake, nextBatchStep, onBatchReleaseNotice, t
 import { checkNotify, movingOf, type BatchExclusion, type BatchMove, type PreparedBatch, type ReleasedBatch, type RequestedBatch } from '../cluster/intents';
 import { heardFrom, TRUSTED_PROBE, type ProbeHeard, type TakeOutcome } from '../cluster/move-machine';
 import { RevisionConflictError, type Membership } from '../store/store';
-import type { HoldOutcome, HoldRequest } from './local-addresses';
+import { LEASE_UNCONFIRMED, LINK_DOWN, type HoldOutcome, type HoldRequest } from './local-addresses';
+import { isLocalFailure, type LocalFailure } from '../cluster/failure-policy';
 import { probeAll, type BatchProbeRequest } from './batch-probe';
 import { verifyReleasedNotice, type ReleasedNotice } from './handoff-channel';
 import type { MovesContext } from './planned-moves';
@@ -176,9 +177,12 @@ export class BatchMoves {
     const requests: HoldRequest[] = [];
     /** Held here already (the datagram's take and then the store's word, or an earlier claim): only the key moves. */
     const already: ResourceName[] = [];
+    /** This node could not carry them (its interface missing, its registration refused): the failure policy counts them. */
+    const refused: Array<{ resource: ResourceName; failure: LocalFailure }> = [];
     for (const resource of movingOf(batch)) {
       const spec = view.resources.get(resource);
       const iface = spec ? this.context.ifnameFor(spec) : null;
+      if (iface?.ok === false && isLocalFailure(iface.failure)) refused.push({ resource, failure: iface.failure });
       if (!spec || !iface?.ok) {
         outcomes.set(resource, { kind: 'not-held', reason: spec ? describeFailure((iface as Extract<typeof iface, { ok: false }>).failure) : 'resource removed' });
         continue;
@@ -199,6 +203,9 @@ export class BatchMoves {
       const moved = transferred[i]!;
       const hold = held[i]!;
       if (moved.ok) view.owners.set(resource, { node, leaseId: membership.leaseId });
+      if (moved.ok && hold.kind === 'failed' && hold.reason !== LINK_DOWN && hold.reason !== LEASE_UNCONFIRMED && !already.includes(resource)) {
+        refused.push({ resource, failure: { kind: 'register-failed', node, detail: hold.reason } });
+      }
       outcomes.set(
         resource,
         !moved.ok
@@ -229,6 +236,7 @@ export class BatchMoves {
       ...result.releaseKeys.map((resource) => store.release(resource, node)),
       ...result.online.map(({ resource, handoffMs }) => this.context.audit({ actor: batch.actor, action: 'move', target: resource, outcome: 'ok', detail: `${batch.fromNode} -> ${node}`, handoffMs })),
     ]);
+    for (const { resource, failure } of refused) await this.context.failovers.takeFailed(resource, failure);
     await this.end(batch, result.failures);
   }
 

@@ -196,11 +196,11 @@ describe('the agent on fake hosts', () => {
   });
 
   /** Makes `node`'s kernel refuse VIP as the capability check of RTM_NEWADDR does; returns the undo. */
-  function refuseRegistration(node: string): () => void {
+  function refuseRegistration(node: string, ips: readonly string[] = [VIP]): () => void {
     const addresses = hosts[node]!.addresses;
     const register = addresses.register.bind(addresses);
     (addresses as { register: typeof register }).register = (list, notAfter) =>
-      list.some((item) => item.ip === VIP) ? list.map((address) => ({ address, ok: false as const, code: 'EPERM', message: 'Operation not permitted' })) : register(list, notAfter);
+      list.some((item) => ips.includes(item.ip)) ? list.map((address) => (ips.includes(address.ip) ? { address, ok: false as const, code: 'EPERM', message: 'Operation not permitted' } : register([address], notAfter)[0]!)) : register(list, notAfter);
     return () => {
       (addresses as { register: typeof register }).register = register;
     };
@@ -263,6 +263,31 @@ describe('the agent on fake hosts', () => {
     assert.deepEqual(await failures(), seen, 'failback asks n1 no more');
     assert.equal(ownerOf('web'), 'n2');
     assert.deepEqual(hosts.n1!.held(), []);
+  });
+
+  test('failure policy: a failback batch to a node that cannot register counts for each address; after the retries every one is banned there', async () => {
+    const ips = [1, 2, 3].map((i) => `10.231.0.${120 + i}`);
+    for (const [i, ip] of ips.entries()) await stores[0]!.putResource({ ...spec(`vip${i}`, ip, ['n1']), failback: { mode: 'immediate' } });
+    await until('all online on n1', () => ips.every((ip) => hosts.n1!.held().includes(ip)));
+    await sleep(300);
+    await stores[0]!.setNodeState('n1', 'paused');
+    await until('drained to n2', () => ips.every((ip) => hosts.n2!.held().includes(ip)) && hosts.n1!.held().length === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    refuseRegistration('n1', ips);
+    await stores[0]!.setNodeState('n1', 'up');
+    await until('every address banned on n1', async () => new Set((await stores[0]!.audit()).filter((e) => e.action === 'resource.banned').map((e) => e.target)).size === 3, 8000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    await until('all back on n2', () => ips.every((ip) => hosts.n2!.held().includes(ip)) && [0, 1, 2].every((i) => stateOf(`vip${i}`) === 'online' && ownerOf(`vip${i}`) === 'n2'));
+    const attempts = async (): Promise<number> => (await stores[0]!.audit()).filter((e) => (e.action === 'move' && e.outcome === 'failed') || e.action === 'resource.banned').length;
+    const seen = await attempts();
+    await sleep(500);
+    assert.equal(await attempts(), seen, 'failback asks n1 no more');
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(agent('n2').clusterView.health.get('n1')?.bans?.map((b) => b.resource).sort(), ['vip0', 'vip1', 'vip2']);
+    // The failed take of the batch was each address's first failure (counted on n1), its claim the second: no separate retry.
+    assert.deepEqual((await stores[0]!.audit()).filter((e) => e.action === 'resource.retry').map((e) => e.target), []);
   });
 
   test('failure policy: health moves count towards the threshold; at the limit an owner failing its checks keeps the address and says so until a cleanup', async () => {
