@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { describeFailure } from '../../preload/contract/failure-text';
 import type { FailoverMark, NodeBan } from '../../preload/contract/failure-policy';
-import { decideLocalFailure, pruneRecord, withoutResource, type LocalFailure } from '../cluster/failure-policy';
+import { decideLocalFailure, pruneRecord, withoutResource, type LocalFailure, type LocalFailureDecision } from '../cluster/failure-policy';
 import type { CleanupOutcome } from '../cluster/intents';
 import type { FailureReason, NodeName, ResourceName } from '../cluster/model';
 import type { AuditRecord } from '../store/store';
@@ -71,11 +71,8 @@ export class LocalFailures {
    */
   async onFailure(resource: ResourceName, failure: LocalFailure): Promise<void> {
     const { context } = this;
-    const spec = context.view().resources.get(resource);
-    if (spec === undefined) return;
-    const attempt = (this.attempts.get(resource) ?? 0) + 1;
-    this.attempts.set(resource, attempt);
-    const decision = decideLocalFailure({ spec, failure, attempt, marks: this.allMarks(), now: Math.round(context.wallNow()) });
+    const decision = this.count(resource, failure);
+    if (decision === null) return;
     const why = describeFailure(failure);
     switch (decision.kind) {
       case 'retry': {
@@ -115,17 +112,22 @@ export class LocalFailures {
    */
   async onFailedTake(resource: ResourceName, failure: LocalFailure): Promise<void> {
     const { context } = this;
-    const spec = context.view().resources.get(resource);
-    if (spec === undefined) return;
-    const attempt = (this.attempts.get(resource) ?? 0) + 1;
-    this.attempts.set(resource, attempt);
-    const decision = decideLocalFailure({ spec, failure, attempt, marks: this.allMarks(), now: Math.round(context.wallNow()) });
-    if (decision.kind !== 'ban') return; // a retry is the next move asked; at the threshold nothing moves here anyway
+    const decision = this.count(resource, failure);
+    if (decision?.kind !== 'ban') return; // a retry is the next move asked; at the threshold nothing moves here anyway
     this.attempts.delete(resource);
     this.bans = [...this.bans.filter((ban) => ban.resource !== resource), decision.ban];
     context.recordChanged();
     context.log(`${resource}: ${describeFailure(failure)}; ${context.node} banned from it after ${decision.after} failed moves here`);
     await context.audit({ actor: context.node, action: 'resource.banned', target: resource, outcome: 'failed', detail: `${context.node} banned for ${banLength(decision.ban)} after ${decision.after} failed moves here: ${describeFailure(failure)}`, handoffMs: null });
+  }
+
+  /** One more failure of `resource` here, and what the policy makes of it (null: the resource is gone). */
+  private count(resource: ResourceName, failure: LocalFailure): LocalFailureDecision | null {
+    const spec = this.context.view().resources.get(resource);
+    if (spec === undefined) return null;
+    const attempt = (this.attempts.get(resource) ?? 0) + 1;
+    this.attempts.set(resource, attempt);
+    return decideLocalFailure({ spec, failure, attempt, marks: this.allMarks(), now: Math.round(this.context.wallNow()) });
   }
 
   /** This node hands `resource` on because it fails the health checks: counted towards the threshold. */

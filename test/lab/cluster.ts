@@ -88,6 +88,22 @@ export class LabCluster {
     return agent;
   }
 
+  /**
+   * Polls `probe` every 50 ms until it holds; returns how long that took. On a timeout the assertion says
+   * what was waited for, the cluster's status and each agent's last log lines.
+   */
+  async until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      if (await probe()) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) {
+        const logs = this.nodes.map((node) => `${node}:\n  ${(this.agents.get(node)?.records ?? []).slice(-25).map((r) => JSON.stringify(r)).join('\n  ')}`).join('\n');
+        throw new Error(`${what}: not within ${timeoutMs} ms; status ${JSON.stringify(await this.status(this.nodes.at(-1)!))}\n${logs}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   agent(node: string): JsonLines {
     const agent = this.agents.get(node);
     if (!agent) throw new Error(`no agent on ${node}`);

@@ -13,7 +13,6 @@ import { waitForNeighborMac } from './neighbor-wait';
 
 /** n1's agent as a unit without CAP_NET_ADMIN would run it: RTM_NEWADDR answers EPERM. */
 const WITHOUT_NET_ADMIN = ['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin', '--'];
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('failure policy: a node that cannot carry an address is banned, another takes it', { timeout: 180_000 }, () => {
   let lab: Lab;
@@ -41,18 +40,6 @@ describe('failure policy: a node that cannot carry an address is banned, another
     const view = status.resources.find((r) => r.name === resource);
     assert.ok(view, `${resource} in ${run.stdout}`);
     return view;
-  }
-
-  async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-    const started = Date.now();
-    for (;;) {
-      if (await probe()) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) {
-        const logs = ['n1', 'n2', 'n3'].map((node) => `${node}:\n  ${cluster.agent(node).records.slice(-20).map((r) => JSON.stringify(r)).join('\n  ')}`).join('\n');
-        assert.fail(`${what}: not within ${timeoutMs} ms; status ${JSON.stringify(await cluster.status('n3'))}\n${logs}`);
-      }
-      await sleep(50);
-    }
   }
 
   async function events(action: string): Promise<Array<{ actor: string; target: string; detail: string; seq: number }>> {
@@ -99,8 +86,8 @@ describe('failure policy: a node that cannot carry an address is banned, another
     const cleaned = await cluster.cli('n3', ['resource', 'cleanup', 'web', '--node', 'n1']);
     assert.equal(cleaned.code, 0, `${cleaned.stdout}${cleaned.stderr}`);
     assert.match(cleaned.stdout, /n1: ban lifted, 1 failover mark dropped/);
-    await waitFor('n1 banned again', async () => (await events('resource.banned')).filter((e) => e.target === 'web').length === 2, 20_000);
-    await waitFor('web online on n2 again', async () => {
+    await cluster.until('n1 banned again', async () => (await events('resource.banned')).filter((e) => e.target === 'web').length === 2, 20_000);
+    await cluster.until('web online on n2 again', async () => {
       const now = await shown('web');
       return now.state === 'online' && now.owner === 'n2';
     }, 15_000);
@@ -121,7 +108,7 @@ describe('failure policy: a node that cannot carry an address is banned, another
     const vip = lab.vip(51);
     const added = await cluster.cli('n1', ['resource', 'add', 'api', `${vip}/24`, '--preferred', 'n1,n2', '--if', 'n1=nosuch0', '--retry', '0']);
     assert.equal(added.code, 0, `${added.stdout}${added.stderr}`);
-    await waitFor('api online on n2', async () => {
+    await cluster.until('api online on n2', async () => {
       const now = await shown('api');
       return now.state === 'online' && now.owner === 'n2';
     }, 15_000);

@@ -47,18 +47,6 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     return view as unknown as { state: string; owner: string | null; health: { state: string; stuck: string | null } | null };
   }
 
-  async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-    const started = Date.now();
-    for (;;) {
-      if (await probe()) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) {
-        const logs = ['n1', 'n2', 'n3'].map((node) => `${node}:\n  ${cluster.agent(node).records.slice(-25).map((r) => JSON.stringify(r)).join('\n  ')}`).join('\n');
-        assert.fail(`${what}: not within ${timeoutMs} ms; status ${JSON.stringify(await cluster.status('n3'))}\n${logs}`);
-      }
-      await sleep(50);
-    }
-  }
-
   async function events(action: string): Promise<Array<{ action: string; target: string; detail: string; seq: number }>> {
     const run = await cluster.cli('n1', ['events', '--action', action, '--json', '--limit', '100']);
     return run.stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { action: string; target: string; detail: string; seq: number });
@@ -71,7 +59,7 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     const added = await cluster.cli('n1', ['resource', 'add', 'web', `${vip}/24`, '--preferred', 'n1,n2', '--failback', 'immediate', '--check', `tcp:127.0.0.1:${PORT}`, '--check-interval', `${INTERVAL_MS}ms`, '--check-timeout', '200ms', '--fall', String(FALL), '--rise', String(RISE)]);
     assert.equal(added.code, 0, added.stderr);
     // n3 runs no service: it never holds the address, whatever placement would say.
-    await waitFor('web online on n1', async () => (await owner('web'))?.owner === 'n1' && (await owner('web')).state === 'online', 15_000);
+    await cluster.until('web online on n1', async () => (await owner('web'))?.owner === 'n1' && (await owner('web')).state === 'online', 15_000);
     const listed = await cluster.cli('n2', ['status']);
     assert.match(listed.stdout, /^web\s.*\bpassing$/m, listed.stdout);
     const defined = await cluster.cli('n3', ['resource', 'list']);
@@ -115,18 +103,18 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     const vip = lab.vip(41);
     const added = await cluster.cli('n2', ['resource', 'add', 'gw', `${vip}/24`, '--check', `gateway:${router.ip}`, '--check-interval', '500ms', '--check-timeout', '300ms', '--fall', '2', '--rise', '1']);
     assert.equal(added.code, 0, added.stderr);
-    await waitFor('gw online and passing', async () => (await owner('gw'))?.state === 'online' && (await owner('gw')).health?.state === 'passing', 15_000);
+    await cluster.until('gw online and passing', async () => (await owner('gw'))?.state === 'online' && (await owner('gw')).health?.state === 'passing', 15_000);
     const holder = (await owner('gw')).owner!;
     await lab.setAdminUp(router, false);
     try {
-      await waitFor('gw failing on every node', async () => (await cluster.cli('n1', ['status'])).stdout.includes('gw health: failing'), 10_000);
+      await cluster.until('gw failing on every node', async () => (await cluster.cli('n1', ['status'])).stdout.includes('gw health: failing'), 10_000);
       const shown = await cluster.cli('n1', ['status']);
       assert.match(shown.stdout, new RegExp(`^gw health: failing on ${holder} \\(gateway ${router.ip.replace(/\./g, '\\.')}: no ARP answer on lan0 within 300 ms\\); passes on no node`, 'm'), shown.stdout);
       assert.equal((await owner('gw')).owner, holder, 'nowhere better: it stays');
     } finally {
       await lab.setAdminUp(router, true);
     }
-    await waitFor('gw passing again', async () => (await owner('gw')).health?.state === 'passing', 10_000);
+    await cluster.until('gw passing again', async () => (await owner('gw')).health?.state === 'passing', 10_000);
     assert.equal((await owner('gw')).owner, holder);
     const removed = await cluster.cli('n2', ['resource', 'rm', 'gw']);
     assert.equal(removed.code, 0, removed.stderr);
@@ -137,9 +125,9 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     assert.equal(before.owner, 'n1');
     await killService('n2');
     // n2's verdict first (a service dead on both at the same instant may still move once, to the node not yet judged).
-    await waitFor('n2 judged failing', async () => (await cluster.cli('n3', ['status'])).stdout.includes('fails on n2, n3'), 10_000);
+    await cluster.until('n2 judged failing', async () => (await cluster.cli('n3', ['status'])).stdout.includes('fails on n2, n3'), 10_000);
     await killService('n1');
-    const stuck = await waitFor('status says it stays', async () => (await owner('web')).health?.stuck !== null && (await owner('web')).health?.stuck !== undefined, 10_000);
+    const stuck = await cluster.until('status says it stays', async () => (await owner('web')).health?.stuck !== null && (await owner('web')).health?.stuck !== undefined, 10_000);
     assert.ok(stuck >= 0);
     await sleep(2_000);
     const after = await owner('web');
@@ -154,7 +142,7 @@ describe('health checks: the address follows its service', { timeout: 180_000 },
     assert.equal(said.length, 1, 'said once');
     // The service back where it is held: healthy again, nothing to move.
     await startService('n1');
-    await waitFor('passing again on n1', async () => (await owner('web')).health?.state === 'passing', 10_000);
+    await cluster.until('passing again on n1', async () => (await owner('web')).health?.state === 'passing', 10_000);
     assert.equal((await owner('web')).owner, 'n1');
   });
 });
