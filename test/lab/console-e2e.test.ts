@@ -332,6 +332,33 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     }
   });
 
+  test('failure policy: a node banned from an address is named in its Health cell; Clean up failures from the row menu lifts the ban', async () => {
+    // n2 has no interface nosuch0: with no retries it is banned at once, and n3 takes the address.
+    const added = await cluster.api('n1', 'resource.add', { spec: { name: 'vlan', ip: `${lab.vip(64)}/24`, preferredOwners: ['n2', 'n3'], interfaces: { n2: 'nosuch0' }, retries: 0 } });
+    assert.equal(added.ok, true, JSON.stringify(added));
+    try {
+      await cluster.waitOwner('n1', 'vlan', 'n3');
+      await showTab(page, 'resources');
+      const row = page.getByTestId('resource-row-vlan');
+      const cell = row.getByTestId('health');
+      await cell.filter({ hasText: 'n2 banned' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      assert.equal(await cell.getAttribute('title'), 'banned on n2: interface missing on n2: no interface nosuch0 on n2');
+      await row.click({ button: 'right' });
+      await page.getByRole('menuitem', { name: /Clean up failures/ }).click();
+      // The ban is gone from n2's record: the cell says nothing more, and the audit log says what went where.
+      await cell.filter({ hasText: '—' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      const entries = await waitUntil(async () => {
+        const run = await cluster.cli('n3', ['events', '--action', 'resource.cleanup', '--target', 'vlan', '--json']);
+        const lines = run.stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { actor: string; detail: string });
+        return lines.length > 0 && lines;
+      }, UI_TIMEOUT_MS, 'the cleanup in the audit log');
+      assert.match(entries[0]!.detail, /n2: ban lifted, 1 failover mark dropped/);
+      assert.equal(await row.getByTestId('owner').innerText(), 'n3', 'no failback: it stays where it is');
+    } finally {
+      await cluster.api('n1', 'resource.remove', { name: 'vlan' });
+    }
+  });
+
   test('Pause asks first and previews the drain exactly as `ipfo plan --pause` does; Cancel pauses nothing', async () => {
     const node = 'n3';
     const run = await cluster.cli('n2', ['plan', '--pause', node, '--json']);
