@@ -7,7 +7,7 @@
 // A ban is lifted here when it ends, or by `ipfo resource cleanup` through a cleanup intent.
 import { randomBytes } from 'node:crypto';
 import { describeFailure } from '../../preload/contract/failure-text';
-import type { FailoverMark, NodeBan } from '../../preload/contract/failure-policy';
+import { bannedResources, type FailoverMark, type NodeBan } from '../../preload/contract/failure-policy';
 import { decideLocalFailure, pruneRecord, withoutResource, type LocalFailure, type LocalFailureDecision } from '../cluster/failure-policy';
 import type { CleanupOutcome } from '../cluster/intents';
 import type { FailureReason, NodeName, ResourceName } from '../cluster/model';
@@ -56,7 +56,7 @@ export class LocalFailures {
   refuses(resource: ResourceName): boolean {
     const at = this.retryAt.get(resource);
     if (at !== undefined && at > this.context.now()) return true;
-    return this.bans.some((ban) => ban.resource === resource);
+    return bannedResources(this.bans).has(resource);
   }
 
   /** The resource is held here: its failures here are forgotten. */
@@ -85,11 +85,9 @@ export class LocalFailures {
         return;
       }
       case 'ban': {
-        this.attempts.delete(resource);
-        this.retryAt.delete(resource);
-        this.bans = [...this.bans.filter((ban) => ban.resource !== resource), decision.ban];
+        // The key goes and another node takes the resource: a move this failure caused, marked.
         this.marks = [...this.marks, { resource, at: decision.ban.since }];
-        context.recordChanged();
+        this.banHere(decision.ban);
         const length = banLength(decision.ban);
         context.log(`${resource}: ${why}; ${context.node} banned from it for ${length} after ${decision.after} failures; another node takes it`);
         await context.releaseKey(resource);
@@ -114,11 +112,18 @@ export class LocalFailures {
     const { context } = this;
     const decision = this.count(resource, failure);
     if (decision?.kind !== 'ban') return; // a retry is the next move asked; at the threshold nothing moves here anyway
-    this.attempts.delete(resource);
-    this.bans = [...this.bans.filter((ban) => ban.resource !== resource), decision.ban];
-    context.recordChanged();
+    // Not marked: the address stays with its owner, so this failure moved nothing.
+    this.banHere(decision.ban);
     context.log(`${resource}: ${describeFailure(failure)}; ${context.node} banned from it after ${decision.after} failed moves here`);
     await context.audit({ actor: context.node, action: 'resource.banned', target: resource, outcome: 'failed', detail: `${context.node} banned for ${banLength(decision.ban)} after ${decision.after} failed moves here: ${describeFailure(failure)}`, handoffMs: null });
+  }
+
+  /** This node takes the ban: its count and any retry for the resource end, and the record is written again. */
+  private banHere(ban: NodeBan): void {
+    this.attempts.delete(ban.resource);
+    this.retryAt.delete(ban.resource);
+    this.bans = [...this.bans.filter((other) => other.resource !== ban.resource), ban];
+    this.context.recordChanged();
   }
 
   /** One more failure of `resource` here, and what the policy makes of it (null: the resource is gone). */

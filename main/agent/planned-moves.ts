@@ -208,8 +208,8 @@ export class PlannedMoves {
         this.stayAtLimit(spec);
         continue;
       }
-      if (to !== null) this.limited.delete(spec.name);
       if (to !== null) {
+        this.limited.delete(spec.name);
         this.stranded.delete(spec.name);
         wanted.push({ resource: spec.name, to, actor: 'health' });
       } else if (!this.stranded.has(spec.name)) {

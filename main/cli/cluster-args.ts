@@ -303,10 +303,10 @@ export function parseDuration(option: string, raw: string): number {
   return ms;
 }
 
-/** --announce-refresh: "60s", "5m", "4h" -> whole seconds (a duration is at least 1s), at most ANNOUNCE_REFRESH_MAX_SEC. */
-function refreshSeconds(raw: string): number {
-  const seconds = parseDuration('--announce-refresh', raw) / 1000;
-  if (seconds > ANNOUNCE_REFRESH_MAX_SEC) throw new UsageError(`--announce-refresh: at most 1d, got "${raw}"`);
+/** --announce-refresh, --ban-for: "60s", "5m", "4h" -> whole seconds (a duration is at least 1s), at most `maxSec` (spelled `maxText`). */
+function secondsOption(option: string, raw: string, maxSec: number, maxText: string): number {
+  const seconds = parseDuration(option, raw) / 1000;
+  if (seconds > maxSec) throw new UsageError(`${option}: at most ${maxText}, got "${raw}"`);
   return seconds;
 }
 
@@ -493,7 +493,7 @@ function specOptions(values: Values): ResourceSpecPatch {
   const interval = str(values['announce-interval-ms']);
   if (interval !== undefined) patch.announceIntervalMs = integerOption('announce-interval-ms', interval, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_INTERVAL_MAX_MS);
   const refresh = str(values['announce-refresh']);
-  if (refresh !== undefined) patch.announceRefreshSec = refresh === 'off' ? null : refreshSeconds(refresh);
+  if (refresh !== undefined) patch.announceRefreshSec = refresh === 'off' ? null : secondsOption('--announce-refresh', refresh, ANNOUNCE_REFRESH_MAX_SEC, '1d');
   const maintenance = str(values.maintenance);
   if (maintenance !== undefined) patch.maintenanceUntil = maintenance === 'off' ? null : Date.now() + parseDuration('--maintenance', maintenance);
   const health = healthOptions(values);
@@ -501,17 +501,10 @@ function specOptions(values: Values): ResourceSpecPatch {
   const retry = str(values.retry);
   if (retry !== undefined) patch.retries = integerOption('retry', retry, 0, RETRIES_MAX);
   const banFor = str(values['ban-for']);
-  if (banFor !== undefined) patch.banForSec = banSeconds(banFor);
+  if (banFor !== undefined) patch.banForSec = secondsOption('--ban-for', banFor, BAN_FOR_MAX_SEC, '7d');
   const threshold = str(values['failover-threshold']);
   if (threshold !== undefined) patch.failoverThreshold = threshold === 'off' ? null : thresholdOption(threshold);
   return patch;
-}
-
-/** --ban-for: "10m", "1h", "90s" -> whole seconds, at most BAN_FOR_MAX_SEC. */
-function banSeconds(raw: string): number {
-  const seconds = parseDuration('--ban-for', raw) / 1000;
-  if (seconds > BAN_FOR_MAX_SEC) throw new UsageError(`--ban-for: at most 7d, got "${raw}"`);
-  return seconds;
 }
 
 /** --failover-threshold COUNT/WINDOW ("5/1h"). */

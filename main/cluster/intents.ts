@@ -226,20 +226,8 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
     if (outcome === undefined) return { ok: false, reason: 'probe: outcome is malformed' };
     return { ok: true, intent: { ...base, kind: 'probe', node: record.node, ip: record.ip, outcome } };
   }
-  if (record.kind === 'announce') {
-    if (!isText(record.node)) return { ok: false, reason: 'announce: node is not a string' };
-    if (!isText(record.resource)) return { ok: false, reason: 'announce: resource is not a string' };
-    const outcome = record.outcome === null || record.outcome === undefined ? null : checkAnnounceOutcome(record.outcome);
-    if (outcome === undefined) return { ok: false, reason: 'announce: outcome is malformed' };
-    return { ok: true, intent: { ...base, kind: 'announce', node: record.node, resource: record.resource, outcome } };
-  }
-  if (record.kind === 'cleanup') {
-    if (!isText(record.node)) return { ok: false, reason: 'cleanup: node is not a string' };
-    if (!isText(record.resource)) return { ok: false, reason: 'cleanup: resource is not a string' };
-    const outcome = record.outcome === null || record.outcome === undefined ? null : checkCleanupOutcome(record.outcome);
-    if (outcome === undefined) return { ok: false, reason: 'cleanup: outcome is malformed' };
-    return { ok: true, intent: { ...base, kind: 'cleanup', node: record.node, resource: record.resource, outcome } };
-  }
+  if (record.kind === 'announce') return parseAskedOfResource(base, record, 'announce', checkAnnounceOutcome);
+  if (record.kind === 'cleanup') return parseAskedOfResource(base, record, 'cleanup', checkCleanupOutcome);
   if (record.kind === 'batch') return parseBatch(base, record);
   if (record.kind !== 'move') return { ok: false, reason: `unknown kind ${JSON.stringify(record.kind)}` };
   if (!isText(record.resource)) return { ok: false, reason: 'move: resource is not a string' };
@@ -320,6 +308,20 @@ function checkProbeOutcome(value: unknown): ProbeOutcome | undefined {
   if (ownerMac !== null && !isCanonicalMac(ownerMac)) return undefined;
   if (!isTime(durationMs)) return undefined;
   return { ok: true, verdict: verdict as ProbeVerdict, answeredBy, ownerMac, durationMs };
+}
+
+/** An intent asking `node` to do something about `resource` (announce-now, cleanup): node, resource, outcome. */
+function parseAskedOfResource<K extends 'announce' | 'cleanup'>(
+  base: IntentBase,
+  record: Record<string, unknown>,
+  kind: K,
+  checkOutcome: (value: unknown) => Extract<Intent, { kind: K }>['outcome'] | undefined,
+): { ok: true; intent: Intent } | { ok: false; reason: string } {
+  if (!isText(record.node)) return { ok: false, reason: `${kind}: node is not a string` };
+  if (!isText(record.resource)) return { ok: false, reason: `${kind}: resource is not a string` };
+  const outcome = record.outcome === null || record.outcome === undefined ? null : checkOutcome(record.outcome);
+  if (outcome === undefined) return { ok: false, reason: `${kind}: outcome is malformed` };
+  return { ok: true, intent: { ...base, kind, node: record.node, resource: record.resource, outcome } as Extract<Intent, { kind: K }> };
 }
 
 /** An announce outcome, or undefined when malformed. */
