@@ -22,8 +22,11 @@ import { plural } from '../../preload/contract/plural';
 import type { Agent } from './agent';
 import type { ClusterView } from './cluster-view';
 import { UserCommands } from './user-commands';
+import { GroupCommands } from './group-commands';
 
 const WAIT_MS = 15_000;
+/** A group's members change together, through the group commands (group-commands.ts). */
+const GROUP_BY_COMMAND = 'a resource joins or leaves a group through the group commands (ipfo group add, ipfo group remove), which change every member at once';
 
 const offlineStatus = (name: string): ResourceStatus => ({ name, state: 'offline', owner: null, ownerMac: null, since: 0, failure: null, lastHandoffMs: null });
 
@@ -63,9 +66,17 @@ export class AgentApiHandler implements ApiHandler {
   private readonly lastAlive = new Map<string, number>();
 
   private readonly users: UserCommands;
+  private readonly groups: GroupCommands;
 
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
     this.users = new UserCommands(store, (record) => this.audit(record));
+    this.groups = new GroupCommands({
+      view: () => this.view,
+      store,
+      audit: (record) => this.audit(record),
+      waitFor: (done, timeoutMs) => this.waitFor(done, timeoutMs),
+      requestMove: (resource, to, actor) => this.agent.requestMove(resource, to, actor),
+    });
     agent.on('change', (change) => this.onStoreChange(change));
     agent.on('reset', (reason) => this.onReset(reason));
     this.shownRejected = this.rejectedKeys();
@@ -241,6 +252,9 @@ export class AgentApiHandler implements ApiHandler {
       case 'resource.offline': return this.setEnabled(command.name, false, actor);
       case 'resource.cleanup': return this.cleanup(command.name, command.node, actor);
       case 'resource.announce': return this.announce(command.name, actor);
+      case 'group.add': return this.groups.add(command.name, command.resources, command.apartFrom, actor);
+      case 'group.remove': return this.groups.remove(command.name, command.resources, actor);
+      case 'group.move': return this.groups.move(command.name, command.target, actor);
       case 'node.pause': return this.setNodeState(command.name, 'paused', actor);
       case 'node.resume': return this.setNodeState(command.name, 'up', actor);
       case 'node.maintenance': return this.setNodeMaintenance(command.name, command.until, actor);
@@ -271,6 +285,24 @@ export class AgentApiHandler implements ApiHandler {
     return { ok: false, error: { code: 'invalid', message: first.message, field: first.field, issues } };
   }
 
+  /** Resolves true once `done()` holds (checked now and after each change), false after the timeout. */
+  private waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (done()) return resolve(true);
+      const timer = setTimeout(() => {
+        this.agent.off('change', onChange);
+        resolve(false);
+      }, timeoutMs);
+      const onChange = (): void => {
+        if (!done()) return;
+        clearTimeout(timer);
+        this.agent.off('change', onChange);
+        resolve(true);
+      };
+      this.agent.on('change', onChange);
+    });
+  }
+
   /** Waits until the resource settles (online, offline or failed as asked), or the timeout. */
   private settle(name: string, done: (view: ResourceView | null) => boolean, timeoutMs = WAIT_MS): Promise<ResourceView | null | undefined> {
     return new Promise((resolve) => {
@@ -296,6 +328,7 @@ export class AgentApiHandler implements ApiHandler {
   }
 
   private async add(input: unknown, actor: string): Promise<CommandResult> {
+    if (isPlainRecord(input) && (input.group != null || input.apartFrom != null)) return failure('invalid', GROUP_BY_COMMAND, input.group != null ? 'spec.group' : 'spec.apartFrom');
     const existing = [...this.view.resources.values()];
     const validation = validateResourceSpec(input, { nodes: [...this.view.nodes.keys()], existing });
     if (!validation.ok) return this.invalid(validation.errors, 'spec');
@@ -309,6 +342,7 @@ export class AgentApiHandler implements ApiHandler {
   private async edit(name: string, patch: Record<string, unknown>, actor: string): Promise<CommandResult> {
     const current = this.view.resources.get(name);
     if (!current) return failure('not-found', `no resource named "${name}"`, 'name');
+    if (patch.group !== undefined || patch.apartFrom !== undefined) return failure('invalid', GROUP_BY_COMMAND, patch.group !== undefined ? 'patch.group' : 'patch.apartFrom');
     const merged = { ...current, ...patch };
     // A health patch names what changes (a new fall, the same checks): the rest of the current settings stay.
     if (isPlainRecord(patch.health) && current.health !== undefined) merged.health = { ...current.health, ...patch.health };
@@ -417,6 +451,8 @@ export class AgentApiHandler implements ApiHandler {
   private async move(name: string, target: string, actor: string): Promise<CommandResult> {
     const spec = this.view.resources.get(name);
     if (!spec) return failure('not-found', `no resource named "${name}"`, 'name');
+    // A group is never split (groups.ts): moving a member moves the group.
+    if (spec.group !== undefined && spec.enabled && this.groups.members(spec.group).filter((member) => member.enabled).length > 1) return this.groups.move(spec.group, target, actor);
     const owner = this.view.ownerOf(name);
     const nodes = this.view.nodeViews();
     const to = target === BEST_NODE ? bestNode(spec, nodes, { exclude: owner === null ? [] : [owner] }) : target;

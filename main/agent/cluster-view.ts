@@ -7,6 +7,8 @@ import type { MemberRecord, OwnerRecord, RejectedRecord, Revision, StoreChange, 
 import { parseIntent, subjectsOf, type BatchMove, type Intent, type MoveIntent } from '../cluster/intents';
 import { isStationMac } from '../arp/acd-config';
 import type { UserRecord } from '../../preload/contract/users';
+import type { GroupName } from '../../preload/contract/groups';
+import { groupFactsOf, type GroupFacts } from '../../preload/contract/placement';
 import { resultsByProfile, type HealthByProfile, type NodeHealth } from '../../preload/contract/health';
 
 /**
@@ -257,6 +259,20 @@ export class ClusterView {
 
   specs(): ResourceSpec[] {
     return [...this.resources.values()];
+  }
+
+  private groupCache: { resources: number; owners: number; facts: GroupFacts & { active: Map<GroupName, ResourceSpec[]> } } | null = null;
+
+  /**
+   * Each group's enabled members and the nodes they are owned on (groups.ts), worked out again only when
+   * the resources or the owners changed: placement asks on every pass.
+   */
+  groups(): GroupFacts & { active: Map<GroupName, ResourceSpec[]> } {
+    const cached = this.groupCache;
+    if (cached !== null && cached.resources === this.resources.changes && cached.owners === this.owners.changes) return cached.facts;
+    const facts = groupFactsOf(this.resources, (resource) => this.ownerOf(resource));
+    this.groupCache = { resources: this.resources.changes, owners: this.owners.changes, facts };
+    return facts;
   }
 
   statusList(): ResourceStatus[] {

@@ -6,10 +6,11 @@
 import type { AcdConfig } from '../arp/acd';
 import type { NodeName, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { planDrain } from '../cluster/drain';
+import { groupFailbackTarget, planGathering, withGroupMates } from '../cluster/group-moves';
 import { failbackTarget } from '../cluster/failback';
 import { nextBatches, nextWave } from '../cluster/move-waves';
 import { requestBatch } from '../cluster/batch-machine';
-import { bestNode, countLoads, failsChecks, placeBatch } from '../cluster/placement';
+import { countLoads, failsChecks, placeBatch } from '../cluster/placement';
 import { checkNotify, MAX_BATCH, type BatchMove, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
 import { afterProbe, afterTake, heardFrom, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
 import type { AuditRecord, Membership } from '../store/store';
@@ -147,14 +148,17 @@ export class PlannedMoves {
     const owned = [...view.owners.ownedBy(node)];
     if (owned.length === 0) return;
     const nodes = view.nodeViews();
+    const groups = view.groups();
+    const ownerOf = (resource: ResourceName): NodeName | null => view.ownerOf(resource);
     const wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }> = [];
     if (me?.state === 'paused') {
-      const plan = planDrain(node, view.specs(), view.ownerMap(), nodes);
+      const plan = planDrain(node, view.specs(), view.ownerMap(), nodes, undefined, groups);
       for (const move of plan.moves) wanted.push({ resource: move.resource, to: move.to, actor: 'drain' });
     } else {
       const now = new Date();
       const self = nodes.find((n) => n.name === node);
       const failing: ResourceSpec[] = [];
+      const healthy: ResourceSpec[] = [];
       for (const resource of owned) {
         const spec = view.resources.get(resource);
         if (!spec || !local.isReady(resource)) continue;
@@ -165,17 +169,37 @@ export class PlannedMoves {
           const wait = settleBeforeMovingMs(spec.health!, latest, now.getTime());
           if (wait > 0) this.wakeAfter(wait);
           else failing.push(spec);
-        } else {
-          this.stranded.delete(resource);
-          this.limited.delete(resource);
-          const target = failbackTarget(spec, node, nodes, now);
-          if (target) wanted.push({ resource, to: target, actor: 'failback' });
-        }
+        } else healthy.push(spec);
       }
-      if (failing.length > 0) this.planHealthMoves(failing, wanted);
+      // A check failing on any member moves the whole group (groups.ts): its mates here go with it.
+      const leaving = failing.length === 0 ? failing : withGroupMates(failing, groups.active, ownerOf, node);
+      const leavingGroups = new Set(leaving.map((spec) => spec.group).filter((group) => group !== undefined));
+      const groupsLooked = new Set<string>();
+      for (const spec of healthy) {
+        this.stranded.delete(spec.name);
+        this.limited.delete(spec.name);
+        if (spec.group === undefined) {
+          const target = failbackTarget(spec, node, nodes, now);
+          if (target) wanted.push({ resource: spec.name, to: target, actor: 'failback' });
+          continue;
+        }
+        if (leavingGroups.has(spec.group) || groupsLooked.has(spec.group)) continue;
+        groupsLooked.add(spec.group);
+        // A whole group fails back together; a split one gathers first (below).
+        const members = groups.active.get(spec.group) ?? [];
+        if (!members.every((member) => ownerOf(member.name) === node)) continue;
+        const target = groupFailbackTarget(members, node, nodes, groups, now);
+        if (target) for (const member of members) wanted.push({ resource: member.name, to: target, actor: 'failback' });
+      }
+      if (leaving.length > 0) this.planHealthMoves(leaving, wanted);
+      const loads = countLoads(view.ownerMap());
+      for (const move of planGathering(node, groups.active, ownerOf, nodes, loads, groups)) {
+        if (!wanted.some((other) => other.resource === move.resource)) wanted.push({ ...move, actor: 'group' });
+      }
     }
     const underWay = (resource: ResourceName): boolean => view.movingTo(resource) !== null || this.context.busy(resource);
-    const { batches, singles } = nextBatches(wanted, this.batches.openTargets(), underWay, MAX_BATCH);
+    const groupOf = (resource: ResourceName): string | undefined => view.resources.get(resource)?.group;
+    const { batches, singles } = nextBatches(wanted, this.batches.openTargets(), underWay, MAX_BATCH, groupOf);
     for (const group of batches) {
       if (group[0]!.actor === 'health') for (const move of group) this.context.failovers.mark(move.resource);
       const batch = requestBatch(group.map((move) => move.resource), node, group[0]!.to, group[0]!.actor, Date.now(), `${Date.now().toString(36)}.${++this.batchCount}`);
@@ -198,14 +222,17 @@ export class PlannedMoves {
   private planHealthMoves(failing: readonly ResourceSpec[], wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }>): void {
     const { node } = this.context;
     const view = this.context.view();
-    const placed = placeBatch(failing, view.nodeViews(), countLoads(view.ownerMap()), [node]);
+    const placed = placeBatch(failing, view.nodeViews(), countLoads(view.ownerMap()), [node], view.groups());
     const now = this.context.wallNow();
+    const atLimit = (spec: ResourceSpec): boolean => spec.failoverThreshold !== undefined && failoverLimitReached(spec, this.context.failovers.marks(), now);
+    // A group stays whole: one member at its threshold keeps every member here.
+    const groupsAtLimit = new Set(failing.filter((spec) => spec.group !== undefined && atLimit(spec)).map((spec) => spec.group));
     for (const spec of failing) {
       // Its move is under way (and already counted): nothing to decide again until it ends.
       if (view.movingTo(spec.name) !== null || this.context.busy(spec.name)) continue;
       const to = placed.get(spec.name) ?? null;
-      if (to !== null && spec.failoverThreshold !== undefined && failoverLimitReached(spec, this.context.failovers.marks(), now)) {
-        this.stayAtLimit(spec);
+      if (to !== null && (atLimit(spec) || (spec.group !== undefined && groupsAtLimit.has(spec.group)))) {
+        if (spec.failoverThreshold !== undefined) this.stayAtLimit(spec);
         continue;
       }
       if (to !== null) {
@@ -263,6 +290,9 @@ export class PlannedMoves {
   async requestAllAway(actor: string, tries: Map<ResourceName, number> = new Map()): Promise<number> {
     const view = this.context.view();
     const nodes = view.nodeViews();
+    // Where each goes, placed together: a group's members to one node (placement.ts).
+    const mine = [...view.owners.ownedBy(this.context.node)].flatMap((resource) => view.resources.get(resource) ?? []);
+    const targets = placeBatch(mine, nodes, countLoads(view.ownerMap()), [this.context.node], view.groups());
     let moving = 0;
     for (const [resource, owner] of view.owners) {
       if (owner.node !== this.context.node) continue;
@@ -281,8 +311,7 @@ export class PlannedMoves {
         await this.context.store.deleteIntent(open.id, view.intentRevisions.get(open.id)).catch(() => undefined);
         view.intents.delete(open.id);
       }
-      const spec = view.resources.get(resource);
-      const to = spec ? bestNode(spec, nodes, { exclude: [this.context.node] }) : null;
+      const to = targets.get(resource) ?? null;
       // A move that keeps failing (a conflict at the target) is not asked for again and again.
       if (to === null || (tries.get(resource) ?? 0) >= MAX_STOP_TRIES) continue;
       tries.set(resource, (tries.get(resource) ?? 0) + 1);

@@ -53,7 +53,7 @@ export class Reconciler {
     if (!membership || context.fenced() || !context.leaseHealthy()) return;
     const node: NodeName = context.node;
     const view = context.view();
-    const plan = planReconcile(node, { specs: view.resources, owners: view.owners, ownedBy: (owner) => view.owners.ownedBy(owner), statuses: view.statuses, nodes: view.nodeViews() });
+    const plan = planReconcile(node, { specs: view.resources, owners: view.owners, ownedBy: (owner) => view.owners.ownedBy(owner), statuses: view.statuses, nodes: view.nodeViews(), groups: view.groups() });
 
     // Ownerships this node left bound to an earlier lease (an agent restarted at once) move to the new one
     // before that lease can expire and take them along.

@@ -26,12 +26,13 @@ import {
 } from '../../preload/contract/protocol';
 import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
 import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, parseCheck } from '../../preload/contract/health';
+import { MAX_GROUP_MEMBERS } from '../../preload/contract/groups';
 import { BAN_FOR_MAX_SEC, parseThreshold, RETRIES_MAX, type FailoverThreshold } from '../../preload/contract/failure-policy';
 // args.ts imports this file for its dispatch, so these names are used only inside functions (when
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
-export const CLUSTER_COMMAND_NAMES = ['resource', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user', 'plan'] as const;
+export const CLUSTER_COMMAND_NAMES = ['resource', 'group', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user', 'plan'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
 
 export function isClusterCommandName(name: string): name is ClusterCommandName {
@@ -69,6 +70,12 @@ export type ClusterOperation =
   | { kind: 'online'; name: string }
   | { kind: 'offline'; name: string }
   | { kind: 'announce'; name: string }
+  /** apartFrom: replaces the group's list when given. */
+  | { kind: 'group-add'; name: string; resources: string[]; apartFrom?: string[] }
+  /** resources: those leave the group; absent: the group is dissolved. */
+  | { kind: 'group-remove'; name: string; resources?: string[] }
+  | { kind: 'group-move'; name: string; target: string }
+  | { kind: 'group-list' }
   | { kind: 'node-pause'; node: string }
   | { kind: 'node-resume'; node: string }
   /** until: wall-clock ms the window ends; null ends it now. */
@@ -87,7 +94,7 @@ export type ClusterOperation =
   | { kind: 'help' };
 
 /** The operations that send one command answered by an ActionResult. */
-export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'plan' | 'help' | `user-${string}` }>;
+export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'group-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'plan' | 'help' | `user-${string}` }>;
 
 /** The contract's commands answered by an ActionResult (derived, so a new one needs no entry here). */
 export type ActionCommandType = { [T in CommandType]: CommandResults[T] extends ActionResult ? T : never }[CommandType];
@@ -104,6 +111,9 @@ export function actionRequest(op: ActionOperation): ActionRequest {
     case 'online': return { type: 'resource.online', args: { name: op.name } };
     case 'offline': return { type: 'resource.offline', args: { name: op.name } };
     case 'announce': return { type: 'resource.announce', args: { name: op.name } };
+    case 'group-add': return { type: 'group.add', args: { name: op.name, resources: op.resources, ...(op.apartFrom === undefined ? {} : { apartFrom: op.apartFrom }) } };
+    case 'group-remove': return { type: 'group.remove', args: { name: op.name, ...(op.resources === undefined ? {} : { resources: op.resources }) } };
+    case 'group-move': return { type: 'group.move', args: { name: op.name, target: op.target } };
     case 'node-pause': return { type: 'node.pause', args: { name: op.node } };
     case 'node-resume': return { type: 'node.resume', args: { name: op.node } };
     case 'node-maintenance': return { type: 'node.maintenance', args: { name: op.node, until: op.until } };
@@ -175,9 +185,19 @@ root credential: admin); --credential-file: a file holding a user's credential N
   resource export [--format json|csv] [--output FILE]
       Every resource's definition, sorted by name, in the form import reads back unchanged (default json,
       or the --output file's extension).
+  group add <group> <resource>... [--apart-from GROUP[,GROUP...]|off]
+      Create a group, or add members to it: its addresses are placed, moved, drained and failed back
+      together, never split (a check failing on any member moves them all). --apart-from keeps it off the
+      nodes of those groups when another node can hold it (mutual); off clears the list.
+  group rm <group> [<resource>...]
+      Take members out of a group, or dissolve it; the addresses stay where they are.
+  group move <group> <node>|--best
+      Every member to <node> (or the best other node that may hold them all) in one batch.
+  group list                    Each group: its members, where they are, the groups it keeps apart from.
   move <resource> <node>|--best
-      Planned handoff to <node> (or the best other live node); prints the client-visible gap.
-      Exit 1 when the move failed (the old owner still serves), 3 when it aborted on a conflict.
+      Planned handoff to <node> (or the best other live node); prints the client-visible gap. A member of
+      a group moves its whole group. Exit 1 when the move failed (the old owner still serves), 3 when it
+      aborted on a conflict.
   online <resource>             Bring a resource online (clears a failure); exit 3 on a conflict.
   offline <resource>            Take a resource offline (the address leaves every node).
   announce <resource>           Its holder announces the address again now (gratuitous ARP), for stale ARP caches
@@ -674,6 +694,8 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
   switch (name) {
     case 'resource':
       return parseResource(argv);
+    case 'group':
+      return parseGroup(argv);
     case 'move': {
       const { values, positionals } = parseWith('move', argv, { best: { type: 'boolean' } });
       if (values.help === true) return { op: { kind: 'help' }, values };
@@ -724,6 +746,53 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
       return parseEvents(argv);
     case 'user':
       return parseUser(argv);
+  }
+}
+
+const GROUP_SUBCOMMANDS = 'add, rm, move or list';
+
+function parseGroup(argv: readonly string[]): Parsed {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') return { op: { kind: 'help' }, values: {} };
+  switch (sub) {
+    case 'add': {
+      const { values, positionals } = parseWith('group add', rest, { 'apart-from': { type: 'string' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      if (positionals.length === 0) throw new UsageError('group add: missing <group>');
+      const [name, ...members] = positionals;
+      const apartText = str(values['apart-from']);
+      const apartFrom = apartText === undefined ? undefined : apartText === 'off' ? [] : apartText.split(',').map((item) => resourceName('group add --apart-from', item.trim()));
+      if (members.length === 0 && apartFrom === undefined) throw new UsageError('group add: name at least one <resource> (or change --apart-from)');
+      if (members.length > MAX_GROUP_MEMBERS) throw new UsageError(`group add: a group has at most ${MAX_GROUP_MEMBERS} members, got ${members.length}`);
+      return { op: { kind: 'group-add', name: resourceName('group add', name!), resources: members.map((member) => resourceName('group add', member)), ...(apartFrom === undefined ? {} : { apartFrom }) }, values };
+    }
+    case 'rm': {
+      const { values, positionals } = parseWith('group rm', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      if (positionals.length === 0) throw new UsageError('group rm: missing <group>');
+      const [name, ...members] = positionals;
+      return { op: { kind: 'group-remove', name: resourceName('group rm', name!), ...(members.length === 0 ? {} : { resources: members.map((member) => resourceName('group rm', member)) }) }, values };
+    }
+    case 'move': {
+      const { values, positionals } = parseWith('group move', rest, { best: { type: 'boolean' } });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      if (positionals.length === 0) throw new UsageError('group move: missing <group>');
+      const name = resourceName('group move', positionals[0]!);
+      if (values.best === true) {
+        if (positionals.length > 1) throw new UsageError(`group move: give a node or --best, not both (got "${positionals[1]!}" and --best)`);
+        return { op: { kind: 'group-move', name, target: BEST_NODE }, values };
+      }
+      const [, target] = positionalsExactly('group move', positionals, ['<group>', '<node> (or --best)']);
+      return { op: { kind: 'group-move', name, target: target === BEST_NODE ? BEST_NODE : nodeName('group move', target!) }, values };
+    }
+    case 'list': {
+      const { values, positionals } = parseWith('group list', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('group list', positionals, []);
+      return { op: { kind: 'group-list' }, values };
+    }
+    default:
+      throw new UsageError(sub === undefined ? `group: missing subcommand (${GROUP_SUBCOMMANDS})` : `group: unknown subcommand "${sub}" (${GROUP_SUBCOMMANDS})`);
   }
 }
 

@@ -6,6 +6,7 @@ import type { WhatIfPlan } from '../cluster/what-if';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { bansOf, formatThreshold, POLICY_DEFAULTS } from '../../preload/contract/failure-policy';
 import { plural } from '../../preload/contract/plural';
+import { apartOf, groupsOf } from '../../preload/contract/groups';
 import { formatCheck, resourceHealth, type ResourceHealth } from '../../preload/contract/health';
 import { DURATION_UNIT_MS, type ClusterOperation } from './cluster-args';
 
@@ -117,8 +118,11 @@ export function formatStatus(snapshot: Snapshot, now: number): string[] {
   else {
     // The HEALTH column appears once a resource has checks: a cluster without any keeps its table as it was.
     const checked = snapshot.resources.some((view) => view.health !== undefined);
-    const rows = resourceRows(snapshot.resources, snapshot.nodes, now).map((row) => (checked ? row : row.slice(0, -1)));
-    lines.push(...table(['RESOURCE', 'ADDRESS', 'STATE', 'OWNER', 'OWNER MAC', 'SINCE', 'LAST HANDOFF', ...(checked ? ['HEALTH'] : [])], rows));
+    // So does the GROUP column once a resource is in a group.
+    const grouped = snapshot.resources.some((view) => view.group !== undefined);
+    const groupOf = new Map(snapshot.resources.map((view) => [view.name, view.group ?? NONE]));
+    const rows = resourceRows(snapshot.resources, snapshot.nodes, now).map((row) => [...(checked ? row : row.slice(0, -1)), ...(grouped ? [groupOf.get(row[0]!)!] : [])]);
+    lines.push(...table(['RESOURCE', 'ADDRESS', 'STATE', 'OWNER', 'OWNER MAC', 'SINCE', 'LAST HANDOFF', ...(checked ? ['HEALTH'] : []), ...(grouped ? ['GROUP'] : [])], rows));
     for (const view of byName(snapshot.resources)) {
       if (view.status.state === 'failed') lines.push(`${view.name} ${resourceStateText(view)}`);
       else if (view.status.failure !== null) lines.push(`${view.name} marked: ${describeFailure(view.status.failure)}`);
@@ -156,11 +160,30 @@ export function statusJson(snapshot: Snapshot): Record<string, unknown> {
       lastHandoffMs: view.status.lastHandoffMs,
       failure: view.status.failure,
       health: view.health === undefined ? null : { ...resourceHealth(view, view.status.owner, snapshot.nodes) },
+      group: view.group ?? null,
       bans: bansOf(view.name, snapshot.nodes).map(({ node, ban }) => ({ node, since: ban.since, until: ban.until, reason: ban.reason })),
     })),
     conflicts: snapshot.conflicts,
     rejected: snapshot.rejected,
   };
+}
+
+/** Each group as `ipfo group list --json` gives it: members, where they are (several nodes: split), apart-from. */
+export function groupsJson(resources: readonly ResourceView[]): Array<{ name: string; members: string[]; nodes: string[]; apartFrom: string[] }> {
+  return [...groupsOf(resources)].map(([name, members]) => ({
+    name,
+    members: members.map((member) => member.name),
+    nodes: [...new Set(members.flatMap((member) => (member.status.owner === null ? [] : [member.status.owner])))].sort(),
+    apartFrom: apartOf(members),
+  }));
+}
+
+/** `ipfo group list`: one row per group. */
+export function formatGroups(resources: readonly ResourceView[]): string[] {
+  const groups = groupsJson(resources);
+  if (groups.length === 0) return ['no groups (make one: ipfo group add <group> <resource> <resource>...)'];
+  const rows = groups.map((group) => [group.name, group.members.join(','), group.nodes.length === 0 ? NONE : group.nodes.length === 1 ? group.nodes[0]! : `split: ${group.nodes.join(',')}`, group.apartFrom.length === 0 ? NONE : group.apartFrom.join(',')]);
+  return table(['GROUP', 'MEMBERS', 'ON', 'APART FROM'], rows);
 }
 
 const list = (names: readonly string[], empty: string): string => (names.length === 0 ? empty : names.join(','));

@@ -9,9 +9,10 @@
 //   first, otherwise the least loaded eligible node, loads counted as the batch is assigned.
 // - A resource with no eligible node cannot move: it is reported as a failure (no eligible node) and
 //   stays where it is, still served by the paused node, rather than going dark.
+// - The members of a group go together, to a node that may hold all of them (placement.ts).
 
 import type { FailureReason, NodeName, ResourceName, ResourceSpec } from './model';
-import { compareNames, countLoads, ownEntry, placeBatch, type Loads, type NodeView, type Owners } from './placement';
+import { compareNames, countLoads, ownEntry, placeBatch, type GroupFacts, type Loads, type NodeView, type Owners } from './placement';
 
 export interface DrainMove {
   resource: ResourceName;
@@ -41,9 +42,10 @@ export function planDrain(
   owners: Owners,
   nodes: readonly NodeView[],
   loads: Loads = countLoads(owners),
+  groups?: GroupFacts,
 ): DrainPlan {
   const leaving = specs.filter((spec) => spec.enabled && ownEntry(owners, spec.name) === node);
-  const placed = placeBatch(leaving, nodes, loads, [node]);
+  const placed = placeBatch(leaving, nodes, loads, [node], groups);
   const moves: DrainMove[] = [];
   const failures: DrainFailure[] = [];
   for (const [resource, to] of [...placed].sort(([a], [b]) => compareNames(a, b))) {

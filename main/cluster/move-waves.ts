@@ -26,22 +26,49 @@ export function nextWave<T extends { resource: string }>(wanted: readonly T[], i
  * The batches to ask for now: the wanted moves grouped by target, in the order wanted, at most `max` per
  * batch, none towards a target that already has a batch of this owner open (`openTargets`: the next
  * batch follows when that one ends), none for a resource already under way. A target with one move
- * wanted gets it as a single move (today's path: no batch of one).
+ * wanted gets it as a single move (today's path: no batch of one). The moves of one group's members
+ * (`groupOf`) to one target are never split: all go in one batch, or none while any is under way; a group
+ * larger than the room left waits for the next batch (a batch holds a whole group even beyond `max`).
  */
-export function nextBatches<T extends { resource: string; to: string }>(wanted: readonly T[], openTargets: ReadonlySet<string>, underWay: (resource: string) => boolean, max: number): { batches: T[][]; singles: T[] } {
+export function nextBatches<T extends { resource: string; to: string }>(
+  wanted: readonly T[],
+  openTargets: ReadonlySet<string>,
+  underWay: (resource: string) => boolean,
+  max: number,
+  groupOf: (resource: string) => string | undefined = () => undefined,
+): { batches: T[][]; singles: T[] } {
   if (!Number.isInteger(max) || max < 2) throw new RangeError(`batch size must be a whole number >= 2, got ${max}`);
-  const byTarget = new Map<string, T[]>();
+  // Units in the order of their first move: a resource alone, or a group's moves to one target.
+  const units: T[][] = [];
+  const unitOfGroup = new Map<string, T[]>();
   for (const move of wanted) {
-    if (openTargets.has(move.to) || underWay(move.resource)) continue;
-    const group = byTarget.get(move.to) ?? [];
-    if (group.length < max) group.push(move);
-    byTarget.set(move.to, group);
+    const group = groupOf(move.resource);
+    if (group === undefined) {
+      units.push([move]);
+      continue;
+    }
+    const key = `${move.to}\u0000${group}`;
+    const unit = unitOfGroup.get(key);
+    if (unit !== undefined) unit.push(move);
+    else {
+      const fresh = [move];
+      unitOfGroup.set(key, fresh);
+      units.push(fresh);
+    }
+  }
+  const byTarget = new Map<string, T[]>();
+  for (const unit of units) {
+    const to = unit[0]!.to;
+    if (openTargets.has(to) || unit.some((move) => underWay(move.resource))) continue;
+    const batch = byTarget.get(to) ?? [];
+    if (batch.length === 0 || batch.length + unit.length <= max) batch.push(...unit);
+    byTarget.set(to, batch);
   }
   const batches: T[][] = [];
   const singles: T[] = [];
-  for (const group of byTarget.values()) {
-    if (group.length === 1) singles.push(group[0]!);
-    else batches.push(group);
+  for (const batch of byTarget.values()) {
+    if (batch.length === 1) singles.push(batch[0]!);
+    else if (batch.length > 1) batches.push(batch);
   }
   return { batches, singles };
 }

@@ -23,10 +23,12 @@
 //   without a verdict yet holds the placement back until it has one.
 // - Resources owned by another node are that node's business, even when it is down: its ownership key
 //   goes away with its lease, and only then may another node acquire.
+// - A group's members are placed together (placement.ts, groups.ts); an unowned member joins the node
+//   that holds its group when that node may hold it.
 // - Failback and drain are separate decisions (failback.ts, drain.ts), carried out as planned moves.
 
 import type { FailureReason, NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
-import { compareNames, hasVerdict, isAllowed, isBanned, isLive, placeBatch, type NodeView } from './placement';
+import { compareNames, eligibleNodes, hasVerdict, isAllowed, isBanned, isLive, placeBatch, type GroupFacts, type NodeView } from './placement';
 
 export type ReleaseReason = 'removed' | 'disabled' | 'failed' | 'not-allowed';
 
@@ -55,6 +57,8 @@ export interface ReconcileInput {
   ownedBy(node: NodeName): ReadonlySet<ResourceName>;
   statuses: ReadonlyMap<ResourceName, ResourceStatus>;
   nodes: readonly NodeView[];
+  /** The groups (groups.ts): their enabled members and where they are owned. Absent = no groups. */
+  groups?: GroupFacts;
 }
 
 function releaseReason(spec: ResourceSpec | undefined, status: ResourceStatus | undefined, node: NodeName): ReleaseReason | null {
@@ -90,7 +94,7 @@ function awaitsPreferredVerdict(spec: ResourceSpec, nodes: readonly NodeView[]):
  * same): the acquisitions of the reconcile, and what `ipfo plan` predicts after a node dies. `unowned`
  * in name order.
  */
-export function placeUnowned(input: Pick<ReconcileInput, 'specs' | 'owners' | 'ownedBy' | 'statuses' | 'nodes'>): { unowned: ResourceSpec[]; placed: Map<ResourceName, NodeName | null> } {
+export function placeUnowned(input: Pick<ReconcileInput, 'specs' | 'owners' | 'ownedBy' | 'statuses' | 'nodes' | 'groups'>): { unowned: ResourceSpec[]; placed: Map<ResourceName, NodeName | null> } {
   const { specs, owners, statuses, nodes } = input;
   const unowned: ResourceSpec[] = [];
   for (const spec of specs.values()) {
@@ -99,7 +103,20 @@ export function placeUnowned(input: Pick<ReconcileInput, 'specs' | 'owners' | 'o
   if (unowned.length === 0) return { unowned, placed: new Map() };
   const loads: Record<NodeName, number> = Object.create(null) as Record<NodeName, number>;
   for (const node of nodes) loads[node.name] = input.ownedBy(node.name).size;
-  const placed = placeBatch(unowned, nodes, loads);
+  // A member whose group is held somewhere joins it there when that node may hold it (a member enabled
+  // again, one added to the group); otherwise the whole group's rules place it and the holders gather
+  // to it (group-moves.ts).
+  const joined = new Map<ResourceName, NodeName>();
+  if (input.groups !== undefined) {
+    for (const spec of unowned) {
+      if (spec.group === undefined) continue;
+      const holders = [...(input.groups.nodes.get(spec.group) ?? [])].sort(compareNames);
+      const holder = holders.map((name) => nodes.find((node) => node.name === name)).find((node) => node !== undefined && eligibleNodes(spec, [node]).length === 1);
+      if (holder !== undefined) joined.set(spec.name, holder.name);
+    }
+  }
+  const placed = placeBatch(joined.size === 0 ? unowned : unowned.filter((spec) => !joined.has(spec.name)), nodes, loads, [], input.groups);
+  for (const [resource, node] of joined) placed.set(resource, node);
   return { unowned: unowned.sort((a, b) => compareNames(a.name, b.name)), placed };
 }
 

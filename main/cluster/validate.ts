@@ -39,6 +39,9 @@
 //   windowSec 60..604800 } (preload/contract/failure-policy.ts): tries again on the node where a failure of
 //   its own happened, then bans that node for banForSec; moves caused by failures beyond the threshold are
 //   not made. null or absent = the default (no threshold).
+// - group (a name by the rules of `name`) and apartFrom (up to 16 group names, no repeats, not its own;
+//   only with a group): the resource's group (preload/contract/groups.ts). The group commands write every
+//   member alike; null or absent = in no group.
 // - Any other field is rejected: a typo such as "prefered" must not silently fall back to the default.
 //
 // Node names are exact identifiers (compared case-sensitively) because agents register themselves.
@@ -50,7 +53,7 @@ import { validateIfname, InterfaceError } from '../net/ifname';
 import type { FailbackPolicy, NodeName, ResourceName, ResourceSpec } from './model';
 import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, HEALTH_DEFAULTS, HealthCheckSchema, MAX_CHECKS, type HealthCheck, type HealthSpec } from '../../preload/contract/health';
 import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, RETRIES_MAX, THRESHOLD_COUNT_MAX, THRESHOLD_WINDOW_MAX_SEC, THRESHOLD_WINDOW_MIN_SEC, type FailoverThreshold } from '../../preload/contract/failure-policy';
-import { ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_REFRESH_MAX_SEC, ANNOUNCE_REFRESH_MIN_SEC } from '../../preload/contract/domain';
+import { MAX_APART_FROM, ANNOUNCE_COUNT_MAX, ANNOUNCE_INTERVAL_MAX_MS, ANNOUNCE_INTERVAL_MIN_MS, ANNOUNCE_REFRESH_MAX_SEC, ANNOUNCE_REFRESH_MIN_SEC } from '../../preload/contract/domain';
 
 export interface FieldError {
   field: string;
@@ -84,7 +87,7 @@ const FAILBACK_MODES: readonly FailbackPolicy['mode'][] = ['never', 'immediate',
 const SPEC_FIELDS: ReadonlySet<string> = new Set<keyof ResourceSpec>([
   'name', 'ip', 'prefix', 'possibleOwners', 'preferredOwners', 'failback', 'interfaces', 'enabled', 'announceForm', 'defendPolicy',
   'announceCount', 'announceIntervalMs', 'announceRefreshSec', 'maintenanceUntil', 'health',
-  'retries', 'banForSec', 'failoverThreshold',
+  'retries', 'banForSec', 'failoverThreshold', 'group', 'apartFrom',
 ]);
 const HEALTH_FIELDS: ReadonlySet<string> = new Set(['checks', 'intervalMs', 'timeoutMs', 'fall', 'rise']);
 const FAILBACK_FIELDS: ReadonlySet<string> = new Set(['mode', 'startHour', 'endHour']);
@@ -439,6 +442,7 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
   const retries = validateOptionalInteger('retries', input.retries, 0, RETRIES_MAX, '', errors);
   const banForSec = validateOptionalInteger('banForSec', input.banForSec, BAN_FOR_MIN_SEC, BAN_FOR_MAX_SEC, ' s', errors);
   const failoverThreshold = validateThreshold(input.failoverThreshold, errors);
+  const { group, apartFrom } = validateGroup(input.group, input.apartFrom, errors);
 
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
   if (
@@ -459,8 +463,36 @@ export function validateResourceSpec(input: unknown, context: SpecContext): Spec
       ...(typeof retries === 'number' ? { retries } : {}),
       ...(typeof banForSec === 'number' ? { banForSec } : {}),
       ...(failoverThreshold ? { failoverThreshold } : {}),
+      ...(group !== undefined ? { group } : {}),
+      ...(apartFrom !== undefined && apartFrom.length > 0 ? { apartFrom } : {}),
     },
   };
+}
+
+/** The resource's group and the groups it keeps apart from (rules at the top of this file). */
+function validateGroup(groupInput: unknown, apartInput: unknown, errors: ErrorList): { group?: string; apartFrom?: string[] } {
+  let group: string | undefined;
+  if (groupInput !== undefined && groupInput !== null) {
+    const problem = nameProblem('group', groupInput);
+    if (problem !== null) errors.add('group', problem);
+    else group = groupInput as string;
+  }
+  if (apartInput === undefined || apartInput === null) return { group };
+  if (!Array.isArray(apartInput)) {
+    errors.add('apartFrom', `apartFrom must be a list of group names (got ${quote(apartInput)})`);
+    return { group };
+  }
+  if (apartInput.length > MAX_APART_FROM) errors.add('apartFrom', `apartFrom may name at most ${MAX_APART_FROM} groups (got ${apartInput.length})`);
+  if (apartInput.length > 0 && (groupInput === undefined || groupInput === null)) errors.add('apartFrom', 'apartFrom needs a group: it keeps the resource\'s group apart from others');
+  const apartFrom: string[] = [];
+  for (const item of apartInput) {
+    const problem = nameProblem('a group in apartFrom', item);
+    if (problem !== null) errors.add('apartFrom', problem);
+    else if (item === group) errors.add('apartFrom', `group ${quote(item)} cannot be kept apart from itself`);
+    else if (apartFrom.includes(item as string)) errors.add('apartFrom', `group ${quote(item)} is named twice`);
+    else apartFrom.push(item as string);
+  }
+  return { group, apartFrom };
 }
 
 /** { count, windowSec } within the contract's bounds; null or absent = no threshold. */

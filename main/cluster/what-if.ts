@@ -6,7 +6,8 @@
 import type { NodeName, ResourceName, ResourceSpec, ResourceStatus } from './model';
 import { planDrain } from './drain';
 import { placeUnowned, type ReconcileInput } from './reconcile';
-import { compareNames, countLoads, isAllowed, isLive, placeBatch, type NodeView, type Owners } from './placement';
+import { compareNames, countLoads, groupFactsOf, isAllowed, isLive, placeBatch, type NodeView, type Owners } from './placement';
+import { withGroupMates } from './group-moves';
 import { healthKey, type HealthResult } from '../../preload/contract/health';
 
 export type WhatIf = { kind: 'node-down'; node: NodeName } | { kind: 'pause'; node: NodeName } | { kind: 'check-fails'; resource: ResourceName; node: NodeName };
@@ -57,7 +58,8 @@ function nodeDown(input: WhatIfInput, node: NodeName): WhatIfPlan {
   const held = [...input.owners].filter(([, owner]) => owner.node === node).map(([resource]) => resource).sort(compareNames);
   const owners = new Map([...input.owners].filter(([, owner]) => owner.node !== node));
   const nodes = input.nodes.map((view) => (view.name === node ? { name: view.name, state: 'down' as const } : view));
-  const after: Pick<ReconcileInput, 'specs' | 'owners' | 'ownedBy' | 'statuses' | 'nodes'> = { specs: input.specs, owners, ownedBy: ownedBy(owners), statuses: input.statuses, nodes };
+  const groups = groupFactsOf(input.specs, (resource) => owners.get(resource)?.node ?? null);
+  const after: Pick<ReconcileInput, 'specs' | 'owners' | 'ownedBy' | 'statuses' | 'nodes' | 'groups'> = { specs: input.specs, owners, ownedBy: ownedBy(owners), statuses: input.statuses, nodes, groups };
   const { placed } = placeUnowned(after);
   const plan: WhatIfPlan = { moves: [], stays: [], offline: [] };
   for (const resource of held) {
@@ -72,7 +74,9 @@ function nodeDown(input: WhatIfInput, node: NodeName): WhatIfPlan {
 
 /** The node is paused: its drain, as the node itself plans it. */
 function pause(input: WhatIfInput, node: NodeName): WhatIfPlan {
-  const drain = planDrain(node, [...input.specs.values()], ownerRecord(input.owners), input.nodes);
+  const owners = ownerRecord(input.owners);
+  const groups = groupFactsOf(input.specs, (resource) => owners[resource] ?? null);
+  const drain = planDrain(node, [...input.specs.values()], owners, input.nodes, undefined, groups);
   return {
     moves: drain.moves,
     stays: drain.failures.map((failure) => ({ resource: failure.resource, node, why: whyNowhere(input.specs.get(failure.resource)!, input.nodes, node) })),
@@ -92,10 +96,16 @@ function checkFails(input: WhatIfInput, node: NodeName, spec: ResourceSpec & { h
     verdicts.set(key, { key, healthy: false, reason: 'the check fails (what-if)', since: 0 });
     return { ...view, verdicts: verdicts };
   });
-  const failing = [...input.specs.values()]
-    .filter((candidate) => candidate.enabled && candidate.health !== undefined && healthKey(candidate.health) === key && input.owners.get(candidate.name)?.node === node)
-    .sort((a, b) => compareNames(a.name, b.name));
-  const placed = placeBatch(failing, nodes, countLoads(ownerRecord(input.owners)), [node]);
+  const ownerOf = (resource: ResourceName): NodeName | null => input.owners.get(resource)?.node ?? null;
+  const groups = groupFactsOf(input.specs, ownerOf);
+  // A group goes with any member whose checks fail (group-moves.ts).
+  const failing = withGroupMates(
+    [...input.specs.values()].filter((candidate) => candidate.enabled && candidate.health !== undefined && healthKey(candidate.health) === key && ownerOf(candidate.name) === node),
+    groups.active,
+    ownerOf,
+    node,
+  );
+  const placed = placeBatch(failing, nodes, countLoads(ownerRecord(input.owners)), [node], groups);
   const plan: WhatIfPlan = { moves: [], stays: [], offline: [] };
   for (const candidate of failing) {
     const to = placed.get(candidate.name) ?? null;

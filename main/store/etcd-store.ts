@@ -32,6 +32,7 @@ import {
   MAX_STORED_BINDINGS,
   PUT_RESOURCES_TXN_KEYS,
   distinctByName,
+  MAX_REPLACED_RESOURCES,
   RevisionConflictError,
   StoreError,
   isStoreError,
@@ -436,6 +437,22 @@ export class EtcdStore implements ClusterStore {
 
   deleteResource(name: ResourceName, expectRev?: Revision): Promise<boolean> {
     return this.deleteKey(this.keys.key('resources', name), expectRev);
+  }
+
+  async replaceResources(entries: ReadonlyArray<{ spec: ResourceSpec; expectRev: Revision }>): Promise<Revision> {
+    if (entries.length === 0 || entries.length > MAX_REPLACED_RESOURCES) throw new StoreError('invalid', `replaceResources takes 1 to ${MAX_REPLACED_RESOURCES} resources, got ${entries.length}`);
+    const keyed = entries.map(({ spec, expectRev }) => ({ key: this.keys.key('resources', spec.name), spec, expectRev }));
+    const response = await this.txn(
+      keyed.map(({ key, expectRev }) => this.modCompare(key, expectRev)),
+      keyed.map(({ key, spec }) => EtcdStore.put(key, encodeJson(spec))),
+      keyed.map(({ key }) => EtcdStore.getOp(key)),
+    );
+    if (!response.succeeded) {
+      const found = keyed.map(({ key, expectRev }, index) => ({ key, expectRev, actual: revisionOf(response.responses[index]?.response_range.kvs[0]) }));
+      const changed = found.find(({ expectRev, actual }) => expectRev !== actual) ?? found[0]!;
+      throw new RevisionConflictError(changed.key, changed.expectRev, changed.actual);
+    }
+    return Number(response.header.revision);
   }
 
   // --- users ----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import { keptByJoin, withMaintenance } from './node-record';
 import {
   DEFAULT_AUDIT_RETENTION,
   MAX_STORED_BINDINGS,
+  MAX_REPLACED_RESOURCES,
   RevisionConflictError,
   distinctByName,
   StoreError,
@@ -479,6 +480,15 @@ export class FileStore implements ClusterStore {
 
   deleteResource(name: ResourceName, expectRev?: Revision): Promise<boolean> {
     return this.deleteChecked('resources', name, expectRev);
+  }
+
+  async replaceResources(entries: ReadonlyArray<{ spec: ResourceSpec; expectRev: Revision }>): Promise<Revision> {
+    if (entries.length === 0 || entries.length > MAX_REPLACED_RESOURCES) throw new StoreError('invalid', `replaceResources takes 1 to ${MAX_REPLACED_RESOURCES} resources, got ${entries.length}`);
+    for (const { spec, expectRev } of entries) {
+      checkName('resources', spec.name);
+      this.checkExpected('resources', spec.name, expectRev);
+    }
+    return this.commit(entries.map(({ spec }) => ({ collection: 'resources' as const, name: spec.name, value: spec })));
   }
 
   // --- users ----------------------------------------------------------------------------------------

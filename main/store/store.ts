@@ -254,6 +254,12 @@ export interface ClusterStore {
   putResource(spec: ResourceSpec, expectRev?: Revision): Promise<Revision>;
   /** False when absent (and no expectRev given). */
   deleteResource(name: ResourceName, expectRev?: Revision): Promise<boolean>;
+  /**
+   * Replaces existing resources in one transaction, each only at the revision given: all are written or
+   * none (RevisionConflictError names a key that changed meanwhile). A group's members change together.
+   * At most MAX_REPLACED_RESOURCES.
+   */
+  replaceResources(entries: ReadonlyArray<{ spec: ResourceSpec; expectRev: Revision }>): Promise<Revision>;
 
   // --- Users --------------------------------------------------------------------------------------
   users(): Promise<UserEntry[]>;
@@ -361,6 +367,9 @@ export class StoreError extends Error {
     this.name = 'StoreError';
   }
 }
+
+/** Resources replaceResources writes at once (one etcd transaction; a group is at most 32). */
+export const MAX_REPLACED_RESOURCES = 64;
 
 export class RevisionConflictError extends StoreError {
   constructor(

@@ -31,6 +31,8 @@ export const MAX_NAME_LENGTH = 128;
 export const MAX_TEXT_LENGTH = 1024;
 /** Most entries of any list of node names or interfaces in one resource. */
 export const MAX_OWNERS = 64;
+/** Groups one group may be kept apart from. */
+export const MAX_APART_FROM = 16;
 /** Most MACs one node reports (one per interface). */
 export const MAX_INTERFACES = 64;
 
@@ -148,6 +150,10 @@ export interface ResourceSpec {
   banForSec?: number;
   /** Moves caused by failures allowed within a window; absent = no limit. */
   failoverThreshold?: FailoverThreshold;
+  /** The group it belongs to (groups.ts): its addresses are placed, moved, drained and failed back together. Absent = none. */
+  group?: ResourceName;
+  /** Groups this one is kept off the nodes of when it can; every member carries its group's list. */
+  apartFrom?: ResourceName[];
 }
 
 /** Bounds of the per-resource GARP settings (as main/arp/acd-config.ts accepts them). */
@@ -177,6 +183,8 @@ export const ResourceSpecSchema = z.strictObject({
   retries: z.number().int().min(0).max(RETRIES_MAX).optional(),
   banForSec: z.number().int().min(BAN_FOR_MIN_SEC).max(BAN_FOR_MAX_SEC).optional(),
   failoverThreshold: FailoverThresholdSchema.optional(),
+  group: NameSchema.optional(),
+  apartFrom: z.array(NameSchema).max(MAX_APART_FROM).optional(),
 });
 
 /**
@@ -230,6 +238,10 @@ export const ResourceSpecInputSchema = z.strictObject({
   banForSec: z.number().nullable().optional(),
   /** Null: no limit. */
   failoverThreshold: z.strictObject({ count: z.number(), windowSec: z.number() }).nullable().optional(),
+  /** Null: in no group. Written by the group commands (`group.add`), which keep a group's members alike. */
+  group: z.string().max(MAX_NAME_LENGTH).nullable().optional(),
+  /** Null: apart from no group. */
+  apartFrom: z.array(z.string().max(MAX_NAME_LENGTH)).max(MAX_APART_FROM).nullable().optional(),
 });
 export type ResourceSpecInput = z.infer<typeof ResourceSpecInputSchema>;
 

@@ -25,6 +25,7 @@ import {
   DEFEND_POLICIES,
   MAC_PATTERN,
   MAX_NAME_LENGTH,
+  MAX_APART_FROM,
   MAX_OWNERS,
   MAX_SNAPSHOT_CONFLICTS,
   MAX_SNAPSHOT_NODES,
@@ -198,9 +199,11 @@ const RESOURCE_SHAPE = shape<ResourceView>(
     retries: (v) => isIntIn(v, 0, RETRIES_MAX),
     banForSec: (v) => isIntIn(v, BAN_FOR_MIN_SEC, BAN_FOR_MAX_SEC),
     failoverThreshold: (v) => FailoverThresholdSchema.safeParse(v).success,
+    group: isName,
+    apartFrom: (v) => isNameList(v) && (v as unknown[]).length <= MAX_APART_FROM,
     status: (v) => matches(v, STATUS_SHAPE),
   },
-  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true, health: true, retries: true, banForSec: true, failoverThreshold: true },
+  { announceCount: true, announceIntervalMs: true, announceRefreshSec: true, maintenanceUntil: true, health: true, retries: true, banForSec: true, failoverThreshold: true, group: true, apartFrom: true },
 );
 
 /** ResourceViewSchema, or stricter. */

@@ -19,9 +19,13 @@
 //   with running loads, so it spreads evenly: first those that go to a preferred owner (their place is
 //   fixed, and counting their load first lets the rest balance around them), then the others, the
 //   most constrained first (fewest eligible nodes), then by name.
+// - The members of a group (groups.ts) are placed as one: on a node that may hold all of them, by the
+//   group's preference, then the least loaded; off the nodes of the groups it is kept apart from when
+//   another such node remains.
 
 import type { NodeName, NodeRecord, ResourceName, ResourceSpec } from './domain';
 import { healthKey, type HealthByProfile } from './health';
+import { activeGroupsOf, apartGroups, groupNodes, groupPreference, type GroupName } from './groups';
 
 /**
  * The part of a node record placement looks at, and the node's health results by profile. Without
@@ -30,7 +34,7 @@ import { healthKey, type HealthByProfile } from './health';
 export type NodeView = Pick<NodeRecord, 'name' | 'state'> & { verdicts?: HealthByProfile; banned?: ReadonlySet<ResourceName> };
 
 /** The part of a resource spec placement looks at. */
-export type PlacementSpec = Pick<ResourceSpec, 'name' | 'possibleOwners' | 'preferredOwners' | 'health'>;
+export type PlacementSpec = Pick<ResourceSpec, 'name' | 'possibleOwners' | 'preferredOwners' | 'health' | 'group' | 'apartFrom'>;
 
 /** Number of resources per node; a node without an entry holds none. */
 export type Loads = Readonly<Record<NodeName, number>>;
@@ -141,37 +145,110 @@ export function countLoads(owners: Owners): Record<NodeName, number> {
   return Object.fromEntries(counts);
 }
 
+/** Nodes that may hold every one of `members` (a group): live, allowed, healthy and not banned for each, in name order. */
+export function eligibleForAll<N extends NodeView>(members: readonly Pick<ResourceSpec, 'name' | 'possibleOwners' | 'health'>[], nodes: readonly N[]): N[] {
+  return nodes
+    .filter((node) => isLive(node) && members.every((spec) => isAllowed(spec, node.name) && passesChecks(spec, node) && !isBanned(spec, node)))
+    .sort((a, b) => compareNames(a.name, b.name));
+}
+
+/** What placeBatch knows of groups beyond the batch (groups.ts). */
+export interface GroupFacts {
+  /** Each group's enabled members, all of them (a batch may hold only some): the group goes where all may go. */
+  members: ReadonlyMap<GroupName, readonly PlacementSpec[]>;
+  /** Where each group's members are owned now (apart-from). */
+  nodes: ReadonlyMap<GroupName, ReadonlySet<NodeName>>;
+}
+
+/** The groups of `specs` and where their members are owned (see GroupFacts); `active`: each group's enabled members. */
+export function groupFactsOf(specs: ReadonlyMap<ResourceName, ResourceSpec>, ownerOf: (resource: ResourceName) => NodeName | null): GroupFacts & { active: Map<GroupName, ResourceSpec[]> } {
+  const active = activeGroupsOf(specs.values());
+  return { active, members: active, nodes: active.size === 0 ? new Map() : groupNodes(specs, ownerOf) };
+}
+
+/** One placement decision: a resource alone, or the members of one group in the batch. */
+interface Unit {
+  specs: PlacementSpec[];
+  /** Group units: the members whose rules bind the unit, its preference and the groups it keeps apart from. */
+  group?: { name: GroupName; members: readonly PlacementSpec[]; preference: NodeName[]; apart: GroupName[] };
+}
+
 /**
  * Places a batch of resources with running loads (rules at the top of this file). Returns each
- * resource's node, or null when no node is eligible for it. Does not change `loads`.
+ * resource's node, or null when no node is eligible for it. Does not change `loads`. The members of a
+ * group in the batch are placed as one (groups.ts): one node that may hold every member of the group,
+ * by the group's preference, kept off the nodes of the groups it is apart from when it can.
  */
 export function placeBatch(
   specs: readonly PlacementSpec[],
   nodes: readonly NodeView[],
   loads: Loads,
   exclude: readonly NodeName[] = [],
+  groups?: GroupFacts,
 ): Map<ResourceName, NodeName | null> {
   const running = new Map<NodeName, number>(Object.entries(loads));
   const placed = new Map<ResourceName, NodeName | null>();
-  const assign = (spec: PlacementSpec, node: NodeName | null): void => {
-    placed.set(spec.name, node);
-    if (node !== null) running.set(node, (running.get(node) ?? 0) + 1);
+  const placedGroups = new Map<GroupName, NodeName>();
+  const assign = (unit: Unit, node: NodeName | null): void => {
+    for (const spec of unit.specs) placed.set(spec.name, node);
+    if (node !== null) running.set(node, (running.get(node) ?? 0) + unit.specs.length);
+    if (node !== null && unit.group !== undefined) placedGroups.set(unit.group.name, node);
+  };
+  // Apart-from: the nodes of the other groups, now and as this batch places them.
+  const awayFrom = (unit: Unit, candidates: NodeName[]): NodeName[] => {
+    if (unit.group === undefined || unit.group.apart.length === 0) return candidates;
+    const taken = new Set<NodeName>();
+    for (const other of unit.group.apart) {
+      for (const node of groups?.nodes.get(other) ?? []) taken.add(node);
+      const now = placedGroups.get(other);
+      if (now !== undefined) taken.add(now);
+    }
+    const free = candidates.filter((node) => !taken.has(node));
+    return free.length > 0 ? free : candidates;
   };
 
-  const balanced: Array<{ spec: PlacementSpec; candidates: NodeName[] }> = [];
+  const units: Unit[] = [];
+  const byGroup = new Map<GroupName, Unit>();
   for (const spec of [...specs].sort((a, b) => compareNames(a.name, b.name))) {
-    const preferred = bestPreferredNode(spec, nodes, exclude);
-    if (preferred !== null) {
-      assign(spec, preferred);
+    if (spec.group === undefined) {
+      units.push({ specs: [spec] });
       continue;
     }
-    const candidates = eligibleNodes(spec, nodes)
+    let unit = byGroup.get(spec.group);
+    if (unit === undefined) {
+      const members = groups?.members.get(spec.group) ?? specs.filter((other) => other.group === spec.group);
+      unit = { specs: [], group: { name: spec.group, members, preference: groupPreference(members), apart: apartGroups(spec.group, members, groups?.members) } };
+      byGroup.set(spec.group, unit);
+      units.push(unit);
+    }
+    unit.specs.push(spec);
+  }
+
+  const balanced: Array<{ unit: Unit; candidates: NodeName[] }> = [];
+  for (const unit of units) {
+    if (unit.group === undefined) {
+      const spec = unit.specs[0]!;
+      const preferred = bestPreferredNode(spec, nodes, exclude);
+      if (preferred !== null) {
+        assign(unit, preferred);
+        continue;
+      }
+      const candidates = eligibleNodes(spec, nodes)
+        .map((node) => node.name)
+        .filter((name) => !exclude.includes(name));
+      balanced.push({ unit, candidates });
+      continue;
+    }
+    const candidates = eligibleForAll(unit.group.members, nodes)
       .map((node) => node.name)
       .filter((name) => !exclude.includes(name));
-    balanced.push({ spec, candidates });
+    const allowed = awayFrom(unit, candidates);
+    const preferred = unit.group.preference.find((name) => allowed.includes(name));
+    if (preferred !== undefined) assign(unit, preferred);
+    else balanced.push({ unit, candidates });
   }
   // Stable sort: equal constraint keeps name order.
   balanced.sort((a, b) => a.candidates.length - b.candidates.length);
-  for (const { spec, candidates } of balanced) assign(spec, leastLoaded(candidates, (node) => running.get(node) ?? 0));
+  for (const { unit, candidates } of balanced) assign(unit, leastLoaded(awayFrom(unit, candidates), (node) => running.get(node) ?? 0));
   return placed;
 }

@@ -51,6 +51,7 @@
 import { z } from 'zod';
 import {
   AuditEntrySchema,
+  MAX_APART_FROM,
   ConflictRecordSchema,
   DurationSchema,
   Ipv4Schema,
@@ -76,6 +77,7 @@ import {
   RESOURCE_STATES,
 } from './domain';
 import { decodeRows } from './compact-rows';
+import { MAX_GROUP_MEMBERS } from './groups';
 import { RESOURCE_COLUMNS, SORT_DIRECTIONS } from './resource-order';
 import { MAX_USERS, RoleSchema, UserInfoSchema, UserNameSchema, USER_NAME_PATTERN } from './users';
 
@@ -219,6 +221,15 @@ export const COMMAND_ARGS = {
   'resource.cleanup': z.strictObject({ name: NameSchema, node: NameSchema.optional() }),
   /** Re-announce the address now (gratuitous ARP from its holder, wherever the agent asked is): for stale caches on the LAN. */
   'resource.announce': z.strictObject({ name: NameSchema }),
+  /**
+   * Creates the group or adds members to it (groups.ts); `apartFrom`, when given, replaces the groups it is
+   * kept apart from. Every member is written in one transaction; a resource in another group is refused.
+   */
+  'group.add': z.strictObject({ name: NameSchema, resources: z.array(NameSchema).max(MAX_GROUP_MEMBERS), apartFrom: z.array(NameSchema).max(MAX_APART_FROM).optional() }),
+  /** Takes `resources` out of the group, or (without them) dissolves it: the addresses stay where they are. */
+  'group.remove': z.strictObject({ name: NameSchema, resources: z.array(NameSchema).max(MAX_GROUP_MEMBERS).optional() }),
+  /** Moves every member to `target` (a node, or BEST_NODE) as one batch. resource.move of a member does the same. */
+  'group.move': z.strictObject({ name: NameSchema, target: NameSchema }),
   /** Drain: every address of the node moves to its best alternative; the node takes no new ones. */
   'node.pause': z.strictObject({ name: NameSchema }),
   'node.resume': z.strictObject({ name: NameSchema }),
@@ -356,6 +367,9 @@ export const COMMAND_RESULTS = {
   'resource.offline': ActionResultSchema,
   'resource.cleanup': ActionResultSchema,
   'resource.announce': ActionResultSchema,
+  'group.add': ActionResultSchema,
+  'group.remove': ActionResultSchema,
+  'group.move': ActionResultSchema,
   'node.pause': ActionResultSchema,
   'node.resume': ActionResultSchema,
   'node.maintenance': ActionResultSchema,

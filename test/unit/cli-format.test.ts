@@ -141,7 +141,7 @@ describe('status', () => {
     assert.deepEqual(json.nodes[0], { name: 'n1', state: 'paused', version: '0.1.0', lastSeen: NOW - 2000, macs: { eth0: '02:00:00:00:00:01' }, maintenanceUntil: null, health: [] });
     assert.deepEqual(json.resources.map((r) => r.name), ['db', 'mail', 'web']);
     assert.deepEqual(json.resources[2], {
-      name: 'web', ip: '10.213.0.50', prefix: 24, enabled: true, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: NOW - 300_000, lastHandoffMs: 3.24, failure: null, health: null, bans: [],
+      name: 'web', ip: '10.213.0.50', prefix: 24, enabled: true, state: 'online', owner: 'n2', ownerMac: '02:00:00:00:00:02', since: NOW - 300_000, lastHandoffMs: 3.24, failure: null, health: null, group: null, bans: [],
     });
     assert.deepEqual(json.resources[0]?.failure, { kind: 'conflict', mac: '02:00:00:00:00:66' });
     assert.equal(json.conflicts.length, 1);

@@ -43,6 +43,7 @@ describe('connection options', () => {
       ['resource', 'add', 'web', '10.0.0.50/24'], ['resource', 'edit', 'web', '--offline'], ['resource', 'rm', 'web'], ['resource', 'list'],
       ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['announce', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'], ['plan', '--pause', 'n1'],
       ['user', 'add', 'alice', '--role', 'viewer'], ['user', 'list'], ['user', 'rm', 'alice'], ['user', 'rotate', 'alice'],
+      ['group', 'add', 'gw', 'inside', 'outside'], ['group', 'rm', 'gw'], ['group', 'move', 'gw', 'n2'], ['group', 'list'],
     ];
     for (const argv of commands) {
       const command = parse(...argv, ...common);
@@ -225,6 +226,35 @@ describe('resource import and export', () => {
     rejects(['resource', 'import', 'a.csv', 'b.csv'], /^resource import: unexpected argument "b\.csv"$/);
     rejects(['resource', 'export', 'x'], /^resource export: unexpected argument "x"$/);
     rejects(['resource', 'export', '--output', ''], /^--output wants a file name$/);
+  });
+});
+
+describe('group', () => {
+  test('add, rm, move and list, each sent as its group command', () => {
+    const add = parse('group', 'add', 'gw', 'inside', 'outside', '--apart-from', 'db,cache').op;
+    assert.deepEqual(add, { kind: 'group-add', name: 'gw', resources: ['inside', 'outside'], apartFrom: ['db', 'cache'] });
+    assert.deepEqual(actionRequest(add as ActionOperation), { type: 'group.add', args: { name: 'gw', resources: ['inside', 'outside'], apartFrom: ['db', 'cache'] } });
+    assert.deepEqual(parse('group', 'add', 'gw', 'extra').op, { kind: 'group-add', name: 'gw', resources: ['extra'] });
+    assert.deepEqual(parse('group', 'add', 'gw', '--apart-from', 'off').op, { kind: 'group-add', name: 'gw', resources: [], apartFrom: [] });
+    const remove = parse('group', 'rm', 'gw', 'inside').op;
+    assert.deepEqual(actionRequest(remove as ActionOperation), { type: 'group.remove', args: { name: 'gw', resources: ['inside'] } });
+    assert.deepEqual(actionRequest(parse('group', 'rm', 'gw').op as ActionOperation), { type: 'group.remove', args: { name: 'gw' } });
+    assert.deepEqual(actionRequest(parse('group', 'move', 'gw', '--best').op as ActionOperation), { type: 'group.move', args: { name: 'gw', target: 'best' } });
+    assert.deepEqual(parse('group', 'move', 'gw', 'n2').op, { kind: 'group-move', name: 'gw', target: 'n2' });
+    assert.deepEqual(parse('group', 'list').op, { kind: 'group-list' });
+  });
+
+  test('bad input is refused before any connection', () => {
+    rejects(['group'], /^group: missing subcommand \(add, rm, move or list\)$/);
+    rejects(['group', 'split'], /^group: unknown subcommand "split"/);
+    rejects(['group', 'add'], /^group add: missing <group>$/);
+    rejects(['group', 'add', 'gw'], /^group add: name at least one <resource>/);
+    rejects(['group', 'add', 'g/w', 'a'], /^group add: resource name "g\/w"/);
+    rejects(['group', 'add', 'gw', 'a', '--apart-from', 'd b'], /^group add --apart-from: /);
+    rejects(['group', 'add', 'gw', ...Array.from({ length: 33 }, (_, i) => `r${i}`)], /at most 32 members, got 33/);
+    rejects(['group', 'move', 'gw'], /^group move: missing <node> \(or --best\)$/);
+    rejects(['group', 'move', 'gw', 'n2', '--best'], /^group move: give a node or --best, not both/);
+    rejects(['group', 'list', 'x'], /^group list: unexpected argument "x"$/);
   });
 });
 

@@ -12,7 +12,7 @@ import type { ActionResult } from '../../../preload/contract/protocol';
 import { actionRequest, CLUSTER_USAGE, type ActionCommandType, type ActionRequest, type ClusterCommand } from '../cluster-args';
 import { EXIT } from '../exit-codes';
 import { DEFAULT_API_SOCKET_DIR } from '../usage';
-import { formatAction, formatBindings, formatEvent, formatPlan, formatResourceList, formatStatus, statusJson } from '../format';
+import { formatAction, formatBindings, formatEvent, formatGroups, formatPlan, formatResourceList, formatStatus, groupsJson, statusJson } from '../format';
 import { formatNewCredential, formatUsers } from '../format-users';
 import { followEvents } from './cluster/follow';
 import { exportResources, importResources } from './cluster/import';
@@ -92,6 +92,12 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       const { snapshot } = await client.request('snapshot', {});
       if (json) io.stdout(JSON.stringify({ resources: snapshot.resources }));
       else for (const line of formatResourceList(snapshot.resources)) io.stdout(line);
+      return EXIT.ok;
+    }
+    case 'group-list': {
+      const { snapshot } = await client.request('snapshot', {});
+      if (json) io.stdout(JSON.stringify({ groups: groupsJson(snapshot.resources) }));
+      else for (const line of formatGroups(snapshot.resources)) io.stdout(line);
       return EXIT.ok;
     }
     case 'events': {
