@@ -87,7 +87,7 @@ export class GroupCommands {
     const detail = `${name}: ${members.map((m) => m.name).join(', ')}${apart.length > 0 ? `; apart from ${apart.join(', ')}` : ''}`;
     const auditSeq = await this.context.audit({ actor, action: 'group.add', target: name, outcome: 'ok', detail, handoffMs: null });
     // A member held elsewhere joins the group's node (group-moves.ts): said done once they are together.
-    const together = await this.context.waitFor(() => this.holders(name).size <= 1, GROUP_GATHER_WAIT_MS);
+    const together = await this.context.waitFor(() => this.holders(name).size <= 1 && members.every((member) => this.context.view().movingTo(member.name) === null), GROUP_GATHER_WAIT_MS);
     return done(together ? 'done' : 'accepted', together ? detail : `${detail} (gathering on one node)`, auditSeq);
   }
 

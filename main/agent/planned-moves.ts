@@ -6,7 +6,7 @@
 import type { AcdConfig } from '../arp/acd';
 import type { NodeName, ResourceName, ResourceSpec, ResourceStatus, FailureReason } from '../cluster/model';
 import { planDrain } from '../cluster/drain';
-import { groupFailbackTarget, planGathering, withGroupMates } from '../cluster/group-moves';
+import { groupFailbackTarget, planApart, planGathering, withGroupMates } from '../cluster/group-moves';
 import { failbackTarget } from '../cluster/failback';
 import { nextBatches, nextWave } from '../cluster/move-waves';
 import { requestBatch } from '../cluster/batch-machine';
@@ -195,6 +195,9 @@ export class PlannedMoves {
       const loads = countLoads(view.ownerMap());
       for (const move of planGathering(node, groups.active, ownerOf, nodes, loads, groups)) {
         if (!wanted.some((other) => other.resource === move.resource)) wanted.push({ ...move, actor: 'group' });
+      }
+      for (const move of planApart(node, groups.active, ownerOf, nodes, loads, groups)) {
+        if (!wanted.some((other) => other.resource === move.resource)) wanted.push({ ...move, actor: 'apart' });
       }
     }
     const underWay = (resource: ResourceName): boolean => view.movingTo(resource) !== null || this.context.busy(resource);

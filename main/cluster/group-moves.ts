@@ -11,9 +11,12 @@
 // - A whole group fails back when its preference names a node before its owner (an owner it does not
 //   name ranks last) that may hold every member and holds no group this one is kept apart from, and
 //   every member's failback policy allows it now. All members go in one batch.
+// - A whole group on the same node as a group it is kept apart from moves away when another node may
+//   hold it and holds neither: the group that named the other yields (of two that named each other, the
+//   one whose name sorts later), so exactly one of them moves. Failback never brings it back there.
 import type { NodeName, ResourceName, ResourceSpec } from './model';
 import { compareNames, eligibleForAll, placeBatch, type GroupFacts, type Loads, type NodeView } from './placement';
-import { apartGroups, groupPreference, type GroupName } from '../../preload/contract/groups';
+import { apartGroups, apartOf, groupPreference, type GroupName } from '../../preload/contract/groups';
 import { failbackAllowedAt } from './failback';
 
 export interface GroupMove {
@@ -84,4 +87,20 @@ export function withGroupMates<S extends ResourceSpec>(leaving: readonly S[], gr
     for (const member of groups.get(spec.group) ?? []) if (ownerOf(member.name) === node) out.set(member.name, member);
   }
   return [...out.values()].sort((a, b) => compareNames(a.name, b.name));
+}
+
+/** The moves `me` asks for so that the groups it holds keep apart (rules at the top of this file). */
+export function planApart(me: NodeName, groups: ReadonlyMap<GroupName, readonly ResourceSpec[]>, ownerOf: (resource: ResourceName) => NodeName | null, nodes: readonly NodeView[], loads: Loads, facts: GroupFacts): GroupMove[] {
+  const moves: GroupMove[] = [];
+  for (const [name, members] of groups) {
+    if (!members.every((member) => ownerOf(member.name) === me)) continue;
+    const named = apartOf(members);
+    const yields = named.some((other) => facts.nodes.get(other)?.has(me) === true && (!apartOf(groups.get(other) ?? []).includes(name) || name > other));
+    if (!yields) continue;
+    const to = placeBatch(members, nodes, loads, [me], facts).get(members[0]!.name) ?? null;
+    const clash = (node: NodeName): boolean => apartGroups(name, members, facts.members).some((other) => facts.nodes.get(other)?.has(node) === true);
+    if (to === null || clash(to)) continue;
+    for (const member of members) moves.push({ resource: member.name, to });
+  }
+  return moves;
 }

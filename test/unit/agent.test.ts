@@ -520,6 +520,46 @@ describe('the agent on fake hosts', () => {
     assert.deepEqual(failovers.map((e) => e.target).sort(), ['take0', 'take1', 'take2', 'take3']);
   });
 
+  test('groups: added over two nodes, a group gathers on one; group.move and the move of a member move all of it in one batch; a drain too', async () => {
+    await online('inside', '10.231.0.131', 'n1');
+    await online('outside', '10.231.0.132', 'n2');
+    const handler = new AgentApiHandler(agent('n2'), stores[1]!);
+    const refused = await handler.execute({ type: 'group.add', name: 'gw', resources: ['inside', 'nothing'] }, 'unit-test');
+    assert.deepEqual(refused, { ok: false, error: { code: 'not-found', message: 'no resource named "nothing"', field: 'resources' } });
+    assert.equal(agent('n1').clusterView.resources.get('inside')?.group, undefined, 'a refused group.add changed nothing');
+    const added = await handler.execute({ type: 'group.add', name: 'gw', resources: ['inside', 'outside'] }, 'unit-test');
+    assert.ok(added.ok, JSON.stringify(added));
+    // n1 holds inside, n2 holds outside: split. The home is the holder first by preference rank then name: n1.
+    await until('gw gathered on one node', () => ownerOf('inside') !== null && ownerOf('inside') === ownerOf('outside') && stateOf('outside') === 'online' && stateOf('inside') === 'online').catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    const home = ownerOf('inside')!;
+    const other = home === 'n1' ? 'n2' : 'n1';
+    assert.deepEqual(hosts[home]!.held().sort(), ['10.231.0.131', '10.231.0.132']);
+    const batches: number[] = [];
+    const register = hosts[other]!.addresses.register.bind(hosts[other]!.addresses);
+    (hosts[other]!.addresses as { register: typeof register }).register = (list, notAfter) => {
+      batches.push(list.length);
+      return register(list, notAfter);
+    };
+    // The move of one member moves the group: one batch, one registration of both.
+    const moved = await handler.execute({ type: 'resource.move', name: 'outside', target: other }, 'unit-test');
+    assert.ok(moved.ok && (moved.result as { outcome: string }).outcome === 'done', JSON.stringify(moved) + explain());
+    assert.equal(ownerOf('inside'), other);
+    assert.equal(ownerOf('outside'), other);
+    assert.deepEqual(batches.filter((size) => size > 0).slice(0, 1), [2], `one registration for both: ${JSON.stringify(batches)}`);
+    // A drain of that node takes them both back, together.
+    await stores[0]!.setNodeState(other, 'paused');
+    await until('gw drained to one node', () => ownerOf('inside') === home && ownerOf('outside') === home && hosts[other]!.held().length === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    const listed = await handler.execute({ type: 'group.remove', name: 'gw' }, 'unit-test');
+    assert.ok(listed.ok, JSON.stringify(listed));
+    await until('members out of the group', () => agent('n1').clusterView.resources.get('inside')?.group === undefined && agent('n1').clusterView.resources.get('outside')?.group === undefined);
+    const edit = await handler.execute({ type: 'resource.edit', name: 'inside', patch: { group: 'gw' } }, 'unit-test');
+    assert.equal(edit.ok, false, 'a group is joined through group.add only');
+  });
+
   test('a stranger answering the target\'s trusted probe fails the move; the owner keeps the address', async () => {
     await online('web', VIP, 'n1');
     const stranger = lan.host('rogue', '10.231.0.66', '02:66:00:00:00:66');

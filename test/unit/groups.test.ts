@@ -8,7 +8,7 @@ import { activeGroupsOf, apartGroups, groupPreference, groupsOf } from '../../pr
 import { groupFactsOf, placeBatch, type NodeView } from '../../preload/contract/placement';
 import { planReconcile, type ReconcileInput } from '../../main/cluster/reconcile';
 import { planDrain } from '../../main/cluster/drain';
-import { groupFailbackTarget, groupHome, planGathering, withGroupMates } from '../../main/cluster/group-moves';
+import { groupFailbackTarget, groupHome, planApart, planGathering, withGroupMates } from '../../main/cluster/group-moves';
 import { nextBatches } from '../../main/cluster/move-waves';
 import { planWhatIf } from '../../main/cluster/what-if';
 import { validateResourceSpec } from '../../main/cluster/validate';
@@ -158,6 +158,19 @@ describe('a split group gathers; a whole group fails back', () => {
     assert.equal(groupFailbackTarget(oneNever, 'n2', UP3, facts(owners), now), null, 'one member that never fails back holds the group');
     const n1Banned = [node('n1', 'up', { banned: new Set(['dns']) }), node('n2'), node('n3')];
     assert.equal(groupFailbackTarget(immediate, 'n2', n1Banned, facts(owners), now), null, 'n1 may not hold dns');
+  });
+
+  test('apart-from: the group that named the other leaves their shared node, to one that holds neither', () => {
+    const all = [...specs, spec('db1', { group: 'db', apartFrom: ['gw'] }), spec('db2', { group: 'db', apartFrom: ['gw'] })];
+    const allGroups = activeGroupsOf(all);
+    const owners: Record<string, NodeName> = { inside: 'n1', outside: 'n1', dns: 'n1', db1: 'n1', db2: 'n1' };
+    const ownerOf = (r: string): NodeName | null => owners[r] ?? null;
+    const allFacts = groupFactsOf(byName(all), ownerOf);
+    assert.deepEqual(planApart('n1', allGroups, ownerOf, UP3, { n1: 5, n2: 1 }, allFacts), [{ resource: 'db1', to: 'n3' }, { resource: 'db2', to: 'n3' }], 'db named gw: db yields, to the least loaded other node');
+    assert.deepEqual(planApart('n1', allGroups, ownerOf, [node('n1'), node('n2', 'down'), node('n3', 'paused')], {}, allFacts), [], 'nowhere else to go: they stay together');
+    owners.db1 = 'n2';
+    owners.db2 = 'n2';
+    assert.deepEqual(planApart('n1', allGroups, ownerOf, UP3, {}, groupFactsOf(byName(all), ownerOf)), [], 'already apart');
   });
 
   test('health moves take the mates along; a batch never splits a group', () => {
