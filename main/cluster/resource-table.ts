@@ -28,6 +28,9 @@
 //                         COUNT/WINDOW such as 5/1h (empty: no limit) — the failure policy
 //   maintenance-until     end of a maintenance window, ISO 8601 UTC (2026-12-04T15:00:00.000Z) or
 //                         wall-clock ms
+//   group, apart-from     the group the resource belongs to, and the groups it is kept apart from
+//                         (separated by spaces): every member of a group in the file and in the cluster
+//                         names the same apart-from list, and a group has at most 32 members
 // Lists are separated by spaces because node and interface names can never contain one, so a cell
 // needs no quoting. A row with more or fewer cells than the header is an error (field: the row).
 //
@@ -36,6 +39,7 @@ import type { FailbackPolicy, NodeName, ResourceSpec } from './model';
 import { validateResourceSpec, type FieldError } from './validate';
 import { formatCheck, parseCheck, type HealthCheck, type HealthSpec } from '../../preload/contract/health';
 import { formatThreshold, parseThreshold } from '../../preload/contract/failure-policy';
+import { MAX_GROUP_MEMBERS } from '../../preload/contract/groups';
 
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 export const MAX_IMPORT_ROWS = 100_000;
@@ -82,7 +86,7 @@ export interface CheckedTable {
 /** What a row is checked against: the cluster's nodes and the resources it has. */
 export interface TableContext {
   nodes: readonly NodeName[];
-  existing: readonly Pick<ResourceSpec, 'name' | 'ip'>[];
+  existing: readonly Pick<ResourceSpec, 'name' | 'ip' | 'group' | 'apartFrom'>[];
 }
 
 // --- CSV columns -------------------------------------------------------------------------------------
@@ -91,7 +95,7 @@ export const CSV_COLUMNS = [
   'name', 'ip', 'prefix', 'owners', 'preferred', 'failback', 'interfaces', 'enabled', 'announce-form', 'defend',
   'announce-count', 'announce-interval-ms', 'announce-refresh-sec', 'maintenance-until',
   'checks', 'check-interval-ms', 'check-timeout-ms', 'fall', 'rise',
-  'retries', 'ban-for-sec', 'failover-threshold',
+  'retries', 'ban-for-sec', 'failover-threshold', 'group', 'apart-from',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -132,6 +136,8 @@ const FIELD_OF_COLUMN: Record<CsvColumn, keyof ResourceSpec> = {
   retries: 'retries',
   'ban-for-sec': 'banForSec',
   'failover-threshold': 'failoverThreshold',
+  group: 'group',
+  'apart-from': 'apartFrom',
 };
 
 /** The CSV column a validator field ("possibleOwners", "failback.startHour", "interfaces.n1") was read from. */
@@ -494,7 +500,10 @@ function readCell(column: CsvColumn, cell: string): CellValue {
       return /^\d{1,9}$/.test(text) ? { ok: true, value: Number(text) } : { ok: false, message: `${column} must be a whole number (got ${shown(text)})` };
     case 'owners':
     case 'preferred':
+    case 'apart-from':
       return { ok: true, value: words(text) };
+    case 'group':
+      return { ok: true, value: text };
     case 'interfaces': {
       const map = new Map<string, string>();
       for (const pair of words(text)) {
@@ -572,6 +581,14 @@ export function checkTable(rows: readonly TableRow[], context: TableContext, fie
   }
   const namesInFile = new Map<string, number>();
   const ipsInFile = new Map<string, number>();
+  // A group's members and apart-from list: the cluster's first, then the file's rows as they are read.
+  const groupMembers = new Map<string, number>();
+  const groupApart = new Map<string, { list: string; where: string }>();
+  for (const spec of context.existing) {
+    if (spec.group === undefined) continue;
+    groupMembers.set(spec.group, (groupMembers.get(spec.group) ?? 0) + 1);
+    if (!groupApart.has(spec.group)) groupApart.set(spec.group, { list: (spec.apartFrom ?? []).join(' '), where: 'its members in the cluster' });
+  }
   const valid: CheckedRow[] = [];
   const issues: RowIssue[] = [];
   let badRows = 0;
@@ -596,6 +613,17 @@ export function checkTable(rows: readonly TableRow[], context: TableContext, fie
       if (other !== undefined) errors.push({ field: 'ip', message: `${ip} is already the address of resource ${shown(other)}` });
       else if (earlier !== undefined) errors.push({ field: 'ip', message: `${ip} is already the address on line ${earlier}` });
       else ipsInFile.set(ip, row.line);
+    }
+    if (validation.ok && validation.spec.group !== undefined && errors.length === 0) {
+      const group = validation.spec.group;
+      const list = (validation.spec.apartFrom ?? []).join(' ');
+      const known = groupApart.get(group);
+      if ((groupMembers.get(group) ?? 0) >= MAX_GROUP_MEMBERS) errors.push({ field: 'group', message: `group ${shown(group)} has ${MAX_GROUP_MEMBERS} members already, the most a group has` });
+      else if (known !== undefined && known.list !== list) errors.push({ field: 'apartFrom', message: `the members of group ${shown(group)} name the same apart-from groups (${known.where}: ${known.list === '' ? 'none' : shown(known.list)})` });
+      else {
+        groupMembers.set(group, (groupMembers.get(group) ?? 0) + 1);
+        if (known === undefined) groupApart.set(group, { list, where: `line ${row.line}` });
+      }
     }
     if (errors.length > 0 || !validation.ok) {
       badRows++;
@@ -639,6 +667,8 @@ function canonical(spec: ResourceSpec): ResourceSpec {
     ...(spec.retries === undefined ? {} : { retries: spec.retries }),
     ...(spec.banForSec === undefined ? {} : { banForSec: spec.banForSec }),
     ...(spec.failoverThreshold === undefined ? {} : { failoverThreshold: { count: spec.failoverThreshold.count, windowSec: spec.failoverThreshold.windowSec } }),
+    ...(spec.group === undefined ? {} : { group: spec.group }),
+    ...(spec.apartFrom === undefined ? {} : { apartFrom: [...spec.apartFrom] }),
   };
 }
 
@@ -702,6 +732,8 @@ function cellOf(column: CsvColumn, spec: ResourceSpec): string {
     case 'retries': return spec.retries === undefined ? '' : String(spec.retries);
     case 'ban-for-sec': return spec.banForSec === undefined ? '' : String(spec.banForSec);
     case 'failover-threshold': return spec.failoverThreshold === undefined ? '' : formatThreshold(spec.failoverThreshold);
+    case 'group': return spec.group ?? '';
+    case 'apart-from': return (spec.apartFrom ?? []).join(' ');
     case 'maintenance-until': {
       if (spec.maintenanceUntil === undefined) return '';
       return spec.maintenanceUntil <= MAX_DATE_MS ? new Date(spec.maintenanceUntil).toISOString() : String(spec.maintenanceUntil);

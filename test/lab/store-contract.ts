@@ -607,6 +607,33 @@ export function runStoreContract(harness: StoreHarness): void {
         await assert.rejects(b.markLeaving(m2), (error) => isStoreError(error, 'lease-lost'));
       }));
 
+    test('replaceResources: a group of resources written in one transaction, all or none, each at the revision read', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const b = await cluster.connect();
+        const inside = await a.putResource(resourceSpec('inside', '10.213.102.1'), 0);
+        const outside = await a.putResource(resourceSpec('outside', '10.213.102.2'), 0);
+        const grouped = await b.replaceResources([
+          { spec: { ...resourceSpec('inside', '10.213.102.1'), group: 'gw' }, expectRev: inside },
+          { spec: { ...resourceSpec('outside', '10.213.102.2'), group: 'gw' }, expectRev: outside },
+        ]);
+        assert.ok(grouped > outside);
+        const stored = await a.resources();
+        assert.deepEqual(stored.map((entry) => [entry.spec.name, entry.spec.group, entry.revision]).sort(), [['inside', 'gw', grouped], ['outside', 'gw', grouped]], 'both in one revision');
+        // One of them changed meanwhile: nothing is written, the error names it.
+        const edited = await a.putResource({ ...resourceSpec('outside', '10.213.102.2'), group: 'gw', enabled: false }, grouped);
+        await assert.rejects(
+          b.replaceResources([
+            { spec: resourceSpec('inside', '10.213.102.1'), expectRev: grouped },
+            { spec: resourceSpec('outside', '10.213.102.2'), expectRev: grouped },
+          ]),
+          (error: unknown) => error instanceof RevisionConflictError && error.key.endsWith('/outside') && error.actual === edited,
+        );
+        const after = await b.resources();
+        assert.deepEqual(after.map((entry) => [entry.spec.name, entry.spec.group]).sort(), [['inside', 'gw'], ['outside', 'gw']], 'the refused write changed neither');
+        await assert.rejects(b.replaceResources([]), (error) => isStoreError(error, 'invalid'));
+      }));
+
     test('putResources: creates many at once, never overwrites (an existing or repeated name is reported), watchers see each', () =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();

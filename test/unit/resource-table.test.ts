@@ -99,9 +99,9 @@ describe('health checks in a table', () => {
   test('CSV: checks as --check spells them, between " | "; a JSON array when a spelling would not read back', () => {
     const text = formatCsvTable(CHECKED);
     const rows = text.trimEnd().split('\n').slice(1);
-    assert.equal(rows[0], 'api,10.213.0.60/24,,,never,,true,request,always,,,,,tcp:127.0.0.1:80 | http://127.0.0.1/ready =204,500,200,2,3,,,');
-    assert.match(rows[1]!, /^job,.*,"\[\{""kind"":""exec"",""argv"":\[""\/usr\/local\/bin\/check"",""two words""\]\},\{""kind"":""gateway""\}\]",2000,1000,3,2,,,$/);
-    assert.equal(rows[2], 'plain,10.213.0.62/24,,,never,,true,request,always,,,,,,,,,,,,');
+    assert.equal(rows[0], 'api,10.213.0.60/24,,,never,,true,request,always,,,,,tcp:127.0.0.1:80 | http://127.0.0.1/ready =204,500,200,2,3,,,,,');
+    assert.match(rows[1]!, /^job,.*,"\[\{""kind"":""exec"",""argv"":\[""\/usr\/local\/bin\/check"",""two words""\]\},\{""kind"":""gateway""\}\]",2000,1000,3,2,,,,,$/);
+    assert.equal(rows[2], 'plain,10.213.0.62/24,,,never,,true,request,always,,,,,,,,,,,,,,');
   });
 
   for (const format of ['csv', 'json'] as const) {
@@ -210,7 +210,7 @@ describe('CSV import: every bad row by line and field, nothing else', () => {
   });
 
   test('a wrong header refuses the whole file: unknown or repeated column, no name or ip, empty file', () => {
-    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until, checks, check-interval-ms, check-timeout-ms, fall, rise, retries, ban-for-sec, failover-threshold)']);
+    assert.deepEqual(lines(read('name,ip,owner\nweb,10.213.0.50/24,n1\n', 'csv').issues), ['1: column 3: unknown column "owner" (columns: name, ip, prefix, owners, preferred, failback, interfaces, enabled, announce-form, defend, announce-count, announce-interval-ms, announce-refresh-sec, maintenance-until, checks, check-interval-ms, check-timeout-ms, fall, rise, retries, ban-for-sec, failover-threshold, group, apart-from)']);
     assert.match(lines(read('name,ip,ip\n', 'csv').issues)[0]!, /^1: ip: column "ip" appears twice/);
     assert.match(lines(read('name,owners\nweb,n1\n', 'csv').issues)[0]!, /^1: : the header has no ip column/);
     assert.match(lines(read('web,10.213.0.50/24\n', 'csv').issues)[0]!, /unknown column "web"/, 'a file without a header is not read as data');
@@ -304,18 +304,48 @@ describe('checkTable (the agent checks each request with it)', () => {
   });
 });
 
+describe('groups in a table', () => {
+  test('a group has at most 32 members, counting the cluster; its members name the same apart-from groups', () => {
+    const existing = [spec('in1', '10.213.1.1', { group: 'gw', apartFrom: ['db'] })];
+    const header = 'name,ip,group,apart-from';
+    const ok = read(`${header}\nin2,10.213.1.2/24,gw,db\nalone,10.213.1.3/24,,\n`, 'csv', { nodes: ['n1'], existing });
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.valid.map((row) => [row.spec.name, row.spec.group, row.spec.apartFrom]), [['in2', 'gw', ['db']], ['alone', undefined, undefined]]);
+    const differs = read(`${header}\nin2,10.213.1.2/24,gw,\nx1,10.213.1.4/24,new,a b\nx2,10.213.1.5/24,new,a\n`, 'csv', { nodes: ['n1'], existing });
+    assert.deepEqual(lines(differs.issues), [
+      '2: apart-from: the members of group "gw" name the same apart-from groups (its members in the cluster: "db")',
+      '4: apart-from: the members of group "new" name the same apart-from groups (line 3: "a b")',
+    ]);
+    const full = Array.from({ length: 32 }, (_, i) => spec(`m${i}`, `10.213.2.${i + 1}`, { group: 'big' }));
+    const over = read(`${header}\nm32,10.213.3.1/24,big,\n`, 'csv', { nodes: ['n1'], existing: full });
+    assert.deepEqual(lines(over.issues), ['2: group: group "big" has 32 members already, the most a group has']);
+    assert.deepEqual(lines(read(`${header}\nbad,10.213.3.2/24,g w,\n`, 'csv').issues), [`2: group: group "g w" may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit`]);
+  });
+
+  for (const format of ['csv', 'json'] as const) {
+    test(`${format}: a group and its apart-from list round-trip`, () => {
+      const grouped = [spec('in1', '10.213.1.1', { group: 'gw', apartFrom: ['edge', 'dmz'] }), spec('in2', '10.213.1.2', { group: 'gw', apartFrom: ['edge', 'dmz'] }), spec('solo', '10.213.1.3')];
+      const text = formatTable(grouped, format);
+      const back = read(text, format);
+      assert.deepEqual(back.issues, []);
+      assert.deepEqual(back.valid.map((row) => row.spec), grouped);
+      assert.equal(formatTable(back.valid.map((row) => row.spec), format), text);
+    });
+  }
+});
+
 describe('export, and the round trip', () => {
   test('CSV: the header without prefix, sorted by name, lists with spaces, windows as HH-HH, times in UTC', () => {
     const text = formatCsvTable(VARIED);
-    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise,retries,ban-for-sec,failover-threshold');
+    assert.equal(text.split('\n')[0], 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise,retries,ban-for-sec,failover-threshold,group,apart-from');
     assert.deepEqual(text.trimEnd().split('\n').slice(1), [
-      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z,,,,,,,,',
-      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,,,,,,,3,90,5/1h',
-      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000,,,,,,,,',
-      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,,,,,,,0,,2/90m',
-      'web,10.213.0.50/24,,,never,,true,request,always,,,,,,,,,,,,',
+      'Cache.2,192.168.7.1/32,,,never,,true,reply,never,,,,2026-12-04T15:00:00.123Z,,,,,,,,,,',
+      'db,10.213.0.51/22,n1 n2,n2 n1,immediate,n1=eth1 n2=lan0.10,true,request,always,,,,,,,,,,3,90,5/1h,,',
+      'far,172.16.0.9/31,,,00-23,,true,request,always,,,3600,9000000000000000,,,,,,,,,,',
+      'mail-1,10.213.0.52/24,,,22-06,,false,both,once,4,250,,,,,,,,0,,2/90m,,',
+      'web,10.213.0.50/24,,,never,,true,request,always,,,,,,,,,,,,,,',
     ]);
-    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise,retries,ban-for-sec,failover-threshold\n');
+    assert.equal(formatCsvTable([]), 'name,ip,owners,preferred,failback,interfaces,enabled,announce-form,defend,announce-count,announce-interval-ms,announce-refresh-sec,maintenance-until,checks,check-interval-ms,check-timeout-ms,fall,rise,retries,ban-for-sec,failover-threshold,group,apart-from\n');
   });
 
   test('JSON: one object per line, fields in one order whatever the input order', () => {
