@@ -113,7 +113,7 @@ export class BatchMoves {
     const station = [...new Set(requests.map((r) => r.ifname))].map((ifname) => this.context.stationAddress(ifname)).find((address) => address !== null) ?? null;
     const handoff = this.context.handoff();
     const notify = handoff && station !== null ? handoff.notifyFor(station) : null;
-    const effect = afterBatchProbe(batch, heard, unprobed, notify);
+    const effect = afterBatchProbe(batch, heard, unprobed, notify, (resource) => view.resources.get(resource)?.group);
     if (effect.type === 'end') return this.end(effect.batch, effect.failures);
     if (effect.type !== 'write' || effect.batch.phase !== 'prepared') throw new Error(`internal: a batch probe ended in ${effect.type}`);
     this.prepared.set(batch.id, effect.batch);

@@ -85,7 +85,7 @@ function ownerStep(batch: BatchMove, facts: BatchFacts): BatchEffect | null {
  * short, are left out (the owner keeps them); the others are `prepared` with where to send the datagram.
  * `unprobed`: addresses this node could not probe at all (no spec, no interface), with the reason.
  */
-export function afterBatchProbe(batch: RequestedBatch, heard: ReadonlyMap<ResourceName, ProbeHeard>, unprobed: readonly BatchExclusion[], notify: HandoffNotify | null): BatchEffect {
+export function afterBatchProbe(batch: RequestedBatch, heard: ReadonlyMap<ResourceName, ProbeHeard>, unprobed: readonly BatchExclusion[], notify: HandoffNotify | null, groupOf: (resource: ResourceName) => string | undefined = () => undefined): BatchEffect {
   const stays = `stays on ${batch.fromNode}`;
   const excluded: BatchExclusion[] = [...unprobed];
   const done = new Set(unprobed.map((e) => e.resource));
@@ -95,6 +95,20 @@ export function afterBatchProbe(batch: RequestedBatch, heard: ReadonlyMap<Resour
     if (result === undefined) excluded.push({ resource, detail: `not probed; ${stays}` });
     else if (result.kind === 'answered') excluded.push({ resource, detail: `conflict: ${result.ip} answered by ${result.macs.join(', ')}; ${stays}` });
     else if (result.kind === 'interrupted') excluded.push({ resource, detail: `interface ${result.ifname} on ${batch.toNode} failed during the probe; ${stays}` });
+  }
+  // A group is never split (groups.ts): a member that cannot move keeps its mates in the batch with it.
+  const held = new Map<string, ResourceName>();
+  for (const { resource } of excluded) {
+    const group = groupOf(resource);
+    if (group !== undefined && !held.has(group)) held.set(group, resource);
+  }
+  if (held.size > 0) {
+    const out = new Set(excluded.map((e) => e.resource));
+    for (const resource of batch.resources) {
+      const group = groupOf(resource);
+      if (group === undefined || out.has(resource) || !held.has(group)) continue;
+      excluded.push({ resource, detail: `its group ${group} stays together (${held.get(group)!} cannot move); ${stays}` });
+    }
   }
   if (excluded.length === batch.resources.length) return { type: 'end', batch, failures: excluded };
   return { type: 'write', batch: { ...batchBase(batch), phase: 'prepared', notify, excluded }, excluded };

@@ -28,7 +28,7 @@ export function nextWave<T extends { resource: string }>(wanted: readonly T[], i
  * batch follows when that one ends), none for a resource already under way. A target with one move
  * wanted gets it as a single move (today's path: no batch of one). The moves of one group's members
  * (`groupOf`) to one target are never split: all go in one batch, or none while any is under way; a group
- * larger than the room left waits for the next batch (a batch holds a whole group even beyond `max`).
+ * larger than the room left waits for the next batch.
  */
 export function nextBatches<T extends { resource: string; to: string }>(
   wanted: readonly T[],
@@ -55,6 +55,12 @@ export function nextBatches<T extends { resource: string; to: string }>(
       unitOfGroup.set(key, fresh);
       units.push(fresh);
     }
+  }
+  // A group is at most MAX_GROUP_MEMBERS (32); one a hostile store record made larger than a batch is cut
+  // into batches rather than left unmovable (a batch record beyond MAX_BATCH is refused by every reader).
+  for (let i = 0; i < units.length; i++) {
+    const unit = units[i]!;
+    if (unit.length > max) units.splice(i, 1, ...Array.from({ length: Math.ceil(unit.length / max) }, (_, k) => unit.slice(k * max, (k + 1) * max)));
   }
   const byTarget = new Map<string, T[]>();
   for (const unit of units) {

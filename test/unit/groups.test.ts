@@ -10,6 +10,8 @@ import { planReconcile, type ReconcileInput } from '../../main/cluster/reconcile
 import { planDrain } from '../../main/cluster/drain';
 import { groupFailbackTarget, groupHome, planApart, planGathering, withGroupMates } from '../../main/cluster/group-moves';
 import { nextBatches } from '../../main/cluster/move-waves';
+import { afterBatchProbe, requestBatch } from '../../main/cluster/batch-machine';
+import type { ProbeHeard } from '../../main/cluster/move-machine';
 import { planWhatIf } from '../../main/cluster/what-if';
 import { validateResourceSpec } from '../../main/cluster/validate';
 import { HEALTH_DEFAULTS, healthKey, type HealthResult } from '../../preload/contract/health';
@@ -181,10 +183,23 @@ describe('a split group gathers; a whole group fails back', () => {
     const groupOf = (r: string): string | undefined => (['inside', 'outside', 'dns'].includes(r) ? 'gw' : undefined);
     const { batches } = nextBatches(wanted, new Set(), () => false, 3, groupOf);
     assert.deepEqual(batches.map((b) => b.map((m) => m.resource)), [['a', 'b']], 'the group does not fit whole beside a: it waits for the next batch, never split');
-    const first = nextBatches(wanted.slice(1), new Set(), () => false, 2, groupOf);
-    assert.deepEqual(first.batches.map((b) => b.map((m) => m.resource)), [['inside', 'outside', 'dns']], 'a group that opens a batch goes whole even beyond the size');
+    const first = nextBatches(wanted.slice(1), new Set(), () => false, 3, groupOf);
+    assert.deepEqual(first.batches.map((b) => b.map((m) => m.resource)), [['inside', 'outside', 'dns']], 'a group that fills a batch goes whole; b waits');
+    const hostile = nextBatches(wanted.slice(1), new Set(), () => false, 2, groupOf);
+    assert.deepEqual(hostile.batches.map((b) => b.map((m) => m.resource)), [['inside', 'outside']], 'a group larger than a batch (only a hostile record makes one) is cut, not left unmovable');
     const some = nextBatches(wanted, new Set(), (r) => r === 'dns', 8, groupOf);
     assert.deepEqual(some.batches.flat().map((m) => m.resource), ['a', 'b'], 'a member under way holds the whole group back');
+  });
+
+  test("a batch's probe that finds a member answered by a stranger keeps the member's whole group on the owner", () => {
+    const batch = requestBatch(['inside', 'outside', 'solo'], 'n1', 'n2', 'drain', 0, 'u');
+    const quiet = { kind: 'quiet' as const };
+    const heard = new Map<string, ProbeHeard>([['inside', { kind: 'answered', ip: '10.213.0.1', macs: ['02:66:00:00:00:66'] }], ['outside', quiet], ['solo', quiet]]);
+    const groupOf = (r: string): string | undefined => (r === 'solo' ? undefined : 'gw');
+    const effect = afterBatchProbe(batch, heard, [], null, groupOf);
+    assert.equal(effect.type, 'write');
+    const excluded = effect.type === 'write' ? effect.excluded.map((e) => `${e.resource}: ${e.detail}`) : [];
+    assert.deepEqual(excluded, ['inside: conflict: 10.213.0.1 answered by 02:66:00:00:00:66; stays on n1', 'outside: its group gw stays together (inside cannot move); stays on n1']);
   });
 
   test('what-if: a check failing on one member moves the whole group', () => {
