@@ -61,7 +61,7 @@ describe('the contract', () => {
 
   test('agent commands are one verb with the protocol\'s names; the other verbs are the stream and connections', () => {
     assert.deepEqual([...IPC_COMMAND_TYPES].sort(), COMMAND_TYPES.filter((type) => type !== 'hello' && type !== 'auth' && type !== 'subscribe').sort());
-    for (const type of ['snapshot', 'resource.move', 'resource.online', 'resource.offline', 'node.pause', 'node.resume', 'resource.add', 'resource.edit', 'resource.remove', 'probe', 'events.query']) {
+    for (const type of ['snapshot', 'resource.move', 'resource.online', 'resource.offline', 'node.pause', 'node.resume', 'resource.add', 'resource.edit', 'resource.remove', 'probe', 'events.query', 'group.move']) {
       assert.ok(isIpcCommandType(type), type);
       assert.ok(!isIpcVerb(type), `${type} is no verb of its own`);
     }
@@ -108,6 +108,13 @@ describe('dispatching an agent command (request)', () => {
     assert.equal((outcome.value as { outcome: string }).outcome, 'done');
   });
 
+  test("the console's group move (issue 14 §2) crosses as the protocol's group.move, nothing added for it", async () => {
+    const impl = requestRecorder(actionDone());
+    const outcome = await dispatchIpcRequest([{ type: 'group.move', args: { name: 'gw', target: 'best' } }], impl.run);
+    assert.deepEqual(impl.calls, [['group.move', { name: 'gw', target: 'best' }]]);
+    assert.ok(outcome.ok);
+  });
+
   test('a command without arguments accepts none or {}', async () => {
     const snapshot = { revision: 3, snapshot: sampleSnapshot() };
     for (const request of [{ type: 'snapshot' }, { type: 'snapshot', args: {} }]) {
@@ -152,6 +159,8 @@ describe('dispatching an agent command (request)', () => {
     [[{ type: 'probe', args: { node: 'n1', ip: '010.000.000.001' } }], 'a non-canonical address'],
     [[{ type: 'resource.add', args: { spec: { name: 'web', ip: '10.213.0.50', prefered: ['n1'] } } }], 'a typo in a spec field'],
     [[{ type: 'resource.edit', args: { name: 'web', patch: {} } }], 'an empty patch'],
+    [[{ type: 'group.move', args: { name: 'gw' } }], 'a group move without its target'],
+    [[{ type: 'group.move', args: { name: 'gw', target: 'n2', resources: ['inside'] } }], 'a group move with a field of group.add'],
     [[{ type: 'events.query', args: { limit: 1e9 } }], 'an unbounded limit'],
     [[{ type: 'events.query', args: { limit: 10, filter: { text: 't'.repeat(5000) } } }], 'an oversized filter'],
   ];

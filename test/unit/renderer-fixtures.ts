@@ -19,6 +19,8 @@ export interface ResourceOptions {
   preferredOwners?: string[];
   prefix?: number;
   enabled?: boolean;
+  /** The group it belongs to (absent: none). */
+  group?: string;
 }
 
 export function resource(name: string, ip: string, options: ResourceOptions = {}): ResourceView {
@@ -34,6 +36,7 @@ export function resource(name: string, ip: string, options: ResourceOptions = {}
     enabled: options.enabled ?? true,
     announceForm: 'request',
     defendPolicy: 'always',
+    ...(options.group === undefined ? {} : { group: options.group }),
     status: {
       name,
       state: options.state ?? (owner === null ? 'offline' : 'online'),

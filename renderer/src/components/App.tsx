@@ -12,7 +12,10 @@ import { errorMessage } from '../model/errors';
 import { formatCount, formatDuration } from '../model/format';
 import { can } from '../model/roles';
 import type { Tone } from '../model/move-flow';
-import { nodeActionsFor, resourceActionsFor, type NodeActions, type ResourceActions } from './actions';
+import { groupActionsFor, nodeActionsFor, resourceActionsFor, type GroupActions, type NodeActions, type ResourceActions } from './actions';
+import { GroupMoveDialog } from './GroupMoveDialog';
+import { toggleGroup } from '../model/table-groups';
+import type { ResourceView } from '../../../preload/contract/domain';
 import { AuthScreen } from './AuthScreen';
 import { PauseDialog } from './PauseDialog';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -34,6 +37,7 @@ const TAB_LABELS: Readonly<Record<Tab, string>> = { resources: 'Resources', node
 
 type DialogState =
   | { kind: 'move'; name: string; target: string }
+  | { kind: 'group-move'; group: string; target: string }
   | { kind: 'form'; name: string | null }
   | { kind: 'delete'; name: string }
   | { kind: 'pause'; node: string }
@@ -58,6 +62,9 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const [toasts, setToasts] = useState<readonly Toast[]>([]);
   const [deleteState, setDeleteState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const nextToast = useRef(1);
+  // Groups the operator collapsed in the Resources table: kept here so they stay collapsed across views.
+  const [collapsedGroups, setCollapsedGroups] = useState<ReadonlySet<string>>(() => new Set());
+  const onToggleGroup = useCallback((name: string) => setCollapsedGroups((current) => toggleGroup(current, name)), []);
 
   // The live resources as of the last render: an answer may arrive after the stream moved on.
   const liveResources = useRef(cluster.resources);
@@ -120,6 +127,10 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
       }),
     [api, run, role],
   );
+  const groupActions = useMemo<GroupActions>(() => groupActionsFor(role, { openGroupMove: (group, target = BEST_NODE) => setDialog({ kind: 'group-move', group, target }) }), [role]);
+  // The group's members as they stand, for its move dialog: one pass while that dialog is open.
+  const dialogGroup = dialog?.kind === 'group-move' ? dialog.group : null;
+  const groupMembers = useMemo(() => (dialogGroup === null ? [] : membersOf(cluster.resources, dialogGroup)), [cluster.resources, dialogGroup]);
   const setApiView = useCallback((view: ResourceTableView) => api.setView(view), [api]);
   const createResource = useMemo(() => (can(role, 'resource.add') ? () => setDialog({ kind: 'form', name: null }) : null), [role]);
 
@@ -226,9 +237,12 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
             actions={resourceActions}
             onCreate={createResource}
             onViewChange={setApiView}
+            groupActions={groupActions}
+            collapsedGroups={collapsedGroups}
+            onToggleGroup={onToggleGroup}
           />
         ) : tab === 'nodes' ? (
-          <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} />
+          <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} groupActions={groupActions} />
         ) : tab === 'conflicts' ? (
           <ConflictsView conflicts={cluster.conflicts} now={now} />
         ) : (
@@ -241,6 +255,9 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
 
       {dialog?.kind === 'move' && dialogResource !== undefined && (
         <MoveDialog key={dialog.name} api={api} role={role} resource={dialogResource} nodes={cluster.nodes} resources={cluster.resources} initialTarget={dialog.target} onClose={closeDialog} />
+      )}
+      {dialog?.kind === 'group-move' && groupMembers.length > 0 && (
+        <GroupMoveDialog key={dialog.group} api={api} name={dialog.group} members={groupMembers} nodes={cluster.nodes} initialTarget={dialog.target} onClose={closeDialog} />
       )}
       {dialog?.kind === 'form' && (dialog.name === null || dialogResource !== undefined) && (
         <ResourceFormDialog
@@ -303,6 +320,13 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
       )}
     </div>
   );
+}
+
+/** The resources whose spec names `group`, in name order. */
+function membersOf(resources: ReadonlyMap<string, ResourceView>, group: string): ResourceView[] {
+  const members: ResourceView[] = [];
+  for (const resource of resources.values()) if (resource.group === group) members.push(resource);
+  return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** A command can succeed while its resource ends up failed (e.g. no interface in the subnet). */

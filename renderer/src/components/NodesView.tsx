@@ -2,18 +2,27 @@
 // node to move it there (the move dialog opens preset to that node, so the pre-flight is shown
 // before anything moves); pause (drain) and resume nodes; down nodes are marked unmistakably. A role
 // that may not move or pause (a viewer) sees the board only: cards neither drag nor take the focus.
+// The members of a group a node holds are one group card, which drags as a unit (group.move): a
+// column accepts it only where the contract's eligibleForAll lets the node hold every member.
 import { memo, useDeferredValue, useMemo, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
 import { formatCount, formatRelative, formatTimestamp, plural } from '../model/format';
-import { buildBoard } from '../model/nodes-board';
-import { moveBlocker } from '../model/placement-hint';
-import type { NodeActions, ResourceActions } from './actions';
+import { boardCards, buildBoard } from '../model/nodes-board';
+import { groupMoveBlocker, moveBlocker } from '../model/placement-hint';
+import { groupLocation, groupState } from '../model/table-groups';
+import { groupsOf } from '../../../preload/contract/groups';
+import type { GroupActions, NodeActions, ResourceActions } from './actions';
 import { NodeStateBadge, ResourceStateBadge } from './Badges';
 import { SearchIcon } from './ResourcesView';
 
 /** Cards drawn per column; a busier node shows a count and asks for a filter (the table has them all). */
 const MAX_CARDS = 200;
 const DRAG_TYPE = 'application/x-ipfo-resource';
+const GROUP_DRAG_TYPE = 'application/x-ipfo-group';
+const NO_GROUP_ACTIONS: GroupActions = { role: null, openGroupMove: null };
+
+/** What is being dragged: an address alone or a whole group. */
+type Dragged = { kind: 'resource'; name: string } | { kind: 'group'; name: string };
 
 export interface NodesViewProps {
   nodes: ReadonlyMap<string, NodeRecord>;
@@ -22,22 +31,30 @@ export interface NodesViewProps {
   busy: ReadonlySet<string>;
   resourceActions: ResourceActions;
   nodeActions: NodeActions;
+  /** What the session may do with a group (drag its card, Enter on it). */
+  groupActions?: GroupActions;
 }
 
-export function NodesView({ nodes, resources, now, busy, resourceActions, nodeActions }: NodesViewProps) {
+export function NodesView({ nodes, resources, now, busy, resourceActions, nodeActions, groupActions = NO_GROUP_ACTIONS }: NodesViewProps) {
   const [filter, setFilter] = useState('');
   const deferredFilter = useDeferredValue(filter);
   const board = useMemo(() => buildBoard(nodes.values(), resources.values(), deferredFilter), [nodes, resources, deferredFilter]);
-  const [dragging, setDragging] = useState<string | null>(null);
+  // Every member of every group, whatever the filter: a group moves whole, so a drop is judged on all of them.
+  const groups = useMemo(() => groupsOf(resources.values()), [resources]);
+  const [dragging, setDragging] = useState<Dragged | null>(null);
   const [dropTarget, setDropTarget] = useState<string | null>(null);
-  const draggedResource = dragging === null ? undefined : resources.get(dragging);
+  const draggedResource = dragging?.kind === 'resource' ? resources.get(dragging.name) : undefined;
+  const draggedGroup = dragging?.kind === 'group' ? groups.get(dragging.name) : undefined;
+  /** Why `node` cannot take what is being dragged, or null; undefined while nothing is. */
+  const dropBlocker = (node: NodeRecord): string | null | undefined =>
+    draggedResource !== undefined ? moveBlocker(draggedResource, node) : draggedGroup !== undefined ? groupMoveBlocker(draggedGroup, node) : undefined;
 
   const dragHandlers = useMemo<DragHandlers>(() => ({
-    onDragStart: (name: string, event: DragEvent) => {
-      event.dataTransfer.setData(DRAG_TYPE, name);
-      event.dataTransfer.setData('text/plain', name);
+    onDragStart: (dragged: Dragged, event: DragEvent) => {
+      event.dataTransfer.setData(dragged.kind === 'group' ? GROUP_DRAG_TYPE : DRAG_TYPE, dragged.name);
+      event.dataTransfer.setData('text/plain', dragged.name);
       event.dataTransfer.effectAllowed = 'move';
-      setDragging(name);
+      setDragging(dragged);
     },
     onDragEnd: () => {
       setDragging(null);
@@ -45,12 +62,20 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
     },
   }), []);
 
+  // The drop is checked again here against the live cluster: what the drag carried is only a name.
   const onDrop = (node: NodeRecord, event: DragEvent): void => {
     event.preventDefault();
-    const name = event.dataTransfer.getData(DRAG_TYPE) || dragging;
+    const groupName = event.dataTransfer.getData(GROUP_DRAG_TYPE) || (dragging?.kind === 'group' ? dragging.name : '');
+    const resourceName = event.dataTransfer.getData(DRAG_TYPE) || (dragging?.kind === 'resource' ? dragging.name : '');
     setDragging(null);
     setDropTarget(null);
-    const resource = name === null || name === '' ? undefined : resources.get(name);
+    if (groupName !== '') {
+      const members = groups.get(groupName);
+      if (members === undefined || groupMoveBlocker(members, node) !== null) return;
+      groupActions.openGroupMove?.(groupName, node.name);
+      return;
+    }
+    const resource = resourceName === '' ? undefined : resources.get(resourceName);
     if (resource === undefined || moveBlocker(resource, node) !== null) return;
     resourceActions.openMove?.(resource.name, node.name);
   };
@@ -87,18 +112,19 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
         <span className="toolbar-spacer" />
         {resourceActions.openMove !== null && (
           <span className="toolbar-hint">
-            Drag an address onto another node to move it, or focus a card and press <kbd>Enter</kbd>.
+            Drag an address or a group onto another node to move it, or focus a card and press <kbd>Enter</kbd>.
           </span>
         )}
       </div>
       <div className="board" data-testid="node-board">
         {board.columns.map(({ node, resources: held }) => {
-          const blocker = draggedResource === undefined ? null : moveBlocker(draggedResource, node);
-          const accepts = draggedResource !== undefined && blocker === null;
+          const blocker = dropBlocker(node);
+          const dragActive = blocker !== undefined;
+          const accepts = blocker === null;
           return (
             <div
               key={node.name}
-              className={`node-column node-column-${node.state}${accepts ? ' drop-ok' : ''}${dropTarget === node.name && accepts ? ' drop-hover' : ''}${draggedResource !== undefined && !accepts ? ' drop-no' : ''}`}
+              className={`node-column node-column-${node.state}${accepts ? ' drop-ok' : ''}${dropTarget === node.name && accepts ? ' drop-hover' : ''}${dragActive && !accepts ? ' drop-no' : ''}`}
               data-testid={`node-${node.name}`}
               data-state={node.state}
               aria-label={`Node ${node.name}, ${node.state}`}
@@ -115,8 +141,8 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
               onDrop={(event) => onDrop(node, event)}
             >
               <NodeHeader node={node} count={held.length} now={now} actions={nodeActions} busy={busy.has(`node:${node.name}`)} />
-              {draggedResource !== undefined && blocker !== null && blocker !== 'current owner' && <div className="drop-note">cannot take it: {blocker}</div>}
-              <CardList resources={held} busy={busy} actions={resourceActions} drag={dragHandlers} dragging={dragging} />
+              {dragActive && blocker !== null && blocker !== 'current owner' && <div className="drop-note">cannot take it: {blocker}</div>}
+              <CardList resources={held} groups={groups} busy={busy} actions={resourceActions} groupActions={groupActions} drag={dragHandlers} dragging={dragging} />
             </div>
           );
         })}
@@ -128,7 +154,7 @@ export function NodesView({ nodes, resources, now, busy, resourceActions, nodeAc
             </div>
             <p className="node-meta">Offline, failed, or waiting for a node</p>
           </header>
-          <CardList resources={board.unowned} busy={busy} actions={resourceActions} drag={dragHandlers} dragging={dragging} />
+          <CardList resources={board.unowned} groups={groups} busy={busy} actions={resourceActions} groupActions={groupActions} drag={dragHandlers} dragging={dragging} />
         </div>
       </div>
     </section>
@@ -216,17 +242,40 @@ function NodeButtons({ node, actions, busy }: { node: NodeRecord; actions: NodeA
 }
 
 interface DragHandlers {
-  onDragStart: (name: string, event: DragEvent) => void;
+  onDragStart: (dragged: Dragged, event: DragEvent) => void;
   onDragEnd: () => void;
 }
 
-function CardList({ resources, busy, actions, drag, dragging }: { resources: ResourceView[]; busy: ReadonlySet<string>; actions: ResourceActions; drag: DragHandlers; dragging: string | null }) {
+interface CardListProps {
+  resources: ResourceView[];
+  /** Every group's members (groupsOf): a group card names how many of them the column holds. */
+  groups: ReadonlyMap<string, readonly ResourceView[]>;
+  busy: ReadonlySet<string>;
+  actions: ResourceActions;
+  groupActions: GroupActions;
+  drag: DragHandlers;
+  dragging: Dragged | null;
+}
+
+function CardList({ resources, groups, busy, actions, groupActions, drag, dragging }: CardListProps) {
   const shown = resources.length > MAX_CARDS ? resources.slice(0, MAX_CARDS) : resources;
   return (
     <div className="card-list">
-      {shown.map((resource) => (
-        <Card key={resource.name} resource={resource} busy={busy.has(resource.name)} actions={actions} drag={drag} dragging={dragging === resource.name} />
-      ))}
+      {boardCards(shown).map((card) =>
+        card.kind === 'group' ? (
+          <GroupCard
+            key={`group:${card.name}`}
+            name={card.name}
+            members={card.members}
+            all={groups.get(card.name)?.length ?? card.members.length}
+            onMove={groupActions.openGroupMove}
+            drag={drag}
+            dragging={dragging?.kind === 'group' && dragging.name === card.name}
+          />
+        ) : (
+          <Card key={card.resource.name} resource={card.resource} busy={busy.has(card.resource.name)} actions={actions} drag={drag} dragging={dragging?.kind === 'resource' && dragging.name === card.resource.name} />
+        ),
+      )}
       {resources.length > MAX_CARDS && <p className="card-more">+{formatCount(resources.length - MAX_CARDS)} more — filter to narrow</p>}
       {resources.length === 0 && <p className="card-none">No addresses</p>}
     </div>
@@ -245,7 +294,7 @@ const Card = memo(function Card({ resource, busy, actions, drag, dragging }: { r
           tabIndex: 0,
           role: 'button',
           'aria-label': `${resource.name} ${resource.ip}, ${resource.status.state}. Enter to move.`,
-          onDragStart: (event: DragEvent) => drag.onDragStart(resource.name, event),
+          onDragStart: (event: DragEvent) => drag.onDragStart({ kind: 'resource', name: resource.name }, event),
           onDragEnd: drag.onDragEnd,
           onDoubleClick: () => openMove(resource.name),
           onKeyDown: (event: KeyboardEvent) => {
@@ -265,6 +314,65 @@ const Card = memo(function Card({ resource, busy, actions, drag, dragging }: { r
         {resource.ip}
         <span className="muted">/{resource.prefix}</span>
       </div>
+    </div>
+  );
+});
+
+interface GroupCardProps {
+  name: string;
+  /** The members this column holds (a split group has a card in each of its columns). */
+  members: readonly ResourceView[];
+  /** How many members the group has in all. */
+  all: number;
+  /** Null: the role may not move a group (the card neither drags nor takes the focus). */
+  onMove: ((name: string) => void) | null;
+  drag: DragHandlers;
+  dragging: boolean;
+}
+
+/** A group's members on one node, as one card that drags (or Enter moves) as a unit. */
+const GroupCard = memo(function GroupCard({ name, members, all, onMove, drag, dragging }: GroupCardProps) {
+  const state = groupState(members);
+  const where = groupLocation(members).location;
+  const count = all === members.length ? plural(all, 'address') : `${formatCount(members.length)} of ${plural(all, 'address')}`;
+  const control =
+    onMove === null
+      ? {}
+      : {
+          draggable: true,
+          tabIndex: 0,
+          role: 'button',
+          'aria-label': `Group ${name}, ${count} on ${where}, ${state.label}. Enter to move the group.`,
+          onDragStart: (event: DragEvent) => drag.onDragStart({ kind: 'group', name }, event),
+          onDragEnd: drag.onDragEnd,
+          onDoubleClick: () => onMove(name),
+          onKeyDown: (event: KeyboardEvent) => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              onMove(name);
+            }
+          },
+        };
+  return (
+    <div className={`card group-card state-edge-${state.state}${dragging ? ' dragging' : ''}`} data-testid={`group-card-${name}`} data-state={state.state} {...control}>
+      <div className="card-top">
+        <span className="card-name">
+          <span className="tag group-tag">group</span> {name}
+        </span>
+        <ResourceStateBadge state={state.state} />
+      </div>
+      <div className="group-card-count muted small">{count}{state.uniform ? '' : ` · ${state.label}`}</div>
+      <ul className="group-card-members">
+        {members.map((member) => (
+          <li key={member.name} className="group-card-member" data-testid={`card-${member.name}`} data-state={member.status.state}>
+            <span className="card-name">{member.name}</span>
+            <span className="card-address mono">
+              {member.ip}
+              <span className="muted">/{member.prefix}</span>
+            </span>
+          </li>
+        ))}
+      </ul>
     </div>
   );
 });

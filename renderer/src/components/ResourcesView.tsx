@@ -1,5 +1,6 @@
 // The Resources table: every IP resource, sortable on each column, filterable, virtualised so that
-// 10,000 rows scroll at full frame rate (only the visible rows exist in the DOM).
+// 10,000 rows scroll at full frame rate (only the visible rows exist in the DOM). The members of a
+// group follow a collapsible row of the group's own (model/table-groups.ts).
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Fragment, memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
@@ -10,7 +11,8 @@ import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResource
 import type { ClusterState, ResourceLog, SnapshotLoading } from '../model/cluster-state';
 import { DEFAULT_PAGE_SIZE, type ResourceTableView } from '../../../preload/contract/resource-order';
 import { RESOURCE_HEAD_HEIGHT, RESOURCE_ROW_HEIGHT, RESOURCE_TABLE_COLUMNS } from '../model/resource-columns';
-import type { ResourceActions } from './actions';
+import { groupedTableItems, groupKey, isGroupRow, tableItemKey, toggleGroup as toggleCollapsed, type GroupRow } from '../model/table-groups';
+import type { GroupActions, ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
 import { ContextMenu } from './ContextMenu';
 import { hasResourceMenu, resourceMenuItems, resourceShortcut } from './resource-menu';
@@ -19,6 +21,8 @@ const ROW_HEIGHT = RESOURCE_ROW_HEIGHT;
 const HEAD_HEIGHT = RESOURCE_HEAD_HEIGHT;
 const COLUMNS = RESOURCE_TABLE_COLUMNS;
 const NO_ROWS: ResourceView[] = [];
+const NO_GROUP_ACTIONS: GroupActions = { role: null, openGroupMove: null };
+const NOTHING_COLLAPSED: ReadonlySet<string> = new Set();
 /** Rows are fixed-height (CSS .table-row): the virtualiser never measures one. */
 const estimateRowSize = (): number => ROW_HEIGHT;
 
@@ -43,6 +47,11 @@ export interface ResourcesViewProps {
   onViewChange?: (view: ResourceTableView) => void;
   /** Nothing from the agent yet: what the table says meanwhile (null once the first push is in). */
   waiting?: string | null;
+  /** What the session may do with a group (its row's Move group button). */
+  groupActions?: GroupActions;
+  /** Groups shown as their row only (the owner keeps them, so they stay collapsed across views). */
+  collapsedGroups?: ReadonlySet<string>;
+  onToggleGroup?: (name: string) => void;
 }
 
 interface MenuState {
@@ -51,8 +60,9 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, nodes, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null }: ResourcesViewProps) {
+export function ResourcesView({ resources, nodes, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null, groupActions = NO_GROUP_ACTIONS, collapsedGroups = NOTHING_COLLAPSED, onToggleGroup }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
+  const [ownCollapsed, setOwnCollapsed] = useState<ReadonlySet<string>>(NOTHING_COLLAPSED);
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
@@ -67,6 +77,18 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
     [loading, resources, resourceLog, deferredFilter, sort],
   );
   const rows = computed?.rows ?? known ?? NO_ROWS;
+  // Without an owner keeping them (a test, a story), the view keeps the collapsed groups itself.
+  const collapsed = onToggleGroup === undefined ? ownCollapsed : collapsedGroups;
+  const toggleGroup = useCallback(
+    (name: string) => {
+      if (onToggleGroup !== undefined) onToggleGroup(name);
+      else setOwnCollapsed((current) => toggleCollapsed(current, name));
+    },
+    [onToggleGroup],
+  );
+  // The rows the grid shows: `rows` itself while no resource is in a group (table-groups.ts).
+  const items = useMemo(() => groupedTableItems(rows, collapsed), [rows, collapsed]);
+  const hasGroups = items !== rows;
   useEffect(() => {
     rowsCache.current = computed;
   }, [computed]);
@@ -75,7 +97,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
   const filterRef = useRef<HTMLInputElement>(null);
 
   const virtualizer = useVirtualizer({
-    count: rows.length,
+    count: items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: estimateRowSize,
     // Every row in the DOM is painted again on each scroll step (the scroller's cull rect moves with
@@ -89,17 +111,21 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
     // React keys the rows by name below.
   });
 
-  const selectedIndex = selected === null ? -1 : rows.findIndex((row) => row.name === selected);
-  const selectedRow = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
+  // `selected` is a table item's key (tableItemKey): a resource's name or a group row's key.
+  const selectedIndex = selected === null ? -1 : items.findIndex((item) => tableItemKey(item) === selected);
+  const selectedItem = selectedIndex >= 0 ? items[selectedIndex] : undefined;
+  const selectedGroup = selectedItem !== undefined && isGroupRow(selectedItem) ? selectedItem : undefined;
+  const selectedRow = selectedItem !== undefined && !isGroupRow(selectedItem) ? selectedItem : undefined;
 
   const select = useCallback(
     (index: number) => {
-      const row = rows[Math.max(0, Math.min(rows.length - 1, index))];
-      if (row === undefined) return;
-      setSelected(row.name);
-      virtualizer.scrollToIndex(rows.indexOf(row), { align: 'auto' });
+      const at = Math.max(0, Math.min(items.length - 1, index));
+      const item = items[at];
+      if (item === undefined) return;
+      setSelected(tableItemKey(item));
+      virtualizer.scrollToIndex(at, { align: 'auto' });
     },
-    [rows, virtualizer],
+    [items, virtualizer],
   );
 
   // "/" jumps to the filter from anywhere in the view, as in most admin tools.
@@ -133,7 +159,21 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
     }
     if (event.key === 'Home' || event.key === 'End') {
       event.preventDefault();
-      select(event.key === 'Home' ? 0 : rows.length - 1);
+      select(event.key === 'Home' ? 0 : items.length - 1);
+      return;
+    }
+    if (selectedGroup !== undefined && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      // A group row: Space and the side arrows fold it (Left closes, Right opens), Enter moves the
+      // group when the role may, else folds it.
+      const { name, expanded } = selectedGroup;
+      const fold = event.key === ' ' || (event.key === 'ArrowLeft' && expanded) || (event.key === 'ArrowRight' && !expanded) || (event.key === 'Enter' && groupActions.openGroupMove === null);
+      if (fold) {
+        event.preventDefault();
+        toggleGroup(name);
+      } else if (event.key === 'Enter' && groupActions.openGroupMove !== null) {
+        event.preventDefault();
+        groupActions.openGroupMove(name);
+      }
       return;
     }
     if (selectedRow === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -196,6 +236,13 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
         <span className="toolbar-hint">
           <kbd>↑</kbd>
           <kbd>↓</kbd> select
+          {hasGroups && (
+            <>
+              {' · '}
+              <kbd>←</kbd>
+              <kbd>→</kbd> fold a group
+            </>
+          )}
           {(
             [
               ['Enter', 'move', openMove],
@@ -220,7 +267,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
         )}
       </div>
     ),
-    [filter, rows.length, total, failed, receiving, waiting, selectedIndex, select, onCreate, openMove, online, offline, edit],
+    [filter, rows.length, hasGroups, total, failed, receiving, waiting, selectedIndex, select, onCreate, openMove, online, offline, edit],
   );
 
   return (
@@ -233,16 +280,17 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
           ref={scrollRef}
           className="table-body"
           role="grid"
-          aria-rowcount={rows.length + 1}
+          aria-rowcount={items.length + 1}
           aria-label="IP resources"
           tabIndex={0}
           data-testid="resource-table"
           data-revision={revision ?? undefined}
           data-applied={changesApplied}
-          aria-activedescendant={selectedRow === undefined ? undefined : rowId(selectedRow.name)}
+          aria-activedescendant={selectedItem === undefined ? undefined : isGroupRow(selectedItem) ? groupRowId(selectedItem.name) : rowId(selectedItem.name)}
           onKeyDown={onGridKey}
           onFocus={(event) => {
-            if (event.target === event.currentTarget && selectedIndex < 0 && rows.length > 0) setSelected(rows[0]?.name ?? null);
+            const first = items[0];
+            if (event.target === event.currentTarget && selectedIndex < 0 && first !== undefined) setSelected(tableItemKey(first));
           }}
         >
           <div className="table-head resource-grid" role="row" aria-rowindex={1}>
@@ -292,8 +340,22 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
           ) : (
             <div className="table-canvas" role="rowgroup" style={{ height: virtualizer.getTotalSize() - HEAD_HEIGHT }}>
               {virtualizer.getVirtualItems().map((item) => {
-                const row = rows[item.index];
+                const row = items[item.index];
                 if (row === undefined) return null;
+                if (isGroupRow(row)) {
+                  return (
+                    <GroupTableRow
+                      key={groupKey(row.name)}
+                      group={row}
+                      index={item.index}
+                      top={item.start - HEAD_HEIGHT}
+                      selected={groupKey(row.name) === selected}
+                      onSelect={setSelected}
+                      onToggle={toggleGroup}
+                      onMove={groupActions.openGroupMove}
+                    />
+                  );
+                }
                 return (
                   <ResourceRow
                     key={row.name}
@@ -304,6 +366,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
                     {...healthProps(healthCell(row, nodes.values()))}
                     selected={row.name === selected}
                     busy={busy.has(row.name)}
+                    grouped={row.group !== undefined}
                     onSelect={setSelected}
                     onMenu={menuAt}
                     onMove={openMove}
@@ -339,6 +402,10 @@ function rowId(name: string): string {
   return `resource-row-${name}`;
 }
 
+function groupRowId(name: string): string {
+  return `resource-group-${name}`;
+}
+
 interface ResourceRowProps {
   resource: ResourceView;
   index: number;
@@ -350,6 +417,8 @@ interface ResourceRowProps {
   healthDetail: string | null;
   selected: boolean;
   busy: boolean;
+  /** Shown under its group's row (indented). */
+  grouped: boolean;
   onSelect: (name: string) => void;
   /** Null: no menu for this role (the browser's own shows on right click). */
   onMenu: ((name: string, x: number, y: number) => void) | null;
@@ -357,7 +426,7 @@ interface ResourceRowProps {
   onMove: ((name: string) => void) | null;
 }
 
-const ResourceRow = memo(function ResourceRow({ resource, index, top, now, healthLabel, healthClass, healthDetail, selected, busy, onSelect, onMenu, onMove }: ResourceRowProps) {
+const ResourceRow = memo(function ResourceRow({ resource, index, top, now, healthLabel, healthClass, healthDetail, selected, busy, grouped, onSelect, onMenu, onMove }: ResourceRowProps) {
   const { status } = resource;
   const failure = status.failure === null ? '' : describeFailure(status.failure);
   const name = resource.name;
@@ -367,8 +436,9 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, healt
       role="row"
       aria-rowindex={index + 2}
       aria-selected={selected}
-      className={`table-row resource-grid${selected ? ' selected' : ''}${index % 2 === 1 ? ' odd' : ''}${busy ? ' busy' : ''}`}
+      className={`table-row resource-grid${selected ? ' selected' : ''}${index % 2 === 1 ? ' odd' : ''}${busy ? ' busy' : ''}${grouped ? ' grouped' : ''}`}
       data-testid={`resource-row-${name}`}
+      data-group={resource.group}
       data-state={status.state}
       style={{ top }}
       onMouseDown={() => onSelect(name)}
@@ -441,6 +511,84 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, healt
             }}
           >
             ⋯
+          </button>
+        )}
+      </div>
+    </div>
+  );
+});
+
+interface GroupTableRowProps {
+  group: GroupRow;
+  index: number;
+  top: number;
+  selected: boolean;
+  onSelect: (key: string) => void;
+  onToggle: (name: string) => void;
+  /** Null: the role may not move a group (no button). */
+  onMove: ((name: string) => void) | null;
+}
+
+/**
+ * A group's own row: a real button folds it (aria-expanded, a tab stop while the row is selected, as
+ * the row buttons), then where the group is and a summary state in words; its members follow it.
+ */
+const GroupTableRow = memo(function GroupTableRow({ group, index, top, selected, onSelect, onToggle, onMove }: GroupTableRowProps) {
+  const { name, members, expanded, location, state } = group;
+  const key = groupKey(name);
+  return (
+    <div
+      id={groupRowId(name)}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      className={`table-row resource-grid group-row${selected ? ' selected' : ''}`}
+      data-testid={`group-row-${name}`}
+      data-expanded={expanded}
+      data-state={state.state}
+      style={{ top }}
+      onMouseDown={() => onSelect(key)}
+      onDoubleClick={onMove === null ? undefined : () => onMove(name)}
+    >
+      <div role="gridcell" className="cell cell-group" data-testid="name">
+        <button
+          type="button"
+          className="group-toggle"
+          data-testid={`group-toggle-${name}`}
+          aria-expanded={expanded}
+          tabIndex={selected ? 0 : -1}
+          title={expanded ? `Collapse ${name} (←)` : `Expand ${name} (→)`}
+          onClick={() => {
+            onSelect(key);
+            onToggle(name);
+          }}
+        >
+          <span className="group-chevron" aria-hidden="true">
+            {expanded ? '▾' : '▸'}
+          </span>
+          <span className="visually-hidden">Group </span>
+          {name}
+        </button>
+        <span className="tag" data-testid="group-count">
+          group · {plural(members.length, 'address')}
+        </span>
+      </div>
+      <div role="gridcell" className="cell" />
+      <div role="gridcell" className="cell" data-testid="owner" title={location}>
+        {location}
+      </div>
+      <div role="gridcell" className="cell cell-state" data-testid="state">
+        <ResourceStateBadge state={state.state} />
+        {!state.uniform && <span className="group-mixed">{state.label}</span>}
+      </div>
+      <div role="gridcell" className="cell" />
+      <div role="gridcell" className="cell" />
+      <div role="gridcell" className="cell" />
+      <div role="gridcell" className="cell" />
+      <div role="gridcell" className="cell actions-cell">
+        {onMove !== null && (
+          <button type="button" className="row-button" data-testid={`move-group-${name}`} tabIndex={selected ? 0 : -1} onClick={() => onMove(name)} title={`Move every address of ${name} together (Enter)`}>
+            Move group
           </button>
         )}
       </div>

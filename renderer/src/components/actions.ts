@@ -22,6 +22,11 @@ interface ResourceFns {
   remove: (name: string) => void;
 }
 
+interface GroupFns {
+  /** Opens the group's move dialog; `target` preselects a node (a drop on a node column). */
+  openGroupMove: (name: string, target?: string) => void;
+}
+
 interface NodeFns {
   pause: (name: string) => void;
   resume: (name: string) => void;
@@ -38,6 +43,8 @@ export const RESOURCE_ACTION_COMMANDS = {
   remove: 'resource.remove',
 } as const satisfies Record<keyof ResourceFns, IpcCommandType>;
 
+export const GROUP_ACTION_COMMANDS = { openGroupMove: 'group.move' } as const satisfies Record<keyof GroupFns, IpcCommandType>;
+
 export const NODE_ACTION_COMMANDS = { pause: 'node.pause', resume: 'node.resume' } as const satisfies Record<keyof NodeFns, IpcCommandType>;
 
 export type ResourceActions = Gated<ResourceFns> & {
@@ -46,6 +53,8 @@ export type ResourceActions = Gated<ResourceFns> & {
 };
 
 export type NodeActions = Gated<NodeFns> & { readonly role: Role | null };
+
+export type GroupActions = Gated<GroupFns> & { readonly role: Role | null };
 
 function gated<Fns extends object>(role: Role | null, fns: Fns, commands: Record<keyof Fns, IpcCommandType>): Gated<Fns> {
   const out: Partial<Record<keyof Fns, unknown>> = {};
@@ -61,4 +70,9 @@ export function resourceActionsFor(role: Role | null, fns: ResourceFns): Resourc
 /** The node actions a session of `role` is offered: the others are null. */
 export function nodeActionsFor(role: Role | null, fns: NodeFns): NodeActions {
   return { role, ...gated(role, fns, NODE_ACTION_COMMANDS) };
+}
+
+/** The group actions a session of `role` is offered: the others are null. */
+export function groupActionsFor(role: Role | null, fns: GroupFns): GroupActions {
+  return { role, ...gated(role, fns, GROUP_ACTION_COMMANDS) };
 }

@@ -3,6 +3,8 @@
 // calls in the page skeleton of index.html, in the same places and with the same text as the React
 // table (ResourcesView.tsx) will. It is a picture, not the console: nothing in it reacts to input,
 // and main.tsx replaces it with the console once the console shows its own rows.
+// Group rows (model/table-groups.ts) are not painted here: a group's row gathers members that may
+// sort beyond the first page, which this has not got, so they appear once the console takes over.
 //
 // Every value from the agent goes in as text (textContent), never as markup: the page trusts no
 // field of a push, checked or not.

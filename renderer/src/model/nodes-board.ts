@@ -35,3 +35,31 @@ export function buildBoard(nodes: Iterable<NodeRecord>, resources: Iterable<Reso
   unowned.sort(byAddress);
   return { columns, unowned };
 }
+
+/** A card on the board: an address alone, or the members of one group a column holds (they drag as one). */
+export type BoardCard = { kind: 'resource'; resource: ResourceView } | { kind: 'group'; name: string; members: ResourceView[] };
+
+/**
+ * A column's cards: its resources in their order, the members of each group gathered into one group
+ * card at the place of the first of them. A split group has a card in each column holding members.
+ */
+export function boardCards(resources: readonly ResourceView[]): BoardCard[] {
+  const cards: BoardCard[] = [];
+  const groups = new Map<string, ResourceView[]>();
+  for (const resource of resources) {
+    const group = resource.group;
+    if (group === undefined) {
+      cards.push({ kind: 'resource', resource });
+      continue;
+    }
+    const members = groups.get(group);
+    if (members !== undefined) {
+      members.push(resource);
+      continue;
+    }
+    const card = { kind: 'group' as const, name: group, members: [resource] };
+    groups.set(group, card.members);
+    cards.push(card);
+  }
+  return cards;
+}
