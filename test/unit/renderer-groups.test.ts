@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { ResourceView } from '../../preload/contract/domain';
 import { resourceRows } from '../../renderer/src/model/resource-table';
 import { groupedTableItems, groupKey, groupLocation, groupState, isGroupRow, tableItemKey, toggleGroup, type TableItem } from '../../renderer/src/model/table-groups';
-import { boardCards, buildBoard } from '../../renderer/src/model/nodes-board';
+import { boardCards, buildBoard, limitCards } from '../../renderer/src/model/nodes-board';
 import { groupMoveBlocker } from '../../renderer/src/model/placement-hint';
 import { groupActionsFor } from '../../renderer/src/components/actions';
 import { node, resource } from './renderer-fixtures';
@@ -79,6 +79,16 @@ describe('board group cards', () => {
     assert.deepEqual(summary(boardCards(board.columns[0]!.resources)), ['gw[inside,outside]', 'api']);
     assert.deepEqual(summary(boardCards(board.columns[1]!.resources)), ['web', 'db[primary]']);
     assert.deepEqual(summary(boardCards(board.columns[2]!.resources)), ['db[replica]']);
+  });
+
+  test("a busy column's limit counts cards, so a group's card is never cut; the rest are counted in addresses", () => {
+    const cards = boardCards(buildBoard([node('n1'), node('n2'), node('n3')], ROWS).columns[0]!.resources);
+    const one = limitCards(cards, 1);
+    assert.equal(one.shown.length, 1);
+    assert.equal(one.shown[0]!.kind === 'group' ? one.shown[0]!.members.length : 0, 2, 'the group card keeps both members');
+    assert.equal(one.hiddenAddresses, 1, 'api is left out and counted');
+    assert.deepEqual(limitCards(cards, 0).hiddenAddresses, 3);
+    assert.deepEqual(limitCards(cards, 5), { shown: cards, hiddenAddresses: 0 });
   });
 });
 

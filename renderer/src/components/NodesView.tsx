@@ -7,7 +7,7 @@
 import { memo, useDeferredValue, useMemo, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
 import { formatCount, formatRelative, formatTimestamp, plural } from '../model/format';
-import { boardCards, buildBoard } from '../model/nodes-board';
+import { boardCards, buildBoard, limitCards } from '../model/nodes-board';
 import { groupMoveBlocker, moveBlocker } from '../model/placement-hint';
 import { groupLocation, groupState } from '../model/table-groups';
 import { groupsOf } from '../../../preload/contract/groups';
@@ -258,10 +258,10 @@ interface CardListProps {
 }
 
 function CardList({ resources, groups, busy, actions, groupActions, drag, dragging }: CardListProps) {
-  const shown = resources.length > MAX_CARDS ? resources.slice(0, MAX_CARDS) : resources;
+  const { shown, hiddenAddresses: hidden } = limitCards(boardCards(resources), MAX_CARDS);
   return (
     <div className="card-list">
-      {boardCards(shown).map((card) =>
+      {shown.map((card) =>
         card.kind === 'group' ? (
           <GroupCard
             key={`group:${card.name}`}
@@ -276,7 +276,7 @@ function CardList({ resources, groups, busy, actions, groupActions, drag, draggi
           <Card key={card.resource.name} resource={card.resource} busy={busy.has(card.resource.name)} actions={actions} drag={drag} dragging={dragging?.kind === 'resource' && dragging.name === card.resource.name} />
         ),
       )}
-      {resources.length > MAX_CARDS && <p className="card-more">+{formatCount(resources.length - MAX_CARDS)} more — filter to narrow</p>}
+      {hidden > 0 && <p className="card-more">+{formatCount(hidden)} more — filter to narrow</p>}
       {resources.length === 0 && <p className="card-none">No addresses</p>}
     </div>
   );

@@ -63,3 +63,14 @@ export function boardCards(resources: readonly ResourceView[]): BoardCard[] {
   }
   return cards;
 }
+
+/**
+ * The first `max` cards of a column and how many addresses the rest hold: cards, not addresses, are
+ * limited, so a group's card always lists every member the column holds.
+ */
+export function limitCards(cards: readonly BoardCard[], max: number): { shown: BoardCard[]; hiddenAddresses: number } {
+  const shown = cards.slice(0, max);
+  let hiddenAddresses = 0;
+  for (const card of cards.slice(max)) hiddenAddresses += card.kind === 'group' ? card.members.length : 1;
+  return { shown, hiddenAddresses };
+}
