@@ -452,7 +452,7 @@ export class AgentApiHandler implements ApiHandler {
     const spec = this.view.resources.get(name);
     if (!spec) return failure('not-found', `no resource named "${name}"`, 'name');
     // A group is never split (groups.ts): moving a member moves the group.
-    if (spec.group !== undefined && spec.enabled && this.groups.members(spec.group).filter((member) => member.enabled).length > 1) return this.groups.move(spec.group, target, actor);
+    if (spec.group !== undefined && spec.enabled && this.groups.activeMembers(spec.group).length > 1) return this.groups.move(spec.group, target, actor);
     const owner = this.view.ownerOf(name);
     const nodes = this.view.nodeViews();
     const to = target === BEST_NODE ? bestNode(spec, nodes, { exclude: owner === null ? [] : [owner] }) : target;

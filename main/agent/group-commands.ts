@@ -44,6 +44,11 @@ export class GroupCommands {
 
   constructor(private readonly context: GroupCommandsContext) {}
 
+  /** The enabled members of `name`, in name order: the view's cached groups (asked on every change while a command waits). */
+  activeMembers(name: string): readonly ResourceSpec[] {
+    return this.context.view().groups().active.get(name) ?? [];
+  }
+
   /** Every member of `name` (enabled or not), in name order. */
   members(name: string): ResourceSpec[] {
     return [...this.context.view().resources.values()].filter((spec) => spec.group === name).sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -113,7 +118,7 @@ export class GroupCommands {
   async move(name: string, target: string, actor: string): Promise<CommandResult> {
     const started = performance.now();
     const view = this.context.view();
-    const members = this.members(name).filter((member) => member.enabled);
+    const members = this.activeMembers(name);
     if (members.length === 0) return failure('not-found', this.members(name).length === 0 ? `no group named "${name}"` : `group ${name} has no member online or wanted online`, 'name');
     const nodes = view.nodeViews();
     const holders = this.holders(name);
@@ -160,9 +165,9 @@ export class GroupCommands {
   private holders(name: string): Set<NodeName> {
     const view = this.context.view();
     const nodes = new Set<NodeName>();
-    for (const member of this.members(name)) {
+    for (const member of this.activeMembers(name)) {
       const owner = view.ownerOf(member.name);
-      if (owner !== null && member.enabled) nodes.add(owner);
+      if (owner !== null) nodes.add(owner);
     }
     return nodes;
   }
