@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 # systemd: systemd-analyze verifies the agent's unit that `ipfo agent install` writes;
 # gcc: the lab compiles its C traffic tools with `cc` (named although build-essential pulls it in, because
 # test/unit/external-programs.test.ts ties every program to a package named here); strace: the registrar's
-# one-syscall batch test (skipped without it); openssl: the API's TLS unit test makes its certificates.
-packages=(libpcap-dev iproute2 build-essential gcc python3 etcd-server etcd-client chromium keepalived arpwatch ieee-data procps systemd strace openssl)
+# one-syscall batch test (skipped without it); openssl: the API's TLS unit test makes its certificates;
+# prometheus: the metrics lab scrapes the agents with a real Prometheus, and promtool checks the shipped alert
+# rules; rsyslog: the hooks lab delivers events to a real syslog daemon (both started by the tests themselves).
+packages=(libpcap-dev iproute2 build-essential gcc python3 etcd-server etcd-client chromium keepalived arpwatch ieee-data procps systemd strace openssl prometheus rsyslog)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -27,7 +29,15 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Daemons installed here (etcd, prometheus, rsyslog, keepalived) are started by the tests with their own
+  # configuration; where no systemd runs, their init scripts would otherwise start them on install.
+  policy=/usr/sbin/policy-rc.d ours=
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && ours=1
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ $ours ]]; then rm -f "$policy"; trap - EXIT; fi
 fi
 # Debian starts etcd as a service on install where systemd runs; the tests start their own etcd.
 
