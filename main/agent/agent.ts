@@ -52,7 +52,9 @@ import { Reconciler } from './reconciler';
 import { RejectionReport } from './rejection-report';
 import { ResourceRecords } from './resource-records';
 import { ResourceWork } from './resource-work';
-import { revokeSilentOwner } from './standby';
+import { removeStaleSilence, revokeSilentOwner } from './standby';
+import { AgentMetrics } from '../metrics/agent-metrics';
+import { tapAudit } from '../store/audit-tap';
 import { StandbyMonitor } from './standby-monitor';
 import { plural } from '../../preload/contract/plural';
 
@@ -78,6 +80,8 @@ export interface AgentOptions {
   statsIntervalMs?: number;
   /** How the old owner proves a planned handoff converged (window, quiet time, GARP spacing). */
   convergence?: ConvergenceOptions;
+  /** The cluster's name (the metrics' node_info; default "default"). */
+  cluster?: string;
   log?: (line: string) => void;
 }
 
@@ -123,11 +127,35 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly interfaces: InterfaceRecovery;
   private readonly addresses: HostAddressCache;
   private readonly rejections: RejectionReport;
+  /** What Prometheus reads (`--metrics`; main/metrics/). */
+  readonly metrics: AgentMetrics;
+
+  /** The store as this agent writes to it: whoever writes audit entries for it (the API) goes through here, so they are counted. */
+  get auditedStore(): ClusterStore {
+    return this.store;
+  }
 
   constructor(options: AgentOptions) {
     super();
     this.node = options.node;
-    this.store = options.store;
+    this.metrics = new AgentMetrics({
+      node: this.node,
+      cluster: options.cluster ?? 'default',
+      resources: () => this.resourcesForMetrics(),
+      nodes: () => this.view.nodeViews().map((n) => ({ name: n.name, state: n.state })),
+      held: () => this.local.resources().length,
+      leaseConfirmationAgeSec: () => {
+        const membership = this.lease.membership();
+        const until = membership?.validUntil() ?? Infinity;
+        return membership === null || !Number.isFinite(until) ? null : Math.max(0, (performance.now() - (until - membership.ttlSec * 1000)) / 1000);
+      },
+      leaseHealthy: () => this.lease.healthy(),
+      fenced: () => this.lease.fenced(),
+      captures: () => this.local.captureStats(),
+      healthVerdicts: () => this.health.verdictSummary(),
+    });
+    // Every audit entry this agent writes is counted as the store takes it.
+    this.store = tapAudit(options.store, (record) => this.metrics.audited(record));
     this.host = options.host ?? linuxHost;
     this.version = options.version;
     this.log = options.log ?? (() => undefined);
@@ -152,7 +180,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       membership: () => this.lease.membership(),
       leaseHealthy: () => this.lease.healthy(),
       fenced: () => this.lease.fenced(),
-      emit: (event) => this.emit('event', event),
+      emit: (event) => {
+        if (event.type === 'fenced') this.metrics.fenced();
+        if (event.type === 'lease-lost') this.metrics.leaseLost(event.reason);
+        this.emit('event', event);
+      },
       log: this.log,
     };
     this.lease = new LeaseKeeper({
@@ -164,12 +196,13 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       joined: () => this.resync(),
       unfenced: () => void this.resync('lease confirmed again after a fence').catch((error: unknown) => this.log(`resync failed: ${String(error)}`)),
       stopping: () => this.stopping,
+      onRoundTrip: (ms) => this.metrics.keepaliveRoundTrip(ms),
     });
     const records = new ResourceRecords(context);
     this.rejections = new RejectionReport(context, records);
     this.addresses = new HostAddressCache(this.host, this.node);
     this.work = new ResourceWork(() => this.reconciler.reconcile(), this.log);
-    this.monitor = new StandbyMonitor(this.local, (target, silentMs, evidence) => void revokeSilentOwner(context, records, target, silentMs, evidence), { host: this.host, clock: systemClock, silenceMs: ownerSilenceMs, log: this.log });
+    this.monitor = new StandbyMonitor(this.local, (target, silence) => void revokeSilentOwner(context, records, target, silence), { host: this.host, clock: systemClock, silenceMs: ownerSilenceMs, log: this.log });
     this.arpWatch = new ClusterArpWatch({
       node: this.node,
       view: () => this.view,
@@ -186,6 +219,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       currentMacOf: (resource) => (this.local.has(resource) ? null : (this.view.statuses.get(resource)?.ownerMac ?? null)),
       send: (ifname, frame) => this.local.send(ifname, frame),
       append: (record) => this.store.appendAudit(record).then(() => undefined),
+      onReport: (report) => this.metrics.convergenceReport(report),
       log: this.log,
       ...(options.convergence ? { convergence: options.convergence } : {}),
     });
@@ -273,6 +307,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     });
     this.health = new HealthMonitor({
       ...context,
+      onCheckRun: (kind, ok) => this.metrics.checkRun(kind, ok),
       arpAnswered: async (ip, ifname, timeoutMs) => {
         // A question (sender 0.0.0.0): no cache on the LAN changes. The peers probe the same gateway at the
         // same moments: their questions are not answers (askingMacs), or a dead router would pass on every node.
@@ -336,6 +371,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       } catch (error) {
         this.log(`failure policy: ${error instanceof Error ? error.message : String(error)}`);
       }
+      removeStaleSilence({ store: this.store, view: () => this.view });
       try {
         this.announcer.refresh();
       } catch (error) {
@@ -343,6 +379,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }, REFRESH_PASS_MS);
     if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
+  }
+
+  /** Every resource's state and owner for the metrics (a resource without a status yet is offline). */
+  private *resourcesForMetrics(): Iterable<{ name: string; ip: string; state: string; owner: string | null }> {
+    for (const spec of this.view.resources.values()) {
+      const status = this.view.statuses.get(spec.name);
+      yield { name: spec.name, ip: spec.ip, state: status?.state ?? 'offline', owner: status?.owner ?? null };
+    }
   }
 
   /**

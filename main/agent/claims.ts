@@ -7,7 +7,10 @@ import type { AcdConfig } from '../arp/acd';
 import type { FailureReason, ResourceName, ResourceSpec } from '../cluster/model';
 import { isLocalFailure } from '../cluster/failure-policy';
 import type { ReleaseReason } from '../cluster/reconcile';
+import { silenceSubject, type SilenceIntent } from '../cluster/intents';
+import { describeTakeoverGap, takeoverGapMs } from '../cluster/takeover-gap';
 import type { Membership } from '../store/store';
+import type { ClusterView } from './cluster-view';
 import type { HostAddressCache } from './host-address-cache';
 import { probeAll } from './batch-probe';
 import type { InterfaceRecovery } from './interface-recovery';
@@ -17,6 +20,20 @@ import type { NodeContext } from './node-context';
 import type { ResourceRecords } from './resource-records';
 
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
+/** Why an address is held here: a first claim, one found still registered here, or a failover from a node. */
+type HeldAs = 'online' | 're-adopted' | { failoverFrom: string };
+
+/** The audit action for holding an address (a failover's previous owner is in its detail). */
+function actionText(as: HeldAs): string {
+  return typeof as === 'object' ? 'failover' : as;
+}
+
+/** The standby's evidence about `node`'s silence, if the view holds one. */
+function silenceEvidence(view: ClusterView, node: string): SilenceIntent | undefined {
+  const intent = view.intents.forSubject(silenceSubject(node), 'silence');
+  return intent?.kind === 'silence' ? intent : undefined;
+}
+
 const QUIET_CHECK_PROBE: Partial<AcdConfig> = { probeCount: 1, probeIntervalMs: 20, probeWaitMs: 60 };
 
 /** The failure of an interface named for this node that does not exist. */
@@ -176,7 +193,7 @@ export class Claims {
       await context.store.release(spec.name, context.node);
       return this.records.fail(spec.name, { kind: 'conflict', mac: quiet.kind === 'conflict' ? quiet.mac : goingQuiet });
     }
-    await this.hold(spec, iface.ifname, { skipProbe: true }, previousMac === null ? 'online' : `failover from ${previous ?? '?'}`);
+    await this.hold(spec, iface.ifname, { skipProbe: true }, previousMac === null || previous === null ? 'online' : { failoverFrom: previous });
   }
 
   /**
@@ -243,13 +260,11 @@ export class Claims {
       const outcome = held[i]!;
       return outcome.kind === 'ready' ? [{ ...c, mac: outcome.mac }] : [];
     });
-    const actionOf = (c: Takeover): string => (c.previous === null ? 'online' : `failover from ${c.previous}`);
-    const byAction = new Map<string, typeof ready>();
-    for (const r of ready) byAction.set(actionOf(r), [...(byAction.get(actionOf(r)) ?? []), r]);
-    for (const [action, group] of byAction) await this.recordHeld(group, action, started);
+    const reasonOf = (c: Takeover): HeldAs => (c.previous === null ? 'online' : { failoverFrom: c.previous });
+    await this.recordHeld(ready.map((r) => ({ ...r, as: reasonOf(r) })), started);
     await Promise.all(quiet.flatMap((c, i) => {
       const outcome = held[i]!;
-      return outcome.kind === 'ready' ? [] : [this.recordNotHeld(c.spec, c.ifname, outcome, actionOf(c), 'stand-aside')];
+      return outcome.kind === 'ready' ? [] : [this.recordNotHeld(c.spec, c.ifname, outcome, actionText(reasonOf(c)), 'stand-aside')];
     }));
     const firsts = ready.filter((r) => r.previous === null).length;
     context.log(`claimed together: ${ready.length} of ${resources.length} addresses held after ${Math.round(performance.now() - started)} ms (${ready.length - firsts} failovers, ${firsts} first claims; ${candidates.length - mine.length} keys taken by others meanwhile, ${mine.length - quiet.length} not quiet)`);
@@ -325,7 +340,7 @@ export class Claims {
    * with a peer (acting on a stale belief, or taking it over) does not: `onPeer` 'stand-aside' lets the key
    * go so placement decides again, 'report' leaves it to the caller.
    */
-  private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, action: string, onPeer: 'stand-aside' | 'report' = 'stand-aside'): Promise<HoldOutcome> {
+  private async hold(spec: ResourceSpec, ifname: string, acd: Partial<AcdConfig>, as: HeldAs, onPeer: 'stand-aside' | 'report' = 'stand-aside'): Promise<HoldOutcome> {
     const started = performance.now();
     let outcome: HoldOutcome;
     try {
@@ -333,17 +348,26 @@ export class Claims {
     } catch (error) {
       outcome = { kind: 'failed', reason: holdFailureReason(error) };
     }
-    if (outcome.kind === 'ready') await this.recordHeld([{ spec, ifname, mac: outcome.mac }], action, started);
-    else await this.recordNotHeld(spec, ifname, outcome, action, onPeer);
+    if (outcome.kind === 'ready') await this.recordHeld([{ spec, ifname, mac: outcome.mac, as }], started);
+    else await this.recordNotHeld(spec, ifname, outcome, actionText(as), onPeer);
     return outcome;
   }
 
-  /** Addresses now held here: their status (one batch of writes), an audit entry each, the event. */
-  private async recordHeld(held: ReadonlyArray<{ spec: ResourceSpec; ifname: string; mac: string }>, action: string, started: number): Promise<void> {
+  /**
+   * Addresses now held here (registered and announced): their status (one batch of writes), an audit entry
+   * each, the event. A failover's entry carries the gap clients saw, when a standby's evidence covers it.
+   */
+  private async recordHeld(held: ReadonlyArray<{ spec: ResourceSpec; ifname: string; mac: string; as: HeldAs }>, started: number): Promise<void> {
     const { context } = this;
-    await this.records.putStatuses(held.map(({ spec, mac }) => ({ resource: spec.name, fields: { state: 'online', owner: context.node, ownerMac: mac, failure: null } })));
+    const announcedAt = Date.now();
+    const view = context.view();
+    const gaps = held.map(({ as }) => (typeof as === 'object' ? takeoverGapMs(silenceEvidence(view, as.failoverFrom), announcedAt) : null));
+    await this.records.putStatuses(held.map(({ spec, mac, as }, i) => ({ resource: spec.name, fields: { state: 'online', owner: context.node, ownerMac: mac, failure: null, ...(typeof as === 'object' ? { lastHandoffMs: gaps[i]! } : {}) } })));
     const ms = Math.round(performance.now() - started);
-    await Promise.all(held.map(({ spec, ifname, mac }) => this.records.audit({ actor: context.node, action, target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${mac}) after ${ms} ms`, handoffMs: null })));
+    await Promise.all(held.map(({ spec, ifname, mac, as }, i) => {
+      const where = `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${mac}) after ${ms} ms`;
+      return this.records.audit({ actor: context.node, action: actionText(as), target: spec.name, outcome: 'ok', detail: typeof as === 'object' ? `${describeTakeoverGap(as.failoverFrom, gaps[i]!)}: ${where}` : where, handoffMs: gaps[i]! });
+    }));
     for (const { spec } of held) {
       this.failures.held(spec.name);
       context.emit({ type: 'holding', resource: spec.name });

@@ -19,6 +19,8 @@ export interface ConvergenceMonitorOptions {
   /** Sends a frame on an interface the node captures ARP on. */
   send: (ifname: string, frame: ArpFrame) => boolean;
   append: (record: AuditRecord) => Promise<void>;
+  /** Each report as it is recorded (the metrics). */
+  onReport?: (report: ConvergenceReport) => void;
   log: (line: string) => void;
   convergence?: ConvergenceOptions;
 }
@@ -110,6 +112,7 @@ export class ConvergenceMonitor {
   }
 
   private record(watched: Watched, report: ConvergenceReport): void {
+    this.options.onReport?.(report);
     const record: AuditRecord = {
       at: Date.now(),
       actor: this.options.node,

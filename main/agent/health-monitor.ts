@@ -19,6 +19,8 @@ const REASON_REPUBLISH_MS = 5_000;
 const RUN_GRACE_MS = 1_000;
 
 export interface HealthMonitorContext extends Pick<NodeContext, 'node' | 'store' | 'host' | 'view' | 'membership' | 'log'> {
+  /** Each check's run as it ends: its kind and whether it passed (the metrics). */
+  onCheckRun?: (kind: string, ok: boolean) => void;
   /** Who answers an ARP probe of `ip` on `ifname` (the gateway check): at least one MAC = answered. */
   arpAnswered(ip: string, ifname: string, timeoutMs: number): Promise<boolean>;
   /** The interface the resource's address would use here, or why there is none. */
@@ -102,6 +104,13 @@ export class HealthMonitor {
     if (due && !this.publishing && membership !== null && now >= this.retryAt) void this.publish();
   }
 
+  /** The profiles this node runs, by their current verdict (the metrics). */
+  verdictSummary(): { passing: number; failing: number } {
+    let failing = 0;
+    for (const verdict of this.verdicts.values()) if (!verdict.healthy) failing++;
+    return { passing: this.verdicts.size - failing, failing };
+  }
+
   private async runProfile(profile: Profile): Promise<void> {
     const runs = await Promise.all(profile.health.checks.map((check) => this.bounded(check, profile)));
     // The profile may have gone while the checks ran (its resources removed or edited).
@@ -126,7 +135,10 @@ export class HealthMonitor {
     const late = new Promise<RunOutcome>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, reason: `${formatCheck(check)}: did not finish within ${profile.health.timeoutMs} ms` }), profile.health.timeoutMs + RUN_GRACE_MS);
     });
-    return Promise.race([this.runCheck(check, profile), late]).finally(() => clearTimeout(timer));
+    return Promise.race([this.runCheck(check, profile), late]).then((outcome) => {
+      this.context.onCheckRun?.(check.kind, outcome.ok);
+      return outcome;
+    }).finally(() => clearTimeout(timer));
   }
 
   private async runCheck(check: HealthCheck, profile: Profile): Promise<RunOutcome> {

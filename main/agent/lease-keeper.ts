@@ -26,6 +26,8 @@ export interface LeaseKeeperOptions {
   /** The lease was confirmed again after a fence: what we saw while cut off may be stale. */
   unfenced(): void;
   stopping(): boolean;
+  /** Each renewal's round trip to the store, ms (the metrics). */
+  onRoundTrip?: (ms: number) => void;
 }
 
 export class LeaseKeeper {
@@ -73,7 +75,7 @@ export class LeaseKeeper {
     const { context, ttlSec } = this.options;
     // Renew eight times per TTL: the lease's known deadline then stays close to a full TTL ahead, which is the
     // time a restarted agent has to take over the addresses of its predecessor.
-    const membership = await context.store.join(this.options.nodeRecord(), { ttlSec, keepaliveIntervalMs: (ttlSec * 1000) / 8 });
+    const membership = await context.store.join(this.options.nodeRecord(), { ttlSec, keepaliveIntervalMs: (ttlSec * 1000) / 8, ...(this.options.onRoundTrip ? { onRoundTrip: this.options.onRoundTrip } : {}) });
     this.current = membership;
     this.fencing = joinedState(performance.now(), this.options.lifetimeSec);
     // Only the current membership's loss fences: a lost one from before must not drop what a newer one holds.
@@ -148,6 +150,7 @@ export class LeaseKeeper {
   }
 
   private onLost(reason: string): void {
+    this.options.context.emit({ type: 'lease-lost', reason });
     this.fencing = fenced(this.fencing, performance.now());
     this.dropAll(`lease ${reason}`);
     this.current = null;

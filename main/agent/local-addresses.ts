@@ -269,6 +269,14 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return this.sockets.get(ifname)?.socket.refreshKernelStats().kernelDropped ?? null;
   }
 
+  /** The counters of every ARP socket open now (since it opened: a socket opened again starts at 0). */
+  captureStats(): Array<{ ifname: string; received: number; malformed: number; kernelDropped: number | null }> {
+    return [...this.sockets].map(([ifname, route]) => {
+      const stats = route.socket.refreshKernelStats();
+      return { ifname, received: stats.received, malformed: stats.malformed, kernelDropped: stats.kernelDropped };
+    });
+  }
+
   macOfInterface(ifname: string): Mac | null {
     return this.sockets.get(ifname)?.socket.iface.mac ?? null;
   }

@@ -9,6 +9,7 @@ import type { LocalAddresses } from './local-addresses';
 
 export type AgentEvent =
   | { type: 'fenced'; reason: string; addresses: number }
+  | { type: 'lease-lost'; reason: string }
   | { type: 'joined'; leaseId: string }
   | { type: 'holding'; resource: ResourceName }
   | { type: 'released'; resource: ResourceName };

@@ -7,7 +7,8 @@ import { cut } from '../store/record-check';
 import { isStoreError, type AuditRecord } from '../store/store';
 import type { NodeContext } from './node-context';
 
-export type StatusFields = Pick<ResourceStatus, 'state' | 'owner' | 'ownerMac' | 'failure'>;
+/** `lastHandoffMs` left out keeps the previous one. */
+export type StatusFields = Pick<ResourceStatus, 'state' | 'owner' | 'ownerMac' | 'failure'> & { lastHandoffMs?: number | null };
 
 export class ResourceRecords {
   constructor(private readonly context: Pick<NodeContext, 'node' | 'store' | 'view' | 'log'>) {}
@@ -26,13 +27,14 @@ export class ResourceRecords {
   private statusOf(resource: ResourceName, fields: StatusFields): ResourceStatus {
     const view = this.context.view();
     const previous = view.statuses.get(resource);
+    const { lastHandoffMs, ...rest } = fields;
     const status: ResourceStatus = {
       name: resource,
-      ...fields,
+      ...rest,
       // Every reader refuses a longer text (main/store/record-check.ts): an error message is cut, never the record.
       failure: fields.failure !== null && 'detail' in fields.failure ? { ...fields.failure, detail: cut(fields.failure.detail, MAX_TEXT_LENGTH) } : fields.failure,
       since: previous?.state === fields.state && previous.owner === fields.owner ? previous.since : Date.now(),
-      lastHandoffMs: previous?.lastHandoffMs ?? null,
+      lastHandoffMs: lastHandoffMs !== undefined ? lastHandoffMs : (previous?.lastHandoffMs ?? null),
     };
     view.statuses.set(resource, status);
     return status;

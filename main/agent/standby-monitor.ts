@@ -18,6 +18,16 @@ export interface Watched {
   ownerLeaseId: string;
 }
 
+/** What a standby knows when it finds an owner silent. */
+export interface Silence {
+  /** The silence that counted (since the last answer, or since this node could last not hear). */
+  silentMs: number;
+  /** How long ago the owner last answered; null: not once since this node watched it. */
+  lastHeardMsAgo: number | null;
+  /** Why the silence is evidence, in words for the log and the audit. */
+  evidence: string;
+}
+
 export interface StandbyMonitorOptions {
   host: Host;
   intervalMs?: number;
@@ -51,6 +61,8 @@ interface OwnerWatch {
   /** The silence that counts: since the last answer or the last moment this node could not hear. */
   window: SilenceWindow;
   fired: boolean;
+  /** When (clock ms) the owner was last heard answering; null: not since this node watches it. */
+  lastAnsweredAt: number | null;
   /** Longest gap between two of our passes within the window (reported with a revocation). */
   longestPassGapMs: number;
   /** One per address: the answer listener on the shared socket, and the probe sender. */
@@ -93,7 +105,7 @@ export class StandbyMonitor {
 
   constructor(
     private readonly local: LocalAddresses,
-    private readonly onSilent: (target: Watched, silentMs: number, evidence: string) => void,
+    private readonly onSilent: (target: Watched, silence: Silence) => void,
     private readonly options: StandbyMonitorOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 50;
@@ -141,7 +153,7 @@ export class StandbyMonitor {
     for (const [k, group] of wanted) {
       let watch = this.owners.get(k);
       if (!watch) {
-        watch = { targets: [], next: 0, nextUnconfirmed: 0, confirmed: new Set(), window: openWindow(this.options.clock.now()), fired: false, longestPassGapMs: 0, controls: new Map() };
+        watch = { targets: [], next: 0, nextUnconfirmed: 0, confirmed: new Set(), window: openWindow(this.options.clock.now()), fired: false, lastAnsweredAt: null, longestPassGapMs: 0, controls: new Map() };
         this.owners.set(k, watch);
       }
       this.retarget(watch, group);
@@ -192,7 +204,9 @@ export class StandbyMonitor {
 
   private heard(watch: OwnerWatch, ip: string): void {
     watch.confirmed.add(ip);
-    answered(watch.window, this.options.clock.now());
+    const now = this.options.clock.now();
+    answered(watch.window, now);
+    watch.lastAnsweredAt = now;
     watch.longestPassGapMs = 0;
   }
 
@@ -257,7 +271,8 @@ export class StandbyMonitor {
       if (verdict.kind === 'silent' && !watch.fired) {
         watch.fired = true;
         const channel = this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
-        this.onSilent(target, verdict.silentMs, `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`);
+        const lastHeardMsAgo = watch.lastAnsweredAt === null ? null : now - watch.lastAnsweredAt;
+        this.onSilent(target, { silentMs: verdict.silentMs, lastHeardMsAgo, evidence: `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms` });
       }
       this.ask(watch, target);
       asked(watch.window);

@@ -10,7 +10,8 @@ import type { ClusterView } from './cluster-view';
 import { chooseInterface } from './interface-choice';
 import type { NodeContext } from './node-context';
 import type { ResourceRecords } from './resource-records';
-import type { Watched } from './standby-monitor';
+import type { Silence, Watched } from './standby-monitor';
+import { SILENCE_EVIDENCE_MS, type SilenceIntent } from '../cluster/intents';
 
 /**
  * The owners `me` is first standby for, each with the address to watch and the interface to watch it on:
@@ -42,15 +43,34 @@ export function standbyTargets(view: ClusterView, me: NodeName, addresses: () =>
   return targets;
 }
 
-/** The owner stopped answering for an address: its lease ends now (unless it changed meanwhile), and the audit says why. */
-export async function revokeSilentOwner(context: NodeContext, records: ResourceRecords, target: Watched, silentMs: number, evidence: string): Promise<void> {
+/**
+ * The owner stopped answering for an address: its lease ends now (unless it changed meanwhile), and the
+ * audit says why. The evidence goes into the store too (a silence intent: when the owner last answered),
+ * so the nodes that take its addresses over can tell the gap clients saw (cluster/takeover-gap.ts).
+ */
+export async function revokeSilentOwner(context: NodeContext, records: ResourceRecords, target: Watched, silence: Silence): Promise<void> {
+  const { silentMs, evidence, lastHeardMsAgo } = silence;
   if (!context.leaseHealthy() || context.view().owners.get(target.resource)?.leaseId !== target.ownerLeaseId) return;
   context.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms (${evidence}): revoking its lease`);
+  const now = Date.now();
+  const intent: SilenceIntent = { id: `silence:${target.owner}:${now.toString(36)}`, kind: 'silence', actor: context.node, createdAt: now, node: target.owner, lastHeardAt: lastHeardMsAgo === null ? null : Math.round(now - lastHeardMsAgo) };
+  // Written alongside the revocation, not before it: a takeover's claim takes longer than this write.
+  void context.store.putIntent(intent, 0).then(
+    () => void setTimeout(() => void context.store.deleteIntent(intent.id).catch(() => false), SILENCE_EVIDENCE_MS).unref(),
+    (error: unknown) => context.log(`could not record the silence of ${target.owner}: ${String(error)} (its takeover's gap will be unknown)`),
+  );
   const revoked = await context.store.revokeMembership(target.ownerLeaseId).catch((error: unknown) => {
     context.log(`could not revoke ${target.owner}'s lease: ${String(error)}`);
     return false;
   });
   if (revoked) {
     await records.audit({ actor: context.node, action: 'takeover', target: target.resource, outcome: 'ok', detail: `${target.owner} left ${target.ip} unanswered for ${Math.round(silentMs)} ms; its lease was revoked`, handoffMs: null });
+  }
+}
+
+/** Silence intents whose writer did not delete them (it died within the minute): removed by any node. */
+export function removeStaleSilence(context: Pick<NodeContext, 'store' | 'view'>, now = Date.now()): void {
+  for (const intent of context.view().intents.values()) {
+    if (intent.kind === 'silence' && now - intent.createdAt > 2 * SILENCE_EVIDENCE_MS) void context.store.deleteIntent(intent.id).catch(() => false);
   }
 }

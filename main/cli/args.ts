@@ -9,6 +9,7 @@ import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
 import { hasStoreAccess, storeAccessProblem, type StoreAccessFiles } from '../store/etcd-access';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_OWNER_SILENCE_MS, DEFAULT_STATS_INTERVAL_SEC } from '../agent/lease-deadline';
+import { checkMetricsBind } from '../metrics/server';
 import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
 import { agentConfigArgv, parseAgentConfig } from '../service/agent-config';
@@ -69,6 +70,8 @@ export interface AgentCommand {
   json: boolean;
   /** How to prove ourselves to a secured etcd (--store-ca, ...): absent when none is given. Files are read at start. */
   storeAccess?: StoreAccessFiles;
+  /** Prometheus metrics (--metrics HOST:PORT); absent: none. TLS files: --metrics-tls-*, else the API's. */
+  metrics?: { host: string; port: number; tlsCert: string | null; tlsKey: string | null };
 }
 
 /** `ipfo agent --config FILE [options]`: resolved into an AgentCommand once the file is read (resolveAgentConfig). */
@@ -115,7 +118,10 @@ commands:
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
         [--api-socket PATH|none] [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--stats-interval S] [--state-dir D] [--web-dir D] [--json]
         [--store-ca F [--store-cert F --store-key F]] [--store-user NAME --store-password-file F]
+        [--metrics HOST:PORT [--metrics-tls-cert F --metrics-tls-key F]]
       The node agent: joins the cluster, holds the addresses it is given, serves the agent API.
+      --metrics: Prometheus metrics at http://HOST:PORT/metrics (off by default; e.g. 127.0.0.1:9790); on a
+      non-loopback address only over TLS (--metrics-tls-cert/--metrics-tls-key, else --tls-cert/--tls-key).
       A secured etcd: --store-ca (TLS: https to every endpoint, etcd verified with this CA), --store-cert/--store-key
       (client certificate for etcd's --client-cert-auth), --store-user/--store-password-file (etcd user; the file
       holds the password, mode 0600). See docs/security.md.
@@ -270,6 +276,7 @@ const AGENT_OPTIONS = {
   'owner-silence-ms': { type: 'string' }, 'stats-interval': { type: 'string' },
   'store-ca': { type: 'string' }, 'store-cert': { type: 'string' }, 'store-key': { type: 'string' },
   'store-user': { type: 'string' }, 'store-password-file': { type: 'string' },
+  metrics: { type: 'string' }, 'metrics-tls-cert': { type: 'string' }, 'metrics-tls-key': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** --store-ca ... as given, checked against the store (UsageError naming the option). */
@@ -316,6 +323,7 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
   const api = parseHostPort('api', str(values.api) ?? DEFAULT_API);
   const apiSocket = apiSocketOption(str(values['api-socket']));
   const storeAccess = storeAccessOption(values, store);
+  const metrics = metricsOption(values, cert, key);
   return {
     kind: 'agent',
     action: 'run',
@@ -335,7 +343,29 @@ function parseAgentRun(rest: readonly string[]): AgentCommand {
     webDir: str(values['web-dir']) ?? null,
     json: values.json === true,
     ...(storeAccess === null ? {} : { storeAccess }),
+    ...(metrics === null ? {} : { metrics }),
   };
+}
+
+/** --metrics HOST:PORT and its TLS files (its own, or the API's), checked as a bind would be. */
+function metricsOption(values: Record<string, string | boolean | undefined>, apiCert: string | null, apiKey: string | null): AgentCommand['metrics'] | null {
+  const address = str(values.metrics);
+  const ownCert = str(values['metrics-tls-cert']) ?? null;
+  const ownKey = str(values['metrics-tls-key']) ?? null;
+  if ((ownCert === null) !== (ownKey === null)) throw new UsageError('--metrics-tls-cert and --metrics-tls-key go together');
+  if (address === undefined) {
+    if (ownCert !== null) throw new UsageError('--metrics-tls-cert is for --metrics HOST:PORT, which is not given');
+    return null;
+  }
+  const { host, port } = parseHostPort('metrics', address);
+  const tlsCert = ownCert ?? apiCert;
+  const tlsKey = ownKey ?? apiKey;
+  try {
+    checkMetricsBind(host, tlsCert !== null);
+  } catch (error) {
+    throw new UsageError(`--metrics: ${(error as Error).message}`);
+  }
+  return { host, port, tlsCert, tlsKey };
 }
 
 function parseAgentServiceCommand(action: 'install' | 'uninstall', rest: readonly string[]): AgentServiceCommand {

@@ -25,6 +25,11 @@
 //
 // A cleanup: the operator lifts a node's bans and failure counts for a resource (failure-policy.ts). They
 // live in that node's own health record, which only it writes, so it is asked as an announce-now is.
+//
+// A silence: a standby's evidence, written just before it revokes a silent owner's lease — when it last
+// heard the owner answer. The nodes that take the owner's addresses over measure the gap clients saw from
+// it (last answer to their announcement: the takeover's handoffMs). Its writer deletes it after a minute;
+// any node removes one older than two (its writer died).
 import { isCanonicalMac, isIpv4 } from '../arp/addresses';
 import type { NodeName, ResourceName } from './model';
 
@@ -116,6 +121,17 @@ export interface CleanupIntent extends IntentBase {
   outcome: CleanupOutcome | null;
 }
 
+export interface SilenceIntent extends IntentBase {
+  kind: 'silence';
+  /** The owner that went silent. */
+  node: NodeName;
+  /** Wall-clock ms of the last answer the standby heard from it; null: none since it watched. */
+  lastHeardAt: number | null;
+}
+
+/** How long a silence intent helps the nodes taking over (their claims end well within it). */
+export const SILENCE_EVIDENCE_MS = 60_000;
+
 interface BatchBase extends IntentBase {
   kind: 'batch';
   /** The addresses moving, at most MAX_BATCH, no name twice. */
@@ -163,7 +179,7 @@ export function movingOf(batch: BatchMove): ResourceName[] {
   return batch.resources.filter((resource) => !excluded.has(resource));
 }
 
-export type Intent = MoveIntent | BatchMove | ProbeIntent | AnnounceIntent | CleanupIntent;
+export type Intent = MoveIntent | BatchMove | ProbeIntent | AnnounceIntent | CleanupIntent | SilenceIntent;
 export type IntentKind = Intent['kind'];
 
 /** How long a move may take before the target gives up (the owner then keeps, or takes back, the address). */
@@ -185,7 +201,13 @@ export function subjectsOf(intent: Intent): readonly string[] {
     case 'probe': return [`${intent.node}\u0000${intent.ip}`];
     case 'announce': return [`announce\u0000${intent.resource}`];
     case 'cleanup': return [`cleanup\u0000${intent.resource}\u0000${intent.node}`];
+    case 'silence': return [silenceSubject(intent.node)];
   }
+}
+
+/** The subject a silence intent about `node` is indexed by. */
+export function silenceSubject(node: NodeName): string {
+  return `silence\u0000${node}`;
 }
 
 // ---- reading what another agent wrote ---------------------------------------------------------------
@@ -229,6 +251,11 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
   if (record.kind === 'announce') return parseAskedOfResource(base, record, 'announce', checkAnnounceOutcome);
   if (record.kind === 'cleanup') return parseAskedOfResource(base, record, 'cleanup', checkCleanupOutcome);
   if (record.kind === 'batch') return parseBatch(base, record);
+  if (record.kind === 'silence') {
+    if (!isText(record.node)) return { ok: false, reason: 'silence: node is not a string' };
+    if (record.lastHeardAt !== null && !isTime(record.lastHeardAt)) return { ok: false, reason: 'silence: lastHeardAt is neither a time nor null' };
+    return { ok: true, intent: { ...base, kind: 'silence', node: record.node, lastHeardAt: record.lastHeardAt } };
+  }
   if (record.kind !== 'move') return { ok: false, reason: `unknown kind ${JSON.stringify(record.kind)}` };
   if (!isText(record.resource)) return { ok: false, reason: 'move: resource is not a string' };
   if (!isText(record.toNode)) return { ok: false, reason: 'move: toNode is not a string' };

@@ -41,6 +41,9 @@ export const AGENT_CONFIG_KEYS = {
   'store-key': 'path',
   'store-user': 'string',
   'store-password-file': 'path',
+  metrics: 'string',
+  'metrics-tls-cert': 'path',
+  'metrics-tls-key': 'path',
 } as const satisfies Record<string, Kind>;
 
 export type AgentConfigKey = keyof typeof AGENT_CONFIG_KEYS;
@@ -139,6 +142,14 @@ function validateValues(file: string, config: AgentConfig, platform: ServicePlat
       fail(file, `"api" wants host:port, got ${JSON.stringify(config.api)}`);
     }
   }
+  if (config.metrics !== undefined) {
+    try {
+      parseHostPort('metrics', config.metrics);
+    } catch {
+      fail(file, `"metrics" wants host:port, got ${JSON.stringify(config.metrics)}`);
+    }
+  }
+  if ((config['metrics-tls-cert'] === undefined) !== (config['metrics-tls-key'] === undefined)) fail(file, '"metrics-tls-cert" and "metrics-tls-key" go together');
   if (config['lease-ttl'] !== undefined && (config['lease-ttl'] < 2 || config['lease-ttl'] > 60)) {
     fail(file, `"lease-ttl" must be between 2 and 60 seconds, got ${config['lease-ttl']}`);
   }
@@ -195,6 +206,8 @@ export function defaultAgentConfigText(platform: ServicePlatform, programData: s
     set('store-key', windows ? win32.join(win32.dirname(configFile), 'etcd-client.key') : '/etc/ipfo/etcd-client.key', true),
     set('store-user', 'ipfo', true),
     set('store-password-file', windows ? win32.join(win32.dirname(configFile), 'etcd-password') : '/etc/ipfo/etcd-password', true),
+    '  // Prometheus metrics (README, "Metrics"): loopback in clear; another address only with TLS files.',
+    set('metrics', '127.0.0.1:9790', true),
     set('lease-ttl', 3, true),
     set('owner-silence-ms', 250, true),
     set('stats-interval', 600, true),

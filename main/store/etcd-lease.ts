@@ -22,6 +22,7 @@ export interface EtcdMembershipOptions {
   /** performance.now() when the grant request was sent: the lease lives at least until this + TTL. */
   grantSentAt: number;
   keepaliveIntervalMs: number;
+  onRoundTrip?: (ms: number) => void;
   /** Told once when the membership ends in any way (the store forgets it). */
   onEnd: (membership: EtcdMembership) => void;
 }
@@ -33,6 +34,7 @@ export class EtcdMembership implements Membership {
   private readonly leases: LeaseClient;
   private readonly intervalMs: number;
   private readonly onEnd: (membership: EtcdMembership) => void;
+  private readonly onRoundTrip: ((ms: number) => void) | undefined;
   private state: MembershipState = 'alive';
   private validUntilMs: number;
   private stream: KeepaliveStream | null = null;
@@ -50,6 +52,7 @@ export class EtcdMembership implements Membership {
     this.ttlSec = options.ttlSec;
     this.intervalMs = options.keepaliveIntervalMs;
     this.onEnd = options.onEnd;
+    this.onRoundTrip = options.onRoundTrip;
     this.validUntilMs = options.grantSentAt + options.ttlSec * 1000;
     this.tickTimer = setInterval(() => this.tick(), this.intervalMs);
     this.armDeadline();
@@ -153,6 +156,7 @@ export class EtcdMembership implements Membership {
   private onResponse(response: ILeaseKeepAliveResponse): void {
     const sentAt = this.pending.shift();
     if (sentAt === undefined || this.state !== 'alive') return;
+    this.onRoundTrip?.(performance.now() - sentAt);
     const ttl = Number(response.TTL);
     if (!(ttl > 0)) {
       this.lose('revoked');

@@ -334,6 +334,7 @@ export class EtcdStore implements ClusterStore {
       ttlSec,
       grantSentAt,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? (ttlSec * 1000) / 4,
+      ...(options.onRoundTrip ? { onRoundTrip: options.onRoundTrip } : {}),
       onEnd: (ended) => this.memberships.delete(ended),
     });
     this.memberships.add(membership);

@@ -190,6 +190,8 @@ export interface JoinOptions {
   ttlSec: number;
   /** Renewal period; default a quarter of the TTL. */
   keepaliveIntervalMs?: number;
+  /** Told each renewal's round trip to the store, ms (for the metrics; a store without renewals never calls it). */
+  onRoundTrip?: (ms: number) => void;
 }
 
 /** A node's membership: a lease kept alive automatically until revoked, lost or the store closes. */

@@ -26,8 +26,8 @@ export interface LabClusterOptions {
   etcdTls?: EtcdTls;
   /** Run once etcd is up, before the agents start (users, roles, `auth enable`). */
   prepareEtcd?: (etcd: EtcdServer) => Promise<void>;
-  /** More `ipfo agent` options for every agent (--store-ca, --store-user, ...). */
-  agentArgs?: string[];
+  /** More `ipfo agent` options for every agent (--store-ca, --store-user, ...), or per node (--metrics on its own address). */
+  agentArgs?: readonly string[] | ((node: string) => readonly string[]);
   /** Runs each agent under `strace -f -qq -o <this file>` (the system calls it makes). */
   agentTrace?: (node: string) => string;
 }
@@ -41,7 +41,7 @@ export class LabCluster {
     readonly dir: string,
     private readonly leaseTtlSec: number,
     private readonly ownerSilenceMs: number | null = null,
-    private readonly agentArgs: readonly string[] = [],
+    private readonly agentArgs: readonly string[] | ((node: string) => readonly string[]) = [],
     private readonly agentTrace: ((node: string) => string) | null = null,
   ) {}
 
@@ -79,7 +79,7 @@ export class LabCluster {
    * agent runs under (`setpriv --bounding-set=-net_admin`: an agent the kernel refuses addresses to).
    */
   async startAgent(node: string, prefix: readonly string[] = []): Promise<JsonLines> {
-    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--api-socket', join(this.dir, 'api', `${node}.sock`), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...this.agentArgs, '--json']);
+    const argv = ipfoArgv(['agent', '--node', node, '--store', this.store, '--token-file', this.tokenFile(node), '--state-dir', join(this.dir, 'state'), '--api-socket', join(this.dir, 'api', `${node}.sock`), '--lease-ttl', String(this.leaseTtlSec), ...(this.ownerSilenceMs === null ? [] : ['--owner-silence-ms', String(this.ownerSilenceMs)]), ...(typeof this.agentArgs === 'function' ? this.agentArgs(node) : this.agentArgs), '--json']);
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     const child = this.agentTrace === null ? this.lab.spawn(node, [...prefix, ...argv], { stdio }) : this.lab.spawn(node, ['strace', '-f', '-qq', '-o', this.agentTrace(node), ...prefix, ...argv], { stdio });
     const agent = new JsonLines(child);

@@ -25,6 +25,7 @@ const FULL = {
   node: 'n1', store: 'etcd://10.0.0.1:2379,10.0.0.2:2379', cluster: 'prod', api: '0.0.0.0:7790', 'api-socket': '/run/ipfo/api/n1.sock', 'token-file': '/var/lib/ipfo/token',
   'tls-cert': '/etc/ipfo/agent.crt', 'tls-key': '/etc/ipfo/agent.key', 'lease-ttl': 4, 'owner-silence-ms': 200, 'stats-interval': 60, 'state-dir': '/run/ipfo', 'web-dir': '/srv/web', json: true,
   'store-ca': '/etc/ipfo/etcd-ca.crt', 'store-cert': '/etc/ipfo/etcd.crt', 'store-key': '/etc/ipfo/etcd.key', 'store-user': 'ipfo', 'store-password-file': '/etc/ipfo/etcd-password',
+  metrics: '10.0.0.1:9790', 'metrics-tls-cert': '/etc/ipfo/metrics.crt', 'metrics-tls-key': '/etc/ipfo/metrics.key',
 };
 
 describe('configuration file', () => {
@@ -35,6 +36,7 @@ describe('configuration file', () => {
       '--node', 'n1', '--store', 'etcd://10.0.0.1:2379,10.0.0.2:2379', '--cluster', 'prod', '--api', '0.0.0.0:7790', '--api-socket', '/run/ipfo/api/n1.sock', '--token-file', '/var/lib/ipfo/token',
       '--tls-cert', '/etc/ipfo/agent.crt', '--tls-key', '/etc/ipfo/agent.key', '--lease-ttl', '4', '--owner-silence-ms', '200', '--stats-interval', '60', '--state-dir', '/run/ipfo', '--web-dir', '/srv/web', '--json',
       '--store-ca', '/etc/ipfo/etcd-ca.crt', '--store-cert', '/etc/ipfo/etcd.crt', '--store-key', '/etc/ipfo/etcd.key', '--store-user', 'ipfo', '--store-password-file', '/etc/ipfo/etcd-password',
+      '--metrics', '10.0.0.1:9790', '--metrics-tls-cert', '/etc/ipfo/metrics.crt', '--metrics-tls-key', '/etc/ipfo/metrics.key',
     ]);
     assert.deepEqual(Object.keys(AGENT_CONFIG_KEYS).sort(), Object.keys(FULL).sort());
     for (const key of Object.keys(AGENT_CONFIG_KEYS)) assert.ok(USAGE.includes(`--${key}`), `ipfo help lists --${key}`);

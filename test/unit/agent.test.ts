@@ -516,7 +516,7 @@ describe('the agent on fake hosts', () => {
     await until('the takeover reported', () => logs.some((line) => /^n2: claimed together: 4 of 4 addresses held/.test(line))).catch((error: Error) => {
       throw new Error(error.message + explain());
     });
-    const failovers = (await stores[0]!.audit()).filter((e) => e.action === 'failover from n1' && e.outcome === 'ok');
+    const failovers = (await stores[0]!.audit()).filter((e) => e.action === 'failover' && e.detail?.startsWith('from n1') && e.outcome === 'ok');
     assert.deepEqual(failovers.map((e) => e.target).sort(), ['take0', 'take1', 'take2', 'take3']);
   });
 

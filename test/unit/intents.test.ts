@@ -20,6 +20,8 @@ const valid: Intent[] = [
   { ...base, id: 'announce:n1:1', kind: 'announce', node: 'n1', resource: 'web', outcome: null },
   { ...base, id: 'announce:n1:2', kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: true, mac: '02:00:00:00:00:01', ifname: 'eth1' } },
   { ...base, id: 'announce:n1:3', kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: false, message: 'web is not held on n1' } },
+  { ...base, id: 'silence:n1:1', kind: 'silence', node: 'n1', lastHeardAt: 1_699_999_999_700 },
+  { ...base, id: 'silence:n1:2', kind: 'silence', node: 'n1', lastHeardAt: null },
 ];
 
 describe('parseIntent', () => {
@@ -56,6 +58,10 @@ describe('parseIntent', () => {
     ['an answer from a non-MAC', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: true, verdict: 'conflict', answeredBy: ['<script>'], ownerMac: null, durationMs: 1 } }, 'probe: outcome is malformed'],
     ['65 answers', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: true, verdict: 'conflict', answeredBy: Array<string>(65).fill('02:00:00:00:00:01'), ownerMac: null, durationMs: 1 } }, 'probe: outcome is malformed'],
     ['a failure without a message', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: false } }, 'probe: outcome is malformed'],
+    ['a silence without its node', { ...base, kind: 'silence', lastHeardAt: 5 }, 'silence: node is not a string'],
+    ['a silence heard at a text', { ...base, kind: 'silence', node: 'n1', lastHeardAt: 'yesterday' }, 'silence: lastHeardAt is neither a time nor null'],
+    ['a silence heard before the epoch', { ...base, kind: 'silence', node: 'n1', lastHeardAt: -1 }, 'silence: lastHeardAt is neither a time nor null'],
+    ['a silence heard at infinity', { ...base, kind: 'silence', node: 'n1', lastHeardAt: Infinity }, 'silence: lastHeardAt is neither a time nor null'],
     ['an announce without a node', { ...base, kind: 'announce', resource: 'web', outcome: null }, 'announce: node is not a string'],
     ['an announce of nothing', { ...base, kind: 'announce', node: 'n1', resource: '', outcome: null }, 'announce: resource is not a string'],
     ['an announce from a non-MAC', { ...base, kind: 'announce', node: 'n1', resource: 'web', outcome: { ok: true, mac: 'ff:ff', ifname: 'eth1' } }, 'announce: outcome is malformed'],

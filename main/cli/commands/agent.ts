@@ -14,6 +14,7 @@ import { resolveAgentConfig, type AgentAnyCommand, type AgentCommand } from '../
 import { EXIT } from '../exit-codes';
 import { DEFAULT_API_SOCKET_DIR } from '../usage';
 import { createOutput } from '../output';
+import type { MetricsListener } from '../../metrics/server';
 
 export const WEB_CONSOLE_DIR = resolve(__dirname, '..', '..', '..', '..', 'renderer', 'dist');
 
@@ -43,6 +44,15 @@ export function apiSocketFor(command: Pick<AgentCommand, 'apiSocket' | 'node'>, 
   return Buffer.byteLength(path) <= 103 ? path : `${DEFAULT_API_SOCKET_DIR}/${createHash('sha256').update(command.node).digest('hex').slice(0, 32)}.sock`;
 }
 
+/** The metrics endpoint of --metrics, bound (its TLS files read and checked first); null without --metrics. */
+async function listenMetricsFor(command: AgentCommand, log: (line: string) => void): Promise<MetricsListener | null> {
+  if (command.metrics === undefined) return null;
+  const { host, port, tlsCert, tlsKey } = command.metrics;
+  const [{ listenMetrics }, { loadTlsFiles }] = await Promise.all([import('../../metrics/server.js'), import('../../api/tls.js')]);
+  const tls = tlsCert !== null && tlsKey !== null ? await loadTlsFiles(tlsCert, tlsKey) : null;
+  return listenMetrics({ host, port, tls, log });
+}
+
 async function runAgent(command: AgentCommand, version: string): Promise<number> {
   const out = createOutput(command.json);
   const log = (line: string): void => out.record({ event: 'log', node: command.node, time: new Date().toISOString(), message: line }, `${new Date().toISOString()} ${command.node}: ${line}`);
@@ -57,6 +67,11 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
   const token = await loadOrCreateToken(command.tokenFile);
   const tls = command.tlsCert && command.tlsKey ? await loadTlsFiles(command.tlsCert, command.tlsKey) : null;
   const listeners = await listenApi({ host: command.apiHost, port: command.apiPort, tls, socketPath: apiSocketFor(command) });
+  // The metrics port too (off unless --metrics): bound now, served once the agent runs.
+  const metrics = await listenMetricsFor(command, log).catch(async (error: unknown) => {
+    await listeners.close();
+    throw error;
+  });
   // Signals from now on: a stop during the start ends it before the join (nothing to hand over), one
   // after the join hands every address over. Installed before the "listening" record: a supervisor
   // may stop the agent the moment it reads that.
@@ -96,7 +111,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     const store = await openStore(command.store, { cluster: command.cluster, ...storeAccess });
     closeStore = () => store.close();
     if (stopping) throw new StoppedBeforeJoin();
-    const agent = new Agent({ node: command.node, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, statsIntervalMs: command.statsIntervalSec * 1000, stateDir, stateName, log });
+    const agent = new Agent({ node: command.node, cluster: command.cluster, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, statsIntervalMs: command.statsIntervalSec * 1000, stateDir, stateName, log });
     const opened = performance.now();
     await agent.start();
     log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
@@ -105,7 +120,13 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
       import('../../api/server.js'),
       import('../../agent/user-commands.js'),
     ]);
-    const handler = new AgentApiHandler(agent, store);
+    if (metrics !== null) {
+      const { registerProcessMetrics } = await import('../../metrics/process-metrics.js');
+      registerProcessMetrics(agent.metrics.registry);
+      metrics.serve(() => agent.metrics.render());
+      log(`metrics on ${metrics.url}`);
+    }
+    const handler = new AgentApiHandler(agent, agent.auditedStore);
     const webDir = command.webDir ?? (existsSync(join(WEB_CONSOLE_DIR, 'index.html')) ? WEB_CONSOLE_DIR : null);
     const server = await startAgentServer({ handler, token, users: agentUserDirectory(agent), listeners, staticDir: webDir, log });
 
@@ -121,6 +142,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     await host.addresses.settled();
     machine.close();
     await server.close();
+    await metrics?.close();
     await store.close();
     log('stopped');
     return EXIT.ok;
@@ -129,6 +151,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     handlers();
     machine?.close();
     await listeners.close();
+    await metrics?.close();
     await closeStore?.().catch(() => undefined);
     if (error instanceof StoppedBeforeJoin) {
       log('stopped before joining the cluster');
