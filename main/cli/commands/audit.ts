@@ -1,16 +1,15 @@
 // `ipfo watch --audit <network>/<prefix> [--dev IF] [--every 1s] [--for D] [--json]`: addresses the cluster
 // does not own (VIPs of keepalived, MetalLB, kube-vip next door). Every --every it asks for every address
-// of the CIDR (questions: sender 0.0.0.0, so no cache learns anything and no ipfo node takes them for a
-// claim), paced by sweepPlan (a /24 in well under a second), and it listens to all ARP meanwhile; the
+// of the CIDR (plain requests from the interface's own address, as witness.ts asks and for the same reason:
+// an ipfo node's pre-flight counts a stranger's probe for an address as a rival; questions only without one), paced by sweepPlan (a /24 in well under a second), and it listens to all ARP meanwhile; the
 // binding tracker (main/watch/bindings.ts) finds the duplicates and flip-flops, the ledger (main/watch/audit.ts)
 // keeps those of the CIDR, once per address and pair of MACs, with vendors.
 //
-// --json records: {"event":"start","time","cidr","dev","mac","addresses","everyMs","sweepMs"},
+// --json records: {"event":"start","time","cidr","dev","mac","from","addresses","everyMs","sweepMs"},
 //   {"event":"duplicate"|"flip-flop","time","ip","macs","vendors"},
 //   {"event":"summary","time","cidr","dev","sweeps","requests","stations","duplicates":[{ip,macs,vendors}],"flipFlops":[...],"exitCode"}
 // Exit 5 (EXIT.doubleMac) when a duplicate was seen, else 0.
 import { performance } from 'node:perf_hooks';
-import { question } from '../../arp/codec';
 import { defaultOuiDirectory } from '../../agent/oui-directory';
 import { ArpSocket, openFrameSource } from '../../net/pcap';
 import { AuditLedger, sweepAddresses, sweepPlan, type AuditFinding } from '../../watch/audit';
@@ -20,7 +19,7 @@ import type { AuditCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
 import { FALLBACK_BUFFER_BYTES } from './watch';
-import { interfaceFor } from './witness';
+import { askFor, askingAddress, interfaceFor } from './witness';
 
 const withVendor = (mac: string, vendor: string | null): string => (vendor ? `${mac} (${vendor})` : mac);
 /** After the last sweep, how long late answers are still heard, ms. */
@@ -42,6 +41,7 @@ export async function auditCommand(command: AuditCommand): Promise<number> {
     throw error;
   }
   const ownMac = capture.iface.mac;
+  const ownIp = askingAddress(dev, command.network);
   const tracker = new BindingTracker({ ownMacs: [ownMac], vendorOf });
   const ledger = new AuditLedger(command.network, command.prefix, vendorOf);
   const wall = (mono: number): string => isoTime(performance.timeOrigin + mono);
@@ -80,7 +80,7 @@ export async function auditCommand(command: AuditCommand): Promise<number> {
     }
     try {
       for (let sent = 0; sent < plan.batch && next < addresses.length; sent++, next++) {
-        sender.send(question(ownMac, addresses[next]!));
+        sender.send(askFor(ownMac, ownIp, addresses[next]!));
         requests += 1;
       }
     } catch (error) {
@@ -97,7 +97,7 @@ export async function auditCommand(command: AuditCommand): Promise<number> {
     for (const event of tracker.tick(performance.now())) for (const finding of ledger.observe(event)) report(finding);
   }, 1000);
   out.record(
-    { event: 'start', time: isoTime(Date.now()), cidr, dev, mac: ownMac, addresses: addresses.length, everyMs: command.everyMs, sweepMs: plan.sweepMs },
+    { event: 'start', time: isoTime(Date.now()), cidr, dev, mac: ownMac, from: ownIp, addresses: addresses.length, everyMs: command.everyMs, sweepMs: plan.sweepMs },
     `auditing ${cidr} on ${dev} (${ownMac}): ${addresses.length} addresses swept every ${command.everyMs} ms (${plan.sweepMs} ms a sweep)${command.forMs === null ? '; Ctrl-C to stop' : ''}`,
   );
   const deadline = command.forMs === null ? null : setTimeout(stop, command.forMs);

@@ -1,11 +1,13 @@
 // `ipfo witness <ip> [--dev IF] [--every 20ms] [--for D] [--json]`: asks who answers for one address every
 // --every and reports gaps, MAC changes and double-MAC moments (the reading is main/watch/witness-analysis.ts,
-// pure; this file is the socket and the timers). The probes are questions (sender 0.0.0.0, codec.question): a
-// kernel holding the address answers them, no cache learns anything, and no ipfo node takes them for a claim,
-// so the witness runs from any host, with or without an address of its own.
+// pure; this file is the socket and the timers). The probes are plain ARP requests from the interface's own
+// address (the one in the subnet of <ip> if there is one), as any client asks: an ipfo node's pre-flight of a
+// move counts a stranger's RFC 5227 probe or question (sender 0.0.0.0) for the address as a rival about to
+// claim it, and fails the move (seen in the lab: "conflict: <ip> answered by <the witness's MAC>"). Only an
+// interface without any IPv4 address asks with questions (codec.question).
 //
 // --json records, one per line (times ISO 8601, lengths in ms with 0.01 ms precision):
-//   {"event":"start","time","ip","dev","mac","everyMs"}
+//   {"event":"start","time","ip","dev","mac","from","everyMs"}           from: the address the probes ask from (null: 0.0.0.0)
 //   {"event":"answering","time","ip","mac","vendor"}                      the first MAC that answered
 //   {"event":"gap","ip","from","to","ms","missedProbes","fromStart","ongoing"}  probe intervals without an answer
 //   {"event":"change","time","ip","from","to","fromVendor","toVendor","lastFromTime","gapMs","afterDoubleMac"}
@@ -14,8 +16,10 @@
 //   {"event":"summary","time","ip","dev","everyMs","probesSent","probesSeen","answers","macs","gaps",
 //    "longestGapMs","changes","doubleMacMoments","verdict","exitCode"}
 import { performance } from 'node:perf_hooks';
-import { question } from '../../arp/codec';
-import { chooseInterface } from '../../agent/interface-choice';
+import { question, request } from '../../arp/codec';
+import { sameSubnet } from '../../arp/addresses';
+import type { ArpFrame } from '../../arp/frame';
+import { chooseInterface, stationAddresses } from '../../agent/interface-choice';
 import { defaultOuiDirectory } from '../../agent/oui-directory';
 import { readInterface } from '../../net/interfaces';
 import { ArpSocket } from '../../net/pcap';
@@ -37,6 +41,17 @@ export function interfaceFor(dev: string | null, ip: string, prefix: number, com
   }
   readInterface(dev); // an unknown interface is bad input (exit 2), before anything is opened or sent
   return dev;
+}
+
+/** The witness's own address on `dev` to ask from: one in the subnet of `ip` first, else any; null when it has none. */
+export function askingAddress(dev: string, ip: string): string | null {
+  const own = stationAddresses(listAll(dev));
+  return (own.find((address) => sameSubnet(address.ip, ip, address.prefix)) ?? own[0])?.ip ?? null;
+}
+
+/** The request the witness and the audit send for `target`: from `ownIp`, or a question when there is none. */
+export function askFor(ownMac: string, ownIp: string | null, target: string): ArpFrame {
+  return ownIp === null ? question(ownMac, target) : request(ownMac, ownIp, target);
 }
 
 const withVendor = (mac: string, vendor: string | null): string => (vendor ? `${mac} (${vendor})` : mac);
@@ -116,7 +131,8 @@ export async function witnessCommand(command: WitnessCommand): Promise<number> {
     stop();
   });
 
-  const probe = question(ownMac, ip);
+  const ownIp = askingAddress(dev, ip);
+  const probe = askFor(ownMac, ownIp, ip);
   let probesSent = 0;
   const send = (): void => {
     try {
@@ -127,7 +143,7 @@ export async function witnessCommand(command: WitnessCommand): Promise<number> {
       stop();
     }
   };
-  out.record({ event: 'start', time: isoTime(Date.now()), ip, dev, mac: ownMac, everyMs: command.everyMs }, `witnessing ${ip} on ${dev} (${ownMac}), a probe every ${command.everyMs} ms${command.forMs === null ? '; Ctrl-C to stop' : ` for ${command.forMs} ms`}`);
+  out.record({ event: 'start', time: isoTime(Date.now()), ip, dev, mac: ownMac, from: ownIp, everyMs: command.everyMs }, `witnessing ${ip} on ${dev} (${ownMac}, asking from ${ownIp ?? '0.0.0.0'}), a probe every ${command.everyMs} ms${command.forMs === null ? '; Ctrl-C to stop' : ` for ${command.forMs} ms`}`);
   send();
   const prober = setInterval(send, command.everyMs);
   // Between probes nothing else moves the analysis' clock: a due change or end of a double MAC shows on time.
