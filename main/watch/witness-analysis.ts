@@ -50,6 +50,12 @@ export interface WitnessChangeEvent {
   gapMs: number | null;
   /** The change showed once a double-MAC moment ended (the old MAC stopped, the other stayed). */
   afterDoubleMac: boolean;
+  /**
+   * The witness's probes seen on the wire after the old MAC's last answer, up to the new MAC's first: 1 means
+   * no probe went unanswered, and the silence is bounded by the probe spacing (a witness that was held up
+   * between two probes measures its own pause, not the handoff's).
+   */
+  probesBetween: number;
 }
 export interface WitnessDoubleMacEvent { type: 'double-mac'; at: number; macs: Mac[]; vendors: Array<string | null>; rule: DoubleMacRule }
 export interface WitnessDoubleMacEndEvent {
@@ -75,6 +81,8 @@ export interface WitnessSummary {
   gaps: number;
   /** Longest gap in ms (ongoing ones included); 0 when there was none. */
   longestGapMs: number;
+  /** The longest time between two consecutive probes seen, ms: the resolution of every gap and silence reported. */
+  maxProbeSpacingMs: number;
   changes: number;
   doubleMacMoments: number;
   verdict: WitnessVerdict;
@@ -90,7 +98,7 @@ export interface WitnessAnalysisOptions {
 export const INTERLEAVE_INTERVALS = 1.5;
 
 interface Moment { from: number; to: number; macs: Set<Mac>; evidence: number }
-interface PendingChange { from: Mac; to: Mac; firstToAt: number; lastFromAt: number }
+interface PendingChange { from: Mac; to: Mac; firstToAt: number; lastFromAt: number; probesBetween: number }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
@@ -103,6 +111,10 @@ export class WitnessAnalysis {
   /** The MACs that replied to the latest probe, and when. */
   private repliesToProbe = new Map<Mac, number>();
   private readonly lastAt = new Map<Mac, number>();
+  /** How many probes had been seen at each MAC's last answer. */
+  private readonly lastProbeCount = new Map<Mac, number>();
+  private lastProbeAt: number | null = null;
+  private maxProbeSpacingMs = 0;
   private readonly perMac = new Map<Mac, WitnessMacSummary>();
   private lastAnswer: { mac: Mac; at: number } | null = null;
   private holder: Mac | null = null;
@@ -124,6 +136,8 @@ export class WitnessAnalysis {
   /** One of the witness's probes, as the capture saw it go out: the previous probe interval ends here. */
   probe(at: number): WitnessEvent[] {
     const events = this.advance(at, false);
+    if (this.lastProbeAt !== null) this.maxProbeSpacingMs = Math.max(this.maxProbeSpacingMs, at - this.lastProbeAt);
+    this.lastProbeAt = at;
     if (this.firstProbeAt === null) this.firstProbeAt = at;
     else if (!this.answeredSinceProbe) {
       if (this.gap === null) {
@@ -175,9 +189,10 @@ export class WitnessAnalysis {
     else if (this.pending === null || this.pending.to !== mac) {
       if (this.pending !== null) events.push(this.commitPending());
       const from = this.holder;
-      this.pending = { from, to: mac, firstToAt: at, lastFromAt: this.lastAt.get(from) ?? at };
+      this.pending = { from, to: mac, firstToAt: at, lastFromAt: this.lastAt.get(from) ?? at, probesBetween: this.probes - (this.lastProbeCount.get(from) ?? this.probes) };
     }
     this.lastAt.set(mac, at);
+    this.lastProbeCount.set(mac, this.probes);
     this.lastAnswer = { mac, at };
     return events;
   }
@@ -205,6 +220,7 @@ export class WitnessAnalysis {
       macs,
       gaps: this.gaps,
       longestGapMs: round(this.longestGapMs),
+      maxProbeSpacingMs: round(this.maxProbeSpacingMs),
       changes: this.changes,
       doubleMacMoments: this.moments,
       verdict: this.moments > 0 ? 'double-mac' : this.answers === 0 ? 'no-answer' : 'one-answerer',
@@ -245,7 +261,7 @@ export class WitnessAnalysis {
     return {
       type: 'change', at: change.firstToAt, from: change.from, to: change.to,
       fromVendor: this.vendorOf(change.from), toVendor: this.vendorOf(change.to),
-      lastFromAt: change.lastFromAt, gapMs: round(change.firstToAt - change.lastFromAt), afterDoubleMac: false,
+      lastFromAt: change.lastFromAt, gapMs: round(change.firstToAt - change.lastFromAt), afterDoubleMac: false, probesBetween: change.probesBetween,
     };
   }
 
@@ -265,7 +281,7 @@ export class WitnessAnalysis {
         this.changes += 1;
         events.push({
           type: 'change', at: last.at, from, to: last.mac, fromVendor: this.vendorOf(from), toVendor: this.vendorOf(last.mac),
-          lastFromAt: this.lastAt.get(from) ?? last.at, gapMs: null, afterDoubleMac: true,
+          lastFromAt: this.lastAt.get(from) ?? last.at, gapMs: null, afterDoubleMac: true, probesBetween: this.probes - (this.lastProbeCount.get(from) ?? this.probes),
         });
       }
     }

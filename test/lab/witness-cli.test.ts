@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createLab, type Lab } from './lab';
 import { LabCluster } from './cluster';
-import { startIpfo } from './ipfo';
+import { ipfoArgv, runIpfo, startIpfo } from './ipfo';
 import type { JsonRecord } from './json-lines';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
@@ -56,6 +56,8 @@ describe('ipfo witness on a cluster: a planned move and a rogue', { timeout: 180
     const gapMs = change.gapMs as number;
     t.diagnostic(`silence around the move, as the witness measured it: ${gapMs} ms; gaps: ${JSON.stringify(of(witness.records, 'gap'))}`);
     assert.ok(gapMs > 0 && gapMs < 1_000, `the silence around the move: ${gapMs} ms`);
+    // At least one probe went out between the old MAC's last answer and the new one's first.
+    assert.ok((change.probesBetween as number) >= 1, JSON.stringify(change));
     assert.deepEqual(of(witness.records, 'double-mac'), []);
     const summary = of(witness.records, 'summary')[0]!;
     t.diagnostic(JSON.stringify(summary));
@@ -73,9 +75,25 @@ describe('ipfo witness on a cluster: a planned move and a rogue', { timeout: 180
     assert.deepEqual((summary.macs as Array<{ mac: string }>).map((m) => m.mac), [n1, n2]);
   });
 
-  test('a rogue\'s gratuitous ARP for the held address: a double-MAC moment naming both MACs, exit 5', async (t) => {
+  test('the people\'s output: the move back n2 -> n1 in one line, a summary line, exit 0', async (t) => {
     await cluster.waitOwner('n1', 'web', 'n2');
-    const owner = cluster.host('n2').mac;
+    const [n1, n2] = [cluster.host('n1').mac, cluster.host('n2').mac];
+    const witness = lab.run('c1', ipfoArgv(['witness', vip, '--every', '10ms', '--for', '3s']), { timeoutMs: 20_000 });
+    await sleep(1_000);
+    const moved = await cluster.cli('n1', ['move', 'web', 'n1']);
+    assert.equal(moved.code, 0, moved.stderr);
+    const done = await witness;
+    t.diagnostic(`${moved.stdout.trim()}\n${done.stdout}`);
+    assert.equal(done.code, 0, done.stderr);
+    const lines = done.stdout.trim().split('\n');
+    assert.match(lines[0]!, new RegExp(`^witnessing ${vip.replaceAll('.', '\\.')} on lan0 \\(${lab.host('c1').mac}, asking from ${lab.host('c1').ip.replaceAll('.', '\\.')}\\), a probe every 10 ms for 3000 ms$`));
+    assert.equal(lines.filter((line) => line.includes(` change ${vip}: ${n2} (locally administered) -> ${n1} (locally administered), `)).length, 1, done.stdout);
+    assert.match(lines.at(-1)!, /^summary: \d+ probes sent, \d+ answers, longest gap [\d.]+ ms \(\d+ gaps?; probes at most [\d.]+ ms apart\), 1 MAC change, 0 double-MAC moments; answered by /);
+  });
+
+  test('a rogue\'s gratuitous ARP for the held address: a double-MAC moment naming both MACs, exit 5', async (t) => {
+    await cluster.waitOwner('n2', 'web', 'n1');
+    const owner = cluster.host('n1').mac;
     const rogue = lab.rogue!.mac;
     const witness = startIpfo(lab, 'c1', ['witness', vip, '--dev', 'lan0', '--json']);
     assert.equal((await witness.waitForEvent('answering', 10_000)).mac, owner);
@@ -140,6 +158,12 @@ describe('ipfo watch --audit: two plain stations with one address', { timeout: 1
     // n1, c1, c2 (their own addresses) and the shared one answered; c3 is the auditor.
     assert.ok((summary.stations as number) >= 4, `stations: ${String(summary.stations)}`);
     assert.equal(summary.exitCode, EXIT_DOUBLE_MAC);
+    // For people: the duplicate in one line, the summary at the end.
+    const human = await runIpfo(lab, 'c3', ['watch', '--audit', lab.subnet, '--every', '500ms', '--for', '1500ms'], 20_000);
+    t.diagnostic(human.stdout);
+    assert.equal(human.code, EXIT_DOUBLE_MAC, human.stderr);
+    assert.match(human.stdout, new RegExp(` DUPLICATE ${shared.replaceAll('.', '\\.')}: answered by ${macs[0]} \\(locally administered\\) and ${macs[1]} \\(locally administered\\)\n`));
+    assert.match(human.stdout, /\nsummary: \d+ sweeps of [\d.]+\/24 \(\d+ requests\), \d+ addresses claimed, 1 duplicate \(/);
   });
 
   test('one station per address: nothing reported, exit 0', async () => {

@@ -50,6 +50,7 @@ describe('witness analysis', () => {
     assert.equal(summary.changes, 0);
     assert.equal(summary.doubleMacMoments, 0);
     assert.equal(summary.verdict, 'one-answerer');
+    assert.equal(summary.maxProbeSpacingMs, 20);
     assert.deepEqual(summary.macs, [{ mac: A, vendor: 'Cisco', answers: 50, firstAt: 0.3, lastAt: 980.3 }]);
   });
 
@@ -59,7 +60,7 @@ describe('witness analysis', () => {
     const { of, summary } = run(steps, 400);
     assert.deepEqual(of('gap'), [{ type: 'gap', from: 180.3, to: 255, ms: 74.7, missedProbes: 2, fromStart: false, ongoing: false }]);
     assert.deepEqual(of('change'), [{
-      type: 'change', at: 255, from: A, to: B, fromVendor: 'Cisco', toVendor: 'VMware', lastFromAt: 180.3, gapMs: 74.7, afterDoubleMac: false,
+      type: 'change', at: 255, from: A, to: B, fromVendor: 'Cisco', toVendor: 'VMware', lastFromAt: 180.3, gapMs: 74.7, afterDoubleMac: false, probesBetween: 3,
     }]);
     assert.deepEqual(of('double-mac'), []);
     assert.equal(summary.longestGapMs, 74.7);
@@ -73,7 +74,7 @@ describe('witness analysis', () => {
     assert.deepEqual(of('gap'), []);
     assert.deepEqual(of('double-mac'), []);
     const [change] = of('change');
-    assert.deepEqual(change, { type: 'change', at: 88.5, from: A, to: B, fromVendor: 'Cisco', toVendor: 'VMware', lastFromAt: 80.3, gapMs: 8.2, afterDoubleMac: false });
+    assert.deepEqual(change, { type: 'change', at: 88.5, from: A, to: B, fromVendor: 'Cisco', toVendor: 'VMware', lastFromAt: 80.3, gapMs: 8.2, afterDoubleMac: false, probesBetween: 0 });
     assert.equal(summary.changes, 1);
     assert.equal(summary.verdict, 'one-answerer');
   });
@@ -125,7 +126,7 @@ describe('witness analysis', () => {
     const steps: Step[] = [...probes(0, 100, () => A), ['probe', 100], ['reply', 100.2, A], ['reply', 100.4, C], ...probes(120, 300, () => C)];
     const { of, summary } = run(steps, 300);
     assert.equal(of('double-mac').length, 1);
-    assert.deepEqual(of('change'), [{ type: 'change', at: 120.3, from: A, to: C, fromVendor: 'Cisco', toVendor: null, lastFromAt: 100.2, gapMs: null, afterDoubleMac: true }]);
+    assert.deepEqual(of('change'), [{ type: 'change', at: 120.3, from: A, to: C, fromVendor: 'Cisco', toVendor: null, lastFromAt: 100.2, gapMs: null, afterDoubleMac: true, probesBetween: 1 }]);
     assert.equal(summary.verdict, 'double-mac');
   });
 

@@ -19,9 +19,8 @@ import type { AuditCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
 import { FALLBACK_BUFFER_BYTES } from './watch';
-import { askFor, askingAddress, interfaceFor } from './witness';
+import { askFor, askingAddress, interfaceFor, withVendor } from './witness';
 
-const withVendor = (mac: string, vendor: string | null): string => (vendor ? `${mac} (${vendor})` : mac);
 /** After the last sweep, how long late answers are still heard, ms. */
 const LATE_ANSWER_MS = 200;
 

@@ -10,11 +10,11 @@
 //   {"event":"start","time","ip","dev","mac","from","everyMs"}           from: the address the probes ask from (null: 0.0.0.0)
 //   {"event":"answering","time","ip","mac","vendor"}                      the first MAC that answered
 //   {"event":"gap","ip","from","to","ms","missedProbes","fromStart","ongoing"}  probe intervals without an answer
-//   {"event":"change","time","ip","from","to","fromVendor","toVendor","lastFromTime","gapMs","afterDoubleMac"}
+//   {"event":"change","time","ip","from","to","fromVendor","toVendor","lastFromTime","gapMs","afterDoubleMac","probesBetween"}
 //   {"event":"double-mac","time","ip","macs","vendors","rule"}            two MACs at once (rule: same-probe | interleaved)
 //   {"event":"double-mac-end","ip","from","to","ms","macs","vendors","evidence"}
 //   {"event":"summary","time","ip","dev","everyMs","probesSent","probesSeen","answers","macs","gaps",
-//    "longestGapMs","changes","doubleMacMoments","verdict","exitCode"}
+//    "longestGapMs","maxProbeSpacingMs","changes","doubleMacMoments","verdict","exitCode"}
 import { performance } from 'node:perf_hooks';
 import { question, request } from '../../arp/codec';
 import { sameSubnet } from '../../arp/addresses';
@@ -54,7 +54,8 @@ export function askFor(ownMac: string, ownIp: string | null, target: string): Ar
   return ownIp === null ? question(ownMac, target) : request(ownMac, ownIp, target);
 }
 
-const withVendor = (mac: string, vendor: string | null): string => (vendor ? `${mac} (${vendor})` : mac);
+/** "MAC (Vendor)"; the OUI table's own parenthesised names ("(locally administered)") as they are. */
+export const withVendor = (mac: string, vendor: string | null): string => (vendor === null || vendor === '' ? mac : vendor.startsWith('(') ? `${mac} ${vendor}` : `${mac} (${vendor})`);
 const ms = (value: number): string => `${Math.round(value * 10) / 10} ms`;
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
@@ -96,8 +97,8 @@ export async function witnessCommand(command: WitnessCommand): Promise<number> {
         return;
       case 'change':
         out.record(
-          { event: 'change', time: wall(event.at), ip, from: event.from, to: event.to, fromVendor: event.fromVendor, toVendor: event.toVendor, lastFromTime: wall(event.lastFromAt), gapMs: event.gapMs, afterDoubleMac: event.afterDoubleMac },
-          `${wall(event.at)} change ${ip}: ${withVendor(event.from, event.fromVendor)} -> ${withVendor(event.to, event.toVendor)}${event.gapMs === null ? ' (after a double MAC)' : `, ${ms(event.gapMs)} between the last answer of the old MAC and the first of the new`}`,
+          { event: 'change', time: wall(event.at), ip, from: event.from, to: event.to, fromVendor: event.fromVendor, toVendor: event.toVendor, lastFromTime: wall(event.lastFromAt), gapMs: event.gapMs, afterDoubleMac: event.afterDoubleMac, probesBetween: event.probesBetween },
+          `${wall(event.at)} change ${ip}: ${withVendor(event.from, event.fromVendor)} -> ${withVendor(event.to, event.toVendor)}${event.gapMs === null ? ' (after a double MAC)' : `, ${ms(event.gapMs)} between the last answer of the old MAC and the first of the new (${plural(event.probesBetween, 'probe', 'probes')} between)`}`,
         );
         return;
       case 'double-mac':
@@ -170,10 +171,10 @@ export async function witnessCommand(command: WitnessCommand): Promise<number> {
   out.record(
     {
       event: 'summary', time: isoTime(Date.now()), ip, dev, everyMs: command.everyMs, probesSent, probesSeen: summary.probes, answers: summary.answers,
-      macs, gaps: summary.gaps, longestGapMs: summary.longestGapMs, changes: summary.changes, doubleMacMoments: summary.doubleMacMoments,
+      macs, gaps: summary.gaps, longestGapMs: summary.longestGapMs, maxProbeSpacingMs: summary.maxProbeSpacingMs, changes: summary.changes, doubleMacMoments: summary.doubleMacMoments,
       verdict: summary.verdict, exitCode,
     },
-    `summary: ${plural(probesSent, 'probe', 'probes')} sent, ${plural(summary.answers, 'answer', 'answers')}, longest gap ${ms(summary.longestGapMs)} (${plural(summary.gaps, 'gap', 'gaps')}), ${plural(summary.changes, 'MAC change', 'MAC changes')}, ${plural(summary.doubleMacMoments, 'double-MAC moment', 'double-MAC moments')}; ${answeredBy}`,
+    `summary: ${plural(probesSent, 'probe', 'probes')} sent, ${plural(summary.answers, 'answer', 'answers')}, longest gap ${ms(summary.longestGapMs)} (${plural(summary.gaps, 'gap', 'gaps')}; probes at most ${ms(summary.maxProbeSpacingMs)} apart), ${plural(summary.changes, 'MAC change', 'MAC changes')}, ${plural(summary.doubleMacMoments, 'double-MAC moment', 'double-MAC moments')}; ${answeredBy}`,
   );
   return exitCode;
 }
