@@ -2,7 +2,7 @@
 // (exit 2) before anything touches the network or the system.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 export { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
-import { isIpv4, parseCidr, isMac } from '../arp/addresses';
+import { isIpv4, parseCidr, isMac, canonicalIpv4, networkOf } from '../arp/addresses';
 import { validateIfname } from '../net/interfaces';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
@@ -44,6 +44,30 @@ export interface WatchCommand {
   kind: 'watch';
   dev: string;
   held: string[];
+  json: boolean;
+}
+
+/** `ipfo witness <ip>`: who answers ARP for one address, probe after probe (main/cli/commands/witness.ts). */
+export interface WitnessCommand {
+  kind: 'witness';
+  ip: string;
+  /** null: the interface with an address in the subnet of `ip` (chosen at start). */
+  dev: string | null;
+  everyMs: number;
+  /** Stop after this long; null: until SIGINT/SIGTERM. */
+  forMs: number | null;
+  json: boolean;
+}
+
+/** `ipfo watch --audit <cidr>`: every address of a CIDR swept and listened to for duplicates and flip-flops. */
+export interface AuditCommand {
+  kind: 'audit';
+  /** The network address of the CIDR. */
+  network: string;
+  prefix: number;
+  dev: string | null;
+  everyMs: number;
+  forMs: number | null;
   json: boolean;
 }
 
@@ -98,7 +122,7 @@ export interface AgentServiceCommand {
 
 export type AgentAnyCommand = AgentCommand | AgentConfigCommand | AgentServiceCommand;
 
-export type Command = ProbeCommand | ClaimCommand | WatchCommand | AgentAnyCommand | ClusterCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
+export type Command = ProbeCommand | ClaimCommand | WatchCommand | WitnessCommand | AuditCommand | AgentAnyCommand | ClusterCommand | { kind: 'help'; topic?: string } | { kind: 'version' };
 
 
 export const USAGE = `usage: ipfo <command> [options]
@@ -115,6 +139,15 @@ commands:
   watch --cluster [--agent host:port --token-file F] [--limit N] [--json]
       The cluster's reading of the wire, from every agent: expected handoffs, conflicts (with vendor; muted
       under maintenance), duplicate addresses, stragglers and convergence after moves.
+  watch --audit <network>/<prefix> [--dev <if>] [--every 1s] [--for D] [--json]
+      Audit addresses the cluster does not own (keepalived, MetalLB, kube-vip next door): ARP-sweeps every
+      address of the CIDR each --every (at most a /16) and listens; reports each address answered by two MACs
+      (duplicate) or flip-flopping between MACs, with vendors; a summary at exit. Exit 5 when a duplicate was seen.
+  witness <ip> [--dev <if>] [--every 20ms] [--for D] [--json]
+      Ask who answers for <ip> every --every (5ms..10s) until --for or SIGINT/SIGTERM: gaps without an answer,
+      each change of the answering MAC (old -> new, the silence around it), every moment two MACs answered at
+      once (double MAC), vendors; a summary at the end. Exit 0 one answerer at a time, 5 double MAC, 6 never answered.
+      Without --dev: the interface with an address in the subnet of <ip>.
   agent --node <name> [--store etcd://host:port[,...]|file:<dir>] [--cluster NAME] [--api host:port]
         [--api-socket PATH|none] [--token-file F] [--tls-cert F --tls-key F] [--lease-ttl S] [--owner-silence-ms MS] [--stats-interval S] [--state-dir D] [--web-dir D] [--json]
         [--store-ca F [--store-cert F --store-key F]] [--store-user NAME --store-password-file F]
@@ -145,7 +178,9 @@ commands:
 ${CLUSTER_USAGE}
 
 exit codes: 0 ok, 1 runtime error, 2 bad input (nothing changed), 3 address in use / conflict,
-            4 environment missing something (permission, libpcap; etcd refused the agent's certificate, user or permissions)`;
+            4 environment missing something (permission, libpcap; etcd refused the agent's certificate, user or permissions),
+            5 two MACs answered for one address at once (witness: double MAC; watch --audit: duplicate),
+            6 the address never answered (witness)`;
 
 const MAX_INT_OPTION = 3_600_000;
 
@@ -173,6 +208,52 @@ function requireDev(raw: string | undefined): string {
     throw new UsageError((error as Error).message);
   }
   return raw;
+}
+
+const SPAN_PATTERN = /^(\d{1,9})(ms|s|m|h)$/;
+const SPAN_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "20ms", "1s", "10m", "2h" -> ms, within [minMs, maxMs] (spelled minText, maxText). */
+export function spanOption(name: string, raw: string | undefined, fallback: number | null, minMs: number, maxMs: number, minText: string, maxText: string): number | null {
+  if (raw === undefined) return fallback;
+  const match = SPAN_PATTERN.exec(raw);
+  if (match === null) throw new UsageError(`--${name} wants a duration such as 20ms, 10s or 5m, got "${raw}"`);
+  const ms = Number(match[1]) * SPAN_UNIT_MS[match[2]!]!;
+  if (ms < minMs || ms > maxMs) throw new UsageError(`--${name} must be between ${minText} and ${maxText}, got "${raw}"`);
+  return ms;
+}
+
+/** An optional --dev, checked like a required one. */
+function optionalDev(raw: string | undefined): string | null {
+  return raw === undefined ? null : requireDev(raw);
+}
+
+/** The largest network `watch --audit` sweeps: a /16 is 65,534 addresses. */
+export const AUDIT_MIN_PREFIX = 16;
+
+function parseAudit(rest: readonly string[]): AuditCommand {
+  const { values, positionals } = parseWith([...rest], {
+    audit: { type: 'string' }, dev: { type: 'string' }, every: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`watch: unexpected argument "${positionals[0]}"`);
+  const text = str(values.audit);
+  if (text === undefined || !text.includes('/')) throw new UsageError(`watch --audit wants <network>/<prefix> such as 10.0.0.0/24, got "${text ?? ''}"`);
+  let cidr: { ip: string; prefix: number };
+  try {
+    cidr = parseCidr(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (cidr.prefix < AUDIT_MIN_PREFIX) throw new UsageError(`watch --audit: ${text} is larger than a /${AUDIT_MIN_PREFIX} (${2 ** (32 - cidr.prefix)} addresses); audit at most a /${AUDIT_MIN_PREFIX} at a time`);
+  return {
+    kind: 'audit',
+    network: networkOf(cidr.ip, cidr.prefix),
+    prefix: cidr.prefix,
+    dev: optionalDev(str(values.dev)),
+    everyMs: spanOption('every', str(values.every), 1000, 100, 3_600_000, '100ms', '1h')!,
+    forMs: spanOption('for', str(values.for), null, 1, 30 * 86_400_000, '1ms', '720h'),
+    json: values.json === true,
+  };
 }
 
 function onePositional(command: string, positionals: string[], what: string): string {
@@ -255,11 +336,25 @@ export function parseCommand(argv: readonly string[]): Command {
       // The cluster's view of the wire: what every agent's ARP watch concluded (expected handoffs, conflicts,
       // duplicates, stragglers, convergence), live from an agent — `ipfo events --follow --action 'arp.*'`.
       if (rest.includes('--cluster')) return parseClusterCommand('events', ['--follow', '--action', 'arp.*', ...rest.filter((arg) => arg !== '--cluster')]);
+      if (rest.some((arg) => arg === '--audit' || arg.startsWith('--audit='))) return parseAudit(rest);
       const { values, positionals } = parseWith(rest, { dev: { type: 'string' }, held: { type: 'string' }, json: { type: 'boolean' } });
       if (positionals.length > 0) throw new UsageError(`watch: unexpected argument "${positionals[0]}"`);
       const held = (str(values.held) ?? '').split(',').filter((ip) => ip !== '');
       for (const ip of held) if (!isIpv4(ip)) throw new UsageError(`invalid IPv4 address "${String(ip)}" in --held`);
       return { kind: 'watch', dev: requireDev(str(values.dev)), held, json: values.json === true };
+    }
+    case 'witness': {
+      const { values, positionals } = parseWith(rest, { dev: { type: 'string' }, every: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' } });
+      const ip = onePositional('witness', positionals, '<ip>');
+      if (!isIpv4(ip) || ip === '0.0.0.0' || ip === '255.255.255.255') throw new UsageError(`invalid IPv4 address "${ip}"`);
+      return {
+        kind: 'witness',
+        ip: canonicalIpv4(ip),
+        dev: optionalDev(str(values.dev)),
+        everyMs: spanOption('every', str(values.every), 20, 5, 10_000, '5ms', '10s')!,
+        forMs: spanOption('for', str(values.for), null, 1, 30 * 86_400_000, '1ms', '720h'),
+        json: values.json === true,
+      };
     }
     case 'agent':
       return parseAgentCommand(rest);

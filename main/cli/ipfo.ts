@@ -29,6 +29,10 @@ async function execute(command: Command): Promise<number> {
     case 'watch':
       readInterface(command.dev);
       return (await import('./commands/watch.js')).watchCommand(command);
+    case 'witness':
+      return (await import('./commands/witness.js')).witnessCommand(command);
+    case 'audit':
+      return (await import('./commands/audit.js')).auditCommand(command);
     case 'agent':
       return (await import('./commands/agent.js')).agentCommand(command, version());
     case 'cluster':
