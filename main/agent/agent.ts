@@ -55,6 +55,7 @@ import { ResourceWork } from './resource-work';
 import { removeStaleSilence, revokeSilentOwner } from './standby';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { tapAudit } from '../store/audit-tap';
+import { stationsToTell } from '../watch/takeover-convergence';
 import { StandbyMonitor } from './standby-monitor';
 import { plural } from '../../preload/contract/plural';
 
@@ -220,6 +221,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       send: (ifname, frame) => this.local.send(ifname, frame),
       append: (record) => this.store.appendAudit(record).then(() => undefined),
       onReport: (report) => this.metrics.convergenceReport(report),
+      onTakeoverReport: (report) => this.metrics.takeoverConvergenceReport(report),
       log: this.log,
       ...(options.convergence ? { convergence: options.convergence } : {}),
     });
@@ -260,7 +262,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       now: () => performance.now(),
       wallNow,
     });
-    const claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, failures: this.failures, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec });
+    const claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, failures: this.failures, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec, tookOver: (held) => void this.tellStations(held) });
     this.moves = new PlannedMoves({
       ...context,
       convergence: this.convergence,
@@ -379,6 +381,25 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }, REFRESH_PASS_MS);
     if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
+  }
+
+  /**
+   * After a takeover: the stations the cluster's binding tables know on each address's subnet are told the
+   * new MAC (convergence-monitor.ts). The tables are read once for the whole batch.
+   */
+  private async tellStations(held: ReadonlyArray<{ resource: string; ip: string; prefix: number; ifname: string; mac: string; from: string }>): Promise<void> {
+    let tables;
+    try {
+      tables = await this.store.bindings();
+    } catch (error) {
+      this.log(`convergence after the takeover of ${held.map((h) => h.resource).join(', ')}: binding tables not read: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    const cluster = new Set([...Object.values(this.host.macs()), ...this.view.peerMacs(this.node)]);
+    for (const h of held) {
+      if (!this.local.has(h.resource)) continue;
+      this.convergence.tookOver(h.resource, h.ip, h.ifname, h.mac, h.from, stationsToTell(tables, h.ip, h.prefix, cluster));
+    }
   }
 
   /** Every resource's state and owner for the metrics (a resource without a status yet is offline). */

@@ -55,6 +55,8 @@ export interface ClaimsOptions {
   takeoverProbe: Partial<AcdConfig>;
   /** The lease TTL: the longest a node that lost its key can go on answering (waitForSilence). */
   ttlSec: number;
+  /** Addresses just taken over from a failed node (held, announced): the stations are told (convergence-monitor.ts). */
+  tookOver?: (held: ReadonlyArray<{ resource: ResourceName; ip: string; prefix: number; ifname: string; mac: string; from: string }>) => void;
 }
 
 /** An address being claimed: taken over from `previous`, whose MAC may answer until it goes quiet, or (null) claimed first. */
@@ -75,6 +77,7 @@ export class Claims {
   private readonly failures: LocalFailures;
   private readonly takeoverProbe: Partial<AcdConfig>;
   private readonly ttlSec: number;
+  private readonly tookOver: ClaimsOptions['tookOver'];
 
   constructor(options: ClaimsOptions) {
     this.context = options.context;
@@ -84,6 +87,7 @@ export class Claims {
     this.failures = options.failures;
     this.takeoverProbe = options.takeoverProbe;
     this.ttlSec = options.ttlSec;
+    this.tookOver = options.tookOver;
   }
 
   private peerMacs(): string[] {
@@ -364,6 +368,8 @@ export class Claims {
     const gaps = held.map(({ as }) => (typeof as === 'object' ? takeoverGapMs(silenceEvidence(view, as.failoverFrom), announcedAt) : null));
     await this.records.putStatuses(held.map(({ spec, mac, as }, i) => ({ resource: spec.name, fields: { state: 'online', owner: context.node, ownerMac: mac, failure: null, ...(typeof as === 'object' ? { lastHandoffMs: gaps[i]! } : {}) } })));
     const ms = Math.round(performance.now() - started);
+    const failovers = held.flatMap(({ spec, ifname, mac, as }) => (typeof as === 'object' ? [{ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname, mac, from: as.failoverFrom }] : []));
+    if (failovers.length > 0) this.tookOver?.(failovers);
     await Promise.all(held.map(({ spec, ifname, mac, as }, i) => {
       const where = `${spec.ip}/${spec.prefix} on ${context.node} ${ifname} (${mac}) after ${ms} ms`;
       return this.records.audit({ actor: context.node, action: actionText(as), target: spec.name, outcome: 'ok', detail: typeof as === 'object' ? `${describeTakeoverGap(as.failoverFrom, gaps[i]!)}: ${where}` : where, handoffMs: gaps[i]! });

@@ -1,13 +1,21 @@
 // The old owner's side of a handoff: for a while after it gave an address away (ConvergenceWatch's
 // window), it watches for stations that still send to the address at its MAC, tells each of them the
 // new MAC with a unicast gratuitous ARP, and records in the audit log when they have all converged —
-// or who did not. One frame tap per interface while any handoff there is being watched.
+// or who did not. After a takeover the old owner is gone, so the new owner does it instead, from the
+// stations the cluster's binding tables know (TakeoverConvergence): each is told, and counts once it
+// is seen sending to the address at the new MAC. One frame tap per interface while any is watched.
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import type { TappedFrame } from '../net/frame-tap';
 import type { Host } from '../host/host';
 import type { AuditRecord } from '../store/store';
-import { ConvergenceWatch, describeConvergence, type ConvergenceOptions, type ConvergenceReport } from '../watch/convergence';
+import { ConvergenceWatch, describeConvergence, type ConvergenceOptions, type ConvergenceReport, type SendGarpEffect } from '../watch/convergence';
+import { describeTakeoverConvergence, TakeoverConvergence, type KnownStation, type TakeoverReport } from '../watch/takeover-convergence';
+
+/** Unicast gratuitous ARPs sent per tick at most (a takeover of many addresses tells many stations). */
+const GARPS_PER_TICK = 2_000;
+/** Addresses taken over whose convergence is watched at once; more are recorded as not watched. */
+const MAX_TAKEOVERS_WATCHED = 1_024;
 
 const TICK_MS = 250;
 
@@ -21,6 +29,7 @@ export interface ConvergenceMonitorOptions {
   append: (record: AuditRecord) => Promise<void>;
   /** Each report as it is recorded (the metrics). */
   onReport?: (report: ConvergenceReport) => void;
+  onTakeoverReport?: (report: TakeoverReport) => void;
   log: (line: string) => void;
   convergence?: ConvergenceOptions;
 }
@@ -32,8 +41,18 @@ interface Watched {
   watch: ConvergenceWatch;
 }
 
+interface TakenOver {
+  resource: string;
+  ifname: string;
+  ourMac: Mac;
+  watch: TakeoverConvergence;
+}
+
 export class ConvergenceMonitor {
   private readonly byIp = new Map<Ipv4, Watched>();
+  private readonly takenByIp = new Map<Ipv4, TakenOver>();
+  /** Sends beyond a tick's budget, in order. */
+  private readonly sendQueue: Array<{ ifname: string; ourMac: Mac; ip: Ipv4; resource: string; garp: SendGarpEffect }> = [];
   private readonly taps = new Map<string, { close(): void }>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -41,31 +60,60 @@ export class ConvergenceMonitor {
 
   /** `resource`'s address `ip` just left this node's interface `ifname` (our MAC `ourMac` there). */
   handedOff(resource: string, ip: Ipv4, ifname: string, ourMac: Mac): void {
-    if (!this.taps.has(ifname)) {
-      try {
-        const onLost = (reason: string): void => {
-          // The interface went down or away: the proof for its addresses ends here, unproven.
-          this.options.log(`convergence watch on ${ifname} ended: ${reason}`);
-          this.taps.delete(ifname);
-          for (const [ip, watched] of this.byIp) if (watched.ifname === ifname) this.byIp.delete(ip);
-        };
-        this.taps.set(ifname, this.options.host.openFrameTap(ifname, ourMac, (frame) => this.onFrame(frame), onLost));
-      } catch (error) {
-        this.options.log(`convergence of ${resource}: cannot watch ${ifname}: ${(error as Error).message}`);
-        return;
-      }
-    }
+    if (!this.openTap(resource, ifname, ourMac)) return;
+    this.takenByIp.delete(ip);
     this.byIp.set(ip, { resource, ifname, ourMac, watch: new ConvergenceWatch(ip, performance.now(), this.options.convergence) });
     this.timer ??= setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** The address came back to this node: nothing to prove any more. */
+  /**
+   * `resource`'s address `ip` was just taken over from `from` on `ifname` (our MAC `ourMac` there):
+   * `stations` (from the binding tables) are told the new MAC, the first round at once.
+   */
+  tookOver(resource: string, ip: Ipv4, ifname: string, ourMac: Mac, from: string, stations: readonly KnownStation[]): void {
+    if (this.takenByIp.size >= MAX_TAKEOVERS_WATCHED) {
+      this.append({ at: Date.now(), actor: this.options.node, action: 'arp.convergence', target: resource, outcome: 'ok', detail: `after the takeover from ${from}: not watched (${MAX_TAKEOVERS_WATCHED} takeovers watched at once already)`, handoffMs: null });
+      return;
+    }
+    if (!this.openTap(resource, ifname, ourMac)) return;
+    this.byIp.delete(ip);
+    const taken: TakenOver = { resource, ifname, ourMac, watch: new TakeoverConvergence(ip, from, performance.now(), stations) };
+    this.takenByIp.set(ip, taken);
+    this.tickTakeover(ip, taken, performance.now());
+    this.timer ??= setInterval(() => this.tick(), TICK_MS);
+  }
+
+  private openTap(resource: string, ifname: string, ourMac: Mac): boolean {
+    if (this.taps.has(ifname)) return true;
+    try {
+      const onLost = (reason: string): void => {
+        // The interface went down or away: the proof for its addresses ends here, unproven.
+        this.options.log(`convergence watch on ${ifname} ended: ${reason}`);
+        this.taps.delete(ifname);
+        for (const [ip, watched] of this.byIp) if (watched.ifname === ifname) this.byIp.delete(ip);
+        for (const [ip, taken] of this.takenByIp) if (taken.ifname === ifname) this.takenByIp.delete(ip);
+      };
+      this.taps.set(ifname, this.options.host.openFrameTap(ifname, ourMac, (frame) => this.onFrame(frame), onLost));
+      return true;
+    } catch (error) {
+      this.options.log(`convergence of ${resource}: cannot watch ${ifname}: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /** The address came back to this node (or left it): nothing to prove any more. */
   cancel(ip: Ipv4): void {
     this.byIp.delete(ip);
+    this.takenByIp.delete(ip);
     this.closeIdleTaps();
   }
 
   private onFrame(frame: TappedFrame): void {
+    const taken = this.takenByIp.get(frame.dstIp);
+    if (taken) {
+      taken.watch.onFrame(frame.srcMac, performance.now());
+      return;
+    }
     const watched = this.byIp.get(frame.dstIp);
     if (!watched) return;
     for (const effect of watched.watch.onFrame(frame.srcMac, frame.srcIp, performance.now())) {
@@ -86,8 +134,46 @@ export class ConvergenceMonitor {
     }
   }
 
+  /** A takeover's sends now (within the tick's budget, the rest queued), and its record once over. */
+  private tickTakeover(ip: Ipv4, taken: TakenOver, now: number): void {
+    const { sends, report } = taken.watch.tick(now);
+    for (const garp of sends) this.sendQueue.push({ ifname: taken.ifname, ourMac: taken.ourMac, ip, resource: taken.resource, garp });
+    this.flushSends();
+    if (report) this.recordTakeover(taken, report);
+    if (taken.watch.done) this.takenByIp.delete(ip);
+  }
+
+  private flushSends(): void {
+    const batch = this.sendQueue.splice(0, GARPS_PER_TICK);
+    for (const { ifname, ourMac, ip, resource, garp } of batch) {
+      // A unicast reply from the new owner: the station's cache learns our MAC for the address.
+      const frame: ArpFrame = { dst: garp.toMac, src: ourMac, vlan: null, arp: { op: 'reply', senderMac: ourMac, senderIp: ip, targetMac: garp.toMac, targetIp: garp.toIp } };
+      try {
+        this.options.send(ifname, frame);
+      } catch (error) {
+        this.options.log(`convergence of ${resource}: GARP to ${garp.toMac} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private recordTakeover(taken: TakenOver, report: TakeoverReport): void {
+    this.options.onTakeoverReport?.(report);
+    this.append({
+      at: Date.now(),
+      actor: this.options.node,
+      action: 'arp.convergence',
+      target: taken.resource,
+      outcome: 'ok',
+      detail: describeTakeoverConvergence(report),
+      handoffMs: null,
+      arp: { kind: 'convergence', ip: report.ip, stations: report.told.length, converged: report.seen, stale: [], afterMs: report.afterMs },
+    });
+  }
+
   private tick(): void {
     const now = performance.now();
+    for (const [ip, taken] of this.takenByIp) this.tickTakeover(ip, taken, now);
+    this.flushSends();
     const quiet: Watched[] = [];
     for (const [ip, watched] of this.byIp) {
       const report = watched.watch.tick(now);
@@ -131,13 +217,13 @@ export class ConvergenceMonitor {
   }
 
   private closeIdleTaps(): void {
-    const busy = new Set([...this.byIp.values()].map((w) => w.ifname));
+    const busy = new Set([...this.byIp.values(), ...this.takenByIp.values()].map((w) => w.ifname));
     for (const [ifname, tap] of this.taps) {
       if (busy.has(ifname)) continue;
       tap.close();
       this.taps.delete(ifname);
     }
-    if (this.byIp.size === 0 && this.timer) {
+    if (this.byIp.size === 0 && this.takenByIp.size === 0 && this.sendQueue.length === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = null;
     }
@@ -145,6 +231,8 @@ export class ConvergenceMonitor {
 
   close(): void {
     this.byIp.clear();
+    this.takenByIp.clear();
+    this.sendQueue.length = 0;
     this.closeIdleTaps();
   }
 }

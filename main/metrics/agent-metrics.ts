@@ -6,6 +6,7 @@
 // cluster's resources; never a MAC or a frame).
 import type { AuditRecord, LeaseLossReason } from '../store/store';
 import type { ConvergenceReport } from '../watch/convergence';
+import type { TakeoverReport } from '../watch/takeover-convergence';
 import { Registry, type Sample } from './registry';
 
 /** What is read at scrape time. */
@@ -75,6 +76,8 @@ export class AgentMetrics {
   private readonly conflicts = this.registry.counter({ name: 'ipfo_arp_conflicts_total', help: 'ARP conflicts recorded by this node: claim (a station claims an address of the cluster), duplicate (two MACs answer for one address).', labelNames: ['kind'], maxSeries: 10 });
   private readonly stragglers = this.registry.counter({ name: 'ipfo_arp_stragglers_total', help: 'Stations that still used the old MAC of an address after it moved (sent unicast gratuitous ARP).' }).init();
   private readonly unconverged = this.registry.counter({ name: 'ipfo_convergence_unconverged_stations_total', help: 'Stations still using an old MAC when the convergence watch ended.' }).init();
+  private readonly stationsTold = this.registry.counter({ name: 'ipfo_takeover_stations_told_total', help: 'Stations told the new MAC by unicast gratuitous ARP after takeovers by this node (from the binding tables).' }).init();
+  private readonly stationsSeen = this.registry.counter({ name: 'ipfo_takeover_stations_seen_total', help: 'Of those, stations then seen sending to the address at the new MAC.' }).init();
   private readonly checkRuns = this.registry.counter({ name: 'ipfo_health_check_runs_total', help: 'Health check runs on this node, by kind and result.', labelNames: ['kind', 'result'], maxSeries: 50 });
   private readonly handoffGap = this.registry.histogram({ name: 'ipfo_handoff_gap_seconds', help: 'Client-visible gap of planned moves completed here: from the old owner letting go to this node answering.', buckets: GAP_BUCKETS }).init();
   private readonly takeoverGap = this.registry.histogram({ name: 'ipfo_takeover_gap_seconds', help: "Client-visible gap of takeovers by this node: from the old owner's last answer its standby heard to this node's announcement.", buckets: GAP_BUCKETS }).init();
@@ -143,6 +146,11 @@ export class AgentMetrics {
   convergenceReport(report: ConvergenceReport): void {
     if (report.afterMs !== null) this.convergence.observe(report.afterMs / 1000);
     if (report.stale.length > 0) this.unconverged.inc(undefined, report.stale.length);
+  }
+
+  takeoverConvergenceReport(report: TakeoverReport): void {
+    this.stationsTold.inc(undefined, report.told.length);
+    this.stationsSeen.inc(undefined, report.seen.length);
   }
 
   fenced(): void {

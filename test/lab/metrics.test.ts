@@ -15,6 +15,7 @@ import { LabCluster } from './cluster';
 import type { JsonLines, JsonRecord } from './json-lines';
 import { makeEtcdCertificates, type EtcdCertificates } from './etcd-certs';
 import { startMacWitness } from './witness';
+import { startUdpStream, type RunningStream } from './traffic';
 
 const run = promisify(execFile);
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
@@ -36,6 +37,7 @@ describe('metrics, scraped by a real Prometheus', () => {
   let prometheus: ChildProcess | null = null;
   let dir: string;
   let events: JsonLines;
+  let stream: RunningStream | null = null;
 
   before(async () => {
     lab = await createLab({ nodes: 3, clients: 2, rogue: true, name: 'metrics' });
@@ -73,6 +75,7 @@ describe('metrics, scraped by a real Prometheus', () => {
 
   after(async () => {
     events?.child.kill('SIGTERM');
+    stream?.child.kill('SIGTERM');
     if (prometheus && prometheus.exitCode === null) {
       prometheus.kill('SIGTERM');
       await new Promise((done) => prometheus!.once('exit', done));
@@ -132,6 +135,9 @@ describe('metrics, scraped by a real Prometheus', () => {
     const added = await cluster.api('n1', 'resource.add', { spec: { name: 'web', ip: `${lab.vip(1)}/24`, preferredOwners: ['n1', 'n2', 'n3'] } });
     assert.equal(added.ok, true, JSON.stringify(added));
     await cluster.waitOwner('n1', 'web', 'n1');
+    // A client that uses the address (its ARP is in the nodes' binding tables by the takeover below).
+    stream = startUdpStream(lab, 'c1', lab.vip(1), { intervalMs: 20, pacing: 'sleep' });
+    await stream.started;
     const moved = await cluster.cli('n3', ['move', 'web', 'n2']);
     assert.equal(moved.code, 0, moved.stderr);
     await cluster.waitOwner('n1', 'web', 'n2');
@@ -155,8 +161,14 @@ describe('metrics, scraped by a real Prometheus', () => {
     assert.equal(alert.metric.kind, 'claim');
   });
 
-  test('a takeover: counted, with the gap clients saw — the audit log, the metric and a client witness agree', async (t) => {
+  test('a takeover: counted, with the gap clients saw — the audit log, the metric and a client witness agree; the stations the binding tables know are told and seen converging', async (t) => {
     const vip = lab.vip(1);
+    const client = lab.host('c1').mac;
+    // The takeover's convergence works from the stored binding tables (saved every 10 s): c1 must be in them.
+    await cluster.until('c1 in the stored binding tables', async () => {
+      const tables = await cluster.api('n3', 'bindings.query', {});
+      return JSON.stringify(tables.result).includes(client);
+    }, 25_000);
     const witness = await startMacWitness(lab, 'c1', vip);
     const before = (await query('sum(ipfo_takeover_gap_seconds_count)')).map((r) => Number(r.value[1]))[0] ?? 0;
     await cluster.killAgent('n2');
@@ -182,6 +194,14 @@ describe('metrics, scraped by a real Prometheus', () => {
     assert.ok(Number(count.value[1]) >= 1);
     assert.ok(Math.abs(Number(sum.value[1]) * 1000 - recorded) < 1, `metric sum ${sum.value[1]} s vs audit ${recorded} ms`);
     await until('sum(ipfo_takeovers_total)', (v) => v >= 1);
+    // The new owner told c1 (which still streams to the address) and saw it use the new MAC.
+    const converged = await events.waitFor((r) => r.action === 'arp.convergence' && r.target === 'web' && /^after the takeover from n2/.test(String(r.detail)), 15_000, 'the convergence entry after the takeover');
+    t.diagnostic(String(converged.detail));
+    const detail = String(converged.detail);
+    assert.match(detail, new RegExp(`told \\d+ stations? the new MAC of ${vip.replace(/\./g, '\\.')} by unicast gratuitous ARP; `));
+    const seen = detail.split('; not heard from since')[0]!;
+    assert.ok(/seen using it/.test(seen) && seen.includes(client), `c1 (${client}) seen using the new MAC: ${detail}`);
+    await until('sum(ipfo_takeover_stations_seen_total)', (v) => v >= 1);
     await until(`up{job="ipfo", instance="${lab.host('n2').ip}:${METRICS_PORT}"}`, (v) => v === 0);
   });
 
