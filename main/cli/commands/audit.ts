@@ -20,6 +20,7 @@ import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
 import { FALLBACK_BUFFER_BYTES } from './watch';
 import { askFor, askingAddress, interfaceFor, withVendor } from './witness';
+import { stopSignal } from '../stop-signal';
 
 /** After the last sweep, how long late answers are still heard, ms. */
 const LATE_ANSWER_MS = 200;
@@ -52,8 +53,7 @@ export async function auditCommand(command: AuditCommand): Promise<number> {
     );
   };
   const failure: { error: Error | null } = { error: null };
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const { stop, ended } = stopSignal(command.forMs);
   capture.on('frame', ({ frame, mono }) => {
     const events = tracker.observe(mono, frame);
     for (let i = 0; i < events.length; i++) for (const finding of ledger.observe(events[i]!)) report(finding);
@@ -99,13 +99,7 @@ export async function auditCommand(command: AuditCommand): Promise<number> {
     { event: 'start', time: isoTime(Date.now()), cidr, dev, mac: ownMac, from: ownIp, addresses: addresses.length, everyMs: command.everyMs, sweepMs: plan.sweepMs },
     `auditing ${cidr} on ${dev} (${ownMac}): ${addresses.length} addresses swept every ${command.everyMs} ms (${plan.sweepMs} ms a sweep)${command.forMs === null ? '; Ctrl-C to stop' : ''}`,
   );
-  const deadline = command.forMs === null ? null : setTimeout(stop, command.forMs);
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await stopped;
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-  if (deadline !== null) clearTimeout(deadline);
+  await ended;
   clearInterval(sweeper);
   if (failure.error === null) await new Promise((resolve) => setTimeout(resolve, LATE_ANSWER_MS));
   clearInterval(ticker);

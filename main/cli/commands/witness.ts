@@ -28,6 +28,7 @@ import { WitnessAnalysis, witnessInput, type WitnessEvent, type WitnessSummary }
 import { UsageError, type WitnessCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
+import { stopSignal } from '../stop-signal';
 
 /** After the last probe, how long late answers are still counted, ms. */
 const LATE_ANSWER_MS = 50;
@@ -120,8 +121,7 @@ export async function witnessCommand(command: WitnessCommand): Promise<number> {
   };
 
   const failure: { error: Error | null } = { error: null };
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const { stop, ended } = stopSignal(command.forMs);
   capture.on('frame', ({ frame, mono }) => {
     const input = witnessInput(frame, ip, ownMac);
     if (input === null) return;
@@ -149,13 +149,7 @@ export async function witnessCommand(command: WitnessCommand): Promise<number> {
   const prober = setInterval(send, command.everyMs);
   // Between probes nothing else moves the analysis' clock: a due change or end of a double MAC shows on time.
   const ticker = setInterval(() => emitAll(analysis.tick(performance.now())), Math.max(command.everyMs, 10));
-  const deadline = command.forMs === null ? null : setTimeout(stop, command.forMs);
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await stopped;
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-  if (deadline !== null) clearTimeout(deadline);
+  await ended;
   clearInterval(prober);
   if (failure.error === null) await new Promise((resolve) => setTimeout(resolve, LATE_ANSWER_MS));
   clearInterval(ticker);
