@@ -55,6 +55,8 @@ import { ResourceWork } from './resource-work';
 import { revokeSilentOwner } from './standby';
 import { StandbyMonitor } from './standby-monitor';
 import { plural } from '../../preload/contract/plural';
+import { HookSender } from './hook-sender';
+import { deliver as deliverHook } from '../hooks/deliver';
 
 export type { AgentEvent } from './node-context';
 
@@ -123,6 +125,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly interfaces: InterfaceRecovery;
   private readonly addresses: HostAddressCache;
   private readonly rejections: RejectionReport;
+  /** Event hooks: delivered by the one agent that holds the sender key (hook-sender.ts). */
+  private readonly hooks: HookSender;
 
   constructor(options: AgentOptions) {
     super();
@@ -305,6 +309,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       ownerSilenceMs,
       stopping: () => this.stopping,
     });
+    this.hooks = new HookSender({ node: this.node, store: this.store, membership: () => this.lease.membership(), deliver: deliverHook, log: this.log, onChange: (listener) => {
+      this.on('change', listener);
+      return () => this.off('change', listener);
+    } });
     this.local.on('interface-fault', (ifname, fault, dropped) => this.interfaces.onFault(ifname, fault, dropped));
     this.local.on('event', (resource, event) => {
       this.announcer.onClaimEvent(resource, event);
@@ -328,6 +336,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return null;
     });
     await this.lease.join();
+    this.hooks.start();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.refreshTimer = setInterval(() => {
       // A bug in a pass must not end the agent (its addresses would go with it): said, and the next pass runs.
@@ -510,6 +519,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.hooks.stop();
     this.lease.close();
     this.monitor.stop();
     this.arpWatch.close();
