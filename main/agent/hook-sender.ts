@@ -151,6 +151,12 @@ export class HookSender {
   }
 
   private async loadState(worker: Worker): Promise<void> {
+    // A hook removed meanwhile (its state went with it): the worker ends rather than write a state for nothing.
+    if (!(await this.options.store.hooks()).hooks.some((entry) => entry.hook.name === worker.hook.name)) {
+      worker.running = false;
+      if (this.workers.get(worker.hook.name) === worker) this.workers.delete(worker.hook.name);
+      return;
+    }
     const stored = (await this.options.store.hookStates()).find((entry) => entry.state.name === worker.hook.name);
     worker.state = stored?.state ?? initialState(worker.hook, this.options.node);
     worker.revision = stored?.revision ?? 0;
@@ -175,7 +181,8 @@ export class HookSender {
     while (worker.running && this.sender && !this.stopped) {
       try {
         if (worker.state === null) await this.loadState(worker);
-        const state = worker.state!;
+        if (!worker.running || worker.state === null) break;
+        const state = worker.state;
         const entries = await this.options.store.audit({ sinceSeq: state.cursor, limit: HOOK_READ_LIMIT });
         const pending = pendingOf(hook, entries);
         const step = nextStep(hook, state, entries, this.now());
