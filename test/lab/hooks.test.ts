@@ -1,6 +1,7 @@
 // Event hooks on a real cluster (issue 15 §2): three agents on etcd in lab namespaces, and three hooks —
 // a webhook to a Node receiver on the client c1 (which answers every 7th request with 503, so the
-// sender retries, and each after 250 ms, so the sender falls behind and dies with events undelivered), RFC 5424 syslog over UDP to a real rsyslogd on c1 (its own config, writing a file in
+// sender retries; each after 250 ms, and none while the test holds them, so the sender dies with events
+// undelivered), RFC 5424 syslog over UDP to a real rsyslogd on c1 (its own config, writing a file in
 // a temp dir), and an exec hook running /usr/bin/tee -a FILE (the event's JSON from stdin appended). A
 // scripted sequence — moves, an offline and an online, and a kill -9 of the agent that SENDS the hooks'
 // events (found through the sender key, killed while it holds an address and a move is under way), which
@@ -71,7 +72,7 @@ describe('event hooks: every event delivered in audit order, across a kill -9 of
     ].join('\n'));
     rsyslog = new JsonLines(lab.spawn('c1', [RSYSLOGD, '-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] }));
     rsyslogPid = rsyslog.child.pid ?? 0;
-    receiver = new JsonLines(lab.spawn('c1', [process.execPath, RECEIVER, c1.ip, String(WEBHOOK_PORT), '7', '250'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    receiver = new JsonLines(lab.spawn('c1', [process.execPath, RECEIVER, c1.ip, String(WEBHOOK_PORT), '7', '250', join(dir, 'hold')], { stdio: ['ignore', 'pipe', 'pipe'] }));
     await receiver.waitFor((r) => r.listening === true, 10_000, 'the webhook receiver listening');
     for (let i = 0; i < 100 && !existsSync(join(dir, 'rsyslogd.pid')); i += 1) await sleep(50);
     assert.ok(existsSync(join(dir, 'rsyslogd.pid')), `rsyslogd did not start: ${rsyslog.stderr}`);
@@ -180,15 +181,20 @@ describe('event hooks: every event delivered in audit order, across a kill -9 of
     await cli(liveNode(), ['move', 'web', firstSender]);
     await cluster.waitOwner(liveNode(), 'web', firstSender, 20_000);
     const others = [...live].filter((n) => n !== firstSender);
+    // The receiver holds its answers from now on: the sender is stuck on one event while more arrive.
+    const heldFrom = receiver.records.length;
+    writeFileSync(join(dir, 'hold'), '');
     await cli(others[0]!, ['offline', 'db']);
     await cli(others[0]!, ['online', 'db']);
     await cli(others[0]!, ['move', 'db', others[1]!]);
+    await cluster.until('the sender waiting on a held request', () => Promise.resolve(receiver.records.length > heldFrom), 10_000);
     // A move under way when the sender dies (its outcome does not matter: it is audited either way).
     const pendingMove = cluster.cli(others[0]!, ['move', 'db', others[0]!]);
     await sleep(150);
     await cluster.killAgent(firstSender);
     live.delete(firstSender);
-    // The receiver answers after 250 ms: the killed sender had events it had not delivered yet.
+    rmSync(join(dir, 'hold'));
+    // The killed sender had events it had not delivered yet (the held one, and those after it).
     const atKill = (await audit(afterSeq.get('web')!)).map((r) => r.seq);
     const receivedAtKill = new Set(deduplicated('web'));
     const backlog = atKill.filter((seq) => !receivedAtKill.has(seq)).length;
