@@ -58,6 +58,8 @@ import { tapAudit } from '../store/audit-tap';
 import { stationsToTell } from '../watch/takeover-convergence';
 import { StandbyMonitor } from './standby-monitor';
 import { plural } from '../../preload/contract/plural';
+import { HookSender } from './hook-sender';
+import { deliver as deliverHook } from '../hooks/deliver';
 
 export type { AgentEvent } from './node-context';
 
@@ -130,6 +132,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly rejections: RejectionReport;
   /** What Prometheus reads (`--metrics`; main/metrics/). */
   readonly metrics: AgentMetrics;
+  /** Event hooks: delivered by the one agent that holds the sender key (hook-sender.ts). */
+  private readonly hooks: HookSender;
+  /** A fence not in the audit log yet: written when the store confirms the lease again. */
+  private unrecordedFence: { at: number; reason: string; addresses: number } | null = null;
 
   /** The store as this agent writes to it: whoever writes audit entries for it (the API) goes through here, so they are counted. */
   get auditedStore(): ClusterStore {
@@ -182,7 +188,11 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       leaseHealthy: () => this.lease.healthy(),
       fenced: () => this.lease.fenced(),
       emit: (event) => {
-        if (event.type === 'fenced') this.metrics.fenced();
+        if (event.type === 'fenced') {
+          this.metrics.fenced();
+          // Recorded once the store can take it again (a fence means the store did not confirm our lease).
+          this.unrecordedFence ??= { at: Date.now(), reason: event.reason, addresses: event.addresses };
+        }
         if (event.type === 'lease-lost') this.metrics.leaseLost(event.reason);
         this.emit('event', event);
       },
@@ -342,6 +352,10 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       ownerSilenceMs,
       stopping: () => this.stopping,
     });
+    this.hooks = new HookSender({ node: this.node, store: this.store, membership: () => this.lease.membership(), deliver: deliverHook, log: this.log, onChange: (listener) => {
+      this.on('change', listener);
+      return () => this.off('change', listener);
+    } });
     this.local.on('interface-fault', (ifname, fault, dropped) => this.interfaces.onFault(ifname, fault, dropped));
     this.local.on('event', (resource, event) => {
       this.announcer.onClaimEvent(resource, event);
@@ -365,6 +379,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       return null;
     });
     await this.lease.join();
+    this.hooks.start();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.refreshTimer = setInterval(() => {
       // A bug in a pass must not end the agent (its addresses would go with it): said, and the next pass runs.
@@ -461,6 +476,16 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       },
     );
     this.work.schedule();
+    this.recordFence();
+  }
+
+  /** The audit entry of a fence, written after the lease is confirmed again (a resync follows every fence). */
+  private recordFence(): void {
+    const fence = this.unrecordedFence;
+    if (fence === null) return;
+    this.unrecordedFence = null;
+    const detail = `dropped ${plural(fence.addresses, 'address')} (${fence.reason}); lease confirmed again ${Math.round((Date.now() - fence.at) / 100) / 10} s later`;
+    this.store.appendAudit({ at: fence.at, actor: this.node, action: 'fence', target: this.node, outcome: 'ok', detail, handoffMs: null }).catch((error: unknown) => this.log(`fence not recorded: ${String(error)}`));
   }
 
   private onChange(change: StoreChange): void {
@@ -575,6 +600,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.hooks.stop();
     this.lease.close();
     this.monitor.stop();
     this.arpWatch.close();

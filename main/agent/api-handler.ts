@@ -23,6 +23,8 @@ import type { Agent } from './agent';
 import type { ClusterView } from './cluster-view';
 import { UserCommands } from './user-commands';
 import { GroupCommands } from './group-commands';
+import { HookCommands } from './hook-commands';
+import { deliver } from '../hooks/deliver';
 
 const WAIT_MS = 15_000;
 /** A group's members change together, through the group commands (group-commands.ts). */
@@ -67,9 +69,11 @@ export class AgentApiHandler implements ApiHandler {
 
   private readonly users: UserCommands;
   private readonly groups: GroupCommands;
+  private readonly hooks: HookCommands;
 
   constructor(private readonly agent: Agent, private readonly store: ClusterStore) {
     this.users = new UserCommands(store, (record) => this.audit(record));
+    this.hooks = new HookCommands(agent.node, store, (record) => this.audit(record), deliver);
     this.groups = new GroupCommands({
       view: () => this.view,
       store,
@@ -220,6 +224,9 @@ export class AgentApiHandler implements ApiHandler {
       case 'intents':
       case 'bindings':
       case 'users':
+      case 'hooks':
+      case 'hookstate':
+      case 'hooksender':
         break;
     }
   }
@@ -265,6 +272,10 @@ export class AgentApiHandler implements ApiHandler {
       case 'user.list': return this.users.list();
       case 'user.remove': return this.users.remove(command.name, actor);
       case 'user.rotate': return this.users.rotate(command.name, actor);
+      case 'hook.add': return this.hooks.add(command.hook, actor);
+      case 'hook.list': return this.hooks.list();
+      case 'hook.remove': return this.hooks.remove(command.name, actor);
+      case 'hook.test': return this.hooks.test(command.name, actor);
       case 'resource.import': return this.importRows(command.rows, command.skipInvalid, actor);
       case 'resource.export': return this.exportSpecs();
       case 'plan': return this.plan(command.scenario);

@@ -198,7 +198,7 @@ export class ClusterView {
       users: this.users,
       health: this.health,
     } as const;
-    if (change.collection === 'audit' || change.collection === 'bindings') return;
+    if (change.collection === 'audit' || change.collection === 'bindings' || change.collection === 'hooks' || change.collection === 'hookstate' || change.collection === 'hooksender') return;
     const revisions =
       change.collection === 'resources' ? this.resourceRevisions
       : change.collection === 'intents' ? this.intentRevisions

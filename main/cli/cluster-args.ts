@@ -25,6 +25,7 @@ import {
   type WhatIfScenario,
 } from '../../preload/contract/protocol';
 import { ROLES, UserNameSchema, type Role } from '../../preload/contract/users';
+import { DEFAULT_HOOK_TIMEOUT_MS, DEFAULT_SYSLOG_TARGET, HookNameSchema, HookSpecSchema, MAX_HOOK_TIMEOUT_MS, type HookSpec, type HookTarget } from '../../preload/contract/hooks';
 import { CHECK_INTERVAL_MAX_MS, CHECK_INTERVAL_MIN_MS, CHECK_TIMEOUT_MAX_MS, CHECK_TIMEOUT_MIN_MS, FALL_RISE_MAX, parseCheck } from '../../preload/contract/health';
 import { MAX_GROUP_MEMBERS } from '../../preload/contract/groups';
 import { BAN_FOR_MAX_SEC, parseThreshold, RETRIES_MAX, type FailoverThreshold } from '../../preload/contract/failure-policy';
@@ -32,7 +33,7 @@ import { BAN_FOR_MAX_SEC, parseThreshold, RETRIES_MAX, type FailoverThreshold } 
 // args.ts has finished loading), never at module level.
 import { DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE, parseHostPort, UsageError } from './usage';
 
-export const CLUSTER_COMMAND_NAMES = ['resource', 'group', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user', 'plan'] as const;
+export const CLUSTER_COMMAND_NAMES = ['resource', 'group', 'move', 'online', 'offline', 'announce', 'node', 'status', 'events', 'bindings', 'user', 'hook', 'plan'] as const;
 export type ClusterCommandName = (typeof CLUSTER_COMMAND_NAMES)[number];
 
 export function isClusterCommandName(name: string): name is ClusterCommandName {
@@ -90,11 +91,15 @@ export type ClusterOperation =
   | { kind: 'user-list' }
   | { kind: 'user-remove'; name: string }
   | { kind: 'user-rotate'; name: string }
+  | { kind: 'hook-add'; spec: HookSpec }
+  | { kind: 'hook-list' }
+  | { kind: 'hook-remove'; name: string }
+  | { kind: 'hook-test'; name: string }
   /** `ipfo <cluster command> --help`: print CLUSTER_USAGE, connect to nothing. */
   | { kind: 'help' };
 
 /** The operations that send one command answered by an ActionResult. */
-export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'group-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'plan' | 'help' | `user-${string}` }>;
+export type ActionOperation = Exclude<ClusterOperation, { kind: 'resource-list' | 'group-list' | 'resource-import' | 'resource-export' | 'status' | 'events' | 'bindings' | 'plan' | 'help' | `user-${string}` | `hook-${string}` }>;
 
 /** The contract's commands answered by an ActionResult (derived, so a new one needs no entry here). */
 export type ActionCommandType = { [T in CommandType]: CommandResults[T] extends ActionResult ? T : never }[CommandType];
@@ -227,6 +232,17 @@ root credential: admin); --credential-file: a file holding a user's credential N
   user list                     The users: name, role, created (when, by whom), credential last rotated.
   user rm <name>                Remove a user; its open sessions end at once.
   user rotate <name>            A new credential for the user (printed once); the old one and its sessions end.
+  hook add <name> --on EVENTS (--exec /PATH [ARG...] [--arg ARG]... | --webhook URL [--secret-file F] | --syslog [--syslog-target udp://HOST:PORT])
+                                [--timeout SECONDS]
+      Deliver every audit event named in EVENTS (comma-separated: move,failover,arp.conflict,...; arp.* or *)
+      from now on, in audit order, at least once (the audit seq is the idempotency key), retried with backoff.
+      exec: the program (absolute path, no shell) gets the event as JSON on stdin and IPFO_* variables;
+      webhook: POST JSON, X-Ipfo-Signature: sha256=HMAC of the body with the secret in F (a file on every node);
+      syslog: RFC 5424 over UDP (default udp://127.0.0.1:514). Admin only.
+  hook list                     The hooks: events, target, delivery state (last seq delivered, last attempt,
+                                last error, pending) and the agent that sends.
+  hook rm <name>                Remove a hook (and its delivery state).
+  hook test <name>              Deliver one test event (seq 0) now, from the agent asked; exit 1 if it failed.
   Exit 4 when the agent cannot be reached, refuses the credential, or the user's role may not do the command.`;
 
 // --- Small option helpers ----------------------------------------------------------------------------
@@ -746,6 +762,8 @@ function parseOperation(name: ClusterCommandName, argv: readonly string[]): Pars
       return parseEvents(argv);
     case 'user':
       return parseUser(argv);
+    case 'hook':
+      return parseHook(argv);
   }
 }
 
@@ -831,6 +849,84 @@ function parseUser(argv: readonly string[]): Parsed {
     default:
       throw new UsageError(sub === undefined ? `user: missing subcommand (${USER_SUBCOMMANDS})` : `user: unknown subcommand "${sub}" (${USER_SUBCOMMANDS})`);
   }
+}
+
+const HOOK_SUBCOMMANDS = 'add, list, rm or test';
+
+function parseHook(argv: readonly string[]): Parsed {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') return { op: { kind: 'help' }, values: {} };
+  const hookName = (command: string, text: string): string => {
+    const check = HookNameSchema.safeParse(text);
+    if (!check.success) throw new UsageError(`${command}: hook name "${text}" ${check.error.issues[0]?.message ?? 'is not valid'}`);
+    return text;
+  };
+  switch (sub) {
+    case 'add': {
+      const { values, positionals } = parseWith('hook add', rest, {
+        on: { type: 'string' },
+        exec: { type: 'string' },
+        arg: { type: 'string', multiple: true },
+        webhook: { type: 'string' },
+        'secret-file': { type: 'string' },
+        syslog: { type: 'boolean' },
+        'syslog-target': { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      if (positionals.length === 0) throw new UsageError('hook add: missing <name>');
+      const [name, ...extra] = positionals;
+      const spec = hookSpecOf(hookName('hook add', name!), extra, values);
+      return { op: { kind: 'hook-add', spec }, values };
+    }
+    case 'list': {
+      const { values, positionals } = parseWith('hook list', rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      positionalsExactly('hook list', positionals, []);
+      return { op: { kind: 'hook-list' }, values };
+    }
+    case 'rm':
+    case 'test': {
+      const { values, positionals } = parseWith(`hook ${sub}`, rest, {});
+      if (values.help === true) return { op: { kind: 'help' }, values };
+      const [name] = positionalsExactly(`hook ${sub}`, positionals, ['<name>']);
+      return { op: { kind: sub === 'rm' ? 'hook-remove' : 'hook-test', name: hookName(`hook ${sub}`, name!) }, values };
+    }
+    default:
+      throw new UsageError(sub === undefined ? `hook: missing subcommand (${HOOK_SUBCOMMANDS})` : `hook: unknown subcommand "${sub}" (${HOOK_SUBCOMMANDS})`);
+  }
+}
+
+/** The hook `hook add` describes, checked as the agent checks it (HookSpecSchema): a bad one is a usage error. */
+function hookSpecOf(name: string, extra: readonly string[], values: Values): HookSpec {
+  const on = str(values.on);
+  if (on === undefined) throw new UsageError('hook add: missing --on EVENTS (e.g. move,failover,arp.*)');
+  const events = on.split(',').map((event) => event.trim()).filter((event) => event !== '');
+  const kinds = [values.exec !== undefined, values.webhook !== undefined, values.syslog === true].filter(Boolean).length;
+  if (kinds !== 1) throw new UsageError('hook add: give exactly one of --exec, --webhook or --syslog');
+  const timeoutText = str(values.timeout);
+  let timeoutMs = DEFAULT_HOOK_TIMEOUT_MS;
+  if (timeoutText !== undefined) {
+    const seconds = Number(timeoutText);
+    if (!Number.isFinite(seconds) || seconds * 1000 < 100 || seconds * 1000 > MAX_HOOK_TIMEOUT_MS) throw new UsageError(`hook add: --timeout must be 0.1 to ${MAX_HOOK_TIMEOUT_MS / 1000} seconds, got "${timeoutText}"`);
+    timeoutMs = Math.round(seconds * 1000);
+  }
+  const args = [...extra, ...((values.arg as string[] | undefined) ?? [])];
+  if (values.exec === undefined && (args.length > 0)) throw new UsageError(`hook add: unexpected argument "${args[0]!}" (program arguments go with --exec)`);
+  if (values.webhook === undefined && values['secret-file'] !== undefined) throw new UsageError('hook add: --secret-file goes with --webhook');
+  if (values.syslog !== true && values['syslog-target'] !== undefined) throw new UsageError('hook add: --syslog-target goes with --syslog');
+  const target: HookTarget =
+    values.exec !== undefined ? { kind: 'exec', path: str(values.exec) ?? '', args, timeoutMs }
+    : values.webhook !== undefined ? { kind: 'webhook', url: str(values.webhook) ?? '', secretFile: str(values['secret-file']) ?? null, timeoutMs }
+    : { kind: 'syslog', target: str(values['syslog-target']) ?? DEFAULT_SYSLOG_TARGET };
+  const checked = HookSpecSchema.safeParse({ name, events, target });
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const field = issue.path.map(String).join('.');
+    const option = field.startsWith('events') ? `--on "${String(events[Number(issue.path[1])] ?? on)}"` : field === 'target.path' ? '--exec' : field === 'target.url' ? '--webhook' : field === 'target.secretFile' ? '--secret-file' : field === 'target.target' ? '--syslog-target' : field;
+    throw new UsageError(`hook add: ${option} ${issue.message}`);
+  }
+  return checked.data;
 }
 
 export function parseClusterCommand(name: ClusterCommandName, argv: readonly string[]): ClusterCommand {

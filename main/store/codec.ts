@@ -16,6 +16,9 @@ const REQUIRED: { [C in Collection]: Readonly<Record<string, 'string' | 'number'
   bindings: { node: 'string', at: 'number', bindings: 'object' },
   users: { name: 'string', role: 'string', verifier: 'object', createdAt: 'number' },
   health: { node: 'string', results: 'object' },
+  hooks: { name: 'string', events: 'object', target: 'object' },
+  hookstate: { name: 'string', cursor: 'number' },
+  hooksender: { node: 'string', leaseId: 'string' },
 };
 
 export function encodeJson(value: unknown): string {

@@ -19,6 +19,7 @@ import {
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import type { UserRecord } from '../../preload/contract/users';
+import type { HookRecord, HookState } from '../../preload/contract/hooks';
 import type { NodeHealth } from '../../preload/contract/health';
 import { checkedForWrite, decodeOwner, decodeRecord, encodeJson, encodeOwnerNode } from './codec';
 import { fitAuditRecord, rejectedRecord, type RejectedRecord } from './record-check';
@@ -61,6 +62,10 @@ import {
   type StoreSnapshot,
   type Unsubscribe,
   type UserEntry,
+  type HookEntry,
+  type HookStateEntry,
+  type HookSenderRecord,
+  HOOK_SENDER_KEY,
 } from './store';
 
 export interface EtcdStoreOptions {
@@ -454,6 +459,64 @@ export class EtcdStore implements ClusterStore {
       throw new RevisionConflictError(changed.key, changed.expectRev, changed.actual);
     }
     return Number(response.header.revision);
+  }
+
+  // --- event hooks ---------------------------------------------------------------------------------
+
+  async hooks(): Promise<{ hooks: HookEntry[]; rejected: RejectedRecord[] }> {
+    const rejected: RejectedRecord[] = [];
+    const kvs = await this.rangePrefix(this.keys.dir('hooks'));
+    const hooks = kvs.flatMap((kv) => {
+      const hook = this.record('hooks', kv, rejected);
+      return hook === null ? [] : [{ hook, revision: revisionOf(kv) }];
+    });
+    return { hooks, rejected };
+  }
+
+  putHook(hook: HookRecord, expectRev?: Revision): Promise<Revision> {
+    return this.putJson(this.keys.key('hooks', hook.name), checkedForWrite('hooks', hook.name, hook), expectRev);
+  }
+
+  async deleteHook(name: string, expectRev?: Revision): Promise<boolean> {
+    const key = this.keys.key('hooks', name);
+    const stateKey = this.keys.key('hookstate', name);
+    const compare = expectRev === undefined ? [] : [this.modCompare(key, expectRev)];
+    const response = await this.txn(compare, [{ request_delete_range: { key: Buffer.from(key), prev_kv: false } }, EtcdStore.del(stateKey)], [EtcdStore.getOp(key)]);
+    if (!response.succeeded) throw new RevisionConflictError(key, expectRev ?? 0, revisionOf(response.responses[0]?.response_range.kvs[0]));
+    return Number(response.responses[0]?.response_delete_range.deleted ?? 0) > 0;
+  }
+
+  async hookStates(): Promise<HookStateEntry[]> {
+    const kvs = await this.rangePrefix(this.keys.dir('hookstate'));
+    return kvs.flatMap((kv) => {
+      const state = this.record('hookstate', kv);
+      return state === null ? [] : [{ state, revision: revisionOf(kv) }];
+    });
+  }
+
+  putHookState(state: HookState, expectRev?: Revision): Promise<Revision> {
+    return this.putJson(this.keys.key('hookstate', state.name), checkedForWrite('hookstate', state.name, state), expectRev);
+  }
+
+  async hookSender(): Promise<HookSenderRecord | null> {
+    const kv = await this.rangeKey(this.keys.key('hooksender', HOOK_SENDER_KEY));
+    // A sender key bound to no lease would never go: not a sender.
+    if (kv === undefined || kv.lease === '0') return null;
+    const record = this.record('hooksender', kv);
+    return record !== null && record.leaseId === kv.lease ? record : null;
+  }
+
+  async claimHookSender(membership: Membership): Promise<{ ok: boolean; current: HookSenderRecord | null }> {
+    const key = this.keys.key('hooksender', HOOK_SENDER_KEY);
+    const record: HookSenderRecord = { node: membership.node, leaseId: membership.leaseId };
+    const response = await this.txn(
+      [{ key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: 0 }],
+      [EtcdStore.put(key, encodeJson(record), membership.leaseId)],
+      [EtcdStore.getOp(key)],
+    );
+    if (response.succeeded) return { ok: true, current: record };
+    const current = await this.hookSender();
+    return { ok: current?.leaseId === membership.leaseId, current };
   }
 
   // --- users ----------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import { StoreError, type AuditEntry, type AuditRecord, type Collection, type Co
 export type KeyedCollection = Exclude<Collection, 'audit'>;
 
 /** Collections written to disk; members, owners and health are bound to leases and live in memory only. */
-export const PERSISTENT_COLLECTIONS = ['nodes', 'resources', 'status', 'intents', 'bindings', 'users'] as const;
+export const PERSISTENT_COLLECTIONS = ['nodes', 'resources', 'status', 'intents', 'bindings', 'users', 'hooks', 'hookstate'] as const;
 export type PersistentCollection = (typeof PERSISTENT_COLLECTIONS)[number];
-const KEYED_COLLECTIONS: readonly KeyedCollection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'bindings', 'users', 'health'];
+const KEYED_COLLECTIONS: readonly KeyedCollection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'bindings', 'users', 'health', 'hooks', 'hookstate', 'hooksender'];
 
 export interface StoredEntry<C extends KeyedCollection = KeyedCollection> {
   value: CollectionValues[C];

@@ -14,9 +14,10 @@ import { checkTrustedPath } from '../fs/trusted-path';
 import type { NodeName, NodeRecord, NodeState, ResourceName, ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { Mac } from '../arp/frame';
 import type { UserRecord } from '../../preload/contract/users';
+import type { HookRecord, HookState } from '../../preload/contract/hooks';
 import type { NodeHealth } from '../../preload/contract/health';
 import { checkedForWrite } from './codec';
-import { fitAuditRecord } from './record-check';
+import { fitAuditRecord, type RejectedRecord } from './record-check';
 import { FileState, type Commit, type KeyedCollection, type StoredEntry, type WriteOp, type AuditLine } from './file-state';
 import { AuditLog, STATE_FILE, lockDirectory, readStateFile, removeStaleTemps, writeFileAtomic } from './file-persistence';
 import { checkName } from './keys';
@@ -54,6 +55,10 @@ import {
   type StoreSnapshot,
   type Unsubscribe,
   type UserEntry,
+  type HookEntry,
+  type HookStateEntry,
+  type HookSenderRecord,
+  HOOK_SENDER_KEY,
 } from './store';
 
 export interface FileStoreOptions {
@@ -503,6 +508,58 @@ export class FileStore implements ClusterStore {
 
   deleteUser(name: string, expectRev?: Revision): Promise<boolean> {
     return this.deleteChecked('users', name, expectRev);
+  }
+
+  // --- event hooks ---------------------------------------------------------------------------------
+
+  hooks(): Promise<{ hooks: HookEntry[]; rejected: RejectedRecord[] }> {
+    return this.read(() => ({
+      hooks: this.values('hooks').map(({ entry }) => ({ hook: entry.value, revision: entry.modRevision })),
+      rejected: this.state.rejectedAtLoad.filter((record) => record.collection === 'hooks' && this.state.get('hooks', record.name) === undefined),
+    }));
+  }
+
+  putHook(hook: HookRecord, expectRev?: Revision): Promise<Revision> {
+    try {
+      return this.putChecked({ collection: 'hooks', name: hook.name, value: checkedForWrite('hooks', hook.name, hook) }, expectRev);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async deleteHook(name: string, expectRev?: Revision): Promise<boolean> {
+    this.checkExpected('hooks', name, expectRev);
+    const ops: WriteOp[] = [];
+    if (this.state.get('hooks', name) !== undefined) ops.push({ collection: 'hooks', name, value: null });
+    if (this.state.get('hookstate', name) !== undefined) ops.push({ collection: 'hookstate', name, value: null });
+    if (ops.length === 0) return false;
+    await this.commit(ops);
+    return ops[0]!.collection === 'hooks';
+  }
+
+  hookStates(): Promise<HookStateEntry[]> {
+    return this.read(() => this.values('hookstate').map(({ entry }) => ({ state: entry.value, revision: entry.modRevision })));
+  }
+
+  putHookState(state: HookState, expectRev?: Revision): Promise<Revision> {
+    try {
+      return this.putChecked({ collection: 'hookstate', name: state.name, value: checkedForWrite('hookstate', state.name, state) }, expectRev);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  hookSender(): Promise<HookSenderRecord | null> {
+    return this.read(() => structuredClone(this.state.get('hooksender', HOOK_SENDER_KEY)?.value ?? null) as HookSenderRecord | null);
+  }
+
+  async claimHookSender(membership: Membership): Promise<{ ok: boolean; current: HookSenderRecord | null }> {
+    const current = this.state.get('hooksender', HOOK_SENDER_KEY)?.value as HookSenderRecord | undefined;
+    if (current !== undefined) return { ok: current.leaseId === membership.leaseId, current: structuredClone(current) };
+    if (membership.ended) throw new StoreError('lease-lost', `node ${membership.node}: the membership has ended`);
+    const record: HookSenderRecord = { node: membership.node, leaseId: membership.leaseId };
+    await this.commit([{ collection: 'hooksender', name: HOOK_SENDER_KEY, value: record, lease: membership.leaseId }]);
+    return { ok: true, current: record };
   }
 
   // --- ownership ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
   TimestampSchema,
 } from '../../preload/contract/domain';
 import { UserRecordSchema } from '../../preload/contract/users';
+import { HookRecordSchema, HookStateSchema } from '../../preload/contract/hooks';
 import { NodeHealthSchema } from '../../preload/contract/health';
 import { parseIntent } from '../cluster/intents';
 import { validateResourceSpec } from '../cluster/validate';
@@ -91,10 +92,13 @@ const SCHEMAS: { [C in Exclude<Collection, 'intents'>]: z.ZodType } = {
   bindings: NodeBindingsSchema,
   users: UserRecordSchema,
   health: NodeHealthSchema,
+  hooks: HookRecordSchema,
+  hookstate: HookStateSchema,
+  hooksender: z.strictObject({ node: NameSchema, leaseId: z.string().min(1).max(64) }),
 };
 
 /** The field a record names itself by, which must be its key's name (a record under "web" that says "db" shadows db). */
-const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node', users: 'name', health: 'node' };
+const SELF_NAME: Partial<Record<Collection, string>> = { nodes: 'name', resources: 'name', status: 'name', intents: 'id', bindings: 'node', users: 'name', health: 'node', hooks: 'name', hookstate: 'name' };
 
 /** Checks a parsed value read under `collection`/`name`. Never throws. */
 export function checkRecord<C extends Collection>(collection: C, name: string, value: unknown): RecordCheck<C> {

@@ -16,6 +16,7 @@ import type { RejectedRecord } from './record-check';
 import type { NodeHealth } from '../../preload/contract/health';
 import { MAX_BINDINGS_PER_NODE, type AuditLine, type AuditOutcome, type NodeBindings, type StationBinding } from '../../preload/contract/domain';
 import type { UserRecord } from '../../preload/contract/users';
+import type { HookRecord, HookState } from '../../preload/contract/hooks';
 
 /** A store revision: grows with every change; 0 means "absent" when used as an expectation. */
 export type Revision = number;
@@ -80,6 +81,27 @@ export interface UserEntry {
   user: UserRecord;
   revision: Revision;
 }
+
+/** An event hook (preload/contract/hooks.ts): persistent, like a user. */
+export interface HookEntry {
+  hook: HookRecord;
+  revision: Revision;
+}
+
+/** A hook's delivery state, written by the sending agent (compare-and-swap at the revision it read). */
+export interface HookStateEntry {
+  state: HookState;
+  revision: Revision;
+}
+
+/** The hooks' sender: the one agent that delivers every hook's events, its key bound to its lease. */
+export interface HookSenderRecord {
+  node: NodeName;
+  leaseId: LeaseId;
+}
+
+/** The name of the sender's key in the hooksender collection. */
+export const HOOK_SENDER_KEY = 'sender';
 
 export type { AuditOutcome };
 export type { RejectedRecord };
@@ -148,11 +170,14 @@ export interface CollectionValues {
   bindings: BindingsRecord;
   users: UserRecord;
   health: NodeHealth;
+  hooks: HookRecord;
+  hookstate: HookState;
+  hooksender: HookSenderRecord;
 }
 
 export type Collection = keyof CollectionValues;
 
-export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings', 'users', 'health'];
+export const COLLECTIONS: readonly Collection[] = ['nodes', 'members', 'resources', 'owners', 'status', 'intents', 'audit', 'bindings', 'users', 'health', 'hooks', 'hookstate', 'hooksender'];
 
 /**
  * One change: `collection`/`name` is the key; deletes carry no value. Changes made together share a
@@ -272,6 +297,21 @@ export interface ClusterStore {
   putUser(user: UserRecord, expectRev?: Revision): Promise<Revision>;
   /** False when absent (and no expectRev given). */
   deleteUser(name: string, expectRev?: Revision): Promise<boolean>;
+
+  // --- Event hooks --------------------------------------------------------------------------------
+  /** The hooks; a record that is not one (HookRecordSchema) is left out and named in `rejected`, never run. */
+  hooks(): Promise<{ hooks: HookEntry[]; rejected: RejectedRecord[] }>;
+  /** expectRev as for putResource; a record that is not one is refused with 'invalid'. */
+  putHook(hook: HookRecord, expectRev?: Revision): Promise<Revision>;
+  /** Deletes the hook and its delivery state; false when absent (and no expectRev given). */
+  deleteHook(name: string, expectRev?: Revision): Promise<boolean>;
+  hookStates(): Promise<HookStateEntry[]>;
+  /** expectRev as for putResource (the sender writes at the revision it read: a stale sender's write fails). */
+  putHookState(state: HookState, expectRev?: Revision): Promise<Revision>;
+  /** The current sender, or null when no live agent holds the key. */
+  hookSender(): Promise<HookSenderRecord | null>;
+  /** Makes the membership's node the sender if nobody is (creates the key bound to its lease); the sender after. */
+  claimHookSender(membership: Membership): Promise<{ ok: boolean; current: HookSenderRecord | null }>;
 
   // --- Ownership ------------------------------------------------------------------------------------
   owners(): Promise<OwnerEntry[]>;

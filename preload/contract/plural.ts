@@ -16,6 +16,7 @@ const PLURALS = {
   resource: 'resources',
   station: 'stations',
   'store record': 'store records',
+  hook: 'hooks',
 } as const;
 
 export type CountedNoun = keyof typeof PLURALS;

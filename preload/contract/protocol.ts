@@ -80,6 +80,7 @@ import { decodeRows } from './compact-rows';
 import { MAX_GROUP_MEMBERS } from './groups';
 import { RESOURCE_COLUMNS, SORT_DIRECTIONS } from './resource-order';
 import { MAX_USERS, RoleSchema, UserInfoSchema, UserNameSchema, USER_NAME_PATTERN } from './users';
+import { HookDeliveryResultSchema, HookInfoSchema, HookNameSchema, HookRecordSchema, HookSpecSchema, MAX_HOOKS } from './hooks';
 
 /**
  * Bumped on any incompatible change; the hello and auth replies carry it so a client can refuse a
@@ -255,6 +256,13 @@ export const COMMAND_ARGS = {
   'user.remove': z.strictObject({ name: UserNameSchema }),
   /** A new credential for the user; the old one stops working and its sessions are closed. */
   'user.rotate': z.strictObject({ name: UserNameSchema }),
+  /** A new event hook (preload/contract/hooks.ts): delivered from the audit entry after the newest one now. */
+  'hook.add': z.strictObject({ hook: HookSpecSchema }),
+  /** The hooks with their delivery state, the sending agent, and hook records left out as not hooks. */
+  'hook.list': z.strictObject({}),
+  'hook.remove': z.strictObject({ name: HookNameSchema }),
+  /** One test event (seq 0) delivered by the agent asked, now; the hook's delivery state is not touched. */
+  'hook.test': z.strictObject({ name: HookNameSchema }),
   /**
    * Bulk create (`ipfo resource import`): every row is checked first (as resource.add, plus a name or
    * address twice among the rows); with any bad row and no skipInvalid nothing is created. A large import
@@ -382,6 +390,10 @@ export const COMMAND_RESULTS = {
   'user.list': z.strictObject({ users: z.array(UserInfoSchema).max(MAX_USERS) }),
   'user.remove': z.strictObject({ user: UserInfoSchema }),
   'user.rotate': z.strictObject({ user: UserInfoSchema, credential: CredentialTextSchema }),
+  'hook.add': z.strictObject({ hook: HookRecordSchema }),
+  'hook.list': z.strictObject({ hooks: z.array(HookInfoSchema).max(MAX_HOOKS), sender: NameSchema.nullable(), rejected: z.array(RejectedStoreRecordSchema).max(MAX_HOOKS) }),
+  'hook.remove': z.strictObject({ hook: HookRecordSchema }),
+  'hook.test': z.strictObject({ hook: HookNameSchema, node: NameSchema, delivery: HookDeliveryResultSchema }),
   'resource.import': z.strictObject({
     /** The names created, in row order (empty when a bad row refused the whole request). */
     created: z.array(NameSchema).max(MAX_IMPORT_BATCH_ROWS),

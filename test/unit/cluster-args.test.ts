@@ -44,6 +44,7 @@ describe('connection options', () => {
       ['move', 'web', 'n2'], ['online', 'web'], ['offline', 'web'], ['announce', 'web'], ['node', 'pause', 'n1'], ['node', 'resume', 'n1'], ['status'], ['events'], ['bindings'], ['plan', '--pause', 'n1'],
       ['user', 'add', 'alice', '--role', 'viewer'], ['user', 'list'], ['user', 'rm', 'alice'], ['user', 'rotate', 'alice'],
       ['group', 'add', 'gw', 'inside', 'outside'], ['group', 'rm', 'gw'], ['group', 'move', 'gw', 'n2'], ['group', 'list'],
+      ['hook', 'add', 'h', '--on', 'move', '--syslog'], ['hook', 'list'], ['hook', 'rm', 'h'], ['hook', 'test', 'h'],
     ];
     for (const argv of commands) {
       const command = parse(...argv, ...common);

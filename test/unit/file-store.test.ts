@@ -80,7 +80,7 @@ test('FileState: disk image leaves out leased keys and round-trips the rest', ()
   const lines: AuditLine[] = [];
   for (const action of ['a', 'b', 'c', 'd']) lines.push(state.appendAudit(record(action)).line);
   const disk = JSON.parse(JSON.stringify(state.toDisk())) as DiskState;
-  assert.deepEqual(Object.keys(disk.entries).sort(), ['bindings', 'intents', 'nodes', 'resources', 'status', 'users']);
+  assert.deepEqual(Object.keys(disk.entries).sort(), ['bindings', 'hooks', 'hookstate', 'intents', 'nodes', 'resources', 'status', 'users']);
   assert.deepEqual(Object.keys(disk.entries.nodes), ['n1']);
   const loaded = FileState.fromDisk(disk, lines, 3, 'y');
   assert.equal(loaded.revision, state.revision, 'the newest audit line carries the latest revision');

@@ -17,6 +17,7 @@ const EXPECTED: Readonly<Record<(typeof COUNTED_NOUNS)[number], readonly [string
   resource: ['0 resources', '1 resource', '2 resources', '1,000 resources'],
   station: ['0 stations', '1 station', '2 stations', '1,000 stations'],
   'store record': ['0 store records', '1 store record', '2 store records', '1,000 store records'],
+  hook: ['0 hooks', '1 hook', '2 hooks', '1,000 hooks'],
 };
 
 test('every counted noun for 0, 1, 2 and 1,000', () => {

@@ -16,7 +16,7 @@ import { resource } from './renderer-fixtures';
 /** What each role is offered, by the command each control sends. */
 const OFFERED: Readonly<Record<Role, readonly string[]>> = {
   viewer: ['snapshot', 'events.query', 'bindings.query', 'resource.export', 'plan'],
-  operator: ['snapshot', 'events.query', 'bindings.query', 'resource.export', 'plan', 'resource.move', 'resource.online', 'resource.offline', 'resource.cleanup', 'resource.announce', 'node.pause', 'node.resume', 'node.maintenance', 'probe', 'group.move'],
+  operator: ['snapshot', 'events.query', 'bindings.query', 'resource.export', 'plan', 'resource.move', 'resource.online', 'resource.offline', 'resource.cleanup', 'resource.announce', 'node.pause', 'node.resume', 'node.maintenance', 'probe', 'group.move', 'hook.list'],
   admin: [...IPC_COMMAND_TYPES],
 };
 

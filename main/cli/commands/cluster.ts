@@ -1,6 +1,7 @@
 // The cluster commands (`ipfo resource|move|online|offline|node|status|events|bindings|user`): read the token or credential,
 // connect to the agent, run one operation, print its outcome, exit with a code a script can use.
 // Every failure is reported here as "ipfo: ..." lines and an exit code (see cluster/outcome.ts).
+import { describeHookTarget, formatHookTest, formatHooks } from '../format-hooks';
 import { constants } from 'node:fs';
 import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -125,6 +126,27 @@ async function runOperation(client: AgentClient, command: ClusterCommand, io: Cl
       const result = await client.request('user.remove', { name: op.name });
       io.stdout(json ? JSON.stringify(result) : `user ${result.user.name} (${result.user.role}) removed; its sessions have ended`);
       return EXIT.ok;
+    }
+    case 'hook-add': {
+      const result = await client.request('hook.add', { hook: op.spec });
+      io.stdout(json ? JSON.stringify(result) : `hook ${result.hook.name} added: ${describeHookTarget(result.hook)} on ${result.hook.events.join(',')}, from audit seq ${result.hook.afterSeq + 1} on`);
+      return EXIT.ok;
+    }
+    case 'hook-list': {
+      const result = await client.request('hook.list', {});
+      if (json) io.stdout(JSON.stringify(result));
+      else for (const line of formatHooks(result.hooks, result.sender, result.rejected)) io.stdout(line);
+      return EXIT.ok;
+    }
+    case 'hook-remove': {
+      const result = await client.request('hook.remove', { name: op.name });
+      io.stdout(json ? JSON.stringify(result) : `hook ${result.hook.name} removed`);
+      return EXIT.ok;
+    }
+    case 'hook-test': {
+      const result = await client.request('hook.test', { name: op.name });
+      io.stdout(json ? JSON.stringify(result) : formatHookTest(result.hook, result.node, result.delivery));
+      return result.delivery.ok ? EXIT.ok : EXIT.runtime;
     }
     case 'resource-import':
       return importResources(client, { file: op.file, format: op.format, skipInvalid: op.skipInvalid, wait: op.wait, json }, io);

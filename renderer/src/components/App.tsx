@@ -23,6 +23,7 @@ import { ConflictsView } from './ConflictsView';
 import { ConnectionPanel } from './ConnectionPanel';
 import { Dialog } from './Dialog';
 import { EventsView } from './EventsView';
+import { HooksView } from './HooksView';
 import { MoveDialog } from './MoveDialog';
 import { NodesView } from './NodesView';
 import { ResourceFormDialog } from './ResourceFormDialog';
@@ -31,9 +32,9 @@ import { StatusBar } from './StatusBar';
 import { Toasts } from './Toasts';
 import { toastsStillTrue, toastSubject, type Toast } from '../model/toasts';
 
-const TABS = ['resources', 'nodes', 'conflicts', 'events'] as const;
+const TABS = ['resources', 'nodes', 'conflicts', 'events', 'hooks'] as const;
 type Tab = (typeof TABS)[number];
-const TAB_LABELS: Readonly<Record<Tab, string>> = { resources: 'Resources', nodes: 'Nodes', conflicts: 'Conflicts', events: 'Events' };
+const TAB_LABELS: Readonly<Record<Tab, string>> = { resources: 'Resources', nodes: 'Nodes', conflicts: 'Conflicts', events: 'Events', hooks: 'Hooks' };
 
 type DialogState =
   | { kind: 'move'; name: string; target: string }
@@ -170,6 +171,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
     nodes: cluster.nodes.size,
     conflicts: cluster.conflicts.size,
     events: null,
+    hooks: null,
   };
 
   const dialogResource = dialog !== null && 'name' in dialog && dialog.name !== null ? cluster.resources.get(dialog.name) : undefined;
@@ -245,6 +247,8 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
           <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} groupActions={groupActions} />
         ) : tab === 'conflicts' ? (
           <ConflictsView conflicts={cluster.conflicts} now={now} />
+        ) : tab === 'hooks' ? (
+          <HooksView api={api} role={role} now={now} />
         ) : (
           <EventsView api={api} events={cluster.events} now={now} />
         )}

@@ -87,6 +87,7 @@ export const COMPUTED_SITES: ReadonlyMap<string, ComputedSite> = new Map<string,
   ['test/lab/console-first-screen.test.ts#CHROMIUM_PATH', { programs: ['chromium'], why: "browser.ts's CHROMIUM_PATH: Debian's /usr/bin/chromium, in the host's namespace (no lab: the bench's synthetic cluster)" }],
   ['test/e2e/electron.test.ts#binary.path', { programs: [], runtime: true, why: "npm's electron package's binary (findElectronBinary), the runtime the console presupposes" }],
   ['test/lab/cluster.ts#prefix', { programs: ['setpriv'], why: "startAgent(node, prefix): a runner the agent starts under; the only caller passes setpriv (test/lab/failure-policy.test.ts), which RUNNERS follows to the agent's own argv" }],
+  ['main/hooks/deliver.ts#path', { programs: [], why: "an operator's exec hook (ipfo hook add --exec /PROGRAM): a program on the node, chosen by the operator, not a dependency of ours" }],
   ['main/host/health-checks.ts#file', { programs: [], why: "an operator's exec health check (--check exec:/PROGRAM): a program on the node, chosen by the operator, not a dependency of ours" }],
   ['main/console/elevate.ts#built.elevated.command', { programs: ['pkexec'], why: '@vscode/sudo-prompt runs the command through pkexec on Linux' }],
 ]);
