@@ -109,6 +109,11 @@ describe('failures of the owner', () => {
     await sleep(2500);
     assert.ok(!(await lab.addresses('n1')).includes(`${vip}/24`));
     await expectNoOverlap();
+    // Back in touch with etcd, n1 records the fence in the audit log (hooks and the metrics see it there).
+    await cluster.until('the fence in the audit log', async () => {
+      const fences = await cluster.api('n2', 'events.query', { filter: { target: 'n1', action: 'fence' } });
+      return ((fences.result as { entries?: Array<{ detail: string | null }> } | undefined)?.entries ?? []).some((e) => /^dropped 1 address \(/.test(e.detail ?? ''));
+    }, 10_000);
   });
 
   test('a node cut off from etcd but not from the LAN fences itself before its lease expires', async () => {

@@ -99,6 +99,9 @@ describe('the web console by keyboard and screen reader (issue 16)', () => {
     // A conflict for the conflicts view: the rogue announces web's address.
     const send = await lab.run('r1', [process.execPath, ARP_SEND, '--dev', 'lan0', '--form', 'announcement', '--ip', lab.vip(1)], { timeoutMs: 10_000 });
     assert.equal(send.code, 0, send.stderr);
+    // A hook nobody answers: the Hooks tab shows its table with a delivery error.
+    const hook = await cluster.cli(CONSOLE_NODE, ['hook', 'add', 'pager', '--on', '*', '--webhook', 'http://127.0.0.1:9/ipfo', '--timeout', '1']);
+    assert.equal(hook.code, 0, hook.stderr);
     token = readFileSync(cluster.tokenFile(CONSOLE_NODE), 'utf8').trim();
     browser = await LabBrowser.launch(lab, CONSOLE_NODE);
   });
@@ -117,9 +120,9 @@ describe('the web console by keyboard and screen reader (issue 16)', () => {
       try {
         await page.getByTestId('resource-row-web').waitFor({ timeout: UI_TIMEOUT_MS });
         await check(page, 'resources', theme);
-        for (const view of ['nodes', 'conflicts', 'events'] as const) {
+        for (const view of ['nodes', 'conflicts', 'events', 'hooks'] as const) {
           await page.getByTestId(`tab-${view}`).click();
-          const ready = { nodes: '[data-testid="card-web"]', conflicts: '[data-testid^="conflict-row-"]', events: '[data-testid^="event-row-"]' }[view];
+          const ready = { nodes: '[data-testid="card-web"]', conflicts: '[data-testid^="conflict-row-"]', events: '[data-testid^="event-row-"]', hooks: '[data-testid="hook-row-pager"]' }[view];
           await page.locator(ready).first().waitFor({ timeout: UI_TIMEOUT_MS });
           await check(page, view, theme);
         }
