@@ -2,7 +2,9 @@
 // agent counts from the audit entries it writes and reads at scrape time; the endpoint on loopback (a real
 // HTTP server and client) and its refusal to serve in clear off loopback; the takeover gap's arithmetic.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AgentMetrics, MonotonicTotals, type AgentMetricSources } from '../../main/metrics/agent-metrics';
 import { escapeLabelValue, formatValue, Registry } from '../../main/metrics/registry';
@@ -252,5 +254,36 @@ describe('takeover gap', () => {
   test('in words', () => {
     assert.equal(describeTakeoverGap('n1', 480.46), 'from n1, 480.46 ms after its last answer');
     assert.equal(describeTakeoverGap('n1', null), 'from n1 (gap unknown: no standby heard its last answer)');
+  });
+});
+
+describe('shipped dashboard and alert rules', () => {
+  const root = join(__dirname, '..', '..', '..', 'resources');
+  /** Every family an agent exports, by name (histograms also by their _bucket, _sum and _count series). */
+  function exported(): Set<string> {
+    const metrics = new AgentMetrics(sources());
+    registerProcessMetrics(metrics.registry);
+    const names = new Set<string>();
+    for (const line of metrics.render().split('\n')) {
+      const typed = /^# TYPE (\S+) (\S+)$/.exec(line);
+      if (!typed) continue;
+      names.add(typed[1]!);
+      if (typed[2] === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${typed[1]!}${suffix}`);
+    }
+    return names;
+  }
+
+  test('every ipfo_, process_ and nodejs_ series they name is one the agent exports', () => {
+    const names = exported();
+    const dashboard = JSON.parse(readFileSync(join(root, 'grafana', 'ipfo-dashboard.json'), 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    assert.ok(dashboard.panels.length >= 10);
+    const exprs = dashboard.panels.flatMap((panel) => {
+      assert.ok(panel.targets.length > 0, `panel ${panel.title} queries something`);
+      return panel.targets.map((target) => target.expr);
+    });
+    exprs.push(readFileSync(join(root, 'prometheus', 'ipfo-alerts.yml'), 'utf8'));
+    const used = new Set(exprs.flatMap((expr) => expr.match(/\b(?:ipfo|process|nodejs)_[a-z_]+/g) ?? []));
+    assert.ok(used.size >= 20, `names used: ${[...used].join(', ')}`);
+    assert.deepEqual([...used].filter((name) => !names.has(name)), []);
   });
 });
