@@ -33,8 +33,13 @@ export interface AgentMetricSources {
 const GAP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const ROUND_TRIP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const CONVERGENCE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** The resources a cluster may hold (MAX_SNAPSHOT_RESOURCES): per-resource families keep that many. */
-const MAX_RESOURCES = 100_000;
+/**
+ * Per-resource series a scrape carries at most. A scrape renders on the agent's event loop: 10,000 take
+ * ~12 ms, 100,000 took 330 ms (`npm run bench:metrics`) — a stall the standby and the lease would feel —
+ * and 9 MB per agent per scrape. Beyond it the resources that are not online come first (what the
+ * owner-lost alert needs); ipfo_resources{state} always counts them all.
+ */
+export const MAX_RESOURCE_SERIES = 10_000;
 const MAX_NODES = 1_000;
 
 /** Audit actions that count as an ARP conflict, by kind (the label's whole set). */
@@ -92,7 +97,7 @@ export class AgentMetrics {
     for (const kind of Object.values(CONFLICT_KINDS)) this.conflicts.init({ kind });
     for (const reason of LEASE_LOSS_REASONS) this.leaseLosses.init({ reason });
     r.gauge({ name: 'ipfo_node_info', help: 'This agent: its node and cluster names (always 1).', labelNames: ['node', 'cluster'] }, () => [{ labels: { node: sources.node, cluster: sources.cluster }, value: 1 }]);
-    r.gauge({ name: 'ipfo_resource_info', help: 'Every resource as this agent sees it: address, state and owner (always 1; owner "" when none).', labelNames: ['resource', 'ip', 'state', 'owner'], maxSeries: MAX_RESOURCES }, () => this.resourceInfo());
+    r.gauge({ name: 'ipfo_resource_info', help: 'Every resource as this agent sees it: address, state and owner (always 1; owner "" when none).', labelNames: ['resource', 'ip', 'state', 'owner'], maxSeries: MAX_RESOURCE_SERIES }, () => this.resourceInfo());
     r.gauge({ name: 'ipfo_resources', help: 'Resources by state, as this agent sees them.', labelNames: ['state'], maxSeries: 10 }, () => this.resourcesByState());
     r.gauge({ name: 'ipfo_node_up', help: "Cluster nodes: 1 while the node's lease lives, by administrative state (down: no lease).", labelNames: ['node', 'state'], maxSeries: MAX_NODES }, () => [...sources.nodes()].map((n) => ({ labels: { node: n.name, state: n.state }, value: n.state === 'down' ? 0 : 1 })));
     r.gauge({ name: 'ipfo_addresses_held', help: 'Addresses this node holds now.' }, () => [{ value: sources.held() }]);
@@ -182,8 +187,11 @@ export class AgentMetrics {
     }
   }
 
+  /** The resources that are not online first: past the bound, those are the ones worth a series. */
   private *resourceInfo(): Iterable<Sample> {
-    for (const r of this.sources.resources()) yield { labels: { resource: r.name, ip: r.ip, state: r.state, owner: r.owner ?? '' }, value: 1 };
+    const sample = (r: { name: string; ip: string; state: string; owner: string | null }): Sample => ({ labels: { resource: r.name, ip: r.ip, state: r.state, owner: r.owner ?? '' }, value: 1 });
+    for (const r of this.sources.resources()) if (r.state !== 'online') yield sample(r);
+    for (const r of this.sources.resources()) if (r.state === 'online') yield sample(r);
   }
 
   private resourcesByState(): Sample[] {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { AgentMetrics, MonotonicTotals, type AgentMetricSources } from '../../main/metrics/agent-metrics';
+import { AgentMetrics, MAX_RESOURCE_SERIES, MonotonicTotals, type AgentMetricSources } from '../../main/metrics/agent-metrics';
 import { escapeLabelValue, formatValue, Registry } from '../../main/metrics/registry';
 import { checkMetricsBind, listenMetrics } from '../../main/metrics/server';
 import { registerProcessMetrics } from '../../main/metrics/process-metrics';
@@ -155,7 +155,7 @@ describe('agent metrics', () => {
     const metrics = new AgentMetrics(sources({ held: () => held, captures: () => [{ ifname: 'eth1', received: 120, malformed: 2, kernelDropped: dropped }] }));
     let text = metrics.render();
     assert.deepEqual(samples(text, 'ipfo_node_info'), ['ipfo_node_info{node="n1",cluster="prod"} 1']);
-    assert.deepEqual(samples(text, 'ipfo_resource_info'), ['ipfo_resource_info{resource="web",ip="10.0.0.50",state="online",owner="n1"} 1', 'ipfo_resource_info{resource="db",ip="10.0.0.51",state="failed",owner=""} 1']);
+    assert.deepEqual(samples(text, 'ipfo_resource_info'), ['ipfo_resource_info{resource="db",ip="10.0.0.51",state="failed",owner=""} 1', 'ipfo_resource_info{resource="web",ip="10.0.0.50",state="online",owner="n1"} 1'], 'the resources not online first');
     assert.deepEqual(samples(text, 'ipfo_resources{'), ['ipfo_resources{state="online"} 1', 'ipfo_resources{state="failed"} 1']);
     assert.deepEqual(samples(text, 'ipfo_node_up'), ['ipfo_node_up{node="n1",state="online"} 1', 'ipfo_node_up{node="n2",state="down"} 0']);
     assert.deepEqual(samples(text, 'ipfo_lease_confirmation_age_seconds'), ['ipfo_lease_confirmation_age_seconds 0.376']);
@@ -167,6 +167,16 @@ describe('agent metrics', () => {
     text = metrics.render();
     assert.deepEqual(samples(text, 'ipfo_addresses_held'), ['ipfo_addresses_held 0']);
     assert.deepEqual(samples(text, 'ipfo_capture_kernel_dropped_frames_total'), ['ipfo_capture_kernel_dropped_frames_total{interface="eth1"} 7']);
+  });
+
+  test('a cluster larger than the per-resource bound: every resource not online keeps its series, the states count them all', () => {
+    const many = Array.from({ length: MAX_RESOURCE_SERIES + 5 }, (_, i) => ({ name: `r${i}`, ip: '10.0.0.1', state: i % 1000 === 999 ? 'failed' : 'online', owner: null }));
+    const text = new AgentMetrics(sources({ resources: () => many })).render();
+    const info = samples(text, 'ipfo_resource_info{');
+    assert.equal(info.length, MAX_RESOURCE_SERIES);
+    assert.equal(info.filter((line) => line.includes('state="failed"')).length, 10);
+    assert.deepEqual(samples(text, 'ipfo_resources{'), [`ipfo_resources{state="online"} ${MAX_RESOURCE_SERIES - 5}`, 'ipfo_resources{state="failed"} 10']);
+    assert.deepEqual(samples(text, 'ipfo_metrics_series_dropped_total'), ['ipfo_metrics_series_dropped_total{metric="ipfo_resource_info"} 5']);
   });
 
   test('without a lease there is no confirmation age (not a zero that would look fresh)', () => {
