@@ -229,6 +229,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       // Once the address is back here there is nothing to tell stragglers.
       currentMacOf: (resource) => (this.local.has(resource) ? null : (this.view.statuses.get(resource)?.ownerMac ?? null)),
       send: (ifname, frame) => this.local.send(ifname, frame),
+      mayAnnounce: (resource) => this.local.isReady(resource) && this.lease.permitSend(),
       append: (record) => this.store.appendAudit(record).then(() => undefined),
       onReport: (report) => this.metrics.convergenceReport(report),
       onTakeoverReport: (report) => this.metrics.takeoverConvergenceReport(report),

@@ -26,6 +26,12 @@ export interface ConvergenceMonitorOptions {
   currentMacOf: (resource: string) => Mac | null;
   /** Sends a frame on an interface the node captures ARP on. */
   send: (ifname: string, frame: ArpFrame) => boolean;
+  /**
+   * Whether this node holds `resource` now and may speak for it (its lease confirmed): a takeover's
+   * gratuitous ARP names this node as the address's holder, so none goes out once it let the address go
+   * or was fenced — it would point stations at a node that does not answer, beside the one that does.
+   */
+  mayAnnounce: (resource: string) => boolean;
   append: (record: AuditRecord) => Promise<void>;
   /** Each report as it is recorded (the metrics). */
   onReport?: (report: ConvergenceReport) => void;
@@ -136,6 +142,11 @@ export class ConvergenceMonitor {
 
   /** A takeover's sends now (within the tick's budget, the rest queued), and its record once over. */
   private tickTakeover(ip: Ipv4, taken: TakenOver, now: number): void {
+    if (!this.options.mayAnnounce(taken.resource)) {
+      this.takenByIp.delete(ip);
+      this.append({ at: Date.now(), actor: this.options.node, action: 'arp.convergence', target: taken.resource, outcome: 'ok', detail: `after the takeover from ${taken.watch.from}: not finished, the address left this node`, handoffMs: null });
+      return;
+    }
     const { sends, report } = taken.watch.tick(now);
     for (const garp of sends) this.sendQueue.push({ ifname: taken.ifname, ourMac: taken.ourMac, ip, resource: taken.resource, garp });
     this.flushSends();
@@ -146,6 +157,7 @@ export class ConvergenceMonitor {
   private flushSends(): void {
     const batch = this.sendQueue.splice(0, GARPS_PER_TICK);
     for (const { ifname, ourMac, ip, resource, garp } of batch) {
+      if (!this.options.mayAnnounce(resource)) continue;
       // A unicast reply from the new owner: the station's cache learns our MAC for the address.
       const frame: ArpFrame = { dst: garp.toMac, src: ourMac, vlan: null, arp: { op: 'reply', senderMac: ourMac, senderIp: ip, targetMac: garp.toMac, targetIp: garp.toIp } };
       try {
