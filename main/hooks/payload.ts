@@ -2,19 +2,10 @@
 // syslog message's text), and the environment of a program. The audit seq is the idempotency key: an
 // event delivered again (at least once) carries the same seq.
 import { eventNameOf } from '../../preload/contract/hooks';
-import type { AuditOutcome } from '../../preload/contract/domain';
+import type { AuditEntry, AuditLine, AuditOutcome } from '../../preload/contract/domain';
 
-/** The part of an audit entry a hook is told. */
-export interface HookEventEntry {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  outcome: AuditOutcome;
-  detail: string | null;
-  handoffMs: number | null;
-}
+/** The part of an audit entry a hook is told: the line as written, and its seq. */
+export type HookEventEntry = AuditLine & Pick<AuditEntry, 'seq'>;
 
 export interface HookPayload {
   /** The payload's version. */
