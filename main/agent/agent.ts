@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import type { AcdConfig } from '../arp/acd';
 import type { NodeName, NodeRecord, ResourceName } from '../cluster/model';
 import { lifetimeForTtl } from '../cluster/fencing';
-import { MOVE_TIMEOUT_MS, movesAddresses, parseIntent, subjectsOf } from '../cluster/intents';
+import { MOVE_TIMEOUT_MS, movesAddresses, parseIntent, subjectsOf, type SilenceIntent } from '../cluster/intents';
 import { systemClock } from '../engine/timers';
 import { macsForRecord } from '../store/node-record';
 import type { Host } from '../host/host';
@@ -49,6 +49,7 @@ import { HealthMonitor } from './health-monitor';
 import { LocalFailures } from './local-failures';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { Reconciler } from './reconciler';
+import { DEFAULT_FAILOVER_PROFILE, detectionFor, freshVerdictMs, type FailoverProfile } from '../cluster/failover-profile';
 import { RejectionReport } from './rejection-report';
 import { ResourceRecords } from './resource-records';
 import { ResourceWork } from './resource-work';
@@ -56,7 +57,7 @@ import { removeStaleSilence, revokeSilentOwner } from './standby';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { tapAudit } from '../store/audit-tap';
 import { stationsToTell } from '../watch/takeover-convergence';
-import { StandbyMonitor } from './standby-monitor';
+import { StandbyMonitor, type Watched } from './standby-monitor';
 import { plural } from '../../preload/contract/plural';
 import { HookSender } from './hook-sender';
 import { deliver as deliverHook } from '../hooks/deliver';
@@ -77,7 +78,9 @@ export interface AgentOptions {
   stateDir?: string;
   /** The state files' name (stateFileName: node and cluster); default the node's name. */
   stateName?: string;
-  /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never). */
+  /** How soon a standby calls an owner dead (cluster/failover-profile.ts); default 'default'. */
+  failoverProfile?: FailoverProfile;
+  /** A standby revokes an owner that leaves ARP for its address unanswered this long (0 = never; default: the profile's). */
   ownerSilenceMs?: number;
   /** How often the agent logs its load line (resources, reconcile time, standby probes, memory); 0 = never. Default 10 min. */
   statsIntervalMs?: number;
@@ -119,6 +122,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
   private readonly lease: LeaseKeeper;
   private readonly work: ResourceWork;
   private readonly reconciler: Reconciler;
+  private readonly claims: Claims;
   private readonly moves: PlannedMoves;
   private readonly preflight: Preflight;
   private readonly announcer: Announcer;
@@ -167,7 +171,8 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.version = options.version;
     this.log = options.log ?? (() => undefined);
     const ttlSec = options.leaseTtlSec ?? DEFAULT_LEASE_TTL_SEC;
-    const ownerSilenceMs = options.ownerSilenceMs ?? 250;
+    const detection = detectionFor(options.failoverProfile ?? DEFAULT_FAILOVER_PROFILE, options.ownerSilenceMs || undefined);
+    const ownerSilenceMs = options.ownerSilenceMs === 0 ? 0 : detection.ownerSilenceMs;
     this.statsIntervalMs = options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS;
     // A lease that can expire (etcd) needs the kernel backstop; the file store's lease lives with this process.
     const lifetimeSec = this.store.kind === 'etcd' ? lifetimeForTtl(ttlSec) : null;
@@ -213,7 +218,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     this.rejections = new RejectionReport(context, records);
     this.addresses = new HostAddressCache(this.host, this.node);
     this.work = new ResourceWork(() => this.reconciler.reconcile(), this.log);
-    this.monitor = new StandbyMonitor(this.local, (target, silence) => void revokeSilentOwner(context, records, target, silence), { host: this.host, clock: systemClock, silenceMs: ownerSilenceMs, log: this.log });
+    this.monitor = new StandbyMonitor(this.local, (target, silence) => void revokeSilentOwner(context, records, target, silence, (evidence) => this.takeFromSilent(target, silence.resources, evidence)), { host: this.host, clock: systemClock, detection, log: this.log });
     this.arpWatch = new ClusterArpWatch({
       node: this.node,
       view: () => this.view,
@@ -273,7 +278,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       now: () => performance.now(),
       wallNow,
     });
-    const claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, failures: this.failures, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec, tookOver: (held) => void this.tellStations(held) });
+    const claims = (this.claims = new Claims({ context, records, addresses: this.addresses, interfaces: this.interfaces, failures: this.failures, takeoverProbe: options.takeoverProbe ?? DEFAULT_TAKEOVER_PROBE, ttlSec, tookOver: (held) => void this.tellStations(held), sawSilent: (owner, ifname) => (this.monitor.silentFor(owner, ifname) ?? Infinity) <= freshVerdictMs(detection) }));
     this.moves = new PlannedMoves({
       ...context,
       convergence: this.convergence,
@@ -397,6 +402,23 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
     }, REFRESH_PASS_MS);
     if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
+  }
+
+  /**
+   * This node's standby found `target`'s owner silent: the addresses it stands by for are taken straight
+   * from it (claims.ts takeFromSilent), but group members (their group moves as one, through placement)
+   * and those with work of their own.
+   */
+  private takeFromSilent(target: Watched, resources: readonly ResourceName[], evidence: SilenceIntent): Promise<void> {
+    const membership = this.lease.membership();
+    if (membership === null || this.stopping || this.lease.fenced()) return Promise.resolve();
+    const view = this.view;
+    const mine = resources.filter((r) => view.owners.get(r)?.leaseId === target.ownerLeaseId && view.resources.get(r)?.group === undefined && !this.work.busy(r));
+    if (mine.length === 0) return Promise.resolve();
+    // Resolves once the keys have moved (or could not): the revocation waits for that, not for the claim.
+    return new Promise((keysMoved) => {
+      void this.work.guardMany(`silent:${evidence.id}`, mine, () => this.claims.takeFromSilent(mine, target.owner, evidence, membership, keysMoved)).finally(keysMoved);
+    });
   }
 
   /**

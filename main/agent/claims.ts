@@ -21,7 +21,7 @@ import type { ResourceRecords } from './resource-records';
 
 /** After a failover the address has usually been silent for a while already: one quick confirmation. */
 /** Why an address is held here: a first claim, one found still registered here, or a failover from a node. */
-type HeldAs = 'online' | 're-adopted' | { failoverFrom: string };
+type HeldAs = 'online' | 're-adopted' | { failoverFrom: string; evidence?: SilenceIntent };
 
 /** The audit action for holding an address (a failover's previous owner is in its detail). */
 function actionText(as: HeldAs): string {
@@ -55,6 +55,11 @@ export interface ClaimsOptions {
   takeoverProbe: Partial<AcdConfig>;
   /** The lease TTL: the longest a node that lost its key can go on answering (waitForSilence). */
   ttlSec: number;
+  /**
+   * Whether this node itself just found `owner` silent on `ifname` (its standby's verdict, young enough:
+   * cluster/failover-profile.ts freshVerdictMs): the takeover then needs no second look for the old MAC.
+   */
+  sawSilent?: (owner: string, ifname: string) => boolean;
   /** Addresses just taken over from a failed node (held, announced): the stations are told (convergence-monitor.ts). */
   tookOver?: (held: ReadonlyArray<{ resource: ResourceName; ip: string; prefix: number; ifname: string; mac: string; from: string }>) => void;
 }
@@ -78,6 +83,7 @@ export class Claims {
   private readonly takeoverProbe: Partial<AcdConfig>;
   private readonly ttlSec: number;
   private readonly tookOver: ClaimsOptions['tookOver'];
+  private readonly sawSilent: NonNullable<ClaimsOptions['sawSilent']>;
 
   constructor(options: ClaimsOptions) {
     this.context = options.context;
@@ -88,6 +94,12 @@ export class Claims {
     this.takeoverProbe = options.takeoverProbe;
     this.ttlSec = options.ttlSec;
     this.tookOver = options.tookOver;
+    this.sawSilent = options.sawSilent ?? (() => false);
+  }
+
+  /** The old owner was found silent here a moment ago: its silence needs no second look. */
+  private silentHere(c: Pick<Takeover, 'previous' | 'goingQuiet' | 'ifname'>): boolean {
+    return c.previous !== null && c.goingQuiet !== null && c.previous !== this.context.node && this.sawSilent(c.previous, c.ifname);
   }
 
   private peerMacs(): string[] {
@@ -186,8 +198,9 @@ export class Claims {
       context.log(`${spec.name}: ${this.nameOf(goingQuiet)} still answers for ${spec.ip} though the key is ours: waiting until it goes quiet`);
     }
     // Failover: the previous owner may still be going quiet (its fence runs on its own clock). Its
-    // answers, and any other peer's, are expected until then; a stranger's is a conflict.
-    const quiet = await this.waitForSilence(spec, iface.ifname, goingQuiet);
+    // answers, and any other peer's, are expected until then; a stranger's is a conflict. Unless this
+    // node's standby has just heard it fall silent: that silence is the look (docs/ARCHITECTURE.md).
+    const quiet: SilenceOutcome = this.silentHere({ previous, goingQuiet: previousMac, ifname: iface.ifname }) ? { kind: 'quiet' } : await this.waitForSilence(spec, iface.ifname, goingQuiet);
     if (quiet.kind === 'interrupted') {
       // Our interface failed while listening: not the address's fault. Let it go; placement decides again.
       await context.store.release(spec.name, context.node);
@@ -258,20 +271,56 @@ export class Claims {
     for (const c of mine) view.owners.set(c.spec.name, { node: context.node, leaseId: membership.leaseId });
     await this.records.putStatuses(mine.map((c) => ({ resource: c.spec.name, fields: { state: 'online-pending', owner: context.node, ownerMac: null, failure: null } })));
     const quiet = await this.waitForSilenceOfAll(mine);
+    await this.holdTaken(quiet, (c) => (c.previous === null ? 'online' : { failoverFrom: c.previous }), started, `${resources.length} addresses`, `${candidates.length - mine.length} keys taken by others meanwhile, ${mine.length - quiet.length} not quiet`);
+  }
+
+  /**
+   * The addresses of `from` this node has just found silent itself (its standby's verdict), taken
+   * straight from it: the keys move to this node's lease by compare-and-swap on the owner's name
+   * (transactions of 100; the revocation of its lease waits for them, standby.ts), and the addresses are
+   * held at once — the verdict was the look for its MAC, and no status goes through online-pending (the
+   * next one says where the address is). One store write before the registration instead of three (the
+   * revocation, its news, the key): docs/ARCHITECTURE.md argues why this still makes one holder. A key
+   * that moved meanwhile (the revocation came first) is left to the reconcile's takeover.
+   */
+  async takeFromSilent(resources: readonly ResourceName[], from: string, evidence: SilenceIntent, membership: Membership, keysMoved: () => void): Promise<void> {
+    const { context } = this;
+    const view = context.view();
+    const started = performance.now();
+    const candidates: Takeover[] = [];
+    for (const resource of resources) {
+      const spec = view.resources.get(resource);
+      const status = view.statuses.get(resource);
+      if (!spec || status?.owner !== from || !status.ownerMac || !this.claimsTogether(resource)) continue;
+      const iface = this.addresses.interfaceFor(spec);
+      if (!iface.ok) continue;
+      const link = context.host.interfaceState(iface.ifname);
+      if (link === null || !link.carrier || !this.interfaces.macKnown(iface.ifname, link.mac)) continue;
+      candidates.push({ spec, ifname: iface.ifname, previous: from, goingQuiet: status.ownerMac });
+    }
+    if (candidates.length === 0) return;
+    const won = await context.store.transferMany(candidates.map((c) => c.spec.name), from, membership).finally(keysMoved);
+    const mine = candidates.filter((_, i) => won[i]!.ok);
+    for (const c of mine) view.owners.set(c.spec.name, { node: context.node, leaseId: membership.leaseId });
+    await this.holdTaken(mine, () => ({ failoverFrom: from, evidence }), started, `${resources.length} addresses of silent ${from}`, `${candidates.length - mine.length} keys gone meanwhile`);
+  }
+
+  /** Addresses whose keys are ours and whose silence is settled: one netlink batch, the announcements, the records. */
+  private async holdTaken(quiet: readonly Takeover[], reasonOf: (c: Takeover) => HeldAs, started: number, asked: string, notes: string): Promise<void> {
+    const { context } = this;
     const outcomes = context.local.holdMany(quiet.map((c) => ({ resource: c.spec.name, ip: c.spec.ip, prefix: c.spec.prefix, ifname: c.ifname, acd: { skipProbe: true, ...claimSettings(c.spec) } })));
     const held = await Promise.all(outcomes);
     const ready = quiet.flatMap((c, i) => {
       const outcome = held[i]!;
       return outcome.kind === 'ready' ? [{ ...c, mac: outcome.mac }] : [];
     });
-    const reasonOf = (c: Takeover): HeldAs => (c.previous === null ? 'online' : { failoverFrom: c.previous });
     await this.recordHeld(ready.map((r) => ({ ...r, as: reasonOf(r) })), started);
     await Promise.all(quiet.flatMap((c, i) => {
       const outcome = held[i]!;
       return outcome.kind === 'ready' ? [] : [this.recordNotHeld(c.spec, c.ifname, outcome, actionText(reasonOf(c)), 'stand-aside')];
     }));
     const firsts = ready.filter((r) => r.previous === null).length;
-    context.log(`claimed together: ${ready.length} of ${resources.length} addresses held after ${Math.round(performance.now() - started)} ms (${ready.length - firsts} failovers, ${firsts} first claims; ${candidates.length - mine.length} keys taken by others meanwhile, ${mine.length - quiet.length} not quiet)`);
+    context.log(`claimed together: ${ready.length} of ${asked} held after ${Math.round(performance.now() - started)} ms (${ready.length - firsts} failovers, ${firsts} first claims; ${notes})`);
   }
 
   /**
@@ -282,8 +331,9 @@ export class Claims {
   private async waitForSilenceOfAll(taking: readonly Takeover[]): Promise<Takeover[]> {
     const { context } = this;
     const deadline = performance.now() + this.ttlSec * 1000 + 500;
-    const quiet: Takeover[] = [];
-    let waiting = [...taking];
+    const seenSilent = new Set(taking.filter((c) => this.silentHere(c)));
+    const quiet: Takeover[] = [...seenSilent];
+    let waiting = taking.filter((c) => !seenSilent.has(c));
     let unheard = false;
     let round = 0;
     /** The last peer heard for an address whose first claim met one (its MAC names the conflict if it never goes quiet). */
@@ -365,7 +415,7 @@ export class Claims {
     const { context } = this;
     const announcedAt = Date.now();
     const view = context.view();
-    const gaps = held.map(({ as }) => (typeof as === 'object' ? takeoverGapMs(silenceEvidence(view, as.failoverFrom), announcedAt) : null));
+    const gaps = held.map(({ as }) => (typeof as === 'object' ? takeoverGapMs(as.evidence ?? silenceEvidence(view, as.failoverFrom), announcedAt) : null));
     await this.records.putStatuses(held.map(({ spec, mac, as }, i) => ({ resource: spec.name, fields: { state: 'online', owner: context.node, ownerMac: mac, failure: null, ...(typeof as === 'object' ? { lastHandoffMs: gaps[i]! } : {}) } })));
     const ms = Math.round(performance.now() - started);
     const failovers = held.flatMap(({ spec, ifname, mac, as }) => (typeof as === 'object' ? [{ resource: spec.name, ip: spec.ip, prefix: spec.prefix, ifname, mac, from: as.failoverFrom }] : []));

@@ -24,8 +24,6 @@ export const DEFAULT_STATE_DIR = '/run/ipfo';
  */
 export const DEFAULT_LEASE_TTL_SEC = 3;
 
-/** A standby revokes an owner that leaves ARP unanswered this long (standby-monitor.ts). */
-export const DEFAULT_OWNER_SILENCE_MS = 250;
 /** Seconds between the agent's load lines (`--stats-interval`). */
 export const DEFAULT_STATS_INTERVAL_SEC = 600;
 /** The CLOCK_MONOTONIC time (process.hrtime.bigint() ns, shared by every process) of a performance.now() instant of this one. */

@@ -1,5 +1,6 @@
 // The first standby of an address watches its owner on the wire: it asks for one of the owner's
-// addresses with an ARP probe every interval (each in turn) and notes every answer. When the owner stays silent longer than silenceMs while
+// addresses with an ARP probe every interval (each in turn; the failover profile sets the interval and
+// the silence, cluster/failover-profile.ts) and notes every answer. When the owner stays silent longer than silenceMs while
 // this node's own link is up, the owner is dead, frozen past its kernel lifetime, or cut off — the
 // agent then revokes the owner's lease instead of waiting for it to expire (etcd's TTL is 2 s at
 // least), and the normal takeover follows. This is what makes unplanned failover sub-second.
@@ -9,6 +10,7 @@ import type { Clock } from '../engine/timers';
 import { ProbeAnswers } from './probe-answers';
 import { carrierUp, type Host } from '../host/host';
 import { answered, asked, judge, openWindow, type SilenceWindow } from './silence-window';
+import { detectionFor, DEFAULT_FAILOVER_PROFILE, type Detection } from '../cluster/failover-profile';
 
 export interface Watched {
   resource: string;
@@ -26,12 +28,14 @@ export interface Silence {
   lastHeardMsAgo: number | null;
   /** Why the silence is evidence, in words for the log and the audit. */
   evidence: string;
+  /** Every resource of that owner this node watches there (it is their first standby), but those on the move. */
+  resources: readonly string[];
 }
 
 export interface StandbyMonitorOptions {
   host: Host;
-  intervalMs?: number;
-  silenceMs?: number;
+  /** The probe interval and what silence counts (default: the default profile's). */
+  detection?: Detection;
   clock: Clock;
   /** Where the monitor says why it did not count a silence (rate-limited). */
   log?: (text: string) => void;
@@ -84,6 +88,7 @@ function carrierReader(host: Host): (ifname: string) => boolean {
 
 const targetKey = (w: Watched): string => `${w.resource}|${w.ip}`;
 const ownerKey = (w: Watched): string => `${w.owner}|${w.ownerLeaseId}|${w.ifname}`;
+const verdictKey = (w: Watched): string => `${w.owner}|${w.ifname}`;
 
 export class StandbyMonitor {
   private readonly owners = new Map<string, OwnerWatch>();
@@ -102,15 +107,18 @@ export class StandbyMonitor {
   readonly intervalMs: number;
   readonly silenceMs: number;
   private readonly probesForSilence: number;
+  /** `owner|ifname` -> when (clock ms) this monitor last found that owner silent there, unanswered since. */
+  private readonly verdicts = new Map<string, number>();
 
   constructor(
     private readonly local: LocalAddresses,
     private readonly onSilent: (target: Watched, silence: Silence) => void,
     private readonly options: StandbyMonitorOptions,
   ) {
-    this.intervalMs = options.intervalMs ?? 50;
-    this.silenceMs = options.silenceMs ?? 250;
-    this.probesForSilence = Math.max(3, Math.ceil(this.silenceMs / this.intervalMs));
+    const detection = options.detection ?? detectionFor(DEFAULT_FAILOVER_PROFILE);
+    this.intervalMs = detection.probeIntervalMs;
+    this.silenceMs = detection.ownerSilenceMs;
+    this.probesForSilence = detection.probesForSilence;
     this.answers = new ProbeAnswers(options.host, (ifname, ip) => this.onAnswer(ifname, ip), (text) => this.options.log?.(text));
   }
 
@@ -203,6 +211,7 @@ export class StandbyMonitor {
   }
 
   private heard(watch: OwnerWatch, ip: string): void {
+    if (watch.fired) this.verdicts.delete(verdictKey(watch.targets[0]!));
     watch.confirmed.add(ip);
     const now = this.options.clock.now();
     answered(watch.window, now);
@@ -270,14 +279,33 @@ export class StandbyMonitor {
       }
       if (verdict.kind === 'silent' && !watch.fired) {
         watch.fired = true;
+        this.noteVerdict(target, now);
         const channel = this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
         const lastHeardMsAgo = watch.lastAnsweredAt === null ? null : now - watch.lastAnsweredAt;
-        this.onSilent(target, { silentMs: verdict.silentMs, lastHeardMsAgo, evidence: `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms` });
+        this.onSilent(target, { silentMs: verdict.silentMs, lastHeardMsAgo, evidence: `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`, resources: watch.targets.filter((t) => !this.asideResources.has(t.resource)).map((t) => t.resource) });
       }
       this.ask(watch, target);
       asked(watch.window);
       if (unconfirmed) this.ask(watch, unconfirmed);
     }
+  }
+
+  /**
+   * How long ago (ms) this monitor found `owner` silent on `ifname`, with no answer from it heard since;
+   * null when it did not (or too long ago to remember). A takeover by this node right after its own
+   * verdict needs no second look (claims.ts, freshVerdictMs).
+   */
+  silentFor(owner: string, ifname: string): number | null {
+    const at = this.verdicts.get(`${owner}|${ifname}`);
+    return at === undefined ? null : this.options.clock.now() - at;
+  }
+
+  /** At most a few owners die at once: older verdicts than the last 64 are forgotten. */
+  private noteVerdict(target: Watched, now: number): void {
+    const key = verdictKey(target);
+    this.verdicts.delete(key);
+    this.verdicts.set(key, now);
+    if (this.verdicts.size > 64) this.verdicts.delete(this.verdicts.keys().next().value!);
   }
 
   /** Probes sent since this monitor started (a bounded rate: at most two per owner per pass). */

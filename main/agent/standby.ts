@@ -47,18 +47,22 @@ export function standbyTargets(view: ClusterView, me: NodeName, addresses: () =>
  * The owner stopped answering for an address: its lease ends now (unless it changed meanwhile), and the
  * audit says why. The evidence goes into the store too (a silence intent: when the owner last answered),
  * so the nodes that take its addresses over can tell the gap clients saw (cluster/takeover-gap.ts).
+ * `takeOver` comes first: this node takes the addresses it stands by for straight from the owner
+ * (Claims.takeFromSilent); the revocation waits until their keys have moved (it would remove them).
  */
-export async function revokeSilentOwner(context: NodeContext, records: ResourceRecords, target: Watched, silence: Silence): Promise<void> {
+export async function revokeSilentOwner(context: NodeContext, records: ResourceRecords, target: Watched, silence: Silence, takeOver?: (evidence: SilenceIntent) => Promise<void>): Promise<void> {
   const { silentMs, evidence, lastHeardMsAgo } = silence;
   if (!context.leaseHealthy() || context.view().owners.get(target.resource)?.leaseId !== target.ownerLeaseId) return;
   context.log(`${target.owner} silent on ARP for ${target.ip} for ${Math.round(silentMs)} ms (${evidence}): revoking its lease`);
   const now = Date.now();
   const intent: SilenceIntent = { id: `silence:${target.owner}:${now.toString(36)}`, kind: 'silence', actor: context.node, createdAt: now, node: target.owner, lastHeardAt: lastHeardMsAgo === null ? null : Math.round(now - lastHeardMsAgo) };
+  const takenHere = takeOver?.(intent);
   // Written alongside the revocation, not before it: a takeover's claim takes longer than this write.
   void context.store.putIntent(intent, 0).then(
     () => void setTimeout(() => void context.store.deleteIntent(intent.id).catch(() => false), SILENCE_EVIDENCE_MS).unref(),
     (error: unknown) => context.log(`could not record the silence of ${target.owner}: ${String(error)} (its takeover's gap will be unknown)`),
   );
+  await takenHere;
   const revoked = await context.store.revokeMembership(target.ownerLeaseId).catch((error: unknown) => {
     context.log(`could not revoke ${target.owner}'s lease: ${String(error)}`);
     return false;

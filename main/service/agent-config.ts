@@ -11,6 +11,7 @@ import { posix, win32 } from 'node:path';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
 import { storeAccessProblem } from '../store/etcd-access';
+import { FAILOVER_PROFILES, isFailoverProfile, OWNER_SILENCE_MAX_MS, OWNER_SILENCE_MIN_MS } from '../cluster/failover-profile';
 import { UsageError, parseHostPort } from './operator-input';
 import type { ServicePlatform } from './launch';
 
@@ -31,6 +32,7 @@ export const AGENT_CONFIG_KEYS = {
   'tls-cert': 'path',
   'tls-key': 'path',
   'lease-ttl': 'integer',
+  'failover-profile': 'string',
   'owner-silence-ms': 'integer',
   'stats-interval': 'integer',
   'state-dir': 'path',
@@ -153,8 +155,11 @@ function validateValues(file: string, config: AgentConfig, platform: ServicePlat
   if (config['lease-ttl'] !== undefined && (config['lease-ttl'] < 2 || config['lease-ttl'] > 60)) {
     fail(file, `"lease-ttl" must be between 2 and 60 seconds, got ${config['lease-ttl']}`);
   }
-  if (config['owner-silence-ms'] !== undefined && (config['owner-silence-ms'] < 150 || config['owner-silence-ms'] > 10_000)) {
-    fail(file, `"owner-silence-ms" must be between 150 and 10000, got ${config['owner-silence-ms']}`);
+  if (config['failover-profile'] !== undefined && !isFailoverProfile(config['failover-profile'])) {
+    fail(file, `"failover-profile" must be one of ${FAILOVER_PROFILES.join(', ')}, got ${JSON.stringify(config['failover-profile'])}`);
+  }
+  if (config['owner-silence-ms'] !== undefined && (config['owner-silence-ms'] < OWNER_SILENCE_MIN_MS || config['owner-silence-ms'] > OWNER_SILENCE_MAX_MS)) {
+    fail(file, `"owner-silence-ms" must be between ${OWNER_SILENCE_MIN_MS} and ${OWNER_SILENCE_MAX_MS}, got ${config['owner-silence-ms']}`);
   }
   if (config['stats-interval'] !== undefined && (config['stats-interval'] < 0 || config['stats-interval'] > 86_400)) {
     fail(file, `"stats-interval" must be between 0 and 86400 seconds, got ${config['stats-interval']}`);
@@ -209,7 +214,9 @@ export function defaultAgentConfigText(platform: ServicePlatform, programData: s
     '  // Prometheus metrics (README, "Metrics"): loopback in clear; another address only with TLS files.',
     set('metrics', '127.0.0.1:9790', true),
     set('lease-ttl', 3, true),
-    set('owner-silence-ms', 250, true),
+    '  // How soon a standby takes over from an owner that stopped answering: "default" (client gap <= 200 ms) or "fast" (<= 30 ms).',
+    set('failover-profile', 'default', true),
+    set('owner-silence-ms', 100, true),
     set('stats-interval', 600, true),
     set('state-dir', windows ? at('run') : '/run/ipfo', !windows),
     set('json', false, true),

@@ -16,7 +16,8 @@
 //   BENCH_SCENARIOS          comma list of planned, killed, killed-cut, link-cut, drain (default all)
 //   BENCH_PEER (1)           0 skips keepalived
 //   BENCH_LEASE_TTL          agents' lease TTL in s (default: the agent's own default)
-//   BENCH_OWNER_SILENCE_MS   agents' --owner-silence-ms (our tuned profile; default: the agent's own, 250)
+//   BENCH_PROFILE (default)  agents' --failover-profile: default or fast
+//   BENCH_OWNER_SILENCE_MS   agents' --owner-silence-ms (default: the profile's)
 //   BENCH_PACING (sleep)     udp-stream pacing for both products: sleep or spin (spin takes a core)
 //   BENCH_SWEEP_ROUND_MS (100), BENCH_SWEEP_BURST (16)  the drain's ARP sweep: round period, requests per ms
 //   BENCH_CPU_HOGS (0)       busy processes (one endless loop each) running while our scenarios run
@@ -38,6 +39,7 @@ import { percentile, summarize, type Summary } from './stats';
 import { CpuHogs } from './cpu-hogs';
 import { revocationsByPhase, type Phase } from './revocations';
 import { saveAgentLogs } from './agent-logs';
+import { DEFAULT_FAILOVER_PROFILE, detectionFor, FAILOVER_PROFILES, isFailoverProfile, OWNER_SILENCE_MIN_MS, type FailoverProfile } from '../../main/cluster/failover-profile';
 
 const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -78,7 +80,12 @@ const TAKEOVER_REPS = intEnv('BENCH_TAKEOVER_REPS', 3, 0);
 const DRAIN_COUNT = intEnv('BENCH_DRAIN_COUNT', 1000);
 const LEASE_TTL_SEC = intEnv('BENCH_LEASE_TTL', DEFAULT_LEASE_TTL_SEC, 2);
 /** Our "tuned" profile: a shorter owner-silence threshold (default: the agent's own, 250 ms). */
-const OWNER_SILENCE_MS = process.env.BENCH_OWNER_SILENCE_MS === undefined ? null : intEnv('BENCH_OWNER_SILENCE_MS', 250, 150);
+const OWNER_SILENCE_MS = process.env.BENCH_OWNER_SILENCE_MS === undefined ? null : intEnv('BENCH_OWNER_SILENCE_MS', 100, OWNER_SILENCE_MIN_MS);
+const PROFILE: FailoverProfile = (() => {
+  const text = process.env.BENCH_PROFILE ?? DEFAULT_FAILOVER_PROFILE;
+  if (!isFailoverProfile(text)) throw new Error(`BENCH_PROFILE must be one of ${FAILOVER_PROFILES.join(', ')}, got "${text}"`);
+  return text;
+})();
 const LABELS: Readonly<Record<Scenario, string>> = {
   planned: 'planned move',
   killed: 'agent killed (SIGKILL)',
@@ -259,7 +266,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const cluster = await LabCluster.start(lab, { etcdHost: 'c2', leaseTtlSec: LEASE_TTL_SEC, ...(OWNER_SILENCE_MS === null ? {} : { ownerSilenceMs: OWNER_SILENCE_MS }) });
+    const cluster = await LabCluster.start(lab, { etcdHost: 'c2', leaseTtlSec: LEASE_TTL_SEC, ...(OWNER_SILENCE_MS === null ? {} : { ownerSilenceMs: OWNER_SILENCE_MS }), agentArgs: ['--failover-profile', PROFILE] });
     // A run stopped by hand keeps its agents' logs too (before the lab's own teardown hook).
     const saveOnSignal = (): void => saveAgentLogs(cluster, note);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependOnceListener(signal, saveOnSignal);
@@ -312,7 +319,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`ipfo cluster vs keepalived — client-observed gap at the owner change (old owner's last reply -> new owner's first), one datagram per ms`);
   console.log(`lab ${labId}: 3 nodes, client c1, etcd on c2; veth + bridge LAN; ${cpus().length} CPUs; stream pacing ${PACING}`);
-  console.log(`ours: lease TTL ${LEASE_TTL_SEC} s (address lifetime ${lifetimeForTtl(LEASE_TTL_SEC)} s), owner silence ${OWNER_SILENCE_MS ?? 250} ms, preferred owners [n1, n2]; ${REPS} reps per scenario${scenarios.includes('drain') ? `, drain ${DRAIN_REPS} reps of ${DRAIN_COUNT} addresses (preferred owner n1, failback immediate)` : ''}`);
+  console.log(`ours: lease TTL ${LEASE_TTL_SEC} s (address lifetime ${lifetimeForTtl(LEASE_TTL_SEC)} s), failover profile ${PROFILE} (owner silence ${detectionFor(PROFILE, OWNER_SILENCE_MS ?? undefined).ownerSilenceMs} ms), preferred owners [n1, n2]; ${REPS} reps per scenario${scenarios.includes('drain') ? `, drain ${DRAIN_REPS} reps of ${DRAIN_COUNT} addresses (preferred owner n1, failback immediate)` : ''}`);
   console.log(WITH_PEER
     ? `keepalived: pair n1 (prio 150) / n2 (prio 100), unicast; default = VRRPv${d.vrrpVersion} advert_int ${d.advertIntS} s, tuned = VRRPv${t.vrrpVersion} advert_int ${t.advertIntS} s; ${REPS} reps each, a fresh pair per rep`
     : 'keepalived: skipped (BENCH_PEER=0)');

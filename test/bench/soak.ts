@@ -17,6 +17,7 @@
 //   SOAK_FAULTS (all)     comma list of kill, stop, admin-down, carrier, etcd-restart, etcd-cut, move, drain, cpu-hog
 //   SOAK_RESOURCES (100)  resources (1..150: the lab's virtual addresses)
 //   SOAK_SETTLE_S (60)    how long the end check waits for every resource to be placed
+//   SOAK_PROFILE (default) the agents' --failover-profile: default or fast
 //   SOAK_WITNESS_LOG, SOAK_AGENT_LOG (unset)  files to keep the witness's records and every agent log line in
 // Not a test (it prints figures); needs root and etcd. Progress goes to stderr, the report to stdout.
 import { cpus, loadavg } from 'node:os';
@@ -25,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { registerLab, unregisterLab } from '../lab/cleanup';
 import { createLab, type Lab } from '../lab/lab';
 import { LabCluster } from '../lab/cluster';
+import { DEFAULT_FAILOVER_PROFILE, FAILOVER_PROFILES, isFailoverProfile, type FailoverProfile } from '../../main/cluster/failover-profile';
 import { ApiSession } from './api-session';
 import { AgentSupervisor } from './soak-agents';
 import { checkPlacement, type SoakResource } from './soak-check';
@@ -48,6 +50,11 @@ import { buildSchedule, FAULT_DESCRIPTIONS, parseFaultKinds, type FaultKind } fr
 import { SoakWitness, type WitnessEnd } from './soak-witness';
 
 const WITNESS_INTERVAL_MS = 20;
+const PROFILE: FailoverProfile = (() => {
+  const text = process.env.SOAK_PROFILE ?? DEFAULT_FAILOVER_PROFILE;
+  if (!isFailoverProfile(text)) throw new Error(`SOAK_PROFILE must be one of ${FAILOVER_PROFILES.join(', ')}, got "${text}"`);
+  return text;
+})();
 /** Silences shorter than this are not gaps (a lost probe or reply on a busy machine). */
 const WITNESS_GAP_MS = 100;
 const SETUP_BUDGET_MS = 5 * 60_000;
@@ -164,7 +171,7 @@ function printReport(settings: Settings, facts: SoakFacts, figures: { labId: str
   const out = (line = ''): void => console.log(line);
   out('');
   out(`ipfo chaos soak — seed ${settings.seed}, ${settings.minutes} min of faults (${settings.kinds.join(', ')}), ${settings.resources} resources on 3 nodes + etcd`);
-  out(`lab ${figures.labId}; witness on c1 asks every address every ${WITNESS_INTERVAL_MS} ms (gaps: silences over ${WITNESS_GAP_MS} ms; "<thr" = none over it); ${cpus().length} CPUs`);
+  out(`lab ${figures.labId}; witness on c1 asks every address every ${WITNESS_INTERVAL_MS} ms (gaps: silences over ${WITNESS_GAP_MS} ms; "<thr" = none over it); ${cpus().length} CPUs; failover profile ${PROFILE}`);
   out(`setup ${seconds(figures.setupMs)} (lab, etcd, agents, resources online, witness); faults ${seconds(figures.soakMs)}; settle ${figures.settled ? seconds(figures.settleMs) : `NOT settled after ${seconds(figures.settleMs)}`}`);
   out(`witness: ${figures.witness.probesSent} requests sent, capture drops ${String(figures.witness.kernelDropped)}`);
   out(`repeat: SOAK_MINUTES=${settings.minutes} SOAK_SEED=${settings.seed}${process.env.SOAK_FAULTS ? ` SOAK_FAULTS=${process.env.SOAK_FAULTS}` : ''} node build/test/bench/soak.js`);
@@ -270,7 +277,7 @@ async function soak(settings: Settings): Promise<boolean> {
   registerLab(clusterDir);
   try {
     note(`lab ${lab.id} (${lab.subnet}) built; starting etcd on c2 and the agents`);
-    cluster = await LabCluster.start(lab, { etcdHost: 'c2' });
+    cluster = await LabCluster.start(lab, { etcdHost: 'c2', agentArgs: ['--failover-profile', PROFILE] });
     clusterDir.dir = cluster.dir;
     agents = new AgentSupervisor(cluster, note);
     const ctx: SoakContext = { lab, cluster, agents, hogHost: 'c1', note };

@@ -23,7 +23,7 @@ function refuses(text: string, message: RegExp, platform: 'linux' | 'win32' = 'l
 
 const FULL = {
   node: 'n1', store: 'etcd://10.0.0.1:2379,10.0.0.2:2379', cluster: 'prod', api: '0.0.0.0:7790', 'api-socket': '/run/ipfo/api/n1.sock', 'token-file': '/var/lib/ipfo/token',
-  'tls-cert': '/etc/ipfo/agent.crt', 'tls-key': '/etc/ipfo/agent.key', 'lease-ttl': 4, 'owner-silence-ms': 200, 'stats-interval': 60, 'state-dir': '/run/ipfo', 'web-dir': '/srv/web', json: true,
+  'tls-cert': '/etc/ipfo/agent.crt', 'tls-key': '/etc/ipfo/agent.key', 'lease-ttl': 4, 'failover-profile': 'fast', 'owner-silence-ms': 200, 'stats-interval': 60, 'state-dir': '/run/ipfo', 'web-dir': '/srv/web', json: true,
   'store-ca': '/etc/ipfo/etcd-ca.crt', 'store-cert': '/etc/ipfo/etcd.crt', 'store-key': '/etc/ipfo/etcd.key', 'store-user': 'ipfo', 'store-password-file': '/etc/ipfo/etcd-password',
   metrics: '10.0.0.1:9790', 'metrics-tls-cert': '/etc/ipfo/metrics.crt', 'metrics-tls-key': '/etc/ipfo/metrics.key',
 };
@@ -34,7 +34,7 @@ describe('configuration file', () => {
     assert.deepEqual(config, FULL);
     assert.deepEqual(agentConfigArgv(config), [
       '--node', 'n1', '--store', 'etcd://10.0.0.1:2379,10.0.0.2:2379', '--cluster', 'prod', '--api', '0.0.0.0:7790', '--api-socket', '/run/ipfo/api/n1.sock', '--token-file', '/var/lib/ipfo/token',
-      '--tls-cert', '/etc/ipfo/agent.crt', '--tls-key', '/etc/ipfo/agent.key', '--lease-ttl', '4', '--owner-silence-ms', '200', '--stats-interval', '60', '--state-dir', '/run/ipfo', '--web-dir', '/srv/web', '--json',
+      '--tls-cert', '/etc/ipfo/agent.crt', '--tls-key', '/etc/ipfo/agent.key', '--lease-ttl', '4', '--failover-profile', 'fast', '--owner-silence-ms', '200', '--stats-interval', '60', '--state-dir', '/run/ipfo', '--web-dir', '/srv/web', '--json',
       '--store-ca', '/etc/ipfo/etcd-ca.crt', '--store-cert', '/etc/ipfo/etcd.crt', '--store-key', '/etc/ipfo/etcd.key', '--store-user', 'ipfo', '--store-password-file', '/etc/ipfo/etcd-password',
       '--metrics', '10.0.0.1:9790', '--metrics-tls-cert', '/etc/ipfo/metrics.crt', '--metrics-tls-key', '/etc/ipfo/metrics.key',
     ]);
@@ -79,6 +79,9 @@ describe('configuration file', () => {
     refuses('{"api": "127.0.0.1:99999"}', /"api" wants host:port/);
     refuses('{"lease-ttl": 1}', /"lease-ttl" must be between 2 and 60/);
     refuses('{"lease-ttl": 61}', /"lease-ttl" must be between 2 and 60/);
+    refuses('{"failover-profile": "fastest"}', /"failover-profile" must be one of default, fast, got "fastest"/);
+    refuses('{"failover-profile": 1}', /"failover-profile" must be a non-empty string/);
+    refuses('{"owner-silence-ms": 9}', /"owner-silence-ms" must be between 10 and 10000, got 9/);
     refuses('{"token-file": "token"}', /"token-file" must be an absolute path, got "token"/);
     refuses('{"tls-cert": "/etc/ipfo/c.pem"}', /"tls-cert" and "tls-key" go together/);
     refuses('{"node": "n1\\nExecStart=/bin/sh"}', /"node" contains a control character/);
@@ -180,7 +183,7 @@ describe('ipfo agent --config', () => {
     const command = parseCommand(['agent', '--node', 'n1']);
     assert.deepEqual(command, {
       kind: 'agent', action: 'run', node: 'n1', store: 'file:/var/lib/ipfo/store', cluster: 'default', apiHost: '127.0.0.1', apiPort: 7790,
-      tokenFile: '/var/lib/ipfo/token', tlsCert: null, tlsKey: null, leaseTtlSec: 3, ownerSilenceMs: 250, statsIntervalSec: 600, stateDir: '/run/ipfo', webDir: null, json: false,
+      tokenFile: '/var/lib/ipfo/token', tlsCert: null, tlsKey: null, leaseTtlSec: 3, failoverProfile: 'default', ownerSilenceMs: null, statsIntervalSec: 600, stateDir: '/run/ipfo', webDir: null, json: false,
     });
     assert.throws(() => parseCommand(['agent']), /--node <name> is required/);
     assert.throws(() => parseCommand(['agent', '--node', 'n1', 'start']), /unexpected argument "start"/);

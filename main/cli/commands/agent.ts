@@ -111,7 +111,7 @@ async function runAgent(command: AgentCommand, version: string): Promise<number>
     const store = await openStore(command.store, { cluster: command.cluster, ...storeAccess });
     closeStore = () => store.close();
     if (stopping) throw new StoppedBeforeJoin();
-    const agent = new Agent({ node: command.node, cluster: command.cluster, host, store, version, leaseTtlSec: command.leaseTtlSec, ownerSilenceMs: command.ownerSilenceMs, statsIntervalMs: command.statsIntervalSec * 1000, stateDir, stateName, log });
+    const agent = new Agent({ node: command.node, cluster: command.cluster, host, store, version, leaseTtlSec: command.leaseTtlSec, failoverProfile: command.failoverProfile, ...(command.ownerSilenceMs === null ? {} : { ownerSilenceMs: command.ownerSilenceMs }), statsIntervalMs: command.statsIntervalSec * 1000, stateDir, stateName, log });
     const opened = performance.now();
     await agent.start();
     log(`modules loaded in ${Math.round(imported - started)} ms, store opened in ${Math.round(opened - imported)} ms, joined ${Math.round(performance.now() - opened)} ms later (process up ${Math.round(performance.now())} ms)`);
