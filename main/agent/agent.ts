@@ -53,7 +53,7 @@ import { DEFAULT_FAILOVER_PROFILE, detectionFor, freshVerdictMs, type FailoverPr
 import { RejectionReport } from './rejection-report';
 import { ResourceRecords } from './resource-records';
 import { ResourceWork } from './resource-work';
-import { removeStaleSilence, revokeSilentOwner } from './standby';
+import { removeStaleSilence, revokeSilentOwner, standbyTargets } from './standby';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { tapAudit } from '../store/audit-tap';
 import { stationsToTell } from '../watch/takeover-convergence';
@@ -413,7 +413,9 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     const membership = this.lease.membership();
     if (membership === null || this.stopping || this.lease.fenced()) return Promise.resolve();
     const view = this.view;
-    const mine = resources.filter((r) => view.owners.get(r)?.leaseId === target.ownerLeaseId && view.resources.get(r)?.group === undefined && !this.work.busy(r));
+    // Still this node's to take, as placement sees it now (a resource disabled or this node paused since the last pass is not).
+    const standingBy = new Set(standbyTargets(view, this.node, () => this.addresses.stations()).filter((t) => t.ownerLeaseId === target.ownerLeaseId).map((t) => t.resource));
+    const mine = resources.filter((r) => standingBy.has(r) && view.resources.get(r)?.group === undefined && !this.work.busy(r));
     if (mine.length === 0) return Promise.resolve();
     // Resolves once the keys have moved (or could not): the revocation waits for that, not for the claim.
     return new Promise((keysMoved) => {

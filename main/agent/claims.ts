@@ -291,7 +291,7 @@ export class Claims {
     for (const resource of resources) {
       const spec = view.resources.get(resource);
       const status = view.statuses.get(resource);
-      if (!spec || status?.owner !== from || !status.ownerMac || !this.claimsTogether(resource)) continue;
+      if (!spec?.enabled || status?.owner !== from || !status.ownerMac || !this.claimsTogether(resource)) continue;
       const iface = this.addresses.interfaceFor(spec);
       if (!iface.ok) continue;
       const link = context.host.interfaceState(iface.ifname);
