@@ -27,6 +27,7 @@
 //   BENCH_SCENARIOS               comma list of killed, link-cut, killed-cut (default all)
 //   BENCH_PEER (1)                0 skips keepalived
 //   BENCH_CHART (docs/bench-detect.png)  where the chart goes
+//   BENCH_STORM_RATE (0)          ARP frames/s a client floods the LAN with during each quiet run (0: none)
 //   BENCH_AGENT_LOG_DIR           write every agent's JSON log lines there after each of our settings
 // Not a test: it asserts nothing. Needs root, etcd, keepalived and /usr/bin/chromium.
 import { cpus, loadavg } from 'node:os';
@@ -35,6 +36,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withLab, type Lab } from '../lab/lab';
 import { LabCluster } from '../lab/cluster';
 import { startUdpEcho } from '../lab/traffic';
+import { JsonLines } from '../lab/json-lines';
+import { arpFloodArgv } from '../lab/tools/arp-flood';
 import { DEFAULT_LEASE_TTL_SEC } from '../../main/agent/lease-deadline';
 import { lifetimeForTtl } from '../../main/cluster/fencing';
 import { detectionFor } from '../../main/cluster/failover-profile';
@@ -69,6 +72,9 @@ const WITH_PEER = process.env.BENCH_PEER !== '0';
 const CHART = process.env.BENCH_CHART || 'docs/bench-detect.png';
 /** The issue's load: two busy processes on a 2-core machine. */
 const CPU_HOGS = 2;
+const STORM_RATE = intEnv('BENCH_STORM_RATE', 0, 0);
+/** The storm's sender addresses: none a scenario uses (vips 2-4 are .102-.104, keepalived's 150 is .250). */
+const STORM_STATIONS = { first: 160, last: 240 };
 const SWEEP: SweepTuning = { roundMs: 100, burst: 16 };
 const PACING = 'sleep';
 
@@ -94,13 +100,29 @@ async function gapsOf(what: string, work: (push: (gapMs: number) => void) => Pro
   return gaps.length === 0 ? null : summarize(gaps);
 }
 
-/** A quiet run with the CPU hogs; `count` reads the false failovers once it is over. */
-async function quietRun(count: () => number): Promise<number> {
+/** An ARP flood from c1 for the length of a quiet run (BENCH_STORM_RATE). */
+function startStorm(lab: Lab): JsonLines | null {
+  if (STORM_RATE === 0) return null;
+  const subnet = lab.subnet.split('.').slice(0, 3).join('.');
+  return new JsonLines(lab.spawn('c1', arpFloodArgv({ subnet, rate: STORM_RATE, durationMs: FALSE_S * 1000, ...STORM_STATIONS }), { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+async function stopStorm(storm: JsonLines): Promise<void> {
+  const summary = await storm.waitFor((r) => r.type === 'summary', 20_000, 'ARP storm summary').catch((error: unknown) => firstLine(error));
+  if (storm.child.exitCode === null && storm.child.signalCode === null) storm.child.kill('SIGKILL');
+  await storm.exited;
+  note(`ARP storm: ${JSON.stringify(summary)}`);
+}
+
+/** A quiet run with the CPU hogs (and the storm); `count` reads the false failovers once it is over. */
+async function quietRun(lab: Lab, count: () => number): Promise<number> {
   const hogs = CpuHogs.start(CPU_HOGS);
+  const storm = startStorm(lab);
   try {
     await sleep(FALSE_S * 1000);
   } finally {
     await hogs.stop();
+    if (storm !== null) await stopStorm(storm);
   }
   return count();
 }
@@ -109,7 +131,7 @@ async function keepalivedQuiet(lab: Lab, vip: string, profile: KeepalivedProfile
   const pair = await startKeepalivedPair(lab, vip, profile);
   try {
     const from = pair.backup.log.length;
-    return await quietRun(() => keepalivedMasterEntries(pair.backup.log.slice(from)));
+    return await quietRun(lab, () => keepalivedMasterEntries(pair.backup.log.slice(from)));
   } finally {
     await pair.stop();
     await Promise.all([removeAddress(pair.master.host, vip), removeAddress(pair.backup.host, vip)]);
@@ -140,7 +162,7 @@ async function keepalivedRow(lab: Lab, profile: KeepalivedProfile): Promise<Dete
 async function ourQuiet(ctx: BenchContext, setting: OurSetting): Promise<number> {
   await setupDrain(ctx, FALSE_ADDRESSES, SWEEP);
   const since = new Date().toISOString();
-  return quietRun(() => {
+  return quietRun(ctx.lab, () => {
     const found = revocations(ctx.cluster, since);
     for (const r of found) note(`  ours ${setting.label} false failover: ${r.time} ${r.by}: ${r.message}`);
     return found.length;
@@ -208,13 +230,13 @@ async function main(): Promise<void> {
   console.log(`ours: lease TTL ${DEFAULT_LEASE_TTL_SEC} s (address lifetime ${lifetimeForTtl(DEFAULT_LEASE_TTL_SEC)} s); ${OURS.map((s) => `${s.label} = silence ${detectionFor(s.profile, s.ownerSilenceMs ?? undefined).ownerSilenceMs} ms, probe every ${detectionFor(s.profile).probeIntervalMs} ms`).join('; ')}`);
   console.log(WITH_PEER ? 'keepalived: pair n1 (prio 150) / n2 (prio 100), unicast, a fresh pair per rep' : 'keepalived: skipped (BENCH_PEER=0)');
   console.log('killed: ours = agent SIGKILL, its kernel answers until the address lifetime runs out; keepalived = SIGKILL + address removed. link cut = owner\'s switch port down. kill+cut = both');
-  console.log(`false failovers: ${FALSE_S} s beside ${CPU_HOGS} CPU hogs; ours with ${FALSE_ADDRESSES} addresses ("revoking its lease" lines), keepalived one address ("Entering MASTER STATE" on the backup)`);
+  console.log(`false failovers: ${FALSE_S} s beside ${CPU_HOGS} CPU hogs${STORM_RATE > 0 ? ` and an ARP storm of ${STORM_RATE} frames/s from c1` : ''}; ours with ${FALSE_ADDRESSES} addresses ("revoking its lease" lines), keepalived one address ("Entering MASTER STATE" on the backup)`);
   console.log('');
   console.log(formatDetectTable(SCENARIO_LIST.map((s) => TITLES[s]), rows));
   console.log('');
   const { scenario, series } = chartSeries(rows);
   try {
-    const svg = renderChartSvg({ title: `Failover frontier: ${TITLES[scenario]} gap vs false failovers (${FALSE_S} s, ${CPU_HOGS} CPU hogs)`, xLabel: `client gap median, ${TITLES[scenario]} (ms, log scale)`, yLabel: 'false failovers', series });
+    const svg = renderChartSvg({ title: `Failover frontier: ${TITLES[scenario]} gap vs false failovers (${FALSE_S} s, ${CPU_HOGS} CPU hogs${STORM_RATE > 0 ? `, ARP storm ${STORM_RATE}/s` : ''})`, xLabel: `client gap median, ${TITLES[scenario]} (ms, log scale)`, yLabel: 'false failovers', series });
     await writeSvgAsPng(svg, CHART_WIDTH, CHART_HEIGHT, CHART);
     console.log(`chart: ${CHART}`);
   } catch (error) {
