@@ -46,7 +46,6 @@ import { DEFAULT_FAILOVER_PROFILE, detectionFor, FAILOVER_PROFILES, isFailoverPr
 const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-
 function scenariosFromEnv(): Scenario[] {
   return choiceListEnv('BENCH_SCENARIOS', SCENARIOS);
 }
