@@ -29,7 +29,8 @@ const COLUMNS = [
   { title: 'ratio med/p99', width: 14 },
 ] as const;
 
-function ms(value: number | undefined): string {
+/** A figure in ms, or s from a second on; '-' for none. */
+export function ms(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '-';
   return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`;
 }

@@ -34,7 +34,9 @@ import { ApiSession } from './api-session';
 import { formatTable, type PeerFigure, type TableRow } from './bench-table';
 import { runFailures, runPlannedMoves, type BenchContext, type GapSample } from './cluster-scenarios';
 import { measureDrain, measureFailback, measureTakeover, setupDrain, undoDrain, type DrainSample, type SweepTuning } from './drain-scenario';
-import { KEEPALIVED_PROFILES, measureKeepalivedFailover, type AfterKill, type KeepalivedProfileName, type KeepalivedScenario } from './keepalived';
+import { KEEPALIVED_PROFILES, measureKeepalivedFailover, type KeepalivedProfileName } from './keepalived';
+import { PEER_CASES } from './peer-cases';
+import { choiceListEnv, intEnv } from './bench-env';
 import { percentile, summarize, type Summary } from './stats';
 import { CpuHogs } from './cpu-hogs';
 import { revocationsByPhase, type Phase } from './revocations';
@@ -44,34 +46,8 @@ import { DEFAULT_FAILOVER_PROFILE, detectionFor, FAILOVER_PROFILES, isFailoverPr
 const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-
-/** keepalived's counterpart of each scenario (none for the drain). */
-const PEER_CASES: Readonly<Record<Exclude<Scenario, 'drain'>, { scenario: KeepalivedScenario; afterKill?: AfterKill; note?: string }>> = {
-  planned: { scenario: 'planned-move', note: 'SIGTERM of the master (priority-0 advert): keepalived\'s planned move' },
-  killed: {
-    scenario: 'owner-killed',
-    afterKill: 'remove-address',
-    note: 'SIGKILL of the master\'s keepalived with its address removed at the kill (a killed keepalived leaves the address up forever: no gap, two MACs); ours keeps answering until the address lifetime runs out',
-  },
-  'killed-cut': { scenario: 'owner-killed', afterKill: 'cut-link' },
-  'link-cut': { scenario: 'link-cut' },
-};
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
-  return value;
-}
-
 function scenariosFromEnv(): Scenario[] {
-  const text = process.env.BENCH_SCENARIOS;
-  if (text === undefined || text === '') return [...SCENARIOS];
-  const wanted = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const unknown = wanted.filter((w) => !(SCENARIOS as readonly string[]).includes(w));
-  if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
-  return SCENARIOS.filter((s) => wanted.includes(s));
+  return choiceListEnv('BENCH_SCENARIOS', SCENARIOS);
 }
 
 const REPS = intEnv('BENCH_REPS', 20);

@@ -62,3 +62,8 @@ export async function addDrainRange(lab: Lab, range: DrainRange): Promise<void> 
     await ip(['-n', host.ns, 'addr', 'add', `${range.hostAddress(host)}/${range.prefix}`, 'dev', host.ifname]);
   }
 }
+
+/** Removes every address of the range from every host (theirs too: addDrainRange puts those back). */
+export async function clearDrainRange(lab: Lab, range: DrainRange): Promise<void> {
+  for (const host of lab.hosts) await ip(['-n', host.ns, 'addr', 'flush', 'dev', host.ifname, 'to', range.cidr]);
+}

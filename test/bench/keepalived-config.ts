@@ -1,7 +1,8 @@
 // keepalived.conf for the comparison benchmark: one VRRP instance, one virtual
 // address, unicast adverts to the one peer (so nothing is multicast), no
-// scripts, no checkers. Two profiles: keepalived's own defaults (VRRP v2,
-// advert_int 1 s) and the tuned one the issue names (VRRP v3, advert_int 0.1 s).
+// scripts, no checkers. Two named profiles: keepalived's own defaults (VRRP v2,
+// advert_int 1 s) and the tuned one the issue names (VRRP v3, advert_int 0.1 s);
+// keepalivedProfile() makes one for any advert interval (bench:detect's sweep).
 //
 // Timing facts that shape the figures (RFC 3768 / RFC 5798, as keepalived
 // implements them), for a backup of priority p:
@@ -13,7 +14,8 @@
 export type KeepalivedProfileName = 'default' | 'tuned';
 
 export interface KeepalivedProfile {
-  name: KeepalivedProfileName;
+  /** A KeepalivedProfileName, or "advert <s> s" for one made by keepalivedProfile(). */
+  name: string;
   vrrpVersion: 2 | 3;
   /** Seconds between adverts. */
   advertIntS: number;
@@ -23,6 +25,17 @@ export const KEEPALIVED_PROFILES: Readonly<Record<KeepalivedProfileName, Keepali
   default: { name: 'default', vrrpVersion: 2, advertIntS: 1 },
   tuned: { name: 'tuned', vrrpVersion: 3, advertIntS: 0.1 },
 };
+
+/**
+ * A profile for any advert interval: VRRP v2 (keepalived's default) for whole seconds, v3 below a
+ * second, since v2 cannot express a sub-second advert.
+ */
+export function keepalivedProfile(advertIntS: number): KeepalivedProfile {
+  if (!Number.isFinite(advertIntS) || advertIntS <= 0) throw new RangeError(`bad advert interval ${advertIntS} s`);
+  // keepalived reads advert_int in centiseconds under v3: anything finer would be rounded silently.
+  if (Math.abs(advertIntS * 100 - Math.round(advertIntS * 100)) > 1e-9) throw new RangeError(`advert interval ${advertIntS} s is not a whole number of centiseconds`);
+  return { name: `advert ${advertIntS} s`, vrrpVersion: Number.isInteger(advertIntS) ? 2 : 3, advertIntS };
+}
 
 export interface KeepalivedInstanceConfig {
   routerId: string;

@@ -34,7 +34,14 @@ import { isProcessRunning, processStartTicks, signalPid } from '../lab/processes
 import { startUdpStream, type RunningStream, type StreamReport } from '../lab/traffic';
 import { KEEPALIVED_PROFILES, renderKeepalivedConfig, type KeepalivedProfile, type KeepalivedProfileName } from './keepalived-config';
 
-export { KEEPALIVED_PROFILES, type KeepalivedProfile, type KeepalivedProfileName } from './keepalived-config';
+export { KEEPALIVED_PROFILES, keepalivedProfile, type KeepalivedProfile, type KeepalivedProfileName } from './keepalived-config';
+
+/** A named profile, or one made by keepalivedProfile() for any advert interval. */
+export type KeepalivedProfileChoice = KeepalivedProfileName | KeepalivedProfile;
+
+function resolveProfile(choice: KeepalivedProfileChoice): KeepalivedProfile {
+  return typeof choice === 'string' ? KEEPALIVED_PROFILES[choice] : choice;
+}
 
 export const KEEPALIVED_BIN = '/usr/sbin/keepalived';
 export const MASTER_PRIORITY = 150;
@@ -238,9 +245,9 @@ async function hasAddress(lab: Lab, host: LabHost, vip: string): Promise<boolean
  * and the second is backup without it. The config directory (a temp dir) is deleted as
  * soon as both run. On failure both are stopped and the files removed.
  */
-export async function startKeepalivedPair(lab: Lab, vip: string, profileName: KeepalivedProfileName, options: KeepalivedPairOptions = {}): Promise<KeepalivedPair> {
+export async function startKeepalivedPair(lab: Lab, vip: string, profileChoice: KeepalivedProfileChoice, options: KeepalivedPairOptions = {}): Promise<KeepalivedPair> {
   if (!lab.contains(vip)) throw new RangeError(`${vip} is not an address of lab ${lab.id}`);
-  const profile = KEEPALIVED_PROFILES[profileName];
+  const profile = resolveProfile(profileChoice);
   const [masterHost, backupHost] = options.nodes ?? [lab.host('n1'), lab.host('n2')];
   const dir = mkdtempSync(join(tmpdir(), 'ipfo-keepalived-'));
   const instances: KeepalivedInstance[] = [];
@@ -308,7 +315,8 @@ export interface ScenarioOptions {
 
 export interface KeepalivedGap {
   scenario: KeepalivedScenario;
-  profile: KeepalivedProfileName;
+  /** The profile's name. */
+  profile: string;
   afterKill: AfterKill | null;
   /** Longest silence of the client's stream, ms: the failover. */
   gapMs: number;
@@ -327,7 +335,7 @@ async function waitForOwner(stream: RunningStream, host: string, timeoutMs: numb
   }
 }
 
-async function removeAddress(host: LabHost, vip: string): Promise<void> {
+export async function removeAddress(host: LabHost, vip: string): Promise<void> {
   // No error if it is not there: keepalived may have removed it itself.
   await runCommand('ip', ['-n', host.ns, 'addr', 'del', `${vip}/${host.prefix}`, 'dev', host.ifname]);
 }
@@ -357,16 +365,16 @@ async function act(lab: Lab, pair: KeepalivedPair, scenario: KeepalivedScenario,
 export async function measureKeepalivedFailover(
   lab: Lab,
   vip: string,
-  profileName: KeepalivedProfileName,
+  profileChoice: KeepalivedProfileChoice,
   scenario: KeepalivedScenario,
   options: ScenarioOptions = {},
 ): Promise<KeepalivedGap> {
   const client = lab.host(typeof options.client === 'string' ? options.client : (options.client?.name ?? 'c1'));
   const afterKill = options.afterKill ?? 'cut-link';
-  const profile = KEEPALIVED_PROFILES[profileName];
+  const profile = resolveProfile(profileChoice);
   const [oldOwner, newOwner] = [lab.host('n1'), lab.host('n2')];
   await lab.deleteNeighbor(client, vip);
-  const pair = await startKeepalivedPair(lab, vip, profileName, { nodes: [oldOwner, newOwner] });
+  const pair = await startKeepalivedPair(lab, vip, profile, { nodes: [oldOwner, newOwner] });
   let stream: RunningStream | null = null;
   try {
     stream = startUdpStream(lab, client, vip, { pacing: options.pacing });
@@ -386,7 +394,7 @@ export async function measureKeepalivedFailover(
       : (report.firstReplyMs[newOwner.name] ?? Number.NaN) - (report.lastReplyMs[oldOwner.name] ?? Number.NaN);
     return {
       scenario,
-      profile: profileName,
+      profile: profile.name,
       afterKill: scenario === 'owner-killed' ? afterKill : null,
       gapMs: report.longestGapMs,
       ownerChangeGapMs: Math.round(changeGap * 1000) / 1000,

@@ -1,7 +1,7 @@
 // keepalived.conf rendering and VRRP timing for the comparison benchmark (test/bench/keepalived-config.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEEPALIVED_PROFILES, masterDownIntervalS, renderKeepalivedConfig, skewTimeS, type KeepalivedInstanceConfig } from '../bench/keepalived-config';
+import { KEEPALIVED_PROFILES, keepalivedProfile, masterDownIntervalS, renderKeepalivedConfig, skewTimeS, type KeepalivedInstanceConfig } from '../bench/keepalived-config';
 
 const base: KeepalivedInstanceConfig = {
   routerId: 'ipfo-n1',
@@ -45,5 +45,25 @@ describe('VRRP timing', () => {
     assert.ok(Math.abs(masterDownIntervalS(KEEPALIVED_PROFILES.default, 100) - 3.609375) < 1e-9);
     assert.ok(Math.abs(skewTimeS(KEEPALIVED_PROFILES.tuned, 100) - 0.0609375) < 1e-9);
     assert.ok(Math.abs(masterDownIntervalS(KEEPALIVED_PROFILES.tuned, 100) - 0.3609375) < 1e-9);
+  });
+});
+
+describe('keepalivedProfile', () => {
+  test('whole seconds stay on VRRP v2 (keepalived\'s default), sub-second adverts need v3', () => {
+    assert.deepEqual(keepalivedProfile(1), { name: 'advert 1 s', vrrpVersion: 2, advertIntS: 1 });
+    assert.equal(keepalivedProfile(0.01).vrrpVersion, 3);
+    assert.match(renderKeepalivedConfig({ ...base, profile: keepalivedProfile(0.05) }), /vrrp_version 3\n[\s\S]*advert_int 0\.05\n/);
+  });
+
+  test('the named profiles are the same as made from their intervals', () => {
+    assert.equal(keepalivedProfile(1).vrrpVersion, KEEPALIVED_PROFILES.default.vrrpVersion);
+    assert.equal(keepalivedProfile(0.1).vrrpVersion, KEEPALIVED_PROFILES.tuned.vrrpVersion);
+  });
+
+  test('refuses what keepalived cannot take', () => {
+    assert.throws(() => keepalivedProfile(0), RangeError);
+    assert.throws(() => keepalivedProfile(-1), RangeError);
+    assert.throws(() => keepalivedProfile(0.005), /centiseconds/);
+    assert.throws(() => keepalivedProfile(Number.NaN), RangeError);
   });
 });
