@@ -276,6 +276,13 @@ export async function startKeepalivedPair(lab: Lab, vip: string, profileChoice: 
     rmSync(dir, { recursive: true, force: true });
     // One more advert interval: the backup has heard the master at least once by then.
     await sleep(profile.advertIntS * 1000 * 1.5);
+    // At adverts of tens of ms the backup's master-down time can end before the master's first advert
+    // arrives (both start at once): it becomes master for a moment, until the master's higher priority
+    // takes the address back (preemption). That is start-up, not the scenario: wait for it to settle.
+    if (backup.state === 'master') {
+      await backup.waitForState('backup', readyTimeoutMs).catch(() => undefined);
+      await sleep(profile.advertIntS * 1000 * 1.5);
+    }
     if (backup.state !== 'backup') throw new Error(`keepalived on ${backupHost.name} is ${backup.state}, not backup:\n${backup.log.join('\n')}`);
     if (!(await hasAddress(lab, masterHost, vip))) throw new Error(`keepalived master on ${masterHost.name} did not add ${vip}`);
     if (await hasAddress(lab, backupHost, vip)) throw new Error(`keepalived backup on ${backupHost.name} holds ${vip} too`);
