@@ -228,16 +228,21 @@ export class ClusterArpWatch {
     return (this.liveNodeList = [...view.nodes.keys()].filter((name) => view.isAlive(name)).sort());
   }
 
-  /** The first live node by name other than `except`; this node records only if it is that one. */
-  private isRecorder(except: NodeName | null): boolean {
-    const recorder = this.liveNodes().find((name) => name !== except) ?? except;
+  /**
+   * The first live node by name other than the `except` ones; this node records only if it is that one
+   * (with no other node live: the first `except`). A handoff is recorded by neither of its ends: the node
+   * it came from may be the dead one, still live in the view for the moment its successor has taken its
+   * keys and not yet revoked its lease (claims.ts takeFromSilent).
+   */
+  private isRecorder(...except: Array<NodeName | null>): boolean {
+    const recorder = this.liveNodes().find((name) => !except.includes(name)) ?? except[0] ?? null;
     return recorder === this.options.node;
   }
 
   private record(verdict: Exclude<Verdict, { kind: 'unsettled' }>, mono: number): void {
     switch (verdict.kind) {
       case 'expected-handoff': {
-        if (!this.isRecorder(verdict.toNode)) return;
+        if (!this.isRecorder(verdict.toNode, verdict.fromNode)) return;
         if (this.handoffsThisTick.length < HANDOFF_ENTRIES_PER_TICK) {
           const arp: ArpRecord = { kind: 'handoff', ip: verdict.ip, fromMac: verdict.fromMac, toMac: verdict.toMac, fromNode: verdict.fromNode, toNode: verdict.toNode };
           const from = verdict.fromNode ?? verdict.fromMac;
