@@ -88,7 +88,7 @@ function carrierReader(host: Host): (ifname: string) => boolean {
 
 const targetKey = (w: Watched): string => `${w.resource}|${w.ip}`;
 const ownerKey = (w: Watched): string => `${w.owner}|${w.ownerLeaseId}|${w.ifname}`;
-const verdictKey = (w: Watched): string => `${w.owner}|${w.ifname}`;
+const verdictKey = (owner: string, ifname: string): string => `${owner}|${ifname}`;
 
 export class StandbyMonitor {
   private readonly owners = new Map<string, OwnerWatch>();
@@ -211,7 +211,7 @@ export class StandbyMonitor {
   }
 
   private heard(watch: OwnerWatch, ip: string): void {
-    if (watch.fired) this.verdicts.delete(verdictKey(watch.targets[0]!));
+    if (watch.fired) this.verdicts.delete(verdictKey(watch.targets[0]!.owner, watch.targets[0]!.ifname));
     watch.confirmed.add(ip);
     const now = this.options.clock.now();
     answered(watch.window, now);
@@ -296,13 +296,13 @@ export class StandbyMonitor {
    * verdict needs no second look (claims.ts, freshVerdictMs).
    */
   silentFor(owner: string, ifname: string): number | null {
-    const at = this.verdicts.get(`${owner}|${ifname}`);
+    const at = this.verdicts.get(verdictKey(owner, ifname));
     return at === undefined ? null : this.options.clock.now() - at;
   }
 
   /** At most a few owners die at once: older verdicts than the last 64 are forgotten. */
   private noteVerdict(target: Watched, now: number): void {
-    const key = verdictKey(target);
+    const key = verdictKey(target.owner, target.ifname);
     this.verdicts.delete(key);
     this.verdicts.set(key, now);
     if (this.verdicts.size > 64) this.verdicts.delete(this.verdicts.keys().next().value!);
