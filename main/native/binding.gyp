@@ -20,7 +20,7 @@
       "target_name": "ipfo_capture",
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["capture.c"],
+          "sources": ["capture.c", "fold.c"],
           "libraries": ["-lpcap"],
           "defines": ["NAPI_VERSION=8"],
           "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]

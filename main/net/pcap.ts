@@ -25,6 +25,12 @@ export interface CapturedFrame {
   mono: number;
 }
 
+/** Requests and replies the capture folded (ArpSocketOptions.foldRepeats): each repeats `frame`'s sender IP and MAC. */
+export interface CapturedRepeats extends CapturedFrame {
+  requests: number;
+  replies: number;
+}
+
 export interface PacketStats {
   /** Frames libpcap handed to this process. */
   received: number;
@@ -51,6 +57,14 @@ export interface ArpSocketOptions {
   bufferBytes?: number;
   /** ArpCapture only: the decoder (same contract as codec.decode), e.g. the watch's memo of repeated frames. */
   decode?: (buf: Buffer, offset: number, length: number) => ArpFrame;
+  /**
+   * ArpCapture only: fold the requests and replies that change nothing but a binding's counters into
+   * `repeats` events (main/native/fold.h) — for the watch's binding table, never for a consumer that needs
+   * each frame (the standby's probe answers, the audit's sweep).
+   */
+  foldRepeats?: boolean;
+  /** ArpCapture only: after a burst, rest the poll this many ms (0..100) so a storm wakes the process ~1000/pauseMs times a second. */
+  pauseMs?: number;
 }
 
 /** ARP, tagged or not. `vlan and arp` must come second: `vlan` shifts the offsets for what follows it. */
@@ -131,12 +145,15 @@ const SNAP_BUFFER_BYTES = 2048; // ARP frames are 60-64 bytes; anything longer i
 interface NativeCapture {
   /** [ps_recv, ps_drop, ps_ifdrop] from pcap_stats(). */
   stats(): [number, number, number];
+  /** Folded frames not yet due, put into the slots now: their count (0 while a batch is being read). */
+  flush(): number;
   close(): void;
 }
 interface CaptureAddon {
   packetStatistics(fd: number): [number, number];
   /** onBatch(-1, reason): the capture failed for good (interface down or gone). */
-  open(dev: string, filter: string, bufferBytes: number, data: Buffer, lengths: Int32Array, onBatch: (count: number, reason?: string) => void): NativeCapture;
+  /** A negative lengths[i] is a fold summary (foldRepeats): its representative frame, then the request and reply counts (u32 LE at FOLD_COUNTS_AT). */
+  open(dev: string, filter: string, bufferBytes: number, data: Buffer, lengths: Int32Array, onBatch: (count: number, reason?: string) => void, foldRepeats: boolean, pauseMs: number): NativeCapture;
   readonly SLOT_BYTES: number;
 }
 
@@ -207,6 +224,8 @@ function newPacketSocketFd(before: ReadonlyMap<number, string>, ifindex: number)
 
 export interface ArpSocketEvents {
   frame: [CapturedFrame];
+  /** Only with foldRepeats: the folded frames of one sender, in the sender's order among its `frame`s. */
+  repeats: [CapturedRepeats];
   malformed: [ArpCodecError, Buffer];
   /**
    * The capture failed for good: the interface was set down, deleted or moved to another namespace
@@ -382,7 +401,9 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
 // ---- the watch's capture -------------------------------------------------------------------------
 
 /** Frames per batch handed from the addon to JavaScript. */
-const BATCH_SLOTS = 256;
+const BATCH_SLOTS = 1024;
+/** Where a fold summary's request and reply counts sit in its slot (main/native/fold.h FOLD_REQUESTS_AT). */
+const FOLD_COUNTS_AT = 64;
 /** The watch's ring: with a 128-byte snaplen a slot takes ~230 bytes (18 per 4 KiB block), so 16 MiB hold ~70,000 frames (0.7 s at 100,000/s). */
 export const WATCH_CAPTURE_BUFFER_BYTES = 16 * 1024 * 1024;
 
@@ -402,7 +423,8 @@ export function captureAddonAvailable(): boolean {
 /**
  * A receive-only ARP capture for the watch, through our addon (main/native/capture.c): libpcap with a
  * 128-byte snaplen (a ring of small slots instead of `cap`'s 64 KiB ones) in immediate mode, frames
- * handed to JavaScript in batches of up to 256. Same events and counters as ArpSocket; the kernel
+ * handed to JavaScript in batches of up to 1,024 (with foldRepeats, the repeats of a sender as one
+ * `repeats` event; pauseMs rests the poll after a burst). Same events and counters as ArpSocket; the kernel
  * counters are libpcap's own pcap_stats().
  */
 export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSource {
@@ -415,6 +437,8 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
   private readonly lengths = new Int32Array(BATCH_SLOTS);
   private readonly slotBytes: number;
   private decodeFrame: (buf: Buffer, offset: number, length: number) => ArpFrame = decode;
+  /** Reading a batch: its slots must not be refilled by a flush from a listener. */
+  private inBatch = false;
 
   private constructor(readonly iface: InterfaceInfo, addon: CaptureAddon) {
     super();
@@ -433,8 +457,10 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
     if (addon === null) throw new PacketIoError('NO_LIBPCAP', 'the capture addon is not built (npm run build:native)');
     const capture = new ArpCapture(iface, addon);
     if (options.decode) capture.decodeFrame = options.decode;
+    const pauseMs = options.pauseMs ?? 0;
+    if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 100) throw new RangeError(`pauseMs must be an integer in 0..100, got ${pauseMs}`);
     try {
-      capture.native = addon.open(ifname, options.filter ?? ARP_FILTER, options.bufferBytes ?? WATCH_CAPTURE_BUFFER_BYTES, capture.data, capture.lengths, (count, reason) => capture.onBatch(count, reason));
+      capture.native = addon.open(ifname, options.filter ?? ARP_FILTER, options.bufferBytes ?? WATCH_CAPTURE_BUFFER_BYTES, capture.data, capture.lengths, (count, reason) => capture.onBatch(count, reason), options.foldRepeats === true, pauseMs);
     } catch (error) {
       throw classifyOpenError(ifname, error);
     }
@@ -443,29 +469,51 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
 
   private onBatch(count: number, reason?: string): void {
     if (count < 0) return this.lose(reason ?? 'capture failed');
+    this.inBatch = true;
+    try {
+      this.readBatch(count);
+    } finally {
+      this.inBatch = false;
+    }
+  }
+
+  private readBatch(count: number): void {
     const mono = performance.now();
     const at = performance.timeOrigin + mono;
     const stats = this.stats;
-    stats.received += count;
     for (let i = 0; i < count && !this.closed; i++) {
       const offset = i * this.slotBytes;
-      const length = this.lengths[i]!;
+      const slotLength = this.lengths[i]!;
+      const folded = slotLength < 0;
+      const length = folded ? -slotLength : slotLength;
+      const requests = folded ? this.data.readUInt32LE(offset + FOLD_COUNTS_AT) : 0;
+      const replies = folded ? this.data.readUInt32LE(offset + FOLD_COUNTS_AT + 4) : 0;
+      const frames = folded ? requests + replies : 1;
+      stats.received += frames;
       let frame: ArpFrame;
       try {
         frame = this.decodeFrame(this.data, offset, length);
       } catch (error) {
+        // The addon folds only frames decode accepts (fold.c read_arp); counted as malformed all the same.
         if (!(error instanceof ArpCodecError)) throw error;
-        stats.malformed++;
-        stats.malformedByCode[error.code] = (stats.malformedByCode[error.code] ?? 0) + 1;
+        stats.malformed += frames;
+        stats.malformedByCode[error.code] = (stats.malformedByCode[error.code] ?? 0) + frames;
         if (this.listenerCount('malformed') > 0) this.emit('malformed', error, Buffer.from(this.data.subarray(offset, offset + length)));
         continue;
       }
-      stats.decoded++;
-      this.emit('frame', { frame, at, mono });
+      stats.decoded += frames;
+      if (folded) this.emit('repeats', { frame, at, mono, requests, replies });
+      else this.emit('frame', { frame, at, mono });
     }
   }
 
+  /**
+   * The kernel's counters, and ours brought level with them: the folded frames the addon still holds
+   * (handed over at most 25 ms late) are handed over now, so a report counts every frame read so far.
+   */
   refreshKernelStats(): PacketStats {
+    if (this.native === null || this.closed) return this.stats;
+    if (!this.inBatch) this.onBatch(this.native.flush());
     if (this.native === null || this.closed) return this.stats;
     try {
       const [received, dropped] = this.native.stats();
@@ -503,8 +551,8 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
   }
 }
 
-/** The watch's capture: ArpCapture when the addon is built, else an ArpSocket (`cap`) with a bigger ring. */
-export function openFrameSource(ifname: string, fallbackBufferBytes: number, options: Pick<ArpSocketOptions, 'decode'> = {}): FrameSource {
+/** The watch's capture: ArpCapture when the addon is built, else an ArpSocket (`cap`) with a bigger ring (which folds nothing). */
+export function openFrameSource(ifname: string, fallbackBufferBytes: number, options: Pick<ArpSocketOptions, 'decode' | 'foldRepeats' | 'pauseMs'> = {}): FrameSource {
   if (captureAddonAvailable()) return ArpCapture.open(ifname, options);
   return ArpSocket.open(ifname, ARP_FILTER, { bufferBytes: fallbackBufferBytes });
 }

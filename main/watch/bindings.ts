@@ -242,6 +242,60 @@ export class BindingTracker {
     return events ?? NO_EVENTS;
   }
 
+  /**
+   * Feeds `requests` ARP requests and `replies` replies seen at `now` that repeat `frame`'s sender IP and
+   * MAC (VLAN too): what the watch's capture folded (main/native/fold.h). State and events are those of
+   * observing them one by one — counts, last-seen, claim time, the storm's rate, a duplicate-address event
+   * at the first reply, a conflict per frame when another host holds the address — listed storm first, then
+   * duplicate, then conflicts (one by one, the storm event would sit at the frame that crossed the line; all
+   * share `now`). The capture folds only frames whose sender's binding already names the MAC; if the binding
+   * is gone meanwhile (evicted), the first frame goes the whole way (a new station) and the rest add up.
+   */
+  observeRepeats(now: number, frame: ArpFrame, requests: number, replies: number): readonly WatchEvent[] {
+    if (now > this.latest) this.latest = now;
+    else now = this.latest;
+    const count = requests + replies;
+    if (!(count > 0)) return NO_EVENTS;
+    const arp = frame.arp;
+    const kind = classifyArp(arp);
+    if (kind !== 'request' && kind !== 'reply') {
+      // Never folded by the capture: one by one, all as the frame's own kind.
+      const events: WatchEvent[] = [];
+      for (let i = 0; i < count; i++) events.push(...this.observe(now, frame));
+      return events;
+    }
+    const table = frame.vlan === null ? this.untagged : this.tableFor(frame.vlan);
+    const record = table.get(arp.senderIp);
+    if (record === undefined || record.mac !== arp.senderMac) {
+      const first = this.observe(now, frame);
+      const rest = kind === 'request' && requests > 0 ? this.observeRepeats(now, frame, requests - 1, replies) : this.observeRepeats(now, frame, requests, replies - 1);
+      return first.length === 0 ? rest : rest.length === 0 ? first : [...first, ...rest];
+    }
+    this.frames += count;
+    this.byKind.request += requests;
+    this.byKind.reply += replies;
+    let events: WatchEvent[] | null = null;
+    const storm = this.storm.frames(now, count);
+    if (storm.length > 0) events = [...storm];
+    this.touch(record);
+    record.lastSeen = now;
+    record.count += count;
+    if (replies > 0) {
+      const duplicate = this.noteClaim(record, arp.senderMac, now);
+      if (duplicate) (events ??= []).push(duplicate);
+    }
+    if (record.held) {
+      if (this.ownMacs.has(arp.senderMac)) record.ownMac = arp.senderMac;
+      else {
+        const ourMac = this.held.get(arp.senderIp) ?? record.ownMac;
+        events ??= [];
+        for (let i = 0; i < requests; i++) events.push({ type: 'conflict', at: now, vlan: frame.vlan, ip: arp.senderIp, ourMac, theirMac: arp.senderMac, frameKind: 'request' });
+        for (let i = 0; i < replies; i++) events.push({ type: 'conflict', at: now, vlan: frame.vlan, ip: arp.senderIp, ourMac, theirMac: arp.senderMac, frameKind: 'reply' });
+      }
+    }
+    return events ?? NO_EVENTS;
+  }
+
   /** Lets time pass without frames (call every few hundred ms): ends a storm that stopped dead. */
   tick(now: number): readonly WatchEvent[] {
     if (now > this.latest) this.latest = now;

@@ -12,6 +12,8 @@ import type { StormEndEvent, StormStartEvent } from './events';
 
 export type StormTransition = StormStartEvent | StormEndEvent;
 
+const NO_TRANSITIONS: readonly StormTransition[] = [];
+
 export class StormDetector {
   private readonly arrivals: Float64Array;
   private next = 0;
@@ -50,6 +52,25 @@ export class StormDetector {
       return { type: 'storm-start', at: now, rate: this.rateAt(now) };
     }
     return null;
+  }
+
+  /**
+   * Records `count` frames all at `now`: the same state and transitions as frame(now) `count` times (a storm
+   * may end at the first of them and start again once they fill the window). Once the ring holds nothing
+   * but `now` while storming, no further frame at `now` can change anything but the count: the rest is
+   * added at once, so a bulk costs at most threshold+1 steps per distinct `now`.
+   */
+  frames(now: number, count: number): readonly StormTransition[] {
+    let transitions: StormTransition[] | null = null;
+    for (let left = count; left > 0; left--) {
+      if (this.storming && this.filled === this.arrivals.length && this.nthMostRecent(this.filled) === now) {
+        this.stormFrames += left;
+        break;
+      }
+      const transition = this.frame(now);
+      if (transition) (transitions ??= []).push(transition);
+    }
+    return transitions ?? NO_TRANSITIONS;
   }
 
   /** Lets time pass without a frame: a storm that stopped dead still ends. */

@@ -73,6 +73,13 @@ function side(runs: readonly RunResult[]): string[] {
   ];
 }
 
+/** ipfo's median cpu over arpwatch's at one rung: at the same frame rate, the ratio of cpu per frame. */
+export function cpuRatio(row: RateRow): string {
+  const ours = median(row.ours.map((r) => r.cpuPercent));
+  const theirs = median(row.arpwatch.map((r) => r.cpuPercent));
+  return theirs > 0 && Number.isFinite(ours) ? `${(ours / theirs).toFixed(2)}x` : '-';
+}
+
 /** Medians over repetitions, one row per rung; "drops" = kernel drops of the capture socket (share of delivered, worst rep). */
 export function formatWatchTable(rows: readonly RateRow[]): string {
   const header = line(COLUMNS.map(([title]) => title));
@@ -90,6 +97,7 @@ export function formatWatchTable(rows: readonly RateRow[]): string {
     `  ipfo watch: ${ours > 0 ? `${k(ours)} fps at ${cpuAt('ours', ours)} of one core` : 'none of the ladder'}`,
     `  arpwatch:   ${theirs > 0 ? `${k(theirs)} fps at ${cpuAt('arpwatch', theirs)} of one core` : 'none of the ladder'}`,
     `  ratio ipfo / arpwatch: ${theirs > 0 ? `${(ours / theirs).toFixed(2)}x` : '-'}${ours === top || theirs === top ? ' (lossless at the top of the ladder: a lower bound for that side)' : ''}`,
+    `cpu per frame, ipfo watch / arpwatch (median cpu of each rung): ${rows.map((row) => `${k(row.rate)} ${cpuRatio(row)}`).join(', ')}`,
     ...(short.length > 0 ? [`  the flooder fell short of the target (< 95%) at: ${short.join(', ')} — those rungs do not count`] : []),
   ];
   return [header, '-'.repeat(header.length), ...body, '', ...summary].join('\n');

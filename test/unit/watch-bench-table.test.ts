@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatWatchTable, highestLossless, median, type RateRow } from '../bench/watch-table';
+import { cpuRatio, formatWatchTable, highestLossless, median, type RateRow } from '../bench/watch-table';
 import type { RunResult } from '../bench/watch-measure';
 
 function run(watcher: 'ipfo' | 'arpwatch', rate: number, kernelDrops: number, sentRate = rate): RunResult {
@@ -36,5 +36,15 @@ describe('bench:watch table', () => {
     assert.match(text, /ipfo watch: 100k fps at 10\.0% of one core/);
     assert.match(text, /arpwatch: {3}10k fps/);
     assert.match(text, /ratio ipfo \/ arpwatch: 10\.00x \(lossless at the top of the ladder/);
+    assert.match(text, /cpu per frame, ipfo watch \/ arpwatch \(median cpu of each rung\): 10k 1\.00x, 100k 1\.00x/);
+  });
+
+  test('the cpu ratio of a rung: ipfo median over arpwatch median, - when arpwatch used none', () => {
+    const rung = row(100_000, [0, 0, 0], [0, 0, 0]);
+    rung.ours = rung.ours.map((r, i) => ({ ...r, cpuPercent: [4, 5, 6][i]! }));
+    rung.arpwatch = rung.arpwatch.map((r, i) => ({ ...r, cpuPercent: [2, 2.5, 3][i]! }));
+    assert.equal(cpuRatio(rung), '2.00x');
+    rung.arpwatch = rung.arpwatch.map((r) => ({ ...r, cpuPercent: 0 }));
+    assert.equal(cpuRatio(rung), '-');
   });
 });

@@ -3,6 +3,8 @@
 //
 //   arp-flood --dev lan0 --subnet 10.213.7 --rate 100000 --duration-ms 3000
 //             [--first 100 --last 250]          sender IPs <subnet>.first .. <subnet>.last, one fixed MAC each
+//             [--mac-salt N]                    0..255 into the stations' MACs (byte 3): two flooders with other salts
+//                                               give the same addresses other MACs (changed MACs, flip-flops)
 //             [--batch 32]                      frames per sendmmsg
 //             [--malformed-every N]             every N-th frame is a malformed ARP frame (bad opcode/hlen/truncated)
 //             [--conflict-ip IP --conflict-every-ms T]  a gratuitous ARP (announcement) for IP every T ms, from
@@ -52,9 +54,12 @@ static int parse_mac(const char *text, uint8_t out[6]) {
   return 0;
 }
 
+static unsigned mac_salt = 0;
+
 static void station_mac(uint8_t mac[6], unsigned host) {
   const uint8_t base[6] = {0x02, 0x1f, 0xee, 0x00, 0x00, 0x00};
   memcpy(mac, base, 6);
+  mac[3] = (uint8_t)mac_salt;
   mac[4] = (uint8_t)(host >> 8);
   mac[5] = (uint8_t)host;
 }
@@ -93,6 +98,7 @@ int main(int argc, char **argv) {
   const char *conflict_ip = arg(argc, argv, "--conflict-ip", NULL);
   double conflict_every_ms = atof(arg(argc, argv, "--conflict-every-ms", "500"));
   const char *conflict_mac_text = arg(argc, argv, "--conflict-mac", "02:1f:ee:ff:00:00");
+  mac_salt = (unsigned)atoi(arg(argc, argv, "--mac-salt", "0")) & 0xffu;
   if (subnet == NULL || rate <= 0 || batch < 1 || batch > MAX_BATCH || first < 1 || last > 254 || first > last) {
     fprintf(stderr, "usage: arp-flood --dev IF --subnet A.B.C --rate FPS --duration-ms MS [--first N --last N] [--batch N]\n"
                     "       [--malformed-every N] [--conflict-ip IP --conflict-every-ms T --conflict-mac MAC]\n");

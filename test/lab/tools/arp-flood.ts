@@ -45,6 +45,8 @@ export interface FloodOptions {
   conflictIp?: string;
   conflictEveryMs?: number;
   conflictMac?: string;
+  /** 0..255 into the stations' MACs: another salt, the same addresses with other MACs. */
+  macSalt?: number;
 }
 
 /** argv for one flood run. */
@@ -52,7 +54,7 @@ export function arpFloodArgv(options: FloodOptions): string[] {
   const argv = [arpFloodBinary(), '--dev', options.dev ?? 'lan0', '--subnet', options.subnet, '--rate', String(options.rate), '--duration-ms', String(options.durationMs)];
   const optional: Array<[string, string | number | undefined]> = [
     ['--first', options.first], ['--last', options.last], ['--batch', options.batch], ['--malformed-every', options.malformedEvery],
-    ['--conflict-ip', options.conflictIp], ['--conflict-every-ms', options.conflictEveryMs], ['--conflict-mac', options.conflictMac],
+    ['--conflict-ip', options.conflictIp], ['--conflict-every-ms', options.conflictEveryMs], ['--conflict-mac', options.conflictMac], ['--mac-salt', options.macSalt],
   ];
   for (const [flag, value] of optional) if (value !== undefined) argv.push(flag, String(value));
   return argv;
