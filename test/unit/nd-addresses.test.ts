@@ -22,6 +22,7 @@ import {
   writeIpv6,
 } from '../../main/nd/addresses';
 import { ALL_NODES_IPV6, ALL_NODES_MAC } from '../../main/nd/frame';
+import { seededRandom } from '../seeded-random';
 import { assertErrorCode } from './codec-helpers';
 
 function assertAddressError(run: () => unknown, code: AddressErrorCode, message?: string): AddressError {
@@ -87,6 +88,26 @@ describe('RFC 5952 canonical text, with the RFC\'s own examples', () => {
 });
 
 describe('bytes', () => {
+  test('format then parse gives the same bytes, and the text is its own canonical form (20k seeded)', () => {
+    const random = seededRandom(0x5952);
+    for (let round = 0; round < 20_000; round++) {
+      // Mostly zero words, so runs of zeros of every length and position come up.
+      const bytes = new Uint8Array(16);
+      for (let word = 0; word < 8; word++) {
+        if (random() < 0.5) continue;
+        const value = random() < 0.5 ? Math.floor(random() * 0x10000) : 1;
+        bytes[2 * word] = value >> 8;
+        bytes[2 * word + 1] = value & 0xff;
+      }
+      const text = formatIpv6(bytes);
+      assert.deepEqual(parseIpv6(text), bytes, text);
+      assert.equal(canonicalIpv6(text), text);
+      assert.doesNotMatch(text, /(^|:)0[0-9a-f]/, 'no leading zeros');
+      assert.ok(!/(^|:)0:0(:|$)/.test(text) || text.includes('::'), `a run of zeros is compressed: ${text}`);
+    }
+  });
+
+
   test('parse gives network-order bytes', () => {
     assert.equal(hexOf('2001:db8::1'), '20010db8000000000000000000000001');
     assert.equal(hexOf('::ffff:192.0.2.1'), '00000000000000000000ffffc0000201');
