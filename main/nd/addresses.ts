@@ -84,6 +84,7 @@ function parseWords(text: unknown): number[] {
   if (text.length === 0) throw badIpv6(text, 'empty');
   checkCharacters(text);
   if (text.length > MAX_TEXT_LENGTH) throw badIpv6(text, `${text.length} characters; an IPv6 address has at most ${MAX_TEXT_LENGTH}`);
+  if (!text.includes(':')) throw badIpv6(text, 'no ":" at all: an IPv4 address or a name is not an IPv6 address');
   if (text.includes(':::')) throw badIpv6(text, 'three colons in a row');
   const gap = text.indexOf('::');
   if (gap < 0) {

@@ -144,6 +144,8 @@ describe('hostile text: exact messages', () => {
     ['1::2::3', 'only one "::" is allowed'],
     ['::1::', 'only one "::" is allowed'],
     [':::', 'three colons in a row'],
+    ['10.0.0.1', 'no ":" at all: an IPv4 address or a name is not an IPv6 address'],
+    ['abcd', 'no ":" at all: an IPv4 address or a name is not an IPv6 address'],
     ['1:::2', 'three colons in a row'],
     ['12345::', 'group 1 ("12345") has more than 4 hex digits'],
     ['1:2:00000::', 'group 3 ("00000") has more than 4 hex digits'],

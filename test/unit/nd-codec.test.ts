@@ -244,7 +244,7 @@ describe('decode details', () => {
   test('traffic class, flow label and reserved bits are ignored', () => {
     const noisy = mutated(LINUX_SOLICITED_ADVERTISEMENT, (bytes) => {
       bytes.writeUInt32BE(0x6fffffff, IP_AT);
-      bytes.writeUInt32BE(0x7fffffff & 0x1fffffff | 0x60000000, FLAGS_AT);
+      bytes.writeUInt32BE(0x7fffffff, FLAGS_AT); // S and O, and every reserved bit
     });
     assert.deepEqual(decode(noisy), SOLICITED_ADVERTISEMENT_FRAME);
   });
@@ -260,6 +260,11 @@ describe('decode details', () => {
     const frame = decode(withOptions(LINUX_SOLICITATION, '0e 01 11 22 33 44 55 66', '02 01 0a 0b 0c 0d 0e 0f', '01 01 02 00 00 77 00 01', 'fe 02', '00'.repeat(14)));
     assert.deepEqual(frame, SOLICITATION_FRAME);
     assert.deepEqual(decode(withOptions(LINUX_SOLICITATION)).icmp, { ...SOLICITATION_FRAME.icmp, sourceLinkAddr: null });
+  });
+
+  test('only the IPv6 payload holds options: bytes after it are padding, even if they look like one', () => {
+    const shortPayload = mutated(LINUX_SOLICITATION, (bytes) => bytes.writeUInt16BE(24, PAYLOAD_LENGTH_AT));
+    assert.deepEqual(decode(shortPayload).icmp, { ...SOLICITATION_FRAME.icmp, sourceLinkAddr: null });
   });
 
   test('the hop limit is reported, not refused; isOnLink says whether to act on it', () => {
