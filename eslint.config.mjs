@@ -70,7 +70,7 @@ export default tseslint.config(
     rules: restrictImports([rendererNoElectron], [rendererNoMain]),
   },
   {
-    files: ['main/arp/**/*.ts', 'main/watch/**/*.ts', 'main/cluster/**/*.ts'],
+    files: ['main/arp/**/*.ts', 'main/nd/**/*.ts', 'main/watch/**/*.ts', 'main/cluster/**/*.ts'],
     rules: restrictImports([electronOnlyInShell], [...noNode, noStore, noHostEffects]),
   },
   {

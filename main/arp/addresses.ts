@@ -7,7 +7,8 @@
 
 import type { Ipv4, Mac } from './frame';
 
-export type AddressErrorCode = 'BAD_MAC' | 'BAD_IPV4' | 'BAD_PREFIX' | 'BAD_CIDR';
+// BAD_IPV6 and NOT_HOST_ADDRESS are nd/addresses.ts's: one error class for every address an administrator types.
+export type AddressErrorCode = 'BAD_MAC' | 'BAD_IPV4' | 'BAD_IPV6' | 'BAD_PREFIX' | 'BAD_CIDR' | 'NOT_HOST_ADDRESS';
 
 export class AddressError extends Error {
   readonly code: AddressErrorCode;
@@ -28,7 +29,7 @@ export interface Cidr {
 const MAX_QUOTED_LENGTH = 64;
 
 /** Quotes untrusted input for an error message: escaped, bounded, never multi-line. */
-function quote(value: unknown): string {
+export function quote(value: unknown): string {
   if (typeof value !== 'string') return `(${value === null ? 'null' : typeof value})`;
   const shown = value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}...` : value;
   return JSON.stringify(shown);
@@ -138,13 +139,18 @@ export function formatMac(bytes: Uint8Array, offset = 0): Mac {
 // Scratch space for validating without allocating; JavaScript is single-threaded here.
 const SCRATCH_MAC = new Uint8Array(MAC_BYTES);
 
-export function isMac(text: unknown): text is Mac {
+/** Whether `parse` runs without throwing: the is* predicates over the strict parsers. */
+export function parses(parse: () => unknown): boolean {
   try {
-    writeMac(text as string, SCRATCH_MAC, 0);
+    parse();
     return true;
   } catch {
     return false;
   }
+}
+
+export function isMac(text: unknown): text is Mac {
+  return parses(() => writeMac(text as string, SCRATCH_MAC, 0));
 }
 
 /** Parses then formats: the one spelling to store and compare. */
@@ -201,12 +207,7 @@ export function parseIpv4(text: Ipv4): number {
 
 /** parseIpv4 accepts only the canonical spelling, so this is also "is a canonical Ipv4". */
 export function isIpv4(text: unknown): text is Ipv4 {
-  try {
-    parseIpv4(text as string);
-    return true;
-  } catch {
-    return false;
-  }
+  return parses(() => parseIpv4(text as string));
 }
 
 const MAX_U32 = 0xffffffff;

@@ -25,7 +25,6 @@ import {
 import {
   BROADCAST_MAC,
   ETHERTYPE_ARP,
-  ETHERTYPE_VLAN,
   ZERO_IP,
   ZERO_MAC,
   type ArpFrame,
@@ -34,6 +33,22 @@ import {
   type Ipv4,
   type Mac,
 } from './frame';
+import {
+  checkEncodeTarget,
+  checkVlan,
+  decodeEthernetPayload,
+  describeValue,
+  FrameCodecError,
+  hex16,
+  placeEncoded,
+  requireBytes,
+  readU16,
+  VLAN_TAG_LENGTH,
+  writeEthertype,
+  writeU16,
+  type ExpectedPayload,
+  type WireFailure,
+} from './wire';
 
 export type ArpCodecErrorCode =
   | 'TRUNCATED'
@@ -52,21 +67,11 @@ export type ArpCodecErrorCode =
   | 'BAD_VLAN'
   | 'BUFFER_TOO_SMALL';
 
-export class ArpCodecError extends Error {
-  readonly code: ArpCodecErrorCode;
-  /** Byte offset in the buffer where the problem is, when there is one. */
-  readonly byteOffset: number | null;
-
-  constructor(code: ArpCodecErrorCode, message: string, byteOffset: number | null = null, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ArpCodecError';
-    this.code = code;
-    this.byteOffset = byteOffset;
-  }
+export class ArpCodecError extends FrameCodecError<ArpCodecErrorCode> {
+  override readonly name = 'ArpCodecError';
 }
 
-export const ETHERNET_HEADER_LENGTH = 14;
-export const VLAN_TAG_LENGTH = 4;
+export { ETHERNET_HEADER_LENGTH, VLAN_TAG_LENGTH } from './wire';
 export const ARP_PACKET_LENGTH = 28;
 /** Ethernet minimum frame length without the 4-byte FCS. */
 export const MIN_FRAME_LENGTH = 60;
@@ -78,11 +83,6 @@ const HLEN_ETHERNET = 6;
 const PLEN_IPV4 = 4;
 const OP_REQUEST = 1;
 const OP_REPLY = 2;
-const MAX_VLAN_ID = 4095;
-const VLAN_ID_MASK = 0x0fff;
-/** Tag protocol ids that mean "another tag follows": 802.1Q, 802.1ad, legacy QinQ. */
-const ETHERTYPE_QINQ = 0x88a8;
-const ETHERTYPE_QINQ_LEGACY = 0x9100;
 
 // Offsets inside the 28-byte ARP packet.
 const ARP_HTYPE = 0;
@@ -96,86 +96,20 @@ const ARP_SENDER_IP = 14;
 const ARP_TARGET_MAC = 18;
 const ARP_TARGET_IP = 24;
 
-function hex16(value: number): string {
-  return `0x${value.toString(16).padStart(4, '0')}`;
-}
-
-function readU16(buf: Uint8Array, at: number): number {
-  // Callers have checked that at+1 is inside the allowed range.
-  return ((buf[at] as number) << 8) | (buf[at + 1] as number);
-}
-
-function writeU16(buf: Uint8Array, at: number, value: number): void {
-  buf[at] = value >>> 8;
-  buf[at + 1] = value & 0xff;
-}
-
-function requireBytes(buf: Uint8Array, start: number, count: number, end: number, what: string): void {
-  if (end - start < count) {
-    const available = Math.max(0, end - start);
-    throw new ArpCodecError(
-      'TRUNCATED',
-      `truncated frame: the ${what} at byte ${start} needs ${count} bytes, only ${available} available` +
-        ` (frame ends at byte ${end} of a ${buf.length}-byte buffer)`,
-      start,
-    );
-  }
-}
-
-function isStackedTag(ethertype: number): boolean {
-  return ethertype === ETHERTYPE_VLAN || ethertype === ETHERTYPE_QINQ || ethertype === ETHERTYPE_QINQ_LEGACY;
-}
+const fail: WireFailure = (code, message, byteOffset) => new ArpCodecError(code, message, byteOffset);
+const ARP_PAYLOAD: ExpectedPayload = {
+  ethertype: ETHERTYPE_ARP,
+  name: 'ARP',
+  wrongEthertype: (message, byteOffset) => new ArpCodecError('NOT_ARP', message, byteOffset),
+};
 
 /**
  * Decodes one Ethernet frame carrying ARP for IPv4 from `buf[offset, offset + length)`.
  * `length` defaults to the rest of the buffer.
  */
 export function decode(buf: Uint8Array, offset = 0, length?: number): ArpFrame {
-  if (!(buf instanceof Uint8Array)) {
-    throw new ArpCodecError('BAD_BUFFER', 'cannot decode: expected a Buffer or Uint8Array');
-  }
-  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
-    throw new ArpCodecError('BAD_OFFSET', `cannot decode: offset ${String(offset)} is outside the ${buf.length}-byte buffer`);
-  }
-  const available = buf.length - offset;
-  const frameLength = length ?? available;
-  if (!Number.isInteger(frameLength) || frameLength < 0 || frameLength > available) {
-    throw new ArpCodecError(
-      'BAD_OFFSET',
-      `cannot decode: length ${String(length)} from byte ${offset} runs outside the ${buf.length}-byte buffer`,
-      offset,
-    );
-  }
-  const end = offset + frameLength;
-
-  requireBytes(buf, offset, ETHERNET_HEADER_LENGTH, end, 'Ethernet header');
-  let ethertypeAt = offset + 12;
-  let ethertype = readU16(buf, ethertypeAt);
-  let vlan: number | null = null;
-  if (ethertype === ETHERTYPE_VLAN) {
-    requireBytes(buf, offset, ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH, end, 'Ethernet header with 802.1Q tag');
-    // Priority and DEI bits are ignored: only the VLAN id identifies the LAN.
-    vlan = readU16(buf, offset + 14) & VLAN_ID_MASK;
-    ethertypeAt = offset + 16;
-    ethertype = readU16(buf, ethertypeAt);
-    if (isStackedTag(ethertype)) {
-      throw new ArpCodecError(
-        'STACKED_VLAN',
-        `unsupported frame: a second VLAN tag (${hex16(ethertype)}) at byte ${ethertypeAt}; only one 802.1Q tag is decoded`,
-        ethertypeAt,
-      );
-    }
-  }
-  if (ethertype !== ETHERTYPE_ARP) {
-    throw new ArpCodecError(
-      'NOT_ARP',
-      `not an ARP frame: ethertype ${hex16(ethertype)} at byte ${ethertypeAt} (ARP is ${hex16(ETHERTYPE_ARP)})`,
-      ethertypeAt,
-    );
-  }
-
-  const arpAt = ethertypeAt + 2;
-  requireBytes(buf, arpAt, ARP_FIXED_HEADER_LENGTH, end, 'ARP header');
+  const { end, vlan, payloadAt: arpAt } = decodeEthernetPayload(buf, offset, length, ARP_PAYLOAD, fail);
+  requireBytes(buf, arpAt, ARP_FIXED_HEADER_LENGTH, end, 'ARP header', fail);
   const htype = readU16(buf, arpAt + ARP_HTYPE);
   if (htype !== HTYPE_ETHERNET) {
     throw new ArpCodecError(
@@ -216,7 +150,7 @@ export function decode(buf: Uint8Array, offset = 0, length?: number): ArpFrame {
       arpAt + ARP_OP,
     );
   }
-  requireBytes(buf, arpAt, ARP_PACKET_LENGTH, end, 'ARP packet');
+  requireBytes(buf, arpAt, ARP_PACKET_LENGTH, end, 'ARP packet', fail);
 
   return {
     dst: formatMac(buf, offset),
@@ -267,24 +201,10 @@ function putIpv4(text: Ipv4, field: string, at: number): void {
   encodeScratch[at + 3] = value & 0xff;
 }
 
-/** A short, safe rendering of a bad value for an error message. */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
-  return `a value of type ${typeof value}`;
-}
-
 function opcodeOf(op: ArpOp): number {
   if (op === 'request') return OP_REQUEST;
   if (op === 'reply') return OP_REPLY;
   throw new ArpCodecError('BAD_OP', `cannot encode arp.op: ${describeValue(op)} is not "request" or "reply"`);
-}
-
-function checkVlan(vlan: unknown): void {
-  if (vlan === null) return;
-  if (typeof vlan !== 'number' || !Number.isInteger(vlan) || vlan < 0 || vlan > MAX_VLAN_ID) {
-    throw new ArpCodecError('BAD_VLAN', `cannot encode vlan: ${describeValue(vlan)} is not null or an integer 0..${MAX_VLAN_ID}`);
-  }
 }
 
 /** Writes the frame into the scratch buffer; returns its length. */
@@ -292,20 +212,13 @@ function encodeIntoScratch(frame: ArpFrame): number {
   if (typeof frame !== 'object' || frame === null || typeof frame.arp !== 'object' || frame.arp === null) {
     throw new ArpCodecError('BAD_FRAME', 'cannot encode: expected a frame object with an arp packet');
   }
-  checkVlan(frame.vlan);
+  checkVlan(frame.vlan, fail);
   const length = encodingLength(frame);
   const arp = frame.arp;
   encodeScratch.fill(0);
   putMac(frame.dst, 'dst', 0);
   putMac(frame.src, 'src', 6);
-  let ethertypeAt = 12;
-  if (frame.vlan !== null) {
-    writeU16(encodeScratch, 12, ETHERTYPE_VLAN);
-    writeU16(encodeScratch, 14, frame.vlan); // PCP 0, DEI 0
-    ethertypeAt = 16;
-  }
-  writeU16(encodeScratch, ethertypeAt, ETHERTYPE_ARP);
-  const arpAt = ethertypeAt + 2;
+  const arpAt = writeEthertype(encodeScratch, frame.vlan, ETHERTYPE_ARP);
   writeU16(encodeScratch, arpAt + ARP_HTYPE, HTYPE_ETHERNET);
   writeU16(encodeScratch, arpAt + ARP_PTYPE, PTYPE_IPV4);
   encodeScratch[arpAt + ARP_HLEN] = HLEN_ETHERNET;
@@ -324,27 +237,9 @@ function encodeIntoScratch(frame: ArpFrame): number {
  * bytes with the frame at `offset`.
  */
 export function encode(frame: ArpFrame, buf?: Buffer, offset = 0): Buffer {
-  if (buf !== undefined && !(buf instanceof Uint8Array)) {
-    throw new ArpCodecError('BAD_BUFFER', 'cannot encode: expected a Buffer or Uint8Array to write into');
-  }
-  const limit = buf === undefined ? Number.MAX_SAFE_INTEGER : buf.length;
-  if (!Number.isInteger(offset) || offset < 0 || offset > limit) {
-    throw new ArpCodecError(
-      'BAD_OFFSET',
-      `cannot encode: offset ${String(offset)} is outside the ${buf === undefined ? 'new' : `${limit}-byte`} buffer`,
-    );
-  }
+  checkEncodeTarget(buf, offset, fail);
   const length = encodeIntoScratch(frame);
-  const target = buf ?? Buffer.alloc(offset + length);
-  if (target.length - offset < length) {
-    throw new ArpCodecError(
-      'BUFFER_TOO_SMALL',
-      `cannot encode: the frame needs ${length} bytes from byte ${offset}, the buffer has ${target.length - offset}`,
-      offset,
-    );
-  }
-  target.set(encodeScratch.subarray(0, length), offset);
-  return target;
+  return placeEncoded(encodeScratch, length, buf, offset, fail);
 }
 
 // Builders for the frames the product sends. They canonicalize their inputs, so the

@@ -20,16 +20,10 @@ import {
   writeMac,
   type AddressErrorCode,
 } from '../../main/arp/addresses';
+import { assertErrorCode } from './codec-helpers';
 
 function assertAddressError(run: () => unknown, code: AddressErrorCode, messageStart?: string): AddressError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof AddressError, `expected AddressError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
+  const caught = assertErrorCode(AddressError, run, code);
   if (messageStart !== undefined) assert.ok(caught.message.startsWith(messageStart), caught.message);
   // Messages are shown to administrators verbatim: one line, no raw control characters.
   assert.doesNotMatch(caught.message, /[\n\r]/);

@@ -18,28 +18,10 @@ import {
 } from '../../main/arp/codec';
 import type { ArpFrame } from '../../main/arp/frame';
 import { seededRandom } from '../seeded-random';
-
-/** Hex with spaces, for vectors laid out field by field. */
-function fromHex(...parts: string[]): Buffer {
-  const text = parts.join('').replace(/\s+/g, '');
-  assert.match(text, /^([0-9a-f]{2})*$/, 'test vector is whole bytes of lowercase hex');
-  return Buffer.from(text, 'hex');
-}
+import { assertCodedError, assertReached, assertReadsInsideWindow, flipBytes, fromHex, fuzzDecoder, randomBytes, withField, type FuzzInput } from './codec-helpers';
 
 function assertCodecError(run: () => unknown, code: ArpCodecErrorCode, byteOffset?: number | null): ArpCodecError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof ArpCodecError, `expected ArpCodecError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (byteOffset !== undefined) assert.equal(caught.byteOffset, byteOffset, caught.message);
-  if (typeof caught.byteOffset === 'number') {
-    assert.ok(caught.message.includes(`byte ${caught.byteOffset}`), `message says where: ${caught.message}`);
-  }
-  return caught;
+  return assertCodedError(ArpCodecError, run, code, byteOffset);
 }
 
 const OWN_MAC = '02:00:0a:d5:00:01';
@@ -329,29 +311,23 @@ describe('encode rejects bad frames', () => {
 
   const macFields = ['dst', 'src', 'arp.senderMac', 'arp.targetMac'] as const;
   const ipFields = ['arp.senderIp', 'arp.targetIp'] as const;
-  function withField(field: string, value: unknown): ArpFrame {
-    const frame = structuredClone(PROBE_FRAME) as unknown as Record<string, Record<string, unknown>>;
-    const [outer, inner] = field.split('.') as [string, string | undefined];
-    if (inner === undefined) (frame as Record<string, unknown>)[outer] = value;
-    else frame[outer]![inner] = value;
-    return frame as unknown as ArpFrame;
-  }
+  const withProbeField = (field: string, value: unknown): ArpFrame => withField(PROBE_FRAME, field, value);
   for (const field of macFields) {
     test(`bad MAC in ${field}`, () => {
-      const error = assertCodecError(() => encode(withField(field, '02:00:0a:d5:00:0g')), 'BAD_MAC');
+      const error = assertCodecError(() => encode(withProbeField(field, '02:00:0a:d5:00:0g')), 'BAD_MAC');
       assert.ok(error.message.startsWith(`cannot encode ${field}: invalid MAC address "02:00:0a:d5:00:0g"`), error.message);
-      assertCodecError(() => encode(withField(field, 12)), 'BAD_MAC');
+      assertCodecError(() => encode(withProbeField(field, 12)), 'BAD_MAC');
     });
   }
   for (const field of ipFields) {
     test(`bad IPv4 in ${field}`, () => {
-      const error = assertCodecError(() => encode(withField(field, '10.213.0.01')), 'BAD_IPV4');
+      const error = assertCodecError(() => encode(withProbeField(field, '10.213.0.01')), 'BAD_IPV4');
       assert.ok(error.message.startsWith(`cannot encode ${field}: invalid IPv4 address "10.213.0.01"`), error.message);
-      assertCodecError(() => encode(withField(field, null)), 'BAD_IPV4');
+      assertCodecError(() => encode(withProbeField(field, null)), 'BAD_IPV4');
     });
   }
   test('bad op', () => {
-    assertCodecError(() => encode(withField('arp.op', 'query')), 'BAD_OP');
+    assertCodecError(() => encode(withProbeField('arp.op', 'query')), 'BAD_OP');
   });
   test('not a frame', () => {
     assertCodecError(() => encode(null as unknown as ArpFrame), 'BAD_FRAME');
@@ -445,33 +421,9 @@ describe('decode rejects hostile bytes', () => {
   });
 });
 
-/** Wraps bytes so every indexed read is recorded. */
-function recordingReads(bytes: Uint8Array): { view: Uint8Array; reads: number[] } {
-  const reads: number[] = [];
-  const view = new Proxy(bytes, {
-    get(target, key, receiver) {
-      if (typeof key === 'string' && /^\d+$/.test(key)) reads.push(Number(key));
-      const value: unknown = Reflect.get(target, key, receiver === view ? target : receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { view, reads };
-}
-
 describe('decode reads only inside offset..offset+length', () => {
   test('every truncation of an embedded frame', () => {
-    const backing = Buffer.alloc(90, 0xee);
-    TAGGED_ANNOUNCEMENT_VECTOR.copy(backing, 9);
-    for (let length = 0; length <= 64; length++) {
-      const { view, reads } = recordingReads(backing);
-      try {
-        decode(view, 9, length);
-      } catch (error) {
-        assert.ok(error instanceof ArpCodecError && error.code === 'TRUNCATED', String(error));
-      }
-      for (const index of reads) assert.ok(index >= 9 && index < 9 + length, `read byte ${index} with length ${length}`);
-      if (length >= 46) assert.ok(reads.length > 0, 'the recorder sees reads');
-    }
+    assertReadsInsideWindow(ArpCodecError, decode, TAGGED_ANNOUNCEMENT_VECTOR);
   });
 });
 
@@ -489,37 +441,26 @@ describe('fuzz', () => {
   test('20k random and mutated buffers: a canonical frame or an ArpCodecError, nothing else', () => {
     const random = seededRandom(0x1f0);
     const int = (below: number): number => Math.floor(random() * below);
-    const outcomes = new Map<string, number>();
     const seeds = [PROBE_VECTOR, TAGGED_ANNOUNCEMENT_VECTOR, CAPTURED_REPLY_42];
-    for (let round = 0; round < 20_000; round++) {
+    const input = (round: number): FuzzInput => {
       let bytes: Buffer;
       if (round % 2 === 0) {
-        bytes = Buffer.alloc(int(81));
-        for (let i = 0; i < bytes.length; i++) bytes[i] = int(256);
+        bytes = randomBytes(int, 81);
       } else {
         // Mutate a valid frame so the fuzz also reaches the deep checks.
         const seed = seeds[int(seeds.length)]!;
         bytes = Buffer.from(seed.subarray(0, Math.min(seed.length, int(81))));
-        for (let flips = int(4); flips > 0 && bytes.length > 0; flips--) bytes[int(bytes.length)] = int(256);
+        flipBytes(bytes, int(4), int);
       }
       const offset = round % 5 === 0 ? int(bytes.length + 3) - 1 : 0;
       const length = round % 7 === 0 ? int(bytes.length + 3) - 1 : undefined;
-      let outcome: string;
-      try {
-        const frame = decode(bytes, offset, length);
-        assertCanonical(frame);
-        assert.deepEqual(decode(encode(frame)), frame, 'decoded frames re-encode to themselves');
-        outcome = 'ok';
-      } catch (error) {
-        if (!(error instanceof ArpCodecError)) {
-          assert.fail(`round ${round}: ${String(error)} for ${bytes.toString('hex')} offset ${offset} length ${String(length)}`);
-        }
-        outcome = error.code;
-      }
-      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-    }
-    for (const expected of ['ok', 'TRUNCATED', 'NOT_ARP', 'BAD_HTYPE', 'BAD_PTYPE', 'BAD_OP', 'BAD_OFFSET']) {
-      assert.ok((outcomes.get(expected) ?? 0) > 0, `fuzz reached ${expected}: ${JSON.stringify([...outcomes])}`);
-    }
+      return { bytes, offset, length };
+    };
+    const outcomes = fuzzDecoder(ArpCodecError, 20_000, input, ({ bytes, offset, length }) => {
+      const frame = decode(bytes, offset, length);
+      assertCanonical(frame);
+      assert.deepEqual(decode(encode(frame)), frame, 'decoded frames re-encode to themselves');
+    });
+    assertReached(outcomes, ['ok', 'TRUNCATED', 'NOT_ARP', 'BAD_HTYPE', 'BAD_PTYPE', 'BAD_OP', 'BAD_OFFSET']);
   });
 });
