@@ -291,6 +291,8 @@ export class Claims {
     for (const resource of resources) {
       const spec = view.resources.get(resource);
       const status = view.statuses.get(resource);
+      // The caller chose these from the same view (standbyTargets); checked again because taking an address
+      // whose owner is not `from`, or that is disabled, is exactly the mistake this path must never make.
       if (!spec?.enabled || status?.owner !== from || !status.ownerMac || !this.claimsTogether(resource)) continue;
       const iface = this.addresses.interfaceFor(spec);
       if (!iface.ok) continue;

@@ -104,9 +104,8 @@ export class StandbyMonitor {
   private readonly asideResources = new Set<string>();
   /** Something of the last update() is still to be done again (needsUpdate). */
   private incomplete = false;
-  readonly intervalMs: number;
-  readonly silenceMs: number;
-  private readonly probesForSilence: number;
+  /** How often this monitor asks, and when a silence is a verdict (cluster/failover-profile.ts). */
+  readonly detection: Detection;
   /** `owner|ifname` -> when (clock ms) this monitor last found that owner silent there, unanswered since. */
   private readonly verdicts = new Map<string, number>();
 
@@ -115,10 +114,7 @@ export class StandbyMonitor {
     private readonly onSilent: (target: Watched, silence: Silence) => void,
     private readonly options: StandbyMonitorOptions,
   ) {
-    const detection = options.detection ?? detectionFor(DEFAULT_FAILOVER_PROFILE);
-    this.intervalMs = detection.probeIntervalMs;
-    this.silenceMs = detection.ownerSilenceMs;
-    this.probesForSilence = detection.probesForSilence;
+    this.detection = options.detection ?? detectionFor(DEFAULT_FAILOVER_PROFILE);
     this.answers = new ProbeAnswers(options.host, (ifname, ip) => this.onAnswer(ifname, ip), (text) => this.options.log?.(text));
   }
 
@@ -170,7 +166,7 @@ export class StandbyMonitor {
     this.answers.listenOn(new Set(targets.map((t) => t.ifname)));
     if (this.owners.size > 0 && this.timer === null) {
       this.lastPassAt = null;
-      this.timer = setInterval(() => this.tick(), this.intervalMs);
+      this.timer = setInterval(() => this.tick(), this.detection.probeIntervalMs);
     }
     if (this.owners.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
@@ -272,7 +268,7 @@ export class StandbyMonitor {
       watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
       // Without a way to ask there (our capture could not be opened) silence says nothing, as with our link down.
       const canHear = carrier(target.ifname) && watch.controls.has(targetKey(target));
-      const verdict = judge(watch.window, { now, carrierUp: canHear, droppedFrames: dropsOf(target.ifname) }, { silenceMs: this.silenceMs, probesForSilence: this.probesForSilence });
+      const verdict = judge(watch.window, { now, carrierUp: canHear, droppedFrames: dropsOf(target.ifname) }, { silenceMs: this.detection.ownerSilenceMs, probesForSilence: this.detection.probesForSilence });
       if (verdict.kind === 'deaf') {
         watch.longestPassGapMs = 0;
         this.noteDeaf(target.ifname, verdict.reason, now);
