@@ -14,18 +14,7 @@ import type { ArpFrame, ArpOp, Ipv4, Mac } from '../../main/arp/frame';
 import { BindingTracker, type Binding } from '../../main/watch/bindings';
 import type { WatchEvent } from '../../main/watch/events';
 import { StormDetector, type StormTransition } from '../../main/watch/storm';
-
-/** Deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../seeded-random';
 
 function arp(op: ArpOp, senderMac: Mac, senderIp: Ipv4, targetIp: Ipv4, vlan: number | null): ArpFrame {
   return { dst: 'ff:ff:ff:ff:ff:ff', src: senderMac, vlan, arp: { op, senderMac, senderIp, targetMac: '00:00:00:00:00:00', targetIp } };
