@@ -232,13 +232,7 @@ export class BindingTracker {
       }
     }
 
-    if (record.held) {
-      if (this.ownMacs.has(mac)) record.ownMac = mac;
-      else {
-        const ourMac = this.held.get(ip) ?? record.ownMac;
-        (events ??= []).push({ type: 'conflict', at: now, vlan, ip, ourMac, theirMac: mac, frameKind: kind });
-      }
-    }
+    if (record.held) events = this.noteHeldUse(record, mac, kind, 1, now, events);
     return events ?? NO_EVENTS;
   }
 
@@ -285,15 +279,24 @@ export class BindingTracker {
       if (duplicate) (events ??= []).push(duplicate);
     }
     if (record.held) {
-      if (this.ownMacs.has(arp.senderMac)) record.ownMac = arp.senderMac;
-      else {
-        const ourMac = this.held.get(arp.senderIp) ?? record.ownMac;
-        events ??= [];
-        for (let i = 0; i < requests; i++) events.push({ type: 'conflict', at: now, vlan: frame.vlan, ip: arp.senderIp, ourMac, theirMac: arp.senderMac, frameKind: 'request' });
-        for (let i = 0; i < replies; i++) events.push({ type: 'conflict', at: now, vlan: frame.vlan, ip: arp.senderIp, ourMac, theirMac: arp.senderMac, frameKind: 'reply' });
-      }
+      events = this.noteHeldUse(record, arp.senderMac, 'request', requests, now, events);
+      events = this.noteHeldUse(record, arp.senderMac, 'reply', replies, now, events);
     }
     return events ?? NO_EVENTS;
+  }
+
+  /**
+   * `frames` frames of `frameKind` from `mac` using an address this host holds: ours (the MAC becomes the
+   * binding's own) or a conflict each, appended to `events` (allocated only when there is one).
+   */
+  private noteHeldUse(record: BindingRecord, mac: Mac, frameKind: ArpKind, frames: number, now: number, events: WatchEvent[] | null): WatchEvent[] | null {
+    if (this.ownMacs.has(mac)) {
+      record.ownMac = mac;
+      return events;
+    }
+    const ourMac = this.held.get(record.ip) ?? record.ownMac;
+    for (let i = 0; i < frames; i++) (events ??= []).push({ type: 'conflict', at: now, vlan: record.vlan, ip: record.ip, ourMac, theirMac: mac, frameKind });
+    return events;
   }
 
   /** Lets time pass without frames (call every few hundred ms): ends a storm that stopped dead. */
