@@ -222,7 +222,7 @@ static void on_readable(uv_poll_t *handle, int status, int events);
 static uint64_t loop_now(const capture_t *c) { return uv_now(c->timer.loop); }
 
 static bool flush_due(const capture_t *c) {
-  return pending_summaries(c) > 0 && c->pending_since != 0 && loop_now(c) - c->pending_since >= FOLD_FLUSH_MS;
+  return pending_summaries(c) > 0 && loop_now(c) - c->pending_since >= FOLD_FLUSH_MS;
 }
 
 static void on_timer(uv_timer_t *timer);
@@ -232,7 +232,6 @@ static void arm_timer(capture_t *c, bool pause) {
   uint64_t wait = UINT64_MAX;
   if (pause) wait = c->pause_ms;
   if (pending_summaries(c) > 0) {
-    if (c->pending_since == 0) c->pending_since = loop_now(c);
     uint64_t age = loop_now(c) - c->pending_since;
     uint64_t due_in = age >= FOLD_FLUSH_MS ? 0 : FOLD_FLUSH_MS - age;
     if (due_in < wait) wait = due_in;
@@ -540,12 +539,14 @@ static napi_value packet_statistics(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value slot;
+  napi_value slot, counts_at;
   napi_create_uint32(env, SLOT_BYTES, &slot);
+  napi_create_uint32(env, FOLD_REQUESTS_AT, &counts_at);
   const napi_property_descriptor props[] = {
       {"open", NULL, capture_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetStatistics", NULL, packet_statistics, NULL, NULL, NULL, napi_enumerable, NULL},
       {"SLOT_BYTES", NULL, NULL, NULL, NULL, slot, napi_enumerable, NULL},
+      {"FOLD_COUNTS_AT", NULL, NULL, NULL, NULL, counts_at, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

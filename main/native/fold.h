@@ -28,7 +28,7 @@
 #define FOLD_FRAME_MAX 64
 /* Where a summary's counts go in its 128-byte slot: after the representative frame. */
 #define FOLD_REQUESTS_AT 64
-#define FOLD_REPLIES_AT 68
+#define FOLD_REPLIES_AT (FOLD_REQUESTS_AT + 4)
 
 typedef enum {
   FOLD_DELIVER,               /* hand the frame to JavaScript */

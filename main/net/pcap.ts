@@ -152,9 +152,11 @@ interface NativeCapture {
 interface CaptureAddon {
   packetStatistics(fd: number): [number, number];
   /** onBatch(-1, reason): the capture failed for good (interface down or gone). */
-  /** A negative lengths[i] is a fold summary (foldRepeats): its representative frame, then the request and reply counts (u32 LE at FOLD_COUNTS_AT). */
+  /** A negative lengths[i] is a fold summary (foldRepeats): its representative frame, then the request and reply counts (u32 LE at the addon's FOLD_COUNTS_AT). */
   open(dev: string, filter: string, bufferBytes: number, data: Buffer, lengths: Int32Array, onBatch: (count: number, reason?: string) => void, foldRepeats: boolean, pauseMs: number): NativeCapture;
   readonly SLOT_BYTES: number;
+  /** Where a fold summary's request count sits in its slot, the reply count 4 bytes on (fold.h FOLD_REQUESTS_AT). */
+  readonly FOLD_COUNTS_AT: number;
 }
 
 // build/main/net/ -> repository root -> main/native/build/<config>/.
@@ -402,8 +404,6 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
 
 /** Frames per batch handed from the addon to JavaScript. */
 const BATCH_SLOTS = 1024;
-/** Where a fold summary's request and reply counts sit in its slot (main/native/fold.h FOLD_REQUESTS_AT). */
-const FOLD_COUNTS_AT = 64;
 /** The watch's ring: with a 128-byte snaplen a slot takes ~230 bytes (18 per 4 KiB block), so 16 MiB hold ~70,000 frames (0.7 s at 100,000/s). */
 export const WATCH_CAPTURE_BUFFER_BYTES = 16 * 1024 * 1024;
 
@@ -436,6 +436,7 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
   private readonly data: Buffer;
   private readonly lengths = new Int32Array(BATCH_SLOTS);
   private readonly slotBytes: number;
+  private readonly foldCountsAt: number;
   private decodeFrame: (buf: Buffer, offset: number, length: number) => ArpFrame = decode;
   /** Reading a batch: its slots must not be refilled by a flush from a listener. */
   private inBatch = false;
@@ -443,6 +444,7 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
   private constructor(readonly iface: InterfaceInfo, addon: CaptureAddon) {
     super();
     this.slotBytes = addon.SLOT_BYTES;
+    this.foldCountsAt = addon.FOLD_COUNTS_AT;
     this.data = Buffer.alloc(BATCH_SLOTS * this.slotBytes);
   }
 
@@ -486,8 +488,8 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
       const slotLength = this.lengths[i]!;
       const folded = slotLength < 0;
       const length = folded ? -slotLength : slotLength;
-      const requests = folded ? this.data.readUInt32LE(offset + FOLD_COUNTS_AT) : 0;
-      const replies = folded ? this.data.readUInt32LE(offset + FOLD_COUNTS_AT + 4) : 0;
+      const requests = folded ? this.data.readUInt32LE(offset + this.foldCountsAt) : 0;
+      const replies = folded ? this.data.readUInt32LE(offset + this.foldCountsAt + 4) : 0;
       const frames = folded ? requests + replies : 1;
       stats.received += frames;
       let frame: ArpFrame;
