@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FILE } from './usage';
 import { isIpv4, parseCidr, isMac, canonicalIpv4, networkOf } from '../arp/addresses';
 import { validateIfname } from '../net/interfaces';
+import { parseClaimCidr, parseProbeAddress } from './claim-address';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
@@ -132,11 +133,13 @@ export const USAGE = `usage: ipfo <command> [options]
 
 commands:
   probe <ip> --dev <if> [--timeout-ms N] [--count N] [--json]
-      Ask the LAN whether <ip> is in use (RFC 5227 probe). Exit 0 "free", exit 3 with each answering MAC.
+      Ask the LAN whether <ip> is in use (IPv4: RFC 5227 probe; IPv6: RFC 4862 duplicate address detection).
+      Exit 0 "free", exit 3 with each answering MAC.
   claim <ip>/<prefix> --dev <if> [--no-probe] [--trusted-mac MAC] [--count N] [--timeout-ms N]
         [--announce-count N] [--announce-form request|reply|both] [--defend never|once|always] [--json]
       Probe, register, announce, then hold and defend <ip> until SIGINT/SIGTERM; then deregister.
-      Exit 3 on conflict (nothing registered).
+      IPv6 (e.g. 2001:db8::50/64): DAD probes, unsolicited neighbour advertisements (one per
+      announcement; --announce-form is ARP's). Exit 3 on conflict (nothing registered).
   watch --dev <if> [--held <ip>[,<ip>...]] [--json]
       Live feed of ARP traffic: new and changed bindings, gratuitous ARP, probes, conflicts.
   watch --cluster [--agent host:port --token-file F] [--limit N] [--json]
@@ -294,8 +297,7 @@ export function parseCommand(argv: readonly string[]): Command {
       const { values, positionals } = parseWith(rest, {
         dev: { type: 'string' }, 'timeout-ms': { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' },
       });
-      const ip = onePositional('probe', positionals, '<ip>');
-      if (!isIpv4(ip) || ip === '0.0.0.0') throw new UsageError(`invalid IPv4 address "${ip}"`);
+      const { ip } = parseProbeAddress(onePositional('probe', positionals, '<ip>'));
       return {
         kind: 'probe',
         ip,
@@ -311,15 +313,7 @@ export function parseCommand(argv: readonly string[]): Command {
         count: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'announce-count': { type: 'string' },
         'announce-form': { type: 'string' }, defend: { type: 'string' }, json: { type: 'boolean' },
       });
-      const cidr = onePositional('claim', positionals, '<ip>/<prefix>');
-      if (!cidr.includes('/')) throw new UsageError(`claim needs <ip>/<prefix>, got "${cidr}"`);
-      let parsed: { ip: string; prefix: number };
-      try {
-        parsed = parseCidr(cidr);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-      if (parsed.ip === '0.0.0.0') throw new UsageError('cannot claim 0.0.0.0');
+      const parsed = parseClaimCidr(onePositional('claim', positionals, '<ip>/<prefix>'));
       const trusted = str(values['trusted-mac']);
       if (trusted !== undefined && !isMac(trusted)) throw new UsageError(`invalid MAC address "${String(trusted)}"`);
       return {

@@ -17,8 +17,8 @@ import { PacketIoError } from './packet-io-error';
 
 export { PacketIoError, type PacketIoErrorCode } from './packet-io-error';
 
-export interface CapturedFrame {
-  frame: ArpFrame;
+export interface CapturedFrame<F = ArpFrame> {
+  frame: F;
   /** Wall-clock time (ms since the epoch, sub-ms precision) at which the frame reached this process. */
   at: number;
   /** Monotonic time (performance.now()) of the same moment, for intervals. */
@@ -31,14 +31,14 @@ export interface CapturedRepeats extends CapturedFrame {
   replies: number;
 }
 
-export interface PacketStats {
+export interface PacketStats<Code extends string = ArpCodecErrorCode> {
   /** Frames libpcap handed to this process. */
   received: number;
   decoded: number;
-  /** Frames that matched the filter but were not valid ARP (truncated, malformed): counted and dropped. */
+  /** Frames that matched the filter but were not valid for the codec (truncated, malformed): counted and dropped. */
   malformed: number;
   /** The same frames by the codec's reason (TRUNCATED, BAD_HLEN, BAD_OP, ...). */
-  malformedByCode: Partial<Record<ArpCodecErrorCode, number>>;
+  malformedByCode: Partial<Record<Code, number>>;
   sent: number;
   /**
    * The kernel's counters for the capture socket, as libpcap's pcap_stats() reports them on Linux
@@ -224,11 +224,25 @@ function newPacketSocketFd(before: ReadonlyMap<number, string>, ifindex: number)
   return found.length === 1 ? found[0]! : null;
 }
 
-export interface ArpSocketEvents {
-  frame: [CapturedFrame];
-  /** Only with foldRepeats: the folded frames of one sender, in the sender's order among its `frame`s. */
+/** A protocol's codec as a capture socket uses it (arp/codec.ts, nd/codec.ts). */
+export interface FrameCodec<F, E extends Error & { readonly code: string }> {
+  decode(buf: Uint8Array, offset: number, length: number): F;
+  encode(frame: F, buf: Buffer, offset: number): Buffer;
+  /** True for the codec's own errors (a malformed frame, counted); anything else is a bug and is thrown. */
+  isCodecError(error: unknown): error is E;
+}
+
+export const ARP_CODEC: FrameCodec<ArpFrame, ArpCodecError> = {
+  decode,
+  encode,
+  isCodecError: (error): error is ArpCodecError => error instanceof ArpCodecError,
+};
+
+export interface FrameSocketEvents<F, E extends Error> {
+  frame: [CapturedFrame<F>];
+  /** Only ArpCapture with foldRepeats: the folded frames of one sender, in the sender's order among its `frame`s. */
   repeats: [CapturedRepeats];
-  malformed: [ArpCodecError, Buffer];
+  malformed: [E, Buffer];
   /**
    * The capture failed for good: the interface was set down, deleted or moved to another namespace
    * (code CAPTURE_LOST). The socket is closed by then; open a new one when the interface is back.
@@ -237,29 +251,44 @@ export interface ArpSocketEvents {
   close: [];
 }
 
+export type ArpSocketEvents = FrameSocketEvents<ArpFrame, ArpCodecError>;
+
+/** What FrameSocket.openOn found: the interface, its `cap` handle and libpcap's socket. */
+interface OpenedCapture {
+  iface: InterfaceInfo;
+  handle: CapHandle;
+  captureBuffer: Buffer;
+  captureFd: number | null;
+}
+
 /**
- * An open capture on one interface. Frames arrive through `on('frame')` or the async iterator.
+ * An open `cap` capture on one interface that reads and sends one protocol's frames (ArpSocket: ARP;
+ * nd-socket.ts: IPv6 neighbour discovery). Frames arrive through `on('frame')` or the async iterator.
  * libpcap also delivers the frames this host sends, so consumers must recognise their own MAC.
  */
-export class ArpSocket extends EventEmitter<ArpSocketEvents> {
-  readonly stats: PacketStats = {
+export class FrameSocket<F, E extends Error & { readonly code: string }> extends EventEmitter<FrameSocketEvents<F, E>> {
+  readonly stats: PacketStats<E['code']> = {
     received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: null, kernelDropped: null,
   };
   private closed = false;
-  private readonly sendBuffer = Buffer.alloc(64);
+  /** Big enough for any ARP or ND frame we build (an NA with its option and a VLAN tag is 94 bytes). */
+  private readonly sendBuffer = Buffer.alloc(256);
+  readonly iface: InterfaceInfo;
+  private readonly handle: CapHandle;
+  private readonly captureBuffer: Buffer;
+  /** libpcap's packet socket, for the kernel counters; null when it could not be identified. */
+  protected readonly captureFd: number | null;
 
-  private constructor(
-    readonly iface: InterfaceInfo,
-    private readonly handle: CapHandle,
-    private readonly captureBuffer: Buffer,
-    /** libpcap's packet socket, for the kernel counters; null when it could not be identified. */
-    private readonly captureFd: number | null,
+  protected constructor(
+    opened: OpenedCapture,
+    private readonly codec: FrameCodec<F, E>,
   ) {
     super();
-    handle.on('packet', (nbytes: number) => this.onPacket(nbytes));
+    ({ iface: this.iface, handle: this.handle, captureBuffer: this.captureBuffer, captureFd: this.captureFd } = opened);
+    this.handle.on('packet', (nbytes: number) => this.onPacket(nbytes));
     // `cap` as patched at install (patches/cap+0.2.1.patch): a socket error is this event, not an abort.
-    handle.on('error', (error: unknown) => this.lose(error instanceof Error ? error.message : String(error)));
-    if (captureFd !== null) {
+    this.handle.on('error', (error: unknown) => this.lose(error instanceof Error ? error.message : String(error)));
+    if (this.captureFd !== null) {
       this.stats.kernelReceived = 0;
       this.stats.kernelDropped = 0;
       this.refreshKernelStats(); // counts from the open to now (before the filter was set, too) are not ours to report
@@ -268,7 +297,8 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     }
   }
 
-  static open(ifname: string, filter: string = ARP_FILTER, options: Omit<ArpSocketOptions, 'filter'> = {}): ArpSocket {
+  /** Opens `ifname` with `filter`, and finds libpcap's packet socket for the kernel counters. */
+  protected static openOn(ifname: string, filter: string, bufferBytes: number): OpenedCapture {
     let iface: InterfaceInfo;
     try {
       iface = readInterface(ifname);
@@ -278,19 +308,15 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     const captureBuffer = Buffer.alloc(SNAP_BUFFER_BYTES);
     const addon = loadCaptureAddon();
     const socketsBefore = addon === null ? null : openSockets();
-    const handle = openCapHandle(ifname, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES, captureBuffer);
+    const handle = openCapHandle(ifname, filter, bufferBytes, captureBuffer);
     const captureFd = socketsBefore === null ? null : newPacketSocketFd(socketsBefore, iface.index);
-    return new ArpSocket(iface, handle, captureBuffer, captureFd);
+    return { iface, handle, captureBuffer, captureFd };
   }
 
-  /**
-   * Opens `device` for an interface the caller has identified itself (Windows: Npcap's
-   * \Device\NPF_{GUID} for the adapter `iface` names; no /sys to read, no kernel counters).
-   */
-  static openDevice(iface: InterfaceInfo, device: string, filter: string = ARP_FILTER, options: Omit<ArpSocketOptions, 'filter'> = {}): ArpSocket {
+  /** Opens `device` for an interface the caller identified itself (Windows: no /sys, no kernel counters). */
+  protected static openDeviceOn(iface: InterfaceInfo, device: string, filter: string, bufferBytes: number): OpenedCapture {
     const captureBuffer = Buffer.alloc(SNAP_BUFFER_BYTES);
-    const handle = openCapHandle(device, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES, captureBuffer);
-    return new ArpSocket(iface, handle, captureBuffer, null);
+    return { iface, handle: openCapHandle(device, filter, bufferBytes, captureBuffer), captureBuffer, captureFd: null };
   }
 
   /**
@@ -298,7 +324,7 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
    * that passed the filter since the open, and those the kernel dropped for want of ring space).
    * One getsockopt; call it when reporting (every second or so), not per frame.
    */
-  refreshKernelStats(): PacketStats {
+  refreshKernelStats(): PacketStats<E['code']> {
     if (this.captureFd === null || this.closed || this.stats.kernelReceived === null || this.stats.kernelDropped === null) return this.stats;
     try {
       const [packets, drops] = loadCaptureAddon()!.packetStatistics(this.captureFd);
@@ -315,13 +341,14 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     this.stats.received++;
     const mono = performance.now();
     const at = performance.timeOrigin + mono;
-    let frame: ArpFrame;
+    let frame: F;
     try {
-      frame = decode(this.captureBuffer, 0, nbytes);
+      frame = this.codec.decode(this.captureBuffer, 0, nbytes);
     } catch (error) {
-      if (!(error instanceof ArpCodecError)) throw error;
+      if (!this.codec.isCodecError(error)) throw error;
+      const code: E['code'] = error.code;
       this.stats.malformed++;
-      this.stats.malformedByCode[error.code] = (this.stats.malformedByCode[error.code] ?? 0) + 1;
+      this.stats.malformedByCode[code] = (this.stats.malformedByCode[code] ?? 0) + 1;
       // The capture buffer is reused for the next packet: hand out a copy.
       if (this.listenerCount('malformed') > 0) this.emit('malformed', error, Buffer.from(this.captureBuffer.subarray(0, nbytes)));
       return;
@@ -330,9 +357,9 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
     this.emit('frame', { frame, at, mono });
   }
 
-  send(frame: ArpFrame): void {
+  send(frame: F): void {
     if (this.closed) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
-    const bytes = encode(frame, this.sendBuffer, 0);
+    const bytes = this.codec.encode(frame, this.sendBuffer, 0);
     try {
       this.handle.send(bytes, bytes.length);
     } catch (error) {
@@ -372,10 +399,10 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
   }
 
   /** Decoded frames as an async stream; ends when the socket closes. */
-  async *frames(): AsyncGenerator<CapturedFrame> {
-    const queue: CapturedFrame[] = [];
+  async *frames(): AsyncGenerator<CapturedFrame<F>> {
+    const queue: CapturedFrame<F>[] = [];
     let wake: (() => void) | null = null;
-    const onFrame = (captured: CapturedFrame): void => {
+    const onFrame = (captured: CapturedFrame<F>): void => {
       queue.push(captured);
       wake?.();
     };
@@ -397,6 +424,21 @@ export class ArpSocket extends EventEmitter<ArpSocketEvents> {
       this.off('frame', onFrame);
       this.off('close', onClose);
     }
+  }
+}
+
+/** An ARP capture that also sends: every claim, probe, witness and audit. */
+export class ArpSocket extends FrameSocket<ArpFrame, ArpCodecError> {
+  static open(ifname: string, filter: string = ARP_FILTER, options: Omit<ArpSocketOptions, 'filter'> = {}): ArpSocket {
+    return new ArpSocket(FrameSocket.openOn(ifname, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES), ARP_CODEC);
+  }
+
+  /**
+   * Opens `device` for an interface the caller has identified itself (Windows: Npcap's
+   * \Device\NPF_{GUID} for the adapter `iface` names; no /sys to read, no kernel counters).
+   */
+  static openDevice(iface: InterfaceInfo, device: string, filter: string = ARP_FILTER, options: Omit<ArpSocketOptions, 'filter'> = {}): ArpSocket {
+    return new ArpSocket(FrameSocket.openDeviceOn(iface, device, filter, options.bufferBytes ?? CAPTURE_BUFFER_BYTES), ARP_CODEC);
   }
 }
 

@@ -53,6 +53,8 @@ export interface LabHost {
   readonly mac: string;
   readonly ip: string;
   readonly prefix: 24;
+  /** The host's address in the lab's IPv6 /64 (configured only in a lab created with ipv6). */
+  readonly ip6: string;
   /** The host's bridge port (in the switch namespace). */
   readonly port: string;
 }
@@ -63,6 +65,11 @@ export interface LabOptions {
   rogue?: boolean;
   /** Free-form label kept in the lab record (shows up in the sweeper's report). */
   name?: string;
+  /**
+   * IPv6 on the hosts (never on the switch): each host's lan0 gets a link-local address and
+   * `ip6` in the lab's /64, and the kernels run their normal neighbour discovery. Off by default.
+   */
+  ipv6?: boolean;
 }
 
 export type NudState = 'stale' | 'reachable' | 'permanent';
@@ -96,6 +103,9 @@ export interface LabRunResult extends CommandResult {
 export const LAB_IFNAME = 'lan0';
 export const LAB_PREFIX = 24;
 const SUBNET_BASE = '10.213';
+/** Documentation prefix (RFC 3849); a lab's /64 is 2001:db8:d5:<subnet index in hex>::/64. */
+const SUBNET6_BASE = '2001:db8:d5';
+export const LAB_PREFIX6 = 64;
 const MAX_NODES = 39; // .11 - .49
 const MAX_CLIENTS = 15; // .51 - .65
 const ROGUE_OCTET = 66;
@@ -124,8 +134,7 @@ const QUIET_IPV6: Readonly<Record<string, number>> = {
 // last update, an ordinary ARP reply carrying a different MAC does not replace
 // it (when two stations answer, the first answer wins), while a gratuitous ARP
 // always does. lab.test.ts checks the value.
-const HOST_SYSCTLS: Readonly<Record<string, number>> = {
-  ...QUIET_IPV6,
+const ARP_DEFAULTS: Readonly<Record<string, number>> = {
   'net.ipv4.conf.all.arp_ignore': 0,
   'net.ipv4.conf.default.arp_ignore': 0,
   'net.ipv4.conf.all.arp_announce': 0,
@@ -138,6 +147,23 @@ const HOST_SYSCTLS: Readonly<Record<string, number>> = {
   'net.ipv4.conf.default.arp_filter': 0,
   'net.ipv4.conf.all.drop_gratuitous_arp': 0,
   'net.ipv4.conf.default.drop_gratuitous_arp': 0,
+};
+
+const HOST_SYSCTLS: Readonly<Record<string, number>> = { ...QUIET_IPV6, ...ARP_DEFAULTS };
+
+// Hosts of an IPv6 lab: IPv6 on with the kernel's normal neighbour discovery (DAD, NUD, answering
+// solicitations) — what the product must move addresses for — but no router discovery, no router on the
+// lab, so no host sends solicitations the tests did not cause, and neighbour entries pinned to defaults.
+const HOST_SYSCTLS_IPV6: Readonly<Record<string, number>> = {
+  ...ARP_DEFAULTS,
+  'net.ipv6.conf.all.disable_ipv6': 0,
+  'net.ipv6.conf.default.disable_ipv6': 0,
+  'net.ipv6.conf.all.accept_ra': 0,
+  'net.ipv6.conf.default.accept_ra': 0,
+  'net.ipv6.conf.all.router_solicitations': 0,
+  'net.ipv6.conf.default.router_solicitations': 0,
+  'net.ipv6.conf.all.ndisc_notify': 0,
+  'net.ipv6.conf.default.ndisc_notify': 0,
 };
 
 const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -186,7 +212,10 @@ export class Lab implements TeardownTarget {
   readonly bridge: string;
   /** '10.213.<k>.0/24'. */
   readonly subnet: string;
+  /** '2001:db8:d5:<k>::/64', used only by a lab created with ipv6. */
+  readonly subnet6: string;
   private readonly subnetPrefix: string;
+  private readonly subnet6Prefix: string;
   private readonly tracker = new ProcessTracker();
   private destroying: Promise<void> | null = null;
   private destroyed = false;
@@ -195,10 +224,12 @@ export class Lab implements TeardownTarget {
   constructor(
     readonly id: string,
     readonly subnetIndex: number,
-    layout: { nodes: number; clients: number; rogue: boolean },
+    readonly layout: { nodes: number; clients: number; rogue: boolean; ipv6: boolean },
   ) {
     this.subnetPrefix = `${SUBNET_BASE}.${subnetIndex}`;
     this.subnet = `${this.subnetPrefix}.0/${LAB_PREFIX}`;
+    this.subnet6Prefix = `${SUBNET6_BASE}:${subnetIndex.toString(16)}:`;
+    this.subnet6 = `${this.subnet6Prefix}:/${LAB_PREFIX6}`;
     this.switchNs = labNamespaceName(id, 'sw');
     this.bridge = `ipfo${id}-br`;
     const make = (name: string, role: HostRole, lastOctet: number): LabHost => ({
@@ -209,6 +240,7 @@ export class Lab implements TeardownTarget {
       mac: labMac(id, lastOctet),
       ip: `${this.subnetPrefix}.${lastOctet}`,
       prefix: LAB_PREFIX,
+      ip6: `${this.subnet6Prefix}:${lastOctet.toString(16)}`,
       port: `ipfo${id}-${name}`,
     });
     this.nodes = Array.from({ length: layout.nodes }, (_, i) => make(`n${i + 1}`, 'node', 11 + i));
@@ -244,8 +276,15 @@ export class Lab implements TeardownTarget {
     return `${this.subnetPrefix}.${100 + n}`;
   }
 
-  /** True for addresses inside this lab's /24 (the only ones tests may use). */
+  /** Virtual IPv6 address number n (1..150) of this lab: 2001:db8:d5:<k>::<100 + n, in hex>. */
+  vip6(n: number): string {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_VIPS) throw new RangeError(`vip6(n): n must be 1..${MAX_VIPS}, got ${n}`);
+    return `${this.subnet6Prefix}:${(100 + n).toString(16)}`;
+  }
+
+  /** True for addresses inside this lab's /24, or its /64 when it has IPv6 (the only ones tests may use). */
   contains(address: string): boolean {
+    if (address.includes(':')) return this.layout.ipv6 && address.startsWith(`${this.subnet6Prefix}:`) && /^[0-9a-f:]+$/.test(address);
     const match = /^(\d+\.\d+\.\d+)\.(\d+)$/.exec(address);
     return match?.[1] === this.subnetPrefix && Number(match[2]) >= 1 && Number(match[2]) <= 254;
   }
@@ -270,7 +309,8 @@ export class Lab implements TeardownTarget {
       await ip(['netns', 'add', ns]);
     }
     this.requireNotTornDown();
-    await settleAll(this.namespaces.map((ns) => setSysctls(ns, ns === this.switchNs ? QUIET_IPV6 : HOST_SYSCTLS)));
+    const hostSysctls = this.layout.ipv6 ? HOST_SYSCTLS_IPV6 : HOST_SYSCTLS;
+    await settleAll(this.namespaces.map((ns) => setSysctls(ns, ns === this.switchNs ? QUIET_IPV6 : hostSysctls)));
     // stp off and forward_delay 0: a port forwards the moment it is up (no
     // listening/learning states), so a test never waits for the bridge.
     // mcast_snooping off: every broadcast/multicast simply floods.
@@ -293,6 +333,8 @@ export class Lab implements TeardownTarget {
     await ip(['-n', this.switchNs, 'link', 'add', host.port, 'type', 'veth', 'peer', 'name', LAB_IFNAME, 'address', host.mac, 'netns', host.ns]);
     await ip(['-n', this.switchNs, 'link', 'set', host.port, 'master', this.bridge, 'up']);
     await ip(['-n', host.ns, 'addr', 'add', `${host.ip}/${LAB_PREFIX}`, 'brd', '+', 'dev', LAB_IFNAME]);
+    // nodad: the lab's own addresses are unique by construction; a test waits for nothing but what it tests.
+    if (this.layout.ipv6) await ip(['-n', host.ns, 'addr', 'add', `${host.ip6}/${LAB_PREFIX6}`, 'dev', LAB_IFNAME, 'nodad']);
     await ip(['-n', host.ns, 'link', 'set', LAB_IFNAME, 'up']);
     await ip(['-n', host.ns, 'link', 'set', 'lo', 'up']);
   }
@@ -373,6 +415,15 @@ export class Lab implements TeardownTarget {
 
   /** IPv4 addresses on the host's lan0 as 'a.b.c.d/p', primary first. */
   async addresses(host: LabHost | string): Promise<string[]> {
+    return this.familyAddresses(host, 'inet');
+  }
+
+  /** IPv6 addresses on the host's lan0 (link-local too) as 'x::y/p'. */
+  async addresses6(host: LabHost | string): Promise<string[]> {
+    return this.familyAddresses(host, 'inet6');
+  }
+
+  private async familyAddresses(host: LabHost | string, family: 'inet' | 'inet6'): Promise<string[]> {
     const target = this.resolve(host);
     const links = parseJsonArray(await ip(['-n', target.ns, '-j', 'addr', 'show', 'dev', LAB_IFNAME]));
     const infos = links.flatMap((link) => {
@@ -380,7 +431,7 @@ export class Lab implements TeardownTarget {
       return Array.isArray(info) ? (info as unknown[]) : [];
     });
     return infos
-      .filter((info) => field(info, 'family') === 'inet')
+      .filter((info) => field(info, 'family') === family)
       .map((info) => `${String(field(info, 'local'))}/${String(field(info, 'prefixlen'))}`);
   }
 
@@ -514,6 +565,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     nodes: countOption('nodes', options.nodes, 2, 1, MAX_NODES),
     clients: countOption('clients', options.clients, 1, 0, MAX_CLIENTS),
     rogue: options.rogue ?? true,
+    ipv6: options.ipv6 ?? false,
   };
   const owner = currentProcessIdentity();
   const existing = listNamespaces();

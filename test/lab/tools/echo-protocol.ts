@@ -51,9 +51,11 @@ export function decodeReply(payload: Buffer): EchoReply | null {
 }
 
 /** "10.213.7.101:7000" -> { address, port }; throws on anything else. */
-export function parseTarget(text: string): { address: string; port: number } {
-  const match = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+export function parseTarget(text: string): { address: string; port: number; family: 4 | 6 } {
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const v6 = /^\[([0-9a-f:]+)\]:(\d{1,5})$/.exec(text);
+  const match = v4 ?? v6;
   const port = Number(match?.[2]);
-  if (match?.[1] === undefined || !(port > 0 && port < 65536)) throw new Error(`--to wants ipv4:port, got "${text}"`);
-  return { address: match[1], port };
+  if (match?.[1] === undefined || !(port > 0 && port < 65536)) throw new Error(`--to wants ipv4:port or [ipv6]:port, got "${text}"`);
+  return { address: match[1], port, family: v4 !== null ? 4 : 6 };
 }

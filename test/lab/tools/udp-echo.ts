@@ -26,7 +26,8 @@ function main(): void {
   const name = values.name;
   if (name === undefined || name === '') throw new Error('--name <host name> is required (it goes into every reply)');
 
-  const socket = createSocket('udp4');
+  // --bind :: answers IPv6 (and IPv4, dual-stack) clients.
+  const socket = createSocket(values.bind.includes(':') ? 'udp6' : 'udp4');
   let answered = 0;
   socket.on('message', (payload, sender) => {
     const request = decodeRequest(payload);

@@ -1,7 +1,7 @@
 // UDP client stream for the lab: one datagram every --interval-ms toward
 // --to ip:port, records every reply from udp-echo (which host, seq, rtt).
 //
-//   node build/test/lab/tools/udp-stream.js --to 10.213.7.101:7000
+//   node build/test/lab/tools/udp-stream.js --to 10.213.7.101:7000   (or --to [2001:db8:d5:7::65]:7000)
 //        [--interval-ms 1] [--duration-ms N] [--count N] [--wait-ms 100]
 //        [--pacing spin|sleep]
 //
@@ -63,7 +63,7 @@ function main(): void {
       pacing: { type: 'string', default: 'spin' },
     },
   });
-  if (values.to === undefined) throw new Error('--to <ipv4:port> is required');
+  if (values.to === undefined) throw new Error('--to <ipv4:port> or --to [ipv6]:port is required');
   const target = parseTarget(values.to);
   const intervalMs = positiveNumber('interval-ms', values['interval-ms']) ?? 1;
   if (intervalMs <= 0) throw new Error('--interval-ms must be > 0');
@@ -74,7 +74,7 @@ function main(): void {
   if (pacing !== 'spin' && pacing !== 'sleep') throw new Error(`--pacing wants spin or sleep, got "${pacing}"`);
 
   const stats = new StreamStats();
-  const socket = createSocket('udp4');
+  const socket = createSocket(target.family === 4 ? 'udp4' : 'udp6');
   let origin = 0;
   let startWallMs = 0;
   const clock = (): number => performance.now() - origin;
@@ -182,7 +182,7 @@ function main(): void {
     process.stdin.resume();
   }
 
-  socket.bind(0, '0.0.0.0', () => {
+  socket.bind(0, target.family === 4 ? '0.0.0.0' : '::', () => {
     origin = performance.now();
     startWallMs = Date.now();
     writeLine({ type: 'start', to: values.to, intervalMs, pacing, durationMs: durationMs ?? null, count: count ?? null, startWallMs });

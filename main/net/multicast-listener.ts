@@ -1,0 +1,53 @@
+// Membership of IPv6 multicast groups on one interface, held by a UDP socket: the kernel then reports
+// the group by MLD (so a snooping switch forwards it to this port) and lets the NIC's filter pass its
+// frames. A claim needs the solicited-node group of its address before the address is registered —
+// the kernel joins it only for addresses it has — or another node's duplicate address detection probe
+// (sent to that group) would never reach the capture on a LAN that prunes multicast. Closing the socket
+// leaves the groups; the kernel's own membership, once the address is registered, stays.
+import { createSocket, type Socket } from 'node:dgram';
+import { isMulticastIpv6 } from '../nd/addresses';
+import type { Ipv6 } from '../nd/frame';
+import { validateIfname } from './interfaces';
+
+export class MulticastListener {
+  private closed = false;
+
+  private constructor(
+    readonly ifname: string,
+    private readonly socket: Socket,
+  ) {}
+
+  /** Binds a UDP socket (an ephemeral port on ::, nothing is ever read from it) for joining groups on `ifname`. */
+  static async open(ifname: string): Promise<MulticastListener> {
+    validateIfname(ifname);
+    const socket = createSocket({ type: 'udp6', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port: 0, address: '::', exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    // Nothing is sent to the port; a stray datagram must not become an unhandled 'error' event.
+    socket.on('error', () => undefined);
+    return new MulticastListener(ifname, socket);
+  }
+
+  /** Joins `group` on this interface; throws (EADDRINUSE when joined already, ENODEV...) with the group named. */
+  join(group: Ipv6): void {
+    if (this.closed) throw new Error(`multicast listener on ${this.ifname} is closed`);
+    if (!isMulticastIpv6(group)) throw new Error(`${group} is not a multicast group`);
+    try {
+      // libuv takes the interface as the scope of an address: "::%ifname" names it by index.
+      this.socket.addMembership(group, `::%${this.ifname}`);
+    } catch (error) {
+      throw new Error(`cannot join ${group} on ${this.ifname}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+  }
+}

@@ -1,0 +1,54 @@
+// Lab tool: puts IPv6 neighbour discovery frames on the wire from inside a namespace, as a rogue host or
+// a test would (the IPv6 twin of arp-send.ts).
+//   node nd-send.js --dev lan0 --form na|dad|ns --ip TARGET [--from SOURCE] [--count N] [--interval-ms N]
+//     na:  unsolicited advertisement "TARGET is at my MAC", override set, to all nodes
+//     dad: duplicate address detection probe for TARGET, from ::
+//     ns:  solicitation for TARGET from SOURCE (--from is required)
+import { parseArgs } from 'node:util';
+import { buildDadProbe, buildSolicitation, buildUnsolicitedAdvertisement } from '../../../main/nd/builders';
+import type { NdFrame } from '../../../main/nd/frame';
+import { NdSocket } from '../../../main/net/nd-socket';
+
+const { values } = parseArgs({
+  options: {
+    dev: { type: 'string', default: 'lan0' },
+    form: { type: 'string', default: 'na' },
+    ip: { type: 'string' },
+    from: { type: 'string' },
+    count: { type: 'string', default: '1' },
+    'interval-ms': { type: 'string', default: '0' },
+  },
+});
+
+const socket = NdSocket.open(values.dev);
+const own = socket.iface.mac;
+
+function frameToSend(): NdFrame {
+  const ip = values.ip;
+  if (ip === undefined) throw new Error('--ip is required');
+  switch (values.form) {
+    case 'na': return buildUnsolicitedAdvertisement(own, ip);
+    case 'dad': return buildDadProbe(own, ip);
+    case 'ns': {
+      if (values.from === undefined) throw new Error('--form ns needs --from');
+      return buildSolicitation(own, values.from, ip);
+    }
+    default: throw new Error(`unknown --form ${values.form}`);
+  }
+}
+
+const count = Number(values.count);
+const intervalMs = Number(values['interval-ms']);
+const frame = frameToSend();
+
+let sent = 0;
+const sendOne = (): void => {
+  socket.send(frame);
+  sent++;
+  if (sent < count) setTimeout(sendOne, intervalMs);
+  else {
+    process.stdout.write(`${JSON.stringify({ sent, mac: own, at: Date.now() })}\n`);
+    socket.close();
+  }
+};
+sendOne();
