@@ -13,6 +13,12 @@
 // detection (the agent probes itself; a tentative address would answer nobody for a second or more
 // after a takeover), and the kernel identifies an IPv6 address by interface and address alone, so
 // there is never a second copy of one with another prefix (IPv4 allows that).
+// The kernel's IPv6 prefix route differs too: an IPv4 subnet route lives as long as an address of the
+// subnet does, while the IPv6 /64 route of addresses with lifetimes takes the lifetime of the address
+// added or renewed last in it (none while the /64 also holds an address without one, such as the
+// administrator's). Renewals that extend every address together keep it on-link, as the agent's do;
+// a short-lived address added after a long-lived one of ours, alone in their /64 and then left
+// unrenewed, takes the /64 off-link when it runs out although the other still lives (measured on 6.18).
 //
 // All operations act on the network namespace of the calling process, and interface names are
 // resolved through /sys/class/net, which must belong to that same namespace (true for the
