@@ -247,6 +247,9 @@ describe('registrar: IPv6 on a real kernel', { timeout: 120_000 }, () => {
     // Another prefix is the same IPv6 address to the kernel: still refused, not taken over.
     assert.equal(codes(await register([{ ...admin, prefix: 128 }]))[0], 'ENOTOWNED');
     assertAllOk(await register([ours]), 1);
+    assertAllOk(await register([ours]), 1); // a renewal
+    const route = await prefixRoute(V6_ADMIN);
+    assert.ok(route && route.expires === undefined, `the administrator's /64 keeps a route without expiry, so our lifetimes never take it off-link: ${JSON.stringify(route)}`);
     const [otherPrefix] = await register([{ ...ours, prefix: 80 }]);
     assert.equal(otherPrefix?.ok === false && otherPrefix.code, 'EEXIST', 'the kernel would answer success and change nothing');
     assert.equal((await observedOne(ours.ip))?.prefixlen, 64);
