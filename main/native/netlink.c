@@ -1,5 +1,5 @@
 /*
- * ipfo_netlink: add, remove and list IPv4 addresses through rtnetlink, without
+ * ipfo_netlink: add, remove and list IPv4 and IPv6 addresses through rtnetlink, without
  * spawning `ip` and without a shell. Our addresses are marked with the kernel's
  * per-address protocol field IFA_PROTO (Linux >= 6.0); Debian 12's iproute2 6.1
  * cannot set it, which is why we speak netlink ourselves.
@@ -56,11 +56,13 @@
 #define EXTACK_LEN 160
 #define INFINITY_LIFE_TIME 0xFFFFFFFFu
 
-/* Upper bound of one RTM_NEWADDR/RTM_DELADDR message we build. */
-#define MAX_ADDR_MSG                                                         \
-  (NLMSG_SPACE(sizeof(struct ifaddrmsg)) + 3 * RTA_SPACE(sizeof(uint32_t)) + \
-   RTA_SPACE(sizeof(struct ifa_cacheinfo)) + RTA_SPACE(sizeof(uint8_t)) +    \
-   RTA_SPACE(IFNAMSIZ))
+/* Upper bound of one RTM_NEWADDR/RTM_DELADDR message we build: IFA_LOCAL and IFA_ADDRESS of an IPv6
+ * address, IFA_BROADCAST, the lifetimes, the mark and a label (the last two families never need both,
+ * but a bound need not be tight). Only the buffer grows; each message is as long as its attributes. */
+#define MAX_ADDR_MSG                                                                    \
+  (NLMSG_SPACE(sizeof(struct ifaddrmsg)) + 2 * RTA_SPACE(sizeof(struct in6_addr)) +     \
+   RTA_SPACE(sizeof(uint32_t)) + RTA_SPACE(sizeof(struct ifa_cacheinfo)) +              \
+   RTA_SPACE(sizeof(uint8_t)) + RTA_SPACE(IFNAMSIZ))
 
 typedef struct {
   int fd;
@@ -70,7 +72,11 @@ typedef struct {
 
 typedef struct {
   uint32_t ifindex;
-  struct in_addr addr;
+  uint8_t family; /* AF_INET or AF_INET6, told by the address text */
+  union {
+    struct in_addr v4;
+    struct in6_addr v6;
+  } addr;
   uint8_t prefix;
   uint8_t proto;
   bool has_lifetimes;
@@ -210,17 +216,32 @@ static void build_addr_msg(struct nlmsghdr *h, const addr_item *it, uint16_t typ
   h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
   h->nlmsg_seq = seq;
   struct ifaddrmsg *ifa = NLMSG_DATA(h);
-  ifa->ifa_family = AF_INET;
+  ifa->ifa_family = it->family;
   ifa->ifa_prefixlen = it->prefix;
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
   ifa->ifa_index = it->ifindex;
   /* Sizes below are bounded by MAX_ADDR_MSG, so rta_put cannot fail here. */
-  (void)rta_put(h, MAX_ADDR_MSG, IFA_LOCAL, &it->addr.s_addr, sizeof(uint32_t));
-  (void)rta_put(h, MAX_ADDR_MSG, IFA_ADDRESS, &it->addr.s_addr, sizeof(uint32_t));
+  if (it->family == AF_INET6) {
+    (void)rta_put(h, MAX_ADDR_MSG, IFA_LOCAL, &it->addr.v6, sizeof it->addr.v6);
+    (void)rta_put(h, MAX_ADDR_MSG, IFA_ADDRESS, &it->addr.v6, sizeof it->addr.v6);
+    if (!with_proto_and_lifetimes) return;
+    /* The agent probes for duplicates itself before it registers; with DAD the kernel would keep
+     * the address tentative (deaf to traffic and to neighbour solicitations) for a second or more
+     * after a takeover. IFA_F_NODAD fits the 8-bit header field, so no IFA_FLAGS attribute. */
+    ifa->ifa_flags = IFA_F_NODAD;
+    if (it->has_lifetimes) {
+      struct ifa_cacheinfo ci = {.ifa_prefered = it->preferred_lft, .ifa_valid = it->valid_lft};
+      (void)rta_put(h, MAX_ADDR_MSG, IFA_CACHEINFO, &ci, sizeof ci);
+    }
+    (void)rta_put(h, MAX_ADDR_MSG, IFA_PROTO, &it->proto, sizeof it->proto);
+    return;
+  }
+  (void)rta_put(h, MAX_ADDR_MSG, IFA_LOCAL, &it->addr.v4.s_addr, sizeof(uint32_t));
+  (void)rta_put(h, MAX_ADDR_MSG, IFA_ADDRESS, &it->addr.v4.s_addr, sizeof(uint32_t));
   if (it->has_label) (void)rta_put(h, MAX_ADDR_MSG, IFA_LABEL, it->label, strlen(it->label) + 1);
   if (!with_proto_and_lifetimes) return;
   if (it->prefix < 31) {
-    uint32_t host = ntohl(it->addr.s_addr);
+    uint32_t host = ntohl(it->addr.v4.s_addr);
     uint32_t mask = it->prefix == 0 ? 0 : 0xFFFFFFFFu << (32 - it->prefix);
     uint32_t broadcast = htonl(host | ~mask);
     (void)rta_put(h, MAX_ADDR_MSG, IFA_BROADCAST, &broadcast, sizeof broadcast);
@@ -403,14 +424,23 @@ static bool read_item(napi_env env, napi_value obj, size_t idx, bool for_add, ad
   if (t != napi_object) return throw_input(env, idx, "item", "must be an object");
   uint32_t v;
   bool present;
-  char text[INET_ADDRSTRLEN];
+  char text[INET6_ADDRSTRLEN];
   memset(it, 0, sizeof *it);
   if (!read_uint(env, obj, idx, "ifindex", 1, INT32_MAX, true, &it->ifindex, &present)) return false;
   if (!read_string(env, obj, idx, "address", true, text, sizeof text, &present)) return false;
-  if (inet_pton(AF_INET, text, &it->addr) != 1) return throw_input(env, idx, "address", "is not a dotted quad");
-  if (!read_uint(env, obj, idx, "prefix", 0, 32, true, &v, &present)) return false;
+  /* The text tells the family, as in the registrar: a ':' only ever appears in IPv6 text. */
+  if (strchr(text, ':') == NULL) {
+    it->family = AF_INET;
+    if (inet_pton(AF_INET, text, &it->addr.v4) != 1) return throw_input(env, idx, "address", "is not a dotted quad");
+  } else {
+    it->family = AF_INET6;
+    if (inet_pton(AF_INET6, text, &it->addr.v6) != 1) return throw_input(env, idx, "address", "is not an IPv6 address");
+  }
+  if (!read_uint(env, obj, idx, "prefix", 0, it->family == AF_INET6 ? 128 : 32, true, &v, &present)) return false;
   it->prefix = (uint8_t)v;
   if (!read_string(env, obj, idx, "label", false, it->label, sizeof it->label, &it->has_label)) return false;
+  /* IPv6 has no address labels: the kernel would ignore one, and a caller must not believe it was set. */
+  if (it->has_label && it->family == AF_INET6) return throw_input(env, idx, "label", "is for IPv4 addresses only");
   if (!for_add) return true;
   if (!read_uint(env, obj, idx, "proto", 0, 255, true, &v, &present)) return false;
   it->proto = (uint8_t)v;
@@ -556,17 +586,24 @@ static bool set_lifetime(napi_env env, napi_value obj, const char *key, uint32_t
   return napi_set_named_property(env, obj, key, v) == napi_ok;
 }
 
-/* Only these IPv4 addresses (network order) are converted, when count > 0: a caller that needs one
- * address of an interface holding 1,000 does not pay for 1,000 JavaScript objects. */
+/* One address of either family, as the kernel spells it (network order, 4 or 16 bytes). */
 typedef struct {
-  const uint32_t *addresses;
+  uint8_t family;
+  uint8_t bytes[16];
+} filter_address;
+
+/* Only these addresses are converted, when count > 0: a caller that needs one address of an
+ * interface holding 1,000 does not pay for 1,000 JavaScript objects. */
+typedef struct {
+  const filter_address *addresses;
   size_t count;
 } addr_filter;
 
-static bool filter_keeps(const addr_filter *filter, uint32_t address) {
+static bool filter_keeps(const addr_filter *filter, uint8_t family, const void *address) {
   if (filter == NULL || filter->count == 0) return true;
+  size_t len = family == AF_INET6 ? 16 : 4;
   for (size_t i = 0; i < filter->count; i++)
-    if (filter->addresses[i] == address) return true;
+    if (filter->addresses[i].family == family && memcmp(filter->addresses[i].bytes, address, len) == 0) return true;
   return false;
 }
 
@@ -575,8 +612,11 @@ static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_
   *obj = NULL;
   if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg))) return true;
   const struct ifaddrmsg *ifa = NLMSG_DATA(h);
-  if (ifa->ifa_family != AF_INET || (ifindex_filter != 0 && ifa->ifa_index != ifindex_filter)) return true;
-  const uint32_t *local = NULL, *address = NULL, *flags = NULL;
+  if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) || (ifindex_filter != 0 && ifa->ifa_index != ifindex_filter))
+    return true;
+  size_t addr_len = ifa->ifa_family == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
+  const void *local = NULL, *address = NULL;
+  const uint32_t *flags = NULL;
   const struct ifa_cacheinfo *ci = NULL;
   const char *label = NULL;
   size_t label_len = 0;
@@ -585,8 +625,8 @@ static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_
   for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
     size_t plen = RTA_PAYLOAD(a);
     switch (a->rta_type) {
-      case IFA_LOCAL: if (plen >= 4) local = RTA_DATA(a); break;
-      case IFA_ADDRESS: if (plen >= 4) address = RTA_DATA(a); break;
+      case IFA_LOCAL: if (plen >= addr_len) local = RTA_DATA(a); break;
+      case IFA_ADDRESS: if (plen >= addr_len) address = RTA_DATA(a); break;
       case IFA_FLAGS: if (plen >= 4) flags = RTA_DATA(a); break;
       case IFA_CACHEINFO: if (plen >= sizeof *ci) ci = RTA_DATA(a); break;
       case IFA_PROTO: if (plen >= 1) proto = *(const uint8_t *)RTA_DATA(a); break;
@@ -595,13 +635,13 @@ static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_
     }
   }
   /* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
-  const uint32_t *ours = local != NULL ? local : address;
+  const void *ours = local != NULL ? local : address;
   if (ours == NULL) return true;
-  uint32_t ours_value;
-  memcpy(&ours_value, ours, sizeof ours_value);
-  if (!filter_keeps(filter, ours_value)) return true;
-  char text[INET_ADDRSTRLEN];
-  if (inet_ntop(AF_INET, ours, text, sizeof text) == NULL) return true;
+  if (!filter_keeps(filter, ifa->ifa_family, ours)) return true;
+  /* glibc's IPv6 text is not always RFC 5952 (it dots IPv4-compatible addresses); the JS side
+   * makes it canonical. */
+  char text[INET6_ADDRSTRLEN];
+  if (inet_ntop(ifa->ifa_family, ours, text, sizeof text) == NULL) return true;
   napi_value o, addr_v, label_v;
   if (napi_create_object(env, &o) != napi_ok || napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &addr_v) != napi_ok ||
       napi_create_string_utf8(env, label != NULL ? label : "", label != NULL ? label_len : 0, &label_v) != napi_ok ||
@@ -618,9 +658,9 @@ static bool addr_to_js(napi_env env, const struct nlmsghdr *h, uint32_t ifindex_
 
 enum { DUMP_DONE, DUMP_INTERRUPTED, DUMP_FAILED };
 
-/* One RTM_GETADDR dump into *arr. Sets *err (negative errno) + extack on kernel errors. */
-static int dump_once(napi_env env, nl_socket *s, char *in, uint32_t ifindex, const addr_filter *filter, napi_value *arr, int *err,
-                     char *extack) {
+/* One RTM_GETADDR dump of one family, appended to arr at *count. Sets *err (negative errno) + extack on kernel errors. */
+static int dump_once(napi_env env, nl_socket *s, char *in, uint8_t family, uint32_t ifindex, const addr_filter *filter, napi_value arr,
+                     uint32_t *count, int *err, char *extack) {
   struct {
     struct nlmsghdr h;
     struct ifaddrmsg ifa;
@@ -630,11 +670,9 @@ static int dump_once(napi_env env, nl_socket *s, char *in, uint32_t ifindex, con
   req.h.nlmsg_type = RTM_GETADDR;
   req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.h.nlmsg_seq = s->next_seq++;
-  req.ifa.ifa_family = AF_INET;
+  req.ifa.ifa_family = family;
   req.ifa.ifa_index = ifindex; /* honoured by the kernel thanks to NETLINK_GET_STRICT_CHK */
-  uint32_t count = 0;
   bool interrupted = false;
-  if (napi_create_array(env, arr) != napi_ok) return DUMP_FAILED;
   if ((*err = nl_send(s, &req, req.h.nlmsg_len)) < 0) return DUMP_FAILED;
   for (;;) {
     ssize_t got = nl_recv(s, in, RECV_BUF_SIZE);
@@ -663,18 +701,35 @@ static int dump_once(napi_env env, nl_socket *s, char *in, uint32_t ifindex, con
       if (h->nlmsg_type != RTM_NEWADDR) continue;
       napi_value obj;
       if (!addr_to_js(env, h, ifindex, filter, &obj)) return DUMP_FAILED;
-      if (obj != NULL && napi_set_element(env, *arr, count++, obj) != napi_ok) return DUMP_FAILED;
+      if (obj != NULL && napi_set_element(env, arr, (*count)++, obj) != napi_ok) return DUMP_FAILED;
     }
   }
 }
 
 #define MAX_FILTER_ADDRESSES 256
 
-/* listAddresses(ifindex[, onlyAddresses]): every IPv4 address (of one interface, 0 = all), or only those
- * whose address is one of onlyAddresses (dotted quads, at most MAX_FILTER_ADDRESSES). */
+/* One dump per family asked for, IPv4 first, into a fresh array; DUMP_INTERRUPTED if either raced with a change. */
+static int dump_families(napi_env env, nl_socket *s, char *in, uint32_t families, uint32_t ifindex, const addr_filter *filter,
+                         napi_value *arr, int *err, char *extack) {
+  uint32_t count = 0;
+  bool interrupted = false;
+  if (napi_create_array(env, arr) != napi_ok) return DUMP_FAILED;
+  static const uint8_t order[] = {AF_INET, AF_INET6};
+  for (size_t i = 0; i < sizeof order; i++) {
+    if (!(families == 0 || (families == 4 && order[i] == AF_INET) || (families == 6 && order[i] == AF_INET6))) continue;
+    int outcome = dump_once(env, s, in, order[i], ifindex, filter, *arr, &count, err, extack);
+    if (outcome == DUMP_FAILED) return DUMP_FAILED;
+    if (outcome == DUMP_INTERRUPTED) interrupted = true;
+  }
+  return interrupted ? DUMP_INTERRUPTED : DUMP_DONE;
+}
+
+/* listAddresses(ifindex[, onlyAddresses[, family]]): every address of the family (4, 6, or 0 for both;
+ * 4 when left out, as before IPv6) of one interface (0 = all), or only those whose address is one of
+ * onlyAddresses (at most MAX_FILTER_ADDRESSES, either family). */
 static napi_value list_addresses(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_valuetype t = napi_undefined;
   double d = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
@@ -684,7 +739,7 @@ static napi_value list_addresses(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "ifindex must be an integer >= 0 (0 = all interfaces)");
     return NULL;
   }
-  uint32_t only[MAX_FILTER_ADDRESSES];
+  filter_address only[MAX_FILTER_ADDRESSES];
   addr_filter filter = {only, 0};
   napi_valuetype t2 = napi_undefined;
   if (argc >= 2 && napi_typeof(env, argv[1], &t2) != napi_ok) return NULL;
@@ -693,21 +748,36 @@ static napi_value list_addresses(napi_env env, napi_callback_info info) {
     uint32_t length = 0;
     if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &length) != napi_ok ||
         length == 0 || length > MAX_FILTER_ADDRESSES) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must be an array of 1 to 256 IPv4 addresses");
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must be an array of 1 to 256 IPv4 or IPv6 addresses");
       return NULL;
     }
     for (uint32_t i = 0; i < length; i++) {
       napi_value item;
-      char text[INET_ADDRSTRLEN + 1];
+      char text[INET6_ADDRSTRLEN + 1];
       size_t text_len = 0;
       if (napi_get_element(env, argv[1], i, &item) != napi_ok ||
-          napi_get_value_string_utf8(env, item, text, sizeof text, &text_len) != napi_ok || text_len >= INET_ADDRSTRLEN ||
-          inet_pton(AF_INET, text, &only[i]) != 1) {
-        napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must hold dotted-quad IPv4 addresses");
+          napi_get_value_string_utf8(env, item, text, sizeof text, &text_len) != napi_ok || text_len >= INET6_ADDRSTRLEN) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must hold IPv4 or IPv6 addresses");
+        return NULL;
+      }
+      only[i].family = strchr(text, ':') == NULL ? AF_INET : AF_INET6;
+      if (inet_pton(only[i].family, text, only[i].bytes) != 1) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "onlyAddresses must hold IPv4 or IPv6 addresses");
         return NULL;
       }
     }
     filter.count = length;
+  }
+  uint32_t families = 4;
+  napi_valuetype t3 = napi_undefined;
+  if (argc >= 3 && napi_typeof(env, argv[2], &t3) != napi_ok) return NULL;
+  if (t3 != napi_undefined) {
+    double asked = -1;
+    if (t3 != napi_number || napi_get_value_double(env, argv[2], &asked) != napi_ok || (asked != 0 && asked != 4 && asked != 6)) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "family must be 4, 6 or 0 (both)");
+      return NULL;
+    }
+    families = (uint32_t)asked;
   }
   nl_socket s;
   int err = nl_open(&s);
@@ -723,7 +793,7 @@ static napi_value list_addresses(napi_env env, napi_callback_info info) {
   /* A dump that raced with a change is flagged NLM_F_DUMP_INTR; take a fresh one. */
   for (int attempt = 0; in != NULL && attempt < 5; attempt++) {
     err = 0;
-    outcome = dump_once(env, &s, in, (uint32_t)d, &filter, &arr, &err, extack);
+    outcome = dump_families(env, &s, in, families, (uint32_t)d, &filter, &arr, &err, extack);
     if (outcome != DUMP_INTERRUPTED) break;
   }
   free(in);

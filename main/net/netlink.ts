@@ -8,14 +8,19 @@ import path from 'node:path';
 /** One address to add. Lifetimes are seconds; leave them out for "forever". */
 export interface NetlinkAddressSpec {
   ifindex: number;
-  /** Dotted quad. */
+  /**
+   * Dotted quad, or IPv6 text (any spelling; a ':' tells the family). An IPv6 address is added with
+   * IFA_F_NODAD: the agent has probed for duplicates already, and a tentative address answers nobody.
+   */
   address: string;
+  /** 0..32, or 0..128 for IPv6. */
   prefix: number;
   /** IFA_PROTO mark, 0..255. */
   proto: number;
   validLft?: number;
+  /** Defaults to validLft: an address past its preferred lifetime is deprecated, never chosen as a source. */
   preferredLft?: number;
-  /** At most 15 bytes; defaults to the interface name. */
+  /** IPv4 only (IPv6 has no labels). At most 15 bytes; defaults to the interface name. */
   label?: string;
 }
 
@@ -31,9 +36,13 @@ export type NetlinkItemResult =
   | { ok: true }
   | { ok: false; code: string; errno: number; message: string };
 
-/** One IPv4 address as the kernel reports it. */
+/** Which families a listing dumps: 4, 6, or 0 for both (IPv4 first). */
+export type NetlinkFamilies = 0 | 4 | 6;
+
+/** One address as the kernel reports it. */
 export interface NetlinkAddress {
   ifindex: number;
+  /** Dotted quad, or IPv6 text as glibc's inet_ntop writes it (not always RFC 5952: canonicalise before comparing). */
   address: string;
   prefix: number;
   /** IFA_PROTO, 0 when the kernel reports none. */
@@ -42,7 +51,7 @@ export interface NetlinkAddress {
   /** Remaining seconds; null = forever. */
   validLft: number | null;
   preferredLft: number | null;
-  /** IFA_F_* bits (IFA_F_SECONDARY = 0x01, IFA_F_PERMANENT = 0x80, ...). */
+  /** IFA_F_* bits (IFA_F_SECONDARY = 0x01, IFA_F_NODAD = 0x02, IFA_F_TENTATIVE = 0x40, IFA_F_PERMANENT = 0x80, ...). */
   flags: number;
 }
 
@@ -55,9 +64,11 @@ export interface NetlinkAddon {
   addAddresses(list: readonly NetlinkAddressSpec[], notAfterNs?: bigint): NetlinkItemResult[];
   /** RTM_DELADDR; an address that is not there counts as removed. */
   removeAddresses(list: readonly NetlinkAddressKey[]): NetlinkItemResult[];
-  /** AF_INET dump; ifindex 0 = all interfaces. Throws an Error with .code/.errno. */
-  /** Every IPv4 address of the interface (0 = all), or only the given ones (at most 256). */
-  listAddresses(ifindex: number, onlyAddresses?: readonly string[]): NetlinkAddress[];
+  /**
+   * Every address of the interface (0 = all) of `families` (default 4: IPv4 only), or only the given
+   * ones (at most 256, either family). Throws an Error with .code/.errno.
+   */
+  listAddresses(ifindex: number, onlyAddresses?: readonly string[], families?: NetlinkFamilies): NetlinkAddress[];
 }
 
 export const NATIVE_ADDON_MISSING_MESSAGE = 'native netlink addon not built: run npm run build:native';

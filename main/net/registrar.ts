@@ -1,4 +1,4 @@
-// Linux address registrar: puts virtual IPv4 addresses on interfaces and takes them off again,
+// Linux address registrar: puts virtual IPv4 and IPv6 addresses on interfaces and takes them off again,
 // through the rtnetlink addon (no `ip` process per call). Every address we add carries the
 // kernel's per-address protocol mark IFA_PROTO = IPFO_ADDR_PROTO, so "ours" is a fact the kernel
 // keeps, not a list we could lose: listOwned() survives restarts of the agent, and we never
@@ -8,14 +8,35 @@
 // (register() again with the same lifetime) disappears by itself. That is the dead-man switch
 // the cluster design relies on when an owner hangs or is cut off.
 //
+// IPv6 goes the same way, told by the address text (only IPv6 text has a ':'), with two kernel
+// differences the code below accounts for: IPv6 addresses are added without duplicate address
+// detection (the agent probes itself; a tentative address would answer nobody for a second or more
+// after a takeover), and the kernel identifies an IPv6 address by interface and address alone, so
+// there is never a second copy of one with another prefix (IPv4 allows that).
+// The kernel's IPv6 prefix route differs too: an IPv4 subnet route lives as long as an address of the
+// subnet does, while the IPv6 /64 route of addresses with lifetimes takes the lifetime of the address
+// added or renewed last in it (none while the /64 also holds an address without one, such as the
+// administrator's). Renewals that extend every address together keep it on-link, as the agent's do;
+// a short-lived address added after a long-lived one of ours, alone in their /64 and then left
+// unrenewed, takes the /64 off-link when it runs out although the other still lives (measured on 6.18).
+//
 // All operations act on the network namespace of the calling process, and interface names are
 // resolved through /sys/class/net, which must belong to that same namespace (true for the
 // host, and for `ip netns exec`, which remounts /sys).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isIpv4 } from '../arp/addresses';
+import {
+  canonicalIpv6,
+  isIpv4MappedIpv6,
+  isIpv6,
+  isLinkLocalIpv6,
+  isLoopbackIpv6,
+  isMulticastIpv6,
+  isUnspecifiedIpv6,
+} from '../nd/addresses';
 import { validateIfname as validateInterfaceName } from './interfaces';
-import { netlink, type NetlinkAddress, type NetlinkAddressSpec, type NetlinkItemResult } from './netlink';
+import { netlink, type NetlinkAddress, type NetlinkAddressSpec, type NetlinkFamilies, type NetlinkItemResult } from './netlink';
 import { NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 
 /**
@@ -39,6 +60,16 @@ export { DEADLINE_PASSED, NoSuchInterfaceError } from '../host/address-types';
 export class RegistrarInputError extends Error {
   readonly code = 'EINVAL';
   override name = 'RegistrarInputError';
+}
+
+/** Which families a listing covers. */
+export type AddressFamilies = 'ipv4' | 'ipv6' | 'both';
+
+const NETLINK_FAMILIES: Readonly<Record<AddressFamilies, NetlinkFamilies>> = { ipv4: 4, ipv6: 6, both: 0 };
+
+/** Whether `ip` is (meant as) an IPv6 address: the family is told by the text, and only IPv6 text has a ':'. */
+export function isIpv6Text(ip: unknown): boolean {
+  return typeof ip === 'string' && ip.includes(':');
 }
 
 
@@ -84,14 +115,44 @@ function checkLifetime(value: number | undefined, min: number, what: string): vo
   }
 }
 
+/**
+ * Throws RegistrarInputError unless ip is an IPv6 address a cluster may move between nodes, in the one
+ * spelling the cluster stores and the kernel lists (RFC 5952): any other spelling would make the same
+ * address look like two, and the ownership checks compare text.
+ */
+function validateIpv6(ip: string): void {
+  if (!isIpv6(ip)) {
+    try {
+      canonicalIpv6(ip);
+    } catch (error) {
+      throw new RegistrarInputError((error as Error).message);
+    }
+  }
+  const canonical = canonicalIpv6(ip);
+  if (canonical !== ip) {
+    throw new RegistrarInputError(`IPv6 address ${JSON.stringify(ip)} is not in canonical form (RFC 5952): write ${JSON.stringify(canonical)}`);
+  }
+  const shown = JSON.stringify(ip);
+  if (isUnspecifiedIpv6(ip)) throw new RegistrarInputError(`refusing ${shown}: the unspecified address names no host`);
+  if (isLoopbackIpv6(ip)) throw new RegistrarInputError(`refusing ${shown}: the loopback address never leaves the host`);
+  if (isMulticastIpv6(ip)) throw new RegistrarInputError(`refusing ${shown}: a multicast address is not a host's address`);
+  if (isIpv4MappedIpv6(ip)) throw new RegistrarInputError(`refusing ${shown}: an IPv4-mapped address is IPv4; register its dotted quad instead`);
+  if (isLinkLocalIpv6(ip)) throw new RegistrarInputError(`refusing ${shown}: a link-local address belongs to one link, not to a resource that moves`);
+}
+
 /** Throws RegistrarInputError describing the first problem with v. */
 export function validateVirtualAddress(v: VirtualAddress): void {
   if (typeof v !== 'object' || v === null) throw new RegistrarInputError('address must be an object');
   validateIfname(v.ifname);
-  if (!isIpv4(v.ip)) {
+  if (isIpv6Text(v.ip)) {
+    validateIpv6(v.ip);
+    // A /0 would put the whole IPv6 Internet on-link.
+    if (!Number.isInteger(v.prefix) || v.prefix < 1 || v.prefix > 128) {
+      throw new RegistrarInputError(`prefix must be an integer 1..128 for an IPv6 address: ${typeof v.prefix === 'number' ? String(v.prefix) : JSON.stringify(v.prefix)}`);
+    }
+  } else if (!isIpv4(v.ip)) {
     throw new RegistrarInputError(`not an IPv4 dotted quad (4 decimal octets 0-255, no leading zeros): ${JSON.stringify(v.ip)}`);
-  }
-  if (!Number.isInteger(v.prefix) || v.prefix < 0 || v.prefix > 32) {
+  } else if (!Number.isInteger(v.prefix) || v.prefix < 0 || v.prefix > 32) {
     throw new RegistrarInputError(`prefix must be an integer 0..32: ${String(v.prefix)}`);
   }
   checkLifetime(v.validLftSec, 1, 'validLftSec');
@@ -142,7 +203,17 @@ function interfaceNamesByIndex(): Map<number, string> {
 
 type Pending = { index: number; address: VirtualAddress; ifindex: number };
 
-const keyOf = (ifindex: number, ip: string, prefix: number): string => `${ifindex} ${ip}/${prefix}`;
+/** How the kernel tells addresses apart: IPv4 by address and prefix, IPv6 by address alone. */
+const keyOf = (ifindex: number, ip: string, prefix: number): string => (isIpv6Text(ip) ? `${ifindex} ${ip}` : `${ifindex} ${ip}/${prefix}`);
+
+/** The kernel's text of an address in the spelling we compare (glibc does not always write RFC 5952). */
+const listedIp = (address: string): string => (isIpv6Text(address) ? canonicalIpv6(address) : address);
+
+/** The one dump a set of addresses needs: an all-IPv4 set lists exactly as before IPv6. */
+function familiesOf(ips: readonly string[]): NetlinkFamilies {
+  const v6 = ips.filter(isIpv6Text).length;
+  return v6 === 0 ? 4 : v6 === ips.length ? 6 : 0;
+}
 
 function failure(address: VirtualAddress, error: unknown): RegistrarResult {
   const code = (error as { code?: unknown }).code;
@@ -181,8 +252,11 @@ function prepare(list: readonly VirtualAddress[], results: RegistrarResult[]): {
     // Only the addresses in question come back as objects (the kernel still walks the interface's list).
     const wanted = [...new Set(pending.filter((p) => p.ifindex === ifindex).map((p) => p.address.ip))];
     try {
-      const found = netlink().listAddresses(ifindex, wanted.length <= MAX_FILTER_ADDRESSES ? wanted : undefined);
-      for (const entry of found) existing.set(keyOf(entry.ifindex, entry.address, entry.prefix), entry);
+      const found = netlink().listAddresses(ifindex, wanted.length <= MAX_FILTER_ADDRESSES ? wanted : undefined, familiesOf(wanted));
+      for (const entry of found) {
+        const address = isIpv6Text(entry.address) ? { ...entry, address: canonicalIpv6(entry.address) } : entry;
+        existing.set(keyOf(address.ifindex, address.address, address.prefix), address);
+      }
     } catch (error) {
       failedIfindexes.set(ifindex, error); // e.g. the interface vanished after we resolved it
     }
@@ -204,6 +278,18 @@ function notOurs(address: VirtualAddress, found: NetlinkAddress, action: string)
   };
 }
 
+/**
+ * The kernel keeps one prefix per IPv6 address and answers a REPLACE with another prefix with success
+ * while it changes nothing: say so rather than report a registration that did not happen.
+ */
+function otherPrefix(address: VirtualAddress, found: NetlinkAddress): RegistrarResult {
+  return {
+    address,
+    ok: false,
+    code: 'EEXIST',
+    message: `cannot register ${address.ip}/${address.prefix} on ${address.ifname}: it is there as /${found.prefix}, and an IPv6 address has one prefix; deregister that first`,
+  };
+}
 
 /**
  * Adds (or renews) addresses, marked as ours. Idempotent: registering an address again
@@ -222,6 +308,7 @@ export function register(list: readonly VirtualAddress[], notAfterNs?: bigint): 
   for (const p of pending) {
     const found = existing.get(keyOf(p.ifindex, p.address.ip, p.address.prefix));
     if (found !== undefined && found.proto !== IPFO_ADDR_PROTO) results[p.index] = notOurs(p.address, found, 'register');
+    else if (found !== undefined && found.prefix !== p.address.prefix) results[p.index] = otherPrefix(p.address, found);
     else toSend.push(p);
   }
   const specs = toSend.map(({ address, ifindex }): NetlinkAddressSpec => {
@@ -250,7 +337,8 @@ export function deregister(list: readonly VirtualAddress[]): RegistrarResult[] {
   const toSend: Pending[] = [];
   for (const p of pending) {
     const found = existing.get(keyOf(p.ifindex, p.address.ip, p.address.prefix));
-    if (found === undefined) results[p.index] = { address: p.address, ok: true };
+    // Another prefix is another address, as for IPv4 (the kernel would not delete it either).
+    if (found === undefined || found.prefix !== p.address.prefix) results[p.index] = { address: p.address, ok: true };
     else if (found.proto !== IPFO_ADDR_PROTO) results[p.index] = notOurs(p.address, found, 'deregister');
     else toSend.push(p);
   }
@@ -272,16 +360,20 @@ export function deregisterOrThrow(list: readonly VirtualAddress[]): void {
   throwOnFailures('deregister', deregister(list));
 }
 
-/** Every IPv4 address, of one interface or of all. */
-export function listAll(ifname?: string): InterfaceAddress[] {
+/**
+ * Every address of one interface or of all; IPv4 only unless `families` says otherwise, because
+ * callers that look for a station address or a subnet's interface speak IPv4 (every interface has
+ * an IPv6 link-local address). IPv6 addresses come in RFC 5952 text, after the IPv4 ones.
+ */
+export function listAll(ifname?: string, families: AddressFamilies = 'ipv4'): InterfaceAddress[] {
   const ifindex = ifname === undefined ? 0 : ifindexOf(ifname);
   const names = ifname === undefined ? interfaceNamesByIndex() : new Map([[ifindex, ifname]]);
   return netlink()
-    .listAddresses(ifindex)
+    .listAddresses(ifindex, undefined, NETLINK_FAMILIES[families])
     .map((a) => ({
       ifname: names.get(a.ifindex) ?? null,
       ifindex: a.ifindex,
-      ip: a.address,
+      ip: listedIp(a.address),
       prefix: a.prefix,
       proto: a.proto,
       owned: a.proto === IPFO_ADDR_PROTO,
@@ -292,9 +384,9 @@ export function listAll(ifname?: string): InterfaceAddress[] {
     }));
 }
 
-/** Only the addresses carrying our mark. */
-export function listOwned(ifname?: string): InterfaceAddress[] {
-  return listAll(ifname).filter((a) => a.owned);
+/** Only the addresses carrying our mark, of both families unless told: whatever we registered is ours to find after a restart. */
+export function listOwned(ifname?: string, families: AddressFamilies = 'both'): InterfaceAddress[] {
+  return listAll(ifname, families).filter((a) => a.owned);
 }
 
 /**
@@ -307,8 +399,8 @@ export function removeOwnedAnywhere(addresses: ReadonlyArray<{ ip: string; prefi
   if (addresses.length === 0) return 0;
   const wanted = new Set(addresses.map((a) => `${a.ip}/${a.prefix}`));
   const keys = netlink()
-    .listAddresses(0)
-    .filter((a) => a.proto === IPFO_ADDR_PROTO && wanted.has(`${a.address}/${a.prefix}`))
+    .listAddresses(0, undefined, familiesOf(addresses.map((a) => a.ip)))
+    .filter((a) => a.proto === IPFO_ADDR_PROTO && wanted.has(`${listedIp(a.address)}/${a.prefix}`))
     .map((a) => ({ ifindex: a.ifindex, address: a.address, prefix: a.prefix }));
   if (keys.length === 0) return 0;
   return netlink().removeAddresses(keys).filter((outcome) => outcome.ok).length;
