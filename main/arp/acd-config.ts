@@ -1,5 +1,6 @@
 // Settings of the address-conflict-detection machine (arp/acd.ts): defaults, ranges and
-// validation. Kept apart from the machine so the console and the agent can validate an
+// validation. One set for both families: an IPv6 machine probes, announces and defends at the same
+// counts and intervals (its probes are DAD solicitations, its announcements unsolicited advertisements). Kept apart from the machine so the console and the agent can validate an
 // operator's settings (and show the message verbatim) without building a machine.
 //
 // The defaults are faster than RFC 5227 §1.1 (3 probes 1-2 s apart, 2 s wait): like n-acd we
@@ -13,7 +14,10 @@ import { BROADCAST_MAC, ZERO_MAC, type Mac } from './frame';
 export type AcdMode = 'claim' | 'probe-only';
 export type AnnounceForm = 'request' | 'reply' | 'both';
 export type DefendPolicy = 'never' | 'once' | 'always';
-/** What a probe says: 'claim' (RFC 5227: about to register) or 'question' (codec.question: who holds it?). */
+/**
+ * What a probe says: 'claim' (RFC 5227 / RFC 4862 DAD: about to register) or 'question' (who holds it?
+ * codec.question for ARP, nd/builders.ts buildDadQuestion for ND).
+ */
 export type ProbeForm = 'claim' | 'question';
 
 export interface AcdConfig {
@@ -47,7 +51,10 @@ export interface AcdConfig {
   /** Announcements after registration, the first one immediately. */
   announceCount: number;
   announceIntervalMs: number;
-  /** 'request': ARP request sender IP = target IP; 'reply': gratuitous reply; 'both': request then reply. */
+  /**
+   * 'request': ARP request sender IP = target IP; 'reply': gratuitous reply; 'both': request then reply.
+   * ARP only: an IPv6 announcement is one unsolicited advertisement whatever the value.
+   */
   announceForm: AnnounceForm;
   /** RFC 5227 §2.4 (a) never defend, (b) defend once then yield, (c) always defend. */
   defendPolicy: DefendPolicy;

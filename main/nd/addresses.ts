@@ -301,7 +301,7 @@ export function parseIpv6Prefix(text: string): number {
 }
 
 /** Why `ip` cannot be held by a node on a LAN, or null when it can (link-local included: VRRPv3 moves those). */
-function notHostReason(ip: Ipv6): string | null {
+export function notHostReason(ip: Ipv6): string | null {
   if (isUnspecifiedIpv6(ip)) return ':: is the unspecified address, held by no one';
   if (isLoopbackIpv6(ip)) return '::1 is the loopback address, never on a LAN';
   if (isMulticastIpv6(ip)) return 'a multicast address (ff00::/8) names a group, not a host';

@@ -19,10 +19,11 @@ function frameOf(dstMac: Mac, srcMac: Mac, src: Ipv6, dst: Ipv6, icmp: NdMessage
 }
 
 /** A solicitation for `target` to its solicited-node group, from `src` (:: for DAD). */
-function solicitation(builder: string, mac: Mac, src: Ipv6, targetText: Ipv6, sourceLinkAddr: Mac | null): NdFrame {
+function solicitation(builder: string, mac: Mac, src: Ipv6, targetText: Ipv6, sourceLinkAddr: Mac | null, question = false): NdFrame {
   const target = ipArgument(builder, 'target', targetText);
   const group = parsingAddress(`${builder} target`, () => solicitedNodeAddress(target));
-  return frameOf(multicastMac(group), mac, src, group, { type: 'ns', target, sourceLinkAddr });
+  const icmp: NdMessage = question ? { type: 'ns', target, sourceLinkAddr, question: true } : { type: 'ns', target, sourceLinkAddr };
+  return frameOf(multicastMac(group), mac, src, group, icmp);
 }
 
 /**
@@ -33,6 +34,23 @@ function solicitation(builder: string, mac: Mac, src: Ipv6, targetText: Ipv6, so
 export function buildDadProbe(ownMac: Mac, target: Ipv6): NdFrame {
   const mac = macArgument('buildDadProbe', 'ownMac', ownMac);
   return solicitation('buildDadProbe', mac, UNSPECIFIED_IPV6, target, null);
+}
+
+/**
+ * A DAD probe that asks rather than claims, the IPv6 form of arp/codec.ts question(): buildDadProbe plus
+ * a nonce option (RFC 7527) holding the fixed QUESTION_NONCE. A holder answers it like any DAD probe (an
+ * NA to all nodes: Linux compares a DAD nonce only with the one of its own tentative address), while a
+ * cluster's nodes, which know the value, tell it from the probe of a node about to register the address
+ * (isNdQuestion). To anyone else it is a DAD probe, as the ARP question is an RFC 5227 probe.
+ */
+export function buildDadQuestion(ownMac: Mac, target: Ipv6): NdFrame {
+  const mac = macArgument('buildDadQuestion', 'ownMac', ownMac);
+  return solicitation('buildDadQuestion', mac, UNSPECIFIED_IPV6, target, null, true);
+}
+
+/** A DAD probe marked as a question (see buildDadQuestion). */
+export function isNdQuestion(frame: Pick<NdFrame, 'ipv6' | 'icmp'>): boolean {
+  return frame.icmp.type === 'ns' && frame.ipv6.src === UNSPECIFIED_IPV6 && frame.icmp.question === true;
 }
 
 /**

@@ -8,8 +8,8 @@
 // FCS). It refuses what a host would drop (RFC 4861 §7.1.1, §7.1.2: bad checksum, code not 0, an option
 // of length 0 or past the payload, a multicast target, a DAD solicitation with a source MAC ...) and
 // reports, not refuses, the hop limit (see rules.ts). Fields a host ignores are not decoded: traffic
-// class, flow label, the reserved bits, unknown options (so a frame with them decodes, and re-encodes
-// to other bytes that decode the same).
+// class, flow label, the reserved bits, unknown options and any nonce but the question's (so a frame
+// with them decodes, and re-encodes to other bytes that decode the same).
 //
 // IPv6 next header must be 58 (ICMPv6) directly: ND never travels behind an extension header, and a
 // frame that has one (an MLD report's hop-by-hop header, a fragment) is refused as EXTENSION_HEADER.
@@ -37,7 +37,15 @@ import { formatIpv6, writeIpv6 } from './addresses';
 import { icmpv6Checksum, icmpv6Sum } from './checksum';
 import { NdCodecError, ndFailure, parsingAddress } from './codec-error';
 import { ETHERTYPE_IPV6, ICMPV6_NEXT_HEADER, type Ipv6, type NdFrame, type NdMessage } from './frame';
-import { LINK_ADDR_OPTION_BYTES, OPTION_SOURCE_LINK_ADDR, OPTION_TARGET_LINK_ADDR, readLinkAddrOption } from './options';
+import {
+  hasQuestionNonce,
+  LINK_ADDR_OPTION_BYTES,
+  NONCE_OPTION_BYTES,
+  OPTION_SOURCE_LINK_ADDR,
+  OPTION_TARGET_LINK_ADDR,
+  readLinkAddrOption,
+  writeQuestionNonce,
+} from './options';
 import { brokenNdRule, type NdRuleField } from './rules';
 
 export { NdCodecError, type NdCodecErrorCode } from './codec-error';
@@ -66,7 +74,7 @@ const ICMP_CHECKSUM = 2;
 const ICMP_FLAGS = 4;
 const ICMP_TARGET = 8;
 
-const MAX_FRAME_LENGTH = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH + IPV6_HEADER_LENGTH + ND_MESSAGE_LENGTH + LINK_ADDR_OPTION_BYTES;
+const MAX_FRAME_LENGTH = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH + IPV6_HEADER_LENGTH + ND_MESSAGE_LENGTH + LINK_ADDR_OPTION_BYTES + NONCE_OPTION_BYTES;
 
 /** RFC 8200 §4 and the IANA registry's extension headers, named for the error message. */
 const EXTENSION_HEADERS = new Map<number, string>([
@@ -170,7 +178,11 @@ function decodeMessage(buf: Uint8Array, ipAt: number, icmpAt: number, payloadLen
   }
   const target = formatIpv6(buf, targetAt);
   const mac = linkAddr?.mac ?? null;
-  if (type === 'ns') return { type, target, sourceLinkAddr: mac };
+  if (type === 'ns') {
+    // Absent rather than false when unmarked, so solicitations decode as they did before the mark existed.
+    if (hasQuestionNonce(buf, icmpAt + ND_MESSAGE_LENGTH, icmpAt + payloadLength)) return { type, target, sourceLinkAddr: mac, question: true };
+    return { type, target, sourceLinkAddr: mac };
+  }
   return {
     type,
     target,
@@ -203,11 +215,16 @@ function linkAddrOf(icmp: NdMessage): Mac | null {
   return icmp.type === 'ns' ? icmp.sourceLinkAddr : icmp.targetLinkAddr;
 }
 
+function isQuestionNs(icmp: NdMessage): boolean {
+  return icmp.type === 'ns' && icmp.question === true;
+}
+
 /** Bytes that encode(frame) writes. */
 export function encodingLength(frame: NdFrame): number {
   const tag = frame.vlan !== null ? VLAN_TAG_LENGTH : 0;
   const option = linkAddrOf(frame.icmp) !== null ? LINK_ADDR_OPTION_BYTES : 0;
-  return ETHERNET_HEADER_LENGTH + tag + IPV6_HEADER_LENGTH + ND_MESSAGE_LENGTH + option;
+  const nonce = isQuestionNs(frame.icmp) ? NONCE_OPTION_BYTES : 0;
+  return ETHERNET_HEADER_LENGTH + tag + IPV6_HEADER_LENGTH + ND_MESSAGE_LENGTH + option + nonce;
 }
 
 // encode builds the frame here first, so a frame that fails validation halfway leaves the caller's
@@ -234,6 +251,10 @@ function checkFrameShape(frame: NdFrame): void {
   }
   const type: unknown = frame.icmp.type;
   if (type !== 'ns' && type !== 'na') throw new NdCodecError('BAD_TYPE', `cannot encode icmp.type: ${describeValue(type)} is not "ns" or "na"`);
+  if (frame.icmp.type === 'ns') {
+    const question: unknown = frame.icmp.question;
+    if (question !== undefined && question !== true) throw new NdCodecError('BAD_FLAG', `cannot encode icmp.question: ${describeValue(question)} is not true or absent`);
+  }
   if (frame.icmp.type === 'na') {
     for (const flag of ['router', 'solicited', 'override'] as const) {
       const value: unknown = frame.icmp[flag];
@@ -274,6 +295,8 @@ function encodeIntoScratch(frame: NdFrame): number {
     scratch[optionAt + 1] = 1;
     putMac(linkAddr, icmp.type === 'ns' ? 'icmp.sourceLinkAddr' : 'icmp.targetLinkAddr', optionAt + 2);
   }
+  // After the link-layer option, where Linux puts its own nonce.
+  if (isQuestionNs(icmp)) writeQuestionNonce(scratch, length - NONCE_OPTION_BYTES);
   const broken = brokenNdRule(scratch, {
     srcAt: ipAt + IP_SRC,
     dstAt: ipAt + IP_DST,

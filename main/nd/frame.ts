@@ -32,6 +32,12 @@ export interface NeighborSolicitation {
   target: Ipv6;
   /** The asker's MAC (option 1); absent when the source is :: (RFC 4861 §7.1.1 forbids it then). */
   sourceLinkAddr: Mac | null;
+  /**
+   * Present (true) when the first nonce option (RFC 7527) is the question mark, nd/options.ts
+   * QUESTION_NONCE: a cluster node asking who holds target, not one about to take it (builders.ts
+   * buildDadQuestion, isNdQuestion). Any other nonce is not decoded, so the field is absent.
+   */
+  question?: true;
 }
 
 /** "target is at targetLinkAddr". */

@@ -2,12 +2,24 @@
 // link-layer address options are read — 1, the source's MAC, in a solicitation; 2, the target's MAC, in
 // an advertisement — and every other option is stepped over (§4.6: receivers MUST skip unknown ones):
 // Linux's DAD nonce (RFC 7527, type 14), and the link-layer option that does not belong to the message.
+// The one nonce a solicitation is checked for is the product's question mark (QUESTION_NONCE); any other
+// nonce is stepped over as before.
 import { formatMac } from '../arp/addresses';
 import type { Mac } from '../arp/frame';
 import { NdCodecError } from './codec-error';
 
 export const OPTION_SOURCE_LINK_ADDR = 1;
 export const OPTION_TARGET_LINK_ADDR = 2;
+/** RFC 7527 (RFC 3971 §5.3.2): the nonce Linux puts in its DAD solicitations to recognise its own looped back. */
+export const OPTION_NONCE = 14;
+/** Type, length 1, six bytes: the only nonce Linux reads (a longer one it ignores, so we do too). */
+export const NONCE_OPTION_BYTES = 8;
+/**
+ * The nonce of a cluster node's question (nd/builders.ts buildDadQuestion): ASCII "ipfo??". A fixed value
+ * so peers can tell a question from a DAD probe; a holder's kernel compares a DAD nonce only with the one
+ * of its own tentative address (RFC 7527 §4.2), so it answers a question like any DAD probe.
+ */
+export const QUESTION_NONCE: readonly number[] = Object.freeze([0x69, 0x70, 0x66, 0x6f, 0x3f, 0x3f]);
 /** Type, length 1, a 6-byte MAC: the only size of a link-layer address option on Ethernet (RFC 2464 §6). */
 export const LINK_ADDR_OPTION_BYTES = 8;
 const OPTION_UNIT = 8;
@@ -62,4 +74,27 @@ export function readLinkAddrOption(buf: Uint8Array, from: number, end: number, w
     at += size;
   }
   return found;
+}
+
+/**
+ * Whether the first nonce option among the options in `buf[from, end)` is QUESTION_NONCE. The first one
+ * only, and only with length 1: Linux (ndisc_parse_options) keeps the first nonce option and reads its
+ * six bytes only when its length is 1. Call it after readLinkAddrOption, which checked every length.
+ */
+export function hasQuestionNonce(buf: Uint8Array, from: number, end: number): boolean {
+  for (let at = from; at + 1 < end; ) {
+    const units = buf[at + 1] as number;
+    // A length readLinkAddrOption refuses ends the walk here too, so a misordered call cannot loop.
+    if (units === 0 || at + units * OPTION_UNIT > end) return false;
+    if (buf[at] === OPTION_NONCE) return units === 1 && QUESTION_NONCE.every((byte, index) => buf[at + 2 + index] === byte);
+    at += units * OPTION_UNIT;
+  }
+  return false;
+}
+
+/** Writes the question's nonce option at `at` (NONCE_OPTION_BYTES bytes). */
+export function writeQuestionNonce(buf: Uint8Array, at: number): void {
+  buf[at] = OPTION_NONCE;
+  buf[at + 1] = 1;
+  buf.set(QUESTION_NONCE, at + 2);
 }
