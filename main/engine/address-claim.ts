@@ -1,25 +1,38 @@
 // Runs one conflict-detection machine (arp/acd.ts) for real: it carries out the effects the machine
-// returns — frames through the ARP socket, the address through the registrar, one timer — and feeds
-// the machine the frames and timeouts that arrive. All decisions stay in the pure machine.
+// returns — frames through the socket (ARP for an IPv4 address, neighbour discovery for an IPv6 one),
+// the address through the registrar, one timer — and feeds the machine the frames and timeouts that
+// arrive. All decisions stay in the pure machine.
 import { EventEmitter } from 'node:events';
-import { createAcd, type AcdConfig, type AcdEffect, type AcdEvent } from '../arp/acd';
-import type { ArpFrame, Ipv4 } from '../arp/frame';
+import { createAcd, type Acd, type AcdConfig, type AcdEffect, type AcdEvent } from '../arp/acd';
+import type { AcdFrame } from '../arp/acd-frames';
 import type { CapturedFrame } from '../net/pcap';
-import type { ArpPort } from '../host/host';
 import { SingleTimer, systemClock, type Clock } from './timers';
 
 /** What the claim needs from an address registrar (net/registrar.ts on Linux). */
 export interface AddressRegistrar {
   /** Adds the address (idempotent); throws with a one-line reason on failure. */
-  add(ifname: string, ip: Ipv4, prefix: number): void;
+  add(ifname: string, ip: string, prefix: number): void;
   /** Removes the address if it is there and ours (idempotent). */
-  remove(ifname: string, ip: Ipv4, prefix: number): void;
+  remove(ifname: string, ip: string, prefix: number): void;
+}
+
+/**
+ * The socket a claim sends and hears its frames on: an ArpSocket (host.ts ArpPort) for an IPv4 address,
+ * an NdSocket for an IPv6 one. A frame of the other family is never sent (the machine builds its own
+ * family's) and, heard, is ignored by the machine.
+ */
+export interface ClaimPort {
+  readonly iface: { readonly name: string; readonly mac: string };
+  send(frame: AcdFrame): void;
+  on(event: 'frame', listener: (captured: CapturedFrame<AcdFrame>) => void): unknown;
+  off(event: 'frame', listener: (captured: CapturedFrame<AcdFrame>) => void): unknown;
 }
 
 export interface AddressClaimOptions {
-  ip: Ipv4;
+  /** Canonical IPv4 or IPv6 (RFC 5952) text. */
+  ip: string;
   prefix: number;
-  socket: ArpPort;
+  socket: ClaimPort;
   registrar: AddressRegistrar;
   config?: Partial<AcdConfig>;
   clock?: Clock;
@@ -43,14 +56,14 @@ export interface AddressClaimEvents {
 }
 
 export class AddressClaim extends EventEmitter<AddressClaimEvents> {
-  readonly ip: Ipv4;
+  readonly ip: string;
   readonly prefix: number;
-  private readonly machine;
+  private readonly machine: Acd<AcdFrame>;
   private readonly timer: SingleTimer;
   private readonly clock: Clock;
-  private readonly socket: ArpPort;
+  private readonly socket: ClaimPort;
   private readonly registrar: AddressRegistrar;
-  private readonly onFrame = (captured: CapturedFrame): void => this.feedFrame(captured.frame);
+  private readonly onFrame = (captured: CapturedFrame<AcdFrame>): void => this.feedFrame(captured.frame);
   private running = false;
   private readonly subscribe: boolean;
   private readonly permitSend: () => boolean;
@@ -64,7 +77,7 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
     this.socket = options.socket;
     this.registrar = options.registrar;
     this.clock = options.clock ?? systemClock;
-    this.machine = createAcd(options.config ?? {}, { ip: options.ip, mac: options.socket.iface.mac });
+    this.machine = createAcd<AcdFrame>(options.config ?? {}, { ip: options.ip, mac: options.socket.iface.mac });
     this.timer = new SingleTimer(this.clock, () => this.apply(() => this.machine.onTimeout(this.clock.now())));
   }
 
@@ -100,7 +113,7 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
   }
 
   /** Frames may also be fed by a dispatcher that shares one socket among many claims. */
-  feedFrame(frame: ArpFrame): void {
+  feedFrame(frame: AcdFrame): void {
     if (!this.running) return;
     this.apply(() => this.machine.onFrame(this.clock.now(), frame));
   }
@@ -126,14 +139,14 @@ export class AddressClaim extends EventEmitter<AddressClaimEvents> {
     return sent;
   }
 
-  private apply(step: () => AcdEffect[]): void {
+  private apply(step: () => AcdEffect<AcdFrame>[]): void {
     // Effects can produce more input (register -> onRegistered); run them in order, breadth first.
-    const queue: AcdEffect[] = step();
+    const queue: AcdEffect<AcdFrame>[] = step();
     for (let effect = queue.shift(); effect; effect = queue.shift()) {
       switch (effect.type) {
         case 'send':
           if (!this.permitSend()) {
-            this.emit('warning', `not sending ARP for ${this.ip}: ownership not confirmed`);
+            this.emit('warning', `not sending ${this.ip.includes(':') ? 'neighbour discovery' : 'ARP'} for ${this.ip}: ownership not confirmed`);
             break;
           }
           try {

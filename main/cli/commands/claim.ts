@@ -1,5 +1,7 @@
 // `ipfo claim <ip>/<prefix> --dev <if>`: probe, register, announce, then hold and defend the
-// address until SIGINT/SIGTERM, then deregister. One JSON line per event with --json.
+// address until SIGINT/SIGTERM, then deregister. One JSON line per event with --json. An IPv6 address
+// goes the same way over neighbour discovery: duplicate address detection, registration without the
+// kernel's own DAD, unsolicited advertisements, defence (arp/acd.ts).
 //
 // Interface faults: set down, deleted (or re-created), renamed or given another MAC, the interface can no
 // longer carry this claim as it was made: the claim says so (stderr; an `interface-lost` JSON event),
@@ -7,7 +9,7 @@
 // reported and ridden out: the address stays, as a cable may come back.
 import type { AcdEvent } from '../../arp/acd';
 import { AddressClaim, type AddressRegistrar } from '../../engine/address-claim';
-import { ArpSocket } from '../../net/pcap';
+import { openClaimSocket, type ClaimSocket } from '../claim-socket';
 import { deregisterOrThrow, registerOrThrow, removeOwnedAnywhere, listOwned } from '../../net/registrar';
 import { readInterfaceState } from '../../net/interfaces';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../../net/interface-fault';
@@ -50,7 +52,7 @@ function describe(event: AcdEvent, cidr: string): string {
 export async function claimCommand(command: ClaimCommand): Promise<number> {
   const out = createOutput(command.json);
   const cidr = `${command.ip}/${command.prefix}`;
-  const socket = ArpSocket.open(command.dev);
+  const { socket, listener }: ClaimSocket = await openClaimSocket(command.dev, command.ip);
   const claim = new AddressClaim({
     ip: command.ip,
     prefix: command.prefix,
@@ -111,5 +113,6 @@ export async function claimCommand(command: ClaimCommand): Promise<number> {
   });
   if (interfaceTimer !== null) clearInterval(interfaceTimer);
   socket.close();
+  listener?.close();
   return exitCode;
 }

@@ -1,7 +1,8 @@
-// `ipfo probe <ip> --dev <if>`: is anybody using this address? Never registers anything.
+// `ipfo probe <ip> --dev <if>`: is anybody using this address? Never registers anything. IPv4 asks
+// with RFC 5227 probes, IPv6 with RFC 4862 duplicate address detection.
 import type { AcdEvent } from '../../arp/acd';
 import { AddressClaim, type AddressRegistrar } from '../../engine/address-claim';
-import { ArpSocket } from '../../net/pcap';
+import { openClaimSocket } from '../claim-socket';
 import type { ProbeCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput } from '../output';
@@ -15,11 +16,11 @@ const probeNeverRegisters: AddressRegistrar = {
 
 export async function probeCommand(command: ProbeCommand): Promise<number> {
   const out = createOutput(command.json);
-  const socket = ArpSocket.open(command.dev);
+  const { socket, listener } = await openClaimSocket(command.dev, command.ip);
   const intervalMs = 200;
   const claim = new AddressClaim({
     ip: command.ip,
-    prefix: 32,
+    prefix: command.ip.includes(':') ? 128 : 32,
     socket,
     registrar: probeNeverRegisters,
     config: { mode: 'probe-only', probeCount: command.probeCount, probeIntervalMs: intervalMs, probeWaitMs: command.waitMs },
@@ -32,6 +33,7 @@ export async function probeCommand(command: ProbeCommand): Promise<number> {
     claim.start();
   });
   socket.close();
+  listener?.close();
   if (outcome.type === 'used-by') {
     for (const mac of outcome.macs) out.record({ event: 'in-use', ip: command.ip, mac }, `${command.ip} in use by ${mac}`);
     return EXIT.conflict;
