@@ -5,30 +5,10 @@ import { join } from 'node:path';
 import { createLab, toolArgv, type Lab, type LabHost } from './lab';
 import { runIpfo, startIpfo, timeOf } from './ipfo';
 import { JsonLines } from './json-lines';
+import { echoTarget, startEcho, stopClaim, streamOnce } from './claim-helpers';
 import { waitForNeighborMac } from './neighbor-wait';
 
 const ARP_SEND = join(__dirname, 'tools', 'arp-send.js');
-const ECHO_PORT = 7000;
-
-async function startEcho(lab: Lab, host: LabHost): Promise<void> {
-  const echo = new JsonLines(lab.spawn(host, toolArgv('udp-echo', ['--name', host.name, '--port', String(ECHO_PORT)])));
-  await echo.waitFor((r) => r.text === 'ready', 5000, `udp-echo ready on ${host.name}`);
-}
-
-async function streamOnce(lab: Lab, client: LabHost, vip: string): Promise<Record<string, unknown>> {
-  const result = await lab.run(client, toolArgv('udp-stream', ['--to', `${vip}:${ECHO_PORT}`, '--count', '20', '--interval-ms', '5', '--wait-ms', '300']), { timeoutMs: 10_000 });
-  const summary = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.type === 'summary');
-  assert.ok(summary, `udp-stream printed no summary: ${result.stdout} ${result.stderr}`);
-  return summary;
-}
-
-async function stopClaim(lab: Lab, claim: JsonLines): Promise<void> {
-  claim.child.kill('SIGTERM');
-  const { code } = await claim.exited;
-  assert.equal(code, 0, `claim exit code after SIGTERM; stderr: ${claim.stderr}`);
-  await claim.waitForEvent('down', 1000);
-  void lab;
-}
 
 describe('ipfo claim/probe on a real LAN', () => {
   let lab: Lab;
@@ -60,17 +40,17 @@ describe('ipfo claim/probe on a real LAN', () => {
       assert.deepEqual(Object.keys(summary.perHost as object), ['n1'], `datagrams answered by ${JSON.stringify(summary.perHost)}`);
       assert.ok((summary.received as number) >= 18, `only ${String(summary.received)} of 20 datagrams answered`);
       assert.ok((await lab.addresses(n1)).includes(`${vip}/24`));
-      await stopClaim(lab, claim);
+      await stopClaim(claim);
       assert.ok(!(await lab.addresses(n1)).includes(`${vip}/24`), 'address removed after release');
     });
   }
 
   test('release on node 1 + claim on node 2: the client follows to node 2', async () => {
     const vip = lab.vip(3);
-    const stream = new JsonLines(lab.spawn(c1, toolArgv('udp-stream', ['--to', `${vip}:${ECHO_PORT}`, '--interval-ms', '2', '--duration-ms', '20000', '--wait-ms', '200'])));
+    const stream = new JsonLines(lab.spawn(c1, toolArgv('udp-stream', ['--to', echoTarget(vip), '--interval-ms', '2', '--duration-ms', '20000', '--wait-ms', '200'])));
     const first = startIpfo(lab, n1, ['claim', `${vip}/24`, '--dev', 'lan0', '--no-probe', '--json']);
     await stream.waitFor((r) => r.type === 'owner' && r.host === 'n1', 5000, 'replies from n1');
-    await stopClaim(lab, first);
+    await stopClaim(first);
     const second = startIpfo(lab, n2, ['claim', `${vip}/24`, '--dev', 'lan0', '--json']);
     await second.waitForEvent('ready', 5000);
     await stream.waitFor((r) => r.type === 'owner' && r.host === 'n2', 3000, 'replies from n2');
@@ -81,7 +61,7 @@ describe('ipfo claim/probe on a real LAN', () => {
     assert.ok(((summary.perHost as Record<string, number>).n2 ?? 0) > 0);
     assert.ok(!(await lab.addresses(n1)).includes(`${vip}/24`));
     assert.ok((await lab.addresses(n2)).includes(`${vip}/24`));
-    await stopClaim(lab, second);
+    await stopClaim(second);
   });
 
   describe('the rogue holds the address', () => {
@@ -137,6 +117,6 @@ describe('ipfo claim/probe on a real LAN', () => {
     await waitForNeighborMac(lab, c1, vip, n1.mac, 1000);
     const summary = await streamOnce(lab, c1, vip);
     assert.deepEqual(Object.keys(summary.perHost as object), ['n1']);
-    await stopClaim(lab, claim);
+    await stopClaim(claim);
   });
 });

@@ -7,30 +7,11 @@ import { join } from 'node:path';
 import { createLab, LAB_PREFIX6, toolArgv, type Lab, type LabHost } from './lab';
 import { runIpfo, startIpfo, timeOf } from './ipfo';
 import { JsonLines } from './json-lines';
+import { echoTarget, startEcho, stopClaim, streamOnce } from './claim-helpers';
 import { waitForNeighborMac } from './neighbor-wait';
 import { solicitedNodeAddress } from '../../main/nd/addresses';
 
 const ND_SEND = join(__dirname, 'tools', 'nd-send.js');
-const ECHO_PORT = 7000;
-
-async function startEcho(lab: Lab, host: LabHost): Promise<void> {
-  const echo = new JsonLines(lab.spawn(host, toolArgv('udp-echo', ['--name', host.name, '--port', String(ECHO_PORT), '--bind', '::'])));
-  await echo.waitFor((r) => r.text === 'ready', 5000, `udp-echo ready on ${host.name}`);
-}
-
-async function streamOnce(lab: Lab, client: LabHost, vip: string): Promise<Record<string, unknown>> {
-  const result = await lab.run(client, toolArgv('udp-stream', ['--to', `[${vip}]:${ECHO_PORT}`, '--count', '20', '--interval-ms', '5', '--wait-ms', '300']), { timeoutMs: 10_000 });
-  const summary = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.type === 'summary');
-  assert.ok(summary, `udp-stream printed no summary: ${result.stdout} ${result.stderr}`);
-  return summary;
-}
-
-async function stopClaim(claim: JsonLines): Promise<void> {
-  claim.child.kill('SIGTERM');
-  const { code } = await claim.exited;
-  assert.equal(code, 0, `claim exit code after SIGTERM; stderr: ${claim.stderr}`);
-  await claim.waitForEvent('down', 1000);
-}
 
 function jsonLines(text: string): Array<Record<string, unknown>> {
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -43,8 +24,8 @@ describe('ipfo claim/probe for IPv6 on a real LAN', () => {
   before(async () => {
     lab = await createLab({ nodes: 2, clients: 1, rogue: true, ipv6: true, name: 'claim6-acceptance' });
     [n1, n2, c1, r1] = [lab.host('n1'), lab.host('n2'), lab.host('c1'), lab.host('r1')];
-    await startEcho(lab, n1);
-    await startEcho(lab, n2);
+    await startEcho(lab, n1, '::');
+    await startEcho(lab, n2, '::');
   });
   after(async () => {
     await lab?.destroy();
@@ -81,7 +62,7 @@ describe('ipfo claim/probe for IPv6 on a real LAN', () => {
     const vip = lab.vip6(2);
     const first = startIpfo(lab, n1, ['claim', `${vip}/${LAB_PREFIX6}`, '--dev', 'lan0', '--no-probe', '--json']);
     await first.waitForEvent('ready', 5000);
-    const stream = new JsonLines(lab.spawn(c1, toolArgv('udp-stream', ['--to', `[${vip}]:${ECHO_PORT}`, '--interval-ms', '2', '--duration-ms', '20000', '--wait-ms', '200'])));
+    const stream = new JsonLines(lab.spawn(c1, toolArgv('udp-stream', ['--to', echoTarget(vip), '--interval-ms', '2', '--duration-ms', '20000', '--wait-ms', '200'])));
     await stream.waitFor((r) => r.type === 'owner' && r.host === 'n1', 5000, 'replies from n1');
     await stopClaim(first);
     const second = startIpfo(lab, n2, ['claim', `${vip}/${LAB_PREFIX6}`, '--dev', 'lan0', '--json']);

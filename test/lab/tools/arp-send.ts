@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { announcement, gratuitousReply, probe, reply } from '../../../main/arp/codec';
 import type { ArpFrame } from '../../../main/arp/frame';
 import { ArpSocket } from '../../../main/net/pcap';
+import { sendRepeatedly } from './tool-io';
 
 const { values } = parseArgs({
   options: {
@@ -40,15 +41,4 @@ const intervalMs = Number(values['interval-ms']);
 const raw = values.raw === undefined ? null : Buffer.from(values.raw, 'hex');
 const frame = raw === null ? frameToSend() : null;
 
-let sent = 0;
-const sendOne = (): void => {
-  if (raw !== null) socket.sendRaw(raw);
-  else socket.send(frame!);
-  sent++;
-  if (sent < count) setTimeout(sendOne, intervalMs);
-  else {
-    process.stdout.write(`${JSON.stringify({ sent, mac: own, at: Date.now() })}\n`);
-    socket.close();
-  }
-};
-sendOne();
+sendRepeatedly(count, intervalMs, own, () => (raw !== null ? socket.sendRaw(raw) : socket.send(frame!)), () => socket.close());

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { buildDadProbe, buildSolicitation, buildUnsolicitedAdvertisement } from '../../../main/nd/builders';
 import type { NdFrame } from '../../../main/nd/frame';
 import { NdSocket } from '../../../main/net/nd-socket';
+import { sendRepeatedly } from './tool-io';
 
 const { values } = parseArgs({
   options: {
@@ -41,14 +42,4 @@ const count = Number(values.count);
 const intervalMs = Number(values['interval-ms']);
 const frame = frameToSend();
 
-let sent = 0;
-const sendOne = (): void => {
-  socket.send(frame);
-  sent++;
-  if (sent < count) setTimeout(sendOne, intervalMs);
-  else {
-    process.stdout.write(`${JSON.stringify({ sent, mac: own, at: Date.now() })}\n`);
-    socket.close();
-  }
-};
-sendOne();
+sendRepeatedly(count, intervalMs, own, () => socket.send(frame), () => socket.close());

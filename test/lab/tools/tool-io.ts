@@ -43,3 +43,22 @@ export function splice(a: Socket, b: Socket, open: Set<Socket>): void {
   a.on('close', () => b.destroy());
   b.on('close', () => a.destroy());
 }
+
+/**
+ * The frame tools' loop (arp-send, nd-send): `send` `count` times, `intervalMs` apart, the first at once;
+ * then one line {sent, mac, at} — `at` read right after the last send, which some tests time from — and `done`.
+ */
+export function sendRepeatedly(count: number, intervalMs: number, mac: string, send: () => void, done: () => void): void {
+  let sent = 0;
+  const sendOne = (): void => {
+    send();
+    sent++;
+    if (sent < count) {
+      setTimeout(sendOne, intervalMs);
+      return;
+    }
+    process.stdout.write(`${JSON.stringify({ sent, mac, at: Date.now() })}\n`);
+    done();
+  };
+  sendOne();
+}
