@@ -17,31 +17,37 @@ export class MulticastListener {
     private readonly socket: Socket,
   ) {}
 
-  /** Binds a UDP socket (an ephemeral port on ::, nothing is ever read from it) for joining groups on `ifname`. */
-  static async open(ifname: string): Promise<MulticastListener> {
+  /**
+   * A UDP socket for joining groups on `ifname`. Nothing is ever read from it; libuv binds it to an
+   * ephemeral port on :: at the first join, so opening and joining are synchronous.
+   */
+  static open(ifname: string): MulticastListener {
     validateIfname(ifname);
-    const socket = createSocket({ type: 'udp6', reuseAddr: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ port: 0, address: '::', exclusive: true }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    // Nothing is sent to the port; a stray datagram must not become an unhandled 'error' event.
+    const socket = createSocket({ type: 'udp6' });
+    // A stray datagram or a late socket error must not become an unhandled 'error' event.
     socket.on('error', () => undefined);
     return new MulticastListener(ifname, socket);
   }
 
   /** Joins `group` on this interface; throws (EADDRINUSE when joined already, ENODEV...) with the group named. */
   join(group: Ipv6): void {
+    this.change('join', group);
+  }
+
+  /** Leaves `group` (a group not joined throws EADDRNOTAVAIL). */
+  leave(group: Ipv6): void {
+    this.change('leave', group);
+  }
+
+  private change(how: 'join' | 'leave', group: Ipv6): void {
     if (this.closed) throw new Error(`multicast listener on ${this.ifname} is closed`);
     if (!isMulticastIpv6(group)) throw new Error(`${group} is not a multicast group`);
     try {
       // libuv takes the interface as the scope of an address: "::%ifname" names it by index.
-      this.socket.addMembership(group, `::%${this.ifname}`);
+      if (how === 'join') this.socket.addMembership(group, `::%${this.ifname}`);
+      else this.socket.dropMembership(group, `::%${this.ifname}`);
     } catch (error) {
-      throw new Error(`cannot join ${group} on ${this.ifname}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot ${how} ${group} on ${this.ifname}: ${(error as Error).message}`, { cause: error });
     }
   }
 

@@ -9,7 +9,7 @@
 // reported and ridden out: the address stays, as a cable may come back.
 import type { AcdEvent } from '../../arp/acd';
 import { AddressClaim, type AddressRegistrar } from '../../engine/address-claim';
-import { openClaimSocket, type ClaimSocket } from '../claim-socket';
+import { openClaimSocket } from '../claim-socket';
 import { deregisterOrThrow, registerOrThrow, removeOwnedAnywhere, listOwned } from '../../net/registrar';
 import { readInterfaceState } from '../../net/interfaces';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../../net/interface-fault';
@@ -52,7 +52,7 @@ function describe(event: AcdEvent, cidr: string): string {
 export async function claimCommand(command: ClaimCommand): Promise<number> {
   const out = createOutput(command.json);
   const cidr = `${command.ip}/${command.prefix}`;
-  const { socket, listener }: ClaimSocket = await openClaimSocket(command.dev, command.ip);
+  const socket = openClaimSocket(command.dev, command.ip);
   const claim = new AddressClaim({
     ip: command.ip,
     prefix: command.prefix,
@@ -113,6 +113,5 @@ export async function claimCommand(command: ClaimCommand): Promise<number> {
   });
   if (interfaceTimer !== null) clearInterval(interfaceTimer);
   socket.close();
-  listener?.close();
   return exitCode;
 }

@@ -16,7 +16,7 @@ const probeNeverRegisters: AddressRegistrar = {
 
 export async function probeCommand(command: ProbeCommand): Promise<number> {
   const out = createOutput(command.json);
-  const { socket, listener } = await openClaimSocket(command.dev, command.ip);
+  const socket = openClaimSocket(command.dev, command.ip);
   const intervalMs = 200;
   const claim = new AddressClaim({
     ip: command.ip,
@@ -33,7 +33,6 @@ export async function probeCommand(command: ProbeCommand): Promise<number> {
     claim.start();
   });
   socket.close();
-  listener?.close();
   if (outcome.type === 'used-by') {
     for (const mac of outcome.macs) out.record({ event: 'in-use', ip: command.ip, mac }, `${command.ip} in use by ${mac}`);
     return EXIT.conflict;
