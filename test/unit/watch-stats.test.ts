@@ -1,13 +1,25 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packetSocketInodes, type PacketStats } from '../../main/net/pcap';
-import { statsLine, statsRecord } from '../../main/cli/commands/watch';
+import { statsLine, statsRecord, type NdCaptureReport } from '../../main/cli/commands/watch';
 import type { WatchStats } from '../../main/watch/bindings';
 
 const capture: PacketStats = {
   received: 12, decoded: 9, malformed: 3, malformedByCode: { TRUNCATED: 2, BAD_OP: 1 }, sent: 0, kernelReceived: 14, kernelDropped: 2,
 };
-const watch: WatchStats = { frames: 9, byKind: { probe: 0, announcement: 1, 'gratuitous-reply': 0, request: 5, reply: 3 }, bindings: 4, evictions: 0, storming: false };
+const watch: WatchStats = {
+  frames: 9,
+  byKind: { probe: 0, announcement: 1, 'gratuitous-reply': 0, request: 5, reply: 3 },
+  nd: { frames: 6, byKind: { 'dad-probe': 1, solicitation: 2, 'unsolicited-advertisement': 1, 'solicited-advertisement': 1 }, offLink: 1 },
+  bindings: 4,
+  evictions: 0,
+  storming: false,
+};
+const nd: NdCaptureReport = {
+  capture: { received: 7, decoded: 6, malformed: 1, malformedByCode: { BAD_CHECKSUM: 1 }, sent: 0, kernelReceived: 7, kernelDropped: 0 },
+  capturing: true,
+  error: null,
+};
 
 describe('watch stats output', () => {
   test('the JSON record carries the capture and kernel counters', () => {
@@ -23,6 +35,23 @@ describe('watch stats output', () => {
   test('the human line', () => {
     assert.equal(statsLine(capture, watch), 'frames: 12, malformed: 3 (TRUNCATED 2, BAD_OP 1), kernel drops: 2 of 14, bindings: 4');
     assert.match(statsLine({ ...capture, kernelReceived: null, kernelDropped: null }, watch), /kernel drops: unknown/);
+  });
+
+  test('the ND capture is added under nd, the ARP fields unchanged', () => {
+    const record = statsRecord('lan0', Date.UTC(2026, 0, 1), capture, watch, false, nd);
+    assert.equal(record.received, 12);
+    assert.deepEqual(record.nd, {
+      capturing: true, error: null, received: 7, decoded: 6, malformed: 1, malformedByCode: { BAD_CHECKSUM: 1 },
+      kernelReceived: 7, kernelDropped: 0,
+      byKind: { 'dad-probe': 1, solicitation: 2, 'unsolicited-advertisement': 1, 'solicited-advertisement': 1 }, offLink: 1,
+    });
+    assert.equal(
+      statsLine(capture, watch, nd),
+      'frames: 12, malformed: 3 (TRUNCATED 2, BAD_OP 1), kernel drops: 2 of 14, bindings: 4; ND frames: 7, malformed: 1 (BAD_CHECKSUM 1), kernel drops: 0 of 7, off-link: 1',
+    );
+    const none: NdCaptureReport = { capture: { ...nd.capture, received: 0, decoded: 0, malformed: 0, malformedByCode: {} }, capturing: false, error: 'libpcap is not available' };
+    assert.match(statsLine(capture, watch, none), /; ND: not captured \(libpcap is not available\)$/);
+    assert.deepEqual((statsRecord('lan0', 0, capture, watch, true, none).nd as Record<string, unknown>).capturing, false);
   });
 });
 
