@@ -139,6 +139,11 @@ function addStats<C extends string>(total: PacketStats<C>, closed: PacketStats<C
 function combinedStats<C extends string>(earlier: PacketStats<C>, current: PacketStats<C> | null): PacketStats<C> {
   const total: PacketStats<C> = { ...earlier, malformedByCode: { ...earlier.malformedByCode } };
   if (current) addStats(total, current);
+  // A capture that cannot read the kernel's counters (no capture addon) makes the totals unknown, not 0.
+  if (current && (current.kernelReceived === null || current.kernelDropped === null)) {
+    total.kernelReceived = null;
+    total.kernelDropped = null;
+  }
   return total;
 }
 
