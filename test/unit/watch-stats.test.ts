@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packetSocketInodes, type PacketStats } from '../../main/net/pcap';
-import { statsLine, statsRecord, type NdCaptureReport } from '../../main/cli/commands/watch';
+import { describe as describeEvent, statsLine, statsRecord, type NdCaptureReport } from '../../main/cli/commands/watch';
 import type { WatchStats } from '../../main/watch/bindings';
 
 const capture: PacketStats = {
@@ -66,5 +66,21 @@ describe('packetSocketInodes', () => {
     ].join('\n');
     assert.deepEqual([...packetSocketInodes(table, 2)], ['41234', '41236']);
     assert.deepEqual([...packetSocketInodes(table, 9)], []);
+  });
+});
+
+describe('watch human lines for ND events', () => {
+  const at = 0;
+  const vlan = null;
+  test('IPv6 addresses as RFC 5952 text, ND forms named', () => {
+    assert.equal(describeEvent({ type: 'new-station', at, vlan, ip: '2001:db8::a', mac: '02:00:00:00:00:0a', vendor: null }), 'new station 2001:db8::a is-at 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'gratuitous', at, vlan, ip: '2001:db8::a', mac: '02:00:00:00:00:0a', form: 'advertisement' }), 'unsolicited advertisement 2001:db8::a is-at 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'gratuitous', at, vlan, ip: '10.0.0.1', mac: '02:00:00:00:00:0a', form: 'request' }), 'gratuitous request 10.0.0.1 is-at 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'probe', at, vlan, targetIp: '2001:db8::a', mac: '02:00:00:00:00:0a' }), 'DAD probe for 2001:db8::a from 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'probe', at, vlan, targetIp: '10.0.0.1', mac: '02:00:00:00:00:0a' }), 'probe for 10.0.0.1 from 02:00:00:00:00:0a');
+    assert.equal(
+      describeEvent({ type: 'conflict', at, vlan, ip: '2001:db8::a', ourMac: '02:00:00:00:00:01', theirMac: '02:00:00:00:00:0a', frameKind: 'unsolicited-advertisement' }),
+      'CONFLICT 2001:db8::a: 02:00:00:00:00:0a claims an address this host holds (ours: 02:00:00:00:00:01)',
+    );
   });
 });

@@ -56,7 +56,8 @@ export interface NdCaptureReport {
 
 const isIpv6Text = (ip: string): boolean => ip.includes(':');
 
-function describe(event: WatchEvent): string {
+/** The human line of one event (exported for its test). */
+export function describe(event: WatchEvent): string {
   switch (event.type) {
     case 'new-station': return `new station ${event.ip} is-at ${event.mac}${event.vendor ? ` (${event.vendor})` : ''}`;
     case 'changed-mac': return `changed ${event.ip}: ${event.oldMac} -> ${event.newMac}`;
