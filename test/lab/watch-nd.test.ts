@@ -2,9 +2,9 @@
 // neighbour discovery: a client resolving the watching node (the kernels' own solicitation and
 // advertisement) makes both new stations with their MACs; a rogue's unsolicited advertisement for the
 // client's address moves it (changed MAC), one for an address the watch holds (--held, written in a long
-// spelling) is a conflict; a rogue's DAD probe is a probe; malformed ND is counted by reason and dropped,
-// an off-link advertisement (hop limit 64) counted and bound to nothing, and the watch goes on; the
-// interface set down and up is ridden out as for ARP.
+// spelling, or the node's own address) is a conflict; a rogue's DAD probe is a probe; malformed ND is
+// counted by reason and dropped, an off-link advertisement (hop limit 64) counted and bound to nothing,
+// and the watch goes on; the interface set down and up is ridden out as for ARP.
 // The rogue's frames are tools/nd-send (valid ND) and tools/arp-send --raw (bytes as built here).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,6 +101,13 @@ describe('ipfo watch reads IPv6 neighbour discovery on a real LAN', () => {
     assert.equal(conflict.theirMac, r1.mac);
     assert.equal(conflict.ourMac, n1.mac);
     assert.equal(conflict.frameKind, 'unsolicited-advertisement');
+  });
+
+  test('a rogue advertising the node\'s own address (not --held: the interface\'s addresses are held too): a conflict', async () => {
+    await rogue(['--form', 'na', '--ip', n1.ip6]);
+    const conflict = await watch.waitFor((r) => r.event === 'conflict' && r.ip === n1.ip6, 5000, 'the conflict on n1\'s address');
+    assert.equal(conflict.theirMac, r1.mac);
+    assert.equal(conflict.ourMac, n1.mac);
   });
 
   test('a rogue\'s duplicate address detection: a probe event, no binding', async () => {
