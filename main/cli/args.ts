@@ -5,6 +5,7 @@ export { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_TOKEN_FI
 import { isIpv4, parseCidr, isMac, canonicalIpv4, networkOf } from '../arp/addresses';
 import { validateIfname } from '../net/interfaces';
 import { parseClaimCidr, parseProbeAddress } from './claim-address';
+import { canonicalIpv6, isIpv4MappedIpv6, isLoopbackIpv6, isMulticastIpv6, isUnspecifiedIpv6 } from '../nd/addresses';
 import type { DefendPolicy, AnnounceForm } from '../arp/acd-config';
 import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
@@ -141,7 +142,8 @@ commands:
       IPv6 (e.g. 2001:db8::50/64): DAD probes, unsolicited neighbour advertisements (one per
       announcement; --announce-form is ARP's). Exit 3 on conflict (nothing registered).
   watch --dev <if> [--held <ip>[,<ip>...]] [--json]
-      Live feed of ARP traffic: new and changed bindings, gratuitous ARP, probes, conflicts.
+      Live feed of ARP and IPv6 neighbour discovery: new and changed bindings, gratuitous ARP and unsolicited
+      advertisements, probes (DAD too), conflicts with --held addresses (IPv4 or IPv6).
   watch --cluster [--agent host:port --token-file F] [--limit N] [--json]
       The cluster's reading of the wire, from every agent: expected handoffs, conflicts (with vendor; muted
       under maintenance), duplicate addresses, stragglers and convergence after moves.
@@ -234,6 +236,27 @@ export function spanOption(name: string, raw: string | undefined, fallback: numb
 /** An optional --dev, checked like a required one. */
 function optionalDev(raw: string | undefined): string | null {
   return raw === undefined ? null : requireDev(raw);
+}
+
+/**
+ * One address of `watch --held`: IPv4, or IPv6 in any RFC 4291 spelling, kept in RFC 5952 form (the form
+ * the watch's frames decode to, so a conflict names the address as the wire does). An address no host
+ * holds on a link (::, loopback, multicast) or an IPv4 address written as IPv6 is refused, not ignored.
+ */
+function heldAddress(text: string): string {
+  if (!text.includes(':')) {
+    if (!isIpv4(text)) throw new UsageError(`invalid IPv4 address "${String(text)}" in --held`);
+    return text;
+  }
+  let ip: string;
+  try {
+    ip = canonicalIpv6(text);
+  } catch (error) {
+    throw new UsageError(`invalid IPv6 address in --held: ${(error as Error).message}`);
+  }
+  if (isUnspecifiedIpv6(ip) || isLoopbackIpv6(ip) || isMulticastIpv6(ip)) throw new UsageError(`--held: ${ip} is not an address a host holds on a link (::, ::1 or multicast)`);
+  if (isIpv4MappedIpv6(ip)) throw new UsageError(`--held: ${ip} is an IPv4-mapped address; write the IPv4 address itself`);
+  return ip;
 }
 
 /** The largest network `watch --audit` sweeps: a /16 is 65,534 addresses. */
@@ -338,8 +361,7 @@ export function parseCommand(argv: readonly string[]): Command {
       if (rest.some((arg) => arg === '--audit' || arg.startsWith('--audit='))) return parseAudit(rest);
       const { values, positionals } = parseWith(rest, { dev: { type: 'string' }, held: { type: 'string' }, json: { type: 'boolean' } });
       if (positionals.length > 0) throw new UsageError(`watch: unexpected argument "${positionals[0]}"`);
-      const held = (str(values.held) ?? '').split(',').filter((ip) => ip !== '');
-      for (const ip of held) if (!isIpv4(ip)) throw new UsageError(`invalid IPv4 address "${String(ip)}" in --held`);
+      const held = [...new Set((str(values.held) ?? '').split(',').filter((ip) => ip !== '').map(heldAddress))];
       return { kind: 'watch', dev: requireDev(str(values.dev)), held, json: values.json === true };
     }
     case 'witness': {

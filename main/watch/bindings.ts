@@ -8,15 +8,27 @@
 // unless the frame causes an event or a new binding. Recency for eviction is an intrusive
 // doubly-linked list through the records, so "touch" is a few pointer moves, not a Map
 // delete + set.
+//
+// IPv6 neighbour discovery goes through the same table (observeNd; what a frame says is nd-meaning.ts),
+// keyed by RFC 5952 text beside the dotted quads, so a station's IPv4 and IPv6 addresses are two
+// bindings of one MAC and every event reads the same for both. ND arrives frame by frame (the capture
+// folds only ARP), and the ARP path is left as it was: the hot path of a flood.
 import { classifyArp, type ArpKind } from '../arp/codec';
-import { ZERO_IP, type ArpFrame, type Ipv4, type Mac } from '../arp/frame';
-import type { WatchEvent } from './events';
+import { ZERO_IP, type ArpFrame, type Mac } from '../arp/frame';
+import { canonicalIpv6, isIpv6 } from '../nd/addresses';
+import { classifyNd, type NdKind } from '../nd/builders';
+import type { NdFrame } from '../nd/frame';
+import type { WatchedIp, WatchEvent, WatchFrameKind } from './events';
 import { isClaim } from './frame-kind';
+import { ndMeaning } from './nd-meaning';
 import type { VendorLookup } from './oui';
 import { StormDetector } from './storm';
 
-/** Addresses this host holds: a list, or a map to the MAC of the interface that holds each. */
-export type HeldAddresses = Iterable<Ipv4> | ReadonlyMap<Ipv4, Mac | null>;
+/**
+ * Addresses this host holds: a list, or a map to the MAC of the interface that holds each. IPv6 ones in
+ * any RFC 4291 spelling (kept in RFC 5952 form, the form frames decode to).
+ */
+export type HeldAddresses = Iterable<WatchedIp> | ReadonlyMap<WatchedIp, Mac | null>;
 
 export interface BindingTrackerOptions {
   /** MACs of this host's interfaces: their frames are recorded but never raise conflicts. */
@@ -44,7 +56,7 @@ export interface PreviousMac {
 }
 
 export interface Binding {
-  ip: Ipv4;
+  ip: WatchedIp;
   /** 802.1Q VLAN of the frames, null when untagged. */
   vlan: number | null;
   /** The MAC of the most recent frame with this sender IP. */
@@ -64,11 +76,20 @@ export interface Binding {
 }
 
 export interface WatchStats {
+  /** ARP frames (folded repeats counted one by one). */
   frames: number;
   byKind: Record<ArpKind, number>;
+  /** Neighbour discovery frames, on the link or not; offLink: hop limit not 255, bound to nothing. */
+  nd: { frames: number; byKind: Record<NdKind, number>; offLink: number };
+  /** Both protocols' bindings: one table, one bound. */
   bindings: number;
   evictions: number;
+  /** The storm is of ARP and ND frames together: both resolve addresses on the one link. */
   storming: boolean;
+}
+
+function emptyNdByKind(): Record<NdKind, number> {
+  return { 'dad-probe': 0, solicitation: 0, 'unsolicited-advertisement': 0, 'solicited-advertisement': 0 };
 }
 
 /** Enough history to see an address alternate among a few MACs; older ones fall off. */
@@ -97,9 +118,9 @@ class BindingRecord {
   newer: BindingRecord | null = null;
 
   constructor(
-    readonly ip: Ipv4,
+    readonly ip: WatchedIp,
     readonly vlan: number | null,
-    readonly table: Map<Ipv4, BindingRecord>,
+    readonly table: Map<WatchedIp, BindingRecord>,
     public mac: Mac,
     vendor: string | null,
     readonly firstSeen: number,
@@ -142,6 +163,11 @@ function nextEpisode(current: Episode | null, now: number, windowMs: number, a: 
   return { lastAt: now, macs: [a, b] };
 }
 
+/** A held or asked-for address as the table keys it: IPv6 in RFC 5952 form, anything else as given. */
+function heldKey(ip: WatchedIp): WatchedIp {
+  return ip.includes(':') && isIpv6(ip) ? canonicalIpv6(ip) : ip;
+}
+
 function positiveNumber(name: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!(result > 0) || !Number.isFinite(result)) throw new RangeError(`${name} must be a positive number, got ${result}`);
@@ -149,10 +175,10 @@ function positiveNumber(name: string, value: number | undefined, fallback: numbe
 }
 
 export class BindingTracker {
-  private readonly untagged = new Map<Ipv4, BindingRecord>();
-  private readonly tagged = new Map<number, Map<Ipv4, BindingRecord>>();
+  private readonly untagged = new Map<WatchedIp, BindingRecord>();
+  private readonly tagged = new Map<number, Map<WatchedIp, BindingRecord>>();
   private readonly ownMacs: Set<Mac>;
-  private held = new Map<Ipv4, Mac | null>();
+  private held = new Map<WatchedIp, Mac | null>();
   private readonly flipFlopWindowMs: number;
   private readonly duplicateWindowMs: number;
   private readonly maxBindings: number;
@@ -165,6 +191,9 @@ export class BindingTracker {
   private evictions = 0;
   private frames = 0;
   private readonly byKind: Record<ArpKind, number> = { probe: 0, announcement: 0, 'gratuitous-reply': 0, request: 0, reply: 0 };
+  private ndFrames = 0;
+  private ndOffLink = 0;
+  private readonly ndByKind = emptyNdByKind();
   private latest = Number.NEGATIVE_INFINITY;
 
   constructor(options: BindingTrackerOptions) {
@@ -286,10 +315,65 @@ export class BindingTracker {
   }
 
   /**
+   * Feeds one neighbour discovery frame seen at `now` (ms; the same clock as observe). Events in the order
+   * of observe's: storm transition; new-station / changed-mac / flip-flop; duplicate-address (two MACs
+   * advertising the address); gratuitous (an unsolicited advertisement) / probe (DAD); conflict. A frame
+   * from off the link (hop limit not 255) counts toward the storm and the stats, and nothing else.
+   */
+  observeNd(now: number, frame: NdFrame): readonly WatchEvent[] {
+    if (now > this.latest) this.latest = now;
+    else now = this.latest;
+    const frameKind = classifyNd(frame);
+    this.ndFrames++;
+    this.ndByKind[frameKind]++;
+    let events: WatchEvent[] | null = null;
+    const storm = this.storm.frame(now);
+    if (storm) events = [storm];
+
+    const meaning = ndMeaning(frame, frameKind);
+    const vlan = frame.vlan;
+    switch (meaning.kind) {
+      case 'off-link':
+        this.ndOffLink++;
+        return events ?? NO_EVENTS;
+      case 'nothing':
+        return events ?? NO_EVENTS;
+      case 'probe':
+        (events ??= []).push({ type: 'probe', at: now, vlan, targetIp: meaning.target, mac: meaning.mac });
+        return events;
+      case 'bind':
+        break;
+    }
+    // As in observe, written out again rather than shared, so the ARP path keeps its shape.
+    const { ip, mac } = meaning;
+    const table = vlan === null ? this.untagged : this.tableFor(vlan);
+    let record = table.get(ip);
+    if (record === undefined) {
+      record = this.insert(table, ip, vlan, mac, now);
+      (events ??= []).push({ type: 'new-station', at: now, vlan, ip, mac, vendor: record.vendor });
+    } else {
+      this.touch(record);
+      if (record.mac !== mac) {
+        const change = this.changeMac(record, mac, now);
+        if (change) (events ??= []).push(change);
+      }
+      record.lastSeen = now;
+      record.count++;
+    }
+    if (meaning.claim) {
+      const duplicate = this.noteClaim(record, mac, now);
+      if (duplicate) (events ??= []).push(duplicate);
+      if (meaning.gratuitous) (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: 'advertisement' });
+    }
+    if (record.held) events = this.noteHeldUse(record, mac, frameKind, 1, now, events);
+    return events ?? NO_EVENTS;
+  }
+
+  /**
    * `frames` frames of `frameKind` from `mac` using an address this host holds: ours (the MAC becomes the
    * binding's own) or a conflict each, appended to `events` (allocated only when there is one).
    */
-  private noteHeldUse(record: BindingRecord, mac: Mac, frameKind: ArpKind, frames: number, now: number, events: WatchEvent[] | null): WatchEvent[] | null {
+  private noteHeldUse(record: BindingRecord, mac: Mac, frameKind: WatchFrameKind, frames: number, now: number, events: WatchEvent[] | null): WatchEvent[] | null {
     if (this.ownMacs.has(mac)) {
       record.ownMac = mac;
       return events;
@@ -314,11 +398,11 @@ export class BindingTracker {
 
   setHeld(held: HeldAddresses): void {
     for (const ip of this.held.keys()) this.forEachRecord(ip, (record) => { record.held = false; });
-    const next = new Map<Ipv4, Mac | null>();
+    const next = new Map<WatchedIp, Mac | null>();
     if (held instanceof Map) {
-      for (const [ip, mac] of held as ReadonlyMap<Ipv4, Mac | null>) next.set(ip, mac === null ? null : mac.toLowerCase());
+      for (const [ip, mac] of held as ReadonlyMap<WatchedIp, Mac | null>) next.set(heldKey(ip), mac === null ? null : mac.toLowerCase());
     } else {
-      for (const ip of held as Iterable<Ipv4>) next.set(ip, null);
+      for (const ip of held as Iterable<WatchedIp>) next.set(heldKey(ip), null);
     }
     this.held = next;
     for (const ip of next.keys()) {
@@ -329,10 +413,10 @@ export class BindingTracker {
     }
   }
 
-  /** The binding for one address, or null. */
-  binding(ip: Ipv4, vlan: number | null = null): Binding | null {
+  /** The binding for one address (IPv6 in any spelling), or null. */
+  binding(ip: WatchedIp, vlan: number | null = null): Binding | null {
     const table = vlan === null ? this.untagged : this.tagged.get(vlan);
-    return table?.get(ip)?.snapshot() ?? null;
+    return table?.get(heldKey(ip))?.snapshot() ?? null;
   }
 
   /** Snapshot of the table, most recently seen first. */
@@ -343,16 +427,23 @@ export class BindingTracker {
   }
 
   stats(): WatchStats {
-    return { frames: this.frames, byKind: { ...this.byKind }, bindings: this.size, evictions: this.evictions, storming: this.storm.storming };
+    return {
+      frames: this.frames,
+      byKind: { ...this.byKind },
+      nd: { frames: this.ndFrames, byKind: { ...this.ndByKind }, offLink: this.ndOffLink },
+      bindings: this.size,
+      evictions: this.evictions,
+      storming: this.storm.storming,
+    };
   }
 
-  private tableFor(vlan: number): Map<Ipv4, BindingRecord> {
+  private tableFor(vlan: number): Map<WatchedIp, BindingRecord> {
     let table = this.tagged.get(vlan);
-    if (table === undefined) this.tagged.set(vlan, (table = new Map<Ipv4, BindingRecord>()));
+    if (table === undefined) this.tagged.set(vlan, (table = new Map<WatchedIp, BindingRecord>()));
     return table;
   }
 
-  private insert(table: Map<Ipv4, BindingRecord>, ip: Ipv4, vlan: number | null, mac: Mac, now: number): BindingRecord {
+  private insert(table: Map<WatchedIp, BindingRecord>, ip: WatchedIp, vlan: number | null, mac: Mac, now: number): BindingRecord {
     if (this.size >= this.maxBindings && this.oldest) {
       const evicted = this.oldest;
       this.unlink(evicted);
@@ -410,7 +501,7 @@ export class BindingTracker {
     return record.previous?.find((p) => this.ownMacs.has(p.mac))?.mac ?? record.ownMac;
   }
 
-  private forEachRecord(ip: Ipv4, visit: (record: BindingRecord) => void): void {
+  private forEachRecord(ip: WatchedIp, visit: (record: BindingRecord) => void): void {
     const untagged = this.untagged.get(ip);
     if (untagged) visit(untagged);
     for (const table of this.tagged.values()) {

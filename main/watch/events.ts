@@ -2,15 +2,26 @@
 // protocol and the renderer unchanged. `at` is the injected clock's time (ms) of the frame
 // (or tick) that caused the event. `vlan` is the 802.1Q id of the frame, null when untagged:
 // bindings on different VLANs are separate LANs and never interfere.
+//
+// The same events come from IPv6 neighbour discovery (BindingTracker.observeNd): an IPv6 address is
+// RFC 5952 text, a dotted quad is IPv4, so the address tells the protocol and the two never share a
+// binding. Only `gratuitous.form` and `conflict.frameKind` name the ND message besides.
 import type { ArpKind } from '../arp/codec';
-import type { Ipv4, Mac } from '../arp/frame';
+import type { Mac } from '../arp/frame';
+import type { NdKind } from '../nd/builders';
+
+/** An address the watch binds: an Ipv4 dotted quad (ARP) or Ipv6 RFC 5952 text (ND); both are strings. */
+export type WatchedIp = string;
+
+/** How the frame behind an event looked on the wire: classifyArp's kinds, or classifyNd's. */
+export type WatchFrameKind = ArpKind | NdKind;
 
 /** First time this IP is seen as a sender (also after its binding was evicted). */
 export interface NewStationEvent {
   type: 'new-station';
   at: number;
   vlan: number | null;
-  ip: Ipv4;
+  ip: WatchedIp;
   mac: Mac;
   vendor: string | null;
 }
@@ -20,7 +31,7 @@ export interface ChangedMacEvent {
   type: 'changed-mac';
   at: number;
   vlan: number | null;
-  ip: Ipv4;
+  ip: WatchedIp;
   oldMac: Mac;
   newMac: Mac;
 }
@@ -34,7 +45,7 @@ export interface FlipFlopEvent {
   type: 'flip-flop';
   at: number;
   vlan: number | null;
-  ip: Ipv4;
+  ip: WatchedIp;
   /** [from, to] of the change that revealed the flip-flop. */
   macs: readonly [Mac, Mac];
 }
@@ -47,7 +58,7 @@ export interface DuplicateAddressEvent {
   type: 'duplicate-address';
   at: number;
   vlan: number | null;
-  ip: Ipv4;
+  ip: WatchedIp;
   /** [earlier claimant, later claimant]. */
   macs: readonly [Mac, Mac];
 }
@@ -56,17 +67,18 @@ export interface GratuitousEvent {
   type: 'gratuitous';
   at: number;
   vlan: number | null;
-  ip: Ipv4;
+  ip: WatchedIp;
   mac: Mac;
-  form: 'request' | 'reply';
+  /** ARP: an announcement (request) or a gratuitous reply; ND: an advertisement without the solicited flag. */
+  form: 'request' | 'reply' | 'advertisement';
 }
 
-/** A station is checking whether targetIp is free; probes never create bindings. */
+/** A station is checking whether targetIp is free (an ARP probe, an ND DAD solicitation from ::); probes never create bindings. */
 export interface ProbeEvent {
   type: 'probe';
   at: number;
   vlan: number | null;
-  targetIp: Ipv4;
+  targetIp: WatchedIp;
   mac: Mac;
 }
 
@@ -75,11 +87,11 @@ export interface ConflictEvent {
   type: 'conflict';
   at: number;
   vlan: number | null;
-  ip: Ipv4;
+  ip: WatchedIp;
   /** This host's MAC for the address, when known (given with setHeld or seen on the wire). */
   ourMac: Mac | null;
   theirMac: Mac;
-  frameKind: ArpKind;
+  frameKind: WatchFrameKind;
 }
 
 /** More frames than the threshold in the last second on this interface. */

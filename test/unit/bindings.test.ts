@@ -219,6 +219,7 @@ describe('bindings', () => {
     watch.observe(5, reply(B, OTHER_IP));
     assert.deepEqual(watch.stats(), {
       frames: 6, byKind: { probe: 1, announcement: 1, 'gratuitous-reply': 1, request: 1, reply: 2 },
+      nd: { frames: 0, byKind: { 'dad-probe': 0, solicitation: 0, 'unsolicited-advertisement': 0, 'solicited-advertisement': 0 }, offLink: 0 },
       bindings: 2, evictions: 0, storming: false,
     });
   });

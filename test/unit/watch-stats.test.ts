@@ -1,13 +1,25 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packetSocketInodes, type PacketStats } from '../../main/net/pcap';
-import { statsLine, statsRecord } from '../../main/cli/commands/watch';
+import { describe as describeEvent, ipv6AddressesOf, statsLine, statsRecord, type NdCaptureReport } from '../../main/cli/commands/watch';
 import type { WatchStats } from '../../main/watch/bindings';
 
 const capture: PacketStats = {
   received: 12, decoded: 9, malformed: 3, malformedByCode: { TRUNCATED: 2, BAD_OP: 1 }, sent: 0, kernelReceived: 14, kernelDropped: 2,
 };
-const watch: WatchStats = { frames: 9, byKind: { probe: 0, announcement: 1, 'gratuitous-reply': 0, request: 5, reply: 3 }, bindings: 4, evictions: 0, storming: false };
+const watch: WatchStats = {
+  frames: 9,
+  byKind: { probe: 0, announcement: 1, 'gratuitous-reply': 0, request: 5, reply: 3 },
+  nd: { frames: 6, byKind: { 'dad-probe': 1, solicitation: 2, 'unsolicited-advertisement': 1, 'solicited-advertisement': 1 }, offLink: 1 },
+  bindings: 4,
+  evictions: 0,
+  storming: false,
+};
+const nd: NdCaptureReport = {
+  capture: { received: 7, decoded: 6, malformed: 1, malformedByCode: { BAD_CHECKSUM: 1 }, sent: 0, kernelReceived: 7, kernelDropped: 0 },
+  capturing: true,
+  error: null,
+};
 
 describe('watch stats output', () => {
   test('the JSON record carries the capture and kernel counters', () => {
@@ -24,6 +36,23 @@ describe('watch stats output', () => {
     assert.equal(statsLine(capture, watch), 'frames: 12, malformed: 3 (TRUNCATED 2, BAD_OP 1), kernel drops: 2 of 14, bindings: 4');
     assert.match(statsLine({ ...capture, kernelReceived: null, kernelDropped: null }, watch), /kernel drops: unknown/);
   });
+
+  test('the ND capture is added under nd, the ARP fields unchanged', () => {
+    const record = statsRecord('lan0', Date.UTC(2026, 0, 1), capture, watch, false, nd);
+    assert.equal(record.received, 12);
+    assert.deepEqual(record.nd, {
+      capturing: true, error: null, received: 7, decoded: 6, malformed: 1, malformedByCode: { BAD_CHECKSUM: 1 },
+      kernelReceived: 7, kernelDropped: 0,
+      byKind: { 'dad-probe': 1, solicitation: 2, 'unsolicited-advertisement': 1, 'solicited-advertisement': 1 }, offLink: 1,
+    });
+    assert.equal(
+      statsLine(capture, watch, nd),
+      'frames: 12, malformed: 3 (TRUNCATED 2, BAD_OP 1), kernel drops: 2 of 14, bindings: 4; ND frames: 7, malformed: 1 (BAD_CHECKSUM 1), kernel drops: 0 of 7, off-link: 1',
+    );
+    const none: NdCaptureReport = { capture: { ...nd.capture, received: 0, decoded: 0, malformed: 0, malformedByCode: {} }, capturing: false, error: 'libpcap is not available' };
+    assert.match(statsLine(capture, watch, none), /; ND: not captured \(libpcap is not available\)$/);
+    assert.deepEqual((statsRecord('lan0', 0, capture, watch, true, none).nd as Record<string, unknown>).capturing, false);
+  });
 });
 
 describe('packetSocketInodes', () => {
@@ -37,5 +66,36 @@ describe('packetSocketInodes', () => {
     ].join('\n');
     assert.deepEqual([...packetSocketInodes(table, 2)], ['41234', '41236']);
     assert.deepEqual([...packetSocketInodes(table, 9)], []);
+  });
+});
+
+describe('watch human lines for ND events', () => {
+  const at = 0;
+  const vlan = null;
+  test('IPv6 addresses as RFC 5952 text, ND forms named', () => {
+    assert.equal(describeEvent({ type: 'new-station', at, vlan, ip: '2001:db8::a', mac: '02:00:00:00:00:0a', vendor: null }), 'new station 2001:db8::a is-at 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'gratuitous', at, vlan, ip: '2001:db8::a', mac: '02:00:00:00:00:0a', form: 'advertisement' }), 'unsolicited advertisement 2001:db8::a is-at 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'gratuitous', at, vlan, ip: '10.0.0.1', mac: '02:00:00:00:00:0a', form: 'request' }), 'gratuitous request 10.0.0.1 is-at 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'probe', at, vlan, targetIp: '2001:db8::a', mac: '02:00:00:00:00:0a' }), 'DAD probe for 2001:db8::a from 02:00:00:00:00:0a');
+    assert.equal(describeEvent({ type: 'probe', at, vlan, targetIp: '10.0.0.1', mac: '02:00:00:00:00:0a' }), 'probe for 10.0.0.1 from 02:00:00:00:00:0a');
+    assert.equal(
+      describeEvent({ type: 'conflict', at, vlan, ip: '2001:db8::a', ourMac: '02:00:00:00:00:01', theirMac: '02:00:00:00:00:0a', frameKind: 'unsolicited-advertisement' }),
+      'CONFLICT 2001:db8::a: 02:00:00:00:00:0a claims an address this host holds (ours: 02:00:00:00:00:01)',
+    );
+  });
+});
+
+describe('the interface\'s IPv6 addresses (/proc/net/if_inet6)', () => {
+  test('rows of the interface, as RFC 5952 text', () => {
+    const table = [
+      '00000000000000000000000000000001 01 80 10 80       lo',
+      '20010db800d500030000000000000b01 02 40 00 80     lan0',
+      'fe80000000000000001fe2fffe70290b 02 40 20 80     lan0',
+      'fe80000000000000000000000000abcd 03 40 20 80     lan1',
+      'garbage',
+      '',
+    ].join('\n');
+    assert.deepEqual(ipv6AddressesOf(table, 'lan0'), ['2001:db8:d5:3::b01', 'fe80::1f:e2ff:fe70:290b']);
+    assert.deepEqual(ipv6AddressesOf(table, 'eth9'), []);
   });
 });
