@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packetSocketInodes, type PacketStats } from '../../main/net/pcap';
-import { describe as describeEvent, ipv6AddressesOf, statsLine, statsRecord, type NdCaptureReport } from '../../main/cli/commands/watch';
+import { describe as describeEvent, statsLine, statsRecord, type NdCaptureReport } from '../../main/cli/commands/watch';
 import type { WatchStats } from '../../main/watch/bindings';
 
 const capture: PacketStats = {
@@ -82,20 +82,5 @@ describe('watch human lines for ND events', () => {
       describeEvent({ type: 'conflict', at, vlan, ip: '2001:db8::a', ourMac: '02:00:00:00:00:01', theirMac: '02:00:00:00:00:0a', frameKind: 'unsolicited-advertisement' }),
       'CONFLICT 2001:db8::a: 02:00:00:00:00:0a claims an address this host holds (ours: 02:00:00:00:00:01)',
     );
-  });
-});
-
-describe('the interface\'s IPv6 addresses (/proc/net/if_inet6)', () => {
-  test('rows of the interface, as RFC 5952 text', () => {
-    const table = [
-      '00000000000000000000000000000001 01 80 10 80       lo',
-      '20010db800d500030000000000000b01 02 40 00 80     lan0',
-      'fe80000000000000001fe2fffe70290b 02 40 20 80     lan0',
-      'fe80000000000000000000000000abcd 03 40 20 80     lan1',
-      'garbage',
-      '',
-    ].join('\n');
-    assert.deepEqual(ipv6AddressesOf(table, 'lan0'), ['2001:db8:d5:3::b01', 'fe80::1f:e2ff:fe70:290b']);
-    assert.deepEqual(ipv6AddressesOf(table, 'eth9'), []);
   });
 });

@@ -10,13 +10,11 @@
 // tracker: a station's IPv4 and IPv6 addresses land in one table. IPv4 is what the watch is for on most
 // LANs, so an ND capture that cannot open (no `cap`, a kernel without IPv6) is said once on stderr and
 // the ARP watch goes on; it is tried again now and then, and at once after the interface comes back.
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { listAll } from '../../net/registrar';
 import { CAPTURE_BUFFER_BYTES, openFrameSource, type FrameSource, type PacketStats } from '../../net/pcap';
 import { NdSocket } from '../../net/nd-socket';
 import type { NdCodecErrorCode } from '../../nd/codec';
-import { formatIpv6 } from '../../nd/addresses';
 import { readInterfaceState } from '../../net/interfaces';
 import { describeInterfaceFault, interfaceFault } from '../../net/interface-fault';
 import { BindingTracker, type WatchStats } from '../../watch/bindings';
@@ -57,29 +55,6 @@ export interface NdCaptureReport {
 }
 
 const isIpv6Text = (ip: string): boolean => ip.includes(':');
-
-/**
- * The IPv6 addresses of `ifname` in /proc/net/if_inet6 (address as 32 hex digits, ifindex, prefix,
- * scope, flags, name), RFC 5952 text. The registrar lists IPv4 only, and the watch holds every address
- * of its interface, link-local ones too: a station advertising one of them is a conflict.
- */
-export function ipv6AddressesOf(table: string, ifname: string): string[] {
-  const addresses: string[] = [];
-  for (const line of table.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 6 || fields[5] !== ifname || !/^[0-9a-f]{32}$/i.test(fields[0]!)) continue;
-    addresses.push(formatIpv6(Buffer.from(fields[0]!, 'hex')));
-  }
-  return addresses;
-}
-
-function readIpv6Addresses(ifname: string): string[] {
-  try {
-    return ipv6AddressesOf(readFileSync('/proc/net/if_inet6', 'utf8'), ifname);
-  } catch {
-    return []; // no IPv6 in this kernel, or not Linux
-  }
-}
 
 /** The human line of one event (exported for its test). */
 export function describe(event: WatchEvent): string {
@@ -191,11 +166,11 @@ export async function watchCommand(command: WatchCommand): Promise<number> {
   const refreshHeld = (): void => {
     const held = new Map<string, string | null>(command.held.map((ip) => [ip, ownMac]));
     try {
-      for (const address of listAll(dev)) held.set(address.ip, ownMac);
+      // Both families, IPv6 link-local too: a station advertising one of them is a conflict.
+      for (const address of listAll(dev, 'both')) held.set(address.ip, ownMac);
     } catch {
       // The interface is gone for now: keep what the operator named.
     }
-    for (const ip of readIpv6Addresses(dev)) held.set(ip, ownMac);
     tracker.setHeld(held);
   };
   refreshHeld();
