@@ -11,6 +11,7 @@ import { planWhatIf, type WhatIf } from '../cluster/what-if';
 import { healthKey } from '../../preload/contract/health';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
+import { ipv6NotServedYet } from '../cluster/ipv6-gate';
 import { checkTable } from '../cluster/resource-table';
 import type { ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
@@ -344,6 +345,8 @@ export class AgentApiHandler implements ApiHandler {
     const validation = validateResourceSpec(input, { nodes: [...this.view.nodes.keys()], existing });
     if (!validation.ok) return this.invalid(validation.errors, 'spec');
     const spec = validation.spec;
+    const notServed = ipv6NotServedYet(spec.ip);
+    if (notServed !== null) return this.invalid([{ field: 'ip', message: notServed }], 'spec');
     await this.store.putResource(spec, 0);
     const auditSeq = await this.audit({ actor, action: 'resource.add', target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix}`, handoffMs: null });
     const settled = spec.enabled ? await this.settle(spec.name, (v) => v !== null && (v.status.state === 'online' || v.status.state === 'failed')) : this.resourceView(spec.name);
@@ -360,6 +363,8 @@ export class AgentApiHandler implements ApiHandler {
     const validation = validateResourceSpec(merged, { nodes: [...this.view.nodes.keys()], existing: [...this.view.resources.values()], editing: name });
     if (!validation.ok) return this.invalid(validation.errors, 'patch');
     const spec = validation.spec;
+    const notServed = ipv6NotServedYet(spec.ip);
+    if (notServed !== null) return this.invalid([{ field: 'ip', message: notServed }], 'patch');
     if (spec.name !== name) {
       return failure('invalid', 'a resource cannot be renamed; remove it and add it under the new name', 'patch.name');
     }
@@ -585,8 +590,15 @@ export class AgentApiHandler implements ApiHandler {
   /** One batch checked and created; `auditDetail` is what its audit entry says (null: nothing created). */
   private async createRows(rows: readonly unknown[], skipInvalid: boolean): Promise<{ result: CommandResults['resource.import']; auditDetail: string | null }> {
     const tableRows = rows.map((input, index) => ({ line: index, input: input as Record<string, unknown> }));
-    const checked = checkTable(tableRows, { nodes: [...this.view.nodes.keys()], existing: this.existingForImport() });
-    const invalid = checked.issues.map((issue) => ({ index: issue.line, field: issue.field, message: issue.message }));
+    const table = checkTable(tableRows, { nodes: [...this.view.nodes.keys()], existing: this.existingForImport() });
+    const invalid = table.issues.map((issue) => ({ index: issue.line, field: issue.field, message: issue.message }));
+    const served = table.valid.filter((row) => {
+      const notServed = ipv6NotServedYet(row.spec.ip);
+      if (notServed !== null) invalid.push({ index: row.line, field: 'ip', message: notServed });
+      return notServed === null;
+    });
+    invalid.sort((a, b) => a.index - b.index);
+    const checked = { ...table, valid: served };
     const nothing = { result: { created: [], collided: [], invalid, auditSeq: null, durationMs: null }, auditDetail: null };
     if (invalid.length > 0 && !skipInvalid) return nothing;
     if (checked.valid.length === 0) return nothing;

@@ -43,8 +43,11 @@ export class HostAddressCache {
   /** Reads the host's addresses now. */
   private fresh(): { all: InterfaceAddress[]; stations: InterfaceAddress[] } {
     const now = this.now();
-    const all = this.host.addresses.listAll();
-    const stations = stationAddresses(all);
+    // One dump of both families: IPv6 station addresses choose an IPv6 resource's interface, and
+    // everything else here (ours, isPresent) stays the IPv4 list it always was.
+    const both = this.host.addresses.listAll(undefined, 'both');
+    const all = both.some((a) => a.ip.includes(':')) ? both.filter((a) => !a.ip.includes(':')) : both;
+    const stations = stationAddresses(both);
     this.cached = { at: now, all };
     this.cachedStations = { at: now, stations };
     return { all, stations };

@@ -11,6 +11,7 @@ import { AskedIntents, type AskedIntentsContext } from './asked-intents';
 import { chooseInterface } from './interface-choice';
 import type { NodeContext } from './node-context';
 import { TRUSTED_PROBE } from '../cluster/move-machine';
+import { ipv6NotServedYet } from '../cluster/ipv6-gate';
 
 export interface PreflightContext extends AskedIntentsContext {
   /** Probes `ip` here. */
@@ -39,6 +40,9 @@ export class Preflight {
 
 /** Who answers ARP for `ip` on this node's segment? The owner's MAC is expected, not a conflict. */
 export async function probeFromHere(context: Pick<NodeContext, 'node' | 'view' | 'local' | 'host'>, ip: string): Promise<ProbeOutcome> {
+  // The gate (cluster/ipv6-gate.ts): a probe intent may name an IPv6 address the agents do not serve yet.
+  const notServed = ipv6NotServedYet(ip);
+  if (notServed !== null) return { ok: false, message: notServed };
   const started = performance.now();
   const view = context.view();
   const spec = [...view.resources.values()].find((r) => r.ip === ip) ?? null;

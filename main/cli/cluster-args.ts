@@ -7,6 +7,7 @@
 // (unknown node, duplicate name or address) come back from the agent as an 'invalid' error.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseCidr } from '../arp/addresses';
+import { parseIpv6Cidr } from '../nd/addresses';
 import { validateNodeName, validateResourceName, validateResourceSpec } from '../cluster/validate';
 import { validateIfname } from '../net/interfaces';
 import { formatOfFileName, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, TABLE_FORMATS, type TableFormat } from '../cluster/resource-table';
@@ -498,9 +499,10 @@ export function parseInterfaces(raw: string): Record<string, string> {
 }
 
 function address(option: string, raw: string): { ip: string; prefix: number } {
-  if (!raw.includes('/')) throw new UsageError(`${option}: expected an address with its prefix such as 10.0.0.50/24, got "${raw}"`);
+  if (!raw.includes('/')) throw new UsageError(`${option}: expected an address with its prefix such as 10.0.0.50/24 or 2001:db8::50/64, got ${JSON.stringify(raw.slice(0, 64))}`);
   try {
-    return parseCidr(raw);
+    // Any RFC 4291 spelling, sent in its RFC 5952 form; the cluster's rules (link-local...) are checkLocally's.
+    return raw.includes(':') ? parseIpv6Cidr(raw) : parseCidr(raw);
   } catch (error) {
     throw new UsageError(`${option}: ${(error as Error).message}`);
   }

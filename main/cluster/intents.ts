@@ -31,6 +31,7 @@
 // it (last answer to their announcement: the takeover's handoffMs). Its writer deletes it after a minute;
 // any node removes one older than two (its writer died).
 import { isCanonicalMac, isIpv4 } from '../arp/addresses';
+import { isResourceIp } from '../../preload/contract/ip-address';
 import type { NodeName, ResourceName } from './model';
 
 export type MovePhase = 'requested' | 'prepared' | 'released' | 'failed';
@@ -243,7 +244,8 @@ export function parseIntent(value: unknown): { ok: true; intent: Intent } | { ok
   const base = { id: record.id, actor: record.actor, createdAt: record.createdAt };
   if (record.kind === 'probe') {
     if (!isText(record.node)) return { ok: false, reason: 'probe: node is not a string' };
-    if (typeof record.ip !== 'string' || !isIpv4(record.ip)) return { ok: false, reason: 'probe: ip is not an IPv4 address' };
+    // A resource's address, of either family, in its stored spelling only: it is compared with the specs' as text.
+    if (!isResourceIp(record.ip)) return { ok: false, reason: 'probe: ip is not an IPv4 or RFC 5952 IPv6 address' };
     const outcome = record.outcome === null || record.outcome === undefined ? null : checkProbeOutcome(record.outcome);
     if (outcome === undefined) return { ok: false, reason: 'probe: outcome is malformed' };
     return { ok: true, intent: { ...base, kind: 'probe', node: record.node, ip: record.ip, outcome } };

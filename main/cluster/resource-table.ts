@@ -12,8 +12,8 @@
 // resource per row. Columns (any order, each at most once; name and ip required, any other may be left
 // out or left empty for its default):
 //   name                  the resource name
-//   ip                    a.b.c.d/nn (or a.b.c.d with a prefix column)
-//   prefix                1..32, only when ip has no /nn
+//   ip                    a.b.c.d/nn or an IPv6 address/nn in any RFC 4291 spelling (or without /nn and a prefix column)
+//   prefix                1..32 (IPv6 1..128), only when ip has no /nn
 //   owners                possible owners, separated by spaces (empty: every node)
 //   preferred             ordered preferred owners, separated by spaces
 //   failback              never | immediate | HH-HH (a window of local hours, 22-06 wraps midnight)

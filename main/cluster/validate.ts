@@ -16,7 +16,13 @@
 //   0.0.0.0/8 ("this network", RFC 1122 — includes 0.0.0.0), 127.0.0.0/8 loopback, 224.0.0.0/4
 //   multicast, 255.255.255.255; and for prefix < 31 the network and broadcast address of its subnet
 //   (/31 and /32 have none, RFC 3021). Unique: no other resource may have the same address.
-// - prefix: required, an integer 1..32.
+//   Or an IPv6 address (issue 18) in any RFC 4291 spelling (nd/addresses.ts: no zone id, no brackets),
+//   stored in its RFC 5952 form, so two spellings of one address are the same address; "addr/nn" with
+//   a strict decimal prefix ("064" is refused). Not a host address, so rejected: ::, ::1, ff00::/8
+//   multicast, ::ffff:0:0/96 (IPv4-mapped: add the IPv4 address), fe80::/10 link-local (scoped to one
+//   link's interface, which a cluster address is not tied to), and for prefix < 127 the subnet-router
+//   anycast address (host bits zero, RFC 4291 §2.6.1).
+// - prefix: required, an integer 1..32 (IPv6: 1..128).
 // - possibleOwners (default [] = every node): known node names, no repeats; when non-empty it must name
 //   at least one known node (otherwise the resource could never run anywhere).
 // - preferredOwners (default []): known node names, no repeats, each a possible owner.
@@ -47,6 +53,7 @@
 // Node names are exact identifiers (compared case-sensitively) because agents register themselves.
 
 import { AddressError, formatIpv4, parseCidr, parseIpv4, prefixMask } from '../arp/addresses';
+import { canonicalIpv6, isLinkLocalIpv6, notHostReason, parseIpv6, parseIpv6Prefix } from '../nd/addresses';
 import type { AnnounceForm, DefendPolicy } from '../arp/acd-config';
 import type { Ipv4 } from '../arp/frame';
 import { validateIfname, InterfaceError } from '../net/ifname';
@@ -78,6 +85,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export const PREFIX_MIN = 1;
 export const PREFIX_MAX = 32;
+export const PREFIX_MAX_IPV6 = 128;
 export const HOUR_MAX = 23;
 
 const ANNOUNCE_FORMS: readonly AnnounceForm[] = ['request', 'reply', 'both'];
@@ -168,22 +176,75 @@ class ErrorList {
   }
 }
 
-function validateAddress(input: Record<string, unknown>, errors: ErrorList): { ip?: Ipv4; prefix?: number } {
-  let ip: Ipv4 | undefined;
+/** Why an IPv6 address cannot be a cluster's address, whatever the prefix; null when it can. */
+function reservedIpv6Problem(ip: string): string | null {
+  const reason = notHostReason(ip);
+  if (reason !== null) return `${ip}: ${reason}`;
+  if (isLinkLocalIpv6(ip)) return `${ip} is link-local (fe80::/10): it belongs to one interface's link, not to a cluster address that moves`;
+  return null;
+}
+
+/** The subnet-router anycast address (RFC 4291 §2.6.1) is every router's on the link: not one node's. */
+function ipv6SubnetProblem(ip: string, prefix: number): string | null {
+  if (prefix >= 127) return null;
+  const bytes = parseIpv6(ip);
+  for (let bit = prefix; bit < 128; bit++) if (((bytes[bit >> 3] as number) >> (7 - (bit & 7))) & 1) return null;
+  return `${ip} is the subnet-router anycast address of ${ip}/${prefix} (all host bits zero); choose a host address`;
+}
+
+function errorMessage(error: unknown): string {
+  if (!(error instanceof AddressError)) throw error;
+  return error.message;
+}
+
+/**
+ * An IPv6 address, "addr" or "addr/nn": its stored spelling and the prefix written in it. Every
+ * problem goes to the address field, as for "a.b.c.d/nn": that is where the operator wrote it.
+ */
+function readIpv6(ipInput: string, errors: ErrorList): { ip?: string; prefixFromIp?: number; prefixWritten: boolean } {
+  const slash = ipInput.indexOf('/');
+  const ipText = slash < 0 ? ipInput : ipInput.slice(0, slash);
+  let ip: string | undefined;
+  let prefixFromIp: number | undefined;
+  try {
+    ip = canonicalIpv6(ipText);
+  } catch (error) {
+    errors.add('ip', errorMessage(error));
+  }
+  if (slash >= 0) {
+    const prefixText = ipInput.slice(slash + 1);
+    try {
+      if (prefixText.includes('/')) throw new AddressError('BAD_CIDR', `invalid address/prefix ${JSON.stringify(ipInput.slice(0, 64))}: expected one "/" as in "2001:db8::50/64"`);
+      prefixFromIp = parseIpv6Prefix(prefixText);
+    } catch (error) {
+      errors.add('ip', errorMessage(error));
+    }
+  }
+  return { ip, prefixFromIp, prefixWritten: slash >= 0 };
+}
+
+function validateAddress(input: Record<string, unknown>, errors: ErrorList): { ip?: string; prefix?: number } {
+  let ip: string | undefined;
   let prefixFromIp: number | undefined;
   const ipInput = input.ip;
+  // A colon is IPv6's and never IPv4's: the family is known even when the text is wrong, so the prefix's bound is too.
+  const ipv6 = typeof ipInput === 'string' && ipInput.includes(':');
+  const example = ipv6 ? '2001:db8::50/64' : '10.213.0.50/24';
+  const prefixMax = ipv6 ? PREFIX_MAX_IPV6 : PREFIX_MAX;
+  let prefixWritten = typeof ipInput === 'string' && ipInput.includes('/');
   if (ipInput === undefined || ipInput === null || ipInput === '') {
     errors.add('ip', 'address is required');
   } else if (typeof ipInput !== 'string') {
-    errors.add('ip', `address must be text like "10.213.0.50" (got ${quote(ipInput)})`);
+    errors.add('ip', `address must be text like "10.213.0.50" or "2001:db8::50" (got ${quote(ipInput)})`);
+  } else if (ipv6) {
+    ({ ip, prefixFromIp, prefixWritten } = readIpv6(ipInput, errors));
   } else if (ipInput.includes('/')) {
     try {
       const cidr = parseCidr(ipInput);
       ip = cidr.ip;
       prefixFromIp = cidr.prefix;
     } catch (error) {
-      if (!(error instanceof AddressError)) throw error;
-      errors.add('ip', error.message);
+      errors.add('ip', errorMessage(error));
     }
   } else {
     try {
@@ -191,19 +252,17 @@ function validateAddress(input: Record<string, unknown>, errors: ErrorList): { i
       parseIpv4(ipInput);
       ip = ipInput;
     } catch (error) {
-      if (!(error instanceof AddressError)) throw error;
-      errors.add('ip', error.message);
+      errors.add('ip', errorMessage(error));
     }
   }
 
   let prefix: number | undefined;
   const prefixInput = input.prefix;
   if (prefixInput === undefined || prefixInput === null) {
-    const cidrWritten = typeof ipInput === 'string' && ipInput.includes('/');
-    if (!cidrWritten) errors.add('prefix', 'prefix is required (or write the address as "10.213.0.50/24")');
+    if (!prefixWritten) errors.add('prefix', `prefix is required (or write the address as "${example}")`);
     prefix = prefixFromIp;
-  } else if (typeof prefixInput !== 'number' || !Number.isInteger(prefixInput) || prefixInput < PREFIX_MIN || prefixInput > PREFIX_MAX) {
-    errors.add('prefix', `prefix must be an integer ${PREFIX_MIN}..${PREFIX_MAX} (got ${quote(prefixInput)})`);
+  } else if (typeof prefixInput !== 'number' || !Number.isInteger(prefixInput) || prefixInput < PREFIX_MIN || prefixInput > prefixMax) {
+    errors.add('prefix', `prefix must be an integer ${PREFIX_MIN}..${prefixMax} (got ${quote(prefixInput)})`);
   } else if (prefixFromIp !== undefined && prefixFromIp !== prefixInput) {
     errors.add('prefix', `prefix ${prefixInput} disagrees with the /${prefixFromIp} written in the address`);
   } else {
@@ -211,12 +270,14 @@ function validateAddress(input: Record<string, unknown>, errors: ErrorList): { i
   }
   // The CIDR form parses /0, which a resource cannot use.
   if (prefix !== undefined && prefix < PREFIX_MIN) {
-    errors.add('prefix', `prefix must be an integer ${PREFIX_MIN}..${PREFIX_MAX} (got ${prefix})`);
+    errors.add('prefix', `prefix must be an integer ${PREFIX_MIN}..${prefixMax} (got ${prefix})`);
     prefix = undefined;
   }
 
   if (ip !== undefined) {
-    const problem = reservedAddressProblem(ip) ?? (prefix === undefined ? null : subnetEdgeProblem(ip, prefix));
+    const problem = ipv6
+      ? (reservedIpv6Problem(ip) ?? (prefix === undefined ? null : ipv6SubnetProblem(ip, prefix)))
+      : (reservedAddressProblem(ip) ?? (prefix === undefined ? null : subnetEdgeProblem(ip, prefix)));
     if (problem !== null) {
       errors.add('ip', problem);
       ip = undefined;
@@ -379,7 +440,7 @@ function validateHealth(value: unknown, errors: ErrorList): HealthSpec | undefin
   return { checks, intervalMs, timeoutMs, fall, rise };
 }
 
-function checkUniqueness(name: string | undefined, ip: Ipv4 | undefined, context: SpecContext, errors: ErrorList): void {
+function checkUniqueness(name: string | undefined, ip: string | undefined, context: SpecContext, errors: ErrorList): void {
   for (const other of context.existing) {
     if (context.editing !== undefined && other.name === context.editing) continue;
     if (name !== undefined && other.name.toLowerCase() === name.toLowerCase()) {

@@ -35,7 +35,11 @@ export interface HostAddresses {
   register(list: readonly VirtualAddress[], notAfterNs?: bigint): RegistrarResult[];
   /** Removes addresses we added; absent counts as removed. */
   deregister(list: readonly VirtualAddress[]): RegistrarResult[];
-  listAll(ifname?: string): InterfaceAddress[];
+  /**
+   * IPv4 addresses only unless `families` asks for IPv6 as well (the interface of an IPv6 resource,
+   * issue 18): an IPv6 address, RFC 5952 text, is never what an IPv4 caller means. Windows lists IPv4 only.
+   */
+  listAll(ifname?: string, families?: 'ipv4' | 'both'): InterfaceAddress[];
   /** Only ours, found again after a restart. */
   listOwned(ifname?: string): InterfaceAddress[];
   /** Removes our addresses with these IPs on whatever interface they are now (a renamed one); returns how many. */

@@ -13,6 +13,7 @@
 // cluster and reports every problem per form field.
 import { z } from 'zod';
 import { IPV4_PATTERN } from './ipv4';
+import { isResourceIp, MAX_IP_TEXT } from './ip-address';
 import { HealthResultSchema, HealthSpecSchema, MAX_HEALTH_PROFILES, type HealthResult, type HealthSpec } from './health';
 import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, FailoverThresholdSchema, MAX_BANS, NodeBanSchema, RETRIES_MAX, type FailoverThreshold, type NodeBan } from './failure-policy';
 
@@ -22,6 +23,8 @@ import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, FailoverThresholdSchema, MAX_BANS, No
 export type Mac = string;
 /** Canonical IPv4: dotted quad, decimal, no leading zeros (as main/arp/frame.ts). */
 export type Ipv4 = string;
+/** A resource's address: canonical IPv4, or IPv6 in RFC 5952 form (lowercase, shortest, "::" once). */
+export type IpAddress = string;
 export type NodeName = string;
 export type ResourceName = string;
 
@@ -40,6 +43,11 @@ export const MAC_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 
 export const MacSchema = z.string().regex(MAC_PATTERN, 'must be a MAC address such as "02:00:00:00:00:01" (lowercase)');
 export const Ipv4Schema = z.string().regex(IPV4_PATTERN, 'must be an IPv4 address such as "10.0.0.50"');
+/** A resource's address: a canonical dotted quad or the RFC 5952 text of an IPv6 address (issue 18). */
+export const IpAddressSchema = z
+  .string()
+  .max(MAX_IP_TEXT)
+  .refine(isResourceIp, 'must be an IPv4 address such as "10.0.0.50" or an IPv6 address in RFC 5952 form such as "2001:db8::50"');
 export const NameSchema = z.string().min(1, 'must not be empty').max(MAX_NAME_LENGTH);
 export const TextSchema = z.string().max(MAX_TEXT_LENGTH);
 /** Wall-clock milliseconds since the epoch. */
@@ -118,8 +126,9 @@ export const FailbackPolicySchema = z.discriminatedUnion('mode', [
 /** An IP resource as the operator defines it. */
 export interface ResourceSpec {
   name: ResourceName;
-  ip: Ipv4;
-  /** 1..32. */
+  /** A dotted quad, or an IPv6 address in RFC 5952 form. */
+  ip: IpAddress;
+  /** 1..32 for IPv4, 1..128 for IPv6. */
   prefix: number;
   /** Nodes allowed to hold the address; empty = every node. */
   possibleOwners: NodeName[];
@@ -166,8 +175,9 @@ export const ANNOUNCE_REFRESH_MAX_SEC = 86_400;
 
 export const ResourceSpecSchema = z.strictObject({
   name: NameSchema,
-  ip: Ipv4Schema,
-  prefix: z.number().int().min(1).max(32),
+  ip: IpAddressSchema,
+  // The family's own bound (32 for IPv4) is the cluster's rule: validate.ts, which every stored record passes too.
+  prefix: z.number().int().min(1).max(128),
   possibleOwners: NodeNamesSchema,
   preferredOwners: NodeNamesSchema,
   failback: FailbackPolicySchema,

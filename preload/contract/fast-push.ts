@@ -42,7 +42,7 @@ import {
   type ResourceView,
   type Snapshot,
 } from './domain';
-import { IPV4_PATTERN } from './ipv4';
+import { isResourceIp } from './ip-address';
 import { HealthSpecSchema } from './health';
 import { decodeRows, type CompactRows } from './compact-rows';
 import { MAX_CHANGES_PER_PUSH, MAX_PAGE_ROWS, MAX_ROWS_PER_CHUNK, ResourceTableViewSchema, type ChangePush, type ChangesPush, type Push, type SnapshotHeadPush } from './protocol';
@@ -89,9 +89,6 @@ function isText(value: unknown): boolean {
   return typeof value === 'string' && value.length <= MAX_TEXT_LENGTH;
 }
 
-function isIpv4(value: unknown): boolean {
-  return typeof value === 'string' && IPV4_PATTERN.test(value);
-}
 
 function isMac(value: unknown): boolean {
   return typeof value === 'string' && MAC_PATTERN.test(value);
@@ -181,8 +178,9 @@ const STATUS_SHAPE = shape<ResourceStatus>(
 const RESOURCE_SHAPE = shape<ResourceView>(
   {
     name: isName,
-    ip: isIpv4,
-    prefix: (v) => isIntIn(v, 1, 32),
+    ip: isResourceIp,
+    // As the schema: the family's bound is the cluster's rule, checked where the record was read.
+    prefix: (v) => isIntIn(v, 1, 128),
     possibleOwners: isNameList,
     preferredOwners: isNameList,
     failback: byTag('mode', FAILBACK_SHAPES),

@@ -3,7 +3,7 @@
 // of the cluster: protocol.ts, "the paged stream"). One definition on both sides is what makes the
 // first page the console receives exactly the first rows it would compute itself. Pure.
 import { type ResourceState, type ResourceView } from './domain';
-import { compareIpv4 } from './ipv4';
+import { compareIpAddresses } from './ip-address';
 
 export const RESOURCE_COLUMNS = ['name', 'address', 'owner', 'state', 'ownerMac', 'since', 'lastHandoff'] as const;
 export type ResourceColumn = (typeof RESOURCE_COLUMNS)[number];
@@ -50,7 +50,7 @@ function compareBy(column: ResourceColumn, a: ResourceView, b: ResourceView, dir
     case 'name':
       return compareText(a.name, b.name) * direction;
     case 'address':
-      return (compareIpv4(a.ip, b.ip) || a.prefix - b.prefix) * direction;
+      return (compareIpAddresses(a.ip, b.ip) || a.prefix - b.prefix) * direction;
     case 'owner':
       return compareNullable(a.status.owner, b.status.owner, compareText, direction);
     case 'state':

@@ -115,7 +115,7 @@ describe('resource add', () => {
     rejects(add('web', '10.0.0.50/24', 'extra'), /^resource add: unexpected argument "extra"$/);
     rejects(add('-web', '10.0.0.50/24'), /Unknown option '-w'/);
     rejects(add('w eb', '10.0.0.50/24'), /^resource add: resource name "w eb" may contain only letters/);
-    rejects(add('web', '10.0.0.50'), /^<ip>\/<prefix>: expected an address with its prefix such as 10\.0\.0\.50\/24, got "10\.0\.0\.50"$/);
+    rejects(add('web', '10.0.0.50'), /^<ip>\/<prefix>: expected an address with its prefix such as 10\.0\.0\.50\/24 or 2001:db8::50\/64, got "10\.0\.0\.50"$/);
     rejects(add('web', '10.0.0.256/24'), /^<ip>\/<prefix>: .*10\.0\.0\.256/);
     rejects(add('web', '10.0.0.50/33'), /^<ip>\/<prefix>: .*at most 32/);
     rejects(add('web', '10.0.0.50/0'), /^<ip>\/<prefix>: .*prefix/);

@@ -52,7 +52,7 @@ describe('parseIntent', () => {
     ['a short nonce', { ...move, phase: 'prepared', notify: { ...notify, nonce: 'abc' } }, 'move: notify is malformed'],
     ['released without a time', { ...move, phase: 'released' }, 'move: releasedAt is not a time'],
     ['failed without a reason', { ...move, phase: 'failed' }, 'move: detail is not a string'],
-    ['a probe of a name', { ...base, kind: 'probe', node: 'n2', ip: 'web.local', outcome: null }, 'probe: ip is not an IPv4 address'],
+    ['a probe of a name', { ...base, kind: 'probe', node: 'n2', ip: 'web.local', outcome: null }, 'probe: ip is not an IPv4 or RFC 5952 IPv6 address'],
     ['a probe without a node', { ...base, kind: 'probe', ip: '10.0.0.1', outcome: null }, 'probe: node is not a string'],
     ['a verdict of its own', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: true, verdict: 'fine', answeredBy: [], ownerMac: null, durationMs: 1 } }, 'probe: outcome is malformed'],
     ['an answer from a non-MAC', { ...base, kind: 'probe', node: 'n2', ip: '10.0.0.1', outcome: { ok: true, verdict: 'conflict', answeredBy: ['<script>'], ownerMac: null, durationMs: 1 } }, 'probe: outcome is malformed'],

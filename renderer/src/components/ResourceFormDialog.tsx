@@ -99,7 +99,7 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
   return (
     <Dialog
       title={editing === null ? 'New IP resource' : `Edit ${editing.name}`}
-      subtitle={editing === null ? 'A virtual IPv4 address the cluster keeps online on one node.' : <span className="mono">{`${editing.ip}/${editing.prefix}`}</span>}
+      subtitle={editing === null ? 'A virtual IP address the cluster keeps online on one node.' : <span className="mono">{`${editing.ip}/${editing.prefix}`}</span>}
       testId="resource-form"
       size="large"
       onClose={onClose}
@@ -143,10 +143,10 @@ export function ResourceFormDialog({ api, editing, resources, nodes, onClose, on
               <input className="input" {...fieldProps('name')} value={values.name} disabled={editing !== null} autoFocus={editing === null} data-autofocus={editing === null || undefined} spellCheck={false} autoComplete="off" onChange={(e) => set('name', e.target.value, 'name')} />
             </Field>
             <div className="field-pair">
-              <Field label="IPv4 address" htmlFor={`${formId}-ip`} hint="e.g. 10.0.0.50 or 10.0.0.50/24" error={errorOf('ip')}>
+              <Field label="Address" htmlFor={`${formId}-ip`} hint="e.g. 10.0.0.50/24 or 2001:db8::50/64" error={errorOf('ip')}>
                 <input className="input mono" {...fieldProps('ip')} value={values.ip} autoFocus={editing !== null} data-autofocus={editing !== null || undefined} spellCheck={false} autoComplete="off" onChange={(e) => set('ip', e.target.value, 'ip')} />
               </Field>
-              <Field label="Prefix" htmlFor={`${formId}-prefix`} hint="1..32" error={errorOf('prefix')} narrow>
+              <Field label="Prefix" htmlFor={`${formId}-prefix`} hint="1..32, IPv6 1..128" error={errorOf('prefix')} narrow>
                 <input className="input mono" inputMode="numeric" {...fieldProps('prefix')} value={values.prefix} disabled={values.ip.includes('/')} onChange={(e) => set('prefix', e.target.value, 'prefix')} />
               </Field>
             </div>

@@ -604,7 +604,7 @@ function EmptyTable({ filtered, onCreate }: { filtered: boolean; onCreate: (() =
       ) : (
         <>
           <p className="empty-title">No IP resources yet</p>
-          <p>An IP resource is a virtual IPv4 address that the cluster keeps online on one of its nodes.</p>
+          <p>An IP resource is a virtual IPv4 or IPv6 address that the cluster keeps online on one of its nodes.</p>
           {onCreate !== null && (
             <button type="button" className="button button-primary" onClick={onCreate}>
               Create the first one

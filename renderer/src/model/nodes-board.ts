@@ -1,6 +1,6 @@
 // The Nodes view's columns: every node with the resources it holds, plus the resources nobody holds.
 import type { NodeRecord, ResourceView } from '../../../preload/contract/domain';
-import { compareIpv4 } from '../../../preload/contract/ipv4';
+import { compareIpAddresses } from '../../../preload/contract/ip-address';
 import { matchesResource, parseResourceQuery } from './resource-table';
 
 export interface NodeColumn {
@@ -30,7 +30,7 @@ export function buildBoard(nodes: Iterable<NodeRecord>, resources: Iterable<Reso
     if (column === undefined) unowned.push(resource);
     else column.resources.push(resource);
   }
-  const byAddress = (a: ResourceView, b: ResourceView): number => compareIpv4(a.ip, b.ip) || compareNames(a.name, b.name);
+  const byAddress = (a: ResourceView, b: ResourceView): number => compareIpAddresses(a.ip, b.ip) || compareNames(a.name, b.name);
   for (const column of columns) column.resources.sort(byAddress);
   unowned.sort(byAddress);
   return { columns, unowned };

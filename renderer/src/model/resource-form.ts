@@ -15,6 +15,7 @@ import {
 } from '../../../preload/contract/domain';
 import type { FieldIssue } from '../../../preload/contract/protocol';
 import { isIpv4 } from '../../../preload/contract/ipv4';
+import { formatIpv6Words, ipv6Words } from '../../../preload/contract/ip-address';
 import { formatCheck, HEALTH_DEFAULTS, parseCheck, type HealthCheck, type HealthSpec } from '../../../preload/contract/health';
 import { BAN_FOR_MAX_SEC, BAN_FOR_MIN_SEC, formatThreshold, parseThreshold, POLICY_DEFAULTS, RETRIES_MAX, type FailoverThreshold } from '../../../preload/contract/failure-policy';
 
@@ -187,6 +188,25 @@ export interface FormContext {
   editing: string | null;
 }
 
+/**
+ * The address as the agent stores it (an IPv6 address in RFC 5952 form), or null when it is neither
+ * family. Any RFC 4291 spelling passes: the agent reads them all, and says what else is wrong with one
+ * (link-local, multicast...) against the field.
+ */
+function storedAddress(ip: string): string | null {
+  if (isIpv4(ip)) return ip;
+  const words = ipv6Words(ip);
+  return words === null ? null : formatIpv6Words(words);
+}
+
+function addressProblem(ip: string): string {
+  if (ip.includes(':')) {
+    if (ip.includes('%')) return 'a zone id ("%eth0") is not allowed: the address moves between nodes';
+    return `"${ip}" is not an IPv6 address such as 2001:db8::50`;
+  }
+  return `"${ip}" is not an IPv4 address such as 10.0.0.50 (nor IPv6, such as 2001:db8::50)`;
+}
+
 /** Quick local checks; an empty result lets the agent judge the rest. */
 export function checkForm(values: ResourceFormValues, context: FormContext): FormErrors {
   const fields: FieldErrors = {};
@@ -199,16 +219,19 @@ export function checkForm(values: ResourceFormValues, context: FormContext): For
   }
 
   const { ip, prefixText } = splitAddress(values);
-  if (ip === '') fields.ip = 'an IPv4 address is required';
-  else if (!isIpv4(ip)) fields.ip = `"${ip}" is not an IPv4 address such as 10.0.0.50`;
+  const stored = storedAddress(ip);
+  if (ip === '') fields.ip = 'an address is required';
+  else if (stored === null) fields.ip = addressProblem(ip);
   else {
-    const holder = context.existing.find((r) => r.ip === ip && r.name !== context.editing);
-    if (holder !== undefined) fields.ip = `${ip} belongs to resource "${holder.name}" already`;
+    // Compared in the stored spelling: "2001:DB8::0:50" is the address of a resource holding 2001:db8::50.
+    const holder = context.existing.find((r) => r.ip === stored && r.name !== context.editing);
+    if (holder !== undefined) fields.ip = `${stored} belongs to resource "${holder.name}" already`;
   }
 
   const prefix = parseInteger(prefixText);
   const prefixField: FormField = values.ip.includes('/') ? 'ip' : 'prefix';
-  if (prefix === null || prefix < 1 || prefix > 32) fields[prefixField] ??= prefixField === 'prefix' ? 'a whole number 1..32' : 'the prefix length must be a whole number 1..32';
+  const maxPrefix = ip.includes(':') ? 128 : 32;
+  if (prefix === null || prefix < 1 || prefix > maxPrefix) fields[prefixField] ??= prefixField === 'prefix' ? `a whole number 1..${maxPrefix}` : `the prefix length must be a whole number 1..${maxPrefix}`;
 
   const possible = splitList(values.possibleOwners);
   const preferred = splitList(values.preferredOwners);
@@ -297,7 +320,8 @@ export function toSpecInput(values: ResourceFormValues): ResourceSpecInput {
   const policy = policyOf(values);
   return {
     name: values.name.trim(),
-    ip,
+    // The stored spelling, so an edit that only respelt the address patches nothing.
+    ip: storedAddress(ip) ?? ip,
     prefix: parseInteger(prefixText) ?? Number.NaN,
     possibleOwners: splitList(values.possibleOwners),
     preferredOwners: splitList(values.preferredOwners),
