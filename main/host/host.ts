@@ -3,9 +3,13 @@
 // convergence-monitor) reach the host only through this, so they run the same on Linux
 // (linux-host.ts), on Windows (windows-host.ts), and in unit tests on a fake LAN (test/unit/fake-host.ts).
 import type { CheckRun, NetworkCheck } from './health-checks';
+import type { EventEmitter } from 'node:events';
 import type { ArpFrame, Mac } from '../arp/frame';
+import type { Ipv6, NdFrame } from '../nd/frame';
 import type { InterfaceState } from '../net/interfaces';
-import type { FrameSource } from '../net/pcap';
+import type { FrameSource, PacketStats } from '../net/pcap';
+import type { InterfaceInfo } from '../net/interfaces';
+import type { NdSocketEvents } from '../net/nd-socket';
 import type { TappedFrame } from '../net/frame-tap';
 import type { InterfaceAddress, RegistrarResult, VirtualAddress } from './address-types';
 
@@ -58,6 +62,22 @@ export interface ArpPort extends FrameSource {
   send(frame: ArpFrame): void;
 }
 
+/**
+ * A neighbour discovery socket on one interface (IPv6 resources, issue 18): NS and NA in (including the
+ * ones this host sends), out, and the solicited-node groups of the addresses it probes or holds joined,
+ * so that another node's DAD probe for one of them reaches it before its kernel holds the address.
+ */
+export interface NdPort extends EventEmitter<NdSocketEvents> {
+  readonly iface: InterfaceInfo;
+  readonly stats: PacketStats<string>;
+  refreshKernelStats(): PacketStats<string>;
+  send(frame: NdFrame): void;
+  /** Joins the solicited-node group of `ip` (once per group); throws when the kernel refuses. */
+  listenFor(ip: Ipv6): void;
+  stopListeningFor(ip: Ipv6): void;
+  close(): void;
+}
+
 /** A UDP endpoint bound on every IPv4 address of the host. */
 export interface DatagramEndpoint {
   readonly port: number;
@@ -75,6 +95,8 @@ export interface Host {
   prepareInterface(ifname: string): void;
   /** Opens an ARP socket; throws PacketIoError (no such interface, no permission, no libpcap/Npcap). */
   openArp(ifname: string): ArpPort;
+  /** Opens a neighbour discovery socket; throws PacketIoError like openArp (UNSUPPORTED: a host that serves no IPv6 resources). */
+  openNd(ifname: string): NdPort;
   /**
    * A receive-only capture of ARP replies to probes (target IP 0.0.0.0) with a ring of its own, for the
    * standby's liveness probes; null when this host has no such capture (the answers then come through

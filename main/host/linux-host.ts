@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { ArpCapture, ArpSocket, captureAddonAvailable } from '../net/pcap';
 import { FrameTap } from '../net/frame-tap';
+import { NdSocket } from '../net/nd-socket';
 import { readInterfaceState } from '../net/interfaces';
 import { deregister, listAll, listOwned, register, removeOwnedAnywhere } from '../net/registrar';
 import { localMacs } from './linux-macs';
@@ -27,6 +28,7 @@ export const linuxHost: Host = {
     }
   },
   openArp: (ifname) => ArpSocket.open(ifname),
+  openNd: (ifname) => NdSocket.open(ifname),
   openProbeAnswers: (ifname, bufferBytes) => (captureAddonAvailable() ? ArpCapture.open(ifname, { filter: PROBE_ANSWER_FILTER, bufferBytes }) : null),
   openDatagram,
   openFrameTap: (ifname, mac, onFrame, onLost) => FrameTap.open(ifname, mac, onFrame, onLost),

@@ -29,7 +29,7 @@ import { resolveLifetimes } from '../net/windows/validate';
 import { DEADLINE_PASSED, NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from './address-types';
 import { openDatagram } from './datagram';
 import { runNetworkCheck, type CheckRun, type NetworkCheck } from './health-checks';
-import { ADDRESS_GONE, type ArpPort, type Host, type HostAddresses, type LateAddressFailure } from './host';
+import { ADDRESS_GONE, type ArpPort, type Host, type NdPort, type HostAddresses, type LateAddressFailure } from './host';
 
 /** A listing is taken when none was taken for this long (batches list too). */
 export const DEFAULT_REFRESH_MS = 5000;
@@ -380,6 +380,11 @@ export class WindowsHost implements Host {
     if (adapter.guid === null) throw new PacketIoError('OPEN_FAILED', `cannot capture on "${ifname}": Get-NetAdapter names no InterfaceGuid for it (Npcap opens \\Device\\NPF_{GUID})`);
     const state = this.interfaceState(ifname);
     return this.openCapture({ name: ifname, index: adapter.ifindex, mac: state?.mac ?? adapter.mac ?? ZERO_MAC, up: state?.carrier ?? false }, npcapDeviceName(adapter.guid));
+  }
+
+  openNd(ifname: string): NdPort {
+    // Npcap would carry ND, but the registrar here (PowerShell) and the solicited-node membership are IPv4-only so far.
+    throw new PacketIoError('UNSUPPORTED', `IPv6 addresses are not served on Windows yet (${ifname})`);
   }
 
   openProbeAnswers(): null {

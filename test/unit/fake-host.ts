@@ -14,7 +14,7 @@ import { reply } from '../../main/arp/codec';
 import type { ArpFrame, Mac } from '../../main/arp/frame';
 import { ZERO_IP } from '../../main/arp/frame';
 import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult } from '../../main/host/address-types';
-import type { ArpPort, DatagramEndpoint, Host, HostAddresses } from '../../main/host/host';
+import type { ArpPort, DatagramEndpoint, Host, HostAddresses, NdPort } from '../../main/host/host';
 import type { InterfaceState } from '../../main/net/interfaces';
 import { PacketIoError, type ArpSocketEvents, type PacketStats } from '../../main/net/pcap';
 import type { InterfaceInfo } from '../../main/net/interfaces';
@@ -282,6 +282,10 @@ export class FakeHost implements Host {
 
   openArp(ifname: string): ArpPort {
     return this.open(ifname, () => true);
+  }
+
+  openNd(ifname: string): NdPort {
+    throw new PacketIoError('UNSUPPORTED', `the fake LAN carries no neighbour discovery (${ifname})`);
   }
 
   openProbeAnswers(ifname: string): FakeArpPort {
