@@ -5,17 +5,32 @@
 // - ARP: every socket on the LAN hears every frame (its own too, as libpcap delivers them), one event-loop
 //   turn later; the "kernel" of each host answers requests and probes for the addresses it holds, as
 //   Linux does (a reply to a probe goes back with target IP 0.0.0.0);
+// - IPv6 neighbour discovery (issue 18): frames go on the wire as the ND codec's bytes and are decoded
+//   by each receiver (a frame the codec would not take is 'malformed' there, as on a real capture), one
+//   turn later. A multicast frame reaches an interface only if it joined the group: all-nodes always, a
+//   solicited-node group if the host holds an address in it or one of its ND sockets listens for one
+//   (as an MLD-snooping switch and the NIC's filter do; the membership is the interface's, so every ND
+//   socket on it then hears the frame); a unicast frame reaches the interface whose MAC it names. A
+//   sender's sockets hear what it sends. The "kernel" answers a solicitation for an address it holds as
+//   Linux does (nd.ts-level detail in hearNd); an admin down flushes the interface's IPv6 addresses
+//   (Linux's default, keep_addr_on_down=0), and an up gives back its link-local and station addresses;
 // - a socket on an interface that goes down or away is lost ('lost'), like the patched `cap`;
 // - datagrams (a move's release notice) go to the host whose station address they name, in memory:
 //   nothing leaves this process, whatever the addresses.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { formatMac } from '../../main/arp/addresses';
 import { reply } from '../../main/arp/codec';
 import type { ArpFrame, Mac } from '../../main/arp/frame';
 import { ZERO_IP } from '../../main/arp/frame';
 import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult } from '../../main/host/address-types';
 import type { ArpPort, DatagramEndpoint, Host, HostAddresses, NdPort } from '../../main/host/host';
+import { canonicalIpv6, isSolicitedNodeIpv6, multicastMac, solicitedNodeAddress } from '../../main/nd/addresses';
+import { buildSolicitedAdvertisement } from '../../main/nd/builders';
+import { decode as decodeNd, encode as encodeNd, NdCodecError } from '../../main/nd/codec';
+import { ALL_NODES_IPV6, ALL_NODES_MAC, ND_HOP_LIMIT, UNSPECIFIED_IPV6, type Ipv6, type NdFrame } from '../../main/nd/frame';
 import type { InterfaceState } from '../../main/net/interfaces';
+import type { NdSocketEvents } from '../../main/net/nd-socket';
 import { PacketIoError, type ArpSocketEvents, type PacketStats } from '../../main/net/pcap';
 import type { InterfaceInfo } from '../../main/net/interfaces';
 import type { CheckRun, NetworkCheck } from '../../main/host/health-checks';
@@ -30,6 +45,28 @@ interface FakeInterface {
   carrier: boolean;
   /** The host's own address on it (not ours to move). */
   station: { ip: string; prefix: number };
+  /** Its IPv6 station addresses (RFC 5952 text), the administrator's: addStation6. */
+  station6: Array<{ ip: Ipv6; prefix: number }>;
+  /** fe80::/64 from the MAC it was created with (EUI-64), as the kernel makes it; kept when the MAC changes. */
+  linkLocal: Ipv6;
+  /** Set down since its IPv6 addresses were flushed: none listed or held until it is up again. */
+  ipv6Flushed: boolean;
+}
+
+/** The EUI-64 link-local address (RFC 4291 appendix A) of a MAC. */
+export function linkLocalOf(mac: Mac): Ipv6 {
+  const b = mac.split(':').map((h) => parseInt(h, 16));
+  const word = (hi: number, lo: number): string => ((hi << 8) | lo).toString(16);
+  return canonicalIpv6(`fe80::${word(b[0]! ^ 2, b[1]!)}:${word(b[2]!, 0xff)}:${word(0xfe, b[3]!)}:${word(b[4]!, b[5]!)}`);
+}
+
+function isIpv6Text(ip: string): boolean {
+  return ip.includes(':');
+}
+
+/** The one spelling the kernel lists an address in (RFC 5952 for IPv6). */
+function listedIp(ip: string): string {
+  return isIpv6Text(ip) ? canonicalIpv6(ip) : ip;
 }
 
 interface FakeAddress {
@@ -48,7 +85,7 @@ export class FakeLan {
 
   /** A host with one interface `lan0` on this LAN (its station address in a /`prefix` subnet). */
   host(name: string, station: string, mac: Mac, prefix = 24): FakeHost {
-    const host = new FakeHost(this, name, { name: 'lan0', index: nextIndex++, mac, adminUp: true, carrier: true, station: { ip: station, prefix } });
+    const host = new FakeHost(this, name, { name: 'lan0', index: nextIndex++, mac, adminUp: true, carrier: true, station: { ip: station, prefix }, station6: [], linkLocal: linkLocalOf(mac), ipv6Flushed: false });
     this.hosts.push(host);
     return host;
   }
@@ -73,6 +110,24 @@ export class FakeLan {
     this.wire.push({ from: from.name, frame });
     setImmediate(() => {
       for (const host of this.hosts) host.hear(frame);
+    });
+  }
+
+  /** Every ND frame that went on the wire, in order, as the codec reads its bytes. */
+  readonly ndWire: Array<{ from: string; frame: NdFrame }> = [];
+  /** ND bytes sent raw that the codec refuses (FakeNdPort.sendRaw). */
+  readonly ndMalformed: Array<{ from: string; bytes: Buffer; error: NdCodecError }> = [];
+
+  /** ND bytes on the wire: each host whose link is up takes them on the next turn if they reach it (FakeHost.hearNd). */
+  transmitNd(from: FakeHost, bytes: Buffer): void {
+    try {
+      this.ndWire.push({ from: from.name, frame: decodeNd(bytes) });
+    } catch (error) {
+      if (!(error instanceof NdCodecError)) throw error;
+      this.ndMalformed.push({ from: from.name, bytes, error });
+    }
+    setImmediate(() => {
+      for (const host of this.hosts) host.hearNd(bytes, host === from);
     });
   }
 }
@@ -125,10 +180,125 @@ class FakeArpPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
   }
 }
 
+/**
+ * An ND socket on the fake LAN (NdPort, like net/nd-socket.ts's NdSocket): it sends the codec's bytes
+ * (a frame the codec refuses throws here, as it does there), decodes what reaches it, and keeps the
+ * solicited-node groups it listens to, which let those groups' frames reach its interface.
+ */
+export class FakeNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
+  readonly stats: PacketStats<string> = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: 0, kernelDropped: 0 };
+  /** Addresses listened for, per solicited-node group (as NdSocket keeps them). */
+  readonly listening = new Map<Ipv6, Set<Ipv6>>();
+  /** Every listenFor and stopListeningFor, in order (tests read it). */
+  readonly listenCalls: Array<{ op: 'listen' | 'stop'; ip: Ipv6 }> = [];
+  private closed = false;
+
+  constructor(
+    readonly iface: InterfaceInfo,
+    private readonly host: FakeHost,
+  ) {
+    super();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(frame: NdFrame): void {
+    if (this.closed) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
+    const bytes = encodeNd(frame); // throws NdCodecError on a frame the codec refuses, as NdSocket does
+    this.host.transmitNdFrom(this.iface.name, bytes);
+    this.stats.sent++;
+  }
+
+  /** Bytes as they are, valid or not (FrameSocket.sendRaw). */
+  sendRaw(bytes: Buffer): void {
+    if (this.closed) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
+    this.host.transmitNdFrom(this.iface.name, Buffer.from(bytes));
+    this.stats.sent++;
+  }
+
+  listenFor(ip: Ipv6): void {
+    this.listenCalls.push({ op: 'listen', ip });
+    if (this.closed) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
+    this.host.checkJoin(this.iface.name, ip);
+    const group = solicitedNodeAddress(ip);
+    const addresses = this.listening.get(group);
+    if (addresses !== undefined) addresses.add(ip);
+    else this.listening.set(group, new Set([ip]));
+  }
+
+  stopListeningFor(ip: Ipv6): void {
+    this.listenCalls.push({ op: 'stop', ip });
+    const group = solicitedNodeAddress(ip);
+    const addresses = this.listening.get(group);
+    if (addresses === undefined || !addresses.delete(ip) || addresses.size > 0) return;
+    this.listening.delete(group);
+  }
+
+  /** The solicited-node groups it listens to now. */
+  groups(): Ipv6[] {
+    return [...this.listening.keys()];
+  }
+
+  deliver(bytes: Buffer): void {
+    if (this.closed) return;
+    this.stats.received++;
+    this.stats.kernelReceived = this.stats.received;
+    let frame: NdFrame;
+    try {
+      frame = decodeNd(bytes);
+    } catch (error) {
+      if (!(error instanceof NdCodecError)) throw error;
+      this.stats.malformed++;
+      this.stats.malformedByCode[error.code] = (this.stats.malformedByCode[error.code] ?? 0) + 1;
+      if (this.listenerCount('malformed') > 0) this.emit('malformed', error, Buffer.from(bytes));
+      return;
+    }
+    this.stats.decoded++;
+    const mono = performance.now();
+    this.emit('frame', { frame, at: performance.timeOrigin + mono, mono });
+  }
+
+  /** The capture failed for good (the interface went down or away): 'lost', then 'close', as FrameSocket does. */
+  lose(reason: string): void {
+    if (this.closed) return;
+    this.shut();
+    this.emit('lost', new PacketIoError('CAPTURE_LOST', `capture on "${this.iface.name}" lost: ${reason}`));
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  refreshKernelStats(): PacketStats<string> {
+    return this.stats;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.shut();
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  /** Closed, and its memberships left with its multicast socket. */
+  private shut(): void {
+    this.closed = true;
+    this.listening.clear();
+    this.host.forgetNd(this);
+  }
+}
+
 export class FakeHost implements Host {
   readonly interfaces = new Map<string, FakeInterface>();
   readonly table: FakeAddress[] = [];
   private readonly ports = new Set<FakeArpPort>();
+  private readonly ndPorts = new Set<FakeNdPort>();
+  /** openNd refuses with UNSUPPORTED (a host that serves no IPv6 resources, as Windows for now). */
+  refuseNd = false;
+  /** When set, an ND socket's listenFor throws this errno (the kernel refused the membership: ENOBUFS...). */
+  ndListenError: string | null = null;
+  /** net.ipv6.conf.*.keep_addr_on_down=1: an admin down keeps the IPv6 addresses (Linux's default flushes them). */
+  keepIpv6OnDown = false;
   private readonly taps = new Set<{ ifname: string; onLost: (reason: string) => void; closed: boolean }>();
   private readonly endpoints = new Map<number, (bytes: Buffer) => void>();
   private nextPort = 40000;
@@ -147,6 +317,16 @@ export class FakeHost implements Host {
     return this.interfaces.get('lan0')!.station.ip;
   }
 
+  /** An IPv6 address of the administrator's on `ifname` (a station address: it decides an IPv6 resource's interface). */
+  addStation6(ip: Ipv6, prefix: number, ifname = 'lan0'): void {
+    this.interfaces.get(ifname)!.station6.push({ ip: canonicalIpv6(ip), prefix });
+  }
+
+  /** The interface's link-local address (EUI-64 of the MAC it was created with). */
+  linkLocal(ifname = 'lan0'): Ipv6 {
+    return this.interfaces.get(ifname)!.linkLocal;
+  }
+
   /** The virtual addresses this host holds now (its kernel's word). */
   held(): string[] {
     return this.table.filter((a) => a.owned).map((a) => a.ip).sort();
@@ -154,18 +334,27 @@ export class FakeHost implements Host {
 
   // ---- faults, made the way they happen on a node ----------------------------------------------
 
-  /** `ip link set dev lan0 down`: carrier goes with it, captures are lost, addresses stay (as on Linux). */
+  /**
+   * `ip link set dev lan0 down`: carrier goes with it, captures are lost, IPv4 addresses stay (as on
+   * Linux); the IPv6 ones are flushed, ours included (Linux's keep_addr_on_down=0) unless keepIpv6OnDown.
+   */
   setDown(ifname = 'lan0'): void {
     const iface = this.interfaces.get(ifname)!;
     iface.adminUp = false;
     iface.carrier = false;
+    if (!this.keepIpv6OnDown) {
+      iface.ipv6Flushed = true;
+      for (let i = this.table.length - 1; i >= 0; i--) if (this.table[i]!.ifname === ifname && isIpv6Text(this.table[i]!.ip)) this.table.splice(i, 1);
+    }
     this.loseCaptures(ifname, 'interface went down');
   }
 
+  /** Up again: the kernel makes the link-local address again, and the network's configuration its IPv6 station addresses; ours stay gone. */
   setUp(ifname = 'lan0'): void {
     const iface = this.interfaces.get(ifname)!;
     iface.adminUp = true;
     iface.carrier = true;
+    iface.ipv6Flushed = false;
   }
 
   /** `ip link set dev lan0 address …`: the link stays up, captures opened on the old MAC see a new one. */
@@ -184,11 +373,12 @@ export class FakeHost implements Host {
 
   /** Re-created under the same name: a new index, the same MAC and station address. */
   recreate(previous: FakeInterface): void {
-    this.interfaces.set(previous.name, { ...previous, index: nextIndex++, adminUp: true, carrier: true });
+    this.interfaces.set(previous.name, { ...previous, station6: [...previous.station6], index: nextIndex++, adminUp: true, carrier: true, ipv6Flushed: false });
   }
 
   private loseCaptures(ifname: string, reason: string): void {
     for (const port of [...this.ports]) if (port.iface.name === ifname) port.lose(reason);
+    for (const port of [...this.ndPorts]) if (port.iface.name === ifname) port.lose(reason);
     for (const tap of this.taps) if (tap.ifname === ifname && !tap.closed) {
       tap.closed = true;
       tap.onLost(reason);
@@ -214,6 +404,91 @@ export class FakeHost implements Host {
     if (ours) this.transmitFrom('lan0', reply(iface.mac, arp.targetIp, arp.senderMac, arp.senderIp === ZERO_IP ? ZERO_IP : arp.senderIp));
   }
 
+  // ---- neighbour discovery ----------------------------------------------------------------------
+
+  /** The IPv6 addresses the kernel holds on `ifname` (link-local, station, ours), RFC 5952 text. */
+  ipv6Held(ifname = 'lan0'): Set<Ipv6> {
+    const iface = this.interfaces.get(ifname);
+    const held = new Set<Ipv6>();
+    if (!iface || iface.ipv6Flushed) return held;
+    held.add(iface.linkLocal);
+    for (const s6 of iface.station6) held.add(s6.ip);
+    for (const a of this.table) if (a.ifname === ifname && isIpv6Text(a.ip)) held.add(canonicalIpv6(a.ip));
+    return held;
+  }
+
+  /** The solicited-node groups `ifname` has joined: the kernel's for the addresses it holds, and those its ND sockets listen to. */
+  ndGroups(ifname = 'lan0'): Set<Ipv6> {
+    const groups = new Set<Ipv6>();
+    for (const ip of this.ipv6Held(ifname)) groups.add(solicitedNodeAddress(ip));
+    for (const port of this.ndPorts) if (port.iface.name === ifname) for (const group of port.groups()) groups.add(group);
+    return groups;
+  }
+
+  /** The NIC's filter: its own MAC, broadcast, all-nodes, and the Ethernet addresses of the groups it joined. */
+  private ndReaches(ifname: string, iface: FakeInterface, dstMac: Mac): boolean {
+    if (dstMac === iface.mac || dstMac === 'ff:ff:ff:ff:ff:ff' || dstMac === ALL_NODES_MAC) return true;
+    for (const group of this.ndGroups(ifname)) if (multicastMac(group) === dstMac) return true;
+    return false;
+  }
+
+  transmitNdFrom(ifname: string, bytes: Buffer): void {
+    const iface = this.interfaces.get(ifname);
+    if (!iface?.adminUp || !iface.carrier) return; // nothing leaves a link that is down
+    this.lan.transmitNd(this, bytes);
+  }
+
+  /**
+   * ND bytes on the wire reach lan0 (if it is up and they are for it, or this host sent them): our
+   * sockets first, then our "kernel", which answers a solicitation for an address it holds as Linux's
+   * ndisc_recv_ns does — from the address itself, hop limit 255, target link-layer option its MAC:
+   * - a DAD probe (from ::, to the target's solicited-node group; with a nonce or not, the address
+   *   never being tentative here) with an advertisement to all nodes, override set, solicited clear;
+   * - a solicitation from an address with a solicited advertisement to the asker (at its source
+   *   link-layer option, else the frame's source MAC); override set and the option only when the
+   *   solicitation was multicast (a unicast one, a reachability check, gets neither).
+   * Its own frames, tagged frames, hop limits other than 255 and frames the codec refuses it ignores.
+   */
+  hearNd(bytes: Buffer, own: boolean): void {
+    const iface = this.interfaces.get('lan0');
+    if (!iface?.adminUp || !iface.carrier) return;
+    let frame: NdFrame | null = null;
+    try {
+      frame = decodeNd(bytes);
+    } catch (error) {
+      if (!(error instanceof NdCodecError)) throw error;
+    }
+    // The NIC reads the destination MAC whatever follows it (a frame too short to have one reaches no one else).
+    if (!own && (bytes.length < 6 || !this.ndReaches('lan0', iface, formatMac(bytes, 0)))) return;
+    for (const port of [...this.ndPorts]) if (port.iface.name === 'lan0') port.deliver(bytes);
+    if (own || frame === null) return;
+    const { ipv6, icmp } = frame;
+    if (frame.vlan !== null || ipv6.hopLimit !== ND_HOP_LIMIT || icmp.type !== 'ns') return;
+    const held = this.ipv6Held('lan0');
+    if (!held.has(icmp.target)) return;
+    const dad = ipv6.src === UNSPECIFIED_IPV6;
+    const multicast = ipv6.dst.startsWith('ff');
+    if (dad && !isSolicitedNodeIpv6(ipv6.dst)) return; // RFC 4861 §7.1.1, as Linux checks it
+    const forUs = multicast ? ipv6.dst === ALL_NODES_IPV6 || this.ndGroups('lan0').has(ipv6.dst) : held.has(ipv6.dst);
+    if (!forUs) return;
+    const answer = buildSolicitedAdvertisement(iface.mac, frame);
+    if (!multicast && answer.icmp.type === 'na') answer.icmp = { ...answer.icmp, override: false, targetLinkAddr: null };
+    this.transmitNdFrom('lan0', encodeNd(answer));
+  }
+
+  /** Whether the kernel lets `ifname` join a group now (MulticastListener.join's errors). */
+  checkJoin(ifname: string, ip: Ipv6): void {
+    const fail = (code: string, message: string): never => {
+      throw Object.assign(new Error(`cannot join the solicited-node group of ${ip} on "${ifname}": ${message}`), { code });
+    };
+    if (!this.interfaces.has(ifname)) fail('ENODEV', 'no such device');
+    if (this.ndListenError !== null) fail(this.ndListenError, 'refused');
+  }
+
+  forgetNd(port: FakeNdPort): void {
+    this.ndPorts.delete(port);
+  }
+
   receiveDatagram(bytes: Buffer, port: number): void {
     const iface = this.interfaces.get('lan0');
     if (iface?.adminUp && iface.carrier) this.endpoints.get(port)?.(bytes);
@@ -229,21 +504,26 @@ export class FakeHost implements Host {
     register: (list, notAfterNs) => list.map((address): RegistrarResult => {
       if (notAfterNs !== undefined && process.hrtime.bigint() > notAfterNs) return { address, ok: false, code: DEADLINE_PASSED, message: 'deadline passed' };
       if (!this.interfaces.has(address.ifname)) return { address, ok: false, code: 'ENODEV', message: `no such interface "${address.ifname}"` };
-      const existing = this.table.find((a) => a.ip === address.ip && a.ifname === address.ifname);
-      if (existing && !existing.owned) return { address, ok: false, code: 'ENOTOWNED', message: `${address.ip} is the administrator's` };
-      if (!existing) this.table.push({ ifname: address.ifname, ip: address.ip, prefix: address.prefix, owned: true });
+      const ip = listedIp(address.ip);
+      const iface = this.interfaces.get(address.ifname)!;
+      const existing = this.table.find((a) => a.ip === ip && a.ifname === address.ifname);
+      const station = isIpv6Text(ip) && !iface.ipv6Flushed && (ip === iface.linkLocal || iface.station6.some((s6) => s6.ip === ip));
+      if ((existing && !existing.owned) || station) return { address, ok: false, code: 'ENOTOWNED', message: `${address.ip} is the administrator's` };
+      if (!existing) this.table.push({ ifname: address.ifname, ip, prefix: address.prefix, owned: true });
       return { address, ok: true };
     }),
     deregister: (list) => list.map((address): RegistrarResult => {
-      const at = this.table.findIndex((a) => a.owned && a.ip === address.ip && a.ifname === address.ifname);
+      const ip = listedIp(address.ip);
+      const at = this.table.findIndex((a) => a.owned && a.ip === ip && a.ifname === address.ifname);
       if (at >= 0) this.table.splice(at, 1);
       return { address, ok: true };
     }),
-    listAll: (ifname) => this.list(ifname),
-    listOwned: (ifname) => this.list(ifname).filter((a) => a.owned),
+    listAll: (ifname, families = 'ipv4') => this.list(ifname, families),
+    listOwned: (ifname) => this.list(ifname, 'both').filter((a) => a.owned),
     removeOwnedAnywhere: (addresses) => {
       let removed = 0;
-      for (const { ip } of addresses) {
+      for (const address of addresses) {
+        const ip = listedIp(address.ip);
         const at = this.table.findIndex((a) => a.owned && a.ip === ip);
         if (at >= 0) {
           this.table.splice(at, 1);
@@ -256,13 +536,23 @@ export class FakeHost implements Host {
     onLateFailure: () => () => undefined,
   };
 
-  private list(ifname?: string): InterfaceAddress[] {
+  /** As registrar.ts listAll: IPv4 only unless `families` is 'both', then the IPv6 ones after them (link-local included). */
+  private list(ifname: string | undefined, families: 'ipv4' | 'both'): InterfaceAddress[] {
     const rows: InterfaceAddress[] = [];
     for (const iface of this.interfaces.values()) {
       if (ifname !== undefined && iface.name !== ifname) continue;
       const row = (ip: string, prefix: number, owned: boolean): InterfaceAddress => ({ ifname: iface.name, ifindex: iface.index, ip, prefix, proto: owned ? OUR_PROTO : 0, owned, label: iface.name, validLftSec: null, preferredLftSec: null, flags: 0 });
       rows.push(row(iface.station.ip, iface.station.prefix, false));
-      for (const a of this.table) if (a.ifname === iface.name) rows.push(row(a.ip, a.prefix, a.owned));
+      for (const a of this.table) if (a.ifname === iface.name && !isIpv6Text(a.ip)) rows.push(row(a.ip, a.prefix, a.owned));
+    }
+    if (families === 'both') {
+      for (const iface of this.interfaces.values()) {
+        if ((ifname !== undefined && iface.name !== ifname) || iface.ipv6Flushed) continue;
+        const row = (ip: string, prefix: number, owned: boolean): InterfaceAddress => ({ ifname: iface.name, ifindex: iface.index, ip, prefix, proto: owned ? OUR_PROTO : 0, owned, label: iface.name, validLftSec: null, preferredLftSec: null, flags: 0 });
+        for (const s6 of iface.station6) rows.push(row(s6.ip, s6.prefix, false));
+        for (const a of this.table) if (a.ifname === iface.name && isIpv6Text(a.ip)) rows.push(row(a.ip, a.prefix, a.owned));
+        rows.push(row(iface.linkLocal, 64, false));
+      }
     }
     return rows;
   }
@@ -284,8 +574,19 @@ export class FakeHost implements Host {
     return this.open(ifname, () => true);
   }
 
-  openNd(ifname: string): NdPort {
-    throw new PacketIoError('UNSUPPORTED', `the fake LAN carries no neighbour discovery (${ifname})`);
+  openNd(ifname: string): FakeNdPort {
+    if (this.refuseNd) throw new PacketIoError('UNSUPPORTED', `this host serves no IPv6 resources (${ifname})`);
+    const iface = this.interfaces.get(ifname);
+    if (!iface) throw new PacketIoError('NO_SUCH_INTERFACE', `no such interface "${ifname}"`);
+    if (!iface.adminUp) throw new PacketIoError('OPEN_FAILED', `${ifname}: interface is down`);
+    const port = new FakeNdPort({ name: iface.name, index: iface.index, mac: iface.mac, up: true }, this);
+    this.ndPorts.add(port);
+    return port;
+  }
+
+  /** The ND sockets open now (tests look at their groups). */
+  openNdPorts(): FakeNdPort[] {
+    return [...this.ndPorts];
   }
 
   openProbeAnswers(ifname: string): FakeArpPort {
