@@ -11,7 +11,6 @@ import { planWhatIf, type WhatIf } from '../cluster/what-if';
 import { healthKey } from '../../preload/contract/health';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { validateResourceSpec, validateNodeName } from '../cluster/validate';
-import { ipv6NotServedYet } from '../cluster/ipv6-gate';
 import { checkTable } from '../cluster/resource-table';
 import type { ResourceSpec, ResourceStatus } from '../cluster/model';
 import type { AuditEntry, AuditRecord, ClusterStore, StoreChange } from '../store/store';
@@ -345,8 +344,6 @@ export class AgentApiHandler implements ApiHandler {
     const validation = validateResourceSpec(input, { nodes: [...this.view.nodes.keys()], existing });
     if (!validation.ok) return this.invalid(validation.errors, 'spec');
     const spec = validation.spec;
-    const notServed = ipv6NotServedYet(spec.ip);
-    if (notServed !== null) return this.invalid([{ field: 'ip', message: notServed }], 'spec');
     await this.store.putResource(spec, 0);
     const auditSeq = await this.audit({ actor, action: 'resource.add', target: spec.name, outcome: 'ok', detail: `${spec.ip}/${spec.prefix}`, handoffMs: null });
     const settled = spec.enabled ? await this.settle(spec.name, (v) => v !== null && (v.status.state === 'online' || v.status.state === 'failed')) : this.resourceView(spec.name);
@@ -363,8 +360,6 @@ export class AgentApiHandler implements ApiHandler {
     const validation = validateResourceSpec(merged, { nodes: [...this.view.nodes.keys()], existing: [...this.view.resources.values()], editing: name });
     if (!validation.ok) return this.invalid(validation.errors, 'patch');
     const spec = validation.spec;
-    const notServed = ipv6NotServedYet(spec.ip);
-    if (notServed !== null) return this.invalid([{ field: 'ip', message: notServed }], 'patch');
     if (spec.name !== name) {
       return failure('invalid', 'a resource cannot be renamed; remove it and add it under the new name', 'patch.name');
     }
@@ -592,23 +587,16 @@ export class AgentApiHandler implements ApiHandler {
     const tableRows = rows.map((input, index) => ({ line: index, input: input as Record<string, unknown> }));
     const table = checkTable(tableRows, { nodes: [...this.view.nodes.keys()], existing: this.existingForImport() });
     const invalid = table.issues.map((issue) => ({ index: issue.line, field: issue.field, message: issue.message }));
-    const served = table.valid.filter((row) => {
-      const notServed = ipv6NotServedYet(row.spec.ip);
-      if (notServed !== null) invalid.push({ index: row.line, field: 'ip', message: notServed });
-      return notServed === null;
-    });
-    invalid.sort((a, b) => a.index - b.index);
-    const checked = { ...table, valid: served };
     const nothing = { result: { created: [], collided: [], invalid, auditSeq: null, durationMs: null }, auditDetail: null };
     if (invalid.length > 0 && !skipInvalid) return nothing;
-    if (checked.valid.length === 0) return nothing;
-    const specs = checked.valid.map((row) => row.spec);
+    if (table.valid.length === 0) return nothing;
+    const specs = table.valid.map((row) => row.spec);
     const { collided, revision } = await this.store.putResources(specs);
     const refused = new Set(collided);
     const createdSpecs = specs.filter((spec) => !refused.has(spec.name));
     if (createdSpecs.length > 0) this.createdAhead.push({ revision, specs: createdSpecs });
     const created = createdSpecs.map((spec) => spec.name);
-    const collidedRows = checked.valid.filter((row) => refused.has(row.spec.name)).map((row) => ({ index: row.line, name: row.spec.name }));
+    const collidedRows = table.valid.filter((row) => refused.has(row.spec.name)).map((row) => ({ index: row.line, name: row.spec.name }));
     const skippedRows = new Set(invalid.map((issue) => issue.index)).size;
     const detail = `${created.length} created${created.length > 0 ? ` (${created[0]}${created.length > 1 ? ` .. ${created.at(-1)}` : ''})` : ''}${skippedRows > 0 ? `, ${skippedRows} invalid skipped` : ''}${collidedRows.length > 0 ? `, ${collidedRows.length} already existed` : ''}`;
     return { result: { created, invalid, collided: collidedRows, auditSeq: null, durationMs: null }, auditDetail: created.length === 0 ? null : detail };

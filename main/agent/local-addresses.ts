@@ -1,16 +1,21 @@
 // The addresses this node holds: one AddressClaim per resource, one ARP socket per interface shared by
-// every claim on it (frames routed by IP), and the kernel-side dead-man switch: each registered
-// address carries a short valid lifetime that is renewed only while the node's membership is
-// confirmed, so a frozen or dead agent loses its addresses even if nothing else acts.
+// every claim on it (frames routed by IP) — and, once an IPv6 address is used there, one neighbour
+// discovery socket beside it (issue 18: the same claims over DAD probes and unsolicited advertisements,
+// the solicited-node group of every address probed or held joined) —, and the kernel-side dead-man
+// switch: each registered address carries a short valid lifetime that is renewed only while the node's
+// membership is confirmed, so a frozen or dead agent loses its addresses even if nothing else acts.
 import { EventEmitter } from 'node:events';
 import type { AcdConfig, AcdEvent } from '../arp/acd';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
-import { AddressClaim, type AddressRegistrar } from '../engine/address-claim';
+import { AddressClaim, type AddressRegistrar, type ClaimPort } from '../engine/address-claim';
+import { buildDadQuestion } from '../nd/builders';
+import { isOnLink } from '../nd/rules';
+import type { Ipv6, NdFrame } from '../nd/frame';
 import { PacketIoError } from '../net/packet-io-error';
 import { question } from '../arp/codec';
 import { DEADLINE_PASSED, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';
-import type { ArpPort, Host, LateAddressFailure } from '../host/host';
+import type { ArpPort, Host, LateAddressFailure, NdPort } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 
 export interface HoldRequest {
@@ -50,6 +55,10 @@ export function holdFailureReason(error: unknown): string {
 /** One interface: its socket and the claims (held addresses and running probes) its frames go to. */
 interface Route {
   socket: ArpPort;
+  /** Neighbour discovery, opened by the first IPv6 address held, probed or watched on the interface. */
+  nd: NdPort | null;
+  /** Claims (held or probing) per IPv6 address: its solicited-node group is listened to while any runs. */
+  ndListening: Map<Ipv6, number>;
   byIp: Map<Ipv4, Held>;
   probes: Map<Ipv4, Set<AddressClaim>>;
   /** Standby monitors: told of every ARP frame whose sender IP is the address they watch. */
@@ -162,7 +171,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       const fault = interfaceFault(null, this.host.interfaceState(ifname));
       if (fault !== null) throw new PacketIoError(fault.kind === 'missing' ? 'NO_SUCH_INTERFACE' : 'OPEN_FAILED', describeInterfaceFault(ifname, fault));
       const socket = this.host.openArp(ifname);
-      const created: Route = { socket, byIp: new Map(), probes: new Map(), watchers: new Map() };
+      const created: Route = { socket, nd: null, ndListening: new Map(), byIp: new Map(), probes: new Map(), watchers: new Map() };
       socket.on('frame', ({ frame, mono }) => {
         LocalAddresses.route(created, frame);
         this.frameObserver?.(ifname, frame, mono);
@@ -180,13 +189,70 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /** A frame concerns the claims of its sender IP and of its target IP (a probe has sender 0.0.0.0). */
   private static route(route: Route, frame: ArpFrame): void {
     const { senderIp, targetIp } = frame.arp;
-    for (const ip of senderIp === targetIp ? [senderIp] : [senderIp, targetIp]) {
-      route.byIp.get(ip)?.claim.feedFrame(frame);
-      const probes = route.probes.get(ip);
-      if (probes) for (const probe of probes) probe.feedFrame(frame);
-    }
+    for (const ip of senderIp === targetIp ? [senderIp] : [senderIp, targetIp]) LocalAddresses.feed(route, ip, frame);
     const watchers = route.watchers.get(senderIp);
     if (watchers && frame.src !== route.socket.iface.mac) for (const watcher of watchers) watcher(frame.arp.senderMac);
+  }
+
+  private static feed(route: Route, ip: string, frame: ArpFrame | NdFrame): void {
+    route.byIp.get(ip)?.claim.feedFrame(frame);
+    const probes = route.probes.get(ip);
+    if (probes) for (const probe of probes) probe.feedFrame(frame);
+  }
+
+  /**
+   * An ND frame concerns the claims of its target (a solicitation or advertisement for the address) and
+   * of its IPv6 source (a station using the address; a DAD probe's source is ::). A watcher hears the
+   * station a frame names as the address's holder: an advertisement's target link-layer option, or a
+   * solicitation's source option when it comes from the address — only from on the link (hop limit 255).
+   */
+  private static routeNd(route: Route, frame: NdFrame): void {
+    const { target } = frame.icmp;
+    const source = frame.ipv6.src;
+    LocalAddresses.feed(route, target, frame);
+    if (source !== target) LocalAddresses.feed(route, source, frame);
+    if (frame.srcMac === route.nd?.iface.mac || !isOnLink(frame)) return;
+    const holder = frame.icmp.type === 'na' ? { ip: target, mac: frame.icmp.targetLinkAddr ?? frame.srcMac } : { ip: source, mac: frame.icmp.sourceLinkAddr ?? frame.srcMac };
+    const watchers = route.watchers.get(holder.ip);
+    if (watchers) for (const watcher of watchers) watcher(holder.mac);
+  }
+
+  /** The interface's ND socket, opened on first use; throws PacketIoError like the ARP socket. */
+  private ndFor(ifname: string, route: Route): NdPort {
+    if (route.nd !== null) return route.nd;
+    const nd = this.host.openNd(ifname);
+    nd.on('frame', ({ frame }) => LocalAddresses.routeNd(route, frame));
+    nd.on('lost', (error) => {
+      if (this.sockets.get(ifname) === route && route.nd === nd) this.loseInterface(ifname, { kind: 'capture-lost', detail: error.message });
+    });
+    route.nd = nd;
+    return nd;
+  }
+
+  /** The socket a claim of `ip` runs on; for IPv6, its solicited-node group joined until unlisten(). */
+  private claimPort(ifname: string, route: Route, ip: string): ClaimPort {
+    if (!ip.includes(':')) return route.socket;
+    const nd = this.ndFor(ifname, route);
+    const claims = route.ndListening.get(ip) ?? 0;
+    if (claims === 0) nd.listenFor(ip);
+    route.ndListening.set(ip, claims + 1);
+    return nd;
+  }
+
+  /** A claim of `ip` on this route ended (a no-op for IPv4). */
+  private static unlisten(route: Route, ip: string): void {
+    const claims = route.ndListening.get(ip);
+    if (claims === undefined) return;
+    if (claims > 1) {
+      route.ndListening.set(ip, claims - 1);
+      return;
+    }
+    route.ndListening.delete(ip);
+    try {
+      route.nd?.stopListeningFor(ip);
+    } catch {
+      // The interface went away with its memberships.
+    }
   }
 
   /** Hands every captured frame to `observer` as well (one observer; null removes it). */
@@ -257,16 +323,19 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       for (const probes of route.probes.values()) for (const claim of probes) claim.linkDown();
       route.watchers.clear();
       route.socket.close();
+      route.nd?.close();
     }
     this.emit('interface-fault', ifname, fault, entries.map((entry) => entry.request.resource));
   }
 
   /**
-   * Frames the kernel dropped on this node's capture socket of `ifname` since it opened (its ring was
+   * Frames the kernel dropped on this node's capture socket of `ifname` (ARP, or ND for `ipv6`) since it opened (its ring was
    * full), up to date; null when unknown (no socket there, counters unreadable).
    */
-  kernelDropped(ifname: string): number | null {
-    return this.sockets.get(ifname)?.socket.refreshKernelStats().kernelDropped ?? null;
+  kernelDropped(ifname: string, family: 'ipv4' | 'ipv6' = 'ipv4'): number | null {
+    const route = this.sockets.get(ifname);
+    const socket = family === 'ipv4' ? route?.socket : route?.nd;
+    return socket?.refreshKernelStats().kernelDropped ?? null;
   }
 
   /** The counters of every ARP socket open now (since it opened: a socket opened again starts at 0). */
@@ -287,14 +356,18 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
    * (codec.question: sender 0.0.0.0, so no cache on the LAN changes, and peers do not take it for a claim)
    * that makes the holder answer. Returns the controls; stop() ends the watch.
    */
-  watchAddress(ifname: string, ip: Ipv4, onAnswer: (mac: Mac) => void): { ask: () => void; stop: () => void } {
+  watchAddress(ifname: string, ip: string, onAnswer: (mac: Mac) => void): { ask: () => void; stop: () => void } {
     const route = this.socketFor(ifname);
+    // IPv6: the question is a DAD probe carrying the nonce ipfo?? (nd/builders.ts buildDadQuestion); the
+    // holder's kernel answers it with an advertisement to all nodes, which every node hears unjoined.
+    const nd = ip.includes(':') ? this.ndFor(ifname, route) : null;
     const set = route.watchers.get(ip) ?? new Set<(mac: Mac) => void>();
     route.watchers.set(ip, set.add(onAnswer));
     return {
       ask: () => {
         try {
-          route.socket.send(question(route.socket.iface.mac, ip));
+          if (nd !== null) nd.send(buildDadQuestion(nd.iface.mac, ip));
+          else route.socket.send(question(route.socket.iface.mac, ip));
         } catch (error) {
           this.emit('warning', `watch ${ip}: ${(error as Error).message}`);
         }
@@ -383,7 +456,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /** Probe (per request.acd), register, announce; resolves when the address is ready or the claim ended. */
   hold(request: HoldRequest, registered?: RegistrarResult): Promise<HoldOutcome> {
     if (this.held.has(request.resource)) throw new Error(`internal: ${request.resource} is already held`);
-    const { socket, byIp } = this.socketFor(request.ifname);
+    const route = this.socketFor(request.ifname);
+    const socket = this.claimPort(request.ifname, route, request.ip);
+    const { byIp } = route;
     let registeredTooLate = false;
     const removal = { inBatch: false };
     const registrar = this.registrarFor(() => (registeredTooLate = true), registered, () => removal.inBatch);
@@ -417,7 +492,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
           }
         }
         if (event.type === 'used-by' || event.type === 'down') {
-          this.forget(entry);
+          this.forget(entry, route);
           if (event.type === 'used-by') resolve({ kind: 'used-by', macs: event.macs });
           else resolve({ kind: 'failed', reason: registeredTooLate ? LEASE_UNCONFIRMED : (event.detail ?? event.reason) });
         }
@@ -432,14 +507,16 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
    * owner) are expected and left out. Never registers anything.
    */
   probe(request: { resource: string; ip: Ipv4; ifname: string; trustedMac: Mac | null; acd: Partial<AcdConfig> }): Promise<ProbeVerdict> {
-    const { socket, probes } = this.socketFor(request.ifname);
+    const route = this.socketFor(request.ifname);
+    const socket = this.claimPort(request.ifname, route, request.ip);
+    const { probes } = route;
     const neverRegisters: AddressRegistrar = {
       add: () => {
         throw new Error('internal: a probe must not register an address');
       },
       remove: () => undefined,
     };
-    const claim = new AddressClaim({ ip: request.ip, prefix: 32, socket, registrar: neverRegisters, config: { ...request.acd, mode: 'probe-only', trustedMac: request.trustedMac }, subscribe: false });
+    const claim = new AddressClaim({ ip: request.ip, prefix: request.ip.includes(':') ? 128 : 32, socket, registrar: neverRegisters, config: { ...request.acd, mode: 'probe-only', trustedMac: request.trustedMac }, subscribe: false });
     const running = probes.get(request.ip) ?? new Set<AddressClaim>();
     probes.set(request.ip, running.add(claim));
     let trustedAnswered = false;
@@ -449,6 +526,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
         if (event.type === 'free' || event.type === 'used-by' || event.type === 'down') {
           running.delete(claim);
           if (running.size === 0) probes.delete(request.ip);
+          LocalAddresses.unlisten(route, request.ip);
           resolve({ macs: event.type === 'used-by' ? event.macs : [], trustedAnswered, interrupted: event.type === 'down' });
         }
       });
@@ -456,10 +534,11 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     });
   }
 
-  private forget(entry: Held): void {
+  private forget(entry: Held, route: Route): void {
     if (this.held.get(entry.request.resource) !== entry) return;
     this.held.delete(entry.request.resource);
-    this.sockets.get(entry.request.ifname)?.byIp.delete(entry.request.ip);
+    route.byIp.delete(entry.request.ip);
+    LocalAddresses.unlisten(route, entry.request.ip);
   }
 
   /** Another node saw `mac` claim the held address of `resource` (frames this node could not see). */
@@ -519,6 +598,9 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     this.unsubscribeLate();
     const routes = [...this.sockets.values()];
     this.sockets.clear();
-    for (const { socket } of routes) socket.close();
+    for (const { socket, nd } of routes) {
+      socket.close();
+      nd?.close();
+    }
   }
 }

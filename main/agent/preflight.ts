@@ -11,7 +11,6 @@ import { AskedIntents, type AskedIntentsContext } from './asked-intents';
 import { chooseInterface } from './interface-choice';
 import type { NodeContext } from './node-context';
 import { TRUSTED_PROBE } from '../cluster/move-machine';
-import { ipv6NotServedYet } from '../cluster/ipv6-gate';
 
 export interface PreflightContext extends AskedIntentsContext {
   /** Probes `ip` here. */
@@ -38,16 +37,13 @@ export class Preflight {
   }
 }
 
-/** Who answers ARP for `ip` on this node's segment? The owner's MAC is expected, not a conflict. */
+/** Who answers ARP (IPv6: neighbour discovery) for `ip` on this node's segment? The owner's MAC is expected, not a conflict. */
 export async function probeFromHere(context: Pick<NodeContext, 'node' | 'view' | 'local' | 'host'>, ip: string): Promise<ProbeOutcome> {
-  // The gate (cluster/ipv6-gate.ts): a probe intent may name an IPv6 address the agents do not serve yet.
-  const notServed = ipv6NotServedYet(ip);
-  if (notServed !== null) return { ok: false, message: notServed };
   const started = performance.now();
   const view = context.view();
   const spec = [...view.resources.values()].find((r) => r.ip === ip) ?? null;
   const ownerMac = spec ? view.statuses.get(spec.name)?.ownerMac ?? null : null;
-  const choice = chooseInterface(spec ?? { ip, prefix: 32, interfaces: {} }, context.node, context.host.addresses.listAll());
+  const choice = chooseInterface(spec ?? { ip, prefix: ip.includes(':') ? 128 : 32, interfaces: {} }, context.node, context.host.addresses.listAll(undefined, ip.includes(':') ? 'both' : 'ipv4'));
   if (!choice.ok) return { ok: false, message: choice.detail };
   // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
   // node is the owner, "the owner answered" is known without asking.

@@ -238,12 +238,14 @@ export class StandbyMonitor {
   }
 
   /** Frames lost on the capture that hears the answers of `ifname` since the last pass (null: unknown). */
-  private droppedSinceLastPass(ifname: string): number | null {
-    if (this.answers.has(ifname)) return this.answers.droppedSinceLastRead(ifname);
-    const total = this.local.kernelDropped(ifname);
+  private droppedSinceLastPass(ifname: string, family: 'ipv4' | 'ipv6'): number | null {
+    // IPv6 owners answer with neighbour advertisements, heard only on the shared ND socket.
+    if (family === 'ipv4' && this.answers.has(ifname)) return this.answers.droppedSinceLastRead(ifname);
+    const total = this.local.kernelDropped(ifname, family);
     if (total === null) return null;
-    const dropped = total - (this.sharedDropsRead.get(ifname) ?? total);
-    this.sharedDropsRead.set(ifname, total);
+    const key = `${ifname}|${family}`;
+    const dropped = total - (this.sharedDropsRead.get(key) ?? total);
+    this.sharedDropsRead.set(key, total);
     return dropped;
   }
 
@@ -253,9 +255,11 @@ export class StandbyMonitor {
     this.lastPassAt = now;
     const carrier = carrierReader(this.options.host);
     const drops = new Map<string, number | null>();
-    const dropsOf = (ifname: string): number | null => {
-      if (!drops.has(ifname)) drops.set(ifname, this.droppedSinceLastPass(ifname));
-      return drops.get(ifname) ?? null;
+    const dropsOf = (target: Watched): number | null => {
+      const family = target.ip.includes(':') ? 'ipv6' : 'ipv4';
+      const key = `${target.ifname}|${family}`;
+      if (!drops.has(key)) drops.set(key, this.droppedSinceLastPass(target.ifname, family));
+      return drops.get(key) ?? null;
     };
     for (const watch of this.owners.values()) {
       const target = this.nextTarget(watch, true);
@@ -268,7 +272,7 @@ export class StandbyMonitor {
       watch.longestPassGapMs = Math.max(watch.longestPassGapMs, gap);
       // Without a way to ask there (our capture could not be opened) silence says nothing, as with our link down.
       const canHear = carrier(target.ifname) && watch.controls.has(targetKey(target));
-      const verdict = judge(watch.window, { now, carrierUp: canHear, droppedFrames: dropsOf(target.ifname) }, { silenceMs: this.detection.ownerSilenceMs, probesForSilence: this.detection.probesForSilence });
+      const verdict = judge(watch.window, { now, carrierUp: canHear, droppedFrames: dropsOf(target) }, { silenceMs: this.detection.ownerSilenceMs, probesForSilence: this.detection.probesForSilence });
       if (verdict.kind === 'deaf') {
         watch.longestPassGapMs = 0;
         this.noteDeaf(target.ifname, verdict.reason, now);
@@ -276,7 +280,7 @@ export class StandbyMonitor {
       if (verdict.kind === 'silent' && !watch.fired) {
         watch.fired = true;
         this.noteVerdict(target, now);
-        const channel = this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
+        const channel = target.ip.includes(':') ? 'shared ND socket' : this.answers.has(target.ifname) ? 'probe-answer capture' : 'shared ARP socket';
         const lastHeardMsAgo = watch.lastAnsweredAt === null ? null : now - watch.lastAnsweredAt;
         this.onSilent(target, { silentMs: verdict.silentMs, lastHeardMsAgo, evidence: `${verdict.asked} probes for addresses it had answered for went unanswered, nothing lost on our ${channel} meanwhile, longest gap between our passes ${Math.round(watch.longestPassGapMs)} ms`, resources: watch.targets.filter((t) => !this.asideResources.has(t.resource)).map((t) => t.resource) });
       }

@@ -25,7 +25,6 @@ import { HookRecordSchema, HookStateSchema } from '../../preload/contract/hooks'
 import { NodeHealthSchema } from '../../preload/contract/health';
 import { parseIntent } from '../cluster/intents';
 import { validateResourceSpec } from '../cluster/validate';
-import { ipv6NotServedYet } from '../cluster/ipv6-gate';
 import type { Collection, CollectionValues, Revision } from './store';
 
 /** A record left out: where it is, and why. */
@@ -122,9 +121,6 @@ export function checkRecord<C extends Collection>(collection: C, name: string, v
     const nodes = [...new Set([...spec.possibleOwners, ...spec.preferredOwners, ...Object.keys(spec.interfaces)])];
     const rules = validateResourceSpec(spec, { nodes, existing: [] });
     if (!rules.ok) return { ok: false, reason: rules.errors.map((e) => (e.message.startsWith(e.field) || e.field === '' ? e.message : `${e.field}: ${e.message}`)).join('; ') };
-    // The gate (cluster/ipv6-gate.ts): left out like a bad record, so no agent claims it and one reports it.
-    const notServed = ipv6NotServedYet(spec.ip);
-    if (notServed !== null) return { ok: false, reason: `ip: ${notServed}` };
   }
   return { ok: true, value: parsed.data as CollectionValues[C] };
 }
