@@ -1,0 +1,252 @@
+// IPv6 resources (issue 18) served by real agents (main/agent/agent.ts) and a real embedded store on
+// the fake LAN's neighbour discovery (fake-host.ts FakeNdPort: solicited-node groups, a holder's
+// "kernel" answering DAD probes and solicitations as Linux does). The same scenarios as agent.test.ts
+// for IPv4: online on one node, the owner gone, a planned move, a stranger advertising the address.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { Agent } from '../../main/agent/agent';
+import type { ConflictRecord, ResourceSpec } from '../../main/cluster/model';
+import { validateResourceSpec } from '../../main/cluster/validate';
+import { solicitedNodeAddress } from '../../main/nd/addresses';
+import { buildUnsolicitedAdvertisement } from '../../main/nd/builders';
+import { ALL_NODES_IPV6, type NdFrame } from '../../main/nd/frame';
+import { FileStore } from '../../main/store/file-store';
+import type { ClusterStore } from '../../main/store/store';
+import { FakeLan, type FakeHost } from './fake-host';
+
+const VIP6 = '2001:db8:10::50';
+const MACS = { n1: '02:77:00:00:00:01', n2: '02:77:00:00:00:02' } as const;
+const ROGUE_MAC = '02:66:00:00:00:66';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Maybe<T> = T | null | undefined | false;
+
+async function until<T>(what: string, probe: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A resource as the API would store it: validated (RFC 5952 text), with every default filled in. */
+function spec(name: string, ipWithPrefix: string, preferredOwners: string[]): ResourceSpec {
+  const validation = validateResourceSpec({ name, ip: ipWithPrefix, preferredOwners }, { nodes: ['n1', 'n2'], existing: [] });
+  if (!validation.ok) throw new Error(JSON.stringify(validation.errors));
+  return validation.spec;
+}
+
+const isNa = (frame: NdFrame): frame is NdFrame & { icmp: { type: 'na' } } => frame.icmp.type === 'na';
+
+describe('IPv6 resources on fake hosts', () => {
+  const dirs: string[] = [];
+  let lan: FakeLan;
+  let stores: ClusterStore[];
+  let agents: Agent[];
+  let hosts: Record<string, FakeHost>;
+  let logs: string[];
+
+  beforeEach(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipfo-agent-ipv6-unit-'));
+    dirs.push(dir);
+    lan = new FakeLan();
+    hosts = { n1: lan.host('n1', '10.231.0.1', MACS.n1), n2: lan.host('n2', '10.231.0.2', MACS.n2) };
+    // Each node's station address in the resource's /64: what chooses lan0 for it (interface-choice.ts).
+    hosts.n1!.addStation6('2001:db8:10::1', 64);
+    hosts.n2!.addStation6('2001:db8:10::2', 64);
+    stores = [];
+    agents = [];
+    logs = [];
+    for (const node of ['n1', 'n2']) {
+      const store = await FileStore.open({ dir });
+      stores.push(store);
+      const agent = new Agent({ node, store, version: 'test', host: hosts[node], ownerSilenceMs: 250, log: (line) => logs.push(`${node}: ${line}`) });
+      agents.push(agent);
+      await agent.start();
+    }
+  });
+
+  afterEach(async () => {
+    for (const agent of agents) await agent.stop({ handOff: false }).catch(() => undefined);
+    for (const store of stores) await store.close().catch(() => undefined);
+  });
+
+  after(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const agent = (node: string): Agent => agents[['n1', 'n2'].indexOf(node)]!;
+  const ownerOf = (resource: string): string | null => agent('n1').clusterView.ownerOf(resource);
+  const stateOf = (resource: string): string | undefined => agent('n1').clusterView.statuses.get(resource)?.state;
+  const explain = (): string => `\nlog:\n  ${logs.slice(-30).join('\n  ')}`;
+  const from = (node: string): NdFrame[] => lan.ndWire.filter((w) => w.from === node).map((w) => w.frame);
+
+  /** Every registration on `target` of an address `owner` still holds, as it happens (one holder at a time says: none). */
+  function registrationsWhileHeld(target: string, owner: string): string[] {
+    const violations: string[] = [];
+    const addresses = hosts[target]!.addresses;
+    const register = addresses.register.bind(addresses);
+    (addresses as { register: typeof register }).register = (list, notAfter) => {
+      for (const item of list) if (hosts[owner]!.held().includes(item.ip)) violations.push(`${item.ip} registered on ${target} while ${owner} held it`);
+      return register(list, notAfter);
+    };
+    return violations;
+  }
+
+  async function online(name: string, ip: string, node: string): Promise<void> {
+    await stores[0]!.putResource(spec(name, `${ip}/64`, [node]));
+    await until(`${name} online on ${node}`, () => stateOf(name) === 'online' && ownerOf(name) === node && hosts[node]!.held().includes(ip)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+  }
+
+  /** The standby (n2) asked n1 with the DAD question and n1's kernel answered: from now on n1's silence counts. */
+  async function standbyHeardOwner(): Promise<void> {
+    await until('n2 asking n1 and n1 answering', () =>
+      from('n2').some((f) => f.icmp.type === 'ns' && f.icmp.target === VIP6 && f.icmp.question === true) &&
+      from('n1').some((f) => isNa(f) && f.icmp.target === VIP6 && f.ipv6.dst === ALL_NODES_IPV6 && !f.icmp.solicited),
+    ).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+  }
+
+  test('an IPv6 resource comes online on exactly one node: DAD probes, registered on lan0 in RFC 5952 text, advertised with override', async () => {
+    await online('web6', VIP6, 'n1');
+    assert.deepEqual(hosts.n1!.held(), [VIP6]);
+    assert.deepEqual(hosts.n2!.held(), []);
+    assert.deepEqual(hosts.n1!.addresses.listOwned('lan0').map((a) => [a.ip, a.prefix]), [[VIP6, 64]]);
+    assert.equal(agent('n1').clusterView.statuses.get('web6')?.ownerMac, MACS.n1);
+    // On the wire: n1 probed (DAD from ::, to the address's solicited-node group, no nonce of ours) before
+    // it advertised (from the address, to all nodes, override set, its MAC) — and nothing went out as ARP.
+    const fromN1 = from('n1').filter((f) => f.icmp.target === VIP6);
+    const firstAdvertisement = fromN1.findIndex(isNa);
+    assert.ok(firstAdvertisement > 0, JSON.stringify(fromN1));
+    for (const probe of fromN1.slice(0, firstAdvertisement)) {
+      assert.equal(probe.icmp.type, 'ns');
+      assert.equal(probe.ipv6.src, '::');
+      assert.equal(probe.ipv6.dst, solicitedNodeAddress(VIP6));
+      assert.equal(probe.icmp.type === 'ns' && probe.icmp.question, undefined);
+    }
+    const advertisement = fromN1[firstAdvertisement]!;
+    assert.deepEqual([advertisement.ipv6.src, advertisement.ipv6.dst, advertisement.ipv6.hopLimit], [VIP6, ALL_NODES_IPV6, 255]);
+    assert.deepEqual(advertisement.icmp, { type: 'na', target: VIP6, router: false, solicited: false, override: true, targetLinkAddr: MACS.n1 });
+    assert.ok(!lan.wire.some((w) => w.frame.arp.targetIp === VIP6 || w.frame.arp.senderIp === VIP6));
+    // n1's ND socket joined the address's solicited-node group (so another node's DAD probe reaches it however the LAN prunes multicast).
+    assert.ok(hosts.n1!.openNdPorts().some((port) => port.groups().includes(solicitedNodeAddress(VIP6))));
+  });
+
+  test("the owner's interface set down on the node (its IPv6 addresses flushed): the standby hears it go silent and takes the address", async () => {
+    await online('web6', VIP6, 'n1');
+    await standbyHeardOwner();
+    hosts.n1!.setDown();
+    await until('web6 online on n2', () => stateOf('web6') === 'online' && ownerOf('web6') === 'n2' && hosts.n2!.held().includes(VIP6)).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.match(logs.join('\n'), /n2: n1 silent on \S+ for 2001:db8:10::50/);
+    await until("the status names n2's MAC", () => agent('n1').clusterView.statuses.get('web6')?.ownerMac === MACS.n2);
+    // n2 advertised the address at its MAC, override set, for every cache to follow.
+    await until('n2 advertised the address', () => from('n2').some((f) => isNa(f) && f.icmp.target === VIP6 && f.icmp.override && f.icmp.targetLinkAddr === MACS.n2));
+    await until('the failover in the audit log', async () => (await stores[0]!.audit()).some((e) => e.action === 'failover' && e.target === 'web6' && e.outcome === 'ok' && e.detail?.startsWith('from n1'))).catch(async (error: Error) => {
+      throw new Error(`${error.message}\naudit: ${JSON.stringify((await stores[0]!.audit()).map((e) => [e.actor, e.action, e.target, e.outcome, e.detail]))}${explain()}`);
+    });
+    hosts.n1!.setUp();
+    await sleep(500);
+    // Back up, n1 does not take the address back from a live owner.
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), [VIP6]);
+  });
+
+  test("the owner's agent stopped abruptly and its host cut off: the other node takes the address within the silence bound", async () => {
+    await online('web6', VIP6, 'n1');
+    await standbyHeardOwner();
+    const cutAt = Date.now();
+    await agent('n1').abandon(); // crash-like: no hand-over, the address stays in n1's kernel, the lease left to expire
+    assert.deepEqual(hosts.n1!.held(), [VIP6], 'a crashed agent leaves its addresses behind');
+    hosts.n1!.keepIpv6OnDown = true; // the cable cut, not an admin down: the kernel keeps the address, but nobody hears it
+    hosts.n1!.setDown();
+    await until('web6 held by n2', () => hosts.n2!.held().includes(VIP6) && agent('n2').clusterView.ownerOf('web6') === 'n2' && agent('n2').clusterView.statuses.get('web6')?.state === 'online').catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    const tookMs = Date.now() - cutAt;
+    assert.ok(tookMs < 3000, `took ${tookMs} ms`);
+    assert.match(logs.join('\n'), /n2: n1 silent on \S+ for 2001:db8:10::50/);
+  });
+
+  test('a planned move hands the IPv6 address over: the trusted probe answered by the owner, never held by both hosts at once', async () => {
+    await online('web6', VIP6, 'n1');
+    const violations = registrationsWhileHeld('n2', 'n1');
+    await agent('n1').requestMove('web6', 'n2', 'unit-test');
+    await until('web6 online on n2', () => stateOf('web6') === 'online' && ownerOf('web6') === 'n2' && agent('n1').clusterView.intents.size === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(violations, []);
+    assert.equal(lan.datagrams.sent, 1);
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), [VIP6]);
+    const moves = (await stores[0]!.audit()).filter((e) => e.action === 'move');
+    assert.equal(moves.at(-1)?.outcome, 'ok', JSON.stringify(moves));
+    assert.equal(moves.at(-1)?.detail, 'n1 -> n2');
+    assert.equal(typeof moves.at(-1)?.handoffMs, 'number');
+    // n2's DAD probes before the handover were answered by n1's kernel (the owner, trusted), to all nodes.
+    assert.ok(from('n1').some((f) => isNa(f) && f.icmp.target === VIP6 && f.ipv6.dst === ALL_NODES_IPV6 && f.icmp.targetLinkAddr === MACS.n1));
+    await until('n2 advertised the address', () => from('n2').some((f) => isNa(f) && f.icmp.target === VIP6 && f.icmp.targetLinkAddr === MACS.n2));
+  });
+
+  test('an IPv6 address a stranger already holds is never registered: its kernel answers the DAD probe, the node fails the resource as a conflict with its MAC', async () => {
+    const stranger = lan.host('rogue', '10.231.0.66', ROGUE_MAC);
+    stranger.addStation6(VIP6, 64); // configured there by hand
+    await stores[0]!.putResource(spec('web6', `${VIP6}/64`, ['n1']));
+    await until('web6 failed', () => stateOf('web6') === 'failed').catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(agent('n1').clusterView.statuses.get('web6')?.failure, { kind: 'conflict', mac: ROGUE_MAC });
+    assert.equal(ownerOf('web6'), null, 'the key was let go');
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.deepEqual(hosts.n2!.held(), []);
+    // The stranger's kernel answered n1's DAD probe to all nodes; n1 never advertised the address.
+    assert.ok(from('rogue').some((f) => isNa(f) && f.icmp.target === VIP6 && f.icmp.targetLinkAddr === ROGUE_MAC));
+    assert.ok(!from('n1').some((f) => isNa(f) && f.icmp.target === VIP6));
+  });
+
+  test("a stranger answering the target's trusted probe fails the move; the owner keeps the IPv6 address", async () => {
+    await online('web6', VIP6, 'n1');
+    const stranger = lan.host('rogue', '10.231.0.66', ROGUE_MAC);
+    stranger.addStation6(VIP6, 64);
+    await agent('n1').requestMove('web6', 'n2', 'unit-test');
+    await until('the move ended', () => agent('n1').clusterView.intents.size === 0);
+    const moves = (await stores[0]!.audit()).filter((e) => e.action === 'move');
+    assert.equal(moves.at(-1)?.outcome, 'failed', JSON.stringify(moves));
+    assert.match(String(moves.at(-1)?.detail), new RegExp(`answered by ${ROGUE_MAC}`));
+    assert.equal(ownerOf('web6'), 'n1');
+    assert.deepEqual(hosts.n1!.held(), [VIP6]);
+    assert.deepEqual(hosts.n2!.held(), []);
+  });
+
+  test("a stranger's advertisement for the held address is a conflict the owner records with the stranger's MAC", async () => {
+    await online('web6', VIP6, 'n1');
+    const rogue = lan.host('rogue', '10.231.0.66', ROGUE_MAC);
+    const port = rogue.openNd('lan0');
+    port.send(buildUnsolicitedAdvertisement(ROGUE_MAC, VIP6));
+    let conflicts: ConflictRecord[] = [];
+    await until('the conflict in the audit log', async () => {
+      conflicts = (await stores[0]!.audit()).flatMap((e) => (e.arp?.kind === 'conflict' ? [e.arp.conflict] : []));
+      return conflicts.length > 0;
+    }).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.equal(conflicts.length, 1, JSON.stringify(conflicts));
+    const { theirMac, address, node, resource } = conflicts[0]!;
+    assert.deepEqual({ theirMac, address, node, resource }, { theirMac: ROGUE_MAC, address: VIP6, node: 'n1', resource: 'web6' });
+    // The owner defended: it advertised the address at its own MAC again after the stranger's.
+    const rogueAt = lan.ndWire.findIndex((w) => w.from === 'rogue');
+    await until('n1 defended', () => lan.ndWire.slice(rogueAt + 1).some((w) => w.from === 'n1' && isNa(w.frame) && w.frame.icmp.target === VIP6 && w.frame.icmp.targetLinkAddr === MACS.n1 && w.frame.icmp.override));
+    assert.equal(conflicts[0]!.defended, true);
+    assert.equal(ownerOf('web6'), 'n1');
+    assert.deepEqual(hosts.n1!.held(), [VIP6]);
+  });
+});
