@@ -195,6 +195,34 @@ describe('IPv6 resources on fake hosts', () => {
     // n2's DAD probes before the handover were answered by n1's kernel (the owner, trusted), to all nodes.
     assert.ok(from('n1').some((f) => isNa(f) && f.icmp.target === VIP6 && f.ipv6.dst === ALL_NODES_IPV6 && f.icmp.targetLinkAddr === MACS.n1));
     await until('n2 advertised the address', () => from('n2').some((f) => isNa(f) && f.icmp.target === VIP6 && f.icmp.targetLinkAddr === MACS.n2));
+    // The solicited-node group follows the address: n2 listens for it, n1 left it.
+    const group = solicitedNodeAddress(VIP6);
+    assert.ok(hosts.n2!.openNdPorts().some((port) => port.groups().includes(group)));
+    assert.ok(hosts.n1!.openNdPorts().every((port) => !port.groups().includes(group)));
+  });
+
+  test("the owner's interface down and up while the other node is paused: the kernel flushed the IPv6 address, the owner holds it again once up", async () => {
+    await online('web6', VIP6, 'n1');
+    await stores[0]!.setNodeState('n2', 'paused');
+    await until('n2 paused in n1\'s view', () => agent('n1').clusterView.nodes.get('n2')?.state === 'paused');
+    hosts.n1!.setDown();
+    assert.deepEqual(hosts.n1!.held(), [], 'flushed with the admin down (keep_addr_on_down=0)');
+    await sleep(300);
+    hosts.n1!.setUp();
+    await until('web6 held by n1 again', () => hosts.n1!.held().includes(VIP6) && stateOf('web6') === 'online' && ownerOf('web6') === 'n1', 8000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(hosts.n2!.held(), []);
+  });
+
+  test('a node whose host serves no IPv6 (openNd refused, as on Windows for now) fails its own claim, is banned from the resource, and the other node serves it', async () => {
+    hosts.n1!.refuseNd = true;
+    await stores[0]!.putResource(spec('web6', `${VIP6}/64`, ['n1']));
+    await until('web6 online on n2', () => stateOf('web6') === 'online' && ownerOf('web6') === 'n2' && hosts.n2!.held().includes(VIP6), 8000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(hosts.n1!.held(), []);
+    assert.match(logs.join('\n'), /n1: web6: could not register on n1: this host serves no IPv6 resources .*n1 banned from it/);
   });
 
   test('an IPv6 address a stranger already holds is never registered: its kernel answers the DAD probe, the node fails the resource as a conflict with its MAC', async () => {
