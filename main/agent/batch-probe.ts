@@ -6,7 +6,9 @@
 // replies to probes (probe-answers.ts: small slots, a ring of 1 MiB), and a probe during which it dropped
 // anything counts for nothing. Frames that claim an address without being asked (a stranger's
 // announcement) are heard on the shared socket as well. The questions are marked (codec.question), so no
-// cache on the LAN changes and no peer takes them for a claim.
+// cache on the LAN changes and no peer takes them for a claim. An IPv6 address is asked with the DAD
+// question (local.watchAddress) and its holder's advertisement comes in on the interface's ND socket,
+// whose drops during the probe count the same way.
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { AcdConfig } from '../arp/acd';
 import type { Ipv4, Mac } from '../arp/frame';
@@ -59,6 +61,8 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
     heardMacs.get(key(ifname, ip))?.add(mac);
   };
   const watches: Array<{ ask: () => void; stop: () => void }> = [];
+  const ndIfnames = [...new Set(requests.filter((r) => r.ip.includes(':')).map((r) => r.ifname))];
+  const ndDrops = (): Map<string, number | null> => new Map(ndIfnames.map((ifname) => [ifname, local.kernelDropped(ifname, 'ipv6')]));
   try {
     for (const ifname of ifnames) {
       let capture: FrameSource | null;
@@ -75,6 +79,7 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
       heardMacs.set(key(request.ifname, request.ip), new Set());
       watches.push(local.watchAddress(request.ifname, request.ip, (mac) => hear(request.ifname, request.ip, mac)));
     }
+    const ndDropsBefore = ndDrops();
     for (let round = 0; round < timing.rounds; round++) {
       if (round > 0) await sleep(timing.intervalMs);
       for (let i = 0; i < watches.length; i++) {
@@ -86,6 +91,10 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
     for (const [ifname, capture] of captures) {
       const dropped = capture.refreshKernelStats().kernelDropped;
       if (dropped !== null && dropped > 0) return { kind: 'dropped', ifname, count: dropped };
+    }
+    for (const [ifname, after] of ndDrops()) {
+      const before = ndDropsBefore.get(ifname);
+      if (after !== null && before !== null && before !== undefined && after > before) return { kind: 'dropped', ifname, count: after - before };
     }
     const faulted = new Set(ifnames.filter((ifname) => interfaceFault(null, host.interfaceState(ifname)) !== null));
     const heard = new Map<ResourceName, ProbeVerdict>();

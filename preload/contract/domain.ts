@@ -347,7 +347,8 @@ export interface ConflictRecord {
 
 export const ConflictRecordSchema = z.strictObject({
   node: NameSchema,
-  address: Ipv4Schema,
+  /** IPv4, or IPv6 in RFC 5952 form: a claim of an IPv6 resource defends it over neighbour discovery. */
+  address: IpAddressSchema,
   vlan: z.number().int().min(0).max(4095).nullable(),
   ourMac: MacSchema.nullable(),
   theirMac: MacSchema,

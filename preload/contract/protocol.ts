@@ -54,7 +54,7 @@ import {
   MAX_APART_FROM,
   ConflictRecordSchema,
   DurationSchema,
-  Ipv4Schema,
+  IpAddressSchema,
   NodeBindingsSchema,
   TimestampSchema,
   MacSchema,
@@ -237,7 +237,7 @@ export const COMMAND_ARGS = {
   /** Mutes the node's ARP alarms until `until` (wall-clock ms); null ends the window. */
   'node.maintenance': z.strictObject({ name: NameSchema, until: TimestampSchema.nullable() }),
   /** Pre-flight of a move: `node` probes `ip` and reports who answered. Sends ARP, changes nothing. */
-  probe: z.strictObject({ node: NameSchema, ip: Ipv4Schema }),
+  probe: z.strictObject({ node: NameSchema, ip: IpAddressSchema }),
   /**
    * The audit log. limit: at most this many entries (default 100). since: only entries with a larger
    * seq, oldest first (without it: the newest `limit` entries, oldest first).
@@ -334,7 +334,7 @@ export type ActionResult = z.infer<typeof ActionResultSchema>;
 export const ProbeVerdictSchema = z.enum(['free', 'owner-only', 'conflict']);
 export const ProbeResultSchema = z.strictObject({
   node: NameSchema,
-  ip: Ipv4Schema,
+  ip: IpAddressSchema,
   verdict: ProbeVerdictSchema,
   /** Every MAC that answered, in order of first answer. */
   answeredBy: z.array(MacSchema).max(64),
@@ -467,7 +467,7 @@ export const ChangeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('resource'), resource: ResourceViewSchema }),
   z.strictObject({ kind: z.literal('resource-removed'), name: NameSchema }),
   z.strictObject({ kind: z.literal('conflict'), conflict: ConflictRecordSchema }),
-  z.strictObject({ kind: z.literal('conflict-cleared'), node: NameSchema, address: Ipv4Schema, theirMac: MacSchema }),
+  z.strictObject({ kind: z.literal('conflict-cleared'), node: NameSchema, address: IpAddressSchema, theirMac: MacSchema }),
   z.strictObject({ kind: z.literal('audit'), entry: AuditEntrySchema }),
   /** A store record the agents leave out, or (cleared) a key that holds a good record again or none. */
   z.strictObject({ kind: z.literal('rejected'), record: RejectedStoreRecordSchema }),

@@ -13,6 +13,8 @@
 //    'cut-link' profile: a node gone from the LAN).
 //  - link cut: the owner's cable is pulled; its agent keeps running, loses etcd and fences itself.
 // (The drain of 1,000 addresses is in drain-scenario.ts.)
+// Each runs for an IPv4 address (/24) or an IPv6 one (/64, issue 18: the same agents over neighbour
+// discovery), by the address given.
 // After each repetition the lab is put back (link up, agent restarted) and the resource fails back
 // to n1 (preferred owners [n1, n2], failback immediate), so every repetition starts alike.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,13 +85,24 @@ async function resourceState(ctx: BenchContext, name: string): Promise<ResourceS
   return resources.find((r) => r.name === name)?.status ?? null;
 }
 
+/** The lab's prefix for an address: /24 for IPv4, /64 for IPv6. */
+function cidrOf(vip: string): string {
+  return vip.includes(':') ? `${vip}/64` : `${vip}/24`;
+}
+
+/** The resource name of a scenario, one per family. */
+function benchName(scenario: string, vip: string): string {
+  return vip.includes(':') ? `bench-${scenario}-v6` : `bench-${scenario}`;
+}
+
 /** Waits until `name` is online on `node` per the API and the node has the address on lan0. */
 export async function waitOnline(ctx: BenchContext, name: string, vip: string, node: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: ResourceState | null = null;
   while (Date.now() < deadline) {
     last = await resourceState(ctx, name);
-    if (last?.state === 'online' && last.owner === node && (await ctx.lab.addresses(node)).some((a) => a.startsWith(`${vip}/`))) return;
+    const held = vip.includes(':') ? await ctx.lab.addresses6(node) : await ctx.lab.addresses(node);
+    if (last?.state === 'online' && last.owner === node && held.some((a) => a.startsWith(`${vip}/`))) return;
     await sleep(100);
   }
   throw new Error(`${name} (${vip}) not online on ${node} within ${timeoutMs} ms (last status ${JSON.stringify(last)})`);
@@ -154,8 +167,8 @@ async function removeResource(ctx: BenchContext, name: string): Promise<void> {
 
 /** `reps` planned moves of one address, alternating n1 -> n2 and n2 -> n1. */
 export async function runPlannedMoves(ctx: BenchContext, reps: number, vip: string, onSample: (s: GapSample, rep: number) => void): Promise<void> {
-  const name = 'bench-planned';
-  await addResource(ctx, { name, ip: `${vip}/24`, preferredOwners: ['n1', 'n2'], failback: { mode: 'never' } });
+  const name = benchName('planned', vip);
+  await addResource(ctx, { name, ip: cidrOf(vip), preferredOwners: ['n1', 'n2'], failback: { mode: 'never' } });
   try {
     await waitOnline(ctx, name, vip, 'n1', RESTORE_WAIT_MS);
     let owner = 'n1';
@@ -195,10 +208,10 @@ async function restoreN1(ctx: BenchContext, name: string, vip: string, agentKill
 
 /** `reps` unplanned failovers of one address from n1 to n2 (see the file comment for each scenario). */
 export async function runFailures(ctx: BenchContext, scenario: FailureScenario, reps: number, vip: string, onSample: (s: GapSample, rep: number) => void): Promise<void> {
-  const name = `bench-${scenario}`;
+  const name = benchName(scenario, vip);
   const agentKilled = scenario !== 'link-cut';
   const linkCut = scenario !== 'killed';
-  await addResource(ctx, { name, ip: `${vip}/24`, preferredOwners: ['n1', 'n2'], failback: { mode: 'immediate' } });
+  await addResource(ctx, { name, ip: cidrOf(vip), preferredOwners: ['n1', 'n2'], failback: { mode: 'immediate' } });
   try {
     await waitOnline(ctx, name, vip, 'n1', RESTORE_WAIT_MS);
     for (let rep = 0; rep < reps; rep++) {

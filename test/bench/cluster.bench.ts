@@ -1,7 +1,9 @@
 // npm run bench — issue 3's benchmark, in one lab and one run: the client-visible gap of our cluster
 // (etcd + one `ipfo agent` per node) next to keepalived's (VRRP pair on n1/n2, its defaults and
 // advert_int 0.1 under VRRP v3), for a planned move, a killed owner, a cut link, and the time a
-// drain of a node holding 1,000 addresses takes until every address answers from its new node.
+// drain of a node holding 1,000 addresses takes until every address answers from its new node; and the
+// same planned and unplanned scenarios for an IPv6 address (issue 18: the agents over neighbour
+// discovery, a dual-stack client), next to the IPv4 rows (keepalived is measured over IPv4 only).
 // The client streams one datagram per ms; the figure is the gap at the owner change (the old
 // owner's last reply to the new owner's first; see cluster-scenarios.ts and keepalived.ts).
 //
@@ -13,7 +15,8 @@
 //   BENCH_DRAIN_REPS (5)     repetitions of the drain (each adds a resume + failback of 1,000 addresses)
 //   BENCH_DRAIN_COUNT (1000) addresses held by the drained node
 //   BENCH_TAKEOVER_REPS (3)  after the drains: n1's agent killed while it holds them all, until every address answers elsewhere
-//   BENCH_SCENARIOS          comma list of planned, killed, killed-cut, link-cut, drain (default all)
+//   BENCH_SCENARIOS          comma list of planned, killed, killed-cut, link-cut, drain, planned-v6, killed-v6,
+//                            killed-cut-v6, link-cut-v6 (default all)
 //   BENCH_PEER (1)           0 skips keepalived
 //   BENCH_LEASE_TTL          agents' lease TTL in s (default: the agent's own default)
 //   BENCH_PROFILE (default)  agents' --failover-profile: default or fast
@@ -43,8 +46,15 @@ import { revocationsByPhase, type Phase } from './revocations';
 import { saveAgentLogs } from './agent-logs';
 import { DEFAULT_FAILOVER_PROFILE, detectionFor, FAILOVER_PROFILES, isFailoverProfile, OWNER_SILENCE_MIN_MS, type FailoverProfile } from '../../main/cluster/failover-profile';
 
-const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain'] as const;
+const SCENARIOS = ['planned', 'killed', 'killed-cut', 'link-cut', 'drain', 'planned-v6', 'killed-v6', 'killed-cut-v6', 'link-cut-v6'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+type GapScenario = Exclude<Scenario, 'drain'>;
+/** The IPv4 scenario an IPv6 one repeats (and the peer case of an IPv4 one). */
+type Ipv4GapScenario = 'planned' | 'killed' | 'killed-cut' | 'link-cut';
+
+function ipv4Twin(scenario: GapScenario): Ipv4GapScenario {
+  return scenario.replace(/-v6$/, '') as Ipv4GapScenario;
+}
 
 function scenariosFromEnv(): Scenario[] {
   return choiceListEnv('BENCH_SCENARIOS', SCENARIOS);
@@ -68,6 +78,10 @@ const LABELS: Readonly<Record<Scenario, string>> = {
   'killed-cut': 'agent killed + link cut',
   'link-cut': "owner's link cut",
   drain: `drain of a node (${DRAIN_COUNT} addresses)`,
+  'planned-v6': 'planned move, IPv6',
+  'killed-v6': 'agent killed (SIGKILL), IPv6',
+  'killed-cut-v6': 'agent killed + link cut, IPv6',
+  'link-cut-v6': "owner's link cut, IPv6",
 };
 
 const WITH_PEER = process.env.BENCH_PEER !== '0';
@@ -92,7 +106,7 @@ function outcome(samples: readonly number[], error: unknown, detail?: string): O
   };
 }
 
-async function runPeer(lab: Lab, scenario: Exclude<Scenario, 'drain'>, profile: KeepalivedProfileName): Promise<Outcome> {
+async function runPeer(lab: Lab, scenario: Ipv4GapScenario, profile: KeepalivedProfileName): Promise<Outcome> {
   const vip = lab.vip(150);
   const peerCase = PEER_CASES[scenario];
   const gaps: number[] = [];
@@ -113,15 +127,16 @@ function describeGap(scenario: Scenario, rep: number, s: GapSample): void {
   note(`ours ${LABELS[scenario]} #${rep + 1}: owner change ${s.ownerChangeGapMs} ms (longest gap ${s.longestGapMs} ms, lost ${s.lost}, sender stall ${String(s.longestSendGapMs)} ms; ${s.detail})`);
 }
 
-async function runOurs(ctx: BenchContext, scenario: Exclude<Scenario, 'drain'>, vip: string): Promise<Outcome> {
+async function runOurs(ctx: BenchContext, scenario: GapScenario, vip: string): Promise<Outcome> {
   const gaps: number[] = [];
   const onSample = (s: GapSample, rep: number): void => {
     gaps.push(s.ownerChangeGapMs);
     describeGap(scenario, rep, s);
   };
   try {
-    if (scenario === 'planned') await runPlannedMoves(ctx, REPS, vip, onSample);
-    else await runFailures(ctx, scenario, REPS, vip, onSample);
+    const twin = ipv4Twin(scenario);
+    if (twin === 'planned') await runPlannedMoves(ctx, REPS, vip, onSample);
+    else await runFailures(ctx, twin, REPS, vip, onSample);
     return outcome(gaps, null);
   } catch (error) {
     note(`ours ${LABELS[scenario]} FAILED: ${String(error)}`);
@@ -230,15 +245,17 @@ async function main(): Promise<void> {
   const ours = new Map<Scenario, Outcome>();
   let labId = '';
 
-  await withLab({ nodes: 3, clients: 2, rogue: false, name: 'bench-cluster' }, async (lab) => {
-    labId = `${lab.id} (${lab.subnet})`;
-    for (const node of lab.nodes) await startUdpEcho(lab, node);
+  const ipv6 = scenarios.some((s) => s.endsWith('-v6'));
+  await withLab({ nodes: 3, clients: 2, rogue: false, ipv6, name: 'bench-cluster' }, async (lab) => {
+    labId = `${lab.id} (${lab.subnet}${ipv6 ? `, ${lab.subnet6}` : ''})`;
+    // Dual-stack echo when IPv6 is measured: it answers the IPv4 streams as before.
+    for (const node of lab.nodes) await startUdpEcho(lab, node, ipv6 ? { bind: '::' } : {});
 
     // keepalived first, while no agent runs: its link cuts then disturb nothing of ours (and ours nothing of it).
     if (WITH_PEER) {
       for (const scenario of scenarios) {
-        if (scenario === 'drain') continue;
-        for (const profile of Object.keys(KEEPALIVED_PROFILES) as KeepalivedProfileName[]) peer.set(`${scenario}/${profile}`, await runPeer(lab, scenario, profile));
+        if (scenario === 'drain' || scenario.endsWith('-v6')) continue;
+        for (const profile of Object.keys(KEEPALIVED_PROFILES) as KeepalivedProfileName[]) peer.set(`${scenario}/${profile}`, await runPeer(lab, ipv4Twin(scenario), profile));
       }
     }
 
@@ -251,12 +268,17 @@ async function main(): Promise<void> {
     try {
       api = await ApiSession.open(cluster, 'n3');
       const ctx: BenchContext = { lab, cluster, api, client: 'c1', pacing: PACING, note };
-      const vips: Readonly<Record<Exclude<Scenario, 'drain'>, string>> = { planned: lab.vip(1), killed: lab.vip(2), 'killed-cut': lab.vip(3), 'link-cut': lab.vip(4) };
+      const twins: readonly Ipv4GapScenario[] = ['planned', 'killed', 'killed-cut', 'link-cut'];
+      // The same address number in each family: IPv4 .1-.4, IPv6 ::1-::4 of the lab's /64.
+      const vipOf = (scenario: GapScenario): string => {
+        const n = twins.indexOf(ipv4Twin(scenario)) + 1;
+        return scenario.endsWith('-v6') ? lab.vip6(n) : lab.vip(n);
+      };
       if (CPU_HOGS > 0) {
         hogs = CpuHogs.start(CPU_HOGS);
         note(`${CPU_HOGS} CPU hogs running (pids ${hogs.pids.join(', ')})`);
       }
-      for (const scenario of scenarios) ours.set(scenario, scenario === 'drain' ? await runDrain(ctx) : await runOurs(ctx, scenario, vips[scenario]));
+      for (const scenario of scenarios) ours.set(scenario, scenario === 'drain' ? await runDrain(ctx) : await runOurs(ctx, scenario, vipOf(scenario)));
     } finally {
       await hogs?.stop();
       await api?.close();
@@ -276,8 +298,12 @@ async function main(): Promise<void> {
         extraOutcome === null ? [] : [{ label, ours: extraOutcome.summary, oursNote: [extraOutcome.detail, extraOutcome.error].filter((s) => s !== undefined).join('; '), peerDefault: { summary: null, note: none }, peerTuned: { summary: null } }];
       return [drainRow, ...extra(`failback after the resume (${DRAIN_COUNT} addresses)`, failbackOutcome), ...extra(`takeover of a killed node (${DRAIN_COUNT} addresses)`, takeoverOutcome)];
     }
+    if (scenario.endsWith('-v6')) {
+      const ipv4Row = 'keepalived measured over IPv4 only: compare with the IPv4 row';
+      return { label: LABELS[scenario], ours: result?.summary ?? null, ...(oursNote === '' ? {} : { oursNote }), peerDefault: { summary: null, note: ipv4Row }, peerTuned: { summary: null } };
+    }
     const skipped = 'skipped (BENCH_PEER=0)';
-    const peerCaseNote = PEER_CASES[scenario].note;
+    const peerCaseNote = PEER_CASES[scenario as Ipv4GapScenario].note;
     const def = peerFigure(peer.get(`${scenario}/default`), skipped);
     const tuned = peerFigure(peer.get(`${scenario}/tuned`), skipped);
     const peerNote = [def.note ?? tuned.note, WITH_PEER ? peerCaseNote : undefined].filter((s) => s !== undefined).join('; ');

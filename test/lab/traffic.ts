@@ -28,9 +28,10 @@ function lineType(value: unknown): unknown {
 }
 
 /** Starts udp-echo on `host` (reply names the host) and resolves once it is bound. */
-export async function startUdpEcho(lab: Lab, host: LabHost | string, options: { port?: number; timeoutMs?: number } = {}): Promise<ChildProcess> {
+export async function startUdpEcho(lab: Lab, host: LabHost | string, options: { port?: number; timeoutMs?: number; bind?: '0.0.0.0' | '::' } = {}): Promise<ChildProcess> {
   const name = typeof host === 'string' ? host : host.name;
-  const child = lab.spawn(host, toolArgv('udp-echo', ['--name', name, '--port', String(options.port ?? DEFAULT_ECHO_PORT)]), {
+  const bind = options.bind === undefined ? [] : ['--bind', options.bind];
+  const child = lab.spawn(host, toolArgv('udp-echo', ['--name', name, '--port', String(options.port ?? DEFAULT_ECHO_PORT), ...bind]), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -65,7 +66,8 @@ export interface StreamOptions {
 }
 
 function streamArgs(to: string, options: StreamOptions): string[] {
-  const args = ['--to', `${to}:${options.port ?? DEFAULT_ECHO_PORT}`];
+  const port = options.port ?? DEFAULT_ECHO_PORT;
+  const args = ['--to', to.includes(':') ? `[${to}]:${port}` : `${to}:${port}`];
   if (options.intervalMs !== undefined) args.push('--interval-ms', String(options.intervalMs));
   if (options.durationMs !== undefined) args.push('--duration-ms', String(options.durationMs));
   if (options.count !== undefined) args.push('--count', String(options.count));

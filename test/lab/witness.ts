@@ -1,6 +1,8 @@
 // Typed wrapper around tools/mac-witness for tests and benchmarks: start the
 // witness on a client for one address, read its answers as they come, stop it
-// and get the summary (per-MAC activity, overlaps, transitions).
+// and get the summary (per-MAC activity, overlaps, transitions). An IPv6
+// address (in a lab created with ipv6) is watched over neighbour discovery,
+// with the client's `ip6` as the source of its solicitations.
 //
 //   const witness = await startMacWitness(lab, 'c1', vip);
 //   ... failover ...
@@ -45,14 +47,14 @@ function lineType(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
 }
 
-/** Starts the witness on `from` (a client) for `address`; resolves once it is capturing and has sent its first probe. */
+/** Starts the witness on `from` (a client) for `address` (IPv4, or IPv6 over ND); resolves once it is capturing and has sent its first probe. */
 export async function startMacWitness(lab: Lab, from: LabHost | string, address: string, options: WitnessOptions = {}): Promise<RunningWitness> {
   if (!lab.contains(address)) throw new RangeError(`${address} is not an address of lab ${lab.id}`);
   const host = lab.host(typeof from === 'string' ? from : from.name);
   const waitMs = options.waitMs ?? 50;
   const argv = [
     process.execPath, WITNESS_TOOL,
-    '--ip', address, '--dev', host.ifname, '--from-ip', host.ip,
+    '--ip', address, '--dev', host.ifname, '--from-ip', address.includes(':') ? host.ip6 : host.ip,
     '--interval-ms', String(options.intervalMs ?? 20), '--wait-ms', String(waitMs),
   ];
   const child = lab.spawn(host, argv, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -457,7 +457,7 @@ const ResourceRow = memo(function ResourceRow({ resource, index, top, now, healt
         {name}
         {!resource.enabled && <span className="tag" title="The operator took it offline">disabled</span>}
       </div>
-      <div role="gridcell" className="cell mono" data-testid="address">
+      <div role="gridcell" className="cell cell-address mono" data-testid="address" title={`${resource.ip}/${resource.prefix}`}>
         <span>
           {resource.ip}
           <span className="muted">/{resource.prefix}</span>

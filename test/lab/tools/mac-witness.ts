@@ -5,10 +5,18 @@
 // has two stations answering for one address at once (see witness-log.ts for
 // what counts as proof).
 //
+// For an IPv6 --ip (one with a ':') the same over neighbour discovery: the
+// question is a neighbour solicitation from the client's own global address to
+// the address's solicited-node group (every holder has joined it and answers),
+// and every neighbour advertisement for the address is an answer, solicited or
+// not (an unsolicited one is the IPv6 gratuitous ARP).
+//
 //   node build/test/lab/tools/mac-witness.js --ip 10.213.7.101 [--dev lan0]
 //        [--from-ip <own address>] [--interval-ms 20] [--duration-ms N] [--wait-ms 50]
 //
-// Only ARP is evidence: udp-echo replies leave from the node's primary address,
+// --from-ip defaults to the device's first IPv4 address (IPv6: its first
+// address that is not link-local).
+// Only ARP/ND is evidence: udp-echo replies leave from the node's primary address,
 // so a UDP reply says nothing about who holds the virtual one.
 // stdout, one JSON object per line:
 //   {"type":"ready",...}   capture open, first probe sent
@@ -20,8 +28,11 @@
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { request } from '../../../main/arp/codec';
+import { canonicalIpv6, isLinkLocalIpv6 } from '../../../main/nd/addresses';
+import { buildSolicitation } from '../../../main/nd/builders';
+import { NdSocket } from '../../../main/net/nd-socket';
 import { ArpSocket } from '../../../main/net/pcap';
-import { WitnessLog } from './witness-log';
+import { WitnessLog, type Observation } from './witness-log';
 import { onStopRequest, wallNow, writeLine } from './tool-io';
 
 function nonNegative(name: string, text: string | undefined): number | undefined {
@@ -35,6 +46,73 @@ function primaryIpv4(dev: string): string {
   const found = networkInterfaces()[dev]?.find((entry) => entry.family === 'IPv4' && !entry.internal);
   if (found === undefined) throw new Error(`${dev} has no IPv4 address: pass --from-ip`);
   return found.address;
+}
+
+function primaryIpv6(dev: string): string {
+  const found = networkInterfaces()[dev]?.find((entry) => entry.family === 'IPv6' && !entry.internal && !isLinkLocalIpv6(canonicalIpv6(entry.address)));
+  if (found === undefined) throw new Error(`${dev} has no IPv6 address that is not link-local: pass --from-ip`);
+  return found.address;
+}
+
+/** The two handles of one protocol: a capture of everything, and a sender (whose frames the capture sees). */
+interface WitnessWire {
+  ownMac: string;
+  ownIp: string;
+  address: string;
+  /** Feeds every captured frame to `log` and hands over what it made of it. */
+  listen(log: WitnessLog, onObservation: (observation: Observation) => void): void;
+  sendProbe(): void;
+  close(): void;
+}
+
+/**
+ * Probes leave through a second handle: a packet socket never reads back what it sent
+ * itself, but it does see what another socket sends, in wire order among the replies
+ * (which WitnessLog needs to pair replies with requests). `less 1` matches no frame,
+ * so nothing queues up on the sending handle.
+ */
+function openArp(dev: string, address: string, fromIp: string | undefined): WitnessWire {
+  const socket = ArpSocket.open(dev);
+  const sender = ArpSocket.open(dev, 'less 1');
+  const ownMac = socket.iface.mac;
+  const ownIp = fromIp ?? primaryIpv4(dev);
+  const probeFrame = request(ownMac, ownIp, address);
+  return {
+    ownMac,
+    ownIp,
+    address,
+    listen: (log, onObservation) => {
+      socket.on('frame', ({ frame, at }) => onObservation(log.observe(frame, at)));
+    },
+    sendProbe: () => sender.send(probeFrame),
+    close: () => {
+      sender.close();
+      socket.close();
+    },
+  };
+}
+
+/** openArp over neighbour discovery: the question is a solicitation from ownIp to the address's solicited-node group. */
+function openNd(dev: string, addressText: string, fromIp: string | undefined): WitnessWire {
+  const address = canonicalIpv6(addressText);
+  const socket = NdSocket.open(dev);
+  const sender = NdSocket.open(dev, 'less 1');
+  const ownMac = socket.iface.mac;
+  const ownIp = canonicalIpv6(fromIp ?? primaryIpv6(dev));
+  const probeFrame = buildSolicitation(ownMac, ownIp, address);
+  return {
+    ownMac,
+    ownIp,
+    address,
+    listen: (log, onObservation) => {
+      socket.on('frame', ({ frame, at }) => onObservation(log.observeNd(frame, at)));
+    },
+    sendProbe: () => sender.send(probeFrame),
+    close: () => {
+      sender.close();
+      socket.close();
+    },
+  };
 }
 
 function main(): void {
@@ -55,28 +133,20 @@ function main(): void {
   const durationMs = nonNegative('duration-ms', values['duration-ms']);
   const waitMs = nonNegative('wait-ms', values['wait-ms']) ?? 50;
 
-  const socket = ArpSocket.open(values.dev);
-  // Probes leave through a second handle: a packet socket never reads back what it sent
-  // itself, but it does see what another socket sends, in wire order among the replies
-  // (which WitnessLog needs to pair replies with requests). `less 1` matches no frame,
-  // so nothing queues up on the sending handle.
-  const sender = ArpSocket.open(values.dev, 'less 1');
-  const ownMac = socket.iface.mac;
-  const ownIp = values['from-ip'] ?? primaryIpv4(values.dev);
-  const log = new WitnessLog({ address, ownMac, ownIp, intervalMs });
-  const probeFrame = request(ownMac, ownIp, address);
+  const wire = address.includes(':') ? openNd(values.dev, address, values['from-ip']) : openArp(values.dev, address, values['from-ip']);
+  const { ownMac, ownIp } = wire;
+  const log = new WitnessLog({ address: wire.address, ownMac, ownIp, intervalMs });
   let probesSent = 0;
   let probing = true;
   let finished = false;
 
   const sendProbe = (): void => {
     if (!probing) return;
-    sender.send(probeFrame);
+    wire.sendProbe();
     probesSent += 1;
   };
 
-  socket.on('frame', ({ frame, at }) => {
-    const { answer, probeNow } = log.observe(frame, at);
+  wire.listen(log, ({ answer, probeNow }) => {
     if (answer !== null) writeLine({ type: 'answer', ...answer });
     if (probeNow) sendProbe();
   });
@@ -86,8 +156,7 @@ function main(): void {
     if (finished) return;
     finished = true;
     writeLine({ ...log.summary(), probesSent });
-    sender.close();
-    socket.close();
+    wire.close();
     process.exit(0);
   };
   const stop = (): void => {
@@ -101,7 +170,7 @@ function main(): void {
   if (durationMs !== undefined) setTimeout(stop, durationMs);
 
   sendProbe();
-  writeLine({ type: 'ready', mac: ownMac, ip: ownIp, address, intervalMs, wallMs: wallNow() });
+  writeLine({ type: 'ready', mac: ownMac, ip: ownIp, address: wire.address, intervalMs, wallMs: wallNow() });
 }
 
 main();

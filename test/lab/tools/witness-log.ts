@@ -1,7 +1,15 @@
 // Bookkeeping for mac-witness, free of sockets and clocks: the tool feeds every
-// captured ARP frame with its arrival time and gets back the answers for the
-// watched address; findOverlaps() turns an answer list into the moments at
-// which two MACs held the address at once.
+// captured ARP frame (observe) or, for an IPv6 address, every neighbour
+// discovery frame (observeNd) with its arrival time and gets back the answers
+// for the watched address; findOverlaps() turns an answer list into the moments
+// at which two MACs held the address at once.
+//
+// IPv6 is ARP in other words: a neighbour solicitation from the client for the
+// address is a request, a neighbour advertisement for it (hop limit 255) is an
+// answer from its target link-layer MAC (else the Ethernet source) — 'reply'
+// when solicited (paired with the request before it when it is addressed to the
+// client), 'announcement' when unsolicited (a takeover's advertisement, or the
+// answer to a DAD probe, which goes to all nodes).
 //
 // What counts as proof that two stations held the address at the same moment:
 //  - 'same-request': two MACs replied to one ARP request of the client. The
@@ -20,12 +28,13 @@
 // MAC starts answering (probeNow): if the previous holder still has the
 // address, both reply to that request.
 import { classifyArp } from '../../../main/arp/codec';
-import type { ArpFrame, Ipv4, Mac } from '../../../main/arp/frame';
+import type { ArpFrame, Mac } from '../../../main/arp/frame';
+import { ND_HOP_LIMIT, UNSPECIFIED_IPV6, type NdFrame } from '../../../main/nd/frame';
 
 export type AnswerKind = 'reply' | 'announcement' | 'gratuitous-reply' | 'request';
 
 export interface WitnessAnswer {
-  /** ARP sender MAC: the station that answered for the address. */
+  /** ARP sender MAC (for IPv6: the advertisement's target link-layer MAC, else its Ethernet source): the station that answered for the address. */
   mac: Mac;
   kind: AnswerKind;
   /** Index of the client's ARP request this reply answers (0, 1, ...); null when unsolicited. */
@@ -76,9 +85,10 @@ export interface MacActivity {
 
 export interface WitnessSummary {
   type: 'summary';
-  address: Ipv4;
+  /** The watched address: IPv4, or canonical IPv6 text. */
+  address: string;
   intervalMs: number;
-  /** ARP requests for the address the client sent (the witness's probes and its kernel's own). */
+  /** ARP requests (IPv6: neighbour solicitations) for the address the client sent (the witness's probes and its kernel's own). */
   requests: number;
   /** How many answers were recorded (the tool printed one "answer" line for each). */
   answerCount: number;
@@ -200,11 +210,11 @@ export function macActivity(answers: readonly WitnessAnswer[]): Record<Mac, MacA
 }
 
 export interface WitnessIdentity {
-  /** The watched (virtual) address. */
-  address: Ipv4;
-  /** The client's own MAC and address, as the witness's probes carry them. */
+  /** The watched (virtual) address; IPv6 in canonical text (as nd/codec.ts decodes it) for observeNd. */
+  address: string;
+  /** The client's own MAC and address, as the witness's probes carry them (IPv6: canonical, for observeNd). */
   ownMac: Mac;
-  ownIp: Ipv4;
+  ownIp: string;
   intervalMs: number;
 }
 
@@ -243,10 +253,35 @@ export class WitnessLog {
     const kind = classifyArp(arp);
     if (kind === 'probe') return NOTHING; // from 0.0.0.0: a station asking, not one holding
     const toUs = arp.op === 'reply' && (arp.targetIp === ownIp || arp.targetMac === ownMac);
+    return this.record(arp.senderMac, kind, toUs && kind === 'reply', wallMs);
+  }
+
+  /**
+   * observe() for an IPv6 address: feeds one captured neighbour discovery frame, outgoing ones
+   * included. The client's solicitations for the address (not its DAD probes, from ::) number the
+   * requests; an advertisement for the address from anyone else with hop limit 255 is an answer:
+   * 'reply' when solicited (counted toward the latest request when sent to the client), else
+   * 'announcement'. Solicitations from others, the holders' included, say nothing here.
+   */
+  observeNd(frame: NdFrame, wallMs: number): Observation {
+    const { address, ownMac, ownIp } = this.identity;
+    const { icmp, ipv6 } = frame;
+    const mac = icmp.type === 'na' ? (icmp.targetLinkAddr ?? frame.srcMac) : (icmp.sourceLinkAddr ?? frame.srcMac);
+    if (frame.srcMac === ownMac || mac === ownMac) {
+      if (icmp.type === 'ns' && icmp.target === address && ipv6.src !== UNSPECIFIED_IPV6) this.requests += 1;
+      return NOTHING;
+    }
+    if (icmp.type !== 'na' || icmp.target !== address || ipv6.hopLimit !== ND_HOP_LIMIT) return NOTHING;
+    const kind: AnswerKind = icmp.solicited ? 'reply' : 'announcement';
+    const toUs = ipv6.dst === ownIp || frame.dstMac === ownMac;
+    return this.record(mac, kind, toUs && kind === 'reply', wallMs);
+  }
+
+  private record(mac: Mac, kind: AnswerKind, answersRequest: boolean, wallMs: number): Observation {
     const answer: WitnessAnswer = {
-      mac: arp.senderMac,
+      mac,
       kind,
-      request: toUs && kind === 'reply' && this.requests > 0 ? this.requests - 1 : null,
+      request: answersRequest && this.requests > 0 ? this.requests - 1 : null,
       wallMs,
     };
     this.answers.push(answer);
