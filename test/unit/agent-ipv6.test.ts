@@ -201,6 +201,63 @@ describe('IPv6 resources on fake hosts', () => {
     assert.ok(hosts.n1!.openNdPorts().every((port) => !port.groups().includes(group)));
   });
 
+  test('a drain moves IPv6 and IPv4 addresses together as one batch: one registration on the target, never held by both hosts, the IPv6 ones asked over ND', async () => {
+    const ips6 = [1, 2, 3].map((i) => `2001:db8:10::${110 + i}`);
+    const ips4 = ['10.231.0.114', '10.231.0.115'];
+    for (const [i, ip] of ips6.entries()) await online(`v6-${i}`, ip, 'n1');
+    for (const [i, ip] of ips4.entries()) {
+      await stores[0]!.putResource(spec(`v4-${i}`, `${ip}/24`, ['n1']));
+      await until(`v4-${i} online on n1`, () => stateOf(`v4-${i}`) === 'online' && hosts.n1!.held().includes(ip));
+    }
+    const all = [...ips6, ...ips4];
+    const violations = registrationsWhileHeld('n2', 'n1');
+    const batches: number[] = [];
+    const register = hosts.n2!.addresses.register.bind(hosts.n2!.addresses);
+    (hosts.n2!.addresses as { register: typeof register }).register = (list, notAfter) => {
+      if (list.some((item) => all.includes(item.ip) && item.validLftSec === undefined)) batches.push(list.length);
+      return register(list, notAfter);
+    };
+    await sleep(300); // the last claim's status and audit writes end: no work in flight when the drain is planned
+    const questionsBefore = from('n2').filter((f) => f.icmp.type === 'ns' && f.icmp.question === true).length;
+    await stores[0]!.setNodeState('n1', 'paused');
+    await until('every address on n2', () => all.every((ip) => hosts.n2!.held().includes(ip)) && hosts.n1!.held().length === 0).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.deepEqual(violations, []);
+    assert.deepEqual(batches, [5], `one netlink batch for the five: ${JSON.stringify(batches)}`);
+    // The target's trusted probe asked each IPv6 address with the DAD question; the owner's kernel answered.
+    const asked = new Set(from('n2').filter((f) => f.icmp.type === 'ns' && f.icmp.question === true).slice(questionsBefore).map((f) => f.icmp.target));
+    for (const ip of ips6) assert.ok(asked.has(ip), `${ip} asked: ${JSON.stringify([...asked])}`);
+    await until('five move entries', async () => (await stores[0]!.audit()).filter((e) => e.action === 'move' && e.actor === 'drain' && e.outcome === 'ok').length === 5).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+  });
+
+  test("frames dropped on the target's ND socket during a drain's probe: the probe counts for nothing and is made again; the addresses move all the same", async () => {
+    const ips6 = [1, 2].map((i) => `2001:db8:10::${120 + i}`);
+    for (const [i, ip] of ips6.entries()) await online(`v6-${i}`, ip, 'n1');
+    await sleep(300);
+    // The first question n2 asks fills its ND socket's ring: the next answer that reaches it is lost.
+    const port = hosts.n2!.openNdPorts()[0];
+    assert.ok(port, 'n2 has an ND socket (its standby asks n1 over it)');
+    let armed = false;
+    const send = port.send.bind(port);
+    port.send = (frame) => {
+      if (!armed && frame.icmp.type === 'ns' && frame.icmp.question === true && ips6.includes(frame.icmp.target) && agent('n2').clusterView.intents.size > 0) {
+        armed = true;
+        port.dropNext = 1;
+      }
+      send(frame);
+    };
+    await stores[0]!.setNodeState('n1', 'paused');
+    await until('every address on n2', () => ips6.every((ip) => hosts.n2!.held().includes(ip)) && hosts.n1!.held().length === 0, 10_000).catch((error: Error) => {
+      throw new Error(error.message + explain());
+    });
+    assert.ok(armed, 'a question of the batch probe was seen');
+    assert.equal(port.stats.kernelDropped, 1);
+    assert.match(logs.join('\n'), /n2: .*dropped 1 frames during the probe; probing again/);
+  });
+
   test("the owner's interface down and up while the other node is paused: the kernel flushed the IPv6 address, the owner holds it again once up", async () => {
     await online('web6', VIP6, 'n1');
     await stores[0]!.setNodeState('n2', 'paused');

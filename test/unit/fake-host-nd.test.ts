@@ -204,6 +204,18 @@ describe('the fake LAN carries neighbour discovery', () => {
     void n2;
   });
 
+  test("a full ring: the frames dropped are counted in the kernel's counters and never delivered", async () => {
+    const { n1, n2 } = lanOf3();
+    const port = n2.openNd('lan0');
+    const heard = recorder(port);
+    port.dropNext = 2;
+    const sender = n1.openNd('lan0');
+    for (const i of [1, 2, 3]) sender.send(buildUnsolicitedAdvertisement(MAC.n1, `2001:db8:10::${i}`));
+    await turns();
+    assert.deepEqual(heard.map((f) => f.icmp.target), ['2001:db8:10::3']);
+    assert.deepEqual([port.refreshKernelStats().kernelReceived, port.stats.kernelDropped, port.stats.received], [3, 2, 1]);
+  });
+
   test('the kernel ignores a solicitation with a hop limit other than 255 and a tagged one (a DAD probe to another destination the codec refuses to send)', async () => {
     const { lan, n1, n3 } = lanOf3();
     hold(n1, VIP);

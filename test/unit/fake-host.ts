@@ -191,6 +191,8 @@ export class FakeNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
   readonly listening = new Map<Ipv6, Set<Ipv6>>();
   /** Every listenFor and stopListeningFor, in order (tests read it). */
   readonly listenCalls: Array<{ op: 'listen' | 'stop'; ip: Ipv6 }> = [];
+  /** The next this many frames that reach it are dropped by the "kernel" (its ring full): counted in kernelDropped, never delivered. */
+  dropNext = 0;
   private closed = false;
 
   constructor(
@@ -243,8 +245,14 @@ export class FakeNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
 
   deliver(bytes: Buffer): void {
     if (this.closed) return;
+    // PACKET_STATISTICS: tp_packets counts what passed the filter, the dropped frames included.
+    this.stats.kernelReceived = (this.stats.kernelReceived ?? 0) + 1;
+    if (this.dropNext > 0) {
+      this.dropNext--;
+      this.stats.kernelDropped = (this.stats.kernelDropped ?? 0) + 1;
+      return;
+    }
     this.stats.received++;
-    this.stats.kernelReceived = this.stats.received;
     let frame: NdFrame;
     try {
       frame = decodeNd(bytes);
