@@ -105,6 +105,11 @@ describe('IPv6 resources on fake hosts', () => {
     });
   }
 
+  /** Audit entries that say a node took a peer's frame for a stranger's (a question, a trusted probe, an advertisement of a move). */
+  async function conflictsRecorded(): Promise<string[]> {
+    return (await stores[0]!.audit()).filter((e) => e.action === 'arp.conflict' || e.action === 'fail').map((e) => `${e.actor} ${e.action}: ${e.detail}`);
+  }
+
   /** The standby (n2) asked n1 with the DAD question and n1's kernel answered: from now on n1's silence counts. */
   async function standbyHeardOwner(): Promise<void> {
     await until('n2 asking n1 and n1 answering', () =>
@@ -143,6 +148,8 @@ describe('IPv6 resources on fake hosts', () => {
   test("the owner's interface set down on the node (its IPv6 addresses flushed): the standby hears it go silent and takes the address", async () => {
     await online('web6', VIP6, 'n1');
     await standbyHeardOwner();
+    await sleep(200); // a few more questions: none is taken for a claim
+    assert.deepEqual(await conflictsRecorded(), []);
     hosts.n1!.setDown();
     await until('web6 online on n2', () => stateOf('web6') === 'online' && ownerOf('web6') === 'n2' && hosts.n2!.held().includes(VIP6)).catch((error: Error) => {
       throw new Error(error.message + explain());
@@ -185,6 +192,7 @@ describe('IPv6 resources on fake hosts', () => {
       throw new Error(error.message + explain());
     });
     assert.deepEqual(violations, []);
+    assert.deepEqual(await conflictsRecorded(), [], "neither node took the other's probe or advertisement for a stranger's");
     assert.equal(lan.datagrams.sent, 1);
     assert.deepEqual(hosts.n1!.held(), []);
     assert.deepEqual(hosts.n2!.held(), [VIP6]);
@@ -225,6 +233,7 @@ describe('IPv6 resources on fake hosts', () => {
     });
     assert.deepEqual(violations, []);
     assert.deepEqual(batches, [5], `one netlink batch for the five: ${JSON.stringify(batches)}`);
+    assert.deepEqual(await conflictsRecorded(), []);
     // The target's trusted probe asked each IPv6 address with the DAD question; the owner's kernel answered.
     const asked = new Set(from('n2').filter((f) => f.icmp.type === 'ns' && f.icmp.question === true).slice(questionsBefore).map((f) => f.icmp.target));
     for (const ip of ips6) assert.ok(asked.has(ip), `${ip} asked: ${JSON.stringify([...asked])}`);
@@ -316,7 +325,12 @@ describe('IPv6 resources on fake hosts', () => {
     await online('web6', VIP6, 'n1');
     const rogue = lan.host('rogue', '10.231.0.66', ROGUE_MAC);
     const port = rogue.openNd('lan0');
-    port.send(buildUnsolicitedAdvertisement(ROGUE_MAC, VIP6));
+    // From off the link (hop limit not 255: RFC 4861 §7.2.5, every host drops it): no conflict.
+    const advertisement = buildUnsolicitedAdvertisement(ROGUE_MAC, VIP6);
+    port.send({ ...advertisement, ipv6: { ...advertisement.ipv6, hopLimit: 64 } });
+    await sleep(300);
+    assert.deepEqual(await conflictsRecorded(), []);
+    port.send(advertisement);
     let conflicts: ConflictRecord[] = [];
     await until('the conflict in the audit log', async () => {
       conflicts = (await stores[0]!.audit()).flatMap((e) => (e.arp?.kind === 'conflict' ? [e.arp.conflict] : []));
@@ -328,7 +342,7 @@ describe('IPv6 resources on fake hosts', () => {
     const { theirMac, address, node, resource } = conflicts[0]!;
     assert.deepEqual({ theirMac, address, node, resource }, { theirMac: ROGUE_MAC, address: VIP6, node: 'n1', resource: 'web6' });
     // The owner defended: it advertised the address at its own MAC again after the stranger's.
-    const rogueAt = lan.ndWire.findIndex((w) => w.from === 'rogue');
+    const rogueAt = lan.ndWire.findLastIndex((w) => w.from === 'rogue');
     await until('n1 defended', () => lan.ndWire.slice(rogueAt + 1).some((w) => w.from === 'n1' && isNa(w.frame) && w.frame.icmp.target === VIP6 && w.frame.icmp.targetLinkAddr === MACS.n1 && w.frame.icmp.override));
     assert.equal(conflicts[0]!.defended, true);
     assert.equal(ownerOf('web6'), 'n1');
