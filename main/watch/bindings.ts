@@ -12,7 +12,8 @@
 // IPv6 neighbour discovery goes through the same table (observeNd; what a frame says is nd-meaning.ts),
 // keyed by RFC 5952 text beside the dotted quads, so a station's IPv4 and IPv6 addresses are two
 // bindings of one MAC and every event reads the same for both. ND arrives frame by frame (the capture
-// folds only ARP), and the ARP path is left as it was: the hot path of a flood.
+// folds only ARP), and both bind through one helper (bind) that takes plain values, so the ARP path, the
+// hot path of a flood, allocates no more than before.
 import { classifyArp, type ArpKind } from '../arp/codec';
 import { ZERO_IP, type ArpFrame, type Mac } from '../arp/frame';
 import { canonicalIpv6, isIpv6 } from '../nd/addresses';
@@ -96,6 +97,8 @@ function emptyNdByKind(): Record<NdKind, number> {
 export const MAX_PREVIOUS_MACS = 4;
 
 const NO_EVENTS: readonly WatchEvent[] = Object.freeze([]);
+
+type GratuitousForm = Extract<WatchEvent, { type: 'gratuitous' }>['form'];
 
 /** Mutable table entry; a class so every record shares one V8 shape. */
 class BindingRecord {
@@ -236,33 +239,9 @@ export class BindingTracker {
     const ip = arp.senderIp;
     // A reply from 0.0.0.0 is malformed; it names no station to bind.
     if (ip === ZERO_IP) return events ?? NO_EVENTS;
-    const mac = arp.senderMac;
-    const table = vlan === null ? this.untagged : this.tableFor(vlan);
-
-    let record = table.get(ip);
-    if (record === undefined) {
-      record = this.insert(table, ip, vlan, mac, now);
-      (events ??= []).push({ type: 'new-station', at: now, vlan, ip, mac, vendor: record.vendor });
-    } else {
-      this.touch(record);
-      if (record.mac !== mac) {
-        const change = this.changeMac(record, mac, now);
-        if (change) (events ??= []).push(change);
-      }
-      record.lastSeen = now;
-      record.count++;
-    }
-
-    if (isClaim(kind)) {
-      const duplicate = this.noteClaim(record, mac, now);
-      if (duplicate) (events ??= []).push(duplicate);
-      if (kind !== 'reply') {
-        (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: kind === 'announcement' ? 'request' : 'reply' });
-      }
-    }
-
-    if (record.held) events = this.noteHeldUse(record, mac, kind, 1, now, events);
-    return events ?? NO_EVENTS;
+    // Every claim but a plain reply is gratuitous: an announcement is a request's, a gratuitous reply a reply's.
+    const gratuitous = kind === 'announcement' ? 'request' : kind === 'gratuitous-reply' ? 'reply' : null;
+    return this.bind(now, vlan, ip, arp.senderMac, isClaim(kind), gratuitous, kind, events) ?? NO_EVENTS;
   }
 
   /**
@@ -344,8 +323,25 @@ export class BindingTracker {
       case 'bind':
         break;
     }
-    // As in observe, written out again rather than shared, so the ARP path keeps its shape.
-    const { ip, mac } = meaning;
+    return this.bind(now, vlan, meaning.ip, meaning.mac, meaning.claim, meaning.gratuitous ? 'advertisement' : null, frameKind, events) ?? NO_EVENTS;
+  }
+
+  /**
+   * The rest of observe and observeNd once a frame binds `ip` to `mac`: the binding created or touched
+   * (new-station / changed-mac / flip-flop), a claim noted (duplicate-address, then gratuitous when
+   * `gratuitous` names its form), a held address's use (conflicts). Events go onto `events`, allocated only
+   * when there is one; plain arguments, so the ARP path allocates nothing more than it did written out.
+   */
+  private bind(
+    now: number,
+    vlan: number | null,
+    ip: WatchedIp,
+    mac: Mac,
+    claim: boolean,
+    gratuitous: GratuitousForm | null,
+    frameKind: WatchFrameKind,
+    events: WatchEvent[] | null,
+  ): WatchEvent[] | null {
     const table = vlan === null ? this.untagged : this.tableFor(vlan);
     let record = table.get(ip);
     if (record === undefined) {
@@ -360,13 +356,13 @@ export class BindingTracker {
       record.lastSeen = now;
       record.count++;
     }
-    if (meaning.claim) {
+    if (claim) {
       const duplicate = this.noteClaim(record, mac, now);
       if (duplicate) (events ??= []).push(duplicate);
-      if (meaning.gratuitous) (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: 'advertisement' });
+      if (gratuitous !== null) (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: gratuitous });
     }
     if (record.held) events = this.noteHeldUse(record, mac, frameKind, 1, now, events);
-    return events ?? NO_EVENTS;
+    return events;
   }
 
   /**
