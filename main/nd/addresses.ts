@@ -249,6 +249,16 @@ export function notHostReason(ip: Ipv6): string | null {
 }
 
 /**
+ * Why a link-local address (fe80::/10) cannot be a cluster's or `ipfo claim`'s, or null when `ip` is not
+ * one: every interface has its own, scoped to its link, and none of them moves between nodes (only VRRP
+ * moves one, which notHostReason allows for). The one wording of the rule, for the CLI and the cluster.
+ */
+export function linkLocalProblem(ip: Ipv6): string | null {
+  if (!isLinkLocalIpv6(ip)) return null;
+  return `${ip} is link-local (fe80::/10): it belongs to one interface's link, not to an address that moves; use a global or unique-local address`;
+}
+
+/**
  * Parses "2001:db8::5/64", the address a node would hold and its prefix. Each part's error keeps its
  * own code (BAD_CIDR for the shape, BAD_IPV6, BAD_PREFIX, NOT_HOST_ADDRESS) and names the whole input.
  */
