@@ -1,7 +1,7 @@
 // The address of `ipfo claim` and `ipfo probe`, IPv4 or IPv6, told apart by its text: an IPv6 address
 // always has a ":", an IPv4 one never. Pure; every refusal is a UsageError (exit 2), before anything opens.
 import { isIpv4, parseCidr } from '../arp/addresses';
-import { canonicalIpv6, isLinkLocalIpv6, parseIpv6Cidr } from '../nd/addresses';
+import { canonicalIpv6, linkLocalProblem, notHostReason, parseIpv6Cidr } from '../nd/addresses';
 import { UsageError } from './usage';
 
 export interface ClaimAddress {
@@ -10,12 +10,10 @@ export interface ClaimAddress {
   prefix: number;
 }
 
-/**
- * A link-local address is scoped to its link and moved by no cluster peer but VRRP; a node's kernel
- * gives every interface its own. Refused like the other addresses no node may hold for a cluster.
- */
+/** A link-local address is refused like the other addresses no node may hold for a cluster (nd/addresses.ts). */
 function refuseLinkLocal(ip: string): void {
-  if (isLinkLocalIpv6(ip)) throw new UsageError(`${ip} is a link-local address (fe80::/10): every interface has its own; claim a global or unique-local address`);
+  const problem = linkLocalProblem(ip);
+  if (problem !== null) throw new UsageError(problem);
 }
 
 /** "<ip>/<prefix>" for `ipfo claim`. */
@@ -41,7 +39,10 @@ export function parseClaimCidr(text: string): ClaimAddress {
   return { family: 4, ...parsed };
 }
 
-/** "<ip>" for `ipfo probe`: the prefix is irrelevant to a probe (IPv4 /32, IPv6 /128). */
+/**
+ * "<ip>" for `ipfo probe`: a probe asks about one address and takes no prefix (IPv4 comes out /32, IPv6
+ * /128). A refusal says what is wrong with the address itself: there is no prefix to blame.
+ */
 export function parseProbeAddress(text: string): ClaimAddress {
   if (text.includes(':')) {
     if (text.includes('/')) throw new UsageError(`invalid IPv6 address "${text}": a probe takes an address without a prefix`);
@@ -51,7 +52,10 @@ export function parseProbeAddress(text: string): ClaimAddress {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    return parseClaimCidr(`${ip}/128`);
+    const reason = notHostReason(ip);
+    if (reason !== null) throw new UsageError(`cannot probe "${ip}": ${reason}`);
+    refuseLinkLocal(ip);
+    return { family: 6, ip, prefix: 128 };
   }
   if (!isIpv4(text) || text === '0.0.0.0') throw new UsageError(`invalid IPv4 address "${text}"`);
   return { family: 4, ip: text, prefix: 32 };

@@ -53,7 +53,7 @@
 // Node names are exact identifiers (compared case-sensitively) because agents register themselves.
 
 import { AddressError, formatIpv4, parseCidr, parseIpv4, prefixMask } from '../arp/addresses';
-import { canonicalIpv6, isLinkLocalIpv6, notHostReason, parseIpv6, parseIpv6Prefix } from '../nd/addresses';
+import { canonicalIpv6, linkLocalProblem, notHostReason, parseIpv6, parseIpv6Prefix } from '../nd/addresses';
 import type { AnnounceForm, DefendPolicy } from '../arp/acd-config';
 import type { Ipv4 } from '../arp/frame';
 import { validateIfname, InterfaceError } from '../net/ifname';
@@ -180,8 +180,7 @@ class ErrorList {
 function reservedIpv6Problem(ip: string): string | null {
   const reason = notHostReason(ip);
   if (reason !== null) return `${ip}: ${reason}`;
-  if (isLinkLocalIpv6(ip)) return `${ip} is link-local (fe80::/10): it belongs to one interface's link, not to a cluster address that moves`;
-  return null;
+  return linkLocalProblem(ip);
 }
 
 /** The subnet-router anycast address (RFC 4291 §2.6.1) is every router's on the link: not one node's. */

@@ -1,4 +1,6 @@
-// Strict parsing of IPv6 address text (every RFC 4291 §2.2 form) and RFC 5952 canonical formatting.
+// Strict parsing of IPv6 address text (every RFC 4291 §2.2 form; the reader is the contract's,
+// preload/contract/ip-address.ts, so the console and the engine read addresses alike) and RFC 5952
+// canonical formatting.
 // Administrators type these into forms and config files, so every rejection is an AddressError (the
 // same class as for MACs and IPv4) whose message can be shown to them verbatim. Anything outside the
 // RFC 4291 grammar is refused rather than guessed at: a zone id, brackets, a prefix length, spaces.
@@ -6,13 +8,11 @@
 
 import { AddressError, formatIpv4Bytes, parseIpv4, parses, quote } from '../arp/addresses';
 import type { Mac } from '../arp/frame';
+import { readIpv6Words } from '../../preload/contract/ip-address';
 import type { Ipv6 } from './frame';
 
 export const IPV6_BYTES = 16;
 const WORDS = 8;
-const MAX_WORD_DIGITS = 4;
-/** "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255". */
-const MAX_TEXT_LENGTH = 45;
 
 function badIpv6(text: unknown, reason: string): AddressError {
   return new AddressError('BAD_IPV6', `invalid IPv6 address ${quote(text)}: ${reason}`);
@@ -25,83 +25,22 @@ function checkByteRange(bytes: Uint8Array, offset: number): void {
   }
 }
 
-/** Why `char` (at 0-based `index`) cannot be in an address: the common mistakes get their own words. */
-function badCharacterReason(char: string, index: number): string {
-  if (char === '%') return 'zone ids such as "%eth0" are not allowed: an address that moves between nodes belongs to no one interface';
-  if (char === '/') return 'a prefix length belongs in address/prefix ("2001:db8::1/64"), not in an address';
-  if (char === '[' || char === ']') return 'brackets belong in URLs ("[2001:db8::1]:443"), not in an address';
-  if (/\s/.test(char)) return `white space at position ${index + 1} is not allowed`;
-  return `${JSON.stringify(char)} at position ${index + 1} is not allowed: only hex digits, ":" and a dotted IPv4 tail`;
-}
-
-function checkCharacters(text: string): void {
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charAt(i);
-    if (!/[0-9a-fA-F:.]/.test(char)) throw badIpv6(text, badCharacterReason(char, i));
-  }
-}
-
-/** The two 16-bit words of a dotted IPv4 tail ("::ffff:192.0.2.1"), parsed as strictly as any IPv4 address. */
-function embeddedIpv4Words(text: string, part: string): number[] {
+/** Why a dotted tail is not an IPv4 address, in parseIpv4's own words (what every IPv4 input is told). */
+function ipv4TailReason(part: string): string {
   try {
-    const value = parseIpv4(part);
-    return [value >>> 16, value & 0xffff];
+    parseIpv4(part);
   } catch (error) {
-    if (error instanceof AddressError) throw badIpv6(text, `its IPv4 tail: ${error.message}`);
+    if (error instanceof AddressError) return `its IPv4 tail: ${error.message}`;
     throw error;
   }
+  return `its IPv4 tail ${quote(part)} is not a dotted quad`;
 }
 
-/**
- * The words of a run of groups written without "::" (all of a full address, or one side of the "::").
- * `firstGroup` numbers the run's groups as written, for the messages.
- */
-function runWords(text: string, run: string, firstGroup: number, ipv4TailAllowed: boolean): number[] {
-  if (run === '') return [];
-  const parts = run.split(':');
-  const words: number[] = [];
-  parts.forEach((part, index) => {
-    const last = index === parts.length - 1;
-    if (part === '') {
-      throw badIpv6(text, index === 0 ? 'starts with a single ":" (leading zeros are written "::")' : 'ends with a single ":"');
-    }
-    if (part.includes('.')) {
-      if (!ipv4TailAllowed || !last) throw badIpv6(text, 'a dotted IPv4 part is allowed only as the last 32 bits');
-      words.push(...embeddedIpv4Words(text, part));
-      return;
-    }
-    if (part.length > MAX_WORD_DIGITS) {
-      throw badIpv6(text, `group ${firstGroup + index} ("${part}") has more than ${MAX_WORD_DIGITS} hex digits`);
-    }
-    words.push(Number.parseInt(part, 16));
-  });
-  return words;
-}
-
-/** The eight 16-bit words of `text`, or an AddressError that says what is wrong with it. */
+/** The eight 16-bit words of `text` (the contract's reader), or an AddressError that says what is wrong with it. */
 function parseWords(text: unknown): number[] {
-  if (typeof text !== 'string') throw badIpv6(text, 'expected text like "2001:db8::1"');
-  if (text.length === 0) throw badIpv6(text, 'empty');
-  checkCharacters(text);
-  if (text.length > MAX_TEXT_LENGTH) throw badIpv6(text, `${text.length} characters; an IPv6 address has at most ${MAX_TEXT_LENGTH}`);
-  if (!text.includes(':')) throw badIpv6(text, 'no ":" at all: an IPv4 address or a name is not an IPv6 address');
-  if (text.includes(':::')) throw badIpv6(text, 'three colons in a row');
-  const gap = text.indexOf('::');
-  if (gap < 0) {
-    const words = runWords(text, text, 1, true);
-    if (words.length !== WORDS) {
-      throw badIpv6(text, `expected 8 groups (or 6 and a dotted IPv4 tail), found ${words.length}; "::" abbreviates zeros`);
-    }
-    return words;
-  }
-  if (text.indexOf('::', gap + 1) >= 0) throw badIpv6(text, 'only one "::" is allowed');
-  const head = runWords(text, text.slice(0, gap), 1, false);
-  const tail = runWords(text, text.slice(gap + 2), head.length + 1, true);
-  const zeros = WORDS - head.length - tail.length;
-  if (zeros < 1) {
-    throw badIpv6(text, `"::" stands for at least one group of zeros, but ${head.length + tail.length} groups are written besides it`);
-  }
-  return [...head, ...new Array<number>(zeros).fill(0), ...tail];
+  const words = readIpv6Words(text, ipv4TailReason);
+  if (typeof words === 'string') throw badIpv6(text, words);
+  return words;
 }
 
 /** Writes the 16 bytes of `text` into `target` at `offset`; nothing is written when the text is invalid. */
@@ -307,6 +246,16 @@ export function notHostReason(ip: Ipv6): string | null {
   if (isMulticastIpv6(ip)) return 'a multicast address (ff00::/8) names a group, not a host';
   if (isIpv4MappedIpv6(ip)) return 'an IPv4-mapped address (::ffff:0:0/96) is IPv4: move the IPv4 address instead';
   return null;
+}
+
+/**
+ * Why a link-local address (fe80::/10) cannot be a cluster's or `ipfo claim`'s, or null when `ip` is not
+ * one: every interface has its own, scoped to its link, and none of them moves between nodes (only VRRP
+ * moves one, which notHostReason allows for). The one wording of the rule, for the CLI and the cluster.
+ */
+export function linkLocalProblem(ip: Ipv6): string | null {
+  if (!isLinkLocalIpv6(ip)) return null;
+  return `${ip} is link-local (fe80::/10): it belongs to one interface's link, not to an address that moves; use a global or unique-local address`;
 }
 
 /**

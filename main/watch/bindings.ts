@@ -12,7 +12,8 @@
 // IPv6 neighbour discovery goes through the same table (observeNd; what a frame says is nd-meaning.ts),
 // keyed by RFC 5952 text beside the dotted quads, so a station's IPv4 and IPv6 addresses are two
 // bindings of one MAC and every event reads the same for both. ND arrives frame by frame (the capture
-// folds only ARP), and the ARP path is left as it was: the hot path of a flood.
+// folds only ARP), and once read, a frame of either family takes one path (seen) that takes plain values,
+// so the ARP path, the hot path of a flood, allocates no more than before.
 import { classifyArp, type ArpKind } from '../arp/codec';
 import { ZERO_IP, type ArpFrame, type Mac } from '../arp/frame';
 import { canonicalIpv6, isIpv6 } from '../nd/addresses';
@@ -96,6 +97,8 @@ function emptyNdByKind(): Record<NdKind, number> {
 export const MAX_PREVIOUS_MACS = 4;
 
 const NO_EVENTS: readonly WatchEvent[] = Object.freeze([]);
+
+type GratuitousForm = Extract<WatchEvent, { type: 'gratuitous' }>['form'];
 
 /** Mutable table entry; a class so every record shares one V8 shape. */
 class BindingRecord {
@@ -218,51 +221,14 @@ export class BindingTracker {
     if (now > this.latest) this.latest = now;
     else now = this.latest;
     const arp = frame.arp;
-    const vlan = frame.vlan;
     const kind = classifyArp(arp);
     this.frames++;
     this.byKind[kind]++;
-
-    let events: WatchEvent[] | null = null;
-    const storm = this.storm.frame(now);
-    if (storm) events = [storm];
-
-    if (kind === 'probe') {
-      const probe: WatchEvent = { type: 'probe', at: now, vlan, targetIp: arp.targetIp, mac: arp.senderMac };
-      if (events) events.push(probe);
-      else events = [probe];
-      return events;
-    }
-    const ip = arp.senderIp;
-    // A reply from 0.0.0.0 is malformed; it names no station to bind.
-    if (ip === ZERO_IP) return events ?? NO_EVENTS;
-    const mac = arp.senderMac;
-    const table = vlan === null ? this.untagged : this.tableFor(vlan);
-
-    let record = table.get(ip);
-    if (record === undefined) {
-      record = this.insert(table, ip, vlan, mac, now);
-      (events ??= []).push({ type: 'new-station', at: now, vlan, ip, mac, vendor: record.vendor });
-    } else {
-      this.touch(record);
-      if (record.mac !== mac) {
-        const change = this.changeMac(record, mac, now);
-        if (change) (events ??= []).push(change);
-      }
-      record.lastSeen = now;
-      record.count++;
-    }
-
-    if (isClaim(kind)) {
-      const duplicate = this.noteClaim(record, mac, now);
-      if (duplicate) (events ??= []).push(duplicate);
-      if (kind !== 'reply') {
-        (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: kind === 'announcement' ? 'request' : 'reply' });
-      }
-    }
-
-    if (record.held) events = this.noteHeldUse(record, mac, kind, 1, now, events);
-    return events ?? NO_EVENTS;
+    // A probe's sender is 0.0.0.0, and a reply from 0.0.0.0 is malformed: neither names a station to bind.
+    const ip = arp.senderIp === ZERO_IP ? null : arp.senderIp;
+    // Every claim but a plain reply is gratuitous: an announcement is a request's, a gratuitous reply a reply's.
+    const gratuitous = kind === 'announcement' ? 'request' : kind === 'gratuitous-reply' ? 'reply' : null;
+    return this.seen(now, frame.vlan, kind, arp.senderMac, ip, kind === 'probe' ? arp.targetIp : null, isClaim(kind), gratuitous);
   }
 
   /**
@@ -326,26 +292,51 @@ export class BindingTracker {
     const frameKind = classifyNd(frame);
     this.ndFrames++;
     this.ndByKind[frameKind]++;
-    let events: WatchEvent[] | null = null;
-    const storm = this.storm.frame(now);
-    if (storm) events = [storm];
-
     const meaning = ndMeaning(frame, frameKind);
     const vlan = frame.vlan;
     switch (meaning.kind) {
+      case 'bind':
+        return this.seen(now, vlan, frameKind, meaning.mac, meaning.ip, null, meaning.claim, meaning.gratuitous ? 'advertisement' : null);
+      case 'probe':
+        return this.seen(now, vlan, frameKind, meaning.mac, null, meaning.target, false, null);
       case 'off-link':
         this.ndOffLink++;
-        return events ?? NO_EVENTS;
+        break;
       case 'nothing':
-        return events ?? NO_EVENTS;
-      case 'probe':
-        (events ??= []).push({ type: 'probe', at: now, vlan, targetIp: meaning.target, mac: meaning.mac });
-        return events;
-      case 'bind':
         break;
     }
-    // As in observe, written out again rather than shared, so the ARP path keeps its shape.
-    const { ip, mac } = meaning;
+    // Counted toward the storm, bound to nothing.
+    const storm = this.storm.frame(now);
+    return storm ? [storm] : NO_EVENTS;
+  }
+
+  /**
+   * A frame of either family once observe or observeNd has read it: the storm's count (its transition the
+   * first event), then a probe for `probeTarget`, or else `ip` bound to `mac` — the binding created or
+   * touched (new-station / changed-mac / flip-flop), a claim noted (duplicate-address, then gratuitous when
+   * `gratuitous` names its form), a held address's use (conflicts) —, or nothing more when `ip` is null.
+   * One path for both families, with plain arguments: the ARP path allocates nothing unless there is an
+   * event, and this function, not its callers, is where V8 inlines the per-frame work (the storm, the
+   * recency list, the claim), as it did in observe when observe had it all.
+   */
+  private seen(
+    now: number,
+    vlan: number | null,
+    frameKind: WatchFrameKind,
+    mac: Mac,
+    ip: WatchedIp | null,
+    probeTarget: WatchedIp | null,
+    claim: boolean,
+    gratuitous: GratuitousForm | null,
+  ): readonly WatchEvent[] {
+    let events: WatchEvent[] | null = null;
+    const storm = this.storm.frame(now);
+    if (storm) events = [storm];
+    if (probeTarget !== null) {
+      (events ??= []).push({ type: 'probe', at: now, vlan, targetIp: probeTarget, mac });
+      return events;
+    }
+    if (ip === null) return events ?? NO_EVENTS;
     const table = vlan === null ? this.untagged : this.tableFor(vlan);
     let record = table.get(ip);
     if (record === undefined) {
@@ -360,10 +351,10 @@ export class BindingTracker {
       record.lastSeen = now;
       record.count++;
     }
-    if (meaning.claim) {
+    if (claim) {
       const duplicate = this.noteClaim(record, mac, now);
       if (duplicate) (events ??= []).push(duplicate);
-      if (meaning.gratuitous) (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: 'advertisement' });
+      if (gratuitous !== null) (events ??= []).push({ type: 'gratuitous', at: now, vlan, ip, mac, form: gratuitous });
     }
     if (record.held) events = this.noteHeldUse(record, mac, frameKind, 1, now, events);
     return events ?? NO_EVENTS;

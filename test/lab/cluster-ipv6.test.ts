@@ -5,7 +5,8 @@
 // failover-profiles.test.ts), kill -9 alone (the kernel lifetime runs out, another node serves), a rogue
 // advertisement (the conflict recorded with its MAC, defended, the client comes back), a rogue holding
 // the address (the claim refused, nothing registered), a drain and failback of IPv6 and IPv4 addresses
-// together, bad input (exit 2, nothing changed), and an IPv4 resource beside them all along.
+// together, a group of both families moved as one, `ipfo announce` repairing a stale entry, bad input
+// (exit 2, nothing changed), and an IPv4 resource beside them all along.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -223,6 +224,36 @@ describe('IPv6 resources on a three-node cluster', () => {
     assert.deepEqual(running.owners.map((o) => o.host), ['n1', 'n2', 'n1'], `owners seen by the client: ${JSON.stringify(running.owners)}`);
     await expectNoOverlap();
     assert.ok((await lab.addresses('n1')).includes(`${lab.vip(20)}/24`));
+  });
+
+  test('a group of an IPv6 and an IPv4 address moves as one; ipfo announce repairs a client\'s stale IPv6 entry', async () => {
+    const members = [
+      { name: 'gw6', ip: `${lab.vip6(30)}/${LAB_PREFIX6}`, vip: lab.vip6(30) },
+      { name: 'gw4', ip: `${lab.vip(30)}/24`, vip: lab.vip(30) },
+    ];
+    for (const { name, ip } of members) {
+      const added = await cluster.api('n2', 'resource.add', { spec: { name, ip, preferredOwners: ['n1', 'n2', 'n3'] } });
+      assert.equal(added.ok, true, JSON.stringify(added));
+      await cluster.waitOwner('n2', name, 'n1');
+    }
+    const grouped = await cluster.api('n2', 'group.add', { name: 'gw', resources: members.map((m) => m.name) });
+    assert.equal(grouped.ok, true, JSON.stringify(grouped));
+    const moved = await cluster.api('n3', 'group.move', { name: 'gw', target: 'n3' });
+    assert.equal(moved.ok, true, JSON.stringify(moved));
+    for (const { name } of members) await cluster.waitOwner('n2', name, 'n3');
+    assert.ok(await holds('n3', lab.vip6(30)));
+    assert.ok((await lab.addresses('n3')).includes(`${lab.vip(30)}/24`));
+    assert.ok(!(await holds('n1', lab.vip6(30))), 'n1 let go of the IPv6 member');
+
+    // A client whose entry names another MAC follows the holder's advertisement, asked for from another node.
+    const vip = lab.vip6(30);
+    const stale = lab.host('r1').mac;
+    await lab.setNeighbor('c1', vip, stale, 'stale');
+    assert.equal((await lab.neighbor('c1', vip))?.mac, stale);
+    const announced = await cluster.cli('n1', ['announce', 'gw6']);
+    assert.equal(announced.code, 0, announced.stderr);
+    assert.match(announced.stdout, new RegExp(`${vip.replace(/[.:]/g, '\\$&')} announced from n3 lan0 \\(${mac('n3')}\\)`));
+    await waitForNeighborMac(lab, 'c1', vip, mac('n3'), 1000);
   });
 
   test('a rogue holding the address: the claim is refused and nothing is registered on any node', async () => {

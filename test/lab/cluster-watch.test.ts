@@ -214,7 +214,12 @@ describe('the ARP watch tied to the cluster', () => {
       const garps = watch.records.filter((r) => r.event === 'gratuitous' && r.ip === vip && r.mac === mac('n2'));
       assert.equal(garps.length, 4, JSON.stringify(garps));
       const times = garps.map((r) => Date.parse(String(r.time)));
-      for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 90 && times[i]! - times[i - 1]! < 400, `spacing ${times[i]! - times[i - 1]!} ms`);
+      // Times are when the client's watch read each frame: one read late makes its gap longer and the next
+      // one shorter by as much (81 ms seen on a loaded machine), so each gap is held loosely and their mean tightly.
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      for (const gap of gaps) assert.ok(gap >= 50 && gap < 400, `spacing ${gap} ms (all: ${gaps.join(', ')})`);
+      const mean = (times.at(-1)! - times[0]!) / gaps.length;
+      assert.ok(mean >= 90 && mean < 250, `mean spacing ${mean} ms (all: ${gaps.join(', ')})`);
     } finally {
       watch.child.kill('SIGTERM');
     }

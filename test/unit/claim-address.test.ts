@@ -4,6 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand, UsageError } from '../../main/cli/args';
 import { parseClaimCidr, parseProbeAddress } from '../../main/cli/claim-address';
+import { validateResourceSpec } from '../../main/cluster/validate';
+import { linkLocalProblem } from '../../main/nd/addresses';
 
 describe('claim addresses', () => {
   test('IPv4 and IPv6 come out canonical, with their family', () => {
@@ -44,10 +46,12 @@ describe('claim addresses', () => {
   }
 
   const refusedProbes: Array<[string, RegExp]> = [
-    ['2001:db8::1/64', /invalid/i],
-    ['fe80::1', /link-local/],
-    ['ff02::1', /multicast/],
-    ['::', /unspecified/],
+    ['2001:db8::1/64', /invalid IPv6 address "2001:db8::1\/64": a probe takes an address without a prefix/],
+    ['fe80::1', /^fe80::1 is link-local/],
+    ['ff02::1', /^cannot probe "ff02::1": a multicast address/],
+    ['::', /^cannot probe "::": :: is the unspecified address/],
+    ['::1', /^cannot probe "::1": ::1 is the loopback address/],
+    ['::FFFF:10.0.0.1', /^cannot probe "::ffff:10.0.0.1": an IPv4-mapped address/],
     ['2001:db8::zz', /invalid/i],
     ['10.0.0.256', /invalid IPv4/],
     ['0.0.0.0', /invalid IPv4/],
@@ -55,9 +59,21 @@ describe('claim addresses', () => {
   for (const [text, message] of refusedProbes) {
     test(`probe ${JSON.stringify(text)} is refused`, () => {
       assert.throws(() => parseProbeAddress(text), (error: unknown) => error instanceof UsageError && message.test(error.message));
+      // A probe takes no prefix, so no refusal of one speaks of a /128 the operator never wrote.
+      assert.throws(() => parseProbeAddress(text), (error: unknown) => !(error as Error).message.includes('/128'));
       assert.throws(() => parseCommand(['probe', text, '--dev', 'lan0']), UsageError);
     });
   }
+
+  test('claim, probe and the cluster refuse a link-local address in the same words', () => {
+    const words = linkLocalProblem('fe80::5');
+    assert.ok(words !== null && words.startsWith('fe80::5 is link-local (fe80::/10)'));
+    assert.throws(() => parseClaimCidr('FE80::5/64'), (error: unknown) => (error as Error).message === words);
+    assert.throws(() => parseProbeAddress('fe80::5'), (error: unknown) => (error as Error).message === words);
+    const validation = validateResourceSpec({ name: 'w', ip: 'fe80::5/64' }, { nodes: ['n1'], existing: [] });
+    assert.ok(!validation.ok && validation.errors.some((error) => error.field === 'ip' && error.message === words), JSON.stringify(validation));
+    assert.equal(linkLocalProblem('fec0::5'), null);
+  });
 
   test('the parsed command carries the canonical IPv6 address', () => {
     const claim = parseCommand(['claim', '2001:DB8:0:0::50/64', '--dev', 'lan0']);

@@ -24,7 +24,7 @@ import type { ClusterStore } from '../../main/store/store';
 import { decodeRows, encodeRows } from '../../preload/contract/compact-rows';
 import { IpAddressSchema, ResourceSpecSchema, ResourceViewSchema } from '../../preload/contract/domain';
 import { isResourceView } from '../../preload/contract/fast-push';
-import { compareIpAddresses, formatIpv6Words, isCanonicalIpv6, ipv6Words, isResourceIp } from '../../preload/contract/ip-address';
+import { compareIpAddresses, formatIpv6Words, isCanonicalIpv6, ipv6Words, isResourceIp, readIpv6Words } from '../../preload/contract/ip-address';
 import { sortResources } from '../../preload/contract/resource-order';
 import { buildBoard } from '../../renderer/src/model/nodes-board';
 import { checkForm, emptyForm, formFromResource, toPatch, toSpecInput, type ResourceFormValues } from '../../renderer/src/model/resource-form';
@@ -67,6 +67,22 @@ describe('the contract: a resource address of either family', () => {
       if (words !== null) assert.equal(formatIpv6Words(words), ndCanonical(text), JSON.stringify(text));
       assert.equal(isCanonicalIpv6(text), ndIsCanonical(text), `canonical? ${JSON.stringify(text)}`);
     }
+  });
+
+  test('one reader: main/nd refuses with the contract\'s reason, an IPv4 tail in parseIpv4\'s words', () => {
+    for (const text of SPELLINGS) {
+      const read = readIpv6Words(text);
+      if (typeof read !== 'string') {
+        assert.deepEqual(read, ipv6Words(text), JSON.stringify(text));
+        continue;
+      }
+      assert.throws(() => ndCanonical(text), (error: unknown) => {
+        const message = (error as Error).message;
+        return read.startsWith('its IPv4 tail') ? /: its IPv4 tail: invalid IPv4 address/.test(message) : message.endsWith(`: ${read}`);
+      }, JSON.stringify(text));
+    }
+    assert.equal(readIpv6Words('::ffff:1.2.3.04'), 'its IPv4 tail "1.2.3.04" is not a dotted quad like "192.0.2.1"');
+    assert.equal(readIpv6Words(5), 'expected text like "2001:db8::1"');
   });
 
   test('the schema takes a dotted quad or the RFC 5952 spelling only', () => {
