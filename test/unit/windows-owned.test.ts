@@ -39,7 +39,7 @@ describe('ownership after a restart', () => {
   test('ours = recorded AND active-store-only, Manual, SkipAsSource', () => {
     const view = markOwnership(active, [], [VIP]);
     assert.deepEqual(view.addresses.filter((a) => a.owned).map((a) => [a.ifname, a.ip, a.prefix, a.proto, a.validLftSec]), [['Ethernet 2', '192.168.50.200', 32, 0x99, 2]]);
-    assert.equal(view.addresses.length, 11);
+    assert.equal(view.addresses.length, 12, 'the IPv6 link-local address too');
     assert.deepEqual(view.records, [VIP]);
   });
 
