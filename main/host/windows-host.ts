@@ -20,7 +20,8 @@
 //   adds (about a second; the agent's ND claim has probed already, and the interface's DadTransmits is
 //   left alone). The host does not carry a TENTATIVE address yet: while a wanted address is listed
 //   tentative, settled() waits (a listing every TENTATIVE_POLL_MS, at most TENTATIVE_MAX_MS), and one
-//   listed DUPLICATE is a late failure (DUPLICATE_ADDRESS) and is removed again. listAll() shows IPv6
+//   listed DUPLICATE is a late failure (DUPLICATE_ADDRESS) and is removed again (an IPv4 address a listing
+//   shows so is treated alike; a batch's own listing is taken before its add, so only a later one can). listAll() shows IPv6
 //   addresses only when asked for 'both', as on Linux; listOwned() shows both families.
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { win32 } from 'node:path';
@@ -220,6 +221,9 @@ export class WindowsAddresses implements HostAddresses {
     clearInterval(this.timer);
     if (this.tentativeTimer !== null) clearTimeout(this.tentativeTimer);
     this.tentativeTimer = null;
+    // No more listings: nothing waits for Windows' DAD any longer.
+    this.tentative = new Map();
+    this.release();
   }
 
   // ---- batches ---------------------------------------------------------------------------------

@@ -290,7 +290,13 @@ describe('the Windows host: IPv6 addresses', () => {
     );
     assert.deepEqual(owned(host), ['12 192.168.50.90/32', '12 2001:db8:10::90/64']);
     assert.deepEqual(host.addresses.register([{ ...vip6('2001:db8:10::5') }]).map((r) => (r.ok ? 'ok' : r.code)), ['ENOTOWNED'], "an administrator's IPv6 address is not ours");
-    assert.deepEqual(host.addresses.register([vip6('2001:DB8:10::91'), { ...vip6('fe80::91%12') }]).map((r) => (r.ok ? 'ok' : r.code)), ['EINVAL', 'EINVAL']);
+    const calls = windows.calls.length;
+    const hostile = ['2001:DB8:10::91', 'fe80::91%12', "2001:db8:10::91'; Remove-NetIPAddress -Confirm:$false; '", '2001:db8:10::91\r\nInterface 1: x', '2001:db8:10::91/64', '::', 'ff02::1', '::ffff:192.168.50.91'];
+    const refused = host.addresses.register(hostile.map(vip6));
+    assert.deepEqual(refused.map((r) => (r.ok ? 'ok' : r.code)), hostile.map(() => 'EINVAL'));
+    assert.deepEqual(host.addresses.register([{ ...vip6('2001:db8:10::91'), prefix: 129 }]).map((r) => (r.ok ? 'ok' : r.code)), ['EINVAL']);
+    await turn();
+    assert.equal(windows.calls.length, calls, 'nothing ran for them');
     assert.equal(host.addresses.removeOwnedAnywhere([{ ip: '2001:db8:10::90', prefix: 64 }]), 1);
     await host.addresses.settled();
     assert.ok(!windows.ours().includes('12 2001:db8:10::90/64'));
