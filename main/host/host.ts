@@ -26,7 +26,7 @@ export interface LateAddressFailure {
 export const ADDRESS_GONE = 'GONE';
 
 /**
- * The host's IPv4 addresses. Synchronous: on Linux each call is one netlink round trip, on the hot path
+ * The host's IPv4 and IPv6 addresses. Synchronous: on Linux each call is one netlink round trip, on the hot path
  * of a handoff, done when it returns. A host whose changes take longer (Windows: PowerShell,
  * host/windows-host.ts) accepts them at once, applies them in the background, and says when they have
  * reached the host (settled) or failed there (onLateFailure); its listings show the changes accepted.
@@ -41,7 +41,7 @@ export interface HostAddresses {
   deregister(list: readonly VirtualAddress[]): RegistrarResult[];
   /**
    * IPv4 addresses only unless `families` asks for IPv6 as well (the interface of an IPv6 resource,
-   * issue 18): an IPv6 address, RFC 5952 text, is never what an IPv4 caller means. Windows lists IPv4 only.
+   * issue 18): an IPv6 address, RFC 5952 text, is never what an IPv4 caller means. listOwned lists both.
    */
   listAll(ifname?: string, families?: 'ipv4' | 'both'): InterfaceAddress[];
   /** Only ours, found again after a restart. */

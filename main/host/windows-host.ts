@@ -16,14 +16,22 @@
 //   otherwise one is taken every refreshMs) with the accepted changes applied.
 // - settled() says when every change accepted so far has reached Windows; onLateFailure hears of the
 //   ones Windows refused, and of wanted addresses a later listing no longer shows (ADDRESS_GONE).
+// - IPv6 (issue 18): Windows runs its own duplicate address detection on an address New-NetIPAddress
+//   adds (about a second; the agent's ND claim has probed already, and the interface's DadTransmits is
+//   left alone). The host does not carry a TENTATIVE address yet: while a wanted address is listed
+//   tentative, settled() waits (a listing every TENTATIVE_POLL_MS, at most TENTATIVE_MAX_MS), and one
+//   listed DUPLICATE is a late failure (DUPLICATE_ADDRESS) and is removed again (an IPv4 address a listing
+//   shows so is treated alike; a batch's own listing is taken before its add, so only a later one can). listAll() shows IPv6
+//   addresses only when asked for 'both', as on Linux; listOwned() shows both families.
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { win32 } from 'node:path';
 import type { Mac } from '../arp/frame';
+import { NdSocket } from '../net/nd-socket';
 import { ArpSocket, PacketIoError } from '../net/pcap';
 import type { InterfaceInfo, InterfaceState } from '../net/interfaces';
 import { createWindowsAddressBackend, type AppliedChanges, type DeadlinedAddress, type WindowsAddressBackend, type WindowsSnapshot } from '../net/windows/backend';
 import { npcapDeviceName } from '../net/windows/npcap';
-import { IPFO_ADDR_PROTO, ownedKey, planDeregister, planRegister, resolveAlias } from '../net/windows/owned';
+import { IFA_F_DADFAILED, IFA_F_TENTATIVE, IPFO_ADDR_PROTO, ownedKey, planDeregister, planRegister, resolveAlias } from '../net/windows/owned';
 import type { WindowsAdapter } from '../net/windows/parse';
 import { resolveLifetimes } from '../net/windows/validate';
 import { DEADLINE_PASSED, NoSuchInterfaceError, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from './address-types';
@@ -36,6 +44,12 @@ export const DEFAULT_REFRESH_MS = 5000;
 /** os.networkInterfaces() is read at most this often (a mass takeover asks once per resource). */
 const LIVE_CACHE_MS = 25;
 const ZERO_MAC = '00:00:00:00:00:00';
+/** While a wanted IPv6 address is listed tentative, a listing is taken this often. */
+export const TENTATIVE_POLL_MS = 250;
+/** A wanted address tentative longer than this (DAD held up, e.g. by a link without carrier) no longer holds up settled(). */
+export const TENTATIVE_MAX_MS = 5000;
+/** The code of the late failure for an IPv6 address Windows' duplicate address detection found held elsewhere. */
+export const DUPLICATE_ADDRESS = 'EADDRINUSE';
 
 export interface WindowsHostOptions {
   /** The address backend (default: PowerShell, netsh as fallback, records under %ProgramData%\ipfo). */
@@ -45,8 +59,12 @@ export interface WindowsHostOptions {
   networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   /** Opens the ARP socket on Npcap's device for an adapter (default: `cap`, ArpSocket.openDevice). */
   openCapture?: (iface: InterfaceInfo, device: string) => ArpPort;
+  /** Opens the ND socket on Npcap's device for an adapter (default: `cap`, NdSocket.openDevice). */
+  openNdCapture?: (iface: InterfaceInfo, device: string) => NdPort;
   /** process.hrtime.bigint() (tests move it). */
   nowNs?: () => bigint;
+  /** How long a tentative IPv6 address holds up settled() (default TENTATIVE_MAX_MS; tests shorten it). */
+  tentativeMaxMs?: number;
   log?: (line: string) => void;
 }
 
@@ -74,11 +92,14 @@ export class WindowsAddresses implements HostAddresses {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private lastRefreshError = '';
+  /** Wanted addresses the last listing shows tentative: since when, and whether past TENTATIVE_MAX_MS. */
+  private tentative = new Map<string, { since: number; overdue: boolean }>();
+  private tentativeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly backend: WindowsAddressBackend,
     first: WindowsSnapshot,
-    private readonly options: { refreshMs: number; nowNs: () => bigint; log: (line: string) => void },
+    private readonly options: { refreshMs: number; nowNs: () => bigint; log: (line: string) => void; tentativeMaxMs?: number },
   ) {
     this.snapshot = first;
     this.listedAt = performance.now();
@@ -119,7 +140,7 @@ export class WindowsAddresses implements HostAddresses {
     if (notAfterNs !== undefined && this.options.nowNs() > notAfterNs) {
       return list.map((address) => ({ address, ok: false, code: DEADLINE_PASSED, message: 'not sent: its deadline had passed' }));
     }
-    const plan = planRegister(list, this.snapshot.known, this.listAll());
+    const plan = planRegister(list, this.snapshot.known, this.listBoth());
     for (const { index, item } of plan.items) {
       const address = list[index]!;
       const key = ownedKey(item.ifindex, item.ip, item.prefix);
@@ -131,7 +152,7 @@ export class WindowsAddresses implements HostAddresses {
   }
 
   deregister(list: readonly VirtualAddress[]): RegistrarResult[] {
-    const plan = planDeregister(list, this.snapshot.known, this.listAll());
+    const plan = planDeregister(list, this.snapshot.known, this.listBoth());
     for (const { index, item } of plan.items) {
       const address = list[index]!;
       const key = ownedKey(item.ifindex, item.ip, item.prefix);
@@ -142,16 +163,21 @@ export class WindowsAddresses implements HostAddresses {
     return complete(list, plan.results);
   }
 
-  listAll(ifname?: string): InterfaceAddress[] {
+  listAll(ifname?: string, families: 'ipv4' | 'both' = 'ipv4'): InterfaceAddress[] {
+    const all = this.listBoth(ifname);
+    return families === 'both' ? all : all.filter((a) => !a.ip.includes(':'));
+  }
+
+  listOwned(ifname?: string): InterfaceAddress[] {
+    return this.listBoth(ifname).filter((a) => a.owned);
+  }
+
+  private listBoth(ifname?: string): InterfaceAddress[] {
     this.merged ??= this.merge();
     if (ifname === undefined) return [...this.merged];
     const ifindex = resolveAlias(ifname, this.snapshot.known);
     if (ifindex === null) throw new NoSuchInterfaceError(ifname);
     return this.merged.filter((a) => a.ifindex === ifindex);
-  }
-
-  listOwned(ifname?: string): InterfaceAddress[] {
-    return this.listAll(ifname).filter((a) => a.owned);
   }
 
   removeOwnedAnywhere(addresses: ReadonlyArray<{ ip: string; prefix: number }>): number {
@@ -167,8 +193,21 @@ export class WindowsAddresses implements HostAddresses {
 
   settled(): Promise<void> | null {
     const batch = this.pending.size > 0 ? this.started + 1 : this.started;
-    if (this.finished >= batch) return null;
+    if (this.finished >= batch && !this.waitingForDad()) return null;
     return new Promise((resolve) => this.waiters.push({ batch, resolve }));
+  }
+
+  /** Whether a wanted address is tentative (Windows' DAD runs) and not yet past TENTATIVE_MAX_MS. */
+  private waitingForDad(): boolean {
+    return [...this.tentative.values()].some((t) => !t.overdue);
+  }
+
+  /** Resolves the waiters whose batch has finished, once no wanted address is tentative. */
+  private release(): void {
+    if (this.waitingForDad()) return;
+    const done = this.waiters.filter((w) => w.batch <= this.finished);
+    this.waiters = this.waiters.filter((w) => w.batch > this.finished);
+    for (const waiter of done) waiter.resolve();
   }
 
   onLateFailure(listener: (failure: LateAddressFailure) => void): () => void {
@@ -180,6 +219,11 @@ export class WindowsAddresses implements HostAddresses {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    if (this.tentativeTimer !== null) clearTimeout(this.tentativeTimer);
+    this.tentativeTimer = null;
+    // No more listings: nothing waits for Windows' DAD any longer.
+    this.tentative = new Map();
+    this.release();
   }
 
   // ---- batches ---------------------------------------------------------------------------------
@@ -223,9 +267,7 @@ export class WindowsAddresses implements HostAddresses {
         this.inFlight = null;
         this.merged = null;
         this.finished = number;
-        const done = this.waiters.filter((w) => w.batch <= number);
-        this.waiters = this.waiters.filter((w) => w.batch > number);
-        for (const waiter of done) waiter.resolve();
+        this.release();
         this.dispatch();
       });
   }
@@ -267,11 +309,42 @@ export class WindowsAddresses implements HostAddresses {
     this.snapshot = snapshot;
     this.listedAt = performance.now();
     this.merged = null;
+    const now = performance.now();
+    const failures: LateAddressFailure[] = [];
+    const stillTentative = new Map<string, { since: number; overdue: boolean }>();
     for (const [key, address] of [...this.wanted]) {
-      if (this.pending.has(key) || this.inFlight?.has(key) || listedIn(snapshot, key)) continue;
-      this.wanted.delete(key);
-      this.report({ action: 'register', address, code: ADDRESS_GONE, message: `${address.ip}/${address.prefix} is no longer on ${address.ifname} (its lifetime ran out, or it was removed outside ipfo)` });
+      if (this.pending.has(key) || this.inFlight?.has(key)) continue;
+      const listed = snapshot.addresses.find((a) => a.owned && ownedKey(a.ifindex, a.ip, a.prefix) === key);
+      if (listed === undefined) {
+        this.wanted.delete(key);
+        failures.push({ action: 'register', address, code: ADDRESS_GONE, message: `${address.ip}/${address.prefix} is no longer on ${address.ifname} (its lifetime ran out, or it was removed outside ipfo)` });
+      } else if ((listed.flags & IFA_F_DADFAILED) !== 0) {
+        // Windows' DAD heard another holder: the host never carried it. It is ours: removed again.
+        this.wanted.delete(key);
+        this.accept({ kind: 'deregister', key, ifindex: listed.ifindex, address });
+        failures.push({ action: 'register', address, code: DUPLICATE_ADDRESS, message: `Windows' duplicate address detection found ${address.ip} held by another node on ${address.ifname}; the address is removed again` });
+      } else if ((listed.flags & IFA_F_TENTATIVE) !== 0) {
+        const since = this.tentative.get(key)?.since ?? now;
+        const maxMs = this.options.tentativeMaxMs ?? TENTATIVE_MAX_MS;
+        const overdue = now - since >= maxMs;
+        if (overdue && this.tentative.get(key)?.overdue !== true) this.options.log(`windows: ${address.ip} on ${address.ifname} is still tentative after ${maxMs} ms (duplicate address detection held up); settled() no longer waits for it`);
+        stillTentative.set(key, { since, overdue });
+      }
     }
+    this.tentative = stillTentative;
+    if (this.waitingForDad()) this.pollTentative();
+    this.release();
+    for (const failure of failures) this.report(failure);
+  }
+
+  /** A listing soon, while a wanted address is tentative. */
+  private pollTentative(): void {
+    if (this.tentativeTimer !== null || this.closed) return;
+    this.tentativeTimer = setTimeout(() => {
+      this.tentativeTimer = null;
+      void this.refresh();
+    }, TENTATIVE_POLL_MS);
+    // Not unref'd: settled() waits for this listing, as it waits for a batch's PowerShell process.
   }
 
   private report(failure: LateAddressFailure): void {
@@ -297,7 +370,7 @@ export class WindowsAddresses implements HostAddresses {
         const alias = this.snapshot.known.find((k) => k.ifindex === change.ifindex)?.alias ?? change.address.ifname;
         const { validSec, preferredSec } = resolveLifetimes(change.address.validLftSec, change.address.preferredLftSec);
         byKey.delete(change.key);
-        byKey.set(change.key, { ifname: alias, ifindex: change.ifindex, ip: change.address.ip, prefix: change.address.prefix, proto: IPFO_ADDR_PROTO, owned: true, label: alias, validLftSec: validSec, preferredLftSec: preferredSec, flags: 0 });
+        byKey.set(change.key, { ifname: alias, ifindex: change.ifindex, ip: change.address.ip, prefix: change.address.prefix, proto: IPFO_ADDR_PROTO, owned: true, label: alias, validLftSec: validSec, preferredLftSec: preferredSec, flags: existing?.flags ?? 0 });
       }
     }
     return [...byKey.values()];
@@ -316,6 +389,7 @@ export class WindowsHost implements Host {
   readonly addresses: WindowsAddresses;
   private readonly readInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   private readonly openCapture: (iface: InterfaceInfo, device: string) => ArpPort;
+  private readonly openNdCapture: (iface: InterfaceInfo, device: string) => NdPort;
   private live: { at: number; table: NodeJS.Dict<NetworkInterfaceInfo[]> } | null = null;
 
   constructor(backend: WindowsAddressBackend, first: WindowsSnapshot, options: WindowsHostOptions = {}) {
@@ -323,9 +397,11 @@ export class WindowsHost implements Host {
       refreshMs: options.refreshMs ?? DEFAULT_REFRESH_MS,
       nowNs: options.nowNs ?? (() => process.hrtime.bigint()),
       log: options.log ?? (() => undefined),
+      ...(options.tentativeMaxMs === undefined ? {} : { tentativeMaxMs: options.tentativeMaxMs }),
     });
     this.readInterfaces = options.networkInterfaces ?? osNetworkInterfaces;
     this.openCapture = options.openCapture ?? ((iface, device) => ArpSocket.openDevice(iface, device));
+    this.openNdCapture = options.openNdCapture ?? ((iface, device) => NdSocket.openDevice(iface, device));
   }
 
   /** The adapter called `ifname` in the last listing (aliases compare without case, as on Windows). */
@@ -374,17 +450,27 @@ export class WindowsHost implements Host {
     // Nothing to do: Windows keeps every address of a subnet when another one is removed.
   }
 
-  openArp(ifname: string): ArpPort {
+  /** The interface and Npcap device of a capture on `ifname`; throws PacketIoError as openArp does. */
+  private captureTarget(ifname: string): { iface: InterfaceInfo; device: string } {
     const adapter = this.adapterOf(ifname);
     if (adapter === null) throw new PacketIoError('NO_SUCH_INTERFACE', `no such interface "${ifname}"`);
     if (adapter.guid === null) throw new PacketIoError('OPEN_FAILED', `cannot capture on "${ifname}": Get-NetAdapter names no InterfaceGuid for it (Npcap opens \\Device\\NPF_{GUID})`);
     const state = this.interfaceState(ifname);
-    return this.openCapture({ name: ifname, index: adapter.ifindex, mac: state?.mac ?? adapter.mac ?? ZERO_MAC, up: state?.carrier ?? false }, npcapDeviceName(adapter.guid));
+    return { iface: { name: ifname, index: adapter.ifindex, mac: state?.mac ?? adapter.mac ?? ZERO_MAC, up: state?.carrier ?? false }, device: npcapDeviceName(adapter.guid) };
   }
 
+  openArp(ifname: string): ArpPort {
+    const { iface, device } = this.captureTarget(ifname);
+    return this.openCapture(iface, device);
+  }
+
+  /**
+   * ND through `cap` on Npcap like ARP (net/nd-socket.ts's filter and codec); the solicited-node groups
+   * are joined by a UDP socket on the adapter's index (net/multicast-listener.ts: "::%<ifindex>" on Windows).
+   */
   openNd(ifname: string): NdPort {
-    // Npcap would carry ND, but the registrar here (PowerShell) and the solicited-node membership are IPv4-only so far.
-    throw new PacketIoError('UNSUPPORTED', `IPv6 addresses are not served on Windows yet (${ifname})`);
+    const { iface, device } = this.captureTarget(ifname);
+    return this.openNdCapture(iface, device);
   }
 
   openProbeAnswers(): null {

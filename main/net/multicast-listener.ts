@@ -9,24 +9,41 @@ import { isMulticastIpv6 } from '../nd/addresses';
 import type { Ipv6 } from '../nd/frame';
 import { validateIfname } from './interfaces';
 
+/**
+ * The interface argument of addMembership/dropMembership for an IPv6 group: libuv reads it as an
+ * address whose scope names the interface. On Linux (and other Unix) the scope is resolved with
+ * if_nametoindex, so "::%eth0"; on Windows libuv reads the scope as a NUMBER (atoi: an alias such as
+ * "Ethernet 2" would become 0, the default interface), so "::%<ifindex>". Pure.
+ */
+export function membershipInterface(ifname: string, ifindex: number, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') {
+    if (!Number.isInteger(ifindex) || ifindex < 1 || ifindex > 0xffffffff) throw new Error(`interface index must be an integer 1..4294967295, got ${String(ifindex)}`);
+    return `::%${ifindex}`;
+  }
+  validateIfname(ifname);
+  return `::%${ifname}`;
+}
+
 export class MulticastListener {
   private closed = false;
 
   private constructor(
     readonly ifname: string,
     private readonly socket: Socket,
+    private readonly iface: string,
   ) {}
 
   /**
-   * A UDP socket for joining groups on `ifname`. Nothing is ever read from it; libuv binds it to an
-   * ephemeral port on :: at the first join, so opening and joining are synchronous.
+   * A UDP socket for joining groups on `ifname` (index `ifindex`: what Windows names it by). Nothing is
+   * ever read from it; libuv binds it to an ephemeral port on :: at the first join, so opening and
+   * joining are synchronous.
    */
-  static open(ifname: string): MulticastListener {
-    validateIfname(ifname);
+  static open(ifname: string, ifindex: number, platform: NodeJS.Platform = process.platform): MulticastListener {
+    const iface = membershipInterface(ifname, ifindex, platform);
     const socket = createSocket({ type: 'udp6' });
     // A stray datagram or a late socket error must not become an unhandled 'error' event.
     socket.on('error', () => undefined);
-    return new MulticastListener(ifname, socket);
+    return new MulticastListener(ifname, socket, iface);
   }
 
   /** Joins `group` on this interface; throws (EADDRINUSE when joined already, ENODEV...) with the group named. */
@@ -43,9 +60,9 @@ export class MulticastListener {
     if (this.closed) throw new Error(`multicast listener on ${this.ifname} is closed`);
     if (!isMulticastIpv6(group)) throw new Error(`${group} is not a multicast group`);
     try {
-      // libuv takes the interface as the scope of an address: "::%ifname" names it by index.
-      if (how === 'join') this.socket.addMembership(group, `::%${this.ifname}`);
-      else this.socket.dropMembership(group, `::%${this.ifname}`);
+      // libuv takes the interface as the scope of an address (membershipInterface).
+      if (how === 'join') this.socket.addMembership(group, this.iface);
+      else this.socket.dropMembership(group, this.iface);
     } catch (error) {
       throw new Error(`cannot ${how} ${group} on ${this.ifname}: ${(error as Error).message}`, { cause: error });
     }

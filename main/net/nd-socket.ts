@@ -4,6 +4,7 @@
 import { solicitedNodeAddress } from '../nd/addresses';
 import { decode, encode, NdCodecError } from '../nd/codec';
 import type { Ipv6, NdFrame } from '../nd/frame';
+import type { InterfaceInfo } from './interfaces';
 import { MulticastListener } from './multicast-listener';
 import { CAPTURE_BUFFER_BYTES, FrameSocket, type FrameCodec, type FrameSocketEvents } from './pcap';
 
@@ -36,6 +37,13 @@ export class NdSocket extends FrameSocket<NdFrame, NdCodecError> {
     return socket;
   }
 
+  /** Opens `device` for an interface the caller identified itself (Windows: Npcap's \Device\NPF_{GUID}), as ArpSocket.openDevice. */
+  static openDevice(iface: InterfaceInfo, device: string, filter: string = ND_FILTER, bufferBytes: number = CAPTURE_BUFFER_BYTES): NdSocket {
+    const socket = new NdSocket(FrameSocket.openDeviceOn(iface, device, filter, bufferBytes), ND_CODEC);
+    socket.once('close', () => socket.leaveAll());
+    return socket;
+  }
+
   /**
    * Joins the solicited-node group of `ip` (once per group), so the DAD probes and solicitations for it
    * reach this capture before the kernel holds the address (it joins the group itself once it does).
@@ -48,7 +56,7 @@ export class NdSocket extends FrameSocket<NdFrame, NdCodecError> {
       addresses.add(ip);
       return;
     }
-    this.listener ??= MulticastListener.open(this.iface.name);
+    this.listener ??= MulticastListener.open(this.iface.name, this.iface.index);
     this.listener.join(group);
     this.listening.set(group, new Set([ip]));
   }

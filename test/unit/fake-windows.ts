@@ -11,7 +11,7 @@ import type { CommandOutput, RecordStore } from '../../main/net/windows/backend'
 import { fixture } from './windows-fixtures';
 
 export type JsonObject = Record<string, unknown>;
-export type Item = { action?: string; ifindex: number; ip: string; prefix: number; validSec?: number | null; preferredSec?: number | null; notAfterNs?: string };
+export type Item = { action?: string; family?: string; ifindex: number; ip: string; prefix: number; validSec?: number | null; preferredSec?: number | null; notAfterNs?: string };
 
 export const ticks = (seconds: number | null | undefined): JsonObject => ({ Ticks: seconds === null || seconds === undefined ? 2 ** 63 : seconds * 10_000_000 });
 export const answer = (value: unknown): CommandOutput => ({ stdout: `${Buffer.from(JSON.stringify(value), 'utf8').toString('base64')}\r\n`, stderr: '', exitCode: (value as { ok?: boolean }).ok === false ? 1 : 0 });
@@ -50,7 +50,14 @@ export class FakeWindows {
   refuse: ((script: ScriptName, item: Item) => Refusal | undefined) | null = null;
   /** Called after every change of the address table. */
   onChange: (() => void) | null = null;
+  /**
+   * The AddressState (DAD) a new IPv6 address starts in: 'Preferred' (DadTransmits 0, default here),
+   * 'Tentative' (Windows' DAD runs: finish it with dadDone) or 'Duplicate' (another node holds it).
+   */
+  dadState: (ip: string) => 'Preferred' | 'Tentative' | 'Duplicate' = () => 'Preferred';
   private gate: { promise: Promise<void>; open: () => void } | null = null;
+  /** What `netsh interface ipv6 show addresses` prints (default: the IPv6 rows of `active`, as netsh lays them out). */
+  netshIpv6: string | null = null;
 
   constructor(options: FakeWindowsOptions = {}) {
     this.active = options.active ?? (JSON.parse(fixture('get-netipaddress-many.json')) as JsonObject[]);
@@ -75,6 +82,14 @@ export class FakeWindows {
   /** Our addresses as Windows shows them now: "ifindex ip/prefix", sorted. */
   ours(): string[] {
     return this.active.filter((a) => a.SkipAsSource === true && a.Store === 1).map((a) => `${String(a.InterfaceIndex)} ${String(a.IPAddress)}/${String(a.PrefixLength)}`).sort();
+  }
+
+  /** Windows' DAD on `ip` ends: Preferred (nobody else holds it) or Duplicate. */
+  dadDone(ip: string, state: 'Preferred' | 'Duplicate' = 'Preferred'): void {
+    const found = this.active.find((a) => a.IPAddress === ip);
+    assert.ok(found !== undefined, `${ip} is listed`);
+    found.AddressState = state === 'Preferred' ? 4 : 2;
+    this.onChange?.();
   }
 
   /** Scripts run so far, by name, in order (netsh calls as "netsh <args>"). */
@@ -126,7 +141,10 @@ export class FakeWindows {
     if (item.action === 'add') {
       if (at >= 0) return { ok: false, message: 'Instance MSFT_NetIPAddress already exists', errorId: 'Windows System Error 1,New-NetIPAddress' };
       const alias = this.adapters.find((a) => a.ifIndex === item.ifindex)?.Name;
-      this.active.push({ IPAddress: item.ip, InterfaceIndex: item.ifindex, InterfaceAlias: alias, AddressFamily: 2, Type: 1, PrefixLength: item.prefix, PrefixOrigin: 1, SuffixOrigin: 1, AddressState: 4, SkipAsSource: true, ValidLifetime: ticks(item.validSec), PreferredLifetime: ticks(item.preferredSec), Store: 1 });
+      const v6 = item.ip.includes(':');
+      assert.equal(item.family, v6 ? 'IPv6' : 'IPv4', 'the item names its family');
+      const state = v6 ? { Preferred: 4, Tentative: 1, Duplicate: 2 }[this.dadState(item.ip)] : 4;
+      this.active.push({ IPAddress: item.ip, InterfaceIndex: item.ifindex, InterfaceAlias: alias, AddressFamily: v6 ? 23 : 2, Type: 1, PrefixLength: item.prefix, PrefixOrigin: 1, SuffixOrigin: 1, AddressState: state, SkipAsSource: true, ValidLifetime: ticks(item.validSec), PreferredLifetime: ticks(item.preferredSec), Store: 1 });
       this.journal.push(`${this.label} add ${item.ip}`);
     } else {
       if (at < 0) return { ok: false, message: 'No matching MSFT_NetIPAddress objects found', errorId: 'CmdletizationQuery_NotFound,Set-NetIPAddress' };
@@ -143,8 +161,33 @@ export class FakeWindows {
     const text = args.join(' ');
     if (text === 'interface ipv4 show interfaces') return { stdout: fixture('netsh-show-interfaces.txt'), stderr: '', exitCode: 0 };
     if (text === 'interface ipv4 show addresses') return { stdout: fixture('netsh-show-addresses.txt'), stderr: '', exitCode: 0 };
+    if (text === 'interface ipv6 show addresses') return { stdout: this.netshIpv6 ?? netshIpv6Text(this.active), stderr: '', exitCode: 0 };
     return { stdout: 'Ok.\r\n\r\n', stderr: '', exitCode: 0 };
   }
+}
+
+const NETSH_STATES = ['Invalid', 'Tentative', 'Duplicate', 'Deprecated', 'Preferred'];
+
+/** `netsh interface ipv6 show addresses` for the IPv6 rows of a Get-NetIPAddress table (lifetimes shown as infinite). */
+export function netshIpv6Text(rows: readonly JsonObject[]): string {
+  const byIndex = new Map<number, JsonObject[]>();
+  for (const row of rows) {
+    if (row.AddressFamily !== 23) continue;
+    const index = row.InterfaceIndex as number;
+    byIndex.set(index, [...(byIndex.get(index) ?? []), row]);
+  }
+  let text = '\r\n';
+  for (const [index, list] of byIndex) {
+    text += `Interface ${index}: ${String(list[0]!.InterfaceAlias)}\r\n\r\n`;
+    text += 'Addr Type  DAD State   Valid Life Pref. Life Address\r\n';
+    text += '---------  ----------- ---------- ---------- ------------------------\r\n';
+    for (const row of list) {
+      const type = row.PrefixOrigin === 1 ? 'Manual' : 'Other';
+      text += `${type.padEnd(10)} ${NETSH_STATES[row.AddressState as number]!.padEnd(11)} ${'infinite'.padStart(10)} ${'infinite'.padStart(10)} ${String(row.IPAddress)}\r\n`;
+    }
+    text += '\r\n';
+  }
+  return text;
 }
 
 /** The owned-address records in memory; writes go to `log` as "write <json without spaces>". */

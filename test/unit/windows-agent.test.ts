@@ -1,8 +1,10 @@
 // Real agents (main/agent/agent.ts) on Windows hosts (main/host/windows-host.ts) whose PowerShell is
 // the fake Windows of fake-windows.ts, on the fake LAN of fake-host.ts (ARP, the "kernel" answering for
 // the addresses Windows carries, the release datagram), with a real embedded store. What Windows does
-// with an address only happens when the fake PowerShell says so, 15 ms per process.
+// with an address only happens when the fake PowerShell says so, 15 ms per process. An IPv6 resource on one
+// node (the fake LAN carries no ND, so no standby watches it over ND and no IPv6 move is played here).
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,12 @@ import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { Agent } from '../../main/agent/agent';
 import type { ResourceSpec } from '../../main/cluster/model';
 import { validateResourceSpec } from '../../main/cluster/validate';
+import type { NdPort } from '../../main/host/host';
 import { openWindowsHost, type WindowsHost } from '../../main/host/windows-host';
+import type { NdFrame } from '../../main/nd/frame';
+import type { InterfaceInfo } from '../../main/net/interfaces';
+import type { NdSocketEvents } from '../../main/net/nd-socket';
+import type { PacketStats } from '../../main/net/pcap';
 import { createWindowsAddressBackend } from '../../main/net/windows/backend';
 import { FileStore } from '../../main/store/file-store';
 import type { ClusterStore } from '../../main/store/store';
@@ -170,5 +177,95 @@ describe('the agent on Windows hosts (fake PowerShell)', () => {
     });
     assert.deepEqual(onWindows('n2'), []);
     assert.match(logs.join('\n'), /n2: warning: register of 10\.231\.0\.100\/24 on lan0 failed on the host: Access is denied\./);
+  });
+});
+
+/** An ND socket on a link where nobody else speaks IPv6: it sends into the void and hears nothing (the fake LAN carries no ND). */
+class SilentNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
+  readonly stats: PacketStats<string> = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: null, kernelDropped: null };
+  readonly sent: NdFrame[] = [];
+  readonly listening = new Set<string>();
+  constructor(readonly iface: InterfaceInfo) {
+    super();
+  }
+  send(frame: NdFrame): void {
+    this.sent.push(frame);
+    this.stats.sent++;
+  }
+  listenFor(ip: string): void {
+    this.listening.add(ip);
+  }
+  stopListeningFor(ip: string): void {
+    this.listening.delete(ip);
+  }
+  refreshKernelStats(): PacketStats<string> {
+    return this.stats;
+  }
+  close(): void {
+    this.removeAllListeners();
+  }
+}
+
+describe('the agent on a Windows host serves an IPv6 resource (fake PowerShell, one node)', () => {
+  const VIP6 = '2001:db8:231::100';
+  const station6 = (ifindex: number, store: 0 | 1): JsonObject => ({ ...stationEntry(ifindex, '2001:db8:231::1', store), AddressFamily: 23, PrefixLength: 64 });
+
+  test('registered with -AddressFamily IPv6 through the real backend; online only once Windows\' DAD is done; announced over ND', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipfo-windows-agent6-unit-'));
+    const lan = new FakeLan();
+    const mac = '02:77:00:00:00:01';
+    const fake = lan.host('n1', '10.231.0.1', mac);
+    const index = fake.interfaceState('lan0')!.index;
+    const windows = new FakeWindows({
+      label: 'n1',
+      adapters: [{ Name: 'lan0', InterfaceDescription: 'Fake Ethernet', ifIndex: index, Status: 'Up', MacAddress: mac.toUpperCase().replace(/:/g, '-'), InterfaceGuid: '{00000000-0000-4000-8000-000000000001}' }],
+      active: [stationEntry(index, '10.231.0.1', 1), station6(index, 1), { ...station6(index, 1), IPAddress: `fe80::77:ff:fe00:1%${index}`, PrefixOrigin: 2, SuffixOrigin: 4}],
+      persistent: [stationEntry(index, '10.231.0.1', 0), station6(index, 0)],
+    });
+    windows.latencyMs = 5;
+    windows.dadState = () => 'Tentative';
+    const ndPorts: SilentNdPort[] = [];
+    const host = await openWindowsHost({
+      backend: createWindowsAddressBackend({ run: windows.run, records: new MemoryRecords([]), systemRoot: 'C:\\Windows' }),
+      networkInterfaces: () => ({ lan0: [{ address: '10.231.0.1', netmask: '255.255.255.0', family: 'IPv4', mac, internal: false, cidr: '10.231.0.1/24' }] }),
+      openCapture: () => fake.openArp('lan0'),
+      openNdCapture: (iface) => {
+        const port = new SilentNdPort(iface);
+        ndPorts.push(port);
+        return port;
+      },
+      refreshMs: 60_000,
+    });
+    const store = await FileStore.open({ dir });
+    const logs: string[] = [];
+    const agent = new Agent({ node: 'n1', store, version: 'test', host, ownerSilenceMs: 250, log: (line) => logs.push(line) });
+    const explain = (): string => `\nlog:\n  ${logs.slice(-30).join('\n  ')}\nscripts: ${windows.scripts().join(', ')}`;
+    try {
+      await agent.start();
+      const validation = validateResourceSpec({ name: 'web6', ip: `${VIP6}/64`, preferredOwners: ['n1'] }, { nodes: ['n1', 'n2'], existing: [] });
+      assert.ok(validation.ok, JSON.stringify(validation));
+      await store.putResource(validation.spec);
+      await until('the IPv6 address on Windows', () => windows.ours().includes(`${index} ${VIP6}/64`)).catch((error: Error) => {
+        throw new Error(error.message + explain());
+      });
+      const add = windows.calls.find((c) => /"action":"add"/.test(c.env?.IPFO_REQUEST ?? ''));
+      assert.match(add?.env?.IPFO_REQUEST ?? '', new RegExp(`"family":"IPv6","ifindex":${index},"ip":"${VIP6}","prefix":64`));
+      await sleep(400);
+      assert.notEqual(agent.clusterView.statuses.get('web6')?.state, 'online', 'tentative on Windows: not online yet' + explain());
+      windows.dadDone(VIP6);
+      await until('web6 online on n1', () => agent.clusterView.statuses.get('web6')?.state === 'online' && agent.clusterView.ownerOf('web6') === 'n1').catch((error: Error) => {
+        throw new Error(error.message + explain());
+      });
+      assert.equal(ndPorts.length, 1, 'one ND socket on the interface');
+      assert.deepEqual(ndPorts[0]!.iface, { name: 'lan0', index, mac, up: true });
+      assert.ok(ndPorts[0]!.listening.has(VIP6), 'its solicited-node group joined');
+      assert.ok(ndPorts[0]!.sent.some((f) => f.icmp.type === 'na' && f.icmp.target === VIP6), 'announced over ND' + explain());
+    } finally {
+      await agent.stop({ handOff: false }).catch(() => undefined);
+      await host.addresses.settled();
+      host.close();
+      await store.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

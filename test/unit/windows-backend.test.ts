@@ -8,7 +8,7 @@ import { REQUEST_ENV } from '../../main/net/windows/commands';
 import { createWindowsAddressBackend, defaultRecordFile } from '../../main/net/windows/backend';
 import { NPCAP_MISSING_MESSAGE, NPCAP_TOO_OLD_MESSAGE, npcapDeviceName, npcapLoadProblem } from '../../main/net/windows/npcap';
 import { FakeWindows, MemoryRecords } from './fake-windows';
-import { HOSTILE_ALIASES } from './windows-fixtures';
+import { fixture, HOSTILE_ALIASES } from './windows-fixtures';
 
 const owned = (list: readonly InterfaceAddress[]): string[] => list.filter((a) => a.owned).map((a) => `${a.ifindex} ${a.ifname} ${a.ip}/${a.prefix}`);
 
@@ -33,7 +33,7 @@ describe('windows backend over a fake Windows', () => {
     const registerCall = windows.calls[1]!;
     assert.equal(
       registerCall.env?.[REQUEST_ENV],
-      '{"v":1,"items":[{"action":"add","ifindex":18,"ip":"10.60.0.200","prefix":24,"validSec":3,"preferredSec":3},{"action":"add","ifindex":15,"ip":"10.30.0.200","prefix":32,"validSec":null,"preferredSec":null}]}',
+      '{"v":1,"items":[{"action":"add","family":"IPv4","ifindex":18,"ip":"10.60.0.200","prefix":24,"validSec":3,"preferredSec":3},{"action":"add","family":"IPv4","ifindex":15,"ip":"10.30.0.200","prefix":32,"validSec":null,"preferredSec":null}]}',
     );
     // Commands carry interface indexes: no alias ever reaches PowerShell.
     const texts = windows.calls.flatMap((c) => [...c.args, ...Object.values(c.env ?? {})]);
@@ -43,7 +43,7 @@ describe('windows backend over a fake Windows', () => {
     const restarted = createWindowsAddressBackend({ run: windows.run, records, systemRoot: 'C:\\Windows' });
     assert.deepEqual(owned(await restarted.listOwned()), ['18 以太网 10.60.0.200/24', '15 C:\\Temp\\"x 10.30.0.200/32'], 'in the order Windows lists them');
     assert.deepEqual(owned(await restarted.listOwned('以太网')), ['18 以太网 10.60.0.200/24']);
-    assert.equal((await restarted.listAll()).length, 13);
+    assert.equal((await restarted.listAll()).length, 14, 'both families: the link-local IPv6 address too');
     await assert.rejects(restarted.listAll('nope'), NoSuchInterfaceError);
     assert.equal(await restarted.interfaceForSubnet('10.60.0.9', 24), '以太网');
     assert.equal(await restarted.interfaceForSubnet('10.30.0.200', 32), 'C:\\Temp\\"x', 'its own address, not ours, decides');
@@ -54,7 +54,7 @@ describe('windows backend over a fake Windows', () => {
     const renewed = await restarted.register([{ ifname: '以太网', ip: '10.60.0.200', prefix: 24, validLftSec: 3 }]);
     assert.deepEqual(renewed, [{ address: { ifname: '以太网', ip: '10.60.0.200', prefix: 24, validLftSec: 3 }, ok: true }]);
     assert.deepEqual(windows.log, ['listAddresses', 'register'], 'a renewal changes no record');
-    assert.match(windows.calls.at(-1)!.env?.[REQUEST_ENV] ?? '', /"action":"renew","ifindex":18/);
+    assert.match(windows.calls.at(-1)!.env?.[REQUEST_ENV] ?? '', /"action":"renew","family":"IPv4","ifindex":18/);
 
     const removed = await restarted.deregister([
       { ifname: '以太网', ip: '10.60.0.200', prefix: 24 },
@@ -123,6 +123,59 @@ describe('windows backend over a fake Windows', () => {
     assert.deepEqual(passed.map((r) => (r.ok ? 'ok' : r.code)), [DEADLINE_PASSED]);
     assert.deepEqual(windows.scripts(), ['listAddresses'], 'no register process for an item whose deadline passed');
     assert.deepEqual(windows.ours(), ['12 192.168.50.200/32', '12 192.168.50.78/32']);
+  });
+
+  test('IPv6 beside IPv4: one batch, each item its family; recorded, listed in RFC 5952 form, removed', async () => {
+    const windows = new FakeWindows();
+    windows.dadState = (ip) => (ip === '2001:db8:10::61' ? 'Tentative' : 'Preferred');
+    const records = new MemoryRecords(windows.log);
+    const backend = createWindowsAddressBackend({ run: windows.run, records, systemRoot: 'C:\\Windows' });
+    const added = await backend.register([
+      { ifname: 'Ethernet 2', ip: '2001:db8:10::60', prefix: 64, validLftSec: 30 },
+      { ifname: 'Ethernet 2', ip: '192.168.50.60', prefix: 32 },
+      { ifname: 'Ethernet 2', ip: '2001:db8:10::61', prefix: 64 },
+      { ifname: 'Ethernet 2', ip: '2001:DB8:10::62', prefix: 64 },
+      { ifname: 'Ethernet 2', ip: '2001:db8:10::63', prefix: 129 },
+    ]);
+    assert.deepEqual(added.map((r) => (r.ok ? 'ok' : r.code)), ['ok', 'ok', 'ok', 'EINVAL', 'EINVAL']);
+    assert.match(added[3]!.ok ? '' : added[3]!.message, /not in RFC 5952 form/);
+    const request = JSON.parse(windows.calls.at(-1)?.env?.[REQUEST_ENV] ?? '{}') as { items: { family: string; ip: string }[] };
+    assert.deepEqual(request.items.map((i) => `${i.family} ${i.ip}`), ['IPv6 2001:db8:10::60', 'IPv4 192.168.50.60', 'IPv6 2001:db8:10::61']);
+    assert.deepEqual(JSON.parse(records.text), {
+      version: 1,
+      addresses: [
+        { ifindex: 12, ip: '192.168.50.60', prefix: 32 },
+        { ifindex: 12, ip: '2001:db8:10::60', prefix: 64 },
+        { ifindex: 12, ip: '2001:db8:10::61', prefix: 64 },
+      ],
+    });
+    // A restart finds them again; the tentative one carries IFA_F_TENTATIVE, the link-local one is listed without its zone.
+    const restarted = createWindowsAddressBackend({ run: windows.run, records, systemRoot: 'C:\\Windows' });
+    const all = await restarted.listAll('Ethernet 2');
+    assert.deepEqual(owned(all), ['12 Ethernet 2 2001:db8:10::60/64', '12 Ethernet 2 192.168.50.60/32', '12 Ethernet 2 2001:db8:10::61/64']);
+    assert.deepEqual(all.filter((a) => a.ip.includes(':')).map((a) => [a.ip, a.flags]), [['fe80::1c2b:3d4e:5f60:7182', 0], ['2001:db8:10::60', 0], ['2001:db8:10::61', 0x40]]);
+    const removed = await restarted.deregister([{ ifname: 'Ethernet 2', ip: '2001:db8:10::60', prefix: 64 }, { ifname: 'Ethernet 2', ip: 'fe80::1c2b:3d4e:5f60:7182', prefix: 64 }]);
+    assert.deepEqual(removed.map((r) => (r.ok ? 'ok' : r.code)), ['ok', 'ENOTOWNED'], 'the link-local address is Windows\' own');
+    assert.deepEqual(JSON.parse(windows.calls.at(-1)?.env?.[REQUEST_ENV] ?? '{}'), { v: 1, items: [{ family: 'IPv6', ifindex: 12, ip: '2001:db8:10::60', prefix: 64 }] });
+    assert.deepEqual(windows.ours().filter((x) => x.includes(':')), ['12 2001:db8:10::61/64']);
+  });
+
+  test('IPv6 through netsh: interface=<index>, address=<ip>/<prefix>; the listing takes our prefix from the records', async () => {
+    const windows = new FakeWindows();
+    windows.noPowerShell = true;
+    const records = new MemoryRecords(windows.log);
+    records.text = JSON.stringify({ version: 1, addresses: [{ ifindex: 12, ip: '2001:db8:10::50', prefix: 64 }] });
+    windows.netshIpv6 = fixture('netsh-show-ipv6-addresses.txt');
+    const backend = createWindowsAddressBackend({ run: windows.run, records, systemRoot: 'C:\\Windows' });
+    const results = await backend.register([{ ifname: 'Ethernet 2', ip: '2001:db8:10::70', prefix: 64, validLftSec: 5 }]);
+    assert.deepEqual(results.map((r) => r.ok), [true]);
+    assert.deepEqual(windows.calls.at(-1)?.args, ['interface', 'ipv6', 'add', 'address', 'interface=12', 'address=2001:db8:10::70/64', 'type=unicast', 'validlifetime=5', 'preferredlifetime=5', 'store=active', 'skipassource=true']);
+    const all = await backend.listAll('Ethernet 2');
+    const six = all.filter((a) => a.ip.includes(':'));
+    assert.deepEqual(six.map((a) => `${a.ip}/${a.prefix}${a.owned ? ' ours' : ''}`), ['2001:db8:10::5/128', '2001:db8:10:0:a1b2:c3d4:e5f6:789/128', '2001:db8:10::50/64 ours', '2001:db8:10::51/128', '2001:db8:10::52/128', 'fe80::1c2b:3d4e:5f60:7182/128']);
+    const removed = await backend.deregister([{ ifname: 'Ethernet 2', ip: '2001:db8:10::50', prefix: 64 }]);
+    assert.deepEqual(removed.map((r) => r.ok), [true]);
+    assert.deepEqual(windows.calls.at(-1)?.args, ['interface', 'ipv6', 'delete', 'address', 'interface=12', 'address=2001:db8:10::50', 'store=active']);
   });
 
   test('the default record file is under ProgramData', () => {

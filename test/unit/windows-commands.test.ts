@@ -11,6 +11,7 @@ import {
   netshDeleteAddress,
   netshShowAddresses,
   netshShowInterfaces,
+  netshShowIpv6Addresses,
   powershellPath,
   registerCommand,
   REQUEST_ENV,
@@ -44,19 +45,35 @@ describe('PowerShell commands', () => {
       env: {
         IPFO_REQUEST:
           '{"v":1,"items":[' +
-          '{"action":"add","ifindex":12,"ip":"192.168.50.200","prefix":32,"validSec":2,"preferredSec":2},' +
-          '{"action":"renew","ifindex":14,"ip":"10.20.0.9","prefix":16,"validSec":30,"preferredSec":10},' +
-          '{"action":"add","ifindex":18,"ip":"10.60.0.9","prefix":24,"validSec":null,"preferredSec":null}]}',
+          '{"action":"add","family":"IPv4","ifindex":12,"ip":"192.168.50.200","prefix":32,"validSec":2,"preferredSec":2},' +
+          '{"action":"renew","family":"IPv4","ifindex":14,"ip":"10.20.0.9","prefix":16,"validSec":30,"preferredSec":10},' +
+          '{"action":"add","family":"IPv4","ifindex":18,"ip":"10.60.0.9","prefix":24,"validSec":null,"preferredSec":null}]}',
       },
     });
     assert.equal(REQUEST_ENV, 'IPFO_REQUEST');
+  });
+
+  test('one batch mixes families: each item names its own -AddressFamily; IPv6 in RFC 5952 text, prefix up to 128', () => {
+    const command = registerCommand([
+      { action: 'add', ifindex: 12, ip: '2001:db8:10::50', prefix: 64, validLftSec: 2 },
+      { action: 'add', ifindex: 12, ip: '192.168.50.200', prefix: 32 },
+      { action: 'renew', ifindex: 12, ip: 'fe80::50', prefix: 128 },
+    ]);
+    assert.equal(
+      command.env?.IPFO_REQUEST,
+      '{"v":1,"items":[' +
+        '{"action":"add","family":"IPv6","ifindex":12,"ip":"2001:db8:10::50","prefix":64,"validSec":2,"preferredSec":2},' +
+        '{"action":"add","family":"IPv4","ifindex":12,"ip":"192.168.50.200","prefix":32,"validSec":null,"preferredSec":null},' +
+        '{"action":"renew","family":"IPv6","ifindex":12,"ip":"fe80::50","prefix":128,"validSec":null,"preferredSec":null}]}',
+    );
+    assert.equal(deregisterCommand([{ ifindex: 12, ip: '2001:db8:10::50', prefix: 64 }]).env?.IPFO_REQUEST, '{"v":1,"items":[{"family":"IPv6","ifindex":12,"ip":"2001:db8:10::50","prefix":64}]}');
   });
 
   test('deregister, list addresses and list adapters: exact argv', () => {
     assert.deepEqual(deregisterCommand([{ ifindex: 12, ip: '192.168.50.200', prefix: 32 }]), {
       file: PS,
       args: psArgs(SCRIPTS.deregister),
-      env: { IPFO_REQUEST: '{"v":1,"items":[{"ifindex":12,"ip":"192.168.50.200","prefix":32}]}' },
+      env: { IPFO_REQUEST: '{"v":1,"items":[{"family":"IPv4","ifindex":12,"ip":"192.168.50.200","prefix":32}]}' },
     });
     assert.deepEqual(listAddressesCommand(), { file: PS, args: psArgs(SCRIPTS.listAddresses), env: { IPFO_REQUEST: '{"v":1}' } });
     assert.deepEqual(listAdaptersCommand('D:\\WINNT'), {
@@ -78,7 +95,12 @@ describe('PowerShell commands', () => {
     assert.match(SCRIPTS.register, /ValidLifetime = \[TimeSpan\]::FromSeconds/);
     assert.match(SCRIPTS.register, /PreferredLifetime = \[TimeSpan\]::FromSeconds/);
     assert.match(SCRIPTS.deregister, /Remove-NetIPAddress .*-PolicyStore ActiveStore -Confirm:\$false/);
-    assert.match(SCRIPTS.listAddresses, /Get-NetIPAddress -AddressFamily IPv4 -PolicyStore ActiveStore/);
+    // Both families listed; each change names its item's family (checked by the script too).
+    assert.match(SCRIPTS.listAddresses, /Get-NetIPAddress -PolicyStore ActiveStore/);
+    assert.doesNotMatch(SCRIPTS.listAddresses, /-AddressFamily/);
+    assert.match(SCRIPTS.register, /AddressFamily = \[string\]\$item\.family/);
+    assert.match(SCRIPTS.deregister, /Remove-NetIPAddress -AddressFamily \(\[string\]\$item\.family\)/);
+    for (const script of [SCRIPTS.register, SCRIPTS.deregister]) assert.match(script, /if \(\$item\.family -ne 'IPv4' -and \$item\.family -ne 'IPv6'\) \{ throw 'ipfo: unknown address family' \}/);
     assert.match(SCRIPTS.listAdapters, /Get-NetAdapter \| Select-Object Name, InterfaceDescription, ifIndex, InterfaceGuid, MacAddress, Status/);
   });
 
@@ -96,7 +118,22 @@ describe('PowerShell commands', () => {
       [{ ip: '10.0.0.256' }, /address 2: not an IPv4 dotted quad .*"10\.0\.0\.256"/],
       [{ ip: '010.0.0.1' }, /not an IPv4 dotted quad/],
       [{ ip: '10.0.0.5 ; calc' }, /not an IPv4 dotted quad/],
-      [{ ip: 'fe80::1' }, /not an IPv4 dotted quad/],
+      [{ ip: 'fe80::1', prefix: 129 }, /prefix must be an integer 0\.\.128, got 129/],
+      // IPv6: RFC 5952 text only, no zone, nothing that is not an address a host holds, nothing else smuggled in.
+      [{ ip: '2001:DB8::5' }, /IPv6 address "2001:DB8::5" is not in RFC 5952 form/],
+      [{ ip: '2001:db8:0:0::5' }, /is not in RFC 5952 form/],
+      [{ ip: 'fe80::1%12' }, /not an IPv6 address: "fe80::1%12"/],
+      [{ ip: 'fe80::1%Ethernet 2' }, /not an IPv6 address/],
+      [{ ip: '2001:db8::5/64' }, /not an IPv6 address/],
+      [{ ip: '2001:db8::5 ; calc' }, /not an IPv6 address/],
+      [{ ip: "2001:db8::5'; Remove-NetIPAddress -Confirm:$false; '" }, /not an IPv6 address/],
+      [{ ip: '2001:db8::5\r\nInterface 1: x' }, /not an IPv6 address/],
+      [{ ip: '2001:db8::5\0' }, /not an IPv6 address/],
+      [{ ip: '2001:db8:::5' }, /not an IPv6 address/],
+      [{ ip: '::' }, /cannot be held: :: is the unspecified address/],
+      [{ ip: '::1' }, /cannot be held: ::1 is the loopback address/],
+      [{ ip: 'ff02::1:ff00:5' }, /cannot be held: a multicast address/],
+      [{ ip: '::ffff:10.0.0.5' }, /cannot be held: an IPv4-mapped address/],
       [{ prefix: 33 }, /prefix must be an integer 0\.\.32, got 33/],
       [{ prefix: -1 }, /prefix must be an integer 0\.\.32, got -1/],
       [{ prefix: 24.5 }, /prefix must be an integer 0\.\.32, got 24\.5/],
@@ -148,6 +185,20 @@ describe('netsh commands', () => {
     });
     assert.deepEqual(netshShowAddresses().args, ['interface', 'ipv4', 'show', 'addresses']);
     assert.deepEqual(netshShowInterfaces().args, ['interface', 'ipv4', 'show', 'interfaces']);
+    assert.deepEqual(netshShowIpv6Addresses().args, ['interface', 'ipv6', 'show', 'addresses']);
+  });
+
+  test('IPv6: interface=, address=<ip>/<prefix>, the lifetimes, active store, skipassource', () => {
+    assert.deepEqual(netshAddAddress({ iface: { ifindex: 12 }, ip: '2001:db8:10::50', prefix: 64, validLftSec: 30 }), {
+      file: NETSH,
+      args: ['interface', 'ipv6', 'add', 'address', 'interface=12', 'address=2001:db8:10::50/64', 'type=unicast', 'validlifetime=30', 'preferredlifetime=30', 'store=active', 'skipassource=true'],
+    });
+    assert.deepEqual(netshAddAddress({ iface: { alias: 'Ethernet 2' }, ip: 'fe80::50', prefix: 128 }).args, ['interface', 'ipv6', 'add', 'address', 'interface=Ethernet 2', 'address=fe80::50/128', 'type=unicast', 'store=active', 'skipassource=true']);
+    assert.deepEqual(netshDeleteAddress({ iface: { ifindex: 12 }, ip: '2001:db8:10::50' }).args, ['interface', 'ipv6', 'delete', 'address', 'interface=12', 'address=2001:db8:10::50', 'store=active']);
+    for (const ip of ['2001:DB8::50', 'fe80::50%12', '2001:db8::50 store=persistent', '::']) {
+      assert.throws(() => netshAddAddress({ iface: { ifindex: 12 }, ip, prefix: 64 }), WindowsInputError, ip);
+      assert.throws(() => netshDeleteAddress({ iface: { ifindex: 12 }, ip }), WindowsInputError, ip);
+    }
   });
 
   test('a hostile alias is ONE argv element name=<alias> and reaches netsh unchanged', () => {
@@ -159,6 +210,12 @@ describe('netsh commands', () => {
       assert.deepEqual(commandLineToArgv(windowsCommandLine(command.file, command.args)), [NETSH, ...expected], alias);
       const removal = netshDeleteAddress({ iface: { alias }, ip: '10.0.0.5' });
       assert.deepEqual(commandLineToArgv(windowsCommandLine(removal.file, removal.args)), [NETSH, ...removal.args]);
+      // IPv6: the same alias as ONE element interface=<alias>.
+      const add6 = netshAddAddress({ iface: { alias }, ip: '2001:db8:10::50', prefix: 64 });
+      assert.equal(add6.args[4], `interface=${alias}`);
+      assert.deepEqual(commandLineToArgv(windowsCommandLine(add6.file, add6.args)), [NETSH, ...add6.args], alias);
+      const removal6 = netshDeleteAddress({ iface: { alias }, ip: '2001:db8:10::50' });
+      assert.deepEqual(commandLineToArgv(windowsCommandLine(removal6.file, removal6.args)), [NETSH, ...removal6.args]);
     }
   });
 

@@ -13,18 +13,46 @@ import { keepPredecessorAddresses, LeaseDeadlineFile } from '../../main/agent/le
 import { LocalAddresses } from '../../main/agent/local-addresses';
 import type { ArpFrame } from '../../main/arp/frame';
 import { DEADLINE_PASSED, type VirtualAddress } from '../../main/host/address-types';
-import { ADDRESS_GONE, type ArpPort, type LateAddressFailure } from '../../main/host/host';
-import { openWindowsHost, windowsStateDir, type WindowsHost, type WindowsHostOptions } from '../../main/host/windows-host';
+import { ADDRESS_GONE, type ArpPort, type LateAddressFailure, type NdPort } from '../../main/host/host';
+import { DUPLICATE_ADDRESS, openWindowsHost, TENTATIVE_POLL_MS, windowsStateDir, type WindowsHost, type WindowsHostOptions } from '../../main/host/windows-host';
+import type { NdFrame } from '../../main/nd/frame';
+import type { NdSocketEvents } from '../../main/net/nd-socket';
 import type { InterfaceInfo } from '../../main/net/interfaces';
-import type { ArpSocketEvents, PacketStats } from '../../main/net/pcap';
+import { PacketIoError, type ArpSocketEvents, type PacketStats } from '../../main/net/pcap';
 import { REQUEST_ENV } from '../../main/net/windows/commands';
 import { createWindowsAddressBackend } from '../../main/net/windows/backend';
-import { FakeWindows, MemoryRecords, ticks } from './fake-windows';
-import { HOSTILE_ALIASES } from './windows-fixtures';
+import { FakeWindows, MemoryRecords, ticks, type JsonObject } from './fake-windows';
+import { fixture, HOSTILE_ALIASES } from './windows-fixtures';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** One turn of the event loop: the facade sends what was decided in a turn on the next one. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** An ND socket that keeps what was sent and the groups it listens for (no wire). */
+class RecordingNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
+  readonly stats: PacketStats<string> = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: null, kernelDropped: null };
+  readonly sent: NdFrame[] = [];
+  readonly listening = new Set<string>();
+  isClosed = false;
+  constructor(readonly iface: InterfaceInfo, readonly device: string) {
+    super();
+  }
+  send(frame: NdFrame): void {
+    this.sent.push(frame);
+  }
+  listenFor(ip: string): void {
+    this.listening.add(ip);
+  }
+  stopListeningFor(ip: string): void {
+    this.listening.delete(ip);
+  }
+  refreshKernelStats(): PacketStats<string> {
+    return this.stats;
+  }
+  close(): void {
+    this.isClosed = true;
+  }
+}
 
 /** An ARP socket that keeps what was sent (no wire). */
 class RecordingPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
@@ -47,8 +75,9 @@ class RecordingPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
 
 const up = (mac: string, address: string): NetworkInterfaceInfo[] => [{ address, netmask: '255.255.255.0', family: 'IPv4', mac, internal: false, cidr: `${address}/24` }];
 
-async function windowsHost(windows: FakeWindows, options: WindowsHostOptions = {}, records = new MemoryRecords(windows.log)): Promise<{ host: WindowsHost; failures: LateAddressFailure[]; ports: RecordingPort[]; logs: string[] }> {
+async function windowsHost(windows: FakeWindows, options: WindowsHostOptions = {}, records = new MemoryRecords(windows.log)): Promise<{ host: WindowsHost; failures: LateAddressFailure[]; ports: RecordingPort[]; ndPorts: RecordingNdPort[]; logs: string[] }> {
   const ports: RecordingPort[] = [];
+  const ndPorts: RecordingNdPort[] = [];
   const logs: string[] = [];
   const backend = createWindowsAddressBackend({ run: windows.run, records, systemRoot: 'C:\\Windows' });
   const host = await openWindowsHost({
@@ -60,12 +89,17 @@ async function windowsHost(windows: FakeWindows, options: WindowsHostOptions = {
       ports.push(port);
       return port;
     },
+    openNdCapture: (iface, device) => {
+      const port = new RecordingNdPort(iface, device);
+      ndPorts.push(port);
+      return port;
+    },
     log: (line) => logs.push(line),
     ...options,
   });
   const failures: LateAddressFailure[] = [];
   host.addresses.onLateFailure((failure) => failures.push(failure));
-  return { host, failures, ports, logs };
+  return { host, failures, ports, ndPorts, logs };
 }
 
 const owned = (host: WindowsHost): string[] => host.addresses.listOwned().map((a) => `${a.ifindex} ${a.ip}/${a.prefix}`).sort();
@@ -118,12 +152,12 @@ describe('the Windows host: addresses as a desired state', () => {
     release();
     await all;
     assert.deepEqual(windows.scripts(), ['listAddresses', 'listAddresses', 'register', 'listAddresses', 'register'], 'the first listing (open), then two batches');
-    assert.deepEqual(requestOf(windows, 0), { v: 1, items: [{ action: 'add', ifindex: 12, ip: '192.168.50.201', prefix: 32, validSec: 2, preferredSec: 2 }] });
+    assert.deepEqual(requestOf(windows, 0), { v: 1, items: [{ action: 'add', family: 'IPv4', ifindex: 12, ip: '192.168.50.201', prefix: 32, validSec: 2, preferredSec: 2 }] });
     assert.deepEqual(requestOf(windows, 1), {
       v: 1,
       items: [
-        { action: 'renew', ifindex: 12, ip: '192.168.50.201', prefix: 32, validSec: 2, preferredSec: 2 },
-        { action: 'add', ifindex: 12, ip: '192.168.50.203', prefix: 32, validSec: 2, preferredSec: 2 },
+        { action: 'renew', family: 'IPv4', ifindex: 12, ip: '192.168.50.201', prefix: 32, validSec: 2, preferredSec: 2 },
+        { action: 'add', family: 'IPv4', ifindex: 12, ip: '192.168.50.203', prefix: 32, validSec: 2, preferredSec: 2 },
       ],
     }, '.202 was added and removed before it was sent: its removal finds nothing to remove');
     assert.deepEqual(windows.ours(), ['12 192.168.50.200/32', '12 192.168.50.201/32', '12 192.168.50.203/32']);
@@ -240,6 +274,87 @@ describe('the Windows host: addresses as a desired state', () => {
   });
 });
 
+describe('the Windows host: IPv6 addresses', () => {
+  const vip6 = (ip: string): VirtualAddress => ({ ifname: 'Ethernet 2', ip, prefix: 64, validLftSec: 30, preferredLftSec: 30 });
+
+  test("listAll shows IPv6 only when asked for 'both' (as on Linux); listOwned shows both families", async () => {
+    const windows = new FakeWindows({ active: [...(JSON.parse(fixture('get-netipaddress-many.json')) as JsonObject[]), ...(JSON.parse(fixture('get-netipaddress-ipv6.json').replace(/^\uFEFF/, '')) as JsonObject[])] });
+    const { host } = await windowsHost(windows);
+    host.addresses.register([vip6('2001:db8:10::90'), vip('192.168.50.90')]);
+    await host.addresses.settled();
+    assert.ok(host.addresses.listAll('Ethernet 2').every((a) => !a.ip.includes(':')), 'IPv4 only by default');
+    assert.deepEqual(
+      host.addresses.listAll('Ethernet 2', 'both').filter((a) => a.ip.includes(':')).map((a) => `${a.ip}/${a.prefix}${a.owned ? ' ours' : ''}`),
+      ['fe80::1c2b:3d4e:5f60:7182/64', '2001:db8:10::5/64', '2001:db8:10:0:a1b2:c3d4:e5f6:789/64', '2001:db8:10::50/64', '2001:db8:10::51/64', '2001:db8:10::52/64', '2001:db8:10::90/64 ours'],
+      'RFC 5952 text, the link-local one without its zone; the fixture\'s SkipAsSource rows are not recorded: not ours',
+    );
+    assert.deepEqual(owned(host), ['12 192.168.50.90/32', '12 2001:db8:10::90/64']);
+    assert.deepEqual(host.addresses.register([{ ...vip6('2001:db8:10::5') }]).map((r) => (r.ok ? 'ok' : r.code)), ['ENOTOWNED'], "an administrator's IPv6 address is not ours");
+    const calls = windows.calls.length;
+    const hostile = ['2001:DB8:10::91', 'fe80::91%12', "2001:db8:10::91'; Remove-NetIPAddress -Confirm:$false; '", '2001:db8:10::91\r\nInterface 1: x', '2001:db8:10::91/64', '::', 'ff02::1', '::ffff:192.168.50.91'];
+    const refused = host.addresses.register(hostile.map(vip6));
+    assert.deepEqual(refused.map((r) => (r.ok ? 'ok' : r.code)), hostile.map(() => 'EINVAL'));
+    assert.deepEqual(host.addresses.register([{ ...vip6('2001:db8:10::91'), prefix: 129 }]).map((r) => (r.ok ? 'ok' : r.code)), ['EINVAL']);
+    await turn();
+    assert.equal(windows.calls.length, calls, 'nothing ran for them');
+    assert.equal(host.addresses.removeOwnedAnywhere([{ ip: '2001:db8:10::90', prefix: 64 }]), 1);
+    await host.addresses.settled();
+    assert.ok(!windows.ours().includes('12 2001:db8:10::90/64'));
+    host.close();
+  });
+
+  test('a tentative address (Windows runs DAD) is not settled until a listing shows it preferred', async () => {
+    const windows = new FakeWindows();
+    windows.dadState = () => 'Tentative';
+    const { host, failures } = await windowsHost(windows);
+    host.addresses.register([vip6('2001:db8:10::92')]);
+    let settled = false;
+    const settling = host.addresses.settled();
+    assert.ok(settling !== null);
+    void settling.then(() => (settled = true));
+    for (let i = 0; i < 40 && !windows.ours().includes('12 2001:db8:10::92/64'); i++) await sleep(5);
+    await sleep(TENTATIVE_POLL_MS + 100);
+    assert.equal(settled, false, 'on Windows, but tentative: not carried yet');
+    assert.notEqual(host.addresses.settled(), null);
+    windows.dadDone('2001:db8:10::92');
+    await settling;
+    assert.equal(host.addresses.settled(), null);
+    assert.deepEqual(failures, []);
+    host.close();
+  });
+
+  test('an address DAD finds duplicate is a late failure and is removed again; one tentative too long stops holding up settled()', async () => {
+    const windows = new FakeWindows();
+    windows.dadState = (ip) => (ip === '2001:db8:10::93' ? 'Duplicate' : 'Tentative');
+    const { host, failures, logs } = await windowsHost(windows, { tentativeMaxMs: 400 });
+    host.addresses.register([vip6('2001:db8:10::93')]);
+    await host.addresses.settled();
+    assert.deepEqual(failures.map((f) => [f.action, f.address.ip, f.code]), [['register', '2001:db8:10::93', DUPLICATE_ADDRESS]]);
+    assert.match(failures[0]!.message, /duplicate address detection found 2001:db8:10::93 held by another node/);
+    assert.deepEqual(owned(host), [], 'not listed as ours: the host never carried it');
+    await host.addresses.settled();
+    assert.ok(!windows.ours().includes('12 2001:db8:10::93/64'), 'removed from Windows');
+
+    host.addresses.register([vip6('2001:db8:10::94')]);
+    const started = performance.now();
+    await host.addresses.settled();
+    assert.ok(performance.now() - started >= 350, 'waited for DAD about as long as allowed');
+    assert.match(logs.join('\n'), /2001:db8:10::94 on Ethernet 2 is still tentative after 400 ms/);
+    assert.deepEqual(owned(host), ['12 2001:db8:10::94/64']);
+    host.close();
+  });
+
+  test("ND on Npcap's device like ARP; an unknown interface is refused", async () => {
+    const windows = new FakeWindows();
+    const { host, ndPorts } = await windowsHost(windows);
+    const nd = host.openNd('Ethernet 2');
+    assert.equal(ndPorts[0]?.device, '\\Device\\NPF_{5E0C3A2B-8F11-4C7A-9B0E-2D4F6A8C1E31}');
+    assert.deepEqual(nd.iface, { name: 'Ethernet 2', index: 12, mac: '00:15:5d:01:02:03', up: true });
+    assert.throws(() => host.openNd('nope'), (error: unknown) => error instanceof PacketIoError && error.code === 'NO_SUCH_INTERFACE');
+    host.close();
+  });
+});
+
 describe('LocalAddresses on the Windows host', () => {
   const request = (ip: string) => ({ resource: `r-${ip}`, ip, prefix: 32, ifname: 'Ethernet 2', acd: { skipProbe: true, announceCount: 1 } });
 
@@ -256,6 +371,36 @@ describe('LocalAddresses on the Windows host', () => {
     assert.notEqual(local.settled(), null);
     await local.settled();
     assert.ok(!windows.ours().includes('12 192.168.50.90/32'));
+    local.close();
+    host.close();
+  });
+
+  test('an IPv6 hold: ND on its own socket, the solicited-node group joined, ready only once Windows\' DAD is done; a duplicate fails it', async () => {
+    const windows = new FakeWindows();
+    windows.latencyMs = 5;
+    windows.dadState = () => 'Tentative';
+    const { host, ndPorts } = await windowsHost(windows);
+    const local = new LocalAddresses({ host, lifetimeSec: null });
+    const request6 = (ip: string) => ({ resource: `r-${ip}`, ip, prefix: 64, ifname: 'Ethernet 2', acd: { skipProbe: true, announceCount: 1 } });
+    let ready = false;
+    const holding = local.hold(request6('2001:db8:10::95')).then((outcome) => {
+      ready = true;
+      return outcome;
+    });
+    assert.deepEqual([...ndPorts[0]!.listening], ['2001:db8:10::95']);
+    for (let i = 0; i < 40 && !windows.ours().includes('12 2001:db8:10::95/64'); i++) await sleep(5);
+    await sleep(50);
+    assert.equal(ready, false, 'Windows lists it tentative: not ready');
+    windows.dadDone('2001:db8:10::95');
+    assert.equal((await holding).kind, 'ready');
+    assert.ok(ndPorts[0]!.sent.some((f) => f.icmp.type === 'na' && f.icmp.target === '2001:db8:10::95'), 'announced over ND');
+
+    windows.dadState = () => 'Duplicate';
+    const outcome = await local.hold(request6('2001:db8:10::96'));
+    assert.equal(outcome.kind, 'failed');
+    assert.match(outcome.kind === 'failed' ? outcome.reason : '', /duplicate address detection found 2001:db8:10::96/);
+    await host.addresses.settled();
+    assert.ok(!windows.ours().includes('12 2001:db8:10::96/64'));
     local.close();
     host.close();
   });

@@ -3,12 +3,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   formatOwnedRecords,
+  IFA_F_DADFAILED,
+  IFA_F_DEPRECATED,
+  IFA_F_TENTATIVE,
   knownInterfaces,
   markOwnership,
   parseOwnedRecords,
   planDeregister,
   planRegister,
   resolveAlias,
+  stateFlags,
   windowsErrorCode,
   windowsInterfaceForSubnet,
 } from '../../main/net/windows/owned';
@@ -28,6 +32,23 @@ describe('records', () => {
     assert.deepEqual(parseOwnedRecords(''), []);
   });
 
+  test('IPv6 records: RFC 5952 text and a prefix up to 128; any other spelling is damage', () => {
+    const six = { ifindex: 12, ip: '2001:db8:10::50', prefix: 64 };
+    assert.deepEqual(parseOwnedRecords(formatOwnedRecords([six, VIP])), [VIP, six]);
+    for (const bad of [{ ...six, ip: '2001:DB8:10::50' }, { ...six, ip: 'fe80::1%12' }, { ...six, prefix: 129 }, { ...six, ip: '::1' }]) {
+      assert.throws(() => parseOwnedRecords(JSON.stringify({ version: 1, addresses: [bad] })), /entry 1 is not \{ifindex, ip, prefix\}/, JSON.stringify(bad));
+    }
+  });
+
+  test('DAD states as the IFA_F_* flags an InterfaceAddress carries', () => {
+    assert.deepEqual(['Preferred', 'Tentative', 'Duplicate', 'Deprecated', 'Invalid'].map(stateFlags), [0, IFA_F_TENTATIVE, IFA_F_DADFAILED, IFA_F_DEPRECATED, 0]);
+    const six = parseNetIPAddressJson(fixture('get-netipaddress-ipv6.json'));
+    const records = ['2001:db8:10::50', '2001:db8:10::51', '2001:db8:10::52'].map((ip) => ({ ifindex: 12, ip, prefix: 64 }));
+    const view = markOwnership(six, [], records);
+    assert.deepEqual(view.addresses.filter((a) => a.owned).map((a) => [a.ip, a.flags]), [['2001:db8:10::50', 0], ['2001:db8:10::51', IFA_F_TENTATIVE], ['2001:db8:10::52', IFA_F_DADFAILED]]);
+    assert.equal(windowsInterfaceForSubnet(six, new Set(), '10.0.0.5', 24), null, 'the IPv4 question ignores IPv6 rows');
+  });
+
   test('a damaged file is an error, not "nothing is ours"', () => {
     assert.throws(() => parseOwnedRecords('{"version":1,'), /owned-address records are not JSON/);
     assert.throws(() => parseOwnedRecords('{"version":2,"addresses":[]}'), /expected \{"version": 1/);
@@ -39,7 +60,7 @@ describe('ownership after a restart', () => {
   test('ours = recorded AND active-store-only, Manual, SkipAsSource', () => {
     const view = markOwnership(active, [], [VIP]);
     assert.deepEqual(view.addresses.filter((a) => a.owned).map((a) => [a.ifname, a.ip, a.prefix, a.proto, a.validLftSec]), [['Ethernet 2', '192.168.50.200', 32, 0x99, 2]]);
-    assert.equal(view.addresses.length, 11);
+    assert.equal(view.addresses.length, 12, 'the IPv6 link-local address too');
     assert.deepEqual(view.records, [VIP]);
   });
 

@@ -7,6 +7,7 @@ import {
   parseNetIPAddressJson,
   parseNetshShowAddresses,
   parseNetshShowInterfaces,
+  parseNetshShowIpv6Addresses,
   parseTimeSpan,
   WindowsParseError,
 } from '../../main/net/windows/parse';
@@ -18,6 +19,7 @@ describe('Get-NetIPAddress | ConvertTo-Json', () => {
   test('one address: a single object (not an array), full CIM dump, UTF-8 BOM, CRLF', () => {
     assert.deepEqual(parseNetIPAddressJson(fixture('get-netipaddress-one.json')), [
       {
+        family: 'IPv4',
         ifindex: 12,
         alias: 'Ethernet – Büro "Süd"',
         ip: '192.168.50.10',
@@ -34,9 +36,11 @@ describe('Get-NetIPAddress | ConvertTo-Json', () => {
     ]);
   });
 
-  test('many addresses: IPv4 only, hostile aliases verbatim, lifetimes, states and origins', () => {
-    const list = parseNetIPAddressJson(fixture('get-netipaddress-many.json'));
-    assert.equal(list.length, 11, 'the IPv6 link-local address is skipped');
+  test('many addresses: hostile aliases verbatim, lifetimes, states and origins; the link-local IPv6 one without its zone', () => {
+    const all = parseNetIPAddressJson(fixture('get-netipaddress-many.json'));
+    assert.equal(all.length, 12);
+    assert.deepEqual(all.filter((a) => a.family === 'IPv6').map((a) => [a.ifindex, a.alias, `${a.ip}/${a.prefix}`]), [[12, 'Ethernet 2', 'fe80::1c2b:3d4e:5f60:7182/64']], '"fe80::...%12" as Windows prints it: the zone (the index) stripped');
+    const list = all.filter((a) => a.family === 'IPv4');
     assert.deepEqual(
       list.map((a) => [a.ifindex, a.alias, `${a.ip}/${a.prefix}`]),
       [
@@ -95,6 +99,80 @@ describe('Get-NetIPAddress | ConvertTo-Json', () => {
       [item({ Store: 5, PolicyStore: null }), /item 2 Store: expected 0 \(persistent\) or 1 \(active\)/],
     ];
     for (const [text, message] of cases) assert.throws(() => parseNetIPAddressJson(text), parseError(message), text.slice(0, 60));
+  });
+});
+
+describe('Get-NetIPAddress: IPv6 rows (AddressFamily 23)', () => {
+  test('global, temporary, ours, tentative, duplicate, link-local with its zone, loopback: RFC 5952, zone stripped, states kept', () => {
+    const list = parseNetIPAddressJson(fixture('get-netipaddress-ipv6.json'));
+    assert.deepEqual(
+      list.map((a) => [a.family, a.ifindex, `${a.ip}/${a.prefix}`, a.prefixOrigin, a.suffixOrigin, a.state, a.skipAsSource]),
+      [
+        ['IPv6', 1, '::1/128', 'WellKnown', 'WellKnown', 'Preferred', false],
+        ['IPv6', 12, 'fe80::1c2b:3d4e:5f60:7182/64', 'WellKnown', 'Link', 'Preferred', false],
+        ['IPv6', 12, '2001:db8:10::5/64', 'Manual', 'Manual', 'Preferred', false],
+        ['IPv6', 12, '2001:db8:10:0:a1b2:c3d4:e5f6:789/64', 'RouterAdvertisement', 'Random', 'Preferred', false],
+        ['IPv6', 12, '2001:db8:10::50/64', 'Manual', 'Manual', 'Preferred', true],
+        ['IPv6', 12, '2001:db8:10::51/64', 'Manual', 'Manual', 'Tentative', true],
+        ['IPv6', 12, '2001:db8:10::52/64', 'Manual', 'Manual', 'Duplicate', true],
+        ['IPv6', 14, 'fe80::5efe:a14:5/128', 'WellKnown', 'Link', 'Deprecated', false],
+      ],
+    );
+    assert.equal(list[3]!.validLftSec, 86_385);
+    assert.equal(list[3]!.preferredLftSec, 14_385);
+    assert.equal(list[6]!.validLftSec, 30);
+  });
+
+  test('any spelling Windows might use becomes RFC 5952; a family given as text; a bad zone or address is refused', () => {
+    const row = (change: Record<string, unknown>): string =>
+      JSON.stringify({ IPAddress: '2001:db8::1', InterfaceIndex: 12, InterfaceAlias: 'Ethernet 2', AddressFamily: 23, PrefixLength: 64, PrefixOrigin: 1, SuffixOrigin: 1, AddressState: 4, SkipAsSource: true, ValidLifetime: 'Infinite', PreferredLifetime: 'Infinite', Store: 1, ...change });
+    assert.equal(parseNetIPAddressJson(row({ IPAddress: '2001:DB8:0:0:0:0:0:1' }))[0]!.ip, '2001:db8::1');
+    assert.equal(parseNetIPAddressJson(row({ IPAddress: 'FE80::1%7', AddressFamily: 'IPv6' }))[0]!.ip, 'fe80::1');
+    assert.equal(parseNetIPAddressJson(row({ AddressFamily: undefined, IPAddress: '2001:db8::9' }))[0]!.family, 'IPv6', 'no family: the colon says IPv6');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ IPAddress: 'fe80::1%Ethernet' }, /item 1 IPAddress: not an IPv6 address: "fe80::1%Ethernet"/],
+      [{ IPAddress: 'fe80::1%' }, /not an IPv6 address/],
+      [{ IPAddress: '2001:db8::1%12' }, /a zone on an address that is not link-local/],
+      [{ IPAddress: '2001:db8:::1' }, /not an IPv6 address/],
+      [{ IPAddress: '10.0.0.1' }, /not an IPv6 address/],
+      [{ IPAddress: 42 }, /not an IPv6 address: number 42/],
+      [{ PrefixLength: 129 }, /PrefixLength: expected an integer 0\.\.128, got number 129/],
+      [{ AddressState: 9 }, /AddressState: unknown value number 9/],
+    ];
+    for (const [change, message] of cases) assert.throws(() => parseNetIPAddressJson(row(change)), parseError(message), JSON.stringify(change));
+  });
+});
+
+describe('netsh interface ipv6 show addresses (English)', () => {
+  test('per "Interface <index>: <name>": type, DAD state, address; zones stripped, no prefix (netsh prints none)', () => {
+    assert.deepEqual(
+      parseNetshShowIpv6Addresses(fixture('netsh-show-ipv6-addresses.txt')).map((a) => [a.ifindex, a.alias, a.ip, a.type, a.state]),
+      [
+        [1, 'Loopback Pseudo-Interface 1', '::1', 'Other', 'Preferred'],
+        [12, 'Ethernet 2', '2001:db8:10::5', 'Manual', 'Preferred'],
+        [12, 'Ethernet 2', '2001:db8:10:0:a1b2:c3d4:e5f6:789', 'Public', 'Preferred'],
+        [12, 'Ethernet 2', '2001:db8:10::50', 'Manual', 'Preferred'],
+        [12, 'Ethernet 2', '2001:db8:10::51', 'Manual', 'Tentative'],
+        [12, 'Ethernet 2', '2001:db8:10::52', 'Manual', 'Duplicate'],
+        [12, 'Ethernet 2', 'fe80::1c2b:3d4e:5f60:7182', 'Other', 'Preferred'],
+        [14, `Büro "LAN" 'A'`, 'fe80::5efe:a14:5', 'Other', 'Deprecated'],
+      ],
+    );
+    assert.deepEqual(parseNetshShowIpv6Addresses('\r\n'), []);
+  });
+
+  test('other languages and garbage are refused, not guessed', () => {
+    const table = 'Addr Type  DAD State   Valid Life Pref. Life Address\r\n---------  ----------- ---------- ---------- ------------------------\r\n';
+    const cases: [string, RegExp][] = [
+      ['Schnittstelle 12: Ethernet 2\r\n', /line 1: expected "Interface <index>: <name>" \(English netsh output\)/],
+      [`Interface 12: Ethernet 2\r\n${table}Manual     Preferred     infinite   infinite 2001:db8::5 x\r\n`, /line 4: expected "Type State ValidLife PrefLife Address"/],
+      [`Interface 12: Ethernet 2\r\n${table}Manual     Bogus     infinite   infinite 2001:db8::5\r\n`, /line 4 DAD State: unknown value "Bogus"/],
+      [`Interface 12: Ethernet 2\r\n${table}Manual     Preferred     forever   infinite 2001:db8::5\r\n`, /lifetimes "forever" \/ "infinite"/],
+      [`Interface 12: Ethernet 2\r\n${table}Manual     Preferred     infinite   infinite 2001:db8::5%zz\r\n`, /not an IPv6 address/],
+      [`Interface 12: Ethernet 2\r\nManual     Preferred     infinite   infinite 2001:db8::5\r\n`, /line 2: expected the "Addr Type {2}DAD State \.\.\." table/],
+      ['Interface 0: x\r\n', /bad index 0/],
+    ];
+    for (const [text, message] of cases) assert.throws(() => parseNetshShowIpv6Addresses(text), parseError(message), text);
   });
 });
 

@@ -1,4 +1,4 @@
-// The Windows address backend: the host's IPv4 addresses over PowerShell's NetTCPIP cmdlets, netsh as
+// The Windows address backend: the host's IPv4 and IPv6 addresses over PowerShell's NetTCPIP cmdlets, netsh as
 // fallback, asynchronous (the agent reaches it through the desired-state facade in host/windows-host.ts).
 // Effects only: every command comes from commands.ts, every output goes through parse.ts, every
 // decision is made in owned.ts. Programs run with execFile (no shell), by absolute path.
@@ -21,12 +21,14 @@ import {
   netshDeleteAddress,
   netshShowAddresses,
   netshShowInterfaces,
+  netshShowIpv6Addresses,
   registerCommand,
   type RegisterItem,
   type WindowsCommand,
 } from './commands';
 import { resolveLifetimes } from './validate';
 import {
+  IFA_F_TENTATIVE,
   IPFO_ADDR_PROTO,
   formatOwnedRecords,
   knownInterfaces,
@@ -49,6 +51,7 @@ import {
   netIPAddressesFromJson,
   parseNetshShowAddresses,
   parseNetshShowInterfaces,
+  parseNetshShowIpv6Addresses,
   WindowsParseError,
   type WindowsAdapter,
   type WindowsAddress,
@@ -123,7 +126,7 @@ export function defaultRecordFile(env: NodeJS.ProcessEnv = process.env): string 
   return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'ipfo', 'owned-addresses.json');
 }
 
-/** The host's addresses as one listing saw them: every IPv4 address (ours marked), the adapters, alias ↔ index. */
+/** The host's addresses as one listing saw them: every IPv4 and IPv6 address (ours marked; flags: DAD state, owned.ts stateFlags), the adapters, alias ↔ index. */
 export interface WindowsSnapshot {
   addresses: InterfaceAddress[];
   /** Get-NetAdapter (empty through netsh, which lists no adapters). */
@@ -144,7 +147,7 @@ export interface AppliedChanges {
   after: WindowsSnapshot;
 }
 
-/** The Windows host's IPv4 addresses, asynchronous: each call runs one or two PowerShell (or netsh) processes. */
+/** The Windows host's IPv4 and IPv6 addresses, asynchronous: each call runs one or two PowerShell (or netsh) processes. */
 export interface WindowsAddressBackend {
   /** Adds or renews addresses, marked as ours; one result per item, in order. */
   register(list: readonly VirtualAddress[], notAfterNs?: bigint): Promise<RegistrarResult[]>;
@@ -260,16 +263,26 @@ class PowerShellAddressBackend implements WindowsAddressBackend {
   /**
    * netsh shows neither SkipAsSource nor the store nor lifetimes: ownership there rests on the
    * records alone. Names come in the OEM code page; both tables are read the same way, so they join.
+   * `ipv6 show addresses` prints no prefix length: a recorded address (ours) takes the prefix of its
+   * record, any other one is listed as a /128, so through netsh an IPv6 resource is not placed by the
+   * prefixes of the host's own addresses (name its interface).
    */
   private async netshView(records: readonly OwnedRecord[]): Promise<Listed> {
     const interfaces = parseNetshShowInterfaces((await this.run(netshShowInterfaces(this.systemRoot))).stdout);
     const shown = parseNetshShowAddresses((await this.run(netshShowAddresses(this.systemRoot))).stdout);
+    const shown6 = parseNetshShowIpv6Addresses((await this.run(netshShowIpv6Addresses(this.systemRoot))).stdout);
     const known = interfaces.map((row) => ({ alias: row.alias, ifindex: row.ifindex }));
     const active: WindowsAddress[] = [];
     for (const a of shown) {
       const ifindex = resolveAlias(a.alias, known);
       if (ifindex === null) continue;
-      active.push({ ifindex, alias: a.alias, ip: a.ip, prefix: a.prefix, prefixOrigin: 'Manual', suffixOrigin: 'Manual', state: 'Preferred', type: 'Unicast', skipAsSource: true, validLftSec: null, preferredLftSec: null, store: 'ActiveStore' });
+      active.push({ family: 'IPv4', ifindex, alias: a.alias, ip: a.ip, prefix: a.prefix, prefixOrigin: 'Manual', suffixOrigin: 'Manual', state: 'Preferred', type: 'Unicast', skipAsSource: true, validLftSec: null, preferredLftSec: null, store: 'ActiveStore' });
+    }
+    for (const a of shown6) {
+      if (!known.some((k) => k.ifindex === a.ifindex)) known.push({ alias: a.alias, ifindex: a.ifindex });
+      const record = records.find((r) => r.ifindex === a.ifindex && r.ip === a.ip);
+      const manual = a.type === 'Manual';
+      active.push({ family: 'IPv6', ifindex: a.ifindex, alias: a.alias, ip: a.ip, prefix: record?.prefix ?? 128, prefixOrigin: manual ? 'Manual' : 'Other', suffixOrigin: manual ? 'Manual' : 'Other', state: a.state, type: 'Unicast', skipAsSource: true, validLftSec: null, preferredLftSec: null, store: 'ActiveStore' });
     }
     const marked = markOwnership(active, [], records);
     return { active, marked, adapters: [], known };
@@ -456,7 +469,10 @@ function lifetimesOf(item: { validLftSec?: number; preferredLftSec?: number }): 
 function withRegistered(addresses: readonly InterfaceAddress[], known: readonly KnownInterface[], item: RegisterItem): InterfaceAddress[] {
   const { validSec, preferredSec } = resolveLifetimes(item.validLftSec, item.preferredLftSec);
   const alias = known.find((k) => k.ifindex === item.ifindex)?.alias ?? null;
-  const entry: InterfaceAddress = { ifname: alias, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, proto: IPFO_ADDR_PROTO, owned: true, label: alias ?? '', validLftSec: validSec, preferredLftSec: preferredSec, flags: 0 };
+  const previous = addresses.find((a) => a.ifindex === item.ifindex && a.ip === item.ip && a.prefix === item.prefix);
+  // A new IPv6 address is tentative while Windows runs DAD on it (commands.ts): the next listing says when it is not.
+  const flags = item.action === 'add' && item.ip.includes(':') ? IFA_F_TENTATIVE : (previous?.flags ?? 0);
+  const entry: InterfaceAddress = { ifname: alias, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, proto: IPFO_ADDR_PROTO, owned: true, label: alias ?? '', validLftSec: validSec, preferredLftSec: preferredSec, flags };
   const others = addresses.filter((a) => !(a.ifindex === item.ifindex && a.ip === item.ip && a.prefix === item.prefix));
   return [...others, entry];
 }

@@ -34,11 +34,12 @@ import {
   resolveLifetimes,
   shown,
   validateAlias,
+  validateAddress,
   validateIfindex,
-  validateIpv4,
-  validatePrefix,
+  validateIp,
   validateSystemRoot,
   WindowsInputError,
+  type AddressFamily,
 } from './validate';
 
 /** What to run: execFile(file, args, { env: { ...process.env, ...env } }), no shell. */
@@ -103,10 +104,21 @@ const ADAPTER_FIELDS = 'Name, InterfaceDescription, ifIndex, InterfaceGuid, MacA
  */
 export const DEADLINE_MESSAGE = 'ipfo: deadline passed';
 
-/** The scripts, by operation. Constants: no request data is ever part of them (tested). */
+/**
+ * The scripts, by operation. Constants: no request data is ever part of them (tested).
+ *
+ * Both families: the listing takes IPv4 and IPv6 (Get-NetIPAddress without -AddressFamily; link-local
+ * IPv6 addresses come as "fe80::...%<zone>", parse.ts strips the zone), and each register/deregister
+ * item names its own family, so one batch may mix them. An IPv6 address New-NetIPAddress adds is
+ * TENTATIVE while Windows runs duplicate address detection on it (DadTransmits, 1 by default: about a
+ * second), although the agent has done DAD itself (its ND claim) before registering. We leave the
+ * interface's DadTransmits alone (it is the administrator's, and governs every address there): the host
+ * facade counts a tentative address as not settled yet and a Duplicate one as a late failure
+ * (host/windows-host.ts).
+ */
 export const SCRIPTS = {
-  listAddresses: `${PRELUDE}  $active = @(Get-NetIPAddress -AddressFamily IPv4 -PolicyStore ActiveStore | Select-Object ${ADDRESS_FIELDS})
-  $persistent = @(Get-NetIPAddress -AddressFamily IPv4 -PolicyStore PersistentStore -ErrorAction SilentlyContinue | Select-Object ${ADDRESS_FIELDS})
+  listAddresses: `${PRELUDE}  $active = @(Get-NetIPAddress -PolicyStore ActiveStore | Select-Object ${ADDRESS_FIELDS})
+  $persistent = @(Get-NetIPAddress -PolicyStore PersistentStore -ErrorAction SilentlyContinue | Select-Object ${ADDRESS_FIELDS})
   $adapters = @(Get-NetAdapter | Select-Object ${ADAPTER_FIELDS})
   Send-Result @{ ok = $true; value = @{ active = $active; persistent = $persistent; adapters = $adapters } }${POSTLUDE}`,
 
@@ -115,11 +127,12 @@ export const SCRIPTS = {
 
   register: `${PRELUDE}  $results = @(foreach ($item in $request.items) {
     try {
+      if ($item.family -ne 'IPv4' -and $item.family -ne 'IPv6') { throw 'ipfo: unknown address family' }
       if ($null -ne $item.notAfterNs) {
         $nowNs = [decimal][Diagnostics.Stopwatch]::GetTimestamp() * [decimal]1000000000 / [decimal][Diagnostics.Stopwatch]::Frequency
         if ($nowNs -gt [decimal][string]$item.notAfterNs) { throw '${DEADLINE_MESSAGE}' }
       }
-      $common = @{ AddressFamily = 'IPv4'; InterfaceIndex = [uint32]$item.ifindex; IPAddress = [string]$item.ip; PrefixLength = [byte]$item.prefix; PolicyStore = 'ActiveStore'; SkipAsSource = $true }
+      $common = @{ AddressFamily = [string]$item.family; InterfaceIndex = [uint32]$item.ifindex; IPAddress = [string]$item.ip; PrefixLength = [byte]$item.prefix; PolicyStore = 'ActiveStore'; SkipAsSource = $true }
       if ($null -ne $item.validSec) { $common.ValidLifetime = [TimeSpan]::FromSeconds([double]$item.validSec) }
       if ($null -ne $item.preferredSec) { $common.PreferredLifetime = [TimeSpan]::FromSeconds([double]$item.preferredSec) }
       if ($item.action -eq 'add') {
@@ -140,7 +153,8 @@ export const SCRIPTS = {
 
   deregister: `${PRELUDE}  $results = @(foreach ($item in $request.items) {
     try {
-      Remove-NetIPAddress -AddressFamily IPv4 -InterfaceIndex ([uint32]$item.ifindex) -IPAddress ([string]$item.ip) -PrefixLength ([byte]$item.prefix) -PolicyStore ActiveStore -Confirm:$false
+      if ($item.family -ne 'IPv4' -and $item.family -ne 'IPv6') { throw 'ipfo: unknown address family' }
+      Remove-NetIPAddress -AddressFamily ([string]$item.family) -InterfaceIndex ([uint32]$item.ifindex) -IPAddress ([string]$item.ip) -PrefixLength ([byte]$item.prefix) -PolicyStore ActiveStore -Confirm:$false
       @{ ok = $true }
     } catch {
       Get-Failure $_
@@ -192,11 +206,10 @@ function checkBatch(items: readonly unknown[]): void {
   if (items.length > MAX_BATCH) throw new WindowsInputError(`${items.length} addresses in one command; at most ${MAX_BATCH}`);
 }
 
-function checkIndexed(item: IndexedAddress, at: number): void {
+function checkIndexed(item: IndexedAddress, at: number): AddressFamily {
   try {
     validateIfindex(item.ifindex);
-    validateIpv4(item.ip);
-    validatePrefix(item.prefix);
+    return validateAddress(item.ip, item.prefix);
   } catch (error) {
     throw new WindowsInputError(`address ${at + 1}: ${(error as Error).message}`);
   }
@@ -206,7 +219,7 @@ function checkIndexed(item: IndexedAddress, at: number): void {
 export function registerCommand(items: readonly RegisterItem[], systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
   checkBatch(items);
   const request = items.map((item, at) => {
-    checkIndexed(item, at);
+    const family = checkIndexed(item, at);
     if (item.action !== 'add' && item.action !== 'renew') throw new WindowsInputError(`address ${at + 1}: action must be "add" or "renew", got ${shown(item.action)}`);
     let lifetimes: ReturnType<typeof resolveLifetimes>;
     try {
@@ -216,7 +229,7 @@ export function registerCommand(items: readonly RegisterItem[], systemRoot = DEF
     }
     if (item.notAfterNs !== undefined && (typeof item.notAfterNs !== 'bigint' || item.notAfterNs < 0n)) throw new WindowsInputError(`address ${at + 1}: notAfterNs must be a non-negative bigint`);
     // As text: nanoseconds since boot pass 2^53 after ~104 days, and the script reads it as [decimal].
-    return { action: item.action, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, ...lifetimes, ...(item.notAfterNs === undefined ? {} : { notAfterNs: item.notAfterNs.toString() }) };
+    return { action: item.action, family, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix, ...lifetimes, ...(item.notAfterNs === undefined ? {} : { notAfterNs: item.notAfterNs.toString() }) };
   });
   return powershellCommand('register', { items: request }, systemRoot);
 }
@@ -225,13 +238,13 @@ export function registerCommand(items: readonly RegisterItem[], systemRoot = DEF
 export function deregisterCommand(items: readonly IndexedAddress[], systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
   checkBatch(items);
   const request = items.map((item, at) => {
-    checkIndexed(item, at);
-    return { ifindex: item.ifindex, ip: item.ip, prefix: item.prefix };
+    const family = checkIndexed(item, at);
+    return { family, ifindex: item.ifindex, ip: item.ip, prefix: item.prefix };
   });
   return powershellCommand('deregister', { items: request }, systemRoot);
 }
 
-/** Get-NetIPAddress -AddressFamily IPv4 of the active and the persistent store, and Get-NetAdapter, as JSON. */
+/** Get-NetIPAddress (both families) of the active and the persistent store, and Get-NetAdapter, as JSON. */
 export function listAddressesCommand(systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
   return powershellCommand('listAddresses', {}, systemRoot);
 }
@@ -246,15 +259,16 @@ export function listAdaptersCommand(systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCo
 /** The interface for netsh's name=: its index (preferred) or its alias. */
 export type NetshInterface = { ifindex: number } | { alias: string };
 
-function netshName(iface: NetshInterface): string {
+/** name= in netsh's ipv4 context, interface= in its ipv6 context. */
+function netshName(iface: NetshInterface, key: 'name' | 'interface' = 'name'): string {
   if ('ifindex' in iface) {
     validateIfindex(iface.ifindex);
-    return `name=${iface.ifindex}`;
+    return `${key}=${iface.ifindex}`;
   }
   validateAlias(iface.alias);
   // A name made only of digits would be read as an index: refuse rather than act on another interface.
   if (/^\d+$/.test(iface.alias)) throw new WindowsInputError(`interface alias ${shown(iface.alias)} is all digits, which netsh would read as an index; use the index`);
-  return `name=${iface.alias}`; // ONE argv element; Node quotes it (quote.ts)
+  return `${key}=${iface.alias}`; // ONE argv element; Node quotes it (quote.ts)
 }
 
 export interface NetshAddress {
@@ -265,29 +279,40 @@ export interface NetshAddress {
   preferredLftSec?: number;
 }
 
-/** netsh interface ipv4 add address name=… address=… mask=… [validlifetime= preferredlifetime=] store=active skipassource=true */
+/**
+ * netsh interface ipv4 add address name=… address=… mask=… [validlifetime= preferredlifetime=] store=active skipassource=true;
+ * IPv6: netsh interface ipv6 add address interface=… address=<ip>/<prefix> type=unicast [validlifetime= preferredlifetime=] store=active skipassource=true
+ */
 export function netshAddAddress(address: NetshAddress, systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
-  const name = netshName(address.iface);
-  validateIpv4(address.ip);
-  validatePrefix(address.prefix);
+  const family = validateAddress(address.ip, address.prefix);
+  const name = netshName(address.iface, family === 'IPv6' ? 'interface' : 'name');
   const { validSec, preferredSec } = resolveLifetimes(address.validLftSec, address.preferredLftSec);
-  const args = ['interface', 'ipv4', 'add', 'address', name, `address=${address.ip}`, `mask=${formatIpv4(prefixMask(address.prefix))}`, 'type=unicast'];
+  const args =
+    family === 'IPv6'
+      ? ['interface', 'ipv6', 'add', 'address', name, `address=${address.ip}/${address.prefix}`, 'type=unicast']
+      : ['interface', 'ipv4', 'add', 'address', name, `address=${address.ip}`, `mask=${formatIpv4(prefixMask(address.prefix))}`, 'type=unicast'];
   if (validSec !== null) args.push(`validlifetime=${validSec}`);
   if (preferredSec !== null) args.push(`preferredlifetime=${preferredSec}`);
   args.push('store=active', 'skipassource=true');
   return { file: netshPath(systemRoot), args };
 }
 
-/** netsh interface ipv4 delete address name=… address=… store=active */
+/** netsh interface ipv4 delete address name=… address=… store=active (ipv6: interface=…) */
 export function netshDeleteAddress(address: { iface: NetshInterface; ip: string }, systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
-  const name = netshName(address.iface);
-  validateIpv4(address.ip);
-  return { file: netshPath(systemRoot), args: ['interface', 'ipv4', 'delete', 'address', name, `address=${address.ip}`, 'store=active'] };
+  const family = validateIp(address.ip);
+  const context = family === 'IPv6' ? 'ipv6' : 'ipv4';
+  const name = netshName(address.iface, family === 'IPv6' ? 'interface' : 'name');
+  return { file: netshPath(systemRoot), args: ['interface', context, 'delete', 'address', name, `address=${address.ip}`, 'store=active'] };
 }
 
 /** netsh interface ipv4 show addresses (English output: see parse.ts). */
 export function netshShowAddresses(systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
   return { file: netshPath(systemRoot), args: ['interface', 'ipv4', 'show', 'addresses'] };
+}
+
+/** netsh interface ipv6 show addresses: per "Interface <index>: <name>" a table of type, DAD state, lifetimes, address (no prefix). */
+export function netshShowIpv6Addresses(systemRoot = DEFAULT_SYSTEM_ROOT): WindowsCommand {
+  return { file: netshPath(systemRoot), args: ['interface', 'ipv6', 'show', 'addresses'] };
 }
 
 /** netsh interface ipv4 show interfaces: the index ↔ name table. */

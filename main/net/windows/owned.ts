@@ -11,11 +11,11 @@
 // index now names another adapter after a reboot. Records whose address is gone are pruned on every
 // listing, so a stale record cannot claim an address added later. ActiveStore addresses vanish at a
 // reboot, like netlink addresses on Linux, which keeps the records short-lived.
-import { isIpv4, sameSubnet } from '../../arp/addresses';
+import { sameSubnet } from '../../arp/addresses';
 import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult, type VirtualAddress } from '../../host/address-types';
 import { DEADLINE_MESSAGE, type RegisterItem, type IndexedAddress } from './commands';
 import type { WindowsAdapter, WindowsAddress } from './parse';
-import { validateAlias, validateIpv4, validateLifetimes, validatePrefix } from './validate';
+import { validateAddress, validateAlias, validateIpv4, validateLifetimes, validatePrefix } from './validate';
 
 /** IFA_PROTO of our addresses on Linux (registrar.ts); reported for ours here so `proto` and `owned` agree. */
 export const IPFO_ADDR_PROTO = 0x99;
@@ -50,13 +50,39 @@ export function parseOwnedRecords(text: string): OwnedRecord[] {
     if (
       typeof r !== 'object' || r === null ||
       typeof r.ifindex !== 'number' || !Number.isInteger(r.ifindex) || r.ifindex < 1 ||
-      !isIpv4(r.ip) ||
-      typeof r.prefix !== 'number' || !Number.isInteger(r.prefix) || r.prefix < 0 || r.prefix > 32
+      !isRecordedAddress(r.ip, r.prefix)
     ) {
       throw new OwnedRecordsError(`owned-address records: entry ${at + 1} is not {ifindex, ip, prefix}`);
     }
-    return { ifindex: r.ifindex, ip: r.ip, prefix: r.prefix };
+    return { ifindex: r.ifindex, ip: r.ip as string, prefix: r.prefix as number };
   });
+}
+
+/** An IPv4 address with a prefix 0..32, or an RFC 5952 IPv6 one with 0..128. */
+function isRecordedAddress(ip: unknown, prefix: unknown): boolean {
+  if (typeof ip !== 'string' || typeof prefix !== 'number') return false;
+  try {
+    validateAddress(ip, prefix);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An address's DAD state as the Linux IFA_F_* bits InterfaceAddress.flags carries: Windows' Tentative
+ * is IFA_F_TENTATIVE (not carried yet: DAD runs), Duplicate is IFA_F_DADFAILED (never carried),
+ * Deprecated is IFA_F_DEPRECATED (still carried, not chosen as a source).
+ */
+export const IFA_F_DADFAILED = 0x08;
+export const IFA_F_DEPRECATED = 0x20;
+export const IFA_F_TENTATIVE = 0x40;
+
+export function stateFlags(state: string): number {
+  if (state === 'Tentative') return IFA_F_TENTATIVE;
+  if (state === 'Duplicate') return IFA_F_DADFAILED;
+  if (state === 'Deprecated') return IFA_F_DEPRECATED;
+  return 0;
 }
 
 /** Sorted and without duplicates, so the file changes only when the set does. */
@@ -101,7 +127,7 @@ export function markOwnership(active: readonly WindowsAddress[], persistent: rea
       label: a.alias,
       validLftSec: a.validLftSec,
       preferredLftSec: a.preferredLftSec,
-      flags: 0,
+      flags: stateFlags(a.state),
     };
   });
   return { addresses, records: records.filter((r) => present.has(ownedKey(r.ifindex, r.ip, r.prefix))) };
@@ -155,8 +181,7 @@ function fail(address: VirtualAddress, code: string, message: string): Registrar
 function checkInput(address: VirtualAddress): string | null {
   try {
     validateAlias(address.ifname);
-    validateIpv4(address.ip);
-    validatePrefix(address.prefix);
+    validateAddress(address.ip, address.prefix);
     validateLifetimes(address.validLftSec, address.preferredLftSec);
     return null;
   } catch (error) {
@@ -246,12 +271,13 @@ const UNUSABLE_STATES: ReadonlySet<string> = new Set(['Duplicate', 'Invalid', 'T
  * for a /32 the host address's own prefix decides. Several: the lowest alias in code-unit order, so
  * the answer does not depend on listing order. null when none.
  */
+/** IPv4 only (the backend's own question; the agent places IPv6 resources from listAll(..., 'both')). */
 export function windowsInterfaceForSubnet(addresses: readonly WindowsAddress[], owned: ReadonlySet<string>, ip: string, prefix: number): string | null {
   validateIpv4(ip);
   validatePrefix(prefix);
   const candidates = new Set<string>();
   for (const a of addresses) {
-    if (owned.has(ownedKey(a.ifindex, a.ip, a.prefix)) || UNUSABLE_STATES.has(a.state)) continue;
+    if (a.family !== 'IPv4' || owned.has(ownedKey(a.ifindex, a.ip, a.prefix)) || UNUSABLE_STATES.has(a.state)) continue;
     if (sameSubnet(a.ip, '127.0.0.0', 8)) continue;
     if (sameSubnet(ip, a.ip, prefix === 32 ? a.prefix : prefix)) candidates.add(a.alias);
   }

@@ -10,6 +10,7 @@
 //   (Ticks 9223372036854775807, which JSON.parse rounds up to 2^63). "Infinite" (how Format-Table shows
 //   it) and "d.hh:mm:ss" strings are accepted too.
 import { canonicalMac, isIpv4, isMac } from '../../arp/addresses';
+import { canonicalIpv6, isIpv6 } from '../../nd/addresses';
 import { shown } from './validate';
 
 export class WindowsParseError extends Error {
@@ -108,8 +109,9 @@ function enumName(value: Json | undefined, names: readonly string[] | Readonly<R
 export type PrefixOrigin = (typeof PREFIX_ORIGINS)[number];
 export type AddressState = (typeof ADDRESS_STATES)[number];
 
-/** One IPv4 address from Get-NetIPAddress. */
+/** One address from Get-NetIPAddress (IPv6: RFC 5952 text, the zone of a link-local one stripped). */
 export interface WindowsAddress {
+  family: 'IPv4' | 'IPv6';
   ifindex: number;
   alias: string;
   ip: string;
@@ -147,28 +149,46 @@ function storeName(item: JsonObject, what: string): string {
   throw new WindowsParseError(`${what}: expected 0 (persistent) or 1 (active), got ${describe(store)}`);
 }
 
-/** Get-NetIPAddress | ConvertTo-Json, as parsed JSON (one object, an array, or null). IPv6 items are skipped. */
+/**
+ * An IPv6 address as Get-NetIPAddress or netsh prints it, in RFC 5952 form: a link-local one carries
+ * its zone ("fe80::1c2b:3d4e:5f60:7182%12", the interface index), which is stripped (the row names the
+ * interface already); a zone that is not a number, or a zone on a global address, is refused.
+ */
+export function windowsIpv6(text: unknown, what: string): string {
+  if (typeof text !== 'string') throw new WindowsParseError(`${what}: not an IPv6 address: ${describe(text)}`);
+  const zoned = /^([^%]*)%(\d{1,10})$/.exec(text);
+  const bare = zoned === null ? text : zoned[1]!;
+  if (!isIpv6(bare)) throw new WindowsParseError(`${what}: not an IPv6 address: ${describe(text)}`);
+  const ip = canonicalIpv6(bare);
+  if (zoned !== null && !/^fe[89ab]/.test(ip)) throw new WindowsParseError(`${what}: a zone on an address that is not link-local: ${describe(text)}`);
+  return ip;
+}
+
+/** Get-NetIPAddress | ConvertTo-Json, as parsed JSON (one object, an array, or null): IPv4 and IPv6 items. */
 export function netIPAddressesFromJson(value: unknown, tool = 'Get-NetIPAddress'): WindowsAddress[] {
   const out: WindowsAddress[] = [];
   jsonItems(value, tool).forEach((item, at) => {
-    if (isIpv6Item(item)) return;
     const what = (name: string): string => `${tool}: item ${at + 1} ${name}`;
+    const v6 = isIpv6Item(item);
     const family = item.AddressFamily;
-    if (family !== undefined && family !== null && family !== 2 && !(typeof family === 'string' && /^ipv4$/i.test(family))) {
+    if (!v6 && family !== undefined && family !== null && family !== 2 && !(typeof family === 'string' && /^ipv4$/i.test(family))) {
       throw new WindowsParseError(`${what('AddressFamily')}: expected 2 (IPv4) or 23 (IPv6), got ${describe(family)}`);
     }
-    const ip = field(item, ['IPAddress', 'IPv4Address']);
-    if (!isIpv4(ip)) throw new WindowsParseError(`${what('IPAddress')}: not an IPv4 address: ${describe(ip)}`);
+    const rawIp = v6 ? field(item, ['IPAddress', 'IPv6Address']) : field(item, ['IPAddress', 'IPv4Address']);
+    if (!v6 && !isIpv4(rawIp)) throw new WindowsParseError(`${what('IPAddress')}: not an IPv4 address: ${describe(rawIp)}`);
+    const ip = v6 ? windowsIpv6(rawIp, what('IPAddress')) : (rawIp as string);
     const ifindex = field(item, ['InterfaceIndex', 'ifIndex']);
     if (typeof ifindex !== 'number' || !Number.isInteger(ifindex) || ifindex < 1) throw new WindowsParseError(`${what('InterfaceIndex')}: expected a positive integer, got ${describe(ifindex)}`);
     const alias = field(item, ['InterfaceAlias']);
     if (typeof alias !== 'string') throw new WindowsParseError(`${what('InterfaceAlias')}: expected text, got ${describe(alias)}`);
     const prefix = item.PrefixLength;
-    if (typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new WindowsParseError(`${what('PrefixLength')}: expected an integer 0..32, got ${describe(prefix)}`);
+    const maxPrefix = v6 ? 128 : 32;
+    if (typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix) throw new WindowsParseError(`${what('PrefixLength')}: expected an integer 0..${maxPrefix}, got ${describe(prefix)}`);
     const skip = item.SkipAsSource;
     if (typeof skip !== 'boolean') throw new WindowsParseError(`${what('SkipAsSource')}: expected true or false, got ${describe(skip)}`);
     const store = storeName(item, what('Store'));
     out.push({
+      family: v6 ? 'IPv6' : 'IPv4',
       ifindex,
       alias,
       ip,
@@ -186,7 +206,7 @@ export function netIPAddressesFromJson(value: unknown, tool = 'Get-NetIPAddress'
   return out;
 }
 
-/** The text of `Get-NetIPAddress -AddressFamily IPv4 | ConvertTo-Json`. */
+/** The text of `Get-NetIPAddress | ConvertTo-Json`. */
 export function parseNetIPAddressJson(text: string): WindowsAddress[] {
   const tool = 'Get-NetIPAddress';
   const trimmed = typeof text === 'string' ? text.replace(/^\uFEFF/, '').trim() : text;
@@ -364,5 +384,67 @@ export function parseNetshShowInterfaces(text: string): NetshInterfaceRow[] {
     if (ifindex < 1 || ifindex > 0xffffffff) throw new WindowsParseError(`${tool}: line ${at + 1}: bad index ${row[1]!}`);
     out.push({ ifindex, metric: Number(row[2]), mtu: Number(row[3]), state: row[4]!, alias: row[5]! });
   }
+  return out;
+}
+
+export interface NetshIpv6Address {
+  ifindex: number;
+  alias: string;
+  /** RFC 5952, zone stripped. */
+  ip: string;
+  /** "Manual", "Public", "Temporary", "Dhcp", "Link", "Other", ... as netsh prints it. */
+  type: string;
+  state: AddressState;
+}
+
+const IPV6_INTERFACE_HEADER = /^Interface (\d+): (.*)$/;
+const IPV6_TABLE_HEADER = /^Addr Type\s+DAD State\s+Valid Life\s+Pref\. Life\s+Address$/;
+/** "infinite", or netsh's "1d2h3m4s" style (any of the parts). */
+const NETSH_LIFE = /^(?:infinite|(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?)$/;
+
+/**
+ * `netsh interface ipv6 show addresses`: per interface a line `Interface <index>: <name>`, then the table
+ * `Addr Type  DAD State   Valid Life Pref. Life Address`, a dashed line and one row per address:
+ * `Manual     Preferred     infinite   infinite 2001:db8:10::50`. netsh prints NO prefix length here
+ * (the backend takes it from its records: see backend.ts). English output only, like the IPv4 parser.
+ */
+export function parseNetshShowIpv6Addresses(text: string): NetshIpv6Address[] {
+  const tool = 'netsh ipv6 show addresses';
+  if (typeof text !== 'string') throw new WindowsParseError(`${tool}: output is not text`);
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const out: NetshIpv6Address[] = [];
+  let iface: { ifindex: number; alias: string } | null = null;
+  let inTable = false;
+  lines.forEach((raw, at) => {
+    const line = raw.trimEnd();
+    const number = at + 1;
+    if (line.trim() === '') return;
+    const header = IPV6_INTERFACE_HEADER.exec(line);
+    if (header !== null) {
+      const ifindex = Number(header[1]);
+      if (ifindex < 1 || ifindex > 0xffffffff) throw new WindowsParseError(`${tool}: line ${number}: bad index ${header[1]!}`);
+      iface = { ifindex, alias: header[2]! };
+      inTable = false;
+      return;
+    }
+    if (iface === null) throw new WindowsParseError(`${tool}: line ${number}: expected "Interface <index>: <name>" (English netsh output), got ${shown(line.trim())}`);
+    if (IPV6_TABLE_HEADER.test(line.trim())) return;
+    if (/^[\s-]+$/.test(line)) {
+      inTable = true;
+      return;
+    }
+    if (!inTable) throw new WindowsParseError(`${tool}: line ${number}: expected the "Addr Type  DAD State ..." table, got ${shown(line.trim())}`);
+    const row = /^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(line.trim());
+    if (row === null) throw new WindowsParseError(`${tool}: line ${number}: expected "Type State ValidLife PrefLife Address", got ${shown(line.trim())}`);
+    const [, type, state, valid, preferred, address] = row;
+    if (!NETSH_LIFE.test(valid!) || !NETSH_LIFE.test(preferred!)) throw new WindowsParseError(`${tool}: line ${number}: lifetimes ${shown(valid)} / ${shown(preferred)} are not "infinite" or like "23h59m58s"`);
+    out.push({
+      ifindex: iface.ifindex,
+      alias: iface.alias,
+      ip: windowsIpv6(address, `${tool}: line ${number}`),
+      type: type!,
+      state: enumName(state, ADDRESS_STATES, `${tool}: line ${number} DAD State`) as AddressState,
+    });
+  });
   return out;
 }

@@ -1,6 +1,7 @@
 // Checks of everything that goes into a Windows command, before anything is built. Pure.
 // Every refusal is a WindowsInputError whose message can be shown to an administrator as it is.
 import { isIpv4 } from '../../arp/addresses';
+import { isCanonicalIpv6, isIpv6, notHostReason } from '../../nd/addresses';
 import { windowsArgProblem } from './quote';
 
 /** A caller mistake (bad alias, address, prefix, lifetime, index). code is always 'EINVAL'. */
@@ -52,8 +53,40 @@ export function validateIpv4(ip: string): void {
   if (!isIpv4(ip)) throw new WindowsInputError(`not an IPv4 dotted quad (4 decimal octets 0-255, no leading zeros): ${shown(ip)}`);
 }
 
-export function validatePrefix(prefix: number): void {
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new WindowsInputError(`prefix must be an integer 0..32, got ${String(prefix)}`);
+/**
+ * An IPv6 address as the agent speaks it (issue 18): RFC 5952 text only ("2001:db8::5", lower case,
+ * no zone: `%12` would be a scope, and a second spelling of one address would be a second address to
+ * the records), and one a host can hold (not ::, ::1, multicast or IPv4-mapped).
+ */
+export function validateIpv6(ip: string): void {
+  if (!isIpv6(ip)) throw new WindowsInputError(`not an IPv6 address: ${shown(ip)}`);
+  if (!isCanonicalIpv6(ip)) throw new WindowsInputError(`IPv6 address ${shown(ip)} is not in RFC 5952 form (lower case, :: for the longest run of zeros, no zone)`);
+  const reason = notHostReason(ip);
+  if (reason !== null) throw new WindowsInputError(`IPv6 address ${shown(ip)} cannot be held: ${reason}`);
+}
+
+export type AddressFamily = 'IPv4' | 'IPv6';
+
+/** The family of an address the agent asks for: IPv4 dotted quad or RFC 5952 IPv6; anything else is refused. */
+export function validateIp(ip: string): AddressFamily {
+  if (typeof ip === 'string' && ip.includes(':')) {
+    validateIpv6(ip);
+    return 'IPv6';
+  }
+  validateIpv4(ip);
+  return 'IPv4';
+}
+
+export function validatePrefix(prefix: number, family: AddressFamily = 'IPv4'): void {
+  const max = family === 'IPv6' ? 128 : 32;
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new WindowsInputError(`prefix must be an integer 0..${max}, got ${String(prefix)}`);
+}
+
+/** An address and its prefix, either family; returns the family (the -AddressFamily of its cmdlet). */
+export function validateAddress(ip: string, prefix: number): AddressFamily {
+  const family = validateIp(ip);
+  validatePrefix(prefix, family);
+  return family;
 }
 
 /**
