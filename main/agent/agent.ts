@@ -228,12 +228,14 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       log: this.log,
     });
     this.local.observeFrames((ifname, frame, mono) => this.arpWatch.observe(ifname, frame, mono));
+    this.local.observeNdFrames((ifname, frame, mono) => this.arpWatch.observeNd(ifname, frame, mono));
     this.convergence = new ConvergenceMonitor({
       host: this.host,
       node: this.node,
       // Once the address is back here there is nothing to tell stragglers.
       currentMacOf: (resource) => (this.local.has(resource) ? null : (this.view.statuses.get(resource)?.ownerMac ?? null)),
       send: (ifname, frame) => this.local.send(ifname, frame),
+      sendNd: (ifname, frame) => this.local.sendNd(ifname, frame),
       mayAnnounce: (resource) => this.local.isReady(resource) && this.lease.permitSend(),
       append: (record) => this.store.appendAudit(record).then(() => undefined),
       onReport: (report) => this.metrics.convergenceReport(report),

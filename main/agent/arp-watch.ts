@@ -6,11 +6,18 @@
 // appended to the cluster's audit log ("arp.*" entries with a structured `arp` part), so every agent
 // — and through it every console — sees them, and they stay with the log's bounded retention.
 //
+// IPv6 resources are watched the same way through neighbour discovery (observeNd): the frames of the
+// node's ND sockets go into the same binding tracker (BindingTracker.observeNd, keyed by RFC 5952 text),
+// their events are read by the same classify(), and a foreign MAC advertising one of our IPv6 addresses,
+// or using it as its source, is a conflict as an ARP sender is (what a frame claims: watch/nd-meaning.ts).
+//
 // One agent records each fact, so a cluster of N nodes does not log it N times: conflicts on an
 // address that a node holds are that node's to record (its claim sees them and defends); the rest
 // is recorded by the first live node by name that is not the new holder.
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
+import type { NdFrame } from '../nd/frame';
+import { ndMeaning } from '../watch/nd-meaning';
 import type { ConflictRecord, NodeName } from '../cluster/model';
 import { MAX_STORED_BINDINGS, type ArpRecord, type AuditRecord, type BindingsRecord, type StoreChange, type StoredBinding } from '../store/store';
 import { BindingTracker } from '../watch/bindings';
@@ -151,17 +158,32 @@ export class ClusterArpWatch {
     return this.options.view().movingTo(resource);
   }
 
-  /** Every ARP frame seen on `ifname`, with its monotonic receive time. */
-  observe(ifname: string, frame: ArpFrame, mono: number): void {
+  private trackerOf(ifname: string): BindingTracker {
     let tracker = this.trackers.get(ifname);
     if (!tracker) {
       tracker = new BindingTracker({ ownMacs: this.options.ownMacs(), vendorOf: this.vendorOf });
       this.trackers.set(ifname, tracker);
     }
-    const events = tracker.observe(mono, frame);
+    return tracker;
+  }
+
+  /** Every ARP frame seen on `ifname`, with its monotonic receive time. */
+  observe(ifname: string, frame: ArpFrame, mono: number): void {
+    const events = this.trackerOf(ifname).observe(mono, frame);
     this.bindingsDirty = true;
     for (const event of events) this.judge(event, mono);
     this.checkClaim(frame, mono);
+  }
+
+  /** Every neighbour discovery frame seen on `ifname` (IPv6), with its monotonic receive time. */
+  observeNd(ifname: string, frame: NdFrame, mono: number): void {
+    const events = this.trackerOf(ifname).observeNd(mono, frame);
+    this.bindingsDirty = true;
+    for (const event of events) this.judge(event, mono);
+    // What the frame claims, read as a neighbour cache reads it: an advertisement's target at its
+    // link-layer option, a solicitation's source at its own; a DAD probe and an off-link frame claim nothing.
+    const meaning = ndMeaning(frame);
+    if (meaning.kind === 'bind') this.checkSender(meaning.ip, meaning.mac, frame.dstMac, frame.vlan, mono);
   }
 
   /**
@@ -169,17 +191,21 @@ export class ClusterArpWatch {
    * reported: a station outside the cluster using one of our addresses as its sender address.
    */
   private checkClaim(frame: ArpFrame, mono: number): void {
+    this.checkSender(frame.arp.senderIp, frame.arp.senderMac, frame.dst, frame.vlan, mono);
+  }
+
+  /** `senderMac` says it is `senderIp` in a frame to `dst` (ARP sender fields, or what an ND frame binds). */
+  private checkSender(senderIp: string, senderMac: Mac, dst: Mac, vlan: number | null, mono: number): void {
     const facts = this.facts;
-    const { senderIp, senderMac } = frame.arp;
     const virtual = facts.virtualByIp.get(senderIp);
     if (virtual === undefined || facts.nodeOfMac.has(senderMac)) return;
     const view = this.options.view();
     const owner = virtual.owner !== null && view.isAlive(virtual.owner) ? virtual.owner : null;
     if (owner === this.options.node) return; // our claim sees the same frame, and defends
     // The holder sees broadcast frames itself; a reply unicast to this node only this node saw.
-    const onlyWeSaw = this.ownMacSet().has(frame.dst);
+    const onlyWeSaw = this.ownMacSet().has(dst);
     if (owner !== null ? !onlyWeSaw : !this.isRecorder(null)) return;
-    this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan: frame.vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono);
+    this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono);
   }
 
   private ownMacSet(): Set<Mac> {

@@ -1,12 +1,16 @@
 // The old owner's side of a handoff: for a while after it gave an address away (ConvergenceWatch's
 // window), it watches for stations that still send to the address at its MAC, tells each of them the
-// new MAC with a unicast gratuitous ARP, and records in the audit log when they have all converged —
-// or who did not. After a takeover the old owner is gone, so the new owner does it instead, from the
-// stations the cluster's binding tables know (TakeoverConvergence): each is told, and counts once it
-// is seen sending to the address at the new MAC. One frame tap per interface while any is watched.
-// IPv4 addresses only, for now (isIpv6 below).
+// new MAC with a unicast gratuitous ARP — for an IPv6 address a unicast neighbour advertisement with the
+// override flag, through the ND socket (nd/builders.ts buildUnicastAdvertisement) —, and records in the
+// audit log when they have all converged — or who did not. After a takeover the old owner is gone, so
+// the new owner does it instead, from the stations the cluster's binding tables know
+// (TakeoverConvergence): each is told, and counts once it is seen sending to the address at the new
+// MAC. One frame tap per interface while any is watched (IPv4 and IPv6 frames to our MAC).
+// The takeover side is IPv4 only, for now (tookOver): see there.
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
+import { buildUnicastAdvertisement } from '../nd/builders';
+import type { NdFrame } from '../nd/frame';
 import type { TappedFrame } from '../net/frame-tap';
 import type { Host } from '../host/host';
 import type { AuditRecord } from '../store/store';
@@ -20,11 +24,6 @@ const MAX_TAKEOVERS_WATCHED = 1_024;
 
 const TICK_MS = 250;
 
-/**
- * The stragglers of an IPv6 address are not watched yet (issue 18: the frame tap captures IPv4 and the
- * repair would be a unicast advertisement): its clients follow the unsolicited advertisements with the
- * override flag that every claim sends, as they do on a normal address.
- */
 function isIpv6(ip: string): boolean {
   return ip.includes(':');
 }
@@ -36,6 +35,8 @@ export interface ConvergenceMonitorOptions {
   currentMacOf: (resource: string) => Mac | null;
   /** Sends a frame on an interface the node captures ARP on. */
   send: (ifname: string, frame: ArpFrame) => boolean;
+  /** Sends a neighbour discovery frame on an interface the node captures on (the repair of an IPv6 straggler). */
+  sendNd: (ifname: string, frame: NdFrame) => boolean;
   /**
    * Whether this node holds `resource` now and may speak for it (its lease confirmed): a takeover's
    * gratuitous ARP names this node as the address's holder, so none goes out once it let the address go
@@ -76,7 +77,6 @@ export class ConvergenceMonitor {
 
   /** `resource`'s address `ip` just left this node's interface `ifname` (our MAC `ourMac` there). */
   handedOff(resource: string, ip: Ipv4, ifname: string, ourMac: Mac): void {
-    if (isIpv6(ip)) return;
     if (!this.openTap(resource, ifname, ourMac)) return;
     this.takenByIp.delete(ip);
     this.byIp.set(ip, { resource, ifname, ourMac, watch: new ConvergenceWatch(ip, performance.now(), this.options.convergence) });
@@ -88,6 +88,10 @@ export class ConvergenceMonitor {
    * `stations` (from the binding tables) are told the new MAC, the first round at once.
    */
   tookOver(resource: string, ip: Ipv4, ifname: string, ourMac: Mac, from: string, stations: readonly KnownStation[]): void {
+    // IPv4 only, for now (issue 18): the stations of an IPv6 address would be the IPv6 entries of the
+    // binding tables (the ND watch records them: whoever solicited or advertised where a node listens)
+    // told by unicast advertisement; until then its clients follow the unsolicited advertisements with
+    // the override flag that every claim sends, as on a planned move. The agent does not call this for one.
     if (isIpv6(ip)) return;
     if (this.takenByIp.size >= MAX_TAKEOVERS_WATCHED) {
       this.append({ at: Date.now(), actor: this.options.node, action: 'arp.convergence', target: resource, outcome: 'ok', detail: `after the takeover from ${from}: not watched (${MAX_TAKEOVERS_WATCHED} takeovers watched at once already)`, handoffMs: null });
@@ -135,19 +139,25 @@ export class ConvergenceMonitor {
     const watched = this.byIp.get(frame.dstIp);
     if (!watched) return;
     for (const effect of watched.watch.onFrame(frame.srcMac, frame.srcIp, performance.now())) {
+      const ipv6 = isIpv6(watched.watch.ip);
       if (effect.kind === 'new-straggler') {
-        this.append({ at: Date.now(), actor: this.options.node, action: 'arp.straggler', target: watched.resource, outcome: 'started', detail: `${effect.mac} (${effect.ip}) still sends to ${watched.watch.ip} at the old MAC ${watched.ourMac}: its ARP cache is stale`, handoffMs: null });
+        this.append({ at: Date.now(), actor: this.options.node, action: 'arp.straggler', target: watched.resource, outcome: 'started', detail: `${effect.mac} (${effect.ip}) still sends to ${watched.watch.ip} at the old MAC ${watched.ourMac}: its ${ipv6 ? 'neighbour' : 'ARP'} cache is stale`, handoffMs: null });
         continue;
       }
       const newMac = this.options.currentMacOf(watched.resource);
       if (newMac === null || newMac === watched.ourMac) continue;
-      // A unicast reply: the straggler's cache learns the new MAC; Ethernet source stays ours so the
-      // switch keeps the new owner's MAC on the new owner's port.
-      const garp: ArpFrame = { dst: effect.toMac, src: watched.ourMac, vlan: null, arp: { op: 'reply', senderMac: newMac, senderIp: watched.watch.ip, targetMac: effect.toMac, targetIp: effect.toIp } };
       try {
-        this.options.send(watched.ifname, garp);
+        if (ipv6) {
+          // A unicast advertisement, override set: the straggler's neighbour cache takes the new MAC.
+          this.options.sendNd(watched.ifname, buildUnicastAdvertisement({ ownMac: watched.ourMac, target: watched.watch.ip, targetMac: newMac, toMac: effect.toMac, toIp: effect.toIp }));
+        } else {
+          // A unicast reply: the straggler's cache learns the new MAC; Ethernet source stays ours so the
+          // switch keeps the new owner's MAC on the new owner's port.
+          const garp: ArpFrame = { dst: effect.toMac, src: watched.ourMac, vlan: null, arp: { op: 'reply', senderMac: newMac, senderIp: watched.watch.ip, targetMac: effect.toMac, targetIp: effect.toIp } };
+          this.options.send(watched.ifname, garp);
+        }
       } catch (error) {
-        this.options.log(`convergence of ${watched.resource}: GARP to ${effect.toMac} failed: ${(error as Error).message}`);
+        this.options.log(`convergence of ${watched.resource}: ${ipv6 ? 'advertisement' : 'GARP'} to ${effect.toMac} failed: ${(error as Error).message}`);
       }
     }
   }

@@ -41,6 +41,8 @@ export class InterfaceRecovery {
   private readonly lostAt = new Map<string, number>();
   /** The interfaces the ARP watch should capture on (re-opened when one comes back after a fault). */
   private watched = new Set<string>();
+  /** Those of them that would carry an IPv6 resource: watched over neighbour discovery too. */
+  private watchedNd: ReadonlySet<string> = new Set<string>();
   private lastPoll = 0;
   /** A fault may have changed our MACs: the node record is compared (and updated) once usable. */
   private macsMayHaveChanged = false;
@@ -63,10 +65,14 @@ export class InterfaceRecovery {
     this.context.schedule();
   }
 
-  /** The ARP watch covers exactly these interfaces from now on (those usable now open at once). */
-  watch(ifnames: Set<string>): void {
+  /**
+   * The ARP watch covers exactly these interfaces from now on (those usable now open at once), those of
+   * `nd` over neighbour discovery as well.
+   */
+  watch(ifnames: Set<string>, nd: ReadonlySet<string> = new Set()): void {
     this.watched = ifnames;
-    for (const ifname of ifnames) if (this.usable(ifname)) this.context.local.watchInterface(ifname);
+    this.watchedNd = nd;
+    for (const ifname of ifnames) if (this.usable(ifname)) this.context.local.watchInterface(ifname, nd.has(ifname));
   }
 
   /**
@@ -118,7 +124,7 @@ export class InterfaceRecovery {
     if (this.context.stopping() || now - this.lastPoll < RECOVERY_POLL_MS) return;
     this.lastPoll = now;
     const inUse = new Set(this.context.local.interfaces());
-    for (const ifname of this.watched) if (!inUse.has(ifname) && this.usable(ifname)) this.context.local.watchInterface(ifname);
+    for (const ifname of this.watched) if (!inUse.has(ifname) && this.usable(ifname)) this.context.local.watchInterface(ifname, this.watchedNd.has(ifname));
     for (const ifname of this.lostAt.keys()) {
       if (!this.usable(ifname)) continue;
       if (this.context.membership() && this.confirmedSinceLoss(ifname)) this.context.log(`interface ${ifname} is usable again`);

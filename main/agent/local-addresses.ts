@@ -103,10 +103,13 @@ export interface LocalAddressesOptions {
 
 /** Sees every ARP frame of every interface this node has a socket on (the cluster's ARP watch). */
 export type FrameObserver = (ifname: string, frame: ArpFrame, mono: number) => void;
+/** Sees every ND frame of every interface this node has an ND socket on (the same watch, IPv6). */
+export type NdFrameObserver = (ifname: string, frame: NdFrame, mono: number) => void;
 
 export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly sockets = new Map<string, Route>();
   private frameObserver: FrameObserver | null = null;
+  private ndFrameObserver: NdFrameObserver | null = null;
   private readonly held = new Map<string, Held>();
   private lifetimeSec: number | null;
   private readonly permitSend: () => boolean;
@@ -221,7 +224,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private ndFor(ifname: string, route: Route): NdPort {
     if (route.nd !== null) return route.nd;
     const nd = this.host.openNd(ifname);
-    nd.on('frame', ({ frame }) => LocalAddresses.routeNd(route, frame));
+    nd.on('frame', ({ frame, mono }) => {
+      LocalAddresses.routeNd(route, frame);
+      this.ndFrameObserver?.(ifname, frame, mono);
+    });
     nd.on('lost', (error) => {
       if (this.sockets.get(ifname) === route && route.nd === nd) this.loseInterface(ifname, { kind: 'capture-lost', detail: error.message });
     });
@@ -255,18 +261,33 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     }
   }
 
-  /** Hands every captured frame to `observer` as well (one observer; null removes it). */
+  /** Hands every captured ARP frame to `observer` as well (one observer; null removes it). */
   observeFrames(observer: FrameObserver | null): void {
     this.frameObserver = observer;
   }
 
-  /** Captures on `ifname` even with nothing held there (the ARP watch covers every interface of a resource). */
-  watchInterface(ifname: string): void {
-    if (this.sockets.has(ifname)) return;
+  /**
+   * Hands every captured ND frame to `observer` as well (one observer; null removes it). Only interfaces
+   * where an IPv6 address is held, probed or watched have an ND socket; what it hears is what reaches
+   * this host: advertisements to all nodes, solicitations to the groups it listens to, frames to its MAC.
+   */
+  observeNdFrames(observer: NdFrameObserver | null): void {
+    this.ndFrameObserver = observer;
+  }
+
+  /**
+   * Captures on `ifname` even with nothing held there (the ARP watch covers every interface of a
+   * resource); `nd`: neighbour discovery as well (an interface that would carry an IPv6 resource), so
+   * the watch there hears the advertisements of a handoff or a rogue, whichever node it is on.
+   */
+  watchInterface(ifname: string, nd = false): void {
+    const open = this.sockets.get(ifname);
+    if (open !== undefined && (!nd || open.nd !== null)) return;
     try {
-      this.socketFor(ifname);
+      const route = open ?? this.socketFor(ifname);
+      if (nd) this.ndFor(ifname, route);
     } catch (error) {
-      this.emit('warning', `ARP watch on ${ifname}: ${(error as Error).message}`);
+      this.emit('warning', `${nd ? 'ARP and ND' : 'ARP'} watch on ${ifname}: ${(error as Error).message}`);
     }
   }
 
@@ -275,6 +296,17 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     const route = this.sockets.get(ifname);
     if (!route) return false;
     route.socket.send(frame);
+    return true;
+  }
+
+  /**
+   * Sends one ND frame on an interface this node captures on, through its ND socket (opened now if no
+   * IPv6 address used it yet); false when the node has no socket there. Throws what the socket throws.
+   */
+  sendNd(ifname: string, frame: NdFrame): boolean {
+    const route = this.sockets.get(ifname);
+    if (!route) return false;
+    this.ndFor(ifname, route).send(frame);
     return true;
   }
 

@@ -129,7 +129,7 @@ export class Reconciler {
     monitor.update(watching ? standbyTargets(view, this.parts.context.node, () => addresses.stations()) : []);
   }
 
-  /** The ARP watch covers every interface this node would carry a virtual address on. */
+  /** The ARP watch covers every interface this node would carry a virtual address on (over ND too for an IPv6 one). */
   private watchResourceInterfaces(): void {
     const { context } = this.parts;
     const view = context.view();
@@ -137,10 +137,13 @@ export class Reconciler {
     this.watchedSpecs = { view, changes: view.resources.changes };
     const addresses = this.parts.addresses.stations();
     const ifnames = new Set<string>();
+    const nd = new Set<string>();
     for (const spec of view.resources.values()) {
       const choice = chooseInterface(spec, context.node, addresses);
-      if (choice.ok) ifnames.add(choice.ifname);
+      if (!choice.ok) continue;
+      ifnames.add(choice.ifname);
+      if (spec.ip.includes(':')) nd.add(choice.ifname);
     }
-    this.parts.interfaces.watch(ifnames);
+    this.parts.interfaces.watch(ifnames, nd);
   }
 }

@@ -6,6 +6,7 @@ import type { WhatIfPlan } from '../cluster/what-if';
 import { describeFailure } from '../../preload/contract/failure-text';
 import { bansOf, formatThreshold, POLICY_DEFAULTS } from '../../preload/contract/failure-policy';
 import { plural } from '../../preload/contract/plural';
+import { compareIpAddresses } from '../../preload/contract/ip-address';
 import { apartOf, groupsOf } from '../../preload/contract/groups';
 import { formatCheck, resourceHealth, type ResourceHealth } from '../../preload/contract/health';
 import { DURATION_UNIT_MS, type ClusterOperation } from './cluster-args';
@@ -194,15 +195,11 @@ export function formatBindings(nodes: readonly NodeBindings[], now: number): str
     .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
     .flatMap((n) =>
       [...n.bindings]
-        .sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip))
+        .sort((a, b) => compareIpAddresses(a.ip, b.ip))
         .map((b) => [n.node, b.ip, b.mac, b.vendor ?? NONE, formatAge(b.firstSeen, now), formatAge(b.lastSeen, now), String(b.count), String(b.changes)]),
     );
   if (rows.length === 0) return ['no bindings saved yet (agents save their ARP tables every 10 s while frames arrive)'];
   return table(['SEEN BY', 'ADDRESS', 'MAC', 'VENDOR', 'FIRST SEEN', 'LAST SEEN', 'FRAMES', 'CHANGES'], rows);
-}
-
-function ipOrder(ip: string): number {
-  return ip.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
 }
 
 /** `ipfo plan`: the event, then one row per address it concerns (what would happen to it). */

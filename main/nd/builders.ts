@@ -79,6 +79,22 @@ export function buildUnsolicitedAdvertisement(ownMac: Mac, target: Ipv6): NdFram
 }
 
 /**
+ * RFC 4861 §7.2.6 sent to one station: "target is at targetMac", override set so its cache replaces the
+ * MAC it holds, solicited clear (nobody asked), unicast to `toMac` / `toIp` from `ownMac` and from target
+ * itself. What the old owner of a moved address tells a station still sending to it at the old MAC (a
+ * straggler, main/agent/convergence-monitor.ts): the IPv6 form of its unicast ARP reply. The Ethernet
+ * source is the sender's own, so switches keep learning targetMac on the new owner's port.
+ */
+export function buildUnicastAdvertisement(args: { ownMac: Mac; target: Ipv6; targetMac: Mac; toMac: Mac; toIp: Ipv6 }): NdFrame {
+  const mac = macArgument('buildUnicastAdvertisement', 'ownMac', args.ownMac);
+  const targetMac = macArgument('buildUnicastAdvertisement', 'targetMac', args.targetMac);
+  const toMac = macArgument('buildUnicastAdvertisement', 'toMac', args.toMac);
+  const target = ipArgument('buildUnicastAdvertisement', 'target', args.target);
+  const toIp = ipArgument('buildUnicastAdvertisement', 'toIp', args.toIp);
+  return frameOf(toMac, mac, target, toIp, advertisement(target, false, targetMac));
+}
+
+/**
  * RFC 4861 §7.2.4: the answer of the holder of `question`'s target. Unicast back to the asker with
  * solicited and override set; to all nodes with solicited clear when the asker is :: (a DAD probe,
  * whose sender has no address to answer to). On the question's VLAN; from the target address itself.

@@ -8,7 +8,7 @@ import type { AuditRecord } from './store';
 import {
   AUDIT_OUTCOMES,
   ConflictRecordSchema,
-  Ipv4Schema,
+  IpAddressSchema,
   MacSchema,
   MAX_NAME_LENGTH,
   MAX_TEXT_LENGTH,
@@ -57,11 +57,12 @@ const OwnerRecordSchema = z.strictObject({ node: NameSchema, leaseId: z.string()
 
 const ArpRecordSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('conflict'), conflict: ConflictRecordSchema }),
-  z.strictObject({ kind: z.literal('handoff'), ip: Ipv4Schema, fromMac: MacSchema, toMac: MacSchema, fromNode: NameSchema.nullable(), toNode: NameSchema }),
-  z.strictObject({ kind: z.literal('duplicate'), ip: Ipv4Schema, macs: z.array(MacSchema).max(MAX_LISTED), vendors: z.array(z.string().max(MAX_VENDOR).nullable()).max(MAX_LISTED) }),
+  // The address of a handoff, duplicate or convergence: a dotted quad or RFC 5952 text (IPv6 through ND).
+  z.strictObject({ kind: z.literal('handoff'), ip: IpAddressSchema, fromMac: MacSchema, toMac: MacSchema, fromNode: NameSchema.nullable(), toNode: NameSchema }),
+  z.strictObject({ kind: z.literal('duplicate'), ip: IpAddressSchema, macs: z.array(MacSchema).max(MAX_LISTED), vendors: z.array(z.string().max(MAX_VENDOR).nullable()).max(MAX_LISTED) }),
   z.strictObject({
     kind: z.literal('convergence'),
-    ip: Ipv4Schema,
+    ip: IpAddressSchema,
     stations: z.number().int().nonnegative(),
     converged: z.array(MacSchema).max(MAX_LISTED),
     stale: z.array(MacSchema).max(MAX_LISTED),

@@ -145,7 +145,8 @@ export function stationsToTell(tables: ReadonlyArray<{ bindings: readonly Bindin
   const latest = new Map<Mac, BindingEntry>();
   for (const table of tables) {
     for (const binding of table.bindings) {
-      if (exclude.has(binding.mac) || binding.ip === ip || !sameSubnet(binding.ip, ip, prefix)) continue;
+      // IPv4 only: the tables also hold the IPv6 stations of the ND watch, which an IPv4 subnet never holds.
+      if (exclude.has(binding.mac) || binding.ip === ip || binding.ip.includes(':') || !sameSubnet(binding.ip, ip, prefix)) continue;
       const known = latest.get(binding.mac);
       if (!known || binding.lastSeen > known.lastSeen) latest.set(binding.mac, binding);
     }

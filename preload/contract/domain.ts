@@ -408,7 +408,8 @@ export const AuditEntrySchema = z.strictObject({
 
 /** As main/store/store.ts StoredBinding: one station as a node's ARP watch saw it last. */
 export interface StationBinding {
-  ip: Ipv4;
+  /** A dotted quad (ARP), or RFC 5952 text (IPv6 neighbour discovery: a station's link-local address too). */
+  ip: string;
   vlan: number | null;
   mac: Mac;
   vendor: string | null;
@@ -429,7 +430,7 @@ export interface NodeBindings {
 export const MAX_BINDINGS_PER_NODE = 4096;
 
 export const StationBindingSchema = z.strictObject({
-  ip: Ipv4Schema,
+  ip: IpAddressSchema,
   vlan: z.number().int().min(0).max(4095).nullable(),
   mac: MacSchema,
   vendor: z.string().max(256).nullable(),

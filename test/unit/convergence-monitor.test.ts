@@ -2,7 +2,8 @@
 // and sends are recorded: the stations are told at once and again while unseen, never once this node no
 // longer holds the address (a gratuitous ARP from a node that let the address go would point stations at it
 // beside the holder: the 2-minute soak counted 64 two-MAC moments before this rule), and a station seen
-// using the new MAC is not told again.
+// using the new MAC is not told again. After a planned move of an IPv6 address the old owner tells each
+// straggler by a unicast neighbour advertisement (override set) through the ND socket.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,27 +12,31 @@ import type { Host } from '../../main/host/host';
 import type { TappedFrame } from '../../main/net/frame-tap';
 import type { AuditRecord } from '../../main/store/store';
 import { ConvergenceMonitor } from '../../main/agent/convergence-monitor';
+import type { NdFrame } from '../../main/nd/frame';
+import { decode, encode } from '../../main/nd/codec';
 
 const OUR_MAC = '02:00:00:00:00:02';
 const C1 = { mac: '02:00:00:00:00:31', ip: '10.0.0.31', vendor: null };
 const C2 = { mac: '02:00:00:00:00:32', ip: '10.0.0.32', vendor: null };
 const VIP = '10.0.0.50';
 
-function monitor(holds: { value: boolean }) {
+function monitor(holds: { value: boolean }, currentMac: string | null = null) {
   const sent: ArpFrame[] = [];
+  const sentNd: NdFrame[] = [];
   const audit: AuditRecord[] = [];
   let deliver: (frame: TappedFrame) => void = () => undefined;
   const host = { openFrameTap: (_ifname: string, _mac: string, onFrame: (frame: TappedFrame) => void) => ((deliver = onFrame), { close: () => undefined }) } as unknown as Host;
   const convergence = new ConvergenceMonitor({
     node: 'n2',
     host,
-    currentMacOf: () => null,
+    currentMacOf: () => currentMac,
     send: (_ifname, frame) => (sent.push(frame), true),
+    sendNd: (_ifname, frame) => (sentNd.push(frame), true),
     mayAnnounce: () => holds.value,
     append: (record) => Promise.resolve(void audit.push(record)),
     log: () => undefined,
   });
-  return { convergence, sent, audit, frame: (mac: string) => deliver({ srcMac: mac, srcIp: '10.0.0.1', dstIp: VIP }) };
+  return { convergence, sent, sentNd, audit, frame: (mac: string) => deliver({ srcMac: mac, srcIp: '10.0.0.1', dstIp: VIP }), tapped: (frame: TappedFrame) => deliver(frame) };
 }
 
 describe('convergence after a takeover', () => {
@@ -74,5 +79,50 @@ describe('convergence after a takeover', () => {
     convergence.tookOver('web', VIP, 'eth1', OUR_MAC, 'n1', [C1]);
     convergence.close();
     assert.equal(sent.length, 0);
+  });
+});
+
+describe('stragglers after a planned move of an IPv6 address', () => {
+  const VIP6 = '2001:db8::50';
+  const NEW_MAC = '02:00:00:00:00:03';
+  const STATION = { mac: '02:00:00:00:00:31', ip: '2001:db8::31' };
+
+  test('a station still sending to the address at our MAC is told the new MAC by a unicast advertisement, and named', () => {
+    const { convergence, sent, sentNd, audit, tapped } = monitor({ value: true }, NEW_MAC);
+    convergence.handedOff('web6', VIP6, 'eth1', OUR_MAC);
+    try {
+      tapped({ srcMac: STATION.mac, srcIp: STATION.ip, dstIp: VIP6 });
+      tapped({ srcMac: STATION.mac, srcIp: STATION.ip, dstIp: '2001:db8::99' }); // not the moved address
+      assert.equal(sent.length, 0, 'no ARP for an IPv6 address');
+      assert.equal(sentNd.length, 1);
+      const na = sentNd[0]!;
+      assert.deepEqual(na, {
+        dstMac: STATION.mac,
+        srcMac: OUR_MAC,
+        vlan: null,
+        ipv6: { src: VIP6, dst: STATION.ip, hopLimit: 255 },
+        icmp: { type: 'na', target: VIP6, router: false, solicited: false, override: true, targetLinkAddr: NEW_MAC },
+      });
+      assert.deepEqual(decode(encode(na)), na, 'the advertisement survives the codec');
+      assert.deepEqual(audit.map((r) => [r.action, r.detail]), [['arp.straggler', `${STATION.mac} (${STATION.ip}) still sends to ${VIP6} at the old MAC ${OUR_MAC}: its neighbour cache is stale`]]);
+    } finally {
+      convergence.close();
+    }
+  });
+
+  test('no new owner known yet: the straggler is named but not told', () => {
+    const { convergence, sentNd, audit, tapped } = monitor({ value: true }, null);
+    convergence.handedOff('web6', VIP6, 'eth1', OUR_MAC);
+    tapped({ srcMac: STATION.mac, srcIp: STATION.ip, dstIp: VIP6 });
+    convergence.close();
+    assert.equal(sentNd.length, 0);
+    assert.equal(audit.length, 1);
+  });
+
+  test('a takeover of an IPv6 address tells nobody (IPv4 only for now)', () => {
+    const { convergence, sent, sentNd } = monitor({ value: true }, NEW_MAC);
+    convergence.tookOver('web6', VIP6, 'eth1', OUR_MAC, 'n1', [{ ...STATION, vendor: null }]);
+    convergence.close();
+    assert.equal(sent.length + sentNd.length, 0);
   });
 });
