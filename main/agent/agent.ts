@@ -439,7 +439,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
     }
     const cluster = new Set([...Object.values(this.host.macs()), ...this.view.peerMacs(this.node)]);
     for (const h of held) {
-      if (!this.local.has(h.resource) || h.ip.includes(':')) continue; // IPv4 only (convergence-monitor.ts isIpv6)
+      if (!this.local.has(h.resource)) continue;
       this.convergence.tookOver(h.resource, h.ip, h.ifname, h.mac, h.from, stationsToTell(tables, h.ip, h.prefix, cluster));
     }
   }

@@ -5,8 +5,8 @@
 // audit log when they have all converged — or who did not. After a takeover the old owner is gone, so
 // the new owner does it instead, from the stations the cluster's binding tables know
 // (TakeoverConvergence): each is told, and counts once it is seen sending to the address at the new
-// MAC. One frame tap per interface while any is watched (IPv4 and IPv6 frames to our MAC).
-// The takeover side is IPv4 only, for now (tookOver): see there.
+// MAC (an IPv6 address's stations told by unicast advertisement as well). One frame tap per interface
+// while any is watched (IPv4 and IPv6 frames to our MAC).
 import { performance } from 'node:perf_hooks';
 import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { buildUnicastAdvertisement } from '../nd/builders';
@@ -88,11 +88,6 @@ export class ConvergenceMonitor {
    * `stations` (from the binding tables) are told the new MAC, the first round at once.
    */
   tookOver(resource: string, ip: Ipv4, ifname: string, ourMac: Mac, from: string, stations: readonly KnownStation[]): void {
-    // IPv4 only, for now (issue 18): the stations of an IPv6 address would be the IPv6 entries of the
-    // binding tables (the ND watch records them: whoever solicited or advertised where a node listens)
-    // told by unicast advertisement; until then its clients follow the unsolicited advertisements with
-    // the override flag that every claim sends, as on a planned move. The agent does not call this for one.
-    if (isIpv6(ip)) return;
     if (this.takenByIp.size >= MAX_TAKEOVERS_WATCHED) {
       this.append({ at: Date.now(), actor: this.options.node, action: 'arp.convergence', target: resource, outcome: 'ok', detail: `after the takeover from ${from}: not watched (${MAX_TAKEOVERS_WATCHED} takeovers watched at once already)`, handoffMs: null });
       return;
@@ -180,12 +175,17 @@ export class ConvergenceMonitor {
     const batch = this.sendQueue.splice(0, GARPS_PER_TICK);
     for (const { ifname, ourMac, ip, resource, garp } of batch) {
       if (!this.options.mayAnnounce(resource)) continue;
-      // A unicast reply from the new owner: the station's cache learns our MAC for the address.
-      const frame: ArpFrame = { dst: garp.toMac, src: ourMac, vlan: null, arp: { op: 'reply', senderMac: ourMac, senderIp: ip, targetMac: garp.toMac, targetIp: garp.toIp } };
       try {
-        this.options.send(ifname, frame);
+        if (isIpv6(ip)) {
+          // A unicast advertisement from the new owner, override set: the station's cache takes our MAC.
+          this.options.sendNd(ifname, buildUnicastAdvertisement({ ownMac: ourMac, target: ip, targetMac: ourMac, toMac: garp.toMac, toIp: garp.toIp }));
+        } else {
+          // A unicast reply from the new owner: the station's cache learns our MAC for the address.
+          const frame: ArpFrame = { dst: garp.toMac, src: ourMac, vlan: null, arp: { op: 'reply', senderMac: ourMac, senderIp: ip, targetMac: garp.toMac, targetIp: garp.toIp } };
+          this.options.send(ifname, frame);
+        }
       } catch (error) {
-        this.options.log(`convergence of ${resource}: GARP to ${garp.toMac} failed: ${(error as Error).message}`);
+        this.options.log(`convergence of ${resource}: ${isIpv6(ip) ? 'advertisement' : 'GARP'} to ${garp.toMac} failed: ${(error as Error).message}`);
       }
     }
   }

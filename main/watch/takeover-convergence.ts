@@ -4,11 +4,13 @@
 // recorded on the address's subnet (the binding tables in the store). Each is told the new MAC with a
 // unicast gratuitous ARP, again after `garpSpacingMs` (up to `garps` times) until it is seen sending to the
 // address at the new MAC; the report names who was told, who has been seen using the new MAC, and who has
-// not been heard from (idle, or a cache that ignores gratuitous ARP). Pure: stations, frames and times in;
-// sends and the report out.
+// not been heard from (idle, or a cache that ignores gratuitous ARP). An IPv6 address's stations are the
+// tables' IPv6 entries in its prefix (the ND watch's), told by unicast neighbour advertisement instead.
+// Pure: stations, frames and times in; sends and the report out.
 import type { Ipv4, Mac } from '../arp/frame';
 import type { SendGarpEffect } from './convergence';
 import { sameSubnet } from '../arp/addresses';
+import { parseIpv6 } from '../nd/addresses';
 import { plural } from '../../preload/contract/plural';
 
 export interface KnownStation {
@@ -120,9 +122,11 @@ export function describeTakeoverConvergence(report: TakeoverReport): string {
     const vendor = station?.vendor?.replace(/^\((.*)\)$/, '$1') ?? null;
     return station ? `${mac} (${station.ip}${vendor ? `, ${vendor}` : ''})` : mac;
   }).join(', ');
-  const head = `after the takeover from ${report.from}: told ${plural(told, 'station')} the new MAC of ${report.ip} by unicast gratuitous ARP`;
+  const ipv6 = report.ip.includes(':');
+  const how = ipv6 ? 'neighbour advertisement' : 'gratuitous ARP';
+  const head = `after the takeover from ${report.from}: told ${plural(told, 'station')} the new MAC of ${report.ip} by unicast ${how}`;
   if (report.unheard.length === 0) return `${head}; all seen using it after ${report.afterMs} ms: ${named(report.seen)}`;
-  return `${head}; seen using it: ${report.seen.length === 0 ? 'none' : named(report.seen)}; not heard from since: ${named(report.unheard)} (idle, or a cache that ignores gratuitous ARP)`;
+  return `${head}; seen using it: ${report.seen.length === 0 ? 'none' : named(report.seen)}; not heard from since: ${named(report.unheard)} (idle, or a cache that ignores ${ipv6 ? 'unsolicited advertisements' : how})`;
 }
 
 /** Stations told after one takeover at most (the most recently seen first). */
@@ -136,17 +140,35 @@ interface BindingEntry {
   lastSeen: number;
 }
 
+/** Whether the first `prefix` bits of two IPv6 addresses (16 bytes each) agree. */
+function samePrefix6(a: Uint8Array, b: Uint8Array, prefix: number): boolean {
+  const whole = Math.floor(prefix / 8);
+  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+  const bits = prefix % 8;
+  if (bits === 0) return true;
+  const mask = (0xff << (8 - bits)) & 0xff;
+  return ((a[whole]! ^ b[whole]!) & mask) === 0;
+}
+
+/** `ip`'s subnet test for stations of the same family (the tables hold IPv4 and IPv6 stations side by side). */
+function subnetOf(ip: string, prefix: number): (station: string) => boolean {
+  if (!ip.includes(':')) return (station) => !station.includes(':') && sameSubnet(station, ip, prefix);
+  const bytes = parseIpv6(ip);
+  return (station) => station.includes(':') && samePrefix6(parseIpv6(station), bytes, prefix);
+}
+
 /**
  * The stations to tell after a takeover of `ip`/`prefix`: every station of its subnet in the nodes' binding
- * tables, once per MAC (its latest address), none of `exclude` (the cluster's own MACs), the most recently
- * seen first, at most `max`.
+ * tables (of its family: an IPv6 address's stations are the ND watch's entries in its prefix, link-local
+ * ones never), once per MAC (its latest address), none of `exclude` (the cluster's own MACs), the most
+ * recently seen first, at most `max`.
  */
-export function stationsToTell(tables: ReadonlyArray<{ bindings: readonly BindingEntry[] }>, ip: Ipv4, prefix: number, exclude: ReadonlySet<Mac>, max = MAX_STATIONS_TOLD): KnownStation[] {
+export function stationsToTell(tables: ReadonlyArray<{ bindings: readonly BindingEntry[] }>, ip: string, prefix: number, exclude: ReadonlySet<Mac>, max = MAX_STATIONS_TOLD): KnownStation[] {
   const latest = new Map<Mac, BindingEntry>();
+  const inSubnet = subnetOf(ip, prefix);
   for (const table of tables) {
     for (const binding of table.bindings) {
-      // IPv4 only: the tables also hold the IPv6 stations of the ND watch, which an IPv4 subnet never holds.
-      if (exclude.has(binding.mac) || binding.ip === ip || binding.ip.includes(':') || !sameSubnet(binding.ip, ip, prefix)) continue;
+      if (exclude.has(binding.mac) || binding.ip === ip || !inSubnet(binding.ip)) continue;
       const known = latest.get(binding.mac);
       if (!known || binding.lastSeen > known.lastSeen) latest.set(binding.mac, binding);
     }

@@ -5,7 +5,8 @@
 // saw it) and the holder defends; a planned move is an expected handoff (`arp.handoff`), never a conflict,
 // and the stored binding tables hold the client's IPv6 address; after a move, a client whose entry names
 // the old owner and keeps sending is told by the old owner's unicast advertisement (seen on the client by
-// tools/nd-listen.js) and follows.
+// tools/nd-listen.js) and follows; after a takeover the new owner tells the client the binding tables
+// know by a unicast advertisement as well.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -169,5 +170,33 @@ describe('the cluster\'s watch and straggler repair over IPv6 neighbour discover
     await running.stop();
     stream = null;
     assert.equal(running.owners.at(-1)?.host, 'n2', JSON.stringify(running.owners));
+  });
+
+  test('after a takeover (the owning agent killed, its cable cut) the new owner tells the client of the binding tables by a unicast advertisement', async (t) => {
+    const vip = await servedByN1('kill6', 5);
+    const c1 = lab.host('c1');
+    await cluster.until('c1\'s IPv6 address in a stored binding table', async () => {
+      const run = await cluster.cli('n3', ['bindings', '--json']);
+      const { nodes } = JSON.parse(run.stdout) as { nodes: Array<{ bindings: Array<{ ip: string; mac: string }> }> };
+      return nodes.some((n) => n.bindings.some((b) => b.ip === c1.ip6 && b.mac === c1.mac));
+    }, 15_000);
+    const listener = new JsonLines(lab.spawn('c1', [process.execPath, ND_LISTEN, '--dev', LAB_IFNAME], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    try {
+      await listener.waitFor((r) => r.type === 'ready', 5000, 'the listener');
+      await cluster.killAgent('n1');
+      await lab.setLinkUp('n1', false);
+      const told = await listener.waitFor((r) => r.type === 'na' && r.dstMac === c1.mac && r.target === vip, 10_000, 'the new owner\'s unicast advertisement to c1');
+      const taker = told.srcMac === mac('n2') ? 'n2' : 'n3';
+      assert.deepEqual([told.srcMac, told.src, told.dst, told.targetLinkAddr, told.solicited, told.override], [mac(taker), vip, c1.ip6, mac(taker), false, true]);
+      const converged = await events.waitFor((r) => r.action === 'arp.convergence' && r.target === 'kill6', 15_000, 'the takeover\'s convergence entry');
+      t.diagnostic(`${String(converged.actor)}: ${String(converged.detail)}`);
+      assert.equal(converged.actor, taker);
+      assert.match(String(converged.detail), new RegExp(`^after the takeover from n1: told \\d+ stations? the new MAC of ${vip} by unicast neighbour advertisement; .*${c1.mac} \\(${c1.ip6}`));
+      assert.match(String(converged.detail), new RegExp(`(all seen using it|seen using it: [^;]*${c1.mac})`));
+    } finally {
+      listener.child.kill('SIGTERM');
+      await lab.setLinkUp('n1', true);
+    }
+    await cluster.startAgent('n1');
   });
 });

@@ -4,7 +4,7 @@
 // and vendor, recorded by the node the rules name (the holder's claim otherwise); the new owner's
 // unsolicited advertisements after a move are an expected handoff, not a conflict; the binding table and
 // the audit entries it writes pass the store's record checks. Also: the frame tap reads IPv6 frames, the
-// straggler's unicast advertisement, and a takeover's stations that leave out the table's IPv6 entries.
+// straggler's unicast advertisement, and a takeover's stations of the address's family and prefix.
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { ClusterArpWatch } from '../../main/agent/arp-watch';
@@ -17,7 +17,7 @@ import type { Mac, NdFrame } from '../../main/nd/frame';
 import { parseTapped } from '../../main/net/frame-tap';
 import { checkRecord } from '../../main/store/record-check';
 import type { AuditRecord, BindingsRecord } from '../../main/store/store';
-import { stationsToTell } from '../../main/watch/takeover-convergence';
+import { describeTakeoverConvergence, stationsToTell } from '../../main/watch/takeover-convergence';
 import { nodeRecord } from '../fixtures/records';
 
 const VIP6 = '2001:db8:d5::50';
@@ -224,5 +224,33 @@ describe('stationsToTell after an IPv4 takeover', () => {
       { ip: 'fe80::33', mac: '02:00:00:00:00:33', vendor: null, lastSeen: 3 },
     ];
     assert.deepEqual(stationsToTell([{ bindings }], '10.0.0.50', 24, new Set()).map((s) => s.mac), [CLIENT]);
+  });
+});
+
+describe('stationsToTell after an IPv6 takeover', () => {
+  test('the IPv6 stations of the address\'s prefix only: not link-local, not IPv4, not another prefix, not the cluster\'s, not the address itself', () => {
+    const bindings = [
+      { ip: STATION6, mac: CLIENT, vendor: null, lastSeen: 5 },
+      { ip: 'fe80::31', mac: CLIENT, vendor: null, lastSeen: 9 },
+      { ip: '2001:db8:d5::32', mac: '02:00:00:00:00:32', vendor: 'Acme', lastSeen: 6 },
+      { ip: '2001:db8:d6::33', mac: '02:00:00:00:00:33', vendor: null, lastSeen: 7 },
+      { ip: '10.0.0.34', mac: '02:00:00:00:00:34', vendor: null, lastSeen: 8 },
+      { ip: VIP6, mac: N1, vendor: null, lastSeen: 9 },
+      { ip: '2001:db8:d5::2', mac: N2, vendor: null, lastSeen: 9 },
+    ];
+    assert.deepEqual(stationsToTell([{ bindings }], VIP6, 64, new Set([N1, N2])), [
+      { mac: '02:00:00:00:00:32', ip: '2001:db8:d5::32', vendor: 'Acme' },
+      { mac: CLIENT, ip: STATION6, vendor: null },
+    ]);
+    // A prefix that is not a whole number of bytes: /60 holds 2001:db8:d5:f::/64 too, /68 not ::1000:0:0:1.
+    const odd = [{ ip: '2001:db8:d5:f::1', mac: '02:00:00:00:00:41', vendor: null, lastSeen: 1 }, { ip: '2001:db8:d5:0:1000::1', mac: '02:00:00:00:00:42', vendor: null, lastSeen: 2 }];
+    assert.deepEqual(stationsToTell([{ bindings: odd }], VIP6, 60, new Set()).map((s) => s.mac), ['02:00:00:00:00:42', '02:00:00:00:00:41']);
+    assert.deepEqual(stationsToTell([{ bindings: odd }], VIP6, 68, new Set()).map((s) => s.mac), []);
+    assert.deepEqual(stationsToTell([{ bindings }], VIP6, 128, new Set()), []);
+  });
+
+  test('the takeover\'s record names the advertisement', () => {
+    const report = { ip: VIP6, from: 'n1', told: [{ mac: CLIENT, ip: STATION6, vendor: null }], seen: [], unheard: [CLIENT], afterMs: null, reason: 'window-ended' as const };
+    assert.equal(describeTakeoverConvergence(report), `after the takeover from n1: told 1 station the new MAC of ${VIP6} by unicast neighbour advertisement; seen using it: none; not heard from since: ${CLIENT} (${STATION6}) (idle, or a cache that ignores unsolicited advertisements)`);
   });
 });

@@ -3,7 +3,8 @@
 // longer holds the address (a gratuitous ARP from a node that let the address go would point stations at it
 // beside the holder: the 2-minute soak counted 64 two-MAC moments before this rule), and a station seen
 // using the new MAC is not told again. After a planned move of an IPv6 address the old owner tells each
-// straggler by a unicast neighbour advertisement (override set) through the ND socket.
+// straggler by a unicast neighbour advertisement (override set) through the ND socket, and the new owner
+// after a takeover tells each station the same way, naming its own MAC.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,10 +120,20 @@ describe('stragglers after a planned move of an IPv6 address', () => {
     assert.equal(audit.length, 1);
   });
 
-  test('a takeover of an IPv6 address tells nobody (IPv4 only for now)', () => {
-    const { convergence, sent, sentNd } = monitor({ value: true }, NEW_MAC);
+  test('after a takeover of an IPv6 address each station is told our MAC by a unicast advertisement', () => {
+    const { convergence, sent, sentNd, audit } = monitor({ value: true }, NEW_MAC);
     convergence.tookOver('web6', VIP6, 'eth1', OUR_MAC, 'n1', [{ ...STATION, vendor: null }]);
     convergence.close();
-    assert.equal(sent.length + sentNd.length, 0);
+    assert.equal(sent.length, 0, 'no ARP for an IPv6 address');
+    assert.deepEqual(sentNd, [
+      {
+        dstMac: STATION.mac,
+        srcMac: OUR_MAC,
+        vlan: null,
+        ipv6: { src: VIP6, dst: STATION.ip, hopLimit: 255 },
+        icmp: { type: 'na', target: VIP6, router: false, solicited: false, override: true, targetLinkAddr: OUR_MAC },
+      },
+    ]);
+    assert.deepEqual(audit, []);
   });
 });
