@@ -105,7 +105,7 @@ export interface Host {
   openProbeAnswers(ifname: string, bufferBytes: number): FrameSource | null;
   /** A UDP endpoint on a port the host picks (a move's release datagram, agent/handoff-channel.ts). */
   openDatagram(onMessage: (bytes: Buffer) => void, onError: (error: Error) => void): Promise<DatagramEndpoint>;
-  /** IPv4 frames on `ifname` addressed to `mac` (a handoff's stragglers); throws when capture is impossible (always on Windows). */
+  /** IPv4 and IPv6 frames on `ifname` addressed to `mac` (a handoff's stragglers); throws when capture is impossible (always on Windows). */
   openFrameTap(ifname: string, mac: Mac, onFrame: (frame: TappedFrame) => void, onLost: (reason: string) => void): { close(): void };
   /** Runs a TCP, HTTP(S) or program health check within `timeoutMs` (health-checks.ts); never throws. */
   runCheck(check: NetworkCheck, timeoutMs: number): Promise<CheckRun>;

@@ -340,4 +340,10 @@ describe('bindings', () => {
     );
     assert.deepEqual(formatBindings([], NOW), ['no bindings saved yet (agents save their ARP tables every 10 s while frames arrive)']);
   });
+
+  test('IPv6 stations (the ND watch\'s) after the IPv4 ones, in numeric order', () => {
+    const station = (ip: string) => ({ ip, vlan: null, mac: '02:00:00:00:00:0a', vendor: null, firstSeen: NOW - 600_000, lastSeen: NOW - 1000, count: 1, changes: 0 });
+    const rows = formatBindings([{ node: 'n1', at: NOW, bindings: ['2001:db8::a', 'fe80::a', '10.0.0.10', '2001:db8::9', '10.0.0.9'].map(station) }], NOW);
+    assert.deepEqual(rows.slice(1).map((row) => row.split(/\s+/)[1]), ['10.0.0.9', '10.0.0.10', '2001:db8::9', '2001:db8::a', 'fe80::a']);
+  });
 });
