@@ -167,9 +167,14 @@ export class ClusterArpWatch {
     return tracker;
   }
 
-  /** Every ARP frame seen on `ifname`, with its monotonic receive time. */
+  /** Every ARP frame seen on `ifname`, with its monotonic receive time. The hot path: kept as it was before ND. */
   observe(ifname: string, frame: ArpFrame, mono: number): void {
-    const events = this.trackerOf(ifname).observe(mono, frame);
+    let tracker = this.trackers.get(ifname);
+    if (!tracker) {
+      tracker = new BindingTracker({ ownMacs: this.options.ownMacs(), vendorOf: this.vendorOf });
+      this.trackers.set(ifname, tracker);
+    }
+    const events = tracker.observe(mono, frame);
     this.bindingsDirty = true;
     for (const event of events) this.judge(event, mono);
     this.checkClaim(frame, mono);
@@ -183,7 +188,7 @@ export class ClusterArpWatch {
     // What the frame claims, read as a neighbour cache reads it: an advertisement's target at its
     // link-layer option, a solicitation's source at its own; a DAD probe and an off-link frame claim nothing.
     const meaning = ndMeaning(frame);
-    if (meaning.kind === 'bind') this.checkSender(meaning.ip, meaning.mac, frame.dstMac, frame.vlan, mono);
+    if (meaning.kind === 'bind') this.checkNdSender(meaning.ip, meaning.mac, frame.dstMac, frame.vlan, mono);
   }
 
   /**
@@ -191,18 +196,28 @@ export class ClusterArpWatch {
    * reported: a station outside the cluster using one of our addresses as its sender address.
    */
   private checkClaim(frame: ArpFrame, mono: number): void {
-    this.checkSender(frame.arp.senderIp, frame.arp.senderMac, frame.dst, frame.vlan, mono);
-  }
-
-  /** `senderMac` says it is `senderIp` in a frame to `dst` (ARP sender fields, or what an ND frame binds). */
-  private checkSender(senderIp: string, senderMac: Mac, dst: Mac, vlan: number | null, mono: number): void {
     const facts = this.facts;
+    const { senderIp, senderMac } = frame.arp;
     const virtual = facts.virtualByIp.get(senderIp);
     if (virtual === undefined || facts.nodeOfMac.has(senderMac)) return;
     const view = this.options.view();
     const owner = virtual.owner !== null && view.isAlive(virtual.owner) ? virtual.owner : null;
     if (owner === this.options.node) return; // our claim sees the same frame, and defends
     // The holder sees broadcast frames itself; a reply unicast to this node only this node saw.
+    const onlyWeSaw = this.ownMacSet().has(frame.dst);
+    if (owner !== null ? !onlyWeSaw : !this.isRecorder(null)) return;
+    this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan: frame.vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono);
+  }
+
+  /** checkClaim for what an ND frame binds: `senderMac` says it is `senderIp` in a frame to `dst` (the same rules). */
+  private checkNdSender(senderIp: string, senderMac: Mac, dst: Mac, vlan: number | null, mono: number): void {
+    const facts = this.facts;
+    const virtual = facts.virtualByIp.get(senderIp);
+    if (virtual === undefined || facts.nodeOfMac.has(senderMac)) return;
+    const view = this.options.view();
+    const owner = virtual.owner !== null && view.isAlive(virtual.owner) ? virtual.owner : null;
+    if (owner === this.options.node) return; // our claim sees the same frame, and defends
+    // The holder sees advertisements to all nodes itself; one unicast to this node only this node saw.
     const onlyWeSaw = this.ownMacSet().has(dst);
     if (owner !== null ? !onlyWeSaw : !this.isRecorder(null)) return;
     this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono);

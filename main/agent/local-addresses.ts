@@ -268,7 +268,8 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
 
   /**
    * Hands every captured ND frame to `observer` as well (one observer; null removes it). Only interfaces
-   * where an IPv6 address is held, probed or watched have an ND socket; what it hears is what reaches
+   * where an IPv6 address is held, probed or watched, or that would carry an IPv6 resource
+   * (watchInterface), have an ND socket; what it hears is what reaches
    * this host: advertisements to all nodes, solicitations to the groups it listens to, frames to its MAC.
    */
   observeNdFrames(observer: NdFrameObserver | null): void {
