@@ -24,7 +24,7 @@ import { BindingTracker } from '../watch/bindings';
 import { classify, type ClusterFacts, type VirtualAddressFacts, type Verdict } from '../watch/classify';
 import { ConflictEpisodes, type ConflictEpisode } from '../watch/conflict-episodes';
 import type { WatchEvent } from '../watch/events';
-import type { VendorLookup } from '../watch/oui';
+import { withVendor, type VendorLookup } from '../watch/oui';
 import { defaultOuiDirectory } from './oui-directory';
 import type { ClusterView } from './cluster-view';
 import { movesAddresses, subjectsOf } from '../cluster/intents';
@@ -307,7 +307,7 @@ export class ClusterArpWatch {
         if (!this.isRecorder(null)) return;
         const vendors = verdict.macs.map((mac) => this.vendorOf(mac));
         const arp: ArpRecord = { kind: 'duplicate', ip: verdict.ip, macs: [...verdict.macs], vendors };
-        const named = verdict.macs.map((mac, i) => `${mac}${vendors[i] ? ` (${vendors[i]})` : ''}`).join(' and ');
+        const named = verdict.macs.map((mac, i) => withVendor(mac, vendors[i] ?? null)).join(' and ');
         const muted = this.isMuted(null, null, wallOf(mono)) ? '; muted (maintenance)' : '';
         this.append({ at: wallOf(mono), actor: this.options.node, action: 'arp.duplicate', target: verdict.ip, outcome: 'failed', detail: `duplicate address ${verdict.ip}: ${named} both answer${muted}`, handoffMs: null, arp });
         return;
@@ -347,7 +347,6 @@ export class ClusterArpWatch {
       defended: episode.defended,
       muted: this.isMuted(episode.resource === episode.ip ? null : episode.resource, episode.theirMac, episode.lastSeen),
     };
-    const vendor = episode.theirVendor ? ` (${episode.theirVendor})` : '';
     const outcome = `${episode.defended ? 'defended' : 'not defended'}${conflict.muted ? '; muted (maintenance)' : ''}`;
     this.append({
       at: episode.lastSeen,
@@ -355,7 +354,7 @@ export class ClusterArpWatch {
       action: 'arp.conflict',
       target: conflict.resource ?? episode.ip,
       outcome: 'failed',
-      detail: `conflict on ${episode.ip}: ${episode.theirMac}${vendor} claims it; ${plural(episode.count, 'frame')}, ${outcome}`,
+      detail: `conflict on ${episode.ip}: ${withVendor(episode.theirMac, episode.theirVendor)} claims it; ${plural(episode.count, 'frame')}, ${outcome}`,
       handoffMs: null,
       arp: { kind: 'conflict', conflict },
     });

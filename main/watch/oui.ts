@@ -7,6 +7,12 @@ export const MULTICAST = '(multicast)';
 
 export type VendorLookup = (mac: Mac) => string | null;
 
+/** "MAC (Vendor)"; the table's own parenthesised names ("(locally administered)") as they are, never doubled. */
+export function withVendor(mac: Mac, vendor: string | null): string {
+  if (vendor === null || vendor === '') return mac;
+  return vendor.startsWith('(') ? `${mac} ${vendor}` : `${mac} (${vendor})`;
+}
+
 /** Value of one hex digit's char code, or -1. */
 function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48; // 0-9

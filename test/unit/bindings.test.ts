@@ -8,7 +8,7 @@ import { classifyArp } from '../../main/arp/codec';
 import type { ArpFrame, ArpOp, Ipv4, Mac } from '../../main/arp/frame';
 import { BindingTracker, MAX_PREVIOUS_MACS, type BindingTrackerOptions } from '../../main/watch/bindings';
 import type { WatchEvent } from '../../main/watch/events';
-import { LOCALLY_ADMINISTERED, MULTICAST, ouiOf, parseOuiTable } from '../../main/watch/oui';
+import { LOCALLY_ADMINISTERED, MULTICAST, ouiOf, parseOuiTable, withVendor } from '../../main/watch/oui';
 import { DEFAULT_OUI_PATH, OuiDirectory, defaultOuiDirectory } from '../../main/agent/oui-directory';
 import { StormDetector } from '../../main/watch/storm';
 import { ouiTsvLines, parseCsv } from '../../scripts/gen-oui';
@@ -350,6 +350,13 @@ describe('ARP storm', () => {
 });
 
 describe('OUI vendor table', () => {
+  test('withVendor: "MAC (Vendor)", the table\'s parenthesised names never doubled, nothing for no vendor', () => {
+    assert.equal(withVendor('00:1b:21:00:00:01', 'Intel Corporate'), '00:1b:21:00:00:01 (Intel Corporate)');
+    assert.equal(withVendor('02:66:00:00:00:01', LOCALLY_ADMINISTERED), '02:66:00:00:00:01 (locally administered)');
+    assert.equal(withVendor('02:66:00:00:00:01', null), '02:66:00:00:00:01');
+    assert.equal(withVendor('02:66:00:00:00:01', ''), '02:66:00:00:00:01');
+  });
+
   // Compiled to build/test/unit/: the package root is three levels up.
   const shippedPath = resolve(__dirname, '..', '..', '..', 'resources', 'oui', 'oui.tsv');
 

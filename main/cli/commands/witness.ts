@@ -25,6 +25,7 @@ import { readInterface } from '../../net/interfaces';
 import { ArpSocket } from '../../net/pcap';
 import { listAll } from '../../net/registrar';
 import { WitnessAnalysis, witnessInput, type WitnessEvent, type WitnessSummary } from '../../watch/witness-analysis';
+import { withVendor } from '../../watch/oui';
 import { UsageError, type WitnessCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
@@ -55,8 +56,7 @@ export function askFor(ownMac: string, ownIp: string | null, target: string): Ar
   return ownIp === null ? question(ownMac, target) : request(ownMac, ownIp, target);
 }
 
-/** "MAC (Vendor)"; the OUI table's own parenthesised names ("(locally administered)") as they are. */
-export const withVendor = (mac: string, vendor: string | null): string => (vendor === null || vendor === '' ? mac : vendor.startsWith('(') ? `${mac} ${vendor}` : `${mac} (${vendor})`);
+export { withVendor };
 const ms = (value: number): string => `${Math.round(value * 10) / 10} ms`;
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
