@@ -13,26 +13,13 @@ import { validateResourceSpec } from '../../main/cluster/validate';
 import { solicitedNodeAddress } from '../../main/nd/addresses';
 import { buildUnsolicitedAdvertisement } from '../../main/nd/builders';
 import { ALL_NODES_IPV6, type NdFrame } from '../../main/nd/frame';
-import { FileStore } from '../../main/store/file-store';
 import type { ClusterStore } from '../../main/store/store';
 import { FakeLan, type FakeHost } from './fake-host';
+import { registrationsWhileHeld as registrationsHeldOn, sleep, startAgents, stopAgents, until } from './agent-fixture';
 
 const VIP6 = '2001:db8:10::50';
 const MACS = { n1: '02:77:00:00:00:01', n2: '02:77:00:00:00:02' } as const;
 const ROGUE_MAC = '02:66:00:00:00:66';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Maybe<T> = T | null | undefined | false;
-
-async function until<T>(what: string, probe: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** A resource as the API would store it: validated (RFC 5952 text), with every default filled in. */
 function spec(name: string, ipWithPrefix: string, preferredOwners: string[]): ResourceSpec {
@@ -59,22 +46,10 @@ describe('IPv6 resources on fake hosts', () => {
     // Each node's station address in the resource's /64: what chooses lan0 for it (interface-choice.ts).
     hosts.n1!.addStation6('2001:db8:10::1', 64);
     hosts.n2!.addStation6('2001:db8:10::2', 64);
-    stores = [];
-    agents = [];
-    logs = [];
-    for (const node of ['n1', 'n2']) {
-      const store = await FileStore.open({ dir });
-      stores.push(store);
-      const agent = new Agent({ node, store, version: 'test', host: hosts[node], ownerSilenceMs: 250, log: (line) => logs.push(`${node}: ${line}`) });
-      agents.push(agent);
-      await agent.start();
-    }
+    ({ stores, agents, logs } = await startAgents(dir, hosts));
   });
 
-  afterEach(async () => {
-    for (const agent of agents) await agent.stop({ handOff: false }).catch(() => undefined);
-    for (const store of stores) await store.close().catch(() => undefined);
-  });
+  afterEach(() => stopAgents({ stores, agents, logs }));
 
   after(() => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -86,17 +61,7 @@ describe('IPv6 resources on fake hosts', () => {
   const explain = (): string => `\nlog:\n  ${logs.slice(-30).join('\n  ')}`;
   const from = (node: string): NdFrame[] => lan.ndWire.filter((w) => w.from === node).map((w) => w.frame);
 
-  /** Every registration on `target` of an address `owner` still holds, as it happens (one holder at a time says: none). */
-  function registrationsWhileHeld(target: string, owner: string): string[] {
-    const violations: string[] = [];
-    const addresses = hosts[target]!.addresses;
-    const register = addresses.register.bind(addresses);
-    (addresses as { register: typeof register }).register = (list, notAfter) => {
-      for (const item of list) if (hosts[owner]!.held().includes(item.ip)) violations.push(`${item.ip} registered on ${target} while ${owner} held it`);
-      return register(list, notAfter);
-    };
-    return violations;
-  }
+  const registrationsWhileHeld = (target: string, owner: string): string[] => registrationsHeldOn(hosts, target, owner);
 
   async function online(name: string, ip: string, node: string): Promise<void> {
     await stores[0]!.putResource(spec(name, `${ip}/64`, [node]));

@@ -15,21 +15,9 @@ import { validateResourceSpec } from '../../main/cluster/validate';
 import { FileStore } from '../../main/store/file-store';
 import type { ClusterStore } from '../../main/store/store';
 import { FakeLan, type FakeHost } from './fake-host';
+import { registrationsWhileHeld as registrationsHeldOn, sleep, startAgents, stopAgents, until } from './agent-fixture';
 
 const VIP = '10.231.0.100';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Maybe<T> = T | null | undefined | false;
-
-async function until<T>(what: string, probe: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** The store as seen by a node that hears of changes late (in order, each `delay()` ms after it happened). */
 function lateWatch(store: ClusterStore, delay: () => number): ClusterStore {
@@ -72,23 +60,11 @@ describe('the agent on fake hosts', () => {
     dirs.push(dir);
     lan = new FakeLan();
     hosts = { n1: lan.host('n1', '10.231.0.1', '02:77:00:00:00:01'), n2: lan.host('n2', '10.231.0.2', '02:77:00:00:00:02') };
-    stores = [];
-    agents = [];
-    logs = [];
     n1WatchDelayMs = 0;
-    for (const node of ['n1', 'n2']) {
-      const store = await FileStore.open({ dir });
-      stores.push(store);
-      const agent = new Agent({ node, store: node === 'n1' ? lateWatch(store, () => n1WatchDelayMs) : store, version: 'test', host: hosts[node], ownerSilenceMs: 250, log: (line) => logs.push(`${node}: ${line}`) });
-      agents.push(agent);
-      await agent.start();
-    }
+    ({ stores, agents, logs } = await startAgents(dir, hosts, (node, store) => (node === 'n1' ? lateWatch(store, () => n1WatchDelayMs) : store)));
   });
 
-  afterEach(async () => {
-    for (const agent of agents) await agent.stop({ handOff: false }).catch(() => undefined);
-    for (const store of stores) await store.close().catch(() => undefined);
-  });
+  afterEach(() => stopAgents({ stores, agents, logs }));
 
   after(() => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -99,17 +75,7 @@ describe('the agent on fake hosts', () => {
   const stateOf = (resource: string): string | undefined => agent('n1').clusterView.statuses.get(resource)?.state;
   const explain = (): string => `\nlog:\n  ${logs.slice(-30).join('\n  ')}`;
 
-  /** Every registration on `target` of an address `owner` still holds (one holder at a time says: none), as it happens. */
-  function registrationsWhileHeld(target: string, owner: string): string[] {
-    const violations: string[] = [];
-    const addresses = hosts[target]!.addresses;
-    const register = addresses.register.bind(addresses);
-    (addresses as { register: typeof register }).register = (list, notAfter) => {
-      for (const item of list) if (hosts[owner]!.held().includes(item.ip)) violations.push(`${item.ip} registered on ${target} while ${owner} held it`);
-      return register(list, notAfter);
-    };
-    return violations;
-  }
+  const registrationsWhileHeld = (target: string, owner: string): string[] => registrationsHeldOn(hosts, target, owner);
 
   /** A resource put in the store, online on its preferred node, with the address in that host's "kernel". */
   async function online(name: string, ip: string, node: string): Promise<void> {

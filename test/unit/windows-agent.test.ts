@@ -24,19 +24,11 @@ import { FileStore } from '../../main/store/file-store';
 import type { ClusterStore } from '../../main/store/store';
 import { FakeLan, type FakeHost } from './fake-host';
 import { FakeWindows, MemoryRecords, ticks, type JsonObject } from './fake-windows';
+import { sleep, startAgents, stopAgents, until as waitUntil } from './agent-fixture';
 
 const VIP = '10.231.0.100';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** PowerShell's pace is slower than the fake LAN's: 8 s unless a test says otherwise. */
+const until = <T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 8000): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 function spec(name: string, ip: string, preferredOwners: string[]): ResourceSpec {
   const validation = validateResourceSpec({ name, ip: `${ip}/24`, preferredOwners }, { nodes: ['n1', 'n2'], existing: [] });
@@ -102,26 +94,17 @@ describe('the agent on Windows hosts (fake PowerShell)', () => {
       n1: await windowsNode(lan, 'n1', '10.231.0.1', '02:77:00:00:00:01', journal),
       n2: await windowsNode(lan, 'n2', '10.231.0.2', '02:77:00:00:00:02', journal),
     };
-    stores = [];
-    agents = [];
-    logs = [];
-    for (const node of ['n1', 'n2']) {
-      const store = await FileStore.open({ dir });
-      stores.push(store);
-      const agent = new Agent({ node, store, version: 'test', host: nodes[node]!.host, ownerSilenceMs: 250, log: (line) => logs.push(`${node}: ${line}`) });
-      agents.push(agent);
-      await agent.start();
-    }
+    ({ stores, agents, logs } = await startAgents(dir, { n1: nodes.n1!.host, n2: nodes.n2!.host }));
   });
 
-  afterEach(async () => {
-    for (const agent of agents) await agent.stop({ handOff: false }).catch(() => undefined);
-    for (const { host } of Object.values(nodes)) {
-      await host.addresses.settled();
-      host.close();
-    }
-    for (const store of stores) await store.close().catch(() => undefined);
-  });
+  afterEach(() =>
+    stopAgents({ stores, agents, logs }, async () => {
+      for (const { host } of Object.values(nodes)) {
+        await host.addresses.settled();
+        host.close();
+      }
+    }),
+  );
 
   after(() => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
