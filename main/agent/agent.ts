@@ -228,6 +228,7 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       log: this.log,
     });
     this.local.observeFrames((ifname, frame, mono) => this.arpWatch.observe(ifname, frame, mono));
+    this.local.observeRepeats((ifname, { frame, mono, requests, replies }) => this.arpWatch.observeRepeats(ifname, frame, mono, requests, replies));
     this.local.observeNdFrames((ifname, frame, mono) => this.arpWatch.observeNd(ifname, frame, mono));
     this.convergence = new ConvergenceMonitor({
       host: this.host,

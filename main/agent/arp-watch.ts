@@ -180,6 +180,18 @@ export class ClusterArpWatch {
     this.checkClaim(frame, mono);
   }
 
+  /**
+   * A storm's repeats the capture counted instead of handing them over (main/native/fold.h): `requests` and
+   * `replies` frames like `frame`, whose sender's binding already names its MAC. The same events and
+   * conflicts as the frames one by one would give.
+   */
+  observeRepeats(ifname: string, frame: ArpFrame, mono: number, requests: number, replies: number): void {
+    const events = this.trackerOf(ifname).observeRepeats(mono, frame, requests, replies);
+    this.bindingsDirty = true;
+    for (const event of events) this.judge(event, mono);
+    this.checkClaim(frame, mono, requests + replies);
+  }
+
   /** Every neighbour discovery frame seen on `ifname` (IPv6), with its monotonic receive time. */
   observeNd(ifname: string, frame: NdFrame, mono: number): void {
     const events = this.trackerOf(ifname).observeNd(mono, frame);
@@ -195,7 +207,7 @@ export class ClusterArpWatch {
    * Frame by frame, not per watch event, so an intruder that keeps going is counted and keeps being
    * reported: a station outside the cluster using one of our addresses as its sender address.
    */
-  private checkClaim(frame: ArpFrame, mono: number): void {
+  private checkClaim(frame: ArpFrame, mono: number, frames = 1): void {
     const facts = this.facts;
     const { senderIp, senderMac } = frame.arp;
     const virtual = facts.virtualByIp.get(senderIp);
@@ -206,7 +218,7 @@ export class ClusterArpWatch {
     // The holder sees broadcast frames itself; a reply unicast to this node only this node saw.
     const onlyWeSaw = this.ownMacSet().has(frame.dst);
     if (owner !== null ? !onlyWeSaw : !this.isRecorder(null)) return;
-    this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan: frame.vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono);
+    this.publishConflict({ resource: virtual.resource, ip: senderIp, vlan: frame.vlan, ourMac: null, theirMac: senderMac, theirVendor: this.vendorOf(senderMac), defended: false }, mono, frames);
   }
 
   /** checkClaim for what an ND frame binds: `senderMac` says it is `senderIp` in a frame to `dst` (the same rules). */
@@ -315,8 +327,8 @@ export class ClusterArpWatch {
     }
   }
 
-  private publishConflict(sighting: Parameters<ConflictEpisodes['observe']>[0], mono: number): void {
-    const episode = this.episodes.observe(sighting, wallOf(mono));
+  private publishConflict(sighting: Parameters<ConflictEpisodes['observe']>[0], mono: number, frames = 1): void {
+    const episode = this.episodes.observe(sighting, wallOf(mono), frames);
     if (episode) this.appendConflict(episode);
   }
 

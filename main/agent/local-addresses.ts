@@ -12,6 +12,7 @@ import { buildDadQuestion } from '../nd/builders';
 import { isOnLink } from '../nd/rules';
 import type { Ipv6, NdFrame } from '../nd/frame';
 import { PacketIoError } from '../net/packet-io-error';
+import type { CapturedRepeats } from '../net/pcap';
 import { question } from '../arp/codec';
 import { DEADLINE_PASSED, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';
@@ -63,6 +64,8 @@ interface Route {
   probes: Map<Ipv4, Set<AddressClaim>>;
   /** Standby monitors: told of every ARP frame whose sender IP is the address they watch. */
   watchers: Map<Ipv4, Set<(mac: Mac) => void>>;
+  /** The socket's list of senders never folded is to be brought up to date (at the end of this turn). */
+  unfoldQueued: boolean;
 }
 
 interface Held {
@@ -103,12 +106,15 @@ export interface LocalAddressesOptions {
 
 /** Sees every ARP frame of every interface this node has a socket on (the cluster's ARP watch). */
 export type FrameObserver = (ifname: string, frame: ArpFrame, mono: number) => void;
+/** Sees the repeats a folding socket counted instead of handing them over one by one (the same watch). */
+export type RepeatsObserver = (ifname: string, repeats: CapturedRepeats) => void;
 /** Sees every ND frame of every interface this node has an ND socket on (the same watch, IPv6). */
 export type NdFrameObserver = (ifname: string, frame: NdFrame, mono: number) => void;
 
 export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly sockets = new Map<string, Route>();
   private frameObserver: FrameObserver | null = null;
+  private repeatsObserver: RepeatsObserver | null = null;
   private ndFrameObserver: NdFrameObserver | null = null;
   private readonly held = new Map<string, Held>();
   private lifetimeSec: number | null;
@@ -174,10 +180,17 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       const fault = interfaceFault(null, this.host.interfaceState(ifname));
       if (fault !== null) throw new PacketIoError(fault.kind === 'missing' ? 'NO_SUCH_INTERFACE' : 'OPEN_FAILED', describeInterfaceFault(ifname, fault));
       const socket = this.host.openArp(ifname);
-      const created: Route = { socket, nd: null, ndListening: new Map(), byIp: new Map(), probes: new Map(), watchers: new Map() };
+      const created: Route = { socket, nd: null, ndListening: new Map(), byIp: new Map(), probes: new Map(), watchers: new Map(), unfoldQueued: false };
       socket.on('frame', ({ frame, mono }) => {
         LocalAddresses.route(created, frame);
         this.frameObserver?.(ifname, frame, mono);
+      });
+      // A folding socket (Linux) hands a storm's repeats over as counts. Senders the claims and watchers
+      // listen to are never folded (sendersChanged), so only a summary begun before one started listening
+      // can concern them: its frame goes to them once.
+      socket.on('repeats', (repeats) => {
+        LocalAddresses.route(created, repeats.frame);
+        this.repeatsObserver?.(ifname, repeats);
       });
       socket.on('lost', (error) => {
         if (this.sockets.get(ifname) === created) this.loseInterface(ifname, { kind: 'capture-lost', detail: error.message });
@@ -187,6 +200,20 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       this.sockets.set(ifname, route);
     }
     return route;
+  }
+
+  /**
+   * The claims, probes and watchers of `route` changed: at the end of this turn (a thousand claims started
+   * together make one update), tell the socket which senders must reach them frame by frame. Frame
+   * batches come from the event loop, never within a turn, so none is folded against a stale list.
+   */
+  private static sendersChanged(route: Route): void {
+    if (route.unfoldQueued || route.socket.unfoldSenders === undefined) return;
+    route.unfoldQueued = true;
+    queueMicrotask(() => {
+      route.unfoldQueued = false;
+      route.socket.unfoldSenders?.([...route.byIp.keys(), ...route.probes.keys(), ...route.watchers.keys()]);
+    });
   }
 
   /** A frame concerns the claims of its sender IP and of its target IP (a probe has sender 0.0.0.0). */
@@ -264,6 +291,11 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /** Hands every captured ARP frame to `observer` as well (one observer; null removes it). */
   observeFrames(observer: FrameObserver | null): void {
     this.frameObserver = observer;
+  }
+
+  /** Hands the repeats a folding socket counted to `observer` (one observer; null removes it). */
+  observeRepeats(observer: RepeatsObserver | null): void {
+    this.repeatsObserver = observer;
   }
 
   /**
@@ -396,6 +428,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     const nd = ip.includes(':') ? this.ndFor(ifname, route) : null;
     const set = route.watchers.get(ip) ?? new Set<(mac: Mac) => void>();
     route.watchers.set(ip, set.add(onAnswer));
+    LocalAddresses.sendersChanged(route);
     return {
       ask: () => {
         try {
@@ -407,7 +440,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       },
       stop: () => {
         set.delete(onAnswer);
-        if (set.size === 0) route.watchers.delete(ip);
+        if (set.size === 0 && route.watchers.get(ip) === set) {
+          route.watchers.delete(ip);
+          LocalAddresses.sendersChanged(route);
+        }
       },
     };
   }
@@ -499,6 +535,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     const entry: Held = { request, claim, ready: false, removal };
     this.held.set(request.resource, entry);
     byIp.set(request.ip, entry);
+    LocalAddresses.sendersChanged(route);
     claim.on('warning', (text) => this.emit('warning', `${request.resource}: ${text}`));
     return new Promise((resolve) => {
       claim.on('event', (event) => {
@@ -552,13 +589,17 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     const claim = new AddressClaim({ ip: request.ip, prefix: request.ip.includes(':') ? 128 : 32, socket, registrar: neverRegisters, config: { ...request.acd, mode: 'probe-only', trustedMac: request.trustedMac }, subscribe: false });
     const running = probes.get(request.ip) ?? new Set<AddressClaim>();
     probes.set(request.ip, running.add(claim));
+    LocalAddresses.sendersChanged(route);
     let trustedAnswered = false;
     return new Promise((resolve) => {
       claim.on('event', (event) => {
         if (event.type === 'trusted-answer') trustedAnswered = true;
         if (event.type === 'free' || event.type === 'used-by' || event.type === 'down') {
           running.delete(claim);
-          if (running.size === 0) probes.delete(request.ip);
+          if (running.size === 0 && probes.get(request.ip) === running) {
+            probes.delete(request.ip);
+            LocalAddresses.sendersChanged(route);
+          }
           LocalAddresses.unlisten(route, request.ip);
           resolve({ macs: event.type === 'used-by' ? event.macs : [], trustedAnswered, interrupted: event.type === 'down' });
         }
@@ -570,7 +611,10 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private forget(entry: Held, route: Route): void {
     if (this.held.get(entry.request.resource) !== entry) return;
     this.held.delete(entry.request.resource);
-    route.byIp.delete(entry.request.ip);
+    if (route.byIp.get(entry.request.ip) === entry) {
+      route.byIp.delete(entry.request.ip);
+      LocalAddresses.sendersChanged(route);
+    }
     LocalAddresses.unlisten(route, entry.request.ip);
   }
 

@@ -57,9 +57,14 @@ export interface HostAddresses {
   onLateFailure(listener: (failure: LateAddressFailure) => void): () => void;
 }
 
-/** An ARP socket on one interface: frames in (including the ones this host sends), frames out. */
+/**
+ * An ARP socket on one interface: frames in (including the ones this host sends), frames out. A socket
+ * that folds a storm's repeats (Linux, the capture addon: 'repeats' events) has unfoldSenders: the senders
+ * whose frames must still come one by one (the addresses held, probed and watched here).
+ */
 export interface ArpPort extends FrameSource {
   send(frame: ArpFrame): void;
+  unfoldSenders?(senders: Iterable<string>): void;
 }
 
 /**

@@ -28,6 +28,10 @@
  *   handle.stats()  -> [ps_recv, ps_drop, ps_ifdrop]    (pcap_stats)
  *   handle.flush()  -> count: the folded frames not yet due, put into the slots now for the caller to read
  *                      (0 inside onBatch, whose slots are being read)
+ *   handle.send(buffer, length)   one frame out on the interface (pcap_inject): the agent's claims send
+ *                      their ARP through the capture that hears the LAN, as `cap` did
+ *   handle.unfold(senders: Uint32Array)   IPv4 senders (host byte order, sorted, unique) never folded: the
+ *                      addresses the agent's claims hold or probe and its watchers listen to (fold.h)
  *   handle.close()
  *   packetStatistics(fd) -> [packets, drops]             (getsockopt PACKET_STATISTICS on a packet
  *       socket of this process, e.g. the one `cap` opened: what pcap_stats() would read; resets)
@@ -366,6 +370,44 @@ static napi_value capture_flush(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value capture_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  capture_t *c = unwrap_this(env, info, &argc, argv);
+  if (c == NULL) return NULL;
+  if (argc < 2) return throw_message(env, "EINVAL", "send(buffer, length)");
+  if (c->closing || c->pcap == NULL) return throw_message(env, "ECLOSED", "capture is closed");
+  void *bytes = NULL;
+  size_t size = 0;
+  uint32_t length = 0;
+  if (napi_get_buffer_info(env, argv[0], &bytes, &size) != napi_ok) return throw_message(env, "EINVAL", "send: buffer must be a Buffer");
+  if (napi_get_value_uint32(env, argv[1], &length) != napi_ok || length == 0 || length > size) return throw_message(env, "EINVAL", "send: length must be 1..buffer.length");
+  if (pcap_inject(c->pcap, bytes, length) != (int)length) return throw_message(env, "ESEND", pcap_geterr(c->pcap));
+  return NULL;
+}
+
+static napi_value capture_unfold(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  capture_t *c = unwrap_this(env, info, &argc, argv);
+  if (c == NULL) return NULL;
+  if (c->fold == NULL) return NULL; /* nothing is folded */
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void *data = NULL;
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_uint32_array) {
+    return throw_message(env, "EINVAL", "unfold(senders: Uint32Array)");
+  }
+  const uint32_t *senders = (const uint32_t *)data;
+  for (size_t i = 1; i < count; i++) {
+    if (senders[i - 1] >= senders[i]) return throw_message(env, "EINVAL", "unfold: senders must be sorted ascending without repeats");
+  }
+  if (!fold_set_unfolded(c->fold, senders, count)) return throw_message(env, "ENOMEM", "out of memory");
+  return NULL;
+}
+
 static napi_value capture_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   capture_t *c = unwrap_this(env, info, &argc, NULL);
@@ -481,8 +523,10 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
       {"stats", NULL, capture_stats, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, capture_close, NULL, NULL, NULL, napi_default, NULL},
       {"flush", NULL, capture_flush, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, capture_send, NULL, NULL, NULL, napi_default, NULL},
+      {"unfold", NULL, capture_unfold, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, self, 3, props);
+  napi_define_properties(env, self, 5, props);
   if (napi_wrap(env, self, c, finalize, NULL, &c->self) != napi_ok) {
     release(c);
     pcap_close(p);

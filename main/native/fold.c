@@ -32,12 +32,15 @@ struct fold {
   size_t created; /* pending[0 .. created) made this batch, some taken */
   size_t live;
   size_t next_take;
+  uint32_t *unfolded; /* sorted; never folded (fold_set_unfolded) */
+  size_t unfolded_count;
 };
 
 typedef enum { ARP_OTHER, ARP_QUIET, ARP_BINDING } arp_kind_t;
 
 typedef struct {
   uint64_t key;
+  uint32_t sender_ip;
   const uint8_t *sender_mac;
   uint16_t op;
 } arp_view_t;
@@ -69,6 +72,7 @@ static arp_kind_t read_arp(const uint8_t *b, size_t len, arp_view_t *view) {
   uint32_t target_ip = u32(arp + 24);
   if (sender_ip == 0) return ARP_OTHER;
   view->key = (uint64_t)vlan_key << 32 | sender_ip;
+  view->sender_ip = sender_ip;
   view->sender_mac = arp + 8;
   view->op = op;
   return sender_ip == target_ip ? ARP_BINDING : ARP_QUIET;
@@ -112,9 +116,35 @@ fold_t *fold_new(size_t max_pending) {
 
 void fold_free(fold_t *fold) {
   if (fold == NULL) return;
+  free(fold->unfolded);
   free(fold->table);
   free(fold->pending);
   free(fold);
+}
+
+bool fold_set_unfolded(fold_t *fold, const uint32_t *senders, size_t count) {
+  uint32_t *copy = NULL;
+  if (count > 0) {
+    copy = malloc(count * sizeof *copy);
+    if (copy == NULL) return false;
+    memcpy(copy, senders, count * sizeof *copy);
+  }
+  free(fold->unfolded);
+  fold->unfolded = copy;
+  fold->unfolded_count = count;
+  return true;
+}
+
+static bool is_unfolded(const fold_t *fold, uint32_t sender_ip) {
+  size_t low = 0, high = fold->unfolded_count;
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    uint32_t at = fold->unfolded[mid];
+    if (at == sender_ip) return true;
+    if (at < sender_ip) low = mid + 1;
+    else high = mid;
+  }
+  return false;
 }
 
 static void take(fold_t *fold, sender_t *sender, fold_summary_t *out) {
@@ -133,7 +163,7 @@ fold_verdict_t fold_frame(fold_t *fold, const uint8_t *bytes, size_t caplen, fol
   sender_t *sender = find_sender(fold, view.key, &inserted);
   if (sender == NULL) return FOLD_DELIVER;
   bool same_mac = !inserted && memcmp(sender->mac, view.sender_mac, 6) == 0;
-  if (kind == ARP_QUIET && same_mac && caplen <= FOLD_FRAME_MAX) {
+  if (kind == ARP_QUIET && same_mac && caplen <= FOLD_FRAME_MAX && !is_unfolded(fold, view.sender_ip)) {
     if (sender->pending == NO_PENDING) {
       if (fold->created >= fold->max_pending) goto deliver;
       pending_t *pending = &fold->pending[fold->created];

@@ -13,8 +13,8 @@
  * The "last delivered MAC" per sender is remembered across batches: a station that keeps asking is folded
  * from its second frame on, for as long as its MAC stays. Probes (sender 0.0.0.0), announcements and
  * gratuitous replies (sender = target), frames that are not well-formed Ethernet/IPv4 ARP (decode would
- * reject them: the JavaScript counts them as malformed) and frames over FOLD_FRAME_MAX bytes are always
- * delivered. Forgetting is always safe — a sender not in the table is delivered — so a full table is
+ * reject them: the JavaScript counts them as malformed), frames over FOLD_FRAME_MAX bytes and frames from a
+ * sender on the unfolded list (fold_set_unfolded) are always delivered. Forgetting is always safe — a sender not in the table is delivered — so a full table is
  * cleared between batches and a full pending list just delivers.
  */
 #ifndef IPFO_FOLD_H
@@ -50,6 +50,13 @@ fold_t *fold_new(size_t max_pending);
 void fold_free(fold_t *fold);
 
 fold_verdict_t fold_frame(fold_t *fold, const uint8_t *bytes, size_t caplen, fold_summary_t *before);
+
+/*
+ * Senders (IPv4, host byte order, sorted ascending, no repeats) whose frames are never folded: the agent's
+ * claims and watchers need every frame from the addresses they hold or listen to (a rival that repeats
+ * itself is a conflict each time). The list is copied; false when out of memory (the old list stays).
+ */
+bool fold_set_unfolded(fold_t *fold, const uint32_t *senders, size_t count);
 
 /* Summaries pending in this batch. */
 size_t fold_pending_count(const fold_t *fold);

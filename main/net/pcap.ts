@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { ArpFrame } from '../arp/frame';
 import { ArpCodecError, decode, encode, type ArpCodecErrorCode } from '../arp/codec';
 import { readInterface, type InterfaceInfo } from './interfaces';
+import { ipv4ToNumber } from '../../preload/contract/ipv4';
 
 import { PacketIoError } from './packet-io-error';
 
@@ -147,6 +148,10 @@ interface NativeCapture {
   stats(): [number, number, number];
   /** Folded frames not yet due, put into the slots now: their count (0 while a batch is being read). */
   flush(): number;
+  /** One frame out on the interface (pcap_inject). */
+  send(buffer: Buffer, length: number): void;
+  /** IPv4 senders (as u32, sorted, unique) whose frames are never folded. */
+  unfold(senders: Uint32Array): void;
   close(): void;
 }
 interface CaptureAddon {
@@ -482,6 +487,8 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
   private decodeFrame: (buf: Buffer, offset: number, length: number) => ArpFrame = decode;
   /** Reading a batch: its slots must not be refilled by a flush from a listener. */
   private inBatch = false;
+  /** Big enough for any ARP frame we build (60 bytes, 64 tagged). */
+  private readonly sendBuffer = Buffer.alloc(128);
 
   private constructor(readonly iface: InterfaceInfo, addon: CaptureAddon) {
     super();
@@ -549,6 +556,30 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
       if (folded) this.emit('repeats', { frame, at, mono, requests, replies });
       else this.emit('frame', { frame, at, mono });
     }
+  }
+
+  /** Sends one frame on the interface through this capture's own handle: an ArpCapture is then an agent's whole ARP port. */
+  send(frame: ArpFrame): void {
+    if (this.closed || this.native === null) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
+    const bytes = ARP_CODEC.encode(frame, this.sendBuffer, 0);
+    try {
+      this.native.send(bytes, bytes.length);
+    } catch (error) {
+      throw new PacketIoError('SEND_FAILED', `cannot send on "${this.iface.name}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.stats.sent++;
+  }
+
+  /**
+   * With foldRepeats: the frames of these senders always come one by one (the agent's claims count a rival
+   * that repeats itself, and its watchers hear every answer), the rest of the LAN may be folded. Replaces
+   * the previous list; a no-op on a capture that folds nothing.
+   */
+  unfoldSenders(senders: Iterable<string>): void {
+    if (this.closed || this.native === null) return;
+    // IPv6 text and anything else that is no dotted quad (-1) cannot be an ARP sender: left out.
+    const numbers = [...new Set([...senders].map(ipv4ToNumber))].filter((n) => n >= 0).sort((a, b) => a - b);
+    this.native.unfold(Uint32Array.from(numbers));
   }
 
   /**

@@ -46,18 +46,21 @@ export class ConflictEpisodes {
     this.quietMs = options.quietMs ?? 30_000;
   }
 
-  /** One conflicting frame at `now` (wall ms). Returns the episode to publish now, or null (folded). */
-  observe(sighting: ConflictSighting, now: number): ConflictEpisode | null {
+  /**
+   * `frames` conflicting frames (one, or a capture's folded repeats) at `now` (wall ms). Returns the episode
+   * to publish now, or null (folded).
+   */
+  observe(sighting: ConflictSighting, now: number, frames = 1): ConflictEpisode | null {
     const key = `${sighting.ip}|${sighting.vlan ?? ''}|${sighting.theirMac}`;
     const current = this.open.get(key);
     if (current === undefined || now - current.episode.lastSeen > this.quietMs) {
-      const episode: ConflictEpisode = { ...sighting, firstSeen: now, lastSeen: now, count: 1 };
+      const episode: ConflictEpisode = { ...sighting, firstSeen: now, lastSeen: now, count: frames };
       this.open.set(key, { episode, publishedAt: now, unpublished: false });
       return { ...episode };
     }
     const { episode } = current;
     episode.lastSeen = now;
-    episode.count += 1;
+    episode.count += frames;
     const newlyDefended = sighting.defended && !episode.defended;
     episode.defended ||= sighting.defended;
     episode.ourMac ??= sighting.ourMac;

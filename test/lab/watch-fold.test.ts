@@ -23,6 +23,7 @@ interface SideReport {
   capture: { received: number; decoded: number; malformed: number; kernelReceived: number; kernelDropped: number };
   frameEvents: number;
   repeatEvents: number;
+  unfolded: Record<string, { frames: number; repeats: number }>;
 }
 
 const count = (events: Record<string, number>, type: string): number =>
@@ -41,7 +42,10 @@ describe('the watch\'s capture folds repeats exactly', () => {
     const watcher = lab.host('n1');
     const subnet = lab.subnet.split('.').slice(0, 3).join('.');
     const held = [101, 102, 103].map((n) => `${subnet}.${n}`);
-    const compare = new JsonLines(lab.spawn(watcher, [process.execPath, FIXTURE, watcher.ifname, held.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    // Never folded on the folded side, as an agent's socket keeps the addresses its claims and watchers
+    // listen to: one with changing MACs (the second flooder's 101-110), one without.
+    const unfolded = [105, 120].map((n) => `${subnet}.${n}`);
+    const compare = new JsonLines(lab.spawn(watcher, [process.execPath, FIXTURE, watcher.ifname, held.join(','), unfolded.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] }));
     await compare.waitFor((r) => r.ready === true, 10_000, 'the two captures open');
     const floods = [
       new JsonLines(lab.spawn(lab.rogue!, arpFloodArgv({ subnet, rate: 40_000, durationMs: FLOOD_MS, first: 101, last: 240, malformedEvery: 997, conflictIp: lab.vip(150), conflictEveryMs: 100 }), { stdio: ['ignore', 'pipe', 'inherit'] })),
@@ -69,6 +73,12 @@ describe('the watch\'s capture folds repeats exactly', () => {
       assert.ok(count(plain.events, type) > 0, `the flood made ${type} events`);
     }
     assert.ok(plain.capture.malformed > 0, 'malformed frames were counted');
+    // The unfolded senders came frame by frame, every one of them, on the folded side too.
+    for (const ip of unfolded) {
+      const [f, p] = [folded.unfolded[ip]!, plain.unfolded[ip]!];
+      assert.ok(p.frames > 100, `${ip} was flooded: ${p.frames} frames`);
+      assert.deepEqual(f, { frames: p.frames, repeats: 0 }, `${ip}: never folded`);
+    }
     // Folding did its job: the folded side's listeners were called for a small share of the frames.
     const calls = folded.frameEvents + folded.repeatEvents;
     assert.ok(calls < plain.frameEvents / 5, `folded: ${calls} calls for ${plain.frameEvents} frames`);

@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { formatMac } from '../../main/arp/addresses';
-import { reply } from '../../main/arp/codec';
+import { classifyArp, reply } from '../../main/arp/codec';
 import type { ArpFrame, Mac } from '../../main/arp/frame';
 import { ZERO_IP } from '../../main/arp/frame';
 import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult } from '../../main/host/address-types';
@@ -135,14 +135,27 @@ export class FakeLan {
 class FakeArpPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
   readonly stats: PacketStats = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: 0, kernelDropped: 0 };
   private closed = false;
+  /** Folding: the MAC each sender (VLAN + IP) was last handed over with; the senders never folded. */
+  private readonly lastMac = new Map<string, Mac>();
+  private unfolded: ReadonlySet<string> = new Set();
 
   constructor(
     readonly iface: InterfaceInfo,
     private readonly host: FakeHost,
     /** Only these frames reach it (a capture's kernel filter). */
     private readonly accepts: (frame: ArpFrame) => boolean = () => true,
+    /**
+     * Folds as the Linux agent's socket does (main/native/fold.h), each repeat a summary of one frame: a
+     * request or reply whose sender was last handed over with the same MAC is a 'repeats' event, unless
+     * its sender is on the unfolded list. Every agent test on the fake LAN then runs the folded path.
+     */
+    private readonly folds = false,
   ) {
     super();
+  }
+
+  unfoldSenders(senders: Iterable<string>): void {
+    this.unfolded = new Set(senders);
   }
 
   get isClosed(): boolean {
@@ -159,7 +172,18 @@ class FakeArpPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
     if (this.closed || !this.accepts(frame)) return;
     this.stats.received++;
     this.stats.decoded++;
-    this.emit('frame', { frame, at: Date.now(), mono: performance.now() });
+    const captured = { frame, at: Date.now(), mono: performance.now() };
+    if (this.folds) {
+      const { senderIp, senderMac } = frame.arp;
+      const kind = classifyArp(frame.arp);
+      const sender = `${frame.vlan ?? ''}|${senderIp}`;
+      if ((kind === 'request' || kind === 'reply') && senderIp !== ZERO_IP && this.lastMac.get(sender) === senderMac && !this.unfolded.has(senderIp)) {
+        this.emit('repeats', { ...captured, requests: kind === 'request' ? 1 : 0, replies: kind === 'reply' ? 1 : 0 });
+        return;
+      }
+      if (senderIp !== ZERO_IP) this.lastMac.set(sender, senderMac);
+    }
+    this.emit('frame', captured);
   }
 
   lose(reason: string): void {
@@ -579,7 +603,7 @@ export class FakeHost implements Host {
   }
 
   openArp(ifname: string): ArpPort {
-    return this.open(ifname, () => true);
+    return this.open(ifname, () => true, true);
   }
 
   openNd(ifname: string): FakeNdPort {
@@ -602,11 +626,11 @@ export class FakeHost implements Host {
     return this.open(ifname, (frame) => frame.arp.op === 'reply' && frame.arp.targetIp === ZERO_IP);
   }
 
-  private open(ifname: string, accepts: (frame: ArpFrame) => boolean): FakeArpPort {
+  private open(ifname: string, accepts: (frame: ArpFrame) => boolean, folds = false): FakeArpPort {
     const iface = this.interfaces.get(ifname);
     if (!iface) throw new PacketIoError('NO_SUCH_INTERFACE', `no such interface "${ifname}"`);
     if (!iface.adminUp) throw new PacketIoError('OPEN_FAILED', `${ifname}: interface is down`);
-    const port = new FakeArpPort({ name: iface.name, index: iface.index, mac: iface.mac, up: true }, this, accepts);
+    const port = new FakeArpPort({ name: iface.name, index: iface.index, mac: iface.mac, up: true }, this, accepts, folds);
     this.ports.add(port);
     return port;
   }
