@@ -3,14 +3,16 @@
 // claims, a drain or an ARP sweep its ring overflows whenever this process falls behind, and the
 // kernel drops the owner's answers with the rest. This capture's kernel filter lets through only ARP
 // replies whose target IP is 0.0.0.0 — answers to RFC 5227 probes, which the LAN sends at a bounded
-// rate (a standby asks 20 times a second per owner) — into a ring of small slots (our addon, 128-byte
-// snaplen): it cannot fill up unless this process stops reading for minutes, and when it does, its
+// rate (at most two per owner per probe interval: 100 a second per owner with the default profile,
+// 1,000 at the shortest interval, 2 ms; cluster/failover-profile.ts) — into a ring of small slots (our
+// addon, 128-byte snaplen): it cannot fill up unless this process stops reading for seconds (one
+// owner's answers fill it in 45 s at the default profile, in 4.5 s at 2 ms), and when it does, its
 // drop counter says so (silence-window.ts then discounts the silence).
 import type { Ipv4, Mac } from '../arp/frame';
 import type { CapturedFrame, FrameSource } from '../net/pcap';
 import { interfaceFault } from '../net/interface-fault';
 import type { Host } from '../host/host';
-/** ~4,500 slots of ~230 bytes: minutes of answers at the rate probes are sent. */
+/** ~4,500 slots of ~230 bytes: seconds of answers at the rate probes are sent (see above). */
 const ANSWER_RING_BYTES = 1024 * 1024;
 
 export type AnswerListener = (ifname: string, senderIp: Ipv4, senderMac: Mac) => void;

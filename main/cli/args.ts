@@ -11,7 +11,7 @@ import { validateNodeName } from '../cluster/validate';
 import { parseStoreLocation } from '../store/open';
 import { hasStoreAccess, storeAccessProblem, type StoreAccessFiles } from '../store/etcd-access';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATS_INTERVAL_SEC } from '../agent/lease-deadline';
-import { DEFAULT_FAILOVER_PROFILE, FAILOVER_PROFILES, OWNER_SILENCE_MAX_MS, OWNER_SILENCE_MIN_MS, type FailoverProfile } from '../cluster/failover-profile';
+import { DEFAULT_FAILOVER_PROFILE, FAILOVER_PROFILES, OWNER_SILENCE_MAX_MS, OWNER_SILENCE_MIN_MS, PROBE_INTERVAL_MIN_MS, type FailoverProfile } from '../cluster/failover-profile';
 import { checkMetricsBind } from '../metrics/server';
 import { UsageError, parseHostPort, DEFAULT_STORE, DEFAULT_API, DEFAULT_API_SOCKET_DIR, DEFAULT_TOKEN_FILE } from './usage';
 import { isClusterCommandName, parseClusterCommand, CLUSTER_USAGE, type ClusterCommand } from './cluster-args';
@@ -173,8 +173,10 @@ commands:
       takes over the addresses of an owner whose kernel stopped answering its ARP probes — default asks every
       20 ms and waits 100 ms of silence (safe on a loaded host), fast every 3 ms and 12 ms (a client gap under
       30 ms; 333 probes a second per owner watched). --owner-silence-ms MS replaces the profile's silence
-      (${OWNER_SILENCE_MIN_MS}..${OWNER_SILENCE_MAX_MS}; at least four probes always). --stats-interval ${DEFAULT_STATS_INTERVAL_SEC}: seconds between the agent's
-      load lines (resources, reconcile time per pass, standby probes per second, memory); 0 = never.
+      (${OWNER_SILENCE_MIN_MS}..${OWNER_SILENCE_MAX_MS}; at least four probes always): a silence under four of the profile's intervals
+      asks more often, every silence/4 ms but not under ${PROBE_INTERVAL_MIN_MS} ms (fast with 8: every 2 ms, up to 1,000 probes a
+      second per owner watched). --stats-interval ${DEFAULT_STATS_INTERVAL_SEC}: seconds between the agent's load lines
+      (resources, reconcile time per pass, standby probes per second, memory); 0 = never.
   agent --config FILE [options]
       The same, with the options read from FILE (JSON, keys are the option names: /etc/ipfo/agent.json
       for the service); options on the command line override the file.

@@ -2,11 +2,15 @@
 // long a silence has to last — as named profiles an administrator picks with one option (`ipfo agent
 // --failover-profile fast`, config key "failover-profile"). Pure: the agent and the CLI read these.
 //
-// Why a silence of 12 ms can be trusted at all: the question is answered by the owner's kernel (ARP in
-// softirq), not by its agent, so a busy or frozen agent still answers; and a busy standby asks less
-// and judges only after it has read what arrived (silence-window.ts), so its own stalls make it slower,
-// never wrong. What remains is frames lost on the wire, which the probe count covers: a verdict needs
-// at least MIN_PROBES_FOR_SILENCE questions in a row left unanswered.
+// Why a silence of 8–12 ms can be trusted at all: the question is answered by the owner's kernel (ARP in
+// softirq, a fraction of a millisecond on a LAN), not by its agent, so a busy or frozen agent still
+// answers; and a busy standby asks less and judges only after it has read what arrived
+// (silence-window.ts), so its own stalls make it slower, never wrong. What remains is frames lost on the
+// wire, which the probe count covers: a verdict needs at least MIN_PROBES_FOR_SILENCE questions in a
+// row left unanswered. So a silence shorter than that many of the profile's intervals asks more often
+// instead of asking fewer questions — down to PROBE_INTERVAL_MIN_MS. The rate stays bounded by owners,
+// not addresses: at most two probes per owner per interval (standby-monitor.ts), so at most ~1,000 a
+// second per owner watched at 2 ms.
 
 export const FAILOVER_PROFILES = ['default', 'fast'] as const;
 export type FailoverProfile = (typeof FAILOVER_PROFILES)[number];
@@ -23,7 +27,11 @@ export interface Detection {
 /** Fewer questions than this prove nothing: one lost frame, one late softirq. */
 export const MIN_PROBES_FOR_SILENCE = 4;
 
-export const OWNER_SILENCE_MIN_MS = 10;
+/** A short silence asks at most this often: the probe rate per owner watched stays at most ~1,000 a second. */
+export const PROBE_INTERVAL_MIN_MS = 2;
+
+/** The shortest silence an operator may ask for: MIN_PROBES_FOR_SILENCE questions at PROBE_INTERVAL_MIN_MS. */
+export const OWNER_SILENCE_MIN_MS = 8;
 export const OWNER_SILENCE_MAX_MS = 10_000;
 
 /**
@@ -42,11 +50,17 @@ export function isFailoverProfile(value: unknown): value is FailoverProfile {
   return typeof value === 'string' && (FAILOVER_PROFILES as readonly string[]).includes(value);
 }
 
-/** The profile's settings; `ownerSilenceMs` (the operator's --owner-silence-ms) replaces its silence. */
+/**
+ * The profile's settings; `ownerSilenceMs` (the operator's --owner-silence-ms) replaces its silence. A
+ * silence shorter than MIN_PROBES_FOR_SILENCE of the profile's intervals asks more often, so that the
+ * silence asked for is what the verdict waits (`fast` at 8 ms: every 2 ms; `default` at 50 ms: every
+ * 12 ms), not four of the profile's intervals.
+ */
 export function detectionFor(profile: FailoverProfile, ownerSilenceMs?: number): Detection {
   const base = PROFILES[profile];
   const silence = ownerSilenceMs ?? base.ownerSilenceMs;
-  return { probeIntervalMs: base.probeIntervalMs, ownerSilenceMs: silence, probesForSilence: Math.max(MIN_PROBES_FOR_SILENCE, Math.ceil(silence / base.probeIntervalMs)) };
+  const probeIntervalMs = Math.min(base.probeIntervalMs, Math.max(PROBE_INTERVAL_MIN_MS, Math.floor(silence / MIN_PROBES_FOR_SILENCE)));
+  return { probeIntervalMs, ownerSilenceMs: silence, probesForSilence: Math.max(MIN_PROBES_FOR_SILENCE, Math.ceil(silence / probeIntervalMs)) };
 }
 
 /**

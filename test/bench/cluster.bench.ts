@@ -65,7 +65,7 @@ const DRAIN_REPS = intEnv('BENCH_DRAIN_REPS', 5);
 const TAKEOVER_REPS = intEnv('BENCH_TAKEOVER_REPS', 3, 0);
 const DRAIN_COUNT = intEnv('BENCH_DRAIN_COUNT', 1000);
 const LEASE_TTL_SEC = intEnv('BENCH_LEASE_TTL', DEFAULT_LEASE_TTL_SEC, 2);
-/** Our "tuned" profile: a shorter owner-silence threshold (default: the agent's own, 250 ms). */
+/** Our "tuned" profile: a shorter owner-silence threshold (default: the profile's own). */
 const OWNER_SILENCE_MS = process.env.BENCH_OWNER_SILENCE_MS === undefined ? null : intEnv('BENCH_OWNER_SILENCE_MS', 100, OWNER_SILENCE_MIN_MS);
 const PROFILE: FailoverProfile = (() => {
   const text = process.env.BENCH_PROFILE ?? DEFAULT_FAILOVER_PROFILE;

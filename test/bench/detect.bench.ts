@@ -227,7 +227,10 @@ async function main(): Promise<void> {
   console.log('');
   console.log('failover frontier (issue 17): client gap at the owner change (one datagram per ms) against false failovers of a quiet run');
   console.log(`lab ${labId}: 3 nodes, client c1, etcd on c2; ${cpus().length} CPUs; ${REPS} reps per scenario and setting`);
-  console.log(`ours: lease TTL ${DEFAULT_LEASE_TTL_SEC} s (address lifetime ${lifetimeForTtl(DEFAULT_LEASE_TTL_SEC)} s); ${OURS.map((s) => `${s.label} = silence ${detectionFor(s.profile, s.ownerSilenceMs ?? undefined).ownerSilenceMs} ms, probe every ${detectionFor(s.profile).probeIntervalMs} ms`).join('; ')}`);
+  console.log(`ours: lease TTL ${DEFAULT_LEASE_TTL_SEC} s (address lifetime ${lifetimeForTtl(DEFAULT_LEASE_TTL_SEC)} s); ${OURS.map((s) => {
+    const detection = detectionFor(s.profile, s.ownerSilenceMs ?? undefined);
+    return `${s.label} = silence ${detection.ownerSilenceMs} ms, probe every ${detection.probeIntervalMs} ms`;
+  }).join('; ')}`);
   console.log(WITH_PEER ? 'keepalived: pair n1 (prio 150) / n2 (prio 100), unicast, a fresh pair per rep' : 'keepalived: skipped (BENCH_PEER=0)');
   console.log('killed: ours = agent SIGKILL, its kernel answers until the address lifetime runs out; keepalived = SIGKILL + address removed. link cut = owner\'s switch port down. kill+cut = both');
   console.log(`false failovers: ${FALSE_S} s beside ${CPU_HOGS} CPU hogs${STORM_RATE > 0 ? ` and an ARP storm of ${STORM_RATE} frames/s from c1` : ''}; ours with ${FALSE_ADDRESSES} addresses ("revoking its lease" lines), keepalived one address ("Entering MASTER STATE" on the backup)`);

@@ -48,6 +48,11 @@ describe('configuration file', () => {
     assert.deepEqual(parseAgentConfig('{}', FILE), {});
   });
 
+  test('the shortest owner silence (8 ms) is accepted and passed on as the option', () => {
+    const config = parseAgentConfig('{"failover-profile": "fast", "owner-silence-ms": 8}', FILE);
+    assert.deepEqual(agentConfigArgv(config), ['--failover-profile', 'fast', '--owner-silence-ms', '8']);
+  });
+
   test('// inside a value is not a comment', () => {
     assert.deepEqual(parseAgentConfig('{"node": "n1", "web-dir": "/srv//web"}', FILE), { node: 'n1', 'web-dir': '/srv//web' });
   });
@@ -81,7 +86,8 @@ describe('configuration file', () => {
     refuses('{"lease-ttl": 61}', /"lease-ttl" must be between 2 and 60/);
     refuses('{"failover-profile": "fastest"}', /"failover-profile" must be one of default, fast, got "fastest"/);
     refuses('{"failover-profile": 1}', /"failover-profile" must be a non-empty string/);
-    refuses('{"owner-silence-ms": 9}', /"owner-silence-ms" must be between 10 and 10000, got 9/);
+    refuses('{"owner-silence-ms": 7}', /"owner-silence-ms" must be between 8 and 10000, got 7/);
+    refuses('{"owner-silence-ms": 10001}', /"owner-silence-ms" must be between 8 and 10000, got 10001/);
     refuses('{"token-file": "token"}', /"token-file" must be an absolute path, got "token"/);
     refuses('{"tls-cert": "/etc/ipfo/c.pem"}', /"tls-cert" and "tls-key" go together/);
     refuses('{"node": "n1\\nExecStart=/bin/sh"}', /"node" contains a control character/);

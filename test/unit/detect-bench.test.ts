@@ -10,15 +10,16 @@ import { summarize } from '../bench/stats';
 
 describe('bench:detect settings', () => {
   test('profile[@silenceMs]', () => {
-    assert.deepEqual(parseOurSettings('fast, default@250,'), [
+    assert.deepEqual(parseOurSettings('fast, default@250,fast@8'), [
       { label: 'fast', profile: 'fast', ownerSilenceMs: null },
       { label: 'default@250', profile: 'default', ownerSilenceMs: 250 },
+      { label: 'fast@8', profile: 'fast', ownerSilenceMs: 8 },
     ]);
   });
 
   test('refuses unknown profiles and silences the agent would refuse', () => {
     assert.throws(() => parseOurSettings('slow'), /BENCH_OURS/);
-    assert.throws(() => parseOurSettings('fast@5'), /10\.\.10000/);
+    assert.throws(() => parseOurSettings('fast@7'), /8\.\.10000/);
     assert.throws(() => parseOurSettings('fast@25@3'), /BENCH_OURS/);
     assert.throws(() => parseOurSettings('fast@2.5'), /integer/);
   });
