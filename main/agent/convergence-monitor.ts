@@ -13,6 +13,7 @@ import { buildUnicastAdvertisement } from '../nd/builders';
 import type { NdFrame } from '../nd/frame';
 import type { TappedFrame } from '../net/frame-tap';
 import type { Host } from '../host/host';
+import { isIpv6Text } from '../../preload/contract/ip-address';
 import type { AuditRecord } from '../store/store';
 import { ConvergenceWatch, describeConvergence, type ConvergenceOptions, type ConvergenceReport, type SendGarpEffect } from '../watch/convergence';
 import { describeTakeoverConvergence, TakeoverConvergence, type KnownStation, type TakeoverReport } from '../watch/takeover-convergence';
@@ -23,10 +24,6 @@ const GARPS_PER_TICK = 2_000;
 const MAX_TAKEOVERS_WATCHED = 1_024;
 
 const TICK_MS = 250;
-
-function isIpv6(ip: string): boolean {
-  return ip.includes(':');
-}
 
 export interface ConvergenceMonitorOptions {
   node: string;
@@ -134,7 +131,7 @@ export class ConvergenceMonitor {
     const watched = this.byIp.get(frame.dstIp);
     if (!watched) return;
     for (const effect of watched.watch.onFrame(frame.srcMac, frame.srcIp, performance.now())) {
-      const ipv6 = isIpv6(watched.watch.ip);
+      const ipv6 = isIpv6Text(watched.watch.ip);
       if (effect.kind === 'new-straggler') {
         this.append({ at: Date.now(), actor: this.options.node, action: 'arp.straggler', target: watched.resource, outcome: 'started', detail: `${effect.mac} (${effect.ip}) still sends to ${watched.watch.ip} at the old MAC ${watched.ourMac}: its ${ipv6 ? 'neighbour' : 'ARP'} cache is stale`, handoffMs: null });
         continue;
@@ -176,7 +173,7 @@ export class ConvergenceMonitor {
     for (const { ifname, ourMac, ip, resource, garp } of batch) {
       if (!this.options.mayAnnounce(resource)) continue;
       try {
-        if (isIpv6(ip)) {
+        if (isIpv6Text(ip)) {
           // A unicast advertisement from the new owner, override set: the station's cache takes our MAC.
           this.options.sendNd(ifname, buildUnicastAdvertisement({ ownMac: ourMac, target: ip, targetMac: ourMac, toMac: garp.toMac, toIp: garp.toIp }));
         } else {
@@ -185,7 +182,7 @@ export class ConvergenceMonitor {
           this.options.send(ifname, frame);
         }
       } catch (error) {
-        this.options.log(`convergence of ${resource}: ${isIpv6(ip) ? 'advertisement' : 'GARP'} to ${garp.toMac} failed: ${(error as Error).message}`);
+        this.options.log(`convergence of ${resource}: ${isIpv6Text(ip) ? 'advertisement' : 'GARP'} to ${garp.toMac} failed: ${(error as Error).message}`);
       }
     }
   }

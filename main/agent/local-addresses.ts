@@ -18,6 +18,7 @@ import { DEADLINE_PASSED, type RegistrarResult, type VirtualAddress } from '../h
 import type { InterfaceState } from '../net/interfaces';
 import type { ArpPort, Host, LateAddressFailure, NdPort } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
+import { maxPrefixOf } from '../../preload/contract/ip-address';
 
 export interface HoldRequest {
   resource: string;
@@ -586,7 +587,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       },
       remove: () => undefined,
     };
-    const claim = new AddressClaim({ ip: request.ip, prefix: request.ip.includes(':') ? 128 : 32, socket, registrar: neverRegisters, config: { ...request.acd, mode: 'probe-only', trustedMac: request.trustedMac }, subscribe: false });
+    const claim = new AddressClaim({ ip: request.ip, prefix: maxPrefixOf(request.ip), socket, registrar: neverRegisters, config: { ...request.acd, mode: 'probe-only', trustedMac: request.trustedMac }, subscribe: false });
     const running = probes.get(request.ip) ?? new Set<AddressClaim>();
     probes.set(request.ip, running.add(claim));
     LocalAddresses.sendersChanged(route);

@@ -11,6 +11,7 @@ import { AskedIntents, type AskedIntentsContext } from './asked-intents';
 import { chooseInterface } from './interface-choice';
 import type { NodeContext } from './node-context';
 import { TRUSTED_PROBE } from '../cluster/move-machine';
+import { maxPrefixOf } from '../../preload/contract/ip-address';
 
 export interface PreflightContext extends AskedIntentsContext {
   /** Probes `ip` here. */
@@ -43,7 +44,7 @@ export async function probeFromHere(context: Pick<NodeContext, 'node' | 'view' |
   const view = context.view();
   const spec = [...view.resources.values()].find((r) => r.ip === ip) ?? null;
   const ownerMac = spec ? view.statuses.get(spec.name)?.ownerMac ?? null : null;
-  const choice = chooseInterface(spec ?? { ip, prefix: ip.includes(':') ? 128 : 32, interfaces: {} }, context.node, context.host.addresses.listAll(undefined, ip.includes(':') ? 'both' : 'ipv4'));
+  const choice = chooseInterface(spec ?? { ip, prefix: maxPrefixOf(ip), interfaces: {} }, context.node, context.host.addresses.listAll(undefined, ip.includes(':') ? 'both' : 'ipv4'));
   if (!choice.ok) return { ok: false, message: choice.detail };
   // Our own answers never reach the probe (the capture's echoes of our frames are ignored), so when this
   // node is the owner, "the owner answered" is known without asking.

@@ -24,6 +24,7 @@
 // resolved through /sys/class/net, which must belong to that same namespace (true for the
 // host, and for `ip netns exec`, which remounts /sys).
 import { readdirSync, readFileSync } from 'node:fs';
+import { isIpv6Text } from '../../preload/contract/ip-address';
 import path from 'node:path';
 import { isIpv4 } from '../arp/addresses';
 import {
@@ -67,10 +68,8 @@ export type AddressFamilies = 'ipv4' | 'ipv6' | 'both';
 
 const NETLINK_FAMILIES: Readonly<Record<AddressFamilies, NetlinkFamilies>> = { ipv4: 4, ipv6: 6, both: 0 };
 
-/** Whether `ip` is (meant as) an IPv6 address: the family is told by the text, and only IPv6 text has a ':'. */
-export function isIpv6Text(ip: unknown): boolean {
-  return typeof ip === 'string' && ip.includes(':');
-}
+// Whether `ip` is (meant as) an IPv6 address: the family is told by the text, and only IPv6 text has a ':'.
+export { isIpv6Text };
 
 
 /** One failed item of a batch, as an Error (the members of RegistrarBatchError). */

@@ -6,6 +6,7 @@ import { openClaimSocket } from '../claim-socket';
 import type { ProbeCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput } from '../output';
+import { maxPrefixOf } from '../../../preload/contract/ip-address';
 
 const probeNeverRegisters: AddressRegistrar = {
   add: () => {
@@ -20,7 +21,7 @@ export async function probeCommand(command: ProbeCommand): Promise<number> {
   const intervalMs = 200;
   const claim = new AddressClaim({
     ip: command.ip,
-    prefix: command.ip.includes(':') ? 128 : 32,
+    prefix: maxPrefixOf(command.ip),
     socket,
     registrar: probeNeverRegisters,
     config: { mode: 'probe-only', probeCount: command.probeCount, probeIntervalMs: intervalMs, probeWaitMs: command.waitMs },

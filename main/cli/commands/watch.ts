@@ -24,6 +24,7 @@ import type { WatchEvent } from '../../watch/events';
 import type { WatchCommand } from '../args';
 import { EXIT } from '../exit-codes';
 import { createOutput, isoTime } from '../output';
+import { isIpv6Text } from '../../../preload/contract/ip-address';
 
 const HELD_REFRESH_MS = 1000;
 /** How often the watch looks at its interface (a re-created one or a new MAC raises no socket error). */
@@ -54,7 +55,6 @@ export interface NdCaptureReport {
   error: string | null;
 }
 
-const isIpv6Text = (ip: string): boolean => ip.includes(':');
 
 /** The human line of one event (exported for its test). */
 export function describe(event: WatchEvent): string {
