@@ -56,6 +56,43 @@ export function linearTicks(max: number): number[] {
   return Array.from({ length: Math.ceil(top / step) + 1 }, (_, i) => i * step);
 }
 
+/** Rough width of a label in the chart's 12 px sans-serif (no font metrics in a pure function). */
+const CHAR_WIDTH_PX = 7;
+const LABEL_LINE_PX = 15;
+
+export interface PlacedLabel {
+  /** Where the point is, px. */
+  x: number;
+  y: number;
+  text: string;
+}
+
+/**
+ * Lines above its point for each label (0: just above it), so that no two labels overlap:
+ * points of equal false failovers sit on one line of the chart and close gaps would print
+ * their labels over each other. Greedy from the left, each label on the lowest free line.
+ */
+export function labelLevels(labels: readonly PlacedLabel[]): number[] {
+  const order = labels.map((_, i) => i).sort((a, b) => labels[a]!.x - labels[b]!.x);
+  const taken: Array<{ level: number; from: number; to: number; top: number; bottom: number }> = [];
+  const levels = new Array<number>(labels.length).fill(0);
+  for (const i of order) {
+    const { x, y, text } = labels[i]!;
+    const [from, to] = [x + 6, x + 6 + text.length * CHAR_WIDTH_PX];
+    for (let level = 0; ; level++) {
+      const bottom = y - 6 - level * LABEL_LINE_PX;
+      const top = bottom - LABEL_LINE_PX + 3;
+      const clash = taken.some((t) => from < t.to && t.from < to && top < t.bottom && t.top < bottom);
+      if (!clash) {
+        levels[i] = level;
+        taken.push({ level, from, to, top, bottom });
+        break;
+      }
+    }
+  }
+  return levels;
+}
+
 function tickText(ms: number): string {
   return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
 }
@@ -88,12 +125,18 @@ export function renderChartSvg(spec: ChartSpec): string {
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${MARGIN.left + plotW / 2}" y="${CHART_HEIGHT - 20}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(22 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
+  const sortedSeries = spec.series.map((series) => series.points.filter(usable).sort((a, b) => a.x - b.x));
+  const levels = labelLevels(sortedSeries.flat().map((p) => ({ x: px(p.x), y: py(p.y), text: p.label })));
+  let labelIndex = 0;
   spec.series.forEach((series, i) => {
-    const sorted = series.points.filter(usable).sort((a, b) => a.x - b.x);
+    const sorted = sortedSeries[i]!;
     if (sorted.length > 1) out.push(`<polyline fill="none" stroke="${escapeXml(series.color)}" stroke-width="2" points="${sorted.map((p) => `${f(px(p.x))},${f(py(p.y))}`).join(' ')}"/>`);
     for (const p of sorted) {
+      const level = levels[labelIndex++]!;
+      const labelY = py(p.y) - 6 - level * LABEL_LINE_PX;
       out.push(`<circle cx="${f(px(p.x))}" cy="${f(py(p.y))}" r="4" fill="${escapeXml(series.color)}"/>`);
-      out.push(`<text x="${f(px(p.x) + 6)}" y="${f(py(p.y) - 6)}" fill="${escapeXml(series.color)}">${escapeXml(p.label)}</text>`);
+      if (level > 0) out.push(`<line x1="${f(px(p.x))}" y1="${f(py(p.y) - 4)}" x2="${f(px(p.x))}" y2="${f(labelY + 2)}" stroke="${escapeXml(series.color)}" stroke-width="0.5"/>`);
+      out.push(`<text x="${f(px(p.x) + 6)}" y="${f(labelY)}" fill="${escapeXml(series.color)}">${escapeXml(p.label)}</text>`);
     }
     const ly = MARGIN.top + 16 + i * 18;
     out.push(`<rect x="${MARGIN.left + plotW - 150}" y="${ly - 9}" width="12" height="12" fill="${escapeXml(series.color)}"/>`);

@@ -167,6 +167,17 @@ export class KeepalivedInstance {
   }
 
   /**
+   * SIGSTOP to every keepalived process of this node, parent first (so it cannot respawn a
+   * child): adverts stop at once. A kill takes tens of ms (the processes are reaped and
+   * polled), so freezing first lets the scenario take the address away right after the last
+   * advert, as a power loss would, instead of only once the kill has been seen through.
+   */
+  freeze(): void {
+    this.recordChildren();
+    for (const recorded of this.livePids()) signalPid(recorded.pid, 'SIGSTOP');
+  }
+
+  /**
    * kill -9 of every keepalived process of this node. The parent is frozen first so that it
    * can neither respawn the VRRP child nor see it die; the child goes before the parent so
    * that the parent's death cannot reach it as a signal to shut down cleanly.
@@ -354,9 +365,11 @@ async function act(lab: Lab, pair: KeepalivedPair, scenario: KeepalivedScenario,
       await pair.master.stop();
       return;
     case 'owner-killed':
-      await pair.master.kill();
+      // Frozen, then the address goes, then the kill: the address leaves within a few ms of the last advert.
+      pair.master.freeze();
       if (afterKill === 'cut-link') await lab.setLinkUp(owner, false);
       else await removeAddress(owner, pair.vip);
+      await pair.master.kill();
       return;
     case 'link-cut':
       await lab.setLinkUp(owner, false);

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAdverts, parseOurSettings } from '../bench/detect-settings';
 import { formatDetectTable, type DetectRow } from '../bench/detect-table';
-import { linearTicks, logDecades, renderChartSvg } from '../bench/detect-chart';
+import { labelLevels, linearTicks, logDecades, renderChartSvg } from '../bench/detect-chart';
 import { keepalivedMasterEntries } from '../bench/detect-false';
 import { summarize } from '../bench/stats';
 
@@ -66,6 +66,15 @@ describe('bench:detect chart', () => {
     assert.deepEqual(linearTicks(13), [0, 5, 10, 15]);
     const big = linearTicks(1234);
     assert.ok(big.length <= 8 && big.at(-1)! >= 1234);
+  });
+
+  test('labels that would overlap go up a line; apart or on other rows they stay just above their point', () => {
+    // 'fast@8' (6 chars, ~42 px) from x 106 reaches x 148: the label of a point at x 120 on the same row clashes.
+    assert.deepEqual(labelLevels([{ x: 100, y: 400, text: 'fast@8' }, { x: 120, y: 400, text: 'fast' }, { x: 300, y: 400, text: 'default' }]), [0, 1, 0]);
+    // Listed in any order: the leftmost keeps the lowest line.
+    assert.deepEqual(labelLevels([{ x: 120, y: 400, text: 'fast' }, { x: 100, y: 400, text: 'fast@8' }]), [1, 0]);
+    // A third clashing label goes up another line; a label on another row (y 100) does not clash.
+    assert.deepEqual(labelLevels([{ x: 100, y: 400, text: 'aaaaaa' }, { x: 110, y: 400, text: 'bbbbbb' }, { x: 120, y: 400, text: 'cc' }, { x: 110, y: 100, text: 'dddddd' }]), [0, 1, 2, 0]);
   });
 
   const svg = renderChartSvg({
