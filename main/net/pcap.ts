@@ -266,6 +266,16 @@ interface OpenedCapture {
   captureFd: number | null;
 }
 
+/** Puts encoded bytes on the wire through a pcap handle (`cap`'s or our addon's); a failure is SEND_FAILED naming the interface. */
+function injectFrame(handle: { send(buffer: Buffer, length: number): void }, ifname: string, bytes: Buffer, stats: PacketStats): void {
+  try {
+    handle.send(bytes, bytes.length);
+  } catch (error) {
+    throw new PacketIoError('SEND_FAILED', `cannot send on "${ifname}": ${error instanceof Error ? error.message : String(error)}`);
+  }
+  stats.sent++;
+}
+
 /**
  * An open `cap` capture on one interface that reads and sends one protocol's frames (ArpSocket: ARP;
  * nd-socket.ts: IPv6 neighbour discovery). Frames arrive through `on('frame')` or the async iterator.
@@ -364,13 +374,7 @@ export class FrameSocket<F, E extends Error & { readonly code: string }> extends
 
   send(frame: F): void {
     if (this.closed) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
-    const bytes = this.codec.encode(frame, this.sendBuffer, 0);
-    try {
-      this.handle.send(bytes, bytes.length);
-    } catch (error) {
-      throw new PacketIoError('SEND_FAILED', `cannot send on "${this.iface.name}": ${error instanceof Error ? error.message : String(error)}`);
-    }
-    this.stats.sent++;
+    injectFrame(this.handle, this.iface.name, this.codec.encode(frame, this.sendBuffer, 0), this.stats);
   }
 
   /** Sends raw bytes as they are (the lab uses it to put malformed frames on the wire). */
@@ -561,13 +565,7 @@ export class ArpCapture extends EventEmitter<ArpSocketEvents> implements FrameSo
   /** Sends one frame on the interface through this capture's own handle: an ArpCapture is then an agent's whole ARP port. */
   send(frame: ArpFrame): void {
     if (this.closed || this.native === null) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
-    const bytes = ARP_CODEC.encode(frame, this.sendBuffer, 0);
-    try {
-      this.native.send(bytes, bytes.length);
-    } catch (error) {
-      throw new PacketIoError('SEND_FAILED', `cannot send on "${this.iface.name}": ${error instanceof Error ? error.message : String(error)}`);
-    }
-    this.stats.sent++;
+    injectFrame(this.native, this.iface.name, ARP_CODEC.encode(frame, this.sendBuffer, 0), this.stats);
   }
 
   /**

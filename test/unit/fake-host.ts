@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { formatMac } from '../../main/arp/addresses';
-import { classifyArp, reply } from '../../main/arp/codec';
+import { reply } from '../../main/arp/codec';
 import type { ArpFrame, Mac } from '../../main/arp/frame';
 import { ZERO_IP } from '../../main/arp/frame';
 import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult } from '../../main/host/address-types';
@@ -34,6 +34,7 @@ import type { NdSocketEvents } from '../../main/net/nd-socket';
 import { PacketIoError, type ArpSocketEvents, type PacketStats } from '../../main/net/pcap';
 import type { InterfaceInfo } from '../../main/net/interfaces';
 import type { CheckRun, NetworkCheck } from '../../main/host/health-checks';
+import { foldsAsRepeat } from './fold-model';
 
 const OUR_PROTO = 0x99;
 
@@ -173,15 +174,10 @@ class FakeArpPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
     this.stats.received++;
     this.stats.decoded++;
     const captured = { frame, at: Date.now(), mono: performance.now() };
-    if (this.folds) {
-      const { senderIp, senderMac } = frame.arp;
-      const kind = classifyArp(frame.arp);
-      const sender = `${frame.vlan ?? ''}|${senderIp}`;
-      if ((kind === 'request' || kind === 'reply') && senderIp !== ZERO_IP && this.lastMac.get(sender) === senderMac && !this.unfolded.has(senderIp)) {
-        this.emit('repeats', { ...captured, requests: kind === 'request' ? 1 : 0, replies: kind === 'reply' ? 1 : 0 });
-        return;
-      }
-      if (senderIp !== ZERO_IP) this.lastMac.set(sender, senderMac);
+    if (this.folds && foldsAsRepeat(frame, this.lastMac, this.unfolded)) {
+      const request = frame.arp.op === 'request';
+      this.emit('repeats', { ...captured, requests: request ? 1 : 0, replies: request ? 0 : 1 });
+      return;
     }
     this.emit('frame', captured);
   }

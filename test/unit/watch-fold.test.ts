@@ -9,12 +9,12 @@
 // milliseconds. The streams here stay under the limit; a summary for an evicted binding is tested alone.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyArp } from '../../main/arp/codec';
 import type { ArpFrame, ArpOp, Ipv4, Mac } from '../../main/arp/frame';
 import { BindingTracker, type Binding } from '../../main/watch/bindings';
 import type { WatchEvent } from '../../main/watch/events';
 import { StormDetector, type StormTransition } from '../../main/watch/storm';
 import { seededRandom as random } from '../seeded-random';
+import { foldSender, foldsAsRepeat } from './fold-model';
 
 function arp(op: ArpOp, senderMac: Mac, senderIp: Ipv4, targetIp: Ipv4, vlan: number | null): ArpFrame {
   return { dst: 'ff:ff:ff:ff:ff:ff', src: senderMac, vlan, arp: { op, senderMac, senderIp, targetMac: '00:00:00:00:00:00', targetIp } };
@@ -32,21 +32,15 @@ function foldBatch(frames: readonly ArpFrame[], lastMac: Map<string, Mac>): Deli
   const out: Delivery[] = [];
   const pending = new Map<string, { frame: ArpFrame; requests: number; replies: number }>();
   for (const frame of frames) {
-    const { senderIp, senderMac, op } = frame.arp;
-    if (senderIp === '0.0.0.0') {
-      out.push({ frame });
-      continue;
-    }
-    const key = `${frame.vlan}/${senderIp}`;
-    const kind = classifyArp(frame.arp);
-    if ((kind === 'request' || kind === 'reply') && lastMac.get(key) === senderMac) {
+    const key = foldSender(frame);
+    if (foldsAsRepeat(frame, lastMac)) {
       let summary = pending.get(key);
       if (summary === undefined) pending.set(key, (summary = { frame, requests: 0, replies: 0 }));
-      if (op === 'request') summary.requests++;
+      if (frame.arp.op === 'request') summary.requests++;
       else summary.replies++;
       continue;
     }
-    lastMac.set(key, senderMac);
+    // A frame handed over as it is comes after the repeats of its sender held so far.
     const before = pending.get(key);
     if (before !== undefined) {
       out.push(before);
