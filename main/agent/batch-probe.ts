@@ -3,7 +3,8 @@
 // hold what comes back: both targets of a drain ask 2 × 500 questions, every node hears all of them, and
 // the owner answers 1,000 — the socket dropped frames in every batch measured, and an answer lost is a
 // stranger not heard. So the answers come in on a capture of their own whose kernel filter passes only
-// replies to probes (probe-answers.ts: small slots, a ring of 1 MiB), and a probe during which it dropped
+// replies to probes (probe-answers.ts: small slots, a ring of 1 MiB; borrowed from LocalAddresses' pool,
+// answer-capture-pool.ts, which keeps it open between batches), and a probe during which it dropped
 // anything counts for nothing. Frames that claim an address without being asked (a stranger's
 // announcement) are heard on the shared socket as well. The questions are marked (codec.question), so no
 // cache on the LAN changes and no peer takes them for a claim. An IPv6 address is asked with the DAD
@@ -15,7 +16,8 @@ import type { Ipv4, Mac } from '../arp/frame';
 import type { ResourceName } from '../cluster/model';
 import type { Host } from '../host/host';
 import { interfaceFault } from '../net/interface-fault';
-import type { CapturedFrame, FrameSource } from '../net/pcap';
+import type { CapturedFrame } from '../net/pcap';
+import type { BorrowedCapture } from './answer-capture-pool';
 import type { LocalAddresses, ProbeVerdict } from './local-addresses';
 
 export interface BatchProbeRequest {
@@ -52,7 +54,8 @@ export type BatchProbeResult =
 
 export async function probeMany(host: Host, local: LocalAddresses, requests: readonly BatchProbeRequest[], timing: BatchProbeTiming = BATCH_PROBE_TIMING): Promise<BatchProbeResult> {
   const ifnames = [...new Set(requests.map((r) => r.ifname))];
-  const captures = new Map<string, FrameSource>();
+  // Borrowed from the pool (kept open between batches): the drops that count are those since the probe began.
+  const captures = new Map<string, { borrowed: BorrowedCapture; dropsBefore: number | null; onFrame: (captured: CapturedFrame) => void }>();
   const heardMacs = new Map<string, Set<Mac>>();
   const key = (ifname: string, ip: Ipv4): string => `${ifname}\u0000${ip}`;
   const own = new Set<Mac>(Object.values(host.macs()));
@@ -65,15 +68,16 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
   const ndDrops = (): Map<string, number | null> => new Map(ndIfnames.map((ifname) => [ifname, local.kernelDropped(ifname, 'ipv6')]));
   try {
     for (const ifname of ifnames) {
-      let capture: FrameSource | null;
+      let borrowed: BorrowedCapture | null;
       try {
-        capture = host.openProbeAnswers(ifname, ANSWER_RING_BYTES);
+        borrowed = local.probeAnswers.borrow(ifname, ANSWER_RING_BYTES);
       } catch {
-        capture = null;
+        borrowed = null;
       }
-      if (capture === null) return { kind: 'unavailable' };
-      captures.set(ifname, capture);
-      capture.on('frame', ({ frame }: CapturedFrame) => hear(ifname, frame.arp.senderIp, frame.arp.senderMac));
+      if (borrowed === null) return { kind: 'unavailable' };
+      const onFrame = ({ frame }: CapturedFrame): void => hear(ifname, frame.arp.senderIp, frame.arp.senderMac);
+      captures.set(ifname, { borrowed, dropsBefore: borrowed.capture.refreshKernelStats().kernelDropped, onFrame });
+      borrowed.capture.on('frame', onFrame);
     }
     for (const request of requests) {
       heardMacs.set(key(request.ifname, request.ip), new Set());
@@ -88,9 +92,9 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
       }
     }
     await sleep(timing.waitMs);
-    for (const [ifname, capture] of captures) {
-      const dropped = capture.refreshKernelStats().kernelDropped;
-      if (dropped !== null && dropped > 0) return { kind: 'dropped', ifname, count: dropped };
+    for (const [ifname, { borrowed, dropsBefore }] of captures) {
+      const dropped = borrowed.capture.refreshKernelStats().kernelDropped;
+      if (dropped !== null && dropped > (dropsBefore ?? 0)) return { kind: 'dropped', ifname, count: dropped - (dropsBefore ?? 0) };
     }
     for (const [ifname, after] of ndDrops()) {
       const before = ndDropsBefore.get(ifname);
@@ -106,7 +110,10 @@ export async function probeMany(host: Host, local: LocalAddresses, requests: rea
     return { kind: 'heard', heard };
   } finally {
     for (const watch of watches) watch.stop();
-    for (const capture of captures.values()) capture.close();
+    for (const { borrowed, onFrame } of captures.values()) {
+      borrowed.capture.off('frame', onFrame);
+      borrowed.release();
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import type { CommandResult } from '../api/handler';
 import type { ApiError } from '../../preload/contract/protocol';
 import { BEST_NODE } from '../../preload/contract/protocol';
 import { apartOf, MAX_GROUP_MEMBERS } from '../../preload/contract/groups';
-import { countLoads, eligibleForAll, isAllowed, isBanned, passesChecks, placeBatch } from '../cluster/placement';
+import { eligibleForAll, isAllowed, isBanned, passesChecks, placeBatch } from '../cluster/placement';
 import { validateResourceSpec } from '../cluster/validate';
 import { requestBatch } from '../cluster/batch-machine';
 import type { NodeName, ResourceName, ResourceSpec } from '../cluster/model';
@@ -122,7 +122,7 @@ export class GroupCommands {
     if (members.length === 0) return failure('not-found', this.members(name).length === 0 ? `no group named "${name}"` : `group ${name} has no member online or wanted online`, 'name');
     const nodes = view.nodeViews();
     const holders = this.holders(name);
-    const to = target === BEST_NODE ? placeBatch(members, nodes, countLoads(view.ownerMap()), holders.size === 1 ? [...holders] : [], view.groups()).get(members[0]!.name) ?? null : target;
+    const to = target === BEST_NODE ? placeBatch(members, nodes, view.owners.loads(), holders.size === 1 ? [...holders] : [], view.groups()).get(members[0]!.name) ?? null : target;
     if (to === null) return failure('conflict', `no other live node may hold every member of ${name} (each must allow it, pass its checks and not be banned)`, 'target');
     const node = nodes.find((n) => n.name === to);
     if (node === undefined) return failure('not-found', `no node named "${to}"`, 'target');

@@ -16,6 +16,7 @@ import type { CapturedRepeats } from '../net/pcap';
 import { question } from '../arp/codec';
 import { DEADLINE_PASSED, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';
+import { AnswerCapturePool } from './answer-capture-pool';
 import type { ArpPort, Host, LateAddressFailure, NdPort } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 import { maxPrefixOf } from '../../preload/contract/ip-address';
@@ -123,10 +124,13 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   private readonly registrationDeadline: () => bigint | undefined;
   private readonly host: Host;
   private readonly unsubscribeLate: () => void;
+  /** The batch probe's answer captures, kept open between batches; closed with their interface's route. */
+  readonly probeAnswers: AnswerCapturePool;
 
   constructor(options: LocalAddressesOptions) {
     super();
     this.host = options.host;
+    this.probeAnswers = new AnswerCapturePool((ifname, bufferBytes) => this.host.openProbeAnswers(ifname, bufferBytes));
     this.lifetimeSec = options.lifetimeSec;
     this.permitSend = options.permitSend ?? (() => true);
     this.registrationDeadline = options.registrationDeadline ?? (() => undefined);
@@ -391,6 +395,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       route.socket.close();
       route.nd?.close();
     }
+    this.probeAnswers.forget(ifname);
     this.emit('interface-fault', ifname, fault, entries.map((entry) => entry.request.resource));
   }
 
@@ -674,6 +679,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
 
   close(): void {
     this.unsubscribeLate();
+    this.probeAnswers.close();
     const routes = [...this.sockets.values()];
     this.sockets.clear();
     for (const { socket, nd } of routes) {

@@ -10,7 +10,7 @@ import { groupFailbackTarget, planApart, planGathering, withGroupMates } from '.
 import { failbackTarget } from '../cluster/failback';
 import { nextBatches, nextWave } from '../cluster/move-waves';
 import { requestBatch } from '../cluster/batch-machine';
-import { countLoads, failsChecks, placeBatch } from '../cluster/placement';
+import { failsChecks, placeBatch } from '../cluster/placement';
 import { checkNotify, MAX_BATCH, type BatchMove, type Intent, type MoveIntent, type PreparedMove, type ReleasedMove, type RequestedMove } from '../cluster/intents';
 import { afterProbe, afterTake, heardFrom, nextStep, onReleaseNotice, TRUSTED_PROBE, type MoveEffect, type TakeOutcome } from '../cluster/move-machine';
 import type { AuditRecord, Membership } from '../store/store';
@@ -192,7 +192,7 @@ export class PlannedMoves {
         if (target) for (const member of members) wanted.push({ resource: member.name, to: target, actor: 'failback' });
       }
       if (leaving.length > 0) this.planHealthMoves(leaving, wanted);
-      const loads = countLoads(view.ownerMap());
+      const loads = view.owners.loads();
       for (const move of planGathering(node, groups.active, ownerOf, nodes, loads, groups)) {
         if (!wanted.some((other) => other.resource === move.resource)) wanted.push({ ...move, actor: 'group' });
       }
@@ -225,7 +225,7 @@ export class PlannedMoves {
   private planHealthMoves(failing: readonly ResourceSpec[], wanted: Array<{ resource: ResourceName; to: NodeName; actor: string }>): void {
     const { node } = this.context;
     const view = this.context.view();
-    const placed = placeBatch(failing, view.nodeViews(), countLoads(view.ownerMap()), [node], view.groups());
+    const placed = placeBatch(failing, view.nodeViews(), view.owners.loads(), [node], view.groups());
     const now = this.context.wallNow();
     const atLimit = (spec: ResourceSpec): boolean => spec.failoverThreshold !== undefined && failoverLimitReached(spec, this.context.failovers.marks(), now);
     // A group stays whole: one member at its threshold keeps every member here.
@@ -295,7 +295,7 @@ export class PlannedMoves {
     const nodes = view.nodeViews();
     // Where each goes, placed together: a group's members to one node (placement.ts).
     const mine = [...view.owners.ownedBy(this.context.node)].flatMap((resource) => view.resources.get(resource) ?? []);
-    const targets = placeBatch(mine, nodes, countLoads(view.ownerMap()), [this.context.node], view.groups());
+    const targets = placeBatch(mine, nodes, view.owners.loads(), [this.context.node], view.groups());
     let moving = 0;
     for (const [resource, owner] of view.owners) {
       if (owner.node !== this.context.node) continue;

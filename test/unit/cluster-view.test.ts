@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClusterView } from '../../main/agent/cluster-view';
 import type { Intent } from '../../main/cluster/intents';
+import { countLoads } from '../../main/cluster/placement';
 import type { StoreChange } from '../../main/store/store';
 import { userRecord } from '../fixtures/records';
 import { seededRandom } from '../seeded-random';
@@ -129,13 +130,17 @@ describe('ClusterView owners', () => {
         counted++;
       }
       assert.equal(view.owners.changes, counted);
+      // Placement's loads from the index are countLoads of the whole map, at every step.
+      if (step % 50 === 0) assert.deepEqual(view.owners.loads(), countLoads(view.ownerMap()), `step ${step}`);
     }
+    assert.deepEqual(view.owners.loads(), countLoads(view.ownerMap()));
     for (const node of ['n0', 'n1', 'n2', 'n3']) {
       const expected = [...truth].filter(([, owner]) => owner === node).map(([resource]) => resource).sort();
       assert.deepEqual([...view.owners.ownedBy(node)].sort(), expected, node);
     }
     view.owners.clear();
     assert.equal(view.owners.ownedBy('n1').size, 0);
+    assert.deepEqual(view.owners.loads(), {});
   });
 
   test('a change from the store moves the counts that placement and the standby read', () => {
