@@ -30,7 +30,7 @@ function pool(available = true): { pool: AnswerCapturePool; opened: FakeCapture[
   const opened: FakeCapture[] = [];
   const open = (ifname: string): FakeCapture | null => {
     if (!available) return null;
-    const capture = new FakeCapture({ name: ifname, index: opened.length + 1, mac: '02:00:00:00:00:01', up: true } as FrameSource['iface']);
+    const capture = new FakeCapture({ name: ifname, index: opened.length + 1, mac: '02:00:00:00:00:01', up: true });
     opened.push(capture);
     return capture;
   };
