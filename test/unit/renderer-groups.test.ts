@@ -12,8 +12,8 @@ import { node, resource } from './renderer-fixtures';
 
 const NONE: ReadonlySet<string> = new Set();
 
-function keys(items: readonly TableItem[]): string[] {
-  return items.map(tableItemKey);
+function keys(items: Iterable<TableItem>): string[] {
+  return [...items].map(tableItemKey);
 }
 
 const ROWS: ResourceView[] = [
@@ -43,7 +43,7 @@ describe('table group rows', () => {
     const collapsed = toggleGroup(NONE, 'gw');
     const items = groupedTableItems(byName, collapsed);
     assert.deepEqual(keys(items), ['api', 'group:gw', 'group:db', 'primary', 'replica', 'web']);
-    const gw = items.find(isGroupRow);
+    const gw = [...items].find(isGroupRow);
     assert.equal(gw?.expanded, false);
     assert.deepEqual(gw?.members.map((m) => m.name), ['inside', 'outside'], 'a collapsed row still counts its members');
     assert.deepEqual(keys(groupedTableItems(byName, toggleGroup(collapsed, 'gw'))), keys(groupedTableItems(byName, NONE)));

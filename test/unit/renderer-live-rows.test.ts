@@ -4,6 +4,7 @@
 // from the journal (resource-table.ts nextResourceRows), are always the rows computed afresh.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { ResourceView } from '../../preload/contract/domain';
 import type { Push } from '../../preload/contract/protocol';
 import { resourceRows, type ResourceSort } from '../../preload/contract/resource-order';
 import { BucketMap } from '../../renderer/src/model/bucket-map';
@@ -45,6 +46,10 @@ const SORTS: ResourceSort[] = [
   { column: 'owner', direction: 'asc' },
 ];
 
+function rowsOf(cache: ResourceRowsCache | null): ResourceView[] | undefined {
+  return cache?.rows.toArray();
+}
+
 describe('rows under the stream', () => {
   for (const sort of SORTS) {
     test(`journal-driven rows equal the rows afresh, counts equal a count (${sort.column} ${sort.direction})`, () => {
@@ -72,10 +77,17 @@ describe('rows under the stream', () => {
         // Sometimes the table skips renders (several batches between two of its computations).
         if (random() < 0.3 && batch < 59) continue;
         const previousVersion = cache?.version ?? -1;
+        const previous: ResourceRowsCache | null = cache;
+        const previousRows = rowsOf(previous);
         cache = nextResourceRows(cache, state.resources, state.resourceLog, '', sort);
+        assert.deepEqual(rowsOf(previous), previousRows, 'the rows handed out before (maybe still rendering) did not change');
         if (cache.index !== null && previousVersion >= 0) incremental++;
-        assert.deepEqual(cache.rows.map((row) => row.name), resourceRows(state.resources.values(), '', sort).map((row) => row.name), `batch ${batch}`);
-        assert.deepEqual(cache.rows, resourceRows(state.resources.values(), '', sort));
+        assert.deepEqual(
+          cache.rows.toArray().map((row) => row.name),
+          resourceRows(state.resources.values(), '', sort).map((row) => row.name),
+          `batch ${batch}`,
+        );
+        assert.deepEqual(cache.rows.toArray(), resourceRows(state.resources.values(), '', sort));
         const counts: Record<string, number> = {};
         for (const row of state.resources.values()) counts[row.status.state] = (counts[row.status.state] ?? 0) + 1;
         for (const [key, value] of Object.entries(state.resourceStates)) assert.equal(value, counts[key] ?? 0, `${key} after batch ${batch}`);

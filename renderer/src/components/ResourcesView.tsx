@@ -112,15 +112,16 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
   });
 
   // `selected` is a table item's key (tableItemKey): a resource's name or a group row's key.
-  const selectedIndex = selected === null ? -1 : items.findIndex((item) => tableItemKey(item) === selected);
-  const selectedItem = selectedIndex >= 0 ? items[selectedIndex] : undefined;
+  // Once per batch or selection, not on every scroll step: a search of 100,000 rows.
+  const selectedIndex = useMemo(() => (selected === null ? -1 : items.findIndex((item) => tableItemKey(item) === selected)), [items, selected]);
+  const selectedItem = selectedIndex >= 0 ? items.at(selectedIndex) : undefined;
   const selectedGroup = selectedItem !== undefined && isGroupRow(selectedItem) ? selectedItem : undefined;
   const selectedRow = selectedItem !== undefined && !isGroupRow(selectedItem) ? selectedItem : undefined;
 
   const select = useCallback(
     (index: number) => {
       const at = Math.max(0, Math.min(items.length - 1, index));
-      const item = items[at];
+      const item = items.at(at);
       if (item === undefined) return;
       setSelected(tableItemKey(item));
       virtualizer.scrollToIndex(at, { align: 'auto' });
@@ -289,7 +290,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
           aria-activedescendant={selectedItem === undefined ? undefined : isGroupRow(selectedItem) ? groupRowId(selectedItem.name) : rowId(selectedItem.name)}
           onKeyDown={onGridKey}
           onFocus={(event) => {
-            const first = items[0];
+            const first = items.at(0);
             if (event.target === event.currentTarget && selectedIndex < 0 && first !== undefined) setSelected(tableItemKey(first));
           }}
         >
@@ -340,7 +341,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
           ) : (
             <div className="table-canvas" role="rowgroup" style={{ height: virtualizer.getTotalSize() - HEAD_HEIGHT }}>
               {virtualizer.getVirtualItems().map((item) => {
-                const row = items[item.index];
+                const row = items.at(item.index);
                 if (row === undefined) return null;
                 if (isGroupRow(row)) {
                   return (

@@ -18,6 +18,7 @@ import type { Change, Push, SnapshotHeadPush } from '../../../preload/contract/p
 import type { ResourceTableView } from '../../../preload/contract/resource-order';
 import { RESOURCE_STATES } from '../../../preload/contract/domain';
 import { BucketMap, type BucketMapEditor } from './bucket-map';
+import { shareUnchanged } from './share-unchanged';
 
 /** The newest audit entries a console keeps (the snapshot brings 200; the live stream adds to them). */
 export const CONSOLE_EVENTS_LIMIT = 1_000;
@@ -328,7 +329,7 @@ class Draft {
     const map = this.resourceMap();
     const before = map.get(name);
     if (value === undefined) map.delete(name);
-    else map.set(name, value);
+    else map.set(name, before === undefined ? value : shareUnchanged(before, value));
     const states = (this.resourceStates ??= { ...this.base.resourceStates });
     if (before !== undefined) states[before.status.state] -= 1;
     if (value !== undefined) states[value.status.state] += 1;

@@ -5,6 +5,7 @@
 import type { ResourceView } from '../../../preload/contract/domain';
 import { resourceComparator, resourceRows, parseResourceQuery, sameRowsView, type ResourceColumn, type ResourceSort } from '../../../preload/contract/resource-order';
 import { resourceChangesSince, type ClusterState, type ResourceLog, type SnapshotLoading } from './cluster-state';
+import { ChunkedRows } from './chunked-rows';
 
 export {
   DEFAULT_RESOURCE_SORT,
@@ -34,53 +35,55 @@ export interface ResourceRowsCache {
   version: number;
   filterText: string;
   sort: ResourceSort;
-  rows: ResourceView[];
+  /** In chunks (chunked-rows.ts): an update copies the chunks it writes, not all the rows. */
+  rows: ChunkedRows<ResourceView>;
   /** Each row's index by name: built at the first in-place update, kept while the order holds. */
   index: ReadonlyMap<string, number> | null;
 }
 
-function indexByName(rows: readonly ResourceView[]): Map<string, number> {
+function indexByName(rows: Iterable<ResourceView>): Map<string, number> {
   const index = new Map<string, number>();
-  for (let i = 0; i < rows.length; i++) index.set((rows[i] as ResourceView).name, i);
+  let at = 0;
+  for (const row of rows) index.set(row.name, at++);
   return index;
 }
 
 /**
  * resourceRows, reusing the previous result when only some resources changed in place (the live
  * stream's case): with the same filter and sort, the rows of the names the journal says changed
- * (resourceChangesSince) are replaced in a copy of the previous rows and the order is checked
- * next to them only; when a change moved a row out of order, the nearly sorted array is re-sorted,
- * which TimSort does in about linear time. So a batch of 100 changes on 100,000 resources costs an
- * array copy, not 100,000 lookups. Anything else (a new filter or sort, an active filter, a resource
+ * (resourceChangesSince) are replaced in an edit of the previous rows (copying only the chunks
+ * written) and the order is checked next to them only; when a change moved a row out of order, the
+ * nearly sorted rows are re-sorted, which TimSort does in about linear time. So a batch of 100
+ * changes on 100,000 resources costs ~100 small chunk copies, not 100,000 lookups. Anything else (a new filter or sort, an active filter, a resource
  * added or removed, a journal that does not reach back) computes the rows afresh. Same rows as
  * resourceRows.
  */
 export function nextResourceRows(previous: ResourceRowsCache | null, resources: ReadonlyMap<string, ResourceView>, log: ResourceLog, filterText: string, sort: ResourceSort): ResourceRowsCache {
-  const fresh = (): ResourceRowsCache => ({ resources, version: log.version, filterText, sort, rows: resourceRows(resources.values(), filterText, sort), index: null });
+  const fresh = (): ResourceRowsCache => ({ resources, version: log.version, filterText, sort, rows: ChunkedRows.of(resourceRows(resources.values(), filterText, sort)), index: null });
   if (previous === null || previous.filterText !== filterText || previous.sort !== sort || parseResourceQuery(filterText).terms.length > 0) return fresh();
   if (previous.resources === resources) return previous;
   const names = resourceChangesSince(log, previous.version);
   if (names === null) return fresh();
   const index = previous.index ?? indexByName(previous.rows);
-  const rows = previous.rows.slice();
+  const edit = previous.rows.edit();
   for (const name of names) {
     const at = index.get(name);
     const current = resources.get(name);
     // Added or removed: not an in-place update.
     if (at === undefined || current === undefined) return fresh();
-    rows[at] = current;
+    edit.set(at, current);
   }
   const compare = resourceComparator(sort);
   for (const name of names) {
     const at = index.get(name) as number;
-    const before = rows[at - 1];
-    const after = rows[at + 1];
-    const row = rows[at] as ResourceView;
+    const before = edit.at(at - 1);
+    const after = edit.at(at + 1);
+    const row = edit.at(at) as ResourceView;
     if ((before !== undefined && compare(before, row) > 0) || (after !== undefined && compare(row, after) > 0)) {
-      return { resources, version: log.version, filterText, sort, rows: rows.sort(compare), index: null };
+      return { resources, version: log.version, filterText, sort, rows: ChunkedRows.of(edit.result().toArray().sort(compare)), index: null };
     }
   }
-  return { resources, version: log.version, filterText, sort, rows, index };
+  return { resources, version: log.version, filterText, sort, rows: edit.result(), index };
 }
 
 export interface ResourceStateCounts {

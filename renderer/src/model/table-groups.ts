@@ -10,6 +10,7 @@
 // Pure.
 import type { ResourceState, ResourceView } from '../../../preload/contract/domain';
 import { RESOURCE_STATE_LABELS } from '../../../preload/contract/resource-order';
+import type { RowSequence } from './chunked-rows';
 
 export interface GroupRow {
   readonly kind: 'group';
@@ -88,16 +89,15 @@ function groupRow(name: string, members: ResourceView[], expanded: boolean): Gro
  * member's place and its members right after it, left out while the group is collapsed. `rows`
  * itself when no row belongs to a group.
  */
-export function groupedTableItems(rows: readonly ResourceView[], collapsed: ReadonlySet<string>): readonly TableItem[] {
-  let groups: Map<string, ResourceView[]> | null = null;
+export function groupedTableItems(rows: RowSequence<ResourceView>, collapsed: ReadonlySet<string>): RowSequence<TableItem> {
+  if (rows.findIndex((row) => row.group !== undefined) < 0) return rows;
+  const groups = new Map<string, ResourceView[]>();
   for (const row of rows) {
     if (row.group === undefined) continue;
-    groups ??= new Map();
     const members = groups.get(row.group);
     if (members === undefined) groups.set(row.group, [row]);
     else members.push(row);
   }
-  if (groups === null) return rows;
   const items: TableItem[] = [];
   const placed = new Set<string>();
   for (const row of rows) {
