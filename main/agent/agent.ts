@@ -36,6 +36,7 @@ import { ClusterView } from './cluster-view';
 import { ConvergenceMonitor } from './convergence-monitor';
 import { HandoffChannel } from './handoff-channel';
 import { HostAddressCache } from './host-address-cache';
+import { stationsBehindOurs } from '../net/stations-behind-ours';
 import { InterfaceRecovery } from './interface-recovery';
 import { DEFAULT_LEASE_TTL_SEC, DEFAULT_STATE_DIR, DEFAULT_STATS_INTERVAL_SEC, LeaseDeadlineFile } from './lease-deadline';
 import { LeaseKeeper } from './lease-keeper';
@@ -399,12 +400,28 @@ export class Agent extends EventEmitter<{ event: [AgentEvent]; change: [StoreCha
       }
       removeStaleSilence({ store: this.store, view: () => this.view });
       try {
+        this.putStationsFirst();
+      } catch (error) {
+        this.log(`putting station addresses first failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      try {
         this.announcer.refresh();
       } catch (error) {
         this.log(`announce refresh failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }, REFRESH_PASS_MS);
     if (this.statsIntervalMs > 0) this.statsTimer = setInterval(() => this.logLoad(), this.statsIntervalMs).unref();
+  }
+
+  /**
+   * A station address back behind one of ours (stations-behind-ours.ts): ours go behind it again, and
+   * the store's connections, maybe opened from a virtual address meanwhile, are dialled anew.
+   */
+  private putStationsFirst(): void {
+    const behind = stationsBehindOurs(this.addresses.listing());
+    if (behind.length === 0 || this.local.putStationsFirst(behind) === 0) return;
+    this.addresses.invalidateStations();
+    this.store.reconnect();
   }
 
   /**

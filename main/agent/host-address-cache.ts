@@ -19,7 +19,7 @@ export type InterfaceForResource = { ok: true; ifname: string } | { ok: false; f
 
 export class HostAddressCache {
   private cached: { at: number; all: InterfaceAddress[] } | null = null;
-  private cachedStations: { at: number; stations: InterfaceAddress[] } | null = null;
+  private cachedStations: { at: number; stations: InterfaceAddress[]; both: InterfaceAddress[] } | null = null;
   /** "ifname ip" of every address of ours in the listing `all` (isPresent). */
   private ownedKeys: { all: InterfaceAddress[]; keys: Set<string> } | null = null;
 
@@ -40,6 +40,12 @@ export class HostAddressCache {
     return this.cachedStations.stations;
   }
 
+  /** Every address of the host, both families, station and ours, as read with stations(): at most a second old. */
+  listing(): InterfaceAddress[] {
+    if (this.cachedStations === null || this.now() - this.cachedStations.at > STATIONS_MAX_AGE_MS) this.fresh();
+    return (this.cachedStations as { both: InterfaceAddress[] }).both;
+  }
+
   /** Reads the host's addresses now. */
   private fresh(): { all: InterfaceAddress[]; stations: InterfaceAddress[] } {
     const now = this.now();
@@ -49,12 +55,18 @@ export class HostAddressCache {
     const all = both.some((a) => a.ip.includes(':')) ? both.filter((a) => !a.ip.includes(':')) : both;
     const stations = stationAddresses(both);
     this.cached = { at: now, all };
-    this.cachedStations = { at: now, stations };
+    this.cachedStations = { at: now, stations, both };
     return { all, stations };
   }
 
   invalidate(): void {
     this.cached = null;
+  }
+
+  /** Forgets the station addresses too: the next question reads the host again. */
+  invalidateStations(): void {
+    this.cached = null;
+    this.cachedStations = null;
   }
 
   /** The interface this node would carry the resource's address on, or why there is none. */

@@ -20,6 +20,7 @@ import { AnswerCapturePool } from './answer-capture-pool';
 import type { ArpPort, Host, LateAddressFailure, NdPort } from '../host/host';
 import { describeInterfaceFault, interfaceFault, type InterfaceFault } from '../net/interface-fault';
 import { maxPrefixOf } from '../../preload/contract/ip-address';
+import type { StationBehindOurs } from '../net/stations-behind-ours';
 
 export interface HoldRequest {
   resource: string;
@@ -658,6 +659,36 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
   /** Fencing: every address goes, at once, without defending anything. */
   fenceAll(): void {
     this.releaseMany(this.resources());
+  }
+
+  /**
+   * Puts the station addresses of `subnets` (stations-behind-ours.ts) first again: the addresses of
+   * ours there that this node holds are removed and registered again in two netlink batches, so the
+   * kernel promotes the station address to primary and ours follow it as secondaries. They are gone
+   * for the microseconds between the batches (a frame to them then is retried by its sender; their
+   * MAC does not change, so no announcement is due). Done only where removing a primary keeps the
+   * secondaries (prepareInterface): elsewhere it would take the station address along. Returns how
+   * many addresses were registered again.
+   */
+  putStationsFirst(subnets: readonly StationBehindOurs[]): number {
+    let moved = 0;
+    for (const { ifname, station, ours } of subnets) {
+      const listed = new Set(ours.map((a) => `${a.ip}/${a.prefix}`));
+      const mine = [...this.held.values()].filter((e) => e.request.ifname === ifname && listed.has(`${e.request.ip}/${e.request.prefix}`));
+      if (mine.length === 0) continue;
+      if (!this.host.prepareInterface(ifname)) {
+        this.emit('warning', `${station.ip} on ${ifname} comes after our ${ours[0]?.ip ?? 'address'}, which the host uses as its source address; not reordered: ${ifname} would drop its secondaries with the primary`);
+        continue;
+      }
+      const addresses = mine.map((e) => this.virtualAddress(e.request.ifname, e.request.ip, e.request.prefix));
+      const removed = this.host.addresses.deregister(addresses);
+      const added = this.host.addresses.register(addresses.filter((_, i) => removed[i]?.ok === true));
+      for (const result of [...removed, ...added]) if (!result.ok) this.emit('warning', `putting ${station.ip} first on ${ifname}: ${result.address.ip}: ${result.message}`);
+      const count = added.filter((r) => r.ok).length;
+      moved += count;
+      this.emit('warning', `${station.ip} on ${ifname} is the primary address again (it had come back behind our ${ours.map((a) => a.ip).join(', ')}, and the host sent its own traffic from a virtual address): ${count} of ours registered again behind it`);
+    }
+    return moved;
   }
 
   /**

@@ -96,8 +96,11 @@ export interface Host {
   interfaceState(ifname: string): InterfaceState | null;
   /** The MAC of every Ethernet interface (the node record: peers recognise this node's ARP by them). */
   macs(): Record<string, Mac>;
-  /** Readies an interface to carry virtual addresses (Linux: a removed primary must not take its secondaries along). */
-  prepareInterface(ifname: string): void;
+  /**
+   * Readies an interface to carry virtual addresses (Linux: a removed primary must not take its
+   * secondaries along); true when removing a primary there now keeps the other addresses of its subnet.
+   */
+  prepareInterface(ifname: string): boolean;
   /** Opens an ARP socket; throws PacketIoError (no such interface, no permission, no libpcap/Npcap). */
   openArp(ifname: string): ArpPort;
   /** Opens a neighbour discovery socket; throws PacketIoError like openArp (UNSUPPORTED: a host that serves no IPv6 resources). */

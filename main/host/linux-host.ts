@@ -1,6 +1,6 @@
 // The Linux host: addresses over rtnetlink (net/registrar.ts), interfaces from /sys, ARP through
 // libpcap (our capture addon for the agent's ARP socket and the standby's answers; `cap` without it, and for ND).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ArpCapture, ArpSocket, captureAddonAvailable } from '../net/pcap';
 import { FrameTap } from '../net/frame-tap';
 import { NdSocket } from '../net/nd-socket';
@@ -24,10 +24,16 @@ export const linuxHost: Host = {
   macs: localMacs,
   prepareInterface(ifname) {
     // Linux drops every secondary address of a subnet with its primary unless this is on; a VIP may be that primary.
+    const setting = `/proc/sys/net/ipv4/conf/${ifname}/promote_secondaries`;
     try {
-      writeFileSync(`/proc/sys/net/ipv4/conf/${ifname}/promote_secondaries`, '1');
+      writeFileSync(setting, '1');
     } catch {
       // Not fatal: with the administrator's own address in the subnet, our addresses are never primaries.
+    }
+    try {
+      return readFileSync(setting, 'utf8').trim() === '1';
+    } catch {
+      return false;
     }
   },
   // With the capture addon, one libpcap handle receives in batches (a storm's repeats folded, except from

@@ -446,8 +446,9 @@ export class WindowsHost implements Host {
     return macs;
   }
 
-  prepareInterface(): void {
+  prepareInterface(): boolean {
     // Nothing to do: Windows keeps every address of a subnet when another one is removed.
+    return true;
   }
 
   /** The interface and Npcap device of a capture on `ifname`; throws PacketIoError as openArp does. */

@@ -866,6 +866,17 @@ export class EtcdStore implements ClusterStore {
     };
   }
 
+  reconnect(): void {
+    if (this.closed) return;
+    // etcd3 has no public call for this; its pool's hosts do (resetAllServices: what it does itself after
+    // a recoverable error). Checked, so another etcd3 version is a line in the log, not a crash.
+    const hosts = (this.client as unknown as { pool?: { hosts?: unknown } }).pool?.hosts;
+    if (!Array.isArray(hosts) || !hosts.every((host) => typeof (host as { resetAllServices?: unknown }).resetAllServices === 'function')) {
+      throw new StoreError('unavailable', 'cannot reconnect to etcd: this etcd3 version keeps its connections elsewhere');
+    }
+    for (const host of hosts as Array<{ resetAllServices(): void }>) host.resetAllServices();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -716,6 +716,10 @@ export class FileStore implements ClusterStore {
     });
   }
 
+  reconnect(): void {
+    // A file has no connection to drop.
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -359,6 +359,12 @@ export interface ClusterStore {
    * keys go when the TTL runs out (revoke() first for a graceful leave).
    */
   close(): Promise<void>;
+  /**
+   * Drops the connections to the store; the next call dials anew (keepalives and watches resume by
+   * themselves). For when the host's source address changed under them (stations-behind-ours.ts): a
+   * connection opened from a virtual address dies when that address moves away. The file store has none.
+   */
+  reconnect(): void;
 
   // --- Bulk ---------------------------------------------------------------------------------------
   /**
