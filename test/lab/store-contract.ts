@@ -509,6 +509,32 @@ export function runStoreContract(harness: StoreHarness): void {
         );
       }));
 
+    test('reconnect (the host\'s source address changed): later calls succeed, the membership lives on, a watch opened before still delivers', () =>
+      withCluster({}, async (cluster) => {
+        const a = await cluster.connect();
+        const membership = await a.join(nodeRecord('n1'), { ttlSec: CONTRACT_TTL_SEC });
+        const lost: string[] = [];
+        membership.onLost((reason) => lost.push(String(reason)));
+        const seen: string[] = [];
+        const resets: string[] = [];
+        const stop = await a.watch((await a.snapshot()).revision, (change) => {
+          if (change.collection === 'resources') seen.push(change.name);
+        }, (reason) => resets.push(reason));
+        await a.putResource(resourceSpec('before'));
+        await waitFor('the watch to see the first write', 5000, () => Promise.resolve(seen.includes('before') ? true : null));
+        a.reconnect();
+        await a.putResource(resourceSpec('after'));
+        await waitFor('the watch to see the write after the reconnect', 10_000, () => Promise.resolve(seen.includes('after') ? true : null));
+        // Past the TTL: the keepalives went on over the new connection.
+        await sleep((CONTRACT_TTL_SEC + 1) * 1000);
+        assert.deepEqual(lost, []);
+        assert.equal(membership.ended, false);
+        assert.ok(membership.validUntil() > performance.now(), 'a renewal was confirmed after the reconnect');
+        assert.deepEqual((await a.nodes()).map((n) => [n.node.name, n.alive]), [['n1', true]]);
+        assert.deepEqual(seen, ['before', 'after']);
+        await stop();
+      }));
+
     test('snapshot + watch(snapshot.revision): every later change, in order, once - also those made before the watch started', () =>
       withCluster({}, async (cluster) => {
         const a = await cluster.connect();
