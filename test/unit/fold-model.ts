@@ -12,7 +12,7 @@ const NONE: ReadonlySet<string> = new Set();
 export function foldsAsRepeat(frame: ArpFrame, lastMac: Map<string, Mac>, unfolded: ReadonlySet<string> = NONE): boolean {
   const { senderIp, senderMac } = frame.arp;
   if (senderIp === ZERO_IP) return false;
-  const sender = `${frame.vlan ?? ''}|${senderIp}`;
+  const sender = foldSender(frame);
   const kind = classifyArp(frame.arp);
   if ((kind === 'request' || kind === 'reply') && lastMac.get(sender) === senderMac && !unfolded.has(senderIp)) return true;
   lastMac.set(sender, senderMac);
