@@ -594,8 +594,9 @@ export class FakeHost implements Host {
     return Object.fromEntries([...this.interfaces.values()].map((iface) => [iface.name, iface.mac]));
   }
 
-  prepareInterface(ifname: string): void {
+  prepareInterface(ifname: string): boolean {
     this.prepared.add(ifname);
+    return true;
   }
 
   openArp(ifname: string): ArpPort {
