@@ -1,7 +1,7 @@
 // The Resources table's rows at 100,000, under a stream of 1,000 changes a second. Replacing a few
 // rows in a copy of one 100,000-slot array allocates ~0.8 MB per batch, ten batches a second; an
-// array that large lives in V8's large-object space, which only a full mark-compact frees, and those
-// pauses (~30 ms at 100,000 rows) were the table's last long frames. Here the rows are held in
+// array that large lives in V8's large-object space, which only a full mark-compact frees (a trace
+// showed one of ~30 ms at 100,000 rows in a long frame). Here the rows are held in
 // chunks of CHUNK_SIZE, and an edit copies only the chunks it writes plus the short list of chunks:
 // small, short-lived objects the young generation frees cheaply. The earlier version stays exactly
 // as it was (the table may still be rendering it). Pure.
