@@ -42,12 +42,12 @@ export class HostAddressCache {
 
   /** Every address of the host, both families, station and ours, as read with stations(): at most a second old. */
   listing(): InterfaceAddress[] {
-    if (this.cachedStations === null || this.now() - this.cachedStations.at > STATIONS_MAX_AGE_MS) this.fresh();
-    return (this.cachedStations as { both: InterfaceAddress[] }).both;
+    if (this.cachedStations === null || this.now() - this.cachedStations.at > STATIONS_MAX_AGE_MS) return this.fresh().both;
+    return this.cachedStations.both;
   }
 
   /** Reads the host's addresses now. */
-  private fresh(): { all: InterfaceAddress[]; stations: InterfaceAddress[] } {
+  private fresh(): { all: InterfaceAddress[]; stations: InterfaceAddress[]; both: InterfaceAddress[] } {
     const now = this.now();
     // One dump of both families: IPv6 station addresses choose an IPv6 resource's interface, and
     // everything else here (ours, isPresent) stays the IPv4 list it always was.
@@ -56,7 +56,7 @@ export class HostAddressCache {
     const stations = stationAddresses(both);
     this.cached = { at: now, all };
     this.cachedStations = { at: now, stations, both };
-    return { all, stations };
+    return { all, stations, both };
   }
 
   invalidate(): void {

@@ -19,6 +19,12 @@ export interface RowSequence<T> extends Iterable<T> {
  */
 export const CHUNK_SIZE = 128;
 
+/** The row at `index` of `length` rows held in `chunks`, or undefined outside 0 .. length - 1 (no negative indexes, unlike Array.at). */
+function rowAt<T>(chunks: ReadonlyArray<readonly T[]>, length: number, index: number): T | undefined {
+  if (!Number.isInteger(index) || index < 0 || index >= length) return undefined;
+  return (chunks[Math.floor(index / CHUNK_SIZE)] as readonly T[])[index % CHUNK_SIZE];
+}
+
 export class ChunkedRows<T> implements RowSequence<T> {
   private constructor(
     private readonly chunks: ReadonlyArray<readonly T[]>,
@@ -31,10 +37,8 @@ export class ChunkedRows<T> implements RowSequence<T> {
     return new ChunkedRows(chunks, rows.length);
   }
 
-  /** The row at `index`, or undefined outside 0 .. length - 1 (no negative indexes, unlike Array.at). */
   at(index: number): T | undefined {
-    if (!Number.isInteger(index) || index < 0 || index >= this.length) return undefined;
-    return (this.chunks[Math.floor(index / CHUNK_SIZE)] as readonly T[])[index % CHUNK_SIZE];
+    return rowAt(this.chunks, this.length, index);
   }
 
   *[Symbol.iterator](): Iterator<T> {
@@ -75,8 +79,7 @@ export class ChunkedRowsEditor<T> {
   }
 
   at(index: number): T | undefined {
-    if (!Number.isInteger(index) || index < 0 || index >= this.length) return undefined;
-    return (this.chunks[Math.floor(index / CHUNK_SIZE)] as readonly T[])[index % CHUNK_SIZE];
+    return rowAt(this.chunks, this.length, index);
   }
 
   /** Replaces the row at `index`; a RangeError outside 0 .. length - 1 (an edit never resizes). */

@@ -54,9 +54,9 @@ function indexByName(rows: Iterable<ResourceView>): Map<string, number> {
  * (resourceChangesSince) are replaced in an edit of the previous rows (copying only the chunks
  * written) and the order is checked next to them only; when a change moved a row out of order, the
  * nearly sorted rows are re-sorted, which TimSort does in about linear time. So a batch of 100
- * changes on 100,000 resources costs ~100 small chunk copies, not 100,000 lookups. Anything else (a new filter or sort, an active filter, a resource
- * added or removed, a journal that does not reach back) computes the rows afresh. Same rows as
- * resourceRows.
+ * changes on 100,000 resources costs ~100 small chunk copies, not 100,000 lookups. Anything else
+ * (a new filter or sort, an active filter, a resource added or removed, a journal that does not
+ * reach back) computes the rows afresh. Same rows as resourceRows.
  */
 export function nextResourceRows(previous: ResourceRowsCache | null, resources: ReadonlyMap<string, ResourceView>, log: ResourceLog, filterText: string, sort: ResourceSort): ResourceRowsCache {
   const fresh = (): ResourceRowsCache => ({ resources, version: log.version, filterText, sort, rows: ChunkedRows.of(resourceRows(resources.values(), filterText, sort)), index: null });
