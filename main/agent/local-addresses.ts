@@ -12,7 +12,8 @@ import { buildDadQuestion } from '../nd/builders';
 import { isOnLink } from '../nd/rules';
 import type { Ipv6, NdFrame } from '../nd/frame';
 import { PacketIoError } from '../net/packet-io-error';
-import type { CapturedRepeats } from '../net/pcap';
+import type { CapturedRepeats, PacketStats } from '../net/pcap';
+import type { CaptureProtocol, CaptureReading } from '../metrics/agent-metrics';
 import { question } from '../arp/codec';
 import { DEADLINE_PASSED, type RegistrarResult, type VirtualAddress } from '../host/address-types';
 import type { InterfaceState } from '../net/interfaces';
@@ -410,12 +411,18 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return socket?.refreshKernelStats().kernelDropped ?? null;
   }
 
-  /** The counters of every ARP socket open now (since it opened: a socket opened again starts at 0). */
-  captureStats(): Array<{ ifname: string; received: number; malformed: number; kernelDropped: number | null }> {
-    return [...this.sockets].map(([ifname, route]) => {
-      const stats = route.socket.refreshKernelStats();
-      return { ifname, received: stats.received, malformed: stats.malformed, kernelDropped: stats.kernelDropped };
-    });
+  /** The counters of every capture socket open now, ARP and ND (since it opened: a socket opened again starts at 0). */
+  captureStats(): CaptureReading[] {
+    const readings: CaptureReading[] = [];
+    const read = (ifname: string, protocol: CaptureProtocol, socket: { refreshKernelStats(): PacketStats<string> }): void => {
+      const stats = socket.refreshKernelStats();
+      readings.push({ ifname, protocol, received: stats.received, malformed: stats.malformed, kernelDropped: stats.kernelDropped });
+    };
+    for (const [ifname, route] of this.sockets) {
+      read(ifname, 'arp', route.socket);
+      if (route.nd !== null) read(ifname, 'nd', route.nd);
+    }
+    return readings;
   }
 
   macOfInterface(ifname: string): Mac | null {

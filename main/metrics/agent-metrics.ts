@@ -23,10 +23,21 @@ export interface AgentMetricSources {
   leaseConfirmationAgeSec(): number | null;
   leaseHealthy(): boolean;
   fenced(): boolean;
-  /** The capture sockets open now, with their counters since they opened. */
-  captures(): Iterable<{ ifname: string; received: number; malformed: number; kernelDropped: number | null }>;
+  /** The capture sockets open now (ARP, and neighbour discovery for IPv6), with their counters since they opened. */
+  captures(): Iterable<CaptureReading>;
   /** Health profiles this node runs, by verdict. */
   healthVerdicts(): { passing: number; failing: number };
+}
+
+/** The frames a capture socket takes: ARP, or IPv6 neighbour discovery (NS and NA). */
+export type CaptureProtocol = 'arp' | 'nd';
+
+export interface CaptureReading {
+  ifname: string;
+  protocol: CaptureProtocol;
+  received: number;
+  malformed: number;
+  kernelDropped: number | null;
 }
 
 /** Seconds: from a LAN's sub-millisecond handoff to a takeover that waited a lease out. */
@@ -70,6 +81,16 @@ export class MonotonicTotals {
   }
 }
 
+// A socket's key in the totals: an interface's name never holds a NUL (Linux and Windows alike).
+function captureKey(capture: Pick<CaptureReading, 'ifname' | 'protocol'>): string {
+  return `${capture.protocol}\0${capture.ifname}`;
+}
+
+function captureLabels(key: string): { interface: string; protocol: string } {
+  const at = key.indexOf('\0');
+  return { interface: key.slice(at + 1), protocol: key.slice(0, at) };
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
   private readonly audit = this.registry.counter({ name: 'ipfo_audit_entries_total', help: 'Audit entries this agent wrote, by action and outcome.', labelNames: ['action', 'outcome'], maxSeries: 500 });
@@ -111,13 +132,14 @@ export class AgentMetrics {
       const { passing, failing } = sources.healthVerdicts();
       return [{ labels: { verdict: 'passing' }, value: passing }, { labels: { verdict: 'failing' }, value: failing }];
     });
-    const perInterface = (totals: MonotonicTotals): Sample[] => [...totals.entries()].map(([ifname, value]) => ({ labels: { interface: ifname }, value }));
-    r.collectedCounter({ name: 'ipfo_capture_frames_total', help: 'ARP frames the capture sockets received, by interface.', labelNames: ['interface'], maxSeries: 256 }, () => {
+    const perSocket = (totals: MonotonicTotals): Sample[] => [...totals.entries()].map(([key, value]) => ({ labels: captureLabels(key), value }));
+    const labelNames = ['interface', 'protocol'];
+    r.collectedCounter({ name: 'ipfo_capture_frames_total', help: 'Frames the capture sockets received, by interface and protocol (arp; nd: IPv6 neighbour discovery).', labelNames, maxSeries: 512 }, () => {
       this.readCaptures();
-      return perInterface(this.captureFrames);
+      return perSocket(this.captureFrames);
     });
-    r.collectedCounter({ name: 'ipfo_capture_malformed_frames_total', help: 'Captured frames that were not valid ARP (counted and dropped), by interface.', labelNames: ['interface'], maxSeries: 256 }, () => perInterface(this.captureMalformed));
-    r.collectedCounter({ name: 'ipfo_capture_kernel_dropped_frames_total', help: "Frames the kernel dropped because a capture socket's ring was full, by interface.", labelNames: ['interface'], maxSeries: 256 }, () => perInterface(this.captureDropped));
+    r.collectedCounter({ name: 'ipfo_capture_malformed_frames_total', help: 'Captured frames that were not valid ARP or neighbour discovery (counted and dropped), by interface and protocol.', labelNames, maxSeries: 512 }, () => perSocket(this.captureMalformed));
+    r.collectedCounter({ name: 'ipfo_capture_kernel_dropped_frames_total', help: "Frames the kernel dropped because a capture socket's ring was full, by interface and protocol.", labelNames, maxSeries: 512 }, () => perSocket(this.captureDropped));
   }
 
   /** An audit entry this agent wrote: counted, and what it says of takeovers, moves, stragglers and conflicts. */
@@ -181,9 +203,10 @@ export class AgentMetrics {
 
   private readCaptures(): void {
     for (const capture of this.sources.captures()) {
-      this.captureFrames.advance(capture.ifname, capture.received);
-      this.captureMalformed.advance(capture.ifname, capture.malformed);
-      if (capture.kernelDropped !== null) this.captureDropped.advance(capture.ifname, capture.kernelDropped);
+      const key = captureKey(capture);
+      this.captureFrames.advance(key, capture.received);
+      this.captureMalformed.advance(key, capture.malformed);
+      if (capture.kernelDropped !== null) this.captureDropped.advance(key, capture.kernelDropped);
     }
   }
 

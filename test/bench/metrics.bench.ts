@@ -25,7 +25,7 @@ for (const count of COUNTS) {
     leaseConfirmationAgeSec: () => 0.3,
     leaseHealthy: () => true,
     fenced: () => false,
-    captures: () => [{ ifname: 'eth1', received: 1e6, malformed: 3, kernelDropped: 0 }],
+    captures: () => [{ ifname: 'eth1', protocol: 'arp', received: 1e6, malformed: 3, kernelDropped: 0 }],
     healthVerdicts: () => ({ passing: 1, failing: 0 }),
   });
   registerProcessMetrics(metrics.registry);

@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createLab, type Lab } from './lab';
+import { createLab, LAB_IFNAME, LAB_PREFIX6, type Lab } from './lab';
 import { LabCluster } from './cluster';
 import type { JsonLines, JsonRecord } from './json-lines';
 import { makeEtcdCertificates, type EtcdCertificates } from './etcd-certs';
@@ -40,7 +40,7 @@ describe('metrics, scraped by a real Prometheus', () => {
   let stream: RunningStream | null = null;
 
   before(async () => {
-    lab = await createLab({ nodes: 3, clients: 2, rogue: true, name: 'metrics' });
+    lab = await createLab({ nodes: 3, clients: 2, rogue: true, ipv6: true, name: 'metrics' });
     const setMac = await lab.run('r1', ['ip', 'link', 'set', 'dev', 'lan0', 'address', ROGUE_MAC]);
     assert.equal(setMac.code, 0, setMac.stderr);
     const nodeIps = lab.nodes.map((n) => n.ip);
@@ -159,6 +159,20 @@ describe('metrics, scraped by a real Prometheus', () => {
     await until('sum(ipfo_arp_conflicts_total{kind="claim"})', (v) => v >= 1);
     const alert = await until('ALERTS{alertname="IpfoArpConflict", alertstate="firing"}', (v) => v === 1);
     assert.equal(alert.metric.kind, 'claim');
+  });
+
+  test("an IPv6 address: its node's neighbour discovery capture is counted apart from the ARP capture", async () => {
+    const added = await cluster.api('n1', 'resource.add', { spec: { name: 'web6', ip: `${lab.vip6(1)}/${LAB_PREFIX6}`, preferredOwners: ['n1'] } });
+    assert.equal(added.ok, true, JSON.stringify(added));
+    await cluster.waitOwner('n1', 'web6', 'n1');
+    const instance = `${lab.host('n1').ip}:${METRICS_PORT}`;
+    // n1 probed and announced the address on its ND socket, which hears its own frames.
+    const nd = await until(`ipfo_capture_frames_total{instance="${instance}",interface="${LAB_IFNAME}",protocol="nd"}`, (v) => v > 0);
+    const arp = await until(`ipfo_capture_frames_total{instance="${instance}",interface="${LAB_IFNAME}",protocol="arp"}`, (v) => v > 0);
+    assert.equal(nd.metric.protocol, 'nd');
+    assert.equal(arp.metric.protocol, 'arp');
+    const drops = await until(`ipfo_capture_kernel_dropped_frames_total{instance="${instance}",protocol="nd"}`, (v) => v >= 0);
+    assert.equal(Number(drops.value[1]), 0, 'no ND frame dropped on a quiet LAN');
   });
 
   test('a takeover: counted, with the gap clients saw — the audit log, the metric and a client witness agree; the stations the binding tables know are told and seen converging', async (t) => {

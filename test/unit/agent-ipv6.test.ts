@@ -238,6 +238,12 @@ describe('IPv6 resources on fake hosts', () => {
     assert.ok(armed, 'a question of the batch probe was seen');
     assert.equal(port.stats.kernelDropped, 1);
     assert.match(logs.join('\n'), /n2: .*dropped 1 frames during the probe; probing again/);
+    // What Prometheus reads: the drop on the ND socket, apart from the ARP socket of the same interface.
+    const metrics = agent('n2').metrics.render().split('\n');
+    assert.ok(metrics.includes('ipfo_capture_kernel_dropped_frames_total{interface="lan0",protocol="nd"} 1'), metrics.filter((line) => line.startsWith('ipfo_capture')).join('\n'));
+    assert.ok(metrics.includes('ipfo_capture_kernel_dropped_frames_total{interface="lan0",protocol="arp"} 0'));
+    const ndFrames = metrics.find((line) => line.startsWith('ipfo_capture_frames_total{interface="lan0",protocol="nd"} '));
+    assert.equal(Number(ndFrames?.split(' ')[1]), port.stats.received);
   });
 
   test("the owner's interface down and up while the other node is paused: the kernel flushed the IPv6 address, the owner holds it again once up", async () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { AgentMetrics, MAX_RESOURCE_SERIES, MonotonicTotals, type AgentMetricSources } from '../../main/metrics/agent-metrics';
+import { AgentMetrics, MAX_RESOURCE_SERIES, MonotonicTotals, type AgentMetricSources, type CaptureReading } from '../../main/metrics/agent-metrics';
 import { escapeLabelValue, formatValue, Registry } from '../../main/metrics/registry';
 import { checkMetricsBind, listenMetrics } from '../../main/metrics/server';
 import { registerProcessMetrics } from '../../main/metrics/process-metrics';
@@ -103,7 +103,7 @@ function sources(overrides: Partial<AgentMetricSources> = {}): AgentMetricSource
     leaseConfirmationAgeSec: () => 0.3756,
     leaseHealthy: () => true,
     fenced: () => false,
-    captures: () => [{ ifname: 'eth1', received: 120, malformed: 2, kernelDropped: 0 }],
+    captures: () => [{ ifname: 'eth1', protocol: 'arp', received: 120, malformed: 2, kernelDropped: 0 }],
     healthVerdicts: () => ({ passing: 2, failing: 1 }),
     ...overrides,
   };
@@ -152,7 +152,7 @@ describe('agent metrics', () => {
   test('the state of things is read at scrape time', () => {
     let held = 1;
     let dropped = 0;
-    const metrics = new AgentMetrics(sources({ held: () => held, captures: () => [{ ifname: 'eth1', received: 120, malformed: 2, kernelDropped: dropped }] }));
+    const metrics = new AgentMetrics(sources({ held: () => held, captures: () => [{ ifname: 'eth1', protocol: 'arp', received: 120, malformed: 2, kernelDropped: dropped }] }));
     let text = metrics.render();
     assert.deepEqual(samples(text, 'ipfo_node_info'), ['ipfo_node_info{node="n1",cluster="prod"} 1']);
     assert.deepEqual(samples(text, 'ipfo_resource_info'), ['ipfo_resource_info{resource="db",ip="10.0.0.51",state="failed",owner=""} 1', 'ipfo_resource_info{resource="web",ip="10.0.0.50",state="online",owner="n1"} 1'], 'the resources not online first');
@@ -160,13 +160,35 @@ describe('agent metrics', () => {
     assert.deepEqual(samples(text, 'ipfo_node_up'), ['ipfo_node_up{node="n1",state="online"} 1', 'ipfo_node_up{node="n2",state="down"} 0']);
     assert.deepEqual(samples(text, 'ipfo_lease_confirmation_age_seconds'), ['ipfo_lease_confirmation_age_seconds 0.376']);
     assert.deepEqual(samples(text, 'ipfo_health_profiles'), ['ipfo_health_profiles{verdict="passing"} 2', 'ipfo_health_profiles{verdict="failing"} 1']);
-    assert.deepEqual(samples(text, 'ipfo_capture_frames_total'), ['ipfo_capture_frames_total{interface="eth1"} 120']);
+    assert.deepEqual(samples(text, 'ipfo_capture_frames_total'), ['ipfo_capture_frames_total{interface="eth1",protocol="arp"} 120']);
     assert.deepEqual(samples(text, 'ipfo_addresses_held'), ['ipfo_addresses_held 1']);
     held = 0;
     dropped = 7;
     text = metrics.render();
     assert.deepEqual(samples(text, 'ipfo_addresses_held'), ['ipfo_addresses_held 0']);
-    assert.deepEqual(samples(text, 'ipfo_capture_kernel_dropped_frames_total'), ['ipfo_capture_kernel_dropped_frames_total{interface="eth1"} 7']);
+    assert.deepEqual(samples(text, 'ipfo_capture_kernel_dropped_frames_total'), ['ipfo_capture_kernel_dropped_frames_total{interface="eth1",protocol="arp"} 7']);
+  });
+
+  test("an interface's ARP and neighbour discovery captures are counted apart, each across its socket being opened again", () => {
+    let readings: CaptureReading[] = [
+      { ifname: 'Ethernet 2', protocol: 'arp', received: 500, malformed: 1, kernelDropped: 0 },
+      { ifname: 'Ethernet 2', protocol: 'nd', received: 40, malformed: 3, kernelDropped: null },
+    ];
+    const metrics = new AgentMetrics(sources({ captures: () => readings }));
+    let text = metrics.render();
+    assert.deepEqual(samples(text, 'ipfo_capture_frames_total'), ['ipfo_capture_frames_total{interface="Ethernet 2",protocol="arp"} 500', 'ipfo_capture_frames_total{interface="Ethernet 2",protocol="nd"} 40']);
+    assert.deepEqual(samples(text, 'ipfo_capture_malformed_frames_total'), ['ipfo_capture_malformed_frames_total{interface="Ethernet 2",protocol="arp"} 1', 'ipfo_capture_malformed_frames_total{interface="Ethernet 2",protocol="nd"} 3']);
+    // Kernel counters the ND socket could not read: no series rather than a made-up 0.
+    assert.deepEqual(samples(text, 'ipfo_capture_kernel_dropped_frames_total'), ['ipfo_capture_kernel_dropped_frames_total{interface="Ethernet 2",protocol="arp"} 0']);
+    // The interface failed: both sockets closed and opened again, their counters restarting from 0; the
+    // ND socket is not open at this scrape (no IPv6 claim yet), and its total stays.
+    readings = [{ ifname: 'Ethernet 2', protocol: 'arp', received: 30, malformed: 0, kernelDropped: 2 }];
+    text = metrics.render();
+    assert.deepEqual(samples(text, 'ipfo_capture_frames_total'), ['ipfo_capture_frames_total{interface="Ethernet 2",protocol="arp"} 530', 'ipfo_capture_frames_total{interface="Ethernet 2",protocol="nd"} 40']);
+    readings = [...readings, { ifname: 'Ethernet 2', protocol: 'nd', received: 5, malformed: 0, kernelDropped: 1 }];
+    text = metrics.render();
+    assert.deepEqual(samples(text, 'ipfo_capture_frames_total'), ['ipfo_capture_frames_total{interface="Ethernet 2",protocol="arp"} 530', 'ipfo_capture_frames_total{interface="Ethernet 2",protocol="nd"} 45']);
+    assert.deepEqual(samples(text, 'ipfo_capture_kernel_dropped_frames_total'), ['ipfo_capture_kernel_dropped_frames_total{interface="Ethernet 2",protocol="arp"} 2', 'ipfo_capture_kernel_dropped_frames_total{interface="Ethernet 2",protocol="nd"} 1']);
   });
 
   test('a cluster larger than the per-resource bound: every resource not online keeps its series, the states count them all', () => {
