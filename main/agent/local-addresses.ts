@@ -10,7 +10,7 @@ import type { ArpFrame, Ipv4, Mac } from '../arp/frame';
 import { AddressClaim, type AddressRegistrar, type ClaimPort } from '../engine/address-claim';
 import { buildDadQuestion } from '../nd/builders';
 import { isOnLink } from '../nd/rules';
-import type { Ipv6, NdFrame } from '../nd/frame';
+import type { NdFrame } from '../nd/frame';
 import { PacketIoError } from '../net/packet-io-error';
 import type { CapturedRepeats, PacketStats } from '../net/pcap';
 import type { CaptureProtocol, CaptureReading } from '../metrics/agent-metrics';
@@ -62,8 +62,6 @@ interface Route {
   socket: ArpPort;
   /** Neighbour discovery, opened by the first IPv6 address held, probed or watched on the interface. */
   nd: NdPort | null;
-  /** Claims (held or probing) per IPv6 address: its solicited-node group is listened to while any runs. */
-  ndListening: Map<Ipv6, number>;
   byIp: Map<Ipv4, Held>;
   probes: Map<Ipv4, Set<AddressClaim>>;
   /** Standby monitors: told of every ARP frame whose sender IP is the address they watch. */
@@ -187,7 +185,7 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
       const fault = interfaceFault(null, this.host.interfaceState(ifname));
       if (fault !== null) throw new PacketIoError(fault.kind === 'missing' ? 'NO_SUCH_INTERFACE' : 'OPEN_FAILED', describeInterfaceFault(ifname, fault));
       const socket = this.host.openArp(ifname);
-      const created: Route = { socket, nd: null, ndListening: new Map(), byIp: new Map(), probes: new Map(), watchers: new Map(), unfoldQueued: false };
+      const created: Route = { socket, nd: null, byIp: new Map(), probes: new Map(), watchers: new Map(), unfoldQueued: false };
       socket.on('frame', ({ frame, mono }) => {
         LocalAddresses.route(created, frame);
         this.frameObserver?.(ifname, frame, mono);
@@ -269,25 +267,20 @@ export class LocalAddresses extends EventEmitter<LocalAddressesEvents> {
     return nd;
   }
 
-  /** The socket a claim of `ip` runs on; for IPv6, its solicited-node group joined until unlisten(). */
+  /**
+   * The socket a claim of `ip` runs on; for IPv6, its solicited-node group listened to until unlisten()
+   * (the ND socket counts the claims of each address: a probe and a held claim of one address overlap).
+   */
   private claimPort(ifname: string, route: Route, ip: string): ClaimPort {
     if (!ip.includes(':')) return route.socket;
     const nd = this.ndFor(ifname, route);
-    const claims = route.ndListening.get(ip) ?? 0;
-    if (claims === 0) nd.listenFor(ip);
-    route.ndListening.set(ip, claims + 1);
+    nd.listenFor(ip);
     return nd;
   }
 
   /** A claim of `ip` on this route ended (a no-op for IPv4). */
   private static unlisten(route: Route, ip: string): void {
-    const claims = route.ndListening.get(ip);
-    if (claims === undefined) return;
-    if (claims > 1) {
-      route.ndListening.set(ip, claims - 1);
-      return;
-    }
-    route.ndListening.delete(ip);
+    if (!ip.includes(':')) return;
     try {
       route.nd?.stopListeningFor(ip);
     } catch {

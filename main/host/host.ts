@@ -77,7 +77,10 @@ export interface NdPort extends EventEmitter<NdSocketEvents> {
   readonly stats: PacketStats<string>;
   refreshKernelStats(): PacketStats<string>;
   send(frame: NdFrame): void;
-  /** Joins the solicited-node group of `ip` (once per group); throws when the kernel refuses. */
+  /**
+   * Joins the solicited-node group of `ip` (once per group); throws when the kernel refuses. Counted:
+   * the group is listened to until every listenFor of its addresses has had its stopListeningFor.
+   */
   listenFor(ip: Ipv6): void;
   stopListeningFor(ip: Ipv6): void;
   close(): void;

@@ -1,7 +1,7 @@
 // IPv6 neighbour discovery on the wire, as ArpSocket is ARP: a `cap` capture of neighbour solicitations
 // and advertisements (tagged or not) that also sends them, decoded and encoded by nd/codec.ts, and the
 // memberships of the solicited-node groups its claims listen to (net/multicast-listener.ts).
-import { solicitedNodeAddress } from '../nd/addresses';
+import { GroupListeners } from '../nd/group-listeners';
 import { decode, encode, NdCodecError } from '../nd/codec';
 import type { Ipv6, NdFrame } from '../nd/frame';
 import type { InterfaceInfo } from './interfaces';
@@ -28,8 +28,8 @@ export type NdSocketEvents = FrameSocketEvents<NdFrame, NdCodecError>;
 /** An ND capture that also sends: what an IPv6 claim probes, announces and defends with. */
 export class NdSocket extends FrameSocket<NdFrame, NdCodecError> {
   private listener: MulticastListener | null = null;
-  /** Addresses listened for per solicited-node group: addresses share a group when their last 24 bits agree. */
-  private readonly listening = new Map<Ipv6, Set<Ipv6>>();
+  /** The solicited-node groups the claims on this socket need, counted per address. */
+  private readonly listening = new GroupListeners();
 
   static open(ifname: string, filter: string = ND_FILTER, bufferBytes: number = CAPTURE_BUFFER_BYTES): NdSocket {
     const socket = new NdSocket(FrameSocket.openOn(ifname, filter, bufferBytes), ND_CODEC);
@@ -47,31 +47,25 @@ export class NdSocket extends FrameSocket<NdFrame, NdCodecError> {
   /**
    * Joins the solicited-node group of `ip` (once per group), so the DAD probes and solicitations for it
    * reach this capture before the kernel holds the address (it joins the group itself once it does).
-   * Throws when the kernel refuses.
+   * Counted: every call needs its stopListeningFor (two claims of one address each listen). Throws
+   * when the kernel refuses, and then counts nothing.
    */
   listenFor(ip: Ipv6): void {
-    const group = solicitedNodeAddress(ip);
-    const addresses = this.listening.get(group);
-    if (addresses !== undefined) {
-      addresses.add(ip);
-      return;
-    }
-    this.listener ??= MulticastListener.open(this.iface.name, this.iface.index);
-    this.listener.join(group);
-    this.listening.set(group, new Set([ip]));
+    this.listening.listen(ip, (group) => {
+      this.listener ??= MulticastListener.open(this.iface.name, this.iface.index);
+      this.listener.join(group);
+    });
   }
 
-  /** Stops listening for `ip`; the group is left when no address of this socket needs it. */
+  /** Ends one listenFor of `ip`; the group is left when nothing of this socket listens to it any more. */
   stopListeningFor(ip: Ipv6): void {
-    const group = solicitedNodeAddress(ip);
-    const addresses = this.listening.get(group);
-    if (addresses === undefined || !addresses.delete(ip) || addresses.size > 0) return;
-    this.listening.delete(group);
-    try {
-      this.listener?.leave(group);
-    } catch {
-      // The interface went away with its memberships: nothing left to leave.
-    }
+    this.listening.stop(ip, (group) => {
+      try {
+        this.listener?.leave(group);
+      } catch {
+        // The interface went away with its memberships: nothing left to leave.
+      }
+    });
   }
 
   private leaveAll(): void {

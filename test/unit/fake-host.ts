@@ -26,6 +26,7 @@ import { ZERO_IP } from '../../main/arp/frame';
 import { DEADLINE_PASSED, type InterfaceAddress, type RegistrarResult } from '../../main/host/address-types';
 import type { ArpPort, DatagramEndpoint, Host, HostAddresses, NdPort } from '../../main/host/host';
 import { canonicalIpv6, isSolicitedNodeIpv6, multicastMac, solicitedNodeAddress } from '../../main/nd/addresses';
+import { GroupListeners } from '../../main/nd/group-listeners';
 import { buildSolicitedAdvertisement } from '../../main/nd/builders';
 import { decode as decodeNd, encode as encodeNd, NdCodecError } from '../../main/nd/codec';
 import { ALL_NODES_IPV6, ALL_NODES_MAC, ND_HOP_LIMIT, UNSPECIFIED_IPV6, type Ipv6, type NdFrame } from '../../main/nd/frame';
@@ -207,8 +208,8 @@ class FakeArpPort extends EventEmitter<ArpSocketEvents> implements ArpPort {
  */
 export class FakeNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
   readonly stats: PacketStats<string> = { received: 0, decoded: 0, malformed: 0, malformedByCode: {}, sent: 0, kernelReceived: 0, kernelDropped: 0 };
-  /** Addresses listened for, per solicited-node group (as NdSocket keeps them). */
-  readonly listening = new Map<Ipv6, Set<Ipv6>>();
+  /** The solicited-node groups listened to, counted per address (NdSocket's own bookkeeping). */
+  private readonly listening = new GroupListeners();
   /** Every listenFor and stopListeningFor, in order (tests read it). */
   readonly listenCalls: Array<{ op: 'listen' | 'stop'; ip: Ipv6 }> = [];
   /** The next this many frames that reach it are dropped by the "kernel" (its ring full): counted in kernelDropped, never delivered. */
@@ -243,24 +244,17 @@ export class FakeNdPort extends EventEmitter<NdSocketEvents> implements NdPort {
   listenFor(ip: Ipv6): void {
     this.listenCalls.push({ op: 'listen', ip });
     if (this.closed) throw new PacketIoError('CLOSED', `capture on "${this.iface.name}" is closed`);
-    this.host.checkJoin(this.iface.name, ip);
-    const group = solicitedNodeAddress(ip);
-    const addresses = this.listening.get(group);
-    if (addresses !== undefined) addresses.add(ip);
-    else this.listening.set(group, new Set([ip]));
+    this.listening.listen(ip, () => this.host.checkJoin(this.iface.name, ip));
   }
 
   stopListeningFor(ip: Ipv6): void {
     this.listenCalls.push({ op: 'stop', ip });
-    const group = solicitedNodeAddress(ip);
-    const addresses = this.listening.get(group);
-    if (addresses === undefined || !addresses.delete(ip) || addresses.size > 0) return;
-    this.listening.delete(group);
+    this.listening.stop(ip, () => undefined);
   }
 
   /** The solicited-node groups it listens to now. */
   groups(): Ipv6[] {
-    return [...this.listening.keys()];
+    return this.listening.groups();
   }
 
   deliver(bytes: Buffer): void {
