@@ -17,5 +17,7 @@ export default defineConfig({
     // One app of a few hundred KB: a single chunk loads fastest from loopback.
     chunkSizeWarningLimit: 1_000,
   },
+  // The console's model runs in a module worker (src/worker/cluster-worker.ts): its own chunk.
+  worker: { format: 'es' },
   server: { host: '127.0.0.1', strictPort: true },
 });

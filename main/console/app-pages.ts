@@ -13,8 +13,9 @@ export const CONSOLE_PAGE_URL = `${CONSOLE_ORIGIN}/index.html`;
 
 /**
  * The window's Content Security Policy: scripts, styles, fonts and images from the page's own
- * origin only; no network at all (the renderer reaches the agent through IPC, never directly); no
- * inline script, eval, plugins, framing, <base> or form posts.
+ * origin only, and workers too (the console's model runs in one: renderer/src/worker/); no network
+ * at all (the renderer reaches the agent through IPC, never directly); no inline script, eval,
+ * plugins, framing, <base> or form posts.
  */
 export const WINDOW_CSP = [
   "default-src 'none'",
@@ -28,7 +29,7 @@ export const WINDOW_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
   "frame-src 'none'",
-  "worker-src 'none'",
+  "worker-src 'self'",
   "manifest-src 'none'",
 ].join('; ');
 

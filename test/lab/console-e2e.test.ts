@@ -184,6 +184,28 @@ describe('the web console in Chromium against a three-node lab cluster', () => {
     }
     // The same count in the toolbar and the tab.
     assert.match(await page.getByTestId('resource-count').innerText(), /\b5\b/);
+    // The rows came from the console's model in its worker (not the page's fallback copy).
+    assert.ok(page.workers().some((worker) => /\/assets\/cluster-worker-[\w-]+\.js$/.test(worker.url())), `workers: ${page.workers().map((w) => w.url()).join(', ')}`);
+  });
+
+  test('a page that cannot start the worker keeps the model on the page and shows the same rows', async () => {
+    const expected = (await cluster.status('n2')).resources
+      .map((r) => ({ name: String(r.name), owner: typeof r.owner === 'string' ? r.owner : null, state: String(r.state) }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    // As in a shell whose policy refuses workers: the constructor is not there.
+    const noWorker = await browser.openConsole({ token, initScript: 'Object.defineProperty(window, "Worker", { value: undefined })' });
+    try {
+      let shown: RowView[] = [];
+      await waitUntil(async () => {
+        shown = await tableRows(noWorker);
+        return JSON.stringify(shown) === JSON.stringify(expected);
+      }, UI_TIMEOUT_MS, 'the table without a worker to match ipfo status').catch((error: unknown) => {
+        throw new Error(`${String(error)}: shown ${JSON.stringify(shown)}`);
+      });
+      assert.deepEqual(noWorker.workers().map((worker) => worker.url()), []);
+    } finally {
+      await noWorker.context().close();
+    }
   });
 
   /** The owner of an online resource according to `ipfo status --json`. */

@@ -99,6 +99,8 @@ describe('the window', () => {
     assert.equal(directives.get('default-src'), "'none'");
     assert.equal(directives.get('script-src'), "'self'");
     assert.equal(directives.get('connect-src'), "'none'");
+    // The console's model runs in a worker of the page's own origin (renderer/src/worker/).
+    assert.equal(directives.get('worker-src'), "'self'");
     assert.equal(directives.get('object-src'), "'none'");
     assert.equal(directives.get('base-uri'), "'none'");
     assert.equal(directives.get('frame-ancestors'), "'none'");

@@ -16,5 +16,10 @@ test('it closes once the resource moved, changed state or was deleted; other toa
   for (const live of [resource('web', '10.0.0.1', { owner: 'n2', state: 'online' }), resource('web', '10.0.0.1', { owner: null, state: 'offline' })]) {
     assert.deepEqual(toastsStillTrue([created, deleted], new Map([['web', live]])), [deleted]);
   }
-  assert.deepEqual(toastsStillTrue([created, deleted], new Map()), [deleted]);
+  assert.deepEqual(toastsStillTrue([created, deleted], new Map([['web', null]])), [deleted], 'deleted: the model says null');
+});
+
+test('a resource the page has not heard of yet (its record on the way from the model) keeps its toast', () => {
+  const toasts = [created, deleted];
+  assert.equal(toastsStillTrue(toasts, new Map()), toasts);
 });

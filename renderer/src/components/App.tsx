@@ -6,7 +6,6 @@ import type { Credential } from '../../../preload/contract/users';
 import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
 import { useCluster } from '../hooks/useCluster';
 import { useNow } from '../hooks/useNow';
-import { clusterResourceCounts } from '../model/resource-table';
 import type { ResourceTableView } from '../../../preload/contract/resource-order';
 import { errorMessage } from '../model/errors';
 import { formatCount, formatDuration } from '../model/format';
@@ -54,7 +53,7 @@ export interface AppProps {
 }
 
 export function App({ api, initialStatus, onCredential }: AppProps) {
-  const { cluster, status } = useCluster(api, initialStatus);
+  const { cluster, status, model } = useCluster(api, initialStatus);
   const role = status.role;
   const now = useNow(1_000);
   const [tab, setTab] = useState<Tab>('resources');
@@ -67,11 +66,12 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const [collapsedGroups, setCollapsedGroups] = useState<ReadonlySet<string>>(() => new Set());
   const onToggleGroup = useCallback((name: string) => setCollapsedGroups((current) => toggleGroup(current, name)), []);
 
-  // The live resources as of the last render: an answer may arrive after the stream moved on.
-  const liveResources = useRef(cluster.resources);
+  // What the page knows of the toasts' resources as of the last render: an answer may arrive after
+  // the stream moved on.
+  const liveResources = useRef(cluster.watched);
   useEffect(() => {
-    liveResources.current = cluster.resources;
-  }, [cluster.resources]);
+    liveResources.current = cluster.watched;
+  }, [cluster.watched]);
 
   const toast = useCallback((tone: Tone, text: string, about: Toast['about'] = null) => {
     const id = nextToast.current++;
@@ -98,7 +98,18 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   );
 
   // A toast about a resource closes as soon as the live state moves on from what it says.
-  useEffect(() => setToasts((current) => toastsStillTrue(current, cluster.resources)), [cluster.resources]);
+  useEffect(() => setToasts((current) => toastsStillTrue(current, cluster.watched)), [cluster.watched]);
+
+  // The model sends the page only the table's window (console-model.ts). By name it also sends the
+  // toasts' resources and the open dialog's; every resource (the mirror) while a view shows them all:
+  // the Nodes board, and the dialogs that judge a resource against the others.
+  const dialogName = dialog !== null && 'name' in dialog ? dialog.name : null;
+  const watchedNames = useMemo(() => [...new Set([...toasts.flatMap((t) => (t.about === null ? [] : [t.about.name])), ...(dialogName === null ? [] : [dialogName])])].sort(), [toasts, dialogName]);
+  const watchedKey = watchedNames.join('\n');
+  useEffect(() => model.setWatched(watchedKey === '' ? [] : watchedKey.split('\n')), [model, watchedKey]);
+  const mirrorWanted = tab === 'nodes' || dialog?.kind === 'move' || dialog?.kind === 'group-move' || dialog?.kind === 'form';
+  useEffect(() => model.setMirror(mirrorWanted), [model, mirrorWanted]);
+  const resources = cluster.mirror;
 
   // Each action is there only when the session's role may run its command (actions.ts,
   // model/roles.ts): the views draw no control, and no key reaches one, for an action that is null.
@@ -131,7 +142,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const groupActions = useMemo<GroupActions>(() => groupActionsFor(role, { openGroupMove: (group, target = BEST_NODE) => setDialog({ kind: 'group-move', group, target }) }), [role]);
   // The group's members as they stand, for its move dialog: one pass while that dialog is open.
   const dialogGroup = dialog?.kind === 'group-move' ? dialog.group : null;
-  const groupMembers = useMemo(() => (dialogGroup === null ? [] : membersOf(cluster.resources, dialogGroup)), [cluster.resources, dialogGroup]);
+  const groupMembers = useMemo(() => (dialogGroup === null || resources === null ? [] : membersOf(resources, dialogGroup)), [resources, dialogGroup]);
   const setApiView = useCallback((view: ResourceTableView) => api.setView(view), [api]);
   const createResource = useMemo(() => (can(role, 'resource.add') ? () => setDialog({ kind: 'form', name: null }) : null), [role]);
 
@@ -167,14 +178,14 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const loading = cluster.revision === null;
   const waitingText = status.phase === 'connecting' ? `Connecting to ${status.endpoint}…` : (status.detail ?? 'Waiting for the agent…');
   const counts: Readonly<Record<Tab, number | null>> = {
-    resources: clusterResourceCounts(cluster).total,
+    resources: cluster.resourceCount,
     nodes: cluster.nodes.size,
     conflicts: cluster.conflicts.size,
     events: null,
     hooks: null,
   };
 
-  const dialogResource = dialog !== null && 'name' in dialog && dialog.name !== null ? cluster.resources.get(dialog.name) : undefined;
+  const dialogResource = dialogName === null ? undefined : (resources?.get(dialogName) ?? cluster.watched.get(dialogName) ?? undefined);
 
   return (
     <div className="app">
@@ -227,10 +238,11 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
           // head and the virtualiser are in place, so the first push only adds its rows.
           <ResourcesView
             waiting={loading ? waitingText : null}
-            resources={cluster.resources}
+            table={cluster.table}
+            model={model}
+            total={cluster.resourceCount}
+            failed={cluster.resourceStates.failed}
             nodes={cluster.nodes}
-            resourceStates={cluster.resourceStates}
-            resourceLog={cluster.resourceLog}
             loading={cluster.loading}
             revision={cluster.revision}
             changesApplied={cluster.changesApplied}
@@ -244,7 +256,14 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
             onToggleGroup={onToggleGroup}
           />
         ) : tab === 'nodes' ? (
-          <NodesView nodes={cluster.nodes} resources={cluster.resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} groupActions={groupActions} />
+          resources === null ? (
+            <div className="empty loading" data-testid="loading">
+              <span className="spinner" aria-hidden="true" />
+              <p>Loading every resource for the board…</p>
+            </div>
+          ) : (
+            <NodesView nodes={cluster.nodes} resources={resources} now={now} busy={busy} resourceActions={resourceActions} nodeActions={nodeActions} groupActions={groupActions} />
+          )
         ) : tab === 'conflicts' ? (
           <ConflictsView conflicts={cluster.conflicts} now={now} />
         ) : tab === 'hooks' ? (
@@ -257,17 +276,17 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
       <StatusBar status={status} cluster={cluster} now={now} onSwitchCluster={api.connections === null ? null : () => setDialog({ kind: 'connections' })} />
       <Toasts toasts={toasts} onDismiss={(id) => setToasts((current) => current.filter((t) => t.id !== id))} />
 
-      {dialog?.kind === 'move' && dialogResource !== undefined && (
-        <MoveDialog key={dialog.name} api={api} role={role} resource={dialogResource} nodes={cluster.nodes} resources={cluster.resources} initialTarget={dialog.target} onClose={closeDialog} />
+      {dialog?.kind === 'move' && dialogResource !== undefined && resources !== null && (
+        <MoveDialog key={dialog.name} api={api} role={role} resource={dialogResource} nodes={cluster.nodes} resources={resources} initialTarget={dialog.target} onClose={closeDialog} />
       )}
       {dialog?.kind === 'group-move' && groupMembers.length > 0 && (
         <GroupMoveDialog key={dialog.group} api={api} name={dialog.group} members={groupMembers} nodes={cluster.nodes} initialTarget={dialog.target} onClose={closeDialog} />
       )}
-      {dialog?.kind === 'form' && (dialog.name === null || dialogResource !== undefined) && (
+      {dialog?.kind === 'form' && (dialog.name === null || dialogResource !== undefined) && resources !== null && (
         <ResourceFormDialog
           api={api}
           editing={dialogResource ?? null}
-          resources={cluster.resources}
+          resources={resources}
           nodes={cluster.nodes}
           onClose={closeDialog}
           onSaved={(result, name, created) => {

@@ -7,11 +7,13 @@ import type { NodeRecord, ResourceView } from '../../../preload/contract/domain'
 import { healthCell, type HealthCell } from '../model/health-cell';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatCount, formatDuration, formatRelative, formatTimestamp, plural } from '../model/format';
-import { clusterResourceCounts, DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, nextSort, type ResourceRowsCache, type ResourceSort } from '../model/resource-table';
-import type { ClusterState, ResourceLog, SnapshotLoading } from '../model/cluster-state';
+import { DEFAULT_RESOURCE_SORT, nextSort, type ResourceSort } from '../model/resource-table';
+import type { LoadingSummary } from '../model/console-model';
+import type { PageTable } from '../model/page-cluster';
+import type { ClusterModelControls } from '../hooks/useCluster';
 import { DEFAULT_PAGE_SIZE, type ResourceTableView } from '../../../preload/contract/resource-order';
 import { RESOURCE_HEAD_HEIGHT, RESOURCE_ROW_HEIGHT, RESOURCE_TABLE_COLUMNS } from '../model/resource-columns';
-import { groupedTableItems, groupKey, isGroupRow, tableItemKey, toggleGroup as toggleCollapsed, type GroupRow } from '../model/table-groups';
+import { groupKey, isGroupRow, tableItemKey, toggleGroup as toggleCollapsed, type GroupRow } from '../model/table-groups';
 import type { GroupActions, ResourceActions } from './actions';
 import { ResourceStateBadge } from './Badges';
 import { ContextMenu } from './ContextMenu';
@@ -20,21 +22,26 @@ import { hasResourceMenu, resourceMenuItems, resourceShortcut } from './resource
 const ROW_HEIGHT = RESOURCE_ROW_HEIGHT;
 const HEAD_HEIGHT = RESOURCE_HEAD_HEIGHT;
 const COLUMNS = RESOURCE_TABLE_COLUMNS;
-const NO_ROWS: ResourceView[] = [];
+/** Items the page asks the model for beyond those in view, each side; asked again when fewer than WINDOW_SLACK are left. */
+const WINDOW_MARGIN = 100;
+const WINDOW_SLACK = 40;
 const NO_GROUP_ACTIONS: GroupActions = { role: null, openGroupMove: null };
 const NOTHING_COLLAPSED: ReadonlySet<string> = new Set();
 /** Rows are fixed-height (CSS .table-row): the virtualiser never measures one. */
 const estimateRowSize = (): number => ROW_HEIGHT;
 
 export interface ResourcesViewProps {
-  resources: ReadonlyMap<string, ResourceView>;
+  /** The table as the model computed it, in the page's window (page-cluster.ts). */
+  table: PageTable;
+  /** Tells the model what the table shows: view, window, selection (useCluster.ts). */
+  model: ClusterModelControls;
+  /** Resources in the cluster (while a paged snapshot arrives, as its head said), and of them failed. */
+  total: number;
+  failed: number;
   /** The nodes with their health results: the Health column's verdicts. */
   nodes: ReadonlyMap<string, NodeRecord>;
-  /** Per state, and what the last batches changed (cluster-state.ts): the table refreshes only those rows. */
-  resourceStates: ClusterState['resourceStates'];
-  resourceLog: ResourceLog;
-  /** A paged snapshot still arriving: only the rows known for sure show (loadingRows). */
-  loading: SnapshotLoading | null;
+  /** A paged snapshot still arriving: only the rows known for sure show. */
+  loading: LoadingSummary | null;
   /** Revision of the last push applied, and change pushes applied since the snapshot: shown as data attributes of the table (data-revision, data-applied). */
   revision: number | null;
   changesApplied: number;
@@ -60,23 +67,13 @@ interface MenuState {
   y: number;
 }
 
-export function ResourcesView({ resources, nodes, resourceStates, resourceLog, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null, groupActions = NO_GROUP_ACTIONS, collapsedGroups = NOTHING_COLLAPSED, onToggleGroup }: ResourcesViewProps) {
+export function ResourcesView({ table, model, total, failed, nodes, loading, revision, changesApplied, now, busy, actions, onCreate, onViewChange, waiting = null, groupActions = NO_GROUP_ACTIONS, collapsedGroups = NOTHING_COLLAPSED, onToggleGroup }: ResourcesViewProps) {
   const [filter, setFilter] = useState('');
   const [ownCollapsed, setOwnCollapsed] = useState<ReadonlySet<string>>(NOTHING_COLLAPSED);
   const [sort, setSort] = useState<ResourceSort>(DEFAULT_RESOURCE_SORT);
   const [selected, setSelected] = useState<string | null>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
   const deferredFilter = useDeferredValue(filter);
-  // The previous rows are reused while the stream only changes resources in place (nextResourceRows).
-  const rowsCache = useRef<ResourceRowsCache | null>(null);
-  // While the rest of a paged snapshot arrives: the rows known for sure, or null (another view than
-  // the first page's: nothing shows until the rest is in).
-  const known = useMemo(() => (loading === null ? null : loadingRows(loading, resources, deferredFilter, sort)), [loading, resources, deferredFilter, sort]);
-  const computed = useMemo(
-    () => (loading !== null ? null : nextResourceRows(rowsCache.current, resources, resourceLog, deferredFilter, sort)),
-    [loading, resources, resourceLog, deferredFilter, sort],
-  );
-  const rows = computed?.rows ?? known ?? NO_ROWS;
   // Without an owner keeping them (a test, a story), the view keeps the collapsed groups itself.
   const collapsed = onToggleGroup === undefined ? ownCollapsed : collapsedGroups;
   const toggleGroup = useCallback(
@@ -86,12 +83,10 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
     },
     [onToggleGroup],
   );
-  // The rows the grid shows: `rows` itself while no resource is in a group (table-groups.ts).
-  const items = useMemo(() => groupedTableItems(rows, collapsed), [rows, collapsed]);
-  const hasGroups = items !== rows;
-  useEffect(() => {
-    rowsCache.current = computed;
-  }, [computed]);
+  // The model orders, filters and groups the rows (console-model.ts); the page holds its window.
+  useEffect(() => model.setTable(deferredFilter, sort, collapsed, selected), [model, deferredFilter, sort, collapsed, selected]);
+  const items = table.items;
+  const hasGroups = table.hasGroups;
   useEffect(() => onViewChange?.({ sort, filter: deferredFilter, pageSize: DEFAULT_PAGE_SIZE }), [onViewChange, sort, deferredFilter]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
@@ -111,20 +106,51 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
     // React keys the rows by name below.
   });
 
-  // `selected` is a table item's key (tableItemKey): a resource's name or a group row's key.
-  // Once per batch or selection, not on every scroll step: a search of 100,000 rows.
-  const selectedIndex = useMemo(() => (selected === null ? -1 : items.findIndex((item) => tableItemKey(item) === selected)), [items, selected]);
+  // The window the page holds follows the rows in view, with a margin: asked again when the rows in
+  // view come within WINDOW_SLACK of its edge (or the table's length changed under it).
+  const virtualItems = virtualizer.getVirtualItems();
+  const firstInView = virtualItems[0]?.index ?? 0;
+  const lastInView = virtualItems[virtualItems.length - 1]?.index ?? 0;
+  const askedWindow = useRef<{ start: number; end: number; length: number } | null>(null);
+  useEffect(() => {
+    const asked = askedWindow.current;
+    const wanted = { start: Math.max(0, firstInView - WINDOW_MARGIN), end: lastInView + 1 + WINDOW_MARGIN, length: items.length };
+    const enough = asked !== null && asked.length === items.length && firstInView - asked.start >= Math.min(WINDOW_SLACK, firstInView) && asked.end - (lastInView + 1) >= Math.min(WINDOW_SLACK, items.length - lastInView - 1);
+    if (enough) return;
+    askedWindow.current = wanted;
+    model.setWindow(wanted.start, wanted.end);
+  }, [model, firstInView, lastInView, items.length]);
+
+  // An item the keyboard went to beyond the window: selected once the model sent it.
+  const [pendingSelect, setPendingSelect] = useState<number | null>(null);
+  useEffect(() => {
+    if (pendingSelect === null) return;
+    const item = items.at(pendingSelect);
+    if (item === undefined) return;
+    setSelected(tableItemKey(item));
+    setPendingSelect(null);
+  }, [items, pendingSelect]);
+
+  // `selected` is a table item's key (tableItemKey): a resource's name or a group row's key. Its
+  // index is the model's, once it answered for this selection; until then where the keyboard put it.
+  const cursor = useRef<{ key: string; index: number } | null>(null);
+  const selectedIndex = selected === null ? -1 : table.selected === selected ? table.selectedIndex : cursor.current?.key === selected ? cursor.current.index : items.findIndex((item) => tableItemKey(item) === selected);
   const selectedItem = selectedIndex >= 0 ? items.at(selectedIndex) : undefined;
   const selectedGroup = selectedItem !== undefined && isGroupRow(selectedItem) ? selectedItem : undefined;
   const selectedRow = selectedItem !== undefined && !isGroupRow(selectedItem) ? selectedItem : undefined;
 
   const select = useCallback(
     (index: number) => {
+      if (items.length === 0) return;
       const at = Math.max(0, Math.min(items.length - 1, index));
-      const item = items.at(at);
-      if (item === undefined) return;
-      setSelected(tableItemKey(item));
       virtualizer.scrollToIndex(at, { align: 'auto' });
+      const item = items.at(at);
+      if (item === undefined) {
+        setPendingSelect(at);
+        return;
+      }
+      cursor.current = { key: tableItemKey(item), index: at };
+      setSelected(tableItemKey(item));
     },
     [items, virtualizer],
   );
@@ -192,8 +218,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
     }
   };
 
-  const menuResource = menu === null ? undefined : resources.get(menu.name);
-  const { total, failed } = clusterResourceCounts({ resources, loading, resourceStates });
+  const menuResource = menu === null ? undefined : items.resource(menu.name);
   const receiving = loading === null ? null : `loading ${formatCount(loading.received)} of ${formatCount(loading.resourceCount)}…`;
   const { openMove, online, offline, announce, edit } = actions;
 
@@ -224,7 +249,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
           <kbd className="search-key">/</kbd>
         </div>
         <span className="toolbar-count" data-testid="resource-count">
-          {waiting !== null ? '' : receiving !== null || rows.length === total ? plural(total, 'resource') : `${formatCount(rows.length)} of ${formatCount(total)}`}
+          {waiting !== null ? '' : receiving !== null || table.rowCount === total ? plural(total, 'resource') : `${formatCount(table.rowCount)} of ${formatCount(total)}`}
           {failed > 0 && <span className="count-failed"> · {formatCount(failed)} failed</span>}
           {receiving !== null && (
             <span className="count-loading" data-testid="resources-loading">
@@ -268,7 +293,7 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
         )}
       </div>
     ),
-    [filter, rows.length, hasGroups, total, failed, receiving, waiting, selectedIndex, select, onCreate, openMove, online, offline, edit],
+    [filter, table.rowCount, hasGroups, total, failed, receiving, waiting, selectedIndex, select, onCreate, openMove, online, offline, edit],
   );
 
   return (
@@ -332,15 +357,15 @@ export function ResourcesView({ resources, nodes, resourceStates, resourceLog, l
               <span className="spinner" aria-hidden="true" />
               <p>{waiting}</p>
             </div>
-          ) : rows.length === 0 && loading !== null ? (
+          ) : items.length === 0 && loading !== null ? (
             <div className="empty" data-testid="resources-waiting">
               <p>Loading the rest of the cluster: {formatCount(loading.received)} of {plural(loading.resourceCount, 'resource')}…</p>
             </div>
-          ) : rows.length === 0 ? (
-            <EmptyTable filtered={resources.size > 0} onCreate={onCreate} />
+          ) : items.length === 0 ? (
+            <EmptyTable filtered={total > 0} onCreate={onCreate} />
           ) : (
             <div className="table-canvas" role="rowgroup" style={{ height: virtualizer.getTotalSize() - HEAD_HEIGHT }}>
-              {virtualizer.getVirtualItems().map((item) => {
+              {virtualItems.map((item) => {
                 const row = items.at(item.index);
                 if (row === undefined) return null;
                 if (isGroupRow(row)) {

@@ -1,9 +1,8 @@
 // The bottom line: connection, agent, who is signed in (user and role), revision, and the cluster at a glance.
 import type { ConnectionStatus } from '../api/console-api';
-import type { ClusterState } from '../model/cluster-state';
+import type { PageCluster } from '../model/page-cluster';
 import { formatCount, plural } from '../model/format';
 import { sessionLabel } from '../model/roles';
-import { clusterResourceCounts } from '../model/resource-table';
 
 const PHASE_LABELS: Readonly<Record<ConnectionStatus['phase'], string>> = {
   connecting: 'Connecting',
@@ -17,13 +16,14 @@ const PHASE_LABELS: Readonly<Record<ConnectionStatus['phase'], string>> = {
 
 export interface StatusBarProps {
   status: ConnectionStatus;
-  cluster: ClusterState;
+  cluster: Pick<PageCluster, 'nodes' | 'conflicts' | 'rejected' | 'revision' | 'resourceCount' | 'resourceStates'>;
   now: number;
   onSwitchCluster: (() => void) | null;
 }
 
 export function StatusBar({ status, cluster, now, onSwitchCluster }: StatusBarProps) {
-  const { total, online, failed } = clusterResourceCounts(cluster);
+  const total = cluster.resourceCount;
+  const { online, failed } = cluster.resourceStates;
   let up = 0;
   let down = 0;
   for (const node of cluster.nodes.values()) {

@@ -1,28 +1,66 @@
-// Runs the agent connection and keeps the console's copy of the cluster. Pushes are queued and
-// applied in batches: on the next animation frame, but at most every MIN_FLUSH_INTERVAL_MS, so a
-// stream of 1,000 changes a second on 10,000 resources costs ten re-sorts a second instead of
-// sixty, and none is dropped (a batch applies every push it holds, in order). A snapshot is applied
-// as soon as it arrives.
-import { useEffect, useRef, useState } from 'react';
+// Runs the agent connection and the console's model (model/console-model.ts, in a worker where the
+// page can start one: worker/model-port.ts). Pushes are queued and handed to the model in batches:
+// on the next animation frame, but at most every MIN_FLUSH_INTERVAL_MS, so a stream of 1,000 changes
+// a second costs ten batches a second, and none is dropped (a batch carries every push it holds, in
+// order). A snapshot goes at once. The model answers with digests (what the page shows), folded into
+// the page's cluster (model/page-cluster.ts).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Push } from '../../../preload/contract/protocol';
 import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
-import { applyPushes, EMPTY_CLUSTER, type ClusterState } from '../model/cluster-state';
+import type { ModelDigest, ModelRequest } from '../model/console-model';
+import { EMPTY_PAGE_CLUSTER, foldDigest, type PageCluster } from '../model/page-cluster';
+import type { ResourceSort } from '../model/resource-table';
+import { openModelPort, type ModelPort } from '../worker/model-port';
 
 const MIN_FLUSH_INTERVAL_MS = 100;
 /** A background tab gets no animation frames: the timer flushes instead. */
 const BACKGROUND_FLUSH_MS = 250;
 
+/** What the views tell the model they show. */
+export interface ClusterModelControls {
+  /** The Resources table's filter, sort, folded groups and selected item. */
+  setTable(filter: string, sort: ResourceSort, collapsed: ReadonlySet<string>, selected: string | null): void;
+  /** The table's items the page wants: [start, end). */
+  setWindow(start: number, end: number): void;
+  /** Resources wanted by name (toasts' subjects, the open dialog's). */
+  setWatched(names: readonly string[]): void;
+  /** Every resource, kept up to date, while on (PageCluster.mirror). */
+  setMirror(on: boolean): void;
+}
+
 export interface ClusterConnection {
-  cluster: ClusterState;
+  cluster: PageCluster;
   status: ConnectionStatus;
+  model: ClusterModelControls;
 }
 
 export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): ClusterConnection {
-  const [cluster, setCluster] = useState<ClusterState>(EMPTY_CLUSTER);
+  const [cluster, setCluster] = useState<PageCluster>(EMPTY_PAGE_CLUSTER);
   const [status, setStatus] = useState<ConnectionStatus>(initialStatus);
-  const queue = useRef<Push[]>([]);
+  const port = useRef<ModelPort | null>(null);
+  const mirrorWanted = useRef(false);
+  // What the views asked for before the port opened (React runs children's effects first), and the
+  // last table and window requests, sent again to a port opened later.
+  const lasting = useRef<Partial<Record<ModelRequest['type'], ModelRequest>>>({});
+
+  const post = useCallback((request: ModelRequest) => {
+    if (request.type !== 'pushes' && request.type !== 'reset') lasting.current[request.type] = request;
+    port.current?.post(request);
+  }, []);
 
   useEffect(() => {
+    const onDigest = (digest: ModelDigest): void => setCluster((page) => foldDigest(page, digest, mirrorWanted.current));
+    // A digest lost: both sides start over, from a fresh snapshot.
+    const onFailure = (detail: string): void => {
+      console.error(`the console's model failed (${detail}): starting over from a fresh snapshot`);
+      setCluster(EMPTY_PAGE_CLUSTER);
+      port.current?.post({ type: 'reset' });
+      api.resync();
+    };
+    const modelPort = openModelPort(onDigest, onFailure);
+    port.current = modelPort;
+    for (const request of Object.values(lasting.current)) modelPort.post(request);
+    let queue: Push[] = [];
     let frame: number | null = null;
     let timer: number | null = null;
     let lastFlush = 0;
@@ -33,17 +71,16 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
     };
     const flush = (): void => {
       cancel();
-      const pushes = queue.current;
-      if (pushes.length === 0) return;
-      queue.current = [];
+      if (queue.length === 0) return;
+      const pushes = queue;
+      queue = [];
       lastFlush = performance.now();
-      setCluster((state) => applyPushes(state, pushes));
+      modelPort.post({ type: 'pushes', pushes });
     };
     const schedule = (): void => {
       if (frame !== null || timer !== null) return;
       const wait = lastFlush + MIN_FLUSH_INTERVAL_MS - performance.now();
-      // A snapshot (or the first change after a quiet spell) shows at the next frame; a stream is paced.
-      if (wait <= 0 || queue.current.some((push) => push.type === 'snapshot' || push.type === 'snapshot-head')) {
+      if (wait <= 0) {
         frame = requestAnimationFrame(flush);
         timer = window.setTimeout(flush, BACKGROUND_FLUSH_MS);
       } else {
@@ -56,26 +93,30 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
     };
     const onPush = (push: Push): void => {
       if (push.type === 'snapshot' || push.type === 'snapshot-head') {
-        // A snapshot (or the paged stream's head) replaces everything queued before it, and is
-        // applied at once: the first screen should not also wait for the next animation frame.
-        queue.current = [push];
+        // A snapshot (or the paged stream's head) replaces everything queued before it, and goes at
+        // once: the first screen should not also wait for the next animation frame.
+        queue = [push];
         flush();
         return;
       }
       // Rows of the paged snapshot queue like changes, in order with them (the model drops a row
       // that a change already overtook); the last one makes the whole table at the next flush.
-      queue.current.push(push);
+      queue.push(push);
       schedule();
     };
     const reset = (): void => {
       cancel();
-      queue.current = [];
-      setCluster(EMPTY_CLUSTER);
+      queue = [];
+      // Both sides start over: the model resends whatever the page shows.
+      setCluster(EMPTY_PAGE_CLUSTER);
+      modelPort.post({ type: 'reset' });
     };
     const stop = api.start(onPush, setStatus, reset);
     return () => {
       stop();
       cancel();
+      modelPort.close();
+      if (port.current === modelPort) port.current = null;
     };
   }, [api]);
 
@@ -84,5 +125,19 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
     if (cluster.outOfSync) api.resync();
   }, [api, cluster.outOfSync]);
 
-  return { cluster, status };
+  const model = useMemo<ClusterModelControls>(
+    () => ({
+      setTable: (filter, sort, collapsed, selected) => post({ type: 'table', filter, sort, collapsed: [...collapsed], selected }),
+      setWindow: (start, end) => post({ type: 'window', start, end }),
+      setWatched: (names) => post({ type: 'watch', names }),
+      setMirror: (on) => {
+        mirrorWanted.current = on;
+        if (!on) setCluster((page) => (page.mirror === null ? page : { ...page, mirror: null }));
+        post({ type: 'mirror', on });
+      },
+    }),
+    [post],
+  );
+
+  return { cluster, status, model };
 }

@@ -4,7 +4,7 @@
 // page of the same view before the rest of the cluster has arrived.
 import type { ResourceView } from '../../../preload/contract/domain';
 import { resourceComparator, resourceRows, parseResourceQuery, sameRowsView, type ResourceColumn, type ResourceSort } from '../../../preload/contract/resource-order';
-import { resourceChangesSince, type ClusterState, type ResourceLog, type SnapshotLoading } from './cluster-state';
+import { resourceChangesSince, type ResourceLog, type SnapshotLoading } from './cluster-state';
 import { ChunkedRows } from './chunked-rows';
 
 export {
@@ -86,27 +86,6 @@ export function nextResourceRows(previous: ResourceRowsCache | null, resources: 
   return { resources, version: log.version, filterText, sort, rows: edit.result(), index };
 }
 
-export interface ResourceStateCounts {
-  online: number;
-  failed: number;
-}
-
-const stateCounts = new WeakMap<ReadonlyMap<string, ResourceView>, ResourceStateCounts>();
-
-/** Online and failed resources; one pass per version of the map, however many views ask. */
-export function countResourceStates(resources: ReadonlyMap<string, ResourceView>): ResourceStateCounts {
-  let counts = stateCounts.get(resources);
-  if (counts === undefined) {
-    counts = { online: 0, failed: 0 };
-    for (const resource of resources.values()) {
-      if (resource.status.state === 'online') counts.online++;
-      else if (resource.status.state === 'failed') counts.failed++;
-    }
-    stateCounts.set(resources, counts);
-  }
-  return counts;
-}
-
 /**
  * While a paged snapshot arrives (cluster-state.ts `loading`): the rows of the view (filter text,
  * sort) known for sure, in order — the first rows of the whole view, maybe not all of them — or
@@ -123,15 +102,4 @@ export function loadingRows(loading: SnapshotLoading, resources: ReadonlyMap<str
   if (boundary === null) return rows;
   const compare = resourceComparator(sort);
   return rows.filter((row) => compare(row, boundary) <= 0);
-}
-
-export interface ResourceCounts extends ResourceStateCounts {
-  total: number;
-}
-
-/** How many resources, online and failed: of the whole cluster, or (while a paged snapshot arrives) as its head said. */
-export function clusterResourceCounts(cluster: Pick<ClusterState, 'resources' | 'loading' | 'resourceStates'>): ResourceCounts {
-  const { loading } = cluster;
-  if (loading !== null) return { total: loading.resourceCount, online: loading.states.online, failed: loading.states.failed };
-  return { total: cluster.resources.size, online: cluster.resourceStates.online, failed: cluster.resourceStates.failed };
 }

@@ -17,12 +17,17 @@ export function toastSubject(resource: ResourceView | null): Toast['about'] {
   return resource === null ? null : { name: resource.name, owner: resource.status.owner, state: resource.status.state };
 }
 
-/** The toasts the live resources still agree with (the same array when all do, so React skips a render). */
-export function toastsStillTrue(toasts: readonly Toast[], resources: ReadonlyMap<string, ResourceView>): readonly Toast[] {
+/**
+ * The toasts the live resources still agree with (the same array when all do, so React skips a render).
+ * `live` has what the page knows of the toasts' resources: a record, null once gone; a name it has
+ * not heard of yet keeps its toast.
+ */
+export function toastsStillTrue(toasts: readonly Toast[], live: ReadonlyMap<string, ResourceView | null>): readonly Toast[] {
   const kept = toasts.filter(({ about }) => {
     if (about === null) return true;
-    const live = resources.get(about.name);
-    return live !== undefined && live.status.owner === about.owner && live.status.state === about.state;
+    const record = live.get(about.name);
+    if (record === undefined) return true;
+    return record !== null && record.status.owner === about.owner && record.status.state === about.state;
   });
   return kept.length === toasts.length ? toasts : kept;
 }
