@@ -11,6 +11,7 @@ import type { Push } from '../../preload/contract/protocol';
 import { resourceRows, type ResourceSort } from '../../preload/contract/resource-order';
 import { ConsoleModel, MAX_WINDOW, type ModelDigest, type ModelRequest } from '../../renderer/src/model/console-model';
 import { EMPTY_PAGE_CLUSTER, foldDigest, type PageCluster } from '../../renderer/src/model/page-cluster';
+import { internPush, Interner } from '../../renderer/src/model/intern';
 import { groupedTableItems, tableItemKey, type TableItem } from '../../renderer/src/model/table-groups';
 import { changePush, node, resource, snapshotPush, T0 } from './renderer-fixtures';
 import { seededRandom as prng } from '../seeded-random';
@@ -29,18 +30,19 @@ function resources(count: number, group?: (i: number) => string | undefined): Re
 class Pair {
   readonly model = new ConsoleModel();
   page: PageCluster = EMPTY_PAGE_CLUSTER;
-  mirrorWanted = false;
+  wants = { mirror: false, loads: false };
   readonly digests: ModelDigest[] = [];
 
   send(request: ModelRequest): ModelDigest | null {
     // As useCluster does: the page drops its mirror itself when it no longer wants it.
-    if (request.type === 'mirror') this.mirrorWanted = request.on;
+    if (request.type === 'mirror' || request.type === 'loads') this.wants = { ...this.wants, [request.type]: request.on };
     if (request.type === 'mirror' && !request.on) this.page = { ...this.page, mirror: null };
+    if (request.type === 'loads' && !request.on) this.page = { ...this.page, loads: null };
     const digest = this.model.handle(structuredClone(request));
     if (digest === null) return null;
     const crossed = structuredClone(digest);
     this.digests.push(crossed);
-    this.page = foldDigest(this.page, crossed, this.mirrorWanted);
+    this.page = foldDigest(this.page, crossed, this.wants);
     return crossed;
   }
 
@@ -215,6 +217,23 @@ describe('the console model off the page', () => {
     assert.equal(quiet?.mirror, undefined, 'nothing of the mirror once it is off');
   });
 
+  test('the loads: resources held per node while asked, sent again only when a count changed', () => {
+    const pair = new Pair();
+    pair.send({ type: 'pushes', pushes: [snapshotPush(1, { resources: resources(1_000).map((r, i) => resource(r.name, r.ip, { owner: i % 4 === 0 ? null : `n${i % 3}` })) })] });
+    assert.equal(pair.page.loads, null);
+    pair.send({ type: 'loads', on: true });
+    const expected = new Map<string, number>();
+    for (const r of pair.model.cluster.resources.values()) if (r.status.owner !== null) expected.set(r.status.owner, (expected.get(r.status.owner) ?? 0) + 1);
+    assert.deepEqual(pair.page.loads, new Map([...expected].sort()));
+    // A change that keeps every count (online on the node it was on): no loads in the digest.
+    const same = pair.send({ type: 'pushes', pushes: [changePush(2, { kind: 'resource', resource: resource(name(1), '10.0.0.1', { owner: 'n1', since: T0 + 99 }) })] });
+    assert.equal(same?.loads, undefined);
+    const moved = pair.send({ type: 'pushes', pushes: [changePush(3, { kind: 'resource', resource: resource(name(1), '10.0.0.1', { owner: 'n2' }) })] });
+    assert.equal(moved?.loads?.find(([node]) => node === 'n2')?.[1], (expected.get('n2') ?? 0) + 1);
+    pair.send({ type: 'loads', on: false });
+    assert.equal(pair.page.loads, null);
+  });
+
   test('a reset: the model sends everything again, and the page, started over, holds its window', () => {
     const pair = new Pair();
     pair.send({ type: 'window', start: 0, end: 30 });
@@ -238,5 +257,38 @@ describe('the console model off the page', () => {
     const changed = pair.send({ type: 'pushes', pushes: [changePush(2, { kind: 'resource', resource: resource(name(1), '10.0.0.1', { owner: 'n2', group: 'web' }) })] });
     assert.equal(changed?.table.groups?.length, 1, "the group's row again: its location changed");
     pair.assertWindow(pair.expectedItems('', NAME_ASC, new Set()), 0, 20, 'after a member moved');
+  });
+});
+
+describe("the model's records share their repeated leaves (intern.ts)", () => {
+  test('equal values, shared small parts, records and their own parts kept apart', () => {
+    const interner = new Interner();
+    const a = structuredClone(resource('web', '10.0.0.1', { owner: 'n1', preferredOwners: ['n1', 'n2'] }));
+    const b = structuredClone(resource('db', '10.0.0.2', { owner: 'n1', preferredOwners: ['n1', 'n2'] }));
+    const [x, y] = [interner.value(structuredClone(a)) as ResourceView, interner.value(structuredClone(b)) as ResourceView];
+    assert.deepEqual(x, a);
+    assert.deepEqual(y, b);
+    assert.equal(x.failback, y.failback, 'one failback object');
+    assert.equal(x.interfaces, y.interfaces);
+    assert.equal(x.preferredOwners, y.preferredOwners, 'one preferred-owners list');
+    assert.notEqual(x.status, y.status, 'the status has numbers of its own (since): not shared');
+    assert.notEqual(x, y);
+  });
+
+  test('a push keeps its meaning: the model fed interned pushes ends where plain pushes lead', () => {
+    const interner = new Interner();
+    const pushes: Push[] = [
+      snapshotPush(1, { resources: resources(50) }),
+      { type: 'changes', changes: [changePush(2, { kind: 'resource', resource: resource(name(3), '10.0.0.3', { owner: 'n2' }) }), changePush(3, { kind: 'resource-removed', name: name(4) })] },
+    ];
+    assert.deepEqual(structuredClone(pushes).map((push) => internPush(push, interner)), pushes);
+  });
+
+  test('bounded: past its capacity a new shape is handed back as it came, and not kept', () => {
+    const interner = new Interner();
+    for (let i = 0; i < 10_000; i++) interner.value({ mode: `m${i}` });
+    const late = { mode: 'late' };
+    assert.equal(interner.value(late) === interner.value({ mode: 'late' }), false, 'not kept once full');
+    assert.deepEqual(interner.value(late), { mode: 'late' });
   });
 });

@@ -107,8 +107,11 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
   const watchedNames = useMemo(() => [...new Set([...toasts.flatMap((t) => (t.about === null ? [] : [t.about.name])), ...(dialogName === null ? [] : [dialogName])])].sort(), [toasts, dialogName]);
   const watchedKey = watchedNames.join('\n');
   useEffect(() => model.setWatched(watchedKey === '' ? [] : watchedKey.split('\n')), [model, watchedKey]);
-  const mirrorWanted = tab === 'nodes' || dialog?.kind === 'move' || dialog?.kind === 'group-move' || dialog?.kind === 'form';
+  const mirrorWanted = tab === 'nodes' || dialog?.kind === 'group-move' || dialog?.kind === 'form';
   useEffect(() => model.setMirror(mirrorWanted), [model, mirrorWanted]);
+  // The move dialog needs only how many addresses each node holds (its hint and counts).
+  const loadsWanted = dialog?.kind === 'move';
+  useEffect(() => model.setLoads(loadsWanted), [model, loadsWanted]);
   const resources = cluster.mirror;
 
   // Each action is there only when the session's role may run its command (actions.ts,
@@ -185,7 +188,7 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
     hooks: null,
   };
 
-  const dialogResource = dialogName === null ? undefined : (resources?.get(dialogName) ?? cluster.watched.get(dialogName) ?? undefined);
+  const dialogResource = dialogName === null ? undefined : (resources?.get(dialogName) ?? cluster.watched.get(dialogName) ?? cluster.table.items.resource(dialogName));
 
   return (
     <div className="app">
@@ -276,8 +279,8 @@ export function App({ api, initialStatus, onCredential }: AppProps) {
       <StatusBar status={status} cluster={cluster} now={now} onSwitchCluster={api.connections === null ? null : () => setDialog({ kind: 'connections' })} />
       <Toasts toasts={toasts} onDismiss={(id) => setToasts((current) => current.filter((t) => t.id !== id))} />
 
-      {dialog?.kind === 'move' && dialogResource !== undefined && resources !== null && (
-        <MoveDialog key={dialog.name} api={api} role={role} resource={dialogResource} nodes={cluster.nodes} resources={resources} initialTarget={dialog.target} onClose={closeDialog} />
+      {dialog?.kind === 'move' && dialogResource !== undefined && cluster.loads !== null && (
+        <MoveDialog key={dialog.name} api={api} role={role} resource={dialogResource} nodes={cluster.nodes} loads={cluster.loads} initialTarget={dialog.target} onClose={closeDialog} />
       )}
       {dialog?.kind === 'group-move' && groupMembers.length > 0 && (
         <GroupMoveDialog key={dialog.group} api={api} name={dialog.group} members={groupMembers} nodes={cluster.nodes} initialTarget={dialog.target} onClose={closeDialog} />

@@ -10,7 +10,7 @@ import { errorMessage } from '../model/errors';
 import { describeFailure } from '../../../preload/contract/failure-text';
 import { formatDuration, plural } from '../model/format';
 import { canCommit, describeMoveResult, describeProbe, initialMove, moveReducer, preflightOf, type MoveState } from '../model/move-flow';
-import { likelyBestNode, loadsOf, moveBlocker } from '../model/placement-hint';
+import { likelyBestNode, moveBlocker } from '../model/placement-hint';
 import { can, roleHint } from '../model/roles';
 import { ResourceStateBadge } from './Badges';
 import { Dialog } from './Dialog';
@@ -21,14 +21,16 @@ export interface MoveDialogProps {
   role: Role | null;
   resource: ResourceView;
   nodes: ReadonlyMap<string, NodeRecord>;
-  resources: ReadonlyMap<string, ResourceView>;
+  /** Resources held per node (the console's model counts them: console-model.ts). */
+  loads: ReadonlyMap<string, number>;
   initialTarget: string;
   onClose: () => void;
 }
 
-export function MoveDialog({ api, role, resource, nodes, resources, initialTarget, onClose }: MoveDialogProps) {
+export function MoveDialog({ api, role, resource, nodes, loads: liveLoads, initialTarget, onClose }: MoveDialogProps) {
   const ticket = useRef(0);
-  const [loads] = useState(() => loadsOf(resources.values()));
+  // As the dialog opened: the hint and the counts stay put while the operator chooses.
+  const [loads] = useState(() => liveLoads);
   const nodeList = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   // Fixed when the dialog opens: after the move the owner (and so the hint) changes.
   const [best] = useState(() => likelyBestNode(resource, nodeList, loads));

@@ -26,6 +26,8 @@ export interface ClusterModelControls {
   setWatched(names: readonly string[]): void;
   /** Every resource, kept up to date, while on (PageCluster.mirror). */
   setMirror(on: boolean): void;
+  /** The resources held per node, kept up to date, while on (PageCluster.loads). */
+  setLoads(on: boolean): void;
 }
 
 export interface ClusterConnection {
@@ -38,7 +40,7 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
   const [cluster, setCluster] = useState<PageCluster>(EMPTY_PAGE_CLUSTER);
   const [status, setStatus] = useState<ConnectionStatus>(initialStatus);
   const port = useRef<ModelPort | null>(null);
-  const mirrorWanted = useRef(false);
+  const wants = useRef<{ mirror: boolean; loads: boolean }>({ mirror: false, loads: false });
   // What the views asked for before the port opened (React runs children's effects first), and the
   // last table and window requests, sent again to a port opened later.
   const lasting = useRef<Partial<Record<ModelRequest['type'], ModelRequest>>>({});
@@ -49,7 +51,7 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
   }, []);
 
   useEffect(() => {
-    const onDigest = (digest: ModelDigest): void => setCluster((page) => foldDigest(page, digest, mirrorWanted.current));
+    const onDigest = (digest: ModelDigest): void => setCluster((page) => foldDigest(page, digest, { ...wants.current }));
     // A digest lost: both sides start over, from a fresh snapshot.
     const onFailure = (detail: string): void => {
       console.error(`the console's model failed (${detail}): starting over from a fresh snapshot`);
@@ -131,9 +133,14 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
       setWindow: (start, end) => post({ type: 'window', start, end }),
       setWatched: (names) => post({ type: 'watch', names }),
       setMirror: (on) => {
-        mirrorWanted.current = on;
+        wants.current.mirror = on;
         if (!on) setCluster((page) => (page.mirror === null ? page : { ...page, mirror: null }));
         post({ type: 'mirror', on });
+      },
+      setLoads: (on) => {
+        wants.current.loads = on;
+        if (!on) setCluster((page) => (page.loads === null ? page : { ...page, loads: null }));
+        post({ type: 'loads', on });
       },
     }),
     [post],

@@ -10,6 +10,8 @@
 import type { AuditEntry, ConflictRecord, NodeRecord, RejectedStoreRecord, ResourceState, ResourceView } from '../../../preload/contract/domain';
 import type { Push } from '../../../preload/contract/protocol';
 import { applyPushes, EMPTY_CLUSTER, resourceChangesSince, type ClusterState } from './cluster-state';
+import { internPush, Interner } from './intern';
+import { loadsOf } from './placement-hint';
 import type { RowSequence } from './chunked-rows';
 import { DEFAULT_RESOURCE_SORT, loadingRows, nextResourceRows, type ResourceRowsCache, type ResourceSort } from './resource-table';
 import { groupedTableItems, isGroupRow, tableItemKey, type GroupRow, type TableItem } from './table-groups';
@@ -25,8 +27,10 @@ export type ModelRequest =
   | { readonly type: 'window'; readonly start: number; readonly end: number }
   /** Resources the page needs by name whatever the table shows (toasts' subjects, the open dialog's). */
   | { readonly type: 'watch'; readonly names: readonly string[] }
-  /** Every resource, kept up to date, while on (the Nodes board, the dialogs). */
-  | { readonly type: 'mirror'; readonly on: boolean };
+  /** Every resource, kept up to date, while on (the Nodes board, the dialogs that judge against the others). */
+  | { readonly type: 'mirror'; readonly on: boolean }
+  /** The resources held per node, kept up to date, while on (the move dialog's counts and hint). */
+  | { readonly type: 'loads'; readonly on: boolean };
 
 /** A paged snapshot still arriving, as the page shows it. */
 export interface LoadingSummary {
@@ -81,6 +85,8 @@ export interface ModelDigest extends ClusterFigures {
   /** The watched names' records (null: no such resource), when any changed. */
   readonly watched?: ReadonlyArray<readonly [string, ResourceView | null]>;
   readonly mirror?: MirrorUpdate;
+  /** Resources held per node (while asked), when they changed. */
+  readonly loads?: ReadonlyArray<readonly [string, number]>;
 }
 
 /** Items beyond a window the page asks for: more than this is refused (a page shows ~50 rows). */
@@ -90,6 +96,8 @@ const NO_ROWS: readonly ResourceView[] = [];
 
 export class ConsoleModel {
   private state: ClusterState = EMPTY_CLUSTER;
+  /** The records' repeated leaves, one copy each (intern.ts). */
+  private readonly interner = new Interner();
   /** What the last digest told the page (the collections by identity). */
   private told: ClusterState | null = null;
   private filter = '';
@@ -116,6 +124,9 @@ export class ConsoleModel {
   private watchedNames: readonly string[] = [];
   private readonly sentWatched = new Map<string, ResourceView | null>();
   private mirrorOn = false;
+  private loadsOn = false;
+  /** The loads as last told, and the resources they were counted from. */
+  private sentLoads: { from: ClusterState['resources']; key: string } | null = null;
   /** The resources' version the mirror was last brought to; null: send it whole. */
   private mirrorVersion: number | null = null;
 
@@ -123,7 +134,7 @@ export class ConsoleModel {
   handle(request: ModelRequest): ModelDigest | null {
     switch (request.type) {
       case 'pushes':
-        this.state = applyPushes(this.state, request.pushes);
+        this.state = applyPushes(this.state, request.pushes.map((push) => internPush(push, this.interner)));
         return this.digest(true);
       case 'reset':
         // The page started over from nothing: it holds nothing this model sent.
@@ -135,6 +146,7 @@ export class ConsoleModel {
         this.sentGroups.clear();
         this.sentWatched.clear();
         this.mirrorVersion = null;
+        this.sentLoads = null;
         return this.digest(true);
       case 'table':
         this.filter = request.filter;
@@ -155,6 +167,10 @@ export class ConsoleModel {
         this.mirrorOn = request.on;
         this.mirrorVersion = null;
         return this.digest(false);
+      case 'loads':
+        this.loadsOn = request.on;
+        this.sentLoads = null;
+        return this.digest(false);
     }
   }
 
@@ -169,6 +185,7 @@ export class ConsoleModel {
     const table = this.tableDigest();
     const watched = this.watchedDigest();
     const mirror = this.mirrorDigest();
+    const loads = this.loadsDigest();
     const statusChanged = told === null || told.revision !== state.revision || told.changesApplied !== state.changesApplied || told.outOfSync !== state.outOfSync || told.loading !== state.loading || told.resourceStates !== state.resourceStates;
     const tableChanged = table.keys !== null || table.records.length > 0 || table.groups !== null;
     const collections = {
@@ -180,7 +197,7 @@ export class ConsoleModel {
     const anyCollection = Object.keys(collections).length > 0;
     const figures = { version: table.version, length: table.length, rowCount: table.rowCount, selected: table.selected, selectedIndex: table.selectedIndex, hasGroups: table.hasGroups };
     const figuresChanged = this.toldTable === null || Object.entries(figures).some(([key, value]) => this.toldTable?.[key as keyof typeof figures] !== value);
-    if (!always && !statusChanged && !tableChanged && !figuresChanged && !anyCollection && watched === undefined && mirror === undefined) return null;
+    if (!always && !statusChanged && !tableChanged && !figuresChanged && !anyCollection && watched === undefined && mirror === undefined && loads === undefined) return null;
     this.told = state;
     this.toldTable = figures;
     const { loading } = state;
@@ -196,6 +213,7 @@ export class ConsoleModel {
       table,
       ...(watched !== undefined && { watched }),
       ...(mirror !== undefined && { mirror }),
+      ...(loads !== undefined && { loads }),
     };
   }
 
@@ -280,6 +298,18 @@ export class ConsoleModel {
       changed.push([name, record]);
     }
     return changed.length === 0 ? undefined : changed;
+  }
+
+  /** One pass over the resources per version of them, while the page asks. */
+  private loadsDigest(): ModelDigest['loads'] {
+    if (!this.loadsOn) return undefined;
+    const { resources } = this.state;
+    if (this.sentLoads?.from === resources) return undefined;
+    const loads = [...loadsOf(resources.values())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = JSON.stringify(loads);
+    const changed = this.sentLoads?.key !== key;
+    this.sentLoads = { from: resources, key };
+    return changed ? loads : undefined;
   }
 
   private mirrorDigest(): MirrorUpdate | undefined {

@@ -68,6 +68,14 @@ export interface PageCluster extends ClusterFigures {
   readonly watched: ReadonlyMap<string, ResourceView | null>;
   /** Every resource while the page asked for them (the mirror), else null. */
   readonly mirror: ReadonlyMap<string, ResourceView> | null;
+  /** Resources held per node while the page asked for them, else null. */
+  readonly loads: ReadonlyMap<string, number> | null;
+}
+
+/** What the page asked the model to keep sending beyond the table (useCluster.ts). */
+export interface PageWants {
+  readonly mirror: boolean;
+  readonly loads: boolean;
 }
 
 const EMPTY_STATES = Object.fromEntries(RESOURCE_STATES.map((state) => [state, 0])) as Record<ResourceState, number>;
@@ -87,10 +95,11 @@ export const EMPTY_PAGE_CLUSTER: PageCluster = {
   table: { version: 0, rowCount: 0, hasGroups: false, selected: null, selectedIndex: -1, items: new TableWindow(0, 0, []) },
   watched: new Map(),
   mirror: null,
+  loads: null,
 };
 
-/** `page` with `digest` folded in. `mirrorWanted` false drops the mirror whatever the digest brings. */
-export function foldDigest(page: PageCluster, digest: ModelDigest, mirrorWanted: boolean): PageCluster {
+/** `page` with `digest` folded in. What the page no longer wants is dropped, whatever the digest brings. */
+export function foldDigest(page: PageCluster, digest: ModelDigest, wants: PageWants): PageCluster {
   return {
     revision: digest.revision,
     snapshotRevision: digest.snapshotRevision,
@@ -105,7 +114,8 @@ export function foldDigest(page: PageCluster, digest: ModelDigest, mirrorWanted:
     rejected: digest.rejected === undefined ? page.rejected : new Map(digest.rejected.map((record) => [record.key, record])),
     table: foldTable(page.table, digest.table),
     watched: digest.watched === undefined ? page.watched : new Map([...page.watched, ...digest.watched]),
-    mirror: mirrorWanted ? foldMirror(page.mirror, digest.mirror) : null,
+    mirror: wants.mirror ? foldMirror(page.mirror, digest.mirror) : null,
+    loads: wants.loads ? (digest.loads === undefined ? page.loads : new Map(digest.loads)) : null,
   };
 }
 
