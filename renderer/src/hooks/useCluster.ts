@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Push } from '../../../preload/contract/protocol';
 import type { ConnectionStatus, ConsoleApi } from '../api/console-api';
 import type { ModelDigest, ModelRequest } from '../model/console-model';
-import { EMPTY_PAGE_CLUSTER, foldDigest, type PageCluster } from '../model/page-cluster';
+import { EMPTY_PAGE_CLUSTER, foldDigest, type PageCluster, type PageWants } from '../model/page-cluster';
 import type { ResourceSort } from '../model/resource-table';
 import { openModelPort, type ModelPort } from '../worker/model-port';
 
@@ -40,7 +40,7 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
   const [cluster, setCluster] = useState<PageCluster>(EMPTY_PAGE_CLUSTER);
   const [status, setStatus] = useState<ConnectionStatus>(initialStatus);
   const port = useRef<ModelPort | null>(null);
-  const wants = useRef<{ mirror: boolean; loads: boolean }>({ mirror: false, loads: false });
+  const wants = useRef<{ -readonly [K in keyof PageWants]: boolean }>({ mirror: false, loads: false });
   // What the views asked for before the port opened (React runs children's effects first), and the
   // last table and window requests, sent again to a port opened later.
   const lasting = useRef<Partial<Record<ModelRequest['type'], ModelRequest>>>({});
@@ -127,23 +127,25 @@ export function useCluster(api: ConsoleApi, initialStatus: ConnectionStatus): Cl
     if (cluster.outOfSync) api.resync();
   }, [api, cluster.outOfSync]);
 
+  // The page drops what it no longer wants at once; digests already on their way bring none of it.
+  const want = useCallback(
+    (kind: keyof PageWants, on: boolean) => {
+      wants.current[kind] = on;
+      if (!on) setCluster((page) => (page[kind] === null ? page : { ...page, [kind]: null }));
+      post({ type: kind, on });
+    },
+    [post],
+  );
+
   const model = useMemo<ClusterModelControls>(
     () => ({
       setTable: (filter, sort, collapsed, selected) => post({ type: 'table', filter, sort, collapsed: [...collapsed], selected }),
       setWindow: (start, end) => post({ type: 'window', start, end }),
       setWatched: (names) => post({ type: 'watch', names }),
-      setMirror: (on) => {
-        wants.current.mirror = on;
-        if (!on) setCluster((page) => (page.mirror === null ? page : { ...page, mirror: null }));
-        post({ type: 'mirror', on });
-      },
-      setLoads: (on) => {
-        wants.current.loads = on;
-        if (!on) setCluster((page) => (page.loads === null ? page : { ...page, loads: null }));
-        post({ type: 'loads', on });
-      },
+      setMirror: (on) => want('mirror', on),
+      setLoads: (on) => want('loads', on),
     }),
-    [post],
+    [post, want],
   );
 
   return { cluster, status, model };

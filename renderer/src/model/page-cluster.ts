@@ -8,7 +8,7 @@ import { BucketMap } from './bucket-map';
 import type { RowSequence } from './chunked-rows';
 import type { ClusterFigures, ModelDigest } from './console-model';
 import { shareUnchanged } from './share-unchanged';
-import { isGroupRow, tableItemKey, type GroupRow, type TableItem } from './table-groups';
+import { isGroupRow, tableItemKey, type TableItem } from './table-groups';
 
 /** The table's items the page holds: [start, start + items.length) of `length`. */
 export class TableWindow implements RowSequence<TableItem> {
@@ -39,12 +39,6 @@ export class TableWindow implements RowSequence<TableItem> {
   resource(name: string): ResourceView | undefined {
     for (const item of this.items) if (!isGroupRow(item) && item.name === name) return item;
     return undefined;
-  }
-
-  /** Whether [from, to) lies in the window (clamped to the table). */
-  covers(from: number, to: number): boolean {
-    const end = Math.min(to, this.length);
-    return from >= this.start && end <= this.start + this.items.length;
   }
 }
 
@@ -121,26 +115,26 @@ export function foldDigest(page: PageCluster, digest: ModelDigest, wants: PageWa
 
 function foldTable(table: PageTable, digest: ModelDigest['table']): PageTable {
   const window = table.items;
-  let items: readonly TableItem[];
-  if (digest.keys === null && digest.records.length === 0 && digest.groups === null) {
-    items = [...window];
-  } else {
+  const unchanged = digest.keys === null && digest.records.length === 0 && digest.groups === null;
+  let items = window;
+  if (!unchanged) {
     // Everything the window may hold, by key: what the page had, then what the digest brings.
     const known = new Map<string, TableItem>();
     for (const item of window) known.set(tableItemKey(item), item);
     for (const record of digest.records) known.set(record.name, record);
     for (const row of digest.groups ?? []) known.set(tableItemKey(row), row);
     const keys = digest.keys ?? [...window].map(tableItemKey);
-    items = keys.map((key) => known.get(key)).filter((item): item is TableItem => item !== undefined);
+    items = new TableWindow(digest.length, digest.start, keys.map((key) => known.get(key)).filter((item): item is TableItem => item !== undefined));
+  } else if (window.length !== digest.length || window.start !== digest.start) {
+    items = new TableWindow(digest.length, digest.start, [...window]);
   }
-  const sameItems = digest.keys === null && digest.records.length === 0 && digest.groups === null && window.length === digest.length && window.start === digest.start;
   return {
     version: digest.version,
     rowCount: digest.rowCount,
     hasGroups: digest.hasGroups,
     selected: digest.selected,
     selectedIndex: digest.selectedIndex,
-    items: sameItems ? window : new TableWindow(digest.length, digest.start, items),
+    items,
   };
 }
 
@@ -160,5 +154,3 @@ function foldMirror(mirror: ReadonlyMap<string, ResourceView> | null, update: Mo
 function sameStates(a: Readonly<Record<ResourceState, number>>, b: Readonly<Record<ResourceState, number>>): boolean {
   return RESOURCE_STATES.every((state) => a[state] === b[state]);
 }
-
-export type { GroupRow };
